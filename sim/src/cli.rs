@@ -36,8 +36,30 @@ A scenario declares conditions, never outcomes:
 The blockers, statuses and HTTP results come out of the simulation.
 See scenarios/README.md for every field, and `squadsim schema` for the JSON Schema.
 
-Exit status: 0 every outcome matches its snapshot; 1 an outcome differs or has
-no snapshot; 2 a scenario failed to load.";
+Seed sweeps (`--seeds N` or `--seed-range A..B`) run every scenario under many
+seeds with turmoil's random host order and latency jitter on, and check the
+outcome invariants each scenario declares instead of its snapshot:
+
+    invariants:
+      run_status: completed     # or blocked, not_launched, ...
+      blockers: []              # the distinct blocker codes, any order
+      walls: []
+      sessions: 7               # the roster's size
+      launch_http_status: 200   # 0: no answer (HTTP 000)
+      finished: true
+
+    squadsim run --seeds 200                       # seeds 1..=200, all cores
+    squadsim run scenarios/full-delivery.yaml --seed-range 1000..2000 --jobs 2
+    squadsim run --seeds 1000 --shard 2/4 --results shard-2.json   # one CI runner of four
+    squadsim merge-reports shard-*.json            # one verdict for all shards
+    squadsim run scenarios/x.yaml --seeds 50 --shrink   # smallest failing fault schedule
+
+Every failing seed is printed with the command that reproduces it. A progress
+bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).
+
+Exit status: 0 every outcome matches its snapshot (in a sweep: every seed holds
+its invariants); 1 an outcome differs or has no snapshot (a seed breaks an
+invariant); 2 a scenario failed to load, or the command line is wrong.";
 
 #[derive(Parser, Debug)]
 #[command(name = "squadsim", version, about = ABOUT, long_about = None)]
@@ -61,6 +83,8 @@ pub enum Command {
     Conform(crate::conform::ConformArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Merge the results files of a sharded seed sweep (`run --seeds N --shard I/N --results FILE`).
+    MergeReports(crate::sweep::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -73,6 +97,8 @@ pub struct RunArgs {
     /// Print the outcomes as JSON (one array) instead of one line per scenario.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sweep: crate::sweep::SweepArgs,
 }
 
 pub fn main() -> ExitCode {
@@ -85,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Wire(args) => squadsim_conformance::wire::run(&args, &mut stdout.lock(), &mut stderr.lock()).into(),
         Command::Serve(args) => crate::serve::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Conform(args) => crate::conform::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::MergeReports(args) => crate::sweep::merge_reports(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Schema => {
             let _ = stdout.lock().write_all(scenario::json_schema().as_bytes());
             ExitCode::SUCCESS
@@ -116,6 +143,19 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
                 return ExitCode::from(2);
             }
         }
+    }
+    if args.sweep.active() {
+        return crate::sweep::run(&files, &args.sweep, args.json, out, err);
+    }
+    let sweep_only = [
+        ("--shard", args.sweep.shard.is_some()),
+        ("--jobs", args.sweep.jobs.is_some()),
+        ("--shrink", args.sweep.shrink),
+        ("--results", args.sweep.results.is_some()),
+    ];
+    if let Some((flag, _)) = sweep_only.iter().find(|(_, given)| *given) {
+        let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
+        return ExitCode::from(2);
     }
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     let mut json = Vec::new();

@@ -17,12 +17,14 @@ pub mod grids;
 pub mod harness;
 pub mod hud;
 pub mod identity;
+pub mod invariants;
 pub mod operator;
 pub mod outcome;
 pub mod scenario;
 pub mod serve;
 pub mod snapshot;
 pub mod studio;
+pub mod sweep;
 pub mod templates;
 pub mod world;
 

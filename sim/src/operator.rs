@@ -2,6 +2,7 @@
 //! edge's Pomerium claim headers, and records what it saw (status, or no
 //! response at all: "HTTP 000").
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse};
 
-use crate::scenario::{OperatorIdentity, Scenario, Step, WatchStep};
+use crate::scenario::{LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
 use crate::studio::wire::LaunchRequest;
 
 /// The Studio API base URL inside the simulation.
@@ -37,6 +38,10 @@ pub struct OperatorCall {
 pub struct OperatorLog {
     pub calls: Vec<OperatorCall>,
     pub run_id: Option<String>,
+    /// Every run the launch step started, in launch order (the first is `run_id`);
+    /// more than one with `launch.count`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub run_ids: Vec<String>,
     pub finished: bool,
     /// Whether to keep every response body in [`OperatorLog::responses`].
     #[serde(skip)]
@@ -59,9 +64,35 @@ struct Operator {
     http: HttpClient,
 }
 
+/// Runs `task` for each of `items`: inline for one, as concurrent tasks for
+/// more; the results come back in `items` order.
+async fn for_each_concurrently<I, T, F, Fut>(items: Vec<I>, task: F) -> Vec<T>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    if items.len() == 1 {
+        let mut results = Vec::new();
+        for item in items {
+            results.push(task(item).await);
+        }
+        return results;
+    }
+    let handles: Vec<_> = items.into_iter().map(|item| tokio::spawn(task(item))).collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        if let Ok(result) = handle.await {
+            results.push(result);
+        }
+    }
+    results
+}
+
 impl Operator {
-    fn run_id(&self) -> Option<String> {
-        self.log.lock().ok().and_then(|l| l.run_id.clone())
+    fn run_ids(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.run_ids.clone()).unwrap_or_default()
     }
 
     fn record(&self, step: &str, method: &Method, path: &str, status: Option<u16>, note: Option<String>) {
@@ -99,11 +130,38 @@ impl Operator {
         response
     }
 
-    fn run_path(&self, suffix: &str) -> Option<String> {
-        self.run_id().map(|id| format!("{PREFIX}/runs/{id}{suffix}?tenant_id=default"))
+    /// The path of `suffix` on every launched run.
+    fn run_paths(&self, suffix: &str) -> Vec<String> {
+        self.run_ids().into_iter().map(|id| format!("{PREFIX}/runs/{id}{suffix}?tenant_id=default")).collect()
     }
 
-    async fn step(&self, step: &Step) {
+    /// One launch, recorded; the run id when it succeeded.
+    async fn launch(&self, launch: &LaunchStep) -> Option<String> {
+        let body = LaunchRequest {
+            template_id: launch.template_id.clone(),
+            project_slug: launch.project_slug.clone(),
+            delivery_graph_kind: launch.delivery_graph_kind.clone(),
+            work_scope: launch.work_scope.clone(),
+            next_goal: launch.next_goal.clone(),
+        };
+        let client = self.http.with_timeout(launch.timeout.0);
+        let path = format!("{PREFIX}/runs");
+        let body = serde_json::to_value(&body).unwrap_or(Value::Null);
+        let response = self.call(&client, Method::POST, &path, Some(body)).await;
+        let run_id = response
+            .as_ref()
+            .filter(|r| r.status.is_success())
+            .and_then(|r| r.json().get("run_id").and_then(Value::as_str).map(str::to_string));
+        let note = match &response {
+            None => Some(format!("no response within {} (HTTP 000)", seconds_label(launch.timeout.0))),
+            Some(r) if !r.status.is_success() => Some(r.text()),
+            _ => None,
+        };
+        self.record("launch", &Method::POST, &path, response.map(|r| r.status.as_u16()), note);
+        run_id
+    }
+
+    async fn step(self: &Arc<Self>, step: &Step) {
         match step {
             Step::Health => drop(self.exchange("health", Method::GET, "/healthz", None).await),
             Step::Openapi => drop(self.exchange("openapi", Method::GET, "/openapi.json", None).await),
@@ -111,29 +169,11 @@ impl Operator {
                 drop(self.exchange("templates", Method::GET, &format!("{PREFIX}/templates"), None).await)
             }
             Step::Launch(launch) => {
-                let body = LaunchRequest {
-                    template_id: launch.template_id.clone(),
-                    project_slug: launch.project_slug.clone(),
-                    delivery_graph_kind: launch.delivery_graph_kind.clone(),
-                    work_scope: launch.work_scope.clone(),
-                    next_goal: launch.next_goal.clone(),
-                };
-                let client = self.http.with_timeout(launch.timeout.0);
-                let path = format!("{PREFIX}/runs");
-                let body = serde_json::to_value(&body).unwrap_or(Value::Null);
-                let response = self.call(&client, Method::POST, &path, Some(body)).await;
-                let run_id = response
-                    .as_ref()
-                    .filter(|r| r.status.is_success())
-                    .and_then(|r| r.json().get("run_id").and_then(Value::as_str).map(str::to_string));
-                let note = match &response {
-                    None => Some(format!("no response within {} (HTTP 000)", seconds_label(launch.timeout.0))),
-                    Some(r) if !r.status.is_success() => Some(r.text()),
-                    _ => None,
-                };
-                self.record("launch", &Method::POST, &path, response.map(|r| r.status.as_u16()), note);
+                let launches = (0..launch.count.max(1)).map(|_| (self.clone(), launch.clone())).collect();
+                let ids = for_each_concurrently(launches, |(me, launch)| async move { me.launch(&launch).await }).await;
                 if let Ok(mut log) = self.log.lock() {
-                    log.run_id = run_id;
+                    log.run_id = ids.first().cloned().flatten();
+                    log.run_ids = ids.into_iter().flatten().collect();
                 }
             }
             Step::Execute => self.run_step("execute", Method::POST, "/execute", None).await,
@@ -146,28 +186,36 @@ impl Operator {
             Step::Control { command } => {
                 self.run_step("control", Method::POST, "/control", Some(serde_json::json!({"command": command}))).await
             }
-            Step::Watch(w) => self.watch(w).await,
+            Step::Watch(w) => self.watch_all(w).await,
             Step::Wait { duration } => tokio::time::sleep(duration.0).await,
         }
     }
 
-    /// A step on the launched run; skipped (and recorded as such) when no run was launched.
-    async fn run_step(&self, step: &str, method: Method, suffix: &str, body: Option<Value>) {
-        match self.run_path(suffix) {
-            Some(path) => drop(self.exchange(step, method, &path, body).await),
-            None => self.record(
+    /// A step on every launched run; skipped (and recorded as such) when no run was launched.
+    async fn run_step(self: &Arc<Self>, step: &str, method: Method, suffix: &str, body: Option<Value>) {
+        let paths = self.run_paths(suffix);
+        if !paths.is_empty() {
+            let calls =
+                paths.into_iter().map(|path| (self.clone(), step.to_string(), method.clone(), path, body.clone()));
+            for_each_concurrently(calls.collect(), |(me, step, method, path, body)| async move {
+                drop(me.exchange(&step, method, &path, body).await)
+            })
+            .await;
+        } else {
+            self.record(
                 step,
                 &method,
                 &format!("{PREFIX}/runs/{{run_id}}{suffix}"),
                 None,
                 Some("skipped: no run was launched".into()),
-            ),
+            )
         }
     }
 
-    /// Polls session-state until every session settles (completed or blocked).
-    async fn watch(&self, w: &WatchStep) {
-        let Some(path) = self.run_path("/session-state") else {
+    /// Watches every launched run at once.
+    async fn watch_all(self: &Arc<Self>, w: &WatchStep) {
+        let paths = self.run_paths("/session-state");
+        if paths.is_empty() {
             self.record(
                 "watch",
                 &Method::GET,
@@ -176,12 +224,18 @@ impl Operator {
                 Some("skipped: no run was launched".into()),
             );
             return;
-        };
+        }
+        let watches = paths.into_iter().map(|path| (self.clone(), w.clone(), path)).collect();
+        for_each_concurrently(watches, |(me, w, path)| async move { me.watch(&w, &path).await }).await;
+    }
+
+    /// Polls one run's session-state until every session settles (completed or blocked).
+    async fn watch(&self, w: &WatchStep, path: &str) {
         let start = turmoil::sim_elapsed().unwrap_or_default();
         let mut polls = 0u32;
         loop {
             polls += 1;
-            let response = self.call(&self.http, Method::GET, &path, None).await;
+            let response = self.call(&self.http, Method::GET, path, None).await;
             let settled = response.as_ref().is_some_and(|r| {
                 let v = r.json();
                 // Settled: no run control executing, and every session completed or blocked.
@@ -203,7 +257,7 @@ impl Operator {
                 } else {
                     format!("not settled after {polls} polls")
                 };
-                self.record("watch", &Method::GET, &path, response.map(|r| r.status.as_u16()), Some(note));
+                self.record("watch", &Method::GET, path, response.map(|r| r.status.as_u16()), Some(note));
                 return;
             }
             tokio::time::sleep(w.every.0).await;
@@ -213,11 +267,11 @@ impl Operator {
 
 /// Runs the scenario's steps in order.
 pub async fn drive(scenario: Scenario, log: Arc<Mutex<OperatorLog>>) -> Result<(), Box<dyn std::error::Error>> {
-    let operator = Operator {
+    let operator = Arc::new(Operator {
         identity: scenario.world.operator.clone(),
         log: log.clone(),
         http: HttpClient::simulated(REQUEST_TIMEOUT),
-    };
+    });
     for step in &scenario.steps {
         operator.step(step).await;
     }

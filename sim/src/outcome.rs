@@ -32,6 +32,21 @@ pub struct Outcome {
     pub observability: ObservabilityFeed,
     pub gateway: GatewayOutcome,
     pub run_control: Vec<String>,
+    /// With `launch.count` > 1: every run after the first (which is `run` and
+    /// `sessions`), in launch order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub concurrent_runs: Vec<ConcurrentRun>,
+}
+
+/// One of several runs launched at once, in brief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConcurrentRun {
+    pub run_id: String,
+    pub status: String,
+    /// The roster's size.
+    pub sessions: usize,
+    /// The distinct blocker codes of its sessions, sorted.
+    pub blockers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

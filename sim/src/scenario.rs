@@ -41,6 +41,10 @@ pub struct Scenario {
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     #[schemars(with = "Vec<Fault>")]
     pub faults: Vec<Fault>,
+    /// What must hold under every seed, host order and latency of a seed sweep
+    /// (`squadsim run --seeds N`); the snapshot still pins the scenario's own seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invariants: Option<crate::invariants::Invariants>,
     /// What the operator does, in order, against the Studio API.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     #[schemars(with = "Vec<Step>")]
@@ -259,6 +263,21 @@ pub struct LaunchStep {
     /// The operator client's timeout (curl `--max-time`); no answer by then is "HTTP 000".
     #[serde(default = "default_launch_timeout")]
     pub timeout: SimDuration,
+    /// How many runs the operator launches at once with this body (default 1); the
+    /// steps after it act on every one of them, concurrently.
+    #[serde(default = "default_launch_count", skip_serializing_if = "is_one")]
+    pub count: u32,
+}
+
+/// The most runs one launch step may start at once.
+pub const MAX_LAUNCH_COUNT: u32 = 10_000;
+
+fn default_launch_count() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 fn default_launch_timeout() -> SimDuration {
@@ -542,8 +561,31 @@ impl Scenario {
                 }
             }
         }
+        if let Some(Err(e)) = self.invariants.as_ref().map(|i| i.validate()) {
+            // The offending value's line, looked for from the `invariants:` key on.
+            let from = text.lines().position(|l| l.trim_start().starts_with("invariants:")).unwrap_or(0);
+            let line = text.lines().skip(from).position(|l| l.contains(&e.value)).map(|i| from + i + 1);
+            return Err(ScenarioError {
+                file: path.to_path_buf(),
+                line,
+                column: line.map(|_| 1),
+                field: e.field,
+                message: e.message,
+            });
+        }
         if self.steps.is_empty() {
             return Err(error("steps".into(), "steps", "expected at least one operator step".into()));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            if let Step::Launch(launch) = step {
+                if launch.count == 0 || launch.count > MAX_LAUNCH_COUNT {
+                    return Err(error(
+                        format!("steps[{i}].launch.count"),
+                        "count:",
+                        format!("expected between 1 and {MAX_LAUNCH_COUNT} runs, got {}", launch.count),
+                    ));
+                }
+            }
         }
         let first_launch = self.steps.iter().position(|s| matches!(s, Step::Launch(_)));
         for (i, step) in self.steps.iter().enumerate() {

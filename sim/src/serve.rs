@@ -189,6 +189,7 @@ pub fn default_world() -> Scenario {
         world: World::default(),
         agents: BTreeMap::new(),
         faults: Vec::new(),
+        invariants: None,
         steps: Vec::new(),
     }
 }

@@ -29,7 +29,7 @@ use crate::armory;
 use crate::grids::{self, GridRegistration};
 use crate::hud::{self, Hud};
 use crate::operator::{self, seconds_label, OperatorLog};
-use crate::outcome::{GatewayOutcome, Outcome, RunOutcome, SessionOutcome};
+use crate::outcome::{ConcurrentRun, GatewayOutcome, Outcome, RunOutcome, SessionOutcome};
 use crate::scenario::{Fault, Scenario};
 use crate::studio::{self, Studio, StudioConfig};
 use squadsim_fakes::grid::Grid;
@@ -82,6 +82,10 @@ impl Endpoints {
         }
     }
 }
+
+/// The largest number of connections one listener holds unaccepted (and
+/// segments one socket buffers) in the simulation.
+pub const TCP_BACKLOG: usize = 1 << 16;
 
 /// The port every plain grid listens on inside the simulation.
 pub const GRID_PORT: u16 = 8000;
@@ -276,19 +280,57 @@ impl Services {
     }
 }
 
+/// The network's message latency and host order for one run.
+///
+/// Guarantees: with the same profile, scenario and seed a run is
+/// byte-identical; [`Network::SNAPSHOT`] is what snapshots are taken with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub min_latency: Duration,
+    pub max_latency: Duration,
+    /// turmoil runs the hosts of each step in a seeded random order instead of
+    /// registration order (`Builder::enable_random_order`).
+    pub random_order: bool,
+}
+
+impl Network {
+    /// 1..10 ms per message, hosts in registration order.
+    pub const SNAPSHOT: Network =
+        Network { min_latency: Duration::from_millis(1), max_latency: Duration::from_millis(10), random_order: false };
+
+    /// A seed sweep's network: hosts in random order, latency drawn from 1 ms
+    /// up to `jitter` (messages land across several ticks when it exceeds one).
+    pub fn jittered(jitter: Duration) -> Network {
+        Network {
+            min_latency: Duration::from_millis(1),
+            max_latency: jitter.max(Duration::from_millis(1)),
+            random_order: true,
+        }
+    }
+}
+
 /// Runs a scenario to its outcome.
 pub fn run(scenario: &Scenario) -> Outcome {
-    run_capturing(scenario, false).0
+    run_capturing(scenario, false, &Network::SNAPSHOT).0
+}
+
+/// Runs a scenario to its outcome on the given network.
+pub fn run_on(scenario: &Scenario, network: &Network) -> Outcome {
+    run_capturing(scenario, false, network).0
 }
 
 /// Runs a scenario to its outcome, and also returns every Studio response the
 /// operator received, in order, as (`METHOD /path`, JSON body). The outcome is
 /// the same as [`run`]'s.
 pub fn run_with_responses(scenario: &Scenario) -> (Outcome, Vec<(String, serde_json::Value)>) {
-    run_capturing(scenario, true)
+    run_capturing(scenario, true, &Network::SNAPSHOT)
 }
 
-fn run_capturing(scenario: &Scenario, capture_responses: bool) -> (Outcome, Vec<(String, serde_json::Value)>) {
+fn run_capturing(
+    scenario: &Scenario,
+    capture_responses: bool,
+    network: &Network,
+) -> (Outcome, Vec<(String, serde_json::Value)>) {
     let seed = scenario.seed;
     let mut builder = turmoil::Builder::new();
     builder
@@ -296,8 +338,15 @@ fn run_capturing(scenario: &Scenario, capture_responses: bool) -> (Outcome, Vec<
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECONDS))
         .tick_duration(scenario.world.tick.0)
         .simulation_duration(scenario.world.horizon.0)
-        .min_message_latency(Duration::from_millis(1))
-        .max_message_latency(Duration::from_millis(10));
+        .min_message_latency(network.min_latency)
+        .max_message_latency(network.max_latency)
+        // A listener's backlog: turmoil panics when more connections wait to be
+        // accepted than this (64 by default), which hundreds of agents starting
+        // in one tick exceed. It bounds buffers, it does not allocate them.
+        .tcp_capacity(TCP_BACKLOG);
+    if network.random_order {
+        builder.enable_random_order();
+    }
     let mut sim = builder.build();
 
     let Services { studio, daytona, gateway, hud, checkpoints, github, glitchtip, plain_grids } =
@@ -398,6 +447,7 @@ fn not_built(scenario: &Scenario, error: ServicesError) -> Outcome {
         observability: Default::default(),
         gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
         run_control: Vec::new(),
+        concurrent_runs: Vec::new(),
     }
 }
 
@@ -492,5 +542,23 @@ fn collect(
                     .collect()
             })
             .unwrap_or_default(),
+        concurrent_runs: log
+            .run_ids
+            .iter()
+            .skip(1)
+            .filter_map(|id| studio.run(id))
+            .map(|r| {
+                let mut blockers: Vec<String> =
+                    r.sessions.iter().filter_map(|s| s.blocker_code.map(|b| b.as_str().to_string())).collect();
+                blockers.sort();
+                blockers.dedup();
+                ConcurrentRun {
+                    run_id: r.run_id.clone(),
+                    status: r.status().as_str().to_string(),
+                    sessions: r.sessions.len(),
+                    blockers,
+                }
+            })
+            .collect(),
     }
 }

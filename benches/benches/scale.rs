@@ -1,0 +1,38 @@
+//! How wall time grows with agents in one run and with runs in one world:
+//! `cargo bench -p squadsim-benches --bench scale`.
+//!
+//! - `implementer lanes`: `full-delivery` with 1, 10, 100 lanes (issue 4's curve);
+//! - `agents in one run`: `full-delivery` with 10, 100, 1,000 agents;
+//! - `concurrent intake runs`: `happy-intake` launched 10, 100, 1,000 times at once in one world.
+//!
+//! Peak memory per point: `cargo run --release -p squadsim-benches --example scale -- agents 1000`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use squadsim::{world, Scenario};
+use squadsim_benches::{concurrent_intake_runs, delivery_with_agents, delivery_with_lanes};
+
+fn curve(c: &mut Criterion, group: &str, points: &[u32], build: fn(u32) -> Scenario) {
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    for &n in points {
+        let scenario = build(n);
+        let outcome = world::run(&scenario);
+        let broken = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();
+        assert!(broken.is_empty(), "{}: {broken:?}", scenario.name);
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{n} ({} simulated)", outcome.simulated)),
+            &scenario,
+            |b, s| b.iter(|| world::run(s)),
+        );
+    }
+    g.finish();
+}
+
+fn scale(c: &mut Criterion) {
+    curve(c, "implementer lanes", &[1, 10, 100], delivery_with_lanes);
+    curve(c, "agents in one run", &[10, 100, 1000], delivery_with_agents);
+    curve(c, "concurrent intake runs", &[10, 100, 1000], concurrent_intake_runs);
+}
+
+criterion_group!(benches, scale);
+criterion_main!(benches);

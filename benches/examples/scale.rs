@@ -1,0 +1,48 @@
+//! One scaled run, its wall time and this process's peak memory:
+//!
+//! ```sh
+//! cargo run --release -p squadsim-benches --example scale -- agents 1000
+//! cargo run --release -p squadsim-benches --example scale -- runs 100
+//! cargo run --release -p squadsim-benches --example scale -- lanes 100
+//! ```
+//!
+//! One process per measurement, so the peak is that run's alone.
+
+use std::time::Instant;
+
+use squadsim::world;
+use squadsim_benches::{concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, peak_rss_kib};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (kind, n) = match args.as_slice() {
+        [kind, n] => (kind.as_str(), n.parse::<u32>().ok()),
+        _ => ("", None),
+    };
+    let scenario = match (kind, n) {
+        ("agents", Some(n)) => delivery_with_agents(n),
+        ("lanes", Some(n)) => delivery_with_lanes(n),
+        ("runs", Some(n)) => concurrent_intake_runs(n),
+        _ => {
+            eprintln!("usage: scale (agents|lanes|runs) N");
+            std::process::exit(2);
+        }
+    };
+    let before = peak_rss_kib().unwrap_or(0);
+    let started = Instant::now();
+    let outcome = world::run(&scenario);
+    let wall = started.elapsed();
+    let peak = peak_rss_kib().unwrap_or(0);
+    let held = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();
+    println!(
+        "{}: {} simulated in {:.3}s wall, peak memory {:.1} MiB (before the run {:.1} MiB), sessions {}, concurrent runs {}, invariants {}",
+        scenario.name,
+        outcome.simulated,
+        wall.as_secs_f64(),
+        peak as f64 / 1024.0,
+        before as f64 / 1024.0,
+        outcome.sessions.len(),
+        outcome.concurrent_runs.len() + usize::from(outcome.run.is_some()),
+        if held.is_empty() { "hold".to_string() } else { format!("broken: {held:?}") },
+    );
+}

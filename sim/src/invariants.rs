@@ -1,0 +1,321 @@
+//! Outcome invariants a scenario declares: what must hold under every seed,
+//! message order and latency a seed sweep explores (`squadsim run --seeds N`).
+//!
+//! A snapshot pins one seed's exact outcome; invariants pin what a change of
+//! seed, host order or latency must never change (the blockers, the run
+//! status, the walls, the size of the roster). They are expectations checked
+//! after a run, never fed into it: the outcome still emerges from the services.
+//!
+//! Guarantees: every declared field is checked and every undeclared one is
+//! not; a violation names the field, the expected and the actual value; codes
+//! are validated against the delivery language when the scenario loads.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use squadsim_conformance::vocabulary::{BlockerCode, Wall};
+
+use crate::outcome::Outcome;
+
+/// The run status an invariant may name: the Studio's run statuses, or
+/// `not_launched` when the launch got no run (refused, or no answer).
+pub const RUN_STATUSES: [&str; 6] = ["ready", "running", "blocked", "completed", "cleaned_up", "not_launched"];
+
+/// What every seed of a sweep must produce. Each field is optional; only the
+/// declared ones are checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invariants {
+    /// Whether the operator gets through every step within the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<bool>,
+    /// The run's status (`completed`, `blocked`, ...), or `not_launched`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_status: Option<String>,
+    /// The launch's HTTP status; `0` for no answer within the client's timeout (HTTP 000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_http_status: Option<u16>,
+    /// The distinct blocker codes of the sessions, in any order (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blockers: Option<Vec<String>>,
+    /// The distinct walls that fired, in any order (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walls: Option<Vec<String>>,
+    /// How many sessions the run's roster ends with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<usize>,
+}
+
+/// One declared invariant an outcome broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The invariant's field, e.g. `blockers`.
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: expected {}, got {}", self.field, self.expected, self.actual)
+    }
+}
+
+/// A declared invariant that names something the delivery language does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInvariant {
+    /// The field path under `invariants`, e.g. `invariants.blockers[1]`.
+    pub field: String,
+    /// The offending value, to find its line.
+    pub value: String,
+    pub message: String,
+}
+
+impl Invariants {
+    /// Checks the declared codes and statuses against the delivery language.
+    pub fn validate(&self) -> Result<(), InvalidInvariant> {
+        if let Some(status) = &self.run_status {
+            if !RUN_STATUSES.contains(&status.as_str()) {
+                return Err(InvalidInvariant {
+                    field: "invariants.run_status".into(),
+                    value: status.clone(),
+                    message: format!("unknown run status `{status}`: expected one of {}", RUN_STATUSES.join(", ")),
+                });
+            }
+        }
+        for (i, code) in self.blockers.iter().flatten().enumerate() {
+            if BlockerCode::parse(code).is_none() {
+                let codes: Vec<&str> = BlockerCode::ALL.iter().map(|c| c.as_str()).collect();
+                return Err(InvalidInvariant {
+                    field: format!("invariants.blockers[{i}]"),
+                    value: code.clone(),
+                    message: format!("unknown blocker code `{code}`: expected one of {}", codes.join(", ")),
+                });
+            }
+        }
+        for (i, code) in self.walls.iter().flatten().enumerate() {
+            if Wall::parse(code).is_none() {
+                let codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
+                return Err(InvalidInvariant {
+                    field: format!("invariants.walls[{i}]"),
+                    value: code.clone(),
+                    message: format!("unknown wall `{code}`: expected one of {}", codes.join(", ")),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every declared invariant `outcome` breaks, in field order. A simulation
+    /// that stopped with an error (the horizon passed) violates (field `error`)
+    /// unless the scenario declares `finished: false`.
+    pub fn check(&self, outcome: &Outcome) -> Vec<Violation> {
+        let mut broken = Vec::new();
+        let mut expect = |field: &str, expected: String, actual: String| {
+            if expected != actual {
+                broken.push(Violation { field: field.to_string(), expected, actual });
+            }
+        };
+        if let (Some(error), false) = (&outcome.error, self.finished == Some(false)) {
+            expect("error", "none".into(), error.clone());
+        }
+        if let Some(finished) = self.finished {
+            expect("finished", finished.to_string(), outcome.finished.to_string());
+        }
+        if let Some(status) = &self.run_status {
+            let actual = outcome.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not_launched");
+            expect("run_status", status.clone(), actual.to_string());
+        }
+        if let Some(http) = self.launch_http_status {
+            expect("launch_http_status", http_label(Some(http)), http_label(outcome.launch_http_status()));
+        }
+        if let Some(blockers) = &self.blockers {
+            expect("blockers", canonical_set(blockers), set_label(outcome.blockers()));
+        }
+        if let Some(walls) = &self.walls {
+            expect(
+                "walls",
+                set_label(walls.clone()),
+                set_label(outcome.walls.iter().map(|w| w.wall.clone()).collect()),
+            );
+        }
+        if let Some(sessions) = self.sessions {
+            expect("sessions", sessions.to_string(), outcome.sessions.len().to_string());
+        }
+        // Runs launched together (`launch.count`) must each hold the per-run invariants.
+        for (i, run) in outcome.concurrent_runs.iter().enumerate() {
+            if let Some(status) = &self.run_status {
+                expect(&format!("concurrent_runs[{i}].run_status"), status.clone(), run.status.clone());
+            }
+            if let Some(blockers) = &self.blockers {
+                expect(
+                    &format!("concurrent_runs[{i}].blockers"),
+                    canonical_set(blockers),
+                    set_label(run.blockers.clone()),
+                );
+            }
+            if let Some(sessions) = self.sessions {
+                expect(&format!("concurrent_runs[{i}].sessions"), sessions.to_string(), run.sessions.to_string());
+            }
+        }
+        broken
+    }
+}
+
+/// `200`, or `000` for no answer (curl's notation).
+fn http_label(status: Option<u16>) -> String {
+    match status {
+        Some(0) | None => "000".into(),
+        Some(s) => s.to_string(),
+    }
+}
+
+/// Declared blocker codes (legacy aliases read as their canonical code) as a set label.
+fn canonical_set(blockers: &[String]) -> String {
+    set_label(blockers.iter().map(|b| BlockerCode::parse(b).map(|c| c.as_str()).unwrap_or(b).to_string()).collect())
+}
+
+/// A set of codes as `[a, b]`, sorted and without repeats.
+fn set_label(mut codes: Vec<String>) -> String {
+    codes.sort();
+    codes.dedup();
+    format!("[{}]", codes.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{GatewayOutcome, RunOutcome, SessionOutcome, WallOutcome};
+
+    fn outcome(status: Option<&str>, blockers: &[Option<&str>]) -> Outcome {
+        Outcome {
+            scenario: "x".into(),
+            seed: 1,
+            finished: true,
+            error: None,
+            simulated: "1.0s".into(),
+            operator: Vec::new(),
+            run: status.map(|s| RunOutcome {
+                run_id: "run-1".into(),
+                status: s.into(),
+                template_id: "agentsquad".into(),
+                project_slug: "p".into(),
+                delivery_graph_kind: "project_delivery".into(),
+                reports: Vec::new(),
+            }),
+            sessions: blockers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| SessionOutcome {
+                    agent_id: format!("a{i}"),
+                    role_id: "planner".into(),
+                    agent_nickname: "n".into(),
+                    live_status: if b.is_some() { "blocked" } else { "session_completed" }.into(),
+                    current_step: String::new(),
+                    blocker_code: b.map(str::to_string),
+                    session_id: String::new(),
+                    claude_session_id: None,
+                    tool_call_count: 0,
+                })
+                .collect(),
+            walls: Vec::new(),
+            handoff_trail: Vec::new(),
+            delivery_references: Vec::new(),
+            observability: Default::default(),
+            gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
+            run_control: Vec::new(),
+            concurrent_runs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_declared_fields_are_checked() {
+        let none = Invariants::default();
+        assert!(none.check(&outcome(Some("blocked"), &[Some("agent_first_tool_required")])).is_empty());
+        let status = Invariants { run_status: Some("completed".into()), ..Invariants::default() };
+        let v = status.check(&outcome(Some("blocked"), &[None]));
+        assert_eq!(
+            v,
+            vec![Violation { field: "run_status".into(), expected: "completed".into(), actual: "blocked".into() }]
+        );
+        assert_eq!(v[0].to_string(), "run_status: expected completed, got blocked");
+    }
+
+    #[test]
+    fn blockers_compare_as_sets() {
+        let inv = Invariants {
+            blockers: Some(vec!["merge_lifecycle_decision_required".into(), "agent_first_tool_required".into()]),
+            ..Invariants::default()
+        };
+        let o = outcome(
+            Some("blocked"),
+            &[
+                Some("agent_first_tool_required"),
+                Some("merge_lifecycle_decision_required"),
+                Some("agent_first_tool_required"),
+            ],
+        );
+        assert!(inv.check(&o).is_empty());
+        let v = inv.check(&outcome(Some("blocked"), &[Some("agent_first_tool_required")]));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].actual, "[agent_first_tool_required]");
+    }
+
+    #[test]
+    fn no_run_is_not_launched_and_no_answer_is_000() {
+        let inv = Invariants {
+            run_status: Some("not_launched".into()),
+            launch_http_status: Some(0),
+            sessions: Some(0),
+            ..Invariants::default()
+        };
+        assert!(inv.check(&outcome(None, &[])).is_empty());
+        let launched = inv.check(&outcome(Some("completed"), &[None]));
+        assert_eq!(launched.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["run_status", "sessions"]);
+    }
+
+    #[test]
+    fn every_concurrent_run_holds_the_per_run_invariants() {
+        let inv = Invariants { run_status: Some("completed".into()), blockers: Some(vec![]), ..Invariants::default() };
+        let mut o = outcome(Some("completed"), &[None]);
+        let run = |status: &str, blockers: &[&str]| crate::outcome::ConcurrentRun {
+            run_id: "run-2".into(),
+            status: status.into(),
+            sessions: 2,
+            blockers: blockers.iter().map(|b| b.to_string()).collect(),
+        };
+        o.concurrent_runs = vec![run("completed", &[]), run("blocked", &["agent_first_tool_required"])];
+        let fields: Vec<String> = inv.check(&o).into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["concurrent_runs[1].run_status", "concurrent_runs[1].blockers"]);
+    }
+
+    #[test]
+    fn walls_and_errors_are_violations() {
+        let inv = Invariants { walls: Some(vec![]), ..Invariants::default() };
+        let mut o = outcome(Some("completed"), &[None]);
+        o.walls.push(WallOutcome {
+            wall: "tester_wall".into(),
+            agent_id: "tester".into(),
+            reason: String::new(),
+            fallback: String::new(),
+            retry_outcome: String::new(),
+        });
+        o.error = Some("the horizon passed".into());
+        let fields: Vec<String> = inv.check(&o).into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["error", "walls"]);
+    }
+
+    #[test]
+    fn unknown_codes_are_refused_with_their_field() {
+        let bad = Invariants {
+            blockers: Some(vec!["agent_first_tool_required".into(), "stuck".into()]),
+            ..Invariants::default()
+        };
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e.field, "invariants.blockers[1]");
+        assert!(e.message.contains("unknown blocker code `stuck`"), "{}", e.message);
+        let wall = Invariants { walls: Some(vec!["moat".into()]), ..Invariants::default() };
+        assert!(wall.validate().unwrap_err().message.contains("expected one of planner_wall"));
+        let status = Invariants { run_status: Some("done".into()), ..Invariants::default() };
+        assert_eq!(status.validate().unwrap_err().field, "invariants.run_status");
+    }
+}

@@ -1,0 +1,788 @@
+//! Seed sweeps: every scenario under many seeds, with turmoil's random host
+//! order and latency jitter on, checked against the invariants the scenario
+//! declares (`invariants:`) rather than its snapshot.
+//!
+//! `squadsim run --seeds N` / `--seed-range A..B`, split across CI runners with
+//! `--shard I/N` (round-robin over the (scenario, seed) list, as
+//! `cargo nextest --partition count:I/N`), parallel across cores (`--jobs`),
+//! shard results merged with `squadsim merge-reports`, and a failing seed's
+//! fault schedule narrowed with `--shrink`.
+//!
+//! Guarantees: one (scenario, seed, jitter) gives the same verdict in any
+//! process, on any number of jobs and in any shard; results are reported in
+//! (file, seed) order whatever order the jobs finish in; every failing seed is
+//! printed with a one-line command that reproduces it; a panicking simulation is
+//! a failing seed, not a crashed sweep.
+
+use std::io::{IsTerminal, Write};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::invariants::{Invariants, Violation};
+use crate::scenario::{Fault, Scenario, SimDuration};
+use crate::world::{self, Network};
+
+/// The sweep's flags on `squadsim run`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Sweep seeds 1..=N under random host order and latency jitter, checking each scenario's `invariants`.
+    #[arg(long, value_name = "N", conflicts_with_all = ["seed", "seed_range"])]
+    pub seeds: Option<u64>,
+    /// Sweep the seeds A..B (B excluded) or A..=B (B included) instead of 1..=N.
+    #[arg(long, value_name = "A..B", value_parser = parse_seed_range, conflicts_with = "seed")]
+    pub seed_range: Option<RangeInclusive<u64>>,
+    /// Run only the I-th of N shards of the (scenario, seed) list (1-based, round-robin, like
+    /// `cargo nextest --partition count:I/N`).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Simulations to run at once, each on its own thread (default: the number of cores).
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// The largest message latency of the sweep's network (the smallest is 1ms).
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_jitter)]
+    pub jitter: SimDuration,
+    /// Narrow the fault schedule of each scenario's first failing seed to the smallest one that still fails.
+    #[arg(long)]
+    pub shrink: bool,
+    /// Write the sweep's results as JSON to FILE (input of `squadsim merge-reports`).
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+}
+
+impl SweepArgs {
+    /// Whether `squadsim run` sweeps (a seed count or range was given).
+    pub fn active(&self) -> bool {
+        self.seeds.is_some() || self.seed_range.is_some()
+    }
+
+    /// The seeds to sweep.
+    pub fn seeds(&self) -> RangeInclusive<u64> {
+        match (&self.seed_range, self.seeds) {
+            (Some(range), _) => range.clone(),
+            (None, Some(n)) => 1..=n,
+            (None, None) => 1..=0,
+        }
+    }
+}
+
+/// One shard of a sweep: `index` of `count`, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether the `position`-th item (0-based) of the sweep's list is in this shard.
+    pub fn holds(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (i, n) = text.split_once('/').ok_or_else(|| format!("expected I/N such as 1/4, got `{text}`"))?;
+    let index: usize = i.trim().parse().map_err(|_| format!("expected a shard number in `{text}`"))?;
+    let count: usize = n.trim().parse().map_err(|_| format!("expected a shard count in `{text}`"))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("expected 1 <= I <= N in I/N, got `{text}`"));
+    }
+    Ok(Shard { index, count })
+}
+
+fn parse_seed_range(text: &str) -> Result<RangeInclusive<u64>, String> {
+    let bad = || format!("expected A..B (B excluded) or A..=B (B included), got `{text}`");
+    let (a, b, inclusive) = match text.split_once("..=") {
+        Some((a, b)) => (a, b, true),
+        None => text.split_once("..").map(|(a, b)| (a, b, false)).ok_or_else(bad)?,
+    };
+    let start: u64 = a.trim().parse().map_err(|_| bad())?;
+    let end: u64 = b.trim().parse().map_err(|_| bad())?;
+    let end = if inclusive { end } else { end.checked_sub(1).ok_or_else(|| format!("`{text}` holds no seed"))? };
+    if end < start {
+        return Err(format!("`{text}` holds no seed"));
+    }
+    Ok(start..=end)
+}
+
+fn parse_jitter(text: &str) -> Result<SimDuration, String> {
+    let d = SimDuration::parse(text)?;
+    if d.0 < Duration::from_millis(1) || d.0 > Duration::from_secs(10) {
+        return Err(format!("expected a jitter between 1ms and 10s, got `{text}`"));
+    }
+    Ok(d)
+}
+
+/// How one seed of one scenario fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    pub scenario: String,
+    /// The scenario file, as given on the command line.
+    pub file: String,
+    pub seed: u64,
+    /// The broken invariants; empty: the seed passed.
+    pub violations: Vec<Violation>,
+    /// Simulated time, as in outcomes (`12.3s`).
+    pub simulated: String,
+    /// Wall time of the simulation in milliseconds.
+    pub wall_ms: f64,
+    /// One command that reruns exactly this seed on the same network.
+    pub reproduce: String,
+    /// With `--shrink`: the smallest fault schedule (YAML) that still fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk_faults: Option<String>,
+}
+
+impl SeedResult {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// A sweep's (or a shard's) results: the input and output of `merge-reports`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepResults {
+    /// The largest message latency, as given to `--jitter`.
+    pub jitter: String,
+    /// The shards these results cover (all of them after a merge).
+    pub shards: Vec<Shard>,
+    /// In (file, seed) order.
+    pub results: Vec<SeedResult>,
+}
+
+impl SweepResults {
+    pub fn failed(&self) -> usize {
+        self.results.iter().filter(|r| !r.passed()).count()
+    }
+}
+
+/// The invariants a sweep checks for `scenario`: its declared ones, or (none
+/// declared) only that the simulation stops without an error.
+fn invariants_of(scenario: &Scenario) -> Invariants {
+    scenario.invariants.clone().unwrap_or_default()
+}
+
+/// Runs `scenario` under `seed` on `network` and checks its invariants; a
+/// panic in the simulation is a violation (field `panic`).
+pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Violation>, String, Duration) {
+    let mut s = scenario.clone();
+    s.seed = seed;
+    let started = Instant::now();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world::run_on(&s, network)));
+    let wall = started.elapsed();
+    match outcome {
+        Ok(o) => (invariants_of(scenario).check(&o), o.simulated, wall),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic".into());
+            (vec![Violation { field: "panic".into(), expected: "none".into(), actual: message }], "-".into(), wall)
+        }
+    }
+}
+
+/// The command that reruns one seed of a sweep.
+fn reproduce(file: &Path, seed: u64, jitter: SimDuration) -> String {
+    format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}", file.display(), String::from(jitter))
+}
+
+/// One (scenario, seed) of a sweep's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    /// Index into the sweep's scenarios.
+    pub scenario: usize,
+    pub seed: u64,
+}
+
+/// The (scenario, seed) list of a sweep over `scenarios` scenarios, in
+/// (scenario, seed) order, keeping only `shard`'s items.
+pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
+    (0..scenarios)
+        .flat_map(|i| seeds.clone().map(move |seed| Item { scenario: i, seed }))
+        .enumerate()
+        .filter(|(position, _)| shard.is_none_or(|s| s.holds(*position)))
+        .map(|(_, item)| item)
+        .collect()
+}
+
+/// Checks every item on `jobs` threads, each running its own simulations;
+/// `on_result` sees each result as it finishes. Returns the results in `items` order.
+pub fn sweep(
+    scenarios: &[(PathBuf, Scenario)],
+    items: &[Item],
+    jobs: usize,
+    jitter: SimDuration,
+    mut on_result: impl FnMut(&SeedResult),
+) -> Vec<SeedResult> {
+    let network = Network::jittered(jitter.0);
+    let mut results: Vec<Option<SeedResult>> = vec![None; items.len()];
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..jobs.max(1).min(items.len()) {
+            let tx = tx.clone();
+            let (next, network) = (&next, &network);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let (file, scenario) = &scenarios[item.scenario];
+                let (violations, simulated, wall) = check_seed(scenario, item.seed, network);
+                let result = SeedResult {
+                    scenario: scenario.name.clone(),
+                    file: file.display().to_string(),
+                    seed: item.seed,
+                    violations,
+                    simulated,
+                    wall_ms: wall.as_secs_f64() * 1000.0,
+                    reproduce: reproduce(file, item.seed, jitter),
+                    shrunk_faults: None,
+                };
+                if tx.send((i, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (i, result) in rx {
+            on_result(&result);
+            results[i] = Some(result);
+        }
+    });
+    results.into_iter().flatten().collect()
+}
+
+/// `squadsim run --seeds N | --seed-range A..B` over `files`.
+pub fn run(files: &[PathBuf], args: &SweepArgs, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let mut scenarios = Vec::new();
+    let mut broken = 0usize;
+    for file in files {
+        match Scenario::load(file) {
+            Ok(s) => scenarios.push((file.clone(), s)),
+            Err(e) => {
+                broken += 1;
+                let _ = writeln!(err, "error: {e}");
+            }
+        }
+    }
+    if broken > 0 {
+        let _ = writeln!(err, "{broken} scenario(s) did not load; nothing was swept");
+        return ExitCode::from(2);
+    }
+    let network = Network::jittered(args.jitter.0);
+    let items = items(scenarios.len(), args.seeds(), args.shard);
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let started = Instant::now();
+    let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    let mut results = sweep(&scenarios, &items, jobs, args.jitter, |r| progress.advance(r.passed(), err));
+    progress.finish(err);
+    if args.shrink {
+        for (file, scenario) in &scenarios {
+            let file = file.display().to_string();
+            if let Some(first) = results.iter_mut().find(|r| r.file == file && !r.passed()) {
+                let _ = writeln!(err, "shrinking the faults of {} seed {} ...", scenario.name, first.seed);
+                first.shrunk_faults = Some(faults_yaml(&shrink(scenario, first.seed, &network)));
+            }
+        }
+    }
+    let sweep = SweepResults {
+        jitter: String::from(args.jitter),
+        shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
+        results,
+    };
+    if let Some(path) = &args.results {
+        let text = serde_json::to_string_pretty(&sweep).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if json {
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&sweep).unwrap_or_default());
+    } else {
+        print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
+    }
+    if sweep.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One line per scenario, every failing seed with its command, and a summary.
+fn print_results(
+    sweep: &SweepResults,
+    scenarios: &[(PathBuf, Scenario)],
+    jobs: usize,
+    wall: Duration,
+    out: &mut dyn Write,
+) {
+    for (file, scenario) in scenarios {
+        let file = file.display().to_string();
+        let mine: Vec<&SeedResult> = sweep.results.iter().filter(|r| r.file == file).collect();
+        let failing: Vec<&&SeedResult> = mine.iter().filter(|r| !r.passed()).collect();
+        let checked = match &scenario.invariants {
+            Some(inv) => declared_fields(inv),
+            None => "no invariants declared: only that the simulation stops without an error".into(),
+        };
+        let _ = if failing.is_empty() {
+            writeln!(out, "ok      {}: {} seeds hold ({checked})", scenario.name, mine.len())
+        } else {
+            writeln!(out, "FAILED  {}: {} of {} seeds break ({checked})", scenario.name, failing.len(), mine.len())
+        };
+        for r in failing {
+            let broken: Vec<String> = r.violations.iter().map(Violation::to_string).collect();
+            let _ = writeln!(out, "  seed {}: {}", r.seed, broken.join("; "));
+            let _ = writeln!(out, "    reproduce: {}", r.reproduce);
+            if let Some(faults) = &r.shrunk_faults {
+                let _ = writeln!(out, "    smallest failing fault schedule:");
+                for line in faults.lines() {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
+        }
+    }
+    let total = sweep.results.len();
+    let failed = sweep.failed();
+    let shard = match sweep.shards.as_slice() {
+        [s] if s.count > 1 => format!(", shard {s}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{total} seeds: {} passed, {failed} failed ({jobs} jobs{shard}, jitter {}, {:.1}s wall, {:.1} seeds/s)",
+        total - failed,
+        sweep.jitter,
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64().max(1e-9),
+    );
+}
+
+/// The declared invariant fields, e.g. `run_status, blockers`.
+fn declared_fields(inv: &Invariants) -> String {
+    match serde_json::to_value(inv) {
+        Ok(serde_json::Value::Object(map)) if !map.is_empty() => map.keys().cloned().collect::<Vec<_>>().join(", "),
+        _ => "invariants: {} declares nothing but that the simulation stops without an error".into(),
+    }
+}
+
+/// A sweep's progress on stderr: a bar redrawn in place on a terminal, plain
+/// lines at every tenth of the work otherwise (or with `CI` set).
+struct Progress {
+    total: usize,
+    done: usize,
+    failed: usize,
+    interactive: bool,
+    started: Instant,
+    drawn: Option<Instant>,
+}
+
+impl Progress {
+    fn new(total: usize, interactive: bool) -> Self {
+        Progress { total, done: 0, failed: 0, interactive, started: Instant::now(), drawn: None }
+    }
+
+    fn advance(&mut self, passed: bool, err: &mut dyn Write) {
+        self.done += 1;
+        self.failed += usize::from(!passed);
+        if self.interactive {
+            if self.drawn.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) || self.done == self.total {
+                self.drawn = Some(Instant::now());
+                let width = 30;
+                let filled = width * self.done / self.total.max(1);
+                let _ = write!(
+                    err,
+                    "\r[{}{}] {}/{} seeds, {} failed, {:.0} seeds/s ",
+                    "#".repeat(filled),
+                    "-".repeat(width - filled),
+                    self.done,
+                    self.total,
+                    self.failed,
+                    self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+                );
+                let _ = err.flush();
+            }
+        } else {
+            let step = self.total.div_ceil(10).max(1);
+            if self.done % step == 0 || self.done == self.total {
+                let _ = writeln!(err, "swept {}/{} seeds, {} failed", self.done, self.total, self.failed);
+            }
+        }
+    }
+
+    fn finish(&mut self, err: &mut dyn Write) {
+        if self.interactive && self.total > 0 {
+            let _ = writeln!(err);
+        }
+    }
+}
+
+/// The smallest fault schedule under which `seed` still breaks `scenario`'s
+/// invariants on `network`: delta debugging over the entries (ddmin), then each
+/// remaining entry's window narrowed (its start as late and its end as early
+/// as still fails). Assumes the full schedule fails.
+pub fn shrink(scenario: &Scenario, seed: u64, network: &Network) -> Vec<Fault> {
+    let fails = |faults: &[Fault]| {
+        let mut s = scenario.clone();
+        s.faults = faults.to_vec();
+        !check_seed(&s, seed, network).0.is_empty()
+    };
+    let mut faults = ddmin(scenario.faults.clone(), &fails);
+    let tick = scenario.world.tick.0;
+    let horizon = scenario.world.horizon.0;
+    for i in 0..faults.len() {
+        faults[i] = narrow_window(&faults, i, tick, horizon, &fails);
+    }
+    faults
+}
+
+/// Delta debugging (Zeller's ddmin) over a list whose full form fails: a
+/// 1-minimal sublist that still fails (removing any one entry makes it pass).
+fn ddmin<T: Clone>(mut items: Vec<T>, fails: &dyn Fn(&[T]) -> bool) -> Vec<T> {
+    if fails(&[]) {
+        return Vec::new();
+    }
+    let mut n = 2usize;
+    while items.len() >= 2 {
+        let chunk = items.len().div_ceil(n);
+        let parts: Vec<Vec<T>> = items.chunks(chunk).map(<[T]>::to_vec).collect();
+        if let Some(part) = parts.iter().find(|p| fails(p)) {
+            items = part.clone();
+            n = 2;
+            continue;
+        }
+        let complement = |k: usize| -> Vec<T> {
+            parts.iter().enumerate().filter(|(j, _)| *j != k).flat_map(|(_, p)| p.iter().cloned()).collect()
+        };
+        if let Some(rest) = (0..parts.len()).map(complement).find(|c| fails(c)) {
+            items = rest;
+            n = (n - 1).max(2);
+            continue;
+        }
+        if n >= items.len() {
+            break;
+        }
+        n = (2 * n).min(items.len());
+    }
+    items
+}
+
+/// Fault `i` of `faults` with its window `[at, until]` (or `[at, at +
+/// restart_after]`) narrowed by bisection in whole ticks while the schedule
+/// still fails. A fault with no end gets one when a bounded window still fails.
+/// Works on any fault kind whose fields are named `at`, `until` or `restart_after`.
+fn narrow_window(
+    faults: &[Fault],
+    i: usize,
+    tick: Duration,
+    horizon: Duration,
+    fails: &dyn Fn(&[Fault]) -> bool,
+) -> Fault {
+    let Ok(serde_json::Value::Object(outer)) = serde_json::to_value(&faults[i]) else { return faults[i].clone() };
+    let Some((kind, serde_json::Value::Object(fields))) = outer.into_iter().next() else { return faults[i].clone() };
+    let duration =
+        |key: &str| fields.get(key).and_then(|v| v.as_str()).and_then(|t| SimDuration::parse(t).ok()).map(|d| d.0);
+    let Some(at) = duration("at") else { return faults[i].clone() };
+    let end_key = if fields.contains_key("restart_after") || kind == "crash" { "restart_after" } else { "until" };
+    let relative = end_key == "restart_after";
+    let end = match (duration(end_key), relative) {
+        (Some(d), true) => at + d,
+        (Some(u), false) => u,
+        (None, _) => horizon,
+    };
+    // Rebuild the fault with a window; None when the result is not a valid fault.
+    let build = |start: Duration, stop: Option<Duration>| -> Option<Fault> {
+        let mut f = fields.clone();
+        f.insert("at".into(), serde_json::Value::String(String::from(SimDuration(start))));
+        match stop {
+            Some(s) => {
+                let value = if relative { s.saturating_sub(start) } else { s };
+                f.insert(end_key.into(), serde_json::Value::String(String::from(SimDuration(value))));
+            }
+            None => {
+                f.remove(end_key);
+            }
+        }
+        let mut wrapped = serde_json::Map::new();
+        wrapped.insert(kind.clone(), serde_json::Value::Object(f));
+        serde_json::from_value(serde_json::Value::Object(wrapped)).ok()
+    };
+    let mut schedule = faults.to_vec();
+    let mut try_fault = |f: Option<Fault>| -> Option<Fault> {
+        let f = f?;
+        schedule[i] = f.clone();
+        fails(&schedule).then_some(f)
+    };
+    let has_end = duration(end_key).is_some();
+    let mut best = faults[i].clone();
+    let mut stop = if has_end { Some(end) } else { None };
+    // A bounded window ending at the horizon, if the fault had none.
+    if !has_end {
+        if let Some(f) = try_fault(build(at, Some(end))) {
+            best = f;
+            stop = Some(end);
+        }
+    }
+    let bound = stop.unwrap_or(horizon);
+    let ticks = |d: Duration| (d.as_nanos() / tick.as_nanos().max(1)) as u64;
+    let at_tick = |t: u64| tick * t as u32;
+    // The latest start that still fails: bisect over [at, bound).
+    let (mut lo, mut hi) = (ticks(at), ticks(bound));
+    while hi > lo + 1 {
+        let mid = lo + (hi - lo) / 2;
+        match try_fault(build(at_tick(mid), stop)) {
+            Some(f) => {
+                best = f;
+                lo = mid;
+            }
+            None => hi = mid,
+        }
+    }
+    let start = at_tick(lo);
+    // The earliest end that still fails: bisect over (start, bound].
+    if let Some(end) = stop {
+        let (mut lo, mut hi) = (ticks(start), ticks(end));
+        while hi > lo + 1 {
+            let mid = lo + (hi - lo) / 2;
+            match try_fault(build(start, Some(at_tick(mid)))) {
+                Some(f) => {
+                    best = f;
+                    hi = mid;
+                }
+                None => lo = mid,
+            }
+        }
+    }
+    best
+}
+
+/// A fault schedule as the scenario format writes it.
+pub fn faults_yaml(faults: &[Fault]) -> String {
+    #[derive(Serialize)]
+    struct Schedule<'a> {
+        #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+        faults: &'a [Fault],
+    }
+    serde_yaml::to_string(&Schedule { faults }).unwrap_or_default()
+}
+
+/// `squadsim merge-reports`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Sweep results files (`squadsim run --seeds N --shard I/N --results FILE`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the merged results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Merges shard results into one: every (file, seed) once, in order; refuses
+/// results swept with different jitters or a shard given twice.
+pub fn merge(parts: Vec<SweepResults>) -> Result<SweepResults, String> {
+    let mut merged = SweepResults { jitter: String::new(), shards: Vec::new(), results: Vec::new() };
+    for part in parts {
+        if merged.jitter.is_empty() {
+            merged.jitter = part.jitter.clone();
+        } else if merged.jitter != part.jitter {
+            return Err(format!("results swept with different jitters: {} and {}", merged.jitter, part.jitter));
+        }
+        for shard in part.shards {
+            if merged.shards.contains(&shard) {
+                return Err(format!("shard {shard} is given twice"));
+            }
+            merged.shards.push(shard);
+        }
+        merged.results.extend(part.results);
+    }
+    merged.shards.sort_by_key(|s| (s.count, s.index));
+    merged.results.sort_by(|a, b| (&a.file, a.seed).cmp(&(&b.file, b.seed)));
+    merged.results.dedup_by(|a, b| a.file == b.file && a.seed == b.seed);
+    Ok(merged)
+}
+
+/// `squadsim merge-reports FILE...`: exit 0 every seed passed, 1 some failed,
+/// 2 a file could not be read or the files do not belong together.
+pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let mut parts = Vec::new();
+    for file in &args.files {
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<SweepResults>(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(p) => parts.push(p),
+            Err(e) => {
+                let _ = writeln!(err, "error: {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let merged = match merge(parts) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(counts) = merged.shards.first().map(|s| s.count) {
+        let missing: Vec<String> = (1..=counts)
+            .filter(|i| !merged.shards.contains(&Shard { index: *i, count: counts }))
+            .map(|i| format!("{i}/{counts}"))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(err, "warning: shards {} are missing", missing.join(", "));
+        }
+    }
+    if let Some(path) = &args.out {
+        if let Err(e) = std::fs::write(path, serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n") {
+            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    for r in merged.results.iter().filter(|r| !r.passed()) {
+        let broken: Vec<String> = r.violations.iter().map(Violation::to_string).collect();
+        let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
+        let _ = writeln!(out, "    reproduce: {}", r.reproduce);
+    }
+    let shards: Vec<String> = merged.shards.iter().map(Shard::to_string).collect();
+    let _ = writeln!(
+        out,
+        "{} seeds: {} passed, {} failed (shards {})",
+        merged.results.len(),
+        merged.results.len() - merged.failed(),
+        merged.failed(),
+        shards.join(", ")
+    );
+    if merged.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_read_like_rust_ranges() {
+        assert_eq!(parse_seed_range("3..6").unwrap(), 3..=5);
+        assert_eq!(parse_seed_range("3..=6").unwrap(), 3..=6);
+        assert_eq!(parse_seed_range("17..=17").unwrap(), 17..=17);
+        assert!(parse_seed_range("5..5").unwrap_err().contains("holds no seed"));
+        assert!(parse_seed_range("6..=5").is_err());
+        assert!(parse_seed_range("five").unwrap_err().contains("expected A..B"));
+    }
+
+    #[test]
+    fn shards_split_round_robin_and_cover_everything_once() {
+        assert!(parse_shard("0/3").is_err());
+        assert!(parse_shard("4/3").is_err());
+        assert!(parse_shard("2-3").is_err());
+        let shards: Vec<Shard> = (1..=3).map(|i| parse_shard(&format!("{i}/3")).unwrap()).collect();
+        for position in 0..20 {
+            assert_eq!(shards.iter().filter(|s| s.holds(position)).count(), 1);
+        }
+        assert!(shards[0].holds(0) && shards[1].holds(1) && shards[2].holds(2) && shards[0].holds(3));
+    }
+
+    #[test]
+    fn ddmin_finds_the_one_entry_that_matters() {
+        let items: Vec<u32> = (0..13).collect();
+        assert_eq!(ddmin(items.clone(), &|s: &[u32]| s.contains(&7)), vec![7]);
+        assert_eq!(ddmin(items.clone(), &|s: &[u32]| s.contains(&2) && s.contains(&11)), vec![2, 11]);
+        assert_eq!(ddmin(items, &|_: &[u32]| true), Vec::<u32>::new(), "fails with nothing: empty");
+    }
+
+    fn partition(at: u64, until: Option<u64>) -> Fault {
+        Fault::Partition {
+            between: ["studio".into(), "daytona".into()],
+            at: SimDuration::secs(at),
+            until: until.map(SimDuration::secs),
+        }
+    }
+
+    #[test]
+    fn a_window_narrows_to_the_ticks_that_fail() {
+        // Fails while the partition covers [40s, 50s].
+        let fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Partition { at, until, .. }) => {
+                at.0 <= Duration::from_secs(40) && until.is_none_or(|u| u.0 >= Duration::from_secs(50))
+            }
+            _ => false,
+        };
+        let tick = Duration::from_secs(1);
+        let horizon = Duration::from_secs(600);
+        assert_eq!(narrow_window(&[partition(10, Some(300))], 0, tick, horizon, &fails), partition(40, Some(50)));
+        assert_eq!(narrow_window(&[partition(0, None)], 0, tick, horizon, &fails), partition(40, Some(50)));
+        let crash = |at: u64, after: u64| Fault::Crash {
+            host: "agent-server".into(),
+            at: SimDuration::secs(at),
+            restart_after: Some(SimDuration::secs(after)),
+        };
+        let crash_fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Crash { at, restart_after: Some(r), .. }) => {
+                at.0 <= Duration::from_secs(20) && at.0 + r.0 >= Duration::from_secs(30)
+            }
+            _ => false,
+        };
+        assert_eq!(narrow_window(&[crash(5, 100)], 0, tick, horizon, &crash_fails), crash(20, 10));
+    }
+
+    fn result(file: &str, seed: u64, failed: bool) -> SeedResult {
+        SeedResult {
+            scenario: file.trim_end_matches(".yaml").into(),
+            file: file.into(),
+            seed,
+            violations: if failed {
+                vec![Violation { field: "run_status".into(), expected: "completed".into(), actual: "blocked".into() }]
+            } else {
+                Vec::new()
+            },
+            simulated: "1.0s".into(),
+            wall_ms: 1.0,
+            reproduce: String::new(),
+            shrunk_faults: None,
+        }
+    }
+
+    #[test]
+    fn merging_shards_orders_results_and_refuses_mismatches() {
+        let a = SweepResults {
+            jitter: "500ms".into(),
+            shards: vec![Shard { index: 2, count: 2 }],
+            results: vec![result("b.yaml", 2, false), result("a.yaml", 2, true)],
+        };
+        let b = SweepResults {
+            jitter: "500ms".into(),
+            shards: vec![Shard { index: 1, count: 2 }],
+            results: vec![result("a.yaml", 1, false), result("b.yaml", 1, false)],
+        };
+        let merged = merge(vec![a.clone(), b.clone()]).unwrap();
+        let order: Vec<(String, u64)> = merged.results.iter().map(|r| (r.file.clone(), r.seed)).collect();
+        assert_eq!(order, [("a.yaml".into(), 1), ("a.yaml".into(), 2), ("b.yaml".into(), 1), ("b.yaml".into(), 2)]);
+        assert_eq!(merged.failed(), 1);
+        assert_eq!(merged.shards, [Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 }]);
+        assert!(merge(vec![a.clone(), a.clone()]).unwrap_err().contains("given twice"));
+        let other = SweepResults { jitter: "1s".into(), ..b };
+        assert!(merge(vec![a, other]).unwrap_err().contains("different jitters"));
+    }
+
+    #[test]
+    fn a_shrunk_schedule_is_written_in_the_scenario_format() {
+        let yaml = faults_yaml(&[partition(40, Some(50))]);
+        assert!(yaml.contains("- partition:") && yaml.contains("until: 50s"), "{yaml}");
+    }
+}
