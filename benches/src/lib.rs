@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use squadsim::scenario::{SimDuration, Step};
+use squadsim::scenario::{AgentBehaviour, SimDuration, Step};
 use squadsim::Scenario;
 
 /// The scenario corpus directory.
@@ -30,14 +30,32 @@ pub fn delivery_with_lanes(lanes: u32) -> Scenario {
     if let Some(inv) = &mut s.invariants {
         inv.sessions = Some(lanes as usize + 5);
     }
-    // More agents, more simulated time before the roster settles.
-    s.world.horizon = SimDuration(Duration::from_secs(4 * 3600));
+    // The planner hands each lane on in its own turn: more lanes, more simulated
+    // time before the roster settles (about 6 s a lane), so the operator watches longer.
+    let patience = Duration::from_secs(1800 + 10 * u64::from(lanes));
+    s.world.horizon = SimDuration(patience * 2);
+    for step in &mut s.steps {
+        if let Step::Watch(watch) = step {
+            watch.timeout = SimDuration(patience);
+        }
+    }
     s
 }
 
-/// One run of `full-delivery` with `agents` agents in all (at least 6).
+/// One run of `full-delivery` with `agents` agents in all (at least 6), the
+/// planner thinking 200 ms a turn on a 20 ms tick. With the defaults (2 s a
+/// turn, 100 ms tick) a handoff takes about 3.2 s, and a planner handing on
+/// more than ~370 lanes outlives its 20-minute gateway token: the rest of its
+/// handoffs get 401s and those lanes never join (the model working as the
+/// platform would, not a scale limit of the simulator).
 pub fn delivery_with_agents(agents: u32) -> Scenario {
-    delivery_with_lanes(agents.saturating_sub(5).max(1))
+    let mut s = with_tick(delivery_with_lanes(agents.saturating_sub(5).max(1)), Duration::from_millis(20));
+    s.agents.insert(
+        "planner".into(),
+        AgentBehaviour { tool_calls: None, think: Some(SimDuration(Duration::from_millis(200))), handoffs: None },
+    );
+    s.name = format!("full-delivery, {agents} agents");
+    s
 }
 
 /// `happy-intake` with its launch step starting `runs` runs at once in one world.
