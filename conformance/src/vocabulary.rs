@@ -16,14 +16,24 @@ pub enum BlockerCode {
     /// Legacy wire alias: `committer_merge_state_required`.
     #[serde(alias = "committer_merge_state_required")]
     MergeLifecycleDecisionRequired,
+    /// The planner wall's retry still made no call of the memory tool its lane declares.
+    /// (Modelled code: the seeds name the wall, not its blocker.)
+    MemoryToolContractUnused,
+    /// The tester wall's retry still attached no evidence to the delivery reference. (Modelled code.)
+    EvidenceAttachmentMissing,
+    /// The closer wall's retry still published no DataHub lineage for the merged work. (Modelled code.)
+    DatahubLineageMissing,
 }
 
 impl BlockerCode {
     /// Every blocker code, in a fixed order.
-    pub const ALL: [BlockerCode; 3] = [
+    pub const ALL: [BlockerCode; 6] = [
         BlockerCode::AgentFirstToolRequired,
         BlockerCode::GithubIssueOrPrLinkMissing,
         BlockerCode::MergeLifecycleDecisionRequired,
+        BlockerCode::MemoryToolContractUnused,
+        BlockerCode::EvidenceAttachmentMissing,
+        BlockerCode::DatahubLineageMissing,
     ];
 
     /// The canonical wire code.
@@ -32,6 +42,9 @@ impl BlockerCode {
             BlockerCode::AgentFirstToolRequired => "agent_first_tool_required",
             BlockerCode::GithubIssueOrPrLinkMissing => "github_issue_or_pr_link_missing",
             BlockerCode::MergeLifecycleDecisionRequired => "merge_lifecycle_decision_required",
+            BlockerCode::MemoryToolContractUnused => "memory_tool_contract_unused",
+            BlockerCode::EvidenceAttachmentMissing => "evidence_attachment_missing",
+            BlockerCode::DatahubLineageMissing => "datahub_lineage_missing",
         }
     }
 
@@ -89,6 +102,17 @@ impl Wall {
 
     pub fn parse(code: &str) -> Option<Wall> {
         Wall::ALL.into_iter().find(|w| w.code() == code)
+    }
+
+    /// The blocker recorded when the retried attempt still does not produce the wall's result.
+    pub fn blocker(self) -> BlockerCode {
+        match self {
+            Wall::Planner => BlockerCode::MemoryToolContractUnused,
+            Wall::Tester => BlockerCode::EvidenceAttachmentMissing,
+            Wall::Closer => BlockerCode::DatahubLineageMissing,
+            Wall::Committer => BlockerCode::MergeLifecycleDecisionRequired,
+            Wall::Delivery => BlockerCode::GithubIssueOrPrLinkMissing,
+        }
     }
 }
 

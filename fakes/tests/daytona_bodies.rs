@@ -87,7 +87,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_body_gets_a_daytona_answer(body in bodies(), endpoint in 0usize..6) {
+    fn any_body_gets_a_daytona_answer(body in bodies(), endpoint in 0usize..11) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
         rt.block_on(async {
             let app = fake().await;
@@ -97,6 +97,11 @@ proptest! {
                 2 => (Method::POST, "/toolbox/sbx-00000001/process/session".to_string()),
                 3 => (Method::POST, "/toolbox/sbx-00000001/process/session/s/exec".to_string()),
                 4 => (Method::POST, "/api/sandbox/sbx/ssh-access".to_string()),
+                5 => (Method::POST, "/toolbox/sbx-00000001/git/clone".to_string()),
+                6 => (Method::POST, "/toolbox/sbx-00000001/git/add".to_string()),
+                7 => (Method::POST, "/toolbox/sbx-00000001/git/commit".to_string()),
+                8 => (Method::POST, "/toolbox/sbx-00000001/git/branches".to_string()),
+                9 => (Method::POST, "/toolbox/sbx-00000001/git/checkout".to_string()),
                 _ => (Method::PATCH, "/api/sandbox/sbx".to_string()),
             };
             let (status, v) = send(&app, method, &uri, body).await;

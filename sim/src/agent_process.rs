@@ -10,6 +10,7 @@
 //! as what the process prints (or does not print).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +21,9 @@ use squadsim_fakes::daytona::{ProcessLauncher, ProcessOutput, ProcessSpec};
 use squadsim_fakes::mcp::McpClient;
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
-use crate::hud;
 use crate::scenario::AgentBehaviour;
 use crate::templates::{self, HandoffPlan};
+use crate::{delivery_work, hud};
 
 pub const ENV_ROLE: &str = "AGENTSQUAD_ROLE_ID";
 pub const ENV_GATEWAY_URL: &str = "CONTEXTFORGE_URL";
@@ -90,8 +91,7 @@ fn shell_quote(s: &str) -> String {
 pub fn default_behaviour(_role_id: &str) -> AgentBehaviour {
     AgentBehaviour {
         tool_calls: Some(vec!["get_hud_snapshot".to_string(), "post_hud_status".to_string()]),
-        think: None,
-        handoffs: None,
+        ..AgentBehaviour::default()
     }
 }
 
@@ -103,6 +103,10 @@ pub struct AgentProcessLauncher {
     pub http: HttpClient,
     /// Implementer lanes the planner hands work to by default.
     pub implementer_lanes: u32,
+    /// Daytona's base URL and API key: the process reaches its own sandbox's
+    /// files and Git checkouts through the toolbox.
+    pub daytona_url: String,
+    pub daytona_api_key: String,
 }
 
 impl ProcessLauncher for AgentProcessLauncher {
@@ -120,7 +124,7 @@ impl ProcessLauncher for AgentProcessLauncher {
         let behaviour = AgentBehaviour {
             tool_calls: scripted.tool_calls.or(default.tool_calls),
             think: scripted.think.or(default.think),
-            handoffs: scripted.handoffs,
+            ..scripted
         };
         let handoffs = match &behaviour.handoffs {
             Some(list) => list
@@ -139,18 +143,45 @@ impl ProcessLauncher for AgentProcessLauncher {
                 .map(|t| t.default_handoffs(&role, self.implementer_lanes))
                 .unwrap_or_default(),
         };
-        let process = AgentProcess { spec, command, behaviour, handoffs, http: self.http.clone(), output };
+        let gateway = McpClient::new(
+            self.http.clone(),
+            format!("{}/mcp", spec.env.get(ENV_GATEWAY_URL).cloned().unwrap_or_default()),
+        )
+        .with_header(
+            "authorization",
+            format!("Bearer {}", spec.env.get(ENV_GATEWAY_TOKEN).cloned().unwrap_or_default()),
+        );
+        let process = AgentProcess {
+            spec,
+            command,
+            behaviour,
+            handoffs,
+            http: self.http.clone(),
+            daytona_url: self.daytona_url.clone(),
+            daytona_api_key: self.daytona_api_key.clone(),
+            output,
+            gateway: tokio::sync::Mutex::new(gateway),
+            palette: std::sync::OnceLock::new(),
+            turns: AtomicU32::new(0),
+        };
         tokio::spawn(Arc::new(process).run());
     }
 }
 
-struct AgentProcess {
-    spec: ProcessSpec,
-    command: AttemptCommand,
-    behaviour: AgentBehaviour,
+/// One running agent process: its spec and command, the scripted model, and the
+/// workspace shim's gateway client and palette.
+pub(crate) struct AgentProcess {
+    pub(crate) spec: ProcessSpec,
+    pub(crate) command: AttemptCommand,
+    pub(crate) behaviour: AgentBehaviour,
     handoffs: Vec<HandoffPlan>,
-    http: HttpClient,
+    pub(crate) http: HttpClient,
+    pub(crate) daytona_url: String,
+    pub(crate) daytona_api_key: String,
     output: ProcessOutput,
+    gateway: tokio::sync::Mutex<McpClient>,
+    palette: std::sync::OnceLock<Vec<PaletteTool>>,
+    turns: AtomicU32,
 }
 
 /// One palette entry: the agent-facing name and the federated wire name the shim calls.
@@ -161,7 +192,7 @@ struct PaletteTool {
 }
 
 impl AgentProcess {
-    fn env(&self, key: &str) -> String {
+    pub(crate) fn env(&self, key: &str) -> String {
         self.spec.env.get(key).cloned().unwrap_or_default()
     }
 
@@ -170,57 +201,88 @@ impl AgentProcess {
     }
 
     async fn run(self: Arc<Self>) {
-        let think = self.behaviour.think.map(|t| t.0).unwrap_or(DEFAULT_THINK);
+        let think = self.think();
         let csid = self.command.claude_session_id.clone();
         let attached: Vec<String> =
             self.env(ENV_MCP_SERVERS).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
         let (palette, servers) = self.build_palette(&attached).await;
         let names: Vec<String> = palette.iter().map(|t| tool_name::agent_facing_name(&t.server_id, &t.bare)).collect();
+        let _ = self.palette.set(palette);
         self.emit(
             json!({"type": "system", "subtype": "init", "session_id": csid, "tools": names, "mcp_servers": servers}),
         );
-        let mut gateway = McpClient::new(self.http.clone(), format!("{}/mcp", self.env(ENV_GATEWAY_URL)))
-            .with_header("authorization", format!("Bearer {}", self.env(ENV_GATEWAY_TOKEN)));
-        let mut turns = 0u32;
-        for (n, wanted) in self.behaviour.tool_calls.clone().unwrap_or_default().iter().enumerate() {
-            tokio::time::sleep(think).await;
-            turns += 1;
-            self.call(&mut gateway, &palette, wanted, json!({}), &format!("toolu_{n:02}")).await;
+        for wanted in self.behaviour.tool_calls.clone().unwrap_or_default() {
+            self.call_tool(&wanted, json!({})).await;
         }
-        for (n, plan) in self.handoffs.iter().enumerate() {
-            tokio::time::sleep(think).await;
-            turns += 1;
-            let arguments = json!({
-                "run_id": self.env(ENV_RUN_ID),
-                "sender_agent_id": self.env(ENV_AGENT_ID),
-                "recipient_agent_id": plan.recipient_agent_id,
-                "handoff_intent": plan.handoff_intent,
-                "required_result": plan.required_result,
-                "delivery_reference": null,
-                "fallback_wall": plan.fallback_wall.code(),
-            });
-            self.call(&mut gateway, &palette, hud::SEND_HANDOFF, arguments, &format!("toolu_h{n:02}")).await;
+        let work = delivery_work::perform(&self).await;
+        if work.completed {
+            for plan in &self.handoffs {
+                let references: Vec<Option<&String>> =
+                    if work.references.is_empty() { vec![None] } else { work.references.iter().map(Some).collect() };
+                for reference in references {
+                    let arguments = json!({
+                        "run_id": self.env(ENV_RUN_ID),
+                        "sender_agent_id": self.env(ENV_AGENT_ID),
+                        "recipient_agent_id": plan.recipient_agent_id,
+                        "handoff_intent": plan.handoff_intent,
+                        "required_result": plan.required_result,
+                        "delivery_reference": reference,
+                        "fallback_wall": plan.fallback_wall.code(),
+                    });
+                    self.call_tool(hud::SEND_HANDOFF, arguments).await;
+                }
+            }
         }
         tokio::time::sleep(think).await;
+        let turns = self.turns.load(Ordering::SeqCst);
         self.emit(
             json!({"type": "result", "subtype": "success", "session_id": csid, "num_turns": turns, "is_error": false}),
         );
         self.output.exit(0);
     }
 
+    fn think(&self) -> Duration {
+        self.behaviour.think.map(|t| t.0).unwrap_or(DEFAULT_THINK)
+    }
+
+    /// One model turn (after the model's think time) calling `wanted`, a bare name:
+    /// the tool's answer and whether it is an error, or `None` when the palette
+    /// does not carry the tool.
+    pub(crate) async fn call_tool(&self, wanted: &str, arguments: Value) -> Option<(String, bool)> {
+        tokio::time::sleep(self.think()).await;
+        let n = self.turns.fetch_add(1, Ordering::SeqCst);
+        let palette = self.palette.get().map(Vec::as_slice).unwrap_or_default();
+        let mut gateway = self.gateway.lock().await;
+        self.call(&mut gateway, palette, wanted, arguments, &format!("toolu_{n:02}")).await
+    }
+
+    /// What the model says without calling a tool.
+    pub(crate) fn note(&self, text: &str) {
+        let csid = &self.command.claude_session_id;
+        self.emit(
+            json!({"type": "assistant", "session_id": csid, "message": {"content": [{"type": "text", "text": text}]}}),
+        );
+    }
+
     /// One model turn that calls `wanted` (a bare name) with `arguments`, if the
     /// palette carries it; the shim translates to the federated wire name only on
     /// the proxied call.
-    async fn call(&self, gateway: &mut McpClient, palette: &[PaletteTool], wanted: &str, arguments: Value, id: &str) {
+    async fn call(
+        &self,
+        gateway: &mut McpClient,
+        palette: &[PaletteTool],
+        wanted: &str,
+        arguments: Value,
+        id: &str,
+    ) -> Option<(String, bool)> {
         let csid = &self.command.claude_session_id;
         let same = |t: &&PaletteTool| {
             tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, wanted)
         };
         let Some(tool) = palette.iter().find(same) else {
             // The model cannot call a tool its palette does not carry.
-            let text = format!("{wanted} is not available to me");
-            self.emit(json!({"type": "assistant", "session_id": csid, "message": {"content": [{"type": "text", "text": text}]}}));
-            return;
+            self.note(&format!("{wanted} is not available to me"));
+            return None;
         };
         let agent_name = tool_name::agent_facing_name(&tool.server_id, &tool.bare);
         let tool_use = json!({"type": "tool_use", "id": id, "name": agent_name, "input": arguments});
@@ -231,6 +293,7 @@ impl AgentProcess {
         };
         let result = json!({"type": "tool_result", "tool_use_id": id, "content": text, "is_error": is_error});
         self.emit(json!({"type": "user", "session_id": csid, "message": {"content": [result]}}));
+        Some((text, is_error))
     }
 
     /// The cliproxy workspace shim's palette: bare upstream names of the attached

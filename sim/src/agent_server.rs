@@ -57,6 +57,22 @@ pub struct GraphState {
     pub handoffs: Vec<Handoff>,
     /// Slot intent per agent: what the next attempt of that agent is for.
     pub slots: BTreeMap<String, String>,
+    /// Merge lifecycle decisions per delivery reference, as the committer recorded them.
+    #[serde(default)]
+    pub merge_decisions: BTreeMap<String, MergeDecisionRecord>,
+}
+
+/// A committer's merge lifecycle decision on one delivery reference
+/// (delivery-language seed: `handoff_state=merge_requested` with
+/// `merge_gate_status=qa_passed`, or `handoff_state=merged`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeDecisionRecord {
+    pub committer_agent_id: String,
+    pub delivery_reference: String,
+    pub handoff_state: String,
+    #[serde(default)]
+    pub merge_gate_status: Option<String>,
 }
 
 impl GraphState {
@@ -215,6 +231,8 @@ enum StateUpdate {
     Intake { roster: Vec<String> },
     /// An agent hands work to another.
     SendHandoff { handoff: Handoff },
+    /// A committer records its merge lifecycle decision.
+    MergeDecision { decision: MergeDecisionRecord },
 }
 
 async fn update_state(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>, body: Bytes) -> Response {
@@ -245,6 +263,12 @@ async fn update_state(State(server): State<Arc<AgentServer>>, Path(thread_id): P
                 s.slots.insert(recipient.clone(), handoff.handoff_intent.clone());
                 s.mailbox.entry(recipient).or_default().push(handoff.clone());
                 s.handoffs.push(handoff);
+            }),
+        ),
+        StateUpdate::MergeDecision { decision } => (
+            "merge_decision",
+            server.apply(&thread_id, "merge_decision", |s| {
+                s.merge_decisions.insert(decision.delivery_reference.clone(), decision);
             }),
         ),
     };

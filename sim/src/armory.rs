@@ -18,9 +18,14 @@ use crate::scenario::TokenShape;
 use crate::studio::Studio;
 
 /// The MCP servers a role's loadout attaches: the world's loadout for the role
-/// if it names one, else the HUD.
+/// if it names one, else the HUD and the grids the role's delivery work needs.
 pub fn attached_servers(studio: &Studio, role_id: &str) -> Vec<String> {
-    studio.config.loadouts.get(role_id).cloned().unwrap_or_else(|| vec![crate::hud::SERVER_ID.to_string()])
+    studio.config.loadouts.get(role_id).cloned().unwrap_or_else(|| {
+        std::iter::once(crate::hud::SERVER_ID)
+            .chain(crate::grids::delivery_servers(role_id).iter().copied())
+            .map(str::to_string)
+            .collect()
+    })
 }
 
 /// A gateway token for `subject`, in the shape the backend is set up to mint.

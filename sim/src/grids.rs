@@ -45,6 +45,23 @@ pub fn plain_grids() -> Vec<(&'static str, Vec<GridTool>)> {
     ]
 }
 
+/// The memory tool contract a planner lane declares: the server and its memory tools.
+pub const MEMORY_TOOL_CONTRACT: (&str, &[&str]) = ("agent-memory-archive", &["memory_search", "memory_store"]);
+/// The evidence-capable tool a tester captures browser evidence with (PlaywrightGrid).
+pub const EVIDENCE_TOOL: (&str, &str) = ("playwright", "browser_take_screenshot");
+/// The DataHub tool a closer publishes lineage with.
+pub const LINEAGE_TOOL: (&str, &str) = ("datahub", "publish_lineage");
+
+/// The grids a role's delivery work needs (its default loadout attaches them beside the HUD).
+pub fn delivery_servers(role_id: &str) -> &'static [&'static str] {
+    match role_id {
+        "planner" => &[MEMORY_TOOL_CONTRACT.0],
+        "tester" => &[EVIDENCE_TOOL.0],
+        "closer" => &[LINEAGE_TOOL.0],
+        _ => &[],
+    }
+}
+
 /// A grid the Armory registers with the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GridRegistration {

@@ -25,7 +25,7 @@ use crate::agent_process::{
     ENV_TEMPLATE_ID,
 };
 use crate::studio::{AgentSession, Studio};
-use crate::{armory, identity, templates};
+use crate::{armory, delivery, identity, templates, walls, worktree};
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
 pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
@@ -53,7 +53,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         allowed_tools: armory::allow_list(&servers),
         prompt: dispatch_prompt(&run, &session),
     };
-    let env = json!({
+    let mut env = json!({
         ENV_ROLE: session.role_id,
         ENV_AGENT_ID: session.agent_id,
         ENV_RUN_ID: run_id,
@@ -62,6 +62,9 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         ENV_GATEWAY_TOKEN: token,
         ENV_MCP_SERVERS: servers.join(","),
     });
+    for (key, value) in delivery::workspace_env(&studio, &run, &session).await {
+        env[key] = json!(value);
+    }
     let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
     let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;
     if let Err(step) = outcome {
@@ -88,9 +91,13 @@ fn dispatch_prompt(run: &crate::studio::Run, session: &AgentSession) -> String {
         tool_name::agent_facing_name(templates::REQUIRED_FIRST_TOOL.0, templates::REQUIRED_FIRST_TOOL.1)
     );
     for h in &session.inbox {
+        let reference = h.delivery_reference.as_deref().map(|r| format!("; {}", delivery::reference_clause(r)));
         prompt.push_str(&format!(
-            " From {}: {} (done when: {}).",
-            h.sender_agent_id, h.handoff_intent, h.required_result
+            " From {}: {} (done when: {}{}).",
+            h.sender_agent_id,
+            h.handoff_intent,
+            h.required_result,
+            reference.unwrap_or_default()
         ));
     }
     prompt
@@ -118,7 +125,7 @@ async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
     }
 }
 
-fn block(studio: &Studio, run_id: &str, agent_id: &str, code: BlockerCode, step: &str) {
+pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, code: BlockerCode, step: &str) {
     update(studio, run_id, agent_id, |s| {
         s.live_status = LiveStatus::Blocked;
         s.blocker_code = Some(code);
@@ -167,7 +174,7 @@ async fn drive(
     let base = &studio.config.daytona_url;
     let create = HttpRequest::post(format!("{base}/api/sandbox")).json(&json!({
         "name": name,
-        "env": env,
+        "env": &env,
         "labels": {"agentsquad.run": run_id, "agentsquad.agent": agent_id},
         "volumes": [],
     }));
@@ -193,14 +200,58 @@ async fn drive(
             _ => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
+    let toolbox = worktree::Toolbox::new(studio.http.clone(), base, &studio.config.daytona_api_key, &sandbox_id);
+    worktree::prepare(&toolbox, &env).await.map_err(|e| format!("execution_workspace_unavailable: worktrees: {e}"))?;
     update(studio, run_id, agent_id, |s| s.current_step = "starting_agent_process".to_string());
-    let toolbox = format!("{base}/toolbox/{sandbox_id}/process/session");
-    let process_session = format!("agent-{agent_id}-a{attempt_no}");
+    let attempt = AgentAttempt {
+        run_id: run_id.to_string(),
+        agent_id: agent_id.to_string(),
+        sandbox_id,
+        process_session: format!("agent-{agent_id}-a{attempt_no}"),
+        command: command.clone(),
+    };
+    let Some((code, logs_url)) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
+        return Ok(());
+    };
+    if finish(studio, run_id, agent_id, code) {
+        match walls::end_of_attempt(studio, &attempt, &logs_url).await {
+            Ok(()) => update(studio, run_id, agent_id, |s| {
+                s.live_status = LiveStatus::SessionCompleted;
+                s.current_step = "session_completed".to_string();
+            }),
+            Err(code) => block(studio, run_id, agent_id, code, "wall_retry"),
+        }
+    }
+    Ok(())
+}
+
+/// One agent attempt in its execution workspace: what a wall's retry reuses.
+#[derive(Debug, Clone)]
+pub struct AgentAttempt {
+    pub run_id: String,
+    pub agent_id: String,
+    pub sandbox_id: String,
+    /// The toolbox process session of the attempt's first process (a retry gets its own).
+    pub process_session: String,
+    pub command: AttemptCommand,
+}
+
+/// Runs `attempt.command` as a new process in the attempt's sandbox (in a new
+/// process session `process_session`) and reads its stream-json output
+/// until it exits. `Some((exit code, logs URL))`, or `None` if the session
+/// settled (e.g. the first-tool gate blocked it) while it ran.
+pub(crate) async fn run_agent_process(
+    studio: &Studio,
+    attempt: &AgentAttempt,
+    process_session: &str,
+) -> Result<Option<(i64, String)>, String> {
+    let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
+    let toolbox = format!("{}/toolbox/{}/process/session", studio.config.daytona_url, attempt.sandbox_id);
     daytona(studio, HttpRequest::post(toolbox.clone()).json(&json!({"sessionId": process_session})))
         .await
         .map_err(|e| format!("agent_process_not_started: {e}"))?;
     let exec = HttpRequest::post(format!("{toolbox}/{process_session}/exec"))
-        .json(&json!({"command": command.command_line(), "runAsync": true}));
+        .json(&json!({"command": attempt.command.command_line(), "runAsync": true}));
     let started = daytona(studio, exec).await.map_err(|e| format!("agent_process_not_started: {e}"))?.json();
     let cmd_id = started.get("cmdId").and_then(Value::as_str).unwrap_or_default().to_string();
     let command_url = format!("{toolbox}/{process_session}/command/{cmd_id}");
@@ -208,7 +259,7 @@ async fn drive(
     loop {
         tokio::time::sleep(studio.config.log_poll).await;
         if settled(studio, run_id, agent_id) {
-            return Ok(());
+            return Ok(None);
         }
         let Ok(logs) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await else {
             continue;
@@ -238,30 +289,28 @@ async fn drive(
                     observe_line(studio, run_id, agent_id, line);
                 }
             }
-            finish(studio, run_id, agent_id, code);
-            return Ok(());
+            return Ok(Some((code, format!("{command_url}/logs"))));
         }
     }
 }
 
-/// The process ended: completed if it met the launch contract, else blocked by it.
-fn finish(studio: &Studio, run_id: &str, agent_id: &str, exit_code: i64) {
+/// The process ended: `true` if it met the launch contract (its walls decide
+/// the rest), else it is blocked by the contract or left with its exit code.
+fn finish(studio: &Studio, run_id: &str, agent_id: &str, exit_code: i64) -> bool {
     let Some(s) = session(studio, run_id, agent_id) else {
-        return;
+        return false;
     };
     if s.live_status.is_settled() {
-        return;
+        return false;
     }
     if s.first_tool_made && exit_code == 0 {
-        update(studio, run_id, agent_id, |s| {
-            s.live_status = LiveStatus::SessionCompleted;
-            s.current_step = "session_completed".to_string();
-        });
+        return true;
     } else if !s.first_tool_made {
         block(studio, run_id, agent_id, BlockerCode::AgentFirstToolRequired, "first_tool_gate");
     } else {
         update(studio, run_id, agent_id, |s| s.current_step = format!("agent_process_exited: {exit_code}"));
     }
+    false
 }
 
 /// Reads one stream-json line of the agent process into the session and the observability feed.

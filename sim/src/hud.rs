@@ -21,11 +21,12 @@ use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 use squadsim_fakes::mcp::{self, CallContext, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
-use crate::agent_server::Handoff;
+use crate::agent_server::{Handoff, MergeDecisionRecord};
 use crate::templates::REQUIRED_FIRST_TOOL;
 
 pub const SERVER_ID: &str = "fractalops-hud";
 pub const SEND_HANDOFF: &str = "send_handoff";
+pub const RECORD_MERGE_DECISION: &str = "record_merge_decision";
 pub const PORT: u16 = 8000;
 
 /// The HUD grid.
@@ -76,6 +77,15 @@ impl ToolHost for Hud {
                     "delivery_reference": nullable, "fallback_wall": nullable,
                 }),
             ),
+            spec(
+                RECORD_MERGE_DECISION,
+                "Close the merge lifecycle decision on a delivery reference",
+                json!({
+                    "run_id": text, "committer_agent_id": text, "delivery_reference": text,
+                    "handoff_state": {"type": "string", "enum": ["merge_requested", "merged"]},
+                    "merge_gate_status": nullable,
+                }),
+            ),
         ]
     }
 
@@ -90,10 +100,57 @@ impl ToolHost for Hud {
                 }
                 "post_hud_status" => ToolOutcome::Text("recorded".to_string()),
                 SEND_HANDOFF => send_handoff(&http, &agent_server, arguments).await,
+                RECORD_MERGE_DECISION => record_merge_decision(&http, &agent_server, arguments).await,
                 _ => ToolOutcome::UnknownTool(name),
             }
         })
     }
+}
+
+/// Writes a state update into a run's thread on the LangGraph Agent Server.
+async fn update_thread(
+    http: &HttpClient,
+    agent_server: &str,
+    run_id: &str,
+    update: Value,
+    done: String,
+) -> ToolOutcome {
+    let request = HttpRequest::post(format!("{agent_server}/threads/{run_id}/state")).json(&update);
+    match http.send(request).await {
+        Ok(r) if r.status.is_success() => ToolOutcome::Text(done),
+        Ok(r) => ToolOutcome::Failed(format!("agent server refused the update: HTTP {}", r.status.as_u16())),
+        Err(e) => ToolOutcome::Failed(format!("agent server unreachable: {e}")),
+    }
+}
+
+/// Only the two closed forms of the decision are accepted (delivery-language seed).
+async fn record_merge_decision(http: &HttpClient, agent_server: &str, arguments: Value) -> ToolOutcome {
+    let run_id = arguments.get("run_id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut fields = arguments.as_object().cloned().unwrap_or_default();
+    fields.remove("run_id");
+    let decision: MergeDecisionRecord = match serde_json::from_value(Value::Object(fields)) {
+        Ok(d) => d,
+        Err(e) => return ToolOutcome::Failed(format!("a merge decision needs its fields: {e}")),
+    };
+    let closed = match decision.handoff_state.as_str() {
+        "merged" => true,
+        "merge_requested" => decision.merge_gate_status.as_deref() == Some("qa_passed"),
+        _ => false,
+    };
+    if run_id.is_empty() || !closed {
+        return ToolOutcome::Failed(
+            "a merge lifecycle decision is handoff_state=merged, or handoff_state=merge_requested with merge_gate_status=qa_passed".to_string(),
+        );
+    }
+    let done = format!("merge decision recorded for {}", decision.delivery_reference);
+    update_thread(
+        http,
+        agent_server,
+        &run_id,
+        json!({"as_node": "merge_decision", "values": {"decision": decision}}),
+        done,
+    )
+    .await
 }
 
 async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -> ToolOutcome {
@@ -110,12 +167,7 @@ async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -
     if handoff.fallback_wall.as_deref().and_then(Wall::parse).is_none() {
         return ToolOutcome::Failed(format!("unknown fallback_wall {:?}: expected a wall code", handoff.fallback_wall));
     }
-    let recipient = handoff.recipient_agent_id.clone();
-    let update = json!({"as_node": "send_handoff", "values": {"handoff": handoff}});
-    let request = HttpRequest::post(format!("{agent_server}/threads/{run_id}/state")).json(&update);
-    match http.send(request).await {
-        Ok(r) if r.status.is_success() => ToolOutcome::Text(format!("handoff delivered to {recipient}'s mailbox")),
-        Ok(r) => ToolOutcome::Failed(format!("agent server refused the handoff: HTTP {}", r.status.as_u16())),
-        Err(e) => ToolOutcome::Failed(format!("agent server unreachable: {e}")),
-    }
+    let done = format!("handoff delivered to {}'s mailbox", handoff.recipient_agent_id);
+    update_thread(http, agent_server, &run_id, json!({"as_node": "send_handoff", "values": {"handoff": handoff}}), done)
+        .await
 }

@@ -13,6 +13,8 @@ pub mod armory;
 pub mod cli;
 pub mod clock;
 pub mod conform;
+pub mod delivery;
+pub mod delivery_work;
 pub mod grids;
 pub mod harness;
 pub mod hud;
@@ -26,6 +28,8 @@ pub mod snapshot;
 pub mod studio;
 pub mod sweep;
 pub mod templates;
+pub mod walls;
+pub mod worktree;
 pub mod world;
 
 pub use outcome::Outcome;

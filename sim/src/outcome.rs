@@ -28,7 +28,8 @@ pub struct Outcome {
     pub sessions: Vec<SessionOutcome>,
     pub walls: Vec<WallOutcome>,
     pub handoff_trail: Vec<Handoff>,
-    pub delivery_references: Vec<String>,
+    /// Delivery references proven against GitHub, with their author and merge decision.
+    pub delivery_references: Vec<crate::delivery::DeliveryReference>,
     pub observability: ObservabilityFeed,
     pub gateway: GatewayOutcome,
     pub run_control: Vec<String>,

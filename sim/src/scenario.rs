@@ -78,6 +78,19 @@ pub struct World {
     pub loadouts: BTreeMap<String, Vec<String>>,
     /// The shape of the gateway tokens the backend mints.
     pub gateway_token_shape: TokenShape,
+    /// How the platform reaches GitHub (the CodexGate App, or the legacy org-PAT override).
+    pub github: GithubCondition,
+}
+
+/// How the platform's GitHub credentials are set up (runbook, "GitHub writes go
+/// through the CodexGate App").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct GithubCondition {
+    /// The old `FRACTALOPS_GITHUB_APP_TOKEN` override (an org PAT) is set: it wins
+    /// over the App credentials when the platform obtains a token, so writes are
+    /// authored by the PAT's user instead of `fractalops-codexgate[bot]`.
+    pub org_pat_override: bool,
 }
 
 /// The shape of a ContextForge token the backend mints.
@@ -104,6 +117,7 @@ impl Default for World {
             implementer_lanes: 1,
             loadouts: BTreeMap::new(),
             gateway_token_shape: TokenShape::V1,
+            github: GithubCondition::default(),
         }
     }
 }
@@ -197,7 +211,7 @@ impl Default for OperatorIdentity {
 }
 
 /// How the scripted LLM of one role behaves.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentBehaviour {
     /// Bare tool names the agent calls, in order (agent-facing names are derived).
@@ -211,6 +225,62 @@ pub struct AgentBehaviour {
     /// delivery graph for this role. Empty: it hands nothing on.
     #[serde(default)]
     pub handoffs: Option<Vec<HandoffBehaviour>>,
+    /// Steps of the role's delivery work the agent forgets on its first attempt.
+    #[serde(default)]
+    pub skips: Option<Vec<DeliveryStep>>,
+    /// What the agent does when a wall retries it with the fallback prompt.
+    #[serde(default)]
+    pub on_retry: Option<RetryBehaviour>,
+    /// How a committer closes the merge lifecycle decision.
+    #[serde(default)]
+    pub merge_decision: Option<MergeDecision>,
+    /// The agent also tries to write into the shared (read-only) assembly worktree.
+    #[serde(default)]
+    pub write_to_assembly: Option<bool>,
+}
+
+/// One step of a role's delivery work (the agentsquad delivery graph).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStep {
+    /// Planner: call the memory tool its lane declares.
+    UseMemory,
+    /// Implementer: change files in its agent-owned worktree.
+    WriteChanges,
+    /// Implementer: stage and commit the changes in the worktree.
+    Commit,
+    /// Implementer: push the lane branch through the CodexGate App and open the pull request.
+    OpenPullRequest,
+    /// Tester: capture browser evidence on PlaywrightGrid.
+    CaptureEvidence,
+    /// Tester: attach the evidence to the pull request.
+    AttachEvidence,
+    /// Committer: close the merge lifecycle decision.
+    MergeDecision,
+    /// Closer: publish DataHub lineage for the merged work.
+    PublishLineage,
+}
+
+/// An agent's answer to a wall's fallback prompt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryBehaviour {
+    /// It does what the fallback prompt asks.
+    #[default]
+    Comply,
+    /// It ends the retried attempt without doing it.
+    Refuse,
+}
+
+/// The two ways a committer closes a merge lifecycle decision (delivery-language seed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeDecision {
+    /// Merge the pull request, then record `handoff_state=merged`.
+    #[default]
+    Merged,
+    /// Record `handoff_state=merge_requested` with `merge_gate_status=qa_passed`.
+    MergeRequested,
 }
 
 /// One handoff a scripted agent sends (through the HUD's `send_handoff` tool).

@@ -19,13 +19,14 @@ use axum::Router;
 
 use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
 use squadsim_fakes::daytona::{Daytona, DaytonaConfig};
-use squadsim_fakes::github::{GithubConfig, GithubFake, RepositoryConfig};
+use squadsim_fakes::github::{GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
 use squadsim_fakes::glitchtip::{GlitchtipConfig, GlitchtipFake, ProjectConfig};
 use squadsim_fakes::net::{serve_simulated, HttpClient, Transport};
 
 use crate::agent_process::AgentProcessLauncher;
 use crate::agent_server::{self, AgentServer, CheckpointStore};
 use crate::armory;
+use crate::delivery::CodexGateConfig;
 use crate::grids::{self, GridRegistration};
 use crate::hud::{self, Hud};
 use crate::operator::{self, seconds_label, OperatorLog};
@@ -46,6 +47,9 @@ pub const GLITCHTIP_PORT: u16 = 8000;
 /// The GitHub organization the CodexGate App is installed on; every world
 /// project has a repository `<org>/<project slug>` there.
 pub const GITHUB_ORG: &str = "yamonco";
+/// The org PAT of the legacy override condition (`world.github.org_pat_override`) and its human user.
+pub const ORG_PAT: &str = "ghp_squadsimOrgPatOverride0000000000000000";
+pub const ORG_PAT_USER: &str = "yamon-platform-admin";
 /// The GlitchTip organization and team every world project is provisioned in.
 pub const GLITCHTIP_ORG: &str = "yamon";
 pub const GLITCHTIP_TEAM: &str = "platform";
@@ -130,10 +134,18 @@ impl Services {
             ..DaytonaConfig::default()
         };
         let service_http = HttpClient::new(transport, Duration::from_secs(10));
+        // The legacy org-PAT override condition: GitHub knows the PAT, and the platform's env still sets it.
+        let org_pat = scenario.world.github.org_pat_override.then(|| OrgPatConfig {
+            token: ORG_PAT.to_string(),
+            login: ORG_PAT_USER.to_string(),
+            user_id: 4_120_001,
+        });
         let launcher = Arc::new(AgentProcessLauncher {
             behaviours: scenario.agents.clone(),
             http: service_http.clone(),
             implementer_lanes: scenario.world.implementer_lanes,
+            daytona_url: daytona_config.public_url.clone(),
+            daytona_api_key: daytona_config.api_key.clone(),
         });
         let daytona = Daytona::new(daytona_config.clone(), launcher, crate::clock::service_clock());
         let gateway = ContextForge::new(gateway_config.clone(), service_http.clone(), crate::clock::service_clock());
@@ -154,6 +166,15 @@ impl Services {
             transport,
             loadouts: scenario.world.loadouts.clone(),
             gateway_token_shape: scenario.world.gateway_token_shape,
+            github: CodexGateConfig {
+                api_url: endpoints.github.clone(),
+                org: GITHUB_ORG.to_string(),
+                env: org_pat
+                    .iter()
+                    .map(|p| (crate::delivery::ORG_PAT_OVERRIDE_ENV.to_string(), p.token.clone()))
+                    .collect(),
+                ..CodexGateConfig::default()
+            },
         });
         let mut slugs: Vec<&str> = Vec::new();
         for p in &scenario.world.projects {
@@ -173,6 +194,7 @@ impl Services {
                         ..RepositoryConfig::default()
                     })
                     .collect(),
+                org_pat,
                 ..GithubConfig::default()
             },
             crate::clock::service_clock(),
@@ -524,9 +546,9 @@ fn collect(
                     .collect()
             })
             .unwrap_or_default(),
-        walls: Vec::new(),
+        walls: run.as_ref().map(|r| r.walls.clone()).unwrap_or_default(),
         handoff_trail: run.as_ref().and_then(|r| checkpoints.latest(&r.run_id)).map(|g| g.handoffs).unwrap_or_default(),
-        delivery_references: Vec::new(),
+        delivery_references: run.as_ref().map(|r| r.delivery_references.clone()).unwrap_or_default(),
         observability: run.as_ref().map(|r| r.observability).unwrap_or_default(),
         gateway: GatewayOutcome { tool_calls: gateway.tool_calls(), auth_failures: gateway.auth_failures().len() },
         run_control: run

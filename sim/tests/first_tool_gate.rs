@@ -59,7 +59,7 @@ fn a_prompt_that_elicits_no_tool_call_blocks_only_that_agent() {
     assert!(!blocked_by_gate(&o, "curator"));
     assert_eq!(o.run.as_ref().unwrap().status, "blocked", "a run is blocked if any agent is blocked");
     let mut twin = s.clone();
-    twin.agents.insert("planner".into(), AgentBehaviour { tool_calls: None, think: None, handoffs: None });
+    twin.agents.insert("planner".into(), AgentBehaviour::default());
     assert!(clean(&world::run(&twin)));
 }
 

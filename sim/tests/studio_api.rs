@@ -48,6 +48,7 @@ fn studio() -> std::sync::Arc<squadsim::studio::Studio> {
         transport: squadsim_fakes::net::Transport::Loopback,
         loadouts: Default::default(),
         gateway_token_shape: Default::default(),
+        github: Default::default(),
     })
 }
 

@@ -34,8 +34,11 @@ fn wrong_project_slug_hangs_with_no_response() {
 fn wrong_project_slug_twin_with_the_slug_fixed_completes() {
     let mut s = load("wrong-project-slug.yaml");
     for step in &mut s.steps {
-        if let Step::Launch(l) = step {
-            l.project_slug = "sanmopia-modernization".into();
+        match step {
+            Step::Launch(l) => l.project_slug = "sanmopia-modernization".into(),
+            // The whole delivery graph (PR, evidence, merge, lineage) outlasts the incident's 2-minute watch.
+            Step::Watch(w) => w.timeout = squadsim::scenario::SimDuration::secs(600),
+            _ => {}
         }
     }
     let o = world::run(&s);
@@ -91,7 +94,7 @@ fn a_dispatch_prompt_that_elicits_no_tool_call_trips_the_first_tool_gate() {
     let mut s = load("happy-intake.yaml");
     s.agents.insert(
         "planner".into(),
-        squadsim::scenario::AgentBehaviour { tool_calls: Some(vec![]), think: None, handoffs: None },
+        squadsim::scenario::AgentBehaviour { tool_calls: Some(vec![]), ..Default::default() },
     );
     let o = world::run(&s);
     let planner = o.sessions.iter().find(|x| x.role_id == "planner").unwrap();

@@ -19,12 +19,16 @@
 //! per-command logs are the workspace logs. `GET {toolbox}/{id}/process/session`
 //! lists a sandbox's sessions and their commands, and
 //! `.../session/{sid}/command/{cid}/logs` returns what each printed.
+//!
+//! The toolbox also serves each sandbox's files and Git checkouts
+//! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
 pub mod longhorn;
 mod process;
 mod sandbox;
 mod ssh;
 mod toolbox;
+mod workspace_fs;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -83,6 +87,8 @@ struct DaytonaState {
     next_sandbox: u64,
     sessions: BTreeMap<(String, String), toolbox::Session>,
     next_command: u64,
+    /// Each sandbox's files and Git checkouts.
+    file_systems: BTreeMap<String, workspace_fs::SandboxFs>,
     storage: longhorn::Storage,
     /// Bumped by every start, so only the latest start's attach loop acts.
     start_generation: BTreeMap<String, u64>,
@@ -106,6 +112,7 @@ impl Daytona {
             next_sandbox: 0,
             sessions: BTreeMap::new(),
             next_command: 0,
+            file_systems: BTreeMap::new(),
             storage: longhorn::Storage::new(config.storage.clone(), config.seed, &now),
             start_generation: BTreeMap::new(),
             ssh: BTreeMap::new(),
@@ -154,6 +161,11 @@ impl Daytona {
             .join("")
     }
 
+    /// The content of a file in a sandbox, if it exists.
+    pub fn file(&self, sandbox_id: &str, path: &str) -> Option<Vec<u8>> {
+        self.state().file_systems.get(sandbox_id).and_then(|fs| fs.file(path))
+    }
+
     fn start_delay(&self) -> Duration {
         Duration::from_secs(self.config.start_seconds)
     }
@@ -177,6 +189,17 @@ impl Daytona {
             .route("/toolbox/{id}/process/session/{sid}/exec", post(toolbox::session_exec))
             .route("/toolbox/{id}/process/session/{sid}/command/{cid}", get(toolbox::get_command))
             .route("/toolbox/{id}/process/session/{sid}/command/{cid}/logs", get(toolbox::command_logs))
+            .route("/toolbox/{id}/files", get(workspace_fs::list_files))
+            .route("/toolbox/{id}/files/download", get(workspace_fs::download))
+            .route("/toolbox/{id}/files/upload", post(workspace_fs::upload))
+            .route("/toolbox/{id}/files/folder", post(workspace_fs::create_folder))
+            .route("/toolbox/{id}/files/permissions", post(workspace_fs::set_permissions))
+            .route("/toolbox/{id}/git/clone", post(workspace_fs::clone))
+            .route("/toolbox/{id}/git/status", get(workspace_fs::status))
+            .route("/toolbox/{id}/git/add", post(workspace_fs::add))
+            .route("/toolbox/{id}/git/commit", post(workspace_fs::commit))
+            .route("/toolbox/{id}/git/branches", get(workspace_fs::list_branches).post(workspace_fs::create_branch))
+            .route("/toolbox/{id}/git/checkout", post(workspace_fs::checkout))
             .route("/api/health", get(|| async { Json(json!({"status": "ok"})) }))
             .route("/api/{*rest}", delete(not_found).get(not_found).post(not_found).put(not_found))
             .fallback(not_found)

@@ -24,7 +24,12 @@ pub(super) struct Session {
 }
 
 /// Authorizes, finds the sandbox and requires it to be started.
-fn running_sandbox(d: &Daytona, path: &str, headers: &HeaderMap, id: &str) -> Result<super::Sandbox, Response> {
+pub(super) fn running_sandbox(
+    d: &Daytona,
+    path: &str,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<super::Sandbox, Response> {
     d.authorize(path, headers)?;
     let sandbox = d
         .state()

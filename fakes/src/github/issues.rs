@@ -85,7 +85,7 @@ fn issue_view_json(inner: &Inner, repo: &Repo, v: IssueView<'_>) -> Value {
         "milestone": null,
         "locked": false,
         "active_lock_reason": null,
-        "comments": 0,
+        "comments": repo.comments.get(&v.number).map_or(0, Vec::len),
         "closed_at": v.closed_at.map(iso8601),
         "created_at": iso8601(v.created_at),
         "updated_at": iso8601(v.updated_at),
@@ -205,4 +205,84 @@ pub(crate) async fn get_issue(
             pull_request: Some(link),
         },
     )))
+}
+
+/// A comment on an issue or a pull request (pull requests share the issues' comments).
+#[derive(Debug, Clone)]
+pub(crate) struct CommentRecord {
+    pub id: u64,
+    pub body: String,
+    pub user: Actor,
+    pub created_at: u64,
+}
+
+fn comment_json(inner: &Inner, repo: &Repo, number: u64, c: &CommentRecord) -> Value {
+    let api = inner.api(&repo.api_path());
+    let html = inner.html(&format!("/{}/issues/{number}#issuecomment-{}", repo.full_name(), c.id));
+    json!({
+        "id": c.id,
+        "node_id": format!("IC_kwDO{:08X}", c.id),
+        "url": format!("{api}/issues/comments/{}", c.id),
+        "html_url": html,
+        "issue_url": format!("{api}/issues/{number}"),
+        "body": c.body,
+        "user": c.user.json(inner),
+        "created_at": iso8601(c.created_at),
+        "updated_at": iso8601(c.created_at),
+        "author_association": if c.user == Actor::Bot { "NONE" } else { "MEMBER" },
+        "performed_via_github_app": null,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CreateComment {
+    body: String,
+}
+
+/// The number of an existing issue or pull request, else GitHub's 404.
+fn existing_number(r: &Repo, number: &str) -> Result<u64, GhError> {
+    number
+        .parse::<u64>()
+        .ok()
+        .filter(|n| r.issues.contains_key(n) || r.pulls.contains_key(n))
+        .ok_or_else(GhError::not_found)
+}
+
+/// `POST /repos/{owner}/{repo}/issues/{issue_number}/comments {body}` -> 201.
+pub(crate) async fn create_comment(
+    AxState(fake): AxState<GithubFake>,
+    cred: Credential,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+    body: Body<CreateComment>,
+) -> Result<Response, GhError> {
+    let inner = &fake.inner;
+    let now = inner.clock.now_unix();
+    let mut state = fake.lock();
+    let user = repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("issues"))?;
+    let req = body.0?;
+    if req.body.trim().is_empty() {
+        return Err(GhError::validation(json!({"resource": "IssueComment", "field": "body", "code": "missing_field"})));
+    }
+    let id = state.next_id();
+    let r = repo_mut(&mut state, &State::repo_key(&owner, &repo))?;
+    let n = existing_number(r, &number)?;
+    let comment = CommentRecord { id, body: req.body, user, created_at: now };
+    let out = comment_json(inner, r, n, &comment);
+    r.comments.entry(n).or_default().push(comment);
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// `GET /repos/{owner}/{repo}/issues/{issue_number}/comments` (oldest first).
+pub(crate) async fn list_comments(
+    AxState(fake): AxState<GithubFake>,
+    cred: Credential,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+) -> Result<Json<Value>, GhError> {
+    let inner = &fake.inner;
+    let state = fake.lock();
+    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
+    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let n = existing_number(r, &number)?;
+    let list = r.comments.get(&n).map(|c| c.iter().map(|c| comment_json(inner, r, n, c)).collect()).unwrap_or_default();
+    Ok(Json(Value::Array(list)))
 }

@@ -1,6 +1,6 @@
 //! The GitHub fake: the CodexGate GitHub App and the REST surface a squad
 //! delivery uses (repositories, refs, contents, pull requests, merges,
-//! issues), following api.github.com's paths, status codes and JSON.
+//! issues and their comments), following api.github.com's paths, status codes and JSON.
 //!
 //! Build it with [`GithubFake::new`] from a [`GithubConfig`] and a
 //! [`Clock`], then mount [`router`]. The same router serves inside the
@@ -173,6 +173,7 @@ impl GithubFake {
                 next_number: 1,
                 pulls: BTreeMap::new(),
                 issues: BTreeMap::new(),
+                comments: BTreeMap::new(),
             };
             state.repos.insert(key, repo);
         }
@@ -256,6 +257,10 @@ pub fn router(fake: GithubFake) -> Router {
         .route("/repos/{owner}/{repo}/pulls/{pull_number}/merge", put(pulls::merge_pull))
         .route("/repos/{owner}/{repo}/issues", post(issues::create_issue))
         .route("/repos/{owner}/{repo}/issues/{issue_number}", get(issues::get_issue))
+        .route(
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            post(issues::create_comment).get(issues::list_comments),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(middleware::from_fn_with_state(fake.clone(), rate_limit))

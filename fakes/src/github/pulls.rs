@@ -111,7 +111,7 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "rebaseable": mergeable,
         "mergeable_state": match mergeable { Some(true) => "clean", Some(false) => "dirty", None => "unknown" },
         "merged_by": pr.merged_by.as_ref().map(|a| a.json(inner)),
-        "comments": 0,
+        "comments": repo.comments.get(&pr.number).map_or(0, Vec::len),
         "review_comments": 0,
         "maintainer_can_modify": false,
         "commits": 1,

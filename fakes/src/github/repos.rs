@@ -56,6 +56,8 @@ pub(crate) struct Repo {
     pub next_number: u64,
     pub pulls: BTreeMap<u64, PullRecord>,
     pub issues: BTreeMap<u64, IssueRecord>,
+    /// Comments per issue or pull request number, oldest first.
+    pub comments: BTreeMap<u64, Vec<super::issues::CommentRecord>>,
 }
 
 /// A blob id derived from the content (equal content, equal id).

@@ -55,6 +55,8 @@ pub struct StudioConfig {
     pub loadouts: BTreeMap<String, Vec<String>>,
     /// The shape of the gateway tokens the backend mints.
     pub gateway_token_shape: crate::scenario::TokenShape,
+    /// The CodexGate GitHub App the platform delivers through.
+    pub github: crate::delivery::CodexGateConfig,
 }
 
 /// One agent's session in a run.
@@ -147,6 +149,10 @@ pub struct Run {
     pub cleaned_up: bool,
     /// A run control is executing (its ticks are not over).
     pub executing: bool,
+    /// Mechanical walls that fired, in the order they fired.
+    pub walls: Vec<crate::outcome::WallOutcome>,
+    /// Delivery references proven by reading them back from GitHub.
+    pub delivery_references: Vec<crate::delivery::DeliveryReference>,
 }
 
 impl Run {
@@ -202,6 +208,8 @@ pub struct Studio {
     /// Set once the Armory has registered every grid with the gateway.
     armory_ready: std::sync::atomic::AtomicBool,
     pub http: HttpClient,
+    /// The GitHub installation token the platform holds.
+    pub github_token: crate::delivery::TokenCache,
     state: Mutex<StudioState>,
 }
 
@@ -213,6 +221,7 @@ impl Studio {
         Arc::new(Studio {
             config,
             http,
+            github_token: Default::default(),
             armory_ready: std::sync::atomic::AtomicBool::new(false),
             state: Mutex::new(StudioState { runs: BTreeMap::new(), ids, token_ids }),
         })

@@ -75,6 +75,8 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
         observability: ObservabilityFeed::default(),
         cleaned_up: false,
         executing: false,
+        walls: Vec::new(),
+        delivery_references: Vec::new(),
     };
     run.record("run:launched", format!("roster {}", template.intake_roles.join(", ")));
     let view = run_view(&run);

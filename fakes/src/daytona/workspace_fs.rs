@@ -1,0 +1,557 @@
+//! The toolbox's file system and Git endpoints: what a sandbox's working trees
+//! hold, as the Daytona toolbox API (the daemon behind `toolboxProxyUrl`) serves it.
+//!
+//! Paths follow the toolbox: `GET /files?path=` (list a folder), `GET
+//! /files/download?path=`, `POST /files/upload?path=` (multipart, part `file`),
+//! `POST /files/folder?path=&mode=`, `POST /files/permissions?path=&mode=`;
+//! `POST /git/clone {url, path, branch?}`, `GET /git/status?path=` ->
+//! `{currentBranch, fileStatus: [{name, staging, worktree, extra}], ahead, behind,
+//! branchPublished}`, `POST /git/add {path, files}`, `POST /git/commit {path,
+//! message, author, email}` -> `{hash}`, `GET|POST /git/branches`, `POST
+//! /git/checkout {path, branch}`.
+//!
+//! Guarantees:
+//! - a write (upload, folder) under a folder whose mode lacks the owner's write
+//!   bit is refused with 403 and changes nothing: a read-only checkout stays as it was;
+//! - the fake reaches no network: a clone starts from an empty tree on the requested
+//!   branch, so every file in a clone is a change the sandbox made, and
+//!   `ahead` counts the commits made since the clone (there is no push);
+//! - commit hashes derive from the commit's content and parent: equal histories, equal hashes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::Daytona;
+
+/// One sandbox's file system: files by absolute path, folder modes, Git checkouts by root.
+#[derive(Debug, Default, Clone)]
+pub(super) struct SandboxFs {
+    files: BTreeMap<String, Vec<u8>>,
+    /// Folders created or given a mode; a folder without an entry is `755`.
+    modes: BTreeMap<String, u32>,
+    repos: BTreeMap<String, Checkout>,
+}
+
+/// A Git working tree: its branch, last commit's tree and the index.
+#[derive(Debug, Default, Clone)]
+struct Checkout {
+    branch: String,
+    branches: Vec<String>,
+    /// Repository-relative path -> content at HEAD.
+    head: BTreeMap<String, Vec<u8>>,
+    /// Repository-relative path -> staged content.
+    index: BTreeMap<String, Vec<u8>>,
+    head_hash: Option<String>,
+    /// Commits since the clone (nothing is ever pushed from the fake).
+    ahead: u64,
+}
+
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+fn parent(path: &str) -> Option<String> {
+    if path == "/" {
+        return None;
+    }
+    let (head, _) = path.rsplit_once('/')?;
+    Some(if head.is_empty() { "/".to_string() } else { head.to_string() })
+}
+
+impl SandboxFs {
+    /// The first folder on the way to `path` (itself included) that is not writable.
+    fn read_only_ancestor(&self, path: &str) -> Option<String> {
+        let mut at = Some(path.to_string());
+        while let Some(p) = at {
+            if self.modes.get(&p).is_some_and(|m| m & 0o200 == 0) {
+                return Some(p);
+            }
+            at = parent(&p);
+        }
+        None
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
+        self.modes.contains_key(path)
+            || self.repos.contains_key(path)
+            || self.files.keys().any(|f| f.starts_with(&prefix))
+            || self.modes.keys().any(|d| d.starts_with(&prefix))
+    }
+
+    /// The files of a checkout, relative to its root.
+    fn tree(&self, root: &str) -> BTreeMap<String, Vec<u8>> {
+        let prefix = format!("{root}/");
+        self.files.iter().filter_map(|(p, c)| p.strip_prefix(&prefix).map(|rel| (rel.to_string(), c.clone()))).collect()
+    }
+}
+
+fn status_word(before: Option<&Vec<u8>>, after: Option<&Vec<u8>>, new_word: &'static str) -> &'static str {
+    match (before, after) {
+        (None, Some(_)) => new_word,
+        (Some(_), None) => "Deleted",
+        (Some(a), Some(b)) if a != b => "Modified",
+        _ => "Unmodified",
+    }
+}
+
+/// Authorizes, requires a started sandbox, and runs `f` on its file system.
+fn with_fs<R>(
+    d: &Daytona,
+    uri: &Uri,
+    headers: &HeaderMap,
+    id: &str,
+    f: impl FnOnce(&mut SandboxFs) -> Result<R, (StatusCode, String)>,
+) -> Result<R, Response> {
+    super::toolbox::running_sandbox(d, uri.path(), headers, id)?;
+    let mut state = d.state();
+    let fs = state.file_systems.entry(id.to_string()).or_default();
+    f(fs).map_err(|(status, message)| d.error(uri.path(), status, &message))
+}
+
+fn bad(message: impl Into<String>) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, message.into())
+}
+
+fn refused(path: &str, read_only: &str) -> (StatusCode, String) {
+    (StatusCode::FORBIDDEN, format!("open {path}: permission denied (read-only folder {read_only})"))
+}
+
+#[derive(Deserialize)]
+pub(super) struct PathQuery {
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+fn required_path(q: &PathQuery) -> Result<String, (StatusCode, String)> {
+    if q.path.trim().is_empty() {
+        return Err(bad("path is required"));
+    }
+    Ok(normalize(&q.path))
+}
+
+/// `GET /files?path=`: the folder's entries (`name, isDir, size, mode, ...`).
+pub(super) async fn list_files(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Response {
+    let mod_time = d.now();
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let dir = required_path(&q)?;
+        if !fs.is_dir(&dir) {
+            return Err((StatusCode::NOT_FOUND, format!("open {dir}: no such file or directory")));
+        }
+        let prefix = if dir == "/" { "/".to_string() } else { format!("{dir}/") };
+        let mut entries: BTreeMap<String, (bool, usize)> = BTreeMap::new();
+        for (p, c) in &fs.files {
+            if let Some(rest) = p.strip_prefix(&prefix) {
+                match rest.split_once('/') {
+                    Some((folder, _)) => entries.entry(folder.to_string()).or_insert((true, 0)),
+                    None => entries.entry(rest.to_string()).or_insert((false, c.len())),
+                };
+            }
+        }
+        for p in fs.modes.keys().chain(fs.repos.keys()) {
+            if let Some(rest) = p.strip_prefix(&prefix) {
+                let name = rest.split('/').next().unwrap_or_default();
+                if !name.is_empty() {
+                    entries.entry(name.to_string()).or_insert((true, 0));
+                }
+            }
+        }
+        let list: Vec<Value> = entries
+            .into_iter()
+            .map(|(name, (is_dir, size))| {
+                let mode =
+                    fs.modes.get(&format!("{prefix}{name}")).copied().unwrap_or(if is_dir { 0o755 } else { 0o644 });
+                json!({
+                    "name": name, "isDir": is_dir, "size": size, "mode": format!("{mode:o}"),
+                    "modTime": mod_time, "permissions": format!("{mode:o}"), "owner": "daytona", "group": "daytona",
+                })
+            })
+            .collect();
+        Ok(Json(Value::Array(list)).into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+/// `GET /files/download?path=`: the file's bytes.
+pub(super) async fn download(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let path = required_path(&q)?;
+        let content =
+            fs.files.get(&path).cloned().ok_or((StatusCode::NOT_FOUND, format!("open {path}: no such file")))?;
+        Ok(([("content-type", "application/octet-stream")], content).into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+/// The `file` part of a `multipart/form-data` body.
+fn multipart_file(headers: &HeaderMap, body: &[u8]) -> Option<Vec<u8>> {
+    let content_type = headers.get("content-type")?.to_str().ok()?;
+    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?.trim_matches('"');
+    let delimiter = format!("--{boundary}").into_bytes();
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while let Some(at) = find(rest, &delimiter) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + delimiter.len()..];
+    }
+    parts.into_iter().skip(1).find_map(|part| {
+        let split = find(part, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&part[..split]);
+        if !head.contains("name=\"file\"") {
+            return None;
+        }
+        let content = &part[split + 4..];
+        Some(content.strip_suffix(b"\r\n").unwrap_or(content).to_vec())
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `POST /files/upload?path=` (multipart/form-data, part `file`).
+pub(super) async fn upload(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+    body: Bytes,
+) -> Response {
+    let file = multipart_file(&headers, &body);
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let path = required_path(&q)?;
+        let content = file.ok_or_else(|| bad("expected multipart/form-data with a `file` part"))?;
+        if let Some(ro) = fs.read_only_ancestor(&parent(&path).unwrap_or_default()) {
+            return Err(refused(&path, &ro));
+        }
+        fs.files.insert(path, content);
+        Ok(StatusCode::OK.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+fn parse_mode(mode: Option<&str>, default: u32) -> Result<u32, (StatusCode, String)> {
+    match mode {
+        None | Some("") => Ok(default),
+        Some(m) => u32::from_str_radix(m, 8).map_err(|_| bad(format!("invalid mode `{m}`: expected octal digits"))),
+    }
+}
+
+/// `POST /files/folder?path=&mode=` -> 201.
+pub(super) async fn create_folder(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let path = required_path(&q)?;
+        let mode = parse_mode(q.mode.as_deref(), 0o755)?;
+        if let Some(ro) = fs.read_only_ancestor(&path) {
+            return Err(refused(&path, &ro));
+        }
+        fs.modes.insert(path, mode);
+        Ok(StatusCode::CREATED.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+/// `POST /files/permissions?path=&mode=`.
+pub(super) async fn set_permissions(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let path = required_path(&q)?;
+        if !fs.is_dir(&path) && !fs.files.contains_key(&path) {
+            return Err((StatusCode::NOT_FOUND, format!("chmod {path}: no such file or directory")));
+        }
+        let mode = parse_mode(q.mode.as_deref(), 0o755)?;
+        fs.modes.insert(path, mode);
+        Ok(StatusCode::OK.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, (StatusCode, String)> {
+    serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid request body: {e}")))
+}
+
+#[derive(Deserialize)]
+struct CloneRequest {
+    url: String,
+    path: String,
+    #[serde(default)]
+    branch: Option<String>,
+}
+
+/// `POST /git/clone {url, path, branch?}`: an empty checkout of `branch` (default `main`).
+pub(super) async fn clone(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let req: CloneRequest = body(&raw)?;
+        let root = normalize(&req.path);
+        if fs.repos.contains_key(&root) || fs.tree(&root).keys().next().is_some() {
+            return Err(bad(format!("repository already exists at {root}")));
+        }
+        if let Some(ro) = fs.read_only_ancestor(&root) {
+            return Err(refused(&root, &ro));
+        }
+        if !(req.url.starts_with("http://") || req.url.starts_with("https://")) {
+            return Err(bad(format!("invalid repository url `{}`", req.url)));
+        }
+        let branch = req.branch.unwrap_or_else(|| "main".to_string());
+        fs.repos.insert(root, Checkout { branches: vec![branch.clone()], branch, ..Checkout::default() });
+        Ok(StatusCode::OK.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+pub(super) struct RepoQuery {
+    #[serde(default)]
+    path: String,
+}
+
+fn repo_root(fs: &SandboxFs, path: &str) -> Result<String, (StatusCode, String)> {
+    if path.trim().is_empty() {
+        return Err(bad("path is required"));
+    }
+    let path = normalize(path);
+    fs.repos.contains_key(&path).then_some(path).ok_or_else(|| bad("repository does not exist"))
+}
+
+/// `GET /git/status?path=`.
+pub(super) async fn status(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<RepoQuery>,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let root = repo_root(fs, &q.path)?;
+        let work = fs.tree(&root);
+        let repo = &fs.repos[&root];
+        let mut names: Vec<&String> = work.keys().chain(repo.head.keys()).chain(repo.index.keys()).collect();
+        names.sort();
+        names.dedup();
+        let mut entries = Vec::new();
+        for name in names {
+            let staged = repo.index.get(name).or(repo.head.get(name));
+            let staging = status_word(repo.head.get(name), repo.index.get(name).or(repo.head.get(name)), "Added");
+            let untracked = staged.is_none() && work.contains_key(name);
+            let worktree = if untracked { "Untracked" } else { status_word(staged, work.get(name), "Untracked") };
+            if staging != "Unmodified" || worktree != "Unmodified" {
+                let staging = if untracked { "Untracked" } else { staging };
+                entries.push(json!({"name": name, "staging": staging, "worktree": worktree, "extra": ""}));
+            }
+        }
+        Ok(Json(json!({
+            "currentBranch": repo.branch,
+            "fileStatus": entries,
+            "ahead": repo.ahead,
+            "behind": 0,
+            "branchPublished": false,
+        }))
+        .into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+struct AddRequest {
+    path: String,
+    files: Vec<String>,
+}
+
+/// `POST /git/add {path, files}` (`.` stages everything).
+pub(super) async fn add(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let req: AddRequest = body(&raw)?;
+        let root = repo_root(fs, &req.path)?;
+        let work = fs.tree(&root);
+        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        for wanted in &req.files {
+            let wanted = wanted.trim_start_matches("./");
+            let all = wanted == "." || wanted.is_empty();
+            let matched: Vec<(&String, &Vec<u8>)> = work
+                .iter()
+                .filter(|(p, _)| all || p.as_str() == wanted || p.starts_with(&format!("{wanted}/")))
+                .collect();
+            if matched.is_empty() && !all {
+                return Err(bad(format!("pathspec '{wanted}' did not match any files")));
+            }
+            for (p, c) in matched {
+                repo.index.insert(p.clone(), c.clone());
+            }
+        }
+        Ok(StatusCode::OK.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+struct CommitRequest {
+    path: String,
+    message: String,
+    author: String,
+    email: String,
+}
+
+/// `POST /git/commit {path, message, author, email}` -> `{hash}`.
+pub(super) async fn commit(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let req: CommitRequest = body(&raw)?;
+        let root = repo_root(fs, &req.path)?;
+        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        if req.message.trim().is_empty() || req.author.trim().is_empty() || req.email.trim().is_empty() {
+            return Err(bad("message, author and email are required"));
+        }
+        let mut tree = repo.head.clone();
+        tree.extend(repo.index.iter().map(|(p, c)| (p.clone(), c.clone())));
+        if tree == repo.head {
+            return Err(bad("nothing to commit, working tree clean"));
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(repo.head_hash.as_deref().unwrap_or_default());
+        for (p, c) in &tree {
+            hasher.update(p.as_bytes());
+            hasher.update(c);
+        }
+        hasher.update(req.message.as_bytes());
+        let hash: String = hasher.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect();
+        repo.head = tree;
+        repo.index.clear();
+        repo.head_hash = Some(hash.clone());
+        repo.ahead += 1;
+        Ok(Json(json!({"hash": hash})).into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+struct BranchRequest {
+    path: String,
+    #[serde(alias = "branch")]
+    name: String,
+}
+
+/// `GET /git/branches?path=` -> `{branches}`.
+pub(super) async fn list_branches(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<RepoQuery>,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let root = repo_root(fs, &q.path)?;
+        Ok(Json(json!({"branches": fs.repos[&root].branches})).into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+/// `POST /git/branches {path, name}` -> 201.
+pub(super) async fn create_branch(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let req: BranchRequest = body(&raw)?;
+        let root = repo_root(fs, &req.path)?;
+        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        if repo.branches.contains(&req.name) {
+            return Err(bad(format!("a branch named '{}' already exists", req.name)));
+        }
+        repo.branches.push(req.name);
+        Ok(StatusCode::CREATED.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+/// `POST /git/checkout {path, branch}`.
+pub(super) async fn checkout(
+    State(d): State<Arc<Daytona>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    with_fs(&d, &uri, &headers, &id, |fs| {
+        let req: BranchRequest = body(&raw)?;
+        let root = repo_root(fs, &req.path)?;
+        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        if !repo.branches.contains(&req.name) {
+            return Err(bad(format!("pathspec '{}' did not match any branch", req.name)));
+        }
+        repo.branch = req.name;
+        Ok(StatusCode::OK.into_response())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+impl SandboxFs {
+    /// The content of a file, for inspection after a simulation.
+    pub(super) fn file(&self, path: &str) -> Option<Vec<u8>> {
+        self.files.get(&normalize(path)).cloned()
+    }
+}

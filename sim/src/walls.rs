@@ -1,0 +1,318 @@
+//! The five mechanical walls (delivery-language seed, "Mechanical Walls"): at
+//! the end of an agent attempt that met its launch contract, the wall of the
+//! agent's lane checks the attempt's result; if the agent drifted, the wall
+//! retries it once with its fallback prompt in the same execution workspace,
+//! and the retry either clears the wall or records the wall's blocker.
+//!
+//! Guarantees:
+//! - detection reads real state over HTTP, never the scenario: the attempt's
+//!   stream-json (Daytona toolbox logs) for what its palette carried and which
+//!   tools it called, the agent-owned worktree (toolbox files and Git status),
+//!   GitHub (pull requests, branch contents, comments, merges) and the LangGraph
+//!   Agent Server's graph state (merge lifecycle decisions);
+//! - a wall is recorded in `Run::walls` (which, why, which fallback, the
+//!   retry's outcome), never as a blocker; only a retry that still falls short
+//!   blocks the session, with [`Wall::blocker`];
+//! - work that leaves nothing to retry (an implementer with no change and no
+//!   pull request) is blocked at once with `github_issue_or_pr_link_missing`.
+
+use base64::Engine;
+use serde_json::Value;
+use squadsim_conformance::tool_name;
+use squadsim_conformance::vocabulary::{BlockerCode, Wall};
+
+use crate::delivery::{self, DeliveryReference};
+use crate::harness::{self, AgentAttempt};
+use crate::outcome::WallOutcome;
+use crate::studio::Studio;
+use crate::worktree::{self, Toolbox};
+use crate::{grids, templates};
+
+/// The wall guarding an agent's lane, by role.
+pub fn wall_of(role_id: &str) -> Option<Wall> {
+    match role_id {
+        "planner" => Some(Wall::Planner),
+        "implementer" => Some(Wall::Delivery),
+        "tester" => Some(Wall::Tester),
+        "committer" => Some(Wall::Committer),
+        "closer" => Some(Wall::Closer),
+        _ => None,
+    }
+}
+
+/// The controller message of a wall's retry: the attempt's own, plus the fallback.
+pub fn fallback_prompt(prompt: &str, wall: Wall) -> String {
+    format!("{prompt} Mechanical wall {}: {}.", wall.code(), wall.fallback())
+}
+
+/// The wall whose fallback prompt this controller message carries, if any.
+pub fn retried_wall(prompt: &str) -> Option<Wall> {
+    Wall::ALL.into_iter().find(|w| prompt.contains(&format!("Mechanical wall {}:", w.code())))
+}
+
+/// What a wall found at the end of an attempt.
+#[derive(Debug, Clone, PartialEq)]
+enum Detection {
+    Clear,
+    /// The agent drifted: the wall fires, with this reason.
+    Drift(String),
+    /// Nothing to retry: the work is blocked at once.
+    Blocked(BlockerCode),
+}
+
+/// Applies the agent's wall to a finished attempt whose stream-json is at `logs_url`.
+/// `Err(blocker)` when the attempt (after any retry) is blocked.
+pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &str) -> Result<(), BlockerCode> {
+    let Some(wall) = wall_of(templates::role_of(&attempt.agent_id)) else {
+        return Ok(());
+    };
+    let reason = match detect(studio, attempt, wall, logs_url).await {
+        Detection::Clear => return Ok(()),
+        Detection::Blocked(code) => return Err(code),
+        Detection::Drift(reason) => reason,
+    };
+    update_step(studio, attempt, format!("wall:{}:retry", wall.code()));
+    let retry = AgentAttempt {
+        command: crate::agent_process::AttemptCommand {
+            prompt: fallback_prompt(&attempt.command.prompt, wall),
+            ..attempt.command.clone()
+        },
+        ..attempt.clone()
+    };
+    let session = format!("{}-retry", attempt.process_session);
+    let after = match harness::run_agent_process(studio, &retry, &session).await {
+        Ok(Some((0, logs))) => detect(studio, attempt, wall, &logs).await,
+        _ => Detection::Drift("the retried attempt did not finish".to_string()),
+    };
+    let verdict = if after == Detection::Clear { Ok(()) } else { Err(wall.blocker()) };
+    let retry_outcome = match verdict {
+        Ok(()) => "cleared".to_string(),
+        Err(code) => format!("blocked: {code}"),
+    };
+    let record = WallOutcome {
+        wall: wall.code().to_string(),
+        agent_id: attempt.agent_id.clone(),
+        reason,
+        fallback: wall.fallback().to_string(),
+        retry_outcome,
+    };
+    studio.update_run(&attempt.run_id, |run| run.walls.push(record));
+    verdict
+}
+
+fn update_step(studio: &Studio, attempt: &AgentAttempt, step: String) {
+    studio.update_run(&attempt.run_id, |run| {
+        if let Some(s) = run.session_mut(&attempt.agent_id) {
+            s.current_step = step;
+        }
+    });
+}
+
+async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &str) -> Detection {
+    let stream = StreamJson::read(studio, logs_url).await;
+    match wall {
+        Wall::Planner => {
+            let (server, tools) = grids::MEMORY_TOOL_CONTRACT;
+            let declared = stream.palette_has(server);
+            let used = tools.iter().any(|t| stream.succeeded(server, t, |_| true));
+            if declared && !used {
+                Detection::Drift(format!(
+                    "the lane declares the memory tool contract ({server}) but no memory tool was used"
+                ))
+            } else {
+                Detection::Clear
+            }
+        }
+        Wall::Delivery => delivery_wall(studio, attempt).await,
+        Wall::Tester => {
+            let (server, _) = grids::EVIDENCE_TOOL;
+            if !stream.palette_has(server) {
+                return Detection::Clear;
+            }
+            let Ok(token) = delivery::platform_token(studio).await else {
+                return Detection::Drift("GitHub unreachable: no evidence can be read".to_string());
+            };
+            for reference in inbox_references(studio, attempt) {
+                let comments = match delivery::comments_path(studio, &reference) {
+                    Some(path) => delivery::github_get(studio, &token, &path).await.unwrap_or_default(),
+                    None => Value::Null,
+                };
+                let attached = comments.as_array().into_iter().flatten().any(|c| {
+                    c.get("body").and_then(Value::as_str).is_some_and(|b| b.contains(attempt.agent_id.as_str()))
+                });
+                if !attached {
+                    return Detection::Drift(format!(
+                        "evidence-capable tools ({server}) are available but {reference} has no evidence attached"
+                    ));
+                }
+            }
+            Detection::Clear
+        }
+        Wall::Committer => {
+            let Ok(token) = delivery::platform_token(studio).await else {
+                return Detection::Drift("GitHub unreachable: no merge decision can be read".to_string());
+            };
+            let mut decisions = Vec::new();
+            for reference in inbox_references(studio, attempt) {
+                match delivery::merge_decision(studio, &token, &attempt.run_id, &reference).await {
+                    Some(decision) => decisions.push((reference, decision)),
+                    None => {
+                        return Detection::Drift(format!(
+                            "delivery reference {reference} exists but no merge lifecycle decision was closed"
+                        ))
+                    }
+                }
+            }
+            studio.update_run(&attempt.run_id, |run| {
+                for (reference, decision) in decisions {
+                    if let Some(r) = run.delivery_references.iter_mut().find(|r| r.url == reference) {
+                        r.merge_decision = Some(decision);
+                    }
+                }
+            });
+            Detection::Clear
+        }
+        Wall::Closer => {
+            let (server, tool) = grids::LINEAGE_TOOL;
+            for reference in inbox_references(studio, attempt) {
+                let published = stream.succeeded(server, tool, |input| {
+                    input.get("delivery_reference").and_then(Value::as_str) == Some(reference.as_str())
+                });
+                if !published {
+                    return Detection::Drift(format!("DataHub lineage for {reference} is required but missing"));
+                }
+            }
+            Detection::Clear
+        }
+    }
+}
+
+/// The delivery references the agent's inbox carried into this attempt.
+fn inbox_references(studio: &Studio, attempt: &AgentAttempt) -> Vec<String> {
+    let mut refs: Vec<String> = studio
+        .run(&attempt.run_id)
+        .and_then(|r| r.sessions.into_iter().find(|s| s.agent_id == attempt.agent_id))
+        .map(|s| s.inbox.into_iter().filter_map(|h| h.delivery_reference).collect())
+        .unwrap_or_default();
+    refs.dedup();
+    refs
+}
+
+/// The delivery wall: changes in the agent-owned worktree must reach GitHub as
+/// the lane branch's pull request, file for file.
+async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
+    let Some(run) = studio.run(&attempt.run_id) else {
+        return Detection::Clear;
+    };
+    let toolbox = Toolbox::new(
+        studio.http.clone(),
+        &studio.config.daytona_url,
+        &studio.config.daytona_api_key,
+        &attempt.sandbox_id,
+    );
+    let tree = worktree::lane_worktree(&run.project_slug);
+    let branch = worktree::lane_branch(&attempt.run_id, &attempt.agent_id);
+    let repo = delivery::repository(studio, &run.project_slug);
+    let status = toolbox.git_status(&tree).await.unwrap_or_default();
+    let files = toolbox.files_under(&tree).await.unwrap_or_default();
+    let changed = !files.is_empty()
+        || status.get("fileStatus").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
+        || status.get("ahead").and_then(Value::as_u64).unwrap_or(0) > 0;
+    let Ok(token) = delivery::platform_token(studio).await else {
+        return Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing);
+    };
+    let pulls =
+        delivery::github_get(studio, &token, &format!("/repos/{repo}/pulls?state=all")).await.unwrap_or_default();
+    let pull = pulls
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p.pointer("/head/ref").and_then(Value::as_str) == Some(branch.as_str()))
+        .and_then(|p| p.get("html_url").and_then(Value::as_str).map(str::to_string));
+    let Some(url) = pull else {
+        return if changed {
+            Detection::Drift(format!("changes left in the agent-owned worktree {tree} without a PR commit"))
+        } else {
+            Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing)
+        };
+    };
+    for path in &files {
+        let local = toolbox.download(&format!("{tree}/{path}")).await.unwrap_or_default();
+        let remote = delivery::github_get(studio, &token, &format!("/repos/{repo}/contents/{path}?ref={branch}"))
+            .await
+            .and_then(|c| c.get("content").and_then(Value::as_str).map(|c| c.replace('\n', "")))
+            .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok());
+        if remote.as_deref() != Some(local.as_slice()) {
+            return Detection::Drift(format!(
+                "{path} in the agent-owned worktree differs from the pull request's branch"
+            ));
+        }
+    }
+    match delivery::prove(studio, &token, &url, &attempt.agent_id).await {
+        Ok(reference) => {
+            record_reference(studio, &attempt.run_id, reference);
+            Detection::Clear
+        }
+        Err(_) => Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing),
+    }
+}
+
+fn record_reference(studio: &Studio, run_id: &str, reference: DeliveryReference) {
+    studio.update_run(run_id, |run| {
+        if !run.delivery_references.iter().any(|r| r.url == reference.url) {
+            run.delivery_references.push(reference);
+        }
+    });
+}
+
+/// An attempt's stream-json output, read from the Daytona toolbox.
+struct StreamJson {
+    events: Vec<Value>,
+}
+
+impl StreamJson {
+    async fn read(studio: &Studio, logs_url: &str) -> StreamJson {
+        let request =
+            squadsim_fakes::net::HttpRequest::get(logs_url.to_string()).bearer(&studio.config.daytona_api_key);
+        let text = match studio.http.send(request).await {
+            Ok(r) if r.status.is_success() => r.text(),
+            _ => String::new(),
+        };
+        StreamJson { events: text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect() }
+    }
+
+    /// Whether the session's palette (its `system` init event) carried a tool of `server`.
+    fn palette_has(&self, server: &str) -> bool {
+        let prefix = tool_name::agent_facing_name(server, "");
+        self.events
+            .iter()
+            .filter(|e| e.get("type").and_then(Value::as_str) == Some("system"))
+            .filter_map(|e| e.get("tools").and_then(Value::as_array))
+            .flatten()
+            .any(|t| t.as_str().is_some_and(|t| t.starts_with(&prefix)))
+    }
+
+    /// Whether a call of `server`'s `bare` tool whose input satisfies `wanted` succeeded.
+    fn succeeded(&self, server: &str, bare: &str, wanted: impl Fn(&Value) -> bool) -> bool {
+        let content = |e: &Value| e.pointer("/message/content").and_then(Value::as_array).cloned().unwrap_or_default();
+        let uses: Vec<Value> = self
+            .events
+            .iter()
+            .flat_map(content)
+            .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_use"))
+            .filter(|c| c.get("name").and_then(Value::as_str).is_some_and(|n| tool_name::credits(server, n, bare)))
+            .filter(|c| c.get("input").is_some_and(&wanted))
+            .collect();
+        let results: Vec<Value> = self
+            .events
+            .iter()
+            .flat_map(content)
+            .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_result"))
+            .collect();
+        uses.iter().any(|u| {
+            results.iter().any(|r| {
+                r.get("tool_use_id") == u.get("id") && r.get("is_error").and_then(Value::as_bool) == Some(false)
+            })
+        })
+    }
+}
