@@ -52,7 +52,7 @@ pub fn delivery_with_agents(agents: u32) -> Scenario {
     let mut s = with_tick(delivery_with_lanes(agents.saturating_sub(5).max(1)), Duration::from_millis(20));
     s.agents.insert(
         "planner".into(),
-        AgentBehaviour { tool_calls: None, think: Some(SimDuration(Duration::from_millis(200))), handoffs: None },
+        AgentBehaviour { think: Some(SimDuration(Duration::from_millis(200))), ..AgentBehaviour::default() },
     );
     s.name = format!("full-delivery, {agents} agents");
     s
