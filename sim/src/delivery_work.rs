@@ -212,7 +212,8 @@ async fn pull_request_from_worktree(p: &AgentProcess, toolbox: &Toolbox, worktre
         Ok(pr) => Ok(pr.get("html_url").and_then(Value::as_str).unwrap_or_default().to_string()),
         Err(_) => {
             let owner = repo.split('/').next().unwrap_or_default();
-            let list = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/pulls?state=open")))).await?;
+            let url = p.api(&format!("/repos/{repo}/pulls?state=open&head={owner}:{branch}"));
+            let list = p.github(HttpRequest::get(url)).await?;
             list.as_array()
                 .into_iter()
                 .flatten()

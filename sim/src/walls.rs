@@ -221,8 +221,9 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
     let Ok(token) = delivery::platform_token(studio).await else {
         return Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing);
     };
-    let pulls =
-        delivery::github_get(studio, &token, &format!("/repos/{repo}/pulls?state=all")).await.unwrap_or_default();
+    let owner = repo.split('/').next().unwrap_or_default();
+    let lane_pulls = format!("/repos/{repo}/pulls?state=all&head={owner}:{branch}");
+    let pulls = delivery::github_get(studio, &token, &lane_pulls).await.unwrap_or_default();
     let pull = pulls
         .as_array()
         .into_iter()

@@ -210,9 +210,11 @@ pub(crate) async fn get_pull(
 #[derive(Deserialize, Default)]
 pub(crate) struct ListQuery {
     state: Option<String>,
+    /// `owner:branch` (GitHub's `head` filter).
+    head: Option<String>,
 }
 
-/// `GET /repos/{owner}/{repo}/pulls?state=open|closed|all` (oldest first).
+/// `GET /repos/{owner}/{repo}/pulls?state=open|closed|all&head=owner:branch` (oldest first).
 pub(crate) async fn list_pulls(
     AxState(fake): AxState<GithubFake>,
     cred: Credential,
@@ -224,6 +226,7 @@ pub(crate) async fn list_pulls(
     repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
     let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
+    let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
     let list: Vec<Value> = r
         .pulls
         .values()
@@ -232,6 +235,7 @@ pub(crate) async fn list_pulls(
             "closed" => !p.open,
             _ => p.open,
         })
+        .filter(|p| head.is_none_or(|(owner, branch)| owner.eq_ignore_ascii_case(&r.owner) && p.head == branch))
         .map(|p| pull_json(inner, r, p))
         .collect();
     Ok(Json(Value::Array(list)))
