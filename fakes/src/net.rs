@@ -12,10 +12,14 @@
 //!   that never answers becomes [`HttpError::Timeout`] (the runbook's "HTTP 000"),
 //!   never a hang;
 //! - one connection per request, closed after the response: no pool state to leak
-//!   between steps of a run.
+//!   between steps of a run;
+//! - a client given a [`CallRecorder`] appends every exchange it makes inside a
+//!   simulation (from, to, method, path, status, simulated start and end), in
+//!   completion order: deterministic, no wall clock, no change to the exchange.
 
 use std::error::Error;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -118,6 +122,50 @@ impl HttpResponse {
 pub struct HttpClient {
     transport: Transport,
     timeout: Duration,
+    /// Where this client records its exchanges, and the host it runs on.
+    recorder: Option<(CallRecorder, Arc<str>)>,
+}
+
+/// One exchange as a recording client saw it, in simulated time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The host the client runs on.
+    pub from: String,
+    /// The host the request was addressed to.
+    pub to: String,
+    pub method: String,
+    /// The request path without its query string.
+    pub path: String,
+    /// `None`: no response (timeout or broken connection, the runbook's "HTTP 000").
+    pub status: Option<u16>,
+    /// Simulated time since the start of the simulation when the request left.
+    pub start: Duration,
+    /// Simulated time when the response (or the failure) came.
+    pub end: Duration,
+}
+
+/// Collects the exchanges of every client recording into it, in completion order.
+/// Clones share one list.
+#[derive(Debug, Clone, Default)]
+pub struct CallRecorder {
+    calls: Arc<Mutex<Vec<HttpCall>>>,
+}
+
+impl CallRecorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every exchange recorded so far, in completion order.
+    pub fn calls(&self) -> Vec<HttpCall> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn push(&self, call: HttpCall) {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(call);
+        }
+    }
 }
 
 /// A request under construction; send it with [`HttpClient::send`].
@@ -184,7 +232,14 @@ pub fn parse_url(url: &str) -> Result<Target, HttpError> {
 
 impl HttpClient {
     pub fn new(transport: Transport, timeout: Duration) -> Self {
-        HttpClient { transport, timeout }
+        HttpClient { transport, timeout, recorder: None }
+    }
+
+    /// The same client, recording every exchange it makes inside a simulation
+    /// into `recorder` as coming from the host `from` (the host it runs on).
+    /// Outside a simulation nothing is recorded (there is no simulated time).
+    pub fn recording(&self, recorder: &CallRecorder, from: &str) -> Self {
+        HttpClient { recorder: Some((recorder.clone(), Arc::from(from))), ..self.clone() }
     }
 
     /// A client on turmoil's network.
@@ -198,16 +253,33 @@ impl HttpClient {
 
     /// The same client with another timeout.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
-        HttpClient { transport: self.transport, timeout }
+        HttpClient { timeout, ..self.clone() }
     }
 
     /// Sends one request; any response (2xx..5xx) is `Ok`.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let target = parse_url(&request.url)?;
-        match tokio::time::timeout(self.timeout, self.exchange(target, request)).await {
+        let recording = self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).map(|(r, from)| {
+            let path = target.path_and_query.split('?').next().unwrap_or_default().to_string();
+            let start = turmoil::sim_elapsed().unwrap_or_default();
+            (r, from, target.host.clone(), request.method.to_string(), path, start)
+        });
+        let result = match tokio::time::timeout(self.timeout, self.exchange(target, request)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout),
+        };
+        if let Some((recorder, from, to, method, path, start)) = recording {
+            recorder.push(HttpCall {
+                from: from.to_string(),
+                to,
+                method,
+                path,
+                status: result.as_ref().ok().map(|r| r.status.as_u16()),
+                start,
+                end: turmoil::sim_elapsed().unwrap_or(start),
+            });
         }
+        result
     }
 
     async fn exchange(&self, target: Target, request: HttpRequest) -> Result<HttpResponse, HttpError> {

@@ -40,3 +40,47 @@ fn github_and_glitchtip_answer_over_the_simulated_network() {
     assert!(seen[0].1.get("message").is_some() && seen[0].1.get("documentation_url").is_some(), "{:?}", seen[0].1);
     assert_eq!(seen[1].0, 401, "the GlitchTip management API needs a bearer token: {:?}", seen[1].1);
 }
+
+#[test]
+fn a_recording_client_records_each_exchange_in_simulated_time_and_a_partition_as_no_status() {
+    use squadsim_fakes::net::CallRecorder;
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(1)
+        .tick_duration(Duration::from_millis(100))
+        .simulation_duration(Duration::from_secs(30))
+        .build();
+    let gt = GlitchtipFake::new(
+        GlitchtipConfig { base_url: "http://glitchtip:80".into(), ..GlitchtipConfig::default() },
+        Arc::new(FixedClock::new(1_780_963_200)),
+    )
+    .unwrap();
+    sim.host("glitchtip", move || serve_simulated(glitchtip::router(gt.clone()), 80));
+    let recorder = CallRecorder::new();
+    let http = HttpClient::simulated(Duration::from_secs(2)).recording(&recorder, "client");
+    sim.client("client", async move {
+        http.send(HttpRequest::get("http://glitchtip:80/api/0/organizations/yamon/issues/?query=x")).await?;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        // Partitioned meanwhile (below): no response.
+        assert!(http.send(HttpRequest::get("http://glitchtip:80/api/0/")).await.is_err());
+        Ok(())
+    });
+    let mut partitioned = false;
+    while !sim.step().unwrap() {
+        if !partitioned && sim.elapsed() >= Duration::from_secs(3) {
+            sim.partition("client", "glitchtip");
+            partitioned = true;
+        }
+    }
+    let calls = recorder.calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let first = &calls[0];
+    assert_eq!(
+        (first.from.as_str(), first.to.as_str(), first.method.as_str(), first.path.as_str(), first.status),
+        ("client", "glitchtip", "GET", "/api/0/organizations/yamon/issues/", Some(401))
+    );
+    assert!(first.end > first.start && first.end < Duration::from_secs(1), "{first:?}");
+    let second = &calls[1];
+    assert_eq!(second.status, None, "a partitioned exchange has no status: {second:?}");
+    assert!(second.end - second.start <= Duration::from_secs(2), "it ends by the client's timeout: {second:?}");
+    assert!(second.start >= Duration::from_secs(5), "{second:?}");
+}

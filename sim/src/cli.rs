@@ -1,14 +1,15 @@
 //! The `squadsim` command line. The binary is a thin shell around this module.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use crate::report::{self, ScenarioResult, Verdict};
 use crate::scenario::{self, Scenario};
-use crate::{snapshot, world};
+use crate::{snapshot, trace, world};
 
 const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
 
@@ -94,11 +95,29 @@ pub struct RunArgs {
     /// Run with this seed instead of each scenario's own (snapshots are not compared).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Print the outcomes as JSON (one array) instead of one line per scenario.
+    /// Print the outcomes as JSON (one array) instead of one line per scenario (same as `--format json`).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
     pub sweep: crate::sweep::SweepArgs,
+    /// Output format: `human` (one line per scenario), `json`, or `github` (the human lines plus
+    /// workflow-command annotations on the failing scenario files).
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+    /// Write reports into DIR: junit.xml, summary.md (for $GITHUB_STEP_SUMMARY), one HTML page per scenario.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Write the runs as Chrome trace event JSON (Perfetto, chrome://tracing), in simulated time.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+}
+
+/// What `squadsim run` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunFormat {
+    Human,
+    Json,
+    Github,
 }
 
 pub fn main() -> ExitCode {
@@ -117,14 +136,6 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
-}
-
-/// How one scenario fared.
-enum Verdict {
-    Matches,
-    Differs(String),
-    NoSnapshot,
-    NotCompared,
 }
 
 /// `squadsim run`.
@@ -157,8 +168,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
         let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
         return ExitCode::from(2);
     }
-    let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
-    let mut json = Vec::new();
+    let format = if args.json { RunFormat::Json } else { args.format };
+    let recording = args.report.is_some() || args.trace.is_some();
+    let mut broken = 0usize;
+    let mut results = Vec::new();
     for file in &files {
         let mut scenario = match Scenario::load(file) {
             Ok(s) => s,
@@ -172,46 +185,46 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
             scenario.seed = seed;
         }
         let started = Instant::now();
-        let outcome = world::run(&scenario);
-        let wall = started.elapsed();
-        let verdict = if args.seed.is_some() { Verdict::NotCompared } else { compare(file, &outcome.to_yaml()) };
-        match &verdict {
-            Verdict::Matches | Verdict::NotCompared => passed += 1,
-            _ => failed += 1,
-        }
-        if args.json {
-            json.push(outcome.summary_json());
-            continue;
-        }
-        let blockers = outcome.blockers();
-        let summary = format!(
-            "run {}, launch {}, blockers: {} ({} simulated in {:.0?})",
-            outcome.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not launched"),
-            outcome.launch_http_status().map(|s| s.to_string()).unwrap_or_else(|| "000".into()),
-            if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
-            outcome.simulated,
-            wall,
-        );
-        let label = format!("{} (seed {})", scenario.name, scenario.seed);
-        let _ = match &verdict {
-            Verdict::Matches => writeln!(out, "ok      {label}: {summary}"),
-            Verdict::NotCompared => writeln!(out, "ran     {label}: {summary}"),
-            Verdict::NoSnapshot => writeln!(
-                out,
-                "NEW     {label}: no snapshot at {} — run `cargo insta test --accept` to pin it",
-                snapshot::path_for(file).display()
-            ),
-            Verdict::Differs(d) => writeln!(out, "DIFFERS {label}: {summary}\n{d}"),
+        let (outcome, record) = if recording {
+            let (outcome, record) = world::run_recorded(&scenario);
+            (outcome, Some(record))
+        } else {
+            (world::run(&scenario), None)
         };
+        let wall = started.elapsed();
+        let verdict = if args.seed.is_some() { Verdict::NotCompared } else { report::compare(file, &outcome) };
+        let result = ScenarioResult { file: file.clone(), outcome, verdict, record };
+        if format != RunFormat::Json {
+            print_line(out, &result, wall);
+        }
+        results.push(result);
     }
-    if args.json {
+    let (passed, failed) = report::totals(&results);
+    if format == RunFormat::Json {
+        let json: Vec<_> = results.iter().map(|r| r.outcome.summary_json()).collect();
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     } else {
+        if format == RunFormat::Github {
+            let _ = write!(out, "{}", report::github::annotations(&results));
+        }
         let _ = writeln!(
             out,
             "{passed} passed, {failed} failed{}",
             if broken > 0 { format!(", {broken} did not load") } else { String::new() }
         );
+    }
+    if let Some(dir) = &args.report {
+        if let Err(e) = report::write_dir(dir, &results) {
+            let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(file) = &args.trace {
+        let records: Vec<_> = results.iter().filter_map(|r| r.record.clone()).collect();
+        if let Err(e) = std::fs::write(file, trace::chrome_trace(&records)) {
+            let _ = writeln!(err, "error: cannot write the trace {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
     }
     if broken > 0 {
         ExitCode::from(2)
@@ -222,12 +235,21 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
     }
 }
 
-fn compare(file: &Path, actual: &str) -> Verdict {
-    match snapshot::read(&snapshot::path_for(file)) {
-        None => Verdict::NoSnapshot,
-        Some(expected) => match snapshot::diff(&expected, actual) {
-            None => Verdict::Matches,
-            Some(d) => Verdict::Differs(d),
-        },
-    }
+/// The human line of one scenario run.
+fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: std::time::Duration) {
+    let outcome = &result.outcome;
+    let summary = format!("{} ({} simulated in {:.0?})", report::summary(outcome), outcome.simulated, wall);
+    let label = result.label();
+    let file = &result.file;
+    let _ = match &result.verdict {
+        Verdict::Matches => writeln!(out, "ok      {label}: {summary}"),
+        Verdict::NotCompared => writeln!(out, "ran     {label}: {summary}"),
+        Verdict::NoSnapshot => writeln!(
+            out,
+            "NEW     {label}: no snapshot at {} — run `cargo insta test --accept` to pin it",
+            snapshot::path_for(file).display()
+        ),
+        Verdict::Differs(d) => writeln!(out, "DIFFERS {label}: {summary}\n{d}"),
+        Verdict::Failed { message, detail } => writeln!(out, "FAILED  {label}: {message}\n{detail}"),
+    };
 }

@@ -25,7 +25,7 @@ use crate::agent_process::{
     ENV_TEMPLATE_ID,
 };
 use crate::studio::{AgentSession, Studio};
-use crate::{armory, delivery, identity, templates, walls, worktree};
+use crate::{armory, delivery, identity, run_record, templates, walls, worktree};
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
 pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
@@ -37,6 +37,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
     };
     let claude_session_id = session.claude_session_id.clone().unwrap_or_else(|| studio.new_uuid());
     let attempt_no = session.attempts + 1;
+    let _attempt = run_record::attempt_span(&agent_id, attempt_no);
     update(&studio, &run_id, &agent_id, |s| {
         s.claude_session_id = Some(claude_session_id.clone());
         s.live_status = LiveStatus::WaitingFirstTool;
@@ -131,6 +132,7 @@ pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, code: Blocker
         s.blocker_code = Some(code);
         s.current_step = step.to_string();
     });
+    run_record::blocker(agent_id, code.as_str());
 }
 
 /// The launch contract: the required first tool call must come before the deadline.

@@ -168,6 +168,18 @@ async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -
         return ToolOutcome::Failed(format!("unknown fallback_wall {:?}: expected a wall code", handoff.fallback_wall));
     }
     let done = format!("handoff delivered to {}'s mailbox", handoff.recipient_agent_id);
-    update_thread(http, agent_server, &run_id, json!({"as_node": "send_handoff", "values": {"handoff": handoff}}), done)
-        .await
+    let (sender, recipient, intent) =
+        (handoff.sender_agent_id.clone(), handoff.recipient_agent_id.clone(), handoff.handoff_intent.clone());
+    let outcome = update_thread(
+        http,
+        agent_server,
+        &run_id,
+        json!({"as_node": "send_handoff", "values": {"handoff": handoff}}),
+        done,
+    )
+    .await;
+    if matches!(outcome, ToolOutcome::Text(_)) {
+        crate::run_record::handoff(&sender, &recipient, &intent);
+    }
+    outcome
 }

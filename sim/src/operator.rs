@@ -9,7 +9,7 @@ use std::time::Duration;
 use hyper::Method;
 use serde::Serialize;
 use serde_json::Value;
-use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse};
+use squadsim_fakes::net::{CallRecorder, HttpClient, HttpRequest, HttpResponse};
 
 use crate::scenario::{LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
 use crate::studio::wire::LaunchRequest;
@@ -265,12 +265,17 @@ impl Operator {
     }
 }
 
-/// Runs the scenario's steps in order.
-pub async fn drive(scenario: Scenario, log: Arc<Mutex<OperatorLog>>) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the scenario's steps in order (recording the operator's exchanges into `recorder`, if given).
+pub async fn drive(
+    scenario: Scenario,
+    log: Arc<Mutex<OperatorLog>>,
+    recorder: Option<CallRecorder>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let http = HttpClient::simulated(REQUEST_TIMEOUT);
     let operator = Arc::new(Operator {
         identity: scenario.world.operator.clone(),
         log: log.clone(),
-        http: HttpClient::simulated(REQUEST_TIMEOUT),
+        http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
     });
     for step in &scenario.steps {
         operator.step(step).await;

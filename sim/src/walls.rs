@@ -96,6 +96,7 @@ pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &
         fallback: wall.fallback().to_string(),
         retry_outcome,
     };
+    crate::run_record::wall(&attempt.agent_id, wall.code());
     studio.update_run(&attempt.run_id, |run| run.walls.push(record));
     verdict
 }

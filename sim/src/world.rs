@@ -21,7 +21,7 @@ use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
 use squadsim_fakes::daytona::{Daytona, DaytonaConfig};
 use squadsim_fakes::github::{GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
 use squadsim_fakes::glitchtip::{GlitchtipConfig, GlitchtipFake, ProjectConfig};
-use squadsim_fakes::net::{serve_simulated, HttpClient, Transport};
+use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient, Transport};
 
 use crate::agent_process::AgentProcessLauncher;
 use crate::agent_server::{self, AgentServer, CheckpointStore};
@@ -31,6 +31,7 @@ use crate::grids::{self, GridRegistration};
 use crate::hud::{self, Hud};
 use crate::operator::{self, seconds_label, OperatorLog};
 use crate::outcome::{ConcurrentRun, GatewayOutcome, Outcome, RunOutcome, SessionOutcome};
+use crate::run_record::{Collector, Gathered, RunRecord};
 use crate::scenario::{Fault, Scenario};
 use crate::studio::{self, Studio, StudioConfig};
 use squadsim_fakes::grid::Grid;
@@ -126,6 +127,17 @@ impl Services {
     /// `endpoints`. Each world project (by slug, first occurrence) gets a GitHub
     /// repository `yamonco/<slug>` and a GlitchTip project `yamon/<slug>` with its DSN.
     pub fn build(scenario: &Scenario, endpoints: &Endpoints, transport: Transport) -> Result<Services, ServicesError> {
+        Self::build_recorded(scenario, endpoints, transport, None)
+    }
+
+    /// [`Services::build`], with every service's HTTP client recording its
+    /// exchanges into `recorder` (as coming from the host the service runs on).
+    pub fn build_recorded(
+        scenario: &Scenario,
+        endpoints: &Endpoints,
+        transport: Transport,
+        recorder: Option<&CallRecorder>,
+    ) -> Result<Services, ServicesError> {
         let gateway_config = GatewayConfig::default();
         let daytona_config = DaytonaConfig {
             public_url: endpoints.daytona.clone(),
@@ -140,17 +152,21 @@ impl Services {
             login: ORG_PAT_USER.to_string(),
             user_id: 4_120_001,
         });
+        let on = |host: &str| match recorder {
+            Some(r) => service_http.recording(r, host),
+            None => service_http.clone(),
+        };
         let launcher = Arc::new(AgentProcessLauncher {
             behaviours: scenario.agents.clone(),
-            http: service_http.clone(),
+            http: on("daytona"),
             implementer_lanes: scenario.world.implementer_lanes,
             daytona_url: daytona_config.public_url.clone(),
             daytona_api_key: daytona_config.api_key.clone(),
         });
         let daytona = Daytona::new(daytona_config.clone(), launcher, crate::clock::service_clock());
-        let gateway = ContextForge::new(gateway_config.clone(), service_http.clone(), crate::clock::service_clock());
-        let hud = Hud::new(endpoints.agent_server.clone(), service_http);
-        let studio = Studio::new(StudioConfig {
+        let gateway = ContextForge::new(gateway_config.clone(), on("contextforge"), crate::clock::service_clock());
+        let hud = Hud::new(endpoints.agent_server.clone(), on("fractalops-hud"));
+        let studio_config = StudioConfig {
             seed: scenario.seed,
             tenants: scenario.world.tenants.clone(),
             projects: scenario.world.projects.clone(),
@@ -175,7 +191,14 @@ impl Services {
                     .collect(),
                 ..CodexGateConfig::default()
             },
-        });
+        };
+        let studio = match recorder {
+            Some(r) => {
+                let http = Studio::http_for(&studio_config).recording(r, "studio");
+                Studio::with_http(studio_config, http)
+            }
+            None => Studio::new(studio_config),
+        };
         let mut slugs: Vec<&str> = Vec::new();
         for p in &scenario.world.projects {
             if !slugs.contains(&p.slug.as_str()) {
@@ -333,26 +356,37 @@ impl Network {
 
 /// Runs a scenario to its outcome.
 pub fn run(scenario: &Scenario) -> Outcome {
-    run_capturing(scenario, false, &Network::SNAPSHOT).0
+    run_capturing(scenario, false, &Network::SNAPSHOT, false).0
 }
 
 /// Runs a scenario to its outcome on the given network.
 pub fn run_on(scenario: &Scenario, network: &Network) -> Outcome {
-    run_capturing(scenario, false, network).0
+    run_capturing(scenario, false, network, false).0
 }
 
 /// Runs a scenario to its outcome, and also returns every Studio response the
 /// operator received, in order, as (`METHOD /path`, JSON body). The outcome is
 /// the same as [`run`]'s.
 pub fn run_with_responses(scenario: &Scenario) -> (Outcome, Vec<(String, serde_json::Value)>) {
-    run_capturing(scenario, true, &Network::SNAPSHOT)
+    let (outcome, responses, _) = run_capturing(scenario, true, &Network::SNAPSHOT, false);
+    (outcome, responses)
+}
+
+/// Runs a scenario to its outcome and the record of what happened on the way
+/// (HTTP exchanges, attempts, blockers, walls, handoffs, faults; see
+/// [`RunRecord`]). The outcome is the same as [`run`]'s.
+pub fn run_recorded(scenario: &Scenario) -> (Outcome, RunRecord) {
+    let (outcome, _, record) = run_capturing(scenario, false, &Network::SNAPSHOT, true);
+    let record = record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
+    (outcome, record)
 }
 
 fn run_capturing(
     scenario: &Scenario,
     capture_responses: bool,
     network: &Network,
-) -> (Outcome, Vec<(String, serde_json::Value)>) {
+    record: bool,
+) -> (Outcome, Vec<(String, serde_json::Value)>, Option<RunRecord>) {
     let seed = scenario.seed;
     let mut builder = turmoil::Builder::new();
     builder
@@ -371,10 +405,11 @@ fn run_capturing(
     }
     let mut sim = builder.build();
 
+    let recorder = record.then(CallRecorder::new);
     let Services { studio, daytona, gateway, hud, checkpoints, github, glitchtip, plain_grids } =
-        match Services::build(scenario, &Endpoints::simulated(), Transport::Simulated) {
+        match Services::build_recorded(scenario, &Endpoints::simulated(), Transport::Simulated, recorder.as_ref()) {
             Ok(services) => services,
-            Err(e) => return (not_built(scenario, e), Vec::new()),
+            Err(e) => return (not_built(scenario, e), Vec::new(), None),
         };
     {
         let studio = studio.clone();
@@ -420,14 +455,21 @@ fn run_capturing(
         sim.host(id, move || serve_simulated(grid.router(), GRID_PORT));
     }
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
-    sim.client("operator", operator::drive(scenario.clone(), log.clone()));
+    sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
 
     let mut schedule = fault_schedule(&scenario.faults);
     let mut error = None;
+    let mut faults_applied = Vec::new();
+    let collector = Collector::new();
+    // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
+    let subscriber = record.then(|| tracing::subscriber::set_default(collector.clone()));
     loop {
         let now = sim.elapsed();
         while schedule.first().is_some_and(|(at, _)| *at <= now) {
             let (_, action) = schedule.remove(0);
+            if record {
+                faults_applied.push(action.as_fault_mark(now));
+            }
             match action {
                 NetAction::Partition(a, b) => sim.partition(a.as_str(), b.as_str()),
                 NetAction::Repair(a, b) => sim.repair(a.as_str(), b.as_str()),
@@ -444,12 +486,29 @@ fn run_capturing(
             }
         }
     }
+    drop(subscriber);
     let simulated = sim.elapsed();
     let mut operator_log = log.lock().map(|l| l.clone()).unwrap_or_default();
     let responses = std::mem::take(&mut operator_log.responses);
+    let run_id = operator_log.run_id.clone();
     let mut outcome = collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
     outcome.error = error;
-    (outcome, responses)
+    let record = recorder.map(|recorder| {
+        let run_control = run_id
+            .and_then(|id| studio.run(&id))
+            .map(|r| {
+                r.run_control_events
+                    .iter()
+                    .map(|e| {
+                        (Duration::from_millis(e.at_ms), format!("{} {}", e.event, e.detail).trim_end().to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let gathered = Gathered { calls: recorder.calls(), collector, faults: faults_applied, run_control, simulated };
+        RunRecord::build(&outcome, gathered)
+    });
+    (outcome, responses, record)
 }
 
 /// The outcome of a world whose services could not be built: nothing ran.
@@ -478,6 +537,18 @@ enum NetAction {
     Repair(String, String),
     Crash(String),
     Restart(String),
+}
+
+impl NetAction {
+    /// The action as the run record shows it: (when, host, the other host, what).
+    fn as_fault_mark(&self, at: Duration) -> (Duration, String, Option<String>, String) {
+        match self {
+            NetAction::Partition(a, b) => (at, a.clone(), Some(b.clone()), format!("partition {a} | {b}")),
+            NetAction::Repair(a, b) => (at, a.clone(), Some(b.clone()), format!("repair {a} | {b}")),
+            NetAction::Crash(h) => (at, h.clone(), None, format!("crash {h}")),
+            NetAction::Restart(h) => (at, h.clone(), None, format!("restart {h}")),
+        }
+    }
 }
 
 fn fault_schedule(faults: &[Fault]) -> Vec<(Duration, NetAction)> {

@@ -215,9 +215,19 @@ pub struct Studio {
 
 impl Studio {
     pub fn new(config: StudioConfig) -> Arc<Self> {
+        let http = Self::http_for(&config);
+        Self::with_http(config, http)
+    }
+
+    /// The HTTP client a Studio of `config` uses by default.
+    pub fn http_for(config: &StudioConfig) -> HttpClient {
+        HttpClient::new(config.transport, Duration::from_secs(10))
+    }
+
+    /// A Studio whose outgoing calls go through `http` (e.g. a recording client).
+    pub fn with_http(config: StudioConfig, http: HttpClient) -> Arc<Self> {
         let ids = IdGen::derive(config.seed, "studio");
         let token_ids = IdGen::derive(config.seed, "studio.jti");
-        let http = HttpClient::new(config.transport, Duration::from_secs(10));
         Arc::new(Studio {
             config,
             http,

@@ -1,0 +1,145 @@
+//! `squadsim run --report DIR`: what a run writes for people and CI to read.
+//!
+//! - `junit.xml` ([`junit`]): one testcase per scenario and seed, the snapshot
+//!   diff in the failure body (the shape cargo-nextest emits);
+//! - `summary.md` ([`markdown`]): a Markdown summary for `$GITHUB_STEP_SUMMARY`;
+//! - `<scenario file stem>.seed-<N>.html` ([`html`]): one self-contained page per
+//!   scenario run (sequence diagram, outcome, diagnosis, diff);
+//! - GitHub workflow-command annotations ([`github`]) are printed by
+//!   `--format github`, not written.
+//!
+//! Guarantees: every writer is a pure function of the [`ScenarioResult`]s (and
+//! their run records): no wall clock, no host name, the same runs give
+//! byte-identical files. Every text that comes from a scenario or a payload is
+//! escaped for the format it lands in.
+
+pub mod github;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use crate::outcome::Outcome;
+use crate::run_record::RunRecord;
+use crate::snapshot;
+
+/// How one scenario run fared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The outcome matches its snapshot.
+    Matches,
+    /// Run under another seed than its own: not compared with the snapshot.
+    NotCompared,
+    /// There is no snapshot to compare with.
+    NoSnapshot,
+    /// The outcome differs from its snapshot: the unified diff.
+    Differs(String),
+    /// Failed for another reason (e.g. a sweep's invariant): a one-line message and the details.
+    Failed { message: String, detail: String },
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        matches!(self, Verdict::Matches | Verdict::NotCompared)
+    }
+
+    /// One line saying what went wrong (empty when it passed).
+    pub fn message(&self, file: &Path) -> String {
+        match self {
+            Verdict::Matches | Verdict::NotCompared => String::new(),
+            Verdict::NoSnapshot => format!("no snapshot at {}", snapshot::path_for(file).display()),
+            Verdict::Differs(_) => {
+                format!("the outcome differs from its snapshot {}", snapshot::path_for(file).display())
+            }
+            Verdict::Failed { message, .. } => message.clone(),
+        }
+    }
+
+    /// The details of a failure: the snapshot diff, or the failure's details.
+    pub fn detail(&self) -> &str {
+        match self {
+            Verdict::Differs(diff) => diff,
+            Verdict::Failed { detail, .. } => detail,
+            _ => "",
+        }
+    }
+}
+
+/// One scenario run under one seed: what every report is written from.
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    /// The scenario file, as given on the command line.
+    pub file: PathBuf,
+    pub outcome: Outcome,
+    pub verdict: Verdict,
+    /// What happened on the way (for the HTML report), when the run was recorded.
+    pub record: Option<RunRecord>,
+}
+
+impl ScenarioResult {
+    /// `<scenario> (seed N)`: how every report names this run.
+    pub fn label(&self) -> String {
+        format!("{} (seed {})", self.outcome.scenario, self.outcome.seed)
+    }
+
+    /// The file name of this run's HTML report.
+    pub fn html_name(&self) -> String {
+        let stem = self.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("{stem}.seed-{}.html", self.outcome.seed)
+    }
+}
+
+/// The one-line summary of an outcome: run status, launch status, blockers.
+pub fn summary(outcome: &Outcome) -> String {
+    let blockers = outcome.blockers();
+    format!(
+        "run {}, launch {}, blockers: {}",
+        run_status(outcome),
+        outcome.launch_http_status().map(|s| s.to_string()).unwrap_or_else(|| "000".into()),
+        if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
+    )
+}
+
+/// The run's status, or `not launched`.
+pub fn run_status(outcome: &Outcome) -> &str {
+    outcome.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not launched")
+}
+
+/// `N passed, N failed`.
+pub fn totals(results: &[ScenarioResult]) -> (usize, usize) {
+    let passed = results.iter().filter(|r| r.verdict.passed()).count();
+    (passed, results.len() - passed)
+}
+
+/// How `outcome` compares with the snapshot of the scenario `file`.
+pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
+    match snapshot::read(&snapshot::path_for(file)) {
+        None => Verdict::NoSnapshot,
+        Some(expected) => match snapshot::diff(&expected, &outcome.to_yaml()) {
+            None => Verdict::Matches,
+            Some(d) => Verdict::Differs(d),
+        },
+    }
+}
+
+/// Writes `junit.xml`, `summary.md` and one HTML page per recorded run into
+/// `dir` (created if missing); returns the paths written.
+pub fn write_dir(dir: &Path, results: &[ScenarioResult]) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut write = |name: &str, text: &str| -> std::io::Result<()> {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        written.push(path);
+        Ok(())
+    };
+    write("junit.xml", &junit::to_xml(results))?;
+    write("summary.md", &markdown::summary(results))?;
+    for result in results {
+        if let Some(record) = &result.record {
+            write(&result.html_name(), &html::page(result, record))?;
+        }
+    }
+    Ok(written)
+}
