@@ -106,7 +106,7 @@ async fn the_sdk_lifecycle_create_list_start_stop_delete() {
     assert_eq!(started["desiredState"], "started");
 
     let (_, second) = split(api.sdk(Method::POST, "/api/sandbox").json(&body).send().await.unwrap()).await;
-    let (status, page) = api.json(Method::GET, "/api/sandbox?limit=1&labels=%7B%7D&states=started").await;
+    let (status, page) = api.json(Method::GET, "/api/sandbox?limit=1&labels=%7B%7D").await;
     assert_eq!(status, 200);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["id"], id.as_str());
@@ -287,4 +287,119 @@ async fn one_faulted_volume_is_routed_around() {
     // Deleting the sandbox deletes its PVC and the volume with it.
     api.json(Method::DELETE, &format!("/api/sandbox/{id}")).await;
     assert!(api.daytona.volumes().iter().all(|v| v.pvc_name != format!("workspace-{id}")));
+}
+
+/// `labels` as the Python SDK encodes it: `json.dumps(labels)`, URL-encoded.
+fn labels_query(labels: &Value) -> String {
+    let text = serde_json::to_string(labels).unwrap().replace(':', ": ");
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_filters_by_labels_and_states_as_the_sdk_sends_them() {
+    let api = Api::start(DaytonaConfig::default()).await;
+    let mut ids = Vec::new();
+    for (run, agent) in [("run-a", "planner"), ("run-a", "curator"), ("run-b", "planner")] {
+        let body = json!({"env": {}, "labels": {"agentsquad.run": run, "agentsquad.agent": agent}, "volumes": []});
+        let (_, created) = split(api.sdk(Method::POST, "/api/sandbox").json(&body).send().await.unwrap()).await;
+        let id = created["id"].as_str().unwrap().to_string();
+        api.wait_for(&id, "started").await;
+        ids.push(id);
+    }
+    api.json(Method::POST, &format!("/api/sandbox/{}/stop", ids[1])).await;
+    let listed = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+    };
+    let run_a = labels_query(&json!({"agentsquad.run": "run-a"}));
+    let (status, page) = api.json(Method::GET, &format!("/api/sandbox?labels={run_a}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(listed(&page), vec![ids[0].clone(), ids[1].clone()]);
+    let both = labels_query(&json!({"agentsquad.run": "run-a", "agentsquad.agent": "curator"}));
+    let (_, page) = api.json(Method::GET, &format!("/api/sandbox?labels={both}")).await;
+    assert_eq!(listed(&page), vec![ids[1].clone()]);
+    // An array query parameter, as the generated client sends it: the key repeated.
+    let (_, page) = api.json(Method::GET, &format!("/api/sandbox?labels={run_a}&states=started")).await;
+    assert_eq!(listed(&page), vec![ids[0].clone()]);
+    let (_, page) = api.json(Method::GET, "/api/sandbox?states=started&states=stopped").await;
+    assert_eq!(listed(&page).len(), 3);
+    let (_, page) = api.json(Method::GET, "/api/sandbox?states=stopped").await;
+    assert_eq!(listed(&page), vec![ids[1].clone()]);
+    // Bad filters are 400 in Daytona's error shape.
+    let (status, body) = api.json(Method::GET, "/api/sandbox?states=destroyed").await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, 400, "/api/sandbox");
+    assert!(body["message"].as_str().unwrap().contains("must be one of the following values"), "{body}");
+    let (status, _) = api.json(Method::GET, "/api/sandbox?labels=not-json").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volumes_are_created_become_ready_are_mounted_and_deleted() {
+    let api = Api::start(DaytonaConfig::default()).await;
+    // The SDK's `volume.create(name)` and `volume.get(name)`.
+    let (status, created) =
+        split(api.sdk(Method::POST, "/api/volumes").json(&json!({"name": "proof-bundle"})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{created}");
+    for field in ["id", "name", "organizationId", "state", "createdAt", "updatedAt"] {
+        assert!(!created[field].is_null(), "missing {field}: {created}");
+    }
+    assert_eq!(created["state"], "pending_create");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, dup) =
+        split(api.sdk(Method::POST, "/api/volumes").json(&json!({"name": "proof-bundle"})).send().await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert_error_shape(&dup, 400, "/api/volumes");
+    // Mounting it before it is ready is refused, as validateVolumes does.
+    let mount = json!({"volumes": [{"volumeId": id, "mountPath": "/home/daytona/proof"}]});
+    let (status, body) = split(api.sdk(Method::POST, "/api/sandbox").json(&mount).send().await.unwrap()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("is not in a ready state"), "{body}");
+    let mut ready = Value::Null;
+    for _ in 0..100 {
+        let (_, v) = api.json(Method::GET, "/api/volumes/by-name/proof-bundle").await;
+        if v["state"] == "ready" {
+            ready = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready["id"], id.as_str(), "the volume became ready: {ready}");
+    let (status, sandbox) = split(api.sdk(Method::POST, "/api/sandbox").json(&mount).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{sandbox}");
+    assert_eq!(sandbox["volumes"][0]["volumeId"], id.as_str());
+    let missing = json!({"volumes": [{"volumeId": "no-such-volume", "mountPath": "/x"}]});
+    let (status, _) = split(api.sdk(Method::POST, "/api/sandbox").json(&missing).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    // In use by a live sandbox: 409; once the sandbox is destroyed, deletion proceeds.
+    let (status, body) = api.json(Method::DELETE, &format!("/api/volumes/{id}")).await;
+    assert_eq!(status, 409, "{body}");
+    let sandbox_id = sandbox["id"].as_str().unwrap();
+    api.json(Method::DELETE, &format!("/api/sandbox/{sandbox_id}")).await;
+    let (status, _) = api.json(Method::DELETE, &format!("/api/volumes/{id}")).await;
+    assert_eq!(status, 200);
+    let (_, v) = api.json(Method::GET, &format!("/api/volumes/{id}")).await;
+    assert_eq!(v["state"], "pending_delete");
+    let (_, list) = api.json(Method::GET, "/api/volumes").await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "not yet deleted: {list}");
+    let (status, missing) = api.json(Method::GET, "/api/volumes/vol-ffffffff").await;
+    assert_eq!(status, 404);
+    assert_error_shape(&missing, 404, "/api/volumes/vol-ffffffff");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_volume_quota_is_403() {
+    let api = Api::start(DaytonaConfig { volume_quota: 1, ..DaytonaConfig::default() }).await;
+    let (status, _) = split(api.sdk(Method::POST, "/api/volumes").json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let (status, body) = split(api.sdk(Method::POST, "/api/volumes").json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["message"], "Volume quota exceeded. Maximum allowed: 1");
 }

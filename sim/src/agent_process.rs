@@ -21,6 +21,7 @@ use squadsim_fakes::daytona::{ProcessLauncher, ProcessOutput, ProcessSpec};
 use squadsim_fakes::mcp::McpClient;
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
+use crate::agent_process_adapter::{AgentProcessAdapter, OutputWriter, RuntimeBinding, ENV_RUNTIME_BINDING};
 use crate::scenario::AgentBehaviour;
 use crate::templates::{self, HandoffPlan};
 use crate::{delivery_work, hud};
@@ -33,59 +34,10 @@ pub const ENV_RUN_ID: &str = "AGENTSQUAD_RUN_ID";
 pub const ENV_TEMPLATE_ID: &str = "AGENTSQUAD_TEMPLATE_ID";
 /// Comma-separated server ids the loadout attaches.
 pub const ENV_MCP_SERVERS: &str = "AGENTSQUAD_MCP_SERVERS";
+/// Where the workspace shim pulls skills from (`GET /v1/skills`).
+pub const ENV_SKILLS_URL: &str = "AGENTSQUAD_SKILLS_URL";
 
-/// What the Harness Runtime asks of one agent attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttemptCommand {
-    pub claude_session_id: String,
-    /// One `mcp__<server_id>__*` per attached server.
-    pub allowed_tools: Vec<String>,
-    pub prompt: String,
-}
-
-impl AttemptCommand {
-    /// The `claude-cli` command line.
-    pub fn command_line(&self) -> String {
-        format!(
-            "claude -p --output-format stream-json --session-id {} --allowedTools {} {}",
-            self.claude_session_id,
-            self.allowed_tools.join(","),
-            shell_quote(&self.prompt)
-        )
-    }
-
-    /// Reads a command line back; `None` if it is not a `claude -p` stream-json invocation.
-    pub fn parse(command: &str) -> Option<AttemptCommand> {
-        let mut words = command.split_whitespace();
-        if words.next()? != "claude" {
-            return None;
-        }
-        let mut claude_session_id = None;
-        let mut allowed = Vec::new();
-        let rest: Vec<&str> = words.collect();
-        let mut i = 0;
-        while i < rest.len() {
-            match rest[i] {
-                "--session-id" | "--resume" => {
-                    claude_session_id = rest.get(i + 1).map(|s| s.to_string());
-                    i += 2;
-                }
-                "--allowedTools" => {
-                    allowed = rest.get(i + 1).map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
-                    i += 2;
-                }
-                "-p" | "--output-format" | "stream-json" => i += 1,
-                _ => break,
-            }
-        }
-        let prompt = rest[i.min(rest.len())..].join(" ").trim_matches('\'').to_string();
-        Some(AttemptCommand { claude_session_id: claude_session_id?, allowed_tools: allowed, prompt })
-    }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
+pub use crate::agent_process_adapter::AttemptCommand;
 
 /// Default behaviour of a role when the scenario does not script it.
 pub fn default_behaviour(_role_id: &str) -> AgentBehaviour {
@@ -111,12 +63,21 @@ pub struct AgentProcessLauncher {
 
 impl ProcessLauncher for AgentProcessLauncher {
     fn launch(&self, spec: ProcessSpec, output: ProcessOutput) {
-        let Some(command) = AttemptCommand::parse(&spec.command) else {
+        let Some(mut command) = AttemptCommand::parse(&spec.command) else {
             let program = spec.command.split_whitespace().next().unwrap_or_default().to_string();
             output.println(&format!("sh: 1: {program}: not found"));
             output.exit(127);
             return;
         };
+        if command.adapter == AgentProcessAdapter::BrowserOnly && command.browser_slot.is_none() {
+            output.println("workspace-cli: --browser-only needs a browser slot in the loadout");
+            output.exit(2);
+            return;
+        }
+        // A CLI that picks its own session id (codex) does so on a first attempt.
+        let session_id = command.session_id.get_or_insert_with(|| cli_session_id(&spec)).clone();
+        let writer = OutputWriter::new(command.adapter, &session_id);
+        let binding = spec.env.get(ENV_RUNTIME_BINDING).and_then(|b| RuntimeBinding::parse(b)).unwrap_or_default();
         let role = spec.env.get(ENV_ROLE).cloned().unwrap_or_default();
         // A scripted field replaces the role's default; an unscripted one keeps it.
         let default = default_behaviour(&role);
@@ -163,6 +124,8 @@ impl ProcessLauncher for AgentProcessLauncher {
             gateway: tokio::sync::Mutex::new(gateway),
             palette: std::sync::OnceLock::new(),
             turns: AtomicU32::new(0),
+            writer,
+            binding,
         };
         tokio::spawn(Arc::new(process).run());
     }
@@ -182,6 +145,18 @@ pub(crate) struct AgentProcess {
     gateway: tokio::sync::Mutex<McpClient>,
     palette: std::sync::OnceLock<Vec<PaletteTool>>,
     turns: AtomicU32,
+    /// Prints in the adapter's output format.
+    writer: OutputWriter,
+    /// Which runtime binding the palette and MCP calls go through.
+    binding: RuntimeBinding,
+}
+
+/// A UUID-shaped session id a CLI picks for itself, stable for one sandbox and command.
+fn cli_session_id(spec: &ProcessSpec) -> String {
+    let a = crate::identity::stable_hash(0, &[&spec.sandbox_id, &spec.command]);
+    let b = crate::identity::stable_hash(1, &[&spec.sandbox_id, &spec.command]);
+    let h = format!("{a:016x}{b:016x}");
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 /// One palette entry: the agent-facing name and the federated wire name the shim calls.
@@ -200,17 +175,25 @@ impl AgentProcess {
         self.output.println(&line.to_string());
     }
 
+    /// The servers the adapter lets this attempt reach, of those the loadout attaches.
+    fn reachable_servers(&self) -> Vec<String> {
+        self.env(ENV_MCP_SERVERS)
+            .split(',')
+            .filter(|s| !s.is_empty() && self.command.adapter.reaches(s))
+            .map(str::to_string)
+            .collect()
+    }
+
     async fn run(self: Arc<Self>) {
         let think = self.think();
-        let csid = self.command.claude_session_id.clone();
-        let attached: Vec<String> =
-            self.env(ENV_MCP_SERVERS).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        let skills = self.pull_skills().await;
+        let attached = self.reachable_servers();
         let (palette, servers) = self.build_palette(&attached).await;
         let names: Vec<String> = palette.iter().map(|t| tool_name::agent_facing_name(&t.server_id, &t.bare)).collect();
         let _ = self.palette.set(palette);
-        self.emit(
-            json!({"type": "system", "subtype": "init", "session_id": csid, "tools": names, "mcp_servers": servers}),
-        );
+        for line in self.writer.init(&names, &servers, &skills) {
+            self.emit(line);
+        }
         for wanted in self.behaviour.tool_calls.clone().unwrap_or_default() {
             self.call_tool(&wanted, json!({})).await;
         }
@@ -235,9 +218,7 @@ impl AgentProcess {
         }
         tokio::time::sleep(think).await;
         let turns = self.turns.load(Ordering::SeqCst);
-        self.emit(
-            json!({"type": "result", "subtype": "success", "session_id": csid, "num_turns": turns, "is_error": false}),
-        );
+        self.emit(self.writer.result(turns));
         self.output.exit(0);
     }
 
@@ -258,10 +239,7 @@ impl AgentProcess {
 
     /// What the model says without calling a tool.
     pub(crate) fn note(&self, text: &str) {
-        let csid = &self.command.claude_session_id;
-        self.emit(
-            json!({"type": "assistant", "session_id": csid, "message": {"content": [{"type": "text", "text": text}]}}),
-        );
+        self.emit(self.writer.text("note", text));
     }
 
     /// One model turn that calls `wanted` (a bare name) with `arguments`, if the
@@ -275,7 +253,6 @@ impl AgentProcess {
         arguments: Value,
         id: &str,
     ) -> Option<(String, bool)> {
-        let csid = &self.command.claude_session_id;
         let same = |t: &&PaletteTool| {
             tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, wanted)
         };
@@ -284,66 +261,103 @@ impl AgentProcess {
             self.note(&format!("{wanted} is not available to me"));
             return None;
         };
-        let agent_name = tool_name::agent_facing_name(&tool.server_id, &tool.bare);
-        let tool_use = json!({"type": "tool_use", "id": id, "name": agent_name, "input": arguments});
-        self.emit(json!({"type": "assistant", "session_id": csid, "message": {"content": [tool_use]}}));
+        self.emit(self.writer.tool_use(id, &tool.server_id, &tool.bare, &arguments));
         let (text, is_error) = match gateway.call_tool(&tool.federated, arguments).await {
             Ok(r) => (r.text, r.is_error),
             Err(e) => (e.to_string(), true),
         };
-        let result = json!({"type": "tool_result", "tool_use_id": id, "content": text, "is_error": is_error});
-        self.emit(json!({"type": "user", "session_id": csid, "message": {"content": [result]}}));
+        self.emit(self.writer.tool_result(id, &tool.server_id, &tool.bare, &text, is_error));
         Some((text, is_error))
     }
 
-    /// The cliproxy workspace shim's palette: bare upstream names of the attached
-    /// servers, read from the gateway's tool catalogue (`GET /tools`).
+    /// The skill poll-pull: `GET /v1/skills?role_id=<role>`, bounded to 5 s. A slow,
+    /// unreachable or refusing skills service never stalls the launch: the shim
+    /// says so on its output and goes on without skills.
+    async fn pull_skills(&self) -> Vec<String> {
+        let url = format!("{}/v1/skills?role_id={}", self.env(ENV_SKILLS_URL), self.env(ENV_ROLE));
+        let answer = tokio::time::timeout(crate::skills::PULL_BOUND, self.http.send(HttpRequest::get(url))).await;
+        let problem = match answer {
+            Ok(Ok(r)) if r.status.is_success() => {
+                return r
+                    .json()
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|i| i.get("skill_id").and_then(Value::as_str).map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
+            Ok(Ok(r)) => format!("HTTP {}", r.status.as_u16()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {}s", crate::skills::PULL_BOUND.as_secs()),
+        };
+        self.output.println(&format!("workspace-shim: skill pull GET /v1/skills: {problem}; going on without skills"));
+        Vec::new()
+    }
+
+    /// The palette of the attached servers, with each server's status, as the runtime
+    /// binding builds it. Either way the agent-facing name is `mcp__<server_id>__<tool>`
+    /// with the tool's name as its grid knows it: the federation prefix never reaches it.
     async fn build_palette(&self, attached: &[String]) -> (Vec<PaletteTool>, Vec<Value>) {
-        let request =
-            HttpRequest::get(format!("{}/tools", self.env(ENV_GATEWAY_URL))).bearer(&self.env(ENV_GATEWAY_TOKEN));
-        let catalogue = match self.http.send(request).await {
-            Ok(r) if r.status.is_success() => r.json(),
-            _ => Value::Null,
+        let catalogue = match self.binding {
+            RuntimeBinding::Cliproxy => self.shim_catalogue().await,
+            RuntimeBinding::ClaudeNative => self.discovered_catalogue().await,
         };
         let mut palette = Vec::new();
         let mut servers = Vec::new();
         for server_id in attached {
-            let gateway_slug = tool_name::slug(&tool_name::gateway_name(server_id));
+            let prefix = format!("{}-", tool_name::slug(&tool_name::gateway_name(server_id)));
             let tools: Vec<PaletteTool> = catalogue
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .filter(|t| t.get("gatewaySlug").and_then(Value::as_str) == Some(gateway_slug.as_str()))
-                        .map(|t| PaletteTool {
-                            server_id: server_id.clone(),
-                            bare: t.get("originalName").and_then(Value::as_str).unwrap_or_default().to_string(),
-                            federated: t.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-                        })
-                        .collect()
+                .iter()
+                .filter(|(federated, gateway_slug, _)| match gateway_slug {
+                    Some(slug) => format!("{slug}-") == prefix,
+                    None => federated.starts_with(&prefix),
                 })
-                .unwrap_or_default();
+                .map(|(federated, _, bare)| PaletteTool {
+                    server_id: server_id.clone(),
+                    bare: bare.clone().unwrap_or_else(|| federated[prefix.len()..].to_string()),
+                    federated: federated.clone(),
+                })
+                .collect();
             let status = if tools.is_empty() { "failed" } else { "connected" };
             servers.push(json!({"name": server_id, "status": status}));
             palette.extend(tools);
         }
         (palette, servers)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_command_line_round_trips() {
-        let c = AttemptCommand {
-            claude_session_id: "0f0e-11".into(),
-            allowed_tools: vec!["mcp__fractalops-hud__*".into(), "mcp__glitchtip__*".into()],
-            prompt: "You are the planner; it's time".into(),
+    /// The cliproxy workspace shim reads the gateway's tool catalogue (`GET /tools`):
+    /// (federated name, gateway slug, bare upstream name) per tool.
+    async fn shim_catalogue(&self) -> Vec<(String, Option<String>, Option<String>)> {
+        let request =
+            HttpRequest::get(format!("{}/tools", self.env(ENV_GATEWAY_URL))).bearer(&self.env(ENV_GATEWAY_TOKEN));
+        let catalogue = match self.http.send(request).await {
+            Ok(r) if r.status.is_success() => r.json(),
+            _ => Value::Null,
         };
-        let parsed = AttemptCommand::parse(&c.command_line()).unwrap();
-        assert_eq!(parsed.claude_session_id, c.claude_session_id);
-        assert_eq!(parsed.allowed_tools, c.allowed_tools);
-        assert!(AttemptCommand::parse("python3 agent.py").is_none());
+        let field = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
+        catalogue
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|t| (field(t, "name").unwrap_or_default(), field(t, "gatewaySlug"), field(t, "originalName")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// claude-native discovers the federated wire names from the gateway itself
+    /// (MCP `tools/list`); it has no bare names, only the federated ones.
+    async fn discovered_catalogue(&self) -> Vec<(String, Option<String>, Option<String>)> {
+        let mut gateway = McpClient::new(self.http.clone(), format!("{}/mcp", self.env(ENV_GATEWAY_URL)))
+            .with_header("authorization", format!("Bearer {}", self.env(ENV_GATEWAY_TOKEN)));
+        gateway
+            .list_tools()
+            .await
+            .map(|tools| tools.into_iter().map(|t| (t.name, None, None)).collect())
+            .unwrap_or_default()
     }
 }

@@ -1,8 +1,11 @@
-//! Armory: MCP loadout composition and grid registration with the gateway.
+//! Armory: loadout composition (MCP servers, skills, secret leases, browser
+//! slots, the agent process adapter) and grid registration with the gateway.
 //!
 //! Least privilege is enforced at the server-attachment level: a loadout names
 //! the MCP servers it mounts and allow-lists one `mcp__<server_id>__*` wildcard
-//! per server (delivery-language seed, "Allow-List Shape").
+//! per server (delivery-language seed, "Allow-List Shape"). Bundles add servers
+//! and policies per role: the tester and compactor get the observability-triage
+//! bundle (runbook, "Build Plane Observability").
 
 use std::time::Duration;
 
@@ -13,19 +16,76 @@ use squadsim_fakes::net::HttpRequest;
 
 use std::sync::Arc;
 
+use crate::agent_process_adapter::AgentProcessAdapter;
 use crate::grids::GridRegistration;
 use crate::scenario::TokenShape;
 use crate::studio::Studio;
 
+/// A bundle of MCP servers and the policies that come with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bundle {
+    pub bundle_id: &'static str,
+    pub server_ids: &'static [&'static str],
+    pub policies: &'static [&'static str],
+    /// The roles that get it.
+    pub roles: &'static [&'static str],
+}
+
+/// The observability-triage bundle: the GlitchTip MCP and the HUD, for the tester and compactor.
+pub const OBSERVABILITY_TRIAGE: Bundle = Bundle {
+    bundle_id: "observability-triage",
+    server_ids: &["glitchtip", crate::hud::SERVER_ID],
+    policies: &["error-triage", "performance-regression-check", "issue-resolution-proof"],
+    roles: &["tester", "compactor"],
+};
+
+/// Every bundle the Armory composes loadouts from.
+pub const BUNDLES: &[Bundle] = &[OBSERVABILITY_TRIAGE];
+
+/// The bundles a role's loadout includes.
+pub fn bundles(role_id: &str) -> Vec<&'static Bundle> {
+    BUNDLES.iter().filter(|b| b.roles.contains(&role_id)).collect()
+}
+
 /// The MCP servers a role's loadout attaches: the world's loadout for the role
-/// if it names one, else the HUD and the grids the role's delivery work needs.
+/// if it names one, else the HUD, the grids the role's delivery work needs and the
+/// servers of the role's bundles.
 pub fn attached_servers(studio: &Studio, role_id: &str) -> Vec<String> {
-    studio.config.loadouts.get(role_id).cloned().unwrap_or_else(|| {
-        std::iter::once(crate::hud::SERVER_ID)
-            .chain(crate::grids::delivery_servers(role_id).iter().copied())
-            .map(str::to_string)
-            .collect()
-    })
+    if let Some(servers) = studio.config.loadouts.get(role_id) {
+        return servers.clone();
+    }
+    let mut servers = vec![crate::hud::SERVER_ID.to_string()];
+    let delivery = crate::grids::delivery_servers(role_id).iter().copied();
+    for id in delivery.chain(bundles(role_id).iter().flat_map(|b| b.server_ids.iter().copied())) {
+        if !servers.iter().any(|s| s == id) {
+            servers.push(id.to_string());
+        }
+    }
+    servers
+}
+
+/// The policies of a role's bundles, in bundle order.
+pub fn policies(role_id: &str) -> Vec<String> {
+    bundles(role_id).iter().flat_map(|b| b.policies.iter().map(|p| p.to_string())).collect()
+}
+
+/// The agent process adapter a role's attempts run through (`claude-cli` unless the world says otherwise).
+pub fn agent_process_adapter(studio: &Studio, role_id: &str) -> AgentProcessAdapter {
+    studio.config.agent_process_adapters.get(role_id).copied().unwrap_or_default()
+}
+
+/// The browser slots a role's loadout leases (the world's, else one PlaywrightGrid slot for the tester).
+pub fn browser_slots(studio: &Studio, role_id: &str) -> Vec<String> {
+    match studio.config.browser_slots.get(role_id) {
+        Some(slots) => slots.clone(),
+        None if role_id == "tester" => vec![format!("{}/{role_id}", crate::agent_process_adapter::BROWSER_GRID)],
+        None => Vec::new(),
+    }
+}
+
+/// The secret leases of a role's loadout: its named-agent lease (runbook: `secret_lease_ref`).
+pub fn secret_leases(role_id: &str) -> Vec<String> {
+    vec![format!("named-agent/{role_id}")]
 }
 
 /// A gateway token for `subject`, in the shape the backend is set up to mint.

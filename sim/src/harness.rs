@@ -22,9 +22,14 @@ use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use crate::agent_process::{
     AttemptCommand, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
-    ENV_TEMPLATE_ID,
+    ENV_SKILLS_URL, ENV_TEMPLATE_ID,
+};
+use crate::agent_process_adapter::{
+    read_line, AgentProcessAdapter, OutputEvent, RuntimeBinding, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING,
+    ENV_RUNTIME_BINDING,
 };
 use crate::studio::{AgentSession, Studio};
+use crate::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
 use crate::{armory, delivery, identity, run_record, templates, walls, worktree};
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
@@ -35,23 +40,38 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
     let Some(session) = run.sessions.iter().find(|s| s.agent_id == agent_id).cloned() else {
         return;
     };
-    let claude_session_id = session.claude_session_id.clone().unwrap_or_else(|| studio.new_uuid());
+    let adapter = armory::agent_process_adapter(&studio, &session.role_id);
+    // The session resumes across attempts; a CLI that picks its own id names it in its output.
+    let resume = session.claude_session_id.is_some();
+    let claude_session_id = match session.claude_session_id.clone() {
+        Some(id) => Some(id),
+        None if adapter.assigns_session_id() => Some(studio.new_uuid()),
+        None => None,
+    };
     let attempt_no = session.attempts + 1;
     let _attempt = run_record::attempt_span(&agent_id, attempt_no);
+    let servers = armory::attached_servers(&studio, &session.role_id);
     update(&studio, &run_id, &agent_id, |s| {
-        s.claude_session_id = Some(claude_session_id.clone());
+        s.claude_session_id = claude_session_id.clone();
         s.live_status = LiveStatus::WaitingFirstTool;
         s.current_step = "provisioning_execution_workspace".to_string();
         s.attempts = attempt_no;
         s.first_tool_made = false;
+        s.attempt_end = None;
+        // The loadout resolves at session launch (the roster view keeps it empty).
+        s.mcp_server_ids = servers.clone();
     });
     tokio::spawn(first_tool_gate(studio.clone(), run_id.clone(), agent_id.clone(), attempt_no));
-    let servers = armory::attached_servers(&studio, &session.role_id);
     let identity = identity::gateway_identity(&run.project_code, &session.agent_nickname);
     let token = armory::gateway_token(&studio, &identity);
+    let binding = studio.config.runtime_binding;
     let command = AttemptCommand {
-        claude_session_id,
+        adapter,
+        model: binding.model().map(str::to_string),
+        session_id: claude_session_id,
+        resume,
         allowed_tools: armory::allow_list(&servers),
+        browser_slot: armory::browser_slots(&studio, &session.role_id).into_iter().next(),
         prompt: dispatch_prompt(&run, &session),
     };
     let mut env = json!({
@@ -62,9 +82,18 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         ENV_GATEWAY_URL: studio.config.gateway_url,
         ENV_GATEWAY_TOKEN: token,
         ENV_MCP_SERVERS: servers.join(","),
+        ENV_RUNTIME_BINDING: binding.name(),
+        ENV_SKILLS_URL: studio.config.skills_url,
     });
     for (key, value) in delivery::workspace_env(&studio, &run, &session).await {
         env[key] = json!(value);
+    }
+    if binding == RuntimeBinding::Cliproxy {
+        env[ENV_ENDPOINT_BINDING] = json!(CLIPROXY_ENDPOINT_BINDING);
+    }
+    // The starter .env carries the project's DSN when scaffolding provisioned one.
+    if let Some(dsn) = run.observability_dsn.dsn() {
+        env["SENTRY_DSN"] = json!(dsn);
     }
     let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
     let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;
@@ -150,19 +179,44 @@ async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, 
 }
 
 async fn daytona(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, String> {
+    daytona_activity(studio, request).await.map_err(|e| e.message)
+}
+
+/// One Daytona call as a lifecycle activity: a 5xx, a 429 or no answer is worth
+/// retrying; any other refusal is not.
+async fn daytona_activity(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, ActivityError> {
     let request = request.bearer(&studio.config.daytona_api_key);
     match studio.http.send(request).await {
         Ok(r) if r.status.is_success() => Ok(r),
-        Ok(r) => Err(format!(
-            "HTTP {}: {}",
-            r.status.as_u16(),
-            r.json().get("message").and_then(Value::as_str).unwrap_or_default()
-        )),
-        Err(e) => Err(e.to_string()),
+        Ok(r) => {
+            let message = format!(
+                "HTTP {}: {}",
+                r.status.as_u16(),
+                r.json().get("message").and_then(Value::as_str).unwrap_or_default()
+            );
+            if r.status.is_server_error() || r.status.as_u16() == 429 {
+                Err(ActivityError::retryable(message))
+            } else {
+                Err(ActivityError::non_retryable(message))
+            }
+        }
+        Err(e) => Err(ActivityError::retryable(e.to_string())),
     }
 }
 
-/// Leases the execution workspace, starts the agent process and reads its output.
+/// Records why the Temporal-owned lifecycle ended the attempt; the reason is also the step.
+fn end_attempt(studio: &Studio, run_id: &str, agent_id: &str, end: PhaseEnd) -> String {
+    let reason = end.reason();
+    update(studio, run_id, agent_id, |s| {
+        if !s.live_status.is_settled() {
+            s.attempt_end = Some(reason.clone());
+        }
+    });
+    reason
+}
+
+/// Leases the execution workspace, starts the agent process and reads its output,
+/// each phase under its Temporal-owned deadline.
 /// `Err(step)` when the attempt cannot go on; the step says where it stopped.
 async fn drive(
     studio: &Studio,
@@ -174,33 +228,30 @@ async fn drive(
     command: &AttemptCommand,
 ) -> Result<(), String> {
     let base = &studio.config.daytona_url;
-    let create = HttpRequest::post(format!("{base}/api/sandbox")).json(&json!({
+    let deadlines = &studio.config.lifecycle;
+    let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
+    let body = json!({
         "name": name,
         "env": &env,
         "labels": {"agentsquad.run": run_id, "agentsquad.agent": agent_id},
         "volumes": [],
-    }));
-    let sandbox = daytona(studio, create).await.map_err(|e| format!("execution_workspace_unavailable: {e}"))?.json();
+    });
+    let sandbox = run_phase(Phase::WorkspaceProvision, deadlines, RetryPolicy::DEFAULT, |_| {
+        daytona_activity(studio, HttpRequest::post(format!("{base}/api/sandbox")).json(&body))
+    })
+    .await
+    .map_err(end)?
+    .json();
     let sandbox_id = sandbox.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
     update(studio, run_id, agent_id, |s| s.execution_workspace = Some(sandbox_id.clone()));
     // Wait for the sandbox to start, as the Daytona SDK does (poll about once a second).
-    loop {
-        if settled(studio, run_id, agent_id) {
-            return Ok(());
-        }
-        let current =
-            daytona(studio, HttpRequest::get(format!("{base}/api/sandbox/{sandbox_id}"))).await.map(|r| r.json());
-        match current.as_ref().map(|v| v.get("state").and_then(Value::as_str).unwrap_or_default().to_string()) {
-            Ok(state) if state == "started" => break,
-            Ok(state) if state == "error" || state == "build_failed" => {
-                let reason = current
-                    .ok()
-                    .and_then(|v| v.get("errorReason").and_then(Value::as_str).map(str::to_string))
-                    .unwrap_or_default();
-                return Err(format!("execution_workspace_failed: {reason}"));
-            }
-            _ => tokio::time::sleep(Duration::from_secs(1)).await,
-        }
+    let started = run_phase(Phase::WorkspaceStart, deadlines, RetryPolicy::polling(Duration::from_secs(1)), |_| {
+        workspace_started(studio, run_id, agent_id, &sandbox_id)
+    })
+    .await
+    .map_err(end)?;
+    if !started {
+        return Ok(());
     }
     let toolbox = worktree::Toolbox::new(studio.http.clone(), base, &studio.config.daytona_api_key, &sandbox_id);
     worktree::prepare(&toolbox, &env).await.map_err(|e| format!("execution_workspace_unavailable: worktrees: {e}"))?;
@@ -239,29 +290,85 @@ pub struct AgentAttempt {
 }
 
 /// Runs `attempt.command` as a new process in the attempt's sandbox (in a new
-/// process session `process_session`) and reads its stream-json output
-/// until it exits. `Some((exit code, logs URL))`, or `None` if the session
-/// settled (e.g. the first-tool gate blocked it) while it ran.
+/// process session `process_session`) and reads its output until it exits,
+/// starting it and running it each under its Temporal-owned deadline.
+/// `Some((exit code, logs URL))`, or `None` if the session settled (e.g. the
+/// first-tool gate blocked it) while it ran.
 pub(crate) async fn run_agent_process(
     studio: &Studio,
     attempt: &AgentAttempt,
     process_session: &str,
 ) -> Result<Option<(i64, String)>, String> {
     let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
+    let deadlines = &studio.config.lifecycle;
+    let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
     let toolbox = format!("{}/toolbox/{}/process/session", studio.config.daytona_url, attempt.sandbox_id);
-    daytona(studio, HttpRequest::post(toolbox.clone()).json(&json!({"sessionId": process_session})))
-        .await
-        .map_err(|e| format!("agent_process_not_started: {e}"))?;
-    let exec = HttpRequest::post(format!("{toolbox}/{process_session}/exec"))
-        .json(&json!({"command": attempt.command.command_line(), "runAsync": true}));
-    let started = daytona(studio, exec).await.map_err(|e| format!("agent_process_not_started: {e}"))?.json();
+    let command_line = attempt.command.command_line();
+    let started = run_phase(Phase::ProcessStart, deadlines, RetryPolicy::DEFAULT, |n| {
+        let create = HttpRequest::post(toolbox.clone()).json(&json!({"sessionId": process_session}));
+        let exec = HttpRequest::post(format!("{toolbox}/{process_session}/exec"))
+            .json(&json!({"command": command_line, "runAsync": true}));
+        async move {
+            // A retry finds the session of an earlier try already there.
+            match daytona_activity(studio, create).await {
+                Ok(_) => {}
+                Err(e) if n > 1 && e.message.starts_with("HTTP 409") => {}
+                Err(e) => return Err(e),
+            }
+            daytona_activity(studio, exec).await
+        }
+    })
+    .await
+    .map_err(end)?
+    .json();
     let cmd_id = started.get("cmdId").and_then(Value::as_str).unwrap_or_default().to_string();
     let command_url = format!("{toolbox}/{process_session}/command/{cmd_id}");
+    let (adapter, command_url) = (attempt.command.adapter, command_url.as_str());
+    run_phase(Phase::ProcessRun, deadlines, RetryPolicy::DEFAULT, |_| async move {
+        Ok::<_, ActivityError>(read_until_exit(studio, run_id, agent_id, adapter, command_url).await)
+    })
+    .await
+    .map_err(end)
+}
+
+/// One poll of a starting sandbox: `Ok(true)` once it is `started`, `Ok(false)` if the
+/// session settled meanwhile (nothing more to wait for); an error state ends the phase.
+async fn workspace_started(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    sandbox_id: &str,
+) -> Result<bool, ActivityError> {
+    if settled(studio, run_id, agent_id) {
+        return Ok(false);
+    }
+    let url = format!("{}/api/sandbox/{sandbox_id}", studio.config.daytona_url);
+    let current = daytona_activity(studio, HttpRequest::get(url)).await?.json();
+    let state = current.get("state").and_then(Value::as_str).unwrap_or_default();
+    match state {
+        "started" => Ok(true),
+        "error" | "build_failed" => {
+            let reason = current.get("errorReason").and_then(Value::as_str).unwrap_or_default();
+            Err(ActivityError::non_retryable(format!("execution workspace {state}: {reason}")))
+        }
+        other => Err(ActivityError::retryable(format!("sandbox {sandbox_id} still {other}"))),
+    }
+}
+
+/// Reads the agent process's output until it exits: `Some((exit code, logs URL))`,
+/// or `None` if the session settled first.
+async fn read_until_exit(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    adapter: AgentProcessAdapter,
+    command_url: &str,
+) -> Option<(i64, String)> {
     let mut consumed = 0usize;
     loop {
         tokio::time::sleep(studio.config.log_poll).await;
         if settled(studio, run_id, agent_id) {
-            return Ok(None);
+            return None;
         }
         let Ok(logs) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await else {
             continue;
@@ -269,17 +376,17 @@ pub(crate) async fn run_agent_process(
         let text = logs.text();
         let lines: Vec<&str> = text.lines().collect();
         let fresh = &lines[consumed.min(lines.len())..];
+        let mut ended = false;
         for line in fresh {
-            observe_line(studio, run_id, agent_id, line);
+            ended = observe_line(studio, run_id, agent_id, adapter, line);
         }
         consumed = lines.len();
         // Ask for the exit code only when the output paused or ended with the result
         // event: a process that is still talking is still running.
-        let ended = fresh.last().is_some_and(|l| l.contains("\"type\":\"result\""));
         if !fresh.is_empty() && !ended {
             continue;
         }
-        let exit = daytona(studio, HttpRequest::get(command_url.clone()))
+        let exit = daytona(studio, HttpRequest::get(command_url.to_string()))
             .await
             .ok()
             .and_then(|r| r.json().get("exitCode").and_then(Value::as_i64));
@@ -288,10 +395,10 @@ pub(crate) async fn run_agent_process(
             if let Ok(rest) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
                 let text = rest.text();
                 for line in text.lines().skip(consumed) {
-                    observe_line(studio, run_id, agent_id, line);
+                    observe_line(studio, run_id, agent_id, adapter, line);
                 }
             }
-            return Ok(Some((code, format!("{command_url}/logs"))));
+            return Some((code, format!("{command_url}/logs")));
         }
     }
 }
@@ -315,25 +422,15 @@ fn finish(studio: &Studio, run_id: &str, agent_id: &str, exit_code: i64) -> bool
     false
 }
 
-/// Reads one stream-json line of the agent process into the session and the observability feed.
-fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, line: &str) {
-    let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
-    let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
-    let tool_uses: Vec<String> = event
-        .pointer("/message/content")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_use"))
-                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+/// Reads one output line of the agent process into the session and the observability
+/// feed; `true` if it was the attempt's final event.
+fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, adapter: AgentProcessAdapter, line: &str) -> bool {
+    let events = read_line(adapter, line);
+    let is_final = events.iter().any(|e| matches!(e, OutputEvent::Result { .. }));
     let (server, required) = templates::REQUIRED_FIRST_TOOL;
     studio.update_run(run_id, |run| {
         run.observability.runtime_logs += 1;
-        if kind == "result" || !tool_uses.is_empty() {
+        if events.iter().any(|e| matches!(e, OutputEvent::Result { .. } | OutputEvent::ToolUse(_))) {
             run.observability.events += 1;
         }
         let Some(s) = run.session_mut(agent_id) else {
@@ -342,20 +439,30 @@ fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, line: &str) {
         if s.live_status.is_settled() {
             return;
         }
-        if kind == "system" {
-            s.current_step = "agent_session_started".to_string();
-        }
-        for name in &tool_uses {
-            s.tool_call_count += 1;
-            s.current_step = format!("tool:{name}");
-            if tool_name::credits(server, name, required) {
-                s.first_tool_made = true;
-            }
-            if s.first_tool_made && s.live_status == LiveStatus::WaitingFirstTool {
-                s.live_status = LiveStatus::Working;
+        for event in &events {
+            match event {
+                OutputEvent::SessionStarted(id) => {
+                    s.current_step = "agent_session_started".to_string();
+                    if s.claude_session_id.is_none() && !id.is_empty() {
+                        s.claude_session_id = Some(id.clone());
+                    }
+                }
+                OutputEvent::ToolUse(name) => {
+                    s.tool_call_count += 1;
+                    s.current_step = format!("tool:{name}");
+                    if tool_name::credits(server, name, required) {
+                        s.first_tool_made = true;
+                    }
+                    if s.first_tool_made && s.live_status == LiveStatus::WaitingFirstTool {
+                        s.live_status = LiveStatus::Working;
+                    }
+                }
+                OutputEvent::Skills(ids) => s.skill_ids = ids.clone(),
+                OutputEvent::Result { .. } | OutputEvent::Other => {}
             }
         }
     });
+    is_final
 }
 
 /// Destroys execution workspaces; returns how many Daytona confirmed.

@@ -201,6 +201,8 @@ mod tests {
                 project_slug: "p".into(),
                 delivery_graph_kind: "project_delivery".into(),
                 reports: Vec::new(),
+                observability_dsn: "provisioned".into(),
+                runtime_binding: None,
             }),
             sessions: blockers
                 .iter()
@@ -215,6 +217,8 @@ mod tests {
                     session_id: String::new(),
                     claude_session_id: None,
                     tool_call_count: 0,
+                    attempt_end: None,
+                    skill_ids: Vec::new(),
                 })
                 .collect(),
             walls: Vec::new(),

@@ -8,6 +8,7 @@
 //! reacting over HTTP. Same scenario and seed, byte-identical outcome.
 
 pub mod agent_process;
+pub mod agent_process_adapter;
 pub mod agent_server;
 pub mod armory;
 pub mod cli;
@@ -26,10 +27,12 @@ pub mod report;
 pub mod run_record;
 pub mod scenario;
 pub mod serve;
+pub mod skills;
 pub mod snapshot;
 pub mod studio;
 pub mod sweep;
 pub mod templates;
+pub mod temporal_lifecycle;
 pub mod trace;
 pub mod walls;
 pub mod worktree;

@@ -59,6 +59,12 @@ pub struct RunOutcome {
     pub delivery_graph_kind: String,
     /// The status of each per-tick report, in order.
     pub reports: Vec<String>,
+    /// Whether scaffolding provisioned the project's GlitchTip DSN (`provisioned`, or
+    /// `not provisioned: <why>`).
+    pub observability_dsn: String,
+    /// The runtime every attempt went through, when it is not the default cliproxy runtime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_binding: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,6 +78,12 @@ pub struct SessionOutcome {
     pub session_id: String,
     pub claude_session_id: Option<String>,
     pub tool_call_count: u32,
+    /// Why the Temporal-owned lifecycle ended the session's latest attempt, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_end: Option<String>,
+    /// The skills the session's loadout got from the skill poll-pull.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skill_ids: Vec<String>,
 }
 
 /// A mechanical wall that fired: which, why, which fallback, and the retry's outcome.

@@ -78,6 +78,21 @@ pub struct World {
     pub loadouts: BTreeMap<String, Vec<String>>,
     /// The shape of the gateway tokens the backend mints.
     pub gateway_token_shape: TokenShape,
+    /// The agent process adapter per role (`claude-cli`, `codex-cli`, `workspace-cli`,
+    /// `browser-only`); unnamed roles use `claude-cli`.
+    pub agent_process_adapters: BTreeMap<String, crate::agent_process_adapter::AgentProcessAdapter>,
+    /// Which runtime every attempt goes through: `cliproxy` (default) or `claude-native`.
+    pub runtime_binding: crate::agent_process_adapter::RuntimeBinding,
+    /// Browser slots per role, replacing the Armory's default (one PlaywrightGrid slot for the tester).
+    pub browser_slots: BTreeMap<String, Vec<String>>,
+    /// GlitchTip as scaffolding finds it.
+    pub glitchtip: GlitchtipCondition,
+    /// The skills service the skill poll-pull reads (`GET /v1/skills`).
+    pub skills: crate::skills::SkillsCondition,
+    /// How long a Daytona sandbox takes from `creating` to its first volume attach.
+    pub sandbox_start: SimDuration,
+    /// The Temporal-owned lifecycle deadline of each phase of an agent attempt.
+    pub lifecycle: crate::temporal_lifecycle::LifecycleDeadlines,
     /// How the platform reaches GitHub (the CodexGate App, or the legacy org-PAT override).
     pub github: GithubCondition,
 }
@@ -91,6 +106,14 @@ pub struct GithubCondition {
     /// over the App credentials when the platform obtains a token, so writes are
     /// authored by the PAT's user instead of `fractalops-codexgate[bot]`.
     pub org_pat_override: bool,
+}
+
+/// GlitchTip conditions.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlitchtipCondition {
+    /// Project and key creation answer this 5xx status (provisioning is broken).
+    pub provisioning_failure: Option<u16>,
 }
 
 /// The shape of a ContextForge token the backend mints.
@@ -118,6 +141,13 @@ impl Default for World {
             loadouts: BTreeMap::new(),
             gateway_token_shape: TokenShape::V1,
             github: GithubCondition::default(),
+            agent_process_adapters: BTreeMap::new(),
+            runtime_binding: Default::default(),
+            browser_slots: BTreeMap::new(),
+            skills: Default::default(),
+            glitchtip: GlitchtipCondition::default(),
+            sandbox_start: SimDuration::secs(squadsim_fakes::daytona::DaytonaConfig::default().start_seconds),
+            lifecycle: crate::temporal_lifecycle::LifecycleDeadlines::default(),
         }
     }
 }
@@ -485,7 +515,7 @@ impl JsonSchema for SimDuration {
 }
 
 /// Hosts a scenario may name in faults.
-pub const HOSTS: [&str; 12] = [
+pub const HOSTS: [&str; 13] = [
     "operator",
     "studio",
     "agent-server",
@@ -498,6 +528,7 @@ pub const HOSTS: [&str; 12] = [
     "agent-memory-archive",
     "datahub",
     "playwright",
+    "skills",
 ];
 
 /// A scenario that could not be loaded.
@@ -585,6 +616,13 @@ impl Scenario {
                 "world.tick".into(),
                 "tick:",
                 format!("expected a tick between 1ms and 1s, got {}ms", tick.as_millis()),
+            ));
+        }
+        if let Some(status) = self.world.glitchtip.provisioning_failure.filter(|s| !(500..=599).contains(s)) {
+            return Err(error(
+                "world.glitchtip.provisioning_failure".into(),
+                "provisioning_failure:",
+                format!("expected a 5xx status, got {status}"),
             ));
         }
         if self.world.horizon.0 < Duration::from_secs(1) {

@@ -52,6 +52,7 @@ pub const DEFAULT_PORTS: &[(&str, u16)] = &[
     ("agent-memory-archive", 18102),
     ("datahub", 18103),
     ("playwright", 18104),
+    ("skills", 18090),
 ];
 
 /// Lifetime of the printed gateway token (8 hours: one working session).

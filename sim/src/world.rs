@@ -65,6 +65,8 @@ pub struct Endpoints {
     pub agent_server: String,
     pub github: String,
     pub glitchtip: String,
+    /// The skills service (`GET /v1/skills`).
+    pub skills: String,
     /// The plain grids (searxnggrid, agent-memory-archive, datahub, playwright): (server id, base URL).
     pub plain_grids: Vec<(String, String)>,
 }
@@ -80,6 +82,7 @@ impl Endpoints {
             agent_server: format!("http://agent-server:{}", agent_server::PORT),
             github: format!("http://github:{GITHUB_PORT}"),
             glitchtip: format!("http://glitchtip:{GLITCHTIP_PORT}"),
+            skills: format!("http://skills:{}", crate::skills::PORT),
             plain_grids: grids::plain_grids()
                 .iter()
                 .map(|(id, _)| (id.to_string(), format!("http://{id}:{GRID_PORT}")))
@@ -96,7 +99,8 @@ pub const TCP_BACKLOG: usize = 1 << 16;
 pub const GRID_PORT: u16 = 8000;
 
 /// The services of one world, wired to each other through `endpoints`. The same
-/// wiring serves the simulation and `squadsim serve` on loopback.
+/// wiring serves the simulation and `squadsim serve` on loopback. Clones share state.
+#[derive(Clone)]
 pub struct Services {
     pub studio: Arc<Studio>,
     pub daytona: Arc<Daytona>,
@@ -108,6 +112,8 @@ pub struct Services {
     pub glitchtip: GlitchtipFake,
     /// The plain grids, by server id.
     pub plain_grids: Vec<(&'static str, Arc<Grid>)>,
+    /// The skills service.
+    pub skills: Arc<crate::skills::SkillsService>,
 }
 
 /// Why a world's services could not be built (a fake refused its config).
@@ -143,6 +149,7 @@ impl Services {
             public_url: endpoints.daytona.clone(),
             seed: scenario.seed,
             storage: scenario.world.storage.to_config(),
+            start_seconds: scenario.world.sandbox_start.0.as_secs(),
             ..DaytonaConfig::default()
         };
         let service_http = HttpClient::new(transport, Duration::from_secs(10));
@@ -191,6 +198,13 @@ impl Services {
                     .collect(),
                 ..CodexGateConfig::default()
             },
+            lifecycle: scenario.world.lifecycle.clone(),
+            skills_url: endpoints.skills.clone(),
+            glitchtip_url: endpoints.glitchtip.clone(),
+            glitchtip_api_token: GlitchtipConfig::default().api_tokens.first().cloned().unwrap_or_default(),
+            agent_process_adapters: scenario.world.agent_process_adapters.clone(),
+            runtime_binding: scenario.world.runtime_binding,
+            browser_slots: scenario.world.browser_slots.clone(),
         };
         let studio = match recorder {
             Some(r) => {
@@ -236,6 +250,7 @@ impl Services {
                         platform: None,
                     })
                     .collect(),
+                provisioning_failure: scenario.world.glitchtip.provisioning_failure,
                 ..GlitchtipConfig::default()
             },
             crate::clock::service_clock(),
@@ -251,6 +266,7 @@ impl Services {
             github,
             glitchtip,
             plain_grids,
+            skills: crate::skills::SkillsService::new(scenario.world.skills.clone()),
         })
     }
 }
@@ -270,6 +286,7 @@ impl Endpoints {
         "agent-memory-archive",
         "datahub",
         "playwright",
+        "skills",
     ];
 
     /// Endpoints whose base URL for each host in [`Endpoints::HOSTS`] is `base(host)`.
@@ -282,6 +299,7 @@ impl Endpoints {
             agent_server: base("agent-server"),
             github: base("github"),
             glitchtip: base("glitchtip"),
+            skills: base("skills"),
             plain_grids: grids::plain_grids().iter().map(|(id, _)| (id.to_string(), base(id))).collect(),
         }
     }
@@ -321,6 +339,7 @@ impl Services {
         ]
         .into_iter()
         .chain(self.plain_grids.iter().map(|(id, grid)| (*id, grid.router())))
+        .chain([("skills", self.skills.router())])
         .collect()
     }
 }
@@ -356,19 +375,28 @@ impl Network {
 
 /// Runs a scenario to its outcome.
 pub fn run(scenario: &Scenario) -> Outcome {
-    run_capturing(scenario, false, &Network::SNAPSHOT, false).0
+    run_capturing(scenario, false, &Network::SNAPSHOT, false, None).0
 }
 
 /// Runs a scenario to its outcome on the given network.
 pub fn run_on(scenario: &Scenario, network: &Network) -> Outcome {
-    run_capturing(scenario, false, network, false).0
+    run_capturing(scenario, false, network, false, None).0
+}
+
+/// Runs a scenario to its outcome, and also returns its services as the simulation
+/// left them, for reading what the fakes recorded (e.g. Daytona's workspace logs).
+/// The outcome is the same as [`run`]'s.
+pub fn run_keeping_services(scenario: &Scenario) -> (Outcome, Option<Services>) {
+    let mut kept = None;
+    let outcome = run_capturing(scenario, false, &Network::SNAPSHOT, false, Some(&mut kept)).0;
+    (outcome, kept)
 }
 
 /// Runs a scenario to its outcome, and also returns every Studio response the
 /// operator received, in order, as (`METHOD /path`, JSON body). The outcome is
 /// the same as [`run`]'s.
 pub fn run_with_responses(scenario: &Scenario) -> (Outcome, Vec<(String, serde_json::Value)>) {
-    let (outcome, responses, _) = run_capturing(scenario, true, &Network::SNAPSHOT, false);
+    let (outcome, responses, _) = run_capturing(scenario, true, &Network::SNAPSHOT, false, None);
     (outcome, responses)
 }
 
@@ -376,7 +404,7 @@ pub fn run_with_responses(scenario: &Scenario) -> (Outcome, Vec<(String, serde_j
 /// (HTTP exchanges, attempts, blockers, walls, handoffs, faults; see
 /// [`RunRecord`]). The outcome is the same as [`run`]'s.
 pub fn run_recorded(scenario: &Scenario) -> (Outcome, RunRecord) {
-    let (outcome, _, record) = run_capturing(scenario, false, &Network::SNAPSHOT, true);
+    let (outcome, _, record) = run_capturing(scenario, false, &Network::SNAPSHOT, true, None);
     let record = record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
     (outcome, record)
 }
@@ -386,6 +414,7 @@ fn run_capturing(
     capture_responses: bool,
     network: &Network,
     record: bool,
+    keep: Option<&mut Option<Services>>,
 ) -> (Outcome, Vec<(String, serde_json::Value)>, Option<RunRecord>) {
     let seed = scenario.seed;
     let mut builder = turmoil::Builder::new();
@@ -406,11 +435,15 @@ fn run_capturing(
     let mut sim = builder.build();
 
     let recorder = record.then(CallRecorder::new);
-    let Services { studio, daytona, gateway, hud, checkpoints, github, glitchtip, plain_grids } =
+    let services =
         match Services::build_recorded(scenario, &Endpoints::simulated(), Transport::Simulated, recorder.as_ref()) {
             Ok(services) => services,
             Err(e) => return (not_built(scenario, e), Vec::new(), None),
         };
+    if let Some(keep) = keep {
+        *keep = Some(services.clone());
+    }
+    let Services { studio, daytona, gateway, hud, checkpoints, github, glitchtip, plain_grids, skills } = services;
     {
         let studio = studio.clone();
         sim.host("studio", move || {
@@ -454,6 +487,7 @@ fn run_capturing(
     for (id, grid) in plain_grids {
         sim.host(id, move || serve_simulated(grid.router(), GRID_PORT));
     }
+    sim.host("skills", move || serve_simulated(skills.router(), crate::skills::PORT));
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
     sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
 
@@ -597,6 +631,9 @@ fn collect(
             project_slug: r.project_slug.clone(),
             delivery_graph_kind: r.delivery_graph_kind.clone(),
             reports: r.reports.iter().map(|t| t.status.as_str().to_string()).collect(),
+            observability_dsn: r.observability_dsn.label(),
+            runtime_binding: (!studio.config.runtime_binding.is_default())
+                .then(|| studio.config.runtime_binding.name().to_string()),
         }),
         sessions: run
             .as_ref()
@@ -613,6 +650,8 @@ fn collect(
                         session_id: s.session_id.clone(),
                         claude_session_id: s.claude_session_id.clone(),
                         tool_call_count: s.tool_call_count,
+                        attempt_end: s.attempt_end.clone(),
+                        skill_ids: s.skill_ids.clone(),
                     })
                     .collect()
             })

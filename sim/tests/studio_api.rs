@@ -49,6 +49,13 @@ fn studio() -> std::sync::Arc<squadsim::studio::Studio> {
         loadouts: Default::default(),
         gateway_token_shape: Default::default(),
         github: Default::default(),
+        lifecycle: Default::default(),
+        skills_url: "http://127.0.0.1:9".into(),
+        glitchtip_url: "http://127.0.0.1:9".into(),
+        glitchtip_api_token: String::new(),
+        agent_process_adapters: Default::default(),
+        runtime_binding: Default::default(),
+        browser_slots: Default::default(),
     })
 }
 

@@ -28,6 +28,7 @@ mod process;
 mod sandbox;
 mod ssh;
 mod toolbox;
+mod volumes;
 mod workspace_fs;
 
 use std::collections::BTreeMap;
@@ -48,6 +49,7 @@ pub use longhorn::{Event, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
 pub use sandbox::{Sandbox, SandboxState};
 pub use ssh::{ssh_command, SshGrant};
+pub use volumes::{SharedVolume, SharedVolumeState};
 
 /// How the fake is set up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +68,8 @@ pub struct DaytonaConfig {
     pub ssh_gateway_url: String,
     /// The Longhorn storage plane under the sandboxes.
     pub storage: StorageConfig,
+    /// How many live Daytona volumes the organization may have (`volumeQuota`).
+    pub volume_quota: u32,
 }
 
 impl Default for DaytonaConfig {
@@ -78,6 +82,7 @@ impl Default for DaytonaConfig {
             seed: 1,
             ssh_gateway_url: "daytona-ssh.yamon.io:2222".to_string(),
             storage: StorageConfig::default(),
+            volume_quota: 100,
         }
     }
 }
@@ -94,6 +99,9 @@ struct DaytonaState {
     start_generation: BTreeMap<String, u64>,
     ssh: BTreeMap<String, SshGrant>,
     ids: IdGen,
+    /// Daytona volumes (`/api/volumes`), by id (ids grow with creation order).
+    volumes: BTreeMap<String, SharedVolume>,
+    next_volume: u64,
 }
 
 /// The Daytona fake.
@@ -117,6 +125,8 @@ impl Daytona {
             start_generation: BTreeMap::new(),
             ssh: BTreeMap::new(),
             ids: IdGen::derive(config.seed, "daytona-ssh"),
+            volumes: BTreeMap::new(),
+            next_volume: 0,
         };
         Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state) })
     }
@@ -137,6 +147,11 @@ impl Daytona {
     /// Every sandbox, by id.
     pub fn sandboxes(&self) -> Vec<Sandbox> {
         self.state().sandboxes.values().cloned().collect()
+    }
+
+    /// Every Daytona volume (`/api/volumes`), by id.
+    pub fn shared_volumes(&self) -> Vec<SharedVolume> {
+        self.state().volumes.values().cloned().collect()
     }
 
     /// Every Longhorn volume, by name.
@@ -180,6 +195,9 @@ impl Daytona {
             .route("/api/sandbox/{id}/toolbox-proxy-url", get(sandbox::toolbox_proxy_url))
             .route("/api/sandbox/{id}/ssh-access", post(ssh::create).delete(ssh::revoke))
             .route("/api/sandbox/ssh-access/validate", get(ssh::validate))
+            .route("/api/volumes", get(volumes::list).post(volumes::create))
+            .route("/api/volumes/by-name/{name}", get(volumes::by_name))
+            .route("/api/volumes/{id}", get(volumes::get_one).delete(volumes::destroy))
             .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes", get(longhorn::list_volumes))
             .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(longhorn::get_volume))
             .route("/api/v1/namespaces/{ns}/events", get(longhorn::list_events))

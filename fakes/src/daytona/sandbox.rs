@@ -39,6 +39,8 @@ pub struct Sandbox {
     pub state: SandboxState,
     pub desired_state: SandboxState,
     pub error_reason: Option<String>,
+    /// The Daytona volumes it mounts, as the create body gave them (`{volumeId, mountPath}`).
+    pub volumes: Vec<Value>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -74,7 +76,7 @@ pub(super) fn sandbox_json(d: &Daytona, s: &Sandbox, with_env: bool) -> Value {
         "desiredState": s.desired_state,
         "errorReason": s.error_reason,
         "recoverable": false,
-        "volumes": [],
+        "volumes": s.volumes,
         "toolboxProxyUrl": format!("{}/toolbox", d.config.public_url),
         "createdAt": s.created_at,
         "updatedAt": s.updated_at,
@@ -109,8 +111,8 @@ pub(super) async fn create(State(d): State<Arc<Daytona>>, uri: Uri, headers: Hea
         Ok(r) => r,
         Err(e) => return d.error(uri.path(), StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    if !req.volumes.is_empty() && req.volumes.iter().any(|v| v.get("volumeId").is_none()) {
-        return d.error(uri.path(), StatusCode::BAD_REQUEST, "volumes.volumeId must be a string");
+    if let Err(r) = super::volumes::validate_mounts(&d, uri.path(), &req.volumes) {
+        return r;
     }
     let now = d.now();
     let sandbox = {
@@ -130,6 +132,7 @@ pub(super) async fn create(State(d): State<Arc<Daytona>>, uri: Uri, headers: Hea
             state: SandboxState::Creating,
             desired_state: SandboxState::Started,
             error_reason: None,
+            volumes: req.volumes,
             created_at: now.clone(),
             updated_at: now,
         };
@@ -222,30 +225,74 @@ pub(super) fn begin_start(d: Arc<Daytona>, id: String) {
     });
 }
 
-#[derive(Deserialize)]
-pub(super) struct ListQuery {
-    #[serde(default)]
-    limit: Option<usize>,
-    #[serde(default)]
-    cursor: Option<String>,
-}
+/// The states a list may filter by: every state but `destroyed`.
+const QUERY_STATES: [SandboxState; 7] = [
+    SandboxState::Creating,
+    SandboxState::Started,
+    SandboxState::Stopped,
+    SandboxState::Starting,
+    SandboxState::Stopping,
+    SandboxState::Destroying,
+    SandboxState::Error,
+];
 
+/// `GET /api/sandbox?cursor&limit&labels&states`: `labels` is a JSON-encoded object
+/// every listed sandbox's labels contain; `states` (repeated, as the SDK's generated
+/// client sends an array) keeps only sandboxes in one of them. Destroyed sandboxes
+/// are never listed.
 pub(super) async fn list(
     State(d): State<Arc<Daytona>>,
     uri: Uri,
     headers: HeaderMap,
-    query: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     if let Err(r) = d.authorize(uri.path(), &headers) {
         return r;
     }
-    let Ok(axum::extract::Query(q)) = query else {
-        return d.error(uri.path(), StatusCode::BAD_REQUEST, "limit must be a positive integer");
+    let values = |name: &str| super::volumes::query_values(query.as_deref(), name);
+    let limit = match values("limit").first().map(|l| l.parse::<usize>()) {
+        None => 100,
+        Some(Ok(l)) if l >= 1 => l.min(200),
+        Some(_) => return d.error(uri.path(), StatusCode::BAD_REQUEST, "limit must be a positive integer"),
     };
-    let limit = q.limit.unwrap_or(100).clamp(1, 200);
-    let all: Vec<Sandbox> =
-        d.state().sandboxes.values().filter(|s| s.state != SandboxState::Destroyed).cloned().collect();
-    let start = q.cursor.as_ref().and_then(|c| all.iter().position(|s| &s.id == c)).map(|i| i + 1).unwrap_or(0);
+    let cursor = values("cursor").into_iter().next();
+    let labels: BTreeMap<String, String> = match values("labels").first() {
+        None => BTreeMap::new(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(l) => l,
+            Err(_) => {
+                let msg = "labels must be a JSON encoded object of string values";
+                return d.error(uri.path(), StatusCode::BAD_REQUEST, msg);
+            }
+        },
+    };
+    let mut states = Vec::new();
+    for text in values("states").iter().flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>()) {
+        match QUERY_STATES
+            .iter()
+            .find(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)) == Some(text.clone()))
+        {
+            Some(state) => states.push(*state),
+            None => {
+                let names: Vec<String> = QUERY_STATES
+                    .iter()
+                    .filter_map(|s| serde_json::to_value(s).ok()?.as_str().map(str::to_string))
+                    .collect();
+                let msg = format!("each value in states must be one of the following values: {}", names.join(", "));
+                return d.error(uri.path(), StatusCode::BAD_REQUEST, &msg);
+            }
+        }
+    }
+    let all: Vec<Sandbox> = d
+        .state()
+        .sandboxes
+        .values()
+        .filter(|s| s.state != SandboxState::Destroyed)
+        .filter(|s| states.is_empty() || states.contains(&s.state))
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+        .cloned()
+        .collect();
+    let start = cursor.as_ref().and_then(|c| all.iter().position(|s| &s.id == c)).map(|i| i + 1).unwrap_or(0);
     let page: Vec<Value> = all.iter().skip(start).take(limit).map(|s| sandbox_json(&d, s, false)).collect();
     let next = if start + limit < all.len() { all.get(start + limit - 1).map(|s| s.id.clone()) } else { None };
     Json(json!({"items": page, "nextCursor": next})).into_response()

@@ -14,6 +14,7 @@ pub mod api;
 pub mod provisioning;
 pub mod read_model;
 pub mod run_control;
+pub mod scaffolding;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,20 @@ pub struct StudioConfig {
     pub gateway_token_shape: crate::scenario::TokenShape,
     /// The CodexGate GitHub App the platform delivers through.
     pub github: crate::delivery::CodexGateConfig,
+    /// The agent process adapter per role, where the world overrides `claude-cli`.
+    pub agent_process_adapters: BTreeMap<String, crate::agent_process_adapter::AgentProcessAdapter>,
+    /// The cliproxy or claude-native runtime, for every attempt.
+    pub runtime_binding: crate::agent_process_adapter::RuntimeBinding,
+    /// Browser slots per role, where the world overrides the Armory's default.
+    pub browser_slots: BTreeMap<String, Vec<String>>,
+    /// The skills service (`GET /v1/skills`).
+    pub skills_url: String,
+    /// GlitchTip, where scaffolding provisions each project's DSN.
+    pub glitchtip_url: String,
+    /// The GlitchTip management API token scaffolding uses.
+    pub glitchtip_api_token: String,
+    /// The Temporal-owned lifecycle deadlines of an agent attempt's phases.
+    pub lifecycle: crate::temporal_lifecycle::LifecycleDeadlines,
 }
 
 /// One agent's session in a run.
@@ -74,6 +89,12 @@ pub struct AgentSession {
     pub first_tool_made: bool,
     pub attempts: u32,
     pub execution_workspace: Option<String>,
+    /// Why the Temporal-owned lifecycle ended the latest attempt (a phase overran or failed).
+    pub attempt_end: Option<String>,
+    /// The MCP servers the loadout attached at session launch (empty before it).
+    pub mcp_server_ids: Vec<String>,
+    /// The skills the workspace shim pulled at session launch.
+    pub skill_ids: Vec<String>,
     /// The handoffs delivered to this agent for its next attempt.
     pub inbox: Vec<crate::agent_server::Handoff>,
 }
@@ -153,6 +174,8 @@ pub struct Run {
     pub walls: Vec<crate::outcome::WallOutcome>,
     /// Delivery references proven by reading them back from GitHub.
     pub delivery_references: Vec<crate::delivery::DeliveryReference>,
+    /// The project's GlitchTip DSN, as scaffolding provisioned it (or why not).
+    pub observability_dsn: scaffolding::DsnProvisioning,
 }
 
 impl Run {
@@ -308,6 +331,9 @@ impl Studio {
             first_tool_made: false,
             attempts: 0,
             execution_workspace: None,
+            attempt_end: None,
+            mcp_server_ids: Vec::new(),
+            skill_ids: Vec::new(),
             inbox: Vec::new(),
         }
     }

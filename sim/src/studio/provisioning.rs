@@ -19,6 +19,7 @@ use squadsim_fakes::net::HttpRequest;
 
 use super::api::{detail, validation_error, LaunchTenant};
 use super::read_model::run_view;
+use super::scaffolding::{self, DsnProvisioning};
 use super::wire::{LaunchRequest, DELIVERY_GRAPH_KIND_FIELD};
 use super::{ObservabilityFeed, Run, Studio};
 use crate::templates;
@@ -44,6 +45,8 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
         return validation_error(&["body", DELIVERY_GRAPH_KIND_FIELD], "enum", &msg);
     }
     let project = wait_for_project(&studio, &request.project_slug).await;
+    // Scaffolding's DSN provisioning is fail-open: it runs beside the launch, never in front of it.
+    let dsn_provisioning = scaffolding::start(studio.clone(), project.slug.clone());
     let run_id = studio.new_id("run");
     let mut sessions = Vec::new();
     for role in template.intake_roles {
@@ -77,10 +80,12 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
         executing: false,
         walls: Vec::new(),
         delivery_references: Vec::new(),
+        observability_dsn: DsnProvisioning::Pending,
     };
     run.record("run:launched", format!("roster {}", template.intake_roles.join(", ")));
     let view = run_view(&run);
     studio.insert_run(run);
+    scaffolding::record(studio.clone(), run_id.clone(), dsn_provisioning);
     (StatusCode::OK, Json(view)).into_response()
 }
 

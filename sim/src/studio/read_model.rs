@@ -71,6 +71,8 @@ pub fn session_state_view(run: &Run) -> SessionStateView {
                 session_id: s.session_id.clone(),
                 claude_session_id: s.claude_session_id.clone(),
                 tool_call_count: s.tool_call_count,
+                mcp_server_ids: s.mcp_server_ids.clone(),
+                skill_ids: s.skill_ids.clone(),
             })
             .collect(),
     }

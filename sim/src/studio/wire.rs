@@ -81,6 +81,11 @@ pub struct SessionView {
     pub session_id: String,
     pub claude_session_id: Option<String>,
     pub tool_call_count: u32,
+    /// The loadout as it resolved at session launch (the roster view keeps these empty).
+    #[serde(default)]
+    pub mcp_server_ids: Vec<String>,
+    #[serde(default)]
+    pub skill_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
