@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod contextforge;
 pub mod daytona;
+pub mod fault;
 pub mod github;
 pub mod glitchtip;
 pub mod grid;

@@ -86,6 +86,8 @@ pub enum Command {
     Schema,
     /// Merge the results files of a sharded seed sweep (`run --seeds N --shard I/N --results FILE`).
     MergeReports(crate::sweep::MergeArgs),
+    /// Run one scenario and print its story: the timeline in simulated time, sessions, walls, diagnosis.
+    Explain(crate::explain::ExplainArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -131,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => crate::serve::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Conform(args) => crate::conform::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::MergeReports(args) => crate::sweep::merge_reports(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Explain(args) => crate::explain::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Schema => {
             let _ = stdout.lock().write_all(scenario::json_schema().as_bytes());
             ExitCode::SUCCESS

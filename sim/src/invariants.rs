@@ -228,6 +228,8 @@ mod tests {
             gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
             run_control: Vec::new(),
             concurrent_runs: Vec::new(),
+            faults: Vec::new(),
+            diagnosis: None,
         }
     }
 

@@ -62,6 +62,8 @@ struct Operator {
     identity: OperatorIdentity,
     log: Arc<Mutex<OperatorLog>>,
     http: HttpClient,
+    /// A project slug read from a prior run (`confirm_slug`); the next launch uses it.
+    confirmed_slug: Mutex<Option<String>>,
 }
 
 /// Runs `task` for each of `items`: inline for one, as concurrent tasks for
@@ -137,9 +139,10 @@ impl Operator {
 
     /// One launch, recorded; the run id when it succeeded.
     async fn launch(&self, launch: &LaunchStep) -> Option<String> {
+        let confirmed = self.confirmed_slug.lock().ok().and_then(|c| c.clone());
         let body = LaunchRequest {
             template_id: launch.template_id.clone(),
-            project_slug: launch.project_slug.clone(),
+            project_slug: confirmed.clone().unwrap_or_else(|| launch.project_slug.clone()),
             delivery_graph_kind: launch.delivery_graph_kind.clone(),
             work_scope: launch.work_scope.clone(),
             next_goal: launch.next_goal.clone(),
@@ -152,10 +155,13 @@ impl Operator {
             .as_ref()
             .filter(|r| r.status.is_success())
             .and_then(|r| r.json().get("run_id").and_then(Value::as_str).map(str::to_string));
+        let corrected = confirmed
+            .filter(|c| *c != launch.project_slug)
+            .map(|c| format!("project_slug {c} (confirmed) instead of {}", launch.project_slug));
         let note = match &response {
             None => Some(format!("no response within {} (HTTP 000)", seconds_label(launch.timeout.0))),
             Some(r) if !r.status.is_success() => Some(r.text()),
-            _ => None,
+            _ => corrected,
         };
         self.record("launch", &Method::POST, &path, response.map(|r| r.status.as_u16()), note);
         run_id
@@ -188,6 +194,23 @@ impl Operator {
             }
             Step::Watch(w) => self.watch_all(w).await,
             Step::Wait { duration } => tokio::time::sleep(duration.0).await,
+            Step::ConfirmSlug { from_run } => {
+                let path = format!("{PREFIX}/runs/{from_run}?tenant_id=default");
+                let response = self.call(&self.http, Method::GET, &path, None).await;
+                let slug = response
+                    .as_ref()
+                    .filter(|r| r.status.is_success())
+                    .and_then(|r| r.json().get("project_slug").and_then(Value::as_str).map(str::to_string));
+                let note = match (&slug, &response) {
+                    (Some(slug), _) => format!("project_slug: {slug}"),
+                    (None, Some(r)) => r.text(),
+                    (None, None) => "no response (HTTP 000)".to_string(),
+                };
+                self.record("confirm_slug", &Method::GET, &path, response.map(|r| r.status.as_u16()), Some(note));
+                if let Ok(mut confirmed) = self.confirmed_slug.lock() {
+                    *confirmed = slug;
+                }
+            }
         }
     }
 
@@ -276,6 +299,7 @@ pub async fn drive(
         identity: scenario.world.operator.clone(),
         log: log.clone(),
         http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
+        confirmed_slug: Mutex::new(None),
     });
     for step in &scenario.steps {
         operator.step(step).await;

@@ -37,6 +37,13 @@ pub struct Outcome {
     /// `sessions`), in launch order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub concurrent_runs: Vec<ConcurrentRun>,
+    /// The faults the schedule applied, with simulated times (empty: none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
+    /// The runbook's diagnosis of a first-tool block, from the services' state
+    /// after the run (none when no session is blocked by the launch contract).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<crate::diagnosis::Diagnosis>,
 }
 
 /// One of several runs launched at once, in brief.

@@ -95,6 +95,9 @@ pub struct World {
     pub lifecycle: crate::temporal_lifecycle::LifecycleDeadlines,
     /// How the platform reaches GitHub (the CodexGate App, or the legacy org-PAT override).
     pub github: GithubCondition,
+    /// Runs the Studio already holds from before (its history), which the
+    /// operator can read a `project_slug` from.
+    pub prior_runs: Vec<PriorRun>,
 }
 
 /// How the platform's GitHub credentials are set up (runbook, "GitHub writes go
@@ -114,6 +117,15 @@ pub struct GithubCondition {
 pub struct GlitchtipCondition {
     /// Project and key creation answer this 5xx status (provisioning is broken).
     pub provisioning_failure: Option<u16>,
+}
+
+/// A run launched before the scenario begins; the Studio's read API answers for it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorRun {
+    pub run_id: String,
+    /// The project it ran for: a slug of `world.projects`.
+    pub project_slug: String,
 }
 
 /// The shape of a ContextForge token the backend mints.
@@ -148,6 +160,7 @@ impl Default for World {
             glitchtip: GlitchtipCondition::default(),
             sandbox_start: SimDuration::secs(squadsim_fakes::daytona::DaytonaConfig::default().start_seconds),
             lifecycle: crate::temporal_lifecycle::LifecycleDeadlines::default(),
+            prior_runs: Vec::new(),
         }
     }
 }
@@ -326,25 +339,196 @@ pub struct HandoffBehaviour {
     pub fallback_wall: String,
 }
 
-/// A network fault from turmoil.
+/// A fault: on the network (through turmoil), on a host, or in one service's
+/// endpoints. Each entry is independent of the others. It begins at a simulated
+/// time (`at`) or when an event shows in the modelled state (`on`), and ends at
+/// `until` (a simulated time), after `lasts`, or never.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Fault {
-    /// Cut the link between two hosts (both ways) at `at`, repair it at `until` (if given).
+    /// Cut the link between two hosts, both ways: every message is dropped.
     Partition {
         between: [String; 2],
-        at: SimDuration,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
     },
-    /// Crash a host at `at`: its software and in-memory state are gone. With
+    /// Cut the link one way: messages from `from` to `to` are dropped, the other
+    /// direction still delivers (so a TCP exchange between them hangs).
+    OneWayPartition {
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Add `extra` to every message's latency on the link between two hosts (both ways).
+    Latency {
+        between: [String; 2],
+        extra: SimDuration,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Lose messages on the link between two hosts: each message is lost with
+    /// probability `rate` (0 < rate <= 1), drawn from the seed. TCP in the
+    /// simulation does not retransmit, so a loss hangs that exchange until the
+    /// caller's own timeout gives up.
+    Loss {
+        between: [String; 2],
+        rate: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Crash a host: its software and in-memory state are gone. With
     /// `restart_after`, it starts again that much later (durable stores survive).
     Crash {
         host: String,
-        at: SimDuration,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         restart_after: Option<SimDuration>,
     },
+    /// A fault in one service's endpoints: requests matching `method` (any when
+    /// omitted) and `path` (that path and everything under it; a `*` segment
+    /// matches any one segment) get `effect` instead of the normal answer.
+    Service {
+        host: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        method: Option<String>,
+        path: String,
+        effect: ServiceEffect,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+}
+
+/// What a faulty endpoint does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum ServiceEffect {
+    /// Answer at once with this HTTP status (100..=599).
+    Status(u16),
+    /// Answer normally, after this much extra time.
+    Slow(SimDuration),
+    /// Never answer (the caller's timeout decides what it sees).
+    Hang,
+}
+
+/// An event in the modelled state that begins a fault (`on:`). The simulator
+/// reads it from the services' state between steps, never from the scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Trigger {
+    /// The Studio holds a launched run.
+    RunLaunched,
+    /// The role's session started: the Studio's session state shows its `claude_session_id`.
+    SessionStarted(String),
+    /// The role's session made its required first tool call.
+    FirstToolCall(String),
+    /// The role's session completed.
+    SessionCompleted(String),
+}
+
+impl Trigger {
+    /// The role the event is about, if any.
+    pub fn role(&self) -> Option<&str> {
+        match self {
+            Trigger::RunLaunched => None,
+            Trigger::SessionStarted(r) | Trigger::FirstToolCall(r) | Trigger::SessionCompleted(r) => Some(r),
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trigger::RunLaunched => f.write_str("run_launched"),
+            Trigger::SessionStarted(r) => write!(f, "session_started {r}"),
+            Trigger::FirstToolCall(r) => write!(f, "first_tool_call {r}"),
+            Trigger::SessionCompleted(r) => write!(f, "session_completed {r}"),
+        }
+    }
+}
+
+/// When a fault begins and ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultWindow {
+    pub at: Option<SimDuration>,
+    pub on: Option<Trigger>,
+    pub until: Option<SimDuration>,
+    /// How long after it began the fault ends (for a crash: the restart).
+    pub lasts: Option<SimDuration>,
+}
+
+impl Fault {
+    /// The fault's key in the YAML (`partition`, `one_way_partition`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Partition { .. } => "partition",
+            Fault::OneWayPartition { .. } => "one_way_partition",
+            Fault::Latency { .. } => "latency",
+            Fault::Loss { .. } => "loss",
+            Fault::Crash { .. } => "crash",
+            Fault::Service { .. } => "service",
+        }
+    }
+
+    /// When the fault begins and ends.
+    pub fn window(&self) -> FaultWindow {
+        match self {
+            Fault::Partition { at, on, until, lasts, .. }
+            | Fault::OneWayPartition { at, on, until, lasts, .. }
+            | Fault::Latency { at, on, until, lasts, .. }
+            | Fault::Loss { at, on, until, lasts, .. }
+            | Fault::Service { at, on, until, lasts, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts }
+            }
+            Fault::Crash { at, on, restart_after, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after }
+            }
+        }
+    }
+
+    /// Every host the fault names, with its field name.
+    fn hosts(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Fault::Partition { between, .. } | Fault::Latency { between, .. } | Fault::Loss { between, .. } => {
+                vec![("between", between[0].as_str()), ("between", between[1].as_str())]
+            }
+            Fault::OneWayPartition { from, to, .. } => vec![("from", from.as_str()), ("to", to.as_str())],
+            Fault::Crash { host, .. } | Fault::Service { host, .. } => vec![("host", host.as_str())],
+        }
+    }
 }
 
 /// The Studio API body of a launch, in canonical names (the operator client maps
@@ -440,6 +624,9 @@ pub enum Step {
     Cleanup,
     /// Do nothing for a while.
     Wait { duration: SimDuration },
+    /// `GET .../runs/{from_run}`: read a prior run's `project_slug`, and launch
+    /// with it (runbook: "Confirm the slug from a prior run's project_slug before launching").
+    ConfirmSlug { from_run: String },
 }
 
 /// A duration in simulated time: `500ms`, `6s`, `10m`, `1h`, or a number of seconds.
@@ -628,32 +815,27 @@ impl Scenario {
         if self.world.horizon.0 < Duration::from_secs(1) {
             return Err(error("world.horizon".into(), "horizon:", "expected a horizon of at least 1s".into()));
         }
-        let unknown_host = |field: String, host: &str| {
-            error(field, host, format!("unknown host `{host}`: expected one of {}", HOSTS.join(", ")))
-        };
         for (i, fault) in self.faults.iter().enumerate() {
-            match fault {
-                Fault::Partition { between, at, until } => {
-                    let field = format!("faults[{i}].partition.between");
-                    if let Some(host) = between.iter().find(|h| !HOSTS.contains(&h.as_str())) {
-                        return Err(unknown_host(field, host));
-                    }
-                    if between[0] == between[1] {
-                        return Err(error(field, "between", "expected two different hosts".into()));
-                    }
-                    if until.is_some_and(|u| u <= *at) {
-                        return Err(error(
-                            format!("faults[{i}].partition.until"),
-                            "until",
-                            "expected `until` after `at`".into(),
-                        ));
-                    }
-                }
-                Fault::Crash { host, .. } => {
-                    if !HOSTS.contains(&host.as_str()) || host == "operator" {
-                        return Err(unknown_host(format!("faults[{i}].crash.host"), host));
-                    }
-                }
+            validate_fault(i, fault, &|field: String, needle: &str, message: String| ScenarioError {
+                file: path.to_path_buf(),
+                line: fault_line(text, i, needle),
+                column: Some(1),
+                field,
+                message,
+            })?;
+        }
+        for (i, prior) in self.world.prior_runs.iter().enumerate() {
+            if !self.world.projects.iter().any(|p| p.slug == prior.project_slug) {
+                let slugs: Vec<&str> = self.world.projects.iter().map(|p| p.slug.as_str()).collect();
+                return Err(error(
+                    format!("world.prior_runs[{i}].project_slug"),
+                    &prior.project_slug,
+                    format!(
+                        "unknown project `{}`: expected a slug of world.projects ({})",
+                        prior.project_slug,
+                        slugs.join(", ")
+                    ),
+                ));
             }
         }
         for (role, behaviour) in &self.agents {
@@ -697,8 +879,15 @@ impl Scenario {
         }
         let first_launch = self.steps.iter().position(|s| matches!(s, Step::Launch(_)));
         for (i, step) in self.steps.iter().enumerate() {
-            let needs_run =
-                !matches!(step, Step::Health | Step::Openapi | Step::Templates | Step::Launch(_) | Step::Wait { .. });
+            let needs_run = !matches!(
+                step,
+                Step::Health
+                    | Step::Openapi
+                    | Step::Templates
+                    | Step::Launch(_)
+                    | Step::Wait { .. }
+                    | Step::ConfirmSlug { .. }
+            );
             if needs_run && first_launch.is_none_or(|l| l > i) {
                 return Err(error(
                     format!("steps[{i}]"),
@@ -710,6 +899,144 @@ impl Scenario {
         Ok(())
     }
 }
+
+/// Checks one fault: its hosts, its window, and its kind's own fields.
+fn validate_fault(
+    i: usize,
+    fault: &Fault,
+    error: &dyn Fn(String, &str, String) -> ScenarioError,
+) -> Result<(), ScenarioError> {
+    let kind = fault.kind();
+    let field = |name: &str| format!("faults[{i}].{kind}.{name}");
+    let hosts = fault.hosts();
+    for &(name, host) in &hosts {
+        let client_only = host == "operator" && matches!(fault, Fault::Crash { .. } | Fault::Service { .. });
+        if !HOSTS.contains(&host) || client_only {
+            let expected: Vec<&str> = HOSTS.iter().copied().filter(|h| !client_only || *h != "operator").collect();
+            return Err(error(
+                field(name),
+                host,
+                format!("unknown host `{host}`: expected one of {}", expected.join(", ")),
+            ));
+        }
+    }
+    if hosts.len() == 2 && hosts[0].1 == hosts[1].1 {
+        return Err(error(field(hosts[0].0), hosts[0].1, "expected two different hosts".into()));
+    }
+    let window = fault.window();
+    let end = if matches!(fault, Fault::Crash { .. }) { "restart_after" } else { "lasts" };
+    match (&window.at, &window.on) {
+        (Some(_), Some(_)) => {
+            return Err(error(
+                field("on"),
+                "on:",
+                "expected `at` (a simulated time) or `on` (an event), not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(error(
+                field("at"),
+                kind,
+                "expected `at` (a simulated time like `10s`) or `on` (an event like `{session_started: planner}`)"
+                    .into(),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(role) = window.on.as_ref().and_then(Trigger::role) {
+        if role.trim().is_empty() {
+            return Err(error(field("on"), "on:", "expected a role id for the event, e.g. `planner`".into()));
+        }
+    }
+    if let Some(until) = window.until {
+        if window.lasts.is_some() {
+            return Err(error(field("until"), "until", format!("expected `until` or `{end}`, not both")));
+        }
+        match window.at {
+            None => {
+                return Err(error(
+                    field("until"),
+                    "until",
+                    "expected `lasts` with an event-triggered fault (`until` is a simulated time)".into(),
+                ))
+            }
+            Some(at) if until <= at => {
+                return Err(error(field("until"), "until", "expected `until` after `at`".into()))
+            }
+            _ => {}
+        }
+    }
+    if window.lasts.is_some_and(|l| l.0.is_zero()) {
+        return Err(error(field(end), end, format!("expected `{end}` longer than 0s")));
+    }
+    match fault {
+        Fault::Latency { extra, .. } if extra.0.is_zero() => {
+            Err(error(field("extra"), "extra", "expected an added latency longer than 0s".into()))
+        }
+        Fault::Loss { rate, .. } if !(*rate > 0.0 && *rate <= 1.0) => Err(error(
+            field("rate"),
+            "rate",
+            format!("expected a loss rate above 0 and at most 1 (1 loses every message), got {rate}"),
+        )),
+        Fault::Service { method, path, effect, .. } => {
+            if !path.starts_with('/') {
+                return Err(error(field("path"), "path", format!("expected a path starting with `/`, got `{path}`")));
+            }
+            if let Some(m) = method {
+                if !SERVICE_METHODS.contains(&m.as_str()) {
+                    return Err(error(
+                        field("method"),
+                        "method",
+                        format!("unknown HTTP method `{m}`: expected one of {}", SERVICE_METHODS.join(", ")),
+                    ));
+                }
+            }
+            match effect {
+                ServiceEffect::Status(code) if !(100..=599).contains(code) => Err(error(
+                    field("effect.status"),
+                    "status",
+                    format!("expected an HTTP status between 100 and 599, got {code}"),
+                )),
+                ServiceEffect::Slow(d) if d.0.is_zero() => {
+                    Err(error(field("effect.slow"), "slow", "expected a delay longer than 0s".into()))
+                }
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The line of `needle` inside the `i`-th entry of the `faults:` list (block
+/// style), else the entry's first line, else the first line holding `needle`.
+fn fault_line(text: &str, i: usize, needle: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let anywhere = || lines.iter().position(|l| l.contains(needle)).map(|n| n + 1);
+    let Some(start) = lines.iter().position(|l| l.starts_with("faults:")) else { return anywhere() };
+    let mut entries = Vec::new();
+    let mut indent = None;
+    for (n, line) in lines.iter().enumerate().skip(start + 1) {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let depth = line.len() - trimmed.len();
+        if depth == 0 {
+            break;
+        }
+        if trimmed.starts_with("- ") && indent.is_none_or(|d| d == depth) {
+            indent = Some(depth);
+            entries.push(n);
+        }
+    }
+    let Some(&first) = entries.get(i) else { return anywhere() };
+    let last = entries.get(i + 1).copied().unwrap_or(lines.len());
+    let within = (first..last).find(|&n| lines[n].contains(needle)).unwrap_or(first);
+    Some(within + 1)
+}
+
+/// HTTP methods a service fault may name.
+pub const SERVICE_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Points at the offending key: serde_yaml reports errors raised inside a nested
 /// value at the start of the enclosing mapping, so look for the field's own key
@@ -783,6 +1110,91 @@ mod tests {
         let err = parse("faults:\n  - partition: {between: [studio, moon], at: 1s}\nsteps: [health]\n").unwrap_err();
         assert!(err.message.contains("unknown host `moon`"), "{err}");
         assert_eq!(err.line, Some(2));
+    }
+
+    fn fault_error(fault: &str) -> ScenarioError {
+        parse(&format!("faults:\n  - partition: {{between: [studio, daytona], at: 1s}}\n{fault}\nsteps: [health]\n"))
+            .unwrap_err()
+    }
+
+    #[test]
+    fn every_fault_kind_parses_with_a_time_or_an_event() {
+        let s = parse(
+            "faults:\n  - partition: {between: [studio, daytona], at: 1s, until: 2s}\n  - one_way_partition: {from: daytona, to: contextforge, on: {session_started: planner}, lasts: 5s}\n  - latency: {between: [studio, daytona], extra: 500ms, at: 3s}\n  - loss: {between: [studio, daytona], rate: 0.25, on: run_launched}\n  - crash: {host: agent-server, on: {first_tool_call: curator}, restart_after: 3s}\n  - service: {host: daytona, method: POST, path: /api/sandbox, effect: {status: 503}, at: 1s}\n  - service: {host: contextforge, path: /mcp, effect: hang, on: {session_completed: planner}}\nsteps: [health]\n",
+        )
+        .unwrap();
+        let kinds: Vec<&str> = s.faults.iter().map(Fault::kind).collect();
+        assert_eq!(kinds, ["partition", "one_way_partition", "latency", "loss", "crash", "service", "service"]);
+        assert_eq!(s.faults[1].window().on, Some(Trigger::SessionStarted("planner".into())));
+        assert_eq!(s.faults[4].window().lasts, Some(SimDuration::secs(3)));
+    }
+
+    #[test]
+    fn a_malformed_fault_names_its_line_field_and_what_was_expected() {
+        let cases = [
+            ("  - loss: {between: [studio, daytona], rate: 1.5, at: 1s}", "faults[1].loss.rate", "at most 1"),
+            (
+                "  - latency: {between: [studio, daytona], extra: 0s, at: 1s}",
+                "faults[1].latency.extra",
+                "longer than 0s",
+            ),
+            (
+                "  - one_way_partition: {from: studio, to: studio, at: 1s}",
+                "faults[1].one_way_partition.from",
+                "two different hosts",
+            ),
+            ("  - crash: {host: operator, at: 1s}", "faults[1].crash.host", "unknown host `operator`"),
+            ("  - crash: {host: daytona}", "faults[1].crash.at", "expected `at`"),
+            ("  - crash: {host: daytona, at: 1s, on: run_launched}", "faults[1].crash.on", "not both"),
+            (
+                "  - partition: {between: [studio, daytona], on: run_launched, until: 5s}",
+                "faults[1].partition.until",
+                "expected `lasts`",
+            ),
+            (
+                "  - partition: {between: [studio, daytona], at: 5s, until: 5s}",
+                "faults[1].partition.until",
+                "after `at`",
+            ),
+            (
+                "  - service: {host: daytona, path: api, effect: hang, at: 1s}",
+                "faults[1].service.path",
+                "starting with `/`",
+            ),
+            (
+                "  - service: {host: daytona, method: FETCH, path: /api, effect: hang, at: 1s}",
+                "faults[1].service.method",
+                "unknown HTTP method",
+            ),
+            (
+                "  - service: {host: daytona, path: /api, effect: {status: 700}, at: 1s}",
+                "faults[1].service.effect.status",
+                "between 100 and 599",
+            ),
+        ];
+        for (fault, field, expected) in cases {
+            let err = fault_error(fault);
+            assert_eq!(err.field, field, "{fault}: {err}");
+            assert!(err.message.contains(expected), "{fault}: {err}");
+            assert_eq!(err.line, Some(3), "{fault}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_fault_kind_or_event_is_a_load_error() {
+        let err = fault_error("  - meteor: {at: 1s}");
+        assert!(err.message.contains("unknown variant `meteor`"), "{err}");
+        assert_eq!(err.line, Some(3), "{err}");
+        let err = fault_error("  - crash: {host: daytona, on: {lunch_break: planner}}");
+        assert!(err.message.contains("unknown variant `lunch_break`"), "{err}");
+    }
+
+    #[test]
+    fn a_prior_run_must_name_a_catalogue_project() {
+        let err =
+            parse("world:\n  prior_runs: [{run_id: run-1, project_slug: sanmopia}]\nsteps: [health]\n").unwrap_err();
+        assert_eq!(err.field, "world.prior_runs[0].project_slug");
+        assert!(err.message.contains("unknown project `sanmopia`"), "{err}");
     }
 
     #[test]

@@ -495,8 +495,14 @@ fn narrow_window(
     let duration =
         |key: &str| fields.get(key).and_then(|v| v.as_str()).and_then(|t| SimDuration::parse(t).ok()).map(|d| d.0);
     let Some(at) = duration("at") else { return faults[i].clone() };
-    let end_key = if fields.contains_key("restart_after") || kind == "crash" { "restart_after" } else { "until" };
-    let relative = end_key == "restart_after";
+    let end_key = if fields.contains_key("restart_after") || kind == "crash" {
+        "restart_after"
+    } else if fields.contains_key("lasts") {
+        "lasts"
+    } else {
+        "until"
+    };
+    let relative = end_key != "until";
     let end = match (duration(end_key), relative) {
         (Some(d), true) => at + d,
         (Some(u), false) => u,
@@ -709,8 +715,10 @@ mod tests {
     fn partition(at: u64, until: Option<u64>) -> Fault {
         Fault::Partition {
             between: ["studio".into(), "daytona".into()],
-            at: SimDuration::secs(at),
+            at: Some(SimDuration::secs(at)),
+            on: None,
             until: until.map(SimDuration::secs),
+            lasts: None,
         }
     }
 
@@ -718,7 +726,7 @@ mod tests {
     fn a_window_narrows_to_the_ticks_that_fail() {
         // Fails while the partition covers [40s, 50s].
         let fails = |f: &[Fault]| match f.first() {
-            Some(Fault::Partition { at, until, .. }) => {
+            Some(Fault::Partition { at: Some(at), until, .. }) => {
                 at.0 <= Duration::from_secs(40) && until.is_none_or(|u| u.0 >= Duration::from_secs(50))
             }
             _ => false,
@@ -729,11 +737,12 @@ mod tests {
         assert_eq!(narrow_window(&[partition(0, None)], 0, tick, horizon, &fails), partition(40, Some(50)));
         let crash = |at: u64, after: u64| Fault::Crash {
             host: "agent-server".into(),
-            at: SimDuration::secs(at),
+            at: Some(SimDuration::secs(at)),
+            on: None,
             restart_after: Some(SimDuration::secs(after)),
         };
         let crash_fails = |f: &[Fault]| match f.first() {
-            Some(Fault::Crash { at, restart_after: Some(r), .. }) => {
+            Some(Fault::Crash { at: Some(at), restart_after: Some(r), .. }) => {
                 at.0 <= Duration::from_secs(20) && at.0 + r.0 >= Duration::from_secs(30)
             }
             _ => false,

@@ -27,12 +27,13 @@ use crate::agent_process::AgentProcessLauncher;
 use crate::agent_server::{self, AgentServer, CheckpointStore};
 use crate::armory;
 use crate::delivery::CodexGateConfig;
+use crate::fault_schedule::FaultSchedule;
 use crate::grids::{self, GridRegistration};
 use crate::hud::{self, Hud};
 use crate::operator::{self, seconds_label, OperatorLog};
 use crate::outcome::{ConcurrentRun, GatewayOutcome, Outcome, RunOutcome, SessionOutcome};
 use crate::run_record::{Collector, Gathered, RunRecord};
-use crate::scenario::{Fault, Scenario};
+use crate::scenario::Scenario;
 use crate::studio::{self, Studio, StudioConfig};
 use squadsim_fakes::grid::Grid;
 
@@ -205,6 +206,7 @@ impl Services {
             agent_process_adapters: scenario.world.agent_process_adapters.clone(),
             runtime_binding: scenario.world.runtime_binding,
             browser_slots: scenario.world.browser_slots.clone(),
+            prior_runs: scenario.world.prior_runs.clone(),
         };
         let studio = match recorder {
             Some(r) => {
@@ -444,73 +446,67 @@ fn run_capturing(
         *keep = Some(services.clone());
     }
     let Services { studio, daytona, gateway, hud, checkpoints, github, glitchtip, plain_grids, skills } = services;
+    // Every service wears its host's service-fault layer (switched by the schedule).
+    let mut schedule = FaultSchedule::new(&scenario.faults, (network.min_latency, network.max_latency));
     {
-        let studio = studio.clone();
+        let (studio, faults) = (studio.clone(), schedule.service("studio"));
         sim.host("studio", move || {
-            let studio = studio.clone();
+            let (studio, faults) = (studio.clone(), faults.clone());
             async move {
                 let bootstrap = studio.clone();
                 tokio::spawn(async move { armory::register_grids(&bootstrap).await });
-                serve_simulated(studio::api::router(studio), STUDIO_PORT).await
+                serve_simulated(faults.layer(studio::api::router(studio)), STUDIO_PORT).await
             }
         });
     }
     {
-        let daytona = daytona.clone();
-        sim.host("daytona", move || serve_simulated(daytona.router(), DAYTONA_PORT));
+        let (daytona, faults) = (daytona.clone(), schedule.service("daytona"));
+        sim.host("daytona", move || serve_simulated(faults.layer(daytona.router()), DAYTONA_PORT));
     }
     {
-        let gateway = gateway.clone();
-        sim.host("contextforge", move || serve_simulated(gateway.router(), CONTEXTFORGE_PORT));
+        let (gateway, faults) = (gateway.clone(), schedule.service("contextforge"));
+        sim.host("contextforge", move || serve_simulated(faults.layer(gateway.router()), CONTEXTFORGE_PORT));
     }
     {
-        let hud = hud.clone();
-        sim.host("fractalops-hud", move || serve_simulated(hud.router(), hud::PORT));
+        let (hud, faults) = (hud.clone(), schedule.service("fractalops-hud"));
+        sim.host("fractalops-hud", move || serve_simulated(faults.layer(hud.router()), hud::PORT));
     }
     {
-        let checkpoints = checkpoints.clone();
+        let (checkpoints, faults) = (checkpoints.clone(), schedule.service("agent-server"));
         // Each (re)start is a new incarnation over the same durable checkpoints.
         sim.host("agent-server", move || {
-            serve_simulated(AgentServer::incarnation(checkpoints.clone()).router(), agent_server::PORT)
+            serve_simulated(faults.layer(AgentServer::incarnation(checkpoints.clone()).router()), agent_server::PORT)
         });
     }
     {
-        let github = github.clone();
-        sim.host("github", move || serve_simulated(squadsim_fakes::github::router(github.clone()), GITHUB_PORT));
+        let (github, faults) = (github.clone(), schedule.service("github"));
+        sim.host("github", move || {
+            serve_simulated(faults.layer(squadsim_fakes::github::router(github.clone())), GITHUB_PORT)
+        });
     }
     {
-        let glitchtip = glitchtip.clone();
+        let (glitchtip, faults) = (glitchtip.clone(), schedule.service("glitchtip"));
         sim.host("glitchtip", move || {
-            serve_simulated(squadsim_fakes::glitchtip::router(glitchtip.clone()), GLITCHTIP_PORT)
+            serve_simulated(faults.layer(squadsim_fakes::glitchtip::router(glitchtip.clone())), GLITCHTIP_PORT)
         });
     }
     for (id, grid) in plain_grids {
-        sim.host(id, move || serve_simulated(grid.router(), GRID_PORT));
+        let faults = schedule.service(id);
+        sim.host(id, move || serve_simulated(faults.layer(grid.router()), GRID_PORT));
     }
-    sim.host("skills", move || serve_simulated(skills.router(), crate::skills::PORT));
+    {
+        let faults = schedule.service("skills");
+        sim.host("skills", move || serve_simulated(faults.layer(skills.router()), crate::skills::PORT));
+    }
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
     sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
 
-    let mut schedule = fault_schedule(&scenario.faults);
     let mut error = None;
-    let mut faults_applied = Vec::new();
     let collector = Collector::new();
     // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
     let subscriber = record.then(|| tracing::subscriber::set_default(collector.clone()));
     loop {
-        let now = sim.elapsed();
-        while schedule.first().is_some_and(|(at, _)| *at <= now) {
-            let (_, action) = schedule.remove(0);
-            if record {
-                faults_applied.push(action.as_fault_mark(now));
-            }
-            match action {
-                NetAction::Partition(a, b) => sim.partition(a.as_str(), b.as_str()),
-                NetAction::Repair(a, b) => sim.repair(a.as_str(), b.as_str()),
-                NetAction::Crash(h) => sim.crash(h.as_str()),
-                NetAction::Restart(h) => sim.bounce(h.as_str()),
-            }
-        }
+        schedule.advance(&mut sim, &studio);
         match sim.step() {
             Ok(true) => break,
             Ok(false) => {}
@@ -527,6 +523,9 @@ fn run_capturing(
     let run_id = operator_log.run_id.clone();
     let mut outcome = collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
     outcome.error = error;
+    outcome.faults = schedule.log().to_vec();
+    let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
+    outcome.diagnosis = run.and_then(|r| crate::diagnosis::diagnose(&r, &daytona, &gateway));
     let record = recorder.map(|recorder| {
         let run_control = run_id
             .and_then(|id| studio.run(&id))
@@ -539,7 +538,8 @@ fn run_capturing(
                     .collect()
             })
             .unwrap_or_default();
-        let gathered = Gathered { calls: recorder.calls(), collector, faults: faults_applied, run_control, simulated };
+        let gathered =
+            Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
         RunRecord::build(&outcome, gathered)
     });
     (outcome, responses, record)
@@ -563,49 +563,9 @@ fn not_built(scenario: &Scenario, error: ServicesError) -> Outcome {
         gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
         run_control: Vec::new(),
         concurrent_runs: Vec::new(),
+        faults: Vec::new(),
+        diagnosis: None,
     }
-}
-
-enum NetAction {
-    Partition(String, String),
-    Repair(String, String),
-    Crash(String),
-    Restart(String),
-}
-
-impl NetAction {
-    /// The action as the run record shows it: (when, host, the other host, what).
-    fn as_fault_mark(&self, at: Duration) -> (Duration, String, Option<String>, String) {
-        match self {
-            NetAction::Partition(a, b) => (at, a.clone(), Some(b.clone()), format!("partition {a} | {b}")),
-            NetAction::Repair(a, b) => (at, a.clone(), Some(b.clone()), format!("repair {a} | {b}")),
-            NetAction::Crash(h) => (at, h.clone(), None, format!("crash {h}")),
-            NetAction::Restart(h) => (at, h.clone(), None, format!("restart {h}")),
-        }
-    }
-}
-
-fn fault_schedule(faults: &[Fault]) -> Vec<(Duration, NetAction)> {
-    let mut schedule = Vec::new();
-    for f in faults {
-        match f {
-            Fault::Partition { between, at, until } => {
-                schedule.push((at.0, NetAction::Partition(between[0].clone(), between[1].clone())));
-                if let Some(u) = until {
-                    schedule.push((u.0, NetAction::Repair(between[0].clone(), between[1].clone())));
-                }
-            }
-            Fault::Crash { host, at, restart_after } => {
-                schedule.push((at.0, NetAction::Crash(host.clone())));
-                if let Some(after) = restart_after {
-                    schedule.push((at.0 + after.0, NetAction::Restart(host.clone())));
-                }
-            }
-        }
-    }
-    // Stable sort: faults at the same instant apply in file order.
-    schedule.sort_by_key(|(at, _)| *at);
-    schedule
 }
 
 fn collect(
@@ -692,5 +652,7 @@ fn collect(
                 }
             })
             .collect(),
+        faults: Vec::new(),
+        diagnosis: None,
     }
 }

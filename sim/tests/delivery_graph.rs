@@ -58,7 +58,8 @@ fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
     // Mid-run: after the planner's handoffs, before the graph is done.
     s.faults.push(Fault::Crash {
         host: "agent-server".into(),
-        at: SimDuration::secs(40),
+        at: Some(SimDuration::secs(40)),
+        on: None,
         restart_after: Some(SimDuration::secs(3)),
     });
     let o = world::run(&s);
@@ -70,7 +71,12 @@ fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
 #[test]
 fn an_agent_server_that_stays_down_stops_the_graph_after_the_intake() {
     let mut s = load("full-delivery.yaml");
-    s.faults.push(Fault::Crash { host: "agent-server".into(), at: SimDuration::secs(20), restart_after: None });
+    s.faults.push(Fault::Crash {
+        host: "agent-server".into(),
+        at: Some(SimDuration::secs(20)),
+        on: None,
+        restart_after: None,
+    });
     let o = world::run(&s);
     assert_eq!(roster(&o), ["planner", "curator"], "nobody joins without the mailbox");
     assert!(o.run_control.iter().any(|e| e.contains("agent_server:unreachable")), "{:?}", o.run_control);

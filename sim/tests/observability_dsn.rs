@@ -53,8 +53,10 @@ fn an_unreachable_glitchtip_is_fail_open_too_and_the_launch_is_not_slower() {
     let twin = world::run(&s);
     s.faults.push(Fault::Partition {
         between: ["studio".into(), "glitchtip".into()],
-        at: SimDuration::secs(0),
+        at: Some(SimDuration::secs(0)),
+        on: None,
         until: None,
+        lasts: None,
     });
     let o = world::run(&s);
     assert!(completed(&o), "{:?}", o.sessions);

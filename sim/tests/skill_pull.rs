@@ -58,8 +58,10 @@ fn an_unreachable_skills_service_is_the_same_as_a_hanging_one() {
     s.world.skills.response_delay = None;
     s.faults.push(Fault::Partition {
         between: ["daytona".into(), "skills".into()],
-        at: SimDuration::secs(0),
+        at: Some(SimDuration::secs(0)),
+        on: None,
         until: None,
+        lasts: None,
     });
     let (o, text) = logs(&s);
     assert!(completed(&o), "{:?}", o.sessions);

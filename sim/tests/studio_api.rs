@@ -56,6 +56,7 @@ fn studio() -> std::sync::Arc<squadsim::studio::Studio> {
         agent_process_adapters: Default::default(),
         runtime_binding: Default::default(),
         browser_slots: Default::default(),
+        prior_runs: Vec::new(),
     })
 }
 

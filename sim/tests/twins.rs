@@ -110,8 +110,10 @@ fn a_gateway_partition_blocks_at_the_launch_contract_deadline() {
     let mut s = load("happy-intake.yaml");
     s.faults.push(squadsim::scenario::Fault::Partition {
         between: ["daytona".into(), "contextforge".into()],
-        at: squadsim::scenario::SimDuration::secs(1),
+        at: Some(squadsim::scenario::SimDuration::secs(1)),
+        on: None,
         until: None,
+        lasts: None,
     });
     let o = world::run(&s);
     assert!(

@@ -72,6 +72,8 @@ pub struct StudioConfig {
     pub glitchtip_api_token: String,
     /// The Temporal-owned lifecycle deadlines of an agent attempt's phases.
     pub lifecycle: crate::temporal_lifecycle::LifecycleDeadlines,
+    /// Runs held from before the simulation (the Studio's history).
+    pub prior_runs: Vec<crate::scenario::PriorRun>,
 }
 
 /// One agent's session in a run.
@@ -225,6 +227,32 @@ struct StudioState {
     token_ids: IdGen,
 }
 
+/// A run from before the simulation: finished and cleaned up, its sessions gone.
+fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option<Run> {
+    let project = config.projects.iter().find(|p| p.slug == prior.project_slug)?;
+    let template = crate::templates::find("agentsquad")?;
+    Some(Run {
+        run_id: prior.run_id.clone(),
+        tenant_id: config.tenants.first().cloned().unwrap_or_default(),
+        template_id: template.template_id.to_string(),
+        project_slug: project.slug.clone(),
+        project_code: project.code.clone(),
+        delivery_graph_kind: crate::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
+        work_scope: String::new(),
+        next_goal: String::new(),
+        sessions: Vec::new(),
+        pending_run_control: None,
+        run_control_events: Vec::new(),
+        reports: Vec::new(),
+        observability: ObservabilityFeed::default(),
+        cleaned_up: true,
+        executing: false,
+        walls: Vec::new(),
+        delivery_references: Vec::new(),
+        observability_dsn: scaffolding::DsnProvisioning::Pending,
+    })
+}
+
 /// The Studio service.
 pub struct Studio {
     pub config: StudioConfig,
@@ -251,12 +279,14 @@ impl Studio {
     pub fn with_http(config: StudioConfig, http: HttpClient) -> Arc<Self> {
         let ids = IdGen::derive(config.seed, "studio");
         let token_ids = IdGen::derive(config.seed, "studio.jti");
+        let runs =
+            config.prior_runs.iter().filter_map(|p| prior_run(&config, p)).map(|r| (r.run_id.clone(), r)).collect();
         Arc::new(Studio {
             config,
             http,
             github_token: Default::default(),
             armory_ready: std::sync::atomic::AtomicBool::new(false),
-            state: Mutex::new(StudioState { runs: BTreeMap::new(), ids, token_ids }),
+            state: Mutex::new(StudioState { runs, ids, token_ids }),
         })
     }
 
@@ -291,6 +321,11 @@ impl Studio {
 
     pub fn insert_run(&self, run: Run) {
         self.state().runs.insert(run.run_id.clone(), run);
+    }
+
+    /// Every run, by id.
+    pub fn runs(&self) -> Vec<Run> {
+        self.state().runs.values().cloned().collect()
     }
 
     /// Reads a run.

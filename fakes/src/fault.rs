@@ -1,0 +1,190 @@
+//! Service-level faults: one tower layer that any fake's router can wear, so an
+//! endpoint answers with an error status, answers slowly, or never answers.
+//!
+//! A [`ServiceFaults`] handle holds the faults active on one service. Whoever
+//! drives the world (the simulator's fault schedule) switches them on and off
+//! between steps; [`ServiceFaults::layer`] puts them in front of the router.
+//! The handle lives outside the host, so a fault survives a crash and restart of
+//! the service it is attached to.
+//!
+//! Guarantees:
+//! - a request no active fault matches passes through untouched;
+//! - the first matching fault (in the order they were switched on) decides;
+//! - `slow` and `hang` wait on tokio's clock, which turmoil drives: no wall
+//!   clock; a hung exchange ends only when the caller's own timeout gives up,
+//!   which is what a real client of a stuck service sees;
+//! - an injected error answers `{"message": ..., "statusCode": ...}` with the
+//!   status's canonical reason, so clients see an ordinary HTTP error.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+
+/// What a faulty endpoint does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Answers at once with this status.
+    Status(StatusCode),
+    /// Answers normally, but only after this long.
+    Slow(Duration),
+    /// Never answers.
+    Hang,
+}
+
+/// Which requests a fault hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matcher {
+    /// `None`: every method.
+    pub method: Option<Method>,
+    /// A path pattern: `/api/sandbox` matches that path and everything under it;
+    /// a `*` segment matches any one segment (`/api/sandbox/*/start`).
+    pub path: String,
+}
+
+impl Matcher {
+    /// Whether the request's method and path fall under this matcher.
+    pub fn matches(&self, method: &Method, path: &str) -> bool {
+        if self.method.as_ref().is_some_and(|m| m != method) {
+            return false;
+        }
+        let mut actual = path.split('/').filter(|s| !s.is_empty());
+        for expected in self.path.split('/').filter(|s| !s.is_empty()) {
+            match actual.next() {
+                Some(segment) if expected == "*" || expected == segment => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// One active fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFault {
+    /// Who switched it on (so the same owner can switch it off).
+    pub id: usize,
+    pub matcher: Matcher,
+    pub effect: Effect,
+}
+
+/// The faults active on one service, and how many requests each has hit.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFaults {
+    inner: Arc<Mutex<Registry>>,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    active: Vec<ServiceFault>,
+    /// (fault id, requests it hit), in the order faults were first switched on.
+    hits: Vec<(usize, u64)>,
+}
+
+impl ServiceFaults {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, Registry> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Switches a fault on (replacing one with the same id).
+    pub fn activate(&self, fault: ServiceFault) {
+        let mut state = self.state();
+        state.active.retain(|f| f.id != fault.id);
+        if !state.hits.iter().any(|(id, _)| *id == fault.id) {
+            state.hits.push((fault.id, 0));
+        }
+        state.active.push(fault);
+    }
+
+    /// Switches the fault with `id` off; requests pass through again.
+    pub fn clear(&self, id: usize) {
+        self.state().active.retain(|f| f.id != id);
+    }
+
+    /// How many requests the fault with `id` has hit so far.
+    pub fn hits(&self, id: usize) -> u64 {
+        self.state().hits.iter().find(|(i, _)| *i == id).map(|(_, n)| *n).unwrap_or(0)
+    }
+
+    /// The effect of the first active fault matching the request, counting the hit.
+    fn effect_for(&self, method: &Method, path: &str) -> Option<Effect> {
+        let mut state = self.state();
+        let fault = state.active.iter().find(|f| f.matcher.matches(method, path)).cloned()?;
+        if let Some(entry) = state.hits.iter_mut().find(|(id, _)| *id == fault.id) {
+            entry.1 += 1;
+        }
+        Some(fault.effect)
+    }
+
+    /// `router` behind these faults (routes and fallback alike).
+    pub fn layer(&self, router: Router) -> Router {
+        router.layer(axum::middleware::from_fn_with_state(self.clone(), apply))
+    }
+}
+
+async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
+    let effect = faults.effect_for(request.method(), request.uri().path());
+    match effect {
+        None => next.run(request).await,
+        Some(Effect::Status(status)) => {
+            let reason = status.canonical_reason().unwrap_or("Injected fault");
+            (status, Json(serde_json::json!({"message": reason, "statusCode": status.as_u16()}))).into_response()
+        }
+        Some(Effect::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            next.run(request).await
+        }
+        Some(Effect::Hang) => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(method: Option<Method>, path: &str) -> Matcher {
+        Matcher { method, path: path.to_string() }
+    }
+
+    #[test]
+    fn a_path_matches_itself_and_everything_under_it() {
+        let m = matcher(None, "/api/sandbox");
+        assert!(m.matches(&Method::GET, "/api/sandbox"));
+        assert!(m.matches(&Method::POST, "/api/sandbox/abc/start"));
+        assert!(!m.matches(&Method::GET, "/api/sandboxes"));
+        assert!(!m.matches(&Method::GET, "/api"));
+    }
+
+    #[test]
+    fn a_star_segment_matches_any_one_segment() {
+        let m = matcher(Some(Method::POST), "/api/sandbox/*/start");
+        assert!(m.matches(&Method::POST, "/api/sandbox/sb-1/start"));
+        assert!(!m.matches(&Method::GET, "/api/sandbox/sb-1/start"));
+        assert!(!m.matches(&Method::POST, "/api/sandbox/sb-1/stop"));
+    }
+
+    #[test]
+    fn the_root_pattern_matches_every_path() {
+        assert!(matcher(None, "/").matches(&Method::DELETE, "/anything/at/all"));
+    }
+
+    #[test]
+    fn switching_off_lets_requests_through_and_hits_are_counted() {
+        let faults = ServiceFaults::new();
+        let fault = ServiceFault { id: 3, matcher: matcher(None, "/mcp"), effect: Effect::Hang };
+        faults.activate(fault);
+        assert_eq!(faults.effect_for(&Method::POST, "/mcp"), Some(Effect::Hang));
+        assert_eq!(faults.effect_for(&Method::POST, "/health"), None);
+        faults.clear(3);
+        assert_eq!(faults.effect_for(&Method::POST, "/mcp"), None);
+        assert_eq!(faults.hits(3), 1);
+    }
+}
