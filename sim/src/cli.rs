@@ -242,6 +242,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
 fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: std::time::Duration) {
     let outcome = &result.outcome;
     let summary = format!("{} ({} simulated in {:.0?})", report::summary(outcome), outcome.simulated, wall);
+    let summary = match &outcome.platform_agent {
+        Some(p) => format!("{summary}; platform agent: {}", p.summary()),
+        None => summary,
+    };
     let label = result.label();
     let file = &result.file;
     let _ = match &result.verdict {

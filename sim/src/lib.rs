@@ -26,6 +26,7 @@ pub mod identity;
 pub mod invariants;
 pub mod operator;
 pub mod outcome;
+pub mod platform_agent;
 pub mod report;
 pub mod run_record;
 pub mod scenario;

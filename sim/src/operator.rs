@@ -11,7 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 use squadsim_fakes::net::{CallRecorder, HttpClient, HttpRequest, HttpResponse};
 
-use crate::scenario::{LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
+use crate::platform_agent;
+use crate::scenario::{ChatStep, LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
 use crate::studio::wire::LaunchRequest;
 
 /// The Studio API base URL inside the simulation.
@@ -60,6 +61,8 @@ pub fn seconds_label(d: Duration) -> String {
 
 struct Operator {
     identity: OperatorIdentity,
+    /// The platform agent's workspace id (with `world.platform_agent`).
+    platform_agent_id: String,
     log: Arc<Mutex<OperatorLog>>,
     http: HttpClient,
     /// A project slug read from a prior run (`confirm_slug`); the next launch uses it.
@@ -194,6 +197,16 @@ impl Operator {
             }
             Step::Watch(w) => self.watch_all(w).await,
             Step::Wait { duration } => tokio::time::sleep(duration.0).await,
+            Step::ChatWithAgent(chat) => self.chat_with_agent(chat).await,
+            Step::SshAccess => self.ssh_access().await,
+            Step::ProbeAgent => {
+                for route in ["/a2a", "/message", "/.well-known/agent.json", "/openapi.json"] {
+                    let url = format!("{}{route}", platform_agent::served_url());
+                    let response = self.http.send(HttpRequest::get(url.clone())).await.ok();
+                    let note = response.is_none().then(|| "no response (HTTP 000)".to_string());
+                    self.record("probe_agent", &Method::GET, &url, response.map(|r| r.status.as_u16()), note);
+                }
+            }
             Step::ConfirmSlug { from_run } => {
                 let path = format!("{PREFIX}/runs/{from_run}?tenant_id=default");
                 let response = self.call(&self.http, Method::GET, &path, None).await;
@@ -212,6 +225,58 @@ impl Operator {
                 }
             }
         }
+    }
+
+    /// SSH access to the first listed sandbox, and whether its command reaches the edge's SSH entrypoint.
+    async fn ssh_access(&self) {
+        let base = crate::world::Endpoints::simulated().daytona;
+        let key = squadsim_fakes::daytona::DaytonaConfig::default().api_key;
+        let list_url = format!("{base}/api/sandbox");
+        let list = self.http.send(HttpRequest::get(list_url.clone()).bearer(&key)).await.ok();
+        let id = list.as_ref().and_then(|r| r.json()["items"][0]["id"].as_str().map(str::to_string));
+        let Some(id) = id else {
+            let status = list.map(|r| r.status.as_u16());
+            self.record("ssh_access", &Method::GET, &list_url, status, Some("no sandbox to open".into()));
+            return;
+        };
+        let url = format!("{base}/api/sandbox/{id}/ssh-access");
+        let response = self.http.send(HttpRequest::post(url.clone()).bearer(&key)).await.ok();
+        let command = response
+            .as_ref()
+            .filter(|r| r.status.is_success())
+            .and_then(|r| r.json()["sshCommand"].as_str().map(str::to_string));
+        let note = match command {
+            Some(c) => Some(format!("sshCommand: {c} ({})", ssh_target_verdict(&c))),
+            None => response.as_ref().map(|r| r.text()),
+        };
+        self.record("ssh_access", &Method::POST, &url, response.map(|r| r.status.as_u16()), note);
+    }
+
+    /// `message/send` through the platform's A2A proxy, as a canvas user (no `X-Workspace-ID`).
+    async fn chat_with_agent(&self, chat: &ChatStep) {
+        let url = format!("{}/workspaces/{}/a2a", platform_agent::platform_url(), self.platform_agent_id);
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "id": "chat-1", "method": "message/send",
+            "params": {"message": {"role": "user", "messageId": "chat-1",
+                                   "parts": [{"kind": "text", "text": chat.message}]}},
+        });
+        let client = self.http.with_timeout(chat.timeout.0);
+        let response = client.send(HttpRequest::post(url.clone()).json(&body)).await.ok();
+        let note = match &response {
+            None => format!("no response within {} (HTTP 000)", seconds_label(chat.timeout.0)),
+            Some(r) => {
+                let v = r.json();
+                if let Some(parts) = v["result"]["parts"].as_array() {
+                    let text: Vec<&str> = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+                    format!("reply: {}", text.join(""))
+                } else if let Some(message) = v["error"]["message"].as_str() {
+                    format!("error: {message}")
+                } else {
+                    r.text()
+                }
+            }
+        };
+        self.record("chat_with_agent", &Method::POST, &url, response.map(|r| r.status.as_u16()), Some(note));
     }
 
     /// A step on every launched run; skipped (and recorded as such) when no run was launched.
@@ -288,6 +353,19 @@ impl Operator {
     }
 }
 
+/// Where `ssh [-p PORT] TOKEN@HOST` connects, against the edge's SSH entrypoint.
+fn ssh_target_verdict(command: &str) -> String {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let port = words.iter().position(|w| *w == "-p").and_then(|i| words.get(i + 1)).copied().unwrap_or("22");
+    let host = words.last().and_then(|w| w.split_once('@')).map(|(_, h)| h).unwrap_or_default();
+    let target = format!("{host}:{port}");
+    if target == crate::world::DAYTONA_SSH_EDGE {
+        format!("reaches the edge's SSH entrypoint {target}")
+    } else {
+        format!("unusable: {target} is not the edge's SSH entrypoint {}", crate::world::DAYTONA_SSH_EDGE)
+    }
+}
+
 /// Runs the scenario's steps in order (recording the operator's exchanges into `recorder`, if given).
 pub async fn drive(
     scenario: Scenario,
@@ -297,6 +375,7 @@ pub async fn drive(
     let http = HttpClient::simulated(REQUEST_TIMEOUT);
     let operator = Arc::new(Operator {
         identity: scenario.world.operator.clone(),
+        platform_agent_id: platform_agent::workspace_id(scenario.seed),
         log: log.clone(),
         http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
         confirmed_slug: Mutex::new(None),

@@ -44,6 +44,9 @@ pub struct Outcome {
     /// after the run (none when no session is blocked by the launch contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<crate::diagnosis::Diagnosis>,
+    /// The platform agent's provisioning, symptoms and divergence report (with `world.platform_agent`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_agent: Option<crate::platform_agent::PlatformAgentOutcome>,
 }
 
 /// One of several runs launched at once, in brief.

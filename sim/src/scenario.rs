@@ -98,6 +98,14 @@ pub struct World {
     /// Runs the Studio already holds from before (its history), which the
     /// operator can read a `project_slug` from.
     pub prior_runs: Vec<PriorRun>,
+    /// The Daytona region's `sshGatewayUrl` (`host:port`) in Daytona's database; the
+    /// edge's SSH entrypoint is `daytona-ssh.yamon.io:2222` (runbook: region drift
+    /// makes the dashboard generate an unusable command).
+    pub daytona_ssh_gateway_url: String,
+    /// The org's platform (concierge) agent and how it is provisioned (seed 003);
+    /// adds the `platform`, `concierge` and `llm-proxy` hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_agent: Option<crate::platform_agent::PlatformAgentCondition>,
 }
 
 /// How the platform's GitHub credentials are set up (runbook, "GitHub writes go
@@ -161,6 +169,8 @@ impl Default for World {
             sandbox_start: SimDuration::secs(squadsim_fakes::daytona::DaytonaConfig::default().start_seconds),
             lifecycle: crate::temporal_lifecycle::LifecycleDeadlines::default(),
             prior_runs: Vec::new(),
+            daytona_ssh_gateway_url: squadsim_fakes::daytona::DaytonaConfig::default().ssh_gateway_url,
+            platform_agent: None,
         }
     }
 }
@@ -627,6 +637,27 @@ pub enum Step {
     /// `GET .../runs/{from_run}`: read a prior run's `project_slug`, and launch
     /// with it (runbook: "Confirm the slug from a prior run's project_slug before launching").
     ConfirmSlug { from_run: String },
+    /// Chat with the platform agent through the platform's A2A proxy
+    /// (`POST /workspaces/{id}/a2a`, JSON-RPC `message/send`, as `chat_with_agent`
+    /// sends it for a canvas user). Needs `world.platform_agent`.
+    ChatWithAgent(ChatStep),
+    /// Open SSH access to the first sandbox Daytona lists (`GET /api/sandbox`, then
+    /// `POST /api/sandbox/{id}/ssh-access`, as the dashboard does) and try its `sshCommand`.
+    SshAccess,
+    /// `GET` the A2A routes (`/a2a`, `/message`, `/.well-known/agent.json`,
+    /// `/openapi.json`) on the port the platform agent's container serves.
+    /// Needs `world.platform_agent`.
+    ProbeAgent,
+}
+
+/// A chat message to the platform agent.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatStep {
+    pub message: String,
+    /// The operator client's timeout; no answer by then is HTTP 000.
+    #[serde(default = "default_launch_timeout")]
+    pub timeout: SimDuration,
 }
 
 /// A duration in simulated time: `500ms`, `6s`, `10m`, `1h`, or a number of seconds.
@@ -863,6 +894,20 @@ impl Scenario {
                 message: e.message,
             });
         }
+        if let Some(condition) = &self.world.platform_agent {
+            if let Err(message) = condition.spec() {
+                return Err(error("world.platform_agent.corrected".into(), "corrected", message));
+            }
+        }
+        if let Some(i) = self.steps.iter().position(|s| matches!(s, Step::ChatWithAgent(_) | Step::ProbeAgent)) {
+            if self.world.platform_agent.is_none() {
+                return Err(error(
+                    format!("steps[{i}]"),
+                    "steps",
+                    "this step talks to the platform agent: expected `world.platform_agent`".into(),
+                ));
+            }
+        }
         if self.steps.is_empty() {
             return Err(error("steps".into(), "steps", "expected at least one operator step".into()));
         }
@@ -887,6 +932,9 @@ impl Scenario {
                     | Step::Launch(_)
                     | Step::Wait { .. }
                     | Step::ConfirmSlug { .. }
+                    | Step::ChatWithAgent(_)
+                    | Step::ProbeAgent
+                    | Step::SshAccess
             );
             if needs_run && first_launch.is_none_or(|l| l > i) {
                 return Err(error(

@@ -96,6 +96,10 @@ impl Endpoints {
 /// segments one socket buffers) in the simulation.
 pub const TCP_BACKLOG: usize = 1 << 16;
 
+/// The edge's SSH entrypoint for Daytona (Traefik `daytona-ssh`, owned by GitOps
+/// with Daytona's `SSH_GATEWAY_URL`): the only place an SSH command can reach a sandbox.
+pub const DAYTONA_SSH_EDGE: &str = "daytona-ssh.yamon.io:2222";
+
 /// The port every plain grid listens on inside the simulation.
 pub const GRID_PORT: u16 = 8000;
 
@@ -151,6 +155,7 @@ impl Services {
             seed: scenario.seed,
             storage: scenario.world.storage.to_config(),
             start_seconds: scenario.world.sandbox_start.0.as_secs(),
+            ssh_gateway_url: scenario.world.daytona_ssh_gateway_url.clone(),
             ..DaytonaConfig::default()
         };
         let service_http = HttpClient::new(transport, Duration::from_secs(10));
@@ -498,6 +503,11 @@ fn run_capturing(
         let faults = schedule.service("skills");
         sim.host("skills", move || serve_simulated(faults.layer(skills.router()), crate::skills::PORT));
     }
+    let platform_agent = match scenario.world.platform_agent.as_ref().map(|c| (c, c.spec())) {
+        None => None,
+        Some((condition, Ok(spec))) => Some(crate::platform_agent::mount(&mut sim, condition, spec, seed)),
+        Some((_, Err(e))) => return (not_built(scenario, ServicesError(e)), Vec::new()),
+    };
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
     sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
 
@@ -526,6 +536,7 @@ fn run_capturing(
     outcome.faults = schedule.log().to_vec();
     let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
     outcome.diagnosis = run.and_then(|r| crate::diagnosis::diagnose(&r, &daytona, &gateway));
+    outcome.platform_agent = platform_agent.map(|p| p.outcome());
     let record = recorder.map(|recorder| {
         let run_control = run_id
             .and_then(|id| studio.run(&id))
@@ -565,6 +576,7 @@ fn not_built(scenario: &Scenario, error: ServicesError) -> Outcome {
         concurrent_runs: Vec::new(),
         faults: Vec::new(),
         diagnosis: None,
+        platform_agent: None,
     }
 }
 
@@ -654,5 +666,6 @@ fn collect(
             .collect(),
         faults: Vec::new(),
         diagnosis: None,
+        platform_agent: None,
     }
 }
