@@ -230,6 +230,7 @@ mod tests {
             concurrent_runs: Vec::new(),
             faults: Vec::new(),
             diagnosis: None,
+            platform_agent: None,
         }
     }
 
