@@ -298,7 +298,7 @@ impl AgentProcess {
         Vec::new()
     }
 
-    /// The palette of the attached servers, with each server's status, as the runtime
+    /// The palette of the attached servers, with each server's status, as the runtime binding
     /// binding builds it. Either way the agent-facing name is `mcp__<server_id>__<tool>`
     /// with the tool's name as its grid knows it: the federation prefix never reaches it.
     async fn build_palette(&self, attached: &[String]) -> (Vec<PaletteTool>, Vec<Value>) {

@@ -72,7 +72,7 @@ pub struct RunOutcome {
     /// Whether scaffolding provisioned the project's GlitchTip DSN (`provisioned`, or
     /// `not provisioned: <why>`).
     pub observability_dsn: String,
-    /// The runtime every attempt went through, when it is not the default cliproxy runtime.
+    /// The runtime binding every attempt went through, when it is not the default cliproxy runtime.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_binding: Option<String>,
 }

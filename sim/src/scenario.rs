@@ -81,7 +81,7 @@ pub struct World {
     /// The agent process adapter per role (`claude-cli`, `codex-cli`, `workspace-cli`,
     /// `browser-only`); unnamed roles use `claude-cli`.
     pub agent_process_adapters: BTreeMap<String, crate::agent_process_adapter::AgentProcessAdapter>,
-    /// Which runtime every attempt goes through: `cliproxy` (default) or `claude-native`.
+    /// Which runtime binding every attempt goes through: `cliproxy` (default) or `claude-native`.
     pub runtime_binding: crate::agent_process_adapter::RuntimeBinding,
     /// Browser slots per role, replacing the Armory's default (one PlaywrightGrid slot for the tester).
     pub browser_slots: BTreeMap<String, Vec<String>>,

@@ -1,5 +1,5 @@
 //! The Harness Runtime executes attempts through each agent process adapter, and
-//! through either runtime (cliproxy, claude-native), with the same outcome.
+//! through either runtime binding (cliproxy, claude-native), with the same outcome.
 
 use std::path::Path;
 
@@ -86,7 +86,7 @@ fn browser_only_twin_with_a_browser_slot_completes_through_the_browser_grid_and_
     assert!(!logs.contains("mcp__searxnggrid__"), "browser-only reaches no other grid: {logs}");
 }
 
-/// The outcome with the runtime field cleared.
+/// The outcome with the runtime binding field cleared.
 fn without_runtime_binding(mut o: Outcome) -> String {
     if let Some(run) = o.run.as_mut() {
         run.runtime_binding = None;
