@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::actors::Actor;
 use super::app_auth::{repo_actor, Credential, Need};
 use super::errors::{Body, GhError};
-use super::repos::{repo_mut, Repo};
+use super::repos::{readable_repo, repo_mut, Repo};
 use super::{GithubFake, Inner, State};
 use crate::clock::iso8601;
 
@@ -173,8 +173,7 @@ pub(crate) async fn get_issue(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     let n = number.parse::<u64>().map_err(|_| GhError::not_found())?;
     if let Some(issue) = r.issues.get(&n) {
         return Ok(Json(issue_json(inner, r, issue)));
@@ -280,8 +279,7 @@ pub(crate) async fn list_comments(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     let n = existing_number(r, &number)?;
     let list = r.comments.get(&n).map(|c| c.iter().map(|c| comment_json(inner, r, n, c)).collect()).unwrap_or_default();
     Ok(Json(Value::Array(list)))

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::actors::Actor;
 use super::app_auth::{repo_actor, Credential, Need};
 use super::errors::{Body, GhError};
-use super::repos::{repo_mut, Repo};
+use super::repos::{readable_repo, repo_mut, Repo};
 use super::{GithubFake, Inner, State};
 use crate::clock::iso8601;
 
@@ -201,8 +201,7 @@ pub(crate) async fn get_pull(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     let pr = number.parse::<u64>().ok().and_then(|n| r.pulls.get(&n)).ok_or_else(GhError::not_found)?;
     Ok(Json(pull_json(inner, r, pr)))
 }
@@ -223,8 +222,7 @@ pub(crate) async fn list_pulls(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
     let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
     let list: Vec<Value> = r

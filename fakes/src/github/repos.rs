@@ -276,6 +276,18 @@ impl State {
     }
 }
 
+/// The repository, once `cred` may read it (GitHub's 401/403/404 otherwise).
+pub(crate) fn readable_repo<'a>(
+    inner: &Inner,
+    state: &'a State,
+    cred: &Credential,
+    owner: &str,
+    repo: &str,
+) -> Result<&'a Repo, GhError> {
+    repo_actor(inner, state, cred, owner, repo, Need::Read)?;
+    state.repos.get(&State::repo_key(owner, repo)).ok_or_else(GhError::not_found)
+}
+
 /// Looks a repository up (it must exist: access was checked before).
 pub(crate) fn repo_mut<'a>(state: &'a mut State, key: &str) -> Result<&'a mut Repo, GhError> {
     state.repos.get_mut(key).ok_or_else(GhError::not_found)
@@ -289,8 +301,7 @@ pub(crate) async fn get_repo(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     Ok(Json(r.json(inner)))
 }
 
@@ -302,8 +313,7 @@ pub(crate) async fn get_ref(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     let full = format!("refs/{}", name.trim_start_matches("refs/"));
     let sha = r.refs.get(&full).ok_or_else(GhError::not_found)?;
     Ok(Json(r.ref_json(inner, &full, sha)))
@@ -419,8 +429,7 @@ pub(crate) async fn get_contents(
 ) -> Result<Json<Value>, GhError> {
     let inner = &fake.inner;
     let state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Read)?;
-    let r = state.repos.get(&State::repo_key(&owner, &repo)).ok_or_else(GhError::not_found)?;
+    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
     let branch = query.name.unwrap_or_else(|| r.default_branch.clone());
     let branch = branch.trim_start_matches("refs/heads/").to_string();
     let sha = r
