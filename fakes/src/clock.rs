@@ -82,6 +82,34 @@ pub fn iso8601_millis(unix: u64) -> String {
     format!("{}.000Z", &s[..s.len() - 1])
 }
 
+/// Unix seconds of an [`iso8601`] or [`iso8601_millis`] timestamp (the
+/// milliseconds are dropped); `None` for text of any other shape.
+pub fn unix_from_iso8601(text: &str) -> Option<u64> {
+    let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(str::parse::<i64>);
+    let (y, m, d) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
+    let time = time.split('.').next()?;
+    let mut hms = time.splitn(3, ':').map(str::parse::<u64>);
+    let (h, min, s) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    let days = u64::try_from(days_from_civil(y, m, d)).ok()?;
+    Some(days * 86_400 + h * 3600 + min * 60 + s)
+}
+
+/// A proleptic Gregorian (year, month, day) to days since 1970-01-01
+/// (Howard Hinnant's `days_from_civil`, the inverse of [`civil_from_days`]).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day)
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -107,6 +135,17 @@ mod tests {
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(iso8601(1_780_315_200), "2026-06-01T12:00:00Z");
         assert_eq!(iso8601_millis(1_780_315_200), "2026-06-01T12:00:00.000Z");
+    }
+
+    #[test]
+    fn timestamps_read_back_as_the_instants_they_print() {
+        for unix in [0, 951_782_400, 1_780_315_200, 1_780_963_321] {
+            assert_eq!(unix_from_iso8601(&iso8601(unix)), Some(unix));
+            assert_eq!(unix_from_iso8601(&iso8601_millis(unix)), Some(unix));
+        }
+        assert_eq!(unix_from_iso8601("2026-13-01T00:00:00Z"), None);
+        assert_eq!(unix_from_iso8601("yesterday"), None);
+        assert_eq!(unix_from_iso8601("2026-06-01T12:00:00"), None);
     }
 
     #[test]

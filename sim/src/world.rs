@@ -416,6 +416,15 @@ pub fn run_recorded(scenario: &Scenario) -> (Outcome, RunRecord) {
     (outcome, record)
 }
 
+/// [`run_recorded`], also returning the services as the simulation left them
+/// (for reading what the fakes recorded, e.g. Daytona's Kubernetes events).
+pub fn run_recorded_keeping_services(scenario: &Scenario) -> (Outcome, RunRecord, Option<Services>) {
+    let mut kept = None;
+    let (outcome, _, record) = run_capturing(scenario, false, &Network::SNAPSHOT, true, Some(&mut kept));
+    let record = record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
+    (outcome, record, kept)
+}
+
 fn run_capturing(
     scenario: &Scenario,
     capture_responses: bool,
