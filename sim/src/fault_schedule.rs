@@ -49,7 +49,12 @@ impl FaultSchedule {
             faults: faults.to_vec(),
             waiting: (0..faults.len()).collect(),
             ends: Vec::new(),
-            services: HOSTS.iter().filter(|h| **h != "operator").map(|h| (*h, ServiceFaults::new())).collect(),
+            services: HOSTS
+                .iter()
+                .chain(crate::platform_agent::HOSTS.iter())
+                .filter(|h| **h != "operator")
+                .map(|h| (*h, ServiceFaults::new()))
+                .collect(),
             base_latency,
             log: Vec::new(),
             marks: Vec::new(),

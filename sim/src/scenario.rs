@@ -732,7 +732,8 @@ impl JsonSchema for SimDuration {
     }
 }
 
-/// Hosts a scenario may name in faults.
+/// Hosts every world has, which a scenario may name in faults (with
+/// `world.platform_agent`, also [`crate::platform_agent::HOSTS`]; see [`Scenario::hosts`]).
 pub const HOSTS: [&str; 13] = [
     "operator",
     "studio",
@@ -776,6 +777,14 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl Scenario {
+    /// Every host of this scenario's world, which its faults may name: [`HOSTS`],
+    /// then the platform agent's hosts when `world.platform_agent` is set.
+    pub fn hosts(&self) -> Vec<&'static str> {
+        let extra =
+            self.world.platform_agent.as_ref().map(|_| crate::platform_agent::HOSTS.as_slice()).unwrap_or_default();
+        HOSTS.iter().chain(extra).copied().collect()
+    }
+
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
@@ -847,7 +856,7 @@ impl Scenario {
             return Err(error("world.horizon".into(), "horizon:", "expected a horizon of at least 1s".into()));
         }
         for (i, fault) in self.faults.iter().enumerate() {
-            validate_fault(i, fault, &|field: String, needle: &str, message: String| ScenarioError {
+            validate_fault(i, fault, &self.hosts(), &|field: String, needle: &str, message: String| ScenarioError {
                 file: path.to_path_buf(),
                 line: fault_line(text, i, needle),
                 column: Some(1),
@@ -952,6 +961,7 @@ impl Scenario {
 fn validate_fault(
     i: usize,
     fault: &Fault,
+    world_hosts: &[&str],
     error: &dyn Fn(String, &str, String) -> ScenarioError,
 ) -> Result<(), ScenarioError> {
     let kind = fault.kind();
@@ -959,13 +969,14 @@ fn validate_fault(
     let hosts = fault.hosts();
     for &(name, host) in &hosts {
         let client_only = host == "operator" && matches!(fault, Fault::Crash { .. } | Fault::Service { .. });
-        if !HOSTS.contains(&host) || client_only {
-            let expected: Vec<&str> = HOSTS.iter().copied().filter(|h| !client_only || *h != "operator").collect();
-            return Err(error(
-                field(name),
-                host,
-                format!("unknown host `{host}`: expected one of {}", expected.join(", ")),
-            ));
+        if !world_hosts.contains(&host) || client_only {
+            let expected: Vec<&str> =
+                world_hosts.iter().copied().filter(|h| !client_only || *h != "operator").collect();
+            let mut message = format!("unknown host `{host}`: expected one of {}", expected.join(", "));
+            if crate::platform_agent::HOSTS.contains(&host) {
+                message.push_str(&format!(" (`{host}` joins the world with `world.platform_agent`)"));
+            }
+            return Err(error(field(name), host, message));
         }
     }
     if hosts.len() == 2 && hosts[0].1 == hosts[1].1 {

@@ -514,7 +514,9 @@ fn run_capturing(
     }
     let platform_agent = match scenario.world.platform_agent.as_ref().map(|c| (c, c.spec())) {
         None => None,
-        Some((condition, Ok(spec))) => Some(crate::platform_agent::mount(&mut sim, condition, spec, seed)),
+        Some((condition, Ok(spec))) => {
+            Some(crate::platform_agent::mount(&mut sim, condition, spec, seed, &schedule, recorder.as_ref()))
+        }
         Some((_, Err(e))) => return (not_built(scenario, ServicesError(e)), Vec::new(), None),
     };
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use squadsim::platform_agent::divergence::compare;
 use squadsim::platform_agent::provisioning_spec::ProvisioningSpec;
+use squadsim::platform_agent::workspace_server::DeliveryMode;
 use squadsim::platform_agent::{PlatformAgentOutcome, ProvisioningPath, Symptom};
 use squadsim::scenario::Scenario;
 use squadsim::{world, Outcome};
@@ -176,4 +177,48 @@ fn platform_agent_steps_need_the_condition() {
     let ok =
         Scenario::parse(Path::new("x.yaml"), "world:\n  platform_agent: {provisioning: ssot}\nsteps: [probe_agent]\n");
     assert_eq!(ok.unwrap().world.platform_agent.unwrap().provisioning, ProvisioningPath::Ssot);
+}
+
+#[test]
+fn a_partition_between_the_concierge_and_the_llm_proxy_fails_the_pushed_chat() {
+    let o = world::run(&load("platform-agent-proxy-partition.yaml"));
+    assert_eq!(o.faults, ["5.0s partition concierge <-> llm-proxy"]);
+    let (status, note) = chat_note(&o);
+    // Push delivery still works (the platform forwards synchronously); the query cannot reach the proxy.
+    assert_eq!(status, Some(200), "{note}");
+    assert!(note.starts_with("error: LLM proxy: connection failed"), "{note}");
+    let p = section(&o);
+    assert!(p.symptoms.is_empty(), "provisioning followed the SSOT path: {:?}", p.symptoms);
+    assert!(p.inbound_queue.is_empty());
+    assert_eq!(p.workspace.as_ref().and_then(|w| w.delivery_mode), Some(DeliveryMode::Push));
+    assert!(p.workspace_log.iter().any(|l| l.contains("query failed: LLM proxy")), "{:?}", p.workspace_log);
+
+    // The twin without the fault answers PONG.
+    let mut twin = load("platform-agent-proxy-partition.yaml");
+    twin.faults.clear();
+    assert_eq!(chat_note(&world::run(&twin)), (Some(200), "reply: PONG".to_string()));
+}
+
+#[test]
+fn the_platform_agent_hosts_are_fault_targets_only_in_a_world_that_has_them() {
+    let with = "name: x\nworld:\n  platform_agent: {provisioning: ssot}\nfaults:\n  - crash: {host: platform, at: 1s}\n  - service: {host: llm-proxy, path: /v1/messages, effect: {status: 529}, at: 1s}\nsteps: [probe_agent]\n";
+    Scenario::parse(Path::new("with.yaml"), with).unwrap_or_else(|e| panic!("{e}"));
+
+    let without = "name: x\nfaults:\n  - partition: {between: [studio, concierge], at: 1s}\nsteps: [health]\n";
+    let err = Scenario::parse(Path::new("without.yaml"), without).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (Some(3), "faults[0].partition.between"), "{err}");
+    assert!(err.message.contains("unknown host `concierge`: expected one of operator, studio,"), "{err}");
+    assert!(err.message.contains("joins the world with `world.platform_agent`"), "{err}");
+    assert!(err.to_string().starts_with("without.yaml:3:"), "{err}");
+}
+
+#[test]
+fn a_service_fault_on_the_llm_proxy_reaches_the_reply() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/platform-agent-ssot.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "\nsteps:",
+        "\nfaults:\n  - service: {host: llm-proxy, method: POST, path: /v1/messages, effect: {status: 529}, at: 1s}\nsteps:",
+    );
+    let o = world::run(&Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(chat_note(&o), (Some(200), "error: LLM proxy: HTTP 529".to_string()));
 }

@@ -22,16 +22,19 @@ pub mod provisioning_spec;
 pub mod workspace_server;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use squadsim_fakes::ids::IdGen;
-use squadsim_fakes::net::serve_simulated;
+use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient};
 
 use agent_container::{observe, Observations, WorkspaceObservations};
 use divergence::Divergence;
 use provisioning_spec::{ProvisioningSpec, SERVED_PORT};
 use workspace_server::{DeliveryMode, WorkspaceServer};
+
+use crate::fault_schedule::FaultSchedule;
 
 pub const PLATFORM_HOST: &str = "platform";
 pub const PLATFORM_PORT: u16 = 8080;
@@ -117,23 +120,32 @@ pub struct PlatformAgentWorld {
 }
 
 /// Adds the condition's hosts to `sim`. `spec` comes from [`PlatformAgentCondition::spec`].
+/// Every host's server wears its service-fault layer from `faults`; with a
+/// `recorder`, every host's HTTP client records its exchanges as coming from that host.
 pub fn mount(
     sim: &mut turmoil::Sim<'_>,
     condition: &PlatformAgentCondition,
     spec: ProvisioningSpec,
     seed: u64,
+    faults: &FaultSchedule,
+    recorder: Option<&CallRecorder>,
 ) -> PlatformAgentWorld {
     let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
     let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
     let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
     let workspace_id = workspace_id(seed);
-    let server = WorkspaceServer::new(admin_token.clone(), seed);
+    let client = |host: &str, timeout: Duration| {
+        let http = HttpClient::simulated(timeout);
+        recorder.map(|r| http.recording(r, host)).unwrap_or(http)
+    };
+    let server = WorkspaceServer::new(admin_token.clone(), seed, client(PLATFORM_HOST, Duration::from_secs(5)));
     {
-        let server = server.clone();
-        sim.host(PLATFORM_HOST, move || serve_simulated(server.router(), PLATFORM_PORT));
+        let (server, faults) = (server.clone(), faults.service(PLATFORM_HOST));
+        sim.host(PLATFORM_HOST, move || serve_simulated(faults.layer(server.router()), PLATFORM_PORT));
     }
     let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
-    sim.host(LLM_PROXY_HOST, move || serve_simulated(proxy.router(), LLM_PROXY_PORT));
+    let proxy_faults = faults.service(LLM_PROXY_HOST);
+    sim.host(LLM_PROXY_HOST, move || serve_simulated(proxy_faults.layer(proxy.router()), LLM_PROXY_PORT));
     let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
     let ctx = provisioner::ProvisioningContext {
         workspace_id: workspace_id.clone(),
@@ -142,6 +154,8 @@ pub fn mount(
         llm_proxy_url: format!("http://{LLM_PROXY_HOST}:{LLM_PROXY_PORT}"),
         admin_token,
         llm_proxy_token,
+        http: client(CONCIERGE_HOST, Duration::from_secs(10)),
+        faults: faults.service(CONCIERGE_HOST),
     };
     {
         let (spec, obs) = (spec.clone(), obs.clone());

@@ -11,9 +11,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{json, Value};
+use squadsim_fakes::fault::ServiceFaults;
 use squadsim_fakes::net::{serve_simulated, HttpClient, HttpRequest};
 
 use super::agent_container::{log_line, observe, AgentContainer, ConfigsDir, Observations, CONFIG_YAML};
@@ -29,6 +29,10 @@ pub struct ProvisioningContext {
     pub llm_proxy_url: String,
     pub admin_token: String,
     pub llm_proxy_token: String,
+    /// The execution workspace's HTTP client (the provisioner's and the container's).
+    pub http: HttpClient,
+    /// The service-fault layer the container's server wears.
+    pub faults: ServiceFaults,
 }
 
 impl ProvisioningContext {
@@ -45,7 +49,7 @@ impl ProvisioningContext {
 
 /// Runs `spec` for the workspace; returns once every step has run (the container keeps running).
 pub async fn provision(spec: ProvisioningSpec, ctx: ProvisioningContext, obs: Observations) {
-    let http = HttpClient::simulated(Duration::from_secs(10));
+    let http = ctx.http.clone();
     let configs = Arc::new(Mutex::new(ConfigsDir::default()));
     let runtime_label = match spec.env.get("RUNTIME") {
         Some(EnvSource::Literal(r)) => Some(r.clone()),
@@ -104,7 +108,7 @@ pub async fn provision(spec: ProvisioningSpec, ctx: ProvisioningContext, obs: Ob
                     http: http.clone(),
                     obs: obs.clone(),
                 });
-                let router = container.router();
+                let router = ctx.faults.layer(container.router());
                 tokio::spawn(async move {
                     let _ = serve_simulated(router, SERVED_PORT).await;
                 });

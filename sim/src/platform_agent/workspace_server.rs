@@ -120,10 +120,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 impl WorkspaceServer {
-    pub fn new(admin_token: String, seed: u64) -> Arc<Self> {
+    /// The server, calling agents with `http` (its timeout bounds the registration's agent-card probe).
+    pub fn new(admin_token: String, seed: u64, http: HttpClient) -> Arc<Self> {
         Arc::new(WorkspaceServer {
             admin_token,
-            http: HttpClient::simulated(Duration::from_secs(5)),
+            http,
             ids: Mutex::new(IdGen::derive(seed, "workspace-tokens")),
             state: Mutex::new(ServerState::default()),
         })
