@@ -16,24 +16,14 @@ pub enum BlockerCode {
     /// Legacy wire alias: `committer_merge_state_required`.
     #[serde(alias = "committer_merge_state_required")]
     MergeLifecycleDecisionRequired,
-    /// The planner wall's retry still made no call of the memory tool its lane declares.
-    /// (Modelled code: the seeds name the wall, not its blocker.)
-    MemoryToolContractUnused,
-    /// The tester wall's retry still attached no evidence to the delivery reference. (Modelled code.)
-    EvidenceAttachmentMissing,
-    /// The closer wall's retry still published no DataHub lineage for the merged work. (Modelled code.)
-    DatahubLineageMissing,
 }
 
 impl BlockerCode {
     /// Every blocker code, in a fixed order.
-    pub const ALL: [BlockerCode; 6] = [
+    pub const ALL: [BlockerCode; 3] = [
         BlockerCode::AgentFirstToolRequired,
         BlockerCode::GithubIssueOrPrLinkMissing,
         BlockerCode::MergeLifecycleDecisionRequired,
-        BlockerCode::MemoryToolContractUnused,
-        BlockerCode::EvidenceAttachmentMissing,
-        BlockerCode::DatahubLineageMissing,
     ];
 
     /// The canonical wire code.
@@ -42,9 +32,6 @@ impl BlockerCode {
             BlockerCode::AgentFirstToolRequired => "agent_first_tool_required",
             BlockerCode::GithubIssueOrPrLinkMissing => "github_issue_or_pr_link_missing",
             BlockerCode::MergeLifecycleDecisionRequired => "merge_lifecycle_decision_required",
-            BlockerCode::MemoryToolContractUnused => "memory_tool_contract_unused",
-            BlockerCode::EvidenceAttachmentMissing => "evidence_attachment_missing",
-            BlockerCode::DatahubLineageMissing => "datahub_lineage_missing",
         }
     }
 
@@ -104,14 +91,16 @@ impl Wall {
         Wall::ALL.into_iter().find(|w| w.code() == code)
     }
 
-    /// The blocker recorded when the retried attempt still does not produce the wall's result.
-    pub fn blocker(self) -> BlockerCode {
+    /// The blocker a wall produces when its retried attempt still falls short, where the
+    /// seeds name one: the committer wall's `merge_lifecycle_decision_required` and the
+    /// delivery wall's `github_issue_or_pr_link_missing`. The planner, tester and closer
+    /// walls have no blocker code in the seeds: a session left standing at one of them is
+    /// reported by its `wall_code` alone.
+    pub fn blocker(self) -> Option<BlockerCode> {
         match self {
-            Wall::Planner => BlockerCode::MemoryToolContractUnused,
-            Wall::Tester => BlockerCode::EvidenceAttachmentMissing,
-            Wall::Closer => BlockerCode::DatahubLineageMissing,
-            Wall::Committer => BlockerCode::MergeLifecycleDecisionRequired,
-            Wall::Delivery => BlockerCode::GithubIssueOrPrLinkMissing,
+            Wall::Planner | Wall::Tester | Wall::Closer => None,
+            Wall::Committer => Some(BlockerCode::MergeLifecycleDecisionRequired),
+            Wall::Delivery => Some(BlockerCode::GithubIssueOrPrLinkMissing),
         }
     }
 }

@@ -288,8 +288,12 @@ pub enum OutputEvent {
     SessionStarted(String),
     /// The skills the workspace shim pulled for the session.
     Skills(Vec<String>),
-    /// A tool call, by the name the agent used (`mcp__<server_id>__<tool>`).
-    ToolUse(String),
+    /// The palette the session started with (agent-facing names), where the format says it.
+    Palette(Vec<String>),
+    /// A tool call: its id, the name the agent used (`mcp__<server_id>__<tool>`), its input.
+    ToolUse { id: String, name: String, input: Value },
+    /// What the tool call `id` returned: an error or not.
+    ToolResult { id: String, is_error: bool },
     /// The attempt's final event.
     Result { is_error: bool },
     /// Anything else (text, tool results, turn starts).
@@ -301,51 +305,75 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
     let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
     match adapter.output_format() {
-        OutputFormat::StreamJson => match kind {
-            "system" => {
-                let mut events = vec![OutputEvent::SessionStarted(text(&event, "session_id").unwrap_or_default())];
-                let skills: Vec<String> = event
-                    .get("skills")
-                    .and_then(Value::as_array)
-                    .map(|l| l.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default();
-                if !skills.is_empty() {
-                    events.push(OutputEvent::Skills(skills));
-                }
-                events
-            }
-            "result" => {
-                vec![OutputEvent::Result { is_error: event.get("is_error").and_then(Value::as_bool).unwrap_or(false) }]
-            }
-            "assistant" => event
-                .pointer("/message/content")
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_use"))
-                        .filter_map(|c| text(c, "name").map(OutputEvent::ToolUse))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            _ => vec![OutputEvent::Other],
-        },
-        OutputFormat::CodexJsonl => match kind {
-            "thread.started" => vec![OutputEvent::SessionStarted(text(&event, "thread_id").unwrap_or_default())],
-            "turn.completed" => vec![OutputEvent::Result { is_error: false }],
-            "turn.failed" | "error" => vec![OutputEvent::Result { is_error: true }],
-            "item.started" => {
-                let item = event.get("item").cloned().unwrap_or(Value::Null);
-                match (text(&item, "type").as_deref(), text(&item, "server"), text(&item, "tool")) {
-                    (Some("mcp_tool_call"), Some(server), Some(tool)) => {
-                        vec![OutputEvent::ToolUse(tool_name::agent_facing_name(&server, &tool))]
+        OutputFormat::StreamJson => {
+            let content = || event.pointer("/message/content").and_then(Value::as_array).into_iter().flatten();
+            let of_type = |c: &&Value, t: &str| c.get("type").and_then(Value::as_str) == Some(t);
+            match kind {
+                "system" => {
+                    let mut events = vec![OutputEvent::SessionStarted(text(&event, "session_id").unwrap_or_default())];
+                    let skills = strings(event.get("skills"));
+                    if !skills.is_empty() {
+                        events.push(OutputEvent::Skills(skills));
                     }
-                    _ => vec![OutputEvent::Other],
+                    events.push(OutputEvent::Palette(strings(event.get("tools"))));
+                    events
                 }
+                "result" => vec![OutputEvent::Result {
+                    is_error: event.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+                }],
+                "assistant" => content()
+                    .filter(|c| of_type(c, "tool_use"))
+                    .filter_map(|c| {
+                        Some(OutputEvent::ToolUse {
+                            id: text(c, "id").unwrap_or_default(),
+                            name: text(c, "name")?,
+                            input: c.get("input").cloned().unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect(),
+                "user" => content()
+                    .filter(|c| of_type(c, "tool_result"))
+                    .map(|c| OutputEvent::ToolResult {
+                        id: text(c, "tool_use_id").unwrap_or_default(),
+                        is_error: c.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+                    })
+                    .collect(),
+                _ => vec![OutputEvent::Other],
             }
-            _ => vec![OutputEvent::Other],
-        },
+        }
+        OutputFormat::CodexJsonl => {
+            let item = event.get("item").cloned().unwrap_or(Value::Null);
+            let tool_call = match (text(&item, "type").as_deref(), text(&item, "server"), text(&item, "tool")) {
+                (Some("mcp_tool_call"), Some(server), Some(tool)) => Some((server, tool)),
+                _ => None,
+            };
+            let id = text(&item, "id").unwrap_or_default();
+            match (kind, tool_call) {
+                ("thread.started", _) => {
+                    vec![OutputEvent::SessionStarted(text(&event, "thread_id").unwrap_or_default())]
+                }
+                ("turn.completed", _) => vec![OutputEvent::Result { is_error: false }],
+                ("turn.failed" | "error", _) => vec![OutputEvent::Result { is_error: true }],
+                ("item.started", Some((server, tool))) => vec![OutputEvent::ToolUse {
+                    id,
+                    name: tool_name::agent_facing_name(&server, &tool),
+                    input: item.get("arguments").cloned().unwrap_or(Value::Null),
+                }],
+                ("item.completed", Some(_)) => {
+                    vec![OutputEvent::ToolResult {
+                        id,
+                        is_error: text(&item, "status").as_deref() != Some("completed"),
+                    }]
+                }
+                _ => vec![OutputEvent::Other],
+            }
+        }
     }
 }
 
@@ -494,26 +522,40 @@ mod tests {
         for adapter in AgentProcessAdapter::ALL {
             let w = OutputWriter::new(adapter, "sess-1");
             let mut events = Vec::new();
-            let lines = w.init(&["mcp__fractalops-hud__get_hud_snapshot".into()], &[], &[]).into_iter().chain([
-                w.tool_use("t1", "fractalops-hud", "get_hud_snapshot", &json!({})),
+            let palette = vec!["mcp__fractalops-hud__get_hud_snapshot".to_string()];
+            let lines = w.init(&palette, &[], &[]).into_iter().chain([
+                w.tool_use("t1", "fractalops-hud", "get_hud_snapshot", &json!({"project": "p"})),
                 w.tool_result("t1", "fractalops-hud", "get_hud_snapshot", "ok", false),
-                w.text("t2", "done"),
+                w.tool_use("t2", "fractalops-hud", "send_handoff", &json!({})),
+                w.tool_result("t2", "fractalops-hud", "send_handoff", "denied", true),
+                w.text("t3", "done"),
                 w.result(1),
             ]);
             for line in lines {
                 events.extend(read_line(adapter, &line.to_string()));
             }
             events.retain(|e| *e != OutputEvent::Other);
-            assert_eq!(
-                events,
-                vec![
-                    OutputEvent::SessionStarted("sess-1".into()),
-                    OutputEvent::ToolUse("mcp__fractalops-hud__get_hud_snapshot".into()),
-                    OutputEvent::Result { is_error: false },
-                ],
-                "{}",
-                adapter.name()
-            );
+            let mut expected = vec![OutputEvent::SessionStarted("sess-1".into())];
+            if adapter.output_format() == OutputFormat::StreamJson {
+                // codex's `thread.started` has no palette.
+                expected.push(OutputEvent::Palette(palette.clone()));
+            }
+            expected.extend([
+                OutputEvent::ToolUse {
+                    id: "t1".into(),
+                    name: "mcp__fractalops-hud__get_hud_snapshot".into(),
+                    input: json!({"project": "p"}),
+                },
+                OutputEvent::ToolResult { id: "t1".into(), is_error: false },
+                OutputEvent::ToolUse {
+                    id: "t2".into(),
+                    name: "mcp__fractalops-hud__send_handoff".into(),
+                    input: json!({}),
+                },
+                OutputEvent::ToolResult { id: "t2".into(), is_error: true },
+                OutputEvent::Result { is_error: false },
+            ]);
+            assert_eq!(events, expected, "{}", adapter.name());
         }
     }
 }

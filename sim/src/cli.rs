@@ -159,7 +159,15 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
         }
     }
     if args.sweep.active() {
-        return crate::sweep::run(&files, &args.sweep, args.json, out, err);
+        if args.trace.is_some() {
+            let _ = writeln!(
+                err,
+                "error: --trace records one run per scenario, not a sweep: rerun one seed with --seed N --trace FILE"
+            );
+            return ExitCode::from(2);
+        }
+        let format = if args.json { RunFormat::Json } else { args.format };
+        return crate::sweep::run(&files, &args.sweep, format, args.report.as_deref(), out, err);
     }
     let sweep_only = [
         ("--shard", args.sweep.shard.is_some()),

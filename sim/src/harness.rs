@@ -30,6 +30,7 @@ use crate::agent_process_adapter::{
 };
 use crate::studio::{AgentSession, Studio};
 use crate::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
+use crate::walls::Standing;
 use crate::{armory, delivery, identity, run_record, templates, walls, worktree};
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
@@ -155,13 +156,17 @@ async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
     }
 }
 
-pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, code: BlockerCode, step: &str) {
+/// Blocks a session: its blocker code, the wall it stands at, or both.
+pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Standing, step: &str) {
     update(studio, run_id, agent_id, |s| {
         s.live_status = LiveStatus::Blocked;
-        s.blocker_code = Some(code);
+        s.blocker_code = standing.blocker;
+        s.wall_code = standing.wall;
         s.current_step = step.to_string();
     });
-    run_record::blocker(agent_id, code.as_str());
+    if let Some(code) = standing.blocker {
+        run_record::blocker(agent_id, code.as_str());
+    }
 }
 
 /// The launch contract: the required first tool call must come before the deadline.
@@ -173,7 +178,13 @@ async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, 
             && !s.first_tool_made
             && !s.live_status.is_settled()
         {
-            block(&studio, &run_id, &agent_id, BlockerCode::AgentFirstToolRequired, "first_tool_gate");
+            block(
+                &studio,
+                &run_id,
+                &agent_id,
+                Standing::blocker(BlockerCode::AgentFirstToolRequired),
+                "first_tool_gate",
+            );
         }
     }
 }
@@ -272,7 +283,7 @@ async fn drive(
                 s.live_status = LiveStatus::SessionCompleted;
                 s.current_step = "session_completed".to_string();
             }),
-            Err(code) => block(studio, run_id, agent_id, code, "wall_retry"),
+            Err(standing) => block(studio, run_id, agent_id, standing, "wall_retry"),
         }
     }
     Ok(())
@@ -415,7 +426,7 @@ fn finish(studio: &Studio, run_id: &str, agent_id: &str, exit_code: i64) -> bool
     if s.first_tool_made && exit_code == 0 {
         return true;
     } else if !s.first_tool_made {
-        block(studio, run_id, agent_id, BlockerCode::AgentFirstToolRequired, "first_tool_gate");
+        block(studio, run_id, agent_id, Standing::blocker(BlockerCode::AgentFirstToolRequired), "first_tool_gate");
     } else {
         update(studio, run_id, agent_id, |s| s.current_step = format!("agent_process_exited: {exit_code}"));
     }
@@ -430,7 +441,7 @@ fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, adapter: AgentPro
     let (server, required) = templates::REQUIRED_FIRST_TOOL;
     studio.update_run(run_id, |run| {
         run.observability.runtime_logs += 1;
-        if events.iter().any(|e| matches!(e, OutputEvent::Result { .. } | OutputEvent::ToolUse(_))) {
+        if events.iter().any(|e| matches!(e, OutputEvent::Result { .. } | OutputEvent::ToolUse { .. })) {
             run.observability.events += 1;
         }
         let Some(s) = run.session_mut(agent_id) else {
@@ -447,7 +458,7 @@ fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, adapter: AgentPro
                         s.claude_session_id = Some(id.clone());
                     }
                 }
-                OutputEvent::ToolUse(name) => {
+                OutputEvent::ToolUse { name, .. } => {
                     s.tool_call_count += 1;
                     s.current_step = format!("tool:{name}");
                     if tool_name::credits(server, name, required) {
@@ -458,7 +469,10 @@ fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, adapter: AgentPro
                     }
                 }
                 OutputEvent::Skills(ids) => s.skill_ids = ids.clone(),
-                OutputEvent::Result { .. } | OutputEvent::Other => {}
+                OutputEvent::Palette(_)
+                | OutputEvent::ToolResult { .. }
+                | OutputEvent::Result { .. }
+                | OutputEvent::Other => {}
             }
         }
     });

@@ -40,6 +40,9 @@ pub struct Invariants {
     /// The distinct walls that fired, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub walls: Option<Vec<String>>,
+    /// The distinct walls sessions are left standing at (the retry fell short), in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing_walls: Option<Vec<String>>,
     /// How many sessions the run's roster ends with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<usize>,
@@ -82,27 +85,11 @@ impl Invariants {
                 });
             }
         }
-        for (i, code) in self.blockers.iter().flatten().enumerate() {
-            if BlockerCode::parse(code).is_none() {
-                let codes: Vec<&str> = BlockerCode::ALL.iter().map(|c| c.as_str()).collect();
-                return Err(InvalidInvariant {
-                    field: format!("invariants.blockers[{i}]"),
-                    value: code.clone(),
-                    message: format!("unknown blocker code `{code}`: expected one of {}", codes.join(", ")),
-                });
-            }
-        }
-        for (i, code) in self.walls.iter().flatten().enumerate() {
-            if Wall::parse(code).is_none() {
-                let codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
-                return Err(InvalidInvariant {
-                    field: format!("invariants.walls[{i}]"),
-                    value: code.clone(),
-                    message: format!("unknown wall `{code}`: expected one of {}", codes.join(", ")),
-                });
-            }
-        }
-        Ok(())
+        let blocker_codes: Vec<&str> = BlockerCode::ALL.iter().map(|c| c.as_str()).collect();
+        let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
+        known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
+        known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
+        known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
     }
 
     /// Every declared invariant `outcome` breaks, in field order. A simulation
@@ -138,6 +125,9 @@ impl Invariants {
                 set_label(outcome.walls.iter().map(|w| w.wall.clone()).collect()),
             );
         }
+        if let Some(standing) = &self.standing_walls {
+            expect("standing_walls", set_label(standing.clone()), set_label(outcome.standing_walls()));
+        }
         if let Some(sessions) = self.sessions {
             expect("sessions", sessions.to_string(), outcome.sessions.len().to_string());
         }
@@ -158,6 +148,24 @@ impl Invariants {
             }
         }
         broken
+    }
+}
+
+/// The first of `codes` (the list under `invariants.<field>`) that `known` refuses.
+fn known_codes(
+    field: &str,
+    what: &str,
+    codes: &Option<Vec<String>>,
+    known: impl Fn(&str) -> bool,
+    expected: &[&str],
+) -> Result<(), InvalidInvariant> {
+    match codes.iter().flatten().enumerate().find(|(_, c)| !known(c)) {
+        None => Ok(()),
+        Some((i, code)) => Err(InvalidInvariant {
+            field: format!("invariants.{field}[{i}]"),
+            value: code.clone(),
+            message: format!("unknown {what} `{code}`: expected one of {}", expected.join(", ")),
+        }),
     }
 }
 
@@ -214,6 +222,7 @@ mod tests {
                     live_status: if b.is_some() { "blocked" } else { "session_completed" }.into(),
                     current_step: String::new(),
                     blocker_code: b.map(str::to_string),
+                    wall_code: None,
                     session_id: String::new(),
                     claude_session_id: None,
                     tool_call_count: 0,
@@ -324,5 +333,21 @@ mod tests {
         assert!(wall.validate().unwrap_err().message.contains("expected one of planner_wall"));
         let status = Invariants { run_status: Some("done".into()), ..Invariants::default() };
         assert_eq!(status.validate().unwrap_err().field, "invariants.run_status");
+        let standing =
+            Invariants { standing_walls: Some(vec!["closer_wall".into(), "x".into()]), ..Invariants::default() };
+        assert_eq!(standing.validate().unwrap_err().field, "invariants.standing_walls[1]");
+    }
+
+    #[test]
+    fn standing_walls_are_read_from_the_sessions_wall_codes() {
+        let mut o = outcome(Some("blocked"), &[None, None]);
+        o.sessions[1].live_status = "blocked".into();
+        o.sessions[1].wall_code = Some("planner_wall".into());
+        let holds = Invariants { standing_walls: Some(vec!["planner_wall".into()]), ..Invariants::default() };
+        assert!(holds.check(&o).is_empty());
+        let none = Invariants { standing_walls: Some(vec![]), ..Invariants::default() };
+        let broken = none.check(&o);
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].to_string(), "standing_walls: expected [], got [planner_wall]");
     }
 }

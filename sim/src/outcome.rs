@@ -85,6 +85,9 @@ pub struct SessionOutcome {
     pub live_status: String,
     pub current_step: String,
     pub blocker_code: Option<String>,
+    /// The mechanical wall the session stands at (its retry fell short), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_code: Option<String>,
     pub session_id: String,
     pub claude_session_id: Option<String>,
     pub tool_call_count: u32,
@@ -136,6 +139,14 @@ impl Outcome {
         b
     }
 
+    /// The distinct walls sessions stand at (their wall's retry fell short), sorted.
+    pub fn standing_walls(&self) -> Vec<String> {
+        let mut w: Vec<String> = self.sessions.iter().filter_map(|s| s.wall_code.clone()).collect();
+        w.sort();
+        w.dedup();
+        w
+    }
+
     /// The compact JSON of `squadsim run --json`.
     pub fn summary_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -148,6 +159,7 @@ impl Outcome {
                 "role_id": s.role_id,
                 "live_status": s.live_status,
                 "blocker_code": s.blocker_code,
+                "wall_code": s.wall_code,
             })).collect::<Vec<_>>(),
             "walls": self.walls,
             "outcome": self.to_json(),

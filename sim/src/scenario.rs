@@ -106,6 +106,12 @@ pub struct World {
     /// adds the `platform`, `concierge` and `llm-proxy` hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_agent: Option<crate::platform_agent::PlatformAgentCondition>,
+    /// Seeds the generated agent nicknames apart from the rest of the run (default:
+    /// the scenario's seed). A nickname is display only (delivery-language seed,
+    /// "Agent Identity And Handoff"): changing this changes the nicknames and the
+    /// gateway identities built from them, and nothing else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname_seed: Option<u64>,
 }
 
 /// How the platform's GitHub credentials are set up (runbook, "GitHub writes go
@@ -171,6 +177,7 @@ impl Default for World {
             prior_runs: Vec::new(),
             daytona_ssh_gateway_url: squadsim_fakes::daytona::DaytonaConfig::default().ssh_gateway_url,
             platform_agent: None,
+            nickname_seed: None,
         }
     }
 }

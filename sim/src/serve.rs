@@ -266,7 +266,12 @@ fn credentials(scenario: &Scenario, services: &Services) -> Result<Credentials, 
     ]);
     let project = scenario.world.projects.first();
     let code = project.map(|p| p.code.as_str()).unwrap_or("squadsim");
-    let nickname = identity::agent_nickname(scenario.seed, "squadsim-serve", "planner", "planner");
+    let nickname = identity::agent_nickname(
+        scenario.world.nickname_seed.unwrap_or(scenario.seed),
+        "squadsim-serve",
+        "planner",
+        "planner",
+    );
     let gateway_identity = identity::gateway_identity(code, &nickname);
     let now = crate::clock::now_unix();
     let studio = &services.studio;

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cli::RunFormat;
 use crate::invariants::{Invariants, Violation};
 use crate::scenario::{Fault, Scenario, SimDuration};
 use crate::world::{self, Network};
@@ -265,7 +266,17 @@ pub fn sweep(
 }
 
 /// `squadsim run --seeds N | --seed-range A..B` over `files`.
-pub fn run(files: &[PathBuf], args: &SweepArgs, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+/// `squadsim run --seeds N|--seed-range A..B`: exit 0 every seed held its
+/// invariants, 1 some did not, 2 a scenario did not load or a file could not be
+/// written. `report`: write `junit.xml` and `summary.md` there.
+pub fn run(
+    files: &[PathBuf],
+    args: &SweepArgs,
+    format: RunFormat,
+    report: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
     let mut scenarios = Vec::new();
     let mut broken = 0usize;
     for file in files {
@@ -309,10 +320,19 @@ pub fn run(files: &[PathBuf], args: &SweepArgs, json: bool, out: &mut dyn Write,
             return ExitCode::from(2);
         }
     }
-    if json {
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&sweep).unwrap_or_default());
-    } else {
-        print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
+    if !write_reports(report, &sweep, err) {
+        return ExitCode::from(2);
+    }
+    match format {
+        RunFormat::Json => {
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&sweep).unwrap_or_default());
+        }
+        RunFormat::Human | RunFormat::Github => {
+            print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
+            if format == RunFormat::Github {
+                let _ = write!(out, "{}", crate::report::github::sweep_annotations(&sweep.results));
+            }
+        }
     }
     if sweep.failed() > 0 {
         ExitCode::from(1)
@@ -584,6 +604,18 @@ pub fn faults_yaml(faults: &[Fault]) -> String {
     serde_yaml::to_string(&Schedule { faults }).unwrap_or_default()
 }
 
+/// Writes a sweep's reports into `dir` when one is given; `false` (said on `err`) if that failed.
+fn write_reports(dir: Option<&Path>, sweep: &SweepResults, err: &mut dyn Write) -> bool {
+    let Some(dir) = dir else { return true };
+    match crate::report::write_sweep_dir(dir, sweep) {
+        Ok(_) => true,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
+            false
+        }
+    }
+}
+
 /// `squadsim merge-reports`.
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
@@ -593,6 +625,9 @@ pub struct MergeArgs {
     /// Write the merged results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write the merged reports into DIR: junit.xml (one testcase per scenario and seed) and summary.md.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 /// Merges shard results into one: every (file, seed) once, in order; refuses
@@ -656,6 +691,9 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
             let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }
+    }
+    if !write_reports(args.report.as_deref(), &merged, err) {
+        return ExitCode::from(2);
     }
     for r in merged.results.iter().filter(|r| !r.passed()) {
         let broken: Vec<String> = r.violations.iter().map(Violation::to_string).collect();

@@ -6,13 +6,15 @@
 //!
 //! Guarantees:
 //! - detection reads real state over HTTP, never the scenario: the attempt's
-//!   stream-json (Daytona toolbox logs) for what its palette carried and which
-//!   tools it called, the agent-owned worktree (toolbox files and Git status),
+//!   output (Daytona toolbox logs, read through its agent process adapter) for
+//!   what its palette carried and which tools it called, the agent-owned worktree (toolbox files and Git status),
 //!   GitHub (pull requests, branch contents, comments, merges) and the LangGraph
 //!   Agent Server's graph state (merge lifecycle decisions);
 //! - a wall is recorded in `Run::walls` (which, why, which fallback, the
 //!   retry's outcome), never as a blocker; only a retry that still falls short
-//!   blocks the session, with [`Wall::blocker`];
+//!   blocks the session, which then stands at the wall (`wall_code`) with the
+//!   wall's blocker where the seeds name one ([`Wall::blocker`]: committer and
+//!   delivery walls) and no blocker code otherwise;
 //! - work that leaves nothing to retry (an implementer with no change and no
 //!   pull request) is blocked at once with `github_issue_or_pr_link_missing`.
 
@@ -21,6 +23,7 @@ use serde_json::Value;
 use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
+use crate::agent_process_adapter::{read_line, OutputEvent};
 use crate::delivery::{self, DeliveryReference};
 use crate::harness::{self, AgentAttempt};
 use crate::outcome::WallOutcome;
@@ -60,15 +63,29 @@ enum Detection {
     Blocked(BlockerCode),
 }
 
-/// Applies the agent's wall to a finished attempt whose stream-json is at `logs_url`.
-/// `Err(blocker)` when the attempt (after any retry) is blocked.
-pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &str) -> Result<(), BlockerCode> {
+/// Why an attempt ended blocked: the blocker code, the wall it stands at, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub blocker: Option<BlockerCode>,
+    pub wall: Option<Wall>,
+}
+
+impl Standing {
+    /// Blocked by a blocker code alone, no wall involved.
+    pub fn blocker(code: BlockerCode) -> Standing {
+        Standing { blocker: Some(code), wall: None }
+    }
+}
+
+/// Applies the agent's wall to a finished attempt whose output is at `logs_url`.
+/// `Err` when the attempt (after any retry) is blocked.
+pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &str) -> Result<(), Standing> {
     let Some(wall) = wall_of(templates::role_of(&attempt.agent_id)) else {
         return Ok(());
     };
     let reason = match detect(studio, attempt, wall, logs_url).await {
         Detection::Clear => return Ok(()),
-        Detection::Blocked(code) => return Err(code),
+        Detection::Blocked(code) => return Err(Standing::blocker(code)),
         Detection::Drift(reason) => reason,
     };
     update_step(studio, attempt, format!("wall:{}:retry", wall.code()));
@@ -84,10 +101,12 @@ pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &
         Ok(Some((0, logs))) => detect(studio, attempt, wall, &logs).await,
         _ => Detection::Drift("the retried attempt did not finish".to_string()),
     };
-    let verdict = if after == Detection::Clear { Ok(()) } else { Err(wall.blocker()) };
+    let verdict =
+        if after == Detection::Clear { Ok(()) } else { Err(Standing { blocker: wall.blocker(), wall: Some(wall) }) };
     let retry_outcome = match verdict {
         Ok(()) => "cleared".to_string(),
-        Err(code) => format!("blocked: {code}"),
+        Err(Standing { blocker: Some(code), .. }) => format!("blocked: {code}"),
+        Err(Standing { blocker: None, .. }) => "not cleared: the session stands at the wall".to_string(),
     };
     let record = WallOutcome {
         wall: wall.code().to_string(),
@@ -110,7 +129,7 @@ fn update_step(studio: &Studio, attempt: &AgentAttempt, step: String) {
 }
 
 async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &str) -> Detection {
-    let stream = StreamJson::read(studio, logs_url).await;
+    let stream = AttemptOutput::read(studio, attempt, logs_url).await;
     match wall {
         Wall::Planner => {
             let (server, tools) = grids::MEMORY_TOOL_CONTRACT;
@@ -267,54 +286,66 @@ fn record_reference(studio: &Studio, run_id: &str, reference: DeliveryReference)
     });
 }
 
-/// An attempt's stream-json output, read from the Daytona toolbox.
-struct StreamJson {
-    events: Vec<Value>,
+/// What an attempt's agent process printed, read from the Daytona toolbox through
+/// the attempt's agent process adapter (stream-json or codex JSONL alike).
+struct AttemptOutput {
+    /// The palette the session reported at start, or (where the format has no place
+    /// for it, as codex's) the MCP servers its loadout attached.
+    palette: Palette,
+    events: Vec<OutputEvent>,
 }
 
-impl StreamJson {
-    async fn read(studio: &Studio, logs_url: &str) -> StreamJson {
+enum Palette {
+    Tools(Vec<String>),
+    Servers(Vec<String>),
+}
+
+impl AttemptOutput {
+    async fn read(studio: &Studio, attempt: &AgentAttempt, logs_url: &str) -> AttemptOutput {
         let request =
             squadsim_fakes::net::HttpRequest::get(logs_url.to_string()).bearer(&studio.config.daytona_api_key);
         let text = match studio.http.send(request).await {
             Ok(r) if r.status.is_success() => r.text(),
             _ => String::new(),
         };
-        StreamJson { events: text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect() }
+        let adapter = attempt.command.adapter;
+        let events: Vec<OutputEvent> = text.lines().flat_map(|l| read_line(adapter, l)).collect();
+        let reported = events.iter().find_map(|e| match e {
+            OutputEvent::Palette(tools) => Some(tools.clone()),
+            _ => None,
+        });
+        let palette = match reported {
+            Some(tools) => Palette::Tools(tools),
+            None => Palette::Servers(
+                studio
+                    .run(&attempt.run_id)
+                    .and_then(|r| r.sessions.into_iter().find(|s| s.agent_id == attempt.agent_id))
+                    .map(|s| s.mcp_server_ids)
+                    .unwrap_or_default(),
+            ),
+        };
+        AttemptOutput { palette, events }
     }
 
-    /// Whether the session's palette (its `system` init event) carried a tool of `server`.
+    /// Whether the session's palette carried a tool of `server`.
     fn palette_has(&self, server: &str) -> bool {
-        let prefix = tool_name::agent_facing_name(server, "");
-        self.events
-            .iter()
-            .filter(|e| e.get("type").and_then(Value::as_str) == Some("system"))
-            .filter_map(|e| e.get("tools").and_then(Value::as_array))
-            .flatten()
-            .any(|t| t.as_str().is_some_and(|t| t.starts_with(&prefix)))
+        match &self.palette {
+            Palette::Tools(tools) => {
+                let prefix = tool_name::agent_facing_name(server, "");
+                tools.iter().any(|t| t.starts_with(&prefix))
+            }
+            Palette::Servers(servers) => servers.iter().any(|s| s == server),
+        }
     }
 
     /// Whether a call of `server`'s `bare` tool whose input satisfies `wanted` succeeded.
     fn succeeded(&self, server: &str, bare: &str, wanted: impl Fn(&Value) -> bool) -> bool {
-        let content = |e: &Value| e.pointer("/message/content").and_then(Value::as_array).cloned().unwrap_or_default();
-        let uses: Vec<Value> = self
-            .events
-            .iter()
-            .flat_map(content)
-            .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_use"))
-            .filter(|c| c.get("name").and_then(Value::as_str).is_some_and(|n| tool_name::credits(server, n, bare)))
-            .filter(|c| c.get("input").is_some_and(&wanted))
-            .collect();
-        let results: Vec<Value> = self
-            .events
-            .iter()
-            .flat_map(content)
-            .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_result"))
-            .collect();
-        uses.iter().any(|u| {
-            results.iter().any(|r| {
-                r.get("tool_use_id") == u.get("id") && r.get("is_error").and_then(Value::as_bool) == Some(false)
-            })
+        self.events.iter().any(|e| match e {
+            OutputEvent::ToolUse { id, name, input } if tool_name::credits(server, name, bare) && wanted(input) => self
+                .events
+                .iter()
+                .any(|r| matches!(r, OutputEvent::ToolResult { id: rid, is_error: false } if rid == id)),
+            _ => false,
         })
     }
 }

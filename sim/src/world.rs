@@ -181,6 +181,7 @@ impl Services {
         let hud = Hud::new(endpoints.agent_server.clone(), on("fractalops-hud"));
         let studio_config = StudioConfig {
             seed: scenario.seed,
+            nickname_seed: scenario.world.nickname_seed.unwrap_or(scenario.seed),
             tenants: scenario.world.tenants.clone(),
             projects: scenario.world.projects.clone(),
             daytona_url: daytona_config.public_url.clone(),
@@ -630,6 +631,7 @@ fn collect(
                         live_status: s.live_status.as_str().to_string(),
                         current_step: s.current_step.clone(),
                         blocker_code: s.blocker_code.map(|b| b.as_str().to_string()),
+                        wall_code: s.wall_code.map(|w| w.code().to_string()),
                         session_id: s.session_id.clone(),
                         claude_session_id: s.claude_session_id.clone(),
                         tool_call_count: s.tool_call_count,

@@ -34,6 +34,7 @@ fn openapi_lists_every_routed_endpoint_and_nothing_else() {
 fn studio() -> std::sync::Arc<squadsim::studio::Studio> {
     squadsim::studio::Studio::new(squadsim::studio::StudioConfig {
         seed: 1,
+        nickname_seed: 1,
         tenants: vec!["default".into()],
         projects: vec![],
         daytona_url: "http://127.0.0.1:9".into(),

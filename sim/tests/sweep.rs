@@ -194,3 +194,58 @@ fn progress_is_plain_lines_when_not_on_a_terminal() {
     assert!(err.contains("swept 1/2 seeds, 0 failed") && err.contains("swept 2/2 seeds, 0 failed"), "{err}");
     assert!(!err.contains('\r'), "no bar redrawn in place: {err:?}");
 }
+
+#[test]
+fn a_sweep_and_its_merged_shards_write_junit_and_a_summary_with_each_failing_seed() {
+    let dir = scratch("reports");
+    let file = intake_variant(&dir, "{run_status: blocked}", "");
+    let file = file.to_str().unwrap();
+    // One sweep, its reports and its annotations.
+    let report = dir.join("sweep-report");
+    let (code, out, err) =
+        squadsim(&["run", file, "--seed-range", "5..7", "--report", report.to_str().unwrap(), "--format", "github"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("::error file=") && out.contains("title=squadsim%3A happy-intake (seed 5)"), "{out}");
+    let junit = std::fs::read_to_string(report.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
+    assert_eq!(junit.matches("<failure ").count(), 2, "{junit}");
+    assert!(junit.contains("run_status: expected blocked, got completed"), "{junit}");
+    assert!(junit.contains("reproduce: squadsim run"), "{junit}");
+    let summary = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(summary.starts_with("## squadsim sweep: 2 seeds, 0 passed, 2 failed"), "{summary}");
+    assert!(summary.contains("| ❌ | happy-intake | 2 | 2 | 5, 6 |"), "{summary}");
+    // Two shards of the same sweep merge into the same reports.
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|i| {
+            let results = dir.join(format!("shard-{i}.json"));
+            let shard = format!("{i}/2");
+            let (code, out, err) = squadsim(&[
+                "run",
+                file,
+                "--seed-range",
+                "5..7",
+                "--shard",
+                &shard,
+                "--results",
+                results.to_str().unwrap(),
+            ]);
+            assert_eq!(code, 1, "{out}{err}");
+            results
+        })
+        .collect();
+    let merged = dir.join("merged-report");
+    let mut args = vec!["merge-reports", "--report", merged.to_str().unwrap()];
+    args.extend(shards.iter().map(|f| f.to_str().unwrap()));
+    let (code, out, err) = squadsim(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(merged.join("junit.xml")).unwrap(), junit, "merged shards = the whole sweep");
+    assert_eq!(std::fs::read_to_string(merged.join("summary.md")).unwrap(), summary);
+}
+
+#[test]
+fn a_trace_belongs_to_one_run_not_to_a_sweep() {
+    let (code, _, err) =
+        squadsim(&["run", corpus("happy-intake.yaml").to_str().unwrap(), "--seeds", "2", "--trace", "t.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--trace records one run") && err.contains("--seed N --trace FILE"), "{err}");
+}

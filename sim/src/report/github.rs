@@ -12,23 +12,43 @@ use super::ScenarioResult;
 
 /// The annotation lines of the failing `results` (none when all passed).
 pub fn annotations(results: &[ScenarioResult]) -> String {
-    let mut out = String::new();
-    for result in results.iter().filter(|r| !r.verdict.passed()) {
-        let mut message = result.verdict.message(&result.file);
-        let detail = result.verdict.detail();
-        if !detail.is_empty() {
-            message.push('\n');
-            message.push_str(detail);
-        }
-        out.push_str(&format!(
-            "::error file={},line={},title={}::{}\n",
-            property(&result.file.display().to_string()),
-            name_line(&result.file),
-            property(&format!("squadsim: {}", result.label())),
-            data(&message),
-        ));
-    }
-    out
+    results
+        .iter()
+        .filter(|r| !r.verdict.passed())
+        .map(|r| {
+            let mut message = r.verdict.message(&r.file);
+            let detail = r.verdict.detail();
+            if !detail.is_empty() {
+                message.push('\n');
+                message.push_str(detail);
+            }
+            annotation(&r.file, &r.label(), &message)
+        })
+        .collect()
+}
+
+/// The annotation lines of a sweep's failing seeds: the broken invariants and
+/// the command that reproduces each.
+pub fn sweep_annotations(results: &[crate::sweep::SeedResult]) -> String {
+    results
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| {
+            let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+            let message = format!("invariants broken: {}\nreproduce: {}", broken.join("; "), r.reproduce);
+            annotation(Path::new(&r.file), &format!("{} (seed {})", r.scenario, r.seed), &message)
+        })
+        .collect()
+}
+
+fn annotation(file: &Path, label: &str, message: &str) -> String {
+    format!(
+        "::error file={},line={},title={}::{}\n",
+        property(&file.display().to_string()),
+        name_line(file),
+        property(&format!("squadsim: {label}")),
+        data(message),
+    )
 }
 
 /// The 1-based line of the scenario's top-level `name:` (1 when there is none

@@ -12,29 +12,73 @@
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::ScenarioResult;
+use crate::sweep::SeedResult;
 
-/// The JUnit XML of `results` (any number of scenarios and seeds: a sweep's
-/// per-seed results are written the same way).
+/// One testcase, whatever produced it: a snapshot run or a sweep's seed.
+struct Case<'a> {
+    name: String,
+    classname: &'a str,
+    seed: u64,
+    simulated: &'a str,
+    /// (type, one-line message, details) when it failed.
+    failure: Option<(&'static str, String, String)>,
+}
+
+/// The JUnit XML of `results` (snapshot runs: one testcase per scenario and seed).
 pub fn to_xml(results: &[ScenarioResult]) -> String {
-    let mut suite = TestSuite::new("squadsim");
-    for result in results {
-        let status = if result.verdict.passed() {
-            TestCaseStatus::success()
-        } else {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(result.verdict.message(&result.file));
-            status.set_type("outcome mismatch");
-            let detail = result.verdict.detail();
-            if !detail.is_empty() {
-                status.set_description(detail);
+    let files: Vec<String> = results.iter().map(|r| r.file.display().to_string()).collect();
+    cases_to_xml(results.iter().zip(&files).map(|(result, file)| Case {
+        name: result.label(),
+        classname: file,
+        seed: result.outcome.seed,
+        simulated: &result.outcome.simulated,
+        failure:
+            (!result.verdict.passed()).then(|| {
+                ("outcome mismatch", result.verdict.message(&result.file), result.verdict.detail().to_string())
+            }),
+    }))
+}
+
+/// The JUnit XML of a seed sweep (or merged shards): one testcase per scenario and
+/// seed; a failing seed's body lists its broken invariants, the command that
+/// reproduces it and, after `--shrink`, its smallest failing fault schedule.
+pub fn sweep_to_xml(results: &[SeedResult]) -> String {
+    cases_to_xml(results.iter().map(|r| Case {
+        name: format!("{} (seed {})", r.scenario, r.seed),
+        classname: &r.file,
+        seed: r.seed,
+        simulated: &r.simulated,
+        failure: (!r.passed()).then(|| {
+            let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+            let mut detail = format!("{}\nreproduce: {}\n", broken.join("\n"), r.reproduce);
+            if let Some(faults) = &r.shrunk_faults {
+                detail.push_str(&format!("smallest failing fault schedule:\n{faults}"));
             }
-            status
+            ("invariant violation", format!("invariants broken: {}", broken.join("; ")), detail)
+        }),
+    }))
+}
+
+fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>) -> String {
+    let mut suite = TestSuite::new("squadsim");
+    for case in cases {
+        let status = match case.failure {
+            None => TestCaseStatus::success(),
+            Some((kind, message, detail)) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(message);
+                status.set_type(kind);
+                if !detail.is_empty() {
+                    status.set_description(detail);
+                }
+                status
+            }
         };
-        let mut case = TestCase::new(result.label(), status);
-        case.set_classname(result.file.display().to_string());
-        case.add_property(Property::new("seed", result.outcome.seed.to_string()));
-        case.add_property(Property::new("simulated", result.outcome.simulated.clone()));
-        suite.add_test_case(case);
+        let mut test = TestCase::new(case.name, status);
+        test.set_classname(case.classname.to_string());
+        test.add_property(Property::new("seed", case.seed.to_string()));
+        test.add_property(Property::new("simulated", case.simulated.to_string()));
+        suite.add_test_case(test);
     }
     let mut report = Report::new("squadsim");
     report.add_test_suite(suite);

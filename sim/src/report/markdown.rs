@@ -7,6 +7,7 @@
 //! no scenario text can break out of its cell or block.
 
 use super::{run_status, ScenarioResult};
+use crate::sweep::SweepResults;
 
 /// The Markdown summary of `results`.
 pub fn summary(results: &[ScenarioResult]) -> String {
@@ -40,6 +41,45 @@ pub fn summary(results: &[ScenarioResult]) -> String {
             out.push_str(&format!("{fence}diff\n{}\n{fence}\n", detail.trim_end()));
         }
         out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// The Markdown summary of a seed sweep (or merged shards): the totals, one row
+/// per scenario (seeds, failures), and each failing seed's broken invariants and
+/// reproduce command in a collapsed block.
+pub fn sweep_summary(sweep: &SweepResults) -> String {
+    let failed = sweep.failed();
+    let mut out = format!(
+        "## squadsim sweep: {} seeds, {} passed, {failed} failed\n\n",
+        sweep.results.len(),
+        sweep.results.len() - failed
+    );
+    out.push_str("| | scenario | seeds | failed | failing seeds |\n|---|---|---|---|---|\n");
+    let mut scenarios: Vec<&str> = sweep.results.iter().map(|r| r.scenario.as_str()).collect();
+    scenarios.dedup();
+    for name in scenarios {
+        let of: Vec<_> = sweep.results.iter().filter(|r| r.scenario == name).collect();
+        let failing: Vec<String> = of.iter().filter(|r| !r.passed()).map(|r| r.seed.to_string()).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            if failing.is_empty() { "✅" } else { "❌" },
+            cell(name),
+            of.len(),
+            failing.len(),
+            if failing.is_empty() { "none".to_string() } else { failing.join(", ") },
+        ));
+    }
+    for r in sweep.results.iter().filter(|r| !r.passed()) {
+        let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+        out.push_str(&format!(
+            "\n<details><summary>❌ {} (seed {}): {}</summary>\n\n",
+            cell(&r.scenario),
+            r.seed,
+            cell(&broken.join("; "))
+        ));
+        let fence = "`".repeat(longest_backtick_run(&r.reproduce).max(2) + 1);
+        out.push_str(&format!("{fence}sh\n{}\n{fence}\n\n</details>\n", r.reproduce));
     }
     out
 }

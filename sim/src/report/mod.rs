@@ -90,14 +90,17 @@ impl ScenarioResult {
     }
 }
 
-/// The one-line summary of an outcome: run status, launch status, blockers.
+/// The one-line summary of an outcome: run status, launch status, blockers,
+/// and the walls sessions stand at when there are any.
 pub fn summary(outcome: &Outcome) -> String {
     let blockers = outcome.blockers();
+    let standing = outcome.standing_walls();
     format!(
-        "run {}, launch {}, blockers: {}",
+        "run {}, launch {}, blockers: {}{}",
         run_status(outcome),
         outcome.launch_http_status().map(|s| s.to_string()).unwrap_or_else(|| "000".into()),
         if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
+        if standing.is_empty() { String::new() } else { format!(", standing at: {}", standing.join(", ")) },
     )
 }
 
@@ -126,20 +129,31 @@ pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
 /// Writes `junit.xml`, `summary.md` and one HTML page per recorded run into
 /// `dir` (created if missing); returns the paths written.
 pub fn write_dir(dir: &Path, results: &[ScenarioResult]) -> std::io::Result<Vec<PathBuf>> {
+    let pages = results.iter().filter_map(|r| r.record.as_ref().map(|record| (r.html_name(), html::page(r, record))));
+    let files =
+        [("junit.xml".to_string(), junit::to_xml(results)), ("summary.md".to_string(), markdown::summary(results))];
+    write_files(dir, files.into_iter().chain(pages))
+}
+
+/// Writes a seed sweep's reports into `dir` (created if missing): `junit.xml`
+/// (one testcase per scenario and seed) and `summary.md`. Sweeps check
+/// invariants, not recorded runs, so there is no HTML page per seed: rerun a
+/// failing seed with its reproduce command and `--report` for one.
+pub fn write_sweep_dir(dir: &Path, sweep: &crate::sweep::SweepResults) -> std::io::Result<Vec<PathBuf>> {
+    let files = [
+        ("junit.xml".to_string(), junit::sweep_to_xml(&sweep.results)),
+        ("summary.md".to_string(), markdown::sweep_summary(sweep)),
+    ];
+    write_files(dir, files)
+}
+
+fn write_files(dir: &Path, files: impl IntoIterator<Item = (String, String)>) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    let mut write = |name: &str, text: &str| -> std::io::Result<()> {
+    for (name, text) in files {
         let path = dir.join(name);
         std::fs::write(&path, text)?;
         written.push(path);
-        Ok(())
-    };
-    write("junit.xml", &junit::to_xml(results))?;
-    write("summary.md", &markdown::summary(results))?;
-    for result in results {
-        if let Some(record) = &result.record {
-            write(&result.html_name(), &html::page(result, record))?;
-        }
     }
     Ok(written)
 }

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::Serialize;
-use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus};
+use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::contextforge::GatewayConfig;
 use squadsim_fakes::ids::IdGen;
 use squadsim_fakes::net::{HttpClient, Transport};
@@ -34,6 +34,8 @@ use crate::scenario::ProjectCondition;
 #[derive(Debug, Clone)]
 pub struct StudioConfig {
     pub seed: u64,
+    /// What generated agent nicknames are derived from (display only).
+    pub nickname_seed: u64,
     pub tenants: Vec<String>,
     pub projects: Vec<ProjectCondition>,
     pub daytona_url: String,
@@ -87,6 +89,8 @@ pub struct AgentSession {
     pub live_status: LiveStatus,
     pub current_step: String,
     pub blocker_code: Option<BlockerCode>,
+    /// The mechanical wall the session stands at: its wall fired and the retry fell short.
+    pub wall_code: Option<Wall>,
     pub tool_call_count: u32,
     pub first_tool_made: bool,
     pub attempts: u32,
@@ -354,7 +358,7 @@ impl Studio {
     pub fn new_session(&self, run_id: &str, agent_id: &str) -> AgentSession {
         let role_id = crate::templates::role_of(agent_id).to_string();
         AgentSession {
-            agent_nickname: crate::identity::agent_nickname(self.config.seed, run_id, agent_id, &role_id),
+            agent_nickname: crate::identity::agent_nickname(self.config.nickname_seed, run_id, agent_id, &role_id),
             session_id: self.new_id("sess"),
             agent_id: agent_id.to_string(),
             role_id,
@@ -362,6 +366,7 @@ impl Studio {
             live_status: LiveStatus::Ready,
             current_step: "ready".to_string(),
             blocker_code: None,
+            wall_code: None,
             tool_call_count: 0,
             first_tool_made: false,
             attempts: 0,

@@ -68,6 +68,7 @@ pub fn session_state_view(run: &Run) -> SessionStateView {
                 live_status: s.live_status.as_str().to_string(),
                 current_step: s.current_step.clone(),
                 blocker_code: s.blocker_code.map(|b| b.as_str().to_string()),
+                wall_code: s.wall_code.map(|w| w.code().to_string()),
                 session_id: s.session_id.clone(),
                 claude_session_id: s.claude_session_id.clone(),
                 tool_call_count: s.tool_call_count,

@@ -171,6 +171,7 @@ async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
     let cleaned = studio.update_run(run_id, |run| {
         for s in run.sessions.iter_mut().filter(|s| agents.contains(&s.agent_id)) {
             s.blocker_code = None;
+            s.wall_code = None;
         }
         for agent in &agents {
             run.record("agent_attempt:recorded", agent.clone());
@@ -195,7 +196,7 @@ async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
         // The tick's own result: blocked if any agent is blocked, completed when
         // every attempt of the tick completed.
         let ticked = run.sessions.iter().filter(|s| agents.contains(&s.agent_id));
-        let status = if !blockers.is_empty() {
+        let status = if run.sessions.iter().any(|s| s.live_status == LiveStatus::Blocked) {
             RunStatus::Blocked
         } else if ticked.clone().all(|s| s.live_status == LiveStatus::SessionCompleted) {
             RunStatus::Completed

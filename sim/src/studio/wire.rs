@@ -78,6 +78,9 @@ pub struct SessionView {
     pub live_status: String,
     pub current_step: String,
     pub blocker_code: Option<String>,
+    /// The mechanical wall the session stands at, if its retry fell short.
+    #[serde(default)]
+    pub wall_code: Option<String>,
     pub session_id: String,
     pub claude_session_id: Option<String>,
     pub tool_call_count: u32,
