@@ -4,7 +4,7 @@
 //! their events, the workspace logs, the gateway log and the observability feed.
 //!
 //! Guarantees: a diagnosis is read only from the services' state after the run
-//! (the Studio's run, the Daytona fake's sandboxes, volumes, events and
+//! (the Studio's run, the Daytona fake's nodes, sandboxes, volumes, events and
 //! workspace logs, the gateway's log), never from the scenario; it exists only
 //! when a session is blocked by the launch contract (`agent_first_tool_required`);
 //! its evidence covers only the blocked agents' execution workspaces; lists are
@@ -140,12 +140,26 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
     let mut evidence = Vec::new();
 
     // kubectl get nodes
-    let nodes = &daytona.config().storage.nodes;
-    evidence.push(Evidence {
-        check: "kubectl get nodes".into(),
-        finding: format!("{} nodes ({}), none NotReady", nodes.len(), nodes.join(", ")),
-        healthy: true,
-    });
+    let nodes = daytona.nodes();
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let not_ready: Vec<&str> = nodes.iter().filter(|n| !n.ready).map(|n| n.name.as_str()).collect();
+    let finding = if not_ready.is_empty() {
+        let reasons: Vec<&str> = nodes.iter().map(|n| n.ready_condition().1).collect();
+        format!("{} nodes ({}), all Ready ({})", nodes.len(), names.join(", "), dedup(reasons).join(", "))
+    } else {
+        let mut down: BTreeMap<(&str, &str, &str), Vec<&str>> = BTreeMap::new();
+        for n in nodes.iter().filter(|n| !n.ready) {
+            down.entry(n.ready_condition()).or_default().push(n.name.as_str());
+        }
+        let down: Vec<String> = down
+            .iter()
+            .map(|((status, reason, message), names)| {
+                format!("{} NotReady (Ready={status}, {reason}: {message})", names.join(", "))
+            })
+            .collect();
+        format!("{} nodes, {} Ready; {}", nodes.len(), nodes.len() - not_ready.len(), down.join("; "))
+    };
+    evidence.push(Evidence { check: "kubectl get nodes".into(), finding, healthy: not_ready.is_empty() });
 
     // kubectl get volumes.longhorn.io -n longhorn-system
     let workspace_pvcs: Vec<String> = sandboxes.iter().map(|s| format!("workspace-{}", s.id)).collect();
@@ -159,7 +173,11 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
         .count();
     let by_robustness = |r: Robustness| volumes.iter().filter(|v| v.robustness == r).count();
     let workspace_volumes: Vec<_> = volumes.iter().filter(|v| workspace_pvcs.contains(&v.pvc_name)).collect();
-    let refused: Vec<_> = workspace_volumes.iter().filter(|v| v.state != VolumeState::Attached).collect();
+    // A volume no pod asked for (its pod was never placed) was not refused by Longhorn.
+    let unrequested = workspace_volumes.iter().filter(|v| v.state != VolumeState::Attached && v.workload.is_none());
+    let unrequested = unrequested.count();
+    let refused: Vec<_> =
+        workspace_volumes.iter().filter(|v| v.state != VolumeState::Attached && v.workload.is_some()).collect();
     let mut finding = format!(
         "{} volumes: {} healthy, {} degraded, {} faulted, {} unknown; {orphaned} faulted/unknown detached with no workload (orphaned)",
         volumes.len(),
@@ -170,6 +188,11 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
     );
     if workspace_volumes.is_empty() {
         finding.push_str("; no workspace volume was provisioned for the blocked agents");
+    } else if unrequested > 0 && refused.is_empty() {
+        finding.push_str(&format!(
+            "; {unrequested} of {} workspace volumes never requested (no pod was placed to use them)",
+            workspace_volumes.len()
+        ));
     } else if refused.is_empty() {
         finding
             .push_str(&format!("; all {} workspace volumes of the blocked agents attached", workspace_volumes.len()));
@@ -268,7 +291,18 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
         healthy: feed.events > 0,
     });
 
-    let (plane, cause) = if storage_refused {
+    let unscheduled = warnings.contains_key("FailedScheduling");
+    let (plane, cause) = if unscheduled && !not_ready.is_empty() {
+        (
+            Plane::ExecutionPlane,
+            format!(
+                "the sandbox pods cannot be placed: {} of {} nodes NotReady ({}), so the sandboxes never start and claude never runs (zero output)",
+                not_ready.len(),
+                nodes.len(),
+                not_ready.join(", ")
+            ),
+        )
+    } else if storage_refused {
         (
             Plane::ExecutionPlane,
             format!(

@@ -200,6 +200,10 @@ pub struct StorageCondition {
     /// How many faulted/unknown orphaned volumes the disks hold reserved while a
     /// new workspace volume still schedules; one more and new workspaces cannot attach.
     pub reservation_headroom: u32,
+    /// Sandbox-pool nodes whose kubelet stopped posting its status (`kubectl get nodes`:
+    /// `NotReady`): no pod is placed on them and Longhorn schedules no replica there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_ready: Vec<String>,
 }
 
 impl Default for StorageCondition {
@@ -216,6 +220,7 @@ impl StorageCondition {
             faulted: c.faulted,
             unknown: c.unknown,
             reservation_headroom: c.reservation_headroom,
+            not_ready: c.not_ready.clone(),
         }
     }
 
@@ -227,6 +232,7 @@ impl StorageCondition {
             faulted: self.faulted,
             unknown: self.unknown,
             reservation_headroom: self.reservation_headroom,
+            not_ready: self.not_ready.clone(),
             ..Default::default()
         }
     }
@@ -870,6 +876,16 @@ impl Scenario {
                 field,
                 message,
             })?;
+        }
+        let nodes = squadsim_fakes::daytona::StorageConfig::default().nodes;
+        for (i, node) in self.world.storage.not_ready.iter().enumerate() {
+            if !nodes.contains(node) {
+                return Err(error(
+                    format!("world.storage.not_ready[{i}]"),
+                    "not_ready",
+                    format!("unknown node `{node}`: expected one of the sandbox pool's nodes ({})", nodes.join(", ")),
+                ));
+            }
         }
         for (i, prior) in self.world.prior_runs.iter().enumerate() {
             if !self.world.projects.iter().any(|p| p.slug == prior.project_slug) {

@@ -206,3 +206,8 @@ fn sweep_wrong_project_slug_and_its_confirmation() {
     sweep("wrong-project-slug.yaml", None, &[], None);
     sweep("wrong-project-slug-confirmed.yaml", Some(200), &[], None);
 }
+
+#[test]
+fn sweep_sandbox_nodes_not_ready() {
+    sweep("sandbox-nodes-not-ready.yaml", Some(200), BLOCKED, Some(Plane::ExecutionPlane));
+}

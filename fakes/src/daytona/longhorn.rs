@@ -37,6 +37,24 @@
 //! backoff, re-checking the budget each time, so a plane that recovers (volumes
 //! deleted) lets a waiting sandbox start.
 //!
+//! ## Nodes
+//!
+//! The sandbox pods run on a pool of Kubernetes nodes (`kubectl get nodes`, the
+//! runbook's first execution-plane check). A node whose kubelet stopped posting
+//! its status reads `NotReady` (`Ready=Unknown`, `NodeStatusUnknown`) and carries
+//! the `node.kubernetes.io/unreachable` taints, and its Longhorn node reads
+//! `Ready=False` (`KubernetesNodeNotReady`). So:
+//!
+//! - a new sandbox pod is placed only on a Ready node; with none, the scheduler
+//!   leaves it `Pending` (`FailedScheduling ... untolerated taint
+//!   {node.kubernetes.io/unreachable: }`), no volume attach is ever attempted,
+//!   and the sandbox never starts;
+//! - Longhorn schedules a volume's replicas ([`NUMBER_OF_REPLICAS`], at most one
+//!   per node) on Ready nodes only: with fewer Ready nodes than replicas, every
+//!   volume in use (and every new workspace volume) is `degraded` — attached and
+//!   serving, a replica short; with no Ready node at all, their robustness is
+//!   `unknown` (nothing is left to report on the replicas).
+//!
 //! Guarantees: names come from the seeded [`IdGen`], timestamps from the fake's
 //! clock, listings are in name order; nothing here reads the wall clock.
 
@@ -61,6 +79,8 @@ pub const SANDBOX_NAMESPACE: &str = "daytona";
 pub const KUBELET_MOUNT_TIMEOUT_SECONDS: u64 = 123;
 /// The attach/detach controller's longest backoff between attach attempts (2m2s).
 pub const MAX_ATTACH_BACKOFF_SECONDS: u64 = 122;
+/// Replicas per volume (`spec.numberOfReplicas`), at most one per node.
+pub const NUMBER_OF_REPLICAS: usize = 3;
 
 /// The storage plane under Daytona: the volumes that already exist, and the budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +99,8 @@ pub struct StorageConfig {
     pub reservation_headroom: u32,
     /// Kubernetes nodes sandbox pods are placed on, in turn.
     pub nodes: Vec<String>,
+    /// Nodes of `nodes` whose kubelet stopped posting its status (`NotReady`).
+    pub not_ready: Vec<String>,
     /// Size of a workspace volume, GiB.
     pub volume_size_gib: u64,
     /// How long the kubelet waits for a pod's volumes before `FailedMount`, seconds.
@@ -94,6 +116,7 @@ impl Default for StorageConfig {
             unknown: 0,
             reservation_headroom: 10,
             nodes: vec!["k8s-worker-1".to_string(), "k8s-worker-2".to_string(), "k8s-worker-3".to_string()],
+            not_ready: Vec::new(),
             volume_size_gib: 10,
             mount_timeout_seconds: KUBELET_MOUNT_TIMEOUT_SECONDS,
         }
@@ -190,6 +213,63 @@ impl Volume {
     }
 }
 
+/// A Kubernetes node of the sandbox pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    pub name: String,
+    /// The `Ready` condition is `True` (else the kubelet stopped posting status: `Unknown`).
+    pub ready: bool,
+}
+
+impl Node {
+    /// The `Ready` condition: (status, reason, message), as the node lifecycle controller leaves it.
+    pub fn ready_condition(&self) -> (&'static str, &'static str, &'static str) {
+        if self.ready {
+            ("True", "KubeletReady", "kubelet is posting ready status")
+        } else {
+            ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+        }
+    }
+
+    /// The resource as `kubectl get nodes -o json` prints it (`core/v1`).
+    pub fn to_json(&self) -> Value {
+        let (status, reason, message) = self.ready_condition();
+        let taints: Vec<Value> = if self.ready {
+            Vec::new()
+        } else {
+            ["NoSchedule", "NoExecute"]
+                .iter()
+                .map(|effect| json!({"key": "node.kubernetes.io/unreachable", "effect": effect}))
+                .collect()
+        };
+        json!({
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": self.name, "labels": {"kubernetes.io/hostname": self.name}},
+            "spec": {"taints": taints},
+            "status": {"conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message}]},
+        })
+    }
+
+    /// Longhorn's view of the node (`nodes.longhorn.io`, v1beta2): `Ready` follows the
+    /// Kubernetes node; `Schedulable` is about cordoning, which nothing here does.
+    pub fn to_longhorn_json(&self) -> Value {
+        let ready = if self.ready {
+            json!({"type": "Ready", "status": "True", "reason": "", "message": ""})
+        } else {
+            json!({"type": "Ready", "status": "False", "reason": "KubernetesNodeNotReady",
+                   "message": format!("Kubernetes node {} not ready: NodeStatusUnknown", self.name)})
+        };
+        json!({
+            "apiVersion": "longhorn.io/v1beta2",
+            "kind": "Node",
+            "metadata": {"name": self.name, "namespace": LONGHORN_NAMESPACE},
+            "spec": {"name": self.name, "allowScheduling": true},
+            "status": {"conditions": [ready, {"type": "Schedulable", "status": "True", "reason": "", "message": ""}]},
+        })
+    }
+}
+
 /// A Kubernetes event (`core/v1`), aggregated the way the event recorder does:
 /// the same reason and message on the same object bumps `count`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -239,6 +319,7 @@ pub enum Attach {
 #[derive(Debug, Clone)]
 pub struct Storage {
     config: StorageConfig,
+    nodes: Vec<Node>,
     ids: IdGen,
     volumes: BTreeMap<String, Volume>,
     events: Vec<Event>,
@@ -248,8 +329,11 @@ pub struct Storage {
 impl Storage {
     /// The plane as configured: the existing volumes, named from `seed`.
     pub fn new(config: StorageConfig, seed: u64, now: &str) -> Self {
+        let nodes =
+            config.nodes.iter().map(|n| Node { name: n.clone(), ready: !config.not_ready.contains(n) }).collect();
         let mut storage = Storage {
             ids: IdGen::derive(seed, "longhorn-volumes"),
+            nodes,
             config,
             volumes: BTreeMap::new(),
             events: Vec::new(),
@@ -266,8 +350,10 @@ impl Storage {
             for _ in 0..count {
                 index += 1;
                 let in_use = matches!(robustness, Robustness::Healthy | Robustness::Degraded);
-                let node = if in_use { storage.next_node() } else { String::new() };
+                let node = if in_use { storage.next_node().unwrap_or_default() } else { String::new() };
                 let name = storage.new_volume_name();
+                let robustness =
+                    if robustness == Robustness::Healthy { storage.serving_robustness() } else { robustness };
                 let volume = Volume {
                     state: if in_use { VolumeState::Attached } else { VolumeState::Detached },
                     robustness,
@@ -296,14 +382,35 @@ impl Storage {
         format!("pvc-{}-{}-{}-{}-{}", &u[..8], &u[8..12], &u[12..16], &u[16..20], &u[20..])
     }
 
-    fn next_node(&mut self) -> String {
-        let node = self.config.nodes.get(self.placed % self.config.nodes.len().max(1)).cloned().unwrap_or_default();
+    /// The next Ready node in turn, if any node is Ready.
+    fn next_node(&mut self) -> Option<String> {
+        let ready: Vec<&Node> = self.nodes.iter().filter(|n| n.ready).collect();
+        let node = ready.get(self.placed % ready.len().max(1)).map(|n| n.name.clone());
         self.placed += 1;
         node
     }
 
+    /// The robustness of a volume in use: healthy with a replica on as many Ready
+    /// nodes as it has replicas, degraded with fewer, unknown with none (no
+    /// Longhorn manager is left to report on its replicas).
+    fn serving_robustness(&self) -> Robustness {
+        let ready = self.nodes.iter().filter(|n| n.ready).count();
+        if ready == 0 {
+            Robustness::Unknown
+        } else if ready >= NUMBER_OF_REPLICAS.min(self.nodes.len()) {
+            Robustness::Healthy
+        } else {
+            Robustness::Degraded
+        }
+    }
+
     pub fn config(&self) -> &StorageConfig {
         &self.config
+    }
+
+    /// Every node of the sandbox pool, in the configured order.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
     }
 
     /// Every volume, by name.
@@ -355,15 +462,25 @@ impl Storage {
     /// One attach attempt of `volume` for `pod`: re-checks replica scheduling,
     /// then attaches or records the refusal as Kubernetes does.
     pub fn attach(&mut self, volume: &str, pod: &str, now: &str) -> Attach {
+        if !self.nodes.iter().any(|n| n.ready) {
+            // The pod is never placed, so nothing asks for the volume.
+            let n = self.nodes.len();
+            let message = format!(
+                "0/{n} nodes are available: {n} node(s) had untolerated taint {{node.kubernetes.io/unreachable: }}. preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
+            );
+            self.record(pod, "Warning", "FailedScheduling", &message, "default-scheduler", now);
+            return Attach::Refused;
+        }
         let schedulable = self.can_schedule();
-        let node = if schedulable { self.next_node() } else { String::new() };
+        let node = if schedulable { self.next_node().unwrap_or_default() } else { String::new() };
+        let robustness = self.serving_robustness();
         let Some(v) = self.volumes.get_mut(volume) else {
             return Attach::Refused;
         };
         v.workload = Some(pod.to_string());
         if schedulable {
             v.state = VolumeState::Attached;
-            v.robustness = Robustness::Healthy;
+            v.robustness = robustness;
             v.current_node_id = node;
             v.scheduling_failure = None;
             let message = format!("AttachVolume.Attach succeeded for volume \"{volume}\"");
@@ -452,19 +569,23 @@ fn k8s_authorize(d: &Daytona, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
+/// A Kubernetes list of `kind`, or 401 without the bearer token.
+fn k8s_list(d: &Daytona, headers: &HeaderMap, api_version: &str, kind: &str, items: Vec<Value>) -> Response {
+    if let Err(r) = k8s_authorize(d, headers) {
+        return r;
+    }
+    Json(json!({"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": ""}, "items": items}))
+        .into_response()
+}
+
 /// `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/volumes`: a `VolumeList`.
 pub(super) async fn list_volumes(
     State(d): State<Arc<Daytona>>,
     headers: HeaderMap,
     Path(ns): Path<String>,
 ) -> Response {
-    if let Err(r) = k8s_authorize(&d, &headers) {
-        return r;
-    }
-    let items: Vec<Value> =
-        if ns == LONGHORN_NAMESPACE { d.volumes().iter().map(Volume::to_json).collect() } else { Vec::new() };
-    Json(json!({"apiVersion": "longhorn.io/v1beta2", "kind": "VolumeList", "metadata": {"resourceVersion": ""}, "items": items}))
-        .into_response()
+    let items = if ns == LONGHORN_NAMESPACE { d.volumes().iter().map(Volume::to_json).collect() } else { Vec::new() };
+    k8s_list(&d, &headers, "longhorn.io/v1beta2", "VolumeList", items)
 }
 
 /// `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}`: one `Volume`, or 404 `NotFound`.
@@ -481,6 +602,22 @@ pub(super) async fn get_volume(
         Some(v) => Json(v.to_json()).into_response(),
         None => k8s_status(StatusCode::NOT_FOUND, "NotFound", &format!("volumes.longhorn.io \"{name}\" not found")),
     }
+}
+
+/// `GET /api/v1/nodes`: a `NodeList` of the sandbox pool (`kubectl get nodes`).
+pub(super) async fn list_nodes(State(d): State<Arc<Daytona>>, headers: HeaderMap) -> Response {
+    k8s_list(&d, &headers, "v1", "NodeList", d.nodes().iter().map(Node::to_json).collect())
+}
+
+/// `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/nodes`: Longhorn's `NodeList`.
+pub(super) async fn list_longhorn_nodes(
+    State(d): State<Arc<Daytona>>,
+    headers: HeaderMap,
+    Path(ns): Path<String>,
+) -> Response {
+    let items =
+        if ns == LONGHORN_NAMESPACE { d.nodes().iter().map(Node::to_longhorn_json).collect() } else { Vec::new() };
+    k8s_list(&d, &headers, "longhorn.io/v1beta2", "NodeList", items)
 }
 
 #[derive(Deserialize)]
@@ -578,6 +715,46 @@ mod tests {
         let first_idle = s.volumes().into_iter().find(|v| v.pvc_name.starts_with("data-")).unwrap().name;
         s.delete(&first_idle);
         assert_eq!(s.attach(&v, "sandbox-a", "t"), Attach::Attached);
+    }
+
+    fn with_not_ready(not_ready: &[&str]) -> Storage {
+        let config =
+            StorageConfig { not_ready: not_ready.iter().map(|n| n.to_string()).collect(), ..Default::default() };
+        Storage::new(config, 7, "t")
+    }
+
+    #[test]
+    fn a_not_ready_node_takes_no_pods_and_leaves_volumes_a_replica_short() {
+        let mut s = with_not_ready(&["k8s-worker-2"]);
+        assert!(s
+            .volumes()
+            .iter()
+            .all(|v| v.robustness == Robustness::Degraded && v.current_node_id != "k8s-worker-2"));
+        for pod in ["a", "b", "c", "d"] {
+            let v = s.provision(&format!("workspace-{pod}"), "t");
+            assert_eq!(s.attach(&v, &format!("sandbox-{pod}"), "t"), Attach::Attached);
+            let volume = s.volume(&v).unwrap();
+            assert_eq!(volume.robustness, Robustness::Degraded);
+            assert_ne!(volume.current_node_id, "k8s-worker-2");
+        }
+        let node = &s.nodes()[1];
+        assert_eq!(node.ready_condition().1, "NodeStatusUnknown");
+        assert_eq!(node.to_json()["spec"]["taints"][0]["key"], "node.kubernetes.io/unreachable");
+        assert_eq!(node.to_longhorn_json()["status"]["conditions"][0]["reason"], "KubernetesNodeNotReady");
+        assert!(with_not_ready(&[]).volumes().iter().all(|v| v.robustness == Robustness::Healthy));
+    }
+
+    #[test]
+    fn with_no_ready_node_the_pod_is_never_scheduled() {
+        let mut s = with_not_ready(&["k8s-worker-1", "k8s-worker-2", "k8s-worker-3"]);
+        let v = s.provision("workspace-a", "t");
+        assert_eq!(s.attach(&v, "sandbox-a", "t"), Attach::Refused);
+        assert_eq!(s.attach(&v, "sandbox-a", "t2"), Attach::Refused);
+        let e = &s.events()[0];
+        assert_eq!((e.reason.as_str(), e.source.as_str(), e.count), ("FailedScheduling", "default-scheduler", 2));
+        assert!(e.message.starts_with("0/3 nodes are available: 3 node(s) had untolerated taint"), "{}", e.message);
+        let volume = s.volume(&v).unwrap();
+        assert_eq!((volume.state, volume.workload.as_deref()), (VolumeState::Creating, None), "never asked for");
     }
 
     #[test]

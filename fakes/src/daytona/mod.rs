@@ -45,7 +45,7 @@ use serde_json::json;
 use crate::clock::{iso8601_millis, Clock};
 use crate::ids::IdGen;
 
-pub use longhorn::{Event, Robustness, StorageConfig, Volume, VolumeState};
+pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
 pub use sandbox::{Sandbox, SandboxState};
 pub use ssh::{ssh_command, SshGrant};
@@ -164,6 +164,11 @@ impl Daytona {
         self.state().storage.events().to_vec()
     }
 
+    /// The sandbox pool's Kubernetes nodes, in the configured order.
+    pub fn nodes(&self) -> Vec<Node> {
+        self.state().storage.nodes().to_vec()
+    }
+
     /// What every process of a sandbox printed, in command order (the workspace logs).
     pub fn workspace_logs(&self, sandbox_id: &str) -> String {
         let state = self.state();
@@ -201,6 +206,8 @@ impl Daytona {
             .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes", get(longhorn::list_volumes))
             .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(longhorn::get_volume))
             .route("/api/v1/namespaces/{ns}/events", get(longhorn::list_events))
+            .route("/api/v1/nodes", get(longhorn::list_nodes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/nodes", get(longhorn::list_longhorn_nodes))
             .route("/toolbox/{id}/process/execute", post(toolbox::execute))
             .route("/toolbox/{id}/process/session", get(toolbox::list_sessions).post(toolbox::create_session))
             .route("/toolbox/{id}/process/session/{sid}", get(toolbox::get_session).delete(toolbox::delete_session))
