@@ -83,19 +83,110 @@ impl GraphState {
             .cloned()
             .collect()
     }
+
+    /// Applies one write. The routing node's write answers with what it
+    /// dispatched: each frontier agent, its slot intent and the mail delivered to it.
+    fn apply(&mut self, write: &Write) -> Vec<Dispatch> {
+        match write {
+            Write::Intake { roster } => {
+                for agent in roster {
+                    if !self.roster.contains(agent) {
+                        self.roster.push(agent.clone());
+                    }
+                    self.slots.insert(agent.clone(), "intake".to_string());
+                    self.intake_pending.insert(agent.clone());
+                }
+            }
+            Write::SendHandoff { handoff } => {
+                let recipient = handoff.recipient_agent_id.clone();
+                if !self.roster.contains(&recipient) {
+                    self.roster.push(recipient.clone());
+                }
+                self.slots.insert(recipient.clone(), handoff.handoff_intent.clone());
+                self.mailbox.entry(recipient).or_default().push(handoff.clone());
+                self.handoffs.push(handoff.clone());
+            }
+            Write::MergeDecision { decision } => {
+                self.merge_decisions.insert(decision.delivery_reference.clone(), decision.clone());
+            }
+            Write::Route => {
+                let frontier = self.frontier();
+                return frontier
+                    .into_iter()
+                    .map(|agent| {
+                        self.intake_pending.remove(&agent);
+                        let inbox = self.mailbox.remove(&agent).unwrap_or_default();
+                        let slot_intent = self.slots.get(&agent).cloned();
+                        Dispatch { agent_id: agent, slot_intent, inbox }
+                    })
+                    .collect();
+            }
+        }
+        Vec::new()
+    }
 }
 
+/// One agent the routing node dispatches.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+struct Dispatch {
+    agent_id: String,
+    slot_intent: Option<String>,
+    inbox: Vec<Handoff>,
+}
+
+/// A write to a thread's state, named by the node it is applied as (`as_node`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "as_node", content = "values", rename_all = "snake_case", deny_unknown_fields)]
+enum Write {
+    /// The launch's roster: these agents start on the frontier.
+    Intake { roster: Vec<String> },
+    /// An agent hands work to another.
+    SendHandoff { handoff: Handoff },
+    /// A committer records its merge lifecycle decision.
+    MergeDecision { decision: MergeDecisionRecord },
+    /// The routing node: the next action (not a state update a client may post).
+    #[serde(skip)]
+    Route,
+}
+
+impl Write {
+    fn as_node(&self) -> &'static str {
+        match self {
+            Write::Intake { .. } => "intake",
+            Write::SendHandoff { .. } => "send_handoff",
+            Write::MergeDecision { .. } => "merge_decision",
+            Write::Route => "route",
+        }
+    }
+}
+
+/// One checkpoint: its id and the write that produced it. The values at a
+/// checkpoint are its thread's writes up to it, applied in order.
+#[derive(Debug, Clone, PartialEq)]
 struct Checkpoint {
     checkpoint_id: String,
-    as_node: String,
-    values: GraphState,
+    write: Write,
+}
+
+/// A thread's checkpoints, and its state at the last one.
+#[derive(Debug, Default)]
+struct Thread {
+    checkpoints: Vec<Checkpoint>,
+    state: GraphState,
+}
+
+impl Thread {
+    fn last_checkpoint_id(&self) -> String {
+        self.checkpoints.last().map(|c| c.checkpoint_id.clone()).unwrap_or_default()
+    }
 }
 
 /// Durable checkpoints per thread: what survives a crash of the agent server host.
+/// A checkpoint keeps its write, not a copy of the whole state, so a thread's
+/// checkpoints grow with its writes, not with writes times state.
 #[derive(Debug, Default)]
 pub struct CheckpointStore {
-    threads: Mutex<BTreeMap<String, Vec<Checkpoint>>>,
+    threads: Mutex<BTreeMap<String, Thread>>,
 }
 
 impl CheckpointStore {
@@ -103,27 +194,27 @@ impl CheckpointStore {
         Arc::new(CheckpointStore::default())
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Vec<Checkpoint>>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Thread>> {
         self.threads.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The state at a thread's last checkpoint.
     pub fn latest(&self, thread_id: &str) -> Option<GraphState> {
-        self.lock().get(thread_id).and_then(|c| c.last()).map(|c| c.values.clone())
+        self.lock().get(thread_id).filter(|t| !t.checkpoints.is_empty()).map(|t| t.state.clone())
     }
 }
 
-/// One incarnation of the agent server: working state in memory, loaded from
-/// the durable store on first use after a (re)start.
+/// One incarnation of the agent server. Every write is checkpointed before it
+/// is answered, so an incarnation works on the state at each thread's last
+/// checkpoint: a restarted one resumes from there, holding nothing of its own.
 pub struct AgentServer {
     store: Arc<CheckpointStore>,
-    working: Mutex<BTreeMap<String, GraphState>>,
 }
 
 impl AgentServer {
     /// A fresh incarnation over a durable store (called again on every host restart).
     pub fn incarnation(store: Arc<CheckpointStore>) -> Arc<Self> {
-        Arc::new(AgentServer { store, working: Mutex::new(BTreeMap::new()) })
+        Arc::new(AgentServer { store })
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
@@ -137,37 +228,22 @@ impl AgentServer {
             .with_state(self.clone())
     }
 
-    /// Applies `change` to a thread's state (loading it from the last checkpoint if
-    /// this incarnation has not seen it) and writes a checkpoint.
-    fn apply<R>(
-        &self,
-        thread_id: &str,
-        as_node: &str,
-        change: impl FnOnce(&mut GraphState) -> R,
-    ) -> Option<(R, String)> {
-        let mut working = self.working.lock().unwrap_or_else(|p| p.into_inner());
+    /// Applies `write` to a thread's state and writes a checkpoint: what the write
+    /// answered and the checkpoint id, or `None` if there is no such thread.
+    fn apply(&self, thread_id: &str, write: Write) -> Option<(Vec<Dispatch>, Vec<String>, String)> {
         let mut store = self.store.lock();
-        let checkpoints = store.get_mut(thread_id)?;
-        let state = working
-            .entry(thread_id.to_string())
-            .or_insert_with(|| checkpoints.last().map(|c| c.values.clone()).unwrap_or_default());
-        let result = change(state);
-        let checkpoint_id = format!("ckpt-{:06}", checkpoints.len() + 1);
-        checkpoints.push(Checkpoint {
-            checkpoint_id: checkpoint_id.clone(),
-            as_node: as_node.to_string(),
-            values: state.clone(),
-        });
-        Some((result, checkpoint_id))
+        let thread = store.get_mut(thread_id)?;
+        let dispatched = thread.state.apply(&write);
+        let checkpoint_id = format!("ckpt-{:06}", thread.checkpoints.len() + 1);
+        thread.checkpoints.push(Checkpoint { checkpoint_id: checkpoint_id.clone(), write });
+        Some((dispatched, thread.state.roster.clone(), checkpoint_id))
     }
 
-    fn read(&self, thread_id: &str) -> Option<(GraphState, String)> {
-        let working = self.working.lock().unwrap_or_else(|p| p.into_inner());
+    /// A thread's state as the API shows it, read in place.
+    fn state_json(&self, thread_id: &str) -> Option<Value> {
         let store = self.store.lock();
-        let last = store.get(thread_id)?.last().cloned();
-        let state =
-            working.get(thread_id).cloned().or_else(|| last.as_ref().map(|c| c.values.clone())).unwrap_or_default();
-        Some((state, last.map(|c| c.checkpoint_id).unwrap_or_default()))
+        let thread = store.get(thread_id)?;
+        Some(state_json(thread_id, &thread.state, &thread.last_checkpoint_id()))
     }
 }
 
@@ -196,7 +272,7 @@ async fn create_thread(State(server): State<Arc<AgentServer>>, body: Bytes) -> R
         if store.contains_key(&req.thread_id) {
             false
         } else {
-            store.insert(req.thread_id.clone(), Vec::new());
+            store.insert(req.thread_id.clone(), Thread::default());
             true
         }
     };
@@ -217,63 +293,20 @@ fn state_json(thread_id: &str, state: &GraphState, checkpoint_id: &str) -> Value
 }
 
 async fn get_state(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>) -> Response {
-    match server.read(&thread_id) {
-        Some((state, ckpt)) => Json(state_json(&thread_id, &state, &ckpt)).into_response(),
+    match server.state_json(&thread_id) {
+        Some(state) => Json(state).into_response(),
         None => not_found(&thread_id),
     }
 }
 
-/// A state update, named by the node it is applied as.
-#[derive(Deserialize)]
-#[serde(tag = "as_node", content = "values", rename_all = "snake_case", deny_unknown_fields)]
-enum StateUpdate {
-    /// The launch's roster: these agents start on the frontier.
-    Intake { roster: Vec<String> },
-    /// An agent hands work to another.
-    SendHandoff { handoff: Handoff },
-    /// A committer records its merge lifecycle decision.
-    MergeDecision { decision: MergeDecisionRecord },
-}
-
 async fn update_state(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>, body: Bytes) -> Response {
-    let update: StateUpdate = match serde_json::from_slice(&body) {
-        Ok(u) => u,
+    let write: Write = match serde_json::from_slice(&body) {
+        Ok(w) => w,
         Err(e) => return unprocessable(e),
     };
-    let (as_node, applied) = match update {
-        StateUpdate::Intake { roster } => (
-            "intake",
-            server.apply(&thread_id, "intake", |s| {
-                for agent in roster {
-                    if !s.roster.contains(&agent) {
-                        s.roster.push(agent.clone());
-                    }
-                    s.slots.insert(agent.clone(), "intake".to_string());
-                    s.intake_pending.insert(agent);
-                }
-            }),
-        ),
-        StateUpdate::SendHandoff { handoff } => (
-            "send_handoff",
-            server.apply(&thread_id, "send_handoff", |s| {
-                let recipient = handoff.recipient_agent_id.clone();
-                if !s.roster.contains(&recipient) {
-                    s.roster.push(recipient.clone());
-                }
-                s.slots.insert(recipient.clone(), handoff.handoff_intent.clone());
-                s.mailbox.entry(recipient).or_default().push(handoff.clone());
-                s.handoffs.push(handoff);
-            }),
-        ),
-        StateUpdate::MergeDecision { decision } => (
-            "merge_decision",
-            server.apply(&thread_id, "merge_decision", |s| {
-                s.merge_decisions.insert(decision.delivery_reference.clone(), decision);
-            }),
-        ),
-    };
-    match applied {
-        Some(((), ckpt)) => {
+    let as_node = write.as_node();
+    match server.apply(&thread_id, write) {
+        Some((_, _, ckpt)) => {
             Json(json!({"checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt}, "as_node": as_node}))
                 .into_response()
         }
@@ -283,34 +316,28 @@ async fn update_state(State(server): State<Arc<AgentServer>>, Path(thread_id): P
 
 async fn history(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>) -> Response {
     let store = server.store.lock();
-    match store.get(&thread_id) {
-        Some(list) => {
-            let items: Vec<Value> = list
-                .iter()
-                .rev()
-                .map(|c| json!({"values": c.values, "metadata": {"source": "update", "writes": c.as_node}, "checkpoint": {"thread_id": thread_id, "checkpoint_id": c.checkpoint_id}}))
-                .collect();
-            Json(items).into_response()
-        }
-        None => not_found(&thread_id),
-    }
+    let Some(thread) = store.get(&thread_id) else {
+        return not_found(&thread_id);
+    };
+    // The values at each checkpoint: the thread's writes replayed in order.
+    let mut values = GraphState::default();
+    let mut items: Vec<Value> = thread
+        .checkpoints
+        .iter()
+        .map(|c| {
+            values.apply(&c.write);
+            json!({"values": values, "metadata": {"source": "update", "writes": c.write.as_node()}, "checkpoint": {"thread_id": thread_id, "checkpoint_id": c.checkpoint_id}})
+        })
+        .collect();
+    items.reverse();
+    Json(items).into_response()
 }
 
 /// Runs the routing node: the next action is to dispatch the frontier, each
 /// agent with the mail delivered to it.
 async fn run_wait(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>) -> Response {
-    let routed = server.apply(&thread_id, "route", |s| {
-        let frontier = s.frontier();
-        let mut dispatch = Vec::new();
-        for agent in &frontier {
-            s.intake_pending.remove(agent);
-            let inbox = s.mailbox.remove(agent).unwrap_or_default();
-            dispatch.push(json!({"agent_id": agent, "slot_intent": s.slots.get(agent), "inbox": inbox}));
-        }
-        (dispatch, s.roster.clone())
-    });
-    match routed {
-        Some(((dispatch, roster), ckpt)) => Json(json!({
+    match server.apply(&thread_id, Write::Route) {
+        Some((dispatch, roster, ckpt)) => Json(json!({
             "roster": roster,
             "next_action": {"dispatch": dispatch},
             "checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt},

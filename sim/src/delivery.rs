@@ -63,9 +63,11 @@ impl Default for CodexGateConfig {
     }
 }
 
-/// The installation token the platform holds, and when it expires (unix seconds).
+/// The installation token the platform holds, and when it expires (unix seconds);
+/// and the App JWT it signed last, with its expiry, which it presents again until
+/// a minute before that (an RS256 signature costs more than a whole simulated exchange).
 #[derive(Debug, Default)]
-pub struct TokenCache(Mutex<Option<(String, u64)>>);
+pub struct TokenCache(Mutex<Option<(String, u64)>>, Mutex<Option<(String, u64)>>);
 
 /// A proven delivery reference: the URL and what GitHub says about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -133,11 +135,7 @@ pub async fn platform_token(studio: &Studio) -> Result<String, String> {
             return Ok(token);
         }
     }
-    let claims = json!({"iat": now - 60, "exp": now + 540, "iss": config.app_id});
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(config.private_key_pem.as_bytes())
-        .map_err(|e| format!("codexgate private key: {e}"))?;
-    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
-        .map_err(|e| format!("codexgate app jwt: {e}"))?;
+    let jwt = app_jwt(studio, now)?;
     let url = format!("{}/app/installations/{}/access_tokens", config.api_url, config.installation_id);
     let request = HttpRequest::post(url).bearer(&jwt).header("accept", "application/vnd.github+json");
     let response = studio.http.send(request).await.map_err(|e| format!("github unreachable: {e}"))?;
@@ -151,6 +149,27 @@ pub async fn platform_token(studio: &Studio) -> Result<String, String> {
         *cache = Some((token.clone(), expires));
     }
     Ok(token)
+}
+
+/// The App JWT (RS256, `iss` = app id, valid from a minute ago for nine minutes),
+/// reused while it has more than a minute left.
+fn app_jwt(studio: &Studio, now: u64) -> Result<String, String> {
+    let config = &studio.config.github;
+    if let Some((jwt, exp)) = studio.github_token.1.lock().ok().and_then(|c| c.clone()) {
+        if exp > now + 60 {
+            return Ok(jwt);
+        }
+    }
+    let exp = now + 540;
+    let claims = json!({"iat": now - 60, "exp": exp, "iss": config.app_id});
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(config.private_key_pem.as_bytes())
+        .map_err(|e| format!("codexgate private key: {e}"))?;
+    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
+        .map_err(|e| format!("codexgate app jwt: {e}"))?;
+    if let Ok(mut cache) = studio.github_token.1.lock() {
+        *cache = Some((jwt.clone(), exp));
+    }
+    Ok(jwt)
 }
 
 /// A GitHub REST read with the platform's token; `None` unless it answered 2xx.
@@ -230,11 +249,19 @@ pub async fn prove(studio: &Studio, token: &str, url: &str, agent_id: &str) -> R
     })
 }
 
-/// The merge lifecycle decision recorded for `url` in the run's graph state, if it is valid.
-pub async fn merge_decision(studio: &Studio, token: &str, run_id: &str, url: &str) -> Option<String> {
+/// The merge lifecycle decisions recorded in the run's graph state (one read of
+/// the LangGraph Agent Server's thread state), by delivery reference; `None` if
+/// the state could not be read.
+pub async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<Value> {
     let request = HttpRequest::get(format!("{}/threads/{run_id}/state", studio.config.agent_server_url));
-    let state = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
-    let decision = state.pointer("/values/merge_decisions")?.get(url)?.clone();
+    let mut state = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
+    state.pointer_mut("/values/merge_decisions").map(Value::take)
+}
+
+/// The merge lifecycle decision for `url` among the `recorded` ones
+/// ([`recorded_merge_decisions`]), if it is valid.
+pub async fn merge_decision(studio: &Studio, token: &str, recorded: &Value, url: &str) -> Option<String> {
+    let decision = recorded.get(url)?;
     let field = |k: &str| decision.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     match field("handoff_state").as_str() {
         "merged" => {

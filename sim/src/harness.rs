@@ -35,10 +35,12 @@ use crate::{armory, delivery, identity, run_record, templates, walls, worktree};
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
 pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
-    let Some(run) = studio.run(&run_id) else {
-        return;
-    };
-    let Some(session) = run.sessions.iter().find(|s| s.agent_id == agent_id).cloned() else {
+    // What the attempt needs of its run, read in place (a run holds every session of a large roster).
+    let Some(Some((run, session, prompt))) = studio.read_run(&run_id, |run| {
+        let session = run.session(&agent_id)?.clone();
+        let prompt = dispatch_prompt(run, &session);
+        Some((run.without_sessions(), session, prompt))
+    }) else {
         return;
     };
     let adapter = armory::agent_process_adapter(&studio, &session.role_id);
@@ -73,7 +75,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         resume,
         allowed_tools: armory::allow_list(&servers),
         browser_slot: armory::browser_slots(&studio, &session.role_id).into_iter().next(),
-        prompt: dispatch_prompt(&run, &session),
+        prompt,
     };
     let mut env = json!({
         ENV_ROLE: session.role_id,
@@ -142,12 +144,13 @@ fn update(studio: &Studio, run_id: &str, agent_id: &str, f: impl FnOnce(&mut Age
     });
 }
 
-fn session(studio: &Studio, run_id: &str, agent_id: &str) -> Option<AgentSession> {
-    studio.run(run_id).and_then(|r| r.sessions.into_iter().find(|s| s.agent_id == agent_id))
+/// Reads one session of a run in place: what `read` returns, or `None` if there is no such session.
+fn read_session<R>(studio: &Studio, run_id: &str, agent_id: &str, read: impl FnOnce(&AgentSession) -> R) -> Option<R> {
+    studio.read_run(run_id, |r| r.session(agent_id).map(read)).flatten()
 }
 
 fn settled(studio: &Studio, run_id: &str, agent_id: &str) -> bool {
-    session(studio, run_id, agent_id).is_none_or(|s| s.live_status.is_settled())
+    read_session(studio, run_id, agent_id, |s| s.live_status.is_settled()).unwrap_or(true)
 }
 
 async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
@@ -172,20 +175,11 @@ pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Sta
 /// The launch contract: the required first tool call must come before the deadline.
 async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, attempt_no: u32) {
     tokio::time::sleep(studio.config.first_tool_deadline).await;
-    if let Some(s) = session(&studio, &run_id, &agent_id) {
-        if s.attempts == attempt_no
-            && s.claude_session_id.is_some()
-            && !s.first_tool_made
-            && !s.live_status.is_settled()
-        {
-            block(
-                &studio,
-                &run_id,
-                &agent_id,
-                Standing::blocker(BlockerCode::AgentFirstToolRequired),
-                "first_tool_gate",
-            );
-        }
+    let unmet = read_session(&studio, &run_id, &agent_id, |s| {
+        s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made && !s.live_status.is_settled()
+    });
+    if unmet == Some(true) {
+        block(&studio, &run_id, &agent_id, Standing::blocker(BlockerCode::AgentFirstToolRequired), "first_tool_gate");
     }
 }
 
@@ -384,17 +378,17 @@ async fn read_until_exit(
         let Ok(logs) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await else {
             continue;
         };
-        let text = logs.text();
-        let lines: Vec<&str> = text.lines().collect();
-        let fresh = &lines[consumed.min(lines.len())..];
-        let mut ended = false;
-        for line in fresh {
+        // Daytona answers with everything printed so far: only what is new is read.
+        let text = String::from_utf8_lossy(&logs.body);
+        let (mut fresh, mut ended) = (0usize, false);
+        for line in text.lines().skip(consumed) {
             ended = observe_line(studio, run_id, agent_id, adapter, line);
+            fresh += 1;
         }
-        consumed = lines.len();
+        consumed += fresh;
         // Ask for the exit code only when the output paused or ended with the result
         // event: a process that is still talking is still running.
-        if !fresh.is_empty() && !ended {
+        if fresh > 0 && !ended {
             continue;
         }
         let exit = daytona(studio, HttpRequest::get(command_url.to_string()))
@@ -404,8 +398,7 @@ async fn read_until_exit(
         if let Some(code) = exit {
             // Read what the process printed between the log read and its exit.
             if let Ok(rest) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
-                let text = rest.text();
-                for line in text.lines().skip(consumed) {
+                for line in String::from_utf8_lossy(&rest.body).lines().skip(consumed) {
                     observe_line(studio, run_id, agent_id, adapter, line);
                 }
             }
@@ -417,15 +410,17 @@ async fn read_until_exit(
 /// The process ended: `true` if it met the launch contract (its walls decide
 /// the rest), else it is blocked by the contract or left with its exit code.
 fn finish(studio: &Studio, run_id: &str, agent_id: &str, exit_code: i64) -> bool {
-    let Some(s) = session(studio, run_id, agent_id) else {
+    let Some((settled, first_tool_made)) =
+        read_session(studio, run_id, agent_id, |s| (s.live_status.is_settled(), s.first_tool_made))
+    else {
         return false;
     };
-    if s.live_status.is_settled() {
+    if settled {
         return false;
     }
-    if s.first_tool_made && exit_code == 0 {
+    if first_tool_made && exit_code == 0 {
         return true;
-    } else if !s.first_tool_made {
+    } else if !first_tool_made {
         block(studio, run_id, agent_id, Standing::blocker(BlockerCode::AgentFirstToolRequired), "first_tool_gate");
     } else {
         update(studio, run_id, agent_id, |s| s.current_step = format!("agent_process_exited: {exit_code}"));

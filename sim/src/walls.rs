@@ -134,7 +134,7 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
         Wall::Planner => {
             let (server, tools) = grids::MEMORY_TOOL_CONTRACT;
             let declared = stream.palette_has(server);
-            let used = tools.iter().any(|t| stream.succeeded(server, t, |_| true));
+            let used = tools.iter().any(|t| !stream.succeeded_inputs(server, t).is_empty());
             if declared && !used {
                 Detection::Drift(format!(
                     "the lane declares the memory tool contract ({server}) but no memory tool was used"
@@ -172,9 +172,20 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
             let Ok(token) = delivery::platform_token(studio).await else {
                 return Detection::Drift("GitHub unreachable: no merge decision can be read".to_string());
             };
+            let references = inbox_references(studio, attempt);
             let mut decisions = Vec::new();
-            for reference in inbox_references(studio, attempt) {
-                match delivery::merge_decision(studio, &token, &attempt.run_id, &reference).await {
+            // The graph state is read once for every reference: it holds the whole handoff trail.
+            let recorded = if references.is_empty() {
+                None
+            } else {
+                delivery::recorded_merge_decisions(studio, &attempt.run_id).await
+            };
+            for reference in references {
+                let decision = match &recorded {
+                    Some(recorded) => delivery::merge_decision(studio, &token, recorded, &reference).await,
+                    None => None,
+                };
+                match decision {
                     Some(decision) => decisions.push((reference, decision)),
                     None => {
                         return Detection::Drift(format!(
@@ -194,11 +205,13 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
         }
         Wall::Closer => {
             let (server, tool) = grids::LINEAGE_TOOL;
+            let published: std::collections::BTreeSet<&str> = stream
+                .succeeded_inputs(server, tool)
+                .into_iter()
+                .filter_map(|input| input.get("delivery_reference").and_then(Value::as_str))
+                .collect();
             for reference in inbox_references(studio, attempt) {
-                let published = stream.succeeded(server, tool, |input| {
-                    input.get("delivery_reference").and_then(Value::as_str) == Some(reference.as_str())
-                });
-                if !published {
+                if !published.contains(reference.as_str()) {
                     return Detection::Drift(format!("DataHub lineage for {reference} is required but missing"));
                 }
             }
@@ -210,9 +223,10 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
 /// The delivery references the agent's inbox carried into this attempt.
 fn inbox_references(studio: &Studio, attempt: &AgentAttempt) -> Vec<String> {
     let mut refs: Vec<String> = studio
-        .run(&attempt.run_id)
-        .and_then(|r| r.sessions.into_iter().find(|s| s.agent_id == attempt.agent_id))
-        .map(|s| s.inbox.into_iter().filter_map(|h| h.delivery_reference).collect())
+        .read_run(&attempt.run_id, |r| {
+            r.session(&attempt.agent_id).map(|s| s.inbox.iter().filter_map(|h| h.delivery_reference.clone()).collect())
+        })
+        .flatten()
         .unwrap_or_default();
     refs.dedup();
     refs
@@ -221,7 +235,7 @@ fn inbox_references(studio: &Studio, attempt: &AgentAttempt) -> Vec<String> {
 /// The delivery wall: changes in the agent-owned worktree must reach GitHub as
 /// the lane branch's pull request, file for file.
 async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
-    let Some(run) = studio.run(&attempt.run_id) else {
+    let Some(project_slug) = studio.read_run(&attempt.run_id, |r| r.project_slug.clone()) else {
         return Detection::Clear;
     };
     let toolbox = Toolbox::new(
@@ -230,9 +244,9 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
         &studio.config.daytona_api_key,
         &attempt.sandbox_id,
     );
-    let tree = worktree::lane_worktree(&run.project_slug);
+    let tree = worktree::lane_worktree(&project_slug);
     let branch = worktree::lane_branch(&attempt.run_id, &attempt.agent_id);
-    let repo = delivery::repository(studio, &run.project_slug);
+    let repo = delivery::repository(studio, &project_slug);
     let status = toolbox.git_status(&tree).await.unwrap_or_default();
     let files = toolbox.files_under(&tree).await.unwrap_or_default();
     let changed = !files.is_empty()
@@ -318,9 +332,8 @@ impl AttemptOutput {
             Some(tools) => Palette::Tools(tools),
             None => Palette::Servers(
                 studio
-                    .run(&attempt.run_id)
-                    .and_then(|r| r.sessions.into_iter().find(|s| s.agent_id == attempt.agent_id))
-                    .map(|s| s.mcp_server_ids)
+                    .read_run(&attempt.run_id, |r| r.session(&attempt.agent_id).map(|s| s.mcp_server_ids.clone()))
+                    .flatten()
                     .unwrap_or_default(),
             ),
         };
@@ -338,14 +351,27 @@ impl AttemptOutput {
         }
     }
 
-    /// Whether a call of `server`'s `bare` tool whose input satisfies `wanted` succeeded.
-    fn succeeded(&self, server: &str, bare: &str, wanted: impl Fn(&Value) -> bool) -> bool {
-        self.events.iter().any(|e| match e {
-            OutputEvent::ToolUse { id, name, input } if tool_name::credits(server, name, bare) && wanted(input) => self
-                .events
-                .iter()
-                .any(|r| matches!(r, OutputEvent::ToolResult { id: rid, is_error: false } if rid == id)),
-            _ => false,
-        })
+    /// The inputs of the calls of `server`'s `bare` tool that succeeded (a tool
+    /// use answered by a result that is not an error), in call order.
+    fn succeeded_inputs(&self, server: &str, bare: &str) -> Vec<&Value> {
+        let ok: std::collections::BTreeSet<&str> = self
+            .events
+            .iter()
+            .filter_map(|r| match r {
+                OutputEvent::ToolResult { id, is_error: false } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                OutputEvent::ToolUse { id, name, input }
+                    if tool_name::credits(server, name, bare) && ok.contains(id.as_str()) =>
+                {
+                    Some(input)
+                }
+                _ => None,
+            })
+            .collect()
     }
 }

@@ -210,6 +210,36 @@ impl Run {
         self.executing || self.pending_run_control.is_some()
     }
 
+    /// The run's own fields (ids, project, template, scope, DSN, run control), with
+    /// its sessions, records, walls, reports and delivery references left empty:
+    /// a copy whose size does not grow with the roster.
+    pub fn without_sessions(&self) -> Run {
+        Run {
+            run_id: self.run_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            template_id: self.template_id.clone(),
+            project_slug: self.project_slug.clone(),
+            project_code: self.project_code.clone(),
+            delivery_graph_kind: self.delivery_graph_kind.clone(),
+            work_scope: self.work_scope.clone(),
+            next_goal: self.next_goal.clone(),
+            sessions: Vec::new(),
+            pending_run_control: self.pending_run_control.clone(),
+            run_control_events: Vec::new(),
+            reports: Vec::new(),
+            observability: self.observability,
+            cleaned_up: self.cleaned_up,
+            executing: self.executing,
+            walls: Vec::new(),
+            delivery_references: Vec::new(),
+            observability_dsn: self.observability_dsn.clone(),
+        }
+    }
+
+    pub fn session(&self, agent_id: &str) -> Option<&AgentSession> {
+        self.sessions.iter().find(|s| s.agent_id == agent_id)
+    }
+
     pub fn session_mut(&mut self, agent_id: &str) -> Option<&mut AgentSession> {
         self.sessions.iter_mut().find(|s| s.agent_id == agent_id)
     }
@@ -332,9 +362,15 @@ impl Studio {
         self.state().runs.values().cloned().collect()
     }
 
-    /// Reads a run.
+    /// Reads a run (a copy of all of it: prefer [`Studio::read_run`] for a part).
     pub fn run(&self, run_id: &str) -> Option<Run> {
         self.state().runs.get(run_id).cloned()
+    }
+
+    /// Reads a run in place, without copying it: what `read` returns, or `None`
+    /// if there is no such run. `read` must not call back into the Studio's state.
+    pub fn read_run<R>(&self, run_id: &str, read: impl FnOnce(&Run) -> R) -> Option<R> {
+        self.state().runs.get(run_id).map(read)
     }
 
     /// Adds a session for every roster agent the run does not have yet (agents
