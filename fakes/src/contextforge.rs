@@ -90,9 +90,22 @@ pub struct VirtualServer {
     pub tools: Vec<String>,
 }
 
+/// One tool of the gateway's catalogue: its spec under the federated name, its
+/// gateway's slug, its bare upstream name and its id.
+#[derive(Debug, Clone)]
+struct FederatedTool {
+    spec: ToolSpec,
+    slug: String,
+    bare: String,
+    id: String,
+}
+
 #[derive(Debug, Default)]
 struct GatewayState {
     gateways: BTreeMap<String, FederatedGateway>,
+    /// Every federated tool, in gateway-name order: ContextForge keeps its tool
+    /// catalogue in its database, written when a gateway registers, not per request.
+    catalogue: Arc<Vec<FederatedTool>>,
     servers: BTreeMap<String, VirtualServer>,
     revoked_jtis: BTreeSet<String>,
     auth_failures: Vec<AuthFailure>,
@@ -220,13 +233,15 @@ impl ContextForge {
             |e: mcp::McpError| (StatusCode::BAD_GATEWAY, format!("Failed to initialize gateway at {url}: {e}"));
         client.initialize("mcpgateway").await.map_err(unreachable)?;
         gateway.tools = client.list_tools().await.map_err(unreachable)?;
-        self.state().gateways.insert(name.to_string(), gateway.clone());
+        let mut state = self.state();
+        state.gateways.insert(name.to_string(), gateway.clone());
+        state.catalogue = Arc::new(catalogue(&state.gateways));
         Ok(gateway)
     }
 
     /// Creates a virtual server bundling the given federated tools.
     pub fn create_server(&self, name: &str, federated_tools: Vec<String>) -> Result<VirtualServer, Refusal> {
-        let known: BTreeSet<String> = self.all_tools().into_iter().map(|(t, _, _)| t.name).collect();
+        let known: BTreeSet<String> = self.all_tools().iter().map(|t| t.spec.name.clone()).collect();
         if let Some(missing) = federated_tools.iter().find(|t| !known.contains(*t)) {
             return Err((StatusCode::UNPROCESSABLE_ENTITY, format!("Tool not found: {missing}")));
         }
@@ -239,21 +254,9 @@ impl ContextForge {
         Ok(server)
     }
 
-    /// Every federated tool: (spec under its federated name, gateway slug, bare name).
-    fn all_tools(&self) -> Vec<(ToolSpec, String, String)> {
-        let state = self.state();
-        let mut out = Vec::new();
-        for gw in state.gateways.values() {
-            for t in &gw.tools {
-                let spec = ToolSpec {
-                    name: format!("{}-{}", gw.slug, squadsim_slug(&t.name)),
-                    description: t.description.clone(),
-                    input_schema: t.input_schema.clone(),
-                };
-                out.push((spec, gw.slug.clone(), t.name.clone()));
-            }
-        }
-        out
+    /// Every federated tool (the catalogue as of now).
+    fn all_tools(&self) -> Arc<Vec<FederatedTool>> {
+        self.state().catalogue.clone()
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
@@ -270,6 +273,23 @@ impl ContextForge {
             .layer(axum::middleware::map_response(fastapi_error_shape))
             .with_state(self.clone())
     }
+}
+
+/// The catalogue of `gateways`: each one's tools under their federated names.
+fn catalogue(gateways: &BTreeMap<String, FederatedGateway>) -> Vec<FederatedTool> {
+    let mut out = Vec::new();
+    for gw in gateways.values() {
+        for t in &gw.tools {
+            let name = format!("{}-{}", gw.slug, squadsim_slug(&t.name));
+            out.push(FederatedTool {
+                id: derived_id("tool", &name),
+                spec: ToolSpec { name, description: t.description.clone(), input_schema: t.input_schema.clone() },
+                slug: gw.slug.clone(),
+                bare: t.name.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// ContextForge's slug (see `squadsim_conformance::tool_name::slug`; the fake keeps
@@ -336,23 +356,24 @@ impl ToolHost for Scope {
     fn list_tools(&self, _ctx: &CallContext) -> Vec<ToolSpec> {
         self.gateway
             .all_tools()
-            .into_iter()
-            .filter(|(t, _, _)| self.server.as_ref().is_none_or(|s| s.tools.contains(&t.name)))
-            .map(|(t, _, _)| t)
+            .iter()
+            .filter(|t| self.server.as_ref().is_none_or(|s| s.tools.contains(&t.spec.name)))
+            .map(|t| t.spec.clone())
             .collect()
     }
 
     fn call_tool(&self, _ctx: CallContext, name: String, arguments: Value) -> ToolFuture {
         let candidates = self.gateway.all_tools();
-        let found = candidates.into_iter().find(|(t, _, bare)| {
-            let in_scope = self.server.as_ref().is_none_or(|s| s.tools.contains(&t.name));
+        let found = candidates.iter().find(|t| {
+            let in_scope = self.server.as_ref().is_none_or(|s| s.tools.contains(&t.spec.name));
             // On a virtual server a bare name is accepted too (API-FACTS).
-            in_scope && (t.name == name || (self.server.is_some() && *bare == name))
+            in_scope && (t.spec.name == name || (self.server.is_some() && t.bare == name))
         });
+        let found = found.map(|t| (t.slug.clone(), t.bare.clone()));
         let gateway = self.gateway.clone();
         let subject = self.subject.clone();
         Box::pin(async move {
-            let Some((_, slug, bare)) = found else {
+            let Some((slug, bare)) = found else {
                 return ToolOutcome::UnknownTool(name);
             };
             let upstream = gateway.state().gateways.values().find(|g| g.slug == slug).cloned();
@@ -410,14 +431,14 @@ async fn mcp_server(
     }
 }
 
-fn tool_json(spec: &ToolSpec, slug: &str, bare: &str) -> Value {
+fn tool_json(tool: &FederatedTool) -> Value {
     json!({
-        "id": derived_id("tool", &spec.name),
-        "name": spec.name,
-        "originalName": bare,
-        "gatewaySlug": slug,
-        "description": spec.description,
-        "inputSchema": spec.input_schema,
+        "id": tool.id,
+        "name": tool.spec.name,
+        "originalName": tool.bare,
+        "gatewaySlug": tool.slug,
+        "description": tool.spec.description,
+        "inputSchema": tool.spec.input_schema,
         "enabled": true,
     })
 }
@@ -514,8 +535,7 @@ async fn post_server(State(gw): State<Arc<ContextForge>>, headers: HeaderMap, bo
         Err(e) => return validation_error(e),
     };
     // associated_tools may name tools by id or by federated name.
-    let by_id: BTreeMap<String, String> =
-        gw.all_tools().into_iter().map(|(t, _, _)| (derived_id("tool", &t.name), t.name)).collect();
+    let by_id: BTreeMap<String, String> = gw.all_tools().iter().map(|t| (t.id.clone(), t.spec.name.clone())).collect();
     let names =
         create.server.associated_tools.iter().map(|t| by_id.get(t).cloned().unwrap_or_else(|| t.clone())).collect();
     match gw.create_server(&create.server.name, names) {
@@ -535,12 +555,8 @@ async fn server_tools(
     let Some(server) = gw.state().servers.get(&server_id).cloned() else {
         return refusal_response((StatusCode::NOT_FOUND, format!("Server not found: {server_id}")));
     };
-    let tools: Vec<Value> = gw
-        .all_tools()
-        .iter()
-        .filter(|(t, _, _)| server.tools.contains(&t.name))
-        .map(|(t, slug, bare)| tool_json(t, slug, bare))
-        .collect();
+    let tools: Vec<Value> =
+        gw.all_tools().iter().filter(|t| server.tools.contains(&t.spec.name)).map(tool_json).collect();
     Json(tools).into_response()
 }
 
@@ -548,6 +564,6 @@ async fn list_tools(State(gw): State<Arc<ContextForge>>, headers: HeaderMap) -> 
     if let Err(r) = gw.authenticate("/tools", &headers) {
         return refusal_response(r);
     }
-    let tools: Vec<Value> = gw.all_tools().iter().map(|(t, slug, bare)| tool_json(t, slug, bare)).collect();
+    let tools: Vec<Value> = gw.all_tools().iter().map(tool_json).collect();
     Json(tools).into_response()
 }
