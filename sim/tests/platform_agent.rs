@@ -222,3 +222,22 @@ fn a_service_fault_on_the_llm_proxy_reaches_the_reply() {
     let o = world::run(&Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}")));
     assert_eq!(chat_note(&o), (Some(200), "error: LLM proxy: HTTP 529".to_string()));
 }
+
+#[test]
+fn the_unserved_a2a_port_is_observed_as_404s_on_the_registered_url() {
+    // Registration corrected, nobody probes by hand: the platform's own agent-card probe hits the 404.
+    let mut s = load("platform-agent-bespoke.yaml");
+    s.steps.retain(|step| !matches!(step, squadsim::scenario::Step::ProbeAgent));
+    s.world.platform_agent.as_mut().unwrap().corrected =
+        vec!["step.pre_seed_row".to_string(), "step.mint_workspace_token".to_string()];
+    let o = world::run(&s);
+    let p = section(&o);
+    assert!(p.symptoms.contains(&Symptom::A2aAdvertisedPortNotServed), "{:?}", p.symptoms);
+    let registered = p.platform_log.iter().find(|l| l.contains("POST /registry/register 200")).unwrap();
+    assert!(registered.contains("at http://concierge:8000; agent card 404; delivery_mode=poll"), "{registered}");
+    assert!(p
+        .workspace_log
+        .iter()
+        .any(|l| l.ends_with("uvicorn: \"GET /.well-known/agent.json HTTP/1.1\" 404 Not Found")));
+    assert_eq!(p.inbound_queue, ["message/send queued"]);
+}

@@ -15,15 +15,18 @@
 //!   `ANTHROPIC_AUTH_TOKEN`, and knows the `sk-cp-` (platform proxy) and `sk-ant-`
 //!   (BYOK) prefixes only;
 //! - registration authenticates with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`;
-//! - the server listens on 8000; the A2A routes are mounted on it only when the
-//!   advertised A2A port (`A2A_PORT`, default 8000) is that port. Nothing polls
-//!   the platform's queue: the image runs one-shot queries on pushed messages.
+//! - the server listens on 8000 and the agent registers that URL; the A2A routes
+//!   are mounted on it only when the A2A port (`A2A_PORT`, default 8000) is that
+//!   port, else those routes answer 404 there (and the access log shows it).
+//!   Nothing polls the platform's queue: the image runs one-shot queries on
+//!   pushed messages.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -69,7 +72,13 @@ pub struct WorkspaceObservations {
     pub registration: Option<Option<u16>>,
     pub advertised_port: Option<u16>,
     pub served_port: Option<u16>,
+    /// Requests for the A2A routes the platform uses ([`A2A_ROUTES`]) that the
+    /// served port answered 404 (`METHOD /path`), as its access log shows them.
+    pub unserved_a2a: Vec<String>,
 }
+
+/// The A2A routes the platform uses: the agent card (registration's probe) and `message/send` (push).
+pub const A2A_ROUTES: [(&str, &str); 2] = [("GET", "/.well-known/agent.json"), ("POST", "/")];
 
 /// Shared observations of one execution workspace.
 pub type Observations = Arc<Mutex<WorkspaceObservations>>;
@@ -128,7 +137,8 @@ impl AgentContainer {
         self.env.get("A2A_PORT").and_then(|p| p.parse().ok()).unwrap_or(SERVED_PORT)
     }
 
-    /// The server on [`SERVED_PORT`]: health, plus the A2A routes when they are served here.
+    /// The server on [`SERVED_PORT`]: health, plus the A2A routes when they are served
+    /// here; anything else answers FastAPI's 404 and shows in the access log.
     pub fn router(self: &Arc<Self>) -> Router {
         let router = Router::new().route("/health", get(|| async { Json(json!({"status": "ok"})) }));
         let router = if self.advertised_port() == SERVED_PORT {
@@ -136,7 +146,7 @@ impl AgentContainer {
         } else {
             router
         };
-        router.with_state(self.clone())
+        router.fallback(not_found).with_state(self.clone())
     }
 
     fn name(&self) -> String {
@@ -152,7 +162,8 @@ impl AgentContainer {
     fn card(&self) -> Value {
         let mut card = json!({
             "name": self.name(),
-            "url": format!("http://{}:{}", self.host, self.advertised_port()),
+            // The URL the agent registers is its server's (seed 003: "advertised url is :8000").
+            "url": format!("http://{}:{SERVED_PORT}", self.host),
             "capabilities": {"streaming": false},
             "defaultInputModes": ["text"],
             "defaultOutputModes": ["text"],
@@ -272,6 +283,16 @@ impl AgentContainer {
             .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(""))
             .unwrap_or_default())
     }
+}
+
+/// FastAPI's answer to a route it does not serve; uvicorn logs it.
+async fn not_found(State(rt): State<Arc<AgentContainer>>, method: Method, uri: Uri) -> Response {
+    let route = format!("{method} {}", uri.path());
+    if A2A_ROUTES.contains(&(method.as_str(), uri.path())) {
+        observe(&rt.obs).unserved_a2a.push(route.clone());
+    }
+    log_line(&rt.obs, "uvicorn", format!("\"{route} HTTP/1.1\" 404 Not Found"));
+    (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))).into_response()
 }
 
 async fn agent_card(State(rt): State<Arc<AgentContainer>>) -> Response {

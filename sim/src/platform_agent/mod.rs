@@ -192,7 +192,8 @@ pub enum Symptom {
     LlmCredentialUnusable,
     /// Inbound chat queued with `delivery_mode=poll` and still queued at the end.
     InboundChatQueuedNeverConsumed,
-    /// The advertised A2A port is not the port served, so push routes 404 there.
+    /// The agent's server answered 404 on the A2A routes the platform uses (its
+    /// A2A port, `A2A_PORT`, is not the port it serves and registered).
     A2aAdvertisedPortNotServed,
     /// The platform's runtime label is not the executor that runs.
     StaleRuntimeLabel,
@@ -299,7 +300,7 @@ fn symptoms(obs: &WorkspaceObservations, runtime_label: Option<String>, queued: 
     if queued {
         out.push(Symptom::InboundChatQueuedNeverConsumed);
     }
-    if obs.advertised_port.is_some() && obs.advertised_port != obs.served_port {
+    if !obs.unserved_a2a.is_empty() {
         out.push(Symptom::A2aAdvertisedPortNotServed);
     }
     if let (Some(label), Some(executor)) = (runtime_label, &obs.executor) {
