@@ -131,6 +131,41 @@ async fn the_sdk_lifecycle_create_list_start_stop_delete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_daytona_api_and_toolbox_route_wants_the_key_before_anything_else() {
+    // Even for a sandbox or volume that does not exist, and with no body: the key comes first.
+    let api = Api::start(DaytonaConfig::default()).await;
+    let routes = [
+        ("GET", "/api/users/me"),
+        ("GET", "/api/sandbox"),
+        ("POST", "/api/sandbox"),
+        ("GET", "/api/sandbox/sb-x"),
+        ("DELETE", "/api/sandbox/sb-x"),
+        ("POST", "/api/sandbox/sb-x/start"),
+        ("POST", "/api/sandbox/sb-x/stop"),
+        ("GET", "/api/sandbox/sb-x/toolbox-proxy-url"),
+        ("POST", "/api/sandbox/sb-x/ssh-access"),
+        ("DELETE", "/api/sandbox/sb-x/ssh-access"),
+        ("GET", "/api/sandbox/ssh-access/validate?token=t"),
+        ("GET", "/api/volumes"),
+        ("POST", "/api/volumes"),
+        ("GET", "/api/volumes/by-name/v"),
+        ("GET", "/api/volumes/vol-x"),
+        ("DELETE", "/api/volumes/vol-x"),
+        ("GET", "/toolbox/sb-x/files?path=/"),
+        ("POST", "/toolbox/sb-x/files/upload?path=/a"),
+        ("POST", "/toolbox/sb-x/git/commit"),
+        ("GET", "/toolbox/sb-x/git/branches?path=/r"),
+    ];
+    for (method, path) in routes {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let r = api.http.request(method.clone(), format!("{}{path}", api.base)).send().await.unwrap();
+        let (status, body) = split(r).await;
+        assert_eq!(status, 401, "{method} {path}: {body}");
+        assert_error_shape(&body, 401, path.split('?').next().unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_key_401_and_errors_have_daytona_shape() {
     let api = Api::start(DaytonaConfig::default()).await;
     let r = api.http.get(format!("{}/api/sandbox", api.base)).send().await.unwrap();

@@ -247,6 +247,24 @@ impl Daytona {
     }
 }
 
+/// A Daytona API call that presented the API key (Daytona's 401 "Invalid
+/// credentials" otherwise, before the handler runs); `path` is the request's, for
+/// error bodies.
+pub(super) struct Authorized {
+    pub(super) d: Arc<Daytona>,
+    pub(super) path: String,
+}
+
+impl axum::extract::FromRequestParts<Arc<Daytona>> for Authorized {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
+        let path = parts.uri.path().to_string();
+        d.authorize(&path, &parts.headers)?;
+        Ok(Authorized { d: d.clone(), path })
+    }
+}
+
 async fn not_found(
     axum::extract::State(d): axum::extract::State<Arc<Daytona>>,
     method: axum::http::Method,

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use std::time::Duration;
 
-use super::{longhorn, Daytona};
+use super::{longhorn, Authorized, Daytona};
 
 /// The sandbox states Daytona reports (API-FACTS, "States").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,10 +88,8 @@ pub(super) fn sandbox_json(d: &Daytona, s: &Sandbox, with_env: bool) -> Value {
     v
 }
 
-pub(super) async fn users_me(State(d): State<Arc<Daytona>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+/// `GET /users/me`: who the API key belongs to.
+pub(super) async fn users_me(_: Authorized) -> Response {
     Json(json!({
         "id": "user-squadsim",
         "name": "squadsim",
@@ -103,15 +101,12 @@ pub(super) async fn users_me(State(d): State<Arc<Daytona>>, uri: Uri, headers: H
     .into_response()
 }
 
-pub(super) async fn create(State(d): State<Arc<Daytona>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> Response {
     let req: CreateSandbox = match serde_json::from_slice(if body.is_empty() { b"{}" } else { &body }) {
         Ok(r) => r,
-        Err(e) => return d.error(uri.path(), StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => return d.error(&path, StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    if let Err(r) = super::volumes::validate_mounts(&d, uri.path(), &req.volumes) {
+    if let Err(r) = super::volumes::validate_mounts(&d, &path, &req.volumes) {
         return r;
     }
     let now = d.now();
@@ -121,7 +116,7 @@ pub(super) async fn create(State(d): State<Arc<Daytona>>, uri: Uri, headers: Hea
         let id = format!("sbx-{:08x}", state.next_sandbox);
         if let Some(name) = &req.name {
             if state.sandboxes.values().any(|s| &s.name == name && s.state != SandboxState::Destroyed) {
-                return d.error(uri.path(), StatusCode::CONFLICT, &format!("Sandbox with name {name} already exists"));
+                return d.error(&path, StatusCode::CONFLICT, &format!("Sandbox with name {name} already exists"));
             }
         }
         let sandbox = Sandbox {
@@ -241,19 +236,14 @@ const QUERY_STATES: [SandboxState; 7] = [
 /// client sends an array) keeps only sandboxes in one of them. Destroyed sandboxes
 /// are never listed.
 pub(super) async fn list(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     let values = |name: &str| super::volumes::query_values(query.as_deref(), name);
     let limit = match values("limit").first().map(|l| l.parse::<usize>()) {
         None => 100,
         Some(Ok(l)) if l >= 1 => l.min(200),
-        Some(_) => return d.error(uri.path(), StatusCode::BAD_REQUEST, "limit must be a positive integer"),
+        Some(_) => return d.error(&path, StatusCode::BAD_REQUEST, "limit must be a positive integer"),
     };
     let cursor = values("cursor").into_iter().next();
     let labels: BTreeMap<String, String> = match values("labels").first() {
@@ -262,7 +252,7 @@ pub(super) async fn list(
             Ok(l) => l,
             Err(_) => {
                 let msg = "labels must be a JSON encoded object of string values";
-                return d.error(uri.path(), StatusCode::BAD_REQUEST, msg);
+                return d.error(&path, StatusCode::BAD_REQUEST, msg);
             }
         },
     };
@@ -279,7 +269,7 @@ pub(super) async fn list(
                     .filter_map(|s| serde_json::to_value(s).ok()?.as_str().map(str::to_string))
                     .collect();
                 let msg = format!("each value in states must be one of the following values: {}", names.join(", "));
-                return d.error(uri.path(), StatusCode::BAD_REQUEST, &msg);
+                return d.error(&path, StatusCode::BAD_REQUEST, &msg);
             }
         }
     }
@@ -312,18 +302,10 @@ pub(super) fn sandbox_not_found(d: &Daytona, path: &str, id: &str) -> Response {
     d.error(path, StatusCode::NOT_FOUND, &format!("Sandbox with ID or name {id} not found"))
 }
 
-pub(super) async fn get_one(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn get_one(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     match lookup(&d, &id) {
         Some(s) => Json(sandbox_json(&d, &s, true)).into_response(),
-        None => sandbox_not_found(&d, uri.path(), &id),
+        None => sandbox_not_found(&d, &path, &id),
     }
 }
 
@@ -351,17 +333,9 @@ fn transition(
     }
 }
 
-pub(super) async fn start(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn start(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     let restarting = lookup(&d, &id).is_some_and(|s| matches!(s.state, SandboxState::Stopped | SandboxState::Error));
-    let response = transition(&d, uri.path(), &id, |s| match s.state {
+    let response = transition(&d, &path, &id, |s| match s.state {
         SandboxState::Stopped | SandboxState::Error => {
             s.state = SandboxState::Starting;
             s.desired_state = SandboxState::Started;
@@ -378,17 +352,9 @@ pub(super) async fn start(
     response
 }
 
-pub(super) async fn stop(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn stop(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     let sandbox_id = lookup(&d, &id).map(|s| s.id);
-    let response = transition(&d, uri.path(), &id, |s| match s.state {
+    let response = transition(&d, &path, &id, |s| match s.state {
         SandboxState::Started | SandboxState::Starting | SandboxState::Stopped => {
             s.state = SandboxState::Stopped;
             s.desired_state = SandboxState::Stopped;
@@ -420,17 +386,9 @@ fn release_volume(d: &Daytona, sandbox_id: Option<String>, delete: bool) {
     }
 }
 
-pub(super) async fn destroy(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn destroy(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     let sandbox_id = lookup(&d, &id).map(|s| s.id);
-    let response = transition(&d, uri.path(), &id, |s| {
+    let response = transition(&d, &path, &id, |s| {
         s.state = SandboxState::Destroyed;
         s.desired_state = SandboxState::Destroyed;
         Ok(())
@@ -439,17 +397,9 @@ pub(super) async fn destroy(
     response
 }
 
-pub(super) async fn toolbox_proxy_url(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn toolbox_proxy_url(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     match lookup(&d, &id) {
         Some(_) => Json(json!({"url": format!("{}/toolbox", d.config.public_url)})).into_response(),
-        None => sandbox_not_found(&d, uri.path(), &id),
+        None => sandbox_not_found(&d, &path, &id),
     }
 }

@@ -8,17 +8,15 @@
 //! port 22), so a drifted region yields the unusable command the runbook warns
 //! about; expiry is read from the fake's clock.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::sandbox::{lookup, sandbox_json, sandbox_not_found};
-use super::Daytona;
+use super::{Authorized, Daytona};
 use crate::clock::iso8601_millis;
 
 /// One SSH access grant.
@@ -63,22 +61,17 @@ pub(super) struct CreateQuery {
 }
 
 pub(super) async fn create(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     Path(id): Path<String>,
     Query(q): Query<CreateQuery>,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     let minutes = match q.expires_in_minutes.as_deref().map(str::parse::<u64>) {
         None => 60,
         Some(Ok(m)) if m > 0 => m,
-        Some(_) => return d.error(uri.path(), StatusCode::BAD_REQUEST, "expiresInMinutes must be a positive number"),
+        Some(_) => return d.error(&path, StatusCode::BAD_REQUEST, "expiresInMinutes must be a positive number"),
     };
     let Some(sandbox) = lookup(&d, &id) else {
-        return sandbox_not_found(&d, uri.path(), &id);
+        return sandbox_not_found(&d, &path, &id);
     };
     let now = d.clock.now_unix();
     let grant = {
@@ -105,34 +98,21 @@ pub(super) struct TokenQuery {
 
 /// Revokes one token, or every grant of the sandbox without `token`; answers with the sandbox.
 pub(super) async fn revoke(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     Path(id): Path<String>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     let Some(sandbox) = lookup(&d, &id) else {
-        return sandbox_not_found(&d, uri.path(), &id);
+        return sandbox_not_found(&d, &path, &id);
     };
     d.state().ssh.retain(|token, g| g.sandbox_id != sandbox.id || q.token.as_ref().is_some_and(|t| t != token));
     Json(sandbox_json(&d, &sandbox, true)).into_response()
 }
 
 /// `{valid, sandboxId}`: valid while the token exists and has not expired.
-pub(super) async fn validate(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn validate(Authorized { d, path }: Authorized, Query(q): Query<TokenQuery>) -> Response {
     let Some(token) = q.token else {
-        return d.error(uri.path(), StatusCode::BAD_REQUEST, "token is required");
+        return d.error(&path, StatusCode::BAD_REQUEST, "token is required");
     };
     let now = d.clock.now_unix();
     let found = d.state().ssh.get(&token).cloned();

@@ -20,15 +20,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::sandbox::SandboxState;
-use super::Daytona;
+use super::{Authorized, Daytona};
 
 /// How long the volume manager takes for each state change.
 pub const STEP: Duration = Duration::from_secs(1);
@@ -114,10 +114,7 @@ fn live(v: &SharedVolume) -> bool {
     v.state != SharedVolumeState::Deleted
 }
 
-pub(super) async fn list(State(d): State<Arc<Daytona>>, uri: Uri, headers: HeaderMap, query: RawQuery) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn list(Authorized { d, .. }: Authorized, query: RawQuery) -> Response {
     let include_deleted = query_values(query.0.as_deref(), "includeDeleted").iter().any(|v| v == "true");
     let state = d.state();
     // Newest first, as the service orders them (createdAt DESC).
@@ -126,13 +123,10 @@ pub(super) async fn list(State(d): State<Arc<Daytona>>, uri: Uri, headers: Heade
     Json(Value::Array(list)).into_response()
 }
 
-pub(super) async fn create(State(d): State<Arc<Daytona>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> Response {
     let req: CreateVolume = match serde_json::from_slice(if body.is_empty() { b"{}" } else { &body }) {
         Ok(r) => r,
-        Err(e) => return d.error(uri.path(), StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => return d.error(&path, StatusCode::BAD_REQUEST, &e.to_string()),
     };
     let now = d.now();
     let volume = {
@@ -140,14 +134,14 @@ pub(super) async fn create(State(d): State<Arc<Daytona>>, uri: Uri, headers: Hea
         let active = state.volumes.values().filter(|v| live(v)).count();
         if active + 1 > d.config.volume_quota as usize {
             let msg = format!("Volume quota exceeded. Maximum allowed: {}", d.config.volume_quota);
-            return d.error(uri.path(), StatusCode::FORBIDDEN, &msg);
+            return d.error(&path, StatusCode::FORBIDDEN, &msg);
         }
         state.next_volume += 1;
         let id = format!("vol-{:08x}", state.next_volume);
         let name = req.name.filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone());
         if state.volumes.values().any(|v| live(v) && v.name == name) {
             let msg = format!("Volume with name {name} already exists");
-            return d.error(uri.path(), StatusCode::BAD_REQUEST, &msg);
+            return d.error(&path, StatusCode::BAD_REQUEST, &msg);
         }
         let volume = SharedVolume {
             id: id.clone(),
@@ -193,56 +187,32 @@ fn not_found(d: &Daytona, path: &str, what: String) -> Response {
     d.error(path, StatusCode::NOT_FOUND, &what)
 }
 
-pub(super) async fn get_one(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn get_one(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     let found = d.state().volumes.get(&id).cloned();
     match found {
         Some(v) => Json(volume_json(&d, &v)).into_response(),
-        None => not_found(&d, uri.path(), format!("Volume with ID {id} not found")),
+        None => not_found(&d, &path, format!("Volume with ID {id} not found")),
     }
 }
 
-pub(super) async fn by_name(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn by_name(Authorized { d, path }: Authorized, Path(name): Path<String>) -> Response {
     let found = d.state().volumes.values().find(|v| live(v) && v.name == name).cloned();
     match found {
         Some(v) => Json(volume_json(&d, &v)).into_response(),
-        None => not_found(&d, uri.path(), format!("Volume with name {name} not found")),
+        None => not_found(&d, &path, format!("Volume with name {name} not found")),
     }
 }
 
-pub(super) async fn destroy(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
+pub(super) async fn destroy(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
     let now = d.now();
     {
         let mut state = d.state();
         let Some(v) = state.volumes.get(&id).cloned() else {
-            return not_found(&d, uri.path(), format!("Volume with ID {id} not found"));
+            return not_found(&d, &path, format!("Volume with ID {id} not found"));
         };
         if !matches!(v.state, SharedVolumeState::Ready | SharedVolumeState::Error) {
             let msg = "Volume must be in 'ready' or 'error' state in order to be deleted";
-            return d.error(uri.path(), StatusCode::BAD_REQUEST, msg);
+            return d.error(&path, StatusCode::BAD_REQUEST, msg);
         }
         let user = state.sandboxes.values().find(|s| {
             s.desired_state != SandboxState::Destroyed
@@ -251,7 +221,7 @@ pub(super) async fn destroy(
         if let Some(s) = user {
             let msg =
                 format!("Volume cannot be deleted because it is in use by one or more sandboxes (e.g. {})", s.name);
-            return d.error(uri.path(), StatusCode::CONFLICT, &msg);
+            return d.error(&path, StatusCode::CONFLICT, &msg);
         }
         if let Some(v) = state.volumes.get_mut(&id) {
             v.state = SharedVolumeState::PendingDelete;

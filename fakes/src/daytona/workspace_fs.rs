@@ -22,8 +22,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -114,18 +115,33 @@ fn status_word(before: Option<&Vec<u8>>, after: Option<&Vec<u8>>, new_word: &'st
     }
 }
 
-/// Authorizes, requires a started sandbox, and runs `f` on its file system.
-fn with_fs<R>(
-    d: &Daytona,
-    uri: &Uri,
-    headers: &HeaderMap,
-    id: &str,
-    f: impl FnOnce(&mut SandboxFs) -> Result<R, (StatusCode, String)>,
-) -> Result<R, Response> {
-    super::toolbox::running_sandbox(d, uri.path(), headers, id)?;
-    let mut state = d.state();
-    let fs = state.file_systems.entry(id.to_string()).or_default();
-    f(fs).map_err(|(status, message)| d.error(uri.path(), status, &message))
+/// A files or Git call on a sandbox: authorized and the sandbox started before the
+/// handler runs (Daytona's 401, 404 "Sandbox with ID ... not found" and 400
+/// "Sandbox is not running" otherwise).
+pub(super) struct StartedSandbox {
+    d: Arc<Daytona>,
+    path: String,
+    id: String,
+}
+
+impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
+        let Path(id) = Path::<String>::from_request_parts(parts, d).await.map_err(IntoResponse::into_response)?;
+        let path = parts.uri.path().to_string();
+        super::toolbox::running_sandbox(d, &path, &parts.headers, &id)?;
+        Ok(StartedSandbox { d: d.clone(), path, id })
+    }
+}
+
+impl StartedSandbox {
+    /// Runs `f` on the sandbox's file system; its error becomes Daytona's error body.
+    fn with_fs(&self, f: impl FnOnce(&mut SandboxFs) -> Result<Response, (StatusCode, String)>) -> Response {
+        let mut state = self.d.state();
+        let fs = state.file_systems.entry(self.id.clone()).or_default();
+        f(fs).unwrap_or_else(|(status, message)| self.d.error(&self.path, status, &message))
+    }
 }
 
 fn bad(message: impl Into<String>) -> (StatusCode, String) {
@@ -152,15 +168,9 @@ fn required_path(q: &PathQuery) -> Result<String, (StatusCode, String)> {
 }
 
 /// `GET /files?path=`: the folder's entries (`name, isDir, size, mode, ...`).
-pub(super) async fn list_files(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
-) -> Response {
-    let mod_time = d.now();
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn list_files(sandbox: StartedSandbox, Query(q): Query<PathQuery>) -> Response {
+    let mod_time = sandbox.d.now();
+    sandbox.with_fs(|fs| {
         let dir = required_path(&q)?;
         if !fs.is_dir(&dir) {
             return Err((StatusCode::NOT_FOUND, format!("open {dir}: no such file or directory")));
@@ -196,24 +206,16 @@ pub(super) async fn list_files(
             .collect();
         Ok(Json(Value::Array(list)).into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 /// `GET /files/download?path=`: the file's bytes.
-pub(super) async fn download(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn download(sandbox: StartedSandbox, Query(q): Query<PathQuery>) -> Response {
+    sandbox.with_fs(|fs| {
         let path = required_path(&q)?;
         let content =
             fs.files.get(&path).cloned().ok_or((StatusCode::NOT_FOUND, format!("open {path}: no such file")))?;
         Ok(([("content-type", "application/octet-stream")], content).into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 /// The `file` part of a `multipart/form-data` body.
@@ -244,15 +246,13 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// `POST /files/upload?path=` (multipart/form-data, part `file`).
 pub(super) async fn upload(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
+    sandbox: StartedSandbox,
     headers: HeaderMap,
-    Path(id): Path<String>,
     Query(q): Query<PathQuery>,
     body: Bytes,
 ) -> Response {
     let file = multipart_file(&headers, &body);
-    with_fs(&d, &uri, &headers, &id, |fs| {
+    sandbox.with_fs(|fs| {
         let path = required_path(&q)?;
         let content = file.ok_or_else(|| bad("expected multipart/form-data with a `file` part"))?;
         if let Some(ro) = fs.read_only_ancestor(&parent(&path).unwrap_or_default()) {
@@ -261,7 +261,6 @@ pub(super) async fn upload(
         fs.files.insert(path, content);
         Ok(StatusCode::OK.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 fn parse_mode(mode: Option<&str>, default: u32) -> Result<u32, (StatusCode, String)> {
@@ -272,14 +271,8 @@ fn parse_mode(mode: Option<&str>, default: u32) -> Result<u32, (StatusCode, Stri
 }
 
 /// `POST /files/folder?path=&mode=` -> 201.
-pub(super) async fn create_folder(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn create_folder(sandbox: StartedSandbox, Query(q): Query<PathQuery>) -> Response {
+    sandbox.with_fs(|fs| {
         let path = required_path(&q)?;
         let mode = parse_mode(q.mode.as_deref(), 0o755)?;
         if let Some(ro) = fs.read_only_ancestor(&path) {
@@ -288,18 +281,11 @@ pub(super) async fn create_folder(
         fs.modes.insert(path, mode);
         Ok(StatusCode::CREATED.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 /// `POST /files/permissions?path=&mode=`.
-pub(super) async fn set_permissions(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn set_permissions(sandbox: StartedSandbox, Query(q): Query<PathQuery>) -> Response {
+    sandbox.with_fs(|fs| {
         let path = required_path(&q)?;
         if !fs.is_dir(&path) && !fs.files.contains_key(&path) {
             return Err((StatusCode::NOT_FOUND, format!("chmod {path}: no such file or directory")));
@@ -308,7 +294,6 @@ pub(super) async fn set_permissions(
         fs.modes.insert(path, mode);
         Ok(StatusCode::OK.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, (StatusCode, String)> {
@@ -324,14 +309,8 @@ struct CloneRequest {
 }
 
 /// `POST /git/clone {url, path, branch?}`: an empty checkout of `branch` (default `main`).
-pub(super) async fn clone(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: Bytes,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn clone(sandbox: StartedSandbox, raw: Bytes) -> Response {
+    sandbox.with_fs(|fs| {
         let req: CloneRequest = body(&raw)?;
         let root = normalize(&req.path);
         if fs.repos.contains_key(&root) || fs.tree(&root).keys().next().is_some() {
@@ -347,7 +326,6 @@ pub(super) async fn clone(
         fs.repos.insert(root, Checkout { branches: vec![branch.clone()], branch, ..Checkout::default() });
         Ok(StatusCode::OK.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 #[derive(Deserialize)]
@@ -364,15 +342,15 @@ fn repo_root(fs: &SandboxFs, path: &str) -> Result<String, (StatusCode, String)>
     fs.repos.contains_key(&path).then_some(path).ok_or_else(|| bad("repository does not exist"))
 }
 
+/// The checkout rooted at `path`, to change it.
+fn checkout_mut<'a>(fs: &'a mut SandboxFs, path: &str) -> Result<&'a mut Checkout, (StatusCode, String)> {
+    let root = repo_root(fs, path)?;
+    fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))
+}
+
 /// `GET /git/status?path=`.
-pub(super) async fn status(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<RepoQuery>,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn status(sandbox: StartedSandbox, Query(q): Query<RepoQuery>) -> Response {
+    sandbox.with_fs(|fs| {
         let root = repo_root(fs, &q.path)?;
         let work = fs.tree(&root);
         let repo = &fs.repos[&root];
@@ -399,7 +377,6 @@ pub(super) async fn status(
         }))
         .into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 #[derive(Deserialize)]
@@ -409,18 +386,12 @@ struct AddRequest {
 }
 
 /// `POST /git/add {path, files}` (`.` stages everything).
-pub(super) async fn add(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: Bytes,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn add(sandbox: StartedSandbox, raw: Bytes) -> Response {
+    sandbox.with_fs(|fs| {
         let req: AddRequest = body(&raw)?;
         let root = repo_root(fs, &req.path)?;
         let work = fs.tree(&root);
-        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        let repo = checkout_mut(fs, &root)?;
         for wanted in &req.files {
             let wanted = wanted.trim_start_matches("./");
             let all = wanted == "." || wanted.is_empty();
@@ -437,7 +408,6 @@ pub(super) async fn add(
         }
         Ok(StatusCode::OK.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 #[derive(Deserialize)]
@@ -449,17 +419,10 @@ struct CommitRequest {
 }
 
 /// `POST /git/commit {path, message, author, email}` -> `{hash}`.
-pub(super) async fn commit(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: Bytes,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn commit(sandbox: StartedSandbox, raw: Bytes) -> Response {
+    sandbox.with_fs(|fs| {
         let req: CommitRequest = body(&raw)?;
-        let root = repo_root(fs, &req.path)?;
-        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        let repo = checkout_mut(fs, &req.path)?;
         if req.message.trim().is_empty() || req.author.trim().is_empty() || req.email.trim().is_empty() {
             return Err(bad("message, author and email are required"));
         }
@@ -482,7 +445,6 @@ pub(super) async fn commit(
         repo.ahead += 1;
         Ok(Json(json!({"hash": hash})).into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 #[derive(Deserialize)]
@@ -493,60 +455,37 @@ struct BranchRequest {
 }
 
 /// `GET /git/branches?path=` -> `{branches}`.
-pub(super) async fn list_branches(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<RepoQuery>,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn list_branches(sandbox: StartedSandbox, Query(q): Query<RepoQuery>) -> Response {
+    sandbox.with_fs(|fs| {
         let root = repo_root(fs, &q.path)?;
         Ok(Json(json!({"branches": fs.repos[&root].branches})).into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 /// `POST /git/branches {path, name}` -> 201.
-pub(super) async fn create_branch(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: Bytes,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn create_branch(sandbox: StartedSandbox, raw: Bytes) -> Response {
+    sandbox.with_fs(|fs| {
         let req: BranchRequest = body(&raw)?;
-        let root = repo_root(fs, &req.path)?;
-        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        let repo = checkout_mut(fs, &req.path)?;
         if repo.branches.contains(&req.name) {
             return Err(bad(format!("a branch named '{}' already exists", req.name)));
         }
         repo.branches.push(req.name);
         Ok(StatusCode::CREATED.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 /// `POST /git/checkout {path, branch}`.
-pub(super) async fn checkout(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: Bytes,
-) -> Response {
-    with_fs(&d, &uri, &headers, &id, |fs| {
+pub(super) async fn checkout(sandbox: StartedSandbox, raw: Bytes) -> Response {
+    sandbox.with_fs(|fs| {
         let req: BranchRequest = body(&raw)?;
-        let root = repo_root(fs, &req.path)?;
-        let repo = fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))?;
+        let repo = checkout_mut(fs, &req.path)?;
         if !repo.branches.contains(&req.name) {
             return Err(bad(format!("pathspec '{}' did not match any branch", req.name)));
         }
         repo.branch = req.name;
         Ok(StatusCode::OK.into_response())
     })
-    .unwrap_or_else(|r| r)
 }
 
 impl SandboxFs {
