@@ -750,10 +750,10 @@ impl JsonSchema for SimDuration {
 pub const HOSTS: [&str; 13] = [
     "operator",
     "studio",
-    "agent-server",
     "daytona",
     "contextforge",
     "fractalops-hud",
+    "agent-server",
     "github",
     "glitchtip",
     "searxnggrid",
@@ -762,6 +762,13 @@ pub const HOSTS: [&str; 13] = [
     "playwright",
     "skills",
 ];
+
+/// The service hosts of every world ([`HOSTS`] without the operator), in the
+/// order the world builds them.
+pub const SERVICE_HOSTS: &[&str] = match HOSTS.split_first() {
+    Some((_, services)) => services,
+    None => &[],
+};
 
 /// A scenario that could not be loaded.
 #[derive(Debug, Clone, PartialEq)]

@@ -282,20 +282,7 @@ impl Services {
 impl Endpoints {
     /// Every service's host name, in a fixed order: the turmoil host names, and
     /// the services `squadsim serve` mounts, each on its own port.
-    pub const HOSTS: &'static [&'static str] = &[
-        "studio",
-        "daytona",
-        "contextforge",
-        "fractalops-hud",
-        "agent-server",
-        "github",
-        "glitchtip",
-        "searxnggrid",
-        "agent-memory-archive",
-        "datahub",
-        "playwright",
-        "skills",
-    ];
+    pub const HOSTS: &'static [&'static str] = crate::scenario::SERVICE_HOSTS;
 
     /// Endpoints whose base URL for each host in [`Endpoints::HOSTS`] is `base(host)`.
     pub fn from_bases(base: impl Fn(&str) -> String) -> Self {
