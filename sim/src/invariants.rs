@@ -46,7 +46,17 @@ pub struct Invariants {
     /// How many sessions the run's roster ends with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<usize>,
+    /// The plane the first-tool diagnosis blames (`execution_plane`, `control_plane`,
+    /// `neither`), or `none` when there is no diagnosis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis_plane: Option<String>,
+    /// The platform agent's symptoms (seed 003), in any order (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_agent_symptoms: Option<Vec<String>>,
 }
+
+/// The planes `diagnosis_plane` may name (`none`: no diagnosis).
+pub const DIAGNOSIS_PLANES: [&str; 4] = ["execution_plane", "control_plane", "neither", "none"];
 
 /// One declared invariant an outcome broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +99,15 @@ impl Invariants {
         let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
         known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
         known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
+        if let Some(plane) = &self.diagnosis_plane {
+            if !DIAGNOSIS_PLANES.contains(&plane.as_str()) {
+                return Err(InvalidInvariant {
+                    field: "invariants.diagnosis_plane".into(),
+                    value: plane.clone(),
+                    message: format!("unknown plane `{plane}`: expected one of {}", DIAGNOSIS_PLANES.join(", ")),
+                });
+            }
+        }
         known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
     }
 
@@ -130,6 +149,14 @@ impl Invariants {
         }
         if let Some(sessions) = self.sessions {
             expect("sessions", sessions.to_string(), outcome.sessions.len().to_string());
+        }
+        if let Some(plane) = &self.diagnosis_plane {
+            let actual = outcome.diagnosis.as_ref().map(|d| label(&d.plane)).unwrap_or_else(|| "none".into());
+            expect("diagnosis_plane", plane.clone(), actual);
+        }
+        if let Some(symptoms) = &self.platform_agent_symptoms {
+            let actual = outcome.platform_agent.iter().flat_map(|p| p.symptoms.iter().map(label)).collect();
+            expect("platform_agent_symptoms", set_label(symptoms.clone()), set_label(actual));
         }
         // Runs launched together (`launch.count`) must each hold the per-run invariants.
         for (i, run) in outcome.concurrent_runs.iter().enumerate() {
@@ -187,6 +214,11 @@ fn set_label(mut codes: Vec<String>) -> String {
     codes.sort();
     codes.dedup();
     format!("[{}]", codes.join(", "))
+}
+
+/// A unit enum's serde name (`execution_plane`, `configs_eperm`).
+fn label<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -211,3 +211,25 @@ fn sweep_wrong_project_slug_and_its_confirmation() {
 fn sweep_sandbox_nodes_not_ready() {
     sweep("sandbox-nodes-not-ready.yaml", Some(200), BLOCKED, Some(Plane::ExecutionPlane));
 }
+
+#[test]
+fn the_diagnosis_plane_and_platform_symptom_invariants_are_checked() {
+    let longhorn = load("longhorn-faulted-volumes.yaml");
+    let o = world::run(&longhorn);
+    assert!(longhorn.invariants.as_ref().unwrap().check(&o).is_empty());
+    let wrong: squadsim::invariants::Invariants = serde_yaml::from_str("{diagnosis_plane: control_plane}").unwrap();
+    let broken = wrong.check(&o);
+    assert_eq!(broken.len(), 1);
+    assert_eq!((broken[0].expected.as_str(), broken[0].actual.as_str()), ("control_plane", "execution_plane"));
+
+    let bespoke = world::run(&load("platform-agent-bespoke.yaml"));
+    let none: squadsim::invariants::Invariants = serde_yaml::from_str("{platform_agent_symptoms: []}").unwrap();
+    let broken = none.check(&bespoke);
+    assert_eq!(broken.len(), 1);
+    assert!(broken[0].actual.contains("configs_eperm"), "{}", broken[0]);
+
+    let bad = "name: x\nsteps: [health]\ninvariants: {diagnosis_plane: storage_plane}\n";
+    let err = Scenario::parse(std::path::Path::new("x.yaml"), bad).unwrap_err();
+    assert!(err.message.contains("unknown plane `storage_plane`"), "{err}");
+    assert_eq!(err.line, Some(3));
+}
