@@ -131,6 +131,15 @@ impl Outcome {
         self.operator.iter().find(|c| c.step == "launch").and_then(|c| c.http_status)
     }
 
+    /// The launch as the summaries print it: its HTTP status, `000` for no answer
+    /// (curl's notation), or `none` when the scenario has no launch step.
+    pub fn launch_label(&self) -> String {
+        match self.operator.iter().find(|c| c.step == "launch") {
+            None => "none".to_string(),
+            Some(c) => c.http_status.map(|s| s.to_string()).unwrap_or_else(|| "000".into()),
+        }
+    }
+
     /// The distinct blocker codes of the sessions, sorted.
     pub fn blockers(&self) -> Vec<String> {
         let mut b: Vec<String> = self.sessions.iter().filter_map(|s| s.blocker_code.clone()).collect();

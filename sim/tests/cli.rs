@@ -32,6 +32,20 @@ fn the_corpus_passes_and_prints_one_line_per_scenario_and_a_summary() {
 }
 
 #[test]
+fn the_summary_line_tells_a_launch_without_answer_from_no_launch_at_all() {
+    let (code, out, _) = squadsim(&[
+        "run",
+        scenarios().join("wrong-project-slug.yaml").to_str().unwrap(),
+        scenarios().join("platform-agent-ssot.yaml").to_str().unwrap(),
+        scenarios().join("wall-planner-blocked.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("wrong-project-slug (seed 7): run not launched, launch 000,"), "{out}");
+    assert!(out.contains("platform-agent-ssot (seed 3): run not launched, launch none,"), "{out}");
+    assert!(out.contains("run blocked, launch 200, blockers: none, standing at: planner_wall"), "{out}");
+}
+
+#[test]
 fn json_output_carries_the_summary_fields() {
     let (code, out, _) = squadsim(&["run", "--json", scenarios().join("wrong-project-slug.yaml").to_str().unwrap()]);
     assert_eq!(code, 0);

@@ -24,7 +24,7 @@ pub fn summary(results: &[ScenarioResult]) -> String {
             cell(&o.scenario),
             o.seed,
             cell(run_status(o)),
-            o.launch_http_status().map(|s| s.to_string()).unwrap_or_else(|| "000".into()),
+            o.launch_label(),
             if blockers.is_empty() { "none".to_string() } else { cell(&blockers.join(", ")) },
             cell(&o.simulated),
         ));

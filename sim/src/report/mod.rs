@@ -98,7 +98,7 @@ pub fn summary(outcome: &Outcome) -> String {
     format!(
         "run {}, launch {}, blockers: {}{}",
         run_status(outcome),
-        outcome.launch_http_status().map(|s| s.to_string()).unwrap_or_else(|| "000".into()),
+        outcome.launch_label(),
         if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
         if standing.is_empty() { String::new() } else { format!(", standing at: {}", standing.join(", ")) },
     )
