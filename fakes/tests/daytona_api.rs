@@ -155,6 +155,14 @@ async fn every_daytona_api_and_toolbox_route_wants_the_key_before_anything_else(
         ("POST", "/toolbox/sb-x/files/upload?path=/a"),
         ("POST", "/toolbox/sb-x/git/commit"),
         ("GET", "/toolbox/sb-x/git/branches?path=/r"),
+        ("POST", "/toolbox/sb-x/process/execute"),
+        ("GET", "/toolbox/sb-x/process/session"),
+        ("POST", "/toolbox/sb-x/process/session"),
+        ("GET", "/toolbox/sb-x/process/session/s1"),
+        ("DELETE", "/toolbox/sb-x/process/session/s1"),
+        ("POST", "/toolbox/sb-x/process/session/s1/exec"),
+        ("GET", "/toolbox/sb-x/process/session/s1/command/c1"),
+        ("GET", "/toolbox/sb-x/process/session/s1/command/c1/logs"),
     ];
     for (method, path) in routes {
         let method = Method::from_bytes(method.as_bytes()).unwrap();

@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, Path, RawPathParams};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Daytona, ProcessOutput, ProcessSpec, SandboxState};
+use super::{Authorized, Daytona, ProcessOutput, ProcessSpec, Sandbox, SandboxState};
 
 pub(super) struct Command {
     command: String,
@@ -23,24 +24,35 @@ pub(super) struct Session {
     pub(super) commands: BTreeMap<String, Command>,
 }
 
-/// Authorizes, finds the sandbox and requires it to be started.
-pub(super) fn running_sandbox(
-    d: &Daytona,
-    path: &str,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<super::Sandbox, Response> {
-    d.authorize(path, headers)?;
-    let sandbox = d
-        .state()
-        .sandboxes
-        .get(id)
-        .cloned()
-        .ok_or_else(|| d.error(path, StatusCode::NOT_FOUND, &format!("Sandbox with ID {id} not found")))?;
-    if sandbox.state != SandboxState::Started {
-        return Err(d.error(path, StatusCode::BAD_REQUEST, "Sandbox is not running"));
+/// A toolbox call on a started sandbox: authorized and the sandbox (path
+/// parameter `id`) found and started before the handler runs (Daytona's 401,
+/// 404 "Sandbox with ID ... not found" and 400 "Sandbox is not running" otherwise).
+pub(super) struct StartedSandbox {
+    pub(super) d: Arc<Daytona>,
+    /// The request's path, for error bodies.
+    pub(super) path: String,
+    pub(super) sandbox: Sandbox,
+}
+
+impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
+        let params = RawPathParams::from_request_parts(parts, d).await.map_err(IntoResponse::into_response)?;
+        let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_string()).unwrap_or_default();
+        let path = parts.uri.path().to_string();
+        d.authorize(&path, &parts.headers)?;
+        let sandbox = d
+            .state()
+            .sandboxes
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| d.error(&path, StatusCode::NOT_FOUND, &format!("Sandbox with ID {id} not found")))?;
+        if sandbox.state != SandboxState::Started {
+            return Err(d.error(&path, StatusCode::BAD_REQUEST, "Sandbox is not running"));
+        }
+        Ok(StartedSandbox { d: d.clone(), path, sandbox })
     }
-    Ok(sandbox)
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(d: &Daytona, path: &str, body: &[u8]) -> Result<T, Response> {
@@ -54,18 +66,8 @@ struct ExecuteRequest {
 }
 
 /// `POST /process/execute` runs a command to completion and answers `{exitCode, result}`.
-pub(super) async fn execute(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let sandbox = match running_sandbox(&d, uri.path(), &headers, &id) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let req: ExecuteRequest = match parse(&d, uri.path(), &body) {
+pub(super) async fn execute(StartedSandbox { d, path, sandbox }: StartedSandbox, body: Bytes) -> Response {
+    let req: ExecuteRequest = match parse(&d, &path, &body) {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -90,24 +92,15 @@ struct CreateSessionRequest {
     session_id: String,
 }
 
-pub(super) async fn create_session(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = running_sandbox(&d, uri.path(), &headers, &id) {
-        return r;
-    }
-    let req: CreateSessionRequest = match parse(&d, uri.path(), &body) {
+pub(super) async fn create_session(StartedSandbox { d, path, sandbox }: StartedSandbox, body: Bytes) -> Response {
+    let req: CreateSessionRequest = match parse(&d, &path, &body) {
         Ok(r) => r,
         Err(r) => return r,
     };
     let mut state = d.state();
-    let key = (id, req.session_id);
+    let key = (sandbox.id, req.session_id);
     if state.sessions.contains_key(&key) {
-        return d.error(uri.path(), StatusCode::CONFLICT, "session already exists");
+        return d.error(&path, StatusCode::CONFLICT, "session already exists");
     }
     state.sessions.insert(key, Session::default());
     StatusCode::CREATED.into_response()
@@ -124,49 +117,35 @@ fn session_json(sid: &str, session: &Session) -> serde_json::Value {
 
 /// `GET /process/session`: every session of the sandbox with its commands (the
 /// sandbox-level view of the workspace logs; each command's output is at `.../logs`).
-pub(super) async fn list_sessions(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = running_sandbox(&d, uri.path(), &headers, &id) {
-        return r;
-    }
+pub(super) async fn list_sessions(StartedSandbox { d, sandbox, .. }: StartedSandbox) -> Response {
     let state = d.state();
-    let sessions: Vec<_> =
-        state.sessions.iter().filter(|((sb, _), _)| sb == &id).map(|((_, sid), s)| session_json(sid, s)).collect();
+    let sessions: Vec<_> = state
+        .sessions
+        .iter()
+        .filter(|((sb, _), _)| sb == &sandbox.id)
+        .map(|((_, sid), s)| session_json(sid, s))
+        .collect();
     Json(sessions).into_response()
 }
 
 pub(super) async fn get_session(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     Path((id, sid)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     let state = d.state();
     match state.sessions.get(&(id, sid.clone())) {
         Some(s) => Json(session_json(&sid, s)).into_response(),
-        None => d.error(uri.path(), StatusCode::NOT_FOUND, "session not found"),
+        None => d.error(&path, StatusCode::NOT_FOUND, "session not found"),
     }
 }
 
 pub(super) async fn delete_session(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     Path((id, sid)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     match d.state().sessions.remove(&(id, sid)) {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => d.error(uri.path(), StatusCode::NOT_FOUND, "session not found"),
+        None => d.error(&path, StatusCode::NOT_FOUND, "session not found"),
     }
 }
 
@@ -182,17 +161,11 @@ struct SessionExecuteRequest {
 
 /// `POST /process/session/{sid}/exec`: `{cmdId}` at once when async, else waits for the exit.
 pub(super) async fn session_exec(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    StartedSandbox { d, path, sandbox }: StartedSandbox,
     Path((id, sid)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let sandbox = match running_sandbox(&d, uri.path(), &headers, &id) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let req: SessionExecuteRequest = match parse(&d, uri.path(), &body) {
+    let req: SessionExecuteRequest = match parse(&d, &path, &body) {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -200,7 +173,7 @@ pub(super) async fn session_exec(
     let cmd_id = {
         let mut state = d.state();
         if !state.sessions.contains_key(&(id.clone(), sid.clone())) {
-            return d.error(uri.path(), StatusCode::NOT_FOUND, "session not found");
+            return d.error(&path, StatusCode::NOT_FOUND, "session not found");
         }
         state.next_command += 1;
         let cmd_id = format!("cmd-{:08x}", state.next_command);
@@ -223,14 +196,9 @@ fn find_command<R>(d: &Daytona, id: &str, sid: &str, cid: &str, f: impl FnOnce(&
 }
 
 pub(super) async fn get_command(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     Path((id, sid, cid)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     match find_command(
         &d,
         &id,
@@ -239,22 +207,17 @@ pub(super) async fn get_command(
         |cid, c| json!({"id": cid, "command": c.command, "exitCode": c.output.exit_code()}),
     ) {
         Some(v) => Json(v).into_response(),
-        None => d.error(uri.path(), StatusCode::NOT_FOUND, "command not found"),
+        None => d.error(&path, StatusCode::NOT_FOUND, "command not found"),
     }
 }
 
 /// `GET .../command/{cid}/logs`: what the command printed so far, as text.
 pub(super) async fn command_logs(
-    State(d): State<Arc<Daytona>>,
-    uri: Uri,
-    headers: HeaderMap,
+    Authorized { d, path }: Authorized,
     Path((id, sid, cid)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = d.authorize(uri.path(), &headers) {
-        return r;
-    }
     match find_command(&d, &id, &sid, &cid, |_, c| c.output.text()) {
         Some(text) => ([("content-type", "text/plain; charset=utf-8")], text).into_response(),
-        None => d.error(uri.path(), StatusCode::NOT_FOUND, "command not found"),
+        None => d.error(&path, StatusCode::NOT_FOUND, "command not found"),
     }
 }

@@ -19,11 +19,9 @@
 //! - commit hashes derive from the commit's content and parent: equal histories, equal hashes.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query};
-use axum::http::request::Parts;
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -31,7 +29,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::Daytona;
+use super::toolbox::StartedSandbox;
 
 /// One sandbox's file system: files by absolute path, folder modes, Git checkouts by root.
 #[derive(Debug, Default, Clone)]
@@ -115,31 +113,11 @@ fn status_word(before: Option<&Vec<u8>>, after: Option<&Vec<u8>>, new_word: &'st
     }
 }
 
-/// A files or Git call on a sandbox: authorized and the sandbox started before the
-/// handler runs (Daytona's 401, 404 "Sandbox with ID ... not found" and 400
-/// "Sandbox is not running" otherwise).
-pub(super) struct StartedSandbox {
-    d: Arc<Daytona>,
-    path: String,
-    id: String,
-}
-
-impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
-        let Path(id) = Path::<String>::from_request_parts(parts, d).await.map_err(IntoResponse::into_response)?;
-        let path = parts.uri.path().to_string();
-        super::toolbox::running_sandbox(d, &path, &parts.headers, &id)?;
-        Ok(StartedSandbox { d: d.clone(), path, id })
-    }
-}
-
 impl StartedSandbox {
     /// Runs `f` on the sandbox's file system; its error becomes Daytona's error body.
     fn with_fs(&self, f: impl FnOnce(&mut SandboxFs) -> Result<Response, (StatusCode, String)>) -> Response {
         let mut state = self.d.state();
-        let fs = state.file_systems.entry(self.id.clone()).or_default();
+        let fs = state.file_systems.entry(self.sandbox.id.clone()).or_default();
         f(fs).unwrap_or_else(|(status, message)| self.d.error(&self.path, status, &message))
     }
 }
