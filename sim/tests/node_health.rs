@@ -5,15 +5,16 @@
 //! Ready node blocks the intake pair like the Longhorn incident; its twin
 //! without NotReady nodes does not; one NotReady node is routed around.
 
+mod support;
+
 use std::path::Path;
-use std::time::Duration;
 
 use squadsim::diagnosis::{Evidence, Plane};
 use squadsim::scenario::Scenario;
-use squadsim::world::{self, Endpoints, Services};
+use squadsim::world;
 use squadsim::Outcome;
 use squadsim_fakes::daytona::{Robustness, VolumeState};
-use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
+use squadsim_fakes::net::HttpRequest;
 
 fn load(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
@@ -101,13 +102,7 @@ fn an_unknown_node_is_refused_at_load_with_the_pool() {
 #[tokio::test]
 async fn the_nodes_answer_as_the_kubernetes_and_longhorn_apis_do() {
     let scenario = load("sandbox-nodes-not-ready.yaml");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let endpoints = Endpoints { daytona: base.clone(), ..Endpoints::simulated() };
-    let services = Services::build(&scenario, &endpoints, Transport::Loopback).unwrap();
-    let key = services.daytona.config().api_key.clone();
-    tokio::spawn(serve_loopback(services.daytona.router(), listener));
-    let http = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
+    let support::LoopbackDaytona { base, key, http, services } = support::loopback_daytona(&scenario).await;
 
     let nodes = http.send(HttpRequest::get(format!("{base}/api/v1/nodes")).bearer(&key)).await.unwrap().json();
     assert_eq!(nodes["kind"], "NodeList");

@@ -2,13 +2,15 @@
 //! degraded Longhorn plane (11 faulted/unknown volumes) keeps the intake pair's
 //! workspaces from attaching, and its twins without the fault complete.
 
+mod support;
+
 use std::path::Path;
 use std::time::Duration;
 
 use squadsim::scenario::Scenario;
-use squadsim::world::{self, Endpoints, Services};
+use squadsim::world;
 use squadsim::Outcome;
-use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
+use squadsim_fakes::net::HttpRequest;
 
 fn load() -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/longhorn-faulted-volumes.yaml");
@@ -76,13 +78,7 @@ fn twin_with_more_headroom_completes() {
 #[tokio::test]
 async fn the_condition_reaches_daytona_as_the_kubernetes_attach_error() {
     let scenario = load();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let endpoints = Endpoints { daytona: base.clone(), ..Endpoints::simulated() };
-    let services = Services::build(&scenario, &endpoints, Transport::Loopback).unwrap();
-    let key = services.daytona.config().api_key.clone();
-    tokio::spawn(serve_loopback(services.daytona.router(), listener));
-    let http = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
+    let support::LoopbackDaytona { base, key, http, services } = support::loopback_daytona(&scenario).await;
 
     let volumes = services.daytona.volumes();
     let idle = volumes.iter().filter(|v| v.state == squadsim_fakes::daytona::VolumeState::Detached).count();

@@ -2,26 +2,21 @@
 //! Daytona toolbox: the agent-owned worktree takes writes on its lane branch;
 //! the assembly worktree is read-only, and a write there is refused.
 
+mod support;
+
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
 use squadsim::worktree::{self, Toolbox};
-use squadsim::world::{Endpoints, Services};
 use squadsim::Scenario;
-use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
+use squadsim_fakes::net::HttpRequest;
 
 #[tokio::test]
 async fn the_assembly_worktree_refuses_writes_and_the_lane_worktree_takes_them() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/full-delivery.yaml");
     let scenario = Scenario::load(&path).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let endpoints = Endpoints { daytona: base.clone(), ..Endpoints::simulated() };
-    let services = Services::build(&scenario, &endpoints, Transport::Loopback).unwrap();
-    let key = services.daytona.config().api_key.clone();
-    tokio::spawn(serve_loopback(services.daytona.router(), listener));
-    let http = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
+    let support::LoopbackDaytona { base, key, http, services } = support::loopback_daytona(&scenario).await;
     let create = HttpRequest::post(format!("{base}/api/sandbox")).bearer(&key).json(&json!({"name": "lane"}));
     let id = http.send(create).await.unwrap().json()["id"].as_str().unwrap().to_string();
     for _ in 0..100 {
