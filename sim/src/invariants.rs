@@ -99,6 +99,15 @@ impl Invariants {
         let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
         known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
         known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
+        let symptoms: Vec<String> = crate::platform_agent::Symptom::ALL.iter().map(|s| s.code()).collect();
+        let symptoms: Vec<&str> = symptoms.iter().map(String::as_str).collect();
+        known_codes(
+            "platform_agent_symptoms",
+            "platform-agent symptom",
+            &self.platform_agent_symptoms,
+            |c| symptoms.contains(&c),
+            &symptoms,
+        )?;
         if let Some(plane) = &self.diagnosis_plane {
             if !DIAGNOSIS_PLANES.contains(&plane.as_str()) {
                 return Err(InvalidInvariant {
@@ -368,6 +377,14 @@ mod tests {
         let standing =
             Invariants { standing_walls: Some(vec!["closer_wall".into(), "x".into()]), ..Invariants::default() };
         assert_eq!(standing.validate().unwrap_err().field, "invariants.standing_walls[1]");
+        let symptom = Invariants {
+            platform_agent_symptoms: Some(vec!["configs_eperm".into(), "configs_eprem".into()]),
+            ..Invariants::default()
+        };
+        let e = symptom.validate().unwrap_err();
+        assert_eq!(e.field, "invariants.platform_agent_symptoms[1]");
+        assert!(e.message.contains("unknown platform-agent symptom `configs_eprem`"), "{}", e.message);
+        assert!(e.message.contains("registration_rejected_401"), "{}", e.message);
     }
 
     #[test]

@@ -199,6 +199,26 @@ pub enum Symptom {
     StaleRuntimeLabel,
 }
 
+impl Symptom {
+    /// Every symptom, in a fixed order.
+    pub const ALL: [Symptom; 9] = [
+        Symptom::RegistrationRejected401,
+        Symptom::WorkspaceTokenMint404,
+        Symptom::ConfigsEperm,
+        Symptom::ConfigNotApplied,
+        Symptom::LlmAuthUnrecognisedPrefix,
+        Symptom::LlmCredentialUnusable,
+        Symptom::InboundChatQueuedNeverConsumed,
+        Symptom::A2aAdvertisedPortNotServed,
+        Symptom::StaleRuntimeLabel,
+    ];
+
+    /// The symptom's name in outcomes and invariants (`configs_eperm`, ...).
+    pub fn code(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+}
+
 /// The platform agent's workspace row as the platform shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentWorkspaceOutcome {
