@@ -1,16 +1,12 @@
 //! The Harness Runtime executes attempts through each agent process adapter, and
 //! through either runtime binding (cliproxy, claude-native), with the same outcome.
 
-use std::path::Path;
+mod support;
 
 use squadsim::agent_process_adapter::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::Scenario;
 use squadsim::{world, Outcome};
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, u32)> {
     o.sessions

@@ -1,16 +1,11 @@
 //! Armory loadouts: the observability-triage bundle for the tester and compactor,
 //! resolved at session launch, never shown in the roster view.
 
-use std::path::Path;
+mod support;
 
 use squadsim::armory;
-use squadsim::scenario::Scenario;
 use squadsim::world;
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 #[test]
 fn the_tester_and_compactor_get_the_observability_triage_bundle() {

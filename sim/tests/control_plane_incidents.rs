@@ -2,15 +2,11 @@
 //! ContextForge token shape before/after 1.0.x, and Daytona region
 //! `sshGatewayUrl` drift.
 
-use std::path::Path;
+mod support;
 
-use squadsim::scenario::{Scenario, TokenShape};
+use squadsim::scenario::TokenShape;
 use squadsim::{world, Outcome};
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn completed(o: &Outcome) -> bool {
     o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty()

@@ -1,15 +1,11 @@
 //! The delivery graph: agents join by handoff, the LangGraph Agent Server routes
 //! the frontier and resumes from its checkpoints after a crash.
 
-use std::path::Path;
+mod support;
 
-use squadsim::scenario::{Fault, Scenario, SimDuration};
+use squadsim::scenario::{Fault, SimDuration};
 use squadsim::{world, Outcome};
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn roster(o: &Outcome) -> Vec<String> {
     o.sessions.iter().map(|s| s.agent_id.clone()).collect()

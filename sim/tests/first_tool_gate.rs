@@ -1,15 +1,11 @@
 //! The first-tool gate, one scenario per documented cause, each with its twin:
 //! remove the cause and the blocker is gone.
 
-use std::path::Path;
+mod support;
 
-use squadsim::scenario::{AgentBehaviour, Scenario, TokenShape};
+use squadsim::scenario::{AgentBehaviour, TokenShape};
 use squadsim::{world, Outcome};
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn blocked_by_gate(o: &Outcome, agent: &str) -> bool {
     o.sessions.iter().any(|s| {

@@ -3,16 +3,12 @@
 //! faults on the happy path, and a 20-seed sweep per incident asserting the same
 //! blockers and the same diagnosed plane on every seed.
 
-use std::path::Path;
+mod support;
 
 use squadsim::diagnosis::Plane;
 use squadsim::scenario::{Scenario, Step};
 use squadsim::{world, Outcome};
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
     o.sessions.iter().map(|s| (s.role_id.clone(), s.live_status.clone(), s.blocker_code.clone())).collect()

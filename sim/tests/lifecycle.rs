@@ -1,14 +1,13 @@
 //! The Temporal-owned lifecycle: a phase that overruns its deadline ends the
 //! attempt with a recorded reason, and its twins without the overrun complete.
 
-use std::path::Path;
+mod support;
 
 use squadsim::scenario::{Scenario, SimDuration};
 use squadsim::{world, Outcome};
 
 fn load() -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/workspace-start-deadline.yaml");
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    support::load("workspace-start-deadline.yaml")
 }
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, Option<String>)> {

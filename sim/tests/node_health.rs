@@ -15,11 +15,7 @@ use squadsim::world;
 use squadsim::Outcome;
 use squadsim_fakes::daytona::{Robustness, VolumeState};
 use squadsim_fakes::net::HttpRequest;
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn evidence<'a>(o: &'a Outcome, check: &str) -> &'a Evidence {
     let d = o.diagnosis.as_ref().expect("a diagnosis");

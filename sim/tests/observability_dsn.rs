@@ -2,14 +2,15 @@
 //! management API, fail-open: a refusing or unreachable GlitchTip never blocks
 //! a launch, and the outcome says whether a DSN was provisioned.
 
+mod support;
+
 use std::path::Path;
 
 use squadsim::scenario::{Fault, Scenario, SimDuration};
 use squadsim::{world, Outcome};
 
 fn load() -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/glitchtip-dsn-provisioning-failure.yaml");
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    support::load("glitchtip-dsn-provisioning-failure.yaml")
 }
 
 fn dsn_status(o: &Outcome) -> String {

@@ -3,6 +3,8 @@
 //! chain emerges from the services; the divergence report comes from the specs;
 //! removing one divergence removes exactly its symptom; the SSOT path is the twin.
 
+mod support;
+
 use std::path::Path;
 
 use squadsim::platform_agent::divergence::compare;
@@ -11,11 +13,7 @@ use squadsim::platform_agent::workspace_server::DeliveryMode;
 use squadsim::platform_agent::{PlatformAgentOutcome, ProvisioningPath, Symptom};
 use squadsim::scenario::Scenario;
 use squadsim::{world, Outcome};
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn section(o: &Outcome) -> &PlatformAgentOutcome {
     o.platform_agent.as_ref().expect("a platform agent section")

@@ -2,14 +2,13 @@
 //! hanging or unreachable skills service never stalls a launch; its twin pulls
 //! the skills into the loadout.
 
-use std::path::Path;
+mod support;
 
 use squadsim::scenario::{Fault, Scenario, SimDuration};
 use squadsim::{world, Outcome};
 
 fn load() -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/skill-pull-hang.yaml");
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    support::load("skill-pull-hang.yaml")
 }
 
 fn completed(o: &Outcome) -> bool {

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use squadsim::scenario::Scenario;
@@ -13,8 +12,7 @@ use squadsim::Outcome;
 use squadsim_fakes::net::HttpRequest;
 
 fn load() -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/longhorn-faulted-volumes.yaml");
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    support::load("longhorn-faulted-volumes.yaml")
 }
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, u32)> {

@@ -2,16 +2,12 @@
 //! and the five mechanical walls: each scenario and its twin (the condition
 //! removed, the wall or blocker gone).
 
-use std::path::Path;
+mod support;
 
 use squadsim::scenario::{DeliveryStep, MergeDecision, RetryBehaviour, Scenario};
 use squadsim::{world, Outcome};
 use squadsim_conformance::vocabulary::Wall;
-
-fn load(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
-    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
+use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
     o.sessions.iter().map(|s| (s.agent_id.clone(), s.live_status.clone(), s.blocker_code.clone())).collect()

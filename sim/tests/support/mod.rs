@@ -1,11 +1,20 @@
-//! What several test files share: a scenario's Daytona fake served on loopback
-//! (127.0.0.1, an OS-chosen port), for talking to it as a real client would.
+//! What several test files share: loading a corpus scenario, and a scenario's
+//! Daytona fake served on loopback (127.0.0.1, an OS-chosen port), for talking
+//! to it as a real client would. Each test file uses the part it needs.
+#![allow(dead_code)]
 
+use std::path::Path;
 use std::time::Duration;
 
 use squadsim::scenario::Scenario;
 use squadsim::world::{Endpoints, Services};
 use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
+
+/// The corpus scenario `scenarios/<name>`; a scenario that does not load fails the test with its error.
+pub fn load(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
 
 /// The scenario's services, its Daytona fake listening at `base`.
 pub struct LoopbackDaytona {
