@@ -235,6 +235,15 @@ impl McpClient {
         self
     }
 
+    /// A client for one request made beside others (a model turn's parallel tool
+    /// calls): the same session, headers and protocol version, with this client's
+    /// next request id reserved for it, so concurrent requests never share an id.
+    pub fn fork(&mut self) -> McpClient {
+        let fork = self.clone();
+        self.next_id += 1;
+        fork
+    }
+
     /// `initialize` then `notifications/initialized`.
     pub async fn initialize(&mut self, client_name: &str) -> Result<Value, McpError> {
         let params = json!({

@@ -124,6 +124,7 @@ impl ProcessLauncher for AgentProcessLauncher {
             gateway: tokio::sync::Mutex::new(gateway),
             palette: std::sync::OnceLock::new(),
             turns: AtomicU32::new(0),
+            calls: AtomicU32::new(0),
             writer,
             binding,
         };
@@ -145,6 +146,8 @@ pub(crate) struct AgentProcess {
     gateway: tokio::sync::Mutex<McpClient>,
     palette: std::sync::OnceLock<Vec<PaletteTool>>,
     turns: AtomicU32,
+    /// Tool calls the model made so far (including those its palette lacked): the next call's id.
+    calls: AtomicU32,
     /// Prints in the adapter's output format.
     writer: OutputWriter,
     /// Which runtime binding the palette and MCP calls go through.
@@ -194,11 +197,11 @@ impl AgentProcess {
         for line in self.writer.init(&names, &servers, &skills) {
             self.emit(line);
         }
-        for wanted in self.behaviour.tool_calls.clone().unwrap_or_default() {
-            self.call_tool(&wanted, json!({})).await;
-        }
+        let scripted = self.behaviour.tool_calls.clone().unwrap_or_default();
+        self.call_tools(scripted.into_iter().map(|wanted| (wanted, json!({}))).collect()).await;
         let work = delivery_work::perform(&self).await;
         if work.completed {
+            let mut handoffs = Vec::new();
             for plan in &self.handoffs {
                 let references: Vec<Option<&String>> =
                     if work.references.is_empty() { vec![None] } else { work.references.iter().map(Some).collect() };
@@ -212,9 +215,10 @@ impl AgentProcess {
                         "delivery_reference": reference,
                         "fallback_wall": plan.fallback_wall.code(),
                     });
-                    self.call_tool(hud::SEND_HANDOFF, arguments).await;
+                    handoffs.push((hud::SEND_HANDOFF.to_string(), arguments));
                 }
             }
+            self.call_tools(handoffs).await;
         }
         tokio::time::sleep(think).await;
         let turns = self.turns.load(Ordering::SeqCst);
@@ -226,48 +230,70 @@ impl AgentProcess {
         self.behaviour.think.map(|t| t.0).unwrap_or(DEFAULT_THINK)
     }
 
-    /// One model turn (after the model's think time) calling `wanted`, a bare name:
-    /// the tool's answer and whether it is an error, or `None` when the palette
-    /// does not carry the tool.
-    pub(crate) async fn call_tool(&self, wanted: &str, arguments: Value) -> Option<(String, bool)> {
+    /// The most tool calls the model makes in one turn.
+    pub(crate) fn calls_per_turn(&self) -> usize {
+        self.behaviour.parallel_tool_calls.map_or(1, |n| n.max(1) as usize) // 0 is refused at load
+    }
+
+    /// Independent tool calls (bare names and arguments) in as few model turns as
+    /// the model's parallel tool use allows ([`AgentBehaviour::parallel_tool_calls`],
+    /// one a turn unless scripted): each turn thinks once, then makes its calls at
+    /// once. The answers come back in the order of `calls`.
+    pub(crate) async fn call_tools(&self, calls: Vec<(String, Value)>) -> Vec<Option<(String, bool)>> {
+        let per_turn = self.calls_per_turn();
+        let mut answers = Vec::with_capacity(calls.len());
+        let mut calls = calls.into_iter().peekable();
+        while calls.peek().is_some() {
+            let turn: Vec<(String, Value)> = calls.by_ref().take(per_turn).collect();
+            answers.extend(self.turn(turn).await);
+        }
+        answers
+    }
+
+    /// One model turn: the think time, every call's `tool_use` printed, the calls
+    /// made concurrently through the gateway, and their results printed in order.
+    async fn turn(&self, calls: Vec<(String, Value)>) -> Vec<Option<(String, bool)>> {
         tokio::time::sleep(self.think()).await;
-        let n = self.turns.fetch_add(1, Ordering::SeqCst);
+        self.turns.fetch_add(1, Ordering::SeqCst);
         let palette = self.palette.get().map(Vec::as_slice).unwrap_or_default();
-        let mut gateway = self.gateway.lock().await;
-        self.call(&mut gateway, palette, wanted, arguments, &format!("toolu_{n:02}")).await
+        let mut requests = Vec::with_capacity(calls.len());
+        for (wanted, arguments) in calls {
+            let id = format!("toolu_{:02}", self.calls.fetch_add(1, Ordering::SeqCst));
+            let same = |t: &&PaletteTool| {
+                tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, &wanted)
+            };
+            let Some(tool) = palette.iter().find(same) else {
+                // The model cannot call a tool its palette does not carry.
+                self.note(&format!("{wanted} is not available to me"));
+                requests.push(None);
+                continue;
+            };
+            self.emit(self.writer.tool_use(&id, &tool.server_id, &tool.bare, &arguments));
+            let client = self.gateway.lock().await.fork();
+            requests.push(Some((id, tool, client, arguments)));
+        }
+        let answers = futures::future::join_all(requests.into_iter().map(|request| async move {
+            let (id, tool, mut client, arguments) = request?;
+            let answer = match client.call_tool(&tool.federated, arguments).await {
+                Ok(r) => (r.text, r.is_error),
+                Err(e) => (e.to_string(), true),
+            };
+            Some((id, tool, answer))
+        }))
+        .await;
+        answers
+            .into_iter()
+            .map(|answer| {
+                let (id, tool, (text, is_error)) = answer?;
+                self.emit(self.writer.tool_result(&id, &tool.server_id, &tool.bare, &text, is_error));
+                Some((text, is_error))
+            })
+            .collect()
     }
 
     /// What the model says without calling a tool.
     pub(crate) fn note(&self, text: &str) {
         self.emit(self.writer.text("note", text));
-    }
-
-    /// One model turn that calls `wanted` (a bare name) with `arguments`, if the
-    /// palette carries it; the shim translates to the federated wire name only on
-    /// the proxied call.
-    async fn call(
-        &self,
-        gateway: &mut McpClient,
-        palette: &[PaletteTool],
-        wanted: &str,
-        arguments: Value,
-        id: &str,
-    ) -> Option<(String, bool)> {
-        let same = |t: &&PaletteTool| {
-            tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, wanted)
-        };
-        let Some(tool) = palette.iter().find(same) else {
-            // The model cannot call a tool its palette does not carry.
-            self.note(&format!("{wanted} is not available to me"));
-            return None;
-        };
-        self.emit(self.writer.tool_use(id, &tool.server_id, &tool.bare, &arguments));
-        let (text, is_error) = match gateway.call_tool(&tool.federated, arguments).await {
-            Ok(r) => (r.text, r.is_error),
-            Err(e) => (e.to_string(), true),
-        };
-        self.emit(self.writer.tool_result(id, &tool.server_id, &tool.bare, &text, is_error));
-        Some((text, is_error))
     }
 
     /// The skill poll-pull: `GET /v1/skills?role_id=<role>`, bounded to 5 s. A slow,

@@ -15,6 +15,7 @@
 //! worktree's current file contents (`github_app_pr_handoff`).
 
 use base64::Engine;
+use futures::future::join_all;
 use serde_json::{json, Value};
 use squadsim_fakes::net::HttpRequest;
 
@@ -64,32 +65,39 @@ pub(crate) async fn perform(p: &AgentProcess) -> Work {
         }
         "implementer" => implement(p, &forgets).await,
         "tester" => {
-            for reference in &inbox {
-                if forgets(DeliveryStep::CaptureEvidence)
-                    || !p.tool("browser_take_screenshot", json!({"url": reference})).await
-                {
+            for lot in inbox.chunks(p.calls_per_turn()) {
+                if forgets(DeliveryStep::CaptureEvidence) {
                     return Work::stopped();
                 }
-                let body = format!("Evidence from {}: PlaywrightGrid screenshot of {reference}", p.env(ENV_AGENT_ID));
-                if forgets(DeliveryStep::AttachEvidence) || comment(p, reference, &body).await.is_err() {
+                let shots = lot.iter().map(|r| ("browser_take_screenshot".to_string(), json!({"url": r}))).collect();
+                if !p.tools(shots).await || forgets(DeliveryStep::AttachEvidence) {
+                    return Work::stopped();
+                }
+                let attached = join_all(lot.iter().map(|reference| {
+                    let body =
+                        format!("Evidence from {}: PlaywrightGrid screenshot of {reference}", p.env(ENV_AGENT_ID));
+                    async move { comment(p, reference, &body).await }
+                }))
+                .await;
+                if attached.iter().any(Result::is_err) {
                     return Work::stopped();
                 }
             }
             Work::done(inbox)
         }
         "committer" => {
-            for reference in &inbox {
-                if forgets(DeliveryStep::MergeDecision) || !decide_merge(p, reference).await {
+            for lot in inbox.chunks(p.calls_per_turn()) {
+                if forgets(DeliveryStep::MergeDecision) || !decide_merges(p, lot).await {
                     return Work::stopped();
                 }
             }
             Work::done(inbox)
         }
         "closer" => {
-            for reference in &inbox {
-                if forgets(DeliveryStep::PublishLineage)
-                    || !p.tool("publish_lineage", json!({"delivery_reference": reference})).await
-                {
+            for lot in inbox.chunks(p.calls_per_turn()) {
+                let lineage =
+                    lot.iter().map(|r| ("publish_lineage".to_string(), json!({"delivery_reference": r}))).collect();
+                if forgets(DeliveryStep::PublishLineage) || !p.tools(lineage).await {
                     return Work::stopped();
                 }
             }
@@ -102,7 +110,12 @@ pub(crate) async fn perform(p: &AgentProcess) -> Work {
 impl AgentProcess {
     /// A model turn calling `bare` with `arguments`; true if the tool answered without error.
     async fn tool(&self, bare: &str, arguments: Value) -> bool {
-        self.call_tool(bare, arguments).await.is_some_and(|(_, is_error)| !is_error)
+        self.tools(vec![(bare.to_string(), arguments)]).await
+    }
+
+    /// Independent tool calls in as few turns as the model allows; true if every tool answered without error.
+    async fn tools(&self, calls: Vec<(String, Value)>) -> bool {
+        self.call_tools(calls).await.iter().all(|answer| answer.as_ref().is_some_and(|(_, is_error)| !is_error))
     }
 
     fn toolbox(&self) -> Toolbox {
@@ -233,31 +246,50 @@ async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value,
     p.github(HttpRequest::post(url).json(&json!({"body": body}))).await
 }
 
-/// Committer: merge on GitHub and record `merged`, or record `merge_requested` with `qa_passed`.
-async fn decide_merge(p: &AgentProcess, reference: &str) -> bool {
+/// Committer, for one turn's worth of delivery references: merge each on GitHub
+/// and record `merged`, or record `merge_requested` with `qa_passed`. True when
+/// every decision was recorded.
+async fn decide_merges(p: &AgentProcess, references: &[String]) -> bool {
     let decision = p.behaviour.merge_decision.unwrap_or_default();
     let (state, gate) = match decision {
         MergeDecision::Merged => {
-            let api_url = p.env(ENV_GITHUB_API_URL);
-            let Some((owner, repo, _, n)) = delivery::parse_reference(&api_url, reference) else {
-                return false;
-            };
-            let merge = HttpRequest::new(hyper::Method::PUT, p.api(&format!("/repos/{owner}/{repo}/pulls/{n}/merge")))
-                .json(&json!({"merge_method": "squash"}));
-            if let Err(e) = p.github(merge).await {
-                p.note(&format!("merge of {reference} refused: {e}"));
+            let merged = join_all(references.iter().map(|reference| merge(p, reference))).await;
+            if !merged.into_iter().all(|m| m) {
                 return false;
             }
             ("merged", Value::Null)
         }
         MergeDecision::MergeRequested => ("merge_requested", json!("qa_passed")),
     };
-    let record = json!({
-        "run_id": p.env(ENV_RUN_ID),
-        "committer_agent_id": p.env(ENV_AGENT_ID),
-        "delivery_reference": reference,
-        "handoff_state": state,
-        "merge_gate_status": gate,
-    });
-    p.tool(hud::RECORD_MERGE_DECISION, record).await
+    let records = references
+        .iter()
+        .map(|reference| {
+            let record = json!({
+                "run_id": p.env(ENV_RUN_ID),
+                "committer_agent_id": p.env(ENV_AGENT_ID),
+                "delivery_reference": reference,
+                "handoff_state": state,
+                "merge_gate_status": gate,
+            });
+            (hud::RECORD_MERGE_DECISION.to_string(), record)
+        })
+        .collect();
+    p.tools(records).await
+}
+
+/// Squash-merges the pull request of `reference` on GitHub; says why on the output when refused.
+async fn merge(p: &AgentProcess, reference: &str) -> bool {
+    let api_url = p.env(ENV_GITHUB_API_URL);
+    let Some((owner, repo, _, n)) = delivery::parse_reference(&api_url, reference) else {
+        return false;
+    };
+    let merge = HttpRequest::new(hyper::Method::PUT, p.api(&format!("/repos/{owner}/{repo}/pulls/{n}/merge")))
+        .json(&json!({"merge_method": "squash"}));
+    match p.github(merge).await {
+        Ok(_) => true,
+        Err(e) => {
+            p.note(&format!("merge of {reference} refused: {e}"));
+            false
+        }
+    }
 }

@@ -123,6 +123,11 @@ pub struct GithubCondition {
     /// over the App credentials when the platform obtains a token, so writes are
     /// authored by the PAT's user instead of `fractalops-codexgate[bot]`.
     pub org_pat_override: bool,
+    /// Requests per hour one credential may make (GitHub's primary rate limit:
+    /// 5,000 for an App installation, the default; 15,000 for an installation on
+    /// a GitHub Enterprise Cloud organization). Over it GitHub answers 403
+    /// `API rate limit exceeded` until the hour's window resets.
+    pub rate_limit: Option<u64>,
 }
 
 /// GlitchTip conditions.
@@ -287,6 +292,12 @@ pub struct AgentBehaviour {
     /// Simulated model latency before each turn.
     #[serde(default)]
     pub think: Option<SimDuration>,
+    /// The most tool calls the model makes in one turn when it has independent
+    /// calls to make (parallel tool use: handoffs to several lanes, evidence for
+    /// several pull requests); the calls of one turn run at once. Default 1: one
+    /// call a turn.
+    #[serde(default)]
+    pub parallel_tool_calls: Option<u32>,
     /// Handoffs the agent sends after its tool calls, replacing the template's
     /// delivery graph for this role. Empty: it hands nothing on.
     #[serde(default)]
@@ -908,7 +919,21 @@ impl Scenario {
                 ));
             }
         }
+        if self.world.github.rate_limit == Some(0) {
+            return Err(error(
+                "world.github.rate_limit".into(),
+                "rate_limit:",
+                "expected at least 1 request per hour, got 0".into(),
+            ));
+        }
         for (role, behaviour) in &self.agents {
+            if behaviour.parallel_tool_calls == Some(0) {
+                return Err(error(
+                    format!("agents.{role}.parallel_tool_calls"),
+                    "parallel_tool_calls:",
+                    "expected at least 1 tool call a turn, got 0".into(),
+                ));
+            }
             for (i, h) in behaviour.handoffs.iter().flatten().enumerate() {
                 if squadsim_conformance::vocabulary::Wall::parse(&h.fallback_wall).is_none() {
                     let codes: Vec<&str> =
@@ -1192,6 +1217,19 @@ mod tests {
         let err = parse("steps:\n  - wait: {duration: soon}\n").unwrap_err();
         assert!(err.message.contains("expected a duration"), "{err}");
         assert_eq!(err.field, "steps[0].wait.duration");
+    }
+
+    #[test]
+    fn zero_tool_calls_a_turn_and_a_zero_rate_limit_are_refused_with_their_lines() {
+        let err = parse("agents:\n  planner:\n    parallel_tool_calls: 0\nsteps: [health]\n").unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("agents.planner.parallel_tool_calls", Some(3)), "{err}");
+        assert!(err.message.contains("at least 1 tool call a turn"), "{err}");
+        let err = parse("world:\n  github: {rate_limit: 0}\nsteps: [health]\n").unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("world.github.rate_limit", Some(2)), "{err}");
+        assert!(parse(
+            "agents:\n  planner: {parallel_tool_calls: 8}\nworld:\n  github: {rate_limit: 15000}\nsteps: [health]\n"
+        )
+        .is_ok());
     }
 
     #[test]

@@ -240,6 +240,7 @@ impl Services {
                     })
                     .collect(),
                 org_pat,
+                rate_limit: scenario.world.github.rate_limit.unwrap_or(GithubConfig::default().rate_limit),
                 ..GithubConfig::default()
             },
             crate::clock::service_clock(),

@@ -48,6 +48,35 @@ fn the_number_of_lanes_is_a_condition_and_the_graph_follows_it() {
 }
 
 #[test]
+fn parallel_tool_use_makes_a_turns_independent_calls_at_once_and_changes_nothing_but_time() {
+    let mut one_a_turn = load("full-delivery.yaml");
+    one_a_turn.world.implementer_lanes = 4;
+    let mut at_once = one_a_turn.clone();
+    for role in ["planner", "tester", "committer", "closer"] {
+        at_once.agents.entry(role.into()).or_default().parallel_tool_calls = Some(4);
+    }
+    let (serial, parallel) = (world::run(&one_a_turn), world::run(&at_once));
+    let seconds = |o: &Outcome| o.simulated.trim_end_matches('s').parse::<f64>().unwrap();
+    // The planner's four handoffs, the tester's four screenshots and four handoffs, the
+    // committer's four decisions and four handoffs and the closer's four lineage calls
+    // each take one turn instead of four: 3 turns saved six times over, 2 s a turn at least.
+    assert!(seconds(&parallel) + 36.0 <= seconds(&serial), "{} vs {}", parallel.simulated, serial.simulated);
+    let calls = |o: &Outcome| -> Vec<(String, String, u32)> {
+        o.sessions.iter().map(|s| (s.agent_id.clone(), s.live_status.clone(), s.tool_call_count)).collect()
+    };
+    assert_eq!(calls(&parallel), calls(&serial), "the same sessions make the same calls and complete");
+    let sorted = |o: &Outcome| {
+        let mut t = trail(o);
+        t.sort();
+        t
+    };
+    assert_eq!(sorted(&parallel), sorted(&serial), "the same handoffs");
+    let urls = |o: &Outcome| o.delivery_references.iter().map(|r| r.url.clone()).collect::<Vec<_>>();
+    assert_eq!(urls(&parallel), urls(&serial));
+    assert!(parallel.walls.is_empty() && parallel.run.as_ref().unwrap().status == "completed", "{:?}", parallel.walls);
+}
+
+#[test]
 fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
     let clean = world::run(&load("full-delivery.yaml"));
     let mut s = load("full-delivery.yaml");

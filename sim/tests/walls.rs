@@ -155,6 +155,23 @@ fn work_without_a_delivery_reference_is_blocked_and_the_twin_proves_one() {
 }
 
 #[test]
+fn an_installation_over_githubs_rate_limit_cannot_prove_its_delivery_and_the_twin_under_it_can() {
+    let mut s = load("full-delivery.yaml");
+    s.world.github.rate_limit = Some(12);
+    let o = world::run(&s);
+    let implementers: Vec<_> = o.sessions.iter().filter(|x| x.role_id == "implementer").collect();
+    assert!(
+        implementers.iter().all(|x| x.blocker_code.as_deref() == Some("github_issue_or_pr_link_missing")),
+        "GitHub answers 403 once the hour's 12 requests are used: {:?}",
+        statuses(&o)
+    );
+    assert!(o.delivery_references.is_empty());
+    let mut twin = s;
+    twin.world.github.rate_limit = Some(15_000);
+    assert!(completed(&world::run(&twin)));
+}
+
+#[test]
 fn the_org_pat_override_wins_over_the_app_and_authors_the_delivery() {
     let s = load("org-pat-override.yaml");
     let o = world::run(&s);
