@@ -63,11 +63,12 @@ impl Default for CodexGateConfig {
     }
 }
 
-/// The installation token the platform holds, and when it expires (unix seconds);
+/// The installation token the platform holds, and when it expires (unix seconds),
+/// minted by one caller at a time (the others wait for it);
 /// and the App JWT it signed last, with its expiry, which it presents again until
 /// a minute before that (an RS256 signature costs more than a whole simulated exchange).
 #[derive(Debug, Default)]
-pub struct TokenCache(Mutex<Option<(String, u64)>>, Mutex<Option<(String, u64)>>);
+pub struct TokenCache(tokio::sync::Mutex<Option<(String, u64)>>, Mutex<Option<(String, u64)>>);
 
 /// A proven delivery reference: the URL and what GitHub says about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,10 +130,13 @@ pub async fn platform_token(studio: &Studio) -> Result<String, String> {
     if let Some(pat) = config.env.get(ORG_PAT_OVERRIDE_ENV).filter(|t| !t.is_empty()) {
         return Ok(pat.clone());
     }
+    // Held across the mint: callers that find no fresh token while one is being
+    // minted wait for it instead of minting their own.
+    let mut cache = studio.github_token.0.lock().await;
     let now = crate::clock::now_unix();
-    if let Some((token, expires)) = studio.github_token.0.lock().ok().and_then(|c| c.clone()) {
-        if expires > now + 300 {
-            return Ok(token);
+    if let Some((token, expires)) = cache.as_ref() {
+        if *expires > now + 300 {
+            return Ok(token.clone());
         }
     }
     let jwt = app_jwt(studio, now)?;
@@ -144,10 +148,7 @@ pub async fn platform_token(studio: &Studio) -> Result<String, String> {
     }
     let body = response.json();
     let token = body.get("token").and_then(Value::as_str).unwrap_or_default().to_string();
-    let expires = now + 3600;
-    if let Ok(mut cache) = studio.github_token.0.lock() {
-        *cache = Some((token.clone(), expires));
-    }
+    *cache = Some((token.clone(), now + 3600));
     Ok(token)
 }
 

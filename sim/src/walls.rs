@@ -19,6 +19,7 @@
 //!   pull request) is blocked at once with `github_issue_or_pr_link_missing`.
 
 use base64::Engine;
+use futures::future::join_all;
 use serde_json::Value;
 use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
@@ -152,21 +153,24 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
             let Ok(token) = delivery::platform_token(studio).await else {
                 return Detection::Drift("GitHub unreachable: no evidence can be read".to_string());
             };
-            for reference in inbox_references(studio, attempt) {
-                let comments = match delivery::comments_path(studio, &reference) {
+            // Every reference's comments are read at once, one request each.
+            let references = inbox_references(studio, attempt);
+            let attached = join_all(references.iter().map(|reference| async {
+                let comments = match delivery::comments_path(studio, reference) {
                     Some(path) => delivery::github_get(studio, &token, &path).await.unwrap_or_default(),
                     None => Value::Null,
                 };
-                let attached = comments.as_array().into_iter().flatten().any(|c| {
+                comments.as_array().into_iter().flatten().any(|c| {
                     c.get("body").and_then(Value::as_str).is_some_and(|b| b.contains(attempt.agent_id.as_str()))
-                });
-                if !attached {
-                    return Detection::Drift(format!(
-                        "evidence-capable tools ({server}) are available but {reference} has no evidence attached"
-                    ));
-                }
+                })
+            }))
+            .await;
+            match references.iter().zip(attached).find(|(_, attached)| !attached) {
+                Some((reference, _)) => Detection::Drift(format!(
+                    "evidence-capable tools ({server}) are available but {reference} has no evidence attached"
+                )),
+                None => Detection::Clear,
             }
-            Detection::Clear
         }
         Wall::Committer => {
             let Ok(token) = delivery::platform_token(studio).await else {
@@ -180,11 +184,15 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
             } else {
                 delivery::recorded_merge_decisions(studio, &attempt.run_id).await
             };
-            for reference in references {
-                let decision = match &recorded {
-                    Some(recorded) => delivery::merge_decision(studio, &token, recorded, &reference).await,
+            // Every reference's decision is checked at once, one request each.
+            let checked = join_all(references.iter().map(|reference| async {
+                match &recorded {
+                    Some(recorded) => delivery::merge_decision(studio, &token, recorded, reference).await,
                     None => None,
-                };
+                }
+            }))
+            .await;
+            for (reference, decision) in references.into_iter().zip(checked) {
                 match decision {
                     Some(decision) => decisions.push((reference, decision)),
                     None => {

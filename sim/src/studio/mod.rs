@@ -374,17 +374,29 @@ impl Studio {
     }
 
     /// Adds a session for every roster agent the run does not have yet (agents
-    /// join by handoff), binding each one's named-agent identity first.
+    /// join by handoff), binding their named-agent identities first: one binding
+    /// per joining agent, all at once, so agents joining together wait one
+    /// binding's time, not one each.
     pub async fn join_roster(&self, run_id: &str, roster: &[String]) {
-        let Some(run) = self.run(run_id) else { return };
-        for agent_id in roster {
-            if run.sessions.iter().any(|s| &s.agent_id == agent_id) {
-                continue;
+        let Some(joining) = self.read_run(run_id, |run| {
+            let mut joining: Vec<String> = Vec::new();
+            for agent_id in roster {
+                if !run.sessions.iter().any(|s| &s.agent_id == agent_id) && !joining.contains(agent_id) {
+                    joining.push(agent_id.clone());
+                }
             }
-            tokio::time::sleep(self.config.identity_binding).await;
-            let session = self.new_session(run_id, agent_id);
+            joining
+        }) else {
+            return;
+        };
+        if joining.is_empty() {
+            return;
+        }
+        tokio::time::sleep(self.config.identity_binding).await;
+        for agent_id in joining {
+            let session = self.new_session(run_id, &agent_id);
             self.update_run(run_id, |r| {
-                r.record("roster:joined", agent_id.clone());
+                r.record("roster:joined", agent_id);
                 r.sessions.push(session);
             });
         }
