@@ -55,14 +55,14 @@ impl PullRecord {
     }
 }
 
-fn branch_json(inner: &Inner, repo: &Repo, branch: &str, sha: String) -> Value {
-    let owner = repo.json(inner)["owner"].clone();
+/// A pull request's `head` or `base`: `repo_json` is the repository's own JSON (built once per pull request).
+fn branch_json(repo: &Repo, repo_json: &Value, branch: &str, sha: String) -> Value {
     json!({
         "label": format!("{}:{branch}", repo.owner),
         "ref": branch,
         "sha": sha,
-        "user": owner,
-        "repo": repo.json(inner),
+        "user": repo_json["owner"].clone(),
+        "repo": repo_json.clone(),
     })
 }
 
@@ -71,6 +71,7 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
     let html = inner.html(&format!("/{}/pull/{}", repo.full_name(), pr.number));
     let mergeable = pr.mergeable(repo);
     let base_sha = repo.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+    let repo_json = repo.json(inner);
     json!({
         "url": format!("{api}/pulls/{}", pr.number),
         "id": pr.id,
@@ -101,8 +102,8 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": branch_json(inner, repo, &pr.head, pr.head_sha(repo)),
-        "base": branch_json(inner, repo, &pr.base, base_sha),
+        "head": branch_json(repo, &repo_json, &pr.head, pr.head_sha(repo)),
+        "base": branch_json(repo, &repo_json, &pr.base, base_sha),
         "author_association": if pr.user == Actor::Bot { "NONE" } else { "MEMBER" },
         "auto_merge": null,
         "draft": pr.draft,
