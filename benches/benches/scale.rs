@@ -1,7 +1,9 @@
 //! How wall time grows with agents in one run and with runs in one world:
 //! `cargo bench -p squadsim-benches --bench scale`.
 //!
-//! - `implementer lanes`: `full-delivery` with 1, 10, 100 lanes (issue 4's curve);
+//! - `implementer lanes`: `full-delivery` with 1, 10, 100 lanes (issue 4's curve), the
+//!   fan-out roles using parallel tool use;
+//! - `implementer lanes, one call a turn`: the same with 1 and 10 lanes and the corpus's model;
 //! - `agents in one run`: `full-delivery` with 10 and 100 agents;
 //! - `concurrent intake runs`: `happy-intake` launched 10 and 100 times at once in one world.
 //!
@@ -11,7 +13,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use squadsim::{world, Scenario};
-use squadsim_benches::{concurrent_intake_runs, delivery_with_agents, delivery_with_lanes};
+use squadsim_benches::{
+    concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
+};
 
 fn curve(c: &mut Criterion, group: &str, points: &[u32], build: fn(u32) -> Scenario) {
     let mut g = c.benchmark_group(group);
@@ -32,6 +36,7 @@ fn curve(c: &mut Criterion, group: &str, points: &[u32], build: fn(u32) -> Scena
 
 fn scale(c: &mut Criterion) {
     curve(c, "implementer lanes", &[1, 10, 100], delivery_with_lanes);
+    curve(c, "implementer lanes, one call a turn", &[1, 10], delivery_with_lanes_one_call_a_turn);
     curve(c, "agents in one run", &[10, 100], delivery_with_agents);
     curve(c, "concurrent intake runs", &[10, 100], concurrent_intake_runs);
 }

@@ -4,6 +4,7 @@
 //! cargo run --release -p squadsim-benches --example scale -- agents 1000
 //! cargo run --release -p squadsim-benches --example scale -- runs 100
 //! cargo run --release -p squadsim-benches --example scale -- lanes 100
+//! cargo run --release -p squadsim-benches --example scale -- serial-lanes 100
 //! ```
 //!
 //! One process per measurement, so the peak is that run's alone.
@@ -11,7 +12,10 @@
 use std::time::Instant;
 
 use squadsim::world;
-use squadsim_benches::{concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, peak_rss_kib};
+use squadsim_benches::{
+    concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
+    peak_rss_kib,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,9 +26,10 @@ fn main() {
     let scenario = match (kind, n) {
         ("agents", Some(n)) => delivery_with_agents(n),
         ("lanes", Some(n)) => delivery_with_lanes(n),
+        ("serial-lanes", Some(n)) => delivery_with_lanes_one_call_a_turn(n),
         ("runs", Some(n)) => concurrent_intake_runs(n),
         _ => {
-            eprintln!("usage: scale (agents|lanes|runs) N");
+            eprintln!("usage: scale (agents|lanes|serial-lanes|runs) N");
             std::process::exit(2);
         }
     };

@@ -1,13 +1,14 @@
 //! The workloads the benchmarks and the `scale` example measure, built from the
 //! scenario corpus so that what is timed is what users run.
 //!
-//! Guarantees: every workload is a corpus scenario with one knob turned
-//! (implementer lanes, runs launched at once, tick); nothing else differs.
+//! Guarantees: every workload is a corpus scenario with its scale knob turned
+//! (implementer lanes, runs launched at once, tick) and, where it says so, the
+//! model's parallel tool use and GitHub's rate limit; nothing else differs.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use squadsim::scenario::{AgentBehaviour, SimDuration, Step};
+use squadsim::scenario::{SimDuration, Step};
 use squadsim::Scenario;
 
 /// The scenario corpus directory.
@@ -21,18 +22,37 @@ pub fn corpus(name: &str) -> Scenario {
     Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The roles whose work fans out over every lane: the planner hands each lane on,
+/// the tester verifies, the committer decides and the closer publishes lineage per
+/// delivery reference.
+pub const FAN_OUT_ROLES: [&str; 4] = ["planner", "tester", "committer", "closer"];
+
 /// `full-delivery` with `lanes` implementer lanes: `lanes + 5` agents (planner,
-/// curator, the lanes, tester, committer, closer) in one run.
+/// curator, the lanes, tester, committer, closer) in one run. The fan-out roles
+/// use parallel tool use: each step of their work over all the lanes is one model
+/// turn (`parallel_tool_calls: lanes`), as a model makes independent tool calls in
+/// one turn, so the lanes work side by side and simulated time barely grows with them.
 pub fn delivery_with_lanes(lanes: u32) -> Scenario {
+    let mut s = delivery_with_lanes_one_call_a_turn(lanes);
+    for role in FAN_OUT_ROLES {
+        s.agents.entry(role.into()).or_default().parallel_tool_calls = Some(lanes.max(1));
+    }
+    s
+}
+
+/// `full-delivery` with `lanes` implementer lanes and the corpus scenario's model,
+/// one tool call a turn: every fan-out role spends a turn per lane, so simulated
+/// time grows by about 24 s a lane (2,419 s at 100 lanes) and wall time with it.
+pub fn delivery_with_lanes_one_call_a_turn(lanes: u32) -> Scenario {
     let mut s = corpus("full-delivery");
     s.world.implementer_lanes = lanes;
     s.name = format!("full-delivery, {lanes} lanes");
     if let Some(inv) = &mut s.invariants {
         inv.sessions = Some(lanes as usize + 5);
     }
-    // The planner hands each lane on in its own turn: more lanes, more simulated
-    // time before the roster settles (about 6 s a lane), so the operator watches longer.
-    let patience = Duration::from_secs(1800 + 10 * u64::from(lanes));
+    // More lanes, more simulated time before the roster settles with one call a
+    // turn (about 24 s a lane), so the operator watches longer.
+    let patience = Duration::from_secs(1800 + 30 * u64::from(lanes));
     s.world.horizon = SimDuration(patience * 2);
     for step in &mut s.steps {
         if let Step::Watch(watch) = step {
@@ -42,18 +62,14 @@ pub fn delivery_with_lanes(lanes: u32) -> Scenario {
     s
 }
 
-/// One run of `full-delivery` with `agents` agents in all (at least 6), the
-/// planner thinking 200 ms a turn on a 20 ms tick. With the defaults (2 s a
-/// turn, 100 ms tick) a handoff takes about 3.2 s, and a planner handing on
-/// more than ~370 lanes outlives its 20-minute gateway token: the rest of its
-/// handoffs get 401s and those lanes never join (the model working as the
-/// platform would, not a scale limit of the simulator).
+/// One run of `full-delivery` with `agents` agents in all (at least 6):
+/// [`delivery_with_lanes`] with `agents - 5` lanes, on an installation with GitHub
+/// Enterprise Cloud's rate limit (15,000 requests an hour). A lane costs about a
+/// dozen GitHub requests, so 1,000 agents go over the default 5,000 and GitHub's
+/// 403s block the delivery (the platform behaving as it would).
 pub fn delivery_with_agents(agents: u32) -> Scenario {
-    let mut s = with_tick(delivery_with_lanes(agents.saturating_sub(5).max(1)), Duration::from_millis(20));
-    s.agents.insert(
-        "planner".into(),
-        AgentBehaviour { think: Some(SimDuration(Duration::from_millis(200))), ..AgentBehaviour::default() },
-    );
+    let mut s = delivery_with_lanes(agents.saturating_sub(5).max(1));
+    s.world.github.rate_limit = Some(15_000);
     s.name = format!("full-delivery, {agents} agents");
     s
 }
