@@ -321,9 +321,54 @@ pub struct Storage {
     config: StorageConfig,
     nodes: Vec<Node>,
     ids: IdGen,
-    volumes: BTreeMap<String, Volume>,
+    volumes: VolumeTable,
     events: Vec<Event>,
+    /// Where each (pod, reason, message) sits in `events`: Kubernetes folds a repeat into one event.
+    event_index: BTreeMap<(String, String, String), usize>,
     placed: usize,
+}
+
+/// The volumes by name, with what every attach reads kept current beside them:
+/// the volume of each PVC and how many volumes hold idle reservations. Every
+/// change of a volume goes through [`VolumeTable::update`], so neither read
+/// scans the volumes (an attach costs the same with ten volumes or ten thousand).
+#[derive(Debug, Clone, Default)]
+struct VolumeTable {
+    by_name: BTreeMap<String, Volume>,
+    /// Volume name by PVC name.
+    by_pvc: BTreeMap<String, String>,
+    /// How many volumes [`Volume::holds_idle_reservation`].
+    idle_reservations: usize,
+}
+
+impl VolumeTable {
+    fn insert(&mut self, volume: Volume) {
+        self.remove(&volume.name);
+        self.idle_reservations += usize::from(volume.holds_idle_reservation());
+        self.by_pvc.insert(volume.pvc_name.clone(), volume.name.clone());
+        self.by_name.insert(volume.name.clone(), volume);
+    }
+
+    /// Changes the volume `name` (not its name or PVC); false if there is no such volume.
+    fn update(&mut self, name: &str, change: impl FnOnce(&mut Volume)) -> bool {
+        let Some(volume) = self.by_name.get_mut(name) else { return false };
+        let was_idle = volume.holds_idle_reservation();
+        change(volume);
+        self.idle_reservations -= usize::from(was_idle);
+        self.idle_reservations += usize::from(volume.holds_idle_reservation());
+        true
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Some(volume) = self.by_name.remove(name) {
+            self.idle_reservations -= usize::from(volume.holds_idle_reservation());
+            self.by_pvc.remove(&volume.pvc_name);
+        }
+    }
+
+    fn by_pvc(&self, pvc_name: &str) -> Option<&Volume> {
+        self.by_pvc.get(pvc_name).and_then(|name| self.by_name.get(name))
+    }
 }
 
 impl Storage {
@@ -335,8 +380,9 @@ impl Storage {
             ids: IdGen::derive(seed, "longhorn-volumes"),
             nodes,
             config,
-            volumes: BTreeMap::new(),
+            volumes: VolumeTable::default(),
             events: Vec::new(),
+            event_index: BTreeMap::new(),
             placed: 0,
         };
         let kinds = [
@@ -367,7 +413,7 @@ impl Storage {
                     created_at: now.to_string(),
                     name,
                 };
-                storage.volumes.insert(volume.name.clone(), volume);
+                storage.volumes.insert(volume);
             }
         }
         storage
@@ -415,11 +461,16 @@ impl Storage {
 
     /// Every volume, by name.
     pub fn volumes(&self) -> Vec<Volume> {
-        self.volumes.values().cloned().collect()
+        self.volumes.by_name.values().cloned().collect()
     }
 
     pub fn volume(&self, name: &str) -> Option<&Volume> {
-        self.volumes.get(name)
+        self.volumes.by_name.get(name)
+    }
+
+    /// The volume backing the PVC `pvc_name`, if one was provisioned.
+    pub fn volume_of_claim(&self, pvc_name: &str) -> Option<&Volume> {
+        self.volumes.by_pvc(pvc_name)
     }
 
     /// Every event, in the order first recorded.
@@ -429,7 +480,7 @@ impl Storage {
 
     /// How many volumes hold reservations while serving nothing (faulted/unknown, detached, no workload).
     pub fn idle_reservations(&self) -> usize {
-        self.volumes.values().filter(|v| v.holds_idle_reservation()).count()
+        self.volumes.idle_reservations
     }
 
     /// Whether a new volume's replicas can be scheduled now.
@@ -439,7 +490,7 @@ impl Storage {
 
     /// The workspace volume of `pvc_name`, provisioned (state `creating`) if it does not exist yet.
     pub fn provision(&mut self, pvc_name: &str, now: &str) -> String {
-        if let Some(v) = self.volumes.values().find(|v| v.pvc_name == pvc_name) {
+        if let Some(v) = self.volumes.by_pvc(pvc_name) {
             return v.name.clone();
         }
         let name = self.new_volume_name();
@@ -455,7 +506,7 @@ impl Storage {
             scheduling_failure: None,
             created_at: now.to_string(),
         };
-        self.volumes.insert(name.clone(), volume);
+        self.volumes.insert(volume);
         name
     }
 
@@ -474,23 +525,28 @@ impl Storage {
         let schedulable = self.can_schedule();
         let node = if schedulable { self.next_node().unwrap_or_default() } else { String::new() };
         let robustness = self.serving_robustness();
-        let Some(v) = self.volumes.get_mut(volume) else {
+        let found = self.volumes.update(volume, |v| {
+            v.workload = Some(pod.to_string());
+            if schedulable {
+                v.state = VolumeState::Attached;
+                v.robustness = robustness;
+                v.current_node_id = node;
+                v.scheduling_failure = None;
+            } else {
+                v.state = VolumeState::Detached;
+                v.robustness = Robustness::Faulted;
+                v.current_node_id = String::new();
+                v.scheduling_failure = Some("insufficient storage;precheck new replica failed".to_string());
+            }
+        });
+        if !found {
             return Attach::Refused;
-        };
-        v.workload = Some(pod.to_string());
+        }
         if schedulable {
-            v.state = VolumeState::Attached;
-            v.robustness = robustness;
-            v.current_node_id = node;
-            v.scheduling_failure = None;
             let message = format!("AttachVolume.Attach succeeded for volume \"{volume}\"");
             self.record(pod, "Normal", "SuccessfulAttachVolume", &message, "attachdetach-controller", now);
             Attach::Attached
         } else {
-            v.state = VolumeState::Detached;
-            v.robustness = Robustness::Faulted;
-            v.current_node_id = String::new();
-            v.scheduling_failure = Some("insufficient storage;precheck new replica failed".to_string());
             let message = format!(
                 "AttachVolume.Attach failed for volume \"{volume}\" : rpc error: code = Aborted desc = volume {volume} is not ready for workloads: volume is faulted"
             );
@@ -507,14 +563,14 @@ impl Storage {
 
     /// The pod is gone (sandbox stopped): its volume detaches and no longer has a workload.
     pub fn detach(&mut self, volume: &str) {
-        if let Some(v) = self.volumes.get_mut(volume) {
+        self.volumes.update(volume, |v| {
             v.state = VolumeState::Detached;
             if v.robustness != Robustness::Faulted {
                 v.robustness = Robustness::Unknown;
             }
             v.current_node_id = String::new();
             v.workload = None;
-        }
+        });
     }
 
     /// The PVC was deleted (reclaim policy `Delete`): the volume and its replicas go.
@@ -523,13 +579,13 @@ impl Storage {
     }
 
     fn record(&mut self, pod: &str, kind: &str, reason: &str, message: &str, source: &str, now: &str) {
-        if let Some(e) =
-            self.events.iter_mut().find(|e| e.object_name == pod && e.reason == reason && e.message == message)
-        {
+        let key = (pod.to_string(), reason.to_string(), message.to_string());
+        if let Some(e) = self.event_index.get(&key).and_then(|&i| self.events.get_mut(i)) {
             e.count += 1;
             e.last_timestamp = now.to_string();
             return;
         }
+        self.event_index.insert(key, self.events.len());
         self.events.push(Event {
             namespace: SANDBOX_NAMESPACE.to_string(),
             object_kind: "Pod".to_string(),
@@ -715,6 +771,33 @@ mod tests {
         let first_idle = s.volumes().into_iter().find(|v| v.pvc_name.starts_with("data-")).unwrap().name;
         s.delete(&first_idle);
         assert_eq!(s.attach(&v, "sandbox-a", "t"), Attach::Attached);
+    }
+
+    /// The kept count and the PVC index agree with the volumes through every kind of change.
+    #[test]
+    fn the_idle_count_and_the_claim_index_follow_every_change() {
+        let recount = |s: &Storage| s.volumes().iter().filter(|v| v.holds_idle_reservation()).count();
+        let mut s = plane(10, 0);
+        let volume = |s: &mut Storage, pod: &str| {
+            let v = s.provision(&format!("workspace-{pod}"), "t");
+            assert_eq!(s.provision(&format!("workspace-{pod}"), "t"), v, "a claim keeps its volume");
+            assert_eq!(s.volume_of_claim(&format!("workspace-{pod}")).map(|v| v.name.clone()), Some(v.clone()));
+            v
+        };
+        let (a, b) = (volume(&mut s, "a"), volume(&mut s, "b"));
+        assert_eq!(s.attach(&a, "sandbox-a", "t"), Attach::Attached);
+        s.detach(&a);
+        assert_eq!((s.idle_reservations(), recount(&s)), (11, 11), "a detached volume holds its reservation");
+        assert_eq!(s.attach(&b, "sandbox-b", "t"), Attach::Refused);
+        assert_eq!((s.idle_reservations(), recount(&s)), (11, 11), "a faulted volume with its pod is not idle");
+        s.detach(&b);
+        assert_eq!((s.idle_reservations(), recount(&s)), (12, 12));
+        s.delete(&a);
+        s.delete(&b);
+        assert_eq!((s.idle_reservations(), recount(&s)), (10, 10));
+        assert_eq!(s.volume_of_claim("workspace-a"), None);
+        let c = volume(&mut s, "c");
+        assert_eq!(s.attach(&c, "sandbox-c", "t"), Attach::Attached);
     }
 
     fn with_not_ready(not_ready: &[&str]) -> Storage {

@@ -376,7 +376,7 @@ fn release_volume(d: &Daytona, sandbox_id: Option<String>, delete: bool) {
         return;
     }
     let mut state = d.state();
-    let volume = state.storage.volumes().into_iter().find(|v| v.pvc_name == pvc_name(&s.id)).map(|v| v.name);
+    let volume = state.storage.volume_of_claim(&pvc_name(&s.id)).map(|v| v.name.clone());
     if let Some(v) = volume {
         if delete {
             state.storage.delete(&v);
