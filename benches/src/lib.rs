@@ -11,6 +11,10 @@ use std::time::Duration;
 use squadsim::scenario::{SimDuration, Step};
 use squadsim::Scenario;
 
+/// The allocator the `squadsim` binary uses, so benchmarks time what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The scenario corpus directory.
 pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")

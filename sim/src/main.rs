@@ -1,3 +1,9 @@
+/// mimalloc: a simulation allocates and frees small buffers for every HTTP
+/// exchange; with it a run takes about 30% fewer instructions than with glibc's
+/// malloc (callgrind, 100 implementer lanes). Output does not depend on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     squadsim::cli::main()
 }
