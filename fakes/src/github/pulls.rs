@@ -57,13 +57,17 @@ impl PullRecord {
 
 /// A pull request's `head` or `base`: `repo_json` is the repository's own JSON (built once per pull request).
 fn branch_json(repo: &Repo, repo_json: &Value, branch: &str, sha: String) -> Value {
-    json!({
+    let mut branch = json!({
         "label": format!("{}:{branch}", repo.owner),
         "ref": branch,
         "sha": sha,
-        "user": repo_json["owner"].clone(),
-        "repo": repo_json.clone(),
-    })
+        "user": null,
+        "repo": null,
+    });
+    // Moved in, not through `json!` (which would serialize a whole `Value` again).
+    branch["user"] = repo_json["owner"].clone();
+    branch["repo"] = repo_json.clone();
+    branch
 }
 
 pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
@@ -72,7 +76,7 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
     let mergeable = pr.mergeable(repo);
     let base_sha = repo.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
     let repo_json = repo.json(inner);
-    json!({
+    let mut pull = json!({
         "url": format!("{api}/pulls/{}", pr.number),
         "id": pr.id,
         "node_id": format!("PR_kwDO{:08X}", pr.id),
@@ -88,7 +92,7 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "state": if pr.open { "open" } else { "closed" },
         "locked": false,
         "title": pr.title,
-        "user": pr.user.json(inner),
+        "user": null,
         "body": pr.body,
         "labels": [],
         "milestone": null,
@@ -102,8 +106,8 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": branch_json(repo, &repo_json, &pr.head, pr.head_sha(repo)),
-        "base": branch_json(repo, &repo_json, &pr.base, base_sha),
+        "head": null,
+        "base": null,
         "author_association": if pr.user == Actor::Bot { "NONE" } else { "MEMBER" },
         "auto_merge": null,
         "draft": pr.draft,
@@ -111,7 +115,7 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "mergeable": mergeable,
         "rebaseable": mergeable,
         "mergeable_state": match mergeable { Some(true) => "clean", Some(false) => "dirty", None => "unknown" },
-        "merged_by": pr.merged_by.as_ref().map(|a| a.json(inner)),
+        "merged_by": null,
         "comments": repo.comments.get(&pr.number).map_or(0, Vec::len),
         "review_comments": 0,
         "maintainer_can_modify": false,
@@ -119,7 +123,13 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "additions": 0,
         "deletions": 0,
         "changed_files": 0,
-    })
+    });
+    // The nested objects are moved in, not serialized again through `json!`.
+    pull["user"] = pr.user.json(inner);
+    pull["head"] = branch_json(repo, &repo_json, &pr.head, pr.head_sha(repo));
+    pull["base"] = branch_json(repo, &repo_json, &pr.base, base_sha);
+    pull["merged_by"] = pr.merged_by.as_ref().map(|a| a.json(inner)).unwrap_or(Value::Null);
+    pull
 }
 
 #[derive(Deserialize)]

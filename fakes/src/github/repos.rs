@@ -154,13 +154,13 @@ impl Repo {
         let owner_kind =
             if self.owner.eq_ignore_ascii_case(&inner.config.installation.account) { "Organization" } else { "User" };
         let owner_id = if owner_kind == "Organization" { inner.config.installation.account_id } else { self.id + 7 };
-        json!({
+        let mut repo = json!({
             "id": self.id,
             "node_id": format!("R_kgDO{:08X}", self.id),
             "name": self.name,
             "full_name": self.full_name(),
             "private": self.private,
-            "owner": account_json(inner, &self.owner, owner_id, owner_kind),
+            "owner": null,
             "html_url": inner.html(&format!("/{}", self.full_name())),
             "description": self.description,
             "fork": false,
@@ -181,7 +181,10 @@ impl Repo {
             "open_issues_count": self.issues.values().filter(|i| i.open).count()
                 + self.pulls.values().filter(|p| p.open).count(),
             "permissions": {"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
-        })
+        });
+        // Moved in, not serialized again through `json!`.
+        repo["owner"] = account_json(inner, &self.owner, owner_id, owner_kind);
+        repo
     }
 
     pub fn commit_json(&self, inner: &Inner, sha: &str) -> Value {
