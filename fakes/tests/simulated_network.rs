@@ -84,3 +84,56 @@ fn a_recording_client_records_each_exchange_in_simulated_time_and_a_partition_as
     assert!(second.end - second.start <= Duration::from_secs(2), "it ends by the client's timeout: {second:?}");
     assert!(second.start >= Duration::from_secs(5), "{second:?}");
 }
+
+/// Each exchange closes in order on turmoil: the server keeps the socket it closed until
+/// the client's FIN arrives, so no message in flight is ever a reset (turmoil answers a
+/// FIN to a forgotten socket with one), and each exchange is one SYN, one request,
+/// one response and a FIN each way.
+#[test]
+fn an_exchange_closes_in_order_without_a_reset() {
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(1)
+        .tick_duration(Duration::from_millis(100))
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(10))
+        .simulation_duration(Duration::from_secs(30))
+        .build();
+    let gt = GlitchtipFake::new(
+        GlitchtipConfig { base_url: "http://glitchtip:80".into(), ..GlitchtipConfig::default() },
+        Arc::new(FixedClock::new(1_780_963_200)),
+    )
+    .unwrap();
+    sim.host("glitchtip", move || serve_simulated(glitchtip::router(gt.clone()), 80));
+    const EXCHANGES: usize = 3;
+    sim.client("client", async move {
+        let http = HttpClient::simulated(Duration::from_secs(5));
+        for _ in 0..EXCHANGES {
+            let r = http.send(HttpRequest::get("http://glitchtip:80/api/0/organizations/yamon/issues/")).await?;
+            assert_eq!(r.status.as_u16(), 401);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Ok(())
+    });
+    let (mut syn, mut data, mut fin, mut rst) = (0, 0, 0, 0);
+    loop {
+        let done = sim.step().unwrap();
+        // Every message sent during a step is still on its link until the next step.
+        sim.links(|links| {
+            for link in links {
+                for sent in link {
+                    match sent.protocol() {
+                        turmoil::Protocol::Tcp(turmoil::Segment::Syn(_)) => syn += 1,
+                        turmoil::Protocol::Tcp(turmoil::Segment::Data(..)) => data += 1,
+                        turmoil::Protocol::Tcp(turmoil::Segment::Fin(_)) => fin += 1,
+                        turmoil::Protocol::Tcp(turmoil::Segment::Rst) => rst += 1,
+                        turmoil::Protocol::Udp(_) => {}
+                    }
+                }
+            }
+        });
+        if done {
+            break;
+        }
+    }
+    assert_eq!((syn, data, fin, rst), (EXCHANGES, 2 * EXCHANGES, 2 * EXCHANGES, 0));
+}
