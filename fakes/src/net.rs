@@ -12,17 +12,14 @@
 //!   that never answers becomes [`HttpError::Timeout`] (the runbook's "HTTP 000"),
 //!   never a hang;
 //! - one connection per request, closed after the response: no pool state to leak
-//!   between steps of a run; on the simulated network the close is orderly (FIN
-//!   both ways, no reset);
+//!   between steps of a run;
 //! - a client given a [`CallRecorder`] appends every exchange it makes inside a
 //!   simulation (from, to, method, path, status, simulated start and end), in
 //!   completion order: deterministic, no wall clock, no change to the exchange.
 
 use std::error::Error;
 use std::net::{IpAddr, Ipv4Addr};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::Router;
@@ -32,7 +29,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The largest response body a client reads (16 MiB).
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -40,27 +37,22 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Serves `router` on `port` of the current turmoil host until the host stops.
 pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Error>> {
     let listener = turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await?;
-    let closing = Closing::default();
     loop {
         let (stream, _) = listener.accept().await?;
-        closing.release_closed();
-        spawn_connection(stream, router.clone(), Some(closing.clone()));
+        spawn_connection(stream, router.clone());
     }
 }
 
 /// Serves `router` on a real, already bound listener (used by `squadsim serve` and
-/// the loopback tests of real clients). The kernel keeps a closed connection's
-/// state, so nothing is kept here.
+/// the loopback tests of real clients).
 pub async fn serve_loopback(router: Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
-        spawn_connection(stream, router.clone(), None);
+        spawn_connection(stream, router.clone());
     }
 }
 
-/// Serves one connection; once the exchange is over the server closes its side
-/// (FIN), as hyper would, and hands the socket to `closing`, if given.
-fn spawn_connection<S>(stream: S, router: Router, closing: Option<Closing<S>>)
+fn spawn_connection<S>(stream: S, router: Router)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -68,69 +60,10 @@ where
         let service = TowerToHyperService::new(router);
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
-            .serve_connection(TokioIo::new(stream), service)
-            .without_shutdown();
+            .serve_connection(TokioIo::new(stream), service);
         // A peer that goes away mid-exchange ends only its own connection.
-        let Ok(parts) = conn.await else { return };
-        let mut stream = parts.io.into_inner();
-        if let (Ok(()), Some(closing)) = (stream.shutdown().await, closing) {
-            closing.keep(stream);
-        }
+        let _ = conn.await;
     });
-}
-
-/// A simulated server's connections that it has closed (sent its FIN on) and
-/// whose peer has not closed yet: TCP's FIN-WAIT-2. turmoil forgets a socket
-/// when it is dropped and answers the peer's later FIN with a reset, a message
-/// a real network does not carry (one in six of every exchange's messages);
-/// kept here, the socket takes the FIN quietly. Nothing polls a kept socket,
-/// so keeping it wakes no task and moves no timing: each accept releases the
-/// sockets whose peer has closed (or reset) since.
-struct Closing<S> {
-    sockets: Arc<Mutex<Vec<S>>>,
-}
-
-impl<S> Default for Closing<S> {
-    fn default() -> Self {
-        Closing { sockets: Arc::default() }
-    }
-}
-
-impl<S> Clone for Closing<S> {
-    fn clone(&self) -> Self {
-        Closing { sockets: self.sockets.clone() }
-    }
-}
-
-impl<S: AsyncRead + Unpin> Closing<S> {
-    fn keep(&self, socket: S) {
-        if let Ok(mut sockets) = self.sockets.lock() {
-            sockets.push(socket);
-        }
-    }
-
-    /// Drops every kept socket whose peer has closed or reset, in the order kept.
-    fn release_closed(&self) {
-        if let Ok(mut sockets) = self.sockets.lock() {
-            sockets.retain_mut(|socket| !peer_closed(socket));
-        }
-    }
-}
-
-/// Whether the peer's FIN (or a reset) has arrived, read without registering interest
-/// (any data it sent after the exchange is discarded).
-fn peer_closed<S: AsyncRead + Unpin>(socket: &mut S) -> bool {
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut discard = [0u8; 256];
-    loop {
-        let mut buf = ReadBuf::new(&mut discard);
-        match Pin::new(&mut *socket).poll_read(&mut cx, &mut buf) {
-            Poll::Ready(Ok(())) if buf.filled().is_empty() => return true,
-            Poll::Ready(Ok(())) => continue,
-            Poll::Ready(Err(_)) => return true,
-            Poll::Pending => return false,
-        }
-    }
 }
 
 /// Where a client's connections go.
