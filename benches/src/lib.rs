@@ -46,7 +46,7 @@ pub fn delivery_with_lanes(lanes: u32) -> Scenario {
 
 /// `full-delivery` with `lanes` implementer lanes and the corpus scenario's model,
 /// one tool call a turn: every fan-out role spends a turn per lane, so simulated
-/// time grows by about 24 s a lane (2,419 s at 100 lanes) and wall time with it.
+/// time grows by about 19 s a lane (2,048 s at 100 lanes) and wall time with it.
 pub fn delivery_with_lanes_one_call_a_turn(lanes: u32) -> Scenario {
     let mut s = corpus("full-delivery");
     s.world.implementer_lanes = lanes;
@@ -55,7 +55,7 @@ pub fn delivery_with_lanes_one_call_a_turn(lanes: u32) -> Scenario {
         inv.sessions = Some(lanes as usize + 5);
     }
     // More lanes, more simulated time before the roster settles with one call a
-    // turn (about 24 s a lane), so the operator watches longer.
+    // turn (about 19 s a lane), so the operator watches longer.
     let patience = Duration::from_secs(1800 + 30 * u64::from(lanes));
     s.world.horizon = SimDuration(patience * 2);
     for step in &mut s.steps {

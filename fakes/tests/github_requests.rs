@@ -232,6 +232,26 @@ async fn conflicting_and_stale_merges_are_refused() {
 }
 
 #[tokio::test]
+async fn a_listed_pull_request_has_the_simple_shape_and_the_single_one_its_merge_state() {
+    let (app, _) = fake_with(|_| {});
+    let token = installation_token(&app, json!({})).await;
+    branch_with_file(&app, &token, "a", "README.md", "A\n").await;
+    let a = open_pull(&app, &token, "a").await;
+    let (_, _, list) =
+        call(&app, Method::GET, &format!("{REPO}/pulls?state=all&head=yamonco:a"), Some(&token), None).await;
+    let listed = &list.as_array().expect("a list")[0];
+    let (_, _, single) = call(&app, Method::GET, &format!("{REPO}/pulls/{a}"), Some(&token), None).await;
+    assert_eq!(listed["number"], single["number"]);
+    assert_eq!(listed["head"], single["head"]);
+    assert_eq!(listed["html_url"], single["html_url"]);
+    for detail in ["merged", "mergeable", "mergeable_state", "merged_by", "comments", "commits", "changed_files"] {
+        assert!(listed.get(detail).is_none(), "pull-request-simple has no `{detail}`");
+        assert!(single.get(detail).is_some(), "a single pull request has `{detail}`");
+    }
+    assert_eq!(single["mergeable"], true);
+}
+
+#[tokio::test]
 async fn a_read_only_token_cannot_write() {
     let (app, _) = fake_with(|_| {});
     let token = installation_token(&app, json!({"permissions": {"issues": "read"}})).await;

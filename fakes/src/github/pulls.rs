@@ -70,10 +70,11 @@ fn branch_json(repo: &Repo, repo_json: &Value, branch: &str, sha: String) -> Val
     branch
 }
 
-pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
+/// A pull request as GitHub lists it (`pull-request-simple`): no merge state,
+/// no counts, so listing never computes a merge.
+fn simple_pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
     let api = inner.api(&repo.api_path());
     let html = inner.html(&format!("/{}/pull/{}", repo.full_name(), pr.number));
-    let mergeable = pr.mergeable(repo);
     let base_sha = repo.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
     let repo_json = repo.json(inner);
     let mut pull = json!({
@@ -111,24 +112,45 @@ pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "author_association": if pr.user == Actor::Bot { "NONE" } else { "MEMBER" },
         "auto_merge": null,
         "draft": pr.draft,
-        "merged": pr.merged,
-        "mergeable": mergeable,
-        "rebaseable": mergeable,
-        "mergeable_state": match mergeable { Some(true) => "clean", Some(false) => "dirty", None => "unknown" },
-        "merged_by": null,
-        "comments": repo.comments.get(&pr.number).map_or(0, Vec::len),
-        "review_comments": 0,
-        "maintainer_can_modify": false,
-        "commits": 1,
-        "additions": 0,
-        "deletions": 0,
-        "changed_files": 0,
     });
     // The nested objects are moved in, not serialized again through `json!`.
     pull["user"] = pr.user.json(inner);
     pull["head"] = branch_json(repo, &repo_json, &pr.head, pr.head_sha(repo));
     pull["base"] = branch_json(repo, &repo_json, &pr.base, base_sha);
-    pull["merged_by"] = pr.merged_by.as_ref().map(|a| a.json(inner)).unwrap_or(Value::Null);
+    pull
+}
+
+/// A pull request as GitHub answers for it alone: the listed shape plus its merge
+/// state (a three-way merge of head into base) and counts.
+pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
+    let mut pull = simple_pull_json(inner, repo, pr);
+    let mergeable = pr.mergeable(repo);
+    let detail = [
+        ("merged", json!(pr.merged)),
+        ("mergeable", json!(mergeable)),
+        ("rebaseable", json!(mergeable)),
+        (
+            "mergeable_state",
+            json!(match mergeable {
+                Some(true) => "clean",
+                Some(false) => "dirty",
+                None => "unknown",
+            }),
+        ),
+        ("merged_by", pr.merged_by.as_ref().map(|a| a.json(inner)).unwrap_or(Value::Null)),
+        ("comments", json!(repo.comments.get(&pr.number).map_or(0, Vec::len))),
+        ("review_comments", json!(0)),
+        ("maintainer_can_modify", json!(false)),
+        ("commits", json!(1)),
+        ("additions", json!(0)),
+        ("deletions", json!(0)),
+        ("changed_files", json!(0)),
+    ];
+    if let Some(fields) = pull.as_object_mut() {
+        for (key, value) in detail {
+            fields.insert(key.to_string(), value);
+        }
+    }
     pull
 }
 
@@ -245,7 +267,7 @@ pub(crate) async fn list_pulls(
             _ => p.open,
         })
         .filter(|p| head.is_none_or(|(owner, branch)| owner.eq_ignore_ascii_case(&r.owner) && p.head == branch))
-        .map(|p| pull_json(inner, r, p))
+        .map(|p| simple_pull_json(inner, r, p))
         .collect();
     Ok(Json(Value::Array(list)))
 }
