@@ -45,7 +45,7 @@ use crate::clock::Clock;
 use crate::ids::IdGen;
 use app_auth::IssuedToken;
 use errors::GhError;
-use repos::{blob_sha, Blob, GitCommit, Repo};
+use repos::{Blob, GitCommit, Repo, Tree};
 
 /// A handle on one GitHub fake; clones share the same state.
 #[derive(Clone)]
@@ -149,13 +149,15 @@ impl GithubFake {
                 return Err(GithubConfigError(format!("repositories[{i}]: {key} is listed twice")));
             }
             let readme = format!("# {}\n", rc.name).into_bytes();
-            let files = BTreeMap::from([("README.md".to_string(), Blob { sha: blob_sha(&readme), content: readme })]);
+            let mut files = Tree::default();
+            files.insert("README.md".to_string(), Blob::new(readme));
             let sha = state.ids.hex(40);
             let author = ("GitHub".to_string(), "noreply@github.com".to_string());
             let commit = GitCommit {
                 sha: sha.clone(),
                 parents: vec![],
                 files,
+                generation: 1,
                 message: "Initial commit".into(),
                 author,
                 date: now,
@@ -234,7 +236,7 @@ impl GithubFake {
         let state = self.lock();
         let r = state.repos.get(&State::repo_key(owner, repo))?;
         let sha = r.branch_sha(branch)?;
-        r.commits.get(sha)?.files.get(path).map(|b| b.content.clone())
+        r.commits.get(sha)?.files.get(path).map(|b| b.content.to_vec())
     }
 }
 

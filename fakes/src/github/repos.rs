@@ -3,8 +3,14 @@
 //! to a branch. Merging is a path-level three-way merge from the merge base,
 //! so a conflict (and so an unmergeable pull request) emerges from what was
 //! written, never from a flag.
+//!
+//! Cost, as in git: a commit costs the paths it changes, not the size of the
+//! repository (trees are persistent and share what did not change); a merge
+//! costs the paths the head changed since the merge base; finding the merge
+//! base visits only the commits newer than it (generation numbers, as git's
+//! commit-graph keeps them).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::StatusCode;
@@ -12,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -24,17 +31,97 @@ use super::pulls::PullRecord;
 use super::{GithubFake, Inner, State};
 use crate::clock::iso8601;
 
+/// A file's content and its id. Blobs are content-addressed: two blobs are
+/// equal when their ids are.
 #[derive(Debug, Clone)]
 pub(crate) struct Blob {
     pub sha: String,
-    pub content: Vec<u8>,
+    pub content: Bytes,
+}
+
+impl Blob {
+    pub fn new(content: impl Into<Bytes>) -> Blob {
+        let content = content.into();
+        Blob { sha: blob_sha(&content), content }
+    }
+}
+
+impl PartialEq for Blob {
+    fn eq(&self, other: &Blob) -> bool {
+        self.sha == other.sha
+    }
+}
+
+/// A commit's tree: path -> blob, in path order.
+///
+/// Guarantees: a tree made from another by [`Tree::insert`] or [`Tree::remove`]
+/// shares every unchanged part with it (cloning is O(1), a change O(log n));
+/// [`Tree::changes`] skips the parts two related trees share; [`Tree::sha`] is the
+/// same for the same files, however they were written, and is kept as the tree
+/// changes rather than recomputed from every file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tree {
+    files: imbl::OrdMap<String, Blob>,
+    /// XOR of every entry's digest (path and blob id).
+    digest: [u8; 20],
+}
+
+impl Tree {
+    pub fn get(&self, path: &str) -> Option<&Blob> {
+        self.files.get(path)
+    }
+
+    pub fn insert(&mut self, path: String, blob: Blob) {
+        self.toggle(&path, &blob);
+        if let Some(old) = self.files.insert(path.clone(), blob) {
+            self.toggle(&path, &old);
+        }
+    }
+
+    pub fn remove(&mut self, path: &str) {
+        if let Some(old) = self.files.remove(path) {
+            self.toggle(path, &old);
+        }
+    }
+
+    /// The tree's id (40 hex digits).
+    pub fn sha(&self) -> String {
+        self.digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// What `after` changed relative to `self`: `(path, before, after)` for every
+    /// path added, changed or removed, in path order.
+    pub fn changes<'a>(
+        &'a self,
+        after: &'a Tree,
+    ) -> impl Iterator<Item = (&'a String, Option<&'a Blob>, Option<&'a Blob>)> + 'a {
+        self.files.diff(&after.files).map(|item| match item {
+            imbl::ordmap::DiffItem::Add(path, blob) => (path, None, Some(blob)),
+            imbl::ordmap::DiffItem::Update { old: (path, old), new: (_, new) } => (path, Some(old), Some(new)),
+            imbl::ordmap::DiffItem::Remove(path, blob) => (path, Some(blob), None),
+        })
+    }
+
+    /// Adds or takes out one entry's digest.
+    fn toggle(&mut self, path: &str, blob: &Blob) {
+        let mut h = Sha256::new();
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(blob.sha.as_bytes());
+        for (d, e) in self.digest.iter_mut().zip(h.finalize()) {
+            *d ^= e;
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct GitCommit {
     pub sha: String,
     pub parents: Vec<String>,
-    pub files: BTreeMap<String, Blob>,
+    pub files: Tree,
+    /// 1 for a root commit, else one more than its highest parent's: an
+    /// ancestor always has a lower generation than its descendants.
+    pub generation: u64,
     pub message: String,
     pub author: (String, String),
     pub date: u64,
@@ -81,65 +168,97 @@ impl Repo {
         self.refs.get(&format!("refs/heads/{branch}"))
     }
 
-    /// All ancestors of `sha`, itself included.
-    fn ancestors(&self, sha: &str) -> BTreeSet<String> {
+    /// Stores a commit, giving it its generation (one more than its highest parent's).
+    pub fn record_commit(&mut self, mut commit: GitCommit) {
+        let parents = commit.parents.iter().filter_map(|p| self.commits.get(p));
+        commit.generation = 1 + parents.map(|p| p.generation).max().unwrap_or(0);
+        self.commits.insert(commit.sha.clone(), commit);
+    }
+
+    /// Whether `maybe_ancestor` is `of` or one of its ancestors. Visits only the
+    /// commits of `of`'s history newer than `maybe_ancestor`.
+    pub fn is_ancestor(&self, maybe_ancestor: &str, of: &str) -> bool {
+        if maybe_ancestor == of {
+            return true;
+        }
+        let Some(target) = self.commits.get(maybe_ancestor) else {
+            return false;
+        };
         let mut seen = BTreeSet::new();
-        let mut queue = VecDeque::from([sha.to_string()]);
-        while let Some(s) = queue.pop_front() {
-            if seen.insert(s.clone()) {
-                if let Some(c) = self.commits.get(&s) {
-                    queue.extend(c.parents.iter().cloned());
-                }
+        let mut stack = vec![of];
+        while let Some(sha) = stack.pop() {
+            if sha == maybe_ancestor {
+                return true;
+            }
+            let Some(c) = self.commits.get(sha) else { continue };
+            if c.generation > target.generation && seen.insert(sha) {
+                stack.extend(c.parents.iter().map(String::as_str));
             }
         }
-        seen
+        false
     }
 
-    pub fn is_ancestor(&self, maybe_ancestor: &str, of: &str) -> bool {
-        self.ancestors(of).contains(maybe_ancestor)
-    }
-
-    /// The nearest common ancestor of `a` and `b` (breadth-first from `b`).
+    /// The nearest common ancestor of `a` and `b`: of the commits both reach, the
+    /// one with the highest generation. Both histories are walked newest first,
+    /// so the walk stops there, having visited only the commits newer than it.
     pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
-        let from_a = self.ancestors(a);
-        let mut seen = BTreeSet::new();
-        let mut queue = VecDeque::from([b.to_string()]);
-        while let Some(s) = queue.pop_front() {
-            if from_a.contains(&s) {
-                return Some(s);
+        const FROM_A: u8 = 1;
+        const FROM_B: u8 = 2;
+        let mut reached: BTreeMap<&str, u8> = BTreeMap::new();
+        let mut queue: BinaryHeap<(u64, &str)> = BinaryHeap::new();
+        for (sha, from) in [(a, FROM_A), (b, FROM_B)] {
+            if let Some(fresh) = self.reach(&mut reached, sha, from) {
+                queue.push(fresh);
             }
-            if seen.insert(s.clone()) {
-                if let Some(c) = self.commits.get(&s) {
-                    queue.extend(c.parents.iter().cloned());
+        }
+        // Popped newest first: every descendant of a commit is popped before it,
+        // so its flags are complete when it is popped.
+        while let Some((_, sha)) = queue.pop() {
+            let from = reached[sha];
+            if from == FROM_A | FROM_B {
+                return Some(sha.to_string());
+            }
+            for parent in &self.commits[sha].parents {
+                if let Some(fresh) = self.reach(&mut reached, parent, from) {
+                    queue.push(fresh);
                 }
             }
         }
         None
     }
 
-    /// Three-way merge of `theirs` into `ours`: the merged tree, or the
-    /// paths both sides changed differently.
-    pub fn merge_trees(&self, ours: &str, theirs: &str) -> Result<BTreeMap<String, Blob>, Vec<String>> {
-        let empty = BTreeMap::new();
-        let tree = |sha: &str| self.commits.get(sha).map(|c| &c.files).unwrap_or(&empty);
-        let base = self.merge_base(ours, theirs).map(|b| tree(&b).clone()).unwrap_or_default();
+    /// Marks commit `sha` reached from `from`; its generation and sha when it had
+    /// not been reached before (it is to be walked).
+    fn reach<'a>(&'a self, reached: &mut BTreeMap<&'a str, u8>, sha: &str, from: u8) -> Option<(u64, &'a str)> {
+        let c = self.commits.get(sha)?;
+        let flags = reached.entry(c.sha.as_str()).or_insert(0);
+        let fresh = *flags == 0;
+        *flags |= from;
+        fresh.then_some((c.generation, c.sha.as_str()))
+    }
+
+    /// Three-way merge of `theirs` into `ours`: the merged tree, or the paths
+    /// both sides changed differently. Only the paths `theirs` changed since the
+    /// merge base are looked at; every other path is `ours`.
+    pub fn merge_trees(&self, ours: &str, theirs: &str) -> Result<Tree, Vec<String>> {
+        let empty = Tree::default();
+        let tree = |sha: &str| self.commits.get(sha).map_or(&empty, |c| &c.files);
+        let base = self.merge_base(ours, theirs).map_or(&empty, |b| tree(&b));
         let (o, t) = (tree(ours), tree(theirs));
-        let paths: BTreeSet<&String> = base.keys().chain(o.keys()).chain(t.keys()).collect();
-        let mut merged = BTreeMap::new();
+        let mut merged = o.clone();
         let mut conflicts = Vec::new();
-        for path in paths {
-            let (b, x, y) = (base.get(path), o.get(path), t.get(path));
-            let id = |blob: Option<&Blob>| blob.map(|bl| bl.sha.clone());
-            let pick = if id(x) == id(y) || id(y) == id(b) {
-                x
-            } else if id(x) == id(b) {
-                y
-            } else {
+        for (path, before, after) in base.changes(t) {
+            let current = o.get(path);
+            if current == after {
+                continue;
+            }
+            if current != before {
                 conflicts.push(path.clone());
                 continue;
-            };
-            if let Some(blob) = pick {
-                merged.insert(path.clone(), blob.clone());
+            }
+            match after {
+                Some(blob) => merged.insert(path.clone(), blob.clone()),
+                None => merged.remove(path),
             }
         }
         if conflicts.is_empty() {
@@ -201,7 +320,7 @@ impl Repo {
             "author": signature,
             "committer": signature,
             "message": c.message,
-            "tree": {"sha": tree_sha(&c.files), "url": format!("{api}/git/trees/{}", tree_sha(&c.files))},
+            "tree": {"sha": c.files.sha(), "url": format!("{api}/git/trees/{}", c.files.sha())},
             "parents": c.parents.iter().map(|p| json!({
                 "sha": p,
                 "url": format!("{api}/git/commits/{p}"),
@@ -247,33 +366,28 @@ impl Repo {
     }
 }
 
-fn tree_sha(files: &BTreeMap<String, Blob>) -> String {
-    let mut listing = Vec::new();
-    for (path, blob) in files {
-        listing.extend_from_slice(path.as_bytes());
-        listing.push(0);
-        listing.extend_from_slice(blob.sha.as_bytes());
-    }
-    blob_sha(&listing)
-}
-
 impl State {
     /// Records a new commit on top of `parents` with `files` and returns its sha.
     pub(crate) fn commit(
         &mut self,
         key: &str,
         parents: Vec<String>,
-        files: BTreeMap<String, Blob>,
+        files: Tree,
         message: &str,
         author: (String, String),
         date: u64,
     ) -> String {
         let sha = self.ids.hex(40);
         if let Some(repo) = self.repos.get_mut(key) {
-            repo.commits.insert(
-                sha.clone(),
-                GitCommit { sha: sha.clone(), parents, files, message: message.to_string(), author, date },
-            );
+            repo.record_commit(GitCommit {
+                sha: sha.clone(),
+                parents,
+                files,
+                generation: 0,
+                message: message.to_string(),
+                author,
+                date,
+            });
         }
         sha
     }
@@ -403,7 +517,7 @@ pub(crate) async fn put_contents(
         }
         _ => {}
     }
-    let blob = Blob { sha: blob_sha(&content), content };
+    let blob = Blob::new(content);
     files.insert(path.clone(), blob.clone());
     let signature = req.author.or(req.committer).map(|s| (s.name, s.email)).unwrap_or_else(|| actor.signature(inner));
     let sha = state.commit(&key, vec![parent], files, &req.message, signature, now);
@@ -441,4 +555,210 @@ pub(crate) async fn get_contents(
         .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for the ref {branch}")))?;
     let blob = r.commits.get(sha).and_then(|c| c.files.get(&path)).ok_or_else(GhError::not_found)?;
     Ok(Json(r.content_json(inner, &path, &branch, blob, true)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A history step: commit a file (or delete it) on a branch, point a branch
+    /// at another's head, or merge one branch into another.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Write { branch: usize, path: usize, content: Option<u8> },
+        Point { branch: usize, at: usize },
+        Merge { from: usize, into: usize },
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        let step = prop_oneof![
+            4 => (0..4usize, 0..5usize, prop::option::weighted(0.8, 0..3u8))
+                .prop_map(|(branch, path, content)| Step::Write { branch, path, content }),
+            1 => (0..4usize, 0..4usize).prop_map(|(branch, at)| Step::Point { branch, at }),
+            2 => (0..4usize, 0..4usize).prop_map(|(from, into)| Step::Merge { from, into }),
+        ];
+        prop::collection::vec(step, 1..40)
+    }
+
+    fn repo() -> Repo {
+        let mut repo = Repo {
+            id: 1,
+            owner: "o".into(),
+            name: "r".into(),
+            private: false,
+            description: None,
+            default_branch: "b0".into(),
+            created_at: 0,
+            refs: BTreeMap::new(),
+            commits: BTreeMap::new(),
+            next_number: 1,
+            pulls: BTreeMap::new(),
+            issues: BTreeMap::new(),
+            comments: BTreeMap::new(),
+        };
+        let mut files = Tree::default();
+        files.insert("README.md".into(), Blob::new(&b"# r\n"[..]));
+        commit(&mut repo, vec![], files);
+        for b in 0..4 {
+            repo.refs.insert(format!("refs/heads/b{b}"), "c000".into());
+        }
+        repo
+    }
+
+    fn commit(repo: &mut Repo, parents: Vec<String>, files: Tree) -> String {
+        let sha = format!("c{:03}", repo.commits.len());
+        let c = GitCommit {
+            sha: sha.clone(),
+            parents,
+            files,
+            generation: 0,
+            message: String::new(),
+            author: (String::new(), String::new()),
+            date: 0,
+        };
+        repo.record_commit(c);
+        sha
+    }
+
+    fn head(repo: &Repo, b: usize) -> String {
+        repo.branch_sha(&format!("b{b}")).cloned().unwrap_or_default()
+    }
+
+    fn build(steps: &[Step]) -> Repo {
+        let mut repo = repo();
+        for step in steps {
+            match *step {
+                Step::Write { branch, path, content } => {
+                    let parent = head(&repo, branch);
+                    let mut files = repo.commits[&parent].files.clone();
+                    let path = format!("f{path}");
+                    match content {
+                        Some(c) => files.insert(path, Blob::new(vec![c])),
+                        None => files.remove(&path),
+                    }
+                    let sha = commit(&mut repo, vec![parent], files);
+                    repo.refs.insert(format!("refs/heads/b{branch}"), sha);
+                }
+                Step::Point { branch, at } => {
+                    let sha = head(&repo, at);
+                    repo.refs.insert(format!("refs/heads/b{branch}"), sha);
+                }
+                Step::Merge { from, into } => {
+                    let (theirs, ours) = (head(&repo, from), head(&repo, into));
+                    if let Ok(files) = repo.merge_trees(&ours, &theirs) {
+                        let sha = commit(&mut repo, vec![ours, theirs], files);
+                        repo.refs.insert(format!("refs/heads/b{into}"), sha);
+                    }
+                }
+            }
+        }
+        repo
+    }
+
+    /// Every commit `sha` reaches, itself included (the whole history, walked).
+    fn ancestors(repo: &Repo, sha: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![sha.to_string()];
+        while let Some(s) = stack.pop() {
+            if seen.insert(s.clone()) {
+                stack.extend(repo.commits[&s].parents.iter().cloned());
+            }
+        }
+        seen
+    }
+
+    fn files(tree: &Tree) -> BTreeMap<String, String> {
+        tree.files.iter().map(|(p, b)| (p.clone(), b.sha.clone())).collect()
+    }
+
+    /// The three-way merge over whole trees: every path of base, ours and theirs.
+    fn whole_tree_merge(
+        base: &BTreeMap<String, String>,
+        ours: &BTreeMap<String, String>,
+        theirs: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, Vec<String>> {
+        let paths: BTreeSet<&String> = base.keys().chain(ours.keys()).chain(theirs.keys()).collect();
+        let (mut merged, mut conflicts) = (BTreeMap::new(), Vec::new());
+        for path in paths {
+            let (b, x, y) = (base.get(path), ours.get(path), theirs.get(path));
+            let pick = if x == y || y == b {
+                x
+            } else if x == b {
+                y
+            } else {
+                conflicts.push(path.clone());
+                continue;
+            };
+            if let Some(id) = pick {
+                merged.insert(path.clone(), id.clone());
+            }
+        }
+        if conflicts.is_empty() {
+            Ok(merged)
+        } else {
+            Err(conflicts)
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// On any history of commits, branches and merges, the walks that visit
+        /// only what they need agree with walking whole histories and merging
+        /// whole trees.
+        #[test]
+        fn history_walks_and_merges_agree_with_whole_history_ones(steps in steps()) {
+            let repo = build(&steps);
+            let shas: Vec<&String> = repo.commits.keys().collect();
+            for a in &shas {
+                let from_a = ancestors(&repo, a);
+                for c in &from_a {
+                    prop_assert!(c == *a || repo.commits[c].generation < repo.commits[*a].generation);
+                }
+                for b in &shas {
+                    prop_assert_eq!(repo.is_ancestor(b, a), from_a.contains(*b), "{} in {}", b, a);
+                    let from_b = ancestors(&repo, b);
+                    let common: BTreeSet<&String> = from_a.intersection(&from_b).collect();
+                    let base = repo.merge_base(a, b).expect("histories share the root commit");
+                    prop_assert!(common.contains(&base), "{} is not an ancestor of both {} and {}", base, a, b);
+                    // No common ancestor is newer than it (it is a best common ancestor).
+                    for c in &common {
+                        prop_assert!(**c == base || !ancestors(&repo, c).contains(&base), "{} is newer than {}", c, base);
+                    }
+                    let expected = whole_tree_merge(
+                        &files(&repo.commits[&base].files),
+                        &files(&repo.commits[*a].files),
+                        &files(&repo.commits[*b].files),
+                    );
+                    let merged = repo.merge_trees(a, b);
+                    prop_assert_eq!(merged.as_ref().map(files).map_err(Clone::clone), expected);
+                    if let Ok(tree) = merged {
+                        // The same files give the same tree id, however they were written.
+                        let mut fresh = Tree::default();
+                        for (path, blob) in tree.files.iter().rev() {
+                            fresh.insert(path.clone(), blob.clone());
+                        }
+                        prop_assert_eq!(fresh.sha(), tree.sha());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tree_id_follows_its_files_not_how_they_were_written() {
+        let mut a = Tree::default();
+        a.insert("x".into(), Blob::new(&b"1"[..]));
+        let empty = a.sha();
+        a.insert("y".into(), Blob::new(&b"2"[..]));
+        a.insert("y".into(), Blob::new(&b"3"[..]));
+        let mut b = Tree::default();
+        b.insert("y".into(), Blob::new(&b"3"[..]));
+        b.insert("x".into(), Blob::new(&b"1"[..]));
+        assert_eq!(a.sha(), b.sha());
+        a.remove("y");
+        assert_eq!(a.sha(), empty);
+        assert_ne!(a.sha(), b.sha());
+    }
 }
