@@ -90,7 +90,8 @@ impl GraphState {
         match write {
             Write::Intake { roster } => {
                 for agent in roster {
-                    if !self.roster.contains(agent) {
+                    // Every roster agent has a slot (both are written together): a lookup, not a scan.
+                    if !self.slots.contains_key(agent) {
                         self.roster.push(agent.clone());
                     }
                     self.slots.insert(agent.clone(), "intake".to_string());
@@ -99,7 +100,7 @@ impl GraphState {
             }
             Write::SendHandoff { handoff } => {
                 let recipient = handoff.recipient_agent_id.clone();
-                if !self.roster.contains(&recipient) {
+                if !self.slots.contains_key(&recipient) {
                     self.roster.push(recipient.clone());
                 }
                 self.slots.insert(recipient.clone(), handoff.handoff_intent.clone());
@@ -228,15 +229,21 @@ impl AgentServer {
             .with_state(self.clone())
     }
 
-    /// Applies `write` to a thread's state and writes a checkpoint: what the write
-    /// answered and the checkpoint id, or `None` if there is no such thread.
-    fn apply(&self, thread_id: &str, write: Write) -> Option<(Vec<Dispatch>, Vec<String>, String)> {
+    /// Applies `write` to a thread's state and writes a checkpoint; `answer` reads
+    /// what the write answered, the state after it and the checkpoint id. `None`
+    /// if there is no such thread.
+    fn apply<R>(
+        &self,
+        thread_id: &str,
+        write: Write,
+        answer: impl FnOnce(Vec<Dispatch>, &GraphState, String) -> R,
+    ) -> Option<R> {
         let mut store = self.store.lock();
         let thread = store.get_mut(thread_id)?;
         let dispatched = thread.state.apply(&write);
         let checkpoint_id = format!("ckpt-{:06}", thread.checkpoints.len() + 1);
         thread.checkpoints.push(Checkpoint { checkpoint_id: checkpoint_id.clone(), write });
-        Some((dispatched, thread.state.roster.clone(), checkpoint_id))
+        Some(answer(dispatched, &thread.state, checkpoint_id))
     }
 
     /// A thread's state as the API shows it, read in place.
@@ -305,13 +312,10 @@ async fn update_state(State(server): State<Arc<AgentServer>>, Path(thread_id): P
         Err(e) => return unprocessable(e),
     };
     let as_node = write.as_node();
-    match server.apply(&thread_id, write) {
-        Some((_, _, ckpt)) => {
-            Json(json!({"checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt}, "as_node": as_node}))
-                .into_response()
-        }
-        None => not_found(&thread_id),
-    }
+    let answer = |_, _: &GraphState, ckpt| {
+        Json(json!({"checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt}, "as_node": as_node})).into_response()
+    };
+    server.apply(&thread_id, write, answer).unwrap_or_else(|| not_found(&thread_id))
 }
 
 async fn history(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>) -> Response {
@@ -336,13 +340,13 @@ async fn history(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<S
 /// Runs the routing node: the next action is to dispatch the frontier, each
 /// agent with the mail delivered to it.
 async fn run_wait(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>) -> Response {
-    match server.apply(&thread_id, Write::Route) {
-        Some((dispatch, roster, ckpt)) => Json(json!({
-            "roster": roster,
+    let answer = |dispatch, state: &GraphState, ckpt| {
+        Json(json!({
+            "roster": state.roster,
             "next_action": {"dispatch": dispatch},
             "checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt},
         }))
-        .into_response(),
-        None => not_found(&thread_id),
-    }
+        .into_response()
+    };
+    server.apply(&thread_id, Write::Route, answer).unwrap_or_else(|| not_found(&thread_id))
 }

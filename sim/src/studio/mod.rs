@@ -168,7 +168,7 @@ pub struct Run {
     pub delivery_graph_kind: String,
     pub work_scope: String,
     pub next_goal: String,
-    pub sessions: Vec<AgentSession>,
+    pub sessions: Sessions,
     pub pending_run_control: Option<PendingRunControl>,
     pub run_control_events: Vec<RunControlEvent>,
     pub reports: Vec<TickReport>,
@@ -182,6 +182,72 @@ pub struct Run {
     pub delivery_references: Vec<crate::delivery::DeliveryReference>,
     /// The project's GlitchTip DSN, as scaffolding provisioned it (or why not).
     pub observability_dsn: scaffolding::DsnProvisioning,
+}
+
+/// A run's agent sessions, in joining order, each found by its agent id with a
+/// lookup rather than a scan (a run may have a thousand).
+///
+/// Guarantees: iterates in joining order; serializes as that list;
+/// one session per agent id (a second push for the same agent is ignored).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sessions {
+    list: Vec<AgentSession>,
+    by_agent: BTreeMap<String, usize>,
+}
+
+impl Sessions {
+    pub fn push(&mut self, session: AgentSession) {
+        if !self.by_agent.contains_key(&session.agent_id) {
+            self.by_agent.insert(session.agent_id.clone(), self.list.len());
+            self.list.push(session);
+        }
+    }
+
+    pub fn get(&self, agent_id: &str) -> Option<&AgentSession> {
+        self.by_agent.get(agent_id).map(|&i| &self.list[i])
+    }
+
+    pub fn get_mut(&mut self, agent_id: &str) -> Option<&mut AgentSession> {
+        self.by_agent.get(agent_id).map(|&i| &mut self.list[i])
+    }
+
+    pub fn contains(&self, agent_id: &str) -> bool {
+        self.by_agent.contains_key(agent_id)
+    }
+
+    /// In joining order.
+    pub fn iter(&self) -> std::slice::Iter<'_, AgentSession> {
+        self.list.iter()
+    }
+
+    /// In joining order.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, AgentSession> {
+        self.list.iter_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+impl FromIterator<AgentSession> for Sessions {
+    fn from_iter<I: IntoIterator<Item = AgentSession>>(sessions: I) -> Sessions {
+        let mut all = Sessions::default();
+        for session in sessions {
+            all.push(session);
+        }
+        all
+    }
+}
+
+impl Serialize for Sessions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(serializer)
+    }
 }
 
 impl Run {
@@ -223,7 +289,7 @@ impl Run {
             delivery_graph_kind: self.delivery_graph_kind.clone(),
             work_scope: self.work_scope.clone(),
             next_goal: self.next_goal.clone(),
-            sessions: Vec::new(),
+            sessions: Sessions::default(),
             pending_run_control: self.pending_run_control.clone(),
             run_control_events: Vec::new(),
             reports: Vec::new(),
@@ -237,11 +303,11 @@ impl Run {
     }
 
     pub fn session(&self, agent_id: &str) -> Option<&AgentSession> {
-        self.sessions.iter().find(|s| s.agent_id == agent_id)
+        self.sessions.get(agent_id)
     }
 
     pub fn session_mut(&mut self, agent_id: &str) -> Option<&mut AgentSession> {
-        self.sessions.iter_mut().find(|s| s.agent_id == agent_id)
+        self.sessions.get_mut(agent_id)
     }
 
     pub fn record(&mut self, event: &str, detail: String) {
@@ -274,7 +340,7 @@ fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option
         delivery_graph_kind: crate::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
         work_scope: String::new(),
         next_goal: String::new(),
-        sessions: Vec::new(),
+        sessions: Sessions::default(),
         pending_run_control: None,
         run_control_events: Vec::new(),
         reports: Vec::new(),
@@ -379,12 +445,12 @@ impl Studio {
     /// binding's time, not one each.
     pub async fn join_roster(&self, run_id: &str, roster: &[String]) {
         let Some(joining) = self.read_run(run_id, |run| {
-            let mut joining: Vec<String> = Vec::new();
-            for agent_id in roster {
-                if !run.sessions.iter().any(|s| &s.agent_id == agent_id) && !joining.contains(agent_id) {
-                    joining.push(agent_id.clone());
-                }
-            }
+            let mut seen = std::collections::BTreeSet::new();
+            let joining: Vec<String> = roster
+                .iter()
+                .filter(|agent_id| !run.sessions.contains(agent_id) && seen.insert(agent_id.as_str()))
+                .cloned()
+                .collect();
             joining
         }) else {
             return;

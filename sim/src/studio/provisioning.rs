@@ -71,7 +71,7 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
         delivery_graph_kind: request.delivery_graph_kind,
         work_scope: request.work_scope,
         next_goal: request.next_goal,
-        sessions,
+        sessions: sessions.into_iter().collect(),
         pending_run_control: None,
         run_control_events: Vec::new(),
         reports: Vec::new(),

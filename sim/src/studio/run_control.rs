@@ -169,9 +169,11 @@ async fn next_action(studio: &Studio, run_id: &str) -> Option<NextAction> {
 /// One tick: Record Agent Attempt for each agent, wait for all, append the report.
 async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
     let cleaned = studio.update_run(run_id, |run| {
-        for s in run.sessions.iter_mut().filter(|s| agents.contains(&s.agent_id)) {
-            s.blocker_code = None;
-            s.wall_code = None;
+        for agent in &agents {
+            if let Some(s) = run.session_mut(agent) {
+                s.blocker_code = None;
+                s.wall_code = None;
+            }
         }
         for agent in &agents {
             run.record("agent_attempt:recorded", agent.clone());
@@ -195,7 +197,7 @@ async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
         blockers.dedup();
         // The tick's own result: blocked if any agent is blocked, completed when
         // every attempt of the tick completed.
-        let ticked = run.sessions.iter().filter(|s| agents.contains(&s.agent_id));
+        let ticked = agents.iter().filter_map(|agent| run.session(agent));
         let status = if run.sessions.iter().any(|s| s.live_status == LiveStatus::Blocked) {
             RunStatus::Blocked
         } else if ticked.clone().all(|s| s.live_status == LiveStatus::SessionCompleted) {
