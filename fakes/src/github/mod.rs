@@ -157,12 +157,12 @@ impl GithubFake {
                 sha: sha.clone(),
                 parents: vec![],
                 files,
-                generation: 1,
+                position: 0,
                 message: "Initial commit".into(),
                 author,
                 date: now,
             };
-            let repo = Repo {
+            let mut repo = Repo {
                 id: 800_000_000 + i as u64,
                 owner: rc.owner.clone(),
                 name: rc.name.clone(),
@@ -171,12 +171,14 @@ impl GithubFake {
                 default_branch: rc.default_branch.clone(),
                 created_at: now,
                 refs: BTreeMap::from([(format!("refs/heads/{}", rc.default_branch), sha.clone())]),
-                commits: BTreeMap::from([(sha, commit)]),
+                commits: BTreeMap::new(),
+                graph: Default::default(),
                 next_number: 1,
                 pulls: BTreeMap::new(),
                 issues: BTreeMap::new(),
                 comments: BTreeMap::new(),
             };
+            repo.record_commit(commit);
             state.repos.insert(key, repo);
         }
         Ok(Self { inner: Arc::new(Inner { config, clock, key, state: Mutex::new(state) }) })

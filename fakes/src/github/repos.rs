@@ -10,7 +10,7 @@
 //! base visits only the commits newer than it (generation numbers, as git's
 //! commit-graph keeps them).
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap};
 
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::StatusCode;
@@ -119,12 +119,88 @@ pub(crate) struct GitCommit {
     pub sha: String,
     pub parents: Vec<String>,
     pub files: Tree,
-    /// 1 for a root commit, else one more than its highest parent's: an
-    /// ancestor always has a lower generation than its descendants.
-    pub generation: u64,
+    /// Where the commit is in the repository's [`CommitGraph`] (set when recorded).
+    pub position: usize,
     pub message: String,
     pub author: (String, String),
     pub date: u64,
+}
+
+/// A repository's commit graph, as git's commit-graph file keeps it: each
+/// commit's parents by position and its generation, so a history walk is array
+/// lookups, not sha lookups.
+///
+/// Guarantees: a commit's generation is 1 if it has no parents, else one more
+/// than its highest parent's, so an ancestor's is always lower than its
+/// descendants'; positions are in recording order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CommitGraph {
+    shas: Vec<String>,
+    parents: Vec<Vec<usize>>,
+    generations: Vec<u64>,
+}
+
+impl CommitGraph {
+    /// Enters a commit with these parents; its position.
+    fn add(&mut self, sha: &str, parents: Vec<usize>) -> usize {
+        let generation = 1 + parents.iter().map(|&p| self.generations[p]).max().unwrap_or(0);
+        self.shas.push(sha.to_string());
+        self.parents.push(parents);
+        self.generations.push(generation);
+        self.generations.len() - 1
+    }
+
+    #[cfg(test)]
+    pub fn generation(&self, position: usize) -> u64 {
+        self.generations[position]
+    }
+
+    /// Whether `ancestor` is `of` or reachable from it; walks only the commits
+    /// newer than `ancestor`.
+    fn is_ancestor(&self, ancestor: usize, of: usize) -> bool {
+        let floor = self.generations[ancestor];
+        let mut seen = vec![false; self.generations.len()];
+        let mut stack = vec![of];
+        while let Some(c) = stack.pop() {
+            if c == ancestor {
+                return true;
+            }
+            if self.generations[c] > floor && !std::mem::replace(&mut seen[c], true) {
+                stack.extend(&self.parents[c]);
+            }
+        }
+        false
+    }
+
+    /// The nearest common ancestor of `a` and `b`: of the commits both reach, the
+    /// one with the highest generation. Both histories are walked newest first
+    /// (every descendant of a commit comes out before it, so what reached a
+    /// commit is known when it comes out), so the walk stops there, having
+    /// visited only the commits newer than it.
+    fn merge_base(&self, a: usize, b: usize) -> Option<usize> {
+        const FROM_A: u8 = 1;
+        const FROM_B: u8 = 2;
+        let mut reached = vec![0u8; self.generations.len()];
+        let mut queue = BinaryHeap::new();
+        for (c, from) in [(a, FROM_A), (b, FROM_B)] {
+            if reached[c] == 0 {
+                queue.push((self.generations[c], c));
+            }
+            reached[c] |= from;
+        }
+        while let Some((_, c)) = queue.pop() {
+            if reached[c] == FROM_A | FROM_B {
+                return Some(c);
+            }
+            for &p in &self.parents[c] {
+                if reached[p] == 0 {
+                    queue.push((self.generations[p], p));
+                }
+                reached[p] |= reached[c];
+            }
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +215,7 @@ pub(crate) struct Repo {
     /// Full ref name (`refs/heads/main`) -> commit sha.
     pub refs: BTreeMap<String, String>,
     pub commits: BTreeMap<String, GitCommit>,
+    pub graph: CommitGraph,
     /// Issues and pull requests share one number sequence, as on GitHub.
     pub next_number: u64,
     pub pulls: BTreeMap<u64, PullRecord>,
@@ -168,73 +245,28 @@ impl Repo {
         self.refs.get(&format!("refs/heads/{branch}"))
     }
 
-    /// Stores a commit, giving it its generation (one more than its highest parent's).
+    /// Stores a commit and enters it in the commit graph.
     pub fn record_commit(&mut self, mut commit: GitCommit) {
-        let parents = commit.parents.iter().filter_map(|p| self.commits.get(p));
-        commit.generation = 1 + parents.map(|p| p.generation).max().unwrap_or(0);
+        let parents: Vec<usize> =
+            commit.parents.iter().filter_map(|p| self.commits.get(p)).map(|p| p.position).collect();
+        commit.position = self.graph.add(&commit.sha, parents);
         self.commits.insert(commit.sha.clone(), commit);
     }
 
     /// Whether `maybe_ancestor` is `of` or one of its ancestors. Visits only the
     /// commits of `of`'s history newer than `maybe_ancestor`.
     pub fn is_ancestor(&self, maybe_ancestor: &str, of: &str) -> bool {
-        if maybe_ancestor == of {
-            return true;
+        match (self.commits.get(maybe_ancestor), self.commits.get(of)) {
+            (Some(x), Some(of)) => self.graph.is_ancestor(x.position, of.position),
+            _ => maybe_ancestor == of,
         }
-        let Some(target) = self.commits.get(maybe_ancestor) else {
-            return false;
-        };
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![of];
-        while let Some(sha) = stack.pop() {
-            if sha == maybe_ancestor {
-                return true;
-            }
-            let Some(c) = self.commits.get(sha) else { continue };
-            if c.generation > target.generation && seen.insert(sha) {
-                stack.extend(c.parents.iter().map(String::as_str));
-            }
-        }
-        false
     }
 
-    /// The nearest common ancestor of `a` and `b`: of the commits both reach, the
-    /// one with the highest generation. Both histories are walked newest first,
-    /// so the walk stops there, having visited only the commits newer than it.
+    /// The nearest common ancestor of `a` and `b` (see [`CommitGraph::merge_base`]).
     pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
-        const FROM_A: u8 = 1;
-        const FROM_B: u8 = 2;
-        let mut reached: BTreeMap<&str, u8> = BTreeMap::new();
-        let mut queue: BinaryHeap<(u64, &str)> = BinaryHeap::new();
-        for (sha, from) in [(a, FROM_A), (b, FROM_B)] {
-            if let Some(fresh) = self.reach(&mut reached, sha, from) {
-                queue.push(fresh);
-            }
-        }
-        // Popped newest first: every descendant of a commit is popped before it,
-        // so its flags are complete when it is popped.
-        while let Some((_, sha)) = queue.pop() {
-            let from = reached[sha];
-            if from == FROM_A | FROM_B {
-                return Some(sha.to_string());
-            }
-            for parent in &self.commits[sha].parents {
-                if let Some(fresh) = self.reach(&mut reached, parent, from) {
-                    queue.push(fresh);
-                }
-            }
-        }
-        None
-    }
-
-    /// Marks commit `sha` reached from `from`; its generation and sha when it had
-    /// not been reached before (it is to be walked).
-    fn reach<'a>(&'a self, reached: &mut BTreeMap<&'a str, u8>, sha: &str, from: u8) -> Option<(u64, &'a str)> {
-        let c = self.commits.get(sha)?;
-        let flags = reached.entry(c.sha.as_str()).or_insert(0);
-        let fresh = *flags == 0;
-        *flags |= from;
-        fresh.then_some((c.generation, c.sha.as_str()))
+        let (a, b) = (self.commits.get(a)?, self.commits.get(b)?);
+        let base = self.graph.merge_base(a.position, b.position)?;
+        Some(self.graph.shas[base].clone())
     }
 
     /// Three-way merge of `theirs` into `ours`: the merged tree, or the paths
@@ -383,7 +415,7 @@ impl State {
                 sha: sha.clone(),
                 parents,
                 files,
-                generation: 0,
+                position: 0,
                 message: message.to_string(),
                 author,
                 date,
@@ -559,6 +591,8 @@ pub(crate) async fn get_contents(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use proptest::prelude::*;
 
@@ -592,6 +626,7 @@ mod tests {
             created_at: 0,
             refs: BTreeMap::new(),
             commits: BTreeMap::new(),
+            graph: CommitGraph::default(),
             next_number: 1,
             pulls: BTreeMap::new(),
             issues: BTreeMap::new(),
@@ -612,7 +647,7 @@ mod tests {
             sha: sha.clone(),
             parents,
             files,
-            generation: 0,
+            position: 0,
             message: String::new(),
             author: (String::new(), String::new()),
             date: 0,
@@ -714,7 +749,8 @@ mod tests {
             for a in &shas {
                 let from_a = ancestors(&repo, a);
                 for c in &from_a {
-                    prop_assert!(c == *a || repo.commits[c].generation < repo.commits[*a].generation);
+                    let generation = |sha: &str| repo.graph.generation(repo.commits[sha].position);
+                    prop_assert!(c == *a || generation(c) < generation(a));
                 }
                 for b in &shas {
                     prop_assert_eq!(repo.is_ancestor(b, a), from_a.contains(*b), "{} in {}", b, a);
