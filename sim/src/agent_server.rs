@@ -47,7 +47,8 @@ pub struct Handoff {
 /// The graph state of one delivery thread.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GraphState {
-    /// Agent ids, in joining order.
+    /// Agent ids, in joining order. Every roster agent has a slot and every
+    /// slot is a roster agent's (both are written together).
     pub roster: Vec<String>,
     /// Intake agents not yet dispatched.
     pub intake_pending: BTreeSet<String>,
