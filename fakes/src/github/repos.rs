@@ -344,6 +344,7 @@ impl Repo {
             return Value::Null;
         };
         let signature = json!({"name": c.author.0, "email": c.author.1, "date": iso8601(c.date)});
+        let tree = c.files.sha();
         json!({
             "sha": c.sha,
             "node_id": format!("C_kwDO{}", &c.sha[..12]),
@@ -352,7 +353,7 @@ impl Repo {
             "author": signature,
             "committer": signature,
             "message": c.message,
-            "tree": {"sha": c.files.sha(), "url": format!("{api}/git/trees/{}", c.files.sha())},
+            "tree": {"sha": tree, "url": format!("{api}/git/trees/{tree}")},
             "parents": c.parents.iter().map(|p| json!({
                 "sha": p,
                 "url": format!("{api}/git/commits/{p}"),

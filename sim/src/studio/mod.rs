@@ -189,6 +189,8 @@ pub struct Run {
 ///
 /// Guarantees: iterates in joining order; serializes as that list;
 /// one session per agent id (a second push for the same agent is ignored).
+/// Sessions are changed one at a time through [`Sessions::get_mut`]; nothing
+/// rewrites a session's agent id, which the index is keyed by.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sessions {
     list: Vec<AgentSession>,
@@ -218,11 +220,6 @@ impl Sessions {
     /// In joining order.
     pub fn iter(&self) -> std::slice::Iter<'_, AgentSession> {
         self.list.iter()
-    }
-
-    /// In joining order.
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, AgentSession> {
-        self.list.iter_mut()
     }
 
     pub fn len(&self) -> usize {
