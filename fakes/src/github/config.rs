@@ -130,6 +130,25 @@ pub struct RepositoryConfig {
     pub description: Option<String>,
 }
 
+impl RepositoryConfig {
+    /// Why GitHub would not hold a repository named `name`, if it would not:
+    /// empty, longer than 100 characters, a character other than ASCII
+    /// letters, digits, `-`, `_` and `.`, or one of the reserved `.` and `..`.
+    pub fn name_error(name: &str) -> Option<&'static str> {
+        if name.is_empty() {
+            Some("a repository name is not empty")
+        } else if name.len() > 100 {
+            Some("a repository name is at most 100 characters")
+        } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+            Some("a repository name holds only ASCII letters, digits, `-`, `_` and `.`")
+        } else if name == "." || name == ".." {
+            Some("`.` and `..` are reserved")
+        } else {
+            None
+        }
+    }
+}
+
 impl Default for RepositoryConfig {
     fn default() -> Self {
         Self {

@@ -128,7 +128,8 @@ pub struct Delivery {
 
 impl GithubFake {
     /// Builds the fake; fails only on an unusable config (a bad public key
-    /// PEM, a repository without a name).
+    /// PEM, a repository without an owner or with a name GitHub would not
+    /// hold, [`RepositoryConfig::name_error`], or listed twice).
     pub fn new(config: GithubConfig, clock: Arc<dyn Clock>) -> Result<Self, GithubConfigError> {
         let key = DecodingKey::from_rsa_pem(config.app.public_key_pem.as_bytes())
             .map_err(|e| GithubConfigError(format!("app.public_key_pem: {e}")))?;
@@ -141,8 +142,11 @@ impl GithubFake {
             rate: BTreeMap::new(),
         };
         for (i, rc) in config.repositories.iter().enumerate() {
-            if rc.name.is_empty() || rc.owner.is_empty() || rc.name.contains('/') {
-                return Err(GithubConfigError(format!("repositories[{i}]: owner and name are required")));
+            if rc.owner.is_empty() {
+                return Err(GithubConfigError(format!("repositories[{i}]: an owner is required")));
+            }
+            if let Some(reason) = RepositoryConfig::name_error(&rc.name) {
+                return Err(GithubConfigError(format!("repositories[{i}]: name `{}`: {reason}", rc.name)));
             }
             let key = State::repo_key(&rc.owner, &rc.name);
             if state.repos.contains_key(&key) {
