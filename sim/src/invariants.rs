@@ -76,11 +76,22 @@ impl std::fmt::Display for Violation {
 /// A declared invariant that names something the delivery language does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidInvariant {
-    /// The field path under `invariants`, e.g. `invariants.blockers[1]`.
-    pub field: String,
-    /// The offending value, to find its line.
-    pub value: String,
+    /// The invariant's field, e.g. `blockers`.
+    pub name: &'static str,
+    /// The offending entry of a list field.
+    pub index: Option<usize>,
     pub message: String,
+}
+
+impl InvalidInvariant {
+    /// The field path in the scenario, e.g. `invariants.blockers[1]` (the loader
+    /// locates the line by it).
+    pub fn field(&self) -> String {
+        match self.index {
+            Some(i) => format!("invariants.{}[{i}]", self.name),
+            None => format!("invariants.{}", self.name),
+        }
+    }
 }
 
 impl Invariants {
@@ -89,8 +100,8 @@ impl Invariants {
         if let Some(status) = &self.run_status {
             if !RUN_STATUSES.contains(&status.as_str()) {
                 return Err(InvalidInvariant {
-                    field: "invariants.run_status".into(),
-                    value: status.clone(),
+                    name: "run_status",
+                    index: None,
                     message: format!("unknown run status `{status}`: expected one of {}", RUN_STATUSES.join(", ")),
                 });
             }
@@ -111,8 +122,8 @@ impl Invariants {
         if let Some(plane) = &self.diagnosis_plane {
             if !DIAGNOSIS_PLANES.contains(&plane.as_str()) {
                 return Err(InvalidInvariant {
-                    field: "invariants.diagnosis_plane".into(),
-                    value: plane.clone(),
+                    name: "diagnosis_plane",
+                    index: None,
                     message: format!("unknown plane `{plane}`: expected one of {}", DIAGNOSIS_PLANES.join(", ")),
                 });
             }
@@ -189,7 +200,7 @@ impl Invariants {
 
 /// The first of `codes` (the list under `invariants.<field>`) that `known` refuses.
 fn known_codes(
-    field: &str,
+    field: &'static str,
     what: &str,
     codes: &Option<Vec<String>>,
     known: impl Fn(&str) -> bool,
@@ -198,8 +209,8 @@ fn known_codes(
     match codes.iter().flatten().enumerate().find(|(_, c)| !known(c)) {
         None => Ok(()),
         Some((i, code)) => Err(InvalidInvariant {
-            field: format!("invariants.{field}[{i}]"),
-            value: code.clone(),
+            name: field,
+            index: Some(i),
             message: format!("unknown {what} `{code}`: expected one of {}", expected.join(", ")),
         }),
     }
@@ -368,21 +379,21 @@ mod tests {
             ..Invariants::default()
         };
         let e = bad.validate().unwrap_err();
-        assert_eq!(e.field, "invariants.blockers[1]");
+        assert_eq!(e.field(), "invariants.blockers[1]");
         assert!(e.message.contains("unknown blocker code `stuck`"), "{}", e.message);
         let wall = Invariants { walls: Some(vec!["moat".into()]), ..Invariants::default() };
         assert!(wall.validate().unwrap_err().message.contains("expected one of planner_wall"));
         let status = Invariants { run_status: Some("done".into()), ..Invariants::default() };
-        assert_eq!(status.validate().unwrap_err().field, "invariants.run_status");
+        assert_eq!(status.validate().unwrap_err().field(), "invariants.run_status");
         let standing =
             Invariants { standing_walls: Some(vec!["closer_wall".into(), "x".into()]), ..Invariants::default() };
-        assert_eq!(standing.validate().unwrap_err().field, "invariants.standing_walls[1]");
+        assert_eq!(standing.validate().unwrap_err().field(), "invariants.standing_walls[1]");
         let symptom = Invariants {
             platform_agent_symptoms: Some(vec!["configs_eperm".into(), "configs_eprem".into()]),
             ..Invariants::default()
         };
         let e = symptom.validate().unwrap_err();
-        assert_eq!(e.field, "invariants.platform_agent_symptoms[1]");
+        assert_eq!(e.field(), "invariants.platform_agent_symptoms[1]");
         assert!(e.message.contains("unknown platform-agent symptom `configs_eprem`"), "{}", e.message);
         assert!(e.message.contains("registration_rejected_401"), "{}", e.message);
     }

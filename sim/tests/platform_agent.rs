@@ -204,7 +204,7 @@ fn the_platform_agent_hosts_are_fault_targets_only_in_a_world_that_has_them() {
 
     let without = "name: x\nfaults:\n  - partition: {between: [studio, concierge], at: 1s}\nsteps: [health]\n";
     let err = Scenario::parse(Path::new("without.yaml"), without).unwrap_err();
-    assert_eq!((err.line, err.field.as_str()), (Some(3), "faults[0].partition.between"), "{err}");
+    assert_eq!((err.line, err.field.as_str()), (Some(3), "faults[0].partition.between[1]"), "{err}");
     assert!(err.message.contains("unknown host `concierge`: expected one of operator, studio,"), "{err}");
     assert!(err.message.contains("joins the world with `world.platform_agent`"), "{err}");
     assert!(err.to_string().starts_with("without.yaml:3:"), "{err}");

@@ -6,14 +6,26 @@
 //! is generated from these types (`squadsim schema`).
 //!
 //! Guarantees: unknown fields are rejected; every load error names the file, the
-//! line and column, the field path and the shape that was expected; a scenario
-//! that would make the simulation panic (an unknown host, a zero tick) is refused
-//! here, before any simulation is built.
+//! line and column (found from the field's path in the document, [`locate`]),
+//! the field path and the shape that was expected, and prints scenario text
+//! escaped ([`escape`]); every duration and count is bounded ([`bounds`]); a
+//! scenario that would make the simulation panic (an unknown host, a zero tick)
+//! or whose world the fakes would refuse is refused here ([`validate`]), before
+//! any simulation is built.
 
+pub mod bounds;
+mod locate;
+mod validate;
+
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub use bounds::MAX_LAUNCH_COUNT;
+use locate::{FieldPath, Location, Misshapen, Spans};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -39,7 +51,7 @@ pub struct Scenario {
     pub agents: BTreeMap<String, AgentBehaviour>,
     /// Network faults, scheduled in simulated time.
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
-    #[schemars(with = "Vec<Fault>")]
+    #[schemars(with = "Vec<Fault>", length(max = bounds::MAX_FAULTS))]
     pub faults: Vec<Fault>,
     /// What must hold under every seed, host order and latency of a seed sweep
     /// (`squadsim run --seeds N`); the snapshot still pins the scenario's own seed.
@@ -47,7 +59,7 @@ pub struct Scenario {
     pub invariants: Option<crate::invariants::Invariants>,
     /// What the operator does, in order, against the Studio API.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
-    #[schemars(with = "Vec<Step>")]
+    #[schemars(with = "Vec<Step>", length(min = 1, max = bounds::MAX_STEPS))]
     pub steps: Vec<Step>,
 }
 
@@ -72,6 +84,7 @@ pub struct World {
     /// The Longhorn storage plane under Daytona's sandboxes.
     pub storage: StorageCondition,
     /// How many implementer lanes the planner hands work to.
+    #[schemars(range(max = bounds::MAX_LANES))]
     pub implementer_lanes: u32,
     /// Armory loadouts: the MCP servers attached per role, replacing the default
     /// (`fractalops-hud` for every role). `planner: []` attaches nothing.
@@ -127,6 +140,7 @@ pub struct GithubCondition {
     /// 5,000 for an App installation, the default; 15,000 for an installation on
     /// a GitHub Enterprise Cloud organization). Over it GitHub answers 403
     /// `API rate limit exceeded` until the hour's window resets.
+    #[schemars(range(min = 1, max = bounds::MAX_RATE_LIMIT))]
     pub rate_limit: Option<u64>,
 }
 
@@ -195,15 +209,20 @@ impl Default for World {
 #[serde(deny_unknown_fields, default)]
 pub struct StorageCondition {
     /// Healthy volumes (attached, in use).
+    #[schemars(range(max = bounds::MAX_VOLUMES))]
     pub healthy: u32,
     /// Degraded volumes (attached, a replica short).
+    #[schemars(range(max = bounds::MAX_VOLUMES))]
     pub degraded: u32,
     /// Faulted volumes (all replicas failed; detached, orphaned).
+    #[schemars(range(max = bounds::MAX_VOLUMES))]
     pub faulted: u32,
     /// Volumes of unknown robustness (detached, orphaned).
+    #[schemars(range(max = bounds::MAX_VOLUMES))]
     pub unknown: u32,
     /// How many faulted/unknown orphaned volumes the disks hold reserved while a
     /// new workspace volume still schedules; one more and new workspaces cannot attach.
+    #[schemars(range(max = bounds::MAX_VOLUMES))]
     pub reservation_headroom: u32,
     /// Sandbox-pool nodes whose kubelet stopped posting its status (`kubectl get nodes`:
     /// `NotReady`): no pod is placed on them and Longhorn schedules no replica there.
@@ -288,6 +307,7 @@ pub struct AgentBehaviour {
     /// Bare tool names the agent calls, in order (agent-facing names are derived).
     /// Empty: the dispatch prompt elicits no tool call.
     #[serde(default)]
+    #[schemars(length(max = bounds::MAX_TOOL_CALLS))]
     pub tool_calls: Option<Vec<String>>,
     /// Simulated model latency before each turn.
     #[serde(default)]
@@ -297,6 +317,7 @@ pub struct AgentBehaviour {
     /// several pull requests); the calls of one turn run at once. Default 1: one
     /// call a turn.
     #[serde(default)]
+    #[schemars(range(min = 1, max = bounds::MAX_PARALLEL_TOOL_CALLS))]
     pub parallel_tool_calls: Option<u32>,
     /// Handoffs the agent sends after its tool calls, replacing the template's
     /// delivery graph for this role. Empty: it hands nothing on.
@@ -336,6 +357,45 @@ pub enum DeliveryStep {
     MergeDecision,
     /// Closer: publish DataHub lineage for the merged work.
     PublishLineage,
+}
+
+impl DeliveryStep {
+    /// Every step, in delivery order.
+    pub const ALL: [DeliveryStep; 8] = [
+        DeliveryStep::UseMemory,
+        DeliveryStep::WriteChanges,
+        DeliveryStep::Commit,
+        DeliveryStep::OpenPullRequest,
+        DeliveryStep::CaptureEvidence,
+        DeliveryStep::AttachEvidence,
+        DeliveryStep::MergeDecision,
+        DeliveryStep::PublishLineage,
+    ];
+
+    /// The role whose delivery work this step is (each step belongs to one role).
+    pub fn role(self) -> &'static str {
+        match self {
+            DeliveryStep::UseMemory => "planner",
+            DeliveryStep::WriteChanges | DeliveryStep::Commit | DeliveryStep::OpenPullRequest => "implementer",
+            DeliveryStep::CaptureEvidence | DeliveryStep::AttachEvidence => "tester",
+            DeliveryStep::MergeDecision => "committer",
+            DeliveryStep::PublishLineage => "closer",
+        }
+    }
+
+    /// The step's name in a scenario (`attach_evidence`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryStep::UseMemory => "use_memory",
+            DeliveryStep::WriteChanges => "write_changes",
+            DeliveryStep::Commit => "commit",
+            DeliveryStep::OpenPullRequest => "open_pull_request",
+            DeliveryStep::CaptureEvidence => "capture_evidence",
+            DeliveryStep::AttachEvidence => "attach_evidence",
+            DeliveryStep::MergeDecision => "merge_decision",
+            DeliveryStep::PublishLineage => "publish_lineage",
+        }
+    }
 }
 
 /// An agent's answer to a wall's fallback prompt.
@@ -553,14 +613,14 @@ impl Fault {
         }
     }
 
-    /// Every host the fault names, with its field name.
-    fn hosts(&self) -> Vec<(&'static str, &str)> {
+    /// Every host the fault names, with its field name (and index in it, for `between`).
+    fn hosts(&self) -> Vec<(&'static str, Option<usize>, &str)> {
         match self {
             Fault::Partition { between, .. } | Fault::Latency { between, .. } | Fault::Loss { between, .. } => {
-                vec![("between", between[0].as_str()), ("between", between[1].as_str())]
+                vec![("between", Some(0), between[0].as_str()), ("between", Some(1), between[1].as_str())]
             }
-            Fault::OneWayPartition { from, to, .. } => vec![("from", from.as_str()), ("to", to.as_str())],
-            Fault::Crash { host, .. } | Fault::Service { host, .. } => vec![("host", host.as_str())],
+            Fault::OneWayPartition { from, to, .. } => vec![("from", None, from.as_str()), ("to", None, to.as_str())],
+            Fault::Crash { host, .. } | Fault::Service { host, .. } => vec![("host", None, host.as_str())],
         }
     }
 }
@@ -584,11 +644,9 @@ pub struct LaunchStep {
     /// How many runs the operator launches at once with this body (default 1); the
     /// steps after it act on every one of them, concurrently.
     #[serde(default = "default_launch_count", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = bounds::MAX_LAUNCH_COUNT))]
     pub count: u32,
 }
-
-/// The most runs one launch step may start at once.
-pub const MAX_LAUNCH_COUNT: u32 = 10_000;
 
 fn default_launch_count() -> u32 {
     1
@@ -692,7 +750,7 @@ pub struct SimDuration(pub Duration);
 impl From<SimDuration> for String {
     fn from(d: SimDuration) -> String {
         let ms = d.0.as_millis();
-        if ms % 1000 != 0 {
+        if !ms.is_multiple_of(1000) {
             format!("{ms}ms")
         } else {
             format!("{}s", ms / 1000)
@@ -705,21 +763,69 @@ impl SimDuration {
         SimDuration(Duration::from_secs(s))
     }
 
-    /// Parses `500ms`, `6s`, `10m`, `1h` or a bare number of seconds.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Parses `500ms`, `6s`, `10m`, `1h` or a bare number of seconds, at most
+    /// [`bounds::MAX_DURATION`] (so no arithmetic on it can overflow).
+    pub fn parse(text: &str) -> Result<Self, DurationError> {
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let n: u64 =
-            num.parse().map_err(|_| format!("expected a duration like `500ms`, `6s`, `10m` or `1h`, got `{text}`"))?;
-        let d = match unit.trim() {
-            "" | "s" => Duration::from_secs(n),
-            "ms" => Duration::from_millis(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            other => return Err(format!("unknown duration unit `{other}` in `{text}`: use ms, s, m or h")),
+        let malformed = || DurationError::Malformed(text.to_string());
+        // Digits too many for a u64 are a duration too long, not a malformed one.
+        let n: u64 = match num.parse() {
+            Ok(n) => n,
+            Err(_) if !num.is_empty() => return Err(DurationError::TooLong(text.to_string())),
+            Err(_) => return Err(malformed()),
         };
-        Ok(SimDuration(d))
+        let millis_per_unit: u64 = match unit.trim() {
+            "" | "s" => 1000,
+            "ms" => 1,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            other => return Err(DurationError::UnknownUnit { unit: other.to_string(), text: text.to_string() }),
+        };
+        let d = n.checked_mul(millis_per_unit).map(Duration::from_millis);
+        match d {
+            Some(d) if d <= bounds::MAX_DURATION => Ok(SimDuration(d)),
+            _ => Err(DurationError::TooLong(text.to_string())),
+        }
+    }
+}
+
+/// Why a duration did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationError {
+    /// Not a number with a unit.
+    Malformed(String),
+    /// A unit other than ms, s, m or h.
+    UnknownUnit { unit: String, text: String },
+    /// Longer than [`bounds::MAX_DURATION`].
+    TooLong(String),
+}
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DurationError::Malformed(text) => {
+                write!(f, "expected a duration like `500ms`, `6s`, `10m` or `1h`, got `{text}`")
+            }
+            DurationError::UnknownUnit { unit, text } => {
+                write!(f, "unknown duration unit `{unit}` in `{text}`: use ms, s, m or h")
+            }
+            DurationError::TooLong(text) => write!(
+                f,
+                "expected a duration of at most {}h (the longest horizon), got `{text}`",
+                bounds::MAX_DURATION.as_secs() / 3600
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DurationError {}
+
+/// For callers whose errors are messages (the command line's `--jitter`).
+impl From<DurationError> for String {
+    fn from(e: DurationError) -> String {
+        e.to_string()
     }
 }
 
@@ -731,12 +837,14 @@ impl<'de> Deserialize<'de> for SimDuration {
             Secs(u64),
             Text(String),
         }
-        match Raw::deserialize(d).map_err(|_| {
+        let raw = Raw::deserialize(d).map_err(|_| {
             serde::de::Error::custom("expected a duration like `500ms`, `6s`, `10m`, `1h` or a number of seconds")
-        })? {
-            Raw::Secs(s) => Ok(SimDuration::secs(s)),
-            Raw::Text(t) => SimDuration::parse(&t).map_err(serde::de::Error::custom),
-        }
+        })?;
+        let parsed = match raw {
+            Raw::Secs(s) => SimDuration::parse(&s.to_string()),
+            Raw::Text(t) => SimDuration::parse(&t),
+        };
+        parsed.map_err(serde::de::Error::custom)
     }
 }
 
@@ -747,10 +855,10 @@ impl JsonSchema for SimDuration {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A duration in simulated time: `500ms`, `6s`, `10m`, `1h`, or a number of seconds.",
+            "description": "A duration in simulated time: `500ms`, `6s`, `10m`, `1h`, or a number of seconds; at most 24h.",
             "anyOf": [
                 {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)?$"},
-                {"type": "integer", "minimum": 0}
+                {"type": "integer", "minimum": 0, "maximum": bounds::MAX_DURATION.as_secs()}
             ]
         })
     }
@@ -785,6 +893,7 @@ pub const SERVICE_HOSTS: &[&str] = match HOSTS.split_first() {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
     pub file: PathBuf,
+    /// The line (1-based) of the field, or of the bytes, at fault.
     pub line: Option<usize>,
     pub column: Option<usize>,
     /// The field path, e.g. `steps[2].launch.timeout`.
@@ -792,20 +901,58 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl ScenarioError {
+    fn at(file: &Path, at: Location, field: String, message: String) -> Self {
+        ScenarioError { file: file.to_path_buf(), line: Some(at.line), column: Some(at.column), field, message }
+    }
+
+    fn misshapen(file: &Path, m: Misshapen) -> Self {
+        ScenarioError::at(file, m.at, m.field.to_string(), m.problem.to_string())
+    }
+}
+
+/// Prints `file:line:column: field `path`: message`, with every control
+/// character of the file name, the field and the message escaped ([`escape`]).
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", escape(&self.file.display().to_string()))?;
         if let (Some(l), Some(c)) = (self.line, self.column) {
             write!(f, ":{l}:{c}")?;
         }
         if !self.field.is_empty() {
-            write!(f, ": field `{}`", self.field)?;
+            write!(f, ": field `{}`", escape(&self.field))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", escape(&self.message))
     }
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// `text` safe to print on a terminal: every control character (C0, DEL, C1:
+/// newlines and ANSI escapes among them) and every bidirectional-text control
+/// is written as a Rust-style escape (`\n`, `\t`, `\u{1b}`, `\u{202e}`);
+/// everything else is kept. Anything that echoes scenario text (a name, a
+/// value) prints it through this.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            '\t' => escaped.push_str("\\t"),
+            '\0' => escaped.push_str("\\0"),
+            c if unsafe_char(c) => escaped.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
 
 impl Scenario {
     /// Every host of this scenario's world, which its faults may name: [`HOSTS`],
@@ -816,362 +963,81 @@ impl Scenario {
         HOSTS.iter().chain(extra).copied().collect()
     }
 
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file: a regular file (a FIFO or a device
+    /// is refused, never waited on), read up to one byte more than
+    /// [`bounds::MAX_FILE_BYTES`].
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let unreadable = |message: String| ScenarioError {
             file: path.to_path_buf(),
             line: None,
             column: None,
             field: String::new(),
-            message: format!("cannot read the file: {e}"),
-        })?;
-        Scenario::parse(path, &text)
+            message,
+        };
+        let metadata = std::fs::metadata(path).map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
+        if !metadata.is_file() {
+            return Err(unreadable("cannot read the file: not a regular file".into()));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(bounds::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+            .map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
+        Scenario::parse_bytes(path, &bytes)
+    }
+
+    /// Parses and validates a scenario file's bytes; `path` names it in errors.
+    /// Bytes that are not UTF-8 are refused with the line of the first bad one.
+    pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let text = locate::decode(bytes).map_err(|m| ScenarioError::misshapen(path, m))?;
+        Scenario::parse(path, text)
     }
 
     /// Parses and validates scenario text; `path` names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let text = locate::decode(text.as_bytes()).map_err(|m| ScenarioError::misshapen(path, m))?;
+        let spans = Spans::index(text).map_err(|m| ScenarioError::misshapen(path, m))?;
         let deserializer = serde_yaml::Deserializer::from_str(text);
-        let mut scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let loc = inner.location();
-            let mut message = inner.to_string();
-            // serde_yaml appends " at line L column C"; we print the location up front.
-            if let Some(i) = message.find(" at line ") {
-                message.truncate(i);
-            }
-            // serde_yaml may prefix its own (shorter) path; the field is printed separately.
-            if let Some((prefix, rest)) = message.split_once(": ") {
-                if !prefix.contains(' ') && field.starts_with(prefix) {
-                    message = rest.to_string();
-                }
-            }
-            let (line, column) = refine_location(text, &field, loc.as_ref().map(|l| (l.line(), l.column())));
-            ScenarioError {
-                file: path.to_path_buf(),
-                line,
-                column,
-                field: if field == "." { String::new() } else { field },
-                message,
-            }
-        })?;
+        let mut scenario: Scenario =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| serde_error(path, &spans, e))?;
         if scenario.name.is_empty() {
             scenario.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         }
-        scenario.validate(path, text)?;
+        validate::validate(&scenario).map_err(|invalid| {
+            ScenarioError::at(path, spans.locate(&invalid.field), invalid.field.to_string(), invalid.message)
+        })?;
         Ok(scenario)
     }
-
-    /// Checks what the types cannot: host names, tick, step order.
-    fn validate(&self, path: &Path, text: &str) -> Result<(), ScenarioError> {
-        let error = |field: String, needle: &str, message: String| {
-            let line = text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
-            ScenarioError { file: path.to_path_buf(), line, column: line.map(|_| 1), field, message }
-        };
-        let tick = self.world.tick.0;
-        if tick.is_zero() || tick > Duration::from_secs(1) {
-            return Err(error(
-                "world.tick".into(),
-                "tick:",
-                format!("expected a tick between 1ms and 1s, got {}ms", tick.as_millis()),
-            ));
-        }
-        if let Some(status) = self.world.glitchtip.provisioning_failure.filter(|s| !(500..=599).contains(s)) {
-            return Err(error(
-                "world.glitchtip.provisioning_failure".into(),
-                "provisioning_failure:",
-                format!("expected a 5xx status, got {status}"),
-            ));
-        }
-        if self.world.horizon.0 < Duration::from_secs(1) {
-            return Err(error("world.horizon".into(), "horizon:", "expected a horizon of at least 1s".into()));
-        }
-        for (i, fault) in self.faults.iter().enumerate() {
-            validate_fault(i, fault, &self.hosts(), &|field: String, needle: &str, message: String| ScenarioError {
-                file: path.to_path_buf(),
-                line: fault_line(text, i, needle),
-                column: Some(1),
-                field,
-                message,
-            })?;
-        }
-        let nodes = squadsim_fakes::daytona::StorageConfig::default().nodes;
-        for (i, node) in self.world.storage.not_ready.iter().enumerate() {
-            if !nodes.contains(node) {
-                return Err(error(
-                    format!("world.storage.not_ready[{i}]"),
-                    "not_ready",
-                    format!("unknown node `{node}`: expected one of the sandbox pool's nodes ({})", nodes.join(", ")),
-                ));
-            }
-        }
-        for (i, prior) in self.world.prior_runs.iter().enumerate() {
-            if !self.world.projects.iter().any(|p| p.slug == prior.project_slug) {
-                let slugs: Vec<&str> = self.world.projects.iter().map(|p| p.slug.as_str()).collect();
-                return Err(error(
-                    format!("world.prior_runs[{i}].project_slug"),
-                    &prior.project_slug,
-                    format!(
-                        "unknown project `{}`: expected a slug of world.projects ({})",
-                        prior.project_slug,
-                        slugs.join(", ")
-                    ),
-                ));
-            }
-        }
-        if self.world.github.rate_limit == Some(0) {
-            return Err(error(
-                "world.github.rate_limit".into(),
-                "rate_limit:",
-                "expected at least 1 request per hour, got 0".into(),
-            ));
-        }
-        for (role, behaviour) in &self.agents {
-            if behaviour.parallel_tool_calls == Some(0) {
-                return Err(error(
-                    format!("agents.{role}.parallel_tool_calls"),
-                    "parallel_tool_calls:",
-                    "expected at least 1 tool call a turn, got 0".into(),
-                ));
-            }
-            for (i, h) in behaviour.handoffs.iter().flatten().enumerate() {
-                if squadsim_conformance::vocabulary::Wall::parse(&h.fallback_wall).is_none() {
-                    let codes: Vec<&str> =
-                        squadsim_conformance::vocabulary::Wall::ALL.iter().map(|w| w.code()).collect();
-                    return Err(error(
-                        format!("agents.{role}.handoffs[{i}].fallback_wall"),
-                        &h.fallback_wall,
-                        format!("unknown wall `{}`: expected one of {}", h.fallback_wall, codes.join(", ")),
-                    ));
-                }
-            }
-        }
-        if let Some(Err(e)) = self.invariants.as_ref().map(|i| i.validate()) {
-            // The offending value's line, looked for from the `invariants:` key on.
-            let from = text.lines().position(|l| l.trim_start().starts_with("invariants:")).unwrap_or(0);
-            let line = text.lines().skip(from).position(|l| l.contains(&e.value)).map(|i| from + i + 1);
-            return Err(ScenarioError {
-                file: path.to_path_buf(),
-                line,
-                column: line.map(|_| 1),
-                field: e.field,
-                message: e.message,
-            });
-        }
-        if let Some(condition) = &self.world.platform_agent {
-            if let Err(message) = condition.spec() {
-                return Err(error("world.platform_agent.corrected".into(), "corrected", message));
-            }
-        }
-        if let Some(i) = self.steps.iter().position(|s| matches!(s, Step::ChatWithAgent(_) | Step::ProbeAgent)) {
-            if self.world.platform_agent.is_none() {
-                return Err(error(
-                    format!("steps[{i}]"),
-                    "steps",
-                    "this step talks to the platform agent: expected `world.platform_agent`".into(),
-                ));
-            }
-        }
-        if self.steps.is_empty() {
-            return Err(error("steps".into(), "steps", "expected at least one operator step".into()));
-        }
-        for (i, step) in self.steps.iter().enumerate() {
-            if let Step::Launch(launch) = step {
-                if launch.count == 0 || launch.count > MAX_LAUNCH_COUNT {
-                    return Err(error(
-                        format!("steps[{i}].launch.count"),
-                        "count:",
-                        format!("expected between 1 and {MAX_LAUNCH_COUNT} runs, got {}", launch.count),
-                    ));
-                }
-            }
-        }
-        let first_launch = self.steps.iter().position(|s| matches!(s, Step::Launch(_)));
-        for (i, step) in self.steps.iter().enumerate() {
-            let needs_run = !matches!(
-                step,
-                Step::Health
-                    | Step::Openapi
-                    | Step::Templates
-                    | Step::Launch(_)
-                    | Step::Wait { .. }
-                    | Step::ConfirmSlug { .. }
-                    | Step::ChatWithAgent(_)
-                    | Step::ProbeAgent
-                    | Step::SshAccess
-            );
-            if needs_run && first_launch.is_none_or(|l| l > i) {
-                return Err(error(
-                    format!("steps[{i}]"),
-                    "steps",
-                    "this step acts on a run: expected a `launch` step before it".into(),
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
-/// Checks one fault: its hosts, its window, and its kind's own fields.
-fn validate_fault(
-    i: usize,
-    fault: &Fault,
-    world_hosts: &[&str],
-    error: &dyn Fn(String, &str, String) -> ScenarioError,
-) -> Result<(), ScenarioError> {
-    let kind = fault.kind();
-    let field = |name: &str| format!("faults[{i}].{kind}.{name}");
-    let hosts = fault.hosts();
-    for &(name, host) in &hosts {
-        let client_only = host == "operator" && matches!(fault, Fault::Crash { .. } | Fault::Service { .. });
-        if !world_hosts.contains(&host) || client_only {
-            let expected: Vec<&str> =
-                world_hosts.iter().copied().filter(|h| !client_only || *h != "operator").collect();
-            let mut message = format!("unknown host `{host}`: expected one of {}", expected.join(", "));
-            if crate::platform_agent::HOSTS.contains(&host) {
-                message.push_str(&format!(" (`{host}` joins the world with `world.platform_agent`)"));
-            }
-            return Err(error(field(name), host, message));
+/// A serde error, located by its field path where the document holds all of it
+/// (serde_yaml reports errors inside a nested value at the enclosing mapping),
+/// else where serde_yaml's parser stopped, else at the deepest part of the path
+/// the document holds.
+fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_yaml::Error>) -> ScenarioError {
+    let path = FieldPath::from_serde(e.path());
+    let field = e.path().to_string();
+    let inner = e.into_inner();
+    let (indexed, whole) = spans.find(&path);
+    let at = match inner.location() {
+        Some(l) if !whole || field == "." => Location { line: l.line(), column: l.column() },
+        _ => indexed,
+    };
+    let mut message = inner.to_string();
+    // serde_yaml appends " at line L column C"; the location is printed up front.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    // serde_yaml may prefix its own (shorter) path; the field is printed separately.
+    if let Some((prefix, rest)) = message.split_once(": ") {
+        if !prefix.contains(' ') && field.starts_with(prefix) {
+            message = rest.to_string();
         }
     }
-    if hosts.len() == 2 && hosts[0].1 == hosts[1].1 {
-        return Err(error(field(hosts[0].0), hosts[0].1, "expected two different hosts".into()));
-    }
-    let window = fault.window();
-    let end = if matches!(fault, Fault::Crash { .. }) { "restart_after" } else { "lasts" };
-    match (&window.at, &window.on) {
-        (Some(_), Some(_)) => {
-            return Err(error(
-                field("on"),
-                "on:",
-                "expected `at` (a simulated time) or `on` (an event), not both".into(),
-            ))
-        }
-        (None, None) => {
-            return Err(error(
-                field("at"),
-                kind,
-                "expected `at` (a simulated time like `10s`) or `on` (an event like `{session_started: planner}`)"
-                    .into(),
-            ))
-        }
-        _ => {}
-    }
-    if let Some(role) = window.on.as_ref().and_then(Trigger::role) {
-        if role.trim().is_empty() {
-            return Err(error(field("on"), "on:", "expected a role id for the event, e.g. `planner`".into()));
-        }
-    }
-    if let Some(until) = window.until {
-        if window.lasts.is_some() {
-            return Err(error(field("until"), "until", format!("expected `until` or `{end}`, not both")));
-        }
-        match window.at {
-            None => {
-                return Err(error(
-                    field("until"),
-                    "until",
-                    "expected `lasts` with an event-triggered fault (`until` is a simulated time)".into(),
-                ))
-            }
-            Some(at) if until <= at => {
-                return Err(error(field("until"), "until", "expected `until` after `at`".into()))
-            }
-            _ => {}
-        }
-    }
-    if window.lasts.is_some_and(|l| l.0.is_zero()) {
-        return Err(error(field(end), end, format!("expected `{end}` longer than 0s")));
-    }
-    match fault {
-        Fault::Latency { extra, .. } if extra.0.is_zero() => {
-            Err(error(field("extra"), "extra", "expected an added latency longer than 0s".into()))
-        }
-        Fault::Loss { rate, .. } if !(*rate > 0.0 && *rate <= 1.0) => Err(error(
-            field("rate"),
-            "rate",
-            format!("expected a loss rate above 0 and at most 1 (1 loses every message), got {rate}"),
-        )),
-        Fault::Service { method, path, effect, .. } => {
-            if !path.starts_with('/') {
-                return Err(error(field("path"), "path", format!("expected a path starting with `/`, got `{path}`")));
-            }
-            if let Some(m) = method {
-                if !SERVICE_METHODS.contains(&m.as_str()) {
-                    return Err(error(
-                        field("method"),
-                        "method",
-                        format!("unknown HTTP method `{m}`: expected one of {}", SERVICE_METHODS.join(", ")),
-                    ));
-                }
-            }
-            match effect {
-                ServiceEffect::Status(code) if !(100..=599).contains(code) => Err(error(
-                    field("effect.status"),
-                    "status",
-                    format!("expected an HTTP status between 100 and 599, got {code}"),
-                )),
-                ServiceEffect::Slow(d) if d.0.is_zero() => {
-                    Err(error(field("effect.slow"), "slow", "expected a delay longer than 0s".into()))
-                }
-                _ => Ok(()),
-            }
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The line of `needle` inside the `i`-th entry of the `faults:` list (block
-/// style), else the entry's first line, else the first line holding `needle`.
-fn fault_line(text: &str, i: usize, needle: &str) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let anywhere = || lines.iter().position(|l| l.contains(needle)).map(|n| n + 1);
-    let Some(start) = lines.iter().position(|l| l.starts_with("faults:")) else { return anywhere() };
-    let mut entries = Vec::new();
-    let mut indent = None;
-    for (n, line) in lines.iter().enumerate().skip(start + 1) {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let depth = line.len() - trimmed.len();
-        if depth == 0 {
-            break;
-        }
-        if trimmed.starts_with("- ") && indent.is_none_or(|d| d == depth) {
-            indent = Some(depth);
-            entries.push(n);
-        }
-    }
-    let Some(&first) = entries.get(i) else { return anywhere() };
-    let last = entries.get(i + 1).copied().unwrap_or(lines.len());
-    let within = (first..last).find(|&n| lines[n].contains(needle)).unwrap_or(first);
-    Some(within + 1)
+    ScenarioError::at(file, at, if field == "." { String::new() } else { field }, message)
 }
 
 /// HTTP methods a service fault may name.
 pub const SERVICE_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
-/// Points at the offending key: serde_yaml reports errors raised inside a nested
-/// value at the start of the enclosing mapping, so look for the field's own key
-/// from there on.
-fn refine_location(text: &str, field: &str, reported: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
-    let Some((line, column)) = reported else { return (None, None) };
-    let key = field.rsplit('.').next().unwrap_or_default();
-    if key.is_empty() || key.contains('[') {
-        return (Some(line), Some(column));
-    }
-    let needle = format!("{key}:");
-    for (i, l) in text.lines().enumerate().skip(line.saturating_sub(1)) {
-        if let Some(col) = l.find(&needle) {
-            let before = if col == 0 { b' ' } else { l.as_bytes()[col - 1] };
-            if !before.is_ascii_alphanumeric() && before != b'_' {
-                return (Some(i + 1), Some(col + 1));
-            }
-        }
-    }
-    (Some(line), Some(column))
-}
 
 /// The JSON Schema of the scenario format.
 pub fn json_schema() -> String {
@@ -1223,7 +1089,7 @@ mod tests {
     fn zero_tool_calls_a_turn_and_a_zero_rate_limit_are_refused_with_their_lines() {
         let err = parse("agents:\n  planner:\n    parallel_tool_calls: 0\nsteps: [health]\n").unwrap_err();
         assert_eq!((err.field.as_str(), err.line), ("agents.planner.parallel_tool_calls", Some(3)), "{err}");
-        assert!(err.message.contains("at least 1 tool call a turn"), "{err}");
+        assert!(err.message.contains("expected between 1 and 10000 tool calls a turn, got 0"), "{err}");
         let err = parse("world:\n  github: {rate_limit: 0}\nsteps: [health]\n").unwrap_err();
         assert_eq!((err.field.as_str(), err.line), ("world.github.rate_limit", Some(2)), "{err}");
         assert!(parse(

@@ -1,0 +1,332 @@
+//! What the scenario's types cannot say: host names, fault windows, roles and
+//! their delivery steps, codes of the delivery language, step order, and what
+//! the fakes need to build the world.
+//!
+//! Guarantees: a scenario that passes would not make the simulation panic (an
+//! unknown host, a zero tick) and its world builds (`world::Services::build`:
+//! every project slug is a repository name GitHub holds, no two of them name one
+//! repository); every problem is named by its field path, which the loader
+//! turns into the line, and never by a value to search the text for.
+
+use std::collections::BTreeSet;
+
+use squadsim_conformance::vocabulary::Wall;
+
+use super::locate::FieldPath;
+use super::{bounds, DeliveryStep, Fault, Scenario, ServiceEffect, Step, Trigger, SERVICE_METHODS};
+use crate::templates::{self, TEMPLATES};
+
+/// One problem with a scenario, by field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub(crate) field: FieldPath,
+    pub(crate) message: String,
+}
+
+impl Invalid {
+    pub(crate) fn new(field: FieldPath, message: String) -> Self {
+        Invalid { field, message }
+    }
+}
+
+/// Checks everything the types cannot, stopping at the first problem.
+pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
+    bounds::check(scenario)?;
+    let world = FieldPath::root().key("world");
+    if let Some(status) = scenario.world.glitchtip.provisioning_failure.filter(|s| !(500..=599).contains(s)) {
+        return Err(Invalid::new(
+            world.key("glitchtip").key("provisioning_failure"),
+            format!("expected a 5xx status, got {status}"),
+        ));
+    }
+    let hosts = scenario.hosts();
+    for (i, fault) in scenario.faults.iter().enumerate() {
+        validate_fault(&FieldPath::root().key("faults").index(i), fault, &hosts)?;
+    }
+    let nodes = squadsim_fakes::daytona::StorageConfig::default().nodes;
+    for (i, node) in scenario.world.storage.not_ready.iter().enumerate() {
+        if !nodes.contains(node) {
+            return Err(Invalid::new(
+                world.key("storage").key("not_ready").index(i),
+                format!("unknown node `{node}`: expected one of the sandbox pool's nodes ({})", nodes.join(", ")),
+            ));
+        }
+    }
+    projects(scenario, &world)?;
+    roles(scenario)?;
+    for (role, behaviour) in &scenario.agents {
+        let agent = FieldPath::root().key("agents").key(role);
+        for (i, h) in behaviour.handoffs.iter().flatten().enumerate() {
+            if Wall::parse(&h.fallback_wall).is_none() {
+                let codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
+                return Err(Invalid::new(
+                    agent.key("handoffs").index(i).key("fallback_wall"),
+                    format!("unknown wall `{}`: expected one of {}", h.fallback_wall, codes.join(", ")),
+                ));
+            }
+        }
+        skips(role, behaviour.skips.as_deref().unwrap_or_default(), &agent.key("skips"))?;
+    }
+    if let Some(Err(e)) = scenario.invariants.as_ref().map(|i| i.validate()) {
+        let mut field = FieldPath::root().key("invariants").key(e.name);
+        if let Some(i) = e.index {
+            field = field.index(i);
+        }
+        return Err(Invalid::new(field, e.message));
+    }
+    if let Some(condition) = &scenario.world.platform_agent {
+        if let Err(message) = condition.spec() {
+            return Err(Invalid::new(world.key("platform_agent").key("corrected"), message));
+        }
+    }
+    steps(scenario)
+}
+
+/// Every project slug is a repository name GitHub holds (the world gives each
+/// project the repository `<org>/<slug>`), no two slugs name one repository,
+/// and every prior run names a catalogue project.
+fn projects(scenario: &Scenario, world: &FieldPath) -> Result<(), Invalid> {
+    let projects = &scenario.world.projects;
+    for (i, project) in projects.iter().enumerate() {
+        let slug = &project.slug;
+        let field = world.key("projects").index(i).key("slug");
+        if let Some(reason) = squadsim_fakes::github::RepositoryConfig::name_error(slug) {
+            return Err(Invalid::new(
+                field,
+                format!("expected a project slug GitHub can hold as a repository name, got `{slug}`: {reason}"),
+            ));
+        }
+        // GitHub repository names are case-insensitive; the same slug twice is one project.
+        if let Some(other) = projects[..i].iter().find(|p| p.slug != *slug && p.slug.eq_ignore_ascii_case(slug)) {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "expected slugs that name different GitHub repositories: `{slug}` and `{}` differ only in case",
+                    other.slug
+                ),
+            ));
+        }
+    }
+    for (i, prior) in scenario.world.prior_runs.iter().enumerate() {
+        if !projects.iter().any(|p| p.slug == prior.project_slug) {
+            let slugs: Vec<&str> = projects.iter().map(|p| p.slug.as_str()).collect();
+            return Err(Invalid::new(
+                world.key("prior_runs").index(i).key("project_slug"),
+                format!(
+                    "unknown project `{}`: expected a slug of world.projects ({})",
+                    prior.project_slug,
+                    slugs.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The roles a scenario may script or configure: those of the templates its
+/// launch steps name (of every template when none names a known one), and the
+/// roles its scripted handoffs bring in.
+fn known_roles(scenario: &Scenario) -> (Vec<&'static str>, BTreeSet<String>) {
+    let launched: Vec<&str> = scenario
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Launch(l) => templates::find(&l.template_id).map(|t| t.template_id),
+            _ => None,
+        })
+        .collect();
+    let mut roles = BTreeSet::new();
+    for template in TEMPLATES.iter().filter(|t| launched.is_empty() || launched.contains(&t.template_id)) {
+        roles.extend(template.intake_roles.iter().map(|r| r.to_string()));
+        for (from, to, ..) in template.handoff_graph {
+            roles.extend([from.to_string(), to.to_string()]);
+        }
+    }
+    let brought_in = scenario.agents.values().flat_map(|b| b.handoffs.iter().flatten());
+    roles.extend(brought_in.map(|h| templates::role_of(&h.to).to_string()));
+    (launched, roles)
+}
+
+/// Every role-keyed entry (`agents`, `world.loadouts`, `world.agent_process_adapters`,
+/// `world.browser_slots`) names a role the scenario's agents can have.
+fn roles(scenario: &Scenario) -> Result<(), Invalid> {
+    let (launched, known) = known_roles(scenario);
+    let w = &scenario.world;
+    let keyed = [
+        (FieldPath::root().key("agents"), scenario.agents.keys().collect::<Vec<_>>()),
+        (FieldPath::root().key("world").key("loadouts"), w.loadouts.keys().collect()),
+        (FieldPath::root().key("world").key("agent_process_adapters"), w.agent_process_adapters.keys().collect()),
+        (FieldPath::root().key("world").key("browser_slots"), w.browser_slots.keys().collect()),
+    ];
+    for (map, keys) in keyed {
+        if let Some(role) = keys.into_iter().find(|r| !known.contains(*r)) {
+            let templates = if launched.is_empty() {
+                "any template".to_string()
+            } else {
+                format!("template {}", launched.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))
+            };
+            let roles: Vec<&str> = known.iter().map(String::as_str).collect();
+            return Err(Invalid::new(
+                map.key(role),
+                format!(
+                    "unknown role `{role}`: expected a role of {templates} or one a scripted handoff brings in ({})",
+                    roles.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every step a role's model forgets is a step of that role's delivery work.
+fn skips(role: &str, skips: &[DeliveryStep], field: &FieldPath) -> Result<(), Invalid> {
+    let own: Vec<&str> = DeliveryStep::ALL.iter().filter(|s| s.role() == role).map(|s| s.name()).collect();
+    match skips.iter().enumerate().find(|(_, s)| s.role() != role) {
+        None => Ok(()),
+        Some((i, step)) => {
+            let expected = if own.is_empty() {
+                format!("the {role} has no delivery work to skip")
+            } else {
+                format!("expected a step of the {role}'s delivery work ({})", own.join(", "))
+            };
+            Err(Invalid::new(field.index(i), format!("`{}` is the {}'s step: {expected}", step.name(), step.role())))
+        }
+    }
+}
+
+/// Steps that act on a run come after a launch; the platform agent's steps need its condition.
+fn steps(scenario: &Scenario) -> Result<(), Invalid> {
+    let steps = FieldPath::root().key("steps");
+    if let Some(i) = scenario.steps.iter().position(|s| matches!(s, Step::ChatWithAgent(_) | Step::ProbeAgent)) {
+        if scenario.world.platform_agent.is_none() {
+            return Err(Invalid::new(
+                steps.index(i),
+                "this step talks to the platform agent: expected `world.platform_agent`".into(),
+            ));
+        }
+    }
+    let first_launch = scenario.steps.iter().position(|s| matches!(s, Step::Launch(_)));
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let needs_run = !matches!(
+            step,
+            Step::Health
+                | Step::Openapi
+                | Step::Templates
+                | Step::Launch(_)
+                | Step::Wait { .. }
+                | Step::ConfirmSlug { .. }
+                | Step::ChatWithAgent(_)
+                | Step::ProbeAgent
+                | Step::SshAccess
+        );
+        if needs_run && first_launch.is_none_or(|l| l > i) {
+            return Err(Invalid::new(
+                steps.index(i),
+                "this step acts on a run: expected a `launch` step before it".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks one fault: its hosts, its window, and its kind's own fields.
+fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Result<(), Invalid> {
+    let kind = fault.kind();
+    let fault_path = entry.key(kind);
+    let field = |name: &str| fault_path.key(name);
+    let hosts = fault.hosts();
+    for (name, index, host) in &hosts {
+        let client_only = *host == "operator" && matches!(fault, Fault::Crash { .. } | Fault::Service { .. });
+        if !world_hosts.contains(host) || client_only {
+            let expected: Vec<&str> =
+                world_hosts.iter().copied().filter(|h| !client_only || *h != "operator").collect();
+            let mut message = format!("unknown host `{host}`: expected one of {}", expected.join(", "));
+            if crate::platform_agent::HOSTS.contains(host) {
+                message.push_str(&format!(" (`{host}` joins the world with `world.platform_agent`)"));
+            }
+            let path = field(name);
+            return Err(Invalid::new(index.map_or_else(|| path.clone(), |i| path.index(i)), message));
+        }
+    }
+    if let [(name, index, a), (_, _, b)] = hosts.as_slice() {
+        if a == b {
+            let path = field(name);
+            return Err(Invalid::new(
+                index.map_or_else(|| path.clone(), |i| path.index(i)),
+                "expected two different hosts".into(),
+            ));
+        }
+    }
+    let window = fault.window();
+    let end = if matches!(fault, Fault::Crash { .. }) { "restart_after" } else { "lasts" };
+    match (&window.at, &window.on) {
+        (Some(_), Some(_)) => {
+            return Err(Invalid::new(
+                field("on"),
+                "expected `at` (a simulated time) or `on` (an event), not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(Invalid::new(
+                field("at"),
+                "expected `at` (a simulated time like `10s`) or `on` (an event like `{session_started: planner}`)"
+                    .into(),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(role) = window.on.as_ref().and_then(Trigger::role) {
+        if role.trim().is_empty() {
+            return Err(Invalid::new(field("on"), "expected a role id for the event, e.g. `planner`".into()));
+        }
+    }
+    if let Some(until) = window.until {
+        if window.lasts.is_some() {
+            return Err(Invalid::new(field("until"), format!("expected `until` or `{end}`, not both")));
+        }
+        match window.at {
+            None => {
+                return Err(Invalid::new(
+                    field("until"),
+                    "expected `lasts` with an event-triggered fault (`until` is a simulated time)".into(),
+                ))
+            }
+            Some(at) if until <= at => return Err(Invalid::new(field("until"), "expected `until` after `at`".into())),
+            _ => {}
+        }
+    }
+    if window.lasts.is_some_and(|l| l.0.is_zero()) {
+        return Err(Invalid::new(field(end), format!("expected `{end}` longer than 0s")));
+    }
+    match fault {
+        Fault::Latency { extra, .. } if extra.0.is_zero() => {
+            Err(Invalid::new(field("extra"), "expected an added latency longer than 0s".into()))
+        }
+        Fault::Loss { rate, .. } if !(*rate > 0.0 && *rate <= 1.0) => Err(Invalid::new(
+            field("rate"),
+            format!("expected a loss rate above 0 and at most 1 (1 loses every message), got {rate}"),
+        )),
+        Fault::Service { method, path, effect, .. } => {
+            if !path.starts_with('/') {
+                return Err(Invalid::new(field("path"), format!("expected a path starting with `/`, got `{path}`")));
+            }
+            if let Some(m) = method.as_deref().filter(|m| !SERVICE_METHODS.contains(m)) {
+                return Err(Invalid::new(
+                    field("method"),
+                    format!("unknown HTTP method `{m}`: expected one of {}", SERVICE_METHODS.join(", ")),
+                ));
+            }
+            match effect {
+                ServiceEffect::Status(code) if !(100..=599).contains(code) => Err(Invalid::new(
+                    field("effect").key("status"),
+                    format!("expected an HTTP status between 100 and 599, got {code}"),
+                )),
+                ServiceEffect::Slow(d) if d.0.is_zero() => {
+                    Err(Invalid::new(field("effect").key("slow"), "expected a delay longer than 0s".into()))
+                }
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
