@@ -8,7 +8,10 @@
 //! scenario that loads has a world the fakes build.
 //!
 //! `SQUADSIM_FUZZ_CASES=N` runs N inputs instead of the suite's 2,000 and prints
-//! the counts (inputs, loaded, clean errors, panics) with `--nocapture`.
+//! the counts (inputs, loaded, clean errors, panics) with `--nocapture`;
+//! `SQUADSIM_FUZZ_RUNS=M` also simulates the first M scenarios that load (their
+//! horizon cut to 10 minutes), none of which may panic (a campaign, not the suite:
+//! the suite runs none).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -355,9 +358,12 @@ struct Tally {
     unlocated: usize,
     unescaped: usize,
     unbuildable: usize,
+    /// Loaded scenarios simulated (`SQUADSIM_FUZZ_RUNS`), and those that panicked.
+    ran: usize,
+    run_panics: usize,
 }
 
-fn check(tally: &mut Tally, file: &Path, bytes: &[u8]) -> Result<(), TestCaseError> {
+fn check(tally: &mut Tally, file: &Path, bytes: &[u8], runs: usize) -> Result<(), TestCaseError> {
     tally.inputs += 1;
     let loaded = catch_unwind(AssertUnwindSafe(|| Scenario::parse_bytes(file, bytes)));
     let loaded = match loaded {
@@ -395,6 +401,15 @@ fn check(tally: &mut Tally, file: &Path, bytes: &[u8]) -> Result<(), TestCaseErr
                     return Err(TestCaseError::fail("building the loaded scenario's world panicked"));
                 }
             }
+            if tally.ran < runs {
+                tally.ran += 1;
+                let mut short = scenario;
+                short.world.horizon.0 = short.world.horizon.0.min(std::time::Duration::from_secs(600));
+                if catch_unwind(AssertUnwindSafe(|| squadsim::world::run(&short))).is_err() {
+                    tally.run_panics += 1;
+                    return Err(TestCaseError::fail("simulating a scenario the loader accepted panicked"));
+                }
+            }
         }
     }
     Ok(())
@@ -412,6 +427,7 @@ fn no_mutated_scenario_crashes_the_loader_and_every_error_has_a_line() {
         })
         .collect();
     let cases = std::env::var("SQUADSIM_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    let runs = std::env::var("SQUADSIM_FUZZ_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
     // A fixed seed: the suite runs the same inputs every time (a campaign may set PROPTEST_RNG_SEED).
     let config = Config { cases, failure_persistence: None, ..Config::default() };
     let seed = std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(14);
@@ -429,12 +445,20 @@ fn no_mutated_scenario_crashes_the_loader_and_every_error_has_a_line() {
         for m in &mutations {
             apply(&mut bytes, m);
         }
-        check(&mut tally.borrow_mut(), file, &bytes)
+        check(&mut tally.borrow_mut(), file, &bytes, runs)
     });
     let tally = tally.into_inner();
     eprintln!(
-        "loader fuzz: {} inputs: {} loaded (world built), {} clean errors, {} panics, {} errors without a line, {} unescaped, {} unbuildable",
-        tally.inputs, tally.loaded, tally.clean_errors, tally.panics, tally.unlocated, tally.unescaped, tally.unbuildable
+        "loader fuzz: {} inputs: {} loaded (world built), {} clean errors, {} panics, {} errors without a line, {} unescaped, {} unbuildable; {} simulated, {} of them panicked",
+        tally.inputs,
+        tally.loaded,
+        tally.clean_errors,
+        tally.panics,
+        tally.unlocated,
+        tally.unescaped,
+        tally.unbuildable,
+        tally.ran,
+        tally.run_panics
     );
     if let Err(e) = result {
         panic!("{e}");

@@ -929,13 +929,14 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// `text` safe to print on a terminal: every control character (C0, DEL, C1:
-/// newlines and ANSI escapes among them) and every bidirectional-text control
-/// is written as a Rust-style escape (`\n`, `\t`, `\u{1b}`, `\u{202e}`);
+/// newlines and ANSI escapes among them), the line and paragraph separators
+/// and every bidirectional-text control are written as a Rust-style escape (`\n`, `\t`, `\u{1b}`, `\u{202e}`);
 /// everything else is kept. Anything that echoes scenario text (a name, a
 /// value) prints it through this.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     let unsafe_char = |c: char| {
-        c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
     };
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
@@ -989,12 +990,17 @@ impl Scenario {
     /// Bytes that are not UTF-8 are refused with the line of the first bad one.
     pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
         let text = locate::decode(bytes).map_err(|m| ScenarioError::misshapen(path, m))?;
-        Scenario::parse(path, text)
+        Scenario::parse_decoded(path, text)
     }
 
     /// Parses and validates scenario text; `path` names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         let text = locate::decode(text.as_bytes()).map_err(|m| ScenarioError::misshapen(path, m))?;
+        Scenario::parse_decoded(path, text)
+    }
+
+    /// Parses and validates text [`locate::decode`] accepted.
+    fn parse_decoded(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         let spans = Spans::index(text).map_err(|m| ScenarioError::misshapen(path, m))?;
         let deserializer = serde_yaml::Deserializer::from_str(text);
         let mut scenario: Scenario =
