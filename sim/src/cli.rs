@@ -1,14 +1,18 @@
 //! The `squadsim` command line. The binary is a thin shell around this module.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
-use crate::report::{self, ScenarioResult, Verdict};
+use crate::outcome::Outcome;
+use crate::report::{self, LoadFailure, ScenarioResult, Verdict};
+use crate::run_record::RunRecord;
 use crate::scenario::{self, Scenario};
+use crate::world::RunError;
 use crate::{snapshot, trace, world};
 
 const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
@@ -179,53 +183,112 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
         let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
         return ExitCode::from(2);
     }
+    run_files(&files, args, out, err, &|file| Scenario::load(file).map_err(|e| e.to_string()), &simulate)
+}
+
+/// A simulation: the outcome of `scenario`, and with `recording` its run record.
+type Simulate = dyn Fn(&Scenario, bool) -> (Outcome, Option<RunRecord>);
+/// A loader: the scenario in a file, or the loader's error (file, line, field, expectation).
+type Load<'a> = dyn Fn(&Path) -> Result<Scenario, String> + 'a;
+
+/// The world's simulation, as `squadsim run` runs it.
+fn simulate(scenario: &Scenario, recording: bool) -> (Outcome, Option<RunRecord>) {
+    if recording {
+        let (outcome, record) = world::run_recorded(scenario);
+        (outcome, Some(record))
+    } else {
+        (world::run(scenario), None)
+    }
+}
+
+/// Loads and runs one scenario file, isolated: a panic while loading is a
+/// [`LoadFailure`], one while simulating is this scenario's failed run (its
+/// name and the panic's message); either way the caller goes on with the next.
+fn run_isolated(
+    file: &Path,
+    seed: Option<u64>,
+    recording: bool,
+    load: &Load<'_>,
+    simulate: &Simulate,
+) -> Result<(ScenarioResult, Duration), LoadFailure> {
+    let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| load(file)));
+    let mut scenario = match loaded {
+        Ok(Ok(s)) => s,
+        Ok(Err(message)) => return Err(LoadFailure { file: file.to_path_buf(), message }),
+        Err(payload) => {
+            let message = format!("{}: the loader {}", file.display(), RunError::from_panic(payload.as_ref()));
+            return Err(LoadFailure { file: file.to_path_buf(), message });
+        }
+    };
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    let started = Instant::now();
+    let ran = std::panic::catch_unwind(AssertUnwindSafe(|| simulate(&scenario, recording)));
+    let wall = started.elapsed();
+    let (outcome, record) = ran.unwrap_or_else(|payload| {
+        (world::nothing_ran(&scenario, RunError::from_panic(payload.as_ref())), None)
+    });
+    let verdict = report::verdict(file, &outcome, seed.is_none());
+    Ok((ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }, wall))
+}
+
+/// `squadsim run` over `files`, loading with `load` and simulating with
+/// `simulate`. Exit 2 when a scenario did not load or its world could not be
+/// built, else 1 when any run failed (differs, no snapshot, did not finish,
+/// panicked), else 0.
+fn run_files(
+    files: &[PathBuf],
+    args: &RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    load: &Load<'_>,
+    simulate: &Simulate,
+) -> ExitCode {
     let format = if args.json { RunFormat::Json } else { args.format };
     let recording = args.report.is_some() || args.trace.is_some();
-    let mut broken = 0usize;
+    let mut unloaded = Vec::new();
     let mut results = Vec::new();
-    for file in &files {
-        let mut scenario = match Scenario::load(file) {
-            Ok(s) => s,
-            Err(e) => {
-                broken += 1;
-                let _ = writeln!(err, "error: {e}");
-                continue;
+    for file in files {
+        match run_isolated(file, args.seed, recording, load, simulate) {
+            Ok((result, wall)) => {
+                if let Verdict::NotBuilt(message) = &result.verdict {
+                    let _ = writeln!(err, "error: {}: {message}", file.display());
+                }
+                if format != RunFormat::Json {
+                    print_line(out, &result, wall);
+                }
+                results.push(result);
             }
-        };
-        if let Some(seed) = args.seed {
-            scenario.seed = seed;
+            Err(failure) => {
+                let _ = writeln!(err, "error: {}", failure.message);
+                unloaded.push(failure);
+            }
         }
-        let started = Instant::now();
-        let (outcome, record) = if recording {
-            let (outcome, record) = world::run_recorded(&scenario);
-            (outcome, Some(record))
-        } else {
-            (world::run(&scenario), None)
-        };
-        let wall = started.elapsed();
-        let verdict = if args.seed.is_some() { Verdict::NotCompared } else { report::compare(file, &outcome) };
-        let result = ScenarioResult { file: file.clone(), outcome, verdict, record };
-        if format != RunFormat::Json {
-            print_line(out, &result, wall);
-        }
-        results.push(result);
     }
     let (passed, failed) = report::totals(&results);
+    let not_built = results.iter().filter(|r| matches!(r.verdict, Verdict::NotBuilt(_))).count();
     if format == RunFormat::Json {
-        let json: Vec<_> = results.iter().map(|r| r.outcome.summary_json()).collect();
+        let mut json: Vec<_> = results.iter().map(ScenarioResult::to_json).collect();
+        json.extend(unloaded.iter().map(|u| {
+            serde_json::json!({"file": u.file.display().to_string(), "verdict": "did_not_load", "passed": false, "message": u.message})
+        }));
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     } else {
         if format == RunFormat::Github {
-            let _ = write!(out, "{}", report::github::annotations(&results));
+            let _ = write!(out, "{}", report::github::annotations(&results, &unloaded));
         }
-        let _ = writeln!(
-            out,
-            "{passed} passed, {failed} failed{}",
-            if broken > 0 { format!(", {broken} did not load") } else { String::new() }
-        );
+        let mut totals = format!("{passed} passed, {failed} failed");
+        if not_built > 0 {
+            totals.push_str(&format!(" ({not_built} could not be built)"));
+        }
+        if !unloaded.is_empty() {
+            totals.push_str(&format!(", {} did not load", unloaded.len()));
+        }
+        let _ = writeln!(out, "{totals}");
     }
     if let Some(dir) = &args.report {
-        if let Err(e) = report::write_dir(dir, &results) {
+        if let Err(e) = report::write_dir(dir, &results, &unloaded) {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
             return ExitCode::from(2);
         }
@@ -237,7 +300,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
             return ExitCode::from(2);
         }
     }
-    if broken > 0 {
+    if !unloaded.is_empty() || not_built > 0 {
         ExitCode::from(2)
     } else if failed > 0 {
         ExitCode::from(1)
@@ -247,7 +310,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
 }
 
 /// The human line of one scenario run.
-fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: std::time::Duration) {
+fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: Duration) {
     let outcome = &result.outcome;
     let summary = format!("{} ({} simulated in {:.0?})", report::summary(outcome), outcome.simulated, wall);
     let summary = match &outcome.platform_agent {
@@ -265,6 +328,108 @@ fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: std::time::Dur
             snapshot::path_for(file).display()
         ),
         Verdict::Differs(d) => writeln!(out, "DIFFERS {label}: {summary}\n{d}"),
+        Verdict::NotBuilt(message) => writeln!(out, "FAILED  {label}: {message}"),
+        Verdict::Failed { message, detail } if detail.is_empty() => writeln!(out, "FAILED  {label}: {message}"),
         Verdict::Failed { message, detail } => writeln!(out, "FAILED  {label}: {message}\n{detail}"),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)
+    }
+
+    fn args(seed: Option<u64>, format: RunFormat) -> RunArgs {
+        let Command::Run(mut args) = Cli::parse_from(["squadsim", "run"]).command else {
+            panic!("`squadsim run` parses as the run command")
+        };
+        args.seed = seed;
+        args.format = format;
+        args
+    }
+
+    fn run_with(
+        files: &[PathBuf],
+        args: &RunArgs,
+        load: &Load<'_>,
+        simulate: &Simulate,
+    ) -> (ExitCode, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_files(files, args, &mut out, &mut err, load, simulate);
+        (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+    }
+
+    fn load(file: &Path) -> Result<Scenario, String> {
+        Scenario::load(file).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_scenario_that_panics_fails_alone_and_the_others_still_run_and_report() {
+        let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
+        let panicking = |scenario: &Scenario, recording: bool| {
+            if scenario.name == "operator-not-super-admin" {
+                panic!("boom in {}", scenario.name);
+            }
+            simulate(scenario, recording)
+        };
+        let (code, out, _) = run_with(&files, &args(None, RunFormat::Human), &load, &panicking);
+        assert_eq!(code, ExitCode::from(1), "{out}");
+        assert!(out.contains("FAILED  operator-not-super-admin (seed 3): panicked: boom in operator-not-super-admin"), "{out}");
+        assert!(out.contains("ok      wrong-project-slug (seed 7): "), "the next scenario still ran: {out}");
+        assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+
+        let (code, out, _) = run_with(&files, &args(None, RunFormat::Json), &load, &panicking);
+        assert_eq!(code, ExitCode::from(1));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json[0]["verdict"], "failed");
+        assert_eq!(json[0]["message"], "panicked: boom in operator-not-super-admin");
+        assert_eq!(json[1]["passed"], true);
+    }
+
+    #[test]
+    fn a_loader_that_panics_is_a_scenario_that_did_not_load() {
+        let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
+        let loader = |file: &Path| -> Result<Scenario, String> {
+            if file.ends_with("operator-not-super-admin.yaml") {
+                panic!("loader bug");
+            }
+            load(file)
+        };
+        let (code, out, err) = run_with(&files, &args(None, RunFormat::Human), &loader, &simulate);
+        assert_eq!(code, ExitCode::from(2));
+        assert!(err.contains("operator-not-super-admin.yaml: the loader panicked: loader bug"), "{err}");
+        assert!(out.ends_with("1 passed, 0 failed, 1 did not load\n"), "{out}");
+    }
+
+    /// A world no fake can be built for: a project whose slug GitHub refuses
+    /// (the loader refuses it too; this goes around the loader to the world).
+    fn unbuildable(file: &Path) -> Result<Scenario, String> {
+        let mut s = load(file)?;
+        if let Some(p) = s.world.projects.first_mut() {
+            p.slug = String::new();
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn a_world_that_cannot_be_built_is_exit_2_in_every_format_and_never_green() {
+        let files = [corpus("happy-intake.yaml")];
+        for (seed, format) in [(None, RunFormat::Human), (Some(5), RunFormat::Human), (None, RunFormat::Github)] {
+            let (code, out, err) = run_with(&files, &args(seed, format), &unbuildable, &simulate);
+            assert_eq!(code, ExitCode::from(2), "{out}");
+            assert!(err.contains("happy-intake.yaml: the world could not be built: "), "{err}");
+            assert!(out.contains("FAILED  happy-intake (seed "), "{out}");
+            assert!(out.ends_with("0 passed, 1 failed (1 could not be built)\n"), "{out}");
+            if format == RunFormat::Github {
+                assert!(out.contains("::error file="), "{out}");
+            }
+        }
+        let (code, out, _) = run_with(&files, &args(Some(5), RunFormat::Json), &unbuildable, &simulate);
+        assert_eq!(code, ExitCode::from(2));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("not_built"), Some(false)));
+    }
 }

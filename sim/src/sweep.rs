@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::RunFormat;
 use crate::invariants::{Invariants, Violation};
 use crate::scenario::{Fault, Scenario, SimDuration};
-use crate::world::{self, Network};
+use crate::world::{self, Network, RunError};
 
 /// The sweep's flags on `squadsim run`.
 #[derive(clap::Args, Debug, Clone)]
@@ -174,25 +174,17 @@ fn invariants_of(scenario: &Scenario) -> Invariants {
     scenario.invariants.clone().unwrap_or_default()
 }
 
-/// Runs `scenario` under `seed` on `network` and checks its invariants; a
-/// panic in the simulation is a violation (field `panic`).
+/// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
+/// whose run did not reach its end (its world not built, the horizon passed, a
+/// panic in the simulation) breaks them whatever they declare (field `error`).
 pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Violation>, String, Duration) {
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world::run_on(&s, network)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world::run_on(&s, network)))
+        .unwrap_or_else(|payload| world::nothing_ran(&s, RunError::from_panic(payload.as_ref())));
     let wall = started.elapsed();
-    match outcome {
-        Ok(o) => (invariants_of(scenario).check(&o), o.simulated, wall),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic".into());
-            (vec![Violation { field: "panic".into(), expected: "none".into(), actual: message }], "-".into(), wall)
-        }
-    }
+    (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
 }
 
 /// The command that reruns one seed of a sweep.

@@ -133,6 +133,76 @@ impl std::fmt::Display for ServicesError {
 
 impl std::error::Error for ServicesError {}
 
+/// Why a run did not reach its end. A run with one is never green: `squadsim
+/// run` fails it (exit 2 for [`RunError::NotBuilt`], 1 otherwise) whatever its
+/// snapshot says, and a sweep fails the seed whatever its invariants say.
+/// Serialized as its message (the outcome's `error:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// The world could not be built (a fake refused its config): nothing ran.
+    NotBuilt(ServicesError),
+    /// The horizon passed before the operator got through its steps.
+    NotFinished(Unfinished),
+    /// The simulation stopped on an error of its own (a host's software failed).
+    Stopped(String),
+    /// The simulation panicked (caught per scenario by `squadsim run` and per seed by sweeps).
+    Panicked(String),
+}
+
+/// What was still running when the horizon passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The scenario's `world.horizon`.
+    pub horizon: Duration,
+    /// The operator step in progress, e.g. `steps[2] (watch)`.
+    pub step: Option<String>,
+    /// The launched run's sessions that had not settled (neither completed nor
+    /// blocked), as `<agent id> (<live_status> at <current_step>)`.
+    pub unsettled: Vec<String>,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::NotBuilt(e) => write!(f, "the world could not be built: {e}"),
+            RunError::NotFinished(u) => {
+                write!(f, "did not finish: the horizon ({}) passed", seconds_label(u.horizon))?;
+                match &u.step {
+                    Some(step) => write!(f, " while the operator was at {step}")?,
+                    None => write!(f, " before the operator's first step")?,
+                }
+                if u.unsettled.is_empty() {
+                    write!(f, "; no session was still running")
+                } else {
+                    write!(f, "; sessions not settled: {}", u.unsettled.join(", "))
+                }
+            }
+            RunError::Stopped(e) => write!(f, "the simulation stopped: {e}"),
+            RunError::Panicked(e) => write!(f, "panicked: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl RunError {
+    /// A caught panic, with its message.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> RunError {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into());
+        RunError::Panicked(message)
+    }
+}
+
+impl serde::Serialize for RunError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl Services {
     /// Wires every service of `scenario`'s world to the others through
     /// `endpoints`. Each world project (by slug, first occurrence) gets a GitHub
@@ -443,7 +513,7 @@ fn run_capturing(
     let services =
         match Services::build_recorded(scenario, &Endpoints::simulated(), Transport::Simulated, recorder.as_ref()) {
             Ok(services) => services,
-            Err(e) => return (not_built(scenario, e), Vec::new(), None),
+            Err(e) => return (nothing_ran(scenario, RunError::NotBuilt(e)), Vec::new(), None),
         };
     if let Some(keep) = keep {
         *keep = Some(services.clone());
@@ -506,7 +576,7 @@ fn run_capturing(
         Some((condition, Ok(spec))) => {
             Some(crate::platform_agent::mount(&mut sim, condition, spec, seed, &schedule, recorder.as_ref()))
         }
-        Some((_, Err(e))) => return (not_built(scenario, ServicesError(e)), Vec::new(), None),
+        Some((_, Err(e))) => return (nothing_ran(scenario, RunError::NotBuilt(ServicesError(e))), Vec::new(), None),
     };
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
     sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
@@ -531,8 +601,22 @@ fn run_capturing(
     let mut operator_log = log.lock().map(|l| l.clone()).unwrap_or_default();
     let responses = std::mem::take(&mut operator_log.responses);
     let run_id = operator_log.run_id.clone();
+    let step_in_progress = operator_log.step_in_progress.clone();
     let mut outcome = collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
-    outcome.error = error;
+    outcome.error = error.map(|e| match outcome.finished {
+        // turmoil stops at the horizon with an error while the operator (its only client) still runs.
+        false => RunError::NotFinished(Unfinished {
+            horizon: scenario.world.horizon.0,
+            step: step_in_progress,
+            unsettled: outcome
+                .sessions
+                .iter()
+                .filter(|s| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
+                .map(|s| format!("{} ({} at {})", s.agent_id, s.live_status, s.current_step))
+                .collect(),
+        }),
+        true => RunError::Stopped(e),
+    });
     outcome.faults = schedule.log().to_vec();
     let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
     outcome.diagnosis = run.and_then(|r| crate::diagnosis::diagnose(&r, &daytona, &gateway));
@@ -556,13 +640,14 @@ fn run_capturing(
     (outcome, responses, record)
 }
 
-/// The outcome of a world whose services could not be built: nothing ran.
-fn not_built(scenario: &Scenario, error: ServicesError) -> Outcome {
+/// The outcome of a run of `scenario` that never started (its world could not
+/// be built, or the simulation panicked): nothing ran, and `error` says why.
+pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
     Outcome {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         finished: false,
-        error: Some(format!("the world could not be built: {error}")),
+        error: Some(error),
         simulated: seconds_label(Duration::ZERO),
         operator: Vec::new(),
         run: None,
