@@ -96,6 +96,15 @@ impl Endpoints {
 /// segments one socket buffers) in the simulation.
 pub const TCP_BACKLOG: usize = 1 << 16;
 
+/// The ports a simulated host's outgoing connections are numbered from.
+/// turmoil's default (49152..=65535, RFC 6335's dynamic range) holds 16,384:
+/// a host that opens a connection per request cycles through them in a few
+/// thousand runs, and when it comes back to a port whose old connection the
+/// server side still holds, turmoil panics (`SocketPair { .. } is already
+/// connected`). Every port above the well-known ones quadruples the cycle;
+/// ports are never part of an outcome.
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
+
 /// The edge's SSH entrypoint for Daytona (Traefik `daytona-ssh`, owned by GitOps
 /// with Daytona's `SSH_GATEWAY_URL`): the only place an SSH command can reach a sandbox.
 pub const DAYTONA_SSH_EDGE: &str = "daytona-ssh.yamon.io:2222";
@@ -484,6 +493,29 @@ pub fn run_recorded_keeping_services(scenario: &Scenario) -> (Outcome, RunRecord
     (outcome, record, kept)
 }
 
+/// The turmoil world every run steps: seeded, at the fixed epoch, with the
+/// scenario's tick and horizon, `network`'s latency and host order, a backlog
+/// of [`TCP_BACKLOG`] and [`EPHEMERAL_PORTS`].
+fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -> turmoil::Builder {
+    let mut builder = turmoil::Builder::new();
+    builder
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECONDS))
+        .tick_duration(tick)
+        .simulation_duration(horizon)
+        .min_message_latency(network.min_latency)
+        .max_message_latency(network.max_latency)
+        // A listener's backlog: turmoil panics when more connections wait to be
+        // accepted than this (64 by default), which hundreds of agents starting
+        // in one tick exceed. It bounds buffers, it does not allocate them.
+        .tcp_capacity(TCP_BACKLOG)
+        .ephemeral_ports(EPHEMERAL_PORTS);
+    if network.random_order {
+        builder.enable_random_order();
+    }
+    builder
+}
+
 fn run_capturing(
     scenario: &Scenario,
     capture_responses: bool,
@@ -492,22 +524,7 @@ fn run_capturing(
     keep: Option<&mut Option<Services>>,
 ) -> (Outcome, Vec<(String, serde_json::Value)>, Option<RunRecord>) {
     let seed = scenario.seed;
-    let mut builder = turmoil::Builder::new();
-    builder
-        .rng_seed(seed)
-        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECONDS))
-        .tick_duration(scenario.world.tick.0)
-        .simulation_duration(scenario.world.horizon.0)
-        .min_message_latency(network.min_latency)
-        .max_message_latency(network.max_latency)
-        // A listener's backlog: turmoil panics when more connections wait to be
-        // accepted than this (64 by default), which hundreds of agents starting
-        // in one tick exceed. It bounds buffers, it does not allocate them.
-        .tcp_capacity(TCP_BACKLOG);
-    if network.random_order {
-        builder.enable_random_order();
-    }
-    let mut sim = builder.build();
+    let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, network).build();
 
     let recorder = record.then(CallRecorder::new);
     let services =
@@ -753,5 +770,55 @@ fn collect(
         faults: Vec::new(),
         diagnosis: None,
         platform_agent: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One client host opening `connections` connections to a server that holds
+    /// each one open for 10 s after the client has let go (as a server does while
+    /// its handler still runs), a thousand a tick.
+    fn churn(connections: usize) -> Result<(), String> {
+        let network = Network::SNAPSHOT;
+        let mut sim = simulation(1, Duration::from_millis(100), Duration::from_secs(120), &network).build();
+        sim.host("server", || async {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    drop(stream);
+                });
+            }
+        });
+        sim.client("client", async move {
+            let mut opened = 0;
+            while opened < connections {
+                let batch = (connections - opened).min(1000);
+                let tasks: Vec<_> = (0..batch)
+                    .map(|_| tokio::spawn(async { turmoil::net::TcpStream::connect(("server", 80)).await.map(drop) }))
+                    .collect();
+                for task in tasks {
+                    task.await??;
+                }
+                opened += batch;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
+        });
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.run()));
+        match ran {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(payload) => Err(RunError::from_panic(payload.as_ref()).to_string()),
+        }
+    }
+
+    #[test]
+    fn a_host_can_have_more_connections_held_open_than_turmoils_default_ephemeral_range() {
+        // turmoil's default range holds 16,384 ports: the 16,385th connection
+        // reused a port whose old connection the server still held, and panicked.
+        assert_eq!(churn(20_000), Ok(()));
     }
 }
