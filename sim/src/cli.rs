@@ -60,14 +60,78 @@ outcome invariants each scenario declares instead of its snapshot:
     squadsim run scenarios/x.yaml --seeds 50 --shrink   # smallest failing fault schedule
 
 Every failing seed is printed with the command that reproduces it. A progress
-bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).
+bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).";
 
-Exit status: 0 every outcome matches its snapshot (in a sweep: every seed holds
-its invariants); 1 an outcome differs or has no snapshot (a seed breaks an
-invariant); 2 a scenario failed to load, or the command line is wrong.";
+/// Every subcommand's exit statuses: (command, 0, 1, 2). `squadsim --help`
+/// prints them all, each subcommand's `--help` its own, and the README's table
+/// holds the same rows (a test keeps them equal).
+pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
+    (
+        "run",
+        "every scenario was built, ran to its end and matches its snapshot (with `--seed`: ran to its end)",
+        "an outcome differs from its snapshot or has none; a run did not finish (its horizon passed) or panicked",
+        "a scenario did not load or its world could not be built; bad arguments; a report or trace could not be written",
+    ),
+    (
+        "run --seeds N, --seed-range A..B",
+        "every seed of every scenario held its invariants",
+        "a seed broke one (one not built, not finished or panicked always does)",
+        "a scenario did not load; bad arguments (`--seeds 0`, over 1,000,000 items a shard); a results or report file could not be written",
+    ),
+    (
+        "merge-reports",
+        "every seed of the whole sweep passed",
+        "a seed failed",
+        "a file could not be read or is of another format; the files are not shards of one sweep; a shard is missing or given twice; the results do not cover the sweep exactly",
+    ),
+    (
+        "lint",
+        "no violations (files a walk could not read are warned about, never called clean)",
+        "violations",
+        "bad arguments, config, rules or baseline; an I/O error; a file named on the command line could not be checked",
+    ),
+    (
+        "wire",
+        "no payload has an error (legacy aliases are notes)",
+        "a payload has an error",
+        "a file could not be read (missing, or not a regular file) or is not JSON; bad arguments",
+    ),
+    ("conform", "every check passed or was skipped", "a check failed", "bad arguments, or the Studio API did not answer at all"),
+    (
+        "explain",
+        "the run reached its end",
+        "the run did not finish or panicked (the story says why)",
+        "the scenario did not load or its world could not be built; bad arguments",
+    ),
+    (
+        "serve",
+        "stopped by Ctrl-C or SIGTERM",
+        "",
+        "the scenario did not load, its world could not be built, or a port could not be bound",
+    ),
+    ("schema", "the schema was printed", "", "bad arguments"),
+];
+
+/// The exit statuses of the commands whose names start with `command` (all of
+/// them for ""), as `--help` prints them.
+pub fn exit_help(command: &str) -> String {
+    let rows: Vec<_> = EXIT_STATUSES.iter().filter(|(name, ..)| name.starts_with(command)).collect();
+    let mut text = String::from("Exit status:\n");
+    for (name, ok, failed, unusable) in &rows {
+        if rows.len() > 1 {
+            text.push_str(&format!("  {name}\n"));
+        }
+        for (code, meaning) in [(0, ok), (1, failed), (2, unusable)] {
+            if !meaning.is_empty() {
+                text.push_str(&format!("    {code}  {meaning}\n"));
+            }
+        }
+    }
+    text
+}
 
 #[derive(Parser, Debug)]
-#[command(name = "squadsim", version, about = ABOUT, long_about = None)]
+#[command(name = "squadsim", version, about = ABOUT, long_about = None, after_help = exit_help(""))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -76,21 +140,28 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run scenarios and check their outcomes against snapshots.
-    #[command(long_about = RUN_HELP)]
+    #[command(long_about = RUN_HELP, after_help = exit_help("run"))]
     Run(RunArgs),
     /// Check code, docs and prompts against the delivery language (rules from the seed).
+    #[command(after_help = exit_help("lint"))]
     Lint(squadsim_conformance::lint::LintArgs),
     /// Check JSON payloads for legacy wire aliases, disagreeing twins, incomplete handoffs and unknown codes.
+    #[command(after_help = exit_help("wire"))]
     Wire(squadsim_conformance::wire::WireArgs),
     /// Serve the Studio API and every fake on 127.0.0.1 (first stdout line: URLs and credentials).
+    #[command(after_help = exit_help("serve"))]
     Serve(crate::serve::ServeArgs),
     /// Check a running Studio API against the runbook's contract.
+    #[command(after_help = exit_help("conform"))]
     Conform(crate::conform::ConformArgs),
     /// Print the JSON Schema of the scenario format.
+    #[command(after_help = exit_help("schema"))]
     Schema,
     /// Merge the results files of a sharded seed sweep (`run --seeds N --shard I/N --results FILE`).
+    #[command(after_help = exit_help("merge-reports"))]
     MergeReports(crate::sweep::MergeArgs),
     /// Run one scenario and print its story: the timeline in simulated time, sessions, walls, diagnosis.
+    #[command(after_help = exit_help("explain"))]
     Explain(crate::explain::ExplainArgs),
 }
 

@@ -88,10 +88,7 @@ world has a LangGraph Agent Server); any other service: 0.
 Change one with --port HOST=PORT (repeatable); a port of 0 picks a free one
 (read the actual URLs from the first line):
 
-    squadsim serve --port studio=28088 --port github=0
-
-Exit status: 0 stopped by Ctrl-C or SIGTERM; 2 the scenario did not load or a
-port could not be bound.";
+    squadsim serve --port studio=28088 --port github=0";
 
 /// `squadsim serve`.
 #[derive(clap::Args, Debug, Clone)]

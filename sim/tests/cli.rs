@@ -207,3 +207,20 @@ fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
     assert!(out.contains("FAILED  happy-intake (seed 1): did not finish"), "{out} ({})", short.display());
     assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
 }
+
+#[test]
+fn the_readme_and_every_help_give_the_same_exit_statuses() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let (_, top, _) = squadsim(&["--help"]);
+    for (name, ok, failed, unusable) in squadsim::cli::EXIT_STATUSES {
+        let row = format!("| `{name}` | {ok} | {failed} | {unusable} |");
+        assert!(readme.contains(&row), "the README's exit status table lacks\n{row}");
+        assert!(top.contains(&format!("  {name}\n    0  {ok}\n")), "`squadsim --help` lacks {name}:\n{top}");
+        let command = name.split_whitespace().next().unwrap();
+        let (code, help, _) = squadsim(&[command, "--help"]);
+        assert_eq!(code, 0);
+        for (status, meaning) in [(0, ok), (1, failed), (2, unusable)].into_iter().filter(|(_, m)| !m.is_empty()) {
+            assert!(help.contains(&format!("    {status}  {meaning}\n")), "`squadsim {command} --help` lacks {status}:\n{help}");
+        }
+    }
+}

@@ -8,9 +8,13 @@
 //! report renders as human text ([`human`]), JSON, SARIF ([`sarif`]) or GitHub
 //! annotations ([`annotations`]); `--fix` applies mechanical substitutions ([`fix`]).
 //!
-//! Exit status ([`Status`]): 0 clean, 1 violations, 2 usage or I/O errors.
+//! Exit status ([`Status`]): 0 clean, 1 violations, 2 usage or I/O errors, or a
+//! file named on the command line that could not be linted.
 //! Guarantees: output is deterministic (sorted walk, sorted violations, no hash
-//! iteration); user input (files, configs, rule files) never causes a panic.
+//! iteration); user input (files, configs, rule files) never causes a panic;
+//! only regular files are read ([`crate::regular_file`]); a file that could not
+//! be linted is a warning on stderr and a notification in every format, never
+//! counted as clean.
 
 pub mod annotations;
 pub mod baseline;
