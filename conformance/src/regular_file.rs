@@ -91,7 +91,9 @@ pub fn read_utf8(path: &Path) -> Result<String, ReadTextError> {
 pub enum ReadTextError {
     Unreadable(Unreadable),
     /// The byte at `offset` (0-based) does not continue valid UTF-8.
-    NotUtf8 { offset: usize },
+    NotUtf8 {
+        offset: usize,
+    },
 }
 
 impl fmt::Display for ReadTextError {

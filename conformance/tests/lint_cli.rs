@@ -445,7 +445,10 @@ fn a_fifo_is_never_opened_named_or_walked() {
     let named = LintArgs { paths: vec![fifo], root: Some(dir.path().to_path_buf()), ..LintArgs::default() };
     let (status, _, err) = run_within(named, 20);
     assert_eq!(status, Status::Failure, "{err}");
-    assert!(err.contains("docs/pipe.md (named on the command line) was not checked: not a regular file (a FIFO)"), "{err}");
+    assert!(
+        err.contains("docs/pipe.md (named on the command line) was not checked: not a regular file (a FIFO)"),
+        "{err}"
+    );
 
     let sarif = LintArgs { format: Format::Sarif, ..args_for(dir.path()) };
     let (status, out, err) = run_within(sarif, 20);

@@ -227,7 +227,8 @@ fn the_args_parse_as_a_clap_subcommand() {
 fn json_lines_are_checked_as_they_are_read_and_a_bad_line_stops_the_run_after_the_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trail = dir.path().join("trail.jsonl");
-    std::fs::write(&trail, "{\"blocker_code\": \"nope\"}\r\n\n{\"target_agent_id\": \"tester\"}\n{broken\n{}\n").expect("write");
+    std::fs::write(&trail, "{\"blocker_code\": \"nope\"}\r\n\n{\"target_agent_id\": \"tester\"}\n{broken\n{}\n")
+        .expect("write");
     let args = WireArgs { files: vec![trail.clone()], ..WireArgs::default() };
     let (status, out, err) = run(&args, "");
     assert_eq!(status, Status::Failure);

@@ -137,7 +137,11 @@ where
 
 /// Answers `408 Request Timeout` (and closes the connection) when the request's
 /// body sends nothing for `idle`, whatever the handler made of the broken body.
-async fn idle_bodies(idle: Duration, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn idle_bodies(
+    idle: Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let timed_out = Arc::new(AtomicBool::new(false));
     let flag = timed_out.clone();

@@ -20,9 +20,8 @@ const LIMITS: LoopbackLimits = LoopbackLimits {
 
 /// Serves a two-route router with [`LIMITS`] on a free loopback port.
 fn serve(runtime: &tokio::runtime::Runtime) -> std::net::SocketAddr {
-    let router = Router::new()
-        .route("/ping", get(|| async { "pong" }))
-        .route("/echo", post(|body: Bytes| async move { body }));
+    let router =
+        Router::new().route("/ping", get(|| async { "pong" })).route("/echo", post(|body: Bytes| async move { body }));
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -54,31 +53,28 @@ fn until_closed(stream: &mut TcpStream) -> String {
     }
 }
 
+/// Sends `bytes` on a fresh connection to a served router and returns all it
+/// answers until the server closes the connection.
+fn answer_to(bytes: &[u8]) -> String {
+    let rt = runtime();
+    let mut stream = TcpStream::connect(serve(&rt)).unwrap();
+    stream.write_all(bytes).unwrap();
+    until_closed(&mut stream)
+}
+
 #[test]
 fn a_half_sent_head_is_cut_off() {
-    let rt = runtime();
-    let addr = serve(&rt);
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n").unwrap();
-    until_closed(&mut stream);
+    answer_to(b"GET /ping HTTP/1.1\r\nHost: x\r\n");
 }
 
 #[test]
 fn a_stalled_body_is_answered_408_and_closed() {
-    let rt = runtime();
-    let addr = serve(&rt);
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789").unwrap();
-    let answer = until_closed(&mut stream);
+    let answer = answer_to(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
     assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}");
 }
 
 #[test]
 fn an_idle_kept_alive_connection_is_closed_and_a_whole_body_still_echoes() {
-    let rt = runtime();
-    let addr = serve(&rt);
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello").unwrap();
-    let answer = until_closed(&mut stream);
+    let answer = answer_to(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("hello"), "{answer}");
 }

@@ -297,9 +297,8 @@ fn run_isolated(
     let started = Instant::now();
     let ran = std::panic::catch_unwind(AssertUnwindSafe(|| simulate(&scenario, recording)));
     let wall = started.elapsed();
-    let (outcome, record) = ran.unwrap_or_else(|payload| {
-        (world::nothing_ran(&scenario, RunError::from_panic(payload.as_ref())), None)
-    });
+    let (outcome, record) =
+        ran.unwrap_or_else(|payload| (world::nothing_ran(&scenario, RunError::from_panic(payload.as_ref())), None));
     let verdict = report::verdict(file, &outcome, seed.is_none());
     Ok((ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }, wall))
 }
@@ -422,12 +421,7 @@ mod tests {
         args
     }
 
-    fn run_with(
-        files: &[PathBuf],
-        args: &RunArgs,
-        load: &Load<'_>,
-        simulate: &Simulate,
-    ) -> (ExitCode, String, String) {
+    fn run_with(files: &[PathBuf], args: &RunArgs, load: &Load<'_>, simulate: &Simulate) -> (ExitCode, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = run_files(files, args, &mut out, &mut err, load, simulate);
         (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
@@ -448,7 +442,10 @@ mod tests {
         };
         let (code, out, _) = run_with(&files, &args(None, RunFormat::Human), &load, &panicking);
         assert_eq!(code, ExitCode::from(1), "{out}");
-        assert!(out.contains("FAILED  operator-not-super-admin (seed 3): panicked: boom in operator-not-super-admin"), "{out}");
+        assert!(
+            out.contains("FAILED  operator-not-super-admin (seed 3): panicked: boom in operator-not-super-admin"),
+            "{out}"
+        );
         assert!(out.contains("ok      wrong-project-slug (seed 7): "), "the next scenario still ran: {out}");
         assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
 

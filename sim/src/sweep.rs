@@ -59,15 +59,15 @@ pub struct SweepArgs {
 impl SweepArgs {
     /// Whether `squadsim run` sweeps (a seed count or range was given).
     pub fn active(&self) -> bool {
-        self.seeds.is_some() || self.seed_range.is_some()
+        self.seeds().is_some()
     }
 
-    /// The seeds to sweep.
-    pub fn seeds(&self) -> RangeInclusive<u64> {
+    /// The seeds to sweep; `None` when no seed count or range was given.
+    pub fn seeds(&self) -> Option<RangeInclusive<u64>> {
         match (&self.seed_range, self.seeds) {
-            (Some(range), _) => range.clone(),
-            (None, Some(n)) => 1..=n,
-            (None, None) => 1..=0,
+            (Some(range), _) => Some(range.clone()),
+            (None, Some(n)) => Some(1..=n),
+            (None, None) => None,
         }
     }
 }
@@ -309,7 +309,10 @@ pub fn run(
         return ExitCode::from(2);
     }
     let network = Network::jittered(args.jitter.0);
-    let seeds = args.seeds();
+    let Some(seeds) = args.seeds() else {
+        let _ = writeln!(err, "error: a sweep needs --seeds N or --seed-range A..B");
+        return ExitCode::from(2);
+    };
     let whole = scenarios.len() as u128 * (u128::from(*seeds.end() - *seeds.start()) + 1);
     let count = args.shard.map_or(1, |s| s.count as u128);
     if whole.div_ceil(count) > MAX_SWEEP_ITEMS {
@@ -324,7 +327,8 @@ pub fn run(
         // Only a shard can be empty (there is at least one scenario and one seed);
         // its results still say which shard it was, so a merge sees it.
         let shard = args.shard.map(|s| s.to_string()).unwrap_or_default();
-        let _ = writeln!(err, "warning: shard {shard} holds none of the {whole} (scenario, seed) items: it runs nothing");
+        let _ =
+            writeln!(err, "warning: shard {shard} holds none of the {whole} (scenario, seed) items: it runs nothing");
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let started = Instant::now();
@@ -471,7 +475,7 @@ impl Progress {
             }
         } else {
             let step = self.total.div_ceil(10).max(1);
-            if self.done % step == 0 || self.done == self.total {
+            if self.done.is_multiple_of(step) || self.done == self.total {
                 let _ = writeln!(err, "swept {}/{} seeds, {} failed", self.done, self.total, self.failed);
             }
         }
@@ -740,7 +744,8 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
             return Err(MergeError::Format { file, found: part.format });
         }
         let count = |p: &SweepResults| p.shards.first().map_or(0, |s| s.count);
-        let differs: [(&'static str, bool, fn(&SweepResults) -> String); 4] = [
+        type Shown = fn(&SweepResults) -> String;
+        let differs: [(&'static str, bool, Shown); 4] = [
             ("seed ranges", part.seeds != first.seeds, |p| format!("{}..={}", p.seeds.start(), p.seeds.end())),
             ("jitters", part.jitter != first.jitter, |p| p.jitter.clone()),
             ("scenario files", part.scenarios != first.scenarios, |p| p.scenarios.join(", ")),
@@ -781,7 +786,8 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
     given.sort();
     if given != expected {
         let missing = expected.iter().filter(|k| given.binary_search(k).is_err()).cloned().collect();
-        let mut unexpected: Vec<(String, u64)> = given.iter().filter(|k| expected.binary_search(k).is_err()).cloned().collect();
+        let mut unexpected: Vec<(String, u64)> =
+            given.iter().filter(|k| expected.binary_search(k).is_err()).cloned().collect();
         unexpected.extend(given.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()));
         return Err(MergeError::Results { missing, unexpected });
     }

@@ -735,7 +735,10 @@ fn collect(
         handoff_trail: run.as_ref().and_then(|r| checkpoints.latest(&r.run_id)).map(|g| g.handoffs).unwrap_or_default(),
         delivery_references: run.as_ref().map(|r| r.delivery_references.clone()).unwrap_or_default(),
         observability: run.as_ref().map(|r| r.observability).unwrap_or_default(),
-        gateway: GatewayOutcome { tool_calls: gateway.tool_calls(), auth_failures: gateway.auth_failure_count() as usize },
+        gateway: GatewayOutcome {
+            tool_calls: gateway.tool_calls(),
+            auth_failures: gateway.auth_failure_count() as usize,
+        },
         run_control: run
             .as_ref()
             .map(|r| {

@@ -129,8 +129,11 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
     // Pin the unfinished outcome itself: matching it must still not be green.
     let outcome = squadsim::world::run(&squadsim::Scenario::load(&file).unwrap());
     assert!(!outcome.finished);
-    std::fs::write(dir.join("snapshots/outcome@short.yaml.snap"), format!("---\nsource: test\n---\n{}", outcome.to_yaml()))
-        .unwrap();
+    std::fs::write(
+        dir.join("snapshots/outcome@short.yaml.snap"),
+        format!("---\nsource: test\n---\n{}", outcome.to_yaml()),
+    )
+    .unwrap();
     let (code, out, _) = squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -180,7 +183,8 @@ fn a_project_whose_world_cannot_be_built_is_exit_2_naming_the_file() {
     let dir = scratch("unbuildable");
     let file = dir.join("empty-slug.yaml");
     let text = std::fs::read_to_string(scenarios().join("happy-intake.yaml")).unwrap();
-    std::fs::write(&file, text.replace("{slug: sanmopia-modernization, code: sanm}", "{slug: \"\", code: sanm}")).unwrap();
+    std::fs::write(&file, text.replace("{slug: sanmopia-modernization, code: sanm}", "{slug: \"\", code: sanm}"))
+        .unwrap();
     for extra in [&[][..], &["--seed", "3"][..], &["--json"][..]] {
         let mut args = vec!["run", file.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -195,7 +199,8 @@ fn a_project_whose_world_cannot_be_built_is_exit_2_naming_the_file() {
 fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
     let dir = scratch("mixed");
     let short = unfinished(&dir);
-    std::fs::copy(scenarios().join("operator-not-super-admin.yaml"), dir.join("operator-not-super-admin.yaml")).unwrap();
+    std::fs::copy(scenarios().join("operator-not-super-admin.yaml"), dir.join("operator-not-super-admin.yaml"))
+        .unwrap();
     std::fs::copy(
         scenarios().join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
         dir.join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
@@ -220,7 +225,10 @@ fn the_readme_and_every_help_give_the_same_exit_statuses() {
         let (code, help, _) = squadsim(&[command, "--help"]);
         assert_eq!(code, 0);
         for (status, meaning) in [(0, ok), (1, failed), (2, unusable)].into_iter().filter(|(_, m)| !m.is_empty()) {
-            assert!(help.contains(&format!("    {status}  {meaning}\n")), "`squadsim {command} --help` lacks {status}:\n{help}");
+            assert!(
+                help.contains(&format!("    {status}  {meaning}\n")),
+                "`squadsim {command} --help` lacks {status}:\n{help}"
+            );
         }
     }
 }

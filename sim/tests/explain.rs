@@ -127,6 +127,9 @@ fn a_run_that_does_not_finish_is_told_and_fails() {
     let code = explain::run(&args, &mut out, &mut err);
     let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
     assert_eq!(code, std::process::ExitCode::from(1), "{out}{err}");
-    assert!(out.contains("(did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch)"), "{out}");
+    assert!(
+        out.contains("(did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch)"),
+        "{out}"
+    );
     assert!(err.contains("short.yaml: did not finish"), "{err}");
 }

@@ -16,7 +16,9 @@ fn chromium() -> &'static str {
             return name;
         }
     }
-    panic!("no chromium on PATH: run the tests with `scripts/test`, which installs Debian's chromium when it is missing");
+    panic!(
+        "no chromium on PATH: run the tests with `scripts/test`, which installs Debian's chromium when it is missing"
+    );
 }
 
 fn browse(page: &Path, profile: &Path, extra: &[String]) -> std::process::Output {

@@ -308,8 +308,12 @@ fn merging_refuses_a_missing_shard_and_shards_of_different_sweeps() {
     assert!(out.is_empty(), "no verdict for an incomplete sweep: {out}");
 
     let two_of_other_sweep = shard_results(&dir, "4", "2/3");
-    let (code, _, err) =
-        squadsim(&["merge-reports", one.to_str().unwrap(), two_of_other_sweep.to_str().unwrap(), three.to_str().unwrap()]);
+    let (code, _, err) = squadsim(&[
+        "merge-reports",
+        one.to_str().unwrap(),
+        two_of_other_sweep.to_str().unwrap(),
+        three.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("different seed ranges") && err.contains("1..=3") && err.contains("1..=4"), "{err}");
 
@@ -319,7 +323,8 @@ fn merging_refuses_a_missing_shard_and_shards_of_different_sweeps() {
     assert!(err.contains("different shard counts"), "{err}");
 
     let two = shard_results(&dir, "3", "2/3");
-    let (code, out, err) = squadsim(&["merge-reports", one.to_str().unwrap(), two.to_str().unwrap(), three.to_str().unwrap()]);
+    let (code, out, err) =
+        squadsim(&["merge-reports", one.to_str().unwrap(), two.to_str().unwrap(), three.to_str().unwrap()]);
     assert_eq!(code, 0, "the whole sweep merges: {out}{err}");
     assert!(out.contains("6 seeds: 6 passed, 0 failed (shards 1/3, 2/3, 3/3)"), "{out}");
 }

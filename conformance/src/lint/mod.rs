@@ -345,8 +345,12 @@ pub fn linter_for(args: &LintArgs) -> Result<Linter, LintError> {
 
 /// A rule, config or baseline file's text (regular files only, UTF-8).
 pub(crate) fn read_config_text(path: &Path) -> Result<String, LintError> {
-    crate::regular_file::read_utf8(path)
-        .map_err(|e| LintError { path: path.to_path_buf(), line: None, field: None, message: e.to_string() })
+    crate::regular_file::read_utf8(path).map_err(|e| LintError {
+        path: path.to_path_buf(),
+        line: None,
+        field: None,
+        message: e.to_string(),
+    })
 }
 
 fn baseline_path(args: &LintArgs, linter: &Linter) -> Option<PathBuf> {

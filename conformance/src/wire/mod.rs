@@ -15,12 +15,12 @@ pub mod alias;
 pub mod payload;
 
 use std::io::{BufRead, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::regular_file;
 pub use crate::lint::Status;
+use crate::regular_file;
 pub use payload::{inspect, Finding, FindingKind, Inspection, HANDOFF_FIELDS};
 
 /// Output formats of `squadsim wire`.
@@ -116,7 +116,9 @@ impl<'a> Sink<'a> {
                 let close = if payloads == 0 { "]" } else { "\n  ]" };
                 writeln!(self.findings, "{close},\n  \"summary\": {summary}\n}}")
             }
-            WireFormat::Human => writeln!(self.findings, "{payloads} payloads: {errors} errors, {notes} legacy aliases read"),
+            WireFormat::Human => {
+                writeln!(self.findings, "{payloads} payloads: {errors} errors, {notes} legacy aliases read")
+            }
         }
     }
 }
@@ -135,7 +137,7 @@ impl From<std::io::Error> for Stop {
 }
 
 /// Checks every payload of one file (`-`: `stdin`), streaming JSON Lines.
-fn check_file(path: &PathBuf, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Stop> {
+fn check_file(path: &Path, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Stop> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         stdin.read_to_string(&mut text).map_err(|e| Stop::Input(format!("<stdin>: {e}")))?;
