@@ -71,16 +71,14 @@ pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::world::run_recorded_keeping_services(&scenario)
-    }));
-    let (outcome, record, services) = match ran {
-        Ok(ran) => ran,
-        Err(payload) => {
-            let _ = writeln!(err, "error: {}: {}", args.scenario.display(), RunError::from_panic(payload.as_ref()));
-            return ExitCode::from(1);
-        }
-    };
+    let (outcome, record, services) =
+        match crate::world::catch_panic(|| crate::world::run_recorded_keeping_services(&scenario)) {
+            Ok(ran) => ran,
+            Err(panicked) => {
+                let _ = writeln!(err, "error: {}: {panicked}", args.scenario.display());
+                return ExitCode::from(1);
+            }
+        };
     let events = services.map(|s| s.daytona.events()).unwrap_or_default();
     let _ = out.write_all(story(&scenario, &outcome, &record, &events, args.calls).as_bytes());
     match &outcome.error {

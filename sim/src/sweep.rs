@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::RunFormat;
 use crate::invariants::{Invariants, Violation};
 use crate::scenario::{Fault, Scenario, SimDuration};
-use crate::world::{self, Network, RunError};
+use crate::world::{self, Network};
 
 /// The sweep's flags on `squadsim run`.
 #[derive(clap::Args, Debug, Clone)]
@@ -205,8 +205,7 @@ pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Vio
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world::run_on(&s, network)))
-        .unwrap_or_else(|payload| world::nothing_ran(&s, RunError::from_panic(payload.as_ref())));
+    let outcome = world::catch_panic(|| world::run_on(&s, network)).unwrap_or_else(|e| world::nothing_ran(&s, e));
     let wall = started.elapsed();
     (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
 }

@@ -194,16 +194,47 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-impl RunError {
-    /// A caught panic, with its message.
-    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> RunError {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic without a message".into());
-        RunError::Panicked(message)
-    }
+/// Runs `f`, catching a panic as [`RunError::Panicked`] with the message (and
+/// place) of the first panic on this thread while `f` ran: the root cause, not
+/// what it set off (a panic in a turmoil host resurfaces as tokio's "a spawned
+/// task panicked and the LocalSet is configured to shutdown on unhandled
+/// panic"). Rust's panic hook still prints each panic on stderr as it does.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, RunError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            FIRST_PANIC.with(|first| {
+                let mut first = first.borrow_mut();
+                if first.is_none() {
+                    let message = panic_message(info.payload());
+                    *first = Some(match info.location() {
+                        Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
+                        None => message,
+                    });
+                }
+            });
+            previous(info)
+        }));
+    });
+    FIRST_PANIC.with(|first| first.borrow_mut().take());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let first = FIRST_PANIC.with(|first| first.borrow_mut().take());
+    caught.map_err(|payload| RunError::Panicked(first.unwrap_or_else(|| panic_message(payload.as_ref()))))
+}
+
+thread_local! {
+    /// The first panic on this thread since [`catch_panic`] began.
+    static FIRST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The message a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 impl serde::Serialize for RunError {
@@ -811,10 +842,9 @@ mod tests {
             }
             Ok(())
         });
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.run()));
-        match ran {
+        match catch_panic(|| sim.run()) {
             Ok(result) => result.map_err(|e| e.to_string()),
-            Err(payload) => Err(RunError::from_panic(payload.as_ref()).to_string()),
+            Err(panicked) => Err(panicked.to_string()),
         }
     }
 
