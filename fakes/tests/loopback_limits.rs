@@ -19,10 +19,10 @@ const LIMITS: LoopbackLimits = LoopbackLimits {
 };
 
 /// Serves a two-route router with [`LIMITS`] on a free loopback port.
-fn serve(runtime: &tokio::runtime::Runtime) -> std::net::SocketAddr {
+fn serve(executor: &tokio::runtime::Runtime) -> std::net::SocketAddr {
     let router =
         Router::new().route("/ping", get(|| async { "pong" })).route("/echo", post(|body: Bytes| async move { body }));
-    runtime.block_on(async {
+    executor.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(serve_loopback_with(router, listener, LIMITS));
@@ -30,7 +30,7 @@ fn serve(runtime: &tokio::runtime::Runtime) -> std::net::SocketAddr {
     })
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+fn executor() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 
@@ -56,8 +56,8 @@ fn until_closed(stream: &mut TcpStream) -> String {
 /// Sends `bytes` on a fresh connection to a served router and returns all it
 /// answers until the server closes the connection.
 fn answer_to(bytes: &[u8]) -> String {
-    let rt = runtime();
-    let mut stream = TcpStream::connect(serve(&rt)).unwrap();
+    let executor = executor();
+    let mut stream = TcpStream::connect(serve(&executor)).unwrap();
     stream.write_all(bytes).unwrap();
     until_closed(&mut stream)
 }
