@@ -55,11 +55,6 @@ impl<T> InspectionLog<T> {
     pub fn recent(&self) -> impl ExactSizeIterator<Item = &T> {
         self.entries.iter()
     }
-
-    /// How many entries were appended and are no longer kept.
-    pub fn forgotten(&self) -> u64 {
-        self.total - self.entries.len() as u64
-    }
 }
 
 #[cfg(test)]
@@ -73,7 +68,6 @@ mod tests {
             log.push(i);
         }
         assert_eq!(log.total(), 10);
-        assert_eq!(log.forgotten(), 7);
         assert_eq!(log.recent().copied().collect::<Vec<_>>(), [7, 8, 9]);
     }
 
