@@ -13,6 +13,7 @@
 //!   federated wire name and an agent-facing name of the same tool compare equal.
 
 pub mod lint;
+pub mod regular_file;
 pub mod tool_name;
 pub mod vocabulary;
 pub mod wire;

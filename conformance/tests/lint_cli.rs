@@ -379,3 +379,94 @@ fn the_args_parse_as_a_clap_subcommand() {
     assert!(Cli::try_parse_from(["lint", "--format", "xml"]).is_err());
     assert!(Cli::try_parse_from(["lint", "--config", "a.yaml", "--no-config"]).is_err());
 }
+
+/// Runs the lint on another thread: a FIFO opened for reading would block it
+/// forever, and a test must fail, not hang.
+fn run_within(args: LintArgs, seconds: u64) -> (Status, String, String) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run(&args));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(seconds)).expect("the lint hung (it opened a FIFO for reading?)")
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(made.success());
+}
+
+#[test]
+fn a_file_that_is_not_utf8_named_on_the_command_line_fails_the_run() {
+    let dir = repo(&[("docs/ok.md", "The execution workspace is a Daytona sandbox lease.\n")]);
+    let latin1 = dir.path().join("docs/latin1.md");
+    fs::write(&latin1, b"caf\xe9: the workspace runtime\n").expect("write");
+    let args = LintArgs { paths: vec![latin1], root: Some(dir.path().to_path_buf()), ..LintArgs::default() };
+    let (status, out, err) = run(&args);
+    assert_eq!(status, Status::Failure, "{out}{err}");
+    assert!(err.contains("docs/latin1.md (named on the command line) was not checked: not UTF-8"), "{err}");
+    assert!(!out.contains("clean"), "a run that checked nothing is not clean: {out}");
+    assert!(out.contains("0 files checked; 1 not checked"), "{out}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_in_a_walk_is_a_warning_and_a_notification_never_clean() {
+    let dir = repo(&[("docs/ok.md", "The execution workspace is a Daytona sandbox lease.\n")]);
+    fs::write(dir.path().join("docs/latin1.md"), b"caf\xe9\n").expect("write");
+    let (status, out, err) = run(&args_for(dir.path()));
+    assert_eq!(status, Status::Clean, "only named files fail the run: {out}{err}");
+    assert_eq!(err, "squadsim lint: warning: skipped docs/latin1.md: not UTF-8 text (invalid byte at offset 3)\n");
+    assert_eq!(out, "no violations in 1 files checked; 1 not checked (skipped: see the warnings)\n");
+
+    let json = LintArgs { format: Format::Json, ..args_for(dir.path()) };
+    let doc: Value = serde_json::from_str(&run(&json).1).expect("json");
+    assert_eq!(doc["summary"]["files_skipped"], 1);
+    assert_eq!(doc["notifications"][0]["path"], "docs/latin1.md");
+    assert_eq!(doc["notifications"][0]["level"], "warning");
+
+    let sarif = LintArgs { format: Format::Sarif, ..args_for(dir.path()) };
+    let doc: Value = serde_json::from_str(&run(&sarif).1).expect("json");
+    let invocation = &doc["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    let note = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "warning");
+    assert!(note["message"]["text"].as_str().expect("text").contains("not UTF-8"), "{note}");
+    assert_eq!(note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "docs/latin1.md");
+
+    let github = LintArgs { format: Format::Github, ..args_for(dir.path()) };
+    let out = run(&github).1;
+    assert!(out.starts_with("::warning file=docs/latin1.md,title=squadsim lint%3A skipped file::not checked"), "{out}");
+}
+
+#[test]
+fn a_fifo_is_never_opened_named_or_walked() {
+    let dir = repo(&[("docs/ok.md", "The execution workspace is a Daytona sandbox lease.\n")]);
+    let fifo = dir.path().join("docs/pipe.md");
+    mkfifo(&fifo);
+    let named = LintArgs { paths: vec![fifo], root: Some(dir.path().to_path_buf()), ..LintArgs::default() };
+    let (status, _, err) = run_within(named, 20);
+    assert_eq!(status, Status::Failure, "{err}");
+    assert!(
+        err.contains("docs/pipe.md (named on the command line) was not checked: not a regular file (a FIFO)"),
+        "{err}"
+    );
+
+    let sarif = LintArgs { format: Format::Sarif, ..args_for(dir.path()) };
+    let (status, out, err) = run_within(sarif, 20);
+    assert_eq!(status, Status::Clean, "{err}");
+    assert!(err.contains("warning: skipped docs/pipe.md: not a regular file (a FIFO)"), "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["level"], "warning");
+}
+
+#[test]
+fn a_named_file_without_a_lint_language_is_not_called_clean() {
+    let dir = repo(&[("data.bin", "the workspace runtime\n")]);
+    let args = LintArgs {
+        paths: vec![dir.path().join("data.bin")],
+        root: Some(dir.path().to_path_buf()),
+        ..LintArgs::default()
+    };
+    let (status, out, err) = run(&args);
+    assert_eq!(status, Status::Failure, "{out}");
+    assert!(err.contains("data.bin (named on the command line) was not checked: no lint language"), "{err}");
+}

@@ -222,3 +222,53 @@ fn the_args_parse_as_a_clap_subcommand() {
     assert_eq!(cli.wire.format, WireFormat::Json);
     assert_eq!(cli.wire.files, [std::path::PathBuf::from("a.json")]);
 }
+
+#[test]
+fn json_lines_are_checked_as_they_are_read_and_a_bad_line_stops_the_run_after_the_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trail = dir.path().join("trail.jsonl");
+    std::fs::write(&trail, "{\"blocker_code\": \"nope\"}\r\n\n{\"target_agent_id\": \"tester\"}\n{broken\n{}\n")
+        .expect("write");
+    let args = WireArgs { files: vec![trail.clone()], ..WireArgs::default() };
+    let (status, out, err) = run(&args, "");
+    assert_eq!(status, Status::Failure);
+    assert!(out.contains("trail.jsonl:1: /blocker_code: error: "), "{out}");
+    assert!(out.contains("trail.jsonl:3: /target_agent_id: note: "), "{out}");
+    assert!(out.ends_with("2 payloads: 1 errors, 1 legacy aliases read\n"), "what came before the bad line: {out}");
+    assert!(err.starts_with("squadsim wire: ") && err.contains("trail.jsonl:4:2: invalid JSON"), "{err}");
+
+    let args = WireArgs { files: vec![trail], format: WireFormat::Json, ..WireArgs::default() };
+    let (status, out, _) = run(&args, "");
+    assert_eq!(status, Status::Failure);
+    let doc: Value = serde_json::from_str(&out).expect("the report stays one JSON document");
+    assert_eq!(doc["summary"]["payloads"], 2);
+    assert!(doc["payloads"][1]["source"].as_str().is_some_and(|s| s.ends_with("trail.jsonl:3")));
+}
+
+#[test]
+fn a_json_lines_line_that_is_not_utf8_is_named_by_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trail = dir.path().join("trail.ndjson");
+    std::fs::write(&trail, b"{}\n{\"a\": \"caf\xe9\"}\n").expect("write");
+    let (status, out, err) = run(&WireArgs { files: vec![trail], ..WireArgs::default() }, "");
+    assert_eq!(status, Status::Failure);
+    assert!(err.contains("trail.ndjson:2:11: not UTF-8"), "{err}");
+    assert!(out.ends_with("1 payloads: 0 errors, 0 legacy aliases read\n"), "{out}");
+}
+
+#[test]
+fn a_fifo_is_refused_without_being_opened() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("payloads.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let args = WireArgs { files: vec![fifo], ..WireArgs::default() };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run(&args, ""));
+    });
+    let (status, _, err) =
+        rx.recv_timeout(std::time::Duration::from_secs(20)).expect("wire hung: it opened a FIFO for reading");
+    assert_eq!(status, Status::Failure);
+    assert!(err.contains("payloads.jsonl: not a regular file (a FIFO)"), "{err}");
+}

@@ -9,7 +9,9 @@
 //!
 //! Auth (API-FACTS, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
 //! `exp`; anything else is 401 `{"detail": …}` with `WWW-Authenticate: Bearer`, and
-//! every refusal is written to the gateway log ([`ContextForge::auth_failures`]).
+//! every refusal is written to the gateway log ([`ContextForge::auth_failures`]:
+//! the exact count, the latest [`AUTH_LOG_KEEP`] and the distinct reasons, so a
+//! flood of refused requests cannot grow the gateway's memory).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +27,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
+use crate::inspection::{clipped, InspectionLog};
 use crate::jwt;
 use crate::mcp::{self, CallContext, McpClient, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
 use crate::net::HttpClient;
@@ -51,11 +54,28 @@ impl Default for GatewayConfig {
     }
 }
 
-/// One refusal in the gateway log.
+/// One refusal in the gateway log (its path and reason clipped to
+/// [`inspection::MAX_QUOTED_CHARS`] characters).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuthFailure {
     pub path: String,
     pub reason: String,
+}
+
+/// The refusals the gateway log keeps (the latest), beside the count of all.
+pub const AUTH_LOG_KEEP: usize = 1_000;
+/// The distinct refusal reasons the gateway log names.
+pub const AUTH_REASONS_KEEP: usize = 64;
+
+/// The gateway log of refusals (401s): bounded, with an exact count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthFailureLog {
+    /// Every refusal since the gateway started.
+    pub total: u64,
+    /// The latest refusals, oldest first (at most [`AUTH_LOG_KEEP`]).
+    pub recent: Vec<AuthFailure>,
+    /// Each distinct reason, in the order first seen (at most [`AUTH_REASONS_KEEP`]).
+    pub reasons: Vec<String>,
 }
 
 /// A registered federated gateway (one grid).
@@ -100,7 +120,7 @@ struct FederatedTool {
     id: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct GatewayState {
     gateways: BTreeMap<String, FederatedGateway>,
     /// Every federated tool, in gateway-name order: ContextForge keeps its tool
@@ -108,8 +128,23 @@ struct GatewayState {
     catalogue: Arc<Vec<FederatedTool>>,
     servers: BTreeMap<String, VirtualServer>,
     revoked_jtis: BTreeSet<String>,
-    auth_failures: Vec<AuthFailure>,
+    auth_failures: InspectionLog<AuthFailure>,
+    auth_reasons: Vec<String>,
     tool_calls: u64,
+}
+
+impl Default for GatewayState {
+    fn default() -> Self {
+        GatewayState {
+            gateways: BTreeMap::new(),
+            catalogue: Arc::default(),
+            servers: BTreeMap::new(),
+            revoked_jtis: BTreeSet::new(),
+            auth_failures: InspectionLog::new(AUTH_LOG_KEEP),
+            auth_reasons: Vec::new(),
+            tool_calls: 0,
+        }
+    }
 }
 
 /// The gateway.
@@ -150,9 +185,19 @@ impl ContextForge {
         jwt::mint(config.jwt_secret.as_bytes(), &claims)
     }
 
-    /// The refusals logged so far.
-    pub fn auth_failures(&self) -> Vec<AuthFailure> {
-        self.state().auth_failures.clone()
+    /// The gateway log of refusals: how many, the latest, and their reasons.
+    pub fn auth_failures(&self) -> AuthFailureLog {
+        let state = self.state();
+        AuthFailureLog {
+            total: state.auth_failures.total(),
+            recent: state.auth_failures.recent().cloned().collect(),
+            reasons: state.auth_reasons.clone(),
+        }
+    }
+
+    /// How many requests the gateway refused (401) since it started.
+    pub fn auth_failure_count(&self) -> u64 {
+        self.state().auth_failures.total()
     }
 
     /// How many `tools/call` were forwarded upstream.
@@ -172,7 +217,12 @@ impl ContextForge {
     fn authenticate(&self, path: &str, headers: &HeaderMap) -> Result<String, Refusal> {
         let result = self.check_token(headers);
         if let Err(reason) = &result {
-            self.state().auth_failures.push(AuthFailure { path: path.to_string(), reason: reason.clone() });
+            let failure = AuthFailure { path: clipped(path), reason: clipped(reason) };
+            let mut state = self.state();
+            if state.auth_reasons.len() < AUTH_REASONS_KEEP && !state.auth_reasons.contains(&failure.reason) {
+                state.auth_reasons.push(failure.reason.clone());
+            }
+            state.auth_failures.push(failure);
         }
         result.map_err(|reason| (StatusCode::UNAUTHORIZED, reason))
     }

@@ -3,7 +3,8 @@
 //!
 //! A grid's tools are data (name, description, answer); it records every call with
 //! the identity the gateway injected (`X-Authenticated-User`), so a scenario can show
-//! which agent called what. It never adds a federation prefix.
+//! which agent called what (the count of all, the latest [`CALLS_KEEP`] kept). It
+//! never adds a federation prefix.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,6 +17,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::inspection::{clipped, InspectionLog};
 use crate::mcp::{self, CallContext, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
 
 /// One tool a grid exposes.
@@ -47,22 +49,30 @@ pub struct GridCall {
     pub authenticated_user: Option<String>,
 }
 
+/// The calls a grid keeps for inspection (the latest), beside the count of all.
+pub const CALLS_KEEP: usize = 1_000;
+
 /// A grid and what it has served.
 #[derive(Debug)]
 pub struct Grid {
     pub server_id: String,
     tools: Vec<GridTool>,
-    calls: Mutex<Vec<GridCall>>,
+    calls: Mutex<InspectionLog<GridCall>>,
 }
 
 impl Grid {
     pub fn new(server_id: &str, tools: Vec<GridTool>) -> Arc<Self> {
-        Arc::new(Grid { server_id: server_id.to_string(), tools, calls: Mutex::new(Vec::new()) })
+        Arc::new(Grid { server_id: server_id.to_string(), tools, calls: Mutex::new(InspectionLog::new(CALLS_KEEP)) })
     }
 
-    /// Every call served so far, in arrival order.
+    /// The latest calls served (at most [`CALLS_KEEP`]), in arrival order.
     pub fn calls(&self) -> Vec<GridCall> {
-        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+        self.calls.lock().map(|c| c.recent().cloned().collect()).unwrap_or_default()
+    }
+
+    /// How many calls the grid served.
+    pub fn call_count(&self) -> u64 {
+        self.calls.lock().map(|c| c.total()).unwrap_or_default()
     }
 
     /// `/mcp` serving the grid's bare tools.
@@ -95,7 +105,7 @@ impl ToolHost for Grid {
     fn call_tool(&self, ctx: CallContext, name: String, _arguments: Value) -> ToolFuture {
         let outcome = match self.tools.iter().find(|t| t.name == name) {
             Some(tool) => {
-                let user = ctx.headers.get("x-authenticated-user").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let user = ctx.headers.get("x-authenticated-user").and_then(|v| v.to_str().ok()).map(clipped);
                 if let Ok(mut calls) = self.calls.lock() {
                     calls.push(GridCall { tool: name.clone(), authenticated_user: user });
                 }

@@ -15,6 +15,7 @@ pub mod github;
 pub mod glitchtip;
 pub mod grid;
 pub mod ids;
+pub mod inspection;
 pub mod jwt;
 pub mod mcp;
 pub mod net;

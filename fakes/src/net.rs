@@ -2,7 +2,10 @@
 //!
 //! Every fake and every modelled service is an axum [`Router`]; [`serve_simulated`]
 //! mounts one on a turmoil listener, [`serve_loopback`] on a real TCP listener, so
-//! the same handlers answer in both worlds. [`HttpClient`] is the one client the
+//! the same handlers answer in both worlds. On a real socket the server also
+//! does what a real one does against slow, idle and failing peers
+//! ([`LoopbackLimits`]): it never stops accepting after a failed `accept()`, and
+//! it times out half-sent heads, stalled bodies and idle kept-alive connections. [`HttpClient`] is the one client the
 //! services use to talk to each other: hyper over turmoil streams inside the
 //! simulation, hyper over tokio streams outside.
 //!
@@ -18,8 +21,12 @@
 //!   completion order: deterministic, no wall clock, no change to the exchange.
 
 use std::error::Error;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -39,31 +46,152 @@ pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Er
     let listener = turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
-        spawn_connection(stream, router.clone());
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new());
+        spawn_connection(stream, router.clone(), http);
+    }
+}
+
+/// How a server on a real socket treats slow, idle and failing peers, as real
+/// servers do. The simulation has none of this: [`serve_simulated`] keeps
+/// hyper's defaults, so outcomes do not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopbackLimits {
+    /// A request's head must arrive within this; a kept-alive connection left
+    /// idle this long is closed too (hyper's `header_read_timeout` runs while
+    /// it waits for the next request).
+    pub header_read: Duration,
+    /// A request body that sends nothing for this long is answered `408 Request
+    /// Timeout`, and its connection closed.
+    pub body_idle: Duration,
+    /// After a failed `accept()` (EMFILE when file descriptors run out, ...),
+    /// the first wait before accepting again; it doubles up to `accept_backoff_max`
+    /// while accepting keeps failing (as Go's net/http does).
+    pub accept_backoff: Duration,
+    pub accept_backoff_max: Duration,
+}
+
+impl Default for LoopbackLimits {
+    /// Ten seconds for a head and between body bytes; back-off from 5 ms to 1 s.
+    fn default() -> Self {
+        LoopbackLimits {
+            header_read: Duration::from_secs(10),
+            body_idle: Duration::from_secs(10),
+            accept_backoff: Duration::from_millis(5),
+            accept_backoff_max: Duration::from_secs(1),
+        }
     }
 }
 
 /// Serves `router` on a real, already bound listener (used by `squadsim serve` and
-/// the loopback tests of real clients).
-pub async fn serve_loopback(router: Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+/// the loopback tests of real clients), with the default [`LoopbackLimits`].
+pub async fn serve_loopback(router: Router, listener: tokio::net::TcpListener) {
+    serve_loopback_with(router, listener, LoopbackLimits::default()).await
+}
+
+/// Serves `router` on a real listener until the task is dropped: a failed
+/// `accept()` never ends the listener (a connection the peer aborted is skipped;
+/// anything else, such as running out of file descriptors, is logged to stderr
+/// and retried after a back-off); slow and idle peers are cut off by `limits`.
+pub async fn serve_loopback_with(router: Router, listener: tokio::net::TcpListener, limits: LoopbackLimits) {
+    let body_idle = limits.body_idle;
+    let router = router.layer(axum::middleware::from_fn(move |request, next| idle_bodies(body_idle, request, next)));
+    let mut backoff = limits.accept_backoff;
     loop {
-        let (stream, _) = listener.accept().await?;
-        spawn_connection(stream, router.clone());
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff = limits.accept_backoff;
+                let mut http = hyper::server::conn::http1::Builder::new();
+                http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+                spawn_connection(stream, router.clone(), http);
+            }
+            Err(e) if is_per_connection(&e) => {}
+            Err(e) => {
+                let at = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                eprintln!("{at}: accept failed ({e}); accepting again in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(limits.accept_backoff_max);
+            }
+        }
     }
 }
 
-fn spawn_connection<S>(stream: S, router: Router)
+/// An `accept()` error about one connection (its peer gave up before it was
+/// accepted): the listener is fine.
+fn is_per_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
+}
+
+fn spawn_connection<S>(stream: S, router: Router, http: hyper::server::conn::http1::Builder)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     tokio::spawn(async move {
         let service = TowerToHyperService::new(router);
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .serve_connection(TokioIo::new(stream), service);
+        let conn = http.serve_connection(TokioIo::new(stream), service);
         // A peer that goes away mid-exchange ends only its own connection.
         let _ = conn.await;
     });
+}
+
+/// Answers `408 Request Timeout` (and closes the connection) when the request's
+/// body sends nothing for `idle`, whatever the handler made of the broken body.
+async fn idle_bodies(
+    idle: Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let flag = timed_out.clone();
+    let request = request.map(|body| axum::body::Body::new(IdleBody { body, idle, sleep: None, timed_out: flag }));
+    let response = next.run(request).await;
+    if timed_out.load(Ordering::Relaxed) {
+        let close = [(hyper::header::CONNECTION, "close")];
+        return (StatusCode::REQUEST_TIMEOUT, close, "request body timed out\n").into_response();
+    }
+    response
+}
+
+/// A request body that fails when it sends nothing for `idle` (the timer
+/// restarts with every frame).
+struct IdleBody {
+    body: axum::body::Body,
+    idle: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    timed_out: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for IdleBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
+            this.sleep = None;
+            return Poll::Ready(frame);
+        }
+        let idle = this.idle;
+        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        if sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        this.timed_out.store(true, Ordering::Relaxed);
+        Poll::Ready(Some(Err(axum::Error::new(format!("no request body bytes for {idle:?}")))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Where a client's connections go.

@@ -144,8 +144,8 @@ async fn rmcp_with_a_bad_token_is_refused_with_401() {
     let error = refused.err().expect("initialize must fail");
     assert!(error.contains("401") || error.to_lowercase().contains("auth"), "{error}");
     let failures = w.gateway.auth_failures();
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert_eq!(failures[0].path, "/mcp");
+    assert_eq!((failures.total, failures.recent.len()), (1, 1), "{failures:?}");
+    assert_eq!(failures.recent[0].path, "/mcp");
 
     // The raw exchange: 401, FastAPI's {"detail": ...}, WWW-Authenticate: Bearer.
     let raw = reqwest::Client::new()

@@ -1,13 +1,15 @@
 //! The `squadsim` command line. The binary is a thin shell around this module.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
-use crate::report::{self, ScenarioResult, Verdict};
+use crate::outcome::Outcome;
+use crate::report::{self, LoadFailure, ScenarioResult, Verdict};
+use crate::run_record::RunRecord;
 use crate::scenario::{self, Scenario};
 use crate::{snapshot, trace, world};
 
@@ -56,14 +58,78 @@ outcome invariants each scenario declares instead of its snapshot:
     squadsim run scenarios/x.yaml --seeds 50 --shrink   # smallest failing fault schedule
 
 Every failing seed is printed with the command that reproduces it. A progress
-bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).
+bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).";
 
-Exit status: 0 every outcome matches its snapshot (in a sweep: every seed holds
-its invariants); 1 an outcome differs or has no snapshot (a seed breaks an
-invariant); 2 a scenario failed to load, or the command line is wrong.";
+/// Every subcommand's exit statuses: (command, 0, 1, 2). `squadsim --help`
+/// prints them all, each subcommand's `--help` its own, and the README's table
+/// holds the same rows (a test keeps them equal).
+pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
+    (
+        "run",
+        "every scenario was built, ran to its end and matches its snapshot (with `--seed`: ran to its end)",
+        "an outcome differs from its snapshot or has none; a run did not finish (its horizon passed) or panicked",
+        "a scenario did not load or its world could not be built; bad arguments; a report or trace could not be written",
+    ),
+    (
+        "run --seeds N, --seed-range A..B",
+        "every seed of every scenario held its invariants",
+        "a seed broke one (one not built, not finished or panicked always does)",
+        "a scenario did not load; bad arguments (`--seeds 0`, over 1,000,000 items a shard); a results or report file could not be written",
+    ),
+    (
+        "merge-reports",
+        "every seed of the whole sweep passed",
+        "a seed failed",
+        "a file could not be read or is of another format; the files are not shards of one sweep; a shard is missing or given twice; the results do not cover the sweep exactly",
+    ),
+    (
+        "lint",
+        "no violations (files a walk could not read are warned about, never called clean)",
+        "violations",
+        "bad arguments, config, rules or baseline; an I/O error; a file named on the command line could not be checked",
+    ),
+    (
+        "wire",
+        "no payload has an error (legacy aliases are notes)",
+        "a payload has an error",
+        "a file could not be read (missing, or not a regular file) or is not JSON; bad arguments",
+    ),
+    ("conform", "every check passed or was skipped", "a check failed", "bad arguments, or the Studio API did not answer at all"),
+    (
+        "explain",
+        "the run reached its end",
+        "the run did not finish or panicked (the story says why)",
+        "the scenario did not load or its world could not be built; bad arguments",
+    ),
+    (
+        "serve",
+        "stopped by Ctrl-C or SIGTERM",
+        "",
+        "the scenario did not load, its world could not be built, or a port could not be bound",
+    ),
+    ("schema", "the schema was printed", "", "bad arguments"),
+];
+
+/// The exit statuses of the commands whose names start with `command` (all of
+/// them for ""), as `--help` prints them.
+pub fn exit_help(command: &str) -> String {
+    let rows: Vec<_> = EXIT_STATUSES.iter().filter(|(name, ..)| name.starts_with(command)).collect();
+    let mut text = String::from("Exit status:\n");
+    for (name, ok, failed, unusable) in &rows {
+        if rows.len() > 1 {
+            text.push_str(&format!("  {name}\n"));
+        }
+        for (code, meaning) in [(0, ok), (1, failed), (2, unusable)] {
+            if !meaning.is_empty() {
+                text.push_str(&format!("    {code}  {meaning}\n"));
+            }
+        }
+    }
+    text
+}
 
 #[derive(Parser, Debug)]
-#[command(name = "squadsim", version, about = ABOUT, long_about = None)]
+#[command(name = "squadsim", version, about = ABOUT, long_about = None, after_help = exit_help(""))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -72,21 +138,28 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run scenarios and check their outcomes against snapshots.
-    #[command(long_about = RUN_HELP)]
+    #[command(long_about = RUN_HELP, after_help = exit_help("run"))]
     Run(RunArgs),
     /// Check code, docs and prompts against the delivery language (rules from the seed).
+    #[command(after_help = exit_help("lint"))]
     Lint(squadsim_conformance::lint::LintArgs),
     /// Check JSON payloads for legacy wire aliases, disagreeing twins, incomplete handoffs and unknown codes.
+    #[command(after_help = exit_help("wire"))]
     Wire(squadsim_conformance::wire::WireArgs),
     /// Serve the Studio API and every fake on 127.0.0.1 (first stdout line: URLs and credentials).
+    #[command(after_help = exit_help("serve"))]
     Serve(crate::serve::ServeArgs),
     /// Check a running Studio API against the runbook's contract.
+    #[command(after_help = exit_help("conform"))]
     Conform(crate::conform::ConformArgs),
     /// Print the JSON Schema of the scenario format.
+    #[command(after_help = exit_help("schema"))]
     Schema,
     /// Merge the results files of a sharded seed sweep (`run --seeds N --shard I/N --results FILE`).
+    #[command(after_help = exit_help("merge-reports"))]
     MergeReports(crate::sweep::MergeArgs),
     /// Run one scenario and print its story: the timeline in simulated time, sessions, walls, diagnosis.
+    #[command(after_help = exit_help("explain"))]
     Explain(crate::explain::ExplainArgs),
 }
 
@@ -179,53 +252,109 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
         let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
         return ExitCode::from(2);
     }
+    run_files(&files, args, out, err, &|file| Scenario::load(file).map_err(|e| e.to_string()), &simulate)
+}
+
+/// A simulation: the outcome of `scenario`, and with `recording` its run record.
+type Simulate = dyn Fn(&Scenario, bool) -> (Outcome, Option<RunRecord>);
+/// A loader: the scenario in a file, or the loader's error (file, line, field, expectation).
+type Load<'a> = dyn Fn(&Path) -> Result<Scenario, String> + 'a;
+
+/// The world's simulation, as `squadsim run` runs it.
+fn simulate(scenario: &Scenario, recording: bool) -> (Outcome, Option<RunRecord>) {
+    if recording {
+        let (outcome, record) = world::run_recorded(scenario);
+        (outcome, Some(record))
+    } else {
+        (world::run(scenario), None)
+    }
+}
+
+/// Loads and runs one scenario file, isolated: a panic while loading is a
+/// [`LoadFailure`], one while simulating is this scenario's failed run (its
+/// name and the panic's message); either way the caller goes on with the next.
+fn run_isolated(
+    file: &Path,
+    seed: Option<u64>,
+    recording: bool,
+    load: &Load<'_>,
+    simulate: &Simulate,
+) -> Result<(ScenarioResult, Duration), LoadFailure> {
+    let mut scenario = match world::catch_panic(|| load(file)) {
+        Ok(Ok(s)) => s,
+        Ok(Err(message)) => return Err(LoadFailure { file: file.to_path_buf(), message }),
+        Err(panicked) => {
+            let message = format!("{}: the loader {panicked}", file.display());
+            return Err(LoadFailure { file: file.to_path_buf(), message });
+        }
+    };
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    let started = Instant::now();
+    let ran = world::catch_panic(|| simulate(&scenario, recording));
+    let wall = started.elapsed();
+    let (outcome, record) = ran.unwrap_or_else(|panicked| (world::nothing_ran(&scenario, panicked), None));
+    let verdict = report::verdict(file, &outcome, seed.is_none());
+    Ok((ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }, wall))
+}
+
+/// `squadsim run` over `files`, loading with `load` and simulating with
+/// `simulate`. Exit 2 when a scenario did not load or its world could not be
+/// built, else 1 when any run failed (differs, no snapshot, did not finish,
+/// panicked), else 0.
+fn run_files(
+    files: &[PathBuf],
+    args: &RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    load: &Load<'_>,
+    simulate: &Simulate,
+) -> ExitCode {
     let format = if args.json { RunFormat::Json } else { args.format };
     let recording = args.report.is_some() || args.trace.is_some();
-    let mut broken = 0usize;
+    let mut unloaded = Vec::new();
     let mut results = Vec::new();
-    for file in &files {
-        let mut scenario = match Scenario::load(file) {
-            Ok(s) => s,
-            Err(e) => {
-                broken += 1;
-                let _ = writeln!(err, "error: {e}");
-                continue;
+    for file in files {
+        match run_isolated(file, args.seed, recording, load, simulate) {
+            Ok((result, wall)) => {
+                if let Verdict::NotBuilt(message) = &result.verdict {
+                    let _ = writeln!(err, "error: {}: {message}", file.display());
+                }
+                if format != RunFormat::Json {
+                    print_line(out, &result, wall);
+                }
+                results.push(result);
             }
-        };
-        if let Some(seed) = args.seed {
-            scenario.seed = seed;
+            Err(failure) => {
+                let _ = writeln!(err, "error: {}", failure.message);
+                unloaded.push(failure);
+            }
         }
-        let started = Instant::now();
-        let (outcome, record) = if recording {
-            let (outcome, record) = world::run_recorded(&scenario);
-            (outcome, Some(record))
-        } else {
-            (world::run(&scenario), None)
-        };
-        let wall = started.elapsed();
-        let verdict = if args.seed.is_some() { Verdict::NotCompared } else { report::compare(file, &outcome) };
-        let result = ScenarioResult { file: file.clone(), outcome, verdict, record };
-        if format != RunFormat::Json {
-            print_line(out, &result, wall);
-        }
-        results.push(result);
     }
     let (passed, failed) = report::totals(&results);
+    let not_built = results.iter().filter(|r| matches!(r.verdict, Verdict::NotBuilt(_))).count();
     if format == RunFormat::Json {
-        let json: Vec<_> = results.iter().map(|r| r.outcome.summary_json()).collect();
+        let mut json: Vec<_> = results.iter().map(ScenarioResult::to_json).collect();
+        json.extend(unloaded.iter().map(|u| {
+            serde_json::json!({"file": u.file.display().to_string(), "verdict": "did_not_load", "passed": false, "message": u.message})
+        }));
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     } else {
         if format == RunFormat::Github {
-            let _ = write!(out, "{}", report::github::annotations(&results));
+            let _ = write!(out, "{}", report::github::annotations(&results, &unloaded));
         }
-        let _ = writeln!(
-            out,
-            "{passed} passed, {failed} failed{}",
-            if broken > 0 { format!(", {broken} did not load") } else { String::new() }
-        );
+        let mut totals = format!("{passed} passed, {failed} failed");
+        if not_built > 0 {
+            totals.push_str(&format!(" ({not_built} could not be built)"));
+        }
+        if !unloaded.is_empty() {
+            totals.push_str(&format!(", {} did not load", unloaded.len()));
+        }
+        let _ = writeln!(out, "{totals}");
     }
     if let Some(dir) = &args.report {
-        if let Err(e) = report::write_dir(dir, &results) {
+        if let Err(e) = report::write_dir(dir, &results, &unloaded) {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
             return ExitCode::from(2);
         }
@@ -237,7 +366,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
             return ExitCode::from(2);
         }
     }
-    if broken > 0 {
+    if !unloaded.is_empty() || not_built > 0 {
         ExitCode::from(2)
     } else if failed > 0 {
         ExitCode::from(1)
@@ -247,7 +376,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
 }
 
 /// The human line of one scenario run.
-fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: std::time::Duration) {
+fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: Duration) {
     let outcome = &result.outcome;
     let summary = format!("{} ({} simulated in {:.0?})", report::summary(outcome), outcome.simulated, wall);
     let summary = match &outcome.platform_agent {
@@ -265,6 +394,111 @@ fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: std::time::Dur
             snapshot::path_for(file).display()
         ),
         Verdict::Differs(d) => writeln!(out, "DIFFERS {label}: {summary}\n{d}"),
+        Verdict::NotBuilt(message) => writeln!(out, "FAILED  {label}: {message}"),
+        Verdict::Failed { message, detail } if detail.is_empty() => writeln!(out, "FAILED  {label}: {message}"),
         Verdict::Failed { message, detail } => writeln!(out, "FAILED  {label}: {message}\n{detail}"),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)
+    }
+
+    fn args(seed: Option<u64>, format: RunFormat) -> RunArgs {
+        let Command::Run(mut args) = Cli::parse_from(["squadsim", "run"]).command else {
+            panic!("`squadsim run` parses as the run command")
+        };
+        args.seed = seed;
+        args.format = format;
+        args
+    }
+
+    fn run_with(files: &[PathBuf], args: &RunArgs, load: &Load<'_>, simulate: &Simulate) -> (ExitCode, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_files(files, args, &mut out, &mut err, load, simulate);
+        (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+    }
+
+    fn load(file: &Path) -> Result<Scenario, String> {
+        Scenario::load(file).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_scenario_that_panics_fails_alone_and_the_others_still_run_and_report() {
+        let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
+        // The first scenario panics inside a turmoil simulation, as a host would; the next
+        // one runs a real world on the same thread after it.
+        let panicking = |scenario: &Scenario, recording: bool| {
+            if scenario.name == "operator-not-super-admin" {
+                let name = scenario.name.clone();
+                let mut sim = turmoil::Builder::new().build();
+                sim.client("host", async move { panic!("boom in {name}") });
+                let _ = sim.run();
+            }
+            simulate(scenario, recording)
+        };
+        let (code, out, _) = run_with(&files, &args(None, RunFormat::Human), &load, &panicking);
+        assert_eq!(code, ExitCode::from(1), "{out}");
+        assert!(
+            out.contains("FAILED  operator-not-super-admin (seed 3): panicked: boom in operator-not-super-admin"),
+            "{out}"
+        );
+        assert!(out.contains("ok      wrong-project-slug (seed 7): "), "the next scenario still ran: {out}");
+        assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+
+        let (code, out, _) = run_with(&files, &args(None, RunFormat::Json), &load, &panicking);
+        assert_eq!(code, ExitCode::from(1));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json[0]["verdict"], "failed");
+        assert!(json[0]["message"].as_str().unwrap().starts_with("panicked: boom in operator-not-super-admin"));
+        assert_eq!(json[1]["passed"], true);
+    }
+
+    #[test]
+    fn a_loader_that_panics_is_a_scenario_that_did_not_load() {
+        let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
+        let loader = |file: &Path| -> Result<Scenario, String> {
+            if file.ends_with("operator-not-super-admin.yaml") {
+                panic!("loader bug");
+            }
+            load(file)
+        };
+        let (code, out, err) = run_with(&files, &args(None, RunFormat::Human), &loader, &simulate);
+        assert_eq!(code, ExitCode::from(2));
+        assert!(err.contains("operator-not-super-admin.yaml: the loader panicked: loader bug"), "{err}");
+        assert!(out.ends_with("1 passed, 0 failed, 1 did not load\n"), "{out}");
+    }
+
+    /// A world no fake can be built for: a project whose slug GitHub refuses
+    /// (the loader refuses it too; this goes around the loader to the world).
+    fn unbuildable(file: &Path) -> Result<Scenario, String> {
+        let mut s = load(file)?;
+        if let Some(p) = s.world.projects.first_mut() {
+            p.slug = String::new();
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn a_world_that_cannot_be_built_is_exit_2_in_every_format_and_never_green() {
+        let files = [corpus("happy-intake.yaml")];
+        for (seed, format) in [(None, RunFormat::Human), (Some(5), RunFormat::Human), (None, RunFormat::Github)] {
+            let (code, out, err) = run_with(&files, &args(seed, format), &unbuildable, &simulate);
+            assert_eq!(code, ExitCode::from(2), "{out}");
+            assert!(err.contains("happy-intake.yaml: the world could not be built: "), "{err}");
+            assert!(out.contains("FAILED  happy-intake (seed "), "{out}");
+            assert!(out.ends_with("0 passed, 1 failed (1 could not be built)\n"), "{out}");
+            if format == RunFormat::Github {
+                assert!(out.contains("::error file="), "{out}");
+            }
+        }
+        let (code, out, _) = run_with(&files, &args(Some(5), RunFormat::Json), &unbuildable, &simulate);
+        assert_eq!(code, ExitCode::from(2));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("not_built"), Some(false)));
+    }
 }

@@ -41,10 +41,7 @@ session-state until every session is session_completed or blocked (or
 
     squadsim conform --base-url http://127.0.0.1:18088 --email oncall@yamon.io --launch
     squadsim conform --base-url http://10.10.10.47:18088 --email you@yamon.io \\
-        --run-id run-0001 --format junit > conform.xml
-
-Exit status: 0 every check passed or was skipped; 1 a check failed; 2 bad
-arguments, or the Studio API did not answer at all.";
+        --run-id run-0001 --format junit > conform.xml";
 
 /// Output formats of `squadsim conform`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]

@@ -275,13 +275,12 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
 
     // The gateway log (ContextForge): 401s
     let auth = gateway.auth_failures();
-    let finding = if auth.is_empty() {
+    let finding = if auth.total == 0 {
         "no 401s".to_string()
     } else {
-        let reasons: Vec<String> = auth.iter().map(|a| a.reason.clone()).collect();
-        format!("{} 401s ({})", auth.len(), dedup(reasons).join("; "))
+        format!("{} 401s ({})", auth.total, auth.reasons.join("; "))
     };
-    evidence.push(Evidence { check: "ContextForge gateway log".into(), finding, healthy: auth.is_empty() });
+    evidence.push(Evidence { check: "ContextForge gateway log".into(), finding, healthy: auth.total == 0 });
 
     // The observability feed
     let feed = run.observability;
@@ -326,12 +325,12 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
             Plane::ExecutionPlane,
             format!("the execution workspaces never ran claude (last steps: {})", dedup(steps).join(", ")),
         )
-    } else if !auth.is_empty() {
+    } else if auth.total > 0 {
         (
             Plane::ControlPlane,
             format!(
                 "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
-                auth.len()
+                auth.total
             ),
         )
     } else if !failed.is_empty() || logs.tool_errors > 0 {

@@ -27,7 +27,7 @@ use crate::operator::seconds_label;
 use crate::outcome::Outcome;
 use crate::run_record::{MarkKind, RunRecord, SpanKind};
 use crate::scenario::Scenario;
-use crate::world::EPOCH_UNIX_SECONDS;
+use crate::world::{RunError, EPOCH_UNIX_SECONDS};
 
 /// Which HTTP calls between services the timeline shows.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -57,7 +57,9 @@ pub struct ExplainArgs {
     pub calls: CallView,
 }
 
-/// Runs the scenario and prints its story.
+/// Runs the scenario and prints its story. Exit 0 when the run reached its
+/// end; 1 when it did not finish or panicked (the story says why); 2 when the
+/// scenario did not load or its world could not be built.
 pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> ExitCode {
     let mut scenario = match Scenario::load(&args.scenario) {
         Ok(s) => s,
@@ -69,10 +71,23 @@ pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let (outcome, record, services) = crate::world::run_recorded_keeping_services(&scenario);
+    let (outcome, record, services) =
+        match crate::world::catch_panic(|| crate::world::run_recorded_keeping_services(&scenario)) {
+            Ok(ran) => ran,
+            Err(panicked) => {
+                let _ = writeln!(err, "error: {}: {panicked}", args.scenario.display());
+                return ExitCode::from(1);
+            }
+        };
     let events = services.map(|s| s.daytona.events()).unwrap_or_default();
     let _ = out.write_all(story(&scenario, &outcome, &record, &events, args.calls).as_bytes());
-    ExitCode::SUCCESS
+    match &outcome.error {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            let _ = writeln!(err, "error: {}: {e}", args.scenario.display());
+            ExitCode::from(if matches!(e, RunError::NotBuilt(_)) { 2 } else { 1 })
+        }
+    }
 }
 
 /// Simulated time of a `12.3s` label at the start of `text` (zero when there is none).

@@ -97,6 +97,15 @@ impl InvalidInvariant {
 impl Invariants {
     /// Checks the declared codes and statuses against the delivery language.
     pub fn validate(&self) -> Result<(), InvalidInvariant> {
+        if self.finished == Some(false) {
+            return Err(InvalidInvariant {
+                field: "invariants.finished".into(),
+                value: "false".into(),
+                message: "`finished: false` cannot hold: a run that does not reach its end is a failure whatever \
+                          its invariants say (declare `finished: true`, or nothing)"
+                    .into(),
+            });
+        }
         if let Some(status) = &self.run_status {
             if !RUN_STATUSES.contains(&status.as_str()) {
                 return Err(InvalidInvariant {
@@ -131,9 +140,9 @@ impl Invariants {
         known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
     }
 
-    /// Every declared invariant `outcome` breaks, in field order. A simulation
-    /// that stopped with an error (the horizon passed) violates (field `error`)
-    /// unless the scenario declares `finished: false`.
+    /// Every declared invariant `outcome` breaks, in field order. A run that did
+    /// not reach its end (not built, the horizon passed, a panic) always
+    /// violates (field `error`), whatever is declared.
     pub fn check(&self, outcome: &Outcome) -> Vec<Violation> {
         let mut broken = Vec::new();
         let mut expect = |field: &str, expected: String, actual: String| {
@@ -141,8 +150,8 @@ impl Invariants {
                 broken.push(Violation { field: field.to_string(), expected, actual });
             }
         };
-        if let (Some(error), false) = (&outcome.error, self.finished == Some(false)) {
-            expect("error", "none".into(), error.clone());
+        if let Some(error) = &outcome.error {
+            expect("error", "none".into(), error.to_string());
         }
         if let Some(finished) = self.finished {
             expect("finished", finished.to_string(), outcome.finished.to_string());
@@ -367,7 +376,7 @@ mod tests {
             fallback: String::new(),
             retry_outcome: String::new(),
         });
-        o.error = Some("the horizon passed".into());
+        o.error = Some(crate::world::RunError::Stopped("a host failed".into()));
         let fields: Vec<String> = inv.check(&o).into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["error", "walls"]);
     }

@@ -44,6 +44,9 @@ pub struct OperatorLog {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub run_ids: Vec<String>,
     pub finished: bool,
+    /// The step being run, as `steps[<index>] (<kind>)`; the last one once finished.
+    #[serde(skip)]
+    pub step_in_progress: Option<String>,
     /// Whether to keep every response body in [`OperatorLog::responses`].
     #[serde(skip)]
     pub capture_responses: bool,
@@ -353,6 +356,15 @@ impl Operator {
     }
 }
 
+/// A step's kind as the scenario format names it (`launch`, `watch`, ...).
+fn step_kind(step: &Step) -> String {
+    match serde_json::to_value(step) {
+        Ok(Value::String(kind)) => kind,
+        Ok(Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// Where `ssh [-p PORT] TOKEN@HOST` connects, against the edge's SSH entrypoint.
 fn ssh_target_verdict(command: &str) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -380,7 +392,10 @@ pub async fn drive(
         http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
         confirmed_slug: Mutex::new(None),
     });
-    for step in &scenario.steps {
+    for (index, step) in scenario.steps.iter().enumerate() {
+        if let Ok(mut l) = log.lock() {
+            l.step_in_progress = Some(format!("steps[{index}] ({})", step_kind(step)));
+        }
         operator.step(step).await;
     }
     if let Ok(mut l) = log.lock() {

@@ -18,9 +18,9 @@ pub struct Outcome {
     pub seed: u64,
     /// Whether the operator got through every step within the scenario's horizon.
     pub finished: bool,
-    /// Why the simulation stopped early (e.g. the horizon passed), if it did.
+    /// Why the run did not reach its end (not built, the horizon passed, ...), if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<crate::world::RunError>,
     /// Simulated time the whole scenario took.
     pub simulated: String,
     pub operator: Vec<OperatorCall>,

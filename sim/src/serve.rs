@@ -14,6 +14,12 @@
 //!   after it goes to stderr (one human line per request);
 //! - the grids are registered with the gateway before that line is printed;
 //! - the services keep refusing requests without those credentials;
+//! - a listener keeps accepting after a failed `accept()` (running out of file
+//!   descriptors is logged on stderr and retried with a back-off), and a peer
+//!   that sends half a request, stalls its body or idles on a kept-alive
+//!   connection is cut off after 10 s ([`squadsim_fakes::net::LoopbackLimits`]);
+//! - what a fake remembers for inspection is bounded, so a long session or a
+//!   flood of refused requests does not grow its memory;
 //! - Ctrl-C (or SIGTERM) stops every listener and exits 0.
 
 use std::collections::BTreeMap;
@@ -82,10 +88,7 @@ world has a LangGraph Agent Server); any other service: 0.
 Change one with --port HOST=PORT (repeatable); a port of 0 picks a free one
 (read the actual URLs from the first line):
 
-    squadsim serve --port studio=28088 --port github=0
-
-Exit status: 0 stopped by Ctrl-C or SIGTERM; 2 the scenario did not load or a
-port could not be bound.";
+    squadsim serve --port studio=28088 --port github=0";
 
 /// `squadsim serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -379,15 +382,25 @@ impl ServeProcess {
     /// Starts `binary serve` with `--port HOST=0` for every host plus `extra`
     /// arguments, and waits (at most `within`) for its first line.
     pub fn spawn(binary: &std::path::Path, extra: &[&str], within: std::time::Duration) -> Result<Self, String> {
+        let mut command = std::process::Command::new(binary);
+        command.args(Self::args(extra)).stderr(std::process::Stdio::null());
+        Self::start(command, within)
+    }
+
+    /// `serve`, `--port HOST=0` for every host, then `extra`.
+    pub fn args(extra: &[&str]) -> Vec<String> {
+        let ports = Endpoints::HOSTS.iter().flat_map(|host| ["--port".to_string(), format!("{host}=0")]);
+        std::iter::once("serve".to_string()).chain(ports).chain(extra.iter().map(|a| a.to_string())).collect()
+    }
+
+    /// Starts `command` (a `squadsim serve`, perhaps under a shell that sets
+    /// limits first; its stderr as the caller set it) and waits (at most
+    /// `within`) for its first line.
+    pub fn start(mut command: std::process::Command, within: std::time::Duration) -> Result<Self, String> {
         use std::io::BufRead;
-        use std::process::{Command, Stdio};
-        let mut command = Command::new(binary);
-        command.arg("serve");
-        for host in Endpoints::HOSTS {
-            command.arg("--port").arg(format!("{host}=0"));
-        }
-        command.args(extra).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-        let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        use std::process::Stdio;
+        command.stdin(Stdio::null()).stdout(Stdio::piped());
+        let mut child = command.spawn().map_err(|e| format!("cannot start {command:?}: {e}"))?;
         let Some(stdout) = child.stdout.take() else {
             let _ = child.kill();
             return Err("the child has no stdout".to_string());

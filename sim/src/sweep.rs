@@ -33,7 +33,7 @@ use crate::world::{self, Network};
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
     /// Sweep seeds 1..=N under random host order and latency jitter, checking each scenario's `invariants`.
-    #[arg(long, value_name = "N", conflicts_with_all = ["seed", "seed_range"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["seed", "seed_range"], value_parser = parse_seed_count)]
     pub seeds: Option<u64>,
     /// Sweep the seeds A..B (B excluded) or A..=B (B included) instead of 1..=N.
     #[arg(long, value_name = "A..B", value_parser = parse_seed_range, conflicts_with = "seed")]
@@ -59,15 +59,15 @@ pub struct SweepArgs {
 impl SweepArgs {
     /// Whether `squadsim run` sweeps (a seed count or range was given).
     pub fn active(&self) -> bool {
-        self.seeds.is_some() || self.seed_range.is_some()
+        self.seeds().is_some()
     }
 
-    /// The seeds to sweep.
-    pub fn seeds(&self) -> RangeInclusive<u64> {
+    /// The seeds to sweep; `None` when no seed count or range was given.
+    pub fn seeds(&self) -> Option<RangeInclusive<u64>> {
         match (&self.seed_range, self.seeds) {
-            (Some(range), _) => range.clone(),
-            (None, Some(n)) => 1..=n,
-            (None, None) => 1..=0,
+            (Some(range), _) => Some(range.clone()),
+            (None, Some(n)) => Some(1..=n),
+            (None, None) => None,
         }
     }
 }
@@ -100,6 +100,14 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
         return Err(format!("expected 1 <= I <= N in I/N, got `{text}`"));
     }
     Ok(Shard { index, count })
+}
+
+fn parse_seed_count(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("a sweep of 0 seeds runs nothing: give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a number of seeds such as 200, got `{text}`")),
+    }
 }
 
 fn parse_seed_range(text: &str) -> Result<RangeInclusive<u64>, String> {
@@ -151,11 +159,27 @@ impl SeedResult {
     }
 }
 
+/// The results file format `--results` writes and `merge-reports` reads.
+pub const RESULTS_FORMAT: u32 = 2;
+
+/// The most (scenario, seed) items one sweep (or shard) runs: each keeps its
+/// result in memory until the sweep ends.
+pub const MAX_SWEEP_ITEMS: u128 = 1_000_000;
+
 /// A sweep's (or a shard's) results: the input and output of `merge-reports`.
+/// It says what was swept (seeds, jitter, scenario files, shards), so shards
+/// that do not belong together, or a missing one, are refused when merged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepResults {
+    /// [`RESULTS_FORMAT`] (0: a file from before formats were numbered).
+    #[serde(default)]
+    pub format: u32,
+    /// The seeds swept, first and last included.
+    pub seeds: RangeInclusive<u64>,
     /// The largest message latency, as given to `--jitter`.
     pub jitter: String,
+    /// The scenario files swept, as given on the command line, in order.
+    pub scenarios: Vec<String>,
     /// The shards these results cover (all of them after a merge).
     pub shards: Vec<Shard>,
     /// In (file, seed) order.
@@ -174,25 +198,16 @@ fn invariants_of(scenario: &Scenario) -> Invariants {
     scenario.invariants.clone().unwrap_or_default()
 }
 
-/// Runs `scenario` under `seed` on `network` and checks its invariants; a
-/// panic in the simulation is a violation (field `panic`).
+/// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
+/// whose run did not reach its end (its world not built, the horizon passed, a
+/// panic in the simulation) breaks them whatever they declare (field `error`).
 pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Violation>, String, Duration) {
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world::run_on(&s, network)));
+    let outcome = world::catch_panic(|| world::run_on(&s, network)).unwrap_or_else(|e| world::nothing_ran(&s, e));
     let wall = started.elapsed();
-    match outcome {
-        Ok(o) => (invariants_of(scenario).check(&o), o.simulated, wall),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic".into());
-            (vec![Violation { field: "panic".into(), expected: "none".into(), actual: message }], "-".into(), wall)
-        }
-    }
+    (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
 }
 
 /// The command that reruns one seed of a sweep.
@@ -293,7 +308,27 @@ pub fn run(
         return ExitCode::from(2);
     }
     let network = Network::jittered(args.jitter.0);
-    let items = items(scenarios.len(), args.seeds(), args.shard);
+    let Some(seeds) = args.seeds() else {
+        let _ = writeln!(err, "error: a sweep needs --seeds N or --seed-range A..B");
+        return ExitCode::from(2);
+    };
+    let whole = scenarios.len() as u128 * (u128::from(*seeds.end() - *seeds.start()) + 1);
+    let count = args.shard.map_or(1, |s| s.count as u128);
+    if whole.div_ceil(count) > MAX_SWEEP_ITEMS {
+        let _ = writeln!(
+            err,
+            "error: {whole} (scenario, seed) items is more than one sweep runs ({MAX_SWEEP_ITEMS}): split it with --seed-range A..B or --shard I/N"
+        );
+        return ExitCode::from(2);
+    }
+    let items = items(scenarios.len(), seeds.clone(), args.shard);
+    if items.is_empty() {
+        // Only a shard can be empty (there is at least one scenario and one seed);
+        // its results still say which shard it was, so a merge sees it.
+        let shard = args.shard.map(|s| s.to_string()).unwrap_or_default();
+        let _ =
+            writeln!(err, "warning: shard {shard} holds none of the {whole} (scenario, seed) items: it runs nothing");
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let started = Instant::now();
     let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
@@ -309,7 +344,10 @@ pub fn run(
         }
     }
     let sweep = SweepResults {
+        format: RESULTS_FORMAT,
+        seeds,
         jitter: String::from(args.jitter),
+        scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
         shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
         results,
     };
@@ -436,7 +474,7 @@ impl Progress {
             }
         } else {
             let step = self.total.div_ceil(10).max(1);
-            if self.done % step == 0 || self.done == self.total {
+            if self.done.is_multiple_of(step) || self.done == self.total {
                 let _ = writeln!(err, "swept {}/{} seeds, {} failed", self.done, self.total, self.failed);
             }
         }
@@ -630,32 +668,134 @@ pub struct MergeArgs {
     pub report: Option<PathBuf>,
 }
 
-/// Merges shard results into one: every (file, seed) once, in order; refuses
-/// results swept with different jitters or a shard given twice.
-pub fn merge(parts: Vec<SweepResults>) -> Result<SweepResults, String> {
-    let mut merged = SweepResults { jitter: String::new(), shards: Vec::new(), results: Vec::new() };
-    for part in parts {
-        if merged.jitter.is_empty() {
-            merged.jitter = part.jitter.clone();
-        } else if merged.jitter != part.jitter {
-            return Err(format!("results swept with different jitters: {} and {}", merged.jitter, part.jitter));
+/// Why shard results could not be merged into one sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeError {
+    /// A file without [`RESULTS_FORMAT`] (written by another squadsim).
+    Format { file: String, found: u32 },
+    /// Two files that were not shards of one sweep: what differs, and each one's value.
+    Mismatch { what: &'static str, first: (String, String), other: (String, String) },
+    /// One shard given by two files.
+    Duplicate { shard: Shard, files: (String, String) },
+    /// Shards of the sweep that no file gives.
+    Missing { shards: Vec<Shard> },
+    /// The files' results are not exactly the sweep's (scenario, seed) items.
+    Results { missing: Vec<(String, u64)>, unexpected: Vec<(String, u64)> },
+    /// No results file at all.
+    Nothing,
+}
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |items: &[(String, u64)]| {
+            let shown: Vec<String> = items.iter().take(5).map(|(file, seed)| format!("{file} seed {seed}")).collect();
+            let more = items.len().saturating_sub(shown.len());
+            format!("{}{}", shown.join(", "), if more > 0 { format!(" and {more} more") } else { String::new() })
+        };
+        match self {
+            MergeError::Format { file, found: 0 } => write!(
+                f,
+                "{file} has no results format: it was written by an older squadsim (this one reads format {RESULTS_FORMAT}); rerun its sweep"
+            ),
+            MergeError::Format { file, found } => {
+                write!(f, "{file} is in results format {found}; this squadsim reads format {RESULTS_FORMAT}")
+            }
+            MergeError::Mismatch { what, first, other } => write!(
+                f,
+                "the files are not shards of one sweep: different {what} ({}: {}; {}: {})",
+                first.0, first.1, other.0, other.1
+            ),
+            MergeError::Duplicate { shard, files } => {
+                write!(f, "shard {shard} is given twice ({} and {})", files.0, files.1)
+            }
+            MergeError::Missing { shards } => {
+                let names: Vec<String> = shards.iter().map(Shard::to_string).collect();
+                write!(f, "shards {} are missing: the sweep is incomplete", names.join(", "))
+            }
+            MergeError::Results { missing, unexpected } => {
+                write!(f, "the results do not cover the sweep exactly")?;
+                if !missing.is_empty() {
+                    write!(f, "; missing: {}", list(missing))?;
+                }
+                if !unexpected.is_empty() {
+                    write!(f, "; not in the sweep or given twice: {}", list(unexpected))?;
+                }
+                Ok(())
+            }
+            MergeError::Nothing => write!(f, "no results to merge"),
+        }
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+/// Merges shard results (each with the file it came from) into one sweep:
+/// every (file, seed) once, in order. Refuses files of another format, shards
+/// of different sweeps (seeds, jitter, scenario files, shard count), a shard
+/// given twice, a missing shard, and results that are not exactly the sweep's
+/// (scenario, seed) items.
+pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeError> {
+    let Some((first_file, first)) = parts.first().cloned() else { return Err(MergeError::Nothing) };
+    let mut merged = SweepResults { shards: Vec::new(), results: Vec::new(), ..first.clone() };
+    let mut shard_files: Vec<(Shard, String)> = Vec::new();
+    for (file, part) in parts {
+        if part.format != RESULTS_FORMAT {
+            return Err(MergeError::Format { file, found: part.format });
+        }
+        let count = |p: &SweepResults| p.shards.first().map_or(0, |s| s.count);
+        type Shown = fn(&SweepResults) -> String;
+        let differs: [(&'static str, bool, Shown); 4] = [
+            ("seed ranges", part.seeds != first.seeds, |p| format!("{}..={}", p.seeds.start(), p.seeds.end())),
+            ("jitters", part.jitter != first.jitter, |p| p.jitter.clone()),
+            ("scenario files", part.scenarios != first.scenarios, |p| p.scenarios.join(", ")),
+            ("shard counts", count(&part) != count(&first), |p| {
+                p.shards.first().map_or("none".into(), |s| s.count.to_string())
+            }),
+        ];
+        if let Some((what, _, show)) = differs.into_iter().find(|(_, differs, _)| *differs) {
+            return Err(MergeError::Mismatch {
+                what,
+                first: (first_file.clone(), show(&first)),
+                other: (file.clone(), show(&part)),
+            });
         }
         for shard in part.shards {
-            if merged.shards.contains(&shard) {
-                return Err(format!("shard {shard} is given twice"));
+            if let Some((_, earlier)) = shard_files.iter().find(|(s, _)| *s == shard) {
+                return Err(MergeError::Duplicate { shard, files: (earlier.clone(), file.clone()) });
             }
-            merged.shards.push(shard);
+            shard_files.push((shard, file.clone()));
         }
         merged.results.extend(part.results);
     }
+    merged.shards = shard_files.into_iter().map(|(s, _)| s).collect();
     merged.shards.sort_by_key(|s| (s.count, s.index));
+    let count = merged.shards.first().map_or(1, |s| s.count);
+    let missing: Vec<Shard> =
+        (1..=count).map(|index| Shard { index, count }).filter(|s| !merged.shards.contains(s)).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { shards: missing });
+    }
     merged.results.sort_by(|a, b| (&a.file, a.seed).cmp(&(&b.file, b.seed)));
-    merged.results.dedup_by(|a, b| a.file == b.file && a.seed == b.seed);
+    let mut expected: Vec<(String, u64)> = items(merged.scenarios.len(), merged.seeds.clone(), None)
+        .into_iter()
+        .map(|item| (merged.scenarios[item.scenario].clone(), item.seed))
+        .collect();
+    expected.sort();
+    let mut given: Vec<(String, u64)> = merged.results.iter().map(|r| (r.file.clone(), r.seed)).collect();
+    given.sort();
+    if given != expected {
+        let missing = expected.iter().filter(|k| given.binary_search(k).is_err()).cloned().collect();
+        let mut unexpected: Vec<(String, u64)> =
+            given.iter().filter(|k| expected.binary_search(k).is_err()).cloned().collect();
+        unexpected.extend(given.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()));
+        return Err(MergeError::Results { missing, unexpected });
+    }
     Ok(merged)
 }
 
-/// `squadsim merge-reports FILE...`: exit 0 every seed passed, 1 some failed,
-/// 2 a file could not be read or the files do not belong together.
+/// `squadsim merge-reports FILE...`: exit 0 every seed of the whole sweep passed,
+/// 1 some failed, 2 a file could not be read, the files do not belong together,
+/// or a shard (or any (scenario, seed) of the sweep) is missing.
 pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     let mut parts = Vec::new();
     for file in &args.files {
@@ -663,7 +803,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<SweepResults>(&t).map_err(|e| e.to_string()));
         match parsed {
-            Ok(p) => parts.push(p),
+            Ok(p) => parts.push((file.display().to_string(), p)),
             Err(e) => {
                 let _ = writeln!(err, "error: {}: {e}", file.display());
                 return ExitCode::from(2);
@@ -677,15 +817,6 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
             return ExitCode::from(2);
         }
     };
-    if let Some(counts) = merged.shards.first().map(|s| s.count) {
-        let missing: Vec<String> = (1..=counts)
-            .filter(|i| !merged.shards.contains(&Shard { index: *i, count: counts }))
-            .map(|i| format!("{i}/{counts}"))
-            .collect();
-        if !missing.is_empty() {
-            let _ = writeln!(err, "warning: shards {} are missing", missing.join(", "));
-        }
-    }
     if let Some(path) = &args.out {
         if let Err(e) = std::fs::write(path, serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n") {
             let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
@@ -805,26 +936,59 @@ mod tests {
         }
     }
 
+    /// Shard `index` of `count` of a sweep of a.yaml and b.yaml over seeds 1..=2, every seed passing but a.yaml's 2.
+    fn shard(index: usize, count: usize) -> (String, SweepResults) {
+        let shard = Shard { index, count };
+        let all = items(2, 1..=2, Some(shard));
+        let files = ["a.yaml", "b.yaml"];
+        let results = all.iter().map(|i| result(files[i.scenario], i.seed, (i.scenario, i.seed) == (0, 2))).collect();
+        let sweep = SweepResults {
+            format: RESULTS_FORMAT,
+            seeds: 1..=2,
+            jitter: "500ms".into(),
+            scenarios: files.iter().map(|f| f.to_string()).collect(),
+            shards: vec![shard],
+            results,
+        };
+        (format!("shard-{index}.json"), sweep)
+    }
+
     #[test]
     fn merging_shards_orders_results_and_refuses_mismatches() {
-        let a = SweepResults {
-            jitter: "500ms".into(),
-            shards: vec![Shard { index: 2, count: 2 }],
-            results: vec![result("b.yaml", 2, false), result("a.yaml", 2, true)],
-        };
-        let b = SweepResults {
-            jitter: "500ms".into(),
-            shards: vec![Shard { index: 1, count: 2 }],
-            results: vec![result("a.yaml", 1, false), result("b.yaml", 1, false)],
-        };
-        let merged = merge(vec![a.clone(), b.clone()]).unwrap();
+        let merged = merge(vec![shard(2, 2), shard(1, 2)]).unwrap();
         let order: Vec<(String, u64)> = merged.results.iter().map(|r| (r.file.clone(), r.seed)).collect();
         assert_eq!(order, [("a.yaml".into(), 1), ("a.yaml".into(), 2), ("b.yaml".into(), 1), ("b.yaml".into(), 2)]);
         assert_eq!(merged.failed(), 1);
         assert_eq!(merged.shards, [Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 }]);
-        assert!(merge(vec![a.clone(), a.clone()]).unwrap_err().contains("given twice"));
-        let other = SweepResults { jitter: "1s".into(), ..b };
-        assert!(merge(vec![a, other]).unwrap_err().contains("different jitters"));
+
+        let twice = merge(vec![shard(1, 2), shard(1, 2), shard(2, 2)]).unwrap_err();
+        assert_eq!(twice.to_string(), "shard 1/2 is given twice (shard-1.json and shard-1.json)");
+        let missing = merge(vec![shard(1, 3), shard(3, 3)]).unwrap_err();
+        assert_eq!(missing.to_string(), "shards 2/3 are missing: the sweep is incomplete");
+        assert_eq!(
+            merge(vec![shard(1, 2), shard(1, 3)]).unwrap_err().to_string(),
+            "the files are not shards of one sweep: different shard counts (shard-1.json: 2; shard-1.json: 3)"
+        );
+        let (file, mut other) = shard(2, 2);
+        other.jitter = "1s".into();
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(e.to_string().contains("different jitters (shard-1.json: 500ms; shard-2.json: 1s)"), "{e}");
+        let (_, mut other) = shard(2, 2);
+        other.seeds = 1..=3;
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(e.to_string().contains("different seed ranges (shard-1.json: 1..=2; shard-2.json: 1..=3)"), "{e}");
+        let (_, mut other) = shard(2, 2);
+        other.scenarios.pop();
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(e.to_string().contains("different scenario files"), "{e}");
+        let (_, mut old) = shard(2, 2);
+        old.format = 0;
+        let e = merge(vec![shard(1, 2), (file.clone(), old)]).unwrap_err();
+        assert!(e.to_string().contains("written by an older squadsim"), "{e}");
+        let (_, mut truncated) = shard(2, 2);
+        truncated.results.pop();
+        let e = merge(vec![shard(1, 2), (file, truncated)]).unwrap_err();
+        assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: b.yaml seed 2");
     }
 
     #[test]

@@ -96,6 +96,15 @@ impl Endpoints {
 /// segments one socket buffers) in the simulation.
 pub const TCP_BACKLOG: usize = 1 << 16;
 
+/// The ports a simulated host's outgoing connections are numbered from.
+/// turmoil's default (49152..=65535, RFC 6335's dynamic range) holds 16,384:
+/// a host that opens a connection per request cycles through them in a few
+/// thousand runs, and when it comes back to a port whose old connection the
+/// server side still holds, turmoil panics (`SocketPair { .. } is already
+/// connected`). Every port above the well-known ones quadruples the cycle;
+/// ports are never part of an outcome.
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
+
 /// The edge's SSH entrypoint for Daytona (Traefik `daytona-ssh`, owned by GitOps
 /// with Daytona's `SSH_GATEWAY_URL`): the only place an SSH command can reach a sandbox.
 pub const DAYTONA_SSH_EDGE: &str = "daytona-ssh.yamon.io:2222";
@@ -132,6 +141,107 @@ impl std::fmt::Display for ServicesError {
 }
 
 impl std::error::Error for ServicesError {}
+
+/// Why a run did not reach its end. A run with one is never green: `squadsim
+/// run` fails it (exit 2 for [`RunError::NotBuilt`], 1 otherwise) whatever its
+/// snapshot says, and a sweep fails the seed whatever its invariants say.
+/// Serialized as its message (the outcome's `error:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// The world could not be built (a fake refused its config): nothing ran.
+    NotBuilt(ServicesError),
+    /// The horizon passed before the operator got through its steps.
+    NotFinished(Unfinished),
+    /// The simulation stopped on an error of its own (a host's software failed).
+    Stopped(String),
+    /// The simulation panicked (caught per scenario by `squadsim run` and per seed by sweeps).
+    Panicked(String),
+}
+
+/// What was still running when the horizon passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The scenario's `world.horizon`.
+    pub horizon: Duration,
+    /// The operator step in progress, e.g. `steps[2] (watch)`.
+    pub step: Option<String>,
+    /// The launched run's sessions that had not settled (neither completed nor
+    /// blocked), as `<agent id> (<live_status> at <current_step>)`.
+    pub unsettled: Vec<String>,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::NotBuilt(e) => write!(f, "the world could not be built: {e}"),
+            RunError::NotFinished(u) => {
+                write!(f, "did not finish: the horizon ({}) passed", seconds_label(u.horizon))?;
+                match &u.step {
+                    Some(step) => write!(f, " while the operator was at {step}")?,
+                    None => write!(f, " before the operator's first step")?,
+                }
+                if u.unsettled.is_empty() {
+                    write!(f, "; no session was still running")
+                } else {
+                    write!(f, "; sessions not settled: {}", u.unsettled.join(", "))
+                }
+            }
+            RunError::Stopped(e) => write!(f, "the simulation stopped: {e}"),
+            RunError::Panicked(e) => write!(f, "panicked: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs `f`, catching a panic as [`RunError::Panicked`] with the message (and
+/// place) of the first panic on this thread while `f` ran: the root cause, not
+/// what it set off (a panic in a turmoil host resurfaces as tokio's "a spawned
+/// task panicked and the LocalSet is configured to shutdown on unhandled
+/// panic"). Rust's panic hook still prints each panic on stderr as it does.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, RunError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            FIRST_PANIC.with(|first| {
+                let mut first = first.borrow_mut();
+                if first.is_none() {
+                    let message = panic_message(info.payload());
+                    *first = Some(match info.location() {
+                        Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
+                        None => message,
+                    });
+                }
+            });
+            previous(info)
+        }));
+    });
+    FIRST_PANIC.with(|first| first.borrow_mut().take());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let first = FIRST_PANIC.with(|first| first.borrow_mut().take());
+    caught.map_err(|payload| RunError::Panicked(first.unwrap_or_else(|| panic_message(payload.as_ref()))))
+}
+
+thread_local! {
+    /// The first panic on this thread since [`catch_panic`] began.
+    static FIRST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The message a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+impl serde::Serialize for RunError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 impl Services {
     /// Wires every service of `scenario`'s world to the others through
@@ -414,6 +524,29 @@ pub fn run_recorded_keeping_services(scenario: &Scenario) -> (Outcome, RunRecord
     (outcome, record, kept)
 }
 
+/// The turmoil world every run steps: seeded, at the fixed epoch, with the
+/// scenario's tick and horizon, `network`'s latency and host order, a backlog
+/// of [`TCP_BACKLOG`] and [`EPHEMERAL_PORTS`].
+fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -> turmoil::Builder {
+    let mut builder = turmoil::Builder::new();
+    builder
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECONDS))
+        .tick_duration(tick)
+        .simulation_duration(horizon)
+        .min_message_latency(network.min_latency)
+        .max_message_latency(network.max_latency)
+        // A listener's backlog: turmoil panics when more connections wait to be
+        // accepted than this (64 by default), which hundreds of agents starting
+        // in one tick exceed. It bounds buffers, it does not allocate them.
+        .tcp_capacity(TCP_BACKLOG)
+        .ephemeral_ports(EPHEMERAL_PORTS);
+    if network.random_order {
+        builder.enable_random_order();
+    }
+    builder
+}
+
 fn run_capturing(
     scenario: &Scenario,
     capture_responses: bool,
@@ -422,28 +555,13 @@ fn run_capturing(
     keep: Option<&mut Option<Services>>,
 ) -> (Outcome, Vec<(String, serde_json::Value)>, Option<RunRecord>) {
     let seed = scenario.seed;
-    let mut builder = turmoil::Builder::new();
-    builder
-        .rng_seed(seed)
-        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECONDS))
-        .tick_duration(scenario.world.tick.0)
-        .simulation_duration(scenario.world.horizon.0)
-        .min_message_latency(network.min_latency)
-        .max_message_latency(network.max_latency)
-        // A listener's backlog: turmoil panics when more connections wait to be
-        // accepted than this (64 by default), which hundreds of agents starting
-        // in one tick exceed. It bounds buffers, it does not allocate them.
-        .tcp_capacity(TCP_BACKLOG);
-    if network.random_order {
-        builder.enable_random_order();
-    }
-    let mut sim = builder.build();
+    let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, network).build();
 
     let recorder = record.then(CallRecorder::new);
     let services =
         match Services::build_recorded(scenario, &Endpoints::simulated(), Transport::Simulated, recorder.as_ref()) {
             Ok(services) => services,
-            Err(e) => return (not_built(scenario, e), Vec::new(), None),
+            Err(e) => return (nothing_ran(scenario, RunError::NotBuilt(e)), Vec::new(), None),
         };
     if let Some(keep) = keep {
         *keep = Some(services.clone());
@@ -506,7 +624,7 @@ fn run_capturing(
         Some((condition, Ok(spec))) => {
             Some(crate::platform_agent::mount(&mut sim, condition, spec, seed, &schedule, recorder.as_ref()))
         }
-        Some((_, Err(e))) => return (not_built(scenario, ServicesError(e)), Vec::new(), None),
+        Some((_, Err(e))) => return (nothing_ran(scenario, RunError::NotBuilt(ServicesError(e))), Vec::new(), None),
     };
     let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
     sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
@@ -531,8 +649,22 @@ fn run_capturing(
     let mut operator_log = log.lock().map(|l| l.clone()).unwrap_or_default();
     let responses = std::mem::take(&mut operator_log.responses);
     let run_id = operator_log.run_id.clone();
+    let step_in_progress = operator_log.step_in_progress.clone();
     let mut outcome = collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
-    outcome.error = error;
+    outcome.error = error.map(|e| match outcome.finished {
+        // turmoil stops at the horizon with an error while the operator (its only client) still runs.
+        false => RunError::NotFinished(Unfinished {
+            horizon: scenario.world.horizon.0,
+            step: step_in_progress,
+            unsettled: outcome
+                .sessions
+                .iter()
+                .filter(|s| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
+                .map(|s| format!("{} ({} at {})", s.agent_id, s.live_status, s.current_step))
+                .collect(),
+        }),
+        true => RunError::Stopped(e),
+    });
     outcome.faults = schedule.log().to_vec();
     let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
     outcome.diagnosis = run.and_then(|r| crate::diagnosis::diagnose(&r, &daytona, &gateway));
@@ -556,13 +688,14 @@ fn run_capturing(
     (outcome, responses, record)
 }
 
-/// The outcome of a world whose services could not be built: nothing ran.
-fn not_built(scenario: &Scenario, error: ServicesError) -> Outcome {
+/// The outcome of a run of `scenario` that never started (its world could not
+/// be built, or the simulation panicked): nothing ran, and `error` says why.
+pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
     Outcome {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         finished: false,
-        error: Some(format!("the world could not be built: {error}")),
+        error: Some(error),
         simulated: seconds_label(Duration::ZERO),
         operator: Vec::new(),
         run: None,
@@ -633,7 +766,10 @@ fn collect(
         handoff_trail: run.as_ref().and_then(|r| checkpoints.latest(&r.run_id)).map(|g| g.handoffs).unwrap_or_default(),
         delivery_references: run.as_ref().map(|r| r.delivery_references.clone()).unwrap_or_default(),
         observability: run.as_ref().map(|r| r.observability).unwrap_or_default(),
-        gateway: GatewayOutcome { tool_calls: gateway.tool_calls(), auth_failures: gateway.auth_failures().len() },
+        gateway: GatewayOutcome {
+            tool_calls: gateway.tool_calls(),
+            auth_failures: gateway.auth_failure_count() as usize,
+        },
         run_control: run
             .as_ref()
             .map(|r| {
@@ -668,5 +804,54 @@ fn collect(
         faults: Vec::new(),
         diagnosis: None,
         platform_agent: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One client host opening `connections` connections to a server that holds
+    /// each one open for 10 s after the client has let go (as a server does while
+    /// its handler still runs), a thousand a tick.
+    fn churn(connections: usize) -> Result<(), String> {
+        let network = Network::SNAPSHOT;
+        let mut sim = simulation(1, Duration::from_millis(100), Duration::from_secs(120), &network).build();
+        sim.host("server", || async {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    drop(stream);
+                });
+            }
+        });
+        sim.client("client", async move {
+            let mut opened = 0;
+            while opened < connections {
+                let batch = (connections - opened).min(1000);
+                let tasks: Vec<_> = (0..batch)
+                    .map(|_| tokio::spawn(async { turmoil::net::TcpStream::connect(("server", 80)).await.map(drop) }))
+                    .collect();
+                for task in tasks {
+                    task.await??;
+                }
+                opened += batch;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
+        });
+        match catch_panic(|| sim.run()) {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(panicked) => Err(panicked.to_string()),
+        }
+    }
+
+    #[test]
+    fn a_host_can_have_more_connections_held_open_than_turmoils_default_ephemeral_range() {
+        // turmoil's default range holds 16,384 ports: the 16,385th connection
+        // reused a port whose old connection the server still held, and panicked.
+        assert_eq!(churn(20_000), Ok(()));
     }
 }

@@ -113,3 +113,122 @@ fn the_published_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(scenarios().join("scenario.schema.json")).unwrap();
     assert_eq!(out, committed, "scenarios/scenario.schema.json is stale: regenerate it with `squadsim schema > scenarios/scenario.schema.json`");
 }
+
+/// happy-intake with a 15 s horizon: the operator is still watching when it passes.
+fn unfinished(dir: &Path) -> PathBuf {
+    let file = dir.join("short.yaml");
+    let text = std::fs::read_to_string(scenarios().join("happy-intake.yaml")).unwrap();
+    std::fs::write(&file, text.replacen("world:\n", "world:\n  horizon: 15s\n", 1)).unwrap();
+    file
+}
+
+#[test]
+fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what_was_running() {
+    let dir = scratch("unfinished");
+    let file = unfinished(&dir);
+    // Pin the unfinished outcome itself: matching it must still not be green.
+    let outcome = squadsim::world::run(&squadsim::Scenario::load(&file).unwrap());
+    assert!(!outcome.finished);
+    std::fs::write(
+        dir.join("snapshots/outcome@short.yaml.snap"),
+        format!("---\nsource: test\n---\n{}", outcome.to_yaml()),
+    )
+    .unwrap();
+    let (code, out, _) = squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAILED  happy-intake (seed 1): did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch); sessions not settled: planner (waiting_first_tool at "),
+        "{out}"
+    );
+    assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+
+    let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--seed", "4", "--format", "github"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED  happy-intake (seed 4): did not finish") && out.contains("::error file="), "{out}");
+
+    let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json[0]["passed"], false);
+    assert!(json[0]["message"].as_str().unwrap().starts_with("did not finish"), "{out}");
+
+    let reports = dir.join("reports");
+    let (code, _, _) = squadsim(&["run", file.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure") && junit.contains("did not finish"), "{junit}");
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(summary.starts_with("## squadsim: 0 passed, 1 failed") && summary.contains("❌"), "{summary}");
+}
+
+#[test]
+fn a_sweep_fails_a_seed_that_does_not_finish_and_refuses_to_declare_finished_false() {
+    let dir = scratch("unfinished-sweep");
+    let file = unfinished(&dir);
+    let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED  happy-intake: 2 of 2 seeds break"), "{out}");
+    assert!(out.contains("error: expected none, got did not finish"), "{out}");
+
+    let excused = dir.join("excused.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&excused, text.replace("invariants: {", "invariants: {finished: false, ")).unwrap();
+    let (code, out, err) = squadsim(&["run", excused.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("invariants.finished") && err.contains("cannot hold"), "{err}");
+}
+
+#[test]
+fn a_project_whose_world_cannot_be_built_is_exit_2_naming_the_file() {
+    let dir = scratch("unbuildable");
+    let file = dir.join("empty-slug.yaml");
+    let text = std::fs::read_to_string(scenarios().join("happy-intake.yaml")).unwrap();
+    std::fs::write(&file, text.replace("{slug: sanmopia-modernization, code: sanm}", "{slug: \"\", code: sanm}"))
+        .unwrap();
+    for extra in [&[][..], &["--seed", "3"][..], &["--json"][..]] {
+        let mut args = vec!["run", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (code, out, err) = squadsim(&args);
+        assert_eq!(code, 2, "{extra:?}: {out}{err}");
+        assert!(err.contains("empty-slug.yaml"), "{err}");
+        assert!(!out.contains(" 0 failed") && !out.contains("\"passed\": true"), "{out}");
+    }
+}
+
+#[test]
+fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
+    let dir = scratch("mixed");
+    let short = unfinished(&dir);
+    std::fs::copy(scenarios().join("operator-not-super-admin.yaml"), dir.join("operator-not-super-admin.yaml"))
+        .unwrap();
+    std::fs::copy(
+        scenarios().join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
+        dir.join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
+    )
+    .unwrap();
+    let (code, out, _) = squadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ok      operator-not-super-admin (seed 3)"), "{out}");
+    assert!(out.contains("FAILED  happy-intake (seed 1): did not finish"), "{out} ({})", short.display());
+    assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+}
+
+#[test]
+fn the_readme_and_every_help_give_the_same_exit_statuses() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let (_, top, _) = squadsim(&["--help"]);
+    for (name, ok, failed, unusable) in squadsim::cli::EXIT_STATUSES {
+        let row = format!("| `{name}` | {ok} | {failed} | {unusable} |");
+        assert!(readme.contains(&row), "the README's exit status table lacks\n{row}");
+        assert!(top.contains(&format!("  {name}\n    0  {ok}\n")), "`squadsim --help` lacks {name}:\n{top}");
+        let command = name.split_whitespace().next().unwrap();
+        let (code, help, _) = squadsim(&[command, "--help"]);
+        assert_eq!(code, 0);
+        for (status, meaning) in [(0, ok), (1, failed), (2, unusable)].into_iter().filter(|(_, m)| !m.is_empty()) {
+            assert!(
+                help.contains(&format!("    {status}  {meaning}\n")),
+                "`squadsim {command} --help` lacks {status}:\n{help}"
+            );
+        }
+    }
+}

@@ -114,3 +114,22 @@ fn the_call_views_fold_filter_and_hide() {
 fn the_same_scenario_tells_the_same_story() {
     assert_eq!(explain("network-gateway-blip.yaml"), explain("network-gateway-blip.yaml"));
 }
+
+#[test]
+fn a_run_that_does_not_finish_is_told_and_fails() {
+    let dir = std::env::temp_dir().join(format!("squadsim-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short.yaml");
+    let text = std::fs::read_to_string(scenario("happy-intake.yaml")).unwrap();
+    std::fs::write(&file, text.replacen("world:\n", "world:\n  horizon: 15s\n", 1)).unwrap();
+    let args = ExplainArgs { scenario: file, seed: None, calls: CallView::None };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = explain::run(&args, &mut out, &mut err);
+    let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
+    assert_eq!(code, std::process::ExitCode::from(1), "{out}{err}");
+    assert!(
+        out.contains("(did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch)"),
+        "{out}"
+    );
+    assert!(err.contains("short.yaml: did not finish"), "{err}");
+}

@@ -1,8 +1,8 @@
 //! The HTML report in a real browser: headless Chromium (Debian's `chromium`,
-//! which `.ci/run` installs) opens a report from disk, with networking
-//! features off, and takes a screenshot and dumps the DOM it built. The
-//! screenshot must not be blank; the DOM must carry every lane of the run and
-//! the blocker labels.
+//! which `scripts/test`, the README's test command, installs when missing)
+//! opens a report from disk, with networking features off, and takes a
+//! screenshot and dumps the DOM it built. The screenshot must not be blank; the
+//! DOM must carry every lane of the run and the blocker labels.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,7 +16,9 @@ fn chromium() -> &'static str {
             return name;
         }
     }
-    panic!("no chromium on PATH: install it (`apt-get install -y chromium`, as .ci/run does)");
+    panic!(
+        "no chromium on PATH: run the tests with `scripts/test`, which installs Debian's chromium when it is missing"
+    );
 }
 
 fn browse(page: &Path, profile: &Path, extra: &[String]) -> std::process::Output {
@@ -69,7 +71,7 @@ fn a_report_renders_in_headless_chromium_with_its_lanes_and_blockers() {
     let verdict = report::compare(&file, &outcome);
     assert_eq!(verdict, Verdict::Matches);
     let result = ScenarioResult { file, outcome, verdict, record: Some(record) };
-    let written = report::write_dir(&dir.join("report"), &[result]).unwrap();
+    let written = report::write_dir(&dir.join("report"), &[result], &[]).unwrap();
     let page = written.iter().find(|p| p.extension().is_some_and(|e| e == "html")).unwrap().canonicalize().unwrap();
 
     let shot = dir.join("shot.png");

@@ -177,3 +177,58 @@ fn a_scenario_that_does_not_load_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/world.yaml"));
     assert!(out.stdout.is_empty());
 }
+
+/// `squadsim serve` under `ulimit -n 64`, its stderr in `log`.
+fn serve_with_few_file_descriptors(log: &Path) -> ServeProcess {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_squadsim"))
+        .args(ServeProcess::args(&[]))
+        .stderr(std::fs::File::create(log).unwrap());
+    ServeProcess::start(command, Duration::from_secs(60)).unwrap()
+}
+
+/// `GET /healthz` on a fresh connection: the first line of the answer.
+fn healthz(addr: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer.lines().next().unwrap_or_default().to_string())
+}
+
+#[test]
+fn a_listener_keeps_accepting_after_file_descriptors_run_out() {
+    let log = std::env::temp_dir().join(format!("squadsim-serve-emfile-{}.log", std::process::id()));
+    let served = serve_with_few_file_descriptors(&log);
+    let addr = served.url("studio").trim_start_matches("http://").to_string();
+    assert_eq!(healthz(&addr).unwrap(), "HTTP/1.1 200 OK");
+
+    // Hold more connections than the process has descriptors: accept() fails with EMFILE.
+    let held: Vec<std::net::TcpStream> = (0..100).filter_map(|_| std::net::TcpStream::connect(&addr).ok()).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let logged = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("accept failed") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(logged.contains("accept failed (Too many open files"), "{} held; log:\n{logged}", held.len());
+    drop(held);
+
+    // Once they are released, the same listener answers again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match healthz(&addr) {
+            Ok(line) if line == "HTTP/1.1 200 OK" => break,
+            other => assert!(Instant::now() < deadline, "the listener did not come back: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = std::fs::remove_file(&log);
+}

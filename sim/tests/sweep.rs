@@ -249,3 +249,82 @@ fn a_trace_belongs_to_one_run_not_to_a_sweep() {
     assert_eq!(code, 2);
     assert!(err.contains("--trace records one run") && err.contains("--seed N --trace FILE"), "{err}");
 }
+
+/// Runs shard `shard` of a sweep of wrong-project-slug and operator-not-super-admin
+/// under `seeds` seeds, writing its results; returns the results file.
+fn shard_results(dir: &Path, seeds: &str, shard: &str) -> PathBuf {
+    let results = dir.join(format!("shard-{}-of-{seeds}-seeds.json", shard.replace('/', "-")));
+    let (code, out, err) = squadsim(&[
+        "run",
+        corpus("wrong-project-slug.yaml").to_str().unwrap(),
+        corpus("operator-not-super-admin.yaml").to_str().unwrap(),
+        "--seeds",
+        seeds,
+        "--shard",
+        shard,
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    results
+}
+
+#[test]
+fn a_sweep_of_zero_seeds_is_refused() {
+    let (code, out, err) = squadsim(&["run", corpus("happy-intake.yaml").to_str().unwrap(), "--seeds", "0"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("a sweep of 0 seeds runs nothing"), "{err}");
+    assert!(!out.contains("passed"), "{out}");
+}
+
+#[test]
+fn a_shard_holding_no_item_warns_and_its_results_still_count_in_the_merge() {
+    let dir = scratch("empty-shard");
+    let results = dir.join("shard-3.json");
+    let (code, out, err) = squadsim(&[
+        "run",
+        corpus("operator-not-super-admin.yaml").to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--shard",
+        "3/3",
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("warning: shard 3/3 holds none of the 2 (scenario, seed) items"), "{err}");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(written["shards"][0]["index"], 3);
+}
+
+#[test]
+fn merging_refuses_a_missing_shard_and_shards_of_different_sweeps() {
+    let dir = scratch("merge-mismatch");
+    let one = shard_results(&dir, "3", "1/3");
+    let three = shard_results(&dir, "3", "3/3");
+    let (code, out, err) = squadsim(&["merge-reports", one.to_str().unwrap(), three.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("shards 2/3 are missing"), "{err}");
+    assert!(out.is_empty(), "no verdict for an incomplete sweep: {out}");
+
+    let two_of_other_sweep = shard_results(&dir, "4", "2/3");
+    let (code, _, err) = squadsim(&[
+        "merge-reports",
+        one.to_str().unwrap(),
+        two_of_other_sweep.to_str().unwrap(),
+        three.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("different seed ranges") && err.contains("1..=3") && err.contains("1..=4"), "{err}");
+
+    let half = shard_results(&dir, "3", "2/2");
+    let (code, _, err) = squadsim(&["merge-reports", one.to_str().unwrap(), half.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("different shard counts"), "{err}");
+
+    let two = shard_results(&dir, "3", "2/3");
+    let (code, out, err) =
+        squadsim(&["merge-reports", one.to_str().unwrap(), two.to_str().unwrap(), three.to_str().unwrap()]);
+    assert_eq!(code, 0, "the whole sweep merges: {out}{err}");
+    assert!(out.contains("6 seeds: 6 passed, 0 failed (shards 1/3, 2/3, 3/3)"), "{out}");
+}

@@ -28,6 +28,23 @@ pub fn escape_property(s: &str) -> String {
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let (mut errors, mut warnings) = (0usize, 0usize);
     let mut overflow = Vec::new();
+    // Files not checked come first: a run that skipped something is not clean.
+    for s in &report.skipped {
+        let (command, shown) = if s.explicit { ("error", &mut errors) } else { ("warning", &mut warnings) };
+        let message = format!("not checked: {}", s.reason);
+        if *shown < PER_STEP_LIMIT {
+            *shown += 1;
+            writeln!(
+                out,
+                "::{command} file={},title={}::{}",
+                escape_property(&s.path),
+                escape_property("squadsim lint: skipped file"),
+                escape_data(&message)
+            )?;
+        } else {
+            overflow.push(format!("{} {message}", s.path));
+        }
+    }
     for v in &report.violations {
         let (command, shown) = match v.severity {
             Severity::Error => ("error", &mut errors),

@@ -63,7 +63,7 @@ impl Baseline {
     }
 
     pub fn load(path: &Path) -> Result<Baseline, LintError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LintError::io(path, &e))?;
+        let text = super::read_config_text(path)?;
         let baseline: Baseline = serde_json::from_str(&text).map_err(|e| LintError {
             path: path.to_path_buf(),
             line: Some(e.line()),

@@ -92,7 +92,7 @@ impl Config {
 
     /// Reads a config file on top of `base` rules.
     pub fn load(base: RuleSet, path: &Path) -> Result<Config, LintError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LintError::io(path, &e))?;
+        let text = super::read_config_text(path)?;
         Config::parse(base, path, &text)
     }
 

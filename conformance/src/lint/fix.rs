@@ -18,7 +18,8 @@ pub fn apply(linter: &Linter, violations: &[Violation]) -> Result<usize, LintErr
     let mut applied = 0;
     for (rel, mut edits) in by_file {
         let path = linter.root.join(rel);
-        let Some(text) = super::tree::read_text(&path)? else {
+        // Read moments ago by the lint; if it can no longer be, there is nothing to fix.
+        let Ok(text) = super::tree::read_text(&path) else {
             continue;
         };
         edits.sort_by_key(|v| (v.start_byte, v.end_byte));

@@ -21,14 +21,19 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         extras.push(format!("{} fixed", s.fixed));
     }
     let extras = if extras.is_empty() { String::new() } else { format!(", {}", extras.join(", ")) };
-    if s.violations == 0 {
-        writeln!(out, "clean: {} files checked{extras}", s.files_checked)
-    } else {
-        writeln!(
+    // Never "clean" when files were skipped: what they hold is unknown (each is named on stderr).
+    let skipped = match s.files_skipped {
+        0 => String::new(),
+        n => format!("; {n} not checked (skipped: see the warnings)"),
+    };
+    match (s.violations, s.files_skipped) {
+        (0, 0) => writeln!(out, "clean: {} files checked{extras}", s.files_checked),
+        (0, _) => writeln!(out, "no violations in {} files checked{extras}{skipped}", s.files_checked),
+        _ => writeln!(
             out,
-            "{} violations ({} errors, {} warnings) in {} files checked{extras}",
+            "{} violations ({} errors, {} warnings) in {} files checked{extras}{skipped}",
             s.violations, s.errors, s.warnings, s.files_checked
-        )
+        ),
     }
 }
 

@@ -8,9 +8,13 @@
 //! report renders as human text ([`human`]), JSON, SARIF ([`sarif`]) or GitHub
 //! annotations ([`annotations`]); `--fix` applies mechanical substitutions ([`fix`]).
 //!
-//! Exit status ([`Status`]): 0 clean, 1 violations, 2 usage or I/O errors.
+//! Exit status ([`Status`]): 0 clean, 1 violations, 2 usage or I/O errors, or a
+//! file named on the command line that could not be linted.
 //! Guarantees: output is deterministic (sorted walk, sorted violations, no hash
-//! iteration); user input (files, configs, rule files) never causes a panic.
+//! iteration); user input (files, configs, rule files) never causes a panic;
+//! only regular files are read ([`crate::regular_file`]); a file that could not
+//! be linted is a warning on stderr and a notification in every format, never
+//! counted as clean.
 
 pub mod annotations;
 pub mod baseline;
@@ -31,7 +35,7 @@ use std::process::ExitCode;
 
 use baseline::Baseline;
 use config::{Config, CONFIG_FILE_NAME};
-use report::{Report, RuleInfo, Summary, Violation};
+use report::{Report, RuleInfo, Violation};
 use rule::{LintError, RuleSet, Severity};
 use scanner::Language;
 
@@ -42,7 +46,8 @@ pub enum Status {
     Clean = 0,
     /// At least one violation.
     Violations = 1,
-    /// Bad arguments, config, rule file, baseline, or an I/O error.
+    /// Bad arguments, config, rule file, baseline, an I/O error, or a file
+    /// named on the command line that could not be checked.
     Failure = 2,
 }
 
@@ -262,12 +267,17 @@ impl Linter {
     }
 
     /// Lints files and directories (directories recursively, in sorted order).
+    /// A file that cannot be read as UTF-8 text is in the report's `skipped`.
     pub fn lint_paths(&self, paths: &[PathBuf]) -> Result<Report, LintError> {
-        let files = tree::collect(self, paths)?;
-        let mut report = Report { rules: self.rule_infos(), violations: Vec::new(), summary: Summary::default() };
+        let tree::Collected { files, mut skipped } = tree::collect(self, paths)?;
+        let mut report = Report::new(self.rule_infos());
         for file in &files {
-            let Some(text) = tree::read_text(&file.path)? else {
-                continue;
+            let text = match tree::read_text(&file.path) {
+                Ok(text) => text,
+                Err(reason) => {
+                    skipped.push(tree::Skipped { path: file.rel.clone(), reason, explicit: file.explicit });
+                    continue;
+                }
             };
             let outcome = self.lint_source(&file.rel, &text);
             if outcome.checked {
@@ -276,6 +286,8 @@ impl Linter {
             report.summary.suppressed += outcome.suppressed;
             report.violations.extend(outcome.violations);
         }
+        skipped.sort();
+        report.skipped = skipped;
         report.settle();
         Ok(report)
     }
@@ -309,7 +321,7 @@ fn discover_config(args: &LintArgs) -> Option<PathBuf> {
 pub fn linter_for(args: &LintArgs) -> Result<Linter, LintError> {
     let rules = match &args.rules {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| LintError::io(path, &e))?;
+            let text = read_config_text(path)?;
             RuleSet::parse(path, &text)?
         }
         None => RuleSet::builtin(),
@@ -331,13 +343,26 @@ pub fn linter_for(args: &LintArgs) -> Result<Linter, LintError> {
     Ok(Linter::new(config, root))
 }
 
+/// A rule, config or baseline file's text (regular files only, UTF-8).
+pub(crate) fn read_config_text(path: &Path) -> Result<String, LintError> {
+    crate::regular_file::read_utf8(path).map_err(|e| LintError {
+        path: path.to_path_buf(),
+        line: None,
+        field: None,
+        message: e.to_string(),
+    })
+}
+
 fn baseline_path(args: &LintArgs, linter: &Linter) -> Option<PathBuf> {
     args.baseline.clone().or_else(|| linter.config.baseline.as_ref().map(|b| linter.root.join(b)))
 }
 
-/// Runs `squadsim lint`, writing the report to `out` and errors to `err`.
+/// Runs `squadsim lint`, writing the report to `out`, and errors and skipped
+/// files to `err`. A file named on the command line that could not be linted
+/// makes the run fail (exit 2) after the report is written; one found by a walk
+/// is a warning.
 pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
-    match run_inner(args, out) {
+    match run_inner(args, out, err) {
         Ok(status) => status,
         Err(e) => {
             let _ = writeln!(err, "squadsim lint: {e}");
@@ -346,7 +371,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status 
     }
 }
 
-fn run_inner(args: &LintArgs, out: &mut dyn Write) -> Result<Status, LintError> {
+fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, LintError> {
     let mut linter = linter_for(args)?;
     let baseline = baseline_path(args, &linter);
     // a baseline quotes the violations it records: it is not linted
@@ -361,11 +386,19 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write) -> Result<Status, LintError> 
     }
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut report = linter.lint_paths(&paths)?;
+    for s in &report.skipped {
+        let _ = if s.explicit {
+            writeln!(err, "squadsim lint: error: {} (named on the command line) was not checked: {}", s.path, s.reason)
+        } else {
+            writeln!(err, "squadsim lint: warning: skipped {}: {}", s.path, s.reason)
+        };
+    }
+    let skipped_explicit = report.skipped.iter().any(|s| s.explicit);
     if let Some(path) = &args.write_baseline {
         Baseline::record(&report.violations).save(path)?;
         writeln!(out, "wrote {} violations to baseline {}", report.violations.len(), path.display())
             .map_err(stdout_error)?;
-        return Ok(Status::Clean);
+        return Ok(if skipped_explicit { Status::Failure } else { Status::Clean });
     }
     if args.fix {
         let fixed = fix::apply(&linter, &report.violations)?;
@@ -386,5 +419,11 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write) -> Result<Status, LintError> 
         Format::Github => annotations::write(&report, out),
     }
     .map_err(stdout_error)?;
-    Ok(if report.violations.is_empty() { Status::Clean } else { Status::Violations })
+    Ok(if skipped_explicit {
+        Status::Failure
+    } else if report.violations.is_empty() {
+        Status::Clean
+    } else {
+        Status::Violations
+    })
 }

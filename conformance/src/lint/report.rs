@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::rule::{Rule, Scope, Severity};
 use super::suppression::{MISSING_REASON, UNKNOWN_RULE};
+use super::tree::Skipped;
 
 /// One violation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +94,8 @@ impl RuleInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub files_checked: usize,
+    /// Files the lint should have checked and could not (see [`Report::skipped`]).
+    pub files_skipped: usize,
     pub violations: usize,
     pub errors: usize,
     pub warnings: usize,
@@ -106,12 +109,20 @@ pub struct Summary {
 pub struct Report {
     pub rules: Vec<RuleInfo>,
     pub violations: Vec<Violation>,
+    /// Files not checked, and why, in path order.
+    pub skipped: Vec<Skipped>,
     pub summary: Summary,
 }
 
 impl Report {
-    /// Sorts violations and recomputes the violation counts.
+    /// An empty report over `rules`.
+    pub fn new(rules: Vec<RuleInfo>) -> Report {
+        Report { rules, violations: Vec::new(), skipped: Vec::new(), summary: Summary::default() }
+    }
+
+    /// Sorts violations and recomputes the violation and skipped-file counts.
     pub fn settle(&mut self) {
+        self.summary.files_skipped = self.skipped.len();
         self.violations.sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.rule, a.end_byte).cmp(&(&b.path, b.line, b.column, &b.rule, b.end_byte))
         });
@@ -131,9 +142,34 @@ impl Report {
             version: u32,
             tool: &'static str,
             violations: &'a [Violation],
+            /// Files not checked: `level` is `error` for a file named on the command line.
+            notifications: Vec<Notification<'a>>,
             summary: &'a Summary,
         }
-        let doc = Document { version: 1, tool: "squadsim-lint", violations: &self.violations, summary: &self.summary };
+        #[derive(Serialize)]
+        struct Notification<'a> {
+            level: &'static str,
+            kind: &'static str,
+            path: &'a str,
+            message: &'a str,
+        }
+        let notifications = self
+            .skipped
+            .iter()
+            .map(|s| Notification {
+                level: if s.explicit { "error" } else { "warning" },
+                kind: "skipped-file",
+                path: &s.path,
+                message: &s.reason,
+            })
+            .collect();
+        let doc = Document {
+            version: 1,
+            tool: "squadsim-lint",
+            violations: &self.violations,
+            notifications,
+            summary: &self.summary,
+        };
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     }
 }

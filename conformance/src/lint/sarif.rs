@@ -51,6 +51,29 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
+/// The run's one `invocation`: whether it succeeded (no file named on the command
+/// line went unchecked) and a `toolExecutionNotifications` entry per skipped file.
+fn invocation(report: &Report) -> Value {
+    let notifications: Vec<Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "descriptor": {"id": "skipped-file"},
+                "level": if s.explicit { "error" } else { "warning" },
+                "message": {"text": format!("{} was not checked: {}", s.path, s.reason)},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": uri(&s.path), "uriBaseId": "%SRCROOT%"}}
+                }]
+            })
+        })
+        .collect();
+    json!({
+        "executionSuccessful": !report.skipped.iter().any(|s| s.explicit),
+        "toolExecutionNotifications": notifications
+    })
+}
+
 pub fn to_sarif(report: &Report) -> String {
     let rules: Vec<Value> = report
         .rules
@@ -118,6 +141,7 @@ pub fn to_sarif(report: &Report) -> String {
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             }},
+            "invocations": [invocation(report)],
             "columnKind": "utf16CodeUnits",
             "results": results
         }]

@@ -5,19 +5,22 @@
 //! Exit status ([`Status`]): 0 when no payload has an error (legacy aliases alone
 //! are notes: payloads are the boundary where they live), 1 when any has an alias
 //! disagreeing with its canonical twin, a scope mismatch, a handoff missing a
-//! required field, or an unknown blocker or wall code, 2 on unreadable files or
-//! invalid JSON. Files ending in `.jsonl`/`.ndjson` hold one payload per line; no
-//! file, or `-`, reads standard input.
+//! required field, or an unknown blocker or wall code, 2 on unreadable files
+//! (anything but a regular file is refused unopened: see [`crate::regular_file`])
+//! or invalid JSON. Files ending in `.jsonl`/`.ndjson` hold one payload per line
+//! and are streamed: each line is checked and reported as it is read, so memory
+//! stays that of the longest line; no file, or `-`, reads standard input.
 
 pub mod alias;
 pub mod payload;
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 pub use crate::lint::Status;
+use crate::regular_file;
 pub use payload::{inspect, Finding, FindingKind, Inspection, HANDOFF_FIELDS};
 
 /// Output formats of `squadsim wire`.
@@ -48,33 +51,132 @@ struct Checked {
     findings: Vec<Finding>,
 }
 
-fn read_source(path: &PathBuf, stdin: &mut dyn Read) -> Result<(String, String), String> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        stdin.read_to_string(&mut text).map_err(|e| format!("<stdin>: {e}"))?;
-        return Ok(("<stdin>".into(), text));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((path.display().to_string(), text))
+/// Whether `name` holds one payload per line.
+fn is_json_lines(name: &str) -> bool {
+    name.ends_with(".jsonl") || name.ends_with(".ndjson")
 }
 
-/// The payloads in one source: one document, or one per non-empty line for JSON Lines.
-fn payloads(name: &str, text: &str) -> Result<Vec<(String, Value)>, String> {
-    let lines = name.ends_with(".jsonl") || name.ends_with(".ndjson");
-    if !lines {
-        let value =
-            serde_json::from_str(text).map_err(|e| format!("{name}:{}:{}: invalid JSON: {e}", e.line(), e.column()))?;
-        return Ok(vec![(name.to_owned(), value)]);
+/// Where findings and canonical payloads go as each payload is checked: nothing
+/// is kept but the counts, so a JSON Lines file of any size is checked in the
+/// memory of its longest line.
+struct Sink<'a> {
+    format: WireFormat,
+    findings: &'a mut dyn Write,
+    /// With `--normalize`: where each canonical payload is printed.
+    canonical: Option<&'a mut dyn Write>,
+    payloads: usize,
+    errors: usize,
+    notes: usize,
+}
+
+impl<'a> Sink<'a> {
+    fn new(args: &WireArgs, out: &'a mut dyn Write, err: &'a mut dyn Write) -> std::io::Result<Self> {
+        let (findings, canonical): (&mut dyn Write, Option<&mut dyn Write>) =
+            if args.normalize { (err, Some(out)) } else { (out, None) };
+        if args.format == WireFormat::Json {
+            write!(findings, "{{\n  \"version\": 1,\n  \"payloads\": [")?;
+        }
+        Ok(Sink { format: args.format, findings, canonical, payloads: 0, errors: 0, notes: 0 })
     }
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map(|v| (format!("{name}:{}", i + 1), v))
-                .map_err(|e| format!("{name}:{}:{}: invalid JSON: {e}", i + 1, e.column()))
-        })
-        .collect()
+
+    /// Checks one payload and writes what it found (and its canonical form).
+    fn payload(&mut self, source: String, value: &Value) -> std::io::Result<()> {
+        let inspection = inspect(value);
+        if let Some(out) = self.canonical.as_deref_mut() {
+            writeln!(out, "{}", serde_json::to_string_pretty(&inspection.canonical).unwrap_or_default())?;
+        }
+        let errors = inspection.findings.iter().filter(|f| f.is_error()).count();
+        self.errors += errors;
+        self.notes += inspection.findings.len() - errors;
+        let checked = Checked { source, findings: inspection.findings };
+        match self.format {
+            WireFormat::Json => {
+                let separator = if self.payloads == 0 { "" } else { "," };
+                let item = serde_json::to_string_pretty(&checked).unwrap_or_default().replace('\n', "\n    ");
+                write!(self.findings, "{separator}\n    {item}")?;
+            }
+            WireFormat::Human => {
+                for f in &checked.findings {
+                    let level = if f.is_error() { "error" } else { "note" };
+                    let at = if f.pointer.is_empty() { "/" } else { f.pointer.as_str() };
+                    writeln!(self.findings, "{}: {at}: {level}: {}", checked.source, f.message())?;
+                }
+            }
+        }
+        self.payloads += 1;
+        Ok(())
+    }
+
+    /// The summary (closing the JSON document).
+    fn finish(&mut self) -> std::io::Result<()> {
+        let (payloads, errors, notes) = (self.payloads, self.errors, self.notes);
+        match self.format {
+            WireFormat::Json => {
+                let summary = serde_json::json!({"payloads": payloads, "errors": errors, "legacy_aliases": notes});
+                let close = if payloads == 0 { "]" } else { "\n  ]" };
+                writeln!(self.findings, "{close},\n  \"summary\": {summary}\n}}")
+            }
+            WireFormat::Human => {
+                writeln!(self.findings, "{payloads} payloads: {errors} errors, {notes} legacy aliases read")
+            }
+        }
+    }
+}
+
+/// Why a run stopped early: an input that could not be read or parsed, or an
+/// output that could not be written.
+enum Stop {
+    Input(String),
+    Output(std::io::Error),
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Stop {
+        Stop::Output(e)
+    }
+}
+
+/// Checks every payload of one file (`-`: `stdin`), streaming JSON Lines.
+fn check_file(path: &Path, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Stop> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        stdin.read_to_string(&mut text).map_err(|e| Stop::Input(format!("<stdin>: {e}")))?;
+        return check_document("<stdin>", text.as_bytes(), sink);
+    }
+    let name = path.display().to_string();
+    let file = regular_file::open(path).map_err(|e| Stop::Input(format!("{name}: {e}")))?;
+    let mut reader = std::io::BufReader::new(file);
+    if !is_json_lines(&name) {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(|e| Stop::Input(format!("{name}: {e}")))?;
+        return check_document(&name, &bytes, sink);
+    }
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).map_err(|e| Stop::Input(format!("{name}:{number}: {e}")))?;
+        if read == 0 {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(&line)
+            .map_err(|e| Stop::Input(format!("{name}:{number}:{}: not UTF-8", e.valid_up_to() + 1)))?;
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Stop::Input(format!("{name}:{number}:{}: invalid JSON: {e}", e.column())))?;
+        sink.payload(format!("{name}:{number}"), &value)?;
+    }
+    Ok(())
+}
+
+/// Checks a file holding one JSON document.
+fn check_document(name: &str, bytes: &[u8], sink: &mut Sink<'_>) -> Result<(), Stop> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Stop::Input(format!("{name}:{}:{}: invalid JSON: {e}", e.line(), e.column())))?;
+    sink.payload(name.to_owned(), &value)?;
+    Ok(())
 }
 
 /// Runs `squadsim wire` with standard input for `-`.
@@ -82,69 +184,29 @@ pub fn run(args: &WireArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status 
     run_with_input(args, &mut std::io::stdin(), out, err)
 }
 
-/// Runs `squadsim wire`, reading `-` from `stdin`.
+/// Runs `squadsim wire`, reading `-` from `stdin`. Payloads are checked and
+/// reported one at a time; an input that cannot be read or parsed stops the run
+/// (exit 2) after the report of what came before it is closed.
 pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> Status {
     let files = if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
-    let mut checked = Vec::new();
-    let mut canonical = Vec::new();
-    for file in &files {
-        let parsed = read_source(file, stdin).and_then(|(name, text)| payloads(&name, &text));
-        match parsed {
-            Ok(list) => {
-                for (source, value) in list {
-                    let inspection = inspect(&value);
-                    canonical.push(inspection.canonical);
-                    checked.push(Checked { source, findings: inspection.findings });
-                }
-            }
-            Err(e) => {
-                let _ = writeln!(err, "squadsim wire: {e}");
-                return Status::Failure;
-            }
+    let (stopped, errors) = match Sink::new(args, out, err) {
+        Err(e) => (Some(Stop::Output(e)), 0),
+        Ok(mut sink) => {
+            let stopped = files.iter().find_map(|file| check_file(file, stdin, &mut sink).err());
+            let closed = sink.finish();
+            (stopped.or(closed.err().map(Stop::Output)), sink.errors)
         }
-    }
-    let errors = checked.iter().flat_map(|c| &c.findings).filter(|f| f.is_error()).count();
-    let written = if args.normalize {
-        let mut result = Ok(());
-        for value in &canonical {
-            result = result.and_then(|()| writeln!(out, "{}", serde_json::to_string_pretty(value).unwrap_or_default()));
-        }
-        result.and_then(|()| write_findings(args.format, &checked, err))
-    } else {
-        write_findings(args.format, &checked, out)
     };
-    if let Err(e) = written {
-        let _ = writeln!(err, "squadsim wire: <stdout>: {e}");
-        return Status::Failure;
-    }
-    if errors == 0 {
-        Status::Clean
-    } else {
-        Status::Violations
-    }
-}
-
-fn write_findings(format: WireFormat, checked: &[Checked], out: &mut dyn Write) -> std::io::Result<()> {
-    let errors = checked.iter().flat_map(|c| &c.findings).filter(|f| f.is_error()).count();
-    let notes = checked.iter().flat_map(|c| &c.findings).count() - errors;
-    match format {
-        WireFormat::Json => {
-            let doc = serde_json::json!({
-                "version": 1,
-                "payloads": checked,
-                "summary": {"payloads": checked.len(), "errors": errors, "legacy_aliases": notes}
-            });
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
+    match stopped {
+        Some(Stop::Input(message)) => {
+            let _ = writeln!(err, "squadsim wire: {message}");
+            Status::Failure
         }
-        WireFormat::Human => {
-            for c in checked {
-                for f in &c.findings {
-                    let level = if f.is_error() { "error" } else { "note" };
-                    let at = if f.pointer.is_empty() { "/" } else { f.pointer.as_str() };
-                    writeln!(out, "{}: {at}: {level}: {}", c.source, f.message())?;
-                }
-            }
-            writeln!(out, "{} payloads: {errors} errors, {notes} legacy aliases read", checked.len())
+        Some(Stop::Output(e)) => {
+            let _ = writeln!(err, "squadsim wire: <stdout>: {e}");
+            Status::Failure
         }
+        None if errors == 0 => Status::Clean,
+        None => Status::Violations,
     }
 }

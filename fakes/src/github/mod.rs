@@ -41,6 +41,8 @@ pub use config::{
     AppConfig, GithubConfig, GithubConfigError, InstallationConfig, OrgPatConfig, RepositoryConfig, RepositorySelection,
 };
 
+use sha2::Digest;
+
 use crate::clock::Clock;
 use crate::ids::IdGen;
 use app_auth::IssuedToken;
@@ -66,8 +68,39 @@ pub(crate) struct State {
     pub tokens: BTreeMap<String, IssuedToken>,
     /// Lower-cased `owner/name` -> repository.
     pub repos: BTreeMap<String, Repo>,
-    /// Rate-limit window per credential: (window reset, requests used).
-    rate: BTreeMap<String, (u64, u64)>,
+    /// Rate-limit window per credential.
+    rate: RateWindows,
+}
+
+/// The most credentials whose rate-limit windows are kept at once.
+pub const RATE_WINDOWS_KEEP: usize = 65_536;
+
+/// Rate-limit windows per credential: (window reset, requests used), keyed by
+/// the credential's SHA-256 (a client can send any `Authorization` header, of
+/// any length). Bounded: when [`RATE_WINDOWS_KEEP`] credentials have windows,
+/// the expired ones are dropped, then the one that resets first.
+#[derive(Default)]
+struct RateWindows(BTreeMap<[u8; 32], (u64, u64)>);
+
+impl RateWindows {
+    /// The window of `credential` at `now` (a fresh hour when it has none or
+    /// its window passed).
+    fn window(&mut self, credential: &str, now: u64) -> &mut (u64, u64) {
+        let key: [u8; 32] = sha2::Sha256::digest(credential.as_bytes()).into();
+        if !self.0.contains_key(&key) && self.0.len() >= RATE_WINDOWS_KEEP {
+            self.0.retain(|_, (reset, _)| *reset > now);
+            if self.0.len() >= RATE_WINDOWS_KEEP {
+                if let Some(first) = self.0.iter().min_by_key(|(_, (reset, _))| *reset).map(|(k, _)| *k) {
+                    self.0.remove(&first);
+                }
+            }
+        }
+        let window = self.0.entry(key).or_insert((now + 3600, 0));
+        if now >= window.0 {
+            *window = (now + 3600, 0);
+        }
+        window
+    }
 }
 
 impl State {
@@ -139,7 +172,7 @@ impl GithubFake {
             next_id: 1_000_000,
             tokens: BTreeMap::new(),
             repos: BTreeMap::new(),
-            rate: BTreeMap::new(),
+            rate: RateWindows::default(),
         };
         for (i, rc) in config.repositories.iter().enumerate() {
             if rc.owner.is_empty() {
@@ -289,10 +322,7 @@ async fn rate_limit(AxState(fake): AxState<GithubFake>, req: Request, next: Next
     let now = inner.clock.now_unix();
     let (reset, used, exceeded) = {
         let mut state = fake.lock();
-        let window = state.rate.entry(credential.clone().unwrap_or_default()).or_insert((now + 3600, 0));
-        if now >= window.0 {
-            *window = (now + 3600, 0);
-        }
+        let window = state.rate.window(credential.as_deref().unwrap_or_default(), now);
         let exceeded = window.1 >= limit;
         if !exceeded {
             window.1 += 1;
@@ -322,4 +352,24 @@ async fn rate_limit(AxState(fake): AxState<GithubFake>, req: Request, next: Next
     }
     headers.insert("x-github-media-type", HeaderValue::from_static("github.v3; format=json"));
     response
+}
+
+#[cfg(test)]
+mod rate_window_tests {
+    use super::*;
+
+    #[test]
+    fn rate_windows_stay_bounded_and_keep_counting_the_credentials_in_use() {
+        let mut windows = RateWindows::default();
+        windows.window("Bearer ghs_in_use", 2_000).1 = 42;
+        for i in 0..RATE_WINDOWS_KEEP + 100 {
+            windows.window(&format!("Bearer junk-{i}-{}", "x".repeat(200)), 1_000).1 += 1;
+        }
+        assert_eq!(windows.0.len(), RATE_WINDOWS_KEEP, "bounded: the windows resetting first went");
+        assert_eq!(windows.window("Bearer ghs_in_use", 2_000).1, 42, "the credential in use kept its count");
+        // Once the junk windows have passed, a new credential makes room by dropping them.
+        windows.window("Bearer ghs_fresh", 4_700).1 += 1;
+        assert_eq!(windows.0.len(), 2);
+        assert_eq!(windows.window("Bearer ghs_in_use", 4_700).1, 42);
+    }
 }

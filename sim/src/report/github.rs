@@ -8,23 +8,30 @@
 
 use std::path::Path;
 
-use super::ScenarioResult;
+use super::{LoadFailure, ScenarioResult};
 
-/// The annotation lines of the failing `results` (none when all passed).
-pub fn annotations(results: &[ScenarioResult]) -> String {
-    results
-        .iter()
-        .filter(|r| !r.verdict.passed())
-        .map(|r| {
-            let mut message = r.verdict.message(&r.file);
-            let detail = r.verdict.detail();
-            if !detail.is_empty() {
-                message.push('\n');
-                message.push_str(detail);
-            }
-            annotation(&r.file, &r.label(), &message)
-        })
-        .collect()
+/// The annotation lines of the failing `results` and of the scenario files that
+/// did not load (none when all passed).
+pub fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+    let runs = results.iter().filter(|r| !r.verdict.passed()).map(|r| {
+        let mut message = r.verdict.message(&r.file);
+        let detail = r.verdict.detail();
+        if !detail.is_empty() {
+            message.push('\n');
+            message.push_str(detail);
+        }
+        annotation(&r.file, &r.label(), &message)
+    });
+    // The loader's message names the line; the annotation marks the file.
+    let loads = unloaded.iter().map(|u| {
+        format!(
+            "::error file={},title={}::{}\n",
+            property(&u.file.display().to_string()),
+            property("squadsim: did not load"),
+            data(&u.message)
+        )
+    });
+    runs.chain(loads).collect()
 }
 
 /// The annotation lines of a sweep's failing seeds: the broken invariants and

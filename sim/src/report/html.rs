@@ -87,7 +87,7 @@ pub fn page(result: &ScenarioResult, record: &RunRecord) -> String {
         esc(&result.file.display().to_string())
     );
     if let Some(e) = &o.error {
-        let _ = writeln!(h, "<p><strong>The simulation stopped early:</strong> {}</p>", esc(e));
+        let _ = writeln!(h, "<p><strong>The run did not reach its end:</strong> {}</p>", esc(&e.to_string()));
     }
     let _ = writeln!(h, "<h2>Sequence</h2>");
     let _ = writeln!(

@@ -11,32 +11,47 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::ScenarioResult;
+use super::{LoadFailure, ScenarioResult, Verdict};
 use crate::sweep::SeedResult;
 
-/// One testcase, whatever produced it: a snapshot run or a sweep's seed.
+/// One testcase, whatever produced it: a snapshot run, a sweep's seed, or a
+/// scenario file that did not load (no seed, nothing simulated).
 struct Case<'a> {
     name: String,
     classname: &'a str,
-    seed: u64,
+    seed: Option<u64>,
     simulated: &'a str,
     /// (type, one-line message, details) when it failed.
     failure: Option<(&'static str, String, String)>,
 }
 
-/// The JUnit XML of `results` (snapshot runs: one testcase per scenario and seed).
-pub fn to_xml(results: &[ScenarioResult]) -> String {
+/// The JUnit XML of `results` (snapshot runs: one testcase per scenario and
+/// seed) and of the scenario files that did not load (one failing testcase each).
+pub fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
     let files: Vec<String> = results.iter().map(|r| r.file.display().to_string()).collect();
-    cases_to_xml(results.iter().zip(&files).map(|(result, file)| Case {
+    let unloaded_files: Vec<String> = unloaded.iter().map(|u| u.file.display().to_string()).collect();
+    let runs = results.iter().zip(&files).map(|(result, file)| Case {
         name: result.label(),
         classname: file,
-        seed: result.outcome.seed,
+        seed: Some(result.outcome.seed),
         simulated: &result.outcome.simulated,
-        failure:
-            (!result.verdict.passed()).then(|| {
-                ("outcome mismatch", result.verdict.message(&result.file), result.verdict.detail().to_string())
-            }),
-    }))
+        failure: (!result.verdict.passed()).then(|| {
+            let kind = match result.verdict {
+                Verdict::NotBuilt(_) => "not built",
+                Verdict::Failed { .. } => "run failed",
+                _ => "outcome mismatch",
+            };
+            (kind, result.verdict.message(&result.file), result.verdict.detail().to_string())
+        }),
+    });
+    let loads = unloaded.iter().zip(&unloaded_files).map(|(u, file)| Case {
+        name: format!("{file} (did not load)"),
+        classname: file,
+        seed: None,
+        simulated: "0.0s",
+        failure: Some(("load error", u.message.clone(), String::new())),
+    });
+    cases_to_xml(runs.chain(loads))
 }
 
 /// The JUnit XML of a seed sweep (or merged shards): one testcase per scenario and
@@ -46,7 +61,7 @@ pub fn sweep_to_xml(results: &[SeedResult]) -> String {
     cases_to_xml(results.iter().map(|r| Case {
         name: format!("{} (seed {})", r.scenario, r.seed),
         classname: &r.file,
-        seed: r.seed,
+        seed: Some(r.seed),
         simulated: &r.simulated,
         failure: (!r.passed()).then(|| {
             let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
@@ -76,7 +91,9 @@ fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>) -> String {
         };
         let mut test = TestCase::new(case.name, status);
         test.set_classname(case.classname.to_string());
-        test.add_property(Property::new("seed", case.seed.to_string()));
+        if let Some(seed) = case.seed {
+            test.add_property(Property::new("seed", seed.to_string()));
+        }
         test.add_property(Property::new("simulated", case.simulated.to_string()));
         suite.add_test_case(test);
     }

@@ -6,13 +6,20 @@
 //! breaks; a diff sits in a fence longer than any backtick run inside it, so
 //! no scenario text can break out of its cell or block.
 
-use super::{run_status, ScenarioResult};
+use super::{run_status, LoadFailure, ScenarioResult};
 use crate::sweep::SweepResults;
 
-/// The Markdown summary of `results`.
-pub fn summary(results: &[ScenarioResult]) -> String {
+/// The Markdown summary of `results` and of the scenario files that did not load.
+pub fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
     let (passed, failed) = super::totals(results);
-    let mut out = format!("## squadsim: {passed} passed, {failed} failed\n\n");
+    let did_not_load = if unloaded.is_empty() { String::new() } else { format!(", {} did not load", unloaded.len()) };
+    let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}\n\n");
+    for u in unloaded {
+        out.push_str(&format!("- ❌ {} did not load: {}\n", cell(&u.file.display().to_string()), cell(&u.message)));
+    }
+    if !unloaded.is_empty() {
+        out.push('\n');
+    }
     out.push_str("| | scenario | seed | run | launch | blockers | simulated |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
     for r in results {

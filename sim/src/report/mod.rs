@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::outcome::Outcome;
 use crate::run_record::RunRecord;
 use crate::snapshot;
+use crate::world::RunError;
 
 /// How one scenario run fared.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +36,10 @@ pub enum Verdict {
     NoSnapshot,
     /// The outcome differs from its snapshot: the unified diff.
     Differs(String),
-    /// Failed for another reason (e.g. a sweep's invariant): a one-line message and the details.
+    /// The world could not be built: nothing ran (exit 2, as a scenario that did not load).
+    NotBuilt(String),
+    /// Failed for another reason (the run did not finish, it panicked, a sweep's
+    /// invariant broke): a one-line message and the details.
     Failed { message: String, detail: String },
 }
 
@@ -52,7 +56,20 @@ impl Verdict {
             Verdict::Differs(_) => {
                 format!("the outcome differs from its snapshot {}", snapshot::path_for(file).display())
             }
-            Verdict::Failed { message, .. } => message.clone(),
+            Verdict::NotBuilt(message) | Verdict::Failed { message, .. } => message.clone(),
+        }
+    }
+
+    /// The verdict's name in `--json` (`matches`, `not_compared`, `no_snapshot`,
+    /// `differs`, `not_built`, `failed`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Matches => "matches",
+            Verdict::NotCompared => "not_compared",
+            Verdict::NoSnapshot => "no_snapshot",
+            Verdict::Differs(_) => "differs",
+            Verdict::NotBuilt(_) => "not_built",
+            Verdict::Failed { .. } => "failed",
         }
     }
 
@@ -64,6 +81,15 @@ impl Verdict {
             _ => "",
         }
     }
+}
+
+/// A scenario file that did not load (or whose loading panicked): no run, exit 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadFailure {
+    /// The scenario file, as given on the command line.
+    pub file: PathBuf,
+    /// What the loader said (file, line, field and what was expected).
+    pub message: String,
 }
 
 /// One scenario run under one seed: what every report is written from.
@@ -81,6 +107,20 @@ impl ScenarioResult {
     /// `<scenario> (seed N)`: how every report names this run.
     pub fn label(&self) -> String {
         format!("{} (seed {})", self.outcome.scenario, self.outcome.seed)
+    }
+
+    /// `squadsim run --json`'s entry: the outcome's summary with the file and the verdict.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut entry = self.outcome.summary_json();
+        if let serde_json::Value::Object(map) = &mut entry {
+            map.insert("file".into(), self.file.display().to_string().into());
+            map.insert("verdict".into(), self.verdict.name().into());
+            map.insert("passed".into(), self.verdict.passed().into());
+            if !self.verdict.passed() {
+                map.insert("message".into(), self.verdict.message(&self.file).into());
+            }
+        }
+        entry
     }
 
     /// The file name of this run's HTML report.
@@ -115,6 +155,19 @@ pub fn totals(results: &[ScenarioResult]) -> (usize, usize) {
     (passed, results.len() - passed)
 }
 
+/// The verdict on one run of the scenario `file`: a run that did not reach its
+/// end fails whatever its snapshot says (one whose world could not be built is
+/// [`Verdict::NotBuilt`]); otherwise its outcome is compared with the snapshot,
+/// unless `compared` is false (run under another seed than its own).
+pub fn verdict(file: &Path, outcome: &Outcome, compared: bool) -> Verdict {
+    match &outcome.error {
+        Some(e @ RunError::NotBuilt(_)) => Verdict::NotBuilt(e.to_string()),
+        Some(e) => Verdict::Failed { message: e.to_string(), detail: String::new() },
+        None if compared => compare(file, outcome),
+        None => Verdict::NotCompared,
+    }
+}
+
 /// How `outcome` compares with the snapshot of the scenario `file`.
 pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
     match snapshot::read(&snapshot::path_for(file)) {
@@ -127,11 +180,14 @@ pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
 }
 
 /// Writes `junit.xml`, `summary.md` and one HTML page per recorded run into
-/// `dir` (created if missing); returns the paths written.
-pub fn write_dir(dir: &Path, results: &[ScenarioResult]) -> std::io::Result<Vec<PathBuf>> {
+/// `dir` (created if missing); returns the paths written. The scenario files
+/// that did not load are failing test cases and rows too.
+pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure]) -> std::io::Result<Vec<PathBuf>> {
     let pages = results.iter().filter_map(|r| r.record.as_ref().map(|record| (r.html_name(), html::page(r, record))));
-    let files =
-        [("junit.xml".to_string(), junit::to_xml(results)), ("summary.md".to_string(), markdown::summary(results))];
+    let files = [
+        ("junit.xml".to_string(), junit::to_xml(results, unloaded)),
+        ("summary.md".to_string(), markdown::summary(results, unloaded)),
+    ];
     write_files(dir, files.into_iter().chain(pages))
 }
 
