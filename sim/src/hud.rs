@@ -95,8 +95,11 @@ impl ToolHost for Hud {
         Box::pin(async move {
             match name.as_str() {
                 n if n == REQUIRED_FIRST_TOOL.1 => {
+                    // The codes an execution report may carry; those the model defines are listed apart too.
                     let blockers: Vec<&str> = BlockerCode::ALL.iter().map(|b| b.as_str()).collect();
-                    ToolOutcome::Text(json!({"execution_report_contract": {"BLOCKERS": blockers}}).to_string())
+                    let model_defined: Vec<&str> = BlockerCode::MODEL_DEFINED.iter().map(|b| b.as_str()).collect();
+                    let contract = json!({"BLOCKERS": blockers, "MODEL_DEFINED_BLOCKERS": model_defined});
+                    ToolOutcome::Text(json!({"execution_report_contract": contract}).to_string())
                 }
                 "post_hud_status" => ToolOutcome::Text("recorded".to_string()),
                 SEND_HANDOFF => send_handoff(&http, &agent_server, arguments).await,

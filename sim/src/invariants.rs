@@ -12,7 +12,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use squadsim_conformance::vocabulary::{BlockerCode, Wall};
+use squadsim_conformance::vocabulary::{BlockerCode, CodeOrigin, Wall};
 
 use crate::outcome::Outcome;
 
@@ -36,6 +36,7 @@ pub struct Invariants {
     pub launch_http_status: Option<u16>,
     /// The distinct blocker codes of the sessions, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "blocker_codes_schema")]
     pub blockers: Option<Vec<String>>,
     /// The distinct walls that fired, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +54,31 @@ pub struct Invariants {
     /// The platform agent's symptoms (seed 003), in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_agent_symptoms: Option<Vec<String>>,
+}
+
+/// The schema of `invariants.blockers`: every code the delivery language knows,
+/// each described as the seeds' or model-defined, and the legacy alias.
+fn blocker_codes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut codes: Vec<serde_json::Value> = BlockerCode::ALL
+        .iter()
+        .map(|code| {
+            // A model-defined code's meaning starts with `model-defined:`.
+            let description = match code.origin() {
+                CodeOrigin::Seed => format!("seed code: {}", code.meaning()),
+                CodeOrigin::ModelDefined => code.meaning().to_string(),
+            };
+            serde_json::json!({"const": code.as_str(), "description": description})
+        })
+        .collect();
+    for (alias, canonical) in BlockerCode::LEGACY_ALIASES {
+        let description = format!("Legacy wire alias of {canonical} (read as it).");
+        codes.push(serde_json::json!({"const": alias, "description": description}));
+    }
+    schemars::json_schema!({
+        "description": "The distinct blocker codes of the sessions, in any order (`[]`: none). Codes the model defines where the seeds name none are marked model-defined.",
+        "type": ["array", "null"],
+        "items": {"oneOf": codes}
+    })
 }
 
 /// The planes `diagnosis_plane` may name (`none`: no diagnosis).
@@ -95,7 +121,8 @@ impl Invariants {
                 });
             }
         }
-        let blocker_codes: Vec<&str> = BlockerCode::ALL.iter().map(|c| c.as_str()).collect();
+        let blocker_codes: Vec<String> = BlockerCode::ALL.iter().map(|c| c.label()).collect();
+        let blocker_codes: Vec<&str> = blocker_codes.iter().map(String::as_str).collect();
         let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
         known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
         known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
@@ -389,8 +416,7 @@ mod tests {
 
     #[test]
     fn standing_walls_are_read_from_the_sessions_wall_codes() {
-        let mut o = outcome(Some("blocked"), &[None, None]);
-        o.sessions[1].live_status = "blocked".into();
+        let mut o = outcome(Some("blocked"), &[None, Some("memory_tool_contract_required")]);
         o.sessions[1].wall_code = Some("planner_wall".into());
         let holds = Invariants { standing_walls: Some(vec!["planner_wall".into()]), ..Invariants::default() };
         assert!(holds.check(&o).is_empty());
@@ -398,5 +424,26 @@ mod tests {
         let broken = none.check(&o);
         assert_eq!(broken.len(), 1);
         assert_eq!(broken[0].to_string(), "standing_walls: expected [], got [planner_wall]");
+    }
+
+    #[test]
+    fn the_schema_lists_every_blocker_code_and_marks_the_model_defined_ones() {
+        let schema = serde_json::to_value(schemars::schema_for!(Invariants)).unwrap();
+        let codes = schema.pointer("/properties/blockers/items/oneOf").and_then(|v| v.as_array()).cloned().unwrap();
+        let described = |code: &str| {
+            codes
+                .iter()
+                .find(|c| c["const"] == code)
+                .and_then(|c| c["description"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        for code in BlockerCode::ALL {
+            let model_defined = described(code.as_str()).starts_with("model-defined:");
+            assert_eq!(model_defined, code.is_model_defined(), "{code}: {}", described(code.as_str()));
+        }
+        for (alias, _) in BlockerCode::LEGACY_ALIASES {
+            assert!(described(alias).starts_with("Legacy wire alias"), "{alias}");
+        }
     }
 }

@@ -5,6 +5,13 @@
 //! Guarantees: built only from the modelled services' state and the operator's
 //! observations after the simulation; ordered deterministically (roster order,
 //! arrival order), so one scenario and seed render byte-identical text.
+//!
+//! A blocked session's `blocker_code` and `current_step` say why. Blocker codes
+//! are the seeds' or model-defined
+//! (`squadsim_conformance::vocabulary::BlockerCode::origin`); the model-defined
+//! ones are `memory_tool_contract_required`, `evidence_attachment_required`,
+//! `lineage_evidence_required`, `handoff_not_delivered` and
+//! `delivery_reference_unreadable`.
 
 use serde::Serialize;
 
@@ -83,7 +90,10 @@ pub struct SessionOutcome {
     pub role_id: String,
     pub agent_nickname: String,
     pub live_status: String,
+    /// Where the session is, or (blocked) where it stopped: `first_tool_gate`,
+    /// `wall_retry`, `work_stopped: <the agent's reason>`, `delivery_proof: <why>`.
     pub current_step: String,
+    /// Why a blocked session is blocked: a seed code or a model-defined one.
     pub blocker_code: Option<String>,
     /// The mechanical wall the session stands at (its retry fell short), if any.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -42,7 +42,11 @@ fn the_summary_line_tells_a_launch_without_answer_from_no_launch_at_all() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("wrong-project-slug (seed 7): run not launched, launch 000,"), "{out}");
     assert!(out.contains("platform-agent-ssot (seed 3): run not launched, launch none,"), "{out}");
-    assert!(out.contains("run blocked, launch 200, blockers: none, standing at: planner_wall"), "{out}");
+    // A session standing at a wall shows its reason: the wall's (model-defined) blocker.
+    assert!(
+        out.contains("run blocked, launch 200, blockers: memory_tool_contract_required (model-defined), standing at: planner_wall"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! the delivery language, and prints their canonical form with `--normalize`.
 //!
 //! Exit status ([`Status`]): 0 when no payload has an error (legacy aliases alone
-//! are notes: payloads are the boundary where they live), 1 when any has an alias
+//! are notes: payloads are the boundary where they live; so are blocker codes the
+//! model defines, known but not named by the seeds), 1 when any has an alias
 //! disagreeing with its canonical twin, a scope mismatch, a handoff missing a
 //! required field, or an unknown blocker or wall code, 2 on unreadable files or
 //! invalid JSON. Files ending in `.jsonl`/`.ndjson` hold one payload per line; no
@@ -125,14 +126,19 @@ pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write
 }
 
 fn write_findings(format: WireFormat, checked: &[Checked], out: &mut dyn Write) -> std::io::Result<()> {
-    let errors = checked.iter().flat_map(|c| &c.findings).filter(|f| f.is_error()).count();
-    let notes = checked.iter().flat_map(|c| &c.findings).count() - errors;
+    let findings = || checked.iter().flat_map(|c| &c.findings);
+    let errors = findings().filter(|f| f.is_error()).count();
+    let model_defined = findings().filter(|f| matches!(f.kind, FindingKind::ModelDefinedBlockerCode { .. })).count();
+    let aliases = findings().filter(|f| matches!(f.kind, FindingKind::LegacyAlias { .. })).count();
     match format {
         WireFormat::Json => {
             let doc = serde_json::json!({
                 "version": 1,
                 "payloads": checked,
-                "summary": {"payloads": checked.len(), "errors": errors, "legacy_aliases": notes}
+                "summary": {
+                    "payloads": checked.len(), "errors": errors, "legacy_aliases": aliases,
+                    "model_defined_codes": model_defined,
+                }
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
         }
@@ -144,7 +150,9 @@ fn write_findings(format: WireFormat, checked: &[Checked], out: &mut dyn Write) 
                     writeln!(out, "{}: {at}: {level}: {}", c.source, f.message())?;
                 }
             }
-            writeln!(out, "{} payloads: {errors} errors, {notes} legacy aliases read", checked.len())
+            let marked =
+                if model_defined == 0 { String::new() } else { format!(", {model_defined} model-defined codes") };
+            writeln!(out, "{} payloads: {errors} errors, {aliases} legacy aliases read{marked}", checked.len())
         }
     }
 }

@@ -20,6 +20,8 @@ pub mod markdown;
 
 use std::path::{Path, PathBuf};
 
+use squadsim_conformance::vocabulary::BlockerCode;
+
 use crate::outcome::Outcome;
 use crate::run_record::RunRecord;
 use crate::snapshot;
@@ -90,10 +92,11 @@ impl ScenarioResult {
     }
 }
 
-/// The one-line summary of an outcome: run status, launch status, blockers,
-/// and the walls sessions stand at when there are any.
+/// The one-line summary of an outcome: run status, launch status, blockers
+/// (model-defined ones marked so), and the walls sessions stand at when there are any.
 pub fn summary(outcome: &Outcome) -> String {
-    let blockers = outcome.blockers();
+    let blockers: Vec<String> =
+        outcome.blockers().into_iter().map(|b| BlockerCode::parse(&b).map(BlockerCode::label).unwrap_or(b)).collect();
     let standing = outcome.standing_walls();
     format!(
         "run {}, launch {}, blockers: {}{}",
