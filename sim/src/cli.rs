@@ -203,7 +203,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
             (world::run(&scenario), None)
         };
         let wall = started.elapsed();
-        let verdict = if args.seed.is_some() { Verdict::NotCompared } else { report::compare(file, &outcome) };
+        let verdict = report::verdict(file, &outcome, args.seed.is_none());
         let result = ScenarioResult { file: file.clone(), outcome, verdict, record };
         if format != RunFormat::Json {
             print_line(out, &result, wall);

@@ -135,12 +135,7 @@ async fn record_merge_decision(http: &HttpClient, agent_server: &str, arguments:
         Ok(d) => d,
         Err(e) => return ToolOutcome::Failed(format!("a merge decision needs its fields: {e}")),
     };
-    let closed = match decision.handoff_state.as_str() {
-        "merged" => true,
-        "merge_requested" => decision.merge_gate_status.as_deref() == Some("qa_passed"),
-        _ => false,
-    };
-    if run_id.is_empty() || !closed {
+    if run_id.is_empty() || !decision.is_closed() {
         return ToolOutcome::Failed(
             "a merge lifecycle decision is handoff_state=merged, or handoff_state=merge_requested with merge_gate_status=qa_passed".to_string(),
         );

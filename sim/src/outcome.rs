@@ -6,8 +6,12 @@
 //! observations after the simulation; ordered deterministically (roster order,
 //! arrival order), so one scenario and seed render byte-identical text.
 //!
-//! A blocked session's `blocker_code` and `current_step` say why. Blocker codes
-//! are the seeds' or model-defined
+//! How to read a run's status: `completed` only when every session is
+//! `session_completed` and `delivery_graph` is `at_end` (the LangGraph Agent
+//! Server's judgement of the template's graph); `blocked` when a session is
+//! blocked (its `blocker_code` and `current_step` say why) or when every session
+//! settled but the graph stopped short or could not be read (`delivery_graph`
+//! says why). Blocker codes are the seeds' or model-defined
 //! (`squadsim_conformance::vocabulary::BlockerCode::origin`); the model-defined
 //! ones are `memory_tool_contract_required`, `evidence_attachment_required`,
 //! `lineage_evidence_required`, `handoff_not_delivered` and
@@ -76,6 +80,10 @@ pub struct RunOutcome {
     pub delivery_graph_kind: String,
     /// The status of each per-tick report, in order.
     pub reports: Vec<String>,
+    /// How far the delivery graph got, as the LangGraph Agent Server judged it:
+    /// `at_end`, `stopped_short: <why>`, `working`, `not_routed` (never executed)
+    /// or `unread: <why>` (the Studio could not ask).
+    pub delivery_graph: String,
     /// Whether scaffolding provisioned the project's GlitchTip DSN (`provisioned`, or
     /// `not provisioned: <why>`).
     pub observability_dsn: String,

@@ -1,13 +1,15 @@
 //! Outcomes that cannot lie (issue 15, items 1 and 4): work that stopped on a
 //! failed call is a no-progress report and a blocked session with a reason; a
-//! delivery reference GitHub would not answer for is unreadable, not missing.
-//! Each incident scenario against its twin without the fault.
+//! run is completed only when its delivery graph reached its end; a delivery
+//! reference GitHub would not answer for is unreadable, not missing. Each
+//! incident scenario against its twin without the fault.
 
 mod support;
 
 use squadsim::agent_process_adapter::AgentProcessAdapter;
-use squadsim::report;
-use squadsim::{world, Outcome};
+use squadsim::report::{self, Verdict};
+use squadsim::scenario::{AgentBehaviour, Fault, Trigger};
+use squadsim::{invariants, world, Outcome};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, String)> {
@@ -25,10 +27,12 @@ fn run_status(o: &Outcome) -> &str {
     o.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not launched")
 }
 
-/// The run completed, every session with it.
+/// The run completed through its whole delivery graph, and the outcome says so consistently.
 fn delivered(o: &Outcome) -> bool {
     run_status(o) == "completed"
+        && o.run.as_ref().is_some_and(|r| r.delivery_graph == "at_end")
         && o.sessions.iter().all(|s| s.live_status == "session_completed" && s.blocker_code.is_none())
+        && invariants::built_in(o).is_empty()
 }
 
 #[test]
@@ -45,6 +49,7 @@ fn an_agent_server_down_at_the_planners_handoff_blocks_the_planner_and_the_run_a
     );
     assert_eq!(run_status(&o), "blocked", "a run is blocked if any agent is blocked");
     assert!(o.run_control.iter().any(|e| e.ends_with("agent_server:unreachable")), "{:?}", o.run_control);
+    assert_eq!(o.run.as_ref().unwrap().delivery_graph, "unread: the LangGraph Agent Server did not answer");
     assert!(report::summary(&o).contains("blockers: handoff_not_delivered (model-defined)"), "{}", report::summary(&o));
     let mut twin = s;
     twin.faults.clear();
@@ -138,4 +143,65 @@ fn a_pull_request_github_lists_nowhere_is_missing() {
         "{}",
         implementer.current_step
     );
+}
+
+#[test]
+fn an_intake_only_agentsquad_run_stops_short_of_its_graph_and_is_blocked_not_completed() {
+    let mut s = load("happy-intake.yaml");
+    for step in &mut s.steps {
+        if let squadsim::scenario::Step::Launch(l) = step {
+            l.template_id = "agentsquad".into();
+        }
+    }
+    s.agents.insert("planner".into(), AgentBehaviour { handoffs: Some(vec![]), ..Default::default() });
+    let o = world::run(&s);
+    assert!(o.sessions.iter().all(|x| x.live_status == "session_completed"), "{:?}", statuses(&o));
+    assert_eq!(run_status(&o), "blocked", "a graph that stops short with no session working is blocked");
+    let graph = &o.run.as_ref().unwrap().delivery_graph;
+    assert_eq!(graph, "stopped_short: planner handed nothing on to the implementer");
+    assert!(
+        report::summary(&o).ends_with(&format!("blockers: none, delivery graph {graph}")),
+        "{}",
+        report::summary(&o)
+    );
+    assert!(invariants::built_in(&o).is_empty(), "a blocked run with its graph's reason");
+    // The same intake on research-team, whose graph is the intake pair: completed.
+    assert!(delivered(&world::run(&load("happy-intake.yaml"))));
+}
+
+#[test]
+fn a_run_whose_graph_cannot_be_read_at_the_end_is_not_completed() {
+    // The agent server goes down the moment the closer's session completes: every
+    // session completed, but the Studio cannot learn whether the graph reached its end.
+    let mut s = load("full-delivery.yaml");
+    s.world.implementer_lanes = 1;
+    s.faults = vec![Fault::Crash {
+        host: "agent-server".into(),
+        at: None,
+        on: Some(Trigger::SessionCompleted("closer".into())),
+        restart_after: None,
+    }];
+    let o = world::run(&s);
+    assert!(o.sessions.iter().all(|x| x.live_status == "session_completed"), "{:?}", statuses(&o));
+    assert_eq!(run_status(&o), "blocked");
+    assert!(o.run.as_ref().unwrap().delivery_graph.starts_with("unread: "), "{:?}", o.run);
+    assert!(invariants::built_in(&o).is_empty());
+}
+
+#[test]
+fn an_outcome_claiming_completed_with_a_stopped_session_never_passes_even_against_a_matching_snapshot() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/planner-without-memory.yaml");
+    let mut o = world::run(&load("planner-without-memory.yaml"));
+    o.run.as_mut().unwrap().status = "completed".into();
+    match report::verdict(&file, &o, true) {
+        Verdict::Failed { message, detail } => {
+            assert!(message.contains("built-in invariant"), "{message}");
+            assert!(detail.contains("built_in.completed_run_has_every_session_completed"), "{detail}");
+            assert!(detail.contains("planner blocked (memory_tool_contract_required)"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Every seed of a sweep checks the same, whatever the scenario declares.
+    let declared = squadsim::invariants::Invariants::default();
+    assert!(!declared.check(&o).is_empty());
 }

@@ -93,13 +93,20 @@ impl ScenarioResult {
 }
 
 /// The one-line summary of an outcome: run status, launch status, blockers
-/// (model-defined ones marked so), and the walls sessions stand at when there are any.
+/// (model-defined ones marked so), the walls sessions stand at when there are any,
+/// and, for a run blocked with no session blocked, its delivery graph's reason.
 pub fn summary(outcome: &Outcome) -> String {
     let blockers: Vec<String> =
         outcome.blockers().into_iter().map(|b| BlockerCode::parse(&b).map(BlockerCode::label).unwrap_or(b)).collect();
     let standing = outcome.standing_walls();
+    let graph = match &outcome.run {
+        Some(run) if run.status == "blocked" && !outcome.sessions.iter().any(|s| s.live_status == "blocked") => {
+            format!(", delivery graph {}", run.delivery_graph)
+        }
+        _ => String::new(),
+    };
     format!(
-        "run {}, launch {}, blockers: {}{}",
+        "run {}, launch {}, blockers: {}{}{graph}",
         run_status(outcome),
         outcome.launch_label(),
         if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
@@ -116,6 +123,25 @@ pub fn run_status(outcome: &Outcome) -> &str {
 pub fn totals(results: &[ScenarioResult]) -> (usize, usize) {
     let passed = results.iter().filter(|r| r.verdict.passed()).count();
     (passed, results.len() - passed)
+}
+
+/// How a run of the scenario `file` fared: the [built-in invariants](crate::invariants::built_in)
+/// first (an outcome that reports success that did not happen never passes), then,
+/// when `against_snapshot`, the comparison with its snapshot.
+pub fn verdict(file: &Path, outcome: &Outcome, against_snapshot: bool) -> Verdict {
+    let broken = crate::invariants::built_in(outcome);
+    if !broken.is_empty() {
+        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
+        return Verdict::Failed {
+            message: format!("the outcome breaks {} built-in invariant(s)", broken.len()),
+            detail: lines.join("\n"),
+        };
+    }
+    if against_snapshot {
+        compare(file, outcome)
+    } else {
+        Verdict::NotCompared
+    }
 }
 
 /// How `outcome` compares with the snapshot of the scenario `file`.
