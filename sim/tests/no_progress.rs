@@ -8,7 +8,7 @@ mod support;
 
 use squadsim::agent_process_adapter::AgentProcessAdapter;
 use squadsim::report::{self, Verdict};
-use squadsim::scenario::{AgentBehaviour, Fault, Trigger};
+use squadsim::scenario::{Fault, Trigger};
 use squadsim::{invariants, world, Outcome};
 use support::load;
 
@@ -147,14 +147,7 @@ fn a_pull_request_github_lists_nowhere_is_missing() {
 
 #[test]
 fn an_intake_only_agentsquad_run_stops_short_of_its_graph_and_is_blocked_not_completed() {
-    let mut s = load("happy-intake.yaml");
-    for step in &mut s.steps {
-        if let squadsim::scenario::Step::Launch(l) = step {
-            l.template_id = "agentsquad".into();
-        }
-    }
-    s.agents.insert("planner".into(), AgentBehaviour { handoffs: Some(vec![]), ..Default::default() });
-    let o = world::run(&s);
+    let o = world::run(&load("agentsquad-intake-only.yaml"));
     assert!(o.sessions.iter().all(|x| x.live_status == "session_completed"), "{:?}", statuses(&o));
     assert_eq!(run_status(&o), "blocked", "a graph that stops short with no session working is blocked");
     let graph = &o.run.as_ref().unwrap().delivery_graph;
@@ -167,6 +160,10 @@ fn an_intake_only_agentsquad_run_stops_short_of_its_graph_and_is_blocked_not_com
     assert!(invariants::built_in(&o).is_empty(), "a blocked run with its graph's reason");
     // The same intake on research-team, whose graph is the intake pair: completed.
     assert!(delivered(&world::run(&load("happy-intake.yaml"))));
+    // And on agentsquad with the planner handing on: the graph reaches its end.
+    let mut twin = load("agentsquad-intake-only.yaml");
+    twin.agents.clear();
+    assert!(delivered(&world::run(&twin)));
 }
 
 #[test]
