@@ -7,8 +7,9 @@
 //! the checks know.
 //!
 //! Guarantees:
-//! - [`vocabulary`] lists every blocker code, wall and session status the seeds name,
-//!   and nothing else; wire aliases map onto exactly one canonical name.
+//! - [`vocabulary`] lists every blocker code, wall and session status the seeds name;
+//!   the few blocker codes the model defines where the seeds name none are kept
+//!   apart and marked model-defined; wire aliases map onto exactly one canonical name.
 //! - [`tool_name`] implements canonical tool matching: a bare upstream name, a
 //!   federated wire name and an agent-facing name of the same tool compare equal.
 

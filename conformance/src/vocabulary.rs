@@ -3,7 +3,15 @@
 use serde::{Deserialize, Serialize};
 
 /// A no-progress report from an agent or from the platform (delivery-language
-/// seed, "Mechanical Walls").
+/// seed, "Mechanical Walls": "A blocker is a no-progress report from an agent or
+/// squadsim-lint allow-next-line bare-runtime -- the seed's own words, quoted
+/// runtime").
+///
+/// Three codes are the seeds' own ([`CodeOrigin::Seed`]); the others are defined by
+/// this model ([`CodeOrigin::ModelDefined`]) for no-progress reports the seeds give
+/// no code for, and are marked so wherever codes are listed ([`BlockerCode::origin`],
+/// [`BlockerCode::MODEL_DEFINED`]). [`BlockerCode::meaning`] says what emits each one
+/// and, for a model-defined code, why no seed code fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockerCode {
@@ -16,14 +24,63 @@ pub enum BlockerCode {
     /// Legacy wire alias: `committer_merge_state_required`.
     #[serde(alias = "committer_merge_state_required")]
     MergeLifecycleDecisionRequired,
+    /// Model-defined. The planner's lane declares the memory tool contract and the
+    /// memory tool was not used: the planner's memory step failed, or the planner
+    /// wall's retry fell short.
+    MemoryToolContractRequired,
+    /// Model-defined. No evidence attachment exists on a delivery reference the tester
+    /// was handed: its evidence capture or attachment failed, or the tester wall's
+    /// retry fell short.
+    EvidenceAttachmentRequired,
+    /// Model-defined. DataHub lineage evidence is required for the merged work and
+    /// missing: the closer's publication failed, or the closer wall's retry fell short.
+    LineageEvidenceRequired,
+    /// Model-defined. A handoff the agent sent did not land in the recipient's mailbox
+    /// on the LangGraph Agent Server.
+    HandoffNotDelivered,
+    /// Model-defined. A delivery reference (or its evidence or merge state) could not
+    /// be read back from GitHub: rate limited (403), a 5xx, or no answer. It may well
+    /// exist; it was not proven.
+    DeliveryReferenceUnreadable,
+}
+
+/// Where a blocker code comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeOrigin {
+    /// Named by the seeds (the runbook or the delivery-language page).
+    Seed,
+    /// Defined by this model where the seeds name no code for a no-progress report.
+    ModelDefined,
 }
 
 impl BlockerCode {
-    /// Every blocker code, in a fixed order.
-    pub const ALL: [BlockerCode; 3] = [
+    /// Every blocker code, in a fixed order: the seeds' codes, then the model-defined ones.
+    pub const ALL: [BlockerCode; 8] = [
         BlockerCode::AgentFirstToolRequired,
         BlockerCode::GithubIssueOrPrLinkMissing,
         BlockerCode::MergeLifecycleDecisionRequired,
+        BlockerCode::MemoryToolContractRequired,
+        BlockerCode::EvidenceAttachmentRequired,
+        BlockerCode::LineageEvidenceRequired,
+        BlockerCode::HandoffNotDelivered,
+        BlockerCode::DeliveryReferenceUnreadable,
+    ];
+
+    /// The codes the seeds name.
+    pub const SEED: [BlockerCode; 3] = [
+        BlockerCode::AgentFirstToolRequired,
+        BlockerCode::GithubIssueOrPrLinkMissing,
+        BlockerCode::MergeLifecycleDecisionRequired,
+    ];
+
+    /// The codes this model defines where the seeds name none.
+    pub const MODEL_DEFINED: [BlockerCode; 5] = [
+        BlockerCode::MemoryToolContractRequired,
+        BlockerCode::EvidenceAttachmentRequired,
+        BlockerCode::LineageEvidenceRequired,
+        BlockerCode::HandoffNotDelivered,
+        BlockerCode::DeliveryReferenceUnreadable,
     ];
 
     /// The canonical wire code.
@@ -32,14 +89,87 @@ impl BlockerCode {
             BlockerCode::AgentFirstToolRequired => "agent_first_tool_required",
             BlockerCode::GithubIssueOrPrLinkMissing => "github_issue_or_pr_link_missing",
             BlockerCode::MergeLifecycleDecisionRequired => "merge_lifecycle_decision_required",
+            BlockerCode::MemoryToolContractRequired => "memory_tool_contract_required",
+            BlockerCode::EvidenceAttachmentRequired => "evidence_attachment_required",
+            BlockerCode::LineageEvidenceRequired => "lineage_evidence_required",
+            BlockerCode::HandoffNotDelivered => "handoff_not_delivered",
+            BlockerCode::DeliveryReferenceUnreadable => "delivery_reference_unreadable",
         }
     }
 
+    /// Whether the seeds name this code or the model defines it.
+    pub fn origin(self) -> CodeOrigin {
+        if BlockerCode::SEED.contains(&self) {
+            CodeOrigin::Seed
+        } else {
+            CodeOrigin::ModelDefined
+        }
+    }
+
+    pub fn is_model_defined(self) -> bool {
+        self.origin() == CodeOrigin::ModelDefined
+    }
+
+    /// The code as listings show it: `code`, or `code (model-defined)`.
+    pub fn label(self) -> String {
+        match self.origin() {
+            CodeOrigin::Seed => self.as_str().to_string(),
+            CodeOrigin::ModelDefined => format!("{} (model-defined)", self.as_str()),
+        }
+    }
+
+    /// What emits the code and, for a model-defined one, why no seed code fits.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            BlockerCode::AgentFirstToolRequired => {
+                "runbook: the session started but did not make the required first tool call; the launch contract \
+                 (Harness Runtime's first-tool gate) blocks it"
+            }
+            BlockerCode::GithubIssueOrPrLinkMissing => {
+                "delivery-language seed, Delivery Proof: the missing delivery reference blocker; the delivery wall \
+                 (GitHub answered that the lane's pull request does not exist) or the implementer's own report \
+                 (its pull request could not be opened)"
+            }
+            BlockerCode::MergeLifecycleDecisionRequired => {
+                "delivery-language seed, Merge Lifecycle Decision: the committer wall (no closed decision on a \
+                 delivery reference) or the committer's own report (a merge or its record failed)"
+            }
+            BlockerCode::MemoryToolContractRequired => {
+                "model-defined: the planner wall whose retry fell short, or the planner's report that its memory \
+                 step failed (the tool is not in its palette or answered an error); the seeds name the planner \
+                 wall but no blocker for it"
+            }
+            BlockerCode::EvidenceAttachmentRequired => {
+                "model-defined: the tester wall whose retry fell short, or the tester's report that capturing or \
+                 attaching evidence failed (no PlaywrightGrid in its palette, a tool error, GitHub refusing the \
+                 comment); the seeds name the tester wall but no blocker for it"
+            }
+            BlockerCode::LineageEvidenceRequired => {
+                "model-defined: the closer wall whose retry fell short, or the closer's report that publishing \
+                 DataHub lineage failed; the seeds name the closer wall but no blocker for it"
+            }
+            BlockerCode::HandoffNotDelivered => {
+                "model-defined: the agent's report that a send_handoff call failed (the HUD could not write into \
+                 the LangGraph Agent Server's mailbox); the seeds say a handoff is not a delivery reference, so \
+                 github_issue_or_pr_link_missing does not fit, and name no code for a handoff that did not land"
+            }
+            BlockerCode::DeliveryReferenceUnreadable => {
+                "model-defined: a wall's read-back from GitHub (delivery proof, evidence, merge state) got no \
+                 answer, a 5xx or a refusal such as the 403 rate limit; github_issue_or_pr_link_missing means \
+                 missing, and a reference GitHub did not answer for may exist"
+            }
+        }
+    }
+
+    /// The legacy wire aliases of blocker codes, each with the canonical code it reads as.
+    pub const LEGACY_ALIASES: [(&'static str, BlockerCode); 1] =
+        [("committer_merge_state_required", BlockerCode::MergeLifecycleDecisionRequired)];
+
     /// Reads a canonical code or one of its legacy wire aliases.
     pub fn parse(code: &str) -> Option<BlockerCode> {
-        match code {
-            "committer_merge_state_required" => Some(BlockerCode::MergeLifecycleDecisionRequired),
-            other => BlockerCode::ALL.into_iter().find(|c| c.as_str() == other),
+        match BlockerCode::LEGACY_ALIASES.iter().find(|(alias, _)| *alias == code) {
+            Some((_, canonical)) => Some(*canonical),
+            None => BlockerCode::ALL.into_iter().find(|c| c.as_str() == code),
         }
     }
 }
@@ -91,16 +221,18 @@ impl Wall {
         Wall::ALL.into_iter().find(|w| w.code() == code)
     }
 
-    /// The blocker a wall produces when its retried attempt still falls short, where the
-    /// seeds name one: the committer wall's `merge_lifecycle_decision_required` and the
-    /// delivery wall's `github_issue_or_pr_link_missing`. The planner, tester and closer
-    /// walls have no blocker code in the seeds: a session left standing at one of them is
-    /// reported by its `wall_code` alone.
-    pub fn blocker(self) -> Option<BlockerCode> {
+    /// The blocker a wall produces when its retried attempt still falls short, and
+    /// what an agent of that lane reports when its work stops on a failed call: the
+    /// seeds' `merge_lifecycle_decision_required` (committer) and
+    /// `github_issue_or_pr_link_missing` (delivery); the seeds name no blocker for the
+    /// planner, tester and closer walls, so theirs are model-defined.
+    pub fn blocker(self) -> BlockerCode {
         match self {
-            Wall::Planner | Wall::Tester | Wall::Closer => None,
-            Wall::Committer => Some(BlockerCode::MergeLifecycleDecisionRequired),
-            Wall::Delivery => Some(BlockerCode::GithubIssueOrPrLinkMissing),
+            Wall::Planner => BlockerCode::MemoryToolContractRequired,
+            Wall::Tester => BlockerCode::EvidenceAttachmentRequired,
+            Wall::Closer => BlockerCode::LineageEvidenceRequired,
+            Wall::Committer => BlockerCode::MergeLifecycleDecisionRequired,
+            Wall::Delivery => BlockerCode::GithubIssueOrPrLinkMissing,
         }
     }
 }
@@ -160,5 +292,22 @@ mod tests {
             assert_eq!(Wall::parse(wall.code()), Some(wall));
         }
         assert_eq!(BlockerCode::parse("board_blocked"), None);
+    }
+
+    #[test]
+    fn model_defined_codes_are_kept_apart_from_the_seeds_codes() {
+        assert_eq!(BlockerCode::SEED.len() + BlockerCode::MODEL_DEFINED.len(), BlockerCode::ALL.len());
+        for code in BlockerCode::SEED {
+            assert_eq!(code.origin(), CodeOrigin::Seed);
+            assert_eq!(code.label(), code.as_str());
+        }
+        for code in BlockerCode::MODEL_DEFINED {
+            assert_eq!(code.origin(), CodeOrigin::ModelDefined);
+            assert!(code.label().ends_with(" (model-defined)"), "{}", code.label());
+            assert!(code.meaning().starts_with("model-defined:"), "{code}: {}", code.meaning());
+        }
+        // Every wall produces a blocker; the planner, tester and closer walls' are the model's.
+        let model: Vec<Wall> = Wall::ALL.into_iter().filter(|w| w.blocker().is_model_defined()).collect();
+        assert_eq!(model, [Wall::Planner, Wall::Tester, Wall::Closer]);
     }
 }

@@ -164,6 +164,34 @@ fn unknown_blocker_and_wall_codes_are_errors() {
     );
 }
 
+#[test]
+fn model_defined_blocker_codes_are_known_and_noted_as_model_defined() {
+    let payload = json!({
+        "sessions": [{"blocker_code": "handoff_not_delivered"}, {"blocker_code": "github_issue_or_pr_link_missing"}],
+        "blockers": ["delivery_reference_unreadable"]
+    });
+    assert_eq!(errors(payload.clone()), vec![]);
+    let notes: Vec<(String, FindingKind)> =
+        inspect(&payload).findings.into_iter().map(|f| (f.pointer, f.kind)).collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "/sessions/0/blocker_code".to_owned(),
+                FindingKind::ModelDefinedBlockerCode { code: "handoff_not_delivered".into() }
+            ),
+            (
+                "/blockers/0".to_owned(),
+                FindingKind::ModelDefinedBlockerCode { code: "delivery_reference_unreadable".into() }
+            ),
+        ]
+    );
+    let (status, out, _) = run(&WireArgs::default(), &payload.to_string());
+    assert_eq!(status, Status::Clean, "{out}");
+    assert!(out.contains("note: blocker code \"handoff_not_delivered\" is model-defined"), "{out}");
+    assert!(out.ends_with("1 payloads: 0 errors, 0 legacy aliases read, 2 model-defined codes\n"), "{out}");
+}
+
 fn run(args: &WireArgs, stdin: &str) -> (Status, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = wire::run_with_input(args, &mut Cursor::new(stdin.as_bytes().to_vec()), &mut out, &mut err);

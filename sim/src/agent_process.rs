@@ -7,7 +7,10 @@
 //! (an [`AgentBehaviour`] per role): the workspace shim's palette, the MCP calls
 //! through the ContextForge gateway and the stream-json output are real code
 //! paths, so a broken loadout, a refused token or an unreachable gateway shows up
-//! as what the process prints (or does not print).
+//! as what the process prints (or does not print). An attempt whose work stopped on
+//! a failed call (a tool error, an unreachable service, a handoff that did not
+//! land) ends with its no-progress report and exit code 1; the Harness Runtime
+//! reads that and blocks the session.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,12 +19,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use squadsim_conformance::tool_name;
-use squadsim_conformance::vocabulary::Wall;
+use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 use squadsim_fakes::daytona::{ProcessLauncher, ProcessOutput, ProcessSpec};
 use squadsim_fakes::mcp::McpClient;
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
-use crate::agent_process_adapter::{AgentProcessAdapter, OutputWriter, RuntimeBinding, ENV_RUNTIME_BINDING};
+use crate::agent_process_adapter::{
+    AgentProcessAdapter, NoProgressReport, OutputWriter, RuntimeBinding, ENV_RUNTIME_BINDING,
+};
+use crate::delivery_work::Work;
 use crate::scenario::AgentBehaviour;
 use crate::templates::{self, HandoffPlan};
 use crate::{delivery_work, hud};
@@ -199,31 +205,51 @@ impl AgentProcess {
         }
         let scripted = self.behaviour.tool_calls.clone().unwrap_or_default();
         self.call_tools(scripted.into_iter().map(|wanted| (wanted, json!({}))).collect()).await;
-        let work = delivery_work::perform(&self).await;
-        if work.completed {
-            let mut handoffs = Vec::new();
-            for plan in &self.handoffs {
-                let references: Vec<Option<&String>> =
-                    if work.references.is_empty() { vec![None] } else { work.references.iter().map(Some).collect() };
-                for reference in references {
-                    let arguments = json!({
-                        "run_id": self.env(ENV_RUN_ID),
-                        "sender_agent_id": self.env(ENV_AGENT_ID),
-                        "recipient_agent_id": plan.recipient_agent_id,
-                        "handoff_intent": plan.handoff_intent,
-                        "required_result": plan.required_result,
-                        "delivery_reference": reference,
-                        "fallback_wall": plan.fallback_wall.code(),
-                    });
-                    handoffs.push((hud::SEND_HANDOFF.to_string(), arguments));
-                }
-            }
-            self.call_tools(handoffs).await;
-        }
+        let stopped = match delivery_work::perform(&self).await {
+            Work::Done(references) => self.hand_on(&references).await.err(),
+            Work::Short => None,
+            Work::Stopped(report) => Some(report),
+        };
         tokio::time::sleep(think).await;
         let turns = self.turns.load(Ordering::SeqCst);
-        self.emit(self.writer.result(turns));
-        self.output.exit(0);
+        // Work that stopped on a failed call ends the attempt with a no-progress
+        // report and a non-zero exit, as the CLIs end an attempt that failed.
+        match stopped {
+            None => {
+                self.emit(self.writer.result(turns));
+                self.output.exit(0);
+            }
+            Some(report) => {
+                self.emit(self.writer.no_progress(turns, &report));
+                self.output.exit(1);
+            }
+        }
+    }
+
+    /// Sends the role's handoffs, one per delivery reference of its work (or one
+    /// carrying none); `Err` with the no-progress report when one did not land.
+    async fn hand_on(&self, references: &[String]) -> Result<(), NoProgressReport> {
+        let mut handoffs = Vec::new();
+        for plan in &self.handoffs {
+            let references: Vec<Option<&String>> =
+                if references.is_empty() { vec![None] } else { references.iter().map(Some).collect() };
+            for reference in references {
+                let arguments = json!({
+                    "run_id": self.env(ENV_RUN_ID),
+                    "sender_agent_id": self.env(ENV_AGENT_ID),
+                    "recipient_agent_id": plan.recipient_agent_id,
+                    "handoff_intent": plan.handoff_intent,
+                    "required_result": plan.required_result,
+                    "delivery_reference": reference,
+                    "fallback_wall": plan.fallback_wall.code(),
+                });
+                let label = format!("{} to {}", hud::SEND_HANDOFF, plan.recipient_agent_id);
+                handoffs.push((label, hud::SEND_HANDOFF.to_string(), arguments));
+            }
+        }
+        self.labelled_tools(handoffs)
+            .await
+            .map_err(|reason| NoProgressReport { blocker_code: BlockerCode::HandoffNotDelivered, reason })
     }
 
     fn think(&self) -> Duration {

@@ -12,12 +12,14 @@
 //! - `claude-cli`: `claude -p --verbose --output-format stream-json --session-id <uuid>`
 //!   (`--resume <uuid>` on a later attempt) `--allowedTools <mcp__server__*,…> <prompt>`;
 //!   stream-json output (`system`/`init`, `assistant` with `tool_use`, `user` with
-//!   `tool_result`, `result`).
+//!   `tool_result`, `result`; an attempt whose work stopped ends with an error `result`
+//!   carrying its no-progress report and exits 1).
 //! - `codex-cli`: `codex exec --json --skip-git-repo-check <prompt>` (`codex exec --json
 //!   resume <thread id> <prompt>` on a later attempt); JSONL output (`thread.started`,
 //!   `turn.started`, `item.started`/`item.completed` with `mcp_tool_call` items naming
-//!   `server` and `tool`, `turn.completed`). Codex picks its own thread id, so the
-//!   session id is read from `thread.started`.
+//!   `server` and `tool`, `turn.completed`, or `turn.failed` carrying the no-progress
+//!   report, with exit 1). Codex picks its own thread id, so the session id is read
+//!   from `thread.started`.
 //! - `workspace-cli`: the workspace shim's own command line, `workspace-cli exec
 //!   --output-format stream-json --session-id|--resume <uuid> --allowed-tools <…> <prompt>`;
 //!   stream-json output.
@@ -34,6 +36,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use squadsim_conformance::tool_name;
+use squadsim_conformance::vocabulary::BlockerCode;
 
 /// The endpoint binding of the cliproxy runtime.
 pub const CLIPROXY_ENDPOINT_BINDING: &str = "central_cliproxy";
@@ -294,10 +297,40 @@ pub enum OutputEvent {
     ToolUse { id: String, name: String, input: Value },
     /// What the tool call `id` returned: an error or not.
     ToolResult { id: String, is_error: bool },
-    /// The attempt's final event.
-    Result { is_error: bool },
+    /// The attempt's final event: an error or not, and the no-progress report it
+    /// carries (an error result whose text is the agent's execution report).
+    Result { is_error: bool, report: Option<NoProgressReport> },
     /// Anything else (text, tool results, turn starts).
     Other,
+}
+
+/// An agent's no-progress report (delivery-language seed: "A blocker is a no-progress
+/// squadsim-lint allow-next-line bare-runtime -- the seed's own words, quoted
+/// report from an agent or runtime"): the execution report the agent ends an attempt
+/// with when its work stopped on a failed call, `{"status": "blocked", "blocker_code",
+/// "reason"}` (the runbook's reports say `{"status":"blocked"}`), with a code from the
+/// HUD's execution report contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoProgressReport {
+    pub blocker_code: BlockerCode,
+    /// What failed, in the agent's words (the call and its answer).
+    pub reason: String,
+}
+
+impl NoProgressReport {
+    /// The report as the agent's final text.
+    fn text(&self) -> String {
+        json!({"status": "blocked", "blocker_code": self.blocker_code, "reason": self.reason}).to_string()
+    }
+
+    /// Reads a report from the final text of an attempt; `None` if it is not one.
+    fn read(text: &str) -> Option<NoProgressReport> {
+        let report: Value = serde_json::from_str(text).ok()?;
+        if report.get("status").and_then(Value::as_str) != Some("blocked") {
+            return None;
+        }
+        serde_json::from_value(report).ok()
+    }
 }
 
 /// Reads one output line of `adapter`'s process.
@@ -326,6 +359,7 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
                 }
                 "result" => vec![OutputEvent::Result {
                     is_error: event.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+                    report: text(&event, "result").and_then(|r| NoProgressReport::read(&r)),
                 }],
                 "assistant" => content()
                     .filter(|c| of_type(c, "tool_use"))
@@ -358,8 +392,12 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
                 ("thread.started", _) => {
                     vec![OutputEvent::SessionStarted(text(&event, "thread_id").unwrap_or_default())]
                 }
-                ("turn.completed", _) => vec![OutputEvent::Result { is_error: false }],
-                ("turn.failed" | "error", _) => vec![OutputEvent::Result { is_error: true }],
+                ("turn.completed", _) => vec![OutputEvent::Result { is_error: false, report: None }],
+                ("turn.failed" | "error", _) => {
+                    let message = event.pointer("/error/message").or_else(|| event.get("message"));
+                    let report = message.and_then(Value::as_str).and_then(NoProgressReport::read);
+                    vec![OutputEvent::Result { is_error: true, report }]
+                }
                 ("item.started", Some((server, tool))) => vec![OutputEvent::ToolUse {
                     id,
                     name: tool_name::agent_facing_name(&server, &tool),
@@ -450,6 +488,18 @@ impl OutputWriter {
             OutputFormat::CodexJsonl => {
                 json!({"type": "item.completed", "item": {"id": id, "type": "agent_message", "text": text}})
             }
+        }
+    }
+
+    /// The final event of an attempt whose work stopped: an error result whose text is
+    /// the agent's no-progress report (the process then exits 1, as the CLIs do).
+    pub fn no_progress(&self, turns: u32, report: &NoProgressReport) -> Value {
+        match self.format {
+            OutputFormat::StreamJson => json!({
+                "type": "result", "subtype": "error_during_execution", "session_id": self.session_id,
+                "num_turns": turns, "is_error": true, "result": report.text(),
+            }),
+            OutputFormat::CodexJsonl => json!({"type": "turn.failed", "error": {"message": report.text()}}),
         }
     }
 
@@ -553,9 +603,28 @@ mod tests {
                     input: json!({}),
                 },
                 OutputEvent::ToolResult { id: "t2".into(), is_error: true },
-                OutputEvent::Result { is_error: false },
+                OutputEvent::Result { is_error: false, report: None },
             ]);
             assert_eq!(events, expected, "{}", adapter.name());
         }
+    }
+
+    #[test]
+    fn a_no_progress_report_reads_back_in_every_format() {
+        let report = NoProgressReport {
+            blocker_code: BlockerCode::HandoffNotDelivered,
+            reason: "send_handoff to implementer-1: agent server unreachable".into(),
+        };
+        for adapter in AgentProcessAdapter::ALL {
+            let line = OutputWriter::new(adapter, "sess-1").no_progress(3, &report).to_string();
+            let expected = OutputEvent::Result { is_error: true, report: Some(report.clone()) };
+            assert_eq!(read_line(adapter, &line), [expected], "{}: {line}", adapter.name());
+        }
+        // A final text that is not a blocked report carries none.
+        let done = json!({"type": "result", "is_error": false, "result": "{\"status\":\"done\"}"}).to_string();
+        assert_eq!(
+            read_line(AgentProcessAdapter::ClaudeCli, &done),
+            [OutputEvent::Result { is_error: false, report: None }]
+        );
     }
 }

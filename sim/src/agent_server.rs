@@ -15,7 +15,18 @@
 //!   roster joins it (agents join by handoff);
 //! - the frontier is the set of roster agents with undelivered mail, plus intake
 //!   agents never dispatched; the routing node delivers their mail and returns
-//!   them as the next action, once.
+//!   them as the next action, once;
+//! - a routing run's input records how the attempts dispatched before it ended
+//!   (`{"attempts": [{agent_id, live_status}]}`, the Studio's Record Agent Attempt
+//!   results), so the graph state knows each agent's latest attempt;
+//! - the routing node also says how far the thread's delivery graph got
+//!   ([`GraphProgress`]), judged from the graph state alone against the graph the
+//!   thread was created for (`metadata.graph_id`, a template id): `working` while
+//!   it dispatches; `at_end` when nothing is left to dispatch and the graph's end
+//!   is reached (every roster agent's latest attempt completed, every roster agent
+//!   followed each edge of its role, and where the graph has a merge stage every
+//!   delivery reference handed on has a closed merge lifecycle decision);
+//!   otherwise `stopped_short`, with the first unmet condition.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +39,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use squadsim_conformance::vocabulary::Wall;
+
+use crate::templates::{self, Template};
 
 pub const PORT: u16 = 2024;
 
@@ -61,6 +75,18 @@ pub struct GraphState {
     /// Merge lifecycle decisions per delivery reference, as the committer recorded them.
     #[serde(default)]
     pub merge_decisions: BTreeMap<String, MergeDecisionRecord>,
+    /// How each agent's latest attempt ended (`session_completed`, `blocked`), as
+    /// the routing runs' inputs recorded it.
+    #[serde(default)]
+    pub attempts: BTreeMap<String, String>,
+}
+
+/// How one dispatched attempt ended, as a routing run's input records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptOutcome {
+    pub agent_id: String,
+    pub live_status: String,
 }
 
 /// A committer's merge lifecycle decision on one delivery reference
@@ -76,7 +102,61 @@ pub struct MergeDecisionRecord {
     pub merge_gate_status: Option<String>,
 }
 
+/// How far a thread's delivery graph got, as the routing node judges it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum GraphProgress {
+    /// Agents are being dispatched.
+    Working,
+    /// Nothing is left to dispatch and the graph reached its end.
+    AtEnd,
+    /// Nothing is left to dispatch, but the graph did not reach its end: why.
+    StoppedShort { reason: String },
+}
+
 impl GraphState {
+    /// How far the graph got, judged against `graph` (the thread's template).
+    fn progress(&self, graph: Option<&Template>) -> GraphProgress {
+        if !self.frontier().is_empty() {
+            return GraphProgress::Working;
+        }
+        let Some(graph) = graph else {
+            return GraphProgress::StoppedShort { reason: "the thread names no known delivery graph".to_string() };
+        };
+        let stopped = |reason: String| GraphProgress::StoppedShort { reason };
+        for agent in &self.roster {
+            match self.attempts.get(agent).map(String::as_str) {
+                Some("session_completed") => {}
+                Some(status) => return stopped(format!("{agent}'s latest attempt ended {status}")),
+                None => return stopped(format!("{agent} has no finished attempt")),
+            }
+        }
+        for agent in &self.roster {
+            let role = templates::role_of(agent);
+            for (_, to, ..) in graph.handoff_graph.iter().filter(|(from, ..)| *from == role) {
+                let followed = self
+                    .handoffs
+                    .iter()
+                    .any(|h| h.sender_agent_id == *agent && templates::role_of(&h.recipient_agent_id) == *to);
+                if !followed {
+                    return stopped(format!("{agent} handed nothing on to the {to}"));
+                }
+            }
+        }
+        // A graph with a merge stage ends only once every delivery reference handed on has
+        // a closed merge lifecycle decision (merged, or merge requested with qa_passed).
+        if graph.handoff_graph.iter().any(|(.., wall)| *wall == Wall::Committer) {
+            let undecided =
+                self.handoffs.iter().filter_map(|h| h.delivery_reference.as_ref()).find(|reference| {
+                    !self.merge_decisions.get(*reference).is_some_and(MergeDecisionRecord::is_closed)
+                });
+            if let Some(reference) = undecided {
+                return stopped(format!("delivery reference {reference} has no closed merge lifecycle decision"));
+            }
+        }
+        GraphProgress::AtEnd
+    }
+
     fn frontier(&self) -> Vec<String> {
         self.roster
             .iter()
@@ -111,7 +191,10 @@ impl GraphState {
             Write::MergeDecision { decision } => {
                 self.merge_decisions.insert(decision.delivery_reference.clone(), decision.clone());
             }
-            Write::Route => {
+            Write::Route { attempts } => {
+                for attempt in attempts {
+                    self.attempts.insert(attempt.agent_id.clone(), attempt.live_status.clone());
+                }
                 let frontier = self.frontier();
                 return frontier
                     .into_iter()
@@ -136,6 +219,17 @@ struct Dispatch {
     inbox: Vec<Handoff>,
 }
 
+impl MergeDecisionRecord {
+    /// One of the two closed forms: `merged`, or `merge_requested` with `qa_passed`.
+    pub fn is_closed(&self) -> bool {
+        match self.handoff_state.as_str() {
+            "merged" => true,
+            "merge_requested" => self.merge_gate_status.as_deref() == Some("qa_passed"),
+            _ => false,
+        }
+    }
+}
+
 /// A write to a thread's state, named by the node it is applied as (`as_node`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "as_node", content = "values", rename_all = "snake_case", deny_unknown_fields)]
@@ -146,9 +240,10 @@ enum Write {
     SendHandoff { handoff: Handoff },
     /// A committer records its merge lifecycle decision.
     MergeDecision { decision: MergeDecisionRecord },
-    /// The routing node: the next action (not a state update a client may post).
+    /// The routing node: records how the attempts before it ended, then the next
+    /// action (not a state update a client may post).
     #[serde(skip)]
-    Route,
+    Route { attempts: Vec<AttemptOutcome> },
 }
 
 impl Write {
@@ -157,7 +252,7 @@ impl Write {
             Write::Intake { .. } => "intake",
             Write::SendHandoff { .. } => "send_handoff",
             Write::MergeDecision { .. } => "merge_decision",
-            Write::Route => "route",
+            Write::Route { .. } => "route",
         }
     }
 }
@@ -170,11 +265,13 @@ struct Checkpoint {
     write: Write,
 }
 
-/// A thread's checkpoints, and its state at the last one.
+/// A thread's checkpoints, its state at the last one, and the delivery graph it
+/// was created for (`metadata.graph_id`).
 #[derive(Debug, Default)]
 struct Thread {
     checkpoints: Vec<Checkpoint>,
     state: GraphState,
+    graph_id: Option<String>,
 }
 
 impl Thread {
@@ -237,14 +334,15 @@ impl AgentServer {
         &self,
         thread_id: &str,
         write: Write,
-        answer: impl FnOnce(Vec<Dispatch>, &GraphState, String) -> R,
+        answer: impl FnOnce(Vec<Dispatch>, &GraphState, Option<&Template>, String) -> R,
     ) -> Option<R> {
         let mut store = self.store.lock();
         let thread = store.get_mut(thread_id)?;
         let dispatched = thread.state.apply(&write);
         let checkpoint_id = format!("ckpt-{:06}", thread.checkpoints.len() + 1);
         thread.checkpoints.push(Checkpoint { checkpoint_id: checkpoint_id.clone(), write });
-        Some(answer(dispatched, &thread.state, checkpoint_id))
+        let graph = thread.graph_id.as_deref().and_then(templates::find);
+        Some(answer(dispatched, &thread.state, graph, checkpoint_id))
     }
 
     /// A thread's state as the API shows it, read in place.
@@ -280,7 +378,8 @@ async fn create_thread(State(server): State<Arc<AgentServer>>, body: Bytes) -> R
         if store.contains_key(&req.thread_id) {
             false
         } else {
-            store.insert(req.thread_id.clone(), Thread::default());
+            let graph_id = req.metadata.get("graph_id").and_then(Value::as_str).map(str::to_string);
+            store.insert(req.thread_id.clone(), Thread { graph_id, ..Thread::default() });
             true
         }
     };
@@ -313,7 +412,7 @@ async fn update_state(State(server): State<Arc<AgentServer>>, Path(thread_id): P
         Err(e) => return unprocessable(e),
     };
     let as_node = write.as_node();
-    let answer = |_, _: &GraphState, ckpt| {
+    let answer = |_, _: &GraphState, _: Option<&Template>, ckpt| {
         Json(json!({"checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt}, "as_node": as_node})).into_response()
     };
     server.apply(&thread_id, write, answer).unwrap_or_else(|| not_found(&thread_id))
@@ -338,16 +437,38 @@ async fn history(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<S
     Json(items).into_response()
 }
 
-/// Runs the routing node: the next action is to dispatch the frontier, each
-/// agent with the mail delivered to it.
-async fn run_wait(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>) -> Response {
-    let answer = |dispatch, state: &GraphState, ckpt| {
+/// A routing run's body: `{"assistant_id", "input": {"attempts": [...]}}`.
+#[derive(Deserialize)]
+struct RunRequest {
+    #[serde(default)]
+    input: RunInput,
+}
+
+#[derive(Default, Deserialize)]
+struct RunInput {
+    #[serde(default)]
+    attempts: Vec<AttemptOutcome>,
+}
+
+/// Runs the routing node: records the input's attempt outcomes; the next action
+/// is to dispatch the frontier, each agent with the mail delivered to it; `graph`
+/// says how far the delivery graph got.
+async fn run_wait(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<String>, body: Bytes) -> Response {
+    let request: RunRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return unprocessable(e),
+    };
+    let answer = |dispatch: Vec<Dispatch>, state: &GraphState, graph: Option<&Template>, ckpt| {
+        // Judged before this dispatch is worked: an empty dispatch leaves nothing to do.
+        let progress = if dispatch.is_empty() { state.progress(graph) } else { GraphProgress::Working };
         Json(json!({
             "roster": state.roster,
             "next_action": {"dispatch": dispatch},
+            "graph": progress,
             "checkpoint": {"thread_id": thread_id, "checkpoint_id": ckpt},
         }))
         .into_response()
     };
-    server.apply(&thread_id, Write::Route, answer).unwrap_or_else(|| not_found(&thread_id))
+    let route = Write::Route { attempts: request.input.attempts };
+    server.apply(&thread_id, route, answer).unwrap_or_else(|| not_found(&thread_id))
 }

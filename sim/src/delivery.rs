@@ -12,6 +12,10 @@
 //! - a delivery reference is proven only by reading it back from GitHub: the pull
 //!   request or issue exists, its repository is named, and a pull request's head
 //!   branch exists; a handoff, or a URL GitHub does not know, proves nothing;
+//! - a read distinguishes missing from unreadable ([`GithubReadError`]): GitHub's
+//!   404 says the thing does not exist; any other refusal (the 403 rate limit, a
+//!   401), a 5xx or no answer says only that it could not be read, and a proof that
+//!   could not read its reference says so ([`ProofError::Unreadable`]), never "missing";
 //! - a merge lifecycle decision counts only when recorded in the LangGraph Agent
 //!   Server's graph state and valid: `merged` needs GitHub to say the pull request
 //!   is merged, `merge_requested` needs `merge_gate_status=qa_passed`.
@@ -22,6 +26,8 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::{json, Value};
 use squadsim_fakes::net::HttpRequest;
+
+use squadsim_conformance::vocabulary::BlockerCode;
 
 use crate::studio::{AgentSession, Run, Studio};
 use crate::worktree;
@@ -173,12 +179,85 @@ fn app_jwt(studio: &Studio, now: u64) -> Result<String, String> {
     Ok(jwt)
 }
 
-/// A GitHub REST read with the platform's token; `None` unless it answered 2xx.
-pub async fn github_get(studio: &Studio, token: &str, path: &str) -> Option<Value> {
+/// Why a read from GitHub gave nothing back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GithubReadError {
+    /// GitHub answered 404: there is no such thing.
+    NotFound { path: String },
+    /// GitHub could not be read: another refusal (e.g. 403 `API rate limit exceeded`),
+    /// a 5xx, or no answer. What was asked for may exist.
+    Unreadable { path: String, why: String },
+}
+
+impl std::fmt::Display for GithubReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GithubReadError::NotFound { path } => write!(f, "GET {path}: HTTP 404 Not Found"),
+            GithubReadError::Unreadable { path, why } => write!(f, "GET {path}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for GithubReadError {}
+
+/// A GitHub REST read with the platform's token.
+pub async fn github_get(studio: &Studio, token: &str, path: &str) -> Result<Value, GithubReadError> {
     let request = HttpRequest::get(format!("{}{path}", studio.config.github.api_url))
         .bearer(token)
         .header("accept", "application/vnd.github+json");
-    studio.http.send(request).await.ok().filter(|r| r.status.is_success()).map(|r| r.json())
+    let unreadable = |why: String| GithubReadError::Unreadable { path: path.to_string(), why };
+    match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => Ok(r.json()),
+        Ok(r) if r.status.as_u16() == 404 => Err(GithubReadError::NotFound { path: path.to_string() }),
+        Ok(r) => Err(unreadable(refusal(r.status.as_u16(), &r.json()))),
+        Err(e) => Err(unreadable(format!("no answer ({e})"))),
+    }
+}
+
+/// A GitHub refusal as outcomes show it: `HTTP 403: API rate limit exceeded ...`
+/// (GitHub's `message`), or `HTTP 500` when it gave none.
+pub(crate) fn refusal(status: u16, body: &Value) -> String {
+    match body.get("message").and_then(Value::as_str).filter(|m| !m.is_empty()) {
+        Some(message) => format!("HTTP {status}: {message}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+/// Why a delivery reference was not proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofError {
+    /// It is not a pull request or issue GitHub has (or its head branch is gone).
+    Missing(String),
+    /// GitHub could not be read: it was not proven, and it may exist.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for ProofError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProofError::Missing(why) | ProofError::Unreadable(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ProofError {}
+
+impl ProofError {
+    /// The blocker of a proof that failed so: missing, or could not be read.
+    pub fn blocker(&self) -> BlockerCode {
+        match self {
+            ProofError::Missing(_) => BlockerCode::GithubIssueOrPrLinkMissing,
+            ProofError::Unreadable(_) => BlockerCode::DeliveryReferenceUnreadable,
+        }
+    }
+
+    /// A failed read of `url`.
+    fn from_read(url: &str, e: GithubReadError) -> ProofError {
+        match e {
+            GithubReadError::NotFound { .. } => ProofError::Missing(format!("{url} does not exist: {e}")),
+            GithubReadError::Unreadable { .. } => ProofError::Unreadable(format!("{url} could not be read: {e}")),
+        }
+    }
 }
 
 /// How the controller message names a delivery reference carried by a handoff.
@@ -219,19 +298,23 @@ pub fn comments_path(studio: &Studio, url: &str) -> Option<String> {
 }
 
 /// Reads a delivery reference back from GitHub.
-pub async fn prove(studio: &Studio, token: &str, url: &str, agent_id: &str) -> Result<DeliveryReference, String> {
+pub async fn prove(studio: &Studio, token: &str, url: &str, agent_id: &str) -> Result<DeliveryReference, ProofError> {
     let (owner, repo, kind, number) = parse_reference(&studio.config.github.api_url, url)
-        .ok_or_else(|| format!("`{url}` is not a pull request or issue URL"))?;
+        .ok_or_else(|| ProofError::Missing(format!("`{url}` is not a pull request or issue URL")))?;
     let path = match kind.as_str() {
         "pull" => format!("/repos/{owner}/{repo}/pulls/{number}"),
         _ => format!("/repos/{owner}/{repo}/issues/{number}"),
     };
-    let found = github_get(studio, token, &path).await.ok_or_else(|| format!("GitHub does not know `{url}`"))?;
+    let found = github_get(studio, token, &path).await.map_err(|e| ProofError::from_read(url, e))?;
     let branch = found.pointer("/head/ref").and_then(Value::as_str).map(str::to_string);
     if let Some(b) = &branch {
-        github_get(studio, token, &format!("/repos/{owner}/{repo}/git/ref/heads/{b}"))
-            .await
-            .ok_or_else(|| format!("the head branch `{b}` of `{url}` does not exist"))?;
+        match github_get(studio, token, &format!("/repos/{owner}/{repo}/git/ref/heads/{b}")).await {
+            Ok(_) => {}
+            Err(GithubReadError::NotFound { .. }) => {
+                return Err(ProofError::Missing(format!("the head branch `{b}` of {url} does not exist")))
+            }
+            Err(e) => return Err(ProofError::from_read(url, e)),
+        }
     }
     let text = |p: &str| found.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
     let repository = found
@@ -260,19 +343,34 @@ pub async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<V
 }
 
 /// The merge lifecycle decision for `url` among the `recorded` ones
-/// ([`recorded_merge_decisions`]), if it is valid.
-pub async fn merge_decision(studio: &Studio, token: &str, recorded: &Value, url: &str) -> Option<String> {
-    let decision = recorded.get(url)?;
+/// ([`recorded_merge_decisions`]): `Ok(Some(..))` if it is valid, `Ok(None)` if
+/// there is none or it does not hold (a `merged` that GitHub does not show
+/// merged), `Err` if GitHub could not be read to check it.
+pub async fn merge_decision(
+    studio: &Studio,
+    token: &str,
+    recorded: &Value,
+    url: &str,
+) -> Result<Option<String>, GithubReadError> {
+    let Some(decision) = recorded.get(url) else {
+        return Ok(None);
+    };
     let field = |k: &str| decision.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     match field("handoff_state").as_str() {
         "merged" => {
-            let (owner, repo, _, n) = parse_reference(&studio.config.github.api_url, url)?;
-            let pull = github_get(studio, token, &format!("/repos/{owner}/{repo}/pulls/{n}")).await?;
-            (pull.get("merged").and_then(Value::as_bool) == Some(true)).then(|| "handoff_state=merged".to_string())
+            let Some((owner, repo, _, n)) = parse_reference(&studio.config.github.api_url, url) else {
+                return Ok(None);
+            };
+            let pull = match github_get(studio, token, &format!("/repos/{owner}/{repo}/pulls/{n}")).await {
+                Ok(pull) => pull,
+                Err(GithubReadError::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            Ok((pull.get("merged").and_then(Value::as_bool) == Some(true)).then(|| "handoff_state=merged".to_string()))
         }
         "merge_requested" if field("merge_gate_status") == "qa_passed" => {
-            Some("handoff_state=merge_requested, merge_gate_status=qa_passed".to_string())
+            Ok(Some("handoff_state=merge_requested, merge_gate_status=qa_passed".to_string()))
         }
-        _ => None,
+        _ => Ok(None),
     }
 }

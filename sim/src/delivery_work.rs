@@ -10,37 +10,46 @@
 //! the platform put in its execution workspace.
 //!
 //! Guarantees: an agent hands on (and so its handoffs carry delivery references)
-//! only when it did all of its role's work in this attempt; a retried attempt
-//! works in the same execution workspace and builds the pull request from the
-//! worktree's current file contents (`github_app_pr_handoff`).
+//! only when it did all of its role's work in this attempt; work the model left
+//! undone (a forgotten step, a refused fallback prompt) is [`Work::Short`], which
+//! the lane's wall judges; work that stopped on a failed call (a tool error, a
+//! tool its palette lacks, GitHub or the toolbox refusing or not answering) is
+//! [`Work::Stopped`] with the no-progress report the agent ends its attempt with,
+//! coded with its lane's blocker ([`Wall::blocker`]); a retried attempt works in
+//! the same execution workspace and builds the pull request from the worktree's
+//! current file contents (`github_app_pr_handoff`).
 
 use base64::Engine;
 use futures::future::join_all;
 use serde_json::{json, Value};
 use squadsim_fakes::net::HttpRequest;
 
+use squadsim_conformance::vocabulary::Wall;
+
 use crate::agent_process::{AgentProcess, ENV_AGENT_ID, ENV_ROLE, ENV_RUN_ID};
+use crate::agent_process_adapter::NoProgressReport;
 use crate::delivery::{self, ENV_GITHUB_API_URL, ENV_GITHUB_TOKEN, ENV_REPOSITORY};
 use crate::scenario::{DeliveryStep, MergeDecision, RetryBehaviour};
 use crate::worktree::{Toolbox, ASSEMBLY_WORKTREE, BASE_BRANCH, ENV_LANE_BRANCH, ENV_WORKTREE};
 use crate::{hud, walls};
 
 /// What the attempt's work produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Work {
-    /// Every step of the role's work was done.
-    pub completed: bool,
-    /// The delivery references the agent's handoffs carry.
-    pub references: Vec<String>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// Every step of the role's work was done; the delivery references its handoffs carry.
+    Done(Vec<String>),
+    /// The model left work undone and believes it is done (a forgotten step, a
+    /// refused fallback prompt, a dispatch prompt that elicited no tool call): it
+    /// hands nothing on and ends normally; the lane's wall judges it.
+    Short,
+    /// A call failed and the work stopped there: the agent reports no progress.
+    Stopped(NoProgressReport),
 }
 
 impl Work {
-    fn stopped() -> Work {
-        Work::default()
-    }
-
-    fn done(references: Vec<String>) -> Work {
-        Work { completed: true, references }
+    /// The work of a `wall`'s lane stopped on a failed call, for `reason`.
+    fn stopped(wall: Wall, reason: impl Into<String>) -> Work {
+        Work::Stopped(NoProgressReport { blocker_code: wall.blocker(), reason: reason.into() })
     }
 }
 
@@ -48,74 +57,103 @@ impl Work {
 pub(crate) async fn perform(p: &AgentProcess) -> Work {
     // A dispatch prompt that elicits no tool call elicits no work (and no handoff) either.
     if p.behaviour.tool_calls.as_ref().is_some_and(Vec::is_empty) {
-        return Work::stopped();
+        return Work::Short;
     }
     let retried = walls::retried_wall(&p.command.prompt);
     if retried.is_some() && p.behaviour.on_retry == Some(RetryBehaviour::Refuse) {
-        return Work::stopped();
+        return Work::Short;
     }
     let forgets = |step: DeliveryStep| retried.is_none() && p.behaviour.skips.iter().flatten().any(|s| *s == step);
     let inbox = delivery::references_in(&p.command.prompt);
     match p.env(ENV_ROLE).as_str() {
         "planner" => {
-            if forgets(DeliveryStep::UseMemory) || !p.tool("memory_search", json!({"query": p.env(ENV_RUN_ID)})).await {
-                return Work::stopped();
+            if forgets(DeliveryStep::UseMemory) {
+                return Work::Short;
             }
-            Work::done(Vec::new())
+            match p.tool("memory_search", json!({"query": p.env(ENV_RUN_ID)})).await {
+                Ok(()) => Work::Done(Vec::new()),
+                Err(failed) => Work::stopped(Wall::Planner, failed),
+            }
         }
         "implementer" => implement(p, &forgets).await,
         "tester" => {
             for lot in inbox.chunks(p.calls_per_turn()) {
                 if forgets(DeliveryStep::CaptureEvidence) {
-                    return Work::stopped();
+                    return Work::Short;
                 }
                 let shots = lot.iter().map(|r| ("browser_take_screenshot".to_string(), json!({"url": r}))).collect();
-                if !p.tools(shots).await || forgets(DeliveryStep::AttachEvidence) {
-                    return Work::stopped();
+                if let Err(failed) = p.tools(shots).await {
+                    return Work::stopped(Wall::Tester, failed);
                 }
-                let attached = join_all(lot.iter().map(|reference| {
-                    let body =
-                        format!("Evidence from {}: PlaywrightGrid screenshot of {reference}", p.env(ENV_AGENT_ID));
-                    async move { comment(p, reference, &body).await }
-                }))
-                .await;
-                if attached.iter().any(Result::is_err) {
-                    return Work::stopped();
+                if forgets(DeliveryStep::AttachEvidence) {
+                    return Work::Short;
+                }
+                let attached =
+                    join_all(lot.iter().map(|reference| {
+                        let body =
+                            format!("Evidence from {}: PlaywrightGrid screenshot of {reference}", p.env(ENV_AGENT_ID));
+                        async move {
+                            comment(p, reference, &body).await.map_err(|e| format!("evidence on {reference}: {e}"))
+                        }
+                    }))
+                    .await;
+                if let Some(Err(failed)) = attached.into_iter().find(Result::is_err) {
+                    p.note(&format!("evidence not attached: {failed}"));
+                    return Work::stopped(Wall::Tester, failed);
                 }
             }
-            Work::done(inbox)
+            Work::Done(inbox)
         }
         "committer" => {
             for lot in inbox.chunks(p.calls_per_turn()) {
-                if forgets(DeliveryStep::MergeDecision) || !decide_merges(p, lot).await {
-                    return Work::stopped();
+                if forgets(DeliveryStep::MergeDecision) {
+                    return Work::Short;
+                }
+                if let Err(failed) = decide_merges(p, lot).await {
+                    return Work::stopped(Wall::Committer, failed);
                 }
             }
-            Work::done(inbox)
+            Work::Done(inbox)
         }
         "closer" => {
             for lot in inbox.chunks(p.calls_per_turn()) {
+                if forgets(DeliveryStep::PublishLineage) {
+                    return Work::Short;
+                }
                 let lineage =
                     lot.iter().map(|r| ("publish_lineage".to_string(), json!({"delivery_reference": r}))).collect();
-                if forgets(DeliveryStep::PublishLineage) || !p.tools(lineage).await {
-                    return Work::stopped();
+                if let Err(failed) = p.tools(lineage).await {
+                    return Work::stopped(Wall::Closer, failed);
                 }
             }
-            Work::done(inbox)
+            Work::Done(inbox)
         }
-        _ => Work::done(inbox),
+        _ => Work::Done(inbox),
     }
 }
 
 impl AgentProcess {
-    /// A model turn calling `bare` with `arguments`; true if the tool answered without error.
-    async fn tool(&self, bare: &str, arguments: Value) -> bool {
+    /// A model turn calling `bare` with `arguments`: `Err` says why the call failed.
+    async fn tool(&self, bare: &str, arguments: Value) -> Result<(), String> {
         self.tools(vec![(bare.to_string(), arguments)]).await
     }
 
-    /// Independent tool calls in as few turns as the model allows; true if every tool answered without error.
-    async fn tools(&self, calls: Vec<(String, Value)>) -> bool {
-        self.call_tools(calls).await.iter().all(|answer| answer.as_ref().is_some_and(|(_, is_error)| !is_error))
+    /// Independent tool calls in as few turns as the model allows: `Err` names the
+    /// first call that failed (a tool its palette lacks, or an error answer) and why.
+    async fn tools(&self, calls: Vec<(String, Value)>) -> Result<(), String> {
+        self.labelled_tools(calls.into_iter().map(|(name, arguments)| (name.clone(), name, arguments)).collect()).await
+    }
+
+    /// [`AgentProcess::tools`], each call `(label, tool, arguments)` named by its label when it fails.
+    pub(crate) async fn labelled_tools(&self, calls: Vec<(String, String, Value)>) -> Result<(), String> {
+        let (labels, calls): (Vec<String>, Vec<(String, Value)>) =
+            calls.into_iter().map(|(label, name, arguments)| (label, (name, arguments))).unzip();
+        let answers = self.call_tools(calls).await;
+        match labels.iter().zip(answers).find(|(_, answer)| answer.as_ref().is_none_or(|(_, is_error)| *is_error)) {
+            None => Ok(()),
+            Some((label, None)) => Err(format!("{label}: not in the palette")),
+            Some((label, Some((text, _)))) => Err(format!("{label}: {text}")),
+        }
     }
 
     fn toolbox(&self) -> Toolbox {
@@ -127,9 +165,7 @@ impl AgentProcess {
         let request = request.bearer(&self.env(ENV_GITHUB_TOKEN)).header("accept", "application/vnd.github+json");
         match self.http.send(request).await {
             Ok(r) if r.status.is_success() => Ok(r.json()),
-            Ok(r) => {
-                Err(format!("HTTP {}: {}", r.status.as_u16(), r.json().get("message").cloned().unwrap_or_default()))
-            }
+            Ok(r) => Err(delivery::refusal(r.status.as_u16(), &r.json())),
             Err(e) => Err(e.to_string()),
         }
     }
@@ -151,16 +187,16 @@ async fn implement(p: &AgentProcess, forgets: &(dyn Fn(DeliveryStep) -> bool + S
     }
     let file = format!("{worktree}/lanes/{agent_id}.md");
     if forgets(DeliveryStep::WriteChanges) {
-        return Work::stopped();
+        return Work::Short;
     }
     if toolbox.download(&file).await.is_err() {
         let content = format!("# {agent_id}\n\nLane change for run {}.\n", p.env(ENV_RUN_ID));
-        if toolbox.upload(&file, content.as_bytes()).await.is_err() {
-            return Work::stopped();
+        if let Err(e) = toolbox.upload(&file, content.as_bytes()).await {
+            return Work::stopped(Wall::Delivery, format!("writing {file}: {e}"));
         }
     }
     if forgets(DeliveryStep::Commit) {
-        return Work::stopped();
+        return Work::Short;
     }
     let status = toolbox.git_status(&worktree).await.unwrap_or_default();
     if status.get("fileStatus").and_then(Value::as_array).is_some_and(|f| !f.is_empty()) {
@@ -168,18 +204,22 @@ async fn implement(p: &AgentProcess, forgets: &(dyn Fn(DeliveryStep) -> bool + S
         let message = format!("{agent_id}: lane change");
         let email = format!("{agent_id}@agents.fractalops.dev");
         let commit = json!({"path": worktree, "message": message, "author": agent_id, "email": email});
-        if add.is_err() || toolbox.post("/git/commit", Some(commit)).await.is_err() {
-            return Work::stopped();
+        let committed = match add {
+            Ok(_) => toolbox.post("/git/commit", Some(commit)).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = committed {
+            return Work::stopped(Wall::Delivery, format!("committing in {worktree}: {e}"));
         }
     }
     if forgets(DeliveryStep::OpenPullRequest) {
-        return Work::stopped();
+        return Work::Short;
     }
     match pull_request_from_worktree(p, &toolbox, &worktree).await {
-        Ok(url) => Work::done(vec![url]),
+        Ok(url) => Work::Done(vec![url]),
         Err(e) => {
             p.note(&format!("pull request not opened: {e}"));
-            Work::stopped()
+            Work::stopped(Wall::Delivery, format!("pull request not opened: {e}"))
         }
     }
 }
@@ -247,16 +287,14 @@ async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value,
 }
 
 /// Committer, for one turn's worth of delivery references: merge each on GitHub
-/// and record `merged`, or record `merge_requested` with `qa_passed`. True when
-/// every decision was recorded.
-async fn decide_merges(p: &AgentProcess, references: &[String]) -> bool {
+/// and record `merged`, or record `merge_requested` with `qa_passed`. `Err` says
+/// which decision could not be made or recorded, and why.
+async fn decide_merges(p: &AgentProcess, references: &[String]) -> Result<(), String> {
     let decision = p.behaviour.merge_decision.unwrap_or_default();
     let (state, gate) = match decision {
         MergeDecision::Merged => {
             let merged = join_all(references.iter().map(|reference| merge(p, reference))).await;
-            if !merged.into_iter().all(|m| m) {
-                return false;
-            }
+            merged.into_iter().collect::<Result<Vec<()>, String>>()?;
             ("merged", Value::Null)
         }
         MergeDecision::MergeRequested => ("merge_requested", json!("qa_passed")),
@@ -278,18 +316,18 @@ async fn decide_merges(p: &AgentProcess, references: &[String]) -> bool {
 }
 
 /// Squash-merges the pull request of `reference` on GitHub; says why on the output when refused.
-async fn merge(p: &AgentProcess, reference: &str) -> bool {
+async fn merge(p: &AgentProcess, reference: &str) -> Result<(), String> {
     let api_url = p.env(ENV_GITHUB_API_URL);
     let Some((owner, repo, _, n)) = delivery::parse_reference(&api_url, reference) else {
-        return false;
+        return Err(format!("{reference} is not a pull request URL"));
     };
     let merge = HttpRequest::new(hyper::Method::PUT, p.api(&format!("/repos/{owner}/{repo}/pulls/{n}/merge")))
         .json(&json!({"merge_method": "squash"}));
     match p.github(merge).await {
-        Ok(_) => true,
+        Ok(_) => Ok(()),
         Err(e) => {
             p.note(&format!("merge of {reference} refused: {e}"));
-            false
+            Err(format!("merge of {reference} refused: {e}"))
         }
     }
 }

@@ -9,6 +9,12 @@
 //! - a session that started but has made no required first tool call when the
 //!   launch contract's deadline passes, or whose process ended without one, is
 //!   blocked with `agent_first_tool_required`;
+//! - an attempt that met the launch contract completes only if its process ended
+//!   well (exit 0, a final result that is not an error) and its lane's wall lets it
+//!   pass; one that ended with a no-progress report (an error result carrying the
+//!   agent's execution report, exit 1) is blocked with the report's blocker code
+//!   and `current_step` `work_stopped: <reason>`: work that stopped is never
+//!   `session_completed`;
 //! - every observation comes from Daytona's API over the network: if a sandbox
 //!   never starts or its process prints nothing, that is all the harness sees.
 
@@ -17,7 +23,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use squadsim_conformance::tool_name;
-use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus};
+use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use crate::agent_process::{
@@ -25,8 +31,8 @@ use crate::agent_process::{
     ENV_SKILLS_URL, ENV_TEMPLATE_ID,
 };
 use crate::agent_process_adapter::{
-    read_line, AgentProcessAdapter, OutputEvent, RuntimeBinding, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING,
-    ENV_RUNTIME_BINDING,
+    read_line, AgentProcessAdapter, NoProgressReport, OutputEvent, RuntimeBinding, CLIPROXY_ENDPOINT_BINDING,
+    ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
 };
 use crate::studio::{AgentSession, Studio};
 use crate::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
@@ -159,15 +165,16 @@ async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
     }
 }
 
-/// Blocks a session: its blocker code, the wall it stands at, or both.
-pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Standing, step: &str) {
+/// Blocks a session: its blocker code, the wall it stands at, and the step it shows.
+pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Standing) {
+    let code = standing.blocker;
     update(studio, run_id, agent_id, |s| {
         s.live_status = LiveStatus::Blocked;
         s.blocker_code = standing.blocker;
         s.wall_code = standing.wall;
-        s.current_step = step.to_string();
+        s.current_step = standing.step;
     });
-    if let Some(code) = standing.blocker {
+    if let Some(code) = code {
         run_record::blocker(agent_id, code.as_str());
     }
 }
@@ -179,8 +186,13 @@ async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, 
         s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made && !s.live_status.is_settled()
     });
     if unmet == Some(true) {
-        block(&studio, &run_id, &agent_id, Standing::blocker(BlockerCode::AgentFirstToolRequired), "first_tool_gate");
+        block(&studio, &run_id, &agent_id, first_tool_required());
     }
+}
+
+/// The launch contract's block.
+fn first_tool_required() -> Standing {
+    Standing::blocker(BlockerCode::AgentFirstToolRequired, "first_tool_gate")
 }
 
 async fn daytona(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, String> {
@@ -268,19 +280,30 @@ async fn drive(
         process_session: format!("agent-{agent_id}-a{attempt_no}"),
         command: command.clone(),
     };
-    let Some((code, logs_url)) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
+    let Some(end) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
         return Ok(());
     };
-    if finish(studio, run_id, agent_id, code) {
-        match walls::end_of_attempt(studio, &attempt, &logs_url).await {
-            Ok(()) => update(studio, run_id, agent_id, |s| {
-                s.live_status = LiveStatus::SessionCompleted;
-                s.current_step = "session_completed".to_string();
-            }),
-            Err(standing) => block(studio, run_id, agent_id, standing, "wall_retry"),
-        }
-    }
+    finish(studio, &attempt, end).await;
     Ok(())
+}
+
+/// How an agent process ended: its exit code, where its output is, and how its
+/// final event ended the attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProcessEnd {
+    pub exit_code: i64,
+    pub logs_url: String,
+    /// The final event was an error result (or the process printed none).
+    pub failed: bool,
+    /// The no-progress report the final event carried.
+    pub report: Option<NoProgressReport>,
+}
+
+impl ProcessEnd {
+    /// The process ended well: exit 0 and a final result that is no error.
+    pub(crate) fn made_progress(&self) -> bool {
+        self.exit_code == 0 && !self.failed && self.report.is_none()
+    }
 }
 
 /// One agent attempt in its execution workspace: what a wall's retry reuses.
@@ -297,13 +320,13 @@ pub struct AgentAttempt {
 /// Runs `attempt.command` as a new process in the attempt's sandbox (in a new
 /// process session `process_session`) and reads its output until it exits,
 /// starting it and running it each under its Temporal-owned deadline.
-/// `Some((exit code, logs URL))`, or `None` if the session settled (e.g. the
-/// first-tool gate blocked it) while it ran.
+/// `Some(end)`, or `None` if the session settled (e.g. the first-tool gate
+/// blocked it) while it ran.
 pub(crate) async fn run_agent_process(
     studio: &Studio,
     attempt: &AgentAttempt,
     process_session: &str,
-) -> Result<Option<(i64, String)>, String> {
+) -> Result<Option<ProcessEnd>, String> {
     let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
     let deadlines = &studio.config.lifecycle;
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
@@ -360,16 +383,18 @@ async fn workspace_started(
     }
 }
 
-/// Reads the agent process's output until it exits: `Some((exit code, logs URL))`,
-/// or `None` if the session settled first.
+/// Reads the agent process's output until it exits: `Some(end)`, or `None` if
+/// the session settled first.
 async fn read_until_exit(
     studio: &Studio,
     run_id: &str,
     agent_id: &str,
     adapter: AgentProcessAdapter,
     command_url: &str,
-) -> Option<(i64, String)> {
+) -> Option<ProcessEnd> {
     let mut consumed = 0usize;
+    // The final event read so far: whether it was an error, and its report.
+    let mut last: Option<(bool, Option<NoProgressReport>)> = None;
     loop {
         tokio::time::sleep(studio.config.log_poll).await;
         if settled(studio, run_id, agent_id) {
@@ -382,7 +407,9 @@ async fn read_until_exit(
         let text = String::from_utf8_lossy(&logs.body);
         let (mut fresh, mut ended) = (0usize, false);
         for line in text.lines().skip(consumed) {
-            ended = observe_line(studio, run_id, agent_id, adapter, line);
+            let ending = observe_line(studio, run_id, agent_id, adapter, line);
+            ended = ending.is_some();
+            last = ending.or(last);
             fresh += 1;
         }
         consumed += fresh;
@@ -395,44 +422,75 @@ async fn read_until_exit(
             .await
             .ok()
             .and_then(|r| r.json().get("exitCode").and_then(Value::as_i64));
-        if let Some(code) = exit {
+        if let Some(exit_code) = exit {
             // Read what the process printed between the log read and its exit.
             if let Ok(rest) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
                 for line in String::from_utf8_lossy(&rest.body).lines().skip(consumed) {
-                    observe_line(studio, run_id, agent_id, adapter, line);
+                    last = observe_line(studio, run_id, agent_id, adapter, line).or(last);
                 }
             }
-            return Some((code, format!("{command_url}/logs")));
+            let (failed, report) = last.unwrap_or((true, None));
+            return Some(ProcessEnd { exit_code, logs_url: format!("{command_url}/logs"), failed, report });
         }
     }
 }
 
-/// The process ended: `true` if it met the launch contract (its walls decide
-/// the rest), else it is blocked by the contract or left with its exit code.
-fn finish(studio: &Studio, run_id: &str, agent_id: &str, exit_code: i64) -> bool {
+/// The process ended: the launch contract, then the lane's wall and the attempt's
+/// own report, decide the session.
+async fn finish(studio: &Studio, attempt: &AgentAttempt, end: ProcessEnd) {
+    let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
     let Some((settled, first_tool_made)) =
         read_session(studio, run_id, agent_id, |s| (s.live_status.is_settled(), s.first_tool_made))
     else {
-        return false;
+        return;
     };
     if settled {
-        return false;
+        return;
     }
-    if first_tool_made && exit_code == 0 {
-        return true;
-    } else if !first_tool_made {
-        block(studio, run_id, agent_id, Standing::blocker(BlockerCode::AgentFirstToolRequired), "first_tool_gate");
-    } else {
-        update(studio, run_id, agent_id, |s| s.current_step = format!("agent_process_exited: {exit_code}"));
+    if !first_tool_made {
+        block(studio, run_id, agent_id, first_tool_required());
+        return;
     }
-    false
+    match walls::end_of_attempt(studio, attempt, end).await {
+        Ok(end) if end.made_progress() => update(studio, run_id, agent_id, |s| {
+            s.live_status = LiveStatus::SessionCompleted;
+            s.current_step = "session_completed".to_string();
+        }),
+        Ok(end) => block(studio, run_id, agent_id, no_progress(agent_id, &end)),
+        Err(standing) => block(studio, run_id, agent_id, standing),
+    }
+}
+
+/// How an attempt that made no progress stands: the code of the agent's report,
+/// or (an error end that carried no report) its lane wall's code, the blocker of
+/// the lane's required result; a lane-less agent's unexplained failure has no
+/// code, which the built-in invariants refuse rather than hide.
+fn no_progress(agent_id: &str, end: &ProcessEnd) -> Standing {
+    match &end.report {
+        Some(report) => Standing::blocker(report.blocker_code, format!("work_stopped: {}", report.reason)),
+        None => Standing {
+            blocker: walls::wall_of(templates::role_of(agent_id)).map(Wall::blocker),
+            wall: None,
+            step: format!("agent_process_exited: {}", end.exit_code),
+        },
+    }
 }
 
 /// Reads one output line of the agent process into the session and the observability
-/// feed; `true` if it was the attempt's final event.
-fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, adapter: AgentProcessAdapter, line: &str) -> bool {
+/// feed; the attempt's final event (an error or not, and its no-progress report) if
+/// it was that.
+fn observe_line(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    adapter: AgentProcessAdapter,
+    line: &str,
+) -> Option<(bool, Option<NoProgressReport>)> {
     let events = read_line(adapter, line);
-    let is_final = events.iter().any(|e| matches!(e, OutputEvent::Result { .. }));
+    let ending = events.iter().find_map(|e| match e {
+        OutputEvent::Result { is_error, report } => Some((*is_error, report.clone())),
+        _ => None,
+    });
     let (server, required) = templates::REQUIRED_FIRST_TOOL;
     studio.update_run(run_id, |run| {
         run.observability.runtime_logs += 1;
@@ -471,7 +529,7 @@ fn observe_line(studio: &Studio, run_id: &str, agent_id: &str, adapter: AgentPro
             }
         }
     });
-    is_final
+    ending
 }
 
 /// Destroys execution workspaces; returns how many Daytona confirmed.

@@ -95,8 +95,11 @@ impl ToolHost for Hud {
         Box::pin(async move {
             match name.as_str() {
                 n if n == REQUIRED_FIRST_TOOL.1 => {
+                    // The codes an execution report may carry; those the model defines are listed apart too.
                     let blockers: Vec<&str> = BlockerCode::ALL.iter().map(|b| b.as_str()).collect();
-                    ToolOutcome::Text(json!({"execution_report_contract": {"BLOCKERS": blockers}}).to_string())
+                    let model_defined: Vec<&str> = BlockerCode::MODEL_DEFINED.iter().map(|b| b.as_str()).collect();
+                    let contract = json!({"BLOCKERS": blockers, "MODEL_DEFINED_BLOCKERS": model_defined});
+                    ToolOutcome::Text(json!({"execution_report_contract": contract}).to_string())
                 }
                 "post_hud_status" => ToolOutcome::Text("recorded".to_string()),
                 SEND_HANDOFF => send_handoff(&http, &agent_server, arguments).await,
@@ -132,12 +135,7 @@ async fn record_merge_decision(http: &HttpClient, agent_server: &str, arguments:
         Ok(d) => d,
         Err(e) => return ToolOutcome::Failed(format!("a merge decision needs its fields: {e}")),
     };
-    let closed = match decision.handoff_state.as_str() {
-        "merged" => true,
-        "merge_requested" => decision.merge_gate_status.as_deref() == Some("qa_passed"),
-        _ => false,
-    };
-    if run_id.is_empty() || !closed {
+    if run_id.is_empty() || !decision.is_closed() {
         return ToolOutcome::Failed(
             "a merge lifecycle decision is handoff_state=merged, or handoff_state=merge_requested with merge_gate_status=qa_passed".to_string(),
         );

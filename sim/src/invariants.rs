@@ -9,10 +9,14 @@
 //! Guarantees: every declared field is checked and every undeclared one is
 //! not; a violation names the field, the expected and the actual value; codes
 //! are validated against the delivery language when the scenario loads.
+//! Whatever a scenario declares, [`built_in`] is checked too (no false greens):
+//! a `completed` run has every session `session_completed` with no blocker and
+//! its delivery graph at its end, every blocked session has a blocker code, and
+//! a blocked run says why.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use squadsim_conformance::vocabulary::{BlockerCode, Wall};
+use squadsim_conformance::vocabulary::{BlockerCode, CodeOrigin, Wall};
 
 use crate::outcome::Outcome;
 
@@ -36,6 +40,7 @@ pub struct Invariants {
     pub launch_http_status: Option<u16>,
     /// The distinct blocker codes of the sessions, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "blocker_codes_schema")]
     pub blockers: Option<Vec<String>>,
     /// The distinct walls that fired, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +58,31 @@ pub struct Invariants {
     /// The platform agent's symptoms (seed 003), in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_agent_symptoms: Option<Vec<String>>,
+}
+
+/// The schema of `invariants.blockers`: every code the delivery language knows,
+/// each described as the seeds' or model-defined, and the legacy alias.
+fn blocker_codes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut codes: Vec<serde_json::Value> = BlockerCode::ALL
+        .iter()
+        .map(|code| {
+            // A model-defined code's meaning starts with `model-defined:`.
+            let description = match code.origin() {
+                CodeOrigin::Seed => format!("seed code: {}", code.meaning()),
+                CodeOrigin::ModelDefined => code.meaning().to_string(),
+            };
+            serde_json::json!({"const": code.as_str(), "description": description})
+        })
+        .collect();
+    for (alias, canonical) in BlockerCode::LEGACY_ALIASES {
+        let description = format!("Legacy wire alias of {canonical} (read as it).");
+        codes.push(serde_json::json!({"const": alias, "description": description}));
+    }
+    schemars::json_schema!({
+        "description": "The distinct blocker codes of the sessions, in any order (`[]`: none). Codes the model defines where the seeds name none are marked model-defined.",
+        "type": ["array", "null"],
+        "items": {"oneOf": codes}
+    })
 }
 
 /// The planes `diagnosis_plane` may name (`none`: no diagnosis).
@@ -99,8 +129,8 @@ impl Invariants {
     pub fn validate(&self) -> Result<(), InvalidInvariant> {
         if self.finished == Some(false) {
             return Err(InvalidInvariant {
-                field: "invariants.finished".into(),
-                value: "false".into(),
+                name: "finished",
+                index: None,
                 message: "`finished: false` cannot hold: a run that does not reach its end is a failure whatever \
                           its invariants say (declare `finished: true`, or nothing)"
                     .into(),
@@ -115,7 +145,8 @@ impl Invariants {
                 });
             }
         }
-        let blocker_codes: Vec<&str> = BlockerCode::ALL.iter().map(|c| c.as_str()).collect();
+        let blocker_codes: Vec<String> = BlockerCode::ALL.iter().map(|c| c.label()).collect();
+        let blocker_codes: Vec<&str> = blocker_codes.iter().map(String::as_str).collect();
         let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
         known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
         known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
@@ -140,10 +171,16 @@ impl Invariants {
         known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
     }
 
-    /// Every declared invariant `outcome` breaks, in field order. A run that did
-    /// not reach its end (not built, the horizon passed, a panic) always
-    /// violates (field `error`), whatever is declared.
+    /// Every declared invariant `outcome` breaks, in field order, then every
+    /// [`built_in`] one. A run that did not reach its end (not built, the
+    /// horizon passed, a panic) always violates (field `error`), whatever is declared.
     pub fn check(&self, outcome: &Outcome) -> Vec<Violation> {
+        let mut broken = self.check_declared(outcome);
+        broken.extend(built_in(outcome));
+        broken
+    }
+
+    fn check_declared(&self, outcome: &Outcome) -> Vec<Violation> {
         let mut broken = Vec::new();
         let mut expect = |field: &str, expected: String, actual: String| {
             if expected != actual {
@@ -205,6 +242,59 @@ impl Invariants {
         }
         broken
     }
+}
+
+/// What every outcome must hold, whatever its scenario declares: a `completed`
+/// run has every session `session_completed` with no blocker and its delivery
+/// graph `at_end`; a blocked session has a blocker code (its reason); a `blocked`
+/// run has a reason (a blocked session, or its delivery graph's). Fields are
+/// named `built_in.<rule>`.
+pub fn built_in(outcome: &Outcome) -> Vec<Violation> {
+    let mut broken = Vec::new();
+    let mut violation = |field: &str, expected: &str, actual: String| {
+        broken.push(Violation { field: format!("built_in.{field}"), expected: expected.to_string(), actual });
+    };
+    for s in &outcome.sessions {
+        if s.live_status == "blocked" && s.blocker_code.is_none() {
+            violation(
+                "blocked_session_has_a_reason",
+                "a blocker code",
+                format!("{} blocked at {} with none", s.agent_id, s.current_step),
+            );
+        }
+    }
+    let Some(run) = &outcome.run else {
+        return broken;
+    };
+    match run.status.as_str() {
+        "completed" => {
+            for s in &outcome.sessions {
+                if s.live_status != "session_completed" || s.blocker_code.is_some() {
+                    let blocker = s.blocker_code.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+                    violation(
+                        "completed_run_has_every_session_completed",
+                        "session_completed",
+                        format!("{} {}{blocker}", s.agent_id, s.live_status),
+                    );
+                }
+            }
+            if run.delivery_graph != "at_end" {
+                violation("completed_run_has_its_graph_at_its_end", "at_end", run.delivery_graph.clone());
+            }
+        }
+        "blocked" => {
+            let blocked_session = outcome.sessions.iter().any(|s| s.live_status == "blocked");
+            if !blocked_session && run.delivery_graph == "at_end" {
+                violation(
+                    "blocked_run_has_a_reason",
+                    "a blocked session or a delivery graph short of its end",
+                    "neither".to_string(),
+                );
+            }
+        }
+        _ => {}
+    }
+    broken
 }
 
 /// The first of `codes` (the list under `invariants.<field>`) that `known` refuses.
@@ -270,6 +360,7 @@ mod tests {
                 project_slug: "p".into(),
                 delivery_graph_kind: "project_delivery".into(),
                 reports: Vec::new(),
+                delivery_graph: if s == "completed" { "at_end" } else { "stopped_short: x" }.into(),
                 observability_dsn: "provisioned".into(),
                 runtime_binding: None,
             }),
@@ -409,8 +500,7 @@ mod tests {
 
     #[test]
     fn standing_walls_are_read_from_the_sessions_wall_codes() {
-        let mut o = outcome(Some("blocked"), &[None, None]);
-        o.sessions[1].live_status = "blocked".into();
+        let mut o = outcome(Some("blocked"), &[None, Some("memory_tool_contract_required")]);
         o.sessions[1].wall_code = Some("planner_wall".into());
         let holds = Invariants { standing_walls: Some(vec!["planner_wall".into()]), ..Invariants::default() };
         assert!(holds.check(&o).is_empty());
@@ -418,5 +508,69 @@ mod tests {
         let broken = none.check(&o);
         assert_eq!(broken.len(), 1);
         assert_eq!(broken[0].to_string(), "standing_walls: expected [], got [planner_wall]");
+    }
+
+    fn fields(violations: Vec<Violation>) -> Vec<String> {
+        violations.into_iter().map(|v| v.field).collect()
+    }
+
+    #[test]
+    fn a_completed_run_with_a_session_that_stopped_short_breaks_the_built_in_invariants() {
+        let none = Invariants::default();
+        let mut o = outcome(Some("completed"), &[None, None]);
+        assert!(none.check(&o).is_empty());
+        o.sessions[1].live_status = "working".into();
+        assert_eq!(fields(none.check(&o)), ["built_in.completed_run_has_every_session_completed"]);
+        let v = &built_in(&o)[0];
+        assert_eq!((v.expected.as_str(), v.actual.as_str()), ("session_completed", "a1 working"));
+    }
+
+    #[test]
+    fn a_completed_run_whose_graph_stopped_short_breaks_the_built_in_invariants() {
+        let mut o = outcome(Some("completed"), &[None, None]);
+        o.run.as_mut().unwrap().delivery_graph = "stopped_short: planner handed nothing on to the implementer".into();
+        let broken = built_in(&o);
+        assert_eq!(fields(broken.clone()), ["built_in.completed_run_has_its_graph_at_its_end"]);
+        assert_eq!(broken[0].actual, "stopped_short: planner handed nothing on to the implementer");
+    }
+
+    #[test]
+    fn a_blocked_session_without_a_code_and_a_blocked_run_without_a_reason_break_the_built_in_invariants() {
+        let mut o = outcome(Some("blocked"), &[None, Some("agent_first_tool_required")]);
+        assert!(built_in(&o).is_empty());
+        o.sessions[1].blocker_code = None;
+        o.sessions[1].current_step = "wall_retry".into();
+        let broken = built_in(&o);
+        assert_eq!(fields(broken.clone()), ["built_in.blocked_session_has_a_reason"]);
+        assert_eq!(broken[0].actual, "a1 blocked at wall_retry with none");
+        // A blocked run with no blocked session needs its graph's reason.
+        let mut graph = outcome(Some("blocked"), &[None]);
+        assert!(built_in(&graph).is_empty(), "the graph stopped short: that is the reason");
+        graph.run.as_mut().unwrap().delivery_graph = "at_end".into();
+        assert_eq!(fields(built_in(&graph)), ["built_in.blocked_run_has_a_reason"]);
+        // Declared invariants see them too, after their own fields.
+        let declared = Invariants { sessions: Some(2), ..Invariants::default() };
+        assert_eq!(fields(declared.check(&graph)), ["sessions", "built_in.blocked_run_has_a_reason"]);
+    }
+
+    #[test]
+    fn the_schema_lists_every_blocker_code_and_marks_the_model_defined_ones() {
+        let schema = serde_json::to_value(schemars::schema_for!(Invariants)).unwrap();
+        let codes = schema.pointer("/properties/blockers/items/oneOf").and_then(|v| v.as_array()).cloned().unwrap();
+        let described = |code: &str| {
+            codes
+                .iter()
+                .find(|c| c["const"] == code)
+                .and_then(|c| c["description"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        for code in BlockerCode::ALL {
+            let model_defined = described(code.as_str()).starts_with("model-defined:");
+            assert_eq!(model_defined, code.is_model_defined(), "{code}: {}", described(code.as_str()));
+        }
+        for (alias, _) in BlockerCode::LEGACY_ALIASES {
+            assert!(described(alias).starts_with("Legacy wire alias"), "{alias}");
+        }
     }
 }

@@ -5,6 +5,17 @@
 //! Guarantees: built only from the modelled services' state and the operator's
 //! observations after the simulation; ordered deterministically (roster order,
 //! arrival order), so one scenario and seed render byte-identical text.
+//!
+//! How to read a run's status: `completed` only when every session is
+//! `session_completed` and `delivery_graph` is `at_end` (the LangGraph Agent
+//! Server's judgement of the template's graph); `blocked` when a session is
+//! blocked (its `blocker_code` and `current_step` say why) or when every session
+//! settled but the graph stopped short or could not be read (`delivery_graph`
+//! says why). Blocker codes are the seeds' or model-defined
+//! (`squadsim_conformance::vocabulary::BlockerCode::origin`); the model-defined
+//! ones are `memory_tool_contract_required`, `evidence_attachment_required`,
+//! `lineage_evidence_required`, `handoff_not_delivered` and
+//! `delivery_reference_unreadable`.
 
 use serde::Serialize;
 
@@ -69,6 +80,10 @@ pub struct RunOutcome {
     pub delivery_graph_kind: String,
     /// The status of each per-tick report, in order.
     pub reports: Vec<String>,
+    /// How far the delivery graph got, as the LangGraph Agent Server judged it:
+    /// `at_end`, `stopped_short: <why>`, `working`, `not_routed` (never executed)
+    /// or `unread: <why>` (the Studio could not ask).
+    pub delivery_graph: String,
     /// Whether scaffolding provisioned the project's GlitchTip DSN (`provisioned`, or
     /// `not provisioned: <why>`).
     pub observability_dsn: String,
@@ -83,7 +98,10 @@ pub struct SessionOutcome {
     pub role_id: String,
     pub agent_nickname: String,
     pub live_status: String,
+    /// Where the session is, or (blocked) where it stopped: `first_tool_gate`,
+    /// `wall_retry`, `work_stopped: <the agent's reason>`, `delivery_proof: <why>`.
     pub current_step: String,
+    /// Why a blocked session is blocked: a seed code or a model-defined one.
     pub blocker_code: Option<String>,
     /// The mechanical wall the session stands at (its retry fell short), if any.
     #[serde(skip_serializing_if = "Option::is_none")]

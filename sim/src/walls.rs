@@ -13,10 +13,17 @@
 //! - a wall is recorded in `Run::walls` (which, why, which fallback, the
 //!   retry's outcome), never as a blocker; only a retry that still falls short
 //!   blocks the session, which then stands at the wall (`wall_code`) with the
-//!   wall's blocker where the seeds name one ([`Wall::blocker`]: committer and
-//!   delivery walls) and no blocker code otherwise;
+//!   wall's blocker ([`Wall::blocker`]: the seeds' codes for the committer and
+//!   delivery walls, model-defined ones for the planner, tester and closer walls);
 //! - work that leaves nothing to retry (an implementer with no change and no
-//!   pull request) is blocked at once with `github_issue_or_pr_link_missing`.
+//!   pull request) is blocked at once with `github_issue_or_pr_link_missing`;
+//! - what a wall could not read is never taken for missing: GitHub refusing (the
+//!   403 rate limit), failing or not answering blocks the session with
+//!   `delivery_reference_unreadable` and the read that failed, unless the attempt
+//!   itself reported why it made no progress (its own report then stands);
+//! - the attempt a wall passes on is the one that decides the session: the
+//!   original, or the retry that cleared the wall, with its no-progress report if
+//!   it ended with one.
 
 use base64::Engine;
 use futures::future::join_all;
@@ -25,8 +32,8 @@ use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
 use crate::agent_process_adapter::{read_line, OutputEvent};
-use crate::delivery::{self, DeliveryReference};
-use crate::harness::{self, AgentAttempt};
+use crate::delivery::{self, DeliveryReference, GithubReadError};
+use crate::harness::{self, AgentAttempt, ProcessEnd};
 use crate::outcome::WallOutcome;
 use crate::studio::Studio;
 use crate::worktree::{self, Toolbox};
@@ -60,34 +67,50 @@ enum Detection {
     Clear,
     /// The agent drifted: the wall fires, with this reason.
     Drift(String),
-    /// Nothing to retry: the work is blocked at once.
-    Blocked(BlockerCode),
+    /// Nothing to retry: the work is blocked at once, with this code and reason.
+    Blocked(BlockerCode, String),
+    /// What the wall must read could not be read (GitHub refused, failed or did
+    /// not answer): nothing can be judged, so nothing is retried.
+    Unreadable(String),
 }
 
-/// Why an attempt ended blocked: the blocker code, the wall it stands at, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an attempt ended blocked: the blocker code, the wall it stands at, and the
+/// step the session shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
+    /// `None` only for a failure nothing names (which the built-in invariants refuse).
     pub blocker: Option<BlockerCode>,
     pub wall: Option<Wall>,
+    pub step: String,
 }
 
 impl Standing {
-    /// Blocked by a blocker code alone, no wall involved.
-    pub fn blocker(code: BlockerCode) -> Standing {
-        Standing { blocker: Some(code), wall: None }
+    /// Blocked by a blocker code alone, no wall involved, at `step`.
+    pub fn blocker(code: BlockerCode, step: impl Into<String>) -> Standing {
+        Standing { blocker: Some(code), wall: None, step: step.into() }
+    }
+
+    /// Left standing at `wall` (its retry fell short), with the wall's blocker.
+    pub fn at(wall: Wall) -> Standing {
+        Standing { blocker: Some(wall.blocker()), wall: Some(wall), step: "wall_retry".to_string() }
     }
 }
 
-/// Applies the agent's wall to a finished attempt whose output is at `logs_url`.
-/// `Err` when the attempt (after any retry) is blocked.
-pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &str) -> Result<(), Standing> {
+/// Applies the agent's wall to a finished attempt. `Ok` with the end of the
+/// attempt that decides the session (the original, or the retry that cleared the
+/// wall); `Err` when the wall blocks it.
+pub(crate) async fn end_of_attempt(
+    studio: &Studio,
+    attempt: &AgentAttempt,
+    end: ProcessEnd,
+) -> Result<ProcessEnd, Standing> {
     let Some(wall) = wall_of(templates::role_of(&attempt.agent_id)) else {
-        return Ok(());
+        return Ok(end);
     };
-    let reason = match detect(studio, attempt, wall, logs_url).await {
-        Detection::Clear => return Ok(()),
-        Detection::Blocked(code) => return Err(Standing::blocker(code)),
+    let reason = match detect(studio, attempt, wall, &end.logs_url).await {
+        Detection::Clear => return Ok(end),
         Detection::Drift(reason) => reason,
+        found => return judged(found, end, wall),
     };
     update_step(studio, attempt, format!("wall:{}:retry", wall.code()));
     let retry = AgentAttempt {
@@ -98,16 +121,19 @@ pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &
         ..attempt.clone()
     };
     let session = format!("{}-retry", attempt.process_session);
-    let after = match harness::run_agent_process(studio, &retry, &session).await {
-        Ok(Some((0, logs))) => detect(studio, attempt, wall, &logs).await,
-        _ => Detection::Drift("the retried attempt did not finish".to_string()),
+    let verdict = match harness::run_agent_process(studio, &retry, &session).await {
+        Ok(Some(retry_end)) => judged(detect(studio, attempt, wall, &retry_end.logs_url).await, retry_end, wall),
+        _ => Err(Standing::at(wall)),
     };
-    let verdict =
-        if after == Detection::Clear { Ok(()) } else { Err(Standing { blocker: wall.blocker(), wall: Some(wall) }) };
-    let retry_outcome = match verdict {
-        Ok(()) => "cleared".to_string(),
-        Err(Standing { blocker: Some(code), .. }) => format!("blocked: {code}"),
-        Err(Standing { blocker: None, .. }) => "not cleared: the session stands at the wall".to_string(),
+    let retry_outcome = match &verdict {
+        Ok(end) => match &end.report {
+            None => "cleared".to_string(),
+            Some(report) => format!("the retried attempt reported no progress: {}", report.blocker_code.label()),
+        },
+        Err(standing) => match standing.blocker {
+            Some(code) => format!("blocked: {}", code.label()),
+            None => "blocked".to_string(),
+        },
     };
     let record = WallOutcome {
         wall: wall.code().to_string(),
@@ -119,6 +145,21 @@ pub async fn end_of_attempt(studio: &Studio, attempt: &AgentAttempt, logs_url: &
     crate::run_record::wall(&attempt.agent_id, wall.code());
     studio.update_run(&attempt.run_id, |run| run.walls.push(record));
     verdict
+}
+
+/// What an attempt's end comes to by what its wall found (after any retry):
+/// clear passes it on; drift leaves the session standing at the wall; blocked or
+/// unreadable blocks it, unless the attempt's own no-progress report stands (it
+/// says why better than a read that failed).
+fn judged(found: Detection, end: ProcessEnd, wall: Wall) -> Result<ProcessEnd, Standing> {
+    let proof = |code: BlockerCode, why: String| Standing::blocker(code, format!("delivery_proof: {why}"));
+    match found {
+        Detection::Clear => Ok(end),
+        Detection::Drift(_) => Err(Standing::at(wall)),
+        _ if end.report.is_some() => Ok(end),
+        Detection::Blocked(code, why) => Err(proof(code, why)),
+        Detection::Unreadable(why) => Err(proof(BlockerCode::DeliveryReferenceUnreadable, why)),
+    }
 }
 
 fn update_step(studio: &Studio, attempt: &AgentAttempt, step: String) {
@@ -150,31 +191,41 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
             if !stream.palette_has(server) {
                 return Detection::Clear;
             }
-            let Ok(token) = delivery::platform_token(studio).await else {
-                return Detection::Drift("GitHub unreachable: no evidence can be read".to_string());
+            let token = match delivery::platform_token(studio).await {
+                Ok(token) => token,
+                Err(e) => return Detection::Unreadable(format!("no GitHub token to read the evidence: {e}")),
             };
             // Every reference's comments are read at once, one request each.
             let references = inbox_references(studio, attempt);
             let attached = join_all(references.iter().map(|reference| async {
                 let comments = match delivery::comments_path(studio, reference) {
-                    Some(path) => delivery::github_get(studio, &token, &path).await.unwrap_or_default(),
-                    None => Value::Null,
+                    Some(path) => delivery::github_get(studio, &token, &path).await,
+                    None => Ok(Value::Null),
                 };
-                comments.as_array().into_iter().flatten().any(|c| {
-                    c.get("body").and_then(Value::as_str).is_some_and(|b| b.contains(attempt.agent_id.as_str()))
+                comments.map(|comments| {
+                    comments.as_array().into_iter().flatten().any(|c| {
+                        c.get("body").and_then(Value::as_str).is_some_and(|b| b.contains(attempt.agent_id.as_str()))
+                    })
                 })
             }))
             .await;
-            match references.iter().zip(attached).find(|(_, attached)| !attached) {
-                Some((reference, _)) => Detection::Drift(format!(
-                    "evidence-capable tools ({server}) are available but {reference} has no evidence attached"
-                )),
-                None => Detection::Clear,
+            for (reference, attached) in references.iter().zip(attached) {
+                match attached {
+                    Ok(true) => {}
+                    Ok(false) | Err(GithubReadError::NotFound { .. }) => {
+                        return Detection::Drift(format!(
+                            "evidence-capable tools ({server}) are available but {reference} has no evidence attached"
+                        ))
+                    }
+                    Err(e) => return Detection::Unreadable(format!("the evidence on {reference}: {e}")),
+                }
             }
+            Detection::Clear
         }
         Wall::Committer => {
-            let Ok(token) = delivery::platform_token(studio).await else {
-                return Detection::Drift("GitHub unreachable: no merge decision can be read".to_string());
+            let token = match delivery::platform_token(studio).await {
+                Ok(token) => token,
+                Err(e) => return Detection::Unreadable(format!("no GitHub token to read the merge decisions: {e}")),
             };
             let references = inbox_references(studio, attempt);
             let mut decisions = Vec::new();
@@ -188,18 +239,19 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
             let checked = join_all(references.iter().map(|reference| async {
                 match &recorded {
                     Some(recorded) => delivery::merge_decision(studio, &token, recorded, reference).await,
-                    None => None,
+                    None => Ok(None),
                 }
             }))
             .await;
             for (reference, decision) in references.into_iter().zip(checked) {
                 match decision {
-                    Some(decision) => decisions.push((reference, decision)),
-                    None => {
+                    Ok(Some(decision)) => decisions.push((reference, decision)),
+                    Ok(None) => {
                         return Detection::Drift(format!(
                             "delivery reference {reference} exists but no merge lifecycle decision was closed"
                         ))
                     }
+                    Err(e) => return Detection::Unreadable(format!("the merge state of {reference}: {e}")),
                 }
             }
             studio.update_run(&attempt.run_id, |run| {
@@ -260,12 +312,17 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
     let changed = !files.is_empty()
         || status.get("fileStatus").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
         || status.get("ahead").and_then(Value::as_u64).unwrap_or(0) > 0;
-    let Ok(token) = delivery::platform_token(studio).await else {
-        return Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing);
+    let token = match delivery::platform_token(studio).await {
+        Ok(token) => token,
+        Err(e) => return Detection::Unreadable(format!("no GitHub token to read the lane's pull request: {e}")),
     };
     let owner = repo.split('/').next().unwrap_or_default();
     let lane_pulls = format!("/repos/{repo}/pulls?state=all&head={owner}:{branch}");
-    let pulls = delivery::github_get(studio, &token, &lane_pulls).await.unwrap_or_default();
+    let pulls = match delivery::github_get(studio, &token, &lane_pulls).await {
+        Ok(pulls) => pulls,
+        Err(GithubReadError::NotFound { .. }) => Value::Null,
+        Err(e) => return Detection::Unreadable(format!("the lane branch's pull requests: {e}")),
+    };
     let pull = pulls
         .as_array()
         .into_iter()
@@ -276,15 +333,24 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
         return if changed {
             Detection::Drift(format!("changes left in the agent-owned worktree {tree} without a PR commit"))
         } else {
-            Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing)
+            Detection::Blocked(
+                BlockerCode::GithubIssueOrPrLinkMissing,
+                format!("GitHub lists no pull request from the lane branch {branch}"),
+            )
         };
     };
     for path in &files {
         let local = toolbox.download(&format!("{tree}/{path}")).await.unwrap_or_default();
-        let remote = delivery::github_get(studio, &token, &format!("/repos/{repo}/contents/{path}?ref={branch}"))
-            .await
-            .and_then(|c| c.get("content").and_then(Value::as_str).map(|c| c.replace('\n', "")))
-            .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok());
+        let remote =
+            match delivery::github_get(studio, &token, &format!("/repos/{repo}/contents/{path}?ref={branch}")).await {
+                Ok(c) => c
+                    .get("content")
+                    .and_then(Value::as_str)
+                    .map(|c| c.replace('\n', ""))
+                    .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok()),
+                Err(GithubReadError::NotFound { .. }) => None,
+                Err(e) => return Detection::Unreadable(format!("{path} on the pull request's branch: {e}")),
+            };
         if remote.as_deref() != Some(local.as_slice()) {
             return Detection::Drift(format!(
                 "{path} in the agent-owned worktree differs from the pull request's branch"
@@ -296,7 +362,8 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
             record_reference(studio, &attempt.run_id, reference);
             Detection::Clear
         }
-        Err(_) => Detection::Blocked(BlockerCode::GithubIssueOrPrLinkMissing),
+        Err(e @ delivery::ProofError::Unreadable(_)) => Detection::Unreadable(e.to_string()),
+        Err(e) => Detection::Blocked(e.blocker(), e.to_string()),
     }
 }
 

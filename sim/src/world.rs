@@ -736,6 +736,7 @@ fn collect(
             project_slug: r.project_slug.clone(),
             delivery_graph_kind: r.delivery_graph_kind.clone(),
             reports: r.reports.iter().map(|t| t.status.as_str().to_string()).collect(),
+            delivery_graph: r.delivery_graph.label(),
             observability_dsn: r.observability_dsn.label(),
             runtime_binding: (!studio.config.runtime_binding.is_default())
                 .then(|| studio.config.runtime_binding.name().to_string()),

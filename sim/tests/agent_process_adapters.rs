@@ -60,26 +60,40 @@ fn codex_names_its_own_session_and_the_harness_reads_it() {
     assert!(logs.contains(&format!("\"thread_id\":\"{id}\"")), "{id} / {logs}");
 }
 
+// The curator: an intake agent whose work is its HUD calls alone, so a browser-only
+// attempt can do all of it (a browser-only planner cannot reach its memory tool).
 #[test]
 fn browser_only_without_a_browser_slot_cannot_start_and_the_gate_blocks() {
-    let s = with_adapter(load("happy-intake.yaml"), "planner", AgentProcessAdapter::BrowserOnly);
+    let s = with_adapter(load("happy-intake.yaml"), "curator", AgentProcessAdapter::BrowserOnly);
     let (o, logs) = workspace_logs(&s);
-    let planner = o.sessions.iter().find(|x| x.role_id == "planner").unwrap();
-    assert_eq!(planner.blocker_code.as_deref(), Some("agent_first_tool_required"), "{:?}", statuses(&o));
-    assert!(logs.contains("--browser-only needs a browser slot"), "{logs}");
     let curator = o.sessions.iter().find(|x| x.role_id == "curator").unwrap();
-    assert_eq!(curator.live_status, "session_completed");
+    assert_eq!(curator.blocker_code.as_deref(), Some("agent_first_tool_required"), "{:?}", statuses(&o));
+    assert!(logs.contains("--browser-only needs a browser slot"), "{logs}");
+    let planner = o.sessions.iter().find(|x| x.role_id == "planner").unwrap();
+    assert_eq!(planner.live_status, "session_completed");
 }
 
 #[test]
 fn browser_only_twin_with_a_browser_slot_completes_through_the_browser_grid_and_hud_only() {
-    let mut s = with_adapter(load("happy-intake.yaml"), "planner", AgentProcessAdapter::BrowserOnly);
-    s.world.browser_slots.insert("planner".into(), vec!["playwright/planner".into()]);
-    s.world.loadouts.insert("planner".into(), vec!["fractalops-hud".into(), "searxnggrid".into(), "playwright".into()]);
+    let mut s = with_adapter(load("happy-intake.yaml"), "curator", AgentProcessAdapter::BrowserOnly);
+    s.world.browser_slots.insert("curator".into(), vec!["playwright/curator".into()]);
+    s.world.loadouts.insert("curator".into(), vec!["fractalops-hud".into(), "searxnggrid".into(), "playwright".into()]);
     let (o, logs) = workspace_logs(&s);
     assert!(o.sessions.iter().all(|x| x.live_status == "session_completed"), "{:?}", statuses(&o));
     assert!(logs.contains("mcp__playwright__"), "the browser grid is in the palette: {logs}");
     assert!(!logs.contains("mcp__searxnggrid__"), "browser-only reaches no other grid: {logs}");
+}
+
+#[test]
+fn a_browser_only_planner_cannot_reach_its_memory_tool_and_says_so() {
+    // Before issue 15 this planner "completed" without ever using its memory tool.
+    let mut s = with_adapter(load("happy-intake.yaml"), "planner", AgentProcessAdapter::BrowserOnly);
+    s.world.browser_slots.insert("planner".into(), vec!["playwright/planner".into()]);
+    let (o, _) = workspace_logs(&s);
+    let planner = o.sessions.iter().find(|x| x.role_id == "planner").unwrap();
+    assert_eq!(planner.blocker_code.as_deref(), Some("memory_tool_contract_required"), "{:?}", statuses(&o));
+    assert_eq!(planner.current_step, "work_stopped: memory_search: not in the palette");
+    assert_eq!(o.run.as_ref().unwrap().status, "blocked");
 }
 
 /// The outcome with the runtime binding field cleared.

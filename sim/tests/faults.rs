@@ -10,11 +10,11 @@ use squadsim::diagnosis::Plane;
 use squadsim::scenario::Scenario;
 use squadsim::{world, Outcome};
 
-/// The intake pair (the planner hands nothing on), with `faults` (YAML list items).
+/// The intake pair (research-team, whose delivery graph is the intake pair), with `faults` (YAML list items).
 fn scenario(faults: &str) -> Scenario {
     let faults = if faults.trim().is_empty() { " []".to_string() } else { format!("\n{faults}") };
     let text = format!(
-        "name: faults-test\nseed: 1\nagents:\n  planner: {{handoffs: []}}\nfaults:{faults}\nsteps:\n  - launch: {{template_id: agentsquad, project_slug: sanmopia-modernization, delivery_graph_kind: project_delivery}}\n  - execute\n  - watch: {{every: 5s, timeout: 10m}}\n"
+        "name: faults-test\nseed: 1\nfaults:{faults}\nsteps:\n  - launch: {{template_id: research-team, project_slug: sanmopia-modernization, delivery_graph_kind: project_delivery}}\n  - execute\n  - watch: {{every: 5s, timeout: 10m}}\n"
     );
     Scenario::parse(Path::new("faults-test.yaml"), &text).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -24,7 +24,9 @@ fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
 }
 
 fn completed(o: &Outcome) -> bool {
-    o.sessions.len() == 2 && o.sessions.iter().all(|s| s.live_status == "session_completed")
+    o.run.as_ref().is_some_and(|r| r.status == "completed")
+        && o.sessions.len() == 2
+        && o.sessions.iter().all(|s| s.live_status == "session_completed")
 }
 
 fn blocked_first_tool(o: &Outcome) -> bool {

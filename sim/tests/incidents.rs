@@ -99,7 +99,6 @@ fn an_unavailable_daytona_api_is_diagnosed_as_the_execution_plane_and_its_twin_c
     assert!(evidence(&o, "volumes.longhorn.io").healthy, "storage is not the cause here");
     let mut twin = load("daytona-api-unavailable.yaml");
     twin.faults.clear();
-    twin.agents.insert("planner".into(), serde_yaml::from_str("{handoffs: []}").unwrap());
     assert!(completed(&world::run(&twin)));
 }
 

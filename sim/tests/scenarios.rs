@@ -1,7 +1,10 @@
-//! Every scenario in `scenarios/` runs and its outcome matches its snapshot
-//! (`scenarios/snapshots/outcome@<file>.snap`). The CLI reads the same files.
+//! Every scenario in `scenarios/` runs, its outcome holds the built-in
+//! invariants (no run `completed` while a session stopped short or its delivery
+//! graph did not reach its end; no session blocked without a reason), and it
+//! matches its snapshot (`scenarios/snapshots/outcome@<file>.snap`). The CLI
+//! reads the same files.
 
-use squadsim::{world, Scenario};
+use squadsim::{invariants, world, Scenario};
 
 #[test]
 fn every_scenario_matches_its_snapshot() {
@@ -12,6 +15,8 @@ fn every_scenario_matches_its_snapshot() {
         insta::glob!("../../scenarios", "*.yaml", |path| {
             let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
             let outcome = world::run(&scenario);
+            let broken = invariants::built_in(&outcome);
+            assert!(broken.is_empty(), "{}: {broken:?}", path.display());
             insta::assert_snapshot!("outcome", outcome.to_yaml());
         });
     });

@@ -6,7 +6,7 @@ mod support;
 
 use squadsim::scenario::{DeliveryStep, MergeDecision, RetryBehaviour, Scenario};
 use squadsim::{world, Outcome};
-use squadsim_conformance::vocabulary::Wall;
+use squadsim_conformance::vocabulary::{BlockerCode, CodeOrigin, Wall};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
@@ -92,13 +92,16 @@ fn each_wall_fires_and_clears_after_the_retry_and_its_twin_never_fires() {
     }
 }
 
-/// The blocker the seeds name for each wall whose retry falls short ("Delivery Proof",
-/// "Merge Lifecycle Decision"); the planner, tester and closer walls have none.
-fn seed_blocker(wall: Wall) -> Option<&'static str> {
+/// The blocker each wall whose retry falls short leaves its session with: the seeds'
+/// ("Delivery Proof", "Merge Lifecycle Decision") for the delivery and committer walls,
+/// model-defined ones for the planner, tester and closer walls, which the seeds name none for.
+fn wall_blocker(wall: Wall) -> (&'static str, CodeOrigin) {
     match wall {
-        Wall::Committer => Some("merge_lifecycle_decision_required"),
-        Wall::Delivery => Some("github_issue_or_pr_link_missing"),
-        Wall::Planner | Wall::Tester | Wall::Closer => None,
+        Wall::Committer => ("merge_lifecycle_decision_required", CodeOrigin::Seed),
+        Wall::Delivery => ("github_issue_or_pr_link_missing", CodeOrigin::Seed),
+        Wall::Planner => ("memory_tool_contract_required", CodeOrigin::ModelDefined),
+        Wall::Tester => ("evidence_attachment_required", CodeOrigin::ModelDefined),
+        Wall::Closer => ("lineage_evidence_required", CodeOrigin::ModelDefined),
     }
 }
 
@@ -112,16 +115,19 @@ fn each_wall_whose_retry_also_fails_leaves_the_session_at_the_wall_and_a_complia
         };
         let mut s = load(&file);
         let o = world::run(&s);
-        let retry = match seed_blocker(wall) {
-            Some(code) => format!("blocked: {code}"),
-            None => "not cleared: the session stands at the wall".to_string(),
-        };
+        let (code, origin) = wall_blocker(wall);
+        let marked = if origin == CodeOrigin::ModelDefined { " (model-defined)" } else { "" };
+        let retry = format!("blocked: {code}{marked}");
         assert_eq!(walls(&o), [(wall.code().to_string(), agent.to_string(), retry)], "{name}");
         let session = o.sessions.iter().find(|x| x.agent_id == agent).unwrap();
         assert_eq!(session.live_status, "blocked", "{name}");
-        assert_eq!(session.blocker_code.as_deref(), seed_blocker(wall), "{name}");
+        // No session stands at a wall without a reason the outcome shows.
+        assert_eq!(session.blocker_code.as_deref(), Some(code), "{name}");
+        assert_eq!(BlockerCode::parse(code).map(BlockerCode::origin), Some(origin), "{name}");
         assert_eq!(session.wall_code.as_deref(), Some(wall.code()), "{name}");
         assert_eq!(o.run.as_ref().unwrap().status, "blocked");
+        let line = squadsim::report::summary(&o);
+        assert!(line.contains(&format!("blockers: {code}{marked}, standing at: {}", wall.code())), "{name}: {line}");
         for b in s.agents.values_mut() {
             b.on_retry = Some(RetryBehaviour::Comply);
         }
@@ -160,8 +166,12 @@ fn an_installation_over_githubs_rate_limit_cannot_prove_its_delivery_and_the_twi
     s.world.github.rate_limit = Some(12);
     let o = world::run(&s);
     let implementers: Vec<_> = o.sessions.iter().filter(|x| x.role_id == "implementer").collect();
+    // Both pull requests were opened and handed on before the hour's 12 requests were
+    // used: GitHub's 403s leave them unproven, not missing.
+    assert_eq!(o.handoff_trail.iter().filter(|h| h.recipient_agent_id == "tester").count(), 2);
     assert!(
-        implementers.iter().all(|x| x.blocker_code.as_deref() == Some("github_issue_or_pr_link_missing")),
+        implementers.iter().all(|x| x.blocker_code.as_deref() == Some("delivery_reference_unreadable")
+            && x.current_step.contains("HTTP 403: API rate limit exceeded")),
         "GitHub answers 403 once the hour's 12 requests are used: {:?}",
         statuses(&o)
     );

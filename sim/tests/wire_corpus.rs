@@ -2,7 +2,8 @@
 //! every response body the operator receives in every scenario of the corpus
 //! passes the wire-alias check, and the only legacy alias on the wire is the
 //! one the delivery-language seed allows there (Studio run/template/session
-//! metadata `runtime_kind`, meaning the delivery graph kind).
+//! metadata `runtime_kind`, meaning the delivery graph kind). Blocker codes the
+//! model defines are known to the check and noted as model-defined.
 
 use std::path::PathBuf;
 
@@ -20,6 +21,7 @@ fn every_studio_response_in_the_corpus_passes_the_wire_check() {
     let mut problems = Vec::new();
     let mut checked = 0usize;
     let mut aliases_read = 0usize;
+    let mut model_defined = 0usize;
     for file in &files {
         let scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
         let (outcome, responses) = world::run_with_responses(&scenario);
@@ -31,6 +33,7 @@ fn every_studio_response_in_the_corpus_passes_the_wire_check() {
                     FindingKind::LegacyAlias { alias, .. } if ALLOWED_ALIASES.contains(&alias.as_str()) => {
                         aliases_read += 1
                     }
+                    FindingKind::ModelDefinedBlockerCode { .. } => model_defined += 1,
                     _ => problems.push(format!(
                         "{}: {request} {}: {}",
                         scenario.name,
@@ -45,6 +48,7 @@ fn every_studio_response_in_the_corpus_passes_the_wire_check() {
     assert!(checked > files.len(), "too few responses captured ({checked}) for {} scenarios", files.len());
     // The boundary does speak the legacy name (templates, runs): the check saw it.
     assert!(aliases_read > 0, "no runtime_kind seen: the capture missed the Studio's run/template bodies");
+    assert!(model_defined > 0, "the corpus's model-defined blocker codes reached the wire and were noted as such");
 }
 
 #[test]

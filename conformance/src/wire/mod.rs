@@ -3,7 +3,8 @@
 //! the delivery language, and prints their canonical form with `--normalize`.
 //!
 //! Exit status ([`Status`]): 0 when no payload has an error (legacy aliases alone
-//! are notes: payloads are the boundary where they live), 1 when any has an alias
+//! are notes: payloads are the boundary where they live; so are blocker codes the
+//! model defines, known but not named by the seeds), 1 when any has an alias
 //! disagreeing with its canonical twin, a scope mismatch, a handoff missing a
 //! required field, or an unknown blocker or wall code, 2 on unreadable files
 //! (anything but a regular file is refused unopened: see [`crate::regular_file`])
@@ -66,7 +67,10 @@ struct Sink<'a> {
     canonical: Option<&'a mut dyn Write>,
     payloads: usize,
     errors: usize,
-    notes: usize,
+    /// Legacy aliases read (notes).
+    aliases: usize,
+    /// Blocker codes the model defines, known but not named by the seeds (notes).
+    model_defined: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -76,7 +80,7 @@ impl<'a> Sink<'a> {
         if args.format == WireFormat::Json {
             write!(findings, "{{\n  \"version\": 1,\n  \"payloads\": [")?;
         }
-        Ok(Sink { format: args.format, findings, canonical, payloads: 0, errors: 0, notes: 0 })
+        Ok(Sink { format: args.format, findings, canonical, payloads: 0, errors: 0, aliases: 0, model_defined: 0 })
     }
 
     /// Checks one payload and writes what it found (and its canonical form).
@@ -85,9 +89,13 @@ impl<'a> Sink<'a> {
         if let Some(out) = self.canonical.as_deref_mut() {
             writeln!(out, "{}", serde_json::to_string_pretty(&inspection.canonical).unwrap_or_default())?;
         }
-        let errors = inspection.findings.iter().filter(|f| f.is_error()).count();
-        self.errors += errors;
-        self.notes += inspection.findings.len() - errors;
+        for f in &inspection.findings {
+            match f.kind {
+                _ if f.is_error() => self.errors += 1,
+                FindingKind::ModelDefinedBlockerCode { .. } => self.model_defined += 1,
+                _ => self.aliases += 1,
+            }
+        }
         let checked = Checked { source, findings: inspection.findings };
         match self.format {
             WireFormat::Json => {
@@ -109,15 +117,20 @@ impl<'a> Sink<'a> {
 
     /// The summary (closing the JSON document).
     fn finish(&mut self) -> std::io::Result<()> {
-        let (payloads, errors, notes) = (self.payloads, self.errors, self.notes);
+        let (payloads, errors, aliases, model_defined) = (self.payloads, self.errors, self.aliases, self.model_defined);
         match self.format {
             WireFormat::Json => {
-                let summary = serde_json::json!({"payloads": payloads, "errors": errors, "legacy_aliases": notes});
+                let summary = serde_json::json!({
+                    "payloads": payloads, "errors": errors, "legacy_aliases": aliases,
+                    "model_defined_codes": model_defined,
+                });
                 let close = if payloads == 0 { "]" } else { "\n  ]" };
                 writeln!(self.findings, "{close},\n  \"summary\": {summary}\n}}")
             }
             WireFormat::Human => {
-                writeln!(self.findings, "{payloads} payloads: {errors} errors, {notes} legacy aliases read")
+                let marked =
+                    if model_defined == 0 { String::new() } else { format!(", {model_defined} model-defined codes") };
+                writeln!(self.findings, "{payloads} payloads: {errors} errors, {aliases} legacy aliases read{marked}")
             }
         }
     }

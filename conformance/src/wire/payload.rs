@@ -10,7 +10,8 @@
 //!   delivery graph kind, is an error: the value contradicts the field's scope;
 //! - a handoff (an object carrying any handoff field, or an element of a
 //!   `handoffs`/`handoff_trail` list) missing any of the six required fields is an error;
-//! - a blocker code or wall code the vocabulary does not know is an error;
+//! - a blocker code or wall code the vocabulary does not know is an error; a
+//!   blocker code the model defines (not the seeds) is known, and noted as model-defined;
 //! - key order is kept; findings come in document order.
 
 use serde::Serialize;
@@ -63,6 +64,10 @@ pub enum FindingKind {
     UnknownBlockerCode {
         code: String,
     },
+    /// A known blocker code that the model defines where the seeds name none (a note, not an error).
+    ModelDefinedBlockerCode {
+        code: String,
+    },
     UnknownWallCode {
         code: String,
     },
@@ -77,9 +82,9 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Errors fail the check; legacy aliases are notes.
+    /// Errors fail the check; legacy aliases and model-defined codes are notes.
     pub fn is_error(&self) -> bool {
-        !matches!(self.kind, FindingKind::LegacyAlias { .. })
+        !matches!(self.kind, FindingKind::LegacyAlias { .. } | FindingKind::ModelDefinedBlockerCode { .. })
     }
 
     pub fn message(&self) -> String {
@@ -97,6 +102,9 @@ impl Finding {
                 format!("handoff is missing required fields: {}", missing.join(", "))
             }
             FindingKind::UnknownBlockerCode { code } => format!("unknown blocker code {code:?}"),
+            FindingKind::ModelDefinedBlockerCode { code } => {
+                format!("blocker code {code:?} is model-defined (known; the seeds do not name it)")
+            }
             FindingKind::UnknownWallCode { code } => format!("unknown wall code {code:?}"),
         }
     }
@@ -273,9 +281,12 @@ pub fn known_wall(code: &str) -> bool {
 
 fn check_codes(key: &str, value: &Value, at: &str, findings: &mut Vec<Finding>) {
     let blocker = |code: &str, at: String, findings: &mut Vec<Finding>| {
-        if BlockerCode::parse(code).is_none() {
-            findings.push(Finding { pointer: at, kind: FindingKind::UnknownBlockerCode { code: code.to_owned() } });
-        }
+        let kind = match BlockerCode::parse(code) {
+            None => FindingKind::UnknownBlockerCode { code: code.to_owned() },
+            Some(known) if known.is_model_defined() => FindingKind::ModelDefinedBlockerCode { code: code.to_owned() },
+            Some(_) => return,
+        };
+        findings.push(Finding { pointer: at, kind });
     };
     if BLOCKER_KEYS.contains(&key) {
         if let Some(code) = value.as_str() {

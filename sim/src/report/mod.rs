@@ -20,6 +20,8 @@ pub mod markdown;
 
 use std::path::{Path, PathBuf};
 
+use squadsim_conformance::vocabulary::BlockerCode;
+
 use crate::outcome::Outcome;
 use crate::run_record::RunRecord;
 use crate::snapshot;
@@ -130,13 +132,21 @@ impl ScenarioResult {
     }
 }
 
-/// The one-line summary of an outcome: run status, launch status, blockers,
-/// and the walls sessions stand at when there are any.
+/// The one-line summary of an outcome: run status, launch status, blockers
+/// (model-defined ones marked so), the walls sessions stand at when there are any,
+/// and, for a run blocked with no session blocked, its delivery graph's reason.
 pub fn summary(outcome: &Outcome) -> String {
-    let blockers = outcome.blockers();
+    let blockers: Vec<String> =
+        outcome.blockers().into_iter().map(|b| BlockerCode::parse(&b).map(BlockerCode::label).unwrap_or(b)).collect();
     let standing = outcome.standing_walls();
+    let graph = match &outcome.run {
+        Some(run) if run.status == "blocked" && !outcome.sessions.iter().any(|s| s.live_status == "blocked") => {
+            format!(", delivery graph {}", run.delivery_graph)
+        }
+        _ => String::new(),
+    };
     format!(
-        "run {}, launch {}, blockers: {}{}",
+        "run {}, launch {}, blockers: {}{}{graph}",
         run_status(outcome),
         outcome.launch_label(),
         if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
@@ -157,14 +167,27 @@ pub fn totals(results: &[ScenarioResult]) -> (usize, usize) {
 
 /// The verdict on one run of the scenario `file`: a run that did not reach its
 /// end fails whatever its snapshot says (one whose world could not be built is
-/// [`Verdict::NotBuilt`]); otherwise its outcome is compared with the snapshot,
-/// unless `compared` is false (run under another seed than its own).
+/// [`Verdict::NotBuilt`]); then the [built-in invariants](crate::invariants::built_in)
+/// (an outcome that reports success that did not happen never passes); then,
+/// when `compared` (run under its own seed), the comparison with its snapshot.
 pub fn verdict(file: &Path, outcome: &Outcome, compared: bool) -> Verdict {
     match &outcome.error {
-        Some(e @ RunError::NotBuilt(_)) => Verdict::NotBuilt(e.to_string()),
-        Some(e) => Verdict::Failed { message: e.to_string(), detail: String::new() },
-        None if compared => compare(file, outcome),
-        None => Verdict::NotCompared,
+        Some(e @ RunError::NotBuilt(_)) => return Verdict::NotBuilt(e.to_string()),
+        Some(e) => return Verdict::Failed { message: e.to_string(), detail: String::new() },
+        None => {}
+    }
+    let broken = crate::invariants::built_in(outcome);
+    if !broken.is_empty() {
+        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
+        return Verdict::Failed {
+            message: format!("the outcome breaks {} built-in invariant(s)", broken.len()),
+            detail: lines.join("\n"),
+        };
+    }
+    if compared {
+        compare(file, outcome)
+    } else {
+        Verdict::NotCompared
     }
 }
 

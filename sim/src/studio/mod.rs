@@ -27,6 +27,7 @@ use squadsim_fakes::contextforge::GatewayConfig;
 use squadsim_fakes::ids::IdGen;
 use squadsim_fakes::net::{HttpClient, Transport};
 
+use crate::agent_server::GraphProgress;
 use crate::clock;
 use crate::scenario::ProjectCondition;
 
@@ -135,7 +136,7 @@ pub struct ObservabilityFeed {
     pub runtime_logs: u64,
 }
 
-/// A run's status, derived from its sessions.
+/// A run's status, derived from its sessions and its delivery graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -182,6 +183,39 @@ pub struct Run {
     pub delivery_references: Vec<crate::delivery::DeliveryReference>,
     /// The project's GlitchTip DSN, as scaffolding provisioned it (or why not).
     pub observability_dsn: scaffolding::DsnProvisioning,
+    /// How far the run's delivery graph got, as the LangGraph Agent Server's routing node last said.
+    pub delivery_graph: DeliveryGraph,
+}
+
+/// The run's delivery graph as the Studio last read it: the LangGraph Agent
+/// Server owns the graph state and judges how far it got; the Studio keeps what
+/// its routing node answered (or that it could not be asked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum DeliveryGraph {
+    /// No run control has asked the routing node yet.
+    NotRouted,
+    /// What the routing node answered last.
+    Routed(crate::agent_server::GraphProgress),
+    /// The routing node could not be asked: why.
+    Unread(String),
+}
+
+impl DeliveryGraph {
+    pub fn at_end(&self) -> bool {
+        *self == DeliveryGraph::Routed(GraphProgress::AtEnd)
+    }
+
+    /// As outcomes show it: `at_end`, `working`, `not_routed`,
+    /// `stopped_short: <why>` or `unread: <why>`.
+    pub fn label(&self) -> String {
+        match self {
+            DeliveryGraph::NotRouted => "not_routed".to_string(),
+            DeliveryGraph::Routed(GraphProgress::Working) => "working".to_string(),
+            DeliveryGraph::Routed(GraphProgress::AtEnd) => "at_end".to_string(),
+            DeliveryGraph::Routed(GraphProgress::StoppedShort { reason }) => format!("stopped_short: {reason}"),
+            DeliveryGraph::Unread(why) => format!("unread: {why}"),
+        }
+    }
 }
 
 /// A run's agent sessions, in joining order, each found by its agent id with a
@@ -248,20 +282,28 @@ impl Serialize for Sessions {
 }
 
 impl Run {
-    /// A run is blocked if any agent is blocked (runbook); completed when every
-    /// session completed; ready before any attempt.
+    /// A run is blocked if any agent is blocked (runbook). It is completed only
+    /// when every session completed and its delivery graph reached its end (as the
+    /// LangGraph Agent Server judged it); a graph that stopped short, or that could
+    /// not be read, with every session settled and no run control executing, is
+    /// blocked, never completed. Ready before any attempt; running otherwise.
     pub fn status(&self) -> RunStatus {
         if self.cleaned_up {
             return RunStatus::CleanedUp;
         }
         let statuses: Vec<LiveStatus> = self.sessions.iter().map(|s| s.live_status).collect();
+        let all = |status: LiveStatus| statuses.iter().all(|s| *s == status);
         if statuses.contains(&LiveStatus::Blocked) {
             RunStatus::Blocked
         } else if self.is_executing() {
             RunStatus::Running
-        } else if !statuses.is_empty() && statuses.iter().all(|s| *s == LiveStatus::SessionCompleted) {
-            RunStatus::Completed
-        } else if statuses.iter().all(|s| *s == LiveStatus::Ready) {
+        } else if !statuses.is_empty() && all(LiveStatus::SessionCompleted) {
+            if self.delivery_graph.at_end() {
+                RunStatus::Completed
+            } else {
+                RunStatus::Blocked
+            }
+        } else if all(LiveStatus::Ready) {
             RunStatus::Ready
         } else {
             RunStatus::Running
@@ -296,6 +338,7 @@ impl Run {
             walls: Vec::new(),
             delivery_references: Vec::new(),
             observability_dsn: self.observability_dsn.clone(),
+            delivery_graph: self.delivery_graph.clone(),
         }
     }
 
@@ -347,6 +390,7 @@ fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option
         walls: Vec::new(),
         delivery_references: Vec::new(),
         observability_dsn: scaffolding::DsnProvisioning::Pending,
+        delivery_graph: DeliveryGraph::NotRouted,
     })
 }
 

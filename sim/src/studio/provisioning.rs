@@ -21,7 +21,7 @@ use super::api::{detail, validation_error, LaunchTenant};
 use super::read_model::run_view;
 use super::scaffolding::{self, DsnProvisioning};
 use super::wire::{LaunchRequest, DELIVERY_GRAPH_KIND_FIELD};
-use super::{ObservabilityFeed, Run, Studio};
+use super::{DeliveryGraph, ObservabilityFeed, Run, Studio};
 use crate::templates;
 
 /// How often provisioning looks for the project.
@@ -59,7 +59,7 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
         tokio::time::sleep(PROJECT_POLL).await;
     }
     let roster: Vec<String> = sessions.iter().map(|s| s.agent_id.clone()).collect();
-    if let Err(e) = open_thread(&studio, &run_id, &roster).await {
+    if let Err(e) = open_thread(&studio, &run_id, template.template_id, &roster).await {
         return detail(StatusCode::SERVICE_UNAVAILABLE, format!("LangGraph Agent Server unavailable: {e}"));
     }
     let mut run = Run {
@@ -81,6 +81,7 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
         walls: Vec::new(),
         delivery_references: Vec::new(),
         observability_dsn: DsnProvisioning::Pending,
+        delivery_graph: DeliveryGraph::NotRouted,
     };
     run.record("run:launched", format!("roster {}", template.intake_roles.join(", ")));
     let view = run_view(&run);
@@ -89,11 +90,12 @@ pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): 
     (StatusCode::OK, Json(view)).into_response()
 }
 
-/// Creates the run's delivery thread on the LangGraph Agent Server with the intake roster.
-async fn open_thread(studio: &Studio, run_id: &str, roster: &[String]) -> Result<(), String> {
+/// Creates the run's delivery thread on the LangGraph Agent Server for the
+/// template's graph (`metadata.graph_id`), with the intake roster.
+async fn open_thread(studio: &Studio, run_id: &str, graph_id: &str, roster: &[String]) -> Result<(), String> {
     let base = &studio.config.agent_server_url;
     let create = HttpRequest::post(format!("{base}/threads"))
-        .json(&json!({"thread_id": run_id, "metadata": {"graph": "delivery"}}));
+        .json(&json!({"thread_id": run_id, "metadata": {"graph": "delivery", "graph_id": graph_id}}));
     let intake = HttpRequest::post(format!("{base}/threads/{run_id}/state"))
         .json(&json!({"as_node": "intake", "values": {"roster": roster}}));
     for request in [create, intake] {

@@ -21,8 +21,8 @@ use squadsim_fakes::net::HttpRequest;
 use super::api::{detail, validation_error, Tenant};
 use super::read_model::find_run;
 use super::wire::{ControlRequest, RunControlView, ScheduledView};
-use super::{PendingRunControl, RunStatus, Studio, TickReport};
-use crate::agent_server::Handoff;
+use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
+use crate::agent_server::{AttemptOutcome, Handoff};
 use crate::clock::instant;
 use crate::harness;
 
@@ -106,21 +106,27 @@ async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
         Some(pending.command == "replay")
     });
     let Some(Some(replay)) = replay else { return };
+    // The agents of the tick just worked: the next routing run records how their attempts ended.
+    let mut settled = Vec::new();
     if replay {
         // Blocked agents are attempted again with the mail they had.
         let blocked: Vec<String> = studio
-            .run(&run_id)
-            .map(|r| {
+            .read_run(&run_id, |r| {
                 r.sessions.iter().filter(|s| s.live_status == LiveStatus::Blocked).map(|s| s.agent_id.clone()).collect()
             })
             .unwrap_or_default();
-        tick(&studio, &run_id, blocked).await;
+        tick(&studio, &run_id, blocked.clone()).await;
+        settled = blocked;
     }
     loop {
-        let Some(next) = next_action(&studio, &run_id).await else {
-            studio.update_run(&run_id, |run| run.record("agent_server:unreachable", String::new()));
+        let Some(next) = next_action(&studio, &run_id, &settled).await else {
+            studio.update_run(&run_id, |run| {
+                run.record("agent_server:unreachable", String::new());
+                run.delivery_graph = DeliveryGraph::Unread("the LangGraph Agent Server did not answer".to_string());
+            });
             return;
         };
+        studio.update_run(&run_id, |run| run.delivery_graph = next.graph.clone());
         if next.dispatch.is_empty() {
             return;
         }
@@ -133,7 +139,8 @@ async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
                 }
             }
         });
-        tick(&studio, &run_id, agents).await;
+        tick(&studio, &run_id, agents.clone()).await;
+        settled = agents;
     }
 }
 
@@ -141,12 +148,28 @@ async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
 struct NextAction {
     roster: Vec<String>,
     dispatch: Vec<(String, Vec<Handoff>)>,
+    /// How far the delivery graph got.
+    graph: DeliveryGraph,
 }
 
-/// Asks the LangGraph Agent Server for the next action (`POST /threads/{id}/runs/wait`).
-async fn next_action(studio: &Studio, run_id: &str) -> Option<NextAction> {
+/// Asks the LangGraph Agent Server for the next action (`POST /threads/{id}/runs/wait`),
+/// recording how the attempts of the `settled` agents ended (Record Agent Attempt).
+async fn next_action(studio: &Studio, run_id: &str, settled: &[String]) -> Option<NextAction> {
+    let attempts: Vec<AttemptOutcome> = studio
+        .read_run(run_id, |run| {
+            settled
+                .iter()
+                .filter_map(|agent| run.session(agent))
+                .map(|s| AttemptOutcome {
+                    agent_id: s.agent_id.clone(),
+                    live_status: s.live_status.as_str().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let url = format!("{}/threads/{run_id}/runs/wait", studio.config.agent_server_url);
-    let request = HttpRequest::post(url).json(&json!({"assistant_id": "delivery_graph", "input": {}}));
+    let input = json!({"attempts": attempts});
+    let request = HttpRequest::post(url).json(&json!({"assistant_id": "delivery_graph", "input": input}));
     let response = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
     let roster = serde_json::from_value(response.get("roster").cloned().unwrap_or_default()).unwrap_or_default();
     let dispatch = response
@@ -163,7 +186,11 @@ async fn next_action(studio: &Studio, run_id: &str) -> Option<NextAction> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(NextAction { roster, dispatch })
+    let graph = match response.get("graph").cloned().map(serde_json::from_value) {
+        Some(Ok(progress)) => DeliveryGraph::Routed(progress),
+        _ => DeliveryGraph::Unread("the routing node's answer says nothing of the delivery graph".to_string()),
+    };
+    Some(NextAction { roster, dispatch, graph })
 }
 
 /// One tick: Record Agent Attempt for each agent, wait for all, append the report.
