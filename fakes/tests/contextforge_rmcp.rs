@@ -96,9 +96,11 @@ async fn rmcp_lists_and_calls_federated_tools_on_mcp() {
     assert_eq!(calls[0].tool, "get_hud_snapshot");
     assert_eq!(calls[0].authenticated_user.as_deref(), Some("sanm.dangerous-vector@yamon.io"));
 
-    // A bare name is not a tool on /mcp: JSON-RPC -32602, which rmcp reports as an error.
-    let bare = client.call_tool(CallToolRequestParams::new("get_hud_snapshot")).await;
-    assert!(bare.is_err(), "{bare:?}");
+    // A bare name is not a tool on /mcp: ContextForge's "Tool not found", an `isError` result.
+    let bare = client.call_tool(CallToolRequestParams::new("get_hud_snapshot")).await.expect("an answer");
+    assert_eq!(bare.is_error, Some(true));
+    assert_eq!(text_of(&bare), "Tool not found: get_hud_snapshot");
+    assert_eq!(w.grid.calls().len(), 1, "nothing more reached the grid");
     client.cancel().await.expect("close");
 }
 
@@ -127,7 +129,25 @@ async fn rmcp_calls_through_a_virtual_server() {
         .await
         .expect("a bare name is accepted on a virtual server");
     assert_eq!(text_of(&result), r#"{"status":"ok"}"#);
+    // The virtual server reaches only its own tools: the grid's other tool is not found there.
+    let outside =
+        client.call_tool(CallToolRequestParams::new("yamon-fractalops-hud-post-hud-status")).await.expect("an answer");
+    assert_eq!(outside.is_error, Some(true));
+    assert_eq!(text_of(&outside), "Tool not found: yamon-fractalops-hud-post-hud-status");
+    assert_eq!(w.grid.calls().len(), 1, "the refused call never reached the grid");
     client.cancel().await.expect("close");
+
+    // An id no virtual server has: 404 {"detail": "Server not found"}.
+    let unknown = http
+        .post(format!("{}/servers/{}/mcp", w.gateway_url, "0".repeat(32)))
+        .bearer_auth(&w.token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect("exchange");
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<Value>().await.expect("json"), json!({"detail": "Server not found"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
