@@ -161,7 +161,7 @@ async fn rmcp_with_a_bad_token_is_refused_with_401() {
         600,
     );
     let refused = connect(format!("{}/mcp", w.gateway_url), &forged).await;
-    let error = refused.err().expect("initialize must fail");
+    let error = refused.expect_err("initialize must fail");
     assert!(error.contains("401") || error.to_lowercase().contains("auth"), "{error}");
     let failures = w.gateway.auth_failures();
     assert_eq!(failures.len(), 1, "{failures:?}");

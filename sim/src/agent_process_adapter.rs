@@ -80,6 +80,13 @@ impl AgentProcessAdapter {
         self != AgentProcessAdapter::CodexCli
     }
 
+    /// Whether the adapter's CLI takes the loadout's allow-list on its command line
+    /// (`--allowedTools` / `--allowed-tools`); `codex-cli` has no such flag, its MCP
+    /// config is its allow-list.
+    pub fn takes_allow_list(self) -> bool {
+        self != AgentProcessAdapter::CodexCli
+    }
+
     /// Whether an attempt through this adapter reaches MCP server `server_id`:
     /// `browser-only` reaches only the browser grid and the HUD.
     pub fn reaches(self, server_id: &str) -> bool {
@@ -288,6 +295,9 @@ pub enum OutputEvent {
     SessionStarted(String),
     /// The skills the workspace shim pulled for the session.
     Skills(Vec<String>),
+    /// The workspace shim refused a tool call before it left: no allow-list
+    /// wildcard admits its agent-facing name.
+    ToolRefused { id: String, name: String },
     /// The palette the session started with (agent-facing names), where the format says it.
     Palette(Vec<String>),
     /// A tool call: its id, the name the agent used (`mcp__<server_id>__<tool>`), its input.
@@ -339,9 +349,14 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
                     .collect(),
                 "user" => content()
                     .filter(|c| of_type(c, "tool_result"))
-                    .map(|c| OutputEvent::ToolResult {
-                        id: text(c, "tool_use_id").unwrap_or_default(),
-                        is_error: c.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+                    .flat_map(|c| {
+                        let id = text(c, "tool_use_id").unwrap_or_default();
+                        let is_error = c.get("is_error").and_then(Value::as_bool).unwrap_or(false);
+                        let refused = text(c, "content")
+                            .as_deref()
+                            .and_then(refused_tool)
+                            .map(|name| OutputEvent::ToolRefused { id: id.clone(), name: name.to_string() });
+                        std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused)
                     })
                     .collect(),
                 _ => vec![OutputEvent::Other],
@@ -365,16 +380,29 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
                     name: tool_name::agent_facing_name(&server, &tool),
                     input: item.get("arguments").cloned().unwrap_or(Value::Null),
                 }],
-                ("item.completed", Some(_)) => {
-                    vec![OutputEvent::ToolResult {
-                        id,
-                        is_error: text(&item, "status").as_deref() != Some("completed"),
-                    }]
+                ("item.completed", Some((server, tool))) => {
+                    let is_error = text(&item, "status").as_deref() != Some("completed");
+                    let message = item.pointer("/error/message").and_then(Value::as_str);
+                    let refused = message.and_then(refused_tool).is_some().then(|| OutputEvent::ToolRefused {
+                        id: id.clone(),
+                        name: tool_name::agent_facing_name(&server, &tool),
+                    });
+                    std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused).collect()
                 }
                 _ => vec![OutputEvent::Other],
             }
         }
     }
+}
+
+/// How the shim's refusal of a tool call begins; the agent-facing name follows.
+const REFUSAL_PREFIX: &str = "Permission to use ";
+/// What follows the name in a refusal; the allow-list follows.
+const REFUSAL_REASON: &str = " denied: no wildcard of the loadout's allow-list admits it";
+
+/// The agent-facing name in a shim's refusal text, if `text` is one.
+fn refused_tool(text: &str) -> Option<&str> {
+    text.strip_prefix(REFUSAL_PREFIX)?.split_once(REFUSAL_REASON).map(|(name, _)| name)
 }
 
 /// How the process of one adapter prints what it does, one JSON line per event.
@@ -438,6 +466,15 @@ impl OutputWriter {
                 }})
             }
         }
+    }
+
+    /// The shim refused the call `id` of `tool` on `server_id` before it left, since
+    /// no entry of `allow_list` admits it: a failed tool result saying so. Returns
+    /// the line and the refusal's text.
+    pub fn tool_refused(&self, id: &str, server_id: &str, tool: &str, allow_list: &[String]) -> (Value, String) {
+        let name = tool_name::agent_facing_name(server_id, tool);
+        let text = format!("{REFUSAL_PREFIX}{name}{REFUSAL_REASON} ({})", allow_list.join(", "));
+        (self.tool_result(id, server_id, tool, &text, true), text)
     }
 
     /// The model says something without calling a tool.
@@ -523,12 +560,15 @@ mod tests {
             let w = OutputWriter::new(adapter, "sess-1");
             let mut events = Vec::new();
             let palette = vec!["mcp__fractalops-hud__get_hud_snapshot".to_string()];
+            let allow_list = vec!["mcp__fractalops-hud__*".to_string()];
             let lines = w.init(&palette, &[], &[]).into_iter().chain([
                 w.tool_use("t1", "fractalops-hud", "get_hud_snapshot", &json!({"project": "p"})),
                 w.tool_result("t1", "fractalops-hud", "get_hud_snapshot", "ok", false),
                 w.tool_use("t2", "fractalops-hud", "send_handoff", &json!({})),
                 w.tool_result("t2", "fractalops-hud", "send_handoff", "denied", true),
-                w.text("t3", "done"),
+                w.tool_use("t3", "searxnggrid", "search_query", &json!({})),
+                w.tool_refused("t3", "searxnggrid", "search_query", &allow_list).0,
+                w.text("t4", "done"),
                 w.result(1),
             ]);
             for line in lines {
@@ -553,6 +593,13 @@ mod tests {
                     input: json!({}),
                 },
                 OutputEvent::ToolResult { id: "t2".into(), is_error: true },
+                OutputEvent::ToolUse {
+                    id: "t3".into(),
+                    name: "mcp__searxnggrid__search_query".into(),
+                    input: json!({}),
+                },
+                OutputEvent::ToolResult { id: "t3".into(), is_error: true },
+                OutputEvent::ToolRefused { id: "t3".into(), name: "mcp__searxnggrid__search_query".into() },
                 OutputEvent::Result { is_error: false },
             ]);
             assert_eq!(events, expected, "{}", adapter.name());

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::BlockerCode;
 use squadsim_fakes::contextforge::ContextForge;
 use squadsim_fakes::daytona::{Daytona, Robustness, SandboxState, VolumeState};
@@ -283,6 +284,30 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
     };
     evidence.push(Evidence { check: "ContextForge gateway log".into(), finding, healthy: auth.is_empty() });
 
+    // The gateway's virtual servers: loadouts mount a grid only through the one bundling its tools.
+    let bundled: Vec<String> = gateway.servers().into_iter().map(|s| s.name).collect();
+    let grids: Vec<String> = gateway
+        .gateways()
+        .iter()
+        .filter_map(|g| g.name.strip_prefix(&tool_name::gateway_name("")).map(str::to_string))
+        .collect();
+    let unbundled: Vec<&str> = grids.iter().filter(|g| !bundled.contains(g)).map(String::as_str).collect();
+    let finding = if unbundled.is_empty() {
+        format!("a virtual server for each of the {} federated grids", grids.len())
+    } else {
+        format!(
+            "{} of {} federated grids have no virtual server ({}): no loadout can mount them",
+            unbundled.len(),
+            grids.len(),
+            unbundled.join(", ")
+        )
+    };
+    evidence.push(Evidence {
+        check: "ContextForge virtual servers (GET /servers)".into(),
+        finding,
+        healthy: unbundled.is_empty(),
+    });
+
     // The observability feed
     let feed = run.observability;
     evidence.push(Evidence {
@@ -332,6 +357,14 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
             format!(
                 "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
                 auth.len()
+            ),
+        )
+    } else if !unbundled.is_empty() && (logs.no_servers > 0 || !failed.is_empty()) {
+        (
+            Plane::ControlPlane,
+            format!(
+                "the gateway has no virtual server for {}, so the agents' loadouts could not mount them and the required first tool is not in their palette",
+                unbundled.join(", ")
             ),
         )
     } else if !failed.is_empty() || logs.tool_errors > 0 {

@@ -625,6 +625,7 @@ fn collect(
                         tool_call_count: s.tool_call_count,
                         attempt_end: s.attempt_end.clone(),
                         skill_ids: s.skill_ids.clone(),
+                        refused_tool_calls: s.refused_tool_calls.clone(),
                     })
                     .collect()
             })
