@@ -16,6 +16,11 @@
 //! allow-list (`mcp__<server_id>__*` wildcards) before it leaves: a call no
 //! wildcard matches is refused on the spot, printed as a failed tool result, and
 //! reported to the run record.
+//!
+//! The skill poll-pull (`GET /v1/skills`, bounded to 5 s) runs after the
+//! session's first tool call, not at its start (runbook: intake agents "block at
+//! first-tool before the pull"): a session that never makes a tool call never
+//! pulls.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -191,6 +196,7 @@ impl ProcessLauncher for AgentProcessLauncher {
             mounted,
             allow_list,
             palette: std::sync::OnceLock::new(),
+            skills_pulled: std::sync::atomic::AtomicBool::new(false),
             turns: AtomicU32::new(0),
             calls: AtomicU32::new(0),
             writer,
@@ -216,6 +222,8 @@ pub(crate) struct AgentProcess {
     /// What the shim checks every call against before it leaves (`mcp__<server_id>__*` wildcards).
     allow_list: Vec<String>,
     palette: std::sync::OnceLock<Vec<PaletteTool>>,
+    /// Set once the skill poll-pull ran (after the first tool call).
+    skills_pulled: std::sync::atomic::AtomicBool,
     turns: AtomicU32,
     /// Tool calls the model made so far (including those its palette lacked): the next call's id.
     calls: AtomicU32,
@@ -274,11 +282,10 @@ impl AgentProcess {
 
     async fn run(self: Arc<Self>) {
         let think = self.think();
-        let skills = self.pull_skills().await;
         let (palette, servers) = self.build_palette().await;
         let names: Vec<String> = palette.iter().map(|t| tool_name::agent_facing_name(&t.server_id, &t.bare)).collect();
         let _ = self.palette.set(palette);
-        for line in self.writer.init(&names, &servers, &skills) {
+        for line in self.writer.init(&names, &servers) {
             self.emit(line);
         }
         let scripted = self.behaviour.tool_calls.clone().unwrap_or_default();
@@ -336,7 +343,8 @@ impl AgentProcess {
 
     /// One model turn: the think time, every call's `tool_use` printed, the calls
     /// the allow-list admits made concurrently through their virtual servers (the
-    /// others refused on the spot), and their results printed in order.
+    /// others refused on the spot), and their results printed in order. After the
+    /// session's first turn with a call that left the shim, the skill poll-pull.
     async fn turn(&self, calls: Vec<(String, Value)>) -> Vec<Option<(String, bool)>> {
         tokio::time::sleep(self.think()).await;
         self.turns.fetch_add(1, Ordering::SeqCst);
@@ -363,6 +371,7 @@ impl AgentProcess {
                 }
             }
         }
+        let left = pending.iter().any(|p| matches!(p, Some(Pending::Proxied { .. })));
         let answers = futures::future::join_all(pending.into_iter().map(|p| async move {
             match p? {
                 Pending::Proxied { id, tool, mut client, arguments } => {
@@ -390,6 +399,12 @@ impl AgentProcess {
                 Some((text, is_error))
             })
             .collect();
+        if left && !self.skills_pulled.swap(true, Ordering::SeqCst) {
+            let skills = self.pull_skills().await;
+            if let Some(line) = self.writer.skills(&skills) {
+                self.emit(line);
+            }
+        }
         answers
     }
 

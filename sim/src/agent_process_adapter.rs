@@ -325,15 +325,13 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
             let content = || event.pointer("/message/content").and_then(Value::as_array).into_iter().flatten();
             let of_type = |c: &&Value, t: &str| c.get("type").and_then(Value::as_str) == Some(t);
             match kind {
-                "system" => {
-                    let mut events = vec![OutputEvent::SessionStarted(text(&event, "session_id").unwrap_or_default())];
-                    let skills = strings(event.get("skills"));
-                    if !skills.is_empty() {
-                        events.push(OutputEvent::Skills(skills));
-                    }
-                    events.push(OutputEvent::Palette(strings(event.get("tools"))));
-                    events
+                "system" if text(&event, "subtype").as_deref() == Some(SKILLS_SUBTYPE) => {
+                    vec![OutputEvent::Skills(strings(event.get("skills")))]
                 }
+                "system" => vec![
+                    OutputEvent::SessionStarted(text(&event, "session_id").unwrap_or_default()),
+                    OutputEvent::Palette(strings(event.get("tools"))),
+                ],
                 "result" => vec![OutputEvent::Result {
                     is_error: event.get("is_error").and_then(Value::as_bool).unwrap_or(false),
                 }],
@@ -395,6 +393,8 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
     }
 }
 
+/// The `system` event subtype the workspace shim prints the pulled skills in.
+const SKILLS_SUBTYPE: &str = "skills";
 /// How the shim's refusal of a tool call begins; the agent-facing name follows.
 const REFUSAL_PREFIX: &str = "Permission to use ";
 /// What follows the name in a refusal; the allow-list follows.
@@ -417,14 +417,13 @@ impl OutputWriter {
         OutputWriter { format: adapter.output_format(), session_id: session_id.to_string() }
     }
 
-    /// The session is up, with its palette (agent-facing names), MCP server statuses and
-    /// pulled skills (codex's `thread.started` has no place for the last three).
-    pub fn init(&self, tools: &[String], mcp_servers: &[Value], skills: &[String]) -> Vec<Value> {
+    /// The session is up, with its palette (agent-facing names) and MCP server
+    /// statuses (codex's `thread.started` has no place for either).
+    pub fn init(&self, tools: &[String], mcp_servers: &[Value]) -> Vec<Value> {
         let sid = &self.session_id;
         match self.format {
             OutputFormat::StreamJson => vec![json!({
                 "type": "system", "subtype": "init", "session_id": sid, "tools": tools, "mcp_servers": mcp_servers,
-                "skills": skills,
             })],
             OutputFormat::CodexJsonl => {
                 vec![json!({"type": "thread.started", "thread_id": sid}), json!({"type": "turn.started"})]
@@ -465,6 +464,17 @@ impl OutputWriter {
                     "result": result, "error": error, "status": status,
                 }})
             }
+        }
+    }
+
+    /// The skills the workspace shim pulled, as a `system` event of its own
+    /// (codex's JSONL has no place for them: nothing is printed there).
+    pub fn skills(&self, skills: &[String]) -> Option<Value> {
+        match self.format {
+            OutputFormat::StreamJson => Some(json!({
+                "type": "system", "subtype": SKILLS_SUBTYPE, "session_id": self.session_id, "skills": skills,
+            })),
+            OutputFormat::CodexJsonl => None,
         }
     }
 
@@ -561,7 +571,7 @@ mod tests {
             let mut events = Vec::new();
             let palette = vec!["mcp__fractalops-hud__get_hud_snapshot".to_string()];
             let allow_list = vec!["mcp__fractalops-hud__*".to_string()];
-            let lines = w.init(&palette, &[], &[]).into_iter().chain([
+            let lines = w.init(&palette, &[]).into_iter().chain([
                 w.tool_use("t1", "fractalops-hud", "get_hud_snapshot", &json!({"project": "p"})),
                 w.tool_result("t1", "fractalops-hud", "get_hud_snapshot", "ok", false),
                 w.tool_use("t2", "fractalops-hud", "send_handoff", &json!({})),
@@ -571,6 +581,7 @@ mod tests {
                 w.text("t4", "done"),
                 w.result(1),
             ]);
+            let lines = lines.chain(w.skills(&["delivery-vocabulary".to_string()]));
             for line in lines {
                 events.extend(read_line(adapter, &line.to_string()));
             }
@@ -602,6 +613,10 @@ mod tests {
                 OutputEvent::ToolRefused { id: "t3".into(), name: "mcp__searxnggrid__search_query".into() },
                 OutputEvent::Result { is_error: false },
             ]);
+            if adapter.output_format() == OutputFormat::StreamJson {
+                // codex's JSONL has no place for the pulled skills.
+                expected.push(OutputEvent::Skills(vec!["delivery-vocabulary".into()]));
+            }
             assert_eq!(events, expected, "{}", adapter.name());
         }
     }
