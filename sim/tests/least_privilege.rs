@@ -1,7 +1,7 @@
 //! Least privilege where the delivery-language seed puts it: "at the
 //! server-attachment level — which MCP servers a loadout mounts". Agents reach
 //! tools only through their loadout's virtual servers (`/servers/<id>/mcp`),
-//! under both runtimes; a virtual server the gateway would not create leaves the
+//! under both runtime bindings; a virtual server the gateway would not create leaves the
 //! loadout unattached (a first-tool block on the control plane); the workspace
 //! shim refuses a call no allow-list wildcard admits before it leaves, and the
 //! refusal shows in the outcome and in `squadsim explain`.
@@ -39,7 +39,7 @@ fn session<'a>(o: &'a Outcome, role: &str) -> &'a squadsim::outcome::SessionOutc
 }
 
 #[test]
-fn with_no_virtual_server_the_loadouts_mount_nothing_and_the_intake_pair_blocks_under_both_runtimes() {
+fn with_no_virtual_server_the_loadouts_mount_nothing_and_the_intake_pair_blocks_under_both_runtime_bindings() {
     for binding in BINDINGS {
         let o = world::run(&with_binding(refused_servers(), binding));
         assert_eq!(o.launch_http_status(), Some(200), "{binding:?}");
@@ -55,7 +55,7 @@ fn with_no_virtual_server_the_loadouts_mount_nothing_and_the_intake_pair_blocks_
 }
 
 #[test]
-fn twin_without_the_fault_completes_under_both_runtimes() {
+fn twin_without_the_fault_completes_under_both_runtime_bindings() {
     for binding in BINDINGS {
         let mut s = with_binding(refused_servers(), binding);
         s.faults.clear();
@@ -76,7 +76,7 @@ fn a_refusal_that_ends_before_the_launch_heals_the_armory_retries_the_virtual_se
 }
 
 #[test]
-fn agents_reach_tools_only_through_their_loadouts_virtual_servers_under_both_runtimes() {
+fn agents_reach_tools_only_through_their_loadouts_virtual_servers_under_both_runtime_bindings() {
     for binding in BINDINGS {
         let (o, record, services) =
             world::run_recorded_keeping_services(&with_binding(load("full-delivery.yaml"), binding));
