@@ -149,12 +149,15 @@ type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 /// Where a kept-alive connection goes, and the runtime it was opened on.
 type PoolKey = (tokio::runtime::Id, String, u16);
 
+/// Idle connections to one target, each with the moment it went idle.
+type IdleList = Vec<(Sender, tokio::time::Instant)>;
+
 /// Idle kept-alive connections, by runtime and target, each with the moment it
 /// went idle (tokio's clock: simulated time inside turmoil). Lookups only: the
 /// map is never iterated, so its order cannot reach any output.
 #[derive(Debug, Clone, Default)]
 struct Pool {
-    idle: Arc<Mutex<std::collections::HashMap<PoolKey, Vec<(Sender, tokio::time::Instant)>>>>,
+    idle: Arc<Mutex<std::collections::HashMap<PoolKey, IdleList>>>,
 }
 
 impl Pool {

@@ -133,10 +133,12 @@ fn a_kept_connection_to_a_host_that_crashed_is_not_reused() {
     let out = answers.clone();
     sim.client("client", async move {
         let http = HttpClient::simulated(Duration::from_secs(5));
-        out.lock().unwrap().push(http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text()));
+        let first = http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text());
+        out.lock().unwrap().push(first);
         // The server crashes at 2 s and is back at 4 s: the kept connection is gone with it.
         tokio::time::sleep(Duration::from_secs(6)).await;
-        out.lock().unwrap().push(http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text()));
+        let second = http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text());
+        out.lock().unwrap().push(second);
         Ok(())
     });
     let (mut crashed, mut restarted) = (false, false);
