@@ -12,8 +12,8 @@
 //!   that never answers becomes [`HttpError::Timeout`] (the runbook's "HTTP 000"),
 //!   never a hang;
 //! - HTTP/1.1 keep-alive: a connection is reused for the next request to the same
-//!   host and port from the same runtime (each turmoil host incarnation has its
-//!   own runtime, so a connection never crosses hosts or outlives a crash of the
+//!   host and port from the same tokio runtime (each turmoil host incarnation has its
+//!   own tokio runtime, so a connection never crosses hosts or outlives a crash of the
 //!   host it was opened on); an idle connection is reused for at most
 //!   [`MAX_IDLE`] (servers close idle ones after hyper's 30 s header-read
 //!   timeout), at most [`MAX_IDLE_PER_TARGET`] are kept idle, one found closed (its peer crashed or closed it) is dropped, and
@@ -46,7 +46,7 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_IDLE: Duration = Duration::from_secs(15);
 
 /// The most idle connections a client keeps to one host and port (from one
-/// runtime); more are closed as they come back. A burst of calls (a thousand
+/// tokio runtime); more are closed as they come back. A burst of calls (a thousand
 /// agents in lockstep) would otherwise keep its peak number of connections open.
 pub const MAX_IDLE_PER_TARGET: usize = 32;
 
@@ -146,13 +146,13 @@ pub struct HttpClient {
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-/// Where a kept-alive connection goes, and the runtime it was opened on.
+/// Where a kept-alive connection goes, and the tokio runtime it was opened on.
 type PoolKey = (tokio::runtime::Id, String, u16);
 
 /// Idle connections to one target, each with the moment it went idle.
 type IdleList = Vec<(Sender, tokio::time::Instant)>;
 
-/// Idle kept-alive connections, by runtime and target, each with the moment it
+/// Idle kept-alive connections, by tokio runtime and target, each with the moment it
 /// went idle (tokio's clock: simulated time inside turmoil). Lookups only: the
 /// map is never iterated, so its order cannot reach any output.
 #[derive(Debug, Clone, Default)]

@@ -151,7 +151,10 @@ fn a_slow_service_delays_the_run_but_it_completes() {
 
 #[test]
 fn a_service_that_never_answers_becomes_the_callers_timeout() {
-    let o = world::run(&scenario("  - service: {host: contextforge, method: GET, path: /tools, effect: hang, at: 1s}"));
+    // The workspace shims list their virtual servers' tools (`GET /servers/<id>/tools`).
+    let o = world::run(&scenario(
+        "  - service: {host: contextforge, method: GET, path: /servers/*/tools, effect: hang, at: 1s}",
+    ));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
     assert_eq!(plane(&o), Some(Plane::ControlPlane));
 }
