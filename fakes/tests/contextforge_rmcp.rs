@@ -68,6 +68,18 @@ async fn connect(url: String, token: &str) -> Result<RunningService<RoleClient, 
     ().serve(transport).await.map_err(|e| e.to_string())
 }
 
+/// A raw `tools/list` POST to an MCP endpoint of the gateway, as any Streamable HTTP client sends it.
+async fn raw_tools_list(url: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect("exchange")
+}
+
 fn text_of(result: &rmcp::model::CallToolResult) -> String {
     let v = serde_json::to_value(result).expect("result serializes");
     v["content"][0]["text"].as_str().unwrap_or_default().to_string()
@@ -138,14 +150,7 @@ async fn rmcp_calls_through_a_virtual_server() {
     client.cancel().await.expect("close");
 
     // An id no virtual server has: 404 {"detail": "Server not found"}.
-    let unknown = http
-        .post(format!("{}/servers/{}/mcp", w.gateway_url, "0".repeat(32)))
-        .bearer_auth(&w.token)
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
-        .send()
-        .await
-        .expect("exchange");
+    let unknown = raw_tools_list(&format!("{}/servers/{}/mcp", w.gateway_url, "0".repeat(32)), &w.token).await;
     assert_eq!(unknown.status(), 404);
     assert_eq!(unknown.json::<Value>().await.expect("json"), json!({"detail": "Server not found"}));
 }
@@ -168,14 +173,7 @@ async fn rmcp_with_a_bad_token_is_refused_with_401() {
     assert_eq!(failures[0].path, "/mcp");
 
     // The raw exchange: 401, FastAPI's {"detail": ...}, WWW-Authenticate: Bearer.
-    let raw = reqwest::Client::new()
-        .post(format!("{}/mcp", w.gateway_url))
-        .bearer_auth(&forged)
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
-        .send()
-        .await
-        .expect("exchange");
+    let raw = raw_tools_list(&format!("{}/mcp", w.gateway_url), &forged).await;
     assert_eq!(raw.status(), 401);
     assert_eq!(raw.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
     let body: Value = raw.json().await.expect("json");
