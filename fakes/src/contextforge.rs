@@ -7,6 +7,13 @@
 //! use the bare name and carry a spoof-proof `X-Authenticated-User` (the token's
 //! subject), overwriting whatever the caller sent.
 //!
+//! A virtual server scopes what its endpoint reaches (ContextForge 1.0.3,
+//! `tool_service._load_invocable_tools` joined on the server's tool association):
+//! `tools/list` lists only its tools, and `tools/call` of any other tool, as of an
+//! unknown one, fails with `ToolNotFoundError("Tool not found: <name>")`, which the
+//! MCP SDK's `call_tool` handler answers as a result with `isError: true` (not a
+//! JSON-RPC error). An unknown server id is 404 `{"detail": "Server not found"}`.
+//!
 //! Auth (API-FACTS, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
 //! `exp`; anything else is 401 `{"detail": …}` with `WWW-Authenticate: Bearer`, and
 //! every refusal is written to the gateway log ([`ContextForge::auth_failures`]:
@@ -207,6 +214,11 @@ impl ContextForge {
 
     pub fn gateways(&self) -> Vec<FederatedGateway> {
         self.state().gateways.values().cloned().collect()
+    }
+
+    /// The virtual servers, by id.
+    pub fn servers(&self) -> Vec<VirtualServer> {
+        self.state().servers.values().cloned().collect()
     }
 
     pub fn revoke(&self, jti: &str) {
@@ -423,12 +435,14 @@ impl ToolHost for Scope {
         let gateway = self.gateway.clone();
         let subject = self.subject.clone();
         Box::pin(async move {
+            // ContextForge's ToolNotFoundError, answered by the MCP SDK as an `isError` result.
+            let not_found = || ToolOutcome::Failed(format!("Tool not found: {name}"));
             let Some((slug, bare)) = found else {
-                return ToolOutcome::UnknownTool(name);
+                return not_found();
             };
             let upstream = gateway.state().gateways.values().find(|g| g.slug == slug).cloned();
             let Some(upstream) = upstream else {
-                return ToolOutcome::UnknownTool(name);
+                return not_found();
             };
             gateway.state().tool_calls += 1;
             let mut client = upstream.client(&gateway.upstream).with_header("x-authenticated-user", subject);
@@ -476,7 +490,7 @@ async fn mcp_server(
         Some(server) => serve_scope(gw, Some(server), &path, method, headers, body).await,
         None => match gw.authenticate(&path, &headers) {
             Err(r) => refusal_response(r),
-            Ok(_) => refusal_response((StatusCode::NOT_FOUND, format!("Server not found: {server_id}"))),
+            Ok(_) => refusal_response((StatusCode::NOT_FOUND, "Server not found".to_string())),
         },
     }
 }

@@ -14,8 +14,15 @@
 //! - every exchange is bounded by the client's timeout, so a partition or a peer
 //!   that never answers becomes [`HttpError::Timeout`] (the runbook's "HTTP 000"),
 //!   never a hang;
-//! - one connection per request, closed after the response: no pool state to leak
-//!   between steps of a run;
+//! - HTTP/1.1 keep-alive: a connection is reused for the next request to the same
+//!   host and port from the same tokio runtime (each turmoil host incarnation has its
+//!   own tokio runtime, so a connection never crosses hosts or outlives a crash of the
+//!   host it was opened on); an idle connection is reused for at most
+//!   [`MAX_IDLE`] (servers close idle ones after hyper's 30 s header-read
+//!   timeout), at most [`MAX_IDLE_PER_TARGET`] are kept idle, one found closed (its peer crashed or closed it) is dropped, and
+//!   a request a reused connection could not even send is sent once more on a
+//!   new connection; a request that may have reached the server is never
+//!   resent;
 //! - a client given a [`CallRecorder`] appends every exchange it makes inside a
 //!   simulation (from, to, method, path, status, simulated start and end), in
 //!   completion order: deterministic, no wall clock, no change to the exchange.
@@ -40,6 +47,15 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The largest response body a client reads (16 MiB).
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long a client reuses an idle connection: well inside the 30 s after which
+/// a hyper server closes a connection that sends no request.
+pub const MAX_IDLE: Duration = Duration::from_secs(15);
+
+/// The most idle connections a client keeps to one host and port (from one
+/// tokio runtime); more are closed as they come back. A burst of calls (a thousand
+/// agents in lockstep) would otherwise keep its peak number of connections open.
+pub const MAX_IDLE_PER_TARGET: usize = 32;
 
 /// Serves `router` on `port` of the current turmoil host until the host stops.
 pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Error>> {
@@ -245,13 +261,58 @@ impl HttpResponse {
     }
 }
 
-/// An HTTP/1.1 client with a per-exchange timeout.
+/// An HTTP/1.1 client with a per-exchange timeout and kept-alive connections.
+/// Clones share the connections.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     transport: Transport,
     timeout: Duration,
     /// Where this client records its exchanges, and the host it runs on.
     recorder: Option<(CallRecorder, Arc<str>)>,
+    pool: Pool,
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// Where a kept-alive connection goes, and the tokio runtime it was opened on.
+type PoolKey = (tokio::runtime::Id, String, u16);
+
+/// Idle connections to one target, each with the moment it went idle.
+type IdleList = Vec<(Sender, tokio::time::Instant)>;
+
+/// Idle kept-alive connections, by tokio runtime and target, each with the moment it
+/// went idle (tokio's clock: simulated time inside turmoil). Lookups only: the
+/// map is never iterated, so its order cannot reach any output.
+#[derive(Debug, Clone, Default)]
+struct Pool {
+    idle: Arc<Mutex<std::collections::HashMap<PoolKey, IdleList>>>,
+}
+
+impl Pool {
+    /// The most recently idle connection to `key` still open and idle for less
+    /// than [`MAX_IDLE`]; the others on the way are dropped (which closes them).
+    fn checkout(&self, key: &PoolKey) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = idle.get_mut(key)?;
+        let now = tokio::time::Instant::now();
+        while let Some((sender, since)) = list.pop() {
+            if !sender.is_closed() && now.duration_since(since) < MAX_IDLE {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn put(&self, key: PoolKey, sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = idle.entry(key).or_default();
+        if list.len() < MAX_IDLE_PER_TARGET {
+            list.push((sender, tokio::time::Instant::now()));
+        }
+    }
 }
 
 /// One exchange as a recording client saw it, in simulated time.
@@ -360,7 +421,7 @@ pub fn parse_url(url: &str) -> Result<Target, HttpError> {
 
 impl HttpClient {
     pub fn new(transport: Transport, timeout: Duration) -> Self {
-        HttpClient { transport, timeout, recorder: None }
+        HttpClient { transport, timeout, recorder: None, pool: Pool::default() }
     }
 
     /// The same client, recording every exchange it makes inside a simulation
@@ -410,49 +471,92 @@ impl HttpClient {
         result
     }
 
+    /// One exchange: on a kept-alive connection if one is idle, else on a new one.
     async fn exchange(&self, target: Target, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let key: PoolKey = (tokio::runtime::Handle::current().id(), target.host.clone(), target.port);
+        if let Some(sender) = self.pool.checkout(&key) {
+            match self.exchange_on(&key, sender, &target, &request).await {
+                // The connection closed before the request left: it never reached the server.
+                Err(Unsent(_)) => {}
+                Ok(response) => return Ok(response),
+                Err(Sent(e)) => return Err(e),
+            }
+        }
+        let sender = self.connect(&target).await?;
+        self.exchange_on(&key, sender, &target, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
+    }
+
+    /// A new connection to `target`, its HTTP/1.1 handshake done.
+    async fn connect(&self, target: &Target) -> Result<Sender, HttpError> {
         let conn_err = |e: std::io::Error| HttpError::Connection(e.to_string());
         match self.transport {
             Transport::Simulated => {
                 let stream =
                     turmoil::net::TcpStream::connect((target.host.as_str(), target.port)).await.map_err(conn_err)?;
-                exchange_on(stream, &target, request).await
+                handshake(stream).await
             }
             Transport::Loopback => {
                 let stream =
                     tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await.map_err(conn_err)?;
-                exchange_on(stream, &target, request).await
+                handshake(stream).await
             }
         }
     }
+
+    /// Sends `request` on `sender` and reads the whole response; the connection
+    /// goes back to the pool once the response is read, if it stays open.
+    async fn exchange_on(
+        &self,
+        key: &PoolKey,
+        mut sender: Sender,
+        target: &Target,
+        request: &HttpRequest,
+    ) -> Result<HttpResponse, Failure> {
+        let broken = |e: hyper::Error| HttpError::Connection(e.to_string());
+        sender.ready().await.map_err(|e| Unsent(broken(e)))?;
+        let authority =
+            if target.port == 80 { target.host.clone() } else { format!("{}:{}", target.host, target.port) };
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(target.path_and_query.as_str())
+            .header("host", authority);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let req = builder.body(Full::new(request.body.clone())).map_err(|e| Sent(HttpError::BadUrl(e.to_string())))?;
+        let response = sender.send_request(req).await.map_err(|e| match e.is_canceled() {
+            true => Unsent(broken(e)),
+            false => Sent(broken(e)),
+        })?;
+        let (parts, body) = response.into_parts();
+        let body = read_body(body).await.map_err(Sent)?;
+        self.pool.put(key.clone(), sender);
+        Ok(HttpResponse { status: parts.status, headers: parts.headers, body })
+    }
 }
 
-async fn exchange_on<S>(stream: S, target: &Target, request: HttpRequest) -> Result<HttpResponse, HttpError>
+/// Why an exchange on one connection failed: before the request left (safe to
+/// send on another connection) or after (it may have reached the server).
+enum Failure {
+    Unsent(HttpError),
+    Sent(HttpError),
+}
+
+use Failure::{Sent, Unsent};
+
+/// The HTTP/1.1 handshake on a new stream; its connection runs as its own task.
+async fn handshake<S>(stream: S) -> Result<Sender, HttpError>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let broken = |e: hyper::Error| HttpError::Connection(e.to_string());
-    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
         .handshake::<_, Full<Bytes>>(TokioIo::new(stream))
         .await
-        .map_err(broken)?;
+        .map_err(|e| HttpError::Connection(e.to_string()))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let authority = if target.port == 80 { target.host.clone() } else { format!("{}:{}", target.host, target.port) };
-    let mut builder = Request::builder()
-        .method(request.method)
-        .uri(target.path_and_query.as_str())
-        .header("host", authority)
-        .header("connection", "close");
-    for (name, value) in &request.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    let req = builder.body(Full::new(request.body)).map_err(|e| HttpError::BadUrl(e.to_string()))?;
-    let response = sender.send_request(req).await.map_err(broken)?;
-    let (parts, body) = response.into_parts();
-    let body = read_body(body).await?;
-    Ok(HttpResponse { status: parts.status, headers: parts.headers, body })
+    Ok(sender)
 }
 
 async fn read_body(body: Incoming) -> Result<Bytes, HttpError> {

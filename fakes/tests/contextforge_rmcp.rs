@@ -68,6 +68,18 @@ async fn connect(url: String, token: &str) -> Result<RunningService<RoleClient, 
     ().serve(transport).await.map_err(|e| e.to_string())
 }
 
+/// A raw `tools/list` POST to an MCP endpoint of the gateway, as any Streamable HTTP client sends it.
+async fn raw_tools_list(url: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect("exchange")
+}
+
 fn text_of(result: &rmcp::model::CallToolResult) -> String {
     let v = serde_json::to_value(result).expect("result serializes");
     v["content"][0]["text"].as_str().unwrap_or_default().to_string()
@@ -96,9 +108,11 @@ async fn rmcp_lists_and_calls_federated_tools_on_mcp() {
     assert_eq!(calls[0].tool, "get_hud_snapshot");
     assert_eq!(calls[0].authenticated_user.as_deref(), Some("sanm.dangerous-vector@yamon.io"));
 
-    // A bare name is not a tool on /mcp: JSON-RPC -32602, which rmcp reports as an error.
-    let bare = client.call_tool(CallToolRequestParams::new("get_hud_snapshot")).await;
-    assert!(bare.is_err(), "{bare:?}");
+    // A bare name is not a tool on /mcp: ContextForge's "Tool not found", an `isError` result.
+    let bare = client.call_tool(CallToolRequestParams::new("get_hud_snapshot")).await.expect("an answer");
+    assert_eq!(bare.is_error, Some(true));
+    assert_eq!(text_of(&bare), "Tool not found: get_hud_snapshot");
+    assert_eq!(w.grid.calls().len(), 1, "nothing more reached the grid");
     client.cancel().await.expect("close");
 }
 
@@ -127,7 +141,18 @@ async fn rmcp_calls_through_a_virtual_server() {
         .await
         .expect("a bare name is accepted on a virtual server");
     assert_eq!(text_of(&result), r#"{"status":"ok"}"#);
+    // The virtual server reaches only its own tools: the grid's other tool is not found there.
+    let outside =
+        client.call_tool(CallToolRequestParams::new("yamon-fractalops-hud-post-hud-status")).await.expect("an answer");
+    assert_eq!(outside.is_error, Some(true));
+    assert_eq!(text_of(&outside), "Tool not found: yamon-fractalops-hud-post-hud-status");
+    assert_eq!(w.grid.calls().len(), 1, "the refused call never reached the grid");
     client.cancel().await.expect("close");
+
+    // An id no virtual server has: 404 {"detail": "Server not found"}.
+    let unknown = raw_tools_list(&format!("{}/servers/{}/mcp", w.gateway_url, "0".repeat(32)), &w.token).await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<Value>().await.expect("json"), json!({"detail": "Server not found"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,21 +166,14 @@ async fn rmcp_with_a_bad_token_is_refused_with_401() {
         600,
     );
     let refused = connect(format!("{}/mcp", w.gateway_url), &forged).await;
-    let error = refused.err().expect("initialize must fail");
+    let error = refused.expect_err("initialize must fail");
     assert!(error.contains("401") || error.to_lowercase().contains("auth"), "{error}");
     let failures = w.gateway.auth_failures();
     assert_eq!((failures.total, failures.recent.len()), (1, 1), "{failures:?}");
     assert_eq!(failures.recent[0].path, "/mcp");
 
     // The raw exchange: 401, FastAPI's {"detail": ...}, WWW-Authenticate: Bearer.
-    let raw = reqwest::Client::new()
-        .post(format!("{}/mcp", w.gateway_url))
-        .bearer_auth(&forged)
-        .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
-        .send()
-        .await
-        .expect("exchange");
+    let raw = raw_tools_list(&format!("{}/mcp", w.gateway_url), &forged).await;
     assert_eq!(raw.status(), 401);
     assert_eq!(raw.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
     let body: Value = raw.json().await.expect("json");

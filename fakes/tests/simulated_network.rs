@@ -84,3 +84,73 @@ fn a_recording_client_records_each_exchange_in_simulated_time_and_a_partition_as
     assert!(second.end - second.start <= Duration::from_secs(2), "it ends by the client's timeout: {second:?}");
     assert!(second.start >= Duration::from_secs(5), "{second:?}");
 }
+
+/// A tiny service on `host`, port 80, answering `GET /ping` with `pong`.
+fn ping_host(sim: &mut turmoil::Sim<'_>, host: &str) {
+    sim.host(host, || {
+        let router = axum::Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        serve_simulated(router, 80)
+    });
+}
+
+fn ping_sim() -> turmoil::Sim<'static> {
+    turmoil::Builder::new()
+        .rng_seed(1)
+        .tick_duration(Duration::from_millis(100))
+        .simulation_duration(Duration::from_secs(60))
+        .build()
+}
+
+#[test]
+fn a_client_keeps_its_connection_alive_and_a_second_exchange_costs_a_round_trip_not_a_connect() {
+    use squadsim_fakes::net::CallRecorder;
+    let mut sim = ping_sim();
+    ping_host(&mut sim, "server");
+    let recorder = CallRecorder::new();
+    let http = HttpClient::simulated(Duration::from_secs(5)).recording(&recorder, "client");
+    let open = Arc::new(Mutex::new(Vec::new()));
+    let seen = open.clone();
+    sim.client("client", async move {
+        for _ in 0..3 {
+            let r = http.send(HttpRequest::get("http://server:80/ping")).await?;
+            assert_eq!(r.text(), "pong");
+            seen.lock().unwrap().push(turmoil::established_tcp_stream_count());
+        }
+        Ok(())
+    });
+    sim.run().unwrap();
+    assert_eq!(*open.lock().unwrap(), [1, 1, 1], "one connection, kept open and reused");
+    let calls = recorder.calls();
+    let took: Vec<Duration> = calls.iter().map(|c| c.end - c.start).collect();
+    assert!(took[1] < took[0] && took[2] == took[1], "a connect costs two messages more: {took:?}");
+}
+
+#[test]
+fn a_kept_connection_to_a_host_that_crashed_is_not_reused() {
+    let mut sim = ping_sim();
+    ping_host(&mut sim, "server");
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let out = answers.clone();
+    sim.client("client", async move {
+        let http = HttpClient::simulated(Duration::from_secs(5));
+        let first = http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text());
+        out.lock().unwrap().push(first);
+        // The server crashes at 2 s and is back at 4 s: the kept connection is gone with it.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let second = http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text());
+        out.lock().unwrap().push(second);
+        Ok(())
+    });
+    let (mut crashed, mut restarted) = (false, false);
+    while !sim.step().unwrap() {
+        if !crashed && sim.elapsed() >= Duration::from_secs(2) {
+            sim.crash("server");
+            crashed = true;
+        }
+        if !restarted && sim.elapsed() >= Duration::from_secs(4) {
+            sim.bounce("server");
+            restarted = true;
+        }
+    }
+    assert_eq!(*answers.lock().unwrap(), [Ok("pong".to_string()), Ok("pong".to_string())]);
+}

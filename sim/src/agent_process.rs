@@ -11,6 +11,19 @@
 //! a failed call (a tool error, an unreachable service, a handoff that did not
 //! land) ends with its no-progress report and exit code 1; the Harness Runtime
 //! reads that and blocks the session.
+//!
+//! Least privilege (delivery-language seed, "Allow-List Shape"): the process
+//! reaches tools only through the virtual servers its loadout mounts
+//! ([`ENV_MCP_SERVERS`]: one `/servers/<id>/mcp` per mounted server), never the
+//! gateway's global `/mcp`; and the shim checks every call against the loadout's
+//! allow-list (`mcp__<server_id>__*` wildcards) before it leaves: a call no
+//! wildcard matches is refused on the spot, printed as a failed tool result, and
+//! reported to the run record.
+//!
+//! The skill poll-pull (`GET /v1/skills`, bounded to 5 s) runs after the
+//! session's first tool call, not at its start (runbook: intake agents "block at
+//! first-tool before the pull"): a session that never makes a tool call never
+//! pulls.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -38,12 +51,63 @@ pub const ENV_GATEWAY_TOKEN: &str = "CONTEXTFORGE_TOKEN";
 pub const ENV_AGENT_ID: &str = "AGENTSQUAD_AGENT_ID";
 pub const ENV_RUN_ID: &str = "AGENTSQUAD_RUN_ID";
 pub const ENV_TEMPLATE_ID: &str = "AGENTSQUAD_TEMPLATE_ID";
-/// Comma-separated server ids the loadout attaches.
+/// The MCP servers the loadout mounts, as [`McpMount::to_env`] writes them.
 pub const ENV_MCP_SERVERS: &str = "AGENTSQUAD_MCP_SERVERS";
 /// Where the workspace shim pulls skills from (`GET /v1/skills`).
 pub const ENV_SKILLS_URL: &str = "AGENTSQUAD_SKILLS_URL";
 
 pub use crate::agent_process_adapter::AttemptCommand;
+
+/// One MCP server an attempt's loadout mounts: its server id and the MCP
+/// endpoint of its virtual server on the gateway (`.../servers/<id>/mcp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpMount {
+    pub server_id: String,
+    pub url: String,
+}
+
+impl McpMount {
+    /// The mounts as the sandbox env carries them: Claude Code's `--mcp-config`
+    /// shape, `{"mcpServers": {"<server_id>": {"type": "http", "url": "<endpoint>"}}}`.
+    pub fn to_env(mounts: &[McpMount]) -> String {
+        let servers: serde_json::Map<String, Value> =
+            mounts.iter().map(|m| (m.server_id.clone(), json!({"type": "http", "url": m.url}))).collect();
+        json!({"mcpServers": servers}).to_string()
+    }
+
+    /// Reads [`McpMount::to_env`] back, in order; anything unreadable mounts nothing.
+    pub fn parse_env(text: &str) -> Vec<McpMount> {
+        let config: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let servers = config.get("mcpServers").and_then(Value::as_object);
+        servers
+            .into_iter()
+            .flatten()
+            .filter_map(|(server_id, s)| {
+                let url = s.get("url").and_then(Value::as_str)?;
+                Some(McpMount { server_id: server_id.clone(), url: url.to_string() })
+            })
+            .collect()
+    }
+
+    /// The virtual server's REST tool listing (`GET /servers/<id>/tools`).
+    fn tools_url(&self) -> String {
+        format!("{}/tools", self.url.strip_suffix("/mcp").unwrap_or(&self.url))
+    }
+}
+
+/// Whether an allow-list wildcard (`mcp__<server_id>__*`) or exact entry admits the agent-facing `name`.
+fn admits(entry: &str, name: &str) -> bool {
+    match entry.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => entry == name,
+    }
+}
+
+/// An agent-facing name `mcp__<server_id>__<tool>` split into its server and tool.
+fn split_agent_facing(name: &str) -> Option<(&str, &str)> {
+    let (server_id, tool) = name.strip_prefix("mcp__")?.split_once("__")?;
+    (!server_id.is_empty() && !tool.is_empty()).then_some((server_id, tool))
+}
 
 /// Default behaviour of a role when the scenario does not script it.
 pub fn default_behaviour(_role_id: &str) -> AgentBehaviour {
@@ -110,14 +174,22 @@ impl ProcessLauncher for AgentProcessLauncher {
                 .map(|t| t.default_handoffs(&role, self.implementer_lanes))
                 .unwrap_or_default(),
         };
-        let gateway = McpClient::new(
-            self.http.clone(),
-            format!("{}/mcp", spec.env.get(ENV_GATEWAY_URL).cloned().unwrap_or_default()),
-        )
-        .with_header(
-            "authorization",
-            format!("Bearer {}", spec.env.get(ENV_GATEWAY_TOKEN).cloned().unwrap_or_default()),
-        );
+        let token = spec.env.get(ENV_GATEWAY_TOKEN).cloned().unwrap_or_default();
+        let mounted = McpMount::parse_env(spec.env.get(ENV_MCP_SERVERS).map(String::as_str).unwrap_or_default())
+            .into_iter()
+            .filter(|m| command.adapter.reaches(&m.server_id))
+            .map(|mount| {
+                let client = McpClient::new(self.http.clone(), mount.url.clone())
+                    .with_header("authorization", format!("Bearer {token}"));
+                MountedServer { mount, client: tokio::sync::Mutex::new(client) }
+            })
+            .collect::<Vec<_>>();
+        // Codex takes no allow-list flag: its MCP config (the mounts) is its allow-list.
+        let allow_list = if command.adapter.takes_allow_list() {
+            command.allowed_tools.clone()
+        } else {
+            mounted.iter().map(|m| tool_name::allow_list_wildcard(&m.mount.server_id)).collect()
+        };
         let process = AgentProcess {
             spec,
             command,
@@ -127,8 +199,10 @@ impl ProcessLauncher for AgentProcessLauncher {
             daytona_url: self.daytona_url.clone(),
             daytona_api_key: self.daytona_api_key.clone(),
             output,
-            gateway: tokio::sync::Mutex::new(gateway),
+            mounted,
+            allow_list,
             palette: std::sync::OnceLock::new(),
+            skills_pulled: std::sync::atomic::AtomicBool::new(false),
             turns: AtomicU32::new(0),
             calls: AtomicU32::new(0),
             writer,
@@ -149,8 +223,13 @@ pub(crate) struct AgentProcess {
     pub(crate) daytona_url: String,
     pub(crate) daytona_api_key: String,
     output: ProcessOutput,
-    gateway: tokio::sync::Mutex<McpClient>,
+    /// The virtual servers the loadout mounts (of those the adapter reaches), each with its client.
+    mounted: Vec<MountedServer>,
+    /// What the shim checks every call against before it leaves (`mcp__<server_id>__*` wildcards).
+    allow_list: Vec<String>,
     palette: std::sync::OnceLock<Vec<PaletteTool>>,
+    /// Set once the skill poll-pull ran (after the first tool call).
+    skills_pulled: std::sync::atomic::AtomicBool,
     turns: AtomicU32,
     /// Tool calls the model made so far (including those its palette lacked): the next call's id.
     calls: AtomicU32,
@@ -168,11 +247,34 @@ fn cli_session_id(spec: &ProcessSpec) -> String {
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
+/// One virtual server the process mounts, with the MCP client the shim calls it through.
+struct MountedServer {
+    mount: McpMount,
+    client: tokio::sync::Mutex<McpClient>,
+}
+
 /// One palette entry: the agent-facing name and the federated wire name the shim calls.
+#[derive(Debug, Clone)]
 struct PaletteTool {
     server_id: String,
     bare: String,
     federated: String,
+}
+
+/// What the shim does with one tool call the model makes.
+enum Resolved {
+    /// Proxied to the tool's virtual server under its federated wire name.
+    Proxied(PaletteTool),
+    /// Refused before it leaves: no allow-list wildcard admits it.
+    Refused { server_id: String, bare: String },
+    /// The model has no such tool (its palette lacks it and no mounted server serves it).
+    Unavailable,
+}
+
+/// A call of a turn, once the shim decided what to do with it.
+enum Pending {
+    Proxied { id: String, tool: PaletteTool, client: Box<McpClient>, arguments: Value },
+    Refused { id: String, server_id: String, bare: String },
 }
 
 impl AgentProcess {
@@ -184,23 +286,12 @@ impl AgentProcess {
         self.output.println(&line.to_string());
     }
 
-    /// The servers the adapter lets this attempt reach, of those the loadout attaches.
-    fn reachable_servers(&self) -> Vec<String> {
-        self.env(ENV_MCP_SERVERS)
-            .split(',')
-            .filter(|s| !s.is_empty() && self.command.adapter.reaches(s))
-            .map(str::to_string)
-            .collect()
-    }
-
     async fn run(self: Arc<Self>) {
         let think = self.think();
-        let skills = self.pull_skills().await;
-        let attached = self.reachable_servers();
-        let (palette, servers) = self.build_palette(&attached).await;
+        let (palette, servers) = self.build_palette().await;
         let names: Vec<String> = palette.iter().map(|t| tool_name::agent_facing_name(&t.server_id, &t.bare)).collect();
         let _ = self.palette.set(palette);
-        for line in self.writer.init(&names, &servers, &skills) {
+        for line in self.writer.init(&names, &servers) {
             self.emit(line);
         }
         let scripted = self.behaviour.tool_calls.clone().unwrap_or_default();
@@ -277,44 +368,104 @@ impl AgentProcess {
     }
 
     /// One model turn: the think time, every call's `tool_use` printed, the calls
-    /// made concurrently through the gateway, and their results printed in order.
+    /// the allow-list admits made concurrently through their virtual servers (the
+    /// others refused on the spot), and their results printed in order. After the
+    /// session's first turn with a call that left the shim, the skill poll-pull.
     async fn turn(&self, calls: Vec<(String, Value)>) -> Vec<Option<(String, bool)>> {
         tokio::time::sleep(self.think()).await;
         self.turns.fetch_add(1, Ordering::SeqCst);
-        let palette = self.palette.get().map(Vec::as_slice).unwrap_or_default();
-        let mut requests = Vec::with_capacity(calls.len());
-        for (wanted, arguments) in calls {
+        let mut pending = Vec::with_capacity(calls.len());
+        for (wanted, arguments) in &calls {
             let id = format!("toolu_{:02}", self.calls.fetch_add(1, Ordering::SeqCst));
-            let same = |t: &&PaletteTool| {
-                tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, &wanted)
-            };
-            let Some(tool) = palette.iter().find(same) else {
-                // The model cannot call a tool its palette does not carry.
-                self.note(&format!("{wanted} is not available to me"));
-                requests.push(None);
-                continue;
-            };
-            self.emit(self.writer.tool_use(&id, &tool.server_id, &tool.bare, &arguments));
-            let client = self.gateway.lock().await.fork();
-            requests.push(Some((id, tool, client, arguments)));
+            match self.resolve(wanted) {
+                Resolved::Unavailable => {
+                    // The model cannot call a tool its palette does not carry.
+                    self.note(&format!("{wanted} is not available to me"));
+                    pending.push(None);
+                }
+                Resolved::Refused { server_id, bare } => {
+                    self.emit(self.writer.tool_use(&id, &server_id, &bare, arguments));
+                    pending.push(Some(Pending::Refused { id, server_id, bare }));
+                }
+                Resolved::Proxied(tool) => {
+                    self.emit(self.writer.tool_use(&id, &tool.server_id, &tool.bare, arguments));
+                    let Some(server) = self.mounted.iter().find(|m| m.mount.server_id == tool.server_id) else {
+                        continue; // resolve() proxies only to mounted servers
+                    };
+                    let client = Box::new(server.client.lock().await.fork());
+                    pending.push(Some(Pending::Proxied { id, tool, client, arguments: arguments.clone() }));
+                }
+            }
         }
-        let answers = futures::future::join_all(requests.into_iter().map(|request| async move {
-            let (id, tool, mut client, arguments) = request?;
-            let answer = match client.call_tool(&tool.federated, arguments).await {
-                Ok(r) => (r.text, r.is_error),
-                Err(e) => (e.to_string(), true),
-            };
-            Some((id, tool, answer))
+        let left = pending.iter().any(|p| matches!(p, Some(Pending::Proxied { .. })));
+        let answers = futures::future::join_all(pending.into_iter().map(|p| async move {
+            match p? {
+                Pending::Proxied { id, tool, mut client, arguments } => {
+                    let (text, is_error) = match client.call_tool(&tool.federated, arguments).await {
+                        Ok(r) => (r.text, r.is_error),
+                        Err(e) => (e.to_string(), true),
+                    };
+                    let line = self.writer.tool_result(&id, &tool.server_id, &tool.bare, &text, is_error);
+                    Some((line, text, is_error))
+                }
+                Pending::Refused { id, server_id, bare } => {
+                    let agent_facing = tool_name::agent_facing_name(&server_id, &bare);
+                    crate::run_record::tool_call_refused(&self.env(ENV_AGENT_ID), &agent_facing);
+                    let (line, text) = self.writer.tool_refused(&id, &server_id, &bare, &self.allow_list);
+                    Some((line, text, true))
+                }
+            }
         }))
         .await;
-        answers
+        let answers: Vec<Option<(String, bool)>> = answers
             .into_iter()
             .map(|answer| {
-                let (id, tool, (text, is_error)) = answer?;
-                self.emit(self.writer.tool_result(&id, &tool.server_id, &tool.bare, &text, is_error));
+                let (line, text, is_error) = answer?;
+                self.emit(line);
                 Some((text, is_error))
             })
-            .collect()
+            .collect();
+        if left && !self.skills_pulled.swap(true, Ordering::SeqCst) {
+            let skills = self.pull_skills().await;
+            if let Some(line) = self.writer.skills(&skills) {
+                self.emit(line);
+            }
+        }
+        answers
+    }
+
+    /// What the shim does with the model's call of `wanted`: a bare name from
+    /// the palette, or an agent-facing name `mcp__<server_id>__<tool>`. Every call
+    /// is checked against the allow-list before it can leave; an agent-facing name
+    /// the palette lacks goes to its server's virtual server (which decides
+    /// whether it has the tool) if the loadout mounts that server.
+    fn resolve(&self, wanted: &str) -> Resolved {
+        let palette = self.palette.get().map(Vec::as_slice).unwrap_or_default();
+        let named = split_agent_facing(wanted);
+        let same = |t: &&PaletteTool| match named {
+            Some((server_id, tool)) => {
+                t.server_id == server_id
+                    && tool_name::canonical(server_id, &t.bare) == tool_name::canonical(server_id, tool)
+            }
+            None => tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, wanted),
+        };
+        let tool = match (palette.iter().find(same), named) {
+            (Some(t), _) => t.clone(),
+            (None, Some((server_id, bare))) => PaletteTool {
+                server_id: server_id.to_string(),
+                bare: bare.to_string(),
+                federated: tool_name::federated_wire_name(server_id, bare),
+            },
+            (None, None) => return Resolved::Unavailable,
+        };
+        let agent_facing = tool_name::agent_facing_name(&tool.server_id, &tool.bare);
+        if !self.allow_list.iter().any(|entry| admits(entry, &agent_facing)) {
+            return Resolved::Refused { server_id: tool.server_id, bare: tool.bare };
+        }
+        if !self.mounted.iter().any(|m| m.mount.server_id == tool.server_id) {
+            return Resolved::Unavailable;
+        }
+        Resolved::Proxied(tool)
     }
 
     /// What the model says without calling a tool.
@@ -350,28 +501,36 @@ impl AgentProcess {
         Vec::new()
     }
 
-    /// The palette of the attached servers, with each server's status, as the runtime binding
-    /// binding builds it. Either way the agent-facing name is `mcp__<server_id>__<tool>`
-    /// with the tool's name as its grid knows it: the federation prefix never reaches it.
-    async fn build_palette(&self, attached: &[String]) -> (Vec<PaletteTool>, Vec<Value>) {
-        let catalogue = match self.binding {
-            RuntimeBinding::Cliproxy => self.shim_catalogue().await,
-            RuntimeBinding::ClaudeNative => self.discovered_catalogue().await,
-        };
+    /// The palette of the mounted servers, with each server's status, as the
+    /// runtime binding builds it: the cliproxy shim from each virtual server's
+    /// bare upstream names (`GET /servers/<id>/tools`), claude-native from the
+    /// federated names each virtual server lists over MCP (`tools/list`). Either
+    /// way the agent-facing name is `mcp__<server_id>__<tool>` with the tool's name
+    /// as its grid knows it: the federation prefix never reaches it.
+    async fn build_palette(&self) -> (Vec<PaletteTool>, Vec<Value>) {
         let mut palette = Vec::new();
         let mut servers = Vec::new();
-        for server_id in attached {
+        for server in &self.mounted {
+            let server_id = &server.mount.server_id;
             let prefix = format!("{}-", tool_name::slug(&tool_name::gateway_name(server_id)));
-            let tools: Vec<PaletteTool> = catalogue
-                .iter()
-                .filter(|(federated, gateway_slug, _)| match gateway_slug {
-                    Some(slug) => format!("{slug}-") == prefix,
-                    None => federated.starts_with(&prefix),
-                })
-                .map(|(federated, _, bare)| PaletteTool {
+            let listed = match self.binding {
+                RuntimeBinding::Cliproxy => self.shim_listing(&server.mount).await,
+                RuntimeBinding::ClaudeNative => server
+                    .client
+                    .lock()
+                    .await
+                    .list_tools()
+                    .await
+                    .ok()
+                    .map(|tools| tools.into_iter().map(|t| (t.name, None)).collect()),
+            };
+            let tools: Vec<PaletteTool> = listed
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(federated, bare)| PaletteTool {
                     server_id: server_id.clone(),
-                    bare: bare.clone().unwrap_or_else(|| federated[prefix.len()..].to_string()),
-                    federated: federated.clone(),
+                    bare: bare.unwrap_or_else(|| federated.strip_prefix(&prefix).unwrap_or(&federated).to_string()),
+                    federated,
                 })
                 .collect();
             let status = if tools.is_empty() { "failed" } else { "connected" };
@@ -381,35 +540,16 @@ impl AgentProcess {
         (palette, servers)
     }
 
-    /// The cliproxy workspace shim reads the gateway's tool catalogue (`GET /tools`):
-    /// (federated name, gateway slug, bare upstream name) per tool.
-    async fn shim_catalogue(&self) -> Vec<(String, Option<String>, Option<String>)> {
-        let request =
-            HttpRequest::get(format!("{}/tools", self.env(ENV_GATEWAY_URL))).bearer(&self.env(ENV_GATEWAY_TOKEN));
-        let catalogue = match self.http.send(request).await {
+    /// The cliproxy workspace shim reads a virtual server's tools over REST:
+    /// (federated name, bare upstream name) per tool; `None` if it could not.
+    async fn shim_listing(&self, mount: &McpMount) -> Option<Vec<(String, Option<String>)>> {
+        let request = HttpRequest::get(mount.tools_url()).bearer(&self.env(ENV_GATEWAY_TOKEN));
+        let listing = match self.http.send(request).await {
             Ok(r) if r.status.is_success() => r.json(),
-            _ => Value::Null,
+            _ => return None,
         };
         let field = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
-        catalogue
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|t| (field(t, "name").unwrap_or_default(), field(t, "gatewaySlug"), field(t, "originalName")))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// claude-native discovers the federated wire names from the gateway itself
-    /// (MCP `tools/list`); it has no bare names, only the federated ones.
-    async fn discovered_catalogue(&self) -> Vec<(String, Option<String>, Option<String>)> {
-        let mut gateway = McpClient::new(self.http.clone(), format!("{}/mcp", self.env(ENV_GATEWAY_URL)))
-            .with_header("authorization", format!("Bearer {}", self.env(ENV_GATEWAY_TOKEN)));
-        gateway
-            .list_tools()
-            .await
-            .map(|tools| tools.into_iter().map(|t| (t.name, None, None)).collect())
-            .unwrap_or_default()
+        let tools = listing.as_array()?;
+        Some(tools.iter().map(|t| (field(t, "name").unwrap_or_default(), field(t, "originalName"))).collect())
     }
 }

@@ -83,6 +83,13 @@ impl AgentProcessAdapter {
         self != AgentProcessAdapter::CodexCli
     }
 
+    /// Whether the adapter's CLI takes the loadout's allow-list on its command line
+    /// (`--allowedTools` / `--allowed-tools`); `codex-cli` has no such flag, its MCP
+    /// config is its allow-list.
+    pub fn takes_allow_list(self) -> bool {
+        self != AgentProcessAdapter::CodexCli
+    }
+
     /// Whether an attempt through this adapter reaches MCP server `server_id`:
     /// `browser-only` reaches only the browser grid and the HUD.
     pub fn reaches(self, server_id: &str) -> bool {
@@ -291,6 +298,9 @@ pub enum OutputEvent {
     SessionStarted(String),
     /// The skills the workspace shim pulled for the session.
     Skills(Vec<String>),
+    /// The workspace shim refused a tool call before it left: no allow-list
+    /// wildcard admits its agent-facing name.
+    ToolRefused { id: String, name: String },
     /// The palette the session started with (agent-facing names), where the format says it.
     Palette(Vec<String>),
     /// A tool call: its id, the name the agent used (`mcp__<server_id>__<tool>`), its input.
@@ -348,15 +358,13 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
             let content = || event.pointer("/message/content").and_then(Value::as_array).into_iter().flatten();
             let of_type = |c: &&Value, t: &str| c.get("type").and_then(Value::as_str) == Some(t);
             match kind {
-                "system" => {
-                    let mut events = vec![OutputEvent::SessionStarted(text(&event, "session_id").unwrap_or_default())];
-                    let skills = strings(event.get("skills"));
-                    if !skills.is_empty() {
-                        events.push(OutputEvent::Skills(skills));
-                    }
-                    events.push(OutputEvent::Palette(strings(event.get("tools"))));
-                    events
+                "system" if text(&event, "subtype").as_deref() == Some(SKILLS_SUBTYPE) => {
+                    vec![OutputEvent::Skills(strings(event.get("skills")))]
                 }
+                "system" => vec![
+                    OutputEvent::SessionStarted(text(&event, "session_id").unwrap_or_default()),
+                    OutputEvent::Palette(strings(event.get("tools"))),
+                ],
                 "result" => vec![OutputEvent::Result {
                     is_error: event.get("is_error").and_then(Value::as_bool).unwrap_or(false),
                     report: text(&event, "result").and_then(|r| NoProgressReport::read(&r)),
@@ -373,9 +381,14 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
                     .collect(),
                 "user" => content()
                     .filter(|c| of_type(c, "tool_result"))
-                    .map(|c| OutputEvent::ToolResult {
-                        id: text(c, "tool_use_id").unwrap_or_default(),
-                        is_error: c.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+                    .flat_map(|c| {
+                        let id = text(c, "tool_use_id").unwrap_or_default();
+                        let is_error = c.get("is_error").and_then(Value::as_bool).unwrap_or(false);
+                        let refused = text(c, "content")
+                            .as_deref()
+                            .and_then(refused_tool)
+                            .map(|name| OutputEvent::ToolRefused { id: id.clone(), name: name.to_string() });
+                        std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused)
                     })
                     .collect(),
                 _ => vec![OutputEvent::Other],
@@ -403,16 +416,31 @@ pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
                     name: tool_name::agent_facing_name(&server, &tool),
                     input: item.get("arguments").cloned().unwrap_or(Value::Null),
                 }],
-                ("item.completed", Some(_)) => {
-                    vec![OutputEvent::ToolResult {
-                        id,
-                        is_error: text(&item, "status").as_deref() != Some("completed"),
-                    }]
+                ("item.completed", Some((server, tool))) => {
+                    let is_error = text(&item, "status").as_deref() != Some("completed");
+                    let message = item.pointer("/error/message").and_then(Value::as_str);
+                    let refused = message.and_then(refused_tool).is_some().then(|| OutputEvent::ToolRefused {
+                        id: id.clone(),
+                        name: tool_name::agent_facing_name(&server, &tool),
+                    });
+                    std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused).collect()
                 }
                 _ => vec![OutputEvent::Other],
             }
         }
     }
+}
+
+/// The `system` event subtype the workspace shim prints the pulled skills in.
+const SKILLS_SUBTYPE: &str = "skills";
+/// How the shim's refusal of a tool call begins; the agent-facing name follows.
+const REFUSAL_PREFIX: &str = "Permission to use ";
+/// What follows the name in a refusal; the allow-list follows.
+const REFUSAL_REASON: &str = " denied: no wildcard of the loadout's allow-list admits it";
+
+/// The agent-facing name in a shim's refusal text, if `text` is one.
+fn refused_tool(text: &str) -> Option<&str> {
+    text.strip_prefix(REFUSAL_PREFIX)?.split_once(REFUSAL_REASON).map(|(name, _)| name)
 }
 
 /// How the process of one adapter prints what it does, one JSON line per event.
@@ -427,14 +455,13 @@ impl OutputWriter {
         OutputWriter { format: adapter.output_format(), session_id: session_id.to_string() }
     }
 
-    /// The session is up, with its palette (agent-facing names), MCP server statuses and
-    /// pulled skills (codex's `thread.started` has no place for the last three).
-    pub fn init(&self, tools: &[String], mcp_servers: &[Value], skills: &[String]) -> Vec<Value> {
+    /// The session is up, with its palette (agent-facing names) and MCP server
+    /// statuses (codex's `thread.started` has no place for either).
+    pub fn init(&self, tools: &[String], mcp_servers: &[Value]) -> Vec<Value> {
         let sid = &self.session_id;
         match self.format {
             OutputFormat::StreamJson => vec![json!({
                 "type": "system", "subtype": "init", "session_id": sid, "tools": tools, "mcp_servers": mcp_servers,
-                "skills": skills,
             })],
             OutputFormat::CodexJsonl => {
                 vec![json!({"type": "thread.started", "thread_id": sid}), json!({"type": "turn.started"})]
@@ -476,6 +503,26 @@ impl OutputWriter {
                 }})
             }
         }
+    }
+
+    /// The skills the workspace shim pulled, as a `system` event of its own
+    /// (codex's JSONL has no place for them: nothing is printed there).
+    pub fn skills(&self, skills: &[String]) -> Option<Value> {
+        match self.format {
+            OutputFormat::StreamJson => Some(json!({
+                "type": "system", "subtype": SKILLS_SUBTYPE, "session_id": self.session_id, "skills": skills,
+            })),
+            OutputFormat::CodexJsonl => None,
+        }
+    }
+
+    /// The shim refused the call `id` of `tool` on `server_id` before it left, since
+    /// no entry of `allow_list` admits it: a failed tool result saying so. Returns
+    /// the line and the refusal's text.
+    pub fn tool_refused(&self, id: &str, server_id: &str, tool: &str, allow_list: &[String]) -> (Value, String) {
+        let name = tool_name::agent_facing_name(server_id, tool);
+        let text = format!("{REFUSAL_PREFIX}{name}{REFUSAL_REASON} ({})", allow_list.join(", "));
+        (self.tool_result(id, server_id, tool, &text, true), text)
     }
 
     /// The model says something without calling a tool.
@@ -573,14 +620,18 @@ mod tests {
             let w = OutputWriter::new(adapter, "sess-1");
             let mut events = Vec::new();
             let palette = vec!["mcp__fractalops-hud__get_hud_snapshot".to_string()];
-            let lines = w.init(&palette, &[], &[]).into_iter().chain([
+            let allow_list = vec!["mcp__fractalops-hud__*".to_string()];
+            let lines = w.init(&palette, &[]).into_iter().chain([
                 w.tool_use("t1", "fractalops-hud", "get_hud_snapshot", &json!({"project": "p"})),
                 w.tool_result("t1", "fractalops-hud", "get_hud_snapshot", "ok", false),
                 w.tool_use("t2", "fractalops-hud", "send_handoff", &json!({})),
                 w.tool_result("t2", "fractalops-hud", "send_handoff", "denied", true),
-                w.text("t3", "done"),
+                w.tool_use("t3", "searxnggrid", "search_query", &json!({})),
+                w.tool_refused("t3", "searxnggrid", "search_query", &allow_list).0,
+                w.text("t4", "done"),
                 w.result(1),
             ]);
+            let lines = lines.chain(w.skills(&["delivery-vocabulary".to_string()]));
             for line in lines {
                 events.extend(read_line(adapter, &line.to_string()));
             }
@@ -603,8 +654,19 @@ mod tests {
                     input: json!({}),
                 },
                 OutputEvent::ToolResult { id: "t2".into(), is_error: true },
+                OutputEvent::ToolUse {
+                    id: "t3".into(),
+                    name: "mcp__searxnggrid__search_query".into(),
+                    input: json!({}),
+                },
+                OutputEvent::ToolResult { id: "t3".into(), is_error: true },
+                OutputEvent::ToolRefused { id: "t3".into(), name: "mcp__searxnggrid__search_query".into() },
                 OutputEvent::Result { is_error: false, report: None },
             ]);
+            if adapter.output_format() == OutputFormat::StreamJson {
+                // codex's JSONL has no place for the pulled skills.
+                expected.push(OutputEvent::Skills(vec!["delivery-vocabulary".into()]));
+            }
             assert_eq!(events, expected, "{}", adapter.name());
         }
     }

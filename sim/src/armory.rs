@@ -16,6 +16,7 @@ use squadsim_fakes::net::HttpRequest;
 
 use std::sync::Arc;
 
+use crate::agent_process::McpMount;
 use crate::agent_process_adapter::AgentProcessAdapter;
 use crate::grids::GridRegistration;
 use crate::scenario::TokenShape;
@@ -115,9 +116,17 @@ pub fn admin_token(studio: &Studio) -> String {
     ContextForge::mint_token(&studio.config.gateway, "admin@yamon.io", &studio.new_jti(), now, 20 * 60)
 }
 
+/// How often the Armory retries a registration or a virtual server the gateway refused.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// How many times it tries before giving up (two minutes at [`RETRY_EVERY`]).
+const TRIES: usize = 120;
+
 /// Registers every grid as federated gateway `yamon-<server_id>` (retrying once a
 /// second until the gateway accepts it, 201, or already has it, 409), then bundles
-/// its federated tools in a virtual server named `<server_id>`.
+/// its federated tools in a virtual server named `<server_id>`. Loadouts can
+/// resolve once each virtual server was tried once; the ones the gateway refused
+/// are retried in the background, once a second, and until one exists no loadout
+/// mounts its server ([`mount`]).
 pub async fn register_grids(studio: &Arc<Studio>) {
     let mut registrations = Vec::new();
     for grid in studio.config.grids.clone() {
@@ -130,8 +139,21 @@ pub async fn register_grids(studio: &Arc<Studio>) {
             registered.push(server_id);
         }
     }
-    create_virtual_servers(studio, &registered).await;
+    let mut missing = create_virtual_servers(studio, &registered).await;
     studio.set_armory_ready();
+    if missing.is_empty() {
+        return;
+    }
+    let studio = studio.clone();
+    tokio::spawn(async move {
+        for _ in 1..TRIES {
+            tokio::time::sleep(RETRY_EVERY).await;
+            missing = create_virtual_servers(&studio, &missing).await;
+            if missing.is_empty() {
+                break;
+            }
+        }
+    });
 }
 
 /// Registers one grid; `Some(server_id)` once the gateway has it.
@@ -143,24 +165,27 @@ async fn register_grid(studio: &Studio, grid: &GridRegistration) -> Option<Strin
         body["auth_type"] = json!("bearer");
         body["auth_token"] = json!(token);
     }
-    for _ in 0..120 {
+    for _ in 0..TRIES {
         let request = HttpRequest::post(format!("{base}/gateways")).bearer(&admin_token(studio)).json(&body);
         match studio.http.send(request).await {
             Ok(r) if r.status.as_u16() == 201 || r.status.as_u16() == 409 => return Some(server_id.clone()),
-            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+            _ => tokio::time::sleep(RETRY_EVERY).await,
         }
     }
     None
 }
 
-/// One `GET /tools`, then a `POST /servers` per grid bundling the ids of its federated tools.
-async fn create_virtual_servers(studio: &Studio, server_ids: &[String]) {
+/// One `GET /tools`, then a `POST /servers` per grid bundling the ids of its
+/// federated tools. Returns the server ids the gateway has no virtual server for
+/// yet (neither created, 201, nor already there, 409).
+async fn create_virtual_servers(studio: &Studio, server_ids: &[String]) -> Vec<String> {
     let base = &studio.config.gateway_url;
-    let Ok(tools) = studio.http.send(HttpRequest::get(format!("{base}/tools")).bearer(&admin_token(studio))).await
-    else {
-        return;
+    let request = HttpRequest::get(format!("{base}/tools")).bearer(&admin_token(studio));
+    let catalogue = match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => r.json(),
+        _ => return server_ids.to_vec(),
     };
-    let catalogue = tools.json();
+    let mut missing = Vec::new();
     for server_id in server_ids {
         let slug = tool_name::slug(&tool_name::gateway_name(server_id));
         let ids: Vec<serde_json::Value> = catalogue
@@ -174,6 +199,34 @@ async fn create_virtual_servers(studio: &Studio, server_ids: &[String]) {
             .unwrap_or_default();
         let body = json!({"server": {"name": server_id, "associated_tools": ids}});
         let request = HttpRequest::post(format!("{base}/servers")).bearer(&admin_token(studio)).json(&body);
-        let _ = studio.http.send(request).await;
+        match studio.http.send(request).await {
+            Ok(r) if r.status.as_u16() == 201 || r.status.as_u16() == 409 => {}
+            _ => missing.push(server_id.clone()),
+        }
     }
+    missing
+}
+
+/// Resolves a loadout at session launch: the virtual server of each of `servers`
+/// (in order), read from the gateway (`GET /servers`, the one named `<server_id>`),
+/// as the MCP endpoint `/servers/<id>/mcp` the attempt mounts. A server with no
+/// virtual server (the gateway refused to create it, or could not be asked) is
+/// left unattached: least privilege is enforced at the server-attachment level,
+/// and an attempt reaches no tool but through its mounts.
+pub async fn mount(studio: &Studio, servers: &[String]) -> Vec<McpMount> {
+    let base = &studio.config.gateway_url;
+    let request = HttpRequest::get(format!("{base}/servers")).bearer(&admin_token(studio));
+    let listed = match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => r.json(),
+        _ => return Vec::new(),
+    };
+    let virtual_servers = listed.as_array().cloned().unwrap_or_default();
+    servers
+        .iter()
+        .filter_map(|server_id| {
+            let found = virtual_servers.iter().find(|v| v.get("name").and_then(|n| n.as_str()) == Some(server_id))?;
+            let id = found.get("id").and_then(|i| i.as_str())?;
+            Some(McpMount { server_id: server_id.clone(), url: format!("{base}/servers/{id}/mcp") })
+        })
+        .collect()
 }

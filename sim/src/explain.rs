@@ -177,7 +177,7 @@ fn timeline(outcome: &Outcome, record: &RunRecord, events: &[Event], view: CallV
         match span.kind {
             SpanKind::Session => entries.push(state(span.start, format!("{}: session started", span.lane))),
             SpanKind::Attempt => {
-                let last = record.spans.iter().filter(|s| s.kind == SpanKind::Attempt && s.lane == span.lane).last();
+                let last = record.spans.iter().rfind(|s| s.kind == SpanKind::Attempt && s.lane == span.lane);
                 let why = outcome
                     .sessions
                     .iter()
@@ -203,6 +203,7 @@ fn timeline(outcome: &Outcome, record: &RunRecord, events: &[Event], view: CallV
                 format!("{}: wall {} fired{retry}", m.lane, m.label)
             }
             MarkKind::Handoff => format!("{} -> {}: handoff {}", m.lane, m.to.as_deref().unwrap_or("?"), m.label),
+            MarkKind::Refusal => format!("{}: tool call {} refused (not in the loadout's allow-list)", m.lane, m.label),
             // Faults and run control come from the outcome's own lines (with their causes and hit counts).
             MarkKind::Fault | MarkKind::RunControl => continue,
         };
@@ -281,9 +282,14 @@ pub fn story(scenario: &Scenario, outcome: &Outcome, record: &RunRecord, events:
         for s in &outcome.sessions {
             let blocker = s.blocker_code.as_deref().map(|b| format!(", blocker {b}")).unwrap_or_default();
             let claude = s.claude_session_id.as_deref().map(|c| format!(", claude_session_id {c}")).unwrap_or_default();
+            let refused = if s.refused_tool_calls.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} refused: {})", s.refused_tool_calls.len(), s.refused_tool_calls.join(", "))
+            };
             let _ = writeln!(
                 text,
-                "  {} ({}): {} at {}{blocker}; {} tool calls{claude}",
+                "  {} ({}): {} at {}{blocker}; {} tool calls{refused}{claude}",
                 s.agent_id, s.agent_nickname, s.live_status, s.current_step, s.tool_call_count
             );
         }

@@ -27,7 +27,7 @@ use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use crate::agent_process::{
-    AttemptCommand, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
+    AttemptCommand, McpMount, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
     ENV_SKILLS_URL, ENV_TEMPLATE_ID,
 };
 use crate::agent_process_adapter::{
@@ -60,6 +60,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
     let attempt_no = session.attempts + 1;
     let _attempt = run_record::attempt_span(&agent_id, attempt_no);
     let servers = armory::attached_servers(&studio, &session.role_id);
+    let mounts = armory::mount(&studio, &servers).await;
     update(&studio, &run_id, &agent_id, |s| {
         s.claude_session_id = claude_session_id.clone();
         s.live_status = LiveStatus::WaitingFirstTool;
@@ -67,8 +68,8 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         s.attempts = attempt_no;
         s.first_tool_made = false;
         s.attempt_end = None;
-        // The loadout resolves at session launch (the roster view keeps it empty).
-        s.mcp_server_ids = servers.clone();
+        // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
+        s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
     });
     tokio::spawn(first_tool_gate(studio.clone(), run_id.clone(), agent_id.clone(), attempt_no));
     let identity = identity::gateway_identity(&run.project_code, &session.agent_nickname);
@@ -90,7 +91,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         ENV_TEMPLATE_ID: run.template_id,
         ENV_GATEWAY_URL: studio.config.gateway_url,
         ENV_GATEWAY_TOKEN: token,
-        ENV_MCP_SERVERS: servers.join(","),
+        ENV_MCP_SERVERS: McpMount::to_env(&mounts),
         ENV_RUNTIME_BINDING: binding.name(),
         ENV_SKILLS_URL: studio.config.skills_url,
     });
@@ -522,6 +523,7 @@ fn observe_line(
                     }
                 }
                 OutputEvent::Skills(ids) => s.skill_ids = ids.clone(),
+                OutputEvent::ToolRefused { name, .. } => s.refused_tool_calls.push(name.clone()),
                 OutputEvent::Palette(_)
                 | OutputEvent::ToolResult { .. }
                 | OutputEvent::Result { .. }

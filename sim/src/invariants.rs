@@ -380,6 +380,7 @@ mod tests {
                     tool_call_count: 0,
                     attempt_end: None,
                     skill_ids: Vec::new(),
+                    refused_tool_calls: Vec::new(),
                 })
                 .collect(),
             walls: Vec::new(),

@@ -115,6 +115,10 @@ pub struct SessionOutcome {
     /// The skills the session's loadout got from the skill poll-pull.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skill_ids: Vec<String>,
+    /// Tool calls (agent-facing names) the workspace shim refused before they left:
+    /// no wildcard of the loadout's allow-list admits them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_tool_calls: Vec<String>,
 }
 
 /// A mechanical wall that fired: which, why, which fallback, and the retry's outcome.

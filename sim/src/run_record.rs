@@ -84,6 +84,8 @@ pub enum MarkKind {
     /// A handoff from the mark's lane to [`Mark::to`].
     Handoff,
     RunControl,
+    /// A tool call the workspace shim refused before it left (not in the loadout's allow-list).
+    Refusal,
 }
 
 impl MarkKind {
@@ -94,6 +96,7 @@ impl MarkKind {
             MarkKind::Wall => "wall",
             MarkKind::Handoff => "handoff",
             MarkKind::RunControl => "run-control",
+            MarkKind::Refusal => "refusal",
         }
     }
 }
@@ -121,6 +124,12 @@ pub fn wall(agent_id: &str, wall: &str) {
 /// Reports a handoff delivered into the recipient's mailbox.
 pub fn handoff(sender: &str, recipient: &str, intent: &str) {
     tracing::info!(target: TARGET, agent_id = sender, recipient, intent, "handoff");
+}
+
+/// Reports that an agent's workspace shim refused a tool call (its agent-facing
+/// name) before it left: no wildcard of the loadout's allow-list admits it.
+pub fn tool_call_refused(agent_id: &str, tool: &str) {
+    tracing::info!(target: TARGET, agent_id, code = tool, "refusal");
 }
 
 /// The span of one agent attempt: hold it for as long as the attempt runs.
@@ -348,6 +357,7 @@ impl RunRecord {
                 "blocker" => MarkKind::Blocker,
                 "wall" => MarkKind::Wall,
                 "handoff" => MarkKind::Handoff,
+                "refusal" => MarkKind::Refusal,
                 _ => continue,
             };
             let label = match kind {

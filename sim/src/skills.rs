@@ -1,13 +1,14 @@
 //! The skills service (its own host, `skills`): `GET /v1/skills`, the catalogue
-//! the skill poll-pull reads when a session launches (runbook: "The skill
-//! poll-pull (/v1/skills)"; "Skill pull cannot stall the launch (bounded to a
-//! 5s timeout)").
+//! the workspace shim's skill poll-pull reads after a session's first tool call
+//! (runbook: "The skill poll-pull (/v1/skills) was NOT exercised by intake agents
+//! [...] they block at first-tool before the pull"; "Skill pull cannot stall the
+//! launch (bounded to a 5s timeout)").
 //!
 //! A small fake: it answers `{"items": [{"skill_id", "roles"}]}` for the skills
 //! of `?role_id=` (all skills without it), after the world's response delay. A
 //! delay longer than the pull's bound is a hanging skills service; a partition
-//! is an unreachable one. What the pull does with either is the Armory's
-//! ([`crate::armory::pull_skills`]).
+//! is an unreachable one. What the pull does with either is the workspace
+//! shim's ([`crate::agent_process`]).
 
 use std::sync::Arc;
 use std::time::Duration;

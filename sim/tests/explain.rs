@@ -34,8 +34,10 @@ fn http_lines(story: &str) -> Vec<&str> {
 #[test]
 fn the_gateway_auth_variant_shows_the_agents_401s_and_its_twin_none() {
     let story = explain("first-tool-gateway-auth.yaml");
+    // The workspace shims read their virtual servers' tools with the refused tokens.
+    let lists_tools = |l: &&str| l.contains("-> contextforge GET /servers/") && l.contains("/tools -> ");
     let refused: Vec<&str> =
-        http_lines(&story).into_iter().filter(|l| l.contains("-> contextforge GET /tools -> 401")).collect();
+        http_lines(&story).into_iter().filter(|l| lists_tools(l) && l.contains("/tools -> 401")).collect();
     assert!(!refused.is_empty(), "{story}");
     // The 401s come before the blockers they cause.
     let lines = timeline(&story);
@@ -45,7 +47,7 @@ fn the_gateway_auth_variant_shows_the_agents_401s_and_its_twin_none() {
 
     let twin = explain("gateway-token-1-0.yaml");
     assert!(http_lines(&twin).iter().all(|l| !l.contains("-> 401")), "{twin}");
-    assert!(http_lines(&twin).iter().any(|l| l.contains("-> contextforge GET /tools -> 200")), "{twin}");
+    assert!(http_lines(&twin).iter().any(|l| lists_tools(l) && l.contains("/tools -> 200")), "{twin}");
 }
 
 #[test]

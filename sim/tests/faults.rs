@@ -144,14 +144,19 @@ fn a_service_fault_on_another_method_or_path_changes_nothing() {
 #[test]
 fn a_slow_service_delays_the_run_but_it_completes() {
     let base = world::run(&scenario(""));
-    let o = world::run(&scenario("  - service: {host: contextforge, path: /mcp, effect: {slow: 3s}, at: 1s}"));
+    // Agents call their loadouts' virtual servers, `/servers/<id>/mcp`.
+    let o =
+        world::run(&scenario("  - service: {host: contextforge, path: /servers/*/mcp, effect: {slow: 3s}, at: 1s}"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(settled_at(&o) > settled_at(&base), "{} vs {}", settled_at(&o), settled_at(&base));
 }
 
 #[test]
 fn a_service_that_never_answers_becomes_the_callers_timeout() {
-    let o = world::run(&scenario("  - service: {host: contextforge, method: GET, path: /tools, effect: hang, at: 1s}"));
+    // The workspace shims list their virtual servers' tools (`GET /servers/<id>/tools`).
+    let o = world::run(&scenario(
+        "  - service: {host: contextforge, method: GET, path: /servers/*/tools, effect: hang, at: 1s}",
+    ));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
     assert_eq!(plane(&o), Some(Plane::ControlPlane));
 }

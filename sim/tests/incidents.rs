@@ -44,6 +44,7 @@ fn longhorn_degradation_is_diagnosed_as_the_execution_plane_with_its_evidence_ch
             "kubectl get pods,events -n daytona",
             "Daytona workspace logs",
             "ContextForge gateway log",
+            "ContextForge virtual servers (GET /servers)",
             "observability-feed"
         ],
         "the runbook's order"

@@ -83,7 +83,11 @@ fn the_longhorn_incident_reads_its_nodes_from_the_fake_and_keeps_its_cause_with_
     let nodes = evidence(&o, "kubectl get nodes");
     assert!(!nodes.healthy && nodes.finding.contains("k8s-worker-3 NotReady"), "{}", nodes.finding);
     let d = o.diagnosis.as_ref().unwrap();
-    assert!(d.cause.starts_with("new workspace volumes cannot attach"), "storage is still the cause: {}", d.cause);
+    // Both failing checks are named, in the checklist's order: the node down, then the storage.
+    let node = d.cause.find("1 of 3 nodes NotReady (k8s-worker-3)");
+    let storage = d.cause.find("new workspace volumes cannot attach");
+    assert!(node.is_some() && storage.is_some() && node < storage, "{}", d.cause);
+    assert!(!d.cause.contains("cannot be placed"), "pods are placed on the Ready nodes: {}", d.cause);
 }
 
 #[test]

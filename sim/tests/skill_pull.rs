@@ -1,9 +1,11 @@
-//! The skill poll-pull: `GET /v1/skills` at session launch, bounded to 5 s. A
+//! The skill poll-pull: `GET /v1/skills`, bounded to 5 s, after the session's
+//! first tool call (intake agents "block at first-tool before the pull"). A
 //! hanging or unreachable skills service never stalls a launch; its twin pulls
-//! the skills into the loadout.
+//! the skills into the loadout; an agent blocked at first tool never pulls.
 
 mod support;
 
+use squadsim::run_record::RunRecord;
 use squadsim::scenario::{Fault, Scenario, SimDuration};
 use squadsim::{world, Outcome};
 
@@ -82,4 +84,42 @@ fn the_roster_view_keeps_the_loadout_empty_and_session_state_shows_it_resolved()
     let planner = state.1["sessions"].as_array().unwrap().iter().find(|x| x["role_id"] == "planner").unwrap();
     assert_eq!(planner["mcp_server_ids"][0], "fractalops-hud");
     assert_eq!(planner["skill_ids"], serde_json::json!(["legacy-inventory", "delivery-vocabulary"]));
+}
+
+/// The workspaces' `GET /v1/skills` calls, in the order they left.
+fn skill_pulls(record: &RunRecord) -> Vec<&squadsim_fakes::net::HttpCall> {
+    record.calls.iter().filter(|c| c.from == "daytona" && c.to == "skills").collect()
+}
+
+#[test]
+fn intake_agents_blocked_at_first_tool_never_pull_skills() {
+    let (o, record) = world::run_recorded(&support::load("first-tool-block-before-skill-pull.yaml"));
+    assert_eq!(o.blockers(), ["agent_first_tool_required"], "{:?}", o.sessions);
+    for s in &o.sessions {
+        assert!(s.claude_session_id.is_some(), "{}: the session started", s.role_id);
+        assert_eq!(s.tool_call_count, 0);
+        assert!(s.skill_ids.is_empty(), "{}: {:?}", s.role_id, s.skill_ids);
+    }
+    assert!(skill_pulls(&record).is_empty(), "no /v1/skills calls: {:?}", skill_pulls(&record));
+}
+
+#[test]
+fn twin_whose_agents_make_their_first_tool_call_pulls_after_it() {
+    let mut s = support::load("first-tool-block-before-skill-pull.yaml");
+    s.world.loadouts.clear();
+    let (o, record) = world::run_recorded(&s);
+    assert!(completed(&o), "{:?}", o.sessions);
+    let skills = |role: &str| o.sessions.iter().find(|x| x.role_id == role).unwrap().skill_ids.clone();
+    assert_eq!(skills("planner"), vec!["legacy-inventory", "delivery-vocabulary"]);
+    assert_eq!(skills("curator"), vec!["delivery-vocabulary"]);
+    let pulls = skill_pulls(&record);
+    assert_eq!(pulls.len(), 2, "one pull a session: {pulls:?}");
+    let first_tool_answered = record
+        .calls
+        .iter()
+        .filter(|c| c.from == "daytona" && c.to == "contextforge" && c.method == "POST")
+        .map(|c| c.end)
+        .min()
+        .expect("a tool call");
+    assert!(pulls.iter().all(|p| p.start >= first_tool_answered), "{pulls:?} before {first_tool_answered:?}");
 }

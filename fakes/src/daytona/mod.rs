@@ -169,6 +169,13 @@ impl Daytona {
         self.state().storage.nodes().to_vec()
     }
 
+    /// Whether a new volume's replicas could be scheduled now: the orphaned
+    /// (faulted/unknown, detached, no workload) volumes' reservations are within
+    /// the disks' headroom (see [`longhorn`]'s budget rule).
+    pub fn new_volumes_schedule(&self) -> bool {
+        self.state().storage.can_schedule()
+    }
+
     /// What every process of a sandbox printed, in command order (the workspace logs).
     pub fn workspace_logs(&self, sandbox_id: &str) -> String {
         let state = self.state();

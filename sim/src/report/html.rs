@@ -50,6 +50,7 @@ svg .handoff line{stroke:#8250df;stroke-width:2} svg .handoff text{fill:#8250df}
 svg .span.session rect{fill:#ddf4ff;stroke:#54aeff} svg .span.attempt rect{fill:#54aeff;opacity:.6}
 svg .blocker path{fill:#cf222e} svg .blocker text{fill:#cf222e;font-weight:600}
 svg .wall rect{fill:#bf8700} svg .wall text{fill:#9a6700;font-weight:600}
+svg .refusal circle{fill:#8250df} svg .refusal text{fill:#8250df;font-weight:600}
 svg .fault line{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:8 4} svg .fault text{fill:#cf222e;font-weight:600}
 svg .run-control circle{fill:#6e7781}
 ";
@@ -352,10 +353,12 @@ pub fn diagram(record: &RunRecord) -> String {
                     esc(mark.to.as_deref().unwrap_or_default()),
                 );
             }
-            MarkKind::Blocker | MarkKind::Wall => {
+            MarkKind::Blocker | MarkKind::Wall | MarkKind::Refusal => {
                 let Some(cx) = x(&mark.lane) else { continue };
                 let (class, shape) = if mark.kind == MarkKind::Blocker {
                     ("blocker", format!("<path d=\"M{cx:.1},{:.1} l7,7 l-7,7 l-7,-7 z\"/>", my - 7.0))
+                } else if mark.kind == MarkKind::Refusal {
+                    ("refusal", format!("<circle cx=\"{cx:.1}\" cy=\"{my:.1}\" r=\"5\"/>"))
                 } else {
                     ("wall", format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\"/>", cx - 6.0, my - 6.0))
                 };

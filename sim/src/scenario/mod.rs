@@ -77,7 +77,7 @@ pub struct World {
     pub projects: Vec<ProjectCondition>,
     /// Who the operator is, as the edge's Pomerium claim headers say.
     pub operator: OperatorIdentity,
-    /// Simulated time per turmoil step (coarser is faster; every documented timing is whole seconds).
+    /// Simulated time per turmoil step (coarser is faster; the default 40 ms keeps every documented bound exact to a tenth of a second).
     pub tick: SimDuration,
     /// Longest simulated time a run may take before it is reported as not finished.
     pub horizon: SimDuration,
@@ -179,7 +179,7 @@ impl Default for World {
             tenants: vec!["default".to_string()],
             projects: vec![ProjectCondition::named("sanmopia-modernization", "sanm")],
             operator: OperatorIdentity::default(),
-            tick: SimDuration(Duration::from_millis(100)),
+            tick: SimDuration(Duration::from_millis(40)),
             horizon: SimDuration(Duration::from_secs(3600)),
             storage: StorageCondition::default(),
             implementer_lanes: 1,

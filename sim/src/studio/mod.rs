@@ -100,8 +100,10 @@ pub struct AgentSession {
     pub attempt_end: Option<String>,
     /// The MCP servers the loadout attached at session launch (empty before it).
     pub mcp_server_ids: Vec<String>,
-    /// The skills the workspace shim pulled at session launch.
+    /// The skills the workspace shim pulled after the session's first tool call.
     pub skill_ids: Vec<String>,
+    /// Tool calls (agent-facing names) the workspace shim refused: not in the loadout's allow-list.
+    pub refused_tool_calls: Vec<String>,
     /// The handoffs delivered to this agent for its next attempt.
     pub inbox: Vec<crate::agent_server::Handoff>,
 }
@@ -529,6 +531,7 @@ impl Studio {
             attempt_end: None,
             mcp_server_ids: Vec::new(),
             skill_ids: Vec::new(),
+            refused_tool_calls: Vec::new(),
             inbox: Vec::new(),
         }
     }
