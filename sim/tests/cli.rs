@@ -238,3 +238,16 @@ fn the_readme_and_every_help_give_the_same_exit_statuses() {
         }
     }
 }
+
+#[test]
+fn a_scenario_name_with_an_ansi_escape_is_printed_escaped_on_the_run_line() {
+    let dir = scratch("ansi-name");
+    let file = dir.join("ansi.yaml");
+    let text = std::fs::read_to_string(scenarios().join("operator-not-super-admin.yaml")).unwrap();
+    let text = text.replacen("name: operator-not-super-admin", "name: \"red\\e[31mname\\e[0m\"", 1);
+    assert!(text.contains("\\e[31m"), "the scenario names itself");
+    std::fs::write(&file, text).unwrap();
+    let (_, out, err) = squadsim(&["run", file.to_str().unwrap(), "--seed", "3"]);
+    assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "{out:?}{err:?}");
+    assert!(out.contains("red\\u{1b}[31mname\\u{1b}[0m (seed 3)"), "{out}");
+}

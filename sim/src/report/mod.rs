@@ -106,9 +106,11 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
-    /// `<scenario> (seed N)`: how every report names this run.
+    /// `<scenario> (seed N)`: how every report names this run, the name printed
+    /// escaped (a scenario's name is its author's text: no control character or
+    /// ANSI escape reaches a terminal through it).
     pub fn label(&self) -> String {
-        format!("{} (seed {})", self.outcome.scenario, self.outcome.seed)
+        format!("{} (seed {})", crate::scenario::escape(&self.outcome.scenario), self.outcome.seed)
     }
 
     /// `squadsim run --json`'s entry: the outcome's summary with the file and the verdict.
