@@ -185,7 +185,7 @@ fn observed(runs: &[crate::studio::Run], trigger: &Trigger) -> bool {
     match trigger {
         Trigger::RunLaunched => !runs.is_empty(),
         Trigger::SessionStarted(role) => sessions().any(|s| &s.role_id == role && s.claude_session_id.is_some()),
-        Trigger::FirstToolCall(role) => sessions().any(|s| &s.role_id == role && s.first_tool_made),
+        Trigger::FirstToolCall(role) => sessions().any(|s| &s.role_id == role && s.first_tool_made()),
         Trigger::SessionCompleted(role) => sessions().any(|s| {
             &s.role_id == role && s.live_status == squadsim_conformance::vocabulary::LiveStatus::SessionCompleted
         }),

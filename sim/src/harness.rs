@@ -66,7 +66,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         s.live_status = LiveStatus::WaitingFirstTool;
         s.current_step = "provisioning_execution_workspace".to_string();
         s.attempts = attempt_no;
-        s.first_tool_made = false;
+        s.first_tool_call = None;
         s.attempt_end = None;
         // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
         s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
@@ -184,7 +184,7 @@ pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Sta
 async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, attempt_no: u32) {
     tokio::time::sleep(studio.config.first_tool_deadline).await;
     let unmet = read_session(&studio, &run_id, &agent_id, |s| {
-        s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made && !s.live_status.is_settled()
+        s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made() && !s.live_status.is_settled()
     });
     if unmet == Some(true) {
         block(&studio, &run_id, &agent_id, first_tool_required());
@@ -441,7 +441,7 @@ async fn read_until_exit(
 async fn finish(studio: &Studio, attempt: &AgentAttempt, end: ProcessEnd) {
     let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
     let Some((settled, first_tool_made)) =
-        read_session(studio, run_id, agent_id, |s| (s.live_status.is_settled(), s.first_tool_made))
+        read_session(studio, run_id, agent_id, |s| (s.live_status.is_settled(), s.first_tool_made()))
     else {
         return;
     };
@@ -512,18 +512,27 @@ fn observe_line(
                         s.claude_session_id = Some(id.clone());
                     }
                 }
-                OutputEvent::ToolUse { name, .. } => {
+                OutputEvent::ToolUse { id, name, .. } => {
                     s.tool_call_count += 1;
                     s.current_step = format!("tool:{name}");
-                    if tool_name::credits(server, name, required) {
-                        s.first_tool_made = true;
+                    if !s.first_tool_made() && tool_name::credits(server, name, required) {
+                        s.first_tool_call = Some(id.clone());
                     }
-                    if s.first_tool_made && s.live_status == LiveStatus::WaitingFirstTool {
+                    if s.first_tool_made() && s.live_status == LiveStatus::WaitingFirstTool {
                         s.live_status = LiveStatus::Working;
                     }
                 }
+                // A call the workspace shim refused never left: it does not meet the launch contract.
+                OutputEvent::ToolRefused { id, name } => {
+                    s.refused_tool_calls.push(name.clone());
+                    if s.first_tool_call.as_ref() == Some(id) {
+                        s.first_tool_call = None;
+                        if s.live_status == LiveStatus::Working {
+                            s.live_status = LiveStatus::WaitingFirstTool;
+                        }
+                    }
+                }
                 OutputEvent::Skills(ids) => s.skill_ids = ids.clone(),
-                OutputEvent::ToolRefused { name, .. } => s.refused_tool_calls.push(name.clone()),
                 OutputEvent::Palette(_)
                 | OutputEvent::ToolResult { .. }
                 | OutputEvent::Result { .. }

@@ -144,7 +144,10 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
         out.starts_with("FAILED  happy-intake (seed 1): did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch); sessions not settled: planner ("),
         "{out}"
     );
-    assert!(out.contains(", curator (") && out.contains(" at "), "each unsettled session with its status and step: {out}");
+    assert!(
+        out.contains(", curator (") && out.contains(" at "),
+        "each unsettled session with its status and step: {out}"
+    );
     assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
 
     let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--seed", "4", "--format", "github"]);

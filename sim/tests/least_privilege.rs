@@ -140,3 +140,27 @@ fn twin_whose_loadout_mounts_the_server_makes_the_same_call() {
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].tool, "search_query", "the grid sees the bare name");
 }
+
+#[test]
+fn a_refused_call_of_the_required_first_tool_does_not_meet_the_launch_contract() {
+    // The planner's loadout does not mount the HUD, yet its model asks for the HUD's
+    // first tool by its agent-facing name: the shim refuses it, so the call never
+    // left and the launch contract is not met (runbook: "if the MCP config ... is
+    // broken the agent literally cannot call it").
+    for binding in BINDINGS {
+        let mut s = with_binding(unmounted_call(), binding);
+        s.world.loadouts.insert("planner".into(), vec!["agent-memory-archive".into()]);
+        let planner = s.agents.get_mut("planner").unwrap();
+        planner.tool_calls = Some(vec!["mcp__fractalops-hud__get_hud_snapshot".into()]);
+        let o = world::run(&s);
+        let p = session(&o, "planner");
+        assert_eq!(p.refused_tool_calls, ["mcp__fractalops-hud__get_hud_snapshot"], "{binding:?}");
+        assert_eq!(p.blocker_code.as_deref(), Some("agent_first_tool_required"), "{binding:?}: {p:?}");
+        // The twin: the loadout mounts the HUD, the same call is made and credited.
+        let mut twin = s.clone();
+        twin.world.loadouts.insert("planner".into(), vec!["fractalops-hud".into(), "agent-memory-archive".into()]);
+        let o = world::run(&twin);
+        let p = session(&o, "planner");
+        assert!(p.refused_tool_calls.is_empty() && p.blocker_code.is_none(), "{binding:?}: {p:?}");
+    }
+}

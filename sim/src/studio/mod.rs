@@ -93,7 +93,9 @@ pub struct AgentSession {
     /// The mechanical wall the session stands at: its wall fired and the retry fell short.
     pub wall_code: Option<Wall>,
     pub tool_call_count: u32,
-    pub first_tool_made: bool,
+    /// The id of the tool call that met the launch contract (the required first
+    /// tool), while no refusal of it has been read.
+    pub first_tool_call: Option<String>,
     pub attempts: u32,
     pub execution_workspace: Option<String>,
     /// Why the Temporal-owned lifecycle ended the latest attempt (a phase overran or failed).
@@ -231,6 +233,14 @@ impl DeliveryGraph {
 pub struct Sessions {
     list: Vec<AgentSession>,
     by_agent: BTreeMap<String, usize>,
+}
+
+impl AgentSession {
+    /// Whether the session made its required first tool call (one the workspace
+    /// shim did not refuse).
+    pub fn first_tool_made(&self) -> bool {
+        self.first_tool_call.is_some()
+    }
 }
 
 impl Sessions {
@@ -525,7 +535,7 @@ impl Studio {
             blocker_code: None,
             wall_code: None,
             tool_call_count: 0,
-            first_tool_made: false,
+            first_tool_call: None,
             attempts: 0,
             execution_workspace: None,
             attempt_end: None,
