@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use squadsim::world;
+use squadsim::engine::world;
 use squadsim_benches::{corpus, with_tick};
 
 /// Simulated time of every idle run.

@@ -12,7 +12,7 @@
 //! `cargo run --release -p squadsim-benches --example scale -- agents 1000`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use squadsim::{world, Scenario};
+use squadsim::{engine::world, Scenario};
 use squadsim_benches::{
     concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
 };

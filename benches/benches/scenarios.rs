@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use squadsim::{scenario, world, Scenario};
+use squadsim::{engine::world, scenario, Scenario};
 
 fn corpus(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");

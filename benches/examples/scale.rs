@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use squadsim::world;
+use squadsim::engine::world;
 use squadsim_benches::{
     concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
     peak_rss_kib,

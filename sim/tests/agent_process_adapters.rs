@@ -3,9 +3,9 @@
 
 mod support;
 
-use squadsim::agent_process_adapter::{AgentProcessAdapter, RuntimeBinding};
+use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::Scenario;
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, u32)> {

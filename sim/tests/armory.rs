@@ -3,8 +3,8 @@
 
 mod support;
 
-use squadsim::armory;
-use squadsim::world;
+use squadsim::engine::world;
+use squadsim::platform::studio::armory;
 use support::load;
 
 #[test]

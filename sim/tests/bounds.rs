@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use squadsim::scenario::{Scenario, SimDuration};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn seconds(label: &str) -> f64 {

@@ -131,7 +131,7 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
     let dir = scratch("unfinished");
     let file = unfinished(&dir);
     // Pin the unfinished outcome itself: matching it must still not be green.
-    let outcome = squadsim::world::run(&squadsim::Scenario::load(&file).unwrap());
+    let outcome = squadsim::engine::world::run(&squadsim::Scenario::load(&file).unwrap());
     assert!(!outcome.finished);
     std::fs::write(
         dir.join("snapshots/outcome@short.yaml.snap"),
@@ -226,7 +226,7 @@ fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
 fn the_readme_and_every_help_give_the_same_exit_statuses() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
     let (_, top, _) = squadsim(&["--help"]);
-    for (name, ok, failed, unusable) in squadsim::cli::EXIT_STATUSES {
+    for (name, ok, failed, unusable) in squadsim::tools::cli::EXIT_STATUSES {
         let row = format!("| `{name}` | {ok} | {failed} | {unusable} |");
         assert!(readme.contains(&row), "the README's exit status table lacks\n{row}");
         assert!(top.contains(&format!("  {name}\n    0  {ok}\n")), "`squadsim --help` lacks {name}:\n{top}");

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use squadsim::{world, Scenario};
+use squadsim::{engine::world, Scenario};
 
 fn intake_with_count(count: &str) -> Result<Scenario, squadsim::scenario::ScenarioError> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml");

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use squadsim::cli::{Cli, Command};
-use squadsim::conform::{self, ConformArgs, ConformReport, Verdict, CHECKS};
-use squadsim::serve::ServeProcess;
+use squadsim::tools::cli::{Cli, Command};
+use squadsim::tools::conform::{self, ConformArgs, ConformReport, Verdict, CHECKS};
+use squadsim::tools::serve::ServeProcess;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

@@ -5,7 +5,7 @@
 mod support;
 
 use squadsim::scenario::TokenShape;
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn completed(o: &Outcome) -> bool {

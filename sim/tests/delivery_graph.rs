@@ -4,7 +4,7 @@
 mod support;
 
 use squadsim::scenario::{Fault, SimDuration};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn roster(o: &Outcome) -> Vec<String> {

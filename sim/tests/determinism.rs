@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use proptest::prelude::*;
-use squadsim::{world, Scenario};
+use squadsim::{engine::world, Scenario};
 
 fn scenarios_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")

@@ -7,8 +7,8 @@
 
 mod support;
 
-use squadsim::diagnosis::{Diagnosis, Evidence, Plane};
-use squadsim::{world, Outcome};
+use squadsim::engine::diagnosis::{Diagnosis, Evidence, Plane};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 const NODES: &str = "kubectl get nodes";

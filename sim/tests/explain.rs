@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use squadsim::explain::{self, CallView, ExplainArgs};
+use squadsim::tools::explain::{self, CallView, ExplainArgs};
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)

@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use squadsim::diagnosis::Plane;
+use squadsim::engine::diagnosis::Plane;
 use squadsim::scenario::Scenario;
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 
 /// The intake pair (research-team, whose delivery graph is the intake pair), with `faults` (YAML list items).
 fn scenario(faults: &str) -> Scenario {

@@ -4,7 +4,7 @@
 mod support;
 
 use squadsim::scenario::{AgentBehaviour, TokenShape};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn blocked_by_gate(o: &Outcome, agent: &str) -> bool {

@@ -5,9 +5,9 @@
 
 mod support;
 
-use squadsim::diagnosis::Plane;
+use squadsim::engine::diagnosis::Plane;
 use squadsim::scenario::{Scenario, Step};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
@@ -20,7 +20,7 @@ fn completed(o: &Outcome) -> bool {
         && o.sessions.iter().all(|s| s.live_status == "session_completed")
 }
 
-fn evidence<'a>(o: &'a Outcome, check: &str) -> &'a squadsim::diagnosis::Evidence {
+fn evidence<'a>(o: &'a Outcome, check: &str) -> &'a squadsim::engine::diagnosis::Evidence {
     let d = o.diagnosis.as_ref().expect("a diagnosis");
     d.evidence.iter().find(|e| e.check.contains(check)).unwrap_or_else(|| panic!("no `{check}` in {:?}", d.evidence))
 }
@@ -213,13 +213,14 @@ fn the_diagnosis_plane_and_platform_symptom_invariants_are_checked() {
     let longhorn = load("longhorn-faulted-volumes.yaml");
     let o = world::run(&longhorn);
     assert!(longhorn.invariants.as_ref().unwrap().check(&o).is_empty());
-    let wrong: squadsim::invariants::Invariants = serde_yaml::from_str("{diagnosis_plane: control_plane}").unwrap();
+    let wrong: squadsim::engine::invariants::Invariants =
+        serde_yaml::from_str("{diagnosis_plane: control_plane}").unwrap();
     let broken = wrong.check(&o);
     assert_eq!(broken.len(), 1);
     assert_eq!((broken[0].expected.as_str(), broken[0].actual.as_str()), ("control_plane", "execution_plane"));
 
     let bespoke = world::run(&load("platform-agent-bespoke.yaml"));
-    let none: squadsim::invariants::Invariants = serde_yaml::from_str("{platform_agent_symptoms: []}").unwrap();
+    let none: squadsim::engine::invariants::Invariants = serde_yaml::from_str("{platform_agent_symptoms: []}").unwrap();
     let broken = none.check(&bespoke);
     assert_eq!(broken.len(), 1);
     assert!(broken[0].actual.contains("configs_eperm"), "{}", broken[0]);

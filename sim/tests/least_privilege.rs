@@ -8,11 +8,11 @@
 
 mod support;
 
-use squadsim::agent_process_adapter::{AgentProcessAdapter, RuntimeBinding};
-use squadsim::diagnosis::Plane;
-use squadsim::explain::{self, CallView};
+use squadsim::engine::diagnosis::Plane;
+use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::{Fault, Scenario, SimDuration};
-use squadsim::{world, Outcome};
+use squadsim::tools::explain::{self, CallView};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 const BINDINGS: [RuntimeBinding; 2] = [RuntimeBinding::Cliproxy, RuntimeBinding::ClaudeNative];
@@ -34,7 +34,7 @@ fn status(o: &Outcome) -> &str {
     o.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not launched")
 }
 
-fn session<'a>(o: &'a Outcome, role: &str) -> &'a squadsim::outcome::SessionOutcome {
+fn session<'a>(o: &'a Outcome, role: &str) -> &'a squadsim::engine::outcome::SessionOutcome {
     o.sessions.iter().find(|s| s.role_id == role).unwrap_or_else(|| panic!("no {role} in {:?}", o.sessions))
 }
 

@@ -4,7 +4,7 @@
 mod support;
 
 use squadsim::scenario::{Scenario, SimDuration};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 
 fn load() -> Scenario {
     support::load("workspace-start-deadline.yaml")

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
+use squadsim::engine::world::{Endpoints, Services};
 use squadsim::scenario::{Scenario, ScenarioError};
-use squadsim::world::{Endpoints, Services};
 use squadsim_fakes::net::Transport;
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {

@@ -6,10 +6,10 @@
 
 mod support;
 
-use squadsim::agent_process_adapter::AgentProcessAdapter;
-use squadsim::report::{self, Verdict};
+use squadsim::platform::workspace::adapters::AgentProcessAdapter;
 use squadsim::scenario::{Fault, Trigger};
-use squadsim::{invariants, world, Outcome};
+use squadsim::tools::report::{self, Verdict};
+use squadsim::{engine::invariants, engine::world, Outcome};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, String)> {
@@ -19,7 +19,7 @@ fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, String)> {
         .collect()
 }
 
-fn session<'a>(o: &'a Outcome, agent_id: &str) -> &'a squadsim::outcome::SessionOutcome {
+fn session<'a>(o: &'a Outcome, agent_id: &str) -> &'a squadsim::engine::outcome::SessionOutcome {
     o.sessions.iter().find(|s| s.agent_id == agent_id).unwrap_or_else(|| panic!("no {agent_id}: {:?}", statuses(o)))
 }
 
@@ -199,6 +199,6 @@ fn an_outcome_claiming_completed_with_a_stopped_session_never_passes_even_agains
         other => panic!("{other:?}"),
     }
     // Every seed of a sweep checks the same, whatever the scenario declares.
-    let declared = squadsim::invariants::Invariants::default();
+    let declared = squadsim::engine::invariants::Invariants::default();
     assert!(!declared.check(&o).is_empty());
 }

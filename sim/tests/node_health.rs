@@ -9,9 +9,9 @@ mod support;
 
 use std::path::Path;
 
-use squadsim::diagnosis::{Evidence, Plane};
+use squadsim::engine::diagnosis::{Evidence, Plane};
+use squadsim::engine::world;
 use squadsim::scenario::Scenario;
-use squadsim::world;
 use squadsim::Outcome;
 use squadsim_fakes::daytona::{Robustness, VolumeState};
 use squadsim_fakes::net::HttpRequest;

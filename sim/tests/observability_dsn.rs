@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use squadsim::scenario::{Fault, Scenario, SimDuration};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 
 fn load() -> Scenario {
     support::load("glitchtip-dsn-provisioning-failure.yaml")

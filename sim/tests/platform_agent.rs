@@ -7,12 +7,12 @@ mod support;
 
 use std::path::Path;
 
-use squadsim::platform_agent::divergence::compare;
-use squadsim::platform_agent::provisioning_spec::ProvisioningSpec;
-use squadsim::platform_agent::workspace_server::DeliveryMode;
-use squadsim::platform_agent::{PlatformAgentOutcome, ProvisioningPath, Symptom};
+use squadsim::platform::platform_agent::divergence::compare;
+use squadsim::platform::platform_agent::provisioning_spec::ProvisioningSpec;
+use squadsim::platform::platform_agent::workspace_server::DeliveryMode;
+use squadsim::platform::platform_agent::{PlatformAgentOutcome, ProvisioningPath, Symptom};
 use squadsim::scenario::Scenario;
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn section(o: &Outcome) -> &PlatformAgentOutcome {

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use squadsim::report::{self, ScenarioResult, Verdict};
-use squadsim::{world, Scenario};
+use squadsim::tools::report::{self, ScenarioResult, Verdict};
+use squadsim::{engine::world, Scenario};
 
 fn chromium() -> &'static str {
     for name in ["chromium", "chromium-browser", "google-chrome"] {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use squadsim::run_record::{LaneKind, MarkKind, SpanKind};
-use squadsim::{world, Scenario};
+use squadsim::engine::run_record::{LaneKind, MarkKind, SpanKind};
+use squadsim::{engine::world, Scenario};
 
 fn scenarios() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")

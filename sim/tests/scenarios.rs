@@ -4,7 +4,7 @@
 //! matches its snapshot (`scenarios/snapshots/outcome@<file>.snap`). The CLI
 //! reads the same files.
 
-use squadsim::{invariants, world, Scenario};
+use squadsim::{engine::invariants, engine::world, Scenario};
 
 #[test]
 fn every_scenario_matches_its_snapshot() {

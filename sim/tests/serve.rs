@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use squadsim::serve::ServeProcess;
+use squadsim::tools::serve::ServeProcess;
 use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse, Transport};
 
 const CLAIMS: [(&str, &str); 2] =

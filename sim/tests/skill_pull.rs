@@ -5,9 +5,9 @@
 
 mod support;
 
-use squadsim::run_record::RunRecord;
+use squadsim::engine::run_record::RunRecord;
 use squadsim::scenario::{Fault, Scenario, SimDuration};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 
 fn load() -> Scenario {
     support::load("skill-pull-hang.yaml")

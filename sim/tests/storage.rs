@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
+use squadsim::engine::world;
 use squadsim::scenario::Scenario;
-use squadsim::world;
 use squadsim::Outcome;
 use squadsim_fakes::net::HttpRequest;
 

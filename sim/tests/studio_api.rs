@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use squadsim::studio::api::{self, operations};
+use squadsim::platform::studio::api::{self, operations};
 use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
 
 #[test]
@@ -31,8 +31,8 @@ fn openapi_lists_every_routed_endpoint_and_nothing_else() {
     }
 }
 
-fn studio() -> std::sync::Arc<squadsim::studio::Studio> {
-    squadsim::studio::Studio::new(squadsim::studio::StudioConfig {
+fn studio() -> std::sync::Arc<squadsim::platform::studio::Studio> {
+    squadsim::platform::studio::Studio::new(squadsim::platform::studio::StudioConfig {
         seed: 1,
         nickname_seed: 1,
         tenants: vec!["default".into()],

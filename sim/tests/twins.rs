@@ -3,7 +3,7 @@
 mod support;
 
 use squadsim::scenario::Step;
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {

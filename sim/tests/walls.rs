@@ -5,7 +5,7 @@
 mod support;
 
 use squadsim::scenario::{DeliveryStep, MergeDecision, RetryBehaviour, Scenario};
-use squadsim::{world, Outcome};
+use squadsim::{engine::world, Outcome};
 use squadsim_conformance::vocabulary::{BlockerCode, CodeOrigin, Wall};
 use support::load;
 
@@ -126,7 +126,7 @@ fn each_wall_whose_retry_also_fails_leaves_the_session_at_the_wall_and_a_complia
         assert_eq!(BlockerCode::parse(code).map(BlockerCode::origin), Some(origin), "{name}");
         assert_eq!(session.wall_code.as_deref(), Some(wall.code()), "{name}");
         assert_eq!(o.run.as_ref().unwrap().status, "blocked");
-        let line = squadsim::report::summary(&o);
+        let line = squadsim::tools::report::summary(&o);
         assert!(line.contains(&format!("blockers: {code}{marked}, standing at: {}", wall.code())), "{name}: {line}");
         for b in s.agents.values_mut() {
             b.on_retry = Some(RetryBehaviour::Comply);
@@ -212,7 +212,7 @@ fn a_skipped_commit_is_still_changes_left_in_the_worktree() {
 /// codex-cli attempt exactly as a claude-cli one.
 #[test]
 fn walls_read_a_codex_cli_attempt_as_they_read_a_claude_cli_one() {
-    use squadsim::agent_process_adapter::AgentProcessAdapter;
+    use squadsim::platform::workspace::adapters::AgentProcessAdapter;
     for (name, wall, agent) in [("planner", Wall::Planner, "planner"), ("closer", Wall::Closer, "closer")] {
         let mut s = load(&format!("wall-{name}-cleared.yaml"));
         s.world.agent_process_adapters.insert(name.to_string(), AgentProcessAdapter::CodexCli);

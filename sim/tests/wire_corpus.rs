@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use squadsim::{scenario, world, Scenario};
+use squadsim::{engine::world, scenario, Scenario};
 use squadsim_conformance::wire::{inspect, FindingKind};
 
 /// The legacy aliases the seed allows on Studio responses.

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use squadsim::worktree::{self, Toolbox};
+use squadsim::platform::studio::worktree::{self, Toolbox};
 use squadsim::Scenario;
 use squadsim_fakes::net::HttpRequest;
 

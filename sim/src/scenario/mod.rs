@@ -56,7 +56,7 @@ pub struct Scenario {
     /// What must hold under every seed, host order and latency of a seed sweep
     /// (`squadsim run --seeds N`); the snapshot still pins the scenario's own seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invariants: Option<crate::invariants::Invariants>,
+    pub invariants: Option<crate::engine::invariants::Invariants>,
     /// What the operator does, in order, against the Studio API.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     #[schemars(with = "Vec<Step>", length(min = 1, max = bounds::MAX_STEPS))]
@@ -93,19 +93,19 @@ pub struct World {
     pub gateway_token_shape: TokenShape,
     /// The agent process adapter per role (`claude-cli`, `codex-cli`, `workspace-cli`,
     /// `browser-only`); unnamed roles use `claude-cli`.
-    pub agent_process_adapters: BTreeMap<String, crate::agent_process_adapter::AgentProcessAdapter>,
+    pub agent_process_adapters: BTreeMap<String, crate::platform::workspace::adapters::AgentProcessAdapter>,
     /// Which runtime binding every attempt goes through: `cliproxy` (default) or `claude-native`.
-    pub runtime_binding: crate::agent_process_adapter::RuntimeBinding,
+    pub runtime_binding: crate::platform::workspace::adapters::RuntimeBinding,
     /// Browser slots per role, replacing the Armory's default (one PlaywrightGrid slot for the tester).
     pub browser_slots: BTreeMap<String, Vec<String>>,
     /// GlitchTip as scaffolding finds it.
     pub glitchtip: GlitchtipCondition,
     /// The skills service the skill poll-pull reads (`GET /v1/skills`).
-    pub skills: crate::skills::SkillsCondition,
+    pub skills: crate::platform::skills::SkillsCondition,
     /// How long a Daytona sandbox takes from `creating` to its first volume attach.
     pub sandbox_start: SimDuration,
     /// The Temporal-owned lifecycle deadline of each phase of an agent attempt.
-    pub lifecycle: crate::temporal_lifecycle::LifecycleDeadlines,
+    pub lifecycle: crate::platform::studio::temporal_lifecycle::LifecycleDeadlines,
     /// How the platform reaches GitHub (the CodexGate App, or the legacy org-PAT override).
     pub github: GithubCondition,
     /// Runs the Studio already holds from before (its history), which the
@@ -118,7 +118,7 @@ pub struct World {
     /// The org's platform (concierge) agent and how it is provisioned (seed 003);
     /// adds the `platform`, `concierge` and `llm-proxy` hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform_agent: Option<crate::platform_agent::PlatformAgentCondition>,
+    pub platform_agent: Option<crate::platform::platform_agent::PlatformAgentCondition>,
     /// Seeds the generated agent nicknames apart from the rest of the run (default:
     /// the scenario's seed). A nickname is display only (delivery-language seed,
     /// "Agent Identity And Handoff"): changing this changes the nicknames and the
@@ -192,7 +192,7 @@ impl Default for World {
             skills: Default::default(),
             glitchtip: GlitchtipCondition::default(),
             sandbox_start: SimDuration::secs(squadsim_fakes::daytona::DaytonaConfig::default().start_seconds),
-            lifecycle: crate::temporal_lifecycle::LifecycleDeadlines::default(),
+            lifecycle: crate::platform::studio::temporal_lifecycle::LifecycleDeadlines::default(),
             prior_runs: Vec::new(),
             daytona_ssh_gateway_url: squadsim_fakes::daytona::DaytonaConfig::default().ssh_gateway_url,
             platform_agent: None,
@@ -865,7 +865,7 @@ impl JsonSchema for SimDuration {
 }
 
 /// Hosts every world has, which a scenario may name in faults (with
-/// `world.platform_agent`, also [`crate::platform_agent::HOSTS`]; see [`Scenario::hosts`]).
+/// `world.platform_agent`, also [`crate::platform::platform_agent::HOSTS`]; see [`Scenario::hosts`]).
 pub const HOSTS: [&str; 13] = [
     "operator",
     "studio",
@@ -959,8 +959,12 @@ impl Scenario {
     /// Every host of this scenario's world, which its faults may name: [`HOSTS`],
     /// then the platform agent's hosts when `world.platform_agent` is set.
     pub fn hosts(&self) -> Vec<&'static str> {
-        let extra =
-            self.world.platform_agent.as_ref().map(|_| crate::platform_agent::HOSTS.as_slice()).unwrap_or_default();
+        let extra = self
+            .world
+            .platform_agent
+            .as_ref()
+            .map(|_| crate::platform::platform_agent::HOSTS.as_slice())
+            .unwrap_or_default();
         HOSTS.iter().chain(extra).copied().collect()
     }
 

@@ -14,7 +14,7 @@ use squadsim_conformance::vocabulary::Wall;
 
 use super::locate::FieldPath;
 use super::{bounds, DeliveryStep, Fault, Scenario, ServiceEffect, Step, Trigger, SERVICE_METHODS};
-use crate::templates::{self, TEMPLATES};
+use crate::base::templates::{self, TEMPLATES};
 
 /// One problem with a scenario, by field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,7 +241,7 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
             let expected: Vec<&str> =
                 world_hosts.iter().copied().filter(|h| !client_only || *h != "operator").collect();
             let mut message = format!("unknown host `{host}`: expected one of {}", expected.join(", "));
-            if crate::platform_agent::HOSTS.contains(host) {
+            if crate::platform::platform_agent::HOSTS.contains(host) {
                 message.push_str(&format!(" (`{host}` joins the world with `world.platform_agent`)"));
             }
             let path = field(name);

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use squadsim::engine::world::{Endpoints, Services};
 use squadsim::scenario::Scenario;
-use squadsim::world::{Endpoints, Services};
 use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
 
 /// The corpus scenario `scenarios/<name>`; a scenario that does not load fails the test with its error.

@@ -1,0 +1,5 @@
+//! The base layer: what every other layer may use, and which uses none of them.
+
+pub mod clock;
+pub mod identity;
+pub mod templates;

@@ -1,0 +1,332 @@
+//! The platform (concierge) agent's provisioning, seed 003: the SSOT path for
+//! an execution workspace versus the bespoke `start_platform_agent` block, as
+//! a scenario condition (`world.platform_agent`).
+//!
+//! Three hosts join the world when the condition is present: `platform` (the
+//! tenant's workspace server), `concierge` (the execution workspace the
+//! platform agent's container runs on; the provisioner runs the spec there) and
+//! `llm-proxy` (the platform-managed LLM proxy with the scripted model). The
+//! operator's `chat_with_agent` and `probe_agent` steps reach them over HTTP.
+//!
+//! Guarantees: the symptoms in [`PlatformAgentOutcome`] are read from what the
+//! services recorded during the run (the workspace log, the platform's rows,
+//! queue and log), never from the spec; the divergence report is computed from
+//! the specs alone ([`divergence::compare`]); the workspace id, admin token and
+//! proxy token come from the scenario seed.
+
+pub mod agent_container;
+pub mod divergence;
+pub mod llm_proxy;
+pub mod provisioner;
+pub mod provisioning_spec;
+pub mod workspace_server;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use squadsim_fakes::ids::IdGen;
+use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient};
+
+use agent_container::{observe, Observations, WorkspaceObservations};
+use divergence::Divergence;
+use provisioning_spec::{ProvisioningSpec, SERVED_PORT};
+use workspace_server::{DeliveryMode, WorkspaceServer};
+
+use crate::engine::fault_schedule::FaultSchedule;
+
+pub const PLATFORM_HOST: &str = "platform";
+pub const PLATFORM_PORT: u16 = 8080;
+pub const CONCIERGE_HOST: &str = "concierge";
+pub const LLM_PROXY_HOST: &str = "llm-proxy";
+pub const LLM_PROXY_PORT: u16 = 8080;
+/// The hosts this condition adds to the world.
+pub const HOSTS: [&str; 3] = [PLATFORM_HOST, CONCIERGE_HOST, LLM_PROXY_HOST];
+
+/// Which provisioning path the platform agent takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisioningPath {
+    /// The normal workspace path (`ProvisionWorkspace`) plus `kind=platform`.
+    Ssot,
+    /// The control plane's bespoke `start_platform_agent` block.
+    Bespoke,
+}
+
+/// `world.platform_agent`: how the org's platform (concierge) agent is provisioned.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformAgentCondition {
+    pub provisioning: ProvisioningPath,
+    /// Divergences of the bespoke block set to what the SSOT path does, by the
+    /// divergence report's keys (`env.A2A_PORT`, `configs`, `step.mint_workspace_token`, ...).
+    #[serde(default)]
+    pub corrected: Vec<String>,
+    /// What the scripted model answers to any prompt.
+    #[serde(default = "default_model_reply")]
+    pub model_reply: String,
+}
+
+fn default_model_reply() -> String {
+    "PONG".to_string()
+}
+
+impl PlatformAgentCondition {
+    /// The spec this condition provisions with, or why a correction names nothing.
+    pub fn spec(&self) -> Result<ProvisioningSpec, String> {
+        let ssot = ProvisioningSpec::ssot();
+        let mut spec = match self.provisioning {
+            ProvisioningPath::Ssot if !self.corrected.is_empty() => {
+                return Err("`corrected` applies to the bespoke path only; the SSOT path has nothing to correct".into())
+            }
+            ProvisioningPath::Ssot => return Ok(ssot),
+            ProvisioningPath::Bespoke => ProvisioningSpec::bespoke(),
+        };
+        let keys: Vec<String> =
+            divergence::compare(&ssot, &ProvisioningSpec::bespoke()).into_iter().map(|d| d.key).collect();
+        for key in &self.corrected {
+            if !keys.contains(key) {
+                return Err(format!("unknown divergence `{key}`: expected one of {}", keys.join(", ")));
+            }
+            spec = spec.correct(key, &ssot).ok_or_else(|| format!("unknown divergence `{key}`"))?;
+        }
+        Ok(spec)
+    }
+}
+
+/// The platform agent's deterministic workspace id (a UUID, as the platform's ids are).
+pub fn workspace_id(seed: u64) -> String {
+    let u = IdGen::derive(seed, "platform-agent-workspace").uuid_simple();
+    format!("{}-{}-{}-{}-{}", &u[..8], &u[8..12], &u[12..16], &u[16..20], &u[20..])
+}
+
+/// The platform's base URL inside the simulation.
+pub fn platform_url() -> String {
+    format!("http://{PLATFORM_HOST}:{PLATFORM_PORT}")
+}
+
+/// The concierge container's served base URL inside the simulation.
+pub fn served_url() -> String {
+    format!("http://{CONCIERGE_HOST}:{SERVED_PORT}")
+}
+
+/// The services of the condition, kept for reading the outcome after the run.
+pub struct PlatformAgentWorld {
+    server: Arc<WorkspaceServer>,
+    obs: Observations,
+    spec: ProvisioningSpec,
+    workspace_id: String,
+}
+
+/// Adds the condition's hosts to `sim`. `spec` comes from [`PlatformAgentCondition::spec`].
+/// Every host's server wears its service-fault layer from `faults`; with a
+/// `recorder`, every host's HTTP client records its exchanges as coming from that host.
+pub fn mount(
+    sim: &mut turmoil::Sim<'_>,
+    condition: &PlatformAgentCondition,
+    spec: ProvisioningSpec,
+    seed: u64,
+    faults: &FaultSchedule,
+    recorder: Option<&CallRecorder>,
+) -> PlatformAgentWorld {
+    let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
+    let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
+    let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
+    let workspace_id = workspace_id(seed);
+    let client = |host: &str, timeout: Duration| {
+        let http = HttpClient::simulated(timeout);
+        recorder.map(|r| http.recording(r, host)).unwrap_or(http)
+    };
+    let server = WorkspaceServer::new(admin_token.clone(), seed, client(PLATFORM_HOST, Duration::from_secs(5)));
+    {
+        let (server, faults) = (server.clone(), faults.service(PLATFORM_HOST));
+        sim.host(PLATFORM_HOST, move || serve_simulated(faults.layer(server.router()), PLATFORM_PORT));
+    }
+    let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
+    let proxy_faults = faults.service(LLM_PROXY_HOST);
+    sim.host(LLM_PROXY_HOST, move || serve_simulated(proxy_faults.layer(proxy.router()), LLM_PROXY_PORT));
+    let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
+    let ctx = provisioner::ProvisioningContext {
+        workspace_id: workspace_id.clone(),
+        host: CONCIERGE_HOST.to_string(),
+        platform_url: platform_url(),
+        llm_proxy_url: format!("http://{LLM_PROXY_HOST}:{LLM_PROXY_PORT}"),
+        admin_token,
+        llm_proxy_token,
+        http: client(CONCIERGE_HOST, Duration::from_secs(10)),
+        faults: faults.service(CONCIERGE_HOST),
+    };
+    {
+        let (spec, obs) = (spec.clone(), obs.clone());
+        sim.host(CONCIERGE_HOST, move || {
+            let (spec, ctx, obs) = (spec.clone(), ctx.clone(), obs.clone());
+            async move {
+                provisioner::provision(spec, ctx, obs).await;
+                // The container keeps serving; the host's software never ends by itself.
+                std::future::pending::<()>().await;
+                Ok::<(), Box<dyn std::error::Error>>(())
+            }
+        });
+    }
+    PlatformAgentWorld { server, obs, spec, workspace_id }
+}
+
+/// A symptom seed 003 reports, as observed in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Symptom {
+    /// `Register: HTTP 401` (the container authenticated with a non-workspace token).
+    #[serde(rename = "registration_rejected_401")]
+    RegistrationRejected401,
+    /// The token mint answered 404: no workspace row existed yet (chicken-and-egg).
+    #[serde(rename = "workspace_token_mint_404")]
+    WorkspaceTokenMint404,
+    /// `molecule-mcp` could not save `/configs/.platform_inbound_secret` (EPERM).
+    ConfigsEperm,
+    /// The concierge `config.yaml` was not applied (name stays the workspace id).
+    ConfigNotApplied,
+    /// `llm-auth: unrecognised prefix`.
+    LlmAuthUnrecognisedPrefix,
+    /// llm-auth refused the credential for another reason.
+    LlmCredentialUnusable,
+    /// Inbound chat queued with `delivery_mode=poll` and still queued at the end.
+    InboundChatQueuedNeverConsumed,
+    /// The agent's server answered 404 on the A2A routes the platform uses (its
+    /// A2A port, `A2A_PORT`, is not the port it serves and registered).
+    A2aAdvertisedPortNotServed,
+    /// The platform's runtime label is not the executor that runs.
+    StaleRuntimeLabel,
+}
+
+impl Symptom {
+    /// Every symptom, in a fixed order.
+    pub const ALL: [Symptom; 9] = [
+        Symptom::RegistrationRejected401,
+        Symptom::WorkspaceTokenMint404,
+        Symptom::ConfigsEperm,
+        Symptom::ConfigNotApplied,
+        Symptom::LlmAuthUnrecognisedPrefix,
+        Symptom::LlmCredentialUnusable,
+        Symptom::InboundChatQueuedNeverConsumed,
+        Symptom::A2aAdvertisedPortNotServed,
+        Symptom::StaleRuntimeLabel,
+    ];
+
+    /// The symptom's name in outcomes and invariants (`configs_eperm`, ...).
+    pub fn code(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+}
+
+/// The platform agent's workspace row as the platform shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentWorkspaceOutcome {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    /// `workspaces.runtime` as the platform reads it.
+    pub runtime_label: String,
+    pub status: String,
+    pub delivery_mode: Option<DeliveryMode>,
+}
+
+/// The outcome section of a run with `world.platform_agent`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlatformAgentOutcome {
+    pub provisioning: String,
+    /// `None`: the platform has no row for the agent.
+    pub workspace: Option<AgentWorkspaceOutcome>,
+    /// The executor the container actually runs.
+    pub executor: Option<String>,
+    pub a2a_advertised_port: Option<u16>,
+    pub a2a_served_port: Option<u16>,
+    /// Inbound messages still in the platform's `a2a_queue` (method, status).
+    pub inbound_queue: Vec<String>,
+    pub symptoms: Vec<Symptom>,
+    /// What this run's spec omits or does differently compared with the SSOT path.
+    pub divergences: Vec<Divergence>,
+    /// The execution workspace's log (provisioner, agent, molecule-mcp, llm-auth).
+    pub workspace_log: Vec<String>,
+    /// The platform's log.
+    pub platform_log: Vec<String>,
+}
+
+impl PlatformAgentOutcome {
+    /// One line: divergences from the SSOT path and the symptoms seen.
+    pub fn summary(&self) -> String {
+        let symptoms: Vec<String> = self
+            .symptoms
+            .iter()
+            .filter_map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)))
+            .collect();
+        format!(
+            "{} divergences from the SSOT path, symptoms: {}",
+            self.divergences.len(),
+            if symptoms.is_empty() { "none".to_string() } else { symptoms.join(", ") }
+        )
+    }
+}
+
+impl PlatformAgentWorld {
+    /// The outcome section, read from the services after the simulation.
+    pub fn outcome(&self) -> PlatformAgentOutcome {
+        let obs = observe(&self.obs).clone();
+        let row = self.server.row(&self.workspace_id);
+        let queue = self.server.queue();
+        let symptoms = symptoms(&obs, row.as_ref().map(|r| r.runtime_label()), !queue.is_empty());
+        PlatformAgentOutcome {
+            provisioning: self.spec.path.clone(),
+            workspace: row.map(|r| AgentWorkspaceOutcome {
+                runtime_label: r.runtime_label(),
+                id: r.id,
+                name: r.name,
+                kind: r.kind,
+                status: r.status,
+                delivery_mode: r.delivery_mode,
+            }),
+            executor: obs.executor.clone(),
+            a2a_advertised_port: obs.advertised_port,
+            a2a_served_port: obs.served_port,
+            inbound_queue: queue.iter().map(|q| format!("{} {}", q.method, q.status)).collect(),
+            symptoms,
+            divergences: divergence::compare(&ProvisioningSpec::ssot(), &self.spec),
+            workspace_log: obs.log,
+            platform_log: self.server.log_lines(),
+        }
+    }
+}
+
+/// The symptoms in what was observed, in [`Symptom`] order.
+fn symptoms(obs: &WorkspaceObservations, runtime_label: Option<String>, queued: bool) -> Vec<Symptom> {
+    let mut out = Vec::new();
+    if obs.registration == Some(Some(401)) {
+        out.push(Symptom::RegistrationRejected401);
+    }
+    if obs.mint_status == Some(404) {
+        out.push(Symptom::WorkspaceTokenMint404);
+    }
+    if obs.secret_saved == Some(false) {
+        out.push(Symptom::ConfigsEperm);
+    }
+    if obs.config_applied == Some(false) {
+        out.push(Symptom::ConfigNotApplied);
+    }
+    match &obs.llm_auth {
+        Some(Err(e)) if e.ends_with("unrecognised prefix") => out.push(Symptom::LlmAuthUnrecognisedPrefix),
+        Some(Err(_)) => out.push(Symptom::LlmCredentialUnusable),
+        _ => {}
+    }
+    if queued {
+        out.push(Symptom::InboundChatQueuedNeverConsumed);
+    }
+    if !obs.unserved_a2a.is_empty() {
+        out.push(Symptom::A2aAdvertisedPortNotServed);
+    }
+    if let (Some(label), Some(executor)) = (runtime_label, &obs.executor) {
+        if &label != executor {
+            out.push(Symptom::StaleRuntimeLabel);
+        }
+    }
+    out
+}
