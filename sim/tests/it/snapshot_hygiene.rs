@@ -4,21 +4,18 @@
 //! and with `CI` set a mismatching snapshot assertion fails without writing
 //! anything (insta's default under CI; nothing in the repository overrides it).
 
-use std::path::{Path, PathBuf};
-
-fn scenarios() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
+use crate::support;
+use std::path::Path;
 
 #[test]
 fn every_snapshot_belongs_to_a_scenario_and_none_is_pending() {
-    let dir = scenarios().join("snapshots");
+    let dir = support::corpus().join("snapshots");
     let mut problems = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let scenario = name.strip_prefix("outcome@").and_then(|n| n.strip_suffix(".snap"));
         match scenario {
-            Some(file) if scenarios().join(file).is_file() => {}
+            Some(file) if support::corpus().join(file).is_file() => {}
             Some(file) => problems.push(format!("{name}: unreferenced (no scenarios/{file}); delete it")),
             None => {
                 problems.push(format!("{name}: not a snapshot of a scenario (pending or stray); review or delete it"))
@@ -28,12 +25,29 @@ fn every_snapshot_belongs_to_a_scenario_and_none_is_pending() {
     assert!(problems.is_empty(), "scenarios/snapshots/:\n{}", problems.join("\n"));
 }
 
+/// Set in the child process in which [`under_ci_a_mismatch_fails_and_writes_nothing`] checks insta.
+const CHILD: &str = "SQUADSIM_SNAPSHOT_HYGIENE_CHILD";
+
 #[test]
 fn under_ci_a_mismatch_fails_and_writes_nothing() {
-    // The only test in this binary that touches insta, so its configuration is read with CI set.
-    std::env::set_var("CI", "true");
-    std::env::remove_var("INSTA_UPDATE");
-    std::env::remove_var("INSTA_FORCE_PASS");
+    // insta reads CI and INSTA_* once per process, and the other tests of this
+    // binary (the snapshots among them) run in this process at the same time:
+    // the check runs alone in a child process of this test binary, with CI set.
+    if std::env::var_os(CHILD).is_none() {
+        let name = "snapshot_hygiene::under_ci_a_mismatch_fails_and_writes_nothing";
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("CI", "true")
+            .env_remove("INSTA_UPDATE")
+            .env_remove("INSTA_FORCE_PASS")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        let err = String::from_utf8_lossy(&child.stderr);
+        assert!(child.status.success() && out.contains("1 passed"), "the check under CI failed:\n{out}\n{err}");
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("squadsim-hygiene-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

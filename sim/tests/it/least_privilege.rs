@@ -6,7 +6,7 @@
 //! shim refuses a call no allow-list wildcard admits before it leaves, and the
 //! refusal shows in the outcome and in `squadsim explain`.
 
-mod support;
+use crate::support;
 
 use squadsim::engine::diagnosis::Plane;
 use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};

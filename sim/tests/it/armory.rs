@@ -1,7 +1,7 @@
 //! Armory loadouts: the observability-triage bundle for the tester and compactor,
 //! resolved at session launch, never shown in the roster view.
 
-mod support;
+use crate::support;
 
 use squadsim::engine::world;
 use squadsim::platform::studio::armory;

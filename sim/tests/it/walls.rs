@@ -2,7 +2,7 @@
 //! and the five mechanical walls: each scenario and its twin (the condition
 //! removed, the wall or blocker gone).
 
-mod support;
+use crate::support;
 
 use squadsim::scenario::{DeliveryStep, MergeDecision, RetryBehaviour, Scenario};
 use squadsim::{engine::world, Outcome};

@@ -1,7 +1,7 @@
 //! The Harness Runtime executes attempts through each agent process adapter, and
 //! through either runtime binding (cliproxy, claude-native), with the same outcome.
 
-mod support;
+use crate::support;
 
 use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::Scenario;

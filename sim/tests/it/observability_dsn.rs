@@ -2,7 +2,7 @@
 //! management API, fail-open: a refusing or unreachable GlitchTip never blocks
 //! a launch, and the outcome says whether a DSN was provisioned.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! [...] in ~6s". Each is pinned at its edge: just inside holds, just outside
 //! does not. None of these scenarios sets a tick.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! Ready node blocks the intake pair like the Longhorn incident; its twin
 //! without NotReady nodes does not; one NotReady node is routed around.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! faults on the happy path, and a 20-seed sweep per incident asserting the same
 //! blockers and the same diagnosed plane on every seed.
 
-mod support;
+use crate::support;
 
 use squadsim::engine::diagnosis::Plane;
 use squadsim::scenario::{Scenario, Step};

@@ -4,32 +4,22 @@
 //! lanes and blocker marks in the HTML, tracks and events in the trace), and the
 //! run record behind the HTML and the trace is checked against the run.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::support;
 use squadsim::engine::run_record::{LaneKind, MarkKind, SpanKind};
 use squadsim::{engine::world, Scenario};
 
-fn scenarios() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("squadsim-reports-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
-    dir
-}
-
 /// A scenario directory: the gateway-partition incident (matches its snapshot)
 /// and happy-intake against a snapshot edited to say `blocked` (differs).
-fn corpus(name: &str) -> PathBuf {
-    let dir = scratch(name);
+fn matching_and_differing(name: &str) -> PathBuf {
+    let dir = support::scratch(name);
     for file in ["first-tool-gateway-partition.yaml", "happy-intake.yaml"] {
-        std::fs::copy(scenarios().join(file), dir.join(file)).unwrap();
+        std::fs::copy(support::corpus().join(file), dir.join(file)).unwrap();
     }
-    let snap = |f: &str| std::fs::read_to_string(scenarios().join(format!("snapshots/outcome@{f}.snap"))).unwrap();
+    let snap =
+        |f: &str| std::fs::read_to_string(support::corpus().join(format!("snapshots/outcome@{f}.snap"))).unwrap();
     std::fs::write(
         dir.join("snapshots/outcome@first-tool-gateway-partition.yaml.snap"),
         snap("first-tool-gateway-partition.yaml"),
@@ -43,21 +33,12 @@ fn corpus(name: &str) -> PathBuf {
     dir
 }
 
-fn squadsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_squadsim")).args(args).output().expect("squadsim runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn report_dir_trace_and_annotations_carry_the_failure_and_the_run() {
-    let dir = corpus("all");
+    let dir = matching_and_differing("all");
     let reports = dir.join("out");
     let trace = dir.join("trace.json");
-    let (code, out, err) = squadsim(&[
+    let (code, out, err) = support::squadsim(&[
         "run",
         dir.to_str().unwrap(),
         "--format",
@@ -156,12 +137,12 @@ fn the_record_follows_the_run_and_changes_nothing_in_it() {
 }
 
 fn scenario_files() -> Vec<PathBuf> {
-    squadsim::scenario::discover(&scenarios()).unwrap()
+    squadsim::scenario::discover(&support::corpus()).unwrap()
 }
 
 #[test]
 fn the_partition_is_a_fault_mark_and_the_calls_across_it_time_out() {
-    let scenario = Scenario::load(&scenarios().join("first-tool-gateway-partition.yaml")).unwrap();
+    let scenario = Scenario::load(&support::corpus().join("first-tool-gateway-partition.yaml")).unwrap();
     let (_, record) = world::run_recorded(&scenario);
     let fault = record.marks.iter().find(|m| m.kind == MarkKind::Fault).expect("a fault mark");
     assert_eq!(

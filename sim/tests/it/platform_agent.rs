@@ -3,7 +3,7 @@
 //! chain emerges from the services; the divergence report comes from the specs;
 //! removing one divergence removes exactly its symptom; the SSOT path is the twin.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! degraded Longhorn plane (11 faulted/unknown volumes) keeps the intake pair's
 //! workspaces from attaching, and its twins without the fault complete.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -9,10 +9,10 @@ use squadsim::{engine::invariants, engine::world, Scenario};
 #[test]
 fn every_scenario_matches_its_snapshot() {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../../scenarios/snapshots");
+    settings.set_snapshot_path("../../../scenarios/snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        insta::glob!("../../scenarios", "*.yaml", |path| {
+        insta::glob!("../../../scenarios", "*.yaml", |path| {
             let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
             let outcome = world::run(&scenario);
             let broken = invariants::built_in(&outcome);

@@ -1,7 +1,7 @@
 //! The Temporal-owned lifecycle: a phase that overruns its deadline ends the
 //! attempt with a recorded reason, and its twins without the overrun complete.
 
-mod support;
+use crate::support;
 
 use squadsim::scenario::{Scenario, SimDuration};
 use squadsim::{engine::world, Outcome};

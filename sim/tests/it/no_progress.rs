@@ -4,7 +4,7 @@
 //! reference GitHub would not answer for is unreadable, not missing. Each
 //! incident scenario against its twin without the fault.
 
-mod support;
+use crate::support;
 
 use squadsim::platform::workspace::adapters::AgentProcessAdapter;
 use squadsim::scenario::{Fault, Trigger};

@@ -1,31 +1,11 @@
 //! The `squadsim` binary: exit codes CI can trust, errors that say how to fix them.
 
+use crate::support;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn squadsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_squadsim")).args(args).output().expect("squadsim runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn scenarios() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("squadsim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
-    dir
-}
 
 #[test]
 fn the_corpus_passes_and_prints_one_line_per_scenario_and_a_summary() {
-    let (code, out, _) = squadsim(&["run", scenarios().to_str().unwrap()]);
+    let (code, out, _) = support::squadsim(&["run", support::corpus().to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     assert!(out.lines().any(|l| l.starts_with("ok      happy-intake")), "{out}");
     assert!(out.trim_end().ends_with("0 failed"), "{out}");
@@ -33,11 +13,11 @@ fn the_corpus_passes_and_prints_one_line_per_scenario_and_a_summary() {
 
 #[test]
 fn the_summary_line_tells_a_launch_without_answer_from_no_launch_at_all() {
-    let (code, out, _) = squadsim(&[
+    let (code, out, _) = support::squadsim(&[
         "run",
-        scenarios().join("wrong-project-slug.yaml").to_str().unwrap(),
-        scenarios().join("platform-agent-ssot.yaml").to_str().unwrap(),
-        scenarios().join("wall-planner-blocked.yaml").to_str().unwrap(),
+        support::corpus().join("wrong-project-slug.yaml").to_str().unwrap(),
+        support::corpus().join("platform-agent-ssot.yaml").to_str().unwrap(),
+        support::corpus().join("wall-planner-blocked.yaml").to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("wrong-project-slug (seed 7): run not launched, launch 000,"), "{out}");
@@ -51,7 +31,8 @@ fn the_summary_line_tells_a_launch_without_answer_from_no_launch_at_all() {
 
 #[test]
 fn json_output_carries_the_summary_fields() {
-    let (code, out, _) = squadsim(&["run", "--json", scenarios().join("wrong-project-slug.yaml").to_str().unwrap()]);
+    let (code, out, _) =
+        support::squadsim(&["run", "--json", support::corpus().join("wrong-project-slug.yaml").to_str().unwrap()]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let first = &v[0];
@@ -64,10 +45,10 @@ fn json_output_carries_the_summary_fields() {
 
 #[test]
 fn a_malformed_scenario_exits_2_naming_file_line_and_field() {
-    let dir = scratch("malformed");
+    let dir = support::scratch("malformed");
     let file = dir.join("bad.yaml");
     std::fs::write(&file, "name: bad\nsteps:\n  - launch:\n      template_id: agentsquad\n      project_slug: x\n      delivery_graph_kind: project_delivery\n      timeout: forever\n").unwrap();
-    let (code, _, err) = squadsim(&["run", file.to_str().unwrap()]);
+    let (code, _, err) = support::squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bad.yaml:7:"), "{err}");
     assert!(err.contains("steps[0].launch.timeout"), "{err}");
@@ -76,16 +57,16 @@ fn a_malformed_scenario_exits_2_naming_file_line_and_field() {
 
 #[test]
 fn an_outcome_that_differs_from_its_snapshot_exits_1_with_a_diff() {
-    let dir = scratch("differs");
+    let dir = support::scratch("differs");
     let file = dir.join("happy.yaml");
-    std::fs::copy(scenarios().join("happy-intake.yaml"), &file).unwrap();
-    let pinned = std::fs::read_to_string(scenarios().join("snapshots/outcome@happy-intake.yaml.snap")).unwrap();
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), &file).unwrap();
+    let pinned = std::fs::read_to_string(support::corpus().join("snapshots/outcome@happy-intake.yaml.snap")).unwrap();
     std::fs::write(
         dir.join("snapshots/outcome@happy.yaml.snap"),
         pinned.replace("status: completed", "status: blocked"),
     )
     .unwrap();
-    let (code, out, _) = squadsim(&["run", file.to_str().unwrap()]);
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("DIFFERS") && out.contains("-  status: blocked") && out.contains("+  status: completed"),
@@ -95,40 +76,40 @@ fn an_outcome_that_differs_from_its_snapshot_exits_1_with_a_diff() {
 
 #[test]
 fn a_scenario_without_a_snapshot_exits_1_and_says_how_to_pin_it() {
-    let dir = scratch("new");
+    let dir = support::scratch("new");
     let file = dir.join("fresh.yaml");
-    std::fs::copy(scenarios().join("operator-not-super-admin.yaml"), &file).unwrap();
-    let (code, out, _) = squadsim(&["run", file.to_str().unwrap()]);
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(out.contains("NEW") && out.contains("cargo insta"), "{out}");
 }
 
 #[test]
 fn help_teaches_the_format_with_an_example() {
-    let (code, out, _) = squadsim(&["run", "--help"]);
+    let (code, out, _) = support::squadsim(&["run", "--help"]);
     assert_eq!(code, 0);
     assert!(out.contains("steps:") && out.contains("launch:") && out.contains("Exit status"), "{out}");
 }
 
 #[test]
 fn the_published_schema_is_the_generated_one() {
-    let (code, out, _) = squadsim(&["schema"]);
+    let (code, out, _) = support::squadsim(&["schema"]);
     assert_eq!(code, 0);
-    let committed = std::fs::read_to_string(scenarios().join("scenario.schema.json")).unwrap();
+    let committed = std::fs::read_to_string(support::corpus().join("scenario.schema.json")).unwrap();
     assert_eq!(out, committed, "scenarios/scenario.schema.json is stale: regenerate it with `squadsim schema > scenarios/scenario.schema.json`");
 }
 
 /// happy-intake with a 15 s horizon: the operator is still watching when it passes.
 fn unfinished(dir: &Path) -> PathBuf {
     let file = dir.join("short.yaml");
-    let text = std::fs::read_to_string(scenarios().join("happy-intake.yaml")).unwrap();
+    let text = std::fs::read_to_string(support::corpus().join("happy-intake.yaml")).unwrap();
     std::fs::write(&file, text.replacen("world:\n", "world:\n  horizon: 15s\n", 1)).unwrap();
     file
 }
 
 #[test]
 fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what_was_running() {
-    let dir = scratch("unfinished");
+    let dir = support::scratch("unfinished");
     let file = unfinished(&dir);
     // Pin the unfinished outcome itself: matching it must still not be green.
     let outcome = squadsim::engine::world::run(&squadsim::Scenario::load(&file).unwrap());
@@ -138,7 +119,7 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
         format!("---\nsource: test\n---\n{}", outcome.to_yaml()),
     )
     .unwrap();
-    let (code, out, _) = squadsim(&["run", file.to_str().unwrap()]);
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.starts_with("FAILED  happy-intake (seed 1): did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch); sessions not settled: planner ("),
@@ -150,18 +131,18 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
     );
     assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
 
-    let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--seed", "4", "--format", "github"]);
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--seed", "4", "--format", "github"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAILED  happy-intake (seed 4): did not finish") && out.contains("::error file="), "{out}");
 
-    let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--json"]);
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--json"]);
     assert_eq!(code, 1, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json[0]["passed"], false);
     assert!(json[0]["message"].as_str().unwrap().starts_with("did not finish"), "{out}");
 
     let reports = dir.join("reports");
-    let (code, _, _) = squadsim(&["run", file.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
+    let (code, _, _) = support::squadsim(&["run", file.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
     assert_eq!(code, 1);
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains("<failure") && junit.contains("did not finish"), "{junit}");
@@ -171,9 +152,9 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
 
 #[test]
 fn a_sweep_fails_a_seed_that_does_not_finish_and_refuses_to_declare_finished_false() {
-    let dir = scratch("unfinished-sweep");
+    let dir = support::scratch("unfinished-sweep");
     let file = unfinished(&dir);
-    let (code, out, _) = squadsim(&["run", file.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAILED  happy-intake: 2 of 2 seeds break"), "{out}");
     assert!(out.contains("error: expected none, got did not finish"), "{out}");
@@ -181,22 +162,22 @@ fn a_sweep_fails_a_seed_that_does_not_finish_and_refuses_to_declare_finished_fal
     let excused = dir.join("excused.yaml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&excused, text.replace("invariants: {", "invariants: {finished: false, ")).unwrap();
-    let (code, out, err) = squadsim(&["run", excused.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
+    let (code, out, err) = support::squadsim(&["run", excused.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("invariants.finished") && err.contains("cannot hold"), "{err}");
 }
 
 #[test]
 fn a_project_whose_world_cannot_be_built_is_exit_2_naming_the_file() {
-    let dir = scratch("unbuildable");
+    let dir = support::scratch("unbuildable");
     let file = dir.join("empty-slug.yaml");
-    let text = std::fs::read_to_string(scenarios().join("happy-intake.yaml")).unwrap();
+    let text = std::fs::read_to_string(support::corpus().join("happy-intake.yaml")).unwrap();
     std::fs::write(&file, text.replace("{slug: sanmopia-modernization, code: sanm}", "{slug: \"\", code: sanm}"))
         .unwrap();
     for extra in [&[][..], &["--seed", "3"][..], &["--json"][..]] {
         let mut args = vec!["run", file.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let (code, out, err) = squadsim(&args);
+        let (code, out, err) = support::squadsim(&args);
         assert_eq!(code, 2, "{extra:?}: {out}{err}");
         assert!(err.contains("empty-slug.yaml"), "{err}");
         // Refused at load (the loader checks what the fakes need) or at build: never a pass.
@@ -206,16 +187,16 @@ fn a_project_whose_world_cannot_be_built_is_exit_2_naming_the_file() {
 
 #[test]
 fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
-    let dir = scratch("mixed");
+    let dir = support::scratch("mixed");
     let short = unfinished(&dir);
-    std::fs::copy(scenarios().join("operator-not-super-admin.yaml"), dir.join("operator-not-super-admin.yaml"))
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), dir.join("operator-not-super-admin.yaml"))
         .unwrap();
     std::fs::copy(
-        scenarios().join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
+        support::corpus().join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
         dir.join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
     )
     .unwrap();
-    let (code, out, _) = squadsim(&["run", dir.to_str().unwrap()]);
+    let (code, out, _) = support::squadsim(&["run", dir.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("ok      operator-not-super-admin (seed 3)"), "{out}");
     assert!(out.contains("FAILED  happy-intake (seed 1): did not finish"), "{out} ({})", short.display());
@@ -225,13 +206,13 @@ fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
 #[test]
 fn the_readme_and_every_help_give_the_same_exit_statuses() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
-    let (_, top, _) = squadsim(&["--help"]);
+    let (_, top, _) = support::squadsim(&["--help"]);
     for (name, ok, failed, unusable) in squadsim::tools::cli::EXIT_STATUSES {
         let row = format!("| `{name}` | {ok} | {failed} | {unusable} |");
         assert!(readme.contains(&row), "the README's exit status table lacks\n{row}");
         assert!(top.contains(&format!("  {name}\n    0  {ok}\n")), "`squadsim --help` lacks {name}:\n{top}");
         let command = name.split_whitespace().next().unwrap();
-        let (code, help, _) = squadsim(&[command, "--help"]);
+        let (code, help, _) = support::squadsim(&[command, "--help"]);
         assert_eq!(code, 0);
         for (status, meaning) in [(0, ok), (1, failed), (2, unusable)].into_iter().filter(|(_, m)| !m.is_empty()) {
             assert!(
@@ -244,13 +225,13 @@ fn the_readme_and_every_help_give_the_same_exit_statuses() {
 
 #[test]
 fn a_scenario_name_with_an_ansi_escape_is_printed_escaped_on_the_run_line() {
-    let dir = scratch("ansi-name");
+    let dir = support::scratch("ansi-name");
     let file = dir.join("ansi.yaml");
-    let text = std::fs::read_to_string(scenarios().join("operator-not-super-admin.yaml")).unwrap();
+    let text = std::fs::read_to_string(support::corpus().join("operator-not-super-admin.yaml")).unwrap();
     let text = text.replacen("name: operator-not-super-admin", "name: \"red\\e[31mname\\e[0m\"", 1);
     assert!(text.contains("\\e[31m"), "the scenario names itself");
     std::fs::write(&file, text).unwrap();
-    let (_, out, err) = squadsim(&["run", file.to_str().unwrap(), "--seed", "3"]);
+    let (_, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seed", "3"]);
     assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "{out:?}{err:?}");
     assert!(out.contains("red\\u{1b}[31mname\\u{1b}[0m (seed 3)"), "{out}");
 }

@@ -1,6 +1,6 @@
 //! Twin tests: remove the condition that causes an incident, and its symptom is gone.
 
-mod support;
+use crate::support;
 
 use squadsim::scenario::Step;
 use squadsim::{engine::world, Outcome};

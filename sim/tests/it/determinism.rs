@@ -1,18 +1,10 @@
 //! Same scenario + same seed = byte-identical outcome; different seeds keep the blockers.
 
-use std::path::Path;
 use std::process::Command;
 
+use crate::support;
 use proptest::prelude::*;
-use squadsim::{engine::world, Scenario};
-
-fn scenarios_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-fn load(name: &str) -> Scenario {
-    Scenario::load(&scenarios_dir().join(name)).unwrap_or_else(|e| panic!("{e}"))
-}
+use squadsim::engine::world;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
@@ -20,7 +12,7 @@ proptest! {
     #[test]
     fn same_scenario_and_seed_give_identical_json(seed in any::<u64>(), which in 0usize..3) {
         let name = ["happy-intake.yaml", "wrong-project-slug.yaml", "operator-not-super-admin.yaml"][which];
-        let mut s = load(name);
+        let mut s = support::load(name);
         s.seed = seed;
         let a = serde_json::to_string(&world::run(&s).to_json()).unwrap();
         let b = serde_json::to_string(&world::run(&s).to_json()).unwrap();
@@ -30,7 +22,7 @@ proptest! {
 
 #[test]
 fn different_seeds_give_the_same_blockers_for_wrong_project_slug() {
-    let mut a = load("wrong-project-slug.yaml");
+    let mut a = support::load("wrong-project-slug.yaml");
     let mut b = a.clone();
     a.seed = 11;
     b.seed = 9_000_001;
@@ -43,7 +35,7 @@ fn different_seeds_give_the_same_blockers_for_wrong_project_slug() {
 
 #[test]
 fn different_seeds_change_ids_but_not_the_happy_outcome() {
-    let mut a = load("happy-intake.yaml");
+    let mut a = support::load("happy-intake.yaml");
     let mut b = a.clone();
     a.seed = 5;
     b.seed = 6;
@@ -57,7 +49,7 @@ fn different_seeds_change_ids_but_not_the_happy_outcome() {
 fn the_corpus_gives_identical_bytes_in_two_processes() {
     let bin = env!("CARGO_BIN_EXE_squadsim");
     let run = || {
-        let out = Command::new(bin).args(["run", "--json"]).arg(scenarios_dir()).output().expect("squadsim runs");
+        let out = Command::new(bin).args(["run", "--json"]).arg(support::corpus()).output().expect("squadsim runs");
         assert!(out.status.code().is_some(), "squadsim exited by signal");
         out.stdout
     };

@@ -1,7 +1,7 @@
 //! The first-tool gate, one scenario per documented cause, each with its twin:
 //! remove the cause and the blocker is gone.
 
-mod support;
+use crate::support;
 
 use squadsim::scenario::{AgentBehaviour, TokenShape};
 use squadsim::{engine::world, Outcome};

@@ -3,7 +3,7 @@
 //! hanging or unreachable skills service never stalls a launch; its twin pulls
 //! the skills into the loadout; an agent blocked at first tool never pulls.
 
-mod support;
+use crate::support;
 
 use squadsim::engine::run_record::RunRecord;
 use squadsim::scenario::{Fault, Scenario, SimDuration};

@@ -5,7 +5,7 @@
 //! orphaned Longhorn volumes, both the nodes and the storage are named; each twin
 //! with one of the two conditions names that one alone.
 
-mod support;
+use crate::support;
 
 use squadsim::engine::diagnosis::{Diagnosis, Evidence, Plane};
 use squadsim::{engine::world, Outcome};

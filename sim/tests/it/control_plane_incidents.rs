@@ -2,7 +2,7 @@
 //! ContextForge token shape before/after 1.0.x, and Daytona region
 //! `sshGatewayUrl` drift.
 
-mod support;
+use crate::support;
 
 use squadsim::scenario::TokenShape;
 use squadsim::{engine::world, Outcome};

@@ -2,7 +2,7 @@
 //! Daytona toolbox: the agent-owned worktree takes writes on its lane branch;
 //! the assembly worktree is read-only, and a write there is refused.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The delivery graph: agents join by handoff, the LangGraph Agent Server routes
 //! the frontier and resumes from its checkpoints after a crash.
 
-mod support;
+use crate::support;
 
 use squadsim::scenario::{Fault, SimDuration};
 use squadsim::{engine::world, Outcome};
