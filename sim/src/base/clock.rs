@@ -4,7 +4,7 @@
 //! Guarantee: inside a simulation nothing here reads the wall clock.
 
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn process_start() -> Instant {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -38,4 +38,9 @@ pub fn instant() -> String {
 /// The same time as a clock the fakes take.
 pub fn service_clock() -> std::sync::Arc<dyn squadsim_fakes::clock::Clock> {
     std::sync::Arc::new(now_unix)
+}
+
+/// Simulated seconds as outcomes print them: `12.3s`.
+pub fn seconds_label(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
 }

@@ -2,4 +2,6 @@
 
 pub mod clock;
 pub mod identity;
+pub mod run_events;
 pub mod templates;
+pub mod topology;

@@ -22,9 +22,10 @@ use std::time::Duration;
 use hyper::{Method, StatusCode};
 use squadsim_fakes::fault::{Effect, Matcher, ServiceFault, ServiceFaults};
 
-use crate::engine::operator::seconds_label;
+use crate::base::clock::seconds_label;
+use crate::base::topology::Host;
 use crate::platform::studio::Studio;
-use crate::scenario::{Fault, ServiceEffect, Trigger, HOSTS};
+use crate::scenario::{Fault, ServiceEffect, Trigger};
 
 /// A scenario's faults, as the world steps through them.
 pub struct FaultSchedule {
@@ -34,7 +35,7 @@ pub struct FaultSchedule {
     /// (when, index) of begun faults that end.
     ends: Vec<(Duration, usize)>,
     /// The service-fault handle of every host that serves.
-    services: BTreeMap<&'static str, ServiceFaults>,
+    services: BTreeMap<Host, ServiceFaults>,
     /// The world's (min, max) message latency, which a latency fault adds to and restores.
     base_latency: (Duration, Duration),
     log: Vec<String>,
@@ -49,11 +50,10 @@ impl FaultSchedule {
             faults: faults.to_vec(),
             waiting: (0..faults.len()).collect(),
             ends: Vec::new(),
-            services: HOSTS
-                .iter()
-                .chain(crate::platform::platform_agent::HOSTS.iter())
-                .filter(|h| **h != "operator")
-                .map(|h| (*h, ServiceFaults::new()))
+            services: Host::ALL
+                .into_iter()
+                .filter(|h| *h != Host::Operator)
+                .map(|h| (h, ServiceFaults::new()))
                 .collect(),
             base_latency,
             log: Vec::new(),
@@ -62,8 +62,14 @@ impl FaultSchedule {
     }
 
     /// The service-fault handle of `host`, to wrap its router with.
-    pub fn service(&self, host: &str) -> ServiceFaults {
-        self.services.get(host).cloned().unwrap_or_default()
+    pub fn service(&self, host: Host) -> ServiceFaults {
+        self.services.get(&host).cloned().unwrap_or_default()
+    }
+
+    /// The service-fault handle of the host a fault names (validated by the
+    /// scenario loader: every name is a host of the world).
+    fn service_named(&self, host: &str) -> ServiceFaults {
+        Host::parse(host).map(|h| self.service(h)).unwrap_or_default()
     }
 
     /// Applies every end and beginning due at the simulation's current time.
@@ -141,7 +147,7 @@ impl FaultSchedule {
                     ServiceEffect::Slow(d) => Effect::Slow(d.0),
                     ServiceEffect::Hang => Effect::Hang,
                 };
-                self.service(host).activate(ServiceFault { id: i, matcher, effect });
+                self.service_named(host).activate(ServiceFault { id: i, matcher, effect });
             }
         }
         let what = describe(fault);
@@ -159,7 +165,7 @@ impl FaultSchedule {
             Fault::Loss { between: [a, b], .. } => sim.set_link_fail_rate(a.as_str(), b.as_str(), 0.0),
             Fault::Crash { host, .. } => sim.bounce(host.as_str()),
             Fault::Service { host, .. } => {
-                let faults = self.service(host);
+                let faults = self.service_named(host);
                 faults.clear(i);
                 detail = format!(" ({} requests hit)", faults.hits(i));
             }

@@ -468,7 +468,7 @@ mod tests {
             fallback: String::new(),
             retry_outcome: String::new(),
         });
-        o.error = Some(crate::engine::world::RunError::Stopped("a host failed".into()));
+        o.error = Some(crate::engine::outcome::RunError::Stopped("a host failed".into()));
         let fields: Vec<String> = inv.check(&o).into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["error", "walls"]);
     }

@@ -6,4 +6,5 @@ pub mod invariants;
 pub mod operator;
 pub mod outcome;
 pub mod run_record;
+pub mod services;
 pub mod world;

@@ -11,12 +11,12 @@ use serde::Serialize;
 use serde_json::Value;
 use squadsim_fakes::net::{CallRecorder, HttpClient, HttpRequest, HttpResponse};
 
+use crate::base::clock::seconds_label;
+use crate::base::topology::{Host, DAYTONA_SSH_EDGE};
 use crate::platform::platform_agent;
 use crate::platform::studio::wire::LaunchRequest;
 use crate::scenario::{ChatStep, LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
 
-/// The Studio API base URL inside the simulation.
-pub const STUDIO_URL: &str = "http://studio:8080";
 const PREFIX: &str = "/v1/admin/studio";
 /// The operator's client timeout for everything but a launch (which sets its own).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,11 +55,6 @@ pub struct OperatorLog {
     /// text as a JSON string when it is not JSON). Never part of an outcome.
     #[serde(skip)]
     pub responses: Vec<(String, Value)>,
-}
-
-/// Simulated seconds as `12.3s`.
-pub fn seconds_label(d: Duration) -> String {
-    format!("{:.1}s", d.as_secs_f64())
 }
 
 struct Operator {
@@ -112,7 +107,7 @@ impl Operator {
     }
 
     async fn call(&self, client: &HttpClient, method: Method, path: &str, body: Option<Value>) -> Option<HttpResponse> {
-        let mut request = HttpRequest::new(method.clone(), format!("{STUDIO_URL}{path}"));
+        let mut request = HttpRequest::new(method.clone(), format!("{}{path}", Host::Studio.url()));
         if let Some(email) = &self.identity.email {
             request = request.header("x-pomerium-claim-email", email.clone());
             request = request.header("x-pomerium-claim-groups", self.identity.groups.join(","));
@@ -204,7 +199,7 @@ impl Operator {
             Step::SshAccess => self.ssh_access().await,
             Step::ProbeAgent => {
                 for route in ["/a2a", "/message", "/.well-known/agent.json", "/openapi.json"] {
-                    let url = format!("{}{route}", platform_agent::served_url());
+                    let url = format!("{}{route}", Host::Concierge.url());
                     let response = self.http.send(HttpRequest::get(url.clone())).await.ok();
                     let note = response.is_none().then(|| "no response (HTTP 000)".to_string());
                     self.record("probe_agent", &Method::GET, &url, response.map(|r| r.status.as_u16()), note);
@@ -232,7 +227,7 @@ impl Operator {
 
     /// SSH access to the first listed sandbox, and whether its command reaches the edge's SSH entrypoint.
     async fn ssh_access(&self) {
-        let base = crate::engine::world::Endpoints::simulated().daytona;
+        let base = Host::Daytona.url();
         let key = squadsim_fakes::daytona::DaytonaConfig::default().api_key;
         let list_url = format!("{base}/api/sandbox");
         let list = self.http.send(HttpRequest::get(list_url.clone()).bearer(&key)).await.ok();
@@ -257,7 +252,7 @@ impl Operator {
 
     /// `message/send` through the platform's A2A proxy, as a canvas user (no `X-Workspace-ID`).
     async fn chat_with_agent(&self, chat: &ChatStep) {
-        let url = format!("{}/workspaces/{}/a2a", platform_agent::platform_url(), self.platform_agent_id);
+        let url = format!("{}/workspaces/{}/a2a", Host::Platform.url(), self.platform_agent_id);
         let body = serde_json::json!({
             "jsonrpc": "2.0", "id": "chat-1", "method": "message/send",
             "params": {"message": {"role": "user", "messageId": "chat-1",
@@ -371,10 +366,10 @@ fn ssh_target_verdict(command: &str) -> String {
     let port = words.iter().position(|w| *w == "-p").and_then(|i| words.get(i + 1)).copied().unwrap_or("22");
     let host = words.last().and_then(|w| w.split_once('@')).map(|(_, h)| h).unwrap_or_default();
     let target = format!("{host}:{port}");
-    if target == crate::engine::world::DAYTONA_SSH_EDGE {
+    if target == DAYTONA_SSH_EDGE {
         format!("reaches the edge's SSH entrypoint {target}")
     } else {
-        format!("unusable: {target} is not the edge's SSH entrypoint {}", crate::engine::world::DAYTONA_SSH_EDGE)
+        format!("unusable: {target} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
     }
 }
 

@@ -17,11 +17,17 @@
 //! `lineage_evidence_required`, `handoff_not_delivered` and
 //! `delivery_reference_unreadable`.
 
-use serde::Serialize;
+use std::time::Duration;
 
-use crate::engine::operator::OperatorCall;
-use crate::platform::agent_server::Handoff;
-use crate::platform::studio::ObservabilityFeed;
+use serde::Serialize;
+use squadsim_fakes::contextforge::ContextForge;
+
+use crate::base::clock::seconds_label;
+use crate::engine::operator::{OperatorCall, OperatorLog};
+use crate::engine::services::ServicesError;
+use crate::platform::agent_server::{CheckpointStore, Handoff};
+use crate::platform::studio::{ObservabilityFeed, Studio};
+use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
@@ -31,7 +37,7 @@ pub struct Outcome {
     pub finished: bool,
     /// Why the run did not reach its end (not built, the horizon passed, ...), if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<crate::engine::world::RunError>,
+    pub error: Option<RunError>,
     /// Simulated time the whole scenario took.
     pub simulated: String,
     pub operator: Vec<OperatorCall>,
@@ -195,5 +201,187 @@ impl Outcome {
             "walls": self.walls,
             "outcome": self.to_json(),
         })
+    }
+}
+
+/// Why a run did not reach its end. A run with one is never green: `squadsim
+/// run` fails it (exit 2 for [`RunError::NotBuilt`], 1 otherwise) whatever its
+/// snapshot says, and a sweep fails the seed whatever its invariants say.
+/// Serialized as its message (the outcome's `error:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// The world could not be built (a fake refused its config): nothing ran.
+    NotBuilt(ServicesError),
+    /// The horizon passed before the operator got through its steps.
+    NotFinished(Unfinished),
+    /// The simulation stopped on an error of its own (a host's software failed).
+    Stopped(String),
+    /// The simulation panicked (caught per scenario by `squadsim run` and per seed by sweeps).
+    Panicked(String),
+}
+
+/// What was still running when the horizon passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The scenario's `world.horizon`.
+    pub horizon: Duration,
+    /// The operator step in progress, e.g. `steps[2] (watch)`.
+    pub step: Option<String>,
+    /// The launched run's sessions that had not settled (neither completed nor
+    /// blocked), as `<agent id> (<live_status> at <current_step>)`.
+    pub unsettled: Vec<String>,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::NotBuilt(e) => write!(f, "the world could not be built: {e}"),
+            RunError::NotFinished(u) => {
+                write!(f, "did not finish: the horizon ({}) passed", seconds_label(u.horizon))?;
+                match &u.step {
+                    Some(step) => write!(f, " while the operator was at {step}")?,
+                    None => write!(f, " before the operator's first step")?,
+                }
+                if u.unsettled.is_empty() {
+                    write!(f, "; no session was still running")
+                } else {
+                    write!(f, "; sessions not settled: {}", u.unsettled.join(", "))
+                }
+            }
+            RunError::Stopped(e) => write!(f, "the simulation stopped: {e}"),
+            RunError::Panicked(e) => write!(f, "panicked: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl serde::Serialize for RunError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The outcome of a run of `scenario` that never started (its world could not
+/// be built, or the simulation panicked): nothing ran, and `error` says why.
+pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
+    Outcome {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        finished: false,
+        error: Some(error),
+        simulated: seconds_label(Duration::ZERO),
+        operator: Vec::new(),
+        run: None,
+        sessions: Vec::new(),
+        walls: Vec::new(),
+        handoff_trail: Vec::new(),
+        delivery_references: Vec::new(),
+        observability: Default::default(),
+        gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
+        run_control: Vec::new(),
+        concurrent_runs: Vec::new(),
+        faults: Vec::new(),
+        diagnosis: None,
+        platform_agent: None,
+    }
+}
+
+/// The outcome of a run, read from the services' state and the operator's log
+/// after the simulation (the fault log, the diagnosis and the platform agent's
+/// section are the world's to add).
+pub(crate) fn collect(
+    scenario: &Scenario,
+    studio: &Studio,
+    gateway: &ContextForge,
+    checkpoints: &CheckpointStore,
+    log: OperatorLog,
+    simulated: Duration,
+) -> Outcome {
+    let run = log.run_id.as_ref().and_then(|id| studio.run(id));
+    Outcome {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        finished: log.finished,
+        error: None,
+        simulated: seconds_label(simulated),
+        operator: log.calls,
+        run: run.as_ref().map(|r| RunOutcome {
+            run_id: r.run_id.clone(),
+            status: r.status().as_str().to_string(),
+            template_id: r.template_id.clone(),
+            project_slug: r.project_slug.clone(),
+            delivery_graph_kind: r.delivery_graph_kind.clone(),
+            reports: r.reports.iter().map(|t| t.status.as_str().to_string()).collect(),
+            delivery_graph: r.delivery_graph.label(),
+            observability_dsn: r.observability_dsn.label(),
+            runtime_binding: (!studio.config.runtime_binding.is_default())
+                .then(|| studio.config.runtime_binding.name().to_string()),
+        }),
+        sessions: run
+            .as_ref()
+            .map(|r| {
+                r.sessions
+                    .iter()
+                    .map(|s| SessionOutcome {
+                        agent_id: s.agent_id.clone(),
+                        role_id: s.role_id.clone(),
+                        agent_nickname: s.agent_nickname.clone(),
+                        live_status: s.live_status.as_str().to_string(),
+                        current_step: s.current_step.clone(),
+                        blocker_code: s.blocker_code.map(|b| b.as_str().to_string()),
+                        wall_code: s.wall_code.map(|w| w.code().to_string()),
+                        session_id: s.session_id.clone(),
+                        claude_session_id: s.claude_session_id.clone(),
+                        tool_call_count: s.tool_call_count,
+                        attempt_end: s.attempt_end.clone(),
+                        skill_ids: s.skill_ids.clone(),
+                        refused_tool_calls: s.refused_tool_calls.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        walls: run.as_ref().map(|r| r.walls.clone()).unwrap_or_default(),
+        handoff_trail: run.as_ref().and_then(|r| checkpoints.latest(&r.run_id)).map(|g| g.handoffs).unwrap_or_default(),
+        delivery_references: run.as_ref().map(|r| r.delivery_references.clone()).unwrap_or_default(),
+        observability: run.as_ref().map(|r| r.observability).unwrap_or_default(),
+        gateway: GatewayOutcome {
+            tool_calls: gateway.tool_calls(),
+            auth_failures: gateway.auth_failure_count() as usize,
+        },
+        run_control: run
+            .as_ref()
+            .map(|r| {
+                r.run_control_events
+                    .iter()
+                    .map(|e| {
+                        format!("{} {} {}", seconds_label(Duration::from_millis(e.at_ms)), e.event, e.detail)
+                            .trim_end()
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        concurrent_runs: log
+            .run_ids
+            .iter()
+            .skip(1)
+            .filter_map(|id| studio.run(id))
+            .map(|r| {
+                let mut blockers: Vec<String> =
+                    r.sessions.iter().filter_map(|s| s.blocker_code.map(|b| b.as_str().to_string())).collect();
+                blockers.sort();
+                blockers.dedup();
+                ConcurrentRun {
+                    run_id: r.run_id.clone(),
+                    status: r.status().as_str().to_string(),
+                    sessions: r.sessions.len(),
+                    blockers,
+                }
+            })
+            .collect(),
+        faults: Vec::new(),
+        diagnosis: None,
+        platform_agent: None,
     }
 }

@@ -2,7 +2,7 @@
 //! timeline. Every HTTP exchange between hosts (recorded by the one HTTP client,
 //! `fakes::net::CallRecorder`), the agents' attempts, blockers, walls and
 //! handoffs (reported through `tracing` under [`TARGET`] by the modules where
-//! they happen), the faults the world applied and the run-control events.
+//! they happen: [`crate::base::run_events`]), the faults the world applied and the run-control events.
 //! The HTML report and the Chrome trace (`crate::tools::trace`) are both drawn from it.
 //!
 //! Guarantees:
@@ -24,11 +24,9 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
+use crate::base::run_events::TARGET;
+use crate::base::topology::Host;
 use crate::engine::outcome::Outcome;
-use crate::engine::world::Endpoints;
-
-/// The `tracing` target of everything the run record collects.
-pub const TARGET: &str = "squadsim::run";
 
 /// What happened during one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,32 +107,6 @@ pub struct Mark {
     pub label: String,
     /// The other end: the recipient of a handoff, the other side of a partition.
     pub to: Option<String>,
-}
-
-/// Reports that an agent's session was blocked (the moment, for the run record).
-pub fn blocker(agent_id: &str, code: &str) {
-    tracing::info!(target: TARGET, agent_id, code, "blocker");
-}
-
-/// Reports that a mechanical wall fired for an agent.
-pub fn wall(agent_id: &str, wall: &str) {
-    tracing::info!(target: TARGET, agent_id, code = wall, "wall");
-}
-
-/// Reports a handoff delivered into the recipient's mailbox.
-pub fn handoff(sender: &str, recipient: &str, intent: &str) {
-    tracing::info!(target: TARGET, agent_id = sender, recipient, intent, "handoff");
-}
-
-/// Reports that an agent's workspace shim refused a tool call (its agent-facing
-/// name) before it left: no wildcard of the loadout's allow-list admits it.
-pub fn tool_call_refused(agent_id: &str, tool: &str) {
-    tracing::info!(target: TARGET, agent_id, code = tool, "refusal");
-}
-
-/// The span of one agent attempt: hold it for as long as the attempt runs.
-pub fn attempt_span(agent_id: &str, attempt: u32) -> tracing::Span {
-    tracing::info_span!(target: TARGET, "attempt", agent_id, attempt)
 }
 
 /// What the collector saw: spans and events under [`TARGET`], in simulated time.
@@ -419,9 +391,8 @@ fn lanes(outcome: &Outcome, calls: &[HttpCall], marks: &[Mark], spans: &[Span]) 
         for name in
             marks.iter().flat_map(|m| [Some(&m.lane), m.to.as_ref()]).flatten().chain(spans.iter().map(|s| &s.lane))
         {
-            let is_host = calls.iter().any(|c| &c.from == name || &c.to == name)
-                || name == "operator"
-                || Endpoints::HOSTS.contains(&name.as_str());
+            let is_host =
+                calls.iter().any(|c| &c.from == name || &c.to == name) || Host::WORLD.iter().any(|h| h.name() == name);
             if !is_host && !a.contains(name) {
                 a.push(name.clone());
             }
@@ -436,13 +407,8 @@ fn lanes(outcome: &Outcome, calls: &[HttpCall], marks: &[Mark], spans: &[Span]) 
     for m in marks {
         seen.extend([Some(&m.lane), m.to.as_ref()].into_iter().flatten().filter(|n| !agents.contains(n)).cloned());
     }
-    let order = |name: &str| {
-        if name == "operator" {
-            0
-        } else {
-            Endpoints::HOSTS.iter().position(|h| *h == name).map(|i| i + 1).unwrap_or(usize::MAX)
-        }
-    };
+    // The world's hosts in their order (the operator first), any other host after them.
+    let order = |name: &str| Host::WORLD.iter().position(|h| h.name() == name).unwrap_or(usize::MAX);
     seen.sort_by(|a, b| (order(a), a).cmp(&(order(b), b)));
     seen.dedup();
     seen.into_iter()

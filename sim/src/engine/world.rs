@@ -1,96 +1,36 @@
 //! The simulated world: one turmoil host per service, real HTTP between them,
-//! one seed for everything.
+//! one seed for everything. [`run`] builds a scenario's world, steps it to the
+//! end of the operator's steps (or the horizon) and collects its [`Outcome`].
 //!
-//! Hosts: `studio` (fractalops API: Studio, run control, Harness Runtime,
-//! Armory), `daytona` (sandboxes and the agent processes inside them),
-//! `contextforge` (the MCP gateway), `fractalops-hud` (a grid behind the gateway)
-//! and the `operator` client. [`Services`] also builds the GitHub (CodexGate
-//! App) and GlitchTip fakes, which `squadsim serve` mounts on loopback.
+//! The hosts are the topology's ([`Host`]): the world's services
+//! ([`Host::SERVICES`], built by [`Services`]), mounted by iterating that list;
+//! with `world.platform_agent` its three hosts ([`PlatformAgentWorld::HOSTS`]);
+//! and the `operator` client, last. Every service wears its host's
+//! service-fault layer, switched by the [`FaultSchedule`].
 //!
 //! Guarantees: the simulation's epoch, tick, latency and RNG seed are fixed by
 //! the scenario, and tokio's RNG is seeded by turmoil (with `--cfg tokio_unstable`),
-//! so the same scenario and seed produce the same [`Outcome`]; host names are
-//! validated by the scenario loader before anything here runs.
+//! so the same scenario, seed and [`RunOptions::network`] produce the same
+//! [`Outcome`], whatever else the options keep; host names are validated by
+//! the scenario loader before anything here runs.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use axum::Router;
+use squadsim_fakes::net::{serve_simulated, CallRecorder, Transport};
 
-use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
-use squadsim_fakes::daytona::{Daytona, DaytonaConfig};
-use squadsim_fakes::github::{GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
-use squadsim_fakes::glitchtip::{GlitchtipConfig, GlitchtipFake, ProjectConfig};
-use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient, Transport};
-
+use crate::base::topology::Host;
 use crate::engine::fault_schedule::FaultSchedule;
-use crate::engine::operator::{self, seconds_label, OperatorLog};
-use crate::engine::outcome::{ConcurrentRun, GatewayOutcome, Outcome, RunOutcome, SessionOutcome};
+use crate::engine::operator::{self, OperatorLog};
+use crate::engine::outcome::{self, Outcome, RunError, Unfinished};
 use crate::engine::run_record::{Collector, Gathered, RunRecord};
-use crate::platform::agent_server::{self, AgentServer, CheckpointStore};
-use crate::platform::grids::{self, GridRegistration};
-use crate::platform::hud::{self, Hud};
+use crate::engine::services::{Endpoints, Services, ServicesError};
+use crate::platform::platform_agent::PlatformAgentWorld;
 use crate::platform::studio::armory;
-use crate::platform::studio::delivery::CodexGateConfig;
-use crate::platform::studio::{self, Studio, StudioConfig};
-use crate::platform::workspace::agent_process::AgentProcessLauncher;
 use crate::scenario::Scenario;
-use squadsim_fakes::grid::Grid;
 
 /// 2026-06-09T00:00:00Z: the simulated epoch (the day of the platform-agent pilot).
 pub const EPOCH_UNIX_SECONDS: u64 = 1_780_963_200;
-
-pub const STUDIO_PORT: u16 = 8080;
-pub const DAYTONA_PORT: u16 = 3000;
-pub const CONTEXTFORGE_PORT: u16 = 4444;
-pub const GITHUB_PORT: u16 = 80;
-pub const GLITCHTIP_PORT: u16 = 8000;
-
-/// The GitHub organization the CodexGate App is installed on; every world
-/// project has a repository `<org>/<project slug>` there.
-pub const GITHUB_ORG: &str = "yamonco";
-/// The org PAT of the legacy override condition (`world.github.org_pat_override`) and its human user.
-pub const ORG_PAT: &str = "ghp_squadsimOrgPatOverride0000000000000000";
-pub const ORG_PAT_USER: &str = "yamon-platform-admin";
-/// The GlitchTip organization and team every world project is provisioned in.
-pub const GLITCHTIP_ORG: &str = "yamon";
-pub const GLITCHTIP_TEAM: &str = "platform";
-
-/// Where each service is reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
-    pub studio: String,
-    pub daytona: String,
-    pub contextforge: String,
-    pub fractalops_hud: String,
-    pub agent_server: String,
-    pub github: String,
-    pub glitchtip: String,
-    /// The skills service (`GET /v1/skills`).
-    pub skills: String,
-    /// The plain grids (searxnggrid, agent-memory-archive, datahub, playwright): (server id, base URL).
-    pub plain_grids: Vec<(String, String)>,
-}
-
-impl Endpoints {
-    /// The hosts and ports inside the simulation.
-    pub fn simulated() -> Self {
-        Endpoints {
-            studio: format!("http://studio:{STUDIO_PORT}"),
-            daytona: format!("http://daytona:{DAYTONA_PORT}"),
-            contextforge: format!("http://contextforge:{CONTEXTFORGE_PORT}"),
-            fractalops_hud: format!("http://fractalops-hud:{}", hud::PORT),
-            agent_server: format!("http://agent-server:{}", agent_server::PORT),
-            github: format!("http://github:{GITHUB_PORT}"),
-            glitchtip: format!("http://glitchtip:{GLITCHTIP_PORT}"),
-            skills: format!("http://skills:{}", crate::platform::skills::PORT),
-            plain_grids: grids::plain_grids()
-                .iter()
-                .map(|(id, _)| (id.to_string(), format!("http://{id}:{GRID_PORT}")))
-                .collect(),
-        }
-    }
-}
 
 /// The largest number of connections one listener holds unaccepted (and
 /// segments one socket buffers) in the simulation.
@@ -104,95 +44,6 @@ pub const TCP_BACKLOG: usize = 1 << 16;
 /// connected`). Every port above the well-known ones quadruples the cycle;
 /// ports are never part of an outcome.
 pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
-
-/// The edge's SSH entrypoint for Daytona (Traefik `daytona-ssh`, owned by GitOps
-/// with Daytona's `SSH_GATEWAY_URL`): the only place an SSH command can reach a sandbox.
-pub const DAYTONA_SSH_EDGE: &str = "daytona-ssh.yamon.io:2222";
-
-/// The port every plain grid listens on inside the simulation.
-pub const GRID_PORT: u16 = 8000;
-
-/// The services of one world, wired to each other through `endpoints`. The same
-/// wiring serves the simulation and `squadsim serve` on loopback. Clones share state.
-#[derive(Clone)]
-pub struct Services {
-    pub studio: Arc<Studio>,
-    pub daytona: Arc<Daytona>,
-    pub gateway: Arc<ContextForge>,
-    pub hud: Arc<Hud>,
-    /// The LangGraph Agent Server's durable checkpoints (they outlive its host).
-    pub checkpoints: Arc<CheckpointStore>,
-    pub github: GithubFake,
-    pub glitchtip: GlitchtipFake,
-    /// The plain grids, by server id.
-    pub plain_grids: Vec<(&'static str, Arc<Grid>)>,
-    /// The skills service.
-    pub skills: Arc<crate::platform::skills::SkillsService>,
-}
-
-/// Why a world's services could not be built (a fake refused its config).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServicesError(pub String);
-
-impl std::fmt::Display for ServicesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ServicesError {}
-
-/// Why a run did not reach its end. A run with one is never green: `squadsim
-/// run` fails it (exit 2 for [`RunError::NotBuilt`], 1 otherwise) whatever its
-/// snapshot says, and a sweep fails the seed whatever its invariants say.
-/// Serialized as its message (the outcome's `error:`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunError {
-    /// The world could not be built (a fake refused its config): nothing ran.
-    NotBuilt(ServicesError),
-    /// The horizon passed before the operator got through its steps.
-    NotFinished(Unfinished),
-    /// The simulation stopped on an error of its own (a host's software failed).
-    Stopped(String),
-    /// The simulation panicked (caught per scenario by `squadsim run` and per seed by sweeps).
-    Panicked(String),
-}
-
-/// What was still running when the horizon passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unfinished {
-    /// The scenario's `world.horizon`.
-    pub horizon: Duration,
-    /// The operator step in progress, e.g. `steps[2] (watch)`.
-    pub step: Option<String>,
-    /// The launched run's sessions that had not settled (neither completed nor
-    /// blocked), as `<agent id> (<live_status> at <current_step>)`.
-    pub unsettled: Vec<String>,
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::NotBuilt(e) => write!(f, "the world could not be built: {e}"),
-            RunError::NotFinished(u) => {
-                write!(f, "did not finish: the horizon ({}) passed", seconds_label(u.horizon))?;
-                match &u.step {
-                    Some(step) => write!(f, " while the operator was at {step}")?,
-                    None => write!(f, " before the operator's first step")?,
-                }
-                if u.unsettled.is_empty() {
-                    write!(f, "; no session was still running")
-                } else {
-                    write!(f, "; sessions not settled: {}", u.unsettled.join(", "))
-                }
-            }
-            RunError::Stopped(e) => write!(f, "the simulation stopped: {e}"),
-            RunError::Panicked(e) => write!(f, "panicked: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
 
 /// Runs `f`, catching a panic as [`RunError::Panicked`] with the message (and
 /// place) of the first panic on this thread while `f` ran: the root cause, not
@@ -237,220 +88,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
-impl serde::Serialize for RunError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl Services {
-    /// Wires every service of `scenario`'s world to the others through
-    /// `endpoints`. Each world project (by slug, first occurrence) gets a GitHub
-    /// repository `yamonco/<slug>` and a GlitchTip project `yamon/<slug>` with its DSN.
-    pub fn build(scenario: &Scenario, endpoints: &Endpoints, transport: Transport) -> Result<Services, ServicesError> {
-        Self::build_recorded(scenario, endpoints, transport, None)
-    }
-
-    /// [`Services::build`], with every service's HTTP client recording its
-    /// exchanges into `recorder` (as coming from the host the service runs on).
-    pub fn build_recorded(
-        scenario: &Scenario,
-        endpoints: &Endpoints,
-        transport: Transport,
-        recorder: Option<&CallRecorder>,
-    ) -> Result<Services, ServicesError> {
-        let gateway_config = GatewayConfig::default();
-        let daytona_config = DaytonaConfig {
-            public_url: endpoints.daytona.clone(),
-            seed: scenario.seed,
-            storage: scenario.world.storage.to_config(),
-            start_seconds: scenario.world.sandbox_start.0.as_secs(),
-            ssh_gateway_url: scenario.world.daytona_ssh_gateway_url.clone(),
-            ..DaytonaConfig::default()
-        };
-        let service_http = HttpClient::new(transport, Duration::from_secs(10));
-        // The legacy org-PAT override condition: GitHub knows the PAT, and the platform's env still sets it.
-        let org_pat = scenario.world.github.org_pat_override.then(|| OrgPatConfig {
-            token: ORG_PAT.to_string(),
-            login: ORG_PAT_USER.to_string(),
-            user_id: 4_120_001,
-        });
-        let on = |host: &str| match recorder {
-            Some(r) => service_http.recording(r, host),
-            None => service_http.clone(),
-        };
-        let launcher = Arc::new(AgentProcessLauncher {
-            behaviours: scenario.agents.clone(),
-            http: on("daytona"),
-            implementer_lanes: scenario.world.implementer_lanes,
-            daytona_url: daytona_config.public_url.clone(),
-            daytona_api_key: daytona_config.api_key.clone(),
-        });
-        let daytona = Daytona::new(daytona_config.clone(), launcher, crate::base::clock::service_clock());
-        let gateway =
-            ContextForge::new(gateway_config.clone(), on("contextforge"), crate::base::clock::service_clock());
-        let hud = Hud::new(endpoints.agent_server.clone(), on("fractalops-hud"));
-        let studio_config = StudioConfig {
-            seed: scenario.seed,
-            nickname_seed: scenario.world.nickname_seed.unwrap_or(scenario.seed),
-            tenants: scenario.world.tenants.clone(),
-            projects: scenario.world.projects.clone(),
-            daytona_url: daytona_config.public_url.clone(),
-            daytona_api_key: daytona_config.api_key.clone(),
-            gateway_url: endpoints.contextforge.clone(),
-            agent_server_url: endpoints.agent_server.clone(),
-            gateway: gateway_config,
-            grids: grid_registrations(endpoints),
-            identity_binding: Duration::from_secs(3),
-            first_tool_deadline: Duration::from_secs(120),
-            log_poll: Duration::from_secs(2),
-            transport,
-            loadouts: scenario.world.loadouts.clone(),
-            gateway_token_shape: scenario.world.gateway_token_shape,
-            github: CodexGateConfig {
-                api_url: endpoints.github.clone(),
-                org: GITHUB_ORG.to_string(),
-                env: org_pat
-                    .iter()
-                    .map(|p| (crate::platform::studio::delivery::ORG_PAT_OVERRIDE_ENV.to_string(), p.token.clone()))
-                    .collect(),
-                ..CodexGateConfig::default()
-            },
-            lifecycle: scenario.world.lifecycle.clone(),
-            skills_url: endpoints.skills.clone(),
-            glitchtip_url: endpoints.glitchtip.clone(),
-            glitchtip_api_token: GlitchtipConfig::default().api_tokens.first().cloned().unwrap_or_default(),
-            agent_process_adapters: scenario.world.agent_process_adapters.clone(),
-            runtime_binding: scenario.world.runtime_binding,
-            browser_slots: scenario.world.browser_slots.clone(),
-            prior_runs: scenario.world.prior_runs.clone(),
-        };
-        let studio = match recorder {
-            Some(r) => {
-                let http = Studio::http_for(&studio_config).recording(r, "studio");
-                Studio::with_http(studio_config, http)
-            }
-            None => Studio::new(studio_config),
-        };
-        let mut slugs: Vec<&str> = Vec::new();
-        for p in &scenario.world.projects {
-            if !slugs.contains(&p.slug.as_str()) {
-                slugs.push(&p.slug);
-            }
-        }
-        let github = GithubFake::new(
-            GithubConfig {
-                base_url: endpoints.github.clone(),
-                seed: scenario.seed,
-                repositories: slugs
-                    .iter()
-                    .map(|slug| RepositoryConfig {
-                        owner: GITHUB_ORG.to_string(),
-                        name: slug.to_string(),
-                        ..RepositoryConfig::default()
-                    })
-                    .collect(),
-                org_pat,
-                rate_limit: scenario.world.github.rate_limit.unwrap_or(GithubConfig::default().rate_limit),
-                ..GithubConfig::default()
-            },
-            crate::base::clock::service_clock(),
-        )
-        .map_err(|e| ServicesError(e.to_string()))?;
-        let glitchtip = GlitchtipFake::new(
-            GlitchtipConfig {
-                base_url: endpoints.glitchtip.clone(),
-                seed: scenario.seed,
-                projects: slugs
-                    .iter()
-                    .map(|slug| ProjectConfig {
-                        organization: GLITCHTIP_ORG.to_string(),
-                        team: GLITCHTIP_TEAM.to_string(),
-                        slug: slug.to_string(),
-                        platform: None,
-                    })
-                    .collect(),
-                provisioning_failure: scenario.world.glitchtip.provisioning_failure,
-                ..GlitchtipConfig::default()
-            },
-            crate::base::clock::service_clock(),
-        )
-        .map_err(|e| ServicesError(e.to_string()))?;
-        let plain_grids = grids::plain_grids().into_iter().map(|(id, tools)| (id, Grid::new(id, tools))).collect();
-        Ok(Services {
-            studio,
-            daytona,
-            gateway,
-            hud,
-            checkpoints: CheckpointStore::new(),
-            github,
-            glitchtip,
-            plain_grids,
-            skills: crate::platform::skills::SkillsService::new(scenario.world.skills.clone()),
-        })
-    }
-}
-
-impl Endpoints {
-    /// Every service's host name, in a fixed order: the turmoil host names, and
-    /// the services `squadsim serve` mounts, each on its own port.
-    pub const HOSTS: &'static [&'static str] = crate::scenario::SERVICE_HOSTS;
-
-    /// Endpoints whose base URL for each host in [`Endpoints::HOSTS`] is `base(host)`.
-    pub fn from_bases(base: impl Fn(&str) -> String) -> Self {
-        Endpoints {
-            studio: base("studio"),
-            daytona: base("daytona"),
-            contextforge: base("contextforge"),
-            fractalops_hud: base("fractalops-hud"),
-            agent_server: base("agent-server"),
-            github: base("github"),
-            glitchtip: base("glitchtip"),
-            skills: base("skills"),
-            plain_grids: grids::plain_grids().iter().map(|(id, _)| (id.to_string(), base(id))).collect(),
-        }
-    }
-}
-
-/// Every grid the Armory registers: the HUD, the plain grids, and GlitchTip's MCP
-/// (with the armory's bearer token, as `glitchtip-mcp-bearer` in the runbook).
-fn grid_registrations(endpoints: &Endpoints) -> Vec<GridRegistration> {
-    let mut list = vec![GridRegistration {
-        server_id: hud::SERVER_ID.to_string(),
-        url: format!("{}/mcp", endpoints.fractalops_hud),
-        bearer: None,
-    }];
-    for (server_id, base) in &endpoints.plain_grids {
-        list.push(GridRegistration { server_id: server_id.clone(), url: format!("{base}/mcp"), bearer: None });
-    }
-    list.push(GridRegistration {
-        server_id: "glitchtip".to_string(),
-        url: format!("{}/mcp", endpoints.glitchtip),
-        bearer: GlitchtipConfig::default().api_tokens.first().cloned(),
-    });
-    list
-}
-
-impl Services {
-    /// One router per host, in [`Endpoints::HOSTS`] order, for serving on real
-    /// sockets (one incarnation of each; the simulation mounts its own).
-    pub fn routers(&self) -> Vec<(&'static str, Router)> {
-        vec![
-            ("studio", studio::api::router(self.studio.clone())),
-            ("daytona", self.daytona.router()),
-            ("contextforge", self.gateway.router()),
-            ("fractalops-hud", self.hud.router()),
-            ("agent-server", AgentServer::incarnation(self.checkpoints.clone()).router()),
-            ("github", squadsim_fakes::github::router(self.github.clone())),
-            ("glitchtip", squadsim_fakes::glitchtip::router(self.glitchtip.clone())),
-        ]
-        .into_iter()
-        .chain(self.plain_grids.iter().map(|(id, grid)| (*id, grid.router())))
-        .chain([("skills", self.skills.router())])
-        .collect()
-    }
-}
-
 /// The network's message latency and host order for one run.
 ///
 /// Guarantees: with the same profile, scenario and seed a run is
@@ -486,49 +123,49 @@ impl Network {
     }
 }
 
-/// Runs a scenario to its outcome.
-pub fn run(scenario: &Scenario) -> Outcome {
-    run_capturing(scenario, false, &Network::SNAPSHOT, false, None).0
+/// How to run a scenario: on which network, and what to keep beside the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The network's latency and host order ([`Network::SNAPSHOT`] by default).
+    pub network: Network,
+    /// Record what happened on the way ([`Run::record`]).
+    pub record: bool,
+    /// Keep every Studio response the operator received ([`Run::responses`]).
+    pub capture_responses: bool,
+    /// Keep the services as the simulation left them ([`Run::services`]), for
+    /// reading what the fakes recorded (Daytona's workspace logs, its
+    /// Kubernetes events, the gateway's log).
+    pub keep_services: bool,
 }
 
-/// Runs a scenario to its outcome on the given network.
-pub fn run_on(scenario: &Scenario, network: &Network) -> Outcome {
-    run_capturing(scenario, false, network, false, None).0
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { network: Network::SNAPSHOT, record: false, capture_responses: false, keep_services: false }
+    }
 }
 
-/// Runs a scenario to its outcome, and also returns its services as the simulation
-/// left them, for reading what the fakes recorded (e.g. Daytona's workspace logs).
-/// The outcome is the same as [`run`]'s.
-pub fn run_keeping_services(scenario: &Scenario) -> (Outcome, Option<Services>) {
-    let mut kept = None;
-    let outcome = run_capturing(scenario, false, &Network::SNAPSHOT, false, Some(&mut kept)).0;
-    (outcome, kept)
+/// A finished run: its outcome, and what its [`RunOptions`] asked to keep.
+pub struct Run {
+    pub outcome: Outcome,
+    /// With [`RunOptions::record`]: what happened on the way (HTTP exchanges,
+    /// attempts, blockers, walls, handoffs, faults; see [`RunRecord`]); for a
+    /// run whose world was never built, a record of nothing.
+    pub record: Option<RunRecord>,
+    /// With [`RunOptions::capture_responses`]: every Studio response the
+    /// operator received, in order, as (`METHOD /path`, JSON body).
+    pub responses: Vec<(String, serde_json::Value)>,
+    /// With [`RunOptions::keep_services`]: the services as the simulation left
+    /// them (`None` when the world was never built).
+    pub services: Option<Services>,
 }
 
-/// Runs a scenario to its outcome, and also returns every Studio response the
-/// operator received, in order, as (`METHOD /path`, JSON body). The outcome is
-/// the same as [`run`]'s.
-pub fn run_with_responses(scenario: &Scenario) -> (Outcome, Vec<(String, serde_json::Value)>) {
-    let (outcome, responses, _) = run_capturing(scenario, true, &Network::SNAPSHOT, false, None);
-    (outcome, responses)
-}
-
-/// Runs a scenario to its outcome and the record of what happened on the way
-/// (HTTP exchanges, attempts, blockers, walls, handoffs, faults; see
-/// [`RunRecord`]). The outcome is the same as [`run`]'s.
-pub fn run_recorded(scenario: &Scenario) -> (Outcome, RunRecord) {
-    let (outcome, _, record) = run_capturing(scenario, false, &Network::SNAPSHOT, true, None);
-    let record = record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
-    (outcome, record)
-}
-
-/// [`run_recorded`], also returning the services as the simulation left them
-/// (for reading what the fakes recorded, e.g. Daytona's Kubernetes events).
-pub fn run_recorded_keeping_services(scenario: &Scenario) -> (Outcome, RunRecord, Option<Services>) {
-    let mut kept = None;
-    let (outcome, _, record) = run_capturing(scenario, false, &Network::SNAPSHOT, true, Some(&mut kept));
-    let record = record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
-    (outcome, record, kept)
+impl Run {
+    /// A run whose world was never built: nothing ran, and `error` says why.
+    fn not_built(scenario: &Scenario, error: ServicesError, options: &RunOptions) -> Run {
+        let outcome = outcome::nothing_ran(scenario, RunError::NotBuilt(error));
+        let record = options.record.then(|| RunRecord::build(&outcome, Gathered::nothing()));
+        Run { outcome, record, responses: Vec::new(), services: None }
+    }
 }
 
 /// The turmoil world every run steps: seeded, at the fixed epoch, with the
@@ -554,99 +191,70 @@ fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -
     builder
 }
 
-fn run_capturing(
-    scenario: &Scenario,
-    capture_responses: bool,
-    network: &Network,
-    record: bool,
-    keep: Option<&mut Option<Services>>,
-) -> (Outcome, Vec<(String, serde_json::Value)>, Option<RunRecord>) {
+/// Runs `scenario` to its outcome, keeping what `options` asks for. The
+/// outcome depends only on the scenario and `options.network`.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
+    let network = options.network;
     let seed = scenario.seed;
-    let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, network).build();
+    let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, &network).build();
 
-    let recorder = record.then(CallRecorder::new);
+    let recorder = options.record.then(CallRecorder::new);
     let services =
         match Services::build_recorded(scenario, &Endpoints::simulated(), Transport::Simulated, recorder.as_ref()) {
             Ok(services) => services,
-            Err(e) => return (nothing_ran(scenario, RunError::NotBuilt(e)), Vec::new(), None),
+            Err(e) => return Run::not_built(scenario, e, &options),
         };
-    if let Some(keep) = keep {
-        *keep = Some(services.clone());
-    }
-    let Services { studio, daytona, gateway, hud, checkpoints, github, glitchtip, plain_grids, skills } = services;
+    let (studio, gateway, checkpoints) =
+        (services.studio.clone(), services.gateway.clone(), services.checkpoints.clone());
     // Every service wears its host's service-fault layer (switched by the schedule).
     let mut schedule = FaultSchedule::new(&scenario.faults, (network.min_latency, network.max_latency));
-    {
-        let (studio, faults) = (studio.clone(), schedule.service("studio"));
-        let tick = scenario.world.tick.0;
-        sim.host("studio", move || {
-            let (studio, faults) = (studio.clone(), faults.clone());
+    let tick = scenario.world.tick.0;
+    for host in Host::SERVICES {
+        let (services, faults) = (services.clone(), schedule.service(host));
+        let port = host.port().unwrap_or_default();
+        // Each (re)start is a new incarnation of the host's software over the
+        // same state (the Agent Server's over its durable checkpoints).
+        sim.host(host.name(), move || {
+            let router = services.router(host).map(|router| faults.layer(router));
+            // Every service binds its listener in its first step; the Armory
+            // registers the grids once they are up (a message reaches a host
+            // that runs later in the same step before its software has run).
+            let bootstrap = (host == Host::Studio).then(|| services.studio.clone());
             async move {
-                let bootstrap = studio.clone();
-                // Every service binds its listener in its first step; the Armory
-                // registers the grids once they are up (a message reaches a host
-                // that runs later in the same step before its software has run).
-                tokio::spawn(async move {
-                    tokio::time::sleep(tick).await;
-                    armory::register_grids(&bootstrap).await
-                });
-                serve_simulated(faults.layer(studio::api::router(studio)), STUDIO_PORT).await
+                if let Some(studio) = bootstrap {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(tick).await;
+                        armory::register_grids(&studio).await
+                    });
+                }
+                match router {
+                    Some(router) => serve_simulated(router, port).await,
+                    None => Ok(()),
+                }
             }
         });
-    }
-    {
-        let (daytona, faults) = (daytona.clone(), schedule.service("daytona"));
-        sim.host("daytona", move || serve_simulated(faults.layer(daytona.router()), DAYTONA_PORT));
-    }
-    {
-        let (gateway, faults) = (gateway.clone(), schedule.service("contextforge"));
-        sim.host("contextforge", move || serve_simulated(faults.layer(gateway.router()), CONTEXTFORGE_PORT));
-    }
-    {
-        let (hud, faults) = (hud.clone(), schedule.service("fractalops-hud"));
-        sim.host("fractalops-hud", move || serve_simulated(faults.layer(hud.router()), hud::PORT));
-    }
-    {
-        let (checkpoints, faults) = (checkpoints.clone(), schedule.service("agent-server"));
-        // Each (re)start is a new incarnation over the same durable checkpoints.
-        sim.host("agent-server", move || {
-            serve_simulated(faults.layer(AgentServer::incarnation(checkpoints.clone()).router()), agent_server::PORT)
-        });
-    }
-    {
-        let (github, faults) = (github.clone(), schedule.service("github"));
-        sim.host("github", move || {
-            serve_simulated(faults.layer(squadsim_fakes::github::router(github.clone())), GITHUB_PORT)
-        });
-    }
-    {
-        let (glitchtip, faults) = (glitchtip.clone(), schedule.service("glitchtip"));
-        sim.host("glitchtip", move || {
-            serve_simulated(faults.layer(squadsim_fakes::glitchtip::router(glitchtip.clone())), GLITCHTIP_PORT)
-        });
-    }
-    for (id, grid) in plain_grids {
-        let faults = schedule.service(id);
-        sim.host(id, move || serve_simulated(faults.layer(grid.router()), GRID_PORT));
-    }
-    {
-        let faults = schedule.service("skills");
-        sim.host("skills", move || serve_simulated(faults.layer(skills.router()), crate::platform::skills::PORT));
     }
     let platform_agent = match scenario.world.platform_agent.as_ref().map(|c| (c, c.spec())) {
         None => None,
         Some((condition, Ok(spec))) => {
-            Some(crate::platform::platform_agent::mount(&mut sim, condition, spec, seed, &schedule, recorder.as_ref()))
+            Some(Arc::new(PlatformAgentWorld::new(condition, spec, seed, recorder.as_ref())))
         }
-        Some((_, Err(e))) => return (nothing_ran(scenario, RunError::NotBuilt(ServicesError(e))), Vec::new(), None),
+        Some((_, Err(e))) => return Run::not_built(scenario, ServicesError(e), &options),
     };
-    let log = Arc::new(Mutex::new(OperatorLog { capture_responses, ..OperatorLog::default() }));
-    sim.client("operator", operator::drive(scenario.clone(), log.clone(), recorder.clone()));
-
+    for host in platform_agent.iter().flat_map(|_| PlatformAgentWorld::HOSTS) {
+        let (agent, faults) = (platform_agent.clone(), schedule.service(host));
+        sim.host(host.name(), move || match &agent {
+            Some(agent) => agent.software(host, faults.clone()),
+            None => Box::pin(async { Ok(()) }),
+        });
+    }
+    let log =
+        Arc::new(Mutex::new(OperatorLog { capture_responses: options.capture_responses, ..OperatorLog::default() }));
+    sim.client(Host::Operator.name(), operator::drive(scenario.clone(), log.clone(), recorder.clone()));
     let mut error = None;
     let collector = Collector::new();
     // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
-    let subscriber = record.then(|| tracing::subscriber::set_default(collector.clone()));
+    let subscriber = options.record.then(|| tracing::subscriber::set_default(collector.clone()));
     loop {
         schedule.advance(&mut sim, &studio);
         match sim.step() {
@@ -664,7 +272,7 @@ fn run_capturing(
     let responses = std::mem::take(&mut operator_log.responses);
     let run_id = operator_log.run_id.clone();
     let step_in_progress = operator_log.step_in_progress.clone();
-    let mut outcome = collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
+    let mut outcome = outcome::collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
     outcome.error = error.map(|e| match outcome.finished {
         // turmoil stops at the horizon with an error while the operator (its only client) still runs.
         false => RunError::NotFinished(Unfinished {
@@ -681,7 +289,7 @@ fn run_capturing(
     });
     outcome.faults = schedule.log().to_vec();
     let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
-    outcome.diagnosis = run.and_then(|r| crate::engine::diagnosis::diagnose(&r, &daytona, &gateway));
+    outcome.diagnosis = run.and_then(|r| crate::engine::diagnosis::diagnose(&r, &services.daytona, &gateway));
     outcome.platform_agent = platform_agent.map(|p| p.outcome());
     let record = recorder.map(|recorder| {
         let run_control = run_id
@@ -699,128 +307,7 @@ fn run_capturing(
             Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
         RunRecord::build(&outcome, gathered)
     });
-    (outcome, responses, record)
-}
-
-/// The outcome of a run of `scenario` that never started (its world could not
-/// be built, or the simulation panicked): nothing ran, and `error` says why.
-pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
-    Outcome {
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
-        finished: false,
-        error: Some(error),
-        simulated: seconds_label(Duration::ZERO),
-        operator: Vec::new(),
-        run: None,
-        sessions: Vec::new(),
-        walls: Vec::new(),
-        handoff_trail: Vec::new(),
-        delivery_references: Vec::new(),
-        observability: Default::default(),
-        gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
-        run_control: Vec::new(),
-        concurrent_runs: Vec::new(),
-        faults: Vec::new(),
-        diagnosis: None,
-        platform_agent: None,
-    }
-}
-
-fn collect(
-    scenario: &Scenario,
-    studio: &Studio,
-    gateway: &ContextForge,
-    checkpoints: &CheckpointStore,
-    log: OperatorLog,
-    simulated: Duration,
-) -> Outcome {
-    let run = log.run_id.as_ref().and_then(|id| studio.run(id));
-    Outcome {
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
-        finished: log.finished,
-        error: None,
-        simulated: seconds_label(simulated),
-        operator: log.calls,
-        run: run.as_ref().map(|r| RunOutcome {
-            run_id: r.run_id.clone(),
-            status: r.status().as_str().to_string(),
-            template_id: r.template_id.clone(),
-            project_slug: r.project_slug.clone(),
-            delivery_graph_kind: r.delivery_graph_kind.clone(),
-            reports: r.reports.iter().map(|t| t.status.as_str().to_string()).collect(),
-            delivery_graph: r.delivery_graph.label(),
-            observability_dsn: r.observability_dsn.label(),
-            runtime_binding: (!studio.config.runtime_binding.is_default())
-                .then(|| studio.config.runtime_binding.name().to_string()),
-        }),
-        sessions: run
-            .as_ref()
-            .map(|r| {
-                r.sessions
-                    .iter()
-                    .map(|s| SessionOutcome {
-                        agent_id: s.agent_id.clone(),
-                        role_id: s.role_id.clone(),
-                        agent_nickname: s.agent_nickname.clone(),
-                        live_status: s.live_status.as_str().to_string(),
-                        current_step: s.current_step.clone(),
-                        blocker_code: s.blocker_code.map(|b| b.as_str().to_string()),
-                        wall_code: s.wall_code.map(|w| w.code().to_string()),
-                        session_id: s.session_id.clone(),
-                        claude_session_id: s.claude_session_id.clone(),
-                        tool_call_count: s.tool_call_count,
-                        attempt_end: s.attempt_end.clone(),
-                        skill_ids: s.skill_ids.clone(),
-                        refused_tool_calls: s.refused_tool_calls.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        walls: run.as_ref().map(|r| r.walls.clone()).unwrap_or_default(),
-        handoff_trail: run.as_ref().and_then(|r| checkpoints.latest(&r.run_id)).map(|g| g.handoffs).unwrap_or_default(),
-        delivery_references: run.as_ref().map(|r| r.delivery_references.clone()).unwrap_or_default(),
-        observability: run.as_ref().map(|r| r.observability).unwrap_or_default(),
-        gateway: GatewayOutcome {
-            tool_calls: gateway.tool_calls(),
-            auth_failures: gateway.auth_failure_count() as usize,
-        },
-        run_control: run
-            .as_ref()
-            .map(|r| {
-                r.run_control_events
-                    .iter()
-                    .map(|e| {
-                        format!("{} {} {}", seconds_label(Duration::from_millis(e.at_ms)), e.event, e.detail)
-                            .trim_end()
-                            .to_string()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        concurrent_runs: log
-            .run_ids
-            .iter()
-            .skip(1)
-            .filter_map(|id| studio.run(id))
-            .map(|r| {
-                let mut blockers: Vec<String> =
-                    r.sessions.iter().filter_map(|s| s.blocker_code.map(|b| b.as_str().to_string())).collect();
-                blockers.sort();
-                blockers.dedup();
-                ConcurrentRun {
-                    run_id: r.run_id.clone(),
-                    status: r.status().as_str().to_string(),
-                    sessions: r.sessions.len(),
-                    blockers,
-                }
-            })
-            .collect(),
-        faults: Vec::new(),
-        diagnosis: None,
-        platform_agent: None,
-    }
+    Run { outcome, record, responses, services: options.keep_services.then_some(services) }
 }
 
 #[cfg(test)]

@@ -43,8 +43,6 @@ use squadsim_conformance::vocabulary::Wall;
 
 use crate::base::templates::{self, Template};
 
-pub const PORT: u16 = 2024;
-
 /// A structured inbox transfer (delivery-language seed, "Agent Identity And Handoff").
 /// A handoff is never a delivery reference; it may carry one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

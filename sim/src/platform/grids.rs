@@ -6,13 +6,15 @@
 
 use squadsim_fakes::grid::GridTool;
 
-/// The plain grids: (server id, its bare tools). `search_query` and
+use crate::base::topology::Host;
+
+/// The plain grids: (the grid's host, whose name is its server id; its bare tools). `search_query` and
 /// `websearch_like` on searxnggrid are the seed's own examples; the rest are
 /// plausible and fixed.
-pub fn plain_grids() -> Vec<(&'static str, Vec<GridTool>)> {
+pub fn plain_grids() -> Vec<(Host, Vec<GridTool>)> {
     vec![
         (
-            "searxnggrid",
+            Host::Searxnggrid,
             vec![
                 GridTool::new("search_query", "Search the web through SearXNG"),
                 GridTool::new("websearch_like", "Find pages like a given URL"),
@@ -20,14 +22,14 @@ pub fn plain_grids() -> Vec<(&'static str, Vec<GridTool>)> {
             ],
         ),
         (
-            "agent-memory-archive",
+            Host::AgentMemoryArchive,
             vec![
                 GridTool::new("memory_search", "Search the project's agent memory"),
                 GridTool::new("memory_store", "Store a memory for the project"),
             ],
         ),
         (
-            "datahub",
+            Host::Datahub,
             vec![
                 GridTool::new("search_entities", "Search DataHub entities"),
                 GridTool::new("get_lineage", "Read lineage of an entity"),
@@ -35,7 +37,7 @@ pub fn plain_grids() -> Vec<(&'static str, Vec<GridTool>)> {
             ],
         ),
         (
-            "playwright",
+            Host::Playwright,
             vec![
                 GridTool::new("browser_navigate", "Open a URL in a PlaywrightGrid browser slot"),
                 GridTool::new("browser_snapshot", "Accessibility snapshot of the page"),

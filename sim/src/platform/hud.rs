@@ -27,7 +27,6 @@ use crate::platform::agent_server::{Handoff, MergeDecisionRecord};
 pub const SERVER_ID: &str = "fractalops-hud";
 pub const SEND_HANDOFF: &str = "send_handoff";
 pub const RECORD_MERGE_DECISION: &str = "record_merge_decision";
-pub const PORT: u16 = 8000;
 
 /// The HUD grid.
 pub struct Hud {
@@ -177,7 +176,7 @@ async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -
     )
     .await;
     if matches!(outcome, ToolOutcome::Text(_)) {
-        crate::engine::run_record::handoff(&sender, &recipient, &intent);
+        crate::base::run_events::handoff(&sender, &recipient, &intent);
     }
     outcome
 }

@@ -22,9 +22,6 @@ use serde_json::{json, Value};
 
 use crate::scenario::SimDuration;
 
-/// The port the skills service listens on.
-pub const PORT: u16 = 8090;
-
 /// One skill in the catalogue.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -28,6 +28,8 @@ pub use bounds::MAX_LAUNCH_COUNT;
 use locate::{FieldPath, Location, Misshapen, Spans};
 
 use schemars::JsonSchema;
+
+use crate::base::topology::Host;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// One scenario file.
@@ -864,31 +866,6 @@ impl JsonSchema for SimDuration {
     }
 }
 
-/// Hosts every world has, which a scenario may name in faults (with
-/// `world.platform_agent`, also [`crate::platform::platform_agent::HOSTS`]; see [`Scenario::hosts`]).
-pub const HOSTS: [&str; 13] = [
-    "operator",
-    "studio",
-    "daytona",
-    "contextforge",
-    "fractalops-hud",
-    "agent-server",
-    "github",
-    "glitchtip",
-    "searxnggrid",
-    "agent-memory-archive",
-    "datahub",
-    "playwright",
-    "skills",
-];
-
-/// The service hosts of every world ([`HOSTS`] without the operator), in the
-/// order the world builds them.
-pub const SERVICE_HOSTS: &[&str] = match HOSTS.split_first() {
-    Some((_, services)) => services,
-    None => &[],
-};
-
 /// A scenario that could not be loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
@@ -956,16 +933,11 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
 }
 
 impl Scenario {
-    /// Every host of this scenario's world, which its faults may name: [`HOSTS`],
-    /// then the platform agent's hosts when `world.platform_agent` is set.
-    pub fn hosts(&self) -> Vec<&'static str> {
-        let extra = self
-            .world
-            .platform_agent
-            .as_ref()
-            .map(|_| crate::platform::platform_agent::HOSTS.as_slice())
-            .unwrap_or_default();
-        HOSTS.iter().chain(extra).copied().collect()
+    /// Every host of this scenario's world, which its faults may name:
+    /// [`Host::WORLD`], then the platform agent's hosts when `world.platform_agent` is set.
+    pub fn hosts(&self) -> Vec<Host> {
+        let extra = self.world.platform_agent.as_ref().map(|_| Host::PLATFORM_AGENT.as_slice()).unwrap_or_default();
+        Host::WORLD.iter().chain(extra).copied().collect()
     }
 
     /// Reads and validates a scenario file: a regular file (a FIFO or a device

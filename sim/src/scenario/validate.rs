@@ -15,6 +15,7 @@ use squadsim_conformance::vocabulary::Wall;
 use super::locate::FieldPath;
 use super::{bounds, DeliveryStep, Fault, Scenario, ServiceEffect, Step, Trigger, SERVICE_METHODS};
 use crate::base::templates::{self, TEMPLATES};
+use crate::base::topology::Host;
 
 /// One problem with a scenario, by field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +40,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
             format!("expected a 5xx status, got {status}"),
         ));
     }
-    let hosts = scenario.hosts();
+    let hosts: Vec<&str> = scenario.hosts().into_iter().map(Host::name).collect();
     for (i, fault) in scenario.faults.iter().enumerate() {
         validate_fault(&FieldPath::root().key("faults").index(i), fault, &hosts)?;
     }
@@ -241,7 +242,7 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
             let expected: Vec<&str> =
                 world_hosts.iter().copied().filter(|h| !client_only || *h != "operator").collect();
             let mut message = format!("unknown host `{host}`: expected one of {}", expected.join(", "));
-            if crate::platform::platform_agent::HOSTS.contains(host) {
+            if Host::PLATFORM_AGENT.iter().any(|h| h.name() == *host) {
                 message.push_str(&format!(" (`{host}` joins the world with `world.platform_agent`)"));
             }
             let path = field(name);

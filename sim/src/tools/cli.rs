@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
-use crate::engine::outcome::Outcome;
+use crate::engine::outcome::{self, Outcome};
 use crate::engine::run_record::RunRecord;
+use crate::engine::world::RunOptions;
 use crate::scenario::{self, Scenario};
 use crate::tools::report::{self, LoadFailure, ScenarioResult, Verdict};
 use crate::{engine::world, tools::snapshot, tools::trace};
@@ -264,12 +265,8 @@ type Load<'a> = dyn Fn(&Path) -> Result<Scenario, String> + 'a;
 
 /// The world's simulation, as `squadsim run` runs it.
 fn simulate(scenario: &Scenario, recording: bool) -> (Outcome, Option<RunRecord>) {
-    if recording {
-        let (outcome, record) = world::run_recorded(scenario);
-        (outcome, Some(record))
-    } else {
-        (world::run(scenario), None)
-    }
+    let run = world::run(scenario, RunOptions { record: recording, ..RunOptions::default() });
+    (run.outcome, run.record)
 }
 
 /// Loads and runs one scenario file, isolated: a panic while loading is a
@@ -296,7 +293,7 @@ fn run_isolated(
     let started = Instant::now();
     let ran = world::catch_panic(|| simulate(&scenario, recording));
     let wall = started.elapsed();
-    let (outcome, record) = ran.unwrap_or_else(|panicked| (world::nothing_ran(&scenario, panicked), None));
+    let (outcome, record) = ran.unwrap_or_else(|panicked| (outcome::nothing_ran(&scenario, panicked), None));
     let verdict = report::verdict(file, &outcome, seed.is_none());
     Ok((ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }, wall))
 }

@@ -23,10 +23,11 @@ use squadsim_fakes::clock::unix_from_iso8601;
 use squadsim_fakes::daytona::Event;
 use squadsim_fakes::net::HttpCall;
 
-use crate::engine::operator::seconds_label;
+use crate::base::clock::seconds_label;
 use crate::engine::outcome::Outcome;
-use crate::engine::run_record::{MarkKind, RunRecord, SpanKind};
-use crate::engine::world::{RunError, EPOCH_UNIX_SECONDS};
+use crate::engine::outcome::RunError;
+use crate::engine::run_record::{Gathered, MarkKind, RunRecord, SpanKind};
+use crate::engine::world::{self, RunOptions, EPOCH_UNIX_SECONDS};
 use crate::scenario::Scenario;
 
 /// Which HTTP calls between services the timeline shows.
@@ -71,15 +72,17 @@ pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let (outcome, record, services) =
-        match crate::engine::world::catch_panic(|| crate::engine::world::run_recorded_keeping_services(&scenario)) {
-            Ok(ran) => ran,
-            Err(panicked) => {
-                let _ = writeln!(err, "error: {}: {panicked}", args.scenario.display());
-                return ExitCode::from(1);
-            }
-        };
-    let events = services.map(|s| s.daytona.events()).unwrap_or_default();
+    let options = RunOptions { record: true, keep_services: true, ..RunOptions::default() };
+    let run = match world::catch_panic(|| world::run(&scenario, options)) {
+        Ok(run) => run,
+        Err(panicked) => {
+            let _ = writeln!(err, "error: {}: {panicked}", args.scenario.display());
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = run.outcome;
+    let record = run.record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
+    let events = run.services.map(|s| s.daytona.events()).unwrap_or_default();
     let _ = out.write_all(story(&scenario, &outcome, &record, &events, args.calls).as_bytes());
     match &outcome.error {
         None => ExitCode::SUCCESS,

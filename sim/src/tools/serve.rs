@@ -39,27 +39,31 @@ use squadsim_fakes::github::keys::{test_app_private_key_path, TEST_APP_PRIVATE_K
 use squadsim_fakes::net::{serve_loopback, Transport};
 use tokio::net::TcpListener;
 
-use crate::engine::world::{Endpoints, Services, GLITCHTIP_ORG};
+use crate::base::topology::{Host, GLITCHTIP_ORG};
+use crate::engine::services::{Endpoints, Services};
 use crate::platform::studio::api::SUPER_ADMIN_GROUP;
 use crate::scenario::{OperatorIdentity, Scenario, World};
 use crate::{base::identity, platform::studio::armory};
 
-/// The fixed default port of each service; a host not listed here (a service
-/// added to the world later) defaults to 0, a free port.
-pub const DEFAULT_PORTS: &[(&str, u16)] = &[
-    ("studio", 18088),
-    ("daytona", 13000),
-    ("contextforge", 14444),
-    ("fractalops-hud", 18100),
-    ("agent-server", 12024),
-    ("github", 13080),
-    ("glitchtip", 18000),
-    ("searxnggrid", 18101),
-    ("agent-memory-archive", 18102),
-    ("datahub", 18103),
-    ("playwright", 18104),
-    ("skills", 18090),
-];
+/// The fixed loopback port each service listens on by default; a host without
+/// one (not a service of every world) defaults to 0, a free port.
+pub fn default_port(host: Host) -> u16 {
+    match host {
+        Host::Studio => 18088,
+        Host::Daytona => 13000,
+        Host::Contextforge => 14444,
+        Host::FractalopsHud => 18100,
+        Host::AgentServer => 12024,
+        Host::Github => 13080,
+        Host::Glitchtip => 18000,
+        Host::Searxnggrid => 18101,
+        Host::AgentMemoryArchive => 18102,
+        Host::Datahub => 18103,
+        Host::Playwright => 18104,
+        Host::Skills => 18090,
+        Host::Operator | Host::Platform | Host::Concierge | Host::LlmProxy => 0,
+    }
+}
 
 /// Lifetime of the printed gateway token (8 hours: one working session).
 pub const GATEWAY_TOKEN_TTL_SECONDS: u64 = 8 * 3600;
@@ -99,7 +103,7 @@ pub struct ServeArgs {
     pub scenario: Option<PathBuf>,
     /// Listen on PORT for HOST, one of the world's services (studio, daytona, contextforge, github, ...); 0 picks a free port.
     #[arg(long = "port", value_name = "HOST=PORT", value_parser = parse_port)]
-    pub ports: Vec<(String, u16)>,
+    pub ports: Vec<(Host, u16)>,
 }
 
 /// The first stdout line of `squadsim serve`: each host's base URL (Daytona's
@@ -199,36 +203,31 @@ pub fn default_world() -> Scenario {
 }
 
 /// Parses one `--port HOST=PORT`.
-fn parse_port(text: &str) -> Result<(String, u16), String> {
-    let (host, port) = text.split_once('=').ok_or_else(|| format!("{text:?} is not HOST=PORT (e.g. studio=18088)"))?;
-    if !Endpoints::HOSTS.contains(&host) {
-        return Err(format!("unknown host {host:?}: the hosts are {}", Endpoints::HOSTS.join(", ")));
-    }
+fn parse_port(text: &str) -> Result<(Host, u16), String> {
+    let (name, port) = text.split_once('=').ok_or_else(|| format!("{text:?} is not HOST=PORT (e.g. studio=18088)"))?;
+    let Some(host) = Host::parse(name).filter(|h| Host::SERVICES.contains(h)) else {
+        let hosts: Vec<&str> = Host::SERVICES.iter().map(|h| h.name()).collect();
+        return Err(format!("unknown host {name:?}: the hosts are {}", hosts.join(", ")));
+    };
     let port = port.parse::<u16>().map_err(|_| format!("{port:?} is not a port number (0-65535)"))?;
-    Ok((host.to_string(), port))
+    Ok((host, port))
 }
 
 /// The port `host` listens on: the last `--port` for it, else its default.
-pub fn port_of(args: &ServeArgs, host: &str) -> u16 {
-    args.ports
-        .iter()
-        .rev()
-        .find(|(h, _)| h == host)
-        .map(|(_, p)| *p)
-        .or_else(|| DEFAULT_PORTS.iter().find(|(h, _)| *h == host).map(|(_, p)| *p))
-        .unwrap_or(0)
+pub fn port_of(args: &ServeArgs, host: Host) -> u16 {
+    args.ports.iter().rev().find(|(h, _)| *h == host).map_or_else(|| default_port(host), |(_, p)| *p)
 }
 
-/// Binds one listener per host on 127.0.0.1, in [`Endpoints::HOSTS`] order.
-async fn bind_all(args: &ServeArgs) -> Result<BTreeMap<&'static str, (TcpListener, String)>, String> {
+/// Binds one listener per host on 127.0.0.1, in [`Host::SERVICES`] order.
+async fn bind_all(args: &ServeArgs) -> Result<BTreeMap<Host, (TcpListener, String)>, String> {
     let mut bound = BTreeMap::new();
-    for host in Endpoints::HOSTS {
+    for host in Host::SERVICES {
         let port = port_of(args, host);
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await.map_err(|e| {
             format!("cannot listen on 127.0.0.1:{port} for {host} ({e}); pass --port {host}=<another port> (0 picks a free one)")
         })?;
         let addr = listener.local_addr().map_err(|e| format!("cannot read the address of {host}'s listener: {e}"))?;
-        bound.insert(*host, (listener, format!("http://{addr}")));
+        bound.insert(host, (listener, format!("http://{addr}")));
     }
     Ok(bound)
 }
@@ -338,16 +337,16 @@ async fn serve(args: &ServeArgs, scenario: &Scenario, out: &mut dyn Write, err: 
 /// Binds, wires and starts every service; answers once the grids are registered.
 async fn start(args: &ServeArgs, scenario: &Scenario) -> Result<ServeBanner, String> {
     let mut bound = bind_all(args).await?;
-    let endpoints = Endpoints::from_bases(|host| bound.get(host).map(|(_, url)| url.clone()).unwrap_or_default());
+    let endpoints = Endpoints::from_bases(|host| bound.get(&host).map(|(_, url)| url.clone()).unwrap_or_default());
     let services = Services::build(scenario, &endpoints, Transport::Loopback).map_err(|e| e.to_string())?;
     let credentials = credentials(scenario, &services)?;
     let mut urls = BTreeMap::new();
     for (host, router) in services.routers() {
-        let Some((listener, url)) = bound.remove(host) else {
-            return Err(format!("the world has a service {host:?} without a listener"));
+        let Some((listener, url)) = bound.remove(&host) else {
+            return Err(format!("the world has a service {:?} without a listener", host.name()));
         };
-        tokio::spawn(serve_loopback(logged(host, router), listener));
-        let url = if host == "daytona" { format!("{url}/api") } else { url };
+        tokio::spawn(serve_loopback(logged(host.name(), router), listener));
+        let url = if host == Host::Daytona { format!("{url}/api") } else { url };
         urls.insert(host.to_string(), url);
     }
     armory::register_grids(&services.studio).await;
@@ -389,7 +388,7 @@ impl ServeProcess {
 
     /// `serve`, `--port HOST=0` for every host, then `extra`.
     pub fn args(extra: &[&str]) -> Vec<String> {
-        let ports = Endpoints::HOSTS.iter().flat_map(|host| ["--port".to_string(), format!("{host}=0")]);
+        let ports = Host::SERVICES.iter().flat_map(|host| ["--port".to_string(), format!("{host}=0")]);
         std::iter::once("serve".to_string()).chain(ports).chain(extra.iter().map(|a| a.to_string())).collect()
     }
 

@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::invariants::{Invariants, Violation};
-use crate::engine::world::{self, Network};
+use crate::engine::outcome;
+use crate::engine::world::{self, Network, RunOptions};
 use crate::scenario::{Fault, Scenario, SimDuration};
 use crate::tools::cli::RunFormat;
 
@@ -205,7 +206,9 @@ pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Vio
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
-    let outcome = world::catch_panic(|| world::run_on(&s, network)).unwrap_or_else(|e| world::nothing_ran(&s, e));
+    let options = RunOptions { network: *network, ..RunOptions::default() };
+    let outcome =
+        world::catch_panic(|| world::run(&s, options).outcome).unwrap_or_else(|e| outcome::nothing_ran(&s, e));
     let wall = started.elapsed();
     (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
 }

@@ -5,7 +5,10 @@ use crate::support;
 
 use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::Scenario;
-use squadsim::{engine::world, Outcome};
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    Outcome,
+};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, u32)> {
@@ -22,7 +25,7 @@ fn with_adapter(mut s: Scenario, role: &str, adapter: AgentProcessAdapter) -> Sc
 
 /// Every line every agent process printed, from Daytona's workspace logs.
 fn workspace_logs(s: &Scenario) -> (Outcome, String) {
-    let (o, services) = world::run_keeping_services(s);
+    let Run { outcome: o, services, .. } = world::run(s, RunOptions { keep_services: true, ..RunOptions::default() });
     let daytona = services.expect("the world was built").daytona;
     let logs = daytona.sandboxes().iter().map(|sb| daytona.workspace_logs(&sb.id)).collect::<Vec<_>>().join("");
     (o, logs)
@@ -130,7 +133,7 @@ fn the_cliproxy_runtime_binds_central_cliproxy_and_claude_native_does_not() {
     {
         let mut s = load("happy-intake.yaml");
         s.world.runtime_binding = binding;
-        let (_, services) = world::run_keeping_services(&s);
+        let Run { services, .. } = world::run(&s, RunOptions { keep_services: true, ..RunOptions::default() });
         let sandboxes = services.unwrap().daytona.sandboxes();
         assert!(!sandboxes.is_empty());
         for sb in sandboxes {

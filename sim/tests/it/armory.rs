@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use squadsim::engine::world;
+use squadsim::engine::world::{self, Run, RunOptions};
 use squadsim::platform::studio::armory;
 use support::load;
 
@@ -29,7 +29,8 @@ fn the_tester_and_compactor_get_the_observability_triage_bundle() {
 #[test]
 fn in_full_delivery_the_tester_loadout_resolves_with_glitchtip_and_the_roster_stays_empty() {
     let s = load("full-delivery.yaml");
-    let (outcome, responses) = world::run_with_responses(&s);
+    let Run { outcome, responses, .. } =
+        world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
     assert_eq!(outcome.run.as_ref().unwrap().status, "completed");
     for (request, body) in &responses {
         if let Some(roster) = body.get("agent_roster").and_then(|r| r.as_array()) {
@@ -52,7 +53,8 @@ fn in_full_delivery_the_tester_loadout_resolves_with_glitchtip_and_the_roster_st
 
 #[test]
 fn the_testers_palette_carries_the_glitchtip_mcp_tools() {
-    let (_, services) = world::run_keeping_services(&load("full-delivery.yaml"));
+    let Run { services, .. } =
+        world::run(&load("full-delivery.yaml"), RunOptions { keep_services: true, ..RunOptions::default() });
     let daytona = services.unwrap().daytona;
     let tester = daytona.sandboxes().into_iter().find(|sb| sb.name.contains("-tester-")).expect("a tester workspace");
     let logs = daytona.workspace_logs(&tester.id);

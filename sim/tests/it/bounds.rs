@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use squadsim::scenario::{Scenario, SimDuration};
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use support::load;
 
 fn seconds(label: &str) -> f64 {
@@ -21,7 +21,7 @@ fn seconds(label: &str) -> f64 {
 fn pulled_with_a_skills_answer_after(delay: Duration) -> Vec<Vec<String>> {
     let mut s = load("skill-pull-slow.yaml");
     s.world.skills.response_delay = Some(SimDuration(delay));
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("completed"), "{:?}", o.sessions);
     o.sessions.iter().map(|x| x.skill_ids.clone()).collect()
 }
@@ -39,7 +39,7 @@ fn health_after(delay: &str) -> Outcome {
     let text = format!(
         "name: operator-timeout\nfaults:\n  - service: {{host: studio, method: GET, path: /healthz, effect: {{slow: {delay}}}, at: 0s}}\nsteps: [health]\n"
     );
-    world::run(&Scenario::parse(Path::new("operator-timeout.yaml"), &text).unwrap_or_else(|e| panic!("{e}")))
+    support::run(&Scenario::parse(Path::new("operator-timeout.yaml"), &text).unwrap_or_else(|e| panic!("{e}")))
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn the_operator_gets_an_answer_at_29_9s_and_none_at_30_1s() {
 fn with_sandbox_start(secs: u64) -> Outcome {
     let mut s = load("workspace-start-deadline.yaml");
     s.world.sandbox_start = SimDuration::secs(secs);
-    world::run(&s)
+    support::run(&s)
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn a_sandbox_up_in_59s_is_waited_for_and_one_in_61s_overruns_the_60s_workspace_s
 
 #[test]
 fn the_launch_returns_in_about_6s() {
-    let o = world::run(&load("happy-intake.yaml"));
+    let o = support::run(&load("happy-intake.yaml"));
     let launch = o.operator.iter().position(|c| c.step == "launch").expect("a launch");
     assert_eq!(o.operator[launch].http_status, Some(200));
     // The launch is sent when the step before it was answered.

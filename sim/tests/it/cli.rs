@@ -112,7 +112,7 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
     let dir = support::scratch("unfinished");
     let file = unfinished(&dir);
     // Pin the unfinished outcome itself: matching it must still not be green.
-    let outcome = squadsim::engine::world::run(&squadsim::Scenario::load(&file).unwrap());
+    let outcome = crate::support::run(&squadsim::Scenario::load(&file).unwrap());
     assert!(!outcome.finished);
     std::fs::write(
         dir.join("snapshots/outcome@short.yaml.snap"),

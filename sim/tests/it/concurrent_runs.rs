@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use squadsim::{engine::world, Scenario};
+use crate::support;
+use squadsim::Scenario;
 
 fn intake_with_count(count: &str) -> Result<Scenario, squadsim::scenario::ScenarioError> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml");
@@ -18,7 +19,7 @@ fn intake_with_count(count: &str) -> Result<Scenario, squadsim::scenario::Scenar
 #[test]
 fn every_run_launched_at_once_is_driven_to_its_own_outcome() {
     let scenario = intake_with_count("3").unwrap_or_else(|e| panic!("{e}"));
-    let outcome = world::run(&scenario);
+    let outcome = support::run(&scenario);
     assert_eq!(outcome.operator.iter().filter(|c| c.step == "launch").count(), 3);
     assert_eq!(outcome.operator.iter().filter(|c| c.step == "watch").count(), 3, "each run is watched");
     let first = outcome.run.as_ref().expect("a first run");
@@ -40,7 +41,7 @@ fn every_run_launched_at_once_is_driven_to_its_own_outcome() {
 #[test]
 fn a_single_launch_has_no_concurrent_runs_in_its_outcome() {
     let scenario = intake_with_count("1").unwrap_or_else(|e| panic!("{e}"));
-    let outcome = world::run(&scenario);
+    let outcome = support::run(&scenario);
     assert!(outcome.concurrent_runs.is_empty());
     assert!(!outcome.to_yaml().contains("concurrent_runs"), "snapshots of single runs do not change");
 }

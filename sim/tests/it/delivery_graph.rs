@@ -4,7 +4,7 @@
 use crate::support;
 
 use squadsim::scenario::{Fault, SimDuration};
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use support::load;
 
 fn roster(o: &Outcome) -> Vec<String> {
@@ -17,7 +17,7 @@ fn trail(o: &Outcome) -> Vec<(String, String)> {
 
 #[test]
 fn agents_join_by_handoff_and_every_session_completes() {
-    let o = world::run(&load("full-delivery.yaml"));
+    let o = support::run(&load("full-delivery.yaml"));
     assert_eq!(o.run.as_ref().unwrap().status, "completed", "{:?}", o.sessions);
     assert_eq!(
         roster(&o),
@@ -41,7 +41,7 @@ fn agents_join_by_handoff_and_every_session_completes() {
 fn the_number_of_lanes_is_a_condition_and_the_graph_follows_it() {
     let mut s = load("full-delivery.yaml");
     s.world.implementer_lanes = 4;
-    let o = world::run(&s);
+    let o = support::run(&s);
     let lanes = o.sessions.iter().filter(|x| x.role_id == "implementer").count();
     assert_eq!(lanes, 4);
     assert_eq!(o.run.as_ref().unwrap().status, "completed");
@@ -55,7 +55,7 @@ fn parallel_tool_use_makes_a_turns_independent_calls_at_once_and_changes_nothing
     for role in ["planner", "tester", "committer", "closer"] {
         at_once.agents.entry(role.into()).or_default().parallel_tool_calls = Some(4);
     }
-    let (serial, parallel) = (world::run(&one_a_turn), world::run(&at_once));
+    let (serial, parallel) = (support::run(&one_a_turn), support::run(&at_once));
     let seconds = |o: &Outcome| o.simulated.trim_end_matches('s').parse::<f64>().unwrap();
     // The planner's four handoffs, the tester's four screenshots and four handoffs, the
     // committer's four decisions and four handoffs and the closer's four lineage calls
@@ -78,7 +78,7 @@ fn parallel_tool_use_makes_a_turns_independent_calls_at_once_and_changes_nothing
 
 #[test]
 fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
-    let clean = world::run(&load("full-delivery.yaml"));
+    let clean = support::run(&load("full-delivery.yaml"));
     let mut s = load("full-delivery.yaml");
     // Mid-run: after the planner's handoffs, before the graph is done.
     s.faults.push(Fault::Crash {
@@ -87,7 +87,7 @@ fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
         on: None,
         restart_after: Some(SimDuration::secs(3)),
     });
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.run.as_ref().unwrap().status, "completed", "{:?}", o.sessions);
     assert_eq!(trail(&o), trail(&clean), "no handoff lost or repeated across the restart");
     assert_eq!(roster(&o), roster(&clean));
@@ -102,7 +102,7 @@ fn an_agent_server_that_stays_down_stops_the_graph_after_the_intake() {
         on: None,
         restart_after: None,
     });
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(roster(&o), ["planner", "curator"], "nobody joins without the mailbox");
     assert!(o.run_control.iter().any(|e| e.contains("agent_server:unreachable")), "{:?}", o.run_control);
 }
@@ -115,7 +115,7 @@ fn nicknames_change_nothing_but_themselves() {
     let a = load("full-delivery.yaml");
     let mut b = a.clone();
     b.world.nickname_seed = Some(a.seed + 1);
-    let (oa, ob) = (world::run(&a), world::run(&b));
+    let (oa, ob) = (support::run(&a), support::run(&b));
     let nick = |o: &Outcome| o.sessions.iter().map(|s| s.agent_nickname.clone()).collect::<Vec<_>>();
     let (na, nb) = (nick(&oa), nick(&ob));
     assert!(na.iter().zip(&nb).all(|(x, y)| x != y), "every nickname changed: {na:?} / {nb:?}");
@@ -145,7 +145,7 @@ fn every_grid_is_federated_with_its_bare_names_behind_the_gateway() {
             ..Default::default()
         },
     );
-    let o = world::run(&s);
+    let o = support::run(&s);
     let curator = o.sessions.iter().find(|x| x.agent_id == "curator").unwrap();
     assert_eq!((curator.live_status.as_str(), curator.tool_call_count), ("session_completed", 3), "{:?}", o.sessions);
     assert_eq!(o.gateway.auth_failures, 0);

@@ -4,7 +4,6 @@ use std::process::Command;
 
 use crate::support;
 use proptest::prelude::*;
-use squadsim::engine::world;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
@@ -14,8 +13,8 @@ proptest! {
         let name = ["happy-intake.yaml", "wrong-project-slug.yaml", "operator-not-super-admin.yaml"][which];
         let mut s = support::load(name);
         s.seed = seed;
-        let a = serde_json::to_string(&world::run(&s).to_json()).unwrap();
-        let b = serde_json::to_string(&world::run(&s).to_json()).unwrap();
+        let a = serde_json::to_string(&support::run(&s).to_json()).unwrap();
+        let b = serde_json::to_string(&support::run(&s).to_json()).unwrap();
         prop_assert_eq!(a, b);
     }
 }
@@ -26,7 +25,7 @@ fn different_seeds_give_the_same_blockers_for_wrong_project_slug() {
     let mut b = a.clone();
     a.seed = 11;
     b.seed = 9_000_001;
-    let (oa, ob) = (world::run(&a), world::run(&b));
+    let (oa, ob) = (support::run(&a), support::run(&b));
     assert_eq!(oa.launch_http_status(), None);
     assert_eq!(ob.launch_http_status(), None);
     assert_eq!(oa.blockers(), ob.blockers());
@@ -39,7 +38,7 @@ fn different_seeds_change_ids_but_not_the_happy_outcome() {
     let mut b = a.clone();
     a.seed = 5;
     b.seed = 6;
-    let (oa, ob) = (world::run(&a), world::run(&b));
+    let (oa, ob) = (support::run(&a), support::run(&b));
     assert_ne!(oa.run.as_ref().unwrap().run_id, ob.run.as_ref().unwrap().run_id, "ids come from the seed");
     assert_eq!(oa.run.as_ref().unwrap().status, ob.run.as_ref().unwrap().status);
     assert_eq!(oa.blockers(), ob.blockers());

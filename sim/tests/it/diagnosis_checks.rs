@@ -8,7 +8,7 @@
 use crate::support;
 
 use squadsim::engine::diagnosis::{Diagnosis, Evidence, Plane};
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use support::load;
 
 const NODES: &str = "kubectl get nodes";
@@ -29,7 +29,7 @@ fn positions(d: &Diagnosis) -> (Option<usize>, Option<usize>) {
 
 #[test]
 fn nodes_not_ready_and_orphaned_volumes_are_both_named_in_the_checklists_order() {
-    let o = world::run(&load("sandbox-nodes-not-ready-orphaned-volumes.yaml"));
+    let o = support::run(&load("sandbox-nodes-not-ready-orphaned-volumes.yaml"));
     assert_eq!(o.blockers(), ["agent_first_tool_required"]);
     let d = diagnosis(&o);
     assert_eq!(d.plane, Plane::ExecutionPlane);
@@ -49,7 +49,7 @@ fn nodes_not_ready_and_orphaned_volumes_are_both_named_in_the_checklists_order()
 
 #[test]
 fn twin_with_every_node_ready_names_the_storage_alone() {
-    let o = world::run(&load("longhorn-faulted-volumes.yaml"));
+    let o = support::run(&load("longhorn-faulted-volumes.yaml"));
     let d = diagnosis(&o);
     assert!(evidence(d, NODES).healthy);
     assert!(!evidence(d, LONGHORN).healthy);
@@ -59,7 +59,7 @@ fn twin_with_every_node_ready_names_the_storage_alone() {
 
 #[test]
 fn twin_without_orphaned_volumes_names_the_nodes_alone() {
-    let o = world::run(&load("sandbox-nodes-not-ready.yaml"));
+    let o = support::run(&load("sandbox-nodes-not-ready.yaml"));
     let d = diagnosis(&o);
     assert!(!evidence(d, NODES).healthy);
     assert!(evidence(d, LONGHORN).healthy, "{}", evidence(d, LONGHORN).finding);

@@ -6,9 +6,10 @@
 
 use std::path::Path;
 
+use crate::support;
 use squadsim::engine::diagnosis::Plane;
 use squadsim::scenario::Scenario;
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 
 /// The intake pair (research-team, whose delivery graph is the intake pair), with `faults` (YAML list items).
 fn scenario(faults: &str) -> Scenario {
@@ -45,7 +46,7 @@ fn plane(o: &Outcome) -> Option<Plane> {
 
 #[test]
 fn without_faults_the_intake_pair_completes_and_nothing_is_logged() {
-    let o = world::run(&scenario(""));
+    let o = support::run(&scenario(""));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(o.faults.is_empty());
     assert!(o.diagnosis.is_none());
@@ -53,7 +54,7 @@ fn without_faults_the_intake_pair_completes_and_nothing_is_logged() {
 
 #[test]
 fn a_partition_both_ways_blocks_and_is_repaired_on_time() {
-    let o = world::run(&scenario("  - partition: {between: [daytona, contextforge], at: 1s, until: 10m}"));
+    let o = support::run(&scenario("  - partition: {between: [daytona, contextforge], at: 1s, until: 10m}"));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
     assert_eq!(o.faults.first().map(String::as_str), Some("1.0s partition daytona <-> contextforge"));
     assert_eq!(plane(&o), Some(Plane::ControlPlane));
@@ -62,7 +63,7 @@ fn a_partition_both_ways_blocks_and_is_repaired_on_time() {
 #[test]
 fn a_one_way_partition_blocks_in_either_direction() {
     for (from, to) in [("daytona", "contextforge"), ("contextforge", "daytona")] {
-        let o = world::run(&scenario(&format!("  - one_way_partition: {{from: {from}, to: {to}, at: 1s}}")));
+        let o = support::run(&scenario(&format!("  - one_way_partition: {{from: {from}, to: {to}, at: 1s}}")));
         assert!(blocked_first_tool(&o), "{from} -> {to}: {:?}", statuses(&o));
         assert_eq!(o.faults, vec![format!("1.0s one-way partition {from} -> {to}")]);
     }
@@ -70,50 +71,51 @@ fn a_one_way_partition_blocks_in_either_direction() {
 
 #[test]
 fn a_one_way_partition_the_other_pair_never_uses_changes_nothing() {
-    let o = world::run(&scenario("  - one_way_partition: {from: github, to: glitchtip, at: 1s}"));
+    let o = support::run(&scenario("  - one_way_partition: {from: github, to: glitchtip, at: 1s}"));
     assert!(completed(&o), "{:?}", statuses(&o));
 }
 
 #[test]
 fn added_latency_slows_the_run_but_it_completes() {
-    let base = world::run(&scenario(""));
-    let o = world::run(&scenario("  - latency: {between: [daytona, contextforge], extra: 1s, at: 1s}"));
+    let base = support::run(&scenario(""));
+    let o = support::run(&scenario("  - latency: {between: [daytona, contextforge], extra: 1s, at: 1s}"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(settled_at(&o) > settled_at(&base), "{} vs {}", settled_at(&o), settled_at(&base));
 }
 
 #[test]
 fn latency_that_ends_restores_the_link() {
-    let o = world::run(&scenario("  - latency: {between: [studio, daytona], extra: 2s, at: 1s, lasts: 20s}"));
+    let o = support::run(&scenario("  - latency: {between: [studio, daytona], extra: 2s, at: 1s, lasts: 20s}"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert_eq!(o.faults, vec!["1.0s latency +2.0s studio <-> daytona", "21.0s end latency +2.0s studio <-> daytona"]);
 }
 
 #[test]
 fn total_message_loss_blocks_like_a_partition() {
-    let o = world::run(&scenario("  - loss: {between: [daytona, contextforge], rate: 1, at: 1s}"));
+    let o = support::run(&scenario("  - loss: {between: [daytona, contextforge], rate: 1, at: 1s}"));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
 }
 
 #[test]
 fn partial_message_loss_is_reproducible_from_the_seed() {
     let s = scenario("  - loss: {between: [studio, daytona], rate: 0.3, at: 1s}");
-    let a = world::run(&s);
-    let b = world::run(&s);
+    let a = support::run(&s);
+    let b = support::run(&s);
     assert_eq!(a.to_yaml(), b.to_yaml());
     assert!(a.run.is_some(), "the launch itself does not cross the lossy link");
 }
 
 #[test]
 fn a_crashed_daytona_that_never_restarts_blocks_the_run() {
-    let o = world::run(&scenario("  - crash: {host: daytona, on: run_launched}"));
+    let o = support::run(&scenario("  - crash: {host: daytona, on: run_launched}"));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
     assert_eq!(plane(&o), Some(Plane::ExecutionPlane));
 }
 
 #[test]
 fn a_crash_on_an_event_begins_when_the_studio_shows_it_and_the_host_restarts() {
-    let o = world::run(&scenario("  - crash: {host: agent-server, on: {session_started: planner}, restart_after: 3s}"));
+    let o =
+        support::run(&scenario("  - crash: {host: agent-server, on: {session_started: planner}, restart_after: 3s}"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert_eq!(o.faults.len(), 2, "{:?}", o.faults);
     assert!(o.faults[0].contains("on session_started planner: crash agent-server"), "{:?}", o.faults);
@@ -126,16 +128,16 @@ fn a_crash_on_an_event_begins_when_the_studio_shows_it_and_the_host_restarts() {
 #[test]
 fn a_service_answering_an_error_status_blocks_and_its_twin_completes() {
     let fault = "  - service: {host: daytona, method: POST, path: /api/sandbox, effect: {status: 503}, at: 1s}";
-    let o = world::run(&scenario(fault));
+    let o = support::run(&scenario(fault));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
     assert_eq!(plane(&o), Some(Plane::ExecutionPlane));
-    let twin = world::run(&scenario(""));
+    let twin = support::run(&scenario(""));
     assert!(completed(&twin), "{:?}", statuses(&twin));
 }
 
 #[test]
 fn a_service_fault_on_another_method_or_path_changes_nothing() {
-    let o = world::run(&scenario(
+    let o = support::run(&scenario(
         "  - service: {host: daytona, method: DELETE, path: /api/sandbox, effect: {status: 503}, at: 1s}",
     ));
     assert!(completed(&o), "{:?}", statuses(&o));
@@ -143,10 +145,10 @@ fn a_service_fault_on_another_method_or_path_changes_nothing() {
 
 #[test]
 fn a_slow_service_delays_the_run_but_it_completes() {
-    let base = world::run(&scenario(""));
+    let base = support::run(&scenario(""));
     // Agents call their loadouts' virtual servers, `/servers/<id>/mcp`.
     let o =
-        world::run(&scenario("  - service: {host: contextforge, path: /servers/*/mcp, effect: {slow: 3s}, at: 1s}"));
+        support::run(&scenario("  - service: {host: contextforge, path: /servers/*/mcp, effect: {slow: 3s}, at: 1s}"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(settled_at(&o) > settled_at(&base), "{} vs {}", settled_at(&o), settled_at(&base));
 }
@@ -154,7 +156,7 @@ fn a_slow_service_delays_the_run_but_it_completes() {
 #[test]
 fn a_service_that_never_answers_becomes_the_callers_timeout() {
     // The workspace shims list their virtual servers' tools (`GET /servers/<id>/tools`).
-    let o = world::run(&scenario(
+    let o = support::run(&scenario(
         "  - service: {host: contextforge, method: GET, path: /servers/*/tools, effect: hang, at: 1s}",
     ));
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
@@ -163,7 +165,7 @@ fn a_service_that_never_answers_becomes_the_callers_timeout() {
 
 #[test]
 fn a_service_fault_that_ends_reports_how_many_requests_it_hit() {
-    let o = world::run(&scenario(
+    let o = support::run(&scenario(
         "  - service: {host: studio, path: /v1/admin/studio/runs/*/session-state, effect: {status: 502}, on: run_launched, lasts: 30s}",
     ));
     assert!(completed(&o), "the operator's watch keeps polling through 502s: {:?}", statuses(&o));
@@ -177,5 +179,5 @@ fn every_fault_kind_is_deterministic() {
     let s = scenario(
         "  - latency: {between: [studio, daytona], extra: 500ms, at: 2s, until: 30s}\n  - loss: {between: [daytona, contextforge], rate: 0.2, at: 3s, lasts: 20s}\n  - one_way_partition: {from: studio, to: agent-server, at: 5s, lasts: 2s}\n  - service: {host: fractalops-hud, path: /mcp, effect: {slow: 1s}, on: {session_started: curator}, lasts: 10s}\n  - crash: {host: glitchtip, at: 4s, restart_after: 1s}",
     );
-    assert_eq!(world::run(&s).to_yaml(), world::run(&s).to_yaml());
+    assert_eq!(support::run(&s).to_yaml(), support::run(&s).to_yaml());
 }

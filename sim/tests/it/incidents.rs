@@ -7,7 +7,7 @@ use crate::support;
 
 use squadsim::engine::diagnosis::Plane;
 use squadsim::scenario::{Scenario, Step};
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
@@ -27,7 +27,7 @@ fn evidence<'a>(o: &'a Outcome, check: &str) -> &'a squadsim::engine::diagnosis:
 
 #[test]
 fn longhorn_degradation_is_diagnosed_as_the_execution_plane_with_its_evidence_chain() {
-    let o = world::run(&load("longhorn-faulted-volumes.yaml"));
+    let o = support::run(&load("longhorn-faulted-volumes.yaml"));
     assert_eq!(o.blockers(), ["agent_first_tool_required"], "{:?}", statuses(&o));
     assert!(o.sessions.iter().all(|s| s.claude_session_id.is_some()), "the session resumes with a stable id");
     assert_eq!(o.run.as_ref().map(|r| r.reports.clone()), Some(vec!["blocked".to_string()]));
@@ -60,7 +60,7 @@ fn longhorn_degradation_is_diagnosed_as_the_execution_plane_with_its_evidence_ch
 
 #[test]
 fn one_faulted_volume_is_routed_around_and_nothing_needs_a_diagnosis() {
-    let o = world::run(&load("longhorn-one-faulted-volume.yaml"));
+    let o = support::run(&load("longhorn-one-faulted-volume.yaml"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(o.diagnosis.is_none());
 }
@@ -70,13 +70,13 @@ fn longhorn_twin_without_faulted_volumes_completes() {
     let mut s = load("longhorn-faulted-volumes.yaml");
     s.world.storage.faulted = 0;
     s.world.storage.unknown = 0;
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(o.blockers().is_empty() && o.diagnosis.is_none(), "{:?}", statuses(&o));
 }
 
 #[test]
 fn a_gateway_auth_failure_with_healthy_storage_is_diagnosed_as_the_control_plane() {
-    let o = world::run(&load("first-tool-gateway-auth.yaml"));
+    let o = support::run(&load("first-tool-gateway-auth.yaml"));
     assert_eq!(o.blockers(), ["agent_first_tool_required"]);
     let d = o.diagnosis.as_ref().expect("a diagnosis");
     assert_eq!(d.plane, Plane::ControlPlane, "{d:?}");
@@ -88,24 +88,24 @@ fn a_gateway_auth_failure_with_healthy_storage_is_diagnosed_as_the_control_plane
 
 #[test]
 fn a_prompt_that_elicits_no_tool_call_is_neither_plane() {
-    let o = world::run(&load("first-tool-no-tool-call.yaml"));
+    let o = support::run(&load("first-tool-no-tool-call.yaml"));
     assert_eq!(o.diagnosis.as_ref().map(|d| d.plane), Some(Plane::Neither), "{:?}", o.diagnosis);
 }
 
 #[test]
 fn an_unavailable_daytona_api_is_diagnosed_as_the_execution_plane_and_its_twin_completes() {
-    let o = world::run(&load("daytona-api-unavailable.yaml"));
+    let o = support::run(&load("daytona-api-unavailable.yaml"));
     assert_eq!(o.blockers(), ["agent_first_tool_required"], "{:?}", statuses(&o));
     assert_eq!(o.diagnosis.as_ref().map(|d| d.plane), Some(Plane::ExecutionPlane));
     assert!(evidence(&o, "volumes.longhorn.io").healthy, "storage is not the cause here");
     let mut twin = load("daytona-api-unavailable.yaml");
     twin.faults.clear();
-    assert!(completed(&world::run(&twin)));
+    assert!(completed(&support::run(&twin)));
 }
 
 #[test]
 fn confirming_the_slug_from_a_prior_run_avoids_the_wrong_slug_hang() {
-    let o = world::run(&load("wrong-project-slug-confirmed.yaml"));
+    let o = support::run(&load("wrong-project-slug-confirmed.yaml"));
     let confirm = o.operator.iter().find(|c| c.step == "confirm_slug").expect("the confirm step");
     assert_eq!(confirm.http_status, Some(200));
     assert_eq!(o.launch_http_status(), Some(200), "{:?}", o.operator);
@@ -114,7 +114,7 @@ fn confirming_the_slug_from_a_prior_run_avoids_the_wrong_slug_hang() {
     // Twin: the same launch without the confirmation hangs (HTTP 000).
     let mut twin = load("wrong-project-slug-confirmed.yaml");
     twin.steps.retain(|s| !matches!(s, Step::ConfirmSlug { .. }));
-    let t = world::run(&twin);
+    let t = support::run(&twin);
     assert_eq!(t.launch_http_status(), None);
     assert!(t.run.is_none());
 }
@@ -123,7 +123,7 @@ fn confirming_the_slug_from_a_prior_run_avoids_the_wrong_slug_hang() {
 fn confirming_from_an_unknown_run_leaves_the_launch_as_written() {
     let mut s = load("wrong-project-slug-confirmed.yaml");
     s.steps[0] = Step::ConfirmSlug { from_run: "run-000000000000".into() };
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.operator[0].http_status, Some(404));
     assert_eq!(o.launch_http_status(), None, "the short slug still hangs");
 }
@@ -132,7 +132,7 @@ fn confirming_from_an_unknown_run_leaves_the_launch_as_written() {
 fn the_happy_path_survives_its_network_faults() {
     for name in ["network-gateway-blip.yaml", "network-agent-server-restart.yaml", "network-latency-spikes.yaml"] {
         let s = load(name);
-        let o = world::run(&s);
+        let o = support::run(&s);
         assert!(completed(&o), "{name}: {:?}", statuses(&o));
         assert!(!o.faults.is_empty(), "{name}: the fault applied");
     }
@@ -161,7 +161,7 @@ fn sweep(name: &str, launch: Option<u16>, blockers: &[&str], plane: Option<Plane
                         .map(|seed| {
                             let mut s = scenario.clone();
                             s.seed = *seed;
-                            (*seed, signature(&world::run(&s)))
+                            (*seed, signature(&support::run(&s)))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -211,7 +211,7 @@ fn sweep_sandbox_nodes_not_ready() {
 #[test]
 fn the_diagnosis_plane_and_platform_symptom_invariants_are_checked() {
     let longhorn = load("longhorn-faulted-volumes.yaml");
-    let o = world::run(&longhorn);
+    let o = support::run(&longhorn);
     assert!(longhorn.invariants.as_ref().unwrap().check(&o).is_empty());
     let wrong: squadsim::engine::invariants::Invariants =
         serde_yaml::from_str("{diagnosis_plane: control_plane}").unwrap();
@@ -219,7 +219,7 @@ fn the_diagnosis_plane_and_platform_symptom_invariants_are_checked() {
     assert_eq!(broken.len(), 1);
     assert_eq!((broken[0].expected.as_str(), broken[0].actual.as_str()), ("control_plane", "execution_plane"));
 
-    let bespoke = world::run(&load("platform-agent-bespoke.yaml"));
+    let bespoke = support::run(&load("platform-agent-bespoke.yaml"));
     let none: squadsim::engine::invariants::Invariants = serde_yaml::from_str("{platform_agent_symptoms: []}").unwrap();
     let broken = none.check(&bespoke);
     assert_eq!(broken.len(), 1);

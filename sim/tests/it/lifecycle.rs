@@ -4,7 +4,7 @@
 use crate::support;
 
 use squadsim::scenario::{Scenario, SimDuration};
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 
 fn load() -> Scenario {
     support::load("workspace-start-deadline.yaml")
@@ -23,7 +23,7 @@ fn all_completed(o: &Outcome) -> bool {
 
 #[test]
 fn a_sandbox_slower_than_the_workspace_start_deadline_ends_the_attempt_with_the_reason() {
-    let o = world::run(&load());
+    let o = support::run(&load());
     assert_eq!(o.sessions.len(), 2, "{:?}", statuses(&o));
     for s in &o.sessions {
         let end = s.attempt_end.as_deref().unwrap_or_default();
@@ -40,7 +40,7 @@ fn a_sandbox_slower_than_the_workspace_start_deadline_ends_the_attempt_with_the_
 fn twin_with_a_fast_execution_plane_completes() {
     let mut s = load();
     s.world.sandbox_start = SimDuration::secs(2);
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(all_completed(&o), "{:?}", statuses(&o));
 }
 
@@ -48,7 +48,7 @@ fn twin_with_a_fast_execution_plane_completes() {
 fn twin_with_a_longer_workspace_start_deadline_completes() {
     let mut s = load();
     s.world.lifecycle.workspace_start = SimDuration::secs(100);
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(all_completed(&o), "{:?}", statuses(&o));
 }
 
@@ -57,7 +57,7 @@ fn a_process_run_deadline_ends_a_process_that_outlives_it() {
     let mut s = load();
     s.world.sandbox_start = SimDuration::secs(2);
     s.world.lifecycle.process_run = SimDuration::secs(3);
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(
         o.sessions.iter().all(|x| x.attempt_end.as_deref().is_some_and(|e| e.contains("process_run overran"))),
         "{:?}",

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use squadsim::engine::world::{Endpoints, Services};
+use squadsim::engine::services::{Endpoints, Services};
 use squadsim::scenario::{Scenario, ScenarioError};
 use squadsim_fakes::net::Transport;
 

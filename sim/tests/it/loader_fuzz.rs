@@ -21,7 +21,7 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_yaml::Value;
 
-use squadsim::engine::world::{Endpoints, Services};
+use squadsim::engine::services::{Endpoints, Services};
 use squadsim::scenario::{self, Scenario};
 use squadsim_fakes::net::Transport;
 
@@ -405,7 +405,7 @@ fn check(tally: &mut Tally, file: &Path, bytes: &[u8], runs: usize) -> Result<()
                 tally.ran += 1;
                 let mut short = scenario;
                 short.world.horizon.0 = short.world.horizon.0.min(std::time::Duration::from_secs(600));
-                if catch_unwind(AssertUnwindSafe(|| squadsim::engine::world::run(&short))).is_err() {
+                if catch_unwind(AssertUnwindSafe(|| crate::support::run(&short))).is_err() {
                     tally.run_panics += 1;
                     return Err(TestCaseError::fail("simulating a scenario the loader accepted panicked"));
                 }

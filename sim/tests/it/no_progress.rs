@@ -9,7 +9,11 @@ use crate::support;
 use squadsim::platform::workspace::adapters::AgentProcessAdapter;
 use squadsim::scenario::{Fault, Trigger};
 use squadsim::tools::report::{self, Verdict};
-use squadsim::{engine::invariants, engine::world, Outcome};
+use squadsim::{
+    engine::invariants,
+    engine::world::{self, Run, RunOptions},
+    Outcome,
+};
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>, String)> {
@@ -38,7 +42,7 @@ fn delivered(o: &Outcome) -> bool {
 #[test]
 fn an_agent_server_down_at_the_planners_handoff_blocks_the_planner_and_the_run_and_its_twin_delivers() {
     let s = load("handoff-agent-server-down.yaml");
-    let o = world::run(&s);
+    let o = support::run(&s);
     let planner = session(&o, "planner");
     assert_eq!(planner.live_status, "blocked", "{:?}", statuses(&o));
     assert_eq!(planner.blocker_code.as_deref(), Some("handoff_not_delivered"));
@@ -53,7 +57,7 @@ fn an_agent_server_down_at_the_planners_handoff_blocks_the_planner_and_the_run_a
     assert!(report::summary(&o).contains("blockers: handoff_not_delivered (model-defined)"), "{}", report::summary(&o));
     let mut twin = s;
     twin.faults.clear();
-    let t = world::run(&twin);
+    let t = support::run(&twin);
     assert!(delivered(&t), "{:?}", statuses(&t));
     assert_eq!(t.sessions.len(), 6);
 }
@@ -61,7 +65,7 @@ fn an_agent_server_down_at_the_planners_handoff_blocks_the_planner_and_the_run_a
 #[test]
 fn a_tester_whose_loadout_has_no_playwright_reports_no_progress_and_the_pull_request_is_never_merged() {
     let s = load("tester-without-playwright.yaml");
-    let o = world::run(&s);
+    let o = support::run(&s);
     let tester = session(&o, "tester");
     assert_eq!(tester.blocker_code.as_deref(), Some("evidence_attachment_required"), "{:?}", statuses(&o));
     assert_eq!(tester.current_step, "work_stopped: browser_take_screenshot: not in the palette");
@@ -75,7 +79,7 @@ fn a_tester_whose_loadout_has_no_playwright_reports_no_progress_and_the_pull_req
     // The twin: the tester's default loadout (HUD and PlaywrightGrid).
     let mut twin = s;
     twin.world.loadouts.clear();
-    let t = world::run(&twin);
+    let t = support::run(&twin);
     assert!(delivered(&t), "{:?}", statuses(&t));
 }
 
@@ -84,7 +88,8 @@ fn a_stopped_attempt_reports_in_its_adapters_own_format_and_the_harness_reads_it
     for adapter in [AgentProcessAdapter::ClaudeCli, AgentProcessAdapter::CodexCli, AgentProcessAdapter::WorkspaceCli] {
         let mut s = load("tester-without-playwright.yaml");
         s.world.agent_process_adapters.insert("tester".into(), adapter);
-        let (o, services) = world::run_keeping_services(&s);
+        let Run { outcome: o, services, .. } =
+            world::run(&s, RunOptions { keep_services: true, ..RunOptions::default() });
         let tester = session(&o, "tester");
         assert_eq!(tester.blocker_code.as_deref(), Some("evidence_attachment_required"), "{}", adapter.name());
         let daytona = services.expect("the services").daytona;
@@ -101,7 +106,7 @@ fn a_stopped_attempt_reports_in_its_adapters_own_format_and_the_harness_reads_it
 #[test]
 fn a_planner_whose_loadout_has_no_memory_archive_is_blocked_and_hands_nothing_on() {
     let s = load("planner-without-memory.yaml");
-    let o = world::run(&s);
+    let o = support::run(&s);
     let planner = session(&o, "planner");
     assert_eq!(planner.blocker_code.as_deref(), Some("memory_tool_contract_required"), "{:?}", statuses(&o));
     assert_eq!(planner.current_step, "work_stopped: memory_search: not in the palette");
@@ -109,13 +114,13 @@ fn a_planner_whose_loadout_has_no_memory_archive_is_blocked_and_hands_nothing_on
     assert_eq!(run_status(&o), "blocked");
     let mut twin = s;
     twin.world.loadouts.clear();
-    assert!(delivered(&world::run(&twin)));
+    assert!(delivered(&support::run(&twin)));
 }
 
 #[test]
 fn a_rate_limited_proof_of_a_pull_request_that_exists_is_unreadable_not_missing() {
     let s = load("github-rate-limit-proof-unreadable.yaml");
-    let o = world::run(&s);
+    let o = support::run(&s);
     let implementer = session(&o, "implementer-1");
     // The pull request exists: the implementer opened it and handed it on.
     let handed = o.handoff_trail.iter().find(|h| h.sender_agent_id == "implementer-1").expect("the handoff");
@@ -128,14 +133,14 @@ fn a_rate_limited_proof_of_a_pull_request_that_exists_is_unreadable_not_missing(
     // The twin, at GitHub's default rate limit: proven and delivered.
     let mut twin = s;
     twin.world.github.rate_limit = None;
-    let t = world::run(&twin);
+    let t = support::run(&twin);
     assert!(delivered(&t), "{:?}", statuses(&t));
     assert_eq!(t.delivery_references.len(), 1);
 }
 
 #[test]
 fn a_pull_request_github_lists_nowhere_is_missing() {
-    let o = world::run(&load("missing-delivery-reference.yaml"));
+    let o = support::run(&load("missing-delivery-reference.yaml"));
     let implementer = session(&o, "implementer-1");
     assert_eq!(implementer.blocker_code.as_deref(), Some("github_issue_or_pr_link_missing"));
     assert!(
@@ -147,7 +152,7 @@ fn a_pull_request_github_lists_nowhere_is_missing() {
 
 #[test]
 fn an_intake_only_agentsquad_run_stops_short_of_its_graph_and_is_blocked_not_completed() {
-    let o = world::run(&load("agentsquad-intake-only.yaml"));
+    let o = support::run(&load("agentsquad-intake-only.yaml"));
     assert!(o.sessions.iter().all(|x| x.live_status == "session_completed"), "{:?}", statuses(&o));
     assert_eq!(run_status(&o), "blocked", "a graph that stops short with no session working is blocked");
     let graph = &o.run.as_ref().unwrap().delivery_graph;
@@ -159,11 +164,11 @@ fn an_intake_only_agentsquad_run_stops_short_of_its_graph_and_is_blocked_not_com
     );
     assert!(invariants::built_in(&o).is_empty(), "a blocked run with its graph's reason");
     // The same intake on research-team, whose graph is the intake pair: completed.
-    assert!(delivered(&world::run(&load("happy-intake.yaml"))));
+    assert!(delivered(&support::run(&load("happy-intake.yaml"))));
     // And on agentsquad with the planner handing on: the graph reaches its end.
     let mut twin = load("agentsquad-intake-only.yaml");
     twin.agents.clear();
-    assert!(delivered(&world::run(&twin)));
+    assert!(delivered(&support::run(&twin)));
 }
 
 #[test]
@@ -178,7 +183,7 @@ fn a_run_whose_graph_cannot_be_read_at_the_end_is_not_completed() {
         on: Some(Trigger::SessionCompleted("closer".into())),
         restart_after: None,
     }];
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(o.sessions.iter().all(|x| x.live_status == "session_completed"), "{:?}", statuses(&o));
     assert_eq!(run_status(&o), "blocked");
     assert!(o.run.as_ref().unwrap().delivery_graph.starts_with("unread: "), "{:?}", o.run);
@@ -188,7 +193,7 @@ fn a_run_whose_graph_cannot_be_read_at_the_end_is_not_completed() {
 #[test]
 fn an_outcome_claiming_completed_with_a_stopped_session_never_passes_even_against_a_matching_snapshot() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/planner-without-memory.yaml");
-    let mut o = world::run(&load("planner-without-memory.yaml"));
+    let mut o = support::run(&load("planner-without-memory.yaml"));
     o.run.as_mut().unwrap().status = "completed".into();
     match report::verdict(&file, &o, true) {
         Verdict::Failed { message, detail } => {

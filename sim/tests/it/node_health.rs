@@ -10,7 +10,7 @@ use crate::support;
 use std::path::Path;
 
 use squadsim::engine::diagnosis::{Evidence, Plane};
-use squadsim::engine::world;
+use squadsim::engine::world::{self, Run, RunOptions};
 use squadsim::scenario::Scenario;
 use squadsim::Outcome;
 use squadsim_fakes::daytona::{Robustness, VolumeState};
@@ -28,7 +28,7 @@ fn blockers(o: &Outcome) -> Vec<String> {
 
 #[test]
 fn no_ready_node_blocks_the_intake_pair_and_the_diagnosis_names_the_nodes() {
-    let o = world::run(&load("sandbox-nodes-not-ready.yaml"));
+    let o = support::run(&load("sandbox-nodes-not-ready.yaml"));
     assert_eq!(blockers(&o), ["agent_first_tool_required"]);
     assert_eq!(o.observability.events, 0, "claude never ran");
     let d = o.diagnosis.as_ref().unwrap();
@@ -48,7 +48,7 @@ fn no_ready_node_blocks_the_intake_pair_and_the_diagnosis_names_the_nodes() {
 fn twin_with_every_node_ready_is_not_blocked() {
     let mut s = load("sandbox-nodes-not-ready.yaml");
     s.world.storage.not_ready.clear();
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(blockers(&o).is_empty(), "{:?}", o.sessions);
     assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("completed"));
     assert!(o.diagnosis.is_none());
@@ -58,7 +58,7 @@ fn twin_with_every_node_ready_is_not_blocked() {
 fn one_not_ready_node_is_routed_around_with_degraded_volumes() {
     let mut s = load("sandbox-nodes-not-ready.yaml");
     s.world.storage.not_ready = vec!["k8s-worker-2".into()];
-    let (o, services) = world::run_keeping_services(&s);
+    let Run { outcome: o, services, .. } = world::run(&s, RunOptions { keep_services: true, ..RunOptions::default() });
     assert!(blockers(&o).is_empty(), "{:?}", o.sessions);
     let daytona = services.unwrap().daytona;
     let workspaces: Vec<_> = daytona.volumes().into_iter().filter(|v| v.pvc_name.starts_with("workspace-")).collect();
@@ -73,13 +73,13 @@ fn one_not_ready_node_is_routed_around_with_degraded_volumes() {
 #[test]
 fn the_longhorn_incident_reads_its_nodes_from_the_fake_and_keeps_its_cause_with_a_node_down() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/longhorn-faulted-volumes.yaml");
-    let healthy = world::run(&Scenario::load(&path).unwrap());
+    let healthy = support::run(&Scenario::load(&path).unwrap());
     let nodes = evidence(&healthy, "kubectl get nodes");
     assert!(nodes.healthy && nodes.finding.ends_with("all Ready (KubeletReady)"), "{}", nodes.finding);
 
     let mut s = Scenario::load(&path).unwrap();
     s.world.storage.not_ready = vec!["k8s-worker-3".into()];
-    let o = world::run(&s);
+    let o = support::run(&s);
     let nodes = evidence(&o, "kubectl get nodes");
     assert!(!nodes.healthy && nodes.finding.contains("k8s-worker-3 NotReady"), "{}", nodes.finding);
     let d = o.diagnosis.as_ref().unwrap();

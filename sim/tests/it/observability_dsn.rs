@@ -7,7 +7,10 @@ use crate::support;
 use std::path::Path;
 
 use squadsim::scenario::{Fault, Scenario, SimDuration};
-use squadsim::{engine::world, Outcome};
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    Outcome,
+};
 
 fn load() -> Scenario {
     support::load("glitchtip-dsn-provisioning-failure.yaml")
@@ -23,7 +26,8 @@ fn completed(o: &Outcome) -> bool {
 
 #[test]
 fn a_provisioning_failure_leaves_the_run_without_a_dsn_and_never_blocks_it() {
-    let (o, services) = world::run_keeping_services(&load());
+    let Run { outcome: o, services, .. } =
+        world::run(&load(), RunOptions { keep_services: true, ..RunOptions::default() });
     assert_eq!(o.launch_http_status(), Some(200));
     assert!(completed(&o), "{:?}", o.sessions);
     assert_eq!(dsn_status(&o), "not provisioned: creating the project: HTTP 500");
@@ -35,7 +39,7 @@ fn a_provisioning_failure_leaves_the_run_without_a_dsn_and_never_blocks_it() {
 fn twin_without_the_failure_provisions_the_dsn_into_the_starter_env() {
     let mut s = load();
     s.world.glitchtip.provisioning_failure = None;
-    let (o, services) = world::run_keeping_services(&s);
+    let Run { outcome: o, services, .. } = world::run(&s, RunOptions { keep_services: true, ..RunOptions::default() });
     assert!(completed(&o), "{:?}", o.sessions);
     assert_eq!(dsn_status(&o), "provisioned");
     let services = services.unwrap();
@@ -51,7 +55,7 @@ fn twin_without_the_failure_provisions_the_dsn_into_the_starter_env() {
 fn an_unreachable_glitchtip_is_fail_open_too_and_the_launch_is_not_slower() {
     let mut s = load();
     s.world.glitchtip.provisioning_failure = None;
-    let twin = world::run(&s);
+    let twin = support::run(&s);
     s.faults.push(Fault::Partition {
         between: ["studio".into(), "glitchtip".into()],
         at: Some(SimDuration::secs(0)),
@@ -59,7 +63,7 @@ fn an_unreachable_glitchtip_is_fail_open_too_and_the_launch_is_not_slower() {
         until: None,
         lasts: None,
     });
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(completed(&o), "{:?}", o.sessions);
     assert!(dsn_status(&o).starts_with("not provisioned: creating the project:"), "{}", dsn_status(&o));
     let launch_at = |o: &Outcome| o.operator.iter().find(|c| c.step == "launch").unwrap().at.clone();

@@ -12,7 +12,7 @@ use squadsim::platform::platform_agent::provisioning_spec::ProvisioningSpec;
 use squadsim::platform::platform_agent::workspace_server::DeliveryMode;
 use squadsim::platform::platform_agent::{PlatformAgentOutcome, ProvisioningPath, Symptom};
 use squadsim::scenario::Scenario;
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use support::load;
 
 fn section(o: &Outcome) -> &PlatformAgentOutcome {
@@ -29,12 +29,12 @@ fn bespoke_corrected(keys: &[&str]) -> Outcome {
     let mut s = load("platform-agent-bespoke.yaml");
     let condition = s.world.platform_agent.as_mut().unwrap();
     condition.corrected = keys.iter().map(|k| k.to_string()).collect();
-    world::run(&s)
+    support::run(&s)
 }
 
 #[test]
 fn the_bespoke_block_shows_the_whole_symptom_chain() {
-    let o = world::run(&load("platform-agent-bespoke.yaml"));
+    let o = support::run(&load("platform-agent-bespoke.yaml"));
     let p = section(&o);
     assert_eq!(
         p.symptoms,
@@ -69,7 +69,7 @@ fn the_bespoke_block_shows_the_whole_symptom_chain() {
 
 #[test]
 fn the_ssot_path_is_the_twin_and_answers_pong_synchronously() {
-    let o = world::run(&load("platform-agent-ssot.yaml"));
+    let o = support::run(&load("platform-agent-ssot.yaml"));
     let p = section(&o);
     assert!(p.symptoms.is_empty(), "{:?}", p.symptoms);
     assert!(p.divergences.is_empty());
@@ -83,7 +83,7 @@ fn the_ssot_path_is_the_twin_and_answers_pong_synchronously() {
 
 #[test]
 fn the_outcome_carries_the_divergence_report_computed_from_the_specs() {
-    let o = world::run(&load("platform-agent-bespoke.yaml"));
+    let o = support::run(&load("platform-agent-bespoke.yaml"));
     let expected = compare(&ProvisioningSpec::ssot(), &ProvisioningSpec::bespoke());
     assert!(!expected.is_empty());
     assert_eq!(section(&o).divergences, expected);
@@ -91,7 +91,7 @@ fn the_outcome_carries_the_divergence_report_computed_from_the_specs() {
 
 #[test]
 fn removing_one_divergence_removes_exactly_its_symptom() {
-    let bespoke = section(&world::run(&load("platform-agent-bespoke.yaml"))).symptoms.clone();
+    let bespoke = section(&support::run(&load("platform-agent-bespoke.yaml"))).symptoms.clone();
     let cases: [(&[&str], Symptom); 6] = [
         (&["configs"], Symptom::ConfigsEperm),
         (&["env.CONFIGS_DIR"], Symptom::ConfigNotApplied),
@@ -138,7 +138,7 @@ fn correcting_every_divergence_gives_the_ssot_outcome() {
         compare(&ProvisioningSpec::ssot(), &ProvisioningSpec::bespoke()).into_iter().map(|d| d.key).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let o = bespoke_corrected(&keys);
-    let ssot = world::run(&load("platform-agent-ssot.yaml"));
+    let ssot = support::run(&load("platform-agent-ssot.yaml"));
     assert!(section(&o).symptoms.is_empty(), "{:?}", section(&o).symptoms);
     assert!(section(&o).divergences.is_empty());
     assert_eq!(chat_note(&o), chat_note(&ssot));
@@ -148,11 +148,11 @@ fn correcting_every_divergence_gives_the_ssot_outcome() {
 #[test]
 fn the_symptoms_do_not_depend_on_the_seed() {
     let base = load("platform-agent-bespoke.yaml");
-    let expected = section(&world::run(&base)).symptoms.clone();
+    let expected = section(&support::run(&base)).symptoms.clone();
     for seed in [1, 2, 7, 11, 40] {
         let mut s = base.clone();
         s.seed = seed;
-        assert_eq!(section(&world::run(&s)).symptoms, expected, "seed {seed}");
+        assert_eq!(section(&support::run(&s)).symptoms, expected, "seed {seed}");
     }
 }
 
@@ -179,7 +179,7 @@ fn platform_agent_steps_need_the_condition() {
 
 #[test]
 fn a_partition_between_the_concierge_and_the_llm_proxy_fails_the_pushed_chat() {
-    let o = world::run(&load("platform-agent-proxy-partition.yaml"));
+    let o = support::run(&load("platform-agent-proxy-partition.yaml"));
     assert_eq!(o.faults, ["5.0s partition concierge <-> llm-proxy"]);
     let (status, note) = chat_note(&o);
     // Push delivery still works (the platform forwards synchronously); the query cannot reach the proxy.
@@ -194,7 +194,7 @@ fn a_partition_between_the_concierge_and_the_llm_proxy_fails_the_pushed_chat() {
     // The twin without the fault answers PONG.
     let mut twin = load("platform-agent-proxy-partition.yaml");
     twin.faults.clear();
-    assert_eq!(chat_note(&world::run(&twin)), (Some(200), "reply: PONG".to_string()));
+    assert_eq!(chat_note(&support::run(&twin)), (Some(200), "reply: PONG".to_string()));
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn a_service_fault_on_the_llm_proxy_reaches_the_reply() {
         "\nsteps:",
         "\nfaults:\n  - service: {host: llm-proxy, method: POST, path: /v1/messages, effect: {status: 529}, at: 1s}\nsteps:",
     );
-    let o = world::run(&Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}")));
+    let o = support::run(&Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}")));
     assert_eq!(chat_note(&o), (Some(200), "error: LLM proxy: HTTP 529".to_string()));
 }
 
@@ -228,7 +228,7 @@ fn the_unserved_a2a_port_is_observed_as_404s_on_the_registered_url() {
     s.steps.retain(|step| !matches!(step, squadsim::scenario::Step::ProbeAgent));
     s.world.platform_agent.as_mut().unwrap().corrected =
         vec!["step.pre_seed_row".to_string(), "step.mint_workspace_token".to_string()];
-    let o = world::run(&s);
+    let o = support::run(&s);
     let p = section(&o);
     assert!(p.symptoms.contains(&Symptom::A2aAdvertisedPortNotServed), "{:?}", p.symptoms);
     let registered = p.platform_log.iter().find(|l| l.contains("POST /registry/register 200")).unwrap();

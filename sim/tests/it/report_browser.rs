@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use squadsim::tools::report::{self, ScenarioResult, Verdict};
-use squadsim::{engine::world, Scenario};
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    Scenario,
+};
 
 fn chromium() -> &'static str {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
@@ -66,7 +69,8 @@ fn a_report_renders_in_headless_chromium_with_its_lanes_and_blockers() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/first-tool-gateway-partition.yaml");
     let scenario = Scenario::load(&file).unwrap();
-    let (outcome, record) = world::run_recorded(&scenario);
+    let Run { outcome, record, .. } = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = record.expect("a recorded run has a record");
     let lanes: Vec<String> = record.lanes.iter().map(|l| l.name.clone()).collect();
     let verdict = report::compare(&file, &outcome);
     assert_eq!(verdict, Verdict::Matches);

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use crate::support;
 use squadsim::engine::run_record::{LaneKind, MarkKind, SpanKind};
-use squadsim::{engine::world, Scenario};
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    Scenario,
+};
 
 /// A scenario directory: the gateway-partition incident (matches its snapshot)
 /// and happy-intake against a snapshot edited to say `blocked` (differs).
@@ -106,9 +109,11 @@ fn report_dir_trace_and_annotations_carry_the_failure_and_the_run() {
 fn the_record_follows_the_run_and_changes_nothing_in_it() {
     for file in scenario_files() {
         let scenario = Scenario::load(&file).unwrap();
-        let (outcome, record) = world::run_recorded(&scenario);
-        assert_eq!(outcome, world::run(&scenario), "recording changed the outcome of {}", file.display());
-        assert_eq!(record, world::run_recorded(&scenario).1, "the record of {} is not deterministic", file.display());
+        let Run { outcome, record, .. } = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+        let record = record.expect("a recorded run has a record");
+        assert_eq!(outcome, support::run(&scenario), "recording changed the outcome of {}", file.display());
+        let again = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() }).record;
+        assert_eq!(Some(&record), again.as_ref(), "the record of {} is not deterministic", file.display());
         let operator_calls = record.calls.iter().filter(|c| c.from == "operator").count();
         let answered = outcome.operator.iter().filter(|c| c.http_status.is_some()).count();
         assert!(operator_calls >= answered, "{}: {operator_calls} recorded, {answered} answered", file.display());
@@ -143,7 +148,8 @@ fn scenario_files() -> Vec<PathBuf> {
 #[test]
 fn the_partition_is_a_fault_mark_and_the_calls_across_it_time_out() {
     let scenario = Scenario::load(&support::corpus().join("first-tool-gateway-partition.yaml")).unwrap();
-    let (_, record) = world::run_recorded(&scenario);
+    let Run { record, .. } = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = record.expect("a recorded run has a record");
     let fault = record.marks.iter().find(|m| m.kind == MarkKind::Fault).expect("a fault mark");
     assert_eq!(
         (fault.at, fault.lane.as_str(), fault.to.as_deref()),

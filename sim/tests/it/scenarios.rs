@@ -4,7 +4,8 @@
 //! matches its snapshot (`scenarios/snapshots/outcome@<file>.snap`). The CLI
 //! reads the same files.
 
-use squadsim::{engine::invariants, engine::world, Scenario};
+use crate::support;
+use squadsim::{engine::invariants, Scenario};
 
 #[test]
 fn every_scenario_matches_its_snapshot() {
@@ -14,7 +15,7 @@ fn every_scenario_matches_its_snapshot() {
     settings.bind(|| {
         insta::glob!("../../../scenarios", "*.yaml", |path| {
             let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
-            let outcome = world::run(&scenario);
+            let outcome = support::run(&scenario);
             let broken = invariants::built_in(&outcome);
             assert!(broken.is_empty(), "{}: {broken:?}", path.display());
             insta::assert_snapshot!("outcome", outcome.to_yaml());

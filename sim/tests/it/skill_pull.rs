@@ -7,7 +7,10 @@ use crate::support;
 
 use squadsim::engine::run_record::RunRecord;
 use squadsim::scenario::{Fault, Scenario, SimDuration};
-use squadsim::{engine::world, Outcome};
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    Outcome,
+};
 
 fn load() -> Scenario {
     support::load("skill-pull-hang.yaml")
@@ -23,7 +26,7 @@ fn settled_at(o: &Outcome) -> f64 {
 }
 
 fn logs(s: &Scenario) -> (Outcome, String) {
-    let (o, services) = world::run_keeping_services(s);
+    let Run { outcome: o, services, .. } = world::run(s, RunOptions { keep_services: true, ..RunOptions::default() });
     let daytona = services.expect("built").daytona;
     let text = daytona.sandboxes().iter().map(|sb| daytona.workspace_logs(&sb.id)).collect::<Vec<_>>().join("");
     (o, text)
@@ -48,7 +51,7 @@ fn twin_with_a_prompt_skills_service_pulls_each_roles_skills() {
     assert_eq!(skills("curator"), vec!["delivery-vocabulary"]);
     assert!(!text.contains("skill pull"), "{text}");
     // The hang costs at most the bound (plus the watch's polling granularity).
-    let hung = world::run(&load());
+    let hung = support::run(&load());
     let delta = settled_at(&hung) - settled_at(&o);
     assert!((0.0..=10.0).contains(&delta), "the hang delayed settling by {delta}s");
 }
@@ -74,7 +77,7 @@ fn an_unreachable_skills_service_is_the_same_as_a_hanging_one() {
 fn the_roster_view_keeps_the_loadout_empty_and_session_state_shows_it_resolved() {
     let mut s = load();
     s.world.skills.response_delay = None;
-    let (_, responses) = world::run_with_responses(&s);
+    let Run { responses, .. } = world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
     let launch = responses.iter().find(|(r, _)| r.starts_with("POST") && r.ends_with("/runs")).expect("launch answer");
     for agent in launch.1["agent_roster"].as_array().unwrap() {
         assert_eq!(agent["skill_ids"], serde_json::json!([]));
@@ -93,7 +96,11 @@ fn skill_pulls(record: &RunRecord) -> Vec<&squadsim_fakes::net::HttpCall> {
 
 #[test]
 fn intake_agents_blocked_at_first_tool_never_pull_skills() {
-    let (o, record) = world::run_recorded(&support::load("first-tool-block-before-skill-pull.yaml"));
+    let Run { outcome: o, record, .. } = world::run(
+        &support::load("first-tool-block-before-skill-pull.yaml"),
+        RunOptions { record: true, ..RunOptions::default() },
+    );
+    let record = record.expect("a recorded run has a record");
     assert_eq!(o.blockers(), ["agent_first_tool_required"], "{:?}", o.sessions);
     for s in &o.sessions {
         assert!(s.claude_session_id.is_some(), "{}: the session started", s.role_id);
@@ -107,7 +114,8 @@ fn intake_agents_blocked_at_first_tool_never_pull_skills() {
 fn twin_whose_agents_make_their_first_tool_call_pulls_after_it() {
     let mut s = support::load("first-tool-block-before-skill-pull.yaml");
     s.world.loadouts.clear();
-    let (o, record) = world::run_recorded(&s);
+    let Run { outcome: o, record, .. } = world::run(&s, RunOptions { record: true, ..RunOptions::default() });
+    let record = record.expect("a recorded run has a record");
     assert!(completed(&o), "{:?}", o.sessions);
     let skills = |role: &str| o.sessions.iter().find(|x| x.role_id == role).unwrap().skill_ids.clone();
     assert_eq!(skills("planner"), vec!["legacy-inventory", "delivery-vocabulary"]);

@@ -6,7 +6,6 @@ use crate::support;
 
 use std::time::Duration;
 
-use squadsim::engine::world;
 use squadsim::scenario::Scenario;
 use squadsim::Outcome;
 use squadsim_fakes::net::HttpRequest;
@@ -31,7 +30,7 @@ fn with_storage(faulted: u32, unknown: u32) -> Scenario {
 
 #[test]
 fn eleven_faulted_or_unknown_volumes_block_the_intake_pair_with_zero_events() {
-    let o = world::run(&load());
+    let o = support::run(&load());
     assert_eq!(o.sessions.len(), 2, "{:?}", statuses(&o));
     for s in &o.sessions {
         assert_eq!(s.live_status, "blocked", "{:?}", statuses(&o));
@@ -45,7 +44,7 @@ fn eleven_faulted_or_unknown_volumes_block_the_intake_pair_with_zero_events() {
 
 #[test]
 fn twin_with_a_healthy_plane_completes() {
-    let o = world::run(&with_storage(0, 0));
+    let o = support::run(&with_storage(0, 0));
     assert!(
         o.sessions.len() >= 2 && o.sessions.iter().all(|s| s.live_status == "session_completed"),
         "{:?}",
@@ -55,7 +54,7 @@ fn twin_with_a_healthy_plane_completes() {
 
 #[test]
 fn twin_with_one_faulted_volume_is_routed_around() {
-    let o = world::run(&with_storage(1, 0));
+    let o = support::run(&with_storage(1, 0));
     assert!(
         o.sessions.len() >= 2 && o.sessions.iter().all(|s| s.live_status == "session_completed"),
         "{:?}",
@@ -67,7 +66,7 @@ fn twin_with_one_faulted_volume_is_routed_around() {
 fn twin_with_more_headroom_completes() {
     let mut s = load();
     s.world.storage.reservation_headroom = 11;
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(o.sessions.iter().all(|s| s.live_status == "session_completed"), "{:?}", statuses(&o));
 }
 

@@ -7,8 +7,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use squadsim::engine::world::{Endpoints, Services};
+use squadsim::engine::services::{Endpoints, Services};
+use squadsim::engine::world::{self, RunOptions};
 use squadsim::scenario::Scenario;
+use squadsim::Outcome;
 use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
 
 /// The scenario corpus, `scenarios/`.
@@ -24,6 +26,11 @@ pub fn corpus_file(name: &str) -> PathBuf {
 /// The corpus scenario `scenarios/<name>`; a scenario that does not load fails the test with its error.
 pub fn load(name: &str) -> Scenario {
     Scenario::load(&corpus_file(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The outcome of `scenario` on the snapshot network ([`RunOptions::default`]).
+pub fn run(scenario: &Scenario) -> Outcome {
+    world::run(scenario, RunOptions::default()).outcome
 }
 
 /// A new empty scenario directory (with an empty `snapshots/`) under the

@@ -3,7 +3,7 @@
 use crate::support;
 
 use squadsim::scenario::Step;
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use support::load;
 
 fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
@@ -19,7 +19,7 @@ fn completed_intake(o: &Outcome) -> bool {
 
 #[test]
 fn wrong_project_slug_hangs_with_no_response() {
-    let o = world::run(&load("wrong-project-slug.yaml"));
+    let o = support::run(&load("wrong-project-slug.yaml"));
     assert_eq!(o.launch_http_status(), None, "the launch must get no response (HTTP 000)");
     assert!(o.run.is_none());
     let launch = o.operator.iter().find(|c| c.step == "launch").unwrap();
@@ -37,7 +37,7 @@ fn wrong_project_slug_twin_with_the_slug_fixed_completes() {
             _ => {}
         }
     }
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.launch_http_status(), Some(200));
     assert!(completed_intake(&o), "{:?}", statuses(&o));
 }
@@ -52,7 +52,7 @@ fn a_project_that_appears_later_ends_the_wait() {
         code: "sanm".into(),
         appears_after: Some(squadsim::scenario::SimDuration::secs(10)),
     });
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.launch_http_status(), Some(200));
     let at: f64 = o.operator[0].at.trim_end_matches('s').parse().unwrap();
     assert!(at >= 16.0, "launch answered after the project appeared (10s) plus identity binding (6s): {at}");
@@ -60,7 +60,7 @@ fn a_project_that_appears_later_ends_the_wait() {
 
 #[test]
 fn operator_not_super_admin_is_refused_with_403() {
-    let o = world::run(&load("operator-not-super-admin.yaml"));
+    let o = support::run(&load("operator-not-super-admin.yaml"));
     let launch = o.operator.iter().find(|c| c.step == "launch").unwrap();
     assert_eq!(launch.http_status, Some(403));
     assert_eq!(o.operator.iter().find(|c| c.step == "health").unwrap().http_status, Some(200));
@@ -72,7 +72,7 @@ fn operator_not_super_admin_twin_with_the_group_added_succeeds() {
     let mut s = load("operator-not-super-admin.yaml");
     s.world.operator.groups.push("/org/platform/roles/super_admin".into());
     s.steps.push(Step::Watch(Default::default()));
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.launch_http_status(), Some(200));
     assert!(completed_intake(&o), "{:?}", statuses(&o));
 }
@@ -81,7 +81,7 @@ fn operator_not_super_admin_twin_with_the_group_added_succeeds() {
 fn missing_claim_headers_are_401() {
     let mut s = load("operator-not-super-admin.yaml");
     s.world.operator.email = None;
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(o.launch_http_status(), Some(401));
 }
 
@@ -92,7 +92,7 @@ fn a_dispatch_prompt_that_elicits_no_tool_call_trips_the_first_tool_gate() {
         "planner".into(),
         squadsim::scenario::AgentBehaviour { tool_calls: Some(vec![]), ..Default::default() },
     );
-    let o = world::run(&s);
+    let o = support::run(&s);
     let planner = o.sessions.iter().find(|x| x.role_id == "planner").unwrap();
     assert_eq!(planner.blocker_code.as_deref(), Some("agent_first_tool_required"));
     assert!(planner.claude_session_id.is_some(), "the gate applies to a started session");
@@ -111,7 +111,7 @@ fn a_gateway_partition_blocks_at_the_launch_contract_deadline() {
         until: None,
         lasts: None,
     });
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(
         o.sessions.iter().all(|x| x.blocker_code.as_deref() == Some("agent_first_tool_required")),
         "{:?}",

@@ -5,7 +5,7 @@
 use crate::support;
 
 use squadsim::scenario::{DeliveryStep, MergeDecision, RetryBehaviour, Scenario};
-use squadsim::{engine::world, Outcome};
+use squadsim::Outcome;
 use squadsim_conformance::vocabulary::{BlockerCode, CodeOrigin, Wall};
 use support::load;
 
@@ -30,7 +30,7 @@ fn without_drift(mut s: Scenario) -> Scenario {
 
 #[test]
 fn full_delivery_goes_from_intake_to_lineage_through_the_app() {
-    let o = world::run(&load("full-delivery.yaml"));
+    let o = support::run(&load("full-delivery.yaml"));
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(o.walls.is_empty(), "{:?}", o.walls);
     let run_id = &o.run.as_ref().unwrap().run_id;
@@ -61,7 +61,7 @@ fn full_delivery_goes_from_intake_to_lineage_through_the_app() {
 fn a_committer_may_close_the_decision_with_merge_requested_and_qa_passed() {
     let mut s = load("full-delivery.yaml");
     s.agents.entry("committer".into()).or_default().merge_decision = Some(MergeDecision::MergeRequested);
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(o
         .delivery_references
@@ -82,11 +82,11 @@ const WALLS: [(&str, Wall, &str); 5] = [
 fn each_wall_fires_and_clears_after_the_retry_and_its_twin_never_fires() {
     for (name, wall, agent) in WALLS {
         let s = load(&format!("wall-{name}-cleared.yaml"));
-        let o = world::run(&s);
+        let o = support::run(&s);
         assert_eq!(walls(&o), [(wall.code().to_string(), agent.to_string(), "cleared".to_string())], "{name}");
         assert_eq!(o.walls[0].fallback, wall.fallback());
         assert!(completed(&o), "{name}: {:?}", statuses(&o));
-        let twin = world::run(&without_drift(s));
+        let twin = support::run(&without_drift(s));
         assert!(twin.walls.is_empty(), "{name} twin: {:?}", twin.walls);
         assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
     }
@@ -114,7 +114,7 @@ fn each_wall_whose_retry_also_fails_leaves_the_session_at_the_wall_and_a_complia
             format!("wall-{name}-blocked.yaml")
         };
         let mut s = load(&file);
-        let o = world::run(&s);
+        let o = support::run(&s);
         let (code, origin) = wall_blocker(wall);
         let marked = if origin == CodeOrigin::ModelDefined { " (model-defined)" } else { "" };
         let retry = format!("blocked: {code}{marked}");
@@ -131,7 +131,7 @@ fn each_wall_whose_retry_also_fails_leaves_the_session_at_the_wall_and_a_complia
         for b in s.agents.values_mut() {
             b.on_retry = Some(RetryBehaviour::Comply);
         }
-        let twin = world::run(&s);
+        let twin = support::run(&s);
         assert_eq!(twin.walls.len(), 1, "{name}");
         assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
         assert!(twin.sessions.iter().all(|x| x.wall_code.is_none() && x.blocker_code.is_none()), "{name}");
@@ -140,7 +140,7 @@ fn each_wall_whose_retry_also_fails_leaves_the_session_at_the_wall_and_a_complia
 
 #[test]
 fn the_merge_decision_never_made_is_merge_lifecycle_decision_required() {
-    let o = world::run(&load("merge-decision-never-made.yaml"));
+    let o = support::run(&load("merge-decision-never-made.yaml"));
     let committer = o.sessions.iter().find(|s| s.agent_id == "committer").unwrap();
     assert_eq!(committer.blocker_code.as_deref(), Some("merge_lifecycle_decision_required"));
     assert!(o.delivery_references.iter().all(|r| r.merge_decision.is_none()));
@@ -149,13 +149,13 @@ fn the_merge_decision_never_made_is_merge_lifecycle_decision_required() {
 #[test]
 fn work_without_a_delivery_reference_is_blocked_and_the_twin_proves_one() {
     let s = load("missing-delivery-reference.yaml");
-    let o = world::run(&s);
+    let o = support::run(&s);
     let implementer = o.sessions.iter().find(|x| x.agent_id == "implementer-1").unwrap();
     assert_eq!(implementer.blocker_code.as_deref(), Some("github_issue_or_pr_link_missing"), "{:?}", statuses(&o));
     assert!(o.walls.is_empty(), "nothing was left in the worktree: no wall, the blocker at once: {:?}", o.walls);
     assert!(o.delivery_references.is_empty());
     assert!(!o.sessions.iter().any(|x| x.agent_id == "tester"), "no handoff without the work");
-    let twin = world::run(&without_drift(s));
+    let twin = support::run(&without_drift(s));
     assert!(completed(&twin), "{:?}", statuses(&twin));
     assert_eq!(twin.delivery_references.len(), 1);
 }
@@ -164,7 +164,7 @@ fn work_without_a_delivery_reference_is_blocked_and_the_twin_proves_one() {
 fn an_installation_over_githubs_rate_limit_cannot_prove_its_delivery_and_the_twin_under_it_can() {
     let mut s = load("full-delivery.yaml");
     s.world.github.rate_limit = Some(12);
-    let o = world::run(&s);
+    let o = support::run(&s);
     let implementers: Vec<_> = o.sessions.iter().filter(|x| x.role_id == "implementer").collect();
     // Both pull requests were opened and handed on before the hour's 12 requests were
     // used: GitHub's 403s leave them unproven, not missing.
@@ -178,21 +178,21 @@ fn an_installation_over_githubs_rate_limit_cannot_prove_its_delivery_and_the_twi
     assert!(o.delivery_references.is_empty());
     let mut twin = s;
     twin.world.github.rate_limit = Some(15_000);
-    assert!(completed(&world::run(&twin)));
+    assert!(completed(&support::run(&twin)));
 }
 
 #[test]
 fn the_org_pat_override_wins_over_the_app_and_authors_the_delivery() {
     let s = load("org-pat-override.yaml");
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert!(completed(&o), "{:?}", statuses(&o));
     assert!(!o.delivery_references.is_empty());
     for r in &o.delivery_references {
-        assert_eq!((r.author.as_str(), r.author_type.as_str()), (world::ORG_PAT_USER, "User"));
+        assert_eq!((r.author.as_str(), r.author_type.as_str()), (squadsim::engine::services::ORG_PAT_USER, "User"));
     }
     let mut twin = s;
     twin.world.github.org_pat_override = false;
-    let t = world::run(&twin);
+    let t = support::run(&twin);
     assert!(t.delivery_references.iter().all(|r| r.author == "fractalops-codexgate[bot]" && r.author_type == "Bot"));
 }
 
@@ -200,7 +200,7 @@ fn the_org_pat_override_wins_over_the_app_and_authors_the_delivery() {
 fn a_skipped_commit_is_still_changes_left_in_the_worktree() {
     let mut s = load("wall-delivery-cleared.yaml");
     s.agents.get_mut("implementer").unwrap().skips = Some(vec![DeliveryStep::Commit]);
-    let o = world::run(&s);
+    let o = support::run(&s);
     assert_eq!(walls(&o), [("delivery_wall".into(), "implementer-1".into(), "cleared".into())]);
     assert!(o.walls[0].reason.contains("without a PR commit"), "{}", o.walls[0].reason);
     assert!(completed(&o));
@@ -216,10 +216,10 @@ fn walls_read_a_codex_cli_attempt_as_they_read_a_claude_cli_one() {
     for (name, wall, agent) in [("planner", Wall::Planner, "planner"), ("closer", Wall::Closer, "closer")] {
         let mut s = load(&format!("wall-{name}-cleared.yaml"));
         s.world.agent_process_adapters.insert(name.to_string(), AgentProcessAdapter::CodexCli);
-        let o = world::run(&s);
+        let o = support::run(&s);
         assert_eq!(walls(&o), [(wall.code().to_string(), agent.to_string(), "cleared".to_string())], "{name}");
         assert!(completed(&o), "{name}: {:?}", statuses(&o));
-        let twin = world::run(&without_drift(s));
+        let twin = support::run(&without_drift(s));
         assert!(twin.walls.is_empty(), "{name} twin under codex-cli: {:?}", twin.walls);
         assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
     }

@@ -7,7 +7,11 @@
 
 use std::path::PathBuf;
 
-use squadsim::{engine::world, scenario, Scenario};
+use crate::support;
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    scenario, Scenario,
+};
 use squadsim_conformance::wire::{inspect, FindingKind};
 
 /// The legacy aliases the seed allows on Studio responses.
@@ -24,8 +28,9 @@ fn every_studio_response_in_the_corpus_passes_the_wire_check() {
     let mut model_defined = 0usize;
     for file in &files {
         let scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
-        let (outcome, responses) = world::run_with_responses(&scenario);
-        assert_eq!(outcome, world::run(&scenario), "{}: capturing responses changed the outcome", file.display());
+        let Run { outcome, responses, .. } =
+            world::run(&scenario, RunOptions { capture_responses: true, ..RunOptions::default() });
+        assert_eq!(outcome, support::run(&scenario), "{}: capturing responses changed the outcome", file.display());
         for (request, body) in &responses {
             checked += 1;
             for finding in inspect(body).findings {

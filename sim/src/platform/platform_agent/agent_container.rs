@@ -35,7 +35,7 @@ use serde_json::{json, Value};
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
 use super::provisioning_spec::{ConfigsMount, SERVED_PORT};
-use crate::engine::operator::seconds_label;
+use crate::base::clock::seconds_label;
 
 /// The host directory mounted at `/configs` (as `docker run` leaves it when
 /// nothing prepared it: created by root, 0755).

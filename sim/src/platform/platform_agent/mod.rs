@@ -24,25 +24,20 @@ pub mod workspace_server;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::future::LocalBoxFuture;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use squadsim_fakes::fault::ServiceFaults;
 use squadsim_fakes::ids::IdGen;
 use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient};
 
 use agent_container::{observe, Observations, WorkspaceObservations};
 use divergence::Divergence;
-use provisioning_spec::{ProvisioningSpec, SERVED_PORT};
+use provisioning_spec::ProvisioningSpec;
 use workspace_server::{DeliveryMode, WorkspaceServer};
 
-use crate::engine::fault_schedule::FaultSchedule;
-
-pub const PLATFORM_HOST: &str = "platform";
-pub const PLATFORM_PORT: u16 = 8080;
-pub const CONCIERGE_HOST: &str = "concierge";
-pub const LLM_PROXY_HOST: &str = "llm-proxy";
-pub const LLM_PROXY_PORT: u16 = 8080;
-/// The hosts this condition adds to the world.
-pub const HOSTS: [&str; 3] = [PLATFORM_HOST, CONCIERGE_HOST, LLM_PROXY_HOST];
+use crate::base::topology::Host;
 
 /// Which provisioning path the platform agent takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -101,75 +96,85 @@ pub fn workspace_id(seed: u64) -> String {
     format!("{}-{}-{}-{}-{}", &u[..8], &u[8..12], &u[12..16], &u[16..20], &u[20..])
 }
 
-/// The platform's base URL inside the simulation.
-pub fn platform_url() -> String {
-    format!("http://{PLATFORM_HOST}:{PLATFORM_PORT}")
-}
-
-/// The concierge container's served base URL inside the simulation.
-pub fn served_url() -> String {
-    format!("http://{CONCIERGE_HOST}:{SERVED_PORT}")
-}
-
-/// The services of the condition, kept for reading the outcome after the run.
+/// The services of the condition: what its hosts run, and (after the run)
+/// what they recorded, read into the outcome.
 pub struct PlatformAgentWorld {
     server: Arc<WorkspaceServer>,
+    proxy: Arc<llm_proxy::LlmProxy>,
+    /// The concierge's provisioning (its container's server wears the fault layer given to [`Self::software`]).
+    provisioning: provisioner::ProvisioningContext,
     obs: Observations,
     spec: ProvisioningSpec,
     workspace_id: String,
 }
 
-/// Adds the condition's hosts to `sim`. `spec` comes from [`PlatformAgentCondition::spec`].
-/// Every host's server wears its service-fault layer from `faults`; with a
-/// `recorder`, every host's HTTP client records its exchanges as coming from that host.
-pub fn mount(
-    sim: &mut turmoil::Sim<'_>,
-    condition: &PlatformAgentCondition,
-    spec: ProvisioningSpec,
-    seed: u64,
-    faults: &FaultSchedule,
-    recorder: Option<&CallRecorder>,
-) -> PlatformAgentWorld {
-    let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
-    let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
-    let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
-    let workspace_id = workspace_id(seed);
-    let client = |host: &str, timeout: Duration| {
-        let http = HttpClient::simulated(timeout);
-        recorder.map(|r| http.recording(r, host)).unwrap_or(http)
-    };
-    let server = WorkspaceServer::new(admin_token.clone(), seed, client(PLATFORM_HOST, Duration::from_secs(5)));
-    {
-        let (server, faults) = (server.clone(), faults.service(PLATFORM_HOST));
-        sim.host(PLATFORM_HOST, move || serve_simulated(faults.layer(server.router()), PLATFORM_PORT));
+impl PlatformAgentWorld {
+    /// The condition's hosts, in the order the world mounts them: the
+    /// concierge last (its provisioner calls the other two from its first step).
+    pub const HOSTS: [Host; 3] = [Host::Platform, Host::LlmProxy, Host::Concierge];
+
+    /// The condition's services. `spec` comes from [`PlatformAgentCondition::spec`];
+    /// with a `recorder`, every host's HTTP client records its exchanges as
+    /// coming from that host.
+    pub fn new(
+        condition: &PlatformAgentCondition,
+        spec: ProvisioningSpec,
+        seed: u64,
+        recorder: Option<&CallRecorder>,
+    ) -> Self {
+        let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
+        let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
+        let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
+        let workspace_id = workspace_id(seed);
+        let client = |host: Host, timeout: Duration| {
+            let http = HttpClient::simulated(timeout);
+            recorder.map(|r| http.recording(r, host.name())).unwrap_or(http)
+        };
+        let server = WorkspaceServer::new(admin_token.clone(), seed, client(Host::Platform, Duration::from_secs(5)));
+        let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
+        let provisioning = provisioner::ProvisioningContext {
+            workspace_id: workspace_id.clone(),
+            host: Host::Concierge.name().to_string(),
+            platform_url: Host::Platform.url(),
+            llm_proxy_url: Host::LlmProxy.url(),
+            admin_token,
+            llm_proxy_token,
+            http: client(Host::Concierge, Duration::from_secs(10)),
+            faults: ServiceFaults::default(),
+        };
+        let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
+        PlatformAgentWorld { server, proxy, provisioning, obs, spec, workspace_id }
     }
-    let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
-    let proxy_faults = faults.service(LLM_PROXY_HOST);
-    sim.host(LLM_PROXY_HOST, move || serve_simulated(proxy_faults.layer(proxy.router()), LLM_PROXY_PORT));
-    let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
-    let ctx = provisioner::ProvisioningContext {
-        workspace_id: workspace_id.clone(),
-        host: CONCIERGE_HOST.to_string(),
-        platform_url: platform_url(),
-        llm_proxy_url: format!("http://{LLM_PROXY_HOST}:{LLM_PROXY_PORT}"),
-        admin_token,
-        llm_proxy_token,
-        http: client(CONCIERGE_HOST, Duration::from_secs(10)),
-        faults: faults.service(CONCIERGE_HOST),
-    };
-    {
-        let (spec, obs) = (spec.clone(), obs.clone());
-        sim.host(CONCIERGE_HOST, move || {
-            let (spec, ctx, obs) = (spec.clone(), ctx.clone(), obs.clone());
-            async move {
-                provisioner::provision(spec, ctx, obs).await;
-                // The container keeps serving; the host's software never ends by itself.
-                std::future::pending::<()>().await;
-                Ok::<(), Box<dyn std::error::Error>>(())
+
+    /// What `host` (one of [`Self::HOSTS`]) runs, its servers wearing
+    /// `faults`: the workspace server, the LLM proxy, or on the concierge the
+    /// provisioner running the spec and then the container it started. A
+    /// host that is not the condition's runs nothing and ends at once.
+    pub fn software(&self, host: Host, faults: ServiceFaults) -> LocalBoxFuture<'static, HostResult> {
+        match host {
+            Host::Platform => Box::pin(serve_on(host, faults.layer(self.server.router()))),
+            Host::LlmProxy => Box::pin(serve_on(host, faults.layer(self.proxy.router()))),
+            Host::Concierge => {
+                let (spec, obs) = (self.spec.clone(), self.obs.clone());
+                let context = provisioner::ProvisioningContext { faults, ..self.provisioning.clone() };
+                Box::pin(async move {
+                    provisioner::provision(spec, context, obs).await;
+                    // The container keeps serving; the host's software never ends by itself.
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })
             }
-        });
+            _ => Box::pin(async { Ok(()) }),
+        }
     }
-    PlatformAgentWorld { server, obs, spec, workspace_id }
+}
+
+/// What a turmoil host's software ends with.
+pub type HostResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Serves `router` on `host`'s port.
+async fn serve_on(host: Host, router: axum::Router) -> HostResult {
+    serve_simulated(router, host.port().unwrap_or_default()).await
 }
 
 /// A symptom seed 003 reports, as observed in a run.

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::base::topology::Host;
+
 /// One provisioning step, in the order a spec runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,7 +125,10 @@ pub struct ProvisioningSpec {
 /// The image the concierge runs (for its baked-in `molecule-mcp`).
 pub const PLATFORM_AGENT_IMAGE: &str = "molecule-platform-agent";
 /// The port the image's server (uvicorn) listens on.
-pub const SERVED_PORT: u16 = 8000;
+pub const SERVED_PORT: u16 = match Host::Concierge.port() {
+    Some(port) => port,
+    None => 0,
+};
 /// The uid of the image's `agent` user.
 pub const AGENT_UID: u32 = 1000;
 

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use squadsim_fakes::ids::IdGen;
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
-use crate::engine::operator::seconds_label;
+use crate::base::clock::seconds_label;
 
 /// How inbound messages reach a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -38,7 +38,7 @@ use crate::platform::workspace::agent_process::{
     ENV_SKILLS_URL, ENV_TEMPLATE_ID,
 };
 use crate::{
-    base::identity, base::templates, engine::run_record, platform::studio::armory, platform::studio::delivery,
+    base::identity, base::run_events, base::templates, platform::studio::armory, platform::studio::delivery,
     platform::studio::walls, platform::studio::worktree,
 };
 
@@ -61,7 +61,7 @@ pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
         None => None,
     };
     let attempt_no = session.attempts + 1;
-    let _attempt = run_record::attempt_span(&agent_id, attempt_no);
+    let _attempt = run_events::attempt_span(&agent_id, attempt_no);
     let servers = armory::attached_servers(&studio, &session.role_id);
     let mounts = armory::mount(&studio, &servers).await;
     update(&studio, &run_id, &agent_id, |s| {
@@ -179,7 +179,7 @@ pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Sta
         s.current_step = standing.step;
     });
     if let Some(code) = code {
-        run_record::blocker(agent_id, code.as_str());
+        run_events::blocker(agent_id, code.as_str());
     }
 }
 

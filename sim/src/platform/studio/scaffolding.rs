@@ -71,8 +71,8 @@ pub fn record(studio: Arc<Studio>, run_id: String, provisioning: tokio::task::Jo
 
 async fn ensure_project_dsn(studio: &Studio, slug: &str) -> Result<String, String> {
     let base = &studio.config.glitchtip_url;
-    let org = crate::engine::world::GLITCHTIP_ORG;
-    let team = crate::engine::world::GLITCHTIP_TEAM;
+    let org = crate::base::topology::GLITCHTIP_ORG;
+    let team = crate::base::topology::GLITCHTIP_TEAM;
     let token = &studio.config.glitchtip_api_token;
     let create = HttpRequest::post(format!("{base}/api/0/teams/{org}/{team}/projects/"))
         .bearer(token)

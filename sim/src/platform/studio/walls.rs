@@ -142,7 +142,7 @@ pub(crate) async fn end_of_attempt(
         fallback: wall.fallback().to_string(),
         retry_outcome,
     };
-    crate::engine::run_record::wall(&attempt.agent_id, wall.code());
+    crate::base::run_events::wall(&attempt.agent_id, wall.code());
     studio.update_run(&attempt.run_id, |run| run.walls.push(record));
     verdict
 }

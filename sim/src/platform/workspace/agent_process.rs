@@ -410,7 +410,7 @@ impl AgentProcess {
                 }
                 Pending::Refused { id, server_id, bare } => {
                     let agent_facing = tool_name::agent_facing_name(&server_id, &bare);
-                    crate::engine::run_record::tool_call_refused(&self.env(ENV_AGENT_ID), &agent_facing);
+                    crate::base::run_events::tool_call_refused(&self.env(ENV_AGENT_ID), &agent_facing);
                     let (line, text) = self.writer.tool_refused(&id, &server_id, &bare, &self.allow_list);
                     Some((line, text, true))
                 }

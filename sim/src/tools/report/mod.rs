@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use squadsim_conformance::vocabulary::BlockerCode;
 
 use crate::engine::outcome::Outcome;
+use crate::engine::outcome::RunError;
 use crate::engine::run_record::RunRecord;
-use crate::engine::world::RunError;
 use crate::tools::snapshot;
 
 /// How one scenario run fared.
