@@ -1,8 +1,7 @@
 //! What happens during a run, reported where it happens: the tracing emitters
-//! of the run record. The modelled services call these; the engine's
-//! [`Collector`](crate::engine::run_record) gathers them (as `tracing` events
-//! and spans under [`TARGET`]) into the run record the HTML report and the
-//! Chrome trace are drawn from.
+//! of the run record. The modelled services call these; the engine's run-record
+//! collector gathers them (as `tracing` events and spans under [`TARGET`]) into
+//! the run record the HTML report and the Chrome trace are drawn from.
 //!
 //! Guarantees: reporting changes nothing in a run (with no collector
 //! installed, every call is a no-op), and each event carries only what its

@@ -36,6 +36,17 @@ pub enum Plane {
     Neither,
 }
 
+impl Plane {
+    /// The plane's name in outcomes and invariants (`execution_plane`, ...): its serde name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plane::ExecutionPlane => "execution_plane",
+            Plane::ControlPlane => "control_plane",
+            Plane::Neither => "neither",
+        }
+    }
+}
+
 /// One check of the runbook's chain and what it found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
@@ -468,4 +479,16 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plane_name_is_its_serde_name() {
+        for plane in [Plane::ExecutionPlane, Plane::ControlPlane, Plane::Neither] {
+            assert_eq!(serde_json::to_value(plane).unwrap(), plane.name());
+        }
+    }
 }

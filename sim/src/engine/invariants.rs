@@ -1,190 +1,51 @@
-//! Outcome invariants a scenario declares: what must hold under every seed,
-//! message order and latency a seed sweep explores (`squadsim run --seeds N`).
-//!
-//! A snapshot pins one seed's exact outcome; invariants pin what a change of
-//! seed, host order or latency must never change (the blockers, the run
-//! status, the walls, the size of the roster). They are expectations checked
-//! after a run, never fed into it: the outcome still emerges from the services.
+//! Checking an outcome against invariants: the ones its scenario declares
+//! ([`crate::scenario::Invariants`], `invariants:`), and the built-in ones
+//! every outcome must hold whatever its scenario declares ([`built_in`]: no
+//! false greens). A seed sweep checks every seed this way.
 //!
 //! Guarantees: every declared field is checked and every undeclared one is
-//! not; a violation names the field, the expected and the actual value; codes
-//! are validated against the delivery language when the scenario loads.
-//! Whatever a scenario declares, [`built_in`] is checked too (no false greens):
-//! a `completed` run has every session `session_completed` with no blocker and
-//! its delivery graph at its end, every blocked session has a blocker code, and
-//! a blocked run says why.
+//! not; a broken invariant names the field, the expected and the actual value.
+//! [`built_in`]: a `completed` run has every session `session_completed` with
+//! no blocker and its delivery graph at its end, every blocked session has a
+//! blocker code, and a blocked run says why.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use squadsim_conformance::vocabulary::{BlockerCode, CodeOrigin, Wall};
+use squadsim_conformance::vocabulary::BlockerCode;
 
 use crate::engine::outcome::Outcome;
+use crate::scenario::Invariants;
 
-/// The run status an invariant may name: the Studio's run statuses, or
-/// `not_launched` when the launch got no run (refused, or no answer).
-pub const RUN_STATUSES: [&str; 6] = ["ready", "running", "blocked", "completed", "cleaned_up", "not_launched"];
-
-/// What every seed of a sweep must produce. Each field is optional; only the
-/// declared ones are checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Invariants {
-    /// Whether the operator gets through every step within the horizon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished: Option<bool>,
-    /// The run's status (`completed`, `blocked`, ...), or `not_launched`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_status: Option<String>,
-    /// The launch's HTTP status; `0` for no answer within the client's timeout (HTTP 000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub launch_http_status: Option<u16>,
-    /// The distinct blocker codes of the sessions, in any order (`[]`: none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "blocker_codes_schema")]
-    pub blockers: Option<Vec<String>>,
-    /// The distinct walls that fired, in any order (`[]`: none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub walls: Option<Vec<String>>,
-    /// The distinct walls sessions are left standing at (the retry fell short), in any order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standing_walls: Option<Vec<String>>,
-    /// How many sessions the run's roster ends with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<usize>,
-    /// The plane the first-tool diagnosis blames (`execution_plane`, `control_plane`,
-    /// `neither`), or `none` when there is no diagnosis.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diagnosis_plane: Option<String>,
-    /// The platform agent's symptoms (seed 003), in any order (`[]`: none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform_agent_symptoms: Option<Vec<String>>,
-}
-
-/// The schema of `invariants.blockers`: every code the delivery language knows,
-/// each described as the seeds' or model-defined, and the legacy alias.
-fn blocker_codes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let mut codes: Vec<serde_json::Value> = BlockerCode::ALL
-        .iter()
-        .map(|code| {
-            // A model-defined code's meaning starts with `model-defined:`.
-            let description = match code.origin() {
-                CodeOrigin::Seed => format!("seed code: {}", code.meaning()),
-                CodeOrigin::ModelDefined => code.meaning().to_string(),
-            };
-            serde_json::json!({"const": code.as_str(), "description": description})
-        })
-        .collect();
-    for (alias, canonical) in BlockerCode::LEGACY_ALIASES {
-        let description = format!("Legacy wire alias of {canonical} (read as it).");
-        codes.push(serde_json::json!({"const": alias, "description": description}));
-    }
-    schemars::json_schema!({
-        "description": "The distinct blocker codes of the sessions, in any order (`[]`: none). Codes the model defines where the seeds name none are marked model-defined.",
-        "type": ["array", "null"],
-        "items": {"oneOf": codes}
-    })
-}
-
-/// The planes `diagnosis_plane` may name (`none`: no diagnosis).
-pub const DIAGNOSIS_PLANES: [&str; 4] = ["execution_plane", "control_plane", "neither", "none"];
-
-/// One declared invariant an outcome broke.
+/// One invariant an outcome broke (declared, or built in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Violation {
+pub struct BrokenInvariant {
     /// The invariant's field, e.g. `blockers`.
     pub field: String,
     pub expected: String,
     pub actual: String,
 }
 
-impl std::fmt::Display for Violation {
+impl std::fmt::Display for BrokenInvariant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: expected {}, got {}", self.field, self.expected, self.actual)
     }
 }
 
-/// A declared invariant that names something the delivery language does not know.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidInvariant {
-    /// The invariant's field, e.g. `blockers`.
-    pub name: &'static str,
-    /// The offending entry of a list field.
-    pub index: Option<usize>,
-    pub message: String,
-}
-
-impl InvalidInvariant {
-    /// The field path in the scenario, e.g. `invariants.blockers[1]` (the loader
-    /// locates the line by it).
-    pub fn field(&self) -> String {
-        match self.index {
-            Some(i) => format!("invariants.{}[{i}]", self.name),
-            None => format!("invariants.{}", self.name),
-        }
-    }
-}
-
+/// How an outcome is checked against the invariants its scenario declares.
 impl Invariants {
-    /// Checks the declared codes and statuses against the delivery language.
-    pub fn validate(&self) -> Result<(), InvalidInvariant> {
-        if self.finished == Some(false) {
-            return Err(InvalidInvariant {
-                name: "finished",
-                index: None,
-                message: "`finished: false` cannot hold: a run that does not reach its end is a failure whatever \
-                          its invariants say (declare `finished: true`, or nothing)"
-                    .into(),
-            });
-        }
-        if let Some(status) = &self.run_status {
-            if !RUN_STATUSES.contains(&status.as_str()) {
-                return Err(InvalidInvariant {
-                    name: "run_status",
-                    index: None,
-                    message: format!("unknown run status `{status}`: expected one of {}", RUN_STATUSES.join(", ")),
-                });
-            }
-        }
-        let blocker_codes: Vec<String> = BlockerCode::ALL.iter().map(|c| c.label()).collect();
-        let blocker_codes: Vec<&str> = blocker_codes.iter().map(String::as_str).collect();
-        let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
-        known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
-        known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
-        let symptoms: Vec<String> = crate::platform::platform_agent::Symptom::ALL.iter().map(|s| s.code()).collect();
-        let symptoms: Vec<&str> = symptoms.iter().map(String::as_str).collect();
-        known_codes(
-            "platform_agent_symptoms",
-            "platform-agent symptom",
-            &self.platform_agent_symptoms,
-            |c| symptoms.contains(&c),
-            &symptoms,
-        )?;
-        if let Some(plane) = &self.diagnosis_plane {
-            if !DIAGNOSIS_PLANES.contains(&plane.as_str()) {
-                return Err(InvalidInvariant {
-                    name: "diagnosis_plane",
-                    index: None,
-                    message: format!("unknown plane `{plane}`: expected one of {}", DIAGNOSIS_PLANES.join(", ")),
-                });
-            }
-        }
-        known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
-    }
-
     /// Every declared invariant `outcome` breaks, in field order, then every
     /// [`built_in`] one. A run that did not reach its end (not built, the
     /// horizon passed, a panic) always violates (field `error`), whatever is declared.
-    pub fn check(&self, outcome: &Outcome) -> Vec<Violation> {
+    pub fn check(&self, outcome: &Outcome) -> Vec<BrokenInvariant> {
         let mut broken = self.check_declared(outcome);
         broken.extend(built_in(outcome));
         broken
     }
 
-    fn check_declared(&self, outcome: &Outcome) -> Vec<Violation> {
+    fn check_declared(&self, outcome: &Outcome) -> Vec<BrokenInvariant> {
         let mut broken = Vec::new();
         let mut expect = |field: &str, expected: String, actual: String| {
             if expected != actual {
-                broken.push(Violation { field: field.to_string(), expected, actual });
+                broken.push(BrokenInvariant { field: field.to_string(), expected, actual });
             }
         };
         if let Some(error) = &outcome.error {
@@ -217,11 +78,12 @@ impl Invariants {
             expect("sessions", sessions.to_string(), outcome.sessions.len().to_string());
         }
         if let Some(plane) = &self.diagnosis_plane {
-            let actual = outcome.diagnosis.as_ref().map(|d| label(&d.plane)).unwrap_or_else(|| "none".into());
+            let actual = outcome.diagnosis.as_ref().map_or("none", |d| d.plane.name()).to_string();
             expect("diagnosis_plane", plane.clone(), actual);
         }
         if let Some(symptoms) = &self.platform_agent_symptoms {
-            let actual = outcome.platform_agent.iter().flat_map(|p| p.symptoms.iter().map(label)).collect();
+            let actual =
+                outcome.platform_agent.iter().flat_map(|p| p.symptoms.iter().map(|s| s.code().to_string())).collect();
             expect("platform_agent_symptoms", set_label(symptoms.clone()), set_label(actual));
         }
         // Runs launched together (`launch.count`) must each hold the per-run invariants.
@@ -249,10 +111,10 @@ impl Invariants {
 /// graph `at_end`; a blocked session has a blocker code (its reason); a `blocked`
 /// run has a reason (a blocked session, or its delivery graph's). Fields are
 /// named `built_in.<rule>`.
-pub fn built_in(outcome: &Outcome) -> Vec<Violation> {
+pub fn built_in(outcome: &Outcome) -> Vec<BrokenInvariant> {
     let mut broken = Vec::new();
     let mut violation = |field: &str, expected: &str, actual: String| {
-        broken.push(Violation { field: format!("built_in.{field}"), expected: expected.to_string(), actual });
+        broken.push(BrokenInvariant { field: format!("built_in.{field}"), expected: expected.to_string(), actual });
     };
     for s in &outcome.sessions {
         if s.live_status == "blocked" && s.blocker_code.is_none() {
@@ -297,24 +159,6 @@ pub fn built_in(outcome: &Outcome) -> Vec<Violation> {
     broken
 }
 
-/// The first of `codes` (the list under `invariants.<field>`) that `known` refuses.
-fn known_codes(
-    field: &'static str,
-    what: &str,
-    codes: &Option<Vec<String>>,
-    known: impl Fn(&str) -> bool,
-    expected: &[&str],
-) -> Result<(), InvalidInvariant> {
-    match codes.iter().flatten().enumerate().find(|(_, c)| !known(c)) {
-        None => Ok(()),
-        Some((i, code)) => Err(InvalidInvariant {
-            name: field,
-            index: Some(i),
-            message: format!("unknown {what} `{code}`: expected one of {}", expected.join(", ")),
-        }),
-    }
-}
-
 /// `200`, or `000` for no answer (curl's notation).
 fn http_label(status: Option<u16>) -> String {
     match status {
@@ -335,15 +179,11 @@ fn set_label(mut codes: Vec<String>) -> String {
     format!("[{}]", codes.join(", "))
 }
 
-/// A unit enum's serde name (`execution_plane`, `configs_eperm`).
-fn label<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::outcome::{GatewayOutcome, RunOutcome, SessionOutcome, WallOutcome};
+    use crate::engine::outcome::{GatewayOutcome, RunOutcome, SessionOutcome};
+    use crate::platform::studio::walls::WallOutcome;
 
     fn outcome(status: Option<&str>, blockers: &[Option<&str>]) -> Outcome {
         Outcome {
@@ -404,7 +244,11 @@ mod tests {
         let v = status.check(&outcome(Some("blocked"), &[None]));
         assert_eq!(
             v,
-            vec![Violation { field: "run_status".into(), expected: "completed".into(), actual: "blocked".into() }]
+            vec![BrokenInvariant {
+                field: "run_status".into(),
+                expected: "completed".into(),
+                actual: "blocked".into()
+            }]
         );
         assert_eq!(v[0].to_string(), "run_status: expected completed, got blocked");
     }
@@ -474,32 +318,6 @@ mod tests {
     }
 
     #[test]
-    fn unknown_codes_are_refused_with_their_field() {
-        let bad = Invariants {
-            blockers: Some(vec!["agent_first_tool_required".into(), "stuck".into()]),
-            ..Invariants::default()
-        };
-        let e = bad.validate().unwrap_err();
-        assert_eq!(e.field(), "invariants.blockers[1]");
-        assert!(e.message.contains("unknown blocker code `stuck`"), "{}", e.message);
-        let wall = Invariants { walls: Some(vec!["moat".into()]), ..Invariants::default() };
-        assert!(wall.validate().unwrap_err().message.contains("expected one of planner_wall"));
-        let status = Invariants { run_status: Some("done".into()), ..Invariants::default() };
-        assert_eq!(status.validate().unwrap_err().field(), "invariants.run_status");
-        let standing =
-            Invariants { standing_walls: Some(vec!["closer_wall".into(), "x".into()]), ..Invariants::default() };
-        assert_eq!(standing.validate().unwrap_err().field(), "invariants.standing_walls[1]");
-        let symptom = Invariants {
-            platform_agent_symptoms: Some(vec!["configs_eperm".into(), "configs_eprem".into()]),
-            ..Invariants::default()
-        };
-        let e = symptom.validate().unwrap_err();
-        assert_eq!(e.field(), "invariants.platform_agent_symptoms[1]");
-        assert!(e.message.contains("unknown platform-agent symptom `configs_eprem`"), "{}", e.message);
-        assert!(e.message.contains("registration_rejected_401"), "{}", e.message);
-    }
-
-    #[test]
     fn standing_walls_are_read_from_the_sessions_wall_codes() {
         let mut o = outcome(Some("blocked"), &[None, Some("memory_tool_contract_required")]);
         o.sessions[1].wall_code = Some("planner_wall".into());
@@ -511,7 +329,7 @@ mod tests {
         assert_eq!(broken[0].to_string(), "standing_walls: expected [], got [planner_wall]");
     }
 
-    fn fields(violations: Vec<Violation>) -> Vec<String> {
+    fn fields(violations: Vec<BrokenInvariant>) -> Vec<String> {
         violations.into_iter().map(|v| v.field).collect()
     }
 
@@ -552,26 +370,5 @@ mod tests {
         // Declared invariants see them too, after their own fields.
         let declared = Invariants { sessions: Some(2), ..Invariants::default() };
         assert_eq!(fields(declared.check(&graph)), ["sessions", "built_in.blocked_run_has_a_reason"]);
-    }
-
-    #[test]
-    fn the_schema_lists_every_blocker_code_and_marks_the_model_defined_ones() {
-        let schema = serde_json::to_value(schemars::schema_for!(Invariants)).unwrap();
-        let codes = schema.pointer("/properties/blockers/items/oneOf").and_then(|v| v.as_array()).cloned().unwrap();
-        let described = |code: &str| {
-            codes
-                .iter()
-                .find(|c| c["const"] == code)
-                .and_then(|c| c["description"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        for code in BlockerCode::ALL {
-            let model_defined = described(code.as_str()).starts_with("model-defined:");
-            assert_eq!(model_defined, code.is_model_defined(), "{code}: {}", described(code.as_str()));
-        }
-        for (alias, _) in BlockerCode::LEGACY_ALIASES {
-            assert!(described(alias).starts_with("Legacy wire alias"), "{alias}");
-        }
     }
 }

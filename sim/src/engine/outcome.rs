@@ -26,6 +26,7 @@ use crate::base::clock::seconds_label;
 use crate::engine::operator::{OperatorCall, OperatorLog};
 use crate::engine::services::ServicesError;
 use crate::platform::agent_server::{CheckpointStore, Handoff};
+use crate::platform::studio::walls::WallOutcome;
 use crate::platform::studio::{ObservabilityFeed, Studio};
 use crate::scenario::Scenario;
 
@@ -125,16 +126,6 @@ pub struct SessionOutcome {
     /// no wildcard of the loadout's allow-list admits them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused_tool_calls: Vec<String>,
-}
-
-/// A mechanical wall that fired: which, why, which fallback, and the retry's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct WallOutcome {
-    pub wall: String,
-    pub agent_id: String,
-    pub reason: String,
-    pub fallback: String,
-    pub retry_outcome: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,7 +3,8 @@
 //! `fakes::net::CallRecorder`), the agents' attempts, blockers, walls and
 //! handoffs (reported through `tracing` under [`TARGET`] by the modules where
 //! they happen: [`crate::base::run_events`]), the faults the world applied and the run-control events.
-//! The HTML report and the Chrome trace (`crate::tools::trace`) are both drawn from it.
+//! The HTML report and the Chrome trace (the tools layer's `report` and `trace`)
+//! are both drawn from it.
 //!
 //! Guarantees:
 //! - built only from what happened inside the simulation, timed by simulated

@@ -239,7 +239,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
         Some((condition, Ok(spec))) => {
             Some(Arc::new(PlatformAgentWorld::new(condition, spec, seed, recorder.as_ref())))
         }
-        Some((_, Err(e))) => return Run::not_built(scenario, ServicesError(e), &options),
+        Some((_, Err(e))) => return Run::not_built(scenario, ServicesError(e.to_string()), &options),
     };
     for host in platform_agent.iter().flat_map(|_| PlatformAgentWorld::HOSTS) {
         let (agent, faults) = (platform_agent.clone(), schedule.service(host));

@@ -16,31 +16,10 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::scenario::SimDuration;
-
-/// One skill in the catalogue.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SkillCondition {
-    pub skill_id: String,
-    /// The roles whose loadouts get it; empty: every role.
-    #[serde(default)]
-    pub roles: Vec<String>,
-}
-
-/// The skills service as a world condition.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct SkillsCondition {
-    /// The skills it serves.
-    pub catalogue: Vec<SkillCondition>,
-    /// How long it takes to answer (longer than the pull's 5 s bound: it hangs).
-    pub response_delay: Option<SimDuration>,
-}
+use crate::scenario::SkillsCondition;
 
 /// The skills service.
 pub struct SkillsService {

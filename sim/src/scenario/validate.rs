@@ -76,8 +76,8 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
         return Err(Invalid::new(field, e.message));
     }
     if let Some(condition) = &scenario.world.platform_agent {
-        if let Err(message) = condition.spec() {
-            return Err(Invalid::new(world.key("platform_agent").key("corrected"), message));
+        if let Err(e) = condition.check_corrections() {
+            return Err(Invalid::new(world.key("platform_agent").key("corrected"), e.to_string()));
         }
     }
     steps(scenario)

@@ -313,7 +313,7 @@ pub fn story(scenario: &Scenario, outcome: &Outcome, record: &RunRecord, events:
         outcome.gateway.auth_failures
     );
     if let Some(d) = &outcome.diagnosis {
-        let plane = serde_json::to_value(d.plane).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let plane = d.plane.name();
         let _ = writeln!(text, "\ndiagnosis: {plane}\n  symptom: {}\n  cause: {}", d.symptom, d.cause);
         for e in &d.evidence {
             let mark = if e.healthy { "ok " } else { "BAD" };

@@ -24,9 +24,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::invariants::{Invariants, Violation};
+use crate::engine::invariants::BrokenInvariant;
 use crate::engine::outcome;
 use crate::engine::world::{self, Network, RunOptions};
+use crate::scenario::Invariants;
 use crate::scenario::{Fault, Scenario, SimDuration};
 use crate::tools::cli::RunFormat;
 
@@ -142,7 +143,7 @@ pub struct SeedResult {
     pub file: String,
     pub seed: u64,
     /// The broken invariants; empty: the seed passed.
-    pub violations: Vec<Violation>,
+    pub violations: Vec<BrokenInvariant>,
     /// Simulated time, as in outcomes (`12.3s`).
     pub simulated: String,
     /// Wall time of the simulation in milliseconds.
@@ -202,7 +203,7 @@ fn invariants_of(scenario: &Scenario) -> Invariants {
 /// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
 /// whose run did not reach its end (its world not built, the horizon passed, a
 /// panic in the simulation) breaks them whatever they declare (field `error`).
-pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Violation>, String, Duration) {
+pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<BrokenInvariant>, String, Duration) {
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
@@ -404,7 +405,7 @@ fn print_results(
             writeln!(out, "FAILED  {}: {} of {} seeds break ({checked})", scenario.name, failing.len(), mine.len())
         };
         for r in failing {
-            let broken: Vec<String> = r.violations.iter().map(Violation::to_string).collect();
+            let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
             let _ = writeln!(out, "  seed {}: {}", r.seed, broken.join("; "));
             let _ = writeln!(out, "    reproduce: {}", r.reproduce);
             if let Some(faults) = &r.shrunk_faults {
@@ -830,7 +831,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         return ExitCode::from(2);
     }
     for r in merged.results.iter().filter(|r| !r.passed()) {
-        let broken: Vec<String> = r.violations.iter().map(Violation::to_string).collect();
+        let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
         let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
         let _ = writeln!(out, "    reproduce: {}", r.reproduce);
     }
@@ -928,7 +929,11 @@ mod tests {
             file: file.into(),
             seed,
             violations: if failed {
-                vec![Violation { field: "run_status".into(), expected: "completed".into(), actual: "blocked".into() }]
+                vec![BrokenInvariant {
+                    field: "run_status".into(),
+                    expected: "completed".into(),
+                    actual: "blocked".into(),
+                }]
             } else {
                 Vec::new()
             },

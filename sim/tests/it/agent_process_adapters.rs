@@ -3,8 +3,8 @@
 
 use crate::support;
 
-use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::Scenario;
+use squadsim::scenario::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::{
     engine::world::{self, Run, RunOptions},
     Outcome,

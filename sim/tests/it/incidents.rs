@@ -213,14 +213,13 @@ fn the_diagnosis_plane_and_platform_symptom_invariants_are_checked() {
     let longhorn = load("longhorn-faulted-volumes.yaml");
     let o = support::run(&longhorn);
     assert!(longhorn.invariants.as_ref().unwrap().check(&o).is_empty());
-    let wrong: squadsim::engine::invariants::Invariants =
-        serde_yaml::from_str("{diagnosis_plane: control_plane}").unwrap();
+    let wrong: squadsim::scenario::Invariants = serde_yaml::from_str("{diagnosis_plane: control_plane}").unwrap();
     let broken = wrong.check(&o);
     assert_eq!(broken.len(), 1);
     assert_eq!((broken[0].expected.as_str(), broken[0].actual.as_str()), ("control_plane", "execution_plane"));
 
     let bespoke = support::run(&load("platform-agent-bespoke.yaml"));
-    let none: squadsim::engine::invariants::Invariants = serde_yaml::from_str("{platform_agent_symptoms: []}").unwrap();
+    let none: squadsim::scenario::Invariants = serde_yaml::from_str("{platform_agent_symptoms: []}").unwrap();
     let broken = none.check(&bespoke);
     assert_eq!(broken.len(), 1);
     assert!(broken[0].actual.contains("configs_eperm"), "{}", broken[0]);

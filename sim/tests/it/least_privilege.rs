@@ -10,7 +10,8 @@ use crate::support;
 
 use squadsim::base::topology::Host;
 use squadsim::engine::diagnosis::Plane;
-use squadsim::platform::workspace::adapters::{AgentProcessAdapter, RuntimeBinding};
+
+use squadsim::scenario::{AgentProcessAdapter, RuntimeBinding};
 use squadsim::scenario::{Fault, Scenario, SimDuration};
 use squadsim::tools::explain::{self, CallView};
 use squadsim::{

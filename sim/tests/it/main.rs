@@ -21,6 +21,7 @@ mod explain;
 mod faults;
 mod first_tool_gate;
 mod incidents;
+mod layers;
 mod least_privilege;
 mod lifecycle;
 mod loader;

@@ -6,7 +6,7 @@
 
 use crate::support;
 
-use squadsim::platform::workspace::adapters::AgentProcessAdapter;
+use squadsim::scenario::AgentProcessAdapter;
 use squadsim::scenario::{Fault, Trigger};
 use squadsim::tools::report::{self, Verdict};
 use squadsim::{
@@ -204,6 +204,6 @@ fn an_outcome_claiming_completed_with_a_stopped_session_never_passes_even_agains
         other => panic!("{other:?}"),
     }
     // Every seed of a sweep checks the same, whatever the scenario declares.
-    let declared = squadsim::engine::invariants::Invariants::default();
+    let declared = squadsim::scenario::Invariants::default();
     assert!(!declared.check(&o).is_empty());
 }

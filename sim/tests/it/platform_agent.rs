@@ -10,8 +10,9 @@ use std::path::Path;
 use squadsim::platform::platform_agent::divergence::compare;
 use squadsim::platform::platform_agent::provisioning_spec::ProvisioningSpec;
 use squadsim::platform::platform_agent::workspace_server::DeliveryMode;
-use squadsim::platform::platform_agent::{PlatformAgentOutcome, ProvisioningPath, Symptom};
+use squadsim::platform::platform_agent::PlatformAgentOutcome;
 use squadsim::scenario::Scenario;
+use squadsim::scenario::{ProvisioningPath, Symptom};
 use squadsim::Outcome;
 use support::load;
 

@@ -212,7 +212,7 @@ fn a_skipped_commit_is_still_changes_left_in_the_worktree() {
 /// codex-cli attempt exactly as a claude-cli one.
 #[test]
 fn walls_read_a_codex_cli_attempt_as_they_read_a_claude_cli_one() {
-    use squadsim::platform::workspace::adapters::AgentProcessAdapter;
+    use squadsim::scenario::AgentProcessAdapter;
     for (name, wall, agent) in [("planner", Wall::Planner, "planner"), ("closer", Wall::Closer, "closer")] {
         let mut s = load(&format!("wall-{name}-cleared.yaml"));
         s.world.agent_process_adapters.insert(name.to_string(), AgentProcessAdapter::CodexCli);

@@ -110,6 +110,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_scenario_format_names_every_divergence_of_the_bespoke_block_in_the_reports_order() {
+        let keys: Vec<String> =
+            compare(&ProvisioningSpec::ssot(), &ProvisioningSpec::bespoke()).into_iter().map(|d| d.key).collect();
+        assert_eq!(keys, crate::scenario::BESPOKE_DIVERGENCES);
+        // Each one can be corrected.
+        for key in crate::scenario::BESPOKE_DIVERGENCES {
+            assert!(ProvisioningSpec::bespoke().correct(key, &ProvisioningSpec::ssot()).is_some(), "{key}");
+        }
+    }
+
+    #[test]
     fn the_ssot_path_has_no_divergence_from_itself() {
         assert!(compare(&ProvisioningSpec::ssot(), &ProvisioningSpec::ssot()).is_empty());
     }

@@ -26,8 +26,7 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use squadsim_fakes::fault::ServiceFaults;
 use squadsim_fakes::ids::IdGen;
 use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient};
@@ -38,53 +37,22 @@ use provisioning_spec::ProvisioningSpec;
 use workspace_server::{DeliveryMode, WorkspaceServer};
 
 use crate::base::topology::Host;
+use crate::scenario::{CorrectionError, PlatformAgentCondition, ProvisioningPath, Symptom};
 
-/// Which provisioning path the platform agent takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProvisioningPath {
-    /// The normal workspace path (`ProvisionWorkspace`) plus `kind=platform`.
-    Ssot,
-    /// The control plane's bespoke `start_platform_agent` block.
-    Bespoke,
-}
-
-/// `world.platform_agent`: how the org's platform (concierge) agent is provisioned.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PlatformAgentCondition {
-    pub provisioning: ProvisioningPath,
-    /// Divergences of the bespoke block set to what the SSOT path does, by the
-    /// divergence report's keys (`env.A2A_PORT`, `configs`, `step.mint_workspace_token`, ...).
-    #[serde(default)]
-    pub corrected: Vec<String>,
-    /// What the scripted model answers to any prompt.
-    #[serde(default = "default_model_reply")]
-    pub model_reply: String,
-}
-
-fn default_model_reply() -> String {
-    "PONG".to_string()
-}
-
+/// The provisioning spec of a platform-agent condition.
 impl PlatformAgentCondition {
-    /// The spec this condition provisions with, or why a correction names nothing.
-    pub fn spec(&self) -> Result<ProvisioningSpec, String> {
+    /// The spec this condition provisions with: the SSOT path's, or the bespoke
+    /// block's with each of `corrected` set to what the SSOT path does; or why a
+    /// correction names nothing to correct.
+    pub fn spec(&self) -> Result<ProvisioningSpec, CorrectionError> {
+        self.check_corrections()?;
         let ssot = ProvisioningSpec::ssot();
         let mut spec = match self.provisioning {
-            ProvisioningPath::Ssot if !self.corrected.is_empty() => {
-                return Err("`corrected` applies to the bespoke path only; the SSOT path has nothing to correct".into())
-            }
             ProvisioningPath::Ssot => return Ok(ssot),
             ProvisioningPath::Bespoke => ProvisioningSpec::bespoke(),
         };
-        let keys: Vec<String> =
-            divergence::compare(&ssot, &ProvisioningSpec::bespoke()).into_iter().map(|d| d.key).collect();
         for key in &self.corrected {
-            if !keys.contains(key) {
-                return Err(format!("unknown divergence `{key}`: expected one of {}", keys.join(", ")));
-            }
-            spec = spec.correct(key, &ssot).ok_or_else(|| format!("unknown divergence `{key}`"))?;
+            spec = spec.correct(key, &ssot).ok_or_else(|| CorrectionError::UnknownDivergence(key.clone()))?;
         }
         Ok(spec)
     }
@@ -175,53 +143,6 @@ pub type HostResult = Result<(), Box<dyn std::error::Error>>;
 /// Serves `router` on `host`'s port.
 async fn serve_on(host: Host, router: axum::Router) -> HostResult {
     serve_simulated(router, host.port().unwrap_or_default()).await
-}
-
-/// A symptom seed 003 reports, as observed in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Symptom {
-    /// `Register: HTTP 401` (the container authenticated with a non-workspace token).
-    #[serde(rename = "registration_rejected_401")]
-    RegistrationRejected401,
-    /// The token mint answered 404: no workspace row existed yet (chicken-and-egg).
-    #[serde(rename = "workspace_token_mint_404")]
-    WorkspaceTokenMint404,
-    /// `molecule-mcp` could not save `/configs/.platform_inbound_secret` (EPERM).
-    ConfigsEperm,
-    /// The concierge `config.yaml` was not applied (name stays the workspace id).
-    ConfigNotApplied,
-    /// `llm-auth: unrecognised prefix`.
-    LlmAuthUnrecognisedPrefix,
-    /// llm-auth refused the credential for another reason.
-    LlmCredentialUnusable,
-    /// Inbound chat queued with `delivery_mode=poll` and still queued at the end.
-    InboundChatQueuedNeverConsumed,
-    /// The agent's server answered 404 on the A2A routes the platform uses (its
-    /// A2A port, `A2A_PORT`, is not the port it serves and registered).
-    A2aAdvertisedPortNotServed,
-    /// The platform's runtime label is not the executor that runs.
-    StaleRuntimeLabel,
-}
-
-impl Symptom {
-    /// Every symptom, in a fixed order.
-    pub const ALL: [Symptom; 9] = [
-        Symptom::RegistrationRejected401,
-        Symptom::WorkspaceTokenMint404,
-        Symptom::ConfigsEperm,
-        Symptom::ConfigNotApplied,
-        Symptom::LlmAuthUnrecognisedPrefix,
-        Symptom::LlmCredentialUnusable,
-        Symptom::InboundChatQueuedNeverConsumed,
-        Symptom::A2aAdvertisedPortNotServed,
-        Symptom::StaleRuntimeLabel,
-    ];
-
-    /// The symptom's name in outcomes and invariants (`configs_eperm`, ...).
-    pub fn code(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-    }
 }
 
 /// The platform agent's workspace row as the platform shows it.

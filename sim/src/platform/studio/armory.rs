@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use crate::platform::grids::GridRegistration;
 use crate::platform::studio::Studio;
-use crate::platform::workspace::adapters::AgentProcessAdapter;
 use crate::platform::workspace::agent_process::McpMount;
+use crate::scenario::AgentProcessAdapter;
 use crate::scenario::TokenShape;
 
 /// A bundle of MCP servers and the policies that come with them.

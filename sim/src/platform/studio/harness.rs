@@ -30,13 +30,13 @@ use crate::platform::studio::temporal_lifecycle::{run_phase, ActivityError, Phas
 use crate::platform::studio::walls::Standing;
 use crate::platform::studio::{AgentSession, Studio};
 use crate::platform::workspace::adapters::{
-    read_line, AgentProcessAdapter, NoProgressReport, OutputEvent, RuntimeBinding, CLIPROXY_ENDPOINT_BINDING,
-    ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
+    read_line, NoProgressReport, OutputEvent, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
 };
 use crate::platform::workspace::agent_process::{
     AttemptCommand, McpMount, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
     ENV_SKILLS_URL, ENV_TEMPLATE_ID,
 };
+use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 use crate::{
     base::identity, base::run_events, base::templates, platform::studio::armory, platform::studio::delivery,
     platform::studio::walls, platform::studio::worktree,

@@ -68,9 +68,9 @@ pub struct StudioConfig {
     /// The CodexGate GitHub App the platform delivers through.
     pub github: crate::platform::studio::delivery::CodexGateConfig,
     /// The agent process adapter per role, where the world overrides `claude-cli`.
-    pub agent_process_adapters: BTreeMap<String, crate::platform::workspace::adapters::AgentProcessAdapter>,
+    pub agent_process_adapters: BTreeMap<String, crate::scenario::AgentProcessAdapter>,
     /// The cliproxy or claude-native runtime, for every attempt.
-    pub runtime_binding: crate::platform::workspace::adapters::RuntimeBinding,
+    pub runtime_binding: crate::scenario::RuntimeBinding,
     /// Browser slots per role, where the world overrides the Armory's default.
     pub browser_slots: BTreeMap<String, Vec<String>>,
     /// The skills service (`GET /v1/skills`).
@@ -80,7 +80,7 @@ pub struct StudioConfig {
     /// The GlitchTip management API token scaffolding uses.
     pub glitchtip_api_token: String,
     /// The Temporal-owned lifecycle deadlines of an agent attempt's phases.
-    pub lifecycle: crate::platform::studio::temporal_lifecycle::LifecycleDeadlines,
+    pub lifecycle: crate::scenario::LifecycleDeadlines,
     /// Runs held from before the simulation (the Studio's history).
     pub prior_runs: Vec<crate::scenario::PriorRun>,
 }
@@ -188,7 +188,7 @@ pub struct Run {
     /// A run control is executing (its ticks are not over).
     pub executing: bool,
     /// Mechanical walls that fired, in the order they fired.
-    pub walls: Vec<crate::engine::outcome::WallOutcome>,
+    pub walls: Vec<walls::WallOutcome>,
     /// Delivery references proven by reading them back from GitHub.
     pub delivery_references: Vec<crate::platform::studio::delivery::DeliveryReference>,
     /// The project's GlitchTip DSN, as scaffolding provisioned it (or why not).

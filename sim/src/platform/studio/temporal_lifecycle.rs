@@ -22,10 +22,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-use crate::scenario::SimDuration;
+use crate::scenario::{LifecycleDeadlines, SimDuration};
 
 /// One phase of an agent attempt's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,32 +45,8 @@ impl Phase {
     }
 }
 
-/// The deadline of each lifecycle phase (a world condition).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct LifecycleDeadlines {
-    /// Creating the execution workspace (`POST /api/sandbox`), retries included.
-    pub workspace_provision: SimDuration,
-    /// From creation until the sandbox is `started` (the Daytona SDK's own default
-    /// create timeout is 60 s).
-    pub workspace_start: SimDuration,
-    /// Starting the agent process in the workspace (toolbox session and exec).
-    pub process_start: SimDuration,
-    /// The agent process running until it exits.
-    pub process_run: SimDuration,
-}
-
-impl Default for LifecycleDeadlines {
-    fn default() -> Self {
-        LifecycleDeadlines {
-            workspace_provision: SimDuration::secs(30),
-            workspace_start: SimDuration::secs(60),
-            process_start: SimDuration::secs(30),
-            process_run: SimDuration::secs(30 * 60),
-        }
-    }
-}
-
+/// Each phase's deadline (the deadlines are a condition of the scenario
+/// format: [`crate::scenario::LifecycleDeadlines`]).
 impl LifecycleDeadlines {
     pub fn of(&self, phase: Phase) -> Duration {
         match phase {

@@ -27,17 +27,27 @@
 
 use base64::Engine;
 use futures::future::join_all;
+use serde::Serialize;
 use serde_json::Value;
 use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
-use crate::engine::outcome::WallOutcome;
 use crate::platform::studio::delivery::{self, DeliveryReference, GithubReadError};
 use crate::platform::studio::harness::{self, AgentAttempt, ProcessEnd};
 use crate::platform::studio::worktree::{self, Toolbox};
 use crate::platform::studio::Studio;
 use crate::platform::workspace::adapters::{read_line, OutputEvent};
 use crate::{base::templates, platform::grids};
+
+/// A mechanical wall that fired: which, why, which fallback, and the retry's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WallOutcome {
+    pub wall: String,
+    pub agent_id: String,
+    pub reason: String,
+    pub fallback: String,
+    pub retry_outcome: String,
+}
 
 /// The wall guarding an agent's lane, by role.
 pub fn wall_of(role_id: &str) -> Option<Wall> {

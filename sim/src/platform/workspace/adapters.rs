@@ -32,11 +32,12 @@
 //! claude-native runtime no model is forced. Which one applies reaches the process as
 //! [`ENV_RUNTIME_BINDING`].
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::BlockerCode;
+
+use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 
 /// The endpoint binding of the cliproxy runtime.
 pub const CLIPROXY_ENDPOINT_BINDING: &str = "central_cliproxy";
@@ -49,34 +50,9 @@ pub const ENV_RUNTIME_BINDING: &str = "AGENTSQUAD_RUNTIME_BINDING";
 /// The sandbox env var naming the model endpoint binding (cliproxy only).
 pub const ENV_ENDPOINT_BINDING: &str = "AGENTSQUAD_ENDPOINT_BINDING";
 
-/// How one agent attempt is executed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum AgentProcessAdapter {
-    #[default]
-    ClaudeCli,
-    CodexCli,
-    WorkspaceCli,
-    BrowserOnly,
-}
-
+/// What each agent process adapter does (the adapter is a condition of the
+/// scenario format: [`crate::scenario::AgentProcessAdapter`]).
 impl AgentProcessAdapter {
-    pub const ALL: [AgentProcessAdapter; 4] = [
-        AgentProcessAdapter::ClaudeCli,
-        AgentProcessAdapter::CodexCli,
-        AgentProcessAdapter::WorkspaceCli,
-        AgentProcessAdapter::BrowserOnly,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AgentProcessAdapter::ClaudeCli => "claude-cli",
-            AgentProcessAdapter::CodexCli => "codex-cli",
-            AgentProcessAdapter::WorkspaceCli => "workspace-cli",
-            AgentProcessAdapter::BrowserOnly => "browser-only",
-        }
-    }
-
     /// Whether the adapter's CLI takes the session id up front (`--session-id`);
     /// `codex-cli` picks its own and prints it.
     pub fn assigns_session_id(self) -> bool {
@@ -106,36 +82,9 @@ impl AgentProcessAdapter {
     }
 }
 
-/// Which path an attempt's model and MCP tools go through (delivery-language seed, "Runtimes").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum RuntimeBinding {
-    /// The cliproxy runtime (squad default): model `glm-5.2` at `central_cliproxy`; the
-    /// workspace shim builds the palette from bare upstream names and translates to the
-    /// federated wire name only on the proxied call.
-    #[default]
-    Cliproxy,
-    /// The claude-native runtime (fallback): connects to the gateway directly and
-    /// discovers the federated wire names from it.
-    ClaudeNative,
-}
-
+/// What the runtime binding forces on an attempt (the binding is a condition
+/// of the scenario format: [`crate::scenario::RuntimeBinding`]).
 impl RuntimeBinding {
-    pub fn name(self) -> &'static str {
-        match self {
-            RuntimeBinding::Cliproxy => "cliproxy",
-            RuntimeBinding::ClaudeNative => "claude-native",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<RuntimeBinding> {
-        [RuntimeBinding::Cliproxy, RuntimeBinding::ClaudeNative].into_iter().find(|b| b.name() == name)
-    }
-
-    pub fn is_default(&self) -> bool {
-        *self == RuntimeBinding::Cliproxy
-    }
-
     /// The model the binding forces, if any.
     pub fn model(self) -> Option<&'static str> {
         match self {

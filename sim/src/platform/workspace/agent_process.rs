@@ -38,11 +38,10 @@ use squadsim_fakes::mcp::McpClient;
 use squadsim_fakes::net::{HttpClient, HttpRequest};
 
 use crate::base::templates::{self, HandoffPlan};
-use crate::platform::workspace::adapters::{
-    AgentProcessAdapter, NoProgressReport, OutputWriter, RuntimeBinding, ENV_RUNTIME_BINDING,
-};
+use crate::platform::workspace::adapters::{NoProgressReport, OutputWriter, ENV_RUNTIME_BINDING};
 use crate::platform::workspace::delivery_work::Work;
 use crate::scenario::AgentBehaviour;
+use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 use crate::{platform::hud, platform::workspace::delivery_work};
 
 pub const ENV_ROLE: &str = "AGENTSQUAD_ROLE_ID";
