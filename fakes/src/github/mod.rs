@@ -20,6 +20,7 @@ mod actors;
 mod app_auth;
 mod config;
 mod errors;
+mod git;
 mod issues;
 pub mod keys;
 mod pulls;
@@ -47,7 +48,8 @@ use crate::clock::Clock;
 use crate::ids::IdGen;
 use app_auth::IssuedToken;
 use errors::GhError;
-use repos::{Blob, GitCommit, Repo, Tree};
+use git::{Blob, Commit, Git, Tree};
+use repos::Repo;
 
 /// A handle on one GitHub fake; clones share the same state.
 #[derive(Clone)]
@@ -190,7 +192,7 @@ impl GithubFake {
             files.insert("README.md".to_string(), Blob::new(readme));
             let sha = state.ids.hex(40);
             let author = ("GitHub".to_string(), "noreply@github.com".to_string());
-            let commit = GitCommit {
+            let commit = Commit {
                 sha: sha.clone(),
                 parents: vec![],
                 files,
@@ -207,15 +209,14 @@ impl GithubFake {
                 description: rc.description.clone(),
                 default_branch: rc.default_branch.clone(),
                 created_at: now,
-                refs: BTreeMap::from([(format!("refs/heads/{}", rc.default_branch), sha.clone())]),
-                commits: BTreeMap::new(),
-                graph: Default::default(),
+                git: Git::default(),
                 next_number: 1,
                 pulls: BTreeMap::new(),
                 issues: BTreeMap::new(),
                 comments: BTreeMap::new(),
             };
-            repo.record_commit(commit);
+            repo.git.record(commit);
+            repo.git.set_branch(&rc.default_branch, sha);
             state.repos.insert(key, repo);
         }
         Ok(Self { inner: Arc::new(Inner { config, clock, key, state: Mutex::new(state) }) })
@@ -274,8 +275,8 @@ impl GithubFake {
     pub fn file(&self, owner: &str, repo: &str, branch: &str, path: &str) -> Option<Vec<u8>> {
         let state = self.lock();
         let r = state.repos.get(&State::repo_key(owner, repo))?;
-        let sha = r.branch_sha(branch)?;
-        r.commits.get(sha)?.files.get(path).map(|b| b.content.to_vec())
+        let sha = r.git.branch_sha(branch)?;
+        r.git.commit(sha)?.files.get(path).map(|b| b.content.to_vec())
     }
 }
 

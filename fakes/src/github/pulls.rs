@@ -42,7 +42,7 @@ pub(crate) struct PullRecord {
 
 impl PullRecord {
     pub fn head_sha(&self, repo: &Repo) -> String {
-        self.closed_head_sha.clone().or_else(|| repo.branch_sha(&self.head).cloned()).unwrap_or_default()
+        self.closed_head_sha.clone().or_else(|| repo.git.branch_sha(&self.head).cloned()).unwrap_or_default()
     }
 
     /// `Some(true)` when the head merges cleanly into the base.
@@ -50,8 +50,8 @@ impl PullRecord {
         if !self.open {
             return None;
         }
-        let base = repo.branch_sha(&self.base)?;
-        Some(repo.merge_trees(base, &self.head_sha(repo)).is_ok())
+        let base = repo.git.branch_sha(&self.base)?;
+        Some(repo.git.merge_trees(base, &self.head_sha(repo)).is_ok())
     }
 }
 
@@ -75,7 +75,7 @@ fn branch_json(repo: &Repo, repo_json: &Value, branch: &str, sha: String) -> Val
 fn simple_pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
     let api = inner.api(&repo.api_path());
     let html = inner.html(&format!("/{}/pull/{}", repo.full_name(), pr.number));
-    let base_sha = repo.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+    let base_sha = repo.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
     let repo_json = repo.json(inner);
     let mut pull = json!({
         "url": format!("{api}/pulls/{}", pr.number),
@@ -192,9 +192,9 @@ pub(crate) async fn create_pull(
         Some(_) => return Err(pr_invalid("head")),
         None => req.head.clone(),
     };
-    let base_sha = r.branch_sha(&req.base).cloned().ok_or_else(|| pr_invalid("base"))?;
-    let head_sha = r.branch_sha(&head).cloned().ok_or_else(|| pr_invalid("head"))?;
-    if r.is_ancestor(&head_sha, &base_sha) {
+    let base_sha = r.git.branch_sha(&req.base).cloned().ok_or_else(|| pr_invalid("base"))?;
+    let head_sha = r.git.branch_sha(&head).cloned().ok_or_else(|| pr_invalid("head"))?;
+    if r.git.is_ancestor(&head_sha, &base_sha) {
         return Err(pr_custom(format!("No commits between {} and {head}", req.base)));
     }
     if r.pulls.values().any(|p| p.open && p.head == head && p.base == req.base) {
@@ -318,8 +318,8 @@ pub(crate) async fn merge_pull(
     if req.sha.as_ref().is_some_and(|s| *s != head_sha) {
         return Err(GhError::new(StatusCode::CONFLICT, "Head branch was modified. Review and try the merge again."));
     }
-    let base_sha = r.branch_sha(&pr.base).cloned().ok_or_else(not_mergeable)?;
-    let files = r.merge_trees(&base_sha, &head_sha).map_err(|_| not_mergeable())?;
+    let base_sha = r.git.branch_sha(&pr.base).cloned().ok_or_else(not_mergeable)?;
+    let files = r.git.merge_trees(&base_sha, &head_sha).map_err(|_| not_mergeable())?;
     let title = req.commit_title.unwrap_or_else(|| match method {
         "merge" => format!("Merge pull request #{n} from {}/{}", r.owner, pr.head),
         _ => format!("{} (#{n})", pr.title),
@@ -333,7 +333,7 @@ pub(crate) async fn merge_pull(
     let signature = actor.signature(inner);
     let sha = state.commit(&key, parents, files, &message, signature, now);
     let r = repo_mut(&mut state, &key)?;
-    r.refs.insert(format!("refs/heads/{base}"), sha.clone());
+    r.git.set_branch(&base, sha.clone());
     if let Some(pr) = r.pulls.get_mut(&n) {
         pr.open = false;
         pr.merged = true;
