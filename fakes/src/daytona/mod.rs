@@ -10,9 +10,8 @@
 //! Under the sandboxes sits the storage plane ([`longhorn`]): a sandbox reaches
 //! `started` only once its workspace volume attaches, and a degraded plane keeps
 //! it `creating` with the Kubernetes events that say why. For diagnosis the fake
-//! also answers the read-only Kubernetes paths a `kubectl` would use:
-//! `GET /apis/longhorn.io/v1beta2/namespaces/longhorn-system/volumes[/{name}]`
-//! and `GET /api/v1/namespaces/{namespace}/events` (`?fieldSelector=involvedObject.name=<pod>`).
+//! also answers the read-only Kubernetes paths a `kubectl` would use
+//! (`kube_api`: nodes, Longhorn volumes and nodes, the pods' events).
 //!
 //! Workspace logs: the Daytona API has no sandbox-wide log endpoint for what
 //! processes print (its `build-logs` are image builds); the toolbox's
@@ -23,6 +22,7 @@
 //! The toolbox also serves each sandbox's files and Git checkouts
 //! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
+mod kube_api;
 pub mod longhorn;
 mod process;
 mod sandbox;
@@ -210,11 +210,11 @@ impl Daytona {
             .route("/api/volumes", get(volumes::list).post(volumes::create))
             .route("/api/volumes/by-name/{name}", get(volumes::by_name))
             .route("/api/volumes/{id}", get(volumes::get_one).delete(volumes::destroy))
-            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes", get(longhorn::list_volumes))
-            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(longhorn::get_volume))
-            .route("/api/v1/namespaces/{ns}/events", get(longhorn::list_events))
-            .route("/api/v1/nodes", get(longhorn::list_nodes))
-            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/nodes", get(longhorn::list_longhorn_nodes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes", get(kube_api::list_volumes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(kube_api::get_volume))
+            .route("/api/v1/namespaces/{ns}/events", get(kube_api::list_events))
+            .route("/api/v1/nodes", get(kube_api::list_nodes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/nodes", get(kube_api::list_longhorn_nodes))
             .route("/toolbox/{id}/process/execute", post(toolbox::execute))
             .route("/toolbox/{id}/process/session", get(toolbox::list_sessions).post(toolbox::create_session))
             .route("/toolbox/{id}/process/session/{sid}", get(toolbox::get_session).delete(toolbox::delete_session))
@@ -239,18 +239,14 @@ impl Daytona {
             .with_state(self.clone())
     }
 
-    /// Checks `Authorization: Bearer <api key>`.
-    fn authorize(&self, path: &str, headers: &HeaderMap) -> Result<(), Response> {
+    /// Whether `headers` carry `Authorization: Bearer <api key>`.
+    fn presents_api_key(&self, headers: &HeaderMap) -> bool {
         let presented = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        if presented == Some(self.config.api_key.as_str()) {
-            Ok(())
-        } else {
-            Err(self.error(path, StatusCode::UNAUTHORIZED, "Invalid credentials"))
-        }
+        presented == Some(self.config.api_key.as_str())
     }
 }
 
@@ -267,7 +263,9 @@ impl axum::extract::FromRequestParts<Arc<Daytona>> for Authorized {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
         let path = parts.uri.path().to_string();
-        d.authorize(&path, &parts.headers)?;
+        if !d.presents_api_key(&parts.headers) {
+            return Err(d.error(&path, StatusCode::UNAUTHORIZED, "Invalid credentials"));
+        }
         Ok(Authorized { d: d.clone(), path })
     }
 }

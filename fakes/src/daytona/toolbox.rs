@@ -40,8 +40,7 @@ impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
     async fn from_request_parts(parts: &mut Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
         let params = RawPathParams::from_request_parts(parts, d).await.map_err(IntoResponse::into_response)?;
         let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_string()).unwrap_or_default();
-        let path = parts.uri.path().to_string();
-        d.authorize(&path, &parts.headers)?;
+        let Authorized { d, path } = Authorized::from_request_parts(parts, d).await?;
         let sandbox = d
             .state()
             .sandboxes
@@ -51,7 +50,7 @@ impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
         if sandbox.state != SandboxState::Started {
             return Err(d.error(&path, StatusCode::BAD_REQUEST, "Sandbox is not running"));
         }
-        Ok(StartedSandbox { d: d.clone(), path, sandbox })
+        Ok(StartedSandbox { d, path, sandbox })
     }
 }
 
