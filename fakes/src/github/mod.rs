@@ -110,6 +110,17 @@ impl State {
         format!("{}/{}", owner.to_lowercase(), repo.to_lowercase())
     }
 
+    /// The repository with this [`State::repo_key`]: one a [`app_auth::RepoAccess`]
+    /// found (GitHub's 404 for any other key).
+    pub fn repo(&self, key: &str) -> Result<&Repo, GhError> {
+        self.repos.get(key).ok_or_else(GhError::not_found)
+    }
+
+    /// [`State::repo`], to change.
+    pub fn repo_mut(&mut self, key: &str) -> Result<&mut Repo, GhError> {
+        self.repos.get_mut(key).ok_or_else(GhError::not_found)
+    }
+
     /// The next object id (pull requests, issues, labels).
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;

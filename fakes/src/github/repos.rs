@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,12 +14,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::actors::account_json;
-use super::app_auth::{repo_actor, Credential, Need};
+use super::app_auth::{Read, RepoAccess, WriteContents};
 use super::errors::{Body, GhError};
 use super::git::{Blob, Commit, Git, Tree};
 use super::issues::IssueRecord;
 use super::pulls::PullRecord;
-use super::{GithubFake, Inner, State};
+use super::{Inner, State};
 use crate::clock::iso8601;
 
 #[derive(Debug, Clone)]
@@ -176,44 +176,21 @@ impl State {
     }
 }
 
-/// The repository, once `cred` may read it (GitHub's 401/403/404 otherwise).
-pub(crate) fn readable_repo<'a>(
-    inner: &Inner,
-    state: &'a State,
-    cred: &Credential,
-    owner: &str,
-    repo: &str,
-) -> Result<&'a Repo, GhError> {
-    repo_actor(inner, state, cred, owner, repo, Need::Read)?;
-    state.repos.get(&State::repo_key(owner, repo)).ok_or_else(GhError::not_found)
-}
-
-/// Looks a repository up (it must exist: access was checked before).
-pub(crate) fn repo_mut<'a>(state: &'a mut State, key: &str) -> Result<&'a mut Repo, GhError> {
-    state.repos.get_mut(key).ok_or_else(GhError::not_found)
-}
-
 /// `GET /repos/{owner}/{repo}`
-pub(crate) async fn get_repo(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo)): Path<(String, String)>,
-) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
-    Ok(Json(r.json(inner)))
+pub(crate) async fn get_repo(access: RepoAccess<Read>) -> Result<Json<Value>, GhError> {
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
+    Ok(Json(r.json(&access.fake.inner)))
 }
 
 /// `GET /repos/{owner}/{repo}/git/ref/{ref}` (e.g. `heads/main`).
 pub(crate) async fn get_ref(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, name)): Path<(String, String, String)>,
+    Path((.., name)): Path<(String, String, String)>,
+    access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
     let full = format!("refs/{}", name.trim_start_matches("refs/"));
     let sha = r.git.refs.get(&full).ok_or_else(GhError::not_found)?;
     Ok(Json(r.ref_json(inner, &full, sha)))
@@ -227,17 +204,11 @@ pub(crate) struct CreateRef {
 }
 
 /// `POST /repos/{owner}/{repo}/git/refs {ref, sha}` -> 201.
-pub(crate) async fn create_ref(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo)): Path<(String, String)>,
-    body: Body<CreateRef>,
-) -> Result<Response, GhError> {
-    let inner = &fake.inner;
-    let mut state = fake.lock();
-    repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("contents"))?;
+pub(crate) async fn create_ref(access: RepoAccess<WriteContents>, body: Body<CreateRef>) -> Result<Response, GhError> {
+    let inner = &access.fake.inner;
     let req = body.0?;
-    let r = repo_mut(&mut state, &State::repo_key(&owner, &repo))?;
+    let mut state = access.fake.lock();
+    let r = state.repo_mut(&access.key)?;
     if !req.name.starts_with("refs/") || req.name.matches('/').count() < 2 {
         return Err(GhError::unprocessable(format!("{} is not a valid ref name.", req.name)));
     }
@@ -271,21 +242,19 @@ pub(crate) struct PutContents {
 /// (201 created, 200 updated). Updating needs the current blob `sha` (422
 /// without it, 409 if it is stale), as on GitHub.
 pub(crate) async fn put_contents(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, path)): Path<(String, String, String)>,
+    Path((.., path)): Path<(String, String, String)>,
+    access: RepoAccess<WriteContents>,
     body: Body<PutContents>,
 ) -> Result<Response, GhError> {
+    let RepoAccess { fake, key, actor, .. } = access;
     let inner = &fake.inner;
     let now = inner.clock.now_unix();
-    let mut state = fake.lock();
-    let actor = repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("contents"))?;
     let req = body.0?;
     let content = STANDARD
         .decode(req.content.replace(['\n', '\r'], ""))
         .map_err(|_| GhError::unprocessable("content is not valid Base64"))?;
-    let key = State::repo_key(&owner, &repo);
-    let r = repo_mut(&mut state, &key)?;
+    let mut state = fake.lock();
+    let r = state.repo_mut(&key)?;
     let branch = req.branch.clone().unwrap_or_else(|| r.default_branch.clone());
     let parent = r
         .git
@@ -305,7 +274,7 @@ pub(crate) async fn put_contents(
     files.insert(path.clone(), blob.clone());
     let signature = req.author.or(req.committer).map(|s| (s.name, s.email)).unwrap_or_else(|| actor.signature(inner));
     let sha = state.commit(&key, vec![parent], files, &req.message, signature, now);
-    let r = repo_mut(&mut state, &key)?;
+    let r = state.repo_mut(&key)?;
     r.git.set_branch(&branch, sha.clone());
     let body = json!({
         "content": r.content_json(inner, &path, &branch, &blob, false),
@@ -323,14 +292,13 @@ pub(crate) struct RefQuery {
 
 /// `GET /repos/{owner}/{repo}/contents/{path}?ref=` (files only).
 pub(crate) async fn get_contents(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, path)): Path<(String, String, String)>,
+    Path((.., path)): Path<(String, String, String)>,
     Query(query): Query<RefQuery>,
+    access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
     let branch = query.name.unwrap_or_else(|| r.default_branch.clone());
     let branch = branch.trim_start_matches("refs/heads/").to_string();
     let sha = r
