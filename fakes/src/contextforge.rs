@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -34,6 +34,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
+use crate::framework_error::{self, Rejection};
 use crate::inspection::{clipped, InspectionLog};
 use crate::jwt;
 use crate::mcp::{self, CallContext, McpClient, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
@@ -322,7 +323,7 @@ impl ContextForge {
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
+        let router = Router::new()
             .route("/health", get(|| async { Json(json!({"status": "healthy"})) }))
             .route("/gateways", get(list_gateways).post(post_gateway))
             .route("/servers", get(list_servers).post(post_server))
@@ -331,9 +332,8 @@ impl ContextForge {
             .route("/mcp", any(mcp_all))
             .route("/mcp/", any(mcp_all))
             .route("/servers/{server_id}/mcp", any(mcp_server))
-            .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))) })
-            .layer(axum::middleware::map_response(fastapi_error_shape))
-            .with_state(self.clone())
+            .fallback(|| async { framework_error::detail(StatusCode::NOT_FOUND, "Not Found") });
+        framework_error::reshape_rejections(router, fastapi_error_shape).with_state(self.clone())
     }
 }
 
@@ -373,21 +373,13 @@ fn squadsim_slug(name: &str) -> String {
     out
 }
 
-/// Errors the router itself produces (a wrong method, a body over the size
-/// limit) in FastAPI's shape: `{"detail": "<reason phrase>"}` with the same
-/// status. Responses that already carry JSON, and successes, pass unchanged.
-async fn fastapi_error_shape(response: Response) -> Response {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let mut shaped = (status, Json(json!({"detail": status.canonical_reason().unwrap_or("Error")}))).into_response();
-    for (name, value) in response.headers() {
+/// axum's own refusals (a wrong method, a body over the size limit) in
+/// FastAPI's shape: `{"detail": "<reason phrase>"}` with the same status and
+/// axum's other headers (an `Allow`, for one).
+fn fastapi_error_shape(rejection: Rejection) -> Response {
+    let status = rejection.status;
+    let mut shaped = framework_error::detail(status, status.canonical_reason().unwrap_or("Error"));
+    for (name, value) in &rejection.headers {
         if name != "content-type" && name != "content-length" {
             shaped.headers_mut().insert(name.clone(), value.clone());
         }
@@ -396,11 +388,7 @@ async fn fastapi_error_shape(response: Response) -> Response {
 }
 
 fn refusal_response((status, detail): Refusal) -> Response {
-    let mut response = (status, Json(json!({"detail": detail}))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
-    }
-    response
+    framework_error::detail(status, detail)
 }
 
 /// The tools one MCP endpoint exposes: all of them, or one virtual server's.
@@ -538,11 +526,7 @@ struct GatewayCreate {
 
 /// FastAPI's validation error for a body that did not parse.
 fn validation_error(e: impl std::fmt::Display) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({"detail": [{"type": "value_error", "loc": ["body"], "msg": e.to_string()}]})),
-    )
-        .into_response()
+    framework_error::detail(StatusCode::UNPROCESSABLE_ENTITY, framework_error::value_error(&["body"], e.to_string()))
 }
 
 async fn post_gateway(State(gw): State<Arc<ContextForge>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod contextforge;
 pub mod daytona;
 pub mod fault;
+mod framework_error;
 pub mod github;
 pub mod glitchtip;
 pub mod grid;

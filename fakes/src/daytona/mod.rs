@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::clock::{iso8601_millis, Clock};
+use crate::framework_error::{self, Rejection};
 use crate::ids::IdGen;
 
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
@@ -198,7 +199,7 @@ impl Daytona {
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
+        let router = Router::new()
             .route("/api/users/me", get(sandbox::users_me))
             .route("/api/sandbox", get(sandbox::list).post(sandbox::create))
             .route("/api/sandbox/{id}", get(sandbox::get_one).delete(sandbox::destroy))
@@ -234,8 +235,9 @@ impl Daytona {
             .route("/toolbox/{id}/git/checkout", post(workspace_fs::checkout))
             .route("/api/health", get(|| async { Json(json!({"status": "ok"})) }))
             .route("/api/{*rest}", delete(not_found).get(not_found).post(not_found).put(not_found))
-            .fallback(not_found)
-            .layer(axum::middleware::from_fn_with_state(self.clone(), nest_error_shape))
+            .fallback(not_found);
+        let d = self.clone();
+        framework_error::reshape_rejections(router, move |rejection| d.nest_error_shape(rejection))
             .with_state(self.clone())
     }
 
@@ -278,35 +280,21 @@ async fn not_found(
     d.error(uri.path(), StatusCode::NOT_FOUND, &format!("Cannot {method} {}", uri.path()))
 }
 
-/// Errors the router itself produces (a body over the size limit, a method a
-/// path does not take) in the shape NestJS gives them: a 413 `{path, timestamp,
-/// statusCode, error, message}`, and for a wrong method Express's 404 `Cannot
-/// {METHOD} {path}` (it has no 405). Responses that already carry JSON pass unchanged.
-async fn nest_error_shape(
-    axum::extract::State(d): axum::extract::State<Arc<Daytona>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = request.uri().path().to_string();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    match status {
-        StatusCode::METHOD_NOT_ALLOWED => d.error(&path, StatusCode::NOT_FOUND, &format!("Cannot {method} {path}")),
-        StatusCode::PAYLOAD_TOO_LARGE => d.error(&path, status, "request entity too large"),
-        _ => d.error(&path, status, status.canonical_reason().unwrap_or("Error")),
-    }
-}
-
 impl Daytona {
+    /// axum's own refusals (a body over the size limit, a method a path does not
+    /// take) in the shape NestJS gives them: a 413 `{path, timestamp, statusCode,
+    /// error, message}`, and for a wrong method Express's 404 `Cannot {METHOD}
+    /// {path}` (it has no 405).
+    fn nest_error_shape(&self, Rejection { status, method, path, .. }: Rejection) -> Response {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                self.error(&path, StatusCode::NOT_FOUND, &format!("Cannot {method} {path}"))
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => self.error(&path, status, "request entity too large"),
+            _ => self.error(&path, status, status.canonical_reason().unwrap_or("Error")),
+        }
+    }
+
     /// An error response stamped with this fake's clock.
     pub(crate) fn error(&self, path: &str, status: StatusCode, message: &str) -> Response {
         api_error(&self.now(), path, status, message)
