@@ -12,6 +12,8 @@ use octocrab::{EncodingKey, Octocrab};
 use squadsim_fakes::clock::SystemClock;
 use squadsim_fakes::github::{self, keys, GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
 
+use crate::support::loopback;
+
 const OWNER: &str = "yamonco";
 const REPO: &str = "delivery-sandbox";
 const PAT: &str = "ghp_legacyOrgPatForTestsOnly000000000000";
@@ -19,8 +21,7 @@ const PAT: &str = "ghp_legacyOrgPatForTestsOnly000000000000";
 /// Serves a fake on 127.0.0.1 (real clients sign JWTs with the wall clock,
 /// so the fake reads the system clock here).
 async fn serve(org_pat: bool) -> (String, GithubFake) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let (listener, base) = loopback().await;
     let config = GithubConfig {
         base_url: base.clone(),
         seed: 7,
@@ -106,7 +107,7 @@ async fn codexgate_app_opens_reads_and_merges_a_pull_request() {
 #[tokio::test]
 async fn a_jwt_signed_with_the_wrong_key_is_401() {
     let (base, _fake) = serve(false).await;
-    let app = app_client(&base, include_str!("../keys/unregistered-test.private-key.pem"));
+    let app = app_client(&base, include_str!("../../keys/unregistered-test.private-key.pem"));
     let err = app.installation_and_token(InstallationId(120_794_317)).await.expect_err("wrong key must fail");
     match err {
         octocrab::Error::GitHub { source, .. } => {

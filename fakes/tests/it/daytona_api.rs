@@ -12,6 +12,8 @@ use squadsim_fakes::clock::SystemClock;
 use squadsim_fakes::daytona::{Daytona, DaytonaConfig, EchoShell, StorageConfig};
 use squadsim_fakes::net::serve_loopback;
 
+use crate::support::loopback;
+
 const KEY: &str = "dtn_squadsim_api_key";
 
 struct Api {
@@ -22,8 +24,7 @@ struct Api {
 
 impl Api {
     async fn start(config: DaytonaConfig) -> Api {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (listener, base) = loopback().await;
         let config = DaytonaConfig { public_url: base.clone(), start_seconds: 0, ..config };
         let daytona = Daytona::new(config, Arc::new(EchoShell), Arc::new(SystemClock));
         tokio::spawn(serve_loopback(daytona.router(), listener));
