@@ -92,7 +92,7 @@ async fn codexgate_app_opens_reads_and_merges_a_pull_request() {
     let merge = crab.pulls(OWNER, REPO).merge(pr.number).sha(head_sha).send().await.expect("merge");
     assert!(merge.merged);
     let merged = crab.pulls(OWNER, REPO).get(pr.number).await.expect("read merged");
-    assert_eq!(merged.merged_at.is_some(), true);
+    assert!(merged.merged_at.is_some(), "a merged pull request has merged_at");
     assert_eq!(fake.file(OWNER, REPO, "main", "src/lib.rs").as_deref(), Some(&b"pub fn answer() -> u32 { 42 }\n"[..]));
 
     let issue = crab.issues(OWNER, REPO).create("Follow-up").body("Track it.").send().await.expect("issue");
