@@ -63,7 +63,7 @@ impl Default for GatewayConfig {
 }
 
 /// One refusal in the gateway log (its path and reason clipped to
-/// [`inspection::MAX_QUOTED_CHARS`] characters).
+/// [`crate::inspection::MAX_QUOTED_CHARS`] characters).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuthFailure {
     pub path: String,
@@ -165,7 +165,7 @@ pub struct ContextForge {
 
 /// 32 hex characters derived from a name: ContextForge ids are opaque 32-hex strings;
 /// deriving them keeps them stable across runs.
-pub fn derived_id(kind: &str, name: &str) -> String {
+fn derived_id(kind: &str, name: &str) -> String {
     let digest = Sha256::digest(format!("{kind}:{name}").as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
@@ -275,7 +275,7 @@ impl ContextForge {
 
     /// Registers a grid: initializes it over MCP and lists its tools.
     /// `auth_token` is sent upstream as `Authorization: Bearer` (ContextForge's `auth_type: bearer`).
-    pub async fn register_gateway(
+    async fn register_gateway(
         &self,
         name: &str,
         url: &str,
@@ -303,7 +303,7 @@ impl ContextForge {
     }
 
     /// Creates a virtual server bundling the given federated tools.
-    pub fn create_server(&self, name: &str, federated_tools: Vec<String>) -> Result<VirtualServer, Refusal> {
+    fn create_server(&self, name: &str, federated_tools: Vec<String>) -> Result<VirtualServer, Refusal> {
         let known: BTreeSet<String> = self.all_tools().iter().map(|t| t.spec.name.clone()).collect();
         if let Some(missing) = federated_tools.iter().find(|t| !known.contains(*t)) {
             return Err((StatusCode::UNPROCESSABLE_ENTITY, format!("Tool not found: {missing}")));

@@ -46,7 +46,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The largest response body a client reads (16 MiB).
-pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// How long a client reuses an idle connection: well inside the 30 s after which
 /// a hyper server closes a connection that sends no request.

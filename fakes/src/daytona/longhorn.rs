@@ -66,13 +66,13 @@ use serde::{Deserialize, Serialize};
 use crate::ids::IdGen;
 
 /// The namespace of the Longhorn custom resources.
-pub const LONGHORN_NAMESPACE: &str = "longhorn-system";
+pub(crate) const LONGHORN_NAMESPACE: &str = "longhorn-system";
 /// The namespace sandbox pods and their workspace PVCs live in.
-pub const SANDBOX_NAMESPACE: &str = "daytona";
+pub(crate) const SANDBOX_NAMESPACE: &str = "daytona";
 /// The kubelet gives up waiting for a pod's volumes after 2m3s and reports `FailedMount`.
-pub const KUBELET_MOUNT_TIMEOUT_SECONDS: u64 = 123;
+pub(crate) const KUBELET_MOUNT_TIMEOUT_SECONDS: u64 = 123;
 /// The attach/detach controller's longest backoff between attach attempts (2m2s).
-pub const MAX_ATTACH_BACKOFF_SECONDS: u64 = 122;
+pub(crate) const MAX_ATTACH_BACKOFF_SECONDS: u64 = 122;
 /// Replicas per volume (`spec.numberOfReplicas`), at most one per node.
 pub const NUMBER_OF_REPLICAS: usize = 3;
 
@@ -208,14 +208,14 @@ pub struct Event {
 
 /// The outcome of one attach attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attach {
+pub(crate) enum Attach {
     Attached,
     Refused,
 }
 
 /// Longhorn volumes and the events of the pods using them.
 #[derive(Debug, Clone)]
-pub struct Storage {
+pub(crate) struct Storage {
     config: StorageConfig,
     nodes: Vec<Node>,
     ids: IdGen,
@@ -271,7 +271,7 @@ impl VolumeTable {
 
 impl Storage {
     /// The plane as configured: the existing volumes, named from `seed`.
-    pub fn new(config: StorageConfig, seed: u64, now: &str) -> Self {
+    pub(crate) fn new(config: StorageConfig, seed: u64, now: &str) -> Self {
         let nodes =
             config.nodes.iter().map(|n| Node { name: n.clone(), ready: !config.not_ready.contains(n) }).collect();
         let mut storage = Storage {
@@ -348,46 +348,42 @@ impl Storage {
         }
     }
 
-    pub fn config(&self) -> &StorageConfig {
-        &self.config
-    }
-
     /// Every node of the sandbox pool, in the configured order.
-    pub fn nodes(&self) -> &[Node] {
+    pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
     }
 
     /// Every volume, by name.
-    pub fn volumes(&self) -> Vec<Volume> {
+    pub(crate) fn volumes(&self) -> Vec<Volume> {
         self.volumes.by_name.values().cloned().collect()
     }
 
-    pub fn volume(&self, name: &str) -> Option<&Volume> {
+    pub(crate) fn volume(&self, name: &str) -> Option<&Volume> {
         self.volumes.by_name.get(name)
     }
 
     /// The volume backing the PVC `pvc_name`, if one was provisioned.
-    pub fn volume_of_claim(&self, pvc_name: &str) -> Option<&Volume> {
+    pub(crate) fn volume_of_claim(&self, pvc_name: &str) -> Option<&Volume> {
         self.volumes.by_pvc(pvc_name)
     }
 
     /// Every event, in the order first recorded.
-    pub fn events(&self) -> &[Event] {
+    pub(crate) fn events(&self) -> &[Event] {
         &self.events
     }
 
     /// How many volumes hold reservations while serving nothing (faulted/unknown, detached, no workload).
-    pub fn idle_reservations(&self) -> usize {
+    pub(crate) fn idle_reservations(&self) -> usize {
         self.volumes.idle_reservations
     }
 
     /// Whether a new volume's replicas can be scheduled now.
-    pub fn can_schedule(&self) -> bool {
+    pub(crate) fn can_schedule(&self) -> bool {
         self.idle_reservations() <= self.config.reservation_headroom as usize
     }
 
     /// The workspace volume of `pvc_name`, provisioned (state `creating`) if it does not exist yet.
-    pub fn provision(&mut self, pvc_name: &str, now: &str) -> String {
+    pub(crate) fn provision(&mut self, pvc_name: &str, now: &str) -> String {
         if let Some(v) = self.volumes.by_pvc(pvc_name) {
             return v.name.clone();
         }
@@ -410,7 +406,7 @@ impl Storage {
 
     /// One attach attempt of `volume` for `pod`: re-checks replica scheduling,
     /// then attaches or records the refusal as Kubernetes does.
-    pub fn attach(&mut self, volume: &str, pod: &str, now: &str) -> Attach {
+    pub(crate) fn attach(&mut self, volume: &str, pod: &str, now: &str) -> Attach {
         if !self.nodes.iter().any(|n| n.ready) {
             // The pod is never placed, so nothing asks for the volume.
             let n = self.nodes.len();
@@ -454,13 +450,13 @@ impl Storage {
     }
 
     /// The kubelet gave up waiting for `pod`'s volumes.
-    pub fn mount_timed_out(&mut self, pod: &str, now: &str) {
+    pub(crate) fn mount_timed_out(&mut self, pod: &str, now: &str) {
         let message = "Unable to attach or mount volumes: unmounted volumes=[workspace], unattached volumes=[workspace]: timed out waiting for the condition";
         self.record(pod, "Warning", "FailedMount", message, "kubelet", now);
     }
 
     /// The pod is gone (sandbox stopped): its volume detaches and no longer has a workload.
-    pub fn detach(&mut self, volume: &str) {
+    pub(crate) fn detach(&mut self, volume: &str) {
         self.volumes.update(volume, |v| {
             v.state = VolumeState::Detached;
             if v.robustness != Robustness::Faulted {
@@ -472,7 +468,7 @@ impl Storage {
     }
 
     /// The PVC was deleted (reclaim policy `Delete`): the volume and its replicas go.
-    pub fn delete(&mut self, volume: &str) {
+    pub(crate) fn delete(&mut self, volume: &str) {
         self.volumes.remove(volume);
     }
 

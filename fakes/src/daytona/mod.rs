@@ -49,7 +49,7 @@ use crate::ids::IdGen;
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
 pub use sandbox::{Sandbox, SandboxState};
-pub use ssh::{ssh_command, SshGrant};
+use ssh::SshGrant;
 pub use volumes::{SharedVolume, SharedVolumeState};
 
 /// How the fake is set up.

@@ -21,7 +21,7 @@ use crate::clock::iso8601_millis;
 
 /// One SSH access grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshGrant {
+pub(crate) struct SshGrant {
     pub id: String,
     pub sandbox_id: String,
     pub token: String,
@@ -30,7 +30,7 @@ pub struct SshGrant {
 }
 
 /// The command a client pastes: `ssh -p <port> <token>@<host>`, or `ssh <token>@<host>` on port 22.
-pub fn ssh_command(gateway_url: &str, token: &str) -> String {
+pub(crate) fn ssh_command(gateway_url: &str, token: &str) -> String {
     let (host, port) = match gateway_url.rsplit_once(':') {
         Some((h, p)) if p.parse::<u16>().is_ok() => (h, p),
         _ => (gateway_url, "22"),

@@ -31,7 +31,7 @@ use super::sandbox::SandboxState;
 use super::{Authorized, Daytona};
 
 /// How long the volume manager takes for each state change.
-pub const STEP: Duration = Duration::from_secs(1);
+pub(super) const STEP: Duration = Duration::from_secs(1);
 
 /// `VolumeState` of the Daytona API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,7 +23,7 @@ pub(crate) struct Blob {
 }
 
 impl Blob {
-    pub fn new(content: impl Into<Bytes>) -> Blob {
+    pub(crate) fn new(content: impl Into<Bytes>) -> Blob {
         let content = content.into();
         Blob { sha: blob_sha(&content), content }
     }
@@ -50,31 +50,31 @@ pub(crate) struct Tree {
 }
 
 impl Tree {
-    pub fn get(&self, path: &str) -> Option<&Blob> {
+    pub(crate) fn get(&self, path: &str) -> Option<&Blob> {
         self.files.get(path)
     }
 
-    pub fn insert(&mut self, path: String, blob: Blob) {
+    pub(crate) fn insert(&mut self, path: String, blob: Blob) {
         self.toggle(&path, &blob);
         if let Some(old) = self.files.insert(path.clone(), blob) {
             self.toggle(&path, &old);
         }
     }
 
-    pub fn remove(&mut self, path: &str) {
+    pub(crate) fn remove(&mut self, path: &str) {
         if let Some(old) = self.files.remove(path) {
             self.toggle(path, &old);
         }
     }
 
     /// The tree's id (40 hex digits).
-    pub fn sha(&self) -> String {
+    pub(crate) fn sha(&self) -> String {
         self.digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// What `after` changed relative to `self`: `(path, before, after)` for every
     /// path added, changed or removed, in path order.
-    pub fn changes<'a>(
+    pub(crate) fn changes<'a>(
         &'a self,
         after: &'a Tree,
     ) -> impl Iterator<Item = (&'a String, Option<&'a Blob>, Option<&'a Blob>)> + 'a {
@@ -135,7 +135,7 @@ impl CommitGraph {
     }
 
     #[cfg(test)]
-    pub fn generation(&self, position: usize) -> u64 {
+    pub(crate) fn generation(&self, position: usize) -> u64 {
         self.generations[position]
     }
 
@@ -202,21 +202,21 @@ pub(crate) struct Git {
 
 impl Git {
     /// The commit `branch` points at.
-    pub fn branch_sha(&self, branch: &str) -> Option<&String> {
+    pub(crate) fn branch_sha(&self, branch: &str) -> Option<&String> {
         self.refs.get(&format!("refs/heads/{branch}"))
     }
 
     /// Points `branch` at `sha`.
-    pub fn set_branch(&mut self, branch: &str, sha: String) {
+    pub(crate) fn set_branch(&mut self, branch: &str, sha: String) {
         self.refs.insert(format!("refs/heads/{branch}"), sha);
     }
 
-    pub fn commit(&self, sha: &str) -> Option<&Commit> {
+    pub(crate) fn commit(&self, sha: &str) -> Option<&Commit> {
         self.commits.get(sha)
     }
 
     /// Stores a commit and enters it in the commit graph.
-    pub fn record(&mut self, mut commit: Commit) {
+    pub(crate) fn record(&mut self, mut commit: Commit) {
         let parents: Vec<usize> =
             commit.parents.iter().filter_map(|p| self.commits.get(p)).map(|p| p.position).collect();
         commit.position = self.graph.add(&commit.sha, parents);
@@ -225,7 +225,7 @@ impl Git {
 
     /// Whether `maybe_ancestor` is `of` or one of its ancestors. Visits only the
     /// commits of `of`'s history newer than `maybe_ancestor`.
-    pub fn is_ancestor(&self, maybe_ancestor: &str, of: &str) -> bool {
+    pub(crate) fn is_ancestor(&self, maybe_ancestor: &str, of: &str) -> bool {
         match (self.commits.get(maybe_ancestor), self.commits.get(of)) {
             (Some(x), Some(of)) => self.graph.is_ancestor(x.position, of.position),
             _ => maybe_ancestor == of,
@@ -233,7 +233,7 @@ impl Git {
     }
 
     /// The nearest common ancestor of `a` and `b` (see [`CommitGraph::merge_base`]).
-    pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+    pub(crate) fn merge_base(&self, a: &str, b: &str) -> Option<String> {
         let (a, b) = (self.commits.get(a)?, self.commits.get(b)?);
         let base = self.graph.merge_base(a.position, b.position)?;
         Some(self.graph.shas[base].clone())
@@ -242,7 +242,7 @@ impl Git {
     /// Three-way merge of `theirs` into `ours`: the merged tree, or the paths
     /// both sides changed differently. Only the paths `theirs` changed since the
     /// merge base are looked at; every other path is `ours`.
-    pub fn merge_trees(&self, ours: &str, theirs: &str) -> Result<Tree, Vec<String>> {
+    pub(crate) fn merge_trees(&self, ours: &str, theirs: &str) -> Result<Tree, Vec<String>> {
         let empty = Tree::default();
         let tree = |sha: &str| self.commits.get(sha).map_or(&empty, |c| &c.files);
         let base = self.merge_base(ours, theirs).map_or(&empty, |b| tree(&b));

@@ -75,7 +75,7 @@ pub(crate) struct State {
 }
 
 /// The most credentials whose rate-limit windows are kept at once.
-pub const RATE_WINDOWS_KEEP: usize = 65_536;
+pub(crate) const RATE_WINDOWS_KEEP: usize = 65_536;
 
 /// Rate-limit windows per credential: (window reset, requests used), keyed by
 /// the credential's SHA-256 (a client can send any `Authorization` header, of
@@ -106,44 +106,44 @@ impl RateWindows {
 }
 
 impl State {
-    pub fn repo_key(owner: &str, repo: &str) -> String {
+    pub(crate) fn repo_key(owner: &str, repo: &str) -> String {
         format!("{}/{}", owner.to_lowercase(), repo.to_lowercase())
     }
 
     /// The repository with this [`State::repo_key`]: one a [`app_auth::RepoAccess`]
     /// found (GitHub's 404 for any other key).
-    pub fn repo(&self, key: &str) -> Result<&Repo, GhError> {
+    pub(crate) fn repo(&self, key: &str) -> Result<&Repo, GhError> {
         self.repos.get(key).ok_or_else(GhError::not_found)
     }
 
     /// [`State::repo`], to change.
-    pub fn repo_mut(&mut self, key: &str) -> Result<&mut Repo, GhError> {
+    pub(crate) fn repo_mut(&mut self, key: &str) -> Result<&mut Repo, GhError> {
         self.repos.get_mut(key).ok_or_else(GhError::not_found)
     }
 
     /// The next object id (pull requests, issues, labels).
-    pub fn next_id(&mut self) -> u64 {
+    pub(crate) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
 }
 
 impl Inner {
-    pub fn api(&self, path: &str) -> String {
+    pub(crate) fn api(&self, path: &str) -> String {
         format!("{}{path}", self.config.base_url.trim_end_matches('/'))
     }
 
-    pub fn html(&self, path: &str) -> String {
+    pub(crate) fn html(&self, path: &str) -> String {
         let base = self.config.html_base_url.as_deref().unwrap_or(&self.config.base_url);
         format!("{}{path}", base.trim_end_matches('/'))
     }
 
-    pub fn bot_login(&self) -> String {
+    pub(crate) fn bot_login(&self) -> String {
         format!("{}[bot]", self.config.app.slug)
     }
 
     /// Whether the installation covers `owner/repo` (its org, and its selection).
-    pub fn installation_reaches(&self, owner: &str, repo: &str) -> bool {
+    pub(crate) fn installation_reaches(&self, owner: &str, repo: &str) -> bool {
         let inst = &self.config.installation;
         owner.eq_ignore_ascii_case(&inst.account)
             && match inst.repository_selection {

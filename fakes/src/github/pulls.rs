@@ -41,7 +41,7 @@ pub(crate) struct PullRecord {
 }
 
 impl PullRecord {
-    pub fn head_sha(&self, repo: &Repo) -> String {
+    pub(crate) fn head_sha(&self, repo: &Repo) -> String {
         self.closed_head_sha.clone().or_else(|| repo.git.branch_sha(&self.head).cloned()).unwrap_or_default()
     }
 

@@ -42,15 +42,15 @@ pub(crate) struct Repo {
 }
 
 impl Repo {
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
     }
 
-    pub fn api_path(&self) -> String {
+    pub(crate) fn api_path(&self) -> String {
         format!("/repos/{}/{}", self.owner, self.name)
     }
 
-    pub fn json(&self, inner: &Inner) -> Value {
+    pub(crate) fn json(&self, inner: &Inner) -> Value {
         let api = inner.api(&self.api_path());
         let owner_kind =
             if self.owner.eq_ignore_ascii_case(&inner.config.installation.account) { "Organization" } else { "User" };
@@ -88,7 +88,7 @@ impl Repo {
         repo
     }
 
-    pub fn commit_json(&self, inner: &Inner, sha: &str) -> Value {
+    pub(crate) fn commit_json(&self, inner: &Inner, sha: &str) -> Value {
         let api = inner.api(&self.api_path());
         let Some(c) = self.git.commit(sha) else {
             return Value::Null;

@@ -18,24 +18,24 @@ pub(crate) struct GtError {
 }
 
 impl GtError {
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self { status, detail: Value::String(detail.into()) }
     }
 
-    pub fn unauthorized() -> Self {
+    pub(super) fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "Unauthorized")
     }
 
-    pub fn not_found() -> Self {
+    pub(super) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not Found")
     }
 
-    pub fn bad_request(detail: impl Into<String>) -> Self {
+    pub(super) fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 
     /// 422 with a validation list, as GlitchTip's API framework reports it.
-    pub fn validation(field: &str, msg: impl Into<String>) -> Self {
+    pub(super) fn validation(field: &str, msg: impl Into<String>) -> Self {
         let detail = framework_error::value_error(&["body", "payload", field], msg);
         Self { status: StatusCode::UNPROCESSABLE_ENTITY, detail }
     }

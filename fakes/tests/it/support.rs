@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 /// Sends `request` to `app`: the status, the headers and the body as JSON
 /// (`null` when it is not JSON).
-pub async fn respond(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+pub(crate) async fn respond(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
@@ -21,14 +21,14 @@ pub async fn respond(app: &Router, request: Request<Body>) -> (StatusCode, Heade
 }
 
 /// A listener on 127.0.0.1 (an ephemeral port) and its base URL.
-pub async fn loopback() -> (TcpListener, String) {
+pub(crate) async fn loopback() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
     (listener, base)
 }
 
 /// Serves `router` on a new loopback listener with the fakes' own server; its base URL.
-pub async fn serve(router: Router) -> String {
+pub(crate) async fn serve(router: Router) -> String {
     let (listener, base) = loopback().await;
     tokio::spawn(serve_loopback(router, listener));
     base
@@ -37,7 +37,7 @@ pub async fn serve(router: Router) -> String {
 /// Any JSON value up to three levels deep whose objects are keyed by `names`
 /// (or short random words) and whose strings are often `names` too, so bodies
 /// reach the fields and values a fake reads.
-pub fn json_value(names: &'static [&'static str]) -> impl Strategy<Value = Value> + Clone {
+pub(crate) fn json_value(names: &'static [&'static str]) -> impl Strategy<Value = Value> + Clone {
     let name = move || prop::sample::select(names).prop_map(str::to_string);
     let leaf = prop_oneof![
         1 => Just(Value::Null),
@@ -59,7 +59,7 @@ pub fn json_value(names: &'static [&'static str]) -> impl Strategy<Value = Value
 /// Request bodies: JSON from [`json_value`], up to 64 arbitrary bytes, or an
 /// unterminated `{…` of 1 byte, 3 MB (over axum's default 2 MB limit) or 6 MB
 /// (over every fake's).
-pub fn bodies(names: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> + Clone {
+pub(crate) fn bodies(names: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> + Clone {
     prop_oneof![
         json_value(names).prop_map(|v| v.to_string().into_bytes()),
         prop::collection::vec(any::<u8>(), 0..64),
