@@ -1,6 +1,6 @@
 //! The ContextForge MCP gateway (1.0.x), as the AgentSquad deployment runs it.
 //!
-//! Federation (delivery-language seed): each grid is registered as a federated
+//! Federation (the delivery language, `docs/seeds.md`): each grid is registered as a federated
 //! gateway named `yamon-<server_id>`; its tools are served under the federated
 //! wire name `slug(gateway) + "-" + slug(tool)`; a virtual server per grid bundles
 //! them at `/servers/<32 hex>/mcp`, where a bare name is accepted too. Upstream calls
@@ -14,7 +14,7 @@
 //! MCP SDK's `call_tool` handler answers as a result with `isError: true` (not a
 //! JSON-RPC error). An unknown server id is 404 `{"detail": "Server not found"}`.
 //!
-//! Auth (API-FACTS, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
+//! Auth (`docs/wire-facts.md`, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
 //! `exp`; anything else is 401 `{"detail": …}` with `WWW-Authenticate: Bearer`, and
 //! every refusal is written to the gateway log ([`ContextForge::auth_failures`]:
 //! the exact count, the latest [`AUTH_LOG_KEEP`] and the distinct reasons, so a
@@ -416,7 +416,7 @@ impl ToolHost for Scope {
         let candidates = self.gateway.all_tools();
         let found = candidates.iter().find(|t| {
             let in_scope = self.server.as_ref().is_none_or(|s| s.tools.contains(&t.spec.name));
-            // On a virtual server a bare name is accepted too (API-FACTS).
+            // On a virtual server a bare name is accepted too (`docs/wire-facts.md`, ContextForge).
             in_scope && (t.spec.name == name || (self.server.is_some() && t.bare == name))
         });
         let found = found.map(|t| (t.slug.clone(), t.bare.clone()));

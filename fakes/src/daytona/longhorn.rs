@@ -31,7 +31,7 @@
 //! reservation_headroom` and fails once `u > reservation_headroom`. Degraded
 //! volumes are attached and serving (a replica short), so they hold no spare
 //! reservation and do not count; a healthy volume never does. The default
-//! headroom is **10**: the runbook's observed plane (11 faulted/unknown
+//! headroom is **10**: the runbook's (`docs/seeds.md`) observed plane (11 faulted/unknown
 //! volumes) stops new workspaces from attaching, while a single faulted volume
 //! is simply routed around (its failed replicas' disks are skipped and the new
 //! volume schedules elsewhere). The attach controller retries with exponential

@@ -2,7 +2,7 @@
 //! that runs processes inside them.
 //!
 //! Paths, fields, states and error shapes follow the public Daytona API as its SDK
-//! sends and reads them (see `shared/API-FACTS.md`): the REST API under `/api`
+//! sends and reads them (see `docs/wire-facts.md`, Daytona): the REST API under `/api`
 //! with `Authorization: Bearer <api key>`, and the toolbox under
 //! `{toolboxProxyUrl}/{sandboxId}/process/...`. What a process inside a sandbox
 //! does is supplied by a [`ProcessLauncher`]; the fake knows nothing of what runs.

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::{longhorn, Authorized, Daytona};
 
-/// The sandbox states Daytona reports (API-FACTS, "States").
+/// The sandbox states Daytona reports (`docs/wire-facts.md`, Daytona, "States").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SandboxState {

@@ -4,7 +4,7 @@
 //! Guarantees: a grant's token is 32 characters of `[A-Za-z0-9]` from the
 //! seeded id generator; a new grant for a sandbox revokes its older ones; the
 //! `sshCommand` is built from the region's `sshGatewayUrl` exactly as the
-//! runbook quotes it (`ssh -p 2222 <token>@daytona-ssh.yamon.io`, no `-p` for
+//! runbook (`docs/seeds.md`) quotes it (`ssh -p 2222 <token>@daytona-ssh.yamon.io`, no `-p` for
 //! port 22), so a drifted region yields the unusable command the runbook warns
 //! about; expiry is read from the fake's clock.
 

@@ -1,5 +1,5 @@
 //! The Daytona fake on a real loopback socket, asked exactly as the `daytona`
-//! SDK asks (API-FACTS, Daytona): its default create body and headers, the
+//! SDK asks (`docs/wire-facts.md`, Daytona): its default create body and headers, the
 //! list query, start/stop/delete, SSH access, the toolbox, and the Longhorn
 //! storage plane's Kubernetes view.
 
