@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::Router;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -16,19 +15,13 @@ use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
 use squadsim_fakes::grid::{Grid, GridTool};
 use squadsim_fakes::net::{HttpClient, Transport};
 
-use crate::support::{bodies, respond};
+use crate::support::{block_on, bodies, json_request, respond};
 
 const NOW: u64 = 1_780_963_200;
 
 async fn send(app: &Router, method: Method, uri: &str, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(Body::from(body))
-        .expect("request");
+    let mut req = json_request(method, uri, Some(token), body);
+    req.headers_mut().insert("accept", HeaderValue::from_static("application/json, text/event-stream"));
     let (status, _, v) = respond(app, req).await;
     (status, v)
 }
@@ -74,8 +67,7 @@ proptest! {
 
     #[test]
     fn any_body_gets_a_contextforge_answer(body in bodies(NAMES), endpoint in 0usize..4) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+        block_on(async {
             let (app, token) = gateway();
             let uri = ["/mcp", "/gateways", "/servers", "/mcp/"][endpoint];
             let (status, v) = send(&app, Method::POST, uri, &token, body).await;
@@ -96,8 +88,7 @@ proptest! {
 
     #[test]
     fn any_body_gets_a_grid_answer(body in bodies(NAMES)) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+        block_on(async {
             let app = Grid::new("searxnggrid", vec![GridTool::new("search_query", "Search")]).router();
             let (status, v) = send(&app, Method::POST, "/mcp", "", body).await;
             prop_assert!(status == StatusCode::PAYLOAD_TOO_LARGE || is_json_rpc_answer(status, &v), "{status} {v}");

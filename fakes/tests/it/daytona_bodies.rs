@@ -5,27 +5,19 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::daytona::{Daytona, DaytonaConfig, EchoShell};
 
-use crate::support::{bodies, respond};
+use crate::support::{block_on, bodies, json_request, respond};
 
 const KEY: &str = "dtn_squadsim_api_key";
 
 async fn send(app: &Router, method: Method, uri: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {KEY}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .expect("request");
-    let (status, _, v) = respond(app, req).await;
+    let (status, _, v) = respond(app, json_request(method, uri, Some(KEY), body)).await;
     (status, v)
 }
 
@@ -55,8 +47,7 @@ proptest! {
 
     #[test]
     fn any_body_gets_a_daytona_answer(body in bodies(NAMES), endpoint in 0usize..11) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+        block_on(async {
             let app = fake().await;
             let (method, uri) = match endpoint {
                 0 => (Method::POST, "/api/sandbox".to_string()),

@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Router;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proptest::prelude::*;
@@ -13,7 +12,7 @@ use serde_json::{json, Value};
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::github::{self, keys, GithubConfig, GithubFake, RepositoryConfig};
 
-use crate::support::{bodies, respond};
+use crate::support::{block_on, bodies, json_request, respond};
 
 const NOW: u64 = 1_780_315_200; // 2026-06-01T12:00:00Z
 const INSTALLATION: &str = "/app/installations/120794317/access_tokens";
@@ -59,11 +58,7 @@ async fn call_raw(
     auth: Option<&str>,
     body: Vec<u8>,
 ) -> (StatusCode, HeaderMap, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    if let Some(a) = auth {
-        req = req.header("authorization", format!("Bearer {a}"));
-    }
-    respond(app, req.body(Body::from(body)).expect("request")).await
+    respond(app, json_request(method, uri, auth, body)).await
 }
 
 async fn installation_token(app: &Router, body: Value) -> String {
@@ -307,8 +302,7 @@ proptest! {
     /// `{message, documentation_url}` shape, never a panic or a 5xx.
     #[test]
     fn any_body_gets_a_github_answer(body in bodies(NAMES), endpoint in 0usize..6) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+        block_on(async {
             let (app, _) = fake_with(|_| {});
             let token = installation_token(&app, json!({})).await;
             let (method, uri, auth) = match endpoint {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::glitchtip::{self, GlitchtipConfig, GlitchtipFake, ProjectConfig, MCP_TOOL_NAMES};
 
-use crate::support::{json_value, respond};
+use crate::support::{block_on, json_request, json_value, respond};
 
 const TOKEN: &str = "glitchtip-test-api-token";
 
@@ -41,12 +41,8 @@ async fn api(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, HeaderMap, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
     let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
-    respond(app, req.body(body).expect("request")).await
+    respond(app, json_request(method, uri, token, body)).await
 }
 
 async fn ingest(
@@ -308,8 +304,7 @@ proptest! {
     /// or a 5xx.
     #[test]
     fn any_body_gets_a_glitchtip_answer(body in ingest_bodies(), endpoint in 0usize..6) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+        block_on(async {
             let (app, fake) = fake(|_| {});
             let key = key_of(&fake);
             let (method, uri) = match endpoint {

@@ -1,8 +1,10 @@
 //! What the tests share: sending a request to a router, serving one on
 //! loopback, and request bodies for the property tests.
 
+use std::future::Future;
+
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use proptest::prelude::*;
@@ -10,6 +12,22 @@ use serde_json::{json, Value};
 use squadsim_fakes::net::serve_loopback;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+/// A JSON request (`content-type: application/json`), with `Authorization:
+/// Bearer <token>` when given a token.
+pub(crate) fn json_request(method: Method, uri: &str, bearer: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.body(body.into()).expect("request")
+}
+
+/// Runs `future` on a fresh single-threaded tokio runtime with time enabled
+/// (the body of a property test, which proptest runs outside tokio).
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio").block_on(future)
+}
 
 /// Sends `request` to `app`: the status, the headers and the body as JSON
 /// (`null` when it is not JSON).
