@@ -77,13 +77,13 @@ pub fn iso8601(unix: u64) -> String {
 
 /// Like [`iso8601`] with milliseconds (`2026-06-01T12:00:00.000Z`), as Sentry
 /// and GlitchTip render `dateCreated`/`firstSeen`.
-pub fn iso8601_millis(unix: u64) -> String {
+pub(crate) fn iso8601_millis(unix: u64) -> String {
     let s = iso8601(unix);
     format!("{}.000Z", &s[..s.len() - 1])
 }
 
-/// Unix seconds of an [`iso8601`] or [`iso8601_millis`] timestamp (the
-/// milliseconds are dropped); `None` for text of any other shape.
+/// Unix seconds of an [`iso8601`] timestamp, with or without milliseconds (they
+/// are dropped); `None` for text of any other shape.
 pub fn unix_from_iso8601(text: &str) -> Option<u64> {
     let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
     let mut date = date.splitn(3, '-').map(str::parse::<i64>);

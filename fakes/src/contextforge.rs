@@ -1,6 +1,6 @@
 //! The ContextForge MCP gateway (1.0.x), as the AgentSquad deployment runs it.
 //!
-//! Federation (delivery-language seed): each grid is registered as a federated
+//! Federation (the delivery language, `docs/seeds.md`): each grid is registered as a federated
 //! gateway named `yamon-<server_id>`; its tools are served under the federated
 //! wire name `slug(gateway) + "-" + slug(tool)`; a virtual server per grid bundles
 //! them at `/servers/<32 hex>/mcp`, where a bare name is accepted too. Upstream calls
@@ -14,7 +14,7 @@
 //! MCP SDK's `call_tool` handler answers as a result with `isError: true` (not a
 //! JSON-RPC error). An unknown server id is 404 `{"detail": "Server not found"}`.
 //!
-//! Auth (API-FACTS, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
+//! Auth (`docs/wire-facts.md`, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
 //! `exp`; anything else is 401 `{"detail": …}` with `WWW-Authenticate: Bearer`, and
 //! every refusal is written to the gateway log ([`ContextForge::auth_failures`]:
 //! the exact count, the latest [`AUTH_LOG_KEEP`] and the distinct reasons, so a
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -34,6 +34,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
+use crate::framework_error::{self, Rejection};
 use crate::inspection::{clipped, InspectionLog};
 use crate::jwt;
 use crate::mcp::{self, CallContext, McpClient, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
@@ -62,7 +63,7 @@ impl Default for GatewayConfig {
 }
 
 /// One refusal in the gateway log (its path and reason clipped to
-/// [`inspection::MAX_QUOTED_CHARS`] characters).
+/// [`crate::inspection::MAX_QUOTED_CHARS`] characters).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuthFailure {
     pub path: String,
@@ -164,7 +165,7 @@ pub struct ContextForge {
 
 /// 32 hex characters derived from a name: ContextForge ids are opaque 32-hex strings;
 /// deriving them keeps them stable across runs.
-pub fn derived_id(kind: &str, name: &str) -> String {
+fn derived_id(kind: &str, name: &str) -> String {
     let digest = Sha256::digest(format!("{kind}:{name}").as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
@@ -274,7 +275,7 @@ impl ContextForge {
 
     /// Registers a grid: initializes it over MCP and lists its tools.
     /// `auth_token` is sent upstream as `Authorization: Bearer` (ContextForge's `auth_type: bearer`).
-    pub async fn register_gateway(
+    async fn register_gateway(
         &self,
         name: &str,
         url: &str,
@@ -302,7 +303,7 @@ impl ContextForge {
     }
 
     /// Creates a virtual server bundling the given federated tools.
-    pub fn create_server(&self, name: &str, federated_tools: Vec<String>) -> Result<VirtualServer, Refusal> {
+    fn create_server(&self, name: &str, federated_tools: Vec<String>) -> Result<VirtualServer, Refusal> {
         let known: BTreeSet<String> = self.all_tools().iter().map(|t| t.spec.name.clone()).collect();
         if let Some(missing) = federated_tools.iter().find(|t| !known.contains(*t)) {
             return Err((StatusCode::UNPROCESSABLE_ENTITY, format!("Tool not found: {missing}")));
@@ -322,7 +323,7 @@ impl ContextForge {
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
+        let router = Router::new()
             .route("/health", get(|| async { Json(json!({"status": "healthy"})) }))
             .route("/gateways", get(list_gateways).post(post_gateway))
             .route("/servers", get(list_servers).post(post_server))
@@ -331,9 +332,8 @@ impl ContextForge {
             .route("/mcp", any(mcp_all))
             .route("/mcp/", any(mcp_all))
             .route("/servers/{server_id}/mcp", any(mcp_server))
-            .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))) })
-            .layer(axum::middleware::map_response(fastapi_error_shape))
-            .with_state(self.clone())
+            .fallback(|| async { framework_error::detail(StatusCode::NOT_FOUND, "Not Found") });
+        framework_error::reshape_rejections(router, fastapi_error_shape).with_state(self.clone())
     }
 }
 
@@ -373,21 +373,13 @@ fn squadsim_slug(name: &str) -> String {
     out
 }
 
-/// Errors the router itself produces (a wrong method, a body over the size
-/// limit) in FastAPI's shape: `{"detail": "<reason phrase>"}` with the same
-/// status. Responses that already carry JSON, and successes, pass unchanged.
-async fn fastapi_error_shape(response: Response) -> Response {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let mut shaped = (status, Json(json!({"detail": status.canonical_reason().unwrap_or("Error")}))).into_response();
-    for (name, value) in response.headers() {
+/// axum's own refusals (a wrong method, a body over the size limit) in
+/// FastAPI's shape: `{"detail": "<reason phrase>"}` with the same status and
+/// axum's other headers (an `Allow`, for one).
+fn fastapi_error_shape(rejection: Rejection) -> Response {
+    let status = rejection.status;
+    let mut shaped = framework_error::detail(status, status.canonical_reason().unwrap_or("Error"));
+    for (name, value) in &rejection.headers {
         if name != "content-type" && name != "content-length" {
             shaped.headers_mut().insert(name.clone(), value.clone());
         }
@@ -396,11 +388,7 @@ async fn fastapi_error_shape(response: Response) -> Response {
 }
 
 fn refusal_response((status, detail): Refusal) -> Response {
-    let mut response = (status, Json(json!({"detail": detail}))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
-    }
-    response
+    framework_error::detail(status, detail)
 }
 
 /// The tools one MCP endpoint exposes: all of them, or one virtual server's.
@@ -428,7 +416,7 @@ impl ToolHost for Scope {
         let candidates = self.gateway.all_tools();
         let found = candidates.iter().find(|t| {
             let in_scope = self.server.as_ref().is_none_or(|s| s.tools.contains(&t.spec.name));
-            // On a virtual server a bare name is accepted too (API-FACTS).
+            // On a virtual server a bare name is accepted too (`docs/wire-facts.md`, ContextForge).
             in_scope && (t.spec.name == name || (self.server.is_some() && t.bare == name))
         });
         let found = found.map(|t| (t.slug.clone(), t.bare.clone()));
@@ -538,11 +526,7 @@ struct GatewayCreate {
 
 /// FastAPI's validation error for a body that did not parse.
 fn validation_error(e: impl std::fmt::Display) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({"detail": [{"type": "value_error", "loc": ["body"], "msg": e.to_string()}]})),
-    )
-        .into_response()
+    framework_error::detail(StatusCode::UNPROCESSABLE_ENTITY, framework_error::value_error(&["body"], e.to_string()))
 }
 
 async fn post_gateway(State(gw): State<Arc<ContextForge>>, headers: HeaderMap, body: Bytes) -> Response {

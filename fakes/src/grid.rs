@@ -1,5 +1,6 @@
 //! A yamon grid: an upstream MCP server exposing bare tool names
-//! (delivery-language seed: "Grids expose bare names ... The grid does not add a prefix").
+//! (the delivery language, `docs/seeds.md`: "Grids expose bare names ... The grid does
+//! not add a prefix").
 //!
 //! A grid's tools are data (name, description, answer); it records every call with
 //! the identity the gateway injected (`X-Authenticated-User`), so a scenario can show

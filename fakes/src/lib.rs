@@ -5,12 +5,13 @@
 //! nothing of AgentSquad: the same router serves inside the turmoil simulation
 //! ([`net::serve_simulated`]) and on real loopback sockets ([`net::serve_loopback`]).
 //! Paths, fields, status codes and error shapes follow the real public APIs
-//! (`shared/API-FACTS.md`), so real clients work against them.
+//! (`docs/wire-facts.md`), so real clients work against them.
 
 pub mod clock;
 pub mod contextforge;
 pub mod daytona;
 pub mod fault;
+mod framework_error;
 pub mod github;
 pub mod glitchtip;
 pub mod grid;

@@ -1,7 +1,7 @@
 //! MCP over the Streamable HTTP transport, stateless JSON mode (the mode
 //! ContextForge and the GlitchTip MCP run in by default).
 //!
-//! [`McpEndpoint`] turns a [`ToolHost`] into the one HTTP endpoint the spec
+//! [`serve_message`] answers for a [`ToolHost`] at the one HTTP endpoint the spec
 //! defines: each JSON-RPC message is its own POST; a notification or a response
 //! gets 202 with no body; a request gets one `application/json` JSON-RPC object;
 //! GET gets 405; an unsupported `MCP-Protocol-Version` gets 400. [`McpClient`]
@@ -23,14 +23,14 @@ use serde_json::{json, Value};
 use crate::net::{HttpClient, HttpError, HttpRequest};
 
 /// Protocol revisions this transport accepts, newest first.
-pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+pub(crate) const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 /// The revision a client without a `MCP-Protocol-Version` header is assumed to speak.
-pub const DEFAULT_PROTOCOL_VERSION: &str = "2025-03-26";
+pub(crate) const DEFAULT_PROTOCOL_VERSION: &str = "2025-03-26";
 
-pub const PARSE_ERROR: i64 = -32700;
-pub const INVALID_REQUEST: i64 = -32600;
-pub const METHOD_NOT_FOUND: i64 = -32601;
-pub const INVALID_PARAMS: i64 = -32602;
+pub(crate) const PARSE_ERROR: i64 = -32700;
+pub(crate) const INVALID_REQUEST: i64 = -32600;
+pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
+pub(crate) const INVALID_PARAMS: i64 = -32602;
 
 /// One tool as `tools/list` describes it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -173,7 +173,7 @@ fn tool_result(text: &str, is_error: bool) -> Value {
     json!({"content": [{"type": "text", "text": text}], "isError": is_error})
 }
 
-pub fn rpc_result(id: Value, result: Value) -> Value {
+pub(crate) fn rpc_result(id: Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
@@ -245,7 +245,7 @@ impl McpClient {
     }
 
     /// `initialize` then `notifications/initialized`.
-    pub async fn initialize(&mut self, client_name: &str) -> Result<Value, McpError> {
+    pub(crate) async fn initialize(&mut self, client_name: &str) -> Result<Value, McpError> {
         let params = json!({
             "protocolVersion": SUPPORTED_PROTOCOL_VERSIONS[1],
             "capabilities": {},

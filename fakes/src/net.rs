@@ -12,7 +12,7 @@
 //! Guarantees:
 //! - no wall clock: hyper's timers are tokio's, which turmoil drives;
 //! - every exchange is bounded by the client's timeout, so a partition or a peer
-//!   that never answers becomes [`HttpError::Timeout`] (the runbook's "HTTP 000"),
+//!   that never answers becomes [`HttpError::Timeout`] (the runbook's "HTTP 000", `docs/seeds.md`),
 //!   never a hang;
 //! - HTTP/1.1 keep-alive: a connection is reused for the next request to the same
 //!   host and port from the same tokio runtime (each turmoil host incarnation has its
@@ -46,7 +46,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The largest response body a client reads (16 MiB).
-pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// How long a client reuses an idle connection: well inside the 30 s after which
 /// a hyper server closes a connection that sends no request.

@@ -1,5 +1,6 @@
-//! Longhorn storage under the sandboxes: `volumes.longhorn.io` (v1beta2) and the
-//! Kubernetes events of the sandbox pods.
+//! Longhorn storage under the sandboxes, as a model: `volumes.longhorn.io`
+//! (v1beta2), the sandbox pool's nodes and the Kubernetes events of the sandbox
+//! pods. The Daytona fake's `kube_api` serves them as the Kubernetes API does.
 //!
 //! A sandbox start provisions a PVC for the workspace (`workspace-<sandboxId>`),
 //! which Longhorn backs with a new volume, and the attach/detach controller
@@ -30,7 +31,7 @@
 //! reservation_headroom` and fails once `u > reservation_headroom`. Degraded
 //! volumes are attached and serving (a replica short), so they hold no spare
 //! reservation and do not count; a healthy volume never does. The default
-//! headroom is **10**: the runbook's observed plane (11 faulted/unknown
+//! headroom is **10**: the runbook's (`docs/seeds.md`) observed plane (11 faulted/unknown
 //! volumes) stops new workspaces from attaching, while a single faulted volume
 //! is simply routed around (its failed replicas' disks are skipped and the new
 //! volume schedules elsewhere). The attach controller retries with exponential
@@ -59,26 +60,19 @@
 //! clock, listings are in name order; nothing here reads the wall clock.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-use super::Daytona;
 use crate::ids::IdGen;
 
 /// The namespace of the Longhorn custom resources.
-pub const LONGHORN_NAMESPACE: &str = "longhorn-system";
+pub(crate) const LONGHORN_NAMESPACE: &str = "longhorn-system";
 /// The namespace sandbox pods and their workspace PVCs live in.
-pub const SANDBOX_NAMESPACE: &str = "daytona";
+pub(crate) const SANDBOX_NAMESPACE: &str = "daytona";
 /// The kubelet gives up waiting for a pod's volumes after 2m3s and reports `FailedMount`.
-pub const KUBELET_MOUNT_TIMEOUT_SECONDS: u64 = 123;
+pub(crate) const KUBELET_MOUNT_TIMEOUT_SECONDS: u64 = 123;
 /// The attach/detach controller's longest backoff between attach attempts (2m2s).
-pub const MAX_ATTACH_BACKOFF_SECONDS: u64 = 122;
+pub(crate) const MAX_ATTACH_BACKOFF_SECONDS: u64 = 122;
 /// Replicas per volume (`spec.numberOfReplicas`), at most one per node.
 pub const NUMBER_OF_REPLICAS: usize = 3;
 
@@ -171,46 +165,6 @@ impl Volume {
             && self.state == VolumeState::Detached
             && self.workload.is_none()
     }
-
-    /// The resource as `kubectl get volumes.longhorn.io -o json` prints it.
-    pub fn to_json(&self) -> Value {
-        let scheduled = match &self.scheduling_failure {
-            None => json!({"type": "Scheduled", "status": "True", "reason": "", "message": ""}),
-            Some(m) => {
-                json!({"type": "Scheduled", "status": "False", "reason": "ReplicaSchedulingFailure", "message": m})
-            }
-        };
-        let workloads: Vec<Value> = self
-            .workload
-            .iter()
-            .map(|pod| json!({"podName": pod, "podStatus": "Pending", "workloadName": pod, "workloadType": "Pod"}))
-            .collect();
-        json!({
-            "apiVersion": "longhorn.io/v1beta2",
-            "kind": "Volume",
-            "metadata": {"name": self.name, "namespace": LONGHORN_NAMESPACE, "creationTimestamp": self.created_at},
-            "spec": {
-                "size": self.size_bytes.to_string(),
-                "numberOfReplicas": 3,
-                "dataEngine": "v1",
-                "frontend": "blockdev",
-                "accessMode": "rwo",
-            },
-            "status": {
-                "state": self.state,
-                "robustness": self.robustness,
-                "currentNodeID": self.current_node_id,
-                "kubernetesStatus": {
-                    "pvName": self.name,
-                    "pvStatus": "Bound",
-                    "pvcName": self.pvc_name,
-                    "namespace": self.namespace,
-                    "workloadsStatus": workloads,
-                },
-                "conditions": [scheduled],
-            },
-        })
-    }
 }
 
 /// A Kubernetes node of the sandbox pool.
@@ -229,44 +183,6 @@ impl Node {
         } else {
             ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
         }
-    }
-
-    /// The resource as `kubectl get nodes -o json` prints it (`core/v1`).
-    pub fn to_json(&self) -> Value {
-        let (status, reason, message) = self.ready_condition();
-        let taints: Vec<Value> = if self.ready {
-            Vec::new()
-        } else {
-            ["NoSchedule", "NoExecute"]
-                .iter()
-                .map(|effect| json!({"key": "node.kubernetes.io/unreachable", "effect": effect}))
-                .collect()
-        };
-        json!({
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": self.name, "labels": {"kubernetes.io/hostname": self.name}},
-            "spec": {"taints": taints},
-            "status": {"conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message}]},
-        })
-    }
-
-    /// Longhorn's view of the node (`nodes.longhorn.io`, v1beta2): `Ready` follows the
-    /// Kubernetes node; `Schedulable` is about cordoning, which nothing here does.
-    pub fn to_longhorn_json(&self) -> Value {
-        let ready = if self.ready {
-            json!({"type": "Ready", "status": "True", "reason": "", "message": ""})
-        } else {
-            json!({"type": "Ready", "status": "False", "reason": "KubernetesNodeNotReady",
-                   "message": format!("Kubernetes node {} not ready: NodeStatusUnknown", self.name)})
-        };
-        json!({
-            "apiVersion": "longhorn.io/v1beta2",
-            "kind": "Node",
-            "metadata": {"name": self.name, "namespace": LONGHORN_NAMESPACE},
-            "spec": {"name": self.name, "allowScheduling": true},
-            "status": {"conditions": [ready, {"type": "Schedulable", "status": "True", "reason": "", "message": ""}]},
-        })
     }
 }
 
@@ -290,34 +206,16 @@ pub struct Event {
     pub last_timestamp: String,
 }
 
-impl Event {
-    pub fn to_json(&self, index: usize) -> Value {
-        json!({
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": format!("{}.{index:016x}", self.object_name), "namespace": self.namespace},
-            "involvedObject": {"apiVersion": "v1", "kind": self.object_kind, "name": self.object_name, "namespace": self.namespace},
-            "type": self.kind,
-            "reason": self.reason,
-            "message": self.message,
-            "source": {"component": self.source},
-            "count": self.count,
-            "firstTimestamp": self.first_timestamp,
-            "lastTimestamp": self.last_timestamp,
-        })
-    }
-}
-
 /// The outcome of one attach attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attach {
+pub(crate) enum Attach {
     Attached,
     Refused,
 }
 
 /// Longhorn volumes and the events of the pods using them.
 #[derive(Debug, Clone)]
-pub struct Storage {
+pub(crate) struct Storage {
     config: StorageConfig,
     nodes: Vec<Node>,
     ids: IdGen,
@@ -373,7 +271,7 @@ impl VolumeTable {
 
 impl Storage {
     /// The plane as configured: the existing volumes, named from `seed`.
-    pub fn new(config: StorageConfig, seed: u64, now: &str) -> Self {
+    pub(crate) fn new(config: StorageConfig, seed: u64, now: &str) -> Self {
         let nodes =
             config.nodes.iter().map(|n| Node { name: n.clone(), ready: !config.not_ready.contains(n) }).collect();
         let mut storage = Storage {
@@ -450,46 +348,42 @@ impl Storage {
         }
     }
 
-    pub fn config(&self) -> &StorageConfig {
-        &self.config
-    }
-
     /// Every node of the sandbox pool, in the configured order.
-    pub fn nodes(&self) -> &[Node] {
+    pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
     }
 
     /// Every volume, by name.
-    pub fn volumes(&self) -> Vec<Volume> {
+    pub(crate) fn volumes(&self) -> Vec<Volume> {
         self.volumes.by_name.values().cloned().collect()
     }
 
-    pub fn volume(&self, name: &str) -> Option<&Volume> {
+    pub(crate) fn volume(&self, name: &str) -> Option<&Volume> {
         self.volumes.by_name.get(name)
     }
 
     /// The volume backing the PVC `pvc_name`, if one was provisioned.
-    pub fn volume_of_claim(&self, pvc_name: &str) -> Option<&Volume> {
+    pub(crate) fn volume_of_claim(&self, pvc_name: &str) -> Option<&Volume> {
         self.volumes.by_pvc(pvc_name)
     }
 
     /// Every event, in the order first recorded.
-    pub fn events(&self) -> &[Event] {
+    pub(crate) fn events(&self) -> &[Event] {
         &self.events
     }
 
     /// How many volumes hold reservations while serving nothing (faulted/unknown, detached, no workload).
-    pub fn idle_reservations(&self) -> usize {
+    pub(crate) fn idle_reservations(&self) -> usize {
         self.volumes.idle_reservations
     }
 
     /// Whether a new volume's replicas can be scheduled now.
-    pub fn can_schedule(&self) -> bool {
+    pub(crate) fn can_schedule(&self) -> bool {
         self.idle_reservations() <= self.config.reservation_headroom as usize
     }
 
     /// The workspace volume of `pvc_name`, provisioned (state `creating`) if it does not exist yet.
-    pub fn provision(&mut self, pvc_name: &str, now: &str) -> String {
+    pub(crate) fn provision(&mut self, pvc_name: &str, now: &str) -> String {
         if let Some(v) = self.volumes.by_pvc(pvc_name) {
             return v.name.clone();
         }
@@ -512,7 +406,7 @@ impl Storage {
 
     /// One attach attempt of `volume` for `pod`: re-checks replica scheduling,
     /// then attaches or records the refusal as Kubernetes does.
-    pub fn attach(&mut self, volume: &str, pod: &str, now: &str) -> Attach {
+    pub(crate) fn attach(&mut self, volume: &str, pod: &str, now: &str) -> Attach {
         if !self.nodes.iter().any(|n| n.ready) {
             // The pod is never placed, so nothing asks for the volume.
             let n = self.nodes.len();
@@ -556,13 +450,13 @@ impl Storage {
     }
 
     /// The kubelet gave up waiting for `pod`'s volumes.
-    pub fn mount_timed_out(&mut self, pod: &str, now: &str) {
+    pub(crate) fn mount_timed_out(&mut self, pod: &str, now: &str) {
         let message = "Unable to attach or mount volumes: unmounted volumes=[workspace], unattached volumes=[workspace]: timed out waiting for the condition";
         self.record(pod, "Warning", "FailedMount", message, "kubelet", now);
     }
 
     /// The pod is gone (sandbox stopped): its volume detaches and no longer has a workload.
-    pub fn detach(&mut self, volume: &str) {
+    pub(crate) fn detach(&mut self, volume: &str) {
         self.volumes.update(volume, |v| {
             v.state = VolumeState::Detached;
             if v.robustness != Robustness::Faulted {
@@ -574,7 +468,7 @@ impl Storage {
     }
 
     /// The PVC was deleted (reclaim policy `Delete`): the volume and its replicas go.
-    pub fn delete(&mut self, volume: &str) {
+    pub(crate) fn delete(&mut self, volume: &str) {
         self.volumes.remove(volume);
     }
 
@@ -599,119 +493,6 @@ impl Storage {
             last_timestamp: now.to_string(),
         });
     }
-}
-
-/// A Kubernetes `Status` failure (`kubectl` prints its `message`).
-fn k8s_status(code: StatusCode, reason: &str, message: &str) -> Response {
-    let body = json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code.as_u16(),
-    });
-    (code, Json(body)).into_response()
-}
-
-/// The Kubernetes API answers 401 `Unauthorized` without a valid bearer token.
-fn k8s_authorize(d: &Daytona, headers: &HeaderMap) -> Result<(), Response> {
-    let presented = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if presented.map(str::trim) == Some(d.config.api_key.as_str()) {
-        Ok(())
-    } else {
-        Err(k8s_status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized"))
-    }
-}
-
-/// A Kubernetes list of `kind`, or 401 without the bearer token.
-fn k8s_list(d: &Daytona, headers: &HeaderMap, api_version: &str, kind: &str, items: Vec<Value>) -> Response {
-    if let Err(r) = k8s_authorize(d, headers) {
-        return r;
-    }
-    Json(json!({"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": ""}, "items": items}))
-        .into_response()
-}
-
-/// `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/volumes`: a `VolumeList`.
-pub(super) async fn list_volumes(
-    State(d): State<Arc<Daytona>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-) -> Response {
-    let items = if ns == LONGHORN_NAMESPACE { d.volumes().iter().map(Volume::to_json).collect() } else { Vec::new() };
-    k8s_list(&d, &headers, "longhorn.io/v1beta2", "VolumeList", items)
-}
-
-/// `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}`: one `Volume`, or 404 `NotFound`.
-pub(super) async fn get_volume(
-    State(d): State<Arc<Daytona>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = k8s_authorize(&d, &headers) {
-        return r;
-    }
-    let found = if ns == LONGHORN_NAMESPACE { d.state().storage.volume(&name).cloned() } else { None };
-    match found {
-        Some(v) => Json(v.to_json()).into_response(),
-        None => k8s_status(StatusCode::NOT_FOUND, "NotFound", &format!("volumes.longhorn.io \"{name}\" not found")),
-    }
-}
-
-/// `GET /api/v1/nodes`: a `NodeList` of the sandbox pool (`kubectl get nodes`).
-pub(super) async fn list_nodes(State(d): State<Arc<Daytona>>, headers: HeaderMap) -> Response {
-    k8s_list(&d, &headers, "v1", "NodeList", d.nodes().iter().map(Node::to_json).collect())
-}
-
-/// `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/nodes`: Longhorn's `NodeList`.
-pub(super) async fn list_longhorn_nodes(
-    State(d): State<Arc<Daytona>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-) -> Response {
-    let items =
-        if ns == LONGHORN_NAMESPACE { d.nodes().iter().map(Node::to_longhorn_json).collect() } else { Vec::new() };
-    k8s_list(&d, &headers, "longhorn.io/v1beta2", "NodeList", items)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct EventQuery {
-    field_selector: Option<String>,
-}
-
-/// `GET /api/v1/namespaces/{ns}/events`: an `EventList`, optionally narrowed by
-/// `fieldSelector=involvedObject.name=<pod>` (other selectors are refused with 400, as the API server does).
-pub(super) async fn list_events(
-    State(d): State<Arc<Daytona>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-    Query(q): Query<EventQuery>,
-) -> Response {
-    if let Err(r) = k8s_authorize(&d, &headers) {
-        return r;
-    }
-    let object = match q.field_selector.as_deref() {
-        None | Some("") => None,
-        Some(sel) => match sel.strip_prefix("involvedObject.name=") {
-            Some(name) => Some(name.to_string()),
-            None => {
-                let msg = format!("\"{sel}\" is not a known field selector: only \"involvedObject.name\"");
-                return k8s_status(StatusCode::BAD_REQUEST, "BadRequest", &msg);
-            }
-        },
-    };
-    let items: Vec<Value> = d
-        .events()
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.namespace == ns && object.as_ref().is_none_or(|o| &e.object_name == o))
-        .map(|(i, e)| e.to_json(i))
-        .collect();
-    Json(json!({"apiVersion": "v1", "kind": "EventList", "metadata": {"resourceVersion": ""}, "items": items}))
-        .into_response()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! that runs processes inside them.
 //!
 //! Paths, fields, states and error shapes follow the public Daytona API as its SDK
-//! sends and reads them (see `shared/API-FACTS.md`): the REST API under `/api`
+//! sends and reads them (see `docs/wire-facts.md`, Daytona): the REST API under `/api`
 //! with `Authorization: Bearer <api key>`, and the toolbox under
 //! `{toolboxProxyUrl}/{sandboxId}/process/...`. What a process inside a sandbox
 //! does is supplied by a [`ProcessLauncher`]; the fake knows nothing of what runs.
@@ -10,9 +10,8 @@
 //! Under the sandboxes sits the storage plane ([`longhorn`]): a sandbox reaches
 //! `started` only once its workspace volume attaches, and a degraded plane keeps
 //! it `creating` with the Kubernetes events that say why. For diagnosis the fake
-//! also answers the read-only Kubernetes paths a `kubectl` would use:
-//! `GET /apis/longhorn.io/v1beta2/namespaces/longhorn-system/volumes[/{name}]`
-//! and `GET /api/v1/namespaces/{namespace}/events` (`?fieldSelector=involvedObject.name=<pod>`).
+//! also answers the read-only Kubernetes paths a `kubectl` would use
+//! (`kube_api`: nodes, Longhorn volumes and nodes, the pods' events).
 //!
 //! Workspace logs: the Daytona API has no sandbox-wide log endpoint for what
 //! processes print (its `build-logs` are image builds); the toolbox's
@@ -23,6 +22,7 @@
 //! The toolbox also serves each sandbox's files and Git checkouts
 //! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
+mod kube_api;
 pub mod longhorn;
 mod process;
 mod sandbox;
@@ -43,12 +43,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::clock::{iso8601_millis, Clock};
+use crate::framework_error::{self, Rejection};
 use crate::ids::IdGen;
 
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
 pub use sandbox::{Sandbox, SandboxState};
-pub use ssh::{ssh_command, SshGrant};
+use ssh::SshGrant;
 pub use volumes::{SharedVolume, SharedVolumeState};
 
 /// How the fake is set up.
@@ -198,7 +199,7 @@ impl Daytona {
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
+        let router = Router::new()
             .route("/api/users/me", get(sandbox::users_me))
             .route("/api/sandbox", get(sandbox::list).post(sandbox::create))
             .route("/api/sandbox/{id}", get(sandbox::get_one).delete(sandbox::destroy))
@@ -210,11 +211,11 @@ impl Daytona {
             .route("/api/volumes", get(volumes::list).post(volumes::create))
             .route("/api/volumes/by-name/{name}", get(volumes::by_name))
             .route("/api/volumes/{id}", get(volumes::get_one).delete(volumes::destroy))
-            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes", get(longhorn::list_volumes))
-            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(longhorn::get_volume))
-            .route("/api/v1/namespaces/{ns}/events", get(longhorn::list_events))
-            .route("/api/v1/nodes", get(longhorn::list_nodes))
-            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/nodes", get(longhorn::list_longhorn_nodes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes", get(kube_api::list_volumes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(kube_api::get_volume))
+            .route("/api/v1/namespaces/{ns}/events", get(kube_api::list_events))
+            .route("/api/v1/nodes", get(kube_api::list_nodes))
+            .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/nodes", get(kube_api::list_longhorn_nodes))
             .route("/toolbox/{id}/process/execute", post(toolbox::execute))
             .route("/toolbox/{id}/process/session", get(toolbox::list_sessions).post(toolbox::create_session))
             .route("/toolbox/{id}/process/session/{sid}", get(toolbox::get_session).delete(toolbox::delete_session))
@@ -234,23 +235,20 @@ impl Daytona {
             .route("/toolbox/{id}/git/checkout", post(workspace_fs::checkout))
             .route("/api/health", get(|| async { Json(json!({"status": "ok"})) }))
             .route("/api/{*rest}", delete(not_found).get(not_found).post(not_found).put(not_found))
-            .fallback(not_found)
-            .layer(axum::middleware::from_fn_with_state(self.clone(), nest_error_shape))
+            .fallback(not_found);
+        let d = self.clone();
+        framework_error::reshape_rejections(router, move |rejection| d.nest_error_shape(rejection))
             .with_state(self.clone())
     }
 
-    /// Checks `Authorization: Bearer <api key>`.
-    fn authorize(&self, path: &str, headers: &HeaderMap) -> Result<(), Response> {
+    /// Whether `headers` carry `Authorization: Bearer <api key>`.
+    fn presents_api_key(&self, headers: &HeaderMap) -> bool {
         let presented = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        if presented == Some(self.config.api_key.as_str()) {
-            Ok(())
-        } else {
-            Err(self.error(path, StatusCode::UNAUTHORIZED, "Invalid credentials"))
-        }
+        presented == Some(self.config.api_key.as_str())
     }
 }
 
@@ -267,7 +265,9 @@ impl axum::extract::FromRequestParts<Arc<Daytona>> for Authorized {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
         let path = parts.uri.path().to_string();
-        d.authorize(&path, &parts.headers)?;
+        if !d.presents_api_key(&parts.headers) {
+            return Err(d.error(&path, StatusCode::UNAUTHORIZED, "Invalid credentials"));
+        }
         Ok(Authorized { d: d.clone(), path })
     }
 }
@@ -280,35 +280,21 @@ async fn not_found(
     d.error(uri.path(), StatusCode::NOT_FOUND, &format!("Cannot {method} {}", uri.path()))
 }
 
-/// Errors the router itself produces (a body over the size limit, a method a
-/// path does not take) in the shape NestJS gives them: a 413 `{path, timestamp,
-/// statusCode, error, message}`, and for a wrong method Express's 404 `Cannot
-/// {METHOD} {path}` (it has no 405). Responses that already carry JSON pass unchanged.
-async fn nest_error_shape(
-    axum::extract::State(d): axum::extract::State<Arc<Daytona>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = request.uri().path().to_string();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    match status {
-        StatusCode::METHOD_NOT_ALLOWED => d.error(&path, StatusCode::NOT_FOUND, &format!("Cannot {method} {path}")),
-        StatusCode::PAYLOAD_TOO_LARGE => d.error(&path, status, "request entity too large"),
-        _ => d.error(&path, status, status.canonical_reason().unwrap_or("Error")),
-    }
-}
-
 impl Daytona {
+    /// axum's own refusals (a body over the size limit, a method a path does not
+    /// take) in the shape NestJS gives them: a 413 `{path, timestamp, statusCode,
+    /// error, message}`, and for a wrong method Express's 404 `Cannot {METHOD}
+    /// {path}` (it has no 405).
+    fn nest_error_shape(&self, Rejection { status, method, path, .. }: Rejection) -> Response {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                self.error(&path, StatusCode::NOT_FOUND, &format!("Cannot {method} {path}"))
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => self.error(&path, status, "request entity too large"),
+            _ => self.error(&path, status, status.canonical_reason().unwrap_or("Error")),
+        }
+    }
+
     /// An error response stamped with this fake's clock.
     pub(crate) fn error(&self, path: &str, status: StatusCode, message: &str) -> Response {
         api_error(&self.now(), path, status, message)

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::{longhorn, Authorized, Daytona};
 
-/// The sandbox states Daytona reports (API-FACTS, "States").
+/// The sandbox states Daytona reports (`docs/wire-facts.md`, Daytona, "States").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SandboxState {
@@ -106,8 +106,8 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
         Ok(r) => r,
         Err(e) => return d.error(&path, StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    if let Err(r) = super::volumes::validate_mounts(&d, &path, &req.volumes) {
-        return r;
+    if let Err((status, message)) = super::volumes::validate_mounts(&d, &req.volumes) {
+        return d.error(&path, status, &message);
     }
     let now = d.now();
     let sandbox = {

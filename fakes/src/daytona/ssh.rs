@@ -4,7 +4,7 @@
 //! Guarantees: a grant's token is 32 characters of `[A-Za-z0-9]` from the
 //! seeded id generator; a new grant for a sandbox revokes its older ones; the
 //! `sshCommand` is built from the region's `sshGatewayUrl` exactly as the
-//! runbook quotes it (`ssh -p 2222 <token>@daytona-ssh.yamon.io`, no `-p` for
+//! runbook (`docs/seeds.md`) quotes it (`ssh -p 2222 <token>@daytona-ssh.yamon.io`, no `-p` for
 //! port 22), so a drifted region yields the unusable command the runbook warns
 //! about; expiry is read from the fake's clock.
 
@@ -21,7 +21,7 @@ use crate::clock::iso8601_millis;
 
 /// One SSH access grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshGrant {
+pub(crate) struct SshGrant {
     pub id: String,
     pub sandbox_id: String,
     pub token: String,
@@ -30,7 +30,7 @@ pub struct SshGrant {
 }
 
 /// The command a client pastes: `ssh -p <port> <token>@<host>`, or `ssh <token>@<host>` on port 22.
-pub fn ssh_command(gateway_url: &str, token: &str) -> String {
+pub(crate) fn ssh_command(gateway_url: &str, token: &str) -> String {
     let (host, port) = match gateway_url.rsplit_once(':') {
         Some((h, p)) if p.parse::<u16>().is_ok() => (h, p),
         _ => (gateway_url, "22"),

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, RawPathParams};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -40,8 +41,7 @@ impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
     async fn from_request_parts(parts: &mut Parts, d: &Arc<Daytona>) -> Result<Self, Response> {
         let params = RawPathParams::from_request_parts(parts, d).await.map_err(IntoResponse::into_response)?;
         let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_string()).unwrap_or_default();
-        let path = parts.uri.path().to_string();
-        d.authorize(&path, &parts.headers)?;
+        let Authorized { d, path } = Authorized::from_request_parts(parts, d).await?;
         let sandbox = d
             .state()
             .sandboxes
@@ -51,26 +51,37 @@ impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
         if sandbox.state != SandboxState::Started {
             return Err(d.error(&path, StatusCode::BAD_REQUEST, "Sandbox is not running"));
         }
-        Ok(StartedSandbox { d: d.clone(), path, sandbox })
+        Ok(StartedSandbox { d, path, sandbox })
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(d: &Daytona, path: &str, body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| d.error(path, StatusCode::BAD_REQUEST, &format!("invalid request body: {e}")))
+/// A toolbox call's JSON body as `T`: Daytona's 400 "invalid request body: …"
+/// otherwise, before the handler runs (a body axum cannot read is axum's own
+/// refusal, which the router reshapes).
+pub(super) struct ToolboxJson<T>(T);
+
+impl<T: DeserializeOwned> FromRequest<Arc<Daytona>> for ToolboxJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, d: &Arc<Daytona>) -> Result<Self, Response> {
+        let path = request.uri().path().to_string();
+        let body = Bytes::from_request(request, d).await.map_err(IntoResponse::into_response)?;
+        serde_json::from_slice(&body)
+            .map(ToolboxJson)
+            .map_err(|e| d.error(&path, StatusCode::BAD_REQUEST, &format!("invalid request body: {e}")))
+    }
 }
 
 #[derive(Deserialize)]
-struct ExecuteRequest {
+pub(super) struct ExecuteRequest {
     command: String,
 }
 
 /// `POST /process/execute` runs a command to completion and answers `{exitCode, result}`.
-pub(super) async fn execute(StartedSandbox { d, path, sandbox }: StartedSandbox, body: Bytes) -> Response {
-    let req: ExecuteRequest = match parse(&d, &path, &body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+pub(super) async fn execute(
+    StartedSandbox { d, sandbox, .. }: StartedSandbox,
+    ToolboxJson(req): ToolboxJson<ExecuteRequest>,
+) -> Response {
     let output = ProcessOutput::default();
     d.launcher.launch(ProcessSpec { sandbox_id: sandbox.id, env: sandbox.env, command: req.command }, output.clone());
     let code = wait_for_exit(&output).await;
@@ -88,15 +99,14 @@ async fn wait_for_exit(output: &ProcessOutput) -> i32 {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateSessionRequest {
+pub(super) struct CreateSessionRequest {
     session_id: String,
 }
 
-pub(super) async fn create_session(StartedSandbox { d, path, sandbox }: StartedSandbox, body: Bytes) -> Response {
-    let req: CreateSessionRequest = match parse(&d, &path, &body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+pub(super) async fn create_session(
+    StartedSandbox { d, path, sandbox }: StartedSandbox,
+    ToolboxJson(req): ToolboxJson<CreateSessionRequest>,
+) -> Response {
     let mut state = d.state();
     let key = (sandbox.id, req.session_id);
     if state.sessions.contains_key(&key) {
@@ -151,7 +161,7 @@ pub(super) async fn delete_session(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SessionExecuteRequest {
+pub(super) struct SessionExecuteRequest {
     command: String,
     #[serde(default)]
     run_async: bool,
@@ -163,12 +173,8 @@ struct SessionExecuteRequest {
 pub(super) async fn session_exec(
     StartedSandbox { d, path, sandbox }: StartedSandbox,
     Path((id, sid)): Path<(String, String)>,
-    body: Bytes,
+    ToolboxJson(req): ToolboxJson<SessionExecuteRequest>,
 ) -> Response {
-    let req: SessionExecuteRequest = match parse(&d, &path, &body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
     let output = ProcessOutput::default();
     let cmd_id = {
         let mut state = d.state();

@@ -31,7 +31,7 @@ use super::sandbox::SandboxState;
 use super::{Authorized, Daytona};
 
 /// How long the volume manager takes for each state change.
-pub const STEP: Duration = Duration::from_secs(1);
+pub(super) const STEP: Duration = Duration::from_secs(1);
 
 /// `VolumeState` of the Daytona API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,16 +240,17 @@ pub(super) async fn destroy(Authorized { d, path }: Authorized, Path(id): Path<S
 }
 
 /// Checks a sandbox create's `volumes` as `VolumeService.validateVolumes` does: each
-/// `volumeId` (an id or a name) names a live volume, and every one is ready.
-pub(super) fn validate_mounts(d: &Daytona, path: &str, mounts: &[Value]) -> Result<(), Response> {
+/// `volumeId` (an id or a name) names a live volume, and every one is ready;
+/// Daytona's refusal (status, message) otherwise.
+pub(super) fn validate_mounts(d: &Daytona, mounts: &[Value]) -> Result<(), (StatusCode, String)> {
     let state = d.state();
     for mount in mounts {
         let Some(wanted) = mount.get("volumeId").and_then(Value::as_str) else {
-            return Err(d.error(path, StatusCode::BAD_REQUEST, "volumes.volumeId must be a string"));
+            return Err((StatusCode::BAD_REQUEST, "volumes.volumeId must be a string".to_string()));
         };
         let found = state.volumes.values().find(|v| live(v) && (v.id == wanted || v.name == wanted));
         match found {
-            None => return Err(not_found(d, path, format!("Volume '{wanted}' not found"))),
+            None => return Err((StatusCode::NOT_FOUND, format!("Volume '{wanted}' not found"))),
             Some(v) if v.state != SharedVolumeState::Ready => {
                 let current = serde_json::to_value(v.state).unwrap_or_default();
                 let msg = format!(
@@ -257,7 +258,7 @@ pub(super) fn validate_mounts(d: &Daytona, path: &str, mounts: &[Value]) -> Resu
                     v.name,
                     current.as_str().unwrap_or_default()
                 );
-                return Err(d.error(path, StatusCode::BAD_REQUEST, &msg));
+                return Err((StatusCode::BAD_REQUEST, msg));
             }
             Some(_) => {}
         }

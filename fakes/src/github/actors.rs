@@ -17,7 +17,7 @@ pub(crate) enum Actor {
 
 impl Actor {
     /// The rendered account (`null` for anonymous).
-    pub fn json(&self, inner: &Inner) -> Value {
+    pub(crate) fn json(&self, inner: &Inner) -> Value {
         match self {
             Actor::Anonymous => Value::Null,
             Actor::Bot => account_json(inner, &inner.bot_login(), inner.config.app.bot_user_id, "Bot"),
@@ -25,7 +25,7 @@ impl Actor {
         }
     }
 
-    pub fn login(&self, inner: &Inner) -> Option<String> {
+    pub(crate) fn login(&self, inner: &Inner) -> Option<String> {
         match self {
             Actor::Anonymous => None,
             Actor::Bot => Some(inner.bot_login()),
@@ -34,7 +34,7 @@ impl Actor {
     }
 
     /// Git author name and email for commits this actor makes.
-    pub fn signature(&self, inner: &Inner) -> (String, String) {
+    pub(crate) fn signature(&self, inner: &Inner) -> (String, String) {
         match self {
             Actor::User { login, id } => (login.clone(), format!("{id}+{login}@users.noreply.github.com")),
             _ => {

@@ -8,6 +8,7 @@
 //! gets GitHub's 401 message for that case.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 use axum::extract::{FromRequestParts, Path, State as AxState};
 use axum::http::request::Parts;
@@ -58,6 +59,70 @@ pub(crate) enum Need {
     Read,
     /// Write access under this installation permission (e.g. `pull_requests`).
     Write(&'static str),
+}
+
+/// What a repository endpoint needs from its caller, as a type for [`RepoAccess`].
+pub(crate) trait Access {
+    const NEED: Need;
+}
+
+/// Reading the repository (anonymous callers may read a public one).
+pub(crate) struct Read;
+
+/// Writing contents and refs (installation permission `contents`).
+pub(crate) struct WriteContents;
+
+/// Opening pull requests (installation permission `pull_requests`).
+pub(crate) struct WritePullRequests;
+
+/// Opening issues and commenting (installation permission `issues`).
+pub(crate) struct WriteIssues;
+
+impl Access for Read {
+    const NEED: Need = Need::Read;
+}
+
+impl Access for WriteContents {
+    const NEED: Need = Need::Write("contents");
+}
+
+impl Access for WritePullRequests {
+    const NEED: Need = Need::Write("pull_requests");
+}
+
+impl Access for WriteIssues {
+    const NEED: Need = Need::Write("issues");
+}
+
+/// A request on the repository `{owner}/{repo}` of its path by a credential that
+/// may act on it as `A` needs; GitHub's answer otherwise, before the handler runs
+/// (see [`repo_actor`]: 404 for a repository that does not exist or that the
+/// credential cannot reach, 403 for a token lacking the permission, 401 for a
+/// bad credential). Handlers take it after their other path and query
+/// extractors, so what axum cannot parse is refused first.
+pub(crate) struct RepoAccess<A> {
+    pub fake: GithubFake,
+    /// The repository's key in the fake's state ([`State::repo_key`]).
+    pub key: String,
+    /// Who the request acts as.
+    pub actor: Actor,
+    access: PhantomData<A>,
+}
+
+impl<A: Access> FromRequestParts<GithubFake> for RepoAccess<A> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, fake: &GithubFake) -> Result<Self, Response> {
+        let Ok(cred) = Credential::from_request_parts(parts, fake).await;
+        let Path(params) = Path::<BTreeMap<String, String>>::from_request_parts(parts, fake)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (owner, repo) =
+            (params.get("owner").map_or("", String::as_str), params.get("repo").map_or("", String::as_str));
+        let actor =
+            repo_actor(&fake.inner, &fake.lock(), &cred, owner, repo, A::NEED).map_err(IntoResponse::into_response)?;
+        Ok(RepoAccess { fake: fake.clone(), key: State::repo_key(owner, repo), actor, access: PhantomData })
+    }
 }
 
 const JWT_UNDECODABLE: &str = "A JSON web token could not be decoded";

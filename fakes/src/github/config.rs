@@ -1,6 +1,6 @@
 //! Configuration of the GitHub fake, deserialisable from scenario YAML.
 //! Every struct rejects unknown fields and defaults to the CodexGate App of
-//! the runbook: app id 3249317, installation 120794317 on org `yamonco`,
+//! the runbook (`docs/seeds.md`): app id 3249317, installation 120794317 on org `yamonco`,
 //! all-repository selection.
 
 use std::collections::BTreeMap;

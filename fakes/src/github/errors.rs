@@ -24,37 +24,37 @@ pub(crate) struct GhError {
 }
 
 impl GhError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self { status, message: message.into(), errors: None, documentation_url: DOCS }
     }
 
     /// The same status with another message.
-    pub fn with_message(self, message: impl Into<String>) -> Self {
+    pub(crate) fn with_message(self, message: impl Into<String>) -> Self {
         Self { message: message.into(), ..self }
     }
 
-    pub fn not_found() -> Self {
+    pub(crate) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not Found")
     }
 
-    pub fn bad_credentials() -> Self {
+    pub(crate) fn bad_credentials() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "Bad credentials")
     }
 
-    pub fn jwt(message: impl Into<String>) -> Self {
+    pub(crate) fn jwt(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, message)
     }
 
-    pub fn integration_forbidden() -> Self {
+    pub(crate) fn integration_forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "Resource not accessible by integration")
     }
 
     /// 422 "Validation Failed" with one entry in `errors`.
-    pub fn validation(error: Value) -> Self {
+    pub(crate) fn validation(error: Value) -> Self {
         Self { errors: Some(vec![error]), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed") }
     }
 
-    pub fn unprocessable(message: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 }

@@ -2,7 +2,7 @@
 //! also answers for a pull request's number (issues and pull requests share
 //! one number sequence, as on GitHub).
 
-use axum::extract::{Path, State as AxState};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::actors::Actor;
-use super::app_auth::{repo_actor, Credential, Need};
+use super::app_auth::{Read, RepoAccess, WriteIssues};
 use super::errors::{Body, GhError};
-use super::repos::{readable_repo, repo_mut, Repo};
-use super::{GithubFake, Inner, State};
+use super::repos::Repo;
+use super::Inner;
 use crate::clock::iso8601;
 
 #[derive(Debug, Clone)]
@@ -136,15 +136,12 @@ pub(crate) struct CreateIssue {
 
 /// `POST /repos/{owner}/{repo}/issues {title, body?, labels?}` -> 201.
 pub(crate) async fn create_issue(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo)): Path<(String, String)>,
+    access: RepoAccess<WriteIssues>,
     body: Body<CreateIssue>,
 ) -> Result<Response, GhError> {
+    let RepoAccess { fake, key, actor: user, .. } = access;
     let inner = &fake.inner;
     let now = inner.clock.now_unix();
-    let mut state = fake.lock();
-    let user = repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("issues"))?;
     let req = body.0?;
     let title = match req.title {
         Title::Text(t) => t,
@@ -153,9 +150,10 @@ pub(crate) async fn create_issue(
     if title.trim().is_empty() {
         return Err(GhError::validation(json!({"resource": "Issue", "field": "title", "code": "missing_field"})));
     }
+    let mut state = fake.lock();
     let id = state.next_id();
     let labels: Vec<(u64, String)> = req.labels.into_iter().map(|name| (state.next_id(), name)).collect();
-    let r = repo_mut(&mut state, &State::repo_key(&owner, &repo))?;
+    let r = state.repo_mut(&key)?;
     let number = r.next_number;
     r.next_number += 1;
     let issue =
@@ -167,13 +165,12 @@ pub(crate) async fn create_issue(
 
 /// `GET /repos/{owner}/{repo}/issues/{issue_number}`
 pub(crate) async fn get_issue(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, number)): Path<(String, String, String)>,
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
     let n = number.parse::<u64>().map_err(|_| GhError::not_found())?;
     if let Some(issue) = r.issues.get(&n) {
         return Ok(Json(issue_json(inner, r, issue)));
@@ -249,21 +246,20 @@ fn existing_number(r: &Repo, number: &str) -> Result<u64, GhError> {
 
 /// `POST /repos/{owner}/{repo}/issues/{issue_number}/comments {body}` -> 201.
 pub(crate) async fn create_comment(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, number)): Path<(String, String, String)>,
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<WriteIssues>,
     body: Body<CreateComment>,
 ) -> Result<Response, GhError> {
+    let RepoAccess { fake, key, actor: user, .. } = access;
     let inner = &fake.inner;
     let now = inner.clock.now_unix();
-    let mut state = fake.lock();
-    let user = repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("issues"))?;
     let req = body.0?;
     if req.body.trim().is_empty() {
         return Err(GhError::validation(json!({"resource": "IssueComment", "field": "body", "code": "missing_field"})));
     }
+    let mut state = fake.lock();
     let id = state.next_id();
-    let r = repo_mut(&mut state, &State::repo_key(&owner, &repo))?;
+    let r = state.repo_mut(&key)?;
     let n = existing_number(r, &number)?;
     let comment = CommentRecord { id, body: req.body, user, created_at: now };
     let out = comment_json(inner, r, n, &comment);
@@ -273,13 +269,12 @@ pub(crate) async fn create_comment(
 
 /// `GET /repos/{owner}/{repo}/issues/{issue_number}/comments` (oldest first).
 pub(crate) async fn list_comments(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, number)): Path<(String, String, String)>,
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
     let n = existing_number(r, &number)?;
     let list = r.comments.get(&n).map(|c| c.iter().map(|c| comment_json(inner, r, n, c)).collect()).unwrap_or_default();
     Ok(Json(Value::Array(list)))

@@ -9,7 +9,7 @@ pub const TEST_APP_PRIVATE_KEY_PEM: &str = include_str!("../../keys/codexgate-te
 
 /// SubjectPublicKeyInfo PEM public half of [`TEST_APP_PRIVATE_KEY_PEM`]; the
 /// default key the fake verifies App JWTs with.
-pub const TEST_APP_PUBLIC_KEY_PEM: &str = include_str!("../../keys/codexgate-test-app.public-key.pem");
+pub(crate) const TEST_APP_PUBLIC_KEY_PEM: &str = include_str!("../../keys/codexgate-test-app.public-key.pem");
 
 /// Where the private key lives in the source tree (what `squadsim serve`
 /// prints for a local client to load).

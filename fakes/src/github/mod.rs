@@ -20,6 +20,7 @@ mod actors;
 mod app_auth;
 mod config;
 mod errors;
+mod git;
 mod issues;
 pub mod keys;
 mod pulls;
@@ -47,7 +48,8 @@ use crate::clock::Clock;
 use crate::ids::IdGen;
 use app_auth::IssuedToken;
 use errors::GhError;
-use repos::{Blob, GitCommit, Repo, Tree};
+use git::{Blob, Commit, Git, Tree};
+use repos::Repo;
 
 /// A handle on one GitHub fake; clones share the same state.
 #[derive(Clone)]
@@ -73,7 +75,7 @@ pub(crate) struct State {
 }
 
 /// The most credentials whose rate-limit windows are kept at once.
-pub const RATE_WINDOWS_KEEP: usize = 65_536;
+pub(crate) const RATE_WINDOWS_KEEP: usize = 65_536;
 
 /// Rate-limit windows per credential: (window reset, requests used), keyed by
 /// the credential's SHA-256 (a client can send any `Authorization` header, of
@@ -104,33 +106,44 @@ impl RateWindows {
 }
 
 impl State {
-    pub fn repo_key(owner: &str, repo: &str) -> String {
+    pub(crate) fn repo_key(owner: &str, repo: &str) -> String {
         format!("{}/{}", owner.to_lowercase(), repo.to_lowercase())
     }
 
+    /// The repository with this [`State::repo_key`]: one a [`app_auth::RepoAccess`]
+    /// found (GitHub's 404 for any other key).
+    pub(crate) fn repo(&self, key: &str) -> Result<&Repo, GhError> {
+        self.repos.get(key).ok_or_else(GhError::not_found)
+    }
+
+    /// [`State::repo`], to change.
+    pub(crate) fn repo_mut(&mut self, key: &str) -> Result<&mut Repo, GhError> {
+        self.repos.get_mut(key).ok_or_else(GhError::not_found)
+    }
+
     /// The next object id (pull requests, issues, labels).
-    pub fn next_id(&mut self) -> u64 {
+    pub(crate) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
 }
 
 impl Inner {
-    pub fn api(&self, path: &str) -> String {
+    pub(crate) fn api(&self, path: &str) -> String {
         format!("{}{path}", self.config.base_url.trim_end_matches('/'))
     }
 
-    pub fn html(&self, path: &str) -> String {
+    pub(crate) fn html(&self, path: &str) -> String {
         let base = self.config.html_base_url.as_deref().unwrap_or(&self.config.base_url);
         format!("{}{path}", base.trim_end_matches('/'))
     }
 
-    pub fn bot_login(&self) -> String {
+    pub(crate) fn bot_login(&self) -> String {
         format!("{}[bot]", self.config.app.slug)
     }
 
     /// Whether the installation covers `owner/repo` (its org, and its selection).
-    pub fn installation_reaches(&self, owner: &str, repo: &str) -> bool {
+    pub(crate) fn installation_reaches(&self, owner: &str, repo: &str) -> bool {
         let inst = &self.config.installation;
         owner.eq_ignore_ascii_case(&inst.account)
             && match inst.repository_selection {
@@ -190,7 +203,7 @@ impl GithubFake {
             files.insert("README.md".to_string(), Blob::new(readme));
             let sha = state.ids.hex(40);
             let author = ("GitHub".to_string(), "noreply@github.com".to_string());
-            let commit = GitCommit {
+            let commit = Commit {
                 sha: sha.clone(),
                 parents: vec![],
                 files,
@@ -207,15 +220,14 @@ impl GithubFake {
                 description: rc.description.clone(),
                 default_branch: rc.default_branch.clone(),
                 created_at: now,
-                refs: BTreeMap::from([(format!("refs/heads/{}", rc.default_branch), sha.clone())]),
-                commits: BTreeMap::new(),
-                graph: Default::default(),
+                git: Git::default(),
                 next_number: 1,
                 pulls: BTreeMap::new(),
                 issues: BTreeMap::new(),
                 comments: BTreeMap::new(),
             };
-            repo.record_commit(commit);
+            repo.git.record(commit);
+            repo.git.set_branch(&rc.default_branch, sha);
             state.repos.insert(key, repo);
         }
         Ok(Self { inner: Arc::new(Inner { config, clock, key, state: Mutex::new(state) }) })
@@ -274,8 +286,8 @@ impl GithubFake {
     pub fn file(&self, owner: &str, repo: &str, branch: &str, path: &str) -> Option<Vec<u8>> {
         let state = self.lock();
         let r = state.repos.get(&State::repo_key(owner, repo))?;
-        let sha = r.branch_sha(branch)?;
-        r.commits.get(sha)?.files.get(path).map(|b| b.content.to_vec())
+        let sha = r.git.branch_sha(branch)?;
+        r.git.commit(sha)?.files.get(path).map(|b| b.content.to_vec())
     }
 }
 

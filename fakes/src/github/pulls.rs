@@ -4,7 +4,7 @@
 //! both sides since the merge base is a conflict: 405 on merge); a merge
 //! naming a stale head `sha` is 409.
 
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::actors::Actor;
-use super::app_auth::{repo_actor, Credential, Need};
+use super::app_auth::{Read, RepoAccess, WriteContents, WritePullRequests};
 use super::errors::{Body, GhError};
-use super::repos::{readable_repo, repo_mut, Repo};
-use super::{GithubFake, Inner, State};
+use super::repos::Repo;
+use super::Inner;
 use crate::clock::iso8601;
 
 #[derive(Debug, Clone)]
@@ -41,8 +41,8 @@ pub(crate) struct PullRecord {
 }
 
 impl PullRecord {
-    pub fn head_sha(&self, repo: &Repo) -> String {
-        self.closed_head_sha.clone().or_else(|| repo.branch_sha(&self.head).cloned()).unwrap_or_default()
+    pub(crate) fn head_sha(&self, repo: &Repo) -> String {
+        self.closed_head_sha.clone().or_else(|| repo.git.branch_sha(&self.head).cloned()).unwrap_or_default()
     }
 
     /// `Some(true)` when the head merges cleanly into the base.
@@ -50,8 +50,8 @@ impl PullRecord {
         if !self.open {
             return None;
         }
-        let base = repo.branch_sha(&self.base)?;
-        Some(repo.merge_trees(base, &self.head_sha(repo)).is_ok())
+        let base = repo.git.branch_sha(&self.base)?;
+        Some(repo.git.merge_trees(base, &self.head_sha(repo)).is_ok())
     }
 }
 
@@ -75,7 +75,7 @@ fn branch_json(repo: &Repo, repo_json: &Value, branch: &str, sha: String) -> Val
 fn simple_pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
     let api = inner.api(&repo.api_path());
     let html = inner.html(&format!("/{}/pull/{}", repo.full_name(), pr.number));
-    let base_sha = repo.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+    let base_sha = repo.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
     let repo_json = repo.json(inner);
     let mut pull = json!({
         "url": format!("{api}/pulls/{}", pr.number),
@@ -174,27 +174,25 @@ fn pr_custom(message: String) -> GhError {
 
 /// `POST /repos/{owner}/{repo}/pulls {title, head, base, body?, draft?}` -> 201.
 pub(crate) async fn create_pull(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo)): Path<(String, String)>,
+    access: RepoAccess<WritePullRequests>,
     body: Body<CreatePull>,
 ) -> Result<Response, GhError> {
+    let RepoAccess { fake, key, actor, .. } = access;
     let inner = &fake.inner;
     let now = inner.clock.now_unix();
-    let mut state = fake.lock();
-    let actor = repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("pull_requests"))?;
     let req = body.0?;
+    let mut state = fake.lock();
     let id = state.next_id();
-    let r = repo_mut(&mut state, &State::repo_key(&owner, &repo))?;
+    let r = state.repo_mut(&key)?;
     // `head` may be `owner:branch`; only same-repository heads exist here.
     let head = match req.head.split_once(':') {
         Some((o, b)) if o.eq_ignore_ascii_case(&r.owner) => b.to_string(),
         Some(_) => return Err(pr_invalid("head")),
         None => req.head.clone(),
     };
-    let base_sha = r.branch_sha(&req.base).cloned().ok_or_else(|| pr_invalid("base"))?;
-    let head_sha = r.branch_sha(&head).cloned().ok_or_else(|| pr_invalid("head"))?;
-    if r.is_ancestor(&head_sha, &base_sha) {
+    let base_sha = r.git.branch_sha(&req.base).cloned().ok_or_else(|| pr_invalid("base"))?;
+    let head_sha = r.git.branch_sha(&head).cloned().ok_or_else(|| pr_invalid("head"))?;
+    if r.git.is_ancestor(&head_sha, &base_sha) {
         return Err(pr_custom(format!("No commits between {} and {head}", req.base)));
     }
     if r.pulls.values().any(|p| p.open && p.head == head && p.base == req.base) {
@@ -228,13 +226,12 @@ pub(crate) async fn create_pull(
 
 /// `GET /repos/{owner}/{repo}/pulls/{pull_number}`
 pub(crate) async fn get_pull(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, number)): Path<(String, String, String)>,
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
     let pr = number.parse::<u64>().ok().and_then(|n| r.pulls.get(&n)).ok_or_else(GhError::not_found)?;
     Ok(Json(pull_json(inner, r, pr)))
 }
@@ -248,14 +245,14 @@ pub(crate) struct ListQuery {
 
 /// `GET /repos/{owner}/{repo}/pulls?state=open|closed|all&head=owner:branch` (oldest first).
 pub(crate) async fn list_pulls(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo)): Path<(String, String)>,
+    // The path before the query: a path axum cannot parse is refused first.
+    _: Path<(String, String)>,
     Query(query): Query<ListQuery>,
+    access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &fake.inner;
-    let state = fake.lock();
-    let r = readable_repo(inner, &state, &cred, &owner, &repo)?;
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
     let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
     let list: Vec<Value> = r
@@ -284,15 +281,13 @@ pub(crate) struct MergeRequest {
 /// merged: true, message}`; 405 when not mergeable (closed, draft or
 /// conflicting); 409 when `sha` is not the head; 422 on a bad `merge_method`.
 pub(crate) async fn merge_pull(
-    AxState(fake): AxState<GithubFake>,
-    cred: Credential,
-    Path((owner, repo, number)): Path<(String, String, String)>,
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<WriteContents>,
     body: Body<MergeRequest>,
 ) -> Result<Json<Value>, GhError> {
+    let RepoAccess { fake, key, actor, .. } = access;
     let inner = &fake.inner;
     let now = inner.clock.now_unix();
-    let mut state = fake.lock();
-    let actor = repo_actor(inner, &state, &cred, &owner, &repo, Need::Write("contents"))?;
     // An empty body is allowed: every field is optional.
     let req = match body.0 {
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
@@ -300,8 +295,8 @@ pub(crate) async fn merge_pull(
         }
         other => other?,
     };
-    let key = State::repo_key(&owner, &repo);
-    let r = state.repos.get(&key).ok_or_else(GhError::not_found)?;
+    let mut state = fake.lock();
+    let r = state.repo(&key)?;
     let n = number.parse::<u64>().ok().filter(|n| r.pulls.contains_key(n)).ok_or_else(GhError::not_found)?;
     let pr = &r.pulls[&n];
     let method = req.merge_method.as_deref().unwrap_or("merge");
@@ -318,8 +313,8 @@ pub(crate) async fn merge_pull(
     if req.sha.as_ref().is_some_and(|s| *s != head_sha) {
         return Err(GhError::new(StatusCode::CONFLICT, "Head branch was modified. Review and try the merge again."));
     }
-    let base_sha = r.branch_sha(&pr.base).cloned().ok_or_else(not_mergeable)?;
-    let files = r.merge_trees(&base_sha, &head_sha).map_err(|_| not_mergeable())?;
+    let base_sha = r.git.branch_sha(&pr.base).cloned().ok_or_else(not_mergeable)?;
+    let files = r.git.merge_trees(&base_sha, &head_sha).map_err(|_| not_mergeable())?;
     let title = req.commit_title.unwrap_or_else(|| match method {
         "merge" => format!("Merge pull request #{n} from {}/{}", r.owner, pr.head),
         _ => format!("{} (#{n})", pr.title),
@@ -332,8 +327,8 @@ pub(crate) async fn merge_pull(
     let base = pr.base.clone();
     let signature = actor.signature(inner);
     let sha = state.commit(&key, parents, files, &message, signature, now);
-    let r = repo_mut(&mut state, &key)?;
-    r.refs.insert(format!("refs/heads/{base}"), sha.clone());
+    let r = state.repo_mut(&key)?;
+    r.git.set_branch(&base, sha.clone());
     if let Some(pr) = r.pulls.get_mut(&n) {
         pr.open = false;
         pr.merged = true;

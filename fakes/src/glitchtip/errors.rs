@@ -4,10 +4,12 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{header::WWW_AUTHENTICATE, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::framework_error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct GtError {
@@ -16,37 +18,32 @@ pub(crate) struct GtError {
 }
 
 impl GtError {
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self { status, detail: Value::String(detail.into()) }
     }
 
-    pub fn unauthorized() -> Self {
+    pub(super) fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "Unauthorized")
     }
 
-    pub fn not_found() -> Self {
+    pub(super) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not Found")
     }
 
-    pub fn bad_request(detail: impl Into<String>) -> Self {
+    pub(super) fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 
     /// 422 with a validation list, as GlitchTip's API framework reports it.
-    pub fn validation(field: &str, msg: impl Into<String>) -> Self {
-        let detail = json!([{"type": "value_error", "loc": ["body", "payload", field], "msg": msg.into()}]);
+    pub(super) fn validation(field: &str, msg: impl Into<String>) -> Self {
+        let detail = framework_error::value_error(&["body", "payload", field], msg);
         Self { status: StatusCode::UNPROCESSABLE_ENTITY, detail }
     }
 }
 
 impl IntoResponse for GtError {
     fn into_response(self) -> Response {
-        let unauthorized = self.status == StatusCode::UNAUTHORIZED;
-        let mut response = (self.status, axum::Json(json!({"detail": self.detail}))).into_response();
-        if unauthorized {
-            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
+        framework_error::detail(self.status, self.detail)
     }
 }
 

@@ -14,7 +14,7 @@ use std::io::Read;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::{CONTENT_ENCODING, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -60,19 +60,13 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, GtError> {
     })
 }
 
-/// The raw DSN key a request presents, if any.
-fn presented_key(
-    headers: &HeaderMap,
-    query: &BTreeMap<String, String>,
-    envelope_header: Option<&Value>,
-) -> Option<String> {
+/// The raw DSN key a request presents in its headers or query, if any.
+fn presented_key(headers: &HeaderMap, query: &BTreeMap<String, String>) -> Option<String> {
     let from_header = ["x-sentry-auth", "authorization"]
         .iter()
         .filter_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()))
         .find_map(sentry_key_from_header);
-    from_header
-        .or_else(|| query.get("sentry_key").cloned())
-        .or_else(|| envelope_header.and_then(|h| h.get("dsn")).and_then(Value::as_str).and_then(key_from_dsn))
+    from_header.or_else(|| query.get("sentry_key").cloned())
 }
 
 /// Checks the key against the project in the path; 403 otherwise.
@@ -96,6 +90,78 @@ fn throttled(fake: &GlitchtipFake) -> Option<Response> {
         r.headers_mut().insert(RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
         r
     })
+}
+
+/// What an ingest endpoint takes in, parsed from the decoded body.
+pub(crate) trait Payload: Sized {
+    /// The payload, or GlitchTip's 400.
+    fn parse(body: &[u8]) -> Result<Self, GtError>;
+
+    /// The DSN key the payload itself carries, if any.
+    fn dsn_key(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A public ingest request (`/api/{project_id}/…`) presenting one of the path's
+/// project's DSN keys, with its payload parsed; GlitchTip's answer otherwise,
+/// before the handler runs, in GlitchTip's order: 413 or 400 for a body it
+/// cannot read, 429 with `Retry-After` while the throttling condition is set,
+/// 403 for a missing, malformed or foreign key, then 400 for a body that does
+/// not decode or parse. The key is looked for in `X-Sentry-Auth` (or
+/// `Authorization: Sentry …`), then `?sentry_key=`, then the payload.
+pub(crate) struct Ingest<P> {
+    pub fake: GlitchtipFake,
+    pub project_id: u64,
+    pub payload: P,
+}
+
+impl<P: Payload> FromRequest<GlitchtipFake> for Ingest<P> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, fake: &GlitchtipFake) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Path(project) =
+            Path::<String>::from_request_parts(&mut parts, fake).await.map_err(IntoResponse::into_response)?;
+        let Query(query) = Query::<BTreeMap<String, String>>::from_request_parts(&mut parts, fake)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let body = read_body(Bytes::from_request(Request::from_parts(parts, body), fake).await)
+            .map_err(IntoResponse::into_response)?;
+        if let Some(r) = throttled(fake) {
+            return Err(r);
+        }
+        let parsed = decode_body(&headers, &body).and_then(|b| P::parse(&b));
+        let key = presented_key(&headers, &query).or_else(|| parsed.as_ref().ok().and_then(P::dsn_key));
+        let project_id = authorize(fake, &project, key).map_err(IntoResponse::into_response)?;
+        let payload = parsed.map_err(IntoResponse::into_response)?;
+        Ok(Ingest { fake: fake.clone(), project_id, payload })
+    }
+}
+
+impl Payload for Envelope {
+    fn parse(body: &[u8]) -> Result<Self, GtError> {
+        parse_envelope(body)
+    }
+
+    /// The `dsn` of the envelope header.
+    fn dsn_key(&self) -> Option<String> {
+        self.header.get("dsn").and_then(Value::as_str).and_then(key_from_dsn)
+    }
+}
+
+/// The one event `store/` takes: a JSON object.
+pub(crate) struct StoreEvent(Value);
+
+impl Payload for StoreEvent {
+    fn parse(body: &[u8]) -> Result<Self, GtError> {
+        serde_json::from_slice(body)
+            .ok()
+            .filter(Value::is_object)
+            .map(StoreEvent)
+            .ok_or_else(|| GtError::bad_request("invalid event: not a JSON object"))
+    }
 }
 
 /// A normalised event id (32 hex), or a fresh one.
@@ -173,24 +239,8 @@ fn record(fake: &GlitchtipFake, project_id: u64, event_id: String, mut payload: 
 
 /// `POST /api/{project_id}/envelope/`
 pub(crate) async fn envelope(
-    AxState(fake): AxState<GlitchtipFake>,
-    Path(project): Path<String>,
-    Query(query): Query<BTreeMap<String, String>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Response> {
-    let body = read_body(body).map_err(IntoResponse::into_response)?;
-    if let Some(r) = throttled(&fake) {
-        return Err(r);
-    }
-    let raw = decode_body(&headers, &body);
-    // The key may sit in the envelope header, so parse before authorizing,
-    // but answer a bad key (403) before a bad envelope (400) when the key is
-    // elsewhere.
-    let parsed = raw.and_then(|b| parse_envelope(&b));
-    let key = presented_key(&headers, &query, parsed.as_ref().ok().map(|e| &e.header));
-    let project_id = authorize(&fake, &project, key).map_err(IntoResponse::into_response)?;
-    let envelope = parsed.map_err(IntoResponse::into_response)?;
+    Ingest { fake, project_id, payload: envelope }: Ingest<Envelope>,
+) -> Result<Json<Value>, GtError> {
     let mut answer_id = envelope.header.get("event_id").and_then(Value::as_str).and_then(normalise_key);
     for (item, payload) in envelope.items {
         if item.get("type").and_then(Value::as_str) != Some("event") {
@@ -199,7 +249,7 @@ pub(crate) async fn envelope(
         let event: Value = serde_json::from_slice(&payload)
             .ok()
             .filter(Value::is_object)
-            .ok_or_else(|| GtError::bad_request("invalid envelope: event item is not a JSON object").into_response())?;
+            .ok_or_else(|| GtError::bad_request("invalid envelope: event item is not a JSON object"))?;
         let id = event_id(&fake, event.get("event_id").or_else(|| envelope.header.get("event_id")));
         record(&fake, project_id, id.clone(), event);
         answer_id = Some(id);
@@ -211,27 +261,10 @@ pub(crate) async fn envelope(
 }
 
 /// `POST /api/{project_id}/store/` (one event as a JSON object).
-pub(crate) async fn store(
-    AxState(fake): AxState<GlitchtipFake>,
-    Path(project): Path<String>,
-    Query(query): Query<BTreeMap<String, String>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Response> {
-    let body = read_body(body).map_err(IntoResponse::into_response)?;
-    if let Some(r) = throttled(&fake) {
-        return Err(r);
-    }
-    let project_id =
-        authorize(&fake, &project, presented_key(&headers, &query, None)).map_err(IntoResponse::into_response)?;
-    let raw = decode_body(&headers, &body).map_err(IntoResponse::into_response)?;
-    let event: Value = serde_json::from_slice(&raw)
-        .ok()
-        .filter(Value::is_object)
-        .ok_or_else(|| GtError::bad_request("invalid event: not a JSON object").into_response())?;
+pub(crate) async fn store(Ingest { fake, project_id, payload: StoreEvent(event) }: Ingest<StoreEvent>) -> Json<Value> {
     let id = event_id(&fake, event.get("event_id"));
     record(&fake, project_id, id.clone(), event);
-    Ok(Json(json!({"id": id})))
+    Json(json!({"id": id}))
 }
 
 #[cfg(test)]

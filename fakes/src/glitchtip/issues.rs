@@ -40,7 +40,7 @@ pub(crate) struct Issue {
 }
 
 impl Issue {
-    pub fn seen(issue: &mut Issue, event_id: &str, now: u64) {
+    pub(crate) fn seen(issue: &mut Issue, event_id: &str, now: u64) {
         issue.events.push(event_id.to_string());
         issue.last_seen = now;
     }

@@ -149,15 +149,24 @@ fn known_org(inner: &Inner, org: &str) -> Result<(), GtError> {
     inner.config.organizations.iter().any(|o| o.slug == org).then_some(()).ok_or_else(GtError::not_found)
 }
 
-fn provisioning_check(state: &State) -> Result<(), Response> {
+/// The provisioning-failure condition: its 5xx (503 for a configured code that
+/// is not a 5xx), answered in plain text with the status's reason phrase.
+struct ProvisioningFailure(StatusCode);
+
+impl IntoResponse for ProvisioningFailure {
+    fn into_response(self) -> Response {
+        (self.0, self.0.canonical_reason().unwrap_or("Service Unavailable")).into_response()
+    }
+}
+
+fn provisioning_check(state: &State) -> Result<(), ProvisioningFailure> {
     match state.provisioning_failure {
-        Some(code) => {
-            let status = StatusCode::from_u16(code)
+        Some(code) => Err(ProvisioningFailure(
+            StatusCode::from_u16(code)
                 .ok()
                 .filter(StatusCode::is_server_error)
-                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            Err((status, status.canonical_reason().unwrap_or("Service Unavailable")).into_response())
-        }
+                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        )),
         None => Ok(()),
     }
 }
@@ -201,7 +210,7 @@ pub(crate) async fn create_project(
         return Err(GtError::not_found().into_response());
     }
     let mut state = fake.lock();
-    provisioning_check(&state)?;
+    provisioning_check(&state).map_err(IntoResponse::into_response)?;
     let req = body.0.map_err(IntoResponse::into_response)?;
     let slug = slugify(req.slug.as_deref().unwrap_or(&req.name));
     if slug.is_empty() {
@@ -255,7 +264,7 @@ pub(crate) async fn create_key(
     let inner = &fake.inner;
     let mut state = fake.lock();
     let id = find_project(&state, &org, &slug).map_err(IntoResponse::into_response)?.id;
-    provisioning_check(&state)?;
+    provisioning_check(&state).map_err(IntoResponse::into_response)?;
     let req = match body.0 {
         Ok(r) => r,
         Err(e) if e.status == StatusCode::BAD_REQUEST => NewKey::default(),

@@ -12,6 +12,8 @@ use octocrab::{EncodingKey, Octocrab};
 use squadsim_fakes::clock::SystemClock;
 use squadsim_fakes::github::{self, keys, GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
 
+use crate::support::loopback;
+
 const OWNER: &str = "yamonco";
 const REPO: &str = "delivery-sandbox";
 const PAT: &str = "ghp_legacyOrgPatForTestsOnly000000000000";
@@ -19,8 +21,7 @@ const PAT: &str = "ghp_legacyOrgPatForTestsOnly000000000000";
 /// Serves a fake on 127.0.0.1 (real clients sign JWTs with the wall clock,
 /// so the fake reads the system clock here).
 async fn serve(org_pat: bool) -> (String, GithubFake) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let (listener, base) = loopback().await;
     let config = GithubConfig {
         base_url: base.clone(),
         seed: 7,
@@ -91,7 +92,7 @@ async fn codexgate_app_opens_reads_and_merges_a_pull_request() {
     let merge = crab.pulls(OWNER, REPO).merge(pr.number).sha(head_sha).send().await.expect("merge");
     assert!(merge.merged);
     let merged = crab.pulls(OWNER, REPO).get(pr.number).await.expect("read merged");
-    assert_eq!(merged.merged_at.is_some(), true);
+    assert!(merged.merged_at.is_some(), "a merged pull request has merged_at");
     assert_eq!(fake.file(OWNER, REPO, "main", "src/lib.rs").as_deref(), Some(&b"pub fn answer() -> u32 { 42 }\n"[..]));
 
     let issue = crab.issues(OWNER, REPO).create("Follow-up").body("Track it.").send().await.expect("issue");
@@ -106,7 +107,7 @@ async fn codexgate_app_opens_reads_and_merges_a_pull_request() {
 #[tokio::test]
 async fn a_jwt_signed_with_the_wrong_key_is_401() {
     let (base, _fake) = serve(false).await;
-    let app = app_client(&base, include_str!("../keys/unregistered-test.private-key.pem"));
+    let app = app_client(&base, include_str!("../../keys/unregistered-test.private-key.pem"));
     let err = app.installation_and_token(InstallationId(120_794_317)).await.expect_err("wrong key must fail");
     match err {
         octocrab::Error::GitHub { source, .. } => {

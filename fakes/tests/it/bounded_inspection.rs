@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
 use serde_json::json;
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::contextforge::{ContextForge, GatewayConfig, AUTH_LOG_KEEP};
@@ -15,13 +14,10 @@ use squadsim_fakes::grid::{Grid, GridTool, CALLS_KEEP};
 use squadsim_fakes::inspection::MAX_QUOTED_CHARS;
 use squadsim_fakes::mcp::{CallContext, ToolHost};
 use squadsim_fakes::net::{HttpClient, Transport};
-use tower::ServiceExt;
+
+use crate::support::respond;
 
 const NOW: u64 = 1_780_963_200;
-
-async fn status(app: &Router, request: Request<Body>) -> StatusCode {
-    app.clone().oneshot(request).await.expect("infallible").status()
-}
 
 #[tokio::test]
 async fn the_gateway_log_keeps_the_latest_refusals_clipped_and_counts_them_all() {
@@ -34,7 +30,7 @@ async fn the_gateway_log_keeps_the_latest_refusals_clipped_and_counts_them_all()
             .header("authorization", if i % 2 == 0 { "Bearer not-a-jwt" } else { "Basic x" })
             .body(Body::empty())
             .unwrap();
-        assert_eq!(status(&app, request).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(respond(&app, request).await.0, StatusCode::UNAUTHORIZED);
     }
     let log = gateway.auth_failures();
     assert_eq!(log.total, 30_000, "the count is exact");

@@ -6,74 +6,42 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
 use squadsim_fakes::grid::{Grid, GridTool};
 use squadsim_fakes::net::{HttpClient, Transport};
-use tower::ServiceExt;
+
+use crate::support::{block_on, bodies, json_request, respond};
 
 const NOW: u64 = 1_780_963_200;
 
 async fn send(app: &Router, method: Method, uri: &str, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(Body::from(body))
-        .expect("request");
-    let resp = app.clone().oneshot(req).await.expect("infallible");
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let mut req = json_request(method, uri, Some(token), body);
+    req.headers_mut().insert("accept", HeaderValue::from_static("application/json, text/event-stream"));
+    let (status, _, v) = respond(app, req).await;
+    (status, v)
 }
 
-fn bodies() -> impl Strategy<Value = Vec<u8>> {
-    let leaf = prop_oneof![
-        Just(json!(null)),
-        any::<bool>().prop_map(|b| json!(b)),
-        any::<i64>().prop_map(|n| json!(n)),
-        Just(json!("2.0")),
-        Just(json!("tools/call")),
-        Just(json!("tools/list")),
-        Just(json!("initialize")),
-        "[a-z ]{0,10}".prop_map(|s| json!(s))
-    ];
-    let value = leaf.prop_recursive(3, 20, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("jsonrpc".to_string()),
-                    Just("id".to_string()),
-                    Just("method".to_string()),
-                    Just("params".to_string()),
-                    Just("name".to_string()),
-                    Just("arguments".to_string()),
-                    Just("url".to_string()),
-                    Just("server".to_string()),
-                    Just("associated_tools".to_string()),
-                    "[a-z]{1,5}"
-                ],
-                inner,
-                0..5
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    });
-    prop_oneof![
-        value.prop_map(|v| v.to_string().into_bytes()),
-        prop::collection::vec(any::<u8>(), 0..64),
-        (0usize..2).prop_map(|k| vec![b'{'; 1 + k * 3_000_000]),
-    ]
-}
+/// The fields and values an MCP message or an admin body holds.
+const NAMES: &[&str] = &[
+    "jsonrpc",
+    "id",
+    "method",
+    "params",
+    "name",
+    "arguments",
+    "url",
+    "server",
+    "associated_tools",
+    "2.0",
+    "tools/call",
+    "tools/list",
+    "initialize",
+];
 
 fn gateway() -> (Router, String) {
     let config = GatewayConfig::default();
@@ -98,9 +66,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_body_gets_a_contextforge_answer(body in bodies(), endpoint in 0usize..4) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+    fn any_body_gets_a_contextforge_answer(body in bodies(NAMES), endpoint in 0usize..4) {
+        block_on(async {
             let (app, token) = gateway();
             let uri = ["/mcp", "/gateways", "/servers", "/mcp/"][endpoint];
             let (status, v) = send(&app, Method::POST, uri, &token, body).await;
@@ -120,9 +87,8 @@ proptest! {
     }
 
     #[test]
-    fn any_body_gets_a_grid_answer(body in bodies()) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+    fn any_body_gets_a_grid_answer(body in bodies(NAMES)) {
+        block_on(async {
             let app = Grid::new("searxnggrid", vec![GridTool::new("search_query", "Search")]).router();
             let (status, v) = send(&app, Method::POST, "/mcp", "", body).await;
             prop_assert!(status == StatusCode::PAYLOAD_TOO_LARGE || is_json_rpc_answer(status, &v), "{status} {v}");

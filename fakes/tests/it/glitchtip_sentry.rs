@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 use squadsim_fakes::clock::SystemClock;
 use squadsim_fakes::glitchtip::{self, GlitchtipConfig, GlitchtipFake};
 
+use crate::support::loopback;
+
 const TOKEN: &str = "glitchtip-test-api-token";
 
 async fn serve() -> (String, GlitchtipFake) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (listener, base) = loopback().await;
     let config = GlitchtipConfig { base_url: base.clone(), seed: 3, ..GlitchtipConfig::default() };
     let fake = GlitchtipFake::new(config, Arc::new(SystemClock)).expect("config");
     let app = glitchtip::router(fake.clone());

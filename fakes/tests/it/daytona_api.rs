@@ -1,5 +1,5 @@
 //! The Daytona fake on a real loopback socket, asked exactly as the `daytona`
-//! SDK asks (API-FACTS, Daytona): its default create body and headers, the
+//! SDK asks (`docs/wire-facts.md`, Daytona): its default create body and headers, the
 //! list query, start/stop/delete, SSH access, the toolbox, and the Longhorn
 //! storage plane's Kubernetes view.
 
@@ -12,6 +12,8 @@ use squadsim_fakes::clock::SystemClock;
 use squadsim_fakes::daytona::{Daytona, DaytonaConfig, EchoShell, StorageConfig};
 use squadsim_fakes::net::serve_loopback;
 
+use crate::support::loopback;
+
 const KEY: &str = "dtn_squadsim_api_key";
 
 struct Api {
@@ -22,8 +24,7 @@ struct Api {
 
 impl Api {
     async fn start(config: DaytonaConfig) -> Api {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (listener, base) = loopback().await;
         let config = DaytonaConfig { public_url: base.clone(), start_seconds: 0, ..config };
         let daytona = Daytona::new(config, Arc::new(EchoShell), Arc::new(SystemClock));
         tokio::spawn(serve_loopback(daytona.router(), listener));

@@ -5,30 +5,20 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::daytona::{Daytona, DaytonaConfig, EchoShell};
-use tower::ServiceExt;
+
+use crate::support::{block_on, bodies, json_request, respond};
 
 const KEY: &str = "dtn_squadsim_api_key";
 
 async fn send(app: &Router, method: Method, uri: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {KEY}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .expect("request");
-    let resp = app.clone().oneshot(req).await.expect("infallible");
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let (status, _, v) = respond(app, json_request(method, uri, Some(KEY), body)).await;
+    (status, v)
 }
 
 /// A fake with one started sandbox `sbx` and a process session `s`.
@@ -49,47 +39,15 @@ async fn fake() -> Router {
     app
 }
 
-fn bodies() -> impl Strategy<Value = Vec<u8>> {
-    let leaf = prop_oneof![
-        Just(json!(null)),
-        any::<bool>().prop_map(|b| json!(b)),
-        any::<i64>().prop_map(|n| json!(n)),
-        "[a-z ]{0,10}".prop_map(|s| json!(s))
-    ];
-    let value = leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("name".to_string()),
-                    Just("env".to_string()),
-                    Just("labels".to_string()),
-                    Just("volumes".to_string()),
-                    Just("command".to_string()),
-                    Just("sessionId".to_string()),
-                    Just("runAsync".to_string()),
-                    "[a-z]{1,5}"
-                ],
-                inner,
-                0..4
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    });
-    prop_oneof![
-        value.prop_map(|v| v.to_string().into_bytes()),
-        prop::collection::vec(any::<u8>(), 0..64),
-        (0usize..2).prop_map(|k| vec![b'{'; 1 + k * 3_000_000]),
-    ]
-}
+/// The fields Daytona's request bodies hold.
+const NAMES: &[&str] = &["name", "env", "labels", "volumes", "command", "sessionId", "runAsync"];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_body_gets_a_daytona_answer(body in bodies(), endpoint in 0usize..11) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+    fn any_body_gets_a_daytona_answer(body in bodies(NAMES), endpoint in 0usize..11) {
+        block_on(async {
             let app = fake().await;
             let (method, uri) = match endpoint {
                 0 => (Method::POST, "/api/sandbox".to_string()),

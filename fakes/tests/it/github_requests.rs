@@ -4,16 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::github::{self, keys, GithubConfig, GithubFake, RepositoryConfig};
-use tower::ServiceExt;
+
+use crate::support::{block_on, bodies, json_request, respond};
 
 const NOW: u64 = 1_780_315_200; // 2026-06-01T12:00:00Z
 const INSTALLATION: &str = "/app/installations/120794317/access_tokens";
@@ -59,16 +58,7 @@ async fn call_raw(
     auth: Option<&str>,
     body: Vec<u8>,
 ) -> (StatusCode, HeaderMap, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    if let Some(a) = auth {
-        req = req.header("authorization", format!("Bearer {a}"));
-    }
-    let resp = app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("infallible");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, headers, value)
+    respond(app, json_request(method, uri, auth, body)).await
 }
 
 async fn installation_token(app: &Router, body: Value) -> String {
@@ -301,45 +291,9 @@ async fn one_seed_gives_identical_responses() {
     assert_eq!(transcripts[0], transcripts[1]);
 }
 
-fn json_values() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        "[a-z/:]{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 24, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("title".to_string()),
-                    Just("head".to_string()),
-                    Just("base".to_string()),
-                    Just("ref".to_string()),
-                    Just("sha".to_string()),
-                    Just("content".to_string()),
-                    Just("message".to_string()),
-                    Just("labels".to_string()),
-                    Just("permissions".to_string()),
-                    Just("merge_method".to_string()),
-                    "[a-z]{1,6}"
-                ],
-                inner,
-                0..6,
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-fn bodies() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        json_values().prop_map(|v| v.to_string().into_bytes()),
-        prop::collection::vec(any::<u8>(), 0..64),
-        (0usize..3).prop_map(|k| vec![b'['; 1 + k * 3_000_000]),
-    ]
-}
+/// The fields GitHub's request bodies hold.
+const NAMES: &[&str] =
+    &["title", "head", "base", "ref", "sha", "content", "message", "labels", "permissions", "merge_method"];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
@@ -347,9 +301,8 @@ proptest! {
     /// Any body on any write endpoint gets one of GitHub's statuses and its
     /// `{message, documentation_url}` shape, never a panic or a 5xx.
     #[test]
-    fn any_body_gets_a_github_answer(body in bodies(), endpoint in 0usize..6) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-        rt.block_on(async {
+    fn any_body_gets_a_github_answer(body in bodies(NAMES), endpoint in 0usize..6) {
+        block_on(async {
             let (app, _) = fake_with(|_| {});
             let token = installation_token(&app, json!({})).await;
             let (method, uri, auth) = match endpoint {

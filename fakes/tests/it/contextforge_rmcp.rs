@@ -16,7 +16,9 @@ use serde_json::{json, Value};
 use squadsim_fakes::clock::SystemClock;
 use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
 use squadsim_fakes::grid::{Grid, GridTool};
-use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
+use squadsim_fakes::net::{HttpClient, Transport};
+
+use crate::support::serve;
 
 struct World {
     gateway_url: String,
@@ -28,13 +30,6 @@ struct World {
 fn token(config: &GatewayConfig, subject: &str) -> String {
     let now = squadsim_fakes::clock::Clock::now_unix(&SystemClock);
     ContextForge::mint_token(config, subject, "jti-rmcp-1", now, 20 * 60)
-}
-
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(serve_loopback(router, listener));
-    base
 }
 
 async fn world() -> World {
