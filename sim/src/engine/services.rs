@@ -1,7 +1,7 @@
 //! The services of one world, wired to each other over HTTP: the modelled
 //! AgentSquad services (Studio, LangGraph Agent Server, HUD, skills) and the
 //! fakes (Daytona, ContextForge, GitHub, GlitchTip, the plain grids). The
-//! simulation mounts them on turmoil hosts ([`crate::engine::world`]) and
+//! simulation mounts them on turmoil hosts (`engine::world`) and
 //! `squadsim serve` on loopback sockets; the wiring is the same.
 //!
 //! Guarantees: every service reaches the others only through [`Endpoints`]

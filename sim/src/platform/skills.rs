@@ -8,7 +8,7 @@
 //! of `?role_id=` (all skills without it), after the world's response delay. A
 //! delay longer than the pull's bound is a hanging skills service; a partition
 //! is an unreachable one. What the pull does with either is the workspace
-//! shim's ([`crate::platform::workspace::agent_process`]).
+//! shim's (`workspace::agent_process`).
 
 use std::sync::Arc;
 use std::time::Duration;

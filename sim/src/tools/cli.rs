@@ -11,7 +11,7 @@ use crate::engine::outcome::{self, Outcome};
 use crate::engine::run_record::RunRecord;
 use crate::engine::world::RunOptions;
 use crate::scenario::{self, Scenario};
-use crate::tools::report::{self, LoadFailure, ScenarioResult, Verdict};
+use crate::tools::report::{self, LoadFailure, RunFormat, ScenarioResult, Verdict};
 use crate::{engine::world, tools::snapshot, tools::trace};
 
 const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
@@ -186,14 +186,6 @@ pub struct RunArgs {
     /// Write the runs as Chrome trace event JSON (Perfetto, chrome://tracing), in simulated time.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
-}
-
-/// What `squadsim run` prints.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunFormat {
-    Human,
-    Json,
-    Github,
 }
 
 pub fn main() -> ExitCode {

@@ -7,7 +7,7 @@
 //! credential); and the bespoke `start_platform_agent` block of the control
 //! plane's tenant user data, which reinvented a subset of it.
 //!
-//! Guarantees: a spec is plain data (compared by [`super::divergence`]); every
+//! Guarantees: a spec is plain data (compared by `divergence`); every
 //! difference between the bespoke block and the SSOT path has one key, and
 //! [`ProvisioningSpec::correct`] replaces exactly that difference with what the
 //! SSOT path does, leaving every other part of the spec unchanged.

@@ -27,7 +27,6 @@ use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use crate::platform::studio::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
-use crate::platform::studio::walls::Standing;
 use crate::platform::studio::{AgentSession, Studio};
 use crate::platform::workspace::adapters::{
     read_line, NoProgressReport, OutputEvent, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
@@ -166,6 +165,28 @@ fn settled(studio: &Studio, run_id: &str, agent_id: &str) -> bool {
 async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
     while !settled(studio, run_id, agent_id) {
         tokio::time::sleep(studio.config.log_poll).await;
+    }
+}
+
+/// Why an attempt ended blocked: the blocker code, the wall it stands at, and the
+/// step the session shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// `None` only for a failure nothing names (which the built-in invariants refuse).
+    pub blocker: Option<BlockerCode>,
+    pub wall: Option<Wall>,
+    pub step: String,
+}
+
+impl Standing {
+    /// Blocked by a blocker code alone, no wall involved, at `step`.
+    pub fn blocker(code: BlockerCode, step: impl Into<String>) -> Standing {
+        Standing { blocker: Some(code), wall: None, step: step.into() }
+    }
+
+    /// Left standing at `wall` (its retry fell short), with the wall's blocker.
+    pub fn at(wall: Wall) -> Standing {
+        Standing { blocker: Some(wall.blocker()), wall: Some(wall), step: "wall_retry".to_string() }
     }
 }
 

@@ -33,10 +33,10 @@ use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
 use crate::platform::studio::delivery::{self, DeliveryReference, GithubReadError};
-use crate::platform::studio::harness::{self, AgentAttempt, ProcessEnd};
+use crate::platform::studio::harness::{self, AgentAttempt, ProcessEnd, Standing};
 use crate::platform::studio::worktree::{self, Toolbox};
 use crate::platform::studio::Studio;
-use crate::platform::workspace::adapters::{read_line, OutputEvent};
+use crate::platform::workspace::adapters::{fallback_prompt, read_line, OutputEvent};
 use crate::{base::templates, platform::grids};
 
 /// A mechanical wall that fired: which, why, which fallback, and the retry's outcome.
@@ -61,16 +61,6 @@ pub fn wall_of(role_id: &str) -> Option<Wall> {
     }
 }
 
-/// The controller message of a wall's retry: the attempt's own, plus the fallback.
-pub fn fallback_prompt(prompt: &str, wall: Wall) -> String {
-    format!("{prompt} Mechanical wall {}: {}.", wall.code(), wall.fallback())
-}
-
-/// The wall whose fallback prompt this controller message carries, if any.
-pub fn retried_wall(prompt: &str) -> Option<Wall> {
-    Wall::ALL.into_iter().find(|w| prompt.contains(&format!("Mechanical wall {}:", w.code())))
-}
-
 /// What a wall found at the end of an attempt.
 #[derive(Debug, Clone, PartialEq)]
 enum Detection {
@@ -82,28 +72,6 @@ enum Detection {
     /// What the wall must read could not be read (GitHub refused, failed or did
     /// not answer): nothing can be judged, so nothing is retried.
     Unreadable(String),
-}
-
-/// Why an attempt ended blocked: the blocker code, the wall it stands at, and the
-/// step the session shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Standing {
-    /// `None` only for a failure nothing names (which the built-in invariants refuse).
-    pub blocker: Option<BlockerCode>,
-    pub wall: Option<Wall>,
-    pub step: String,
-}
-
-impl Standing {
-    /// Blocked by a blocker code alone, no wall involved, at `step`.
-    pub fn blocker(code: BlockerCode, step: impl Into<String>) -> Standing {
-        Standing { blocker: Some(code), wall: None, step: step.into() }
-    }
-
-    /// Left standing at `wall` (its retry fell short), with the wall's blocker.
-    pub fn at(wall: Wall) -> Standing {
-        Standing { blocker: Some(wall.blocker()), wall: Some(wall), step: "wall_retry".to_string() }
-    }
 }
 
 /// Applies the agent's wall to a finished attempt. `Ok` with the end of the

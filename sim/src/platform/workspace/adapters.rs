@@ -35,7 +35,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use squadsim_conformance::tool_name;
-use squadsim_conformance::vocabulary::BlockerCode;
+use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 
@@ -512,6 +512,16 @@ impl OutputWriter {
             }),
         }
     }
+}
+
+/// The controller message of a wall's retry: the attempt's own, plus the fallback.
+pub fn fallback_prompt(prompt: &str, wall: Wall) -> String {
+    format!("{prompt} Mechanical wall {}: {}.", wall.code(), wall.fallback())
+}
+
+/// The wall whose fallback prompt this controller message carries, if any.
+pub fn retried_wall(prompt: &str) -> Option<Wall> {
+    Wall::ALL.into_iter().find(|w| prompt.contains(&format!("Mechanical wall {}:", w.code())))
 }
 
 #[cfg(test)]

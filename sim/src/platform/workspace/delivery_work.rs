@@ -26,12 +26,12 @@ use squadsim_fakes::net::HttpRequest;
 
 use squadsim_conformance::vocabulary::Wall;
 
+use crate::platform::hud;
 use crate::platform::studio::delivery::{self, ENV_GITHUB_API_URL, ENV_GITHUB_TOKEN, ENV_REPOSITORY};
 use crate::platform::studio::worktree::{Toolbox, ASSEMBLY_WORKTREE, BASE_BRANCH, ENV_LANE_BRANCH, ENV_WORKTREE};
-use crate::platform::workspace::adapters::NoProgressReport;
+use crate::platform::workspace::adapters::{self, NoProgressReport};
 use crate::platform::workspace::agent_process::{AgentProcess, ENV_AGENT_ID, ENV_ROLE, ENV_RUN_ID};
 use crate::scenario::{DeliveryStep, MergeDecision, RetryBehaviour};
-use crate::{platform::hud, platform::studio::walls};
 
 /// What the attempt's work produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub(crate) async fn perform(p: &AgentProcess) -> Work {
     if p.behaviour.tool_calls.as_ref().is_some_and(Vec::is_empty) {
         return Work::Short;
     }
-    let retried = walls::retried_wall(&p.command.prompt);
+    let retried = adapters::retried_wall(&p.command.prompt);
     if retried.is_some() && p.behaviour.on_retry == Some(RetryBehaviour::Refuse) {
         return Work::Short;
     }

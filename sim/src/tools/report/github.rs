@@ -36,7 +36,7 @@ pub fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> Stri
 
 /// The annotation lines of a sweep's failing seeds: the broken invariants and
 /// the command that reproduces each.
-pub fn sweep_annotations(results: &[crate::tools::sweep::SeedResult]) -> String {
+pub fn sweep_annotations(results: &[super::sweep::SeedResult]) -> String {
     results
         .iter()
         .filter(|r| !r.passed())

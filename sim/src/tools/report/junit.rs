@@ -11,8 +11,8 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::sweep::SeedResult;
 use super::{LoadFailure, ScenarioResult, Verdict};
-use crate::tools::sweep::SeedResult;
 
 /// One testcase, whatever produced it: a snapshot run, a sweep's seed, or a
 /// scenario file that did not load (no seed, nothing simulated).

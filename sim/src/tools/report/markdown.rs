@@ -6,8 +6,8 @@
 //! breaks; a diff sits in a fence longer than any backtick run inside it, so
 //! no scenario text can break out of its cell or block.
 
+use super::sweep::SweepResults;
 use super::{run_status, LoadFailure, ScenarioResult};
-use crate::tools::sweep::SweepResults;
 
 /// The Markdown summary of `results` and of the scenario files that did not load.
 pub fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {

@@ -17,6 +17,7 @@ pub mod github;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,14 @@ use crate::engine::outcome::Outcome;
 use crate::engine::outcome::RunError;
 use crate::engine::run_record::RunRecord;
 use crate::tools::snapshot;
+
+/// What `squadsim run` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunFormat {
+    Human,
+    Json,
+    Github,
+}
 
 /// How one scenario run fared.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,7 +229,7 @@ pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure
 /// (one testcase per scenario and seed) and `summary.md`. Sweeps check
 /// invariants, not recorded runs, so there is no HTML page per seed: rerun a
 /// failing seed with its reproduce command and `--report` for one.
-pub fn write_sweep_dir(dir: &Path, sweep: &crate::tools::sweep::SweepResults) -> std::io::Result<Vec<PathBuf>> {
+pub fn write_sweep_dir(dir: &Path, sweep: &sweep::SweepResults) -> std::io::Result<Vec<PathBuf>> {
     let files = [
         ("junit.xml".to_string(), junit::sweep_to_xml(&sweep.results)),
         ("summary.md".to_string(), markdown::sweep_summary(sweep)),
