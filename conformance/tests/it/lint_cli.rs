@@ -356,7 +356,7 @@ fn list_rules_prints_every_rule() {
 fn a_replacement_rule_file_is_checked_too() {
     let dir = repo(&[("rules.yaml", "version: 2\nrules: []\n"), ("a.md", "x\n")]);
     let mut args = args_for(dir.path());
-    args.rules = Some(PathBuf::from(dir.path().join("rules.yaml")));
+    args.rules = Some(dir.path().join("rules.yaml"));
     let (status, _, err) = run(&args);
     assert_eq!(status, Status::Failure);
     assert!(err.contains("rules.yaml:1: field `version`: unsupported rule file version 2"), "{err}");

@@ -10,10 +10,10 @@ use squadsim_conformance::vocabulary::Wall;
 /// The first tool the launch contract requires of an intake agent: the HUD
 /// snapshot on the `fractalops-hud` grid (runbook: "the required first tool is
 /// usually an MCP/HUD tool").
-pub const REQUIRED_FIRST_TOOL: (&str, &str) = ("fractalops-hud", "get_hud_snapshot");
+pub(crate) const REQUIRED_FIRST_TOOL: (&str, &str) = ("fractalops-hud", "get_hud_snapshot");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Template {
+pub(crate) struct Template {
     pub template_id: &'static str,
     pub description: &'static str,
     /// The default delivery graph kind of runs of this template.
@@ -47,11 +47,11 @@ const PROJECT_DELIVERY_GRAPH: &[HandoffEdge] = &[
 ];
 
 /// (sender role, recipient role, intent, required result, fallback wall).
-pub type HandoffEdge = (&'static str, &'static str, &'static str, &'static str, Wall);
+pub(crate) type HandoffEdge = (&'static str, &'static str, &'static str, &'static str, Wall);
 
 /// One handoff an agent of `role_id` makes by default.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandoffPlan {
+pub(crate) struct HandoffPlan {
     pub recipient_agent_id: String,
     pub handoff_intent: String,
     pub required_result: String,
@@ -59,7 +59,7 @@ pub struct HandoffPlan {
 }
 
 /// The role of an agent id: lanes are `<role>-<n>` (`implementer-3`).
-pub fn role_of(agent_id: &str) -> &str {
+pub(crate) fn role_of(agent_id: &str) -> &str {
     match agent_id.rsplit_once('-') {
         Some((role, n)) if !role.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => role,
         _ => agent_id,
@@ -68,7 +68,7 @@ pub fn role_of(agent_id: &str) -> &str {
 
 impl Template {
     /// The handoffs an agent of `role_id` makes by default, with `lanes` implementer lanes.
-    pub fn default_handoffs(&self, role_id: &str, lanes: u32) -> Vec<HandoffPlan> {
+    pub(crate) fn default_handoffs(&self, role_id: &str, lanes: u32) -> Vec<HandoffPlan> {
         let mut plans = Vec::new();
         for (from, to, intent, result, wall) in self.handoff_graph {
             if *from != role_id {
@@ -92,7 +92,7 @@ impl Template {
     }
 }
 
-pub const TEMPLATES: [Template; 4] = [
+pub(crate) const TEMPLATES: [Template; 4] = [
     Template {
         template_id: "ouroboros",
         description: "Self-improvement loop over the platform itself",
@@ -123,9 +123,9 @@ pub const TEMPLATES: [Template; 4] = [
     },
 ];
 
-pub fn find(template_id: &str) -> Option<&'static Template> {
+pub(crate) fn find(template_id: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|t| t.template_id == template_id)
 }
 
 /// Delivery graph kinds the Studio accepts (delivery-language seed).
-pub const DELIVERY_GRAPH_KINDS: [&str; 3] = ["project_delivery", "project_orchestrator", "fractalops_platform"];
+pub(crate) const DELIVERY_GRAPH_KINDS: [&str; 3] = ["project_delivery", "project_orchestrator", "fractalops_platform"];

@@ -82,7 +82,7 @@ pub struct GraphState {
 /// How one dispatched attempt ended, as a routing run's input records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AttemptOutcome {
+pub(crate) struct AttemptOutcome {
     pub agent_id: String,
     pub live_status: String,
 }
@@ -304,17 +304,17 @@ impl CheckpointStore {
 /// One incarnation of the agent server. Every write is checkpointed before it
 /// is answered, so an incarnation works on the state at each thread's last
 /// checkpoint: a restarted one resumes from there, holding nothing of its own.
-pub struct AgentServer {
+pub(crate) struct AgentServer {
     store: Arc<CheckpointStore>,
 }
 
 impl AgentServer {
     /// A fresh incarnation over a durable store (called again on every host restart).
-    pub fn incarnation(store: Arc<CheckpointStore>) -> Arc<Self> {
+    pub(crate) fn incarnation(store: Arc<CheckpointStore>) -> Arc<Self> {
         Arc::new(AgentServer { store })
     }
 
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/ok", get(|| async { Json(json!({"ok": true})) }))
             .route("/threads", post(create_thread))

@@ -24,9 +24,9 @@ use squadsim_fakes::net::{HttpClient, HttpRequest};
 use crate::base::templates::REQUIRED_FIRST_TOOL;
 use crate::platform::agent_server::{Handoff, MergeDecisionRecord};
 
-pub const SERVER_ID: &str = "fractalops-hud";
-pub const SEND_HANDOFF: &str = "send_handoff";
-pub const RECORD_MERGE_DECISION: &str = "record_merge_decision";
+pub(crate) const SERVER_ID: &str = "fractalops-hud";
+pub(crate) const SEND_HANDOFF: &str = "send_handoff";
+pub(crate) const RECORD_MERGE_DECISION: &str = "record_merge_decision";
 
 /// The HUD grid.
 pub struct Hud {

@@ -57,4 +57,4 @@ async fn list(State(service): State<Arc<SkillsService>>, Query(q): Query<SkillsQ
 }
 
 /// The bound on one skill pull (runbook: "bounded to a 5s timeout").
-pub const PULL_BOUND: Duration = Duration::from_secs(5);
+pub(crate) const PULL_BOUND: Duration = Duration::from_secs(5);

@@ -14,7 +14,7 @@
 //! any simulation is built.
 
 mod agents;
-pub mod bounds;
+pub(crate) mod bounds;
 mod conditions;
 mod durations;
 mod faults;

@@ -72,7 +72,7 @@ fn events(pid: usize, record: &RunRecord, out: &mut Vec<Value>) {
 }
 
 /// The Chrome trace JSON of `records` (one process each, in order).
-pub fn chrome_trace(records: &[RunRecord]) -> String {
+pub(crate) fn chrome_trace(records: &[RunRecord]) -> String {
     let mut trace_events = Vec::new();
     for (i, record) in records.iter().enumerate() {
         events(i + 1, record, &mut trace_events);

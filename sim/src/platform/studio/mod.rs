@@ -12,15 +12,15 @@
 
 pub mod api;
 pub mod armory;
-pub mod delivery;
-pub mod harness;
-pub mod provisioning;
-pub mod read_model;
-pub mod run_control;
-pub mod scaffolding;
-pub mod temporal_lifecycle;
-pub mod walls;
-pub mod wire;
+pub(crate) mod delivery;
+pub(crate) mod harness;
+pub(crate) mod provisioning;
+pub(crate) mod read_model;
+pub(crate) mod run_control;
+pub(crate) mod scaffolding;
+pub(crate) mod temporal_lifecycle;
+pub(crate) mod walls;
+pub(crate) mod wire;
 pub mod worktree;
 
 use std::collections::BTreeMap;

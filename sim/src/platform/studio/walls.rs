@@ -50,7 +50,7 @@ pub struct WallOutcome {
 }
 
 /// The wall guarding an agent's lane, by role.
-pub fn wall_of(role_id: &str) -> Option<Wall> {
+pub(crate) fn wall_of(role_id: &str) -> Option<Wall> {
     match role_id {
         "planner" => Some(Wall::Planner),
         "implementer" => Some(Wall::Delivery),

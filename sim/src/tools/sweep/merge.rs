@@ -9,6 +9,7 @@ use super::write_reports;
 use crate::engine::invariants::BrokenInvariant;
 use crate::tools::report::sweep::{Shard, SweepResults, RESULTS_FORMAT};
 
+/// `squadsim merge-reports`.
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
     /// Sweep results files (`squadsim run --seeds N --shard I/N --results FILE`).
