@@ -1,8 +1,8 @@
 //! The AgentSquad delivery language as code.
 //!
-//! Everything here comes from the delivery-language seed
-//! (`shared/seeds/001_425c74d62d1eb734.txt`) and the runtime-operations runbook
-//! (`shared/seeds/000_da54abfe43cd997f.txt`). The simulation (`squadsim`) and the
+//! Everything here comes from the delivery-language seed and the
+//! runtime-operations runbook (the passages relied on: `docs/seeds.md`).
+//! The simulation (`squadsim`) and the
 //! lint read the same definitions, so a code the simulation emits is always a code
 //! the checks know.
 //!

@@ -1,4 +1,4 @@
-//! Agent identity (runbook, "Agent identity model"; delivery-language seed,
+//! Agent identity (`docs/seeds.md`, runbook, "Agent identity model"; delivery-language seed,
 //! "Agent Identity And Handoff").
 //!
 //! - `user_principal_name` / `subject_key`: `<role>@yamon.io`, the msgraph-bound

@@ -1,4 +1,4 @@
-//! Delivery graph templates (runbook: ouroboros, pm-ouroboros, agentsquad
+//! Delivery graph templates (`docs/seeds.md`, runbook: ouroboros, pm-ouroboros, agentsquad
 //! (project delivery / migration), research-team).
 //!
 //! A template names its delivery graph kind and its intake pair: the roster a
@@ -8,7 +8,7 @@ use serde::Serialize;
 use squadsim_conformance::vocabulary::Wall;
 
 /// The first tool the launch contract requires of an intake agent: the HUD
-/// snapshot on the `fractalops-hud` grid (runbook: "the required first tool is
+/// snapshot on the `fractalops-hud` grid (`docs/seeds.md`, runbook: "the required first tool is
 /// usually an MCP/HUD tool").
 pub(crate) const REQUIRED_FIRST_TOOL: (&str, &str) = ("fractalops-hud", "get_hud_snapshot");
 
@@ -25,7 +25,7 @@ pub(crate) struct Template {
     pub handoff_graph: &'static [HandoffEdge],
 }
 
-/// The delivery graph of the agentsquad template (delivery-language seed: intake ->
+/// The delivery graph of the agentsquad template (`docs/seeds.md`, delivery-language seed: intake ->
 /// planning -> implementation -> PR -> tester evidence -> committer merge -> closer lineage).
 const PROJECT_DELIVERY_GRAPH: &[HandoffEdge] = &[
     (
@@ -127,5 +127,5 @@ pub(crate) fn find(template_id: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|t| t.template_id == template_id)
 }
 
-/// Delivery graph kinds the Studio accepts (delivery-language seed).
+/// Delivery graph kinds the Studio accepts (`docs/seeds.md`, delivery-language seed).
 pub(crate) const DELIVERY_GRAPH_KINDS: [&str; 3] = ["project_delivery", "project_orchestrator", "fractalops_platform"];

@@ -1,4 +1,4 @@
-//! What a run produces (DESIGN, "What a run produces"): status, sessions,
+//! What a run produces (`docs/design.md`, "What a run produces"): status, sessions,
 //! walls, handoffs, delivery references, observability counts, run-control
 //! events and the operator's HTTP results. This is what snapshots pin.
 //!

@@ -1,5 +1,5 @@
 //! LangGraph Agent Server: owns graph state, mailbox/frontier routing, slot
-//! intent, checkpoints and the next action (delivery-language seed, "Execution
+//! intent, checkpoints and the next action (`docs/seeds.md`, delivery-language seed, "Execution
 //! Boundary").
 //!
 //! It speaks a subset of the LangGraph Platform API: `POST /threads`,
@@ -43,7 +43,7 @@ use squadsim_conformance::vocabulary::Wall;
 
 use crate::base::templates::{self, Template};
 
-/// A structured inbox transfer (delivery-language seed, "Agent Identity And Handoff").
+/// A structured inbox transfer (`docs/seeds.md`, delivery-language seed, "Agent Identity And Handoff").
 /// A handoff is never a delivery reference; it may carry one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,7 +88,7 @@ pub(crate) struct AttemptOutcome {
 }
 
 /// A committer's merge lifecycle decision on one delivery reference
-/// (delivery-language seed: `handoff_state=merge_requested` with
+/// (`docs/seeds.md`, delivery-language seed: `handoff_state=merge_requested` with
 /// `merge_gate_status=qa_passed`, or `handoff_state=merged`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

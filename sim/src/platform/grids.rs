@@ -1,4 +1,4 @@
-//! The yamon grids behind the ContextForge gateway (delivery-language seed,
+//! The yamon grids behind the ContextForge gateway (`docs/seeds.md`, delivery-language seed,
 //! "MCP Tool Naming And Loadout Federation"): searxnggrid, agent-memory-archive,
 //! datahub, playwright (each a plain grid with fixed bare tool names),
 //! fractalops-hud ([`crate::platform::hud`]) and glitchtip (the GlitchTip fake's own

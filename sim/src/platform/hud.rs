@@ -125,7 +125,7 @@ async fn update_thread(
     }
 }
 
-/// Only the two closed forms of the decision are accepted (delivery-language seed).
+/// Only the two closed forms of the decision are accepted (`docs/seeds.md`, delivery-language seed).
 async fn record_merge_decision(http: &HttpClient, agent_server: &str, arguments: Value) -> ToolOutcome {
     let run_id = arguments.get("run_id").and_then(Value::as_str).unwrap_or_default().to_string();
     let mut fields = arguments.as_object().cloned().unwrap_or_default();

@@ -1,6 +1,6 @@
 //! `squadsim conform --base-url URL --email EMAIL`: checks a running Studio API
 //! (the live deployment of the runbook, or `squadsim serve`) against the
-//! runbook's contract ("AgentSquad Runtime Operations").
+//! runbook's contract (`docs/seeds.md`, runbook, "AgentSquad Runtime Operations").
 //!
 //! Guarantees:
 //! - read-only unless `--launch`: without it only GET requests are sent; with it
@@ -77,7 +77,7 @@ pub struct ConformArgs {
     /// Template of the launched run.
     #[arg(long, default_value = "agentsquad")]
     pub template_id: String,
-    /// Exact project slug of the launched run (runbook: a wrong slug hangs the launch).
+    /// Exact project slug of the launched run (`docs/seeds.md`, runbook: a wrong slug hangs the launch).
     #[arg(long, default_value = "sanmopia-modernization")]
     pub project_slug: String,
     /// Delivery graph kind of the launched run (sent as the legacy wire field).
@@ -121,10 +121,10 @@ pub const DOCUMENTED_TEMPLATES: &[&str] = &["ouroboros", "pm-ouroboros", "agents
 pub const SESSION_FIELDS: &[&str] =
     &["live_status", "current_step", "blocker_code", "session_id", "claude_session_id", "tool_call_count"];
 
-/// The lifecycle statuses of a session (runbook, "Lifecycle").
+/// The lifecycle statuses of a session (`docs/seeds.md`, runbook, "Lifecycle").
 pub const LIVE_STATUSES: &[&str] = &["ready", "waiting_first_tool", "working", "session_completed", "blocked"];
 
-/// The fields of each roster agent (runbook, "Agent identity model").
+/// The fields of each roster agent (`docs/seeds.md`, runbook, "Agent identity model").
 pub const ROSTER_FIELDS: &[&str] = &[
     "user_principal_name",
     "subject_key",

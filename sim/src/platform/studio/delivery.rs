@@ -1,5 +1,5 @@
 //! Delivery through the CodexGate GitHub App, delivery proof and the merge
-//! lifecycle decision, as the platform reads them (delivery-language seed,
+//! lifecycle decision, as the platform reads them (`docs/seeds.md`, delivery-language seed,
 //! "Delivery Proof" and "Merge Lifecycle Decision"; runbook, "GitHub writes go
 //! through the CodexGate App").
 //!
@@ -32,7 +32,7 @@ use squadsim_conformance::vocabulary::BlockerCode;
 use crate::platform::studio::worktree;
 use crate::platform::studio::{AgentSession, Run, Studio};
 
-/// The legacy org-PAT override env (runbook: "it used to win over the App creds").
+/// The legacy org-PAT override env (`docs/seeds.md`, runbook: "it used to win over the App creds").
 pub(crate) const ORG_PAT_OVERRIDE_ENV: &str = "FRACTALOPS_GITHUB_APP_TOKEN";
 /// What the execution workspace receives: the token, the API base and the repository.
 pub(crate) const ENV_GITHUB_TOKEN: &str = "GH_TOKEN";

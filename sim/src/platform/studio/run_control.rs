@@ -1,4 +1,4 @@
-//! The run-control lifecycle (delivery-language seed, "Run Control Lifecycle"):
+//! The run-control lifecycle (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle"):
 //! Schedule Run Control -> Execute Pending Run Control -> Record Agent Attempt.
 //!
 //! Guarantees: `execute`, `control` and `replay` persist `pendingRunControl` and

@@ -1,7 +1,7 @@
 //! Project scaffolding's observability step: every scaffolded project gets an
 //! auto-provisioned per-project GlitchTip DSN for its starter `.env` (frontend
 //! `PUBLIC_SENTRY_DSN`, backend `SENTRY_DSN`) — fail-open, never blocking
-//! scaffolding (runbook, "Build Plane Observability").
+//! scaffolding (`docs/seeds.md`, runbook, "Build Plane Observability").
 //!
 //! Through GlitchTip's management API with the platform's API token: ensure the
 //! project (`POST /api/0/teams/{org}/{team}/projects/ {name, slug}`: 201 new,

@@ -1,6 +1,6 @@
 //! Temporal-owned lifecycle: the durable workspace/source/process lifecycle
 //! deadlines and activity retry under which the Harness Runtime makes an agent
-//! attempt (delivery-language seed, "Execution Boundary": the Temporal workflow
+//! attempt (`docs/seeds.md`, delivery-language seed, "Execution Boundary": the Temporal workflow
 //! "decides phase deadlines, activity retry, timers, and long waits").
 //!
 //! An attempt goes through four phases, each with its own deadline (a

@@ -2,7 +2,7 @@
 //!
 //! Inside the model the delivery graph kind is `delivery_graph_kind`; on the wire
 //! the Studio run/template/session metadata still calls it `runtime_kind`
-//! (delivery-language seed: "Studio run/template/session metadata `runtime_kind`
+//! (`docs/seeds.md`, delivery-language seed: "Studio run/template/session metadata `runtime_kind`
 //! means delivery graph kind"). Only this module spells the legacy name.
 
 use serde::{Deserialize, Serialize};

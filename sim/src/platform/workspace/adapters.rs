@@ -1,4 +1,4 @@
-//! Agent process adapters: how one agent attempt is executed (delivery-language
+//! Agent process adapters: how one agent attempt is executed (`docs/seeds.md`, delivery-language
 //! seed, "Execution Naming Spine": `claude-cli`, `codex-cli`, `workspace-cli`,
 //! `browser-only`), and the runtime binding its model and MCP tools go through
 //! (the cliproxy runtime or the claude-native runtime).
@@ -265,7 +265,7 @@ pub(crate) enum OutputEvent {
     Other,
 }
 
-/// An agent's no-progress report (delivery-language seed: "A blocker is a no-progress
+/// An agent's no-progress report (`docs/seeds.md`, delivery-language seed: "A blocker is a no-progress
 /// squadsim-lint allow-next-line bare-runtime -- the seed's own words, quoted
 /// report from an agent or runtime"): the execution report the agent ends an attempt
 /// with when its work stopped on a failed call, `{"status": "blocked", "blocker_code",

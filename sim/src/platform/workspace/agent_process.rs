@@ -12,7 +12,7 @@
 //! land) ends with its no-progress report and exit code 1; the Harness Runtime
 //! reads that and blocks the session.
 //!
-//! Least privilege (delivery-language seed, "Allow-List Shape"): the process
+//! Least privilege (`docs/seeds.md`, delivery-language seed, "Allow-List Shape"): the process
 //! reaches tools only through the virtual servers its loadout mounts
 //! ([`ENV_MCP_SERVERS`]: one `/servers/<id>/mcp` per mounted server), never the
 //! gateway's global `/mcp`; and the shim checks every call against the loadout's
@@ -21,7 +21,7 @@
 //! reported to the run record.
 //!
 //! The skill poll-pull (`GET /v1/skills`, bounded to 5 s) runs after the
-//! session's first tool call, not at its start (runbook: intake agents "block at
+//! session's first tool call, not at its start (`docs/seeds.md`, runbook: intake agents "block at
 //! first-tool before the pull"): a session that never makes a tool call never
 //! pulls.
 
