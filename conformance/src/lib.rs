@@ -13,6 +13,7 @@
 //! - [`tool_name`] implements canonical tool matching: a bare upstream name, a
 //!   federated wire name and an agent-facing name of the same tool compare equal.
 
+pub mod exit;
 pub mod lint;
 pub mod regular_file;
 pub mod tool_name;

@@ -138,11 +138,11 @@ pub struct GatewayOutcome {
 impl Outcome {
     /// The YAML text snapshots pin.
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).unwrap_or_default()
+        serde_yaml::to_string(self).expect("an outcome is plain data with string keys: it always serializes")
     }
 
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        serde_json::to_value(self).expect("an outcome is plain data with string keys: it always serializes")
     }
 
     /// The launch's HTTP status; `None` for no launch or no response (HTTP 000).

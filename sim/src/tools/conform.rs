@@ -12,8 +12,8 @@
 //! - exit status: 0 every check passed (or was skipped), 1 a check failed,
 //!   2 bad arguments or the Studio API could not be reached at all.
 
+use squadsim_conformance::exit::ExitStatus;
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use hyper::Method;
@@ -192,23 +192,23 @@ impl ConformReport {
 }
 
 /// Runs `squadsim conform`.
-pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     if let Err(e) = validate(args) {
         let _ = writeln!(err, "error: {e}");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     let executor = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             let _ = writeln!(err, "error: cannot start the async executor: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     let report = match executor.block_on(check(args)) {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     let text = match args.format {
@@ -224,19 +224,17 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
                     "skipped": report.count(Verdict::Skip),
                 },
             });
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            serde_json::to_string_pretty(&doc)
+                .expect("a conformance report is plain data with string keys: it always serializes")
+                + "\n"
         }
         ConformFormat::Junit => junit(&report),
     };
     if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
         let _ = writeln!(err, "error: cannot write to stdout");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
-    if report.count(Verdict::Fail) > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitStatus::of_failures(report.count(Verdict::Fail))
 }
 
 fn validate(args: &ConformArgs) -> Result<(), String> {
