@@ -17,6 +17,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use hyper::Method;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 use serde_json::{json, Value};
 use squadsim_conformance::vocabulary::BlockerCode;
@@ -135,29 +136,100 @@ pub const ROSTER_FIELDS: &[&str] = &[
     "mcp_server_ids",
 ];
 
-/// Every check, in the order it runs: (id, what it checks).
-pub const CHECKS: &[(&str, &str)] = &[
-    ("health", "GET /healthz answers 200 {\"status\":\"ok\"}"),
-    ("openapi", "GET /openapi.json lists every endpoint of the runbook's table"),
-    ("legacy-prefix-404", "the /v1/studio prefix (not /v1/admin/studio) answers 404"),
-    ("templates", "GET templates lists ouroboros, pm-ouroboros, agentsquad, research-team"),
-    ("refuse-without-claims", "an admin endpoint answers 401 without the Pomerium claim headers"),
-    ("refuse-without-super-admin", "an admin endpoint answers 403 without the super_admin group"),
-    ("launch", "POST runs answers {run_id, status: ready, agent_roster} with the intake pair"),
-    ("get-run", "GET run answers the run with its roster in the runbook's identity shape"),
-    ("execute", "POST execute answers status \"scheduled\" quickly"),
-    ("watch", "polled session-state settles (every session session_completed or blocked)"),
-    ("session-state", "every session reports the six documented fields"),
-    ("reports", "GET reports answers a list"),
-    ("handoff-trail", "GET handoff-trail answers handoffs carrying the six handoff fields"),
-    ("cleanup", "POST cleanup answers 200"),
-    ("wire-aliases", "every JSON response passes the wire-alias check"),
-];
+/// A check of `squadsim conform`, by its fixed id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    Health,
+    Openapi,
+    LegacyPrefix404,
+    Templates,
+    RefuseWithoutClaims,
+    RefuseWithoutSuperAdmin,
+    Launch,
+    GetRun,
+    Execute,
+    Watch,
+    SessionState,
+    Reports,
+    HandoffTrail,
+    Cleanup,
+    WireAliases,
+}
+
+impl CheckId {
+    /// Every check, in the order it runs.
+    pub const ALL: [CheckId; 15] = [
+        CheckId::Health,
+        CheckId::Openapi,
+        CheckId::LegacyPrefix404,
+        CheckId::Templates,
+        CheckId::RefuseWithoutClaims,
+        CheckId::RefuseWithoutSuperAdmin,
+        CheckId::Launch,
+        CheckId::GetRun,
+        CheckId::Execute,
+        CheckId::Watch,
+        CheckId::SessionState,
+        CheckId::Reports,
+        CheckId::HandoffTrail,
+        CheckId::Cleanup,
+        CheckId::WireAliases,
+    ];
+
+    /// The id reports show (`health`, `legacy-prefix-404`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::Health => "health",
+            CheckId::Openapi => "openapi",
+            CheckId::LegacyPrefix404 => "legacy-prefix-404",
+            CheckId::Templates => "templates",
+            CheckId::RefuseWithoutClaims => "refuse-without-claims",
+            CheckId::RefuseWithoutSuperAdmin => "refuse-without-super-admin",
+            CheckId::Launch => "launch",
+            CheckId::GetRun => "get-run",
+            CheckId::Execute => "execute",
+            CheckId::Watch => "watch",
+            CheckId::SessionState => "session-state",
+            CheckId::Reports => "reports",
+            CheckId::HandoffTrail => "handoff-trail",
+            CheckId::Cleanup => "cleanup",
+            CheckId::WireAliases => "wire-aliases",
+        }
+    }
+
+    /// What the check checks.
+    pub fn title(self) -> &'static str {
+        match self {
+            CheckId::Health => "GET /healthz answers 200 {\"status\":\"ok\"}",
+            CheckId::Openapi => "GET /openapi.json lists every endpoint of the runbook's table",
+            CheckId::LegacyPrefix404 => "the /v1/studio prefix (not /v1/admin/studio) answers 404",
+            CheckId::Templates => "GET templates lists ouroboros, pm-ouroboros, agentsquad, research-team",
+            CheckId::RefuseWithoutClaims => "an admin endpoint answers 401 without the Pomerium claim headers",
+            CheckId::RefuseWithoutSuperAdmin => "an admin endpoint answers 403 without the super_admin group",
+            CheckId::Launch => "POST runs answers {run_id, status: ready, agent_roster} with the intake pair",
+            CheckId::GetRun => "GET run answers the run with its roster in the runbook's identity shape",
+            CheckId::Execute => "POST execute answers status \"scheduled\" quickly",
+            CheckId::Watch => "polled session-state settles (every session session_completed or blocked)",
+            CheckId::SessionState => "every session reports the six documented fields",
+            CheckId::Reports => "GET reports answers a list",
+            CheckId::HandoffTrail => "GET handoff-trail answers handoffs carrying the six handoff fields",
+            CheckId::Cleanup => "POST cleanup answers 200",
+            CheckId::WireAliases => "every JSON response passes the wire-alias check",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum CheckVerdict {
     Pass,
     Fail,
     Skip,
@@ -166,9 +238,9 @@ pub enum Verdict {
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
-    pub id: &'static str,
+    pub id: CheckId,
     pub title: &'static str,
-    pub verdict: Verdict,
+    pub verdict: CheckVerdict,
     pub message: String,
     /// Wall time spent on the check's requests.
     pub millis: u64,
@@ -182,12 +254,13 @@ pub struct ConformReport {
 }
 
 impl ConformReport {
-    pub fn count(&self, verdict: Verdict) -> usize {
+    pub fn count(&self, verdict: CheckVerdict) -> usize {
         self.checks.iter().filter(|c| c.verdict == verdict).count()
     }
 
+    /// The result of the check whose id reads `id` (`get-run`).
     pub fn check(&self, id: &str) -> Option<&CheckResult> {
-        self.checks.iter().find(|c| c.id == id)
+        self.checks.iter().find(|c| c.id.as_str() == id)
     }
 }
 
@@ -219,9 +292,9 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
                 "base_url": report.base_url,
                 "checks": report.checks,
                 "summary": {
-                    "passed": report.count(Verdict::Pass),
-                    "failed": report.count(Verdict::Fail),
-                    "skipped": report.count(Verdict::Skip),
+                    "passed": report.count(CheckVerdict::Pass),
+                    "failed": report.count(CheckVerdict::Fail),
+                    "skipped": report.count(CheckVerdict::Skip),
                 },
             });
             serde_json::to_string_pretty(&doc)
@@ -234,7 +307,7 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
         let _ = writeln!(err, "error: cannot write to stdout");
         return ExitStatus::Unusable;
     }
-    ExitStatus::of_failures(report.count(Verdict::Fail))
+    ExitStatus::of_failures(report.count(CheckVerdict::Fail))
 }
 
 fn validate(args: &ConformArgs) -> Result<(), String> {
@@ -295,7 +368,8 @@ struct Checker<'a> {
     results: Vec<CheckResult>,
 }
 
-type Outcome = Result<String, String>;
+/// How one check came out: `Ok` its pass message, `Err` why it failed.
+type CheckOutcome = Result<String, String>;
 
 impl<'a> Checker<'a> {
     async fn send(
@@ -337,22 +411,54 @@ impl<'a> Checker<'a> {
         self.send(&client, Method::GET, path, claims, None).await
     }
 
-    fn record(&mut self, id: &'static str, started: Instant, outcome: Outcome) {
-        let title = CHECKS.iter().find(|(c, _)| *c == id).map(|(_, t)| *t).unwrap_or_default();
+    /// A check that is one request: sends it, expects its status, lets `judge`
+    /// read the answer, and records how the check came out.
+    async fn probe(&mut self, id: CheckId, probe: Probe<'_>, judge: impl FnOnce(&Answer) -> CheckOutcome) {
+        let started = Instant::now();
+        let client = self.client.clone();
+        let outcome = match self.send(&client, probe.method, &probe.path, probe.claims, None).await {
+            Ok(a) => expect_status(probe.what, &a, probe.status).and_then(|()| judge(&a)),
+            Err(e) => Err(e),
+        };
+        self.record(id, started, outcome);
+    }
+
+    fn record(&mut self, id: CheckId, started: Instant, outcome: CheckOutcome) {
+        let title = id.title();
         let (verdict, message) = match outcome {
-            Ok(m) => (Verdict::Pass, m),
-            Err(m) => (Verdict::Fail, m),
+            Ok(m) => (CheckVerdict::Pass, m),
+            Err(m) => (CheckVerdict::Fail, m),
         };
         self.results.push(CheckResult { id, title, verdict, message, millis: started.elapsed().as_millis() as u64 });
     }
 
-    fn skip(&mut self, id: &'static str, why: &str) {
-        let title = CHECKS.iter().find(|(c, _)| *c == id).map(|(_, t)| *t).unwrap_or_default();
-        self.results.push(CheckResult { id, title, verdict: Verdict::Skip, message: why.to_string(), millis: 0 });
+    fn skip(&mut self, id: CheckId, why: &str) {
+        let title = id.title();
+        self.results.push(CheckResult { id, title, verdict: CheckVerdict::Skip, message: why.to_string(), millis: 0 });
     }
 
     fn run_path(&self, run_id: &str, suffix: &str) -> String {
         format!("{ADMIN_PREFIX}/runs/{run_id}{suffix}?tenant_id={}", self.args.tenant_id)
+    }
+}
+
+/// The one request of a [`Checker::probe`], and the status it expects.
+struct Probe<'w> {
+    /// How a failure names the request (`GET templates without claim headers`).
+    what: &'w str,
+    method: Method,
+    path: String,
+    claims: Claims,
+    status: u16,
+}
+
+impl<'w> Probe<'w> {
+    fn get(what: &'w str, path: String, claims: Claims, status: u16) -> Self {
+        Probe { what, method: Method::GET, path, claims, status }
+    }
+
+    fn post(what: &'w str, path: String, status: u16) -> Self {
+        Probe { what, method: Method::POST, path, claims: Claims::Operator, status }
     }
 }
 
@@ -388,48 +494,30 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
             Err(format!("GET /healthz answered {} instead of {{\"status\":\"ok\"}}", health.excerpt()))
         }
     });
-    c.record("health", started, outcome);
+    c.record(CheckId::Health, started, outcome);
 
     let started = Instant::now();
     let outcome = check_openapi(&mut c).await;
-    c.record("openapi", started, outcome);
+    c.record(CheckId::Openapi, started, outcome);
 
-    let started = Instant::now();
-    let outcome = match c.get("/v1/studio/templates", Claims::Operator).await {
-        Ok(a) => expect_status("GET /v1/studio/templates", &a, 404).map(|()| "404, as the runbook says".to_string()),
-        Err(e) => Err(e),
-    };
-    c.record("legacy-prefix-404", started, outcome);
+    let legacy = Probe::get("GET /v1/studio/templates", "/v1/studio/templates".into(), Claims::Operator, 404);
+    c.probe(CheckId::LegacyPrefix404, legacy, |_| Ok("404, as the runbook says".to_string())).await;
 
-    let templates_path = format!("{ADMIN_PREFIX}/templates");
-    let started = Instant::now();
-    let outcome = match c.get(&templates_path, Claims::Operator).await {
-        Ok(a) => expect_status("GET templates", &a, 200).and_then(|()| check_templates(&a.body)),
-        Err(e) => Err(e),
-    };
-    c.record("templates", started, outcome);
-
-    let started = Instant::now();
-    let outcome = match c.get(&templates_path, Claims::None).await {
-        Ok(a) => expect_status("GET templates without claim headers", &a, 401).map(|()| "401".to_string()),
-        Err(e) => Err(e),
-    };
-    c.record("refuse-without-claims", started, outcome);
-
-    let started = Instant::now();
-    let outcome = match c.get(&templates_path, Claims::NotSuperAdmin).await {
-        Ok(a) => expect_status("GET templates without the super_admin group", &a, 403).map(|()| "403".to_string()),
-        Err(e) => Err(e),
-    };
-    c.record("refuse-without-super-admin", started, outcome);
+    let templates = format!("{ADMIN_PREFIX}/templates");
+    let listed = Probe::get("GET templates", templates.clone(), Claims::Operator, 200);
+    c.probe(CheckId::Templates, listed, |a| check_templates(&a.body)).await;
+    let unclaimed = Probe::get("GET templates without claim headers", templates.clone(), Claims::None, 401);
+    c.probe(CheckId::RefuseWithoutClaims, unclaimed, |_| Ok("401".to_string())).await;
+    let member = Probe::get("GET templates without the super_admin group", templates, Claims::NotSuperAdmin, 403);
+    c.probe(CheckId::RefuseWithoutSuperAdmin, member, |_| Ok("403".to_string())).await;
 
     let run_id = if args.launch {
         let started = Instant::now();
         let (outcome, run_id) = launch(&mut c).await;
-        c.record("launch", started, outcome);
+        c.record(CheckId::Launch, started, outcome);
         run_id
     } else {
-        c.skip("launch", "read-only: pass --launch to launch a run");
+        c.skip(CheckId::Launch, "read-only: pass --launch to launch a run");
         args.run_id.clone()
     };
 
@@ -441,7 +529,15 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
             } else {
                 "read-only without a run: pass --run-id RUN or --launch"
             };
-            for id in ["get-run", "execute", "watch", "session-state", "reports", "handoff-trail", "cleanup"] {
+            for id in [
+                CheckId::GetRun,
+                CheckId::Execute,
+                CheckId::Watch,
+                CheckId::SessionState,
+                CheckId::Reports,
+                CheckId::HandoffTrail,
+                CheckId::Cleanup,
+            ] {
                 c.skip(id, why);
             }
         }
@@ -449,11 +545,11 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
 
     let started = Instant::now();
     let outcome = check_wire(&c.seen);
-    c.record("wire-aliases", started, outcome);
+    c.record(CheckId::WireAliases, started, outcome);
     Ok(ConformReport { base_url: c.base, checks: c.results })
 }
 
-async fn check_openapi(c: &mut Checker<'_>) -> Outcome {
+async fn check_openapi(c: &mut Checker<'_>) -> CheckOutcome {
     let a = c.get("/openapi.json", Claims::None).await?;
     expect_status("GET /openapi.json", &a, 200)?;
     let Some(paths) = a.body.get("paths").and_then(Value::as_object) else {
@@ -480,7 +576,7 @@ async fn check_openapi(c: &mut Checker<'_>) -> Outcome {
     }
 }
 
-fn check_templates(body: &Value) -> Outcome {
+fn check_templates(body: &Value) -> CheckOutcome {
     let Some(list) = body.as_array() else {
         return Err(format!("templates is not a list: {}", kind(body)));
     };
@@ -522,7 +618,7 @@ fn check_roster(run: &Value) -> Result<usize, String> {
     Ok(roster.len())
 }
 
-async fn launch(c: &mut Checker<'_>) -> (Outcome, Option<String>) {
+async fn launch(c: &mut Checker<'_>) -> (CheckOutcome, Option<String>) {
     let body = LaunchRequest {
         template_id: c.args.template_id.clone(),
         project_slug: c.args.project_slug.clone(),
@@ -553,85 +649,58 @@ async fn launch(c: &mut Checker<'_>) -> (Outcome, Option<String>) {
 }
 
 async fn run_checks(c: &mut Checker<'_>, run_id: &str) {
-    let started = Instant::now();
-    let outcome = match c.get(&c.run_path(run_id, ""), Claims::Operator).await {
-        Ok(a) => expect_status("GET run", &a, 200).and_then(|()| {
-            let id = a.body.get("run_id").and_then(Value::as_str);
-            if id != Some(run_id) {
-                return Err(format!("GET run answered run_id {id:?} for {run_id}"));
-            }
-            let status = a.body.get("status").and_then(Value::as_str).unwrap_or_default().to_string();
-            check_roster(&a.body).map(|n| format!("status {status}, {n} agents"))
-        }),
-        Err(e) => Err(e),
-    };
-    c.record("get-run", started, outcome);
+    let run = Probe::get("GET run", c.run_path(run_id, ""), Claims::Operator, 200);
+    c.probe(CheckId::GetRun, run, |a| {
+        let id = a.body.get("run_id").and_then(Value::as_str);
+        if id != Some(run_id) {
+            return Err(format!("GET run answered run_id {id:?} for {run_id}"));
+        }
+        let status = a.body.get("status").and_then(Value::as_str).unwrap_or_default().to_string();
+        check_roster(&a.body).map(|n| format!("status {status}, {n} agents"))
+    })
+    .await;
 
     if c.args.launch {
-        let started = Instant::now();
-        let client = c.client.clone();
-        let outcome = match c.send(&client, Method::POST, &c.run_path(run_id, "/execute"), Claims::Operator, None).await
-        {
-            Ok(a) => expect_status("POST execute", &a, 200).and_then(|()| {
-                let status = a.body.get("status").and_then(Value::as_str);
-                if status != Some("scheduled") {
-                    Err(format!("execute answered status {status:?} (expected \"scheduled\")"))
-                } else if a.elapsed > EXECUTE_WITHIN {
-                    Err(format!(
-                        "execute took {:.1}s (the tick runs async: it should answer within {}s)",
-                        a.elapsed.as_secs_f64(),
-                        EXECUTE_WITHIN.as_secs()
-                    ))
-                } else {
-                    Ok(format!("scheduled in {} ms", a.elapsed.as_millis()))
-                }
-            }),
-            Err(e) => Err(e),
-        };
-        c.record("execute", started, outcome);
+        let execute = Probe::post("POST execute", c.run_path(run_id, "/execute"), 200);
+        c.probe(CheckId::Execute, execute, |a| {
+            let status = a.body.get("status").and_then(Value::as_str);
+            if status != Some("scheduled") {
+                Err(format!("execute answered status {status:?} (expected \"scheduled\")"))
+            } else if a.elapsed > EXECUTE_WITHIN {
+                Err(format!(
+                    "execute took {:.1}s (the tick runs async: it should answer within {}s)",
+                    a.elapsed.as_secs_f64(),
+                    EXECUTE_WITHIN.as_secs()
+                ))
+            } else {
+                Ok(format!("scheduled in {} ms", a.elapsed.as_millis()))
+            }
+        })
+        .await;
         let started = Instant::now();
         let outcome = watch(c, run_id).await;
-        c.record("watch", started, outcome);
+        c.record(CheckId::Watch, started, outcome);
     } else {
-        c.skip("execute", "read-only: execute is a write (pass --launch)");
-        c.skip("watch", "read-only: nothing was executed (pass --launch)");
+        c.skip(CheckId::Execute, "read-only: execute is a write (pass --launch)");
+        c.skip(CheckId::Watch, "read-only: nothing was executed (pass --launch)");
     }
 
-    let started = Instant::now();
-    let outcome = match c.get(&c.run_path(run_id, "/session-state"), Claims::Operator).await {
-        Ok(a) => expect_status("GET session-state", &a, 200).and_then(|()| check_sessions(&a.body)),
-        Err(e) => Err(e),
-    };
-    c.record("session-state", started, outcome);
-
-    let started = Instant::now();
-    let outcome = match c.get(&c.run_path(run_id, "/reports"), Claims::Operator).await {
-        Ok(a) => expect_status("GET reports", &a, 200).and_then(|()| match a.body.as_array() {
-            Some(list) => Ok(format!("a list of {}", list.len())),
-            None => Err(format!("reports is {}, not a list: {}", kind(&a.body), a.excerpt())),
-        }),
-        Err(e) => Err(e),
-    };
-    c.record("reports", started, outcome);
-
-    let started = Instant::now();
-    let outcome = match c.get(&c.run_path(run_id, "/handoff-trail"), Claims::Operator).await {
-        Ok(a) => expect_status("GET handoff-trail", &a, 200).and_then(|()| check_handoff_trail(&a.body)),
-        Err(e) => Err(e),
-    };
-    c.record("handoff-trail", started, outcome);
+    let sessions = Probe::get("GET session-state", c.run_path(run_id, "/session-state"), Claims::Operator, 200);
+    c.probe(CheckId::SessionState, sessions, |a| check_sessions(&a.body)).await;
+    let reports = Probe::get("GET reports", c.run_path(run_id, "/reports"), Claims::Operator, 200);
+    c.probe(CheckId::Reports, reports, |a| match a.body.as_array() {
+        Some(list) => Ok(format!("a list of {}", list.len())),
+        None => Err(format!("reports is {}, not a list: {}", kind(&a.body), a.excerpt())),
+    })
+    .await;
+    let trail = Probe::get("GET handoff-trail", c.run_path(run_id, "/handoff-trail"), Claims::Operator, 200);
+    c.probe(CheckId::HandoffTrail, trail, |a| check_handoff_trail(&a.body)).await;
 
     if c.args.launch {
-        let started = Instant::now();
-        let client = c.client.clone();
-        let outcome = match c.send(&client, Method::POST, &c.run_path(run_id, "/cleanup"), Claims::Operator, None).await
-        {
-            Ok(a) => expect_status("POST cleanup", &a, 200).map(|()| format!("{run_id} cleaned up")),
-            Err(e) => Err(e),
-        };
-        c.record("cleanup", started, outcome);
+        let cleanup = Probe::post("POST cleanup", c.run_path(run_id, "/cleanup"), 200);
+        c.probe(CheckId::Cleanup, cleanup, |_| Ok(format!("{run_id} cleaned up"))).await;
     } else {
-        c.skip("cleanup", "read-only: cleanup is a write (pass --launch)");
+        c.skip(CheckId::Cleanup, "read-only: cleanup is a write (pass --launch)");
     }
 }
 
@@ -640,7 +709,7 @@ fn sessions(body: &Value) -> Option<&Vec<Value>> {
     body.get("sessions").and_then(Value::as_array).or_else(|| body.as_array())
 }
 
-fn check_sessions(body: &Value) -> Outcome {
+fn check_sessions(body: &Value) -> CheckOutcome {
     let Some(list) = sessions(body) else {
         return Err(format!("session-state has no sessions list (it is {})", kind(body)));
     };
@@ -670,7 +739,7 @@ fn check_sessions(body: &Value) -> Outcome {
     Ok(format!("{} sessions: {}", list.len(), statuses.join(", ")))
 }
 
-fn check_handoff_trail(body: &Value) -> Outcome {
+fn check_handoff_trail(body: &Value) -> CheckOutcome {
     let list = ["handoffs", "handoff_trail", "trail"]
         .iter()
         .find_map(|k| body.get(*k).and_then(Value::as_array))
@@ -688,7 +757,7 @@ fn check_handoff_trail(body: &Value) -> Outcome {
 }
 
 /// Polls session-state until every session is session_completed or blocked.
-async fn watch(c: &mut Checker<'_>, run_id: &str) -> Outcome {
+async fn watch(c: &mut Checker<'_>, run_id: &str) -> CheckOutcome {
     let deadline = Instant::now() + Duration::from_secs(c.args.timeout);
     let path = c.run_path(run_id, "/session-state");
     let mut polls = 0u32;
@@ -718,7 +787,7 @@ async fn watch(c: &mut Checker<'_>, run_id: &str) -> Outcome {
 
 /// Every JSON response through the wire-alias check: errors fail; legacy
 /// aliases (the boundary's `runtime_kind`) are only counted.
-fn check_wire(seen: &[(String, Value)]) -> Outcome {
+fn check_wire(seen: &[(String, Value)]) -> CheckOutcome {
     let mut errors = Vec::new();
     let mut aliases = 0usize;
     for (request, body) in seen {
@@ -743,78 +812,53 @@ pub fn human(report: &ConformReport) -> String {
     let mut s = format!("squadsim conform {}\n", report.base_url);
     for c in &report.checks {
         let label = match c.verdict {
-            Verdict::Pass => "ok  ",
-            Verdict::Fail => "FAIL",
-            Verdict::Skip => "skip",
+            CheckVerdict::Pass => "ok  ",
+            CheckVerdict::Fail => "FAIL",
+            CheckVerdict::Skip => "skip",
         };
         s.push_str(&format!("{label} {:<27} {}\n", c.id, c.message));
     }
     s.push_str(&format!(
         "{} passed, {} failed, {} skipped\n",
-        report.count(Verdict::Pass),
-        report.count(Verdict::Fail),
-        report.count(Verdict::Skip)
+        report.count(CheckVerdict::Pass),
+        report.count(CheckVerdict::Fail),
+        report.count(CheckVerdict::Skip)
     ));
     s
 }
 
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+/// `text` with the control characters XML 1.0 forbids even escaped replaced by U+FFFD
+/// (markup is escaped by `quick-junit`).
+fn xml_text(text: &str) -> String {
+    text.chars().map(|c| if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') { '\u{fffd}' } else { c }).collect()
 }
 
-/// JUnit XML: one `<testcase>` per check, `<failure>` or `<skipped>` as it ended.
+/// JUnit XML through `quick-junit`, as the run reports are written: one
+/// `<testcase>` per check (class `squadsim.conform`), `<failure>` or `<skipped>`
+/// as it ended, each with the check's wall time.
 pub fn junit(report: &ConformReport) -> String {
-    let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let total: u64 = report.checks.iter().map(|c| c.millis).sum();
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s.push_str(&format!(
-        "<testsuites tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{}\">\n",
-        report.checks.len(),
-        report.count(Verdict::Fail),
-        report.count(Verdict::Skip),
-        seconds(total)
-    ));
-    s.push_str(&format!(
-        "  <testsuite name=\"squadsim conform {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">\n",
-        xml_escape(&report.base_url),
-        report.checks.len(),
-        report.count(Verdict::Fail),
-        report.count(Verdict::Skip),
-        seconds(total)
-    ));
+    let mut suite = TestSuite::new(format!("squadsim conform {}", xml_text(&report.base_url)));
     for c in &report.checks {
-        let open = format!(
-            "    <testcase classname=\"squadsim.conform\" name=\"{}\" time=\"{}\"",
-            xml_escape(c.id),
-            seconds(c.millis)
-        );
-        match c.verdict {
-            Verdict::Pass => s.push_str(&format!("{open}/>\n")),
-            Verdict::Fail => s.push_str(&format!(
-                "{open}>\n      <failure message=\"{}\">{}: {}</failure>\n    </testcase>\n",
-                xml_escape(&c.message),
-                xml_escape(c.title),
-                xml_escape(&c.message)
-            )),
-            Verdict::Skip => s.push_str(&format!(
-                "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                xml_escape(&c.message)
-            )),
-        }
+        let status = match c.verdict {
+            CheckVerdict::Pass => TestCaseStatus::success(),
+            CheckVerdict::Fail => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(xml_text(&c.message));
+                status.set_description(format!("{}: {}", c.title, xml_text(&c.message)));
+                status
+            }
+            CheckVerdict::Skip => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(xml_text(&c.message));
+                status
+            }
+        };
+        let mut test = TestCase::new(c.id.as_str(), status);
+        test.set_classname("squadsim.conform");
+        test.set_time(Duration::from_millis(c.millis));
+        suite.add_test_case(test);
     }
-    s.push_str("  </testsuite>\n</testsuites>\n");
-    s
+    let mut junit = Report::new("squadsim conform");
+    junit.add_test_suite(suite);
+    junit.to_string().expect("a JUnit report of plain strings always serializes")
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use squadsim::tools::cli::{Cli, Command};
-use squadsim::tools::conform::{self, ConformArgs, ConformReport, Verdict, CHECKS};
+use squadsim::tools::conform::{self, CheckId, CheckVerdict, ConformArgs, ConformReport};
 use squadsim::tools::serve::ServeProcess;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -232,7 +232,7 @@ async fn stand_in(broken: Break) -> MockServer {
 }
 
 fn failed(report: &ConformReport) -> Vec<&'static str> {
-    report.checks.iter().filter(|c| c.verdict == Verdict::Fail).map(|c| c.id).collect()
+    report.checks.iter().filter(|c| c.verdict == CheckVerdict::Fail).map(|c| c.id.as_str()).collect()
 }
 
 async fn launch_against(server: &MockServer) -> ConformReport {
@@ -245,17 +245,17 @@ async fn a_conforming_stand_in_passes_every_check() {
     let server = stand_in(Break::Nothing).await;
     let report = launch_against(&server).await;
     assert_eq!(failed(&report), Vec::<&str>::new(), "{}", conform::human(&report));
-    assert_eq!(report.count(Verdict::Pass), CHECKS.len());
-    let ids: Vec<&str> = report.checks.iter().map(|c| c.id).collect();
-    let documented: Vec<&str> = CHECKS.iter().map(|(id, _)| *id).collect();
+    assert_eq!(report.count(CheckVerdict::Pass), CheckId::ALL.len());
+    let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
+    let documented: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
     assert_eq!(ids, documented, "every check runs once, in the documented order");
 }
 
 #[tokio::test]
 async fn each_broken_rule_is_caught_by_exactly_its_check() {
     // The table covers every check.
-    for (id, _) in CHECKS {
-        assert!(CAUGHT_BY.iter().any(|(_, c)| c == id), "no broken stand-in for check {id}");
+    for id in CheckId::ALL {
+        assert!(CAUGHT_BY.iter().any(|(_, c)| *c == id.as_str()), "no broken stand-in for check {id}");
     }
     for (broken, check) in CAUGHT_BY {
         let server = stand_in(*broken).await;
@@ -279,7 +279,8 @@ async fn read_only_sends_no_writes_and_skips_what_needs_a_run() {
     let without_run =
         conform::check(&args(&["--base-url", &server.uri(), "--email", "oncall@yamon.io"])).await.unwrap();
     assert_eq!(failed(&without_run), Vec::<&str>::new());
-    let skipped: Vec<&str> = without_run.checks.iter().filter(|c| c.verdict == Verdict::Skip).map(|c| c.id).collect();
+    let skipped: Vec<&str> =
+        without_run.checks.iter().filter(|c| c.verdict == CheckVerdict::Skip).map(|c| c.id.as_str()).collect();
     assert_eq!(
         skipped,
         ["launch", "get-run", "execute", "watch", "session-state", "reports", "handoff-trail", "cleanup"]
@@ -291,10 +292,11 @@ async fn read_only_sends_no_writes_and_skips_what_needs_a_run() {
             .await
             .unwrap();
     assert_eq!(failed(&with_run), Vec::<&str>::new(), "{}", conform::human(&with_run));
-    let skipped: Vec<&str> = with_run.checks.iter().filter(|c| c.verdict == Verdict::Skip).map(|c| c.id).collect();
+    let skipped: Vec<&str> =
+        with_run.checks.iter().filter(|c| c.verdict == CheckVerdict::Skip).map(|c| c.id.as_str()).collect();
     assert_eq!(skipped, ["launch", "execute", "watch", "cleanup"]);
     for id in ["get-run", "session-state", "reports", "handoff-trail"] {
-        assert_eq!(with_run.check(id).unwrap().verdict, Verdict::Pass, "{id}");
+        assert_eq!(with_run.check(id).unwrap().verdict, CheckVerdict::Pass, "{id}");
     }
 }
 
@@ -341,14 +343,17 @@ async fn exit_codes_and_output_formats() {
     assert_eq!(code, Some(1));
     assert!(
         out.starts_with(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"15\" failures=\"1\" skipped=\"4\""
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"squadsim conform\" tests=\"15\" failures=\"1\""
         ),
         "{out}"
     );
-    assert_eq!(out.matches("<testcase ").count(), CHECKS.len());
+    assert_eq!(out.matches("<testcase ").count(), CheckId::ALL.len());
     assert_eq!(out.matches("<failure ").count(), 1);
     assert_eq!(out.matches("<skipped ").count(), 4);
-    assert!(out.contains("name=\"reports\" time=") && out.contains("not a list"), "{out}");
+    assert!(
+        out.contains("name=\"reports\" classname=\"squadsim.conform\" time=") && out.contains("not a list"),
+        "{out}"
+    );
 
     // Nothing listening: a connection error, not a failed check.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -379,9 +384,9 @@ fn junit_escapes_markup_in_messages() {
     let report = ConformReport {
         base_url: "http://h".into(),
         checks: vec![conform::CheckResult {
-            id: "health",
+            id: CheckId::Health,
             title: "t",
-            verdict: Verdict::Fail,
+            verdict: CheckVerdict::Fail,
             message: "<b> & \"q\" \u{1}".into(),
             millis: 1,
         }],
@@ -401,5 +406,5 @@ fn squadsim_serve_conforms_fully_including_a_launch() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc["summary"], json!({"passed": CHECKS.len(), "failed": 0, "skipped": 0}));
+    assert_eq!(doc["summary"], json!({"passed": CheckId::ALL.len(), "failed": 0, "skipped": 0}));
 }
