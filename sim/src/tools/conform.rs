@@ -218,6 +218,12 @@ impl CheckId {
             CheckId::WireAliases => "every JSON response passes the wire-alias check",
         }
     }
+
+    /// Whether the check acts on a run (`--run-id` or `--launch`'s).
+    pub fn needs_run(self) -> bool {
+        use CheckId::*;
+        matches!(self, GetRun | Execute | Watch | SessionState | Reports | HandoffTrail | Cleanup)
+    }
 }
 
 impl std::fmt::Display for CheckId {
@@ -529,15 +535,7 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
             } else {
                 "read-only without a run: pass --run-id RUN or --launch"
             };
-            for id in [
-                CheckId::GetRun,
-                CheckId::Execute,
-                CheckId::Watch,
-                CheckId::SessionState,
-                CheckId::Reports,
-                CheckId::HandoffTrail,
-                CheckId::Cleanup,
-            ] {
+            for id in CheckId::ALL.into_iter().filter(|id| id.needs_run()) {
                 c.skip(id, why);
             }
         }
