@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use squadsim::world;
+use squadsim::engine::world::{self, RunOptions};
 use squadsim_benches::{corpus, with_tick};
 
 /// Simulated time of every idle run.
@@ -56,7 +56,9 @@ fn cost_model(c: &mut Criterion) {
     scenario.sample_size(10);
     for ms in [10u64, 50, 100] {
         let s = with_tick(corpus("happy-intake"), Duration::from_millis(ms));
-        scenario.bench_with_input(BenchmarkId::from_parameter(format!("{ms}ms")), &s, |b, s| b.iter(|| world::run(s)));
+        scenario.bench_with_input(BenchmarkId::from_parameter(format!("{ms}ms")), &s, |b, s| {
+            b.iter(|| world::run(s, RunOptions::default()).outcome)
+        });
     }
     scenario.finish();
 }

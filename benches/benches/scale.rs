@@ -12,7 +12,8 @@
 //! `cargo run --release -p squadsim-benches --example scale -- agents 1000`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use squadsim::{world, Scenario};
+use squadsim::engine::world::{self, RunOptions};
+use squadsim::Scenario;
 use squadsim_benches::{
     concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
 };
@@ -22,13 +23,13 @@ fn curve(c: &mut Criterion, group: &str, points: &[u32], build: fn(u32) -> Scena
     g.sample_size(10);
     for &n in points {
         let scenario = build(n);
-        let outcome = world::run(&scenario);
+        let outcome = world::run(&scenario, RunOptions::default()).outcome;
         let broken = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();
         assert!(broken.is_empty(), "{}: {broken:?}", scenario.name);
         g.bench_with_input(
             BenchmarkId::from_parameter(format!("{n} ({} simulated)", outcome.simulated)),
             &scenario,
-            |b, s| b.iter(|| world::run(s)),
+            |b, s| b.iter(|| world::run(s, RunOptions::default()).outcome),
         );
     }
     g.finish();

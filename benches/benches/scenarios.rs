@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use squadsim::{scenario, world, Scenario};
+use squadsim::engine::world::{self, RunOptions};
+use squadsim::{scenario, Scenario};
 
 fn corpus(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
@@ -15,12 +16,16 @@ fn corpus(c: &mut Criterion) {
     group.sample_size(20);
     for file in files {
         let s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
-        let simulated = world::run(&s).simulated;
-        group.bench_function(format!("{} ({simulated} simulated)", s.name), |b| b.iter(|| world::run(&s)));
+        let simulated = world::run(&s, RunOptions::default()).outcome.simulated;
+        group.bench_function(format!("{} ({simulated} simulated)", s.name), |b| {
+            b.iter(|| world::run(&s, RunOptions::default()).outcome)
+        });
     }
     group.finish();
     let all: Vec<Scenario> = scenario::discover(&dir).unwrap().iter().map(|f| Scenario::load(f).unwrap()).collect();
-    c.bench_function("whole corpus", |b| b.iter(|| all.iter().map(world::run).count()));
+    c.bench_function("whole corpus", |b| {
+        b.iter(|| all.iter().for_each(|s| drop(std::hint::black_box(world::run(s, RunOptions::default())))))
+    });
 }
 
 criterion_group!(benches, corpus);

@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use squadsim::scenario::SimDuration;
-use squadsim::sweep;
+use squadsim::tools::sweep;
 use squadsim_benches::{corpus, corpus_dir};
 
 const SEEDS: u64 = 8;

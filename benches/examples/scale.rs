@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use squadsim::world;
+use squadsim::engine::world::{self, RunOptions};
 use squadsim_benches::{
     concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
     peak_rss_kib,
@@ -35,7 +35,7 @@ fn main() {
     };
     let before = peak_rss_kib().unwrap_or(0);
     let started = Instant::now();
-    let outcome = world::run(&scenario);
+    let outcome = world::run(&scenario, RunOptions::default()).outcome;
     let wall = started.elapsed();
     let peak = peak_rss_kib().unwrap_or(0);
     let held = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();

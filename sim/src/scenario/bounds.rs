@@ -2,7 +2,8 @@
 //! duration and count a scenario may declare (documented, field by field, in
 //! `scenarios/README.md`, "Bounds").
 //!
-//! Guarantees: every bound is checked when the scenario loads, with the field,
+//! Guarantees: every bound is checked when the scenario loads (by `locate`, the
+//! duration parser and `validate`), with the field,
 //! its line and a message naming the bound; every value within the bounds is
 //! one the simulator can run: no duration is longer than [`MAX_DURATION`], so
 //! adding two of them (a fault's start and its `lasts`, a link's base latency
@@ -10,131 +11,55 @@
 //! `Duration::MAX` and tokio's and turmoil's clocks; no count asks the world for
 //! more hosts' work or memory than the figures in the README's performance section.
 
-use std::fmt::Display;
 use std::time::Duration;
 
-use super::locate::FieldPath;
-use super::validate::Invalid;
-use super::{Scenario, Step};
-
 /// The largest scenario file, in bytes (1 MiB; the corpus's largest is under 2 KiB).
-pub const MAX_FILE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// The deepest nesting of lists and mappings (the format's deepest field is 5
 /// levels down: `world.skills.catalogue[0].roles[0]`). serde_yaml takes minutes
 /// on 100,000 levels of flow nesting; the loader stops at this one.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The longest string (a name, a description, a slug, a chat message), in bytes.
-pub const MAX_STRING_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_STRING_BYTES: usize = 8 * 1024;
 
 /// The most entries in any one list or mapping (the largest meaningful list:
 /// a scripted handoff to every one of [`MAX_LANES`] lanes).
-pub const MAX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_ENTRIES: usize = 10_000;
 
 /// The longest duration of any field, and so the longest horizon: one simulated day.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// The finest and the coarsest tick (every documented timing is whole seconds).
-pub const MIN_TICK: Duration = Duration::from_millis(1);
-pub const MAX_TICK: Duration = Duration::from_secs(1);
+pub(crate) const MIN_TICK: Duration = Duration::from_millis(1);
+pub(crate) const MAX_TICK: Duration = Duration::from_secs(1);
 
 /// The shortest horizon.
-pub const MIN_HORIZON: Duration = Duration::from_secs(1);
+pub(crate) const MIN_HORIZON: Duration = Duration::from_secs(1);
 
 /// The most implementer lanes (each lane an agent with its own execution workspace).
-pub const MAX_LANES: u32 = 10_000;
+pub(crate) const MAX_LANES: u32 = 10_000;
 
 /// The most runs one launch step may start at once.
 pub const MAX_LAUNCH_COUNT: u32 = 10_000;
 
 /// The most tool calls a scripted model makes in one turn (a planner handing
 /// work to every lane at once).
-pub const MAX_PARALLEL_TOOL_CALLS: u32 = MAX_LANES;
+pub(crate) const MAX_PARALLEL_TOOL_CALLS: u32 = MAX_LANES;
 
 /// The most Longhorn volumes of each robustness (`healthy`, `degraded`,
 /// `faulted`, `unknown`), and the largest `reservation_headroom`.
-pub const MAX_VOLUMES: u32 = 10_000;
+pub(crate) const MAX_VOLUMES: u32 = 10_000;
 
 /// The largest GitHub rate limit, requests an hour (GitHub's largest real one is 15,000).
-pub const MAX_RATE_LIMIT: u64 = 1_000_000;
+pub(crate) const MAX_RATE_LIMIT: u64 = 1_000_000;
 
 /// The most operator steps.
-pub const MAX_STEPS: usize = 1_000;
+pub(crate) const MAX_STEPS: usize = 1_000;
 
 /// The most fault entries (the schedule checks each one every tick).
-pub const MAX_FAULTS: usize = 1_000;
+pub(crate) const MAX_FAULTS: usize = 1_000;
 
 /// The most tool calls in one role's scripted `tool_calls`.
-pub const MAX_TOOL_CALLS: usize = 1_000;
-
-/// Checks every count and list bound the event pass (`locate`) and the
-/// duration parser do not already hold.
-pub(crate) fn check(scenario: &Scenario) -> Result<(), Invalid> {
-    let world = FieldPath::root().key("world");
-    let w = &scenario.world;
-    tick_and_horizon(&world, w.tick.0, w.horizon.0)?;
-    between(world.key("implementer_lanes"), w.implementer_lanes, 0, MAX_LANES, "implementer lanes")?;
-    let storage = world.key("storage");
-    let s = &w.storage;
-    for (name, count) in [
-        ("healthy", s.healthy),
-        ("degraded", s.degraded),
-        ("faulted", s.faulted),
-        ("unknown", s.unknown),
-        ("reservation_headroom", s.reservation_headroom),
-    ] {
-        between(storage.key(name), count, 0, MAX_VOLUMES, "volumes")?;
-    }
-    if let Some(limit) = w.github.rate_limit {
-        between(world.key("github").key("rate_limit"), limit, 1, MAX_RATE_LIMIT, "requests per hour")?;
-    }
-    for (role, behaviour) in &scenario.agents {
-        let agent = FieldPath::root().key("agents").key(role);
-        if let Some(n) = behaviour.parallel_tool_calls {
-            between(agent.key("parallel_tool_calls"), n, 1, MAX_PARALLEL_TOOL_CALLS, "tool calls a turn")?;
-        }
-        if let Some(calls) = &behaviour.tool_calls {
-            between(agent.key("tool_calls"), calls.len(), 0, MAX_TOOL_CALLS, "tool calls")?;
-        }
-    }
-    between(FieldPath::root().key("faults"), scenario.faults.len(), 0, MAX_FAULTS, "faults")?;
-    between(FieldPath::root().key("steps"), scenario.steps.len(), 1, MAX_STEPS, "operator steps")?;
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let step_path = FieldPath::root().key("steps").index(i);
-        match step {
-            Step::Launch(launch) => {
-                between(step_path.key("launch").key("count"), launch.count, 1, MAX_LAUNCH_COUNT, "runs")?
-            }
-            Step::Watch(watch) if watch.every.0.is_zero() => {
-                return Err(Invalid::new(
-                    step_path.key("watch").key("every"),
-                    "expected a poll interval longer than 0s".into(),
-                ))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn tick_and_horizon(world: &FieldPath, tick: Duration, horizon: Duration) -> Result<(), Invalid> {
-    if !(MIN_TICK..=MAX_TICK).contains(&tick) {
-        return Err(Invalid::new(
-            world.key("tick"),
-            format!("expected a tick between 1ms and 1s, got {}ms", tick.as_millis()),
-        ));
-    }
-    if horizon < MIN_HORIZON {
-        return Err(Invalid::new(world.key("horizon"), "expected a horizon of at least 1s".into()));
-    }
-    Ok(())
-}
-
-/// `value` within `min..=max`, or an error naming both ends.
-fn between<T: PartialOrd + Display>(field: FieldPath, value: T, min: T, max: T, what: &str) -> Result<(), Invalid> {
-    if value < min || value > max {
-        return Err(Invalid::new(field, format!("expected between {min} and {max} {what}, got {value}")));
-    }
-    Ok(())
-}
+pub(crate) const MAX_TOOL_CALLS: usize = 1_000;

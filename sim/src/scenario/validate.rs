@@ -9,12 +9,15 @@
 //! turns into the line, and never by a value to search the text for.
 
 use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::time::Duration;
 
 use squadsim_conformance::vocabulary::Wall;
 
 use super::locate::FieldPath;
 use super::{bounds, DeliveryStep, Fault, Scenario, ServiceEffect, Step, Trigger, SERVICE_METHODS};
-use crate::templates::{self, TEMPLATES};
+use crate::base::templates::{self, TEMPLATES};
+use crate::base::topology::Host;
 
 /// One problem with a scenario, by field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +34,7 @@ impl Invalid {
 
 /// Checks everything the types cannot, stopping at the first problem.
 pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
-    bounds::check(scenario)?;
+    check_bounds(scenario)?;
     let world = FieldPath::root().key("world");
     if let Some(status) = scenario.world.glitchtip.provisioning_failure.filter(|s| !(500..=599).contains(s)) {
         return Err(Invalid::new(
@@ -39,7 +42,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
             format!("expected a 5xx status, got {status}"),
         ));
     }
-    let hosts = scenario.hosts();
+    let hosts: Vec<&str> = scenario.hosts().into_iter().map(Host::name).collect();
     for (i, fault) in scenario.faults.iter().enumerate() {
         validate_fault(&FieldPath::root().key("faults").index(i), fault, &hosts)?;
     }
@@ -75,8 +78,8 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
         return Err(Invalid::new(field, e.message));
     }
     if let Some(condition) = &scenario.world.platform_agent {
-        if let Err(message) = condition.spec() {
-            return Err(Invalid::new(world.key("platform_agent").key("corrected"), message));
+        if let Err(e) = condition.check_corrections() {
+            return Err(Invalid::new(world.key("platform_agent").key("corrected"), e.to_string()));
         }
     }
     steps(scenario)
@@ -241,7 +244,7 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
             let expected: Vec<&str> =
                 world_hosts.iter().copied().filter(|h| !client_only || *h != "operator").collect();
             let mut message = format!("unknown host `{host}`: expected one of {}", expected.join(", "));
-            if crate::platform_agent::HOSTS.contains(host) {
+            if Host::PLATFORM_AGENT.iter().any(|h| h.name() == *host) {
                 message.push_str(&format!(" (`{host}` joins the world with `world.platform_agent`)"));
             }
             let path = field(name);
@@ -329,4 +332,75 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
         }
         _ => Ok(()),
     }
+}
+
+/// Checks every count and list bound the event pass (`locate`) and the
+/// duration parser do not already hold.
+fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
+    let world = FieldPath::root().key("world");
+    let w = &scenario.world;
+    tick_and_horizon(&world, w.tick.0, w.horizon.0)?;
+    between(world.key("implementer_lanes"), w.implementer_lanes, 0, bounds::MAX_LANES, "implementer lanes")?;
+    let storage = world.key("storage");
+    let s = &w.storage;
+    for (name, count) in [
+        ("healthy", s.healthy),
+        ("degraded", s.degraded),
+        ("faulted", s.faulted),
+        ("unknown", s.unknown),
+        ("reservation_headroom", s.reservation_headroom),
+    ] {
+        between(storage.key(name), count, 0, bounds::MAX_VOLUMES, "volumes")?;
+    }
+    if let Some(limit) = w.github.rate_limit {
+        between(world.key("github").key("rate_limit"), limit, 1, bounds::MAX_RATE_LIMIT, "requests per hour")?;
+    }
+    for (role, behaviour) in &scenario.agents {
+        let agent = FieldPath::root().key("agents").key(role);
+        if let Some(n) = behaviour.parallel_tool_calls {
+            between(agent.key("parallel_tool_calls"), n, 1, bounds::MAX_PARALLEL_TOOL_CALLS, "tool calls a turn")?;
+        }
+        if let Some(calls) = &behaviour.tool_calls {
+            between(agent.key("tool_calls"), calls.len(), 0, bounds::MAX_TOOL_CALLS, "tool calls")?;
+        }
+    }
+    between(FieldPath::root().key("faults"), scenario.faults.len(), 0, bounds::MAX_FAULTS, "faults")?;
+    between(FieldPath::root().key("steps"), scenario.steps.len(), 1, bounds::MAX_STEPS, "operator steps")?;
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let step_path = FieldPath::root().key("steps").index(i);
+        match step {
+            Step::Launch(launch) => {
+                between(step_path.key("launch").key("count"), launch.count, 1, bounds::MAX_LAUNCH_COUNT, "runs")?
+            }
+            Step::Watch(watch) if watch.every.0.is_zero() => {
+                return Err(Invalid::new(
+                    step_path.key("watch").key("every"),
+                    "expected a poll interval longer than 0s".into(),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn tick_and_horizon(world: &FieldPath, tick: Duration, horizon: Duration) -> Result<(), Invalid> {
+    if !(bounds::MIN_TICK..=bounds::MAX_TICK).contains(&tick) {
+        return Err(Invalid::new(
+            world.key("tick"),
+            format!("expected a tick between 1ms and 1s, got {}ms", tick.as_millis()),
+        ));
+    }
+    if horizon < bounds::MIN_HORIZON {
+        return Err(Invalid::new(world.key("horizon"), "expected a horizon of at least 1s".into()));
+    }
+    Ok(())
+}
+
+/// `value` within `min..=max`, or an error naming both ends.
+fn between<T: PartialOrd + Display>(field: FieldPath, value: T, min: T, max: T, what: &str) -> Result<(), Invalid> {
+    if value < min || value > max {
+        return Err(Invalid::new(field, format!("expected between {min} and {max} {what}, got {value}")));
+    }
+    Ok(())
 }

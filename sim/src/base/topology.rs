@@ -1,0 +1,200 @@
+//! The world's topology: every host a world can have ([`Host`]: its name, the
+//! port it serves on inside the simulation, its endpoint there), and the
+//! accounts the world's services are set up with.
+//!
+//! Guarantees: a host's name is the turmoil host name, the name scenarios use
+//! in faults and the name `squadsim serve` takes in `--port`; the lists below
+//! are in the order the world registers its hosts (turmoil steps hosts in that
+//! order, so it is part of what makes a run reproducible).
+
+use std::fmt;
+
+/// One host of the simulated world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Host {
+    /// The on-call engineer's client (curl-like); it serves nothing.
+    Operator,
+    /// The Studio API (fractalops): Studio, run control, Harness Runtime, Armory.
+    Studio,
+    /// Daytona: sandboxes, their Longhorn volumes, the agent processes inside them.
+    Daytona,
+    /// The ContextForge MCP gateway.
+    Contextforge,
+    /// The Agent HUD grid.
+    FractalopsHud,
+    /// The LangGraph Agent Server.
+    AgentServer,
+    /// GitHub, with the CodexGate App installed.
+    Github,
+    /// GlitchTip.
+    Glitchtip,
+    /// The plain grids behind the gateway.
+    Searxnggrid,
+    AgentMemoryArchive,
+    Datahub,
+    Playwright,
+    /// The skills service the workspace shim pulls from.
+    Skills,
+    /// With `world.platform_agent`: the tenant's workspace server.
+    Platform,
+    /// With `world.platform_agent`: the execution workspace the platform agent's container runs on.
+    Concierge,
+    /// With `world.platform_agent`: the platform-managed LLM proxy.
+    LlmProxy,
+}
+
+impl Host {
+    /// The hosts every world has, the operator first, then its services in the
+    /// order the world mounts them.
+    pub const WORLD: [Host; 13] = [
+        Host::Operator,
+        Host::Studio,
+        Host::Daytona,
+        Host::Contextforge,
+        Host::FractalopsHud,
+        Host::AgentServer,
+        Host::Github,
+        Host::Glitchtip,
+        Host::Searxnggrid,
+        Host::AgentMemoryArchive,
+        Host::Datahub,
+        Host::Playwright,
+        Host::Skills,
+    ];
+
+    /// The services of every world ([`Host::WORLD`] without the operator), in
+    /// the order the world mounts them and `squadsim serve` binds them.
+    pub const SERVICES: [Host; 12] = [
+        Host::Studio,
+        Host::Daytona,
+        Host::Contextforge,
+        Host::FractalopsHud,
+        Host::AgentServer,
+        Host::Github,
+        Host::Glitchtip,
+        Host::Searxnggrid,
+        Host::AgentMemoryArchive,
+        Host::Datahub,
+        Host::Playwright,
+        Host::Skills,
+    ];
+
+    /// The plain grids (a yamon grid each, with fixed tools).
+    pub const PLAIN_GRIDS: [Host; 4] = [Host::Searxnggrid, Host::AgentMemoryArchive, Host::Datahub, Host::Playwright];
+
+    /// The hosts `world.platform_agent` adds to the world.
+    pub const PLATFORM_AGENT: [Host; 3] = [Host::Platform, Host::Concierge, Host::LlmProxy];
+
+    /// Every host, the world's then the platform agent's.
+    pub const ALL: [Host; 16] = [
+        Host::Operator,
+        Host::Studio,
+        Host::Daytona,
+        Host::Contextforge,
+        Host::FractalopsHud,
+        Host::AgentServer,
+        Host::Github,
+        Host::Glitchtip,
+        Host::Searxnggrid,
+        Host::AgentMemoryArchive,
+        Host::Datahub,
+        Host::Playwright,
+        Host::Skills,
+        Host::Platform,
+        Host::Concierge,
+        Host::LlmProxy,
+    ];
+
+    /// The host's name: its turmoil host name, and how scenarios name it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Host::Operator => "operator",
+            Host::Studio => "studio",
+            Host::Daytona => "daytona",
+            Host::Contextforge => "contextforge",
+            Host::FractalopsHud => "fractalops-hud",
+            Host::AgentServer => "agent-server",
+            Host::Github => "github",
+            Host::Glitchtip => "glitchtip",
+            Host::Searxnggrid => "searxnggrid",
+            Host::AgentMemoryArchive => "agent-memory-archive",
+            Host::Datahub => "datahub",
+            Host::Playwright => "playwright",
+            Host::Skills => "skills",
+            Host::Platform => "platform",
+            Host::Concierge => "concierge",
+            Host::LlmProxy => "llm-proxy",
+        }
+    }
+
+    /// The port the host serves on inside the simulation; the operator serves nothing.
+    pub const fn port(self) -> Option<u16> {
+        Some(match self {
+            Host::Operator => return None,
+            Host::Studio => 8080,
+            Host::Daytona => 3000,
+            Host::Contextforge => 4444,
+            Host::FractalopsHud => 8000,
+            Host::AgentServer => 2024,
+            Host::Github => 80,
+            Host::Glitchtip => 8000,
+            Host::Searxnggrid | Host::AgentMemoryArchive | Host::Datahub | Host::Playwright => 8000,
+            Host::Skills => 8090,
+            Host::Platform => 8080,
+            // The port the platform agent's container serves (its A2A routes among them).
+            Host::Concierge => 8000,
+            Host::LlmProxy => 8080,
+        })
+    }
+
+    /// The host's base URL inside the simulation, `http://<name>:<port>`
+    /// (`http://operator` for the operator, which serves nothing).
+    pub fn url(self) -> String {
+        match self.port() {
+            Some(port) => format!("http://{}:{port}", self.name()),
+            None => format!("http://{}", self.name()),
+        }
+    }
+
+    /// The host named `name`.
+    pub fn parse(name: &str) -> Option<Host> {
+        Host::ALL.into_iter().find(|h| h.name() == name)
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The GitHub organization the CodexGate App is installed on; every world
+/// project has a repository `<org>/<project slug>` there.
+pub const GITHUB_ORG: &str = "yamonco";
+
+/// The GlitchTip organization and team every world project is provisioned in.
+pub const GLITCHTIP_ORG: &str = "yamon";
+pub const GLITCHTIP_TEAM: &str = "platform";
+
+/// The edge's SSH entrypoint for Daytona (Traefik `daytona-ssh`, owned by GitOps
+/// with Daytona's `SSH_GATEWAY_URL`): the only place an SSH command can reach a sandbox.
+pub const DAYTONA_SSH_EDGE: &str = "daytona-ssh.yamon.io:2222";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_host_has_one_name_and_the_lists_partition_the_hosts() {
+        for host in Host::ALL {
+            assert_eq!(Host::parse(host.name()), Some(host));
+        }
+        let mut world_then_agent: Vec<Host> = Host::WORLD.iter().chain(&Host::PLATFORM_AGENT).copied().collect();
+        assert_eq!(world_then_agent, Host::ALL);
+        world_then_agent.retain(|h| *h != Host::Operator);
+        assert_eq!(&world_then_agent[..Host::SERVICES.len()], Host::SERVICES);
+        assert!(Host::PLAIN_GRIDS.iter().all(|g| Host::SERVICES.contains(g)));
+        assert_eq!(Host::Operator.port(), None);
+        assert_eq!(Host::Studio.url(), "http://studio:8080");
+    }
+}

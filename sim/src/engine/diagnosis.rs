@@ -1,0 +1,494 @@
+//! The runbook's diagnosis of a first-tool block (`docs/seeds.md`, runbook: "Diagnosing a zero-output
+//! first-tool block"): which plane failed, and the evidence chain an on-call
+//! engineer walks to find out — nodes, Longhorn volumes, the Daytona pods and
+//! their events, the workspace logs, the gateway log and the observability feed.
+//!
+//! Guarantees: a diagnosis is read only from the services' state after the run
+//! (the Studio's run, the Daytona fake's nodes, sandboxes, volumes, events and
+//! workspace logs, the gateway's log and virtual servers), never from the
+//! scenario; it exists only when a session is blocked by the launch contract
+//! (`agent_first_tool_required`); its evidence covers only the blocked agents'
+//! execution workspaces; each check is evaluated on its own and the cause names
+//! every failing one, in the chain's order; lists are in a fixed order, so one
+//! run renders one text.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use squadsim_conformance::tool_name;
+use squadsim_conformance::vocabulary::BlockerCode;
+use squadsim_fakes::contextforge::ContextForge;
+use squadsim_fakes::daytona::{Daytona, Event, Robustness, Sandbox, SandboxState, VolumeState};
+
+use crate::platform::studio::Run;
+
+/// Which plane a first-tool block comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plane {
+    /// Daytona and its storage: the agent's Claude session never ran.
+    ExecutionPlane,
+    /// The MCP/auth control plane: the agent ran but could not reach, be
+    /// authorised for, or be given its MCP tools.
+    ControlPlane,
+    /// Neither: the agent ran with its tools available and made no tool call.
+    Neither,
+}
+
+impl Plane {
+    /// The plane's name in outcomes and invariants (`execution_plane`, ...): its serde name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plane::ExecutionPlane => "execution_plane",
+            Plane::ControlPlane => "control_plane",
+            Plane::Neither => "neither",
+        }
+    }
+}
+
+/// One check of the runbook's chain and what it found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// What the runbook says to look at.
+    pub check: String,
+    pub finding: String,
+    /// Whether this check looks healthy.
+    pub healthy: bool,
+}
+
+/// The diagnosis of a first-tool block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnosis {
+    /// What the operator sees.
+    pub symptom: String,
+    pub plane: Plane,
+    pub cause: String,
+    /// The checks, in the runbook's order.
+    pub evidence: Vec<Evidence>,
+}
+
+/// What the blocked agents' workspace logs show.
+#[derive(Debug, Default)]
+struct WorkspaceLogs {
+    /// Workspaces whose process printed nothing.
+    silent: usize,
+    /// Workspaces whose Claude session started (printed its init line).
+    started: usize,
+    /// MCP server name -> (connected, failed) across the started sessions.
+    servers: BTreeMap<String, (usize, usize)>,
+    /// Started sessions with no MCP server attached at all.
+    no_servers: usize,
+    tool_uses: usize,
+    /// Tool results that came back as errors.
+    tool_errors: usize,
+}
+
+impl WorkspaceLogs {
+    fn read(&mut self, text: &str) {
+        if text.trim().is_empty() {
+            self.silent += 1;
+            return;
+        }
+        for line in text.lines() {
+            let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            match event.get("type").and_then(Value::as_str) {
+                Some("system") => {
+                    self.started += 1;
+                    let servers = event.get("mcp_servers").and_then(Value::as_array).cloned().unwrap_or_default();
+                    if servers.is_empty() {
+                        self.no_servers += 1;
+                    }
+                    for s in servers {
+                        let name = s.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                        let entry = self.servers.entry(name).or_default();
+                        if s.get("status").and_then(Value::as_str) == Some("connected") {
+                            entry.0 += 1;
+                        } else {
+                            entry.1 += 1;
+                        }
+                    }
+                }
+                Some("assistant") | Some("user") => {
+                    for item in event.pointer("/message/content").and_then(Value::as_array).into_iter().flatten() {
+                        match item.get("type").and_then(Value::as_str) {
+                            Some("tool_use") => self.tool_uses += 1,
+                            Some("tool_result") if item.get("is_error") == Some(&Value::Bool(true)) => {
+                                self.tool_errors += 1
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn failed_servers(&self) -> Vec<&str> {
+        self.servers.iter().filter(|(_, (_, failed))| *failed > 0).map(|(n, _)| n.as_str()).collect()
+    }
+}
+
+/// One check of the chain, evaluated on its own: its evidence, the plane it
+/// speaks for, and, when it fails, what it contributes to the cause.
+struct Check {
+    evidence: Evidence,
+    plane: Plane,
+    /// `Some` when the check fails and names a cause (the observability feed is
+    /// the symptom, never a cause).
+    cause: Option<String>,
+}
+
+impl Check {
+    fn new(check: &str, finding: String, plane: Plane, cause: Option<String>) -> Check {
+        let healthy = cause.is_none();
+        Check { evidence: Evidence { check: check.to_string(), finding, healthy }, plane, cause }
+    }
+}
+
+/// What the diagnosis reads of the blocked agents' execution plane.
+struct Plant<'a> {
+    run: &'a Run,
+    daytona: &'a Daytona,
+    blocked: Vec<&'a str>,
+    sandboxes: Vec<Sandbox>,
+    events: Vec<Event>,
+}
+
+/// The diagnosis of `run`'s first-tool block, if a session is blocked by the launch contract.
+///
+/// Every check of the runbook's chain is evaluated on its own (a check is never
+/// skipped or passed because an earlier one failed); the cause names every
+/// failing check, in the chain's order, and the plane is the execution plane if
+/// any execution-plane check fails, else the control plane if any control-plane
+/// check fails, else neither.
+pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<Diagnosis> {
+    let blocked: Vec<&str> = run
+        .sessions
+        .iter()
+        .filter(|s| s.blocker_code == Some(BlockerCode::AgentFirstToolRequired))
+        .map(|s| s.agent_id.as_str())
+        .collect();
+    if blocked.is_empty() {
+        return None;
+    }
+    let sandboxes: Vec<Sandbox> = daytona
+        .sandboxes()
+        .into_iter()
+        .filter(|s| {
+            s.labels.get("agentsquad.run") == Some(&run.run_id)
+                && s.labels.get("agentsquad.agent").is_some_and(|a| blocked.contains(&a.as_str()))
+        })
+        .collect();
+    let plant = Plant { run, daytona, blocked, sandboxes, events: daytona.events() };
+    let checks = [
+        nodes_check(&plant),
+        storage_check(&plant),
+        pods_check(&plant),
+        logs_check(&plant),
+        gateway_log_check(gateway),
+        virtual_servers_check(gateway),
+        feed_check(run),
+    ];
+    let failing: Vec<&Check> = checks.iter().filter(|c| c.cause.is_some()).collect();
+    let fails_on = |plane: Plane| failing.iter().any(|c| c.plane == plane);
+    let plane = if fails_on(Plane::ExecutionPlane) {
+        Plane::ExecutionPlane
+    } else if fails_on(Plane::ControlPlane) {
+        Plane::ControlPlane
+    } else {
+        Plane::Neither
+    };
+    let cause = if failing.is_empty() {
+        "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call".to_string()
+    } else {
+        failing.iter().filter_map(|c| c.cause.as_deref()).collect::<Vec<_>>().join("; ")
+    };
+    let feed = run.observability;
+    let claude_ids = run
+        .sessions
+        .iter()
+        .filter(|s| plant.blocked.contains(&s.agent_id.as_str()) && s.claude_session_id.is_some())
+        .count();
+    let reports: Vec<&str> = run.reports.iter().map(|r| r.status.as_str()).collect();
+    let symptom = format!(
+        "{} blocked with agent_first_tool_required ({} of them with a claude_session_id); reports {:?}; observability {} events, {} runtime logs",
+        plant.blocked.join(", "),
+        claude_ids,
+        dedup(reports),
+        feed.events,
+        feed.runtime_logs
+    );
+    let evidence = checks.into_iter().map(|c| c.evidence).collect();
+    Some(Diagnosis { symptom, plane, cause, evidence })
+}
+
+/// `kubectl get nodes`: every node of the sandbox pool Ready?
+fn nodes_check(plant: &Plant) -> Check {
+    let nodes = plant.daytona.nodes();
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let not_ready: Vec<&str> = nodes.iter().filter(|n| !n.ready).map(|n| n.name.as_str()).collect();
+    if not_ready.is_empty() {
+        let reasons: Vec<&str> = nodes.iter().map(|n| n.ready_condition().1).collect();
+        let finding =
+            format!("{} nodes ({}), all Ready ({})", nodes.len(), names.join(", "), dedup(reasons).join(", "));
+        return Check::new("kubectl get nodes", finding, Plane::ExecutionPlane, None);
+    }
+    let mut down: BTreeMap<(&str, &str, &str), Vec<&str>> = BTreeMap::new();
+    for n in nodes.iter().filter(|n| !n.ready) {
+        down.entry(n.ready_condition()).or_default().push(n.name.as_str());
+    }
+    let down: Vec<String> = down
+        .iter()
+        .map(|((status, reason, message), names)| {
+            format!("{} NotReady (Ready={status}, {reason}: {message})", names.join(", "))
+        })
+        .collect();
+    let finding = format!("{} nodes, {} Ready; {}", nodes.len(), nodes.len() - not_ready.len(), down.join("; "));
+    let unplaced = plant.warnings().contains_key("FailedScheduling");
+    let cause = format!(
+        "{} of {} nodes NotReady ({}){}",
+        not_ready.len(),
+        nodes.len(),
+        not_ready.join(", "),
+        if unplaced { ": the sandbox pods cannot be placed" } else { "" }
+    );
+    Check::new("kubectl get nodes", finding, Plane::ExecutionPlane, Some(cause))
+}
+
+/// `kubectl get volumes.longhorn.io -n longhorn-system`: can new workspace volumes attach?
+/// Failing when Longhorn refused one of the blocked agents' volumes, and when the
+/// orphaned volumes' reservations leave no room for a new one's replicas, whether
+/// or not one was asked for yet (a pod never placed asks for none).
+fn storage_check(plant: &Plant) -> Check {
+    let volumes = plant.daytona.volumes();
+    let workspace_pvcs: Vec<String> = plant.sandboxes.iter().map(|s| format!("workspace-{}", s.id)).collect();
+    let orphaned = volumes
+        .iter()
+        .filter(|v| {
+            matches!(v.robustness, Robustness::Faulted | Robustness::Unknown)
+                && v.state == VolumeState::Detached
+                && v.workload.is_none()
+        })
+        .count();
+    let headroom = plant.daytona.config().storage.reservation_headroom;
+    let over_headroom = !plant.daytona.new_volumes_schedule();
+    let by_robustness = |r: Robustness| volumes.iter().filter(|v| v.robustness == r).count();
+    let workspace_volumes: Vec<_> = volumes.iter().filter(|v| workspace_pvcs.contains(&v.pvc_name)).collect();
+    // A volume no pod asked for (its pod was never placed) was not refused by Longhorn.
+    let unrequested = workspace_volumes.iter().filter(|v| v.state != VolumeState::Attached && v.workload.is_none());
+    let unrequested = unrequested.count();
+    let refused: Vec<_> =
+        workspace_volumes.iter().filter(|v| v.state != VolumeState::Attached && v.workload.is_some()).collect();
+    let mut finding = format!(
+        "{} volumes: {} healthy, {} degraded, {} faulted, {} unknown; {orphaned} faulted/unknown detached with no workload (orphaned)",
+        volumes.len(),
+        by_robustness(Robustness::Healthy),
+        by_robustness(Robustness::Degraded),
+        by_robustness(Robustness::Faulted),
+        by_robustness(Robustness::Unknown),
+    );
+    if over_headroom {
+        finding.push_str(&format!(
+            ", over the {headroom} the disks' reservations leave room for: a new volume's replicas cannot schedule"
+        ));
+    }
+    if workspace_volumes.is_empty() {
+        finding.push_str("; no workspace volume was provisioned for the blocked agents");
+    } else if unrequested > 0 && refused.is_empty() {
+        finding.push_str(&format!(
+            "; {unrequested} of {} workspace volumes never requested (no pod was placed to use them)",
+            workspace_volumes.len()
+        ));
+    } else if refused.is_empty() {
+        finding
+            .push_str(&format!("; all {} workspace volumes of the blocked agents attached", workspace_volumes.len()));
+    } else {
+        let reasons: Vec<&str> = refused.iter().filter_map(|v| v.scheduling_failure.as_deref()).collect();
+        finding.push_str(&format!(
+            "; {} of {} workspace volumes not attached ({})",
+            refused.len(),
+            workspace_volumes.len(),
+            dedup(reasons).join("; ")
+        ));
+    }
+    let cause = if !refused.is_empty() {
+        Some(format!(
+            "new workspace volumes cannot attach: {orphaned} orphaned faulted/unknown Longhorn volumes hold the disks' reservations"
+        ))
+    } else if over_headroom {
+        Some(format!(
+            "{orphaned} orphaned faulted/unknown Longhorn volumes hold the disks' reservations (over the headroom of {headroom}): new workspace volumes cannot attach, even once their pods are placed"
+        ))
+    } else {
+        None
+    };
+    Check::new("kubectl get volumes.longhorn.io -n longhorn-system", finding, Plane::ExecutionPlane, cause)
+}
+
+impl Plant<'_> {
+    /// Warning reasons on the blocked agents' sandbox pods, with their counts.
+    fn warnings(&self) -> BTreeMap<&str, u32> {
+        let pods: Vec<String> = self.sandboxes.iter().map(|s| format!("sandbox-{}", s.id)).collect();
+        let mut warnings: BTreeMap<&str, u32> = BTreeMap::new();
+        for e in self.events.iter().filter(|e| e.kind == "Warning" && pods.contains(&e.object_name)) {
+            *warnings.entry(e.reason.as_str()).or_default() += e.count.max(1);
+        }
+        warnings
+    }
+}
+
+/// `kubectl get pods,events -n daytona`: did the blocked agents' sandbox pods start?
+fn pods_check(plant: &Plant) -> Check {
+    let not_started: Vec<_> = plant
+        .sandboxes
+        .iter()
+        .filter(|s| !matches!(s.state, SandboxState::Started | SandboxState::Stopped | SandboxState::Stopping))
+        .collect();
+    let warnings = plant.warnings();
+    let (mut finding, cause) = if plant.sandboxes.is_empty() {
+        let none = "no execution workspace was created for the blocked agents";
+        (none.to_string(), Some(format!("{none} (the Daytona API gave none)")))
+    } else if not_started.is_empty() {
+        (format!("all {} sandbox pods of the blocked agents started", plant.sandboxes.len()), None)
+    } else {
+        let states: Vec<String> = not_started.iter().map(|s| format!("{:?}", s.state).to_lowercase()).collect();
+        let never = format!(
+            "{} of {} sandbox pods never started ({})",
+            not_started.len(),
+            plant.sandboxes.len(),
+            dedup(states).join(", ")
+        );
+        (never.clone(), Some(never))
+    };
+    if !warnings.is_empty() {
+        let list: Vec<String> = warnings.iter().map(|(r, n)| format!("{r} x{n}")).collect();
+        finding.push_str(&format!("; warnings: {}", list.join(", ")));
+    }
+    Check::new("kubectl get pods,events -n daytona", finding, Plane::ExecutionPlane, cause)
+}
+
+/// The Daytona workspace logs (where claude's output goes): did claude run, with its MCP tools?
+fn logs_check(plant: &Plant) -> Check {
+    let mut logs = WorkspaceLogs::default();
+    for s in &plant.sandboxes {
+        logs.read(&plant.daytona.workspace_logs(&s.id));
+    }
+    let failed = logs.failed_servers();
+    let check = "Daytona workspace logs";
+    if plant.sandboxes.is_empty() || logs.started == 0 {
+        let finding = if plant.sandboxes.is_empty() {
+            "no workspace, so no workspace logs: claude never ran".to_string()
+        } else {
+            format!("no output in {} workspaces: claude never ran", plant.sandboxes.len())
+        };
+        let steps: Vec<String> = plant
+            .run
+            .sessions
+            .iter()
+            .filter(|s| plant.blocked.contains(&s.agent_id.as_str()))
+            .map(|s| s.current_step.clone())
+            .collect();
+        let cause = format!("claude never ran, zero output (last steps: {})", dedup(steps).join(", "));
+        return Check::new(check, finding, Plane::ExecutionPlane, Some(cause));
+    }
+    let mut finding = format!("claude started in {} of {} workspaces", logs.started, plant.sandboxes.len());
+    if logs.silent > 0 {
+        finding.push_str(&format!(", {} silent", logs.silent));
+    }
+    let mut broken = Vec::new();
+    if logs.no_servers > 0 {
+        broken.push(format!("{} sessions with no MCP server attached", logs.no_servers));
+    }
+    if !failed.is_empty() {
+        broken.push(format!("MCP servers failed: {}", failed.join(", ")));
+    }
+    for b in &broken {
+        finding.push_str(&format!("; {b}"));
+    }
+    finding.push_str(&format!("; {} tool calls, {} tool errors", logs.tool_uses, logs.tool_errors));
+    if logs.tool_errors > 0 {
+        broken.push(format!("{} tool errors", logs.tool_errors));
+    }
+    let cause = (!broken.is_empty()).then(|| {
+        format!(
+            "claude ran without its MCP tools ({}): the required first tool was not in the palette, or its call failed",
+            broken.join("; ")
+        )
+    });
+    Check::new(check, finding, Plane::ControlPlane, cause)
+}
+
+/// The ContextForge gateway log: 401s.
+fn gateway_log_check(gateway: &ContextForge) -> Check {
+    let auth = gateway.auth_failures();
+    if auth.total == 0 {
+        return Check::new("ContextForge gateway log", "no 401s".to_string(), Plane::ControlPlane, None);
+    }
+    let finding = format!("{} 401s ({})", auth.total, auth.reasons.join("; "));
+    let cause = format!(
+        "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
+        auth.total
+    );
+    Check::new("ContextForge gateway log", finding, Plane::ControlPlane, Some(cause))
+}
+
+/// The gateway's virtual servers: loadouts mount a grid only through the one bundling its tools.
+fn virtual_servers_check(gateway: &ContextForge) -> Check {
+    let bundled: Vec<String> = gateway.servers().into_iter().map(|s| s.name).collect();
+    let grids: Vec<String> = gateway
+        .gateways()
+        .iter()
+        .filter_map(|g| g.name.strip_prefix(&tool_name::gateway_name("")).map(str::to_string))
+        .collect();
+    let unbundled: Vec<&str> = grids.iter().filter(|g| !bundled.contains(g)).map(String::as_str).collect();
+    let check = "ContextForge virtual servers (GET /servers)";
+    if unbundled.is_empty() {
+        let finding = format!("a virtual server for each of the {} federated grids", grids.len());
+        return Check::new(check, finding, Plane::ControlPlane, None);
+    }
+    let finding = format!(
+        "{} of {} federated grids have no virtual server ({}): no loadout can mount them",
+        unbundled.len(),
+        grids.len(),
+        unbundled.join(", ")
+    );
+    let cause = format!(
+        "the gateway has no virtual server for {}, so the agents' loadouts could not mount them",
+        unbundled.join(", ")
+    );
+    Check::new(check, finding, Plane::ControlPlane, Some(cause))
+}
+
+/// The observability feed: the symptom itself (zero events), never a cause.
+fn feed_check(run: &Run) -> Check {
+    let feed = run.observability;
+    let finding = format!("{} events, {} runtime logs", feed.events, feed.runtime_logs);
+    let mut check = Check::new("observability-feed", finding, Plane::Neither, None);
+    check.evidence.healthy = feed.events > 0;
+    check
+}
+
+/// The distinct items, in first-seen order.
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plane_name_is_its_serde_name() {
+        for plane in [Plane::ExecutionPlane, Plane::ControlPlane, Plane::Neither] {
+            assert_eq!(serde_json::to_value(plane).unwrap(), plane.name());
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The fault schedule: begins and ends a scenario's faults while the world steps.
+//!
+//! Network faults go through turmoil (partitions both ways and one way, link
+//! latency, message loss), host faults through turmoil's crash and bounce, and
+//! service faults through the one tower layer every service's router wears
+//! ([`squadsim_fakes::fault`]). A fault begins at its simulated time (`at`) or
+//! at the first step at which its event shows in the modelled state (`on`),
+//! read from the Studio's runs and sessions, never from the scenario.
+//!
+//! Guarantees:
+//! - faults are independent entries: each begins and ends on its own, so any
+//!   subset of a scenario's faults is itself a valid schedule;
+//! - at one step, due ends apply before due beginnings, each in file order, so
+//!   the same scenario and seed apply the same actions at the same steps;
+//! - message loss draws from turmoil's seeded RNG, so it is reproducible from
+//!   the seed;
+//! - every action taken is logged with its simulated time (the outcome's `faults`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hyper::{Method, StatusCode};
+use squadsim_fakes::fault::{Effect, Matcher, ServiceFault, ServiceFaults};
+
+use crate::base::clock::seconds_label;
+use crate::base::topology::Host;
+use crate::platform::studio::Studio;
+use crate::scenario::{Fault, ServiceEffect, Trigger};
+
+/// A scenario's faults, as the world steps through them.
+pub(crate) struct FaultSchedule {
+    faults: Vec<Fault>,
+    /// Faults that have not begun, by index, in file order.
+    waiting: Vec<usize>,
+    /// (when, index) of begun faults that end.
+    ends: Vec<(Duration, usize)>,
+    /// The service-fault handle of every host that serves.
+    services: BTreeMap<Host, ServiceFaults>,
+    /// The world's (min, max) message latency, which a latency fault adds to and restores.
+    base_latency: (Duration, Duration),
+    log: Vec<String>,
+    /// The run record's marks: (when, host, the other host, what).
+    marks: Vec<(Duration, String, Option<String>, String)>,
+}
+
+impl FaultSchedule {
+    /// The schedule of `faults` on a world whose messages take `base_latency` (min, max).
+    pub(crate) fn new(faults: &[Fault], base_latency: (Duration, Duration)) -> Self {
+        FaultSchedule {
+            faults: faults.to_vec(),
+            waiting: (0..faults.len()).collect(),
+            ends: Vec::new(),
+            services: Host::ALL
+                .into_iter()
+                .filter(|h| *h != Host::Operator)
+                .map(|h| (h, ServiceFaults::new()))
+                .collect(),
+            base_latency,
+            log: Vec::new(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// The service-fault handle of `host`, to wrap its router with.
+    pub(crate) fn service(&self, host: Host) -> ServiceFaults {
+        self.services.get(&host).cloned().unwrap_or_default()
+    }
+
+    /// The service-fault handle of the host a fault names (validated by the
+    /// scenario loader: every name is a host of the world).
+    fn service_named(&self, host: &str) -> ServiceFaults {
+        Host::parse(host).map(|h| self.service(h)).unwrap_or_default()
+    }
+
+    /// Applies every end and beginning due at the simulation's current time.
+    pub(crate) fn advance(&mut self, sim: &mut turmoil::Sim<'_>, studio: &Studio) {
+        let now = sim.elapsed();
+        self.end_due(sim, now);
+        let events = self.waiting.iter().any(|i| self.faults[*i].window().on.is_some());
+        let runs = if events { studio.runs() } else { Vec::new() };
+        let mut still = Vec::new();
+        for i in std::mem::take(&mut self.waiting) {
+            let window = self.faults[i].window();
+            let due = match (&window.at, &window.on) {
+                (Some(at), _) => at.0 <= now,
+                (None, Some(trigger)) => observed(&runs, trigger),
+                (None, None) => false,
+            };
+            if !due {
+                still.push(i);
+                continue;
+            }
+            let cause = window.on.as_ref().map(|t| format!("on {t}: ")).unwrap_or_default();
+            self.begin(sim, i, now, &cause);
+            let end = window.until.map(|u| u.0).or(window.lasts.map(|l| now + l.0));
+            if let Some(end) = end {
+                let at = self.ends.partition_point(|(t, _)| *t <= end);
+                self.ends.insert(at, (end, i));
+            }
+        }
+        self.waiting = still;
+    }
+
+    /// What was done, in order, with simulated times.
+    pub(crate) fn log(&self) -> &[String] {
+        &self.log
+    }
+
+    /// What was done, as the run record marks it: (when, host, the other host, what).
+    pub(crate) fn marks(&self) -> Vec<(Duration, String, Option<String>, String)> {
+        self.marks.clone()
+    }
+
+    fn mark(&mut self, i: usize, now: Duration, what: String) {
+        let (host, other) = match &self.faults[i] {
+            Fault::Partition { between: [a, b], .. }
+            | Fault::Latency { between: [a, b], .. }
+            | Fault::Loss { between: [a, b], .. } => (a.clone(), Some(b.clone())),
+            Fault::OneWayPartition { from, to, .. } => (from.clone(), Some(to.clone())),
+            Fault::Crash { host, .. } | Fault::Service { host, .. } => (host.clone(), None),
+        };
+        self.marks.push((now, host, other, what));
+    }
+
+    fn end_due(&mut self, sim: &mut turmoil::Sim<'_>, now: Duration) {
+        while self.ends.first().is_some_and(|(t, _)| *t <= now) {
+            let (_, i) = self.ends.remove(0);
+            self.end(sim, i, now);
+        }
+    }
+
+    fn begin(&mut self, sim: &mut turmoil::Sim<'_>, i: usize, now: Duration, cause: &str) {
+        let fault = &self.faults[i];
+        match fault {
+            Fault::Partition { between: [a, b], .. } => sim.partition(a.as_str(), b.as_str()),
+            Fault::OneWayPartition { from, to, .. } => sim.partition_oneway(from.as_str(), to.as_str()),
+            Fault::Latency { between: [a, b], extra, .. } => set_latency(sim, a, b, self.base_latency, extra.0),
+            Fault::Loss { between: [a, b], rate, .. } => sim.set_link_fail_rate(a.as_str(), b.as_str(), *rate),
+            Fault::Crash { host, .. } => sim.crash(host.as_str()),
+            Fault::Service { host, method, path, effect, .. } => {
+                let matcher =
+                    Matcher { method: method.as_deref().and_then(|m| m.parse::<Method>().ok()), path: path.clone() };
+                let effect = match effect {
+                    ServiceEffect::Status(code) => {
+                        Effect::Status(StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+                    }
+                    ServiceEffect::Slow(d) => Effect::Slow(d.0),
+                    ServiceEffect::Hang => Effect::Hang,
+                };
+                self.service_named(host).activate(ServiceFault { id: i, matcher, effect });
+            }
+        }
+        let what = describe(fault);
+        self.log.push(format!("{} {cause}{what}", seconds_label(now)));
+        self.mark(i, now, what);
+    }
+
+    fn end(&mut self, sim: &mut turmoil::Sim<'_>, i: usize, now: Duration) {
+        let fault = &self.faults[i];
+        let mut detail = String::new();
+        match fault {
+            Fault::Partition { between: [a, b], .. } => sim.repair(a.as_str(), b.as_str()),
+            Fault::OneWayPartition { from, to, .. } => sim.repair_oneway(from.as_str(), to.as_str()),
+            Fault::Latency { between: [a, b], .. } => set_latency(sim, a, b, self.base_latency, Duration::ZERO),
+            Fault::Loss { between: [a, b], .. } => sim.set_link_fail_rate(a.as_str(), b.as_str(), 0.0),
+            Fault::Crash { host, .. } => sim.bounce(host.as_str()),
+            Fault::Service { host, .. } => {
+                let faults = self.service_named(host);
+                faults.clear(i);
+                detail = format!(" ({} requests hit)", faults.hits(i));
+            }
+        }
+        let what = match fault {
+            Fault::Crash { host, .. } => format!("restart {host}"),
+            other => format!("end {}", describe(other)),
+        };
+        self.log.push(format!("{} {what}{detail}", seconds_label(now)));
+        self.mark(i, now, what);
+    }
+}
+
+/// Sets the link's latency range to the base range plus `extra` (zero restores it).
+fn set_latency(sim: &mut turmoil::Sim<'_>, a: &str, b: &str, base: (Duration, Duration), extra: Duration) {
+    sim.set_link_latency(a, b, base.0 + extra);
+    sim.set_link_max_message_latency(a, b, base.1 + extra);
+}
+
+/// Whether the event shows in the Studio's runs.
+fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
+    let sessions = || runs.iter().flat_map(|r| r.sessions.iter());
+    match trigger {
+        Trigger::RunLaunched => !runs.is_empty(),
+        Trigger::SessionStarted(role) => sessions().any(|s| &s.role_id == role && s.claude_session_id.is_some()),
+        Trigger::FirstToolCall(role) => sessions().any(|s| &s.role_id == role && s.first_tool_made()),
+        Trigger::SessionCompleted(role) => sessions().any(|s| {
+            &s.role_id == role && s.live_status == squadsim_conformance::vocabulary::LiveStatus::SessionCompleted
+        }),
+    }
+}
+
+/// One line naming the fault, as the log prints it.
+pub(crate) fn describe(fault: &Fault) -> String {
+    match fault {
+        Fault::Partition { between: [a, b], .. } => format!("partition {a} <-> {b}"),
+        Fault::OneWayPartition { from, to, .. } => format!("one-way partition {from} -> {to}"),
+        Fault::Latency { between: [a, b], extra, .. } => {
+            format!("latency +{} {a} <-> {b}", seconds_label(extra.0))
+        }
+        Fault::Loss { between: [a, b], rate, .. } => format!("loss {}% {a} <-> {b}", rate * 100.0),
+        Fault::Crash { host, .. } => format!("crash {host}"),
+        Fault::Service { host, method, path, effect, .. } => {
+            let effect = match effect {
+                ServiceEffect::Status(code) => format!("status {code}"),
+                ServiceEffect::Slow(d) => format!("slow +{}", seconds_label(d.0)),
+                ServiceEffect::Hang => "hang".to_string(),
+            };
+            format!("service {host} {} {path}: {effect}", method.as_deref().unwrap_or("*"))
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! The operator client: drives the Studio API the way the runbook does, with the
+//! edge's Pomerium claim headers, and records what it saw (status, or no
+//! response at all: "HTTP 000").
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper::Method;
+use serde::Serialize;
+use serde_json::Value;
+use squadsim_fakes::net::{CallRecorder, HttpClient, HttpRequest, HttpResponse};
+
+use crate::base::clock::seconds_label;
+use crate::base::topology::{Host, DAYTONA_SSH_EDGE};
+use crate::platform::platform_agent;
+use crate::platform::studio::wire::LaunchRequest;
+use crate::scenario::{ChatStep, LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
+
+const PREFIX: &str = "/v1/admin/studio";
+/// The operator's client timeout for everything but a launch (which sets its own).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One exchange as the operator saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OperatorCall {
+    pub step: String,
+    pub request: String,
+    /// `None`: no response before the client's timeout (curl's "HTTP 000").
+    pub http_status: Option<u16>,
+    /// Simulated time when the answer (or the timeout) came.
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What the operator did and saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub(crate) struct OperatorLog {
+    pub calls: Vec<OperatorCall>,
+    pub run_id: Option<String>,
+    /// Every run the launch step started, in launch order (the first is `run_id`);
+    /// more than one with `launch.count`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub run_ids: Vec<String>,
+    pub finished: bool,
+    /// The step being run, as `steps[<index>] (<kind>)`; the last one once finished.
+    #[serde(skip)]
+    pub step_in_progress: Option<String>,
+    /// Whether to keep every response body in [`OperatorLog::responses`].
+    #[serde(skip)]
+    pub capture_responses: bool,
+    /// With `capture_responses`: every response the operator received, in
+    /// order, as (`METHOD /path` without the query, body as JSON, or the body
+    /// text as a JSON string when it is not JSON). Never part of an outcome.
+    #[serde(skip)]
+    pub responses: Vec<(String, Value)>,
+}
+
+struct Operator {
+    identity: OperatorIdentity,
+    /// The platform agent's workspace id (with `world.platform_agent`).
+    platform_agent_id: String,
+    log: Arc<Mutex<OperatorLog>>,
+    http: HttpClient,
+    /// A project slug read from a prior run (`confirm_slug`); the next launch uses it.
+    confirmed_slug: Mutex<Option<String>>,
+}
+
+/// Runs `task` for each of `items`: inline for one, as concurrent tasks for
+/// more; the results come back in `items` order.
+async fn for_each_concurrently<I, T, F, Fut>(items: Vec<I>, task: F) -> Vec<T>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    if items.len() == 1 {
+        let mut results = Vec::new();
+        for item in items {
+            results.push(task(item).await);
+        }
+        return results;
+    }
+    let handles: Vec<_> = items.into_iter().map(|item| tokio::spawn(task(item))).collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        if let Ok(result) = handle.await {
+            results.push(result);
+        }
+    }
+    results
+}
+
+impl Operator {
+    fn run_ids(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.run_ids.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, step: &str, method: &Method, path: &str, status: Option<u16>, note: Option<String>) {
+        let at = seconds_label(turmoil::sim_elapsed().unwrap_or_default());
+        let request = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        if let Ok(mut log) = self.log.lock() {
+            log.calls.push(OperatorCall { step: step.to_string(), request, http_status: status, at, note });
+        }
+    }
+
+    async fn call(&self, client: &HttpClient, method: Method, path: &str, body: Option<Value>) -> Option<HttpResponse> {
+        let mut request = HttpRequest::new(method.clone(), format!("{}{path}", Host::Studio.url()));
+        if let Some(email) = &self.identity.email {
+            request = request.header("x-pomerium-claim-email", email.clone());
+            request = request.header("x-pomerium-claim-groups", self.identity.groups.join(","));
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let response = client.send(request).await.ok();
+        if let (Some(r), Ok(mut log)) = (&response, self.log.lock()) {
+            if log.capture_responses {
+                let body = serde_json::from_slice(&r.body).unwrap_or_else(|_| Value::String(r.text()));
+                log.responses.push((format!("{method} {}", path.split('?').next().unwrap_or(path)), body));
+            }
+        }
+        response
+    }
+
+    /// One request, recorded.
+    async fn exchange(&self, step: &str, method: Method, path: &str, body: Option<Value>) -> Option<HttpResponse> {
+        let response = self.call(&self.http, method.clone(), path, body).await;
+        let note = response.as_ref().filter(|r| !r.status.is_success()).map(|r| r.text());
+        self.record(step, &method, path, response.as_ref().map(|r| r.status.as_u16()), note);
+        response
+    }
+
+    /// The path of `suffix` on every launched run.
+    fn run_paths(&self, suffix: &str) -> Vec<String> {
+        self.run_ids().into_iter().map(|id| format!("{PREFIX}/runs/{id}{suffix}?tenant_id=default")).collect()
+    }
+
+    /// One launch, recorded; the run id when it succeeded.
+    async fn launch(&self, launch: &LaunchStep) -> Option<String> {
+        let confirmed = self.confirmed_slug.lock().ok().and_then(|c| c.clone());
+        let body = LaunchRequest {
+            template_id: launch.template_id.clone(),
+            project_slug: confirmed.clone().unwrap_or_else(|| launch.project_slug.clone()),
+            delivery_graph_kind: launch.delivery_graph_kind.clone(),
+            work_scope: launch.work_scope.clone(),
+            next_goal: launch.next_goal.clone(),
+        };
+        let client = self.http.with_timeout(launch.timeout.0);
+        let path = format!("{PREFIX}/runs");
+        let body = serde_json::to_value(&body).unwrap_or(Value::Null);
+        let response = self.call(&client, Method::POST, &path, Some(body)).await;
+        let run_id = response
+            .as_ref()
+            .filter(|r| r.status.is_success())
+            .and_then(|r| r.json().get("run_id").and_then(Value::as_str).map(str::to_string));
+        let corrected = confirmed
+            .filter(|c| *c != launch.project_slug)
+            .map(|c| format!("project_slug {c} (confirmed) instead of {}", launch.project_slug));
+        let note = match &response {
+            None => Some(format!("no response within {} (HTTP 000)", seconds_label(launch.timeout.0))),
+            Some(r) if !r.status.is_success() => Some(r.text()),
+            _ => corrected,
+        };
+        self.record("launch", &Method::POST, &path, response.map(|r| r.status.as_u16()), note);
+        run_id
+    }
+
+    async fn step(self: &Arc<Self>, step: &Step) {
+        match step {
+            Step::Health => drop(self.exchange("health", Method::GET, "/healthz", None).await),
+            Step::Openapi => drop(self.exchange("openapi", Method::GET, "/openapi.json", None).await),
+            Step::Templates => {
+                drop(self.exchange("templates", Method::GET, &format!("{PREFIX}/templates"), None).await)
+            }
+            Step::Launch(launch) => {
+                let launches = (0..launch.count.max(1)).map(|_| (self.clone(), launch.clone())).collect();
+                let ids = for_each_concurrently(launches, |(me, launch)| async move { me.launch(&launch).await }).await;
+                if let Ok(mut log) = self.log.lock() {
+                    log.run_id = ids.first().cloned().flatten();
+                    log.run_ids = ids.into_iter().flatten().collect();
+                }
+            }
+            Step::Execute => self.run_step("execute", Method::POST, "/execute", None).await,
+            Step::GetRun => self.run_step("get_run", Method::GET, "", None).await,
+            Step::SessionState => self.run_step("session_state", Method::GET, "/session-state", None).await,
+            Step::Reports => self.run_step("reports", Method::GET, "/reports", None).await,
+            Step::HandoffTrail => self.run_step("handoff_trail", Method::GET, "/handoff-trail", None).await,
+            Step::Replay => self.run_step("replay", Method::POST, "/replay", None).await,
+            Step::Cleanup => self.run_step("cleanup", Method::POST, "/cleanup", None).await,
+            Step::Control { command } => {
+                self.run_step("control", Method::POST, "/control", Some(serde_json::json!({"command": command}))).await
+            }
+            Step::Watch(w) => self.watch_all(w).await,
+            Step::Wait { duration } => tokio::time::sleep(duration.0).await,
+            Step::ChatWithAgent(chat) => self.chat_with_agent(chat).await,
+            Step::SshAccess => self.ssh_access().await,
+            Step::ProbeAgent => {
+                for route in ["/a2a", "/message", "/.well-known/agent.json", "/openapi.json"] {
+                    let url = format!("{}{route}", Host::Concierge.url());
+                    let response = self.http.send(HttpRequest::get(url.clone())).await.ok();
+                    let note = response.is_none().then(|| "no response (HTTP 000)".to_string());
+                    self.record("probe_agent", &Method::GET, &url, response.map(|r| r.status.as_u16()), note);
+                }
+            }
+            Step::ConfirmSlug { from_run } => {
+                let path = format!("{PREFIX}/runs/{from_run}?tenant_id=default");
+                let response = self.call(&self.http, Method::GET, &path, None).await;
+                let slug = response
+                    .as_ref()
+                    .filter(|r| r.status.is_success())
+                    .and_then(|r| r.json().get("project_slug").and_then(Value::as_str).map(str::to_string));
+                let note = match (&slug, &response) {
+                    (Some(slug), _) => format!("project_slug: {slug}"),
+                    (None, Some(r)) => r.text(),
+                    (None, None) => "no response (HTTP 000)".to_string(),
+                };
+                self.record("confirm_slug", &Method::GET, &path, response.map(|r| r.status.as_u16()), Some(note));
+                if let Ok(mut confirmed) = self.confirmed_slug.lock() {
+                    *confirmed = slug;
+                }
+            }
+        }
+    }
+
+    /// SSH access to the first listed sandbox, and whether its command reaches the edge's SSH entrypoint.
+    async fn ssh_access(&self) {
+        let base = Host::Daytona.url();
+        let key = squadsim_fakes::daytona::DaytonaConfig::default().api_key;
+        let list_url = format!("{base}/api/sandbox");
+        let list = self.http.send(HttpRequest::get(list_url.clone()).bearer(&key)).await.ok();
+        let id = list.as_ref().and_then(|r| r.json()["items"][0]["id"].as_str().map(str::to_string));
+        let Some(id) = id else {
+            let status = list.map(|r| r.status.as_u16());
+            self.record("ssh_access", &Method::GET, &list_url, status, Some("no sandbox to open".into()));
+            return;
+        };
+        let url = format!("{base}/api/sandbox/{id}/ssh-access");
+        let response = self.http.send(HttpRequest::post(url.clone()).bearer(&key)).await.ok();
+        let command = response
+            .as_ref()
+            .filter(|r| r.status.is_success())
+            .and_then(|r| r.json()["sshCommand"].as_str().map(str::to_string));
+        let note = match command {
+            Some(c) => Some(format!("sshCommand: {c} ({})", ssh_target_verdict(&c))),
+            None => response.as_ref().map(|r| r.text()),
+        };
+        self.record("ssh_access", &Method::POST, &url, response.map(|r| r.status.as_u16()), note);
+    }
+
+    /// `message/send` through the platform's A2A proxy, as a canvas user (no `X-Workspace-ID`).
+    async fn chat_with_agent(&self, chat: &ChatStep) {
+        let url = format!("{}/workspaces/{}/a2a", Host::Platform.url(), self.platform_agent_id);
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "id": "chat-1", "method": "message/send",
+            "params": {"message": {"role": "user", "messageId": "chat-1",
+                                   "parts": [{"kind": "text", "text": chat.message}]}},
+        });
+        let client = self.http.with_timeout(chat.timeout.0);
+        let response = client.send(HttpRequest::post(url.clone()).json(&body)).await.ok();
+        let note = match &response {
+            None => format!("no response within {} (HTTP 000)", seconds_label(chat.timeout.0)),
+            Some(r) => {
+                let v = r.json();
+                if let Some(parts) = v["result"]["parts"].as_array() {
+                    let text: Vec<&str> = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+                    format!("reply: {}", text.join(""))
+                } else if let Some(message) = v["error"]["message"].as_str() {
+                    format!("error: {message}")
+                } else {
+                    r.text()
+                }
+            }
+        };
+        self.record("chat_with_agent", &Method::POST, &url, response.map(|r| r.status.as_u16()), Some(note));
+    }
+
+    /// A step on every launched run; skipped (and recorded as such) when no run was launched.
+    async fn run_step(self: &Arc<Self>, step: &str, method: Method, suffix: &str, body: Option<Value>) {
+        let paths = self.run_paths(suffix);
+        if !paths.is_empty() {
+            let calls =
+                paths.into_iter().map(|path| (self.clone(), step.to_string(), method.clone(), path, body.clone()));
+            for_each_concurrently(calls.collect(), |(me, step, method, path, body)| async move {
+                drop(me.exchange(&step, method, &path, body).await)
+            })
+            .await;
+        } else {
+            self.record(
+                step,
+                &method,
+                &format!("{PREFIX}/runs/{{run_id}}{suffix}"),
+                None,
+                Some("skipped: no run was launched".into()),
+            )
+        }
+    }
+
+    /// Watches every launched run at once.
+    async fn watch_all(self: &Arc<Self>, w: &WatchStep) {
+        let paths = self.run_paths("/session-state");
+        if paths.is_empty() {
+            self.record(
+                "watch",
+                &Method::GET,
+                &format!("{PREFIX}/runs/{{run_id}}/session-state"),
+                None,
+                Some("skipped: no run was launched".into()),
+            );
+            return;
+        }
+        let watches = paths.into_iter().map(|path| (self.clone(), w.clone(), path)).collect();
+        for_each_concurrently(watches, |(me, w, path)| async move { me.watch(&w, &path).await }).await;
+    }
+
+    /// Polls one run's session-state until every session settles (completed or blocked).
+    async fn watch(&self, w: &WatchStep, path: &str) {
+        let start = turmoil::sim_elapsed().unwrap_or_default();
+        let mut polls = 0u32;
+        loop {
+            polls += 1;
+            let response = self.call(&self.http, Method::GET, path, None).await;
+            let settled = response.as_ref().is_some_and(|r| {
+                let v = r.json();
+                // Settled: no run control executing, and every session completed or blocked.
+                v.get("run_control_state").and_then(Value::as_str) == Some("idle")
+                    && v.get("sessions").and_then(Value::as_array).is_some_and(|sessions| {
+                        !sessions.is_empty()
+                            && sessions.iter().all(|s| {
+                                matches!(
+                                    s.get("live_status").and_then(Value::as_str),
+                                    Some("session_completed" | "blocked")
+                                )
+                            })
+                    })
+            });
+            let elapsed = turmoil::sim_elapsed().unwrap_or_default().saturating_sub(start);
+            if settled || elapsed >= w.timeout.0 {
+                let note = if settled {
+                    format!("settled after {polls} polls")
+                } else {
+                    format!("not settled after {polls} polls")
+                };
+                self.record("watch", &Method::GET, path, response.map(|r| r.status.as_u16()), Some(note));
+                return;
+            }
+            tokio::time::sleep(w.every.0).await;
+        }
+    }
+}
+
+/// A step's kind as the scenario format names it (`launch`, `watch`, ...).
+fn step_kind(step: &Step) -> String {
+    match serde_json::to_value(step) {
+        Ok(Value::String(kind)) => kind,
+        Ok(Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Where `ssh [-p PORT] TOKEN@HOST` connects, against the edge's SSH entrypoint.
+fn ssh_target_verdict(command: &str) -> String {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let port = words.iter().position(|w| *w == "-p").and_then(|i| words.get(i + 1)).copied().unwrap_or("22");
+    let host = words.last().and_then(|w| w.split_once('@')).map(|(_, h)| h).unwrap_or_default();
+    let target = format!("{host}:{port}");
+    if target == DAYTONA_SSH_EDGE {
+        format!("reaches the edge's SSH entrypoint {target}")
+    } else {
+        format!("unusable: {target} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
+    }
+}
+
+/// Runs the scenario's steps in order (recording the operator's exchanges into `recorder`, if given).
+pub(crate) async fn drive(
+    scenario: Scenario,
+    log: Arc<Mutex<OperatorLog>>,
+    recorder: Option<CallRecorder>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let http = HttpClient::simulated(REQUEST_TIMEOUT);
+    let operator = Arc::new(Operator {
+        identity: scenario.world.operator.clone(),
+        platform_agent_id: platform_agent::workspace_id(scenario.seed),
+        log: log.clone(),
+        http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
+        confirmed_slug: Mutex::new(None),
+    });
+    for (index, step) in scenario.steps.iter().enumerate() {
+        if let Ok(mut l) = log.lock() {
+            l.step_in_progress = Some(format!("steps[{index}] ({})", step_kind(step)));
+        }
+        operator.step(step).await;
+    }
+    if let Ok(mut l) = log.lock() {
+        l.finished = true;
+    }
+    Ok(())
+}

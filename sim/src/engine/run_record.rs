@@ -1,0 +1,419 @@
+//! The run record: what happened during one simulated run, on a simulated
+//! timeline. Every HTTP exchange between hosts (recorded by the one HTTP client,
+//! `fakes::net::CallRecorder`), the agents' attempts, blockers, walls and
+//! handoffs (reported through `tracing` under [`TARGET`] by the modules where
+//! they happen: [`crate::base::run_events`]), the faults the world applied and the run-control events.
+//! The HTML report and the Chrome trace (the tools layer's `report` and `trace`)
+//! are both drawn from it.
+//!
+//! Guarantees:
+//! - built only from what happened inside the simulation, timed by simulated
+//!   time (never the wall clock), in a deterministic order: the same scenario and
+//!   seed give the same record;
+//! - recording changes nothing in the run: the outcome of a recorded run is the
+//!   outcome of an unrecorded one;
+//! - every blocker and wall in the outcome appears as a mark on its agent's lane
+//!   (at the moment it was reported, or at the end of the agent's last attempt
+//!   when its module does not report it).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use squadsim_fakes::net::HttpCall;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+use crate::base::run_events::TARGET;
+use crate::base::topology::Host;
+use crate::engine::outcome::Outcome;
+
+/// What happened during one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub scenario: String,
+    pub seed: u64,
+    /// Simulated time the whole run took.
+    pub simulated: Duration,
+    /// Hosts that took part (in the world's host order), then the agents (in roster order).
+    pub lanes: Vec<Lane>,
+    /// Every HTTP exchange between hosts, in completion order.
+    pub calls: Vec<HttpCall>,
+    /// Sessions and attempts on their agents' lanes, by start.
+    pub spans: Vec<Span>,
+    /// Instants (faults, blockers, walls, handoffs, run-control events), by time.
+    pub marks: Vec<Mark>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaneKind {
+    Host,
+    Agent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane {
+    pub name: String,
+    pub kind: LaneKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    /// An agent's session: from its first attempt's start to its last attempt's end.
+    Session,
+    /// One agent attempt, from its start until the session settles.
+    Attempt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub lane: String,
+    pub kind: SpanKind,
+    pub label: String,
+    pub start: Duration,
+    pub end: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Fault,
+    Blocker,
+    Wall,
+    /// A handoff from the mark's lane to [`Mark::to`].
+    Handoff,
+    RunControl,
+    /// A tool call the workspace shim refused before it left (not in the loadout's allow-list).
+    Refusal,
+}
+
+impl MarkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkKind::Fault => "fault",
+            MarkKind::Blocker => "blocker",
+            MarkKind::Wall => "wall",
+            MarkKind::Handoff => "handoff",
+            MarkKind::RunControl => "run-control",
+            MarkKind::Refusal => "refusal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub at: Duration,
+    pub lane: String,
+    pub kind: MarkKind,
+    pub label: String,
+    /// The other end: the recipient of a handoff, the other side of a partition.
+    pub to: Option<String>,
+}
+
+/// What the collector saw: spans and events under [`TARGET`], in simulated time.
+#[derive(Debug, Default)]
+struct Collected {
+    next_id: u64,
+    open: BTreeMap<u64, RawSpan>,
+    closed: Vec<RawSpan>,
+    events: Vec<RawEvent>,
+}
+
+#[derive(Debug, Clone)]
+struct RawSpan {
+    name: String,
+    fields: BTreeMap<String, String>,
+    start: Duration,
+    end: Option<Duration>,
+    refs: usize,
+}
+
+#[derive(Debug, Clone)]
+struct RawEvent {
+    name: String,
+    fields: BTreeMap<String, String>,
+    at: Duration,
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    values: BTreeMap<String, String>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_string();
+        } else {
+            self.values.insert(field.name().to_string(), value.to_string());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        } else {
+            self.values.insert(field.name().to_string(), format!("{value:?}"));
+        }
+    }
+}
+
+fn now() -> Duration {
+    turmoil::sim_elapsed().unwrap_or_default()
+}
+
+/// A `tracing` subscriber collecting the run record's spans and events (target
+/// [`TARGET`] only) in simulated time. Install it around the simulation with
+/// `tracing::subscriber::with_default`.
+#[derive(Clone, Default)]
+pub struct Collector {
+    inner: Arc<Mutex<Collected>>,
+}
+
+impl Collector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Collected) -> R) -> R {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl Subscriber for Collector {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        if self.enabled(metadata) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.target() == TARGET
+    }
+
+    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        let start = now();
+        self.with(|c| {
+            c.next_id += 1;
+            let id = c.next_id;
+            let name = attrs.metadata().name().to_string();
+            c.open.insert(id, RawSpan { name, fields: fields.values, start, end: None, refs: 1 });
+            Id::from_u64(id)
+        })
+    }
+
+    fn record(&self, span: &Id, values: &Record<'_>) {
+        let mut fields = Fields::default();
+        values.record(&mut fields);
+        self.with(|c| {
+            if let Some(s) = c.open.get_mut(&span.into_u64()) {
+                s.fields.extend(fields.values);
+            }
+        });
+    }
+
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let at = now();
+        self.with(|c| c.events.push(RawEvent { name: fields.message, fields: fields.values, at }));
+    }
+
+    fn enter(&self, _span: &Id) {}
+
+    fn exit(&self, _span: &Id) {}
+
+    fn clone_span(&self, id: &Id) -> Id {
+        self.with(|c| {
+            if let Some(s) = c.open.get_mut(&id.into_u64()) {
+                s.refs += 1;
+            }
+        });
+        id.clone()
+    }
+
+    fn try_close(&self, id: Id) -> bool {
+        let end = now();
+        self.with(|c| {
+            let key = id.into_u64();
+            let Some(s) = c.open.get_mut(&key) else {
+                return false;
+            };
+            s.refs = s.refs.saturating_sub(1);
+            if s.refs > 0 {
+                return false;
+            }
+            if let Some(mut s) = c.open.remove(&key) {
+                s.end = Some(end);
+                c.closed.push(s);
+            }
+            true
+        })
+    }
+}
+
+/// Everything the world gathered during a run, before it becomes a [`RunRecord`].
+pub struct Gathered {
+    pub calls: Vec<HttpCall>,
+    pub collector: Collector,
+    /// Faults as the world applied them: (when, host, the other host, what).
+    pub faults: Vec<(Duration, String, Option<String>, String)>,
+    /// The run's run-control events: (when, event and detail).
+    pub run_control: Vec<(Duration, String)>,
+    pub simulated: Duration,
+}
+
+impl Gathered {
+    /// A run that gathered nothing (its world was never built).
+    pub fn nothing() -> Self {
+        Gathered {
+            calls: Vec::new(),
+            collector: Collector::new(),
+            faults: Vec::new(),
+            run_control: Vec::new(),
+            simulated: Duration::ZERO,
+        }
+    }
+}
+
+impl RunRecord {
+    /// Puts together what the world gathered and the run's outcome.
+    pub fn build(outcome: &Outcome, gathered: Gathered) -> RunRecord {
+        let Gathered { calls, collector, faults, run_control, simulated } = gathered;
+        let collected = collector.with(std::mem::take);
+        let field = |fields: &BTreeMap<String, String>, name: &str| fields.get(name).cloned().unwrap_or_default();
+
+        let mut spans: Vec<Span> = collected
+            .closed
+            .iter()
+            .chain(collected.open.values())
+            .filter(|s| s.name == "attempt")
+            .map(|s| Span {
+                lane: field(&s.fields, "agent_id"),
+                kind: SpanKind::Attempt,
+                label: format!("attempt {}", field(&s.fields, "attempt")),
+                start: s.start,
+                end: s.end.unwrap_or(simulated).max(s.start),
+            })
+            .collect();
+        spans.sort_by(|a, b| (a.start, &a.lane).cmp(&(b.start, &b.lane)));
+        for session in &outcome.sessions {
+            let attempts: Vec<&Span> = spans.iter().filter(|s| s.lane == session.agent_id).collect();
+            if let (Some(first), Some(end)) = (attempts.first(), attempts.iter().map(|s| s.end).max()) {
+                let label = format!("session {} ({})", session.agent_id, session.live_status);
+                let span =
+                    Span { lane: session.agent_id.clone(), kind: SpanKind::Session, label, start: first.start, end };
+                spans.push(span);
+            }
+        }
+        spans.sort_by(|a, b| {
+            (a.start, &a.lane, a.kind == SpanKind::Attempt).cmp(&(b.start, &b.lane, b.kind == SpanKind::Attempt))
+        });
+
+        let mut marks: Vec<Mark> = Vec::new();
+        for (at, host, other, what) in faults {
+            marks.push(Mark { at, lane: host, kind: MarkKind::Fault, label: what, to: other });
+        }
+        for (at, what) in run_control {
+            marks.push(Mark { at, lane: "studio".to_string(), kind: MarkKind::RunControl, label: what, to: None });
+        }
+        for e in &collected.events {
+            let kind = match e.name.as_str() {
+                "blocker" => MarkKind::Blocker,
+                "wall" => MarkKind::Wall,
+                "handoff" => MarkKind::Handoff,
+                "refusal" => MarkKind::Refusal,
+                _ => continue,
+            };
+            let label = match kind {
+                MarkKind::Handoff => field(&e.fields, "intent"),
+                _ => field(&e.fields, "code"),
+            };
+            let to = e.fields.get("recipient").cloned();
+            marks.push(Mark { at: e.at, lane: field(&e.fields, "agent_id"), kind, label, to });
+        }
+        // Blockers and walls the outcome holds but no module reported: at the end of the agent's last attempt.
+        let reported = |marks: &[Mark], kind: MarkKind, lane: &str, label: &str| {
+            marks.iter().any(|m| m.kind == kind && m.lane == lane && m.label == label)
+        };
+        let last_end = |agent: &str| spans.iter().filter(|s| s.lane == agent).map(|s| s.end).max().unwrap_or(simulated);
+        for s in &outcome.sessions {
+            if let Some(code) = &s.blocker_code {
+                if !reported(&marks, MarkKind::Blocker, &s.agent_id, code) {
+                    let m = Mark {
+                        at: last_end(&s.agent_id),
+                        lane: s.agent_id.clone(),
+                        kind: MarkKind::Blocker,
+                        label: code.clone(),
+                        to: None,
+                    };
+                    marks.push(m);
+                }
+            }
+        }
+        for w in &outcome.walls {
+            if !reported(&marks, MarkKind::Wall, &w.agent_id, &w.wall) {
+                let m = Mark {
+                    at: last_end(&w.agent_id),
+                    lane: w.agent_id.clone(),
+                    kind: MarkKind::Wall,
+                    label: w.wall.clone(),
+                    to: None,
+                };
+                marks.push(m);
+            }
+        }
+        // Stable: marks at one instant keep the order they were gathered in.
+        marks.sort_by_key(|m| m.at);
+
+        let lanes = lanes(outcome, &calls, &marks, &spans);
+        RunRecord { scenario: outcome.scenario.clone(), seed: outcome.seed, simulated, lanes, calls, spans, marks }
+    }
+
+    /// The lane's index in [`RunRecord::lanes`].
+    pub fn lane_index(&self, name: &str) -> Option<usize> {
+        self.lanes.iter().position(|l| l.name == name)
+    }
+}
+
+/// Hosts that took part, in the world's order (the operator first; hosts the
+/// world does not list after, by name), then every agent of the roster.
+fn lanes(outcome: &Outcome, calls: &[HttpCall], marks: &[Mark], spans: &[Span]) -> Vec<Lane> {
+    let agents: Vec<String> = {
+        let mut a: Vec<String> = outcome.sessions.iter().map(|s| s.agent_id.clone()).collect();
+        for name in
+            marks.iter().flat_map(|m| [Some(&m.lane), m.to.as_ref()]).flatten().chain(spans.iter().map(|s| &s.lane))
+        {
+            let is_host =
+                calls.iter().any(|c| &c.from == name || &c.to == name) || Host::WORLD.iter().any(|h| h.name() == name);
+            if !is_host && !a.contains(name) {
+                a.push(name.clone());
+            }
+        }
+        a
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for c in calls {
+        seen.push(c.from.clone());
+        seen.push(c.to.clone());
+    }
+    for m in marks {
+        seen.extend([Some(&m.lane), m.to.as_ref()].into_iter().flatten().filter(|n| !agents.contains(n)).cloned());
+    }
+    // The world's hosts in their order (the operator first), any other host after them.
+    let order = |name: &str| Host::WORLD.iter().position(|h| h.name() == name).unwrap_or(usize::MAX);
+    seen.sort_by(|a, b| (order(a), a).cmp(&(order(b), b)));
+    seen.dedup();
+    seen.into_iter()
+        .map(|name| Lane { name, kind: LaneKind::Host })
+        .chain(agents.into_iter().map(|name| Lane { name, kind: LaneKind::Agent }))
+        .collect()
+}

@@ -1,0 +1,306 @@
+//! The services of one world, wired to each other over HTTP: the modelled
+//! AgentSquad services (Studio, LangGraph Agent Server, HUD, skills) and the
+//! fakes (Daytona, ContextForge, GitHub, GlitchTip, the plain grids). The
+//! simulation mounts them on turmoil hosts (`engine::world`) and
+//! `squadsim serve` on loopback sockets; the wiring is the same.
+//!
+//! Guarantees: every service reaches the others only through [`Endpoints`]
+//! (base URLs), never by a function call; clones of [`Services`] share state;
+//! each world project (by slug, first occurrence) gets a GitHub repository
+//! `yamonco/<slug>` and a GlitchTip project `yamon/<slug>` with its DSN.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use squadsim_fakes::contextforge::{ContextForge, GatewayConfig};
+use squadsim_fakes::daytona::{Daytona, DaytonaConfig};
+use squadsim_fakes::github::{GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
+use squadsim_fakes::glitchtip::{GlitchtipConfig, GlitchtipFake, ProjectConfig};
+use squadsim_fakes::grid::Grid;
+use squadsim_fakes::net::{CallRecorder, HttpClient, Transport};
+
+use crate::base::clock;
+use crate::base::topology::{Host, GITHUB_ORG, GLITCHTIP_ORG, GLITCHTIP_TEAM};
+use crate::platform::agent_server::{AgentServer, CheckpointStore};
+use crate::platform::grids::{self, GridRegistration};
+use crate::platform::hud::{self, Hud};
+use crate::platform::skills::SkillsService;
+use crate::platform::studio::delivery::{self, CodexGateConfig};
+use crate::platform::studio::{self, Studio, StudioConfig};
+use crate::platform::workspace::agent_process::AgentProcessLauncher;
+use crate::scenario::Scenario;
+
+/// The org PAT of the legacy override condition (`world.github.org_pat_override`) and its human user.
+pub const ORG_PAT: &str = "ghp_squadsimOrgPatOverride0000000000000000";
+pub const ORG_PAT_USER: &str = "yamon-platform-admin";
+
+/// The services of one world, wired to each other through `endpoints`. The same
+/// wiring serves the simulation and `squadsim serve` on loopback. Clones share state.
+#[derive(Clone)]
+pub struct Services {
+    pub studio: Arc<Studio>,
+    pub daytona: Arc<Daytona>,
+    pub gateway: Arc<ContextForge>,
+    pub hud: Arc<Hud>,
+    /// The LangGraph Agent Server's durable checkpoints (they outlive its host).
+    pub checkpoints: Arc<CheckpointStore>,
+    pub github: GithubFake,
+    pub glitchtip: GlitchtipFake,
+    /// The plain grids, by host.
+    pub plain_grids: Vec<(Host, Arc<Grid>)>,
+    /// The skills service.
+    pub skills: Arc<SkillsService>,
+}
+
+/// Why a world's services could not be built (a fake refused its config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicesError(pub String);
+
+impl std::fmt::Display for ServicesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ServicesError {}
+
+/// Where each service is reached: a base URL per host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub studio: String,
+    pub daytona: String,
+    pub contextforge: String,
+    pub fractalops_hud: String,
+    pub agent_server: String,
+    pub github: String,
+    pub glitchtip: String,
+    /// The skills service (`GET /v1/skills`).
+    pub skills: String,
+    /// The plain grids ([`Host::PLAIN_GRIDS`]), each with its base URL.
+    pub plain_grids: Vec<(Host, String)>,
+}
+
+impl Endpoints {
+    /// The hosts and ports inside the simulation ([`Host::url`]).
+    pub fn simulated() -> Self {
+        Endpoints::from_bases(Host::url)
+    }
+
+    /// Endpoints whose base URL for each host of [`Host::SERVICES`] is `base(host)`.
+    pub fn from_bases(base: impl Fn(Host) -> String) -> Self {
+        Endpoints {
+            studio: base(Host::Studio),
+            daytona: base(Host::Daytona),
+            contextforge: base(Host::Contextforge),
+            fractalops_hud: base(Host::FractalopsHud),
+            agent_server: base(Host::AgentServer),
+            github: base(Host::Github),
+            glitchtip: base(Host::Glitchtip),
+            skills: base(Host::Skills),
+            plain_grids: Host::PLAIN_GRIDS.iter().map(|host| (*host, base(*host))).collect(),
+        }
+    }
+}
+
+impl Services {
+    /// Wires every service of `scenario`'s world to the others through
+    /// `endpoints`. Each world project (by slug, first occurrence) gets a GitHub
+    /// repository `yamonco/<slug>` and a GlitchTip project `yamon/<slug>` with its DSN.
+    pub fn build(scenario: &Scenario, endpoints: &Endpoints, transport: Transport) -> Result<Services, ServicesError> {
+        Self::build_recorded(scenario, endpoints, transport, None)
+    }
+
+    /// [`Services::build`], with every service's HTTP client recording its
+    /// exchanges into `recorder` (as coming from the host the service runs on).
+    pub fn build_recorded(
+        scenario: &Scenario,
+        endpoints: &Endpoints,
+        transport: Transport,
+        recorder: Option<&CallRecorder>,
+    ) -> Result<Services, ServicesError> {
+        let gateway_config = GatewayConfig::default();
+        let daytona_config = DaytonaConfig {
+            public_url: endpoints.daytona.clone(),
+            seed: scenario.seed,
+            storage: scenario.world.storage.to_config(),
+            start_seconds: scenario.world.sandbox_start.0.as_secs(),
+            ssh_gateway_url: scenario.world.daytona_ssh_gateway_url.clone(),
+            ..DaytonaConfig::default()
+        };
+        let service_http = HttpClient::new(transport, Duration::from_secs(10));
+        // The legacy org-PAT override condition: GitHub knows the PAT, and the platform's env still sets it.
+        let org_pat = scenario.world.github.org_pat_override.then(|| OrgPatConfig {
+            token: ORG_PAT.to_string(),
+            login: ORG_PAT_USER.to_string(),
+            user_id: 4_120_001,
+        });
+        let on = |host: Host| match recorder {
+            Some(r) => service_http.recording(r, host.name()),
+            None => service_http.clone(),
+        };
+        let launcher = Arc::new(AgentProcessLauncher {
+            behaviours: scenario.agents.clone(),
+            http: on(Host::Daytona),
+            implementer_lanes: scenario.world.implementer_lanes,
+            daytona_url: daytona_config.public_url.clone(),
+            daytona_api_key: daytona_config.api_key.clone(),
+        });
+        let daytona = Daytona::new(daytona_config.clone(), launcher, clock::service_clock());
+        let gateway = ContextForge::new(gateway_config.clone(), on(Host::Contextforge), clock::service_clock());
+        let hud = Hud::new(endpoints.agent_server.clone(), on(Host::FractalopsHud));
+        let studio_config = StudioConfig {
+            seed: scenario.seed,
+            nickname_seed: scenario.world.nickname_seed.unwrap_or(scenario.seed),
+            tenants: scenario.world.tenants.clone(),
+            projects: scenario.world.projects.clone(),
+            daytona_url: daytona_config.public_url.clone(),
+            daytona_api_key: daytona_config.api_key.clone(),
+            gateway_url: endpoints.contextforge.clone(),
+            agent_server_url: endpoints.agent_server.clone(),
+            gateway: gateway_config,
+            grids: grid_registrations(endpoints),
+            identity_binding: Duration::from_secs(3),
+            first_tool_deadline: Duration::from_secs(120),
+            log_poll: Duration::from_secs(2),
+            transport,
+            loadouts: scenario.world.loadouts.clone(),
+            gateway_token_shape: scenario.world.gateway_token_shape,
+            github: CodexGateConfig {
+                api_url: endpoints.github.clone(),
+                org: GITHUB_ORG.to_string(),
+                env: org_pat.iter().map(|p| (delivery::ORG_PAT_OVERRIDE_ENV.to_string(), p.token.clone())).collect(),
+                ..CodexGateConfig::default()
+            },
+            lifecycle: scenario.world.lifecycle.clone(),
+            skills_url: endpoints.skills.clone(),
+            glitchtip_url: endpoints.glitchtip.clone(),
+            glitchtip_api_token: GlitchtipConfig::default().api_tokens.first().cloned().unwrap_or_default(),
+            agent_process_adapters: scenario.world.agent_process_adapters.clone(),
+            runtime_binding: scenario.world.runtime_binding,
+            browser_slots: scenario.world.browser_slots.clone(),
+            prior_runs: scenario.world.prior_runs.clone(),
+        };
+        let studio = match recorder {
+            Some(r) => {
+                let http = Studio::http_for(&studio_config).recording(r, Host::Studio.name());
+                Studio::with_http(studio_config, http)
+            }
+            None => Studio::new(studio_config),
+        };
+        let mut slugs: Vec<&str> = Vec::new();
+        for p in &scenario.world.projects {
+            if !slugs.contains(&p.slug.as_str()) {
+                slugs.push(&p.slug);
+            }
+        }
+        let github = GithubFake::new(
+            GithubConfig {
+                base_url: endpoints.github.clone(),
+                seed: scenario.seed,
+                repositories: slugs
+                    .iter()
+                    .map(|slug| RepositoryConfig {
+                        owner: GITHUB_ORG.to_string(),
+                        name: slug.to_string(),
+                        ..RepositoryConfig::default()
+                    })
+                    .collect(),
+                org_pat,
+                rate_limit: scenario.world.github.rate_limit.unwrap_or(GithubConfig::default().rate_limit),
+                ..GithubConfig::default()
+            },
+            clock::service_clock(),
+        )
+        .map_err(|e| ServicesError(e.to_string()))?;
+        let glitchtip = GlitchtipFake::new(
+            GlitchtipConfig {
+                base_url: endpoints.glitchtip.clone(),
+                seed: scenario.seed,
+                projects: slugs
+                    .iter()
+                    .map(|slug| ProjectConfig {
+                        organization: GLITCHTIP_ORG.to_string(),
+                        team: GLITCHTIP_TEAM.to_string(),
+                        slug: slug.to_string(),
+                        platform: None,
+                    })
+                    .collect(),
+                provisioning_failure: scenario.world.glitchtip.provisioning_failure,
+                ..GlitchtipConfig::default()
+            },
+            clock::service_clock(),
+        )
+        .map_err(|e| ServicesError(e.to_string()))?;
+        let plain_grids =
+            grids::plain_grids().into_iter().map(|(host, tools)| (host, Grid::new(host.name(), tools))).collect();
+        Ok(Services {
+            studio,
+            daytona,
+            gateway,
+            hud,
+            checkpoints: CheckpointStore::new(),
+            github,
+            glitchtip,
+            plain_grids,
+            skills: SkillsService::new(scenario.world.skills.clone()),
+        })
+    }
+}
+
+/// Every grid the Armory registers: the HUD, the plain grids, and GlitchTip's MCP
+/// (with the armory's bearer token, as `glitchtip-mcp-bearer` in the runbook).
+fn grid_registrations(endpoints: &Endpoints) -> Vec<GridRegistration> {
+    let mut list = vec![GridRegistration {
+        server_id: hud::SERVER_ID.to_string(),
+        url: format!("{}/mcp", endpoints.fractalops_hud),
+        bearer: None,
+    }];
+    for (host, base) in &endpoints.plain_grids {
+        list.push(GridRegistration { server_id: host.name().to_string(), url: format!("{base}/mcp"), bearer: None });
+    }
+    list.push(GridRegistration {
+        server_id: "glitchtip".to_string(),
+        url: format!("{}/mcp", endpoints.glitchtip),
+        bearer: GlitchtipConfig::default().api_tokens.first().cloned(),
+    });
+    list
+}
+
+impl Services {
+    /// The router `host` serves, a new one at each call (for the Agent Server,
+    /// a new incarnation over the same durable checkpoints); `None` for a host
+    /// these services do not run (the operator, the platform agent's hosts).
+    pub fn router(&self, host: Host) -> Option<Router> {
+        Some(match host {
+            Host::Studio => studio::api::router(self.studio.clone()),
+            Host::Daytona => self.daytona.router(),
+            Host::Contextforge => self.gateway.router(),
+            Host::FractalopsHud => self.hud.router(),
+            Host::AgentServer => AgentServer::incarnation(self.checkpoints.clone()).router(),
+            Host::Github => squadsim_fakes::github::router(self.github.clone()),
+            Host::Glitchtip => squadsim_fakes::glitchtip::router(self.glitchtip.clone()),
+            Host::Skills => self.skills.router(),
+            grid => self.plain_grids.iter().find(|(h, _)| *h == grid)?.1.router(),
+        })
+    }
+
+    /// One router per host of [`Host::SERVICES`], in that order, for serving on
+    /// real sockets (one incarnation of each; the simulation mounts its own).
+    pub fn routers(&self) -> Vec<(Host, Router)> {
+        Host::SERVICES.into_iter().filter_map(|host| Some((host, self.router(host)?))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_services_serve_every_service_host_and_no_other() {
+        let scenario = Scenario::parse(std::path::Path::new("world.yaml"), "steps: [health]\n").unwrap();
+        let services = Services::build(&scenario, &Endpoints::simulated(), Transport::Simulated).unwrap();
+        let served: Vec<Host> = Host::ALL.into_iter().filter(|h| services.router(*h).is_some()).collect();
+        assert_eq!(served, Host::SERVICES);
+    }
+}

@@ -1,0 +1,360 @@
+//! The simulated world: one turmoil host per service, real HTTP between them,
+//! one seed for everything. [`run`] builds a scenario's world, steps it to the
+//! end of the operator's steps (or the horizon) and collects its [`Outcome`].
+//!
+//! The hosts are the topology's ([`Host`]): the world's services
+//! ([`Host::SERVICES`], built by [`Services`]), mounted by iterating that list;
+//! with `world.platform_agent` its three hosts ([`PlatformAgentWorld::HOSTS`]);
+//! and the `operator` client, last. Every service wears its host's
+//! service-fault layer, switched by the [`FaultSchedule`].
+//!
+//! Guarantees: the simulation's epoch, tick, latency and RNG seed are fixed by
+//! the scenario, and tokio's RNG is seeded by turmoil (with `--cfg tokio_unstable`),
+//! so the same scenario, seed and [`RunOptions::network`] produce the same
+//! [`Outcome`], whatever else the options keep; host names are validated by
+//! the scenario loader before anything here runs.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use squadsim_fakes::net::{serve_simulated, CallRecorder, Transport};
+
+use crate::base::topology::Host;
+use crate::engine::fault_schedule::FaultSchedule;
+use crate::engine::operator::{self, OperatorLog};
+use crate::engine::outcome::{self, Outcome, RunError, Unfinished};
+use crate::engine::run_record::{Collector, Gathered, RunRecord};
+use crate::engine::services::{Endpoints, Services, ServicesError};
+use crate::platform::platform_agent::PlatformAgentWorld;
+use crate::platform::studio::armory;
+use crate::scenario::Scenario;
+
+/// 2026-06-09T00:00:00Z: the simulated epoch (the day of the platform-agent pilot).
+pub const EPOCH_UNIX_SECONDS: u64 = 1_780_963_200;
+
+/// The largest number of connections one listener holds unaccepted (and
+/// segments one socket buffers) in the simulation.
+pub const TCP_BACKLOG: usize = 1 << 16;
+
+/// The ports a simulated host's outgoing connections are numbered from.
+/// turmoil's default (49152..=65535, RFC 6335's dynamic range) holds 16,384:
+/// a host that opens a connection per request cycles through them in a few
+/// thousand runs, and when it comes back to a port whose old connection the
+/// server side still holds, turmoil panics (`SocketPair { .. } is already
+/// connected`). Every port above the well-known ones quadruples the cycle;
+/// ports are never part of an outcome.
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
+
+/// Runs `f`, catching a panic as [`RunError::Panicked`] with the message (and
+/// place) of the first panic on this thread while `f` ran: the root cause, not
+/// what it set off (a panic in a turmoil host resurfaces as tokio's "a spawned
+/// task panicked and the LocalSet is configured to shutdown on unhandled
+/// panic"). Rust's panic hook still prints each panic on stderr as it does.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, RunError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            FIRST_PANIC.with(|first| {
+                let mut first = first.borrow_mut();
+                if first.is_none() {
+                    let message = panic_message(info.payload());
+                    *first = Some(match info.location() {
+                        Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
+                        None => message,
+                    });
+                }
+            });
+            previous(info)
+        }));
+    });
+    FIRST_PANIC.with(|first| first.borrow_mut().take());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let first = FIRST_PANIC.with(|first| first.borrow_mut().take());
+    caught.map_err(|payload| RunError::Panicked(first.unwrap_or_else(|| panic_message(payload.as_ref()))))
+}
+
+thread_local! {
+    /// The first panic on this thread since [`catch_panic`] began.
+    static FIRST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The message a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// The network's message latency and host order for one run.
+///
+/// Guarantees: with the same profile, scenario and seed a run is
+/// byte-identical; [`Network::SNAPSHOT`] is what snapshots are taken with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub min_latency: Duration,
+    pub max_latency: Duration,
+    /// turmoil runs the hosts of each step in a seeded random order instead of
+    /// registration order (`Builder::enable_random_order`).
+    pub random_order: bool,
+}
+
+impl Network {
+    /// No latency of its own, hosts in registration order. A cluster's
+    /// sub-millisecond latency is below any tick: a message is delivered at the
+    /// next turn of its receiver (later in the same step if the receiver runs
+    /// after the sender, else at the next step), so a hop costs at most one tick
+    /// and an exchange on a kept-alive connection at most one, which keeps every
+    /// documented bound (the 5 s skill pull, the operator's 30 s timeout, the
+    /// Temporal-owned deadlines, the ~6 s launch) exact to the default tick.
+    pub const SNAPSHOT: Network =
+        Network { min_latency: Duration::ZERO, max_latency: Duration::ZERO, random_order: false };
+
+    /// A seed sweep's network: hosts in random order, latency drawn from 1 ms
+    /// up to `jitter` (messages land across several ticks when it exceeds one).
+    pub fn jittered(jitter: Duration) -> Network {
+        Network {
+            min_latency: Duration::from_millis(1),
+            max_latency: jitter.max(Duration::from_millis(1)),
+            random_order: true,
+        }
+    }
+}
+
+/// How to run a scenario: on which network, and what to keep beside the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The network's latency and host order ([`Network::SNAPSHOT`] by default).
+    pub network: Network,
+    /// Record what happened on the way ([`Run::record`]).
+    pub record: bool,
+    /// Keep every Studio response the operator received ([`Run::responses`]).
+    pub capture_responses: bool,
+    /// Keep the services as the simulation left them ([`Run::services`]), for
+    /// reading what the fakes recorded (Daytona's workspace logs, its
+    /// Kubernetes events, the gateway's log).
+    pub keep_services: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { network: Network::SNAPSHOT, record: false, capture_responses: false, keep_services: false }
+    }
+}
+
+/// A finished run: its outcome, and what its [`RunOptions`] asked to keep.
+pub struct Run {
+    pub outcome: Outcome,
+    /// With [`RunOptions::record`]: what happened on the way (HTTP exchanges,
+    /// attempts, blockers, walls, handoffs, faults; see [`RunRecord`]); for a
+    /// run whose world was never built, a record of nothing.
+    pub record: Option<RunRecord>,
+    /// With [`RunOptions::capture_responses`]: every Studio response the
+    /// operator received, in order, as (`METHOD /path`, JSON body).
+    pub responses: Vec<(String, serde_json::Value)>,
+    /// With [`RunOptions::keep_services`]: the services as the simulation left
+    /// them (`None` when the world was never built).
+    pub services: Option<Services>,
+}
+
+impl Run {
+    /// A run whose world was never built: nothing ran, and `error` says why.
+    fn not_built(scenario: &Scenario, error: ServicesError, options: &RunOptions) -> Run {
+        let outcome = outcome::nothing_ran(scenario, RunError::NotBuilt(error));
+        let record = options.record.then(|| RunRecord::build(&outcome, Gathered::nothing()));
+        Run { outcome, record, responses: Vec::new(), services: None }
+    }
+}
+
+/// The turmoil world every run steps: seeded, at the fixed epoch, with the
+/// scenario's tick and horizon, `network`'s latency and host order, a backlog
+/// of [`TCP_BACKLOG`] and [`EPHEMERAL_PORTS`].
+fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -> turmoil::Builder {
+    let mut builder = turmoil::Builder::new();
+    builder
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECONDS))
+        .tick_duration(tick)
+        .simulation_duration(horizon)
+        .min_message_latency(network.min_latency)
+        .max_message_latency(network.max_latency)
+        // A listener's backlog: turmoil panics when more connections wait to be
+        // accepted than this (64 by default), which hundreds of agents starting
+        // in one tick exceed. It bounds buffers, it does not allocate them.
+        .tcp_capacity(TCP_BACKLOG)
+        .ephemeral_ports(EPHEMERAL_PORTS);
+    if network.random_order {
+        builder.enable_random_order();
+    }
+    builder
+}
+
+/// Runs `scenario` to its outcome, keeping what `options` asks for. The
+/// outcome depends only on the scenario and `options.network`.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
+    let network = options.network;
+    let seed = scenario.seed;
+    let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, &network).build();
+
+    let recorder = options.record.then(CallRecorder::new);
+    let services =
+        match Services::build_recorded(scenario, &Endpoints::simulated(), Transport::Simulated, recorder.as_ref()) {
+            Ok(services) => services,
+            Err(e) => return Run::not_built(scenario, e, &options),
+        };
+    let (studio, gateway, checkpoints) =
+        (services.studio.clone(), services.gateway.clone(), services.checkpoints.clone());
+    // Every service wears its host's service-fault layer (switched by the schedule).
+    let mut schedule = FaultSchedule::new(&scenario.faults, (network.min_latency, network.max_latency));
+    let tick = scenario.world.tick.0;
+    for host in Host::SERVICES {
+        let (services, faults) = (services.clone(), schedule.service(host));
+        let port = host.port().unwrap_or_default();
+        // Each (re)start is a new incarnation of the host's software over the
+        // same state (the Agent Server's over its durable checkpoints).
+        sim.host(host.name(), move || {
+            let router = services.router(host).map(|router| faults.layer(router));
+            // Every service binds its listener in its first step; the Armory
+            // registers the grids once they are up (a message reaches a host
+            // that runs later in the same step before its software has run).
+            let bootstrap = (host == Host::Studio).then(|| services.studio.clone());
+            async move {
+                if let Some(studio) = bootstrap {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(tick).await;
+                        armory::register_grids(&studio).await
+                    });
+                }
+                match router {
+                    Some(router) => serve_simulated(router, port).await,
+                    None => Ok(()),
+                }
+            }
+        });
+    }
+    let platform_agent = match scenario.world.platform_agent.as_ref().map(|c| (c, c.spec())) {
+        None => None,
+        Some((condition, Ok(spec))) => {
+            Some(Arc::new(PlatformAgentWorld::new(condition, spec, seed, recorder.as_ref())))
+        }
+        Some((_, Err(e))) => return Run::not_built(scenario, ServicesError(e.to_string()), &options),
+    };
+    for host in platform_agent.iter().flat_map(|_| PlatformAgentWorld::HOSTS) {
+        let (agent, faults) = (platform_agent.clone(), schedule.service(host));
+        sim.host(host.name(), move || match &agent {
+            Some(agent) => agent.software(host, faults.clone()),
+            None => Box::pin(async { Ok(()) }),
+        });
+    }
+    let log =
+        Arc::new(Mutex::new(OperatorLog { capture_responses: options.capture_responses, ..OperatorLog::default() }));
+    sim.client(Host::Operator.name(), operator::drive(scenario.clone(), log.clone(), recorder.clone()));
+    let mut error = None;
+    let collector = Collector::new();
+    // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
+    let subscriber = options.record.then(|| tracing::subscriber::set_default(collector.clone()));
+    loop {
+        schedule.advance(&mut sim, &studio);
+        match sim.step() {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    drop(subscriber);
+    let simulated = sim.elapsed();
+    let mut operator_log = log.lock().map(|l| l.clone()).unwrap_or_default();
+    let responses = std::mem::take(&mut operator_log.responses);
+    let run_id = operator_log.run_id.clone();
+    let step_in_progress = operator_log.step_in_progress.clone();
+    let mut outcome = outcome::collect(scenario, &studio, &gateway, &checkpoints, operator_log, simulated);
+    outcome.error = error.map(|e| match outcome.finished {
+        // turmoil stops at the horizon with an error while the operator (its only client) still runs.
+        false => RunError::NotFinished(Unfinished {
+            horizon: scenario.world.horizon.0,
+            step: step_in_progress,
+            unsettled: outcome
+                .sessions
+                .iter()
+                .filter(|s| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
+                .map(|s| format!("{} ({} at {})", s.agent_id, s.live_status, s.current_step))
+                .collect(),
+        }),
+        true => RunError::Stopped(e),
+    });
+    outcome.faults = schedule.log().to_vec();
+    let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
+    outcome.diagnosis = run.and_then(|r| crate::engine::diagnosis::diagnose(&r, &services.daytona, &gateway));
+    outcome.platform_agent = platform_agent.map(|p| p.outcome());
+    let record = recorder.map(|recorder| {
+        let run_control = run_id
+            .and_then(|id| studio.run(&id))
+            .map(|r| {
+                r.run_control_events
+                    .iter()
+                    .map(|e| {
+                        (Duration::from_millis(e.at_ms), format!("{} {}", e.event, e.detail).trim_end().to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let gathered =
+            Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
+        RunRecord::build(&outcome, gathered)
+    });
+    Run { outcome, record, responses, services: options.keep_services.then_some(services) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One client host opening `connections` connections to a server that holds
+    /// each one open for 10 s after the client has let go (as a server does while
+    /// its handler still runs), a thousand a tick.
+    fn churn(connections: usize) -> Result<(), String> {
+        let network = Network::SNAPSHOT;
+        let mut sim = simulation(1, Duration::from_millis(100), Duration::from_secs(120), &network).build();
+        sim.host("server", || async {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    drop(stream);
+                });
+            }
+        });
+        sim.client("client", async move {
+            let mut opened = 0;
+            while opened < connections {
+                let batch = (connections - opened).min(1000);
+                let tasks: Vec<_> = (0..batch)
+                    .map(|_| tokio::spawn(async { turmoil::net::TcpStream::connect(("server", 80)).await.map(drop) }))
+                    .collect();
+                for task in tasks {
+                    task.await??;
+                }
+                opened += batch;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
+        });
+        match catch_panic(|| sim.run()) {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(panicked) => Err(panicked.to_string()),
+        }
+    }
+
+    #[test]
+    fn a_host_can_have_more_connections_held_open_than_turmoils_default_ephemeral_range() {
+        // turmoil's default range holds 16,384 ports: the 16,385th connection
+        // reused a port whose old connection the server still held, and panicked.
+        assert_eq!(churn(20_000), Ok(()));
+    }
+}

@@ -1,0 +1,258 @@
+//! The platform (concierge) agent's provisioning, seed 003: the SSOT path for
+//! an execution workspace versus the bespoke `start_platform_agent` block, as
+//! a scenario condition (`world.platform_agent`).
+//!
+//! Three hosts join the world when the condition is present: `platform` (the
+//! tenant's workspace server), `concierge` (the execution workspace the
+//! platform agent's container runs on; the provisioner runs the spec there) and
+//! `llm-proxy` (the platform-managed LLM proxy with the scripted model). The
+//! operator's `chat_with_agent` and `probe_agent` steps reach them over HTTP.
+//!
+//! Guarantees: the symptoms in [`PlatformAgentOutcome`] are read from what the
+//! services recorded during the run (the workspace log, the platform's rows,
+//! queue and log), never from the spec; the divergence report is computed from
+//! the specs alone ([`divergence::compare`]); the workspace id, admin token and
+//! proxy token come from the scenario seed.
+
+pub(crate) mod agent_container;
+pub mod divergence;
+pub(crate) mod llm_proxy;
+pub(crate) mod provisioner;
+pub mod provisioning_spec;
+pub mod workspace_server;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+
+use serde::Serialize;
+use squadsim_fakes::fault::ServiceFaults;
+use squadsim_fakes::ids::IdGen;
+use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient};
+
+use agent_container::{observe, Observations, WorkspaceObservations};
+use divergence::Divergence;
+use provisioning_spec::ProvisioningSpec;
+use workspace_server::{DeliveryMode, WorkspaceServer};
+
+use crate::base::topology::Host;
+use crate::scenario::{CorrectionError, PlatformAgentCondition, ProvisioningPath, Symptom};
+
+/// The provisioning spec of a platform-agent condition.
+impl PlatformAgentCondition {
+    /// The spec this condition provisions with: the SSOT path's, or the bespoke
+    /// block's with each of `corrected` set to what the SSOT path does; or why a
+    /// correction names nothing to correct.
+    pub fn spec(&self) -> Result<ProvisioningSpec, CorrectionError> {
+        self.check_corrections()?;
+        let ssot = ProvisioningSpec::ssot();
+        let mut spec = match self.provisioning {
+            ProvisioningPath::Ssot => return Ok(ssot),
+            ProvisioningPath::Bespoke => ProvisioningSpec::bespoke(),
+        };
+        for key in &self.corrected {
+            spec = spec.correct(key, &ssot).ok_or_else(|| CorrectionError::UnknownDivergence(key.clone()))?;
+        }
+        Ok(spec)
+    }
+}
+
+/// The platform agent's deterministic workspace id (a UUID, as the platform's ids are).
+pub fn workspace_id(seed: u64) -> String {
+    let u = IdGen::derive(seed, "platform-agent-workspace").uuid_simple();
+    format!("{}-{}-{}-{}-{}", &u[..8], &u[8..12], &u[12..16], &u[16..20], &u[20..])
+}
+
+/// The services of the condition: what its hosts run, and (after the run)
+/// what they recorded, read into the outcome.
+pub struct PlatformAgentWorld {
+    server: Arc<WorkspaceServer>,
+    proxy: Arc<llm_proxy::LlmProxy>,
+    /// The concierge's provisioning (its container's server wears the fault layer given to [`Self::software`]).
+    provisioning: provisioner::ProvisioningContext,
+    obs: Observations,
+    spec: ProvisioningSpec,
+    workspace_id: String,
+}
+
+impl PlatformAgentWorld {
+    /// The condition's hosts, in the order the world mounts them: the
+    /// concierge last (its provisioner calls the other two from its first step).
+    pub const HOSTS: [Host; 3] = [Host::Platform, Host::LlmProxy, Host::Concierge];
+
+    /// The condition's services. `spec` comes from [`PlatformAgentCondition::spec`];
+    /// with a `recorder`, every host's HTTP client records its exchanges as
+    /// coming from that host.
+    pub fn new(
+        condition: &PlatformAgentCondition,
+        spec: ProvisioningSpec,
+        seed: u64,
+        recorder: Option<&CallRecorder>,
+    ) -> Self {
+        let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
+        let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
+        let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
+        let workspace_id = workspace_id(seed);
+        let client = |host: Host, timeout: Duration| {
+            let http = HttpClient::simulated(timeout);
+            recorder.map(|r| http.recording(r, host.name())).unwrap_or(http)
+        };
+        let server = WorkspaceServer::new(admin_token.clone(), seed, client(Host::Platform, Duration::from_secs(5)));
+        let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
+        let provisioning = provisioner::ProvisioningContext {
+            workspace_id: workspace_id.clone(),
+            host: Host::Concierge.name().to_string(),
+            platform_url: Host::Platform.url(),
+            llm_proxy_url: Host::LlmProxy.url(),
+            admin_token,
+            llm_proxy_token,
+            http: client(Host::Concierge, Duration::from_secs(10)),
+            faults: ServiceFaults::default(),
+        };
+        let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
+        PlatformAgentWorld { server, proxy, provisioning, obs, spec, workspace_id }
+    }
+
+    /// What `host` (one of [`Self::HOSTS`]) runs, its servers wearing
+    /// `faults`: the workspace server, the LLM proxy, or on the concierge the
+    /// provisioner running the spec and then the container it started. A
+    /// host that is not the condition's runs nothing and ends at once.
+    pub fn software(&self, host: Host, faults: ServiceFaults) -> LocalBoxFuture<'static, HostResult> {
+        match host {
+            Host::Platform => Box::pin(serve_on(host, faults.layer(self.server.router()))),
+            Host::LlmProxy => Box::pin(serve_on(host, faults.layer(self.proxy.router()))),
+            Host::Concierge => {
+                let (spec, obs) = (self.spec.clone(), self.obs.clone());
+                let context = provisioner::ProvisioningContext { faults, ..self.provisioning.clone() };
+                Box::pin(async move {
+                    provisioner::provision(spec, context, obs).await;
+                    // The container keeps serving; the host's software never ends by itself.
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })
+            }
+            _ => Box::pin(async { Ok(()) }),
+        }
+    }
+}
+
+/// What a turmoil host's software ends with.
+pub type HostResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Serves `router` on `host`'s port.
+async fn serve_on(host: Host, router: axum::Router) -> HostResult {
+    serve_simulated(router, host.port().unwrap_or_default()).await
+}
+
+/// The platform agent's workspace row as the platform shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentWorkspaceOutcome {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    /// `workspaces.runtime` as the platform reads it.
+    pub runtime_label: String,
+    pub status: String,
+    pub delivery_mode: Option<DeliveryMode>,
+}
+
+/// The outcome section of a run with `world.platform_agent`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlatformAgentOutcome {
+    pub provisioning: String,
+    /// `None`: the platform has no row for the agent.
+    pub workspace: Option<AgentWorkspaceOutcome>,
+    /// The executor the container actually runs.
+    pub executor: Option<String>,
+    pub a2a_advertised_port: Option<u16>,
+    pub a2a_served_port: Option<u16>,
+    /// Inbound messages still in the platform's `a2a_queue` (method, status).
+    pub inbound_queue: Vec<String>,
+    pub symptoms: Vec<Symptom>,
+    /// What this run's spec omits or does differently compared with the SSOT path.
+    pub divergences: Vec<Divergence>,
+    /// The execution workspace's log (provisioner, agent, molecule-mcp, llm-auth).
+    pub workspace_log: Vec<String>,
+    /// The platform's log.
+    pub platform_log: Vec<String>,
+}
+
+impl PlatformAgentOutcome {
+    /// One line: divergences from the SSOT path and the symptoms seen.
+    pub fn summary(&self) -> String {
+        let symptoms: Vec<String> = self
+            .symptoms
+            .iter()
+            .filter_map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)))
+            .collect();
+        format!(
+            "{} divergences from the SSOT path, symptoms: {}",
+            self.divergences.len(),
+            if symptoms.is_empty() { "none".to_string() } else { symptoms.join(", ") }
+        )
+    }
+}
+
+impl PlatformAgentWorld {
+    /// The outcome section, read from the services after the simulation.
+    pub fn outcome(&self) -> PlatformAgentOutcome {
+        let obs = observe(&self.obs).clone();
+        let row = self.server.row(&self.workspace_id);
+        let queue = self.server.queue();
+        let symptoms = symptoms(&obs, row.as_ref().map(|r| r.runtime_label()), !queue.is_empty());
+        PlatformAgentOutcome {
+            provisioning: self.spec.path.clone(),
+            workspace: row.map(|r| AgentWorkspaceOutcome {
+                runtime_label: r.runtime_label(),
+                id: r.id,
+                name: r.name,
+                kind: r.kind,
+                status: r.status,
+                delivery_mode: r.delivery_mode,
+            }),
+            executor: obs.executor.clone(),
+            a2a_advertised_port: obs.advertised_port,
+            a2a_served_port: obs.served_port,
+            inbound_queue: queue.iter().map(|q| format!("{} {}", q.method, q.status)).collect(),
+            symptoms,
+            divergences: divergence::compare(&ProvisioningSpec::ssot(), &self.spec),
+            workspace_log: obs.log,
+            platform_log: self.server.log_lines(),
+        }
+    }
+}
+
+/// The symptoms in what was observed, in [`Symptom`] order.
+fn symptoms(obs: &WorkspaceObservations, runtime_label: Option<String>, queued: bool) -> Vec<Symptom> {
+    let mut out = Vec::new();
+    if obs.registration == Some(Some(401)) {
+        out.push(Symptom::RegistrationRejected401);
+    }
+    if obs.mint_status == Some(404) {
+        out.push(Symptom::WorkspaceTokenMint404);
+    }
+    if obs.secret_saved == Some(false) {
+        out.push(Symptom::ConfigsEperm);
+    }
+    if obs.config_applied == Some(false) {
+        out.push(Symptom::ConfigNotApplied);
+    }
+    match &obs.llm_auth {
+        Some(Err(e)) if e.ends_with("unrecognised prefix") => out.push(Symptom::LlmAuthUnrecognisedPrefix),
+        Some(Err(_)) => out.push(Symptom::LlmCredentialUnusable),
+        _ => {}
+    }
+    if queued {
+        out.push(Symptom::InboundChatQueuedNeverConsumed);
+    }
+    if !obs.unserved_a2a.is_empty() {
+        out.push(Symptom::A2aAdvertisedPortNotServed);
+    }
+    if let (Some(label), Some(executor)) = (runtime_label, &obs.executor) {
+        if &label != executor {
+            out.push(Symptom::StaleRuntimeLabel);
+        }
+    }
+    out
+}

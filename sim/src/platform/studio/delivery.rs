@@ -1,0 +1,381 @@
+//! Delivery through the CodexGate GitHub App, delivery proof and the merge
+//! lifecycle decision, as the platform reads them (`docs/seeds.md`, delivery-language seed,
+//! "Delivery Proof" and "Merge Lifecycle Decision"; runbook, "GitHub writes go
+//! through the CodexGate App").
+//!
+//! Guarantees:
+//! - the platform obtains its GitHub token the way `_installation_token` does: the
+//!   legacy org-PAT override (`FRACTALOPS_GITHUB_APP_TOKEN` in the platform's env)
+//!   wins when set; otherwise an App JWT (RS256, `iss` = app id, signed at
+//!   simulated time) is exchanged for a `ghs_…` installation token, reused until
+//!   five minutes before it expires;
+//! - a delivery reference is proven only by reading it back from GitHub: the pull
+//!   request or issue exists, its repository is named, and a pull request's head
+//!   branch exists; a handoff, or a URL GitHub does not know, proves nothing;
+//! - a read distinguishes missing from unreadable ([`GithubReadError`]): GitHub's
+//!   404 says the thing does not exist; any other refusal (the 403 rate limit, a
+//!   401), a 5xx or no answer says only that it could not be read, and a proof that
+//!   could not read its reference says so ([`ProofError::Unreadable`]), never "missing";
+//! - a merge lifecycle decision counts only when recorded in the LangGraph Agent
+//!   Server's graph state and valid: `merged` needs GitHub to say the pull request
+//!   is merged, `merge_requested` needs `merge_gate_status=qa_passed`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use squadsim_fakes::net::HttpRequest;
+
+use squadsim_conformance::vocabulary::BlockerCode;
+
+use crate::platform::studio::worktree;
+use crate::platform::studio::{AgentSession, Run, Studio};
+
+/// The legacy org-PAT override env (`docs/seeds.md`, runbook: "it used to win over the App creds").
+pub(crate) const ORG_PAT_OVERRIDE_ENV: &str = "FRACTALOPS_GITHUB_APP_TOKEN";
+/// What the execution workspace receives: the token, the API base and the repository.
+pub(crate) const ENV_GITHUB_TOKEN: &str = "GH_TOKEN";
+pub(crate) const ENV_GITHUB_API_URL: &str = "GITHUB_API_URL";
+pub(crate) const ENV_REPOSITORY: &str = "GITHUB_REPOSITORY";
+
+/// The platform's CodexGate App credentials and environment.
+#[derive(Debug, Clone)]
+pub struct CodexGateConfig {
+    pub api_url: String,
+    pub app_id: u64,
+    pub installation_id: u64,
+    /// The App's private key (PEM), from the `fractalops-codexgate-github-app` secret.
+    pub private_key_pem: String,
+    /// The organization the App is installed on; a project's repository is `<org>/<slug>`.
+    pub org: String,
+    /// The platform's environment (where the old override may still be set).
+    pub env: BTreeMap<String, String>,
+}
+
+impl Default for CodexGateConfig {
+    /// The runbook's App (id 3249317, installation 120794317 on `yamonco`) with the
+    /// fake's test key, at the simulated `github` host.
+    fn default() -> Self {
+        let app = squadsim_fakes::github::GithubConfig::default();
+        CodexGateConfig {
+            api_url: app.base_url,
+            app_id: app.app.id,
+            installation_id: app.installation.id,
+            private_key_pem: squadsim_fakes::github::keys::TEST_APP_PRIVATE_KEY_PEM.to_string(),
+            org: app.installation.account,
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+/// The installation token the platform holds, and when it expires (unix seconds),
+/// minted by one caller at a time (the others wait for it);
+/// and the App JWT it signed last, with its expiry, which it presents again until
+/// a minute before that (an RS256 signature costs more than a whole simulated exchange).
+#[derive(Debug, Default)]
+pub struct TokenCache(tokio::sync::Mutex<Option<(String, u64)>>, Mutex<Option<(String, u64)>>);
+
+/// A proven delivery reference: the URL and what GitHub says about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryReference {
+    pub url: String,
+    /// `owner/name`
+    pub repository: String,
+    /// The pull request's head branch (none for an issue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Who GitHub says authored it (`fractalops-codexgate[bot]`, or the org PAT's user).
+    pub author: String,
+    /// `Bot` or `User`.
+    pub author_type: String,
+    /// The agent whose work it proves.
+    pub agent_id: String,
+    /// The merge lifecycle decision closed on it, once the committer has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_decision: Option<String>,
+}
+
+/// The repository of a project.
+pub(crate) fn repository(studio: &Studio, project_slug: &str) -> String {
+    format!("{}/{project_slug}", studio.config.github.org)
+}
+
+/// The roles whose execution workspace gets a GitHub token (they write to GitHub).
+pub(crate) fn writes_to_github(role_id: &str) -> bool {
+    matches!(role_id, "implementer" | "tester" | "committer")
+}
+
+/// What the platform puts in an agent's execution workspace for delivery: the
+/// repository, its worktrees and, for roles that write to GitHub, the token
+/// ([`platform_token`]; none if it cannot be obtained).
+pub(crate) async fn workspace_env(studio: &Studio, run: &Run, session: &AgentSession) -> Vec<(&'static str, String)> {
+    let config = &studio.config.github;
+    let repo = repository(studio, &run.project_slug);
+    let mut env = vec![
+        (ENV_GITHUB_API_URL, config.api_url.clone()),
+        (ENV_REPOSITORY, repo.clone()),
+        (worktree::ENV_REPOSITORY_URL, format!("{}/{repo}.git", config.api_url)),
+        (worktree::ENV_ASSEMBLY_WORKTREE, worktree::ASSEMBLY_WORKTREE.to_string()),
+    ];
+    if worktree::owns_lane(&session.role_id) {
+        env.push((worktree::ENV_WORKTREE, worktree::lane_worktree(&run.project_slug)));
+        env.push((worktree::ENV_LANE_BRANCH, worktree::lane_branch(&run.run_id, &session.agent_id)));
+    }
+    if writes_to_github(&session.role_id) {
+        if let Ok(token) = platform_token(studio).await {
+            env.push((ENV_GITHUB_TOKEN, token));
+        }
+    }
+    env
+}
+
+/// The platform's GitHub token: the org-PAT override if set, else a (cached) installation token.
+pub(crate) async fn platform_token(studio: &Studio) -> Result<String, String> {
+    let config = &studio.config.github;
+    if let Some(pat) = config.env.get(ORG_PAT_OVERRIDE_ENV).filter(|t| !t.is_empty()) {
+        return Ok(pat.clone());
+    }
+    // Held across the mint: callers that find no fresh token while one is being
+    // minted wait for it instead of minting their own.
+    let mut cache = studio.github_token.0.lock().await;
+    let now = crate::base::clock::now_unix();
+    if let Some((token, expires)) = cache.as_ref() {
+        if *expires > now + 300 {
+            return Ok(token.clone());
+        }
+    }
+    let jwt = app_jwt(studio, now)?;
+    let url = format!("{}/app/installations/{}/access_tokens", config.api_url, config.installation_id);
+    let request = HttpRequest::post(url).bearer(&jwt).header("accept", "application/vnd.github+json");
+    let response = studio.http.send(request).await.map_err(|e| format!("github unreachable: {e}"))?;
+    if response.status.as_u16() != 201 {
+        return Err(format!("installation token refused: HTTP {}", response.status.as_u16()));
+    }
+    let body = response.json();
+    let token = body.get("token").and_then(Value::as_str).unwrap_or_default().to_string();
+    *cache = Some((token.clone(), now + 3600));
+    Ok(token)
+}
+
+/// The App JWT (RS256, `iss` = app id, valid from a minute ago for nine minutes),
+/// reused while it has more than a minute left.
+fn app_jwt(studio: &Studio, now: u64) -> Result<String, String> {
+    let config = &studio.config.github;
+    if let Some((jwt, exp)) = studio.github_token.1.lock().ok().and_then(|c| c.clone()) {
+        if exp > now + 60 {
+            return Ok(jwt);
+        }
+    }
+    let exp = now + 540;
+    let claims = json!({"iat": now - 60, "exp": exp, "iss": config.app_id});
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(config.private_key_pem.as_bytes())
+        .map_err(|e| format!("codexgate private key: {e}"))?;
+    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
+        .map_err(|e| format!("codexgate app jwt: {e}"))?;
+    if let Ok(mut cache) = studio.github_token.1.lock() {
+        *cache = Some((jwt.clone(), exp));
+    }
+    Ok(jwt)
+}
+
+/// Why a read from GitHub gave nothing back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum GithubReadError {
+    /// GitHub answered 404: there is no such thing.
+    NotFound { path: String },
+    /// GitHub could not be read: another refusal (e.g. 403 `API rate limit exceeded`),
+    /// a 5xx, or no answer. What was asked for may exist.
+    Unreadable { path: String, why: String },
+}
+
+impl std::fmt::Display for GithubReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GithubReadError::NotFound { path } => write!(f, "GET {path}: HTTP 404 Not Found"),
+            GithubReadError::Unreadable { path, why } => write!(f, "GET {path}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for GithubReadError {}
+
+/// A GitHub REST read with the platform's token.
+pub(crate) async fn github_get(studio: &Studio, token: &str, path: &str) -> Result<Value, GithubReadError> {
+    let request = HttpRequest::get(format!("{}{path}", studio.config.github.api_url))
+        .bearer(token)
+        .header("accept", "application/vnd.github+json");
+    let unreadable = |why: String| GithubReadError::Unreadable { path: path.to_string(), why };
+    match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => Ok(r.json()),
+        Ok(r) if r.status.as_u16() == 404 => Err(GithubReadError::NotFound { path: path.to_string() }),
+        Ok(r) => Err(unreadable(refusal(r.status.as_u16(), &r.json()))),
+        Err(e) => Err(unreadable(format!("no answer ({e})"))),
+    }
+}
+
+/// A GitHub refusal as outcomes show it: `HTTP 403: API rate limit exceeded ...`
+/// (GitHub's `message`), or `HTTP 500` when it gave none.
+pub(crate) fn refusal(status: u16, body: &Value) -> String {
+    match body.get("message").and_then(Value::as_str).filter(|m| !m.is_empty()) {
+        Some(message) => format!("HTTP {status}: {message}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+/// Why a delivery reference was not proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProofError {
+    /// It is not a pull request or issue GitHub has (or its head branch is gone).
+    Missing(String),
+    /// GitHub could not be read: it was not proven, and it may exist.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for ProofError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProofError::Missing(why) | ProofError::Unreadable(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ProofError {}
+
+impl ProofError {
+    /// The blocker of a proof that failed so: missing, or could not be read.
+    pub(crate) fn blocker(&self) -> BlockerCode {
+        match self {
+            ProofError::Missing(_) => BlockerCode::GithubIssueOrPrLinkMissing,
+            ProofError::Unreadable(_) => BlockerCode::DeliveryReferenceUnreadable,
+        }
+    }
+
+    /// A failed read of `url`.
+    fn from_read(url: &str, e: GithubReadError) -> ProofError {
+        match e {
+            GithubReadError::NotFound { .. } => ProofError::Missing(format!("{url} does not exist: {e}")),
+            GithubReadError::Unreadable { .. } => ProofError::Unreadable(format!("{url} could not be read: {e}")),
+        }
+    }
+}
+
+/// How the controller message names a delivery reference carried by a handoff.
+pub(crate) fn reference_clause(url: &str) -> String {
+    format!("delivery reference: {url}")
+}
+
+/// The delivery references a controller message carries, in order, without repeats.
+pub(crate) fn references_in(prompt: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for (i, _) in prompt.match_indices("delivery reference: ") {
+        let rest = &prompt[i + "delivery reference: ".len()..];
+        let url: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != ')' && *c != ';').collect();
+        if !url.is_empty() && !found.contains(&url) {
+            found.push(url);
+        }
+    }
+    found
+}
+
+/// `(owner, repo, kind, number)` of a pull request (`pull`) or issue (`issues`) URL
+/// of the GitHub at `api_url` (its `html_url`s share the base).
+pub(crate) fn parse_reference(api_url: &str, url: &str) -> Option<(String, String, String, u64)> {
+    let rest = url.strip_prefix(api_url)?;
+    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [owner, repo, kind @ ("pull" | "issues"), n] => {
+            Some((owner.to_string(), repo.to_string(), kind.to_string(), n.parse().ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// The API path of a reference's comments (pull requests share the issues' comments).
+pub(crate) fn comments_path(studio: &Studio, url: &str) -> Option<String> {
+    parse_reference(&studio.config.github.api_url, url)
+        .map(|(o, r, _, n)| format!("/repos/{o}/{r}/issues/{n}/comments"))
+}
+
+/// Reads a delivery reference back from GitHub.
+pub(crate) async fn prove(
+    studio: &Studio,
+    token: &str,
+    url: &str,
+    agent_id: &str,
+) -> Result<DeliveryReference, ProofError> {
+    let (owner, repo, kind, number) = parse_reference(&studio.config.github.api_url, url)
+        .ok_or_else(|| ProofError::Missing(format!("`{url}` is not a pull request or issue URL")))?;
+    let path = match kind.as_str() {
+        "pull" => format!("/repos/{owner}/{repo}/pulls/{number}"),
+        _ => format!("/repos/{owner}/{repo}/issues/{number}"),
+    };
+    let found = github_get(studio, token, &path).await.map_err(|e| ProofError::from_read(url, e))?;
+    let branch = found.pointer("/head/ref").and_then(Value::as_str).map(str::to_string);
+    if let Some(b) = &branch {
+        match github_get(studio, token, &format!("/repos/{owner}/{repo}/git/ref/heads/{b}")).await {
+            Ok(_) => {}
+            Err(GithubReadError::NotFound { .. }) => {
+                return Err(ProofError::Missing(format!("the head branch `{b}` of {url} does not exist")))
+            }
+            Err(e) => return Err(ProofError::from_read(url, e)),
+        }
+    }
+    let text = |p: &str| found.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    let repository = found
+        .pointer("/base/repo/full_name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{owner}/{repo}"));
+    Ok(DeliveryReference {
+        url: url.to_string(),
+        repository,
+        branch,
+        author: text("/user/login"),
+        author_type: text("/user/type"),
+        agent_id: agent_id.to_string(),
+        merge_decision: None,
+    })
+}
+
+/// The merge lifecycle decisions recorded in the run's graph state (one read of
+/// the LangGraph Agent Server's thread state), by delivery reference; `None` if
+/// the state could not be read.
+pub(crate) async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<Value> {
+    let request = HttpRequest::get(format!("{}/threads/{run_id}/state", studio.config.agent_server_url));
+    let mut state = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
+    state.pointer_mut("/values/merge_decisions").map(Value::take)
+}
+
+/// The merge lifecycle decision for `url` among the `recorded` ones
+/// ([`recorded_merge_decisions`]): `Ok(Some(..))` if it is valid, `Ok(None)` if
+/// there is none or it does not hold (a `merged` that GitHub does not show
+/// merged), `Err` if GitHub could not be read to check it.
+pub(crate) async fn merge_decision(
+    studio: &Studio,
+    token: &str,
+    recorded: &Value,
+    url: &str,
+) -> Result<Option<String>, GithubReadError> {
+    let Some(decision) = recorded.get(url) else {
+        return Ok(None);
+    };
+    let field = |k: &str| decision.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    match field("handoff_state").as_str() {
+        "merged" => {
+            let Some((owner, repo, _, n)) = parse_reference(&studio.config.github.api_url, url) else {
+                return Ok(None);
+            };
+            let pull = match github_get(studio, token, &format!("/repos/{owner}/{repo}/pulls/{n}")).await {
+                Ok(pull) => pull,
+                Err(GithubReadError::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            Ok((pull.get("merged").and_then(Value::as_bool) == Some(true)).then(|| "handoff_state=merged".to_string()))
+        }
+        "merge_requested" if field("merge_gate_status") == "qa_passed" => {
+            Ok(Some("handoff_state=merge_requested, merge_gate_status=qa_passed".to_string()))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,581 @@
+//! Harness Runtime: executes agent attempts through agent process adapters
+//! (here `claude-cli`) in execution workspaces leased from Daytona, and reads
+//! what the agent process prints. The first-tool gate enforces the launch
+//! contract on what it reads.
+//!
+//! Guarantees:
+//! - `claude_session_id` is set when the attempt starts and kept across replays
+//!   (the session resumes);
+//! - a session that started but has made no required first tool call when the
+//!   launch contract's deadline passes, or whose process ended without one, is
+//!   blocked with `agent_first_tool_required`;
+//! - an attempt that met the launch contract completes only if its process ended
+//!   well (exit 0, a final result that is not an error) and its lane's wall lets it
+//!   pass; one that ended with a no-progress report (an error result carrying the
+//!   agent's execution report, exit 1) is blocked with the report's blocker code
+//!   and `current_step` `work_stopped: <reason>`: work that stopped is never
+//!   `session_completed`;
+//! - every observation comes from Daytona's API over the network: if a sandbox
+//!   never starts or its process prints nothing, that is all the harness sees.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use squadsim_conformance::tool_name;
+use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
+use squadsim_fakes::net::{HttpRequest, HttpResponse};
+
+use crate::platform::studio::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
+use crate::platform::studio::{AgentSession, Studio};
+use crate::platform::workspace::adapters::{
+    read_line, NoProgressReport, OutputEvent, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
+};
+use crate::platform::workspace::agent_process::{
+    AttemptCommand, McpMount, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
+    ENV_SKILLS_URL, ENV_TEMPLATE_ID,
+};
+use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
+use crate::{
+    base::identity, base::run_events, base::templates, platform::studio::armory, platform::studio::delivery,
+    platform::studio::walls, platform::studio::worktree,
+};
+
+/// Runs one agent attempt to its end (completed, blocked, or given up).
+pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
+    // What the attempt needs of its run, read in place (a run holds every session of a large roster).
+    let Some(Some((run, session, prompt))) = studio.read_run(&run_id, |run| {
+        let session = run.session(&agent_id)?.clone();
+        let prompt = dispatch_prompt(run, &session);
+        Some((run.without_sessions(), session, prompt))
+    }) else {
+        return;
+    };
+    let adapter = armory::agent_process_adapter(&studio, &session.role_id);
+    // The session resumes across attempts; a CLI that picks its own id names it in its output.
+    let resume = session.claude_session_id.is_some();
+    let claude_session_id = match session.claude_session_id.clone() {
+        Some(id) => Some(id),
+        None if adapter.assigns_session_id() => Some(studio.new_uuid()),
+        None => None,
+    };
+    let attempt_no = session.attempts + 1;
+    let _attempt = run_events::attempt_span(&agent_id, attempt_no);
+    let servers = armory::attached_servers(&studio, &session.role_id);
+    let mounts = armory::mount(&studio, &servers).await;
+    update(&studio, &run_id, &agent_id, |s| {
+        s.claude_session_id = claude_session_id.clone();
+        s.live_status = LiveStatus::WaitingFirstTool;
+        s.current_step = "provisioning_execution_workspace".to_string();
+        s.attempts = attempt_no;
+        s.first_tool_call = None;
+        s.attempt_end = None;
+        // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
+        s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
+    });
+    tokio::spawn(first_tool_gate(studio.clone(), run_id.clone(), agent_id.clone(), attempt_no));
+    let identity = identity::gateway_identity(&run.project_code, &session.agent_nickname);
+    let token = armory::gateway_token(&studio, &identity);
+    let binding = studio.config.runtime_binding;
+    let command = AttemptCommand {
+        adapter,
+        model: binding.model().map(str::to_string),
+        session_id: claude_session_id,
+        resume,
+        allowed_tools: armory::allow_list(&servers),
+        browser_slot: armory::browser_slots(&studio, &session.role_id).into_iter().next(),
+        prompt,
+    };
+    let mut env = json!({
+        ENV_ROLE: session.role_id,
+        ENV_AGENT_ID: session.agent_id,
+        ENV_RUN_ID: run_id,
+        ENV_TEMPLATE_ID: run.template_id,
+        ENV_GATEWAY_URL: studio.config.gateway_url,
+        ENV_GATEWAY_TOKEN: token,
+        ENV_MCP_SERVERS: McpMount::to_env(&mounts),
+        ENV_RUNTIME_BINDING: binding.name(),
+        ENV_SKILLS_URL: studio.config.skills_url,
+    });
+    for (key, value) in delivery::workspace_env(&studio, &run, &session).await {
+        env[key] = json!(value);
+    }
+    if binding == RuntimeBinding::Cliproxy {
+        env[ENV_ENDPOINT_BINDING] = json!(CLIPROXY_ENDPOINT_BINDING);
+    }
+    // The starter .env carries the project's DSN when scaffolding provisioned one.
+    if let Some(dsn) = run.observability_dsn.dsn() {
+        env["SENTRY_DSN"] = json!(dsn);
+    }
+    let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
+    let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;
+    if let Err(step) = outcome {
+        update(&studio, &run_id, &agent_id, |s| {
+            if !s.live_status.is_settled() {
+                s.current_step = step;
+            }
+        });
+        // Nothing more will come from this attempt: the gate decides at its deadline.
+        wait_until_settled(&studio, &run_id, &agent_id).await;
+    }
+}
+
+/// The controller message carried into the attempt: role, scope, the required
+/// first tool, and the intent and success condition of every handoff in the inbox.
+fn dispatch_prompt(run: &crate::platform::studio::Run, session: &AgentSession) -> String {
+    let mut prompt = format!(
+        "You are the {} ({}) of run {}. Work scope: {}. Next goal: {}. Start by calling {}.",
+        session.role_id,
+        session.agent_id,
+        run.run_id,
+        run.work_scope,
+        run.next_goal,
+        tool_name::agent_facing_name(templates::REQUIRED_FIRST_TOOL.0, templates::REQUIRED_FIRST_TOOL.1)
+    );
+    for h in &session.inbox {
+        let reference = h.delivery_reference.as_deref().map(|r| format!("; {}", delivery::reference_clause(r)));
+        prompt.push_str(&format!(
+            " From {}: {} (done when: {}{}).",
+            h.sender_agent_id,
+            h.handoff_intent,
+            h.required_result,
+            reference.unwrap_or_default()
+        ));
+    }
+    prompt
+}
+
+fn update(studio: &Studio, run_id: &str, agent_id: &str, f: impl FnOnce(&mut AgentSession)) {
+    studio.update_run(run_id, |run| {
+        if let Some(s) = run.session_mut(agent_id) {
+            f(s);
+        }
+    });
+}
+
+/// Reads one session of a run in place: what `read` returns, or `None` if there is no such session.
+fn read_session<R>(studio: &Studio, run_id: &str, agent_id: &str, read: impl FnOnce(&AgentSession) -> R) -> Option<R> {
+    studio.read_run(run_id, |r| r.session(agent_id).map(read)).flatten()
+}
+
+fn settled(studio: &Studio, run_id: &str, agent_id: &str) -> bool {
+    read_session(studio, run_id, agent_id, |s| s.live_status.is_settled()).unwrap_or(true)
+}
+
+async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
+    while !settled(studio, run_id, agent_id) {
+        tokio::time::sleep(studio.config.log_poll).await;
+    }
+}
+
+/// Why an attempt ended blocked: the blocker code, the wall it stands at, and the
+/// step the session shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Standing {
+    /// `None` only for a failure nothing names (which the built-in invariants refuse).
+    pub blocker: Option<BlockerCode>,
+    pub wall: Option<Wall>,
+    pub step: String,
+}
+
+impl Standing {
+    /// Blocked by a blocker code alone, no wall involved, at `step`.
+    pub(crate) fn blocker(code: BlockerCode, step: impl Into<String>) -> Standing {
+        Standing { blocker: Some(code), wall: None, step: step.into() }
+    }
+
+    /// Left standing at `wall` (its retry fell short), with the wall's blocker.
+    pub(crate) fn at(wall: Wall) -> Standing {
+        Standing { blocker: Some(wall.blocker()), wall: Some(wall), step: "wall_retry".to_string() }
+    }
+}
+
+/// Blocks a session: its blocker code, the wall it stands at, and the step it shows.
+pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Standing) {
+    let code = standing.blocker;
+    update(studio, run_id, agent_id, |s| {
+        s.live_status = LiveStatus::Blocked;
+        s.blocker_code = standing.blocker;
+        s.wall_code = standing.wall;
+        s.current_step = standing.step;
+    });
+    if let Some(code) = code {
+        run_events::blocker(agent_id, code.as_str());
+    }
+}
+
+/// The launch contract: the required first tool call must come before the deadline.
+async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, attempt_no: u32) {
+    tokio::time::sleep(studio.config.first_tool_deadline).await;
+    let unmet = read_session(&studio, &run_id, &agent_id, |s| {
+        s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made() && !s.live_status.is_settled()
+    });
+    if unmet == Some(true) {
+        block(&studio, &run_id, &agent_id, first_tool_required());
+    }
+}
+
+/// The launch contract's block.
+fn first_tool_required() -> Standing {
+    Standing::blocker(BlockerCode::AgentFirstToolRequired, "first_tool_gate")
+}
+
+async fn daytona(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, String> {
+    daytona_activity(studio, request).await.map_err(|e| e.message)
+}
+
+/// One Daytona call as a lifecycle activity: a 5xx, a 429 or no answer is worth
+/// retrying; any other refusal is not.
+async fn daytona_activity(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, ActivityError> {
+    let request = request.bearer(&studio.config.daytona_api_key);
+    match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => Ok(r),
+        Ok(r) => {
+            let message = format!(
+                "HTTP {}: {}",
+                r.status.as_u16(),
+                r.json().get("message").and_then(Value::as_str).unwrap_or_default()
+            );
+            if r.status.is_server_error() || r.status.as_u16() == 429 {
+                Err(ActivityError::retryable(message))
+            } else {
+                Err(ActivityError::non_retryable(message))
+            }
+        }
+        Err(e) => Err(ActivityError::retryable(e.to_string())),
+    }
+}
+
+/// Records why the Temporal-owned lifecycle ended the attempt; the reason is also the step.
+fn end_attempt(studio: &Studio, run_id: &str, agent_id: &str, end: PhaseEnd) -> String {
+    let reason = end.reason();
+    update(studio, run_id, agent_id, |s| {
+        if !s.live_status.is_settled() {
+            s.attempt_end = Some(reason.clone());
+        }
+    });
+    reason
+}
+
+/// Leases the execution workspace, starts the agent process and reads its output,
+/// each phase under its Temporal-owned deadline.
+/// `Err(step)` when the attempt cannot go on; the step says where it stopped.
+async fn drive(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    attempt_no: u32,
+    name: &str,
+    env: Value,
+    command: &AttemptCommand,
+) -> Result<(), String> {
+    let base = &studio.config.daytona_url;
+    let deadlines = &studio.config.lifecycle;
+    let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
+    let body = json!({
+        "name": name,
+        "env": &env,
+        "labels": {"agentsquad.run": run_id, "agentsquad.agent": agent_id},
+        "volumes": [],
+    });
+    let sandbox = run_phase(Phase::WorkspaceProvision, deadlines, RetryPolicy::DEFAULT, |_| {
+        daytona_activity(studio, HttpRequest::post(format!("{base}/api/sandbox")).json(&body))
+    })
+    .await
+    .map_err(end)?
+    .json();
+    let sandbox_id = sandbox.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    update(studio, run_id, agent_id, |s| s.execution_workspace = Some(sandbox_id.clone()));
+    // Wait for the sandbox to start, as the Daytona SDK does (poll about once a second).
+    let started = run_phase(Phase::WorkspaceStart, deadlines, RetryPolicy::polling(Duration::from_secs(1)), |_| {
+        workspace_started(studio, run_id, agent_id, &sandbox_id)
+    })
+    .await
+    .map_err(end)?;
+    if !started {
+        return Ok(());
+    }
+    let toolbox = worktree::Toolbox::new(studio.http.clone(), base, &studio.config.daytona_api_key, &sandbox_id);
+    worktree::prepare(&toolbox, &env).await.map_err(|e| format!("execution_workspace_unavailable: worktrees: {e}"))?;
+    update(studio, run_id, agent_id, |s| s.current_step = "starting_agent_process".to_string());
+    let attempt = AgentAttempt {
+        run_id: run_id.to_string(),
+        agent_id: agent_id.to_string(),
+        sandbox_id,
+        process_session: format!("agent-{agent_id}-a{attempt_no}"),
+        command: command.clone(),
+    };
+    let Some(end) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
+        return Ok(());
+    };
+    finish(studio, &attempt, end).await;
+    Ok(())
+}
+
+/// How an agent process ended: its exit code, where its output is, and how its
+/// final event ended the attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProcessEnd {
+    pub exit_code: i64,
+    pub logs_url: String,
+    /// The final event was an error result (or the process printed none).
+    pub failed: bool,
+    /// The no-progress report the final event carried.
+    pub report: Option<NoProgressReport>,
+}
+
+impl ProcessEnd {
+    /// The process ended well: exit 0 and a final result that is no error.
+    pub(crate) fn made_progress(&self) -> bool {
+        self.exit_code == 0 && !self.failed && self.report.is_none()
+    }
+}
+
+/// One agent attempt in its execution workspace: what a wall's retry reuses.
+#[derive(Debug, Clone)]
+pub(crate) struct AgentAttempt {
+    pub run_id: String,
+    pub agent_id: String,
+    pub sandbox_id: String,
+    /// The toolbox process session of the attempt's first process (a retry gets its own).
+    pub process_session: String,
+    pub command: AttemptCommand,
+}
+
+/// Runs `attempt.command` as a new process in the attempt's sandbox (in a new
+/// process session `process_session`) and reads its output until it exits,
+/// starting it and running it each under its Temporal-owned deadline.
+/// `Some(end)`, or `None` if the session settled (e.g. the first-tool gate
+/// blocked it) while it ran.
+pub(crate) async fn run_agent_process(
+    studio: &Studio,
+    attempt: &AgentAttempt,
+    process_session: &str,
+) -> Result<Option<ProcessEnd>, String> {
+    let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
+    let deadlines = &studio.config.lifecycle;
+    let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
+    let toolbox = format!("{}/toolbox/{}/process/session", studio.config.daytona_url, attempt.sandbox_id);
+    let command_line = attempt.command.command_line();
+    let started = run_phase(Phase::ProcessStart, deadlines, RetryPolicy::DEFAULT, |n| {
+        let create = HttpRequest::post(toolbox.clone()).json(&json!({"sessionId": process_session}));
+        let exec = HttpRequest::post(format!("{toolbox}/{process_session}/exec"))
+            .json(&json!({"command": command_line, "runAsync": true}));
+        async move {
+            // A retry finds the session of an earlier try already there.
+            match daytona_activity(studio, create).await {
+                Ok(_) => {}
+                Err(e) if n > 1 && e.message.starts_with("HTTP 409") => {}
+                Err(e) => return Err(e),
+            }
+            daytona_activity(studio, exec).await
+        }
+    })
+    .await
+    .map_err(end)?
+    .json();
+    let cmd_id = started.get("cmdId").and_then(Value::as_str).unwrap_or_default().to_string();
+    let command_url = format!("{toolbox}/{process_session}/command/{cmd_id}");
+    let (adapter, command_url) = (attempt.command.adapter, command_url.as_str());
+    run_phase(Phase::ProcessRun, deadlines, RetryPolicy::DEFAULT, |_| async move {
+        Ok::<_, ActivityError>(read_until_exit(studio, run_id, agent_id, adapter, command_url).await)
+    })
+    .await
+    .map_err(end)
+}
+
+/// One poll of a starting sandbox: `Ok(true)` once it is `started`, `Ok(false)` if the
+/// session settled meanwhile (nothing more to wait for); an error state ends the phase.
+async fn workspace_started(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    sandbox_id: &str,
+) -> Result<bool, ActivityError> {
+    if settled(studio, run_id, agent_id) {
+        return Ok(false);
+    }
+    let url = format!("{}/api/sandbox/{sandbox_id}", studio.config.daytona_url);
+    let current = daytona_activity(studio, HttpRequest::get(url)).await?.json();
+    let state = current.get("state").and_then(Value::as_str).unwrap_or_default();
+    match state {
+        "started" => Ok(true),
+        "error" | "build_failed" => {
+            let reason = current.get("errorReason").and_then(Value::as_str).unwrap_or_default();
+            Err(ActivityError::non_retryable(format!("execution workspace {state}: {reason}")))
+        }
+        other => Err(ActivityError::retryable(format!("sandbox {sandbox_id} still {other}"))),
+    }
+}
+
+/// Reads the agent process's output until it exits: `Some(end)`, or `None` if
+/// the session settled first.
+async fn read_until_exit(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    adapter: AgentProcessAdapter,
+    command_url: &str,
+) -> Option<ProcessEnd> {
+    let mut consumed = 0usize;
+    // The final event read so far: whether it was an error, and its report.
+    let mut last: Option<(bool, Option<NoProgressReport>)> = None;
+    loop {
+        tokio::time::sleep(studio.config.log_poll).await;
+        if settled(studio, run_id, agent_id) {
+            return None;
+        }
+        let Ok(logs) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await else {
+            continue;
+        };
+        // Daytona answers with everything printed so far: only what is new is read.
+        let text = String::from_utf8_lossy(&logs.body);
+        let (mut fresh, mut ended) = (0usize, false);
+        for line in text.lines().skip(consumed) {
+            let ending = observe_line(studio, run_id, agent_id, adapter, line);
+            ended = ending.is_some();
+            last = ending.or(last);
+            fresh += 1;
+        }
+        consumed += fresh;
+        // Ask for the exit code only when the output paused or ended with the result
+        // event: a process that is still talking is still running.
+        if fresh > 0 && !ended {
+            continue;
+        }
+        let exit = daytona(studio, HttpRequest::get(command_url.to_string()))
+            .await
+            .ok()
+            .and_then(|r| r.json().get("exitCode").and_then(Value::as_i64));
+        if let Some(exit_code) = exit {
+            // Read what the process printed between the log read and its exit.
+            if let Ok(rest) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
+                for line in String::from_utf8_lossy(&rest.body).lines().skip(consumed) {
+                    last = observe_line(studio, run_id, agent_id, adapter, line).or(last);
+                }
+            }
+            let (failed, report) = last.unwrap_or((true, None));
+            return Some(ProcessEnd { exit_code, logs_url: format!("{command_url}/logs"), failed, report });
+        }
+    }
+}
+
+/// The process ended: the launch contract, then the lane's wall and the attempt's
+/// own report, decide the session.
+async fn finish(studio: &Studio, attempt: &AgentAttempt, end: ProcessEnd) {
+    let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
+    let Some((settled, first_tool_made)) =
+        read_session(studio, run_id, agent_id, |s| (s.live_status.is_settled(), s.first_tool_made()))
+    else {
+        return;
+    };
+    if settled {
+        return;
+    }
+    if !first_tool_made {
+        block(studio, run_id, agent_id, first_tool_required());
+        return;
+    }
+    match walls::end_of_attempt(studio, attempt, end).await {
+        Ok(end) if end.made_progress() => update(studio, run_id, agent_id, |s| {
+            s.live_status = LiveStatus::SessionCompleted;
+            s.current_step = "session_completed".to_string();
+        }),
+        Ok(end) => block(studio, run_id, agent_id, no_progress(agent_id, &end)),
+        Err(standing) => block(studio, run_id, agent_id, standing),
+    }
+}
+
+/// How an attempt that made no progress stands: the code of the agent's report,
+/// or (an error end that carried no report) its lane wall's code, the blocker of
+/// the lane's required result; a lane-less agent's unexplained failure has no
+/// code, which the built-in invariants refuse rather than hide.
+fn no_progress(agent_id: &str, end: &ProcessEnd) -> Standing {
+    match &end.report {
+        Some(report) => Standing::blocker(report.blocker_code, format!("work_stopped: {}", report.reason)),
+        None => Standing {
+            blocker: walls::wall_of(templates::role_of(agent_id)).map(Wall::blocker),
+            wall: None,
+            step: format!("agent_process_exited: {}", end.exit_code),
+        },
+    }
+}
+
+/// Reads one output line of the agent process into the session and the observability
+/// feed; the attempt's final event (an error or not, and its no-progress report) if
+/// it was that.
+fn observe_line(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    adapter: AgentProcessAdapter,
+    line: &str,
+) -> Option<(bool, Option<NoProgressReport>)> {
+    let events = read_line(adapter, line);
+    let ending = events.iter().find_map(|e| match e {
+        OutputEvent::Result { is_error, report } => Some((*is_error, report.clone())),
+        _ => None,
+    });
+    let (server, required) = templates::REQUIRED_FIRST_TOOL;
+    studio.update_run(run_id, |run| {
+        run.observability.runtime_logs += 1;
+        if events.iter().any(|e| matches!(e, OutputEvent::Result { .. } | OutputEvent::ToolUse { .. })) {
+            run.observability.events += 1;
+        }
+        let Some(s) = run.session_mut(agent_id) else {
+            return;
+        };
+        if s.live_status.is_settled() {
+            return;
+        }
+        for event in &events {
+            match event {
+                OutputEvent::SessionStarted(id) => {
+                    s.current_step = "agent_session_started".to_string();
+                    if s.claude_session_id.is_none() && !id.is_empty() {
+                        s.claude_session_id = Some(id.clone());
+                    }
+                }
+                OutputEvent::ToolUse { id, name, .. } => {
+                    s.tool_call_count += 1;
+                    s.current_step = format!("tool:{name}");
+                    if !s.first_tool_made() && tool_name::credits(server, name, required) {
+                        s.first_tool_call = Some(id.clone());
+                    }
+                    if s.first_tool_made() && s.live_status == LiveStatus::WaitingFirstTool {
+                        s.live_status = LiveStatus::Working;
+                    }
+                }
+                // A call the workspace shim refused never left: it does not meet the launch contract.
+                OutputEvent::ToolRefused { id, name } => {
+                    s.refused_tool_calls.push(name.clone());
+                    if s.first_tool_call.as_ref() == Some(id) {
+                        s.first_tool_call = None;
+                        if s.live_status == LiveStatus::Working {
+                            s.live_status = LiveStatus::WaitingFirstTool;
+                        }
+                    }
+                }
+                OutputEvent::Skills(ids) => s.skill_ids = ids.clone(),
+                OutputEvent::Palette(_)
+                | OutputEvent::ToolResult { .. }
+                | OutputEvent::Result { .. }
+                | OutputEvent::Other => {}
+            }
+        }
+    });
+    ending
+}
+
+/// Destroys execution workspaces; returns how many Daytona confirmed.
+pub(crate) async fn release_workspaces(studio: &Studio, ids: &[String]) -> usize {
+    let mut released = 0;
+    for id in ids {
+        let request =
+            HttpRequest::new(hyper::Method::DELETE, format!("{}/api/sandbox/{id}", studio.config.daytona_url));
+        if daytona(studio, request).await.is_ok() {
+            released += 1;
+        }
+    }
+    released
+}

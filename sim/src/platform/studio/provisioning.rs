@@ -1,0 +1,124 @@
+//! Launch: `POST /v1/admin/studio/runs`.
+//!
+//! Provisioning waits for the project to be in the catalogue (polling once a
+//! second, with no deadline of its own) and then binds each intake agent's
+//! named identity. A wrong slug therefore makes the launch hang until the
+//! operator's client gives up: the runbook's "HTTP 000 / timeout". Nothing here
+//! special-cases a wrong slug.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use squadsim_fakes::net::HttpRequest;
+
+use super::api::{detail, validation_error, LaunchTenant};
+use super::read_model::run_view;
+use super::scaffolding::{self, DsnProvisioning};
+use super::wire::{LaunchRequest, DELIVERY_GRAPH_KIND_FIELD};
+use super::{DeliveryGraph, ObservabilityFeed, Run, Studio};
+use crate::base::templates;
+
+/// How often provisioning looks for the project.
+const PROJECT_POLL: Duration = Duration::from_secs(1);
+
+pub(crate) async fn launch(
+    State(studio): State<Arc<Studio>>,
+    LaunchTenant(tenant_id): LaunchTenant,
+    body: Bytes,
+) -> Response {
+    let request: LaunchRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let field = e.to_string();
+            let missing = field.split('`').nth(1).unwrap_or("body");
+            let kind = if field.contains("missing field") { "missing" } else { "value_error" };
+            return validation_error(&["body", missing], kind, &field);
+        }
+    };
+    let Some(template) = templates::find(&request.template_id) else {
+        return detail(StatusCode::NOT_FOUND, format!("Unknown template '{}'", request.template_id));
+    };
+    if !templates::DELIVERY_GRAPH_KINDS.contains(&request.delivery_graph_kind.as_str()) {
+        let msg = format!("Input should be one of {}", templates::DELIVERY_GRAPH_KINDS.join(", "));
+        return validation_error(&["body", DELIVERY_GRAPH_KIND_FIELD], "enum", &msg);
+    }
+    let project = wait_for_project(&studio, &request.project_slug).await;
+    // Scaffolding's DSN provisioning is fail-open: it runs beside the launch, never in front of it.
+    let dsn_provisioning = scaffolding::start(studio.clone(), project.slug.clone());
+    let run_id = studio.new_id("run");
+    let mut sessions = Vec::new();
+    for role in template.intake_roles {
+        // Binding the msgraph named-agent identity and its secret lease.
+        tokio::time::sleep(studio.config.identity_binding).await;
+        sessions.push(studio.new_session(&run_id, role));
+    }
+    // Loadouts resolve against the gateway's catalogue: wait for the Armory's registrations.
+    while !studio.armory_ready() {
+        tokio::time::sleep(PROJECT_POLL).await;
+    }
+    let roster: Vec<String> = sessions.iter().map(|s| s.agent_id.clone()).collect();
+    if let Err(e) = open_thread(&studio, &run_id, template.template_id, &roster).await {
+        return detail(StatusCode::SERVICE_UNAVAILABLE, format!("LangGraph Agent Server unavailable: {e}"));
+    }
+    let mut run = Run {
+        run_id: run_id.clone(),
+        tenant_id,
+        template_id: request.template_id,
+        project_slug: project.slug,
+        project_code: project.code,
+        delivery_graph_kind: request.delivery_graph_kind,
+        work_scope: request.work_scope,
+        next_goal: request.next_goal,
+        sessions: sessions.into_iter().collect(),
+        pending_run_control: None,
+        run_control_events: Vec::new(),
+        reports: Vec::new(),
+        observability: ObservabilityFeed::default(),
+        cleaned_up: false,
+        executing: false,
+        walls: Vec::new(),
+        delivery_references: Vec::new(),
+        observability_dsn: DsnProvisioning::Pending,
+        delivery_graph: DeliveryGraph::NotRouted,
+    };
+    run.record("run:launched", format!("roster {}", template.intake_roles.join(", ")));
+    let view = run_view(&run);
+    studio.insert_run(run);
+    scaffolding::record(studio.clone(), run_id.clone(), dsn_provisioning);
+    (StatusCode::OK, Json(view)).into_response()
+}
+
+/// Creates the run's delivery thread on the LangGraph Agent Server for the
+/// template's graph (`metadata.graph_id`), with the intake roster.
+async fn open_thread(studio: &Studio, run_id: &str, graph_id: &str, roster: &[String]) -> Result<(), String> {
+    let base = &studio.config.agent_server_url;
+    let create = HttpRequest::post(format!("{base}/threads"))
+        .json(&json!({"thread_id": run_id, "metadata": {"graph": "delivery", "graph_id": graph_id}}));
+    let intake = HttpRequest::post(format!("{base}/threads/{run_id}/state"))
+        .json(&json!({"as_node": "intake", "values": {"roster": roster}}));
+    for request in [create, intake] {
+        match studio.http.send(request).await {
+            Ok(r) if r.status.is_success() => {}
+            Ok(r) => return Err(format!("HTTP {}", r.status.as_u16())),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the project is in the catalogue. There is no deadline here: the
+/// caller's own timeout is what ends a wait for a project that never appears.
+async fn wait_for_project(studio: &Studio, slug: &str) -> crate::scenario::ProjectCondition {
+    loop {
+        if let Some(p) = studio.project(slug) {
+            return p;
+        }
+        tokio::time::sleep(PROJECT_POLL).await;
+    }
+}

@@ -1,0 +1,253 @@
+//! The run-control lifecycle (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle"):
+//! Schedule Run Control -> Execute Pending Run Control -> Record Agent Attempt.
+//!
+//! Guarantees: `execute`, `control` and `replay` persist `pendingRunControl` and
+//! emit `operator_control:scheduled` before answering, and answer at once with
+//! `status: "scheduled"`; the background executor consumes the pending command,
+//! records one agent attempt per agent it dispatches, and appends one report per
+//! tick once every attempt of the tick has settled.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use squadsim_conformance::vocabulary::{LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
+use squadsim_fakes::net::HttpRequest;
+
+use super::api::{detail, validation_error, Tenant};
+use super::read_model::find_run;
+use super::wire::{ControlRequest, RunControlView, ScheduledView};
+use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
+use crate::base::clock::instant;
+use crate::platform::agent_server::{AttemptOutcome, Handoff};
+use crate::platform::studio::harness;
+
+/// Operator commands a run control may carry.
+pub(crate) const COMMANDS: [&str; 2] = ["execute", "replay"];
+
+pub(crate) async fn execute(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+    schedule(studio, tenant, run_id, "execute")
+}
+
+pub(crate) async fn replay(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+    schedule(studio, tenant, run_id, "replay")
+}
+
+pub(crate) async fn control(
+    State(studio): State<Arc<Studio>>,
+    tenant: Tenant,
+    Path(run_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let request: ControlRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return validation_error(&["body", "command"], "missing", &e.to_string()),
+    };
+    if !COMMANDS.contains(&request.command.as_str()) {
+        return validation_error(
+            &["body", "command"],
+            "enum",
+            &format!("Input should be one of {}", COMMANDS.join(", ")),
+        );
+    }
+    schedule(studio, tenant, run_id, &request.command)
+}
+
+/// Schedule Run Control: persist, emit, answer; execution happens in the background.
+fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) -> Response {
+    let run = match find_run(&studio, &tenant, &run_id) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if run.cleaned_up {
+        return detail(StatusCode::CONFLICT, format!("Run '{run_id}' was cleaned up"));
+    }
+    if run.pending_run_control.is_some() {
+        return detail(StatusCode::CONFLICT, "A run control is already pending for this run");
+    }
+    let pending = PendingRunControl { command: command.to_string(), scheduled_at: instant() };
+    studio.update_run(&run_id, |run| {
+        run.pending_run_control = Some(pending.clone());
+        run.record(RUN_CONTROL_SCHEDULED_EVENT, command.to_string());
+    });
+    tokio::spawn(execute_pending(studio, run_id.clone()));
+    let view = ScheduledView {
+        run_id,
+        status: "scheduled".to_string(),
+        pending_run_control: RunControlView { command: pending.command, scheduled_at: pending.scheduled_at },
+    };
+    Json(view).into_response()
+}
+
+/// Execute Pending Run Control: consume the command, then tick until the
+/// LangGraph Agent Server's frontier is empty. Each tick dispatches the next
+/// action's agents (Record Agent Attempt), waits for every attempt to settle and
+/// appends one report.
+async fn execute_pending(studio: Arc<Studio>, run_id: String) {
+    run_ticks(&studio, &run_id).await;
+    studio.update_run(&run_id, |run| {
+        if run.executing {
+            run.executing = false;
+            run.record("operator_control:idle", String::new());
+        }
+    });
+}
+
+async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
+    let (studio, run_id) = (studio.clone(), run_id.to_string());
+    let replay = studio.update_run(&run_id, |run| {
+        let pending = run.pending_run_control.take()?;
+        run.record("operator_control:executing", pending.command.clone());
+        run.executing = true;
+        Some(pending.command == "replay")
+    });
+    let Some(Some(replay)) = replay else { return };
+    // The agents of the tick just worked: the next routing run records how their attempts ended.
+    let mut settled = Vec::new();
+    if replay {
+        // Blocked agents are attempted again with the mail they had.
+        let blocked: Vec<String> = studio
+            .read_run(&run_id, |r| {
+                r.sessions.iter().filter(|s| s.live_status == LiveStatus::Blocked).map(|s| s.agent_id.clone()).collect()
+            })
+            .unwrap_or_default();
+        tick(&studio, &run_id, blocked.clone()).await;
+        settled = blocked;
+    }
+    loop {
+        let Some(next) = next_action(&studio, &run_id, &settled).await else {
+            studio.update_run(&run_id, |run| {
+                run.record("agent_server:unreachable", String::new());
+                run.delivery_graph = DeliveryGraph::Unread("the LangGraph Agent Server did not answer".to_string());
+            });
+            return;
+        };
+        studio.update_run(&run_id, |run| run.delivery_graph = next.graph.clone());
+        if next.dispatch.is_empty() {
+            return;
+        }
+        studio.join_roster(&run_id, &next.roster).await;
+        let agents: Vec<String> = next.dispatch.iter().map(|(agent, _)| agent.clone()).collect();
+        studio.update_run(&run_id, |run| {
+            for (agent, inbox) in next.dispatch {
+                if let Some(s) = run.session_mut(&agent) {
+                    s.inbox = inbox;
+                }
+            }
+        });
+        tick(&studio, &run_id, agents.clone()).await;
+        settled = agents;
+    }
+}
+
+/// The routing node's answer.
+struct NextAction {
+    roster: Vec<String>,
+    dispatch: Vec<(String, Vec<Handoff>)>,
+    /// How far the delivery graph got.
+    graph: DeliveryGraph,
+}
+
+/// Asks the LangGraph Agent Server for the next action (`POST /threads/{id}/runs/wait`),
+/// recording how the attempts of the `settled` agents ended (Record Agent Attempt).
+async fn next_action(studio: &Studio, run_id: &str, settled: &[String]) -> Option<NextAction> {
+    let attempts: Vec<AttemptOutcome> = studio
+        .read_run(run_id, |run| {
+            settled
+                .iter()
+                .filter_map(|agent| run.session(agent))
+                .map(|s| AttemptOutcome {
+                    agent_id: s.agent_id.clone(),
+                    live_status: s.live_status.as_str().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let url = format!("{}/threads/{run_id}/runs/wait", studio.config.agent_server_url);
+    let input = json!({"attempts": attempts});
+    let request = HttpRequest::post(url).json(&json!({"assistant_id": "delivery_graph", "input": input}));
+    let response = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
+    let roster = serde_json::from_value(response.get("roster").cloned().unwrap_or_default()).unwrap_or_default();
+    let dispatch = response
+        .pointer("/next_action/dispatch")
+        .and_then(|d| d.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| {
+                    let agent = i.get("agent_id")?.as_str()?.to_string();
+                    let inbox = serde_json::from_value(i.get("inbox").cloned().unwrap_or_default()).unwrap_or_default();
+                    Some((agent, inbox))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let graph = match response.get("graph").cloned().map(serde_json::from_value) {
+        Some(Ok(progress)) => DeliveryGraph::Routed(progress),
+        _ => DeliveryGraph::Unread("the routing node's answer says nothing of the delivery graph".to_string()),
+    };
+    Some(NextAction { roster, dispatch, graph })
+}
+
+/// One tick: Record Agent Attempt for each agent, wait for all, append the report.
+async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
+    let cleaned = studio.update_run(run_id, |run| {
+        for agent in &agents {
+            if let Some(s) = run.session_mut(agent) {
+                s.blocker_code = None;
+                s.wall_code = None;
+            }
+        }
+        for agent in &agents {
+            run.record("agent_attempt:recorded", agent.clone());
+        }
+        run.cleaned_up
+    });
+    if cleaned != Some(false) {
+        return;
+    }
+    let mut attempts = Vec::new();
+    for agent_id in agents.clone() {
+        attempts.push(tokio::spawn(harness::attempt(studio.clone(), run_id.to_string(), agent_id)));
+    }
+    for a in attempts {
+        let _ = a.await;
+    }
+    studio.update_run(run_id, |run| {
+        let tick = run.reports.len() as u32 + 1;
+        let mut blockers: Vec<_> = run.sessions.iter().filter_map(|s| s.blocker_code).collect();
+        blockers.sort();
+        blockers.dedup();
+        // The tick's own result: blocked if any agent is blocked, completed when
+        // every attempt of the tick completed.
+        let ticked = agents.iter().filter_map(|agent| run.session(agent));
+        let status = if run.sessions.iter().any(|s| s.live_status == LiveStatus::Blocked) {
+            RunStatus::Blocked
+        } else if ticked.clone().all(|s| s.live_status == LiveStatus::SessionCompleted) {
+            RunStatus::Completed
+        } else {
+            RunStatus::Running
+        };
+        run.reports.push(TickReport { tick, status, generated_at: instant(), blockers });
+    });
+}
+
+/// `POST .../cleanup`: stops scheduling and destroys the run's execution workspaces.
+pub(crate) async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+    let run = match find_run(&studio, &tenant, &run_id) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    studio.update_run(&run_id, |run| {
+        run.cleaned_up = true;
+        run.pending_run_control = None;
+        run.record("run:cleanup", String::new());
+    });
+    let workspaces: Vec<String> = run.sessions.iter().filter_map(|s| s.execution_workspace.clone()).collect();
+    let released = harness::release_workspaces(&studio, &workspaces).await;
+    Json(json!({"run_id": run_id, "status": "cleaned_up", "released_execution_workspaces": released})).into_response()
+}

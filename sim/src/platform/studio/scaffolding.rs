@@ -1,0 +1,96 @@
+//! Project scaffolding's observability step: every scaffolded project gets an
+//! auto-provisioned per-project GlitchTip DSN for its starter `.env` (frontend
+//! `PUBLIC_SENTRY_DSN`, backend `SENTRY_DSN`) — fail-open, never blocking
+//! scaffolding (`docs/seeds.md`, runbook, "Build Plane Observability").
+//!
+//! Through GlitchTip's management API with the platform's API token: ensure the
+//! project (`POST /api/0/teams/{org}/{team}/projects/ {name, slug}`: 201 new,
+//! 409 already there), then read its DSN from its keys
+//! (`GET /api/0/projects/{org}/{slug}/keys/` -> `[0].dsn.public`).
+//!
+//! Guarantees: it runs beside the launch, never in front of it, so neither a
+//! refusing nor an unreachable GlitchTip delays or fails a launch; the run
+//! records either the DSN or why there is none ([`DsnProvisioning`]).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use squadsim_fakes::net::HttpRequest;
+
+use super::Studio;
+
+/// Where a run's project DSN provisioning stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum DsnProvisioning {
+    /// Scaffolding has not heard back from GlitchTip yet.
+    Pending,
+    /// The project's DSN, baked into the starter `.env`.
+    Provisioned(String),
+    /// Why there is no DSN; scaffolding went on without one.
+    NotProvisioned(String),
+}
+
+impl DsnProvisioning {
+    /// How the outcome shows it.
+    pub fn label(&self) -> String {
+        match self {
+            DsnProvisioning::Pending => "pending".to_string(),
+            DsnProvisioning::Provisioned(_) => "provisioned".to_string(),
+            DsnProvisioning::NotProvisioned(why) => format!("not provisioned: {why}"),
+        }
+    }
+
+    pub fn dsn(&self) -> Option<&str> {
+        match self {
+            DsnProvisioning::Provisioned(dsn) => Some(dsn),
+            _ => None,
+        }
+    }
+}
+
+/// Starts provisioning the DSN of `project_slug`; it runs on its own, beside the launch.
+pub(crate) fn start(studio: Arc<Studio>, project_slug: String) -> tokio::task::JoinHandle<DsnProvisioning> {
+    tokio::spawn(async move {
+        match ensure_project_dsn(&studio, &project_slug).await {
+            Ok(dsn) => DsnProvisioning::Provisioned(dsn),
+            Err(why) => DsnProvisioning::NotProvisioned(why),
+        }
+    })
+}
+
+/// Records the provisioning's result on run `run_id` once it is there (at once if it
+/// already finished while the launch bound identities).
+pub(crate) fn record(studio: Arc<Studio>, run_id: String, provisioning: tokio::task::JoinHandle<DsnProvisioning>) {
+    tokio::spawn(async move {
+        let result = provisioning
+            .await
+            .unwrap_or_else(|_| DsnProvisioning::NotProvisioned("provisioning did not finish".to_string()));
+        studio.update_run(&run_id, |run| run.observability_dsn = result);
+    });
+}
+
+async fn ensure_project_dsn(studio: &Studio, slug: &str) -> Result<String, String> {
+    let base = &studio.config.glitchtip_url;
+    let org = crate::base::topology::GLITCHTIP_ORG;
+    let team = crate::base::topology::GLITCHTIP_TEAM;
+    let token = &studio.config.glitchtip_api_token;
+    let create = HttpRequest::post(format!("{base}/api/0/teams/{org}/{team}/projects/"))
+        .bearer(token)
+        .json(&json!({"name": slug, "slug": slug}));
+    match studio.http.send(create).await {
+        Ok(r) if r.status.as_u16() == 201 || r.status.as_u16() == 409 => {}
+        Ok(r) => return Err(format!("creating the project: HTTP {}", r.status.as_u16())),
+        Err(e) => return Err(format!("creating the project: {e}")),
+    }
+    let keys = HttpRequest::get(format!("{base}/api/0/projects/{org}/{slug}/keys/")).bearer(token);
+    let response = studio.http.send(keys).await.map_err(|e| format!("reading the project keys: {e}"))?;
+    if !response.status.is_success() {
+        return Err(format!("reading the project keys: HTTP {}", response.status.as_u16()));
+    }
+    response
+        .json()
+        .pointer("/0/dsn/public")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| "the project has no key".to_string())
+}

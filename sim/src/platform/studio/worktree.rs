@@ -1,0 +1,148 @@
+//! Worktrees in an execution workspace (`docs/seeds.md`, delivery-language seed, "Execution
+//! Vocabulary Stack"): the agent-owned worktree (a writable Git lane checkout on
+//! the lane's own branch) and the assembly worktree (shared, read-only context).
+//!
+//! Both are set up through the Daytona toolbox's file and Git endpoints, and
+//! every read of them goes through the same endpoints ([`Toolbox`]).
+//!
+//! Guarantees:
+//! - every execution workspace gets the assembly worktree, made read-only (mode
+//!   `555`) before the agent process starts: the guardrail is the folder mode
+//!   the toolbox enforces, so a write there is refused whoever tries it;
+//! - only implementer lanes get an agent-owned worktree, checked out on
+//!   [`lane_branch`], which is derived from the run and the agent id, never from
+//!   a nickname (branch ownership follows routing identity).
+
+use serde_json::{json, Value};
+use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse};
+
+/// Where worktrees live inside a sandbox.
+pub const WORKSPACE_ROOT: &str = "/home/daytona/workspace";
+/// The shared, read-only assembly worktree.
+pub const ASSEMBLY_WORKTREE: &str = "/home/daytona/assembly";
+
+pub const ENV_WORKTREE: &str = "AGENTSQUAD_WORKTREE";
+pub const ENV_LANE_BRANCH: &str = "AGENTSQUAD_LANE_BRANCH";
+pub const ENV_ASSEMBLY_WORKTREE: &str = "AGENTSQUAD_ASSEMBLY_WORKTREE";
+/// The Git URL both worktrees are cloned from.
+pub const ENV_REPOSITORY_URL: &str = "AGENTSQUAD_REPOSITORY_URL";
+/// The repository's default branch a lane branches from.
+pub const BASE_BRANCH: &str = "main";
+
+/// The roles that own a lane (and so a writable worktree).
+pub fn owns_lane(role_id: &str) -> bool {
+    role_id == "implementer"
+}
+
+/// The lane branch of an agent in a run: `agentsquad/<run_id>/<agent_id>`.
+pub fn lane_branch(run_id: &str, agent_id: &str) -> String {
+    format!("agentsquad/{run_id}/{agent_id}")
+}
+
+/// The agent-owned worktree of a repository.
+pub fn lane_worktree(repository_name: &str) -> String {
+    format!("{WORKSPACE_ROOT}/{repository_name}")
+}
+
+/// The toolbox of one sandbox, over HTTP.
+#[derive(Debug, Clone)]
+pub struct Toolbox {
+    http: HttpClient,
+    base: String,
+    api_key: String,
+}
+
+impl Toolbox {
+    /// `daytona_url` is Daytona's public base; requests go to `{daytona_url}/toolbox/{sandbox_id}`.
+    pub fn new(http: HttpClient, daytona_url: &str, api_key: &str, sandbox_id: &str) -> Self {
+        Toolbox { http, base: format!("{daytona_url}/toolbox/{sandbox_id}"), api_key: api_key.to_string() }
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        match self.http.send(request.bearer(&self.api_key)).await {
+            Ok(r) if r.status.is_success() => Ok(r),
+            Ok(r) => Err(format!(
+                "HTTP {}: {}",
+                r.status.as_u16(),
+                r.json().get("message").and_then(Value::as_str).unwrap_or_default()
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Result<HttpResponse, String> {
+        self.send(HttpRequest::get(format!("{}{path_and_query}", self.base))).await
+    }
+
+    pub async fn post(&self, path_and_query: &str, body: Option<Value>) -> Result<HttpResponse, String> {
+        let request = HttpRequest::post(format!("{}{path_and_query}", self.base));
+        self.send(match body {
+            Some(b) => request.json(&b),
+            None => request,
+        })
+        .await
+    }
+
+    /// `POST /files/upload?path=` as the SDK sends it: multipart/form-data, part `file`.
+    pub async fn upload(&self, path: &str, content: &[u8]) -> Result<(), String> {
+        let boundary = "squadsim-toolbox-upload";
+        let name = path.rsplit('/').next().unwrap_or("file");
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut request = HttpRequest::post(format!("{}/files/upload?path={path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"));
+        request.body = body.into();
+        self.send(request).await.map(|_| ())
+    }
+
+    pub async fn download(&self, path: &str) -> Result<Vec<u8>, String> {
+        self.get(&format!("/files/download?path={path}")).await.map(|r| r.body.to_vec())
+    }
+
+    /// Every file under `dir`, recursively, as paths relative to `dir`, sorted.
+    pub async fn files_under(&self, dir: &str) -> Result<Vec<String>, String> {
+        let mut found = Vec::new();
+        let mut pending = vec![String::new()];
+        while let Some(rel) = pending.pop() {
+            let at = if rel.is_empty() { dir.to_string() } else { format!("{dir}/{rel}") };
+            let listing = self.get(&format!("/files?path={at}")).await?.json();
+            for entry in listing.as_array().into_iter().flatten() {
+                let name = entry.get("name").and_then(Value::as_str).unwrap_or_default();
+                let child = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+                if entry.get("isDir").and_then(Value::as_bool) == Some(true) {
+                    pending.push(child);
+                } else {
+                    found.push(child);
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// `GET /git/status?path=`.
+    pub async fn git_status(&self, repo: &str) -> Result<Value, String> {
+        self.get(&format!("/git/status?path={repo}")).await.map(|r| r.json())
+    }
+}
+
+/// Sets up the worktrees of an execution workspace from its env: the read-only
+/// assembly worktree always, and the agent-owned worktree on its lane branch
+/// when the env names one.
+pub async fn prepare(toolbox: &Toolbox, env: &Value) -> Result<(), String> {
+    let var = |k: &str| env.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let repository_url = var(ENV_REPOSITORY_URL).ok_or("the execution workspace names no repository")?;
+    let clone = |path: &str| json!({"url": repository_url, "path": path, "branch": BASE_BRANCH});
+    toolbox.post("/git/clone", Some(clone(ASSEMBLY_WORKTREE))).await?;
+    toolbox.post(&format!("/files/permissions?path={ASSEMBLY_WORKTREE}&mode=555"), None).await?;
+    if let (Some(worktree), Some(branch)) = (var(ENV_WORKTREE), var(ENV_LANE_BRANCH)) {
+        toolbox.post("/git/clone", Some(clone(worktree))).await?;
+        toolbox.post("/git/branches", Some(json!({"path": worktree, "name": branch}))).await?;
+        toolbox.post("/git/checkout", Some(json!({"path": worktree, "branch": branch}))).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Faults (`faults:`): on the network (through turmoil), on a host, or in one
+//! service's endpoints, each beginning at a simulated time or on an event of
+//! the modelled state. The engine's fault schedule applies them.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::durations::SimDuration;
+
+/// A fault: on the network (through turmoil), on a host, or in one service's
+/// endpoints. Each entry is independent of the others. It begins at a simulated
+/// time (`at`) or when an event shows in the modelled state (`on`), and ends at
+/// `until` (a simulated time), after `lasts`, or never.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Fault {
+    /// Cut the link between two hosts, both ways: every message is dropped.
+    Partition {
+        between: [String; 2],
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Cut the link one way: messages from `from` to `to` are dropped, the other
+    /// direction still delivers (so a TCP exchange between them hangs).
+    OneWayPartition {
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Add `extra` to every message's latency on the link between two hosts (both ways).
+    Latency {
+        between: [String; 2],
+        extra: SimDuration,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Lose messages on the link between two hosts: each message is lost with
+    /// probability `rate` (0 < rate <= 1), drawn from the seed. TCP in the
+    /// simulation does not retransmit, so a loss hangs that exchange until the
+    /// caller's own timeout gives up.
+    Loss {
+        between: [String; 2],
+        rate: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+    /// Crash a host: its software and in-memory state are gone. With
+    /// `restart_after`, it starts again that much later (durable stores survive).
+    Crash {
+        host: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_after: Option<SimDuration>,
+    },
+    /// A fault in one service's endpoints: requests matching `method` (any when
+    /// omitted) and `path` (that path and everything under it; a `*` segment
+    /// matches any one segment) get `effect` instead of the normal answer.
+    Service {
+        host: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        method: Option<String>,
+        path: String,
+        effect: ServiceEffect,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<Trigger>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasts: Option<SimDuration>,
+    },
+}
+
+/// What a faulty endpoint does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum ServiceEffect {
+    /// Answer at once with this HTTP status (100..=599).
+    Status(u16),
+    /// Answer normally, after this much extra time.
+    Slow(SimDuration),
+    /// Never answer (the caller's timeout decides what it sees).
+    Hang,
+}
+
+/// An event in the modelled state that begins a fault (`on:`). The simulator
+/// reads it from the services' state between steps, never from the scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Trigger {
+    /// The Studio holds a launched run.
+    RunLaunched,
+    /// The role's session started: the Studio's session state shows its `claude_session_id`.
+    SessionStarted(String),
+    /// The role's session made its required first tool call.
+    FirstToolCall(String),
+    /// The role's session completed.
+    SessionCompleted(String),
+}
+
+impl Trigger {
+    /// The role the event is about, if any.
+    pub fn role(&self) -> Option<&str> {
+        match self {
+            Trigger::RunLaunched => None,
+            Trigger::SessionStarted(r) | Trigger::FirstToolCall(r) | Trigger::SessionCompleted(r) => Some(r),
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trigger::RunLaunched => f.write_str("run_launched"),
+            Trigger::SessionStarted(r) => write!(f, "session_started {r}"),
+            Trigger::FirstToolCall(r) => write!(f, "first_tool_call {r}"),
+            Trigger::SessionCompleted(r) => write!(f, "session_completed {r}"),
+        }
+    }
+}
+
+/// When a fault begins and ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultWindow {
+    pub at: Option<SimDuration>,
+    pub on: Option<Trigger>,
+    pub until: Option<SimDuration>,
+    /// How long after it began the fault ends (for a crash: the restart).
+    pub lasts: Option<SimDuration>,
+}
+
+impl Fault {
+    /// The fault's key in the YAML (`partition`, `one_way_partition`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Partition { .. } => "partition",
+            Fault::OneWayPartition { .. } => "one_way_partition",
+            Fault::Latency { .. } => "latency",
+            Fault::Loss { .. } => "loss",
+            Fault::Crash { .. } => "crash",
+            Fault::Service { .. } => "service",
+        }
+    }
+
+    /// When the fault begins and ends.
+    pub fn window(&self) -> FaultWindow {
+        match self {
+            Fault::Partition { at, on, until, lasts, .. }
+            | Fault::OneWayPartition { at, on, until, lasts, .. }
+            | Fault::Latency { at, on, until, lasts, .. }
+            | Fault::Loss { at, on, until, lasts, .. }
+            | Fault::Service { at, on, until, lasts, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts }
+            }
+            Fault::Crash { at, on, restart_after, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after }
+            }
+        }
+    }
+
+    /// Every host the fault names, with its field name (and index in it, for `between`).
+    pub(super) fn hosts(&self) -> Vec<(&'static str, Option<usize>, &str)> {
+        match self {
+            Fault::Partition { between, .. } | Fault::Latency { between, .. } | Fault::Loss { between, .. } => {
+                vec![("between", Some(0), between[0].as_str()), ("between", Some(1), between[1].as_str())]
+            }
+            Fault::OneWayPartition { from, to, .. } => vec![("from", None, from.as_str()), ("to", None, to.as_str())],
+            Fault::Crash { host, .. } | Fault::Service { host, .. } => vec![("host", None, host.as_str())],
+        }
+    }
+}
+
+/// HTTP methods a service fault may name.
+pub const SERVICE_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];

@@ -1,0 +1,325 @@
+//! Loading a scenario: reading the file (bounded), locating every error by its
+//! field's path in the document, parsing, validating; and finding the
+//! scenario files under a path.
+//!
+//! Guarantees: unknown fields are rejected; every load error names the file,
+//! the line and column (found from the field's path in the document,
+//! [`locate`](super::locate)), the field path and the shape that was
+//! expected, and prints scenario text escaped ([`escape`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::locate::{self, FieldPath, Location, Misshapen, Spans};
+use super::{bounds, validate, Scenario};
+
+/// A scenario that could not be loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    /// The line (1-based) of the field, or of the bytes, at fault.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The field path, e.g. `steps[2].launch.timeout`.
+    pub field: String,
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn at(file: &Path, at: Location, field: String, message: String) -> Self {
+        ScenarioError { file: file.to_path_buf(), line: Some(at.line), column: Some(at.column), field, message }
+    }
+
+    fn misshapen(file: &Path, m: Misshapen) -> Self {
+        ScenarioError::at(file, m.at, m.field.to_string(), m.problem.to_string())
+    }
+}
+
+/// Prints `file:line:column: field `path`: message`, with every control
+/// character of the file name, the field and the message escaped ([`escape`]).
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", escape(&self.file.display().to_string()))?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", escape(&self.field))?;
+        }
+        write!(f, ": {}", escape(&self.message))
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// `text` safe to print on a terminal: every control character (C0, DEL, C1:
+/// newlines and ANSI escapes among them), the line and paragraph separators
+/// and every bidirectional-text control are written as a Rust-style escape (`\n`, `\t`, `\u{1b}`, `\u{202e}`);
+/// everything else is kept. Anything that echoes scenario text (a name, a
+/// value) prints it through this.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            '\t' => escaped.push_str("\\t"),
+            '\0' => escaped.push_str("\\0"),
+            c if unsafe_char(c) => escaped.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file: a regular file (a FIFO or a device
+    /// is refused, never waited on), read up to one byte more than
+    /// [`bounds::MAX_FILE_BYTES`].
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let unreadable = |message: String| ScenarioError {
+            file: path.to_path_buf(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message,
+        };
+        let metadata = std::fs::metadata(path).map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
+        if !metadata.is_file() {
+            return Err(unreadable("cannot read the file: not a regular file".into()));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(bounds::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+            .map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
+        Scenario::parse_bytes(path, &bytes)
+    }
+
+    /// Parses and validates a scenario file's bytes; `path` names it in errors.
+    /// Bytes that are not UTF-8 are refused with the line of the first bad one.
+    pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let text = locate::decode(bytes).map_err(|m| ScenarioError::misshapen(path, m))?;
+        Scenario::parse_decoded(path, text)
+    }
+
+    /// Parses and validates scenario text; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let text = locate::decode(text.as_bytes()).map_err(|m| ScenarioError::misshapen(path, m))?;
+        Scenario::parse_decoded(path, text)
+    }
+
+    /// Parses and validates text [`locate::decode`] accepted.
+    fn parse_decoded(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let spans = Spans::index(text).map_err(|m| ScenarioError::misshapen(path, m))?;
+        let deserializer = serde_yaml::Deserializer::from_str(text);
+        let mut scenario: Scenario =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| serde_error(path, &spans, e))?;
+        if scenario.name.is_empty() {
+            scenario.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        }
+        validate::validate(&scenario).map_err(|invalid| {
+            ScenarioError::at(path, spans.locate(&invalid.field), invalid.field.to_string(), invalid.message)
+        })?;
+        Ok(scenario)
+    }
+}
+
+/// A serde error, located by its field path where the document holds all of it
+/// (serde_yaml reports errors inside a nested value at the enclosing mapping),
+/// else where serde_yaml's parser stopped, else at the deepest part of the path
+/// the document holds.
+fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_yaml::Error>) -> ScenarioError {
+    let path = FieldPath::from_serde(e.path());
+    let field = e.path().to_string();
+    let inner = e.into_inner();
+    let (indexed, whole) = spans.find(&path);
+    let at = match inner.location() {
+        Some(l) if !whole || field == "." => Location { line: l.line(), column: l.column() },
+        _ => indexed,
+    };
+    let mut message = inner.to_string();
+    // serde_yaml appends " at line L column C"; the location is printed up front.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    // serde_yaml may prefix its own (shorter) path; the field is printed separately.
+    if let Some((prefix, rest)) = message.split_once(": ") {
+        if !prefix.contains(' ') && field.starts_with(prefix) {
+            message = rest.to_string();
+        }
+    }
+    ScenarioError::at(file, at, if field == "." { String::new() } else { field }, message)
+}
+
+/// Every `*.yaml` scenario under `path` (a file or a directory), sorted.
+pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let p = entry?.path();
+        if p.extension().is_some_and(|e| e == "yaml" || e == "yml") && p.is_file() {
+            found.push(p);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use crate::scenario::{Fault, SimDuration, Trigger};
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(Path::new("scenarios/x.yaml"), text)
+    }
+
+    #[test]
+    fn an_unknown_field_names_file_line_column_and_field() {
+        let err = parse("steps:\n  - launch:\n      template_id: agentsquad\n      project_slug: p\n      delivery_graph_kind: project_delivery\n      colour: red\n").unwrap_err();
+        assert_eq!(err.line, Some(6));
+        assert!(err.field.starts_with("steps[0]"), "{err}");
+        assert!(err.message.contains("unknown field `colour`"), "{err}");
+        assert!(err.to_string().starts_with("scenarios/x.yaml:6:"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_duration_says_what_was_expected() {
+        let err = parse("steps:\n  - wait: {duration: soon}\n").unwrap_err();
+        assert!(err.message.contains("expected a duration"), "{err}");
+        assert_eq!(err.field, "steps[0].wait.duration");
+    }
+
+    #[test]
+    fn zero_tool_calls_a_turn_and_a_zero_rate_limit_are_refused_with_their_lines() {
+        let err = parse("agents:\n  planner:\n    parallel_tool_calls: 0\nsteps: [health]\n").unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("agents.planner.parallel_tool_calls", Some(3)), "{err}");
+        assert!(err.message.contains("expected between 1 and 10000 tool calls a turn, got 0"), "{err}");
+        let err = parse("world:\n  github: {rate_limit: 0}\nsteps: [health]\n").unwrap_err();
+        assert_eq!((err.field.as_str(), err.line), ("world.github.rate_limit", Some(2)), "{err}");
+        assert!(parse(
+            "agents:\n  planner: {parallel_tool_calls: 8}\nworld:\n  github: {rate_limit: 15000}\nsteps: [health]\n"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn an_unknown_host_in_a_fault_is_refused_before_simulation() {
+        let err = parse("faults:\n  - partition: {between: [studio, moon], at: 1s}\nsteps: [health]\n").unwrap_err();
+        assert!(err.message.contains("unknown host `moon`"), "{err}");
+        assert_eq!(err.line, Some(2));
+    }
+
+    fn fault_error(fault: &str) -> ScenarioError {
+        parse(&format!("faults:\n  - partition: {{between: [studio, daytona], at: 1s}}\n{fault}\nsteps: [health]\n"))
+            .unwrap_err()
+    }
+
+    #[test]
+    fn every_fault_kind_parses_with_a_time_or_an_event() {
+        let s = parse(
+            "faults:\n  - partition: {between: [studio, daytona], at: 1s, until: 2s}\n  - one_way_partition: {from: daytona, to: contextforge, on: {session_started: planner}, lasts: 5s}\n  - latency: {between: [studio, daytona], extra: 500ms, at: 3s}\n  - loss: {between: [studio, daytona], rate: 0.25, on: run_launched}\n  - crash: {host: agent-server, on: {first_tool_call: curator}, restart_after: 3s}\n  - service: {host: daytona, method: POST, path: /api/sandbox, effect: {status: 503}, at: 1s}\n  - service: {host: contextforge, path: /mcp, effect: hang, on: {session_completed: planner}}\nsteps: [health]\n",
+        )
+        .unwrap();
+        let kinds: Vec<&str> = s.faults.iter().map(Fault::kind).collect();
+        assert_eq!(kinds, ["partition", "one_way_partition", "latency", "loss", "crash", "service", "service"]);
+        assert_eq!(s.faults[1].window().on, Some(Trigger::SessionStarted("planner".into())));
+        assert_eq!(s.faults[4].window().lasts, Some(SimDuration::secs(3)));
+    }
+
+    #[test]
+    fn a_malformed_fault_names_its_line_field_and_what_was_expected() {
+        let cases = [
+            ("  - loss: {between: [studio, daytona], rate: 1.5, at: 1s}", "faults[1].loss.rate", "at most 1"),
+            (
+                "  - latency: {between: [studio, daytona], extra: 0s, at: 1s}",
+                "faults[1].latency.extra",
+                "longer than 0s",
+            ),
+            (
+                "  - one_way_partition: {from: studio, to: studio, at: 1s}",
+                "faults[1].one_way_partition.from",
+                "two different hosts",
+            ),
+            ("  - crash: {host: operator, at: 1s}", "faults[1].crash.host", "unknown host `operator`"),
+            ("  - crash: {host: daytona}", "faults[1].crash.at", "expected `at`"),
+            ("  - crash: {host: daytona, at: 1s, on: run_launched}", "faults[1].crash.on", "not both"),
+            (
+                "  - partition: {between: [studio, daytona], on: run_launched, until: 5s}",
+                "faults[1].partition.until",
+                "expected `lasts`",
+            ),
+            (
+                "  - partition: {between: [studio, daytona], at: 5s, until: 5s}",
+                "faults[1].partition.until",
+                "after `at`",
+            ),
+            (
+                "  - service: {host: daytona, path: api, effect: hang, at: 1s}",
+                "faults[1].service.path",
+                "starting with `/`",
+            ),
+            (
+                "  - service: {host: daytona, method: FETCH, path: /api, effect: hang, at: 1s}",
+                "faults[1].service.method",
+                "unknown HTTP method",
+            ),
+            (
+                "  - service: {host: daytona, path: /api, effect: {status: 700}, at: 1s}",
+                "faults[1].service.effect.status",
+                "between 100 and 599",
+            ),
+        ];
+        for (fault, field, expected) in cases {
+            let err = fault_error(fault);
+            assert_eq!(err.field, field, "{fault}: {err}");
+            assert!(err.message.contains(expected), "{fault}: {err}");
+            assert_eq!(err.line, Some(3), "{fault}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_fault_kind_or_event_is_a_load_error() {
+        let err = fault_error("  - meteor: {at: 1s}");
+        assert!(err.message.contains("unknown variant `meteor`"), "{err}");
+        assert_eq!(err.line, Some(3), "{err}");
+        let err = fault_error("  - crash: {host: daytona, on: {lunch_break: planner}}");
+        assert!(err.message.contains("unknown variant `lunch_break`"), "{err}");
+    }
+
+    #[test]
+    fn a_prior_run_must_name_a_catalogue_project() {
+        let err =
+            parse("world:\n  prior_runs: [{run_id: run-1, project_slug: sanmopia}]\nsteps: [health]\n").unwrap_err();
+        assert_eq!(err.field, "world.prior_runs[0].project_slug");
+        assert!(err.message.contains("unknown project `sanmopia`"), "{err}");
+    }
+
+    #[test]
+    fn run_steps_need_a_launch_first() {
+        let err = parse("steps: [execute]\n").unwrap_err();
+        assert!(err.message.contains("expected a `launch` step"), "{err}");
+    }
+
+    #[test]
+    fn durations_parse_in_every_unit() {
+        assert_eq!(SimDuration::parse("500ms").unwrap().0, Duration::from_millis(500));
+        assert_eq!(SimDuration::parse("6s").unwrap().0, Duration::from_secs(6));
+        assert_eq!(SimDuration::parse("10m").unwrap().0, Duration::from_secs(600));
+        assert_eq!(SimDuration::parse("2").unwrap().0, Duration::from_secs(2));
+        assert!(SimDuration::parse("3 fortnights").is_err());
+    }
+}

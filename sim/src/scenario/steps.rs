@@ -1,0 +1,127 @@
+//! The operator's steps (`steps:`), in order, against the Studio API (and,
+//! with `world.platform_agent`, the platform agent).
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::bounds;
+use super::durations::SimDuration;
+
+/// The Studio API body of a launch, in canonical names (the operator client maps
+/// them onto the wire names at its boundary).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchStep {
+    pub template_id: String,
+    pub project_slug: String,
+    /// Sent on the wire as the legacy field of the same meaning.
+    pub delivery_graph_kind: String,
+    #[serde(default)]
+    pub work_scope: String,
+    #[serde(default)]
+    pub next_goal: String,
+    /// The operator client's timeout (curl `--max-time`); no answer by then is "HTTP 000".
+    #[serde(default = "default_launch_timeout")]
+    pub timeout: SimDuration,
+    /// How many runs the operator launches at once with this body (default 1); the
+    /// steps after it act on every one of them, concurrently.
+    #[serde(default = "default_launch_count", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = bounds::MAX_LAUNCH_COUNT))]
+    pub count: u32,
+}
+
+fn default_launch_count() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn default_launch_timeout() -> SimDuration {
+    SimDuration(Duration::from_secs(30))
+}
+
+/// Polling of session-state until every session settles.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatchStep {
+    #[serde(default = "default_watch_every")]
+    pub every: SimDuration,
+    #[serde(default = "default_watch_timeout")]
+    pub timeout: SimDuration,
+}
+
+fn default_watch_every() -> SimDuration {
+    SimDuration(Duration::from_secs(5))
+}
+
+fn default_watch_timeout() -> SimDuration {
+    SimDuration(Duration::from_secs(900))
+}
+
+impl Default for WatchStep {
+    fn default() -> Self {
+        WatchStep { every: default_watch_every(), timeout: default_watch_timeout() }
+    }
+}
+
+/// One operator step. Steps after a launch act on the launched run.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Step {
+    /// `GET /healthz`.
+    Health,
+    /// `GET /openapi.json`.
+    Openapi,
+    /// `GET /v1/admin/studio/templates`.
+    Templates,
+    /// `POST /v1/admin/studio/runs`.
+    Launch(LaunchStep),
+    /// `POST .../runs/{run_id}/execute` (answers `scheduled`; the tick runs asynchronously).
+    Execute,
+    /// Poll `GET .../session-state` until every session settles or the timeout passes.
+    Watch(#[serde(default)] WatchStep),
+    /// `GET .../runs/{run_id}`.
+    GetRun,
+    /// `GET .../session-state` once.
+    SessionState,
+    /// `GET .../reports`.
+    Reports,
+    /// `GET .../handoff-trail`.
+    HandoffTrail,
+    /// `POST .../control` with a run control command.
+    Control { command: String },
+    /// `POST .../replay`.
+    Replay,
+    /// `POST .../cleanup`.
+    Cleanup,
+    /// Do nothing for a while.
+    Wait { duration: SimDuration },
+    /// `GET .../runs/{from_run}`: read a prior run's `project_slug`, and launch
+    /// with it (`docs/seeds.md`, runbook: "Confirm the slug from a prior run's project_slug before launching").
+    ConfirmSlug { from_run: String },
+    /// Chat with the platform agent through the platform's A2A proxy
+    /// (`POST /workspaces/{id}/a2a`, JSON-RPC `message/send`, as `chat_with_agent`
+    /// sends it for a canvas user). Needs `world.platform_agent`.
+    ChatWithAgent(ChatStep),
+    /// Open SSH access to the first sandbox Daytona lists (`GET /api/sandbox`, then
+    /// `POST /api/sandbox/{id}/ssh-access`, as the dashboard does) and try its `sshCommand`.
+    SshAccess,
+    /// `GET` the A2A routes (`/a2a`, `/message`, `/.well-known/agent.json`,
+    /// `/openapi.json`) on the port the platform agent's container serves.
+    /// Needs `world.platform_agent`.
+    ProbeAgent,
+}
+
+/// A chat message to the platform agent.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatStep {
+    pub message: String,
+    /// The operator client's timeout; no answer by then is HTTP 000.
+    #[serde(default = "default_launch_timeout")]
+    pub timeout: SimDuration,
+}

@@ -1,0 +1,508 @@
+//! The `squadsim` command line. The binary is a thin shell around this module.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use squadsim_conformance::exit::ExitStatus;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::outcome::{self, Outcome};
+use crate::engine::run_record::RunRecord;
+use crate::engine::world::RunOptions;
+use crate::scenario::{self, Scenario};
+use crate::tools::report::{self, LoadFailure, RunFormat, ScenarioResult, Verdict};
+use crate::{engine::world, tools::snapshot, tools::trace};
+
+const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
+
+const RUN_HELP: &str = "\
+Runs YAML scenarios in the simulated world and compares each outcome with its
+snapshot (scenarios/snapshots/outcome@<file>.snap).
+
+A scenario declares conditions, never outcomes:
+
+    # Reproduces: runbook, \"Project slugs are exact\"
+    name: wrong-project-slug
+    seed: 7
+    world:
+      projects:
+        - {slug: sanmopia-modernization, code: sanm}
+    steps:
+      - launch:
+          template_id: agentsquad
+          project_slug: sanmopia            # wrong: the launch hangs
+          delivery_graph_kind: project_delivery
+          timeout: 30s                      # the operator's curl --max-time
+      - execute
+      - watch: {every: 5s, timeout: 10m}
+
+The blockers, statuses and HTTP results come out of the simulation.
+See scenarios/README.md for every field, and `squadsim schema` for the JSON Schema.
+
+Seed sweeps (`--seeds N` or `--seed-range A..B`) run every scenario under many
+seeds with turmoil's random host order and latency jitter on, and check the
+outcome invariants each scenario declares instead of its snapshot:
+
+    invariants:
+      run_status: completed     # or blocked, not_launched, ...
+      blockers: []              # the distinct blocker codes, any order
+      walls: []
+      sessions: 7               # the roster's size
+      launch_http_status: 200   # 0: no answer (HTTP 000)
+      finished: true
+
+    squadsim run --seeds 200                       # seeds 1..=200, all cores
+    squadsim run scenarios/full-delivery.yaml --seed-range 1000..2000 --jobs 2
+    squadsim run --seeds 1000 --shard 2/4 --results shard-2.json   # one CI runner of four
+    squadsim merge-reports shard-*.json            # one verdict for all shards
+    squadsim run scenarios/x.yaml --seeds 50 --shrink   # smallest failing fault schedule
+
+Every failing seed is printed with the command that reproduces it. A progress
+bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).";
+
+/// Every subcommand's exit statuses: (command, what [`ExitStatus::Passed`] (0),
+/// [`ExitStatus::Failed`] (1) and [`ExitStatus::Unusable`] (2) mean for it). `squadsim --help`
+/// prints them all, each subcommand's `--help` its own, and the README's table
+/// holds the same rows (a test keeps them equal).
+pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
+    (
+        "run",
+        "every scenario was built, ran to its end and matches its snapshot (with `--seed`: ran to its end)",
+        "an outcome differs from its snapshot or has none; a run did not finish (its horizon passed) or panicked",
+        "a scenario did not load or its world could not be built; bad arguments; a report or trace could not be written",
+    ),
+    (
+        "run --seeds N, --seed-range A..B",
+        "every seed of every scenario held its invariants",
+        "a seed broke one (one not built, not finished or panicked always does)",
+        "a scenario did not load; bad arguments (`--seeds 0`, over 1,000,000 items a shard); a results or report file could not be written",
+    ),
+    (
+        "merge-reports",
+        "every seed of the whole sweep passed",
+        "a seed failed",
+        "a file could not be read or is of another format; the files are not shards of one sweep; a shard is missing or given twice; the results do not cover the sweep exactly",
+    ),
+    (
+        "lint",
+        "no violations (files a walk could not read are warned about, never called clean)",
+        "violations",
+        "bad arguments, config, rules or baseline; an I/O error; a file named on the command line could not be checked",
+    ),
+    (
+        "wire",
+        "no payload has an error (legacy aliases are notes)",
+        "a payload has an error",
+        "a file could not be read (missing, or not a regular file) or is not JSON; bad arguments",
+    ),
+    ("conform", "every check passed or was skipped", "a check failed", "bad arguments, or the Studio API did not answer at all"),
+    (
+        "explain",
+        "the run reached its end",
+        "the run did not finish or panicked (the story says why)",
+        "the scenario did not load or its world could not be built; bad arguments",
+    ),
+    (
+        "serve",
+        "stopped by Ctrl-C or SIGTERM",
+        "",
+        "the scenario did not load, its world could not be built, or a port could not be bound",
+    ),
+    ("schema", "the schema was printed", "", "bad arguments"),
+];
+
+/// The exit statuses of the commands whose names start with `command` (all of
+/// them for ""), as `--help` prints them.
+pub fn exit_help(command: &str) -> String {
+    let rows: Vec<_> = EXIT_STATUSES.iter().filter(|(name, ..)| name.starts_with(command)).collect();
+    let mut text = String::from("Exit status:\n");
+    for (name, ok, failed, unusable) in &rows {
+        if rows.len() > 1 {
+            text.push_str(&format!("  {name}\n"));
+        }
+        for (status, meaning) in
+            [(ExitStatus::Passed, ok), (ExitStatus::Failed, failed), (ExitStatus::Unusable, unusable)]
+        {
+            if !meaning.is_empty() {
+                text.push_str(&format!("    {}  {meaning}\n", status as u8));
+            }
+        }
+    }
+    text
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "squadsim", version, about = ABOUT, long_about = None, after_help = exit_help(""))]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run scenarios and check their outcomes against snapshots.
+    #[command(long_about = RUN_HELP, after_help = exit_help("run"))]
+    Run(RunArgs),
+    /// Check code, docs and prompts against the delivery language (rules from the seed).
+    #[command(after_help = exit_help("lint"))]
+    Lint(squadsim_conformance::lint::LintArgs),
+    /// Check JSON payloads for legacy wire aliases, disagreeing twins, incomplete handoffs and unknown codes.
+    #[command(after_help = exit_help("wire"))]
+    Wire(squadsim_conformance::wire::WireArgs),
+    /// Serve the Studio API and every fake on 127.0.0.1 (first stdout line: URLs and credentials).
+    #[command(after_help = exit_help("serve"))]
+    Serve(crate::tools::serve::ServeArgs),
+    /// Check a running Studio API against the runbook's contract.
+    #[command(after_help = exit_help("conform"))]
+    Conform(crate::tools::conform::ConformArgs),
+    /// Print the JSON Schema of the scenario format.
+    #[command(after_help = exit_help("schema"))]
+    Schema,
+    /// Merge the results files of a sharded seed sweep (`run --seeds N --shard I/N --results FILE`).
+    #[command(after_help = exit_help("merge-reports"))]
+    MergeReports(crate::tools::sweep::MergeArgs),
+    /// Run one scenario and print its story: the timeline in simulated time, sessions, walls, diagnosis.
+    #[command(after_help = exit_help("explain"))]
+    Explain(crate::tools::explain::ExplainArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files or directories (default: scenarios/).
+    pub paths: Vec<PathBuf>,
+    /// Run with this seed instead of each scenario's own (snapshots are not compared).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the outcomes as JSON (one array) instead of one line per scenario (same as `--format json`).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub sweep: crate::tools::sweep::SweepArgs,
+    /// Output format: `human` (one line per scenario), `json`, or `github` (the human lines plus
+    /// workflow-command annotations on the failing scenario files).
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+    /// Write reports into DIR: junit.xml, summary.md (for $GITHUB_STEP_SUMMARY), one HTML page per scenario.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Write the runs as Chrome trace event JSON (Perfetto, chrome://tracing), in simulated time.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let status = match cli.command {
+        Command::Run(args) => run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Lint(args) => squadsim_conformance::lint::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Wire(args) => squadsim_conformance::wire::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Serve(args) => crate::tools::serve::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Conform(args) => crate::tools::conform::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::MergeReports(args) => {
+            crate::tools::sweep::merge_reports(&args, &mut stdout.lock(), &mut stderr.lock())
+        }
+        Command::Explain(args) => crate::tools::explain::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Schema => {
+            let _ = stdout.lock().write_all(scenario::json_schema().as_bytes());
+            ExitStatus::Passed
+        }
+    };
+    status.into()
+}
+
+/// `squadsim run`.
+pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
+    let roots = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
+    let mut files = Vec::new();
+    for root in &roots {
+        match scenario::discover(root) {
+            Ok(found) if !found.is_empty() => files.extend(found),
+            Ok(_) => {
+                let _ = writeln!(err, "error: no scenarios (*.yaml) in {}", root.display());
+                return ExitStatus::Unusable;
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot read {}: {e}", root.display());
+                return ExitStatus::Unusable;
+            }
+        }
+    }
+    if args.sweep.active() {
+        if args.trace.is_some() {
+            let _ = writeln!(
+                err,
+                "error: --trace records one run per scenario, not a sweep: rerun one seed with --seed N --trace FILE"
+            );
+            return ExitStatus::Unusable;
+        }
+        let format = if args.json { RunFormat::Json } else { args.format };
+        return crate::tools::sweep::run(&files, &args.sweep, format, args.report.as_deref(), out, err);
+    }
+    let sweep_only = [
+        ("--shard", args.sweep.shard.is_some()),
+        ("--jobs", args.sweep.jobs.is_some()),
+        ("--shrink", args.sweep.shrink),
+        ("--results", args.sweep.results.is_some()),
+    ];
+    if let Some((flag, _)) = sweep_only.iter().find(|(_, given)| *given) {
+        let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
+        return ExitStatus::Unusable;
+    }
+    run_files(&files, args, out, err, &|file| Scenario::load(file).map_err(|e| e.to_string()), &simulate)
+}
+
+/// A simulation: the outcome of `scenario`, and with `recording` its run record.
+type Simulate = dyn Fn(&Scenario, bool) -> (Outcome, Option<RunRecord>);
+/// A loader: the scenario in a file, or the loader's error (file, line, field, expectation).
+type Load<'a> = dyn Fn(&Path) -> Result<Scenario, String> + 'a;
+
+/// The world's simulation, as `squadsim run` runs it.
+fn simulate(scenario: &Scenario, recording: bool) -> (Outcome, Option<RunRecord>) {
+    let run = world::run(scenario, RunOptions { record: recording, ..RunOptions::default() });
+    (run.outcome, run.record)
+}
+
+/// Loads and runs one scenario file, isolated: a panic while loading is a
+/// [`LoadFailure`], one while simulating is this scenario's failed run (its
+/// name and the panic's message); either way the caller goes on with the next.
+fn run_isolated(
+    file: &Path,
+    seed: Option<u64>,
+    recording: bool,
+    load: &Load<'_>,
+    simulate: &Simulate,
+) -> Result<(ScenarioResult, Duration), LoadFailure> {
+    let mut scenario = match world::catch_panic(|| load(file)) {
+        Ok(Ok(s)) => s,
+        Ok(Err(message)) => return Err(LoadFailure { file: file.to_path_buf(), message }),
+        Err(panicked) => {
+            let message = format!("{}: the loader {panicked}", file.display());
+            return Err(LoadFailure { file: file.to_path_buf(), message });
+        }
+    };
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    let started = Instant::now();
+    let ran = world::catch_panic(|| simulate(&scenario, recording));
+    let wall = started.elapsed();
+    let (outcome, record) = ran.unwrap_or_else(|panicked| (outcome::nothing_ran(&scenario, panicked), None));
+    let verdict = report::verdict(file, &outcome, seed.is_none());
+    Ok((ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }, wall))
+}
+
+/// `squadsim run` over `files`, loading with `load` and simulating with
+/// `simulate`. Exit 2 when a scenario did not load or its world could not be
+/// built, else 1 when any run failed (differs, no snapshot, did not finish,
+/// panicked), else 0.
+fn run_files(
+    files: &[PathBuf],
+    args: &RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    load: &Load<'_>,
+    simulate: &Simulate,
+) -> ExitStatus {
+    let format = if args.json { RunFormat::Json } else { args.format };
+    let recording = args.report.is_some() || args.trace.is_some();
+    let mut unloaded = Vec::new();
+    let mut results = Vec::new();
+    for file in files {
+        match run_isolated(file, args.seed, recording, load, simulate) {
+            Ok((result, wall)) => {
+                if let Verdict::NotBuilt(message) = &result.verdict {
+                    let _ = writeln!(err, "error: {}: {message}", file.display());
+                }
+                if format != RunFormat::Json {
+                    print_line(out, &result, wall);
+                }
+                results.push(result);
+            }
+            Err(failure) => {
+                let _ = writeln!(err, "error: {}", failure.message);
+                unloaded.push(failure);
+            }
+        }
+    }
+    let (passed, failed) = report::totals(&results);
+    let not_built = results.iter().filter(|r| matches!(r.verdict, Verdict::NotBuilt(_))).count();
+    if format == RunFormat::Json {
+        let mut json: Vec<_> = results.iter().map(ScenarioResult::to_json).collect();
+        json.extend(unloaded.iter().map(|u| {
+            serde_json::json!({"file": u.file.display().to_string(), "verdict": "did_not_load", "passed": false, "message": u.message})
+        }));
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json).expect("the outcomes' JSON is plain data: it always serializes")
+        );
+    } else {
+        if format == RunFormat::Github {
+            let _ = write!(out, "{}", report::github::annotations(&results, &unloaded));
+        }
+        let mut totals = format!("{passed} passed, {failed} failed");
+        if not_built > 0 {
+            totals.push_str(&format!(" ({not_built} could not be built)"));
+        }
+        if !unloaded.is_empty() {
+            totals.push_str(&format!(", {} did not load", unloaded.len()));
+        }
+        let _ = writeln!(out, "{totals}");
+    }
+    if let Some(dir) = &args.report {
+        if let Err(e) = report::write_dir(dir, &results, &unloaded) {
+            let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
+            return ExitStatus::Unusable;
+        }
+    }
+    if let Some(file) = &args.trace {
+        let records: Vec<_> = results.iter().filter_map(|r| r.record.clone()).collect();
+        if let Err(e) = std::fs::write(file, trace::chrome_trace(&records)) {
+            let _ = writeln!(err, "error: cannot write the trace {}: {e}", file.display());
+            return ExitStatus::Unusable;
+        }
+    }
+    if !unloaded.is_empty() || not_built > 0 {
+        ExitStatus::Unusable
+    } else {
+        ExitStatus::of_failures(failed)
+    }
+}
+
+/// The human line of one scenario run.
+fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: Duration) {
+    let outcome = &result.outcome;
+    let summary = format!("{} ({} simulated in {:.0?})", report::summary(outcome), outcome.simulated, wall);
+    let summary = match &outcome.platform_agent {
+        Some(p) => format!("{summary}; platform agent: {}", p.summary()),
+        None => summary,
+    };
+    let label = result.label();
+    let file = &result.file;
+    let _ = match &result.verdict {
+        Verdict::Matches => writeln!(out, "ok      {label}: {summary}"),
+        Verdict::NotCompared => writeln!(out, "ran     {label}: {summary}"),
+        Verdict::NoSnapshot => writeln!(
+            out,
+            "NEW     {label}: no snapshot at {} — run `cargo insta test --accept` to pin it",
+            snapshot::path_for(file).display()
+        ),
+        Verdict::Differs(d) => writeln!(out, "DIFFERS {label}: {summary}\n{d}"),
+        Verdict::NotBuilt(message) => writeln!(out, "FAILED  {label}: {message}"),
+        Verdict::Failed { message, detail } if detail.is_empty() => writeln!(out, "FAILED  {label}: {message}"),
+        Verdict::Failed { message, detail } => writeln!(out, "FAILED  {label}: {message}\n{detail}"),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)
+    }
+
+    fn args(seed: Option<u64>, format: RunFormat) -> RunArgs {
+        let Command::Run(mut args) = Cli::parse_from(["squadsim", "run"]).command else {
+            panic!("`squadsim run` parses as the run command")
+        };
+        args.seed = seed;
+        args.format = format;
+        args
+    }
+
+    fn run_with(
+        files: &[PathBuf],
+        args: &RunArgs,
+        load: &Load<'_>,
+        simulate: &Simulate,
+    ) -> (ExitStatus, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_files(files, args, &mut out, &mut err, load, simulate);
+        (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+    }
+
+    fn load(file: &Path) -> Result<Scenario, String> {
+        Scenario::load(file).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_scenario_that_panics_fails_alone_and_the_others_still_run_and_report() {
+        let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
+        // The first scenario panics inside a turmoil simulation, as a host would; the next
+        // one runs a real world on the same thread after it.
+        let panicking = |scenario: &Scenario, recording: bool| {
+            if scenario.name == "operator-not-super-admin" {
+                let name = scenario.name.clone();
+                let mut sim = turmoil::Builder::new().build();
+                sim.client("host", async move { panic!("boom in {name}") });
+                let _ = sim.run();
+            }
+            simulate(scenario, recording)
+        };
+        let (code, out, _) = run_with(&files, &args(None, RunFormat::Human), &load, &panicking);
+        assert_eq!(code, ExitStatus::Failed, "{out}");
+        assert!(
+            out.contains("FAILED  operator-not-super-admin (seed 3): panicked: boom in operator-not-super-admin"),
+            "{out}"
+        );
+        assert!(out.contains("ok      wrong-project-slug (seed 7): "), "the next scenario still ran: {out}");
+        assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+
+        let (code, out, _) = run_with(&files, &args(None, RunFormat::Json), &load, &panicking);
+        assert_eq!(code, ExitStatus::Failed);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json[0]["verdict"], "failed");
+        assert!(json[0]["message"].as_str().unwrap().starts_with("panicked: boom in operator-not-super-admin"));
+        assert_eq!(json[1]["passed"], true);
+    }
+
+    #[test]
+    fn a_loader_that_panics_is_a_scenario_that_did_not_load() {
+        let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
+        let loader = |file: &Path| -> Result<Scenario, String> {
+            if file.ends_with("operator-not-super-admin.yaml") {
+                panic!("loader bug");
+            }
+            load(file)
+        };
+        let (code, out, err) = run_with(&files, &args(None, RunFormat::Human), &loader, &simulate);
+        assert_eq!(code, ExitStatus::Unusable);
+        assert!(err.contains("operator-not-super-admin.yaml: the loader panicked: loader bug"), "{err}");
+        assert!(out.ends_with("1 passed, 0 failed, 1 did not load\n"), "{out}");
+    }
+
+    /// A world no fake can be built for: a project whose slug GitHub refuses
+    /// (the loader refuses it too; this goes around the loader to the world).
+    fn unbuildable(file: &Path) -> Result<Scenario, String> {
+        let mut s = load(file)?;
+        if let Some(p) = s.world.projects.first_mut() {
+            p.slug = String::new();
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn a_world_that_cannot_be_built_is_exit_2_in_every_format_and_never_green() {
+        let files = [corpus("happy-intake.yaml")];
+        for (seed, format) in [(None, RunFormat::Human), (Some(5), RunFormat::Human), (None, RunFormat::Github)] {
+            let (code, out, err) = run_with(&files, &args(seed, format), &unbuildable, &simulate);
+            assert_eq!(code, ExitStatus::Unusable, "{out}");
+            assert!(err.contains("happy-intake.yaml: the world could not be built: "), "{err}");
+            assert!(out.contains("FAILED  happy-intake (seed "), "{out}");
+            assert!(out.ends_with("0 passed, 1 failed (1 could not be built)\n"), "{out}");
+            if format == RunFormat::Github {
+                assert!(out.contains("::error file="), "{out}");
+            }
+        }
+        let (code, out, _) = run_with(&files, &args(Some(5), RunFormat::Json), &unbuildable, &simulate);
+        assert_eq!(code, ExitStatus::Unusable);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("not_built"), Some(false)));
+    }
+}

@@ -1,0 +1,10 @@
+//! The tools layer: the command line and what it writes.
+
+pub mod cli;
+pub mod conform;
+pub mod explain;
+pub mod report;
+pub mod serve;
+pub(crate) mod snapshot;
+pub mod sweep;
+pub(crate) mod trace;

@@ -1,0 +1,112 @@
+//! The Markdown summary (`summary.md`), written for `$GITHUB_STEP_SUMMARY`:
+//! the totals, one table row per scenario and seed, and each failure's message
+//! and diff in a collapsed block.
+//!
+//! Guarantees: table cells have `|`, `<`, `>` and `&` escaped and no line
+//! breaks; a diff sits in a fence longer than any backtick run inside it, so
+//! no scenario text can break out of its cell or block.
+
+use super::sweep::SweepResults;
+use super::{run_status, LoadFailure, ScenarioResult};
+
+/// The Markdown summary of `results` and of the scenario files that did not load.
+pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+    let (passed, failed) = super::totals(results);
+    let did_not_load = if unloaded.is_empty() { String::new() } else { format!(", {} did not load", unloaded.len()) };
+    let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}\n\n");
+    for u in unloaded {
+        out.push_str(&format!("- ❌ {} did not load: {}\n", cell(&u.file.display().to_string()), cell(&u.message)));
+    }
+    if !unloaded.is_empty() {
+        out.push('\n');
+    }
+    out.push_str("| | scenario | seed | run | launch | blockers | simulated |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for r in results {
+        let o = &r.outcome;
+        let blockers = o.blockers();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            if r.verdict.passed() { "✅" } else { "❌" },
+            cell(&o.scenario),
+            o.seed,
+            cell(run_status(o)),
+            o.launch_label(),
+            if blockers.is_empty() { "none".to_string() } else { cell(&blockers.join(", ")) },
+            cell(&o.simulated),
+        ));
+    }
+    for r in results.iter().filter(|r| !r.verdict.passed()) {
+        out.push_str(&format!(
+            "\n<details><summary>❌ {}: {}</summary>\n\n",
+            cell(&r.label()),
+            cell(&r.verdict.message(&r.file))
+        ));
+        let detail = r.verdict.detail();
+        if !detail.is_empty() {
+            let fence = "`".repeat(longest_backtick_run(detail).max(2) + 1);
+            out.push_str(&format!("{fence}diff\n{}\n{fence}\n", detail.trim_end()));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// The Markdown summary of a seed sweep (or merged shards): the totals, one row
+/// per scenario (seeds, failures), and each failing seed's broken invariants and
+/// reproduce command in a collapsed block.
+pub(crate) fn sweep_summary(sweep: &SweepResults) -> String {
+    let failed = sweep.failed();
+    let mut out = format!(
+        "## squadsim sweep: {} seeds, {} passed, {failed} failed\n\n",
+        sweep.results.len(),
+        sweep.results.len() - failed
+    );
+    out.push_str("| | scenario | seeds | failed | failing seeds |\n|---|---|---|---|---|\n");
+    let mut scenarios: Vec<&str> = sweep.results.iter().map(|r| r.scenario.as_str()).collect();
+    scenarios.dedup();
+    for name in scenarios {
+        let of: Vec<_> = sweep.results.iter().filter(|r| r.scenario == name).collect();
+        let failing: Vec<String> = of.iter().filter(|r| !r.passed()).map(|r| r.seed.to_string()).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            if failing.is_empty() { "✅" } else { "❌" },
+            cell(name),
+            of.len(),
+            failing.len(),
+            if failing.is_empty() { "none".to_string() } else { failing.join(", ") },
+        ));
+    }
+    for r in sweep.results.iter().filter(|r| !r.passed()) {
+        let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+        out.push_str(&format!(
+            "\n<details><summary>❌ {} (seed {}): {}</summary>\n\n",
+            cell(&r.scenario),
+            r.seed,
+            cell(&broken.join("; "))
+        ));
+        let fence = "`".repeat(longest_backtick_run(&r.reproduce).max(2) + 1);
+        out.push_str(&format!("{fence}sh\n{}\n{fence}\n\n</details>\n", r.reproduce));
+    }
+    out
+}
+
+fn cell(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn longest_backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_fences_hold_whatever_a_scenario_says() {
+        assert_eq!(cell("a|b <script>&\nx"), "a\\|b &lt;script&gt;&amp; x");
+        assert_eq!(longest_backtick_run("a ```` b ` c"), 4);
+        assert_eq!(longest_backtick_run("none"), 0);
+    }
+}

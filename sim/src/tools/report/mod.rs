@@ -1,0 +1,249 @@
+//! `squadsim run --report DIR`: what a run writes for people and CI to read.
+//!
+//! - `junit.xml` ([`junit`]): one testcase per scenario and seed, the snapshot
+//!   diff in the failure body (the shape cargo-nextest emits);
+//! - `summary.md` ([`markdown`]): a Markdown summary for `$GITHUB_STEP_SUMMARY`;
+//! - `<scenario file stem>.seed-<N>.html` ([`html`]): one self-contained page per
+//!   scenario run (sequence diagram, outcome, diagnosis, diff);
+//! - GitHub workflow-command annotations ([`github`]) are printed by
+//!   `--format github`, not written.
+//!
+//! Guarantees: every writer is a pure function of the [`ScenarioResult`]s (and
+//! their run records): no wall clock, no host name, the same runs give
+//! byte-identical files. Every text that comes from a scenario or a payload is
+//! escaped for the format it lands in.
+
+pub(crate) mod github;
+pub(crate) mod html;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub mod sweep;
+
+use std::path::{Path, PathBuf};
+
+use squadsim_conformance::vocabulary::BlockerCode;
+
+use crate::engine::outcome::Outcome;
+use crate::engine::outcome::RunError;
+use crate::engine::run_record::RunRecord;
+use crate::tools::snapshot;
+
+/// What `squadsim run` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunFormat {
+    Human,
+    Json,
+    Github,
+}
+
+/// How one scenario run fared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The outcome matches its snapshot.
+    Matches,
+    /// Run under another seed than its own: not compared with the snapshot.
+    NotCompared,
+    /// There is no snapshot to compare with.
+    NoSnapshot,
+    /// The outcome differs from its snapshot: the unified diff.
+    Differs(String),
+    /// The world could not be built: nothing ran (exit 2, as a scenario that did not load).
+    NotBuilt(String),
+    /// Failed for another reason (the run did not finish, it panicked, a sweep's
+    /// invariant broke): a one-line message and the details.
+    Failed { message: String, detail: String },
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        matches!(self, Verdict::Matches | Verdict::NotCompared)
+    }
+
+    /// One line saying what went wrong (empty when it passed).
+    pub fn message(&self, file: &Path) -> String {
+        match self {
+            Verdict::Matches | Verdict::NotCompared => String::new(),
+            Verdict::NoSnapshot => format!("no snapshot at {}", snapshot::path_for(file).display()),
+            Verdict::Differs(_) => {
+                format!("the outcome differs from its snapshot {}", snapshot::path_for(file).display())
+            }
+            Verdict::NotBuilt(message) | Verdict::Failed { message, .. } => message.clone(),
+        }
+    }
+
+    /// The verdict's name in `--json` (`matches`, `not_compared`, `no_snapshot`,
+    /// `differs`, `not_built`, `failed`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Matches => "matches",
+            Verdict::NotCompared => "not_compared",
+            Verdict::NoSnapshot => "no_snapshot",
+            Verdict::Differs(_) => "differs",
+            Verdict::NotBuilt(_) => "not_built",
+            Verdict::Failed { .. } => "failed",
+        }
+    }
+
+    /// The details of a failure: the snapshot diff, or the failure's details.
+    pub fn detail(&self) -> &str {
+        match self {
+            Verdict::Differs(diff) => diff,
+            Verdict::Failed { detail, .. } => detail,
+            _ => "",
+        }
+    }
+}
+
+/// A scenario file that did not load (or whose loading panicked): no run, exit 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadFailure {
+    /// The scenario file, as given on the command line.
+    pub file: PathBuf,
+    /// What the loader said (file, line, field and what was expected).
+    pub message: String,
+}
+
+/// One scenario run under one seed: what every report is written from.
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    /// The scenario file, as given on the command line.
+    pub file: PathBuf,
+    pub outcome: Outcome,
+    pub verdict: Verdict,
+    /// What happened on the way (for the HTML report), when the run was recorded.
+    pub record: Option<RunRecord>,
+}
+
+impl ScenarioResult {
+    /// `<scenario> (seed N)`: how every report names this run, the name printed
+    /// escaped (a scenario's name is its author's text: no control character or
+    /// ANSI escape reaches a terminal through it).
+    pub fn label(&self) -> String {
+        format!("{} (seed {})", crate::scenario::escape(&self.outcome.scenario), self.outcome.seed)
+    }
+
+    /// `squadsim run --json`'s entry: the outcome's summary with the file and the verdict.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut entry = self.outcome.summary_json();
+        if let serde_json::Value::Object(map) = &mut entry {
+            map.insert("file".into(), self.file.display().to_string().into());
+            map.insert("verdict".into(), self.verdict.name().into());
+            map.insert("passed".into(), self.verdict.passed().into());
+            if !self.verdict.passed() {
+                map.insert("message".into(), self.verdict.message(&self.file).into());
+            }
+        }
+        entry
+    }
+
+    /// The file name of this run's HTML report.
+    pub fn html_name(&self) -> String {
+        let stem = self.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("{stem}.seed-{}.html", self.outcome.seed)
+    }
+}
+
+/// The one-line summary of an outcome: run status, launch status, blockers
+/// (model-defined ones marked so), the walls sessions stand at when there are any,
+/// and, for a run blocked with no session blocked, its delivery graph's reason.
+pub fn summary(outcome: &Outcome) -> String {
+    let blockers: Vec<String> =
+        outcome.blockers().into_iter().map(|b| BlockerCode::parse(&b).map(BlockerCode::label).unwrap_or(b)).collect();
+    let standing = outcome.standing_walls();
+    let graph = match &outcome.run {
+        Some(run) if run.status == "blocked" && !outcome.sessions.iter().any(|s| s.live_status == "blocked") => {
+            format!(", delivery graph {}", run.delivery_graph)
+        }
+        _ => String::new(),
+    };
+    format!(
+        "run {}, launch {}, blockers: {}{}{graph}",
+        run_status(outcome),
+        outcome.launch_label(),
+        if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
+        if standing.is_empty() { String::new() } else { format!(", standing at: {}", standing.join(", ")) },
+    )
+}
+
+/// The run's status, or `not launched`.
+pub fn run_status(outcome: &Outcome) -> &str {
+    outcome.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not launched")
+}
+
+/// `N passed, N failed`.
+pub fn totals(results: &[ScenarioResult]) -> (usize, usize) {
+    let passed = results.iter().filter(|r| r.verdict.passed()).count();
+    (passed, results.len() - passed)
+}
+
+/// The verdict on one run of the scenario `file`: a run that did not reach its
+/// end fails whatever its snapshot says (one whose world could not be built is
+/// [`Verdict::NotBuilt`]); then the [built-in invariants](crate::engine::invariants::built_in)
+/// (an outcome that reports success that did not happen never passes); then,
+/// when `compared` (run under its own seed), the comparison with its snapshot.
+pub fn verdict(file: &Path, outcome: &Outcome, compared: bool) -> Verdict {
+    match &outcome.error {
+        Some(e @ RunError::NotBuilt(_)) => return Verdict::NotBuilt(e.to_string()),
+        Some(e) => return Verdict::Failed { message: e.to_string(), detail: String::new() },
+        None => {}
+    }
+    let broken = crate::engine::invariants::built_in(outcome);
+    if !broken.is_empty() {
+        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
+        return Verdict::Failed {
+            message: format!("the outcome breaks {} built-in invariant(s)", broken.len()),
+            detail: lines.join("\n"),
+        };
+    }
+    if compared {
+        compare(file, outcome)
+    } else {
+        Verdict::NotCompared
+    }
+}
+
+/// How `outcome` compares with the snapshot of the scenario `file`.
+pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
+    match snapshot::read(&snapshot::path_for(file)) {
+        None => Verdict::NoSnapshot,
+        Some(expected) => match snapshot::diff(&expected, &outcome.to_yaml()) {
+            None => Verdict::Matches,
+            Some(d) => Verdict::Differs(d),
+        },
+    }
+}
+
+/// Writes `junit.xml`, `summary.md` and one HTML page per recorded run into
+/// `dir` (created if missing); returns the paths written. The scenario files
+/// that did not load are failing test cases and rows too.
+pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure]) -> std::io::Result<Vec<PathBuf>> {
+    let pages = results.iter().filter_map(|r| r.record.as_ref().map(|record| (r.html_name(), html::page(r, record))));
+    let files = [
+        ("junit.xml".to_string(), junit::to_xml(results, unloaded)),
+        ("summary.md".to_string(), markdown::summary(results, unloaded)),
+    ];
+    write_files(dir, files.into_iter().chain(pages))
+}
+
+/// Writes a seed sweep's reports into `dir` (created if missing): `junit.xml`
+/// (one testcase per scenario and seed) and `summary.md`. Sweeps check
+/// invariants, not recorded runs, so there is no HTML page per seed: rerun a
+/// failing seed with its reproduce command and `--report` for one.
+pub fn write_sweep_dir(dir: &Path, sweep: &sweep::SweepResults) -> std::io::Result<Vec<PathBuf>> {
+    let files = [
+        ("junit.xml".to_string(), junit::sweep_to_xml(&sweep.results)),
+        ("summary.md".to_string(), markdown::sweep_summary(sweep)),
+    ];
+    write_files(dir, files)
+}
+
+fn write_files(dir: &Path, files: impl IntoIterator<Item = (String, String)>) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}

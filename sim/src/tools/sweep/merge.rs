@@ -1,0 +1,286 @@
+//! `squadsim merge-reports`: shard results merged into one sweep.
+
+use squadsim_conformance::exit::ExitStatus;
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::plan::items;
+use super::write_reports;
+use crate::engine::invariants::BrokenInvariant;
+use crate::tools::report::sweep::{Shard, SweepResults, RESULTS_FORMAT};
+
+/// `squadsim merge-reports`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Sweep results files (`squadsim run --seeds N --shard I/N --results FILE`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the merged results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the merged reports into DIR: junit.xml (one testcase per scenario and seed) and summary.md.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+}
+
+/// Why shard results could not be merged into one sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeError {
+    /// A file without [`RESULTS_FORMAT`] (written by another squadsim).
+    Format { file: String, found: u32 },
+    /// Two files that were not shards of one sweep: what differs, and each one's value.
+    Mismatch { what: &'static str, first: (String, String), other: (String, String) },
+    /// One shard given by two files.
+    Duplicate { shard: Shard, files: (String, String) },
+    /// Shards of the sweep that no file gives.
+    Missing { shards: Vec<Shard> },
+    /// The files' results are not exactly the sweep's (scenario, seed) items.
+    Results { missing: Vec<(String, u64)>, unexpected: Vec<(String, u64)> },
+    /// No results file at all.
+    Nothing,
+}
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |items: &[(String, u64)]| {
+            let shown: Vec<String> = items.iter().take(5).map(|(file, seed)| format!("{file} seed {seed}")).collect();
+            let more = items.len().saturating_sub(shown.len());
+            format!("{}{}", shown.join(", "), if more > 0 { format!(" and {more} more") } else { String::new() })
+        };
+        match self {
+            MergeError::Format { file, found: 0 } => write!(
+                f,
+                "{file} has no results format: it was written by an older squadsim (this one reads format {RESULTS_FORMAT}); rerun its sweep"
+            ),
+            MergeError::Format { file, found } => {
+                write!(f, "{file} is in results format {found}; this squadsim reads format {RESULTS_FORMAT}")
+            }
+            MergeError::Mismatch { what, first, other } => write!(
+                f,
+                "the files are not shards of one sweep: different {what} ({}: {}; {}: {})",
+                first.0, first.1, other.0, other.1
+            ),
+            MergeError::Duplicate { shard, files } => {
+                write!(f, "shard {shard} is given twice ({} and {})", files.0, files.1)
+            }
+            MergeError::Missing { shards } => {
+                let names: Vec<String> = shards.iter().map(Shard::to_string).collect();
+                write!(f, "shards {} are missing: the sweep is incomplete", names.join(", "))
+            }
+            MergeError::Results { missing, unexpected } => {
+                write!(f, "the results do not cover the sweep exactly")?;
+                if !missing.is_empty() {
+                    write!(f, "; missing: {}", list(missing))?;
+                }
+                if !unexpected.is_empty() {
+                    write!(f, "; not in the sweep or given twice: {}", list(unexpected))?;
+                }
+                Ok(())
+            }
+            MergeError::Nothing => write!(f, "no results to merge"),
+        }
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+/// Merges shard results (each with the file it came from) into one sweep:
+/// every (file, seed) once, in order. Refuses files of another format, shards
+/// of different sweeps (seeds, jitter, scenario files, shard count), a shard
+/// given twice, a missing shard, and results that are not exactly the sweep's
+/// (scenario, seed) items.
+pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeError> {
+    let Some((first_file, first)) = parts.first().cloned() else { return Err(MergeError::Nothing) };
+    let mut merged = SweepResults { shards: Vec::new(), results: Vec::new(), ..first.clone() };
+    let mut shard_files: Vec<(Shard, String)> = Vec::new();
+    for (file, part) in parts {
+        if part.format != RESULTS_FORMAT {
+            return Err(MergeError::Format { file, found: part.format });
+        }
+        let count = |p: &SweepResults| p.shards.first().map_or(0, |s| s.count);
+        type Shown = fn(&SweepResults) -> String;
+        let differs: [(&'static str, bool, Shown); 4] = [
+            ("seed ranges", part.seeds != first.seeds, |p| format!("{}..={}", p.seeds.start(), p.seeds.end())),
+            ("jitters", part.jitter != first.jitter, |p| p.jitter.clone()),
+            ("scenario files", part.scenarios != first.scenarios, |p| p.scenarios.join(", ")),
+            ("shard counts", count(&part) != count(&first), |p| {
+                p.shards.first().map_or("none".into(), |s| s.count.to_string())
+            }),
+        ];
+        if let Some((what, _, show)) = differs.into_iter().find(|(_, differs, _)| *differs) {
+            return Err(MergeError::Mismatch {
+                what,
+                first: (first_file.clone(), show(&first)),
+                other: (file.clone(), show(&part)),
+            });
+        }
+        for shard in part.shards {
+            if let Some((_, earlier)) = shard_files.iter().find(|(s, _)| *s == shard) {
+                return Err(MergeError::Duplicate { shard, files: (earlier.clone(), file.clone()) });
+            }
+            shard_files.push((shard, file.clone()));
+        }
+        merged.results.extend(part.results);
+    }
+    merged.shards = shard_files.into_iter().map(|(s, _)| s).collect();
+    merged.shards.sort_by_key(|s| (s.count, s.index));
+    let count = merged.shards.first().map_or(1, |s| s.count);
+    let missing: Vec<Shard> =
+        (1..=count).map(|index| Shard { index, count }).filter(|s| !merged.shards.contains(s)).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { shards: missing });
+    }
+    merged.results.sort_by(|a, b| (&a.file, a.seed).cmp(&(&b.file, b.seed)));
+    let mut expected: Vec<(String, u64)> = items(merged.scenarios.len(), merged.seeds.clone(), None)
+        .into_iter()
+        .map(|item| (merged.scenarios[item.scenario].clone(), item.seed))
+        .collect();
+    expected.sort();
+    let mut given: Vec<(String, u64)> = merged.results.iter().map(|r| (r.file.clone(), r.seed)).collect();
+    given.sort();
+    if given != expected {
+        let missing = expected.iter().filter(|k| given.binary_search(k).is_err()).cloned().collect();
+        let mut unexpected: Vec<(String, u64)> =
+            given.iter().filter(|k| expected.binary_search(k).is_err()).cloned().collect();
+        unexpected.extend(given.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()));
+        return Err(MergeError::Results { missing, unexpected });
+    }
+    Ok(merged)
+}
+
+/// `squadsim merge-reports FILE...`: exit 0 every seed of the whole sweep passed,
+/// 1 some failed, 2 a file could not be read, the files do not belong together,
+/// or a shard (or any (scenario, seed) of the sweep) is missing.
+pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
+    let mut parts = Vec::new();
+    for file in &args.files {
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<SweepResults>(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(p) => parts.push((file.display().to_string(), p)),
+            Err(e) => {
+                let _ = writeln!(err, "error: {}: {e}", file.display());
+                return ExitStatus::Unusable;
+            }
+        }
+    }
+    let merged = match merge(parts) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return ExitStatus::Unusable;
+        }
+    };
+    if let Some(path) = &args.out {
+        if let Err(e) = std::fs::write(
+            path,
+            serde_json::to_string_pretty(&merged)
+                .expect("sweep results are plain data with string keys: they always serialize")
+                + "\n",
+        ) {
+            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+            return ExitStatus::Unusable;
+        }
+    }
+    if !write_reports(args.report.as_deref(), &merged, err) {
+        return ExitStatus::Unusable;
+    }
+    for r in merged.results.iter().filter(|r| !r.passed()) {
+        let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
+        let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
+        let _ = writeln!(out, "    reproduce: {}", r.reproduce);
+    }
+    let shards: Vec<String> = merged.shards.iter().map(Shard::to_string).collect();
+    let _ = writeln!(
+        out,
+        "{} seeds: {} passed, {} failed (shards {})",
+        merged.results.len(),
+        merged.results.len() - merged.failed(),
+        merged.failed(),
+        shards.join(", ")
+    );
+    ExitStatus::of_failures(merged.failed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::report::sweep::SeedResult;
+
+    fn result(file: &str, seed: u64, failed: bool) -> SeedResult {
+        SeedResult {
+            scenario: file.trim_end_matches(".yaml").into(),
+            file: file.into(),
+            seed,
+            violations: if failed {
+                vec![BrokenInvariant {
+                    field: "run_status".into(),
+                    expected: "completed".into(),
+                    actual: "blocked".into(),
+                }]
+            } else {
+                Vec::new()
+            },
+            simulated: "1.0s".into(),
+            wall_ms: 1.0,
+            reproduce: String::new(),
+            shrunk_faults: None,
+        }
+    }
+
+    /// Shard `index` of `count` of a sweep of a.yaml and b.yaml over seeds 1..=2, every seed passing but a.yaml's 2.
+    fn shard(index: usize, count: usize) -> (String, SweepResults) {
+        let shard = Shard { index, count };
+        let all = items(2, 1..=2, Some(shard));
+        let files = ["a.yaml", "b.yaml"];
+        let results = all.iter().map(|i| result(files[i.scenario], i.seed, (i.scenario, i.seed) == (0, 2))).collect();
+        let sweep = SweepResults {
+            format: RESULTS_FORMAT,
+            seeds: 1..=2,
+            jitter: "500ms".into(),
+            scenarios: files.iter().map(|f| f.to_string()).collect(),
+            shards: vec![shard],
+            results,
+        };
+        (format!("shard-{index}.json"), sweep)
+    }
+
+    #[test]
+    fn merging_shards_orders_results_and_refuses_mismatches() {
+        let merged = merge(vec![shard(2, 2), shard(1, 2)]).unwrap();
+        let order: Vec<(String, u64)> = merged.results.iter().map(|r| (r.file.clone(), r.seed)).collect();
+        assert_eq!(order, [("a.yaml".into(), 1), ("a.yaml".into(), 2), ("b.yaml".into(), 1), ("b.yaml".into(), 2)]);
+        assert_eq!(merged.failed(), 1);
+        assert_eq!(merged.shards, [Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 }]);
+
+        let twice = merge(vec![shard(1, 2), shard(1, 2), shard(2, 2)]).unwrap_err();
+        assert_eq!(twice.to_string(), "shard 1/2 is given twice (shard-1.json and shard-1.json)");
+        let missing = merge(vec![shard(1, 3), shard(3, 3)]).unwrap_err();
+        assert_eq!(missing.to_string(), "shards 2/3 are missing: the sweep is incomplete");
+        assert_eq!(
+            merge(vec![shard(1, 2), shard(1, 3)]).unwrap_err().to_string(),
+            "the files are not shards of one sweep: different shard counts (shard-1.json: 2; shard-1.json: 3)"
+        );
+        let (file, mut other) = shard(2, 2);
+        other.jitter = "1s".into();
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(e.to_string().contains("different jitters (shard-1.json: 500ms; shard-2.json: 1s)"), "{e}");
+        let (_, mut other) = shard(2, 2);
+        other.seeds = 1..=3;
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(e.to_string().contains("different seed ranges (shard-1.json: 1..=2; shard-2.json: 1..=3)"), "{e}");
+        let (_, mut other) = shard(2, 2);
+        other.scenarios.pop();
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(e.to_string().contains("different scenario files"), "{e}");
+        let (_, mut old) = shard(2, 2);
+        old.format = 0;
+        let e = merge(vec![shard(1, 2), (file.clone(), old)]).unwrap_err();
+        assert!(e.to_string().contains("written by an older squadsim"), "{e}");
+        let (_, mut truncated) = shard(2, 2);
+        truncated.results.pop();
+        let e = merge(vec![shard(1, 2), (file, truncated)]).unwrap_err();
+        assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: b.yaml seed 2");
+    }
+}

@@ -1,0 +1,254 @@
+//! Seed sweeps: every scenario under many seeds, with turmoil's random host
+//! order and latency jitter on, checked against the invariants the scenario
+//! declares (`invariants:`) rather than its snapshot.
+//!
+//! `squadsim run --seeds N` / `--seed-range A..B`, split across CI runners with
+//! `--shard I/N` (round-robin over the (scenario, seed) list, as
+//! `cargo nextest --partition count:I/N`), parallel across cores (`--jobs`),
+//! shard results merged with `squadsim merge-reports`, and a failing seed's
+//! fault schedule narrowed with `--shrink`.
+//!
+//! Guarantees: one (scenario, seed, jitter) gives the same verdict in any
+//! process, on any number of jobs and in any shard; results are reported in
+//! (file, seed) order whatever order the jobs finish in; every failing seed is
+//! printed with a one-line command that reproduces it; a panicking simulation is
+//! a failing seed, not a crashed sweep.
+
+mod merge;
+mod plan;
+mod progress;
+mod runner;
+mod shrink;
+
+use squadsim_conformance::exit::ExitStatus;
+use std::io::{IsTerminal, Write};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use merge::{merge, merge_reports, MergeArgs, MergeError};
+pub use plan::{items, Item, MAX_SWEEP_ITEMS};
+use plan::{parse_jitter, parse_seed_count, parse_seed_range, parse_shard};
+use progress::Progress;
+pub use runner::{check_seed, sweep};
+pub use shrink::{faults_yaml, shrink};
+
+use crate::engine::invariants::BrokenInvariant;
+use crate::engine::world::Network;
+use crate::scenario::{Invariants, Scenario, SimDuration};
+use crate::tools::report::sweep::{SeedResult, Shard, SweepResults, RESULTS_FORMAT};
+use crate::tools::report::RunFormat;
+
+/// The sweep's flags on `squadsim run`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Sweep seeds 1..=N under random host order and latency jitter, checking each scenario's `invariants`.
+    #[arg(long, value_name = "N", conflicts_with_all = ["seed", "seed_range"], value_parser = parse_seed_count)]
+    pub seeds: Option<u64>,
+    /// Sweep the seeds A..B (B excluded) or A..=B (B included) instead of 1..=N.
+    #[arg(long, value_name = "A..B", value_parser = parse_seed_range, conflicts_with = "seed")]
+    pub seed_range: Option<RangeInclusive<u64>>,
+    /// Run only the I-th of N shards of the (scenario, seed) list (1-based, round-robin, like
+    /// `cargo nextest --partition count:I/N`).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Simulations to run at once, each on its own thread (default: the number of cores).
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// The largest message latency of the sweep's network (the smallest is 1ms).
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_jitter)]
+    pub jitter: SimDuration,
+    /// Narrow the fault schedule of each scenario's first failing seed to the smallest one that still fails.
+    #[arg(long)]
+    pub shrink: bool,
+    /// Write the sweep's results as JSON to FILE (input of `squadsim merge-reports`).
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+}
+
+impl SweepArgs {
+    /// Whether `squadsim run` sweeps (a seed count or range was given).
+    pub fn active(&self) -> bool {
+        self.seeds().is_some()
+    }
+
+    /// The seeds to sweep; `None` when no seed count or range was given.
+    pub fn seeds(&self) -> Option<RangeInclusive<u64>> {
+        match (&self.seed_range, self.seeds) {
+            (Some(range), _) => Some(range.clone()),
+            (None, Some(n)) => Some(1..=n),
+            (None, None) => None,
+        }
+    }
+}
+
+/// `squadsim run --seeds N | --seed-range A..B` over `files`.
+/// `squadsim run --seeds N|--seed-range A..B`: exit 0 every seed held its
+/// invariants, 1 some did not, 2 a scenario did not load or a file could not be
+/// written. `report`: write `junit.xml` and `summary.md` there.
+pub fn run(
+    files: &[PathBuf],
+    args: &SweepArgs,
+    format: RunFormat,
+    report: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitStatus {
+    let mut scenarios = Vec::new();
+    let mut broken = 0usize;
+    for file in files {
+        match Scenario::load(file) {
+            Ok(s) => scenarios.push((file.clone(), s)),
+            Err(e) => {
+                broken += 1;
+                let _ = writeln!(err, "error: {e}");
+            }
+        }
+    }
+    if broken > 0 {
+        let _ = writeln!(err, "{broken} scenario(s) did not load; nothing was swept");
+        return ExitStatus::Unusable;
+    }
+    let network = Network::jittered(args.jitter.0);
+    let Some(seeds) = args.seeds() else {
+        let _ = writeln!(err, "error: a sweep needs --seeds N or --seed-range A..B");
+        return ExitStatus::Unusable;
+    };
+    let whole = scenarios.len() as u128 * (u128::from(*seeds.end() - *seeds.start()) + 1);
+    let count = args.shard.map_or(1, |s| s.count as u128);
+    if whole.div_ceil(count) > MAX_SWEEP_ITEMS {
+        let _ = writeln!(
+            err,
+            "error: {whole} (scenario, seed) items is more than one sweep runs ({MAX_SWEEP_ITEMS}): split it with --seed-range A..B or --shard I/N"
+        );
+        return ExitStatus::Unusable;
+    }
+    let items = items(scenarios.len(), seeds.clone(), args.shard);
+    if items.is_empty() {
+        // Only a shard can be empty (there is at least one scenario and one seed);
+        // its results still say which shard it was, so a merge sees it.
+        let shard = args.shard.map(|s| s.to_string()).unwrap_or_default();
+        let _ =
+            writeln!(err, "warning: shard {shard} holds none of the {whole} (scenario, seed) items: it runs nothing");
+    }
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let started = Instant::now();
+    let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    let mut results = sweep(&scenarios, &items, jobs, args.jitter, |r| progress.advance(r.passed(), err));
+    progress.finish(err);
+    if args.shrink {
+        for (file, scenario) in &scenarios {
+            let file = file.display().to_string();
+            if let Some(first) = results.iter_mut().find(|r| r.file == file && !r.passed()) {
+                let _ = writeln!(err, "shrinking the faults of {} seed {} ...", scenario.name, first.seed);
+                first.shrunk_faults = Some(faults_yaml(&shrink(scenario, first.seed, &network)));
+            }
+        }
+    }
+    let sweep = SweepResults {
+        format: RESULTS_FORMAT,
+        seeds,
+        jitter: String::from(args.jitter),
+        scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
+        shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
+        results,
+    };
+    if let Some(path) = &args.results {
+        let text = serde_json::to_string_pretty(&sweep)
+            .expect("sweep results are plain data with string keys: they always serialize");
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+            return ExitStatus::Unusable;
+        }
+    }
+    if !write_reports(report, &sweep, err) {
+        return ExitStatus::Unusable;
+    }
+    match format {
+        RunFormat::Json => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&sweep)
+                    .expect("sweep results are plain data with string keys: they always serialize")
+            );
+        }
+        RunFormat::Human | RunFormat::Github => {
+            print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
+            if format == RunFormat::Github {
+                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep.results));
+            }
+        }
+    }
+    ExitStatus::of_failures(sweep.failed())
+}
+
+/// One line per scenario, every failing seed with its command, and a summary.
+fn print_results(
+    sweep: &SweepResults,
+    scenarios: &[(PathBuf, Scenario)],
+    jobs: usize,
+    wall: Duration,
+    out: &mut dyn Write,
+) {
+    for (file, scenario) in scenarios {
+        let file = file.display().to_string();
+        let mine: Vec<&SeedResult> = sweep.results.iter().filter(|r| r.file == file).collect();
+        let failing: Vec<&&SeedResult> = mine.iter().filter(|r| !r.passed()).collect();
+        let checked = match &scenario.invariants {
+            Some(inv) => declared_fields(inv),
+            None => "no invariants declared: only that the simulation stops without an error".into(),
+        };
+        let _ = if failing.is_empty() {
+            writeln!(out, "ok      {}: {} seeds hold ({checked})", scenario.name, mine.len())
+        } else {
+            writeln!(out, "FAILED  {}: {} of {} seeds break ({checked})", scenario.name, failing.len(), mine.len())
+        };
+        for r in failing {
+            let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
+            let _ = writeln!(out, "  seed {}: {}", r.seed, broken.join("; "));
+            let _ = writeln!(out, "    reproduce: {}", r.reproduce);
+            if let Some(faults) = &r.shrunk_faults {
+                let _ = writeln!(out, "    smallest failing fault schedule:");
+                for line in faults.lines() {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
+        }
+    }
+    let total = sweep.results.len();
+    let failed = sweep.failed();
+    let shard = match sweep.shards.as_slice() {
+        [s] if s.count > 1 => format!(", shard {s}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{total} seeds: {} passed, {failed} failed ({jobs} jobs{shard}, jitter {}, {:.1}s wall, {:.1} seeds/s)",
+        total - failed,
+        sweep.jitter,
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64().max(1e-9),
+    );
+}
+
+/// The declared invariant fields, e.g. `run_status, blockers`.
+fn declared_fields(inv: &Invariants) -> String {
+    match serde_json::to_value(inv) {
+        Ok(serde_json::Value::Object(map)) if !map.is_empty() => map.keys().cloned().collect::<Vec<_>>().join(", "),
+        _ => "invariants: {} declares nothing but that the simulation stops without an error".into(),
+    }
+}
+
+/// A sweep's progress on stderr: a bar redrawn in place on a terminal, plain
+/// Writes a sweep's reports into `dir` when one is given; `false` (said on `err`) if that failed.
+pub(super) fn write_reports(dir: Option<&Path>, sweep: &SweepResults, err: &mut dyn Write) -> bool {
+    let Some(dir) = dir else { return true };
+    match crate::tools::report::write_sweep_dir(dir, sweep) {
+        Ok(_) => true,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
+            false
+        }
+    }
+}

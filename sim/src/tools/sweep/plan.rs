@@ -1,0 +1,155 @@
+//! What a sweep runs: the seeds and shard the command line gives, parsed and
+//! bounded, and the (scenario, seed) list they make.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use crate::scenario::{DurationError, SimDuration};
+use crate::tools::report::sweep::Shard;
+
+/// Why a sweep flag (`--shard`, `--seeds`, `--seed-range`, `--jitter`) was
+/// refused; clap prints it after the flag's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FlagError {
+    /// `--shard` not `I/N` with 1 <= I <= N.
+    Shard { text: String, problem: ShardProblem },
+    /// `--seeds 0`.
+    NoSeeds,
+    /// `--seeds` not a number.
+    SeedCount(String),
+    /// `--seed-range` not `A..B` or `A..=B`.
+    SeedRange(String),
+    /// A `--seed-range` with no seed in it (`5..5`, `6..=5`).
+    EmptySeedRange(String),
+    /// `--jitter` not a duration.
+    Jitter(DurationError),
+    /// `--jitter` outside 1ms..=10s.
+    JitterBounds(String),
+}
+
+/// What is wrong with a `--shard I/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ShardProblem {
+    NoSlash,
+    Index,
+    Count,
+    OutOfRange,
+}
+
+impl std::fmt::Display for FlagError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FlagError::Shard { text, problem: ShardProblem::NoSlash } => {
+                write!(f, "expected I/N such as 1/4, got `{text}`")
+            }
+            FlagError::Shard { text, problem: ShardProblem::Index } => write!(f, "expected a shard number in `{text}`"),
+            FlagError::Shard { text, problem: ShardProblem::Count } => write!(f, "expected a shard count in `{text}`"),
+            FlagError::Shard { text, problem: ShardProblem::OutOfRange } => {
+                write!(f, "expected 1 <= I <= N in I/N, got `{text}`")
+            }
+            FlagError::NoSeeds => write!(f, "a sweep of 0 seeds runs nothing: give at least 1"),
+            FlagError::SeedCount(text) => write!(f, "expected a number of seeds such as 200, got `{text}`"),
+            FlagError::SeedRange(text) => {
+                write!(f, "expected A..B (B excluded) or A..=B (B included), got `{text}`")
+            }
+            FlagError::EmptySeedRange(text) => write!(f, "`{text}` holds no seed"),
+            FlagError::Jitter(e) => write!(f, "{e}"),
+            FlagError::JitterBounds(text) => write!(f, "expected a jitter between 1ms and 10s, got `{text}`"),
+        }
+    }
+}
+
+impl std::error::Error for FlagError {}
+
+pub(super) fn parse_shard(text: &str) -> Result<Shard, FlagError> {
+    let bad = |problem| FlagError::Shard { text: text.to_string(), problem };
+    let (i, n) = text.split_once('/').ok_or_else(|| bad(ShardProblem::NoSlash))?;
+    let index: usize = i.trim().parse().map_err(|_| bad(ShardProblem::Index))?;
+    let count: usize = n.trim().parse().map_err(|_| bad(ShardProblem::Count))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(bad(ShardProblem::OutOfRange));
+    }
+    Ok(Shard { index, count })
+}
+
+pub(super) fn parse_seed_count(text: &str) -> Result<u64, FlagError> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err(FlagError::NoSeeds),
+        Ok(n) => Ok(n),
+        Err(_) => Err(FlagError::SeedCount(text.to_string())),
+    }
+}
+
+pub(super) fn parse_seed_range(text: &str) -> Result<RangeInclusive<u64>, FlagError> {
+    let bad = || FlagError::SeedRange(text.to_string());
+    let empty = || FlagError::EmptySeedRange(text.to_string());
+    let (a, b, inclusive) = match text.split_once("..=") {
+        Some((a, b)) => (a, b, true),
+        None => text.split_once("..").map(|(a, b)| (a, b, false)).ok_or_else(bad)?,
+    };
+    let start: u64 = a.trim().parse().map_err(|_| bad())?;
+    let end: u64 = b.trim().parse().map_err(|_| bad())?;
+    let end = if inclusive { end } else { end.checked_sub(1).ok_or_else(empty)? };
+    if end < start {
+        return Err(empty());
+    }
+    Ok(start..=end)
+}
+
+pub(super) fn parse_jitter(text: &str) -> Result<SimDuration, FlagError> {
+    let d = SimDuration::parse(text).map_err(FlagError::Jitter)?;
+    if d.0 < Duration::from_millis(1) || d.0 > Duration::from_secs(10) {
+        return Err(FlagError::JitterBounds(text.to_string()));
+    }
+    Ok(d)
+}
+
+/// The most (scenario, seed) items one sweep (or shard) runs: each keeps its
+/// result in memory until the sweep ends.
+pub const MAX_SWEEP_ITEMS: u128 = 1_000_000;
+
+/// One (scenario, seed) of a sweep's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    /// Index into the sweep's scenarios.
+    pub scenario: usize,
+    pub seed: u64,
+}
+
+/// The (scenario, seed) list of a sweep over `scenarios` scenarios, in
+/// (scenario, seed) order, keeping only `shard`'s items.
+pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
+    (0..scenarios)
+        .flat_map(|i| seeds.clone().map(move |seed| Item { scenario: i, seed }))
+        .enumerate()
+        .filter(|(position, _)| shard.is_none_or(|s| s.holds(*position)))
+        .map(|(_, item)| item)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_read_like_rust_ranges() {
+        assert_eq!(parse_seed_range("3..6").unwrap(), 3..=5);
+        assert_eq!(parse_seed_range("3..=6").unwrap(), 3..=6);
+        assert_eq!(parse_seed_range("17..=17").unwrap(), 17..=17);
+        assert!(parse_seed_range("5..5").unwrap_err().to_string().contains("holds no seed"));
+        assert!(parse_seed_range("6..=5").is_err());
+        assert!(parse_seed_range("five").unwrap_err().to_string().contains("expected A..B"));
+    }
+
+    #[test]
+    fn shards_split_round_robin_and_cover_everything_once() {
+        assert!(parse_shard("0/3").is_err());
+        assert!(parse_shard("4/3").is_err());
+        assert!(parse_shard("2-3").is_err());
+        let shards: Vec<Shard> = (1..=3).map(|i| parse_shard(&format!("{i}/3")).unwrap()).collect();
+        for position in 0..20 {
+            assert_eq!(shards.iter().filter(|s| s.holds(position)).count(), 1);
+        }
+        assert!(shards[0].holds(0) && shards[1].holds(1) && shards[2].holds(2) && shards[0].holds(3));
+    }
+}

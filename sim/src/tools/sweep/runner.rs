@@ -1,0 +1,85 @@
+//! Running a sweep: each (scenario, seed) on its own simulation, spread over
+//! threads, results kept in list order.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::plan::Item;
+use crate::engine::invariants::BrokenInvariant;
+use crate::engine::outcome;
+use crate::engine::world::{self, Network, RunOptions};
+use crate::scenario::{Invariants, Scenario, SimDuration};
+use crate::tools::report::sweep::SeedResult;
+
+/// The invariants a sweep checks for `scenario`: its declared ones, or (none
+/// declared) only that the simulation stops without an error.
+fn invariants_of(scenario: &Scenario) -> Invariants {
+    scenario.invariants.clone().unwrap_or_default()
+}
+
+/// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
+/// whose run did not reach its end (its world not built, the horizon passed, a
+/// panic in the simulation) breaks them whatever they declare (field `error`).
+pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<BrokenInvariant>, String, Duration) {
+    let mut s = scenario.clone();
+    s.seed = seed;
+    let started = Instant::now();
+    let options = RunOptions { network: *network, ..RunOptions::default() };
+    let outcome =
+        world::catch_panic(|| world::run(&s, options).outcome).unwrap_or_else(|e| outcome::nothing_ran(&s, e));
+    let wall = started.elapsed();
+    (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
+}
+
+/// The command that reruns one seed of a sweep.
+fn reproduce(file: &Path, seed: u64, jitter: SimDuration) -> String {
+    format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}", file.display(), String::from(jitter))
+}
+
+/// Checks every item on `jobs` threads, each running its own simulations;
+/// `on_result` sees each result as it finishes. Returns the results in `items` order.
+pub fn sweep(
+    scenarios: &[(PathBuf, Scenario)],
+    items: &[Item],
+    jobs: usize,
+    jitter: SimDuration,
+    mut on_result: impl FnMut(&SeedResult),
+) -> Vec<SeedResult> {
+    let network = Network::jittered(jitter.0);
+    let mut results: Vec<Option<SeedResult>> = vec![None; items.len()];
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..jobs.max(1).min(items.len()) {
+            let tx = tx.clone();
+            let (next, network) = (&next, &network);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let (file, scenario) = &scenarios[item.scenario];
+                let (violations, simulated, wall) = check_seed(scenario, item.seed, network);
+                let result = SeedResult {
+                    scenario: scenario.name.clone(),
+                    file: file.display().to_string(),
+                    seed: item.seed,
+                    violations,
+                    simulated,
+                    wall_ms: wall.as_secs_f64() * 1000.0,
+                    reproduce: reproduce(file, item.seed, jitter),
+                    shrunk_faults: None,
+                };
+                if tx.send((i, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (i, result) in rx {
+            on_result(&result);
+            results[i] = Some(result);
+        }
+    });
+    results.into_iter().flatten().collect()
+}

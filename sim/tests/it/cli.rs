@@ -1,0 +1,237 @@
+//! The `squadsim` binary: exit codes CI can trust, errors that say how to fix them.
+
+use crate::support;
+use std::path::{Path, PathBuf};
+
+#[test]
+fn the_corpus_passes_and_prints_one_line_per_scenario_and_a_summary() {
+    let (code, out, _) = support::squadsim(&["run", support::corpus().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("ok      happy-intake")), "{out}");
+    assert!(out.trim_end().ends_with("0 failed"), "{out}");
+}
+
+#[test]
+fn the_summary_line_tells_a_launch_without_answer_from_no_launch_at_all() {
+    let (code, out, _) = support::squadsim(&[
+        "run",
+        support::corpus().join("wrong-project-slug.yaml").to_str().unwrap(),
+        support::corpus().join("platform-agent-ssot.yaml").to_str().unwrap(),
+        support::corpus().join("wall-planner-blocked.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("wrong-project-slug (seed 7): run not launched, launch 000,"), "{out}");
+    assert!(out.contains("platform-agent-ssot (seed 3): run not launched, launch none,"), "{out}");
+    // A session standing at a wall shows its reason: the wall's (model-defined) blocker.
+    assert!(
+        out.contains("run blocked, launch 200, blockers: memory_tool_contract_required (model-defined), standing at: planner_wall"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_output_carries_the_summary_fields() {
+    let (code, out, _) =
+        support::squadsim(&["run", "--json", support::corpus().join("wrong-project-slug.yaml").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &v[0];
+    assert_eq!(first["scenario"], "wrong-project-slug");
+    assert_eq!(first["seed"], 7);
+    assert!(first["launch_http_status"].is_null(), "no response is null");
+    assert!(first["run_status"].is_null());
+    assert!(first["walls"].is_array() && first["sessions"].is_array());
+}
+
+#[test]
+fn a_malformed_scenario_exits_2_naming_file_line_and_field() {
+    let dir = support::scratch("malformed");
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, "name: bad\nsteps:\n  - launch:\n      template_id: agentsquad\n      project_slug: x\n      delivery_graph_kind: project_delivery\n      timeout: forever\n").unwrap();
+    let (code, _, err) = support::squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.yaml:7:"), "{err}");
+    assert!(err.contains("steps[0].launch.timeout"), "{err}");
+    assert!(err.contains("expected a duration"), "{err}");
+}
+
+#[test]
+fn an_outcome_that_differs_from_its_snapshot_exits_1_with_a_diff() {
+    let dir = support::scratch("differs");
+    let file = dir.join("happy.yaml");
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), &file).unwrap();
+    let pinned = std::fs::read_to_string(support::corpus().join("snapshots/outcome@happy-intake.yaml.snap")).unwrap();
+    std::fs::write(
+        dir.join("snapshots/outcome@happy.yaml.snap"),
+        pinned.replace("status: completed", "status: blocked"),
+    )
+    .unwrap();
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("DIFFERS") && out.contains("-  status: blocked") && out.contains("+  status: completed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_scenario_without_a_snapshot_exits_1_and_says_how_to_pin_it() {
+    let dir = support::scratch("new");
+    let file = dir.join("fresh.yaml");
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("NEW") && out.contains("cargo insta"), "{out}");
+}
+
+#[test]
+fn help_teaches_the_format_with_an_example() {
+    let (code, out, _) = support::squadsim(&["run", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("steps:") && out.contains("launch:") && out.contains("Exit status"), "{out}");
+}
+
+#[test]
+fn the_published_schema_is_the_generated_one() {
+    let (code, out, _) = support::squadsim(&["schema"]);
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(support::corpus().join("scenario.schema.json")).unwrap();
+    assert_eq!(out, committed, "scenarios/scenario.schema.json is stale: regenerate it with `squadsim schema > scenarios/scenario.schema.json`");
+}
+
+/// happy-intake with a 15 s horizon: the operator is still watching when it passes.
+fn unfinished(dir: &Path) -> PathBuf {
+    let file = dir.join("short.yaml");
+    let text = std::fs::read_to_string(support::corpus().join("happy-intake.yaml")).unwrap();
+    std::fs::write(&file, text.replacen("world:\n", "world:\n  horizon: 15s\n", 1)).unwrap();
+    file
+}
+
+#[test]
+fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what_was_running() {
+    let dir = support::scratch("unfinished");
+    let file = unfinished(&dir);
+    // Pin the unfinished outcome itself: matching it must still not be green.
+    let outcome = crate::support::run(&squadsim::Scenario::load(&file).unwrap());
+    assert!(!outcome.finished);
+    std::fs::write(
+        dir.join("snapshots/outcome@short.yaml.snap"),
+        format!("---\nsource: test\n---\n{}", outcome.to_yaml()),
+    )
+    .unwrap();
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAILED  happy-intake (seed 1): did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch); sessions not settled: planner ("),
+        "{out}"
+    );
+    assert!(
+        out.contains(", curator (") && out.contains(" at "),
+        "each unsettled session with its status and step: {out}"
+    );
+    assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--seed", "4", "--format", "github"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED  happy-intake (seed 4): did not finish") && out.contains("::error file="), "{out}");
+
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json[0]["passed"], false);
+    assert!(json[0]["message"].as_str().unwrap().starts_with("did not finish"), "{out}");
+
+    let reports = dir.join("reports");
+    let (code, _, _) = support::squadsim(&["run", file.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure") && junit.contains("did not finish"), "{junit}");
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(summary.starts_with("## squadsim: 0 passed, 1 failed") && summary.contains("❌"), "{summary}");
+}
+
+#[test]
+fn a_sweep_fails_a_seed_that_does_not_finish_and_refuses_to_declare_finished_false() {
+    let dir = support::scratch("unfinished-sweep");
+    let file = unfinished(&dir);
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED  happy-intake: 2 of 2 seeds break"), "{out}");
+    assert!(out.contains("error: expected none, got did not finish"), "{out}");
+
+    let excused = dir.join("excused.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&excused, text.replace("invariants: {", "invariants: {finished: false, ")).unwrap();
+    let (code, out, err) = support::squadsim(&["run", excused.to_str().unwrap(), "--seeds", "2", "--jobs", "1"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("invariants.finished") && err.contains("cannot hold"), "{err}");
+}
+
+#[test]
+fn a_project_whose_world_cannot_be_built_is_exit_2_naming_the_file() {
+    let dir = support::scratch("unbuildable");
+    let file = dir.join("empty-slug.yaml");
+    let text = std::fs::read_to_string(support::corpus().join("happy-intake.yaml")).unwrap();
+    std::fs::write(&file, text.replace("{slug: sanmopia-modernization, code: sanm}", "{slug: \"\", code: sanm}"))
+        .unwrap();
+    for extra in [&[][..], &["--seed", "3"][..], &["--json"][..]] {
+        let mut args = vec!["run", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (code, out, err) = support::squadsim(&args);
+        assert_eq!(code, 2, "{extra:?}: {out}{err}");
+        assert!(err.contains("empty-slug.yaml"), "{err}");
+        // Refused at load (the loader checks what the fakes need) or at build: never a pass.
+        assert!(!out.contains("1 passed") && !out.contains("\"passed\": true"), "{out}");
+    }
+}
+
+#[test]
+fn one_run_that_fails_does_not_hide_the_others_in_a_corpus_run() {
+    let dir = support::scratch("mixed");
+    let short = unfinished(&dir);
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), dir.join("operator-not-super-admin.yaml"))
+        .unwrap();
+    std::fs::copy(
+        support::corpus().join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
+        dir.join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
+    )
+    .unwrap();
+    let (code, out, _) = support::squadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ok      operator-not-super-admin (seed 3)"), "{out}");
+    assert!(out.contains("FAILED  happy-intake (seed 1): did not finish"), "{out} ({})", short.display());
+    assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+}
+
+#[test]
+fn the_readme_and_every_help_give_the_same_exit_statuses() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let (_, top, _) = support::squadsim(&["--help"]);
+    for (name, ok, failed, unusable) in squadsim::tools::cli::EXIT_STATUSES {
+        let row = format!("| `{name}` | {ok} | {failed} | {unusable} |");
+        assert!(readme.contains(&row), "the README's exit status table lacks\n{row}");
+        assert!(top.contains(&format!("  {name}\n    0  {ok}\n")), "`squadsim --help` lacks {name}:\n{top}");
+        let command = name.split_whitespace().next().unwrap();
+        let (code, help, _) = support::squadsim(&[command, "--help"]);
+        assert_eq!(code, 0);
+        for (status, meaning) in [(0, ok), (1, failed), (2, unusable)].into_iter().filter(|(_, m)| !m.is_empty()) {
+            assert!(
+                help.contains(&format!("    {status}  {meaning}\n")),
+                "`squadsim {command} --help` lacks {status}:\n{help}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_scenario_name_with_an_ansi_escape_is_printed_escaped_on_the_run_line() {
+    let dir = support::scratch("ansi-name");
+    let file = dir.join("ansi.yaml");
+    let text = std::fs::read_to_string(support::corpus().join("operator-not-super-admin.yaml")).unwrap();
+    let text = text.replacen("name: operator-not-super-admin", "name: \"red\\e[31mname\\e[0m\"", 1);
+    assert!(text.contains("\\e[31m"), "the scenario names itself");
+    std::fs::write(&file, text).unwrap();
+    let (_, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seed", "3"]);
+    assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "{out:?}{err:?}");
+    assert!(out.contains("red\\u{1b}[31mname\\u{1b}[0m (seed 3)"), "{out}");
+}

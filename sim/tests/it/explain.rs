@@ -1,0 +1,138 @@
+//! `squadsim explain`: the timeline carries the HTTP calls between services and
+//! the state changes in simulated time, and the lines an on-call engineer reads
+//! first are there (the gateway's 401s, Longhorn's attach failures, the wrong
+//! slug's 000) — and gone in each twin without the fault.
+
+use std::path::{Path, PathBuf};
+
+use squadsim::tools::explain::{self, CallView, ExplainArgs};
+use squadsim_conformance::exit::ExitStatus;
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)
+}
+
+fn explain_with(name: &str, calls: CallView) -> String {
+    let args = ExplainArgs { scenario: scenario(name), seed: None, calls };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = explain::run(&args, &mut out, &mut err);
+    assert_eq!(code, ExitStatus::Passed, "{}", String::from_utf8_lossy(&err));
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn explain(name: &str) -> String {
+    explain_with(name, CallView::Folded)
+}
+
+fn timeline(story: &str) -> Vec<&str> {
+    story.lines().skip_while(|l| !l.starts_with("timeline")).skip(1).take_while(|l| !l.is_empty()).collect()
+}
+
+fn http_lines(story: &str) -> Vec<&str> {
+    timeline(story).into_iter().filter(|l| l.contains("  http  ")).collect()
+}
+
+#[test]
+fn the_gateway_auth_variant_shows_the_agents_401s_and_its_twin_none() {
+    let story = explain("first-tool-gateway-auth.yaml");
+    // The workspace shims read their virtual servers' tools with the refused tokens.
+    let lists_tools = |l: &&str| l.contains("-> contextforge GET /servers/") && l.contains("/tools -> ");
+    let refused: Vec<&str> =
+        http_lines(&story).into_iter().filter(|l| lists_tools(l) && l.contains("/tools -> 401")).collect();
+    assert!(!refused.is_empty(), "{story}");
+    // The 401s come before the blockers they cause.
+    let lines = timeline(&story);
+    let first_401 = lines.iter().position(|l| l.contains("-> 401")).unwrap();
+    let first_blocker = lines.iter().position(|l| l.contains("blocker agent_first_tool_required")).unwrap();
+    assert!(first_401 < first_blocker, "{story}");
+
+    let twin = explain("gateway-token-1-0.yaml");
+    assert!(http_lines(&twin).iter().all(|l| !l.contains("-> 401")), "{twin}");
+    assert!(http_lines(&twin).iter().any(|l| lists_tools(l) && l.contains("/tools -> 200")), "{twin}");
+}
+
+#[test]
+fn the_longhorn_story_shows_the_attach_failures_and_its_twin_attaches() {
+    let story = explain("longhorn-faulted-volumes.yaml");
+    let lines = timeline(&story);
+    let failures: Vec<&&str> =
+        lines.iter().filter(|l| l.contains("k8s       Warning FailedAttachVolume pod sandbox-")).collect();
+    assert_eq!(failures.len(), 2, "one aggregated event per workspace pod: {story}");
+    assert!(failures.iter().all(|l| l.contains("volume is faulted") && l.contains(" x")), "{story}");
+    assert!(!story.contains("SuccessfulAttachVolume"), "{story}");
+    // Sessions start, the attaches fail, the attempts end on the workspace_start deadline.
+    let at =
+        |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {story}"));
+    assert!(at("planner: session started") < at("FailedAttachVolume"));
+    assert!(at("FailedAttachVolume") < at("planner: attempt 1 ended (lifecycle_deadline: workspace_start"));
+    // The Harness Runtime's polls of the sandbox that never starts fold into one line each.
+    let polls: Vec<&str> =
+        http_lines(&story).into_iter().filter(|l| l.contains("GET /api/sandbox/sbx-00000001")).collect();
+    assert!(polls.iter().any(|l| l.contains(" x") && l.contains("(until ")), "{polls:?}");
+    assert!(lines.len() < 60, "the Longhorn story fits a screen: {} lines\n{story}", lines.len());
+
+    let twin = explain("longhorn-one-faulted-volume.yaml");
+    assert!(twin.contains("Normal SuccessfulAttachVolume"), "{twin}");
+    assert!(!twin.contains("FailedAttachVolume"), "{twin}");
+}
+
+#[test]
+fn the_wrong_slug_shows_the_000_and_the_confirmed_slug_launches() {
+    let story = explain("wrong-project-slug.yaml");
+    assert!(
+        timeline(&story).iter().any(|l| l.contains("operator  launch POST /v1/admin/studio/runs -> 000")),
+        "{story}"
+    );
+    let twin = explain("wrong-project-slug-confirmed.yaml");
+    assert!(timeline(&twin).iter().any(|l| l.contains("operator  launch POST /v1/admin/studio/runs -> 200")), "{twin}");
+    assert!(timeline(&twin).iter().all(|l| !l.contains("-> 000")), "{twin}");
+}
+
+#[test]
+fn the_call_views_fold_filter_and_hide() {
+    let name = "longhorn-faulted-volumes.yaml";
+    let (folded, all) = (explain(name), explain_with(name, CallView::All));
+    let count = |lines: &[&str]| -> usize {
+        lines
+            .iter()
+            .map(|l| l.split(" x").nth(1).and_then(|n| n.split_whitespace().next()?.parse().ok()).unwrap_or(1))
+            .sum()
+    };
+    // Folding loses no call: the folded counts add up to every call line of `all`.
+    assert_eq!(count(&http_lines(&folded)), http_lines(&all).len());
+    assert!(http_lines(&folded).len() < http_lines(&all).len() / 3, "{folded}");
+    assert!(http_lines(&all).iter().all(|l| !l.contains(" x")));
+
+    let errors = explain_with("first-tool-gateway-auth.yaml", CallView::Errors);
+    let lines = http_lines(&errors);
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l.contains("-> 4") || l.contains("-> 5") || l.contains("-> 000")), "{errors}");
+
+    let none = explain_with(name, CallView::None);
+    assert!(http_lines(&none).is_empty(), "{none}");
+    assert!(none.contains("FailedAttachVolume") && none.contains("diagnosis: execution_plane"), "{none}");
+}
+
+#[test]
+fn the_same_scenario_tells_the_same_story() {
+    assert_eq!(explain("network-gateway-blip.yaml"), explain("network-gateway-blip.yaml"));
+}
+
+#[test]
+fn a_run_that_does_not_finish_is_told_and_fails() {
+    let dir = std::env::temp_dir().join(format!("squadsim-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short.yaml");
+    let text = std::fs::read_to_string(scenario("happy-intake.yaml")).unwrap();
+    std::fs::write(&file, text.replacen("world:\n", "world:\n  horizon: 15s\n", 1)).unwrap();
+    let args = ExplainArgs { scenario: file, seed: None, calls: CallView::None };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = explain::run(&args, &mut out, &mut err);
+    let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
+    assert_eq!(code, ExitStatus::Failed, "{out}{err}");
+    assert!(
+        out.contains("(did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch)"),
+        "{out}"
+    );
+    assert!(err.contains("short.yaml: did not finish"), "{err}");
+}

@@ -1,0 +1,71 @@
+//! The first-tool gate, one scenario per documented cause, each with its twin:
+//! remove the cause and the blocker is gone.
+
+use crate::support;
+
+use squadsim::scenario::{AgentBehaviour, TokenShape};
+use squadsim::Outcome;
+use support::load;
+
+fn blocked_by_gate(o: &Outcome, agent: &str) -> bool {
+    o.sessions.iter().any(|s| {
+        s.agent_id == agent
+            && s.live_status == "blocked"
+            && s.blocker_code.as_deref() == Some("agent_first_tool_required")
+            && s.claude_session_id.is_some()
+    })
+}
+
+fn clean(o: &Outcome) -> bool {
+    o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty()
+}
+
+#[test]
+fn loadout_without_the_hud_server_blocks_and_attaching_it_clears() {
+    let s = load("first-tool-loadout-detached.yaml");
+    let o = support::run(&s);
+    assert!(blocked_by_gate(&o, "planner") && blocked_by_gate(&o, "curator"), "{:?}", o.sessions);
+    assert_eq!(o.gateway.auth_failures, 0, "not an auth problem");
+    assert_eq!(o.run.as_ref().unwrap().reports, ["blocked"]);
+    let mut twin = s.clone();
+    twin.world.loadouts.clear();
+    assert!(clean(&support::run(&twin)));
+}
+
+#[test]
+fn pre_1_0_gateway_tokens_get_401_and_block_and_1_0_tokens_clear() {
+    let s = load("first-tool-gateway-auth.yaml");
+    let o = support::run(&s);
+    assert!(blocked_by_gate(&o, "planner") && blocked_by_gate(&o, "curator"), "{:?}", o.sessions);
+    assert!(o.gateway.auth_failures > 0, "the gateway log shows the 401s");
+    assert_eq!(o.gateway.tool_calls, 0);
+    let mut twin = s.clone();
+    twin.world.gateway_token_shape = TokenShape::V1;
+    let t = support::run(&twin);
+    assert!(clean(&t));
+    assert_eq!(t.gateway.auth_failures, 0, "no 401s in the gateway log during a run");
+}
+
+#[test]
+fn a_prompt_that_elicits_no_tool_call_blocks_only_that_agent() {
+    let s = load("first-tool-no-tool-call.yaml");
+    let o = support::run(&s);
+    assert!(blocked_by_gate(&o, "planner"));
+    assert_eq!(o.sessions.iter().find(|x| x.agent_id == "planner").unwrap().tool_call_count, 0);
+    assert!(!blocked_by_gate(&o, "curator"));
+    assert_eq!(o.run.as_ref().unwrap().status, "blocked", "a run is blocked if any agent is blocked");
+    let mut twin = s.clone();
+    twin.agents.insert("planner".into(), AgentBehaviour::default());
+    assert!(clean(&support::run(&twin)));
+}
+
+#[test]
+fn an_unreachable_gateway_blocks_and_a_healthy_network_clears() {
+    let s = load("first-tool-gateway-partition.yaml");
+    let o = support::run(&s);
+    assert!(blocked_by_gate(&o, "planner") && blocked_by_gate(&o, "curator"), "{:?}", o.sessions);
+    assert_eq!(o.gateway.tool_calls, 0);
+    let mut twin = s.clone();
+    twin.faults.clear();
+    assert!(clean(&support::run(&twin)));
+}

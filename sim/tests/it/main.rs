@@ -1,0 +1,46 @@
+//! squadsim's integration tests, one binary: a module per topic, all sharing
+//! [`support`]. One binary links the crate once, and its tests run side by
+//! side on every core (cargo runs test binaries one after another).
+//!
+//! A test reads like the behaviour it pins; most scenario tests run a corpus
+//! scenario (`scenarios/*.yaml`) and its twin without the fault.
+
+mod support;
+
+mod agent_process_adapters;
+mod armory;
+mod bounds;
+mod cli;
+mod concurrent_runs;
+mod conform;
+mod control_plane_incidents;
+mod delivery_graph;
+mod determinism;
+mod diagnosis_checks;
+mod explain;
+mod faults;
+mod first_tool_gate;
+mod incidents;
+mod layers;
+mod least_privilege;
+mod lifecycle;
+mod loader;
+mod loader_fuzz;
+mod no_progress;
+mod node_health;
+mod observability_dsn;
+mod platform_agent;
+mod report_browser;
+mod reports;
+mod scenarios;
+mod serve;
+mod skill_pull;
+mod snapshot_hygiene;
+mod storage;
+mod studio_api;
+mod sweep;
+mod test_command;
+mod twins;
+mod walls;
+mod wire_corpus;
+mod worktrees;

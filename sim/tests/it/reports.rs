@@ -1,0 +1,161 @@
+//! `squadsim run --report DIR --trace FILE --format github`: what CI and people
+//! read. The files are checked for what they must carry (the failing scenario's
+//! diff in JUnit and Markdown, annotations at the scenario file's `name:` line,
+//! lanes and blocker marks in the HTML, tracks and events in the trace), and the
+//! run record behind the HTML and the trace is checked against the run.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::support;
+use squadsim::engine::run_record::{LaneKind, MarkKind, SpanKind};
+use squadsim::{
+    engine::world::{self, Run, RunOptions},
+    Scenario,
+};
+
+/// A scenario directory: the gateway-partition incident (matches its snapshot)
+/// and happy-intake against a snapshot edited to say `blocked` (differs).
+fn matching_and_differing(name: &str) -> PathBuf {
+    let dir = support::scratch(name);
+    for file in ["first-tool-gateway-partition.yaml", "happy-intake.yaml"] {
+        std::fs::copy(support::corpus().join(file), dir.join(file)).unwrap();
+    }
+    let snap =
+        |f: &str| std::fs::read_to_string(support::corpus().join(format!("snapshots/outcome@{f}.snap"))).unwrap();
+    std::fs::write(
+        dir.join("snapshots/outcome@first-tool-gateway-partition.yaml.snap"),
+        snap("first-tool-gateway-partition.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("snapshots/outcome@happy-intake.yaml.snap"),
+        snap("happy-intake.yaml").replace("status: completed", "status: blocked"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn report_dir_trace_and_annotations_carry_the_failure_and_the_run() {
+    let dir = matching_and_differing("all");
+    let reports = dir.join("out");
+    let trace = dir.join("trace.json");
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        dir.to_str().unwrap(),
+        "--format",
+        "github",
+        "--report",
+        reports.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "one scenario differs: {out}{err}");
+
+    // Annotations: one error, at the differing scenario's `name:` line, the diff escaped onto one line.
+    let happy = dir.join("happy-intake.yaml");
+    let name_line = std::fs::read_to_string(&happy).unwrap().lines().position(|l| l.starts_with("name:")).unwrap() + 1;
+    let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    let expected = format!("::error file={},line={name_line},", happy.display().to_string().replace(':', "%3A"));
+    assert!(errors[0].starts_with(&expected), "{}", errors[0]);
+    assert!(errors[0].contains("%0A-  status: blocked%0A+  status: completed"), "{}", errors[0]);
+
+    // JUnit: one testcase per scenario and seed, the diff in the failure body.
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
+    assert!(junit.contains("name=\"first-tool-gateway-partition (seed 21)\""), "{junit}");
+    assert!(junit.contains("<testsuite name=\"squadsim\" tests=\"2\"") && junit.contains("failures=\"1\""), "{junit}");
+    let failure = &junit[junit.find("<failure").expect("a failure")..];
+    assert!(failure.contains("-  status: blocked") && failure.contains("+  status: completed"), "{failure}");
+
+    // Markdown: the totals, a row per run, the diff under the failing one.
+    let md = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(md.starts_with("## squadsim: 1 passed, 1 failed"), "{md}");
+    assert!(
+        md.contains("| ✅ | first-tool-gateway-partition | 21 | blocked | 200 | agent_first_tool_required |"),
+        "{md}"
+    );
+    assert!(md.contains("<details><summary>❌ happy-intake (seed 1)") && md.contains("+  status: completed"), "{md}");
+
+    // HTML: one page per run, lanes and blocker marks, the diff for the failing one, nothing fetched.
+    let page = std::fs::read_to_string(reports.join("first-tool-gateway-partition.seed-21.html")).unwrap();
+    for lane in ["operator", "studio", "daytona", "contextforge", "planner", "curator"] {
+        assert!(page.contains(&format!("data-lane=\"{lane}\"")), "lane {lane} missing");
+    }
+    assert_eq!(page.matches("class=\"mark blocker\"").count(), 2, "planner and curator are blocked");
+    assert!(page.contains("fault: partition daytona ") && page.contains(" contextforge (1.0s)"), "the partition mark");
+    assert!(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<script"));
+    let failed = std::fs::read_to_string(reports.join("happy-intake.seed-1.html")).unwrap();
+    assert!(failed.contains("<h2>Snapshot diff</h2>") && failed.contains("<span class=\"add\">+  status: completed"));
+
+    // Trace: one process per run, one named track per lane, HTTP async slices, attempt slices, blocker instants.
+    let trace: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let of = |ph: &'static str, pid: u64| events.iter().filter(move |e| e["ph"] == ph && e["pid"] == pid);
+    let threads: Vec<&str> =
+        of("M", 1).filter(|e| e["name"] == "thread_name").map(|e| e["args"]["name"].as_str().unwrap()).collect();
+    assert!(threads.starts_with(&["operator", "studio", "daytona", "contextforge"]), "{threads:?}");
+    assert!(threads.ends_with(&["planner", "curator"]), "{threads:?}");
+    assert_eq!(of("b", 1).count(), of("e", 1).count());
+    assert!(of("b", 1).any(|e| e["cat"] == "http" && e["args"]["status"] == "000"), "partitioned calls get no answer");
+    assert_eq!(of("X", 1).filter(|e| e["cat"] == "attempt").count(), 2);
+    assert_eq!(of("i", 1).filter(|e| e["name"] == "blocker: agent_first_tool_required").count(), 2);
+    assert!(of("M", 2).any(|e| e["args"]["name"] == "happy-intake (seed 1)"));
+}
+
+#[test]
+fn the_record_follows_the_run_and_changes_nothing_in_it() {
+    for file in scenario_files() {
+        let scenario = Scenario::load(&file).unwrap();
+        let Run { outcome, record, .. } = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+        let record = record.expect("a recorded run has a record");
+        assert_eq!(outcome, support::run(&scenario), "recording changed the outcome of {}", file.display());
+        let again = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() }).record;
+        assert_eq!(Some(&record), again.as_ref(), "the record of {} is not deterministic", file.display());
+        let operator_calls = record.calls.iter().filter(|c| c.from == "operator").count();
+        let answered = outcome.operator.iter().filter(|c| c.http_status.is_some()).count();
+        assert!(operator_calls >= answered, "{}: {operator_calls} recorded, {answered} answered", file.display());
+        for c in &record.calls {
+            assert!(c.start <= c.end && c.end <= record.simulated, "{c:?}");
+            assert!(record.lane_index(&c.from).is_some() && record.lane_index(&c.to).is_some(), "{c:?}");
+        }
+        for s in &outcome.sessions {
+            assert!(record.lanes.iter().any(|l| l.name == s.agent_id && l.kind == LaneKind::Agent));
+            let attempts = record.spans.iter().filter(|x| x.lane == s.agent_id && x.kind == SpanKind::Attempt);
+            assert!(attempts.count() >= 1, "{}: {} has no attempt", file.display(), s.agent_id);
+            if let Some(code) = &s.blocker_code {
+                assert!(
+                    record
+                        .marks
+                        .iter()
+                        .any(|m| m.kind == MarkKind::Blocker && &m.label == code && m.lane == s.agent_id),
+                    "{}: blocker {code} of {} has no mark",
+                    file.display(),
+                    s.agent_id
+                );
+            }
+        }
+        assert_eq!(record.marks.iter().filter(|m| m.kind == MarkKind::Handoff).count(), outcome.handoff_trail.len());
+    }
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    squadsim::scenario::discover(&support::corpus()).unwrap()
+}
+
+#[test]
+fn the_partition_is_a_fault_mark_and_the_calls_across_it_time_out() {
+    let scenario = Scenario::load(&support::corpus().join("first-tool-gateway-partition.yaml")).unwrap();
+    let Run { record, .. } = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = record.expect("a recorded run has a record");
+    let fault = record.marks.iter().find(|m| m.kind == MarkKind::Fault).expect("a fault mark");
+    assert_eq!(
+        (fault.at, fault.lane.as_str(), fault.to.as_deref()),
+        (Duration::from_secs(1), "daytona", Some("contextforge"))
+    );
+    let across: Vec<_> = record.calls.iter().filter(|c| c.from == "daytona" && c.to == "contextforge").collect();
+    assert!(!across.is_empty(), "the agents try the gateway");
+    assert!(across.iter().all(|c| c.status.is_none() && c.start >= fault.at), "{across:?}");
+}

@@ -1,0 +1,234 @@
+//! `squadsim serve` as a person uses it: the binary, real loopback sockets, the
+//! printed URLs and credentials, a whole intake run in real time, and Ctrl-C.
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use squadsim::tools::serve::ServeProcess;
+use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse, Transport};
+
+const CLAIMS: [(&str, &str); 2] =
+    [("x-pomerium-claim-email", "oncall@yamon.io"), ("x-pomerium-claim-groups", "/org/platform/roles/super_admin")];
+
+fn admin(mut r: HttpRequest) -> HttpRequest {
+    for (name, value) in CLAIMS {
+        r = r.header(name, value);
+    }
+    r
+}
+
+async fn send(client: &HttpClient, request: HttpRequest) -> HttpResponse {
+    let what = format!("{} {}", request.method, request.url);
+    client.send(request).await.unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An RS256 App JWT signed with the printed private key (as octocrab would make it).
+fn app_jwt(key_path: &str, app_id: u64) -> String {
+    let pem = std::fs::read(key_path).unwrap_or_else(|e| panic!("{key_path}: {e}"));
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({"iss": app_id.to_string(), "iat": now - 60, "exp": now + 540});
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_urls_and_credentials_and_runs_an_intake_on_loopback() {
+    let studio_port = free_port();
+    let binary = Path::new(env!("CARGO_BIN_EXE_squadsim"));
+    let mut served =
+        ServeProcess::spawn(binary, &["--port", &format!("studio={studio_port}")], Duration::from_secs(60)).unwrap();
+    let banner = served.banner.clone();
+    let client = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
+
+    // The first line: every service's URL on 127.0.0.1, an explicit port honoured.
+    for host in ["studio", "daytona", "contextforge", "github", "glitchtip"] {
+        assert!(served.url(host).starts_with("http://127.0.0.1:"), "{host}: {banner}");
+    }
+    let studio = served.url("studio");
+    assert_eq!(studio, format!("http://127.0.0.1:{studio_port}"));
+    let daytona = served.url("daytona");
+    assert!(daytona.ends_with("/api"), "Daytona's base is the SDK's DAYTONA_API_URL: {daytona}");
+    let creds = &banner["credentials"];
+
+    // Studio: health is public, admin endpoints refuse without the claim headers.
+    let health = send(&client, HttpRequest::get(format!("{studio}/healthz"))).await;
+    assert_eq!((health.status.as_u16(), health.json()), (200, json!({"status": "ok"})));
+    let templates = format!("{studio}/v1/admin/studio/templates");
+    assert_eq!(send(&client, HttpRequest::get(&templates)).await.status.as_u16(), 401);
+    assert_eq!(send(&client, admin(HttpRequest::get(&templates))).await.status.as_u16(), 200);
+
+    // Daytona: the printed API key opens /api/users/me.
+    let me = format!("{daytona}/users/me");
+    assert_eq!(send(&client, HttpRequest::get(&me)).await.status.as_u16(), 401);
+    let key = creds["daytona"]["api_key"].as_str().unwrap();
+    assert_eq!(send(&client, HttpRequest::get(&me).bearer(key)).await.status.as_u16(), 200);
+
+    // ContextForge: the printed JWT (an agent identity) lists the federated HUD tools.
+    let identity = creds["contextforge"]["identity"].as_str().unwrap();
+    let (projcode, rest) = identity.split_once('.').unwrap();
+    assert_eq!(projcode, "sanm");
+    assert!(rest.ends_with("@yamon.io") && rest.contains('-'), "<projcode>.<nickname>@yamon.io: {identity}");
+    let tools_url = format!("{}/tools", served.url("contextforge"));
+    assert_eq!(send(&client, HttpRequest::get(&tools_url)).await.status.as_u16(), 401);
+    let token = creds["contextforge"]["token"].as_str().unwrap();
+    let tools = send(&client, HttpRequest::get(&tools_url).bearer(token)).await;
+    assert_eq!(tools.status.as_u16(), 200, "{}", tools.text());
+    assert!(tools.text().contains("yamon-fractalops-hud-"), "the grids are registered before the first line");
+
+    // GitHub: an App JWT from the printed key mints an installation token.
+    let gh = &creds["github"];
+    let app_id = gh["app_id"].as_u64().unwrap();
+    let installation = gh["installation_id"].as_u64().unwrap();
+    assert_eq!((app_id, installation), (3_249_317, 120_794_317));
+    let access = format!("{}/app/installations/{installation}/access_tokens", served.url("github"));
+    assert_eq!(send(&client, HttpRequest::post(&access)).await.status.as_u16(), 401);
+    let jwt = app_jwt(gh["private_key_path"].as_str().unwrap(), app_id);
+    let minted = send(&client, HttpRequest::post(&access).bearer(&jwt)).await;
+    assert_eq!(minted.status.as_u16(), 201, "{}", minted.text());
+    assert!(minted.json()["token"].as_str().unwrap().starts_with("ghs_"));
+
+    // GlitchTip: the DSN points at the fake; the management API wants the token.
+    let gt = &creds["glitchtip"];
+    let glitchtip = served.url("glitchtip");
+    let dsn = gt["dsn"].as_str().unwrap();
+    assert!(dsn.contains(glitchtip.trim_start_matches("http://")), "{dsn}");
+    let orgs = format!("{glitchtip}/api/0/organizations/");
+    assert_eq!(send(&client, HttpRequest::get(&orgs)).await.status.as_u16(), 401);
+    let api_token = gt["api_token"].as_str().unwrap();
+    assert_eq!(send(&client, HttpRequest::get(&orgs).bearer(api_token)).await.status.as_u16(), 200);
+
+    // A whole intake run through the Studio API, in real time (~6 s launch).
+    let launch = admin(HttpRequest::post(format!("{studio}/v1/admin/studio/runs"))).json(&json!({
+        "template_id": "agentsquad",
+        "project_slug": "sanmopia-modernization",
+        "runtime_kind": "project_delivery",
+        "work_scope": "serve test",
+        "next_goal": "first tool call",
+    }));
+    let launched = send(&client.with_timeout(Duration::from_secs(30)), launch).await;
+    assert_eq!(launched.status.as_u16(), 200, "{}", launched.text());
+    let run_id = launched.json()["run_id"].as_str().unwrap().to_string();
+    let run = |suffix: &str| format!("{studio}/v1/admin/studio/runs/{run_id}{suffix}?tenant_id=default");
+    let executed = send(&client, admin(HttpRequest::post(run("/execute")))).await;
+    assert_eq!(executed.json()["status"], "scheduled");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let statuses = loop {
+        let state = send(&client, admin(HttpRequest::get(run("/session-state")))).await.json();
+        let statuses: Vec<Value> =
+            state["sessions"].as_array().unwrap().iter().map(|s| s["live_status"].clone()).collect();
+        let intake: Vec<&Value> = state["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| matches!(s["role_id"].as_str(), Some("planner" | "curator")))
+            .map(|s| &s["live_status"])
+            .collect();
+        if intake.len() == 2 && intake.iter().all(|s| *s == "session_completed") {
+            break statuses;
+        }
+        assert!(Instant::now() < deadline, "intake did not complete in 90 s: {state}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(!statuses.is_empty());
+
+    // Ctrl-C stops it cleanly.
+    let interrupted = std::process::Command::new("kill").arg("-INT").arg(served.id().to_string()).status().unwrap();
+    assert!(interrupted.success());
+    let status = served.wait(Duration::from_secs(10)).expect("serve did not stop on Ctrl-C");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_port_in_use_is_a_usage_error_naming_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .args(["serve", "--port", &format!("studio={port}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--port studio="), "{err}");
+    assert!(out.stdout.is_empty(), "nothing on stdout before every listener is bound");
+}
+
+#[test]
+fn an_unknown_host_or_a_bad_port_is_refused_by_the_parser() {
+    for bad in ["nosuch=1", "studio", "studio=99999"] {
+        let out =
+            std::process::Command::new(env!("CARGO_BIN_EXE_squadsim")).args(["serve", "--port", bad]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_scenario_that_does_not_load_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .args(["serve", "--scenario", "/nonexistent/world.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/world.yaml"));
+    assert!(out.stdout.is_empty());
+}
+
+/// `squadsim serve` under `ulimit -n 64`, its stderr in `log`.
+fn serve_with_few_file_descriptors(log: &Path) -> ServeProcess {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_squadsim"))
+        .args(ServeProcess::args(&[]))
+        .stderr(std::fs::File::create(log).unwrap());
+    ServeProcess::start(command, Duration::from_secs(60)).unwrap()
+}
+
+/// `GET /healthz` on a fresh connection: the first line of the answer.
+fn healthz(addr: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer.lines().next().unwrap_or_default().to_string())
+}
+
+#[test]
+fn a_listener_keeps_accepting_after_file_descriptors_run_out() {
+    let log = std::env::temp_dir().join(format!("squadsim-serve-emfile-{}.log", std::process::id()));
+    let served = serve_with_few_file_descriptors(&log);
+    let addr = served.url("studio").trim_start_matches("http://").to_string();
+    assert_eq!(healthz(&addr).unwrap(), "HTTP/1.1 200 OK");
+
+    // Hold more connections than the process has descriptors: accept() fails with EMFILE.
+    let held: Vec<std::net::TcpStream> = (0..100).filter_map(|_| std::net::TcpStream::connect(&addr).ok()).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let logged = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("accept failed") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(logged.contains("accept failed (Too many open files"), "{} held; log:\n{logged}", held.len());
+    drop(held);
+
+    // Once they are released, the same listener answers again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match healthz(&addr) {
+            Ok(line) if line == "HTTP/1.1 200 OK" => break,
+            other => assert!(Instant::now() < deadline, "the listener did not come back: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = std::fs::remove_file(&log);
+}

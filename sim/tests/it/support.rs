@@ -1,0 +1,86 @@
+//! What the test modules share: the scenario corpus, scratch directories, the
+//! `squadsim` binary, and a scenario's Daytona fake served on loopback
+//! (127.0.0.1, an OS-chosen port), for talking to it as a real client would.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use squadsim::engine::services::{Endpoints, Services};
+use squadsim::engine::world::{self, RunOptions};
+use squadsim::scenario::Scenario;
+use squadsim::Outcome;
+use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
+
+/// The scenario corpus, `scenarios/`.
+pub(crate) fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+/// The corpus file `scenarios/<name>`.
+pub(crate) fn corpus_file(name: &str) -> PathBuf {
+    corpus().join(name)
+}
+
+/// The corpus scenario `scenarios/<name>`; a scenario that does not load fails the test with its error.
+pub(crate) fn load(name: &str) -> Scenario {
+    Scenario::load(&corpus_file(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The outcome of `scenario` on the snapshot network ([`RunOptions::default`]).
+pub(crate) fn run(scenario: &Scenario) -> Outcome {
+    world::run(scenario, RunOptions::default()).outcome
+}
+
+/// A new empty scenario directory (with an empty `snapshots/`) under the
+/// system's temporary directory, named after `name` and never shared by two
+/// calls (every test of this binary runs in one process).
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("squadsim-test-{}-{n}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+    dir
+}
+
+/// Runs the `squadsim` binary: its exit code (-1 when a signal ended it), stdout and stderr.
+pub(crate) fn squadsim(args: &[&str]) -> (i32, String, String) {
+    squadsim_with_env(args, &[])
+}
+
+/// [`squadsim`] with these environment variables set.
+pub(crate) fn squadsim_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("squadsim runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The scenario's services, its Daytona fake listening at `base`.
+pub(crate) struct LoopbackDaytona {
+    pub base: String,
+    /// Daytona's API key.
+    pub key: String,
+    /// A client bounded by a 10 s timeout.
+    pub http: HttpClient,
+    pub services: Services,
+}
+
+/// Builds the scenario's services and serves its Daytona fake on loopback.
+pub(crate) async fn loopback_daytona(scenario: &Scenario) -> LoopbackDaytona {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let endpoints = Endpoints { daytona: base.clone(), ..Endpoints::simulated() };
+    let services = Services::build(scenario, &endpoints, Transport::Loopback).unwrap();
+    let key = services.daytona.config().api_key.clone();
+    tokio::spawn(serve_loopback(services.daytona.router(), listener));
+    LoopbackDaytona { base, key, http: HttpClient::new(Transport::Loopback, Duration::from_secs(10)), services }
+}

@@ -1,0 +1,320 @@
+//! Seed sweeps through the binary: invariants instead of snapshots, failing
+//! seeds with the command that reproduces them, shards that merge back into
+//! the whole, the same verdicts on any number of jobs, and shrinking.
+
+use crate::support;
+use std::path::{Path, PathBuf};
+
+/// `happy-intake` with its invariants replaced by `invariants` and `faults` added.
+fn intake_variant(dir: &Path, invariants: &str, faults: &str) -> PathBuf {
+    let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("invariants:")).map(|l| format!("{l}\n")).collect();
+    let file = dir.join("intake.yaml");
+    std::fs::write(&file, format!("{body}invariants: {invariants}\n{faults}")).unwrap();
+    file
+}
+
+#[test]
+fn a_sweep_that_holds_its_invariants_exits_0_with_one_line_per_scenario() {
+    let (code, out, err) =
+        support::squadsim(&["run", support::corpus_file("happy-intake.yaml").to_str().unwrap(), "--seeds", "3"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok      happy-intake: 3 seeds hold (run_status, launch_http_status, blockers, sessions)"),
+        "{out}"
+    );
+    assert!(out.contains("3 seeds: 3 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn every_failing_seed_is_printed_with_a_command_that_reproduces_it() {
+    let dir = support::scratch("failing");
+    let file = intake_variant(&dir, "{run_status: blocked}", "");
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--seed-range", "5..7"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED  happy-intake: 2 of 2 seeds break (run_status)"), "{out}");
+    assert!(out.contains("seed 5: run_status: expected blocked, got completed"), "{out}");
+    let command =
+        out.lines().find_map(|l| l.trim().strip_prefix("reproduce: squadsim ")).expect("a reproduce line").to_string();
+    assert!(command.contains("--seed-range 5..=5"), "{command}");
+    let args: Vec<&str> = command.split(' ').collect();
+    let (code, again, _) = support::squadsim(&args);
+    assert_eq!(code, 1, "{again}");
+    assert!(again.contains("seed 5: run_status: expected blocked, got completed"), "{again}");
+    assert!(again.contains("1 seeds: 0 passed, 1 failed"), "{again}");
+}
+
+#[test]
+fn shards_cover_the_sweep_once_and_merge_back_into_it() {
+    let dir = support::scratch("shards");
+    let file = support::corpus_file("wrong-project-slug.yaml");
+    let shard = |i: usize| {
+        let results = dir.join(format!("shard-{i}.json"));
+        let shard = format!("{i}/3");
+        let (code, out, err) = support::squadsim(&[
+            "run",
+            file.to_str().unwrap(),
+            support::corpus_file("operator-not-super-admin.yaml").to_str().unwrap(),
+            "--seeds",
+            "4",
+            "--shard",
+            &shard,
+            "--results",
+            results.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        results
+    };
+    let files: Vec<PathBuf> = (1..=3).map(shard).collect();
+    let merged = dir.join("merged.json");
+    let mut args = vec!["merge-reports", "--out", merged.to_str().unwrap()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let (code, out, err) = support::squadsim(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("8 seeds: 8 passed, 0 failed (shards 1/3, 2/3, 3/3)"), "{out}");
+    let merged: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    let mut seen: Vec<(String, u64)> = merged["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["scenario"].as_str().unwrap().to_string(), r["seed"].as_u64().unwrap()))
+        .collect();
+    seen.dedup();
+    assert_eq!(seen.len(), 8, "every (scenario, seed) exactly once: {seen:?}");
+    // A shard given twice is refused.
+    let (code, _, err) = support::squadsim(&["merge-reports", files[0].to_str().unwrap(), files[0].to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("given twice"), "{err}");
+}
+
+#[test]
+fn verdicts_do_not_depend_on_the_number_of_jobs() {
+    let dir = support::scratch("jobs");
+    let file = support::corpus_file("first-tool-no-tool-call.yaml");
+    let verdicts = |jobs: &str| {
+        let results = dir.join(format!("jobs-{jobs}.json"));
+        let (code, out, err) = support::squadsim(&[
+            "run",
+            file.to_str().unwrap(),
+            "--seeds",
+            "4",
+            "--jobs",
+            jobs,
+            "--results",
+            results.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (r["seed"].as_u64().unwrap(), r["simulated"].as_str().unwrap().to_string(), r["violations"].clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts("1"), verdicts("2"));
+}
+
+#[test]
+fn shrink_narrows_the_fault_schedule_to_the_fault_that_matters() {
+    let dir = support::scratch("shrink");
+    let faults = "faults:\n  - partition: {between: [github, datahub], at: 2s}\n  - partition: {between: [daytona, contextforge], at: 1s}\n  - crash: {host: playwright, at: 20m}\n";
+    let file = intake_variant(&dir, "{run_status: completed, blockers: []}", faults);
+    let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "1", "--shrink"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("blockers: expected [], got [agent_first_tool_required]"), "{out}");
+    let schedule: Vec<&str> =
+        out.lines().skip_while(|l| !l.contains("smallest failing fault schedule")).skip(1).map(str::trim).collect();
+    let faults: Vec<&&str> = schedule.iter().filter(|l| l.starts_with("- ") && l.ends_with(':')).collect();
+    assert_eq!(faults.len(), 1, "{out}");
+    assert!(faults[0].contains("partition"), "{out}");
+    assert!(
+        schedule.iter().any(|l| l.contains("- daytona")) && schedule.iter().any(|l| l.contains("- contextforge")),
+        "{out}"
+    );
+    assert!(schedule.iter().any(|l| l.starts_with("until:")), "the window is bounded: {out}");
+}
+
+#[test]
+fn invariants_naming_unknown_codes_are_refused_with_file_and_line() {
+    let dir = support::scratch("invalid");
+    let file = intake_variant(&dir, "{blockers: [agent_stuck]}", "");
+    let (code, _, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "1"]);
+    assert_eq!(code, 2, "{err}");
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    assert!(err.contains(&format!("intake.yaml:{lines}:")), "{err}");
+    assert!(err.contains("invariants.blockers[0]") && err.contains("unknown blocker code `agent_stuck`"), "{err}");
+}
+
+#[test]
+fn sweep_flags_without_a_sweep_are_a_usage_error() {
+    let (code, _, err) =
+        support::squadsim(&["run", support::corpus_file("happy-intake.yaml").to_str().unwrap(), "--shard", "1/2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--shard belongs to a seed sweep"), "{err}");
+    let (code, _, err) = support::squadsim(&["run", "--seeds", "3", "--shard", "3/2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("1 <= I <= N"), "{err}");
+}
+
+#[test]
+fn progress_is_plain_lines_when_not_on_a_terminal() {
+    let (code, _, err) = support::squadsim_with_env(
+        &["run", support::corpus_file("wrong-project-slug.yaml").to_str().unwrap(), "--seeds", "2"],
+        &[("CI", "true")],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("swept 1/2 seeds, 0 failed") && err.contains("swept 2/2 seeds, 0 failed"), "{err}");
+    assert!(!err.contains('\r'), "no bar redrawn in place: {err:?}");
+}
+
+#[test]
+fn a_sweep_and_its_merged_shards_write_junit_and_a_summary_with_each_failing_seed() {
+    let dir = support::scratch("reports");
+    let file = intake_variant(&dir, "{run_status: blocked}", "");
+    let file = file.to_str().unwrap();
+    // One sweep, its reports and its annotations.
+    let report = dir.join("sweep-report");
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        file,
+        "--seed-range",
+        "5..7",
+        "--report",
+        report.to_str().unwrap(),
+        "--format",
+        "github",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("::error file=") && out.contains("title=squadsim%3A happy-intake (seed 5)"), "{out}");
+    let junit = std::fs::read_to_string(report.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
+    assert_eq!(junit.matches("<failure ").count(), 2, "{junit}");
+    assert!(junit.contains("run_status: expected blocked, got completed"), "{junit}");
+    assert!(junit.contains("reproduce: squadsim run"), "{junit}");
+    let summary = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(summary.starts_with("## squadsim sweep: 2 seeds, 0 passed, 2 failed"), "{summary}");
+    assert!(summary.contains("| ❌ | happy-intake | 2 | 2 | 5, 6 |"), "{summary}");
+    // Two shards of the same sweep merge into the same reports.
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|i| {
+            let results = dir.join(format!("shard-{i}.json"));
+            let shard = format!("{i}/2");
+            let (code, out, err) = support::squadsim(&[
+                "run",
+                file,
+                "--seed-range",
+                "5..7",
+                "--shard",
+                &shard,
+                "--results",
+                results.to_str().unwrap(),
+            ]);
+            assert_eq!(code, 1, "{out}{err}");
+            results
+        })
+        .collect();
+    let merged = dir.join("merged-report");
+    let mut args = vec!["merge-reports", "--report", merged.to_str().unwrap()];
+    args.extend(shards.iter().map(|f| f.to_str().unwrap()));
+    let (code, out, err) = support::squadsim(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(merged.join("junit.xml")).unwrap(), junit, "merged shards = the whole sweep");
+    assert_eq!(std::fs::read_to_string(merged.join("summary.md")).unwrap(), summary);
+}
+
+#[test]
+fn a_trace_belongs_to_one_run_not_to_a_sweep() {
+    let (code, _, err) = support::squadsim(&[
+        "run",
+        support::corpus_file("happy-intake.yaml").to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--trace",
+        "t.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--trace records one run") && err.contains("--seed N --trace FILE"), "{err}");
+}
+
+/// Runs shard `shard` of a sweep of wrong-project-slug and operator-not-super-admin
+/// under `seeds` seeds, writing its results; returns the results file.
+fn shard_results(dir: &Path, seeds: &str, shard: &str) -> PathBuf {
+    let results = dir.join(format!("shard-{}-of-{seeds}-seeds.json", shard.replace('/', "-")));
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        support::corpus_file("wrong-project-slug.yaml").to_str().unwrap(),
+        support::corpus_file("operator-not-super-admin.yaml").to_str().unwrap(),
+        "--seeds",
+        seeds,
+        "--shard",
+        shard,
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    results
+}
+
+#[test]
+fn a_sweep_of_zero_seeds_is_refused() {
+    let (code, out, err) =
+        support::squadsim(&["run", support::corpus_file("happy-intake.yaml").to_str().unwrap(), "--seeds", "0"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("a sweep of 0 seeds runs nothing"), "{err}");
+    assert!(!out.contains("passed"), "{out}");
+}
+
+#[test]
+fn a_shard_holding_no_item_warns_and_its_results_still_count_in_the_merge() {
+    let dir = support::scratch("empty-shard");
+    let results = dir.join("shard-3.json");
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        support::corpus_file("operator-not-super-admin.yaml").to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--shard",
+        "3/3",
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("warning: shard 3/3 holds none of the 2 (scenario, seed) items"), "{err}");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(written["shards"][0]["index"], 3);
+}
+
+#[test]
+fn merging_refuses_a_missing_shard_and_shards_of_different_sweeps() {
+    let dir = support::scratch("merge-mismatch");
+    let one = shard_results(&dir, "3", "1/3");
+    let three = shard_results(&dir, "3", "3/3");
+    let (code, out, err) = support::squadsim(&["merge-reports", one.to_str().unwrap(), three.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("shards 2/3 are missing"), "{err}");
+    assert!(out.is_empty(), "no verdict for an incomplete sweep: {out}");
+
+    let two_of_other_sweep = shard_results(&dir, "4", "2/3");
+    let (code, _, err) = support::squadsim(&[
+        "merge-reports",
+        one.to_str().unwrap(),
+        two_of_other_sweep.to_str().unwrap(),
+        three.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("different seed ranges") && err.contains("1..=3") && err.contains("1..=4"), "{err}");
+
+    let half = shard_results(&dir, "3", "2/2");
+    let (code, _, err) = support::squadsim(&["merge-reports", one.to_str().unwrap(), half.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("different shard counts"), "{err}");
+
+    let two = shard_results(&dir, "3", "2/3");
+    let (code, out, err) =
+        support::squadsim(&["merge-reports", one.to_str().unwrap(), two.to_str().unwrap(), three.to_str().unwrap()]);
+    assert_eq!(code, 0, "the whole sweep merges: {out}{err}");
+    assert!(out.contains("6 seeds: 6 passed, 0 failed (shards 1/3, 2/3, 3/3)"), "{out}");
+}

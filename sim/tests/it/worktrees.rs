@@ -1,0 +1,55 @@
+//! Worktrees in an execution workspace, set up by the platform through the
+//! Daytona toolbox: the agent-owned worktree takes writes on its lane branch;
+//! the assembly worktree is read-only, and a write there is refused.
+
+use crate::support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use squadsim::platform::studio::worktree::{self, Toolbox};
+use squadsim::Scenario;
+use squadsim_fakes::net::HttpRequest;
+
+#[tokio::test]
+async fn the_assembly_worktree_refuses_writes_and_the_lane_worktree_takes_them() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/full-delivery.yaml");
+    let scenario = Scenario::load(&path).unwrap();
+    let support::LoopbackDaytona { base, key, http, services } = support::loopback_daytona(&scenario).await;
+    let create = HttpRequest::post(format!("{base}/api/sandbox")).bearer(&key).json(&json!({"name": "lane"}));
+    let id = http.send(create).await.unwrap().json()["id"].as_str().unwrap().to_string();
+    for _ in 0..100 {
+        let sandbox = http.send(HttpRequest::get(format!("{base}/api/sandbox/{id}")).bearer(&key)).await.unwrap();
+        if sandbox.json()["state"] == "started" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let toolbox = Toolbox::new(http, &base, &key, &id);
+    let lane = worktree::lane_worktree("sanmopia-modernization");
+    let branch = worktree::lane_branch("run-1", "implementer-1");
+    let env = json!({
+        worktree::ENV_REPOSITORY_URL: "http://github/yamonco/sanmopia-modernization.git",
+        worktree::ENV_WORKTREE: lane,
+        worktree::ENV_LANE_BRANCH: branch,
+    });
+    worktree::prepare(&toolbox, &env).await.unwrap();
+
+    let refused = toolbox.upload(&format!("{}/notes.md", worktree::ASSEMBLY_WORKTREE), b"x").await.unwrap_err();
+    assert!(refused.starts_with("HTTP 403"), "{refused}");
+    assert!(services.daytona.file(&id, &format!("{}/notes.md", worktree::ASSEMBLY_WORKTREE)).is_none());
+
+    toolbox.upload(&format!("{lane}/lanes/implementer-1.md"), b"change\n").await.unwrap();
+    let status = toolbox.git_status(&lane).await.unwrap();
+    assert_eq!(status["currentBranch"], branch.as_str());
+    assert_eq!(status["fileStatus"][0]["name"], "lanes/implementer-1.md");
+    assert_eq!(status["fileStatus"][0]["worktree"], "Untracked");
+    assert_eq!(toolbox.files_under(&lane).await.unwrap(), ["lanes/implementer-1.md"]);
+    toolbox.post("/git/add", Some(json!({"path": lane, "files": ["."]}))).await.unwrap();
+    let commit = json!({"path": lane, "message": "m", "author": "implementer-1", "email": "i@x"});
+    let hash = toolbox.post("/git/commit", Some(commit)).await.unwrap().json();
+    assert_eq!(hash["hash"].as_str().map(str::len), Some(40));
+    let status = toolbox.git_status(&lane).await.unwrap();
+    assert_eq!((status["fileStatus"].as_array().map(Vec::len), status["ahead"].as_u64()), (Some(0), Some(1)));
+}
