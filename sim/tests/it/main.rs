@@ -16,6 +16,7 @@ mod conform;
 mod control_plane_incidents;
 mod delivery_graph;
 mod determinism;
+mod docs;
 mod diagnosis_checks;
 mod explain;
 mod faults;
