@@ -1,8 +1,8 @@
 //! The AgentSquad delivery language as code.
 //!
-//! Everything here comes from the delivery-language seed
-//! (`shared/seeds/001_425c74d62d1eb734.txt`) and the runtime-operations runbook
-//! (`shared/seeds/000_da54abfe43cd997f.txt`). The simulation (`squadsim`) and the
+//! Everything here comes from the delivery-language seed and the
+//! runtime-operations runbook (the passages relied on: `docs/seeds.md`).
+//! The simulation (`squadsim`) and the
 //! lint read the same definitions, so a code the simulation emits is always a code
 //! the checks know.
 //!
@@ -13,6 +13,7 @@
 //! - [`tool_name`] implements canonical tool matching: a bare upstream name, a
 //!   federated wire name and an agent-facing name of the same tool compare equal.
 
+pub mod exit;
 pub mod lint;
 pub mod regular_file;
 pub mod tool_name;

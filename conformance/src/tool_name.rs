@@ -1,4 +1,4 @@
-//! Canonical tool matching (delivery-language seed, "MCP Tool Naming And Loadout
+//! Canonical tool matching (`docs/seeds.md`, delivery-language seed, "MCP Tool Naming And Loadout
 //! Federation" and "Canonical Tool Matching").
 //!
 //! Three names exist for one tool:

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A no-progress report from an agent or from the platform (delivery-language
+/// A no-progress report from an agent or from the platform (`docs/seeds.md`, delivery-language
 /// seed, "Mechanical Walls": "A blocker is a no-progress report from an agent or
 /// squadsim-lint allow-next-line bare-runtime -- the seed's own words, quoted
 /// runtime").
@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum BlockerCode {
     /// The session started (`claude_session_id` set) but made no required first tool call
-    /// within the launch contract (runbook).
+    /// within the launch contract (`docs/seeds.md`, runbook).
     AgentFirstToolRequired,
-    /// Work without a delivery reference (delivery-language seed, "Delivery Proof").
+    /// Work without a delivery reference (`docs/seeds.md`, delivery-language seed, "Delivery Proof").
     GithubIssueOrPrLinkMissing,
     /// The committer never closed the merge lifecycle decision.
     /// Legacy wire alias: `committer_merge_state_required`.
@@ -181,7 +181,7 @@ impl std::fmt::Display for BlockerCode {
 }
 
 /// A mechanical wall: guidance that detects drift and maps it to a fallback prompt.
-/// It is not a blocker (delivery-language seed, "Mechanical Walls").
+/// It is not a blocker (`docs/seeds.md`, delivery-language seed, "Mechanical Walls").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Wall {
@@ -237,7 +237,7 @@ impl Wall {
     }
 }
 
-/// A session's live status (runbook, "Lifecycle"), plus the terminal `blocked`.
+/// A session's live status (`docs/seeds.md`, runbook, "Lifecycle"), plus the terminal `blocked`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LiveStatus {
@@ -265,7 +265,7 @@ impl LiveStatus {
     }
 }
 
-/// The operator-driven replay lifecycle (delivery-language seed, "Run Control Lifecycle"):
+/// The operator-driven replay lifecycle (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle"):
 /// Schedule Run Control -> Execute Pending Run Control -> Record Agent Attempt.
 pub const RUN_CONTROL_SCHEDULED_EVENT: &str = "operator_control:scheduled";
 

@@ -8,7 +8,7 @@
 //! report renders as human text ([`human`]), JSON, SARIF ([`sarif`]) or GitHub
 //! annotations ([`annotations`]); `--fix` applies mechanical substitutions ([`fix`]).
 //!
-//! Exit status ([`Status`]): 0 clean, 1 violations, 2 usage or I/O errors, or a
+//! Exit status ([`ExitStatus`]): 0 clean, 1 violations, 2 usage or I/O errors, or a
 //! file named on the command line that could not be linted.
 //! Guarantees: output is deterministic (sorted walk, sorted violations, no hash
 //! iteration); user input (files, configs, rule files) never causes a panic;
@@ -31,7 +31,6 @@ pub mod tree;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use baseline::Baseline;
 use config::{Config, CONFIG_FILE_NAME};
@@ -39,23 +38,7 @@ use report::{Report, RuleInfo, Violation};
 use rule::{LintError, RuleSet, Severity};
 use scanner::Language;
 
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// No violations.
-    Clean = 0,
-    /// At least one violation.
-    Violations = 1,
-    /// Bad arguments, config, rule file, baseline, an I/O error, or a file
-    /// named on the command line that could not be checked.
-    Failure = 2,
-}
-
-impl From<Status> for ExitCode {
-    fn from(s: Status) -> ExitCode {
-        ExitCode::from(s as u8)
-    }
-}
+pub use crate::exit::ExitStatus;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -361,17 +344,17 @@ fn baseline_path(args: &LintArgs, linter: &Linter) -> Option<PathBuf> {
 /// files to `err`. A file named on the command line that could not be linted
 /// makes the run fail (exit 2) after the report is written; one found by a walk
 /// is a warning.
-pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+pub fn run(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     match run_inner(args, out, err) {
         Ok(status) => status,
         Err(e) => {
             let _ = writeln!(err, "squadsim lint: {e}");
-            Status::Failure
+            ExitStatus::Unusable
         }
     }
 }
 
-fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, LintError> {
+fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitStatus, LintError> {
     let mut linter = linter_for(args)?;
     let baseline = baseline_path(args, &linter);
     // a baseline quotes the violations it records: it is not linted
@@ -382,7 +365,7 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         for r in linter.rule_infos() {
             writeln!(out, "{:<48} {:<7} {}", r.id, r.severity.as_str(), r.title).map_err(stdout_error)?;
         }
-        return Ok(Status::Clean);
+        return Ok(ExitStatus::Passed);
     }
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut report = linter.lint_paths(&paths)?;
@@ -398,7 +381,7 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         Baseline::record(&report.violations).save(path)?;
         writeln!(out, "wrote {} violations to baseline {}", report.violations.len(), path.display())
             .map_err(stdout_error)?;
-        return Ok(if skipped_explicit { Status::Failure } else { Status::Clean });
+        return Ok(if skipped_explicit { ExitStatus::Unusable } else { ExitStatus::Passed });
     }
     if args.fix {
         let fixed = fix::apply(&linter, &report.violations)?;
@@ -420,10 +403,10 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     }
     .map_err(stdout_error)?;
     Ok(if skipped_explicit {
-        Status::Failure
+        ExitStatus::Unusable
     } else if report.violations.is_empty() {
-        Status::Clean
+        ExitStatus::Passed
     } else {
-        Status::Violations
+        ExitStatus::Failed
     })
 }

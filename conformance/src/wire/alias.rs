@@ -1,4 +1,4 @@
-//! Legacy wire aliases and their canonical names (delivery-language seed,
+//! Legacy wire aliases and their canonical names (`docs/seeds.md`, delivery-language seed,
 //! "Naming Guardrails" and "Agent Identity And Handoff").
 
 /// A legacy field name and the canonical field it stands for.

@@ -2,7 +2,7 @@
 //! handoff messages, session-state, Harness payloads) against the wire aliases of
 //! the delivery language, and prints their canonical form with `--normalize`.
 //!
-//! Exit status ([`Status`]): 0 when no payload has an error (legacy aliases alone
+//! Exit status ([`ExitStatus`]): 0 when no payload has an error (legacy aliases alone
 //! are notes: payloads are the boundary where they live; so are blocker codes the
 //! model defines, known but not named by the seeds), 1 when any has an alias
 //! disagreeing with its canonical twin, a scope mismatch, a handoff missing a
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use crate::lint::Status;
+pub use crate::exit::ExitStatus;
 use crate::regular_file;
 pub use payload::{inspect, Finding, FindingKind, Inspection, HANDOFF_FIELDS};
 
@@ -193,14 +193,14 @@ fn check_document(name: &str, bytes: &[u8], sink: &mut Sink<'_>) -> Result<(), S
 }
 
 /// Runs `squadsim wire` with standard input for `-`.
-pub fn run(args: &WireArgs, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+pub fn run(args: &WireArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     run_with_input(args, &mut std::io::stdin(), out, err)
 }
 
 /// Runs `squadsim wire`, reading `-` from `stdin`. Payloads are checked and
 /// reported one at a time; an input that cannot be read or parsed stops the run
 /// (exit 2) after the report of what came before it is closed.
-pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let files = if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
     let (stopped, errors) = match Sink::new(args, out, err) {
         Err(e) => (Some(Stop::Output(e)), 0),
@@ -213,13 +213,13 @@ pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write
     match stopped {
         Some(Stop::Input(message)) => {
             let _ = writeln!(err, "squadsim wire: {message}");
-            Status::Failure
+            ExitStatus::Unusable
         }
         Some(Stop::Output(e)) => {
             let _ = writeln!(err, "squadsim wire: <stdout>: {e}");
-            Status::Failure
+            ExitStatus::Unusable
         }
-        None if errors == 0 => Status::Clean,
-        None => Status::Violations,
+        None if errors == 0 => ExitStatus::Passed,
+        None => ExitStatus::Failed,
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use squadsim_conformance::lint::annotations::{escape_data, escape_property};
-use squadsim_conformance::lint::{self, Format, LintArgs, Status};
+use squadsim_conformance::lint::{self, ExitStatus, Format, LintArgs};
 
 /// A scratch repository with `files` written into it.
 fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -23,7 +23,7 @@ fn args_for(dir: &Path) -> LintArgs {
     LintArgs { paths: vec![dir.to_path_buf()], root: Some(dir.to_path_buf()), ..LintArgs::default() }
 }
 
-fn run(args: &LintArgs) -> (Status, String, String) {
+fn run(args: &LintArgs) -> (ExitStatus, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = lint::run(args, &mut out, &mut err);
     (status, String::from_utf8(out).expect("utf8"), String::from_utf8(err).expect("utf8"))
@@ -33,18 +33,18 @@ fn run(args: &LintArgs) -> (Status, String, String) {
 fn exit_codes_are_0_clean_1_violations_2_errors() {
     let clean = repo(&[("docs/a.md", "The execution workspace is a Daytona sandbox lease.\n")]);
     let (status, out, _) = run(&args_for(clean.path()));
-    assert_eq!(status, Status::Clean, "{out}");
+    assert_eq!(status, ExitStatus::Passed, "{out}");
     assert_eq!(out, "clean: 1 files checked\n");
 
     let dirty = repo(&[("docs/a.md", "The workspace runtime is a Daytona sandbox lease.\n")]);
-    assert_eq!(run(&args_for(dirty.path())).0, Status::Violations);
+    assert_eq!(run(&args_for(dirty.path())).0, ExitStatus::Failed);
 
     let mut missing = args_for(clean.path());
     missing.paths = vec![clean.path().join("nope")];
     let (status, out, err) = run(&missing);
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(out.is_empty() && err.contains("nope"), "{err}");
-    assert_eq!(std::process::ExitCode::from(Status::Failure), std::process::ExitCode::from(2));
+    assert_eq!(std::process::ExitCode::from(ExitStatus::Unusable), std::process::ExitCode::from(2));
 }
 
 #[test]
@@ -52,12 +52,12 @@ fn a_bad_config_names_its_file_line_and_field() {
     let dir =
         repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\ndisable: [no-such-rule]\n"), ("a.md", "ok\n")]);
     let (status, _, err) = run(&args_for(dir.path()));
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("squadsim-lint.yaml:2: field `disable[0]`: unknown rule id `no-such-rule`"), "{err}");
 
     let dir = repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\noverides: {}\n"), ("a.md", "ok\n")]);
     let (status, _, err) = run(&args_for(dir.path()));
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("squadsim-lint.yaml:2") && err.contains("overides"), "{err}");
 }
 
@@ -76,7 +76,7 @@ fn d() { let runtime_kind = 4; }
     let mut args = args_for(dir.path());
     args.format = Format::Json;
     let (status, out, _) = run(&args);
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
     let doc: Value = serde_json::from_str(&out).expect("json");
     let found: Vec<(u64, &str)> = doc["violations"]
         .as_array()
@@ -102,7 +102,7 @@ fn a_baseline_absorbs_known_violations_by_text_not_line() {
     let baseline = dir.path().join("lint-baseline.json");
     let mut write = args_for(dir.path());
     write.write_baseline = Some(baseline.clone());
-    assert_eq!(run(&write).0, Status::Clean);
+    assert_eq!(run(&write).0, ExitStatus::Passed);
     let recorded: Value = serde_json::from_str(&fs::read_to_string(&baseline).expect("baseline")).expect("json");
     assert_eq!(recorded["entries"][0]["path"], "docs/a.md");
     assert_eq!(recorded["entries"][0]["text"], "agent runtime");
@@ -110,7 +110,7 @@ fn a_baseline_absorbs_known_violations_by_text_not_line() {
     let mut check = args_for(dir.path());
     check.baseline = Some(baseline.clone());
     let (status, out, _) = run(&check);
-    assert_eq!((status, out.as_str()), (Status::Clean, "clean: 1 files checked, 2 baselined\n"));
+    assert_eq!((status, out.as_str()), (ExitStatus::Passed, "clean: 1 files checked, 2 baselined\n"));
 
     // lines move: still absorbed; a new occurrence is reported
     fs::write(
@@ -119,7 +119,7 @@ fn a_baseline_absorbs_known_violations_by_text_not_line() {
     )
     .expect("write");
     let (status, out, _) = run(&check);
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
     assert!(
         out.starts_with("docs/a.md:4:5 retired-agent-runtime")
             || out.starts_with("docs/a.md:5:10 retired-agent-runtime"),
@@ -194,7 +194,7 @@ fn dirty_repo() -> tempfile::TempDir {
     ])
 }
 
-fn output(dir: &Path, format: Format) -> (Status, String) {
+fn output(dir: &Path, format: Format) -> (ExitStatus, String) {
     let mut args = args_for(dir);
     args.config = Some(dir.join("squadsim-lint.yaml"));
     args.format = format;
@@ -207,7 +207,7 @@ fn output(dir: &Path, format: Format) -> (Status, String) {
 fn human_output_names_the_place_and_underlines_the_span() {
     let dir = dirty_repo();
     let (status, out) = output(dir.path(), Format::Human);
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
     let expected_head = "docs/a b.md:1:5 retired-workspace-runtime \"workspace runtime\" is retired: the per-run workspace is the execution workspace. -> execution workspace\n 1 | The workspace runtime mounts, 100%: yes.\n   |     ^^^^^^^^^^^^^^^^^\n";
     assert!(out.starts_with(expected_head), "{out}");
     assert!(out.contains("src/lib.rs:1:27 forbidden-board-status"), "{out}");
@@ -311,7 +311,7 @@ fn github_annotations_stay_within_ten_errors_and_ten_warnings_per_step() {
     let mut args = args_for(dir.path());
     args.format = Format::Github;
     let (status, out, _) = run(&args);
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
     assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 10);
     assert_eq!(out.lines().filter(|l| l.starts_with("::warning ")).count(), 10);
     let plain = out.lines().filter(|l| l.starts_with("  docs/a.md:")).count();
@@ -337,17 +337,17 @@ fn fix_applies_mechanical_substitutions_in_place() {
         "fn f() -> bool { let agent_hud_status = \"AGENT_HUD_STATUS\"; agent_hud_status.is_empty() }\n"
     );
     // "agent runtime" has no mechanical fix: it is still reported
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
     assert!(out.contains("retired-agent-runtime") && out.contains("4 fixed"), "{out}");
     let (status, _, _) = run(&args);
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
 }
 
 #[test]
 fn list_rules_prints_every_rule() {
     let args = LintArgs { list_rules: true, no_config: true, ..LintArgs::default() };
     let (status, out, _) = run(&args);
-    assert_eq!(status, Status::Clean);
+    assert_eq!(status, ExitStatus::Passed);
     assert!(out.lines().any(|l| l.starts_with("legacy-runtime-kind ")));
     assert!(out.lines().any(|l| l.starts_with("suppression-missing-reason ")));
 }
@@ -356,9 +356,9 @@ fn list_rules_prints_every_rule() {
 fn a_replacement_rule_file_is_checked_too() {
     let dir = repo(&[("rules.yaml", "version: 2\nrules: []\n"), ("a.md", "x\n")]);
     let mut args = args_for(dir.path());
-    args.rules = Some(PathBuf::from(dir.path().join("rules.yaml")));
+    args.rules = Some(dir.path().join("rules.yaml"));
     let (status, _, err) = run(&args);
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("rules.yaml:1: field `version`: unsupported rule file version 2"), "{err}");
 }
 
@@ -382,7 +382,7 @@ fn the_args_parse_as_a_clap_subcommand() {
 
 /// Runs the lint on another thread: a FIFO opened for reading would block it
 /// forever, and a test must fail, not hang.
-fn run_within(args: LintArgs, seconds: u64) -> (Status, String, String) {
+fn run_within(args: LintArgs, seconds: u64) -> (ExitStatus, String, String) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(run(&args));
@@ -402,7 +402,7 @@ fn a_file_that_is_not_utf8_named_on_the_command_line_fails_the_run() {
     fs::write(&latin1, b"caf\xe9: the workspace runtime\n").expect("write");
     let args = LintArgs { paths: vec![latin1], root: Some(dir.path().to_path_buf()), ..LintArgs::default() };
     let (status, out, err) = run(&args);
-    assert_eq!(status, Status::Failure, "{out}{err}");
+    assert_eq!(status, ExitStatus::Unusable, "{out}{err}");
     assert!(err.contains("docs/latin1.md (named on the command line) was not checked: not UTF-8"), "{err}");
     assert!(!out.contains("clean"), "a run that checked nothing is not clean: {out}");
     assert!(out.contains("0 files checked; 1 not checked"), "{out}");
@@ -413,7 +413,7 @@ fn a_file_that_is_not_utf8_in_a_walk_is_a_warning_and_a_notification_never_clean
     let dir = repo(&[("docs/ok.md", "The execution workspace is a Daytona sandbox lease.\n")]);
     fs::write(dir.path().join("docs/latin1.md"), b"caf\xe9\n").expect("write");
     let (status, out, err) = run(&args_for(dir.path()));
-    assert_eq!(status, Status::Clean, "only named files fail the run: {out}{err}");
+    assert_eq!(status, ExitStatus::Passed, "only named files fail the run: {out}{err}");
     assert_eq!(err, "squadsim lint: warning: skipped docs/latin1.md: not UTF-8 text (invalid byte at offset 3)\n");
     assert_eq!(out, "no violations in 1 files checked; 1 not checked (skipped: see the warnings)\n");
 
@@ -444,7 +444,7 @@ fn a_fifo_is_never_opened_named_or_walked() {
     mkfifo(&fifo);
     let named = LintArgs { paths: vec![fifo], root: Some(dir.path().to_path_buf()), ..LintArgs::default() };
     let (status, _, err) = run_within(named, 20);
-    assert_eq!(status, Status::Failure, "{err}");
+    assert_eq!(status, ExitStatus::Unusable, "{err}");
     assert!(
         err.contains("docs/pipe.md (named on the command line) was not checked: not a regular file (a FIFO)"),
         "{err}"
@@ -452,7 +452,7 @@ fn a_fifo_is_never_opened_named_or_walked() {
 
     let sarif = LintArgs { format: Format::Sarif, ..args_for(dir.path()) };
     let (status, out, err) = run_within(sarif, 20);
-    assert_eq!(status, Status::Clean, "{err}");
+    assert_eq!(status, ExitStatus::Passed, "{err}");
     assert!(err.contains("warning: skipped docs/pipe.md: not a regular file (a FIFO)"), "{err}");
     let doc: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["level"], "warning");
@@ -467,6 +467,6 @@ fn a_named_file_without_a_lint_language_is_not_called_clean() {
         ..LintArgs::default()
     };
     let (status, out, err) = run(&args);
-    assert_eq!(status, Status::Failure, "{out}");
+    assert_eq!(status, ExitStatus::Unusable, "{out}");
     assert!(err.contains("data.bin (named on the command line) was not checked: no lint language"), "{err}");
 }

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use serde_json::{json, Value};
-use squadsim_conformance::wire::{self, inspect, FindingKind, Status, WireArgs, WireFormat};
+use squadsim_conformance::wire::{self, inspect, ExitStatus, FindingKind, WireArgs, WireFormat};
 
 fn kinds(payload: Value) -> Vec<(String, FindingKind)> {
     inspect(&payload).findings.into_iter().map(|f| (f.pointer, f.kind)).collect()
@@ -187,12 +187,12 @@ fn model_defined_blocker_codes_are_known_and_noted_as_model_defined() {
         ]
     );
     let (status, out, _) = run(&WireArgs::default(), &payload.to_string());
-    assert_eq!(status, Status::Clean, "{out}");
+    assert_eq!(status, ExitStatus::Passed, "{out}");
     assert!(out.contains("note: blocker code \"handoff_not_delivered\" is model-defined"), "{out}");
     assert!(out.ends_with("1 payloads: 0 errors, 0 legacy aliases read, 2 model-defined codes\n"), "{out}");
 }
 
-fn run(args: &WireArgs, stdin: &str) -> (Status, String, String) {
+fn run(args: &WireArgs, stdin: &str) -> (ExitStatus, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = wire::run_with_input(args, &mut Cursor::new(stdin.as_bytes().to_vec()), &mut out, &mut err);
     (status, String::from_utf8(out).expect("utf8"), String::from_utf8(err).expect("utf8"))
@@ -209,13 +209,13 @@ fn the_cli_reports_normalizes_and_exits_by_severity() {
 
     let args = WireArgs { files: vec![good.clone()], ..WireArgs::default() };
     let (status, out, _) = run(&args, "");
-    assert_eq!(status, Status::Clean);
+    assert_eq!(status, ExitStatus::Passed);
     assert!(out.contains("/target_agent_id: note: legacy alias target_agent_id read as recipient_agent_id"), "{out}");
     assert!(out.ends_with("1 payloads: 0 errors, 1 legacy aliases read\n"), "{out}");
 
     let args = WireArgs { files: vec![good.clone(), bad.clone()], format: WireFormat::Json, ..WireArgs::default() };
     let (status, out, _) = run(&args, "");
-    assert_eq!(status, Status::Violations);
+    assert_eq!(status, ExitStatus::Failed);
     let doc: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(doc["summary"]["payloads"], 3);
     assert_eq!(doc["summary"]["errors"], 1);
@@ -224,16 +224,16 @@ fn the_cli_reports_normalizes_and_exits_by_severity() {
 
     let args = WireArgs { normalize: true, ..WireArgs::default() };
     let (status, out, err) = run(&args, r#"{"dialogue_target_agent_id": "backend", "status": "BOARD_STATUS"}"#);
-    assert_eq!(status, Status::Clean);
+    assert_eq!(status, ExitStatus::Passed);
     let canonical: Value = serde_json::from_str(&out).expect("canonical json");
     assert_eq!(canonical, json!({"dialogue_peer_agent_id": "backend", "status": "AGENT_HUD_STATUS"}));
     assert!(err.contains("2 legacy aliases read"), "{err}");
 
     let (status, _, err) = run(&WireArgs::default(), "{not json");
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.starts_with("squadsim wire: <stdin>:1:2: invalid JSON"), "{err}");
     let args = WireArgs { files: vec![dir.path().join("missing.json")], ..WireArgs::default() };
-    assert_eq!(run(&args, "").0, Status::Failure);
+    assert_eq!(run(&args, "").0, ExitStatus::Unusable);
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn json_lines_are_checked_as_they_are_read_and_a_bad_line_stops_the_run_after_th
         .expect("write");
     let args = WireArgs { files: vec![trail.clone()], ..WireArgs::default() };
     let (status, out, err) = run(&args, "");
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(out.contains("trail.jsonl:1: /blocker_code: error: "), "{out}");
     assert!(out.contains("trail.jsonl:3: /target_agent_id: note: "), "{out}");
     assert!(out.ends_with("2 payloads: 1 errors, 1 legacy aliases read\n"), "what came before the bad line: {out}");
@@ -267,7 +267,7 @@ fn json_lines_are_checked_as_they_are_read_and_a_bad_line_stops_the_run_after_th
 
     let args = WireArgs { files: vec![trail], format: WireFormat::Json, ..WireArgs::default() };
     let (status, out, _) = run(&args, "");
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     let doc: Value = serde_json::from_str(&out).expect("the report stays one JSON document");
     assert_eq!(doc["summary"]["payloads"], 2);
     assert!(doc["payloads"][1]["source"].as_str().is_some_and(|s| s.ends_with("trail.jsonl:3")));
@@ -279,7 +279,7 @@ fn a_json_lines_line_that_is_not_utf8_is_named_by_its_line() {
     let trail = dir.path().join("trail.ndjson");
     std::fs::write(&trail, b"{}\n{\"a\": \"caf\xe9\"}\n").expect("write");
     let (status, out, err) = run(&WireArgs { files: vec![trail], ..WireArgs::default() }, "");
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("trail.ndjson:2:11: not UTF-8"), "{err}");
     assert!(out.ends_with("1 payloads: 0 errors, 0 legacy aliases read\n"), "{out}");
 }
@@ -297,6 +297,6 @@ fn a_fifo_is_refused_without_being_opened() {
     });
     let (status, _, err) =
         rx.recv_timeout(std::time::Duration::from_secs(20)).expect("wire hung: it opened a FIFO for reading");
-    assert_eq!(status, Status::Failure);
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("payloads.jsonl: not a regular file (a FIFO)"), "{err}");
 }

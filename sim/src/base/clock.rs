@@ -13,7 +13,7 @@ fn process_start() -> Instant {
 
 /// Milliseconds since the world began: the simulation's elapsed time, or the
 /// process's uptime outside a simulation.
-pub fn elapsed_millis() -> u64 {
+pub(crate) fn elapsed_millis() -> u64 {
     match turmoil::sim_elapsed() {
         Some(d) => d.as_millis() as u64,
         None if turmoil::in_simulation() => 0,
@@ -23,7 +23,7 @@ pub fn elapsed_millis() -> u64 {
 
 /// Seconds since the Unix epoch: the simulation's epoch plus elapsed time, or
 /// the system clock outside a simulation.
-pub fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     match turmoil::since_epoch() {
         Some(d) => d.as_secs(),
         None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -31,16 +31,16 @@ pub fn now_unix() -> u64 {
 }
 
 /// Now as an ISO 8601 instant.
-pub fn instant() -> String {
+pub(crate) fn instant() -> String {
     squadsim_fakes::clock::iso8601(now_unix())
 }
 
 /// The same time as a clock the fakes take.
-pub fn service_clock() -> std::sync::Arc<dyn squadsim_fakes::clock::Clock> {
+pub(crate) fn service_clock() -> std::sync::Arc<dyn squadsim_fakes::clock::Clock> {
     std::sync::Arc::new(now_unix)
 }
 
 /// Simulated seconds as outcomes print them: `12.3s`.
-pub fn seconds_label(d: Duration) -> String {
+pub(crate) fn seconds_label(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }

@@ -1,4 +1,4 @@
-//! Agent identity (runbook, "Agent identity model"; delivery-language seed,
+//! Agent identity (`docs/seeds.md`, runbook, "Agent identity model"; delivery-language seed,
 //! "Agent Identity And Handoff").
 //!
 //! - `user_principal_name` / `subject_key`: `<role>@yamon.io`, the msgraph-bound
@@ -10,8 +10,8 @@
 //! - the ContextForge gateway identity: `<projcode>.<nickname>@<domain>`.
 
 /// The identity domain of named agents and gateway identities.
-pub const DOMAIN: &str = "yamon.io";
-pub const IDENTITY_BINDING_MODE: &str = "named_agent_microsoft";
+pub(crate) const DOMAIN: &str = "yamon.io";
+pub(crate) const IDENTITY_BINDING_MODE: &str = "named_agent_microsoft";
 
 const ADJECTIVES: [&str; 32] = [
     "dangerous",
@@ -56,7 +56,7 @@ const NOUNS: [&str; 32] = [
 
 /// FNV-1a over the parts (separated), mixed with the seed: stable across
 /// platforms and Rust versions, unlike `std`'s hasher.
-pub fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
+pub(crate) fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     for part in parts {
         for b in part.bytes().chain(std::iter::once(0u8)) {
@@ -73,23 +73,23 @@ pub fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
 }
 
 /// The generated display handle for an agent of a run.
-pub fn agent_nickname(seed: u64, run_id: &str, agent_id: &str, role_id: &str) -> String {
+pub(crate) fn agent_nickname(seed: u64, run_id: &str, agent_id: &str, role_id: &str) -> String {
     let h = stable_hash(seed, &[run_id, agent_id, role_id]);
     let adjective = ADJECTIVES[(h % ADJECTIVES.len() as u64) as usize];
     let noun = NOUNS[((h >> 32) % NOUNS.len() as u64) as usize];
     format!("{adjective}-{noun}")
 }
 
-pub fn user_principal_name(role_id: &str) -> String {
+pub(crate) fn user_principal_name(role_id: &str) -> String {
     format!("{role_id}@{DOMAIN}")
 }
 
-pub fn secret_lease_ref(role_id: &str) -> String {
+pub(crate) fn secret_lease_ref(role_id: &str) -> String {
     format!("named-agent/{role_id}")
 }
 
 /// The identity the gateway token carries and the gateway injects upstream.
-pub fn gateway_identity(project_code: &str, nickname: &str) -> String {
+pub(crate) fn gateway_identity(project_code: &str, nickname: &str) -> String {
     format!("{project_code}.{nickname}@{DOMAIN}")
 }
 

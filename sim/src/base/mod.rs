@@ -1,7 +1,7 @@
 //! The base layer: what every other layer may use, and which uses none of them.
 
-pub mod clock;
-pub mod identity;
-pub mod run_events;
-pub mod templates;
+pub(crate) mod clock;
+pub(crate) mod identity;
+pub(crate) mod run_events;
+pub(crate) mod templates;
 pub mod topology;

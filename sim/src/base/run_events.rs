@@ -8,30 +8,30 @@
 //! arguments say: the collector times it in simulated time.
 
 /// The `tracing` target of everything the run record collects.
-pub const TARGET: &str = "squadsim::run";
+pub(crate) const TARGET: &str = "squadsim::run";
 
 /// Reports that an agent's session was blocked (the moment, for the run record).
-pub fn blocker(agent_id: &str, code: &str) {
+pub(crate) fn blocker(agent_id: &str, code: &str) {
     tracing::info!(target: TARGET, agent_id, code, "blocker");
 }
 
 /// Reports that a mechanical wall fired for an agent.
-pub fn wall(agent_id: &str, wall: &str) {
+pub(crate) fn wall(agent_id: &str, wall: &str) {
     tracing::info!(target: TARGET, agent_id, code = wall, "wall");
 }
 
 /// Reports a handoff delivered into the recipient's mailbox.
-pub fn handoff(sender: &str, recipient: &str, intent: &str) {
+pub(crate) fn handoff(sender: &str, recipient: &str, intent: &str) {
     tracing::info!(target: TARGET, agent_id = sender, recipient, intent, "handoff");
 }
 
 /// Reports that an agent's workspace shim refused a tool call (its agent-facing
 /// name) before it left: no wildcard of the loadout's allow-list admits it.
-pub fn tool_call_refused(agent_id: &str, tool: &str) {
+pub(crate) fn tool_call_refused(agent_id: &str, tool: &str) {
     tracing::info!(target: TARGET, agent_id, code = tool, "refusal");
 }
 
 /// The span of one agent attempt: hold it for as long as the attempt runs.
-pub fn attempt_span(agent_id: &str, attempt: u32) -> tracing::Span {
+pub(crate) fn attempt_span(agent_id: &str, attempt: u32) -> tracing::Span {
     tracing::info_span!(target: TARGET, "attempt", agent_id, attempt)
 }

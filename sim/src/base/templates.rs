@@ -1,4 +1,4 @@
-//! Delivery graph templates (runbook: ouroboros, pm-ouroboros, agentsquad
+//! Delivery graph templates (`docs/seeds.md`, runbook: ouroboros, pm-ouroboros, agentsquad
 //! (project delivery / migration), research-team).
 //!
 //! A template names its delivery graph kind and its intake pair: the roster a
@@ -8,12 +8,12 @@ use serde::Serialize;
 use squadsim_conformance::vocabulary::Wall;
 
 /// The first tool the launch contract requires of an intake agent: the HUD
-/// snapshot on the `fractalops-hud` grid (runbook: "the required first tool is
+/// snapshot on the `fractalops-hud` grid (`docs/seeds.md`, runbook: "the required first tool is
 /// usually an MCP/HUD tool").
-pub const REQUIRED_FIRST_TOOL: (&str, &str) = ("fractalops-hud", "get_hud_snapshot");
+pub(crate) const REQUIRED_FIRST_TOOL: (&str, &str) = ("fractalops-hud", "get_hud_snapshot");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Template {
+pub(crate) struct Template {
     pub template_id: &'static str,
     pub description: &'static str,
     /// The default delivery graph kind of runs of this template.
@@ -25,7 +25,7 @@ pub struct Template {
     pub handoff_graph: &'static [HandoffEdge],
 }
 
-/// The delivery graph of the agentsquad template (delivery-language seed: intake ->
+/// The delivery graph of the agentsquad template (`docs/seeds.md`, delivery-language seed: intake ->
 /// planning -> implementation -> PR -> tester evidence -> committer merge -> closer lineage).
 const PROJECT_DELIVERY_GRAPH: &[HandoffEdge] = &[
     (
@@ -47,11 +47,11 @@ const PROJECT_DELIVERY_GRAPH: &[HandoffEdge] = &[
 ];
 
 /// (sender role, recipient role, intent, required result, fallback wall).
-pub type HandoffEdge = (&'static str, &'static str, &'static str, &'static str, Wall);
+pub(crate) type HandoffEdge = (&'static str, &'static str, &'static str, &'static str, Wall);
 
 /// One handoff an agent of `role_id` makes by default.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandoffPlan {
+pub(crate) struct HandoffPlan {
     pub recipient_agent_id: String,
     pub handoff_intent: String,
     pub required_result: String,
@@ -59,7 +59,7 @@ pub struct HandoffPlan {
 }
 
 /// The role of an agent id: lanes are `<role>-<n>` (`implementer-3`).
-pub fn role_of(agent_id: &str) -> &str {
+pub(crate) fn role_of(agent_id: &str) -> &str {
     match agent_id.rsplit_once('-') {
         Some((role, n)) if !role.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => role,
         _ => agent_id,
@@ -68,7 +68,7 @@ pub fn role_of(agent_id: &str) -> &str {
 
 impl Template {
     /// The handoffs an agent of `role_id` makes by default, with `lanes` implementer lanes.
-    pub fn default_handoffs(&self, role_id: &str, lanes: u32) -> Vec<HandoffPlan> {
+    pub(crate) fn default_handoffs(&self, role_id: &str, lanes: u32) -> Vec<HandoffPlan> {
         let mut plans = Vec::new();
         for (from, to, intent, result, wall) in self.handoff_graph {
             if *from != role_id {
@@ -92,7 +92,7 @@ impl Template {
     }
 }
 
-pub const TEMPLATES: [Template; 4] = [
+pub(crate) const TEMPLATES: [Template; 4] = [
     Template {
         template_id: "ouroboros",
         description: "Self-improvement loop over the platform itself",
@@ -123,9 +123,9 @@ pub const TEMPLATES: [Template; 4] = [
     },
 ];
 
-pub fn find(template_id: &str) -> Option<&'static Template> {
+pub(crate) fn find(template_id: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|t| t.template_id == template_id)
 }
 
-/// Delivery graph kinds the Studio accepts (delivery-language seed).
-pub const DELIVERY_GRAPH_KINDS: [&str; 3] = ["project_delivery", "project_orchestrator", "fractalops_platform"];
+/// Delivery graph kinds the Studio accepts (`docs/seeds.md`, delivery-language seed).
+pub(crate) const DELIVERY_GRAPH_KINDS: [&str; 3] = ["project_delivery", "project_orchestrator", "fractalops_platform"];

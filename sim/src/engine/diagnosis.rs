@@ -1,4 +1,4 @@
-//! The runbook's diagnosis of a first-tool block ("Diagnosing a zero-output
+//! The runbook's diagnosis of a first-tool block (`docs/seeds.md`, runbook: "Diagnosing a zero-output
 //! first-tool block"): which plane failed, and the evidence chain an on-call
 //! engineer walks to find out — nodes, Longhorn volumes, the Daytona pods and
 //! their events, the workspace logs, the gateway log and the observability feed.

@@ -28,7 +28,7 @@ use crate::platform::studio::Studio;
 use crate::scenario::{Fault, ServiceEffect, Trigger};
 
 /// A scenario's faults, as the world steps through them.
-pub struct FaultSchedule {
+pub(crate) struct FaultSchedule {
     faults: Vec<Fault>,
     /// Faults that have not begun, by index, in file order.
     waiting: Vec<usize>,
@@ -45,7 +45,7 @@ pub struct FaultSchedule {
 
 impl FaultSchedule {
     /// The schedule of `faults` on a world whose messages take `base_latency` (min, max).
-    pub fn new(faults: &[Fault], base_latency: (Duration, Duration)) -> Self {
+    pub(crate) fn new(faults: &[Fault], base_latency: (Duration, Duration)) -> Self {
         FaultSchedule {
             faults: faults.to_vec(),
             waiting: (0..faults.len()).collect(),
@@ -62,7 +62,7 @@ impl FaultSchedule {
     }
 
     /// The service-fault handle of `host`, to wrap its router with.
-    pub fn service(&self, host: Host) -> ServiceFaults {
+    pub(crate) fn service(&self, host: Host) -> ServiceFaults {
         self.services.get(&host).cloned().unwrap_or_default()
     }
 
@@ -73,7 +73,7 @@ impl FaultSchedule {
     }
 
     /// Applies every end and beginning due at the simulation's current time.
-    pub fn advance(&mut self, sim: &mut turmoil::Sim<'_>, studio: &Studio) {
+    pub(crate) fn advance(&mut self, sim: &mut turmoil::Sim<'_>, studio: &Studio) {
         let now = sim.elapsed();
         self.end_due(sim, now);
         let events = self.waiting.iter().any(|i| self.faults[*i].window().on.is_some());
@@ -102,12 +102,12 @@ impl FaultSchedule {
     }
 
     /// What was done, in order, with simulated times.
-    pub fn log(&self) -> &[String] {
+    pub(crate) fn log(&self) -> &[String] {
         &self.log
     }
 
     /// What was done, as the run record marks it: (when, host, the other host, what).
-    pub fn marks(&self) -> Vec<(Duration, String, Option<String>, String)> {
+    pub(crate) fn marks(&self) -> Vec<(Duration, String, Option<String>, String)> {
         self.marks.clone()
     }
 
@@ -199,7 +199,7 @@ fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
 }
 
 /// One line naming the fault, as the log prints it.
-pub fn describe(fault: &Fault) -> String {
+pub(crate) fn describe(fault: &Fault) -> String {
     match fault {
         Fault::Partition { between: [a, b], .. } => format!("partition {a} <-> {b}"),
         Fault::OneWayPartition { from, to, .. } => format!("one-way partition {from} -> {to}"),

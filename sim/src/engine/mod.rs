@@ -1,9 +1,9 @@
 //! The engine layer: the turmoil world a scenario runs in.
 
 pub mod diagnosis;
-pub mod fault_schedule;
+pub(crate) mod fault_schedule;
 pub mod invariants;
-pub mod operator;
+pub(crate) mod operator;
 pub mod outcome;
 pub mod run_record;
 pub mod services;

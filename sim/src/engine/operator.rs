@@ -36,7 +36,7 @@ pub struct OperatorCall {
 
 /// What the operator did and saw.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct OperatorLog {
+pub(crate) struct OperatorLog {
     pub calls: Vec<OperatorCall>,
     pub run_id: Option<String>,
     /// Every run the launch step started, in launch order (the first is `run_id`);
@@ -374,7 +374,7 @@ fn ssh_target_verdict(command: &str) -> String {
 }
 
 /// Runs the scenario's steps in order (recording the operator's exchanges into `recorder`, if given).
-pub async fn drive(
+pub(crate) async fn drive(
     scenario: Scenario,
     log: Arc<Mutex<OperatorLog>>,
     recorder: Option<CallRecorder>,

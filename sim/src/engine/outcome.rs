@@ -1,4 +1,4 @@
-//! What a run produces (DESIGN, "What a run produces"): status, sessions,
+//! What a run produces (`docs/design.md`, "What a run produces"): status, sessions,
 //! walls, handoffs, delivery references, observability counts, run-control
 //! events and the operator's HTTP results. This is what snapshots pin.
 //!
@@ -138,11 +138,11 @@ pub struct GatewayOutcome {
 impl Outcome {
     /// The YAML text snapshots pin.
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).unwrap_or_default()
+        serde_yaml::to_string(self).expect("an outcome is plain data with string keys: it always serializes")
     }
 
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        serde_json::to_value(self).expect("an outcome is plain data with string keys: it always serializes")
     }
 
     /// The launch's HTTP status; `None` for no launch or no response (HTTP 000).

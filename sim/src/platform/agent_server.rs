@@ -1,5 +1,5 @@
 //! LangGraph Agent Server: owns graph state, mailbox/frontier routing, slot
-//! intent, checkpoints and the next action (delivery-language seed, "Execution
+//! intent, checkpoints and the next action (`docs/seeds.md`, delivery-language seed, "Execution
 //! Boundary").
 //!
 //! It speaks a subset of the LangGraph Platform API: `POST /threads`,
@@ -43,7 +43,7 @@ use squadsim_conformance::vocabulary::Wall;
 
 use crate::base::templates::{self, Template};
 
-/// A structured inbox transfer (delivery-language seed, "Agent Identity And Handoff").
+/// A structured inbox transfer (`docs/seeds.md`, delivery-language seed, "Agent Identity And Handoff").
 /// A handoff is never a delivery reference; it may carry one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,13 +82,13 @@ pub struct GraphState {
 /// How one dispatched attempt ended, as a routing run's input records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AttemptOutcome {
+pub(crate) struct AttemptOutcome {
     pub agent_id: String,
     pub live_status: String,
 }
 
 /// A committer's merge lifecycle decision on one delivery reference
-/// (delivery-language seed: `handoff_state=merge_requested` with
+/// (`docs/seeds.md`, delivery-language seed: `handoff_state=merge_requested` with
 /// `merge_gate_status=qa_passed`, or `handoff_state=merged`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -304,17 +304,17 @@ impl CheckpointStore {
 /// One incarnation of the agent server. Every write is checkpointed before it
 /// is answered, so an incarnation works on the state at each thread's last
 /// checkpoint: a restarted one resumes from there, holding nothing of its own.
-pub struct AgentServer {
+pub(crate) struct AgentServer {
     store: Arc<CheckpointStore>,
 }
 
 impl AgentServer {
     /// A fresh incarnation over a durable store (called again on every host restart).
-    pub fn incarnation(store: Arc<CheckpointStore>) -> Arc<Self> {
+    pub(crate) fn incarnation(store: Arc<CheckpointStore>) -> Arc<Self> {
         Arc::new(AgentServer { store })
     }
 
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/ok", get(|| async { Json(json!({"ok": true})) }))
             .route("/threads", post(create_thread))

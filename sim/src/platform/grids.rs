@@ -1,4 +1,4 @@
-//! The yamon grids behind the ContextForge gateway (delivery-language seed,
+//! The yamon grids behind the ContextForge gateway (`docs/seeds.md`, delivery-language seed,
 //! "MCP Tool Naming And Loadout Federation"): searxnggrid, agent-memory-archive,
 //! datahub, playwright (each a plain grid with fixed bare tool names),
 //! fractalops-hud ([`crate::platform::hud`]) and glitchtip (the GlitchTip fake's own
@@ -11,7 +11,7 @@ use crate::base::topology::Host;
 /// The plain grids: (the grid's host, whose name is its server id; its bare tools). `search_query` and
 /// `websearch_like` on searxnggrid are the seed's own examples; the rest are
 /// plausible and fixed.
-pub fn plain_grids() -> Vec<(Host, Vec<GridTool>)> {
+pub(crate) fn plain_grids() -> Vec<(Host, Vec<GridTool>)> {
     vec![
         (
             Host::Searxnggrid,
@@ -48,14 +48,14 @@ pub fn plain_grids() -> Vec<(Host, Vec<GridTool>)> {
 }
 
 /// The memory tool contract a planner lane declares: the server and its memory tools.
-pub const MEMORY_TOOL_CONTRACT: (&str, &[&str]) = ("agent-memory-archive", &["memory_search", "memory_store"]);
+pub(crate) const MEMORY_TOOL_CONTRACT: (&str, &[&str]) = ("agent-memory-archive", &["memory_search", "memory_store"]);
 /// The evidence-capable tool a tester captures browser evidence with (PlaywrightGrid).
-pub const EVIDENCE_TOOL: (&str, &str) = ("playwright", "browser_take_screenshot");
+pub(crate) const EVIDENCE_TOOL: (&str, &str) = ("playwright", "browser_take_screenshot");
 /// The DataHub tool a closer publishes lineage with.
-pub const LINEAGE_TOOL: (&str, &str) = ("datahub", "publish_lineage");
+pub(crate) const LINEAGE_TOOL: (&str, &str) = ("datahub", "publish_lineage");
 
 /// The grids a role's delivery work needs (its default loadout attaches them beside the HUD).
-pub fn delivery_servers(role_id: &str) -> &'static [&'static str] {
+pub(crate) fn delivery_servers(role_id: &str) -> &'static [&'static str] {
     match role_id {
         "planner" => &[MEMORY_TOOL_CONTRACT.0],
         "tester" => &[EVIDENCE_TOOL.0],

@@ -24,9 +24,9 @@ use squadsim_fakes::net::{HttpClient, HttpRequest};
 use crate::base::templates::REQUIRED_FIRST_TOOL;
 use crate::platform::agent_server::{Handoff, MergeDecisionRecord};
 
-pub const SERVER_ID: &str = "fractalops-hud";
-pub const SEND_HANDOFF: &str = "send_handoff";
-pub const RECORD_MERGE_DECISION: &str = "record_merge_decision";
+pub(crate) const SERVER_ID: &str = "fractalops-hud";
+pub(crate) const SEND_HANDOFF: &str = "send_handoff";
+pub(crate) const RECORD_MERGE_DECISION: &str = "record_merge_decision";
 
 /// The HUD grid.
 pub struct Hud {
@@ -125,7 +125,7 @@ async fn update_thread(
     }
 }
 
-/// Only the two closed forms of the decision are accepted (delivery-language seed).
+/// Only the two closed forms of the decision are accepted (`docs/seeds.md`, delivery-language seed).
 async fn record_merge_decision(http: &HttpClient, agent_server: &str, arguments: Value) -> ToolOutcome {
     let run_id = arguments.get("run_id").and_then(Value::as_str).unwrap_or_default().to_string();
     let mut fields = arguments.as_object().cloned().unwrap_or_default();

@@ -1,9 +1,9 @@
 //! The platform layer: the modelled AgentSquad services.
 
-pub mod agent_server;
-pub mod grids;
-pub mod hud;
+pub(crate) mod agent_server;
+pub(crate) mod grids;
+pub(crate) mod hud;
 pub mod platform_agent;
-pub mod skills;
+pub(crate) mod skills;
 pub mod studio;
-pub mod workspace;
+pub(crate) mod workspace;

@@ -1,6 +1,6 @@
 //! The skills service (its own host, `skills`): `GET /v1/skills`, the catalogue
 //! the workspace shim's skill poll-pull reads after a session's first tool call
-//! (runbook: "The skill poll-pull (/v1/skills) was NOT exercised by intake agents
+//! (`docs/seeds.md`, runbook: "The skill poll-pull (/v1/skills) was NOT exercised by intake agents
 //! [...] they block at first-tool before the pull"; "Skill pull cannot stall the
 //! launch (bounded to a 5s timeout)").
 //!
@@ -56,5 +56,5 @@ async fn list(State(service): State<Arc<SkillsService>>, Query(q): Query<SkillsQ
     Json(json!({"items": items}))
 }
 
-/// The bound on one skill pull (runbook: "bounded to a 5s timeout").
-pub const PULL_BOUND: Duration = Duration::from_secs(5);
+/// The bound on one skill pull (`docs/seeds.md`, runbook: "bounded to a 5s timeout").
+pub(crate) const PULL_BOUND: Duration = Duration::from_secs(5);

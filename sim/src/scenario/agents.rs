@@ -117,7 +117,7 @@ pub enum RetryBehaviour {
     Refuse,
 }
 
-/// The two ways a committer closes a merge lifecycle decision (delivery-language seed).
+/// The two ways a committer closes a merge lifecycle decision (`docs/seeds.md`, delivery-language seed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MergeDecision {

@@ -58,7 +58,7 @@ pub struct World {
     /// operator can read a `project_slug` from.
     pub prior_runs: Vec<PriorRun>,
     /// The Daytona region's `sshGatewayUrl` (`host:port`) in Daytona's database; the
-    /// edge's SSH entrypoint is `daytona-ssh.yamon.io:2222` (runbook: region drift
+    /// edge's SSH entrypoint is `daytona-ssh.yamon.io:2222` (`docs/seeds.md`, runbook: region drift
     /// makes the dashboard generate an unusable command).
     pub daytona_ssh_gateway_url: String,
     /// The org's platform (concierge) agent and how it is provisioned (seed 003);
@@ -66,14 +66,14 @@ pub struct World {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_agent: Option<PlatformAgentCondition>,
     /// Seeds the generated agent nicknames apart from the rest of the run (default:
-    /// the scenario's seed). A nickname is display only (delivery-language seed,
+    /// the scenario's seed). A nickname is display only (`docs/seeds.md`, delivery-language seed,
     /// "Agent Identity And Handoff"): changing this changes the nicknames and the
     /// gateway identities built from them, and nothing else.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname_seed: Option<u64>,
 }
 
-/// How the platform's GitHub credentials are set up (runbook, "GitHub writes go
+/// How the platform's GitHub credentials are set up (`docs/seeds.md`, runbook, "GitHub writes go
 /// through the CodexGate App").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -111,7 +111,7 @@ pub struct PriorRun {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenShape {
-    /// ContextForge 1.0.x: issuer, audience, jti and expiry (runbook: "backend mints the
+    /// ContextForge 1.0.x: issuer, audience, jti and expiry (`docs/seeds.md`, runbook: "backend mints the
     /// 1.0.x-shaped admin token").
     #[default]
     V1,
@@ -147,7 +147,7 @@ impl Default for World {
     }
 }
 
-/// The Longhorn volumes that already exist when the world starts (runbook,
+/// The Longhorn volumes that already exist when the world starts (`docs/seeds.md`, runbook,
 /// "Diagnosing a zero-output first-tool block": `kubectl get volumes.longhorn.io`).
 /// Sandbox starts attach new workspace volumes on top of them; see
 /// `squadsim_fakes::daytona::longhorn` for when faulted/unknown volumes stop that.
@@ -212,7 +212,7 @@ impl StorageCondition {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectCondition {
-    /// The exact project slug (runbook: "Project slugs are exact").
+    /// The exact project slug (`docs/seeds.md`, runbook: "Project slugs are exact").
     pub slug: String,
     /// Short project code used in gateway identities (`<projcode>.<nickname>@<domain>`).
     pub code: String,
@@ -321,7 +321,7 @@ impl AgentProcessAdapter {
     }
 }
 
-/// Which path an attempt's model and MCP tools go through (delivery-language seed, "Runtimes").
+/// Which path an attempt's model and MCP tools go through (`docs/seeds.md`, delivery-language seed, "Runtimes").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuntimeBinding {

@@ -399,7 +399,7 @@ mod tests {
     fn a_complex_key_hides_what_is_under_it_and_nothing_else() {
         let s = spans("? [a, b]\n: {x: 1}\nname: n\n");
         assert_eq!(s.locate(&path("name")).line, 3);
-        assert_eq!(s.find(&path("a")).1, false);
+        assert!(!s.find(&path("a")).1);
     }
 
     #[test]

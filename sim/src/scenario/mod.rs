@@ -1,7 +1,7 @@
 //! The scenario format: conditions, faults, agent behaviours and operator steps.
 //!
 //! A scenario never states an outcome. Blockers, walls and statuses come out of
-//! the modelled services reacting to what is declared here (DESIGN, "The one
+//! the modelled services reacting to what is declared here (`docs/design.md`, "The one
 //! principle"). The format is documented in `scenarios/README.md`; its JSON Schema
 //! is generated from these types (`squadsim schema`).
 //!
@@ -14,7 +14,7 @@
 //! any simulation is built.
 
 mod agents;
-pub mod bounds;
+pub(crate) mod bounds;
 mod conditions;
 mod durations;
 mod faults;

@@ -6,5 +6,5 @@ use super::Scenario;
 /// The JSON Schema of the scenario format.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Scenario);
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+    serde_json::to_string_pretty(&schema).expect("a JSON Schema is plain JSON: it always serializes") + "\n"
 }

@@ -101,7 +101,7 @@ pub enum Step {
     /// Do nothing for a while.
     Wait { duration: SimDuration },
     /// `GET .../runs/{from_run}`: read a prior run's `project_slug`, and launch
-    /// with it (runbook: "Confirm the slug from a prior run's project_slug before launching").
+    /// with it (`docs/seeds.md`, runbook: "Confirm the slug from a prior run's project_slug before launching").
     ConfirmSlug { from_run: String },
     /// Chat with the platform agent through the platform's A2A proxy
     /// (`POST /workspaces/{id}/a2a`, JSON-RPC `message/send`, as `chat_with_agent`

@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use squadsim_conformance::exit::ExitStatus;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
@@ -61,7 +63,8 @@ outcome invariants each scenario declares instead of its snapshot:
 Every failing seed is printed with the command that reproduces it. A progress
 bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).";
 
-/// Every subcommand's exit statuses: (command, 0, 1, 2). `squadsim --help`
+/// Every subcommand's exit statuses: (command, what [`ExitStatus::Passed`] (0),
+/// [`ExitStatus::Failed`] (1) and [`ExitStatus::Unusable`] (2) mean for it). `squadsim --help`
 /// prints them all, each subcommand's `--help` its own, and the README's table
 /// holds the same rows (a test keeps them equal).
 pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
@@ -120,9 +123,11 @@ pub fn exit_help(command: &str) -> String {
         if rows.len() > 1 {
             text.push_str(&format!("  {name}\n"));
         }
-        for (code, meaning) in [(0, ok), (1, failed), (2, unusable)] {
+        for (status, meaning) in
+            [(ExitStatus::Passed, ok), (ExitStatus::Failed, failed), (ExitStatus::Unusable, unusable)]
+        {
             if !meaning.is_empty() {
-                text.push_str(&format!("    {code}  {meaning}\n"));
+                text.push_str(&format!("    {}  {meaning}\n", status as u8));
             }
         }
     }
@@ -192,10 +197,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    match cli.command {
+    let status = match cli.command {
         Command::Run(args) => run(&args, &mut stdout.lock(), &mut stderr.lock()),
-        Command::Lint(args) => squadsim_conformance::lint::run(&args, &mut stdout.lock(), &mut stderr.lock()).into(),
-        Command::Wire(args) => squadsim_conformance::wire::run(&args, &mut stdout.lock(), &mut stderr.lock()).into(),
+        Command::Lint(args) => squadsim_conformance::lint::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Wire(args) => squadsim_conformance::wire::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Serve(args) => crate::tools::serve::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Conform(args) => crate::tools::conform::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::MergeReports(args) => {
@@ -204,13 +209,14 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => crate::tools::explain::run(&args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Schema => {
             let _ = stdout.lock().write_all(scenario::json_schema().as_bytes());
-            ExitCode::SUCCESS
+            ExitStatus::Passed
         }
-    }
+    };
+    status.into()
 }
 
 /// `squadsim run`.
-pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let roots = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
     let mut files = Vec::new();
     for root in &roots {
@@ -218,11 +224,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
             Ok(found) if !found.is_empty() => files.extend(found),
             Ok(_) => {
                 let _ = writeln!(err, "error: no scenarios (*.yaml) in {}", root.display());
-                return ExitCode::from(2);
+                return ExitStatus::Unusable;
             }
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read {}: {e}", root.display());
-                return ExitCode::from(2);
+                return ExitStatus::Unusable;
             }
         }
     }
@@ -232,7 +238,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
                 err,
                 "error: --trace records one run per scenario, not a sweep: rerun one seed with --seed N --trace FILE"
             );
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
         let format = if args.json { RunFormat::Json } else { args.format };
         return crate::tools::sweep::run(&files, &args.sweep, format, args.report.as_deref(), out, err);
@@ -245,7 +251,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
     ];
     if let Some((flag, _)) = sweep_only.iter().find(|(_, given)| *given) {
         let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     run_files(&files, args, out, err, &|file| Scenario::load(file).map_err(|e| e.to_string()), &simulate)
 }
@@ -301,7 +307,7 @@ fn run_files(
     err: &mut dyn Write,
     load: &Load<'_>,
     simulate: &Simulate,
-) -> ExitCode {
+) -> ExitStatus {
     let format = if args.json { RunFormat::Json } else { args.format };
     let recording = args.report.is_some() || args.trace.is_some();
     let mut unloaded = Vec::new();
@@ -330,7 +336,11 @@ fn run_files(
         json.extend(unloaded.iter().map(|u| {
             serde_json::json!({"file": u.file.display().to_string(), "verdict": "did_not_load", "passed": false, "message": u.message})
         }));
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json).expect("the outcomes' JSON is plain data: it always serializes")
+        );
     } else {
         if format == RunFormat::Github {
             let _ = write!(out, "{}", report::github::annotations(&results, &unloaded));
@@ -347,22 +357,20 @@ fn run_files(
     if let Some(dir) = &args.report {
         if let Err(e) = report::write_dir(dir, &results, &unloaded) {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     }
     if let Some(file) = &args.trace {
         let records: Vec<_> = results.iter().filter_map(|r| r.record.clone()).collect();
         if let Err(e) = std::fs::write(file, trace::chrome_trace(&records)) {
             let _ = writeln!(err, "error: cannot write the trace {}: {e}", file.display());
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     }
     if !unloaded.is_empty() || not_built > 0 {
-        ExitCode::from(2)
-    } else if failed > 0 {
-        ExitCode::from(1)
+        ExitStatus::Unusable
     } else {
-        ExitCode::SUCCESS
+        ExitStatus::of_failures(failed)
     }
 }
 
@@ -408,7 +416,12 @@ mod tests {
         args
     }
 
-    fn run_with(files: &[PathBuf], args: &RunArgs, load: &Load<'_>, simulate: &Simulate) -> (ExitCode, String, String) {
+    fn run_with(
+        files: &[PathBuf],
+        args: &RunArgs,
+        load: &Load<'_>,
+        simulate: &Simulate,
+    ) -> (ExitStatus, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = run_files(files, args, &mut out, &mut err, load, simulate);
         (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
@@ -433,7 +446,7 @@ mod tests {
             simulate(scenario, recording)
         };
         let (code, out, _) = run_with(&files, &args(None, RunFormat::Human), &load, &panicking);
-        assert_eq!(code, ExitCode::from(1), "{out}");
+        assert_eq!(code, ExitStatus::Failed, "{out}");
         assert!(
             out.contains("FAILED  operator-not-super-admin (seed 3): panicked: boom in operator-not-super-admin"),
             "{out}"
@@ -442,7 +455,7 @@ mod tests {
         assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
 
         let (code, out, _) = run_with(&files, &args(None, RunFormat::Json), &load, &panicking);
-        assert_eq!(code, ExitCode::from(1));
+        assert_eq!(code, ExitStatus::Failed);
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(json[0]["verdict"], "failed");
         assert!(json[0]["message"].as_str().unwrap().starts_with("panicked: boom in operator-not-super-admin"));
@@ -459,7 +472,7 @@ mod tests {
             load(file)
         };
         let (code, out, err) = run_with(&files, &args(None, RunFormat::Human), &loader, &simulate);
-        assert_eq!(code, ExitCode::from(2));
+        assert_eq!(code, ExitStatus::Unusable);
         assert!(err.contains("operator-not-super-admin.yaml: the loader panicked: loader bug"), "{err}");
         assert!(out.ends_with("1 passed, 0 failed, 1 did not load\n"), "{out}");
     }
@@ -479,7 +492,7 @@ mod tests {
         let files = [corpus("happy-intake.yaml")];
         for (seed, format) in [(None, RunFormat::Human), (Some(5), RunFormat::Human), (None, RunFormat::Github)] {
             let (code, out, err) = run_with(&files, &args(seed, format), &unbuildable, &simulate);
-            assert_eq!(code, ExitCode::from(2), "{out}");
+            assert_eq!(code, ExitStatus::Unusable, "{out}");
             assert!(err.contains("happy-intake.yaml: the world could not be built: "), "{err}");
             assert!(out.contains("FAILED  happy-intake (seed "), "{out}");
             assert!(out.ends_with("0 passed, 1 failed (1 could not be built)\n"), "{out}");
@@ -488,7 +501,7 @@ mod tests {
             }
         }
         let (code, out, _) = run_with(&files, &args(Some(5), RunFormat::Json), &unbuildable, &simulate);
-        assert_eq!(code, ExitCode::from(2));
+        assert_eq!(code, ExitStatus::Unusable);
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("not_built"), Some(false)));
     }

@@ -1,6 +1,6 @@
 //! `squadsim conform --base-url URL --email EMAIL`: checks a running Studio API
 //! (the live deployment of the runbook, or `squadsim serve`) against the
-//! runbook's contract ("AgentSquad Runtime Operations").
+//! runbook's contract (`docs/seeds.md`, runbook, "AgentSquad Runtime Operations").
 //!
 //! Guarantees:
 //! - read-only unless `--launch`: without it only GET requests are sent; with it
@@ -12,8 +12,8 @@
 //! - exit status: 0 every check passed (or was skipped), 1 a check failed,
 //!   2 bad arguments or the Studio API could not be reached at all.
 
+use squadsim_conformance::exit::ExitStatus;
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use hyper::Method;
@@ -77,7 +77,7 @@ pub struct ConformArgs {
     /// Template of the launched run.
     #[arg(long, default_value = "agentsquad")]
     pub template_id: String,
-    /// Exact project slug of the launched run (runbook: a wrong slug hangs the launch).
+    /// Exact project slug of the launched run (`docs/seeds.md`, runbook: a wrong slug hangs the launch).
     #[arg(long, default_value = "sanmopia-modernization")]
     pub project_slug: String,
     /// Delivery graph kind of the launched run (sent as the legacy wire field).
@@ -121,10 +121,10 @@ pub const DOCUMENTED_TEMPLATES: &[&str] = &["ouroboros", "pm-ouroboros", "agents
 pub const SESSION_FIELDS: &[&str] =
     &["live_status", "current_step", "blocker_code", "session_id", "claude_session_id", "tool_call_count"];
 
-/// The lifecycle statuses of a session (runbook, "Lifecycle").
+/// The lifecycle statuses of a session (`docs/seeds.md`, runbook, "Lifecycle").
 pub const LIVE_STATUSES: &[&str] = &["ready", "waiting_first_tool", "working", "session_completed", "blocked"];
 
-/// The fields of each roster agent (runbook, "Agent identity model").
+/// The fields of each roster agent (`docs/seeds.md`, runbook, "Agent identity model").
 pub const ROSTER_FIELDS: &[&str] = &[
     "user_principal_name",
     "subject_key",
@@ -192,23 +192,23 @@ impl ConformReport {
 }
 
 /// Runs `squadsim conform`.
-pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     if let Err(e) = validate(args) {
         let _ = writeln!(err, "error: {e}");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     let executor = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             let _ = writeln!(err, "error: cannot start the async executor: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     let report = match executor.block_on(check(args)) {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     let text = match args.format {
@@ -224,19 +224,17 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
                     "skipped": report.count(Verdict::Skip),
                 },
             });
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            serde_json::to_string_pretty(&doc)
+                .expect("a conformance report is plain data with string keys: it always serializes")
+                + "\n"
         }
         ConformFormat::Junit => junit(&report),
     };
     if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
         let _ = writeln!(err, "error: cannot write to stdout");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
-    if report.count(Verdict::Fail) > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitStatus::of_failures(report.count(Verdict::Fail))
 }
 
 fn validate(args: &ConformArgs) -> Result<(), String> {

@@ -13,10 +13,10 @@
 //! (the default) never hides a call whose status differs from the calls it
 //! folds into, and never folds across a state change.
 
+use squadsim_conformance::exit::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use squadsim_fakes::clock::unix_from_iso8601;
@@ -61,12 +61,12 @@ pub struct ExplainArgs {
 /// Runs the scenario and prints its story. Exit 0 when the run reached its
 /// end; 1 when it did not finish or panicked (the story says why); 2 when the
 /// scenario did not load or its world could not be built.
-pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> ExitCode {
+pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> ExitStatus {
     let mut scenario = match Scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     if let Some(seed) = args.seed {
@@ -77,7 +77,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::
         Ok(run) => run,
         Err(panicked) => {
             let _ = writeln!(err, "error: {}: {panicked}", args.scenario.display());
-            return ExitCode::from(1);
+            return ExitStatus::Failed;
         }
     };
     let outcome = run.outcome;
@@ -85,10 +85,14 @@ pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::
     let events = run.services.map(|s| s.daytona.events()).unwrap_or_default();
     let _ = out.write_all(story(&scenario, &outcome, &record, &events, args.calls).as_bytes());
     match &outcome.error {
-        None => ExitCode::SUCCESS,
+        None => ExitStatus::Passed,
         Some(e) => {
             let _ = writeln!(err, "error: {}: {e}", args.scenario.display());
-            ExitCode::from(if matches!(e, RunError::NotBuilt(_)) { 2 } else { 1 })
+            if matches!(e, RunError::NotBuilt(_)) {
+                ExitStatus::Unusable
+            } else {
+                ExitStatus::Failed
+            }
         }
     }
 }

@@ -5,6 +5,6 @@ pub mod conform;
 pub mod explain;
 pub mod report;
 pub mod serve;
-pub mod snapshot;
+pub(crate) mod snapshot;
 pub mod sweep;
-pub mod trace;
+pub(crate) mod trace;

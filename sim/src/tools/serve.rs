@@ -22,11 +22,11 @@
 //!   flood of refused requests does not grow its memory;
 //! - Ctrl-C (or SIGTERM) stops every listener and exits 0.
 
+use squadsim_conformance::exit::ExitStatus;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use axum::extract::Request;
@@ -166,13 +166,13 @@ pub struct GlitchtipCredentials {
 }
 
 /// Runs `squadsim serve` until Ctrl-C; `out` gets the first line, `err` the logs.
-pub fn run(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub fn run(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let scenario = match &args.scenario {
         Some(path) => match Scenario::load(path) {
             Ok(s) => s,
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
-                return ExitCode::from(2);
+                return ExitStatus::Unusable;
             }
         },
         None => default_world(),
@@ -181,7 +181,7 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCo
         Ok(rt) => rt,
         Err(e) => {
             let _ = writeln!(err, "error: cannot start the async executor: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     executor.block_on(serve(args, &scenario, out, err))
@@ -308,18 +308,18 @@ fn credentials(scenario: &Scenario, services: &Services) -> Result<Credentials, 
     })
 }
 
-async fn serve(args: &ServeArgs, scenario: &Scenario, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+async fn serve(args: &ServeArgs, scenario: &Scenario, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let started = match start(args, scenario).await {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
-    let line = serde_json::to_string(&started).unwrap_or_default();
+    let line = serde_json::to_string(&started).expect("the started line is plain data: it always serializes");
     if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
         let _ = writeln!(err, "error: cannot write to stdout");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     let listening: Vec<String> = started.urls.iter().map(|(host, url)| format!("{host} {url}")).collect();
     let _ = writeln!(
@@ -331,7 +331,7 @@ async fn serve(args: &ServeArgs, scenario: &Scenario, out: &mut dyn Write, err: 
     );
     let signal = stop_signal().await;
     let _ = writeln!(err, "squadsim serve: {signal}, stopping");
-    ExitCode::SUCCESS
+    ExitStatus::Passed
 }
 
 /// Binds, wires and starts every service; answers once the grids are registered.

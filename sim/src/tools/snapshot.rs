@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 
 /// The snapshot file of a scenario file (insta `glob!` naming: `outcome@<file name>.snap`).
-pub fn path_for(scenario: &Path) -> PathBuf {
+pub(crate) fn path_for(scenario: &Path) -> PathBuf {
     let dir = scenario.parent().unwrap_or(Path::new("."));
     let file = scenario.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     dir.join("snapshots").join(format!("outcome@{file}.snap"))
 }
 
 /// The pinned content of an insta `.snap` file (its YAML header stripped).
-pub fn read(path: &Path) -> Option<String> {
+pub(crate) fn read(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     Some(content_of(&text))
 }
@@ -28,7 +28,7 @@ fn content_of(text: &str) -> String {
 }
 
 /// A unified diff from the pinned text to the actual text, or `None` when they match.
-pub fn diff(expected: &str, actual: &str) -> Option<String> {
+pub(crate) fn diff(expected: &str, actual: &str) -> Option<String> {
     let (e, a) = (expected.trim_end(), actual.trim_end());
     if e == a {
         return None;

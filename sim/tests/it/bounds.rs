@@ -1,5 +1,5 @@
 //! Every documented bound holds at the default tick, to a tenth of a second:
-//! the runbook's 5 s skill pull ("Skill pull cannot stall the launch (bounded to
+//! the runbook's 5 s skill pull (`docs/seeds.md`, runbook: "Skill pull cannot stall the launch (bounded to
 //! a 5s timeout)"), the operator's 30 s client timeout (curl's HTTP 000), the
 //! Temporal-owned workspace-start deadline (60 s) and the launch that "returns
 //! [...] in ~6s". Each is pinned at its edge: just inside holds, just outside

@@ -1,4 +1,4 @@
-//! Control-plane incidents from the runbook (seed 000), each with its twin: the
+//! Control-plane incidents from the runbook (`docs/seeds.md`), each with its twin: the
 //! ContextForge token shape before/after 1.0.x, and Daytona region
 //! `sshGatewayUrl` drift.
 

@@ -109,7 +109,7 @@ fn an_agent_server_that_stays_down_stops_the_graph_after_the_intake() {
 
 #[test]
 fn nicknames_change_nothing_but_themselves() {
-    // The nickname is display only (delivery-language seed, "Agent Identity And
+    // The nickname is display only (`docs/seeds.md`, delivery-language seed, "Agent Identity And
     // Handoff"): other nicknames under the same seed leave routing, ownership,
     // authorization and branch ownership -- the whole outcome -- as they were.
     let a = load("full-delivery.yaml");

@@ -1,4 +1,4 @@
-//! The runbook's checklist ("Check the execution-plane health first: kubectl get
+//! The runbook's checklist (`docs/seeds.md`, runbook: "Check the execution-plane health first: kubectl get
 //! nodes — all Ready? Longhorn storage [...]") evaluated check by check: a check
 //! is never passed because an earlier one failed, and the diagnosis's cause names
 //! every failing check in the checklist's order. With every node NotReady and 11

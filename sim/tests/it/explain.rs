@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use squadsim::tools::explain::{self, CallView, ExplainArgs};
+use squadsim_conformance::exit::ExitStatus;
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)
@@ -15,7 +16,7 @@ fn explain_with(name: &str, calls: CallView) -> String {
     let args = ExplainArgs { scenario: scenario(name), seed: None, calls };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = explain::run(&args, &mut out, &mut err);
-    assert_eq!(code, std::process::ExitCode::SUCCESS, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(code, ExitStatus::Passed, "{}", String::from_utf8_lossy(&err));
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -128,7 +129,7 @@ fn a_run_that_does_not_finish_is_told_and_fails() {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = explain::run(&args, &mut out, &mut err);
     let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
-    assert_eq!(code, std::process::ExitCode::from(1), "{out}{err}");
+    assert_eq!(code, ExitStatus::Failed, "{out}{err}");
     assert!(
         out.contains("(did not finish: the horizon (15.0s) passed while the operator was at steps[4] (watch)"),
         "{out}"

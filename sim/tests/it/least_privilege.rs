@@ -1,4 +1,4 @@
-//! Least privilege where the delivery-language seed puts it: "at the
+//! Least privilege where the delivery-language seed (`docs/seeds.md`) puts it: "at the
 //! server-attachment level — which MCP servers a loadout mounts". Agents reach
 //! tools only through their loadout's virtual servers (`/servers/<id>/mcp`),
 //! under both runtime bindings; a virtual server the gateway would not create leaves the
@@ -155,7 +155,7 @@ fn twin_whose_loadout_mounts_the_server_makes_the_same_call() {
 fn a_refused_call_of_the_required_first_tool_does_not_meet_the_launch_contract() {
     // The planner's loadout does not mount the HUD, yet its model asks for the HUD's
     // first tool by its agent-facing name: the shim refuses it, so the call never
-    // left and the launch contract is not met (runbook: "if the MCP config ... is
+    // left and the launch contract is not met (`docs/seeds.md`, runbook: "if the MCP config ... is
     // broken the agent literally cannot call it").
     for binding in BINDINGS {
         let mut s = with_binding(unmounted_call(), binding);

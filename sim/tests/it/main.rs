@@ -40,6 +40,7 @@ mod snapshot_hygiene;
 mod storage;
 mod studio_api;
 mod sweep;
+mod test_command;
 mod twins;
 mod walls;
 mod wire_corpus;

@@ -1,4 +1,4 @@
-//! The runbook's first execution-plane check, "kubectl get nodes — all Ready?",
+//! The runbook's first execution-plane check (`docs/seeds.md`), "kubectl get nodes — all Ready?",
 //! has a model behind it: the sandbox pool's nodes carry a Kubernetes `Ready`
 //! condition (and Longhorn's view of it), pods are placed on Ready nodes only,
 //! and the diagnosis reads its nodes evidence from that state. A pool with no

@@ -14,29 +14,29 @@ use squadsim::Outcome;
 use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
 
 /// The scenario corpus, `scenarios/`.
-pub fn corpus() -> PathBuf {
+pub(crate) fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
 /// The corpus file `scenarios/<name>`.
-pub fn corpus_file(name: &str) -> PathBuf {
+pub(crate) fn corpus_file(name: &str) -> PathBuf {
     corpus().join(name)
 }
 
 /// The corpus scenario `scenarios/<name>`; a scenario that does not load fails the test with its error.
-pub fn load(name: &str) -> Scenario {
+pub(crate) fn load(name: &str) -> Scenario {
     Scenario::load(&corpus_file(name)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The outcome of `scenario` on the snapshot network ([`RunOptions::default`]).
-pub fn run(scenario: &Scenario) -> Outcome {
+pub(crate) fn run(scenario: &Scenario) -> Outcome {
     world::run(scenario, RunOptions::default()).outcome
 }
 
 /// A new empty scenario directory (with an empty `snapshots/`) under the
 /// system's temporary directory, named after `name` and never shared by two
 /// calls (every test of this binary runs in one process).
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("squadsim-test-{}-{n}-{name}", std::process::id()));
@@ -46,12 +46,12 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// Runs the `squadsim` binary: its exit code (-1 when a signal ended it), stdout and stderr.
-pub fn squadsim(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn squadsim(args: &[&str]) -> (i32, String, String) {
     squadsim_with_env(args, &[])
 }
 
 /// [`squadsim`] with these environment variables set.
-pub fn squadsim_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn squadsim_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_squadsim"))
         .args(args)
         .envs(env.iter().copied())
@@ -65,7 +65,7 @@ pub fn squadsim_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, S
 }
 
 /// The scenario's services, its Daytona fake listening at `base`.
-pub struct LoopbackDaytona {
+pub(crate) struct LoopbackDaytona {
     pub base: String,
     /// Daytona's API key.
     pub key: String,
@@ -75,7 +75,7 @@ pub struct LoopbackDaytona {
 }
 
 /// Builds the scenario's services and serves its Daytona fake on loopback.
-pub async fn loopback_daytona(scenario: &Scenario) -> LoopbackDaytona {
+pub(crate) async fn loopback_daytona(scenario: &Scenario) -> LoopbackDaytona {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let endpoints = Endpoints { daytona: base.clone(), ..Endpoints::simulated() };

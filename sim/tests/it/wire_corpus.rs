@@ -1,7 +1,7 @@
 //! The Studio API of the simulation emits legacy names only at its boundary:
 //! every response body the operator receives in every scenario of the corpus
 //! passes the wire-alias check, and the only legacy alias on the wire is the
-//! one the delivery-language seed allows there (Studio run/template/session
+//! one the delivery-language seed (`docs/seeds.md`) allows there (Studio run/template/session
 //! metadata `runtime_kind`, meaning the delivery graph kind). Blocker codes the
 //! model defines are known to the check and noted as model-defined.
 

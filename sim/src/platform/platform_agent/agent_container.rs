@@ -40,7 +40,7 @@ use crate::base::clock::seconds_label;
 /// The host directory mounted at `/configs` (as `docker run` leaves it when
 /// nothing prepared it: created by root, 0755).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigsDir {
+pub(crate) struct ConfigsDir {
     pub mount: ConfigsMount,
     pub files: BTreeSet<String>,
 }
@@ -51,14 +51,14 @@ impl Default for ConfigsDir {
     }
 }
 
-pub const CONFIG_YAML: &str = "config.yaml";
-pub const INBOUND_SECRET: &str = ".platform_inbound_secret";
+pub(crate) const CONFIG_YAML: &str = "config.yaml";
+pub(crate) const INBOUND_SECRET: &str = ".platform_inbound_secret";
 /// The concierge's name in its seeded `config.yaml`.
-pub const CONCIERGE_NAME: &str = "Org Concierge";
+pub(crate) const CONCIERGE_NAME: &str = "Org Concierge";
 
 /// What happened on the execution workspace, for the outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkspaceObservations {
+pub(crate) struct WorkspaceObservations {
     /// `<simulated time> <source>: <line>`, in order.
     pub log: Vec<String>,
     /// The token mint's HTTP status (`None`: not attempted or no answer).
@@ -78,23 +78,23 @@ pub struct WorkspaceObservations {
 }
 
 /// The A2A routes the platform uses: the agent card (registration's probe) and `message/send` (push).
-pub const A2A_ROUTES: [(&str, &str); 2] = [("GET", "/.well-known/agent.json"), ("POST", "/")];
+pub(crate) const A2A_ROUTES: [(&str, &str); 2] = [("GET", "/.well-known/agent.json"), ("POST", "/")];
 
 /// Shared observations of one execution workspace.
-pub type Observations = Arc<Mutex<WorkspaceObservations>>;
+pub(crate) type Observations = Arc<Mutex<WorkspaceObservations>>;
 
-pub fn observe(obs: &Observations) -> MutexGuard<'_, WorkspaceObservations> {
+pub(crate) fn observe(obs: &Observations) -> MutexGuard<'_, WorkspaceObservations> {
     obs.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Appends `<time> <source>: <line>` to the workspace log.
-pub fn log_line(obs: &Observations, source: &str, line: String) {
+pub(crate) fn log_line(obs: &Observations, source: &str, line: String) {
     let at = seconds_label(turmoil::sim_elapsed().unwrap_or_default());
     observe(obs).log.push(format!("{at} {source}: {line}"));
 }
 
 /// The running container.
-pub struct AgentContainer {
+pub(crate) struct AgentContainer {
     pub workspace_id: String,
     /// The host name the container is reached at.
     pub host: String,
@@ -106,7 +106,7 @@ pub struct AgentContainer {
 }
 
 /// llm-auth: where the executor's LLM calls go, and with which key (or why none).
-pub fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, String), String> {
+pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, String), String> {
     let key = ["MOLECULE_LLM_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"]
         .iter()
         .find_map(|k| env.get(*k))
@@ -133,13 +133,13 @@ impl AgentContainer {
     }
 
     /// The A2A port the container advertises.
-    pub fn advertised_port(&self) -> u16 {
+    pub(crate) fn advertised_port(&self) -> u16 {
         self.env.get("A2A_PORT").and_then(|p| p.parse().ok()).unwrap_or(SERVED_PORT)
     }
 
     /// The server on [`SERVED_PORT`]: health, plus the A2A routes when they are served
     /// here; anything else answers FastAPI's 404 and shows in the access log.
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         let router = Router::new().route("/health", get(|| async { Json(json!({"status": "ok"})) }));
         let router = if self.advertised_port() == SERVED_PORT {
             router.route("/.well-known/agent.json", get(agent_card)).route("/", post(message_send))
@@ -176,7 +176,7 @@ impl AgentContainer {
     }
 
     /// Boots: executor, config, inbound secret, llm-auth, A2A, registration.
-    pub async fn boot(self: Arc<Self>) {
+    pub(crate) async fn boot(self: Arc<Self>) {
         observe(&self.obs).executor = Some("claude-code".into());
         self.log("agent", "Runtime: claude-code (Claude Code), executor from the image's ADAPTER_MODULE".into());
 

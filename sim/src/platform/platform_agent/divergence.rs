@@ -89,7 +89,8 @@ pub fn compare(ssot: &ProvisioningSpec, compared: &ProvisioningSpec) -> Vec<Dive
         let value = |spec: &ProvisioningSpec| spec.env.get(name).map(|v| format!("{name}={}", v.describe()));
         out.extend(entry(format!("env.{name}"), value(ssot), value(compared)));
     }
-    let fields: [(&str, fn(&ProvisioningSpec) -> String); 6] = [
+    type Shown = fn(&ProvisioningSpec) -> String;
+    let fields: [(&str, Shown); 6] = [
         ("configs", |s| format!("/configs {}", s.configs.describe())),
         ("container_uid", |s| s.container_uid.to_string()),
         ("placement", |s| {

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 /// The LLM proxy.
-pub struct LlmProxy {
+pub(crate) struct LlmProxy {
     token: String,
     reply: String,
 }
@@ -29,11 +29,11 @@ fn anthropic_error(status: StatusCode, kind: &str, message: &str) -> Response {
 
 impl LlmProxy {
     /// A proxy that accepts `token` and whose scripted model answers every prompt with `reply`.
-    pub fn new(token: String, reply: String) -> Arc<Self> {
+    pub(crate) fn new(token: String, reply: String) -> Arc<Self> {
         Arc::new(LlmProxy { token, reply })
     }
 
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         Router::new().route("/v1/messages", post(messages)).with_state(self.clone())
     }
 }

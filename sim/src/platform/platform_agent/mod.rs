@@ -14,10 +14,10 @@
 //! the specs alone ([`divergence::compare`]); the workspace id, admin token and
 //! proxy token come from the scenario seed.
 
-pub mod agent_container;
+pub(crate) mod agent_container;
 pub mod divergence;
-pub mod llm_proxy;
-pub mod provisioner;
+pub(crate) mod llm_proxy;
+pub(crate) mod provisioner;
 pub mod provisioning_spec;
 pub mod workspace_server;
 

@@ -21,7 +21,7 @@ use super::provisioning_spec::{EnvSource, ProvisioningSpec, ProvisioningStep, SE
 
 /// What the provisioner knows about the world it provisions into.
 #[derive(Debug, Clone)]
-pub struct ProvisioningContext {
+pub(crate) struct ProvisioningContext {
     pub workspace_id: String,
     /// The host the container runs on (its A2A URL's host).
     pub host: String,
@@ -48,7 +48,7 @@ impl ProvisioningContext {
 }
 
 /// Runs `spec` for the workspace; returns once every step has run (the container keeps running).
-pub async fn provision(spec: ProvisioningSpec, ctx: ProvisioningContext, obs: Observations) {
+pub(crate) async fn provision(spec: ProvisioningSpec, ctx: ProvisioningContext, obs: Observations) {
     let http = ctx.http.clone();
     let configs = Arc::new(Mutex::new(ConfigsDir::default()));
     let runtime_label = match spec.env.get("RUNTIME") {

@@ -1,7 +1,7 @@
 //! The Studio route table. The router and `/openapi.json` are both generated from
 //! [`operations`], so the published endpoint list cannot drift from what is served.
 //!
-//! Auth is the edge's Pomerium claim headers, not a bearer token (runbook):
+//! Auth is the edge's Pomerium claim headers, not a bearer token (`docs/seeds.md`, runbook):
 //! missing `x-pomerium-claim-email` -> 401; groups without
 //! `/org/platform/roles/super_admin` -> 403. Errors use FastAPI's `{"detail": …}`.
 

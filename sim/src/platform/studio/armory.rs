@@ -3,9 +3,9 @@
 //!
 //! Least privilege is enforced at the server-attachment level: a loadout names
 //! the MCP servers it mounts and allow-lists one `mcp__<server_id>__*` wildcard
-//! per server (delivery-language seed, "Allow-List Shape"). Bundles add servers
+//! per server (`docs/seeds.md`, delivery-language seed, "Allow-List Shape"). Bundles add servers
 //! and policies per role: the tester and compactor get the observability-triage
-//! bundle (runbook, "Build Plane Observability").
+//! bundle (`docs/seeds.md`, runbook, "Build Plane Observability").
 
 use std::time::Duration;
 
@@ -86,7 +86,7 @@ pub fn browser_slots(studio: &Studio, role_id: &str) -> Vec<String> {
     }
 }
 
-/// The secret leases of a role's loadout: its named-agent lease (runbook: `secret_lease_ref`).
+/// The secret leases of a role's loadout: its named-agent lease (`docs/seeds.md`, runbook: `secret_lease_ref`).
 pub fn secret_leases(role_id: &str) -> Vec<String> {
     vec![format!("named-agent/{role_id}")]
 }

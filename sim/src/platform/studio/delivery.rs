@@ -1,5 +1,5 @@
 //! Delivery through the CodexGate GitHub App, delivery proof and the merge
-//! lifecycle decision, as the platform reads them (delivery-language seed,
+//! lifecycle decision, as the platform reads them (`docs/seeds.md`, delivery-language seed,
 //! "Delivery Proof" and "Merge Lifecycle Decision"; runbook, "GitHub writes go
 //! through the CodexGate App").
 //!
@@ -32,12 +32,12 @@ use squadsim_conformance::vocabulary::BlockerCode;
 use crate::platform::studio::worktree;
 use crate::platform::studio::{AgentSession, Run, Studio};
 
-/// The legacy org-PAT override env (runbook: "it used to win over the App creds").
-pub const ORG_PAT_OVERRIDE_ENV: &str = "FRACTALOPS_GITHUB_APP_TOKEN";
+/// The legacy org-PAT override env (`docs/seeds.md`, runbook: "it used to win over the App creds").
+pub(crate) const ORG_PAT_OVERRIDE_ENV: &str = "FRACTALOPS_GITHUB_APP_TOKEN";
 /// What the execution workspace receives: the token, the API base and the repository.
-pub const ENV_GITHUB_TOKEN: &str = "GH_TOKEN";
-pub const ENV_GITHUB_API_URL: &str = "GITHUB_API_URL";
-pub const ENV_REPOSITORY: &str = "GITHUB_REPOSITORY";
+pub(crate) const ENV_GITHUB_TOKEN: &str = "GH_TOKEN";
+pub(crate) const ENV_GITHUB_API_URL: &str = "GITHUB_API_URL";
+pub(crate) const ENV_REPOSITORY: &str = "GITHUB_REPOSITORY";
 
 /// The platform's CodexGate App credentials and environment.
 #[derive(Debug, Clone)]
@@ -97,19 +97,19 @@ pub struct DeliveryReference {
 }
 
 /// The repository of a project.
-pub fn repository(studio: &Studio, project_slug: &str) -> String {
+pub(crate) fn repository(studio: &Studio, project_slug: &str) -> String {
     format!("{}/{project_slug}", studio.config.github.org)
 }
 
 /// The roles whose execution workspace gets a GitHub token (they write to GitHub).
-pub fn writes_to_github(role_id: &str) -> bool {
+pub(crate) fn writes_to_github(role_id: &str) -> bool {
     matches!(role_id, "implementer" | "tester" | "committer")
 }
 
 /// What the platform puts in an agent's execution workspace for delivery: the
 /// repository, its worktrees and, for roles that write to GitHub, the token
 /// ([`platform_token`]; none if it cannot be obtained).
-pub async fn workspace_env(studio: &Studio, run: &Run, session: &AgentSession) -> Vec<(&'static str, String)> {
+pub(crate) async fn workspace_env(studio: &Studio, run: &Run, session: &AgentSession) -> Vec<(&'static str, String)> {
     let config = &studio.config.github;
     let repo = repository(studio, &run.project_slug);
     let mut env = vec![
@@ -131,7 +131,7 @@ pub async fn workspace_env(studio: &Studio, run: &Run, session: &AgentSession) -
 }
 
 /// The platform's GitHub token: the org-PAT override if set, else a (cached) installation token.
-pub async fn platform_token(studio: &Studio) -> Result<String, String> {
+pub(crate) async fn platform_token(studio: &Studio) -> Result<String, String> {
     let config = &studio.config.github;
     if let Some(pat) = config.env.get(ORG_PAT_OVERRIDE_ENV).filter(|t| !t.is_empty()) {
         return Ok(pat.clone());
@@ -181,7 +181,7 @@ fn app_jwt(studio: &Studio, now: u64) -> Result<String, String> {
 
 /// Why a read from GitHub gave nothing back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GithubReadError {
+pub(crate) enum GithubReadError {
     /// GitHub answered 404: there is no such thing.
     NotFound { path: String },
     /// GitHub could not be read: another refusal (e.g. 403 `API rate limit exceeded`),
@@ -201,7 +201,7 @@ impl std::fmt::Display for GithubReadError {
 impl std::error::Error for GithubReadError {}
 
 /// A GitHub REST read with the platform's token.
-pub async fn github_get(studio: &Studio, token: &str, path: &str) -> Result<Value, GithubReadError> {
+pub(crate) async fn github_get(studio: &Studio, token: &str, path: &str) -> Result<Value, GithubReadError> {
     let request = HttpRequest::get(format!("{}{path}", studio.config.github.api_url))
         .bearer(token)
         .header("accept", "application/vnd.github+json");
@@ -225,7 +225,7 @@ pub(crate) fn refusal(status: u16, body: &Value) -> String {
 
 /// Why a delivery reference was not proven.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProofError {
+pub(crate) enum ProofError {
     /// It is not a pull request or issue GitHub has (or its head branch is gone).
     Missing(String),
     /// GitHub could not be read: it was not proven, and it may exist.
@@ -244,7 +244,7 @@ impl std::error::Error for ProofError {}
 
 impl ProofError {
     /// The blocker of a proof that failed so: missing, or could not be read.
-    pub fn blocker(&self) -> BlockerCode {
+    pub(crate) fn blocker(&self) -> BlockerCode {
         match self {
             ProofError::Missing(_) => BlockerCode::GithubIssueOrPrLinkMissing,
             ProofError::Unreadable(_) => BlockerCode::DeliveryReferenceUnreadable,
@@ -261,12 +261,12 @@ impl ProofError {
 }
 
 /// How the controller message names a delivery reference carried by a handoff.
-pub fn reference_clause(url: &str) -> String {
+pub(crate) fn reference_clause(url: &str) -> String {
     format!("delivery reference: {url}")
 }
 
 /// The delivery references a controller message carries, in order, without repeats.
-pub fn references_in(prompt: &str) -> Vec<String> {
+pub(crate) fn references_in(prompt: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for (i, _) in prompt.match_indices("delivery reference: ") {
         let rest = &prompt[i + "delivery reference: ".len()..];
@@ -280,7 +280,7 @@ pub fn references_in(prompt: &str) -> Vec<String> {
 
 /// `(owner, repo, kind, number)` of a pull request (`pull`) or issue (`issues`) URL
 /// of the GitHub at `api_url` (its `html_url`s share the base).
-pub fn parse_reference(api_url: &str, url: &str) -> Option<(String, String, String, u64)> {
+pub(crate) fn parse_reference(api_url: &str, url: &str) -> Option<(String, String, String, u64)> {
     let rest = url.strip_prefix(api_url)?;
     let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
@@ -292,13 +292,18 @@ pub fn parse_reference(api_url: &str, url: &str) -> Option<(String, String, Stri
 }
 
 /// The API path of a reference's comments (pull requests share the issues' comments).
-pub fn comments_path(studio: &Studio, url: &str) -> Option<String> {
+pub(crate) fn comments_path(studio: &Studio, url: &str) -> Option<String> {
     parse_reference(&studio.config.github.api_url, url)
         .map(|(o, r, _, n)| format!("/repos/{o}/{r}/issues/{n}/comments"))
 }
 
 /// Reads a delivery reference back from GitHub.
-pub async fn prove(studio: &Studio, token: &str, url: &str, agent_id: &str) -> Result<DeliveryReference, ProofError> {
+pub(crate) async fn prove(
+    studio: &Studio,
+    token: &str,
+    url: &str,
+    agent_id: &str,
+) -> Result<DeliveryReference, ProofError> {
     let (owner, repo, kind, number) = parse_reference(&studio.config.github.api_url, url)
         .ok_or_else(|| ProofError::Missing(format!("`{url}` is not a pull request or issue URL")))?;
     let path = match kind.as_str() {
@@ -336,7 +341,7 @@ pub async fn prove(studio: &Studio, token: &str, url: &str, agent_id: &str) -> R
 /// The merge lifecycle decisions recorded in the run's graph state (one read of
 /// the LangGraph Agent Server's thread state), by delivery reference; `None` if
 /// the state could not be read.
-pub async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<Value> {
+pub(crate) async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<Value> {
     let request = HttpRequest::get(format!("{}/threads/{run_id}/state", studio.config.agent_server_url));
     let mut state = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
     state.pointer_mut("/values/merge_decisions").map(Value::take)
@@ -346,7 +351,7 @@ pub async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<V
 /// ([`recorded_merge_decisions`]): `Ok(Some(..))` if it is valid, `Ok(None)` if
 /// there is none or it does not hold (a `merged` that GitHub does not show
 /// merged), `Err` if GitHub could not be read to check it.
-pub async fn merge_decision(
+pub(crate) async fn merge_decision(
     studio: &Studio,
     token: &str,
     recorded: &Value,

@@ -42,7 +42,7 @@ use crate::{
 };
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
-pub async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
+pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
     // What the attempt needs of its run, read in place (a run holds every session of a large roster).
     let Some(Some((run, session, prompt))) = studio.read_run(&run_id, |run| {
         let session = run.session(&agent_id)?.clone();
@@ -171,7 +171,7 @@ async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
 /// Why an attempt ended blocked: the blocker code, the wall it stands at, and the
 /// step the session shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Standing {
+pub(crate) struct Standing {
     /// `None` only for a failure nothing names (which the built-in invariants refuse).
     pub blocker: Option<BlockerCode>,
     pub wall: Option<Wall>,
@@ -180,12 +180,12 @@ pub struct Standing {
 
 impl Standing {
     /// Blocked by a blocker code alone, no wall involved, at `step`.
-    pub fn blocker(code: BlockerCode, step: impl Into<String>) -> Standing {
+    pub(crate) fn blocker(code: BlockerCode, step: impl Into<String>) -> Standing {
         Standing { blocker: Some(code), wall: None, step: step.into() }
     }
 
     /// Left standing at `wall` (its retry fell short), with the wall's blocker.
-    pub fn at(wall: Wall) -> Standing {
+    pub(crate) fn at(wall: Wall) -> Standing {
         Standing { blocker: Some(wall.blocker()), wall: Some(wall), step: "wall_retry".to_string() }
     }
 }
@@ -333,7 +333,7 @@ impl ProcessEnd {
 
 /// One agent attempt in its execution workspace: what a wall's retry reuses.
 #[derive(Debug, Clone)]
-pub struct AgentAttempt {
+pub(crate) struct AgentAttempt {
     pub run_id: String,
     pub agent_id: String,
     pub sandbox_id: String,
@@ -568,7 +568,7 @@ fn observe_line(
 }
 
 /// Destroys execution workspaces; returns how many Daytona confirmed.
-pub async fn release_workspaces(studio: &Studio, ids: &[String]) -> usize {
+pub(crate) async fn release_workspaces(studio: &Studio, ids: &[String]) -> usize {
     let mut released = 0;
     for id in ids {
         let request =

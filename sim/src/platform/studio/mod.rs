@@ -1,6 +1,6 @@
-//! Studio: the fractalops API's operator surface (runbook, "AgentSquad Runtime
+//! Studio: the fractalops API's operator surface (`docs/seeds.md`, runbook, "AgentSquad Runtime
 //! Operations"). Studio owns operator control, read models, reports and
-//! observability views (delivery-language seed, "Execution Boundary").
+//! observability views (`docs/seeds.md`, delivery-language seed, "Execution Boundary").
 //!
 //! - [`api`]: the route table, from which both the router and `/openapi.json`
 //!   are generated; Pomerium claim auth; the tenant query.
@@ -12,15 +12,15 @@
 
 pub mod api;
 pub mod armory;
-pub mod delivery;
-pub mod harness;
-pub mod provisioning;
-pub mod read_model;
-pub mod run_control;
-pub mod scaffolding;
-pub mod temporal_lifecycle;
-pub mod walls;
-pub mod wire;
+pub(crate) mod delivery;
+pub(crate) mod harness;
+pub(crate) mod provisioning;
+pub(crate) mod read_model;
+pub(crate) mod run_control;
+pub(crate) mod scaffolding;
+pub(crate) mod temporal_lifecycle;
+pub(crate) mod walls;
+pub(crate) mod wire;
 pub mod worktree;
 
 use std::collections::BTreeMap;
@@ -300,7 +300,7 @@ impl Serialize for Sessions {
 }
 
 impl Run {
-    /// A run is blocked if any agent is blocked (runbook). It is completed only
+    /// A run is blocked if any agent is blocked (`docs/seeds.md`, runbook). It is completed only
     /// when every session completed and its delivery graph reached its end (as the
     /// LangGraph Agent Server judged it); a graph that stopped short, or that could
     /// not be read, with every session settled and no run control executing, is

@@ -27,7 +27,11 @@ use crate::base::templates;
 /// How often provisioning looks for the project.
 const PROJECT_POLL: Duration = Duration::from_secs(1);
 
-pub async fn launch(State(studio): State<Arc<Studio>>, LaunchTenant(tenant_id): LaunchTenant, body: Bytes) -> Response {
+pub(crate) async fn launch(
+    State(studio): State<Arc<Studio>>,
+    LaunchTenant(tenant_id): LaunchTenant,
+    body: Bytes,
+) -> Response {
     let request: LaunchRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {

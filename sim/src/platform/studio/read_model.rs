@@ -17,14 +17,14 @@ use crate::platform::agent_server::Handoff;
 use crate::{base::identity, base::templates};
 
 /// The run of a tenant, or FastAPI's 404.
-pub fn find_run(studio: &Studio, tenant: &Tenant, run_id: &str) -> Result<Run, Response> {
+pub(crate) fn find_run(studio: &Studio, tenant: &Tenant, run_id: &str) -> Result<Run, Response> {
     match studio.run(run_id) {
         Some(run) if run.tenant_id == tenant.0 => Ok(run),
         _ => Err(detail(StatusCode::NOT_FOUND, format!("Run '{run_id}' not found"))),
     }
 }
 
-pub fn run_view(run: &Run) -> RunView {
+pub(crate) fn run_view(run: &Run) -> RunView {
     RunView {
         run_id: run.run_id.clone(),
         tenant_id: run.tenant_id.clone(),
@@ -54,7 +54,7 @@ pub fn run_view(run: &Run) -> RunView {
     }
 }
 
-pub fn session_state_view(run: &Run) -> SessionStateView {
+pub(crate) fn session_state_view(run: &Run) -> SessionStateView {
     SessionStateView {
         run_id: run.run_id.clone(),
         status: run.status().as_str().to_string(),
@@ -79,7 +79,7 @@ pub fn session_state_view(run: &Run) -> SessionStateView {
     }
 }
 
-pub async fn templates() -> Response {
+pub(crate) async fn templates() -> Response {
     let list: Vec<TemplateView> = templates::TEMPLATES
         .iter()
         .map(|t| TemplateView {
@@ -92,21 +92,25 @@ pub async fn templates() -> Response {
     Json(list).into_response()
 }
 
-pub async fn get_run(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn get_run(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
     match find_run(&studio, &tenant, &run_id) {
         Ok(run) => Json(run_view(&run)).into_response(),
         Err(r) => r,
     }
 }
 
-pub async fn session_state(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn session_state(
+    State(studio): State<Arc<Studio>>,
+    tenant: Tenant,
+    Path(run_id): Path<String>,
+) -> Response {
     match find_run(&studio, &tenant, &run_id) {
         Ok(run) => Json(session_state_view(&run)).into_response(),
         Err(r) => r,
     }
 }
 
-pub async fn reports(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn reports(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
     match find_run(&studio, &tenant, &run_id) {
         Ok(run) => {
             let list: Vec<TickReportView> = run
@@ -126,7 +130,11 @@ pub async fn reports(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run
 }
 
 /// The handoff trail, as the LangGraph Agent Server's graph state holds it.
-pub async fn handoff_trail(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn handoff_trail(
+    State(studio): State<Arc<Studio>>,
+    tenant: Tenant,
+    Path(run_id): Path<String>,
+) -> Response {
     let run = match find_run(&studio, &tenant, &run_id) {
         Ok(run) => run,
         Err(r) => return r,

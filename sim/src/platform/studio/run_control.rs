@@ -1,4 +1,4 @@
-//! The run-control lifecycle (delivery-language seed, "Run Control Lifecycle"):
+//! The run-control lifecycle (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle"):
 //! Schedule Run Control -> Execute Pending Run Control -> Record Agent Attempt.
 //!
 //! Guarantees: `execute`, `control` and `replay` persist `pendingRunControl` and
@@ -27,17 +27,17 @@ use crate::platform::agent_server::{AttemptOutcome, Handoff};
 use crate::platform::studio::harness;
 
 /// Operator commands a run control may carry.
-pub const COMMANDS: [&str; 2] = ["execute", "replay"];
+pub(crate) const COMMANDS: [&str; 2] = ["execute", "replay"];
 
-pub async fn execute(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn execute(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
     schedule(studio, tenant, run_id, "execute")
 }
 
-pub async fn replay(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn replay(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
     schedule(studio, tenant, run_id, "replay")
 }
 
-pub async fn control(
+pub(crate) async fn control(
     State(studio): State<Arc<Studio>>,
     tenant: Tenant,
     Path(run_id): Path<String>,
@@ -237,7 +237,7 @@ async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
 }
 
 /// `POST .../cleanup`: stops scheduling and destroys the run's execution workspaces.
-pub async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
+pub(crate) async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
     let run = match find_run(&studio, &tenant, &run_id) {
         Ok(r) => r,
         Err(r) => return r,

@@ -1,7 +1,7 @@
 //! Project scaffolding's observability step: every scaffolded project gets an
 //! auto-provisioned per-project GlitchTip DSN for its starter `.env` (frontend
 //! `PUBLIC_SENTRY_DSN`, backend `SENTRY_DSN`) — fail-open, never blocking
-//! scaffolding (runbook, "Build Plane Observability").
+//! scaffolding (`docs/seeds.md`, runbook, "Build Plane Observability").
 //!
 //! Through GlitchTip's management API with the platform's API token: ensure the
 //! project (`POST /api/0/teams/{org}/{team}/projects/ {name, slug}`: 201 new,
@@ -49,7 +49,7 @@ impl DsnProvisioning {
 }
 
 /// Starts provisioning the DSN of `project_slug`; it runs on its own, beside the launch.
-pub fn start(studio: Arc<Studio>, project_slug: String) -> tokio::task::JoinHandle<DsnProvisioning> {
+pub(crate) fn start(studio: Arc<Studio>, project_slug: String) -> tokio::task::JoinHandle<DsnProvisioning> {
     tokio::spawn(async move {
         match ensure_project_dsn(&studio, &project_slug).await {
             Ok(dsn) => DsnProvisioning::Provisioned(dsn),
@@ -60,7 +60,7 @@ pub fn start(studio: Arc<Studio>, project_slug: String) -> tokio::task::JoinHand
 
 /// Records the provisioning's result on run `run_id` once it is there (at once if it
 /// already finished while the launch bound identities).
-pub fn record(studio: Arc<Studio>, run_id: String, provisioning: tokio::task::JoinHandle<DsnProvisioning>) {
+pub(crate) fn record(studio: Arc<Studio>, run_id: String, provisioning: tokio::task::JoinHandle<DsnProvisioning>) {
     tokio::spawn(async move {
         let result = provisioning
             .await

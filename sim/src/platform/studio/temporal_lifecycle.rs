@@ -1,6 +1,6 @@
 //! Temporal-owned lifecycle: the durable workspace/source/process lifecycle
 //! deadlines and activity retry under which the Harness Runtime makes an agent
-//! attempt (delivery-language seed, "Execution Boundary": the Temporal workflow
+//! attempt (`docs/seeds.md`, delivery-language seed, "Execution Boundary": the Temporal workflow
 //! "decides phase deadlines, activity retry, timers, and long waits").
 //!
 //! An attempt goes through four phases, each with its own deadline (a
@@ -61,7 +61,7 @@ impl LifecycleDeadlines {
 /// Temporal's activity retry policy (`initialInterval`, `backoffCoefficient`,
 /// `maximumInterval`); attempts are bounded by the phase deadline.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     pub initial_interval: Duration,
     pub backoff_coefficient: f64,
     pub maximum_interval: Duration,
@@ -69,7 +69,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// Temporal's default: 1 s, doubling, at most 100 x the initial interval.
-    pub const DEFAULT: RetryPolicy = RetryPolicy {
+    pub(crate) const DEFAULT: RetryPolicy = RetryPolicy {
         initial_interval: Duration::from_secs(1),
         backoff_coefficient: 2.0,
         maximum_interval: Duration::from_secs(100),
@@ -77,12 +77,12 @@ impl RetryPolicy {
 
     /// A long wait polled at a fixed interval (the Daytona SDK polls a starting
     /// sandbox about once a second).
-    pub const fn polling(every: Duration) -> RetryPolicy {
+    pub(crate) const fn polling(every: Duration) -> RetryPolicy {
         RetryPolicy { initial_interval: every, backoff_coefficient: 1.0, maximum_interval: every }
     }
 
     /// The wait before retry number `retry` (1-based).
-    pub fn interval(&self, retry: u32) -> Duration {
+    pub(crate) fn interval(&self, retry: u32) -> Duration {
         let factor = self.backoff_coefficient.max(1.0).powi(retry.saturating_sub(1).min(64) as i32);
         self.initial_interval.mul_f64(factor).min(self.maximum_interval)
     }
@@ -90,25 +90,25 @@ impl RetryPolicy {
 
 /// What one activity attempt reported when it did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivityError {
+pub(crate) struct ActivityError {
     pub message: String,
     /// Retry it (a transient failure, or a wait that is not over).
     pub retryable: bool,
 }
 
 impl ActivityError {
-    pub fn retryable(message: impl Into<String>) -> Self {
+    pub(crate) fn retryable(message: impl Into<String>) -> Self {
         ActivityError { message: message.into(), retryable: true }
     }
 
-    pub fn non_retryable(message: impl Into<String>) -> Self {
+    pub(crate) fn non_retryable(message: impl Into<String>) -> Self {
         ActivityError { message: message.into(), retryable: false }
     }
 }
 
 /// Why a phase ended without its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PhaseEnd {
+pub(crate) enum PhaseEnd {
     /// The deadline passed first; `last` is what the activity last reported.
     Overran { phase: Phase, deadline: Duration, last: Option<String> },
     /// The activity failed non-retryably.
@@ -117,7 +117,7 @@ pub enum PhaseEnd {
 
 impl PhaseEnd {
     /// The reason recorded on the session whose attempt this ended.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self {
             PhaseEnd::Overran { phase, deadline, last } => {
                 let mut r = format!("lifecycle_deadline: {} overran its {} deadline", phase.name(), label(*deadline));
@@ -130,7 +130,8 @@ impl PhaseEnd {
         }
     }
 
-    pub fn is_overrun(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_overrun(&self) -> bool {
         matches!(self, PhaseEnd::Overran { .. })
     }
 }
@@ -141,7 +142,7 @@ fn label(d: Duration) -> String {
 
 /// Runs `phase`'s activity under its deadline, retrying it by `policy`.
 /// `activity(n)` is attempt number `n` (1-based).
-pub async fn run_phase<T, F, Fut>(
+pub(crate) async fn run_phase<T, F, Fut>(
     phase: Phase,
     deadlines: &LifecycleDeadlines,
     policy: RetryPolicy,

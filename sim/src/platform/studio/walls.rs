@@ -1,4 +1,4 @@
-//! The five mechanical walls (delivery-language seed, "Mechanical Walls"): at
+//! The five mechanical walls (`docs/seeds.md`, delivery-language seed, "Mechanical Walls"): at
 //! the end of an agent attempt that met its launch contract, the wall of the
 //! agent's lane checks the attempt's result; if the agent drifted, the wall
 //! retries it once with its fallback prompt in the same execution workspace,
@@ -50,7 +50,7 @@ pub struct WallOutcome {
 }
 
 /// The wall guarding an agent's lane, by role.
-pub fn wall_of(role_id: &str) -> Option<Wall> {
+pub(crate) fn wall_of(role_id: &str) -> Option<Wall> {
     match role_id {
         "planner" => Some(Wall::Planner),
         "implementer" => Some(Wall::Delivery),

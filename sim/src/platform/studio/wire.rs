@@ -2,17 +2,17 @@
 //!
 //! Inside the model the delivery graph kind is `delivery_graph_kind`; on the wire
 //! the Studio run/template/session metadata still calls it `runtime_kind`
-//! (delivery-language seed: "Studio run/template/session metadata `runtime_kind`
+//! (`docs/seeds.md`, delivery-language seed: "Studio run/template/session metadata `runtime_kind`
 //! means delivery graph kind"). Only this module spells the legacy name.
 
 use serde::{Deserialize, Serialize};
 
 /// The wire name of the delivery graph kind field, for error locations.
-pub const DELIVERY_GRAPH_KIND_FIELD: &str = "runtime_kind";
+pub(crate) const DELIVERY_GRAPH_KIND_FIELD: &str = "runtime_kind";
 
 /// One template in `GET /templates`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TemplateView {
+pub(crate) struct TemplateView {
     pub template_id: String,
     pub description: String,
     #[serde(rename = "runtime_kind")]
@@ -22,7 +22,7 @@ pub struct TemplateView {
 
 /// `POST /v1/admin/studio/runs` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LaunchRequest {
+pub(crate) struct LaunchRequest {
     pub template_id: String,
     pub project_slug: String,
     /// Legacy wire name of the delivery graph kind.
@@ -36,7 +36,7 @@ pub struct LaunchRequest {
 
 /// One agent of the roster, as the runbook shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RosterAgent {
+pub(crate) struct RosterAgent {
     pub agent_id: String,
     pub role_id: String,
     pub agent_nickname: String,
@@ -51,7 +51,7 @@ pub struct RosterAgent {
 
 /// A run as `GET /runs/{run_id}` and the launch answer show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunView {
+pub(crate) struct RunView {
     pub run_id: String,
     pub tenant_id: String,
     pub template_id: String,
@@ -65,14 +65,14 @@ pub struct RunView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunControlView {
+pub(crate) struct RunControlView {
     pub command: String,
     pub scheduled_at: String,
 }
 
 /// One session in `GET .../session-state`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub agent_id: String,
     pub role_id: String,
     pub live_status: String,
@@ -92,7 +92,7 @@ pub struct SessionView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionStateView {
+pub(crate) struct SessionStateView {
     pub run_id: String,
     pub status: String,
     /// `executing` while a run control's ticks are going on, else `idle`.
@@ -102,7 +102,7 @@ pub struct SessionStateView {
 
 /// One tick's report in `GET .../reports` (a list).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TickReportView {
+pub(crate) struct TickReportView {
     pub tick: u32,
     pub status: String,
     pub generated_at: String,
@@ -111,7 +111,7 @@ pub struct TickReportView {
 
 /// One handoff in `GET .../handoff-trail`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HandoffView {
+pub(crate) struct HandoffView {
     pub sender_agent_id: String,
     pub recipient_agent_id: String,
     pub handoff_intent: String,
@@ -122,7 +122,7 @@ pub struct HandoffView {
 
 /// `POST .../execute`, `.../control`, `.../replay` answer: the scheduled run control.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScheduledView {
+pub(crate) struct ScheduledView {
     pub run_id: String,
     pub status: String,
     #[serde(rename = "pendingRunControl")]
@@ -131,6 +131,6 @@ pub struct ScheduledView {
 
 /// `POST .../control` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ControlRequest {
+pub(crate) struct ControlRequest {
     pub command: String,
 }

@@ -1,4 +1,4 @@
-//! Worktrees in an execution workspace (delivery-language seed, "Execution
+//! Worktrees in an execution workspace (`docs/seeds.md`, delivery-language seed, "Execution
 //! Vocabulary Stack"): the agent-owned worktree (a writable Git lane checkout on
 //! the lane's own branch) and the assembly worktree (shared, read-only context).
 //!

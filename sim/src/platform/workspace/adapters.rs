@@ -1,4 +1,4 @@
-//! Agent process adapters: how one agent attempt is executed (delivery-language
+//! Agent process adapters: how one agent attempt is executed (`docs/seeds.md`, delivery-language
 //! seed, "Execution Naming Spine": `claude-cli`, `codex-cli`, `workspace-cli`,
 //! `browser-only`), and the runtime binding its model and MCP tools go through
 //! (the cliproxy runtime or the claude-native runtime).
@@ -40,15 +40,15 @@ use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 
 /// The endpoint binding of the cliproxy runtime.
-pub const CLIPROXY_ENDPOINT_BINDING: &str = "central_cliproxy";
+pub(crate) const CLIPROXY_ENDPOINT_BINDING: &str = "central_cliproxy";
 /// The model of the cliproxy runtime.
-pub const CLIPROXY_MODEL: &str = "glm-5.2";
+pub(crate) const CLIPROXY_MODEL: &str = "glm-5.2";
 /// The grid a browser slot drives (PlaywrightGrid).
-pub const BROWSER_GRID: &str = "playwright";
+pub(crate) const BROWSER_GRID: &str = "playwright";
 /// The sandbox env var naming the runtime binding (`cliproxy` or `claude-native`).
-pub const ENV_RUNTIME_BINDING: &str = "AGENTSQUAD_RUNTIME_BINDING";
+pub(crate) const ENV_RUNTIME_BINDING: &str = "AGENTSQUAD_RUNTIME_BINDING";
 /// The sandbox env var naming the model endpoint binding (cliproxy only).
-pub const ENV_ENDPOINT_BINDING: &str = "AGENTSQUAD_ENDPOINT_BINDING";
+pub(crate) const ENV_ENDPOINT_BINDING: &str = "AGENTSQUAD_ENDPOINT_BINDING";
 
 /// What each agent process adapter does (the adapter is a condition of the
 /// scenario format: [`crate::scenario::AgentProcessAdapter`]).
@@ -96,7 +96,7 @@ impl RuntimeBinding {
 
 /// What the Harness Runtime asks of one agent attempt.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AttemptCommand {
+pub(crate) struct AttemptCommand {
     pub adapter: AgentProcessAdapter,
     /// The model the runtime binding forces (`glm-5.2` under cliproxy).
     pub model: Option<String>,
@@ -113,7 +113,7 @@ pub struct AttemptCommand {
 
 impl AttemptCommand {
     /// The adapter's command line.
-    pub fn command_line(&self) -> String {
+    pub(crate) fn command_line(&self) -> String {
         let mut words: Vec<String> = Vec::new();
         let push = |words: &mut Vec<String>, items: &[&str]| words.extend(items.iter().map(|s| s.to_string()));
         match self.adapter {
@@ -155,7 +155,7 @@ impl AttemptCommand {
     }
 
     /// Reads a command line back; `None` if no adapter runs it.
-    pub fn parse(command: &str) -> Option<AttemptCommand> {
+    pub(crate) fn parse(command: &str) -> Option<AttemptCommand> {
         let words = shell_words(command)?;
         let adapter = match (words.first()?.as_str(), words.get(1).map(String::as_str)) {
             ("claude", _) => AgentProcessAdapter::ClaudeCli,
@@ -244,7 +244,7 @@ enum OutputFormat {
 
 /// One thing read from an agent process's output, whatever the adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OutputEvent {
+pub(crate) enum OutputEvent {
     /// The CLI session is up; its id.
     SessionStarted(String),
     /// The skills the workspace shim pulled for the session.
@@ -265,14 +265,14 @@ pub enum OutputEvent {
     Other,
 }
 
-/// An agent's no-progress report (delivery-language seed: "A blocker is a no-progress
+/// An agent's no-progress report (`docs/seeds.md`, delivery-language seed: "A blocker is a no-progress
 /// squadsim-lint allow-next-line bare-runtime -- the seed's own words, quoted
 /// report from an agent or runtime"): the execution report the agent ends an attempt
 /// with when its work stopped on a failed call, `{"status": "blocked", "blocker_code",
 /// "reason"}` (the runbook's reports say `{"status":"blocked"}`), with a code from the
 /// HUD's execution report contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoProgressReport {
+pub(crate) struct NoProgressReport {
     pub blocker_code: BlockerCode,
     /// What failed, in the agent's words (the call and its answer).
     pub reason: String,
@@ -295,7 +295,7 @@ impl NoProgressReport {
 }
 
 /// Reads one output line of `adapter`'s process.
-pub fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
+pub(crate) fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
     let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
@@ -396,19 +396,19 @@ fn refused_tool(text: &str) -> Option<&str> {
 
 /// How the process of one adapter prints what it does, one JSON line per event.
 #[derive(Debug, Clone)]
-pub struct OutputWriter {
+pub(crate) struct OutputWriter {
     format: OutputFormat,
     session_id: String,
 }
 
 impl OutputWriter {
-    pub fn new(adapter: AgentProcessAdapter, session_id: &str) -> Self {
+    pub(crate) fn new(adapter: AgentProcessAdapter, session_id: &str) -> Self {
         OutputWriter { format: adapter.output_format(), session_id: session_id.to_string() }
     }
 
     /// The session is up, with its palette (agent-facing names) and MCP server
     /// statuses (codex's `thread.started` has no place for either).
-    pub fn init(&self, tools: &[String], mcp_servers: &[Value]) -> Vec<Value> {
+    pub(crate) fn init(&self, tools: &[String], mcp_servers: &[Value]) -> Vec<Value> {
         let sid = &self.session_id;
         match self.format {
             OutputFormat::StreamJson => vec![json!({
@@ -421,7 +421,7 @@ impl OutputWriter {
     }
 
     /// The model calls `tool` (bare, as its palette shows it) of `server_id`.
-    pub fn tool_use(&self, id: &str, server_id: &str, tool: &str, input: &Value) -> Value {
+    pub(crate) fn tool_use(&self, id: &str, server_id: &str, tool: &str, input: &Value) -> Value {
         match self.format {
             OutputFormat::StreamJson => {
                 let name = tool_name::agent_facing_name(server_id, tool);
@@ -436,7 +436,7 @@ impl OutputWriter {
     }
 
     /// The tool call `id` returned.
-    pub fn tool_result(&self, id: &str, server_id: &str, tool: &str, text: &str, is_error: bool) -> Value {
+    pub(crate) fn tool_result(&self, id: &str, server_id: &str, tool: &str, text: &str, is_error: bool) -> Value {
         match self.format {
             OutputFormat::StreamJson => {
                 let result = json!({"type": "tool_result", "tool_use_id": id, "content": text, "is_error": is_error});
@@ -458,7 +458,7 @@ impl OutputWriter {
 
     /// The skills the workspace shim pulled, as a `system` event of its own
     /// (codex's JSONL has no place for them: nothing is printed there).
-    pub fn skills(&self, skills: &[String]) -> Option<Value> {
+    pub(crate) fn skills(&self, skills: &[String]) -> Option<Value> {
         match self.format {
             OutputFormat::StreamJson => Some(json!({
                 "type": "system", "subtype": SKILLS_SUBTYPE, "session_id": self.session_id, "skills": skills,
@@ -470,14 +470,14 @@ impl OutputWriter {
     /// The shim refused the call `id` of `tool` on `server_id` before it left, since
     /// no entry of `allow_list` admits it: a failed tool result saying so. Returns
     /// the line and the refusal's text.
-    pub fn tool_refused(&self, id: &str, server_id: &str, tool: &str, allow_list: &[String]) -> (Value, String) {
+    pub(crate) fn tool_refused(&self, id: &str, server_id: &str, tool: &str, allow_list: &[String]) -> (Value, String) {
         let name = tool_name::agent_facing_name(server_id, tool);
         let text = format!("{REFUSAL_PREFIX}{name}{REFUSAL_REASON} ({})", allow_list.join(", "));
         (self.tool_result(id, server_id, tool, &text, true), text)
     }
 
     /// The model says something without calling a tool.
-    pub fn text(&self, id: &str, text: &str) -> Value {
+    pub(crate) fn text(&self, id: &str, text: &str) -> Value {
         match self.format {
             OutputFormat::StreamJson => json!({
                 "type": "assistant", "session_id": self.session_id,
@@ -491,7 +491,7 @@ impl OutputWriter {
 
     /// The final event of an attempt whose work stopped: an error result whose text is
     /// the agent's no-progress report (the process then exits 1, as the CLIs do).
-    pub fn no_progress(&self, turns: u32, report: &NoProgressReport) -> Value {
+    pub(crate) fn no_progress(&self, turns: u32, report: &NoProgressReport) -> Value {
         match self.format {
             OutputFormat::StreamJson => json!({
                 "type": "result", "subtype": "error_during_execution", "session_id": self.session_id,
@@ -502,7 +502,7 @@ impl OutputWriter {
     }
 
     /// The attempt's final event.
-    pub fn result(&self, turns: u32) -> Value {
+    pub(crate) fn result(&self, turns: u32) -> Value {
         match self.format {
             OutputFormat::StreamJson => json!({
                 "type": "result", "subtype": "success", "session_id": self.session_id, "num_turns": turns, "is_error": false,
@@ -515,12 +515,12 @@ impl OutputWriter {
 }
 
 /// The controller message of a wall's retry: the attempt's own, plus the fallback.
-pub fn fallback_prompt(prompt: &str, wall: Wall) -> String {
+pub(crate) fn fallback_prompt(prompt: &str, wall: Wall) -> String {
     format!("{prompt} Mechanical wall {}: {}.", wall.code(), wall.fallback())
 }
 
 /// The wall whose fallback prompt this controller message carries, if any.
-pub fn retried_wall(prompt: &str) -> Option<Wall> {
+pub(crate) fn retried_wall(prompt: &str) -> Option<Wall> {
     Wall::ALL.into_iter().find(|w| prompt.contains(&format!("Mechanical wall {}:", w.code())))
 }
 

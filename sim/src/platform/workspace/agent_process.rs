@@ -12,7 +12,7 @@
 //! land) ends with its no-progress report and exit code 1; the Harness Runtime
 //! reads that and blocks the session.
 //!
-//! Least privilege (delivery-language seed, "Allow-List Shape"): the process
+//! Least privilege (`docs/seeds.md`, delivery-language seed, "Allow-List Shape"): the process
 //! reaches tools only through the virtual servers its loadout mounts
 //! ([`ENV_MCP_SERVERS`]: one `/servers/<id>/mcp` per mounted server), never the
 //! gateway's global `/mcp`; and the shim checks every call against the loadout's
@@ -21,7 +21,7 @@
 //! reported to the run record.
 //!
 //! The skill poll-pull (`GET /v1/skills`, bounded to 5 s) runs after the
-//! session's first tool call, not at its start (runbook: intake agents "block at
+//! session's first tool call, not at its start (`docs/seeds.md`, runbook: intake agents "block at
 //! first-tool before the pull"): a session that never makes a tool call never
 //! pulls.
 
@@ -44,18 +44,18 @@ use crate::scenario::AgentBehaviour;
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 use crate::{platform::hud, platform::workspace::delivery_work};
 
-pub const ENV_ROLE: &str = "AGENTSQUAD_ROLE_ID";
-pub const ENV_GATEWAY_URL: &str = "CONTEXTFORGE_URL";
-pub const ENV_GATEWAY_TOKEN: &str = "CONTEXTFORGE_TOKEN";
-pub const ENV_AGENT_ID: &str = "AGENTSQUAD_AGENT_ID";
-pub const ENV_RUN_ID: &str = "AGENTSQUAD_RUN_ID";
-pub const ENV_TEMPLATE_ID: &str = "AGENTSQUAD_TEMPLATE_ID";
+pub(crate) const ENV_ROLE: &str = "AGENTSQUAD_ROLE_ID";
+pub(crate) const ENV_GATEWAY_URL: &str = "CONTEXTFORGE_URL";
+pub(crate) const ENV_GATEWAY_TOKEN: &str = "CONTEXTFORGE_TOKEN";
+pub(crate) const ENV_AGENT_ID: &str = "AGENTSQUAD_AGENT_ID";
+pub(crate) const ENV_RUN_ID: &str = "AGENTSQUAD_RUN_ID";
+pub(crate) const ENV_TEMPLATE_ID: &str = "AGENTSQUAD_TEMPLATE_ID";
 /// The MCP servers the loadout mounts, as [`McpMount::to_env`] writes them.
-pub const ENV_MCP_SERVERS: &str = "AGENTSQUAD_MCP_SERVERS";
+pub(crate) const ENV_MCP_SERVERS: &str = "AGENTSQUAD_MCP_SERVERS";
 /// Where the workspace shim pulls skills from (`GET /v1/skills`).
-pub const ENV_SKILLS_URL: &str = "AGENTSQUAD_SKILLS_URL";
+pub(crate) const ENV_SKILLS_URL: &str = "AGENTSQUAD_SKILLS_URL";
 
-pub use crate::platform::workspace::adapters::AttemptCommand;
+pub(crate) use crate::platform::workspace::adapters::AttemptCommand;
 
 /// One MCP server an attempt's loadout mounts: its server id and the MCP
 /// endpoint of its virtual server on the gateway (`.../servers/<id>/mcp`).
@@ -109,7 +109,7 @@ fn split_agent_facing(name: &str) -> Option<(&str, &str)> {
 }
 
 /// Default behaviour of a role when the scenario does not script it.
-pub fn default_behaviour(_role_id: &str) -> AgentBehaviour {
+pub(crate) fn default_behaviour(_role_id: &str) -> AgentBehaviour {
     AgentBehaviour {
         tool_calls: Some(vec!["get_hud_snapshot".to_string(), "post_hud_status".to_string()]),
         ..AgentBehaviour::default()
@@ -119,7 +119,7 @@ pub fn default_behaviour(_role_id: &str) -> AgentBehaviour {
 const DEFAULT_THINK: Duration = Duration::from_secs(2);
 
 /// Starts simulated agent processes inside Daytona sandboxes.
-pub struct AgentProcessLauncher {
+pub(crate) struct AgentProcessLauncher {
     pub behaviours: BTreeMap<String, AgentBehaviour>,
     pub http: HttpClient,
     /// Implementer lanes the planner hands work to by default.

@@ -35,7 +35,7 @@ use crate::scenario::{DeliveryStep, MergeDecision, RetryBehaviour};
 
 /// What the attempt's work produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Work {
+pub(crate) enum Work {
     /// Every step of the role's work was done; the delivery references its handoffs carry.
     Done(Vec<String>),
     /// The model left work undone and believes it is done (a forgotten step, a

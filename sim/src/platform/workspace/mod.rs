@@ -1,5 +1,5 @@
 //! The workspace side of an agent attempt.
 
-pub mod adapters;
-pub mod agent_process;
-pub mod delivery_work;
+pub(crate) mod adapters;
+pub(crate) mod agent_process;
+pub(crate) mod delivery_work;

@@ -12,7 +12,7 @@ use super::{LoadFailure, ScenarioResult};
 
 /// The annotation lines of the failing `results` and of the scenario files that
 /// did not load (none when all passed).
-pub fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+pub(crate) fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
     let runs = results.iter().filter(|r| !r.verdict.passed()).map(|r| {
         let mut message = r.verdict.message(&r.file);
         let detail = r.verdict.detail();
@@ -36,7 +36,7 @@ pub fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> Stri
 
 /// The annotation lines of a sweep's failing seeds: the broken invariants and
 /// the command that reproduces each.
-pub fn sweep_annotations(results: &[super::sweep::SeedResult]) -> String {
+pub(crate) fn sweep_annotations(results: &[super::sweep::SeedResult]) -> String {
     results
         .iter()
         .filter(|r| !r.passed())
@@ -60,7 +60,7 @@ fn annotation(file: &Path, label: &str, message: &str) -> String {
 
 /// The 1-based line of the scenario's top-level `name:` (1 when there is none
 /// or the file cannot be read).
-pub fn name_line(file: &Path) -> usize {
+pub(crate) fn name_line(file: &Path) -> usize {
     std::fs::read_to_string(file)
         .ok()
         .and_then(|text| text.lines().position(|l| l.starts_with("name:")))

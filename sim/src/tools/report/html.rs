@@ -16,7 +16,7 @@ use super::{run_status, summary, ScenarioResult, Verdict};
 use crate::engine::run_record::{LaneKind, MarkKind, RunRecord, SpanKind};
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -64,7 +64,7 @@ fn secs(d: Duration) -> f64 {
 }
 
 /// The HTML page of one scenario run.
-pub fn page(result: &ScenarioResult, record: &RunRecord) -> String {
+pub(crate) fn page(result: &ScenarioResult, record: &RunRecord) -> String {
     let o = &result.outcome;
     let mut h = String::new();
     let title = esc(&result.label());
@@ -235,7 +235,7 @@ fn tick_step(total: f64) -> f64 {
 }
 
 /// The sequence diagram of a run as inline SVG.
-pub fn diagram(record: &RunRecord) -> String {
+pub(crate) fn diagram(record: &RunRecord) -> String {
     let total = secs(record.simulated).max(1.0);
     let scale = (2400.0 / total).clamp(2.0, 12.0);
     let y = |d: Duration| TOP + secs(d) * scale;

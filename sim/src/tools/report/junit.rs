@@ -27,7 +27,7 @@ struct Case<'a> {
 
 /// The JUnit XML of `results` (snapshot runs: one testcase per scenario and
 /// seed) and of the scenario files that did not load (one failing testcase each).
-pub fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
     let files: Vec<String> = results.iter().map(|r| r.file.display().to_string()).collect();
     let unloaded_files: Vec<String> = unloaded.iter().map(|u| u.file.display().to_string()).collect();
     let runs = results.iter().zip(&files).map(|(result, file)| Case {
@@ -57,7 +57,7 @@ pub fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
 /// The JUnit XML of a seed sweep (or merged shards): one testcase per scenario and
 /// seed; a failing seed's body lists its broken invariants, the command that
 /// reproduces it and, after `--shrink`, its smallest failing fault schedule.
-pub fn sweep_to_xml(results: &[SeedResult]) -> String {
+pub(crate) fn sweep_to_xml(results: &[SeedResult]) -> String {
     cases_to_xml(results.iter().map(|r| Case {
         name: format!("{} (seed {})", r.scenario, r.seed),
         classname: &r.file,
@@ -99,5 +99,5 @@ fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>) -> String {
     }
     let mut report = Report::new("squadsim");
     report.add_test_suite(suite);
-    report.to_string().unwrap_or_default()
+    report.to_string().expect("a JUnit report of plain strings always serializes")
 }

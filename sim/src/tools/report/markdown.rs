@@ -10,7 +10,7 @@ use super::sweep::SweepResults;
 use super::{run_status, LoadFailure, ScenarioResult};
 
 /// The Markdown summary of `results` and of the scenario files that did not load.
-pub fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
     let (passed, failed) = super::totals(results);
     let did_not_load = if unloaded.is_empty() { String::new() } else { format!(", {} did not load", unloaded.len()) };
     let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}\n\n");
@@ -55,7 +55,7 @@ pub fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
 /// The Markdown summary of a seed sweep (or merged shards): the totals, one row
 /// per scenario (seeds, failures), and each failing seed's broken invariants and
 /// reproduce command in a collapsed block.
-pub fn sweep_summary(sweep: &SweepResults) -> String {
+pub(crate) fn sweep_summary(sweep: &SweepResults) -> String {
     let failed = sweep.failed();
     let mut out = format!(
         "## squadsim sweep: {} seeds, {} passed, {failed} failed\n\n",

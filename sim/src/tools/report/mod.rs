@@ -13,10 +13,10 @@
 //! byte-identical files. Every text that comes from a scenario or a payload is
 //! escaped for the format it lands in.
 
-pub mod github;
-pub mod html;
-pub mod junit;
-pub mod markdown;
+pub(crate) mod github;
+pub(crate) mod html;
+pub(crate) mod junit;
+pub(crate) mod markdown;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -1,14 +1,15 @@
 //! `squadsim merge-reports`: shard results merged into one sweep.
 
+use squadsim_conformance::exit::ExitStatus;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use super::plan::items;
 use super::write_reports;
 use crate::engine::invariants::BrokenInvariant;
 use crate::tools::report::sweep::{Shard, SweepResults, RESULTS_FORMAT};
 
+/// `squadsim merge-reports`.
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
     /// Sweep results files (`squadsim run --seeds N --shard I/N --results FILE`).
@@ -150,7 +151,7 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
 /// `squadsim merge-reports FILE...`: exit 0 every seed of the whole sweep passed,
 /// 1 some failed, 2 a file could not be read, the files do not belong together,
 /// or a shard (or any (scenario, seed) of the sweep) is missing.
-pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let mut parts = Vec::new();
     for file in &args.files {
         let parsed = std::fs::read_to_string(file)
@@ -160,7 +161,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
             Ok(p) => parts.push((file.display().to_string(), p)),
             Err(e) => {
                 let _ = writeln!(err, "error: {}: {e}", file.display());
-                return ExitCode::from(2);
+                return ExitStatus::Unusable;
             }
         }
     }
@@ -168,17 +169,22 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         Ok(m) => m,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     };
     if let Some(path) = &args.out {
-        if let Err(e) = std::fs::write(path, serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n") {
+        if let Err(e) = std::fs::write(
+            path,
+            serde_json::to_string_pretty(&merged)
+                .expect("sweep results are plain data with string keys: they always serialize")
+                + "\n",
+        ) {
             let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     }
     if !write_reports(args.report.as_deref(), &merged, err) {
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     for r in merged.results.iter().filter(|r| !r.passed()) {
         let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
@@ -194,11 +200,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         merged.failed(),
         shards.join(", ")
     );
-    if merged.failed() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitStatus::of_failures(merged.failed())
 }
 
 #[cfg(test)]

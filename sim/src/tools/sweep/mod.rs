@@ -20,10 +20,10 @@ mod progress;
 mod runner;
 mod shrink;
 
+use squadsim_conformance::exit::ExitStatus;
 use std::io::{IsTerminal, Write};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 pub use merge::{merge, merge_reports, MergeArgs, MergeError};
@@ -93,7 +93,7 @@ pub fn run(
     report: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> ExitCode {
+) -> ExitStatus {
     let mut scenarios = Vec::new();
     let mut broken = 0usize;
     for file in files {
@@ -107,12 +107,12 @@ pub fn run(
     }
     if broken > 0 {
         let _ = writeln!(err, "{broken} scenario(s) did not load; nothing was swept");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     let network = Network::jittered(args.jitter.0);
     let Some(seeds) = args.seeds() else {
         let _ = writeln!(err, "error: a sweep needs --seeds N or --seed-range A..B");
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     };
     let whole = scenarios.len() as u128 * (u128::from(*seeds.end() - *seeds.start()) + 1);
     let count = args.shard.map_or(1, |s| s.count as u128);
@@ -121,7 +121,7 @@ pub fn run(
             err,
             "error: {whole} (scenario, seed) items is more than one sweep runs ({MAX_SWEEP_ITEMS}): split it with --seed-range A..B or --shard I/N"
         );
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     let items = items(scenarios.len(), seeds.clone(), args.shard);
     if items.is_empty() {
@@ -154,18 +154,24 @@ pub fn run(
         results,
     };
     if let Some(path) = &args.results {
-        let text = serde_json::to_string_pretty(&sweep).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&sweep)
+            .expect("sweep results are plain data with string keys: they always serialize");
         if let Err(e) = std::fs::write(path, text + "\n") {
             let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+            return ExitStatus::Unusable;
         }
     }
     if !write_reports(report, &sweep, err) {
-        return ExitCode::from(2);
+        return ExitStatus::Unusable;
     }
     match format {
         RunFormat::Json => {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&sweep).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&sweep)
+                    .expect("sweep results are plain data with string keys: they always serialize")
+            );
         }
         RunFormat::Human | RunFormat::Github => {
             print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
@@ -174,11 +180,7 @@ pub fn run(
             }
         }
     }
-    if sweep.failed() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitStatus::of_failures(sweep.failed())
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.

@@ -52,6 +52,7 @@ pub(super) fn parse_jitter(text: &str) -> Result<SimDuration, String> {
 /// result in memory until the sweep ends.
 pub const MAX_SWEEP_ITEMS: u128 = 1_000_000;
 
+/// One (scenario, seed) of a sweep's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Item {
     /// Index into the sweep's scenarios.
@@ -69,8 +70,6 @@ pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>)
         .map(|(_, item)| item)
         .collect()
 }
-
-/// Checks every item on `jobs` threads, each running its own simulations;
 
 #[cfg(test)]
 mod tests {

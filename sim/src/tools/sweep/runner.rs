@@ -38,8 +38,7 @@ fn reproduce(file: &Path, seed: u64, jitter: SimDuration) -> String {
     format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}", file.display(), String::from(jitter))
 }
 
-/// One (scenario, seed) of a sweep's list.
-
+/// Checks every item on `jobs` threads, each running its own simulations;
 /// `on_result` sees each result as it finishes. Returns the results in `items` order.
 pub fn sweep(
     scenarios: &[(PathBuf, Scenario)],

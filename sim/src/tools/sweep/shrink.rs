@@ -160,7 +160,8 @@ pub fn faults_yaml(faults: &[Fault]) -> String {
         #[serde(with = "serde_yaml::with::singleton_map_recursive")]
         faults: &'a [Fault],
     }
-    serde_yaml::to_string(&Schedule { faults }).unwrap_or_default()
+    serde_yaml::to_string(&Schedule { faults })
+        .expect("a fault schedule is plain data with string keys: it always serializes")
 }
 
 #[cfg(test)]
