@@ -247,7 +247,16 @@ fn every_docs_page_and_anchor_the_code_cites_exists() {
     let root = repo();
     let mut cited = 0;
     let mut problems = Vec::new();
-    for dir in ["sim/src", "sim/tests", "fakes/src", "fakes/tests", "conformance/src", "conformance/tests", "benches", "scenarios"] {
+    for dir in [
+        "sim/src",
+        "sim/tests",
+        "fakes/src",
+        "fakes/tests",
+        "conformance/src",
+        "conformance/tests",
+        "benches",
+        "scenarios",
+    ] {
         for file in files_under(&root.join(dir)) {
             let comment_marker = match file.extension().and_then(|e| e.to_str()) {
                 Some("rs") => "//",
@@ -309,5 +318,8 @@ fn the_doc_helpers_find_what_they_look_for() {
     let anchors = anchors_of("# Exit statuses\n<a id=\"runbook-api\"></a>\n## The one principle: outcomes emerge\n");
     assert!(anchors.contains("exit-statuses") && anchors.contains("runbook-api"), "{anchors:?}");
     assert!(anchors.contains("the-one-principle-outcomes-emerge"), "{anchors:?}");
-    assert_eq!(docs_citations("(`docs/seeds.md#runbook-api`, docs/design.md.) mydocs/x.md"), ["docs/seeds.md#runbook-api", "docs/design.md"]);
+    assert_eq!(
+        docs_citations("(`docs/seeds.md#runbook-api`, docs/design.md.) mydocs/x.md"),
+        ["docs/seeds.md#runbook-api", "docs/design.md"]
+    );
 }
