@@ -2,7 +2,8 @@
 //! of `sim/src` and the crates' top modules; the scenario reference
 //! (`scenarios/README.md`) names every field and value of the scenario JSON
 //! Schema; every `docs/...` page the code cites exists, and so does every
-//! anchor a citation or a Markdown link points at.
+//! anchor a citation or a Markdown link points at; and every passage the code
+//! quotes from a docs page is in that page.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -322,4 +323,52 @@ fn the_doc_helpers_find_what_they_look_for() {
         docs_citations("(`docs/seeds.md#runbook-api`, docs/design.md.) mydocs/x.md"),
         ["docs/seeds.md#runbook-api", "docs/design.md"]
     );
+}
+
+/// `text` as a quote is compared: lower case, code marks and block-quote marks
+/// dropped, runs of whitespace as one space.
+fn normalized(text: &str) -> String {
+    let text = text.replace('`', "").replace("\n> ", "\n").to_lowercase();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_passage_the_code_quotes_from_a_docs_page_is_in_that_page() {
+    // A comment that cites `docs/<page>.md` and then quotes ("...") on the
+    // same line quotes that page: a section's name or the seed's own words.
+    // Each fragment between cuts ([...] or ...) of two words or more must be
+    // in the page. Quotes that run onto the next line are not checked.
+    let root = repo();
+    let mut quoted = 0;
+    let mut problems = Vec::new();
+    for dir in ["sim/src", "sim/tests", "fakes/src", "fakes/tests", "conformance/src", "conformance/tests"] {
+        for file in files_under(&root.join(dir)).into_iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+            for (n, line) in read(&file).lines().enumerate() {
+                let Some((_, comment)) = line.split_once("//") else { continue };
+                let Some(citation) = docs_citations(comment).into_iter().next() else { continue };
+                let page = citation.split('#').next().expect("a page");
+                let Ok(text) = std::fs::read_to_string(root.join(page)) else { continue };
+                let text = normalized(&text);
+                let after = &comment[comment.find(page).expect("the citation is in the comment") + page.len()..];
+                let pieces: Vec<&str> = after.split('"').collect();
+                // Odd pieces are quoted; the last one is open when the line ends inside a quote.
+                let closed = pieces.len().saturating_sub(1);
+                for quote in pieces[..closed].iter().skip(1).step_by(2) {
+                    for fragment in quote.split("[...]").flat_map(|f| f.split("...")) {
+                        let fragment = normalized(fragment);
+                        let fragment = fragment.trim_matches(|c: char| " .,:;".contains(c));
+                        if fragment.split(' ').count() < 2 {
+                            continue;
+                        }
+                        quoted += 1;
+                        if !text.contains(fragment) {
+                            problems.push(format!("{}:{}: {page} lacks \"{fragment}\"", relative(&file, &root), n + 1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(quoted >= 5, "too few quotes found ({quoted})");
+    assert!(problems.is_empty(), "the code quotes passages its docs page does not hold:\n  {}", problems.join("\n  "));
 }
