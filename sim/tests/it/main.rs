@@ -17,6 +17,7 @@ mod control_plane_incidents;
 mod delivery_graph;
 mod determinism;
 mod diagnosis_checks;
+mod docs;
 mod explain;
 mod faults;
 mod first_tool_gate;
