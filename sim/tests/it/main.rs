@@ -34,6 +34,7 @@ mod report_browser;
 mod reports;
 mod scenarios;
 mod serve;
+mod sharded_sweeps;
 mod skill_pull;
 mod snapshot_hygiene;
 mod storage;
