@@ -10,6 +10,7 @@ mod support;
 mod agent_process_adapters;
 mod armory;
 mod bounds;
+mod ci_config;
 mod cli;
 mod concurrent_runs;
 mod conform;
