@@ -78,6 +78,8 @@ if ! command -v squadsim >/dev/null 2>&1; then
   exit 2
 fi
 mkdir -p "$dir"
+# A summary left by an earlier use of the action in this job is not this run's.
+rm -f "$dir/summary.md"
 worst=0
 note() { [ "$1" -gt "$worst" ] && worst=$1; return 0; }
 
