@@ -135,3 +135,58 @@ async fn the_legacy_org_pat_override_authors_as_its_user() {
     assert_eq!(deliveries[0].author, "yamon-admin");
     assert_eq!(deliveries[0].author_type, "User");
 }
+
+/// A delivery beyond the happy path of one pull request: branches and
+/// commits listed, a directory read, a comparison, labels, a paginated issue
+/// list followed through its `Link` header, the files of a pull request, and
+/// the rate limit, each through octocrab's own calls.
+#[tokio::test]
+async fn octocrab_reads_histories_compares_labels_and_pages() {
+    let (base, _fake) = serve(false).await;
+    let app = app_client(&base, keys::TEST_APP_PRIVATE_KEY_PEM);
+    let (crab, _) = app.installation_and_token(InstallationId(120_794_317)).await.expect("installation token");
+    let repo = crab.repos(OWNER, REPO);
+    let main = repo.get_ref(&Reference::Branch("main".into())).await.expect("main ref");
+    let octocrab::models::repos::Object::Commit { sha: main_sha, .. } = main.object else { panic!("main is a commit") };
+    repo.create_ref(&Reference::Branch("squad/docs".into()), main_sha.clone()).await.expect("branch");
+    for (path, text) in [("docs/a.md", "a\n"), ("docs/b.md", "b\n")] {
+        repo.create_file(path, format!("Add {path}"), text).branch("squad/docs").send().await.expect("commit");
+    }
+
+    let branches = repo.list_branches().send().await.expect("branches");
+    let names: Vec<&str> = branches.items.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["main", "squad/docs"]);
+    let commits = repo.list_commits().branch("squad/docs").send().await.expect("commits");
+    let messages: Vec<&str> = commits.items.iter().map(|c| c.commit.message.as_str()).collect();
+    assert_eq!(messages, ["Add docs/b.md", "Add docs/a.md", "Initial commit"], "newest first");
+    let docs = repo.get_content().path("docs").r#ref("squad/docs").send().await.expect("directory");
+    let files: Vec<&str> = docs.items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(files, ["a.md", "b.md"]);
+    let compare = crab.commits(OWNER, REPO).compare("main", "squad/docs").send().await.expect("compare");
+    assert_eq!(compare.ahead_by, 2);
+    assert_eq!(compare.behind_by, 0);
+
+    let pr = crab.pulls(OWNER, REPO).create("Docs", "squad/docs", "main").send().await.expect("pull request");
+    let changed = crab.pulls(OWNER, REPO).list_files(pr.number).await.expect("files");
+    let changed: Vec<&str> = changed.items.iter().map(|f| f.filename.as_str()).collect();
+    assert_eq!(changed, ["docs/a.md", "docs/b.md"]);
+    let labels = crab.issues(OWNER, REPO).add_labels(pr.number, &["docs".to_string()]).await.expect("label");
+    assert_eq!(labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["docs"]);
+    for i in 0..3 {
+        crab.issues(OWNER, REPO).create(format!("Follow-up {i}")).send().await.expect("issue");
+    }
+    let first = crab.issues(OWNER, REPO).list().per_page(2).send().await.expect("first page");
+    assert_eq!(first.items.len(), 2);
+    let next = first.next.as_ref().expect("a Link rel=next");
+    assert!(next.to_string().starts_with(&base), "the link points at the fake: {next}");
+    // octocrab sends credentials only to api.github.com or a relative URI, so
+    // the link is followed by its path (as against a GitHub Enterprise host).
+    let next: Option<axum::http::Uri> = next.path_and_query().map(|p| p.as_str().parse().expect("path"));
+    let second: octocrab::Page<octocrab::models::issues::Issue> =
+        crab.get_page(&next).await.expect("second page").expect("a next page");
+    let titles: Vec<&str> = second.items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles, ["Follow-up 0", "Docs"], "newest first; the pull request is in the issue list");
+    let rate = crab.ratelimit().get().await.expect("rate limit");
+    assert_eq!(rate.resources.core.limit, 5000);
+    assert!(rate.resources.core.used > 0);
+}
