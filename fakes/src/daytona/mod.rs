@@ -22,10 +22,12 @@
 //! The toolbox also serves each sandbox's files and Git checkouts
 //! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
+mod files_api;
 mod kube_api;
 pub mod longhorn;
 mod process;
 mod sandbox;
+mod shell;
 mod ssh;
 mod toolbox;
 mod volumes;
@@ -222,9 +224,16 @@ impl Daytona {
             .route("/toolbox/{id}/process/session/{sid}/exec", post(toolbox::session_exec))
             .route("/toolbox/{id}/process/session/{sid}/command/{cid}", get(toolbox::get_command))
             .route("/toolbox/{id}/process/session/{sid}/command/{cid}/logs", get(toolbox::command_logs))
-            .route("/toolbox/{id}/files", get(workspace_fs::list_files))
+            .route("/toolbox/{id}/files", get(workspace_fs::list_files).delete(files_api::delete))
             .route("/toolbox/{id}/files/download", get(workspace_fs::download))
             .route("/toolbox/{id}/files/upload", post(workspace_fs::upload))
+            .route("/toolbox/{id}/files/bulk-upload", post(files_api::bulk_upload))
+            .route("/toolbox/{id}/files/bulk-download", post(files_api::bulk_download))
+            .route("/toolbox/{id}/files/info", get(files_api::info))
+            .route("/toolbox/{id}/files/move", post(files_api::move_files))
+            .route("/toolbox/{id}/files/find", get(files_api::find))
+            .route("/toolbox/{id}/files/search", get(files_api::search))
+            .route("/toolbox/{id}/files/replace", post(files_api::replace))
             .route("/toolbox/{id}/files/folder", post(workspace_fs::create_folder))
             .route("/toolbox/{id}/files/permissions", post(workspace_fs::set_permissions))
             .route("/toolbox/{id}/git/clone", post(workspace_fs::clone))
