@@ -4,6 +4,7 @@
 //! repository lacks creates the label (grey, `ededed`), as GitHub does for a
 //! caller with write access.
 
+use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::app_auth::{Read, RepoAccess, WriteIssues};
-use super::errors::{Body, GhError};
+use super::errors::{parse_json, Body, GhError};
 use super::pages::Pages;
 use super::repos::Repo;
 use super::{Inner, State};
@@ -120,19 +121,23 @@ pub(crate) async fn create_label(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-/// Labels to add or set: GitHub takes `{"labels": [...]}` or a bare array.
 #[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum LabelNames {
-    Wrapped { labels: Vec<String> },
-    Bare(Vec<String>),
+struct WrappedLabels {
+    labels: Vec<String>,
 }
 
-impl LabelNames {
-    fn names(self) -> Vec<String> {
-        match self {
-            LabelNames::Wrapped { labels } | LabelNames::Bare(labels) => labels,
-        }
+/// Labels to add or set: GitHub takes `{"labels": [...]}` or a bare array
+/// (PyGithub sends the array); anything else is its 400 or 422.
+fn label_names(bytes: &[u8]) -> Result<Vec<String>, GhError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(GhError::unprocessable(format!("Invalid request.\n\n{other} is not a string."))),
+            })
+            .collect(),
+        _ => parse_json::<WrappedLabels>(bytes).map(|w| w.labels),
     }
 }
 
@@ -161,11 +166,11 @@ pub(crate) async fn list_issue_labels(
 async fn change_issue_labels(
     number: &str,
     access: RepoAccess<WriteIssues>,
-    body: Body<LabelNames>,
+    body: &[u8],
     replace: bool,
 ) -> Result<Json<Value>, GhError> {
     let inner = &access.fake.inner;
-    let names = body.0?.names();
+    let names = label_names(body)?;
     let mut state = access.fake.lock();
     issue_labels(state.repo_mut(&access.key)?, number)?;
     let mut canonical = Vec::new();
@@ -190,18 +195,18 @@ async fn change_issue_labels(
 pub(crate) async fn add_issue_labels(
     Path((.., number)): Path<(String, String, String)>,
     access: RepoAccess<WriteIssues>,
-    body: Body<LabelNames>,
+    body: Bytes,
 ) -> Result<Json<Value>, GhError> {
-    change_issue_labels(&number, access, body, false).await
+    change_issue_labels(&number, access, &body, false).await
 }
 
 /// `PUT /repos/{owner}/{repo}/issues/{issue_number}/labels {labels}`
 pub(crate) async fn set_issue_labels(
     Path((.., number)): Path<(String, String, String)>,
     access: RepoAccess<WriteIssues>,
-    body: Body<LabelNames>,
+    body: Bytes,
 ) -> Result<Json<Value>, GhError> {
-    change_issue_labels(&number, access, body, true).await
+    change_issue_labels(&number, access, &body, true).await
 }
 
 /// `DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}`: the
