@@ -20,11 +20,21 @@ HOSTS = [
 
 @pytest.fixture(scope="session")
 def served():
+    yield from serve("pyclients-serve.log")
+
+
+@pytest.fixture(scope="session")
+def served_with_sessions():
+    """`squadsim serve --mcp-sessions`: the gateway keeps stateful MCP sessions."""
+    yield from serve("pyclients-serve-sessions.log", "--mcp-sessions")
+
+
+def serve(log_name, *extra):
     binary = os.environ.get("SQUADSIM_BIN", str(ROOT / "target" / "debug" / "squadsim"))
-    args = [binary, "serve"]
+    args = [binary, "serve", *extra]
     for host in HOSTS:
         args += ["--port", f"{host}=0"]
-    log = open(ROOT / "target" / "pyclients-serve.log", "w")
+    log = open(ROOT / "target" / log_name, "w")
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
     line = []
     reader = threading.Thread(target=lambda: line.append(child.stdout.readline()), daemon=True)

@@ -61,3 +61,46 @@ def test_transport_refusals(served):
     r = httpx2.post(url, headers={**headers, "MCP-Protocol-Version": "1999-01-01"},
                     json={"jsonrpc": "2.0", "id": 2, "method": "ping"})
     assert r.status_code == 400
+
+
+def test_a_stateful_session_on_the_gateway(served_with_sessions):
+    """`squadsim serve --mcp-sessions`: the SDK gets an Mcp-Session-Id on
+    initialize, opens the GET stream, carries the id, and ends the session with
+    DELETE on close; requests without the id or with an ended one are refused."""
+    served = served_with_sessions
+    url = f"{served['contextforge']}/mcp"
+    token = served["credentials"]["contextforge"]["token"]
+    seen = {}
+
+    async def body(session):
+        await session.initialize()
+        await session.send_ping()
+        tools = await session.list_tools()
+        result = await session.call_tool("yamon-searxnggrid-search-query", {"query": "squad"})
+        assert not result.is_error
+        return [t.name for t in tools.tools]
+
+    async def run():
+        async def remember(request):
+            sid = request.headers.get("mcp-session-id")
+            if sid:
+                seen.setdefault("ids", set()).add(sid)
+            seen.setdefault("methods", []).append(request.method)
+
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                                      event_hooks={"request": [remember]}) as http:
+            async with streamable_http_client(url, http_client=http) as streams:
+                async with ClientSession(streams[0], streams[1]) as session:
+                    return await body(session)
+
+    names = anyio.run(run)
+    assert "yamon-searxnggrid-search-query" in names
+    assert len(seen["ids"]) == 1, seen  # one session, carried on every request after initialize
+    assert "DELETE" in seen["methods"], seen  # closing ends it
+    (session_id,) = seen["ids"]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
+    ping = {"jsonrpc": "2.0", "id": 9, "method": "ping"}
+    r = httpx2.post(url, headers=headers, json=ping)
+    assert (r.status_code, r.json()["error"]["message"]) == (400, "Bad Request: Missing session ID")
+    r = httpx2.post(url, headers={**headers, "Mcp-Session-Id": session_id}, json=ping)
+    assert (r.status_code, r.json()["error"]["message"]) == (404, "Session not found")

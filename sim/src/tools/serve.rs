@@ -92,7 +92,11 @@ world has a LangGraph Agent Server); any other service: 0.
 Change one with --port HOST=PORT (repeatable); a port of 0 picks a free one
 (read the actual URLs from the first line):
 
-    squadsim serve --port studio=28088 --port github=0";
+    squadsim serve --port studio=28088 --port github=0
+
+ContextForge's MCP endpoints are stateless (its default); --mcp-sessions makes
+them keep sessions (Mcp-Session-Id, the GET stream, DELETE), as with
+USE_STATEFUL_SESSIONS=true.";
 
 /// `squadsim serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -104,6 +108,9 @@ pub struct ServeArgs {
     /// Listen on PORT for HOST, one of the world's services (studio, daytona, contextforge, github, ...); 0 picks a free port.
     #[arg(long = "port", value_name = "HOST=PORT", value_parser = parse_port)]
     pub ports: Vec<(Host, u16)>,
+    /// ContextForge's MCP endpoints keep stateful sessions (its USE_STATEFUL_SESSIONS=true: Mcp-Session-Id, the GET stream, DELETE) instead of its default stateless JSON mode.
+    #[arg(long)]
+    pub mcp_sessions: bool,
 }
 
 /// The first stdout line of `squadsim serve`: each host's base URL (Daytona's
@@ -339,6 +346,9 @@ async fn start(args: &ServeArgs, scenario: &Scenario) -> Result<ServeBanner, Str
     let mut bound = bind_all(args).await?;
     let endpoints = Endpoints::from_bases(|host| bound.get(&host).map(|(_, url)| url.clone()).unwrap_or_default());
     let services = Services::build(scenario, &endpoints, Transport::Loopback).map_err(|e| e.to_string())?;
+    if args.mcp_sessions {
+        services.gateway.keep_sessions(scenario.seed);
+    }
     let credentials = credentials(scenario, &services)?;
     let mut urls = BTreeMap::new();
     for (host, router) in services.routers() {
