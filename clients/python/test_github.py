@@ -114,3 +114,28 @@ def test_refusals_have_github_status_and_body(gh, served):
     with pytest.raises(GithubException) as branch:
         repo.get_branch("no-such-branch")
     assert branch.value.status == 404 and branch.value.data["message"] == "Branch not found"
+
+
+def test_graphql_viewer_and_pull_requests(gh):
+    """The GraphQL calls the App makes, through PyGithub's requester: the
+    viewer, a repository's pull requests, one by number (those the workflow test
+    above delivered: pytest runs a module's tests in order); an unknown field is
+    GitHub's error."""
+    client, full_name = gh
+    owner, name = full_name.split("/")
+    query = """query($owner: String!, $name: String!) {
+      viewer { login }
+      repository(owner: $owner, name: $name) {
+        pullRequests(first: 10, states: [MERGED]) { totalCount nodes { number title state } }
+        pullRequest(number: 1) { title merged author { login } }
+      }
+    }"""
+    _, data = client.requester.graphql_query(query, {"owner": owner, "name": name})
+    assert data["data"]["viewer"]["login"] == "fractalops-codexgate[bot]"
+    merged = data["data"]["repository"]["pullRequests"]
+    assert merged["totalCount"] == 1 and merged["nodes"][0]["state"] == "MERGED"
+    assert data["data"]["repository"]["pullRequest"] == {
+        "title": "Add the app and docs", "merged": True, "author": {"login": "fractalops-codexgate[bot]"}}
+    with pytest.raises(GithubException) as bad:
+        client.requester.graphql_query("{ viewer { email2 } }", {})
+    assert "Field 'email2' doesn't exist on type 'Bot'" in str(bad.value)

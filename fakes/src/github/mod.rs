@@ -25,6 +25,7 @@ mod config;
 mod errors;
 mod git;
 mod git_data;
+mod graphql;
 mod issues;
 pub mod keys;
 mod labels;
@@ -311,6 +312,7 @@ pub fn router(fake: GithubFake) -> Router {
         .route("/orgs/{org}/installation", get(app_auth::get_repo_installation))
         .route("/repos/{owner}/{repo}/installation", get(app_auth::get_repo_installation))
         .route("/rate_limit", get(rate_limit_status))
+        .route("/graphql", post(graphql::graphql))
         .route("/repos/{owner}/{repo}", get(repos::get_repo))
         .route("/repos/{owner}/{repo}/branches", get(commits::list_branches))
         .route("/repos/{owner}/{repo}/branches/{*branch}", get(commits::get_branch))
