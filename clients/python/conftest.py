@@ -55,3 +55,12 @@ def serve(log_name, *extra):
     except subprocess.TimeoutExpired:
         child.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def served_host_exec(tmp_path_factory):
+    """`squadsim serve --sandbox-exec local`: toolbox commands EXECUTE ON THIS
+    HOST, each sandbox in a directory under a pytest temporary directory."""
+    root = tmp_path_factory.mktemp("sandboxes")
+    for banner in serve("pyclients-serve-host-exec.log", "--sandbox-exec", "local", "--sandbox-dir", str(root)):
+        yield banner, root

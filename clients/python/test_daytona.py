@@ -79,3 +79,19 @@ def test_git_through_commands_and_the_git_api(sandbox, served):
     assert sandbox.git.branches("repo").branches == ["main", "squad/x"]  # 24 branches
     status = sandbox.git.status("repo")  # 25 status
     assert (status.current_branch, status.ahead) == ("squad/x", 1)
+
+
+def test_sandbox_exec_local_runs_commands_on_the_host(served_host_exec):
+    """Opt-in host execution: what the built-in shell lacks (arithmetic, real
+    programs) runs, in the sandbox's own directory."""
+    served, root = served_host_exec
+    client = Daytona(DaytonaConfig(api_key=served["credentials"]["daytona"]["api_key"], api_url=served["daytona"]))
+    sb = client.create(timeout=60)
+    try:
+        r = sb.process.exec("echo $((40 + 2)) > answer.txt && cat answer.txt && pwd")
+        assert r.exit_code == 0, r.result
+        home = root / sb.id / "home" / "daytona"
+        assert r.result == f"42\n{home}\n"
+        assert (home / "answer.txt").read_text() == "42\n"
+    finally:
+        client.delete(sb)

@@ -23,6 +23,7 @@
 //! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
 mod files_api;
+mod host_exec;
 mod kube_api;
 pub mod longhorn;
 mod process;
@@ -48,6 +49,7 @@ use crate::clock::{iso8601_millis, Clock};
 use crate::framework_error::{self, Rejection};
 use crate::ids::IdGen;
 
+pub use host_exec::HostExec;
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
 pub use sandbox::{Sandbox, SandboxState};
@@ -113,6 +115,8 @@ pub struct Daytona {
     clock: Arc<dyn Clock>,
     launcher: Arc<dyn ProcessLauncher>,
     state: Mutex<DaytonaState>,
+    /// Set by [`Daytona::execute_on_host`]: toolbox commands run for real on this machine.
+    host_exec: std::sync::OnceLock<HostExec>,
 }
 
 impl Daytona {
@@ -131,7 +135,16 @@ impl Daytona {
             volumes: BTreeMap::new(),
             next_volume: 0,
         };
-        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state) })
+        let host_exec = std::sync::OnceLock::new();
+        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state), host_exec })
+    }
+
+    /// From now on, EXECUTES every toolbox command (`process/execute` and session
+    /// commands) FOR REAL on this machine, as the serving user, each sandbox in
+    /// its own directory under `exec` ([`HostExec`]): `squadsim serve
+    /// --sandbox-exec local`. Never used by the simulation. A second call changes nothing.
+    pub fn execute_on_host(&self, exec: HostExec) {
+        let _ = self.host_exec.set(exec);
     }
 
     /// Now, as the API prints timestamps.

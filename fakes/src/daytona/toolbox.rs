@@ -101,6 +101,9 @@ pub(super) struct ExecuteRequest {
     /// Variables added to the sandbox's environment for this command.
     #[serde(default)]
     envs: Option<BTreeMap<String, String>>,
+    /// Seconds (host execution only: the built-in shell never runs long).
+    #[serde(default)]
+    timeout: Option<u64>,
 }
 
 /// `POST /process/execute {command, cwd?, envs?}` runs a command to completion
@@ -111,6 +114,11 @@ pub(super) async fn execute(
 ) -> Response {
     let mut env = sandbox.env.clone();
     env.extend(req.envs.unwrap_or_default());
+    if let Some(host) = d.host_exec.get() {
+        let timeout = req.timeout.map(std::time::Duration::from_secs);
+        let (result, code) = host.run(&sandbox.id, env, req.cwd.as_deref(), &req.command, timeout).await;
+        return Json(json!({"exitCode": code, "result": result})).into_response();
+    }
     let mut shell = ShellState::new(req.cwd.as_deref().unwrap_or(HOME), env);
     if let Some((result, code)) = interpret(&d, &sandbox.id, &req.command, &mut shell) {
         return Json(json!({"exitCode": code, "result": result})).into_response();
@@ -217,7 +225,11 @@ pub(super) async fn session_exec(
         session.shell.take().unwrap_or_else(|| ShellState::new(HOME, sandbox.env.clone()))
     };
     let mut shell = shell;
-    let interpreted = interpret(&d, &sandbox.id, &req.command, &mut shell);
+    let interpreted = match d.host_exec.get() {
+        // On the host each session command starts afresh in the home (no kept `cd`/`export`).
+        Some(host) => Some(host.run(&sandbox.id, sandbox.env.clone(), None, &req.command, None).await),
+        None => interpret(&d, &sandbox.id, &req.command, &mut shell),
+    };
     if let Some((text, code)) = &interpreted {
         output.print(text);
         output.exit(*code);

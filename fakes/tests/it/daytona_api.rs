@@ -491,3 +491,30 @@ async fn ordinary_commands_run_against_the_files_the_file_api_serves() {
         assert_eq!((out["exitCode"].as_i64(), out["output"].as_str()), (Some(0), Some(want)), "{command}");
     }
 }
+
+/// Opt-in host execution (`squadsim serve --sandbox-exec local`): the command
+/// really runs, in the sandbox's own directory on this machine, with the
+/// sandbox's variables; `..` cannot leave that directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_execution_runs_commands_for_real_in_the_sandbox_directory() {
+    let root = std::env::temp_dir().join(format!("squadsim-host-exec-test-{}", std::process::id()));
+    let api = Api::start(DaytonaConfig::default()).await;
+    api.daytona.execute_on_host(squadsim_fakes::daytona::HostExec::new(&root).expect("root"));
+    let (_, created) = split(api.sdk(Method::POST, "/api/sandbox").json(&json!({})).send().await.unwrap()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    api.wait_for(&id, "started").await;
+    let body = json!({"command": "printf '%s' \"$WHO\" > made.txt; pwd; cat made.txt; ls /nonexistent-squadsim", "envs": {"WHO": "host"}});
+    let r = api.sdk(Method::POST, &format!("/toolbox/{id}/process/execute")).json(&body).send().await.unwrap();
+    let (_, out) = split(r).await;
+    let home = root.join(&id).join("home/daytona");
+    let text = out["result"].as_str().unwrap_or_default();
+    assert!(text.starts_with(&format!("{}\nhost", home.display())), "{text}");
+    assert!(text.contains("nonexistent-squadsim"), "stderr is in the output: {text}");
+    assert_ne!(out["exitCode"], 0);
+    assert_eq!(std::fs::read_to_string(home.join("made.txt")).unwrap(), "host");
+    let escape = json!({"command": "pwd", "cwd": "../../../../.."});
+    let r = api.sdk(Method::POST, &format!("/toolbox/{id}/process/execute")).json(&escape).send().await.unwrap();
+    let (_, out) = split(r).await;
+    assert_eq!(out["result"].as_str().unwrap_or_default().trim_end(), root.join(&id).display().to_string());
+    let _ = std::fs::remove_dir_all(&root);
+}

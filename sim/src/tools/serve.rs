@@ -35,6 +35,7 @@ use axum::response::Response;
 use axum::Router;
 use serde::Serialize;
 use squadsim_fakes::contextforge::ContextForge;
+use squadsim_fakes::daytona::HostExec;
 use squadsim_fakes::github::keys::{test_app_private_key_path, TEST_APP_PRIVATE_KEY_PEM};
 use squadsim_fakes::net::{serve_loopback, Transport};
 use tokio::net::TcpListener;
@@ -96,7 +97,14 @@ Change one with --port HOST=PORT (repeatable); a port of 0 picks a free one
 
 ContextForge's MCP endpoints are stateless (its default); --mcp-sessions makes
 them keep sessions (Mcp-Session-Id, the GET stream, DELETE), as with
-USE_STATEFUL_SESSIONS=true.";
+USE_STATEFUL_SESSIONS=true.
+
+Daytona toolbox commands (process/execute, session commands) run in the fake's
+built-in deterministic shell. --sandbox-exec local instead EXECUTES THEM FOR
+REAL ON THIS MACHINE, as the user running squadsim, each sandbox in its own
+directory under --sandbox-dir (default: a new directory in the temporary
+directory); anyone who can reach the Daytona port with the API key can then
+run commands here. Never use it on a shared machine.";
 
 /// `squadsim serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -111,6 +119,22 @@ pub struct ServeArgs {
     /// ContextForge's MCP endpoints keep stateful sessions (its USE_STATEFUL_SESSIONS=true: Mcp-Session-Id, the GET stream, DELETE) instead of its default stateless JSON mode.
     #[arg(long)]
     pub mcp_sessions: bool,
+    /// Where Daytona toolbox commands run: `builtin` (the fake's deterministic shell) or `local`, which EXECUTES THEM ON THIS MACHINE as you, each sandbox in its own directory under --sandbox-dir.
+    #[arg(long, value_enum, default_value = "builtin")]
+    pub sandbox_exec: SandboxExec,
+    /// With --sandbox-exec local: the directory holding one directory per sandbox (default: a new one in the temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub sandbox_dir: Option<PathBuf>,
+}
+
+/// Where `squadsim serve` runs the Daytona toolbox's commands.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SandboxExec {
+    /// The fake's built-in deterministic shell (what the simulation uses).
+    #[default]
+    Builtin,
+    /// For real, on this machine, as the user running `squadsim serve`.
+    Local,
 }
 
 /// The first stdout line of `squadsim serve`: each host's base URL (Daytona's
@@ -348,6 +372,18 @@ async fn start(args: &ServeArgs, scenario: &Scenario) -> Result<ServeBanner, Str
     let services = Services::build(scenario, &endpoints, Transport::Loopback).map_err(|e| e.to_string())?;
     if args.mcp_sessions {
         services.gateway.keep_sessions(scenario.seed);
+    }
+    if args.sandbox_exec == SandboxExec::Local {
+        let dir = args
+            .sandbox_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("squadsim-sandboxes-{}", std::process::id())));
+        let exec = HostExec::new(&dir).map_err(|e| format!("--sandbox-dir {}: {e}", dir.display()))?;
+        eprintln!(
+            "squadsim serve: --sandbox-exec local: Daytona toolbox commands EXECUTE ON THIS HOST, as this user, in {}/<sandbox id>",
+            dir.display()
+        );
+        services.daytona.execute_on_host(exec);
     }
     let credentials = credentials(scenario, &services)?;
     let mut urls = BTreeMap::new();
