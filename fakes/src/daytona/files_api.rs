@@ -163,10 +163,7 @@ pub(super) async fn delete(sandbox: StartedSandbox, Query(q): Query<PathQuery>) 
         if !q.recursive.unwrap_or(false) {
             return Err(bad(format!("{path} is a directory: use recursive=true")));
         }
-        let prefix = format!("{path}/");
-        fs.files.retain(|p, _| !p.starts_with(&prefix));
-        fs.modes.retain(|p, _| p != &path && !p.starts_with(&prefix));
-        fs.repos.retain(|p, _| p != &path && !p.starts_with(&prefix));
+        fs.remove_tree(&path);
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }
@@ -192,16 +189,7 @@ pub(super) async fn move_files(sandbox: StartedSandbox, Query(q): Query<MoveQuer
         if !fs.is_dir(&from) {
             return Err(not_found(&from));
         }
-        let prefix = format!("{from}/");
-        let moved: Vec<(String, Vec<u8>)> = fs
-            .files
-            .iter()
-            .filter_map(|(p, c)| p.strip_prefix(&prefix).map(|rest| (format!("{to}/{rest}"), c.clone())))
-            .collect();
-        fs.files.retain(|p, _| !p.starts_with(&prefix));
-        let mode = fs.modes.remove(&from).unwrap_or(0o755);
-        fs.modes.insert(to, mode);
-        fs.files.extend(moved);
+        fs.copy_tree(&from, &to, true);
         Ok(StatusCode::OK.into_response())
     })
 }

@@ -706,10 +706,7 @@ impl Context<'_> {
                 status = 1;
                 continue;
             }
-            let prefix = format!("{path}/");
-            self.fs.files.retain(|p, _| !p.starts_with(&prefix));
-            self.fs.modes.retain(|p, _| p != &path && !p.starts_with(&prefix));
-            self.fs.repos.retain(|p, _| p != &path && !p.starts_with(&prefix));
+            self.fs.remove_tree(&path);
         }
         status
     }
@@ -745,19 +742,7 @@ impl Context<'_> {
             self.err(format!("cp: -r not specified; omitting directory '{src}'"));
             return 1;
         }
-        let prefix = format!("{from}/");
-        let moved: Vec<(String, Vec<u8>)> = self
-            .fs
-            .files
-            .iter()
-            .filter_map(|(p, c)| p.strip_prefix(&prefix).map(|rest| (format!("{to}/{rest}"), c.clone())))
-            .collect();
-        if program == "mv" {
-            self.fs.files.retain(|p, _| !p.starts_with(&prefix));
-            self.fs.modes.remove(&from);
-        }
-        self.fs.modes.insert(to, 0o755);
-        self.fs.files.extend(moved);
+        self.fs.copy_tree(&from, &to, program == "mv");
         0
     }
 

@@ -459,6 +459,31 @@ impl SandboxFs {
         Ok(())
     }
 
+    /// Removes the folder `path` with everything under it (files, folders, checkouts).
+    pub(super) fn remove_tree(&mut self, path: &str) {
+        let prefix = format!("{path}/");
+        self.files.retain(|p, _| !p.starts_with(&prefix));
+        self.modes.retain(|p, _| p != path && !p.starts_with(&prefix));
+        self.repos.retain(|p, _| p != path && !p.starts_with(&prefix));
+    }
+
+    /// Copies (or, with `remove`, moves) the folder `from` and its files to `to`.
+    pub(super) fn copy_tree(&mut self, from: &str, to: &str, remove: bool) {
+        let prefix = format!("{from}/");
+        let copied: Vec<(String, Vec<u8>)> = self
+            .files
+            .iter()
+            .filter_map(|(p, c)| p.strip_prefix(&prefix).map(|rest| (format!("{to}/{rest}"), c.clone())))
+            .collect();
+        let mode = self.modes.get(from).copied().unwrap_or(0o755);
+        if remove {
+            self.files.retain(|p, _| !p.starts_with(&prefix));
+            self.modes.remove(from);
+        }
+        self.modes.insert(to.to_string(), mode);
+        self.files.extend(copied);
+    }
+
     /// The root of the checkout holding `path`, if any.
     pub(super) fn checkout_root(&self, path: &str) -> Option<String> {
         let mut at = Some(normalize(path));

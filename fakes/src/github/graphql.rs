@@ -308,6 +308,10 @@ pub(crate) struct GraphqlRequest {
     variables: Option<Map<String, Value>>,
 }
 
+/// Resolves the fields of an object that take arguments or are objects
+/// themselves: `Some(value)` for one it knows, `None` for a plain field.
+type Nested<'n, 'a> = dyn FnMut(&mut Exec<'a>, &Field, &[Value]) -> Option<Value> + 'n;
+
 /// What a query runs against: the fake, its state and the caller.
 struct Exec<'a> {
     inner: &'a Inner,
@@ -317,7 +321,7 @@ struct Exec<'a> {
     errors: Vec<Value>,
 }
 
-impl Exec<'_> {
+impl<'a> Exec<'a> {
     fn arg(&self, field: &Field, name: &str) -> Value {
         fn eval(arg: &Arg, vars: &Map<String, Value>) -> Value {
             match arg {
@@ -346,7 +350,7 @@ impl Exec<'_> {
         scalars: &Map<String, Value>,
         fields: &[Field],
         path: &[Value],
-        nested: &mut dyn FnMut(&mut Self, &Field, &[Value]) -> Option<Value>,
+        nested: &mut Nested<'_, 'a>,
     ) -> Value {
         let mut out = Map::new();
         for f in fields {

@@ -233,12 +233,8 @@ pub(crate) async fn list_issues(
     let required: Vec<&str> =
         query.labels.as_deref().map(|l| l.split(',').filter(|l| !l.is_empty()).collect()).unwrap_or_default();
     let keep = |open: bool, labels: &[String]| {
-        let state_ok = match wanted.as_str() {
-            "all" => true,
-            "closed" => !open,
-            _ => open,
-        };
-        state_ok && required.iter().all(|want| labels.iter().any(|l| l.eq_ignore_ascii_case(want)))
+        super::pulls::state_matches(&wanted, open)
+            && required.iter().all(|want| labels.iter().any(|l| l.eq_ignore_ascii_case(want)))
     };
     let mut numbered: Vec<(u64, Value)> = r
         .issues

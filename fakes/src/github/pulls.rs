@@ -263,11 +263,7 @@ pub(crate) async fn list_pulls(
     let list: Vec<Value> = r
         .pulls
         .values()
-        .filter(|p| match wanted.as_str() {
-            "all" => true,
-            "closed" => !p.open,
-            _ => p.open,
-        })
+        .filter(|p| state_matches(&wanted, p.open))
         .filter(|p| head.is_none_or(|(owner, branch)| owner.eq_ignore_ascii_case(&r.owner) && p.head == branch))
         .map(|p| simple_pull_json(inner, r, p))
         .collect();
@@ -460,5 +456,15 @@ pub(crate) async fn is_merged(
     match pull(r, &number)?.merged {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(GhError::not_found()),
+    }
+}
+
+/// Whether an issue or pull request that is `open` (or not) is listed for a
+/// `state=` filter (`open`, the default, `closed` or `all`).
+pub(crate) fn state_matches(wanted: &str, open: bool) -> bool {
+    match wanted {
+        "all" => true,
+        "closed" => !open,
+        _ => open,
     }
 }

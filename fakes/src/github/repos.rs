@@ -117,6 +117,19 @@ impl Repo {
         })
     }
 
+    /// The branch a contents write goes to (`branch`, else the default one),
+    /// its head commit and that commit's files; GitHub's 404 "Branch … not found".
+    fn branch_head(&self, branch: Option<&str>) -> Result<(String, String, Tree), GhError> {
+        let branch = branch.map_or_else(|| self.default_branch.clone(), str::to_string);
+        let parent = self
+            .git
+            .branch_sha(&branch)
+            .cloned()
+            .ok_or_else(|| GhError::not_found().with_message(format!("Branch {branch} not found")))?;
+        let files = self.git.commit(&parent).map(|c| c.files.clone()).unwrap_or_default();
+        Ok((branch, parent, files))
+    }
+
     pub(crate) fn ref_json(&self, inner: &Inner, full_ref: &str, sha: &str) -> Value {
         let api = inner.api(&self.api_path());
         json!({
@@ -272,14 +285,7 @@ pub(crate) async fn put_contents(
         .decode(req.content.replace(['\n', '\r'], ""))
         .map_err(|_| GhError::unprocessable("content is not valid Base64"))?;
     let mut state = fake.lock();
-    let r = state.repo_mut(&key)?;
-    let branch = req.branch.clone().unwrap_or_else(|| r.default_branch.clone());
-    let parent = r
-        .git
-        .branch_sha(&branch)
-        .cloned()
-        .ok_or_else(|| GhError::not_found().with_message(format!("Branch {branch} not found")))?;
-    let mut files = r.git.commit(&parent).map(|c| c.files.clone()).unwrap_or_default();
+    let (branch, parent, mut files) = state.repo(&key)?.branch_head(req.branch.as_deref())?;
     let existing = files.get(&path).map(|b| b.sha.clone());
     match (&existing, &req.sha) {
         (Some(_), None) => return Err(GhError::unprocessable("Invalid request.\n\n\"sha\" wasn't supplied.")),
@@ -368,14 +374,7 @@ pub(crate) async fn delete_contents(
     let inner = &fake.inner;
     let req = body.0?;
     let mut state = fake.lock();
-    let r = state.repo_mut(&key)?;
-    let branch = req.branch.clone().unwrap_or_else(|| r.default_branch.clone());
-    let parent = r
-        .git
-        .branch_sha(&branch)
-        .cloned()
-        .ok_or_else(|| GhError::not_found().with_message(format!("Branch {branch} not found")))?;
-    let mut files = r.git.commit(&parent).map(|c| c.files.clone()).unwrap_or_default();
+    let (branch, parent, mut files) = state.repo(&key)?.branch_head(req.branch.as_deref())?;
     let current = files.get(&path).map(|b| b.sha.clone()).ok_or_else(GhError::not_found)?;
     if current != req.sha {
         return Err(GhError::new(StatusCode::CONFLICT, format!("{path} does not match {}", req.sha)));

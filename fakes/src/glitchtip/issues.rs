@@ -420,8 +420,7 @@ pub(crate) async fn list_project_events(
     Path((org, slug)): Path<(String, String)>,
 ) -> Result<Json<Value>, GtError> {
     let state = fake.lock();
-    let project = state.projects.values().find(|p| p.organization == org && p.slug == slug).map(|p| p.id);
-    let project = project.ok_or_else(GtError::not_found)?;
+    let project = super::projects::find_project(&state, &org, &slug)?.id;
     let mut events: Vec<&super::ingest::Event> = state.events.values().filter(|e| e.project_id == project).collect();
     events.sort_by_key(|e| std::cmp::Reverse((e.received, e.event_id.clone())));
     Ok(Json(Value::Array(events.into_iter().filter_map(|e| event_json(&state, &e.event_id)).collect())))

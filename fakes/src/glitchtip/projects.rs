@@ -240,7 +240,7 @@ pub(crate) async fn create_project(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-fn find_project<'a>(state: &'a State, org: &str, slug: &str) -> Result<&'a Project, GtError> {
+pub(crate) fn find_project<'a>(state: &'a State, org: &str, slug: &str) -> Result<&'a Project, GtError> {
     state.projects.values().find(|p| p.organization == org && p.slug == slug).ok_or_else(GtError::not_found)
 }
 

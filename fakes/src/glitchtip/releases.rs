@@ -201,8 +201,7 @@ pub(crate) async fn create_for_project(
     let req = body.0?;
     let now = fake.inner.clock.now_unix();
     let mut state = fake.lock();
-    let project = state.projects.values().find(|p| p.organization == org && p.slug == slug).map(|p| p.id);
-    let project = project.ok_or_else(GtError::not_found)?;
+    let project = super::projects::find_project(&state, &org, &slug)?.id;
     let req = NewRelease { version: req.version, projects: Vec::new(), fields: req.fields };
     let id = upsert(&mut state, &org, req, vec![project], now)?;
     Ok((StatusCode::CREATED, Json(release_json(&state, &state.releases[&id]))).into_response())
@@ -236,8 +235,7 @@ pub(crate) async fn list_for_project(
     Path((org, slug)): Path<(String, String)>,
 ) -> Result<Json<Value>, GtError> {
     let state = fake.lock();
-    let project = state.projects.values().find(|p| p.organization == org && p.slug == slug).map(|p| p.id);
-    let project = project.ok_or_else(GtError::not_found)?;
+    let project = super::projects::find_project(&state, &org, &slug)?.id;
     Ok(Json(Value::Array(listed(&state, &org, Some(project)))))
 }
 
