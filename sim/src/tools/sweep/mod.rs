@@ -27,8 +27,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use merge::{merge, merge_reports, MergeArgs, MergeError};
+pub(crate) use plan::parse_jitter;
 pub use plan::{items, Item, MAX_SWEEP_ITEMS};
-use plan::{parse_jitter, parse_seed_count, parse_seed_range, parse_shard};
+use plan::{parse_seed_count, parse_seed_range, parse_shard};
 use progress::Progress;
 pub use runner::{check_seed, sweep};
 pub use shrink::{faults_yaml, shrink};
