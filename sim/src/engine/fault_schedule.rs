@@ -39,6 +39,9 @@ pub(crate) struct FaultSchedule {
     /// The world's (min, max) message latency, which a latency fault adds to and restores.
     base_latency: (Duration, Duration),
     log: Vec<String>,
+    /// Begun faults that have not ended (by index), and when the last one ended.
+    standing: Vec<usize>,
+    last_end: Duration,
     /// The run record's marks: (when, host, the other host, what).
     marks: Vec<(Duration, String, Option<String>, String)>,
 }
@@ -57,6 +60,8 @@ impl FaultSchedule {
                 .collect(),
             base_latency,
             log: Vec::new(),
+            standing: Vec::new(),
+            last_end: Duration::ZERO,
             marks: Vec::new(),
         }
     }
@@ -99,6 +104,12 @@ impl FaultSchedule {
             }
         }
         self.waiting = still;
+    }
+
+    /// When the last begun fault ended (zero when none began); `None` while
+    /// one stands (it has not ended yet, or never ends).
+    pub(crate) fn quiet_since(&self) -> Option<Duration> {
+        self.standing.is_empty().then_some(self.last_end)
     }
 
     /// What was done, in order, with simulated times.
@@ -151,6 +162,7 @@ impl FaultSchedule {
             }
         }
         let what = describe(fault);
+        self.standing.push(i);
         self.log.push(format!("{} {cause}{what}", seconds_label(now)));
         self.mark(i, now, what);
     }
@@ -174,6 +186,8 @@ impl FaultSchedule {
             Fault::Crash { host, .. } => format!("restart {host}"),
             other => format!("end {}", describe(other)),
         };
+        self.standing.retain(|s| *s != i);
+        self.last_end = now;
         self.log.push(format!("{} {what}{detail}", seconds_label(now)));
         self.mark(i, now, what);
     }

@@ -3,6 +3,7 @@
 pub mod diagnosis;
 pub(crate) mod fault_schedule;
 pub mod invariants;
+pub mod liveness;
 pub(crate) mod operator;
 pub mod outcome;
 pub mod run_record;

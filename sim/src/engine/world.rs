@@ -157,6 +157,9 @@ pub struct Run {
     /// With [`RunOptions::keep_services`]: the services as the simulation left
     /// them (`None` when the world was never built).
     pub services: Option<Services>,
+    /// When the scenario's last fault ended (zero: none began); `None` when one
+    /// was still on at the end of the run.
+    pub quiet_since: Option<Duration>,
 }
 
 impl Run {
@@ -164,7 +167,7 @@ impl Run {
     fn not_built(scenario: &Scenario, error: ServicesError, options: &RunOptions) -> Run {
         let outcome = outcome::nothing_ran(scenario, RunError::NotBuilt(error));
         let record = options.record.then(|| RunRecord::build(&outcome, Gathered::nothing()));
-        Run { outcome, record, responses: Vec::new(), services: None }
+        Run { outcome, record, responses: Vec::new(), services: None, quiet_since: Some(Duration::ZERO) }
     }
 }
 
@@ -307,7 +310,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
             Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
         RunRecord::build(&outcome, gathered)
     });
-    Run { outcome, record, responses, services: options.keep_services.then_some(services) }
+    let quiet_since = schedule.quiet_since();
+    Run { outcome, record, responses, services: options.keep_services.then_some(services), quiet_since }
 }
 
 #[cfg(test)]

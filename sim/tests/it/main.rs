@@ -25,6 +25,7 @@ mod incidents;
 mod layers;
 mod least_privilege;
 mod lifecycle;
+mod liveness;
 mod loader;
 mod loader_fuzz;
 mod no_progress;

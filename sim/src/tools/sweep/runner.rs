@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::plan::Item;
 use crate::engine::invariants::BrokenInvariant;
-use crate::engine::outcome;
 use crate::engine::world::{self, Network, RunOptions};
+use crate::engine::{liveness, outcome};
 use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::SeedResult;
 
@@ -26,11 +26,19 @@ pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<Bro
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
-    let options = RunOptions { network: *network, ..RunOptions::default() };
-    let outcome =
-        world::catch_panic(|| world::run(&s, options).outcome).unwrap_or_else(|e| outcome::nothing_ran(&s, e));
+    let options = RunOptions { network: *network, record: true, ..RunOptions::default() };
+    let ran = world::catch_panic(|| {
+        let run = world::run(&s, options);
+        (run.outcome, run.record, run.quiet_since)
+    });
+    let (outcome, record, quiet_since) = ran.unwrap_or_else(|e| (outcome::nothing_ran(&s, e), None, None));
     let wall = started.elapsed();
-    (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
+    let mut broken = invariants_of(scenario).check(&outcome);
+    // Liveness is judged of a run that reached its end (one that did not already breaks `error`).
+    if let (None, Some(record)) = (&outcome.error, &record) {
+        broken.extend(liveness::check(&outcome, record, quiet_since, liveness::bound(scenario)));
+    }
+    (broken, outcome.simulated, wall)
 }
 
 /// The command that reruns one seed of a sweep.
