@@ -112,6 +112,17 @@ impl FaultSchedule {
         self.standing.is_empty().then_some(self.last_end)
     }
 
+    /// Marks the service faults still on at the end of the run that answered a request.
+    pub(crate) fn probe_standing_hits(&self) {
+        for &i in &self.standing {
+            if let Fault::Service { host, .. } = &self.faults[i] {
+                if self.service_named(host).hits(i) > 0 {
+                    crate::base::probe::hit("fault_hit", kind(&self.faults[i]));
+                }
+            }
+        }
+    }
+
     /// What was done, in order, with simulated times.
     pub(crate) fn log(&self) -> &[String] {
         &self.log
@@ -162,6 +173,7 @@ impl FaultSchedule {
             }
         }
         let what = describe(fault);
+        crate::base::probe::hit("fault_began", kind(fault));
         self.standing.push(i);
         self.log.push(format!("{} {cause}{what}", seconds_label(now)));
         self.mark(i, now, what);
@@ -179,6 +191,9 @@ impl FaultSchedule {
             Fault::Service { host, .. } => {
                 let faults = self.service_named(host);
                 faults.clear(i);
+                if faults.hits(i) > 0 {
+                    crate::base::probe::hit("fault_hit", kind(fault));
+                }
                 detail = format!(" ({} requests hit)", faults.hits(i));
             }
         }
@@ -209,6 +224,20 @@ fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
         Trigger::SessionCompleted(role) => sessions().any(|s| {
             &s.role_id == role && s.live_status == squadsim_conformance::vocabulary::LiveStatus::SessionCompleted
         }),
+    }
+}
+
+/// The fault's kind, as coverage probes name it (`partition`, `service_status`, ...).
+pub(crate) fn kind(fault: &Fault) -> &'static str {
+    match fault {
+        Fault::Partition { .. } => "partition",
+        Fault::OneWayPartition { .. } => "one_way_partition",
+        Fault::Latency { .. } => "latency",
+        Fault::Loss { .. } => "loss",
+        Fault::Crash { .. } => "crash",
+        Fault::Service { effect: ServiceEffect::Status(_), .. } => "service_status",
+        Fault::Service { effect: ServiceEffect::Slow(_), .. } => "service_slow",
+        Fault::Service { effect: ServiceEffect::Hang, .. } => "service_hang",
     }
 }
 

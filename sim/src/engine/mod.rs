@@ -1,5 +1,6 @@
 //! The engine layer: the turmoil world a scenario runs in.
 
+pub mod coverage;
 pub mod diagnosis;
 pub(crate) mod fault_schedule;
 pub mod invariants;

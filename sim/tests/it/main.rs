@@ -14,6 +14,7 @@ mod cli;
 mod concurrent_runs;
 mod conform;
 mod control_plane_incidents;
+mod coverage;
 mod delivery_graph;
 mod determinism;
 mod diagnosis_checks;

@@ -14,6 +14,7 @@
 //! printed with a one-line command that reproduces it; a panicking simulation is
 //! a failing seed, not a crashed sweep.
 
+mod coverage;
 mod merge;
 mod plan;
 mod progress;
@@ -165,6 +166,22 @@ pub fn run(
     if !write_reports(report, &sweep, err) {
         return ExitStatus::Unusable;
     }
+    // `sometimes:` is judged over every seed of a scenario: a shard holds only some of them.
+    let sharded = args.shard.is_some_and(|s| s.count > 1);
+    let unreached: Vec<(String, Vec<String>)> = if sharded {
+        if scenarios.iter().any(|(_, s)| !s.sometimes.is_empty()) {
+            let _ = writeln!(err, "warning: `sometimes:` is not judged on a shard (it needs every seed): run the sweep unsharded to judge it");
+        }
+        Vec::new()
+    } else {
+        scenarios
+            .iter()
+            .map(|(file, s)| {
+                (s.name.clone(), coverage::unreached_sometimes(s, &file.display().to_string(), &sweep.results))
+            })
+            .filter(|(_, never)| !never.is_empty())
+            .collect()
+    };
     match format {
         RunFormat::Json => {
             let _ = writeln!(
@@ -176,12 +193,21 @@ pub fn run(
         }
         RunFormat::Human | RunFormat::Github => {
             print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
+            coverage::print(&sweep.results, out);
+            for (name, never) in &unreached {
+                let _ = writeln!(out, "FAILED  {name}: sometimes never reached in any seed: {}", never.join(", "));
+            }
             if format == RunFormat::Github {
                 let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep.results));
             }
         }
     }
-    ExitStatus::of_failures(sweep.failed())
+    if format == RunFormat::Json {
+        for (name, never) in &unreached {
+            let _ = writeln!(err, "error: {name}: sometimes never reached in any seed: {}", never.join(", "));
+        }
+    }
+    ExitStatus::of_failures(sweep.failed() + unreached.len())
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.

@@ -1,6 +1,7 @@
 //! Running a sweep: each (scenario, seed) on its own simulation, spread over
 //! threads, results kept in list order.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -22,23 +23,29 @@ fn invariants_of(scenario: &Scenario) -> Invariants {
 /// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
 /// whose run did not reach its end (its world not built, the horizon passed, a
 /// panic in the simulation) breaks them whatever they declare (field `error`).
-pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<BrokenInvariant>, String, Duration) {
+/// Also returns the outcome's simulated time, the wall time, and the coverage probes the run reached.
+pub fn check_seed(
+    scenario: &Scenario,
+    seed: u64,
+    network: &Network,
+) -> (Vec<BrokenInvariant>, String, Duration, BTreeMap<String, u64>) {
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
     let options = RunOptions { network: *network, record: true, ..RunOptions::default() };
     let ran = world::catch_panic(|| {
         let run = world::run(&s, options);
-        (run.outcome, run.record, run.quiet_since)
+        (run.outcome, run.record, run.quiet_since, run.probes)
     });
-    let (outcome, record, quiet_since) = ran.unwrap_or_else(|e| (outcome::nothing_ran(&s, e), None, None));
+    let (outcome, record, quiet_since, probes) =
+        ran.unwrap_or_else(|e| (outcome::nothing_ran(&s, e), None, None, BTreeMap::new()));
     let wall = started.elapsed();
     let mut broken = invariants_of(scenario).check(&outcome);
     // Liveness is judged of a run that reached its end (one that did not already breaks `error`).
     if let (None, Some(record)) = (&outcome.error, &record) {
         broken.extend(liveness::check(&outcome, record, quiet_since, liveness::bound(scenario)));
     }
-    (broken, outcome.simulated, wall)
+    (broken, outcome.simulated, wall, probes)
 }
 
 /// The command that reruns one seed of a sweep.
@@ -67,7 +74,7 @@ pub fn sweep(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else { break };
                 let (file, scenario) = &scenarios[item.scenario];
-                let (violations, simulated, wall) = check_seed(scenario, item.seed, network);
+                let (violations, simulated, wall, probes) = check_seed(scenario, item.seed, network);
                 let result = SeedResult {
                     scenario: scenario.name.clone(),
                     file: file.display().to_string(),
@@ -77,6 +84,7 @@ pub fn sweep(
                     wall_ms: wall.as_secs_f64() * 1000.0,
                     reproduce: reproduce(file, item.seed, jitter),
                     shrunk_faults: None,
+                    probes,
                 };
                 if tx.send((i, result)).is_err() {
                     break;
