@@ -41,6 +41,7 @@ mod skill_pull;
 mod snapshot_hygiene;
 mod storage;
 mod studio_api;
+mod swarm;
 mod sweep;
 mod test_command;
 mod twins;

@@ -226,6 +226,7 @@ mod tests {
             wall_ms: 1.0,
             reproduce: String::new(),
             shrunk_faults: None,
+            drawn_faults: None,
             probes: Default::default(),
         }
     }

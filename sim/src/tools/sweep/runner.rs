@@ -49,8 +49,9 @@ pub fn check_seed(
 }
 
 /// The command that reruns one seed of a sweep.
-fn reproduce(file: &Path, seed: u64, jitter: SimDuration) -> String {
-    format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}", file.display(), String::from(jitter))
+fn reproduce(file: &Path, seed: u64, jitter: SimDuration, swarm: bool) -> String {
+    let swarm = if swarm { " --swarm" } else { "" };
+    format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}{swarm}", file.display(), String::from(jitter))
 }
 
 /// Checks every item on `jobs` threads, each running its own simulations;
@@ -60,6 +61,7 @@ pub fn sweep(
     items: &[Item],
     jobs: usize,
     jitter: SimDuration,
+    swarm: bool,
     mut on_result: impl FnMut(&SeedResult),
 ) -> Vec<SeedResult> {
     let network = Network::jittered(jitter.0);
@@ -74,7 +76,10 @@ pub fn sweep(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else { break };
                 let (file, scenario) = &scenarios[item.scenario];
-                let (violations, simulated, wall, probes) = check_seed(scenario, item.seed, network);
+                let drawn = swarm.then(|| super::swarm::swarmed(scenario, item.seed));
+                let checked = drawn.as_ref().unwrap_or(scenario);
+                let (violations, simulated, wall, probes) = check_seed(checked, item.seed, network);
+                let drawn_faults = drawn.filter(|_| !violations.is_empty()).map(|d| super::faults_yaml(&d.faults));
                 let result = SeedResult {
                     scenario: scenario.name.clone(),
                     file: file.display().to_string(),
@@ -82,8 +87,9 @@ pub fn sweep(
                     violations,
                     simulated,
                     wall_ms: wall.as_secs_f64() * 1000.0,
-                    reproduce: reproduce(file, item.seed, jitter),
+                    reproduce: reproduce(file, item.seed, jitter, swarm),
                     shrunk_faults: None,
+                    drawn_faults,
                     probes,
                 };
                 if tx.send((i, result)).is_err() {
