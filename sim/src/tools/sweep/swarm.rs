@@ -61,7 +61,7 @@ pub(crate) fn draw(scenario: &Scenario, seed: u64) -> Vec<Fault> {
     let mut d = Draw(seed ^ 0x5357_4152_4d00_0000);
     // Each kind is switched on with even odds; at least one stays on.
     let all = [Kind::Partition, Kind::Latency, Kind::Crash];
-    let mut on: Vec<Kind> = all.iter().copied().filter(|_| d.next() % 2 == 0).collect();
+    let mut on: Vec<Kind> = all.iter().copied().filter(|_| d.next().is_multiple_of(2)).collect();
     if on.is_empty() {
         on.push(*d.pick(&all));
     }
