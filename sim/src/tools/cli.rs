@@ -203,7 +203,7 @@ pub struct RunArgs {
     /// Run each scenario and seed twice, the second time in a fresh process, and compare their run
     /// records event by event (hash chains); a mismatch names the first diverging event. Snapshots
     /// are not compared. With `--seeds N`/`--seed-range A..B`: every seed, on the sweep's network.
-    #[arg(long, conflicts_with_all = ["report", "trace", "shard", "shrink", "results", "json"])]
+    #[arg(long, conflicts_with_all = ["report", "trace", "shard", "shrink", "results", "json", "jobs", "swarm"])]
     pub check_determinism: bool,
 }
 
