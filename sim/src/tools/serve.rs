@@ -229,6 +229,7 @@ pub fn default_world() -> Scenario {
         agents: BTreeMap::new(),
         faults: Vec::new(),
         invariants: None,
+        sometimes: Vec::new(),
         steps: Vec::new(),
     }
 }
