@@ -45,7 +45,7 @@ pub use invariants::{InvalidInvariant, Invariants, Symptom, DIAGNOSIS_PLANES, RU
 pub(crate) use load::escape;
 pub use load::{discover, ScenarioError};
 pub use schema::json_schema;
-pub use steps::{ChatStep, LaunchStep, Step, WatchStep};
+pub use steps::{ChatStep, LaunchStep, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

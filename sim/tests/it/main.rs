@@ -33,6 +33,7 @@ mod observability_dsn;
 mod platform_agent;
 mod report_browser;
 mod reports;
+mod requests;
 mod scenarios;
 mod serve;
 mod skill_pull;
