@@ -37,6 +37,7 @@ mod requests;
 mod scenarios;
 mod serve;
 mod skill_pull;
+mod skipped_steps;
 mod snapshot_hygiene;
 mod storage;
 mod studio_api;
