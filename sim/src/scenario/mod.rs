@@ -40,7 +40,9 @@ pub use conditions::{
     SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
-pub use faults::{Fault, FaultWindow, ServiceEffect, Trigger, SERVICE_METHODS};
+pub use faults::{
+    Delay, Fault, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
+};
 pub use invariants::{InvalidInvariant, Invariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;
 pub use load::{discover, ScenarioError};

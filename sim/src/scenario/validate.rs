@@ -288,6 +288,9 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
             return Err(Invalid::new(field("on"), "expected a role id for the event, e.g. `planner`".into()));
         }
     }
+    if let Some(on) = &window.on {
+        event(&field("on"), on, world_hosts)?;
+    }
     if let Some(until) = window.until {
         if window.lasts.is_some() {
             return Err(Invalid::new(field("until"), format!("expected `until` or `{end}`, not both")));
@@ -388,6 +391,42 @@ fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
         }
     }
     Ok(())
+}
+
+/// An event's host, method, path and wall are ones the world has.
+fn event(on: &FieldPath, trigger: &Trigger, world_hosts: &[&str]) -> Result<(), Invalid> {
+    match trigger {
+        Trigger::Http(e) => {
+            let http = on.key("http");
+            if !world_hosts.contains(&e.to.as_str()) {
+                return Err(Invalid::new(
+                    http.key("to"),
+                    format!("unknown host `{}`: expected one of {}", e.to, world_hosts.join(", ")),
+                ));
+            }
+            if let Some(m) = e.method.as_deref().filter(|m| !SERVICE_METHODS.contains(m)) {
+                return Err(Invalid::new(
+                    http.key("method"),
+                    format!("unknown HTTP method `{m}`: expected one of {}", SERVICE_METHODS.join(", ")),
+                ));
+            }
+            if !e.path.starts_with('/') {
+                return Err(Invalid::new(
+                    http.key("path"),
+                    format!("expected a path starting with `/`, got `{}`", e.path),
+                ));
+            }
+            Ok(())
+        }
+        Trigger::Wall(w) if Wall::parse(&w.wall).is_none() => {
+            let codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
+            Err(Invalid::new(
+                on.key("wall").key("wall"),
+                format!("unknown wall `{}`: expected one of {}", w.wall, codes.join(", ")),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A request's path is a path (no query, no spaces) and its headers are HTTP headers.

@@ -19,6 +19,7 @@ mod determinism;
 mod diagnosis_checks;
 mod docs;
 mod explain;
+mod fault_events;
 mod faults;
 mod first_tool_gate;
 mod incidents;
