@@ -316,21 +316,71 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
     ExitStatus::of_failures(report.count(CheckVerdict::Fail))
 }
 
-fn validate(args: &ConformArgs) -> Result<(), String> {
-    parse_url(&args.base_url).map_err(|_| {
-        format!("--base-url {:?} is not an http://host[:port] URL (https is not supported)", args.base_url)
-    })?;
+/// Why `squadsim conform`'s arguments were refused (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConformArgsError {
+    /// `--base-url` is no `http://host[:port]` URL.
+    BaseUrl(String),
+    /// `--email` is no email address.
+    Email(String),
+    /// `--timeout` or `--request-timeout` is 0.
+    ZeroTimeout,
+    /// `--launch` and `--run-id` were both given.
+    LaunchWithRunId,
+}
+
+impl std::fmt::Display for ConformArgsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConformArgsError::BaseUrl(url) => {
+                write!(f, "--base-url {url:?} is not an http://host[:port] URL (https is not supported)")
+            }
+            ConformArgsError::Email(email) => {
+                write!(f, "--email {email:?} is not an email address (the x-pomerium-claim-email claim)")
+            }
+            ConformArgsError::ZeroTimeout => f.write_str("--timeout and --request-timeout must be at least 1 second"),
+            ConformArgsError::LaunchWithRunId => {
+                f.write_str("--launch and --run-id exclude each other: --launch checks the run it launches")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConformArgsError {}
+
+fn validate(args: &ConformArgs) -> Result<(), ConformArgsError> {
+    parse_url(&args.base_url).map_err(|_| ConformArgsError::BaseUrl(args.base_url.clone()))?;
     if !args.email.contains('@') {
-        return Err(format!("--email {:?} is not an email address (the x-pomerium-claim-email claim)", args.email));
+        return Err(ConformArgsError::Email(args.email.clone()));
     }
     if args.timeout == 0 || args.request_timeout == 0 {
-        return Err("--timeout and --request-timeout must be at least 1 second".to_string());
+        return Err(ConformArgsError::ZeroTimeout);
     }
     if args.launch && args.run_id.is_some() {
-        return Err("--launch and --run-id exclude each other: --launch checks the run it launches".to_string());
+        return Err(ConformArgsError::LaunchWithRunId);
     }
     Ok(())
 }
+
+/// Why no check could run: the Studio API did not answer its health probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudioUnreachable {
+    pub base_url: String,
+    /// The failed request and why (`GET /healthz: ... (HTTP 000)`).
+    pub why: String,
+}
+
+impl std::fmt::Display for StudioUnreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the Studio API at {} did not answer: {}; is it running, and is --base-url right?",
+            self.base_url, self.why
+        )
+    }
+}
+
+impl std::error::Error for StudioUnreachable {}
 
 /// One response as the checks see it.
 struct Answer {
@@ -478,7 +528,7 @@ fn expect_status(what: &str, answer: &Answer, status: u16) -> Result<(), String>
 }
 
 /// Runs every check against the Studio API; `Err` when it cannot be reached at all.
-pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
+pub async fn check(args: &ConformArgs) -> Result<ConformReport, StudioUnreachable> {
     let client = HttpClient::new(Transport::Loopback, Duration::from_secs(args.request_timeout));
     let mut c = Checker {
         args,
@@ -490,9 +540,8 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
 
     // health: also the reachability probe.
     let started = Instant::now();
-    let health = c.get("/healthz", Claims::None).await.map_err(|e| {
-        format!("the Studio API at {} did not answer: {e}; is it running, and is --base-url right?", c.base)
-    })?;
+    let health =
+        c.get("/healthz", Claims::None).await.map_err(|why| StudioUnreachable { base_url: c.base.clone(), why })?;
     let outcome = expect_status("GET /healthz", &health, 200).and_then(|()| {
         if health.body == json!({"status": "ok"}) {
             Ok("{\"status\":\"ok\"}".to_string())
