@@ -13,6 +13,9 @@
 //! - `slow` and `hang` wait on tokio's clock, which turmoil drives: no wall
 //!   clock; a hung exchange ends only when the caller's own timeout gives up,
 //!   which is what a real client of a stuck service sees;
+//! - a watched request ([`ServiceFaults::watch`]) is held at the door until
+//!   released, so whoever watches can change the world before it is answered;
+//!   only the first matching request is held, every later one passes;
 //! - an injected error answers `{"message": ..., "statusCode": ...}` with the
 //!   status's canonical reason, so clients see an ordinary HTTP error.
 
@@ -83,6 +86,19 @@ struct Registry {
     active: Vec<ServiceFault>,
     /// (fault id, requests it hit), in the order faults were first switched on.
     hits: Vec<(usize, u64)>,
+    /// Requests awaited as events, in the order they were watched.
+    watches: Vec<Watch>,
+}
+
+/// A request awaited as an event: the first one matching is held at the door
+/// until its watcher releases it.
+#[derive(Debug)]
+struct Watch {
+    id: usize,
+    matcher: Matcher,
+    /// A matching request arrived (and, until `released`, waits).
+    arrived: bool,
+    released: bool,
 }
 
 impl ServiceFaults {
@@ -114,6 +130,41 @@ impl ServiceFaults {
         self.state().hits.iter().find(|(i, _)| *i == id).map(|(_, n)| *n).unwrap_or(0)
     }
 
+    /// Awaits the first request matching `matcher` as an event of the watcher `id`:
+    /// that request is held (before any fault applies to it) until [`ServiceFaults::release`].
+    pub fn watch(&self, id: usize, matcher: Matcher) {
+        let mut state = self.state();
+        state.watches.retain(|w| w.id != id);
+        state.watches.push(Watch { id, matcher, arrived: false, released: false });
+    }
+
+    /// Whether the request the watcher `id` awaits has arrived.
+    pub fn arrived(&self, id: usize) -> bool {
+        self.state().watches.iter().any(|w| w.id == id && w.arrived)
+    }
+
+    /// Lets the request the watcher `id` holds go on (to the faults active now, then the service).
+    pub fn release(&self, id: usize) {
+        if let Some(w) = self.state().watches.iter_mut().find(|w| w.id == id) {
+            w.released = true;
+        }
+    }
+
+    /// Marks the arrival on every armed watch the request matches; the ids of those that hold it.
+    fn arrive(&self, method: &Method, path: &str) -> Vec<usize> {
+        let mut state = self.state();
+        let mut held = Vec::new();
+        for w in state.watches.iter_mut().filter(|w| !w.arrived && w.matcher.matches(method, path)) {
+            w.arrived = true;
+            held.push(w.id);
+        }
+        held
+    }
+
+    fn released(&self, ids: &[usize]) -> bool {
+        self.state().watches.iter().filter(|w| ids.contains(&w.id)).all(|w| w.released)
+    }
+
     /// The effect of the first active fault matching the request, counting the hit.
     fn effect_for(&self, method: &Method, path: &str) -> Option<Effect> {
         let mut state = self.state();
@@ -130,7 +181,14 @@ impl ServiceFaults {
     }
 }
 
+/// How often a held request looks whether it was released (simulated time under turmoil).
+const HOLD_POLL: Duration = Duration::from_millis(1);
+
 async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
+    let held = faults.arrive(request.method(), request.uri().path());
+    while !held.is_empty() && !faults.released(&held) {
+        tokio::time::sleep(HOLD_POLL).await;
+    }
     let effect = faults.effect_for(request.method(), request.uri().path());
     match effect {
         None => next.run(request).await,
@@ -174,6 +232,20 @@ mod tests {
     #[test]
     fn the_root_pattern_matches_every_path() {
         assert!(matcher(None, "/").matches(&Method::DELETE, "/anything/at/all"));
+    }
+
+    #[test]
+    fn a_watch_holds_the_first_matching_request_only_until_released() {
+        let faults = ServiceFaults::new();
+        faults.watch(7, matcher(Some(Method::PUT), "/repos/*/*/pulls/*/merge"));
+        assert!(faults.arrive(&Method::GET, "/repos/o/r/pulls/1").is_empty());
+        assert!(!faults.arrived(7));
+        let held = faults.arrive(&Method::PUT, "/repos/o/r/pulls/1/merge");
+        assert_eq!(held, [7]);
+        assert!(faults.arrived(7) && !faults.released(&held));
+        assert!(faults.arrive(&Method::PUT, "/repos/o/r/pulls/2/merge").is_empty(), "only the first is held");
+        faults.release(7);
+        assert!(faults.released(&held));
     }
 
     #[test]

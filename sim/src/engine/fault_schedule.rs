@@ -5,7 +5,9 @@
 //! service faults through the one tower layer every service's router wears
 //! ([`squadsim_fakes::fault`]). A fault begins at its simulated time (`at`) or
 //! at the first step at which its event shows in the modelled state (`on`),
-//! read from the Studio's runs and sessions, never from the scenario.
+//! read from the Studio's runs and sessions, or, for a request (`http`,
+//! `merge`), at the door of the service it reaches, never from the scenario;
+//! with a `delay`, that much later.
 //!
 //! Guarantees:
 //! - faults are independent entries: each begins and ends on its own, so any
@@ -14,6 +16,10 @@
 //!   the same scenario and seed apply the same actions at the same steps;
 //! - message loss draws from turmoil's seeded RNG, so it is reproducible from
 //!   the seed;
+//! - a request event's request is held at its service's door until the fault
+//!   has begun (without `delay`), so the fault hits that very exchange under
+//!   every seed: a crash kills it, a service fault answers it, a partition
+//!   drops its answer;
 //! - every action taken is logged with its simulated time (the outcome's `faults`).
 
 use std::collections::BTreeMap;
@@ -44,12 +50,14 @@ pub(crate) struct FaultSchedule {
     last_end: Duration,
     /// The run record's marks: (when, host, the other host, what).
     marks: Vec<(Duration, String, Option<String>, String)>,
+    /// When the event of a waiting fault was first seen (it begins `delay` later).
+    seen: BTreeMap<usize, Duration>,
 }
 
 impl FaultSchedule {
     /// The schedule of `faults` on a world whose messages take `base_latency` (min, max).
     pub(crate) fn new(faults: &[Fault], base_latency: (Duration, Duration)) -> Self {
-        FaultSchedule {
+        let schedule = FaultSchedule {
             faults: faults.to_vec(),
             waiting: (0..faults.len()).collect(),
             ends: Vec::new(),
@@ -63,7 +71,16 @@ impl FaultSchedule {
             standing: Vec::new(),
             last_end: Duration::ZERO,
             marks: Vec::new(),
+            seen: BTreeMap::new(),
+        };
+        // A request event is watched at the door of the service it is addressed to.
+        for (i, fault) in faults.iter().enumerate() {
+            if let Some((host, method, path)) = fault.window().on.as_ref().and_then(Trigger::request) {
+                let matcher = Matcher { method: method.and_then(|m| m.parse::<Method>().ok()), path: path.to_string() };
+                schedule.service_named(host).watch(i, matcher);
+            }
         }
+        schedule
     }
 
     /// The service-fault handle of `host`, to wrap its router with.
@@ -88,7 +105,16 @@ impl FaultSchedule {
             let window = self.faults[i].window();
             let due = match (&window.at, &window.on) {
                 (Some(at), _) => at.0 <= now,
-                (None, Some(trigger)) => observed(&runs, trigger),
+                (None, Some(trigger)) => {
+                    if !self.seen.contains_key(&i) && self.observed(i, &runs, trigger) {
+                        self.seen.insert(i, now);
+                        // A delayed fault lets the held request go on at once.
+                        if !trigger.delay().is_zero() {
+                            self.release(i, trigger);
+                        }
+                    }
+                    self.seen.get(&i).is_some_and(|seen| *seen + trigger.delay() <= now)
+                }
                 (None, None) => false,
             };
             if !due {
@@ -97,6 +123,10 @@ impl FaultSchedule {
             }
             let cause = window.on.as_ref().map(|t| format!("on {t}: ")).unwrap_or_default();
             self.begin(sim, i, now, &cause);
+            // The held request goes on into the fault that has just begun.
+            if let Some(trigger) = &window.on {
+                self.release(i, trigger);
+            }
             let end = window.until.map(|u| u.0).or(window.lasts.map(|l| now + l.0));
             if let Some(end) = end {
                 let at = self.ends.partition_point(|(t, _)| *t <= end);
@@ -214,10 +244,30 @@ fn set_latency(sim: &mut turmoil::Sim<'_>, a: &str, b: &str, base: (Duration, Du
     sim.set_link_max_message_latency(a, b, base.1 + extra);
 }
 
+impl FaultSchedule {
+    /// Whether the event of fault `i` has happened: a request arrived at its
+    /// service's door, or the Studio's runs show it.
+    fn observed(&self, i: usize, runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
+        match trigger.request() {
+            Some((host, _, _)) => self.service_named(host).arrived(i),
+            None => observed(runs, trigger),
+        }
+    }
+
+    /// Lets the request fault `i` awaited go on (no-op for other events).
+    fn release(&self, i: usize, trigger: &Trigger) {
+        if let Some((host, _, _)) = trigger.request() {
+            self.service_named(host).release(i);
+        }
+    }
+}
+
 /// Whether the event shows in the Studio's runs.
 fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
     let sessions = || runs.iter().flat_map(|r| r.sessions.iter());
     match trigger {
+        Trigger::Wall(w) => runs.iter().any(|r| r.walls.iter().any(|fired| fired.wall == w.wall)),
+        Trigger::Http(_) | Trigger::Merge(_) => false,
         Trigger::RunLaunched => !runs.is_empty(),
         Trigger::SessionStarted(role) => sessions().any(|s| &s.role_id == role && s.claude_session_id.is_some()),
         Trigger::FirstToolCall(role) => sessions().any(|s| &s.role_id == role && s.first_tool_made()),

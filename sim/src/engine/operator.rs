@@ -15,7 +15,9 @@ use crate::base::clock::seconds_label;
 use crate::base::topology::{Host, DAYTONA_SSH_EDGE};
 use crate::platform::platform_agent;
 use crate::platform::studio::wire::LaunchRequest;
-use crate::scenario::{ChatStep, LaunchStep, OperatorIdentity, Scenario, Step, WatchStep};
+use crate::scenario::{
+    ChatStep, LaunchStep, OperatorIdentity, RequestStep, Scenario, Step, WatchStep, RUN_ID_PLACEHOLDER,
+};
 
 const PREFIX: &str = "/v1/admin/studio";
 /// The operator's client timeout for everything but a launch (which sets its own).
@@ -32,6 +34,9 @@ pub struct OperatorCall {
     pub at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The response body of a `request` step (JSON, or its text as a string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
 }
 
 /// What the operator did and saw.
@@ -102,19 +107,36 @@ impl Operator {
         let at = seconds_label(turmoil::sim_elapsed().unwrap_or_default());
         let request = format!("{method} {}", path.split('?').next().unwrap_or(path));
         if let Ok(mut log) = self.log.lock() {
-            log.calls.push(OperatorCall { step: step.to_string(), request, http_status: status, at, note });
+            log.calls.push(OperatorCall { step: step.to_string(), request, http_status: status, at, note, body: None });
         }
     }
 
-    async fn call(&self, client: &HttpClient, method: Method, path: &str, body: Option<Value>) -> Option<HttpResponse> {
-        let mut request = HttpRequest::new(method.clone(), format!("{}{path}", Host::Studio.url()));
+    /// A request to the Studio API with the edge's claim headers.
+    fn studio_request(&self, method: Method, path: &str) -> HttpRequest {
+        let mut request = HttpRequest::new(method, format!("{}{path}", Host::Studio.url()));
         if let Some(email) = &self.identity.email {
             request = request.header("x-pomerium-claim-email", email.clone());
             request = request.header("x-pomerium-claim-groups", self.identity.groups.join(","));
         }
+        request
+    }
+
+    async fn call(&self, client: &HttpClient, method: Method, path: &str, body: Option<Value>) -> Option<HttpResponse> {
+        let mut request = self.studio_request(method.clone(), path);
         if let Some(b) = body {
             request = request.json(&b);
         }
+        self.send(client, &method, path, request).await
+    }
+
+    /// Sends `request`, keeping its response with `capture_responses`.
+    async fn send(
+        &self,
+        client: &HttpClient,
+        method: &Method,
+        path: &str,
+        request: HttpRequest,
+    ) -> Option<HttpResponse> {
         let response = client.send(request).await.ok();
         if let (Some(r), Ok(mut log)) = (&response, self.log.lock()) {
             if log.capture_responses {
@@ -133,9 +155,65 @@ impl Operator {
         response
     }
 
+    /// The operator's `?tenant_id=` query, or nothing when the scenario sends none.
+    fn tenant_query(&self) -> String {
+        self.identity.tenant_id.as_deref().map(|t| format!("?tenant_id={}", percent_encode(t))).unwrap_or_default()
+    }
+
     /// The path of `suffix` on every launched run.
     fn run_paths(&self, suffix: &str) -> Vec<String> {
-        self.run_ids().into_iter().map(|id| format!("{PREFIX}/runs/{id}{suffix}?tenant_id=default")).collect()
+        let query = self.tenant_query();
+        self.run_ids().into_iter().map(|id| format!("{PREFIX}/runs/{id}{suffix}{query}")).collect()
+    }
+
+    /// A raw request; its status and body go into the outcome.
+    async fn request(&self, step: &RequestStep) {
+        let method = step.method.as_str().parse::<Method>().unwrap_or(Method::GET);
+        let path = if step.needs_run() {
+            match self.run_ids().first() {
+                Some(id) => step.path.replace(RUN_ID_PLACEHOLDER, id),
+                None => {
+                    return self.record(
+                        "request",
+                        &method,
+                        &step.path,
+                        None,
+                        Some("skipped: no run was launched".into()),
+                    )
+                }
+            }
+        } else {
+            step.path.clone()
+        };
+        let query: Vec<String> =
+            step.query.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
+        let target = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
+        let mut request = self.studio_request(method.clone(), &target);
+        if let Some(body) = &step.body {
+            request = request.json(body);
+        }
+        for (name, value) in &step.headers {
+            request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            request = request.header(name.clone(), value.clone());
+        }
+        let response = self.send(&self.http.with_timeout(step.timeout.0), &method, &target, request).await;
+        let note =
+            response.is_none().then(|| format!("no response within {} (HTTP 000)", seconds_label(step.timeout.0)));
+        let body =
+            response.as_ref().map(|r| serde_json::from_slice(&r.body).unwrap_or_else(|_| Value::String(r.text())));
+        let at = seconds_label(turmoil::sim_elapsed().unwrap_or_default());
+        // The query stays in the record: a request step's query is what it is about.
+        let call = OperatorCall {
+            step: "request".to_string(),
+            request: format!("{method} {target}"),
+            http_status: response.map(|r| r.status.as_u16()),
+            at,
+            note,
+            body,
+        };
+        if let Ok(mut log) = self.log.lock() {
+            log.calls.push(call);
+        }
     }
 
     /// One launch, recorded; the run id when it succeeded.
@@ -205,8 +283,9 @@ impl Operator {
                     self.record("probe_agent", &Method::GET, &url, response.map(|r| r.status.as_u16()), note);
                 }
             }
+            Step::Request(request) => self.request(request).await,
             Step::ConfirmSlug { from_run } => {
-                let path = format!("{PREFIX}/runs/{from_run}?tenant_id=default");
+                let path = format!("{PREFIX}/runs/{from_run}{}", self.tenant_query());
                 let response = self.call(&self.http, Method::GET, &path, None).await;
                 let slug = response
                     .as_ref()
@@ -358,6 +437,19 @@ fn step_kind(step: &Step) -> String {
         Ok(Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
         _ => String::new(),
     }
+}
+
+/// `text` percent-encoded for a query (RFC 3986: everything but the unreserved characters).
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// Where `ssh [-p PORT] TOKEN@HOST` connects, against the edge's SSH entrypoint.

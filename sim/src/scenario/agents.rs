@@ -55,13 +55,21 @@ pub enum DeliveryStep {
     WriteChanges,
     /// Implementer: stage and commit the changes in the worktree.
     Commit,
-    /// Implementer: push the lane branch through the CodexGate App and open the pull request.
+    /// Implementer: push the lane branch through the CodexGate App (the
+    /// worktree's files onto it). Forgotten, the pull request is opened from a
+    /// branch that was never pushed.
+    Push,
+    /// Implementer: push the lane branch and open the pull request (forgotten,
+    /// neither happens).
     OpenPullRequest,
     /// Tester: capture browser evidence on PlaywrightGrid.
     CaptureEvidence,
     /// Tester: attach the evidence to the pull request.
     AttachEvidence,
-    /// Committer: close the merge lifecycle decision.
+    /// Committer: merge the pull request on GitHub before recording `merged`.
+    /// Forgotten, `merged` is recorded for a pull request still open.
+    Merge,
+    /// Committer: close the merge lifecycle decision (forgotten, nothing is merged or recorded).
     MergeDecision,
     /// Closer: publish DataHub lineage for the merged work.
     PublishLineage,
@@ -69,13 +77,15 @@ pub enum DeliveryStep {
 
 impl DeliveryStep {
     /// Every step, in delivery order.
-    pub const ALL: [DeliveryStep; 8] = [
+    pub const ALL: [DeliveryStep; 10] = [
         DeliveryStep::UseMemory,
         DeliveryStep::WriteChanges,
         DeliveryStep::Commit,
+        DeliveryStep::Push,
         DeliveryStep::OpenPullRequest,
         DeliveryStep::CaptureEvidence,
         DeliveryStep::AttachEvidence,
+        DeliveryStep::Merge,
         DeliveryStep::MergeDecision,
         DeliveryStep::PublishLineage,
     ];
@@ -84,9 +94,11 @@ impl DeliveryStep {
     pub fn role(self) -> &'static str {
         match self {
             DeliveryStep::UseMemory => "planner",
-            DeliveryStep::WriteChanges | DeliveryStep::Commit | DeliveryStep::OpenPullRequest => "implementer",
+            DeliveryStep::WriteChanges | DeliveryStep::Commit | DeliveryStep::Push | DeliveryStep::OpenPullRequest => {
+                "implementer"
+            }
             DeliveryStep::CaptureEvidence | DeliveryStep::AttachEvidence => "tester",
-            DeliveryStep::MergeDecision => "committer",
+            DeliveryStep::Merge | DeliveryStep::MergeDecision => "committer",
             DeliveryStep::PublishLineage => "closer",
         }
     }
@@ -97,9 +109,11 @@ impl DeliveryStep {
             DeliveryStep::UseMemory => "use_memory",
             DeliveryStep::WriteChanges => "write_changes",
             DeliveryStep::Commit => "commit",
+            DeliveryStep::Push => "push",
             DeliveryStep::OpenPullRequest => "open_pull_request",
             DeliveryStep::CaptureEvidence => "capture_evidence",
             DeliveryStep::AttachEvidence => "attach_evidence",
+            DeliveryStep::Merge => "merge",
             DeliveryStep::MergeDecision => "merge_decision",
             DeliveryStep::PublishLineage => "publish_lineage",
         }

@@ -235,6 +235,9 @@ pub struct OperatorIdentity {
     pub email: Option<String>,
     /// `x-pomerium-claim-groups`.
     pub groups: Vec<String>,
+    /// The `?tenant_id=` the operator sends on every run-scoped call (the
+    /// runbook's `default`); null: the parameter is not sent at all.
+    pub tenant_id: Option<String>,
 }
 
 impl Default for OperatorIdentity {
@@ -242,6 +245,7 @@ impl Default for OperatorIdentity {
         OperatorIdentity {
             email: Some("oncall@yamon.io".to_string()),
             groups: vec!["/org/platform/roles/super_admin".to_string()],
+            tenant_id: Some("default".to_string()),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Durations in simulated time, as scenarios write them (`500ms`, `6s`, `10m`,
-//! `1h`, or a number of seconds), bounded by [`bounds::MAX_DURATION`].
+//! Durations in simulated time, as scenarios write them (`500ms`, `6s`, `4.9s`,
+//! `10m`, `1h`, or a number of seconds), to the millisecond, bounded by
+//! [`bounds::MAX_DURATION`].
 
 use std::fmt;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::bounds;
 
-/// A duration in simulated time: `500ms`, `6s`, `10m`, `1h`, or a number of seconds.
+/// A duration in simulated time: `500ms`, `6s`, `4.9s`, `10m`, `1h`, or a number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(into = "String")]
 pub struct SimDuration(pub Duration);
@@ -30,19 +31,18 @@ impl SimDuration {
         SimDuration(Duration::from_secs(s))
     }
 
-    /// Parses `500ms`, `6s`, `10m`, `1h` or a bare number of seconds, at most
-    /// [`bounds::MAX_DURATION`] (so no arithmetic on it can overflow).
+    /// Parses `500ms`, `6s`, `4.9s`, `0.5s`, `10m`, `1.5h` or a bare number of
+    /// seconds (`2`, `0.25`), to the millisecond, at most [`bounds::MAX_DURATION`]
+    /// (so no arithmetic on it can overflow). A fraction finer than a millisecond
+    /// (`0.0001s`, `1.5ms`) is refused, never rounded.
     pub fn parse(text: &str) -> Result<Self, DurationError> {
         let t = text.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
+        let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
         let malformed = || DurationError::Malformed(text.to_string());
-        // Digits too many for a u64 are a duration too long, not a malformed one.
-        let n: u64 = match num.parse() {
-            Ok(n) => n,
-            Err(_) if !num.is_empty() => return Err(DurationError::TooLong(text.to_string())),
-            Err(_) => return Err(malformed()),
-        };
+        if !number.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(malformed());
+        }
         let millis_per_unit: u64 = match unit.trim() {
             "" | "s" => 1000,
             "ms" => 1,
@@ -50,10 +50,36 @@ impl SimDuration {
             "h" => 3_600_000,
             other => return Err(DurationError::UnknownUnit { unit: other.to_string(), text: text.to_string() }),
         };
-        let d = n.checked_mul(millis_per_unit).map(Duration::from_millis);
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !all_digits(fraction) || (number.contains('.') && fraction.is_empty()) {
+            return Err(malformed());
+        }
+        // Digits too many for a u64 are a duration too long, not a malformed one.
+        let too_long = || DurationError::TooLong(text.to_string());
+        let whole: u64 = whole.parse().map_err(|_| too_long())?;
+        let whole_millis = whole.checked_mul(millis_per_unit).ok_or_else(too_long)?;
+        // The fraction in milliseconds: digits * millis_per_unit / 10^digits, exactly.
+        let fraction = fraction.trim_end_matches('0');
+        let fraction_millis = if fraction.is_empty() {
+            0
+        } else {
+            let scale = u32::try_from(fraction.len())
+                .ok()
+                .and_then(|n| 10u64.checked_pow(n))
+                .ok_or_else(|| DurationError::TooPrecise(text.to_string()))?;
+            let digits: u64 = fraction.parse().map_err(|_| DurationError::TooPrecise(text.to_string()))?;
+            let scaled =
+                digits.checked_mul(millis_per_unit).ok_or_else(|| DurationError::TooPrecise(text.to_string()))?;
+            if !scaled.is_multiple_of(scale) {
+                return Err(DurationError::TooPrecise(text.to_string()));
+            }
+            scaled / scale
+        };
+        let d = whole_millis.checked_add(fraction_millis).map(Duration::from_millis);
         match d {
             Some(d) if d <= bounds::MAX_DURATION => Ok(SimDuration(d)),
-            _ => Err(DurationError::TooLong(text.to_string())),
+            _ => Err(too_long()),
         }
     }
 }
@@ -67,16 +93,21 @@ pub enum DurationError {
     UnknownUnit { unit: String, text: String },
     /// Longer than [`bounds::MAX_DURATION`].
     TooLong(String),
+    /// A fraction finer than a millisecond.
+    TooPrecise(String),
 }
 
 impl fmt::Display for DurationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DurationError::Malformed(text) => {
-                write!(f, "expected a duration like `500ms`, `6s`, `10m` or `1h`, got `{text}`")
+                write!(f, "expected a duration like `500ms`, `4.9s`, `10m` or `1h`, got `{text}`")
             }
             DurationError::UnknownUnit { unit, text } => {
                 write!(f, "unknown duration unit `{unit}` in `{text}`: use ms, s, m or h")
+            }
+            DurationError::TooPrecise(text) => {
+                write!(f, "expected a duration to the millisecond at finest (`4.9s`, `0.125s`), got `{text}`")
             }
             DurationError::TooLong(text) => write!(
                 f,
@@ -102,13 +133,16 @@ impl<'de> Deserialize<'de> for SimDuration {
         #[serde(untagged)]
         enum Raw {
             Secs(u64),
+            Fraction(f64),
             Text(String),
         }
         let raw = Raw::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("expected a duration like `500ms`, `6s`, `10m`, `1h` or a number of seconds")
+            serde::de::Error::custom("expected a duration like `500ms`, `4.9s`, `10m`, `1h` or a number of seconds")
         })?;
         let parsed = match raw {
             Raw::Secs(s) => SimDuration::parse(&s.to_string()),
+            // `{}` of a float is the shortest text that reads back as it (`0.5`, `4.9`).
+            Raw::Fraction(s) => SimDuration::parse(&s.to_string()),
             Raw::Text(t) => SimDuration::parse(&t),
         };
         parsed.map_err(serde::de::Error::custom)
@@ -122,10 +156,10 @@ impl JsonSchema for SimDuration {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A duration in simulated time: `500ms`, `6s`, `10m`, `1h`, or a number of seconds; at most 24h.",
+            "description": "A duration in simulated time: `500ms`, `6s`, `4.9s`, `0.5s`, `10m`, `1h`, or a number of seconds; to the millisecond, at most 24h.",
             "anyOf": [
-                {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)?$"},
-                {"type": "integer", "minimum": 0, "maximum": bounds::MAX_DURATION.as_secs()}
+                {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$"},
+                {"type": "number", "minimum": 0, "maximum": bounds::MAX_DURATION.as_secs()}
             ]
         })
     }

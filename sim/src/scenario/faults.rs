@@ -3,6 +3,7 @@
 //! the modelled state. The engine's fault schedule applies them.
 
 use std::fmt;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -127,14 +128,86 @@ pub enum Trigger {
     FirstToolCall(String),
     /// The role's session completed.
     SessionCompleted(String),
+    /// A request reaches the service `to` (matching `method` and `path` as a
+    /// service fault's do). The request is held until the fault has begun, so a
+    /// fault without `delay` hits that very exchange: a crash of `to` kills it, a
+    /// service fault on `to` answers it.
+    Http(HttpEvent),
+    /// The committer's merge reaches GitHub (`PUT /repos/{owner}/{repo}/pulls/{n}/merge`),
+    /// held like an `http` event.
+    Merge(#[serde(default)] Delay),
+    /// A mechanical wall fires (`delivery_wall`, `committer_wall`, ...), read from the Studio's run.
+    Wall(WallEvent),
 }
+
+/// An HTTP request as an event that begins a fault.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpEvent {
+    /// The host the request is addressed to.
+    pub to: String,
+    /// `None`: any method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// That path and everything under it; a `*` segment matches any one segment.
+    #[serde(default = "root_path")]
+    pub path: String,
+    /// The fault begins this long after the request arrives (the request then goes on at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<SimDuration>,
+}
+
+fn root_path() -> String {
+    "/".to_string()
+}
+
+/// How long after its event a fault begins (none: at once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Delay {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<SimDuration>,
+}
+
+/// A wall firing as an event that begins a fault.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WallEvent {
+    /// The wall (`planner_wall`, `delivery_wall`, `tester_wall`, `committer_wall`, `closer_wall`).
+    pub wall: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<SimDuration>,
+}
+
+/// The path of the merge of a pull request on GitHub, as a service path pattern.
+pub const MERGE_PATH: &str = "/repos/*/*/pulls/*/merge";
 
 impl Trigger {
     /// The role the event is about, if any.
     pub fn role(&self) -> Option<&str> {
         match self {
-            Trigger::RunLaunched => None,
             Trigger::SessionStarted(r) | Trigger::FirstToolCall(r) | Trigger::SessionCompleted(r) => Some(r),
+            Trigger::RunLaunched | Trigger::Http(_) | Trigger::Merge(_) | Trigger::Wall(_) => None,
+        }
+    }
+
+    /// How long after the event the fault begins.
+    pub fn delay(&self) -> Duration {
+        let delay = match self {
+            Trigger::Http(e) => e.delay,
+            Trigger::Merge(d) => d.delay,
+            Trigger::Wall(w) => w.delay,
+            _ => None,
+        };
+        delay.map(|d| d.0).unwrap_or_default()
+    }
+
+    /// The request an `http` or `merge` event waits for: (host, method, path pattern).
+    pub fn request(&self) -> Option<(&str, Option<&str>, &str)> {
+        match self {
+            Trigger::Http(e) => Some((e.to.as_str(), e.method.as_deref(), e.path.as_str())),
+            Trigger::Merge(_) => Some(("github", Some("PUT"), MERGE_PATH)),
+            _ => None,
         }
     }
 }
@@ -146,6 +219,13 @@ impl fmt::Display for Trigger {
             Trigger::SessionStarted(r) => write!(f, "session_started {r}"),
             Trigger::FirstToolCall(r) => write!(f, "first_tool_call {r}"),
             Trigger::SessionCompleted(r) => write!(f, "session_completed {r}"),
+            Trigger::Http(e) => write!(f, "http {} {}{}", e.method.as_deref().unwrap_or("*"), e.to, e.path),
+            Trigger::Merge(_) => f.write_str("merge"),
+            Trigger::Wall(w) => write!(f, "wall {}", w.wall),
+        }?;
+        match self.delay() {
+            d if d.is_zero() => Ok(()),
+            d => write!(f, " + {}", crate::base::clock::seconds_label(d)),
         }
     }
 }

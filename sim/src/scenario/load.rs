@@ -181,7 +181,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    use crate::scenario::{Fault, SimDuration, Trigger};
+    use crate::scenario::{DurationError, Fault, SimDuration, Step, Trigger};
 
     fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         Scenario::parse(Path::new("scenarios/x.yaml"), text)
@@ -321,5 +321,44 @@ mod tests {
         assert_eq!(SimDuration::parse("10m").unwrap().0, Duration::from_secs(600));
         assert_eq!(SimDuration::parse("2").unwrap().0, Duration::from_secs(2));
         assert!(SimDuration::parse("3 fortnights").is_err());
+    }
+
+    #[test]
+    fn decimal_durations_parse_to_the_millisecond() {
+        assert_eq!(SimDuration::parse("4.9s").unwrap().0, Duration::from_millis(4900));
+        assert_eq!(SimDuration::parse("0.5s").unwrap().0, Duration::from_millis(500));
+        assert_eq!(SimDuration::parse("0.125").unwrap().0, Duration::from_millis(125));
+        assert_eq!(SimDuration::parse("1.5m").unwrap().0, Duration::from_secs(90));
+        assert_eq!(SimDuration::parse("0.25h").unwrap().0, Duration::from_secs(900));
+        assert_eq!(SimDuration::parse("2.50s").unwrap().0, Duration::from_millis(2500));
+        for bad in ["0.0001s", "1.5ms", "0.10000000000000000000001s"] {
+            assert!(matches!(SimDuration::parse(bad), Err(DurationError::TooPrecise(_))), "{bad}");
+        }
+        for bad in [".5s", "5.s", "1..5s", "1.2.3s", "-1s"] {
+            assert!(matches!(SimDuration::parse(bad), Err(DurationError::Malformed(_))), "{bad}");
+        }
+        assert!(matches!(SimDuration::parse("24.001h"), Err(DurationError::TooLong(_))));
+    }
+
+    #[test]
+    fn a_decimal_duration_loads_as_text_or_as_a_number() {
+        let scenario = parse("steps:\n  - wait: {duration: 4.9s}\n  - wait: {duration: 0.5}\n").unwrap();
+        let waits: Vec<_> = scenario
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Wait { duration } => duration.0,
+                other => panic!("expected a wait, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(waits, [Duration::from_millis(4900), Duration::from_millis(500)]);
+    }
+
+    #[test]
+    fn a_duration_finer_than_a_millisecond_is_refused_with_its_line() {
+        let err = parse("steps:\n  - health\n  - wait: {duration: 0.0005s}\n").unwrap_err();
+        assert_eq!(err.field, "steps[1].wait.duration");
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("to the millisecond"), "{err}");
     }
 }

@@ -41,12 +41,14 @@ pub use conditions::{
     SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
-pub use faults::{Fault, FaultWindow, ServiceEffect, Trigger, SERVICE_METHODS};
+pub use faults::{
+    Delay, Fault, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
+};
 pub use invariants::{InvalidInvariant, Invariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;
 pub use load::{discover, ScenarioError};
 pub use schema::json_schema;
-pub use steps::{ChatStep, LaunchStep, Step, WatchStep};
+pub use steps::{ChatStep, LaunchStep, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

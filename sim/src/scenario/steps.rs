@@ -1,6 +1,7 @@
 //! The operator's steps (`steps:`), in order, against the Studio API (and,
 //! with `world.platform_agent`, the platform agent).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -110,6 +111,10 @@ pub enum Step {
     /// Open SSH access to the first sandbox Daytona lists (`GET /api/sandbox`, then
     /// `POST /api/sandbox/{id}/ssh-access`, as the dashboard does) and try its `sshCommand`.
     SshAccess,
+    /// A raw request through the operator's client (its claim headers, its
+    /// timeout), e.g. the runbook's `/v1/studio` that 404s; its status and body
+    /// are kept in the outcome. `{run_id}` in the path is the launched run.
+    Request(RequestStep),
     /// `GET` the A2A routes (`/a2a`, `/message`, `/.well-known/agent.json`,
     /// `/openapi.json`) on the port the platform agent's container serves.
     /// Needs `world.platform_agent`.
@@ -124,4 +129,62 @@ pub struct ChatStep {
     /// The operator client's timeout; no answer by then is HTTP 000.
     #[serde(default = "default_launch_timeout")]
     pub timeout: SimDuration,
+}
+
+/// A raw request to the Studio API: what the operator would type with curl.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestStep {
+    #[serde(default)]
+    pub method: RequestMethod,
+    /// From the root, without a query (`/v1/studio/templates`); `{run_id}` is
+    /// replaced by the launched run's id.
+    pub path: String,
+    /// The query parameters, sent in name order, percent-encoded; none: no query.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+    /// Headers sent besides the operator's claim headers (a header of the same name replaces the claim).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body (sent with `content-type: application/json`); none: no body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// The operator client's timeout; no answer by then is HTTP 000.
+    #[serde(default = "default_launch_timeout")]
+    pub timeout: SimDuration,
+}
+
+/// The placeholder in a request's path for the launched run's id.
+pub const RUN_ID_PLACEHOLDER: &str = "{run_id}";
+
+impl RequestStep {
+    /// Whether the path names the launched run.
+    pub fn needs_run(&self) -> bool {
+        self.path.contains(RUN_ID_PLACEHOLDER)
+    }
+}
+
+/// The methods a `request` step may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RequestMethod {
+    #[default]
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl RequestMethod {
+    /// The method as HTTP spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestMethod::Get => "GET",
+            RequestMethod::Post => "POST",
+            RequestMethod::Put => "PUT",
+            RequestMethod::Patch => "PATCH",
+            RequestMethod::Delete => "DELETE",
+        }
+    }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use squadsim_conformance::vocabulary::Wall;
 
 use super::locate::FieldPath;
-use super::{bounds, DeliveryStep, Fault, Scenario, ServiceEffect, Step, Trigger, SERVICE_METHODS};
+use super::{bounds, DeliveryStep, Fault, RequestStep, Scenario, ServiceEffect, Step, Trigger, SERVICE_METHODS};
 use crate::base::templates::{self, TEMPLATES};
 use crate::base::topology::Host;
 
@@ -236,7 +236,12 @@ fn steps(scenario: &Scenario) -> Result<(), Invalid> {
                 | Step::ChatWithAgent(_)
                 | Step::ProbeAgent
                 | Step::SshAccess
+                | Step::Request(_)
         );
+        let needs_run = match step {
+            Step::Request(request) => request.needs_run(),
+            _ => needs_run,
+        };
         if needs_run && first_launch.is_none_or(|l| l > i) {
             return Err(Invalid::new(
                 steps.index(i),
@@ -297,6 +302,9 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
         if role.trim().is_empty() {
             return Err(Invalid::new(field("on"), "expected a role id for the event, e.g. `planner`".into()));
         }
+    }
+    if let Some(on) = &window.on {
+        event(&field("on"), on, world_hosts)?;
     }
     if let Some(until) = window.until {
         if window.lasts.is_some() {
@@ -387,6 +395,7 @@ fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
             Step::Launch(launch) => {
                 between(step_path.key("launch").key("count"), launch.count, 1, bounds::MAX_LAUNCH_COUNT, "runs")?
             }
+            Step::Request(request) => self::request(&step_path.key("request"), request)?,
             Step::Watch(watch) if watch.every.0.is_zero() => {
                 return Err(Invalid::new(
                     step_path.key("watch").key("every"),
@@ -395,6 +404,70 @@ fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
             }
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// An event's host, method, path and wall are ones the world has.
+fn event(on: &FieldPath, trigger: &Trigger, world_hosts: &[&str]) -> Result<(), Invalid> {
+    match trigger {
+        Trigger::Http(e) => {
+            let http = on.key("http");
+            if !world_hosts.contains(&e.to.as_str()) {
+                return Err(Invalid::new(
+                    http.key("to"),
+                    format!("unknown host `{}`: expected one of {}", e.to, world_hosts.join(", ")),
+                ));
+            }
+            if let Some(m) = e.method.as_deref().filter(|m| !SERVICE_METHODS.contains(m)) {
+                return Err(Invalid::new(
+                    http.key("method"),
+                    format!("unknown HTTP method `{m}`: expected one of {}", SERVICE_METHODS.join(", ")),
+                ));
+            }
+            if !e.path.starts_with('/') {
+                return Err(Invalid::new(
+                    http.key("path"),
+                    format!("expected a path starting with `/`, got `{}`", e.path),
+                ));
+            }
+            Ok(())
+        }
+        Trigger::Wall(w) if Wall::parse(&w.wall).is_none() => {
+            let codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
+            Err(Invalid::new(
+                on.key("wall").key("wall"),
+                format!("unknown wall `{}`: expected one of {}", w.wall, codes.join(", ")),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A request's path is a path (no query, no spaces) and its headers are HTTP headers.
+fn request(field: &FieldPath, request: &RequestStep) -> Result<(), Invalid> {
+    let path = &request.path;
+    if !path.starts_with('/') || path.contains(['?', '#']) || path.contains(char::is_whitespace) {
+        return Err(Invalid::new(
+            field.key("path"),
+            format!(
+                "expected a path from the root without a query or spaces (put parameters in `query`), got `{path}`"
+            ),
+        ));
+    }
+    for (name, value) in &request.headers {
+        if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(Invalid::new(field.key("headers").key(name), format!("`{name}` is not an HTTP header name")));
+        }
+        if hyper::header::HeaderValue::from_str(value).is_err() {
+            return Err(Invalid::new(
+                field.key("headers").key(name),
+                "expected a header value of visible ASCII characters and spaces".into(),
+            ));
+        }
+    }
+    if let Some(name) = request.query.keys().find(|k| k.is_empty()) {
+        return Err(Invalid::new(field.key("query").key(name), "expected a parameter name, got an empty one".into()));
     }
     Ok(())
 }

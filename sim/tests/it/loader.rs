@@ -321,7 +321,7 @@ fn a_skipped_step_that_is_not_the_roles_own_is_refused_with_its_line() {
     ));
     assert_eq!(at(&e), ("agents.committer.skips[1]", Some(6)), "{e}");
     assert!(e.message.contains("`attach_evidence` is the tester's step"), "{e}");
-    assert!(e.message.contains("the committer's delivery work (merge_decision)"), "{e}");
+    assert!(e.message.contains("the committer's delivery work (merge, merge_decision)"), "{e}");
     let e = error(&format!("name: x\nagents:\n  curator: {{skips: [commit]}}\nsteps:\n{LAUNCH}"));
     assert!(e.message.contains("the curator has no delivery work to skip"), "{e}");
 }

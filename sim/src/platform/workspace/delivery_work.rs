@@ -156,7 +156,7 @@ pub(crate) async fn perform(p: &AgentProcess) -> Work {
                 if forgets(DeliveryStep::MergeDecision) {
                     return Work::Short;
                 }
-                if let Err(failed) = decide_merges(p, lot).await {
+                if let Err(failed) = decide_merges(p, lot, &forgets).await {
                     return Work::stopped(Wall::Committer, failed);
                 }
             }
@@ -263,7 +263,7 @@ async fn implement(p: &AgentProcess, forgets: &(dyn Fn(DeliveryStep) -> bool + S
     if forgets(DeliveryStep::OpenPullRequest) {
         return Work::Short;
     }
-    match pull_request_from_worktree(p, &toolbox, &worktree).await {
+    match pull_request_from_worktree(p, &toolbox, &worktree, !forgets(DeliveryStep::Push)).await {
         Ok(url) => Work::Done(vec![url]),
         Err(e) => {
             p.note(&format!("pull request not opened: {e}"));
@@ -272,12 +272,31 @@ async fn implement(p: &AgentProcess, forgets: &(dyn Fn(DeliveryStep) -> bool + S
     }
 }
 
-/// `github_app_pr_handoff`: the lane branch on GitHub gets the worktree's current
-/// file contents (one Contents API commit per file), then the pull request opens
-/// (or the open one is reused). Returns its `html_url`.
-async fn pull_request_from_worktree(p: &AgentProcess, toolbox: &Toolbox, worktree: &str) -> Result<String, FailedCall> {
+/// `github_app_pr_handoff`: with `push`, the lane branch on GitHub gets the
+/// worktree's current file contents (one Contents API commit per file); then the
+/// pull request opens (or the open one is reused). Returns its `html_url`.
+async fn pull_request_from_worktree(
+    p: &AgentProcess,
+    toolbox: &Toolbox,
+    worktree: &str,
+    push: bool,
+) -> Result<String, FailedCall> {
     let repo = p.env(ENV_REPOSITORY);
     let branch = p.env(ENV_LANE_BRANCH);
+    if push {
+        push_lane_branch(p, toolbox, worktree, &repo, &branch).await?;
+    }
+    open_pull_request(p, &repo, &branch).await
+}
+
+/// The lane branch on GitHub (created from the base when missing) gets the worktree's files.
+async fn push_lane_branch(
+    p: &AgentProcess,
+    toolbox: &Toolbox,
+    worktree: &str,
+    repo: &str,
+    branch: &str,
+) -> Result<(), FailedCall> {
     let base = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{BASE_BRANCH}")))).await?;
     let sha = base.pointer("/object/sha").and_then(Value::as_str).unwrap_or_default();
     let have_branch = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{branch}")))).await.is_ok();
@@ -302,6 +321,11 @@ async fn pull_request_from_worktree(p: &AgentProcess, toolbox: &Toolbox, worktre
         }
         p.github(HttpRequest::new(hyper::Method::PUT, url).json(&put)).await?;
     }
+    Ok(())
+}
+
+/// Opens the lane's pull request, or finds the one already open for its branch.
+async fn open_pull_request(p: &AgentProcess, repo: &str, branch: &str) -> Result<String, FailedCall> {
     let agent_id = p.env(ENV_AGENT_ID);
     let open = json!({
         "title": format!("{agent_id}: lane delivery"),
@@ -337,12 +361,19 @@ async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value,
 /// Committer, for one turn's worth of delivery references: merge each on GitHub
 /// and record `merged`, or record `merge_requested` with `qa_passed`. `Err` says
 /// which decision could not be made or recorded, and why.
-async fn decide_merges(p: &AgentProcess, references: &[String]) -> Result<(), FailedCall> {
+async fn decide_merges(
+    p: &AgentProcess,
+    references: &[String],
+    forgets: &(dyn Fn(DeliveryStep) -> bool + Sync),
+) -> Result<(), FailedCall> {
     let decision = p.behaviour.merge_decision.unwrap_or_default();
     let (state, gate) = match decision {
         MergeDecision::Merged => {
-            let merged = join_all(references.iter().map(|reference| merge(p, reference))).await;
-            merged.into_iter().collect::<Result<Vec<()>, FailedCall>>()?;
+            // A model that forgets the merge still records `merged`.
+            if !forgets(DeliveryStep::Merge) {
+                let merged = join_all(references.iter().map(|reference| merge(p, reference))).await;
+                merged.into_iter().collect::<Result<Vec<()>, FailedCall>>()?;
+            }
             ("merged", Value::Null)
         }
         MergeDecision::MergeRequested => ("merge_requested", json!("qa_passed")),

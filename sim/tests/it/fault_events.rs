@@ -1,0 +1,120 @@
+//! Faults that begin on an event as it happens: a request reaching a service
+//! (`http`, `merge`), held at the service's door until the fault has begun, and
+//! a wall firing, each with an optional delay.
+
+use std::path::Path;
+
+use squadsim::engine::world::{self, Run, RunOptions};
+use squadsim::scenario::{Fault, Scenario};
+
+use crate::support::{self, load};
+
+fn recorded(scenario: &Scenario) -> Run {
+    world::run(scenario, RunOptions { record: true, ..RunOptions::default() })
+}
+
+/// The statuses of the merges GitHub was sent, in order.
+fn merges(run: &Run) -> Vec<Option<u16>> {
+    let record = run.record.as_ref().expect("a recorded run has a record");
+    record
+        .calls
+        .iter()
+        .filter(|c| c.to == "github" && c.method == "PUT" && c.path.ends_with("/merge"))
+        .map(|c| c.status)
+        .collect()
+}
+
+fn parse(text: &str) -> Result<Scenario, squadsim::scenario::ScenarioError> {
+    Scenario::parse(Path::new("scenarios/x.yaml"), text)
+}
+
+#[test]
+fn a_crash_on_the_merge_hits_the_merge_under_every_seed() {
+    for seed in [37, 1, 2, 3] {
+        let mut s = load("github-crash-during-merge.yaml");
+        s.seed = seed;
+        let run = recorded(&s);
+        let merges = merges(&run);
+        assert_eq!(merges.first(), Some(&None), "seed {seed}: the first merge must get no answer: {merges:?}");
+        assert!(
+            run.outcome.faults.iter().any(|f| f.ends_with("on merge: crash github")),
+            "seed {seed}: {:?}",
+            run.outcome.faults
+        );
+        assert_eq!(run.outcome.run.as_ref().map(|r| r.status.as_str()), Some("blocked"), "seed {seed}");
+    }
+}
+
+#[test]
+fn the_twin_without_the_crash_merges_and_completes() {
+    let mut s = load("github-crash-during-merge.yaml");
+    s.faults.clear();
+    let run = recorded(&s);
+    assert_eq!(merges(&run), [Some(200)]);
+    assert_eq!(run.outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"));
+}
+
+#[test]
+fn a_service_fault_on_an_http_event_answers_that_very_request() {
+    let mut s = load("github-crash-during-merge.yaml");
+    s.faults = parse(
+        "faults:\n  - service: {host: github, method: PUT, path: /repos/*/*/pulls/*/merge, effect: {status: 502}, \
+         on: {http: {to: github, method: PUT, path: /repos/*/*/pulls/*/merge}}, lasts: 1s}\nsteps: [health]\n",
+    )
+    .unwrap()
+    .faults;
+    let run = recorded(&s);
+    assert_eq!(merges(&run).first(), Some(&Some(502)), "{:?}", merges(&run));
+}
+
+#[test]
+fn a_delayed_event_fault_lets_the_request_through_and_begins_later() {
+    let mut s = load("github-crash-during-merge.yaml");
+    s.faults =
+        parse("faults:\n  - crash: {host: github, on: {merge: {delay: 0.5s}}, restart_after: 30s}\nsteps: [health]\n")
+            .unwrap()
+            .faults;
+    let run = recorded(&s);
+    assert_eq!(merges(&run).first(), Some(&Some(200)), "the merge goes on before the crash");
+    let line =
+        run.outcome.faults.iter().find(|f| f.contains("on merge + 0.5s: crash github")).expect("the crash began");
+    let record = run.record.as_ref().unwrap();
+    let merge = record.calls.iter().find(|c| c.path.ends_with("/merge")).unwrap();
+    let at: f64 = line.split('s').next().unwrap().parse().unwrap();
+    let arrived = merge.start.as_secs_f64();
+    // The request reaches GitHub's door within a tick of leaving, is seen at the
+    // next step, and the crash begins at the first step 0.5 s after that: within
+    // three 40 ms ticks of sending + 0.5 s, printed to 0.1 s.
+    assert!((arrived + 0.45..=arrived + 0.5 + 0.12 + 0.05).contains(&at), "crash at {at}s, merge sent at {arrived}s");
+}
+
+#[test]
+fn a_fault_on_a_wall_begins_when_the_wall_fires() {
+    let mut s = load("merge-recorded-not-merged.yaml");
+    s.faults = parse("faults:\n  - partition: {between: [daytona, github], on: {wall: {wall: committer_wall}}, lasts: 5s}\nsteps: [health]\n")
+        .unwrap()
+        .faults;
+    assert!(matches!(s.faults[0], Fault::Partition { .. }));
+    let o = support::run(&s);
+    assert!(
+        o.faults.iter().any(|f| f.contains("on wall committer_wall: partition daytona <-> github")),
+        "{:?}",
+        o.faults
+    );
+}
+
+#[test]
+fn an_event_naming_an_unknown_host_or_wall_is_refused_with_its_line() {
+    let err =
+        parse("faults:\n  - crash:\n      host: github\n      on: {http: {to: gitlab, path: /}}\nsteps: [health]\n")
+            .unwrap_err();
+    assert_eq!(err.field, "faults[0].crash.on.http.to");
+    assert_eq!(err.line, Some(4));
+    assert!(err.message.contains("unknown host `gitlab`"), "{err}");
+    let err = parse(
+        "faults:\n  - crash:\n      host: github\n      on:\n        wall: {wall: merge_wall}\nsteps: [health]\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "faults[0].crash.on.wall.wall");
+    assert!(err.message.contains("unknown wall `merge_wall`"), "{err}");
+}
