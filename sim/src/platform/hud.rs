@@ -180,3 +180,34 @@ async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use squadsim_conformance::wire::{self, Severity};
+    use squadsim_fakes::net::Transport;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_snapshot_serves_the_whole_blocker_set_with_the_model_defined_codes_marked() {
+        // runbook: "See the full blocker set in GET get_hud_snapshot -> execution_report_contract.BLOCKERS"
+        let hud = Hud::new("http://agent-server".into(), HttpClient::new(Transport::Loopback, Duration::from_secs(1)));
+        let ctx = CallContext { caller: None, headers: HeaderMap::new() };
+        let ToolOutcome::Text(text) = hud.call_tool(ctx, REQUIRED_FIRST_TOOL.1.to_string(), json!({})).await else {
+            panic!("the snapshot is text");
+        };
+        let snapshot: Value = serde_json::from_str(&text).expect("json");
+        let contract = &snapshot["execution_report_contract"];
+        let all: Vec<&str> = BlockerCode::ALL.iter().map(|b| b.as_str()).collect();
+        assert_eq!(contract["BLOCKERS"], json!(all), "the model's whole set, the seeds' three among them");
+        let marked: Vec<&str> = BlockerCode::ALL.iter().filter(|b| b.is_model_defined()).map(|b| b.as_str()).collect();
+        assert_eq!(contract["MODEL_DEFINED_BLOCKERS"], json!(marked));
+        assert_eq!(marked.len() + BlockerCode::SEED.len(), all.len());
+        // `squadsim wire` knows every code the snapshot lists: no error and no unknown-code warning.
+        let findings = wire::inspect(&snapshot).findings;
+        assert!(findings.iter().all(|f| f.severity() == Severity::Note), "{findings:?}");
+        assert_eq!(findings.len(), marked.len(), "each model-defined code in BLOCKERS is noted once: {findings:?}");
+    }
+}
