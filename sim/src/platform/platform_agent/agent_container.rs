@@ -12,8 +12,9 @@
 //! - `molecule-mcp` saves `/configs/.platform_inbound_secret`, which fails with
 //!   EPERM unless the mount is writable by the container's uid;
 //! - llm-auth takes `MOLECULE_LLM_API_KEY`, else `CLAUDE_CODE_OAUTH_TOKEN`, else
-//!   `ANTHROPIC_AUTH_TOKEN`, and knows the `sk-cp-` (platform proxy) and `sk-ant-`
-//!   (BYOK) prefixes only;
+//!   `ANTHROPIC_AUTH_TOKEN`, and knows the `sk-cp-` (platform proxy, at
+//!   `MOLECULE_LLM_BASE_URL`) and `sk-ant-` (BYOK, at `ANTHROPIC_BASE_URL`, else
+//!   the Anthropic API) prefixes only;
 //! - registration authenticates with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`;
 //! - the server listens on 8000 and the agent registers that URL; the A2A routes
 //!   are mounted on it only when the A2A port (`A2A_PORT`, default 8000) is that
@@ -36,6 +37,7 @@ use squadsim_fakes::net::{HttpClient, HttpRequest};
 
 use super::provisioning_spec::{ConfigsMount, SERVED_PORT};
 use crate::base::clock::seconds_label;
+use crate::base::topology::Host;
 
 /// The host directory mounted at `/configs` (as `docker run` leaves it when
 /// nothing prepared it: created by root, 0755).
@@ -117,7 +119,8 @@ pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, 
             .ok_or_else(|| "sk-cp-* proxy token but MOLECULE_LLM_BASE_URL unset".to_string())?;
         Ok((base.clone(), key.clone()))
     } else if key.starts_with("sk-ant-") {
-        Err("BYOK sk-ant-* (the Anthropic API is outside the simulation)".into())
+        let base = env.get("ANTHROPIC_BASE_URL").cloned().unwrap_or_else(|| Host::AnthropicApi.url());
+        Ok((base, key.clone()))
     } else {
         Err("unrecognised prefix".into())
     }
@@ -210,7 +213,9 @@ impl AgentContainer {
             },
         );
 
-        let verdict = llm_credential(&self.env).map(|_| "platform proxy (sk-cp-*)".to_string());
+        let verdict = llm_credential(&self.env).map(|(_, key)| {
+            if key.starts_with("sk-ant-") { "BYOK (sk-ant-*)" } else { "platform proxy (sk-cp-*)" }.to_string()
+        });
         self.log(
             "llm-auth",
             match &verdict {
