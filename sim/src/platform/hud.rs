@@ -267,6 +267,7 @@ mod tests {
         };
         let snapshot: Value = serde_json::from_str(&text).expect("json");
         assert_eq!(snapshot["AGENT_HUD_STATUS"], json!({"planner": "waiting_on_handoff"}), "the latest post wins");
+        // squadsim-lint allow-next-line forbidden-board-status -- the test asserts the alias is absent
         assert!(snapshot.get("BOARD_STATUS").is_none(), "the legacy alias lives only in the payload adapter");
         let ToolOutcome::Text(other) = call(&hud, REQUIRED_FIRST_TOOL.1, json!({"run_id": "run-2"})).await else {
             panic!("the snapshot is text");
