@@ -317,7 +317,7 @@ mod tests {
     /// One client host opening `connections` connections to a server that holds
     /// each one open for 10 s after the client has let go (as a server does while
     /// its handler still runs), a thousand a tick.
-    fn churn(connections: usize) -> Result<(), String> {
+    fn churn(connections: usize) -> Result<(), RunError> {
         let network = Network::SNAPSHOT;
         let mut sim = simulation(1, Duration::from_millis(100), Duration::from_secs(120), &network).build();
         sim.host("server", || async {
@@ -345,10 +345,7 @@ mod tests {
             }
             Ok(())
         });
-        match catch_panic(|| sim.run()) {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(panicked) => Err(panicked.to_string()),
-        }
+        catch_panic(|| sim.run())?.map_err(|e| RunError::Stopped(e.to_string()))
     }
 
     #[test]

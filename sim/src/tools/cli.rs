@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::engine::outcome::{self, Outcome};
 use crate::engine::run_record::RunRecord;
 use crate::engine::world::RunOptions;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Scenario, ScenarioError};
 use crate::tools::report::{self, LoadFailure, RunFormat, ScenarioResult, Verdict};
 use crate::{engine::world, tools::snapshot, tools::trace};
 
@@ -253,13 +253,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
         return ExitStatus::Unusable;
     }
-    run_files(&files, args, out, err, &|file| Scenario::load(file).map_err(|e| e.to_string()), &simulate)
+    run_files(&files, args, out, err, &Scenario::load, &simulate)
 }
 
 /// A simulation: the outcome of `scenario`, and with `recording` its run record.
 type Simulate = dyn Fn(&Scenario, bool) -> (Outcome, Option<RunRecord>);
 /// A loader: the scenario in a file, or the loader's error (file, line, field, expectation).
-type Load<'a> = dyn Fn(&Path) -> Result<Scenario, String> + 'a;
+type Load<'a> = dyn Fn(&Path) -> Result<Scenario, ScenarioError> + 'a;
 
 /// The world's simulation, as `squadsim run` runs it.
 fn simulate(scenario: &Scenario, recording: bool) -> (Outcome, Option<RunRecord>) {
@@ -279,7 +279,7 @@ fn run_isolated(
 ) -> Result<(ScenarioResult, Duration), LoadFailure> {
     let mut scenario = match world::catch_panic(|| load(file)) {
         Ok(Ok(s)) => s,
-        Ok(Err(message)) => return Err(LoadFailure { file: file.to_path_buf(), message }),
+        Ok(Err(e)) => return Err(LoadFailure { file: file.to_path_buf(), message: e.to_string() }),
         Err(panicked) => {
             let message = format!("{}: the loader {panicked}", file.display());
             return Err(LoadFailure { file: file.to_path_buf(), message });
@@ -427,8 +427,8 @@ mod tests {
         (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
     }
 
-    fn load(file: &Path) -> Result<Scenario, String> {
-        Scenario::load(file).map_err(|e| e.to_string())
+    fn load(file: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load(file)
     }
 
     #[test]
@@ -465,7 +465,7 @@ mod tests {
     #[test]
     fn a_loader_that_panics_is_a_scenario_that_did_not_load() {
         let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
-        let loader = |file: &Path| -> Result<Scenario, String> {
+        let loader = |file: &Path| -> Result<Scenario, ScenarioError> {
             if file.ends_with("operator-not-super-admin.yaml") {
                 panic!("loader bug");
             }
@@ -479,7 +479,7 @@ mod tests {
 
     /// A world no fake can be built for: a project whose slug GitHub refuses
     /// (the loader refuses it too; this goes around the loader to the world).
-    fn unbuildable(file: &Path) -> Result<Scenario, String> {
+    fn unbuildable(file: &Path) -> Result<Scenario, ScenarioError> {
         let mut s = load(file)?;
         if let Some(p) = s.world.projects.first_mut() {
             p.slug = String::new();

@@ -22,7 +22,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 use serde_json::{json, Value};
 use squadsim_conformance::wire;
-use squadsim_fakes::net::{parse_url, HttpClient, HttpRequest, HttpResponse, Transport};
+use squadsim_fakes::net::{parse_url, HttpClient, HttpError, HttpRequest, HttpResponse, Transport};
 
 use crate::platform::studio::api::{ADMIN_PREFIX, SUPER_ADMIN_GROUP};
 use crate::platform::studio::wire::LaunchRequest;
@@ -319,21 +319,71 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
     ExitStatus::of_failures(report.count(CheckVerdict::Fail))
 }
 
-fn validate(args: &ConformArgs) -> Result<(), String> {
-    parse_url(&args.base_url).map_err(|_| {
-        format!("--base-url {:?} is not an http://host[:port] URL (https is not supported)", args.base_url)
-    })?;
+/// Why `squadsim conform`'s arguments were refused (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConformArgsError {
+    /// `--base-url` is no `http://host[:port]` URL.
+    BaseUrl(String),
+    /// `--email` is no email address.
+    Email(String),
+    /// `--timeout` or `--request-timeout` is 0.
+    ZeroTimeout,
+    /// `--launch` and `--run-id` were both given.
+    LaunchWithRunId,
+}
+
+impl std::fmt::Display for ConformArgsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConformArgsError::BaseUrl(url) => {
+                write!(f, "--base-url {url:?} is not an http://host[:port] URL (https is not supported)")
+            }
+            ConformArgsError::Email(email) => {
+                write!(f, "--email {email:?} is not an email address (the x-pomerium-claim-email claim)")
+            }
+            ConformArgsError::ZeroTimeout => f.write_str("--timeout and --request-timeout must be at least 1 second"),
+            ConformArgsError::LaunchWithRunId => {
+                f.write_str("--launch and --run-id exclude each other: --launch checks the run it launches")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConformArgsError {}
+
+fn validate(args: &ConformArgs) -> Result<(), ConformArgsError> {
+    parse_url(&args.base_url).map_err(|_| ConformArgsError::BaseUrl(args.base_url.clone()))?;
     if !args.email.contains('@') {
-        return Err(format!("--email {:?} is not an email address (the x-pomerium-claim-email claim)", args.email));
+        return Err(ConformArgsError::Email(args.email.clone()));
     }
     if args.timeout == 0 || args.request_timeout == 0 {
-        return Err("--timeout and --request-timeout must be at least 1 second".to_string());
+        return Err(ConformArgsError::ZeroTimeout);
     }
     if args.launch && args.run_id.is_some() {
-        return Err("--launch and --run-id exclude each other: --launch checks the run it launches".to_string());
+        return Err(ConformArgsError::LaunchWithRunId);
     }
     Ok(())
 }
+
+/// Why no check could run: the Studio API did not answer its health probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudioUnreachable {
+    pub base_url: String,
+    /// The failed request and why (`GET /healthz: ... (HTTP 000)`).
+    pub why: CheckFailure,
+}
+
+impl std::fmt::Display for StudioUnreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the Studio API at {} did not answer: {}; is it running, and is --base-url right?",
+            self.base_url, self.why
+        )
+    }
+}
+
+impl std::error::Error for StudioUnreachable {}
 
 /// One response as the checks see it.
 struct Answer {
@@ -378,7 +428,46 @@ struct Checker<'a> {
 }
 
 /// How one check came out: `Ok` its pass message, `Err` why it failed.
-type CheckOutcome = Result<String, String>;
+type CheckOutcome = Result<String, CheckFailure>;
+
+/// Why a check failed. Its `Display` is the message a report shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFailure {
+    /// A request got no HTTP answer (curl's HTTP 000), with what that may mean.
+    NoAnswer { request: String, error: HttpError, hint: Option<&'static str> },
+    /// An answer with another status than the check expects.
+    UnexpectedStatus { request: String, status: u16, expected: u16, excerpt: String },
+    /// An answer with the expected status whose body or timing is not what
+    /// the platform sends: what differs, in words.
+    Mismatch(String),
+}
+
+impl CheckFailure {
+    /// A failure that says what differs.
+    fn mismatch(what: impl Into<String>) -> CheckFailure {
+        CheckFailure::Mismatch(what.into())
+    }
+}
+
+impl std::fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckFailure::NoAnswer { request, error, hint } => {
+                write!(f, "{request}: {error} (HTTP 000)")?;
+                match hint {
+                    Some(hint) => write!(f, "; {hint}"),
+                    None => Ok(()),
+                }
+            }
+            CheckFailure::UnexpectedStatus { request, status, expected, excerpt } => {
+                write!(f, "{request} answered {status} (expected {expected}): {excerpt}")
+            }
+            CheckFailure::Mismatch(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for CheckFailure {}
 
 impl<'a> Checker<'a> {
     async fn send(
@@ -388,7 +477,7 @@ impl<'a> Checker<'a> {
         path: &str,
         claims: Claims,
         body: Option<Value>,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, CheckFailure> {
         let mut request = HttpRequest::new(method.clone(), format!("{}{path}", self.base));
         match claims {
             Claims::None => {}
@@ -407,7 +496,11 @@ impl<'a> Checker<'a> {
             request = request.json(b);
         }
         let started = Instant::now();
-        let response = client.send(request).await.map_err(|e| format!("{method} {path}: {e} (HTTP 000)"))?;
+        let response = client.send(request).await.map_err(|error| CheckFailure::NoAnswer {
+            request: format!("{method} {path}"),
+            error,
+            hint: None,
+        })?;
         let answer = Answer::from(response, started.elapsed());
         if !answer.body.is_null() {
             self.seen.push((format!("{method} {}", path.split('?').next().unwrap_or(path)), answer.body.clone()));
@@ -415,7 +508,7 @@ impl<'a> Checker<'a> {
         Ok(answer)
     }
 
-    async fn get(&mut self, path: &str, claims: Claims) -> Result<Answer, String> {
+    async fn get(&mut self, path: &str, claims: Claims) -> Result<Answer, CheckFailure> {
         let client = self.client.clone();
         self.send(&client, Method::GET, path, claims, None).await
     }
@@ -436,7 +529,7 @@ impl<'a> Checker<'a> {
         let title = id.title();
         let (verdict, message) = match outcome {
             Ok(m) => (CheckVerdict::Pass, m),
-            Err(m) => (CheckVerdict::Fail, m),
+            Err(failure) => (CheckVerdict::Fail, failure.to_string()),
         };
         self.results.push(CheckResult { id, title, verdict, message, millis: started.elapsed().as_millis() as u64 });
     }
@@ -471,17 +564,22 @@ impl<'w> Probe<'w> {
     }
 }
 
-/// Expects `status`; otherwise a message with what came instead.
-fn expect_status(what: &str, answer: &Answer, status: u16) -> Result<(), String> {
+/// Expects `status`; otherwise says what came instead.
+fn expect_status(what: &str, answer: &Answer, status: u16) -> Result<(), CheckFailure> {
     if answer.status == status {
         Ok(())
     } else {
-        Err(format!("{what} answered {} (expected {status}): {}", answer.status, answer.excerpt()))
+        Err(CheckFailure::UnexpectedStatus {
+            request: what.to_string(),
+            status: answer.status,
+            expected: status,
+            excerpt: answer.excerpt(),
+        })
     }
 }
 
 /// Runs every check against the Studio API; `Err` when it cannot be reached at all.
-pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
+pub async fn check(args: &ConformArgs) -> Result<ConformReport, StudioUnreachable> {
     let client = HttpClient::new(Transport::Loopback, Duration::from_secs(args.request_timeout));
     let mut c = Checker {
         args,
@@ -493,14 +591,16 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, String> {
 
     // health: also the reachability probe.
     let started = Instant::now();
-    let health = c.get("/healthz", Claims::None).await.map_err(|e| {
-        format!("the Studio API at {} did not answer: {e}; is it running, and is --base-url right?", c.base)
-    })?;
+    let health =
+        c.get("/healthz", Claims::None).await.map_err(|why| StudioUnreachable { base_url: c.base.clone(), why })?;
     let outcome = expect_status("GET /healthz", &health, 200).and_then(|()| {
         if health.body == json!({"status": "ok"}) {
             Ok("{\"status\":\"ok\"}".to_string())
         } else {
-            Err(format!("GET /healthz answered {} instead of {{\"status\":\"ok\"}}", health.excerpt()))
+            Err(CheckFailure::mismatch(format!(
+                "GET /healthz answered {} instead of {{\"status\":\"ok\"}}",
+                health.excerpt()
+            )))
         }
     });
     c.record(CheckId::Health, started, outcome);
@@ -560,7 +660,7 @@ async fn check_openapi(c: &mut Checker<'_>) -> CheckOutcome {
     let a = c.get("/openapi.json", Claims::None).await?;
     expect_status("GET /openapi.json", &a, 200)?;
     let Some(paths) = a.body.get("paths").and_then(Value::as_object) else {
-        return Err("openapi.json has no `paths` object".to_string());
+        return Err(CheckFailure::mismatch("openapi.json has no `paths` object"));
     };
     // Path parameter names are the server's choice: compare with `{}` for each.
     let shape = |p: &str| -> String {
@@ -579,13 +679,13 @@ async fn check_openapi(c: &mut Checker<'_>) -> CheckOutcome {
     if missing.is_empty() {
         Ok(format!("all {} documented endpoints listed", DOCUMENTED_ENDPOINTS.len()))
     } else {
-        Err(format!("openapi.json does not list: {}", missing.join(", ")))
+        Err(CheckFailure::mismatch(format!("openapi.json does not list: {}", missing.join(", "))))
     }
 }
 
 fn check_templates(body: &Value) -> CheckOutcome {
     let Some(list) = body.as_array() else {
-        return Err(format!("templates is not a list: {}", kind(body)));
+        return Err(CheckFailure::mismatch(format!("templates is not a list: {}", kind(body))));
     };
     let ids: Vec<&str> =
         list.iter().filter_map(|t| t.get("template_id").and_then(Value::as_str).or_else(|| t.as_str())).collect();
@@ -593,7 +693,7 @@ fn check_templates(body: &Value) -> CheckOutcome {
     if missing.is_empty() {
         Ok(format!("{} templates, the documented four among them", ids.len()))
     } else {
-        Err(format!("templates lack {} (listed: {})", missing.join(", "), ids.join(", ")))
+        Err(CheckFailure::mismatch(format!("templates lack {} (listed: {})", missing.join(", "), ids.join(", "))))
     }
 }
 
@@ -609,17 +709,17 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Checks a roster: a non-empty list of agents in the runbook's identity shape.
-fn check_roster(run: &Value) -> Result<usize, String> {
+fn check_roster(run: &Value) -> Result<usize, CheckFailure> {
     let Some(roster) = run.get("agent_roster").and_then(Value::as_array) else {
-        return Err("no agent_roster list".to_string());
+        return Err(CheckFailure::mismatch("no agent_roster list"));
     };
     if roster.is_empty() {
-        return Err("agent_roster is empty".to_string());
+        return Err(CheckFailure::mismatch("agent_roster is empty"));
     }
     for (i, agent) in roster.iter().enumerate() {
         let missing: Vec<&str> = ROSTER_FIELDS.iter().copied().filter(|f| agent.get(*f).is_none()).collect();
         if !missing.is_empty() {
-            return Err(format!("agent_roster[{i}] lacks {}", missing.join(", ")));
+            return Err(CheckFailure::mismatch(format!("agent_roster[{i}] lacks {}", missing.join(", "))));
         }
     }
     Ok(roster.len())
@@ -638,17 +738,21 @@ async fn launch(c: &mut Checker<'_>) -> (CheckOutcome, Option<String>) {
     let path = format!("{ADMIN_PREFIX}/runs");
     let a = match c.send(&client, Method::POST, &path, Claims::Operator, Some(body)).await {
         Ok(a) => a,
-        Err(e) => return (Err(format!("{e}; a wrong project slug makes the launch hang on provisioning")), None),
+        Err(CheckFailure::NoAnswer { request, error, .. }) => {
+            let hint = Some("a wrong project slug makes the launch hang on provisioning");
+            return (Err(CheckFailure::NoAnswer { request, error, hint }), None);
+        }
+        Err(other) => return (Err(other), None),
     };
     if let Err(e) = expect_status("POST runs", &a, 200) {
         return (Err(e), None);
     }
     let Some(run_id) = a.body.get("run_id").and_then(Value::as_str).map(str::to_string) else {
-        return (Err(format!("the launch answer has no run_id: {}", a.excerpt())), None);
+        return (Err(CheckFailure::mismatch(format!("the launch answer has no run_id: {}", a.excerpt()))), None);
     };
     let status = a.body.get("status").and_then(Value::as_str).unwrap_or_default();
     let outcome = if status != "ready" {
-        Err(format!("launched {run_id} with status {status:?} (expected \"ready\")"))
+        Err(CheckFailure::mismatch(format!("launched {run_id} with status {status:?} (expected \"ready\")")))
     } else {
         check_roster(&a.body).map(|n| format!("{run_id} ready with {n} agents in {:.1}s", a.elapsed.as_secs_f64()))
     };
@@ -660,7 +764,7 @@ async fn run_checks(c: &mut Checker<'_>, run_id: &str) {
     c.probe(CheckId::GetRun, run, |a| {
         let id = a.body.get("run_id").and_then(Value::as_str);
         if id != Some(run_id) {
-            return Err(format!("GET run answered run_id {id:?} for {run_id}"));
+            return Err(CheckFailure::mismatch(format!("GET run answered run_id {id:?} for {run_id}")));
         }
         let status = a.body.get("status").and_then(Value::as_str).unwrap_or_default().to_string();
         check_roster(&a.body).map(|n| format!("status {status}, {n} agents"))
@@ -672,13 +776,13 @@ async fn run_checks(c: &mut Checker<'_>, run_id: &str) {
         c.probe(CheckId::Execute, execute, |a| {
             let status = a.body.get("status").and_then(Value::as_str);
             if status != Some("scheduled") {
-                Err(format!("execute answered status {status:?} (expected \"scheduled\")"))
+                Err(CheckFailure::mismatch(format!("execute answered status {status:?} (expected \"scheduled\")")))
             } else if a.elapsed > EXECUTE_WITHIN {
-                Err(format!(
+                Err(CheckFailure::mismatch(format!(
                     "execute took {:.1}s (the tick runs async: it should answer within {}s)",
                     a.elapsed.as_secs_f64(),
                     EXECUTE_WITHIN.as_secs()
-                ))
+                )))
             } else {
                 Ok(format!("scheduled in {} ms", a.elapsed.as_millis()))
             }
@@ -697,7 +801,7 @@ async fn run_checks(c: &mut Checker<'_>, run_id: &str) {
     let reports = Probe::get("GET reports", c.run_path(run_id, "/reports"), Claims::Operator, 200);
     c.probe(CheckId::Reports, reports, |a| match a.body.as_array() {
         Some(list) => Ok(format!("a list of {}", list.len())),
-        None => Err(format!("reports is {}, not a list: {}", kind(&a.body), a.excerpt())),
+        None => Err(CheckFailure::mismatch(format!("reports is {}, not a list: {}", kind(&a.body), a.excerpt()))),
     })
     .await;
     let trail = Probe::get("GET handoff-trail", c.run_path(run_id, "/handoff-trail"), Claims::Operator, 200);
@@ -718,22 +822,25 @@ fn sessions(body: &Value) -> Option<&Vec<Value>> {
 
 fn check_sessions(body: &Value) -> CheckOutcome {
     let Some(list) = sessions(body) else {
-        return Err(format!("session-state has no sessions list (it is {})", kind(body)));
+        return Err(CheckFailure::mismatch(format!("session-state has no sessions list (it is {})", kind(body))));
     };
     if list.is_empty() {
-        return Err("session-state lists no sessions".to_string());
+        return Err(CheckFailure::mismatch("session-state lists no sessions"));
     }
     for (i, s) in list.iter().enumerate() {
         let missing: Vec<&str> = SESSION_FIELDS.iter().copied().filter(|f| s.get(*f).is_none()).collect();
         if !missing.is_empty() {
-            return Err(format!("sessions[{i}] lacks {}", missing.join(", ")));
+            return Err(CheckFailure::mismatch(format!("sessions[{i}] lacks {}", missing.join(", "))));
         }
         let status = s.get("live_status").and_then(Value::as_str).unwrap_or_default();
         if !LIVE_STATUSES.contains(&status) {
-            return Err(format!("sessions[{i}].live_status {status:?} is not one of {}", LIVE_STATUSES.join(", ")));
+            return Err(CheckFailure::mismatch(format!(
+                "sessions[{i}].live_status {status:?} is not one of {}",
+                LIVE_STATUSES.join(", ")
+            )));
         }
         if !s.get("tool_call_count").is_some_and(Value::is_u64) {
-            return Err(format!("sessions[{i}].tool_call_count is not a count"));
+            return Err(CheckFailure::mismatch(format!("sessions[{i}].tool_call_count is not a count")));
         }
     }
     let statuses: Vec<&str> =
@@ -747,12 +854,12 @@ fn check_handoff_trail(body: &Value) -> CheckOutcome {
         .find_map(|k| body.get(*k).and_then(Value::as_array))
         .or_else(|| body.as_array());
     let Some(list) = list else {
-        return Err(format!("handoff-trail has no list of handoffs (it is {})", kind(body)));
+        return Err(CheckFailure::mismatch(format!("handoff-trail has no list of handoffs (it is {})", kind(body))));
     };
     for (i, h) in list.iter().enumerate() {
         let missing: Vec<&str> = wire::HANDOFF_FIELDS.iter().copied().filter(|f| h.get(*f).is_none()).collect();
         if !missing.is_empty() {
-            return Err(format!("handoff {i} lacks {}", missing.join(", ")));
+            return Err(CheckFailure::mismatch(format!("handoff {i} lacks {}", missing.join(", "))));
         }
     }
     Ok(format!("{} handoffs", list.len()))
@@ -777,11 +884,11 @@ async fn watch(c: &mut Checker<'_>, run_id: &str) -> CheckOutcome {
             return Ok(format!("settled after {polls} polls: {}", statuses.join(", ")));
         }
         if Instant::now() + POLL_EVERY > deadline {
-            return Err(format!(
+            return Err(CheckFailure::mismatch(format!(
                 "not settled within {}s ({polls} polls; last: {}); raise --timeout if the deployment is slow",
                 c.args.timeout,
                 if statuses.is_empty() { "no sessions".to_string() } else { statuses.join(", ") }
-            ));
+            )));
         }
         tokio::time::sleep(POLL_EVERY).await;
     }
@@ -813,7 +920,7 @@ fn check_wire(seen: &[(String, Value)]) -> WireCheck {
     let outcome = if errors.is_empty() {
         Ok(format!("{} responses, no errors, {notes} legacy aliases and model-defined codes read", seen.len()))
     } else {
-        Err(errors.join("; "))
+        Err(CheckFailure::mismatch(errors.join("; ")))
     };
     WireCheck { outcome, warnings }
 }
@@ -880,4 +987,33 @@ pub fn junit(report: &ConformReport) -> String {
     let mut junit = Report::new("squadsim conform");
     junit.add_test_suite(suite);
     junit.to_string().expect("a JUnit report of plain strings always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_failure_reads_as_the_report_line_it_becomes() {
+        let hung = CheckFailure::NoAnswer {
+            request: "POST /api/admin/agentsquad/runs".to_string(),
+            error: HttpError::Timeout,
+            hint: Some("a wrong project slug makes the launch hang on provisioning"),
+        };
+        assert_eq!(
+            hung.to_string(),
+            format!(
+                "POST /api/admin/agentsquad/runs: {} (HTTP 000); a wrong project slug makes the launch hang on provisioning",
+                HttpError::Timeout
+            )
+        );
+        let status = CheckFailure::UnexpectedStatus {
+            request: "GET /v1/studio/templates".to_string(),
+            status: 200,
+            expected: 404,
+            excerpt: "[]".to_string(),
+        };
+        assert_eq!(status.to_string(), "GET /v1/studio/templates answered 200 (expected 404): []");
+        assert_eq!(CheckFailure::mismatch("agent_roster is empty").to_string(), "agent_roster is empty");
+    }
 }

@@ -40,7 +40,7 @@ use squadsim_fakes::net::{serve_loopback, Transport};
 use tokio::net::TcpListener;
 
 use crate::base::topology::{Host, GLITCHTIP_ORG};
-use crate::engine::services::{Endpoints, Services};
+use crate::engine::services::{Endpoints, Services, ServicesError};
 use crate::platform::studio::api::SUPER_ADMIN_GROUP;
 use crate::scenario::{OperatorIdentity, Scenario, World};
 use crate::{base::identity, platform::studio::armory};
@@ -202,16 +202,77 @@ pub fn default_world() -> Scenario {
     }
 }
 
+/// Why a `--port` argument was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PortArgError {
+    /// The argument has no `=`.
+    NotHostEqualsPort(String),
+    /// The host is none of [`Host::SERVICES`].
+    UnknownHost(String),
+    /// The port is no number in 0-65535.
+    NotAPort(String),
+}
+
+impl std::fmt::Display for PortArgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortArgError::NotHostEqualsPort(text) => write!(f, "{text:?} is not HOST=PORT (e.g. studio=18088)"),
+            PortArgError::UnknownHost(name) => {
+                let hosts: Vec<&str> = Host::SERVICES.iter().map(|h| h.name()).collect();
+                write!(f, "unknown host {name:?}: the hosts are {}", hosts.join(", "))
+            }
+            PortArgError::NotAPort(port) => write!(f, "{port:?} is not a port number (0-65535)"),
+        }
+    }
+}
+
+impl std::error::Error for PortArgError {}
+
 /// Parses one `--port HOST=PORT`.
-fn parse_port(text: &str) -> Result<(Host, u16), String> {
-    let (name, port) = text.split_once('=').ok_or_else(|| format!("{text:?} is not HOST=PORT (e.g. studio=18088)"))?;
+fn parse_port(text: &str) -> Result<(Host, u16), PortArgError> {
+    let (name, port) = text.split_once('=').ok_or_else(|| PortArgError::NotHostEqualsPort(text.to_string()))?;
     let Some(host) = Host::parse(name).filter(|h| Host::SERVICES.contains(h)) else {
-        let hosts: Vec<&str> = Host::SERVICES.iter().map(|h| h.name()).collect();
-        return Err(format!("unknown host {name:?}: the hosts are {}", hosts.join(", ")));
+        return Err(PortArgError::UnknownHost(name.to_string()));
     };
-    let port = port.parse::<u16>().map_err(|_| format!("{port:?} is not a port number (0-65535)"))?;
+    let port = port.parse::<u16>().map_err(|_| PortArgError::NotAPort(port.to_string()))?;
     Ok((host, port))
 }
+
+/// Why the served world did not start.
+#[derive(Debug)]
+enum ServeError {
+    /// A host's port could not be bound.
+    Listen { host: Host, port: u16, error: std::io::Error },
+    /// A bound listener would not say its address.
+    ListenerAddress { host: Host, error: std::io::Error },
+    /// The GitHub App's private key could not be written where a client can read it.
+    KeyNotWritten { path: PathBuf, error: std::io::Error },
+    /// A fake refused its config.
+    World(ServicesError),
+    /// The world has a service no listener was bound for.
+    NoListener(Host),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Listen { host, port, error } => write!(
+                f,
+                "cannot listen on 127.0.0.1:{port} for {host} ({error}); pass --port {host}=<another port> (0 picks a free one)"
+            ),
+            ServeError::ListenerAddress { host, error } => {
+                write!(f, "cannot read the address of {host}'s listener: {error}")
+            }
+            ServeError::KeyNotWritten { path, error } => {
+                write!(f, "cannot write the GitHub App key to {}: {error}", path.display())
+            }
+            ServeError::World(e) => e.fmt(f),
+            ServeError::NoListener(host) => write!(f, "the world has a service {:?} without a listener", host.name()),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
 
 /// The port `host` listens on: the last `--port` for it, else its default.
 pub fn port_of(args: &ServeArgs, host: Host) -> u16 {
@@ -219,14 +280,14 @@ pub fn port_of(args: &ServeArgs, host: Host) -> u16 {
 }
 
 /// Binds one listener per host on 127.0.0.1, in [`Host::SERVICES`] order.
-async fn bind_all(args: &ServeArgs) -> Result<BTreeMap<Host, (TcpListener, String)>, String> {
+async fn bind_all(args: &ServeArgs) -> Result<BTreeMap<Host, (TcpListener, String)>, ServeError> {
     let mut bound = BTreeMap::new();
     for host in Host::SERVICES {
         let port = port_of(args, host);
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await.map_err(|e| {
-            format!("cannot listen on 127.0.0.1:{port} for {host} ({e}); pass --port {host}=<another port> (0 picks a free one)")
-        })?;
-        let addr = listener.local_addr().map_err(|e| format!("cannot read the address of {host}'s listener: {e}"))?;
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+            .await
+            .map_err(|error| ServeError::Listen { host, port, error })?;
+        let addr = listener.local_addr().map_err(|error| ServeError::ListenerAddress { host, error })?;
         bound.insert(host, (listener, format!("http://{addr}")));
     }
     Ok(bound)
@@ -245,19 +306,20 @@ fn logged(service: &'static str, router: Router) -> Router {
 
 /// Where the App's private key can be read: the source tree's copy, or (for a
 /// binary moved away from it) a copy written to the temporary directory.
-fn private_key_path() -> Result<PathBuf, String> {
+fn private_key_path() -> Result<PathBuf, ServeError> {
     let in_tree = test_app_private_key_path();
     if in_tree.is_file() {
         return Ok(in_tree);
     }
     let copy = std::env::temp_dir().join("squadsim-codexgate-test-app.private-key.pem");
-    std::fs::write(&copy, TEST_APP_PRIVATE_KEY_PEM)
-        .map_err(|e| format!("cannot write the GitHub App key to {}: {e}", copy.display()))?;
-    Ok(copy)
+    match std::fs::write(&copy, TEST_APP_PRIVATE_KEY_PEM) {
+        Ok(()) => Ok(copy),
+        Err(error) => Err(ServeError::KeyNotWritten { path: copy, error }),
+    }
 }
 
 /// The credentials a local client needs, minted for `scenario`'s first project.
-fn credentials(scenario: &Scenario, services: &Services) -> Result<Credentials, String> {
+fn credentials(scenario: &Scenario, services: &Services) -> Result<Credentials, ServeError> {
     let operator = match &scenario.world.operator {
         OperatorIdentity { email: Some(email), .. } => email.clone(),
         _ => OperatorIdentity::default().email.unwrap_or_default(),
@@ -335,15 +397,15 @@ async fn serve(args: &ServeArgs, scenario: &Scenario, out: &mut dyn Write, err: 
 }
 
 /// Binds, wires and starts every service; answers once the grids are registered.
-async fn start(args: &ServeArgs, scenario: &Scenario) -> Result<ServeBanner, String> {
+async fn start(args: &ServeArgs, scenario: &Scenario) -> Result<ServeBanner, ServeError> {
     let mut bound = bind_all(args).await?;
     let endpoints = Endpoints::from_bases(|host| bound.get(&host).map(|(_, url)| url.clone()).unwrap_or_default());
-    let services = Services::build(scenario, &endpoints, Transport::Loopback).map_err(|e| e.to_string())?;
+    let services = Services::build(scenario, &endpoints, Transport::Loopback).map_err(ServeError::World)?;
     let credentials = credentials(scenario, &services)?;
     let mut urls = BTreeMap::new();
     for (host, router) in services.routers() {
         let Some((listener, url)) = bound.remove(&host) else {
-            return Err(format!("the world has a service {:?} without a listener", host.name()));
+            return Err(ServeError::NoListener(host));
         };
         tokio::spawn(serve_loopback(logged(host.name(), router), listener));
         let url = if host == Host::Daytona { format!("{url}/api") } else { url };
@@ -369,6 +431,37 @@ async fn stop_signal() -> &'static str {
     "Ctrl-C"
 }
 
+/// Why a `squadsim serve` child process did not come up.
+#[derive(Debug)]
+pub enum ServeProcessError {
+    /// The command could not be started (`command` is its `Debug` form).
+    Spawn { command: String, error: std::io::Error },
+    /// The child's stdout was not piped.
+    NoStdout,
+    /// Reading the first line failed.
+    FirstLineUnreadable(std::io::Error),
+    /// No first line came within the wait.
+    NoFirstLine(std::time::Duration),
+    /// The first line is not the JSON banner.
+    FirstLineNotJson { line: String, error: serde_json::Error },
+}
+
+impl std::fmt::Display for ServeProcessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeProcessError::Spawn { command, error } => write!(f, "cannot start {command}: {error}"),
+            ServeProcessError::NoStdout => f.write_str("the child has no stdout"),
+            ServeProcessError::FirstLineUnreadable(e) => write!(f, "cannot read the first line: {e}"),
+            ServeProcessError::NoFirstLine(within) => write!(f, "no first line within {within:?}"),
+            ServeProcessError::FirstLineNotJson { line, error } => {
+                write!(f, "the first line is not JSON ({error}): {line:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ServeProcessError {}
+
 /// A `squadsim serve` child process (for tests and scripts that drive a served
 /// world): started with every port free, killed when dropped.
 pub struct ServeProcess {
@@ -380,7 +473,11 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts `binary serve` with `--port HOST=0` for every host plus `extra`
     /// arguments, and waits (at most `within`) for its first line.
-    pub fn spawn(binary: &std::path::Path, extra: &[&str], within: std::time::Duration) -> Result<Self, String> {
+    pub fn spawn(
+        binary: &std::path::Path,
+        extra: &[&str],
+        within: std::time::Duration,
+    ) -> Result<Self, ServeProcessError> {
         let mut command = std::process::Command::new(binary);
         command.args(Self::args(extra)).stderr(std::process::Stdio::null());
         Self::start(command, within)
@@ -395,14 +492,15 @@ impl ServeProcess {
     /// Starts `command` (a `squadsim serve`, perhaps under a shell that sets
     /// limits first; its stderr as the caller set it) and waits (at most
     /// `within`) for its first line.
-    pub fn start(mut command: std::process::Command, within: std::time::Duration) -> Result<Self, String> {
+    pub fn start(mut command: std::process::Command, within: std::time::Duration) -> Result<Self, ServeProcessError> {
         use std::io::BufRead;
         use std::process::Stdio;
         command.stdin(Stdio::null()).stdout(Stdio::piped());
-        let mut child = command.spawn().map_err(|e| format!("cannot start {command:?}: {e}"))?;
+        let mut child =
+            command.spawn().map_err(|error| ServeProcessError::Spawn { command: format!("{command:?}"), error })?;
         let Some(stdout) = child.stdout.take() else {
             let _ = child.kill();
-            return Err("the child has no stdout".to_string());
+            return Err(ServeProcessError::NoStdout);
         };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -415,11 +513,13 @@ impl ServeProcess {
         let mut process = ServeProcess { child, banner: serde_json::Value::Null };
         let line = match rx.recv_timeout(within) {
             Ok(Ok(line)) => line,
-            Ok(Err(e)) => return Err(format!("cannot read the first line: {e}")),
-            Err(_) => return Err(format!("no first line within {within:?}")),
+            Ok(Err(e)) => return Err(ServeProcessError::FirstLineUnreadable(e)),
+            Err(_) => return Err(ServeProcessError::NoFirstLine(within)),
         };
-        process.banner =
-            serde_json::from_str(&line).map_err(|e| format!("the first line is not JSON ({e}): {line:?}"))?;
+        process.banner = match serde_json::from_str(&line) {
+            Ok(banner) => banner,
+            Err(error) => return Err(ServeProcessError::FirstLineNotJson { line, error }),
+        };
         Ok(process)
     }
 

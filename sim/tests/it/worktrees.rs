@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use squadsim::platform::studio::worktree::{self, Toolbox};
+use squadsim::platform::studio::worktree::{self, Toolbox, ToolboxError};
 use squadsim::Scenario;
 use squadsim_fakes::net::HttpRequest;
 
@@ -37,7 +37,7 @@ async fn the_assembly_worktree_refuses_writes_and_the_lane_worktree_takes_them()
     worktree::prepare(&toolbox, &env).await.unwrap();
 
     let refused = toolbox.upload(&format!("{}/notes.md", worktree::ASSEMBLY_WORKTREE), b"x").await.unwrap_err();
-    assert!(refused.starts_with("HTTP 403"), "{refused}");
+    assert!(matches!(refused, ToolboxError::Refused { status: 403, .. }), "{refused}");
     assert!(services.daytona.file(&id, &format!("{}/notes.md", worktree::ASSEMBLY_WORKTREE)).is_none());
 
     toolbox.upload(&format!("{lane}/lanes/implementer-1.md"), b"change\n").await.unwrap();

@@ -33,7 +33,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{json, Value};
-use squadsim_fakes::net::{HttpClient, HttpRequest};
+use squadsim_fakes::net::{HttpClient, HttpError, HttpRequest};
 
 use super::provisioning_spec::{ConfigsMount, SERVED_PORT};
 use crate::base::clock::seconds_label;
@@ -69,7 +69,7 @@ pub(crate) struct WorkspaceObservations {
     pub config_applied: Option<bool>,
     pub secret_saved: Option<bool>,
     /// llm-auth's verdict: `Ok(kind)` or `Err(message)`.
-    pub llm_auth: Option<Result<String, String>>,
+    pub llm_auth: Option<Result<String, LlmAuthError>>,
     /// The registration's HTTP status (`Some(None)`: no answer).
     pub registration: Option<Option<u16>>,
     pub advertised_port: Option<u16>,
@@ -107,22 +107,67 @@ pub(crate) struct AgentContainer {
     pub obs: Observations,
 }
 
+/// Why llm-auth found no usable LLM credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LlmAuthError {
+    /// None of the credential variables is set.
+    NoCredential,
+    /// A platform proxy token (`sk-cp-*`) with no proxy to send it to.
+    ProxyWithoutBaseUrl,
+    /// A key of neither kind.
+    UnrecognisedPrefix,
+}
+
+impl std::fmt::Display for LlmAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LlmAuthError::NoCredential => "no LLM credential in the env",
+            LlmAuthError::ProxyWithoutBaseUrl => "sk-cp-* proxy token but MOLECULE_LLM_BASE_URL unset",
+            LlmAuthError::UnrecognisedPrefix => "unrecognised prefix",
+        })
+    }
+}
+
+impl std::error::Error for LlmAuthError {}
+
+/// Why a query to the LLM got no text back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum QueryError {
+    LlmAuth(LlmAuthError),
+    /// The LLM proxy gave no answer.
+    ProxyNoAnswer(HttpError),
+    /// The LLM proxy answered with an error status.
+    ProxyRefused {
+        status: u16,
+    },
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::LlmAuth(e) => write!(f, "llm-auth: {e}"),
+            QueryError::ProxyNoAnswer(e) => write!(f, "LLM proxy: {e}"),
+            QueryError::ProxyRefused { status } => write!(f, "LLM proxy: HTTP {status}"),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
 /// llm-auth: where the executor's LLM calls go, and with which key (or why none).
-pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, String), String> {
+pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, String), LlmAuthError> {
     let key = ["MOLECULE_LLM_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"]
         .iter()
         .find_map(|k| env.get(*k))
-        .ok_or_else(|| "no LLM credential in the env".to_string())?;
+        .ok_or(LlmAuthError::NoCredential)?;
     if key.starts_with("sk-cp-") {
-        let base = env
-            .get("MOLECULE_LLM_BASE_URL")
-            .ok_or_else(|| "sk-cp-* proxy token but MOLECULE_LLM_BASE_URL unset".to_string())?;
+        let base = env.get("MOLECULE_LLM_BASE_URL").ok_or(LlmAuthError::ProxyWithoutBaseUrl)?;
         Ok((base.clone(), key.clone()))
     } else if key.starts_with("sk-ant-") {
         let base = env.get("ANTHROPIC_BASE_URL").cloned().unwrap_or_else(|| Host::AnthropicApi.url());
         Ok((base, key.clone()))
     } else {
-        Err("unrecognised prefix".into())
+        Err(LlmAuthError::UnrecognisedPrefix)
     }
 }
 
@@ -220,7 +265,7 @@ impl AgentContainer {
             "llm-auth",
             match &verdict {
                 Ok(kind) => format!("LLM credential: {kind}"),
-                Err(e) => e.clone(),
+                Err(e) => e.to_string(),
             },
         );
         observe(&self.obs).llm_auth = Some(verdict);
@@ -266,8 +311,8 @@ impl AgentContainer {
     }
 
     /// One query: the prompt to the LLM, its text back.
-    async fn query(&self, prompt: &str) -> Result<String, String> {
-        let (base, key) = llm_credential(&self.env).map_err(|e| format!("llm-auth: {e}"))?;
+    async fn query(&self, prompt: &str) -> Result<String, QueryError> {
+        let (base, key) = llm_credential(&self.env).map_err(QueryError::LlmAuth)?;
         let body = json!({
             "model": self.env.get("MODEL").map(String::as_str).unwrap_or("claude-sonnet-4-5"),
             "max_tokens": 1024,
@@ -278,9 +323,9 @@ impl AgentContainer {
             .header("anthropic-version", "2023-06-01")
             .json(&body);
         let client = self.http.with_timeout(Duration::from_secs(120));
-        let response = client.send(request).await.map_err(|e| format!("LLM proxy: {e}"))?;
+        let response = client.send(request).await.map_err(QueryError::ProxyNoAnswer)?;
         if !response.status.is_success() {
-            return Err(format!("LLM proxy: HTTP {}", response.status.as_u16()));
+            return Err(QueryError::ProxyRefused { status: response.status.as_u16() });
         }
         let v = response.json();
         Ok(v["content"]
@@ -334,7 +379,7 @@ async fn message_send(State(rt): State<Arc<AgentContainer>>, body: Bytes) -> Res
         }
         Err(e) => {
             log_line(&rt.obs, "agent", format!("query failed: {e}"));
-            rpc_error(-32603, e)
+            rpc_error(-32603, e.to_string())
         }
     }
 }

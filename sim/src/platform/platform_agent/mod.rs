@@ -33,7 +33,7 @@ use squadsim_fakes::fault::ServiceFaults;
 use squadsim_fakes::ids::IdGen;
 use squadsim_fakes::net::{serve_simulated, CallRecorder, HttpClient};
 
-use agent_container::{observe, Observations, WorkspaceObservations};
+use agent_container::{observe, LlmAuthError, Observations, WorkspaceObservations};
 use divergence::Divergence;
 use provisioning_spec::ProvisioningSpec;
 use workspace_server::{DeliveryMode, WorkspaceServer};
@@ -251,7 +251,7 @@ fn symptoms(obs: &WorkspaceObservations, runtime_label: Option<String>, queued: 
         out.push(Symptom::ConfigNotApplied);
     }
     match &obs.llm_auth {
-        Some(Err(e)) if e.ends_with("unrecognised prefix") => out.push(Symptom::LlmAuthUnrecognisedPrefix),
+        Some(Err(LlmAuthError::UnrecognisedPrefix)) => out.push(Symptom::LlmAuthUnrecognisedPrefix),
         Some(Err(_)) => out.push(Symptom::LlmCredentialUnusable),
         _ => {}
     }

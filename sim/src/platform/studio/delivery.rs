@@ -25,7 +25,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use squadsim_fakes::net::HttpRequest;
+use squadsim_fakes::net::{HttpError, HttpRequest, HttpResponse};
 
 use squadsim_conformance::vocabulary::BlockerCode;
 
@@ -130,8 +130,34 @@ pub(crate) async fn workspace_env(studio: &Studio, run: &Run, session: &AgentSes
     env
 }
 
+/// Why the platform has no GitHub token.
+#[derive(Debug)]
+pub(crate) enum TokenError {
+    /// The CodexGate App's private key is no RSA PEM key.
+    PrivateKey(jsonwebtoken::errors::Error),
+    /// The App JWT could not be signed.
+    AppJwt(jsonwebtoken::errors::Error),
+    /// GitHub gave no answer to the installation-token mint.
+    GithubUnreachable(HttpError),
+    /// GitHub answered the mint with a status other than 201.
+    InstallationTokenRefused { status: u16 },
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenError::PrivateKey(e) => write!(f, "codexgate private key: {e}"),
+            TokenError::AppJwt(e) => write!(f, "codexgate app jwt: {e}"),
+            TokenError::GithubUnreachable(e) => write!(f, "github unreachable: {e}"),
+            TokenError::InstallationTokenRefused { status } => write!(f, "installation token refused: HTTP {status}"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
 /// The platform's GitHub token: the org-PAT override if set, else a (cached) installation token.
-pub(crate) async fn platform_token(studio: &Studio) -> Result<String, String> {
+pub(crate) async fn platform_token(studio: &Studio) -> Result<String, TokenError> {
     let config = &studio.config.github;
     if let Some(pat) = config.env.get(ORG_PAT_OVERRIDE_ENV).filter(|t| !t.is_empty()) {
         return Ok(pat.clone());
@@ -148,9 +174,9 @@ pub(crate) async fn platform_token(studio: &Studio) -> Result<String, String> {
     let jwt = app_jwt(studio, now)?;
     let url = format!("{}/app/installations/{}/access_tokens", config.api_url, config.installation_id);
     let request = HttpRequest::post(url).bearer(&jwt).header("accept", "application/vnd.github+json");
-    let response = studio.http.send(request).await.map_err(|e| format!("github unreachable: {e}"))?;
+    let response = studio.http.send(request).await.map_err(TokenError::GithubUnreachable)?;
     if response.status.as_u16() != 201 {
-        return Err(format!("installation token refused: HTTP {}", response.status.as_u16()));
+        return Err(TokenError::InstallationTokenRefused { status: response.status.as_u16() });
     }
     let body = response.json();
     let token = body.get("token").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -160,7 +186,7 @@ pub(crate) async fn platform_token(studio: &Studio) -> Result<String, String> {
 
 /// The App JWT (RS256, `iss` = app id, valid from a minute ago for nine minutes),
 /// reused while it has more than a minute left.
-fn app_jwt(studio: &Studio, now: u64) -> Result<String, String> {
+fn app_jwt(studio: &Studio, now: u64) -> Result<String, TokenError> {
     let config = &studio.config.github;
     if let Some((jwt, exp)) = studio.github_token.1.lock().ok().and_then(|c| c.clone()) {
         if exp > now + 60 {
@@ -169,10 +195,10 @@ fn app_jwt(studio: &Studio, now: u64) -> Result<String, String> {
     }
     let exp = now + 540;
     let claims = json!({"iat": now - 60, "exp": exp, "iss": config.app_id});
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(config.private_key_pem.as_bytes())
-        .map_err(|e| format!("codexgate private key: {e}"))?;
+    let key =
+        jsonwebtoken::EncodingKey::from_rsa_pem(config.private_key_pem.as_bytes()).map_err(TokenError::PrivateKey)?;
     let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
-        .map_err(|e| format!("codexgate app jwt: {e}"))?;
+        .map_err(TokenError::AppJwt)?;
     if let Ok(mut cache) = studio.github_token.1.lock() {
         *cache = Some((jwt.clone(), exp));
     }
@@ -209,19 +235,39 @@ pub(crate) async fn github_get(studio: &Studio, token: &str, path: &str) -> Resu
     match studio.http.send(request).await {
         Ok(r) if r.status.is_success() => Ok(r.json()),
         Ok(r) if r.status.as_u16() == 404 => Err(GithubReadError::NotFound { path: path.to_string() }),
-        Ok(r) => Err(unreadable(refusal(r.status.as_u16(), &r.json()))),
+        Ok(r) => Err(unreadable(Refusal::read(&r).to_string())),
         Err(e) => Err(unreadable(format!("no answer ({e})"))),
     }
 }
 
 /// A GitHub refusal as outcomes show it: `HTTP 403: API rate limit exceeded ...`
 /// (GitHub's `message`), or `HTTP 500` when it gave none.
-pub(crate) fn refusal(status: u16, body: &Value) -> String {
-    match body.get("message").and_then(Value::as_str).filter(|m| !m.is_empty()) {
-        Some(message) => format!("HTTP {status}: {message}"),
-        None => format!("HTTP {status}"),
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub status: u16,
+    /// GitHub's `message`, when it gave a non-empty one.
+    pub message: Option<String>,
+}
+
+impl Refusal {
+    /// The refusal `response` carries.
+    pub(crate) fn read(response: &HttpResponse) -> Self {
+        let message =
+            response.json().get("message").and_then(Value::as_str).filter(|m| !m.is_empty()).map(str::to_string);
+        Refusal { status: response.status.as_u16(), message }
     }
 }
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(message) => write!(f, "HTTP {}: {message}", self.status),
+            None => write!(f, "HTTP {}", self.status),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 /// Why a delivery reference was not proven.
 #[derive(Debug, Clone, PartialEq, Eq)]

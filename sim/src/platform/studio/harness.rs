@@ -109,10 +109,10 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
     }
     let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
     let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;
-    if let Err(step) = outcome {
+    if let Err(stopped) = outcome {
         update(&studio, &run_id, &agent_id, |s| {
             if !s.live_status.is_settled() {
-                s.current_step = step;
+                s.current_step = stopped.to_string();
             }
         });
         // Nothing more will come from this attempt: the gate decides at its deadline.
@@ -220,10 +220,6 @@ fn first_tool_required() -> Standing {
     Standing::blocker(BlockerCode::AgentFirstToolRequired, "first_tool_gate")
 }
 
-async fn daytona(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, String> {
-    daytona_activity(studio, request).await.map_err(|e| e.message)
-}
-
 /// One Daytona call as a lifecycle activity: a 5xx, a 429 or no answer is worth
 /// retrying; any other refusal is not.
 async fn daytona_activity(studio: &Studio, request: HttpRequest) -> Result<HttpResponse, ActivityError> {
@@ -247,19 +243,44 @@ async fn daytona_activity(studio: &Studio, request: HttpRequest) -> Result<HttpR
 }
 
 /// Records why the Temporal-owned lifecycle ended the attempt; the reason is also the step.
-fn end_attempt(studio: &Studio, run_id: &str, agent_id: &str, end: PhaseEnd) -> String {
-    let reason = end.reason();
+fn end_attempt(studio: &Studio, run_id: &str, agent_id: &str, end: PhaseEnd) -> PhaseEnd {
     update(studio, run_id, agent_id, |s| {
         if !s.live_status.is_settled() {
-            s.attempt_end = Some(reason.clone());
+            s.attempt_end = Some(end.reason());
         }
     });
-    reason
+    end
+}
+
+/// Why an attempt could not go on; its `Display` is the step it stopped at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AttemptStopped {
+    /// The Temporal-owned lifecycle ended a phase.
+    Lifecycle(PhaseEnd),
+    /// The worktrees of the execution workspace could not be set up.
+    Worktrees(worktree::WorktreeSetupError),
+}
+
+impl std::fmt::Display for AttemptStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttemptStopped::Lifecycle(end) => f.write_str(&end.reason()),
+            AttemptStopped::Worktrees(e) => write!(f, "execution_workspace_unavailable: worktrees: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AttemptStopped {}
+
+impl From<PhaseEnd> for AttemptStopped {
+    fn from(end: PhaseEnd) -> Self {
+        AttemptStopped::Lifecycle(end)
+    }
 }
 
 /// Leases the execution workspace, starts the agent process and reads its output,
 /// each phase under its Temporal-owned deadline.
-/// `Err(step)` when the attempt cannot go on; the step says where it stopped.
+/// `Err` when the attempt cannot go on; it says where it stopped.
 async fn drive(
     studio: &Studio,
     run_id: &str,
@@ -268,7 +289,7 @@ async fn drive(
     name: &str,
     env: Value,
     command: &AttemptCommand,
-) -> Result<(), String> {
+) -> Result<(), AttemptStopped> {
     let base = &studio.config.daytona_url;
     let deadlines = &studio.config.lifecycle;
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
@@ -296,7 +317,7 @@ async fn drive(
         return Ok(());
     }
     let toolbox = worktree::Toolbox::new(studio.http.clone(), base, &studio.config.daytona_api_key, &sandbox_id);
-    worktree::prepare(&toolbox, &env).await.map_err(|e| format!("execution_workspace_unavailable: worktrees: {e}"))?;
+    worktree::prepare(&toolbox, &env).await.map_err(AttemptStopped::Worktrees)?;
     update(studio, run_id, agent_id, |s| s.current_step = "starting_agent_process".to_string());
     let attempt = AgentAttempt {
         run_id: run_id.to_string(),
@@ -351,7 +372,7 @@ pub(crate) async fn run_agent_process(
     studio: &Studio,
     attempt: &AgentAttempt,
     process_session: &str,
-) -> Result<Option<ProcessEnd>, String> {
+) -> Result<Option<ProcessEnd>, PhaseEnd> {
     let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
     let deadlines = &studio.config.lifecycle;
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
@@ -425,7 +446,7 @@ async fn read_until_exit(
         if settled(studio, run_id, agent_id) {
             return None;
         }
-        let Ok(logs) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await else {
+        let Ok(logs) = daytona_activity(studio, HttpRequest::get(format!("{command_url}/logs"))).await else {
             continue;
         };
         // Daytona answers with everything printed so far: only what is new is read.
@@ -443,13 +464,13 @@ async fn read_until_exit(
         if fresh > 0 && !ended {
             continue;
         }
-        let exit = daytona(studio, HttpRequest::get(command_url.to_string()))
+        let exit = daytona_activity(studio, HttpRequest::get(command_url.to_string()))
             .await
             .ok()
             .and_then(|r| r.json().get("exitCode").and_then(Value::as_i64));
         if let Some(exit_code) = exit {
             // Read what the process printed between the log read and its exit.
-            if let Ok(rest) = daytona(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
+            if let Ok(rest) = daytona_activity(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
                 for line in String::from_utf8_lossy(&rest.body).lines().skip(consumed) {
                     last = observe_line(studio, run_id, agent_id, adapter, line).or(last);
                 }
@@ -573,7 +594,7 @@ pub(crate) async fn release_workspaces(studio: &Studio, ids: &[String]) -> usize
     for id in ids {
         let request =
             HttpRequest::new(hyper::Method::DELETE, format!("{}/api/sandbox/{id}", studio.config.daytona_url));
-        if daytona(studio, request).await.is_ok() {
+        if daytona_activity(studio, request).await.is_ok() {
             released += 1;
         }
     }

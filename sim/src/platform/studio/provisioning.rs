@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use squadsim_fakes::net::HttpRequest;
+use squadsim_fakes::net::{HttpError, HttpRequest};
 
 use super::api::{detail, validation_error, LaunchTenant};
 use super::read_model::run_view;
@@ -94,9 +94,29 @@ pub(crate) async fn launch(
     (StatusCode::OK, Json(view)).into_response()
 }
 
+/// Why the run's delivery thread could not be opened on the LangGraph Agent Server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ThreadNotOpened {
+    /// The agent server answered with an error status.
+    Refused { status: u16 },
+    /// The agent server gave no answer.
+    NoAnswer(HttpError),
+}
+
+impl std::fmt::Display for ThreadNotOpened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThreadNotOpened::Refused { status } => write!(f, "HTTP {status}"),
+            ThreadNotOpened::NoAnswer(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ThreadNotOpened {}
+
 /// Creates the run's delivery thread on the LangGraph Agent Server for the
 /// template's graph (`metadata.graph_id`), with the intake roster.
-async fn open_thread(studio: &Studio, run_id: &str, graph_id: &str, roster: &[String]) -> Result<(), String> {
+async fn open_thread(studio: &Studio, run_id: &str, graph_id: &str, roster: &[String]) -> Result<(), ThreadNotOpened> {
     let base = &studio.config.agent_server_url;
     let create = HttpRequest::post(format!("{base}/threads"))
         .json(&json!({"thread_id": run_id, "metadata": {"graph": "delivery", "graph_id": graph_id}}));
@@ -105,8 +125,8 @@ async fn open_thread(studio: &Studio, run_id: &str, graph_id: &str, roster: &[St
     for request in [create, intake] {
         match studio.http.send(request).await {
             Ok(r) if r.status.is_success() => {}
-            Ok(r) => return Err(format!("HTTP {}", r.status.as_u16())),
-            Err(e) => return Err(e.to_string()),
+            Ok(r) => return Err(ThreadNotOpened::Refused { status: r.status.as_u16() }),
+            Err(e) => return Err(ThreadNotOpened::NoAnswer(e)),
         }
     }
     Ok(())

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use squadsim_fakes::net::HttpRequest;
+use squadsim_fakes::net::{HttpError, HttpRequest};
 
 use super::Studio;
 
@@ -53,7 +53,7 @@ pub(crate) fn start(studio: Arc<Studio>, project_slug: String) -> tokio::task::J
     tokio::spawn(async move {
         match ensure_project_dsn(&studio, &project_slug).await {
             Ok(dsn) => DsnProvisioning::Provisioned(dsn),
-            Err(why) => DsnProvisioning::NotProvisioned(why),
+            Err(why) => DsnProvisioning::NotProvisioned(why.to_string()),
         }
     })
 }
@@ -69,7 +69,36 @@ pub(crate) fn record(studio: Arc<Studio>, run_id: String, provisioning: tokio::t
     });
 }
 
-async fn ensure_project_dsn(studio: &Studio, slug: &str) -> Result<String, String> {
+/// Why the project's DSN was not provisioned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DsnError {
+    /// GlitchTip refused to create the project (201 and 409 are both fine).
+    ProjectRefused { status: u16 },
+    /// GlitchTip gave no answer to creating the project.
+    ProjectNoAnswer(HttpError),
+    /// GlitchTip refused to list the project's keys.
+    KeysRefused { status: u16 },
+    /// GlitchTip gave no answer to listing the project's keys.
+    KeysNoAnswer(HttpError),
+    /// The project has no client key with a public DSN.
+    NoKey,
+}
+
+impl std::fmt::Display for DsnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DsnError::ProjectRefused { status } => write!(f, "creating the project: HTTP {status}"),
+            DsnError::ProjectNoAnswer(e) => write!(f, "creating the project: {e}"),
+            DsnError::KeysRefused { status } => write!(f, "reading the project keys: HTTP {status}"),
+            DsnError::KeysNoAnswer(e) => write!(f, "reading the project keys: {e}"),
+            DsnError::NoKey => f.write_str("the project has no key"),
+        }
+    }
+}
+
+impl std::error::Error for DsnError {}
+
+async fn ensure_project_dsn(studio: &Studio, slug: &str) -> Result<String, DsnError> {
     let base = &studio.config.glitchtip_url;
     let org = crate::base::topology::GLITCHTIP_ORG;
     let team = crate::base::topology::GLITCHTIP_TEAM;
@@ -79,18 +108,13 @@ async fn ensure_project_dsn(studio: &Studio, slug: &str) -> Result<String, Strin
         .json(&json!({"name": slug, "slug": slug}));
     match studio.http.send(create).await {
         Ok(r) if r.status.as_u16() == 201 || r.status.as_u16() == 409 => {}
-        Ok(r) => return Err(format!("creating the project: HTTP {}", r.status.as_u16())),
-        Err(e) => return Err(format!("creating the project: {e}")),
+        Ok(r) => return Err(DsnError::ProjectRefused { status: r.status.as_u16() }),
+        Err(e) => return Err(DsnError::ProjectNoAnswer(e)),
     }
     let keys = HttpRequest::get(format!("{base}/api/0/projects/{org}/{slug}/keys/")).bearer(token);
-    let response = studio.http.send(keys).await.map_err(|e| format!("reading the project keys: {e}"))?;
+    let response = studio.http.send(keys).await.map_err(DsnError::KeysNoAnswer)?;
     if !response.status.is_success() {
-        return Err(format!("reading the project keys: HTTP {}", response.status.as_u16()));
+        return Err(DsnError::KeysRefused { status: response.status.as_u16() });
     }
-    response
-        .json()
-        .pointer("/0/dsn/public")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| "the project has no key".to_string())
+    response.json().pointer("/0/dsn/public").and_then(Value::as_str).map(str::to_string).ok_or(DsnError::NoKey)
 }

@@ -14,7 +14,7 @@
 //!   a nickname (branch ownership follows routing identity).
 
 use serde_json::{json, Value};
-use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse};
+use squadsim_fakes::net::{HttpClient, HttpError, HttpRequest, HttpResponse};
 
 /// Where worktrees live inside a sandbox.
 pub const WORKSPACE_ROOT: &str = "/home/daytona/workspace";
@@ -44,6 +44,52 @@ pub fn lane_worktree(repository_name: &str) -> String {
     format!("{WORKSPACE_ROOT}/{repository_name}")
 }
 
+/// Why a toolbox call gave nothing back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolboxError {
+    /// The toolbox refused: `HTTP <status>: <Daytona's message>` (empty when it gave none).
+    Refused { status: u16, message: String },
+    /// No answer.
+    NoAnswer(HttpError),
+}
+
+impl std::fmt::Display for ToolboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolboxError::Refused { status, message } => write!(f, "HTTP {status}: {message}"),
+            ToolboxError::NoAnswer(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ToolboxError {}
+
+/// Why the worktrees of an execution workspace could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorktreeSetupError {
+    /// The execution workspace's env names no repository to clone.
+    NoRepository,
+    /// A toolbox call of the setup failed.
+    Toolbox(ToolboxError),
+}
+
+impl std::fmt::Display for WorktreeSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorktreeSetupError::NoRepository => f.write_str("the execution workspace names no repository"),
+            WorktreeSetupError::Toolbox(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for WorktreeSetupError {}
+
+impl From<ToolboxError> for WorktreeSetupError {
+    fn from(e: ToolboxError) -> Self {
+        WorktreeSetupError::Toolbox(e)
+    }
+}
+
 /// The toolbox of one sandbox, over HTTP.
 #[derive(Debug, Clone)]
 pub struct Toolbox {
@@ -58,23 +104,22 @@ impl Toolbox {
         Toolbox { http, base: format!("{daytona_url}/toolbox/{sandbox_id}"), api_key: api_key.to_string() }
     }
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ToolboxError> {
         match self.http.send(request.bearer(&self.api_key)).await {
             Ok(r) if r.status.is_success() => Ok(r),
-            Ok(r) => Err(format!(
-                "HTTP {}: {}",
-                r.status.as_u16(),
-                r.json().get("message").and_then(Value::as_str).unwrap_or_default()
-            )),
-            Err(e) => Err(e.to_string()),
+            Ok(r) => Err(ToolboxError::Refused {
+                status: r.status.as_u16(),
+                message: r.json().get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            }),
+            Err(e) => Err(ToolboxError::NoAnswer(e)),
         }
     }
 
-    pub async fn get(&self, path_and_query: &str) -> Result<HttpResponse, String> {
+    pub async fn get(&self, path_and_query: &str) -> Result<HttpResponse, ToolboxError> {
         self.send(HttpRequest::get(format!("{}{path_and_query}", self.base))).await
     }
 
-    pub async fn post(&self, path_and_query: &str, body: Option<Value>) -> Result<HttpResponse, String> {
+    pub async fn post(&self, path_and_query: &str, body: Option<Value>) -> Result<HttpResponse, ToolboxError> {
         let request = HttpRequest::post(format!("{}{path_and_query}", self.base));
         self.send(match body {
             Some(b) => request.json(&b),
@@ -84,7 +129,7 @@ impl Toolbox {
     }
 
     /// `POST /files/upload?path=` as the SDK sends it: multipart/form-data, part `file`.
-    pub async fn upload(&self, path: &str, content: &[u8]) -> Result<(), String> {
+    pub async fn upload(&self, path: &str, content: &[u8]) -> Result<(), ToolboxError> {
         let boundary = "squadsim-toolbox-upload";
         let name = path.rsplit('/').next().unwrap_or("file");
         let mut body = format!(
@@ -99,12 +144,12 @@ impl Toolbox {
         self.send(request).await.map(|_| ())
     }
 
-    pub async fn download(&self, path: &str) -> Result<Vec<u8>, String> {
+    pub async fn download(&self, path: &str) -> Result<Vec<u8>, ToolboxError> {
         self.get(&format!("/files/download?path={path}")).await.map(|r| r.body.to_vec())
     }
 
     /// Every file under `dir`, recursively, as paths relative to `dir`, sorted.
-    pub async fn files_under(&self, dir: &str) -> Result<Vec<String>, String> {
+    pub async fn files_under(&self, dir: &str) -> Result<Vec<String>, ToolboxError> {
         let mut found = Vec::new();
         let mut pending = vec![String::new()];
         while let Some(rel) = pending.pop() {
@@ -125,7 +170,7 @@ impl Toolbox {
     }
 
     /// `GET /git/status?path=`.
-    pub async fn git_status(&self, repo: &str) -> Result<Value, String> {
+    pub async fn git_status(&self, repo: &str) -> Result<Value, ToolboxError> {
         self.get(&format!("/git/status?path={repo}")).await.map(|r| r.json())
     }
 }
@@ -133,9 +178,9 @@ impl Toolbox {
 /// Sets up the worktrees of an execution workspace from its env: the read-only
 /// assembly worktree always, and the agent-owned worktree on its lane branch
 /// when the env names one.
-pub async fn prepare(toolbox: &Toolbox, env: &Value) -> Result<(), String> {
+pub async fn prepare(toolbox: &Toolbox, env: &Value) -> Result<(), WorktreeSetupError> {
     let var = |k: &str| env.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
-    let repository_url = var(ENV_REPOSITORY_URL).ok_or("the execution workspace names no repository")?;
+    let repository_url = var(ENV_REPOSITORY_URL).ok_or(WorktreeSetupError::NoRepository)?;
     let clone = |path: &str| json!({"url": repository_url, "path": path, "branch": BASE_BRANCH});
     toolbox.post("/git/clone", Some(clone(ASSEMBLY_WORKTREE))).await?;
     toolbox.post(&format!("/files/permissions?path={ASSEMBLY_WORKTREE}&mode=555"), None).await?;

@@ -341,9 +341,10 @@ impl AgentProcess {
                 handoffs.push((label, hud::SEND_HANDOFF.to_string(), arguments));
             }
         }
-        self.labelled_tools(handoffs)
-            .await
-            .map_err(|reason| NoProgressReport { blocker_code: BlockerCode::HandoffNotDelivered, reason })
+        self.labelled_tools(handoffs).await.map_err(|failed| NoProgressReport {
+            blocker_code: BlockerCode::HandoffNotDelivered,
+            reason: failed.to_string(),
+        })
     }
 
     /// The arguments of a scripted tool call: the Agent HUD's tools say which run

@@ -22,13 +22,15 @@
 use base64::Engine;
 use futures::future::join_all;
 use serde_json::{json, Value};
-use squadsim_fakes::net::HttpRequest;
+use squadsim_fakes::net::{HttpError, HttpRequest};
 
 use squadsim_conformance::vocabulary::Wall;
 
 use crate::platform::hud;
-use crate::platform::studio::delivery::{self, ENV_GITHUB_API_URL, ENV_GITHUB_TOKEN, ENV_REPOSITORY};
-use crate::platform::studio::worktree::{Toolbox, ASSEMBLY_WORKTREE, BASE_BRANCH, ENV_LANE_BRANCH, ENV_WORKTREE};
+use crate::platform::studio::delivery::{self, Refusal, ENV_GITHUB_API_URL, ENV_GITHUB_TOKEN, ENV_REPOSITORY};
+use crate::platform::studio::worktree::{
+    Toolbox, ToolboxError, ASSEMBLY_WORKTREE, BASE_BRANCH, ENV_LANE_BRANCH, ENV_WORKTREE,
+};
 use crate::platform::workspace::adapters::{self, NoProgressReport};
 use crate::platform::workspace::agent_process::{AgentProcess, ENV_AGENT_ID, ENV_ROLE, ENV_RUN_ID};
 use crate::scenario::{DeliveryStep, MergeDecision, RetryBehaviour};
@@ -48,8 +50,55 @@ pub(crate) enum Work {
 
 impl Work {
     /// The work of a `wall`'s lane stopped on a failed call, for `reason`.
-    fn stopped(wall: Wall, reason: impl Into<String>) -> Work {
-        Work::Stopped(NoProgressReport { blocker_code: wall.blocker(), reason: reason.into() })
+    fn stopped(wall: Wall, reason: impl ToString) -> Work {
+        Work::Stopped(NoProgressReport { blocker_code: wall.blocker(), reason: reason.to_string() })
+    }
+}
+
+/// The call an agent's work stopped on, and why: the reason of its no-progress report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FailedCall {
+    /// A tool call (named by its label) its palette lacks.
+    NotInPalette { label: String },
+    /// A tool call (named by its label) answered with an error result.
+    ToolError { label: String, text: String },
+    /// GitHub refused a REST call.
+    GithubRefused(Refusal),
+    /// GitHub gave no answer.
+    GithubNoAnswer(HttpError),
+    /// The Daytona toolbox refused or gave no answer.
+    Toolbox(ToolboxError),
+    /// The pull request would not open, and no open one was found for the lane branch.
+    PullRequestNotOpened,
+    /// Evidence was asked for something that is no delivery reference.
+    NotAReference(String),
+    /// A merge was asked for something that is no pull request URL.
+    NotAPullRequest(String),
+    /// GitHub would not merge the pull request of `reference`.
+    MergeRefused { reference: String, cause: Box<FailedCall> },
+}
+
+impl std::fmt::Display for FailedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailedCall::NotInPalette { label } => write!(f, "{label}: not in the palette"),
+            FailedCall::ToolError { label, text } => write!(f, "{label}: {text}"),
+            FailedCall::GithubRefused(refusal) => refusal.fmt(f),
+            FailedCall::GithubNoAnswer(e) => e.fmt(f),
+            FailedCall::Toolbox(e) => e.fmt(f),
+            FailedCall::PullRequestNotOpened => f.write_str("the pull request could not be opened"),
+            FailedCall::NotAReference(reference) => write!(f, "not a reference: {reference}"),
+            FailedCall::NotAPullRequest(reference) => write!(f, "{reference} is not a pull request URL"),
+            FailedCall::MergeRefused { reference, cause } => write!(f, "merge of {reference} refused: {cause}"),
+        }
+    }
+}
+
+impl std::error::Error for FailedCall {}
+
+impl From<ToolboxError> for FailedCall {
+    fn from(e: ToolboxError) -> Self {
+        FailedCall::Toolbox(e)
     }
 }
 
@@ -88,16 +137,14 @@ pub(crate) async fn perform(p: &AgentProcess) -> Work {
                 if forgets(DeliveryStep::AttachEvidence) {
                     return Work::Short;
                 }
-                let attached =
-                    join_all(lot.iter().map(|reference| {
-                        let body =
-                            format!("Evidence from {}: PlaywrightGrid screenshot of {reference}", p.env(ENV_AGENT_ID));
-                        async move {
-                            comment(p, reference, &body).await.map_err(|e| format!("evidence on {reference}: {e}"))
-                        }
-                    }))
-                    .await;
-                if let Some(Err(failed)) = attached.into_iter().find(Result::is_err) {
+                let attached = join_all(lot.iter().map(|reference| {
+                    let body =
+                        format!("Evidence from {}: PlaywrightGrid screenshot of {reference}", p.env(ENV_AGENT_ID));
+                    async move { comment(p, reference, &body).await }
+                }))
+                .await;
+                if let Some((reference, Err(e))) = lot.iter().zip(attached).find(|(_, a)| a.is_err()) {
+                    let failed = format!("evidence on {reference}: {e}");
                     p.note(&format!("evidence not attached: {failed}"));
                     return Work::stopped(Wall::Tester, failed);
                 }
@@ -134,25 +181,25 @@ pub(crate) async fn perform(p: &AgentProcess) -> Work {
 
 impl AgentProcess {
     /// A model turn calling `bare` with `arguments`: `Err` says why the call failed.
-    async fn tool(&self, bare: &str, arguments: Value) -> Result<(), String> {
+    async fn tool(&self, bare: &str, arguments: Value) -> Result<(), FailedCall> {
         self.tools(vec![(bare.to_string(), arguments)]).await
     }
 
     /// Independent tool calls in as few turns as the model allows: `Err` names the
     /// first call that failed (a tool its palette lacks, or an error answer) and why.
-    async fn tools(&self, calls: Vec<(String, Value)>) -> Result<(), String> {
+    async fn tools(&self, calls: Vec<(String, Value)>) -> Result<(), FailedCall> {
         self.labelled_tools(calls.into_iter().map(|(name, arguments)| (name.clone(), name, arguments)).collect()).await
     }
 
     /// [`AgentProcess::tools`], each call `(label, tool, arguments)` named by its label when it fails.
-    pub(crate) async fn labelled_tools(&self, calls: Vec<(String, String, Value)>) -> Result<(), String> {
+    pub(crate) async fn labelled_tools(&self, calls: Vec<(String, String, Value)>) -> Result<(), FailedCall> {
         let (labels, calls): (Vec<String>, Vec<(String, Value)>) =
             calls.into_iter().map(|(label, name, arguments)| (label, (name, arguments))).unzip();
         let answers = self.call_tools(calls).await;
         match labels.iter().zip(answers).find(|(_, answer)| answer.as_ref().is_none_or(|(_, is_error)| *is_error)) {
             None => Ok(()),
-            Some((label, None)) => Err(format!("{label}: not in the palette")),
-            Some((label, Some((text, _)))) => Err(format!("{label}: {text}")),
+            Some((label, None)) => Err(FailedCall::NotInPalette { label: label.clone() }),
+            Some((label, Some((text, _)))) => Err(FailedCall::ToolError { label: label.clone(), text }),
         }
     }
 
@@ -161,12 +208,12 @@ impl AgentProcess {
     }
 
     /// A GitHub REST call with the token of the execution workspace.
-    async fn github(&self, request: HttpRequest) -> Result<Value, String> {
+    async fn github(&self, request: HttpRequest) -> Result<Value, FailedCall> {
         let request = request.bearer(&self.env(ENV_GITHUB_TOKEN)).header("accept", "application/vnd.github+json");
         match self.http.send(request).await {
             Ok(r) if r.status.is_success() => Ok(r.json()),
-            Ok(r) => Err(delivery::refusal(r.status.as_u16(), &r.json())),
-            Err(e) => Err(e.to_string()),
+            Ok(r) => Err(FailedCall::GithubRefused(Refusal::read(&r))),
+            Err(e) => Err(FailedCall::GithubNoAnswer(e)),
         }
     }
 
@@ -183,7 +230,8 @@ async fn implement(p: &AgentProcess, forgets: &(dyn Fn(DeliveryStep) -> bool + S
     let agent_id = p.env(ENV_AGENT_ID);
     if p.behaviour.write_to_assembly == Some(true) {
         let refused = toolbox.upload(&format!("{ASSEMBLY_WORKTREE}/{agent_id}.md"), b"lane notes\n").await;
-        p.note(&format!("write to the assembly worktree: {}", refused.err().unwrap_or_else(|| "accepted".into())));
+        let refused = refused.err().map_or_else(|| "accepted".to_string(), |e| e.to_string());
+        p.note(&format!("write to the assembly worktree: {refused}"));
     }
     let file = format!("{worktree}/lanes/{agent_id}.md");
     if forgets(DeliveryStep::WriteChanges) {
@@ -227,7 +275,7 @@ async fn implement(p: &AgentProcess, forgets: &(dyn Fn(DeliveryStep) -> bool + S
 /// `github_app_pr_handoff`: the lane branch on GitHub gets the worktree's current
 /// file contents (one Contents API commit per file), then the pull request opens
 /// (or the open one is reused). Returns its `html_url`.
-async fn pull_request_from_worktree(p: &AgentProcess, toolbox: &Toolbox, worktree: &str) -> Result<String, String> {
+async fn pull_request_from_worktree(p: &AgentProcess, toolbox: &Toolbox, worktree: &str) -> Result<String, FailedCall> {
     let repo = p.env(ENV_REPOSITORY);
     let branch = p.env(ENV_LANE_BRANCH);
     let base = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{BASE_BRANCH}")))).await?;
@@ -272,16 +320,16 @@ async fn pull_request_from_worktree(p: &AgentProcess, toolbox: &Toolbox, worktre
                 .flatten()
                 .find(|pr| pr.pointer("/head/label").and_then(Value::as_str) == Some(&format!("{owner}:{branch}")))
                 .and_then(|pr| pr.get("html_url").and_then(Value::as_str).map(str::to_string))
-                .ok_or_else(|| "the pull request could not be opened".to_string())
+                .ok_or(FailedCall::PullRequestNotOpened)
         }
     }
 }
 
 /// Tester evidence: a comment on the pull request or issue.
-async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value, String> {
+async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value, FailedCall> {
     let api_url = p.env(ENV_GITHUB_API_URL);
-    let (owner, repo, _, n) =
-        delivery::parse_reference(&api_url, reference).ok_or_else(|| format!("not a reference: {reference}"))?;
+    let (owner, repo, _, n) = delivery::parse_reference(&api_url, reference)
+        .ok_or_else(|| FailedCall::NotAReference(reference.to_string()))?;
     let url = p.api(&format!("/repos/{owner}/{repo}/issues/{n}/comments"));
     p.github(HttpRequest::post(url).json(&json!({"body": body}))).await
 }
@@ -289,12 +337,12 @@ async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value,
 /// Committer, for one turn's worth of delivery references: merge each on GitHub
 /// and record `merged`, or record `merge_requested` with `qa_passed`. `Err` says
 /// which decision could not be made or recorded, and why.
-async fn decide_merges(p: &AgentProcess, references: &[String]) -> Result<(), String> {
+async fn decide_merges(p: &AgentProcess, references: &[String]) -> Result<(), FailedCall> {
     let decision = p.behaviour.merge_decision.unwrap_or_default();
     let (state, gate) = match decision {
         MergeDecision::Merged => {
             let merged = join_all(references.iter().map(|reference| merge(p, reference))).await;
-            merged.into_iter().collect::<Result<Vec<()>, String>>()?;
+            merged.into_iter().collect::<Result<Vec<()>, FailedCall>>()?;
             ("merged", Value::Null)
         }
         MergeDecision::MergeRequested => ("merge_requested", json!("qa_passed")),
@@ -316,18 +364,19 @@ async fn decide_merges(p: &AgentProcess, references: &[String]) -> Result<(), St
 }
 
 /// Squash-merges the pull request of `reference` on GitHub; says why on the output when refused.
-async fn merge(p: &AgentProcess, reference: &str) -> Result<(), String> {
+async fn merge(p: &AgentProcess, reference: &str) -> Result<(), FailedCall> {
     let api_url = p.env(ENV_GITHUB_API_URL);
     let Some((owner, repo, _, n)) = delivery::parse_reference(&api_url, reference) else {
-        return Err(format!("{reference} is not a pull request URL"));
+        return Err(FailedCall::NotAPullRequest(reference.to_string()));
     };
     let merge = HttpRequest::new(hyper::Method::PUT, p.api(&format!("/repos/{owner}/{repo}/pulls/{n}/merge")))
         .json(&json!({"merge_method": "squash"}));
     match p.github(merge).await {
         Ok(_) => Ok(()),
-        Err(e) => {
-            p.note(&format!("merge of {reference} refused: {e}"));
-            Err(format!("merge of {reference} refused: {e}"))
+        Err(cause) => {
+            let refused = FailedCall::MergeRefused { reference: reference.to_string(), cause: Box::new(cause) };
+            p.note(&refused.to_string());
+            Err(refused)
         }
     }
 }

@@ -72,7 +72,7 @@ pub struct SweepResults {
     pub scenarios: Vec<String>,
     /// The shards these results cover (all of them after a merge).
     pub shards: Vec<Shard>,
-    /// In (file, seed) order.
+    /// In the sweep's order: the scenario files as given, then seeds.
     pub results: Vec<SeedResult>,
 }
 

@@ -85,7 +85,8 @@ impl std::fmt::Display for MergeError {
 impl std::error::Error for MergeError {}
 
 /// Merges shard results (each with the file it came from) into one sweep:
-/// every (file, seed) once, in order. Refuses files of another format, shards
+/// every (file, seed) once, in the unsharded sweep's order (the scenario
+/// files as given, then seeds). Refuses files of another format, shards
 /// of different sweeps (seeds, jitter, scenario files, shard count), a shard
 /// given twice, a missing shard, and results that are not exactly the sweep's
 /// (scenario, seed) items.
@@ -130,7 +131,9 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
     if !missing.is_empty() {
         return Err(MergeError::Missing { shards: missing });
     }
-    merged.results.sort_by(|a, b| (&a.file, a.seed).cmp(&(&b.file, b.seed)));
+    // The unsharded sweep's order: its scenario files as given, each file's seeds in turn.
+    let position = |file: &str| merged.scenarios.iter().position(|s| s == file).unwrap_or(usize::MAX);
+    merged.results.sort_by_key(|r| (position(&r.file), r.seed));
     let mut expected: Vec<(String, u64)> = items(merged.scenarios.len(), merged.seeds.clone(), None)
         .into_iter()
         .map(|item| (merged.scenarios[item.scenario].clone(), item.seed))
