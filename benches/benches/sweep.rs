@@ -21,7 +21,7 @@ fn seeds_per_second(c: &mut Criterion) {
     for jobs in [1, 2] {
         group.bench_function(format!("{jobs} jobs, {SEEDS} seeds"), |b| {
             b.iter(|| {
-                let results = sweep::sweep(&scenarios, &items, jobs, jitter, |_| {});
+                let results = sweep::sweep(&scenarios, &items, jobs, jitter, false, |_| {});
                 assert!(results.iter().all(|r| r.passed()), "a seed broke the invariants");
             })
         });

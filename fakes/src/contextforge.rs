@@ -161,6 +161,8 @@ pub struct ContextForge {
     clock: Arc<dyn Clock>,
     upstream: HttpClient,
     state: Mutex<GatewayState>,
+    /// Set by [`ContextForge::keep_sessions`]: the MCP endpoints keep stateful sessions.
+    sessions: std::sync::OnceLock<crate::mcp_sessions::McpSessions>,
 }
 
 /// 32 hex characters derived from a name: ContextForge ids are opaque 32-hex strings;
@@ -174,7 +176,21 @@ type Refusal = (StatusCode, String);
 
 impl ContextForge {
     pub fn new(config: GatewayConfig, upstream: HttpClient, clock: Arc<dyn Clock>) -> Arc<Self> {
-        Arc::new(ContextForge { config, clock, upstream, state: Mutex::new(GatewayState::default()) })
+        let sessions = std::sync::OnceLock::new();
+        Arc::new(ContextForge { config, clock, upstream, state: Mutex::new(GatewayState::default()), sessions })
+    }
+
+    /// Makes the MCP endpoints (`/mcp`, `/servers/<id>/mcp`) keep stateful
+    /// sessions, as ContextForge does with `USE_STATEFUL_SESSIONS=true`
+    /// ([`crate::mcp_sessions`]); session ids are drawn from `seed`. Without
+    /// it they stay stateless (ContextForge's default). A second call changes nothing.
+    pub fn keep_sessions(&self, seed: u64) {
+        let _ = self.sessions.set(crate::mcp_sessions::McpSessions::new(seed));
+    }
+
+    /// How many stateful MCP sessions are open (0 when sessions are not kept).
+    pub fn open_sessions(&self) -> usize {
+        self.sessions.get().map_or(0, crate::mcp_sessions::McpSessions::open)
     }
 
     fn state(&self) -> MutexGuard<'_, GatewayState> {
@@ -457,8 +473,12 @@ async fn serve_scope(
     };
     // Never forward a caller-supplied identity.
     headers.remove("x-authenticated-user");
-    let scope = Arc::new(Scope { gateway: gw, server, subject: subject.clone() });
-    mcp::serve_message(scope, CallContext { caller: Some(subject), headers }, &method, body).await
+    let scope = Arc::new(Scope { gateway: gw.clone(), server, subject: subject.clone() });
+    let ctx = CallContext { caller: Some(subject), headers };
+    match gw.sessions.get() {
+        Some(sessions) => sessions.serve(scope, ctx, &method, body).await,
+        None => mcp::serve_message(scope, ctx, &method, body).await,
+    }
 }
 
 async fn mcp_all(State(gw): State<Arc<ContextForge>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {

@@ -19,4 +19,5 @@ pub mod ids;
 pub mod inspection;
 pub mod jwt;
 pub mod mcp;
+pub mod mcp_sessions;
 pub mod net;

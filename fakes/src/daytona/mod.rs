@@ -22,10 +22,13 @@
 //! The toolbox also serves each sandbox's files and Git checkouts
 //! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
+mod files_api;
+mod host_exec;
 mod kube_api;
 pub mod longhorn;
 mod process;
 mod sandbox;
+mod shell;
 mod ssh;
 mod toolbox;
 mod volumes;
@@ -46,6 +49,7 @@ use crate::clock::{iso8601_millis, Clock};
 use crate::framework_error::{self, Rejection};
 use crate::ids::IdGen;
 
+pub use host_exec::HostExec;
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
 pub use sandbox::{Sandbox, SandboxState};
@@ -111,6 +115,8 @@ pub struct Daytona {
     clock: Arc<dyn Clock>,
     launcher: Arc<dyn ProcessLauncher>,
     state: Mutex<DaytonaState>,
+    /// Set by [`Daytona::execute_on_host`]: toolbox commands run for real on this machine.
+    host_exec: std::sync::OnceLock<HostExec>,
 }
 
 impl Daytona {
@@ -129,7 +135,16 @@ impl Daytona {
             volumes: BTreeMap::new(),
             next_volume: 0,
         };
-        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state) })
+        let host_exec = std::sync::OnceLock::new();
+        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state), host_exec })
+    }
+
+    /// From now on, EXECUTES every toolbox command (`process/execute` and session
+    /// commands) FOR REAL on this machine, as the serving user, each sandbox in
+    /// its own directory under `exec` ([`HostExec`]): `squadsim serve
+    /// --sandbox-exec local`. Never used by the simulation. A second call changes nothing.
+    pub fn execute_on_host(&self, exec: HostExec) {
+        let _ = self.host_exec.set(exec);
     }
 
     /// Now, as the API prints timestamps.
@@ -222,9 +237,16 @@ impl Daytona {
             .route("/toolbox/{id}/process/session/{sid}/exec", post(toolbox::session_exec))
             .route("/toolbox/{id}/process/session/{sid}/command/{cid}", get(toolbox::get_command))
             .route("/toolbox/{id}/process/session/{sid}/command/{cid}/logs", get(toolbox::command_logs))
-            .route("/toolbox/{id}/files", get(workspace_fs::list_files))
+            .route("/toolbox/{id}/files", get(workspace_fs::list_files).delete(files_api::delete))
             .route("/toolbox/{id}/files/download", get(workspace_fs::download))
             .route("/toolbox/{id}/files/upload", post(workspace_fs::upload))
+            .route("/toolbox/{id}/files/bulk-upload", post(files_api::bulk_upload))
+            .route("/toolbox/{id}/files/bulk-download", post(files_api::bulk_download))
+            .route("/toolbox/{id}/files/info", get(files_api::info))
+            .route("/toolbox/{id}/files/move", post(files_api::move_files))
+            .route("/toolbox/{id}/files/find", get(files_api::find))
+            .route("/toolbox/{id}/files/search", get(files_api::search))
+            .route("/toolbox/{id}/files/replace", post(files_api::replace))
             .route("/toolbox/{id}/files/folder", post(workspace_fs::create_folder))
             .route("/toolbox/{id}/files/permissions", post(workspace_fs::set_permissions))
             .route("/toolbox/{id}/git/clone", post(workspace_fs::clone))

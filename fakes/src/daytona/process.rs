@@ -27,6 +27,13 @@ impl ProcessOutput {
         }
     }
 
+    /// Appends text as written (no newline added).
+    pub fn print(&self, text: &str) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.0.push_str(text);
+        }
+    }
+
     /// Records the exit code; the command is finished from then on.
     pub fn exit(&self, code: i32) {
         if let Ok(mut g) = self.inner.lock() {

@@ -1,4 +1,6 @@
-//! The toolbox: processes inside a started sandbox (`/process/execute` and sessions).
+//! The toolbox: processes inside a started sandbox (`/process/execute` and
+//! sessions). A command the built-in shell ([`super::shell`]) runs is answered by
+//! it; any other goes to the sandbox's launcher, as before.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::shell::{Line, Parsed, ShellState};
+use super::workspace_fs::HOME;
 use super::{Authorized, Daytona, ProcessOutput, ProcessSpec, Sandbox, SandboxState};
 
 pub(super) struct Command {
@@ -23,6 +27,22 @@ pub(super) struct Command {
 #[derive(Default)]
 pub(super) struct Session {
     pub(super) commands: BTreeMap<String, Command>,
+    /// The session's shell (working folder, exports), from its first built-in command on.
+    shell: Option<ShellState>,
+}
+
+/// Runs `command` in the built-in shell when it can ([`shell`]); `None` when it
+/// names a program only the launcher has.
+fn interpret(d: &Daytona, sandbox_id: &str, command: &str, shell: &mut ShellState) -> Option<(String, i32)> {
+    match Line::parse(command, shell) {
+        Parsed::External => None,
+        Parsed::SyntaxError(e) => Some((format!("sh: 1: {e}\n"), 2)),
+        Parsed::Builtin(line) => {
+            let mut state = d.state();
+            let fs = state.file_systems.entry(sandbox_id.to_string()).or_default();
+            Some(line.run(shell, fs))
+        }
+    }
 }
 
 /// A toolbox call on a started sandbox: authorized and the sandbox (path
@@ -75,13 +95,34 @@ impl<T: DeserializeOwned> FromRequest<Arc<Daytona>> for ToolboxJson<T> {
 #[derive(Deserialize)]
 pub(super) struct ExecuteRequest {
     command: String,
+    /// Where the command starts (relative to the home; default the home).
+    #[serde(default)]
+    cwd: Option<String>,
+    /// Variables added to the sandbox's environment for this command.
+    #[serde(default)]
+    envs: Option<BTreeMap<String, String>>,
+    /// Seconds (host execution only: the built-in shell never runs long).
+    #[serde(default)]
+    timeout: Option<u64>,
 }
 
-/// `POST /process/execute` runs a command to completion and answers `{exitCode, result}`.
+/// `POST /process/execute {command, cwd?, envs?}` runs a command to completion
+/// and answers `{exitCode, result}` (the built-in shell's, or the launcher's).
 pub(super) async fn execute(
     StartedSandbox { d, sandbox, .. }: StartedSandbox,
     ToolboxJson(req): ToolboxJson<ExecuteRequest>,
 ) -> Response {
+    let mut env = sandbox.env.clone();
+    env.extend(req.envs.unwrap_or_default());
+    if let Some(host) = d.host_exec.get() {
+        let timeout = req.timeout.map(std::time::Duration::from_secs);
+        let (result, code) = host.run(&sandbox.id, env, req.cwd.as_deref(), &req.command, timeout).await;
+        return Json(json!({"exitCode": code, "result": result})).into_response();
+    }
+    let mut shell = ShellState::new(req.cwd.as_deref().unwrap_or(HOME), env);
+    if let Some((result, code)) = interpret(&d, &sandbox.id, &req.command, &mut shell) {
+        return Json(json!({"exitCode": code, "result": result})).into_response();
+    }
     let output = ProcessOutput::default();
     d.launcher.launch(ProcessSpec { sandbox_id: sandbox.id, env: sandbox.env, command: req.command }, output.clone());
     let code = wait_for_exit(&output).await;
@@ -176,18 +217,39 @@ pub(super) async fn session_exec(
     ToolboxJson(req): ToolboxJson<SessionExecuteRequest>,
 ) -> Response {
     let output = ProcessOutput::default();
+    let shell = {
+        let mut state = d.state();
+        let Some(session) = state.sessions.get_mut(&(id.clone(), sid.clone())) else {
+            return d.error(&path, StatusCode::NOT_FOUND, "session not found");
+        };
+        session.shell.take().unwrap_or_else(|| ShellState::new(HOME, sandbox.env.clone()))
+    };
+    let mut shell = shell;
+    let interpreted = match d.host_exec.get() {
+        // On the host each session command starts afresh in the home (no kept `cd`/`export`).
+        Some(host) => Some(host.run(&sandbox.id, sandbox.env.clone(), None, &req.command, None).await),
+        None => interpret(&d, &sandbox.id, &req.command, &mut shell),
+    };
+    if let Some((text, code)) = &interpreted {
+        output.print(text);
+        output.exit(*code);
+    }
     let cmd_id = {
         let mut state = d.state();
-        if !state.sessions.contains_key(&(id.clone(), sid.clone())) {
+        let Some(session) = state.sessions.get_mut(&(id.clone(), sid.clone())) else {
             return d.error(&path, StatusCode::NOT_FOUND, "session not found");
-        }
+        };
+        session.shell = Some(shell);
         state.next_command += 1;
         let cmd_id = format!("cmd-{:08x}", state.next_command);
         let session = state.sessions.get_mut(&(id.clone(), sid)).expect("checked above under the same lock");
         session.commands.insert(cmd_id.clone(), Command { command: req.command.clone(), output: output.clone() });
         cmd_id
     };
-    d.launcher.launch(ProcessSpec { sandbox_id: sandbox.id, env: sandbox.env, command: req.command }, output.clone());
+    if interpreted.is_none() {
+        d.launcher
+            .launch(ProcessSpec { sandbox_id: sandbox.id, env: sandbox.env, command: req.command }, output.clone());
+    }
     if req.run_async || req.r#async {
         return Json(json!({"cmdId": cmd_id})).into_response();
     }

@@ -34,15 +34,18 @@ use super::toolbox::StartedSandbox;
 /// One sandbox's file system: files by absolute path, folder modes, Git checkouts by root.
 #[derive(Debug, Default, Clone)]
 pub(super) struct SandboxFs {
-    files: BTreeMap<String, Vec<u8>>,
+    pub(super) files: BTreeMap<String, Vec<u8>>,
     /// Folders created or given a mode; a folder without an entry is `755`.
-    modes: BTreeMap<String, u32>,
-    repos: BTreeMap<String, Checkout>,
+    pub(super) modes: BTreeMap<String, u32>,
+    pub(super) repos: BTreeMap<String, Checkout>,
 }
+
+/// The sandbox user's home: where a relative path starts, and a folder every sandbox has.
+pub(super) const HOME: &str = "/home/daytona";
 
 /// A Git working tree: its branch, last commit's tree and the index.
 #[derive(Debug, Default, Clone)]
-struct Checkout {
+pub(super) struct Checkout {
     branch: String,
     branches: Vec<String>,
     /// Repository-relative path -> content at HEAD.
@@ -54,7 +57,15 @@ struct Checkout {
     ahead: u64,
 }
 
-fn normalize(path: &str) -> String {
+/// An absolute, normalized path: a relative one starts at [`HOME`], as the toolbox resolves it.
+pub(super) fn normalize(path: &str) -> String {
+    let joined;
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        joined = format!("{HOME}/{path}");
+        &joined
+    };
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
         match p {
@@ -68,7 +79,7 @@ fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn parent(path: &str) -> Option<String> {
+pub(super) fn parent(path: &str) -> Option<String> {
     if path == "/" {
         return None;
     }
@@ -78,7 +89,7 @@ fn parent(path: &str) -> Option<String> {
 
 impl SandboxFs {
     /// The first folder on the way to `path` (itself included) that is not writable.
-    fn read_only_ancestor(&self, path: &str) -> Option<String> {
+    pub(super) fn read_only_ancestor(&self, path: &str) -> Option<String> {
         let mut at = Some(path.to_string());
         while let Some(p) = at {
             if self.modes.get(&p).is_some_and(|m| m & 0o200 == 0) {
@@ -89,9 +100,14 @@ impl SandboxFs {
         None
     }
 
-    fn is_dir(&self, path: &str) -> bool {
+    /// Whether `path` is a folder: the root, the home, one created or given a
+    /// mode, a checkout, or one holding a file.
+    pub(super) fn is_dir(&self, path: &str) -> bool {
         let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
-        self.modes.contains_key(path)
+        path == "/"
+            || path == "/home"
+            || path == HOME
+            || self.modes.contains_key(path)
             || self.repos.contains_key(path)
             || self.files.keys().any(|f| f.starts_with(&prefix))
             || self.modes.keys().any(|d| d.starts_with(&prefix))
@@ -115,7 +131,7 @@ fn status_word(before: Option<&Vec<u8>>, after: Option<&Vec<u8>>, new_word: &'st
 
 impl StartedSandbox {
     /// Runs `f` on the sandbox's file system; its error becomes Daytona's error body.
-    fn with_fs(&self, f: impl FnOnce(&mut SandboxFs) -> Result<Response, (StatusCode, String)>) -> Response {
+    pub(super) fn with_fs(&self, f: impl FnOnce(&mut SandboxFs) -> Result<Response, (StatusCode, String)>) -> Response {
         let mut state = self.d.state();
         let fs = state.file_systems.entry(self.sandbox.id.clone()).or_default();
         f(fs).unwrap_or_else(|(status, message)| self.d.error(&self.path, status, &message))
@@ -196,8 +212,9 @@ pub(super) async fn download(sandbox: StartedSandbox, Query(q): Query<PathQuery>
     })
 }
 
-/// The `file` part of a `multipart/form-data` body.
-fn multipart_file(headers: &HeaderMap, body: &[u8]) -> Option<Vec<u8>> {
+/// Every part of a `multipart/form-data` body, as (field name, content), in order;
+/// `None` when the body is not multipart.
+pub(super) fn multipart_parts(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
     let content_type = headers.get("content-type")?.to_str().ok()?;
     let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?.trim_matches('"');
     let delimiter = format!("--{boundary}").into_bytes();
@@ -207,15 +224,19 @@ fn multipart_file(headers: &HeaderMap, body: &[u8]) -> Option<Vec<u8>> {
         parts.push(&rest[..at]);
         rest = &rest[at + delimiter.len()..];
     }
-    parts.into_iter().skip(1).find_map(|part| {
+    let named = parts.into_iter().skip(1).filter_map(|part| {
         let split = find(part, b"\r\n\r\n")?;
         let head = String::from_utf8_lossy(&part[..split]);
-        if !head.contains("name=\"file\"") {
-            return None;
-        }
+        let name = head.split(';').find_map(|p| p.trim().strip_prefix("name=\"")?.split('"').next())?.to_string();
         let content = &part[split + 4..];
-        Some(content.strip_suffix(b"\r\n").unwrap_or(content).to_vec())
-    })
+        Some((name, content.strip_suffix(b"\r\n").unwrap_or(content).to_vec()))
+    });
+    Some(named.collect())
+}
+
+/// The `file` part of a `multipart/form-data` body.
+fn multipart_file(headers: &HeaderMap, body: &[u8]) -> Option<Vec<u8>> {
+    multipart_parts(headers, body)?.into_iter().find(|(name, _)| name == "file").map(|(_, content)| content)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -326,16 +347,24 @@ fn checkout_mut<'a>(fs: &'a mut SandboxFs, path: &str) -> Result<&'a mut Checkou
     fs.repos.get_mut(&root).ok_or_else(|| bad("repository does not exist"))
 }
 
-/// `GET /git/status?path=`.
-pub(super) async fn status(sandbox: StartedSandbox, Query(q): Query<RepoQuery>) -> Response {
-    sandbox.with_fs(|fs| {
-        let root = repo_root(fs, &q.path)?;
-        let work = fs.tree(&root);
-        let repo = &fs.repos[&root];
+/// A checkout's state, as `git status` shows it.
+pub(super) struct GitStatus {
+    pub branch: String,
+    /// (repository-relative path, staging word, worktree word) for every path not unmodified.
+    pub files: Vec<(String, &'static str, &'static str)>,
+    pub ahead: u64,
+}
+
+impl SandboxFs {
+    /// The status of the checkout at `root` (a path inside it is not enough).
+    pub(super) fn git_status(&self, root: &str) -> Result<GitStatus, (StatusCode, String)> {
+        let root = repo_root(self, root)?;
+        let work = self.tree(&root);
+        let repo = &self.repos[&root];
         let mut names: Vec<&String> = work.keys().chain(repo.head.keys()).chain(repo.index.keys()).collect();
         names.sort();
         names.dedup();
-        let mut entries = Vec::new();
+        let mut files = Vec::new();
         for name in names {
             let staged = repo.index.get(name).or(repo.head.get(name));
             let staging = status_word(repo.head.get(name), repo.index.get(name).or(repo.head.get(name)), "Added");
@@ -343,13 +372,144 @@ pub(super) async fn status(sandbox: StartedSandbox, Query(q): Query<RepoQuery>) 
             let worktree = if untracked { "Untracked" } else { status_word(staged, work.get(name), "Untracked") };
             if staging != "Unmodified" || worktree != "Unmodified" {
                 let staging = if untracked { "Untracked" } else { staging };
-                entries.push(json!({"name": name, "staging": staging, "worktree": worktree, "extra": ""}));
+                files.push((name.clone(), staging, worktree));
             }
         }
+        Ok(GitStatus { branch: repo.branch.clone(), files, ahead: repo.ahead })
+    }
+
+    /// Stages `files` (`.` for everything) of the checkout at `root`.
+    pub(super) fn git_add(&mut self, root: &str, files: &[String]) -> Result<(), (StatusCode, String)> {
+        let root = repo_root(self, root)?;
+        let work = self.tree(&root);
+        let repo = checkout_mut(self, &root)?;
+        for wanted in files {
+            let wanted = wanted.trim_start_matches("./");
+            let all = wanted == "." || wanted.is_empty();
+            let matched: Vec<(&String, &Vec<u8>)> = work
+                .iter()
+                .filter(|(p, _)| all || p.as_str() == wanted || p.starts_with(&format!("{wanted}/")))
+                .collect();
+            if matched.is_empty() && !all {
+                return Err(bad(format!("pathspec '{wanted}' did not match any files")));
+            }
+            for (p, c) in matched {
+                repo.index.insert(p.clone(), c.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits what is staged in the checkout at `root`; the new commit's hash.
+    pub(super) fn git_commit(
+        &mut self,
+        root: &str,
+        message: &str,
+        author: &str,
+        email: &str,
+    ) -> Result<String, (StatusCode, String)> {
+        let repo = checkout_mut(self, root)?;
+        if message.trim().is_empty() || author.trim().is_empty() || email.trim().is_empty() {
+            return Err(bad("message, author and email are required"));
+        }
+        let mut tree = repo.head.clone();
+        tree.extend(repo.index.iter().map(|(p, c)| (p.clone(), c.clone())));
+        if tree == repo.head {
+            return Err(bad("nothing to commit, working tree clean"));
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(repo.head_hash.as_deref().unwrap_or_default());
+        for (p, c) in &tree {
+            hasher.update(p.as_bytes());
+            hasher.update(c);
+        }
+        hasher.update(message.as_bytes());
+        let hash: String = hasher.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect();
+        repo.head = tree;
+        repo.index.clear();
+        repo.head_hash = Some(hash.clone());
+        repo.ahead += 1;
+        Ok(hash)
+    }
+
+    /// The branches of the checkout at `root`, and the current one.
+    pub(super) fn git_branches(&self, root: &str) -> Result<(Vec<String>, String), (StatusCode, String)> {
+        let root = repo_root(self, root)?;
+        let repo = &self.repos[&root];
+        Ok((repo.branches.clone(), repo.branch.clone()))
+    }
+
+    /// Creates branch `name` in the checkout at `root`.
+    pub(super) fn git_create_branch(&mut self, root: &str, name: &str) -> Result<(), (StatusCode, String)> {
+        let repo = checkout_mut(self, root)?;
+        if repo.branches.iter().any(|b| b == name) {
+            return Err(bad(format!("a branch named '{name}' already exists")));
+        }
+        repo.branches.push(name.to_string());
+        Ok(())
+    }
+
+    /// Switches the checkout at `root` to branch `name`.
+    pub(super) fn git_checkout(&mut self, root: &str, name: &str) -> Result<(), (StatusCode, String)> {
+        let repo = checkout_mut(self, root)?;
+        if !repo.branches.iter().any(|b| b == name) {
+            return Err(bad(format!("pathspec '{name}' did not match any branch")));
+        }
+        repo.branch = name.to_string();
+        Ok(())
+    }
+
+    /// Removes the folder `path` with everything under it (files, folders, checkouts).
+    pub(super) fn remove_tree(&mut self, path: &str) {
+        let prefix = format!("{path}/");
+        self.files.retain(|p, _| !p.starts_with(&prefix));
+        self.modes.retain(|p, _| p != path && !p.starts_with(&prefix));
+        self.repos.retain(|p, _| p != path && !p.starts_with(&prefix));
+    }
+
+    /// Copies (or, with `remove`, moves) the folder `from` and its files to `to`.
+    pub(super) fn copy_tree(&mut self, from: &str, to: &str, remove: bool) {
+        let prefix = format!("{from}/");
+        let copied: Vec<(String, Vec<u8>)> = self
+            .files
+            .iter()
+            .filter_map(|(p, c)| p.strip_prefix(&prefix).map(|rest| (format!("{to}/{rest}"), c.clone())))
+            .collect();
+        let mode = self.modes.get(from).copied().unwrap_or(0o755);
+        if remove {
+            self.files.retain(|p, _| !p.starts_with(&prefix));
+            self.modes.remove(from);
+        }
+        self.modes.insert(to.to_string(), mode);
+        self.files.extend(copied);
+    }
+
+    /// The root of the checkout holding `path`, if any.
+    pub(super) fn checkout_root(&self, path: &str) -> Option<String> {
+        let mut at = Some(normalize(path));
+        while let Some(p) = at {
+            if self.repos.contains_key(&p) {
+                return Some(p);
+            }
+            at = parent(&p);
+        }
+        None
+    }
+}
+
+/// `GET /git/status?path=`.
+pub(super) async fn status(sandbox: StartedSandbox, Query(q): Query<RepoQuery>) -> Response {
+    sandbox.with_fs(|fs| {
+        let status = fs.git_status(&q.path)?;
+        let entries: Vec<Value> = status
+            .files
+            .iter()
+            .map(|(name, staging, worktree)| json!({"name": name, "staging": staging, "worktree": worktree, "extra": ""}))
+            .collect();
         Ok(Json(json!({
-            "currentBranch": repo.branch,
+            "currentBranch": status.branch,
             "fileStatus": entries,
-            "ahead": repo.ahead,
+            "ahead": status.ahead,
             "behind": 0,
             "branchPublished": false,
         }))
@@ -367,23 +527,7 @@ struct AddRequest {
 pub(super) async fn add(sandbox: StartedSandbox, raw: Bytes) -> Response {
     sandbox.with_fs(|fs| {
         let req: AddRequest = body(&raw)?;
-        let root = repo_root(fs, &req.path)?;
-        let work = fs.tree(&root);
-        let repo = checkout_mut(fs, &root)?;
-        for wanted in &req.files {
-            let wanted = wanted.trim_start_matches("./");
-            let all = wanted == "." || wanted.is_empty();
-            let matched: Vec<(&String, &Vec<u8>)> = work
-                .iter()
-                .filter(|(p, _)| all || p.as_str() == wanted || p.starts_with(&format!("{wanted}/")))
-                .collect();
-            if matched.is_empty() && !all {
-                return Err(bad(format!("pathspec '{wanted}' did not match any files")));
-            }
-            for (p, c) in matched {
-                repo.index.insert(p.clone(), c.clone());
-            }
-        }
+        fs.git_add(&req.path, &req.files)?;
         Ok(StatusCode::OK.into_response())
     })
 }
@@ -400,27 +544,7 @@ struct CommitRequest {
 pub(super) async fn commit(sandbox: StartedSandbox, raw: Bytes) -> Response {
     sandbox.with_fs(|fs| {
         let req: CommitRequest = body(&raw)?;
-        let repo = checkout_mut(fs, &req.path)?;
-        if req.message.trim().is_empty() || req.author.trim().is_empty() || req.email.trim().is_empty() {
-            return Err(bad("message, author and email are required"));
-        }
-        let mut tree = repo.head.clone();
-        tree.extend(repo.index.iter().map(|(p, c)| (p.clone(), c.clone())));
-        if tree == repo.head {
-            return Err(bad("nothing to commit, working tree clean"));
-        }
-        let mut hasher = Sha256::new();
-        hasher.update(repo.head_hash.as_deref().unwrap_or_default());
-        for (p, c) in &tree {
-            hasher.update(p.as_bytes());
-            hasher.update(c);
-        }
-        hasher.update(req.message.as_bytes());
-        let hash: String = hasher.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect();
-        repo.head = tree;
-        repo.index.clear();
-        repo.head_hash = Some(hash.clone());
-        repo.ahead += 1;
+        let hash = fs.git_commit(&req.path, &req.message, &req.author, &req.email)?;
         Ok(Json(json!({"hash": hash})).into_response())
     })
 }
@@ -435,8 +559,8 @@ struct BranchRequest {
 /// `GET /git/branches?path=` -> `{branches}`.
 pub(super) async fn list_branches(sandbox: StartedSandbox, Query(q): Query<RepoQuery>) -> Response {
     sandbox.with_fs(|fs| {
-        let root = repo_root(fs, &q.path)?;
-        Ok(Json(json!({"branches": fs.repos[&root].branches})).into_response())
+        let (branches, _) = fs.git_branches(&q.path)?;
+        Ok(Json(json!({"branches": branches})).into_response())
     })
 }
 
@@ -444,11 +568,7 @@ pub(super) async fn list_branches(sandbox: StartedSandbox, Query(q): Query<RepoQ
 pub(super) async fn create_branch(sandbox: StartedSandbox, raw: Bytes) -> Response {
     sandbox.with_fs(|fs| {
         let req: BranchRequest = body(&raw)?;
-        let repo = checkout_mut(fs, &req.path)?;
-        if repo.branches.contains(&req.name) {
-            return Err(bad(format!("a branch named '{}' already exists", req.name)));
-        }
-        repo.branches.push(req.name);
+        fs.git_create_branch(&req.path, &req.name)?;
         Ok(StatusCode::CREATED.into_response())
     })
 }
@@ -457,11 +577,7 @@ pub(super) async fn create_branch(sandbox: StartedSandbox, raw: Bytes) -> Respon
 pub(super) async fn checkout(sandbox: StartedSandbox, raw: Bytes) -> Response {
     sandbox.with_fs(|fs| {
         let req: BranchRequest = body(&raw)?;
-        let repo = checkout_mut(fs, &req.path)?;
-        if !repo.branches.contains(&req.name) {
-            return Err(bad(format!("pathspec '{}' did not match any branch", req.name)));
-        }
-        repo.branch = req.name;
+        fs.git_checkout(&req.path, &req.name)?;
         Ok(StatusCode::OK.into_response())
     })
 }

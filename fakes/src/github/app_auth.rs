@@ -359,14 +359,20 @@ pub(crate) async fn create_access_token(
         Err(e) if e.status == StatusCode::BAD_REQUEST => TokenRequest::default(),
         Err(e) => return Err(e),
     };
+    // Absent or `{}` (PyGithub always sends `{"permissions": {}}`): everything the
+    // installation has. Otherwise only what was asked, each no more than granted,
+    // plus `metadata: read`, which every token carries.
     let mut permissions = inst.permissions.clone();
-    if let Some(asked) = request.permissions {
+    if let Some(mut asked) = request.permissions.filter(|asked| !asked.is_empty()) {
         for (name, level) in &asked {
             let granted = inst.permissions.get(name).map(String::as_str);
             let ok = matches!((granted, level.as_str()), (Some("write"), "read" | "write") | (Some("read"), "read"));
             if !ok {
                 return Err(GhError::unprocessable("The permissions requested are not granted to this installation."));
             }
+        }
+        if let Some(metadata) = inst.permissions.get("metadata") {
+            asked.entry("metadata".to_string()).or_insert_with(|| metadata.clone());
         }
         permissions = asked;
     }

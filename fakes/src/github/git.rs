@@ -67,6 +67,26 @@ impl Tree {
         }
     }
 
+    /// Every file, in path order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Blob)> {
+        self.files.iter()
+    }
+
+    /// The files under the directory `dir` (`""` for the root), in path order.
+    pub(crate) fn under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a String, &'a Blob)> + 'a {
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        self.files.range(prefix.clone()..).take_while(move |(p, _)| p.starts_with(&prefix))
+    }
+
+    /// The files under `dir`, with paths relative to it (a directory's own tree).
+    pub(crate) fn subtree(&self, dir: &str) -> Tree {
+        let mut sub = Tree::default();
+        for (path, blob) in self.under(dir) {
+            sub.insert(path[dir.len() + 1..].to_string(), blob.clone());
+        }
+        sub
+    }
+
     /// The tree's id (40 hex digits).
     pub(crate) fn sha(&self) -> String {
         self.digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -198,6 +218,10 @@ pub(crate) struct Git {
     pub refs: BTreeMap<String, String>,
     commits: BTreeMap<String, Commit>,
     graph: CommitGraph,
+    /// Every tree a commit has or the Git Data API wrote, by id (clones share their parts).
+    trees: BTreeMap<String, Tree>,
+    /// Every blob a commit added or the Git Data API wrote, by id.
+    blobs: BTreeMap<String, Blob>,
 }
 
 impl Git {
@@ -215,12 +239,71 @@ impl Git {
         self.commits.get(sha)
     }
 
-    /// Stores a commit and enters it in the commit graph.
+    /// Stores a commit and enters it in the commit graph; its tree and the blobs
+    /// it changed since its first parent become readable by id.
     pub(crate) fn record(&mut self, mut commit: Commit) {
         let parents: Vec<usize> =
             commit.parents.iter().filter_map(|p| self.commits.get(p)).map(|p| p.position).collect();
         commit.position = self.graph.add(&commit.sha, parents);
+        let empty = Tree::default();
+        let parent_tree = commit.parents.first().and_then(|p| self.commits.get(p)).map_or(&empty, |p| &p.files);
+        for (_, _, after) in parent_tree.changes(&commit.files) {
+            if let Some(blob) = after {
+                self.blobs.entry(blob.sha.clone()).or_insert_with(|| blob.clone());
+            }
+        }
+        self.trees.insert(commit.files.sha(), commit.files.clone());
         self.commits.insert(commit.sha.clone(), commit);
+    }
+
+    /// Keeps a blob written through the Git Data API.
+    pub(crate) fn store_blob(&mut self, blob: Blob) {
+        self.blobs.insert(blob.sha.clone(), blob);
+    }
+
+    /// Keeps a tree written through the Git Data API.
+    pub(crate) fn store_tree(&mut self, tree: Tree) {
+        self.trees.insert(tree.sha(), tree);
+    }
+
+    pub(crate) fn blob(&self, sha: &str) -> Option<&Blob> {
+        self.blobs.get(sha)
+    }
+
+    pub(crate) fn tree(&self, sha: &str) -> Option<&Tree> {
+        self.trees.get(sha)
+    }
+
+    /// A commit sha, a branch name or a full ref, resolved to its commit.
+    pub(crate) fn resolve(&self, name: &str) -> Option<&Commit> {
+        let name = name.trim_start_matches("refs/heads/");
+        self.commits.get(name).or_else(|| self.branch_sha(name).and_then(|sha| self.commits.get(sha)))
+    }
+
+    /// The commits `head` reaches that `base` does not (all of them without a
+    /// base), newest first (highest generation, then latest recorded), as
+    /// GitHub lists a history.
+    pub(crate) fn history(&self, head: &str, base: Option<&str>) -> Vec<&Commit> {
+        let Some(head) = self.commits.get(head) else {
+            return Vec::new();
+        };
+        let mut seen = vec![false; self.graph.generations.len()];
+        let walk = |from: usize, seen: &mut Vec<bool>| {
+            let (mut stack, mut found) = (vec![from], Vec::new());
+            while let Some(c) = stack.pop() {
+                if !std::mem::replace(&mut seen[c], true) {
+                    found.push(c);
+                    stack.extend(&self.graph.parents[c]);
+                }
+            }
+            found
+        };
+        if let Some(base) = base.and_then(|b| self.commits.get(b)) {
+            walk(base.position, &mut seen);
+        }
+        let mut found = walk(head.position, &mut seen);
+        found.sort_by_key(|&c| std::cmp::Reverse((self.graph.generations[c], c)));
+        found.into_iter().filter_map(|c| self.commits.get(&self.graph.shas[c])).collect()
     }
 
     /// Whether `maybe_ancestor` is `of` or one of its ancestors. Visits only the

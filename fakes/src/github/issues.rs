@@ -1,8 +1,8 @@
-//! Issues: `POST /repos/{o}/{r}/issues` (201) and `GET …/issues/{n}`, which
-//! also answers for a pull request's number (issues and pull requests share
+//! Issues: `POST /repos/{o}/{r}/issues` (201), `GET …/issues` (paginated),
+//! `GET|PATCH …/issues/{n}`, whose GET also answers for a pull request's number (issues and pull requests share
 //! one number sequence, as on GitHub).
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use super::actors::Actor;
 use super::app_auth::{Read, RepoAccess, WriteIssues};
 use super::errors::{Body, GhError};
+use super::pages::Pages;
+use super::pulls::PullRecord;
 use super::repos::Repo;
 use super::Inner;
 use crate::clock::iso8601;
@@ -22,12 +24,13 @@ pub(crate) struct IssueRecord {
     pub id: u64,
     pub title: String,
     pub body: Option<String>,
-    /// (label id, name)
-    pub labels: Vec<(u64, String)>,
+    /// Names of the repository's labels on it.
+    pub labels: Vec<String>,
     pub open: bool,
     pub user: Actor,
     pub created_at: u64,
     pub updated_at: u64,
+    pub closed_at: Option<u64>,
 }
 
 /// The fields every issue-shaped object has; `pull_request` is set when the
@@ -37,7 +40,7 @@ struct IssueView<'a> {
     id: u64,
     title: &'a str,
     body: Option<&'a str>,
-    labels: &'a [(u64, String)],
+    labels: &'a [String],
     open: bool,
     user: &'a Actor,
     created_at: u64,
@@ -49,21 +52,7 @@ struct IssueView<'a> {
 fn issue_view_json(inner: &Inner, repo: &Repo, v: IssueView<'_>) -> Value {
     let api = inner.api(&repo.api_path());
     let url = format!("{api}/issues/{}", v.number);
-    let labels: Vec<Value> = v
-        .labels
-        .iter()
-        .map(|(id, name)| {
-            json!({
-                "id": id,
-                "node_id": format!("LA_kwDO{id:08X}"),
-                "url": format!("{api}/labels/{}", name.replace(' ', "%20")),
-                "name": name,
-                "color": "ededed",
-                "default": false,
-                "description": null,
-            })
-        })
-        .collect();
+    let labels = repo.labels_json(inner, v.labels);
     let mut out = json!({
         "id": v.id,
         "node_id": format!("I_kwDO{:08X}", v.id),
@@ -112,7 +101,7 @@ pub(crate) fn issue_json(inner: &Inner, repo: &Repo, i: &IssueRecord) -> Value {
             user: &i.user,
             created_at: i.created_at,
             updated_at: i.updated_at,
-            closed_at: None,
+            closed_at: i.closed_at,
             pull_request: None,
         },
     )
@@ -152,12 +141,25 @@ pub(crate) async fn create_issue(
     }
     let mut state = fake.lock();
     let id = state.next_id();
-    let labels: Vec<(u64, String)> = req.labels.into_iter().map(|name| (state.next_id(), name)).collect();
+    let mut labels = Vec::new();
+    for name in req.labels {
+        labels.push(state.label(&key, &name)?);
+    }
     let r = state.repo_mut(&key)?;
     let number = r.next_number;
     r.next_number += 1;
-    let issue =
-        IssueRecord { number, id, title, body: req.body, labels, open: true, user, created_at: now, updated_at: now };
+    let issue = IssueRecord {
+        number,
+        id,
+        title,
+        body: req.body,
+        labels,
+        open: true,
+        user,
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    };
     let body = issue_json(inner, r, &issue);
     r.issues.insert(number, issue);
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -176,15 +178,21 @@ pub(crate) async fn get_issue(
         return Ok(Json(issue_json(inner, r, issue)));
     }
     let pr = r.pulls.get(&n).ok_or_else(GhError::not_found)?;
-    let pull = super::pulls::pull_json(inner, r, pr);
+    Ok(Json(pull_issue_json(inner, r, pr)))
+}
+
+/// A pull request as the issues API shows it (with a `pull_request` link).
+fn pull_issue_json(inner: &Inner, r: &Repo, pr: &PullRecord) -> Value {
+    let api = inner.api(&r.api_path());
+    let html = inner.html(&format!("/{}/pull/{}", r.full_name(), pr.number));
     let link = json!({
-        "url": pull["url"],
-        "html_url": pull["html_url"],
-        "diff_url": pull["diff_url"],
-        "patch_url": pull["patch_url"],
-        "merged_at": pull["merged_at"],
+        "url": format!("{api}/pulls/{}", pr.number),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "merged_at": if pr.merged { pr.closed_at.map(iso8601) } else { None },
     });
-    Ok(Json(issue_view_json(
+    issue_view_json(
         inner,
         r,
         IssueView {
@@ -192,7 +200,7 @@ pub(crate) async fn get_issue(
             id: pr.id,
             title: &pr.title,
             body: pr.body.as_deref(),
-            labels: &[],
+            labels: &pr.labels,
             open: pr.open,
             user: &pr.user,
             created_at: pr.created_at,
@@ -200,7 +208,106 @@ pub(crate) async fn get_issue(
             closed_at: pr.closed_at,
             pull_request: Some(link),
         },
-    )))
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct IssuesQuery {
+    state: Option<String>,
+    /// Comma-separated label names, all of which an issue must have.
+    labels: Option<String>,
+}
+
+/// `GET /repos/{owner}/{repo}/issues?state=open|closed|all&labels=a,b`:
+/// issues and pull requests (which carry `pull_request`), newest first.
+pub(crate) async fn list_issues(
+    _: Path<(String, String)>,
+    Query(query): Query<IssuesQuery>,
+    pages: Pages,
+    access: RepoAccess<Read>,
+) -> Result<Response, GhError> {
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
+    let wanted = query.state.unwrap_or_else(|| "open".into());
+    let required: Vec<&str> =
+        query.labels.as_deref().map(|l| l.split(',').filter(|l| !l.is_empty()).collect()).unwrap_or_default();
+    let keep = |open: bool, labels: &[String]| {
+        super::pulls::state_matches(&wanted, open)
+            && required.iter().all(|want| labels.iter().any(|l| l.eq_ignore_ascii_case(want)))
+    };
+    let mut numbered: Vec<(u64, Value)> = r
+        .issues
+        .values()
+        .filter(|i| keep(i.open, &i.labels))
+        .map(|i| (i.number, issue_json(inner, r, i)))
+        .chain(r.pulls.values().filter(|p| keep(p.open, &p.labels)).map(|p| (p.number, pull_issue_json(inner, r, p))))
+        .collect();
+    numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    Ok(pages.respond(inner, numbered.into_iter().map(|(_, v)| v)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UpdateIssue {
+    title: Option<Title>,
+    body: Option<String>,
+    state: Option<String>,
+    labels: Option<Vec<String>>,
+}
+
+/// `PATCH /repos/{owner}/{repo}/issues/{issue_number} {title?, body?, state?, labels?}`;
+/// 422 `invalid` for a state other than open or closed.
+pub(crate) async fn update_issue(
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<WriteIssues>,
+    body: Body<UpdateIssue>,
+) -> Result<Json<Value>, GhError> {
+    let RepoAccess { fake, key, .. } = access;
+    let inner = &fake.inner;
+    let now = inner.clock.now_unix();
+    let req = body.0?;
+    let open = match req.state.as_deref() {
+        None => None,
+        Some("open") => Some(true),
+        Some("closed") => Some(false),
+        Some(_) => return Err(GhError::validation(json!({"resource": "Issue", "field": "state", "code": "invalid"}))),
+    };
+    let mut state = fake.lock();
+    let n = number.parse::<u64>().ok().filter(|n| state.repo(&key).is_ok_and(|r| r.issues.contains_key(n)));
+    let n = n.ok_or_else(GhError::not_found)?;
+    let labels = match req.labels {
+        Some(names) => {
+            let mut canonical = Vec::new();
+            for name in names {
+                canonical.push(state.label(&key, &name)?);
+            }
+            Some(canonical)
+        }
+        None => None,
+    };
+    let r = state.repo_mut(&key)?;
+    let issue = r.issues.get_mut(&n).ok_or_else(GhError::not_found)?;
+    if let Some(title) = req.title {
+        issue.title = match title {
+            Title::Text(t) => t,
+            Title::Number(n) => n.to_string(),
+        };
+    }
+    if let Some(body) = req.body {
+        issue.body = Some(body);
+    }
+    if let Some(labels) = labels {
+        issue.labels = labels;
+    }
+    if let Some(open) = open {
+        if issue.open != open {
+            issue.closed_at = if open { None } else { Some(now) };
+        }
+        issue.open = open;
+    }
+    issue.updated_at = now;
+    let issue = issue.clone();
+    Ok(Json(issue_json(inner, r, &issue)))
 }
 
 /// A comment on an issue or a pull request (pull requests share the issues' comments).
@@ -267,15 +374,17 @@ pub(crate) async fn create_comment(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-/// `GET /repos/{owner}/{repo}/issues/{issue_number}/comments` (oldest first).
+/// `GET /repos/{owner}/{repo}/issues/{issue_number}/comments` (oldest first, paginated).
 pub(crate) async fn list_comments(
     Path((.., number)): Path<(String, String, String)>,
+    pages: Pages,
     access: RepoAccess<Read>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
     let n = existing_number(r, &number)?;
-    let list = r.comments.get(&n).map(|c| c.iter().map(|c| comment_json(inner, r, n, c)).collect()).unwrap_or_default();
-    Ok(Json(Value::Array(list)))
+    let list: Vec<Value> =
+        r.comments.get(&n).map(|c| c.iter().map(|c| comment_json(inner, r, n, c)).collect()).unwrap_or_default();
+    Ok(pages.respond(inner, list.into_iter()))
 }

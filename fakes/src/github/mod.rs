@@ -1,6 +1,8 @@
 //! The GitHub fake: the CodexGate GitHub App and the REST surface a squad
-//! delivery uses (repositories, refs, contents, pull requests, merges,
-//! issues and their comments), following api.github.com's paths, status codes and JSON.
+//! delivery uses (repositories, branches, commits and compare, the Git Data
+//! API, contents and directories, pull requests with reviews and merges,
+//! issues with comments and labels, the rate limit), following
+//! api.github.com's paths, status codes, JSON and pagination (`Link`).
 //!
 //! Build it with [`GithubFake::new`] from a [`GithubConfig`] and a
 //! [`Clock`], then mount [`router`]. The same router serves inside the
@@ -18,13 +20,19 @@
 
 mod actors;
 mod app_auth;
+mod commits;
 mod config;
 mod errors;
 mod git;
+mod git_data;
+mod graphql;
 mod issues;
 pub mod keys;
+mod labels;
+mod pages;
 mod pulls;
 mod repos;
+mod reviews;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,7 +42,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use jsonwebtoken::DecodingKey;
 
@@ -225,6 +233,8 @@ impl GithubFake {
                 pulls: BTreeMap::new(),
                 issues: BTreeMap::new(),
                 comments: BTreeMap::new(),
+                reviews: BTreeMap::new(),
+                labels: BTreeMap::new(),
             };
             repo.git.record(commit);
             repo.git.set_branch(&rc.default_branch, sha);
@@ -301,19 +311,52 @@ pub fn router(fake: GithubFake) -> Router {
         .route("/app/installations/{installation_id}/access_tokens", post(app_auth::create_access_token))
         .route("/orgs/{org}/installation", get(app_auth::get_repo_installation))
         .route("/repos/{owner}/{repo}/installation", get(app_auth::get_repo_installation))
+        .route("/rate_limit", get(rate_limit_status))
+        .route("/graphql", post(graphql::graphql))
         .route("/repos/{owner}/{repo}", get(repos::get_repo))
+        .route("/repos/{owner}/{repo}/branches", get(commits::list_branches))
+        .route("/repos/{owner}/{repo}/branches/{*branch}", get(commits::get_branch))
+        .route("/repos/{owner}/{repo}/commits", get(commits::list_commits))
+        .route("/repos/{owner}/{repo}/commits/{*ref}", get(commits::get_commit))
+        .route("/repos/{owner}/{repo}/compare/{*basehead}", get(commits::compare))
         .route("/repos/{owner}/{repo}/git/ref/{*ref}", get(repos::get_ref))
         .route("/repos/{owner}/{repo}/git/refs", post(repos::create_ref))
-        .route("/repos/{owner}/{repo}/contents/{*path}", put(repos::put_contents).get(repos::get_contents))
+        .route("/repos/{owner}/{repo}/git/refs/{*ref}", patch(git_data::update_ref).delete(git_data::delete_ref))
+        .route("/repos/{owner}/{repo}/git/blobs", post(git_data::create_blob))
+        .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(git_data::get_blob))
+        .route("/repos/{owner}/{repo}/git/trees", post(git_data::create_tree))
+        .route("/repos/{owner}/{repo}/git/trees/{sha}", get(git_data::get_tree))
+        .route("/repos/{owner}/{repo}/git/commits", post(git_data::create_commit))
+        .route("/repos/{owner}/{repo}/git/commits/{sha}", get(git_data::get_git_commit))
+        .route("/repos/{owner}/{repo}/contents", get(repos::get_contents))
+        .route("/repos/{owner}/{repo}/contents/", get(repos::get_contents))
+        .route(
+            "/repos/{owner}/{repo}/contents/{*path}",
+            put(repos::put_contents).get(repos::get_contents).delete(repos::delete_contents),
+        )
         .route("/repos/{owner}/{repo}/pulls", post(pulls::create_pull).get(pulls::list_pulls))
-        .route("/repos/{owner}/{repo}/pulls/{pull_number}", get(pulls::get_pull))
-        .route("/repos/{owner}/{repo}/pulls/{pull_number}/merge", put(pulls::merge_pull))
-        .route("/repos/{owner}/{repo}/issues", post(issues::create_issue))
-        .route("/repos/{owner}/{repo}/issues/{issue_number}", get(issues::get_issue))
+        .route("/repos/{owner}/{repo}/pulls/{pull_number}", get(pulls::get_pull).patch(pulls::update_pull))
+        .route("/repos/{owner}/{repo}/pulls/{pull_number}/commits", get(pulls::list_pull_commits))
+        .route("/repos/{owner}/{repo}/pulls/{pull_number}/files", get(pulls::list_pull_files))
+        .route("/repos/{owner}/{repo}/pulls/{pull_number}/merge", put(pulls::merge_pull).get(pulls::is_merged))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            post(reviews::create_review).get(reviews::list_reviews),
+        )
+        .route("/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}", get(reviews::get_review))
+        .route("/repos/{owner}/{repo}/issues", post(issues::create_issue).get(issues::list_issues))
+        .route("/repos/{owner}/{repo}/issues/{issue_number}", get(issues::get_issue).patch(issues::update_issue))
         .route(
             "/repos/{owner}/{repo}/issues/{issue_number}/comments",
             post(issues::create_comment).get(issues::list_comments),
         )
+        .route(
+            "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+            get(labels::list_issue_labels).post(labels::add_issue_labels).put(labels::set_issue_labels),
+        )
+        .route("/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", delete(labels::remove_issue_label))
+        .route("/repos/{owner}/{repo}/labels", get(labels::list_labels).post(labels::create_label))
+        .route("/repos/{owner}/{repo}/labels/{name}", get(labels::get_label))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(middleware::from_fn_with_state(fake.clone(), rate_limit))
@@ -325,18 +368,44 @@ async fn not_found() -> GhError {
     GhError::not_found()
 }
 
+/// `GET /rate_limit`: the caller's window (`resources.core` and `rate`), which
+/// this request does not count against, as on GitHub.
+async fn rate_limit_status(AxState(fake): AxState<GithubFake>, req: Request) -> axum::Json<serde_json::Value> {
+    let inner = &fake.inner;
+    let credential = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let limit = if credential.is_empty() { 60 } else { inner.config.rate_limit };
+    let (reset, used) = *fake.lock().rate.window(credential, inner.clock.now_unix());
+    let core = serde_json::json!({
+        "limit": limit, "used": used, "remaining": limit.saturating_sub(used), "reset": reset, "resource": "core",
+    });
+    // The other resources' windows are not kept here: each is reported unused.
+    let unused = |resource: &str, limit: u64| serde_json::json!({"limit": limit, "used": 0, "remaining": limit, "reset": reset, "resource": resource});
+    axum::Json(serde_json::json!({
+        "resources": {
+            "core": core,
+            "search": unused("search", 30),
+            "graphql": unused("graphql", limit),
+            "integration_manifest": unused("integration_manifest", 5000),
+            "code_search": unused("code_search", 10),
+        },
+        "rate": core,
+    }))
+}
+
 /// GitHub's primary rate limit: a one-hour window per credential, reported
-/// on every response in `x-ratelimit-*`; over the limit is 403.
+/// on every response in `x-ratelimit-*`; over the limit is 403. `GET
+/// /rate_limit` is not counted.
 async fn rate_limit(AxState(fake): AxState<GithubFake>, req: Request, next: Next) -> Response {
     let inner = &fake.inner;
     let credential = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let limit = if credential.is_some() { inner.config.rate_limit } else { 60 };
     let now = inner.clock.now_unix();
+    let counted = req.uri().path() != "/rate_limit";
     let (reset, used, exceeded) = {
         let mut state = fake.lock();
         let window = state.rate.window(credential.as_deref().unwrap_or_default(), now);
-        let exceeded = window.1 >= limit;
-        if !exceeded {
+        let exceeded = counted && window.1 >= limit;
+        if counted && !exceeded {
             window.1 += 1;
         }
         (window.0, window.1, exceeded)

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::actors::Actor;
 use super::app_auth::{Read, RepoAccess, WriteContents, WritePullRequests};
 use super::errors::{Body, GhError};
+use super::pages::Pages;
 use super::repos::Repo;
 use super::Inner;
 use crate::clock::iso8601;
@@ -35,6 +36,8 @@ pub(crate) struct PullRecord {
     pub merge_commit_sha: Option<String>,
     pub merged_by: Option<Actor>,
     pub user: Actor,
+    /// Names of the repository's labels on it.
+    pub labels: Vec<String>,
     pub created_at: u64,
     pub updated_at: u64,
     pub closed_at: Option<u64>,
@@ -95,7 +98,7 @@ fn simple_pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
         "title": pr.title,
         "user": null,
         "body": pr.body,
-        "labels": [],
+        "labels": repo.labels_json(inner, &pr.labels),
         "milestone": null,
         "active_lock_reason": null,
         "created_at": iso8601(pr.created_at),
@@ -215,6 +218,7 @@ pub(crate) async fn create_pull(
         merge_commit_sha: None,
         merged_by: None,
         user: actor,
+        labels: Vec::new(),
         created_at: now,
         updated_at: now,
         closed_at: None,
@@ -232,7 +236,7 @@ pub(crate) async fn get_pull(
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
-    let pr = number.parse::<u64>().ok().and_then(|n| r.pulls.get(&n)).ok_or_else(GhError::not_found)?;
+    let pr = pull(r, &number)?;
     Ok(Json(pull_json(inner, r, pr)))
 }
 
@@ -243,13 +247,14 @@ pub(crate) struct ListQuery {
     head: Option<String>,
 }
 
-/// `GET /repos/{owner}/{repo}/pulls?state=open|closed|all&head=owner:branch` (oldest first).
+/// `GET /repos/{owner}/{repo}/pulls?state=open|closed|all&head=owner:branch` (oldest first, paginated).
 pub(crate) async fn list_pulls(
     // The path before the query: a path axum cannot parse is refused first.
     _: Path<(String, String)>,
     Query(query): Query<ListQuery>,
+    pages: Pages,
     access: RepoAccess<Read>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
@@ -258,15 +263,11 @@ pub(crate) async fn list_pulls(
     let list: Vec<Value> = r
         .pulls
         .values()
-        .filter(|p| match wanted.as_str() {
-            "all" => true,
-            "closed" => !p.open,
-            _ => p.open,
-        })
+        .filter(|p| state_matches(&wanted, p.open))
         .filter(|p| head.is_none_or(|(owner, branch)| owner.eq_ignore_ascii_case(&r.owner) && p.head == branch))
         .map(|p| simple_pull_json(inner, r, p))
         .collect();
-    Ok(Json(Value::Array(list)))
+    Ok(pages.respond(inner, list.into_iter()))
 }
 
 #[derive(Deserialize)]
@@ -339,4 +340,131 @@ pub(crate) async fn merge_pull(
         pr.updated_at = now;
     }
     Ok(Json(json!({"sha": sha, "merged": true, "message": "Pull Request successfully merged"})))
+}
+
+/// The pull request `number` of the repository, else GitHub's 404.
+pub(crate) fn pull<'a>(r: &'a Repo, number: &str) -> Result<&'a PullRecord, GhError> {
+    number.parse::<u64>().ok().and_then(|n| r.pulls.get(&n)).ok_or_else(GhError::not_found)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UpdatePull {
+    title: Option<String>,
+    body: Option<String>,
+    state: Option<String>,
+    base: Option<String>,
+}
+
+/// `PATCH /repos/{owner}/{repo}/pulls/{pull_number} {title?, body?, state?, base?}`:
+/// closes or reopens (a merged one stays closed: 422), retitles, retargets.
+pub(crate) async fn update_pull(
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<WritePullRequests>,
+    body: Body<UpdatePull>,
+) -> Result<Json<Value>, GhError> {
+    let RepoAccess { fake, key, .. } = access;
+    let inner = &fake.inner;
+    let now = inner.clock.now_unix();
+    let req = body.0?;
+    let mut state = fake.lock();
+    let r = state.repo_mut(&key)?;
+    let n = pull(r, &number)?.number;
+    if let Some(base) = &req.base {
+        r.git.branch_sha(base).ok_or_else(|| pr_invalid("base"))?;
+    }
+    let head_sha = r.pulls[&n].head_sha(r);
+    let pr = r.pulls.get_mut(&n).ok_or_else(GhError::not_found)?;
+    match req.state.as_deref() {
+        None => {}
+        Some("open") if pr.merged => return Err(pr_custom("Cannot reopen a merged pull request".into())),
+        Some("open") => {
+            pr.open = true;
+            pr.closed_at = None;
+            pr.closed_head_sha = None;
+        }
+        Some("closed") if pr.open => {
+            pr.open = false;
+            pr.closed_at = Some(now);
+            pr.closed_head_sha = Some(head_sha);
+        }
+        Some("closed") => {}
+        Some(_) => return Err(pr_invalid("state")),
+    }
+    if let Some(title) = req.title {
+        pr.title = title;
+    }
+    if let Some(body) = req.body {
+        pr.body = Some(body);
+    }
+    if let Some(base) = req.base {
+        pr.base = base;
+    }
+    pr.updated_at = now;
+    let pr = pr.clone();
+    Ok(Json(pull_json(inner, r, &pr)))
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/{pull_number}/commits`: what the head adds
+/// to the base, oldest first.
+pub(crate) async fn list_pull_commits(
+    Path((.., number)): Path<(String, String, String)>,
+    pages: Pages,
+    access: RepoAccess<Read>,
+) -> Result<Response, GhError> {
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
+    let pr = pull(r, &number)?;
+    let base = r.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+    let commits: Vec<Value> = r
+        .git
+        .history(&pr.head_sha(r), Some(&base))
+        .into_iter()
+        .rev()
+        .map(|c| r.rest_commit_json(inner, c, false))
+        .collect();
+    Ok(pages.respond(inner, commits.into_iter()))
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/{pull_number}/files`: what the head changed
+/// since the merge base.
+pub(crate) async fn list_pull_files(
+    Path((.., number)): Path<(String, String, String)>,
+    pages: Pages,
+    access: RepoAccess<Read>,
+) -> Result<Response, GhError> {
+    let inner = &access.fake.inner;
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
+    let pr = pull(r, &number)?;
+    let head = pr.head_sha(r);
+    let base = r.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+    let from =
+        r.git.merge_base(&base, &head).and_then(|b| r.git.commit(&b)).map(|c| c.files.clone()).unwrap_or_default();
+    let to = r.git.commit(&head).map(|c| c.files.clone()).unwrap_or_default();
+    let files = r.files_json(inner, &from, &to, &head);
+    Ok(pages.respond(inner, files.into_iter()))
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/{pull_number}/merge`: 204 when merged, else 404.
+pub(crate) async fn is_merged(
+    Path((.., number)): Path<(String, String, String)>,
+    access: RepoAccess<Read>,
+) -> Result<StatusCode, GhError> {
+    let state = access.fake.lock();
+    let r = state.repo(&access.key)?;
+    match pull(r, &number)?.merged {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(GhError::not_found()),
+    }
+}
+
+/// Whether an issue or pull request that is `open` (or not) is listed for a
+/// `state=` filter (`open`, the default, `closed` or `all`).
+pub(crate) fn state_matches(wanted: &str, open: bool) -> bool {
+    match wanted {
+        "all" => true,
+        "closed" => !open,
+        _ => open,
+    }
 }

@@ -39,6 +39,10 @@ pub(crate) struct Repo {
     pub issues: BTreeMap<u64, IssueRecord>,
     /// Comments per issue or pull request number, oldest first.
     pub comments: BTreeMap<u64, Vec<super::issues::CommentRecord>>,
+    /// Reviews per pull request number, oldest first.
+    pub reviews: BTreeMap<u64, Vec<super::reviews::ReviewRecord>>,
+    /// Lower-cased name -> label.
+    pub labels: BTreeMap<String, super::labels::LabelRecord>,
 }
 
 impl Repo {
@@ -113,13 +117,40 @@ impl Repo {
         })
     }
 
-    fn ref_json(&self, inner: &Inner, full_ref: &str, sha: &str) -> Value {
+    /// The branch a contents write goes to (`branch`, else the default one),
+    /// its head commit and that commit's files; GitHub's 404 "Branch … not found".
+    fn branch_head(&self, branch: Option<&str>) -> Result<(String, String, Tree), GhError> {
+        let branch = branch.map_or_else(|| self.default_branch.clone(), str::to_string);
+        let parent = self
+            .git
+            .branch_sha(&branch)
+            .cloned()
+            .ok_or_else(|| GhError::not_found().with_message(format!("Branch {branch} not found")))?;
+        let files = self.git.commit(&parent).map(|c| c.files.clone()).unwrap_or_default();
+        Ok((branch, parent, files))
+    }
+
+    pub(crate) fn ref_json(&self, inner: &Inner, full_ref: &str, sha: &str) -> Value {
         let api = inner.api(&self.api_path());
         json!({
             "ref": full_ref,
             "node_id": format!("REF_kwDO{}", &sha[..12.min(sha.len())]),
             "url": format!("{api}/git/{full_ref}"),
             "object": {"type": "commit", "sha": sha, "url": format!("{api}/git/commits/{sha}")},
+        })
+    }
+
+    fn dir_json(&self, inner: &Inner, path: &str, branch: &str) -> Value {
+        let api = inner.api(&self.api_path());
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let self_url = format!("{api}/contents/{path}?ref={branch}");
+        let html_url = inner.html(&format!("/{}/tree/{branch}/{path}", self.full_name()));
+        let sha = self.git.resolve(branch).map(|c| c.files.subtree(path).sha()).unwrap_or_default();
+        let git_url = format!("{api}/git/trees/{sha}");
+        json!({
+            "name": name, "path": path, "sha": sha, "size": 0, "url": self_url, "html_url": html_url,
+            "git_url": git_url, "download_url": null, "type": "dir",
+            "_links": {"self": self_url, "git": git_url, "html": html_url},
         })
     }
 
@@ -254,14 +285,7 @@ pub(crate) async fn put_contents(
         .decode(req.content.replace(['\n', '\r'], ""))
         .map_err(|_| GhError::unprocessable("content is not valid Base64"))?;
     let mut state = fake.lock();
-    let r = state.repo_mut(&key)?;
-    let branch = req.branch.clone().unwrap_or_else(|| r.default_branch.clone());
-    let parent = r
-        .git
-        .branch_sha(&branch)
-        .cloned()
-        .ok_or_else(|| GhError::not_found().with_message(format!("Branch {branch} not found")))?;
-    let mut files = r.git.commit(&parent).map(|c| c.files.clone()).unwrap_or_default();
+    let (branch, parent, mut files) = state.repo(&key)?.branch_head(req.branch.as_deref())?;
     let existing = files.get(&path).map(|b| b.sha.clone());
     match (&existing, &req.sha) {
         (Some(_), None) => return Err(GhError::unprocessable("Invalid request.\n\n\"sha\" wasn't supplied.")),
@@ -290,22 +314,75 @@ pub(crate) struct RefQuery {
     name: Option<String>,
 }
 
-/// `GET /repos/{owner}/{repo}/contents/{path}?ref=` (files only).
+/// `GET /repos/{owner}/{repo}/contents/{path}?ref=`: a file (its content in
+/// base64), or a directory (its entries, files and directories, by name); the
+/// root as `…/contents` or `…/contents/`.
 pub(crate) async fn get_contents(
-    Path((.., path)): Path<(String, String, String)>,
+    Path(params): Path<BTreeMap<String, String>>,
     Query(query): Query<RefQuery>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
+    let path = params.get("path").map_or("", |p| p.trim_matches('/'));
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
     let branch = query.name.unwrap_or_else(|| r.default_branch.clone());
     let branch = branch.trim_start_matches("refs/heads/").to_string();
-    let sha = r
+    let commit = r
         .git
-        .branch_sha(&branch)
-        .or_else(|| r.git.commit(&branch).map(|c| &c.sha))
+        .resolve(&branch)
         .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for the ref {branch}")))?;
-    let blob = r.git.commit(sha).and_then(|c| c.files.get(&path)).ok_or_else(GhError::not_found)?;
-    Ok(Json(r.content_json(inner, &path, &branch, blob, true)))
+    if let Some(blob) = commit.files.get(path) {
+        return Ok(Json(r.content_json(inner, path, &branch, blob, true)));
+    }
+    let mut entries: BTreeMap<&str, Value> = BTreeMap::new();
+    for (file, blob) in commit.files.under(path) {
+        let rest = if path.is_empty() { file.as_str() } else { &file[path.len() + 1..] };
+        match rest.split_once('/') {
+            None => {
+                entries.insert(rest, r.content_json(inner, file, &branch, blob, false));
+            }
+            Some((dir, _)) => {
+                let dir_path = if path.is_empty() { dir.to_string() } else { format!("{path}/{dir}") };
+                entries.entry(dir).or_insert_with(|| r.dir_json(inner, &dir_path, &branch));
+            }
+        }
+    }
+    if entries.is_empty() && !path.is_empty() {
+        return Err(GhError::not_found());
+    }
+    Ok(Json(Value::Array(entries.into_values().collect())))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DeleteContents {
+    message: String,
+    sha: String,
+    branch: Option<String>,
+    committer: Option<Signature>,
+    author: Option<Signature>,
+}
+
+/// `DELETE /repos/{owner}/{repo}/contents/{path} {message, sha, branch?}` ->
+/// 200 `{content: null, commit}`; 404 for a missing file, 409 for a stale `sha`.
+pub(crate) async fn delete_contents(
+    Path((.., path)): Path<(String, String, String)>,
+    access: RepoAccess<WriteContents>,
+    body: Body<DeleteContents>,
+) -> Result<Json<Value>, GhError> {
+    let RepoAccess { fake, key, actor, .. } = access;
+    let inner = &fake.inner;
+    let req = body.0?;
+    let mut state = fake.lock();
+    let (branch, parent, mut files) = state.repo(&key)?.branch_head(req.branch.as_deref())?;
+    let current = files.get(&path).map(|b| b.sha.clone()).ok_or_else(GhError::not_found)?;
+    if current != req.sha {
+        return Err(GhError::new(StatusCode::CONFLICT, format!("{path} does not match {}", req.sha)));
+    }
+    files.remove(&path);
+    let signature = req.author.or(req.committer).map(|s| (s.name, s.email)).unwrap_or_else(|| actor.signature(inner));
+    let sha = state.commit(&key, vec![parent], files, &req.message, signature, inner.clock.now_unix());
+    let r = state.repo_mut(&key)?;
+    r.git.set_branch(&branch, sha.clone());
+    Ok(Json(json!({"content": null, "commit": r.commit_json(inner, &sha)})))
 }

@@ -412,3 +412,16 @@ pub(crate) fn event_in_project(fake: &GlitchtipFake, org: &str, slug: &str, even
     }
     event_json(&state, &id).ok_or_else(GtError::not_found)
 }
+
+/// `GET /api/0/projects/{org}/{project}/events/`: the project's events, newest first.
+pub(crate) async fn list_project_events(
+    AxState(fake): AxState<GlitchtipFake>,
+    _: ApiToken,
+    Path((org, slug)): Path<(String, String)>,
+) -> Result<Json<Value>, GtError> {
+    let state = fake.lock();
+    let project = super::projects::find_project(&state, &org, &slug)?.id;
+    let mut events: Vec<&super::ingest::Event> = state.events.values().filter(|e| e.project_id == project).collect();
+    events.sort_by_key(|e| std::cmp::Reverse((e.received, e.event_id.clone())));
+    Ok(Json(Value::Array(events.into_iter().filter_map(|e| event_json(&state, &e.event_id)).collect())))
+}

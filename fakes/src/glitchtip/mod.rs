@@ -20,6 +20,7 @@ mod ingest;
 mod issues;
 mod mcp;
 mod projects;
+mod releases;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -145,6 +146,8 @@ pub(crate) struct State {
     pub issues: BTreeMap<u64, issues::Issue>,
     /// Event id (32 hex) -> event.
     pub events: BTreeMap<String, ingest::Event>,
+    /// Release id -> release.
+    pub releases: BTreeMap<u64, releases::Release>,
 }
 
 impl GlitchtipFake {
@@ -159,6 +162,7 @@ impl GlitchtipFake {
             projects: BTreeMap::new(),
             issues: BTreeMap::new(),
             events: BTreeMap::new(),
+            releases: BTreeMap::new(),
         };
         let now = clock.now_unix();
         for (i, p) in config.projects.iter().enumerate() {
@@ -234,7 +238,23 @@ pub fn router(fake: GlitchtipFake) -> Router {
         .route("/api/{project_id}/envelope/", post(ingest::envelope))
         .route("/api/{project_id}/store/", post(ingest::store))
         .route("/api/0/organizations/", get(projects::list_organizations))
+        .route("/api/0/organizations/{org}/", get(projects::get_organization))
+        .route("/api/0/projects/", get(projects::list_all_projects))
         .route("/api/0/organizations/{org}/projects/", get(projects::list_projects))
+        .route("/api/0/organizations/{org}/releases/", get(releases::list).post(releases::create))
+        .route(
+            "/api/0/organizations/{org}/releases/{version}/",
+            get(releases::get).put(releases::update).delete(releases::delete),
+        )
+        .route(
+            "/api/0/organizations/{org}/releases/{version}/deploys/",
+            get(releases::list_deploys).post(releases::create_deploy),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/releases/",
+            get(releases::list_for_project).post(releases::create_for_project),
+        )
+        .route("/api/0/projects/{org}/{project}/events/", get(issues::list_project_events))
         .route("/api/0/teams/{org}/{team}/projects/", post(projects::create_project))
         .route("/api/0/projects/{org}/{project}/", get(projects::get_project))
         .route("/api/0/projects/{org}/{project}/keys/", get(projects::list_keys).post(projects::create_key))

@@ -177,6 +177,22 @@ pub(crate) async fn list_organizations(AxState(fake): AxState<GlitchtipFake>, _:
     Json(Value::Array(inner.config.organizations.iter().map(|o| organization_json(inner, &o.slug)).collect()))
 }
 
+/// `GET /api/0/organizations/{org}/`
+pub(crate) async fn get_organization(
+    AxState(fake): AxState<GlitchtipFake>,
+    _: ApiToken,
+    Path(org): Path<String>,
+) -> Result<Json<Value>, GtError> {
+    known_org(&fake.inner, &org)?;
+    Ok(Json(organization_json(&fake.inner, &org)))
+}
+
+/// `GET /api/0/projects/`: every project of every organization, by id.
+pub(crate) async fn list_all_projects(AxState(fake): AxState<GlitchtipFake>, _: ApiToken) -> Json<Value> {
+    let state = fake.lock();
+    Json(Value::Array(state.projects.values().map(|p| project_json(&fake.inner, p)).collect()))
+}
+
 /// `GET /api/0/organizations/{org}/projects/`
 pub(crate) async fn list_projects(
     AxState(fake): AxState<GlitchtipFake>,
@@ -224,7 +240,7 @@ pub(crate) async fn create_project(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-fn find_project<'a>(state: &'a State, org: &str, slug: &str) -> Result<&'a Project, GtError> {
+pub(crate) fn find_project<'a>(state: &'a State, org: &str, slug: &str) -> Result<&'a Project, GtError> {
     state.projects.values().find(|p| p.organization == org && p.slug == slug).ok_or_else(GtError::not_found)
 }
 

@@ -174,3 +174,52 @@ async fn rmcp_with_a_bad_token_is_refused_with_401() {
     let body: Value = raw.json().await.expect("json");
     assert!(body["detail"].is_string(), "{body}");
 }
+
+/// With stateful sessions kept (`USE_STATEFUL_SESSIONS=true`), rmcp's client
+/// gets an `Mcp-Session-Id` on initialize, carries it, pings, lists and calls,
+/// and ends the session on close (DELETE); a request without the id is 400,
+/// with an id not open 404, both JSON-RPC errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_keeps_a_stateful_session_and_ends_it() {
+    let w = world().await;
+    w.gateway.keep_sessions(11);
+    let url = format!("{}/mcp", w.gateway_url);
+    let client = connect(url.clone(), &w.token).await.expect("initialize opens a session");
+    assert_eq!(w.gateway.open_sessions(), 1);
+    client.peer().send_request(rmcp::model::ClientRequest::PingRequest(Default::default())).await.expect("ping");
+    let tools = client.list_all_tools().await.expect("tools/list in the session");
+    assert!(tools.iter().any(|t| t.name == "yamon-fractalops-hud-get-hud-snapshot"));
+    let result = client
+        .call_tool(CallToolRequestParams::new("yamon-fractalops-hud-get-hud-snapshot"))
+        .await
+        .expect("tools/call in the session");
+    assert_eq!(text_of(&result), r#"{"status":"ok"}"#);
+
+    let missing = raw_tools_list(&url, &w.token).await;
+    assert_eq!(missing.status(), 400);
+    let body: Value = missing.json().await.expect("json");
+    assert_eq!(
+        (body["error"]["code"].as_i64(), body["error"]["message"].as_str()),
+        (Some(-32600), Some("Bad Request: Missing session ID"))
+    );
+    let unknown = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(&w.token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", "0123456789abcdef0123456789abcdef")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect("exchange");
+    assert_eq!(unknown.status(), 404);
+
+    client.cancel().await.expect("close");
+    for _ in 0..50 {
+        if w.gateway.open_sessions() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(w.gateway.open_sessions(), 0, "closing the client ends its session (DELETE)");
+    let _ = &w.grid;
+}

@@ -447,3 +447,74 @@ async fn the_volume_quota_is_403() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["message"], "Volume quota exceeded. Maximum allowed: 1");
 }
+
+/// `process/execute` runs ordinary commands against the sandbox's files (the
+/// file API sees what they wrote); a session keeps its working folder; a
+/// program the sandbox lacks is 127.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordinary_commands_run_against_the_files_the_file_api_serves() {
+    let api = Api::start(DaytonaConfig::default()).await;
+    let (_, created) = split(api.sdk(Method::POST, "/api/sandbox").json(&json!({})).send().await.unwrap()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    api.wait_for(&id, "started").await;
+    let exec = |command: &str, cwd: Option<&str>| {
+        let body = json!({"command": command, "cwd": cwd, "envs": {"WHO": "squad"}});
+        api.sdk(Method::POST, &format!("/toolbox/{id}/process/execute")).json(&body).send()
+    };
+    let (_, r) =
+        split(exec("mkdir -p app && echo \"hi $WHO\" > app/a.txt && cat app/a.txt", None).await.unwrap()).await;
+    assert_eq!(r, json!({"exitCode": 0, "result": "hi squad\n"}));
+    let (_, r) = split(exec("ls && pwd", Some("app")).await.unwrap()).await;
+    assert_eq!(r["result"], "a.txt\n/home/daytona/app\n");
+    let (_, r) = split(exec("node -v", None).await.unwrap()).await;
+    assert_eq!(r, json!({"exitCode": 127, "result": "sh: 1: node: not found\n"}));
+
+    let download = api.sdk(Method::GET, &format!("/toolbox/{id}/files/download?path=app/a.txt")).send().await.unwrap();
+    assert_eq!(download.text().await.unwrap(), "hi squad\n");
+    let (status, info) = api.json(Method::GET, &format!("/toolbox/{id}/files/info?path=/home/daytona/app")).await;
+    assert_eq!((status, &info["isDir"], &info["name"]), (200, &json!(true), &json!("app")));
+    let (_, found) = api.json(Method::GET, &format!("/toolbox/{id}/files/find?path=app&pattern=squad")).await;
+    assert_eq!(found, json!([{"file": "/home/daytona/app/a.txt", "line": 1, "content": "hi squad"}]));
+    let replace = json!({"files": ["app/a.txt", "app/missing.txt"], "pattern": "squad", "newValue": "team"});
+    let r = api.sdk(Method::POST, &format!("/toolbox/{id}/files/replace")).json(&replace).send().await.unwrap();
+    let (_, replaced) = split(r).await;
+    assert_eq!(replaced[0], json!({"file": "app/a.txt", "success": true}));
+    assert_eq!(replaced[1]["success"], false);
+    let (_, r) = split(exec("cat a.txt", Some("app")).await.unwrap()).await;
+    assert_eq!(r["result"], "hi team\n");
+
+    let toolbox = format!("/toolbox/{id}/process/session");
+    api.sdk(Method::POST, &toolbox).json(&json!({"sessionId": "s"})).send().await.unwrap();
+    for (command, want) in [("cd app", ""), ("export N=2", ""), ("pwd; echo $N", "/home/daytona/app\n2\n")] {
+        let r = api.sdk(Method::POST, &format!("{toolbox}/s/exec")).json(&json!({"command": command})).send().await;
+        let (_, out) = split(r.unwrap()).await;
+        assert_eq!((out["exitCode"].as_i64(), out["output"].as_str()), (Some(0), Some(want)), "{command}");
+    }
+}
+
+/// Opt-in host execution (`squadsim serve --sandbox-exec local`): the command
+/// really runs, in the sandbox's own directory on this machine, with the
+/// sandbox's variables; `..` cannot leave that directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_execution_runs_commands_for_real_in_the_sandbox_directory() {
+    let root = std::env::temp_dir().join(format!("squadsim-host-exec-test-{}", std::process::id()));
+    let api = Api::start(DaytonaConfig::default()).await;
+    api.daytona.execute_on_host(squadsim_fakes::daytona::HostExec::new(&root).expect("root"));
+    let (_, created) = split(api.sdk(Method::POST, "/api/sandbox").json(&json!({})).send().await.unwrap()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    api.wait_for(&id, "started").await;
+    let body = json!({"command": "printf '%s' \"$WHO\" > made.txt; pwd; cat made.txt; ls /nonexistent-squadsim", "envs": {"WHO": "host"}});
+    let r = api.sdk(Method::POST, &format!("/toolbox/{id}/process/execute")).json(&body).send().await.unwrap();
+    let (_, out) = split(r).await;
+    let home = root.join(&id).join("home/daytona");
+    let text = out["result"].as_str().unwrap_or_default();
+    assert!(text.starts_with(&format!("{}\nhost", home.display())), "{text}");
+    assert!(text.contains("nonexistent-squadsim"), "stderr is in the output: {text}");
+    assert_ne!(out["exitCode"], 0);
+    assert_eq!(std::fs::read_to_string(home.join("made.txt")).unwrap(), "host");
+    let escape = json!({"command": "pwd", "cwd": "../../../../.."});
+    let r = api.sdk(Method::POST, &format!("/toolbox/{id}/process/execute")).json(&escape).send().await.unwrap();
+    let (_, out) = split(r).await;
+    assert_eq!(out["result"].as_str().unwrap_or_default().trim_end(), root.join(&id).display().to_string());
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -324,3 +324,159 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn an_empty_permissions_request_gets_everything_the_installation_has() {
+    let (app, _) = fake_with(|_| {});
+    // PyGithub always asks with `{"permissions": {}}`; GitHub grants the installation's permissions.
+    let (status, _, v) =
+        call(&app, Method::POST, INSTALLATION, Some(&good_jwt()), Some(json!({"permissions": {}}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        v["permissions"],
+        json!({"contents": "write", "issues": "write", "metadata": "read", "pull_requests": "write"})
+    );
+    let token = v["token"].as_str().expect("token");
+    let (status, _, v) =
+        call(&app, Method::POST, &format!("{REPO}/issues"), Some(token), Some(json!({"title": "x"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+
+    // Asking for less narrows the token to that (and `metadata: read`, which every token has).
+    let (_, _, v) =
+        call(&app, Method::POST, INSTALLATION, Some(&good_jwt()), Some(json!({"permissions": {"issues": "read"}})))
+            .await;
+    assert_eq!(v["permissions"], json!({"issues": "read", "metadata": "read"}));
+}
+
+#[tokio::test]
+async fn lists_are_paginated_with_link_headers() {
+    let (app, _) = fake_with(|_| {});
+    let token = installation_token(&app, json!({})).await;
+    for i in 0..5 {
+        let (status, _, v) = call(
+            &app,
+            Method::POST,
+            &format!("{REPO}/issues"),
+            Some(&token),
+            Some(json!({"title": format!("issue {i}")})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+    let (status, headers, v) =
+        call(&app, Method::GET, &format!("{REPO}/issues?state=all&per_page=2&page=2"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let titles: Vec<&str> = v.as_array().expect("array").iter().map(|i| i["title"].as_str().unwrap_or("")).collect();
+    assert_eq!(titles, ["issue 2", "issue 1"], "newest first, the second page of two");
+    let link = headers["link"].to_str().expect("link");
+    assert_eq!(
+        link,
+        "<http://github/repos/yamonco/delivery/issues?state=all&per_page=2&page=3>; rel=\"next\", \
+         <http://github/repos/yamonco/delivery/issues?state=all&per_page=2&page=3>; rel=\"last\", \
+         <http://github/repos/yamonco/delivery/issues?state=all&per_page=2&page=1>; rel=\"prev\", \
+         <http://github/repos/yamonco/delivery/issues?state=all&per_page=2&page=1>; rel=\"first\""
+    );
+    let (_, headers, v) = call(&app, Method::GET, &format!("{REPO}/issues"), Some(&token), None).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(5));
+    assert!(headers.get("link").is_none(), "one page has no Link header");
+}
+
+#[tokio::test]
+async fn the_git_data_api_commits_a_tree_and_moves_a_branch_only_forward() {
+    let (app, _) = fake_with(|_| {});
+    let token = installation_token(&app, json!({})).await;
+    let (_, _, main) = call(&app, Method::GET, &format!("{REPO}/branches/main"), Some(&token), None).await;
+    let main_sha = main["commit"]["sha"].as_str().expect("sha").to_string();
+    let (status, _, blob) = call(
+        &app,
+        Method::POST,
+        &format!("{REPO}/git/blobs"),
+        Some(&token),
+        Some(json!({"content": "aGVsbG8K", "encoding": "base64"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{blob}");
+    let (status, _, tree) = call(
+        &app,
+        Method::POST,
+        &format!("{REPO}/git/trees"),
+        Some(&token),
+        Some(json!({"base_tree": main_sha, "tree": [
+            {"path": "src/a.txt", "mode": "100644", "type": "blob", "sha": blob["sha"]},
+            {"path": "src/b.txt", "mode": "100644", "type": "blob", "content": "b\n"},
+        ]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{tree}");
+    let paths: Vec<&str> = tree["tree"].as_array().expect("tree").iter().filter_map(|e| e["path"].as_str()).collect();
+    assert_eq!(paths, ["README.md", "src", "src/a.txt", "src/b.txt"]);
+    let (status, _, commit) = call(
+        &app,
+        Method::POST,
+        &format!("{REPO}/git/commits"),
+        Some(&token),
+        Some(json!({"message": "Two files", "tree": tree["sha"], "parents": [main_sha]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{commit}");
+    let (status, _, moved) = call(
+        &app,
+        Method::PATCH,
+        &format!("{REPO}/git/refs/heads/main"),
+        Some(&token),
+        Some(json!({"sha": commit["sha"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    // Back to the parent is not a fast-forward.
+    let (status, _, v) =
+        call(&app, Method::PATCH, &format!("{REPO}/git/refs/heads/main"), Some(&token), Some(json!({"sha": main_sha})))
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&v, "Update is not a fast forward");
+    let (_, _, dir) = call(&app, Method::GET, &format!("{REPO}/contents/src"), Some(&token), None).await;
+    let names: Vec<&str> = dir.as_array().expect("listing").iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(names, ["a.txt", "b.txt"]);
+    let (_, _, root) = call(&app, Method::GET, &format!("{REPO}/contents/"), Some(&token), None).await;
+    let kinds: Vec<(&str, &str)> = root
+        .as_array()
+        .expect("root")
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap_or(""), e["type"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(kinds, [("README.md", "file"), ("src", "dir")]);
+    let (status, _, v) =
+        call(&app, Method::GET, &format!("{REPO}/compare/{main_sha}...main"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (v["status"].as_str(), v["ahead_by"].as_u64(), v["files"].as_array().map(Vec::len)),
+        (Some("ahead"), Some(1), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn a_bot_cannot_approve_its_own_pull_request() {
+    let (app, _) = fake_with(|_| {});
+    let token = installation_token(&app, json!({})).await;
+    branch_with_file(&app, &token, "feature", "f.txt", "f\n").await;
+    let number = open_pull(&app, &token, "feature").await;
+    let (status, _, v) = call(
+        &app,
+        Method::POST,
+        &format!("{REPO}/pulls/{number}/reviews"),
+        Some(&token),
+        Some(json!({"event": "APPROVE"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"], json!(["Can not approve your own pull request"]));
+    let (status, _, v) = call(
+        &app,
+        Method::POST,
+        &format!("{REPO}/pulls/{number}/reviews"),
+        Some(&token),
+        Some(json!({"event": "COMMENT", "body": "Looks complete."})),
+    )
+    .await;
+    assert_eq!((status, v["state"].as_str()), (StatusCode::OK, Some("COMMENTED")));
+}

@@ -336,3 +336,39 @@ proptest! {
         })?;
     }
 }
+
+/// What sentry-cli does around a release: finds its projects, creates the
+/// release for a project, finalizes it, records a deploy and lists them; a
+/// release naming no known project is GlitchTip's 422.
+#[tokio::test]
+async fn releases_and_deploys_as_sentry_cli_makes_them() {
+    let (app, _) = fake(|_| {});
+    let (status, _, projects) = api(&app, Method::GET, "/api/0/projects/", Some(TOKEN), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(projects[0]["slug"], "web");
+    let (status, _, org) = api(&app, Method::GET, "/api/0/organizations/yamon/", Some(TOKEN), None).await;
+    assert_eq!((status, &org["slug"]), (StatusCode::OK, &json!("yamon")));
+
+    let releases = "/api/0/organizations/yamon/releases/";
+    let new = json!({"version": "web@1.2.0", "projects": ["web"], "dateReleased": null});
+    let (status, _, created) = api(&app, Method::POST, releases, Some(TOKEN), Some(new)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["dateReleased"], Value::Null);
+    assert_eq!(created["projects"][0]["slug"], "web");
+    let finalize = json!({"dateReleased": "2026-06-01T12:00:00.500000Z"});
+    let uri = format!("{releases}web@1.2.0/");
+    let (status, _, finalized) = api(&app, Method::PUT, &uri, Some(TOKEN), Some(finalize)).await;
+    assert_eq!((status, &finalized["dateReleased"]), (StatusCode::OK, &json!("2026-06-01T12:00:00.000Z")));
+    let deploy = json!({"environment": "production", "name": "rollout-1"});
+    let (status, _, d) = api(&app, Method::POST, &format!("{uri}deploys/"), Some(TOKEN), Some(deploy)).await;
+    assert_eq!((status, &d["environment"]), (StatusCode::CREATED, &json!("production")));
+    let (_, _, listed) = api(&app, Method::GET, releases, Some(TOKEN), None).await;
+    assert_eq!((listed[0]["version"].as_str(), listed[0]["deployCount"].as_u64()), (Some("web@1.2.0"), Some(1)));
+
+    let nowhere = json!({"version": "x@1", "projects": ["no-such-project"]});
+    let (status, _, refused) = api(&app, Method::POST, releases, Some(TOKEN), Some(nowhere)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused, json!({"detail": [{"projects": "Require at least one valid project"}]}));
+    let (status, _, _) = api(&app, Method::GET, releases, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

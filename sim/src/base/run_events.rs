@@ -3,6 +3,8 @@
 //! collector gathers them (as `tracing` events and spans under [`TARGET`]) into
 //! the run record the HTML report and the Chrome trace are drawn from.
 //!
+//! Blockers and walls fired are also coverage probes ([`crate::base::probe`]).
+//!
 //! Guarantees: reporting changes nothing in a run (with no collector
 //! installed, every call is a no-op), and each event carries only what its
 //! arguments say: the collector times it in simulated time.
@@ -12,11 +14,13 @@ pub(crate) const TARGET: &str = "squadsim::run";
 
 /// Reports that an agent's session was blocked (the moment, for the run record).
 pub(crate) fn blocker(agent_id: &str, code: &str) {
+    crate::base::probe::hit("blocker", code);
     tracing::info!(target: TARGET, agent_id, code, "blocker");
 }
 
 /// Reports that a mechanical wall fired for an agent.
 pub(crate) fn wall(agent_id: &str, wall: &str) {
+    crate::base::probe::hit("wall_fired", wall);
     tracing::info!(target: TARGET, agent_id, code = wall, "wall");
 }
 

@@ -39,6 +39,9 @@ pub(crate) struct FaultSchedule {
     /// The world's (min, max) message latency, which a latency fault adds to and restores.
     base_latency: (Duration, Duration),
     log: Vec<String>,
+    /// Begun faults that have not ended (by index), and when the last one ended.
+    standing: Vec<usize>,
+    last_end: Duration,
     /// The run record's marks: (when, host, the other host, what).
     marks: Vec<(Duration, String, Option<String>, String)>,
 }
@@ -57,6 +60,8 @@ impl FaultSchedule {
                 .collect(),
             base_latency,
             log: Vec::new(),
+            standing: Vec::new(),
+            last_end: Duration::ZERO,
             marks: Vec::new(),
         }
     }
@@ -99,6 +104,23 @@ impl FaultSchedule {
             }
         }
         self.waiting = still;
+    }
+
+    /// When the last begun fault ended (zero when none began); `None` while
+    /// one stands (it has not ended yet, or never ends).
+    pub(crate) fn quiet_since(&self) -> Option<Duration> {
+        self.standing.is_empty().then_some(self.last_end)
+    }
+
+    /// Marks the service faults still on at the end of the run that answered a request.
+    pub(crate) fn probe_standing_hits(&self) {
+        for &i in &self.standing {
+            if let Fault::Service { host, .. } = &self.faults[i] {
+                if self.service_named(host).hits(i) > 0 {
+                    crate::base::probe::hit("fault_hit", kind(&self.faults[i]));
+                }
+            }
+        }
     }
 
     /// What was done, in order, with simulated times.
@@ -151,6 +173,8 @@ impl FaultSchedule {
             }
         }
         let what = describe(fault);
+        crate::base::probe::hit("fault_began", kind(fault));
+        self.standing.push(i);
         self.log.push(format!("{} {cause}{what}", seconds_label(now)));
         self.mark(i, now, what);
     }
@@ -167,6 +191,9 @@ impl FaultSchedule {
             Fault::Service { host, .. } => {
                 let faults = self.service_named(host);
                 faults.clear(i);
+                if faults.hits(i) > 0 {
+                    crate::base::probe::hit("fault_hit", kind(fault));
+                }
                 detail = format!(" ({} requests hit)", faults.hits(i));
             }
         }
@@ -174,6 +201,8 @@ impl FaultSchedule {
             Fault::Crash { host, .. } => format!("restart {host}"),
             other => format!("end {}", describe(other)),
         };
+        self.standing.retain(|s| *s != i);
+        self.last_end = now;
         self.log.push(format!("{} {what}{detail}", seconds_label(now)));
         self.mark(i, now, what);
     }
@@ -195,6 +224,20 @@ fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
         Trigger::SessionCompleted(role) => sessions().any(|s| {
             &s.role_id == role && s.live_status == squadsim_conformance::vocabulary::LiveStatus::SessionCompleted
         }),
+    }
+}
+
+/// The fault's kind, as coverage probes name it (`partition`, `service_status`, ...).
+pub(crate) fn kind(fault: &Fault) -> &'static str {
+    match fault {
+        Fault::Partition { .. } => "partition",
+        Fault::OneWayPartition { .. } => "one_way_partition",
+        Fault::Latency { .. } => "latency",
+        Fault::Loss { .. } => "loss",
+        Fault::Crash { .. } => "crash",
+        Fault::Service { effect: ServiceEffect::Status(_), .. } => "service_status",
+        Fault::Service { effect: ServiceEffect::Slow(_), .. } => "service_slow",
+        Fault::Service { effect: ServiceEffect::Hang, .. } => "service_hang",
     }
 }
 

@@ -157,14 +157,27 @@ pub struct Run {
     /// With [`RunOptions::keep_services`]: the services as the simulation left
     /// them (`None` when the world was never built).
     pub services: Option<Services>,
+    /// Each coverage probe the run reached, with how often ([`crate::engine::coverage`]).
+    pub probes: std::collections::BTreeMap<String, u64>,
+    /// When the scenario's last fault ended (zero: none began); `None` when one
+    /// was still on at the end of the run.
+    pub quiet_since: Option<Duration>,
 }
 
 impl Run {
     /// A run whose world was never built: nothing ran, and `error` says why.
     fn not_built(scenario: &Scenario, error: ServicesError, options: &RunOptions) -> Run {
+        let _ = crate::base::probe::take();
         let outcome = outcome::nothing_ran(scenario, RunError::NotBuilt(error));
         let record = options.record.then(|| RunRecord::build(&outcome, Gathered::nothing()));
-        Run { outcome, record, responses: Vec::new(), services: None }
+        Run {
+            outcome,
+            record,
+            responses: Vec::new(),
+            services: None,
+            probes: Default::default(),
+            quiet_since: Some(Duration::ZERO),
+        }
     }
 }
 
@@ -196,6 +209,7 @@ fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -
 pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     let network = options.network;
     let seed = scenario.seed;
+    crate::base::probe::start();
     let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, &network).build();
 
     let recorder = options.record.then(CallRecorder::new);
@@ -307,7 +321,11 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
             Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
         RunRecord::build(&outcome, gathered)
     });
-    Run { outcome, record, responses, services: options.keep_services.then_some(services) }
+    let quiet_since = schedule.quiet_since();
+    schedule.probe_standing_hits();
+    crate::engine::coverage::probe_outcome(&outcome);
+    let probes = crate::base::probe::take();
+    Run { outcome, record, responses, services: options.keep_services.then_some(services), probes, quiet_since }
 }
 
 #[cfg(test)]

@@ -54,6 +54,11 @@ pub struct Invariants {
     /// The platform agent's symptoms (seed 003), in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_agent_symptoms: Option<Vec<String>>,
+    /// Liveness: once the last fault has ended, every session settles (completed,
+    /// or blocked with a reason) within this long (default: the scenario's longest
+    /// documented deadline: its lifecycle deadlines and operator timeouts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converges_within: Option<crate::scenario::SimDuration>,
 }
 
 /// The schema of `invariants.blockers`: every code the delivery language knows,

@@ -22,6 +22,7 @@ mod invariants;
 mod load;
 mod locate;
 mod schema;
+pub mod sometimes;
 mod steps;
 mod validate;
 
@@ -74,6 +75,11 @@ pub struct Scenario {
     /// (`squadsim run --seeds N`); the snapshot still pins the scenario's own seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invariants: Option<Invariants>,
+    /// Coverage probes (`blocker:agent_first_tool_required`, `wall_cleared:planner_wall`, ...) that
+    /// some seed of a sweep must reach at least once; a sweep that never reaches one fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = bounds::MAX_FAULTS))]
+    pub sometimes: Vec<String>,
     /// What the operator does, in order, against the Studio API.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     #[schemars(with = "Vec<Step>", length(min = 1, max = bounds::MAX_STEPS))]

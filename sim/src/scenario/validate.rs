@@ -42,6 +42,21 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
             format!("expected a 5xx status, got {status}"),
         ));
     }
+    if scenario.sometimes.len() > super::bounds::MAX_FAULTS {
+        return Err(Invalid::new(
+            FieldPath::root().key("sometimes"),
+            format!("expected at most {} probes, got {}", super::bounds::MAX_FAULTS, scenario.sometimes.len()),
+        ));
+    }
+    let catalogue = super::sometimes::probes();
+    for (i, probe) in scenario.sometimes.iter().enumerate() {
+        if !catalogue.contains(probe) {
+            return Err(Invalid::new(
+                FieldPath::root().key("sometimes").index(i),
+                format!("expected a coverage probe (`blocker:<code>`, `wall_cleared:<wall>`, ... see scenarios/README.md), got {probe:?}"),
+            ));
+        }
+    }
     let hosts: Vec<&str> = scenario.hosts().into_iter().map(Host::name).collect();
     for (i, fault) in scenario.faults.iter().enumerate() {
         validate_fault(&FieldPath::root().key("faults").index(i), fault, &hosts)?;

@@ -81,6 +81,12 @@ pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
         "a scenario did not load; bad arguments (`--seeds 0`, over 1,000,000 items a shard); a results or report file could not be written",
     ),
     (
+        "run --check-determinism",
+        "every scenario and seed gave the same run record, event for event, in this process and in a fresh one, and reached its end",
+        "two processes diverged (the first diverging event is printed), or a run did not reach its end",
+        "a scenario did not load or its world could not be built; the fresh process could not be started or failed; bad arguments",
+    ),
+    (
         "merge-reports",
         "every seed of the whole sweep passed",
         "a seed failed",
@@ -167,6 +173,9 @@ pub enum Command {
     /// Run one scenario and print its story: the timeline in simulated time, sessions, walls, diagnosis.
     #[command(after_help = exit_help("explain"))]
     Explain(crate::tools::explain::ExplainArgs),
+    /// One run's events and their hash chain as JSON lines (what `run --check-determinism` re-executes).
+    #[command(hide = true)]
+    RecordEvents(crate::tools::determinism::RecordEventsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -191,6 +200,11 @@ pub struct RunArgs {
     /// Write the runs as Chrome trace event JSON (Perfetto, chrome://tracing), in simulated time.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Run each scenario and seed twice, the second time in a fresh process, and compare their run
+    /// records event by event (hash chains); a mismatch names the first diverging event. Snapshots
+    /// are not compared. With `--seeds N`/`--seed-range A..B`: every seed, on the sweep's network.
+    #[arg(long, conflicts_with_all = ["report", "trace", "shard", "shrink", "results", "json", "jobs", "swarm"])]
+    pub check_determinism: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -207,6 +221,9 @@ pub fn main() -> ExitCode {
             crate::tools::sweep::merge_reports(&args, &mut stdout.lock(), &mut stderr.lock())
         }
         Command::Explain(args) => crate::tools::explain::run(&args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::RecordEvents(args) => {
+            crate::tools::determinism::record_events(&args, &mut stdout.lock(), &mut stderr.lock())
+        }
         Command::Schema => {
             let _ = stdout.lock().write_all(scenario::json_schema().as_bytes());
             ExitStatus::Passed
@@ -231,6 +248,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
                 return ExitStatus::Unusable;
             }
         }
+    }
+    if args.check_determinism {
+        let jitter = args.sweep.active().then_some(args.sweep.jitter);
+        return crate::tools::determinism::run(
+            &files,
+            args.seed.map(|s| s..=s).or(args.sweep.seeds()),
+            jitter,
+            out,
+            err,
+        );
     }
     if args.sweep.active() {
         if args.trace.is_some() {

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod conform;
+pub mod determinism;
 pub mod explain;
 pub mod report;
 pub mod serve;

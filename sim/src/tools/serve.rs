@@ -35,6 +35,7 @@ use axum::response::Response;
 use axum::Router;
 use serde::Serialize;
 use squadsim_fakes::contextforge::ContextForge;
+use squadsim_fakes::daytona::HostExec;
 use squadsim_fakes::github::keys::{test_app_private_key_path, TEST_APP_PRIVATE_KEY_PEM};
 use squadsim_fakes::net::{serve_loopback, Transport};
 use tokio::net::TcpListener;
@@ -92,7 +93,18 @@ world has a LangGraph Agent Server); any other service: 0.
 Change one with --port HOST=PORT (repeatable); a port of 0 picks a free one
 (read the actual URLs from the first line):
 
-    squadsim serve --port studio=28088 --port github=0";
+    squadsim serve --port studio=28088 --port github=0
+
+ContextForge's MCP endpoints are stateless (its default); --mcp-sessions makes
+them keep sessions (Mcp-Session-Id, the GET stream, DELETE), as with
+USE_STATEFUL_SESSIONS=true.
+
+Daytona toolbox commands (process/execute, session commands) run in the fake's
+built-in deterministic shell. --sandbox-exec local instead EXECUTES THEM FOR
+REAL ON THIS MACHINE, as the user running squadsim, each sandbox in its own
+directory under --sandbox-dir (default: a new directory in the temporary
+directory); anyone who can reach the Daytona port with the API key can then
+run commands here. Never use it on a shared machine.";
 
 /// `squadsim serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -104,6 +116,25 @@ pub struct ServeArgs {
     /// Listen on PORT for HOST, one of the world's services (studio, daytona, contextforge, github, ...); 0 picks a free port.
     #[arg(long = "port", value_name = "HOST=PORT", value_parser = parse_port)]
     pub ports: Vec<(Host, u16)>,
+    /// ContextForge's MCP endpoints keep stateful sessions (its USE_STATEFUL_SESSIONS=true: Mcp-Session-Id, the GET stream, DELETE) instead of its default stateless JSON mode.
+    #[arg(long)]
+    pub mcp_sessions: bool,
+    /// Where Daytona toolbox commands run: `builtin` (the fake's deterministic shell) or `local`, which EXECUTES THEM ON THIS MACHINE as you, each sandbox in its own directory under --sandbox-dir.
+    #[arg(long, value_enum, default_value = "builtin")]
+    pub sandbox_exec: SandboxExec,
+    /// With --sandbox-exec local: the directory holding one directory per sandbox (default: a new one in the temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub sandbox_dir: Option<PathBuf>,
+}
+
+/// Where `squadsim serve` runs the Daytona toolbox's commands.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SandboxExec {
+    /// The fake's built-in deterministic shell (what the simulation uses).
+    #[default]
+    Builtin,
+    /// For real, on this machine, as the user running `squadsim serve`.
+    Local,
 }
 
 /// The first stdout line of `squadsim serve`: each host's base URL (Daytona's
@@ -198,6 +229,7 @@ pub fn default_world() -> Scenario {
         agents: BTreeMap::new(),
         faults: Vec::new(),
         invariants: None,
+        sometimes: Vec::new(),
         steps: Vec::new(),
     }
 }
@@ -251,6 +283,8 @@ enum ServeError {
     World(ServicesError),
     /// The world has a service no listener was bound for.
     NoListener(Host),
+    /// `--sandbox-exec local` could not make its directory of sandboxes.
+    SandboxDir { path: PathBuf, error: std::io::Error },
 }
 
 impl std::fmt::Display for ServeError {
@@ -268,6 +302,7 @@ impl std::fmt::Display for ServeError {
             }
             ServeError::World(e) => e.fmt(f),
             ServeError::NoListener(host) => write!(f, "the world has a service {:?} without a listener", host.name()),
+            ServeError::SandboxDir { path, error } => write!(f, "--sandbox-dir {}: {error}", path.display()),
         }
     }
 }
@@ -401,6 +436,21 @@ async fn start(args: &ServeArgs, scenario: &Scenario) -> Result<ServeBanner, Ser
     let mut bound = bind_all(args).await?;
     let endpoints = Endpoints::from_bases(|host| bound.get(&host).map(|(_, url)| url.clone()).unwrap_or_default());
     let services = Services::build(scenario, &endpoints, Transport::Loopback).map_err(ServeError::World)?;
+    if args.mcp_sessions {
+        services.gateway.keep_sessions(scenario.seed);
+    }
+    if args.sandbox_exec == SandboxExec::Local {
+        let dir = args
+            .sandbox_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("squadsim-sandboxes-{}", std::process::id())));
+        let exec = HostExec::new(&dir).map_err(|error| ServeError::SandboxDir { path: dir.clone(), error })?;
+        eprintln!(
+            "squadsim serve: --sandbox-exec local: Daytona toolbox commands EXECUTE ON THIS HOST, as this user, in {}/<sandbox id>",
+            dir.display()
+        );
+        services.daytona.execute_on_host(exec);
+    }
     let credentials = credentials(scenario, &services)?;
     let mut urls = BTreeMap::new();
     for (host, router) in services.routers() {

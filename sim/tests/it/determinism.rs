@@ -44,15 +44,56 @@ fn different_seeds_change_ids_but_not_the_happy_outcome() {
     assert_eq!(oa.blockers(), ob.blockers());
 }
 
+/// The README's test command runs the determinism self-check over the corpus:
+/// each scenario under its own seed here and in a fresh process, the run records
+/// compared event by event (and the outcome line by line).
 #[test]
-fn the_corpus_gives_identical_bytes_in_two_processes() {
+fn the_corpus_passes_the_determinism_self_check_in_a_fresh_process() {
     let bin = env!("CARGO_BIN_EXE_squadsim");
-    let run = || {
-        let out = Command::new(bin).args(["run", "--json"]).arg(support::corpus()).output().expect("squadsim runs");
-        assert!(out.status.code().is_some(), "squadsim exited by signal");
-        out.stdout
-    };
-    let (first, second) = (run(), run());
-    assert!(!first.is_empty());
-    assert_eq!(first, second, "two processes must print byte-identical outcomes");
+    let out =
+        Command::new(bin).args(["run", "--check-determinism"]).arg(support::corpus()).output().expect("squadsim runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let scenarios = std::fs::read_dir(support::corpus())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .count();
+    assert!(scenarios > 40, "the corpus is there");
+    let same = stdout.lines().filter(|l| l.starts_with("same    ")).count();
+    assert_eq!(same, scenarios, "every scenario was checked: {stdout}");
+    assert!(stdout.ends_with(&format!("{scenarios} deterministic, 0 failed, 0 could not be checked\n")), "{stdout}");
+}
+
+#[test]
+fn the_fresh_process_prints_a_hash_chained_event_stream_with_an_end_line() {
+    let bin = env!("CARGO_BIN_EXE_squadsim");
+    let file = support::corpus().join("wrong-project-slug.yaml");
+    let out = Command::new(bin).arg("record-events").arg(&file).args(["--seed", "7"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let first = &lines[0];
+    assert_eq!((first["at_ms"].as_u64(), first["host"].as_str()), (Some(0), Some("operator")), "{first}");
+    let end = lines.last().unwrap();
+    assert_eq!(end["events"].as_u64(), Some(lines.len() as u64 - 1), "{end}");
+    assert_eq!(end["hash"], lines[lines.len() - 2]["hash"], "the end line carries the chain's last hash");
+    assert!(
+        lines.iter().any(|l| l["host"] == "outcome" && l["what"].as_str().is_some_and(|w| w.starts_with("scenario:"))),
+        "the outcome is part of the stream"
+    );
+}
+
+#[test]
+fn a_scenario_that_does_not_load_makes_the_determinism_check_unusable() {
+    let bin = env!("CARGO_BIN_EXE_squadsim");
+    let dir = std::env::temp_dir().join(format!("squadsim-det-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.yaml");
+    std::fs::write(&file, "name: broken\nseed: nope\n").unwrap();
+    let out = Command::new(bin).args(["run", "--check-determinism"]).arg(&file).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("0 deterministic, 0 failed, 1 could not be checked\n"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yaml"));
 }

@@ -45,6 +45,12 @@ pub struct SeedResult {
     /// With `--shrink`: the smallest fault schedule (YAML) that still fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk_faults: Option<String>,
+    /// With `--swarm`, on a failing seed: the fault mix it drew (scenario YAML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawn_faults: Option<String>,
+    /// The coverage probes the run reached, with how often (`blocker:<code>`, ...).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub probes: std::collections::BTreeMap<String, u64>,
 }
 
 impl SeedResult {

@@ -229,6 +229,8 @@ mod tests {
             wall_ms: 1.0,
             reproduce: String::new(),
             shrunk_faults: None,
+            drawn_faults: None,
+            probes: Default::default(),
         }
     }
 

@@ -14,11 +14,13 @@
 //! printed with a one-line command that reproduces it; a panicking simulation is
 //! a failing seed, not a crashed sweep.
 
+mod coverage;
 mod merge;
 mod plan;
 mod progress;
 mod runner;
 mod shrink;
+mod swarm;
 
 use squadsim_conformance::exit::ExitStatus;
 use std::io::{IsTerminal, Write};
@@ -27,8 +29,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use merge::{merge, merge_reports, MergeArgs, MergeError};
+pub(crate) use plan::parse_jitter;
 pub use plan::{items, Item, MAX_SWEEP_ITEMS};
-use plan::{parse_jitter, parse_seed_count, parse_seed_range, parse_shard};
+use plan::{parse_seed_count, parse_seed_range, parse_shard};
 use progress::Progress;
 pub use runner::{check_seed, sweep};
 pub use shrink::{faults_yaml, shrink};
@@ -61,6 +64,11 @@ pub struct SweepArgs {
     /// Narrow the fault schedule of each scenario's first failing seed to the smallest one that still fails.
     #[arg(long)]
     pub shrink: bool,
+    /// Swarm testing: each seed draws its own fault mix (kinds on or off, how many, which hosts and
+    /// links, when and how long) from every host of the scenario's world, instead of the scenario's
+    /// faults; declared invariants are not checked, the built-in ones and liveness are.
+    #[arg(long)]
+    pub swarm: bool,
     /// Write the sweep's results as JSON to FILE (input of `squadsim merge-reports`).
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
@@ -134,14 +142,15 @@ pub fn run(
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let started = Instant::now();
     let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
-    let mut results = sweep(&scenarios, &items, jobs, args.jitter, |r| progress.advance(r.passed(), err));
+    let mut results = sweep(&scenarios, &items, jobs, args.jitter, args.swarm, |r| progress.advance(r.passed(), err));
     progress.finish(err);
     if args.shrink {
         for (file, scenario) in &scenarios {
             let file = file.display().to_string();
             if let Some(first) = results.iter_mut().find(|r| r.file == file && !r.passed()) {
                 let _ = writeln!(err, "shrinking the faults of {} seed {} ...", scenario.name, first.seed);
-                first.shrunk_faults = Some(faults_yaml(&shrink(scenario, first.seed, &network)));
+                let checked = if args.swarm { swarm::swarmed(scenario, first.seed) } else { scenario.clone() };
+                first.shrunk_faults = Some(faults_yaml(&shrink(&checked, first.seed, &network)));
             }
         }
     }
@@ -164,6 +173,22 @@ pub fn run(
     if !write_reports(report, &sweep, err) {
         return ExitStatus::Unusable;
     }
+    // `sometimes:` is judged over every seed of a scenario: a shard holds only some of them.
+    let sharded = args.shard.is_some_and(|s| s.count > 1);
+    let unreached: Vec<(String, Vec<String>)> = if sharded {
+        if scenarios.iter().any(|(_, s)| !s.sometimes.is_empty()) {
+            let _ = writeln!(err, "warning: `sometimes:` is not judged on a shard (it needs every seed): run the sweep unsharded to judge it");
+        }
+        Vec::new()
+    } else {
+        scenarios
+            .iter()
+            .map(|(file, s)| {
+                (s.name.clone(), coverage::unreached_sometimes(s, &file.display().to_string(), &sweep.results))
+            })
+            .filter(|(_, never)| !never.is_empty())
+            .collect()
+    };
     match format {
         RunFormat::Json => {
             let _ = writeln!(
@@ -174,13 +199,22 @@ pub fn run(
             );
         }
         RunFormat::Human | RunFormat::Github => {
-            print_results(&sweep, &scenarios, jobs, started.elapsed(), out);
+            print_results(&sweep, &scenarios, jobs, started.elapsed(), args.swarm, out);
+            coverage::print(&sweep.results, out);
+            for (name, never) in &unreached {
+                let _ = writeln!(out, "FAILED  {name}: sometimes never reached in any seed: {}", never.join(", "));
+            }
             if format == RunFormat::Github {
                 let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep.results));
             }
         }
     }
-    ExitStatus::of_failures(sweep.failed())
+    if format == RunFormat::Json {
+        for (name, never) in &unreached {
+            let _ = writeln!(err, "error: {name}: sometimes never reached in any seed: {}", never.join(", "));
+        }
+    }
+    ExitStatus::of_failures(sweep.failed() + unreached.len())
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.
@@ -189,6 +223,7 @@ fn print_results(
     scenarios: &[(PathBuf, Scenario)],
     jobs: usize,
     wall: Duration,
+    swarm: bool,
     out: &mut dyn Write,
 ) {
     for (file, scenario) in scenarios {
@@ -196,6 +231,7 @@ fn print_results(
         let mine: Vec<&SeedResult> = sweep.results.iter().filter(|r| r.file == file).collect();
         let failing: Vec<&&SeedResult> = mine.iter().filter(|r| !r.passed()).collect();
         let checked = match &scenario.invariants {
+            _ if swarm => "swarm: a drawn fault mix; built-in invariants and liveness".into(),
             Some(inv) => declared_fields(inv),
             None => "no invariants declared: only that the simulation stops without an error".into(),
         };
@@ -208,6 +244,12 @@ fn print_results(
             let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
             let _ = writeln!(out, "  seed {}: {}", r.seed, broken.join("; "));
             let _ = writeln!(out, "    reproduce: {}", r.reproduce);
+            if let Some(faults) = &r.drawn_faults {
+                let _ = writeln!(out, "    drawn fault mix:");
+                for line in faults.lines() {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
             if let Some(faults) = &r.shrunk_faults {
                 let _ = writeln!(out, "    smallest failing fault schedule:");
                 for line in faults.lines() {

@@ -96,7 +96,7 @@ pub(super) fn parse_seed_range(text: &str) -> Result<RangeInclusive<u64>, FlagEr
     Ok(start..=end)
 }
 
-pub(super) fn parse_jitter(text: &str) -> Result<SimDuration, FlagError> {
+pub(crate) fn parse_jitter(text: &str) -> Result<SimDuration, FlagError> {
     let d = SimDuration::parse(text).map_err(FlagError::Jitter)?;
     if d.0 < Duration::from_millis(1) || d.0 > Duration::from_secs(10) {
         return Err(FlagError::JitterBounds(text.to_string()));

@@ -1,6 +1,7 @@
 //! Running a sweep: each (scenario, seed) on its own simulation, spread over
 //! threads, results kept in list order.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -8,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::plan::Item;
 use crate::engine::invariants::BrokenInvariant;
-use crate::engine::outcome;
 use crate::engine::world::{self, Network, RunOptions};
+use crate::engine::{liveness, outcome};
 use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::SeedResult;
 
@@ -22,20 +23,35 @@ fn invariants_of(scenario: &Scenario) -> Invariants {
 /// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
 /// whose run did not reach its end (its world not built, the horizon passed, a
 /// panic in the simulation) breaks them whatever they declare (field `error`).
-pub fn check_seed(scenario: &Scenario, seed: u64, network: &Network) -> (Vec<BrokenInvariant>, String, Duration) {
+/// Also returns the outcome's simulated time, the wall time, and the coverage probes the run reached.
+pub fn check_seed(
+    scenario: &Scenario,
+    seed: u64,
+    network: &Network,
+) -> (Vec<BrokenInvariant>, String, Duration, BTreeMap<String, u64>) {
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
-    let options = RunOptions { network: *network, ..RunOptions::default() };
-    let outcome =
-        world::catch_panic(|| world::run(&s, options).outcome).unwrap_or_else(|e| outcome::nothing_ran(&s, e));
+    let options = RunOptions { network: *network, record: true, ..RunOptions::default() };
+    let ran = world::catch_panic(|| {
+        let run = world::run(&s, options);
+        (run.outcome, run.record, run.quiet_since, run.probes)
+    });
+    let (outcome, record, quiet_since, probes) =
+        ran.unwrap_or_else(|e| (outcome::nothing_ran(&s, e), None, None, BTreeMap::new()));
     let wall = started.elapsed();
-    (invariants_of(scenario).check(&outcome), outcome.simulated, wall)
+    let mut broken = invariants_of(scenario).check(&outcome);
+    // Liveness is judged of a run that reached its end (one that did not already breaks `error`).
+    if let (None, Some(record)) = (&outcome.error, &record) {
+        broken.extend(liveness::check(&outcome, record, quiet_since, liveness::bound(scenario)));
+    }
+    (broken, outcome.simulated, wall, probes)
 }
 
 /// The command that reruns one seed of a sweep.
-fn reproduce(file: &Path, seed: u64, jitter: SimDuration) -> String {
-    format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}", file.display(), String::from(jitter))
+fn reproduce(file: &Path, seed: u64, jitter: SimDuration, swarm: bool) -> String {
+    let swarm = if swarm { " --swarm" } else { "" };
+    format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}{swarm}", file.display(), String::from(jitter))
 }
 
 /// Checks every item on `jobs` threads, each running its own simulations;
@@ -45,6 +61,7 @@ pub fn sweep(
     items: &[Item],
     jobs: usize,
     jitter: SimDuration,
+    swarm: bool,
     mut on_result: impl FnMut(&SeedResult),
 ) -> Vec<SeedResult> {
     let network = Network::jittered(jitter.0);
@@ -59,7 +76,10 @@ pub fn sweep(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else { break };
                 let (file, scenario) = &scenarios[item.scenario];
-                let (violations, simulated, wall) = check_seed(scenario, item.seed, network);
+                let drawn = swarm.then(|| super::swarm::swarmed(scenario, item.seed));
+                let checked = drawn.as_ref().unwrap_or(scenario);
+                let (violations, simulated, wall, probes) = check_seed(checked, item.seed, network);
+                let drawn_faults = drawn.filter(|_| !violations.is_empty()).map(|d| super::faults_yaml(&d.faults));
                 let result = SeedResult {
                     scenario: scenario.name.clone(),
                     file: file.display().to_string(),
@@ -67,8 +87,10 @@ pub fn sweep(
                     violations,
                     simulated,
                     wall_ms: wall.as_secs_f64() * 1000.0,
-                    reproduce: reproduce(file, item.seed, jitter),
+                    reproduce: reproduce(file, item.seed, jitter, swarm),
                     shrunk_faults: None,
+                    drawn_faults,
+                    probes,
                 };
                 if tx.send((i, result)).is_err() {
                     break;

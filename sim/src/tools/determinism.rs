@@ -1,0 +1,434 @@
+//! `squadsim run --check-determinism`: every scenario and seed runs twice, the
+//! first time in this process and the second in a fresh one (this binary,
+//! re-executed with the hidden `record-events` command), each hashing its run
+//! record event by event as it goes; the two hash chains must be equal.
+//!
+//! A run's events are its record's HTTP exchanges, attempts and sessions,
+//! faults, blockers, walls, handoffs and run-control events, merged in
+//! simulated-time order, followed by its outcome (the snapshot's YAML), one
+//! line an event. On a mismatch the first diverging event is named: its index,
+//! simulated time, host (or agent lane) and what each process saw there.
+//!
+//! Guarantees: a pass means both processes produced the same event sequence
+//! (same hash after every event, and the same count); a fresh process that
+//! could not be started, crashed, or printed an incomplete stream is a failure,
+//! never a pass; a scenario that did not load or whose world could not be built
+//! makes the check unusable (exit 2), and a run that did not reach its end fails
+//! it (exit 1) even when both processes agree.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use squadsim_conformance::exit::ExitStatus;
+
+use crate::base::clock::seconds_label;
+use crate::engine::outcome::{self, Outcome, RunError};
+use crate::engine::run_record::{Gathered, RunRecord};
+use crate::engine::world::{self, Network, RunOptions};
+use crate::scenario::{Scenario, SimDuration};
+
+/// One event of a run, as both processes print and hash it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Event {
+    /// Simulated milliseconds since the start of the run.
+    pub(crate) at_ms: u64,
+    /// The host (or the agent's lane) it happened on; `outcome` for the outcome's lines.
+    pub(crate) host: String,
+    pub(crate) what: String,
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = seconds_label(Duration::from_millis(self.at_ms));
+        write!(f, "at {at} on {}: {}", self.host, self.what)
+    }
+}
+
+/// The events of one run: its record in simulated-time order (exchanges at
+/// the moment they left, spans at their start, marks when they happened; one
+/// instant keeps the record's order), then the outcome's YAML lines.
+pub(crate) fn events(outcome: &Outcome, record: &RunRecord) -> Vec<Event> {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let mut timed: Vec<Event> = Vec::new();
+    for c in &record.calls {
+        let status = c.status.map_or_else(|| "000".to_string(), |s| s.to_string());
+        let what = format!("{} {}{} -> {status} at {}", c.method, c.to, c.path, seconds_label(c.end));
+        timed.push(Event { at_ms: ms(c.start), host: c.from.clone(), what });
+    }
+    for s in &record.spans {
+        let what = format!("{} until {}", s.label, seconds_label(s.end));
+        timed.push(Event { at_ms: ms(s.start), host: s.lane.clone(), what });
+    }
+    for m in &record.marks {
+        let to = m.to.as_ref().map(|t| format!(" -> {t}")).unwrap_or_default();
+        timed.push(Event {
+            at_ms: ms(m.at),
+            host: m.lane.clone(),
+            what: format!("{} {}{to}", m.kind.as_str(), m.label),
+        });
+    }
+    timed.sort_by_key(|e| e.at_ms);
+    let end = ms(record.simulated);
+    timed.extend(outcome.to_yaml().lines().map(|line| Event { at_ms: end, host: "outcome".into(), what: line.into() }));
+    timed
+}
+
+/// FNV-1a over `bytes`, continuing from `hash`: stable across processes and builds.
+fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// The hash of an empty stream.
+const EMPTY_HASH: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// The chain's hash after `event`, from its hash before it; fields are
+/// separated, so text moving from one field to the next changes it.
+fn chain_step(mut hash: u64, event: &Event) -> u64 {
+    for part in [event.at_ms.to_string().as_str(), &event.host, &event.what] {
+        hash = fnv1a(hash, part.as_bytes());
+        hash = fnv1a(hash, &[0]);
+    }
+    hash
+}
+
+/// The hash chain of `events`: the hash after each event (over every event up to it).
+pub(crate) fn hash_chain(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .scan(EMPTY_HASH, |hash, e| {
+            *hash = chain_step(*hash, e);
+            Some(*hash)
+        })
+        .collect()
+}
+
+/// Where two runs' event streams part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Divergence {
+    /// 0-based index of the first event the hash chains disagree on.
+    pub(crate) index: usize,
+    /// This process's event there (`None`: its stream had ended).
+    pub(crate) here: Option<Event>,
+    /// The fresh process's event there (`None`: its stream had ended).
+    pub(crate) fresh: Option<Event>,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let side = |e: &Option<Event>| e.as_ref().map_or_else(|| "(no more events)".to_string(), Event::to_string);
+        write!(
+            f,
+            "first diverging event #{}:\n    this process:  {}\n    fresh process: {}",
+            self.index + 1,
+            side(&self.here),
+            side(&self.fresh)
+        )
+    }
+}
+
+/// The first event where the hash chains of `here` and `fresh` disagree;
+/// `None` when both streams are equal event for event.
+pub(crate) fn first_divergence(here: &[Event], fresh: &[Event]) -> Option<Divergence> {
+    let (a, b) = (hash_chain(here), hash_chain(fresh));
+    let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    Some(Divergence { index, here: here.get(index).cloned(), fresh: fresh.get(index).cloned() })
+}
+
+/// One line of `record-events`'s output: an event with the hash chain after it,
+/// then a last line with the count (so a stream cut short is told from a short run).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Event {
+        #[serde(flatten)]
+        event: Event,
+        hash: String,
+    },
+    End {
+        events: usize,
+        hash: String,
+    },
+}
+
+/// The hidden `squadsim record-events` the check re-executes: one run of FILE,
+/// its events printed as JSON lines.
+#[derive(clap::Args, Debug)]
+pub struct RecordEventsArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub seed: u64,
+    /// The sweep network's largest latency; without it, the snapshot network.
+    #[arg(long, value_parser = crate::tools::sweep::parse_jitter)]
+    pub jitter: Option<SimDuration>,
+}
+
+/// Why one side of the check has no event stream.
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    /// The scenario did not load (the loader's message).
+    NotLoaded(String),
+    /// The world could not be built.
+    NotBuilt(String),
+    /// The fresh process could not be started, failed, or printed an incomplete stream.
+    Fresh(String),
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::NotLoaded(m) => write!(f, "{m}"),
+            CheckError::NotBuilt(m) => write!(f, "the world could not be built: {m}"),
+            CheckError::Fresh(m) => write!(f, "the fresh process: {m}"),
+        }
+    }
+}
+
+/// One run of `scenario` under `seed`, recorded: its events and whether it reached its end.
+fn run_events(scenario: &Scenario, seed: u64, jitter: Option<SimDuration>) -> Result<(Vec<Event>, bool), CheckError> {
+    let mut s = scenario.clone();
+    s.seed = seed;
+    let network = jitter.map_or(Network::SNAPSHOT, |j| Network::jittered(j.0));
+    let options = RunOptions { network, record: true, ..RunOptions::default() };
+    let run = world::catch_panic(|| world::run(&s, options));
+    let (outcome, record) = match run {
+        Ok(run) => (run.outcome, run.record),
+        Err(panicked) => (outcome::nothing_ran(&s, panicked), None),
+    };
+    if let Some(RunError::NotBuilt(e)) = &outcome.error {
+        return Err(CheckError::NotBuilt(e.to_string()));
+    }
+    let record = record.unwrap_or_else(|| RunRecord::build(&outcome, Gathered::nothing()));
+    Ok((events(&outcome, &record), outcome.error.is_none()))
+}
+
+/// `squadsim record-events FILE --seed N [--jitter D]`.
+pub fn record_events(args: &RecordEventsArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
+    let scenario = match Scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return ExitStatus::Unusable;
+        }
+    };
+    let events = match run_events(&scenario, args.seed, args.jitter) {
+        Ok((events, _)) => events,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}: {e}", args.file.display());
+            return ExitStatus::Unusable;
+        }
+    };
+    let chain = hash_chain(&events);
+    for (event, hash) in events.iter().zip(&chain) {
+        let line = Line::Event { event: event.clone(), hash: format!("{hash:016x}") };
+        let _ = writeln!(out, "{}", serde_json::to_string(&line).expect("an event is plain data: it serializes"));
+    }
+    let end = Line::End { events: events.len(), hash: format!("{:016x}", chain.last().copied().unwrap_or(EMPTY_HASH)) };
+    let _ = writeln!(out, "{}", serde_json::to_string(&end).expect("an end line is plain data: it serializes"));
+    ExitStatus::Passed
+}
+
+/// The events a fresh process of `binary` recorded for `file` under `seed`.
+fn fresh_events(binary: &Path, file: &Path, seed: u64, jitter: Option<SimDuration>) -> Result<Vec<Event>, CheckError> {
+    let mut command = Command::new(binary);
+    command.arg("record-events").arg(file).arg("--seed").arg(seed.to_string());
+    if let Some(j) = jitter {
+        command.arg("--jitter").arg(String::from(j));
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| CheckError::Fresh(format!("{} could not be started: {e}", binary.display())))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(CheckError::Fresh(format!("exited with {}: {}", output.status, stderr.trim())));
+    }
+    let mut events = Vec::new();
+    let mut chain = EMPTY_HASH;
+    for (n, line) in output.stdout.lines().enumerate() {
+        let line = line.map_err(|e| CheckError::Fresh(format!("unreadable output: {e}")))?;
+        match serde_json::from_str::<Line>(&line) {
+            Ok(Line::Event { event, hash }) => {
+                chain = chain_step(chain, &event);
+                events.push(event);
+                if format!("{chain:016x}") != hash {
+                    return Err(CheckError::Fresh(format!("line {} does not hash to the hash it printed", n + 1)));
+                }
+            }
+            Ok(Line::End { events: count, .. }) if count == events.len() => return Ok(events),
+            Ok(Line::End { events: count, .. }) => {
+                let m = format!("it printed {} events but ended saying {count}", events.len());
+                return Err(CheckError::Fresh(m));
+            }
+            Err(e) => return Err(CheckError::Fresh(format!("line {} is not an event: {e}", n + 1))),
+        }
+    }
+    Err(CheckError::Fresh(format!("its output stopped after {} events without its end line", events.len())))
+}
+
+/// The verdict on one (scenario, seed).
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// Both processes agree; `finished`: the run reached its end.
+    Same {
+        events: usize,
+        hash: u64,
+        finished: bool,
+    },
+    Diverged(Divergence),
+    Unusable(CheckError),
+}
+
+/// Checks `scenario` (from `file`) under `seed`: here, then with `fresh` (a
+/// fresh process, or in tests any other source of a second event stream).
+pub(crate) fn check(
+    scenario: &Scenario,
+    seed: u64,
+    jitter: Option<SimDuration>,
+    fresh: &dyn Fn(u64) -> Result<Vec<Event>, CheckError>,
+) -> Verdict {
+    let (here, finished) = match run_events(scenario, seed, jitter) {
+        Ok(ran) => ran,
+        Err(e) => return Verdict::Unusable(e),
+    };
+    let fresh = match fresh(seed) {
+        Ok(events) => events,
+        Err(e) => return Verdict::Unusable(e),
+    };
+    match first_divergence(&here, &fresh) {
+        Some(d) => Verdict::Diverged(d),
+        None => Verdict::Same {
+            events: here.len(),
+            hash: hash_chain(&here).last().copied().unwrap_or(EMPTY_HASH),
+            finished,
+        },
+    }
+}
+
+/// `squadsim run --check-determinism` over `files`: each under `seeds` (or its
+/// own seed), on the snapshot network (or, with `jitter`, a sweep's).
+pub(crate) fn run(
+    files: &[PathBuf],
+    seeds: Option<std::ops::RangeInclusive<u64>>,
+    jitter: Option<SimDuration>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitStatus {
+    let binary = match std::env::current_exe() {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot find this binary to re-execute it: {e}");
+            return ExitStatus::Unusable;
+        }
+    };
+    let (mut same, mut failed, mut unusable) = (0usize, 0usize, 0usize);
+    for file in files {
+        let scenario = match Scenario::load(file) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "error: {}", CheckError::NotLoaded(e.to_string()));
+                unusable += 1;
+                continue;
+            }
+        };
+        let seeds = seeds.clone().unwrap_or(scenario.seed..=scenario.seed);
+        for seed in seeds {
+            let fresh = |seed| fresh_events(&binary, file, seed, jitter);
+            let label = format!("{} (seed {seed})", scenario.name);
+            let _ = match check(&scenario, seed, jitter, &fresh) {
+                Verdict::Same { events, hash, finished: true } => {
+                    same += 1;
+                    writeln!(out, "same    {label}: {events} events, hash {hash:016x} in both processes")
+                }
+                Verdict::Same { events, hash, finished: false } => {
+                    failed += 1;
+                    writeln!(
+                        out,
+                        "FAILED  {label}: the run did not reach its end (the same in both processes: {events} events, hash {hash:016x})"
+                    )
+                }
+                Verdict::Diverged(d) => {
+                    failed += 1;
+                    writeln!(
+                        out,
+                        "DIVERGED {label}: {d}\n    reproduce: squadsim run {} --seed {seed} --check-determinism",
+                        file.display()
+                    )
+                }
+                Verdict::Unusable(e) => {
+                    unusable += 1;
+                    writeln!(err, "error: {}: {e}", file.display())
+                }
+            };
+        }
+    }
+    let _ = writeln!(out, "{same} deterministic, {failed} failed, {unusable} could not be checked");
+    if unusable > 0 {
+        ExitStatus::Unusable
+    } else {
+        ExitStatus::of_failures(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> Scenario {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
+        Scenario::load(&file).expect("the corpus loads")
+    }
+
+    fn event(at_ms: u64, host: &str, what: &str) -> Event {
+        Event { at_ms, host: host.into(), what: what.into() }
+    }
+
+    #[test]
+    fn equal_streams_do_not_diverge_and_the_first_different_event_is_named() {
+        let a = [event(0, "operator", "POST studio/runs -> 200"), event(6000, "studio", "blocker x")];
+        assert_eq!(first_divergence(&a, &a), None);
+        let mut b = a.clone();
+        b[1].what = "blocker y".into();
+        let d = first_divergence(&a, &b).expect("they differ");
+        assert_eq!((d.index, d.here.as_ref(), d.fresh.as_ref()), (1, Some(&a[1]), Some(&b[1])));
+        assert_eq!(
+            d.to_string(),
+            "first diverging event #2:\n    this process:  at 6.0s on studio: blocker x\n    fresh process: at 6.0s on studio: blocker y"
+        );
+        let short = first_divergence(&a, &a[..1]).expect("a stream that ends early diverges");
+        assert_eq!((short.index, short.fresh), (1, None));
+    }
+
+    #[test]
+    fn the_hash_chain_tells_which_field_moved_even_when_the_text_is_the_same_run_together() {
+        // "ab" + "c" and "a" + "bc" must not hash alike: fields are separated.
+        let (x, y) = (event(1, "ab", "c"), event(1, "a", "bc"));
+        assert_ne!(hash_chain(&[x]), hash_chain(&[y]));
+    }
+
+    #[test]
+    fn a_run_checked_against_another_seeds_run_diverges_at_a_named_event() {
+        let scenario = corpus("happy-intake.yaml");
+        let other = |_seed| run_events(&scenario, scenario.seed + 1, None).map(|(events, _)| events);
+        let Verdict::Diverged(d) = check(&scenario, scenario.seed, None, &other) else {
+            panic!("another seed's run must diverge")
+        };
+        let (here, fresh) = (d.here.expect("an event here"), d.fresh.expect("an event there"));
+        assert_ne!(here, fresh);
+        assert!(!here.host.is_empty(), "{here}");
+    }
+
+    #[test]
+    fn a_run_checked_against_itself_is_the_same_and_finished() {
+        let scenario = corpus("wrong-project-slug.yaml");
+        let again = |seed| run_events(&scenario, seed, None).map(|(events, _)| events);
+        let verdict = check(&scenario, scenario.seed, None, &again);
+        assert!(matches!(verdict, Verdict::Same { events, finished: true, .. } if events > 0), "{verdict:?}");
+    }
+}

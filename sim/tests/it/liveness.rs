@@ -1,0 +1,78 @@
+//! Liveness: once the last fault has ended, a run converges within a bound
+//! (the scenario's `invariants.converges_within`, or its longest documented
+//! deadline); one that does not says which session waits on what. Sweeps check it.
+
+use std::time::Duration;
+
+use squadsim::engine::liveness::{self, Liveness};
+use squadsim::engine::world::{self, Network, RunOptions};
+use squadsim::scenario::{Invariants, Scenario, SimDuration};
+use squadsim::tools::sweep::check_seed;
+
+use crate::support;
+
+fn judged(scenario: &Scenario) -> Liveness {
+    let run = world::run(scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = run.record.expect("recorded");
+    liveness::judge(&run.outcome, &record, run.quiet_since, liveness::bound(scenario))
+}
+
+#[test]
+fn a_partition_that_heals_lets_the_run_converge_after_it_ended() {
+    let scenario = support::load("network-gateway-blip.yaml");
+    let Liveness::Converged { settled } = judged(&scenario) else { panic!("the blip heals and the run completes") };
+    assert!(settled > Duration::ZERO);
+    let (broken, ..) = check_seed(&scenario, 3, &Network::jittered(Duration::from_millis(500)));
+    assert!(broken.is_empty(), "{broken:?}");
+}
+
+#[test]
+fn a_run_that_settles_later_than_the_declared_bound_after_the_last_fault_breaks_liveness() {
+    let mut scenario = support::load("network-gateway-blip.yaml");
+    let invariants = scenario.invariants.get_or_insert_with(Invariants::default);
+    invariants.converges_within = Some(SimDuration(Duration::from_millis(100)));
+    let Liveness::NotConverged(why) = judged(&scenario) else { panic!("100ms is shorter than the run takes") };
+    assert!(why.starts_with("settled at "), "{why}");
+    assert!(why.contains(" after the last fault ended at "), "{why}");
+    let (broken, ..) = check_seed(&scenario, 3, &Network::jittered(Duration::from_millis(500)));
+    let live: Vec<_> = broken.iter().filter(|b| b.field == "liveness").collect();
+    assert_eq!(live.len(), 1, "{broken:?}");
+    assert_eq!(live[0].expected, "settled within 0.1s of the last fault's end");
+}
+
+#[test]
+fn a_run_left_working_says_which_session_waits_on_what() {
+    // The operator launches and executes, then stops: nobody waits for the sessions to settle.
+    let mut scenario = support::load("happy-intake.yaml");
+    scenario.steps.retain(|s| {
+        !matches!(
+            s,
+            squadsim::scenario::Step::Watch(_)
+                | squadsim::scenario::Step::Reports
+                | squadsim::scenario::Step::HandoffTrail
+        )
+    });
+    let Liveness::NotConverged(why) = judged(&scenario) else { panic!("the sessions are still working") };
+    assert!(why.starts_with("not settled at "), "{why}");
+    assert!(why.contains(" waits ("), "names the waiting session and where it is: {why}");
+}
+
+#[test]
+fn a_fault_that_never_ends_is_not_judged() {
+    let scenario = support::load("handoff-agent-server-down.yaml");
+    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    if scenario.faults.iter().all(|f| f.window().until.is_none() && f.window().lasts.is_none()) {
+        assert_eq!(run.quiet_since, None);
+        let record = run.record.unwrap();
+        assert_eq!(liveness::judge(&run.outcome, &record, run.quiet_since, Duration::ZERO), Liveness::NotJudged);
+    } else {
+        panic!("handoff-agent-server-down's fault was meant to last to the end: pick another scenario");
+    }
+}
+
+#[test]
+fn the_default_bound_is_the_longest_documented_deadline() {
+    let scenario = support::load("happy-intake.yaml");
+    // process_run (30 min) is longer than every other lifecycle deadline and operator timeout.
+    assert_eq!(liveness::bound(&scenario), Duration::from_secs(30 * 60));
+}
