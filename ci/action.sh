@@ -153,7 +153,7 @@ if [ -n "$wire" ]; then
   wire_code=$?
   echo "$wire_out"
   while IFS= read -r line; do
-    if [[ $line =~ ^(.+):\ (/[^ ]*):\ (error|note):\ (.*)$ ]]; then
+    if [[ $line =~ ^(.+):\ (/[^ ]*):\ (error|warning|note):\ (.*)$ ]]; then
       source=${BASH_REMATCH[1]} level=${BASH_REMATCH[3]}
       [ "$level" = note ] && level=notice
       message="${BASH_REMATCH[2]}: ${BASH_REMATCH[4]}"

@@ -4,9 +4,10 @@
 //!
 //! Exit status ([`ExitStatus`]): 0 when no payload has an error (legacy aliases alone
 //! are notes: payloads are the boundary where they live; so are blocker codes the
-//! model defines, known but not named by the seeds), 1 when any has an alias
+//! model defines, known but not named by the seeds; a blocker code nobody names is
+//! a warning, counted in the summary: the blocker set is open), 1 when any has an alias
 //! disagreeing with its canonical twin, a scope mismatch, a handoff missing a
-//! required field, or an unknown blocker or wall code, 2 on unreadable files
+//! required field, or an unknown wall code, 2 on unreadable files
 //! (anything but a regular file is refused unopened: see [`crate::regular_file`])
 //! or invalid JSON. Files ending in `.jsonl`/`.ndjson` hold one payload per line
 //! and are streamed: each line is checked and reported as it is read, so memory
@@ -22,7 +23,7 @@ use serde_json::Value;
 
 pub use crate::exit::ExitStatus;
 use crate::regular_file;
-pub use payload::{inspect, Finding, FindingKind, Inspection, HANDOFF_FIELDS};
+pub use payload::{inspect, Finding, FindingKind, Inspection, Severity, HANDOFF_FIELDS};
 
 /// Output formats of `squadsim wire`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -71,6 +72,8 @@ struct Sink<'a> {
     aliases: usize,
     /// Blocker codes the model defines, known but not named by the seeds (notes).
     model_defined: usize,
+    /// Blocker codes neither the seeds nor the model name (warnings).
+    unknown_codes: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -80,7 +83,16 @@ impl<'a> Sink<'a> {
         if args.format == WireFormat::Json {
             write!(findings, "{{\n  \"version\": 1,\n  \"payloads\": [")?;
         }
-        Ok(Sink { format: args.format, findings, canonical, payloads: 0, errors: 0, aliases: 0, model_defined: 0 })
+        Ok(Sink {
+            format: args.format,
+            findings,
+            canonical,
+            payloads: 0,
+            errors: 0,
+            aliases: 0,
+            model_defined: 0,
+            unknown_codes: 0,
+        })
     }
 
     /// Checks one payload and writes what it found (and its canonical form).
@@ -90,10 +102,11 @@ impl<'a> Sink<'a> {
             writeln!(out, "{}", serde_json::to_string_pretty(&inspection.canonical).unwrap_or_default())?;
         }
         for f in &inspection.findings {
-            match f.kind {
-                _ if f.is_error() => self.errors += 1,
-                FindingKind::ModelDefinedBlockerCode { .. } => self.model_defined += 1,
-                _ => self.aliases += 1,
+            match (f.severity(), &f.kind) {
+                (Severity::Error, _) => self.errors += 1,
+                (Severity::Warning, _) => self.unknown_codes += 1,
+                (Severity::Note, FindingKind::ModelDefinedBlockerCode { .. }) => self.model_defined += 1,
+                (Severity::Note, _) => self.aliases += 1,
             }
         }
         let checked = Checked { source, findings: inspection.findings };
@@ -105,7 +118,7 @@ impl<'a> Sink<'a> {
             }
             WireFormat::Human => {
                 for f in &checked.findings {
-                    let level = if f.is_error() { "error" } else { "note" };
+                    let level = f.severity().as_str();
                     let at = if f.pointer.is_empty() { "/" } else { f.pointer.as_str() };
                     writeln!(self.findings, "{}: {at}: {level}: {}", checked.source, f.message())?;
                 }
@@ -118,11 +131,12 @@ impl<'a> Sink<'a> {
     /// The summary (closing the JSON document).
     fn finish(&mut self) -> std::io::Result<()> {
         let (payloads, errors, aliases, model_defined) = (self.payloads, self.errors, self.aliases, self.model_defined);
+        let unknown = self.unknown_codes;
         match self.format {
             WireFormat::Json => {
                 let summary = serde_json::json!({
                     "payloads": payloads, "errors": errors, "legacy_aliases": aliases,
-                    "model_defined_codes": model_defined,
+                    "model_defined_codes": model_defined, "unknown_blocker_codes": unknown,
                 });
                 let close = if payloads == 0 { "]" } else { "\n  ]" };
                 writeln!(self.findings, "{close},\n  \"summary\": {summary}\n}}")
@@ -130,7 +144,12 @@ impl<'a> Sink<'a> {
             WireFormat::Human => {
                 let marked =
                     if model_defined == 0 { String::new() } else { format!(", {model_defined} model-defined codes") };
-                writeln!(self.findings, "{payloads} payloads: {errors} errors, {aliases} legacy aliases read{marked}")
+                let warned =
+                    if unknown == 0 { String::new() } else { format!(", {unknown} unknown blocker codes (warnings)") };
+                writeln!(
+                    self.findings,
+                    "{payloads} payloads: {errors} errors, {aliases} legacy aliases read{marked}{warned}"
+                )
             }
         }
     }

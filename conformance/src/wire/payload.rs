@@ -10,8 +10,11 @@
 //!   delivery graph kind, is an error: the value contradicts the field's scope;
 //! - a handoff (an object carrying any handoff field, or an element of a
 //!   `handoffs`/`handoff_trail` list) missing any of the six required fields is an error;
-//! - a blocker code or wall code the vocabulary does not know is an error; a
-//!   blocker code the model defines (not the seeds) is known, and noted as model-defined;
+//! - a wall code the vocabulary does not know is an error; a blocker code it does
+//!   not know is a warning, never an error: the blocker set is open (the runbook's
+//!   "full blocker set in GET get_hud_snapshot -> execution_report_contract.BLOCKERS"
+//!   names more codes than the seeds do); a blocker code the model defines (not the
+//!   seeds) is known, and noted as model-defined;
 //! - key order is kept; findings come in document order.
 
 use serde::Serialize;
@@ -31,7 +34,7 @@ pub const HANDOFF_FIELDS: [&str; 6] = [
 ];
 
 const BLOCKER_KEYS: &[&str] = &["blocker_code", "blockerCode"];
-const BLOCKER_LIST_KEYS: &[&str] = &["blocker_codes", "blockerCodes", "blockers"];
+const BLOCKER_LIST_KEYS: &[&str] = &["blocker_codes", "blockerCodes", "blockers", "BLOCKERS"];
 const WALL_KEYS: &[&str] = &["wall_code", "wallCode", "fallback_wall", "fallbackWall"];
 const HANDOFF_LIST_KEYS: &[&str] = &["handoffs", "handoff_trail", "handoffTrail", "trail"];
 
@@ -61,6 +64,7 @@ pub enum FindingKind {
     HandoffMissingFields {
         missing: Vec<String>,
     },
+    /// A blocker code neither the seeds nor the model name (a warning: the blocker set is open).
     UnknownBlockerCode {
         code: String,
     },
@@ -81,10 +85,45 @@ pub struct Finding {
     pub kind: FindingKind,
 }
 
+/// How much a finding weighs: only errors fail the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The payload contradicts the delivery language: the check fails.
+    Error,
+    /// Outside what this model knows, and not wrong: a blocker code neither the seeds nor the model name.
+    Warning,
+    /// Read and accepted: a legacy alias, or a blocker code the model defines.
+    Note,
+}
+
+impl Severity {
+    /// The word the human format prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
 impl Finding {
-    /// Errors fail the check; legacy aliases and model-defined codes are notes.
+    /// Errors fail the check; an unknown blocker code is a warning; legacy aliases and
+    /// model-defined codes are notes.
+    pub fn severity(&self) -> Severity {
+        match self.kind {
+            FindingKind::LegacyAlias { .. } | FindingKind::ModelDefinedBlockerCode { .. } => Severity::Note,
+            FindingKind::UnknownBlockerCode { .. } => Severity::Warning,
+            FindingKind::AliasConflict { .. }
+            | FindingKind::ScopeMismatch { .. }
+            | FindingKind::HandoffMissingFields { .. }
+            | FindingKind::UnknownWallCode { .. } => Severity::Error,
+        }
+    }
+
     pub fn is_error(&self) -> bool {
-        !matches!(self.kind, FindingKind::LegacyAlias { .. } | FindingKind::ModelDefinedBlockerCode { .. })
+        self.severity() == Severity::Error
     }
 
     pub fn message(&self) -> String {
@@ -101,7 +140,9 @@ impl Finding {
             FindingKind::HandoffMissingFields { missing } => {
                 format!("handoff is missing required fields: {}", missing.join(", "))
             }
-            FindingKind::UnknownBlockerCode { code } => format!("unknown blocker code {code:?}"),
+            FindingKind::UnknownBlockerCode { code } => {
+                format!("blocker code {code:?} is unknown (neither the seeds nor the model name it; the blocker set is open)")
+            }
             FindingKind::ModelDefinedBlockerCode { code } => {
                 format!("blocker code {code:?} is model-defined (known; the seeds do not name it)")
             }

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use serde_json::{json, Value};
-use squadsim_conformance::wire::{self, inspect, ExitStatus, FindingKind, WireArgs, WireFormat};
+use squadsim_conformance::wire::{self, inspect, ExitStatus, FindingKind, Severity, WireArgs, WireFormat};
 
 fn kinds(payload: Value) -> Vec<(String, FindingKind)> {
     inspect(&payload).findings.into_iter().map(|f| (f.pointer, f.kind)).collect()
@@ -149,19 +149,48 @@ fn handoffs_need_all_six_fields() {
 }
 
 #[test]
-fn unknown_blocker_and_wall_codes_are_errors() {
-    let found = errors(json!({
+fn unknown_wall_codes_are_errors_and_unknown_blocker_codes_are_warnings() {
+    let payload = json!({
         "sessions": [{"blocker_code": "board_blocked", "wall_code": "planner_wall"}, {"blocker_code": null, "wall_code": "mood_wall"}],
         "blockers": ["agent_first_tool_required", "runtime_exploded"]
-    }));
+    });
     assert_eq!(
-        found,
+        errors(payload.clone()),
+        [("/sessions/1/wall_code".to_owned(), FindingKind::UnknownWallCode { code: "mood_wall".into() })]
+    );
+    let warnings: Vec<(String, FindingKind)> = inspect(&payload)
+        .findings
+        .into_iter()
+        .filter(|f| f.severity() == Severity::Warning)
+        .map(|f| (f.pointer, f.kind))
+        .collect();
+    assert_eq!(
+        warnings,
         [
             ("/sessions/0/blocker_code".to_owned(), FindingKind::UnknownBlockerCode { code: "board_blocked".into() }),
-            ("/sessions/1/wall_code".to_owned(), FindingKind::UnknownWallCode { code: "mood_wall".into() }),
             ("/blockers/1".to_owned(), FindingKind::UnknownBlockerCode { code: "runtime_exploded".into() })
         ]
     );
+}
+
+#[test]
+fn the_blocker_set_is_open_an_unknown_code_warns_and_the_check_passes() {
+    // runbook: "the full blocker set in GET get_hud_snapshot -> execution_report_contract.BLOCKERS"
+    let payload =
+        json!({"execution_report_contract": {"BLOCKERS": ["agent_first_tool_required", "sandbox_quota_exceeded"]}});
+    let (status, out, _) = run(&WireArgs::default(), &payload.to_string());
+    assert_eq!(status, ExitStatus::Passed, "{out}");
+    assert!(out.contains("warning: blocker code \"sandbox_quota_exceeded\" is unknown"), "{out}");
+    assert!(
+        out.ends_with("1 payloads: 0 errors, 0 legacy aliases read, 1 unknown blocker codes (warnings)\n"),
+        "{out}"
+    );
+    let args = WireArgs { format: WireFormat::Json, ..WireArgs::default() };
+    let (status, out, _) = run(&args, &payload.to_string());
+    assert_eq!(status, ExitStatus::Passed, "{out}");
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["summary"]["unknown_blocker_codes"], 1);
+    assert_eq!(doc["summary"]["errors"], 0);
 }
 
 #[test]
@@ -205,7 +234,7 @@ fn the_cli_reports_normalizes_and_exits_by_severity() {
     std::fs::write(&good, r#"{"target_agent_id": "tester", "blocker_code": "agent_first_tool_required"}"#)
         .expect("write");
     let bad = dir.path().join("trail.jsonl");
-    std::fs::write(&bad, "{\"blocker_code\": \"nope\"}\n\n{\"wall_code\": \"closer_wall\"}\n").expect("write");
+    std::fs::write(&bad, "{\"wall_code\": \"nope\"}\n\n{\"wall_code\": \"closer_wall\"}\n").expect("write");
 
     let args = WireArgs { files: vec![good.clone()], ..WireArgs::default() };
     let (status, out, _) = run(&args, "");
@@ -220,7 +249,7 @@ fn the_cli_reports_normalizes_and_exits_by_severity() {
     assert_eq!(doc["summary"]["payloads"], 3);
     assert_eq!(doc["summary"]["errors"], 1);
     assert!(doc["payloads"][1]["source"].as_str().is_some_and(|s| s.ends_with("trail.jsonl:1")));
-    assert_eq!(doc["payloads"][1]["findings"][0]["kind"], "unknown_blocker_code");
+    assert_eq!(doc["payloads"][1]["findings"][0]["kind"], "unknown_wall_code");
 
     let args = WireArgs { normalize: true, ..WireArgs::default() };
     let (status, out, err) = run(&args, r#"{"dialogue_target_agent_id": "backend", "status": "BOARD_STATUS"}"#);
@@ -255,12 +284,12 @@ fn the_args_parse_as_a_clap_subcommand() {
 fn json_lines_are_checked_as_they_are_read_and_a_bad_line_stops_the_run_after_the_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     let trail = dir.path().join("trail.jsonl");
-    std::fs::write(&trail, "{\"blocker_code\": \"nope\"}\r\n\n{\"target_agent_id\": \"tester\"}\n{broken\n{}\n")
+    std::fs::write(&trail, "{\"wall_code\": \"nope\"}\r\n\n{\"target_agent_id\": \"tester\"}\n{broken\n{}\n")
         .expect("write");
     let args = WireArgs { files: vec![trail.clone()], ..WireArgs::default() };
     let (status, out, err) = run(&args, "");
     assert_eq!(status, ExitStatus::Unusable);
-    assert!(out.contains("trail.jsonl:1: /blocker_code: error: "), "{out}");
+    assert!(out.contains("trail.jsonl:1: /wall_code: error: "), "{out}");
     assert!(out.contains("trail.jsonl:3: /target_agent_id: note: "), "{out}");
     assert!(out.ends_with("2 payloads: 1 errors, 1 legacy aliases read\n"), "what came before the bad line: {out}");
     assert!(err.starts_with("squadsim wire: ") && err.contains("trail.jsonl:4:2: invalid JSON"), "{err}");

@@ -41,6 +41,8 @@ pub enum Host {
     Concierge,
     /// With `world.platform_agent`: the platform-managed LLM proxy.
     LlmProxy,
+    /// With `world.platform_agent`: the Anthropic API a BYOK `sk-ant-*` credential reaches.
+    AnthropicApi,
 }
 
 impl Host {
@@ -83,10 +85,10 @@ impl Host {
     pub const PLAIN_GRIDS: [Host; 4] = [Host::Searxnggrid, Host::AgentMemoryArchive, Host::Datahub, Host::Playwright];
 
     /// The hosts `world.platform_agent` adds to the world.
-    pub const PLATFORM_AGENT: [Host; 3] = [Host::Platform, Host::Concierge, Host::LlmProxy];
+    pub const PLATFORM_AGENT: [Host; 4] = [Host::Platform, Host::Concierge, Host::LlmProxy, Host::AnthropicApi];
 
     /// Every host, the world's then the platform agent's.
-    pub const ALL: [Host; 16] = [
+    pub const ALL: [Host; 17] = [
         Host::Operator,
         Host::Studio,
         Host::Daytona,
@@ -103,6 +105,7 @@ impl Host {
         Host::Platform,
         Host::Concierge,
         Host::LlmProxy,
+        Host::AnthropicApi,
     ];
 
     /// The host's name: its turmoil host name, and how scenarios name it.
@@ -124,6 +127,7 @@ impl Host {
             Host::Platform => "platform",
             Host::Concierge => "concierge",
             Host::LlmProxy => "llm-proxy",
+            Host::AnthropicApi => "anthropic-api",
         }
     }
 
@@ -144,6 +148,7 @@ impl Host {
             // The port the platform agent's container serves (its A2A routes among them).
             Host::Concierge => 8000,
             Host::LlmProxy => 8080,
+            Host::AnthropicApi => 443,
         })
     }
 

@@ -1,14 +1,17 @@
 //! The Agent HUD grid (`fractalops-hud`): the compact human/control read model
 //! (status, wall, blocker, mailbox) exposed to agents as MCP tools with bare
 //! names. `send_handoff` writes a handoff into the LangGraph Agent Server's
-//! mailbox over HTTP; the HUD keeps no delivery state of its own.
+//! mailbox over HTTP; the HUD keeps no delivery state of its own. What it does
+//! keep is each agent's `AGENT_HUD_STATUS` (`post_hud_status`), per run, served
+//! back in `get_hud_snapshot`.
 //!
 //! Guarantee: a handoff missing any of its six fields (`sender_agent_id`,
 //! `recipient_agent_id`, `handoff_intent`, `required_result`,
 //! `delivery_reference`, `fallback_wall`; the last two may be null) is refused
 //! with `isError`, never forwarded.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -25,6 +28,9 @@ use crate::base::templates::REQUIRED_FIRST_TOOL;
 use crate::platform::agent_server::{Handoff, MergeDecisionRecord};
 
 pub(crate) const SERVER_ID: &str = "fractalops-hud";
+pub(crate) const POST_HUD_STATUS: &str = "post_hud_status";
+/// The status an agent's scripted `post_hud_status` call reports: it is working.
+pub(crate) const WORKING: &str = "working";
 pub(crate) const SEND_HANDOFF: &str = "send_handoff";
 pub(crate) const RECORD_MERGE_DECISION: &str = "record_merge_decision";
 
@@ -32,11 +38,29 @@ pub(crate) const RECORD_MERGE_DECISION: &str = "record_merge_decision";
 pub struct Hud {
     agent_server_url: String,
     http: HttpClient,
+    /// `AGENT_HUD_STATUS` per run, per agent, as the agents posted it (the latest wins).
+    statuses: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 impl Hud {
     pub fn new(agent_server_url: String, http: HttpClient) -> Arc<Self> {
-        Arc::new(Hud { agent_server_url, http })
+        Arc::new(Hud { agent_server_url, http, statuses: Mutex::default() })
+    }
+
+    /// The `AGENT_HUD_STATUS` of each agent of `run_id` that posted one, by agent id.
+    pub fn agent_hud_status(&self, run_id: &str) -> BTreeMap<String, String> {
+        self.statuses.lock().unwrap_or_else(|p| p.into_inner()).get(run_id).cloned().unwrap_or_default()
+    }
+
+    /// Stores a posted status; refuses a post that does not say whose status for which run.
+    fn post_status(&self, arguments: &Value) -> ToolOutcome {
+        let field = |k: &str| arguments.get(k).and_then(Value::as_str).filter(|v| !v.trim().is_empty());
+        let (Some(run_id), Some(agent_id), Some(status)) = (field("run_id"), field("agent_id"), field("status")) else {
+            return ToolOutcome::Failed("post_hud_status needs run_id, agent_id and status".to_string());
+        };
+        let mut statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        statuses.entry(run_id.to_string()).or_default().insert(agent_id.to_string(), status.to_string());
+        ToolOutcome::Text(format!("recorded AGENT_HUD_STATUS={status} for {agent_id}"))
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
@@ -65,8 +89,12 @@ impl ToolHost for Hud {
         let text = json!({"type": "string"});
         let nullable = json!({"type": ["string", "null"]});
         vec![
-            spec(REQUIRED_FIRST_TOOL.1, "Agent HUD snapshot: status, wall, blocker, mailbox", json!({})),
-            spec("post_hud_status", "Report the agent's AGENT_HUD_STATUS", json!({"status": text})),
+            spec(REQUIRED_FIRST_TOOL.1, "Agent HUD snapshot: status, wall, blocker, mailbox", json!({"run_id": text})),
+            spec(
+                POST_HUD_STATUS,
+                "Report the agent's AGENT_HUD_STATUS",
+                json!({"run_id": text, "agent_id": text, "status": text}),
+            ),
             spec(
                 SEND_HANDOFF,
                 "Hand work to another agent: a structured inbox transfer with intent and success condition",
@@ -89,6 +117,11 @@ impl ToolHost for Hud {
     }
 
     fn call_tool(&self, _ctx: CallContext, name: String, arguments: Value) -> ToolFuture {
+        // Both HUD-state tools act at once, before the future runs: the store is the HUD's own.
+        let posted =
+            if name == POST_HUD_STATUS { self.post_status(&arguments) } else { ToolOutcome::Text(String::new()) };
+        let run_id = arguments.get("run_id").and_then(Value::as_str).unwrap_or_default();
+        let statuses = if name == REQUIRED_FIRST_TOOL.1 { self.agent_hud_status(run_id) } else { BTreeMap::new() };
         let http = self.http.clone();
         let agent_server = self.agent_server_url.clone();
         Box::pin(async move {
@@ -98,9 +131,10 @@ impl ToolHost for Hud {
                     let blockers: Vec<&str> = BlockerCode::ALL.iter().map(|b| b.as_str()).collect();
                     let model_defined: Vec<&str> = BlockerCode::MODEL_DEFINED.iter().map(|b| b.as_str()).collect();
                     let contract = json!({"BLOCKERS": blockers, "MODEL_DEFINED_BLOCKERS": model_defined});
-                    ToolOutcome::Text(json!({"execution_report_contract": contract}).to_string())
+                    let snapshot = json!({"execution_report_contract": contract, "AGENT_HUD_STATUS": statuses});
+                    ToolOutcome::Text(snapshot.to_string())
                 }
-                "post_hud_status" => ToolOutcome::Text("recorded".to_string()),
+                POST_HUD_STATUS => posted,
                 SEND_HANDOFF => send_handoff(&http, &agent_server, arguments).await,
                 RECORD_MERGE_DECISION => record_merge_decision(&http, &agent_server, arguments).await,
                 _ => ToolOutcome::UnknownTool(name),
@@ -179,4 +213,76 @@ async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -
         crate::base::run_events::handoff(&sender, &recipient, &intent);
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use squadsim_conformance::wire::{self, Severity};
+    use squadsim_fakes::net::Transport;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_snapshot_serves_the_whole_blocker_set_with_the_model_defined_codes_marked() {
+        // runbook: "See the full blocker set in GET get_hud_snapshot -> execution_report_contract.BLOCKERS"
+        let hud = Hud::new("http://agent-server".into(), HttpClient::new(Transport::Loopback, Duration::from_secs(1)));
+        let ctx = CallContext { caller: None, headers: HeaderMap::new() };
+        let ToolOutcome::Text(text) = hud.call_tool(ctx, REQUIRED_FIRST_TOOL.1.to_string(), json!({})).await else {
+            panic!("the snapshot is text");
+        };
+        let snapshot: Value = serde_json::from_str(&text).expect("json");
+        let contract = &snapshot["execution_report_contract"];
+        let all: Vec<&str> = BlockerCode::ALL.iter().map(|b| b.as_str()).collect();
+        assert_eq!(contract["BLOCKERS"], json!(all), "the model's whole set, the seeds' three among them");
+        let marked: Vec<&str> = BlockerCode::ALL.iter().filter(|b| b.is_model_defined()).map(|b| b.as_str()).collect();
+        assert_eq!(contract["MODEL_DEFINED_BLOCKERS"], json!(marked));
+        assert_eq!(marked.len() + BlockerCode::SEED.len(), all.len());
+        // `squadsim wire` knows every code the snapshot lists: no error and no unknown-code warning.
+        let findings = wire::inspect(&snapshot).findings;
+        assert!(findings.iter().all(|f| f.severity() == Severity::Note), "{findings:?}");
+        assert_eq!(findings.len(), marked.len(), "each model-defined code in BLOCKERS is noted once: {findings:?}");
+    }
+
+    fn hud() -> Arc<Hud> {
+        Hud::new("http://agent-server".into(), HttpClient::new(Transport::Loopback, Duration::from_secs(1)))
+    }
+
+    async fn call(hud: &Hud, name: &str, arguments: Value) -> ToolOutcome {
+        hud.call_tool(CallContext { caller: None, headers: HeaderMap::new() }, name.to_string(), arguments).await
+    }
+
+    #[tokio::test]
+    async fn a_posted_agent_hud_status_is_stored_and_served_in_the_snapshot_of_its_run_only() {
+        let hud = hud();
+        let posted =
+            call(&hud, POST_HUD_STATUS, json!({"run_id": "run-1", "agent_id": "planner", "status": "working"}));
+        assert_eq!(posted.await, ToolOutcome::Text("recorded AGENT_HUD_STATUS=working for planner".into()));
+        let later = json!({"run_id": "run-1", "agent_id": "planner", "status": "waiting_on_handoff"});
+        call(&hud, POST_HUD_STATUS, later).await;
+        assert_eq!(hud.agent_hud_status("run-1"), BTreeMap::from([("planner".into(), "waiting_on_handoff".into())]));
+        let ToolOutcome::Text(text) = call(&hud, REQUIRED_FIRST_TOOL.1, json!({"run_id": "run-1"})).await else {
+            panic!("the snapshot is text");
+        };
+        let snapshot: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(snapshot["AGENT_HUD_STATUS"], json!({"planner": "waiting_on_handoff"}), "the latest post wins");
+        // squadsim-lint allow-next-line forbidden-board-status -- the test asserts the alias is absent
+        assert!(snapshot.get("BOARD_STATUS").is_none(), "the legacy alias lives only in the payload adapter");
+        let ToolOutcome::Text(other) = call(&hud, REQUIRED_FIRST_TOOL.1, json!({"run_id": "run-2"})).await else {
+            panic!("the snapshot is text");
+        };
+        assert_eq!(serde_json::from_str::<Value>(&other).expect("json")["AGENT_HUD_STATUS"], json!({}));
+    }
+
+    #[tokio::test]
+    async fn a_status_post_that_does_not_say_whose_is_refused_and_stores_nothing() {
+        let hud = hud();
+        for arguments in
+            [json!({"status": "working"}), json!({"run_id": "run-1", "agent_id": "planner", "status": " "})]
+        {
+            assert!(matches!(call(&hud, POST_HUD_STATUS, arguments).await, ToolOutcome::Failed(_)));
+        }
+        assert!(hud.agent_hud_status("run-1").is_empty());
+    }
 }

@@ -378,6 +378,26 @@ pub struct PlatformAgentCondition {
     /// What the scripted model answers to any prompt.
     #[serde(default = "default_model_reply")]
     pub model_reply: String,
+    /// The LLM credential the container boots with, replacing the path's own LLM env
+    /// (seed 003, "Wrong LLM token"); unset: the path's own (the SSOT path's `sk-cp-*`
+    /// proxy env, the bespoke block's `ANTHROPIC_AUTH_TOKEN=$ADMIN_TOKEN`).
+    #[serde(default)]
+    pub llm_credential: Option<LlmCredential>,
+}
+
+/// The three LLM credentials seed 003's RCA names: "The block sets
+/// ANTHROPIC_AUTH_TOKEN=$ADMIN_TOKEN — not a valid LLM token (llm-auth: unrecognised
+/// prefix). It needs a real LLM credential: BYOK CLAUDE_CODE_OAUTH_TOKEN=sk-ant-* [...]
+/// or a platform-managed sk-cp-* proxy token."
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LlmCredential {
+    /// `ANTHROPIC_AUTH_TOKEN=$ADMIN_TOKEN`: the org admin token, not an LLM credential.
+    OrgAdminToken,
+    /// `CLAUDE_CODE_OAUTH_TOKEN=sk-ant-*`: the org's own Anthropic credential, to the Anthropic API.
+    Byok,
+    /// `MOLECULE_LLM_API_KEY=sk-cp-*` with `MOLECULE_LLM_BASE_URL`: the platform-managed LLM proxy.
+    PlatformProxy,
 }
 
 fn default_model_reply() -> String {

@@ -36,9 +36,9 @@ use crate::base::topology::Host;
 pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, RetryBehaviour};
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
-    AgentProcessAdapter, CorrectionError, GithubCondition, GlitchtipCondition, LifecycleDeadlines, OperatorIdentity,
-    PlatformAgentCondition, PriorRun, ProjectCondition, ProvisioningPath, RuntimeBinding, SkillCondition,
-    SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
+    AgentProcessAdapter, CorrectionError, GithubCondition, GlitchtipCondition, LifecycleDeadlines, LlmCredential,
+    OperatorIdentity, PlatformAgentCondition, PriorRun, ProjectCondition, ProvisioningPath, RuntimeBinding,
+    SkillCondition, SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{

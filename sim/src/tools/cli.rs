@@ -104,7 +104,7 @@ pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
         "a payload has an error",
         "a file could not be read (missing, or not a regular file) or is not JSON; bad arguments",
     ),
-    ("conform", "every check passed or was skipped", "a check failed", "bad arguments, or the Studio API did not answer at all"),
+    ("conform", "every check passed, warned (an unknown blocker code) or was skipped", "a check failed", "bad arguments, or the Studio API did not answer at all"),
     (
         "explain",
         "the run reached its end",

@@ -5,11 +5,12 @@
 //! Guarantees:
 //! - read-only unless `--launch`: without it only GET requests are sent; with it
 //!   one run is launched, executed, polled (bounded by `--timeout`) and cleaned up;
-//! - every check has a fixed id and ends as pass, fail or skip; run-scoped
+//! - every check has a fixed id and ends as pass, warn, fail or skip; run-scoped
 //!   checks without `--run-id` or `--launch` are skipped, saying why;
 //! - every JSON response goes through the wire-alias check
-//!   ([`squadsim_conformance::wire`]);
-//! - exit status: 0 every check passed (or was skipped), 1 a check failed,
+//!   ([`squadsim_conformance::wire`]); a blocker code neither the seeds nor the
+//!   model name is a warning there, never a failure: the blocker set is open;
+//! - exit status: 0 every check passed (or warned, or was skipped), 1 a check failed,
 //!   2 bad arguments or the Studio API could not be reached at all.
 
 use squadsim_conformance::exit::ExitStatus;
@@ -20,7 +21,6 @@ use hyper::Method;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 use serde_json::{json, Value};
-use squadsim_conformance::vocabulary::BlockerCode;
 use squadsim_conformance::wire;
 use squadsim_fakes::net::{parse_url, HttpClient, HttpError, HttpRequest, HttpResponse, Transport};
 
@@ -237,6 +237,8 @@ impl std::fmt::Display for CheckId {
 #[serde(rename_all = "snake_case")]
 pub enum CheckVerdict {
     Pass,
+    /// Passed, with something outside what this model knows (an unknown blocker code).
+    Warn,
     Fail,
     Skip,
 }
@@ -299,6 +301,7 @@ pub fn run(args: &ConformArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
                 "checks": report.checks,
                 "summary": {
                     "passed": report.count(CheckVerdict::Pass),
+                    "warned": report.count(CheckVerdict::Warn),
                     "failed": report.count(CheckVerdict::Fail),
                     "skipped": report.count(CheckVerdict::Skip),
                 },
@@ -642,8 +645,14 @@ pub async fn check(args: &ConformArgs) -> Result<ConformReport, StudioUnreachabl
     }
 
     let started = Instant::now();
-    let outcome = check_wire(&c.seen);
-    c.record(CheckId::WireAliases, started, outcome);
+    let wire = check_wire(&c.seen);
+    c.record(CheckId::WireAliases, started, wire.outcome);
+    if !wire.warnings.is_empty() {
+        if let Some(last) = c.results.last_mut().filter(|r| r.verdict == CheckVerdict::Pass) {
+            last.verdict = CheckVerdict::Warn;
+            last.message = format!("{}; warnings: {}", last.message, wire.warnings.join("; "));
+        }
+    }
     Ok(ConformReport { base_url: c.base, checks: c.results })
 }
 
@@ -830,13 +839,6 @@ fn check_sessions(body: &Value) -> CheckOutcome {
                 LIVE_STATUSES.join(", ")
             )));
         }
-        if let Some(code) = s.get("blocker_code").and_then(Value::as_str) {
-            if BlockerCode::parse(code).is_none() {
-                return Err(CheckFailure::mismatch(format!(
-                    "sessions[{i}].blocker_code {code:?} is not a known blocker code"
-                )));
-            }
-        }
         if !s.get("tool_call_count").is_some_and(Value::is_u64) {
             return Err(CheckFailure::mismatch(format!("sessions[{i}].tool_call_count is not a count")));
         }
@@ -892,26 +894,35 @@ async fn watch(c: &mut Checker<'_>, run_id: &str) -> CheckOutcome {
     }
 }
 
-/// Every JSON response through the wire-alias check: errors fail; legacy
-/// aliases (the boundary's `runtime_kind`) are only counted.
-fn check_wire(seen: &[(String, Value)]) -> CheckOutcome {
+/// What the wire-alias check found: its outcome, and the warnings that do not fail it.
+struct WireCheck {
+    outcome: CheckOutcome,
+    warnings: Vec<String>,
+}
+
+/// Every JSON response through the wire-alias check: errors fail; an unknown
+/// blocker code is a warning (the blocker set is open); legacy aliases (the
+/// boundary's `runtime_kind`) and model-defined codes are only counted.
+fn check_wire(seen: &[(String, Value)]) -> WireCheck {
     let mut errors = Vec::new();
-    let mut aliases = 0usize;
+    let mut warnings = Vec::new();
+    let mut notes = 0usize;
     for (request, body) in seen {
         for f in wire::inspect(body).findings {
-            if f.is_error() {
-                let at = if f.pointer.is_empty() { "/" } else { f.pointer.as_str() };
-                errors.push(format!("{request} {at}: {}", f.message()));
-            } else {
-                aliases += 1;
+            let at = if f.pointer.is_empty() { "/" } else { f.pointer.as_str() };
+            match f.severity() {
+                wire::Severity::Error => errors.push(format!("{request} {at}: {}", f.message())),
+                wire::Severity::Warning => warnings.push(format!("{request} {at}: {}", f.message())),
+                wire::Severity::Note => notes += 1,
             }
         }
     }
-    if errors.is_empty() {
-        Ok(format!("{} responses, no errors, {aliases} legacy aliases read", seen.len()))
+    let outcome = if errors.is_empty() {
+        Ok(format!("{} responses, no errors, {notes} legacy aliases and model-defined codes read", seen.len()))
     } else {
         Err(CheckFailure::mismatch(errors.join("; ")))
-    }
+    };
+    WireCheck { outcome, warnings }
 }
 
 /// The human report: one line per check, then a summary.
@@ -920,13 +931,18 @@ pub fn human(report: &ConformReport) -> String {
     for c in &report.checks {
         let label = match c.verdict {
             CheckVerdict::Pass => "ok  ",
+            CheckVerdict::Warn => "warn",
             CheckVerdict::Fail => "FAIL",
             CheckVerdict::Skip => "skip",
         };
         s.push_str(&format!("{label} {:<27} {}\n", c.id, c.message));
     }
+    let warned = match report.count(CheckVerdict::Warn) {
+        0 => String::new(),
+        n => format!(", {n} warned"),
+    };
     s.push_str(&format!(
-        "{} passed, {} failed, {} skipped\n",
+        "{} passed{warned}, {} failed, {} skipped\n",
         report.count(CheckVerdict::Pass),
         report.count(CheckVerdict::Fail),
         report.count(CheckVerdict::Skip)
@@ -947,7 +963,7 @@ pub fn junit(report: &ConformReport) -> String {
     let mut suite = TestSuite::new(format!("squadsim conform {}", xml_text(&report.base_url)));
     for c in &report.checks {
         let status = match c.verdict {
-            CheckVerdict::Pass => TestCaseStatus::success(),
+            CheckVerdict::Pass | CheckVerdict::Warn => TestCaseStatus::success(),
             CheckVerdict::Fail => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(xml_text(&c.message));
@@ -963,6 +979,9 @@ pub fn junit(report: &ConformReport) -> String {
         let mut test = TestCase::new(c.id.as_str(), status);
         test.set_classname("squadsim.conform");
         test.set_time(Duration::from_millis(c.millis));
+        if c.verdict == CheckVerdict::Warn {
+            test.set_system_out(format!("warning: {}", xml_text(&c.message)));
+        }
         suite.add_test_case(test);
     }
     let mut junit = Report::new("squadsim conform");

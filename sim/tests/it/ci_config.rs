@@ -446,10 +446,15 @@ fn from_corpus(dir: &Path, path: &str) {
 #[test]
 fn the_action_annotates_summarises_and_fails_on_what_fails() {
     let dir = support::scratch("action-failing");
-    // A scenario without a snapshot, a legacy wire name in code, a payload with an unknown blocker code.
+    // A scenario without a snapshot, a legacy wire name in code, a payload with an unknown wall code
+    // (an error) beside one with an unknown blocker code (a warning: the blocker set is open).
     from_corpus(&dir, "wrong-project-slug.yaml");
     put(&dir, "src/launch.rs", "fn launch() { let runtime_kind = 1; }\n");
-    put(&dir, "payloads/trail.jsonl", "{\"x\": 1}\n{\"blocker_code\": \"agent_stuck\"}\n");
+    put(
+        &dir,
+        "payloads/trail.jsonl",
+        "{\"x\": 1}\n{\"wall_code\": \"mood_wall\"}\n{\"blocker_code\": \"agent_stuck\"}\n",
+    );
     let with = [("lint", "src".to_string()), ("wire", "payloads/*.jsonl".to_string())];
     let run = Action::load().run(&dir, &with);
     let out = &run.ran.stdout;
@@ -457,15 +462,17 @@ fn the_action_annotates_summarises_and_fails_on_what_fails() {
     assert!(out.contains("::error file=scenarios/wrong-project-slug.yaml"), "{out}");
     assert!(out.contains("::error file=src/launch.rs,line=1"), "{out}");
     assert!(
-        out.contains(
-            "::error file=payloads/trail.jsonl,line=2,title=squadsim wire::/blocker_code: unknown blocker code"
-        ),
+        out.contains("::error file=payloads/trail.jsonl,line=2,title=squadsim wire::/wall_code: unknown wall code"),
+        "{out}"
+    );
+    assert!(
+        out.contains("::warning file=payloads/trail.jsonl,line=3,title=squadsim wire::/blocker_code: blocker code"),
         "{out}"
     );
     assert!(run.summary.contains("## squadsim: 0 passed, 1 failed"), "{}", run.summary);
     assert!(run.summary.contains("**squadsim lint** (src): violations; 1 errors"), "{}", run.summary);
     assert!(
-        run.summary.contains("**squadsim wire** (1 files): payloads with errors; 2 payloads: 1 errors"),
+        run.summary.contains("**squadsim wire** (1 files): payloads with errors; 3 payloads: 1 errors"),
         "{}",
         run.summary
     );

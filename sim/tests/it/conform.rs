@@ -43,6 +43,9 @@ enum Break {
     HandoffTrailNoList,
     CleanupFails,
     WireScopeMismatch,
+    /// Not a break: a session reports a blocker code neither the seeds nor the model
+    /// name; the blocker set is open, so it warns and fails nothing.
+    UnknownBlockerCode,
 }
 
 /// Which check must catch each break.
@@ -197,10 +200,15 @@ async fn stand_in(broken: Break) -> MockServer {
         .await;
     let live = if b(Break::NeverSettles) { "working" } else { "session_completed" };
     let with_claude = !b(Break::SessionLacksClaudeSessionId);
+    let mut sessions = vec![session("planner", live, with_claude), session("curator", live, with_claude)];
+    if b(Break::UnknownBlockerCode) {
+        sessions[1]["live_status"] = json!("blocked");
+        sessions[1]["blocker_code"] = json!("sandbox_quota_exceeded");
+    }
     Mock::given(method("GET"))
         .and(path(format!("{RUN}/session-state")))
         .respond_with(json_ok(json!({"run_id": "run-1", "status": "completed",
-            "sessions": [session("planner", live, with_claude), session("curator", live, with_claude)]})))
+            "sessions": sessions})))
         .mount(&server)
         .await;
     let reports = if b(Break::ReportsNotAList) {
@@ -263,6 +271,25 @@ async fn each_broken_rule_is_caught_by_exactly_its_check() {
         assert_eq!(failed(&report), vec![*check], "{broken:?}:\n{}", conform::human(&report));
         assert!(!report.check(check).unwrap().message.is_empty());
     }
+}
+
+#[tokio::test]
+async fn an_unknown_blocker_code_warns_and_fails_no_check() {
+    // runbook: "the full blocker set in GET get_hud_snapshot -> execution_report_contract.BLOCKERS"
+    let server = stand_in(Break::UnknownBlockerCode).await;
+    let report = launch_against(&server).await;
+    assert_eq!(failed(&report), Vec::<&str>::new(), "{}", conform::human(&report));
+    let wire = report.check("wire-aliases").unwrap();
+    assert_eq!(wire.verdict, CheckVerdict::Warn);
+    assert!(
+        wire.message.contains("/sessions/1/blocker_code: blocker code \"sandbox_quota_exceeded\" is unknown"),
+        "{}",
+        wire.message
+    );
+    assert_eq!(report.check("session-state").unwrap().verdict, CheckVerdict::Pass);
+    let human = conform::human(&report);
+    assert!(human.contains("warn wire-aliases") && human.contains("1 warned, 0 failed"), "{human}");
+    assert!(conform::junit(&report).contains("<system-out>warning: "), "{}", conform::junit(&report));
 }
 
 #[tokio::test]
@@ -406,5 +433,5 @@ fn squadsim_serve_conforms_fully_including_a_launch() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc["summary"], json!({"passed": CheckId::ALL.len(), "failed": 0, "skipped": 0}));
+    assert_eq!(doc["summary"], json!({"passed": CheckId::ALL.len(), "warned": 0, "failed": 0, "skipped": 0}));
 }

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod agent_hud_status;
 mod agent_process_adapters;
 mod armory;
 mod bounds;

@@ -12,8 +12,9 @@
 //! - `molecule-mcp` saves `/configs/.platform_inbound_secret`, which fails with
 //!   EPERM unless the mount is writable by the container's uid;
 //! - llm-auth takes `MOLECULE_LLM_API_KEY`, else `CLAUDE_CODE_OAUTH_TOKEN`, else
-//!   `ANTHROPIC_AUTH_TOKEN`, and knows the `sk-cp-` (platform proxy) and `sk-ant-`
-//!   (BYOK) prefixes only;
+//!   `ANTHROPIC_AUTH_TOKEN`, and knows the `sk-cp-` (platform proxy, at
+//!   `MOLECULE_LLM_BASE_URL`) and `sk-ant-` (BYOK, at `ANTHROPIC_BASE_URL`, else
+//!   the Anthropic API) prefixes only;
 //! - registration authenticates with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`;
 //! - the server listens on 8000 and the agent registers that URL; the A2A routes
 //!   are mounted on it only when the A2A port (`A2A_PORT`, default 8000) is that
@@ -36,6 +37,7 @@ use squadsim_fakes::net::{HttpClient, HttpError, HttpRequest};
 
 use super::provisioning_spec::{ConfigsMount, SERVED_PORT};
 use crate::base::clock::seconds_label;
+use crate::base::topology::Host;
 
 /// The host directory mounted at `/configs` (as `docker run` leaves it when
 /// nothing prepared it: created by root, 0755).
@@ -112,8 +114,6 @@ pub(crate) enum LlmAuthError {
     NoCredential,
     /// A platform proxy token (`sk-cp-*`) with no proxy to send it to.
     ProxyWithoutBaseUrl,
-    /// A bring-your-own Anthropic key (`sk-ant-*`): the Anthropic API is outside the simulation.
-    Byok,
     /// A key of neither kind.
     UnrecognisedPrefix,
 }
@@ -123,7 +123,6 @@ impl std::fmt::Display for LlmAuthError {
         f.write_str(match self {
             LlmAuthError::NoCredential => "no LLM credential in the env",
             LlmAuthError::ProxyWithoutBaseUrl => "sk-cp-* proxy token but MOLECULE_LLM_BASE_URL unset",
-            LlmAuthError::Byok => "BYOK sk-ant-* (the Anthropic API is outside the simulation)",
             LlmAuthError::UnrecognisedPrefix => "unrecognised prefix",
         })
     }
@@ -165,7 +164,8 @@ pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, 
         let base = env.get("MOLECULE_LLM_BASE_URL").ok_or(LlmAuthError::ProxyWithoutBaseUrl)?;
         Ok((base.clone(), key.clone()))
     } else if key.starts_with("sk-ant-") {
-        Err(LlmAuthError::Byok)
+        let base = env.get("ANTHROPIC_BASE_URL").cloned().unwrap_or_else(|| Host::AnthropicApi.url());
+        Ok((base, key.clone()))
     } else {
         Err(LlmAuthError::UnrecognisedPrefix)
     }
@@ -258,7 +258,9 @@ impl AgentContainer {
             },
         );
 
-        let verdict = llm_credential(&self.env).map(|_| "platform proxy (sk-cp-*)".to_string());
+        let verdict = llm_credential(&self.env).map(|(_, key)| {
+            if key.starts_with("sk-ant-") { "BYOK (sk-ant-*)" } else { "platform proxy (sk-cp-*)" }.to_string()
+        });
         self.log(
             "llm-auth",
             match &verdict {

@@ -1,8 +1,9 @@
-//! The platform-managed LLM proxy: the Anthropic Messages API (`POST /v1/messages`)
-//! behind the tenant's `sk-cp-*` proxy token, with the scripted model behind it
-//! (the model is the only scripted part of the simulation).
+//! The Anthropic Messages API (`POST /v1/messages`) behind one credential, with the
+//! scripted model behind it (the model is the only scripted part of the simulation):
+//! the platform-managed LLM proxy behind the tenant's `sk-cp-*` proxy token, and the
+//! Anthropic API behind the org's BYOK `sk-ant-*` credential.
 //!
-//! Guarantees: a request without the proxy token in `x-api-key` (or
+//! Guarantees: a request without the credential in `x-api-key` (or
 //! `Authorization: Bearer`) gets Anthropic's 401 `authentication_error`; a
 //! malformed body gets 400 `invalid_request_error`; otherwise the answer is a
 //! Messages API `message` whose text is the scripted reply.
@@ -17,7 +18,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-/// The LLM proxy.
+/// The Messages API behind one credential.
 pub(crate) struct LlmProxy {
     token: String,
     reply: String,

@@ -2,17 +2,19 @@
 //! an execution workspace versus the bespoke `start_platform_agent` block, as
 //! a scenario condition (`world.platform_agent`).
 //!
-//! Three hosts join the world when the condition is present: `platform` (the
+//! Four hosts join the world when the condition is present: `platform` (the
 //! tenant's workspace server), `concierge` (the execution workspace the
-//! platform agent's container runs on; the provisioner runs the spec there) and
-//! `llm-proxy` (the platform-managed LLM proxy with the scripted model). The
+//! platform agent's container runs on; the provisioner runs the spec there),
+//! `llm-proxy` (the platform-managed LLM proxy with the scripted model) and
+//! `anthropic-api` (the Anthropic API a BYOK credential reaches, the same
+//! scripted model behind the org's `sk-ant-*` credential). The
 //! operator's `chat_with_agent` and `probe_agent` steps reach them over HTTP.
 //!
 //! Guarantees: the symptoms in [`PlatformAgentOutcome`] are read from what the
 //! services recorded during the run (the workspace log, the platform's rows,
 //! queue and log), never from the spec; the divergence report is computed from
 //! the specs alone ([`divergence::compare`]); the workspace id, admin token and
-//! proxy token come from the scenario seed.
+//! proxy and BYOK credentials come from the scenario seed.
 
 pub(crate) mod agent_container;
 pub mod divergence;
@@ -43,18 +45,22 @@ use crate::scenario::{CorrectionError, PlatformAgentCondition, ProvisioningPath,
 impl PlatformAgentCondition {
     /// The spec this condition provisions with: the SSOT path's, or the bespoke
     /// block's with each of `corrected` set to what the SSOT path does; or why a
-    /// correction names nothing to correct.
+    /// correction names nothing to correct. `llm_credential`, when set, replaces
+    /// the LLM env last.
     pub fn spec(&self) -> Result<ProvisioningSpec, CorrectionError> {
         self.check_corrections()?;
         let ssot = ProvisioningSpec::ssot();
         let mut spec = match self.provisioning {
-            ProvisioningPath::Ssot => return Ok(ssot),
+            ProvisioningPath::Ssot => ssot.clone(),
             ProvisioningPath::Bespoke => ProvisioningSpec::bespoke(),
         };
         for key in &self.corrected {
             spec = spec.correct(key, &ssot).ok_or_else(|| CorrectionError::UnknownDivergence(key.clone()))?;
         }
-        Ok(spec)
+        Ok(match self.llm_credential {
+            Some(credential) => spec.with_llm_credential(credential),
+            None => spec,
+        })
     }
 }
 
@@ -69,6 +75,8 @@ pub fn workspace_id(seed: u64) -> String {
 pub struct PlatformAgentWorld {
     server: Arc<WorkspaceServer>,
     proxy: Arc<llm_proxy::LlmProxy>,
+    /// The Anthropic API behind the org's BYOK credential.
+    anthropic: Arc<llm_proxy::LlmProxy>,
     /// The concierge's provisioning (its container's server wears the fault layer given to [`Self::software`]).
     provisioning: provisioner::ProvisioningContext,
     obs: Observations,
@@ -79,7 +87,7 @@ pub struct PlatformAgentWorld {
 impl PlatformAgentWorld {
     /// The condition's hosts, in the order the world mounts them: the
     /// concierge last (its provisioner calls the other two from its first step).
-    pub const HOSTS: [Host; 3] = [Host::Platform, Host::LlmProxy, Host::Concierge];
+    pub const HOSTS: [Host; 4] = [Host::Platform, Host::LlmProxy, Host::AnthropicApi, Host::Concierge];
 
     /// The condition's services. `spec` comes from [`PlatformAgentCondition::spec`];
     /// with a `recorder`, every host's HTTP client records its exchanges as
@@ -93,6 +101,7 @@ impl PlatformAgentWorld {
         let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
         let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
         let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
+        let byok_token = format!("sk-ant-oat01-{}", secrets.alphanumeric(40));
         let workspace_id = workspace_id(seed);
         let client = |host: Host, timeout: Duration| {
             let http = HttpClient::simulated(timeout);
@@ -100,6 +109,7 @@ impl PlatformAgentWorld {
         };
         let server = WorkspaceServer::new(admin_token.clone(), seed, client(Host::Platform, Duration::from_secs(5)));
         let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
+        let anthropic = llm_proxy::LlmProxy::new(byok_token.clone(), condition.model_reply.clone());
         let provisioning = provisioner::ProvisioningContext {
             workspace_id: workspace_id.clone(),
             host: Host::Concierge.name().to_string(),
@@ -107,11 +117,12 @@ impl PlatformAgentWorld {
             llm_proxy_url: Host::LlmProxy.url(),
             admin_token,
             llm_proxy_token,
+            byok_token,
             http: client(Host::Concierge, Duration::from_secs(10)),
             faults: ServiceFaults::default(),
         };
         let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
-        PlatformAgentWorld { server, proxy, provisioning, obs, spec, workspace_id }
+        PlatformAgentWorld { server, proxy, anthropic, provisioning, obs, spec, workspace_id }
     }
 
     /// What `host` (one of [`Self::HOSTS`]) runs, its servers wearing
@@ -122,6 +133,7 @@ impl PlatformAgentWorld {
         match host {
             Host::Platform => Box::pin(serve_on(host, faults.layer(self.server.router()))),
             Host::LlmProxy => Box::pin(serve_on(host, faults.layer(self.proxy.router()))),
+            Host::AnthropicApi => Box::pin(serve_on(host, faults.layer(self.anthropic.router()))),
             Host::Concierge => {
                 let (spec, obs) = (self.spec.clone(), self.obs.clone());
                 let context = provisioner::ProvisioningContext { faults, ..self.provisioning.clone() };

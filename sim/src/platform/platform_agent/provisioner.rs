@@ -29,6 +29,8 @@ pub(crate) struct ProvisioningContext {
     pub llm_proxy_url: String,
     pub admin_token: String,
     pub llm_proxy_token: String,
+    /// The org's own Anthropic credential (BYOK, `sk-ant-*`).
+    pub byok_token: String,
     /// The execution workspace's HTTP client (the provisioner's and the container's).
     pub http: HttpClient,
     /// The service-fault layer the container's server wears.
@@ -41,6 +43,7 @@ impl ProvisioningContext {
             EnvSource::OrgAdminToken => self.admin_token.clone(),
             EnvSource::LlmProxyToken => self.llm_proxy_token.clone(),
             EnvSource::LlmProxyUrl => self.llm_proxy_url.clone(),
+            EnvSource::ByokToken => self.byok_token.clone(),
             EnvSource::PlatformUrl => self.platform_url.clone(),
             EnvSource::Literal(v) => v.clone(),
         }

@@ -17,6 +17,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::base::topology::Host;
+use crate::scenario::LlmCredential;
+
+/// The env variables llm-auth reads a credential (and the proxy's URL) from.
+pub const LLM_ENV: [&str; 4] =
+    ["MOLECULE_LLM_API_KEY", "MOLECULE_LLM_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"];
 
 /// One provisioning step, in the order a spec runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -56,6 +61,8 @@ pub enum EnvSource {
     LlmProxyToken,
     /// The LLM proxy's base URL.
     LlmProxyUrl,
+    /// The org's own Anthropic credential (BYOK, `sk-ant-*`).
+    ByokToken,
     /// The platform's (tenant's) URL.
     PlatformUrl,
     /// A fixed value.
@@ -69,6 +76,7 @@ impl EnvSource {
             EnvSource::OrgAdminToken => "$ADMIN_TOKEN".into(),
             EnvSource::LlmProxyToken => "sk-cp-* (platform LLM proxy token)".into(),
             EnvSource::LlmProxyUrl => "$LLM_PROXY_URL".into(),
+            EnvSource::ByokToken => "sk-ant-* (BYOK)".into(),
             EnvSource::PlatformUrl => "$PLATFORM_URL".into(),
             EnvSource::Literal(v) => v.clone(),
         }
@@ -188,6 +196,23 @@ impl ProvisioningSpec {
             kind: "platform".into(),
             extra_mcp_servers: vec!["platform (molecule-mcp)".into()],
         }
+    }
+
+    /// This spec with its LLM env replaced by `credential`'s (seed 003, "Wrong LLM
+    /// token"): every other variable stays as the path sets it.
+    pub fn with_llm_credential(mut self, credential: LlmCredential) -> Self {
+        for name in LLM_ENV {
+            self.env.remove(name);
+        }
+        let llm: &[(&str, EnvSource)] = match credential {
+            LlmCredential::OrgAdminToken => &[("ANTHROPIC_AUTH_TOKEN", EnvSource::OrgAdminToken)],
+            LlmCredential::Byok => &[("CLAUDE_CODE_OAUTH_TOKEN", EnvSource::ByokToken)],
+            LlmCredential::PlatformProxy => {
+                &[("MOLECULE_LLM_API_KEY", EnvSource::LlmProxyToken), ("MOLECULE_LLM_BASE_URL", EnvSource::LlmProxyUrl)]
+            }
+        };
+        self.env.extend(env(llm));
+        self
     }
 
     /// This spec with the difference named `key` (a key of the divergence

@@ -294,7 +294,11 @@ impl AgentProcess {
             self.emit(line);
         }
         let scripted = self.behaviour.tool_calls.clone().unwrap_or_default();
-        self.call_tools(scripted.into_iter().map(|wanted| (wanted, json!({}))).collect()).await;
+        let calls = scripted.into_iter().map(|wanted| {
+            let arguments = self.scripted_arguments(&wanted);
+            (wanted, arguments)
+        });
+        self.call_tools(calls.collect()).await;
         let stopped = match delivery_work::perform(&self).await {
             Work::Done(references) => self.hand_on(&references).await.err(),
             Work::Short => None,
@@ -341,6 +345,19 @@ impl AgentProcess {
             blocker_code: BlockerCode::HandoffNotDelivered,
             reason: failed.to_string(),
         })
+    }
+
+    /// The arguments of a scripted tool call: the Agent HUD's tools say which run
+    /// (and, posting a status, which agent and that it is working); any other tool gets none.
+    fn scripted_arguments(&self, wanted: &str) -> Value {
+        let bare = split_agent_facing(wanted).map_or(wanted, |(_, tool)| tool);
+        match bare {
+            hud::POST_HUD_STATUS => {
+                json!({"run_id": self.env(ENV_RUN_ID), "agent_id": self.env(ENV_AGENT_ID), "status": hud::WORKING})
+            }
+            b if b == templates::REQUIRED_FIRST_TOOL.1 => json!({"run_id": self.env(ENV_RUN_ID)}),
+            _ => json!({}),
+        }
     }
 
     fn think(&self) -> Duration {
