@@ -10,8 +10,9 @@
 //!
 //! Guarantees: read only from the outcome and the run record after the run
 //! (nothing here changes a run); a run whose faults have not all ended is not
-//! judged (it has no "after"), and says so; a run never launched has nothing
-//! to converge.
+//! judged (it has no "after"), and says so; a run never launched, or
+//! launched and never executed (it stands `ready`: nobody asked it to go),
+//! has nothing to converge.
 
 use std::time::Duration;
 
@@ -64,8 +65,11 @@ pub fn settled_at(record: &RunRecord) -> Duration {
 /// Judges one run: `quiet_since` is when the last fault ended (`None`: one never did), `bound` the time allowed after it.
 pub fn judge(outcome: &Outcome, record: &RunRecord, quiet_since: Option<Duration>, bound: Duration) -> Liveness {
     let Some(quiet) = quiet_since else { return Liveness::NotJudged };
-    if outcome.run.is_none() {
-        return Liveness::Converged { settled: Duration::ZERO };
+    match &outcome.run {
+        None => return Liveness::Converged { settled: Duration::ZERO },
+        // Launched, never executed: its sessions stand ready because nobody asked them to go.
+        Some(run) if run.status == "ready" => return Liveness::Converged { settled: settled_at(record) },
+        Some(_) => {}
     }
     let waiting: Vec<String> = outcome
         .sessions

@@ -58,6 +58,22 @@ fn a_run_left_working_says_which_session_waits_on_what() {
 }
 
 #[test]
+fn a_run_launched_and_never_executed_has_nothing_to_converge() {
+    // The operator launches and reads, but never executes: the sessions stand ready,
+    // as they should. (This seed sweep failed every seed before the fix.)
+    let scenario = support::load("tenant-id-missing.yaml");
+    assert!(matches!(judged(&scenario), Liveness::Converged { .. }));
+    for seed in 1..=3 {
+        let (broken, ..) = check_seed(&scenario, seed, &Network::jittered(Duration::from_millis(500)));
+        assert!(broken.is_empty(), "seed {seed}: {broken:?}");
+    }
+    // Executed and then left alone, a run is judged: happy-intake without its watch still waits.
+    let mut executed = support::load("happy-intake.yaml");
+    executed.steps.retain(|s| !matches!(s, squadsim::scenario::Step::Watch(_)));
+    assert!(matches!(judged(&executed), Liveness::NotConverged(_)));
+}
+
+#[test]
 fn a_fault_that_never_ends_is_not_judged() {
     let scenario = support::load("handoff-agent-server-down.yaml");
     let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
