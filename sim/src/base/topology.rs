@@ -48,21 +48,7 @@ pub enum Host {
 impl Host {
     /// The hosts every world has, the operator first, then its services in the
     /// order the world mounts them.
-    pub const WORLD: [Host; 13] = [
-        Host::Operator,
-        Host::Studio,
-        Host::Daytona,
-        Host::Contextforge,
-        Host::FractalopsHud,
-        Host::AgentServer,
-        Host::Github,
-        Host::Glitchtip,
-        Host::Searxnggrid,
-        Host::AgentMemoryArchive,
-        Host::Datahub,
-        Host::Playwright,
-        Host::Skills,
-    ];
+    pub const WORLD: [Host; 13] = concat([Host::Operator], Host::SERVICES);
 
     /// The services of every world ([`Host::WORLD`] without the operator), in
     /// the order the world mounts them and `squadsim serve` binds them.
@@ -88,25 +74,7 @@ impl Host {
     pub const PLATFORM_AGENT: [Host; 4] = [Host::Platform, Host::Concierge, Host::LlmProxy, Host::AnthropicApi];
 
     /// Every host, the world's then the platform agent's.
-    pub const ALL: [Host; 17] = [
-        Host::Operator,
-        Host::Studio,
-        Host::Daytona,
-        Host::Contextforge,
-        Host::FractalopsHud,
-        Host::AgentServer,
-        Host::Github,
-        Host::Glitchtip,
-        Host::Searxnggrid,
-        Host::AgentMemoryArchive,
-        Host::Datahub,
-        Host::Playwright,
-        Host::Skills,
-        Host::Platform,
-        Host::Concierge,
-        Host::LlmProxy,
-        Host::AnthropicApi,
-    ];
+    pub const ALL: [Host; 17] = concat(Host::WORLD, Host::PLATFORM_AGENT);
 
     /// The host's name: its turmoil host name, and how scenarios name it.
     pub const fn name(self) -> &'static str {
@@ -184,6 +152,22 @@ pub const GLITCHTIP_TEAM: &str = "platform";
 /// The edge's SSH entrypoint for Daytona (Traefik `daytona-ssh`, owned by GitOps
 /// with Daytona's `SSH_GATEWAY_URL`): the only place an SSH command can reach a sandbox.
 pub const DAYTONA_SSH_EDGE: &str = "daytona-ssh.yamon.io:2222";
+
+/// `a` then `b`, at compile time (the host lists are derived, never copied).
+const fn concat<const A: usize, const B: usize, const C: usize>(a: [Host; A], b: [Host; B]) -> [Host; C] {
+    assert!(A + B == C, "the concatenated list has the wrong length");
+    let mut out = [Host::Operator; C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < C {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {
