@@ -207,7 +207,35 @@ const EXAMPLES: &[(&str, &str, &str, &str)] = &[
         "bare-target",
         "src/a.rs",
         "struct Handoff { target: AgentId }",
+        "struct Handoff { recipient_agent_id: AgentId }",
+    ),
+    // a parameter or variable named target is bare wherever it is, not only next to a handoff
+    (
+        "bare-target",
+        "src/a.rs",
         "fn f(url: &str) { let target = parse_url(url); }",
+        "fn f(url: &str) { let endpoint = parse_url(url); }",
+    ),
+    ("bare-target", "src/a.rs", "fn connect(target: &Endpoint) {}", "fn connect(endpoint: &Endpoint) {}"),
+    ("bare-target", "src/a.rs", "fn f(mut target: String) {}", "fn f(mut host: String) {}"),
+    ("bare-target", "src/a.rs", "fn f() { for target in hosts() {} }", "fn f() { for host in hosts() {} }"),
+    ("bare-target", "src/a.rs", "const TARGET: &str = \"squadsim::run\";", "const RUN_RECORD: &str = \"squadsim::run\";"),
+    ("bare-target", "src/a.rs", "fn target(module: &str) {}", "fn target_module(module: &str) {}"),
+    // target + a suffix that names no noun is still bare; a noun after target is not
+    (
+        "bare-target",
+        "src/a.rs",
+        "fn f() { let target_id = 1; let targetName = 2; let target_2 = 3; }",
+        "fn f() { let target_repo = 1; let targetBranch = 2; }",
+    ),
+    ("bare-target", "src/a.rs", "struct Handoff { dialogue_target: AgentId }", "struct Handoff { dialogue_peer_agent_id: AgentId }"),
+    ("bare-target", "a.py", "def send(message, target=None):\n    pass\n", "threading.Thread(target=run)\n"),
+    ("bare-target", "web/a.ts", "function send(target) {}", "function send(recipientAgentId) {}"),
+    (
+        "bare-target-in-prose",
+        "docs/a.md",
+        "The handoff names its target and the required result.",
+        "The handoff names its recipient agent and the required result. Speed targets live in benchmarks.",
     ),
     ("target-agent", "docs/a.md", "Send the handoff to the target agent.", "Send the handoff to the recipient agent."),
 ];

@@ -187,8 +187,8 @@ impl Operator {
         };
         let query: Vec<String> =
             step.query.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
-        let target = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
-        let mut request = self.studio_request(method.clone(), &target);
+        let path_and_query = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
+        let mut request = self.studio_request(method.clone(), &path_and_query);
         if let Some(body) = &step.body {
             request = request.json(body);
         }
@@ -196,7 +196,7 @@ impl Operator {
             request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             request = request.header(name.clone(), value.clone());
         }
-        let response = self.send(&self.http.with_timeout(step.timeout.0), &method, &target, request).await;
+        let response = self.send(&self.http.with_timeout(step.timeout.0), &method, &path_and_query, request).await;
         let note =
             response.is_none().then(|| format!("no response within {} (HTTP 000)", seconds_label(step.timeout.0)));
         let body =
@@ -205,7 +205,7 @@ impl Operator {
         // The query stays in the record: a request step's query is what it is about.
         let call = OperatorCall {
             step: "request".to_string(),
-            request: format!("{method} {target}"),
+            request: format!("{method} {path_and_query}"),
             http_status: response.map(|r| r.status.as_u16()),
             at,
             note,
@@ -457,11 +457,11 @@ fn ssh_target_verdict(command: &str) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
     let port = words.iter().position(|w| *w == "-p").and_then(|i| words.get(i + 1)).copied().unwrap_or("22");
     let host = words.last().and_then(|w| w.split_once('@')).map(|(_, h)| h).unwrap_or_default();
-    let target = format!("{host}:{port}");
-    if target == DAYTONA_SSH_EDGE {
-        format!("reaches the edge's SSH entrypoint {target}")
+    let address = format!("{host}:{port}");
+    if address == DAYTONA_SSH_EDGE {
+        format!("reaches the edge's SSH entrypoint {address}")
     } else {
-        format!("unusable: {target} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
+        format!("unusable: {address} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
     }
 }
 
