@@ -491,8 +491,9 @@ impl HttpClient {
         let conn_err = |e: std::io::Error| HttpError::Connection(e.to_string());
         match self.transport {
             Transport::Simulated => {
-                let stream =
-                    turmoil::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(conn_err)?;
+                let stream = turmoil::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+                    .await
+                    .map_err(conn_err)?;
                 handshake(stream).await
             }
             Transport::Loopback => {

@@ -6,26 +6,19 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
-use squadsim_conformance::lint::{self, ExitStatus, Format, LintArgs};
+use squadsim_conformance::lint::{ExitStatus, Format, LintArgs};
 
-/// A scratch repository with `files` written into it.
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (path, text) in files {
-        let full = dir.path().join(path);
-        fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-        fs::write(full, text).expect("write");
-    }
-    dir
+use crate::lint_cli::{repo, run};
+
+fn args_for(dir: &Path, format: Format) -> LintArgs {
+    LintArgs { paths: vec![dir.to_path_buf()], root: Some(dir.to_path_buf()), format, ..LintArgs::default() }
 }
 
 /// Lints `dir` (with its `squadsim-lint.yaml`, if any) in `format`.
 fn lint(dir: &Path, format: Format) -> (ExitStatus, Value) {
-    let args = LintArgs { paths: vec![dir.to_path_buf()], root: Some(dir.to_path_buf()), format, ..LintArgs::default() };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let status = lint::run(&args, &mut out, &mut err);
-    assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
-    (status, serde_json::from_slice(&out).expect("json"))
+    let (status, out, err) = run(&args_for(dir, format));
+    assert!(err.is_empty(), "{err}");
+    (status, serde_json::from_str(&out).expect("json"))
 }
 
 /// `path:line:rule` of every JSON violation.
@@ -50,7 +43,11 @@ fn sarif_rules(doc: &Value) -> (Vec<String>, Vec<String>) {
 const MISUSES: &[(&str, &str, &str)] = &[
     ("bare-target", "src/net.rs", "fn connect(target: &Endpoint) {}\n"),
     ("bare-target-in-prose", "docs/handoff.md", "The handoff names its target.\n"),
-    ("forbidden-harness-runtime-as-lifecycle-owner", "docs/harness.md", "The Harness Runtime is the lifecycle owner.\n"),
+    (
+        "forbidden-harness-runtime-as-lifecycle-owner",
+        "docs/harness.md",
+        "The Harness Runtime is the lifecycle owner.\n",
+    ),
     (
         "forbidden-agent-process-adapter-as-delivery-graph-kind",
         "docs/adapter.md",
@@ -60,7 +57,11 @@ const MISUSES: &[(&str, &str, &str)] = &[
     ("forbidden-execution-workspace-as-repo", "docs/workspace.md", "The execution workspace is a repo.\n"),
     ("forbidden-source-ref-bundle-as-source-repo", "docs/bundle.md", "The source ref bundle is the source repo.\n"),
     ("forbidden-deploy-image-as-execution-workspace", "docs/image.md", "The deploy image is an execution workspace.\n"),
-    ("forbidden-agent-worktree-as-workspace-root", "docs/worktree.md", "The agent-owned worktree is the workspace root.\n"),
+    (
+        "forbidden-agent-worktree-as-workspace-root",
+        "docs/worktree.md",
+        "The agent-owned worktree is the workspace root.\n",
+    ),
     ("forbidden-assembly-worktree-as-owned-repo", "docs/assembly.md", "The assembly worktree is an owned repo.\n"),
 ];
 
@@ -104,10 +105,14 @@ fn the_seeds_own_sentences_stay_clean() {
 #[test]
 fn the_wire_aliases_with_target_stay_clean_inside_a_serde_boundary() {
     let wire = "#[derive(Deserialize)]\npub struct HandoffBody {\n    #[serde(rename = \"target_agent_id\")]\n    pub recipient_agent_id: String,\n    pub dialogue_target_agent_id: Option<String>,\n}\n";
-    let dir = repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\n"), ("src/wire.rs", wire), ("src/run.rs", wire)]);
+    let dir =
+        repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\n"), ("src/wire.rs", wire), ("src/run.rs", wire)]);
     let (_, json) = lint(dir.path(), Format::Json);
     // outside the boundary only the legacy-alias rule speaks: the alias has a noun after target
-    assert_eq!(json_hits(&json), ["src/run.rs:3:legacy-target-agent-id", "src/run.rs:5:legacy-dialogue-target-agent-id"]);
+    assert_eq!(
+        json_hits(&json),
+        ["src/run.rs:3:legacy-target-agent-id", "src/run.rs:5:legacy-dialogue-target-agent-id"]
+    );
 }
 
 const LIFECYCLE: &str = "/// Starts the Acme intake for the Legacy CRM export.\nfn acme_intake() { let url = \"https://acme.example/legacy-crm\"; }\n";
@@ -144,7 +149,8 @@ fn a_listed_product_name_in_the_generic_lifecycle_is_a_violation_in_every_format
             "src/lifecycle/intake.rs:2:product-specific-name"
         ]
     );
-    let matched: Vec<&str> = json["violations"].as_array().expect("violations").iter().filter_map(|v| v["matched"].as_str()).collect();
+    let matched: Vec<&str> =
+        json["violations"].as_array().expect("violations").iter().filter_map(|v| v["matched"].as_str()).collect();
     assert_eq!(matched, ["Acme", "Legacy CRM", "acme"]);
     let (_, sarif) = lint(dir.path(), Format::Sarif);
     let (results, driver_rules) = sarif_rules(&sarif);
@@ -154,10 +160,9 @@ fn a_listed_product_name_in_the_generic_lifecycle_is_a_violation_in_every_format
 
 #[test]
 fn a_bad_product_name_list_names_the_file_line_and_field() {
-    let dir = repo(&[("squadsim-lint.yaml", "boundaries: []\nproduct_names:\n  names: [Acme, '--']\n"), ("a.md", "ok\n")]);
-    let args = LintArgs { paths: vec![dir.path().to_path_buf()], root: Some(dir.path().to_path_buf()), ..LintArgs::default() };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    assert_eq!(lint::run(&args, &mut out, &mut err), ExitStatus::Unusable);
-    let err = String::from_utf8_lossy(&err);
+    let dir =
+        repo(&[("squadsim-lint.yaml", "boundaries: []\nproduct_names:\n  names: [Acme, '--']\n"), ("a.md", "ok\n")]);
+    let (status, _, err) = run(&args_for(dir.path(), Format::Human));
+    assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("squadsim-lint.yaml:2: field `product_names.names[1]`"), "{err}");
 }
