@@ -53,4 +53,5 @@ mod test_command;
 mod twins;
 mod walls;
 mod wire_corpus;
+mod workspace_phase;
 mod worktrees;
