@@ -36,6 +36,7 @@ mod no_progress;
 mod node_health;
 mod observability_dsn;
 mod platform_agent;
+mod replay;
 mod report_browser;
 mod reports;
 mod requests;
