@@ -51,6 +51,7 @@ mod studio_api;
 mod swarm;
 mod sweep;
 mod test_command;
+mod token_shapes;
 mod twins;
 mod walls;
 mod wire_corpus;

@@ -64,8 +64,10 @@ pub struct StudioConfig {
     pub transport: Transport,
     /// MCP servers attached per role (Armory loadouts), where the world overrides the default.
     pub loadouts: BTreeMap<String, Vec<String>>,
-    /// The shape of the gateway tokens the backend mints.
+    /// The shape of the gateway tokens the backend mints for the agents.
     pub gateway_token_shape: crate::scenario::TokenShape,
+    /// The shape of the backend's own admin token for the gateway.
+    pub admin_token_shape: crate::scenario::TokenShape,
     /// The CodexGate GitHub App the platform delivers through.
     pub github: crate::platform::studio::delivery::CodexGateConfig,
     /// The agent process adapter per role, where the world overrides `claude-cli`.
