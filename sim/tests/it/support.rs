@@ -92,8 +92,8 @@ pub fn session_state_over_http(
     studio: std::sync::Arc<squadsim::platform::studio::Studio>,
     run_id: &str,
 ) -> serde_json::Value {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    runtime.block_on(async {
+    let executor = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    executor.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().expect("bound"));
         tokio::spawn(serve_loopback(squadsim::platform::studio::api::router(studio), listener));

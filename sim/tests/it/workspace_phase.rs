@@ -1,8 +1,7 @@
 //! `executionWorkspacePhase` (delivery-language seed: new application code reads and
-//! writes "blocker_code, wall_code, executionWorkspacePhase, and AGENT_HUD_STATUS";
-//! `executionWorkspacePhase` replaces the retired "runtime status"): each session's
-//! execution workspace phase, from the sandbox's state through the Temporal-owned
-//! phases, in session state and in the outcome.
+//! writes "blocker_code, wall_code, executionWorkspacePhase, and AGENT_HUD_STATUS"):
+//! each session's execution workspace phase, from the sandbox's state through the
+//! Temporal-owned phases, in session state and in the outcome.
 
 use squadsim::engine::world::{self, Run, RunOptions};
 use squadsim::scenario::Step;

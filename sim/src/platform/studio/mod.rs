@@ -120,8 +120,8 @@ pub struct AgentSession {
     /// The handoffs delivered to this agent for its next attempt.
     pub inbox: Vec<crate::platform::agent_server::Handoff>,
     /// The agent's `AGENT_HUD_STATUS`: the status its latest `post_hud_status` call
-    /// reported, once the Agent HUD answered it without an error (as the Harness
-    /// Runtime read the call and its result in the agent process's output).
+    /// reported, once the Agent HUD answered it without an error (as the
+    /// Harness Runtime read the call and its result in the agent process's output).
     pub agent_hud_status: Option<String>,
     /// A `post_hud_status` call read in the output whose result has not been read
     /// yet: its tool-call id and the status it posts.

@@ -1,6 +1,6 @@
 //! `executionWorkspacePhase`: where an agent session's execution workspace is
-//! (`docs/seeds.md`, delivery-language seed: new code reads and writes
-//! `executionWorkspacePhase` where old code said "runtime status").
+//! (`docs/seeds.md`, delivery-language seed: "New application code should
+//! read/write blocker_code, wall_code, executionWorkspacePhase, and AGENT_HUD_STATUS").
 //!
 //! The phase is read, never assumed: from the Daytona sandbox's state (as its API
 //! last reported it) through the Temporal-owned phases the Harness Runtime runs
