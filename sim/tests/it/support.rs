@@ -88,7 +88,7 @@ pub(crate) async fn loopback_daytona(scenario: &Scenario) -> LoopbackDaytona {
 /// Serves the Studio of a finished run on loopback and reads the run's
 /// session-state as an operator does (the runbook's "Session state (observe)":
 /// the claim headers, `?tenant_id=default`); the answer's JSON.
-pub fn session_state_over_http(
+pub(crate) fn session_state_over_http(
     studio: std::sync::Arc<squadsim::platform::studio::Studio>,
     run_id: &str,
 ) -> serde_json::Value {
