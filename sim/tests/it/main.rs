@@ -26,6 +26,7 @@ mod fault_events;
 mod faults;
 mod first_tool_gate;
 mod incidents;
+mod launches;
 mod layers;
 mod least_privilege;
 mod lifecycle;
