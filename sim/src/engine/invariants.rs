@@ -233,6 +233,7 @@ mod tests {
             faults: Vec::new(),
             diagnosis: None,
             platform_agent: None,
+            project_issues: Vec::new(),
         }
     }
 
