@@ -1,5 +1,5 @@
 //! The runbook's check "Daytona core pods (-n daytona) Running" (`docs/seeds.md`) reads
-//! Daytona's own pods (API, proxy, runner), not the blocked agents' sandbox pods:
+//! Daytona's own core pods (its API, proxy and sandbox scheduler), not the sandbox pods of the blocked agents:
 //! a core pod that is not Running stops what it serves, the intake pair is blocked
 //! at the launch contract, and the diagnosis names the pod; with every core pod
 //! Running (the twin) the run completes.
