@@ -270,6 +270,7 @@ mod tests {
             faults: Vec::new(),
             diagnosis: None,
             platform_agent: None,
+            project_issues: Vec::new(),
         }
     }
 

@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 use squadsim_fakes::contextforge::ContextForge;
+use squadsim_fakes::glitchtip::GlitchtipFake;
 
 use crate::base::clock::seconds_label;
+use crate::base::topology::GLITCHTIP_ORG;
 use crate::engine::operator::{OperatorCall, OperatorLog};
 use crate::engine::services::ServicesError;
 use crate::platform::agent_server::{CheckpointStore, Handoff};
@@ -70,6 +72,10 @@ pub struct Outcome {
     /// The platform agent's provisioning, symptoms and divergence report (with `world.platform_agent`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_agent: Option<crate::platform::platform_agent::PlatformAgentOutcome>,
+    /// The issues GlitchTip holds for the run's project after the run, each `<title>
+    /// (<level>, <n> events)`, by issue id (empty: none, e.g. nothing was ingested).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub project_issues: Vec<String>,
 }
 
 /// One of several runs launched at once, in brief.
@@ -320,7 +326,20 @@ pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
         faults: Vec::new(),
         diagnosis: None,
         platform_agent: None,
+        project_issues: Vec::new(),
     }
+}
+
+/// The issues GlitchTip holds for project `slug` of the platform's organization, as
+/// [`Outcome::project_issues`] shows them.
+pub(crate) fn project_issues(glitchtip: &GlitchtipFake, slug: &str) -> Vec<String> {
+    let project = format!("{GLITCHTIP_ORG}/{slug}");
+    glitchtip
+        .issues()
+        .into_iter()
+        .filter(|i| i.project == project)
+        .map(|i| format!("{} ({}, {} events)", i.title, i.level, i.count))
+        .collect()
 }
 
 /// The outcome of a run, read from the services' state and the operator's log
@@ -406,6 +425,7 @@ pub(crate) fn collect(
         faults: Vec::new(),
         diagnosis: None,
         platform_agent: None,
+        project_issues: Vec::new(),
     }
 }
 

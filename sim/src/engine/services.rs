@@ -124,6 +124,7 @@ impl Services {
             public_url: endpoints.daytona.clone(),
             seed: scenario.seed,
             storage: scenario.world.storage.to_config(),
+            core_pods_down: crate::scenario::core_pods_down(&scenario.world.daytona_core_pods),
             start_seconds: scenario.world.sandbox_start.0.as_secs(),
             ssh_gateway_url: scenario.world.daytona_ssh_gateway_url.clone(),
             ..DaytonaConfig::default()
@@ -181,6 +182,7 @@ impl Services {
             runtime_binding: scenario.world.runtime_binding,
             browser_slots: scenario.world.browser_slots.clone(),
             prior_runs: scenario.world.prior_runs.clone(),
+            run_store_refuses_run_control_writes: scenario.world.run_store.refuses_run_control_writes,
         };
         let studio = match recorder {
             Some(r) => {

@@ -34,12 +34,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::topology::Host;
 
-pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, RetryBehaviour};
+pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, PreviewApp, RetryBehaviour};
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
-    AgentProcessAdapter, CorrectionError, GithubCondition, GlitchtipCondition, LifecycleDeadlines, LlmCredential,
-    OperatorIdentity, PlatformAgentCondition, PriorRun, ProjectCondition, ProvisioningPath, RuntimeBinding,
-    SkillCondition, SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
+    core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,
+    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, PlatformAgentCondition, PriorRun,
+    ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition,
+    StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{

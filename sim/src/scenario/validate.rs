@@ -389,6 +389,12 @@ fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
         if let Some(calls) = &behaviour.tool_calls {
             between(agent.key("tool_calls"), calls.len(), 0, bounds::MAX_TOOL_CALLS, "tool calls")?;
         }
+        if let Some(app) = &behaviour.preview_app {
+            for (side, errors) in [("frontend_errors", &app.frontend_errors), ("backend_errors", &app.backend_errors)] {
+                let path = agent.key("preview_app").key(side);
+                between(path, errors.len(), 0, bounds::MAX_PREVIEW_APP_ERRORS, "errors")?;
+            }
+        }
     }
     between(FieldPath::root().key("faults"), scenario.faults.len(), 0, bounds::MAX_FAULTS, "faults")?;
     between(FieldPath::root().key("steps"), scenario.steps.len(), 1, bounds::MAX_STEPS, "operator steps")?;

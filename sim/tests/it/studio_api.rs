@@ -59,6 +59,7 @@ fn studio() -> std::sync::Arc<squadsim::platform::studio::Studio> {
         runtime_binding: Default::default(),
         browser_slots: Default::default(),
         prior_runs: Vec::new(),
+        run_store_refuses_run_control_writes: false,
     })
 }
 

@@ -19,6 +19,8 @@ use serde_json::{json, Map, Value};
 use super::{provisioning, read_model, run_control, Studio};
 
 pub const ADMIN_PREFIX: &str = "/v1/admin/studio";
+/// The Portal's run routes (model-defined: the seeds name the Portal as an operator surface, not its paths).
+pub const PORTAL_PREFIX: &str = "/v1/portal";
 pub const SUPER_ADMIN_GROUP: &str = "/org/platform/roles/super_admin";
 
 /// One documented endpoint.
@@ -83,6 +85,15 @@ pub fn operations() -> Vec<Operation> {
             axum::routing::post(run_control::control),
         ),
         op(Method::POST, &format!("{run}/replay"), "Replay", true, true, axum::routing::post(run_control::replay)),
+        // Behind the same claim check, outside the admin prefix.
+        Operation {
+            method: Method::POST,
+            path: format!("{PORTAL_PREFIX}{run}/control"),
+            summary: "Run control from the Portal (model-defined path)",
+            admin: true,
+            tenant: true,
+            handler: axum::routing::post(run_control::portal_control),
+        },
     ]
 }
 

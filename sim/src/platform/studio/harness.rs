@@ -36,6 +36,7 @@ use crate::platform::workspace::agent_process::{
     AttemptCommand, McpMount, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
     ENV_SKILLS_URL, ENV_TEMPLATE_ID,
 };
+use crate::platform::workspace::preview_app::{ENV_PUBLIC_SENTRY_DSN, ENV_SENTRY_DSN};
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 use crate::{
     base::identity, base::run_events, base::templates, platform::hud, platform::studio::armory,
@@ -105,9 +106,10 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
     if binding == RuntimeBinding::Cliproxy {
         env[ENV_ENDPOINT_BINDING] = json!(CLIPROXY_ENDPOINT_BINDING);
     }
-    // The starter .env carries the project's DSN when scaffolding provisioned one.
+    // The starter .env carries the project's DSN, frontend and backend, when scaffolding provisioned one.
     if let Some(dsn) = run.observability_dsn.dsn() {
-        env["SENTRY_DSN"] = json!(dsn);
+        env[ENV_SENTRY_DSN] = json!(dsn);
+        env[ENV_PUBLIC_SENTRY_DSN] = json!(dsn);
     }
     let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
     let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;

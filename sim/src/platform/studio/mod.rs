@@ -86,6 +86,8 @@ pub struct StudioConfig {
     pub lifecycle: crate::scenario::LifecycleDeadlines,
     /// Runs held from before the simulation (the Studio's history).
     pub prior_runs: Vec<crate::scenario::PriorRun>,
+    /// The run store refuses to persist `pendingRunControl` (`world.run_store`).
+    pub run_store_refuses_run_control_writes: bool,
 }
 
 /// One agent's session in a run.

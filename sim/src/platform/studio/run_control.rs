@@ -1,9 +1,17 @@
 //! The run-control lifecycle (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle"):
 //! Schedule Run Control -> Execute Pending Run Control -> Record Agent Attempt.
 //!
-//! Guarantees: `execute`, `control` and `replay` persist `pendingRunControl` and
-//! emit `operator_control:scheduled` before answering, and answer at once with
-//! `status: "scheduled"`; the background executor consumes the pending command,
+//! Two operator surfaces schedule run control: Studio Admin (`execute`,
+//! `control`, `replay` under `/v1/admin/studio`) and the Portal (its `control`
+//! route; a model-defined path, the seeds name the Portal but not its routes).
+//! "Portal and Studio Admin must both persist the scheduled run control before
+//! starting background execution": both go through one [`schedule`].
+//!
+//! Guarantees: every surface persists `pendingRunControl` in the run store and
+//! emits `operator_control:scheduled` before starting background execution and
+//! before answering, and answers at once with `status: "scheduled"`; when the
+//! run store refuses the write, the answer is 503 and no background execution
+//! starts (the run stays as it was); the background executor consumes the pending command,
 //! records one agent attempt per agent it dispatches, and appends one report per
 //! tick once every attempt of the tick has settled.
 
@@ -29,15 +37,68 @@ use crate::platform::studio::harness;
 /// Operator commands a run control may carry.
 pub(crate) const COMMANDS: [&str; 2] = ["execute", "replay"];
 
+/// The operator surface a run control comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    StudioAdmin,
+    Portal,
+}
+
+impl Surface {
+    /// The `operator_control:scheduled` detail for `command` from this surface
+    /// (Studio Admin's is the bare command, as the runbook's operator sees it).
+    fn scheduled_detail(self, command: &str) -> String {
+        match self {
+            Surface::StudioAdmin => command.to_string(),
+            Surface::Portal => format!("{command} via portal"),
+        }
+    }
+}
+
+/// Why the run store did not persist a run control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RunStoreError {
+    /// The run store refused the write (`world.run_store.refuses_run_control_writes`).
+    WriteRefused,
+}
+
+impl std::fmt::Display for RunStoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunStoreError::WriteRefused => {
+                f.write_str("Run control was not scheduled: the run store refused to persist pendingRunControl")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunStoreError {}
+
 pub(crate) async fn execute(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
-    schedule(studio, tenant, run_id, "execute")
+    schedule(studio, Surface::StudioAdmin, tenant, run_id, "execute")
 }
 
 pub(crate) async fn replay(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
-    schedule(studio, tenant, run_id, "replay")
+    schedule(studio, Surface::StudioAdmin, tenant, run_id, "replay")
 }
 
-pub(crate) async fn control(
+/// `POST /v1/admin/studio/runs/{run_id}/control` (Studio Admin).
+pub(crate) async fn control(state: State<Arc<Studio>>, tenant: Tenant, run_id: Path<String>, body: Bytes) -> Response {
+    control_from(Surface::StudioAdmin, state, tenant, run_id, body)
+}
+
+/// The Portal's run control (`POST /v1/portal/runs/{run_id}/control`).
+pub(crate) async fn portal_control(
+    state: State<Arc<Studio>>,
+    tenant: Tenant,
+    run_id: Path<String>,
+    body: Bytes,
+) -> Response {
+    control_from(Surface::Portal, state, tenant, run_id, body)
+}
+
+fn control_from(
+    surface: Surface,
     State(studio): State<Arc<Studio>>,
     tenant: Tenant,
     Path(run_id): Path<String>,
@@ -55,11 +116,12 @@ pub(crate) async fn control(
             Value::String(request.command.clone()),
         );
     }
-    schedule(studio, tenant, run_id, &request.command)
+    schedule(studio, surface, tenant, run_id, &request.command)
 }
 
-/// Schedule Run Control: persist, emit, answer; execution happens in the background.
-fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) -> Response {
+/// Schedule Run Control: persist, emit, answer; execution starts in the
+/// background only once the run control is persisted.
+fn schedule(studio: Arc<Studio>, surface: Surface, tenant: Tenant, run_id: String, command: &str) -> Response {
     let run = match find_run(&studio, &tenant, &run_id) {
         Ok(r) => r,
         Err(r) => return r,
@@ -71,10 +133,9 @@ fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) 
         return detail(StatusCode::CONFLICT, "A run control is already pending for this run");
     }
     let pending = PendingRunControl { command: command.to_string(), scheduled_at: instant() };
-    studio.update_run(&run_id, |run| {
-        run.pending_run_control = Some(pending.clone());
-        run.record(RUN_CONTROL_SCHEDULED_EVENT, command.to_string());
-    });
+    if let Err(e) = persist(&studio, &run_id, surface, &pending) {
+        return detail(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
     tokio::spawn(execute_pending(studio, run_id.clone()));
     let view = ScheduledView {
         run_id,
@@ -82,6 +143,19 @@ fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) 
         pending_run_control: RunControlView { command: pending.command, scheduled_at: pending.scheduled_at },
     };
     Json(view).into_response()
+}
+
+/// Persists `pending` on the run and emits `operator_control:scheduled`, or
+/// changes nothing when the run store refuses the write.
+fn persist(studio: &Studio, run_id: &str, surface: Surface, pending: &PendingRunControl) -> Result<(), RunStoreError> {
+    if studio.config.run_store_refuses_run_control_writes {
+        return Err(RunStoreError::WriteRefused);
+    }
+    studio.update_run(run_id, |run| {
+        run.pending_run_control = Some(pending.clone());
+        run.record(RUN_CONTROL_SCHEDULED_EVENT, surface.scheduled_detail(&pending.command));
+    });
+    Ok(())
 }
 
 /// Execute Pending Run Control: consume the command, then tick until the
