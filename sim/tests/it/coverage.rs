@@ -195,6 +195,7 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
     let (code, json, _) = support::squadsim(&[&sweep[..], &["--format", "json"]].concat());
     let read = |name: &str| std::fs::read_to_string(dir.join("report").join(name)).unwrap();
     let (junit, markdown) = (read("junit.xml"), read("summary.md"));
+    let (_, github, _) = support::squadsim(&[&sweep[..], &["--format", "github"]].concat());
     let (shard_code, _, _) = support::squadsim(&[&sweep[..], &["--shard", "1/2"]].concat());
     let shard_junit = read("junit.xml");
     let shard_markdown = read("summary.md");
@@ -223,6 +224,11 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
     assert!(markdown.contains("### Coverage: "), "{markdown}");
     assert!(markdown.contains("- ❌ happy-intake: `sometimes:` never reached in any seed: wall_fired:planner_wall\n"));
     assert!(markdown.contains("| run_status:completed | 2 | 2 |\n"), "{markdown}");
+
+    // GitHub: the coverage table, and an error annotation on the scenario file.
+    assert!(github.contains("\ncoverage: "), "{github}");
+    let annotation = format!("::error file={file},line=8,title=squadsim%3A happy-intake (sometimes)::sometimes never reached in any seed: wall_fired:planner_wall\n");
+    assert!(github.contains(&annotation), "{github}");
 
     // One shard of several judges no `sometimes:`: skipped in its JUnit, said in its summary, never a failure.
     assert_eq!(shard_code, 0);

@@ -199,7 +199,7 @@ pub fn run(
             print_results(&sweep, &scenarios, jobs, started.elapsed(), args.swarm, out);
             coverage::print(&sweep.coverage, out);
             if format == RunFormat::Github {
-                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep.results));
+                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep));
             }
         }
     }
