@@ -6,6 +6,8 @@
 //! world (the operator's client is never crashed) and every kind
 //! ([`FaultKind::ALL`]: partitions both ways and one way, latency, message loss,
 //! crashes, and a service's endpoints answering an error status, late, or never).
+//! A fault begins at a drawn time, except half the crashes, which begin at the
+//! first call to their host and cut it off (`crash_during:<host>`).
 //!
 //! A drawn mix replaces the scenario's faults, so the invariants the scenario
 //! declares (which pin its own faults' outcome) are not checked; the built-in
@@ -18,7 +20,7 @@
 
 use std::time::Duration;
 
-use crate::scenario::{Fault, FaultKind, Menu, Scenario, ServiceEffect, SimDuration};
+use crate::scenario::{Fault, FaultKind, HttpEvent, Menu, Scenario, ServiceEffect, SimDuration, Trigger};
 
 /// A service fault drawn by a swarm strikes every endpoint of its host.
 const EVERY_ENDPOINT: &str = "/";
@@ -98,6 +100,13 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
                     FaultKind::ServiceStatus => ServiceEffect::Status(*d.pick(&menu.statuses)),
                     FaultKind::ServiceSlow => ServiceEffect::Slow(d.duration(menu.extra)),
                     FaultKind::ServiceHang => ServiceEffect::Hang,
+                    // Half the crashes wait for the first call to their host and cut it off
+                    // (a crash at a drawn time rarely finds a call inside the service).
+                    _ if d.next().is_multiple_of(2) => {
+                        let call =
+                            HttpEvent { to: host.clone(), method: None, path: EVERY_ENDPOINT.into(), delay: None };
+                        return Fault::Crash { host, at: None, on: Some(Trigger::Http(call)), restart_after: lasts };
+                    }
                     _ => return Fault::Crash { host, at, on: None, restart_after: lasts },
                 };
                 let path = EVERY_ENDPOINT.to_string();
@@ -156,10 +165,14 @@ mod tests {
             }
             Fault::Service { .. } => false,
         };
-        let fits = menu.kinds.contains(&kind)
-            && strikes
-            && w.at.is_some_and(|at| within(&at, menu.starts))
-            && end.is_some_and(|l| within(l, menu.lasts));
+        let begins = match (&w.at, &w.on, fault) {
+            (Some(at), None, _) => within(at, menu.starts),
+            (None, Some(Trigger::Http(call)), Fault::Crash { host, .. }) => {
+                call.to == *host && call.path == EVERY_ENDPOINT && call.method.is_none() && call.delay.is_none()
+            }
+            _ => false,
+        };
+        let fits = menu.kinds.contains(&kind) && strikes && begins && end.is_some_and(|l| within(l, menu.lasts));
         (!fits).then(|| format!("{fault:?}"))
     }
 
