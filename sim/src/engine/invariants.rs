@@ -218,6 +218,8 @@ mod tests {
                     session_id: String::new(),
                     claude_session_id: None,
                     tool_call_count: 0,
+                    agent_hud_status: None,
+                    execution_workspace_phase: None,
                     attempt_end: None,
                     skill_ids: Vec::new(),
                     refused_tool_calls: Vec::new(),

@@ -116,6 +116,14 @@ pub struct SessionOutcome {
     pub session_id: String,
     pub claude_session_id: Option<String>,
     pub tool_call_count: u32,
+    /// The status the agent last posted to the Agent HUD (`AGENT_HUD_STATUS`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_hud_status: Option<String>,
+    /// Where the session's execution workspace is (`executionWorkspacePhase`): the
+    /// Temporal-owned phase with the sandbox state Daytona last reported, or how the
+    /// attempt left it (`process_exited`, `<phase> ended`, `released`); none before any attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_workspace_phase: Option<String>,
     /// Why the Temporal-owned lifecycle ended the session's latest attempt, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_end: Option<String>,
@@ -325,6 +333,8 @@ pub(crate) fn collect(
                         session_id: s.session_id.clone(),
                         claude_session_id: s.claude_session_id.clone(),
                         tool_call_count: s.tool_call_count,
+                        agent_hud_status: s.agent_hud_status.clone(),
+                        execution_workspace_phase: s.execution_workspace_phase.as_ref().map(|p| p.label()),
                         attempt_end: s.attempt_end.clone(),
                         skill_ids: s.skill_ids.clone(),
                         refused_tool_calls: s.refused_tool_calls.clone(),

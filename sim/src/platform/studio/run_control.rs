@@ -247,7 +247,8 @@ pub(crate) async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, P
         run.pending_run_control = None;
         run.record("run:cleanup", String::new());
     });
-    let workspaces: Vec<String> = run.sessions.iter().filter_map(|s| s.execution_workspace.clone()).collect();
-    let released = harness::release_workspaces(&studio, &workspaces).await;
+    let workspaces: Vec<(String, String)> =
+        run.sessions.iter().filter_map(|s| Some((s.agent_id.clone(), s.execution_workspace.clone()?))).collect();
+    let released = harness::release_workspaces(&studio, &run_id, &workspaces).await;
     Json(json!({"run_id": run_id, "status": "cleaned_up", "released_execution_workspaces": released})).into_response()
 }
