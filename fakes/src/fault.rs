@@ -97,6 +97,23 @@ struct Registry {
     hits: Vec<(usize, u64)>,
     /// Requests awaited as events, in the order they were watched.
     watches: Vec<Watch>,
+    /// Requests inside the service now (arrived, not yet answered or dropped): (number, method, path).
+    serving: Vec<(u64, Method, String)>,
+    /// The number the next request to arrive gets.
+    arrivals: u64,
+}
+
+/// Keeps a request on the service's list of requests being served until dropped
+/// (answered, or its task gone with a crash of the host).
+struct Serving {
+    faults: ServiceFaults,
+    number: u64,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.faults.state().serving.retain(|(n, _, _)| *n != self.number);
+    }
 }
 
 /// A request awaited as an event: the first one matching is held at the door
@@ -184,6 +201,20 @@ impl ServiceFaults {
         Some(fault.effect)
     }
 
+    /// The requests inside the service now (arrived at its door, not yet answered), in arrival order:
+    /// what a crash of its host at this moment would cut off.
+    pub fn serving(&self) -> Vec<(Method, String)> {
+        self.state().serving.iter().map(|(_, m, p)| (m.clone(), p.clone())).collect()
+    }
+
+    fn arrived_now(&self, method: &Method, path: &str) -> Serving {
+        let mut state = self.state();
+        let number = state.arrivals;
+        state.arrivals += 1;
+        state.serving.push((number, method.clone(), path.to_string()));
+        Serving { faults: self.clone(), number }
+    }
+
     /// `router` behind these faults (routes and fallback alike).
     pub fn layer(&self, router: Router) -> Router {
         router.layer(axum::middleware::from_fn_with_state(self.clone(), apply))
@@ -194,6 +225,7 @@ impl ServiceFaults {
 const HOLD_POLL: Duration = Duration::from_millis(1);
 
 async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
+    let _serving = faults.arrived_now(request.method(), request.uri().path());
     let held = faults.arrive(request.method(), request.uri().path());
     while !held.is_empty() && !faults.released(&held) {
         tokio::time::sleep(HOLD_POLL).await;
@@ -219,6 +251,21 @@ mod tests {
 
     fn matcher(method: Option<Method>, path: &str) -> Matcher {
         Matcher { method, path: path.to_string(), within: None }
+    }
+
+    #[test]
+    fn a_request_is_being_served_from_its_arrival_until_it_is_answered_or_dropped() {
+        let faults = ServiceFaults::new();
+        let first = faults.arrived_now(&Method::POST, "/api/sandbox");
+        let second = faults.arrived_now(&Method::GET, "/api/sandbox/sb-1");
+        assert_eq!(
+            faults.serving(),
+            [(Method::POST, "/api/sandbox".to_string()), (Method::GET, "/api/sandbox/sb-1".to_string())]
+        );
+        drop(first);
+        assert_eq!(faults.serving(), [(Method::GET, "/api/sandbox/sb-1".to_string())]);
+        drop(second);
+        assert!(faults.serving().is_empty());
     }
 
     #[test]

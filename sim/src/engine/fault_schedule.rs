@@ -36,7 +36,7 @@ use crate::base::clock::seconds_label;
 use crate::base::topology::Host;
 use crate::engine::operator::OperatorLog;
 use crate::platform::studio::{Run, Studio};
-use crate::scenario::{Fault, ServiceEffect, Trigger};
+use crate::scenario::{Fault, FaultKind, ServiceEffect, Trigger};
 
 /// A scenario's faults, as the world steps through them.
 pub(crate) struct FaultSchedule {
@@ -217,7 +217,13 @@ impl FaultSchedule {
             Fault::OneWayPartition { from, to, .. } => sim.partition_oneway(from.as_str(), to.as_str()),
             Fault::Latency { between: [a, b], extra, .. } => set_latency(sim, a, b, self.base_latency, extra.0),
             Fault::Loss { between: [a, b], rate, .. } => sim.set_link_fail_rate(a.as_str(), b.as_str(), *rate),
-            Fault::Crash { host, .. } => sim.crash(host.as_str()),
+            Fault::Crash { host, .. } => {
+                // Each request the host is serving now is a call the crash cuts off.
+                for _ in self.service_named(host).serving() {
+                    crate::base::probe::hit("crash_during", host);
+                }
+                sim.crash(host.as_str());
+            }
             Fault::Service { .. } => {
                 if let Some((host, service_fault)) = service_fault(fault, i, self.scopes.get(&i)) {
                     self.service_named(host).activate(service_fault);
@@ -344,16 +350,7 @@ fn observed(runs: &[Run], trigger: &Trigger) -> bool {
 
 /// The fault's kind, as coverage probes name it (`partition`, `service_status`, ...).
 pub(crate) fn kind(fault: &Fault) -> &'static str {
-    match fault {
-        Fault::Partition { .. } => "partition",
-        Fault::OneWayPartition { .. } => "one_way_partition",
-        Fault::Latency { .. } => "latency",
-        Fault::Loss { .. } => "loss",
-        Fault::Crash { .. } => "crash",
-        Fault::Service { effect: ServiceEffect::Status(_), .. } => "service_status",
-        Fault::Service { effect: ServiceEffect::Slow(_), .. } => "service_slow",
-        Fault::Service { effect: ServiceEffect::Hang, .. } => "service_hang",
-    }
+    FaultKind::of(fault).name()
 }
 
 /// One line naming the fault, as the log prints it.

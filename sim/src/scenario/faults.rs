@@ -307,5 +307,75 @@ impl Fault {
     }
 }
 
+/// The kinds of fault, as probes (`fault_began:<kind>`) and swarm menus (`swarm.kinds`) name them:
+/// a service fault is of the kind of its effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Cut a link both ways.
+    Partition,
+    /// Cut a link one way.
+    OneWayPartition,
+    /// Add latency to a link.
+    Latency,
+    /// Lose a link's messages at a drawn rate.
+    Loss,
+    /// Crash a host; it restarts when the window ends.
+    Crash,
+    /// Every endpoint of a host answers a drawn error status.
+    ServiceStatus,
+    /// Every endpoint of a host answers late.
+    ServiceSlow,
+    /// Every endpoint of a host never answers.
+    ServiceHang,
+}
+
+impl FaultKind {
+    /// Every kind, in catalogue order.
+    pub const ALL: [FaultKind; 8] = [
+        FaultKind::Partition,
+        FaultKind::OneWayPartition,
+        FaultKind::Latency,
+        FaultKind::Loss,
+        FaultKind::Crash,
+        FaultKind::ServiceStatus,
+        FaultKind::ServiceSlow,
+        FaultKind::ServiceHang,
+    ];
+
+    /// Whether it strikes a link (else a host).
+    pub fn on_link(self) -> bool {
+        matches!(self, FaultKind::Partition | FaultKind::OneWayPartition | FaultKind::Latency | FaultKind::Loss)
+    }
+
+    /// The kind of `fault`.
+    pub fn of(fault: &Fault) -> FaultKind {
+        match fault {
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::OneWayPartition { .. } => FaultKind::OneWayPartition,
+            Fault::Latency { .. } => FaultKind::Latency,
+            Fault::Loss { .. } => FaultKind::Loss,
+            Fault::Crash { .. } => FaultKind::Crash,
+            Fault::Service { effect: ServiceEffect::Status(_), .. } => FaultKind::ServiceStatus,
+            Fault::Service { effect: ServiceEffect::Slow(_), .. } => FaultKind::ServiceSlow,
+            Fault::Service { effect: ServiceEffect::Hang, .. } => FaultKind::ServiceHang,
+        }
+    }
+
+    /// Its name in probes and swarm menus.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Partition => "partition",
+            FaultKind::OneWayPartition => "one_way_partition",
+            FaultKind::Latency => "latency",
+            FaultKind::Loss => "loss",
+            FaultKind::Crash => "crash",
+            FaultKind::ServiceStatus => "service_status",
+            FaultKind::ServiceSlow => "service_slow",
+            FaultKind::ServiceHang => "service_hang",
+        }
+    }
+}
+
 /// HTTP methods a service fault may name.
 pub const SERVICE_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];

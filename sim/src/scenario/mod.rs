@@ -25,6 +25,7 @@ mod locate;
 mod schema;
 pub mod sometimes;
 mod steps;
+mod swarm;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -44,13 +45,14 @@ pub use conditions::{
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{
-    Delay, Fault, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
+    Delay, Fault, FaultKind, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
 };
 pub use invariants::{InvalidInvariant, Invariants, RunInvariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;
 pub use load::{discover, ScenarioError};
 pub use schema::json_schema;
 pub use steps::{ChatStep, LaunchStep, OnRun, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
+pub use swarm::{Between, Menu, SwarmMenu};
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -84,6 +86,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = bounds::MAX_FAULTS))]
     pub sometimes: Vec<String>,
+    /// The menu a swarm sweep (`--swarm`) draws each seed's fault mix from; default: every host and
+    /// link of the world, every kind of fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmMenu>,
     /// What the operator does, in order, against the Studio API.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     #[schemars(with = "Vec<Step>", length(min = 1, max = bounds::MAX_STEPS))]

@@ -231,7 +231,7 @@ pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure
 /// failing seed with its reproduce command and `--report` for one.
 pub fn write_sweep_dir(dir: &Path, sweep: &sweep::SweepResults) -> std::io::Result<Vec<PathBuf>> {
     let files = [
-        ("junit.xml".to_string(), junit::sweep_to_xml(&sweep.results)),
+        ("junit.xml".to_string(), junit::sweep_to_xml(sweep)),
         ("summary.md".to_string(), markdown::sweep_summary(sweep)),
     ];
     write_files(dir, files)

@@ -154,13 +154,26 @@ pub fn run(
             }
         }
     }
+    // `sometimes:` is judged over every seed of a scenario: one shard of several holds only some of
+    // them, so it carries the declared probes and its seeds' probe counts for `merge-reports` to judge.
+    let sharded = args.shard.is_some_and(|s| s.count > 1);
+    let sometimes = coverage::declared(&scenarios);
+    if sharded && !sometimes.is_empty() {
+        let _ = writeln!(
+            err,
+            "warning: `sometimes:` is not judged on one shard (it needs every seed): `squadsim merge-reports` judges it"
+        );
+    }
+    let coverage = coverage::of(&results, &sometimes, !sharded);
     let sweep = SweepResults {
         format: RESULTS_FORMAT,
         seeds,
         jitter: String::from(args.jitter),
         scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
         shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
+        sometimes,
         results,
+        coverage,
     };
     if let Some(path) = &args.results {
         let text = serde_json::to_string_pretty(&sweep)
@@ -173,22 +186,6 @@ pub fn run(
     if !write_reports(report, &sweep, err) {
         return ExitStatus::Unusable;
     }
-    // `sometimes:` is judged over every seed of a scenario: a shard holds only some of them.
-    let sharded = args.shard.is_some_and(|s| s.count > 1);
-    let unreached: Vec<(String, Vec<String>)> = if sharded {
-        if scenarios.iter().any(|(_, s)| !s.sometimes.is_empty()) {
-            let _ = writeln!(err, "warning: `sometimes:` is not judged on a shard (it needs every seed): run the sweep unsharded to judge it");
-        }
-        Vec::new()
-    } else {
-        scenarios
-            .iter()
-            .map(|(file, s)| {
-                (s.name.clone(), coverage::unreached_sometimes(s, &file.display().to_string(), &sweep.results))
-            })
-            .filter(|(_, never)| !never.is_empty())
-            .collect()
-    };
     match format {
         RunFormat::Json => {
             let _ = writeln!(
@@ -200,21 +197,19 @@ pub fn run(
         }
         RunFormat::Human | RunFormat::Github => {
             print_results(&sweep, &scenarios, jobs, started.elapsed(), args.swarm, out);
-            coverage::print(&sweep.results, out);
-            for (name, never) in &unreached {
-                let _ = writeln!(out, "FAILED  {name}: sometimes never reached in any seed: {}", never.join(", "));
-            }
+            coverage::print(&sweep.coverage, out);
             if format == RunFormat::Github {
-                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep.results));
+                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep));
             }
         }
     }
     if format == RunFormat::Json {
-        for (name, never) in &unreached {
-            let _ = writeln!(err, "error: {name}: sometimes never reached in any seed: {}", never.join(", "));
+        for s in sweep.coverage.sometimes_unreached.iter().flatten() {
+            let _ =
+                writeln!(err, "error: {}: sometimes never reached in any seed: {}", s.scenario, s.probes.join(", "));
         }
     }
-    ExitStatus::of_failures(sweep.failed() + unreached.len())
+    ExitStatus::of_failures(sweep.failed() + sweep.sometimes_failed())
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.
