@@ -39,6 +39,7 @@ mod platform_agent;
 mod report_browser;
 mod reports;
 mod requests;
+mod run_report;
 mod scenarios;
 mod serve;
 mod sharded_sweeps;
