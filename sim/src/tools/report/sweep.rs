@@ -51,6 +51,9 @@ pub struct SeedResult {
     /// The coverage probes the run reached, with how often (`blocker:<code>`, ...).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub probes: std::collections::BTreeMap<String, u64>,
+    /// The simulated times the run's blockers appeared at (`66.3s`), in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blockers_at: Vec<String>,
 }
 
 impl SeedResult {
