@@ -321,7 +321,7 @@ impl Pool {
 }
 
 /// How an exchange ended, as its client saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CallEnd {
     /// A response came (its code is [`HttpCall::status`]).
     Answered,

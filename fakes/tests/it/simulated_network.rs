@@ -160,7 +160,7 @@ fn hanging_host(sim: &mut turmoil::Sim<'_>, host: &str) {
     sim.host(host, || {
         let router = axum::Router::new()
             .route("/ping", axum::routing::get(|| async { "pong" }))
-            .route("/hang", axum::routing::get(|| std::future::pending::<&'static str>()));
+            .route("/hang", axum::routing::get(std::future::pending::<&'static str>));
         serve_simulated(router, 80)
     });
 }

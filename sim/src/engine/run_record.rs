@@ -54,6 +54,15 @@ pub struct RunRecord {
     pub warnings: Vec<ClusterWarning>,
 }
 
+/// What makes two calls repeats of one another (folded together by explain
+/// and the HTML report): caller, callee, method, path, status and ending.
+pub type RepeatKey = (String, String, String, String, Option<u16>, CallEnd);
+
+/// The [`RepeatKey`] of a call.
+pub fn repeat_key(c: &HttpCall) -> RepeatKey {
+    (c.from.clone(), c.to.clone(), c.method.clone(), c.path.clone(), c.status, c.ended)
+}
+
 /// A Kubernetes `Warning` event of the sandbox pods (`kubectl get events`), in simulated time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterWarning {

@@ -25,7 +25,7 @@ use squadsim_fakes::net::{CallEnd, HttpCall};
 use crate::base::clock::{from_seconds_label, seconds_label};
 use crate::engine::outcome::Outcome;
 use crate::engine::outcome::RunError;
-use crate::engine::run_record::{event_time, Gathered, MarkKind, RunRecord, SpanKind};
+use crate::engine::run_record::{event_time, repeat_key, Gathered, MarkKind, RepeatKey, RunRecord, SpanKind};
 use crate::engine::world::{self, RunOptions};
 use crate::scenario::Scenario;
 
@@ -239,7 +239,7 @@ fn timeline(outcome: &Outcome, record: &RunRecord, events: &[Event], view: CallV
 
     // Fold repeats: one open fold per call key, all closed by any other entry.
     let mut lines: Vec<Result<String, Fold>> = Vec::new();
-    let mut open: BTreeMap<(String, String, String, String, Option<u16>, &'static str), usize> = BTreeMap::new();
+    let mut open: BTreeMap<RepeatKey, usize> = BTreeMap::new();
     for (_, _, entry) in entries {
         match entry {
             Entry::Line(text) => {
@@ -247,14 +247,7 @@ fn timeline(outcome: &Outcome, record: &RunRecord, events: &[Event], view: CallV
                 lines.push(Ok(text));
             }
             Entry::Call(call) => {
-                let key = (
-                    call.from.clone(),
-                    call.to.clone(),
-                    call.method.clone(),
-                    call.path.clone(),
-                    call.status,
-                    call.ended.as_str(),
-                );
+                let key = repeat_key(&call);
                 match open.get(&key).filter(|_| view != CallView::All) {
                     Some(&i) => {
                         if let Err(fold) = &mut lines[i] {

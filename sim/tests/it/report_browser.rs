@@ -153,19 +153,13 @@ fn the_longhorn_report_shows_its_blocker_fault_and_diagnosis_in_a_1400x900_windo
         (".diagnosis-box .plane", "the diagnosis's plane"),
         (".diagnosis-box .bad", "the diagnosis's first failing check"),
     ];
-    let (width, height, rects) = measure(&page, &dir, &wanted);
-    for ((selector, what), (top, bottom, left, right)) in wanted.iter().zip(rects) {
-        assert!(
-            top >= 0.0 && bottom <= height && left >= 0.0 && right <= width && bottom > top,
-            "{what} ({selector}) is not in the first screen: {top}..{bottom} x {left}..{right} in {width}x{height}"
-        );
-    }
+    in_first_screen(&page, &dir, &wanted);
 }
 
-/// Opens a copy of `page` carrying [`MEASURE`] in a 1400x900 window; returns the
-/// viewport's width and height and the rectangle (top, bottom, left, right) of
-/// the first element matching each selector (failing when one is missing).
-fn measure(page: &Path, dir: &Path, wanted: &[(&str, &str)]) -> (f64, f64, Vec<(f64, f64, f64, f64)>) {
+/// Opens a copy of `page` carrying [`MEASURE`] in a 1400x900 window and fails
+/// unless the first element matching each selector (selector, what it is) lies
+/// wholly inside the window, without scrolling.
+fn in_first_screen(page: &Path, dir: &Path, wanted: &[(&str, &str)]) {
     let selectors: Vec<String> = wanted.iter().map(|(s, _)| format!("{s:?}")).collect();
     let script = MEASURE.replace("SELECTORS", &format!("[{}]", selectors.join(",")));
     let html = std::fs::read_to_string(page).unwrap().replace("</body>", &format!("{script}</body>"));
@@ -182,16 +176,15 @@ fn measure(page: &Path, dir: &Path, wanted: &[(&str, &str)]) -> (f64, f64, Vec<(
     let number = |s: &str| s.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {s} in {measured}"));
     let (width, height) = (number(rows[0][1]), number(rows[0][2]));
     assert!(width <= 1400.0 && height <= 900.0, "the window is 1400x900: {measured}");
-    let rects = wanted
-        .iter()
-        .zip(&rows[1..])
-        .map(|((selector, what), row)| {
-            assert_eq!(row.len(), 5, "{what} ({selector}) is not on the page: {measured}");
-            (number(row[1]), number(row[2]), number(row[3]), number(row[4]))
-        })
-        .collect();
+    for ((selector, what), row) in wanted.iter().zip(&rows[1..]) {
+        assert_eq!(row.len(), 5, "{what} ({selector}) is not on the page: {measured}");
+        let (top, bottom, left, right) = (number(row[1]), number(row[2]), number(row[3]), number(row[4]));
+        assert!(
+            top >= 0.0 && bottom <= height && left >= 0.0 && right <= width && bottom > top,
+            "{what} ({selector}) is not in the first screen: {top}..{bottom} x {left}..{right} in {width}x{height}"
+        );
+    }
     let _ = std::fs::remove_file(&measuring);
-    (width, height, rects)
 }
 
 #[test]
@@ -237,11 +230,5 @@ fn a_sweep_report_renders_its_verdicts_and_links_each_failing_seed_to_its_run_re
         ("svg.histogram.durations", "the durations histogram"),
         ("a.run-report", "the first failing seed's link"),
     ];
-    let (width, height, rects) = measure(&page, &dir, &wanted);
-    for ((selector, what), (top, bottom, left, right)) in wanted.iter().zip(rects) {
-        assert!(
-            top >= 0.0 && bottom <= height && left >= 0.0 && right <= width && bottom > top,
-            "{what} ({selector}) is not in the first screen: {top}..{bottom} x {left}..{right} in {width}x{height}"
-        );
-    }
+    in_first_screen(&page, &dir, &wanted);
 }

@@ -24,7 +24,7 @@ use squadsim_fakes::net::HttpCall;
 use super::{run_status, summary, ScenarioResult, Verdict};
 use crate::base::clock::seconds_label;
 use crate::engine::outcome::Outcome;
-use crate::engine::run_record::{LaneKind, MarkKind, RunRecord, SpanKind};
+use crate::engine::run_record::{repeat_key, LaneKind, MarkKind, RepeatKey, RunRecord, SpanKind};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -415,12 +415,10 @@ fn fold(record: &RunRecord) -> Vec<Drawn<'_>> {
         .map(|m| m.at)
         .collect();
     let mut groups: Vec<Vec<&HttpCall>> = Vec::new();
-    let mut open: std::collections::BTreeMap<(&str, &str, &str, &str, Option<u16>, &str, usize), usize> =
-        std::collections::BTreeMap::new();
+    let mut open: std::collections::BTreeMap<(RepeatKey, usize), usize> = std::collections::BTreeMap::new();
     for c in &record.calls {
         let epoch = cuts.iter().filter(|at| **at <= c.start).count();
-        let key =
-            (c.from.as_str(), c.to.as_str(), c.method.as_str(), c.path.as_str(), c.status, c.ended.as_str(), epoch);
+        let key = (repeat_key(c), epoch);
         match open.get(&key) {
             Some(&i) => groups[i].push(c),
             None => {
