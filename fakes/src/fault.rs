@@ -47,6 +47,10 @@ pub struct Matcher {
     /// A path pattern: `/api/sandbox` matches that path and everything under it;
     /// a `*` segment matches any one segment (`/api/sandbox/*/start`).
     pub path: String,
+    /// `None`: any request the method and path match. `Some(segments)`: only
+    /// those whose path also has one of these segments (one workload's ids:
+    /// its sandboxes', its run's); none matches while it is empty.
+    pub within: Option<Vec<String>>,
 }
 
 impl Matcher {
@@ -54,6 +58,11 @@ impl Matcher {
     pub fn matches(&self, method: &Method, path: &str) -> bool {
         if self.method.as_ref().is_some_and(|m| m != method) {
             return false;
+        }
+        if let Some(within) = &self.within {
+            if !path.split('/').any(|segment| within.iter().any(|w| w == segment)) {
+                return false;
+            }
         }
         let mut actual = path.split('/').filter(|s| !s.is_empty());
         for expected in self.path.split('/').filter(|s| !s.is_empty()) {
@@ -209,7 +218,7 @@ mod tests {
     use super::*;
 
     fn matcher(method: Option<Method>, path: &str) -> Matcher {
-        Matcher { method, path: path.to_string() }
+        Matcher { method, path: path.to_string(), within: None }
     }
 
     #[test]
@@ -227,6 +236,16 @@ mod tests {
         assert!(m.matches(&Method::POST, "/api/sandbox/sb-1/start"));
         assert!(!m.matches(&Method::GET, "/api/sandbox/sb-1/start"));
         assert!(!m.matches(&Method::POST, "/api/sandbox/sb-1/stop"));
+    }
+
+    #[test]
+    fn a_scoped_matcher_matches_only_paths_naming_one_of_its_segments() {
+        let mut m = matcher(Some(Method::GET), "/api/sandbox/*");
+        m.within = Some(vec!["sb-a".into(), "run-a".into()]);
+        assert!(m.matches(&Method::GET, "/api/sandbox/sb-a"));
+        assert!(!m.matches(&Method::GET, "/api/sandbox/sb-b"), "another workload's sandbox passes");
+        m.within = Some(Vec::new());
+        assert!(!m.matches(&Method::GET, "/api/sandbox/sb-a"), "an empty scope matches nothing");
     }
 
     #[test]

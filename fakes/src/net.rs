@@ -19,7 +19,7 @@
 //!   own tokio runtime, so a connection never crosses hosts or outlives a crash of the
 //!   host it was opened on); an idle connection is reused for at most
 //!   [`MAX_IDLE`] (servers close idle ones after hyper's 30 s header-read
-//!   timeout), at most [`MAX_IDLE_PER_TARGET`] are kept idle, one found closed (its peer crashed or closed it) is dropped, and
+//!   timeout), at most [`MAX_IDLE_PER_HOST`] are kept idle, one found closed (its peer crashed or closed it) is dropped, and
 //!   a request a reused connection could not even send is sent once more on a
 //!   new connection; a request that may have reached the server is never
 //!   resent;
@@ -60,7 +60,7 @@ pub const MAX_IDLE: Duration = Duration::from_secs(15);
 /// The most idle connections a client keeps to one host and port (from one
 /// tokio runtime); more are closed as they come back. A burst of calls (a thousand
 /// agents in lockstep) would otherwise keep its peak number of connections open.
-pub const MAX_IDLE_PER_TARGET: usize = 32;
+pub const MAX_IDLE_PER_HOST: usize = 32;
 
 /// Serves `router` on `port` of the current turmoil host until the host stops.
 pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Error>> {
@@ -282,10 +282,10 @@ type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 /// Where a kept-alive connection goes, and the tokio runtime it was opened on.
 type PoolKey = (tokio::runtime::Id, String, u16);
 
-/// Idle connections to one target, each with the moment it went idle.
+/// Idle connections to one host and port, each with the moment it went idle.
 type IdleList = Vec<(Sender, tokio::time::Instant)>;
 
-/// Idle kept-alive connections, by tokio runtime and target, each with the moment it
+/// Idle kept-alive connections, by tokio runtime, host and port, each with the moment it
 /// went idle (tokio's clock: simulated time inside turmoil). Lookups only: the
 /// map is never iterated, so its order cannot reach any output.
 #[derive(Debug, Clone, Default)]
@@ -314,7 +314,7 @@ impl Pool {
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.entry(key).or_default();
-        if list.len() < MAX_IDLE_PER_TARGET {
+        if list.len() < MAX_IDLE_PER_HOST {
             list.push((sender, tokio::time::Instant::now()));
         }
     }
@@ -481,14 +481,14 @@ impl HttpRequest {
 
 /// `http://host[:port]/path?query` split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub path_and_query: String,
 }
 
 /// Parses a plain-HTTP URL (the only scheme inside the simulation and on loopback).
-pub fn parse_url(url: &str) -> Result<Target, HttpError> {
+pub fn parse_url(url: &str) -> Result<Endpoint, HttpError> {
     let rest = url.strip_prefix("http://").ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -501,7 +501,7 @@ pub fn parse_url(url: &str) -> Result<Target, HttpError> {
     if host.is_empty() {
         return Err(HttpError::BadUrl(url.to_string()));
     }
-    Ok(Target { host: host.to_string(), port, path_and_query: path.to_string() })
+    Ok(Endpoint { host: host.to_string(), port, path_and_query: path.to_string() })
 }
 
 impl HttpClient {
@@ -534,14 +534,14 @@ impl HttpClient {
     /// records the call before it leaves and completes the record when it ends,
     /// even when the caller drops this future.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let target = parse_url(&request.url)?;
+        let endpoint = parse_url(&request.url)?;
         let pending =
             self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).and_then(|(r, from)| {
                 let start = turmoil::sim_elapsed()?;
-                let path = target.path_and_query.split('?').next().unwrap_or_default().to_string();
+                let path = endpoint.path_and_query.split('?').next().unwrap_or_default().to_string();
                 Some(r.sent(HttpCall {
                     from: from.to_string(),
-                    to: target.host.clone(),
+                    to: endpoint.host.clone(),
                     method: request.method.to_string(),
                     path,
                     status: None,
@@ -550,7 +550,7 @@ impl HttpClient {
                     ended: CallEnd::Unfinished,
                 }))
             });
-        let result = match tokio::time::timeout(self.timeout, self.exchange(target, request)).await {
+        let result = match tokio::time::timeout(self.timeout, self.exchange(endpoint, request)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout),
         };
@@ -561,32 +561,33 @@ impl HttpClient {
     }
 
     /// One exchange: on a kept-alive connection if one is idle, else on a new one.
-    async fn exchange(&self, target: Target, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let key: PoolKey = (tokio::runtime::Handle::current().id(), target.host.clone(), target.port);
+    async fn exchange(&self, endpoint: Endpoint, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let key: PoolKey = (tokio::runtime::Handle::current().id(), endpoint.host.clone(), endpoint.port);
         if let Some(sender) = self.pool.checkout(&key) {
-            match self.exchange_on(&key, sender, &target, &request).await {
+            match self.exchange_on(&key, sender, &endpoint, &request).await {
                 // The connection closed before the request left: it never reached the server.
                 Err(Unsent(_)) => {}
                 Ok(response) => return Ok(response),
                 Err(Sent(e)) => return Err(e),
             }
         }
-        let sender = self.connect(&target).await?;
-        self.exchange_on(&key, sender, &target, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
+        let sender = self.connect(&endpoint).await?;
+        self.exchange_on(&key, sender, &endpoint, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
     }
 
-    /// A new connection to `target`, its HTTP/1.1 handshake done.
-    async fn connect(&self, target: &Target) -> Result<Sender, HttpError> {
+    /// A new connection to `endpoint`, its HTTP/1.1 handshake done.
+    async fn connect(&self, endpoint: &Endpoint) -> Result<Sender, HttpError> {
         let conn_err = |e: std::io::Error| HttpError::Connection(e.to_string());
         match self.transport {
             Transport::Simulated => {
-                let stream =
-                    turmoil::net::TcpStream::connect((target.host.as_str(), target.port)).await.map_err(conn_err)?;
+                let stream = turmoil::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+                    .await
+                    .map_err(conn_err)?;
                 handshake(stream).await
             }
             Transport::Loopback => {
                 let stream =
-                    tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await.map_err(conn_err)?;
+                    tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(conn_err)?;
                 handshake(stream).await
             }
         }
@@ -598,16 +599,16 @@ impl HttpClient {
         &self,
         key: &PoolKey,
         mut sender: Sender,
-        target: &Target,
+        endpoint: &Endpoint,
         request: &HttpRequest,
     ) -> Result<HttpResponse, Failure> {
         let broken = |e: hyper::Error| HttpError::Connection(e.to_string());
         sender.ready().await.map_err(|e| Unsent(broken(e)))?;
         let authority =
-            if target.port == 80 { target.host.clone() } else { format!("{}:{}", target.host, target.port) };
+            if endpoint.port == 80 { endpoint.host.clone() } else { format!("{}:{}", endpoint.host, endpoint.port) };
         let mut builder = Request::builder()
             .method(request.method.clone())
-            .uri(target.path_and_query.as_str())
+            .uri(endpoint.path_and_query.as_str())
             .header("host", authority);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -664,7 +665,7 @@ mod tests {
     fn urls_split_into_host_port_and_path() {
         assert_eq!(
             parse_url("http://studio:8080/v1/admin/studio/runs?tenant_id=default").unwrap(),
-            Target {
+            Endpoint {
                 host: "studio".into(),
                 port: 8080,
                 path_and_query: "/v1/admin/studio/runs?tenant_id=default".into()

@@ -427,12 +427,29 @@ fn gateway_log_check(gateway: &ContextForge) -> Check {
         return Check::new("ContextForge gateway log", "no 401s".to_string(), Plane::ControlPlane, None);
     }
     let finding = format!("{} 401s ({})", auth.total, auth.reasons.join("; "));
-    let cause = format!(
-        "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
-        auth.total
-    );
+    // The backend's admin token is what the Armory's REST calls carry; the agents' tokens are on their MCP calls.
+    let mut admin_paths: Vec<&str> =
+        auth.recent.iter().map(|f| f.path.as_str()).filter(|p| ADMIN_PATHS.contains(p)).collect();
+    admin_paths.sort_unstable();
+    admin_paths.dedup();
+    let cause = if admin_paths.is_empty() {
+        format!(
+            "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
+            auth.total
+        )
+    } else {
+        format!(
+            "the gateway refused the backend's admin token (401s on {}), so the Armory federated no grid and \
+             loadouts attached no MCP server",
+            admin_paths.join(", ")
+        )
+    };
     Check::new("ContextForge gateway log", finding, Plane::ControlPlane, Some(cause))
 }
+
+/// The gateway's REST paths the Armory calls with the backend's admin token
+/// (register a grid, read the catalogue, create and list virtual servers).
+const ADMIN_PATHS: [&str; 3] = ["/gateways", "/servers", "/tools"];
 
 /// The gateway's virtual servers: loadouts mount a grid only through the one bundling its tools.
 fn virtual_servers_check(gateway: &ContextForge) -> Check {

@@ -1,7 +1,7 @@
 //! The run record: what happened during one simulated run, on a simulated
 //! timeline. Every HTTP exchange between hosts (recorded by the one HTTP client,
 //! `fakes::net::CallRecorder`), the agents' attempts, blockers, walls and
-//! handoffs (reported through `tracing` under [`TARGET`] by the modules where
+//! handoffs (reported through `tracing` under [`RUN_RECORD`] by the modules where
 //! they happen: [`crate::base::run_events`]), the faults the world applied and the run-control events.
 //! The HTML report and the Chrome trace (the tools layer's `report` and `trace`)
 //! are both drawn from it.
@@ -27,7 +27,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-use crate::base::run_events::TARGET;
+use crate::base::run_events::RUN_RECORD;
 use crate::base::topology::Host;
 use crate::engine::outcome::Outcome;
 use crate::engine::world::EPOCH_UNIX_SECONDS;
@@ -145,7 +145,7 @@ pub struct Mark {
     pub to: Option<String>,
 }
 
-/// What the collector saw: spans and events under [`TARGET`], in simulated time.
+/// What the collector saw: spans and events under [`RUN_RECORD`], in simulated time.
 #[derive(Debug, Default)]
 struct Collected {
     next_id: u64,
@@ -199,7 +199,7 @@ fn now() -> Duration {
 }
 
 /// A `tracing` subscriber collecting the run record's spans and events (target
-/// [`TARGET`] only) in simulated time. Install it around the simulation with
+/// [`RUN_RECORD`] only) in simulated time. Install it around the simulation with
 /// `tracing::subscriber::with_default`.
 #[derive(Clone, Default)]
 pub struct Collector {
@@ -227,7 +227,7 @@ impl Subscriber for Collector {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == TARGET
+        metadata.target() == RUN_RECORD
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {

@@ -166,6 +166,7 @@ impl Services {
             transport,
             loadouts: scenario.world.loadouts.clone(),
             gateway_token_shape: scenario.world.gateway_token_shape,
+            admin_token_shape: scenario.world.admin_token_shape,
             github: CodexGateConfig {
                 api_url: endpoints.github.clone(),
                 org: GITHUB_ORG.to_string(),

@@ -35,8 +35,13 @@ pub struct World {
     /// Armory loadouts: the MCP servers attached per role, replacing the default
     /// (`fractalops-hud` for every role). `planner: []` attaches nothing.
     pub loadouts: BTreeMap<String, Vec<String>>,
-    /// The shape of the gateway tokens the backend mints.
+    /// The shape of the gateway tokens the backend mints for the agents (what their
+    /// MCP calls through the gateway carry).
     pub gateway_token_shape: TokenShape,
+    /// The shape of the backend's own admin token for the gateway (what the Armory
+    /// registers grids, lists the catalogue and resolves loadouts with). The
+    /// runbook: "backend mints the 1.0.x-shaped admin token (issuer/audience/jti)".
+    pub admin_token_shape: TokenShape,
     /// The agent process adapter per role (`claude-cli`, `codex-cli`, `workspace-cli`,
     /// `browser-only`); unnamed roles use `claude-cli`.
     pub agent_process_adapters: BTreeMap<String, AgentProcessAdapter>,
@@ -131,6 +136,7 @@ impl Default for World {
             implementer_lanes: 1,
             loadouts: BTreeMap::new(),
             gateway_token_shape: TokenShape::V1,
+            admin_token_shape: TokenShape::V1,
             github: GithubCondition::default(),
             agent_process_adapters: BTreeMap::new(),
             runtime_binding: Default::default(),

@@ -24,6 +24,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +42,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +59,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +79,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +96,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         restart_after: Option<SimDuration>,
     },
@@ -96,6 +116,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +262,8 @@ pub struct FaultWindow {
     pub until: Option<SimDuration>,
     /// How long after it began the fault ends (for a crash: the restart).
     pub lasts: Option<SimDuration>,
+    /// The labelled run it is about (`run:`), if any.
+    pub run: Option<String>,
 }
 
 impl Fault {
@@ -256,15 +282,15 @@ impl Fault {
     /// When the fault begins and ends.
     pub fn window(&self) -> FaultWindow {
         match self {
-            Fault::Partition { at, on, until, lasts, .. }
-            | Fault::OneWayPartition { at, on, until, lasts, .. }
-            | Fault::Latency { at, on, until, lasts, .. }
-            | Fault::Loss { at, on, until, lasts, .. }
-            | Fault::Service { at, on, until, lasts, .. } => {
-                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts }
+            Fault::Partition { at, on, until, lasts, run, .. }
+            | Fault::OneWayPartition { at, on, until, lasts, run, .. }
+            | Fault::Latency { at, on, until, lasts, run, .. }
+            | Fault::Loss { at, on, until, lasts, run, .. }
+            | Fault::Service { at, on, until, lasts, run, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts, run: run.clone() }
             }
-            Fault::Crash { at, on, restart_after, .. } => {
-                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after }
+            Fault::Crash { at, on, restart_after, run, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after, run: run.clone() }
             }
         }
     }

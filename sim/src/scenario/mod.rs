@@ -19,6 +19,7 @@ mod conditions;
 mod durations;
 mod faults;
 mod invariants;
+mod launches;
 mod load;
 mod locate;
 mod schema;
@@ -44,11 +45,11 @@ pub use durations::{DurationError, SimDuration};
 pub use faults::{
     Delay, Fault, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
 };
-pub use invariants::{InvalidInvariant, Invariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
+pub use invariants::{InvalidInvariant, Invariants, RunInvariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;
 pub use load::{discover, ScenarioError};
 pub use schema::json_schema;
-pub use steps::{ChatStep, LaunchStep, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
+pub use steps::{ChatStep, LaunchStep, OnRun, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

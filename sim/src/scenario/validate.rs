@@ -97,6 +97,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
             return Err(Invalid::new(world.key("platform_agent").key("corrected"), e.to_string()));
         }
     }
+    super::launches::check(scenario)?;
     steps(scenario)
 }
 
@@ -225,6 +226,7 @@ fn steps(scenario: &Scenario) -> Result<(), Invalid> {
     }
     let first_launch = scenario.steps.iter().position(|s| matches!(s, Step::Launch(_)));
     for (i, step) in scenario.steps.iter().enumerate() {
+        // `on_run` names a launch before it (checked with the labels, `launches`).
         let needs_run = !matches!(
             step,
             Step::Health
@@ -237,6 +239,7 @@ fn steps(scenario: &Scenario) -> Result<(), Invalid> {
                 | Step::ProbeAgent
                 | Step::SshAccess
                 | Step::Request(_)
+                | Step::OnRun(_)
         );
         let needs_run = match step {
             Step::Request(request) => request.needs_run(),
@@ -389,8 +392,7 @@ fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
     }
     between(FieldPath::root().key("faults"), scenario.faults.len(), 0, bounds::MAX_FAULTS, "faults")?;
     between(FieldPath::root().key("steps"), scenario.steps.len(), 1, bounds::MAX_STEPS, "operator steps")?;
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let step_path = FieldPath::root().key("steps").index(i);
+    for (step_path, step) in super::launches::every_step(scenario) {
         match step {
             Step::Launch(launch) => {
                 between(step_path.key("launch").key("count"), launch.count, 1, bounds::MAX_LAUNCH_COUNT, "runs")?

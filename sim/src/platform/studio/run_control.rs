@@ -14,11 +14,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 use squadsim_conformance::vocabulary::{LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
 use squadsim_fakes::net::HttpRequest;
 
-use super::api::{detail, validation_error, Tenant};
+use super::api::{body_error, detail, validation_error, Tenant};
 use super::read_model::find_run;
 use super::wire::{ControlRequest, RunControlView, ScheduledView};
 use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
@@ -45,13 +45,14 @@ pub(crate) async fn control(
 ) -> Response {
     let request: ControlRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return validation_error(&["body", "command"], "missing", &e.to_string()),
+        Err(e) => return body_error(&body, &e),
     };
     if !COMMANDS.contains(&request.command.as_str()) {
         return validation_error(
             &["body", "command"],
             "enum",
             &format!("Input should be one of {}", COMMANDS.join(", ")),
+            Value::String(request.command.clone()),
         );
     }
     schedule(studio, tenant, run_id, &request.command)
@@ -247,7 +248,8 @@ pub(crate) async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, P
         run.pending_run_control = None;
         run.record("run:cleanup", String::new());
     });
-    let workspaces: Vec<String> = run.sessions.iter().filter_map(|s| s.execution_workspace.clone()).collect();
-    let released = harness::release_workspaces(&studio, &workspaces).await;
+    let workspaces: Vec<(String, String)> =
+        run.sessions.iter().filter_map(|s| Some((s.agent_id.clone(), s.execution_workspace.clone()?))).collect();
+    let released = harness::release_workspaces(&studio, &run_id, &workspaces).await;
     Json(json!({"run_id": run_id, "status": "cleaned_up", "released_execution_workspaces": released})).into_response()
 }

@@ -78,12 +78,12 @@ pub(crate) fn draw(scenario: &Scenario, seed: u64) -> Vec<Fault> {
                 }
             };
             match d.pick(&on) {
-                Kind::Partition => Fault::Partition { between: [a, b], at, on: None, until: None, lasts },
+                Kind::Partition => Fault::Partition { between: [a, b], at, on: None, run: None, until: None, lasts },
                 Kind::Latency => {
                     let extra = SimDuration(Duration::from_millis(d.between(1, 20) * 100));
-                    Fault::Latency { between: [a, b], extra, at, on: None, until: None, lasts }
+                    Fault::Latency { between: [a, b], extra, at, on: None, run: None, until: None, lasts }
                 }
-                Kind::Crash => Fault::Crash { host: a, at, on: None, restart_after: lasts },
+                Kind::Crash => Fault::Crash { host: a, at, on: None, run: None, restart_after: lasts },
             }
         })
         .collect()
