@@ -23,9 +23,14 @@
 //!   a request a reused connection could not even send is sent once more on a
 //!   new connection; a request that may have reached the server is never
 //!   resent;
-//! - a client given a [`CallRecorder`] appends every exchange it makes inside a
-//!   simulation (from, to, method, path, status, simulated start and end), in
-//!   completion order: deterministic, no wall clock, no change to the exchange.
+//! - a client given a [`CallRecorder`] records every exchange it makes inside a
+//!   simulation (from, to, method, path, status, simulated start and end, and
+//!   how it ended: [`CallEnd`]) the moment the request is sent, in send order, and
+//!   completes the record when the exchange ends: with an answer, a broken
+//!   connection, the client's timeout, or the caller giving up (its own shorter
+//!   bound, or its task dropped by a crash). A call still waiting when the
+//!   recording is read stays [`CallEnd::Unfinished`]. Deterministic, no wall
+//!   clock, no change to the exchange.
 
 use std::error::Error;
 use std::future::Future;
@@ -315,6 +320,36 @@ impl Pool {
     }
 }
 
+/// How an exchange ended, as its client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CallEnd {
+    /// A response came (its code is [`HttpCall::status`]).
+    Answered,
+    /// The connection could not be made or broke before a response came
+    /// (refused: a partitioned or crashed peer).
+    Broken,
+    /// No response within the client's own timeout.
+    TimedOut,
+    /// The caller stopped waiting first: its own shorter bound, or its task was
+    /// dropped (its host crashed). [`HttpCall::end`] is that moment.
+    GaveUp,
+    /// Still waiting when the recording was read (the run ended first).
+    Unfinished,
+}
+
+impl CallEnd {
+    /// How the call ended, in words (`answered`, `connection failed`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallEnd::Answered => "answered",
+            CallEnd::Broken => "connection failed",
+            CallEnd::TimedOut => "client timeout",
+            CallEnd::GaveUp => "caller gave up",
+            CallEnd::Unfinished => "still waiting at the end of the run",
+        }
+    }
+}
+
 /// One exchange as a recording client saw it, in simulated time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpCall {
@@ -325,15 +360,19 @@ pub struct HttpCall {
     pub method: String,
     /// The request path without its query string.
     pub path: String,
-    /// `None`: no response (timeout or broken connection, the runbook's "HTTP 000").
+    /// `None`: no response (timeout, broken connection, the caller gave up: the
+    /// runbook's "HTTP 000").
     pub status: Option<u16>,
     /// Simulated time since the start of the simulation when the request left.
     pub start: Duration,
-    /// Simulated time when the response (or the failure) came.
+    /// Simulated time when the exchange ended: the response, the failure, the
+    /// client's timeout or the moment the caller gave up (`start` while
+    /// [`CallEnd::Unfinished`]).
     pub end: Duration,
+    pub ended: CallEnd,
 }
 
-/// Collects the exchanges of every client recording into it, in completion order.
+/// Collects the exchanges of every client recording into it, in send order.
 /// Clones share one list.
 #[derive(Debug, Clone, Default)]
 pub struct CallRecorder {
@@ -345,14 +384,60 @@ impl CallRecorder {
         Self::default()
     }
 
-    /// Every exchange recorded so far, in completion order.
+    /// Every exchange recorded so far, in the order the requests were sent;
+    /// those still waiting are [`CallEnd::Unfinished`].
     pub fn calls(&self) -> Vec<HttpCall> {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    fn push(&self, call: HttpCall) {
-        if let Ok(mut calls) = self.calls.lock() {
-            calls.push(call);
+    /// Records a call as it leaves; the returned guard completes it.
+    fn sent(&self, call: HttpCall) -> PendingCall {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        calls.push(call);
+        PendingCall { recorder: self.clone(), index: calls.len() - 1, done: false }
+    }
+
+    fn end(&self, index: usize, status: Option<u16>, ended: CallEnd, at: Duration) {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(call) = calls.get_mut(index) {
+            call.status = status;
+            call.ended = ended;
+            call.end = at.max(call.start);
+        }
+    }
+}
+
+/// A recorded call on its way: [`PendingCall::finish`] records how it ended;
+/// dropped unfinished (the caller gave up on the future), it records
+/// [`CallEnd::GaveUp`] at that simulated moment, or leaves the call
+/// [`CallEnd::Unfinished`] when dropped outside the simulation (the world torn down).
+struct PendingCall {
+    recorder: CallRecorder,
+    index: usize,
+    done: bool,
+}
+
+impl PendingCall {
+    fn finish(mut self, result: &Result<HttpResponse, HttpError>) {
+        self.done = true;
+        let (status, ended) = match result {
+            Ok(r) => (Some(r.status.as_u16()), CallEnd::Answered),
+            Err(HttpError::Timeout) => (None, CallEnd::TimedOut),
+            Err(_) => (None, CallEnd::Broken),
+        };
+        if let Some(at) = turmoil::sim_elapsed() {
+            self.recorder.end(self.index, status, ended, at);
+        }
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some(at) = turmoil::sim_elapsed() {
+            self.recorder.end(self.index, None, CallEnd::GaveUp, at);
         }
     }
 }
@@ -445,28 +530,32 @@ impl HttpClient {
         HttpClient { timeout, ..self.clone() }
     }
 
-    /// Sends one request; any response (2xx..5xx) is `Ok`.
+    /// Sends one request; any response (2xx..5xx) is `Ok`. A recording client
+    /// records the call before it leaves and completes the record when it ends,
+    /// even when the caller drops this future.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let endpoint = parse_url(&request.url)?;
-        let recording = self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).map(|(r, from)| {
-            let path = endpoint.path_and_query.split('?').next().unwrap_or_default().to_string();
-            let start = turmoil::sim_elapsed().unwrap_or_default();
-            (r, from, endpoint.host.clone(), request.method.to_string(), path, start)
-        });
+        let pending =
+            self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).and_then(|(r, from)| {
+                let start = turmoil::sim_elapsed()?;
+                let path = endpoint.path_and_query.split('?').next().unwrap_or_default().to_string();
+                Some(r.sent(HttpCall {
+                    from: from.to_string(),
+                    to: endpoint.host.clone(),
+                    method: request.method.to_string(),
+                    path,
+                    status: None,
+                    start,
+                    end: start,
+                    ended: CallEnd::Unfinished,
+                }))
+            });
         let result = match tokio::time::timeout(self.timeout, self.exchange(endpoint, request)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout),
         };
-        if let Some((recorder, from, to, method, path, start)) = recording {
-            recorder.push(HttpCall {
-                from: from.to_string(),
-                to,
-                method,
-                path,
-                status: result.as_ref().ok().map(|r| r.status.as_u16()),
-                start,
-                end: turmoil::sim_elapsed().unwrap_or(start),
-            });
+        if let Some(pending) = pending {
+            pending.finish(&result);
         }
         result
     }

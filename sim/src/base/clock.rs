@@ -44,3 +44,9 @@ pub(crate) fn service_clock() -> std::sync::Arc<dyn squadsim_fakes::clock::Clock
 pub(crate) fn seconds_label(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
+
+/// A [`seconds_label`] (`12.3s`) read back, to the millisecond; `None` when it is not one.
+pub(crate) fn from_seconds_label(label: &str) -> Option<Duration> {
+    let seconds = label.strip_suffix('s')?.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0)?;
+    Some(Duration::from_millis((seconds * 1000.0).round() as u64))
+}

@@ -319,8 +319,14 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
                     .collect()
             })
             .unwrap_or_default();
-        let gathered =
-            Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
+        let gathered = Gathered {
+            calls: recorder.calls(),
+            collector,
+            faults: schedule.marks(),
+            run_control,
+            events: services.daytona.events(),
+            simulated,
+        };
         RunRecord::build(&outcome, gathered)
     });
     let quiet_since = schedule.quiet_since();

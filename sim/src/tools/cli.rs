@@ -194,7 +194,8 @@ pub struct RunArgs {
     /// workflow-command annotations on the failing scenario files).
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
-    /// Write reports into DIR: junit.xml, summary.md (for $GITHUB_STEP_SUMMARY), one HTML page per scenario.
+    /// Write reports into DIR: junit.xml, summary.md (for $GITHUB_STEP_SUMMARY), one HTML page per scenario;
+    /// a sweep writes sweep.html and the run reports of its first failing seeds of each scenario.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Write the runs as Chrome trace event JSON (Perfetto, chrome://tracing), in simulated time.

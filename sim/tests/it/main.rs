@@ -44,6 +44,7 @@ mod report_browser;
 mod reports;
 mod requests;
 mod run_control_surfaces;
+mod run_report;
 mod scenarios;
 mod serve;
 mod sharded_sweeps;

@@ -52,6 +52,9 @@ pub struct SeedResult {
     /// The coverage probes the run reached, with how often (`blocker:<code>`, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub probes: BTreeMap<String, u64>,
+    /// The simulated times the run's blockers appeared at (`66.3s`), in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blockers_at: Vec<String>,
 }
 
 impl SeedResult {

@@ -18,7 +18,8 @@ pub struct MergeArgs {
     /// Write the merged results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Write the merged reports into DIR: junit.xml (one testcase per scenario and seed) and summary.md.
+    /// Write the merged reports into DIR: junit.xml (one testcase per scenario and seed), summary.md and
+    /// sweep.html (failing seeds with their reproduce commands; merged results hold no runs to link).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
 }
@@ -200,7 +201,8 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
             return ExitStatus::Unusable;
         }
     }
-    if !write_reports(args.report.as_deref(), &merged, err) {
+    // Merged results hold no runs: the sweep page lists the failing seeds with their commands, unlinked.
+    if !write_reports(args.report.as_deref(), &merged, &[], err) {
         return ExitStatus::Unusable;
     }
     for r in merged.results.iter().filter(|r| !r.passed()) {
@@ -246,6 +248,7 @@ mod tests {
             shrunk_faults: None,
             drawn_faults: None,
             probes: Default::default(),
+            blockers_at: Vec::new(),
         }
     }
 

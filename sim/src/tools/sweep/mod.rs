@@ -40,7 +40,7 @@ use crate::engine::invariants::BrokenInvariant;
 use crate::engine::world::Network;
 use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::{SeedResult, Shard, SweepResults, RESULTS_FORMAT};
-use crate::tools::report::RunFormat;
+use crate::tools::report::{RunFormat, ScenarioResult};
 
 /// The sweep's flags on `squadsim run`.
 #[derive(clap::Args, Debug, Clone)]
@@ -183,7 +183,11 @@ pub fn run(
             return ExitStatus::Unusable;
         }
     }
-    if !write_reports(report, &sweep, err) {
+    let runs = match report {
+        Some(_) => failing_runs(&scenarios, &sweep.results, &network, args.swarm),
+        None => Vec::new(),
+    };
+    if !write_reports(report, &sweep, &runs, err) {
         return ExitStatus::Unusable;
     }
     match format {
@@ -278,10 +282,38 @@ fn declared_fields(inv: &Invariants) -> String {
 }
 
 /// A sweep's progress on stderr: a bar redrawn in place on a terminal, plain
-/// Writes a sweep's reports into `dir` when one is given; `false` (said on `err`) if that failed.
-pub(super) fn write_reports(dir: Option<&Path>, sweep: &SweepResults, err: &mut dyn Write) -> bool {
+/// How many failing seeds of each scenario get an HTML run report in a sweep's `--report DIR`.
+pub const RUN_REPORTS_PER_SCENARIO: usize = 10;
+
+/// The first [`RUN_REPORTS_PER_SCENARIO`] failing seeds of each scenario, run
+/// again recorded (as the sweep ran them) for their HTML run reports.
+fn failing_runs(
+    scenarios: &[(PathBuf, Scenario)],
+    results: &[SeedResult],
+    network: &Network,
+    swarm: bool,
+) -> Vec<ScenarioResult> {
+    let mut runs = Vec::new();
+    for (file, scenario) in scenarios {
+        let name = file.display().to_string();
+        for r in results.iter().filter(|r| r.file == name && !r.passed()).take(RUN_REPORTS_PER_SCENARIO) {
+            let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
+            runs.push(runner::rerun(file, scenario, r.seed, network, swarm, &broken.join("\n")));
+        }
+    }
+    runs
+}
+
+/// Writes a sweep's reports (and the run reports of `runs`) into `dir` when one
+/// is given; `false` (said on `err`) if that failed.
+pub(super) fn write_reports(
+    dir: Option<&Path>,
+    sweep: &SweepResults,
+    runs: &[ScenarioResult],
+    err: &mut dyn Write,
+) -> bool {
     let Some(dir) = dir else { return true };
-    match crate::tools::report::write_sweep_dir(dir, sweep) {
+    match crate::tools::report::write_sweep_dir(dir, sweep, runs) {
         Ok(_) => true,
         Err(e) => {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
