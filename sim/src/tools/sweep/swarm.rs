@@ -105,7 +105,13 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
                     _ if d.next().is_multiple_of(2) => {
                         let call =
                             HttpEvent { to: host.clone(), method: None, path: EVERY_ENDPOINT.into(), delay: None };
-                        return Fault::Crash { host, at: None, on: Some(Trigger::Http(call)), run: None, restart_after: lasts };
+                        return Fault::Crash {
+                            host,
+                            at: None,
+                            on: Some(Trigger::Http(call)),
+                            run: None,
+                            restart_after: lasts,
+                        };
                     }
                     _ => return Fault::Crash { host, at, on: None, run: None, restart_after: lasts },
                 };
