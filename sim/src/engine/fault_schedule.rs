@@ -5,7 +5,8 @@
 //! service faults through the one tower layer every service's router wears
 //! ([`squadsim_fakes::fault`]). A fault begins at its simulated time (`at`) or
 //! at the first step at which its event shows in the modelled state (`on`),
-//! read from the Studio's runs and sessions, or, for a request (`http`,
+//! read from the Studio's runs and sessions (a handoff from the LangGraph Agent
+//! Server's checkpointed handoff trail), or, for a request (`http`,
 //! `merge`), at the door of the service it reaches, never from the scenario;
 //! with a `delay`, that much later. A fault with `run: <label>` reads its
 //! event from that labelled run only, and a service fault with one hits only
@@ -35,6 +36,7 @@ use squadsim_fakes::fault::{Effect, Matcher, ServiceFault, ServiceFaults};
 use crate::base::clock::seconds_label;
 use crate::base::topology::Host;
 use crate::engine::operator::OperatorLog;
+use crate::platform::agent_server::CheckpointStore;
 use crate::platform::studio::{Run, Studio};
 use crate::scenario::{Fault, FaultKind, ServiceEffect, Trigger};
 
@@ -114,8 +116,15 @@ impl FaultSchedule {
 
     /// Applies every end and beginning due at the simulation's current time.
     /// `labelled` is each labelled launch's run so far (label, run id), which
-    /// faults with `run:` are scoped to.
-    pub(crate) fn advance(&mut self, sim: &mut turmoil::Sim<'_>, studio: &Studio, labelled: &Mutex<OperatorLog>) {
+    /// faults with `run:` are scoped to; `checkpoints` is the Agent Server's
+    /// durable state, where handoffs are recorded.
+    pub(crate) fn advance(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        studio: &Studio,
+        checkpoints: &CheckpointStore,
+        labelled: &Mutex<OperatorLog>,
+    ) {
         let now = sim.elapsed();
         self.end_due(sim, now);
         let events = self.waiting.iter().any(|i| self.faults[*i].window().on.is_some());
@@ -130,7 +139,7 @@ impl FaultSchedule {
             let due = match (&window.at, &window.on) {
                 (Some(at), _) => at.0 <= now,
                 (None, Some(trigger)) => {
-                    if !self.seen.contains_key(&i) && self.observed(i, &runs, trigger) {
+                    if !self.seen.contains_key(&i) && self.observed(i, &runs, checkpoints, trigger) {
                         self.seen.insert(i, now);
                         // A delayed fault lets the held request go on at once.
                         if !trigger.delay().is_zero() {
@@ -294,13 +303,13 @@ fn set_latency(sim: &mut turmoil::Sim<'_>, a: &str, b: &str, base: (Duration, Du
 impl FaultSchedule {
     /// Whether the event of fault `i` has happened: a request arrived at its
     /// service's door, or the Studio's runs show it (its own run's, when it has `run:`).
-    fn observed(&self, i: usize, runs: &[Run], trigger: &Trigger) -> bool {
+    fn observed(&self, i: usize, runs: &[Run], checkpoints: &CheckpointStore, trigger: &Trigger) -> bool {
         match (trigger.request(), self.scopes.get(&i)) {
             (Some((host, _, _)), _) => self.service_named(host).arrived(i),
-            (None, None) => observed(runs, trigger),
+            (None, None) => observed(runs, checkpoints, trigger),
             (None, Some(scope)) => {
                 let own: Vec<Run> = runs.iter().filter(|r| scope.contains(&r.run_id)).cloned().collect();
-                observed(&own, trigger)
+                observed(&own, checkpoints, trigger)
             }
         }
     }
@@ -333,10 +342,14 @@ impl FaultSchedule {
     }
 }
 
-/// Whether the event shows in the Studio's runs.
-fn observed(runs: &[Run], trigger: &Trigger) -> bool {
+/// Whether the event shows in the Studio's runs (a handoff: in their threads' handoff trails).
+fn observed(runs: &[Run], checkpoints: &CheckpointStore, trigger: &Trigger) -> bool {
     let sessions = || runs.iter().flat_map(|r| r.sessions.iter());
     match trigger {
+        Trigger::Handoff(event) => runs
+            .iter()
+            .filter_map(|r| checkpoints.latest(&r.run_id))
+            .any(|state| state.handoffs.iter().any(|h| event.matches(&h.sender_agent_id, &h.recipient_agent_id))),
         Trigger::Wall(w) => runs.iter().any(|r| r.walls.iter().any(|fired| fired.wall == w.wall)),
         Trigger::Http(_) | Trigger::Merge(_) => false,
         Trigger::RunLaunched => !runs.is_empty(),

@@ -270,7 +270,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
     let subscriber = options.record.then(|| tracing::subscriber::set_default(collector.clone()));
     loop {
-        schedule.advance(&mut sim, &studio, &log);
+        schedule.advance(&mut sim, &studio, &checkpoints, &log);
         match sim.step() {
             Ok(true) => break,
             Ok(false) => {}

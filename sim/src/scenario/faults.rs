@@ -162,6 +162,9 @@ pub enum Trigger {
     Merge(#[serde(default)] Delay),
     /// A mechanical wall fires (`delivery_wall`, `committer_wall`, ...), read from the Studio's run.
     Wall(WallEvent),
+    /// A handoff between those roles lands in the LangGraph Agent Server's
+    /// handoff trail, read from its checkpointed graph state as it is recorded.
+    Handoff(HandoffEvent),
 }
 
 /// An HTTP request as an event that begins a fault.
@@ -203,6 +206,32 @@ pub struct WallEvent {
     pub delay: Option<SimDuration>,
 }
 
+/// A handoff as an event that begins a fault: the first one recorded from the
+/// role (or agent id, `implementer-2`) `from` to `to`; either omitted: any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffEvent {
+    /// The sender's role (`planner`) or agent id (`implementer-2`); `None`: any sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The recipient's role or agent id; `None`: any recipient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<SimDuration>,
+}
+
+impl HandoffEvent {
+    /// Whether a handoff from the agent `sender` to the agent `recipient` is this event
+    /// (a role names each of its lanes: `implementer` is `implementer-1`, `implementer-2`, ...).
+    pub fn matches(&self, sender: &str, recipient: &str) -> bool {
+        let names = |wanted: &Option<String>, agent: &str| {
+            wanted.as_deref().is_none_or(|w| w == agent || w == crate::base::templates::role_of(agent))
+        };
+        names(&self.from, sender) && names(&self.to, recipient)
+    }
+}
+
 /// The path of the merge of a pull request on GitHub, as a service path pattern.
 pub const MERGE_PATH: &str = "/repos/*/*/pulls/*/merge";
 
@@ -211,7 +240,9 @@ impl Trigger {
     pub fn role(&self) -> Option<&str> {
         match self {
             Trigger::SessionStarted(r) | Trigger::FirstToolCall(r) | Trigger::SessionCompleted(r) => Some(r),
-            Trigger::RunLaunched | Trigger::Http(_) | Trigger::Merge(_) | Trigger::Wall(_) => None,
+            Trigger::RunLaunched | Trigger::Http(_) | Trigger::Merge(_) | Trigger::Wall(_) | Trigger::Handoff(_) => {
+                None
+            }
         }
     }
 
@@ -221,6 +252,7 @@ impl Trigger {
             Trigger::Http(e) => e.delay,
             Trigger::Merge(d) => d.delay,
             Trigger::Wall(w) => w.delay,
+            Trigger::Handoff(h) => h.delay,
             _ => None,
         };
         delay.map(|d| d.0).unwrap_or_default()
@@ -246,6 +278,9 @@ impl fmt::Display for Trigger {
             Trigger::Http(e) => write!(f, "http {} {}{}", e.method.as_deref().unwrap_or("*"), e.to, e.path),
             Trigger::Merge(_) => f.write_str("merge"),
             Trigger::Wall(w) => write!(f, "wall {}", w.wall),
+            Trigger::Handoff(h) => {
+                write!(f, "handoff {} -> {}", h.from.as_deref().unwrap_or("*"), h.to.as_deref().unwrap_or("*"))
+            }
         }?;
         match self.delay() {
             d if d.is_zero() => Ok(()),

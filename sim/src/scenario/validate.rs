@@ -442,6 +442,23 @@ fn event(on: &FieldPath, trigger: &Trigger, world_hosts: &[&str]) -> Result<(), 
             }
             Ok(())
         }
+        Trigger::Handoff(h) => {
+            let roles = crate::base::templates::handoff_roles();
+            for (name, value) in [("from", &h.from), ("to", &h.to)] {
+                let Some(value) = value else { continue };
+                if !roles.contains(&crate::base::templates::role_of(value)) {
+                    return Err(Invalid::new(
+                        on.key("handoff").key(name),
+                        format!(
+                            "no handoff can be {name} `{value}`: expected a role that hands off or is handed work \
+                             ({}), or one of its agent ids (`implementer-2`)",
+                            roles.join(", ")
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        }
         Trigger::Wall(w) if Wall::parse(&w.wall).is_none() => {
             let codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
             Err(Invalid::new(
