@@ -15,7 +15,8 @@
 //!   which is what a real client of a stuck service sees;
 //! - a watched request ([`ServiceFaults::watch`]) is held at the door until
 //!   released, so whoever watches can change the world before it is answered;
-//!   only the first matching request is held, every later one passes;
+//!   only the first matching request is held, every later one passes; a watch
+//!   with a sender matches only requests carrying that [`SenderHost`];
 //! - an injected error answers `{"message": ..., "statusCode": ...}` with the
 //!   status's canonical reason, so clients see an ordinary HTTP error.
 
@@ -27,6 +28,8 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+
+use crate::net::SenderHost;
 
 /// What a faulty endpoint does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +125,8 @@ impl Drop for Serving {
 struct Watch {
     id: usize,
     matcher: Matcher,
+    /// `Some(host)`: only requests sent from that host.
+    from: Option<String>,
     /// A matching request arrived (and, until `released`, waits).
     arrived: bool,
     released: bool,
@@ -156,12 +161,13 @@ impl ServiceFaults {
         self.state().hits.iter().find(|(i, _)| *i == id).map(|(_, n)| *n).unwrap_or(0)
     }
 
-    /// Awaits the first request matching `matcher` as an event of the watcher `id`:
-    /// that request is held (before any fault applies to it) until [`ServiceFaults::release`].
-    pub fn watch(&self, id: usize, matcher: Matcher) {
+    /// Awaits the first request matching `matcher` (and sent from the host `from`,
+    /// when given) as an event of the watcher `id`: that request is held (before
+    /// any fault applies to it) until [`ServiceFaults::release`].
+    pub fn watch(&self, id: usize, matcher: Matcher, from: Option<String>) {
         let mut state = self.state();
         state.watches.retain(|w| w.id != id);
-        state.watches.push(Watch { id, matcher, arrived: false, released: false });
+        state.watches.push(Watch { id, matcher, from, arrived: false, released: false });
     }
 
     /// Whether the request the watcher `id` awaits has arrived.
@@ -177,10 +183,11 @@ impl ServiceFaults {
     }
 
     /// Marks the arrival on every armed watch the request matches; the ids of those that hold it.
-    fn arrive(&self, method: &Method, path: &str) -> Vec<usize> {
+    fn arrive(&self, method: &Method, path: &str, sender: Option<&str>) -> Vec<usize> {
         let mut state = self.state();
         let mut held = Vec::new();
-        for w in state.watches.iter_mut().filter(|w| !w.arrived && w.matcher.matches(method, path)) {
+        let sent_by = |w: &Watch| w.from.as_deref().is_none_or(|from| sender == Some(from));
+        for w in state.watches.iter_mut().filter(|w| !w.arrived && sent_by(w) && w.matcher.matches(method, path)) {
             w.arrived = true;
             held.push(w.id);
         }
@@ -226,7 +233,8 @@ const HOLD_POLL: Duration = Duration::from_millis(1);
 
 async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
     let _serving = faults.arrived_now(request.method(), request.uri().path());
-    let held = faults.arrive(request.method(), request.uri().path());
+    let sender = request.extensions().get::<SenderHost>().map(|s| s.0.clone());
+    let held = faults.arrive(request.method(), request.uri().path(), sender.as_deref());
     while !held.is_empty() && !faults.released(&held) {
         tokio::time::sleep(HOLD_POLL).await;
     }
@@ -303,15 +311,24 @@ mod tests {
     #[test]
     fn a_watch_holds_the_first_matching_request_only_until_released() {
         let faults = ServiceFaults::new();
-        faults.watch(7, matcher(Some(Method::PUT), "/repos/*/*/pulls/*/merge"));
-        assert!(faults.arrive(&Method::GET, "/repos/o/r/pulls/1").is_empty());
+        faults.watch(7, matcher(Some(Method::PUT), "/repos/*/*/pulls/*/merge"), None);
+        assert!(faults.arrive(&Method::GET, "/repos/o/r/pulls/1", None).is_empty());
         assert!(!faults.arrived(7));
-        let held = faults.arrive(&Method::PUT, "/repos/o/r/pulls/1/merge");
+        let held = faults.arrive(&Method::PUT, "/repos/o/r/pulls/1/merge", None);
         assert_eq!(held, [7]);
         assert!(faults.arrived(7) && !faults.released(&held));
-        assert!(faults.arrive(&Method::PUT, "/repos/o/r/pulls/2/merge").is_empty(), "only the first is held");
+        assert!(faults.arrive(&Method::PUT, "/repos/o/r/pulls/2/merge", None).is_empty(), "only the first is held");
         faults.release(7);
         assert!(faults.released(&held));
+    }
+
+    #[test]
+    fn a_watch_with_a_sender_holds_only_a_request_from_that_host() {
+        let faults = ServiceFaults::new();
+        faults.watch(2, matcher(None, "/servers"), Some("daytona".into()));
+        assert!(faults.arrive(&Method::GET, "/servers", Some("studio")).is_empty(), "another sender passes");
+        assert!(faults.arrive(&Method::GET, "/servers", None).is_empty(), "an unknown sender passes");
+        assert_eq!(faults.arrive(&Method::GET, "/servers/s-1/tools", Some("daytona")), [2]);
     }
 
     #[test]

@@ -62,14 +62,25 @@ pub const MAX_IDLE: Duration = Duration::from_secs(15);
 /// agents in lockstep) would otherwise keep its peak number of connections open.
 pub const MAX_IDLE_PER_HOST: usize = 32;
 
-/// Serves `router` on `port` of the current turmoil host until the host stops.
+/// The host a request was sent from, as the simulated network names it: every
+/// request [`serve_simulated`] serves carries it in its extensions (loopback
+/// serving has no hosts, so none there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderHost(pub String);
+
+/// Serves `router` on `port` of the current turmoil host until the host stops;
+/// each request carries its connection's [`SenderHost`].
 pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Error>> {
     let listener = turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await?;
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new());
-        spawn_connection(stream, router.clone(), http);
+        let router = match turmoil::reverse_lookup(peer.ip()) {
+            Some(sender) => router.clone().layer(axum::Extension(SenderHost(sender))),
+            None => router.clone(),
+        };
+        spawn_connection(stream, router, http);
     }
 }
 

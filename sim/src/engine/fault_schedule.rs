@@ -91,13 +91,15 @@ impl FaultSchedule {
         };
         // A request event is watched at the door of the service it is addressed to.
         for (i, fault) in faults.iter().enumerate() {
-            if let Some((host, method, path)) = fault.window().on.as_ref().and_then(Trigger::request) {
+            let on = fault.window().on;
+            if let Some((host, method, path)) = on.as_ref().and_then(Trigger::request) {
                 let matcher = Matcher {
                     method: method.and_then(|m| m.parse::<Method>().ok()),
                     path: path.to_string(),
                     within: None,
                 };
-                schedule.service_named(host).watch(i, matcher);
+                let from = on.as_ref().and_then(Trigger::sender).map(str::to_string);
+                schedule.service_named(host).watch(i, matcher, from);
             }
         }
         schedule

@@ -153,7 +153,7 @@ pub enum Trigger {
     /// The role's session completed.
     SessionCompleted(String),
     /// A request reaches the service `to` (matching `method` and `path` as a
-    /// service fault's do). The request is held until the fault has begun, so a
+    /// service fault's do; with `from`, sent from that host). The request is held until the fault has begun, so a
     /// fault without `delay` hits that very exchange: a crash of `to` kills it, a
     /// service fault on `to` answers it.
     Http(HttpEvent),
@@ -171,6 +171,10 @@ pub enum Trigger {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpEvent {
+    /// The host the request is sent from (its connection's peer on the
+    /// simulated network); `None`: any sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// The host the request is addressed to.
     pub to: String,
     /// `None`: any method.
@@ -258,6 +262,14 @@ impl Trigger {
         delay.map(|d| d.0).unwrap_or_default()
     }
 
+    /// The host an `http` event's request must be sent from, if it names one.
+    pub fn sender(&self) -> Option<&str> {
+        match self {
+            Trigger::Http(e) => e.from.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The request an `http` or `merge` event waits for: (host, method, path pattern).
     pub fn request(&self) -> Option<(&str, Option<&str>, &str)> {
         match self {
@@ -275,7 +287,10 @@ impl fmt::Display for Trigger {
             Trigger::SessionStarted(r) => write!(f, "session_started {r}"),
             Trigger::FirstToolCall(r) => write!(f, "first_tool_call {r}"),
             Trigger::SessionCompleted(r) => write!(f, "session_completed {r}"),
-            Trigger::Http(e) => write!(f, "http {} {}{}", e.method.as_deref().unwrap_or("*"), e.to, e.path),
+            Trigger::Http(e) => {
+                write!(f, "http {} {}{}", e.method.as_deref().unwrap_or("*"), e.to, e.path)?;
+                e.from.as_ref().map_or(Ok(()), |from| write!(f, " from {from}"))
+            }
             Trigger::Merge(_) => f.write_str("merge"),
             Trigger::Wall(w) => write!(f, "wall {}", w.wall),
             Trigger::Handoff(h) => {

@@ -428,6 +428,18 @@ fn event(on: &FieldPath, trigger: &Trigger, world_hosts: &[&str]) -> Result<(), 
                     format!("unknown host `{}`: expected one of {}", e.to, world_hosts.join(", ")),
                 ));
             }
+            if let Some(from) = &e.from {
+                if !world_hosts.contains(&from.as_str()) || *from == e.to {
+                    return Err(Invalid::new(
+                        http.key("from"),
+                        format!(
+                            "expected a host other than `to` (`{}`) that sends the request: one of {}, got `{from}`",
+                            e.to,
+                            world_hosts.join(", ")
+                        ),
+                    ));
+                }
+            }
             if let Some(m) = e.method.as_deref().filter(|m| !SERVICE_METHODS.contains(m)) {
                 return Err(Invalid::new(
                     http.key("method"),

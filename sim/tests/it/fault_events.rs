@@ -185,3 +185,61 @@ fn a_handoff_event_naming_a_role_no_handoff_has_is_refused_with_its_line() {
         parse("faults:\n  - crash: {host: agent-server, on: {handoff: {by: planner}}}\nsteps: [health]\n").unwrap_err();
     assert!(err.message.contains("by"), "an unknown key is refused: {err}");
 }
+
+/// (from, status) of every call to ContextForge, in send order.
+fn gateway_calls(run: &Run) -> Vec<(String, Option<u16>)> {
+    let record = run.record.as_ref().expect("a recorded run has a record");
+    record.calls.iter().filter(|c| c.to == "contextforge").map(|c| (c.from.clone(), c.status)).collect()
+}
+
+#[test]
+fn a_crash_on_a_request_from_a_host_lets_the_others_through_and_hits_the_first_from_it() {
+    for seed in [11, 1, 2, 3] {
+        let mut s = load("gateway-crash-on-first-agent-call.yaml");
+        s.seed = seed;
+        let run = recorded(&s);
+        let calls = gateway_calls(&run);
+        let first = calls.iter().position(|(from, _)| from == "daytona").expect("an agent reached the gateway");
+        assert!(first > 0 && calls[..first].iter().all(|(_, status)| status.is_some()), "seed {seed}: {calls:?}");
+        assert_eq!(calls[first].1, None, "seed {seed}: the first request from daytona gets no answer");
+        assert!(
+            run.outcome.faults.iter().any(|f| f.ends_with("on http * contextforge/ from daytona: crash contextforge")),
+            "seed {seed}: {:?}",
+            run.outcome.faults
+        );
+    }
+}
+
+#[test]
+fn without_from_the_same_crash_hits_the_studios_first_call_instead() {
+    let mut s = load("gateway-crash-on-first-agent-call.yaml");
+    s.faults = parse("faults:\n  - crash: {host: contextforge, on: {http: {to: contextforge}}, restart_after: 30s}\nsteps: [health]\n")
+        .unwrap()
+        .faults;
+    let calls = gateway_calls(&recorded(&s));
+    assert_eq!(calls.first(), Some(&("studio".to_string(), None)), "{calls:?}");
+}
+
+#[test]
+fn the_twin_without_the_gateway_crash_answers_the_agents_and_completes() {
+    let mut s = load("gateway-crash-on-first-agent-call.yaml");
+    s.faults.clear();
+    let run = recorded(&s);
+    assert!(gateway_calls(&run).iter().all(|(_, status)| status.is_some()), "{:?}", gateway_calls(&run));
+    assert_eq!(run.outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"));
+}
+
+#[test]
+fn an_http_event_from_an_unknown_host_or_from_its_own_target_is_refused_with_its_line() {
+    let err = parse(
+        "faults:\n  - crash:\n      host: contextforge\n      on:\n        http: {from: sandbox, to: contextforge}\nsteps: [health]\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "faults[0].crash.on.http.from");
+    assert_eq!(err.line, Some(5));
+    assert!(err.message.contains("got `sandbox`"), "{err}");
+    let err = parse("faults:\n  - crash: {host: github, on: {http: {from: github, to: github}}}\nsteps: [health]\n")
+        .unwrap_err();
+    assert_eq!(err.field, "faults[0].crash.on.http.from");
+    assert!(err.message.contains("other than `to`"), "{err}");
+}

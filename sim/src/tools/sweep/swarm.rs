@@ -103,8 +103,13 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
                     // Half the crashes wait for the first call to their host and cut it off
                     // (a crash at a drawn time rarely finds a call inside the service).
                     _ if d.next().is_multiple_of(2) => {
-                        let call =
-                            HttpEvent { to: host.clone(), method: None, path: EVERY_ENDPOINT.into(), delay: None };
+                        let call = HttpEvent {
+                            from: None,
+                            to: host.clone(),
+                            method: None,
+                            path: EVERY_ENDPOINT.into(),
+                            delay: None,
+                        };
                         return Fault::Crash {
                             host,
                             at: None,
