@@ -482,6 +482,16 @@ fn virtual_servers_check(gateway: &ContextForge) -> Check {
         .collect();
     let unbundled: Vec<&str> = grids.iter().filter(|g| !bundled.contains(g)).map(String::as_str).collect();
     let check = "ContextForge virtual servers (GET /servers)";
+    if grids.is_empty() {
+        // No grid at all is not "a server for each": nothing is there for a loadout to mount.
+        let cause = "the gateway federates no grid, so no loadout could mount an MCP server".to_string();
+        return Check::new(
+            check,
+            "no federated grid, so no virtual server".to_string(),
+            Plane::ControlPlane,
+            Some(cause),
+        );
+    }
     if unbundled.is_empty() {
         let finding = format!("a virtual server for each of the {} federated grids", grids.len());
         return Check::new(check, finding, Plane::ControlPlane, None);

@@ -129,6 +129,10 @@ impl Services {
             ssh_gateway_url: scenario.world.daytona_ssh_gateway_url.clone(),
             ..DaytonaConfig::default()
         };
+        let service_clock = || match transport {
+            Transport::Simulated => clock::simulated_service_clock(crate::engine::world::EPOCH_UNIX_SECONDS),
+            Transport::Loopback => clock::service_clock(),
+        };
         let service_http = HttpClient::new(transport, Duration::from_secs(10));
         // The legacy org-PAT override condition: GitHub knows the PAT, and the platform's env still sets it.
         let org_pat = scenario.world.github.org_pat_override.then(|| OrgPatConfig {
@@ -147,8 +151,8 @@ impl Services {
             daytona_url: daytona_config.public_url.clone(),
             daytona_api_key: daytona_config.api_key.clone(),
         });
-        let daytona = Daytona::new(daytona_config.clone(), launcher, clock::service_clock());
-        let gateway = ContextForge::new(gateway_config.clone(), on(Host::Contextforge), clock::service_clock());
+        let daytona = Daytona::new(daytona_config.clone(), launcher, service_clock());
+        let gateway = ContextForge::new(gateway_config.clone(), on(Host::Contextforge), service_clock());
         let hud = Hud::new(endpoints.agent_server.clone(), on(Host::FractalopsHud));
         let studio_config = StudioConfig {
             seed: scenario.seed,
@@ -213,7 +217,7 @@ impl Services {
                 rate_limit: scenario.world.github.rate_limit.unwrap_or(GithubConfig::default().rate_limit),
                 ..GithubConfig::default()
             },
-            clock::service_clock(),
+            service_clock(),
         )
         .map_err(|e| ServicesError(e.to_string()))?;
         let glitchtip = GlitchtipFake::new(
@@ -232,7 +236,7 @@ impl Services {
                 provisioning_failure: scenario.world.glitchtip.provisioning_failure,
                 ..GlitchtipConfig::default()
             },
-            clock::service_clock(),
+            service_clock(),
         )
         .map_err(|e| ServicesError(e.to_string()))?;
         let plain_grids =

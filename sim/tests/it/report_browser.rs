@@ -221,8 +221,8 @@ fn a_sweep_report_renders_its_verdicts_and_links_each_failing_seed_to_its_run_re
     for seed in [5, 6] {
         let name = format!("intake.seed-{seed}.html");
         assert!(dom.contains(&format!("<a class=\"run-report\" href=\"{name}\">")), "seed {seed} is not linked");
-        let target = std::fs::read_to_string(report.join(&name)).expect("the linked run report exists");
-        assert!(target.contains(&format!("seed {seed} breaks its invariants")), "{target:.2000}");
+        let linked_report = std::fs::read_to_string(report.join(&name)).expect("the linked run report exists");
+        assert!(linked_report.contains(&format!("seed {seed} breaks its invariants")), "{linked_report:.2000}");
         assert!(dom.contains(&format!("--seed-range {seed}..={seed}")), "seed {seed}'s reproduce command");
     }
     let wanted = [

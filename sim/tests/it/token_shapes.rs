@@ -40,6 +40,19 @@ fn a_pre_1_0_admin_token_is_refused_on_the_armorys_registrations_and_no_grid_is_
 }
 
 #[test]
+fn with_no_grid_federated_the_virtual_servers_check_fails_instead_of_counting_a_server_for_each_of_none() {
+    let (o, _, _) = run_with_gateway(&load("gateway-admin-token-pre1.yaml"));
+    let diagnosis = o.diagnosis.as_ref().expect("the first-tool block is diagnosed");
+    let servers = diagnosis
+        .evidence
+        .iter()
+        .find(|e| e.check.starts_with("ContextForge virtual servers"))
+        .expect("the virtual servers check is in the chain");
+    assert!(!servers.healthy, "no federated grid is not a healthy gateway: {servers:?}");
+    assert!(diagnosis.cause.contains("federates no grid"), "{}", diagnosis.cause);
+}
+
+#[test]
 fn pre_1_0_agent_tokens_are_refused_on_the_agents_mcp_calls_while_the_admin_token_federates_every_grid() {
     let (o, refused, virtual_servers) = run_with_gateway(&load("first-tool-gateway-auth.yaml"));
     assert_eq!(o.blockers(), ["agent_first_tool_required"]);
