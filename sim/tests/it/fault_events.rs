@@ -169,21 +169,26 @@ fn a_handoff_event_without_from_or_to_fires_on_the_first_handoff() {
     assert_eq!(trail(&run), [("planner".to_string(), "implementer-1".to_string())], "nothing lands after the crash");
 }
 
+/// The error loading `text` gives, which names `field` and says `says`.
+fn refused(text: &str, field: &str, says: &str) -> squadsim::scenario::ScenarioError {
+    let err = parse(text).unwrap_err();
+    assert_eq!(err.field, field, "{err}");
+    assert!(err.message.contains(says), "{err}");
+    err
+}
+
 #[test]
 fn a_handoff_event_naming_a_role_no_handoff_has_is_refused_with_its_line() {
-    let err = parse(
+    let err = refused(
         "faults:\n  - crash:\n      host: agent-server\n      on:\n        handoff: {from: planner, to: reviewer}\nsteps: [health]\n",
-    )
-    .unwrap_err();
-    assert_eq!(err.field, "faults[0].crash.on.handoff.to");
+        "faults[0].crash.on.handoff.to",
+        "no handoff can be to `reviewer`",
+    );
     assert_eq!(err.line, Some(5));
-    assert!(err.message.contains("no handoff can be to `reviewer`"), "{err}");
-    let err = parse("faults:\n  - crash: {host: agent-server, on: {handoff: {from: curator-2}}}\nsteps: [health]\n")
-        .unwrap_err();
-    assert_eq!(err.field, "faults[0].crash.on.handoff.from");
-    let err =
-        parse("faults:\n  - crash: {host: agent-server, on: {handoff: {by: planner}}}\nsteps: [health]\n").unwrap_err();
-    assert!(err.message.contains("by"), "an unknown key is refused: {err}");
+    let from = "faults:\n  - crash: {host: agent-server, on: {handoff: {from: curator-2}}}\nsteps: [health]\n";
+    refused(from, "faults[0].crash.on.handoff.from", "no handoff can be from `curator-2`");
+    let err = parse("faults:\n  - crash: {host: agent-server, on: {handoff: {by: planner}}}\nsteps: [health]\n");
+    assert!(err.unwrap_err().message.contains("by"), "an unknown key is refused");
 }
 
 /// (from, status) of every call to ContextForge, in send order.
@@ -231,15 +236,12 @@ fn the_twin_without_the_gateway_crash_answers_the_agents_and_completes() {
 
 #[test]
 fn an_http_event_from_an_unknown_host_or_from_its_own_target_is_refused_with_its_line() {
-    let err = parse(
+    let err = refused(
         "faults:\n  - crash:\n      host: contextforge\n      on:\n        http: {from: sandbox, to: contextforge}\nsteps: [health]\n",
-    )
-    .unwrap_err();
-    assert_eq!(err.field, "faults[0].crash.on.http.from");
+        "faults[0].crash.on.http.from",
+        "got `sandbox`",
+    );
     assert_eq!(err.line, Some(5));
-    assert!(err.message.contains("got `sandbox`"), "{err}");
-    let err = parse("faults:\n  - crash: {host: github, on: {http: {from: github, to: github}}}\nsteps: [health]\n")
-        .unwrap_err();
-    assert_eq!(err.field, "faults[0].crash.on.http.from");
-    assert!(err.message.contains("other than `to`"), "{err}");
+    let own = "faults:\n  - crash: {host: github, on: {http: {from: github, to: github}}}\nsteps: [health]\n";
+    refused(own, "faults[0].crash.on.http.from", "other than `to`");
 }
