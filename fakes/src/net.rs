@@ -76,11 +76,17 @@ pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Er
         let (stream, peer) = listener.accept().await?;
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new());
-        let router = match turmoil::reverse_lookup(peer.ip()) {
-            Some(sender) => router.clone().layer(axum::Extension(SenderHost(sender))),
-            None => router.clone(),
-        };
-        spawn_connection(stream, router, http);
+        // The sender is put on each request as it arrives: `Router::layer` per
+        // connection would rebuild every route for each accepted connection.
+        let sender = turmoil::reverse_lookup(peer.ip()).map(SenderHost);
+        let router = router.clone();
+        let service = tower::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            if let Some(sender) = &sender {
+                request.extensions_mut().insert(sender.clone());
+            }
+            tower::ServiceExt::oneshot(router.clone(), request)
+        });
+        spawn_connection(stream, service, http);
     }
 }
 
@@ -155,12 +161,20 @@ fn is_per_connection(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
 }
 
-fn spawn_connection<S>(stream: S, router: Router, http: hyper::server::conn::http1::Builder)
+fn spawn_connection<S, Svc>(stream: S, service: Svc, http: hyper::server::conn::http1::Builder)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    Svc: tower::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    Svc::Future: Send + 'static,
 {
     tokio::spawn(async move {
-        let service = TowerToHyperService::new(router);
+        let service = TowerToHyperService::new(service);
         let conn = http.serve_connection(TokioIo::new(stream), service);
         // A peer that goes away mid-exchange ends only its own connection.
         let _ = conn.await;
