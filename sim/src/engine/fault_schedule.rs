@@ -319,6 +319,7 @@ impl FaultSchedule {
     /// Grows each run-scoped fault's scope with what the Studio shows of its
     /// run now, and narrows a standing service fault to it.
     fn rescope(&mut self, runs: &[Run], labelled: &[(String, Option<String>)]) {
+        let mut narrowed = Vec::new();
         for (&i, scope) in self.scopes.iter_mut() {
             let label = self.faults[i].window().run;
             let id = labelled.iter().find(|(l, _)| Some(l) == label.as_ref()).and_then(|(_, id)| id.as_ref());
@@ -329,10 +330,11 @@ impl FaultSchedule {
             scope.sort();
             scope.dedup();
             if scope.len() != before && self.standing.contains(&i) {
-                if let Some((host, fault)) = service_fault(&self.faults[i], i, Some(scope)) {
-                    Host::parse(host).and_then(|h| self.services.get(&h).cloned()).unwrap_or_default().activate(fault);
-                }
+                narrowed.extend(service_fault(&self.faults[i], i, Some(scope)));
             }
+        }
+        for (host, fault) in narrowed {
+            self.service_named(host).activate(fault);
         }
     }
 
