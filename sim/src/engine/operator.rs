@@ -281,7 +281,8 @@ impl Operator {
                             let id = ids.into_iter().flatten().next();
                             log.labelled.push((label.clone(), id.clone()));
                             log.run_ids.extend(id);
-                            log.run_id = log.run_ids.first().cloned();
+                            // The outcome's `run` is the first labelled launch's, also when it got no run.
+                            log.run_id = log.labelled.first().and_then(|(_, id)| id.clone());
                         }
                         None => {
                             log.run_id = ids.first().cloned().flatten();

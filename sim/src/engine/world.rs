@@ -292,11 +292,17 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
         false => RunError::NotFinished(Unfinished {
             horizon: scenario.world.horizon.0,
             step: step_in_progress,
+            // Every labelled run's sessions too (the first labelled run is the outcome's own).
             unsettled: outcome
                 .sessions
                 .iter()
-                .filter(|s| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
-                .map(|s| format!("{} ({} at {})", s.agent_id, s.live_status, s.current_step))
+                .map(|s| (None, s))
+                .chain(outcome.runs.iter().skip(1).flat_map(|r| r.sessions.iter().map(|s| (Some(&r.label), s))))
+                .filter(|(_, s)| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
+                .map(|(label, s)| {
+                    let run = label.map(|l| format!("run {l}: ")).unwrap_or_default();
+                    format!("{run}{} ({} at {})", s.agent_id, s.live_status, s.current_step)
+                })
                 .collect(),
         }),
         true => RunError::Stopped(e),

@@ -184,3 +184,24 @@ fn a_labelled_launch_with_a_count_or_a_blank_label_is_refused() {
     let blank = "  - launch: {label: ' ', template_id: research-team, project_slug: sanmopia-modernization, delivery_graph_kind: project_delivery}\n";
     assert_eq!(refused(&steps(&[blank])).0, "steps[0].launch.label");
 }
+
+#[test]
+fn when_the_first_labelled_launch_gets_no_run_the_outcomes_run_is_none_not_its_siblings() {
+    // The runbook's wrong slug: the first launch gets no run.
+    let text = steps(&[
+        "  - launch: {label: a, template_id: research-team, project_slug: sanmopia, delivery_graph_kind: project_delivery}\n",
+        LAUNCH_B,
+    ]);
+    let o = support::run(&parse(&format!("name: x\n{text}")).unwrap());
+    assert!(run_of(&o, "a").run.is_none(), "the wrong slug launched nothing: {:?}", run_of(&o, "a"));
+    assert!(run_of(&o, "b").run.is_some(), "the sibling launched");
+    assert!(o.run.is_none(), "`run` is the first labelled launch's, never its sibling's: {:?}", o.run);
+}
+
+#[test]
+fn a_run_stopped_at_the_horizon_names_the_unsettled_sessions_of_every_labelled_run() {
+    let text = steps(&[LAUNCH_A, LAUNCH_B, "  - execute\n", "  - watch: {every: 5s, timeout: 10m}\n"]);
+    let o = support::run(&parse(&format!("name: x\nworld: {{horizon: 20s}}\n{text}")).unwrap());
+    let error = o.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("run b: "), "run b's unsettled sessions are named too: {error}");
+}
