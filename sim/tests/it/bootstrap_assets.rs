@@ -77,17 +77,22 @@ fn a_bundle_missing_at_its_source_blocks_every_agent_before_its_process_starts_n
     assert!(outcome.sessions.iter().all(|s| s.bootstrap_assets.is_empty()));
 }
 
+/// Runs `name`: every session is blocked with the bootstrap blocker, its step saying `why`.
+fn every_session_blocked_saying(name: &str, why: &str) {
+    let o = support::run(&load(name));
+    assert_eq!(o.sessions.len(), 2, "{name}");
+    for s in &o.sessions {
+        assert_eq!(s.blocker_code.as_deref(), Some("workspace_bootstrap_asset_undelivered"), "{name}");
+        assert!(s.current_step.contains(why), "{name}: {}", s.current_step);
+    }
+}
+
 #[test]
 fn an_upload_the_workspace_refuses_blocks_the_agent_naming_the_asset() {
-    let o = support::run(&load("bootstrap-asset-upload-refused.yaml"));
-    for s in &o.sessions {
-        assert_eq!(s.blocker_code.as_deref(), Some("workspace_bootstrap_asset_undelivered"));
-        assert!(
-            s.current_step.contains("-> /home/daytona/assembly/tools/agentsquad-cli.tar.gz: upload refused by the execution workspace (HTTP 403"),
-            "{}",
-            s.current_step
-        );
-    }
+    every_session_blocked_saying(
+        "bootstrap-asset-upload-refused.yaml",
+        "-> /home/daytona/assembly/tools/agentsquad-cli.tar.gz: upload refused by the execution workspace (HTTP 403",
+    );
 }
 
 #[test]
@@ -153,15 +158,10 @@ async fn the_studio_api_refuses_an_alias_that_disagrees_with_the_listed_source_r
 
 #[test]
 fn a_source_that_refuses_to_serve_the_assets_blocks_the_agents_as_unreadable_not_missing() {
-    let o = support::run(&load("bootstrap-asset-unreadable.yaml"));
-    for s in &o.sessions {
-        assert_eq!(s.blocker_code.as_deref(), Some("workspace_bootstrap_asset_undelivered"));
-        assert!(
-            s.current_step.contains("unreadable at its source (HTTP 403: API rate limit exceeded"),
-            "{}",
-            s.current_step
-        );
-    }
+    every_session_blocked_saying(
+        "bootstrap-asset-unreadable.yaml",
+        "unreadable at its source (HTTP 403: API rate limit exceeded",
+    );
 }
 
 #[test]
