@@ -140,7 +140,6 @@ async fn run_attempt(studio: Arc<Studio>, run_id: String, agent_id: String, resu
             env[ENV_SENTRY_DSN] = json!(dsn);
             env[ENV_PUBLIC_SENTRY_DSN] = json!(dsn);
         }
-        let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
         // A resumed attempt goes on from what its history holds; a new one has none.
         let history = if resumed {
             let spent = Duration::from_millis(clock::elapsed_millis().saturating_sub(session.phase_entered_ms));
@@ -152,7 +151,7 @@ async fn run_attempt(studio: Arc<Studio>, run_id: String, agent_id: String, resu
         } else {
             History::default()
         };
-        drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command, history).await.map_err(Some)
+        drive(&studio, &run_id, &agent_id, attempt_no, env, &command, history).await.map_err(Some)
     };
     if let Err(stopped) = outcome {
         if let Some(stopped) = stopped {
@@ -369,11 +368,12 @@ async fn drive(
     run_id: &str,
     agent_id: &str,
     attempt_no: u32,
-    name: &str,
     env: Value,
     command: &AttemptCommand,
     history: History,
 ) -> Result<(), AttemptStopped> {
+    // The execution workspace's name: one per attempt, so a retried create finds its own.
+    let name = &format!("{run_id}-{agent_id}-a{attempt_no}");
     let base = &studio.config.daytona_url;
     let deadlines = &studio.config.lifecycle;
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
