@@ -445,7 +445,7 @@ async fn drive(
     let Some(mut end) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
         return Ok(());
     };
-    // A process killed under the agent (its sandbox's runner crashed) is started again, resuming its session.
+    // A process killed under the agent (Daytona's host crashed) is started again, resuming its session.
     for restart in 1..=PROCESS_RESTARTS {
         if !end.killed() {
             break;
@@ -485,7 +485,7 @@ pub(crate) struct ProcessEnd {
 }
 
 impl ProcessEnd {
-    /// The process was killed (SIGKILL, e.g. with its sandbox's runner) before it printed its final result.
+    /// The process was killed (SIGKILL, e.g. with Daytona's host) before it printed its final result.
     pub(crate) fn killed(&self) -> bool {
         self.exit_code == i64::from(squadsim_fakes::daytona::KILLED_EXIT_CODE) && self.report.is_none()
     }
