@@ -56,6 +56,9 @@ pub use core_pods::{CorePod, CorePodStatus, PodTrouble};
 pub use host_exec::HostExec;
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
+
+/// The exit code of a process killed by SIGKILL (128 + 9), as a shell reports it.
+pub const KILLED_EXIT_CODE: i32 = 137;
 pub use sandbox::{Sandbox, SandboxState};
 use ssh::SshGrant;
 pub use volumes::{SharedVolume, SharedVolumeState};
@@ -228,6 +231,19 @@ impl Daytona {
             .flat_map(|(_, s)| s.commands.values().map(|c| c.output.text()))
             .collect::<Vec<_>>()
             .join("")
+    }
+
+    /// A (re)start of Daytona's host. The processes its sandboxes ran were tasks of
+    /// the incarnation that crashed and died with it, as a sandbox's processes die
+    /// with a crashed runner: each command that had not exited now reads as killed
+    /// (exit code [`KILLED_EXIT_CODE`], what a shell reports for SIGKILL), so whoever
+    /// reads it sees it ended instead of waiting on it forever. Returns how many it
+    /// marked (none at the first start).
+    pub fn restarted(&self) -> usize {
+        let state = self.state();
+        let running =
+            state.sessions.values().flat_map(|s| s.commands.values()).filter(|c| c.output.exit_code().is_none());
+        running.map(|c| c.output.exit(KILLED_EXIT_CODE)).count()
     }
 
     /// The content of a file in a sandbox, if it exists.

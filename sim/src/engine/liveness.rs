@@ -6,7 +6,9 @@
 //!
 //! The bound is the scenario's `invariants.converges_within`, or by default
 //! its longest documented deadline (the largest of its lifecycle deadlines and
-//! its operator steps' timeouts).
+//! its operator steps' timeouts). It runs from the last fault's end, or from a
+//! run control the operator scheduled after it (a run asked to go only then,
+//! its earlier request lost to a fault, cannot have converged before).
 //!
 //! Guarantees: read only from the outcome and the run record after the run
 //! (nothing here changes a run); a run whose faults have not all ended is not
@@ -21,6 +23,7 @@ use crate::engine::invariants::BrokenInvariant;
 use crate::engine::outcome::Outcome;
 use crate::engine::run_record::{MarkKind, RunRecord};
 use crate::scenario::{Scenario, Step};
+use squadsim_conformance::vocabulary::RUN_CONTROL_SCHEDULED_EVENT;
 
 /// The field a liveness violation is reported under.
 pub const FIELD: &str = "liveness";
@@ -64,7 +67,21 @@ pub fn settled_at(record: &RunRecord) -> Duration {
 
 /// Judges one run: `quiet_since` is when the last fault ended (`None`: one never did), `bound` the time allowed after it.
 pub fn judge(outcome: &Outcome, record: &RunRecord, quiet_since: Option<Duration>, bound: Duration) -> Liveness {
-    let Some(quiet) = quiet_since else { return Liveness::NotJudged };
+    let Some(fault_end) = quiet_since else { return Liveness::NotJudged };
+    // A run converges only once asked to go: when it first executes on a run control
+    // the operator scheduled after the last fault ended (one asked during it was lost
+    // to it, as an execute a hung Studio never took), the time allowed starts then.
+    let run_control = |event: &'static str| {
+        record.marks.iter().filter(move |m| m.kind == MarkKind::RunControl && m.label.starts_with(event)).map(|m| m.at)
+    };
+    let first_executed = run_control("operator_control:executing").min();
+    let asked = run_control(RUN_CONTROL_SCHEDULED_EVENT)
+        .filter(|at| *at > fault_end && first_executed.is_none_or(|executed| executed >= *at))
+        .min();
+    let (quiet, since) = match asked {
+        Some(at) => (at, "the run control scheduled at"),
+        None => (fault_end, "the last fault ended at"),
+    };
     match &outcome.run {
         None => return Liveness::Converged { settled: Duration::ZERO },
         // Launched, never executed: its sessions stand ready because nobody asked them to go.
@@ -86,7 +103,7 @@ pub fn judge(outcome: &Outcome, record: &RunRecord, quiet_since: Option<Duration
         .collect();
     if !waiting.is_empty() {
         return Liveness::NotConverged(format!(
-            "not settled at {} ({} after the last fault ended at {}): {}",
+            "not settled at {} ({} after {since} {}): {}",
             seconds_label(record.simulated),
             seconds_label(record.simulated.saturating_sub(quiet)),
             seconds_label(quiet),
@@ -96,7 +113,7 @@ pub fn judge(outcome: &Outcome, record: &RunRecord, quiet_since: Option<Duration
     let settled = settled_at(record);
     if settled > quiet + bound {
         return Liveness::NotConverged(format!(
-            "settled at {}, {} after the last fault ended at {}",
+            "settled at {}, {} after {since} {}",
             seconds_label(settled),
             seconds_label(settled - quiet),
             seconds_label(quiet)

@@ -26,7 +26,7 @@ use crate::engine::outcome::{self, Outcome, RunError, Unfinished};
 use crate::engine::run_record::{Collector, Gathered, RunRecord};
 use crate::engine::services::{Endpoints, Services, ServicesError};
 use crate::platform::platform_agent::PlatformAgentWorld;
-use crate::platform::studio::armory;
+use crate::platform::studio::{armory, run_control};
 use crate::scenario::Scenario;
 
 /// 2026-06-09T00:00:00Z: the simulated epoch (the day of the platform-agent pilot).
@@ -235,8 +235,14 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
             // registers the grids once they are up (a message reaches a host
             // that runs later in the same step before its software has run).
             let bootstrap = (host == Host::Studio).then(|| services.studio.clone());
+            if host == Host::Daytona {
+                // The sandboxes' processes died with the incarnation that crashed.
+                services.daytona.restarted();
+            }
             async move {
                 if let Some(studio) = bootstrap {
+                    // A restarted Studio resumes the executions its crash cut off (none at the first start).
+                    run_control::resume_in_flight(&studio);
                     tokio::spawn(async move {
                         tokio::time::sleep(tick).await;
                         armory::register_grids(&studio).await

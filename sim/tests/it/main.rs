@@ -44,6 +44,7 @@ mod replay;
 mod report_browser;
 mod reports;
 mod requests;
+mod restarts;
 mod run_control_surfaces;
 mod run_report;
 mod scenarios;

@@ -35,6 +35,15 @@ fn the_test_command_checks_formatting_and_lints_before_it_tests() {
 }
 
 #[test]
+fn the_test_command_runs_a_swarm_sweep_of_the_corpus_and_still_runs_the_tests_when_it_fails() {
+    let script = read("scripts/test");
+    let sweep = runs(&script, "run --swarm --seeds 3 scenarios/");
+    let test = runs(&script, "cargo test --workspace --no-fail-fast");
+    assert!(sweep < test, "the sweep runs before the tests");
+    assert!(script.contains("swarm_sweep || failed+="), "a failed sweep is remembered, not fatal before the tests");
+}
+
+#[test]
 fn every_crate_takes_the_workspace_lints() {
     let root = read("Cargo.toml");
     assert!(root.contains("[workspace.lints.rust]") && root.contains("unreachable_pub = \"warn\""));

@@ -27,9 +27,11 @@ use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use crate::platform::studio::bootstrap::{self, WorkspaceBootstrapAsset};
-use crate::platform::studio::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
+use crate::platform::studio::temporal_lifecycle::{
+    run_phase, run_phase_since, ActivityError, Phase, PhaseEnd, RetryPolicy,
+};
 use crate::platform::studio::workspace_phase::ExecutionWorkspacePhase;
-use crate::platform::studio::{AgentSession, Studio};
+use crate::platform::studio::{AgentProcessRead, AgentSession, Studio};
 use crate::platform::workspace::adapters::{
     read_line, NoProgressReport, OutputEvent, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
 };
@@ -40,12 +42,30 @@ use crate::platform::workspace::agent_process::{
 use crate::platform::workspace::preview_app::{ENV_PUBLIC_SENTRY_DSN, ENV_SENTRY_DSN};
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 use crate::{
-    base::identity, base::run_events, base::templates, platform::hud, platform::studio::armory,
+    base::clock, base::identity, base::run_events, base::templates, platform::hud, platform::studio::armory,
     platform::studio::delivery, platform::studio::walls, platform::studio::worktree,
 };
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
 pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: String) {
+    run_attempt(studio, run_id, agent_id, false).await;
+}
+
+/// Resumes the session's latest attempt after a Studio restart, from where its
+/// durable history says it got (as Temporal retries the activity a crashed
+/// worker held): a workspace not yet created is created (one an earlier try
+/// created is found by its name), a started sandbox is awaited, a process
+/// started is read on from the line reached, and a lifecycle that already ended
+/// the attempt leaves it to the launch contract. The first-tool gate is armed
+/// again with its full deadline (a timer of the crashed incarnation is gone).
+/// A settled session is left as it is.
+pub(crate) async fn resume(studio: Arc<Studio>, run_id: String, agent_id: String) {
+    if !settled(&studio, &run_id, &agent_id) {
+        run_attempt(studio, run_id, agent_id, true).await;
+    }
+}
+
+async fn run_attempt(studio: Arc<Studio>, run_id: String, agent_id: String, resumed: bool) {
     // What the attempt needs of its run, read in place (a run holds every session of a large roster).
     let Some(Some((run, session, prompt))) = studio.read_run(&run_id, |run| {
         let session = run.session(&agent_id)?.clone();
@@ -55,68 +75,90 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
         return;
     };
     let adapter = armory::agent_process_adapter(&studio, &session.role_id);
+    let attempt_no = if resumed { session.attempts } else { session.attempts + 1 };
     // The session resumes across attempts; a CLI that picks its own id names it in its output.
-    let resume = session.claude_session_id.is_some();
+    let resume = if resumed { attempt_no > 1 } else { session.claude_session_id.is_some() };
     let claude_session_id = match session.claude_session_id.clone() {
         Some(id) => Some(id),
         None if adapter.assigns_session_id() => Some(studio.new_uuid()),
         None => None,
     };
-    let attempt_no = session.attempts + 1;
     let _attempt = run_events::attempt_span(&agent_id, attempt_no);
     let servers = armory::attached_servers(&studio, &session.role_id);
     let mounts = armory::mount(&studio, &servers).await;
-    update(&studio, &run_id, &agent_id, |s| {
-        s.claude_session_id = claude_session_id.clone();
-        s.live_status = LiveStatus::WaitingFirstTool;
-        s.current_step = "provisioning_execution_workspace".to_string();
-        s.attempts = attempt_no;
-        s.first_tool_call = None;
-        s.attempt_end = None;
-        s.bootstrap_assets = Vec::new();
-        s.execution_workspace_phase = Some(ExecutionWorkspacePhase::provisioning());
-        // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
-        s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
-    });
+    if !resumed {
+        update(&studio, &run_id, &agent_id, |s| {
+            s.claude_session_id = claude_session_id.clone();
+            s.live_status = LiveStatus::WaitingFirstTool;
+            s.current_step = "provisioning_execution_workspace".to_string();
+            s.attempts = attempt_no;
+            s.first_tool_call = None;
+            s.attempt_end = None;
+            s.execution_workspace = None;
+            s.agent_process = None;
+            s.bootstrap_assets = Vec::new();
+            s.execution_workspace_phase = Some(ExecutionWorkspacePhase::provisioning());
+            s.phase_entered_ms = clock::elapsed_millis();
+            // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
+            s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
+        });
+    }
     tokio::spawn(first_tool_gate(studio.clone(), run_id.clone(), agent_id.clone(), attempt_no));
-    let identity = identity::gateway_identity(&run.project_code, &session.agent_nickname);
-    let token = armory::gateway_token(&studio, &identity);
-    let binding = studio.config.runtime_binding;
-    let command = AttemptCommand {
-        adapter,
-        model: binding.model().map(str::to_string),
-        session_id: claude_session_id,
-        resume,
-        allowed_tools: armory::allow_list(&servers),
-        browser_slot: armory::browser_slots(&studio, &session.role_id).into_iter().next(),
-        prompt,
+    let outcome = if resumed && session.attempt_end.is_some() {
+        // The lifecycle had already ended this attempt: the gate decides at its deadline.
+        Err(None)
+    } else {
+        let identity = identity::gateway_identity(&run.project_code, &session.agent_nickname);
+        let token = armory::gateway_token(&studio, &identity);
+        let binding = studio.config.runtime_binding;
+        let command = AttemptCommand {
+            adapter,
+            model: binding.model().map(str::to_string),
+            session_id: claude_session_id,
+            resume,
+            allowed_tools: armory::allow_list(&servers),
+            browser_slot: armory::browser_slots(&studio, &session.role_id).into_iter().next(),
+            prompt,
+        };
+        let mut env = json!({
+            ENV_ROLE: session.role_id,
+            ENV_AGENT_ID: session.agent_id,
+            ENV_RUN_ID: run_id,
+            ENV_TEMPLATE_ID: run.template_id,
+            ENV_GATEWAY_URL: studio.config.gateway_url,
+            ENV_GATEWAY_TOKEN: token,
+            ENV_MCP_SERVERS: McpMount::to_env(&mounts),
+            ENV_RUNTIME_BINDING: binding.name(),
+            ENV_SKILLS_URL: studio.config.skills_url,
+        });
+        for (key, value) in delivery::workspace_env(&studio, &run, &session).await {
+            env[key] = json!(value);
+        }
+        if binding == RuntimeBinding::Cliproxy {
+            env[ENV_ENDPOINT_BINDING] = json!(CLIPROXY_ENDPOINT_BINDING);
+        }
+        // The starter .env carries the project's DSN, frontend and backend, when scaffolding provisioned one.
+        if let Some(dsn) = run.observability_dsn.dsn() {
+            env[ENV_SENTRY_DSN] = json!(dsn);
+            env[ENV_PUBLIC_SENTRY_DSN] = json!(dsn);
+        }
+        // A resumed attempt goes on from what its history holds; a new one has none.
+        let history = if resumed {
+            let spent = Duration::from_millis(clock::elapsed_millis().saturating_sub(session.phase_entered_ms));
+            History {
+                sandbox_id: session.execution_workspace.clone(),
+                process: session.agent_process.clone(),
+                phase: session.execution_workspace_phase.as_ref().and_then(|p| p.phase()).map(|p| (p, spent)),
+            }
+        } else {
+            History::default()
+        };
+        // The execution workspace's name: one per attempt, so a retried create finds its own.
+        let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
+        let workspace = Workspace { name: &workspace_name, env, bootstrap_assets: &run.bootstrap_assets };
+        drive(&studio, &run_id, &agent_id, attempt_no, workspace, &command, history).await.map_err(Some)
     };
-    let mut env = json!({
-        ENV_ROLE: session.role_id,
-        ENV_AGENT_ID: session.agent_id,
-        ENV_RUN_ID: run_id,
-        ENV_TEMPLATE_ID: run.template_id,
-        ENV_GATEWAY_URL: studio.config.gateway_url,
-        ENV_GATEWAY_TOKEN: token,
-        ENV_MCP_SERVERS: McpMount::to_env(&mounts),
-        ENV_RUNTIME_BINDING: binding.name(),
-        ENV_SKILLS_URL: studio.config.skills_url,
-    });
-    for (key, value) in delivery::workspace_env(&studio, &run, &session).await {
-        env[key] = json!(value);
-    }
-    if binding == RuntimeBinding::Cliproxy {
-        env[ENV_ENDPOINT_BINDING] = json!(CLIPROXY_ENDPOINT_BINDING);
-    }
-    // The starter .env carries the project's DSN, frontend and backend, when scaffolding provisioned one.
-    if let Some(dsn) = run.observability_dsn.dsn() {
-        env[ENV_SENTRY_DSN] = json!(dsn);
-        env[ENV_PUBLIC_SENTRY_DSN] = json!(dsn);
-    }
-    let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
-    let workspace = Workspace { name: &workspace_name, env, bootstrap_assets: &run.bootstrap_assets };
-    let outcome = drive(&studio, &run_id, &agent_id, attempt_no, workspace, &command).await;
-    if let Err(AttemptStopped::Bootstrap(end)) = &outcome {
+    if let Err(Some(AttemptStopped::Bootstrap(end))) = &outcome {
         // The agent process never started: nothing will come of this attempt, and the
         // gate's launch contract is not what stopped it.
         let standing = Standing::blocker(BlockerCode::WorkspaceBootstrapAssetUndelivered, end.reason());
@@ -124,13 +166,32 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
         return;
     }
     if let Err(stopped) = outcome {
-        update(&studio, &run_id, &agent_id, |s| {
-            if !s.live_status.is_settled() {
-                s.current_step = stopped.to_string();
-            }
-        });
+        if let Some(stopped) = stopped {
+            update(&studio, &run_id, &agent_id, |s| {
+                if !s.live_status.is_settled() {
+                    s.current_step = stopped.to_string();
+                }
+            });
+        }
         // Nothing more will come from this attempt: the gate decides at its deadline.
         wait_until_settled(&studio, &run_id, &agent_id).await;
+    }
+}
+
+/// What an attempt's durable history holds of it: the execution workspace it
+/// created and the agent process it started, if it got that far.
+#[derive(Debug, Clone, Default)]
+struct History {
+    sandbox_id: Option<String>,
+    process: Option<AgentProcessRead>,
+    /// The phase the attempt was in, and how long ago it entered it.
+    phase: Option<(Phase, Duration)>,
+}
+
+impl History {
+    /// How much of `phase`'s deadline was spent before the resume (none for a phase it had not entered).
+    fn spent_in(&self, phase: Phase) -> Duration {
+        self.phase.filter(|(p, _)| *p == phase).map_or(Duration::ZERO, |(_, spent)| spent)
     }
 }
 
@@ -168,7 +229,11 @@ fn move_phase(
 ) {
     update(studio, run_id, agent_id, |s| {
         if let Some(phase) = &s.execution_workspace_phase {
-            s.execution_workspace_phase = Some(to(phase));
+            let moved = to(phase);
+            if moved.phase() != phase.phase() {
+                s.phase_entered_ms = clock::elapsed_millis();
+            }
+            s.execution_workspace_phase = Some(moved);
         }
     });
 }
@@ -328,29 +393,60 @@ async fn drive(
     attempt_no: u32,
     workspace: Workspace<'_>,
     command: &AttemptCommand,
+    history: History,
 ) -> Result<(), AttemptStopped> {
     let Workspace { name, env, bootstrap_assets } = workspace;
     let base = &studio.config.daytona_url;
     let deadlines = &studio.config.lifecycle;
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
-    let body = json!({
-        "name": name,
-        "env": &env,
-        "labels": {"agentsquad.run": run_id, "agentsquad.agent": agent_id},
-        "volumes": [],
-    });
-    let sandbox = run_phase(Phase::WorkspaceProvision, deadlines, RetryPolicy::DEFAULT, |_| {
-        daytona_activity(studio, HttpRequest::post(format!("{base}/api/sandbox")).json(&body))
-    })
-    .await
-    .map_err(end)?
-    .json();
-    let sandbox_id = sandbox.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    let sandbox_state = sandbox.get("state").and_then(Value::as_str).unwrap_or_default().to_string();
-    update(studio, run_id, agent_id, |s| s.execution_workspace = Some(sandbox_id.clone()));
-    move_phase(studio, run_id, agent_id, |p| p.with_sandbox_state(&sandbox_state).enter(Phase::WorkspaceStart));
+    if let (Some(sandbox_id), Some(process)) = (&history.sandbox_id, history.process.clone()) {
+        let attempt = AgentAttempt {
+            run_id: run_id.to_string(),
+            agent_id: agent_id.to_string(),
+            sandbox_id: sandbox_id.clone(),
+            process_session: format!("agent-{agent_id}-a{attempt_no}"),
+            command: command.clone(),
+        };
+        if let Some(end) = read_agent_process(studio, &attempt, process, history.spent_in(Phase::ProcessRun)).await? {
+            finish(studio, &attempt, end).await;
+        }
+        return Ok(());
+    }
+    let sandbox_id = match history.sandbox_id.clone() {
+        Some(sandbox_id) => sandbox_id,
+        None => {
+            let body = json!({
+                "name": name,
+                "env": &env,
+                "labels": {"agentsquad.run": run_id, "agentsquad.agent": agent_id},
+                "volumes": [],
+            });
+            let spent = history.spent_in(Phase::WorkspaceProvision);
+            let sandbox = run_phase_since(Phase::WorkspaceProvision, deadlines, spent, RetryPolicy::DEFAULT, |_| {
+                let create = HttpRequest::post(format!("{base}/api/sandbox")).json(&body);
+                async move {
+                    match daytona_activity(studio, create).await {
+                        // An earlier try created it (its answer was lost, or its Studio crashed): found by its name.
+                        Err(e) if e.message.starts_with("HTTP 409") => {
+                            daytona_activity(studio, HttpRequest::get(format!("{base}/api/sandbox/{name}"))).await
+                        }
+                        created => created,
+                    }
+                }
+            })
+            .await
+            .map_err(end)?
+            .json();
+            let sandbox_id = sandbox.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            let sandbox_state = sandbox.get("state").and_then(Value::as_str).unwrap_or_default().to_string();
+            update(studio, run_id, agent_id, |s| s.execution_workspace = Some(sandbox_id.clone()));
+            move_phase(studio, run_id, agent_id, |p| p.with_sandbox_state(&sandbox_state).enter(Phase::WorkspaceStart));
+            sandbox_id
+        }
+    };
     // Wait for the sandbox to start, as the Daytona SDK does (poll about once a second).
-    let started = run_phase(Phase::WorkspaceStart, deadlines, RetryPolicy::polling(Duration::from_secs(1)), |_| {
+    let (spent, polling) = (history.spent_in(Phase::WorkspaceStart), RetryPolicy::polling(Duration::from_secs(1)));
+    let started = run_phase_since(Phase::WorkspaceStart, deadlines, spent, polling, |_| {
         workspace_started(studio, run_id, agent_id, &sandbox_id)
     })
     .await
@@ -371,9 +467,27 @@ async fn drive(
         process_session: format!("agent-{agent_id}-a{attempt_no}"),
         command: command.clone(),
     };
-    let Some(end) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
+    let Some(mut end) = run_agent_process(studio, &attempt, &attempt.process_session).await? else {
         return Ok(());
     };
+    // A process killed under the agent (Daytona's host crashed) is started again, resuming its session.
+    for restart in 1..=PROCESS_RESTARTS {
+        if !end.killed() {
+            break;
+        }
+        let claude_session_id = read_session(studio, run_id, agent_id, |s| s.claude_session_id.clone()).flatten();
+        let command = AttemptCommand {
+            session_id: claude_session_id.or(attempt.command.session_id.clone()),
+            resume: true,
+            ..attempt.command.clone()
+        };
+        let restarted = AgentAttempt { command, ..attempt.clone() };
+        let process_session = format!("{}-r{restart}", attempt.process_session);
+        match run_agent_process(studio, &restarted, &process_session).await? {
+            Some(next) => end = next,
+            None => return Ok(()),
+        }
+    }
     finish(studio, &attempt, end).await;
     Ok(())
 }
@@ -401,6 +515,11 @@ async fn deliver_bootstrap_assets(
     Ok(())
 }
 
+/// How many times an attempt's agent process killed under it is started again
+/// (model-defined: the Temporal-owned lifecycle retries it as a failed activity,
+/// each run under the process-run deadline).
+const PROCESS_RESTARTS: u32 = 3;
+
 /// How an agent process ended: its exit code, where its output is, and how its
 /// final event ended the attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -414,6 +533,11 @@ pub(crate) struct ProcessEnd {
 }
 
 impl ProcessEnd {
+    /// The process was killed (SIGKILL, e.g. with Daytona's host) before it printed its final result.
+    pub(crate) fn killed(&self) -> bool {
+        self.exit_code == i64::from(squadsim_fakes::daytona::KILLED_EXIT_CODE) && self.report.is_none()
+    }
+
     /// The process ended well: exit 0 and a final result that is no error.
     pub(crate) fn made_progress(&self) -> bool {
         self.exit_code == 0 && !self.failed && self.report.is_none()
@@ -465,11 +589,28 @@ pub(crate) async fn run_agent_process(
     .map_err(end)?
     .json();
     let cmd_id = started.get("cmdId").and_then(Value::as_str).unwrap_or_default().to_string();
-    let command_url = format!("{toolbox}/{process_session}/command/{cmd_id}");
-    let (adapter, command_url) = (attempt.command.adapter, command_url.as_str());
+    let process =
+        AgentProcessRead { command_url: format!("{toolbox}/{process_session}/command/{cmd_id}"), lines_read: 0 };
+    update(studio, run_id, agent_id, |s| s.agent_process = Some(process.clone()));
+    read_agent_process(studio, attempt, process, Duration::ZERO).await
+}
+
+/// Reads a started agent process (from the line `process` reached) until it
+/// exits, under the process-run deadline: `Some(end)`, or `None` if the session
+/// settled meanwhile.
+async fn read_agent_process(
+    studio: &Studio,
+    attempt: &AgentAttempt,
+    process: AgentProcessRead,
+    spent: Duration,
+) -> Result<Option<ProcessEnd>, PhaseEnd> {
+    let (run_id, agent_id) = (attempt.run_id.as_str(), attempt.agent_id.as_str());
+    let deadlines = &studio.config.lifecycle;
+    let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
+    let (adapter, process) = (attempt.command.adapter, &process);
     move_phase(studio, run_id, agent_id, |p| p.enter(Phase::ProcessRun));
-    let ended = run_phase(Phase::ProcessRun, deadlines, RetryPolicy::DEFAULT, |_| async move {
-        Ok::<_, ActivityError>(read_until_exit(studio, run_id, agent_id, adapter, command_url).await)
+    let ended = run_phase_since(Phase::ProcessRun, deadlines, spent, RetryPolicy::DEFAULT, |_| async move {
+        Ok::<_, ActivityError>(read_until_exit(studio, run_id, agent_id, adapter, process).await)
     })
     .await
     .map_err(end)?;
@@ -511,9 +652,10 @@ async fn read_until_exit(
     run_id: &str,
     agent_id: &str,
     adapter: AgentProcessAdapter,
-    command_url: &str,
+    process: &AgentProcessRead,
 ) -> Option<ProcessEnd> {
-    let mut consumed = 0usize;
+    let command_url = process.command_url.as_str();
+    let mut consumed = process.lines_read;
     // The final event read so far: whether it was an error, and its report.
     let mut last: Option<(bool, Option<NoProgressReport>)> = None;
     loop {
@@ -534,6 +676,13 @@ async fn read_until_exit(
             fresh += 1;
         }
         consumed += fresh;
+        if fresh > 0 {
+            update(studio, run_id, agent_id, |s| {
+                if let Some(read) = s.agent_process.as_mut().filter(|read| read.command_url == command_url) {
+                    read.lines_read = consumed;
+                }
+            });
+        }
         // Ask for the exit code only when the output paused or ended with the result
         // event: a process that is still talking is still running.
         if fresh > 0 && !ended {

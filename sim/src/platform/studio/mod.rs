@@ -132,6 +132,22 @@ pub struct AgentSession {
     /// A `post_hud_status` call read in the output whose result has not been read
     /// yet: its tool-call id and the status it posts.
     pub posting_hud_status: Option<(String, String)>,
+    /// The agent process the Harness Runtime reads for the latest attempt (part of
+    /// the Temporal workflow's durable history, so a restarted Studio reads on
+    /// where it stopped): its command's URL and how many output lines were read.
+    #[serde(skip)]
+    pub(crate) agent_process: Option<AgentProcessRead>,
+    /// When (simulated milliseconds) the latest attempt entered the phase it is
+    /// in: a phase deadline is a durable timer, kept across a Studio restart.
+    #[serde(skip)]
+    pub(crate) phase_entered_ms: u64,
+}
+
+/// How far the Harness Runtime read one agent process: its Daytona command and the lines read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AgentProcessRead {
+    pub(crate) command_url: String,
+    pub(crate) lines_read: usize,
 }
 
 /// A recorded run-control lifecycle event.
@@ -205,6 +221,10 @@ pub struct Run {
     pub cleaned_up: bool,
     /// A run control is executing (its ticks are not over).
     pub executing: bool,
+    /// The tick in flight, as the execution's durable history holds it (what a
+    /// restarted Studio resumes): `None` between ticks.
+    #[serde(skip)]
+    pub(crate) tick_in_flight: Option<run_control::TickInFlight>,
     /// Mechanical walls that fired, in the order they fired.
     pub walls: Vec<walls::WallOutcome>,
     /// Delivery references proven by reading them back from GitHub.
@@ -373,6 +393,7 @@ impl Run {
             observability: self.observability,
             cleaned_up: self.cleaned_up,
             executing: self.executing,
+            tick_in_flight: self.tick_in_flight.clone(),
             walls: Vec::new(),
             delivery_references: Vec::new(),
             observability_dsn: self.observability_dsn.clone(),
@@ -426,6 +447,7 @@ fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option
         observability: ObservabilityFeed::default(),
         cleaned_up: true,
         executing: false,
+        tick_in_flight: None,
         walls: Vec::new(),
         delivery_references: Vec::new(),
         observability_dsn: scaffolding::DsnProvisioning::Pending,
@@ -580,6 +602,8 @@ impl Studio {
             bootstrap_assets: Vec::new(),
             agent_hud_status: None,
             posting_hud_status: None,
+            agent_process: None,
+            phase_entered_ms: 0,
         }
     }
 

@@ -85,6 +85,7 @@ pub(crate) async fn launch(
         observability: ObservabilityFeed::default(),
         cleaned_up: false,
         executing: false,
+        tick_in_flight: None,
         walls: Vec::new(),
         delivery_references: Vec::new(),
         observability_dsn: DsnProvisioning::Pending,

@@ -193,30 +193,100 @@ async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
         tick(&studio, &run_id, blocked.clone()).await;
         settled = blocked;
     }
+    route(&studio, &run_id, settled).await;
+}
+
+/// The routing loop: asks the Agent Server for the next action (recording how
+/// the `settled` agents' attempts ended), dispatches it as a tick, and goes on
+/// until the frontier is empty or the Agent Server cannot be asked.
+async fn route(studio: &Arc<Studio>, run_id: &str, mut settled: Vec<String>) {
     loop {
-        let Some(next) = next_action(&studio, &run_id, &settled).await else {
-            studio.update_run(&run_id, |run| {
+        let next = next_action(studio, run_id, &settled).await;
+        // The tick's outcome is routed (or cannot be): nothing of it is left in flight.
+        studio.update_run(run_id, |run| run.tick_in_flight = None);
+        let Some(next) = next else {
+            studio.update_run(run_id, |run| {
                 run.record("agent_server:unreachable", String::new());
                 run.delivery_graph = DeliveryGraph::Unread("the LangGraph Agent Server did not answer".to_string());
             });
             return;
         };
-        studio.update_run(&run_id, |run| run.delivery_graph = next.graph.clone());
+        studio.update_run(run_id, |run| run.delivery_graph = next.graph.clone());
         if next.dispatch.is_empty() {
             return;
         }
-        studio.join_roster(&run_id, &next.roster).await;
+        studio.join_roster(run_id, &next.roster).await;
         let agents: Vec<String> = next.dispatch.iter().map(|(agent, _)| agent.clone()).collect();
-        studio.update_run(&run_id, |run| {
+        studio.update_run(run_id, |run| {
             for (agent, inbox) in next.dispatch {
                 if let Some(s) = run.session_mut(&agent) {
                     s.inbox = inbox;
                 }
             }
         });
-        tick(&studio, &run_id, agents.clone()).await;
+        tick(studio, run_id, agents.clone()).await;
         settled = agents;
     }
+}
+
+/// The tick in flight, as the execution's durable history holds it: the agents
+/// it dispatched, each with the attempts its session had made before the tick
+/// (so a resumed tick tells an attempt that started from one that did not), and
+/// whether its report was appended (then only routing its outcome is left).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TickInFlight {
+    pub(crate) agents: Vec<(String, u32)>,
+    pub(crate) reported: bool,
+}
+
+/// Resumes the execution a Studio crash cut off, as Temporal replays a
+/// workflow's history on a new worker: a run control scheduled but not yet
+/// taken is executed; an executing one resumes its tick in flight (each
+/// attempt that started goes on from where its history says, one that had not
+/// started starts) and then routes on. Called at each (re)start of the Studio;
+/// a run cleaned up is left alone.
+pub(crate) fn resume_in_flight(studio: &Arc<Studio>) {
+    for run in studio.runs() {
+        if run.cleaned_up {
+            continue;
+        }
+        if run.executing {
+            tokio::spawn(resume_execution(studio.clone(), run.run_id, run.tick_in_flight));
+        } else if run.pending_run_control.is_some() {
+            tokio::spawn(execute_pending(studio.clone(), run.run_id));
+        }
+    }
+}
+
+async fn resume_execution(studio: Arc<Studio>, run_id: String, in_flight: Option<TickInFlight>) {
+    studio.update_run(&run_id, |run| run.record("operator_control:resumed", String::new()));
+    let mut settled = Vec::new();
+    if let Some(in_flight) = in_flight {
+        if !in_flight.reported {
+            let mut attempts = Vec::new();
+            for (agent_id, before) in &in_flight.agents {
+                let started = studio.read_run(&run_id, |r| r.session(agent_id).map(|s| s.attempts > *before));
+                let (studio, run_id, agent_id) = (studio.clone(), run_id.clone(), agent_id.clone());
+                attempts.push(if started.flatten() == Some(true) {
+                    tokio::spawn(harness::resume(studio, run_id, agent_id))
+                } else {
+                    tokio::spawn(harness::attempt(studio, run_id, agent_id))
+                });
+            }
+            for a in attempts {
+                let _ = a.await;
+            }
+            report_tick(&studio, &run_id, in_flight.agents.iter().map(|(agent, _)| agent.as_str()));
+        }
+        settled = in_flight.agents.into_iter().map(|(agent, _)| agent).collect();
+    }
+    route(&studio, &run_id, settled).await;
+    studio.update_run(&run_id, |run| {
+        if run.executing {
+            run.executing = false;
+            run.record("operator_control:idle", String::new());
+        }
+    });
 }
 
 /// The routing node's answer.
@@ -271,15 +341,18 @@ async fn next_action(studio: &Studio, run_id: &str, settled: &[String]) -> Optio
 /// One tick: Record Agent Attempt for each agent, wait for all, append the report.
 async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
     let cleaned = studio.update_run(run_id, |run| {
+        let mut in_flight = Vec::with_capacity(agents.len());
         for agent in &agents {
             if let Some(s) = run.session_mut(agent) {
                 s.blocker_code = None;
                 s.wall_code = None;
+                in_flight.push((agent.clone(), s.attempts));
             }
         }
         for agent in &agents {
             run.record("agent_attempt:recorded", agent.clone());
         }
+        run.tick_in_flight = Some(TickInFlight { agents: in_flight, reported: false });
         run.cleaned_up
     });
     if cleaned != Some(false) {
@@ -292,6 +365,11 @@ async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
     for a in attempts {
         let _ = a.await;
     }
+    report_tick(studio, run_id, agents.iter().map(String::as_str));
+}
+
+/// Appends the report of the tick of `agents`, once every attempt of it settled.
+fn report_tick<'a>(studio: &Studio, run_id: &str, agents: impl Iterator<Item = &'a str>) {
     studio.update_run(run_id, |run| {
         let tick = run.reports.len() as u32 + 1;
         let mut blockers: Vec<_> = run.sessions.iter().filter_map(|s| s.blocker_code).collect();
@@ -299,15 +377,18 @@ async fn tick(studio: &Arc<Studio>, run_id: &str, agents: Vec<String>) {
         blockers.dedup();
         // The tick's own result: blocked if any agent is blocked, completed when
         // every attempt of the tick completed.
-        let ticked = agents.iter().filter_map(|agent| run.session(agent));
+        let mut ticked = agents.filter_map(|agent| run.session(agent));
         let status = if run.sessions.iter().any(|s| s.live_status == LiveStatus::Blocked) {
             RunStatus::Blocked
-        } else if ticked.clone().all(|s| s.live_status == LiveStatus::SessionCompleted) {
+        } else if ticked.all(|s| s.live_status == LiveStatus::SessionCompleted) {
             RunStatus::Completed
         } else {
             RunStatus::Running
         };
         run.reports.push(TickReport { tick, status, generated_at: instant(), blockers });
+        if let Some(in_flight) = &mut run.tick_in_flight {
+            in_flight.reported = true;
+        }
     });
 }
 

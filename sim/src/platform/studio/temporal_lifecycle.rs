@@ -151,6 +151,22 @@ pub(crate) async fn run_phase<T, F, Fut>(
     phase: Phase,
     deadlines: &LifecycleDeadlines,
     policy: RetryPolicy,
+    activity: F,
+) -> Result<T, PhaseEnd>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, ActivityError>>,
+{
+    run_phase_since(phase, deadlines, Duration::ZERO, policy, activity).await
+}
+
+/// [`run_phase`] for a phase that began `spent` ago (a resumed workflow's): its
+/// deadline is durable, so only what is left of it remains.
+pub(crate) async fn run_phase_since<T, F, Fut>(
+    phase: Phase,
+    deadlines: &LifecycleDeadlines,
+    spent: Duration,
+    policy: RetryPolicy,
     mut activity: F,
 ) -> Result<T, PhaseEnd>
 where
@@ -158,7 +174,7 @@ where
     Fut: Future<Output = Result<T, ActivityError>>,
 {
     let deadline = deadlines.of(phase);
-    let until = tokio::time::Instant::now() + deadline;
+    let until = tokio::time::Instant::now() + deadline.saturating_sub(spent);
     let mut last = None;
     let mut attempt = 1u32;
     loop {

@@ -36,6 +36,14 @@ impl ExecutionWorkspacePhase {
         ExecutionWorkspacePhase::In { phase: Phase::WorkspaceProvision, sandbox_state: None }
     }
 
+    /// The Temporal-owned phase in progress, if one is.
+    pub(crate) fn phase(&self) -> Option<Phase> {
+        match self {
+            ExecutionWorkspacePhase::In { phase, .. } => Some(*phase),
+            _ => None,
+        }
+    }
+
     /// The sandbox state Daytona reported last, if the workspace has one.
     fn sandbox_state(&self) -> Option<&str> {
         match self {

@@ -1,0 +1,162 @@
+//! Restarts the swarm found stalling runs. A Studio restart resumes the work its crash cut off, as Temporal replays a
+//! workflow on a new worker (delivery-language seed, "Execution Boundary": the
+//! Temporal workflow "owns durable workspace/source/process lifecycle
+//! deadlines"): an execution workspace being provisioned or started is awaited
+//! again, an agent process is read on, and the run goes on to where its twin
+//! without the crash goes. Pinned with the swarm's seed 1 mix, under which 12
+//! corpus scenarios never settled before (the Studio's ticks and attempts died
+//! with its crash and nothing picked them up).
+
+use std::time::Duration;
+
+use squadsim::engine::liveness::{self, Liveness};
+use squadsim::engine::world::{self, Network, RunOptions};
+use squadsim::scenario::Scenario;
+use squadsim::tools::sweep::check_seed;
+
+use crate::support;
+
+/// The fault mix swarm seed 1 drew: the Studio crashes from 28.8 s to 45.2 s
+/// (with a grid crash and a one-way partition around it).
+const SEED_1_MIX: &str = "
+faults:
+  - one_way_partition: {from: skills, to: github, at: 18179ms, lasts: 13864ms}
+  - crash: {host: searxnggrid, at: 13325ms, restart_after: 25525ms}
+  - crash: {host: studio, at: 28844ms, restart_after: 16352ms}
+";
+
+/// The corpus scenario `name` with `mix` (a YAML `faults:` block) instead of its own faults.
+fn with_faults(name: &str, mix: &str) -> Scenario {
+    let path = support::corpus_file(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Its own `faults:` block (the key and its indented or listed lines) is left out.
+    let mut own = false;
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            if !line.starts_with([' ', '-', '#']) {
+                own = line.starts_with("faults:");
+            }
+            !own
+        })
+        .collect();
+    Scenario::parse(&path, &format!("{}\n{mix}", kept.join("\n"))).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn judged(scenario: &Scenario) -> (squadsim::Outcome, Liveness) {
+    let run = world::run(scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = run.record.expect("recorded");
+    let judged = liveness::judge(&run.outcome, &record, run.quiet_since, liveness::bound(scenario));
+    (run.outcome, judged)
+}
+
+/// Each session's agent, status, blocker and step.
+fn sessions(outcome: &squadsim::Outcome) -> Vec<(String, String, Option<String>, String)> {
+    outcome
+        .sessions
+        .iter()
+        .map(|s| (s.agent_id.clone(), s.live_status.clone(), s.blocker_code.clone(), s.current_step.clone()))
+        .collect()
+}
+
+#[test]
+fn a_studio_crash_while_the_agents_work_resumes_their_attempts_and_the_run_delivers_like_its_twin() {
+    let twin = support::load("full-delivery.yaml");
+    let crashed = with_faults("full-delivery.yaml", SEED_1_MIX);
+    let (twin_outcome, _) = judged(&twin);
+    let (outcome, live) = judged(&crashed);
+    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    assert_eq!(outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"), "{:?}", sessions(&outcome));
+    assert_eq!(sessions(&outcome), sessions(&twin_outcome));
+}
+
+#[test]
+fn a_studio_crash_while_execution_workspaces_start_resumes_waiting_for_them() {
+    // Sandboxes take 90 s to start: the Studio crashes while the harness waits for them.
+    let crashed = with_faults("workspace-start-deadline.yaml", SEED_1_MIX);
+    let twin = support::load("workspace-start-deadline.yaml");
+    let (outcome, live) = judged(&crashed);
+    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    // Like the twin, the 60 s workspace-start deadline ends each attempt and the gate blocks it.
+    let (twin_outcome, _) = judged(&twin);
+    let blockers = |o: &squadsim::Outcome| o.sessions.iter().map(|s| s.blocker_code.clone()).collect::<Vec<_>>();
+    assert_eq!(blockers(&outcome), blockers(&twin_outcome), "{:?}", sessions(&outcome));
+    assert!(outcome.sessions.iter().all(|s| s.live_status == "blocked"), "{:?}", sessions(&outcome));
+}
+
+#[test]
+fn the_swarm_seed_1_mix_lets_every_scenario_it_stalled_settle() {
+    let network = Network::jittered(Duration::from_millis(500));
+    for name in
+        ["full-delivery.yaml", "longhorn-faulted-volumes.yaml", "skill-pull-hang.yaml", "wall-planner-cleared.yaml"]
+    {
+        let scenario = with_faults(name, SEED_1_MIX);
+        let (broken, ..) = check_seed(&scenario, 1, &network);
+        let live: Vec<_> = broken.iter().filter(|b| b.field == liveness::FIELD).collect();
+        assert!(live.is_empty(), "{name}: {live:?}");
+    }
+}
+
+/// Swarm seed 2's mix: Daytona's host crashes at 16.2 s (for 5 s) while the intake
+/// agents' processes run in its sandboxes, and answers slowly after.
+const SEED_2_MIX: &str = "
+faults:
+  - service: {host: daytona, path: /, effect: {slow: 615ms}, at: 19060ms, lasts: 9098ms}
+  - crash: {host: daytona, at: 16220ms, restart_after: 5078ms}
+";
+
+#[test]
+fn processes_killed_with_daytona_are_started_again_and_the_run_goes_on_like_its_twin() {
+    // Before, the Harness Runtime read the dead processes' output for the whole
+    // 30 min process-run deadline: the run had not settled when its watch gave up.
+    let crashed = with_faults("network-gateway-blip.yaml", SEED_2_MIX);
+    let mut twin = crashed.clone();
+    twin.faults.clear();
+    let (outcome, live) = judged(&crashed);
+    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    let (twin_outcome, _) = judged(&twin);
+    let statuses = |o: &squadsim::Outcome| {
+        o.sessions
+            .iter()
+            .map(|s| (s.agent_id.clone(), s.live_status.clone(), s.blocker_code.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses(&outcome), statuses(&twin_outcome));
+    let (broken, ..) = check_seed(&crashed, 2, &Network::jittered(Duration::from_millis(500)));
+    assert!(broken.iter().all(|b| b.field != liveness::FIELD), "{broken:?}");
+}
+
+/// Swarm seed 15's mix: the Studio's endpoints hang from 4.6 s to 33.4 s, so the
+/// operator's `execute` gets no answer and the run stands ready; the scenario's
+/// operator watches for its 30 min timeout, then replays, which executes it.
+const SEED_15_MIX: &str = "
+faults:
+  - service: {host: studio, path: /, effect: hang, at: 4631ms, lasts: 28789ms}
+  - loss: {between: [glitchtip, agent-server], rate: 0.3932, at: 21993ms, lasts: 27623ms}
+";
+
+#[test]
+fn a_run_first_asked_to_go_after_the_faults_is_judged_from_then() {
+    let scenario = with_faults("first-tool-replay-cleared.yaml", SEED_15_MIX);
+    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = run.record.expect("recorded");
+    // The execute was lost to the hang: the first run control the Studio took is the replay.
+    let scheduled: Vec<_> =
+        run.outcome.run_control.iter().filter(|e| e.contains("operator_control:scheduled")).collect();
+    assert_eq!(scheduled.len(), 1, "{:?}", run.outcome.run_control);
+    assert!(scheduled[0].contains("replay"), "{scheduled:?}");
+    let bound = liveness::bound(&scenario);
+    let judged = liveness::judge(&run.outcome, &record, run.quiet_since, bound);
+    let Liveness::Converged { settled } = judged else { panic!("{judged:?}") };
+    // It settled more than the bound after the last fault, but well within it of the replay.
+    assert!(settled > run.quiet_since.unwrap() + bound, "{settled:?}");
+    // A run that executed during the faults is still judged from their end.
+    let executed = support::load("network-gateway-blip.yaml");
+    let run = world::run(&executed, RunOptions { record: true, ..RunOptions::default() });
+    let record = run.record.expect("recorded");
+    let judged = liveness::judge(&run.outcome, &record, run.quiet_since, Duration::from_millis(1));
+    assert!(
+        matches!(&judged, Liveness::NotConverged(why) if why.contains("after the last fault ended at")),
+        "{judged:?}"
+    );
+}
