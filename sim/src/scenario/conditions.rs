@@ -457,6 +457,37 @@ pub struct PlatformAgentCondition {
     /// proxy env, the bespoke block's `ANTHROPIC_AUTH_TOKEN=$ADMIN_TOKEN`).
     #[serde(default)]
     pub llm_credential: Option<LlmCredential>,
+    /// The org the platform agent is installed into; unset: the pilot's org
+    /// (seed 003: roots "CEO Assistant" and "SEO Agent", "0 rows here").
+    #[serde(default)]
+    pub org: OrgCondition,
+}
+
+/// `world.platform_agent.org`: what the org holds before the platform agent
+/// arrives (seed 003: "re-parented the org's existing roots (CEO Assistant + SEO
+/// Agent) under it, migrated org_api_tokens / org_plugin_allowlist (0 rows here,
+/// but the code path ran)").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrgCondition {
+    /// The org's root workspaces (no parent), by name, each name once.
+    pub roots: Vec<String>,
+    /// Rows in `org_api_tokens` the install migrates.
+    #[schemars(range(max = bounds::MAX_ORG_ROWS))]
+    pub org_api_tokens: u32,
+    /// Rows in `org_plugin_allowlist` the install migrates.
+    #[schemars(range(max = bounds::MAX_ORG_ROWS))]
+    pub org_plugin_allowlist: u32,
+}
+
+impl Default for OrgCondition {
+    fn default() -> Self {
+        OrgCondition {
+            roots: vec!["CEO Assistant".into(), "SEO Agent".into()],
+            org_api_tokens: 0,
+            org_plugin_allowlist: 0,
+        }
+    }
 }
 
 /// The three LLM credentials seed 003's RCA names: "The block sets

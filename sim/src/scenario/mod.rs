@@ -39,8 +39,8 @@ pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, 
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
     core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,
-    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, PlatformAgentCondition, PriorRun,
-    ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition,
+    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, OrgCondition, PlatformAgentCondition,
+    PriorRun, ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition,
     StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};

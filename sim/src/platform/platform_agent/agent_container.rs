@@ -16,6 +16,8 @@
 //!   `MOLECULE_LLM_BASE_URL`) and `sk-ant-` (BYOK, at `ANTHROPIC_BASE_URL`, else
 //!   the Anthropic API) prefixes only;
 //! - registration authenticates with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`;
+//!   after the agent's, `molecule-mcp` registers on its own with the same
+//!   token (no URL, `delivery_mode: poll`) and exits on a 401 or 403;
 //! - the server listens on 8000 and the agent registers that URL; the A2A routes
 //!   are mounted on it only when the A2A port (`A2A_PORT`, default 8000) is that
 //!   port, else those routes answer 404 there (and the access log shows it).
@@ -72,6 +74,12 @@ pub(crate) struct WorkspaceObservations {
     pub llm_auth: Option<Result<String, LlmAuthError>>,
     /// The registration's HTTP status (`Some(None)`: no answer).
     pub registration: Option<Option<u16>>,
+    /// molecule-mcp's own registration's HTTP status (`Some(None)`: no answer).
+    pub mcp_registration: Option<Option<u16>>,
+    /// Whether molecule-mcp is still running after its registration (it exits on 401/403).
+    pub mcp_running: Option<bool>,
+    /// The container was removed (`docker rm -f`) after it started.
+    pub container_removed: bool,
     pub advertised_port: Option<u16>,
     pub served_port: Option<u16>,
     /// Requests for the A2A routes the platform uses ([`A2A_ROUTES`]) that the
@@ -323,7 +331,8 @@ impl AgentContainer {
             );
         }
 
-        let status = self.register().await;
+        let card = self.card();
+        let status = self.register(json!({"id": self.workspace_id, "url": card["url"], "agent_card": card})).await;
         observe(&self.obs).registration = Some(status);
         self.log(
             "agent",
@@ -333,17 +342,46 @@ impl AgentContainer {
                 None => "Register: no response".into(),
             },
         );
+
+        self.start_molecule_mcp().await;
     }
 
-    async fn register(&self) -> Option<u16> {
+    /// `molecule-mcp`, spawned as the concierge's platform MCP server: its own
+    /// registration (`POST /registry/register` with no URL and
+    /// `delivery_mode: poll`: it serves MCP over stdio, not A2A), as
+    /// molecule-mcp's console script does at startup. A 401 or 403 ends it
+    /// (exit 3), so the platform MCP is not loaded.
+    async fn start_molecule_mcp(&self) {
+        let id = &self.workspace_id;
+        let card = json!({"name": format!("molecule-mcp-{}", &id[..id.len().min(8)]), "skills": []});
+        let status = self.register(json!({"id": id, "url": "", "agent_card": card, "delivery_mode": "poll"})).await;
+        let running = !matches!(status, Some(401 | 403));
+        {
+            let mut obs = observe(&self.obs);
+            obs.mcp_registration = Some(status);
+            obs.mcp_running = Some(running);
+        }
+        self.log(
+            "molecule-mcp",
+            match status {
+                Some(code @ (401 | 403)) => {
+                    format!("register rejected HTTP {code}: the token is not a workspace token for {id} (exit 3)")
+                }
+                Some(code) if code < 300 => format!("registered workspace {id} with platform: {code}"),
+                Some(code) => format!("register POST returned HTTP {code}"),
+                None => "register POST failed: no response".into(),
+            },
+        );
+    }
+
+    /// `POST $PLATFORM_URL/registry/register` with `body`, authenticated as
+    /// the workspace with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`
+    /// (seed 003: "The block passes MOLECULE_API_KEY=$ADMIN_TOKEN"): the
+    /// agent's registration and molecule-mcp's alike. `None`: no answer.
+    async fn register(&self, body: Value) -> Option<u16> {
         let platform = self.env.get("PLATFORM_URL")?;
         let token = self.env.get("MOLECULE_WORKSPACE_TOKEN").or_else(|| self.env.get("MOLECULE_API_KEY"));
-        let card = self.card();
-        let mut request = HttpRequest::post(format!("{platform}/registry/register")).json(&json!({
-            "id": self.workspace_id,
-            "url": card["url"],
-            "agent_card": card,
-        }));
+        let mut request = HttpRequest::post(format!("{platform}/registry/register")).json(&body);
         if let Some(t) = token {
             request = request.bearer(t);
         }
