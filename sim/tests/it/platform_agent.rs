@@ -378,9 +378,9 @@ fn the_install_reparents_the_orgs_roots_under_the_platform_agent_and_migrates_it
     // but the code path ran)."
     let o = support::run(&load("platform-agent-pilot.yaml"));
     let p = section(&o);
-    let id = p.workspace.as_ref().unwrap().id.clone();
+    let id = p.workspace.as_ref().unwrap().id.as_str();
     assert_eq!(p.org.roots_before, ["CEO Assistant", "SEO Agent"]);
-    assert_eq!(p.org.roots_after, [id.clone()], "the platform agent, named by its UUID, is the sole root");
+    assert_eq!(p.org.roots_after, [id], "the platform agent, named by its UUID, is the sole root");
     let install = p.org.install.as_ref().expect("the install ran");
     assert_eq!(install.reparented, ["CEO Assistant", "SEO Agent"]);
     assert_eq!(install.migrated, ["org_api_tokens: 0 rows", "org_plugin_allowlist: 0 rows"]);
@@ -440,7 +440,7 @@ fn the_pilots_rollback_restores_the_roots_and_removes_the_container() {
     // The twin without the rollback leaves the org degraded.
     let twin = support::run(&load("platform-agent-pilot.yaml"));
     let t = section(&twin);
-    assert_eq!(t.org.roots_after, [t.workspace.as_ref().unwrap().id.clone()]);
+    assert_eq!(t.org.roots_after, [t.workspace.as_ref().unwrap().id.as_str()]);
     assert_eq!(t.container, "running");
 
     // A second rollback finds nothing to undo, the way each API answers it.
