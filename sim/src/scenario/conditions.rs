@@ -457,10 +457,32 @@ pub struct PlatformAgentCondition {
     /// proxy env, the bespoke block's `ANTHROPIC_AUTH_TOKEN=$ADMIN_TOKEN`).
     #[serde(default)]
     pub llm_credential: Option<LlmCredential>,
+    /// The platform MCP's tools the scripted model calls on each chat, in order,
+    /// before it answers (seed 003's re-pilot check: "verify the concierge
+    /// responds + can list_workspaces via the platform MCP").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_tool_calls: Vec<PlatformMcpTool>,
     /// The org the platform agent is installed into; unset: the pilot's org
     /// (seed 003: roots "CEO Assistant" and "SEO Agent", "0 rows here").
     #[serde(default)]
     pub org: OrgCondition,
+}
+
+/// A tool of the platform MCP (`molecule-mcp`) the scripted model may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformMcpTool {
+    /// `list_workspaces`: the org's workspaces, through the platform's `GET /workspaces`.
+    ListWorkspaces,
+}
+
+impl PlatformMcpTool {
+    /// Its name in the MCP's `tools/list`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformMcpTool::ListWorkspaces => "list_workspaces",
+        }
+    }
 }
 
 /// `world.platform_agent.org`: what the org holds before the platform agent

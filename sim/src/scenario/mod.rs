@@ -40,8 +40,8 @@ pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
     core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,
     GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, OrgCondition, PlatformAgentCondition,
-    PriorRun, ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition,
-    StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
+    PlatformMcpTool, PriorRun, ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition,
+    SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{

@@ -484,3 +484,44 @@ fn an_org_that_cannot_be_is_refused_at_load_with_its_line_and_field() {
     let err = Scenario::parse(Path::new("x.yaml"), text).unwrap_err();
     assert!(err.message.contains("expected `world.platform_agent`"), "{err}");
 }
+
+#[test]
+fn the_repilot_check_lists_the_orgs_workspaces_through_the_platform_mcp_on_the_ssot_path_only() {
+    // seed 003: "verify the concierge responds + can list_workspaces via the platform MCP".
+    let o = support::run(&load("platform-agent-repilot.yaml"));
+    let p = section(&o);
+    let check = p.repilot_check.as_ref().expect("the model calls list_workspaces");
+    assert!(check.passed, "{check:?}");
+    let mut listed = check.workspaces.clone();
+    listed.sort();
+    assert_eq!(listed, ["CEO Assistant", "Org Concierge", "SEO Agent"]);
+    assert_eq!(chat_note(&o), (Some(200), "reply: PONG".to_string()), "the concierge responds");
+    assert!(p.platform_log.iter().any(|l| l.contains("GET /workspaces 200 (3 workspaces)")), "{:?}", p.platform_log);
+
+    // The bespoke block: no chat reaches the concierge, and molecule-mcp exited on its 401.
+    let o = support::run(&load("platform-agent-repilot-bespoke.yaml"));
+    let p = section(&o);
+    let check = p.repilot_check.as_ref().unwrap();
+    assert!(!check.passed);
+    assert_eq!(check.why.as_deref(), Some("the concierge ran no query: no chat reached it"));
+    assert!(!p.platform_log.iter().any(|l| l.contains("GET /workspaces")), "{:?}", p.platform_log);
+
+    // With the pilot's registration fixes (token minted, A2A port served) the chat is pushed and
+    // molecule-mcp runs and lists; the admin token as LLM token still keeps the concierge from answering.
+    let mut s = load("platform-agent-repilot-bespoke.yaml");
+    let condition = s.world.platform_agent.as_mut().unwrap();
+    condition.corrected = vec!["step.pre_seed_row".into(), "step.mint_workspace_token".into(), "env.A2A_PORT".into()];
+    let check = section(&support::run(&s)).repilot_check.clone().unwrap();
+    assert_eq!(check.workspaces.len(), 3, "{check:?}");
+    assert!(!check.passed);
+    assert_eq!(check.why.as_deref(), Some("the concierge did not answer: llm-auth: unrecognised prefix"));
+    condition_with_llm(&mut s, LlmCredential::Byok);
+    assert!(section(&support::run(&s)).repilot_check.as_ref().unwrap().passed);
+
+    // Without the scripted tool call there is no check to report.
+    assert!(section(&support::run(&load("platform-agent-ssot.yaml"))).repilot_check.is_none());
+}
+
+fn condition_with_llm(s: &mut Scenario, credential: LlmCredential) {
+    s.world.platform_agent.as_mut().unwrap().llm_credential = Some(credential);
+}

@@ -40,7 +40,7 @@ use provisioning_spec::ProvisioningSpec;
 use workspace_server::{DeliveryMode, WorkspaceServer};
 
 use crate::base::topology::Host;
-use crate::scenario::{CorrectionError, PlatformAgentCondition, ProvisioningPath, Symptom};
+use crate::scenario::{CorrectionError, PlatformAgentCondition, PlatformMcpTool, ProvisioningPath, Symptom};
 
 /// The provisioning spec of a platform-agent condition.
 impl PlatformAgentCondition {
@@ -103,6 +103,8 @@ pub struct PlatformAgentWorld {
     workspace_id: String,
     /// The org's roots as the world started.
     roots_before: Vec<String>,
+    /// The scripted model calls `list_workspaces` (the outcome carries the re-pilot check).
+    asks_for_workspaces: bool,
 }
 
 impl PlatformAgentWorld {
@@ -146,10 +148,22 @@ impl PlatformAgentWorld {
             http: client(Host::Concierge, Duration::from_secs(10)),
             faults: ServiceFaults::default(),
             containers: docker_api::Containers::default(),
+            tool_calls: condition.model_tool_calls.clone(),
         };
         let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
         let roots_before = server.roots();
-        PlatformAgentWorld { server, proxy, anthropic, provisioning, obs, spec, workspace_id, roots_before }
+        let asks_for_workspaces = condition.model_tool_calls.contains(&PlatformMcpTool::ListWorkspaces);
+        PlatformAgentWorld {
+            server,
+            proxy,
+            anthropic,
+            provisioning,
+            obs,
+            spec,
+            workspace_id,
+            roots_before,
+            asks_for_workspaces,
+        }
     }
 
     /// What `host` (one of [`Self::HOSTS`]) runs, its servers wearing
@@ -222,6 +236,10 @@ pub struct PlatformAgentOutcome {
     pub workspace_log: Vec<String>,
     /// The org's topology before and after, and what the install migrated.
     pub org: OrgOutcome,
+    /// The RCA's re-pilot check (with `model_tool_calls: [list_workspaces]`):
+    /// "verify the concierge responds + can list_workspaces via the platform MCP".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repilot_check: Option<RepilotCheck>,
     /// The platform's log.
     pub platform_log: Vec<String>,
 }
@@ -249,6 +267,18 @@ pub struct RollbackOutcome {
     pub route: String,
     /// The roots it restored (no parent again), by name, sorted.
     pub restored_roots: Vec<String>,
+}
+
+/// The re-pilot check's verdict, read from what the concierge did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepilotCheck {
+    /// `list_workspaces` through the platform MCP succeeded and the chat was answered.
+    pub passed: bool,
+    /// The workspaces `list_workspaces` returned, by name.
+    pub workspaces: Vec<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// One platform-agent install as the platform recorded it.
@@ -283,6 +313,7 @@ impl PlatformAgentWorld {
         let row = self.server.row(&self.workspace_id);
         let queue = self.server.queue();
         let symptoms = symptoms(&obs, row.as_ref().map(|r| r.runtime_label()), !queue.is_empty());
+        let repilot_check = self.asks_for_workspaces.then(|| repilot_check(&obs));
         PlatformAgentOutcome {
             provisioning: self.spec.path.clone(),
             workspace: row.map(|r| AgentWorkspaceOutcome {
@@ -320,9 +351,27 @@ impl PlatformAgentWorld {
                     restored_roots,
                 }),
             },
+            repilot_check,
             platform_log: self.server.log_lines(),
         }
     }
+}
+
+/// The re-pilot check: the concierge listed the workspaces through the platform
+/// MCP and answered the chat.
+fn repilot_check(obs: &WorkspaceObservations) -> RepilotCheck {
+    let workspaces = match &obs.list_workspaces {
+        Some(Ok(names)) => names.clone(),
+        _ => Vec::new(),
+    };
+    let why = match (&obs.list_workspaces, &obs.answered) {
+        (None, _) => Some("the concierge ran no query: no chat reached it".to_string()),
+        (Some(Err(why)), _) => Some(format!("list_workspaces: {why}")),
+        (Some(Ok(_)), Some(Err(why))) => Some(format!("the concierge did not answer: {why}")),
+        (Some(Ok(_)), None) => Some("the concierge did not answer".to_string()),
+        (Some(Ok(_)), Some(Ok(()))) => None,
+    };
+    RepilotCheck { passed: why.is_none(), workspaces, why }
 }
 
 /// The symptoms in what was observed, in [`Symptom`] order.

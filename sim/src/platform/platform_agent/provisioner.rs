@@ -19,6 +19,7 @@ use squadsim_fakes::net::{serve_simulated, HttpClient, HttpRequest};
 use super::agent_container::{log_line, observe, AgentContainer, ConfigsDir, Observations, CONFIG_YAML};
 use super::docker_api::{removable, Containers};
 use super::provisioning_spec::{EnvSource, ProvisioningSpec, ProvisioningStep, SERVED_PORT};
+use crate::scenario::PlatformMcpTool;
 
 /// What the provisioner knows about the world it provisions into.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub(crate) struct ProvisioningContext {
     pub faults: ServiceFaults,
     /// The containers running on the host (what its Docker Engine API removes).
     pub containers: Containers,
+    /// The platform MCP's tools the scripted model calls on each chat.
+    pub tool_calls: Vec<PlatformMcpTool>,
 }
 
 impl ProvisioningContext {
@@ -113,6 +116,7 @@ pub(crate) async fn provision(spec: ProvisioningSpec, ctx: ProvisioningContext, 
                     configs: configs.clone(),
                     http: http.clone(),
                     obs: obs.clone(),
+                    tool_calls: ctx.tool_calls.clone(),
                 });
                 let (router, removed) = removable(ctx.faults.layer(container.router()));
                 let server = tokio::spawn(async move {

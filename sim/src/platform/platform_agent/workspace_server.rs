@@ -6,7 +6,9 @@
 //! `POST /admin/org/platform-agent`); errors are gin's `{"error": ...}`.
 //!
 //! Guarantees:
-//! - admin routes take only `Authorization: Bearer <org admin token>` (401 otherwise);
+//! - admin routes (`GET /workspaces` among them) take only `Authorization:
+//!   Bearer <org admin token>` (401 otherwise: with `ADMIN_TOKEN` set,
+//!   molecule-core's AdminAuth refuses workspace tokens);
 //! - registration authenticates as the workspace: the bearer must be a live
 //!   token minted for that workspace id (the org admin token is refused, 401);
 //! - a registered agent gets `delivery_mode=push` only when its advertised URL
@@ -220,7 +222,7 @@ impl WorkspaceServer {
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-            .route("/workspaces", post(create_workspace))
+            .route("/workspaces", post(create_workspace).get(list_workspaces))
             .route("/workspaces/{id}", get(get_workspace))
             .route("/workspaces/{id}/a2a", post(proxy_a2a))
             .route("/admin/workspaces/{id}/tokens", post(mint_token))
@@ -282,6 +284,17 @@ async fn create_workspace(State(s): State<Arc<WorkspaceServer>>, headers: Header
     s.state().rows.insert(id.clone(), row.clone());
     s.log(format!("POST /workspaces 201 (row {id} pre-seeded, kind={})", row.kind));
     (StatusCode::CREATED, Json(row.json())).into_response()
+}
+
+/// `GET /workspaces` (admin): every workspace not removed, in row order.
+async fn list_workspaces(State(s): State<Arc<WorkspaceServer>>, headers: HeaderMap) -> Response {
+    if let Err(r) = s.admin(&headers) {
+        s.log("GET /workspaces 401 (not the org admin token)".into());
+        return r;
+    }
+    let rows: Vec<Value> = s.state().rows.values().filter(|r| r.status != "removed").map(WorkspaceRow::json).collect();
+    s.log(format!("GET /workspaces 200 ({} workspaces)", rows.len()));
+    Json(rows).into_response()
 }
 
 async fn get_workspace(State(s): State<Arc<WorkspaceServer>>, Path(id): Path<String>) -> Response {
