@@ -59,6 +59,12 @@ pub(crate) const MAX_RATE_LIMIT: u64 = 1_000_000;
 /// (`world.platform_agent.org`: `org_api_tokens`, `org_plugin_allowlist`).
 pub(crate) const MAX_ORG_ROWS: u32 = 10_000;
 
+/// The most workspace bootstrap assets one launch delivers.
+pub(crate) const MAX_BOOTSTRAP_ASSETS: usize = 64;
+
+/// The most files `world.github.files` commits.
+pub(crate) const MAX_REPOSITORY_FILES: usize = 256;
+
 /// The most operator steps.
 pub(crate) const MAX_STEPS: usize = 1_000;
 
