@@ -58,6 +58,7 @@ mod swarm;
 mod sweep;
 mod test_command;
 mod token_shapes;
+mod tool_call_events;
 mod twins;
 mod walls;
 mod wire_corpus;
