@@ -70,6 +70,8 @@ struct Operator {
     identity: OperatorIdentity,
     /// The platform agent's workspace id (with `world.platform_agent`).
     platform_agent_id: String,
+    /// The org admin token (with `world.platform_agent`): the operator is the org's admin.
+    org_admin_token: String,
     log: Arc<Mutex<OperatorLog>>,
     http: HttpClient,
     /// A project slug read from a prior run (`confirm_slug`); the next launch uses it.
@@ -323,6 +325,7 @@ impl Operator {
             Step::Wait { duration } => tokio::time::sleep(duration.0).await,
             Step::ChatWithAgent(chat) => self.chat_with_agent(chat).await,
             Step::SshAccess => self.ssh_access().await,
+            Step::RollbackPlatformAgent => self.rollback_platform_agent().await,
             Step::ProbeAgent => {
                 for route in ["/a2a", "/message", "/.well-known/agent.json", "/openapi.json"] {
                     let url = format!("{}{route}", Host::Concierge.url());
@@ -375,6 +378,35 @@ impl Operator {
             None => response.as_ref().map(|r| r.text()),
         };
         self.record("ssh_access", &Method::POST, &url, response.map(|r| r.status.as_u16()), note);
+    }
+
+    /// The pilot's rollback: the platform's (model-defined) rollback route with
+    /// the org admin token, then `docker rm -f` of the agent's container through
+    /// the Docker Engine API on its host.
+    async fn rollback_platform_agent(&self) {
+        let platform = format!("{}/admin/org/platform-agent", Host::Platform.url());
+        let container = format!(
+            "http://{}:{}/containers/{}?force=true",
+            Host::Concierge.name(),
+            platform_agent::docker_api::DOCKER_API_PORT,
+            platform_agent::provisioning_spec::PLATFORM_AGENT_IMAGE
+        );
+        for url in [platform, container] {
+            let request = HttpRequest::new(Method::DELETE, url.clone()).bearer(&self.org_admin_token);
+            let response = self.http.send(request).await.ok();
+            let note = match &response {
+                None => "no response (HTTP 000)".to_string(),
+                Some(r) if r.body.is_empty() => "no content".to_string(),
+                Some(r) => r.text(),
+            };
+            self.record(
+                "rollback_platform_agent",
+                &Method::DELETE,
+                &url,
+                response.map(|r| r.status.as_u16()),
+                Some(note),
+            );
+        }
     }
 
     /// `message/send` through the platform's A2A proxy, as a canvas user (no `X-Workspace-ID`).
@@ -509,6 +541,7 @@ pub(crate) async fn drive(
     let operator = Arc::new(Operator {
         identity: scenario.world.operator.clone(),
         platform_agent_id: platform_agent::workspace_id(scenario.seed),
+        org_admin_token: platform_agent::admin_token(scenario.seed),
         log: log.clone(),
         http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
         confirmed_slug: Mutex::new(None),

@@ -55,6 +55,10 @@ pub(crate) const MAX_VOLUMES: u32 = 10_000;
 /// The largest GitHub rate limit, requests an hour (GitHub's largest real one is 15,000).
 pub(crate) const MAX_RATE_LIMIT: u64 = 1_000_000;
 
+/// The most rows in each org table the platform-agent install migrates
+/// (`world.platform_agent.org`: `org_api_tokens`, `org_plugin_allowlist`).
+pub(crate) const MAX_ORG_ROWS: u32 = 10_000;
+
 /// The most workspace bootstrap assets one launch delivers.
 pub(crate) const MAX_BOOTSTRAP_ASSETS: usize = 64;
 

@@ -466,6 +466,59 @@ pub struct PlatformAgentCondition {
     /// proxy env, the bespoke block's `ANTHROPIC_AUTH_TOKEN=$ADMIN_TOKEN`).
     #[serde(default)]
     pub llm_credential: Option<LlmCredential>,
+    /// The platform MCP's tools the scripted model calls on each chat, in order,
+    /// before it answers (seed 003's re-pilot check: "verify the concierge
+    /// responds + can list_workspaces via the platform MCP").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_tool_calls: Vec<PlatformMcpTool>,
+    /// The org the platform agent is installed into; unset: the pilot's org
+    /// (seed 003: roots "CEO Assistant" and "SEO Agent", "0 rows here").
+    #[serde(default)]
+    pub org: OrgCondition,
+}
+
+/// A tool of the platform MCP (`molecule-mcp`) the scripted model may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformMcpTool {
+    /// `list_workspaces`: the org's workspaces, through the platform's `GET /workspaces`.
+    ListWorkspaces,
+}
+
+impl PlatformMcpTool {
+    /// Its name in the MCP's `tools/list`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformMcpTool::ListWorkspaces => "list_workspaces",
+        }
+    }
+}
+
+/// `world.platform_agent.org`: what the org holds before the platform agent
+/// arrives (seed 003: "re-parented the org's existing roots (CEO Assistant + SEO
+/// Agent) under it, migrated org_api_tokens / org_plugin_allowlist (0 rows here,
+/// but the code path ran)").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrgCondition {
+    /// The org's root workspaces (no parent), by name, each name once.
+    pub roots: Vec<String>,
+    /// Rows in `org_api_tokens` the install migrates.
+    #[schemars(range(max = bounds::MAX_ORG_ROWS))]
+    pub org_api_tokens: u32,
+    /// Rows in `org_plugin_allowlist` the install migrates.
+    #[schemars(range(max = bounds::MAX_ORG_ROWS))]
+    pub org_plugin_allowlist: u32,
+}
+
+impl Default for OrgCondition {
+    fn default() -> Self {
+        OrgCondition {
+            roots: vec!["CEO Assistant".into(), "SEO Agent".into()],
+            org_api_tokens: 0,
+            org_plugin_allowlist: 0,
+        }
+    }
 }
 
 /// The three LLM credentials seed 003's RCA names: "The block sets

@@ -209,6 +209,10 @@ pub enum Symptom {
     /// `Register: HTTP 401` (the container authenticated with a non-workspace token).
     #[serde(rename = "registration_rejected_401")]
     RegistrationRejected401,
+    /// `molecule-mcp: register rejected HTTP 401`: the platform MCP's own
+    /// registration refused (a non-workspace token); molecule-mcp exits.
+    #[serde(rename = "molecule_mcp_register_rejected_401")]
+    MoleculeMcpRegisterRejected401,
     /// The token mint answered 404: no workspace row existed yet (chicken-and-egg).
     #[serde(rename = "workspace_token_mint_404")]
     WorkspaceTokenMint404,
@@ -231,8 +235,9 @@ pub enum Symptom {
 
 impl Symptom {
     /// Every symptom, in a fixed order.
-    pub const ALL: [Symptom; 9] = [
+    pub const ALL: [Symptom; 10] = [
         Symptom::RegistrationRejected401,
+        Symptom::MoleculeMcpRegisterRejected401,
         Symptom::WorkspaceTokenMint404,
         Symptom::ConfigsEperm,
         Symptom::ConfigNotApplied,
@@ -247,6 +252,7 @@ impl Symptom {
     pub fn code(self) -> &'static str {
         match self {
             Symptom::RegistrationRejected401 => "registration_rejected_401",
+            Symptom::MoleculeMcpRegisterRejected401 => "molecule_mcp_register_rejected_401",
             Symptom::WorkspaceTokenMint404 => "workspace_token_mint_404",
             Symptom::ConfigsEperm => "configs_eperm",
             Symptom::ConfigNotApplied => "config_not_applied",

@@ -42,9 +42,9 @@ pub use bootstrap_assets::{BootstrapAssetStep, RepositoryFile};
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
     core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,
-    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, PlatformAgentCondition, PriorRun,
-    ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition,
-    StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
+    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, OrgCondition, PlatformAgentCondition,
+    PlatformMcpTool, PriorRun, ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition,
+    SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{

@@ -149,6 +149,13 @@ pub enum Step {
     /// `/openapi.json`) on the port the platform agent's container serves.
     /// Needs `world.platform_agent`.
     ProbeAgent,
+    /// Roll the platform-agent pilot back, as seed 003's operator did ("restored CEO
+    /// Assistant + SEO Agent as roots, removed the container"): the platform's
+    /// `DELETE /admin/org/platform-agent` (model-defined: the seed and molecule-core
+    /// name no rollback route) with the org admin token, then the Docker Engine API's
+    /// `DELETE /containers/molecule-platform-agent?force=true` on the agent's host.
+    /// Needs `world.platform_agent`.
+    RollbackPlatformAgent,
 }
 
 /// A chat message to the platform agent.

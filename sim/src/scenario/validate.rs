@@ -101,9 +101,26 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
         if let Err(e) = condition.check_corrections() {
             return Err(Invalid::new(world.key("platform_agent").key("corrected"), e.to_string()));
         }
+        org(&condition.org, &world.key("platform_agent").key("org"))?;
     }
     super::launches::check(scenario)?;
     steps(scenario)
+}
+
+/// The org's roots are named, each name once, and its tables within their bound.
+fn org(org: &super::OrgCondition, field: &FieldPath) -> Result<(), Invalid> {
+    for (i, name) in org.roots.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err(Invalid::new(field.key("roots").index(i), "expected a workspace name".into()));
+        }
+        if org.roots[..i].contains(name) {
+            return Err(Invalid::new(field.key("roots").index(i), format!("root `{name}` is named twice")));
+        }
+    }
+    for (table, rows) in [("org_api_tokens", org.org_api_tokens), ("org_plugin_allowlist", org.org_plugin_allowlist)] {
+        between(field.key(table), rows, 0, bounds::MAX_ORG_ROWS, "rows")?;
+    }
+    Ok(())
 }
 
 /// Every project slug is a repository name GitHub holds (the world gives each
@@ -221,7 +238,11 @@ fn skips(role: &str, skips: &[DeliveryStep], field: &FieldPath) -> Result<(), In
 /// Steps that act on a run come after a launch; the platform agent's steps need its condition.
 fn steps(scenario: &Scenario) -> Result<(), Invalid> {
     let steps = FieldPath::root().key("steps");
-    if let Some(i) = scenario.steps.iter().position(|s| matches!(s, Step::ChatWithAgent(_) | Step::ProbeAgent)) {
+    if let Some(i) = scenario
+        .steps
+        .iter()
+        .position(|s| matches!(s, Step::ChatWithAgent(_) | Step::ProbeAgent | Step::RollbackPlatformAgent))
+    {
         if scenario.world.platform_agent.is_none() {
             return Err(Invalid::new(
                 steps.index(i),
@@ -242,6 +263,7 @@ fn steps(scenario: &Scenario) -> Result<(), Invalid> {
                 | Step::ConfirmSlug { .. }
                 | Step::ChatWithAgent(_)
                 | Step::ProbeAgent
+                | Step::RollbackPlatformAgent
                 | Step::SshAccess
                 | Step::Request(_)
                 | Step::OnRun(_)

@@ -13,7 +13,7 @@ use squadsim::platform::platform_agent::provisioning_spec::ProvisioningSpec;
 use squadsim::platform::platform_agent::workspace_server::DeliveryMode;
 use squadsim::platform::platform_agent::PlatformAgentOutcome;
 use squadsim::scenario::Scenario;
-use squadsim::scenario::{LlmCredential, ProvisioningPath, Symptom};
+use squadsim::scenario::{LlmCredential, OrgCondition, ProvisioningPath, Symptom};
 use squadsim::Outcome;
 use support::load;
 
@@ -42,6 +42,7 @@ fn the_bespoke_block_shows_the_whole_symptom_chain() {
         p.symptoms,
         [
             Symptom::RegistrationRejected401,
+            Symptom::MoleculeMcpRegisterRejected401,
             Symptom::ConfigsEperm,
             Symptom::ConfigNotApplied,
             Symptom::LlmAuthUnrecognisedPrefix,
@@ -152,18 +153,22 @@ fn the_outcome_carries_the_divergence_report_computed_from_the_specs() {
 #[test]
 fn removing_one_divergence_removes_exactly_its_symptom() {
     let bespoke = section(&support::run(&load("platform-agent-bespoke.yaml"))).symptoms.clone();
-    let cases: [(&[&str], Symptom); 6] = [
-        (&["configs"], Symptom::ConfigsEperm),
-        (&["env.CONFIGS_DIR"], Symptom::ConfigNotApplied),
-        (&["env.RUNTIME"], Symptom::StaleRuntimeLabel),
-        (&["env.A2A_PORT"], Symptom::A2aAdvertisedPortNotServed),
-        (&["env.MOLECULE_LLM_API_KEY", "env.MOLECULE_LLM_BASE_URL"], Symptom::LlmAuthUnrecognisedPrefix),
-        (&["step.pre_seed_row", "step.mint_workspace_token"], Symptom::RegistrationRejected401),
+    let cases: [(&[&str], &[Symptom]); 6] = [
+        (&["configs"], &[Symptom::ConfigsEperm]),
+        (&["env.CONFIGS_DIR"], &[Symptom::ConfigNotApplied]),
+        (&["env.RUNTIME"], &[Symptom::StaleRuntimeLabel]),
+        (&["env.A2A_PORT"], &[Symptom::A2aAdvertisedPortNotServed]),
+        (&["env.MOLECULE_LLM_API_KEY", "env.MOLECULE_LLM_BASE_URL"], &[Symptom::LlmAuthUnrecognisedPrefix]),
+        // One workspace token clears both registrations (seed 003: "both succeed").
+        (
+            &["step.pre_seed_row", "step.mint_workspace_token"],
+            &[Symptom::RegistrationRejected401, Symptom::MoleculeMcpRegisterRejected401],
+        ),
     ];
-    for (keys, symptom) in cases {
+    for (keys, symptoms) in cases {
         let o = bespoke_corrected(keys);
         let mut expected = bespoke.clone();
-        expected.retain(|s| *s != symptom);
+        expected.retain(|s| !symptoms.contains(s));
         assert_eq!(section(&o).symptoms, expected, "corrected {keys:?}");
     }
 }
@@ -320,4 +325,203 @@ fn the_unserved_a2a_port_is_observed_as_404s_on_the_registered_url() {
         .iter()
         .any(|l| l.ends_with("uvicorn: \"GET /.well-known/agent.json HTTP/1.1\" 404 Not Found")));
     assert_eq!(p.inbound_queue, ["message/send queued"]);
+}
+
+/// The calls to `POST /registry/register` the concierge made, with how each ended.
+fn registrations(s: &Scenario) -> (Outcome, Vec<Option<u16>>) {
+    let Run { outcome, record, .. } = world::run(s, RunOptions { record: true, ..RunOptions::default() });
+    let record = record.expect("a recorded run has a record");
+    let calls = record
+        .calls
+        .iter()
+        .filter(|c| c.from == "concierge" && c.to == "platform" && c.path == "/registry/register")
+        .map(|c| c.status)
+        .collect();
+    (outcome, calls)
+}
+
+#[test]
+fn with_the_admin_token_both_registrations_are_refused_and_with_a_workspace_token_both_succeed() {
+    // seed 003: "With the admin token: molecule-mcp: register rejected HTTP 401 + agent
+    // Register: HTTP 401. With a minted workspace token: both succeed (Registered with
+    // platform: 200)."
+    let (o, calls) = registrations(&load("platform-agent-bespoke.yaml"));
+    assert_eq!(calls, [Some(401), Some(401)], "two registrations over HTTP, each refused");
+    let p = section(&o);
+    let log = p.workspace_log.join("\n");
+    assert!(log.contains("agent: Register: HTTP 401"), "{log}");
+    assert!(log.contains("molecule-mcp: register rejected HTTP 401"), "{log}");
+    let refused = p.platform_log.iter().filter(|l| l.contains("POST /registry/register 401")).count();
+    assert_eq!(refused, 2, "{:?}", p.platform_log);
+    assert!(p.symptoms.contains(&Symptom::MoleculeMcpRegisterRejected401), "{:?}", p.symptoms);
+
+    for scenario in ["platform-agent-ssot.yaml", "platform-agent-bespoke-byok.yaml"] {
+        let (o, calls) = registrations(&load(scenario));
+        assert_eq!(calls, [Some(200), Some(200)], "{scenario}");
+        let p = section(&o);
+        let log = p.workspace_log.join("\n");
+        assert!(log.contains("agent: Registered with platform: 200"), "{scenario}: {log}");
+        assert!(log.contains("molecule-mcp: registered workspace"), "{scenario}: {log}");
+        assert!(!p.symptoms.contains(&Symptom::MoleculeMcpRegisterRejected401), "{scenario}");
+    }
+    // molecule-mcp's URL-less poll registration leaves the agent's push delivery as it was.
+    let (o, _) = registrations(&load("platform-agent-ssot.yaml"));
+    assert_eq!(section(&o).workspace.as_ref().and_then(|w| w.delivery_mode), Some(DeliveryMode::Push));
+    assert_eq!(chat_note(&o), (Some(200), "reply: PONG".to_string()));
+}
+
+#[test]
+fn the_install_reparents_the_orgs_roots_under_the_platform_agent_and_migrates_its_tables() {
+    // seed 003: "returned {"kind":"platform","status":"installed"} and correctly: upserted the
+    // platform row to kind='platform', parent_id=NULL, re-parented the org's existing roots (CEO
+    // Assistant + SEO Agent) under it, migrated org_api_tokens / org_plugin_allowlist (0 rows here,
+    // but the code path ran)."
+    let o = support::run(&load("platform-agent-pilot.yaml"));
+    let p = section(&o);
+    let id = p.workspace.as_ref().unwrap().id.as_str();
+    assert_eq!(p.org.roots_before, ["CEO Assistant", "SEO Agent"]);
+    assert_eq!(p.org.roots_after, [id], "the platform agent, named by its UUID, is the sole root");
+    let install = p.org.install.as_ref().expect("the install ran");
+    assert_eq!(install.reparented, ["CEO Assistant", "SEO Agent"]);
+    assert_eq!(install.migrated, ["org_api_tokens: 0 rows", "org_plugin_allowlist: 0 rows"]);
+    assert!(p.org.rollback.is_none());
+    assert_eq!(p.container, "running");
+    let answer = p.workspace_log.iter().find(|l| l.contains("install platform agent")).unwrap();
+    assert!(
+        answer.ends_with(r#"install platform agent: HTTP 200 {"kind":"platform","status":"installed"}"#),
+        "{answer}"
+    );
+
+    // Another org: every root goes under the platform agent; every row is migrated.
+    let mut s = load("platform-agent-pilot.yaml");
+    s.world.platform_agent.as_mut().unwrap().org =
+        OrgCondition { roots: vec!["A".into(), "B".into(), "C".into()], org_api_tokens: 3, org_plugin_allowlist: 2 };
+    let o = support::run(&s);
+    let install = section(&o).org.install.clone().unwrap();
+    assert_eq!(install.reparented, ["A", "B", "C"]);
+    assert_eq!(install.migrated, ["org_api_tokens: 3 rows", "org_plugin_allowlist: 2 rows"]);
+
+    // The SSOT spec has no install step: the org's roots stay, the concierge joins them as a root.
+    let o = support::run(&load("platform-agent-ssot.yaml"));
+    let p = section(&o);
+    assert!(p.org.install.is_none());
+    assert_eq!(p.org.roots_after, ["CEO Assistant", "Org Concierge", "SEO Agent"]);
+}
+
+#[test]
+fn the_pilots_rollback_restores_the_roots_and_removes_the_container() {
+    // seed 003: "I rolled the pilot back (restored CEO Assistant + SEO Agent as roots, removed the container)".
+    let o = support::run(&load("platform-agent-pilot-rollback.yaml"));
+    let p = section(&o);
+    let rollback = p.org.rollback.as_ref().expect("a rollback");
+    assert_eq!(rollback.restored_roots, ["CEO Assistant", "SEO Agent"]);
+    assert!(rollback.route.contains("model-defined"), "{}", rollback.route);
+    assert_eq!(p.org.roots_after, p.org.roots_before, "the org is clean");
+    assert_eq!(p.container, "removed");
+    assert_eq!(p.workspace.as_ref().unwrap().status, "removed");
+    let calls: Vec<(&str, Option<u16>)> = o
+        .operator
+        .iter()
+        .filter(|c| c.step == "rollback_platform_agent")
+        .map(|c| (c.request.as_str(), c.http_status))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("DELETE http://platform:8080/admin/org/platform-agent", Some(200)),
+            ("DELETE http://concierge:2375/containers/molecule-platform-agent", Some(204)),
+        ]
+    );
+    // The probes after the rollback find no container to answer.
+    let after: Vec<Option<u16>> =
+        o.operator.iter().filter(|c| c.step == "probe_agent").skip(4).map(|c| c.http_status).collect();
+    assert_eq!(after, [None; 4]);
+
+    // The twin without the rollback leaves the org degraded.
+    let twin = support::run(&load("platform-agent-pilot.yaml"));
+    let t = section(&twin);
+    assert_eq!(t.org.roots_after, [t.workspace.as_ref().unwrap().id.as_str()]);
+    assert_eq!(t.container, "running");
+
+    // A second rollback finds nothing to undo, the way each API answers it.
+    let mut s = load("platform-agent-pilot-rollback.yaml");
+    s.steps.push(squadsim::scenario::Step::RollbackPlatformAgent);
+    let o = support::run(&s);
+    let again: Vec<(Option<u16>, String)> = o
+        .operator
+        .iter()
+        .filter(|c| c.step == "rollback_platform_agent")
+        .skip(2)
+        .map(|c| (c.http_status, c.note.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        again,
+        [
+            (Some(404), r#"{"error":"platform agent not installed"}"#.to_string()),
+            (Some(404), r#"{"message":"No such container: molecule-platform-agent"}"#.to_string()),
+        ]
+    );
+}
+
+#[test]
+fn an_org_that_cannot_be_is_refused_at_load_with_its_line_and_field() {
+    let text = "world:\n  platform_agent:\n    provisioning: bespoke\n    org:\n      roots:\n        - CEO Assistant\n        - CEO Assistant\nsteps: [probe_agent]\n";
+    let err = Scenario::parse(Path::new("x.yaml"), text).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (Some(7), "world.platform_agent.org.roots[1]"), "{err}");
+    assert!(err.message.contains("`CEO Assistant` is named twice"), "{err}");
+
+    let text = "world:\n  platform_agent:\n    provisioning: bespoke\n    org: {roots: [], org_api_tokens: 10001}\nsteps: [probe_agent]\n";
+    let err = Scenario::parse(Path::new("x.yaml"), text).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (Some(4), "world.platform_agent.org.org_api_tokens"), "{err}");
+    assert!(err.message.contains("expected between 0 and 10000 rows, got 10001"), "{err}");
+
+    let text =
+        "world:\n  platform_agent:\n    provisioning: bespoke\n    org: {roots: [\" \"]}\nsteps: [probe_agent]\n";
+    let err = Scenario::parse(Path::new("x.yaml"), text).unwrap_err();
+    assert_eq!(err.field, "world.platform_agent.org.roots[0]", "{err}");
+
+    let text = "steps: [rollback_platform_agent]\n";
+    let err = Scenario::parse(Path::new("x.yaml"), text).unwrap_err();
+    assert!(err.message.contains("expected `world.platform_agent`"), "{err}");
+}
+
+#[test]
+fn the_repilot_check_lists_the_orgs_workspaces_through_the_platform_mcp_on_the_ssot_path_only() {
+    // seed 003: "verify the concierge responds + can list_workspaces via the platform MCP".
+    let o = support::run(&load("platform-agent-repilot.yaml"));
+    let p = section(&o);
+    let check = p.repilot_check.as_ref().expect("the model calls list_workspaces");
+    assert!(check.passed, "{check:?}");
+    let mut listed = check.workspaces.clone();
+    listed.sort();
+    assert_eq!(listed, ["CEO Assistant", "Org Concierge", "SEO Agent"]);
+    assert_eq!(chat_note(&o), (Some(200), "reply: PONG".to_string()), "the concierge responds");
+    assert!(p.platform_log.iter().any(|l| l.contains("GET /workspaces 200 (3 workspaces)")), "{:?}", p.platform_log);
+
+    // The bespoke block: no chat reaches the concierge, and molecule-mcp exited on its 401.
+    let o = support::run(&load("platform-agent-repilot-bespoke.yaml"));
+    let p = section(&o);
+    let check = p.repilot_check.as_ref().unwrap();
+    assert!(!check.passed);
+    assert_eq!(check.why.as_deref(), Some("the concierge ran no query: no chat reached it"));
+    assert!(!p.platform_log.iter().any(|l| l.contains("GET /workspaces")), "{:?}", p.platform_log);
+
+    // With the pilot's registration fixes (token minted, A2A port served) the chat is pushed and
+    // molecule-mcp runs and lists; the admin token as LLM token still keeps the concierge from answering.
+    let mut s = load("platform-agent-repilot-bespoke.yaml");
+    let condition = s.world.platform_agent.as_mut().unwrap();
+    condition.corrected = vec!["step.pre_seed_row".into(), "step.mint_workspace_token".into(), "env.A2A_PORT".into()];
+    let check = section(&support::run(&s)).repilot_check.clone().unwrap();
+    assert_eq!(check.workspaces.len(), 3, "{check:?}");
+    assert!(!check.passed);
+    assert_eq!(check.why.as_deref(), Some("the concierge did not answer: llm-auth: unrecognised prefix"));
+    condition_with_llm(&mut s, LlmCredential::Byok);
+    assert!(section(&support::run(&s)).repilot_check.as_ref().unwrap().passed);
+
+    // Without the scripted tool call there is no check to report.
+    assert!(section(&support::run(&load("platform-agent-ssot.yaml"))).repilot_check.is_none());
+}
+
+fn condition_with_llm(s: &mut Scenario, credential: LlmCredential) {
+    s.world.platform_agent.as_mut().unwrap().llm_credential = Some(credential);
 }

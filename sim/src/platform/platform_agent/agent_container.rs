@@ -16,6 +16,8 @@
 //!   `MOLECULE_LLM_BASE_URL`) and `sk-ant-` (BYOK, at `ANTHROPIC_BASE_URL`, else
 //!   the Anthropic API) prefixes only;
 //! - registration authenticates with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`;
+//!   after the agent's, `molecule-mcp` registers on its own with the same
+//!   token (no URL, `delivery_mode: poll`) and exits on a 401 or 403;
 //! - the server listens on 8000 and the agent registers that URL; the A2A routes
 //!   are mounted on it only when the A2A port (`A2A_PORT`, default 8000) is that
 //!   port, else those routes answer 404 there (and the access log shows it).
@@ -38,6 +40,7 @@ use squadsim_fakes::net::{HttpClient, HttpError, HttpRequest};
 use super::provisioning_spec::{ConfigsMount, SERVED_PORT};
 use crate::base::clock::seconds_label;
 use crate::base::topology::Host;
+use crate::scenario::PlatformMcpTool;
 
 /// The host directory mounted at `/configs` (as `docker run` leaves it when
 /// nothing prepared it: created by root, 0755).
@@ -72,6 +75,16 @@ pub(crate) struct WorkspaceObservations {
     pub llm_auth: Option<Result<String, LlmAuthError>>,
     /// The registration's HTTP status (`Some(None)`: no answer).
     pub registration: Option<Option<u16>>,
+    /// molecule-mcp's own registration's HTTP status (`Some(None)`: no answer).
+    pub mcp_registration: Option<Option<u16>>,
+    /// Whether molecule-mcp is still running after its registration (it exits on 401/403).
+    pub mcp_running: Option<bool>,
+    /// The container was removed (`docker rm -f`) after it started.
+    pub container_removed: bool,
+    /// The last `list_workspaces` the model called: the workspaces' names, or why it failed.
+    pub list_workspaces: Option<Result<Vec<String>, String>>,
+    /// How the last chat's query ended: answered, or why not.
+    pub answered: Option<Result<(), String>>,
     pub advertised_port: Option<u16>,
     pub served_port: Option<u16>,
     /// Requests for the A2A routes the platform uses ([`A2A_ROUTES`]) that the
@@ -105,6 +118,8 @@ pub(crate) struct AgentContainer {
     pub configs: Arc<Mutex<ConfigsDir>>,
     pub http: HttpClient,
     pub obs: Observations,
+    /// The platform MCP's tools the scripted model calls on each chat, in order.
+    pub tool_calls: Vec<PlatformMcpTool>,
 }
 
 /// Why llm-auth found no usable LLM credential.
@@ -323,7 +338,8 @@ impl AgentContainer {
             );
         }
 
-        let status = self.register().await;
+        let card = self.card();
+        let status = self.register(json!({"id": self.workspace_id, "url": card["url"], "agent_card": card})).await;
         observe(&self.obs).registration = Some(status);
         self.log(
             "agent",
@@ -333,17 +349,68 @@ impl AgentContainer {
                 None => "Register: no response".into(),
             },
         );
+
+        self.start_molecule_mcp().await;
     }
 
-    async fn register(&self) -> Option<u16> {
+    /// `molecule-mcp`, spawned as the concierge's platform MCP server: its own
+    /// registration (`POST /registry/register` with no URL and
+    /// `delivery_mode: poll`: it serves MCP over stdio, not A2A), as
+    /// molecule-mcp's console script does at startup. A 401 or 403 ends it
+    /// (exit 3), so the platform MCP is not loaded.
+    async fn start_molecule_mcp(&self) {
+        let id = &self.workspace_id;
+        let card = json!({"name": format!("molecule-mcp-{}", &id[..id.len().min(8)]), "skills": []});
+        let status = self.register(json!({"id": id, "url": "", "agent_card": card, "delivery_mode": "poll"})).await;
+        let running = !matches!(status, Some(401 | 403));
+        {
+            let mut obs = observe(&self.obs);
+            obs.mcp_registration = Some(status);
+            obs.mcp_running = Some(running);
+        }
+        self.log(
+            "molecule-mcp",
+            match status {
+                Some(code @ (401 | 403)) => {
+                    format!("register rejected HTTP {code}: the token is not a workspace token for {id} (exit 3)")
+                }
+                Some(code) if code < 300 => format!("registered workspace {id} with platform: {code}"),
+                Some(code) => format!("register POST returned HTTP {code}"),
+                None => "register POST failed: no response".into(),
+            },
+        );
+    }
+
+    /// One tool of the platform MCP, as molecule-mcp runs it (the executor
+    /// reaches molecule-mcp over stdio inside the container; molecule-mcp calls
+    /// the platform over HTTP with the concierge's native credential,
+    /// `MOLECULE_API_KEY`): the workspaces' names, or why there are none.
+    async fn call_platform_tool(&self, tool: PlatformMcpTool) -> Result<Vec<String>, String> {
+        if observe(&self.obs).mcp_running != Some(true) {
+            return Err("the platform MCP is not loaded (molecule-mcp is not running)".into());
+        }
+        let platform = self.env.get("PLATFORM_URL").ok_or("PLATFORM_URL unset")?;
+        let PlatformMcpTool::ListWorkspaces = tool;
+        let mut request = HttpRequest::get(format!("{platform}/workspaces"));
+        if let Some(key) = self.env.get("MOLECULE_API_KEY") {
+            request = request.bearer(key);
+        }
+        let response = self.http.send(request).await.map_err(|e| format!("GET /workspaces: {e}"))?;
+        if !response.status.is_success() {
+            return Err(format!("GET /workspaces: HTTP {}", response.status.as_u16()));
+        }
+        let rows = response.json();
+        Ok(rows.as_array().into_iter().flatten().filter_map(|r| r["name"].as_str().map(String::from)).collect())
+    }
+
+    /// `POST $PLATFORM_URL/registry/register` with `body`, authenticated as
+    /// the workspace with `MOLECULE_WORKSPACE_TOKEN`, else `MOLECULE_API_KEY`
+    /// (seed 003: "The block passes MOLECULE_API_KEY=$ADMIN_TOKEN"): the
+    /// agent's registration and molecule-mcp's alike. `None`: no answer.
+    async fn register(&self, body: Value) -> Option<u16> {
         let platform = self.env.get("PLATFORM_URL")?;
         let token = self.env.get("MOLECULE_WORKSPACE_TOKEN").or_else(|| self.env.get("MOLECULE_API_KEY"));
-        let card = self.card();
-        let mut request = HttpRequest::post(format!("{platform}/registry/register")).json(&json!({
-            "id": self.workspace_id,
-            "url": card["url"],
-            "agent_card": card,
-        }));
+        let mut request = HttpRequest::post(format!("{platform}/registry/register")).json(&body);
         if let Some(t) = token {
             request = request.bearer(t);
         }
@@ -405,8 +472,21 @@ async fn message_send(State(rt): State<Arc<AgentContainer>>, body: Bytes) -> Res
         .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join("\n"))
         .unwrap_or_default();
     log_line(&rt.obs, "agent", format!("A2A message/send received; query: {prompt:?}"));
+    for tool in rt.tool_calls.clone() {
+        let result = rt.call_platform_tool(tool).await;
+        log_line(
+            &rt.obs,
+            "agent",
+            match &result {
+                Ok(names) => format!("mcp__platform__{}: {} workspaces", tool.name(), names.len()),
+                Err(why) => format!("mcp__platform__{} failed: {why}", tool.name()),
+            },
+        );
+        observe(&rt.obs).list_workspaces = Some(result);
+    }
     match rt.query(&prompt).await {
         Ok(text) => {
+            observe(&rt.obs).answered = Some(Ok(()));
             log_line(&rt.obs, "agent", format!("query answered: {text:?}"));
             let message_id = format!("{}-reply", message["messageId"].as_str().unwrap_or("message"));
             Json(json!({
@@ -418,6 +498,7 @@ async fn message_send(State(rt): State<Arc<AgentContainer>>, body: Bytes) -> Res
             .into_response()
         }
         Err(e) => {
+            observe(&rt.obs).answered = Some(Err(e.to_string()));
             log_line(&rt.obs, "agent", format!("query failed: {e}"));
             rpc_error(-32603, e.to_string())
         }

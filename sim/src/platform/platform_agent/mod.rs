@@ -18,6 +18,7 @@
 
 pub(crate) mod agent_container;
 pub mod divergence;
+pub mod docker_api;
 pub(crate) mod llm_proxy;
 pub(crate) mod provisioner;
 pub mod provisioning_spec;
@@ -39,7 +40,7 @@ use provisioning_spec::ProvisioningSpec;
 use workspace_server::{DeliveryMode, WorkspaceServer};
 
 use crate::base::topology::Host;
-use crate::scenario::{CorrectionError, PlatformAgentCondition, ProvisioningPath, Symptom};
+use crate::scenario::{CorrectionError, PlatformAgentCondition, PlatformMcpTool, ProvisioningPath, Symptom};
 
 /// The provisioning spec of a platform-agent condition.
 impl PlatformAgentCondition {
@@ -66,7 +67,25 @@ impl PlatformAgentCondition {
 
 /// The platform agent's deterministic workspace id (a UUID, as the platform's ids are).
 pub fn workspace_id(seed: u64) -> String {
-    let u = IdGen::derive(seed, "platform-agent-workspace").uuid_simple();
+    uuid(seed, "platform-agent-workspace")
+}
+
+/// The org admin token (`$ADMIN_TOKEN`) of a world with `seed`: what the
+/// operator, as the org's admin, authenticates to the platform's admin routes with.
+pub fn admin_token(seed: u64) -> String {
+    secrets(seed).0
+}
+
+/// The org admin token, and the generator the world's other secrets follow it from.
+fn secrets(seed: u64) -> (String, IdGen) {
+    let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
+    let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
+    (admin_token, secrets)
+}
+
+/// A deterministic UUID for `label` under `seed`.
+fn uuid(seed: u64, label: &str) -> String {
+    let u = IdGen::derive(seed, label).uuid_simple();
     format!("{}-{}-{}-{}-{}", &u[..8], &u[8..12], &u[12..16], &u[16..20], &u[20..])
 }
 
@@ -82,6 +101,10 @@ pub struct PlatformAgentWorld {
     obs: Observations,
     spec: ProvisioningSpec,
     workspace_id: String,
+    /// The org's roots as the world started.
+    roots_before: Vec<String>,
+    /// The scripted model calls `list_workspaces` (the outcome carries the re-pilot check).
+    asks_for_workspaces: bool,
 }
 
 impl PlatformAgentWorld {
@@ -98,8 +121,7 @@ impl PlatformAgentWorld {
         seed: u64,
         recorder: Option<&CallRecorder>,
     ) -> Self {
-        let mut secrets = IdGen::derive(seed, "platform-agent-secrets");
-        let admin_token = format!("mol_admin_{}", secrets.alphanumeric(32));
+        let (admin_token, mut secrets) = secrets(seed);
         let llm_proxy_token = format!("sk-cp-{}", secrets.alphanumeric(40));
         let byok_token = format!("sk-ant-oat01-{}", secrets.alphanumeric(40));
         let workspace_id = workspace_id(seed);
@@ -107,7 +129,12 @@ impl PlatformAgentWorld {
             let http = HttpClient::simulated(timeout);
             recorder.map(|r| http.recording(r, host.name())).unwrap_or(http)
         };
-        let server = WorkspaceServer::new(admin_token.clone(), seed, client(Host::Platform, Duration::from_secs(5)));
+        let server = WorkspaceServer::new(
+            admin_token.clone(),
+            seed,
+            client(Host::Platform, Duration::from_secs(5)),
+            &condition.org,
+        );
         let proxy = llm_proxy::LlmProxy::new(llm_proxy_token.clone(), condition.model_reply.clone());
         let anthropic = llm_proxy::LlmProxy::new(byok_token.clone(), condition.model_reply.clone());
         let provisioning = provisioner::ProvisioningContext {
@@ -120,9 +147,23 @@ impl PlatformAgentWorld {
             byok_token,
             http: client(Host::Concierge, Duration::from_secs(10)),
             faults: ServiceFaults::default(),
+            containers: docker_api::Containers::default(),
+            tool_calls: condition.model_tool_calls.clone(),
         };
         let obs: Observations = Arc::new(Mutex::new(WorkspaceObservations::default()));
-        PlatformAgentWorld { server, proxy, anthropic, provisioning, obs, spec, workspace_id }
+        let roots_before = server.roots();
+        let asks_for_workspaces = condition.model_tool_calls.contains(&PlatformMcpTool::ListWorkspaces);
+        PlatformAgentWorld {
+            server,
+            proxy,
+            anthropic,
+            provisioning,
+            obs,
+            spec,
+            workspace_id,
+            roots_before,
+            asks_for_workspaces,
+        }
     }
 
     /// What `host` (one of [`Self::HOSTS`]) runs, its servers wearing
@@ -136,8 +177,12 @@ impl PlatformAgentWorld {
             Host::AnthropicApi => Box::pin(serve_on(host, faults.layer(self.anthropic.router()))),
             Host::Concierge => {
                 let (spec, obs) = (self.spec.clone(), self.obs.clone());
-                let context = provisioner::ProvisioningContext { faults, ..self.provisioning.clone() };
+                let context = provisioner::ProvisioningContext { faults: faults.clone(), ..self.provisioning.clone() };
+                let docker = faults.layer(context.containers.router(obs.clone()));
                 Box::pin(async move {
+                    tokio::spawn(async move {
+                        let _ = serve_simulated(docker, docker_api::DOCKER_API_PORT).await;
+                    });
                     provisioner::provision(spec, context, obs).await;
                     // The container keeps serving; the host's software never ends by itself.
                     std::future::pending::<()>().await;
@@ -177,6 +222,9 @@ pub struct PlatformAgentOutcome {
     pub workspace: Option<AgentWorkspaceOutcome>,
     /// The executor the container actually runs.
     pub executor: Option<String>,
+    /// The container on the execution workspace: `running`, `removed` (by the
+    /// rollback's `docker rm -f`) or `not started`.
+    pub container: String,
     pub a2a_advertised_port: Option<u16>,
     pub a2a_served_port: Option<u16>,
     /// Inbound messages still in the platform's `a2a_queue` (method, status).
@@ -186,8 +234,60 @@ pub struct PlatformAgentOutcome {
     pub divergences: Vec<Divergence>,
     /// The execution workspace's log (provisioner, agent, molecule-mcp, llm-auth).
     pub workspace_log: Vec<String>,
+    /// The org's topology before and after, and what the install migrated.
+    pub org: OrgOutcome,
+    /// The RCA's re-pilot check (with `model_tool_calls: [list_workspaces]`):
+    /// "verify the concierge responds + can list_workspaces via the platform MCP".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repilot_check: Option<RepilotCheck>,
     /// The platform's log.
     pub platform_log: Vec<String>,
+}
+
+/// The org around the platform agent, read from the platform's rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgOutcome {
+    /// The roots (workspaces with no parent) when the world started, by name.
+    pub roots_before: Vec<String>,
+    /// The roots at the end of the run, by name (the platform agent's row is
+    /// named by its id until its config is applied).
+    pub roots_after: Vec<String>,
+    /// What `POST /admin/org/platform-agent` did (`None`: it never ran).
+    pub install: Option<InstallOutcome>,
+    /// What the rollback restored (`None`: no rollback ran). Its route,
+    /// `DELETE /admin/org/platform-agent`, is model-defined: neither the seed
+    /// nor molecule-core's router names one.
+    pub rollback: Option<RollbackOutcome>,
+}
+
+/// One rollback of the platform-agent install.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RollbackOutcome {
+    /// The route it went through, marked model-defined.
+    pub route: String,
+    /// The roots it restored (no parent again), by name, sorted.
+    pub restored_roots: Vec<String>,
+}
+
+/// The re-pilot check's verdict, read from what the concierge did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepilotCheck {
+    /// `list_workspaces` through the platform MCP succeeded and the chat was answered.
+    pub passed: bool,
+    /// The workspaces `list_workspaces` returned, by name.
+    pub workspaces: Vec<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// One platform-agent install as the platform recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstallOutcome {
+    /// The roots it re-parented under the platform agent, by name, sorted.
+    pub reparented: Vec<String>,
+    /// `table: rows` for each org table it migrated.
+    pub migrated: Vec<String>,
 }
 
 impl PlatformAgentOutcome {
@@ -213,6 +313,7 @@ impl PlatformAgentWorld {
         let row = self.server.row(&self.workspace_id);
         let queue = self.server.queue();
         let symptoms = symptoms(&obs, row.as_ref().map(|r| r.runtime_label()), !queue.is_empty());
+        let repilot_check = self.asks_for_workspaces.then(|| repilot_check(&obs));
         PlatformAgentOutcome {
             provisioning: self.spec.path.clone(),
             workspace: row.map(|r| AgentWorkspaceOutcome {
@@ -224,15 +325,53 @@ impl PlatformAgentWorld {
                 delivery_mode: r.delivery_mode,
             }),
             executor: obs.executor.clone(),
+            container: match (obs.container_removed, &obs.executor) {
+                (true, _) => "removed",
+                (false, Some(_)) => "running",
+                (false, None) => "not started",
+            }
+            .to_string(),
             a2a_advertised_port: obs.advertised_port,
             a2a_served_port: obs.served_port,
             inbound_queue: queue.iter().map(|q| format!("{} {}", q.method, q.status)).collect(),
             symptoms,
             divergences: divergence::compare(&ProvisioningSpec::ssot(), &self.spec),
             workspace_log: obs.log,
+            org: OrgOutcome {
+                roots_before: self.roots_before.clone(),
+                roots_after: self.server.roots(),
+                install: self.server.install().map(|i| {
+                    let mut reparented: Vec<String> =
+                        i.reparented.iter().filter_map(|id| self.server.row(id)).map(|r| r.name).collect();
+                    reparented.sort();
+                    InstallOutcome { reparented, migrated: i.migrated }
+                }),
+                rollback: self.server.rollback().map(|restored_roots| RollbackOutcome {
+                    route: workspace_server::ROLLBACK_ROUTE.to_string(),
+                    restored_roots,
+                }),
+            },
+            repilot_check,
             platform_log: self.server.log_lines(),
         }
     }
+}
+
+/// The re-pilot check: the concierge listed the workspaces through the platform
+/// MCP and answered the chat.
+fn repilot_check(obs: &WorkspaceObservations) -> RepilotCheck {
+    let workspaces = match &obs.list_workspaces {
+        Some(Ok(names)) => names.clone(),
+        _ => Vec::new(),
+    };
+    let why = match (&obs.list_workspaces, &obs.answered) {
+        (None, _) => Some("the concierge ran no query: no chat reached it".to_string()),
+        (Some(Err(why)), _) => Some(format!("list_workspaces: {why}")),
+        (Some(Ok(_)), Some(Err(why))) => Some(format!("the concierge did not answer: {why}")),
+        (Some(Ok(_)), None) => Some("the concierge did not answer".to_string()),
+        (Some(Ok(_)), Some(Ok(()))) => None,
+    };
+    RepilotCheck { passed: why.is_none(), workspaces, why }
 }
 
 /// The symptoms in what was observed, in [`Symptom`] order.
@@ -240,6 +379,9 @@ fn symptoms(obs: &WorkspaceObservations, runtime_label: Option<String>, queued: 
     let mut out = Vec::new();
     if obs.registration == Some(Some(401)) {
         out.push(Symptom::RegistrationRejected401);
+    }
+    if obs.mcp_registration == Some(Some(401)) {
+        out.push(Symptom::MoleculeMcpRegisterRejected401);
     }
     if obs.mint_status == Some(404) {
         out.push(Symptom::WorkspaceTokenMint404);

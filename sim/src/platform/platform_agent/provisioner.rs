@@ -17,7 +17,9 @@ use squadsim_fakes::fault::ServiceFaults;
 use squadsim_fakes::net::{serve_simulated, HttpClient, HttpRequest};
 
 use super::agent_container::{log_line, observe, AgentContainer, ConfigsDir, Observations, CONFIG_YAML};
+use super::docker_api::{removable, Containers};
 use super::provisioning_spec::{EnvSource, ProvisioningSpec, ProvisioningStep, SERVED_PORT};
+use crate::scenario::PlatformMcpTool;
 
 /// What the provisioner knows about the world it provisions into.
 #[derive(Debug, Clone)]
@@ -35,6 +37,10 @@ pub(crate) struct ProvisioningContext {
     pub http: HttpClient,
     /// The service-fault layer the container's server wears.
     pub faults: ServiceFaults,
+    /// The containers running on the host (what its Docker Engine API removes).
+    pub containers: Containers,
+    /// The platform MCP's tools the scripted model calls on each chat.
+    pub tool_calls: Vec<PlatformMcpTool>,
 }
 
 impl ProvisioningContext {
@@ -110,21 +116,21 @@ pub(crate) async fn provision(spec: ProvisioningSpec, ctx: ProvisioningContext, 
                     configs: configs.clone(),
                     http: http.clone(),
                     obs: obs.clone(),
+                    tool_calls: ctx.tool_calls.clone(),
                 });
-                let router = ctx.faults.layer(container.router());
-                tokio::spawn(async move {
+                let (router, removed) = removable(ctx.faults.layer(container.router()));
+                let server = tokio::spawn(async move {
                     let _ = serve_simulated(router, SERVED_PORT).await;
                 });
+                ctx.containers.started(&spec.image, server.abort_handle(), removed);
                 tokio::spawn(container.boot());
             }
             ProvisioningStep::InstallPlatformAgent => {
                 let body = json!({"id": ctx.workspace_id, "runtime": runtime_label});
-                let status = http
-                    .send(admin_call("/admin/org/platform-agent".into(), body))
-                    .await
-                    .ok()
-                    .map(|r| r.status.as_u16());
-                log_line(&obs, "provisioner", format!("install platform agent: {}", status_text(status)));
+                let response = http.send(admin_call("/admin/org/platform-agent".into(), body)).await.ok();
+                let status = status_text(response.as_ref().map(|r| r.status.as_u16()));
+                let answer = response.map(|r| format!(" {}", r.text())).unwrap_or_default();
+                log_line(&obs, "provisioner", format!("install platform agent: {status}{answer}"));
             }
         }
     }
