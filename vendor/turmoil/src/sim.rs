@@ -411,9 +411,25 @@ impl<'a> Sim<'a> {
     ///
     /// Returns whether or not all clients have completed.
     pub fn step(&mut self) -> Result<bool> {
-        tracing::trace!(target: TRACING_TARGET, "step {}", self.steps);
+        self.step_ticks(1)
+    }
 
-        let tick = self.config.tick;
+    /// Step the simulation `ticks` ticks at once: the network and each host
+    /// with running software advance `ticks` times the tick duration in one
+    /// turn.
+    ///
+    /// (squadsim patch, see vendor/turmoil/PATCHED.md.) This is exactly
+    /// `ticks` calls to [`Sim::step`] when no host has anything to do before
+    /// the last of those ticks: no message can be delivered before then (see
+    /// [`Sim::next_delivery`]) and no host's timer is due before then. The
+    /// random host order draws from the simulation's RNG as `ticks` steps
+    /// would, so the steps after it are the same too. It costs one runtime
+    /// turn per host instead of `ticks`. `step_ticks(1)` is [`Sim::step`].
+    pub fn step_ticks(&mut self, ticks: u32) -> Result<bool> {
+        tracing::trace!(target: TRACING_TARGET, "step {} (+{})", self.steps, ticks);
+
+        let ticks = ticks.max(1);
+        let tick = self.config.tick * ticks;
         let mut is_finished = true;
 
         // Tick the networking, processing messages. This is done before
@@ -430,7 +446,10 @@ impl<'a> Sim<'a> {
             .iter_mut()
             .partition(|(_, rt)| rt.is_software_running());
         if self.config.random_node_order {
-            running.shuffle(&mut self.world.borrow_mut().rng);
+            // One shuffle per tick, as `ticks` single steps draw.
+            for _ in 0..ticks {
+                running.shuffle(&mut self.world.borrow_mut().rng);
+            }
         }
 
         for (&addr, rt) in running {
@@ -474,7 +493,7 @@ impl<'a> Sim<'a> {
         }
 
         self.elapsed += tick;
-        self.steps += 1;
+        self.steps += ticks as usize;
 
         if self.elapsed > self.config.duration && !is_finished {
             return Err(format!(
@@ -484,6 +503,18 @@ impl<'a> Sim<'a> {
         }
 
         Ok(is_finished)
+    }
+
+    /// (squadsim patch.) The simulated elapsed time at which the first message
+    /// now on the network can be delivered: now when one waits for its host's
+    /// turn, `None` when no message is in flight. Held messages wait for
+    /// [`Sim::release`] and do not count.
+    pub fn next_delivery(&self) -> Option<Duration> {
+        let world = self.world.borrow();
+        world
+            .topology
+            .next_delivery()
+            .map(|after| self.elapsed + after)
     }
 }
 

@@ -290,6 +290,25 @@ impl Topology {
         }
     }
 
+    /// (squadsim patch.) How long from the network's now until the first
+    /// message on any link can be delivered (zero when one waits for its
+    /// host's turn), `None` when none is in flight or every one is held.
+    pub(crate) fn next_delivery(&self) -> Option<Duration> {
+        let mut next: Option<Duration> = None;
+        for link in self.links.values() {
+            if link.deliverable.values().any(|queue| !queue.is_empty()) {
+                return Some(Duration::ZERO);
+            }
+            for sent in &link.sent {
+                if let DeliveryStatus::DeliverAfter(at) = sent.status {
+                    let wait = at.saturating_duration_since(link.now);
+                    next = Some(next.map_or(wait, |n| n.min(wait)));
+                }
+            }
+        }
+        next
+    }
+
     pub(crate) fn iter_mut(&mut self) -> LinksIter<'_> {
         LinksIter {
             iter: self.links.iter_mut(),
