@@ -187,7 +187,7 @@ const HOLD_POLL: Duration = Duration::from_millis(1);
 async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
     let held = faults.arrive(request.method(), request.uri().path());
     while !held.is_empty() && !faults.released(&held) {
-        tokio::time::sleep(HOLD_POLL).await;
+        crate::timer::sleep(HOLD_POLL).await;
     }
     let effect = faults.effect_for(request.method(), request.uri().path());
     match effect {
@@ -197,7 +197,7 @@ async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next
             (status, Json(serde_json::json!({"message": reason, "statusCode": status.as_u16()}))).into_response()
         }
         Some(Effect::Slow(delay)) => {
-            tokio::time::sleep(delay).await;
+            crate::timer::sleep(delay).await;
             next.run(request).await
         }
         Some(Effect::Hang) => std::future::pending().await,

@@ -41,9 +41,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::timer::HyperTimer;
 
 /// The largest response body a client reads (16 MiB).
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -63,7 +65,7 @@ pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Er
     loop {
         let (stream, _) = listener.accept().await?;
         let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new());
+        http.timer(HyperTimer);
         spawn_connection(stream, router.clone(), http);
     }
 }
@@ -118,14 +120,14 @@ pub async fn serve_loopback_with(router: Router, listener: tokio::net::TcpListen
             Ok((stream, _)) => {
                 backoff = limits.accept_backoff;
                 let mut http = hyper::server::conn::http1::Builder::new();
-                http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+                http.timer(HyperTimer).header_read_timeout(limits.header_read);
                 spawn_connection(stream, router.clone(), http);
             }
             Err(e) if is_per_connection(&e) => {}
             Err(e) => {
                 let at = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
                 eprintln!("{at}: accept failed ({e}); accepting again in {backoff:?}");
-                tokio::time::sleep(backoff).await;
+                crate::timer::sleep(backoff).await;
                 backoff = (backoff * 2).min(limits.accept_backoff_max);
             }
         }
@@ -175,7 +177,7 @@ async fn idle_bodies(
 struct IdleBody {
     body: axum::body::Body,
     idle: Duration,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    sleep: Option<crate::timer::Timer<tokio::time::Sleep>>,
     timed_out: Arc<AtomicBool>,
 }
 
@@ -193,8 +195,8 @@ impl hyper::body::Body for IdleBody {
             return Poll::Ready(frame);
         }
         let idle = this.idle;
-        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-        if sleep.as_mut().poll(cx).is_pending() {
+        let sleep = this.sleep.get_or_insert_with(|| crate::timer::sleep(idle));
+        if Pin::new(sleep).poll(cx).is_pending() {
             return Poll::Pending;
         }
         this.timed_out.store(true, Ordering::Relaxed);
@@ -453,7 +455,7 @@ impl HttpClient {
             let start = turmoil::sim_elapsed().unwrap_or_default();
             (r, from, target.host.clone(), request.method.to_string(), path, start)
         });
-        let result = match tokio::time::timeout(self.timeout, self.exchange(target, request)).await {
+        let result = match crate::timer::timeout(self.timeout, self.exchange(target, request)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout),
         };

@@ -272,7 +272,7 @@ impl Operator {
                 self.run_step("control", Method::POST, "/control", Some(serde_json::json!({"command": command}))).await
             }
             Step::Watch(w) => self.watch_all(w).await,
-            Step::Wait { duration } => tokio::time::sleep(duration.0).await,
+            Step::Wait { duration } => squadsim_fakes::timer::sleep(duration.0).await,
             Step::ChatWithAgent(chat) => self.chat_with_agent(chat).await,
             Step::SshAccess => self.ssh_access().await,
             Step::ProbeAgent => {
@@ -425,7 +425,7 @@ impl Operator {
                 self.record("watch", &Method::GET, path, response.map(|r| r.status.as_u16()), Some(note));
                 return;
             }
-            tokio::time::sleep(w.every.0).await;
+            squadsim_fakes::timer::sleep(w.every.0).await;
         }
     }
 }

@@ -27,6 +27,7 @@ mod faults;
 mod first_tool_gate;
 mod incidents;
 mod layers;
+mod leaps;
 mod least_privilege;
 mod lifecycle;
 mod liveness;

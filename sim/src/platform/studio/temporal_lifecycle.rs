@@ -165,10 +165,10 @@ where
         }
         let wake = tokio::time::Instant::now() + policy.interval(attempt);
         if wake >= until {
-            tokio::time::sleep_until(until).await;
+            squadsim_fakes::timer::sleep_until(until).await;
             return Err(PhaseEnd::Overran { phase, deadline, last });
         }
-        tokio::time::sleep_until(wake).await;
+        squadsim_fakes::timer::sleep_until(wake).await;
         attempt += 1;
     }
 }
