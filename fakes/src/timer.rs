@@ -1,9 +1,9 @@
 //! Timers, armed where a simulation can see them.
 //!
 //! Every sleep, deadline and timeout of the services, the fakes and the
-//! operator goes through this module ([`sleep`], [`sleep_until`], [`timeout`],
+//! operator goes through this module ([`sleep`], [`sleep_until`], [`timeout`], [`timeout_at`],
 //! and [`HyperTimer`] for hyper's own timers), never through `tokio::time`
-//! directly (`sim/tests/it/timers.rs` fails on any other use). Each timer armed
+//! directly (`sim/tests/it/leaps.rs` fails on any other use). Each timer armed
 //! inside a turmoil simulation records its deadline in simulated time on the
 //! simulation's thread until it fires or is dropped, so the world knows when
 //! the next one is due ([`next_deadline`]) and can step over the ticks before
@@ -144,6 +144,11 @@ pub fn sleep_until(deadline: Instant) -> Timer<tokio::time::Sleep> {
 /// `tokio::time::timeout`, recorded (its deadline, whether or not `future` finishes first).
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timer<tokio::time::Timeout<F>> {
     Timer::new(tokio::time::timeout(duration, future), duration)
+}
+
+/// `tokio::time::timeout_at`, recorded.
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timer<tokio::time::Timeout<F>> {
+    Timer::new(tokio::time::timeout_at(deadline, future), deadline.saturating_duration_since(Instant::now()))
 }
 
 /// hyper's timer (header-read and keep-alive timeouts) on [`sleep`].

@@ -221,10 +221,12 @@ fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -
 /// one in which `next` falls (the earliest armed timer, message due or
 /// scheduled fault), up to the horizon; 1 when something is due in the next.
 ///
-/// Stepping them at once is stepping them one by one: a host's software wakes
-/// only on a timer (every timer is armed through [`squadsim_fakes::timer`]), a
-/// message delivered to it, or the fault schedule, so in those ticks every host
-/// would only have let its clock run (turmoil's `Sim::step_ticks`). A timer
+/// Stepping them at once is stepping them one by one: a host none of whose
+/// tasks was woken in its last turn (turmoil's `Sim::has_woken_hosts`) wakes
+/// next only on a timer (every timer is armed through
+/// [`squadsim_fakes::timer`]), a message delivered to it, or the fault
+/// schedule, so in those ticks every host would only have let its clock run
+/// (turmoil's `Sim::step_ticks`). A timer
 /// due in a tick fires in it (tokio rounds a deadline up to the millisecond:
 /// `next` is taken a millisecond early).
 fn idle_ticks(now: Duration, tick: Duration, horizon: Duration, next: Option<Duration>) -> u32 {
@@ -311,13 +313,19 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
         turns += 1;
         let acted = schedule.log().len();
         schedule.advance(&mut sim, &studio);
-        let ticks = match options.leap_idle && schedule.log().len() == acted {
+        // A host woken since its last turn (a first turn, a restart, a task
+        // woken by another host) has work no timer or message shows, and a
+        // schedule that acted may have woken some.
+        let ticks = match options.leap_idle && !sim.has_woken_hosts() && schedule.log().len() == acted {
             true => {
                 let next = [squadsim_fakes::timer::next_deadline(), sim.next_delivery(), schedule.next_due()];
                 idle_ticks(sim.elapsed(), tick, horizon, next.into_iter().flatten().min())
             }
             false => 1,
         };
+        if std::env::var_os("DEBUG_LEAPS").is_some() && sim.elapsed() < Duration::from_secs(8) {
+            eprintln!("{} STEP at {:?} by {ticks}: changes {} next {:?} delivery {:?} woken {}", options.leap_idle, sim.elapsed(), squadsim_fakes::timer::changes(), squadsim_fakes::timer::next_deadline(), sim.next_delivery(), sim.has_woken_hosts());
+        }
         match sim.step_ticks(ticks) {
             Ok(true) => break,
             Ok(false) => {}

@@ -1,7 +1,9 @@
 use std::future::Future;
 use std::mem;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Wake, Waker};
 
 use rand::rngs::SmallRng;
 use tokio::runtime::Runtime;
@@ -66,6 +68,30 @@ pub struct Rt<'a> {
 
     /// Runtime configuration.
     config: Config,
+
+    /// (squadsim patch.) Set when a task of this host was woken since the
+    /// start of its last turn (by a timer, a message, another host or code
+    /// outside the simulation), and at (re)start: its software may have work
+    /// at its next turn.
+    woken: Arc<AtomicBool>,
+}
+
+/// (squadsim patch.) The waker a host's `LocalSet` wakes when one of its tasks
+/// is scheduled while it is not being polled: it marks the host woken.
+struct MarkWoken {
+    inner: Waker,
+    woken: Arc<AtomicBool>,
+}
+
+impl Wake for MarkWoken {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        self.inner.wake_by_ref();
+    }
 }
 
 impl<'a> Rt<'a> {
@@ -84,6 +110,7 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            woken: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -104,6 +131,7 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            woken: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -118,6 +146,7 @@ impl<'a> Rt<'a> {
             nodename: String::new().into(),
             handle: None,
             config,
+            woken: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -131,6 +160,12 @@ impl<'a> Rt<'a> {
 
     pub(crate) fn is_software_running(&self) -> bool {
         self.handle.is_some()
+    }
+
+    /// (squadsim patch.) Whether a task of this host was woken since the start
+    /// of its last turn, or it (re)started since.
+    pub(crate) fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Relaxed)
     }
 
     pub(crate) fn now(&self) -> Instant {
@@ -161,12 +196,34 @@ impl<'a> Rt<'a> {
     // that caused failure. Subsequent calls do not return the error as it is
     // expected to fail the simulation.
     pub(crate) fn tick(&mut self, duration: Duration) -> Result<bool> {
+        self.woken.store(false, Ordering::Relaxed);
+        let woken = self.woken.clone();
+        let local = &self.local;
         self.tokio.block_on(async {
-            self.local
-                .run_until(async {
-                    sleep(duration).await;
-                })
-                .await
+            // The turn's own sleep wakes the runtime's waker; the LocalSet keeps
+            // the waker it was last polled with (one that marks this host
+            // woken) and wakes it whenever one of its tasks is scheduled from
+            // outside its poll: a timer, a message, another host.
+            let plain: std::cell::RefCell<Option<Waker>> = std::cell::RefCell::new(None);
+            let mut turn = pin!(sleep(duration));
+            let mut run = pin!(local.run_until(std::future::poll_fn(|_| {
+                let plain = plain.borrow();
+                let waker = plain.as_ref().expect("set before each poll");
+                turn.as_mut().poll(&mut std::task::Context::from_waker(waker))
+            })));
+            let mut marking: Option<Waker> = None;
+            std::future::poll_fn(|cx| {
+                *plain.borrow_mut() = Some(cx.waker().clone());
+                let waker = marking.get_or_insert_with(|| {
+                    Waker::from(Arc::new(MarkWoken {
+                        inner: cx.waker().clone(),
+                        woken: woken.clone(),
+                    }))
+                });
+                run.as_mut()
+                    .poll(&mut std::task::Context::from_waker(waker))
+            })
+            .await
         });
 
         // pull for software completion
@@ -211,6 +268,7 @@ impl<'a> Rt<'a> {
             });
             self.handle.replace(handle);
         };
+        self.woken.store(true, Ordering::Relaxed);
     }
 
     /// Cancel all tasks within the [`Rt`] by dropping the current tokio

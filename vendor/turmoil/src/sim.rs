@@ -505,6 +505,16 @@ impl<'a> Sim<'a> {
         Ok(is_finished)
     }
 
+    /// (squadsim patch.) Whether some host with running software has had a
+    /// task woken since the start of its last turn (by a timer, a message,
+    /// another host, or code outside the simulation), or (re)started since:
+    /// it may have work at its next turn that no message or timer shows.
+    pub fn has_woken_hosts(&self) -> bool {
+        self.rts
+            .values()
+            .any(|rt| rt.is_software_running() && rt.is_woken())
+    }
+
     /// (squadsim patch.) The simulated elapsed time at which the first message
     /// now on the network can be delivered: now when one waits for its host's
     /// turn, `None` when no message is in flight. Held messages wait for

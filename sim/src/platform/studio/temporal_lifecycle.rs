@@ -157,7 +157,7 @@ where
     let mut last = None;
     let mut attempt = 1u32;
     loop {
-        match tokio::time::timeout_at(until, activity(attempt)).await {
+        match squadsim_fakes::timer::timeout_at(until, activity(attempt)).await {
             Err(_) => return Err(PhaseEnd::Overran { phase, deadline, last }),
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(e)) if !e.retryable => return Err(PhaseEnd::Failed { phase, message: e.message }),
