@@ -15,7 +15,8 @@
 //!   which is what a real client of a stuck service sees;
 //! - a watched request ([`ServiceFaults::watch`]) is held at the door until
 //!   released, so whoever watches can change the world before it is answered;
-//!   only the first matching request is held, every later one passes;
+//!   only the first matching request is held, every later one passes; a watch
+//!   with a sender matches only requests carrying that [`SenderHost`];
 //! - an injected error answers `{"message": ..., "statusCode": ...}` with the
 //!   status's canonical reason, so clients see an ordinary HTTP error.
 
@@ -27,6 +28,8 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+
+use crate::net::SenderHost;
 
 /// What a faulty endpoint does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,10 @@ pub struct Matcher {
     /// A path pattern: `/api/sandbox` matches that path and everything under it;
     /// a `*` segment matches any one segment (`/api/sandbox/*/start`).
     pub path: String,
+    /// `None`: any request the method and path match. `Some(segments)`: only
+    /// those whose path also has one of these segments (one workload's ids:
+    /// its sandboxes', its run's); none matches while it is empty.
+    pub within: Option<Vec<String>>,
 }
 
 impl Matcher {
@@ -54,6 +61,11 @@ impl Matcher {
     pub fn matches(&self, method: &Method, path: &str) -> bool {
         if self.method.as_ref().is_some_and(|m| m != method) {
             return false;
+        }
+        if let Some(within) = &self.within {
+            if !path.split('/').any(|segment| within.iter().any(|w| w == segment)) {
+                return false;
+            }
         }
         let mut actual = path.split('/').filter(|s| !s.is_empty());
         for expected in self.path.split('/').filter(|s| !s.is_empty()) {
@@ -88,6 +100,23 @@ struct Registry {
     hits: Vec<(usize, u64)>,
     /// Requests awaited as events, in the order they were watched.
     watches: Vec<Watch>,
+    /// Requests inside the service now (arrived, not yet answered or dropped): (number, method, path).
+    serving: Vec<(u64, Method, String)>,
+    /// The number the next request to arrive gets.
+    arrivals: u64,
+}
+
+/// Keeps a request on the service's list of requests being served until dropped
+/// (answered, or its task gone with a crash of the host).
+struct Serving {
+    faults: ServiceFaults,
+    number: u64,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.faults.state().serving.retain(|(n, _, _)| *n != self.number);
+    }
 }
 
 /// A request awaited as an event: the first one matching is held at the door
@@ -96,6 +125,8 @@ struct Registry {
 struct Watch {
     id: usize,
     matcher: Matcher,
+    /// `Some(host)`: only requests sent from that host.
+    from: Option<String>,
     /// A matching request arrived (and, until `released`, waits).
     arrived: bool,
     released: bool,
@@ -130,12 +161,13 @@ impl ServiceFaults {
         self.state().hits.iter().find(|(i, _)| *i == id).map(|(_, n)| *n).unwrap_or(0)
     }
 
-    /// Awaits the first request matching `matcher` as an event of the watcher `id`:
-    /// that request is held (before any fault applies to it) until [`ServiceFaults::release`].
-    pub fn watch(&self, id: usize, matcher: Matcher) {
+    /// Awaits the first request matching `matcher` (and sent from the host `from`,
+    /// when given) as an event of the watcher `id`: that request is held (before
+    /// any fault applies to it) until [`ServiceFaults::release`].
+    pub fn watch(&self, id: usize, matcher: Matcher, from: Option<String>) {
         let mut state = self.state();
         state.watches.retain(|w| w.id != id);
-        state.watches.push(Watch { id, matcher, arrived: false, released: false });
+        state.watches.push(Watch { id, matcher, from, arrived: false, released: false });
     }
 
     /// Whether the request the watcher `id` awaits has arrived.
@@ -151,10 +183,11 @@ impl ServiceFaults {
     }
 
     /// Marks the arrival on every armed watch the request matches; the ids of those that hold it.
-    fn arrive(&self, method: &Method, path: &str) -> Vec<usize> {
+    fn arrive(&self, method: &Method, path: &str, sender: Option<&str>) -> Vec<usize> {
         let mut state = self.state();
         let mut held = Vec::new();
-        for w in state.watches.iter_mut().filter(|w| !w.arrived && w.matcher.matches(method, path)) {
+        let sent_by = |w: &Watch| w.from.as_deref().is_none_or(|from| sender == Some(from));
+        for w in state.watches.iter_mut().filter(|w| !w.arrived && sent_by(w) && w.matcher.matches(method, path)) {
             w.arrived = true;
             held.push(w.id);
         }
@@ -175,6 +208,20 @@ impl ServiceFaults {
         Some(fault.effect)
     }
 
+    /// The requests inside the service now (arrived at its door, not yet answered), in arrival order:
+    /// what a crash of its host at this moment would cut off.
+    pub fn serving(&self) -> Vec<(Method, String)> {
+        self.state().serving.iter().map(|(_, m, p)| (m.clone(), p.clone())).collect()
+    }
+
+    fn arrived_now(&self, method: &Method, path: &str) -> Serving {
+        let mut state = self.state();
+        let number = state.arrivals;
+        state.arrivals += 1;
+        state.serving.push((number, method.clone(), path.to_string()));
+        Serving { faults: self.clone(), number }
+    }
+
     /// `router` behind these faults (routes and fallback alike).
     pub fn layer(&self, router: Router) -> Router {
         router.layer(axum::middleware::from_fn_with_state(self.clone(), apply))
@@ -185,7 +232,9 @@ impl ServiceFaults {
 const HOLD_POLL: Duration = Duration::from_millis(1);
 
 async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
-    let held = faults.arrive(request.method(), request.uri().path());
+    let _serving = faults.arrived_now(request.method(), request.uri().path());
+    let sender = request.extensions().get::<SenderHost>().map(|s| s.0.clone());
+    let held = faults.arrive(request.method(), request.uri().path(), sender.as_deref());
     while !held.is_empty() && !faults.released(&held) {
         crate::timer::sleep(HOLD_POLL).await;
     }
@@ -209,7 +258,22 @@ mod tests {
     use super::*;
 
     fn matcher(method: Option<Method>, path: &str) -> Matcher {
-        Matcher { method, path: path.to_string() }
+        Matcher { method, path: path.to_string(), within: None }
+    }
+
+    #[test]
+    fn a_request_is_being_served_from_its_arrival_until_it_is_answered_or_dropped() {
+        let faults = ServiceFaults::new();
+        let first = faults.arrived_now(&Method::POST, "/api/sandbox");
+        let second = faults.arrived_now(&Method::GET, "/api/sandbox/sb-1");
+        assert_eq!(
+            faults.serving(),
+            [(Method::POST, "/api/sandbox".to_string()), (Method::GET, "/api/sandbox/sb-1".to_string())]
+        );
+        drop(first);
+        assert_eq!(faults.serving(), [(Method::GET, "/api/sandbox/sb-1".to_string())]);
+        drop(second);
+        assert!(faults.serving().is_empty());
     }
 
     #[test]
@@ -230,6 +294,16 @@ mod tests {
     }
 
     #[test]
+    fn a_scoped_matcher_matches_only_paths_naming_one_of_its_segments() {
+        let mut m = matcher(Some(Method::GET), "/api/sandbox/*");
+        m.within = Some(vec!["sb-a".into(), "run-a".into()]);
+        assert!(m.matches(&Method::GET, "/api/sandbox/sb-a"));
+        assert!(!m.matches(&Method::GET, "/api/sandbox/sb-b"), "another workload's sandbox passes");
+        m.within = Some(Vec::new());
+        assert!(!m.matches(&Method::GET, "/api/sandbox/sb-a"), "an empty scope matches nothing");
+    }
+
+    #[test]
     fn the_root_pattern_matches_every_path() {
         assert!(matcher(None, "/").matches(&Method::DELETE, "/anything/at/all"));
     }
@@ -237,15 +311,24 @@ mod tests {
     #[test]
     fn a_watch_holds_the_first_matching_request_only_until_released() {
         let faults = ServiceFaults::new();
-        faults.watch(7, matcher(Some(Method::PUT), "/repos/*/*/pulls/*/merge"));
-        assert!(faults.arrive(&Method::GET, "/repos/o/r/pulls/1").is_empty());
+        faults.watch(7, matcher(Some(Method::PUT), "/repos/*/*/pulls/*/merge"), None);
+        assert!(faults.arrive(&Method::GET, "/repos/o/r/pulls/1", None).is_empty());
         assert!(!faults.arrived(7));
-        let held = faults.arrive(&Method::PUT, "/repos/o/r/pulls/1/merge");
+        let held = faults.arrive(&Method::PUT, "/repos/o/r/pulls/1/merge", None);
         assert_eq!(held, [7]);
         assert!(faults.arrived(7) && !faults.released(&held));
-        assert!(faults.arrive(&Method::PUT, "/repos/o/r/pulls/2/merge").is_empty(), "only the first is held");
+        assert!(faults.arrive(&Method::PUT, "/repos/o/r/pulls/2/merge", None).is_empty(), "only the first is held");
         faults.release(7);
         assert!(faults.released(&held));
+    }
+
+    #[test]
+    fn a_watch_with_a_sender_holds_only_a_request_from_that_host() {
+        let faults = ServiceFaults::new();
+        faults.watch(2, matcher(None, "/servers"), Some("daytona".into()));
+        assert!(faults.arrive(&Method::GET, "/servers", Some("studio")).is_empty(), "another sender passes");
+        assert!(faults.arrive(&Method::GET, "/servers", None).is_empty(), "an unknown sender passes");
+        assert_eq!(faults.arrive(&Method::GET, "/servers/s-1/tools", Some("daytona")), [2]);
     }
 
     #[test]

@@ -19,13 +19,18 @@
 //!   own tokio runtime, so a connection never crosses hosts or outlives a crash of the
 //!   host it was opened on); an idle connection is reused for at most
 //!   [`MAX_IDLE`] (servers close idle ones after hyper's 30 s header-read
-//!   timeout), at most [`MAX_IDLE_PER_TARGET`] are kept idle, one found closed (its peer crashed or closed it) is dropped, and
+//!   timeout), at most [`MAX_IDLE_PER_HOST`] are kept idle, one found closed (its peer crashed or closed it) is dropped, and
 //!   a request a reused connection could not even send is sent once more on a
 //!   new connection; a request that may have reached the server is never
 //!   resent;
-//! - a client given a [`CallRecorder`] appends every exchange it makes inside a
-//!   simulation (from, to, method, path, status, simulated start and end), in
-//!   completion order: deterministic, no wall clock, no change to the exchange.
+//! - a client given a [`CallRecorder`] records every exchange it makes inside a
+//!   simulation (from, to, method, path, status, simulated start and end, and
+//!   how it ended: [`CallEnd`]) the moment the request is sent, in send order, and
+//!   completes the record when the exchange ends: with an answer, a broken
+//!   connection, the client's timeout, or the caller giving up (its own shorter
+//!   bound, or its task dropped by a crash). A call still waiting when the
+//!   recording is read stays [`CallEnd::Unfinished`]. Deterministic, no wall
+//!   clock, no change to the exchange.
 
 use std::error::Error;
 use std::future::Future;
@@ -57,16 +62,33 @@ pub const MAX_IDLE: Duration = Duration::from_secs(15);
 /// The most idle connections a client keeps to one host and port (from one
 /// tokio runtime); more are closed as they come back. A burst of calls (a thousand
 /// agents in lockstep) would otherwise keep its peak number of connections open.
-pub const MAX_IDLE_PER_TARGET: usize = 32;
+pub const MAX_IDLE_PER_HOST: usize = 32;
 
-/// Serves `router` on `port` of the current turmoil host until the host stops.
+/// The host a request was sent from, as the simulated network names it: every
+/// request [`serve_simulated`] serves carries it in its extensions (loopback
+/// serving has no hosts, so none there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderHost(pub String);
+
+/// Serves `router` on `port` of the current turmoil host until the host stops;
+/// each request carries its connection's [`SenderHost`].
 pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Error>> {
     let listener = turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await?;
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(HyperTimer);
-        spawn_connection(stream, router.clone(), http);
+        // The sender is put on each request as it arrives: `Router::layer` per
+        // connection would rebuild every route for each accepted connection.
+        let sender = turmoil::reverse_lookup(peer.ip()).map(SenderHost);
+        let router = router.clone();
+        let service = tower::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            if let Some(sender) = &sender {
+                request.extensions_mut().insert(sender.clone());
+            }
+            tower::ServiceExt::oneshot(router.clone(), request)
+        });
+        spawn_connection(stream, service, http);
     }
 }
 
@@ -141,12 +163,20 @@ fn is_per_connection(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
 }
 
-fn spawn_connection<S>(stream: S, router: Router, http: hyper::server::conn::http1::Builder)
+fn spawn_connection<S, Svc>(stream: S, service: Svc, http: hyper::server::conn::http1::Builder)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    Svc: tower::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    Svc::Future: Send + 'static,
 {
     tokio::spawn(async move {
-        let service = TowerToHyperService::new(router);
+        let service = TowerToHyperService::new(service);
         let conn = http.serve_connection(TokioIo::new(stream), service);
         // A peer that goes away mid-exchange ends only its own connection.
         let _ = conn.await;
@@ -279,10 +309,10 @@ type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 /// Where a kept-alive connection goes, and the tokio runtime it was opened on.
 type PoolKey = (tokio::runtime::Id, String, u16);
 
-/// Idle connections to one target, each with the moment it went idle.
+/// Idle connections to one host and port, each with the moment it went idle.
 type IdleList = Vec<(Sender, tokio::time::Instant)>;
 
-/// Idle kept-alive connections, by tokio runtime and target, each with the moment it
+/// Idle kept-alive connections, by tokio runtime, host and port, each with the moment it
 /// went idle (tokio's clock: simulated time inside turmoil). Lookups only: the
 /// map is never iterated, so its order cannot reach any output.
 #[derive(Debug, Clone, Default)]
@@ -311,8 +341,38 @@ impl Pool {
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.entry(key).or_default();
-        if list.len() < MAX_IDLE_PER_TARGET {
+        if list.len() < MAX_IDLE_PER_HOST {
             list.push((sender, tokio::time::Instant::now()));
+        }
+    }
+}
+
+/// How an exchange ended, as its client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CallEnd {
+    /// A response came (its code is [`HttpCall::status`]).
+    Answered,
+    /// The connection could not be made or broke before a response came
+    /// (refused: a partitioned or crashed peer).
+    Broken,
+    /// No response within the client's own timeout.
+    TimedOut,
+    /// The caller stopped waiting first: its own shorter bound, or its task was
+    /// dropped (its host crashed). [`HttpCall::end`] is that moment.
+    GaveUp,
+    /// Still waiting when the recording was read (the run ended first).
+    Unfinished,
+}
+
+impl CallEnd {
+    /// How the call ended, in words (`answered`, `connection failed`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallEnd::Answered => "answered",
+            CallEnd::Broken => "connection failed",
+            CallEnd::TimedOut => "client timeout",
+            CallEnd::GaveUp => "caller gave up",
+            CallEnd::Unfinished => "still waiting at the end of the run",
         }
     }
 }
@@ -327,15 +387,19 @@ pub struct HttpCall {
     pub method: String,
     /// The request path without its query string.
     pub path: String,
-    /// `None`: no response (timeout or broken connection, the runbook's "HTTP 000").
+    /// `None`: no response (timeout, broken connection, the caller gave up: the
+    /// runbook's "HTTP 000").
     pub status: Option<u16>,
     /// Simulated time since the start of the simulation when the request left.
     pub start: Duration,
-    /// Simulated time when the response (or the failure) came.
+    /// Simulated time when the exchange ended: the response, the failure, the
+    /// client's timeout or the moment the caller gave up (`start` while
+    /// [`CallEnd::Unfinished`]).
     pub end: Duration,
+    pub ended: CallEnd,
 }
 
-/// Collects the exchanges of every client recording into it, in completion order.
+/// Collects the exchanges of every client recording into it, in send order.
 /// Clones share one list.
 #[derive(Debug, Clone, Default)]
 pub struct CallRecorder {
@@ -347,14 +411,60 @@ impl CallRecorder {
         Self::default()
     }
 
-    /// Every exchange recorded so far, in completion order.
+    /// Every exchange recorded so far, in the order the requests were sent;
+    /// those still waiting are [`CallEnd::Unfinished`].
     pub fn calls(&self) -> Vec<HttpCall> {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    fn push(&self, call: HttpCall) {
-        if let Ok(mut calls) = self.calls.lock() {
-            calls.push(call);
+    /// Records a call as it leaves; the returned guard completes it.
+    fn sent(&self, call: HttpCall) -> PendingCall {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        calls.push(call);
+        PendingCall { recorder: self.clone(), index: calls.len() - 1, done: false }
+    }
+
+    fn end(&self, index: usize, status: Option<u16>, ended: CallEnd, at: Duration) {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(call) = calls.get_mut(index) {
+            call.status = status;
+            call.ended = ended;
+            call.end = at.max(call.start);
+        }
+    }
+}
+
+/// A recorded call on its way: [`PendingCall::finish`] records how it ended;
+/// dropped unfinished (the caller gave up on the future), it records
+/// [`CallEnd::GaveUp`] at that simulated moment, or leaves the call
+/// [`CallEnd::Unfinished`] when dropped outside the simulation (the world torn down).
+struct PendingCall {
+    recorder: CallRecorder,
+    index: usize,
+    done: bool,
+}
+
+impl PendingCall {
+    fn finish(mut self, result: &Result<HttpResponse, HttpError>) {
+        self.done = true;
+        let (status, ended) = match result {
+            Ok(r) => (Some(r.status.as_u16()), CallEnd::Answered),
+            Err(HttpError::Timeout) => (None, CallEnd::TimedOut),
+            Err(_) => (None, CallEnd::Broken),
+        };
+        if let Some(at) = turmoil::sim_elapsed() {
+            self.recorder.end(self.index, status, ended, at);
+        }
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some(at) = turmoil::sim_elapsed() {
+            self.recorder.end(self.index, None, CallEnd::GaveUp, at);
         }
     }
 }
@@ -398,14 +508,14 @@ impl HttpRequest {
 
 /// `http://host[:port]/path?query` split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub path_and_query: String,
 }
 
 /// Parses a plain-HTTP URL (the only scheme inside the simulation and on loopback).
-pub fn parse_url(url: &str) -> Result<Target, HttpError> {
+pub fn parse_url(url: &str) -> Result<Endpoint, HttpError> {
     let rest = url.strip_prefix("http://").ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -418,7 +528,7 @@ pub fn parse_url(url: &str) -> Result<Target, HttpError> {
     if host.is_empty() {
         return Err(HttpError::BadUrl(url.to_string()));
     }
-    Ok(Target { host: host.to_string(), port, path_and_query: path.to_string() })
+    Ok(Endpoint { host: host.to_string(), port, path_and_query: path.to_string() })
 }
 
 impl HttpClient {
@@ -447,59 +557,64 @@ impl HttpClient {
         HttpClient { timeout, ..self.clone() }
     }
 
-    /// Sends one request; any response (2xx..5xx) is `Ok`.
+    /// Sends one request; any response (2xx..5xx) is `Ok`. A recording client
+    /// records the call before it leaves and completes the record when it ends,
+    /// even when the caller drops this future.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let target = parse_url(&request.url)?;
-        let recording = self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).map(|(r, from)| {
-            let path = target.path_and_query.split('?').next().unwrap_or_default().to_string();
-            let start = turmoil::sim_elapsed().unwrap_or_default();
-            (r, from, target.host.clone(), request.method.to_string(), path, start)
-        });
-        let result = match crate::timer::timeout(self.timeout, self.exchange(target, request)).await {
+        let endpoint = parse_url(&request.url)?;
+        let pending =
+            self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).and_then(|(r, from)| {
+                let start = turmoil::sim_elapsed()?;
+                let path = endpoint.path_and_query.split('?').next().unwrap_or_default().to_string();
+                Some(r.sent(HttpCall {
+                    from: from.to_string(),
+                    to: endpoint.host.clone(),
+                    method: request.method.to_string(),
+                    path,
+                    status: None,
+                    start,
+                    end: start,
+                    ended: CallEnd::Unfinished,
+                }))
+            });
+        let result = match crate::timer::timeout(self.timeout, self.exchange(endpoint, request)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout),
         };
-        if let Some((recorder, from, to, method, path, start)) = recording {
-            recorder.push(HttpCall {
-                from: from.to_string(),
-                to,
-                method,
-                path,
-                status: result.as_ref().ok().map(|r| r.status.as_u16()),
-                start,
-                end: turmoil::sim_elapsed().unwrap_or(start),
-            });
+        if let Some(pending) = pending {
+            pending.finish(&result);
         }
         result
     }
 
     /// One exchange: on a kept-alive connection if one is idle, else on a new one.
-    async fn exchange(&self, target: Target, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let key: PoolKey = (tokio::runtime::Handle::current().id(), target.host.clone(), target.port);
+    async fn exchange(&self, endpoint: Endpoint, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let key: PoolKey = (tokio::runtime::Handle::current().id(), endpoint.host.clone(), endpoint.port);
         if let Some(sender) = self.pool.checkout(&key) {
-            match self.exchange_on(&key, sender, &target, &request).await {
+            match self.exchange_on(&key, sender, &endpoint, &request).await {
                 // The connection closed before the request left: it never reached the server.
                 Err(Unsent(_)) => {}
                 Ok(response) => return Ok(response),
                 Err(Sent(e)) => return Err(e),
             }
         }
-        let sender = self.connect(&target).await?;
-        self.exchange_on(&key, sender, &target, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
+        let sender = self.connect(&endpoint).await?;
+        self.exchange_on(&key, sender, &endpoint, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
     }
 
-    /// A new connection to `target`, its HTTP/1.1 handshake done.
-    async fn connect(&self, target: &Target) -> Result<Sender, HttpError> {
+    /// A new connection to `endpoint`, its HTTP/1.1 handshake done.
+    async fn connect(&self, endpoint: &Endpoint) -> Result<Sender, HttpError> {
         let conn_err = |e: std::io::Error| HttpError::Connection(e.to_string());
         match self.transport {
             Transport::Simulated => {
-                let stream =
-                    turmoil::net::TcpStream::connect((target.host.as_str(), target.port)).await.map_err(conn_err)?;
+                let stream = turmoil::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+                    .await
+                    .map_err(conn_err)?;
                 handshake(stream).await
             }
             Transport::Loopback => {
                 let stream =
-                    tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await.map_err(conn_err)?;
+                    tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(conn_err)?;
                 handshake(stream).await
             }
         }
@@ -511,16 +626,16 @@ impl HttpClient {
         &self,
         key: &PoolKey,
         mut sender: Sender,
-        target: &Target,
+        endpoint: &Endpoint,
         request: &HttpRequest,
     ) -> Result<HttpResponse, Failure> {
         let broken = |e: hyper::Error| HttpError::Connection(e.to_string());
         sender.ready().await.map_err(|e| Unsent(broken(e)))?;
         let authority =
-            if target.port == 80 { target.host.clone() } else { format!("{}:{}", target.host, target.port) };
+            if endpoint.port == 80 { endpoint.host.clone() } else { format!("{}:{}", endpoint.host, endpoint.port) };
         let mut builder = Request::builder()
             .method(request.method.clone())
-            .uri(target.path_and_query.as_str())
+            .uri(endpoint.path_and_query.as_str())
             .header("host", authority);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -577,7 +692,7 @@ mod tests {
     fn urls_split_into_host_port_and_path() {
         assert_eq!(
             parse_url("http://studio:8080/v1/admin/studio/runs?tenant_id=default").unwrap(),
-            Target {
+            Endpoint {
                 host: "studio".into(),
                 port: 8080,
                 path_and_query: "/v1/admin/studio/runs?tenant_id=default".into()

@@ -1,6 +1,6 @@
 //! A repository's lint config (`squadsim-lint.yaml`): boundary paths, excluded
-//! paths, prompt files, and rules added, disabled or re-scoped (as Vale and clippy
-//! allow).
+//! paths, prompt files, rules added, disabled or re-scoped (as Vale and clippy
+//! allow), and the deny-list of product-specific names ([`ProductNames`]).
 //!
 //! Guarantees:
 //! - unknown keys, unknown rule ids in `disable`/`overrides`, invalid globs and
@@ -59,6 +59,71 @@ pub struct ConfigSpec {
     /// A baseline file, relative to the config's directory.
     #[serde(default)]
     pub baseline: Option<String>,
+    /// Product-specific names kept out of the generic lifecycle (off while empty).
+    #[serde(default)]
+    pub product_names: ProductNames,
+}
+
+/// The deny-list of product-specific names: "Do not add product-specific names such
+/// as a customer, legacy source, or stack name to the generic AgentSquad lifecycle"
+/// (delivery-language seed). While `names` is empty no rule exists; otherwise the
+/// config adds the rule [`PRODUCT_NAME_RULE`], which reads prose, identifiers and
+/// strings like any words rule (`Acme` hits `AcmeClient` and `acme_id`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductNames {
+    /// Customer, legacy source and stack names (words, matched case-insensitively).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Where the generic lifecycle lives: when set, the rule runs only on these paths.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Paths the rule never runs on (a product's own adapter, for instance).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// The id of the rule `product_names` adds.
+pub const PRODUCT_NAME_RULE: &str = "product-specific-name";
+
+impl ProductNames {
+    /// The rule the names make, if any.
+    fn rule(&self, path: &Path, text: &str) -> Result<Option<Rule>, LintError> {
+        if self.names.is_empty() {
+            return Ok(None);
+        }
+        let spec = RuleSpec {
+            id: PRODUCT_NAME_RULE.to_owned(),
+            title: "A product-specific name in the generic AgentSquad lifecycle".to_owned(),
+            message: format!(
+                "Do not add product-specific names such as a customer, legacy source, or stack name to the \
+                 generic AgentSquad lifecycle (this repository lists {} in {CONFIG_FILE_NAME}'s product_names); \
+                 keep the name in the product's own workflow, prompt or adapter.",
+                self.names.join(", ")
+            ),
+            seed: Some("AgentSquad Delivery Language (introduction)".to_owned()),
+            severity: Severity::Error,
+            scopes: vec![Scope::Prose, Scope::Identifier, Scope::String],
+            words: self.names.clone(),
+            tokens: Vec::new(),
+            patterns: Vec::new(),
+            replacement: None,
+            fix: false,
+            boundary_exempt: false,
+            declarations_only: false,
+            ends_identifier: false,
+            generic_suffixes: Vec::new(),
+            require_context: Vec::new(),
+            except_context: Vec::new(),
+            except_overlap: Vec::new(),
+        };
+        let line = line_of_key(text, "product_names");
+        Rule::compile(spec, path, line, "product_names").map(Some).map_err(|mut e| {
+            // `product_names.words[i]` is written `product_names.names[i]`
+            e.field = e.field.map(|f| f.replace("product_names.words", "product_names.names"));
+            e
+        })
+    }
 }
 
 /// Path filters for one rule.
@@ -108,8 +173,20 @@ impl Config {
             let rule = Rule::compile(added, path, line, &format!("rules[{i}]"))?;
             rules.push(rule, path, line, &format!("rules[{i}].id"))?;
         }
+        if let Some(rule) = spec.product_names.rule(path, text)? {
+            rules.push(rule, path, line_of_key(text, "product_names"), "product_names")?;
+        }
         let mut only = vec![None; rules.rules.len()];
         let mut excluded = vec![None; rules.rules.len()];
+        if let Some(index) = rules.rules.iter().position(|r| r.id() == PRODUCT_NAME_RULE) {
+            let names = &spec.product_names;
+            if !names.paths.is_empty() {
+                only[index] = Some(glob_set(&names.paths, path, text, "product_names.paths")?);
+            }
+            if !names.exclude.is_empty() {
+                excluded[index] = Some(glob_set(&names.exclude, path, text, "product_names.exclude")?);
+            }
+        }
         for (id, change) in &spec.overrides {
             let line = line_of_word(text, id);
             let field = format!("overrides.{id}");

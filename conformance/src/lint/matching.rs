@@ -193,7 +193,7 @@ fn match_words(
             continue;
         }
         'positions: for i in 0..=(words.len() - n) {
-            if identifier_style && rule.spec.ends_identifier && i + n != words.len() {
+            if identifier_style && rule.spec.ends_identifier && !ends_here(rule, body, &words[i + n..]) {
                 continue;
             }
             let mut plural = false;
@@ -222,6 +222,16 @@ fn match_words(
             out.push((range, suggestion));
         }
     }
+}
+
+/// Whether the identifier sub-words `after` a term add no noun: none, or only the
+/// rule's generic suffixes (in any case, plural `s` accepted) and digits.
+fn ends_here(rule: &Rule, body: &str, after: &[Range<usize>]) -> bool {
+    after.iter().all(|w| {
+        let word = &body[w.clone()];
+        word.chars().all(|c| c.is_ascii_digit())
+            || rule.spec.generic_suffixes.iter().any(|g| word_matches(word, g, true).is_some())
+    })
 }
 
 fn identifier_candidates(

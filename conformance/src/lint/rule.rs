@@ -87,6 +87,10 @@ pub struct RuleSpec {
     pub declarations_only: bool,
     #[serde(default)]
     pub ends_identifier: bool,
+    /// With `ends_identifier`: identifier sub-words that add no noun (`id`, `name`);
+    /// a term followed only by these, or by digits, still ends the identifier.
+    #[serde(default)]
+    pub generic_suffixes: Vec<String>,
     #[serde(default)]
     pub require_context: Vec<String>,
     #[serde(default)]
@@ -195,6 +199,24 @@ impl Rule {
         }
         if spec.words.is_empty() && spec.tokens.is_empty() && spec.patterns.is_empty() {
             return Err(LintError::at(path, line, field, "a rule needs at least one of words, tokens, patterns"));
+        }
+        if !spec.generic_suffixes.is_empty() && !spec.ends_identifier {
+            return Err(LintError::at(
+                path,
+                line,
+                format!("{field}.generic_suffixes"),
+                "generic_suffixes needs ends_identifier: true",
+            ));
+        }
+        for (i, suffix) in spec.generic_suffixes.iter().enumerate() {
+            if suffix.is_empty() || !suffix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+                return Err(LintError::at(
+                    path,
+                    line,
+                    format!("{field}.generic_suffixes[{i}]"),
+                    format!("suffix `{suffix}` must be one lower-case sub-word (a-z, 0-9)"),
+                ));
+            }
         }
         if spec.fix && spec.replacement.is_none() {
             return Err(LintError::at(path, line, format!("{field}.fix"), "fix: true needs a replacement"));

@@ -9,8 +9,9 @@
 //!   quoting a name is not using it as a word;
 //! - an identifier is marked as a declaration where the code introduces it: after
 //!   `let`/`fn`/`struct`/`enum`/`trait`/`type`/`const`/`static`/`mod`/`def`/`class`/
-//!   `var`/`function`/`interface`/`func`, as a field of a Rust struct, a variant of
-//!   a Rust enum, or a parameter of a Rust `fn`.
+//!   `var`/`function`/`interface`/`func`, after `for` (a loop variable), as a field
+//!   of a Rust struct, a variant of a Rust enum, or a parameter of a Rust `fn`, a
+//!   Python `def` or a JavaScript `function`.
 
 use super::rule::Scope;
 
@@ -517,7 +518,7 @@ impl<'a> CodeLexer<'a> {
             self.pending = match word {
                 "struct" | "union" => Some(PendingItem::Struct),
                 "enum" => Some(PendingItem::Enum),
-                "fn" => Some(PendingItem::Fn),
+                "fn" | "def" | "function" => Some(PendingItem::Fn),
                 _ => self.pending,
             };
         } else {
@@ -530,12 +531,22 @@ impl<'a> CodeLexer<'a> {
         match self.previous {
             Previous::Word(w) if DECLARATION_KEYWORDS.contains(&w) => return true,
             Previous::Word("mut") if self.before_previous == Previous::Word("let") => return true,
+            // a loop variable: `for name in ...`
+            Previous::Word("for") => {
+                return after.trim_start().strip_prefix("in").is_some_and(|rest| rest.starts_with(char::is_whitespace))
+            }
             _ => {}
         }
         let after = after.trim_start();
         let single_colon = after.starts_with(':') && !after.starts_with("::");
-        let opens_item = matches!(self.previous, Previous::Punct('{' | '(' | ',' | ']' | ')') | Previous::Word("pub"));
+        let opens_item =
+            matches!(self.previous, Previous::Punct('{' | '(' | ',' | ']' | ')') | Previous::Word("pub" | "mut"));
         match self.stack.last() {
+            // Python and JavaScript parameters: `def f(name, other=1)`, `function f(name)`
+            Some(Enclosing::FnParams) if !self.syntax.rust => {
+                matches!(self.previous, Previous::Punct('(' | ',' | '*'))
+                    && (after.is_empty() || after.starts_with([',', ')', '=', ':']))
+            }
             Some(Enclosing::StructBody | Enclosing::FnParams) => single_colon && opens_item,
             Some(Enclosing::EnumBody) => {
                 matches!(self.previous, Previous::Punct('{' | ',' | ']')) && !after.starts_with("::")

@@ -9,7 +9,7 @@ use squadsim_conformance::lint::annotations::{escape_data, escape_property};
 use squadsim_conformance::lint::{self, ExitStatus, Format, LintArgs};
 
 /// A scratch repository with `files` written into it.
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     for (path, text) in files {
         let full = dir.path().join(path);
@@ -23,7 +23,8 @@ fn args_for(dir: &Path) -> LintArgs {
     LintArgs { paths: vec![dir.to_path_buf()], root: Some(dir.to_path_buf()), ..LintArgs::default() }
 }
 
-fn run(args: &LintArgs) -> (ExitStatus, String, String) {
+/// Runs `squadsim lint`: its status, stdout and stderr.
+pub(crate) fn run(args: &LintArgs) -> (ExitStatus, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = lint::run(args, &mut out, &mut err);
     (status, String::from_utf8(out).expect("utf8"), String::from_utf8(err).expect("utf8"))

@@ -4,5 +4,6 @@
 
 mod dogfood;
 mod lint_cli;
+mod lint_guardrails;
 mod lint_rules;
 mod wire;

@@ -4,7 +4,9 @@
 //! - `GET /api/v1/nodes`: the sandbox pool's nodes (`kubectl get nodes`);
 //! - `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/nodes`: Longhorn's view of them;
 //! - `GET /apis/longhorn.io/v1beta2/namespaces/{ns}/volumes[/{name}]`: `volumes.longhorn.io`;
-//! - `GET /api/v1/namespaces/{ns}/events` (`?fieldSelector=involvedObject.name=<pod>`).
+//! - `GET /api/v1/namespaces/{ns}/events` (`?fieldSelector=involvedObject.name=<pod>`);
+//! - `GET /api/v1/namespaces/{ns}/pods`: Daytona's core pods ([`super::core_pods`])
+//!   and the sandbox pods (`kubectl get pods -n daytona`).
 //!
 //! Resources render as `kubectl get … -o json` prints them; failures are the
 //! API server's `Status` objects (401 `Unauthorized` without the bearer token,
@@ -20,8 +22,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::longhorn::{Event, Node, Volume, LONGHORN_NAMESPACE};
-use super::Daytona;
+use super::longhorn::{Event, Node, Volume, LONGHORN_NAMESPACE, SANDBOX_NAMESPACE};
+use super::{CorePodStatus, Daytona, SandboxState};
 
 impl Volume {
     /// The resource as `kubectl get volumes.longhorn.io -o json` prints it.
@@ -188,6 +190,34 @@ pub(super) async fn list_longhorn_nodes(Path(ns): Path<String>, Authenticated(d)
     let items =
         if ns == LONGHORN_NAMESPACE { d.nodes().iter().map(Node::to_longhorn_json).collect() } else { Vec::new() };
     list("longhorn.io/v1beta2", "NodeList", items)
+}
+
+/// `GET /api/v1/namespaces/{ns}/pods`: a `PodList`. In `daytona`: the core pods,
+/// then each live sandbox's pod (`Pending` until its sandbox starts, `Running`
+/// once started, `Failed` on error; a stopped or destroyed sandbox has no pod).
+pub(super) async fn list_pods(Path(ns): Path<String>, Authenticated(d): Authenticated) -> Response {
+    if ns != SANDBOX_NAMESPACE {
+        return list("v1", "PodList", Vec::new());
+    }
+    let mut items: Vec<Value> = d.core_pods().iter().map(CorePodStatus::to_json).collect();
+    for s in d.sandboxes() {
+        let phase = match s.state {
+            SandboxState::Creating | SandboxState::Starting => "Pending",
+            SandboxState::Started => "Running",
+            SandboxState::Error => "Failed",
+            SandboxState::Stopped | SandboxState::Stopping | SandboxState::Destroying | SandboxState::Destroyed => {
+                continue
+            }
+        };
+        items.push(json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": super::sandbox::pod_name(&s.id), "namespace": SANDBOX_NAMESPACE,
+                         "labels": {"daytona.io/sandbox": s.id}},
+            "status": {"phase": phase},
+        }));
+    }
+    list("v1", "PodList", items)
 }
 
 #[derive(Deserialize)]

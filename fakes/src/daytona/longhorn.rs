@@ -472,7 +472,7 @@ impl Storage {
         self.volumes.remove(volume);
     }
 
-    fn record(&mut self, pod: &str, kind: &str, reason: &str, message: &str, source: &str, now: &str) {
+    pub(crate) fn record(&mut self, pod: &str, kind: &str, reason: &str, message: &str, source: &str, now: &str) {
         let key = (pod.to_string(), reason.to_string(), message.to_string());
         if let Some(e) = self.event_index.get(&key).and_then(|&i| self.events.get_mut(i)) {
             e.count += 1;

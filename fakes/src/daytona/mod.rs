@@ -11,7 +11,9 @@
 //! `started` only once its workspace volume attaches, and a degraded plane keeps
 //! it `creating` with the Kubernetes events that say why. For diagnosis the fake
 //! also answers the read-only Kubernetes paths a `kubectl` would use
-//! (`kube_api`: nodes, Longhorn volumes and nodes, the pods' events).
+//! (`kube_api`: nodes, Longhorn volumes and nodes, the pods and their events).
+//! Daytona's own core pods (`core_pods`: API, proxy, runner) run beside the
+//! sandbox pods; one that is not Running stops what it serves.
 //!
 //! Workspace logs: the Daytona API has no sandbox-wide log endpoint for what
 //! processes print (its `build-logs` are image builds); the toolbox's
@@ -22,6 +24,7 @@
 //! The toolbox also serves each sandbox's files and Git checkouts
 //! (`workspace_fs`: `/files/...`, `/git/...`), with folder modes enforced on writes.
 
+mod core_pods;
 mod files_api;
 mod host_exec;
 mod kube_api;
@@ -49,6 +52,7 @@ use crate::clock::{iso8601_millis, Clock};
 use crate::framework_error::{self, Rejection};
 use crate::ids::IdGen;
 
+pub use core_pods::{CorePod, CorePodStatus, PodTrouble};
 pub use host_exec::HostExec;
 pub use longhorn::{Event, Node, Robustness, StorageConfig, Volume, VolumeState};
 pub use process::{EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec};
@@ -75,6 +79,8 @@ pub struct DaytonaConfig {
     pub storage: StorageConfig,
     /// How many live Daytona volumes the organization may have (`volumeQuota`).
     pub volume_quota: u32,
+    /// Daytona's core pods that are not Running, and how (see `core_pods`); the others run.
+    pub core_pods_down: BTreeMap<CorePod, PodTrouble>,
 }
 
 impl Default for DaytonaConfig {
@@ -88,6 +94,7 @@ impl Default for DaytonaConfig {
             ssh_gateway_url: "daytona-ssh.yamon.io:2222".to_string(),
             storage: StorageConfig::default(),
             volume_quota: 100,
+            core_pods_down: BTreeMap::new(),
         }
     }
 }
@@ -117,18 +124,27 @@ pub struct Daytona {
     state: Mutex<DaytonaState>,
     /// Set by [`Daytona::execute_on_host`]: toolbox commands run for real on this machine.
     host_exec: std::sync::OnceLock<HostExec>,
+    /// Daytona's own core pods, as configured (they do not change during a run).
+    core_pods: Vec<CorePodStatus>,
 }
 
 impl Daytona {
     pub fn new(config: DaytonaConfig, launcher: Arc<dyn ProcessLauncher>, clock: Arc<dyn Clock>) -> Arc<Self> {
         let now = iso8601_millis(clock.now_unix());
+        let core_pods = core_pods::core_pods(&config.core_pods_down, config.seed, &now);
+        let mut storage = longhorn::Storage::new(config.storage.clone(), config.seed, &now);
+        for pod in &core_pods {
+            if let Some((reason, message)) = pod.warning() {
+                storage.record(&pod.name, "Warning", reason, &message, "kubelet", &now);
+            }
+        }
         let state = DaytonaState {
             sandboxes: BTreeMap::new(),
             next_sandbox: 0,
             sessions: BTreeMap::new(),
             next_command: 0,
             file_systems: BTreeMap::new(),
-            storage: longhorn::Storage::new(config.storage.clone(), config.seed, &now),
+            storage,
             start_generation: BTreeMap::new(),
             ssh: BTreeMap::new(),
             ids: IdGen::derive(config.seed, "daytona-ssh"),
@@ -136,7 +152,7 @@ impl Daytona {
             next_volume: 0,
         };
         let host_exec = std::sync::OnceLock::new();
-        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state), host_exec })
+        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state), host_exec, core_pods })
     }
 
     /// From now on, EXECUTES every toolbox command (`process/execute` and session
@@ -185,6 +201,16 @@ impl Daytona {
         self.state().storage.nodes().to_vec()
     }
 
+    /// Daytona's own core pods (`-n daytona`), in [`CorePod::ALL`]'s order.
+    pub fn core_pods(&self) -> &[CorePodStatus] {
+        &self.core_pods
+    }
+
+    /// Whether the core pod `pod` is Running.
+    pub(crate) fn core_pod_running(&self, pod: CorePod) -> bool {
+        self.core_pods.iter().any(|p| p.pod == pod && p.running())
+    }
+
     /// Whether a new volume's replicas could be scheduled now: the orphaned
     /// (faulted/unknown, detached, no workload) volumes' reservations are within
     /// the disks' headroom (see [`longhorn`]'s budget rule).
@@ -230,6 +256,7 @@ impl Daytona {
             .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/volumes/{name}", get(kube_api::get_volume))
             .route("/api/v1/namespaces/{ns}/events", get(kube_api::list_events))
             .route("/api/v1/nodes", get(kube_api::list_nodes))
+            .route("/api/v1/namespaces/{ns}/pods", get(kube_api::list_pods))
             .route("/apis/longhorn.io/v1beta2/namespaces/{ns}/nodes", get(kube_api::list_longhorn_nodes))
             .route("/toolbox/{id}/process/execute", post(toolbox::execute))
             .route("/toolbox/{id}/process/session", get(toolbox::list_sessions).post(toolbox::create_session))
@@ -259,7 +286,9 @@ impl Daytona {
             .route("/api/{*rest}", delete(not_found).get(not_found).post(not_found).put(not_found))
             .fallback(not_found);
         let d = self.clone();
+        // The ingress sits in front of the API's own error shaping: its 503 is Traefik's, not NestJS's.
         framework_error::reshape_rejections(router, move |rejection| d.nest_error_shape(rejection))
+            .layer(axum::middleware::from_fn_with_state(self.clone(), core_pods::ingress))
             .with_state(self.clone())
     }
 

@@ -109,6 +109,9 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
     if let Err((status, message)) = super::volumes::validate_mounts(&d, &req.volumes) {
         return d.error(&path, status, &message);
     }
+    if let Err(refused) = runner_available(&d, &path) {
+        return refused;
+    }
     let now = d.now();
     let sandbox = {
         let mut state = d.state();
@@ -136,6 +139,16 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
     };
     begin_start(d.clone(), sandbox.id.clone());
     Json(sandbox_json(&d, &sandbox, true)).into_response()
+}
+
+/// A runner to create or start a sandbox on: Daytona's 400 `No available runners`
+/// while the runner pod is not Running (see `core_pods`).
+fn runner_available(d: &Daytona, path: &str) -> Result<(), Response> {
+    if d.core_pod_running(super::CorePod::DaytonaRunner) {
+        Ok(())
+    } else {
+        Err(d.error(path, StatusCode::BAD_REQUEST, "No available runners"))
+    }
 }
 
 /// The pod a sandbox runs in, and the PVC of its workspace volume.
@@ -334,6 +347,9 @@ fn transition(
 }
 
 pub(super) async fn start(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
+    if let Err(refused) = runner_available(&d, &path) {
+        return refused;
+    }
     let restarting = lookup(&d, &id).is_some_and(|s| matches!(s.state, SandboxState::Stopped | SandboxState::Error));
     let response = transition(&d, &path, &id, |s| match s.state {
         SandboxState::Stopped | SandboxState::Error => {

@@ -491,9 +491,9 @@ impl Context<'_> {
                 0
             }
             "cd" => {
-                let target = args.first().map_or_else(|| super::workspace_fs::HOME.to_string(), |a| self.path(a));
-                if self.fs.is_dir(&target) {
-                    self.state.cwd = target;
+                let dir = args.first().map_or_else(|| super::workspace_fs::HOME.to_string(), |a| self.path(a));
+                if self.fs.is_dir(&dir) {
+                    self.state.cwd = dir;
                     0
                 } else {
                     self.err(format!("sh: 1: cd: can't cd to {}", args.first().map_or("", String::as_str)));
@@ -585,12 +585,12 @@ impl Context<'_> {
     fn ls(&mut self, args: &[String]) -> i32 {
         let long = args.iter().any(|a| a.starts_with('-') && a.contains('l'));
         let all = args.iter().any(|a| a.starts_with('-') && a.contains('a'));
-        let targets: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+        let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
         let cwd = self.state.cwd.clone();
-        let targets = if targets.is_empty() { vec![cwd] } else { targets.iter().map(|t| t.to_string()).collect() };
+        let operands = if operands.is_empty() { vec![cwd] } else { operands.iter().map(|t| t.to_string()).collect() };
         let mut status = 0;
-        let many = targets.len() > 1;
-        for (i, t) in targets.iter().enumerate() {
+        let many = operands.len() > 1;
+        for (i, t) in operands.iter().enumerate() {
             let path = self.path(t);
             let line = |name: &str, is_dir: bool, size: usize| {
                 if long {

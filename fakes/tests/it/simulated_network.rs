@@ -154,3 +154,87 @@ fn a_kept_connection_to_a_host_that_crashed_is_not_reused() {
     }
     assert_eq!(*answers.lock().unwrap(), [Ok("pong".to_string()), Ok("pong".to_string())]);
 }
+
+/// A host on port 80 whose `GET /hang` never answers and `GET /ping` says `pong`.
+fn hanging_host(sim: &mut turmoil::Sim<'_>, host: &str) {
+    sim.host(host, || {
+        let router = axum::Router::new()
+            .route("/ping", axum::routing::get(|| async { "pong" }))
+            .route("/hang", axum::routing::get(std::future::pending::<&'static str>));
+        serve_simulated(router, 80)
+    });
+}
+
+#[test]
+fn every_call_is_recorded_when_sent_and_ends_with_how_and_when_its_caller_stopped_waiting() {
+    use squadsim_fakes::net::{CallEnd, CallRecorder};
+    let mut sim = ping_sim();
+    hanging_host(&mut sim, "server");
+    sim.host("nowhere", || async { std::future::pending::<Result<(), Box<dyn std::error::Error>>>().await });
+    let recorder = CallRecorder::new();
+    let http = HttpClient::simulated(Duration::from_secs(10)).recording(&recorder, "client");
+    sim.client("client", async move {
+        // Answered.
+        http.send(HttpRequest::get("http://server:80/ping")).await?;
+        // No answer within the client's own 10 s timeout.
+        assert!(http.send(HttpRequest::get("http://server:80/hang")).await.is_err());
+        // The caller's shorter bound (the workspace shim's 5 s skill pull): the send is dropped.
+        let bounded =
+            tokio::time::timeout(Duration::from_secs(5), http.send(HttpRequest::get("http://server:80/hang")));
+        assert!(bounded.await.is_err());
+        // Refused at once: the other side of a partition.
+        assert!(http.send(HttpRequest::get("http://nowhere:80/ping")).await.is_err());
+        // The world runs on while the other caller crashes, comes back and waits.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok(())
+    });
+    // A caller whose host crashes at 30 s while it waits, and one still waiting when the run ends.
+    let patient = HttpClient::simulated(Duration::from_secs(3600)).recording(&recorder, "caller");
+    sim.host("caller", move || {
+        let http = patient.clone();
+        async move {
+            let first_life = turmoil::sim_elapsed().unwrap_or_default() < Duration::from_secs(30);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let path = if first_life { "hang" } else { "ping" };
+            let _ = http.send(HttpRequest::get(format!("http://server:80/{path}"))).await;
+            let _ = http.send(HttpRequest::get("http://server:80/hang")).await;
+            Ok(())
+        }
+    });
+    sim.partition("client", "nowhere");
+    let (mut crashed, mut restarted) = (false, false);
+    while !sim.step().unwrap() {
+        if !crashed && sim.elapsed() >= Duration::from_secs(30) {
+            sim.crash("caller");
+            crashed = true;
+        }
+        if crashed && !restarted && sim.elapsed() >= Duration::from_secs(31) {
+            sim.bounce("caller");
+            restarted = true;
+        }
+    }
+    let calls = recorder.calls();
+    let ends: Vec<(&str, &str, CallEnd, Option<u16>)> =
+        calls.iter().map(|c| (c.from.as_str(), c.path.as_str(), c.ended, c.status)).collect();
+    assert_eq!(
+        ends,
+        [
+            ("client", "/ping", CallEnd::Answered, Some(200)),
+            ("client", "/hang", CallEnd::TimedOut, None),
+            ("caller", "/hang", CallEnd::GaveUp, None),
+            ("client", "/hang", CallEnd::GaveUp, None),
+            ("client", "/ping", CallEnd::Broken, None),
+            ("caller", "/ping", CallEnd::Answered, Some(200)),
+            ("caller", "/hang", CallEnd::Unfinished, None),
+        ],
+        "in send order: {calls:#?}"
+    );
+    let waited: Vec<Duration> = calls.iter().map(|c| c.end - c.start).collect();
+    assert_eq!(waited[1], Duration::from_secs(10), "the client's timeout: {calls:#?}");
+    assert!(calls[2].end >= Duration::from_secs(30) && calls[2].end < Duration::from_secs(31), "the crash: {calls:#?}");
+    assert_eq!(waited[3], Duration::from_secs(5), "the moment the caller gave up: {calls:#?}");
+    assert!(waited[4] < Duration::from_secs(1), "refused at once: {calls:#?}");
+    assert_eq!(calls[6].end, calls[6].start, "an unfinished call has not ended: {calls:#?}");
+    drop(sim);
+    assert_eq!(recorder.calls()[6].ended, CallEnd::Unfinished, "tearing the world down is not the caller giving up");
+}

@@ -40,7 +40,21 @@ pub(crate) fn service_clock() -> std::sync::Arc<dyn squadsim_fakes::clock::Clock
     std::sync::Arc::new(now_unix)
 }
 
+/// The clock of a service built for a simulated world: the simulation's time
+/// while it steps, and its epoch (`epoch_unix`) before it has begun, when the
+/// world is being built. Never the machine's clock: what a service stamps at
+/// construction (a core pod's start, a volume's creation) is the same every run.
+pub(crate) fn simulated_service_clock(epoch_unix: u64) -> std::sync::Arc<dyn squadsim_fakes::clock::Clock> {
+    std::sync::Arc::new(move || turmoil::since_epoch().map_or(epoch_unix, |d| d.as_secs()))
+}
+
 /// Simulated seconds as outcomes print them: `12.3s`.
 pub(crate) fn seconds_label(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
+}
+
+/// A [`seconds_label`] (`12.3s`) read back, to the millisecond; `None` when it is not one.
+pub(crate) fn from_seconds_label(label: &str) -> Option<Duration> {
+    let seconds = label.strip_suffix('s')?.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0)?;
+    Some(Duration::from_millis((seconds * 1000.0).round() as u64))
 }

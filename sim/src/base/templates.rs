@@ -66,6 +66,14 @@ pub(crate) fn role_of(agent_id: &str) -> &str {
     }
 }
 
+/// Every role a handoff of some template's delivery graph is from or to, sorted.
+pub(crate) fn handoff_roles() -> Vec<&'static str> {
+    let mut roles: Vec<&str> = TEMPLATES.iter().flat_map(|t| t.handoff_graph.iter().flat_map(|e| [e.0, e.1])).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+}
+
 impl Template {
     /// The handoffs an agent of `role_id` makes by default, with `lanes` implementer lanes.
     pub(crate) fn default_handoffs(&self, role_id: &str, lanes: u32) -> Vec<HandoffPlan> {

@@ -1,14 +1,14 @@
 //! The runbook's diagnosis of a first-tool block (`docs/seeds.md`, runbook: "Diagnosing a zero-output
 //! first-tool block"): which plane failed, and the evidence chain an on-call
-//! engineer walks to find out — nodes, Longhorn volumes, the Daytona pods and
-//! their events, the workspace logs, the gateway log and the observability feed.
+//! engineer walks to find out — nodes, Longhorn volumes, Daytona's own core
+//! pods, the agents' sandbox pods and their events, the workspace logs, the gateway log and the observability feed.
 //!
 //! Guarantees: a diagnosis is read only from the services' state after the run
-//! (the Studio's run, the Daytona fake's nodes, sandboxes, volumes, events and
-//! workspace logs, the gateway's log and virtual servers), never from the
+//! (the Studio's run, the Daytona fake's nodes, core pods, sandboxes, volumes,
+//! events and workspace logs, the gateway's log and virtual servers), never from the
 //! scenario; it exists only when a session is blocked by the launch contract
 //! (`agent_first_tool_required`); its evidence covers only the blocked agents'
-//! execution workspaces; each check is evaluated on its own and the cause names
+//! execution workspaces, and Daytona's core pods, which serve them all; each check is evaluated on its own and the cause names
 //! every failing one, in the chain's order; lists are in a fixed order, so one
 //! run renders one text.
 
@@ -19,7 +19,7 @@ use serde_json::Value;
 use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::BlockerCode;
 use squadsim_fakes::contextforge::ContextForge;
-use squadsim_fakes::daytona::{Daytona, Event, Robustness, Sandbox, SandboxState, VolumeState};
+use squadsim_fakes::daytona::{CorePodStatus, Daytona, Event, Robustness, Sandbox, SandboxState, VolumeState};
 
 use crate::platform::studio::Run;
 
@@ -185,6 +185,7 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
     let checks = [
         nodes_check(&plant),
         storage_check(&plant),
+        core_pods_check(plant.daytona),
         pods_check(&plant),
         logs_check(&plant),
         gateway_log_check(gateway),
@@ -339,6 +340,26 @@ impl Plant<'_> {
     }
 }
 
+/// "Daytona core pods (-n daytona) Running": Daytona's own API, proxy and runner,
+/// not the agents' sandbox pods (the next check).
+fn core_pods_check(daytona: &Daytona) -> Check {
+    let pods = daytona.core_pods();
+    let check = "Daytona core pods (-n daytona) Running";
+    let down: Vec<_> = pods.iter().filter(|p| !p.running()).collect();
+    let names = |pods: &[&CorePodStatus]| pods.iter().map(|p| p.pod.name()).collect::<Vec<_>>().join(", ");
+    let all: Vec<&CorePodStatus> = pods.iter().collect();
+    if down.is_empty() {
+        let finding = format!("all {} core pods Running ({})", pods.len(), names(&all));
+        return Check::new(check, finding, Plane::ExecutionPlane, None);
+    }
+    let each: Vec<String> =
+        down.iter().map(|p| format!("{} {} ({} restarts)", p.name, p.status(), p.restarts)).collect();
+    let finding = format!("{} of {} core pods Running; {}", pods.len() - down.len(), pods.len(), each.join("; "));
+    let cause: Vec<String> =
+        down.iter().map(|p| format!("Daytona core pod {} {}: {}", p.pod.name(), p.status(), p.pod.stops())).collect();
+    Check::new(check, finding, Plane::ExecutionPlane, Some(cause.join("; ")))
+}
+
 /// `kubectl get pods,events -n daytona`: did the blocked agents' sandbox pods start?
 fn pods_check(plant: &Plant) -> Check {
     let not_started: Vec<_> = plant
@@ -427,12 +448,29 @@ fn gateway_log_check(gateway: &ContextForge) -> Check {
         return Check::new("ContextForge gateway log", "no 401s".to_string(), Plane::ControlPlane, None);
     }
     let finding = format!("{} 401s ({})", auth.total, auth.reasons.join("; "));
-    let cause = format!(
-        "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
-        auth.total
-    );
+    // The backend's admin token is what the Armory's REST calls carry; the agents' tokens are on their MCP calls.
+    let mut admin_paths: Vec<&str> =
+        auth.recent.iter().map(|f| f.path.as_str()).filter(|p| ADMIN_PATHS.contains(p)).collect();
+    admin_paths.sort_unstable();
+    admin_paths.dedup();
+    let cause = if admin_paths.is_empty() {
+        format!(
+            "the gateway refused the agents' tokens ({} 401s), so their MCP tools could not be listed or called",
+            auth.total
+        )
+    } else {
+        format!(
+            "the gateway refused the backend's admin token (401s on {}), so the Armory federated no grid and \
+             loadouts attached no MCP server",
+            admin_paths.join(", ")
+        )
+    };
     Check::new("ContextForge gateway log", finding, Plane::ControlPlane, Some(cause))
 }
+
+/// The gateway's REST paths the Armory calls with the backend's admin token
+/// (register a grid, read the catalogue, create and list virtual servers).
+const ADMIN_PATHS: [&str; 3] = ["/gateways", "/servers", "/tools"];
 
 /// The gateway's virtual servers: loadouts mount a grid only through the one bundling its tools.
 fn virtual_servers_check(gateway: &ContextForge) -> Check {
@@ -444,6 +482,16 @@ fn virtual_servers_check(gateway: &ContextForge) -> Check {
         .collect();
     let unbundled: Vec<&str> = grids.iter().filter(|g| !bundled.contains(g)).map(String::as_str).collect();
     let check = "ContextForge virtual servers (GET /servers)";
+    if grids.is_empty() {
+        // No grid at all is not "a server for each": nothing is there for a loadout to mount.
+        let cause = "the gateway federates no grid, so no loadout could mount an MCP server".to_string();
+        return Check::new(
+            check,
+            "no federated grid, so no virtual server".to_string(),
+            Plane::ControlPlane,
+            Some(cause),
+        );
+    }
     if unbundled.is_empty() {
         let finding = format!("a virtual server for each of the {} federated grids", grids.len());
         return Check::new(check, finding, Plane::ControlPlane, None);

@@ -5,9 +5,13 @@
 //! service faults through the one tower layer every service's router wears
 //! ([`squadsim_fakes::fault`]). A fault begins at its simulated time (`at`) or
 //! at the first step at which its event shows in the modelled state (`on`),
-//! read from the Studio's runs and sessions, or, for a request (`http`,
+//! read from the Studio's runs and sessions (a handoff from the LangGraph Agent
+//! Server's checkpointed handoff trail), or, for a request (`http`,
 //! `merge`), at the door of the service it reaches, never from the scenario;
-//! with a `delay`, that much later.
+//! with a `delay`, that much later. A fault with `run: <label>` reads its
+//! event from that labelled run only, and a service fault with one hits only
+//! requests whose path names that run or one of its execution workspaces (its
+//! sandboxes), as the Studio's state shows them at each step.
 //!
 //! Guarantees:
 //! - faults are independent entries: each begins and ends on its own, so any
@@ -23,6 +27,7 @@
 //! - every action taken is logged with its simulated time (the outcome's `faults`).
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hyper::{Method, StatusCode};
@@ -30,8 +35,10 @@ use squadsim_fakes::fault::{Effect, Matcher, ServiceFault, ServiceFaults};
 
 use crate::base::clock::seconds_label;
 use crate::base::topology::Host;
-use crate::platform::studio::Studio;
-use crate::scenario::{Fault, ServiceEffect, Trigger};
+use crate::engine::operator::OperatorLog;
+use crate::platform::agent_server::CheckpointStore;
+use crate::platform::studio::{Run, Studio};
+use crate::scenario::{Fault, FaultKind, ServiceEffect, Trigger};
 
 /// A scenario's faults, as the world steps through them.
 pub(crate) struct FaultSchedule {
@@ -52,6 +59,9 @@ pub(crate) struct FaultSchedule {
     marks: Vec<(Duration, String, Option<String>, String)>,
     /// When the event of a waiting fault was first seen (it begins `delay` later).
     seen: BTreeMap<usize, Duration>,
+    /// Each run-scoped fault's scope so far: its run's id and every execution
+    /// workspace its sessions were seen with (sorted; it only grows).
+    scopes: BTreeMap<usize, Vec<String>>,
 }
 
 impl FaultSchedule {
@@ -72,12 +82,24 @@ impl FaultSchedule {
             last_end: Duration::ZERO,
             marks: Vec::new(),
             seen: BTreeMap::new(),
+            scopes: faults
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.window().run.is_some())
+                .map(|(i, _)| (i, Vec::new()))
+                .collect(),
         };
         // A request event is watched at the door of the service it is addressed to.
         for (i, fault) in faults.iter().enumerate() {
-            if let Some((host, method, path)) = fault.window().on.as_ref().and_then(Trigger::request) {
-                let matcher = Matcher { method: method.and_then(|m| m.parse::<Method>().ok()), path: path.to_string() };
-                schedule.service_named(host).watch(i, matcher);
+            let on = fault.window().on;
+            if let Some((host, method, path)) = on.as_ref().and_then(Trigger::request) {
+                let matcher = Matcher {
+                    method: method.and_then(|m| m.parse::<Method>().ok()),
+                    path: path.to_string(),
+                    within: None,
+                };
+                let from = on.as_ref().and_then(Trigger::sender).map(str::to_string);
+                schedule.service_named(host).watch(i, matcher, from);
             }
         }
         schedule
@@ -95,18 +117,31 @@ impl FaultSchedule {
     }
 
     /// Applies every end and beginning due at the simulation's current time.
-    pub(crate) fn advance(&mut self, sim: &mut turmoil::Sim<'_>, studio: &Studio) {
+    /// `labelled` is each labelled launch's run so far (label, run id), which
+    /// faults with `run:` are scoped to; `checkpoints` is the Agent Server's
+    /// durable state, where handoffs are recorded.
+    pub(crate) fn advance(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        studio: &Studio,
+        checkpoints: &CheckpointStore,
+        labelled: &Mutex<OperatorLog>,
+    ) {
         let now = sim.elapsed();
         self.end_due(sim, now);
         let events = self.waiting.iter().any(|i| self.faults[*i].window().on.is_some());
-        let runs = if events { studio.runs() } else { Vec::new() };
+        let runs = if events || !self.scopes.is_empty() { studio.runs() } else { Vec::new() };
+        if !self.scopes.is_empty() {
+            let labelled = labelled.lock().map(|l| l.labelled.clone()).unwrap_or_default();
+            self.rescope(&runs, &labelled);
+        }
         let mut still = Vec::new();
         for i in std::mem::take(&mut self.waiting) {
             let window = self.faults[i].window();
             let due = match (&window.at, &window.on) {
                 (Some(at), _) => at.0 <= now,
                 (None, Some(trigger)) => {
-                    if !self.seen.contains_key(&i) && self.observed(i, &runs, trigger) {
+                    if !self.seen.contains_key(&i) && self.observed(i, &runs, checkpoints, trigger) {
                         self.seen.insert(i, now);
                         // A delayed fault lets the held request go on at once.
                         if !trigger.delay().is_zero() {
@@ -121,7 +156,12 @@ impl FaultSchedule {
                 still.push(i);
                 continue;
             }
-            let cause = window.on.as_ref().map(|t| format!("on {t}: ")).unwrap_or_default();
+            let cause = match (&window.on, &window.run) {
+                (Some(t), Some(run)) => format!("on {t} of run {run}: "),
+                (Some(t), None) => format!("on {t}: "),
+                (None, Some(run)) => format!("run {run}: "),
+                (None, None) => String::new(),
+            };
             self.begin(sim, i, now, &cause);
             // The held request goes on into the fault that has just begun.
             if let Some(trigger) = &window.on {
@@ -204,18 +244,17 @@ impl FaultSchedule {
             Fault::OneWayPartition { from, to, .. } => sim.partition_oneway(from.as_str(), to.as_str()),
             Fault::Latency { between: [a, b], extra, .. } => set_latency(sim, a, b, self.base_latency, extra.0),
             Fault::Loss { between: [a, b], rate, .. } => sim.set_link_fail_rate(a.as_str(), b.as_str(), *rate),
-            Fault::Crash { host, .. } => sim.crash(host.as_str()),
-            Fault::Service { host, method, path, effect, .. } => {
-                let matcher =
-                    Matcher { method: method.as_deref().and_then(|m| m.parse::<Method>().ok()), path: path.clone() };
-                let effect = match effect {
-                    ServiceEffect::Status(code) => {
-                        Effect::Status(StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-                    }
-                    ServiceEffect::Slow(d) => Effect::Slow(d.0),
-                    ServiceEffect::Hang => Effect::Hang,
-                };
-                self.service_named(host).activate(ServiceFault { id: i, matcher, effect });
+            Fault::Crash { host, .. } => {
+                // Each request the host is serving now is a call the crash cuts off.
+                for _ in self.service_named(host).serving() {
+                    crate::base::probe::hit("crash_during", host);
+                }
+                sim.crash(host.as_str());
+            }
+            Fault::Service { .. } => {
+                if let Some((host, service_fault)) = service_fault(fault, i, self.scopes.get(&i)) {
+                    self.service_named(host).activate(service_fault);
+                }
             }
         }
         let what = describe(fault);
@@ -254,6 +293,25 @@ impl FaultSchedule {
     }
 }
 
+/// A service fault as its host's layer applies it (with `scope`: only the
+/// requests naming one of its segments); `None` for other faults.
+fn service_fault<'a>(fault: &'a Fault, id: usize, scope: Option<&Vec<String>>) -> Option<(&'a str, ServiceFault)> {
+    let Fault::Service { host, method, path, effect, .. } = fault else { return None };
+    let matcher = Matcher {
+        method: method.as_deref().and_then(|m| m.parse::<Method>().ok()),
+        path: path.clone(),
+        within: scope.cloned(),
+    };
+    let effect = match effect {
+        ServiceEffect::Status(code) => {
+            Effect::Status(StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        ServiceEffect::Slow(d) => Effect::Slow(d.0),
+        ServiceEffect::Hang => Effect::Hang,
+    };
+    Some((host.as_str(), ServiceFault { id, matcher, effect }))
+}
+
 /// Sets the link's latency range to the base range plus `extra` (zero restores it).
 fn set_latency(sim: &mut turmoil::Sim<'_>, a: &str, b: &str, base: (Duration, Duration), extra: Duration) {
     sim.set_link_latency(a, b, base.0 + extra);
@@ -262,11 +320,37 @@ fn set_latency(sim: &mut turmoil::Sim<'_>, a: &str, b: &str, base: (Duration, Du
 
 impl FaultSchedule {
     /// Whether the event of fault `i` has happened: a request arrived at its
-    /// service's door, or the Studio's runs show it.
-    fn observed(&self, i: usize, runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
-        match trigger.request() {
-            Some((host, _, _)) => self.service_named(host).arrived(i),
-            None => observed(runs, trigger),
+    /// service's door, or the Studio's runs show it (its own run's, when it has `run:`).
+    fn observed(&self, i: usize, runs: &[Run], checkpoints: &CheckpointStore, trigger: &Trigger) -> bool {
+        match (trigger.request(), self.scopes.get(&i)) {
+            (Some((host, _, _)), _) => self.service_named(host).arrived(i),
+            (None, None) => observed(runs, checkpoints, trigger),
+            (None, Some(scope)) => {
+                let own: Vec<Run> = runs.iter().filter(|r| scope.contains(&r.run_id)).cloned().collect();
+                observed(&own, checkpoints, trigger)
+            }
+        }
+    }
+
+    /// Grows each run-scoped fault's scope with what the Studio shows of its
+    /// run now, and narrows a standing service fault to it.
+    fn rescope(&mut self, runs: &[Run], labelled: &[(String, Option<String>)]) {
+        let mut narrowed = Vec::new();
+        for (&i, scope) in self.scopes.iter_mut() {
+            let label = self.faults[i].window().run;
+            let id = labelled.iter().find(|(l, _)| Some(l) == label.as_ref()).and_then(|(_, id)| id.as_ref());
+            let Some(run) = id.and_then(|id| runs.iter().find(|r| &r.run_id == id)) else { continue };
+            let before = scope.len();
+            scope.push(run.run_id.clone());
+            scope.extend(run.sessions.iter().filter_map(|s| s.execution_workspace.clone()));
+            scope.sort();
+            scope.dedup();
+            if scope.len() != before && self.standing.contains(&i) {
+                narrowed.extend(service_fault(&self.faults[i], i, Some(scope)));
+            }
+        }
+        for (host, fault) in narrowed {
+            self.service_named(host).activate(fault);
         }
     }
 
@@ -278,10 +362,14 @@ impl FaultSchedule {
     }
 }
 
-/// Whether the event shows in the Studio's runs.
-fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
+/// Whether the event shows in the Studio's runs (a handoff: in their threads' handoff trails).
+fn observed(runs: &[Run], checkpoints: &CheckpointStore, trigger: &Trigger) -> bool {
     let sessions = || runs.iter().flat_map(|r| r.sessions.iter());
     match trigger {
+        Trigger::Handoff(event) => runs
+            .iter()
+            .filter_map(|r| checkpoints.latest(&r.run_id))
+            .any(|state| state.handoffs.iter().any(|h| event.matches(&h.sender_agent_id, &h.recipient_agent_id))),
         Trigger::Wall(w) => runs.iter().any(|r| r.walls.iter().any(|fired| fired.wall == w.wall)),
         Trigger::Http(_) | Trigger::Merge(_) => false,
         Trigger::RunLaunched => !runs.is_empty(),
@@ -295,16 +383,7 @@ fn observed(runs: &[crate::platform::studio::Run], trigger: &Trigger) -> bool {
 
 /// The fault's kind, as coverage probes name it (`partition`, `service_status`, ...).
 pub(crate) fn kind(fault: &Fault) -> &'static str {
-    match fault {
-        Fault::Partition { .. } => "partition",
-        Fault::OneWayPartition { .. } => "one_way_partition",
-        Fault::Latency { .. } => "latency",
-        Fault::Loss { .. } => "loss",
-        Fault::Crash { .. } => "crash",
-        Fault::Service { effect: ServiceEffect::Status(_), .. } => "service_status",
-        Fault::Service { effect: ServiceEffect::Slow(_), .. } => "service_slow",
-        Fault::Service { effect: ServiceEffect::Hang, .. } => "service_hang",
-    }
+    FaultKind::of(fault).name()
 }
 
 /// One line naming the fault, as the log prints it.

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 use squadsim_conformance::vocabulary::BlockerCode;
 
-use crate::engine::outcome::Outcome;
+use crate::engine::outcome::{Outcome, RunOutcome, SessionOutcome};
 use crate::scenario::Invariants;
 
 /// One invariant an outcome broke (declared, or built in).
@@ -102,6 +102,29 @@ impl Invariants {
                 expect(&format!("concurrent_runs[{i}].sessions"), sessions.to_string(), run.sessions.to_string());
             }
         }
+        // Each labelled run its own invariants (a label with no run in the outcome: `not_launched`).
+        for (label, declared) in &self.runs {
+            let run = outcome.runs.iter().find(|r| &r.label == label);
+            let field = |name: &str| format!("runs.{label}.{name}");
+            if let Some(status) = &declared.run_status {
+                expect(&field("run_status"), status.clone(), run.map_or("not_launched", |r| r.status()).into());
+            }
+            if let Some(blockers) = &declared.blockers {
+                let actual = run.map(|r| r.blockers()).unwrap_or_default();
+                expect(&field("blockers"), canonical_set(blockers), set_label(actual));
+            }
+            if let Some(walls) = &declared.walls {
+                let actual = run.iter().flat_map(|r| r.walls.iter().map(|w| w.wall.clone())).collect();
+                expect(&field("walls"), set_label(walls.clone()), set_label(actual));
+            }
+            if let Some(standing) = &declared.standing_walls {
+                let actual = run.map(|r| r.standing_walls()).unwrap_or_default();
+                expect(&field("standing_walls"), set_label(standing.clone()), set_label(actual));
+            }
+            if let Some(sessions) = declared.sessions {
+                expect(&field("sessions"), sessions.to_string(), run.map_or(0, |r| r.sessions.len()).to_string());
+            }
+        }
         broken
     }
 }
@@ -110,13 +133,24 @@ impl Invariants {
 /// run has every session `session_completed` with no blocker and its delivery
 /// graph `at_end`; a blocked session has a blocker code (its reason); a `blocked`
 /// run has a reason (a blocked session, or its delivery graph's). Fields are
-/// named `built_in.<rule>`.
+/// named `built_in.<rule>`, and `built_in.runs.<label>.<rule>` for each
+/// labelled run after the first (the first is the outcome's `run`).
 pub fn built_in(outcome: &Outcome) -> Vec<BrokenInvariant> {
+    let mut broken = built_in_run("built_in", outcome.run.as_ref(), &outcome.sessions);
+    for labelled in outcome.runs.iter().skip(1) {
+        let prefix = format!("built_in.runs.{}", labelled.label);
+        broken.extend(built_in_run(&prefix, labelled.run.as_ref(), &labelled.sessions));
+    }
+    broken
+}
+
+/// The built-in invariants of one run and its sessions, each field under `prefix`.
+fn built_in_run(prefix: &str, run: Option<&RunOutcome>, sessions: &[SessionOutcome]) -> Vec<BrokenInvariant> {
     let mut broken = Vec::new();
     let mut violation = |field: &str, expected: &str, actual: String| {
-        broken.push(BrokenInvariant { field: format!("built_in.{field}"), expected: expected.to_string(), actual });
+        broken.push(BrokenInvariant { field: format!("{prefix}.{field}"), expected: expected.to_string(), actual });
     };
-    for s in &outcome.sessions {
+    for s in sessions {
         if s.live_status == "blocked" && s.blocker_code.is_none() {
             violation(
                 "blocked_session_has_a_reason",
@@ -125,12 +159,12 @@ pub fn built_in(outcome: &Outcome) -> Vec<BrokenInvariant> {
             );
         }
     }
-    let Some(run) = &outcome.run else {
+    let Some(run) = run else {
         return broken;
     };
     match run.status.as_str() {
         "completed" => {
-            for s in &outcome.sessions {
+            for s in sessions {
                 if s.live_status != "session_completed" || s.blocker_code.is_some() {
                     let blocker = s.blocker_code.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
                     violation(
@@ -145,7 +179,7 @@ pub fn built_in(outcome: &Outcome) -> Vec<BrokenInvariant> {
             }
         }
         "blocked" => {
-            let blocked_session = outcome.sessions.iter().any(|s| s.live_status == "blocked");
+            let blocked_session = sessions.iter().any(|s| s.live_status == "blocked");
             if !blocked_session && run.delivery_graph == "at_end" {
                 violation(
                     "blocked_run_has_a_reason",
@@ -182,7 +216,7 @@ fn set_label(mut codes: Vec<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::outcome::{GatewayOutcome, RunOutcome, SessionOutcome};
+    use crate::engine::outcome::GatewayOutcome;
     use crate::platform::studio::walls::WallOutcome;
 
     fn outcome(status: Option<&str>, blockers: &[Option<&str>]) -> Outcome {
@@ -218,6 +252,8 @@ mod tests {
                     session_id: String::new(),
                     claude_session_id: None,
                     tool_call_count: 0,
+                    agent_hud_status: None,
+                    execution_workspace_phase: None,
                     attempt_end: None,
                     skill_ids: Vec::new(),
                     refused_tool_calls: Vec::new(),
@@ -230,9 +266,11 @@ mod tests {
             gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
             run_control: Vec::new(),
             concurrent_runs: Vec::new(),
+            runs: Vec::new(),
             faults: Vec::new(),
             diagnosis: None,
             platform_agent: None,
+            project_issues: Vec::new(),
         }
     }
 

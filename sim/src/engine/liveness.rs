@@ -42,7 +42,7 @@ pub fn bound(scenario: &Scenario) -> Duration {
         return within.0;
     }
     let l = &scenario.world.lifecycle;
-    let steps = scenario.steps.iter().filter_map(|s| match s {
+    let steps = scenario.steps.iter().flat_map(|s| std::iter::once(s).chain(s.nested())).filter_map(|s| match s {
         Step::Launch(launch) => Some(launch.timeout.0),
         Step::Watch(watch) => Some(watch.timeout.0),
         _ => None,

@@ -44,10 +44,14 @@ pub struct OperatorCall {
 pub(crate) struct OperatorLog {
     pub calls: Vec<OperatorCall>,
     pub run_id: Option<String>,
-    /// Every run the launch step started, in launch order (the first is `run_id`);
-    /// more than one with `launch.count`.
+    /// Every run the launch steps started, in launch order (the first is `run_id`);
+    /// more than one with `launch.count` or several labelled launches.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub run_ids: Vec<String>,
+    /// Each labelled launch, in launch order: its label and its run (none when
+    /// the launch got no run).
+    #[serde(skip)]
+    pub labelled: Vec<(String, Option<String>)>,
     pub finished: bool,
     /// The step being run, as `steps[<index>] (<kind>)`; the last one once finished.
     #[serde(skip)]
@@ -70,6 +74,8 @@ struct Operator {
     http: HttpClient,
     /// A project slug read from a prior run (`confirm_slug`); the next launch uses it.
     confirmed_slug: Mutex<Option<String>>,
+    /// Inside `on_run`: the label of the run its steps act on.
+    focus: Mutex<Option<String>>,
 }
 
 /// Runs `task` for each of `items`: inline for one, as concurrent tasks for
@@ -99,8 +105,28 @@ where
 }
 
 impl Operator {
-    fn run_ids(&self) -> Vec<String> {
-        self.log.lock().map(|l| l.run_ids.clone()).unwrap_or_default()
+    /// Inside `on_run`, the labelled run the steps act on; `None` outside it.
+    fn set_focus(&self, label: Option<String>) {
+        if let Ok(mut focus) = self.focus.lock() {
+            *focus = label;
+        }
+    }
+
+    /// The runs a step addresses: inside `on_run`, its labelled run; else every
+    /// launched run. `Err` with the note to record when there is none.
+    fn runs(&self) -> Result<Vec<String>, String> {
+        let focus = self.focus.lock().ok().and_then(|f| f.clone());
+        let label = focus.as_deref();
+        let log = self.log.lock().map_err(|_| "skipped: the operator's log is unreadable".to_string())?;
+        let ids = match label {
+            Some(label) => log.labelled.iter().filter(|(l, _)| l == label).filter_map(|(_, id)| id.clone()).collect(),
+            None => log.run_ids.clone(),
+        };
+        match (ids.is_empty(), label) {
+            (false, _) => Ok(ids),
+            (true, Some(label)) => Err(format!("skipped: run `{label}` was not launched")),
+            (true, None) => Err("skipped: no run was launched".to_string()),
+        }
     }
 
     fn record(&self, step: &str, method: &Method, path: &str, status: Option<u16>, note: Option<String>) {
@@ -160,35 +186,27 @@ impl Operator {
         self.identity.tenant_id.as_deref().map(|t| format!("?tenant_id={}", percent_encode(t))).unwrap_or_default()
     }
 
-    /// The path of `suffix` on every launched run.
-    fn run_paths(&self, suffix: &str) -> Vec<String> {
+    /// The path of `suffix` on every run the step addresses (see [`Operator::runs`]).
+    fn run_paths(&self, suffix: &str) -> Result<Vec<String>, String> {
         let query = self.tenant_query();
-        self.run_ids().into_iter().map(|id| format!("{PREFIX}/runs/{id}{suffix}{query}")).collect()
+        Ok(self.runs()?.into_iter().map(|id| format!("{PREFIX}/runs/{id}{suffix}{query}")).collect())
     }
 
     /// A raw request; its status and body go into the outcome.
     async fn request(&self, step: &RequestStep) {
         let method = step.method.as_str().parse::<Method>().unwrap_or(Method::GET);
         let path = if step.needs_run() {
-            match self.run_ids().first() {
-                Some(id) => step.path.replace(RUN_ID_PLACEHOLDER, id),
-                None => {
-                    return self.record(
-                        "request",
-                        &method,
-                        &step.path,
-                        None,
-                        Some("skipped: no run was launched".into()),
-                    )
-                }
+            match self.runs() {
+                Ok(ids) => step.path.replace(RUN_ID_PLACEHOLDER, &ids[0]),
+                Err(note) => return self.record("request", &method, &step.path, None, Some(note)),
             }
         } else {
             step.path.clone()
         };
         let query: Vec<String> =
             step.query.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
-        let target = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
-        let mut request = self.studio_request(method.clone(), &target);
+        let path_and_query = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
+        let mut request = self.studio_request(method.clone(), &path_and_query);
         if let Some(body) = &step.body {
             request = request.json(body);
         }
@@ -196,7 +214,7 @@ impl Operator {
             request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             request = request.header(name.clone(), value.clone());
         }
-        let response = self.send(&self.http.with_timeout(step.timeout.0), &method, &target, request).await;
+        let response = self.send(&self.http.with_timeout(step.timeout.0), &method, &path_and_query, request).await;
         let note =
             response.is_none().then(|| format!("no response within {} (HTTP 000)", seconds_label(step.timeout.0)));
         let body =
@@ -205,7 +223,7 @@ impl Operator {
         // The query stays in the record: a request step's query is what it is about.
         let call = OperatorCall {
             step: "request".to_string(),
-            request: format!("{method} {target}"),
+            request: format!("{method} {path_and_query}"),
             http_status: response.map(|r| r.status.as_u16()),
             at,
             note,
@@ -257,8 +275,20 @@ impl Operator {
                 let launches = (0..launch.count.max(1)).map(|_| (self.clone(), launch.clone())).collect();
                 let ids = for_each_concurrently(launches, |(me, launch)| async move { me.launch(&launch).await }).await;
                 if let Ok(mut log) = self.log.lock() {
-                    log.run_id = ids.first().cloned().flatten();
-                    log.run_ids = ids.into_iter().flatten().collect();
+                    match &launch.label {
+                        // A labelled launch adds its run to those launched before it.
+                        Some(label) => {
+                            let id = ids.into_iter().flatten().next();
+                            log.labelled.push((label.clone(), id.clone()));
+                            log.run_ids.extend(id);
+                            // The outcome's `run` is the first labelled launch's, also when it got no run.
+                            log.run_id = log.labelled.first().and_then(|(_, id)| id.clone());
+                        }
+                        None => {
+                            log.run_id = ids.first().cloned().flatten();
+                            log.run_ids = ids.into_iter().flatten().collect();
+                        }
+                    }
                 }
             }
             Step::Execute => self.run_step("execute", Method::POST, "/execute", None).await,
@@ -270,6 +300,13 @@ impl Operator {
             Step::Cleanup => self.run_step("cleanup", Method::POST, "/cleanup", None).await,
             Step::Control { command } => {
                 self.run_step("control", Method::POST, "/control", Some(serde_json::json!({"command": command}))).await
+            }
+            Step::OnRun(on) => {
+                self.set_focus(Some(on.run.clone()));
+                for step in &on.steps {
+                    Box::pin(self.step(step)).await;
+                }
+                self.set_focus(None);
             }
             Step::Watch(w) => self.watch_all(w).await,
             Step::Wait { duration } => squadsim_fakes::timer::sleep(duration.0).await,
@@ -356,40 +393,30 @@ impl Operator {
         self.record("chat_with_agent", &Method::POST, &url, response.map(|r| r.status.as_u16()), Some(note));
     }
 
-    /// A step on every launched run; skipped (and recorded as such) when no run was launched.
+    /// A step on every run it addresses; skipped (and recorded as such) when there is none.
     async fn run_step(self: &Arc<Self>, step: &str, method: Method, suffix: &str, body: Option<Value>) {
-        let paths = self.run_paths(suffix);
-        if !paths.is_empty() {
-            let calls =
-                paths.into_iter().map(|path| (self.clone(), step.to_string(), method.clone(), path, body.clone()));
-            for_each_concurrently(calls.collect(), |(me, step, method, path, body)| async move {
-                drop(me.exchange(&step, method, &path, body).await)
-            })
-            .await;
-        } else {
-            self.record(
-                step,
-                &method,
-                &format!("{PREFIX}/runs/{{run_id}}{suffix}"),
-                None,
-                Some("skipped: no run was launched".into()),
-            )
+        match self.run_paths(suffix) {
+            Ok(paths) => {
+                let calls =
+                    paths.into_iter().map(|path| (self.clone(), step.to_string(), method.clone(), path, body.clone()));
+                for_each_concurrently(calls.collect(), |(me, step, method, path, body)| async move {
+                    drop(me.exchange(&step, method, &path, body).await)
+                })
+                .await;
+            }
+            Err(note) => self.record(step, &method, &format!("{PREFIX}/runs/{{run_id}}{suffix}"), None, Some(note)),
         }
     }
 
-    /// Watches every launched run at once.
+    /// Watches every run the step addresses at once.
     async fn watch_all(self: &Arc<Self>, w: &WatchStep) {
-        let paths = self.run_paths("/session-state");
-        if paths.is_empty() {
-            self.record(
-                "watch",
-                &Method::GET,
-                &format!("{PREFIX}/runs/{{run_id}}/session-state"),
-                None,
-                Some("skipped: no run was launched".into()),
-            );
-            return;
-        }
+        let paths = match self.run_paths("/session-state") {
+            Ok(paths) => paths,
+            Err(note) => {
+                let path = format!("{PREFIX}/runs/{{run_id}}/session-state");
+                return self.record("watch", &Method::GET, &path, None, Some(note));
+            }
+        };
         let watches = paths.into_iter().map(|path| (self.clone(), w.clone(), path)).collect();
         for_each_concurrently(watches, |(me, w, path)| async move { me.watch(&w, &path).await }).await;
     }
@@ -430,15 +457,6 @@ impl Operator {
     }
 }
 
-/// A step's kind as the scenario format names it (`launch`, `watch`, ...).
-fn step_kind(step: &Step) -> String {
-    match serde_json::to_value(step) {
-        Ok(Value::String(kind)) => kind,
-        Ok(Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
 /// `text` percent-encoded for a query (RFC 3986: everything but the unreserved characters).
 fn percent_encode(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
@@ -457,11 +475,11 @@ fn ssh_target_verdict(command: &str) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
     let port = words.iter().position(|w| *w == "-p").and_then(|i| words.get(i + 1)).copied().unwrap_or("22");
     let host = words.last().and_then(|w| w.split_once('@')).map(|(_, h)| h).unwrap_or_default();
-    let target = format!("{host}:{port}");
-    if target == DAYTONA_SSH_EDGE {
-        format!("reaches the edge's SSH entrypoint {target}")
+    let address = format!("{host}:{port}");
+    if address == DAYTONA_SSH_EDGE {
+        format!("reaches the edge's SSH entrypoint {address}")
     } else {
-        format!("unusable: {target} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
+        format!("unusable: {address} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
     }
 }
 
@@ -478,10 +496,11 @@ pub(crate) async fn drive(
         log: log.clone(),
         http: recorder.map(|r| http.recording(&r, "operator")).unwrap_or(http),
         confirmed_slug: Mutex::new(None),
+        focus: Mutex::new(None),
     });
     for (index, step) in scenario.steps.iter().enumerate() {
         if let Ok(mut l) = log.lock() {
-            l.step_in_progress = Some(format!("steps[{index}] ({})", step_kind(step)));
+            l.step_in_progress = Some(format!("steps[{index}] ({})", step.kind()));
         }
         operator.step(step).await;
     }

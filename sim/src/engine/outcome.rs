@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 use squadsim_fakes::contextforge::ContextForge;
+use squadsim_fakes::glitchtip::GlitchtipFake;
 
 use crate::base::clock::seconds_label;
+use crate::base::topology::GLITCHTIP_ORG;
 use crate::engine::operator::{OperatorCall, OperatorLog};
 use crate::engine::services::ServicesError;
 use crate::platform::agent_server::{CheckpointStore, Handoff};
@@ -55,6 +57,11 @@ pub struct Outcome {
     /// `sessions`), in launch order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub concurrent_runs: Vec<ConcurrentRun>,
+    /// With labelled launches: every labelled launch's run under its label, in
+    /// launch order (the first is also `run`, `sessions`, `walls`, ...). A launch
+    /// that got no run is kept with `run: null`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<LabelledRun>,
     /// The faults the schedule applied, with simulated times (empty: none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
@@ -65,6 +72,10 @@ pub struct Outcome {
     /// The platform agent's provisioning, symptoms and divergence report (with `world.platform_agent`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_agent: Option<crate::platform::platform_agent::PlatformAgentOutcome>,
+    /// The issues GlitchTip holds for the run's project after the run, each `<title>
+    /// (<level>, <n> events)`, by issue id (empty: none, e.g. nothing was ingested).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub project_issues: Vec<String>,
 }
 
 /// One of several runs launched at once, in brief.
@@ -76,6 +87,43 @@ pub struct ConcurrentRun {
     pub sessions: usize,
     /// The distinct blocker codes of its sessions, sorted.
     pub blockers: Vec<String>,
+}
+
+/// A labelled launch's run: what the outcome says of a run, under its label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelledRun {
+    pub label: String,
+    /// `None`: the launch got no run (refused, or no answer).
+    pub run: Option<RunOutcome>,
+    pub sessions: Vec<SessionOutcome>,
+    pub walls: Vec<WallOutcome>,
+    pub handoff_trail: Vec<Handoff>,
+    pub delivery_references: Vec<crate::platform::studio::delivery::DeliveryReference>,
+}
+
+impl LabelledRun {
+    /// The run's status, or `not_launched` when the launch got no run.
+    pub fn status(&self) -> &str {
+        self.run.as_ref().map_or("not_launched", |r| r.status.as_str())
+    }
+
+    /// The distinct blocker codes of its sessions, sorted.
+    pub fn blockers(&self) -> Vec<String> {
+        distinct(self.sessions.iter().filter_map(|s| s.blocker_code.clone()))
+    }
+
+    /// The distinct walls its sessions stand at, sorted.
+    pub fn standing_walls(&self) -> Vec<String> {
+        distinct(self.sessions.iter().filter_map(|s| s.wall_code.clone()))
+    }
+}
+
+/// `items` sorted, each once.
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut items: Vec<String> = items.collect();
+    items.sort();
+    items.dedup();
+    items
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,6 +164,14 @@ pub struct SessionOutcome {
     pub session_id: String,
     pub claude_session_id: Option<String>,
     pub tool_call_count: u32,
+    /// The status the agent last posted to the Agent HUD (`AGENT_HUD_STATUS`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_hud_status: Option<String>,
+    /// Where the session's execution workspace is (`executionWorkspacePhase`): the
+    /// Temporal-owned phase with the sandbox state Daytona last reported, or how the
+    /// attempt left it (`process_exited`, `<phase> ended`, `released`); none before any attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_workspace_phase: Option<String>,
     /// Why the Temporal-owned lifecycle ended the session's latest attempt, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_end: Option<String>,
@@ -161,18 +217,12 @@ impl Outcome {
 
     /// The distinct blocker codes of the sessions, sorted.
     pub fn blockers(&self) -> Vec<String> {
-        let mut b: Vec<String> = self.sessions.iter().filter_map(|s| s.blocker_code.clone()).collect();
-        b.sort();
-        b.dedup();
-        b
+        distinct(self.sessions.iter().filter_map(|s| s.blocker_code.clone()))
     }
 
     /// The distinct walls sessions stand at (their wall's retry fell short), sorted.
     pub fn standing_walls(&self) -> Vec<String> {
-        let mut w: Vec<String> = self.sessions.iter().filter_map(|s| s.wall_code.clone()).collect();
-        w.sort();
-        w.dedup();
-        w
+        distinct(self.sessions.iter().filter_map(|s| s.wall_code.clone()))
     }
 
     /// The compact JSON of `squadsim run --json`.
@@ -272,10 +322,24 @@ pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
         gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
         run_control: Vec::new(),
         concurrent_runs: Vec::new(),
+        runs: Vec::new(),
         faults: Vec::new(),
         diagnosis: None,
         platform_agent: None,
+        project_issues: Vec::new(),
     }
+}
+
+/// The issues GlitchTip holds for project `slug` of the platform's organization, as
+/// [`Outcome::project_issues`] shows them.
+pub(crate) fn project_issues(glitchtip: &GlitchtipFake, slug: &str) -> Vec<String> {
+    let project = format!("{GLITCHTIP_ORG}/{slug}");
+    glitchtip
+        .issues()
+        .into_iter()
+        .filter(|i| i.project == project)
+        .map(|i| format!("{} ({}, {} events)", i.title, i.level, i.count))
+        .collect()
 }
 
 /// The outcome of a run, read from the services' state and the operator's log
@@ -290,6 +354,23 @@ pub(crate) fn collect(
     simulated: Duration,
 ) -> Outcome {
     let run = log.run_id.as_ref().and_then(|id| studio.run(id));
+    let read = |run: &crate::platform::studio::Run| ReadRun::of(studio, checkpoints, run);
+    let runs = log
+        .labelled
+        .iter()
+        .map(|(label, id)| {
+            let read = id.as_ref().and_then(|id| studio.run(id)).as_ref().map(read).unwrap_or_default();
+            LabelledRun {
+                label: label.clone(),
+                run: read.run,
+                sessions: read.sessions,
+                walls: read.walls,
+                handoff_trail: read.handoff_trail,
+                delivery_references: read.delivery_references,
+            }
+        })
+        .collect();
+    let first = run.as_ref().map(read).unwrap_or_default();
     Outcome {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
@@ -297,44 +378,11 @@ pub(crate) fn collect(
         error: None,
         simulated: seconds_label(simulated),
         operator: log.calls,
-        run: run.as_ref().map(|r| RunOutcome {
-            run_id: r.run_id.clone(),
-            status: r.status().as_str().to_string(),
-            template_id: r.template_id.clone(),
-            project_slug: r.project_slug.clone(),
-            delivery_graph_kind: r.delivery_graph_kind.clone(),
-            reports: r.reports.iter().map(|t| t.status.as_str().to_string()).collect(),
-            delivery_graph: r.delivery_graph.label(),
-            observability_dsn: r.observability_dsn.label(),
-            runtime_binding: (!studio.config.runtime_binding.is_default())
-                .then(|| studio.config.runtime_binding.name().to_string()),
-        }),
-        sessions: run
-            .as_ref()
-            .map(|r| {
-                r.sessions
-                    .iter()
-                    .map(|s| SessionOutcome {
-                        agent_id: s.agent_id.clone(),
-                        role_id: s.role_id.clone(),
-                        agent_nickname: s.agent_nickname.clone(),
-                        live_status: s.live_status.as_str().to_string(),
-                        current_step: s.current_step.clone(),
-                        blocker_code: s.blocker_code.map(|b| b.as_str().to_string()),
-                        wall_code: s.wall_code.map(|w| w.code().to_string()),
-                        session_id: s.session_id.clone(),
-                        claude_session_id: s.claude_session_id.clone(),
-                        tool_call_count: s.tool_call_count,
-                        attempt_end: s.attempt_end.clone(),
-                        skill_ids: s.skill_ids.clone(),
-                        refused_tool_calls: s.refused_tool_calls.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        walls: run.as_ref().map(|r| r.walls.clone()).unwrap_or_default(),
-        handoff_trail: run.as_ref().and_then(|r| checkpoints.latest(&r.run_id)).map(|g| g.handoffs).unwrap_or_default(),
-        delivery_references: run.as_ref().map(|r| r.delivery_references.clone()).unwrap_or_default(),
+        run: first.run,
+        sessions: first.sessions,
+        walls: first.walls,
+        handoff_trail: first.handoff_trail,
+        delivery_references: first.delivery_references,
         observability: run.as_ref().map(|r| r.observability).unwrap_or_default(),
         gateway: GatewayOutcome {
             tool_calls: gateway.tool_calls(),
@@ -353,10 +401,12 @@ pub(crate) fn collect(
                     .collect()
             })
             .unwrap_or_default(),
+        // Labelled launches' runs are under `runs`, not here.
         concurrent_runs: log
             .run_ids
             .iter()
             .skip(1)
+            .filter(|_| log.labelled.is_empty())
             .filter_map(|id| studio.run(id))
             .map(|r| {
                 let mut blockers: Vec<String> =
@@ -371,8 +421,63 @@ pub(crate) fn collect(
                 }
             })
             .collect(),
+        runs,
         faults: Vec::new(),
         diagnosis: None,
         platform_agent: None,
+        project_issues: Vec::new(),
+    }
+}
+
+/// What the outcome says of one run, read from the Studio and the Agent Server's checkpoints.
+#[derive(Default)]
+struct ReadRun {
+    run: Option<RunOutcome>,
+    sessions: Vec<SessionOutcome>,
+    walls: Vec<WallOutcome>,
+    handoff_trail: Vec<Handoff>,
+    delivery_references: Vec<crate::platform::studio::delivery::DeliveryReference>,
+}
+
+impl ReadRun {
+    fn of(studio: &Studio, checkpoints: &CheckpointStore, r: &crate::platform::studio::Run) -> ReadRun {
+        ReadRun {
+            run: Some(RunOutcome {
+                run_id: r.run_id.clone(),
+                status: r.status().as_str().to_string(),
+                template_id: r.template_id.clone(),
+                project_slug: r.project_slug.clone(),
+                delivery_graph_kind: r.delivery_graph_kind.clone(),
+                reports: r.reports.iter().map(|t| t.status.as_str().to_string()).collect(),
+                delivery_graph: r.delivery_graph.label(),
+                observability_dsn: r.observability_dsn.label(),
+                runtime_binding: (!studio.config.runtime_binding.is_default())
+                    .then(|| studio.config.runtime_binding.name().to_string()),
+            }),
+            sessions: r
+                .sessions
+                .iter()
+                .map(|s| SessionOutcome {
+                    agent_id: s.agent_id.clone(),
+                    role_id: s.role_id.clone(),
+                    agent_nickname: s.agent_nickname.clone(),
+                    live_status: s.live_status.as_str().to_string(),
+                    current_step: s.current_step.clone(),
+                    blocker_code: s.blocker_code.map(|b| b.as_str().to_string()),
+                    wall_code: s.wall_code.map(|w| w.code().to_string()),
+                    session_id: s.session_id.clone(),
+                    claude_session_id: s.claude_session_id.clone(),
+                    tool_call_count: s.tool_call_count,
+                    agent_hud_status: s.agent_hud_status.clone(),
+                    execution_workspace_phase: s.execution_workspace_phase.as_ref().map(|p| p.label()),
+                    attempt_end: s.attempt_end.clone(),
+                    skill_ids: s.skill_ids.clone(),
+                    refused_tool_calls: s.refused_tool_calls.clone(),
+                })
+                .collect(),
+            walls: r.walls.clone(),
+            handoff_trail: checkpoints.latest(&r.run_id).map(|g| g.handoffs).unwrap_or_default(),
+            delivery_references: r.delivery_references.clone(),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The run record: what happened during one simulated run, on a simulated
 //! timeline. Every HTTP exchange between hosts (recorded by the one HTTP client,
 //! `fakes::net::CallRecorder`), the agents' attempts, blockers, walls and
-//! handoffs (reported through `tracing` under [`TARGET`] by the modules where
+//! handoffs (reported through `tracing` under [`RUN_RECORD`] by the modules where
 //! they happen: [`crate::base::run_events`]), the faults the world applied and the run-control events.
 //! The HTML report and the Chrome trace (the tools layer's `report` and `trace`)
 //! are both drawn from it.
@@ -20,14 +20,17 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use squadsim_fakes::net::HttpCall;
+use squadsim_fakes::clock::unix_from_iso8601;
+use squadsim_fakes::daytona::Event as ClusterEvent;
+use squadsim_fakes::net::{CallEnd, HttpCall};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-use crate::base::run_events::TARGET;
+use crate::base::run_events::RUN_RECORD;
 use crate::base::topology::Host;
 use crate::engine::outcome::Outcome;
+use crate::engine::world::EPOCH_UNIX_SECONDS;
 
 /// What happened during one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,12 +41,44 @@ pub struct RunRecord {
     pub simulated: Duration,
     /// Hosts that took part (in the world's host order), then the agents (in roster order).
     pub lanes: Vec<Lane>,
-    /// Every HTTP exchange between hosts, in completion order.
+    /// Every HTTP exchange between hosts, in the order the requests were sent,
+    /// each with how it ended; one still waiting when the run ended ends at
+    /// [`RunRecord::simulated`].
     pub calls: Vec<HttpCall>,
     /// Sessions and attempts on their agents' lanes, by start.
     pub spans: Vec<Span>,
     /// Instants (faults, blockers, walls, handoffs, run-control events), by time.
     pub marks: Vec<Mark>,
+    /// The Kubernetes `Warning` events the cluster raised (aggregated as Kubernetes
+    /// aggregates them), by first time.
+    pub warnings: Vec<ClusterWarning>,
+}
+
+/// What makes two calls repeats of one another (folded together by explain
+/// and the HTML report): caller, callee, method, path, status and ending.
+pub type RepeatKey = (String, String, String, String, Option<u16>, CallEnd);
+
+/// The [`RepeatKey`] of a call.
+pub fn repeat_key(c: &HttpCall) -> RepeatKey {
+    (c.from.clone(), c.to.clone(), c.method.clone(), c.path.clone(), c.status, c.ended)
+}
+
+/// A Kubernetes `Warning` event of the sandbox pods (`kubectl get events`), in simulated time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterWarning {
+    pub first: Duration,
+    pub last: Duration,
+    pub count: u32,
+    pub reason: String,
+    /// The involved object: `pod sandbox-sbx-00000001`.
+    pub object: String,
+    pub message: String,
+}
+
+/// A Kubernetes event's timestamp as simulated time (the fakes' clock starts at the world's epoch).
+pub fn event_time(timestamp: &str) -> Duration {
+    let unix = unix_from_iso8601(timestamp).unwrap_or(EPOCH_UNIX_SECONDS);
+    Duration::from_secs(unix.saturating_sub(EPOCH_UNIX_SECONDS))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +145,7 @@ pub struct Mark {
     pub to: Option<String>,
 }
 
-/// What the collector saw: spans and events under [`TARGET`], in simulated time.
+/// What the collector saw: spans and events under [`RUN_RECORD`], in simulated time.
 #[derive(Debug, Default)]
 struct Collected {
     next_id: u64,
@@ -164,7 +199,7 @@ fn now() -> Duration {
 }
 
 /// A `tracing` subscriber collecting the run record's spans and events (target
-/// [`TARGET`] only) in simulated time. Install it around the simulation with
+/// [`RUN_RECORD`] only) in simulated time. Install it around the simulation with
 /// `tracing::subscriber::with_default`.
 #[derive(Clone, Default)]
 pub struct Collector {
@@ -192,7 +227,7 @@ impl Subscriber for Collector {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == TARGET
+        metadata.target() == RUN_RECORD
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
@@ -268,6 +303,8 @@ pub struct Gathered {
     pub faults: Vec<(Duration, String, Option<String>, String)>,
     /// The run's run-control events: (when, event and detail).
     pub run_control: Vec<(Duration, String)>,
+    /// Daytona's Kubernetes events of the sandbox pods.
+    pub events: Vec<ClusterEvent>,
     pub simulated: Duration,
 }
 
@@ -279,6 +316,7 @@ impl Gathered {
             collector: Collector::new(),
             faults: Vec::new(),
             run_control: Vec::new(),
+            events: Vec::new(),
             simulated: Duration::ZERO,
         }
     }
@@ -287,7 +325,23 @@ impl Gathered {
 impl RunRecord {
     /// Puts together what the world gathered and the run's outcome.
     pub fn build(outcome: &Outcome, gathered: Gathered) -> RunRecord {
-        let Gathered { calls, collector, faults, run_control, simulated } = gathered;
+        let Gathered { mut calls, collector, faults, run_control, events, simulated } = gathered;
+        let mut warnings: Vec<ClusterWarning> = events
+            .iter()
+            .filter(|e| e.kind == "Warning")
+            .map(|e| ClusterWarning {
+                first: event_time(&e.first_timestamp),
+                last: event_time(&e.last_timestamp),
+                count: e.count,
+                reason: e.reason.clone(),
+                object: format!("{} {}", e.object_kind.to_lowercase(), e.object_name),
+                message: e.message.clone(),
+            })
+            .collect();
+        warnings.sort_by(|a, b| (a.first, &a.object).cmp(&(b.first, &b.object)));
+        for call in calls.iter_mut().filter(|c| c.ended == CallEnd::Unfinished) {
+            call.end = simulated.max(call.start);
+        }
         let collected = collector.with(std::mem::take);
         let field = |fields: &BTreeMap<String, String>, name: &str| fields.get(name).cloned().unwrap_or_default();
 
@@ -375,7 +429,8 @@ impl RunRecord {
         marks.sort_by_key(|m| m.at);
 
         let lanes = lanes(outcome, &calls, &marks, &spans);
-        RunRecord { scenario: outcome.scenario.clone(), seed: outcome.seed, simulated, lanes, calls, spans, marks }
+        let (scenario, seed) = (outcome.scenario.clone(), outcome.seed);
+        RunRecord { scenario, seed, simulated, lanes, calls, spans, marks, warnings }
     }
 
     /// The lane's index in [`RunRecord::lanes`].

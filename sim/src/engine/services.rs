@@ -124,9 +124,14 @@ impl Services {
             public_url: endpoints.daytona.clone(),
             seed: scenario.seed,
             storage: scenario.world.storage.to_config(),
+            core_pods_down: crate::scenario::core_pods_down(&scenario.world.daytona_core_pods),
             start_seconds: scenario.world.sandbox_start.0.as_secs(),
             ssh_gateway_url: scenario.world.daytona_ssh_gateway_url.clone(),
             ..DaytonaConfig::default()
+        };
+        let service_clock = || match transport {
+            Transport::Simulated => clock::simulated_service_clock(crate::engine::world::EPOCH_UNIX_SECONDS),
+            Transport::Loopback => clock::service_clock(),
         };
         let service_http = HttpClient::new(transport, Duration::from_secs(10));
         // The legacy org-PAT override condition: GitHub knows the PAT, and the platform's env still sets it.
@@ -146,8 +151,8 @@ impl Services {
             daytona_url: daytona_config.public_url.clone(),
             daytona_api_key: daytona_config.api_key.clone(),
         });
-        let daytona = Daytona::new(daytona_config.clone(), launcher, clock::service_clock());
-        let gateway = ContextForge::new(gateway_config.clone(), on(Host::Contextforge), clock::service_clock());
+        let daytona = Daytona::new(daytona_config.clone(), launcher, service_clock());
+        let gateway = ContextForge::new(gateway_config.clone(), on(Host::Contextforge), service_clock());
         let hud = Hud::new(endpoints.agent_server.clone(), on(Host::FractalopsHud));
         let studio_config = StudioConfig {
             seed: scenario.seed,
@@ -166,6 +171,7 @@ impl Services {
             transport,
             loadouts: scenario.world.loadouts.clone(),
             gateway_token_shape: scenario.world.gateway_token_shape,
+            admin_token_shape: scenario.world.admin_token_shape,
             github: CodexGateConfig {
                 api_url: endpoints.github.clone(),
                 org: GITHUB_ORG.to_string(),
@@ -180,6 +186,7 @@ impl Services {
             runtime_binding: scenario.world.runtime_binding,
             browser_slots: scenario.world.browser_slots.clone(),
             prior_runs: scenario.world.prior_runs.clone(),
+            run_store_refuses_run_control_writes: scenario.world.run_store.refuses_run_control_writes,
         };
         let studio = match recorder {
             Some(r) => {
@@ -210,7 +217,7 @@ impl Services {
                 rate_limit: scenario.world.github.rate_limit.unwrap_or(GithubConfig::default().rate_limit),
                 ..GithubConfig::default()
             },
-            clock::service_clock(),
+            service_clock(),
         )
         .map_err(|e| ServicesError(e.to_string()))?;
         let glitchtip = GlitchtipFake::new(
@@ -229,7 +236,7 @@ impl Services {
                 provisioning_failure: scenario.world.glitchtip.provisioning_failure,
                 ..GlitchtipConfig::default()
             },
-            clock::service_clock(),
+            service_clock(),
         )
         .map_err(|e| ServicesError(e.to_string()))?;
         let plain_grids =

@@ -312,7 +312,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     loop {
         turns += 1;
         let acted = schedule.log().len();
-        schedule.advance(&mut sim, &studio);
+        schedule.advance(&mut sim, &studio, &checkpoints, &log);
         // A host woken since its last turn (a first turn, a restart, a task
         // woken by another host) has work no timer or message shows, and a
         // schedule that acted may have woken some.
@@ -347,11 +347,17 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
         false => RunError::NotFinished(Unfinished {
             horizon: scenario.world.horizon.0,
             step: step_in_progress,
+            // Every labelled run's sessions too (the first labelled run is the outcome's own).
             unsettled: outcome
                 .sessions
                 .iter()
-                .filter(|s| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
-                .map(|s| format!("{} ({} at {})", s.agent_id, s.live_status, s.current_step))
+                .map(|s| (None, s))
+                .chain(outcome.runs.iter().skip(1).flat_map(|r| r.sessions.iter().map(|s| (Some(&r.label), s))))
+                .filter(|(_, s)| !matches!(s.live_status.as_str(), "session_completed" | "blocked"))
+                .map(|(label, s)| {
+                    let run = label.map(|l| format!("run {l}: ")).unwrap_or_default();
+                    format!("{run}{} ({} at {})", s.agent_id, s.live_status, s.current_step)
+                })
                 .collect(),
         }),
         true => RunError::Stopped(e),
@@ -360,6 +366,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
     outcome.diagnosis = run.and_then(|r| crate::engine::diagnosis::diagnose(&r, &services.daytona, &gateway));
     outcome.platform_agent = platform_agent.map(|p| p.outcome());
+    outcome.project_issues =
+        outcome.run.as_ref().map(|r| outcome::project_issues(&services.glitchtip, &r.project_slug)).unwrap_or_default();
     let record = recorder.map(|recorder| {
         let run_control = run_id
             .and_then(|id| studio.run(&id))
@@ -372,8 +380,14 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
                     .collect()
             })
             .unwrap_or_default();
-        let gathered =
-            Gathered { calls: recorder.calls(), collector, faults: schedule.marks(), run_control, simulated };
+        let gathered = Gathered {
+            calls: recorder.calls(),
+            collector,
+            faults: schedule.marks(),
+            run_control,
+            events: services.daytona.events(),
+            simulated,
+        };
         RunRecord::build(&outcome, gathered)
     });
     let quiet_since = schedule.quiet_since();

@@ -43,6 +43,23 @@ pub struct AgentBehaviour {
     /// The agent also tries to write into the shared (read-only) assembly worktree.
     #[serde(default)]
     pub write_to_assembly: Option<bool>,
+    /// The preview app the agent runs in its execution workspace, and the errors
+    /// it raises there; its Sentry SDKs report them to the DSNs of the starter `.env`.
+    #[serde(default)]
+    pub preview_app: Option<PreviewApp>,
+}
+
+/// A preview app and the errors it raises (`docs/seeds.md`, runbook, "Build Plane
+/// Observability": "preview apps POST events to the DSN unauthenticated").
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreviewApp {
+    /// Errors the frontend raises, each `Type: message`; reported to `PUBLIC_SENTRY_DSN`.
+    #[schemars(length(max = bounds::MAX_PREVIEW_APP_ERRORS))]
+    pub frontend_errors: Vec<String>,
+    /// Errors the backend raises, each `Type: message`; reported to `SENTRY_DSN`.
+    #[schemars(length(max = bounds::MAX_PREVIEW_APP_ERRORS))]
+    pub backend_errors: Vec<String>,
 }
 
 /// One step of a role's delivery work (the agentsquad delivery graph).

@@ -63,3 +63,6 @@ pub(crate) const MAX_FAULTS: usize = 1_000;
 
 /// The most tool calls in one role's scripted `tool_calls`.
 pub(crate) const MAX_TOOL_CALLS: usize = 1_000;
+
+/// The most errors one side of a role's preview app raises.
+pub(crate) const MAX_PREVIEW_APP_ERRORS: usize = 1_000;

@@ -29,14 +29,23 @@ pub struct World {
     pub horizon: SimDuration,
     /// The Longhorn storage plane under Daytona's sandboxes.
     pub storage: StorageCondition,
+    /// Daytona's own core pods (`kubectl get pods -n daytona`) that are not
+    /// Running, and how (`daytona-runner: CrashLoopBackOff`); the others run.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub daytona_core_pods: BTreeMap<DaytonaCorePod, CorePodTrouble>,
     /// How many implementer lanes the planner hands work to.
     #[schemars(range(max = bounds::MAX_LANES))]
     pub implementer_lanes: u32,
     /// Armory loadouts: the MCP servers attached per role, replacing the default
     /// (`fractalops-hud` for every role). `planner: []` attaches nothing.
     pub loadouts: BTreeMap<String, Vec<String>>,
-    /// The shape of the gateway tokens the backend mints.
+    /// The shape of the gateway tokens the backend mints for the agents (what their
+    /// MCP calls through the gateway carry).
     pub gateway_token_shape: TokenShape,
+    /// The shape of the backend's own admin token for the gateway (what the Armory
+    /// registers grids, lists the catalogue and resolves loadouts with). The
+    /// runbook: "backend mints the 1.0.x-shaped admin token (issuer/audience/jti)".
+    pub admin_token_shape: TokenShape,
     /// The agent process adapter per role (`claude-cli`, `codex-cli`, `workspace-cli`,
     /// `browser-only`); unnamed roles use `claude-cli`.
     pub agent_process_adapters: BTreeMap<String, AgentProcessAdapter>,
@@ -61,6 +70,9 @@ pub struct World {
     /// edge's SSH entrypoint is `daytona-ssh.yamon.io:2222` (`docs/seeds.md`, runbook: region drift
     /// makes the dashboard generate an unusable command).
     pub daytona_ssh_gateway_url: String,
+    /// The Studio's run store (where run control is persisted).
+    #[serde(skip_serializing_if = "RunStoreCondition::is_healthy")]
+    pub run_store: RunStoreCondition,
     /// The org's platform (concierge) agent and how it is provisioned (seed 003);
     /// adds the `platform`, `concierge` and `llm-proxy` hosts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,9 +140,11 @@ impl Default for World {
             tick: SimDuration(Duration::from_millis(40)),
             horizon: SimDuration(Duration::from_secs(3600)),
             storage: StorageCondition::default(),
+            daytona_core_pods: BTreeMap::new(),
             implementer_lanes: 1,
             loadouts: BTreeMap::new(),
             gateway_token_shape: TokenShape::V1,
+            admin_token_shape: TokenShape::V1,
             github: GithubCondition::default(),
             agent_process_adapters: BTreeMap::new(),
             runtime_binding: Default::default(),
@@ -141,6 +155,7 @@ impl Default for World {
             lifecycle: LifecycleDeadlines::default(),
             prior_runs: Vec::new(),
             daytona_ssh_gateway_url: squadsim_fakes::daytona::DaytonaConfig::default().ssh_gateway_url,
+            run_store: RunStoreCondition::default(),
             platform_agent: None,
             nickname_seed: None,
         }
@@ -206,6 +221,65 @@ impl StorageCondition {
             ..Default::default()
         }
     }
+}
+
+/// The Studio's run store (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle":
+/// "Scheduled Run Control means Studio has persisted pendingRunControl").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunStoreCondition {
+    /// Every write of `pendingRunControl` fails (from either operator surface):
+    /// the run control is never persisted.
+    pub refuses_run_control_writes: bool,
+}
+
+impl RunStoreCondition {
+    fn is_healthy(&self) -> bool {
+        *self == RunStoreCondition::default()
+    }
+}
+
+/// One of Daytona's core deployments in `-n daytona`
+/// (`squadsim_fakes::daytona::CorePod`: what each serves, and what stops with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DaytonaCorePod {
+    /// The REST API under `/api`.
+    DaytonaApi,
+    /// The toolbox proxy.
+    DaytonaProxy,
+    /// The runner that creates and starts sandboxes.
+    DaytonaRunner,
+}
+
+/// How a core pod is not Running, as `kubectl get pods` prints its STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum CorePodTrouble {
+    /// Its container keeps exiting.
+    CrashLoopBackOff,
+    /// Its image cannot be pulled.
+    ImagePullBackOff,
+}
+
+/// The Daytona fake's `core_pods_down` for `world.daytona_core_pods`.
+pub fn core_pods_down(
+    pods: &BTreeMap<DaytonaCorePod, CorePodTrouble>,
+) -> BTreeMap<squadsim_fakes::daytona::CorePod, squadsim_fakes::daytona::PodTrouble> {
+    use squadsim_fakes::daytona::{CorePod, PodTrouble};
+    pods.iter()
+        .map(|(pod, trouble)| {
+            let pod = match pod {
+                DaytonaCorePod::DaytonaApi => CorePod::DaytonaApi,
+                DaytonaCorePod::DaytonaProxy => CorePod::DaytonaProxy,
+                DaytonaCorePod::DaytonaRunner => CorePod::DaytonaRunner,
+            };
+            let trouble = match trouble {
+                CorePodTrouble::CrashLoopBackOff => PodTrouble::CrashLoopBackOff,
+                CorePodTrouble::ImagePullBackOff => PodTrouble::ImagePullBackOff,
+            };
+            (pod, trouble)
+        })
+        .collect()
 }
 
 /// A project in the Studio's project catalogue.

@@ -24,6 +24,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +42,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +59,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +79,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +96,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         restart_after: Option<SimDuration>,
     },
@@ -96,6 +116,10 @@ pub enum Fault {
         at: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Trigger>,
+        /// The labelled run the fault is about: its event is read from that run
+        /// only, and a service fault hits only that run's requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<SimDuration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,7 +153,7 @@ pub enum Trigger {
     /// The role's session completed.
     SessionCompleted(String),
     /// A request reaches the service `to` (matching `method` and `path` as a
-    /// service fault's do). The request is held until the fault has begun, so a
+    /// service fault's do; with `from`, sent from that host). The request is held until the fault has begun, so a
     /// fault without `delay` hits that very exchange: a crash of `to` kills it, a
     /// service fault on `to` answers it.
     Http(HttpEvent),
@@ -138,12 +162,19 @@ pub enum Trigger {
     Merge(#[serde(default)] Delay),
     /// A mechanical wall fires (`delivery_wall`, `committer_wall`, ...), read from the Studio's run.
     Wall(WallEvent),
+    /// A handoff between those roles lands in the LangGraph Agent Server's
+    /// handoff trail, read from its checkpointed graph state as it is recorded.
+    Handoff(HandoffEvent),
 }
 
 /// An HTTP request as an event that begins a fault.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpEvent {
+    /// The host the request is sent from (its connection's peer on the
+    /// simulated network); `None`: any sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// The host the request is addressed to.
     pub to: String,
     /// `None`: any method.
@@ -179,6 +210,32 @@ pub struct WallEvent {
     pub delay: Option<SimDuration>,
 }
 
+/// A handoff as an event that begins a fault: the first one recorded from the
+/// role (or agent id, `implementer-2`) `from` to `to`; either omitted: any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffEvent {
+    /// The sender's role (`planner`) or agent id (`implementer-2`); `None`: any sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The recipient's role or agent id; `None`: any recipient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<SimDuration>,
+}
+
+impl HandoffEvent {
+    /// Whether a handoff from the agent `sender` to the agent `recipient` is this event
+    /// (a role names each of its lanes: `implementer` is `implementer-1`, `implementer-2`, ...).
+    pub fn matches(&self, sender: &str, recipient: &str) -> bool {
+        let names = |wanted: &Option<String>, agent: &str| {
+            wanted.as_deref().is_none_or(|w| w == agent || w == crate::base::templates::role_of(agent))
+        };
+        names(&self.from, sender) && names(&self.to, recipient)
+    }
+}
+
 /// The path of the merge of a pull request on GitHub, as a service path pattern.
 pub const MERGE_PATH: &str = "/repos/*/*/pulls/*/merge";
 
@@ -187,7 +244,9 @@ impl Trigger {
     pub fn role(&self) -> Option<&str> {
         match self {
             Trigger::SessionStarted(r) | Trigger::FirstToolCall(r) | Trigger::SessionCompleted(r) => Some(r),
-            Trigger::RunLaunched | Trigger::Http(_) | Trigger::Merge(_) | Trigger::Wall(_) => None,
+            Trigger::RunLaunched | Trigger::Http(_) | Trigger::Merge(_) | Trigger::Wall(_) | Trigger::Handoff(_) => {
+                None
+            }
         }
     }
 
@@ -197,9 +256,18 @@ impl Trigger {
             Trigger::Http(e) => e.delay,
             Trigger::Merge(d) => d.delay,
             Trigger::Wall(w) => w.delay,
+            Trigger::Handoff(h) => h.delay,
             _ => None,
         };
         delay.map(|d| d.0).unwrap_or_default()
+    }
+
+    /// The host an `http` event's request must be sent from, if it names one.
+    pub fn sender(&self) -> Option<&str> {
+        match self {
+            Trigger::Http(e) => e.from.as_deref(),
+            _ => None,
+        }
     }
 
     /// The request an `http` or `merge` event waits for: (host, method, path pattern).
@@ -219,9 +287,15 @@ impl fmt::Display for Trigger {
             Trigger::SessionStarted(r) => write!(f, "session_started {r}"),
             Trigger::FirstToolCall(r) => write!(f, "first_tool_call {r}"),
             Trigger::SessionCompleted(r) => write!(f, "session_completed {r}"),
-            Trigger::Http(e) => write!(f, "http {} {}{}", e.method.as_deref().unwrap_or("*"), e.to, e.path),
+            Trigger::Http(e) => {
+                write!(f, "http {} {}{}", e.method.as_deref().unwrap_or("*"), e.to, e.path)?;
+                e.from.as_ref().map_or(Ok(()), |from| write!(f, " from {from}"))
+            }
             Trigger::Merge(_) => f.write_str("merge"),
             Trigger::Wall(w) => write!(f, "wall {}", w.wall),
+            Trigger::Handoff(h) => {
+                write!(f, "handoff {} -> {}", h.from.as_deref().unwrap_or("*"), h.to.as_deref().unwrap_or("*"))
+            }
         }?;
         match self.delay() {
             d if d.is_zero() => Ok(()),
@@ -238,6 +312,8 @@ pub struct FaultWindow {
     pub until: Option<SimDuration>,
     /// How long after it began the fault ends (for a crash: the restart).
     pub lasts: Option<SimDuration>,
+    /// The labelled run it is about (`run:`), if any.
+    pub run: Option<String>,
 }
 
 impl Fault {
@@ -256,15 +332,15 @@ impl Fault {
     /// When the fault begins and ends.
     pub fn window(&self) -> FaultWindow {
         match self {
-            Fault::Partition { at, on, until, lasts, .. }
-            | Fault::OneWayPartition { at, on, until, lasts, .. }
-            | Fault::Latency { at, on, until, lasts, .. }
-            | Fault::Loss { at, on, until, lasts, .. }
-            | Fault::Service { at, on, until, lasts, .. } => {
-                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts }
+            Fault::Partition { at, on, until, lasts, run, .. }
+            | Fault::OneWayPartition { at, on, until, lasts, run, .. }
+            | Fault::Latency { at, on, until, lasts, run, .. }
+            | Fault::Loss { at, on, until, lasts, run, .. }
+            | Fault::Service { at, on, until, lasts, run, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts, run: run.clone() }
             }
-            Fault::Crash { at, on, restart_after, .. } => {
-                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after }
+            Fault::Crash { at, on, restart_after, run, .. } => {
+                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after, run: run.clone() }
             }
         }
     }
@@ -277,6 +353,76 @@ impl Fault {
             }
             Fault::OneWayPartition { from, to, .. } => vec![("from", None, from.as_str()), ("to", None, to.as_str())],
             Fault::Crash { host, .. } | Fault::Service { host, .. } => vec![("host", None, host.as_str())],
+        }
+    }
+}
+
+/// The kinds of fault, as probes (`fault_began:<kind>`) and swarm menus (`swarm.kinds`) name them:
+/// a service fault is of the kind of its effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Cut a link both ways.
+    Partition,
+    /// Cut a link one way.
+    OneWayPartition,
+    /// Add latency to a link.
+    Latency,
+    /// Lose a link's messages at a drawn rate.
+    Loss,
+    /// Crash a host; it restarts when the window ends.
+    Crash,
+    /// Every endpoint of a host answers a drawn error status.
+    ServiceStatus,
+    /// Every endpoint of a host answers late.
+    ServiceSlow,
+    /// Every endpoint of a host never answers.
+    ServiceHang,
+}
+
+impl FaultKind {
+    /// Every kind, in catalogue order.
+    pub const ALL: [FaultKind; 8] = [
+        FaultKind::Partition,
+        FaultKind::OneWayPartition,
+        FaultKind::Latency,
+        FaultKind::Loss,
+        FaultKind::Crash,
+        FaultKind::ServiceStatus,
+        FaultKind::ServiceSlow,
+        FaultKind::ServiceHang,
+    ];
+
+    /// Whether it strikes a link (else a host).
+    pub fn on_link(self) -> bool {
+        matches!(self, FaultKind::Partition | FaultKind::OneWayPartition | FaultKind::Latency | FaultKind::Loss)
+    }
+
+    /// The kind of `fault`.
+    pub fn of(fault: &Fault) -> FaultKind {
+        match fault {
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::OneWayPartition { .. } => FaultKind::OneWayPartition,
+            Fault::Latency { .. } => FaultKind::Latency,
+            Fault::Loss { .. } => FaultKind::Loss,
+            Fault::Crash { .. } => FaultKind::Crash,
+            Fault::Service { effect: ServiceEffect::Status(_), .. } => FaultKind::ServiceStatus,
+            Fault::Service { effect: ServiceEffect::Slow(_), .. } => FaultKind::ServiceSlow,
+            Fault::Service { effect: ServiceEffect::Hang, .. } => FaultKind::ServiceHang,
+        }
+    }
+
+    /// Its name in probes and swarm menus.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Partition => "partition",
+            FaultKind::OneWayPartition => "one_way_partition",
+            FaultKind::Latency => "latency",
+            FaultKind::Loss => "loss",
+            FaultKind::Crash => "crash",
+            FaultKind::ServiceStatus => "service_status",
+            FaultKind::ServiceSlow => "service_slow",
+            FaultKind::ServiceHang => "service_hang",
         }
     }
 }

@@ -59,6 +59,50 @@ pub struct Invariants {
     /// documented deadline: its lifecycle deadlines and operator timeouts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converges_within: Option<crate::scenario::SimDuration>,
+    /// Per labelled run (`launch.label`): what its run must end with. The
+    /// fields above are about the first launched run.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub runs: std::collections::BTreeMap<String, RunInvariants>,
+}
+
+/// What one labelled run must end with under every seed of a sweep; each field
+/// means what the field of the same name of [`Invariants`] means, for that run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunInvariants {
+    /// The run's status (`completed`, `blocked`, ...), or `not_launched`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_status: Option<String>,
+    /// The distinct blocker codes of its sessions, in any order (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "blocker_codes_schema")]
+    pub blockers: Option<Vec<String>>,
+    /// The distinct walls that fired in it, in any order (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walls: Option<Vec<String>>,
+    /// The distinct walls its sessions are left standing at, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing_walls: Option<Vec<String>>,
+    /// How many sessions its roster ends with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<usize>,
+}
+
+impl RunInvariants {
+    /// Checks the declared codes and statuses as [`Invariants::validate`] does
+    /// (the error names the field as if it were top-level; the caller places it
+    /// under `invariants.runs.<label>`).
+    pub fn validate(&self) -> Result<(), InvalidInvariant> {
+        Invariants {
+            run_status: self.run_status.clone(),
+            blockers: self.blockers.clone(),
+            walls: self.walls.clone(),
+            standing_walls: self.standing_walls.clone(),
+            sessions: self.sessions,
+            ..Invariants::default()
+        }
+        .validate()
+    }
 }
 
 /// The schema of `invariants.blockers`: every code the delivery language knows,

@@ -19,11 +19,13 @@ mod conditions;
 mod durations;
 mod faults;
 mod invariants;
+mod launches;
 mod load;
 mod locate;
 mod schema;
 pub mod sometimes;
 mod steps;
+mod swarm;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -33,22 +35,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::topology::Host;
 
-pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, RetryBehaviour};
+pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, PreviewApp, RetryBehaviour};
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
-    AgentProcessAdapter, CorrectionError, GithubCondition, GlitchtipCondition, LifecycleDeadlines, LlmCredential,
-    OperatorIdentity, PlatformAgentCondition, PriorRun, ProjectCondition, ProvisioningPath, RuntimeBinding,
-    SkillCondition, SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
+    core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,
+    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, PlatformAgentCondition, PriorRun,
+    ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition,
+    StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{
-    Delay, Fault, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
+    Delay, Fault, FaultKind, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
 };
-pub use invariants::{InvalidInvariant, Invariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
+pub use invariants::{InvalidInvariant, Invariants, RunInvariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;
 pub use load::{discover, ScenarioError};
 pub use schema::json_schema;
-pub use steps::{ChatStep, LaunchStep, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
+pub use steps::{ChatStep, LaunchStep, OnRun, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
+pub use swarm::{Between, Menu, SwarmMenu};
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -82,6 +86,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = bounds::MAX_FAULTS))]
     pub sometimes: Vec<String>,
+    /// The menu a swarm sweep (`--swarm`) draws each seed's fault mix from; default: every host and
+    /// link of the world, every kind of fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmMenu>,
     /// What the operator does, in order, against the Studio API.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     #[schemars(with = "Vec<Step>", length(min = 1, max = bounds::MAX_STEPS))]

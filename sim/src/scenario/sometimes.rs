@@ -5,8 +5,9 @@
 //! A probe is `kind:name`: `blocker:<code>`, `wall_fired:<wall>`,
 //! `wall_cleared:<wall>`, `wall_standing:<wall>`, `diagnosis_plane:<plane>`,
 //! `platform_agent_symptom:<symptom>`, `run_status:<status>`,
-//! `fault_began:<kind>` and `fault_hit:<kind>` (a service fault that answered
-//! at least one request).
+//! `fault_began:<kind>`, `fault_hit:<kind>` (a service fault that answered
+//! at least one request) and `crash_during:<host>` (a crash of the host cut off
+//! a call it was serving: one hit per call).
 //!
 //! Guarantees: the catalogue is built from the delivery language and the
 //! format's own lists, in a fixed order; a `sometimes:` entry outside it is
@@ -15,10 +16,8 @@
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
 use super::invariants::{Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
-
-/// The kinds of fault, as probes name them.
-pub const FAULT_KINDS: [&str; 8] =
-    ["partition", "one_way_partition", "latency", "loss", "crash", "service_status", "service_slow", "service_hang"];
+use super::FaultKind;
+use crate::base::topology::Host;
 
 /// The kinds of fault whose hits are counted (`fault_hit:<kind>`): the service faults.
 pub const COUNTED_FAULT_KINDS: [&str; 3] = ["service_status", "service_slow", "service_hang"];
@@ -33,7 +32,8 @@ pub fn probes() -> Vec<String> {
     all.extend(DIAGNOSIS_PLANES.iter().filter(|p| **p != "none").map(|p| format!("diagnosis_plane:{p}")));
     all.extend(Symptom::ALL.iter().map(|s| format!("platform_agent_symptom:{}", s.code())));
     all.extend(RUN_STATUSES.iter().map(|s| format!("run_status:{s}")));
-    all.extend(FAULT_KINDS.iter().map(|k| format!("fault_began:{k}")));
+    all.extend(FaultKind::ALL.iter().map(|k| format!("fault_began:{}", k.name())));
     all.extend(COUNTED_FAULT_KINDS.iter().map(|k| format!("fault_hit:{k}")));
+    all.extend(Host::ALL.iter().filter(|h| **h != Host::Operator).map(|h| format!("crash_during:{}", h.name())));
     all
 }

@@ -31,6 +31,13 @@ pub struct LaunchStep {
     #[serde(default = "default_launch_count", skip_serializing_if = "is_one")]
     #[schemars(range(min = 1, max = bounds::MAX_LAUNCH_COUNT))]
     pub count: u32,
+    /// The run's name in this scenario: steps (`run: <label>`), faults (`run:`)
+    /// and invariants (`invariants.runs`) address the run by it, and the outcome
+    /// keeps it under it (`runs`). Required when a scenario launches more than
+    /// once; a labelled launch starts one run (no `count`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub label: Option<String>,
 }
 
 fn default_launch_count() -> u32 {
@@ -69,7 +76,19 @@ impl Default for WatchStep {
     }
 }
 
-/// One operator step. Steps after a launch act on the launched run.
+/// Steps that act on one labelled run: `on_run: {run: <label>, steps: [...]}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnRun {
+    /// The label of a launch before this step.
+    pub run: String,
+    /// The steps, in order; each acts on that run alone (no `launch` or `on_run` among them).
+    #[schemars(length(min = 1))]
+    pub steps: Vec<Step>,
+}
+
+/// One operator step. Steps after a launch act on every launched run
+/// (concurrently), or, inside `on_run`, on the run it names.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Step {
@@ -115,6 +134,8 @@ pub enum Step {
     /// timeout), e.g. the runbook's `/v1/studio` that 404s; its status and body
     /// are kept in the outcome. `{run_id}` in the path is the launched run.
     Request(RequestStep),
+    /// The steps of `steps`, acting on the labelled run `run` alone.
+    OnRun(OnRun),
     /// `GET` the A2A routes (`/a2a`, `/message`, `/.well-known/agent.json`,
     /// `/openapi.json`) on the port the platform agent's container serves.
     /// Needs `world.platform_agent`.
@@ -156,6 +177,25 @@ pub struct RequestStep {
 
 /// The placeholder in a request's path for the launched run's id.
 pub const RUN_ID_PLACEHOLDER: &str = "{run_id}";
+
+impl Step {
+    /// The step's key in the YAML (`launch`, `watch`, ...).
+    pub fn kind(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(kind)) => kind,
+            Ok(serde_json::Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// The steps inside this one (an `on_run`'s), none for any other.
+    pub fn nested(&self) -> &[Step] {
+        match self {
+            Step::OnRun(on) => &on.steps,
+            _ => &[],
+        }
+    }
+}
 
 impl RequestStep {
     /// Whether the path names the launched run.

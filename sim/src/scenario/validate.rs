@@ -57,6 +57,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
             ));
         }
     }
+    super::swarm::validate(scenario)?;
     let hosts: Vec<&str> = scenario.hosts().into_iter().map(Host::name).collect();
     for (i, fault) in scenario.faults.iter().enumerate() {
         validate_fault(&FieldPath::root().key("faults").index(i), fault, &hosts)?;
@@ -97,6 +98,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
             return Err(Invalid::new(world.key("platform_agent").key("corrected"), e.to_string()));
         }
     }
+    super::launches::check(scenario)?;
     steps(scenario)
 }
 
@@ -225,6 +227,7 @@ fn steps(scenario: &Scenario) -> Result<(), Invalid> {
     }
     let first_launch = scenario.steps.iter().position(|s| matches!(s, Step::Launch(_)));
     for (i, step) in scenario.steps.iter().enumerate() {
+        // `on_run` names a launch before it (checked with the labels, `launches`).
         let needs_run = !matches!(
             step,
             Step::Health
@@ -237,6 +240,7 @@ fn steps(scenario: &Scenario) -> Result<(), Invalid> {
                 | Step::ProbeAgent
                 | Step::SshAccess
                 | Step::Request(_)
+                | Step::OnRun(_)
         );
         let needs_run = match step {
             Step::Request(request) => request.needs_run(),
@@ -386,11 +390,16 @@ fn check_bounds(scenario: &Scenario) -> Result<(), Invalid> {
         if let Some(calls) = &behaviour.tool_calls {
             between(agent.key("tool_calls"), calls.len(), 0, bounds::MAX_TOOL_CALLS, "tool calls")?;
         }
+        if let Some(app) = &behaviour.preview_app {
+            for (side, errors) in [("frontend_errors", &app.frontend_errors), ("backend_errors", &app.backend_errors)] {
+                let path = agent.key("preview_app").key(side);
+                between(path, errors.len(), 0, bounds::MAX_PREVIEW_APP_ERRORS, "errors")?;
+            }
+        }
     }
     between(FieldPath::root().key("faults"), scenario.faults.len(), 0, bounds::MAX_FAULTS, "faults")?;
     between(FieldPath::root().key("steps"), scenario.steps.len(), 1, bounds::MAX_STEPS, "operator steps")?;
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let step_path = FieldPath::root().key("steps").index(i);
+    for (step_path, step) in super::launches::every_step(scenario) {
         match step {
             Step::Launch(launch) => {
                 between(step_path.key("launch").key("count"), launch.count, 1, bounds::MAX_LAUNCH_COUNT, "runs")?
@@ -419,6 +428,18 @@ fn event(on: &FieldPath, trigger: &Trigger, world_hosts: &[&str]) -> Result<(), 
                     format!("unknown host `{}`: expected one of {}", e.to, world_hosts.join(", ")),
                 ));
             }
+            if let Some(from) = &e.from {
+                if !world_hosts.contains(&from.as_str()) || *from == e.to {
+                    return Err(Invalid::new(
+                        http.key("from"),
+                        format!(
+                            "expected a host other than `to` (`{}`) that sends the request: one of {}, got `{from}`",
+                            e.to,
+                            world_hosts.join(", ")
+                        ),
+                    ));
+                }
+            }
             if let Some(m) = e.method.as_deref().filter(|m| !SERVICE_METHODS.contains(m)) {
                 return Err(Invalid::new(
                     http.key("method"),
@@ -430,6 +451,23 @@ fn event(on: &FieldPath, trigger: &Trigger, world_hosts: &[&str]) -> Result<(), 
                     http.key("path"),
                     format!("expected a path starting with `/`, got `{}`", e.path),
                 ));
+            }
+            Ok(())
+        }
+        Trigger::Handoff(h) => {
+            let roles = crate::base::templates::handoff_roles();
+            for (name, value) in [("from", &h.from), ("to", &h.to)] {
+                let Some(value) = value else { continue };
+                if !roles.contains(&crate::base::templates::role_of(value)) {
+                    return Err(Invalid::new(
+                        on.key("handoff").key(name),
+                        format!(
+                            "no handoff can be {name} `{value}`: expected a role that hands off or is handed work \
+                             ({}), or one of its agent ids (`implementer-2`)",
+                            roles.join(", ")
+                        ),
+                    ));
+                }
             }
             Ok(())
         }

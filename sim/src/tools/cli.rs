@@ -76,8 +76,8 @@ pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "run --seeds N, --seed-range A..B",
-        "every seed of every scenario held its invariants",
-        "a seed broke one (one not built, not finished or panicked always does)",
+        "every seed of every scenario held its invariants and (unless one shard of several) some seed reached each `sometimes:` probe",
+        "a seed broke one (one not built, not finished or panicked always does), or no seed reached a `sometimes:` probe",
         "a scenario did not load; bad arguments (`--seeds 0`, over 1,000,000 items a shard); a results or report file could not be written",
     ),
     (
@@ -88,8 +88,8 @@ pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "merge-reports",
-        "every seed of the whole sweep passed",
-        "a seed failed",
+        "every seed of the whole sweep passed and every `sometimes:` probe was reached by some seed",
+        "a seed failed, or no seed of any shard reached a `sometimes:` probe",
         "a file could not be read or is of another format; the files are not shards of one sweep; a shard is missing or given twice; the results do not cover the sweep exactly",
     ),
     (
@@ -194,7 +194,8 @@ pub struct RunArgs {
     /// workflow-command annotations on the failing scenario files).
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
-    /// Write reports into DIR: junit.xml, summary.md (for $GITHUB_STEP_SUMMARY), one HTML page per scenario.
+    /// Write reports into DIR: junit.xml, summary.md (for $GITHUB_STEP_SUMMARY), one HTML page per scenario;
+    /// a sweep writes sweep.html and the run reports of its first failing seeds of each scenario.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Write the runs as Chrome trace event JSON (Perfetto, chrome://tracing), in simulated time.

@@ -19,15 +19,14 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use squadsim_fakes::clock::unix_from_iso8601;
 use squadsim_fakes::daytona::Event;
-use squadsim_fakes::net::HttpCall;
+use squadsim_fakes::net::{CallEnd, HttpCall};
 
-use crate::base::clock::seconds_label;
+use crate::base::clock::{from_seconds_label, seconds_label};
 use crate::engine::outcome::Outcome;
 use crate::engine::outcome::RunError;
-use crate::engine::run_record::{Gathered, MarkKind, RunRecord, SpanKind};
-use crate::engine::world::{self, RunOptions, EPOCH_UNIX_SECONDS};
+use crate::engine::run_record::{event_time, repeat_key, Gathered, MarkKind, RepeatKey, RunRecord, SpanKind};
+use crate::engine::world::{self, RunOptions};
 use crate::scenario::Scenario;
 
 /// Which HTTP calls between services the timeline shows.
@@ -99,9 +98,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn std::io::Write, err: &mut dyn std::
 
 /// Simulated time of a `12.3s` label at the start of `text` (zero when there is none).
 fn millis(text: &str) -> Duration {
-    let label = text.split_whitespace().next().unwrap_or_default();
-    let seconds = label.strip_suffix('s').and_then(|s| s.parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0);
-    Duration::from_millis(seconds.map(|s| (s * 1000.0).round() as u64).unwrap_or(0))
+    from_seconds_label(text.split_whitespace().next().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Where an entry sorts among entries at the same simulated time.
@@ -130,10 +127,9 @@ struct Fold {
 impl Fold {
     fn line(&self) -> String {
         let c = &self.call;
-        let status = match c.status {
-            Some(s) => s.to_string(),
-            None => format!("000 (no answer after {})", seconds_label(c.end.saturating_sub(c.start))),
-        };
+        let status = unanswered(c)
+            .map(|why| format!("000 ({why})"))
+            .unwrap_or_else(|| c.status.map(|s| s.to_string()).unwrap_or_else(|| "000".to_string()));
         let mut line = format!(
             "{:>8}  http      {} -> {} {} {} -> {status}",
             seconds_label(c.start),
@@ -149,14 +145,21 @@ impl Fold {
     }
 }
 
-fn failed(call: &HttpCall) -> bool {
-    call.status.is_none_or(|s| s >= 400)
+/// Why a call got no answer, and when its caller stopped waiting (`None`: it was answered).
+fn unanswered(c: &HttpCall) -> Option<String> {
+    let waited = seconds_label(c.end.saturating_sub(c.start));
+    let end = seconds_label(c.end);
+    Some(match c.ended {
+        CallEnd::Answered => return None,
+        CallEnd::Broken => format!("connection failed after {waited}"),
+        CallEnd::TimedOut => format!("no answer; the client timed out at {end}, after {waited}"),
+        CallEnd::GaveUp => format!("no answer; the caller gave up at {end}, after {waited}"),
+        CallEnd::Unfinished => "no answer; still waiting when the run ended".to_string(),
+    })
 }
 
-/// A Kubernetes event's timestamp as simulated time (the fakes' clock starts at the world's epoch).
-fn event_time(timestamp: &str) -> Duration {
-    let unix = unix_from_iso8601(timestamp).unwrap_or(EPOCH_UNIX_SECONDS);
-    Duration::from_secs(unix.saturating_sub(EPOCH_UNIX_SECONDS))
+fn failed(call: &HttpCall) -> bool {
+    call.status.is_none_or(|s| s >= 400)
 }
 
 /// The timeline's lines, in simulated time.
@@ -236,7 +239,7 @@ fn timeline(outcome: &Outcome, record: &RunRecord, events: &[Event], view: CallV
 
     // Fold repeats: one open fold per call key, all closed by any other entry.
     let mut lines: Vec<Result<String, Fold>> = Vec::new();
-    let mut open: BTreeMap<(String, String, String, String, Option<u16>), usize> = BTreeMap::new();
+    let mut open: BTreeMap<RepeatKey, usize> = BTreeMap::new();
     for (_, _, entry) in entries {
         match entry {
             Entry::Line(text) => {
@@ -244,7 +247,7 @@ fn timeline(outcome: &Outcome, record: &RunRecord, events: &[Event], view: CallV
                 lines.push(Ok(text));
             }
             Entry::Call(call) => {
-                let key = (call.from.clone(), call.to.clone(), call.method.clone(), call.path.clone(), call.status);
+                let key = repeat_key(&call);
                 match open.get(&key).filter(|_| view != CallView::All) {
                     Some(&i) => {
                         if let Err(fold) = &mut lines[i] {

@@ -230,6 +230,7 @@ pub fn default_world() -> Scenario {
         faults: Vec::new(),
         invariants: None,
         sometimes: Vec::new(),
+        swarm: None,
         steps: Vec::new(),
     }
 }

@@ -101,3 +101,138 @@ fn a_sometimes_probe_outside_the_catalogue_is_refused_with_its_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.yaml:4:5: field `sometimes[1]`: expected a coverage probe"), "{err}");
 }
+
+/// Sweeps `happy-intake` with `sometimes: <probes>` over 3 seeds, whole and in
+/// 2 shards merged: (whole sweep's exit and stdout, each shard's exit, the
+/// merge's exit and stdout, the whole results file, the merged one).
+struct ShardedSometimes {
+    whole: (i32, String),
+    shards: Vec<i32>,
+    merged: (i32, String),
+    whole_results: serde_json::Value,
+    merged_results: serde_json::Value,
+}
+
+fn sharded_sometimes(probes: &str) -> ShardedSometimes {
+    let dir = support::scratch("sharded-sometimes");
+    let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let file = dir.join("happy-intake.yaml");
+    std::fs::write(&file, format!("{text}sometimes: {probes}\n")).unwrap();
+    let (file, path) = (file.display().to_string(), |name: &str| dir.join(name).display().to_string());
+    let sweep = ["run", file.as_str(), "--seeds", "3", "--jobs", "1"];
+    let (whole_path, shard_paths, merged_path) = (path("whole.json"), [path("1.json"), path("2.json")], path("m.json"));
+    let (code, whole, _) = support::squadsim(&[&sweep[..], &["--results", whole_path.as_str()]].concat());
+    let shards = shard_paths
+        .iter()
+        .enumerate()
+        .map(|(i, results)| {
+            let shard = format!("{}/2", i + 1);
+            let (code, _, err) =
+                support::squadsim(&[&sweep[..], &["--shard", shard.as_str(), "--results", results.as_str()]].concat());
+            assert!(err.contains("`squadsim merge-reports` judges it"), "{err}");
+            code
+        })
+        .collect();
+    let (merged_code, merged, err) = support::squadsim(&[
+        "merge-reports",
+        "--out",
+        merged_path.as_str(),
+        shard_paths[1].as_str(),
+        shard_paths[0].as_str(),
+    ]);
+    assert!(matches!(merged_code, 0 | 1), "{err}");
+    let results = |p: &str| crate::sharded_sweeps::verdicts(std::path::Path::new(p));
+    let out = ShardedSometimes {
+        whole: (code, whole),
+        shards,
+        merged: (merged_code, merged),
+        whole_results: results(&whole_path),
+        merged_results: results(&merged_path),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[test]
+fn merging_shards_fails_when_no_seed_of_any_shard_reached_a_sometimes_probe() {
+    let never = sharded_sometimes("[run_status:completed, wall_fired:planner_wall]");
+    // No shard can judge it (each holds some seeds only): each passes, the merge fails and names it.
+    assert_eq!(never.shards, [0, 0]);
+    assert_eq!(never.merged.0, 1, "{}", never.merged.1);
+    assert!(
+        never.merged.1.contains("FAILED  happy-intake: sometimes never reached in any seed: wall_fired:planner_wall\n"),
+        "{}",
+        never.merged.1
+    );
+    let unreached = &never.merged_results["coverage"]["sometimes_unreached"];
+    assert_eq!(unreached[0]["probes"], serde_json::json!(["wall_fired:planner_wall"]), "{unreached}");
+}
+
+#[test]
+fn the_merged_sometimes_verdict_and_coverage_are_the_unsharded_sweeps() {
+    for (probes, code) in [("[run_status:completed]", 0), ("[run_status:completed, wall_fired:planner_wall]", 1)] {
+        let s = sharded_sometimes(probes);
+        assert_eq!(s.whole.0, code, "{probes}: {}", s.whole.1);
+        assert_eq!(s.merged.0, s.whole.0, "{probes}: {}", s.merged.1);
+        assert_eq!(s.merged_results, s.whole_results, "{probes}: merged results = the unsharded sweep's");
+        let failed = |out: &str| out.lines().filter(|l| l.starts_with("FAILED")).map(String::from).collect::<Vec<_>>();
+        assert_eq!(failed(&s.merged.1), failed(&s.whole.1), "{probes}");
+        assert_eq!(
+            s.merged_results["coverage"]["reached"]["run_status:completed"],
+            serde_json::json!({"seeds": 3, "hits": 3})
+        );
+    }
+}
+
+#[test]
+fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdown() {
+    let dir = support::scratch("coverage-formats");
+    let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let file = dir.join("happy-intake.yaml");
+    std::fs::write(&file, format!("{text}sometimes: [run_status:completed, wall_fired:planner_wall]\n")).unwrap();
+    let (file, report) = (file.display().to_string(), dir.join("report").display().to_string());
+    let sweep = ["run", file.as_str(), "--seeds", "2", "--jobs", "1", "--report", report.as_str()];
+    let (code, json, _) = support::squadsim(&[&sweep[..], &["--format", "json"]].concat());
+    let read = |name: &str| std::fs::read_to_string(dir.join("report").join(name)).unwrap();
+    let (junit, markdown) = (read("junit.xml"), read("summary.md"));
+    let (_, github, _) = support::squadsim(&[&sweep[..], &["--format", "github"]].concat());
+    let (shard_code, _, _) = support::squadsim(&[&sweep[..], &["--shard", "1/2"]].concat());
+    let shard_junit = read("junit.xml");
+    let shard_markdown = read("summary.md");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(code, 1, "{json}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let coverage = &json["coverage"];
+    assert_eq!(coverage["catalogue"], sometimes::probes().len());
+    assert_eq!(coverage["reached"]["run_status:completed"], serde_json::json!({"seeds": 2, "hits": 2}));
+    assert!(coverage["never_reached"].as_array().unwrap().contains(&"wall_fired:planner_wall".into()), "{coverage}");
+    assert_eq!(
+        coverage["sometimes_unreached"],
+        serde_json::json!([{"scenario": "happy-intake", "file": file, "probes": ["wall_fired:planner_wall"]}])
+    );
+    assert_eq!(json["sometimes"][0]["probes"], serde_json::json!(["run_status:completed", "wall_fired:planner_wall"]));
+
+    // JUnit: a testcase per `sometimes:` probe, failing when unreached; the coverage as the suite's properties.
+    assert!(junit.contains(r#"<testcase name="happy-intake (sometimes run_status:completed)""#), "{junit}");
+    let unreached = junit.split(r#"<testcase name="happy-intake (sometimes wall_fired:planner_wall)""#).nth(1);
+    let unreached = unreached.and_then(|rest| rest.split("</testcase>").next()).unwrap_or_else(|| panic!("{junit}"));
+    assert!(unreached.contains(r#"<failure message="sometimes never reached in any seed: wall_fired:planner_wall""#));
+    assert!(junit.contains(r#"<property name="probe:run_status:completed" value="2 seeds, 2 hits"/>"#), "{junit}");
+    assert!(junit.contains(r#"<property name="coverage" value=""#), "{junit}");
+    // Markdown: the unreached probe named, the probes reached in a table.
+    assert!(markdown.contains("### Coverage: "), "{markdown}");
+    assert!(markdown.contains("- ❌ happy-intake: `sometimes:` never reached in any seed: wall_fired:planner_wall\n"));
+    assert!(markdown.contains("| run_status:completed | 2 | 2 |\n"), "{markdown}");
+
+    // GitHub: the coverage table, and an error annotation on the scenario file.
+    assert!(github.contains("\ncoverage: "), "{github}");
+    let annotation = format!("::error file={file},line=8,title=squadsim%3A happy-intake (sometimes)::sometimes never reached in any seed: wall_fired:planner_wall\n");
+    assert!(github.contains(&annotation), "{github}");
+
+    // One shard of several judges no `sometimes:`: skipped in its JUnit, said in its summary, never a failure.
+    assert_eq!(shard_code, 0);
+    assert!(!shard_junit.contains("<failure"), "{shard_junit}");
+    assert!(shard_junit.contains("merge-reports` judges it"), "{shard_junit}");
+    assert!(shard_markdown.contains("is not judged on one shard of several"), "{shard_markdown}");
+}

@@ -85,6 +85,7 @@ fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
         host: "agent-server".into(),
         at: Some(SimDuration::secs(40)),
         on: None,
+        run: None,
         restart_after: Some(SimDuration::secs(3)),
     });
     let o = support::run(&s);
@@ -100,6 +101,7 @@ fn an_agent_server_that_stays_down_stops_the_graph_after_the_intake() {
         host: "agent-server".into(),
         at: Some(SimDuration::secs(20)),
         on: None,
+        run: None,
         restart_after: None,
     });
     let o = support::run(&s);

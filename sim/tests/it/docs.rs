@@ -208,12 +208,12 @@ fn anchors_of(markdown: &str) -> BTreeSet<String> {
     anchors
 }
 
-/// Checks that `target` (`page.md` or `page.md#anchor`, relative to `from_dir`)
+/// Checks that `link` (`page.md` or `page.md#anchor`, relative to `from_dir`)
 /// exists and has its anchor; what is wrong otherwise.
-fn broken(target: &str, from_dir: &Path) -> Option<String> {
-    let (page, anchor) = match target.split_once('#') {
+fn broken(link: &str, from_dir: &Path) -> Option<String> {
+    let (page, anchor) = match link.split_once('#') {
         Some((page, anchor)) => (page, Some(anchor)),
-        None => (target, None),
+        None => (link, None),
     };
     let path = from_dir.join(page);
     let Ok(text) = std::fs::read_to_string(&path) else {
@@ -290,17 +290,17 @@ fn every_relative_link_in_the_docs_reaches_a_page_and_anchor_that_exist() {
     for page in pages {
         let text = read(&page);
         let dir = page.parent().expect("a page in a folder");
-        for target in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
-            if target.contains("://") {
+        for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+            if link.contains("://") {
                 continue;
             }
             links += 1;
-            let problem = match target.strip_prefix('#') {
+            let problem = match link.strip_prefix('#') {
                 Some(anchor) => (!anchors_of(&text).contains(anchor)).then(|| format!("no anchor #{anchor}")),
-                None => broken(target, dir),
+                None => broken(link, dir),
             };
             if let Some(problem) = problem {
-                problems.push(format!("{}: ({target}): {problem}", relative(&page, &root)));
+                problems.push(format!("{}: ({link}): {problem}", relative(&page, &root)));
             }
         }
     }

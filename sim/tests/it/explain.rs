@@ -136,3 +136,37 @@ fn a_run_that_does_not_finish_is_told_and_fails() {
     );
     assert!(err.contains("short.yaml: did not finish"), "{err}");
 }
+
+#[test]
+fn a_call_that_never_got_an_answer_shows_when_its_caller_gave_up() {
+    // The workspace shim bounds its skill pull to 5 s; the skills service takes ten minutes.
+    let story = explain_with("skill-pull-hang.yaml", CallView::Errors);
+    let pulls: Vec<&str> =
+        http_lines(&story).into_iter().filter(|l| l.contains("daytona -> skills GET /v1/skills")).collect();
+    assert!(!pulls.is_empty(), "the pulls that never got an answer are shown: {story}");
+    assert!(
+        pulls.iter().all(|l| l.contains("-> 000 (no answer; the caller gave up at ") && l.contains(", after 5.0s)")),
+        "{pulls:?}"
+    );
+    // The twin's pulls are answered, inside the bound.
+    let twin = explain_with("skill-pull-slow.yaml", CallView::Folded);
+    assert!(http_lines(&twin).iter().any(|l| l.contains("-> skills GET /v1/skills -> 200")), "{twin}");
+    assert!(http_lines(&twin).iter().all(|l| !l.contains("-> skills GET /v1/skills -> 000")), "{twin}");
+}
+
+#[test]
+fn a_call_refused_across_a_partition_says_so_and_one_lost_in_flight_shows_the_clients_timeout() {
+    let story = explain_with("first-tool-gateway-partition.yaml", CallView::Errors);
+    let refused: Vec<&str> = http_lines(&story).into_iter().filter(|l| l.contains("daytona -> contextforge")).collect();
+    assert!(!refused.is_empty(), "{story}");
+    assert!(refused.iter().all(|l| l.contains("-> 000 (connection failed after 0.0s)")), "{refused:?}");
+    assert!(!story.contains("no answer after 0.0s"), "{story}");
+
+    let blip = explain_with("network-gateway-blip.yaml", CallView::Errors);
+    assert!(
+        http_lines(&blip).iter().any(|l| l.contains("daytona -> contextforge POST")
+            && l.contains("-> 000 (no answer; the client timed out at ")
+            && l.contains(", after 10.0s)")),
+        "{blip}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Faults that begin on an event as it happens: a request reaching a service
 //! (`http`, `merge`), held at the service's door until the fault has begun, and
-//! a wall firing, each with an optional delay.
+//! a wall firing, a handoff recorded in the Agent Server's trail, each with an
+//! optional delay.
 
 use std::path::Path;
 
@@ -117,4 +118,130 @@ fn an_event_naming_an_unknown_host_or_wall_is_refused_with_its_line() {
     .unwrap_err();
     assert_eq!(err.field, "faults[0].crash.on.wall.wall");
     assert!(err.message.contains("unknown wall `merge_wall`"), "{err}");
+}
+
+/// (sender, recipient) of every handoff the Agent Server recorded.
+fn trail(run: &Run) -> Vec<(String, String)> {
+    run.outcome.handoff_trail.iter().map(|h| (h.sender_agent_id.clone(), h.recipient_agent_id.clone())).collect()
+}
+
+#[test]
+fn a_crash_on_a_handoff_begins_as_that_handoff_is_recorded_under_every_seed() {
+    for seed in [11, 1, 2, 3] {
+        let mut s = load("agent-server-crash-on-tester-handoff.yaml");
+        s.seed = seed;
+        let run = recorded(&s);
+        let o = &run.outcome;
+        let began = o.faults.iter().find(|f| f.ends_with("on handoff implementer -> tester: crash agent-server"));
+        let began = began.unwrap_or_else(|| panic!("seed {seed}: {:?}", o.faults));
+        // The handoff is durable (checkpointed before it was answered); nothing after it lands.
+        assert_eq!(trail(&run).last(), Some(&("implementer-1".to_string(), "tester".to_string())), "seed {seed}");
+        // The crash follows the HUD's write of that handoff to the Agent Server by at most a step or two.
+        let at: f64 = began.split('s').next().and_then(|t| t.parse().ok()).unwrap();
+        let record = run.record.as_ref().expect("a recorded run has a record");
+        let written = record
+            .calls
+            .iter()
+            .filter(|c| c.from == "fractalops-hud" && c.to == "agent-server" && c.start.as_secs_f64() <= at)
+            .map(|c| c.start.as_secs_f64())
+            .fold(0.0, f64::max);
+        assert!(at - written <= 0.5, "seed {seed}: crash at {at}s, the last handoff write sent at {written}s");
+        assert!(o.sessions.iter().all(|sess| sess.role_id != "tester"), "seed {seed}: the tester never starts");
+        assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("blocked"), "seed {seed}");
+    }
+}
+
+#[test]
+fn the_twin_without_the_handoff_crash_hands_on_to_the_tester_and_completes() {
+    let mut s = load("agent-server-crash-on-tester-handoff.yaml");
+    s.faults.clear();
+    let run = recorded(&s);
+    assert!(trail(&run).contains(&("tester".to_string(), "committer".to_string())), "{:?}", trail(&run));
+    assert_eq!(run.outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"));
+}
+
+#[test]
+fn a_handoff_event_without_from_or_to_fires_on_the_first_handoff() {
+    let mut s = load("agent-server-crash-on-tester-handoff.yaml");
+    s.faults = parse("faults:\n  - crash: {host: agent-server, on: {handoff: {}}}\nsteps: [health]\n").unwrap().faults;
+    let run = recorded(&s);
+    assert!(run.outcome.faults.iter().any(|f| f.ends_with("on handoff * -> *: crash agent-server")));
+    assert_eq!(trail(&run), [("planner".to_string(), "implementer-1".to_string())], "nothing lands after the crash");
+}
+
+/// The error loading `text` gives, which names `field` and says `says`.
+fn refused(text: &str, field: &str, says: &str) -> squadsim::scenario::ScenarioError {
+    let err = parse(text).unwrap_err();
+    assert_eq!(err.field, field, "{err}");
+    assert!(err.message.contains(says), "{err}");
+    err
+}
+
+#[test]
+fn a_handoff_event_naming_a_role_no_handoff_has_is_refused_with_its_line() {
+    let err = refused(
+        "faults:\n  - crash:\n      host: agent-server\n      on:\n        handoff: {from: planner, to: reviewer}\nsteps: [health]\n",
+        "faults[0].crash.on.handoff.to",
+        "no handoff can be to `reviewer`",
+    );
+    assert_eq!(err.line, Some(5));
+    let from = "faults:\n  - crash: {host: agent-server, on: {handoff: {from: curator-2}}}\nsteps: [health]\n";
+    refused(from, "faults[0].crash.on.handoff.from", "no handoff can be from `curator-2`");
+    let err = parse("faults:\n  - crash: {host: agent-server, on: {handoff: {by: planner}}}\nsteps: [health]\n");
+    assert!(err.unwrap_err().message.contains("by"), "an unknown key is refused");
+}
+
+/// (from, status) of every call to ContextForge, in send order.
+fn gateway_calls(run: &Run) -> Vec<(String, Option<u16>)> {
+    let record = run.record.as_ref().expect("a recorded run has a record");
+    record.calls.iter().filter(|c| c.to == "contextforge").map(|c| (c.from.clone(), c.status)).collect()
+}
+
+#[test]
+fn a_crash_on_a_request_from_a_host_lets_the_others_through_and_hits_the_first_from_it() {
+    for seed in [11, 1, 2, 3] {
+        let mut s = load("gateway-crash-on-first-agent-call.yaml");
+        s.seed = seed;
+        let run = recorded(&s);
+        let calls = gateway_calls(&run);
+        let first = calls.iter().position(|(from, _)| from == "daytona").expect("an agent reached the gateway");
+        assert!(first > 0 && calls[..first].iter().all(|(_, status)| status.is_some()), "seed {seed}: {calls:?}");
+        assert_eq!(calls[first].1, None, "seed {seed}: the first request from daytona gets no answer");
+        assert!(
+            run.outcome.faults.iter().any(|f| f.ends_with("on http * contextforge/ from daytona: crash contextforge")),
+            "seed {seed}: {:?}",
+            run.outcome.faults
+        );
+    }
+}
+
+#[test]
+fn without_from_the_same_crash_hits_the_studios_first_call_instead() {
+    let mut s = load("gateway-crash-on-first-agent-call.yaml");
+    s.faults = parse("faults:\n  - crash: {host: contextforge, on: {http: {to: contextforge}}, restart_after: 30s}\nsteps: [health]\n")
+        .unwrap()
+        .faults;
+    let calls = gateway_calls(&recorded(&s));
+    assert_eq!(calls.first(), Some(&("studio".to_string(), None)), "{calls:?}");
+}
+
+#[test]
+fn the_twin_without_the_gateway_crash_answers_the_agents_and_completes() {
+    let mut s = load("gateway-crash-on-first-agent-call.yaml");
+    s.faults.clear();
+    let run = recorded(&s);
+    assert!(gateway_calls(&run).iter().all(|(_, status)| status.is_some()), "{:?}", gateway_calls(&run));
+    assert_eq!(run.outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"));
+}
+
+#[test]
+fn an_http_event_from_an_unknown_host_or_from_its_own_target_is_refused_with_its_line() {
+    let err = refused(
+        "faults:\n  - crash:\n      host: contextforge\n      on:\n        http: {from: sandbox, to: contextforge}\nsteps: [health]\n",
+        "faults[0].crash.on.http.from",
+        "got `sandbox`",
+    );
+    assert_eq!(err.line, Some(5));
+    let own = "faults:\n  - crash: {host: github, on: {http: {from: github, to: github}}}\nsteps: [health]\n";
+    refused(own, "faults[0].crash.on.http.from", "other than `to`");
 }

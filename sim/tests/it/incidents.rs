@@ -41,6 +41,7 @@ fn longhorn_degradation_is_diagnosed_as_the_execution_plane_with_its_evidence_ch
         [
             "kubectl get nodes",
             "kubectl get volumes.longhorn.io -n longhorn-system",
+            "Daytona core pods (-n daytona) Running",
             "kubectl get pods,events -n daytona",
             "Daytona workspace logs",
             "ContextForge gateway log",

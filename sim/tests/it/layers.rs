@@ -241,7 +241,7 @@ fn module_of(relative: &Path) -> Vec<String> {
 }
 
 /// The layer a path from `module` reaches, or the breach of naming none.
-fn target(module: &[String], path: &str) -> Result<Option<String>, String> {
+fn layer_reached(module: &[String], path: &str) -> Result<Option<String>, String> {
     let segments: Vec<&str> = path.split("::").collect();
     let absolute: Vec<String> = match segments.first() {
         Some(&"crate") => segments[1..].iter().map(|s| s.to_string()).collect(),
@@ -283,7 +283,7 @@ fn check_file(relative: &Path, text: &str) -> Vec<Breach> {
         let line = code[..at].matches('\n').count() + 1;
         let mut here = module.clone();
         here.extend(modules.iter().filter(|(_, body)| body.contains(&at)).map(|(name, _)| name.clone()));
-        let message = match target(&here, &path) {
+        let message = match layer_reached(&here, &path) {
             Ok(Some(to)) => {
                 let to_index = LAYERS.iter().position(|x| *x == to).unwrap_or(0);
                 if to_index <= layer {

@@ -181,6 +181,7 @@ fn a_run_whose_graph_cannot_be_read_at_the_end_is_not_completed() {
         host: "agent-server".into(),
         at: None,
         on: Some(Trigger::SessionCompleted("closer".into())),
+        run: None,
         restart_after: None,
     }];
     let o = support::run(&s);

@@ -60,6 +60,7 @@ fn an_unreachable_glitchtip_is_fail_open_too_and_the_launch_is_not_slower() {
         between: ["studio".into(), "glitchtip".into()],
         at: Some(SimDuration::secs(0)),
         on: None,
+        run: None,
         until: None,
         lasts: None,
     });

@@ -258,6 +258,28 @@ fn a_partition_between_the_concierge_and_the_llm_proxy_fails_the_pushed_chat() {
 }
 
 #[test]
+fn a_byok_query_that_fails_names_the_anthropic_api_it_went_to_not_the_llm_proxy() {
+    // The BYOK sk-ant-* credential goes to the Anthropic API (seed 003); a failure there is its failure.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/platform-agent-byok.yaml");
+    let cut = "\nfaults:\n  - partition: {between: [concierge, anthropic-api], at: 5s}\nsteps:";
+    let text = std::fs::read_to_string(&path).unwrap().replace("\nsteps:", cut);
+    let o = support::run(&Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}")));
+    let (status, note) = chat_note(&o);
+    assert_eq!(status, Some(200), "{note}");
+    assert!(note.starts_with("error: Anthropic API: connection failed"), "{note}");
+    let log = section(&o).workspace_log.join("\n");
+    assert!(log.contains("query failed: Anthropic API"), "{log}");
+    assert!(!log.contains("LLM proxy"), "nothing went to the LLM proxy: {log}");
+
+    let refused = std::fs::read_to_string(&path).unwrap().replace(
+        "\nsteps:",
+        "\nfaults:\n  - service: {host: anthropic-api, path: /v1/messages, effect: {status: 529}, at: 1s}\nsteps:",
+    );
+    let o = support::run(&Scenario::parse(&path, &refused).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(chat_note(&o), (Some(200), "error: Anthropic API: HTTP 529".to_string()));
+}
+
+#[test]
 fn the_platform_agent_hosts_are_fault_targets_only_in_a_world_that_has_them() {
     let with = "name: x\nworld:\n  platform_agent: {provisioning: ssot}\nfaults:\n  - crash: {host: platform, at: 1s}\n  - service: {host: llm-proxy, path: /v1/messages, effect: {status: 529}, at: 1s}\nsteps: [probe_agent]\n";
     Scenario::parse(Path::new("with.yaml"), with).unwrap_or_else(|e| panic!("{e}"));

@@ -104,3 +104,29 @@ fn a_bad_method_or_header_is_refused_with_its_field() {
     assert_eq!(err.line, Some(4));
     assert!(err.message.contains("not an HTTP header name"), "{err}");
 }
+
+#[test]
+fn a_422_carries_the_input_pydantic_validated_as_fastapi_answers_it() {
+    let s = parse(concat!(
+        "steps:\n",
+        "  - request: {method: POST, path: /v1/admin/studio/runs, body: {template_id: agentsquad}}\n",
+        "  - request: {method: POST, path: /v1/admin/studio/runs, body: {template_id: agentsquad, project_slug: sanmopia-modernization, runtime_kind: sideways}}\n",
+        "  - request: {path: /v1/admin/studio/runs/run-x/session-state}\n",
+    ))
+    .unwrap();
+    let o = support::run(&s);
+    let bodies: Vec<Value> = calls(&o, "request").into_iter().map(|c| c["body"]["detail"][0].clone()).collect();
+    assert_eq!(
+        bodies[0],
+        json!({"type": "missing", "loc": ["body", "project_slug"], "msg": "Field required",
+               "input": {"template_id": "agentsquad"}}),
+        "a missing body field: pydantic's input is the received object"
+    );
+    assert_eq!(bodies[1]["type"], "enum");
+    assert_eq!(bodies[1]["input"], "sideways", "an invalid value: the input is the value");
+    assert_eq!(
+        bodies[2],
+        json!({"type": "missing", "loc": ["query", "tenant_id"], "msg": "Field required", "input": null}),
+        "a missing query parameter: input null"
+    );
+}

@@ -64,6 +64,7 @@ fn an_unreachable_skills_service_is_the_same_as_a_hanging_one() {
         between: ["daytona".into(), "skills".into()],
         at: Some(SimDuration::secs(0)),
         on: None,
+        run: None,
         until: None,
         lasts: None,
     });

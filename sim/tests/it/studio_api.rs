@@ -49,6 +49,7 @@ fn studio() -> std::sync::Arc<squadsim::platform::studio::Studio> {
         transport: squadsim_fakes::net::Transport::Loopback,
         loadouts: Default::default(),
         gateway_token_shape: Default::default(),
+        admin_token_shape: Default::default(),
         github: Default::default(),
         lifecycle: Default::default(),
         skills_url: "http://127.0.0.1:9".into(),
@@ -58,6 +59,7 @@ fn studio() -> std::sync::Arc<squadsim::platform::studio::Studio> {
         runtime_binding: Default::default(),
         browser_slots: Default::default(),
         prior_runs: Vec::new(),
+        run_store_refuses_run_control_writes: false,
     })
 }
 

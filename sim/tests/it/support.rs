@@ -84,3 +84,26 @@ pub(crate) async fn loopback_daytona(scenario: &Scenario) -> LoopbackDaytona {
     tokio::spawn(serve_loopback(services.daytona.router(), listener));
     LoopbackDaytona { base, key, http: HttpClient::new(Transport::Loopback, Duration::from_secs(10)), services }
 }
+
+/// Serves the Studio of a finished run on loopback and reads the run's
+/// session-state as an operator does (the runbook's "Session state (observe)":
+/// the claim headers, `?tenant_id=default`); the answer's JSON.
+pub(crate) fn session_state_over_http(
+    studio: std::sync::Arc<squadsim::platform::studio::Studio>,
+    run_id: &str,
+) -> serde_json::Value {
+    let executor = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    executor.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        tokio::spawn(serve_loopback(squadsim::platform::studio::api::router(studio), listener));
+        let client = HttpClient::new(Transport::Loopback, Duration::from_secs(5));
+        let path = format!("{base}/v1/admin/studio/runs/{run_id}/session-state?tenant_id=default");
+        let request = squadsim_fakes::net::HttpRequest::get(path)
+            .header("x-pomerium-claim-email", "oncall@yamon.io")
+            .header("x-pomerium-claim-groups", "/org/platform/roles/super_admin");
+        let answer = client.send(request).await.expect("the Studio answers");
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.text());
+        answer.json()
+    })
+}

@@ -13,12 +13,14 @@ fn squadsim(args: &[&str], file: &std::path::Path) -> (Option<i32>, String) {
 
 #[test]
 fn a_swarm_seed_that_fails_prints_its_drawn_mix_and_its_command_reproduces_it() {
-    // Liveness within 100ms of the last fault's end: a mix whose faults end before the run settles breaks it.
+    // Liveness within 100ms of the last fault's end: a mix whose faults end before the run settles breaks it,
+    // and a menu of faults over within the first 3s draws such mixes.
     let dir = std::env::temp_dir().join(format!("squadsim-swarm-it-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
     let file = dir.join("happy-intake.yaml");
-    std::fs::write(&file, text.replace("invariants: {", "invariants: {converges_within: 100ms, ")).unwrap();
+    let menu = "swarm: {starts: {min: 0s, max: 1s}, lasts: {min: 1s, max: 2s}}\n";
+    std::fs::write(&file, text.replace("invariants: {", "invariants: {converges_within: 100ms, ") + menu).unwrap();
 
     let (code, out) = squadsim(&["--swarm", "--seeds", "8", "--jobs", "2", "--shrink"], &file);
     assert_eq!(code, Some(1), "{out}");
@@ -46,4 +48,54 @@ fn a_swarm_over_fault_free_twins_of_the_corpus_holds() {
     let (code, out) = squadsim(&["--swarm", "--seeds", "4", "--jobs", "2"], &support::corpus_file("happy-intake.yaml"));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("fault_began:"), "the swarm drew faults that began: {out}");
+}
+
+/// The load error of a scenario whose `swarm:` menu is `menu` (YAML lines under `swarm:`).
+fn menu_error(menu: &str) -> squadsim::scenario::ScenarioError {
+    let text = format!("name: x\nswarm:\n{menu}steps: [health]\n");
+    match squadsim::scenario::Scenario::parse(std::path::Path::new("scenarios/x.yaml"), &text) {
+        Ok(_) => panic!("expected a load error for:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_swarm_menu_naming_an_unknown_host_kind_or_an_empty_range_is_refused_with_its_line_and_field() {
+    let e = menu_error("  hosts: [daytona, nope]\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.hosts[1]", Some(3)), "{e}");
+    assert!(e.to_string().contains("unknown host `nope`: expected one of studio, daytona"), "{e}");
+    let e = menu_error("  hosts: [operator]\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.hosts[0]", Some(3)), "the operator's client is never crashed: {e}");
+    let e = menu_error("  links:\n    - [studio, daytona]\n    - [daytona, platform]\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.links[1][1]", Some(5)), "{e}");
+    let e = menu_error("  links: [[studio, studio]]\n");
+    assert_eq!(e.field, "swarm.links[0]", "{e}");
+    let e = menu_error("  kinds: [partition, earthquake]\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.kinds[1]", Some(3)), "{e}");
+    assert!(e.to_string().contains("earthquake"), "{e}");
+    let e = menu_error("  hosts: [daytona]\n  kinds:\n    - crash\n    - partition\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.kinds[1]", Some(6)), "one host makes no link: {e}");
+    let e = menu_error("  lasts: {min: 20s, max: 5s}\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.lasts.min", Some(3)), "{e}");
+    let e = menu_error("  faults: {min: 1, max: 17}\n");
+    assert_eq!(e.field, "swarm.faults.max", "{e}");
+    assert!(e.to_string().contains("between 1 and 16 faults"), "{e}");
+    let e = menu_error("  statuses: [503, 200]\n");
+    assert_eq!(e.field, "swarm.statuses[1]", "{e}");
+    let e = menu_error("  loss_rate: {min: 0, max: 0.5}\n");
+    assert_eq!(e.field, "swarm.loss_rate.min", "{e}");
+    let e = menu_error("  hosts: [daytona]\n  colour: red\n");
+    assert_eq!(e.line, Some(4), "an unknown field: {e}");
+}
+
+#[test]
+fn a_swarm_over_a_scenario_with_a_menu_strikes_only_what_the_menu_names() {
+    // network-gateway-blip declares a menu of the execution plane and the gateway.
+    let (code, out) =
+        squadsim(&["--swarm", "--seeds", "12", "--jobs", "2"], &support::corpus_file("network-gateway-blip.yaml"));
+    assert!(matches!(code, Some(0 | 1)), "{out}");
+    assert!(out.contains("fault_began:"), "{out}");
+    for kind in ["latency", "service_hang"] {
+        assert!(!out.contains(&format!("fault_began:{kind}:")), "{kind} is not on the menu: {out}");
+    }
 }

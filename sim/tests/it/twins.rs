@@ -108,6 +108,7 @@ fn a_gateway_partition_blocks_at_the_launch_contract_deadline() {
         between: ["daytona".into(), "contextforge".into()],
         at: Some(squadsim::scenario::SimDuration::secs(1)),
         on: None,
+        run: None,
         until: None,
         lasts: None,
     });

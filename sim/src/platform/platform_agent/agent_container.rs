@@ -130,14 +130,55 @@ impl std::fmt::Display for LlmAuthError {
 
 impl std::error::Error for LlmAuthError {}
 
+/// Where llm-auth sends the executor's LLM calls: the credential's kind decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LlmEndpoint {
+    /// The platform-managed LLM proxy, behind a `sk-cp-*` proxy token.
+    PlatformProxy,
+    /// The Anthropic API, behind a BYOK `sk-ant-*` credential.
+    AnthropicApi,
+}
+
+impl LlmEndpoint {
+    /// How llm-auth names the credential that goes there.
+    fn credential(self) -> &'static str {
+        match self {
+            LlmEndpoint::PlatformProxy => "platform proxy (sk-cp-*)",
+            LlmEndpoint::AnthropicApi => "BYOK (sk-ant-*)",
+        }
+    }
+}
+
+impl std::fmt::Display for LlmEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LlmEndpoint::PlatformProxy => "LLM proxy",
+            LlmEndpoint::AnthropicApi => "Anthropic API",
+        })
+    }
+}
+
+/// The executor's LLM credential as llm-auth resolved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LlmRoute {
+    pub endpoint: LlmEndpoint,
+    /// The Messages API's base URL.
+    pub base: String,
+    pub key: String,
+}
+
 /// Why a query to the LLM got no text back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum QueryError {
     LlmAuth(LlmAuthError),
-    /// The LLM proxy gave no answer.
-    ProxyNoAnswer(HttpError),
-    /// The LLM proxy answered with an error status.
-    ProxyRefused {
+    /// The endpoint the credential went to gave no answer.
+    NoAnswer {
+        endpoint: LlmEndpoint,
+        error: HttpError,
+    },
+    /// The endpoint the credential went to answered with an error status.
+    Refused {
+        endpoint: LlmEndpoint,
         status: u16,
     },
 }
@@ -146,8 +187,8 @@ impl std::fmt::Display for QueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             QueryError::LlmAuth(e) => write!(f, "llm-auth: {e}"),
-            QueryError::ProxyNoAnswer(e) => write!(f, "LLM proxy: {e}"),
-            QueryError::ProxyRefused { status } => write!(f, "LLM proxy: HTTP {status}"),
+            QueryError::NoAnswer { endpoint, error } => write!(f, "{endpoint}: {error}"),
+            QueryError::Refused { endpoint, status } => write!(f, "{endpoint}: HTTP {status}"),
         }
     }
 }
@@ -155,17 +196,18 @@ impl std::fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 /// llm-auth: where the executor's LLM calls go, and with which key (or why none).
-pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<(String, String), LlmAuthError> {
+pub(crate) fn llm_credential(env: &BTreeMap<String, String>) -> Result<LlmRoute, LlmAuthError> {
     let key = ["MOLECULE_LLM_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"]
         .iter()
         .find_map(|k| env.get(*k))
-        .ok_or(LlmAuthError::NoCredential)?;
+        .ok_or(LlmAuthError::NoCredential)?
+        .clone();
     if key.starts_with("sk-cp-") {
-        let base = env.get("MOLECULE_LLM_BASE_URL").ok_or(LlmAuthError::ProxyWithoutBaseUrl)?;
-        Ok((base.clone(), key.clone()))
+        let base = env.get("MOLECULE_LLM_BASE_URL").ok_or(LlmAuthError::ProxyWithoutBaseUrl)?.clone();
+        Ok(LlmRoute { endpoint: LlmEndpoint::PlatformProxy, base, key })
     } else if key.starts_with("sk-ant-") {
         let base = env.get("ANTHROPIC_BASE_URL").cloned().unwrap_or_else(|| Host::AnthropicApi.url());
-        Ok((base, key.clone()))
+        Ok(LlmRoute { endpoint: LlmEndpoint::AnthropicApi, base, key })
     } else {
         Err(LlmAuthError::UnrecognisedPrefix)
     }
@@ -258,9 +300,7 @@ impl AgentContainer {
             },
         );
 
-        let verdict = llm_credential(&self.env).map(|(_, key)| {
-            if key.starts_with("sk-ant-") { "BYOK (sk-ant-*)" } else { "platform proxy (sk-cp-*)" }.to_string()
-        });
+        let verdict = llm_credential(&self.env).map(|route| route.endpoint.credential().to_string());
         self.log(
             "llm-auth",
             match &verdict {
@@ -312,7 +352,7 @@ impl AgentContainer {
 
     /// One query: the prompt to the LLM, its text back.
     async fn query(&self, prompt: &str) -> Result<String, QueryError> {
-        let (base, key) = llm_credential(&self.env).map_err(QueryError::LlmAuth)?;
+        let LlmRoute { endpoint, base, key } = llm_credential(&self.env).map_err(QueryError::LlmAuth)?;
         let body = json!({
             "model": self.env.get("MODEL").map(String::as_str).unwrap_or("claude-sonnet-4-5"),
             "max_tokens": 1024,
@@ -323,9 +363,9 @@ impl AgentContainer {
             .header("anthropic-version", "2023-06-01")
             .json(&body);
         let client = self.http.with_timeout(Duration::from_secs(120));
-        let response = client.send(request).await.map_err(QueryError::ProxyNoAnswer)?;
+        let response = client.send(request).await.map_err(|error| QueryError::NoAnswer { endpoint, error })?;
         if !response.status.is_success() {
-            return Err(QueryError::ProxyRefused { status: response.status.as_u16() });
+            return Err(QueryError::Refused { endpoint, status: response.status.as_u16() });
         }
         let v = response.json();
         Ok(v["content"]

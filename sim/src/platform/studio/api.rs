@@ -19,6 +19,8 @@ use serde_json::{json, Map, Value};
 use super::{provisioning, read_model, run_control, Studio};
 
 pub const ADMIN_PREFIX: &str = "/v1/admin/studio";
+/// The Portal's run routes (model-defined: the seeds name the Portal as an operator surface, not its paths).
+pub const PORTAL_PREFIX: &str = "/v1/portal";
 pub const SUPER_ADMIN_GROUP: &str = "/org/platform/roles/super_admin";
 
 /// One documented endpoint.
@@ -83,6 +85,15 @@ pub fn operations() -> Vec<Operation> {
             axum::routing::post(run_control::control),
         ),
         op(Method::POST, &format!("{run}/replay"), "Replay", true, true, axum::routing::post(run_control::replay)),
+        // Behind the same claim check, outside the admin prefix.
+        Operation {
+            method: Method::POST,
+            path: format!("{PORTAL_PREFIX}{run}/control"),
+            summary: "Run control from the Portal (model-defined path)",
+            admin: true,
+            tenant: true,
+            handler: axum::routing::post(run_control::portal_control),
+        },
     ]
 }
 
@@ -133,9 +144,26 @@ pub fn detail(status: StatusCode, detail: impl Into<Value>) -> Response {
     (status, Json(json!({"detail": detail.into()}))).into_response()
 }
 
-/// FastAPI's 422 for a missing or invalid field.
-pub fn validation_error(location: &[&str], kind: &str, msg: &str) -> Response {
-    detail(StatusCode::UNPROCESSABLE_ENTITY, json!([{"type": kind, "loc": location, "msg": msg}]))
+/// FastAPI's 422 for a missing or invalid field, each error as pydantic v2
+/// reports it: `type`, `loc`, `msg` and the `input` it validated (`null` for a
+/// missing query parameter, the received object for a missing body field, the
+/// value itself for an invalid one).
+pub fn validation_error(location: &[&str], kind: &str, msg: &str, input: Value) -> Response {
+    detail(StatusCode::UNPROCESSABLE_ENTITY, json!([{"type": kind, "loc": location, "msg": msg, "input": input}]))
+}
+
+/// The 422 for a JSON body serde refused: a missing field is pydantic's
+/// `missing` ("Field required", with the received object as its input), any
+/// other problem a `value_error` on the field serde names (with its value).
+pub(crate) fn body_error(body: &[u8], error: &serde_json::Error) -> Response {
+    let received: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let text = error.to_string();
+    let field = text.split('`').nth(1).unwrap_or("body");
+    if text.starts_with("missing field") {
+        return validation_error(&["body", field], "missing", "Field required", received);
+    }
+    let input = received.get(field).cloned().unwrap_or(received);
+    validation_error(&["body", field], "value_error", &text, input)
 }
 
 async fn require_super_admin(request: Request, next: Next) -> Response {
@@ -205,7 +233,7 @@ impl FromRequestParts<Arc<Studio>> for Tenant {
 
     async fn from_request_parts(parts: &mut Parts, studio: &Arc<Studio>) -> Result<Self, Self::Rejection> {
         match tenant_query(parts) {
-            None => Err(validation_error(&["query", "tenant_id"], "missing", "Field required")),
+            None => Err(validation_error(&["query", "tenant_id"], "missing", "Field required", Value::Null)),
             Some(t) if !studio.config.tenants.contains(&t) => Err(unknown_tenant(studio, &t)),
             Some(t) => Ok(Tenant(t)),
         }

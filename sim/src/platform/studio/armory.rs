@@ -91,11 +91,18 @@ pub fn secret_leases(role_id: &str) -> Vec<String> {
     vec![format!("named-agent/{role_id}")]
 }
 
-/// A gateway token for `subject`, in the shape the backend is set up to mint.
+/// An agent's gateway token for `subject`, in the shape the backend is set up to mint.
 pub fn gateway_token(studio: &Studio, subject: &str) -> String {
+    mint(studio, studio.config.gateway_token_shape, subject)
+}
+
+/// A gateway token for `subject` in `shape`: ContextForge 1.0.x's (issuer,
+/// audience, jti, a 20-minute expiry) or the one from before 1.0 (subject,
+/// issuer and expiry only, which the 1.0.3 gateway refuses: no audience, no jti).
+fn mint(studio: &Studio, shape: TokenShape, subject: &str) -> String {
     let now = crate::base::clock::now_unix();
     let ttl = 20 * 60;
-    match studio.config.gateway_token_shape {
+    match shape {
         TokenShape::V1 => ContextForge::mint_token(&studio.config.gateway, subject, &studio.new_jti(), now, ttl),
         TokenShape::Pre1 => {
             let mut claims = serde_json::Map::new();
@@ -112,10 +119,10 @@ pub fn allow_list(servers: &[String]) -> Vec<String> {
     servers.iter().map(|s| tool_name::allow_list_wildcard(s)).collect()
 }
 
-/// The backend's admin token for the gateway (1.0.x shape: issuer, audience, jti, expiry).
+/// The backend's admin token for the gateway, in the shape the backend is set up
+/// to mint (`world.admin_token_shape`; 1.0.x unless the scenario says otherwise).
 pub fn admin_token(studio: &Studio) -> String {
-    let now = crate::base::clock::now_unix();
-    ContextForge::mint_token(&studio.config.gateway, "admin@yamon.io", &studio.new_jti(), now, 20 * 60)
+    mint(studio, studio.config.admin_token_shape, "admin@yamon.io")
 }
 
 /// How often the Armory retries a registration or a virtual server the gateway refused.
@@ -158,7 +165,9 @@ pub async fn register_grids(studio: &Arc<Studio>) {
     });
 }
 
-/// Registers one grid; `Some(server_id)` once the gateway has it.
+/// Registers one grid; `Some(server_id)` once the gateway has it. A 401 ends the
+/// tries at once: the gateway refused the admin token itself, and asking again
+/// with a token of the same shape cannot change its answer.
 async fn register_grid(studio: &Studio, grid: &GridRegistration) -> Option<String> {
     let base = &studio.config.gateway_url;
     let server_id = &grid.server_id;
@@ -171,6 +180,7 @@ async fn register_grid(studio: &Studio, grid: &GridRegistration) -> Option<Strin
         let request = HttpRequest::post(format!("{base}/gateways")).bearer(&admin_token(studio)).json(&body);
         match studio.http.send(request).await {
             Ok(r) if r.status.as_u16() == 201 || r.status.as_u16() == 409 => return Some(server_id.clone()),
+            Ok(r) if r.status.as_u16() == 401 => return None,
             _ => squadsim_fakes::timer::sleep(RETRY_EVERY).await,
         }
     }

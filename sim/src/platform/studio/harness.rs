@@ -27,6 +27,7 @@ use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use crate::platform::studio::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
+use crate::platform::studio::workspace_phase::ExecutionWorkspacePhase;
 use crate::platform::studio::{AgentSession, Studio};
 use crate::platform::workspace::adapters::{
     read_line, NoProgressReport, OutputEvent, CLIPROXY_ENDPOINT_BINDING, ENV_ENDPOINT_BINDING, ENV_RUNTIME_BINDING,
@@ -35,10 +36,11 @@ use crate::platform::workspace::agent_process::{
     AttemptCommand, McpMount, ENV_AGENT_ID, ENV_GATEWAY_TOKEN, ENV_GATEWAY_URL, ENV_MCP_SERVERS, ENV_ROLE, ENV_RUN_ID,
     ENV_SKILLS_URL, ENV_TEMPLATE_ID,
 };
+use crate::platform::workspace::preview_app::{ENV_PUBLIC_SENTRY_DSN, ENV_SENTRY_DSN};
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 use crate::{
-    base::identity, base::run_events, base::templates, platform::studio::armory, platform::studio::delivery,
-    platform::studio::walls, platform::studio::worktree,
+    base::identity, base::run_events, base::templates, platform::hud, platform::studio::armory,
+    platform::studio::delivery, platform::studio::walls, platform::studio::worktree,
 };
 
 /// Runs one agent attempt to its end (completed, blocked, or given up).
@@ -70,6 +72,7 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
         s.attempts = attempt_no;
         s.first_tool_call = None;
         s.attempt_end = None;
+        s.execution_workspace_phase = Some(ExecutionWorkspacePhase::provisioning());
         // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
         s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
     });
@@ -103,9 +106,10 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
     if binding == RuntimeBinding::Cliproxy {
         env[ENV_ENDPOINT_BINDING] = json!(CLIPROXY_ENDPOINT_BINDING);
     }
-    // The starter .env carries the project's DSN when scaffolding provisioned one.
+    // The starter .env carries the project's DSN, frontend and backend, when scaffolding provisioned one.
     if let Some(dsn) = run.observability_dsn.dsn() {
-        env["SENTRY_DSN"] = json!(dsn);
+        env[ENV_SENTRY_DSN] = json!(dsn);
+        env[ENV_PUBLIC_SENTRY_DSN] = json!(dsn);
     }
     let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
     let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;
@@ -143,6 +147,20 @@ fn dispatch_prompt(run: &crate::platform::studio::Run, session: &AgentSession) -
         ));
     }
     prompt
+}
+
+/// Moves the session's `executionWorkspacePhase` on from where it is.
+fn move_phase(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    to: impl FnOnce(&ExecutionWorkspacePhase) -> ExecutionWorkspacePhase,
+) {
+    update(studio, run_id, agent_id, |s| {
+        if let Some(phase) = &s.execution_workspace_phase {
+            s.execution_workspace_phase = Some(to(phase));
+        }
+    });
 }
 
 fn update(studio: &Studio, run_id: &str, agent_id: &str, f: impl FnOnce(&mut AgentSession)) {
@@ -244,6 +262,7 @@ async fn daytona_activity(studio: &Studio, request: HttpRequest) -> Result<HttpR
 
 /// Records why the Temporal-owned lifecycle ended the attempt; the reason is also the step.
 fn end_attempt(studio: &Studio, run_id: &str, agent_id: &str, end: PhaseEnd) -> PhaseEnd {
+    move_phase(studio, run_id, agent_id, ExecutionWorkspacePhase::end);
     update(studio, run_id, agent_id, |s| {
         if !s.live_status.is_settled() {
             s.attempt_end = Some(end.reason());
@@ -306,7 +325,9 @@ async fn drive(
     .map_err(end)?
     .json();
     let sandbox_id = sandbox.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let sandbox_state = sandbox.get("state").and_then(Value::as_str).unwrap_or_default().to_string();
     update(studio, run_id, agent_id, |s| s.execution_workspace = Some(sandbox_id.clone()));
+    move_phase(studio, run_id, agent_id, |p| p.with_sandbox_state(&sandbox_state).enter(Phase::WorkspaceStart));
     // Wait for the sandbox to start, as the Daytona SDK does (poll about once a second).
     let started = run_phase(Phase::WorkspaceStart, deadlines, RetryPolicy::polling(Duration::from_secs(1)), |_| {
         workspace_started(studio, run_id, agent_id, &sandbox_id)
@@ -378,6 +399,7 @@ pub(crate) async fn run_agent_process(
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
     let toolbox = format!("{}/toolbox/{}/process/session", studio.config.daytona_url, attempt.sandbox_id);
     let command_line = attempt.command.command_line();
+    move_phase(studio, run_id, agent_id, |p| p.enter(Phase::ProcessStart));
     let started = run_phase(Phase::ProcessStart, deadlines, RetryPolicy::DEFAULT, |n| {
         let create = HttpRequest::post(toolbox.clone()).json(&json!({"sessionId": process_session}));
         let exec = HttpRequest::post(format!("{toolbox}/{process_session}/exec"))
@@ -398,11 +420,16 @@ pub(crate) async fn run_agent_process(
     let cmd_id = started.get("cmdId").and_then(Value::as_str).unwrap_or_default().to_string();
     let command_url = format!("{toolbox}/{process_session}/command/{cmd_id}");
     let (adapter, command_url) = (attempt.command.adapter, command_url.as_str());
-    run_phase(Phase::ProcessRun, deadlines, RetryPolicy::DEFAULT, |_| async move {
+    move_phase(studio, run_id, agent_id, |p| p.enter(Phase::ProcessRun));
+    let ended = run_phase(Phase::ProcessRun, deadlines, RetryPolicy::DEFAULT, |_| async move {
         Ok::<_, ActivityError>(read_until_exit(studio, run_id, agent_id, adapter, command_url).await)
     })
     .await
-    .map_err(end)
+    .map_err(end)?;
+    if ended.is_some() {
+        move_phase(studio, run_id, agent_id, |_| ExecutionWorkspacePhase::ProcessExited);
+    }
+    Ok(ended)
 }
 
 /// One poll of a starting sandbox: `Ok(true)` once it is `started`, `Ok(false)` if the
@@ -419,6 +446,7 @@ async fn workspace_started(
     let url = format!("{}/api/sandbox/{sandbox_id}", studio.config.daytona_url);
     let current = daytona_activity(studio, HttpRequest::get(url)).await?.json();
     let state = current.get("state").and_then(Value::as_str).unwrap_or_default();
+    move_phase(studio, run_id, agent_id, |p| p.with_sandbox_state(state));
     match state {
         "started" => Ok(true),
         "error" | "build_failed" => {
@@ -557,8 +585,12 @@ fn observe_line(
                         s.claude_session_id = Some(id.clone());
                     }
                 }
-                OutputEvent::ToolUse { id, name, .. } => {
+                OutputEvent::ToolUse { id, name, input } => {
                     s.tool_call_count += 1;
+                    if tool_name::credits(hud::SERVER_ID, name, hud::POST_HUD_STATUS) {
+                        let status = input.get("status").and_then(Value::as_str).unwrap_or_default();
+                        s.posting_hud_status = Some((id.clone(), status.to_string()));
+                    }
                     s.current_step = format!("tool:{name}");
                     if !s.first_tool_made() && tool_name::credits(server, name, required) {
                         s.first_tool_call = Some(id.clone());
@@ -578,24 +610,32 @@ fn observe_line(
                     }
                 }
                 OutputEvent::Skills(ids) => s.skill_ids = ids.clone(),
-                OutputEvent::Palette(_)
-                | OutputEvent::ToolResult { .. }
-                | OutputEvent::Result { .. }
-                | OutputEvent::Other => {}
+                // The Agent HUD stored the status once it answered the post without an error.
+                OutputEvent::ToolResult { id, is_error } => {
+                    if s.posting_hud_status.as_ref().is_some_and(|(posting, _)| posting == id) {
+                        let (_, status) = s.posting_hud_status.take().unwrap_or_default();
+                        if !is_error && !status.is_empty() {
+                            s.agent_hud_status = Some(status);
+                        }
+                    }
+                }
+                OutputEvent::Palette(_) | OutputEvent::Result { .. } | OutputEvent::Other => {}
             }
         }
     });
     ending
 }
 
-/// Destroys execution workspaces; returns how many Daytona confirmed.
-pub(crate) async fn release_workspaces(studio: &Studio, ids: &[String]) -> usize {
+/// Destroys the execution workspaces of a run's sessions; the sessions whose
+/// sandbox Daytona confirmed destroyed go to `released`. Returns how many it confirmed.
+pub(crate) async fn release_workspaces(studio: &Studio, run_id: &str, workspaces: &[(String, String)]) -> usize {
     let mut released = 0;
-    for id in ids {
+    for (agent_id, id) in workspaces {
         let request =
             HttpRequest::new(hyper::Method::DELETE, format!("{}/api/sandbox/{id}", studio.config.daytona_url));
         if daytona_activity(studio, request).await.is_ok() {
             released += 1;
+            move_phase(studio, run_id, agent_id, |_| ExecutionWorkspacePhase::Released);
         }
     }
     released

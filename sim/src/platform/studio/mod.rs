@@ -21,6 +21,7 @@ pub(crate) mod scaffolding;
 pub(crate) mod temporal_lifecycle;
 pub(crate) mod walls;
 pub(crate) mod wire;
+pub(crate) mod workspace_phase;
 pub mod worktree;
 
 use std::collections::BTreeMap;
@@ -63,8 +64,10 @@ pub struct StudioConfig {
     pub transport: Transport,
     /// MCP servers attached per role (Armory loadouts), where the world overrides the default.
     pub loadouts: BTreeMap<String, Vec<String>>,
-    /// The shape of the gateway tokens the backend mints.
+    /// The shape of the gateway tokens the backend mints for the agents.
     pub gateway_token_shape: crate::scenario::TokenShape,
+    /// The shape of the backend's own admin token for the gateway.
+    pub admin_token_shape: crate::scenario::TokenShape,
     /// The CodexGate GitHub App the platform delivers through.
     pub github: crate::platform::studio::delivery::CodexGateConfig,
     /// The agent process adapter per role, where the world overrides `claude-cli`.
@@ -83,6 +86,8 @@ pub struct StudioConfig {
     pub lifecycle: crate::scenario::LifecycleDeadlines,
     /// Runs held from before the simulation (the Studio's history).
     pub prior_runs: Vec<crate::scenario::PriorRun>,
+    /// The run store refuses to persist `pendingRunControl` (`world.run_store`).
+    pub run_store_refuses_run_control_writes: bool,
 }
 
 /// One agent's session in a run.
@@ -104,6 +109,8 @@ pub struct AgentSession {
     pub first_tool_call: Option<String>,
     pub attempts: u32,
     pub execution_workspace: Option<String>,
+    /// Where the execution workspace of the latest attempt is (none before any attempt).
+    pub execution_workspace_phase: Option<workspace_phase::ExecutionWorkspacePhase>,
     /// Why the Temporal-owned lifecycle ended the latest attempt (a phase overran or failed).
     pub attempt_end: Option<String>,
     /// The MCP servers the loadout attached at session launch (empty before it).
@@ -114,6 +121,13 @@ pub struct AgentSession {
     pub refused_tool_calls: Vec<String>,
     /// The handoffs delivered to this agent for its next attempt.
     pub inbox: Vec<crate::platform::agent_server::Handoff>,
+    /// The agent's `AGENT_HUD_STATUS`: the status its latest `post_hud_status` call
+    /// reported, once the Agent HUD answered it without an error (as the
+    /// Harness Runtime read the call and its result in the agent process's output).
+    pub agent_hud_status: Option<String>,
+    /// A `post_hud_status` call read in the output whose result has not been read
+    /// yet: its tool-call id and the status it posts.
+    pub posting_hud_status: Option<(String, String)>,
 }
 
 /// A recorded run-control lifecycle event.
@@ -549,11 +563,14 @@ impl Studio {
             first_tool_call: None,
             attempts: 0,
             execution_workspace: None,
+            execution_workspace_phase: None,
             attempt_end: None,
             mcp_server_ids: Vec::new(),
             skill_ids: Vec::new(),
             refused_tool_calls: Vec::new(),
             inbox: Vec::new(),
+            agent_hud_status: None,
+            posting_hud_status: None,
         }
     }
 

@@ -17,7 +17,7 @@ use axum::Json;
 use serde_json::json;
 use squadsim_fakes::net::{HttpError, HttpRequest};
 
-use super::api::{detail, validation_error, LaunchTenant};
+use super::api::{body_error, detail, validation_error, LaunchTenant};
 use super::read_model::run_view;
 use super::scaffolding::{self, DsnProvisioning};
 use super::wire::{LaunchRequest, DELIVERY_GRAPH_KIND_FIELD};
@@ -34,19 +34,15 @@ pub(crate) async fn launch(
 ) -> Response {
     let request: LaunchRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => {
-            let field = e.to_string();
-            let missing = field.split('`').nth(1).unwrap_or("body");
-            let kind = if field.contains("missing field") { "missing" } else { "value_error" };
-            return validation_error(&["body", missing], kind, &field);
-        }
+        Err(e) => return body_error(&body, &e),
     };
     let Some(template) = templates::find(&request.template_id) else {
         return detail(StatusCode::NOT_FOUND, format!("Unknown template '{}'", request.template_id));
     };
     if !templates::DELIVERY_GRAPH_KINDS.contains(&request.delivery_graph_kind.as_str()) {
         let msg = format!("Input should be one of {}", templates::DELIVERY_GRAPH_KINDS.join(", "));
-        return validation_error(&["body", DELIVERY_GRAPH_KIND_FIELD], "enum", &msg);
+        let input = serde_json::Value::String(request.delivery_graph_kind.clone());
+        return validation_error(&["body", DELIVERY_GRAPH_KIND_FIELD], "enum", &msg, input);
     }
     let project = wait_for_project(&studio, &request.project_slug).await;
     // Scaffolding's DSN provisioning is fail-open: it runs beside the launch, never in front of it.

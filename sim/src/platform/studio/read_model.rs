@@ -74,6 +74,8 @@ pub(crate) fn session_state_view(run: &Run) -> SessionStateView {
                 tool_call_count: s.tool_call_count,
                 mcp_server_ids: s.mcp_server_ids.clone(),
                 skill_ids: s.skill_ids.clone(),
+                agent_hud_status: s.agent_hud_status.clone(),
+                execution_workspace_phase: s.execution_workspace_phase.as_ref().map(|p| p.label()),
             })
             .collect(),
     }

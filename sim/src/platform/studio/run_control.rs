@@ -1,9 +1,17 @@
 //! The run-control lifecycle (`docs/seeds.md`, delivery-language seed, "Run Control Lifecycle"):
 //! Schedule Run Control -> Execute Pending Run Control -> Record Agent Attempt.
 //!
-//! Guarantees: `execute`, `control` and `replay` persist `pendingRunControl` and
-//! emit `operator_control:scheduled` before answering, and answer at once with
-//! `status: "scheduled"`; the background executor consumes the pending command,
+//! Two operator surfaces schedule run control: Studio Admin (`execute`,
+//! `control`, `replay` under `/v1/admin/studio`) and the Portal (its `control`
+//! route; a model-defined path, the seeds name the Portal but not its routes).
+//! "Portal and Studio Admin must both persist the scheduled run control before
+//! starting background execution": both go through one [`schedule`].
+//!
+//! Guarantees: every surface persists `pendingRunControl` in the run store and
+//! emits `operator_control:scheduled` before starting background execution and
+//! before answering, and answers at once with `status: "scheduled"`; when the
+//! run store refuses the write, the answer is 503 and no background execution
+//! starts (the run stays as it was); the background executor consumes the pending command,
 //! records one agent attempt per agent it dispatches, and appends one report per
 //! tick once every attempt of the tick has settled.
 
@@ -14,11 +22,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 use squadsim_conformance::vocabulary::{LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
 use squadsim_fakes::net::HttpRequest;
 
-use super::api::{detail, validation_error, Tenant};
+use super::api::{body_error, detail, validation_error, Tenant};
 use super::read_model::find_run;
 use super::wire::{ControlRequest, RunControlView, ScheduledView};
 use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
@@ -29,15 +37,68 @@ use crate::platform::studio::harness;
 /// Operator commands a run control may carry.
 pub(crate) const COMMANDS: [&str; 2] = ["execute", "replay"];
 
+/// The operator surface a run control comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    StudioAdmin,
+    Portal,
+}
+
+impl Surface {
+    /// The `operator_control:scheduled` detail for `command` from this surface
+    /// (Studio Admin's is the bare command, as the runbook's operator sees it).
+    fn scheduled_detail(self, command: &str) -> String {
+        match self {
+            Surface::StudioAdmin => command.to_string(),
+            Surface::Portal => format!("{command} via portal"),
+        }
+    }
+}
+
+/// Why the run store did not persist a run control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RunStoreError {
+    /// The run store refused the write (`world.run_store.refuses_run_control_writes`).
+    WriteRefused,
+}
+
+impl std::fmt::Display for RunStoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunStoreError::WriteRefused => {
+                f.write_str("Run control was not scheduled: the run store refused to persist pendingRunControl")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunStoreError {}
+
 pub(crate) async fn execute(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
-    schedule(studio, tenant, run_id, "execute")
+    schedule(studio, Surface::StudioAdmin, tenant, run_id, "execute")
 }
 
 pub(crate) async fn replay(State(studio): State<Arc<Studio>>, tenant: Tenant, Path(run_id): Path<String>) -> Response {
-    schedule(studio, tenant, run_id, "replay")
+    schedule(studio, Surface::StudioAdmin, tenant, run_id, "replay")
 }
 
-pub(crate) async fn control(
+/// `POST /v1/admin/studio/runs/{run_id}/control` (Studio Admin).
+pub(crate) async fn control(state: State<Arc<Studio>>, tenant: Tenant, run_id: Path<String>, body: Bytes) -> Response {
+    control_from(Surface::StudioAdmin, state, tenant, run_id, body)
+}
+
+/// The Portal's run control (`POST /v1/portal/runs/{run_id}/control`).
+pub(crate) async fn portal_control(
+    state: State<Arc<Studio>>,
+    tenant: Tenant,
+    run_id: Path<String>,
+    body: Bytes,
+) -> Response {
+    control_from(Surface::Portal, state, tenant, run_id, body)
+}
+
+fn control_from(
+    surface: Surface,
     State(studio): State<Arc<Studio>>,
     tenant: Tenant,
     Path(run_id): Path<String>,
@@ -45,20 +106,22 @@ pub(crate) async fn control(
 ) -> Response {
     let request: ControlRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return validation_error(&["body", "command"], "missing", &e.to_string()),
+        Err(e) => return body_error(&body, &e),
     };
     if !COMMANDS.contains(&request.command.as_str()) {
         return validation_error(
             &["body", "command"],
             "enum",
             &format!("Input should be one of {}", COMMANDS.join(", ")),
+            Value::String(request.command.clone()),
         );
     }
-    schedule(studio, tenant, run_id, &request.command)
+    schedule(studio, surface, tenant, run_id, &request.command)
 }
 
-/// Schedule Run Control: persist, emit, answer; execution happens in the background.
-fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) -> Response {
+/// Schedule Run Control: persist, emit, answer; execution starts in the
+/// background only once the run control is persisted.
+fn schedule(studio: Arc<Studio>, surface: Surface, tenant: Tenant, run_id: String, command: &str) -> Response {
     let run = match find_run(&studio, &tenant, &run_id) {
         Ok(r) => r,
         Err(r) => return r,
@@ -70,10 +133,9 @@ fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) 
         return detail(StatusCode::CONFLICT, "A run control is already pending for this run");
     }
     let pending = PendingRunControl { command: command.to_string(), scheduled_at: instant() };
-    studio.update_run(&run_id, |run| {
-        run.pending_run_control = Some(pending.clone());
-        run.record(RUN_CONTROL_SCHEDULED_EVENT, command.to_string());
-    });
+    if let Err(e) = persist(&studio, &run_id, surface, &pending) {
+        return detail(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
     tokio::spawn(execute_pending(studio, run_id.clone()));
     let view = ScheduledView {
         run_id,
@@ -81,6 +143,19 @@ fn schedule(studio: Arc<Studio>, tenant: Tenant, run_id: String, command: &str) 
         pending_run_control: RunControlView { command: pending.command, scheduled_at: pending.scheduled_at },
     };
     Json(view).into_response()
+}
+
+/// Persists `pending` on the run and emits `operator_control:scheduled`, or
+/// changes nothing when the run store refuses the write.
+fn persist(studio: &Studio, run_id: &str, surface: Surface, pending: &PendingRunControl) -> Result<(), RunStoreError> {
+    if studio.config.run_store_refuses_run_control_writes {
+        return Err(RunStoreError::WriteRefused);
+    }
+    studio.update_run(run_id, |run| {
+        run.pending_run_control = Some(pending.clone());
+        run.record(RUN_CONTROL_SCHEDULED_EVENT, surface.scheduled_detail(&pending.command));
+    });
+    Ok(())
 }
 
 /// Execute Pending Run Control: consume the command, then tick until the
@@ -247,7 +322,8 @@ pub(crate) async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, P
         run.pending_run_control = None;
         run.record("run:cleanup", String::new());
     });
-    let workspaces: Vec<String> = run.sessions.iter().filter_map(|s| s.execution_workspace.clone()).collect();
-    let released = harness::release_workspaces(&studio, &workspaces).await;
+    let workspaces: Vec<(String, String)> =
+        run.sessions.iter().filter_map(|s| Some((s.agent_id.clone(), s.execution_workspace.clone()?))).collect();
+    let released = harness::release_workspaces(&studio, &run_id, &workspaces).await;
     Json(json!({"run_id": run_id, "status": "cleaned_up", "released_execution_workspaces": released})).into_response()
 }

@@ -25,7 +25,8 @@ use std::time::Duration;
 use crate::scenario::{LifecycleDeadlines, SimDuration};
 
 /// One phase of an agent attempt's lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Phase {
     WorkspaceProvision,
     WorkspaceStart,

@@ -89,6 +89,16 @@ pub(crate) struct SessionView {
     pub mcp_server_ids: Vec<String>,
     #[serde(default)]
     pub skill_ids: Vec<String>,
+    /// The status the agent last posted to the Agent HUD. Legacy payloads name it
+    /// `BOARD_STATUS`, a wire-compatible alias this adapter reads (delivery-language
+    /// seed: "only payload adapters should preserve BOARD_STATUS"); it is written
+    /// under its canonical name only.
+    #[serde(rename = "AGENT_HUD_STATUS", alias = "BOARD_STATUS", default)]
+    pub agent_hud_status: Option<String>,
+    /// Where the session's execution workspace is: the sandbox's state through the
+    /// Temporal-owned phases (none before the session's first attempt).
+    #[serde(rename = "executionWorkspacePhase", default)]
+    pub execution_workspace_phase: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,4 +143,29 @@ pub(crate) struct ScheduledView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ControlRequest {
     pub command: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SessionView;
+    use serde_json::json;
+
+    fn session(status_field: &str) -> serde_json::Value {
+        json!({
+            "agent_id": "planner", "role_id": "planner", "live_status": "working", "current_step": "tool:x",
+            "blocker_code": null, "session_id": "sess-1", "claude_session_id": null, "tool_call_count": 1,
+            status_field: "working",
+        })
+    }
+
+    #[test]
+    fn the_adapter_reads_the_legacy_board_status_as_the_agent_hud_status_and_writes_only_the_canonical_name() {
+        for field in ["AGENT_HUD_STATUS", "BOARD_STATUS"] {
+            let view: SessionView = serde_json::from_value(session(field)).expect(field);
+            assert_eq!(view.agent_hud_status.as_deref(), Some("working"), "{field}");
+            let written = serde_json::to_value(&view).expect("serializes");
+            assert_eq!(written["AGENT_HUD_STATUS"], "working");
+            assert!(written.get("BOARD_STATUS").is_none(), "{written}");
+        }
+    }
 }

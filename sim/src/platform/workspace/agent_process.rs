@@ -42,7 +42,7 @@ use crate::platform::workspace::adapters::{NoProgressReport, OutputWriter, ENV_R
 use crate::platform::workspace::delivery_work::Work;
 use crate::scenario::AgentBehaviour;
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
-use crate::{platform::hud, platform::workspace::delivery_work};
+use crate::{platform::hud, platform::workspace::delivery_work, platform::workspace::preview_app};
 
 pub(crate) const ENV_ROLE: &str = "AGENTSQUAD_ROLE_ID";
 pub(crate) const ENV_GATEWAY_URL: &str = "CONTEXTFORGE_URL";
@@ -299,6 +299,11 @@ impl AgentProcess {
             (wanted, arguments)
         });
         self.call_tools(calls.collect()).await;
+        if let Some(app) = &self.behaviour.preview_app {
+            for line in preview_app::run(&self.http, &self.spec.sandbox_id, |key| self.env(key), app).await {
+                self.note(&line);
+            }
+        }
         let stopped = match delivery_work::perform(&self).await {
             Work::Done(references) => self.hand_on(&references).await.err(),
             Work::Short => None,

@@ -3,3 +3,4 @@
 pub(crate) mod adapters;
 pub(crate) mod agent_process;
 pub(crate) mod delivery_work;
+pub(crate) mod preview_app;

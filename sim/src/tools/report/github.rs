@@ -34,18 +34,20 @@ pub(crate) fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) 
     runs.chain(loads).collect()
 }
 
-/// The annotation lines of a sweep's failing seeds: the broken invariants and
-/// the command that reproduces each.
-pub(crate) fn sweep_annotations(results: &[super::sweep::SeedResult]) -> String {
-    results
-        .iter()
-        .filter(|r| !r.passed())
-        .map(|r| {
-            let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
-            let message = format!("invariants broken: {}\nreproduce: {}", broken.join("; "), r.reproduce);
-            annotation(Path::new(&r.file), &format!("{} (seed {})", r.scenario, r.seed), &message)
-        })
-        .collect()
+/// The annotation lines of a sweep's failing seeds (the broken invariants and
+/// the command that reproduces each), then of each scenario's `sometimes:`
+/// probes no seed reached.
+pub(crate) fn sweep_annotations(sweep: &super::sweep::SweepResults) -> String {
+    let seeds = sweep.results.iter().filter(|r| !r.passed()).map(|r| {
+        let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+        let message = format!("invariants broken: {}\nreproduce: {}", broken.join("; "), r.reproduce);
+        annotation(Path::new(&r.file), &format!("{} (seed {})", r.scenario, r.seed), &message)
+    });
+    let unreached = sweep.coverage.sometimes_unreached.iter().flatten().map(|s| {
+        let message = format!("sometimes never reached in any seed: {}", s.probes.join(", "));
+        annotation(Path::new(&s.file), &format!("{} (sometimes)", s.scenario), &message)
+    });
+    seeds.chain(unreached).collect()
 }
 
 fn annotation(file: &Path, label: &str, message: &str) -> String {

@@ -1,19 +1,30 @@
-//! The HTML report of one scenario run: what an on-call engineer opens. A
-//! sequence diagram in inline SVG (one lane per host and agent, arrows for HTTP
-//! calls and handoffs, markers for faults, blockers and walls, simulated time
-//! down the side), the outcome tables, the diagnosis when the outcome has one,
-//! and the snapshot diff when the run failed.
+//! The HTML report of one scenario run: what an on-call engineer opens, built to
+//! be read in ten seconds. At the top, what happened (faults, cluster warnings,
+//! blockers, walls and handoffs with their simulated times) beside the
+//! diagnosis; then a sequence diagram in inline SVG (one lane per host and
+//! agent) where repeated identical calls fold into one labelled band (how many,
+//! how often, until when), idle stretches of simulated time are compressed (and
+//! marked so), faults, blockers, walls and handoffs are labelled where they
+//! happened, and each lane's final state stands at its foot; then the outcome
+//! tables and the snapshot diff when the run failed.
 //!
 //! Guarantees: one self-contained file (inline CSS and SVG, no scripts, no
 //! external fetches: it works from disk); every text that comes from a scenario,
 //! a payload or an outcome goes through [`esc`]; the page is a pure function of
-//! the result and its record.
+//! the result and its record (the same run gives the same bytes). Folding never
+//! hides a call: a band counts every call it stands for, and calls only fold
+//! with calls of the same caller, callee, method, path, status and ending, with
+//! no fault, blocker, wall or handoff between them.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use squadsim_fakes::net::HttpCall;
+
 use super::{run_status, summary, ScenarioResult, Verdict};
-use crate::engine::run_record::{LaneKind, MarkKind, RunRecord, SpanKind};
+use crate::base::clock::seconds_label;
+use crate::engine::outcome::Outcome;
+use crate::engine::run_record::{repeat_key, LaneKind, MarkKind, RepeatKey, RunRecord, SpanKind};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -53,6 +64,23 @@ svg .wall rect{fill:#bf8700} svg .wall text{fill:#9a6700;font-weight:600}
 svg .refusal circle{fill:#8250df} svg .refusal text{fill:#8250df;font-weight:600}
 svg .fault line{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:8 4} svg .fault text{fill:#cf222e;font-weight:600}
 svg .run-control circle{fill:#6e7781}
+svg .band rect{fill:#0969da;opacity:.12;stroke:#0969da;stroke-opacity:.5} svg .band text{fill:#0a3069}
+svg .band.refused rect{fill:#bc4c00} svg .band.none rect{fill:#cf222e;stroke:#cf222e} svg .band.none text{fill:#a40e26}
+svg .compressed rect{fill:#f6f8fa} svg .compressed text{fill:#57606a;font-style:italic}
+svg .compressed path{stroke:#8c959f;fill:none}
+svg .warning path{fill:#bf8700} svg .warning text{fill:#9a6700;font-weight:600}
+svg .foot text{fill:#1b1f24} svg .foot .bad{fill:#cf222e;font-weight:600} svg .foot .good{fill:#116329}
+.top{display:flex;gap:24px;align-items:flex-start} .top section{flex:1 1 50%;min-width:0}
+.top h2{margin-top:8px}
+ol.events{list-style:none;padding:0;margin:0} ol.events li{padding:2px 0;border-bottom:1px solid #eaeef2}
+ol.events .at{display:inline-block;width:58px;color:#57606a;font-variant-numeric:tabular-nums}
+ol.events .kind{display:inline-block;min-width:64px;font-weight:600}
+.event.fault .kind,.event.blocker .kind{color:#cf222e} .event.warning .kind,.event.wall .kind{color:#9a6700}
+.event.handoff .kind,.event.refusal .kind{color:#8250df} .event.end .kind{color:#1b1f24}
+.diagnosis-box{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;font-size:13px;background:#fff8f0}
+.diagnosis-box p{margin:2px 0} .diagnosis-box ul{margin:4px 0;padding-left:0;list-style:none}
+.diagnosis-box .bad{color:#a40e26;font-weight:600} .diagnosis-box .ok{color:#116329}
+.plane{font-weight:600;font-size:15px}
 ";
 
 const LANE_WIDTH: f64 = 140.0;
@@ -90,24 +118,112 @@ pub(crate) fn page(result: &ScenarioResult, record: &RunRecord) -> String {
     if let Some(e) = &o.error {
         let _ = writeln!(h, "<p><strong>The run did not reach its end:</strong> {}</p>", esc(&e.to_string()));
     }
+    let _ = writeln!(h, "<div class=\"top\">");
+    happened(&mut h, o, record);
+    diagnosis(&mut h, o);
+    let _ = writeln!(h, "</div>");
     let _ = writeln!(h, "<h2>Sequence</h2>");
     let _ = writeln!(
         h,
-        "<p class=\"legend\"><span>→ HTTP call (red dashed: no response, HTTP 000; orange: 4xx/5xx)</span>\
-         <span>purple: handoff</span><span>◆ blocker</span><span>■ wall</span><span>red line: fault</span>\
-         <span>grey dot: run-control event</span></p>"
+        "<p class=\"legend\"><span>→ HTTP call (red dashed: no answer, HTTP 000; orange: 4xx/5xx)</span>\
+         <span>shaded band: repeated calls, folded</span><span>grey zig-zag: idle time, compressed</span>\
+         <span>purple: handoff</span><span>◆ blocker</span><span>■ wall</span><span>▲ cluster warning</span>\
+         <span>red line: fault</span><span>grey dot: run-control event</span></p>"
     );
-    h.push_str(&diagram(record));
+    h.push_str(&diagram(record, o));
     if let Verdict::Differs(diff) | Verdict::Failed { detail: diff, .. } = &result.verdict {
         let _ = writeln!(h, "<h2>Snapshot diff</h2>\n<pre class=\"diff\">{}</pre>", diff_html(diff));
-    }
-    if let Some(diagnosis) = o.to_json().get("diagnosis").filter(|d| !d.is_null()) {
-        let text = serde_yaml::to_string(diagnosis).unwrap_or_else(|_| diagnosis.to_string());
-        let _ = writeln!(h, "<h2>Diagnosis</h2>\n<pre class=\"diagnosis\">{}</pre>", esc(&text));
     }
     outcome_tables(&mut h, result);
     h.push_str("</body></html>\n");
     h
+}
+
+/// One line of "what happened": when, what kind, what.
+struct Happening {
+    at: Duration,
+    class: &'static str,
+    text: String,
+}
+
+/// The list at the top: faults, cluster warnings, blockers, walls, handoffs and
+/// refusals with their times (the same mark on several lanes at one instant is
+/// one line naming them all), then how the run ended.
+fn happened(h: &mut String, o: &Outcome, record: &RunRecord) {
+    let mut list: Vec<Happening> = Vec::new();
+    for m in &record.marks {
+        let (class, text) = match m.kind {
+            MarkKind::Fault => ("fault", m.label.clone()),
+            MarkKind::Blocker => ("blocker", format!("{}: {}", m.lane, m.label)),
+            MarkKind::Wall => ("wall", format!("{}: {}", m.lane, m.label)),
+            MarkKind::Handoff => ("handoff", format!("{} → {}: {}", m.lane, m.to.as_deref().unwrap_or("?"), m.label)),
+            MarkKind::Refusal => ("refusal", format!("{}: {} (not in the allow-list)", m.lane, m.label)),
+            MarkKind::RunControl => continue,
+        };
+        // The same blocker or wall on several lanes at one instant: one line.
+        let same = list.iter_mut().find(|x| {
+            x.at == m.at
+                && x.class == class
+                && matches!(m.kind, MarkKind::Blocker | MarkKind::Wall)
+                && x.text.split_once(": ").is_some_and(|(_, label)| label == m.label)
+        });
+        match same {
+            Some(x) => {
+                if let Some((lanes, label)) = x.text.split_once(": ") {
+                    x.text = format!("{lanes}, {}: {label}", m.lane);
+                }
+            }
+            None => list.push(Happening { at: m.at, class, text }),
+        }
+    }
+    for w in &record.warnings {
+        let text = format!("{} {} ×{} until {}: {}", w.reason, w.object, w.count, seconds_label(w.last), w.message);
+        list.push(Happening { at: w.first, class: "warning", text });
+    }
+    list.sort_by_key(|x| x.at);
+    let end = format!("run {} after {}", run_status(o), o.simulated);
+    list.push(Happening { at: record.simulated, class: "end", text: end });
+    let _ = writeln!(h, "<section class=\"happened\"><h2>What happened</h2><ol class=\"events\">");
+    for x in &list {
+        let _ = writeln!(
+            h,
+            "<li class=\"event {0}\"><span class=\"at\">{1}</span><span class=\"kind\">{0}</span> {2}</li>",
+            x.class,
+            seconds_label(x.at),
+            esc(&x.text)
+        );
+    }
+    let _ = writeln!(h, "</ol></section>");
+}
+
+/// The diagnosis beside the list: plane, symptom, cause and every check.
+fn diagnosis(h: &mut String, o: &Outcome) {
+    let _ = writeln!(h, "<section class=\"diagnosis\"><h2>Diagnosis</h2><div class=\"diagnosis-box\">");
+    match &o.diagnosis {
+        None => {
+            let _ = writeln!(h, "<p>No first-tool block to diagnose.</p>");
+        }
+        Some(d) => {
+            let _ = writeln!(
+                h,
+                "<p class=\"plane\">{}</p><p><strong>symptom:</strong> {}</p><p><strong>cause:</strong> {}</p><ul>",
+                esc(d.plane.name()),
+                esc(&d.symptom),
+                esc(&d.cause)
+            );
+            for e in &d.evidence {
+                let (class, mark) = if e.healthy { ("ok", "ok") } else { ("bad", "BAD") };
+                let _ = writeln!(
+                    h,
+                    "<li><span class=\"{class}\">[{mark}]</span> <code>{}</code>: {}</li>",
+                    esc(&e.check),
+                    esc(&e.finding)
+                );
+            }
+            h.push_str("</ul>");
+        }
+    }
+    let _ = writeln!(h, "</div></section>");
 }
 
 fn diff_html(diff: &str) -> String {
@@ -234,14 +350,154 @@ fn tick_step(total: f64) -> f64 {
         .unwrap_or(7200.0)
 }
 
+/// Repeats of one call fewer than this stay single arrows.
+const FOLD_MIN: usize = 3;
+/// A stretch of simulated time longer than this with nothing new in it is compressed.
+const IDLE: f64 = 6.0;
+/// The height a compressed stretch takes.
+const COMPRESSED: f64 = 26.0;
+/// Height of one line of labels.
+const LINE: f64 = 13.0;
+
+/// Simulated time to the page's y: linear where something happens, a fixed
+/// height for each idle stretch.
+struct Axis {
+    /// (from, to, y at from, pixels per second, compressed), in time order.
+    pieces: Vec<(f64, f64, f64, f64, bool)>,
+}
+
+impl Axis {
+    /// `instants` are the moments something new happens (any order).
+    fn new(mut instants: Vec<f64>, total: f64) -> Axis {
+        instants.push(0.0);
+        instants.push(total);
+        instants.retain(|t| t.is_finite() && *t >= 0.0 && *t <= total);
+        instants.sort_by(f64::total_cmp);
+        instants.dedup();
+        let active: f64 = instants.windows(2).map(|w| w[1] - w[0]).filter(|d| *d <= IDLE).sum();
+        let scale = (1200.0 / active.max(1.0)).clamp(2.0, 14.0);
+        let mut pieces = Vec::new();
+        let mut y = TOP;
+        for w in instants.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let compressed = b - a > IDLE;
+            let px = if compressed { COMPRESSED / (b - a) } else { scale };
+            pieces.push((a, b, y, px, compressed));
+            y += (b - a) * px;
+        }
+        Axis { pieces }
+    }
+
+    fn y(&self, t: Duration) -> f64 {
+        let t = secs(t);
+        let piece = self.pieces.iter().rfind(|p| p.0 <= t).or(self.pieces.first());
+        piece.map(|&(from, to, y, px, _)| y + (t.min(to) - from).max(0.0) * px).unwrap_or(TOP)
+    }
+
+    fn bottom(&self) -> f64 {
+        self.pieces.last().map(|&(from, to, y, px, _)| y + (to - from) * px).unwrap_or(TOP)
+    }
+}
+
+/// Calls drawn as they are: single arrows, and bands of repeats.
+enum Drawn<'a> {
+    Arrow(&'a HttpCall),
+    Band(Vec<&'a HttpCall>),
+}
+
+/// Folds repeats of one call (same caller, callee, method, path, status and
+/// ending) that no fault, blocker, wall or handoff separates into bands.
+fn fold(record: &RunRecord) -> Vec<Drawn<'_>> {
+    let cuts: Vec<Duration> = record
+        .marks
+        .iter()
+        .filter(|m| !matches!(m.kind, MarkKind::RunControl | MarkKind::Refusal))
+        .map(|m| m.at)
+        .collect();
+    let mut groups: Vec<Vec<&HttpCall>> = Vec::new();
+    let mut open: std::collections::BTreeMap<(RepeatKey, usize), usize> = std::collections::BTreeMap::new();
+    for c in &record.calls {
+        let epoch = cuts.iter().filter(|at| **at <= c.start).count();
+        let key = (repeat_key(c), epoch);
+        match open.get(&key) {
+            Some(&i) => groups[i].push(c),
+            None => {
+                open.insert(key, groups.len());
+                groups.push(vec![c]);
+            }
+        }
+    }
+    let mut drawn = Vec::new();
+    for g in groups {
+        if g.len() >= FOLD_MIN {
+            drawn.push(Drawn::Band(g));
+        } else {
+            drawn.extend(g.into_iter().map(Drawn::Arrow));
+        }
+    }
+    drawn
+}
+
+fn call_class(c: &HttpCall) -> &'static str {
+    match c.status {
+        None => "none",
+        Some(code) if code >= 400 => "refused",
+        Some(_) => "ok",
+    }
+}
+
+/// `200`, or `000 (caller gave up)` for a call with no answer.
+fn status_text(c: &HttpCall) -> String {
+    match (c.status, c.ended) {
+        (Some(code), _) => code.to_string(),
+        (None, ended) => format!("000 ({})", ended.as_str()),
+    }
+}
+
+/// The last word on each lane, for the foot of the diagram: an agent's session
+/// status and step (and blocker), a host's calls in and how many failed.
+fn final_state(record: &RunRecord, o: &Outcome, lane: &str, kind: LaneKind) -> (String, &'static str) {
+    match kind {
+        LaneKind::Agent => match o.sessions.iter().find(|s| s.agent_id == lane) {
+            Some(s) => match &s.blocker_code {
+                Some(code) => (format!("{} at {}: {code}", s.live_status, s.current_step), "bad"),
+                None if s.live_status == "blocked" => (format!("blocked at {}", s.current_step), "bad"),
+                None => (format!("{} at {}", s.live_status, s.current_step), "good"),
+            },
+            None => ("no session".to_string(), ""),
+        },
+        LaneKind::Host => {
+            let calls: Vec<&HttpCall> = record.calls.iter().filter(|c| c.to == lane).collect();
+            let failed = calls.iter().filter(|c| c.status.is_none_or(|s| s >= 500)).count();
+            match (calls.len(), failed) {
+                (0, _) => ("no calls in".to_string(), ""),
+                (n, 0) => (format!("{n} calls in, all answered"), "good"),
+                (n, f) => (format!("{n} calls in, {f} 5xx or unanswered"), "bad"),
+            }
+        }
+    }
+}
+
 /// The sequence diagram of a run as inline SVG.
-pub(crate) fn diagram(record: &RunRecord) -> String {
+pub(crate) fn diagram(record: &RunRecord, o: &Outcome) -> String {
     let total = secs(record.simulated).max(1.0);
-    let scale = (2400.0 / total).clamp(2.0, 12.0);
-    let y = |d: Duration| TOP + secs(d) * scale;
+    let drawn = fold(record);
+    let mut instants: Vec<f64> = Vec::new();
+    for d in &drawn {
+        match d {
+            Drawn::Arrow(c) => instants.extend([secs(c.start), secs(c.end)]),
+            Drawn::Band(g) => instants.extend([secs(g[0].start), secs(g[g.len() - 1].end)]),
+        }
+    }
+    instants.extend(record.marks.iter().map(|m| secs(m.at)));
+    instants.extend(record.spans.iter().flat_map(|s| [secs(s.start), secs(s.end)]));
+    instants.extend(record.warnings.iter().map(|w| secs(w.first)));
+    let axis = Axis::new(instants, total);
+    let y = |d: Duration| axis.y(d);
     let x = |lane: &str| record.lane_index(lane).map(|i| LEFT + LANE_WIDTH * (i as f64 + 0.5));
     let width = LEFT + LANE_WIDTH * record.lanes.len().max(1) as f64 + 20.0;
-    let height = y(record.simulated) + 30.0;
+    let bottom = axis.bottom();
+    let height = bottom + 56.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -253,22 +509,51 @@ pub(crate) fn diagram(record: &RunRecord) -> String {
         "<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"6\" markerHeight=\"6\" \
                 orient=\"auto-start-reverse\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"context-stroke\"/></marker></defs>\n",
     );
-    // Simulated time down the side.
+    // Simulated time down the side: ticks where time runs linearly, a zig-zag where it is compressed.
     s.push_str("<g class=\"axis\">");
     let step = tick_step(total);
-    let mut t = 0.0;
-    while t <= total + 1e-9 {
-        let ty = TOP + t * scale;
-        let _ = write!(
-            s,
-            "<line x1=\"{LEFT}\" y1=\"{ty:.1}\" x2=\"{:.0}\" y2=\"{ty:.1}\"/><text x=\"4\" y=\"{:.1}\">{}s</text>",
-            width - 20.0,
-            ty + 4.0,
-            t
-        );
-        t += step;
+    let mut ticked = f64::NEG_INFINITY;
+    for &(from, to, py, px, compressed) in &axis.pieces {
+        if compressed {
+            continue;
+        }
+        let mut t = ((from / step).ceil() * step).max(ticked + step);
+        while t <= to + 1e-9 {
+            ticked = t;
+            let ty = py + (t - from) * px;
+            let _ = write!(
+                s,
+                "<line x1=\"{LEFT}\" y1=\"{ty:.1}\" x2=\"{:.0}\" y2=\"{ty:.1}\"/><text x=\"4\" y=\"{:.1}\">{}s</text>",
+                width - 20.0,
+                ty + 4.0,
+                t
+            );
+            t += step;
+        }
     }
     s.push_str("</g>\n");
+    for &(from, to, py, _, compressed) in &axis.pieces {
+        if !compressed {
+            continue;
+        }
+        let mut zig = format!("M{LEFT},{:.1}", py + COMPRESSED / 2.0);
+        let mut zx = LEFT;
+        let mut up = true;
+        while zx < width - 20.0 {
+            zx += 8.0;
+            let _ = write!(zig, " L{zx:.0},{:.1}", py + COMPRESSED / 2.0 + if up { -4.0 } else { 4.0 });
+            up = !up;
+        }
+        let _ = writeln!(
+            s,
+            "<g class=\"compressed\"><rect x=\"0\" y=\"{py:.1}\" width=\"{width:.0}\" height=\"{COMPRESSED}\"/>\
+             <path d=\"{zig}\"/><text x=\"4\" y=\"{:.1}\">{} idle ({}–{}), compressed</text></g>",
+            py + COMPRESSED / 2.0 - 5.0,
+            seconds_label(Duration::from_secs_f64(to - from)),
+            seconds_label(Duration::from_secs_f64(from)),
+            seconds_label(Duration::from_secs_f64(to)),
+        );
+    }
     for (i, lane) in record.lanes.iter().enumerate() {
         let lx = LEFT + LANE_WIDTH * (i as f64 + 0.5);
         let kind = match lane.kind {
@@ -279,8 +564,7 @@ pub(crate) fn diagram(record: &RunRecord) -> String {
             s,
             "<g class=\"lane {kind}\" data-lane=\"{name}\"><text class=\"lane-name\" x=\"{lx:.1}\" y=\"20\" \
              text-anchor=\"middle\">{name}</text><text x=\"{lx:.1}\" y=\"34\" text-anchor=\"middle\" \
-             fill=\"#57606a\">{kind}</text><line x1=\"{lx:.1}\" y1=\"{TOP}\" x2=\"{lx:.1}\" y2=\"{:.1}\"/></g>",
-            y(record.simulated),
+             fill=\"#57606a\">{kind}</text><line x1=\"{lx:.1}\" y1=\"{TOP}\" x2=\"{lx:.1}\" y2=\"{bottom:.1}\"/></g>",
             name = esc(&lane.name),
         );
     }
@@ -303,26 +587,83 @@ pub(crate) fn diagram(record: &RunRecord) -> String {
             secs(span.end),
         );
     }
-    for call in &record.calls {
-        let (Some(x0), Some(x1)) = (x(&call.from), x(&call.to)) else { continue };
-        let class = match call.status {
-            None => "none",
-            Some(code) if code >= 400 => "refused",
-            Some(_) => "ok",
-        };
-        let status = call.status.map(|c| c.to_string()).unwrap_or_else(|| "000".to_string());
-        let (y0, y1) = (y(call.start), y(call.end));
-        let x1 = if (x1 - x0).abs() < 1.0 { x0 + 20.0 } else { x1 };
+    // Band labels go one line lower while they would overlap one already placed: (x from, x to, baseline).
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
+    for d in &drawn {
+        match d {
+            Drawn::Arrow(call) => {
+                let (Some(x0), Some(x1)) = (x(&call.from), x(&call.to)) else { continue };
+                let (y0, y1) = (y(call.start), y(call.end));
+                let x1 = if (x1 - x0).abs() < 1.0 { x0 + 20.0 } else { x1 };
+                let _ = writeln!(
+                    s,
+                    "<g class=\"call {}\"><line x1=\"{x0:.1}\" y1=\"{y0:.1}\" x2=\"{x1:.1}\" y2=\"{y1:.1}\" \
+                     marker-end=\"url(#arrow)\"><title>{} → {}: {} {} → {} ({:.1}s–{:.1}s)</title></line></g>",
+                    call_class(call),
+                    esc(&call.from),
+                    esc(&call.to),
+                    esc(&call.method),
+                    esc(&call.path),
+                    status_text(call),
+                    secs(call.start),
+                    secs(call.end),
+                );
+            }
+            Drawn::Band(g) => {
+                let (first, last) = (g[0], g[g.len() - 1]);
+                let (Some(xa), Some(xb)) = (x(&first.from), x(&first.to)) else { continue };
+                let (x0, x1) = if (xb - xa).abs() < 1.0 { (xa, xa + 40.0) } else { (xa.min(xb), xa.max(xb)) };
+                let (y0, y1) = (y(first.start), y(last.end).max(y(first.start) + LINE + 4.0));
+                let every = secs(last.start.saturating_sub(first.start)) / (g.len() - 1) as f64;
+                let label = format!(
+                    "{} → {} {} {} → {} ×{}, every {every:.1}s, until {}",
+                    first.from,
+                    first.to,
+                    first.method,
+                    first.path,
+                    status_text(first),
+                    g.len(),
+                    seconds_label(last.end)
+                );
+                let label_width = 6.0 * label.chars().count() as f64;
+                let mut baseline = y0 + LINE - 2.0;
+                while placed.iter().any(|p| p.0 < x0 + label_width && x0 < p.1 && (p.2 - baseline).abs() < LINE) {
+                    baseline += LINE;
+                }
+                placed.push((x0, x0 + label_width, baseline));
+                let _ = writeln!(
+                    s,
+                    "<g class=\"band {}\" data-count=\"{}\"><rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" \
+                     height=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}<title>{}</title></text></g>",
+                    call_class(first),
+                    g.len(),
+                    x1 - x0,
+                    y1 - y0,
+                    x0 + 4.0,
+                    baseline,
+                    esc(&label),
+                    esc(&format!("{label} (from {})", seconds_label(first.start))),
+                );
+            }
+        }
+    }
+    for w in &record.warnings {
+        let Some(cx) = x("daytona") else { continue };
+        let wy = y(w.first);
         let _ = writeln!(
             s,
-            "<g class=\"call {class}\"><line x1=\"{x0:.1}\" y1=\"{y0:.1}\" x2=\"{x1:.1}\" y2=\"{y1:.1}\" \
-             marker-end=\"url(#arrow)\"><title>{} → {}: {} {} → {status} ({:.1}s–{:.1}s)</title></line></g>",
-            esc(&call.from),
-            esc(&call.to),
-            esc(&call.method),
-            esc(&call.path),
-            secs(call.start),
-            secs(call.end),
+            "<g class=\"mark warning\" data-lane=\"daytona\"><path d=\"M{cx:.1},{:.1} l6,11 l-12,0 z\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{} ×{}</text><title>Warning {} {}: {} ({}–{})</title></g>",
+            wy - 6.0,
+            cx + 9.0,
+            wy + 4.0,
+            esc(&w.reason),
+            w.count,
+            esc(&w.reason),
+            esc(&w.object),
+            esc(&w.message),
+            seconds_label(w.first),
+            seconds_label(w.last),
         );
     }
     for mark in &record.marks {
@@ -346,9 +687,9 @@ pub(crate) fn diagram(record: &RunRecord) -> String {
                 let _ = writeln!(
                     s,
                     "<g class=\"mark handoff\" data-lane=\"{lane}\"><line x1=\"{x0:.1}\" y1=\"{my:.1}\" x2=\"{x1:.1}\" \
-                     y2=\"{my:.1}\" marker-end=\"url(#arrow)\"/><text x=\"{:.1}\" y=\"{:.1}\">handoff<title>{lane} → \
-                     {}: {label}</title></text></g>",
-                    (x0 + x1) / 2.0 - 20.0,
+                     y2=\"{my:.1}\" marker-end=\"url(#arrow)\"/><text x=\"{:.1}\" y=\"{:.1}\">handoff {label}<title>\
+                     {lane} → {}: {label}</title></text></g>",
+                    x0.min(x1) + 4.0,
                     my - 3.0,
                     esc(mark.to.as_deref().unwrap_or_default()),
                 );
@@ -381,6 +722,19 @@ pub(crate) fn diagram(record: &RunRecord) -> String {
                 );
             }
         }
+    }
+    // Each lane's final state at its foot (two lines, staggered so neighbours do not collide).
+    for (i, lane) in record.lanes.iter().enumerate() {
+        let lx = LEFT + LANE_WIDTH * (i as f64 + 0.5);
+        let (text, class) = final_state(record, o, &lane.name, lane.kind);
+        let fy = bottom + 16.0 + if i % 2 == 1 { 16.0 } else { 0.0 };
+        let _ = writeln!(
+            s,
+            "<g class=\"foot\" data-lane=\"{}\"><text class=\"{class}\" x=\"{lx:.1}\" y=\"{fy:.1}\" \
+             text-anchor=\"middle\">{}</text></g>",
+            esc(&lane.name),
+            esc(&text)
+        );
     }
     s.push_str("</svg>\n");
     s

@@ -11,7 +11,7 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::sweep::SeedResult;
+use super::sweep::{ProbeTally, SweepResults};
 use super::{LoadFailure, ScenarioResult, Verdict};
 
 /// One testcase, whatever produced it: a snapshot run, a sweep's seed, or a
@@ -20,9 +20,18 @@ struct Case<'a> {
     name: String,
     classname: &'a str,
     seed: Option<u64>,
-    simulated: &'a str,
-    /// (type, one-line message, details) when it failed.
-    failure: Option<(&'static str, String, String)>,
+    /// `None`: nothing was simulated for it (a file that did not load, a `sometimes:` probe).
+    simulated: Option<&'a str>,
+    status: Status,
+}
+
+/// How a testcase ended.
+enum Status {
+    Passed,
+    /// (type, one-line message, details).
+    Failed(&'static str, String, String),
+    /// Not judged here (a `sometimes:` probe on one shard of several), with why.
+    Skipped(String),
 }
 
 /// The JUnit XML of `results` (snapshot runs: one testcase per scenario and
@@ -34,52 +43,100 @@ pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> St
         name: result.label(),
         classname: file,
         seed: Some(result.outcome.seed),
-        simulated: &result.outcome.simulated,
-        failure: (!result.verdict.passed()).then(|| {
+        simulated: Some(&result.outcome.simulated),
+        status: if result.verdict.passed() {
+            Status::Passed
+        } else {
             let kind = match result.verdict {
                 Verdict::NotBuilt(_) => "not built",
                 Verdict::Failed { .. } => "run failed",
                 _ => "outcome mismatch",
             };
-            (kind, result.verdict.message(&result.file), result.verdict.detail().to_string())
-        }),
+            Status::Failed(kind, result.verdict.message(&result.file), result.verdict.detail().to_string())
+        },
     });
     let loads = unloaded.iter().zip(&unloaded_files).map(|(u, file)| Case {
         name: format!("{file} (did not load)"),
         classname: file,
         seed: None,
-        simulated: "0.0s",
-        failure: Some(("load error", u.message.clone(), String::new())),
+        simulated: None,
+        status: Status::Failed("load error", u.message.clone(), String::new()),
     });
-    cases_to_xml(runs.chain(loads))
+    cases_to_xml(runs.chain(loads), Vec::new())
 }
 
 /// The JUnit XML of a seed sweep (or merged shards): one testcase per scenario and
-/// seed; a failing seed's body lists its broken invariants, the command that
-/// reproduces it and, after `--shrink`, its smallest failing fault schedule.
-pub(crate) fn sweep_to_xml(results: &[SeedResult]) -> String {
-    cases_to_xml(results.iter().map(|r| Case {
+/// seed (a failing seed's body lists its broken invariants, the command that
+/// reproduces it and, after `--shrink`, its smallest failing fault schedule),
+/// one per declared `sometimes:` probe (failing when no seed reached it, skipped
+/// on one shard of several, which cannot judge it), and the coverage as the
+/// suite's properties (`coverage`, one `probe:<name>` per probe reached, `never_reached`).
+pub(crate) fn sweep_to_xml(sweep: &SweepResults) -> String {
+    let seeds = sweep.results.iter().map(|r| Case {
         name: format!("{} (seed {})", r.scenario, r.seed),
         classname: &r.file,
         seed: Some(r.seed),
-        simulated: &r.simulated,
-        failure: (!r.passed()).then(|| {
+        simulated: Some(&r.simulated),
+        status: if r.passed() {
+            Status::Passed
+        } else {
             let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
             let mut detail = format!("{}\nreproduce: {}\n", broken.join("\n"), r.reproduce);
             if let Some(faults) = &r.shrunk_faults {
                 detail.push_str(&format!("smallest failing fault schedule:\n{faults}"));
             }
-            ("invariant violation", format!("invariants broken: {}", broken.join("; ")), detail)
-        }),
-    }))
+            Status::Failed("invariant violation", format!("invariants broken: {}", broken.join("; ")), detail)
+        },
+    });
+    let coverage = &sweep.coverage;
+    let sometimes = sweep.sometimes.iter().flat_map(|declared| {
+        declared.probes.iter().map(move |probe| {
+            let unreached = coverage
+                .sometimes_unreached
+                .as_ref()
+                .map(|all| all.iter().any(|u| u.file == declared.file && u.probes.contains(probe)));
+            Case {
+                name: format!("{} (sometimes {probe})", declared.scenario),
+                classname: &declared.file,
+                seed: None,
+                simulated: None,
+                status: match unreached {
+                    None => Status::Skipped("one shard of several: `squadsim merge-reports` judges it".into()),
+                    Some(false) => Status::Passed,
+                    Some(true) => Status::Failed(
+                        "sometimes never reached",
+                        format!("sometimes never reached in any seed: {probe}"),
+                        String::new(),
+                    ),
+                },
+            }
+        })
+    });
+    let mut properties = vec![Property::new(
+        "coverage",
+        format!("{} of {} probes reached", coverage.catalogue_reached(), coverage.catalogue),
+    )];
+    properties.extend(coverage.reached.iter().map(|(probe, ProbeTally { seeds, hits })| {
+        Property::new(format!("probe:{probe}"), format!("{seeds} seeds, {hits} hits"))
+    }));
+    if !coverage.never_reached.is_empty() {
+        properties.push(Property::new("never_reached", coverage.never_reached.join(", ")));
+    }
+    cases_to_xml(seeds.chain(sometimes), properties)
 }
 
-fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>) -> String {
+fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>, properties: Vec<Property>) -> String {
     let mut suite = TestSuite::new("squadsim");
+    suite.add_properties(properties);
     for case in cases {
-        let status = match case.failure {
-            None => TestCaseStatus::success(),
-            Some((kind, message, detail)) => {
+        let status = match case.status {
+            Status::Passed => TestCaseStatus::success(),
+            Status::Skipped(why) => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(why);
+                status
+            }
+            Status::Failed(kind, message, detail) => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(message);
                 status.set_type(kind);
@@ -94,7 +151,9 @@ fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>) -> String {
         if let Some(seed) = case.seed {
             test.add_property(Property::new("seed", seed.to_string()));
         }
-        test.add_property(Property::new("simulated", case.simulated.to_string()));
+        if let Some(simulated) = case.simulated {
+            test.add_property(Property::new("simulated", simulated.to_string()));
+        }
         suite.add_test_case(test);
     }
     let mut report = Report::new("squadsim");

@@ -53,8 +53,8 @@ pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> S
 }
 
 /// The Markdown summary of a seed sweep (or merged shards): the totals, one row
-/// per scenario (seeds, failures), and each failing seed's broken invariants and
-/// reproduce command in a collapsed block.
+/// per scenario (seeds, failures), each failing seed's broken invariants and
+/// reproduce command in a collapsed block, then the coverage.
 pub(crate) fn sweep_summary(sweep: &SweepResults) -> String {
     let failed = sweep.failed();
     let mut out = format!(
@@ -87,6 +87,45 @@ pub(crate) fn sweep_summary(sweep: &SweepResults) -> String {
         ));
         let fence = "`".repeat(longest_backtick_run(&r.reproduce).max(2) + 1);
         out.push_str(&format!("{fence}sh\n{}\n{fence}\n\n</details>\n", r.reproduce));
+    }
+    out.push_str(&sweep_coverage(sweep));
+    out
+}
+
+/// The coverage section of a sweep's summary: each scenario's `sometimes:`
+/// never reached (or that a shard does not judge them), then a collapsed table
+/// of the probes reached (seeds, hits) and the catalogue's never reached.
+fn sweep_coverage(sweep: &SweepResults) -> String {
+    let coverage = &sweep.coverage;
+    let mut out =
+        format!("\n### Coverage: {} of {} probes reached\n\n", coverage.catalogue_reached(), coverage.catalogue);
+    match &coverage.sometimes_unreached {
+        None if !sweep.sometimes.is_empty() => {
+            out.push_str(
+                "- ⚠️ `sometimes:` is not judged on one shard of several: `squadsim merge-reports` judges it\n\n",
+            );
+        }
+        None => {}
+        Some(unreached) => {
+            for s in unreached {
+                out.push_str(&format!(
+                    "- ❌ {}: `sometimes:` never reached in any seed: {}\n",
+                    cell(&s.scenario),
+                    cell(&s.probes.join(", "))
+                ));
+            }
+            if !unreached.is_empty() {
+                out.push('\n');
+            }
+        }
+    }
+    out.push_str("<details><summary>probes reached</summary>\n\n| probe | seeds | hits |\n|---|---|---|\n");
+    for (probe, tally) in &coverage.reached {
+        out.push_str(&format!("| {} | {} | {} |\n", cell(probe), tally.seeds, tally.hits));
+    }
+    out.push_str("\n</details>\n");
+    if !coverage.never_reached.is_empty() {
+        out.push_str(&format!("\nNever reached: {}\n", cell(&coverage.never_reached.join(", "))));
     }
     out
 }

@@ -4,7 +4,9 @@
 //!   diff in the failure body (the shape cargo-nextest emits);
 //! - `summary.md` ([`markdown`]): a Markdown summary for `$GITHUB_STEP_SUMMARY`;
 //! - `<scenario file stem>.seed-<N>.html` ([`html`]): one self-contained page per
-//!   scenario run (sequence diagram, outcome, diagnosis, diff);
+//!   scenario run (what happened, diagnosis, sequence diagram, outcome, diff);
+//! - `sweep.html` ([`sweep_html`], seed sweeps only): verdicts per scenario,
+//!   histograms, coverage, failing seeds linked to their run reports;
 //! - GitHub workflow-command annotations ([`github`]) are printed by
 //!   `--format github`, not written.
 //!
@@ -18,6 +20,7 @@ pub(crate) mod html;
 pub(crate) mod junit;
 pub(crate) mod markdown;
 pub mod sweep;
+pub(crate) mod sweep_html;
 
 use std::path::{Path, PathBuf};
 
@@ -226,15 +229,23 @@ pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure
 }
 
 /// Writes a seed sweep's reports into `dir` (created if missing): `junit.xml`
-/// (one testcase per scenario and seed) and `summary.md`. Sweeps check
-/// invariants, not recorded runs, so there is no HTML page per seed: rerun a
-/// failing seed with its reproduce command and `--report` for one.
-pub fn write_sweep_dir(dir: &Path, sweep: &sweep::SweepResults) -> std::io::Result<Vec<PathBuf>> {
+/// (one testcase per scenario and seed), `summary.md`, `sweep.html`, and the
+/// HTML run report of each run in `runs` (failing seeds run again, recorded),
+/// which `sweep.html` links to.
+pub fn write_sweep_dir(
+    dir: &Path,
+    sweep: &sweep::SweepResults,
+    runs: &[ScenarioResult],
+) -> std::io::Result<Vec<PathBuf>> {
+    let pages: Vec<(String, String)> =
+        runs.iter().filter_map(|r| r.record.as_ref().map(|record| (r.html_name(), html::page(r, record)))).collect();
+    let linked: std::collections::BTreeSet<String> = pages.iter().map(|(name, _)| name.clone()).collect();
     let files = [
-        ("junit.xml".to_string(), junit::sweep_to_xml(&sweep.results)),
+        ("junit.xml".to_string(), junit::sweep_to_xml(sweep)),
         ("summary.md".to_string(), markdown::sweep_summary(sweep)),
+        ("sweep.html".to_string(), sweep_html::page(sweep, &linked)),
     ];
-    write_files(dir, files)
+    write_files(dir, files.into_iter().chain(pages))
 }
 
 fn write_files(dir: &Path, files: impl IntoIterator<Item = (String, String)>) -> std::io::Result<Vec<PathBuf>> {

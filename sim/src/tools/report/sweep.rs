@@ -1,6 +1,7 @@
 //! A seed sweep's results: what `--results` writes, `merge-reports` reads and
 //! the sweep's reports are written from.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
@@ -49,8 +50,11 @@ pub struct SeedResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drawn_faults: Option<String>,
     /// The coverage probes the run reached, with how often (`blocker:<code>`, ...).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub probes: std::collections::BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub probes: BTreeMap<String, u64>,
+    /// The simulated times the run's blockers appeared at (`66.3s`), in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blockers_at: Vec<String>,
 }
 
 impl SeedResult {
@@ -59,8 +63,50 @@ impl SeedResult {
     }
 }
 
-/// The results file format `--results` writes and `merge-reports` reads.
-pub const RESULTS_FORMAT: u32 = 2;
+/// The results file format `--results` writes and `merge-reports` reads
+/// (3: the scenarios' `sometimes:` and the coverage, so a merge judges `sometimes:`).
+pub const RESULTS_FORMAT: u32 = 3;
+
+/// One scenario file's `sometimes:` probes: the ones it declares (in
+/// [`SweepResults::sometimes`]), or the ones no seed reached (in [`Coverage::sometimes_unreached`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sometimes {
+    pub scenario: String,
+    /// The scenario file, as given on the command line.
+    pub file: String,
+    pub probes: Vec<String>,
+}
+
+/// How often the sweep's seeds reached one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeTally {
+    /// Seeds that reached it at least once.
+    pub seeds: u64,
+    /// Times it was reached, over every seed.
+    pub hits: u64,
+}
+
+/// A sweep's coverage, computed from its results: written in the results file
+/// and every report, recomputed by a merge from the merged results.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The catalogue's size (`squadsim::scenario::sometimes::probes`).
+    pub catalogue: usize,
+    /// Each probe some seed reached, in name order.
+    pub reached: BTreeMap<String, ProbeTally>,
+    /// The catalogue's probes no seed reached, in catalogue order.
+    pub never_reached: Vec<String>,
+    /// Each scenario's `sometimes:` probes no seed reached (scenarios with none left out);
+    /// `None` on one shard of several, which holds only some seeds: the merge judges them.
+    pub sometimes_unreached: Option<Vec<Sometimes>>,
+}
+
+impl Coverage {
+    /// Catalogue probes some seed reached.
+    pub fn catalogue_reached(&self) -> usize {
+        self.catalogue - self.never_reached.len()
+    }
+}
 
 /// A sweep's (or a shard's) results: the input and output of `merge-reports`.
 /// It says what was swept (seeds, jitter, scenario files, shards), so shards
@@ -78,12 +124,23 @@ pub struct SweepResults {
     pub scenarios: Vec<String>,
     /// The shards these results cover (all of them after a merge).
     pub shards: Vec<Shard>,
+    /// The `sometimes:` each scenario file declares, in the files' order (files declaring none left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sometimes: Vec<Sometimes>,
     /// In the sweep's order: the scenario files as given, then seeds.
     pub results: Vec<SeedResult>,
+    /// What the results reached (see [`Coverage`]).
+    #[serde(default)]
+    pub coverage: Coverage,
 }
 
 impl SweepResults {
     pub fn failed(&self) -> usize {
         self.results.iter().filter(|r| !r.passed()).count()
+    }
+
+    /// Scenarios with a `sometimes:` probe no seed reached (0 when not judged, on a shard).
+    pub fn sometimes_failed(&self) -> usize {
+        self.coverage.sometimes_unreached.as_ref().map_or(0, Vec::len)
     }
 }

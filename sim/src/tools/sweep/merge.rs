@@ -18,7 +18,8 @@ pub struct MergeArgs {
     /// Write the merged results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Write the merged reports into DIR: junit.xml (one testcase per scenario and seed) and summary.md.
+    /// Write the merged reports into DIR: junit.xml (one testcase per scenario and seed), summary.md and
+    /// sweep.html (failing seeds with their reproduce commands; merged results hold no runs to link).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
 }
@@ -86,8 +87,10 @@ impl std::error::Error for MergeError {}
 
 /// Merges shard results (each with the file it came from) into one sweep:
 /// every (file, seed) once, in the unsharded sweep's order (the scenario
-/// files as given, then seeds). Refuses files of another format, shards
-/// of different sweeps (seeds, jitter, scenario files, shard count), a shard
+/// files as given, then seeds), its coverage computed over every seed and
+/// every declared `sometimes:` judged. Refuses files of another format, shards
+/// of different sweeps (seeds, jitter, scenario files, shard count, declared
+/// `sometimes:`), a shard
 /// given twice, a missing shard, and results that are not exactly the sweep's
 /// (scenario, seed) items.
 pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeError> {
@@ -100,12 +103,21 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
         }
         let count = |p: &SweepResults| p.shards.first().map_or(0, |s| s.count);
         type Shown = fn(&SweepResults) -> String;
-        let differs: [(&'static str, bool, Shown); 4] = [
+        let differs: [(&'static str, bool, Shown); 5] = [
             ("seed ranges", part.seeds != first.seeds, |p| format!("{}..={}", p.seeds.start(), p.seeds.end())),
             ("jitters", part.jitter != first.jitter, |p| p.jitter.clone()),
             ("scenario files", part.scenarios != first.scenarios, |p| p.scenarios.join(", ")),
             ("shard counts", count(&part) != count(&first), |p| {
                 p.shards.first().map_or("none".into(), |s| s.count.to_string())
+            }),
+            ("`sometimes:` declared", part.sometimes != first.sometimes, |p| {
+                let each: Vec<String> =
+                    p.sometimes.iter().map(|s| format!("{} [{}]", s.file, s.probes.join(", "))).collect();
+                if each.is_empty() {
+                    "none".into()
+                } else {
+                    each.join("; ")
+                }
             }),
         ];
         if let Some((what, _, show)) = differs.into_iter().find(|(_, differs, _)| *differs) {
@@ -148,11 +160,14 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
         unexpected.extend(given.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()));
         return Err(MergeError::Results { missing, unexpected });
     }
+    // Every seed of the sweep is here: the merge judges `sometimes:`, which no shard could.
+    merged.coverage = super::coverage::of(&merged.results, &merged.sometimes, true);
     Ok(merged)
 }
 
-/// `squadsim merge-reports FILE...`: exit 0 every seed of the whole sweep passed,
-/// 1 some failed, 2 a file could not be read, the files do not belong together,
+/// `squadsim merge-reports FILE...`: exit 0 every seed of the whole sweep passed
+/// and reached every `sometimes:`, 1 some failed or a `sometimes:` probe was
+/// never reached, 2 a file could not be read, the files do not belong together,
 /// or a shard (or any (scenario, seed) of the sweep) is missing.
 pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let mut parts = Vec::new();
@@ -186,7 +201,8 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
             return ExitStatus::Unusable;
         }
     }
-    if !write_reports(args.report.as_deref(), &merged, err) {
+    // Merged results hold no runs: the sweep page lists the failing seeds with their commands, unlinked.
+    if !write_reports(args.report.as_deref(), &merged, &[], err) {
         return ExitStatus::Unusable;
     }
     for r in merged.results.iter().filter(|r| !r.passed()) {
@@ -194,6 +210,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
         let _ = writeln!(out, "    reproduce: {}", r.reproduce);
     }
+    super::coverage::print(&merged.coverage, out);
     let shards: Vec<String> = merged.shards.iter().map(Shard::to_string).collect();
     let _ = writeln!(
         out,
@@ -203,7 +220,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         merged.failed(),
         shards.join(", ")
     );
-    ExitStatus::of_failures(merged.failed())
+    ExitStatus::of_failures(merged.failed() + merged.sometimes_failed())
 }
 
 #[cfg(test)]
@@ -231,6 +248,7 @@ mod tests {
             shrunk_faults: None,
             drawn_faults: None,
             probes: Default::default(),
+            blockers_at: Vec::new(),
         }
     }
 
@@ -246,7 +264,9 @@ mod tests {
             jitter: "500ms".into(),
             scenarios: files.iter().map(|f| f.to_string()).collect(),
             shards: vec![shard],
+            sometimes: Vec::new(),
             results,
+            coverage: Default::default(),
         };
         (format!("shard-{index}.json"), sweep)
     }

@@ -40,7 +40,7 @@ use crate::engine::invariants::BrokenInvariant;
 use crate::engine::world::Network;
 use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::{SeedResult, Shard, SweepResults, RESULTS_FORMAT};
-use crate::tools::report::RunFormat;
+use crate::tools::report::{RunFormat, ScenarioResult};
 
 /// The sweep's flags on `squadsim run`.
 #[derive(clap::Args, Debug, Clone)]
@@ -154,13 +154,26 @@ pub fn run(
             }
         }
     }
+    // `sometimes:` is judged over every seed of a scenario: one shard of several holds only some of
+    // them, so it carries the declared probes and its seeds' probe counts for `merge-reports` to judge.
+    let sharded = args.shard.is_some_and(|s| s.count > 1);
+    let sometimes = coverage::declared(&scenarios);
+    if sharded && !sometimes.is_empty() {
+        let _ = writeln!(
+            err,
+            "warning: `sometimes:` is not judged on one shard (it needs every seed): `squadsim merge-reports` judges it"
+        );
+    }
+    let coverage = coverage::of(&results, &sometimes, !sharded);
     let sweep = SweepResults {
         format: RESULTS_FORMAT,
         seeds,
         jitter: String::from(args.jitter),
         scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
         shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
+        sometimes,
         results,
+        coverage,
     };
     if let Some(path) = &args.results {
         let text = serde_json::to_string_pretty(&sweep)
@@ -170,25 +183,13 @@ pub fn run(
             return ExitStatus::Unusable;
         }
     }
-    if !write_reports(report, &sweep, err) {
+    let runs = match report {
+        Some(_) => failing_runs(&scenarios, &sweep.results, &network, args.swarm),
+        None => Vec::new(),
+    };
+    if !write_reports(report, &sweep, &runs, err) {
         return ExitStatus::Unusable;
     }
-    // `sometimes:` is judged over every seed of a scenario: a shard holds only some of them.
-    let sharded = args.shard.is_some_and(|s| s.count > 1);
-    let unreached: Vec<(String, Vec<String>)> = if sharded {
-        if scenarios.iter().any(|(_, s)| !s.sometimes.is_empty()) {
-            let _ = writeln!(err, "warning: `sometimes:` is not judged on a shard (it needs every seed): run the sweep unsharded to judge it");
-        }
-        Vec::new()
-    } else {
-        scenarios
-            .iter()
-            .map(|(file, s)| {
-                (s.name.clone(), coverage::unreached_sometimes(s, &file.display().to_string(), &sweep.results))
-            })
-            .filter(|(_, never)| !never.is_empty())
-            .collect()
-    };
     match format {
         RunFormat::Json => {
             let _ = writeln!(
@@ -200,21 +201,19 @@ pub fn run(
         }
         RunFormat::Human | RunFormat::Github => {
             print_results(&sweep, &scenarios, jobs, started.elapsed(), args.swarm, out);
-            coverage::print(&sweep.results, out);
-            for (name, never) in &unreached {
-                let _ = writeln!(out, "FAILED  {name}: sometimes never reached in any seed: {}", never.join(", "));
-            }
+            coverage::print(&sweep.coverage, out);
             if format == RunFormat::Github {
-                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep.results));
+                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep));
             }
         }
     }
     if format == RunFormat::Json {
-        for (name, never) in &unreached {
-            let _ = writeln!(err, "error: {name}: sometimes never reached in any seed: {}", never.join(", "));
+        for s in sweep.coverage.sometimes_unreached.iter().flatten() {
+            let _ =
+                writeln!(err, "error: {}: sometimes never reached in any seed: {}", s.scenario, s.probes.join(", "));
         }
     }
-    ExitStatus::of_failures(sweep.failed() + unreached.len())
+    ExitStatus::of_failures(sweep.failed() + sweep.sometimes_failed())
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.
@@ -283,10 +282,38 @@ fn declared_fields(inv: &Invariants) -> String {
 }
 
 /// A sweep's progress on stderr: a bar redrawn in place on a terminal, plain
-/// Writes a sweep's reports into `dir` when one is given; `false` (said on `err`) if that failed.
-pub(super) fn write_reports(dir: Option<&Path>, sweep: &SweepResults, err: &mut dyn Write) -> bool {
+/// How many failing seeds of each scenario get an HTML run report in a sweep's `--report DIR`.
+pub const RUN_REPORTS_PER_SCENARIO: usize = 10;
+
+/// The first [`RUN_REPORTS_PER_SCENARIO`] failing seeds of each scenario, run
+/// again recorded (as the sweep ran them) for their HTML run reports.
+fn failing_runs(
+    scenarios: &[(PathBuf, Scenario)],
+    results: &[SeedResult],
+    network: &Network,
+    swarm: bool,
+) -> Vec<ScenarioResult> {
+    let mut runs = Vec::new();
+    for (file, scenario) in scenarios {
+        let name = file.display().to_string();
+        for r in results.iter().filter(|r| r.file == name && !r.passed()).take(RUN_REPORTS_PER_SCENARIO) {
+            let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
+            runs.push(runner::rerun(file, scenario, r.seed, network, swarm, &broken.join("\n")));
+        }
+    }
+    runs
+}
+
+/// Writes a sweep's reports (and the run reports of `runs`) into `dir` when one
+/// is given; `false` (said on `err`) if that failed.
+pub(super) fn write_reports(
+    dir: Option<&Path>,
+    sweep: &SweepResults,
+    runs: &[ScenarioResult],
+    err: &mut dyn Write,
+) -> bool {
     let Some(dir) = dir else { return true };
-    match crate::tools::report::write_sweep_dir(dir, sweep) {
+    match crate::tools::report::write_sweep_dir(dir, sweep, runs) {
         Ok(_) => true,
         Err(e) => {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());

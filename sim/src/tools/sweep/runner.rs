@@ -8,11 +8,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::plan::Item;
+use crate::base::clock::seconds_label;
 use crate::engine::invariants::BrokenInvariant;
+use crate::engine::run_record::MarkKind;
 use crate::engine::world::{self, Network, RunOptions};
 use crate::engine::{liveness, outcome};
 use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::SeedResult;
+use crate::tools::report::{ScenarioResult, Verdict};
 
 /// The invariants a sweep checks for `scenario`: its declared ones, or (none
 /// declared) only that the simulation stops without an error.
@@ -23,12 +26,13 @@ fn invariants_of(scenario: &Scenario) -> Invariants {
 /// Runs `scenario` under `seed` on `network` and checks its invariants. A seed
 /// whose run did not reach its end (its world not built, the horizon passed, a
 /// panic in the simulation) breaks them whatever they declare (field `error`).
-/// Also returns the outcome's simulated time, the wall time, and the coverage probes the run reached.
+/// Also returns the outcome's simulated time, the wall time, the coverage probes
+/// the run reached, and the simulated times its blockers appeared at (in time order).
 pub fn check_seed(
     scenario: &Scenario,
     seed: u64,
     network: &Network,
-) -> (Vec<BrokenInvariant>, String, Duration, BTreeMap<String, u64>) {
+) -> (Vec<BrokenInvariant>, String, Duration, BTreeMap<String, u64>, Vec<String>) {
     let mut s = scenario.clone();
     s.seed = seed;
     let started = Instant::now();
@@ -45,7 +49,35 @@ pub fn check_seed(
     if let (None, Some(record)) = (&outcome.error, &record) {
         broken.extend(liveness::check(&outcome, record, quiet_since, liveness::bound(scenario)));
     }
-    (broken, outcome.simulated, wall, probes)
+    let blockers = record
+        .iter()
+        .flat_map(|r| &r.marks)
+        .filter(|m| m.kind == MarkKind::Blocker)
+        .map(|m| seconds_label(m.at))
+        .collect();
+    (broken, outcome.simulated, wall, probes, blockers)
+}
+
+/// Runs one seed of a sweep again, recorded, for its HTML run report: the
+/// scenario as the sweep checked it (`swarm`: with the seed's drawn fault mix).
+pub(crate) fn rerun(
+    file: &Path,
+    scenario: &Scenario,
+    seed: u64,
+    network: &Network,
+    swarm: bool,
+    why: &str,
+) -> ScenarioResult {
+    let mut s = if swarm { super::swarm::swarmed(scenario, seed) } else { scenario.clone() };
+    s.seed = seed;
+    let options = RunOptions { network: *network, record: true, ..RunOptions::default() };
+    let (outcome, record) = world::catch_panic(|| {
+        let run = world::run(&s, options);
+        (run.outcome, run.record)
+    })
+    .unwrap_or_else(|e| (outcome::nothing_ran(&s, e), None));
+    let verdict = Verdict::Failed { message: format!("seed {seed} breaks its invariants"), detail: why.to_string() };
+    ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }
 }
 
 /// The command that reruns one seed of a sweep.
@@ -78,7 +110,7 @@ pub fn sweep(
                 let (file, scenario) = &scenarios[item.scenario];
                 let drawn = swarm.then(|| super::swarm::swarmed(scenario, item.seed));
                 let checked = drawn.as_ref().unwrap_or(scenario);
-                let (violations, simulated, wall, probes) = check_seed(checked, item.seed, network);
+                let (violations, simulated, wall, probes, blockers_at) = check_seed(checked, item.seed, network);
                 let drawn_faults = drawn.filter(|_| !violations.is_empty()).map(|d| super::faults_yaml(&d.faults));
                 let result = SeedResult {
                     scenario: scenario.name.clone(),
@@ -91,6 +123,7 @@ pub fn sweep(
                     shrunk_faults: None,
                     drawn_faults,
                     probes,
+                    blockers_at,
                 };
                 if tx.send((i, result)).is_err() {
                     break;

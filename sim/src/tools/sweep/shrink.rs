@@ -181,6 +181,7 @@ mod tests {
             between: ["studio".into(), "daytona".into()],
             at: Some(SimDuration::secs(at)),
             on: None,
+            run: None,
             until: until.map(SimDuration::secs),
             lasts: None,
         }
@@ -203,6 +204,7 @@ mod tests {
             host: "agent-server".into(),
             at: Some(SimDuration::secs(at)),
             on: None,
+            run: None,
             restart_after: Some(SimDuration::secs(after)),
         };
         let crash_fails = |f: &[Fault]| match f.first() {

@@ -1,28 +1,29 @@
 //! Swarm testing (TigerBeetle VOPR's swarm options): with `--swarm` each seed
 //! draws its own fault mix instead of the scenario's faults: which kinds of
 //! fault are on at all, how many faults, which hosts and links they hit, when
-//! they begin and how long they last, from every host of the scenario's world
-//! (the operator's client excepted).
+//! they begin, how long they last and how hard they strike, from the menu the
+//! scenario declares (`swarm:`) or, by default, from every host and link of its
+//! world (the operator's client is never crashed) and every kind
+//! ([`FaultKind::ALL`]: partitions both ways and one way, latency, message loss,
+//! crashes, and a service's endpoints answering an error status, late, or never).
+//! A fault begins at a drawn time, except half the crashes, which begin at the
+//! first call to their host and cut it off (`crash_during:<host>`).
 //!
 //! A drawn mix replaces the scenario's faults, so the invariants the scenario
 //! declares (which pin its own faults' outcome) are not checked; the built-in
 //! ones, reaching the end and liveness are.
 //!
-//! Guarantees: the mix is a function of the scenario's hosts and the seed only
+//! Guarantees: the mix is a function of the scenario's menu and the seed only
 //! (same seed, same mix, in any process); every fault drawn ends (a window or a
-//! restart), so liveness is judged; every host drawn is one the loader accepts.
+//! restart), so liveness is judged; every fault drawn stays inside the menu (its
+//! hosts, links, kinds and ranges), and so is one the loader accepts.
 
 use std::time::Duration;
 
-use crate::base::topology::Host;
-use crate::scenario::{Fault, Scenario, SimDuration};
+use crate::scenario::{Fault, FaultKind, HttpEvent, Menu, Scenario, ServiceEffect, SimDuration, Trigger};
 
-/// The most faults one seed draws.
-pub(crate) const MAX_DRAWN: u64 = 3;
-/// Drawn faults begin within this long of the start.
-const LATEST_START_SECS: u64 = 30;
-/// And last at most this long.
-const LONGEST_SECS: u64 = 30;
+/// A service fault drawn by a swarm strikes every endpoint of its host.
+const EVERY_ENDPOINT: &str = "/";
 
 /// SplitMix64: small, seeded, the same on every platform.
 struct Draw(u64);
@@ -41,49 +42,86 @@ impl Draw {
         low + self.next() % (high - low + 1)
     }
 
+    /// A duration in `range`, to the millisecond.
+    fn duration(&mut self, (low, high): (Duration, Duration)) -> SimDuration {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        SimDuration(Duration::from_millis(self.between(ms(low), ms(high))))
+    }
+
+    /// A rate in `low..=high`, in thousandths of the range.
+    fn rate(&mut self, (low, high): (f64, f64)) -> f64 {
+        low + (high - low) * (self.between(0, 1000) as f64 / 1000.0)
+    }
+
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.next() as usize % items.len()]
     }
 }
 
-/// The kinds of fault a swarm draws from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Partition,
-    Latency,
-    Crash,
+/// The fault mix seed `seed` draws from `scenario`'s swarm menu.
+pub(crate) fn draw(scenario: &Scenario, seed: u64) -> Vec<Fault> {
+    draw_from(&scenario.swarm_menu(), seed)
 }
 
-/// The fault mix seed `seed` draws for `scenario`'s world.
-pub(crate) fn draw(scenario: &Scenario, seed: u64) -> Vec<Fault> {
-    let hosts: Vec<String> =
-        scenario.hosts().into_iter().filter(|h| *h != Host::Operator).map(|h| h.name().to_string()).collect();
+/// The fault mix seed `seed` draws from `menu` (one the loader accepted: every kind it names can be drawn).
+fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
     let mut d = Draw(seed ^ 0x5357_4152_4d00_0000);
     // Each kind is switched on with even odds; at least one stays on.
-    let all = [Kind::Partition, Kind::Latency, Kind::Crash];
-    let mut on: Vec<Kind> = all.iter().copied().filter(|_| d.next().is_multiple_of(2)).collect();
+    let mut on: Vec<FaultKind> = menu.kinds.iter().copied().filter(|_| d.next().is_multiple_of(2)).collect();
     if on.is_empty() {
-        on.push(*d.pick(&all));
+        on.push(*d.pick(&menu.kinds));
     }
-    let count = d.between(1, MAX_DRAWN);
+    let count = d.between(u64::from(menu.faults.0), u64::from(menu.faults.1));
     (0..count)
         .map(|_| {
-            let at = Some(SimDuration(Duration::from_secs(d.between(0, LATEST_START_SECS))));
-            let lasts = Some(SimDuration(Duration::from_secs(d.between(1, LONGEST_SECS))));
-            let a = d.pick(&hosts).clone();
-            let b = loop {
-                let b = d.pick(&hosts);
-                if *b != a || hosts.len() < 2 {
-                    break b.clone();
+            let kind = *d.pick(&on);
+            let at = Some(d.duration(menu.starts));
+            let lasts = Some(d.duration(menu.lasts));
+            if kind.on_link() {
+                let [a, b] = d.pick(&menu.links).clone();
+                let [a, b] = if d.next().is_multiple_of(2) { [a, b] } else { [b, a] };
+                match kind {
+                    FaultKind::OneWayPartition => {
+                        Fault::OneWayPartition { from: a, to: b, at, on: None, run: None, until: None, lasts }
+                    }
+                    FaultKind::Latency => {
+                        let extra = d.duration(menu.extra);
+                        Fault::Latency { between: [a, b], extra, at, on: None, run: None, until: None, lasts }
+                    }
+                    FaultKind::Loss => {
+                        let rate = d.rate(menu.loss_rate);
+                        Fault::Loss { between: [a, b], rate, at, on: None, run: None, until: None, lasts }
+                    }
+                    _ => Fault::Partition { between: [a, b], at, on: None, run: None, until: None, lasts },
                 }
-            };
-            match d.pick(&on) {
-                Kind::Partition => Fault::Partition { between: [a, b], at, on: None, until: None, lasts },
-                Kind::Latency => {
-                    let extra = SimDuration(Duration::from_millis(d.between(1, 20) * 100));
-                    Fault::Latency { between: [a, b], extra, at, on: None, until: None, lasts }
-                }
-                Kind::Crash => Fault::Crash { host: a, at, on: None, restart_after: lasts },
+            } else {
+                let host = d.pick(&menu.hosts).clone();
+                let effect = match kind {
+                    FaultKind::ServiceStatus => ServiceEffect::Status(*d.pick(&menu.statuses)),
+                    FaultKind::ServiceSlow => ServiceEffect::Slow(d.duration(menu.extra)),
+                    FaultKind::ServiceHang => ServiceEffect::Hang,
+                    // Half the crashes wait for the first call to their host and cut it off
+                    // (a crash at a drawn time rarely finds a call inside the service).
+                    _ if d.next().is_multiple_of(2) => {
+                        let call = HttpEvent {
+                            from: None,
+                            to: host.clone(),
+                            method: None,
+                            path: EVERY_ENDPOINT.into(),
+                            delay: None,
+                        };
+                        return Fault::Crash {
+                            host,
+                            at: None,
+                            on: Some(Trigger::Http(call)),
+                            run: None,
+                            restart_after: lasts,
+                        };
+                    }
+                    _ => return Fault::Crash { host, at, on: None, run: None, restart_after: lasts },
+                };
+                let path = EVERY_ENDPOINT.to_string();
+                Fault::Service { host, method: None, path, effect, at, on: None, run: None, until: None, lasts }
             }
         })
         .collect()
@@ -103,38 +141,75 @@ pub(crate) fn swarmed(scenario: &Scenario, seed: u64) -> Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
     use std::path::Path;
 
-    fn scenario() -> Scenario {
-        Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml")).unwrap()
+    fn corpus(name: &str) -> Scenario {
+        Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)).unwrap()
+    }
+
+    /// Why `fault` is outside `menu` (`None`: inside, and it ends).
+    fn outside(menu: &Menu, fault: &Fault) -> Option<String> {
+        let w = fault.window();
+        let within = |d: &SimDuration, (low, high): (Duration, Duration)| (low..=high).contains(&d.0);
+        let link = |a: &String, b: &String| menu.links.iter().any(|[x, y]| (x, y) == (a, b) || (x, y) == (b, a));
+        let kind = FaultKind::of(fault);
+        let end = match fault {
+            Fault::Crash { restart_after, .. } => restart_after.as_ref(),
+            _ => w.lasts.as_ref(),
+        };
+        let strikes = match fault {
+            Fault::Partition { between: [a, b], .. } => link(a, b),
+            Fault::OneWayPartition { from, to, .. } => link(from, to),
+            Fault::Latency { between: [a, b], extra, .. } => link(a, b) && within(extra, menu.extra),
+            Fault::Loss { between: [a, b], rate, .. } => {
+                link(a, b) && (menu.loss_rate.0..=menu.loss_rate.1).contains(rate)
+            }
+            Fault::Crash { host, .. } => menu.hosts.contains(host),
+            Fault::Service { host, effect, path, method: None, .. } => {
+                let hard = match effect {
+                    ServiceEffect::Status(s) => menu.statuses.contains(s),
+                    ServiceEffect::Slow(d) => within(d, menu.extra),
+                    ServiceEffect::Hang => true,
+                };
+                menu.hosts.contains(host) && hard && path == EVERY_ENDPOINT
+            }
+            Fault::Service { .. } => false,
+        };
+        let begins = match (&w.at, &w.on, fault) {
+            (Some(at), None, _) => within(at, menu.starts),
+            (None, Some(Trigger::Http(call)), Fault::Crash { host, .. }) => {
+                call.to == *host && call.path == EVERY_ENDPOINT && call.method.is_none() && call.delay.is_none()
+            }
+            _ => false,
+        };
+        let fits = menu.kinds.contains(&kind) && strikes && begins && end.is_some_and(|l| within(l, menu.lasts));
+        (!fits).then(|| format!("{fault:?}"))
     }
 
     #[test]
     fn a_seed_draws_the_same_mix_every_time_and_seeds_draw_different_mixes() {
-        let s = scenario();
+        let s = corpus("happy-intake.yaml");
         assert_eq!(draw(&s, 7), draw(&s, 7));
-        let mixes: std::collections::BTreeSet<String> =
-            (1..=20).map(|seed| super::super::faults_yaml(&draw(&s, seed))).collect();
+        let mixes: BTreeSet<String> = (1..=20).map(|seed| super::super::faults_yaml(&draw(&s, seed))).collect();
         assert!(mixes.len() > 15, "20 seeds drew only {} mixes", mixes.len());
     }
 
     #[test]
-    fn every_drawn_fault_ends_names_hosts_of_the_world_and_the_swarmed_scenario_loads_as_valid() {
-        let s = scenario();
-        let hosts: Vec<&str> = s.hosts().into_iter().map(Host::name).collect();
-        for seed in 1..=200 {
+    fn the_default_menu_is_every_host_and_link_of_the_world_and_every_kind_and_its_mixes_load() {
+        let s = corpus("happy-intake.yaml");
+        let menu = s.swarm_menu();
+        let hosts: Vec<String> = s.hosts().into_iter().skip(1).map(|h| h.name().to_string()).collect();
+        assert_eq!(menu.hosts, hosts, "every host but the operator");
+        assert_eq!(menu.links.len(), hosts.len() * (hosts.len() - 1) / 2);
+        assert_eq!(menu.kinds, FaultKind::ALL);
+        let mut kinds = BTreeSet::new();
+        for seed in 1..=400 {
             let faults = draw(&s, seed);
-            assert!((1..=MAX_DRAWN as usize).contains(&faults.len()));
+            assert!((1..=3).contains(&faults.len()));
             for f in &faults {
-                let w = f.window();
-                let ends = w.lasts.is_some() || matches!(f, Fault::Crash { restart_after: Some(_), .. });
-                assert!(ends, "seed {seed}: {f:?} never ends");
-                let named = match f {
-                    Fault::Partition { between, .. } | Fault::Latency { between, .. } => between.to_vec(),
-                    Fault::Crash { host, .. } => vec![host.clone()],
-                    other => panic!("not drawn: {other:?}"),
-                };
-                assert!(named.iter().all(|h| hosts.contains(&h.as_str()) && h != "operator"), "{f:?}");
+                assert_eq!(outside(&menu, f), None, "seed {seed}");
+                kinds.insert(FaultKind::of(f));
             }
             if seed > 30 {
                 continue;
@@ -148,5 +223,23 @@ mod tests {
             let _ = std::fs::remove_dir_all(&dir);
             assert!(loaded.is_ok(), "seed {seed}: {:?}", loaded.err());
         }
+        assert_eq!(kinds, FaultKind::ALL.into(), "400 seeds draw every kind");
+    }
+
+    #[test]
+    fn every_mix_drawn_from_a_declared_menu_stays_inside_it() {
+        let s = corpus("network-gateway-blip.yaml");
+        let menu = s.swarm_menu();
+        assert_ne!(menu, corpus("happy-intake.yaml").swarm_menu(), "the corpus scenario declares its own menu");
+        let mut kinds = BTreeSet::new();
+        for seed in 1..=2_000 {
+            let faults = draw(&s, seed);
+            assert!((menu.faults.0..=menu.faults.1).contains(&(faults.len() as u32)), "seed {seed}: {faults:?}");
+            for f in faults {
+                assert_eq!(outside(&menu, &f), None, "seed {seed}");
+                kinds.insert(FaultKind::of(&f));
+            }
+        }
+        assert_eq!(kinds, menu.kinds.iter().copied().collect(), "2,000 seeds draw every kind of the menu");
     }
 }
