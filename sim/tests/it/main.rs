@@ -56,6 +56,7 @@ mod storage;
 mod studio_api;
 mod swarm;
 mod sweep;
+mod teardown_order;
 mod test_command;
 mod token_shapes;
 mod twins;

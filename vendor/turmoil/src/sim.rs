@@ -167,6 +167,9 @@ impl<'a> Sim<'a> {
 
             self.world.borrow_mut().current = Some(h);
 
+            // (squadsim patch.) The FINs and RSTs of its dropped connections
+            // go out in address order (see `World::held_sends`).
+            self.world.borrow_mut().hold_sends();
             World::enter(&self.world, || {
                 rt.crash();
 
@@ -181,6 +184,7 @@ impl<'a> Sim<'a> {
 
                 tracing::trace!(target: TRACING_TARGET, addr = ?h, "Crash");
             });
+            self.world.borrow_mut().send_held();
         }
 
         self.world.borrow_mut().current = None;
@@ -189,7 +193,10 @@ impl<'a> Sim<'a> {
     /// Bounces the resolved hosts. The software is restarted.
     pub fn bounce(&mut self, addrs: impl ToIpAddrs) {
         self.run_with_hosts(addrs, |addr, rt| {
+            // (squadsim patch.) As in a crash (see `World::held_sends`).
+            World::current(|world| world.hold_sends());
             rt.bounce();
+            World::current(|world| world.send_held());
 
             tracing::trace!(target: TRACING_TARGET, addr = ?addr, "Bounce");
         });

@@ -40,6 +40,14 @@ pub(crate) struct World {
     /// Run duration for each host on every step.
     // TODO: Remove this once we've cleaned up the loopback implementation hacks
     pub(crate) tick_duration: Duration,
+
+    /// (squadsim patch.) While a host's software is being torn down (a crash
+    /// or a bounce), the messages its dropped connections send (FIN, RST),
+    /// held to be sent in the order of their addresses: tokio drops a runtime's
+    /// tasks in an order set by its process-wide task numbering, which depends
+    /// on every task the process spawned before, and each send draws from the
+    /// RNG.
+    pub(crate) held_sends: Option<Vec<(SocketAddr, SocketAddr, Protocol)>>,
 }
 
 scoped_thread_local!(static CURRENT: RefCell<World>);
@@ -60,6 +68,7 @@ impl World {
             current: None,
             rng,
             tick_duration,
+            held_sends: None,
         }
     }
 
@@ -266,8 +275,28 @@ impl World {
         dst: SocketAddr,
         message: Protocol,
     ) -> Result<()> {
+        if let Some(held) = &mut self.held_sends {
+            held.push((src, dst, message));
+            return Ok(());
+        }
         self.topology
             .enqueue_message(&mut self.rng, src, dst, message)
+    }
+
+    /// (squadsim patch.) Holds the messages sent from now on (see
+    /// `held_sends`) until [`World::send_held`].
+    pub(crate) fn hold_sends(&mut self) {
+        self.held_sends.get_or_insert_with(Vec::new);
+    }
+
+    /// (squadsim patch.) Sends the held messages, ordered by source and then
+    /// destination address (a connection's own messages in the order sent).
+    pub(crate) fn send_held(&mut self) {
+        let mut held = self.held_sends.take().unwrap_or_default();
+        held.sort_by_key(|(src, dst, _)| (*src, *dst));
+        for (src, dst, message) in held {
+            let _ = self.send_message(src, dst, message);
+        }
     }
 
     /// Tick the host at `addr` by `duration`.
