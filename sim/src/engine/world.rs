@@ -235,7 +235,9 @@ fn idle_ticks(now: Duration, tick: Duration, horizon: Duration, next: Option<Dur
     let to_horizon = horizon.saturating_sub(now).as_nanos() / tick_ns;
     let before_next = match next {
         // The tick in which `next` falls is the ceil((next - now) / tick)-th from now.
-        Some(next) => next.saturating_sub(now + Duration::from_millis(1)).as_nanos().div_ceil(tick_ns).saturating_sub(1),
+        Some(next) => {
+            next.saturating_sub(now + Duration::from_millis(1)).as_nanos().div_ceil(tick_ns).saturating_sub(1)
+        }
         None => to_horizon,
     };
     u32::try_from(before_next.min(to_horizon)).unwrap_or(u32::MAX).max(1)
@@ -323,9 +325,6 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
             }
             false => 1,
         };
-        if std::env::var_os("DEBUG_LEAPS").is_some() && sim.elapsed() < Duration::from_secs(8) {
-            eprintln!("{} STEP at {:?} by {ticks}: changes {} next {:?} delivery {:?} woken {}", options.leap_idle, sim.elapsed(), squadsim_fakes::timer::changes(), squadsim_fakes::timer::next_deadline(), sim.next_delivery(), sim.has_woken_hosts());
-        }
         match sim.step_ticks(ticks) {
             Ok(true) => break,
             Ok(false) => {}
@@ -394,15 +393,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     schedule.probe_standing_hits();
     crate::engine::coverage::probe_outcome(&outcome);
     let probes = crate::base::probe::take();
-    Run {
-        outcome,
-        record,
-        responses,
-        services: options.keep_services.then_some(services),
-        probes,
-        quiet_since,
-        turns,
-    }
+    Run { outcome, record, responses, services: options.keep_services.then_some(services), probes, quiet_since, turns }
 }
 
 #[cfg(test)]

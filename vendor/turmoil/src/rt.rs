@@ -163,9 +163,19 @@ impl<'a> Rt<'a> {
     }
 
     /// (squadsim patch.) Whether a task of this host was woken since the start
-    /// of its last turn, or it (re)started since.
+    /// of its last turn, or it (re)started since: a task of its `LocalSet`
+    /// woken from outside the set's poll (the mark), or a task spawned on its
+    /// runtime (`tokio::spawn`) waiting in one of the runtime's queues to be
+    /// polled, woken by another host (a connection's SYN-ACK is a oneshot the
+    /// listening host completes in its own turn), by code outside the
+    /// simulation, or by a timer due at the very end of the turn.
     pub(crate) fn is_woken(&self) -> bool {
-        self.woken.load(Ordering::Relaxed)
+        let metrics = self.tokio.metrics();
+        #[cfg(tokio_unstable)]
+        let local = metrics.worker_local_queue_depth(0);
+        #[cfg(not(tokio_unstable))]
+        let local = 0;
+        self.woken.load(Ordering::Relaxed) || metrics.global_queue_depth() > 0 || local > 0
     }
 
     pub(crate) fn now(&self) -> Instant {
@@ -304,6 +314,13 @@ fn init(config: &mut Config) -> (Runtime, LocalSet) {
         tokio_builder.rng_seed(seed);
     }
 
+    // (squadsim patch.) The scheduler takes a task woken from outside the
+    // runtime (another host, a message delivered) after those it woke itself,
+    // always: by default it takes the outside one first every 31st scheduler
+    // tick, a count that idle turns move on, so a step of `n` ticks
+    // (`Sim::step_ticks`) would leave the next turn's task order different
+    // from `n` single steps'.
+    tokio_builder.global_queue_interval(u32::MAX);
     let tokio = tokio_builder
         .enable_time()
         .start_paused(true)

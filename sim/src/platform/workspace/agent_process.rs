@@ -501,7 +501,8 @@ impl AgentProcess {
     async fn pull_skills(&self) -> Vec<String> {
         let url = format!("{}/v1/skills?role_id={}", self.env(ENV_SKILLS_URL), self.env(ENV_ROLE));
         let answer =
-            squadsim_fakes::timer::timeout(crate::platform::skills::PULL_BOUND, self.http.send(HttpRequest::get(url))).await;
+            squadsim_fakes::timer::timeout(crate::platform::skills::PULL_BOUND, self.http.send(HttpRequest::get(url)))
+                .await;
         let problem = match answer {
             Ok(Ok(r)) if r.status.is_success() => {
                 return r
