@@ -42,6 +42,10 @@ pub enum BlockerCode {
     /// be read back from GitHub: rate limited (403), a 5xx, or no answer. It may well
     /// exist; it was not proven.
     DeliveryReferenceUnreadable,
+    /// Model-defined. A workspace bootstrap asset could not be delivered into the
+    /// execution workspace before the agent process started: missing where it lives
+    /// (404), unreadable there (403 or another refusal), or its upload refused.
+    WorkspaceBootstrapAssetUndelivered,
 }
 
 /// Where a blocker code comes from.
@@ -56,7 +60,7 @@ pub enum CodeOrigin {
 
 impl BlockerCode {
     /// Every blocker code, in a fixed order: the seeds' codes, then the model-defined ones.
-    pub const ALL: [BlockerCode; 8] = [
+    pub const ALL: [BlockerCode; 9] = [
         BlockerCode::AgentFirstToolRequired,
         BlockerCode::GithubIssueOrPrLinkMissing,
         BlockerCode::MergeLifecycleDecisionRequired,
@@ -65,6 +69,7 @@ impl BlockerCode {
         BlockerCode::LineageEvidenceRequired,
         BlockerCode::HandoffNotDelivered,
         BlockerCode::DeliveryReferenceUnreadable,
+        BlockerCode::WorkspaceBootstrapAssetUndelivered,
     ];
 
     /// The codes the seeds name.
@@ -75,12 +80,13 @@ impl BlockerCode {
     ];
 
     /// The codes this model defines where the seeds name none.
-    pub const MODEL_DEFINED: [BlockerCode; 5] = [
+    pub const MODEL_DEFINED: [BlockerCode; 6] = [
         BlockerCode::MemoryToolContractRequired,
         BlockerCode::EvidenceAttachmentRequired,
         BlockerCode::LineageEvidenceRequired,
         BlockerCode::HandoffNotDelivered,
         BlockerCode::DeliveryReferenceUnreadable,
+        BlockerCode::WorkspaceBootstrapAssetUndelivered,
     ];
 
     /// The canonical wire code.
@@ -94,6 +100,7 @@ impl BlockerCode {
             BlockerCode::LineageEvidenceRequired => "lineage_evidence_required",
             BlockerCode::HandoffNotDelivered => "handoff_not_delivered",
             BlockerCode::DeliveryReferenceUnreadable => "delivery_reference_unreadable",
+            BlockerCode::WorkspaceBootstrapAssetUndelivered => "workspace_bootstrap_asset_undelivered",
         }
     }
 
@@ -157,6 +164,12 @@ impl BlockerCode {
                 "model-defined: a wall's read-back from GitHub (delivery proof, evidence, merge state) got no \
                  answer, a 5xx or a refusal such as the 403 rate limit; github_issue_or_pr_link_missing means \
                  missing, and a reference GitHub did not answer for may exist"
+            }
+            BlockerCode::WorkspaceBootstrapAssetUndelivered => {
+                "model-defined: the Temporal-owned workspace lifecycle could not deliver a workspace bootstrap \
+                 asset before the agent process started (missing at its source, unreadable there, or its upload \
+                 into the execution workspace refused); the seeds define the asset but name no blocker for it, \
+                 and the agent never started, so agent_first_tool_required does not fit"
             }
         }
     }

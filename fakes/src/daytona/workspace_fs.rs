@@ -254,7 +254,12 @@ pub(super) async fn upload(
     sandbox.with_fs(|fs| {
         let path = required_path(&q)?;
         let content = file.ok_or_else(|| bad("expected multipart/form-data with a `file` part"))?;
-        if let Some(ro) = fs.read_only_ancestor(&parent(&path).unwrap_or_default()) {
+        // A read-only file is refused as a read-only folder is (the toolbox runs as
+        // the file's owner, not root: `open` for writing fails with EACCES).
+        if let Some(ro) = fs.read_only_ancestor(&path) {
+            if ro == path {
+                return Err((StatusCode::FORBIDDEN, format!("open {path}: permission denied (read-only file)")));
+            }
             return Err(refused(&path, &ro));
         }
         fs.files.insert(path, content);

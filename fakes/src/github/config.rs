@@ -128,6 +128,8 @@ pub struct RepositoryConfig {
     pub default_branch: String,
     pub private: bool,
     pub description: Option<String>,
+    /// Files of the initial commit besides its `README.md`: path -> content.
+    pub files: BTreeMap<String, String>,
 }
 
 impl RepositoryConfig {
@@ -157,6 +159,7 @@ impl Default for RepositoryConfig {
             default_branch: "main".to_string(),
             private: true,
             description: None,
+            files: BTreeMap::new(),
         }
     }
 }

@@ -209,6 +209,9 @@ impl GithubFake {
             let readme = format!("# {}\n", rc.name).into_bytes();
             let mut files = Tree::default();
             files.insert("README.md".to_string(), Blob::new(readme));
+            for (path, content) in &rc.files {
+                files.insert(path.trim_matches('/').to_string(), Blob::new(content.clone().into_bytes()));
+            }
             let sha = state.ids.hex(40);
             let author = ("GitHub".to_string(), "noreply@github.com".to_string());
             let commit = Commit {

@@ -518,3 +518,34 @@ async fn host_execution_runs_commands_for_real_in_the_sandbox_directory() {
     assert_eq!(out["result"].as_str().unwrap_or_default().trim_end(), root.join(&id).display().to_string());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A file given mode 444 refuses the toolbox's upload over it with 403 (the
+/// toolbox runs as the file's owner, not root) and keeps its content; its
+/// mode reads back as set.
+#[tokio::test]
+async fn an_upload_over_a_read_only_file_is_refused_and_changes_nothing() {
+    let api = Api::start(DaytonaConfig::default()).await;
+    let (_, created) = split(api.sdk(Method::POST, "/api/sandbox").json(&json!({})).send().await.unwrap()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    api.wait_for(&id, "started").await;
+    let path = "/home/daytona/source-ref/legacy.tgz";
+    let upload = |content: &'static str| {
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"legacy.tgz\"\r\n\r\n{content}\r\n--b--\r\n"
+        );
+        api.sdk(Method::POST, &format!("/toolbox/{id}/files/upload?path={path}"))
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body(body)
+            .send()
+    };
+    assert_eq!(upload("v1").await.unwrap().status().as_u16(), 200);
+    let (status, _) = api.json(Method::POST, &format!("/toolbox/{id}/files/permissions?path={path}&mode=444")).await;
+    assert_eq!(status, 200);
+    let (_, info) = api.json(Method::GET, &format!("/toolbox/{id}/files/info?path={path}")).await;
+    assert_eq!(info["mode"], "444");
+    let refused = upload("v2").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(refused.text().await.unwrap().contains("permission denied (read-only file)"));
+    let download = api.sdk(Method::GET, &format!("/toolbox/{id}/files/download?path={path}")).send().await.unwrap();
+    assert_eq!(download.text().await.unwrap(), "v1");
+}

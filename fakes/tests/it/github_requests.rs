@@ -480,3 +480,21 @@ async fn a_bot_cannot_approve_its_own_pull_request() {
     .await;
     assert_eq!((status, v["state"].as_str()), (StatusCode::OK, Some("COMMENTED")));
 }
+
+#[tokio::test]
+async fn a_repository_serves_the_files_its_initial_commit_was_given() {
+    let (app, _) = fake_with(|c| {
+        c.repositories[0].files.insert("bundles/legacy.tgz".into(), "legacy source\n".into());
+    });
+    let token = installation_token(&app, json!({})).await;
+    let (status, _, file) =
+        call(&app, Method::GET, &format!("{REPO}/contents/bundles/legacy.tgz"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    assert_eq!((file["type"].as_str(), file["encoding"].as_str()), (Some("file"), Some("base64")));
+    let content: String = file["content"].as_str().unwrap().chars().filter(|c| *c != '\n').collect();
+    use base64::Engine as _;
+    assert_eq!(base64::engine::general_purpose::STANDARD.decode(content).unwrap(), b"legacy source\n");
+    let (status, _, _) =
+        call(&app, Method::GET, &format!("{REPO}/contents/bundles/other.tgz"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -257,6 +257,7 @@ mod tests {
                     attempt_end: None,
                     skill_ids: Vec::new(),
                     refused_tool_calls: Vec::new(),
+                    bootstrap_assets: Vec::new(),
                 })
                 .collect(),
             walls: Vec::new(),

@@ -12,9 +12,9 @@ use serde_json::Value;
 use squadsim_fakes::net::{CallRecorder, HttpClient, HttpRequest, HttpResponse};
 
 use crate::base::clock::seconds_label;
-use crate::base::topology::{Host, DAYTONA_SSH_EDGE};
+use crate::base::topology::{Host, DAYTONA_SSH_EDGE, GITHUB_ORG};
 use crate::platform::platform_agent;
-use crate::platform::studio::wire::LaunchRequest;
+use crate::platform::studio::wire::{BootstrapAssetView, LaunchRequest};
 use crate::scenario::{
     ChatStep, LaunchStep, OperatorIdentity, RequestStep, Scenario, Step, WatchStep, RUN_ID_PLACEHOLDER,
 };
@@ -243,6 +243,17 @@ impl Operator {
             delivery_graph_kind: launch.delivery_graph_kind.clone(),
             work_scope: launch.work_scope.clone(),
             next_goal: launch.next_goal.clone(),
+            workspace_bootstrap_assets: launch
+                .workspace_bootstrap_assets
+                .iter()
+                .map(|a| BootstrapAssetView {
+                    kind: None,
+                    url: contents_url(&a.repository, &a.path),
+                    destination: Some(a.destination.clone()),
+                    read_only: a.read_only,
+                })
+                .collect(),
+            source_ref_bundle: launch.source_ref_bundle.as_ref().map(|b| contents_url(&b.repository, &b.path)),
         };
         let client = self.http.with_timeout(launch.timeout.0);
         let path = format!("{PREFIX}/runs");
@@ -481,6 +492,11 @@ fn ssh_target_verdict(command: &str) -> String {
     } else {
         format!("unusable: {address} is not the edge's SSH entrypoint {}", DAYTONA_SSH_EDGE)
     }
+}
+
+/// Where a file of a repository of the App's organization lives: GitHub's contents API.
+fn contents_url(repository: &str, path: &str) -> String {
+    format!("{}/repos/{GITHUB_ORG}/{repository}/contents/{path}", Host::Github.url())
 }
 
 /// Runs the scenario's steps in order (recording the operator's exchanges into `recorder`, if given).

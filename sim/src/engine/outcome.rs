@@ -28,6 +28,7 @@ use crate::base::topology::GLITCHTIP_ORG;
 use crate::engine::operator::{OperatorCall, OperatorLog};
 use crate::engine::services::ServicesError;
 use crate::platform::agent_server::{CheckpointStore, Handoff};
+use crate::platform::studio::bootstrap::DeliveredAsset;
 use crate::platform::studio::walls::WallOutcome;
 use crate::platform::studio::{ObservabilityFeed, Studio};
 use crate::scenario::Scenario;
@@ -182,6 +183,10 @@ pub struct SessionOutcome {
     /// no wildcard of the loadout's allow-list admits them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused_tool_calls: Vec<String>,
+    /// The workspace bootstrap assets delivered into the latest attempt's execution
+    /// workspace, each with its mode as the Daytona toolbox reported it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bootstrap_assets: Vec<DeliveredAsset>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -473,6 +478,7 @@ impl ReadRun {
                     attempt_end: s.attempt_end.clone(),
                     skill_ids: s.skill_ids.clone(),
                     refused_tool_calls: s.refused_tool_calls.clone(),
+                    bootstrap_assets: s.bootstrap_assets.clone(),
                 })
                 .collect(),
             walls: r.walls.clone(),

@@ -29,7 +29,7 @@ use crate::platform::skills::SkillsService;
 use crate::platform::studio::delivery::{self, CodexGateConfig};
 use crate::platform::studio::{self, Studio, StudioConfig};
 use crate::platform::workspace::agent_process::AgentProcessLauncher;
-use crate::scenario::Scenario;
+use crate::scenario::{RepositoryFile, Scenario};
 
 /// The org PAT of the legacy override condition (`world.github.org_pat_override`) and its human user.
 pub const ORG_PAT: &str = "ghp_squadsimOrgPatOverride0000000000000000";
@@ -205,14 +205,7 @@ impl Services {
             GithubConfig {
                 base_url: endpoints.github.clone(),
                 seed: scenario.seed,
-                repositories: slugs
-                    .iter()
-                    .map(|slug| RepositoryConfig {
-                        owner: GITHUB_ORG.to_string(),
-                        name: slug.to_string(),
-                        ..RepositoryConfig::default()
-                    })
-                    .collect(),
+                repositories: repositories(&slugs, &scenario.world.github.files),
                 org_pat,
                 rate_limit: scenario.world.github.rate_limit.unwrap_or(GithubConfig::default().rate_limit),
                 ..GithubConfig::default()
@@ -253,6 +246,31 @@ impl Services {
             skills: SkillsService::new(scenario.world.skills.clone()),
         })
     }
+}
+
+/// The organization's repositories: one per project slug, then one per other
+/// repository `files` names, each holding its files of `files` (their content
+/// names the file, so a delivered copy can be told from another).
+fn repositories(slugs: &[&str], files: &[RepositoryFile]) -> Vec<RepositoryConfig> {
+    let mut names: Vec<&str> = slugs.to_vec();
+    for file in files {
+        if !names.contains(&file.repository.as_str()) {
+            names.push(&file.repository);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| RepositoryConfig {
+            owner: GITHUB_ORG.to_string(),
+            name: name.to_string(),
+            files: files
+                .iter()
+                .filter(|f| f.repository == name)
+                .map(|f| (f.path.clone(), format!("{GITHUB_ORG}/{name}:{}\n", f.path)))
+                .collect(),
+            ..RepositoryConfig::default()
+        })
+        .collect()
 }
 
 /// Every grid the Armory registers: the HUD, the plain grids, and GlitchTip's MCP

@@ -55,6 +55,12 @@ pub(crate) const MAX_VOLUMES: u32 = 10_000;
 /// The largest GitHub rate limit, requests an hour (GitHub's largest real one is 15,000).
 pub(crate) const MAX_RATE_LIMIT: u64 = 1_000_000;
 
+/// The most workspace bootstrap assets one launch delivers.
+pub(crate) const MAX_BOOTSTRAP_ASSETS: usize = 64;
+
+/// The most files `world.github.files` commits.
+pub(crate) const MAX_REPOSITORY_FILES: usize = 256;
+
 /// The most operator steps.
 pub(crate) const MAX_STEPS: usize = 1_000;
 

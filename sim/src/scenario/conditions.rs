@@ -87,7 +87,7 @@ pub struct World {
 
 /// How the platform's GitHub credentials are set up (`docs/seeds.md`, runbook, "GitHub writes go
 /// through the CodexGate App").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GithubCondition {
     /// The old `FRACTALOPS_GITHUB_APP_TOKEN` override (an org PAT) is set: it wins
@@ -100,6 +100,11 @@ pub struct GithubCondition {
     /// `API rate limit exceeded` until the hour's window resets.
     #[schemars(range(min = 1, max = bounds::MAX_RATE_LIMIT))]
     pub rate_limit: Option<u64>,
+    /// Files committed to repositories of the organization before the run (where
+    /// workspace bootstrap assets live); a repository no project has is created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = bounds::MAX_REPOSITORY_FILES))]
+    pub files: Vec<super::RepositoryFile>,
 }
 
 /// GlitchTip conditions.
@@ -353,6 +358,9 @@ pub struct LifecycleDeadlines {
     /// From creation until the sandbox is `started` (the Daytona SDK's own default
     /// create timeout is 60 s).
     pub workspace_start: SimDuration,
+    /// Delivering the workspace bootstrap assets into the started workspace
+    /// (each fetched from where it lives and uploaded through the toolbox).
+    pub workspace_bootstrap: SimDuration,
     /// Starting the agent process in the workspace (toolbox session and exec).
     pub process_start: SimDuration,
     /// The agent process running until it exits.
@@ -364,6 +372,7 @@ impl Default for LifecycleDeadlines {
         LifecycleDeadlines {
             workspace_provision: SimDuration::secs(30),
             workspace_start: SimDuration::secs(60),
+            workspace_bootstrap: SimDuration::secs(60),
             process_start: SimDuration::secs(30),
             process_run: SimDuration::secs(30 * 60),
         }

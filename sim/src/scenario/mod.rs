@@ -14,6 +14,7 @@
 //! any simulation is built.
 
 mod agents;
+mod bootstrap_assets;
 pub(crate) mod bounds;
 mod conditions;
 mod durations;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::base::topology::Host;
 
 pub use agents::{AgentBehaviour, DeliveryStep, HandoffBehaviour, MergeDecision, PreviewApp, RetryBehaviour};
+pub use bootstrap_assets::{BootstrapAssetStep, RepositoryFile};
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
     core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,

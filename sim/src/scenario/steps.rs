@@ -38,6 +38,15 @@ pub struct LaunchStep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]
     pub label: Option<String>,
+    /// Files delivered into each execution workspace of the run before its agent
+    /// process starts (sent as `workspaceBootstrapAssets[]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = bounds::MAX_BOOTSTRAP_ASSETS))]
+    pub workspace_bootstrap_assets: Vec<super::BootstrapAssetStep>,
+    /// A source ref bundle, sent as the convenience alias the Studio API lowers
+    /// into one read-only workspace bootstrap asset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ref_bundle: Option<super::RepositoryFile>,
 }
 
 fn default_launch_count() -> u32 {

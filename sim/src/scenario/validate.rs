@@ -58,6 +58,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
         }
     }
     super::swarm::validate(scenario)?;
+    super::bootstrap_assets::check(scenario)?;
     let hosts: Vec<&str> = scenario.hosts().into_iter().map(Host::name).collect();
     for (i, fault) in scenario.faults.iter().enumerate() {
         validate_fault(&FieldPath::root().key("faults").index(i), fault, &hosts)?;

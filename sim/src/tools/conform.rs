@@ -732,6 +732,8 @@ async fn launch(c: &mut Checker<'_>) -> (CheckOutcome, Option<String>) {
         delivery_graph_kind: c.args.delivery_graph_kind.clone(),
         work_scope: "squadsim conform: one probe run".to_string(),
         next_goal: "make the required first tool call".to_string(),
+        workspace_bootstrap_assets: Vec::new(),
+        source_ref_bundle: None,
     };
     let body = serde_json::to_value(&body).unwrap_or(Value::Null);
     let client = c.client.with_timeout(Duration::from_secs(c.args.timeout));

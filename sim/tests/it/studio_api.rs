@@ -31,7 +31,7 @@ fn openapi_lists_every_routed_endpoint_and_nothing_else() {
     }
 }
 
-fn studio() -> std::sync::Arc<squadsim::platform::studio::Studio> {
+pub(crate) fn studio() -> std::sync::Arc<squadsim::platform::studio::Studio> {
     squadsim::platform::studio::Studio::new(squadsim::platform::studio::StudioConfig {
         seed: 1,
         nickname_seed: 1,

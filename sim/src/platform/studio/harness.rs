@@ -26,6 +26,7 @@ use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, Wall};
 use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
+use crate::platform::studio::bootstrap::{self, WorkspaceBootstrapAsset};
 use crate::platform::studio::temporal_lifecycle::{run_phase, ActivityError, Phase, PhaseEnd, RetryPolicy};
 use crate::platform::studio::workspace_phase::ExecutionWorkspacePhase;
 use crate::platform::studio::{AgentSession, Studio};
@@ -72,6 +73,7 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
         s.attempts = attempt_no;
         s.first_tool_call = None;
         s.attempt_end = None;
+        s.bootstrap_assets = Vec::new();
         s.execution_workspace_phase = Some(ExecutionWorkspacePhase::provisioning());
         // The loadout resolves at session launch (the roster view keeps it empty): the servers it mounts.
         s.mcp_server_ids = mounts.iter().map(|m| m.server_id.clone()).collect();
@@ -112,7 +114,15 @@ pub(crate) async fn attempt(studio: Arc<Studio>, run_id: String, agent_id: Strin
         env[ENV_PUBLIC_SENTRY_DSN] = json!(dsn);
     }
     let workspace_name = format!("{run_id}-{agent_id}-a{attempt_no}");
-    let outcome = drive(&studio, &run_id, &agent_id, attempt_no, &workspace_name, env, &command).await;
+    let workspace = Workspace { name: &workspace_name, env, bootstrap_assets: &run.bootstrap_assets };
+    let outcome = drive(&studio, &run_id, &agent_id, attempt_no, workspace, &command).await;
+    if let Err(AttemptStopped::Bootstrap(end)) = &outcome {
+        // The agent process never started: nothing will come of this attempt, and the
+        // gate's launch contract is not what stopped it.
+        let standing = Standing::blocker(BlockerCode::WorkspaceBootstrapAssetUndelivered, end.reason());
+        block(&studio, &run_id, &agent_id, standing);
+        return;
+    }
     if let Err(stopped) = outcome {
         update(&studio, &run_id, &agent_id, |s| {
             if !s.live_status.is_settled() {
@@ -278,12 +288,14 @@ pub(crate) enum AttemptStopped {
     Lifecycle(PhaseEnd),
     /// The worktrees of the execution workspace could not be set up.
     Worktrees(worktree::WorktreeSetupError),
+    /// The lifecycle ended the delivery of the workspace bootstrap assets.
+    Bootstrap(PhaseEnd),
 }
 
 impl std::fmt::Display for AttemptStopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AttemptStopped::Lifecycle(end) => f.write_str(&end.reason()),
+            AttemptStopped::Lifecycle(end) | AttemptStopped::Bootstrap(end) => f.write_str(&end.reason()),
             AttemptStopped::Worktrees(e) => write!(f, "execution_workspace_unavailable: worktrees: {e}"),
         }
     }
@@ -297,18 +309,27 @@ impl From<PhaseEnd> for AttemptStopped {
     }
 }
 
-/// Leases the execution workspace, starts the agent process and reads its output,
-/// each phase under its Temporal-owned deadline.
+/// The execution workspace an attempt leases: its name, its env, and the files
+/// delivered into it before the agent process starts.
+struct Workspace<'a> {
+    name: &'a str,
+    env: Value,
+    bootstrap_assets: &'a [WorkspaceBootstrapAsset],
+}
+
+/// Leases the execution workspace, delivers its workspace bootstrap assets,
+/// starts the agent process and reads its output, each phase under its
+/// Temporal-owned deadline.
 /// `Err` when the attempt cannot go on; it says where it stopped.
 async fn drive(
     studio: &Studio,
     run_id: &str,
     agent_id: &str,
     attempt_no: u32,
-    name: &str,
-    env: Value,
+    workspace: Workspace<'_>,
     command: &AttemptCommand,
 ) -> Result<(), AttemptStopped> {
+    let Workspace { name, env, bootstrap_assets } = workspace;
     let base = &studio.config.daytona_url;
     let deadlines = &studio.config.lifecycle;
     let end = |e: PhaseEnd| end_attempt(studio, run_id, agent_id, e);
@@ -339,6 +360,9 @@ async fn drive(
     }
     let toolbox = worktree::Toolbox::new(studio.http.clone(), base, &studio.config.daytona_api_key, &sandbox_id);
     worktree::prepare(&toolbox, &env).await.map_err(AttemptStopped::Worktrees)?;
+    if !bootstrap_assets.is_empty() {
+        deliver_bootstrap_assets(studio, run_id, agent_id, &toolbox, bootstrap_assets).await?;
+    }
     update(studio, run_id, agent_id, |s| s.current_step = "starting_agent_process".to_string());
     let attempt = AgentAttempt {
         run_id: run_id.to_string(),
@@ -351,6 +375,29 @@ async fn drive(
         return Ok(());
     };
     finish(studio, &attempt, end).await;
+    Ok(())
+}
+
+/// The Temporal-owned `workspace_bootstrap` phase: every asset delivered
+/// through the toolbox (retried from the first one not yet delivered), and
+/// what was delivered recorded on the session.
+async fn deliver_bootstrap_assets(
+    studio: &Studio,
+    run_id: &str,
+    agent_id: &str,
+    toolbox: &worktree::Toolbox,
+    assets: &[WorkspaceBootstrapAsset],
+) -> Result<(), AttemptStopped> {
+    move_phase(studio, run_id, agent_id, |p| p.enter(Phase::WorkspaceBootstrap));
+    update(studio, run_id, agent_id, |s| s.current_step = "delivering_workspace_bootstrap_assets".to_string());
+    let progress = std::sync::Mutex::new(Vec::new());
+    let deadlines = &studio.config.lifecycle;
+    let delivered = run_phase(Phase::WorkspaceBootstrap, deadlines, RetryPolicy::DEFAULT, |_| {
+        bootstrap::deliver(studio, toolbox, assets, &progress)
+    })
+    .await
+    .map_err(|e| AttemptStopped::Bootstrap(end_attempt(studio, run_id, agent_id, e)))?;
+    update(studio, run_id, agent_id, |s| s.bootstrap_assets = delivered);
     Ok(())
 }
 

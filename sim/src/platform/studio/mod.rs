@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod armory;
+pub(crate) mod bootstrap;
 pub(crate) mod delivery;
 pub(crate) mod harness;
 pub(crate) mod provisioning;
@@ -121,6 +122,9 @@ pub struct AgentSession {
     pub refused_tool_calls: Vec<String>,
     /// The handoffs delivered to this agent for its next attempt.
     pub inbox: Vec<crate::platform::agent_server::Handoff>,
+    /// The workspace bootstrap assets delivered into the latest attempt's
+    /// execution workspace, with their modes as the toolbox reported them.
+    pub bootstrap_assets: Vec<bootstrap::DeliveredAsset>,
     /// The agent's `AGENT_HUD_STATUS`: the status its latest `post_hud_status` call
     /// reported, once the Agent HUD answered it without an error (as the
     /// Harness Runtime read the call and its result in the agent process's output).
@@ -209,6 +213,8 @@ pub struct Run {
     pub observability_dsn: scaffolding::DsnProvisioning,
     /// How far the run's delivery graph got, as the LangGraph Agent Server's routing node last said.
     pub delivery_graph: DeliveryGraph,
+    /// Files delivered into each execution workspace before its agent process starts.
+    pub bootstrap_assets: Vec<bootstrap::WorkspaceBootstrapAsset>,
 }
 
 /// The run's delivery graph as the Studio last read it: the LangGraph Agent
@@ -371,6 +377,7 @@ impl Run {
             delivery_references: Vec::new(),
             observability_dsn: self.observability_dsn.clone(),
             delivery_graph: self.delivery_graph.clone(),
+            bootstrap_assets: self.bootstrap_assets.clone(),
         }
     }
 
@@ -423,6 +430,7 @@ fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option
         delivery_references: Vec::new(),
         observability_dsn: scaffolding::DsnProvisioning::Pending,
         delivery_graph: DeliveryGraph::NotRouted,
+        bootstrap_assets: Vec::new(),
     })
 }
 
@@ -569,6 +577,7 @@ impl Studio {
             skill_ids: Vec::new(),
             refused_tool_calls: Vec::new(),
             inbox: Vec::new(),
+            bootstrap_assets: Vec::new(),
             agent_hud_status: None,
             posting_hud_status: None,
         }

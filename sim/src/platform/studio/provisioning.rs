@@ -44,6 +44,13 @@ pub(crate) async fn launch(
         let input = serde_json::Value::String(request.delivery_graph_kind.clone());
         return validation_error(&["body", DELIVERY_GRAPH_KIND_FIELD], "enum", &msg, input);
     }
+    let bootstrap_assets = match request.bootstrap_assets() {
+        Ok(assets) => assets,
+        Err(e) => {
+            let loc: Vec<&str> = std::iter::once("body").chain(e.loc.iter().map(String::as_str)).collect();
+            return validation_error(&loc, e.kind, &e.msg, e.input);
+        }
+    };
     let project = wait_for_project(&studio, &request.project_slug).await;
     // Scaffolding's DSN provisioning is fail-open: it runs beside the launch, never in front of it.
     let dsn_provisioning = scaffolding::start(studio.clone(), project.slug.clone());
@@ -82,6 +89,7 @@ pub(crate) async fn launch(
         delivery_references: Vec::new(),
         observability_dsn: DsnProvisioning::Pending,
         delivery_graph: DeliveryGraph::NotRouted,
+        bootstrap_assets,
     };
     run.record("run:launched", format!("roster {}", template.intake_roles.join(", ")));
     let view = run_view(&run);

@@ -6,7 +6,8 @@
 //! An attempt goes through four phases, each with its own deadline (a
 //! schedule-to-close timeout covering every retry of its activity):
 //! [`Phase::WorkspaceProvision`] (create the execution workspace),
-//! [`Phase::WorkspaceStart`] (wait for it to be `started`),
+//! [`Phase::WorkspaceStart`] (wait for it to be `started`), then, when the run
+//! has workspace bootstrap assets, [`Phase::WorkspaceBootstrap`] (deliver them),
 //! [`Phase::ProcessStart`] (start the agent process) and [`Phase::ProcessRun`]
 //! (read it until it exits).
 //!
@@ -30,6 +31,7 @@ use crate::scenario::{LifecycleDeadlines, SimDuration};
 pub enum Phase {
     WorkspaceProvision,
     WorkspaceStart,
+    WorkspaceBootstrap,
     ProcessStart,
     ProcessRun,
 }
@@ -40,6 +42,7 @@ impl Phase {
         match self {
             Phase::WorkspaceProvision => "workspace_provision",
             Phase::WorkspaceStart => "workspace_start",
+            Phase::WorkspaceBootstrap => "workspace_bootstrap",
             Phase::ProcessStart => "process_start",
             Phase::ProcessRun => "process_run",
         }
@@ -53,6 +56,7 @@ impl LifecycleDeadlines {
         match phase {
             Phase::WorkspaceProvision => self.workspace_provision.0,
             Phase::WorkspaceStart => self.workspace_start.0,
+            Phase::WorkspaceBootstrap => self.workspace_bootstrap.0,
             Phase::ProcessStart => self.process_start.0,
             Phase::ProcessRun => self.process_run.0,
         }

@@ -6,9 +6,18 @@
 //! means delivery graph kind"). Only this module spells the legacy name.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::bootstrap::{AssetKind, WorkspaceBootstrapAsset};
 
 /// The wire name of the delivery graph kind field, for error locations.
 pub(crate) const DELIVERY_GRAPH_KIND_FIELD: &str = "runtime_kind";
+/// The wire name of the workspace bootstrap asset list.
+pub(crate) const BOOTSTRAP_ASSETS_FIELD: &str = "workspaceBootstrapAssets";
+/// The wire name of the source ref bundle's convenience alias.
+pub(crate) const SOURCE_REF_BUNDLE_ALIAS: &str = "sourceRefBundleUrl";
+/// The `kind` of a source ref bundle in the asset list (as `squadsim wire` lowers the alias).
+pub(crate) const SOURCE_REF_BUNDLE_KIND: &str = "source_ref_bundle";
 
 /// One template in `GET /templates`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +41,120 @@ pub(crate) struct LaunchRequest {
     pub work_scope: String,
     #[serde(default)]
     pub next_goal: String,
+    /// The reusable file-delivery contract (delivery-language seed).
+    #[serde(rename = "workspaceBootstrapAssets", default, skip_serializing_if = "Vec::is_empty")]
+    pub workspace_bootstrap_assets: Vec<BootstrapAssetView>,
+    /// The convenience alias that lowers into one read-only source ref bundle
+    /// of `workspaceBootstrapAssets[]` ([`LaunchRequest::bootstrap_assets`]).
+    #[serde(rename = "sourceRefBundleUrl", default, skip_serializing_if = "Option::is_none")]
+    pub source_ref_bundle: Option<String>,
+}
+
+/// One entry of `workspaceBootstrapAssets[]`: `{kind?, url, destination?, readOnly?}`
+/// (`kind: source_ref_bundle` for a source ref bundle, which is read-only and may
+/// leave its destination to the platform).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct BootstrapAssetView {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    #[serde(rename = "readOnly", default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+/// Why a launch body's assets do not lower: a 422 on `loc`, pydantic style.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AssetFieldError {
+    /// The field's location under `body`.
+    pub loc: Vec<String>,
+    pub kind: &'static str,
+    pub msg: String,
+    pub input: Value,
+}
+
+impl LaunchRequest {
+    /// The run's workspace bootstrap assets: `workspaceBootstrapAssets[]` in
+    /// order, then the source ref bundle `sourceRefBundleUrl` lowers into.
+    ///
+    /// The seed calls the alias "only a convenience alias that lowers into
+    /// workspaceBootstrapAssets[]" and the list "the reusable file-delivery
+    /// contract" other launch-time files use, so a body may carry both: they
+    /// merge. The alias adds nothing when the list already holds a source ref
+    /// bundle from the same URL, and is refused (422) when the list's source
+    /// ref bundle comes from another one (the two disagree about the bundle;
+    /// `squadsim wire` reports the same conflict).
+    pub(crate) fn bootstrap_assets(&self) -> Result<Vec<WorkspaceBootstrapAsset>, AssetFieldError> {
+        let mut assets = Vec::new();
+        for (i, view) in self.workspace_bootstrap_assets.iter().enumerate() {
+            assets.push(view.lower(i)?);
+        }
+        if let Some(url) = &self.source_ref_bundle {
+            let loc = vec![SOURCE_REF_BUNDLE_ALIAS.to_string()];
+            if url.is_empty() {
+                let msg = "Value error, expected the URL of a source ref bundle".to_string();
+                return Err(AssetFieldError { loc, kind: "value_error", msg, input: Value::String(url.clone()) });
+            }
+            match assets.iter().find(|a| a.kind == AssetKind::SourceRefBundle) {
+                Some(listed) if listed.source_url == *url => {}
+                Some(listed) => {
+                    let msg = format!(
+                        "Value error, {SOURCE_REF_BUNDLE_ALIAS} lowers into {BOOTSTRAP_ASSETS_FIELD}[], whose source ref bundle is {}",
+                        listed.source_url
+                    );
+                    return Err(AssetFieldError { loc, kind: "value_error", msg, input: Value::String(url.clone()) });
+                }
+                None => assets.push(WorkspaceBootstrapAsset::source_ref_bundle(url, None)),
+            }
+        }
+        Ok(assets)
+    }
+}
+
+impl BootstrapAssetView {
+    fn lower(&self, index: usize) -> Result<WorkspaceBootstrapAsset, AssetFieldError> {
+        let at = |field: &str| vec![BOOTSTRAP_ASSETS_FIELD.to_string(), index.to_string(), field.to_string()];
+        let invalid = |field: &str, msg: &str, input: Value| AssetFieldError {
+            loc: at(field),
+            kind: "value_error",
+            msg: format!("Value error, {msg}"),
+            input,
+        };
+        if self.url.is_empty() {
+            return Err(invalid("url", "expected the URL the asset is fetched from", Value::String(String::new())));
+        }
+        if let Some(d) = self.destination.as_deref().filter(|d| !d.starts_with('/') || d.split('/').any(|s| s == ".."))
+        {
+            let msg = "expected an absolute path in the execution workspace";
+            return Err(invalid("destination", msg, Value::String(d.to_string())));
+        }
+        match self.kind.as_deref() {
+            Some(SOURCE_REF_BUNDLE_KIND) => {
+                Ok(WorkspaceBootstrapAsset::source_ref_bundle(&self.url, self.destination.as_deref()))
+            }
+            None => match &self.destination {
+                Some(destination) => Ok(WorkspaceBootstrapAsset {
+                    kind: AssetKind::File,
+                    source_url: self.url.clone(),
+                    destination: destination.clone(),
+                    read_only: self.read_only,
+                }),
+                None => Err(AssetFieldError {
+                    loc: at("destination"),
+                    kind: "missing",
+                    msg: "Field required".to_string(),
+                    input: serde_json::to_value(self).unwrap_or(Value::Null),
+                }),
+            },
+            Some(other) => Err(AssetFieldError {
+                loc: at("kind"),
+                kind: "literal_error",
+                msg: format!("Input should be '{SOURCE_REF_BUNDLE_KIND}'"),
+                input: Value::String(other.to_string()),
+            }),
+        }
+    }
 }
 
 /// One agent of the roster, as the runbook shows it.
@@ -147,8 +270,86 @@ pub(crate) struct ControlRequest {
 
 #[cfg(test)]
 mod tests {
-    use super::SessionView;
+    use super::{LaunchRequest, SessionView};
+    use crate::platform::studio::bootstrap::{AssetKind, WorkspaceBootstrapAsset};
     use serde_json::json;
+
+    const BUNDLE: &str = "http://github/repos/yamonco/legacy-billing/contents/bundles/legacy-src.tar.gz";
+    const CLI: &str = "http://github/repos/yamonco/sanmopia-modernization/contents/tools/cli.tar.gz";
+
+    fn launch(extra: serde_json::Value) -> LaunchRequest {
+        let mut body = json!({"template_id": "research-team", "project_slug": "p", "runtime_kind": "project_delivery"});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        serde_json::from_value(body).expect("a launch body")
+    }
+
+    fn cli_asset() -> serde_json::Value {
+        json!({"url": CLI, "destination": "/home/daytona/tools/cli.tar.gz"})
+    }
+
+    #[test]
+    fn the_source_ref_bundle_alias_lowers_into_one_read_only_source_ref_bundle() {
+        let assets = launch(json!({"sourceRefBundleUrl": BUNDLE})).bootstrap_assets().expect("lowers");
+        assert_eq!(
+            assets,
+            vec![WorkspaceBootstrapAsset {
+                kind: AssetKind::SourceRefBundle,
+                source_url: BUNDLE.to_string(),
+                destination: "/home/daytona/source-ref/legacy-src.tar.gz".to_string(),
+                read_only: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn the_alias_merges_with_the_list_it_lowers_into_after_the_listed_assets() {
+        let body = json!({"workspaceBootstrapAssets": [cli_asset()], "sourceRefBundleUrl": BUNDLE});
+        let assets = launch(body).bootstrap_assets().expect("lowers");
+        let kinds: Vec<(AssetKind, &str, bool)> =
+            assets.iter().map(|a| (a.kind, a.source_url.as_str(), a.read_only)).collect();
+        assert_eq!(kinds, vec![(AssetKind::File, CLI, false), (AssetKind::SourceRefBundle, BUNDLE, true)]);
+    }
+
+    #[test]
+    fn the_alias_adds_nothing_when_the_list_already_holds_its_bundle() {
+        let listed = json!({"kind": "source_ref_bundle", "url": BUNDLE, "destination": "/home/daytona/legacy.tgz"});
+        let body = json!({"workspaceBootstrapAssets": [listed], "sourceRefBundleUrl": BUNDLE});
+        let assets = launch(body).bootstrap_assets().expect("lowers");
+        assert_eq!(assets.len(), 1);
+        assert_eq!(assets[0].destination, "/home/daytona/legacy.tgz");
+        assert!(assets[0].read_only, "a source ref bundle is read-only whatever the list says");
+    }
+
+    #[test]
+    fn the_alias_is_refused_when_the_list_names_another_source_ref_bundle() {
+        let listed = json!({"kind": "source_ref_bundle", "url": CLI});
+        let body = json!({"workspaceBootstrapAssets": [listed], "sourceRefBundleUrl": BUNDLE});
+        let e = launch(body).bootstrap_assets().expect_err("two bundles disagree");
+        assert_eq!(e.loc, vec!["sourceRefBundleUrl".to_string()]);
+        assert!(e.msg.contains(CLI), "{}", e.msg);
+    }
+
+    #[test]
+    fn an_asset_without_a_destination_or_with_an_unknown_kind_is_refused_where_it_is() {
+        let e =
+            launch(json!({"workspaceBootstrapAssets": [cli_asset(), {"url": CLI}]})).bootstrap_assets().unwrap_err();
+        assert_eq!((e.loc.join("."), e.kind), ("workspaceBootstrapAssets.1.destination".to_string(), "missing"));
+        let odd = json!({"kind": "runtime_asset", "url": CLI, "destination": "/x"});
+        let e = launch(json!({"workspaceBootstrapAssets": [odd]})).bootstrap_assets().unwrap_err();
+        assert_eq!(e.loc.join("."), "workspaceBootstrapAssets.0.kind");
+        let relative = json!({"url": CLI, "destination": "tools/cli.tar.gz"});
+        let e = launch(json!({"workspaceBootstrapAssets": [relative]})).bootstrap_assets().unwrap_err();
+        assert_eq!(e.loc.join("."), "workspaceBootstrapAssets.0.destination");
+    }
+
+    #[test]
+    fn a_launch_without_assets_sends_neither_field() {
+        let written = serde_json::to_value(launch(json!({}))).expect("serializes");
+        assert!(written.get("workspaceBootstrapAssets").is_none() && written.get("sourceRefBundleUrl").is_none());
+        assert_eq!(launch(json!({})).bootstrap_assets(), Ok(Vec::new()));
+    }
 
     fn session(status_field: &str) -> serde_json::Value {
         json!({
