@@ -17,14 +17,21 @@
 //!   released, so whoever watches can change the world before it is answered;
 //!   only the first matching request is held, every later one passes; a watch
 //!   with a sender matches only requests carrying that [`SenderHost`];
+//! - a tool-call watch ([`ServiceFaults::watch_tool_call`]) matches a JSON-RPC
+//!   `tools/call` by its `params.name` and by the caller the service's own
+//!   reader ([`ServiceFaults::identify_callers`]) finds in the headers; a body
+//!   is buffered at the door only while such a watch is armed and the request's
+//!   method and path could be its call, so no other request pays for it, and
+//!   the service then reads the very bytes that were sent;
 //! - an injected error answers `{"message": ..., "statusCode": ...}` with the
 //!   status's canonical reason, so clients see an ordinary HTTP error.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -78,6 +85,45 @@ impl Matcher {
     }
 }
 
+/// A JSON-RPC `tools/call` as a watch awaits it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolCallMatcher {
+    /// `None`: any tool; else the call's `params.name` is one of these.
+    pub tools: Option<Vec<String>>,
+    /// `None`: any caller, identified or not; else the caller the service's
+    /// reader identifies is one of these (none matches while it is empty).
+    pub callers: Option<Vec<String>>,
+}
+
+impl ToolCallMatcher {
+    fn matches(&self, call: &ToolCall) -> bool {
+        let named = |list: &Option<Vec<String>>, value: Option<&str>| {
+            list.as_ref().is_none_or(|list| value.is_some_and(|v| list.iter().any(|l| l == v)))
+        };
+        named(&self.tools, Some(&call.tool)) && named(&self.callers, call.caller.as_deref())
+    }
+}
+
+/// How a service identifies the caller of a request from its headers (for an
+/// MCP gateway: its bearer token's subject, when the token is one it accepts).
+pub type CallerReader = Arc<dyn Fn(&HeaderMap) -> Option<String> + Send + Sync>;
+
+/// A `tools/call` read at the door: the tool's name and who called it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ToolCall {
+    tool: String,
+    caller: Option<String>,
+}
+
+/// A request as the door sees it when it arrives.
+struct Door<'a> {
+    method: &'a Method,
+    path: &'a str,
+    sender: Option<&'a str>,
+    /// Read only while a tool-call watch could match it.
+    call: Option<ToolCall>,
+}
+
 /// One active fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceFault {
@@ -104,6 +150,18 @@ struct Registry {
     serving: Vec<(u64, Method, String)>,
     /// The number the next request to arrive gets.
     arrivals: u64,
+    /// How the service identifies a caller, for tool-call watches.
+    callers: Option<Reader>,
+}
+
+/// A [`CallerReader`] in the registry (which is `Debug`).
+#[derive(Clone)]
+struct Reader(CallerReader);
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallerReader")
+    }
 }
 
 /// Keeps a request on the service's list of requests being served until dropped
@@ -127,6 +185,8 @@ struct Watch {
     matcher: Matcher,
     /// `Some(host)`: only requests sent from that host.
     from: Option<String>,
+    /// `Some(call)`: only a JSON-RPC `tools/call` matching it.
+    call: Option<ToolCallMatcher>,
     /// A matching request arrived (and, until `released`, waits).
     arrived: bool,
     released: bool,
@@ -167,7 +227,36 @@ impl ServiceFaults {
     pub fn watch(&self, id: usize, matcher: Matcher, from: Option<String>) {
         let mut state = self.state();
         state.watches.retain(|w| w.id != id);
-        state.watches.push(Watch { id, matcher, from, arrived: false, released: false });
+        state.watches.push(Watch { id, matcher, from, call: None, arrived: false, released: false });
+    }
+
+    /// Awaits, as an event of the watcher `id`, the first JSON-RPC `tools/call`
+    /// matching `call` among the requests `matcher` matches, held like
+    /// [`ServiceFaults::watch`]'s.
+    pub fn watch_tool_call(&self, id: usize, matcher: Matcher, call: ToolCallMatcher) {
+        let mut state = self.state();
+        state.watches.retain(|w| w.id != id);
+        state.watches.push(Watch { id, matcher, from: None, call: Some(call), arrived: false, released: false });
+    }
+
+    /// Sets the callers the tool-call watch `id` awaits (its watcher learns them as the world goes on).
+    pub fn set_callers(&self, id: usize, callers: Vec<String>) {
+        let mut state = self.state();
+        if let Some(call) = state.watches.iter_mut().find(|w| w.id == id).and_then(|w| w.call.as_mut()) {
+            call.callers = Some(callers);
+        }
+    }
+
+    /// How this service identifies the caller of a request, for tool-call watches.
+    pub fn identify_callers(&self, reader: CallerReader) {
+        self.state().callers = Some(Reader(reader));
+    }
+
+    /// The caller reader, when an armed tool-call watch could match a request with this method and path.
+    fn awaits_call(&self, method: &Method, path: &str) -> Option<Option<CallerReader>> {
+        let state = self.state();
+        let armed = state.watches.iter().any(|w| !w.arrived && w.call.is_some() && w.matcher.matches(method, path));
+        armed.then(|| state.callers.as_ref().map(|r| r.0.clone()))
     }
 
     /// Whether the request the watcher `id` awaits has arrived.
@@ -183,11 +272,13 @@ impl ServiceFaults {
     }
 
     /// Marks the arrival on every armed watch the request matches; the ids of those that hold it.
-    fn arrive(&self, method: &Method, path: &str, sender: Option<&str>) -> Vec<usize> {
+    fn arrive(&self, door: &Door<'_>) -> Vec<usize> {
         let mut state = self.state();
         let mut held = Vec::new();
-        let sent_by = |w: &Watch| w.from.as_deref().is_none_or(|from| sender == Some(from));
-        for w in state.watches.iter_mut().filter(|w| !w.arrived && sent_by(w) && w.matcher.matches(method, path)) {
+        let sent_by = |w: &Watch| w.from.as_deref().is_none_or(|from| door.sender == Some(from));
+        let called = |w: &Watch| w.call.as_ref().is_none_or(|c| door.call.as_ref().is_some_and(|call| c.matches(call)));
+        let matching = |w: &Watch| !w.arrived && sent_by(w) && called(w) && w.matcher.matches(door.method, door.path);
+        for w in state.watches.iter_mut().filter(|w| matching(w)) {
             w.arrived = true;
             held.push(w.id);
         }
@@ -231,10 +322,37 @@ impl ServiceFaults {
 /// How often a held request looks whether it was released (simulated time under turmoil).
 const HOLD_POLL: Duration = Duration::from_millis(1);
 
+/// The most body bytes read at the door: axum's default body limit, beyond
+/// which the service would refuse the request anyway.
+const DOOR_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// The `tools/call` a request carries (its body buffered and put back), when
+/// an armed tool-call watch could match it; the request unread otherwise.
+async fn read_call(faults: &ServiceFaults, request: Request) -> (Request, Option<ToolCall>) {
+    let Some(reader) = faults.awaits_call(request.method(), request.uri().path()) else {
+        return (request, None);
+    };
+    let length = request.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if request.method() != Method::POST || length.is_none_or(|l| l > DOOR_BODY_LIMIT) {
+        return (request, None);
+    }
+    let caller = reader.and_then(|read| read(request.headers()));
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, DOOR_BODY_LIMIT).await.unwrap_or_default();
+    let message: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    let tool = message
+        .as_ref()
+        .filter(|m| m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call"))
+        .and_then(|m| m.pointer("/params/name")?.as_str().map(str::to_string));
+    (Request::from_parts(parts, Body::from(bytes)), tool.map(|tool| ToolCall { tool, caller }))
+}
+
 async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next) -> Response {
     let _serving = faults.arrived_now(request.method(), request.uri().path());
     let sender = request.extensions().get::<SenderHost>().map(|s| s.0.clone());
-    let held = faults.arrive(request.method(), request.uri().path(), sender.as_deref());
+    let (request, call) = read_call(&faults, request).await;
+    let door = Door { method: request.method(), path: request.uri().path(), sender: sender.as_deref(), call };
+    let held = faults.arrive(&door);
     while !held.is_empty() && !faults.released(&held) {
         crate::timer::sleep(HOLD_POLL).await;
     }
@@ -259,6 +377,15 @@ mod tests {
 
     fn matcher(method: Option<Method>, path: &str) -> Matcher {
         Matcher { method, path: path.to_string(), within: None }
+    }
+
+    fn door<'a>(method: &'a Method, path: &'a str, sender: Option<&'a str>) -> Door<'a> {
+        Door { method, path, sender, call: None }
+    }
+
+    fn call<'a>(tool: &str, caller: Option<&str>) -> Door<'a> {
+        let call = ToolCall { tool: tool.to_string(), caller: caller.map(str::to_string) };
+        Door { method: &Method::POST, path: "/servers/s-1/mcp", sender: None, call: Some(call) }
     }
 
     #[test]
@@ -312,12 +439,15 @@ mod tests {
     fn a_watch_holds_the_first_matching_request_only_until_released() {
         let faults = ServiceFaults::new();
         faults.watch(7, matcher(Some(Method::PUT), "/repos/*/*/pulls/*/merge"), None);
-        assert!(faults.arrive(&Method::GET, "/repos/o/r/pulls/1", None).is_empty());
+        assert!(faults.arrive(&door(&Method::GET, "/repos/o/r/pulls/1", None)).is_empty());
         assert!(!faults.arrived(7));
-        let held = faults.arrive(&Method::PUT, "/repos/o/r/pulls/1/merge", None);
+        let held = faults.arrive(&door(&Method::PUT, "/repos/o/r/pulls/1/merge", None));
         assert_eq!(held, [7]);
         assert!(faults.arrived(7) && !faults.released(&held));
-        assert!(faults.arrive(&Method::PUT, "/repos/o/r/pulls/2/merge", None).is_empty(), "only the first is held");
+        assert!(
+            faults.arrive(&door(&Method::PUT, "/repos/o/r/pulls/2/merge", None)).is_empty(),
+            "only the first is held"
+        );
         faults.release(7);
         assert!(faults.released(&held));
     }
@@ -326,9 +456,9 @@ mod tests {
     fn a_watch_with_a_sender_holds_only_a_request_from_that_host() {
         let faults = ServiceFaults::new();
         faults.watch(2, matcher(None, "/servers"), Some("daytona".into()));
-        assert!(faults.arrive(&Method::GET, "/servers", Some("studio")).is_empty(), "another sender passes");
-        assert!(faults.arrive(&Method::GET, "/servers", None).is_empty(), "an unknown sender passes");
-        assert_eq!(faults.arrive(&Method::GET, "/servers/s-1/tools", Some("daytona")), [2]);
+        assert!(faults.arrive(&door(&Method::GET, "/servers", Some("studio"))).is_empty(), "another sender passes");
+        assert!(faults.arrive(&door(&Method::GET, "/servers", None)).is_empty(), "an unknown sender passes");
+        assert_eq!(faults.arrive(&door(&Method::GET, "/servers/s-1/tools", Some("daytona"))), [2]);
     }
 
     #[test]
@@ -341,5 +471,84 @@ mod tests {
         faults.clear(3);
         assert_eq!(faults.effect_for(&Method::POST, "/mcp"), None);
         assert_eq!(faults.hits(3), 1);
+    }
+
+    #[test]
+    fn a_tool_call_watch_holds_the_first_call_of_its_tool_by_one_of_its_callers() {
+        let faults = ServiceFaults::new();
+        let tools = Some(vec!["publish_lineage".to_string(), "yamon-datahub-publish-lineage".to_string()]);
+        faults.watch_tool_call(
+            4,
+            matcher(Some(Method::POST), "/servers/*/mcp"),
+            ToolCallMatcher { tools, callers: None },
+        );
+        faults.set_callers(4, vec!["sanm.closer@yamon.io".into()]);
+        assert!(
+            faults.arrive(&door(&Method::POST, "/servers/s-1/mcp", None)).is_empty(),
+            "a body that is no call passes"
+        );
+        assert!(
+            faults.arrive(&call("get_hud_snapshot", Some("sanm.closer@yamon.io"))).is_empty(),
+            "another tool passes"
+        );
+        assert!(
+            faults.arrive(&call("publish_lineage", Some("sanm.tester@yamon.io"))).is_empty(),
+            "another caller passes"
+        );
+        assert!(faults.arrive(&call("publish_lineage", None)).is_empty(), "an unidentified caller passes");
+        assert_eq!(faults.arrive(&call("yamon-datahub-publish-lineage", Some("sanm.closer@yamon.io"))), [4]);
+    }
+
+    #[test]
+    fn a_tool_call_watch_without_callers_yet_holds_nothing() {
+        let faults = ServiceFaults::new();
+        let awaited = ToolCallMatcher { tools: None, callers: Some(Vec::new()) };
+        faults.watch_tool_call(1, matcher(None, "/"), awaited);
+        assert!(faults.arrive(&call("publish_lineage", Some("sanm.closer@yamon.io"))).is_empty());
+        faults.set_callers(1, vec!["sanm.closer@yamon.io".into()]);
+        assert_eq!(faults.arrive(&call("publish_lineage", Some("sanm.closer@yamon.io"))), [1]);
+    }
+
+    /// A router echoing the body it got, behind `faults`.
+    fn echo(faults: &ServiceFaults) -> Router {
+        let router = Router::new()
+            .route("/servers/{id}/mcp", axum::routing::post(|body: axum::body::Bytes| async move { body }));
+        faults.layer(router)
+    }
+
+    fn tools_call(tool: &str, token: &str) -> Request {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool}})
+            .to_string();
+        Request::post("/servers/s-1/mcp")
+            .header("content-length", body.len())
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::from(body))
+            .expect("a request")
+    }
+
+    #[tokio::test]
+    async fn the_door_reads_a_watched_call_and_the_service_gets_the_same_bytes() {
+        use tower::ServiceExt;
+        let faults = ServiceFaults::new();
+        faults.identify_callers(Arc::new(|headers: &HeaderMap| {
+            headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::to_string)
+        }));
+        let awaited =
+            ToolCallMatcher { tools: Some(vec!["publish_lineage".into()]), callers: Some(vec!["closer".into()]) };
+        faults.watch_tool_call(9, matcher(Some(Method::POST), "/servers/*/mcp"), awaited);
+        let passed = echo(&faults).oneshot(tools_call("publish_lineage", "tester")).await.expect("an answer");
+        let body = axum::body::to_bytes(passed.into_body(), usize::MAX).await.expect("a body");
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).expect("json")["params"]["name"],
+            "publish_lineage"
+        );
+        assert!(!faults.arrived(9), "another caller's call is not the event");
+        let held = tokio::spawn(echo(&faults).oneshot(tools_call("publish_lineage", "closer")));
+        while !faults.arrived(9) {
+            tokio::task::yield_now().await;
+        }
+        faults.release(9);
+        let answered = held.await.expect("the task").expect("an answer");
+        assert_eq!(answered.status(), StatusCode::OK);
     }
 }

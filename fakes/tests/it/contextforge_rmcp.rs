@@ -107,6 +107,9 @@ async fn rmcp_lists_and_calls_federated_tools_on_mcp() {
     let bare = client.call_tool(CallToolRequestParams::new("get_hud_snapshot")).await.expect("an answer");
     assert_eq!(bare.is_error, Some(true));
     assert_eq!(text_of(&bare), "Tool not found: get_hud_snapshot");
+    // Nor is a name no gateway has: still a result (docs/wire-facts.md#contextforge-unknown-tool), never -32602.
+    let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await.expect("a result, not an error");
+    assert_eq!((unknown.is_error, text_of(&unknown)), (Some(true), "Tool not found: no_such_tool".to_string()));
     assert_eq!(w.grid.calls().len(), 1, "nothing more reached the grid");
     client.cancel().await.expect("close");
 }

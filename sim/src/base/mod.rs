@@ -2,6 +2,7 @@
 
 pub(crate) mod clock;
 pub(crate) mod identity;
+pub(crate) mod loadouts;
 pub(crate) mod probe;
 pub(crate) mod run_events;
 pub(crate) mod templates;

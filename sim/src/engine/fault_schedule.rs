@@ -7,11 +7,15 @@
 //! at the first step at which its event shows in the modelled state (`on`),
 //! read from the Studio's runs and sessions (a handoff from the LangGraph Agent
 //! Server's checkpointed handoff trail), or, for a request (`http`,
-//! `merge`), at the door of the service it reaches, never from the scenario;
+//! `merge`, `tool_call`), at the door of the service it reaches, never from the scenario;
 //! with a `delay`, that much later. A fault with `run: <label>` reads its
 //! event from that labelled run only, and a service fault with one hits only
 //! requests whose path names that run or one of its execution workspaces (its
-//! sandboxes), as the Studio's state shows them at each step.
+//! sandboxes), as the Studio's state shows them at each step. A `tool_call`
+//! event's caller is read at the gateway's door from the caller's token (its
+//! subject, the agent's gateway identity); which identities are the role's
+//! (of its run, with `run:`) the schedule learns from the Studio's sessions at
+//! each step, before any of them has a token to call with.
 //!
 //! Guarantees:
 //! - faults are independent entries: each begins and ends on its own, so any
@@ -31,9 +35,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hyper::{Method, StatusCode};
-use squadsim_fakes::fault::{Effect, Matcher, ServiceFault, ServiceFaults};
+use squadsim_fakes::contextforge::ContextForge;
+use squadsim_fakes::fault::{Effect, Matcher, ServiceFault, ServiceFaults, ToolCallMatcher};
 
 use crate::base::clock::seconds_label;
+use crate::base::identity;
 use crate::base::topology::Host;
 use crate::engine::operator::OperatorLog;
 use crate::platform::agent_server::CheckpointStore;
@@ -101,8 +107,23 @@ impl FaultSchedule {
                 let from = on.as_ref().and_then(Trigger::sender).map(str::to_string);
                 schedule.service_named(host).watch(i, matcher, from);
             }
+            if let Some(Trigger::ToolCall(event)) = &on {
+                // Every MCP endpoint of the gateway (`/mcp`, `/servers/<id>/mcp`) takes POSTs.
+                let endpoints = Matcher { method: Some(Method::POST), path: "/".to_string(), within: None };
+                // A role's callers, or a run's, are learnt as the Studio shows their sessions.
+                let learnt = event.role.is_some() || fault.window().run.is_some();
+                let call = ToolCallMatcher { tools: event.wire_names(), callers: learnt.then(Vec::new) };
+                schedule.service(Host::Contextforge).watch_tool_call(i, endpoints, call);
+            }
         }
         schedule
+    }
+
+    /// Lets the gateway's door read a tool call's caller as the gateway does: the
+    /// subject of a token it accepts.
+    pub(crate) fn identify_gateway_callers(&self, gateway: &std::sync::Arc<ContextForge>) {
+        let gateway = gateway.clone();
+        self.service(Host::Contextforge).identify_callers(std::sync::Arc::new(move |headers| gateway.caller(headers)));
     }
 
     /// The service-fault handle of `host`, to wrap its router with.
@@ -135,6 +156,7 @@ impl FaultSchedule {
             let labelled = labelled.lock().map(|l| l.labelled.clone()).unwrap_or_default();
             self.rescope(&runs, &labelled);
         }
+        self.learn_callers(&runs);
         let mut still = Vec::new();
         for i in std::mem::take(&mut self.waiting) {
             let window = self.faults[i].window();
@@ -322,8 +344,8 @@ impl FaultSchedule {
     /// Whether the event of fault `i` has happened: a request arrived at its
     /// service's door, or the Studio's runs show it (its own run's, when it has `run:`).
     fn observed(&self, i: usize, runs: &[Run], checkpoints: &CheckpointStore, trigger: &Trigger) -> bool {
-        match (trigger.request(), self.scopes.get(&i)) {
-            (Some((host, _, _)), _) => self.service_named(host).arrived(i),
+        match (trigger.door(), self.scopes.get(&i)) {
+            (Some(host), _) => self.service_named(host).arrived(i),
             (None, None) => observed(runs, checkpoints, trigger),
             (None, Some(scope)) => {
                 let own: Vec<Run> = runs.iter().filter(|r| scope.contains(&r.run_id)).cloned().collect();
@@ -356,8 +378,35 @@ impl FaultSchedule {
 
     /// Lets the request fault `i` awaited go on (no-op for other events).
     fn release(&self, i: usize, trigger: &Trigger) {
-        if let Some((host, _, _)) = trigger.request() {
+        if let Some(host) = trigger.door() {
             self.service_named(host).release(i);
+        }
+    }
+
+    /// Tells the gateway's door who the callers of each waiting `tool_call`
+    /// event with a role or a run are: the gateway identities of the sessions
+    /// of that role (of that run) the Studio shows now.
+    fn learn_callers(&self, runs: &[Run]) {
+        for &i in &self.waiting {
+            let window = self.faults[i].window();
+            let Some(Trigger::ToolCall(event)) = &window.on else { continue };
+            if event.role.is_none() && window.run.is_none() || self.seen.contains_key(&i) {
+                continue;
+            }
+            let scope = self.scopes.get(&i);
+            let mut callers: Vec<String> = runs
+                .iter()
+                .filter(|r| scope.is_none_or(|scope| scope.contains(&r.run_id)))
+                .flat_map(|r| {
+                    r.sessions
+                        .iter()
+                        .filter(|s| event.calls_from(&s.role_id, &s.agent_id))
+                        .map(|s| identity::gateway_identity(&r.project_code, &s.agent_nickname))
+                })
+                .collect();
+            callers.sort();
+            callers.dedup();
+            self.service(Host::Contextforge).set_callers(i, callers);
         }
     }
 }
@@ -371,7 +420,7 @@ fn observed(runs: &[Run], checkpoints: &CheckpointStore, trigger: &Trigger) -> b
             .filter_map(|r| checkpoints.latest(&r.run_id))
             .any(|state| state.handoffs.iter().any(|h| event.matches(&h.sender_agent_id, &h.recipient_agent_id))),
         Trigger::Wall(w) => runs.iter().any(|r| r.walls.iter().any(|fired| fired.wall == w.wall)),
-        Trigger::Http(_) | Trigger::Merge(_) => false,
+        Trigger::Http(_) | Trigger::Merge(_) | Trigger::ToolCall(_) => false,
         Trigger::RunLaunched => !runs.is_empty(),
         Trigger::SessionStarted(role) => sessions().any(|s| &s.role_id == role && s.claude_session_id.is_some()),
         Trigger::FirstToolCall(role) => sessions().any(|s| &s.role_id == role && s.first_tool_made()),

@@ -262,6 +262,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
         (services.studio.clone(), services.gateway.clone(), services.checkpoints.clone());
     // Every service wears its host's service-fault layer (switched by the schedule).
     let mut schedule = FaultSchedule::new(&scenario.faults, (network.min_latency, network.max_latency));
+    schedule.identify_gateway_callers(&gateway);
     let tick = scenario.world.tick.0;
     for host in Host::SERVICES {
         let (services, faults) = (services.clone(), schedule.service(host));

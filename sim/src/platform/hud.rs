@@ -27,7 +27,7 @@ use squadsim_fakes::net::{HttpClient, HttpRequest};
 use crate::base::templates::REQUIRED_FIRST_TOOL;
 use crate::platform::agent_server::{Handoff, MergeDecisionRecord};
 
-pub(crate) const SERVER_ID: &str = "fractalops-hud";
+pub(crate) const SERVER_ID: &str = crate::base::loadouts::HUD;
 pub(crate) const POST_HUD_STATUS: &str = "post_hud_status";
 /// The status an agent's scripted `post_hud_status` call reports: it is working.
 pub(crate) const WORKING: &str = "working";
@@ -243,6 +243,13 @@ mod tests {
         let findings = wire::inspect(&snapshot).findings;
         assert!(findings.iter().all(|f| f.severity() == Severity::Note), "{findings:?}");
         assert_eq!(findings.len(), marked.len(), "each model-defined code in BLOCKERS is noted once: {findings:?}");
+    }
+
+    #[test]
+    fn the_hud_lists_the_tools_the_loadout_catalogue_names() {
+        let ctx = CallContext { caller: None, headers: HeaderMap::new() };
+        let listed: Vec<String> = hud().list_tools(&ctx).into_iter().map(|t| t.name).collect();
+        assert_eq!(listed, crate::base::loadouts::tools_of(SERVER_ID));
     }
 
     fn hud() -> Arc<Hud> {

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::durations::SimDuration;
+pub use super::tool_call::ToolCallEvent;
 
 /// A fault: on the network (through turmoil), on a host, or in one service's
 /// endpoints. Each entry is independent of the others. It begins at a simulated
@@ -165,6 +166,10 @@ pub enum Trigger {
     /// A handoff between those roles lands in the LangGraph Agent Server's
     /// handoff trail, read from its checkpointed graph state as it is recorded.
     Handoff(HandoffEvent),
+    /// That role's agent process makes an MCP `tools/call` of that tool through
+    /// ContextForge, read at the gateway's door from the JSON-RPC body and the
+    /// caller's token; the request is held there like an `http` event's.
+    ToolCall(ToolCallEvent),
 }
 
 /// An HTTP request as an event that begins a fault.
@@ -244,9 +249,12 @@ impl Trigger {
     pub fn role(&self) -> Option<&str> {
         match self {
             Trigger::SessionStarted(r) | Trigger::FirstToolCall(r) | Trigger::SessionCompleted(r) => Some(r),
-            Trigger::RunLaunched | Trigger::Http(_) | Trigger::Merge(_) | Trigger::Wall(_) | Trigger::Handoff(_) => {
-                None
-            }
+            Trigger::RunLaunched
+            | Trigger::Http(_)
+            | Trigger::Merge(_)
+            | Trigger::Wall(_)
+            | Trigger::Handoff(_)
+            | Trigger::ToolCall(_) => None,
         }
     }
 
@@ -257,6 +265,7 @@ impl Trigger {
             Trigger::Merge(d) => d.delay,
             Trigger::Wall(w) => w.delay,
             Trigger::Handoff(h) => h.delay,
+            Trigger::ToolCall(c) => c.delay,
             _ => None,
         };
         delay.map(|d| d.0).unwrap_or_default()
@@ -267,6 +276,30 @@ impl Trigger {
         match self {
             Trigger::Http(e) => e.from.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The host at whose door the event is read as a request arrives (`http`,
+    /// `merge`, `tool_call`: the gateway), where its request is held.
+    pub fn door(&self) -> Option<&str> {
+        match self {
+            Trigger::ToolCall(_) => Some(crate::base::topology::Host::Contextforge.name()),
+            other => other.request().map(|(host, _, _)| host),
+        }
+    }
+
+    /// The event's key in the YAML (`http`, `tool_call`, ...).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Trigger::RunLaunched => "run_launched",
+            Trigger::SessionStarted(_) => "session_started",
+            Trigger::FirstToolCall(_) => "first_tool_call",
+            Trigger::SessionCompleted(_) => "session_completed",
+            Trigger::Http(_) => "http",
+            Trigger::Merge(_) => "merge",
+            Trigger::Wall(_) => "wall",
+            Trigger::Handoff(_) => "handoff",
+            Trigger::ToolCall(_) => "tool_call",
         }
     }
 
@@ -295,6 +328,9 @@ impl fmt::Display for Trigger {
             Trigger::Wall(w) => write!(f, "wall {}", w.wall),
             Trigger::Handoff(h) => {
                 write!(f, "handoff {} -> {}", h.from.as_deref().unwrap_or("*"), h.to.as_deref().unwrap_or("*"))
+            }
+            Trigger::ToolCall(c) => {
+                write!(f, "tool_call {} by {}", c.tool.as_deref().unwrap_or("*"), c.role.as_deref().unwrap_or("*"))
             }
         }?;
         match self.delay() {

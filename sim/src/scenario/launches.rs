@@ -136,8 +136,10 @@ pub(crate) fn every_step(scenario: &Scenario) -> Vec<(FieldPath, &Step)> {
     all
 }
 
-/// The events a fault's `run` scopes (those read from the run's state, not from a request).
-const RUN_EVENTS: [&str; 5] = ["run_launched", "session_started", "first_tool_call", "session_completed", "wall"];
+/// The events a fault's `run` scopes (those read from the run's state, and a
+/// tool call, whose caller is one of the run's agents; not a request's host).
+const RUN_EVENTS: [&str; 6] =
+    ["run_launched", "session_started", "first_tool_call", "session_completed", "wall", "tool_call"];
 
 fn unknown(field: FieldPath, label: &str, known: &[&str], where_: &str) -> Invalid {
     let expected = if known.is_empty() {

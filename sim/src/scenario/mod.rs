@@ -27,6 +27,7 @@ mod schema;
 pub mod sometimes;
 mod steps;
 mod swarm;
+mod tool_call;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -47,7 +48,8 @@ pub use conditions::{
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{
-    Delay, Fault, FaultKind, FaultWindow, HttpEvent, ServiceEffect, Trigger, WallEvent, MERGE_PATH, SERVICE_METHODS,
+    Delay, Fault, FaultKind, FaultWindow, HttpEvent, ServiceEffect, ToolCallEvent, Trigger, WallEvent, MERGE_PATH,
+    SERVICE_METHODS,
 };
 pub use invariants::{InvalidInvariant, Invariants, RunInvariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;

@@ -74,6 +74,9 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
     }
     projects(scenario, &world)?;
     roles(scenario)?;
+    let known: Vec<String> = known_roles(scenario).1.into_iter().collect();
+    super::tool_call::check(scenario, &known)?;
+    event_delays(scenario)?;
     for (role, behaviour) in &scenario.agents {
         let agent = FieldPath::root().key("agents").key(role);
         for (i, h) in behaviour.handoffs.iter().flatten().enumerate() {
@@ -360,6 +363,25 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
         }
         _ => Ok(()),
     }
+}
+
+/// An event's `delay` ends inside the horizon: a fault that could only begin
+/// after the run has stopped is a mistake, not a condition.
+fn event_delays(scenario: &Scenario) -> Result<(), Invalid> {
+    let horizon = scenario.world.horizon.0;
+    for (i, fault) in scenario.faults.iter().enumerate() {
+        let Some(on) = fault.window().on else { continue };
+        if on.delay() >= horizon {
+            return Err(Invalid::new(
+                FieldPath::root().key("faults").index(i).key(fault.kind()).key("on").key(on.key()).key("delay"),
+                format!(
+                    "expected a delay shorter than the horizon ({}): the fault would begin after the run stops",
+                    crate::base::clock::seconds_label(horizon)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks every count and list bound the event pass (`locate`) and the

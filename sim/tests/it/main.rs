@@ -60,6 +60,7 @@ mod sweep;
 mod teardown_order;
 mod test_command;
 mod token_shapes;
+mod tool_call_events;
 mod twins;
 mod walls;
 mod wire_corpus;

@@ -16,6 +16,7 @@ use squadsim_fakes::net::HttpRequest;
 
 use std::sync::Arc;
 
+use crate::base::loadouts;
 use crate::platform::grids::GridRegistration;
 use crate::platform::studio::Studio;
 use crate::platform::workspace::agent_process::McpMount;
@@ -35,9 +36,9 @@ pub struct Bundle {
 /// The observability-triage bundle: the GlitchTip MCP and the HUD, for the tester and compactor.
 pub const OBSERVABILITY_TRIAGE: Bundle = Bundle {
     bundle_id: "observability-triage",
-    server_ids: &["glitchtip", crate::platform::hud::SERVER_ID],
+    server_ids: loadouts::OBSERVABILITY_TRIAGE_SERVERS,
     policies: &["error-triage", "performance-regression-check", "issue-resolution-proof"],
-    roles: &["tester", "compactor"],
+    roles: loadouts::OBSERVABILITY_TRIAGE_ROLES,
 };
 
 /// Every bundle the Armory composes loadouts from.
@@ -49,20 +50,13 @@ pub fn bundles(role_id: &str) -> Vec<&'static Bundle> {
 }
 
 /// The MCP servers a role's loadout attaches: the world's loadout for the role
-/// if it names one, else the HUD, the grids the role's delivery work needs and the
-/// servers of the role's bundles.
+/// if it names one, else its default ([`loadouts::default_loadout`]: the HUD,
+/// the grids the role's delivery work needs and the servers of its bundles).
 pub fn attached_servers(studio: &Studio, role_id: &str) -> Vec<String> {
-    if let Some(servers) = studio.config.loadouts.get(role_id) {
-        return servers.clone();
+    match studio.config.loadouts.get(role_id) {
+        Some(servers) => servers.clone(),
+        None => loadouts::default_loadout(role_id),
     }
-    let mut servers = vec![crate::platform::hud::SERVER_ID.to_string()];
-    let delivery = crate::platform::grids::delivery_servers(role_id).iter().copied();
-    for id in delivery.chain(bundles(role_id).iter().flat_map(|b| b.server_ids.iter().copied())) {
-        if !servers.iter().any(|s| s == id) {
-            servers.push(id.to_string());
-        }
-    }
-    servers
 }
 
 /// The policies of a role's bundles, in bundle order.
