@@ -7,7 +7,9 @@
 //! cargo run --release -p squadsim-benches --example scale -- serial-lanes 100
 //! ```
 //!
-//! One process per measurement, so the peak is that run's alone.
+//! One process per measurement, so the peak is that run's alone. A third
+//! argument, `every-tick`, steps the world every tick instead of leaping over
+//! idle ones (`RunOptions::leap_idle`), for comparing the two.
 
 use std::time::Instant;
 
@@ -19,9 +21,10 @@ use squadsim_benches::{
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (kind, n) = match args.as_slice() {
-        [kind, n] => (kind.as_str(), n.parse::<u32>().ok()),
-        _ => ("", None),
+    let (kind, n, leap_idle) = match args.as_slice() {
+        [kind, n] => (kind.as_str(), n.parse::<u32>().ok(), true),
+        [kind, n, every] if every == "every-tick" => (kind.as_str(), n.parse::<u32>().ok(), false),
+        _ => ("", None, true),
     };
     let scenario = match (kind, n) {
         ("agents", Some(n)) => delivery_with_agents(n),
@@ -29,13 +32,13 @@ fn main() {
         ("serial-lanes", Some(n)) => delivery_with_lanes_one_call_a_turn(n),
         ("runs", Some(n)) => concurrent_intake_runs(n),
         _ => {
-            eprintln!("usage: scale (agents|lanes|serial-lanes|runs) N");
+            eprintln!("usage: scale (agents|lanes|serial-lanes|runs) N [every-tick]");
             std::process::exit(2);
         }
     };
     let before = peak_rss_kib().unwrap_or(0);
     let started = Instant::now();
-    let outcome = world::run(&scenario, RunOptions::default()).outcome;
+    let outcome = world::run(&scenario, RunOptions { leap_idle, ..RunOptions::default() }).outcome;
     let wall = started.elapsed();
     let peak = peak_rss_kib().unwrap_or(0);
     let held = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();

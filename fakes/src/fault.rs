@@ -354,7 +354,7 @@ async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next
     let door = Door { method: request.method(), path: request.uri().path(), sender: sender.as_deref(), call };
     let held = faults.arrive(&door);
     while !held.is_empty() && !faults.released(&held) {
-        tokio::time::sleep(HOLD_POLL).await;
+        crate::timer::sleep(HOLD_POLL).await;
     }
     let effect = faults.effect_for(request.method(), request.uri().path());
     match effect {
@@ -364,7 +364,7 @@ async fn apply(State(faults): State<ServiceFaults>, request: Request, next: Next
             (status, Json(serde_json::json!({"message": reason, "statusCode": status.as_u16()}))).into_response()
         }
         Some(Effect::Slow(delay)) => {
-            tokio::time::sleep(delay).await;
+            crate::timer::sleep(delay).await;
             next.run(request).await
         }
         Some(Effect::Hang) => std::future::pending().await,

@@ -21,3 +21,4 @@ pub mod jwt;
 pub mod mcp;
 pub mod mcp_sessions;
 pub mod net;
+pub mod timer;

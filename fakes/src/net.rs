@@ -46,9 +46,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::timer::HyperTimer;
 
 /// The largest response body a client reads (16 MiB).
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -75,7 +77,7 @@ pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Er
     loop {
         let (stream, peer) = listener.accept().await?;
         let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new());
+        http.timer(HyperTimer);
         // The sender is put on each request as it arrives: `Router::layer` per
         // connection would rebuild every route for each accepted connection.
         let sender = turmoil::reverse_lookup(peer.ip()).map(SenderHost);
@@ -140,14 +142,14 @@ pub async fn serve_loopback_with(router: Router, listener: tokio::net::TcpListen
             Ok((stream, _)) => {
                 backoff = limits.accept_backoff;
                 let mut http = hyper::server::conn::http1::Builder::new();
-                http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+                http.timer(HyperTimer).header_read_timeout(limits.header_read);
                 spawn_connection(stream, router.clone(), http);
             }
             Err(e) if is_per_connection(&e) => {}
             Err(e) => {
                 let at = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
                 eprintln!("{at}: accept failed ({e}); accepting again in {backoff:?}");
-                tokio::time::sleep(backoff).await;
+                crate::timer::sleep(backoff).await;
                 backoff = (backoff * 2).min(limits.accept_backoff_max);
             }
         }
@@ -205,7 +207,7 @@ async fn idle_bodies(
 struct IdleBody {
     body: axum::body::Body,
     idle: Duration,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    sleep: Option<crate::timer::Timer<tokio::time::Sleep>>,
     timed_out: Arc<AtomicBool>,
 }
 
@@ -223,8 +225,8 @@ impl hyper::body::Body for IdleBody {
             return Poll::Ready(frame);
         }
         let idle = this.idle;
-        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-        if sleep.as_mut().poll(cx).is_pending() {
+        let sleep = this.sleep.get_or_insert_with(|| crate::timer::sleep(idle));
+        if Pin::new(sleep).poll(cx).is_pending() {
             return Poll::Pending;
         }
         this.timed_out.store(true, Ordering::Relaxed);
@@ -575,7 +577,7 @@ impl HttpClient {
                     ended: CallEnd::Unfinished,
                 }))
             });
-        let result = match tokio::time::timeout(self.timeout, self.exchange(endpoint, request)).await {
+        let result = match crate::timer::timeout(self.timeout, self.exchange(endpoint, request)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout),
         };

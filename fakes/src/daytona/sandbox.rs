@@ -205,7 +205,7 @@ pub(super) fn begin_start(d: Arc<Daytona>, id: String) {
         *g
     };
     tokio::spawn(async move {
-        tokio::time::sleep(d.start_delay()).await;
+        crate::timer::sleep(d.start_delay()).await;
         let mount_timeout = Duration::from_secs(d.config.storage.mount_timeout_seconds.max(1));
         let mut backoff = Duration::from_secs(1);
         let mut waited = Duration::ZERO;
@@ -216,7 +216,7 @@ pub(super) fn begin_start(d: Arc<Daytona>, id: String) {
                 Attempt::Waiting => {}
             }
             let step = backoff.min(next_mount_report.saturating_sub(waited)).max(Duration::from_millis(100));
-            tokio::time::sleep(step).await;
+            crate::timer::sleep(step).await;
             waited += step;
             if waited >= next_mount_report {
                 next_mount_report += mount_timeout;

@@ -134,7 +134,7 @@ async fn wait_for_exit(output: &ProcessOutput) -> i32 {
         if let Some(code) = output.exit_code() {
             return code;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        crate::timer::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

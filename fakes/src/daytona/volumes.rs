@@ -169,7 +169,7 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
 fn advance(d: Arc<Daytona>, id: String, steps: &'static [(SharedVolumeState, SharedVolumeState)]) {
     tokio::spawn(async move {
         for (from, to) in steps {
-            tokio::time::sleep(STEP).await;
+            crate::timer::sleep(STEP).await;
             let now = d.now();
             let mut state = d.state();
             match state.volumes.get_mut(&id) {

@@ -198,6 +198,22 @@ impl FaultSchedule {
         self.waiting = still;
     }
 
+    /// The next simulated time at which the schedule has something due by
+    /// the clock alone (a fault's `at`, an event's `delay` running out, an
+    /// end). A fault waiting on an event not yet seen has no time: its event
+    /// shows only after some host has done something.
+    pub(crate) fn next_due(&self) -> Option<Duration> {
+        let begins = self.waiting.iter().filter_map(|i| {
+            let window = self.faults[*i].window();
+            match (&window.at, &window.on) {
+                (Some(at), _) => Some(at.0),
+                (None, Some(trigger)) => self.seen.get(i).map(|seen| *seen + trigger.delay()),
+                (None, None) => None,
+            }
+        });
+        begins.chain(self.ends.first().map(|(end, _)| *end)).min()
+    }
+
     /// When the last begun fault ended (zero when none began); `None` while
     /// one stands (it has not ended yet, or never ends).
     pub(crate) fn quiet_since(&self) -> Option<Duration> {

@@ -322,7 +322,7 @@ impl Operator {
                 self.set_focus(None);
             }
             Step::Watch(w) => self.watch_all(w).await,
-            Step::Wait { duration } => tokio::time::sleep(duration.0).await,
+            Step::Wait { duration } => squadsim_fakes::timer::sleep(duration.0).await,
             Step::ChatWithAgent(chat) => self.chat_with_agent(chat).await,
             Step::SshAccess => self.ssh_access().await,
             Step::RollbackPlatformAgent => self.rollback_platform_agent().await,
@@ -495,7 +495,7 @@ impl Operator {
                 self.record("watch", &Method::GET, path, response.map(|r| r.status.as_u16()), Some(note));
                 return;
             }
-            tokio::time::sleep(w.every.0).await;
+            squadsim_fakes::timer::sleep(w.every.0).await;
         }
     }
 }

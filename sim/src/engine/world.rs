@@ -136,11 +136,21 @@ pub struct RunOptions {
     /// reading what the fakes recorded (Daytona's workspace logs, its
     /// Kubernetes events, the gateway's log).
     pub keep_services: bool,
+    /// Step over the ticks in which no host has anything to do in one go
+    /// (the default; see [`idle_ticks`]). Off, the world steps every tick, as
+    /// turmoil does: the outcome and the record are the same either way.
+    pub leap_idle: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { network: Network::SNAPSHOT, record: false, capture_responses: false, keep_services: false }
+        RunOptions {
+            network: Network::SNAPSHOT,
+            record: false,
+            capture_responses: false,
+            keep_services: false,
+            leap_idle: true,
+        }
     }
 }
 
@@ -162,6 +172,8 @@ pub struct Run {
     /// When the scenario's last fault ended (zero: none began); `None` when one
     /// was still on at the end of the run.
     pub quiet_since: Option<Duration>,
+    /// How many times the world was stepped (a leap over idle ticks is one).
+    pub turns: u64,
 }
 
 impl Run {
@@ -177,6 +189,7 @@ impl Run {
             services: None,
             probes: Default::default(),
             quiet_since: Some(Duration::ZERO),
+            turns: 0,
         }
     }
 }
@@ -204,12 +217,39 @@ fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -
     builder
 }
 
+/// How many ticks the world can step at once at `now`: every tick before the
+/// one in which `next` falls (the earliest armed timer, message due or
+/// scheduled fault), up to the horizon; 1 when something is due in the next.
+///
+/// Stepping them at once is stepping them one by one: a host none of whose
+/// tasks was woken in its last turn (turmoil's `Sim::has_woken_hosts`) wakes
+/// next only on a timer (every timer is armed through
+/// [`squadsim_fakes::timer`]), a message delivered to it, or the fault
+/// schedule, so in those ticks every host would only have let its clock run
+/// (turmoil's `Sim::step_ticks`). A timer
+/// due in a tick fires in it (tokio rounds a deadline up to the millisecond:
+/// `next` is taken a millisecond early).
+fn idle_ticks(now: Duration, tick: Duration, horizon: Duration, next: Option<Duration>) -> u32 {
+    let tick_ns = tick.as_nanos().max(1);
+    // The ticks up to the horizon: turmoil stops at the first step past it.
+    let to_horizon = horizon.saturating_sub(now).as_nanos() / tick_ns;
+    let before_next = match next {
+        // The tick in which `next` falls is the ceil((next - now) / tick)-th from now.
+        Some(next) => {
+            next.saturating_sub(now + Duration::from_millis(1)).as_nanos().div_ceil(tick_ns).saturating_sub(1)
+        }
+        None => to_horizon,
+    };
+    u32::try_from(before_next.min(to_horizon)).unwrap_or(u32::MAX).max(1)
+}
+
 /// Runs `scenario` to its outcome, keeping what `options` asks for. The
 /// outcome depends only on the scenario and `options.network`.
 pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     let network = options.network;
     let seed = scenario.seed;
     crate::base::probe::start();
+    squadsim_fakes::timer::new_world();
     let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, &network).build();
 
     let recorder = options.record.then(CallRecorder::new);
@@ -244,7 +284,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
                     // A restarted Studio resumes the executions its crash cut off (none at the first start).
                     run_control::resume_in_flight(&studio);
                     tokio::spawn(async move {
-                        tokio::time::sleep(tick).await;
+                        squadsim_fakes::timer::sleep(tick).await;
                         armory::register_grids(&studio).await
                     });
                 }
@@ -276,9 +316,23 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     let collector = Collector::new();
     // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
     let subscriber = options.record.then(|| tracing::subscriber::set_default(collector.clone()));
+    let horizon = scenario.world.horizon.0;
+    let mut turns = 0;
     loop {
+        turns += 1;
+        let acted = schedule.log().len();
         schedule.advance(&mut sim, &studio, &checkpoints, &log);
-        match sim.step() {
+        // A host woken since its last turn (a first turn, a restart, a task
+        // woken by another host) has work no timer or message shows, and a
+        // schedule that acted may have woken some.
+        let ticks = match options.leap_idle && !sim.has_woken_hosts() && schedule.log().len() == acted {
+            true => {
+                let next = [squadsim_fakes::timer::next_deadline(), sim.next_delivery(), schedule.next_due()];
+                idle_ticks(sim.elapsed(), tick, horizon, next.into_iter().flatten().min())
+            }
+            false => 1,
+        };
+        match sim.step_ticks(ticks) {
             Ok(true) => break,
             Ok(false) => {}
             Err(e) => {
@@ -346,7 +400,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     schedule.probe_standing_hits();
     crate::engine::coverage::probe_outcome(&outcome);
     let probes = crate::base::probe::take();
-    Run { outcome, record, responses, services: options.keep_services.then_some(services), probes, quiet_since }
+    Run { outcome, record, responses, services: options.keep_services.then_some(services), probes, quiet_since, turns }
 }
 
 #[cfg(test)]
@@ -364,7 +418,7 @@ mod tests {
             loop {
                 let (stream, _) = listener.accept().await?;
                 tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    squadsim_fakes::timer::sleep(Duration::from_secs(10)).await;
                     drop(stream);
                 });
             }
@@ -380,11 +434,45 @@ mod tests {
                     task.await??;
                 }
                 opened += batch;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                squadsim_fakes::timer::sleep(Duration::from_millis(100)).await;
             }
             Ok(())
         });
         catch_panic(|| sim.run())?.map_err(|e| RunError::Stopped(e.to_string()))
+    }
+
+    const TICK: Duration = Duration::from_millis(40);
+    const HORIZON: Duration = Duration::from_secs(600);
+
+    fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn the_world_steps_at_once_up_to_the_tick_in_which_the_next_event_falls() {
+        // A timer at 100 ms fires in the third tick (80-120 ms): two go at once.
+        assert_eq!(idle_ticks(ms(0), TICK, HORIZON, Some(ms(100))), 2);
+        // One at the end of the third tick (120 ms) fires in it too.
+        assert_eq!(idle_ticks(ms(0), TICK, HORIZON, Some(ms(120))), 2);
+        // A millisecond past it counts as in it (deadlines are taken a
+        // millisecond early); two past it fall in the fourth.
+        assert_eq!(idle_ticks(ms(0), TICK, HORIZON, Some(ms(121))), 2);
+        assert_eq!(idle_ticks(ms(0), TICK, HORIZON, Some(ms(122))), 3);
+        assert_eq!(idle_ticks(ms(4_000), TICK, HORIZON, Some(ms(34_000))), 749);
+    }
+
+    #[test]
+    fn something_due_in_the_next_tick_or_already_due_steps_one_tick() {
+        for next in [ms(0), ms(1_000), ms(1_001), ms(1_040)] {
+            assert_eq!(idle_ticks(ms(1_000), TICK, HORIZON, Some(next)), 1, "{next:?}");
+        }
+    }
+
+    #[test]
+    fn with_nothing_due_the_world_steps_to_the_horizon_and_never_past_it() {
+        assert_eq!(idle_ticks(ms(0), TICK, HORIZON, None), 15_000);
+        assert_eq!(idle_ticks(ms(599_990), TICK, HORIZON, None), 1);
+        assert_eq!(idle_ticks(ms(0), TICK, HORIZON, Some(ms(900_000))), 15_000);
     }
 
     #[test]

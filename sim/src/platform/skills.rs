@@ -44,7 +44,7 @@ impl SkillsService {
 
 async fn list(State(service): State<Arc<SkillsService>>, Query(q): Query<SkillsQuery>) -> Json<Value> {
     if let Some(delay) = service.condition.response_delay {
-        tokio::time::sleep(delay.0).await;
+        squadsim_fakes::timer::sleep(delay.0).await;
     }
     let items: Vec<Value> = service
         .condition

@@ -892,7 +892,7 @@ async fn watch(c: &mut Checker<'_>, run_id: &str) -> CheckOutcome {
                 if statuses.is_empty() { "no sessions".to_string() } else { statuses.join(", ") }
             )));
         }
-        tokio::time::sleep(POLL_EVERY).await;
+        squadsim_fakes::timer::sleep(POLL_EVERY).await;
     }
 }
 

@@ -150,7 +150,7 @@ pub async fn register_grids(studio: &Arc<Studio>) {
     let studio = studio.clone();
     tokio::spawn(async move {
         for _ in 1..TRIES {
-            tokio::time::sleep(RETRY_EVERY).await;
+            squadsim_fakes::timer::sleep(RETRY_EVERY).await;
             missing = create_virtual_servers(&studio, &missing).await;
             if missing.is_empty() {
                 break;
@@ -175,7 +175,7 @@ async fn register_grid(studio: &Studio, grid: &GridRegistration) -> Option<Strin
         match studio.http.send(request).await {
             Ok(r) if r.status.as_u16() == 201 || r.status.as_u16() == 409 => return Some(server_id.clone()),
             Ok(r) if r.status.as_u16() == 401 => return None,
-            _ => tokio::time::sleep(RETRY_EVERY).await,
+            _ => squadsim_fakes::timer::sleep(RETRY_EVERY).await,
         }
     }
     None

@@ -257,7 +257,7 @@ fn settled(studio: &Studio, run_id: &str, agent_id: &str) -> bool {
 
 async fn wait_until_settled(studio: &Studio, run_id: &str, agent_id: &str) {
     while !settled(studio, run_id, agent_id) {
-        tokio::time::sleep(studio.config.log_poll).await;
+        squadsim_fakes::timer::sleep(studio.config.log_poll).await;
     }
 }
 
@@ -299,7 +299,7 @@ pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Sta
 
 /// The launch contract: the required first tool call must come before the deadline.
 async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, attempt_no: u32) {
-    tokio::time::sleep(studio.config.first_tool_deadline).await;
+    squadsim_fakes::timer::sleep(studio.config.first_tool_deadline).await;
     let unmet = read_session(&studio, &run_id, &agent_id, |s| {
         s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made() && !s.live_status.is_settled()
     });
@@ -659,7 +659,7 @@ async fn read_until_exit(
     // The final event read so far: whether it was an error, and its report.
     let mut last: Option<(bool, Option<NoProgressReport>)> = None;
     loop {
-        tokio::time::sleep(studio.config.log_poll).await;
+        squadsim_fakes::timer::sleep(studio.config.log_poll).await;
         if settled(studio, run_id, agent_id) {
             return None;
         }

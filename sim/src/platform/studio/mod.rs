@@ -561,7 +561,7 @@ impl Studio {
         if joining.is_empty() {
             return;
         }
-        tokio::time::sleep(self.config.identity_binding).await;
+        squadsim_fakes::timer::sleep(self.config.identity_binding).await;
         for agent_id in joining {
             let session = self.new_session(run_id, &agent_id);
             self.update_run(run_id, |r| {

@@ -58,12 +58,12 @@ pub(crate) async fn launch(
     let mut sessions = Vec::new();
     for role in template.intake_roles {
         // Binding the msgraph named-agent identity and its secret lease.
-        tokio::time::sleep(studio.config.identity_binding).await;
+        squadsim_fakes::timer::sleep(studio.config.identity_binding).await;
         sessions.push(studio.new_session(&run_id, role));
     }
     // Loadouts resolve against the gateway's catalogue: wait for the Armory's registrations.
     while !studio.armory_ready() {
-        tokio::time::sleep(PROJECT_POLL).await;
+        squadsim_fakes::timer::sleep(PROJECT_POLL).await;
     }
     let roster: Vec<String> = sessions.iter().map(|s| s.agent_id.clone()).collect();
     if let Err(e) = open_thread(&studio, &run_id, template.template_id, &roster).await {
@@ -144,6 +144,6 @@ async fn wait_for_project(studio: &Studio, slug: &str) -> crate::scenario::Proje
         if let Some(p) = studio.project(slug) {
             return p;
         }
-        tokio::time::sleep(PROJECT_POLL).await;
+        squadsim_fakes::timer::sleep(PROJECT_POLL).await;
     }
 }

@@ -178,7 +178,7 @@ where
     let mut last = None;
     let mut attempt = 1u32;
     loop {
-        match tokio::time::timeout_at(until, activity(attempt)).await {
+        match squadsim_fakes::timer::timeout_at(until, activity(attempt)).await {
             Err(_) => return Err(PhaseEnd::Overran { phase, deadline, last }),
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(e)) if !e.retryable => return Err(PhaseEnd::Failed { phase, message: e.message }),
@@ -186,10 +186,10 @@ where
         }
         let wake = tokio::time::Instant::now() + policy.interval(attempt);
         if wake >= until {
-            tokio::time::sleep_until(until).await;
+            squadsim_fakes::timer::sleep_until(until).await;
             return Err(PhaseEnd::Overran { phase, deadline, last });
         }
-        tokio::time::sleep_until(wake).await;
+        squadsim_fakes::timer::sleep_until(wake).await;
         attempt += 1;
     }
 }

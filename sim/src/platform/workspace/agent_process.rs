@@ -309,7 +309,7 @@ impl AgentProcess {
             Work::Short => None,
             Work::Stopped(report) => Some(report),
         };
-        tokio::time::sleep(think).await;
+        squadsim_fakes::timer::sleep(think).await;
         let turns = self.turns.load(Ordering::SeqCst);
         // Work that stopped on a failed call ends the attempt with a no-progress
         // report and a non-zero exit, as the CLIs end an attempt that failed.
@@ -394,7 +394,7 @@ impl AgentProcess {
     /// others refused on the spot), and their results printed in order. After the
     /// session's first turn with a call that left the shim, the skill poll-pull.
     async fn turn(&self, calls: Vec<(String, Value)>) -> Vec<Option<(String, bool)>> {
-        tokio::time::sleep(self.think()).await;
+        squadsim_fakes::timer::sleep(self.think()).await;
         self.turns.fetch_add(1, Ordering::SeqCst);
         let mut pending = Vec::with_capacity(calls.len());
         for (wanted, arguments) in &calls {
@@ -501,7 +501,8 @@ impl AgentProcess {
     async fn pull_skills(&self) -> Vec<String> {
         let url = format!("{}/v1/skills?role_id={}", self.env(ENV_SKILLS_URL), self.env(ENV_ROLE));
         let answer =
-            tokio::time::timeout(crate::platform::skills::PULL_BOUND, self.http.send(HttpRequest::get(url))).await;
+            squadsim_fakes::timer::timeout(crate::platform::skills::PULL_BOUND, self.http.send(HttpRequest::get(url)))
+                .await;
         let problem = match answer {
             Ok(Ok(r)) if r.status.is_success() => {
                 return r

@@ -15,6 +15,8 @@
 //! a failing seed, not a crashed sweep.
 
 mod coverage;
+#[cfg(test)]
+mod leaps;
 mod merge;
 mod plan;
 mod progress;

@@ -1,0 +1,107 @@
+//! A world steps over the ticks in which no host has anything to do in one go
+//! (`RunOptions::leap_idle`, turmoil's patched `Sim::step_ticks`): the same
+//! run as stepping every tick, outcome and record, only cheaper. That holds
+//! only while every timer is armed where the world can see it
+//! (`squadsim_fakes::timer`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use squadsim::engine::world::{self, Network, Run, RunOptions};
+use squadsim::scenario::Scenario;
+
+use crate::support;
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(support::corpus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run(scenario: &Scenario, network: Network, leap_idle: bool) -> Run {
+    world::run(scenario, RunOptions { network, record: true, capture_responses: true, leap_idle, ..Default::default() })
+}
+
+/// Runs `scenario` stepping every tick and leaping over idle ones; fails on the first difference.
+fn assert_same_run(file: &Path, scenario: &Scenario, network: Network) {
+    let (every, leaping) = (run(scenario, network, false), run(scenario, network, true));
+    let name = file.file_name().unwrap().to_string_lossy();
+    let json = |r: &Run| serde_json::to_string_pretty(&r.outcome.to_json()).unwrap();
+    assert_eq!(json(&every), json(&leaping), "{name} (seed {}): the outcome", scenario.seed);
+    assert!(every.record == leaping.record, "{name} (seed {}): the run record", scenario.seed);
+    assert_eq!(every.responses, leaping.responses, "{name} (seed {}): the operator's responses", scenario.seed);
+    assert_eq!(every.probes, leaping.probes, "{name} (seed {}): the coverage probes", scenario.seed);
+    assert_eq!(every.quiet_since, leaping.quiet_since, "{name} (seed {})", scenario.seed);
+}
+
+#[test]
+fn every_corpus_scenario_runs_the_same_leaping_over_idle_ticks_as_stepping_each() {
+    let files = corpus_files();
+    assert!(files.len() > 40, "the corpus is there");
+    for file in &files {
+        let scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
+        assert_same_run(file, &scenario, Network::SNAPSHOT);
+    }
+}
+
+#[test]
+fn a_sweeps_network_runs_the_same_leaping_too_with_random_host_order_and_messages_in_flight_for_ticks() {
+    // A sweep's network: 1-500 ms of latency (a message waits several ticks on
+    // the link) and a seeded host order drawn every tick; one seed per corpus
+    // scenario (not the one it snapshots with).
+    let network = Network::jittered(Duration::from_millis(500));
+    for file in &corpus_files() {
+        let mut scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
+        scenario.seed = scenario.seed.wrapping_mul(7_919).wrapping_add(1);
+        assert_same_run(file, &scenario, network);
+    }
+}
+
+#[test]
+fn leaping_steps_over_most_of_a_run_that_mostly_waits() {
+    // Not a timing test: the run says how many times its world was stepped.
+    let scenario = support::load("full-delivery.yaml");
+    let (every, leaping) = (run(&scenario, Network::SNAPSHOT, false), run(&scenario, Network::SNAPSHOT, true));
+    assert_eq!(every.outcome.simulated, leaping.outcome.simulated);
+    assert!(leaping.turns * 3 < every.turns, "{} turns leaping, {} stepping each tick", leaping.turns, every.turns);
+}
+
+/// Every timer in the services, the fakes and the operator goes through
+/// `squadsim_fakes::timer`: a `tokio::time` timer the world cannot see would
+/// fire inside a leap, later than stepping each tick would have run it.
+#[test]
+fn no_code_arms_a_timer_the_world_cannot_see() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let forbidden = [
+        "tokio::time::sleep",
+        "tokio::time::timeout",
+        "tokio::time::interval",
+        "TokioTimer",
+        "time::sleep(",
+        "time::timeout",
+    ];
+    let mut breaches = Vec::new();
+    for dir in ["sim/src", "fakes/src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|x| x == "rs") && !path.ends_with("fakes/src/timer.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (n, line) in text.lines().enumerate() {
+                        if forbidden.iter().any(|f| line.contains(f)) && !line.trim_start().starts_with("//") {
+                            breaches.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(breaches.is_empty(), "timers the world cannot see (use squadsim_fakes::timer):\n{}", breaches.join("\n"));
+}
