@@ -221,8 +221,8 @@ mod tests {
     #[test]
     fn outside_a_simulation_nothing_is_recorded() {
         new_world();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
-        runtime.block_on(sleep(Duration::from_secs(5)));
+        let executor = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+        executor.block_on(async { sleep(Duration::from_secs(5)).await });
         assert_eq!((next_deadline(), changes()), (None, 0));
     }
 }

@@ -1,6 +1,6 @@
 //! A crashed or restarted host's connections close in the same order whatever
 //! ran before in the process. tokio numbers tasks process-wide and drops a
-//! runtime's tasks list by list, the list chosen by that number; each dropped
+//! tokio runtime's tasks list by list, the list chosen by that number; each dropped
 //! connection sends its FIN or RST, drawing its latency from the simulation's
 //! RNG. The patched turmoil sends them in address order instead
 //! (vendor/turmoil/PATCHED.md).
@@ -13,8 +13,8 @@ use crate::support;
 
 /// Spawns `n` tasks that do nothing: the next task of the process gets a number `n` higher.
 fn spawn_tasks(n: usize) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    runtime.block_on(async {
+    let executor = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    executor.block_on(async {
         for _ in 0..n {
             tokio::spawn(async {}).await.unwrap();
         }
