@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p squadsim-benches --example scale -- agents 1000
+//! cargo run --release -p squadsim-benches --example scale -- agents-one-installation 10000
 //! cargo run --release -p squadsim-benches --example scale -- runs 100
 //! cargo run --release -p squadsim-benches --example scale -- lanes 100
 //! cargo run --release -p squadsim-benches --example scale -- serial-lanes 100
@@ -9,14 +10,17 @@
 //!
 //! One process per measurement, so the peak is that run's alone. A third
 //! argument, `every-tick`, steps the world every tick instead of leaping over
-//! idle ones (`RunOptions::leap_idle`), for comparing the two.
+//! idle ones (`RunOptions::leap_idle`), for comparing the two. `agents` gives
+//! GitHub the rate limit its lanes need; `agents-one-installation` keeps GitHub
+//! Enterprise Cloud's 15,000 an hour, which past 1,071 lanes blocks the run as it
+//! would block the platform (`squadsim_benches::delivery_with_agents`).
 
 use std::time::Instant;
 
 use squadsim::engine::world::{self, RunOptions};
 use squadsim_benches::{
-    concurrent_intake_runs, delivery_with_agents, delivery_with_lanes, delivery_with_lanes_one_call_a_turn,
-    peak_rss_kib,
+    concurrent_intake_runs, delivery_with_agents, delivery_with_agents_on_one_installation, delivery_with_lanes,
+    delivery_with_lanes_one_call_a_turn, peak_rss_kib,
 };
 
 fn main() {
@@ -28,11 +32,12 @@ fn main() {
     };
     let scenario = match (kind, n) {
         ("agents", Some(n)) => delivery_with_agents(n),
+        ("agents-one-installation", Some(n)) => delivery_with_agents_on_one_installation(n),
         ("lanes", Some(n)) => delivery_with_lanes(n),
         ("serial-lanes", Some(n)) => delivery_with_lanes_one_call_a_turn(n),
         ("runs", Some(n)) => concurrent_intake_runs(n),
         _ => {
-            eprintln!("usage: scale (agents|lanes|serial-lanes|runs) N [every-tick]");
+            eprintln!("usage: scale (agents|agents-one-installation|lanes|serial-lanes|runs) N [every-tick]");
             std::process::exit(2);
         }
     };

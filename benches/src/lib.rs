@@ -66,14 +66,48 @@ pub fn delivery_with_lanes_one_call_a_turn(lanes: u32) -> Scenario {
     s
 }
 
+/// GitHub REST requests one implementer lane of [`delivery_with_lanes`] costs, all
+/// made with the CodexGate App's one installation token (the Studio caches it and
+/// hands it to every execution workspace, so every lane of a run draws on one
+/// rate-limit window): pushing the lane branch, opening its pull request, the
+/// delivery wall's reads, the tester's evidence comment, the committer's merge.
+/// 20 lanes spend 280 (the `a_lane_costs_what_the_bench_budgets` test pins it).
+pub const GITHUB_REQUESTS_A_LANE: u64 = 14;
+
+/// GitHub's primary rate limit for an App installation on a GitHub Enterprise
+/// Cloud organization, 15,000 requests an hour: the most GitHub grants one
+/// installation.
+pub const GITHUB_ENTERPRISE_CLOUD_RATE_LIMIT: u64 = 15_000;
+
 /// One run of `full-delivery` with `agents` agents in all (at least 6):
-/// [`delivery_with_lanes`] with `agents - 5` lanes, on an installation with GitHub
-/// Enterprise Cloud's rate limit (15,000 requests an hour). A lane costs about a
-/// dozen GitHub requests, so 1,000 agents go over the default 5,000 and GitHub's
-/// 403s block the delivery (the platform behaving as it would).
+/// [`delivery_with_lanes`] with `agents - 5` lanes, on an installation whose
+/// GitHub rate limit carries them: twice [`GITHUB_REQUESTS_A_LANE`] a lane, and
+/// never under [`GITHUB_ENTERPRISE_CLOUD_RATE_LIMIT`]. Past 1,071 lanes (1,076
+/// agents) that is more than GitHub grants one installation: the scale figures
+/// measure what the simulator costs for a whole delivery of that size, not a
+/// configuration a platform can have. At GitHub's real ceiling such a run ends
+/// blocked, as the platform would: [`delivery_with_agents_on_one_installation`].
 pub fn delivery_with_agents(agents: u32) -> Scenario {
+    let lanes = u64::from(agents.saturating_sub(5).max(1));
+    delivery_with_agents_under(agents, (2 * GITHUB_REQUESTS_A_LANE * lanes).max(GITHUB_ENTERPRISE_CLOUD_RATE_LIMIT))
+}
+
+/// [`delivery_with_agents`] at GitHub's real ceiling for one installation,
+/// [`GITHUB_ENTERPRISE_CLOUD_RATE_LIMIT`]. Up to 1,071 lanes the run completes;
+/// past that GitHub answers 403 `API rate limit exceeded` before the last lanes
+/// are through, and the run ends blocked (`github_issue_or_pr_link_missing` when
+/// the window runs out while the implementers open their pull requests, from
+/// about 2,500 lanes; `delivery_reference_unreadable` and
+/// `evidence_attachment_required` when it runs out later), without the tester,
+/// committer and closer, whom no delivered lane was handed to.
+pub fn delivery_with_agents_on_one_installation(agents: u32) -> Scenario {
+    delivery_with_agents_under(agents, GITHUB_ENTERPRISE_CLOUD_RATE_LIMIT)
+}
+
+/// [`delivery_with_lanes`] with `agents - 5` lanes and GitHub's rate limit at `requests_an_hour`.
+fn delivery_with_agents_under(agents: u32, requests_an_hour: u64) -> Scenario {
     let mut s = delivery_with_lanes(agents.saturating_sub(5).max(1));
-    s.world.github.rate_limit = Some(15_000);
+    s.world.github.rate_limit = Some(requests_an_hour);
     s.name = format!("full-delivery, {agents} agents");
     s
 }
@@ -106,4 +140,64 @@ pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use squadsim::engine::outcome::Outcome;
+    use squadsim::engine::world::{self, RunOptions};
+
+    fn run(scenario: &Scenario) -> Outcome {
+        world::run(scenario, RunOptions::default()).outcome
+    }
+
+    /// What the scenario declares for every seed (run completed, no blocker, every agent
+    /// in the roster) and this run broke.
+    fn broken(scenario: &Scenario, outcome: &Outcome) -> Vec<String> {
+        let invariants = scenario.invariants.as_ref().expect("full-delivery declares its invariants");
+        invariants.check(outcome).iter().map(|b| format!("{b:?}")).collect()
+    }
+
+    #[test]
+    fn a_lane_costs_what_the_bench_budgets() {
+        let lanes = 20;
+        let budget = GITHUB_REQUESTS_A_LANE * lanes;
+        let exact = delivery_with_agents_under(lanes as u32 + 5, budget);
+        assert_eq!(broken(&exact, &run(&exact)), Vec::<String>::new(), "{lanes} lanes delivered within {budget}");
+        let short = delivery_with_agents_under(lanes as u32 + 5, budget - 10);
+        let o = run(&short);
+        assert_eq!(
+            o.run.as_ref().map(|r| r.status.as_str()),
+            Some("blocked"),
+            "{lanes} lanes need more than {}",
+            budget - 10
+        );
+    }
+
+    #[test]
+    fn lanes_past_the_installations_rate_limit_end_blocked_as_the_platform_would() {
+        // 20 lanes on an installation granted 100 requests an hour: the window runs out
+        // while the implementers open their pull requests (5,000 agents at 15,000 an hour
+        // and 10,000 agents ended the same way).
+        let over = delivery_with_agents_under(25, 100);
+        let o = run(&over);
+        assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("blocked"));
+        let implementers: Vec<_> = o.sessions.iter().filter(|s| s.role_id == "implementer").collect();
+        assert_eq!(implementers.len(), 20);
+        for s in implementers {
+            assert_eq!(s.blocker_code.as_deref(), Some("github_issue_or_pr_link_missing"), "{}", s.agent_id);
+            assert!(
+                s.current_step.starts_with("work_stopped: pull request not opened: HTTP 403: API rate limit exceeded"),
+                "{}: {}",
+                s.agent_id,
+                s.current_step
+            );
+        }
+        let roles: Vec<&str> = o.sessions.iter().map(|s| s.role_id.as_str()).filter(|r| *r != "implementer").collect();
+        assert_eq!(roles, ["planner", "curator"], "no delivered lane was handed on to the tester");
+        // The twin: the bench's budget for the same lanes delivers end to end.
+        let twin = delivery_with_agents(25);
+        assert_eq!(broken(&twin, &run(&twin)), Vec::<String>::new());
+    }
 }
