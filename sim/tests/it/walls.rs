@@ -224,3 +224,37 @@ fn walls_read_a_codex_cli_attempt_as_they_read_a_claude_cli_one() {
         assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
     }
 }
+
+/// `full-delivery` with the LangGraph Agent Server answering `status` to the
+/// committer wall's read of the graph state (the Studio's first
+/// `GET /threads/{run_id}/state`), for 5 s.
+fn graph_state_unread_at_the_committer_wall(status: u16) -> Scenario {
+    let text = std::fs::read_to_string(support::corpus_file("full-delivery.yaml")).unwrap();
+    let state = "{to: agent-server, from: studio, method: GET, path: /threads/*/state}";
+    let fault = format!(
+        "faults:\n  - service: {{host: agent-server, method: GET, path: /threads/*/state, effect: {{status: {status}}}, on: {{http: {state}}}, lasts: 5s}}\n"
+    );
+    let text = text.split("\ninvariants:").next().unwrap().to_string() + "\n" + &fault;
+    Scenario::parse(std::path::Path::new("scenarios/graph-state-unread.yaml"), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_graph_state_the_committer_wall_could_not_read_is_unreadable_not_a_missing_decision() {
+    // The 10,000-agent delivery's false wall: its graph state outgrew the Studio
+    // client's 16 MiB, the read failed, and the wall took that for "no merge
+    // lifecycle decision was closed", retried the committer and blocked it with
+    // merge_lifecycle_decision_required, though every decision was recorded.
+    let o = support::run(&graph_state_unread_at_the_committer_wall(503));
+    assert!(o.walls.is_empty(), "nothing read, nothing retried: {:?}", walls(&o));
+    let committer = o.sessions.iter().find(|s| s.role_id == "committer").expect("the committer joined");
+    assert_eq!(committer.blocker_code.as_deref(), Some("delivery_reference_unreadable"), "{:?}", statuses(&o));
+    assert!(
+        committer.current_step.contains("the merge decisions: the LangGraph Agent Server's graph state, GET /threads/")
+            && committer.current_step.ends_with("/state: HTTP 503"),
+        "{}",
+        committer.current_step
+    );
+    assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("blocked"));
+    // The twin: the same delivery with the graph state read whole completes.
+    assert!(completed(&support::run(&load("full-delivery.yaml"))));
+}

@@ -385,13 +385,37 @@ pub(crate) async fn prove(
 }
 
 /// The merge lifecycle decisions recorded in the run's graph state (one read of
-/// the LangGraph Agent Server's thread state), by delivery reference; `None` if
-/// the state could not be read.
-pub(crate) async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Option<Value> {
-    let request = HttpRequest::get(format!("{}/threads/{run_id}/state", studio.config.agent_server_url));
-    let mut state = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
-    state.pointer_mut("/values/merge_decisions").map(Value::take)
+/// the LangGraph Agent Server's thread state), by delivery reference (`null`
+/// when the state holds none); `Err` when the state could not be read (an error
+/// status, no answer, or a body larger than the client reads), so that a state
+/// that could not be read is never taken for one without decisions.
+pub(crate) async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> Result<Value, GraphStateUnreadable> {
+    let path = format!("/threads/{run_id}/state");
+    let request = HttpRequest::get(format!("{}{path}", studio.config.agent_server_url));
+    let unreadable = |why: String| GraphStateUnreadable { path: path.clone(), why };
+    let mut state = match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => r.json(),
+        Ok(r) => return Err(unreadable(format!("HTTP {}", r.status.as_u16()))),
+        Err(e) => return Err(unreadable(format!("no answer ({e})"))),
+    };
+    Ok(state.pointer_mut("/values/merge_decisions").map(Value::take).unwrap_or_default())
 }
+
+/// The run's graph state could not be read from the LangGraph Agent Server: the
+/// read (`GET /threads/{run_id}/state`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GraphStateUnreadable {
+    path: String,
+    why: String,
+}
+
+impl std::fmt::Display for GraphStateUnreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the LangGraph Agent Server's graph state, GET {}: {}", self.path, self.why)
+    }
+}
+
+impl std::error::Error for GraphStateUnreadable {}
 
 /// The merge lifecycle decision for `url` among the `recorded` ones
 /// ([`recorded_merge_decisions`]): `Ok(Some(..))` if it is valid, `Ok(None)` if

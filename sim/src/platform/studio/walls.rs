@@ -18,7 +18,8 @@
 //! - work that leaves nothing to retry (an implementer with no change and no
 //!   pull request) is blocked at once with `github_issue_or_pr_link_missing`;
 //! - what a wall could not read is never taken for missing: GitHub refusing (the
-//!   403 rate limit), failing or not answering blocks the session with
+//!   403 rate limit), failing or not answering, or the LangGraph Agent Server's
+//!   graph state (the merge decisions) not read whole, blocks the session with
 //!   `delivery_reference_unreadable` and the read that failed, unless the attempt
 //!   itself reported why it made no progress (its own report then stands);
 //! - the attempt a wall passes on is the one that decides the session: the
@@ -208,18 +209,19 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
             let references = inbox_references(studio, attempt);
             let mut decisions = Vec::new();
             // The graph state is read once for every reference: it holds the whole handoff trail.
+            // A state that could not be read says nothing of the decisions in it.
             let recorded = if references.is_empty() {
-                None
+                Value::Null
             } else {
-                delivery::recorded_merge_decisions(studio, &attempt.run_id).await
+                match delivery::recorded_merge_decisions(studio, &attempt.run_id).await {
+                    Ok(recorded) => recorded,
+                    Err(e) => return Detection::Unreadable(format!("the merge decisions: {e}")),
+                }
             };
             // Every reference's decision is checked at once, one request each.
-            let checked = join_all(references.iter().map(|reference| async {
-                match &recorded {
-                    Some(recorded) => delivery::merge_decision(studio, &token, recorded, reference).await,
-                    None => Ok(None),
-                }
-            }))
+            let checked = join_all(
+                references.iter().map(|reference| delivery::merge_decision(studio, &token, &recorded, reference)),
+            )
             .await;
             for (reference, decision) in references.into_iter().zip(checked) {
                 match decision {
