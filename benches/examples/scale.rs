@@ -58,4 +58,13 @@ fn main() {
         outcome.concurrent_runs.len() + usize::from(outcome.run.is_some()),
         if held.is_empty() { "hold".to_string() } else { format!("broken: {held:?}") },
     );
+    // Why a run that ended short did: the first blocked session's step and code.
+    if let Some(s) = outcome.sessions.iter().find(|s| s.blocker_code.is_some()) {
+        println!(
+            "first blocked: {} at {} ({})",
+            s.agent_id,
+            s.current_step,
+            s.blocker_code.as_deref().unwrap_or_default()
+        );
+    }
 }
