@@ -52,8 +52,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::timer::HyperTimer;
 
-/// The largest response body a client reads (16 MiB).
-pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// The largest response body a client reads (64 MiB). A bound, not a model of a
+/// real client (which reads a LangGraph thread state whole): the graph state of a
+/// 10,000-agent delivery, its whole handoff trail and merge decisions, is over 16 MiB.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// How long a client reuses an idle connection: well inside the 30 s after which
 /// a hyper server closes a connection that sends no request.

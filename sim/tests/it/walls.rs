@@ -241,7 +241,7 @@ fn graph_state_unread_at_the_committer_wall(status: u16) -> Scenario {
 #[test]
 fn a_graph_state_the_committer_wall_could_not_read_is_unreadable_not_a_missing_decision() {
     // The 10,000-agent delivery's false wall: its graph state outgrew the Studio
-    // client's 16 MiB, the read failed, and the wall took that for "no merge
+    // client's 16 MiB bound (64 MiB now), the read failed, and the wall took that for "no merge
     // lifecycle decision was closed", retried the committer and blocked it with
     // merge_lifecycle_decision_required, though every decision was recorded.
     let o = support::run(&graph_state_unread_at_the_committer_wall(503));
