@@ -23,13 +23,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use squadsim_conformance::vocabulary::{LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
+use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
 use squadsim_fakes::net::HttpRequest;
 
 use super::api::{body_error, detail, validation_error, Tenant};
 use super::read_model::find_run;
 use super::wire::{ControlRequest, RunControlView, ScheduledView};
-use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
+use super::{AgentSession, DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
 use crate::base::clock::instant;
 use crate::platform::agent_server::{AttemptOutcome, Handoff};
 use crate::platform::studio::harness;
@@ -216,7 +216,18 @@ async fn route(studio: &Arc<Studio>, run_id: &str, mut settled: Vec<String>) {
             return;
         }
         studio.join_roster(run_id, &next.roster).await;
-        let agents: Vec<String> = next.dispatch.iter().map(|(agent, _)| agent.clone()).collect();
+        // An agent whose identity could not be bound has no session to start.
+        let unbound = studio
+            .read_run(run_id, |run| {
+                let unbound = |s: &AgentSession| s.blocker_code == Some(BlockerCode::NamedAgentIdentityUnbound);
+                run.sessions.iter().filter(|s| unbound(s)).map(|s| s.agent_id.clone()).collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let agents: Vec<String> =
+            next.dispatch.iter().map(|(agent, _)| agent.clone()).filter(|agent| !unbound.contains(agent)).collect();
+        if agents.is_empty() {
+            return;
+        }
         studio.update_run(run_id, |run| {
             for (agent, inbox) in next.dispatch {
                 if let Some(s) = run.session_mut(&agent) {
