@@ -192,3 +192,19 @@ fn a_missing_named_agent_that_is_no_role_is_refused_at_its_line() {
     let e = Scenario::parse(Path::new("scenarios/x.yaml"), twice).expect_err("a role listed twice");
     assert_eq!((e.field.as_str(), e.line), ("world.msgraph.missing_named_agents[1]", Some(6)), "{e}");
 }
+
+#[test]
+fn a_replay_binds_an_unbound_agent_again_and_starts_it_only_if_that_succeeds() {
+    let mut s = support::load("named-agent-upn-missing-on-handoff.yaml");
+    let watch = s.steps.iter().position(|x| matches!(x, squadsim::scenario::Step::Watch(_))).unwrap();
+    s.steps.insert(watch + 1, squadsim::scenario::Step::Replay);
+    s.steps.insert(watch + 2, s.steps[watch].clone());
+    let (o, calls) = recorded(&s);
+    // Still not in the directory: the replay asked Graph again, and the tester did not start.
+    let lookups = graph_calls(&calls).iter().filter(|c| c.path == "/v1.0/users/tester@yamon.io").count();
+    assert_eq!(lookups, 2);
+    let tester = o.sessions.iter().find(|x| x.role_id == "tester").unwrap();
+    assert_eq!(tester.blocker_code.as_deref(), Some("named_agent_identity_unbound"));
+    assert_eq!((tester.tool_call_count, tester.claude_session_id.as_deref()), (0, None));
+    assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("blocked"));
+}

@@ -565,9 +565,7 @@ impl Studio {
         }) else {
             return;
         };
-        let bindings =
-            joining.iter().map(|agent_id| identity_binding::bind(self, crate::base::templates::role_of(agent_id)));
-        let bound = futures::future::join_all(bindings).await;
+        let bound = self.bind_together(&joining).await;
         for (agent_id, binding) in joining.into_iter().zip(bound) {
             let session = self.new_session(run_id, &agent_id);
             self.update_run(run_id, |r| {
@@ -582,6 +580,39 @@ impl Studio {
                 harness::block(self, run_id, &agent_id, standing);
             }
         }
+    }
+
+    /// Binds the named-agent identities of `agents` all at once, each its own
+    /// calls; the results in the order of `agents`.
+    async fn bind_together(&self, agents: &[String]) -> Vec<Result<String, identity_binding::BindingFailed>> {
+        let bindings =
+            agents.iter().map(|agent_id| identity_binding::bind(self, crate::base::templates::role_of(agent_id)));
+        futures::future::join_all(bindings).await
+    }
+
+    /// The run's agents blocked with `named_agent_identity_unbound`: no session of theirs can start.
+    pub(crate) fn unbound_agents(&self, run_id: &str) -> Vec<String> {
+        self.read_run(run_id, |run| {
+            let unbound = |s: &&AgentSession| s.blocker_code == Some(BlockerCode::NamedAgentIdentityUnbound);
+            run.sessions.iter().filter(unbound).map(|s| s.agent_id.clone()).collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A replay binds again the identities of the run's agents blocked with
+    /// `named_agent_identity_unbound`, all at once; returns those still unbound
+    /// (they stay blocked, and are not attempted).
+    pub(crate) async fn bind_unbound_again(&self, run_id: &str) -> Vec<String> {
+        let unbound = self.unbound_agents(run_id);
+        let bound = self.bind_together(&unbound).await;
+        let mut still = Vec::new();
+        for (agent_id, binding) in unbound.into_iter().zip(bound) {
+            if let Err(e) = binding {
+                self.update_run(run_id, |r| r.record("identity:unbound", e.to_string()));
+                still.push(agent_id);
+            }
+        }
+        still
     }
 
     /// A fresh session for an agent of a run, with its generated display handle.

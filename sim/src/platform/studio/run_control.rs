@@ -23,13 +23,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use squadsim_conformance::vocabulary::{BlockerCode, LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
+use squadsim_conformance::vocabulary::{LiveStatus, RUN_CONTROL_SCHEDULED_EVENT};
 use squadsim_fakes::net::HttpRequest;
 
 use super::api::{body_error, detail, validation_error, Tenant};
 use super::read_model::find_run;
 use super::wire::{ControlRequest, RunControlView, ScheduledView};
-use super::{AgentSession, DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
+use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
 use crate::base::clock::instant;
 use crate::platform::agent_server::{AttemptOutcome, Handoff};
 use crate::platform::studio::harness;
@@ -184,10 +184,13 @@ async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
     // The agents of the tick just worked: the next routing run records how their attempts ended.
     let mut settled = Vec::new();
     if replay {
-        // Blocked agents are attempted again with the mail they had.
+        // Blocked agents are attempted again with the mail they had; one whose
+        // identity was not bound only once its binding succeeds now.
+        let still_unbound = studio.bind_unbound_again(&run_id).await;
         let blocked: Vec<String> = studio
             .read_run(&run_id, |r| {
-                r.sessions.iter().filter(|s| s.live_status == LiveStatus::Blocked).map(|s| s.agent_id.clone()).collect()
+                let blocked = r.sessions.iter().filter(|s| s.live_status == LiveStatus::Blocked);
+                blocked.map(|s| s.agent_id.clone()).filter(|a| !still_unbound.contains(a)).collect()
             })
             .unwrap_or_default();
         tick(&studio, &run_id, blocked.clone()).await;
@@ -217,12 +220,7 @@ async fn route(studio: &Arc<Studio>, run_id: &str, mut settled: Vec<String>) {
         }
         studio.join_roster(run_id, &next.roster).await;
         // An agent whose identity could not be bound has no session to start.
-        let unbound = studio
-            .read_run(run_id, |run| {
-                let unbound = |s: &AgentSession| s.blocker_code == Some(BlockerCode::NamedAgentIdentityUnbound);
-                run.sessions.iter().filter(|s| unbound(s)).map(|s| s.agent_id.clone()).collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
+        let unbound = studio.unbound_agents(run_id);
         let agents: Vec<String> =
             next.dispatch.iter().map(|(agent, _)| agent.clone()).filter(|agent| !unbound.contains(agent)).collect();
         if agents.is_empty() {
