@@ -6,6 +6,7 @@ mod support;
 mod bounded_inspection;
 mod contextforge_bodies;
 mod contextforge_rmcp;
+mod contextforge_tool_timeout;
 mod daytona_api;
 mod daytona_bodies;
 mod github_octocrab;

@@ -168,7 +168,7 @@ fn projects(scenario: &Scenario, world: &FieldPath) -> Result<(), Invalid> {
 /// The roles a scenario may script or configure: those of the templates its
 /// launch steps name (of every template when none names a known one), and the
 /// roles its scripted handoffs bring in.
-fn known_roles(scenario: &Scenario) -> (Vec<&'static str>, BTreeSet<String>) {
+pub(super) fn known_roles(scenario: &Scenario) -> (Vec<&'static str>, BTreeSet<String>) {
     let launched: Vec<&str> = scenario
         .steps
         .iter()

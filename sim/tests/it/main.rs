@@ -63,6 +63,7 @@ mod teardown_order;
 mod test_command;
 mod token_shapes;
 mod tool_call_events;
+mod tool_timeout;
 mod twins;
 mod walls;
 mod wire_corpus;
