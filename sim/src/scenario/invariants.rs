@@ -83,15 +83,7 @@ impl RunInvariants {
     /// (the error names the field as if it were top-level; for a labelled run
     /// the caller places it under `invariants.runs.<label>`).
     pub fn validate(&self) -> Result<(), InvalidInvariant> {
-        if let Some(status) = &self.run_status {
-            if !RUN_STATUSES.contains(&status.as_str()) {
-                return Err(InvalidInvariant {
-                    name: "run_status",
-                    index: None,
-                    message: format!("unknown run status `{status}`: expected one of {}", RUN_STATUSES.join(", ")),
-                });
-            }
-        }
+        one_of("run_status", "run status", &self.run_status, &RUN_STATUSES)?;
         let blocker_codes: Vec<String> = BlockerCode::ALL.iter().map(|c| c.label()).collect();
         let blocker_codes: Vec<&str> = blocker_codes.iter().map(String::as_str).collect();
         let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
@@ -171,16 +163,7 @@ impl Invariants {
             |c| symptoms.contains(&c),
             &symptoms,
         )?;
-        if let Some(plane) = &self.diagnosis_plane {
-            if !DIAGNOSIS_PLANES.contains(&plane.as_str()) {
-                return Err(InvalidInvariant {
-                    name: "diagnosis_plane",
-                    index: None,
-                    message: format!("unknown plane `{plane}`: expected one of {}", DIAGNOSIS_PLANES.join(", ")),
-                });
-            }
-        }
-        Ok(())
+        one_of("diagnosis_plane", "plane", &self.diagnosis_plane, &DIAGNOSIS_PLANES)
     }
 }
 
@@ -248,6 +231,18 @@ impl Symptom {
     }
 }
 
+/// `value` (under `invariants.<field>`) unless it is none of `expected`.
+fn one_of(field: &'static str, what: &str, value: &Option<String>, expected: &[&str]) -> Result<(), InvalidInvariant> {
+    match value {
+        Some(value) if !expected.contains(&value.as_str()) => Err(InvalidInvariant {
+            name: field,
+            index: None,
+            message: format!("unknown {what} `{value}`: expected one of {}", expected.join(", ")),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The first of `codes` (the list under `invariants.<field>`) that `known` refuses.
 fn known_codes(
     field: &'static str,
@@ -283,7 +278,9 @@ mod tests {
         let wall = declared(RunInvariants { walls: Some(vec!["moat".into()]), ..RunInvariants::default() });
         assert!(wall.validate().unwrap_err().message.contains("expected one of planner_wall"));
         let status = declared(RunInvariants { run_status: Some("done".into()), ..RunInvariants::default() });
-        assert_eq!(status.validate().unwrap_err().field(), "invariants.run_status");
+        let e = status.validate().unwrap_err();
+        assert_eq!(e.field(), "invariants.run_status");
+        assert!(e.message.starts_with("unknown run status `done`: expected one of ready, running"), "{}", e.message);
         let standing = declared(RunInvariants {
             standing_walls: Some(vec!["closer_wall".into(), "x".into()]),
             ..RunInvariants::default()
