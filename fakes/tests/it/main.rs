@@ -13,4 +13,5 @@ mod github_requests;
 mod glitchtip_requests;
 mod glitchtip_sentry;
 mod loopback_limits;
+mod msgraph_requests;
 mod simulated_network;

@@ -29,6 +29,7 @@ mod faults;
 mod first_tool_gate;
 mod glitchtip_in_a_run;
 mod incidents;
+mod launch_identity;
 mod launches;
 mod layers;
 mod leaps;
