@@ -32,6 +32,7 @@ pub struct World {
     /// Daytona's own core pods (`kubectl get pods -n daytona`) that are not
     /// Running, and how (`daytona-runner: CrashLoopBackOff`); the others run.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "core_pods_schema")]
     pub daytona_core_pods: BTreeMap<DaytonaCorePod, CorePodTrouble>,
     /// How many implementer lanes the planner hands work to.
     #[schemars(range(max = bounds::MAX_LANES))]
@@ -293,6 +294,15 @@ pub enum DaytonaCorePod {
     DaytonaProxy,
     /// The runner that creates and starts sandboxes.
     DaytonaRunner,
+}
+
+/// The schema of `world.daytona_core_pods`: a map whose keys are the core pods'
+/// names, as the loader reads them (any other key is refused), and whose values
+/// are their troubles.
+fn core_pods_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = <BTreeMap<DaytonaCorePod, CorePodTrouble>>::json_schema(generator);
+    schema.insert("propertyNames".into(), generator.subschema_for::<DaytonaCorePod>().into());
+    schema
 }
 
 /// How a core pod is not Running, as `kubectl get pods` prints its STATUS.
