@@ -9,7 +9,7 @@
 #
 # Inputs (action.yml maps each `with:` input onto one of these):
 #   SQUADSIM_SCENARIOS   scenario files or directories, space-separated (default: scenarios)
-#   SQUADSIM_SEEDS       N: a seed sweep of seeds 1..=N; empty: the corpus against its snapshots
+#   SQUADSIM_SEEDS       N: a seed sweep of seeds 1..=N; empty: the corpus against its snapshots and declared invariants
 #   SQUADSIM_SHARD       I/N: only this shard of the sweep (needs SQUADSIM_SEEDS)
 #   SQUADSIM_JITTER      the sweep's largest message latency (empty: squadsim's default)
 #   SQUADSIM_MERGE       shards' results files or globs: merge them instead of running scenarios
@@ -109,7 +109,7 @@ else
   echo "squadsim run ${expanded[*]}"
   squadsim run "${expanded[@]}" --report "$dir" --format github
   run_code=$?
-  what="corpus against its snapshots"
+  what="corpus against its snapshots and declared invariants"
 fi
 note "$run_code"
 {

@@ -52,7 +52,7 @@ pub fn delivery_with_lanes_one_call_a_turn(lanes: u32) -> Scenario {
     s.world.implementer_lanes = lanes;
     s.name = format!("full-delivery, {lanes} lanes");
     if let Some(inv) = &mut s.invariants {
-        inv.sessions = Some(lanes as usize + 5);
+        inv.run.sessions = Some(lanes as usize + 5);
     }
     // More lanes, more simulated time before the roster settles with one call a
     // turn (about 19 s a lane), so the operator watches longer.

@@ -46,6 +46,10 @@ pub enum BlockerCode {
     /// execution workspace before the agent process started: missing where it lives
     /// (404), unreadable there (403 or another refusal), or its upload refused.
     WorkspaceBootstrapAssetUndelivered,
+    /// Model-defined. An agent joining by handoff could not have its named-agent
+    /// identity bound through Microsoft Graph (its UPN is not in the directory, or
+    /// Graph refused or did not answer), so its session never started.
+    NamedAgentIdentityUnbound,
 }
 
 /// Where a blocker code comes from.
@@ -60,7 +64,7 @@ pub enum CodeOrigin {
 
 impl BlockerCode {
     /// Every blocker code, in a fixed order: the seeds' codes, then the model-defined ones.
-    pub const ALL: [BlockerCode; 9] = [
+    pub const ALL: [BlockerCode; 10] = [
         BlockerCode::AgentFirstToolRequired,
         BlockerCode::GithubIssueOrPrLinkMissing,
         BlockerCode::MergeLifecycleDecisionRequired,
@@ -70,6 +74,7 @@ impl BlockerCode {
         BlockerCode::HandoffNotDelivered,
         BlockerCode::DeliveryReferenceUnreadable,
         BlockerCode::WorkspaceBootstrapAssetUndelivered,
+        BlockerCode::NamedAgentIdentityUnbound,
     ];
 
     /// The codes the seeds name.
@@ -80,13 +85,14 @@ impl BlockerCode {
     ];
 
     /// The codes this model defines where the seeds name none.
-    pub const MODEL_DEFINED: [BlockerCode; 6] = [
+    pub const MODEL_DEFINED: [BlockerCode; 7] = [
         BlockerCode::MemoryToolContractRequired,
         BlockerCode::EvidenceAttachmentRequired,
         BlockerCode::LineageEvidenceRequired,
         BlockerCode::HandoffNotDelivered,
         BlockerCode::DeliveryReferenceUnreadable,
         BlockerCode::WorkspaceBootstrapAssetUndelivered,
+        BlockerCode::NamedAgentIdentityUnbound,
     ];
 
     /// The canonical wire code.
@@ -101,6 +107,7 @@ impl BlockerCode {
             BlockerCode::HandoffNotDelivered => "handoff_not_delivered",
             BlockerCode::DeliveryReferenceUnreadable => "delivery_reference_unreadable",
             BlockerCode::WorkspaceBootstrapAssetUndelivered => "workspace_bootstrap_asset_undelivered",
+            BlockerCode::NamedAgentIdentityUnbound => "named_agent_identity_unbound",
         }
     }
 
@@ -170,6 +177,12 @@ impl BlockerCode {
                  asset before the agent process started (missing at its source, unreadable there, or its upload \
                  into the execution workspace refused); the seeds define the asset but name no blocker for it, \
                  and the agent never started, so agent_first_tool_required does not fit"
+            }
+            BlockerCode::NamedAgentIdentityUnbound => {
+                "model-defined: the Studio could not bind the named-agent identity of an agent joining by handoff \
+                 through Microsoft Graph (its UPN not in the directory, or Graph refused or did not answer), so \
+                 no session of it started; the seeds name the msgraph-bound UPN but no blocker for a binding that \
+                 failed, and the agent never started, so agent_first_tool_required does not fit"
             }
         }
     }

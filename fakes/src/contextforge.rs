@@ -14,6 +14,14 @@
 //! MCP SDK's `call_tool` handler answers as a result with `isError: true` (not a
 //! JSON-RPC error). An unknown server id is 404 `{"detail": "Server not found"}`.
 //!
+//! An upstream `tools/call` is bounded by ContextForge's `TOOL_TIMEOUT` ([`TOOL_TIMEOUT`], its
+//! default 60 s; `tool_service` wraps the upstream `session.call_tool` in `anyio.fail_after`):
+//! when it fires the gateway raises `ToolTimeoutError("Tool invocation timed out after 60s")`,
+//! which the MCP SDK's `call_tool` handler answers as a result with `isError: true` carrying
+//! that text (not a JSON-RPC error, not an HTTP error). An upstream slower than 10 s but within
+//! the bound is answered normally; one that never accepts the connection (a crashed grid)
+//! fails when opening it times out, as the gateway's other upstream calls do.
+//!
 //! Auth (`docs/wire-facts.md`, ContextForge): HS256 JWT with `iss`, `aud`, required `jti` and
 //! `exp`; anything else is 401 `{"detail": …}` with `WWW-Authenticate: Bearer`, and
 //! every refusal is written to the gateway log ([`ContextForge::auth_failures`]:
@@ -22,6 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -37,8 +46,20 @@ use crate::clock::Clock;
 use crate::framework_error::{self, Rejection};
 use crate::inspection::{clipped, InspectionLog};
 use crate::jwt;
-use crate::mcp::{self, CallContext, McpClient, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
-use crate::net::HttpClient;
+use crate::mcp::{self, CallContext, McpClient, McpError, ToolFuture, ToolHost, ToolOutcome, ToolSpec};
+use crate::net::{HttpClient, HttpError};
+
+/// ContextForge's `TOOL_TIMEOUT` (`mcpgateway/config.py`: `tool_timeout: int = 60`, seconds):
+/// how long the gateway waits for an upstream `tools/call` before answering the caller
+/// [`tool_timed_out`]'s text.
+pub const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The text of the `isError` result the gateway answers when [`TOOL_TIMEOUT`] fires
+/// (`ToolTimeoutError(f"Tool invocation timed out after {effective_timeout}s")`, the
+/// setting an int of seconds).
+pub fn tool_timed_out(bound: Duration) -> String {
+    format!("Tool invocation timed out after {}s", bound.as_secs())
+}
 
 /// How the gateway checks tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -455,10 +476,13 @@ impl ToolHost for Scope {
                 return not_found();
             };
             gateway.state().tool_calls += 1;
-            let mut client = upstream.client(&gateway.upstream).with_header("x-authenticated-user", subject);
+            // TOOL_TIMEOUT bounds the call; opening the connection is bounded as the gateway's other calls are.
+            let http = gateway.upstream.with_connect_timeout(gateway.upstream.timeout()).with_timeout(TOOL_TIMEOUT);
+            let mut client = upstream.client(&http).with_header("x-authenticated-user", subject);
             match client.call_tool(&bare, arguments).await {
                 Ok(r) if r.is_error => ToolOutcome::Failed(r.text),
                 Ok(r) => ToolOutcome::Text(r.text),
+                Err(McpError::Transport(HttpError::Timeout)) => ToolOutcome::Failed(tool_timed_out(TOOL_TIMEOUT)),
                 Err(e) => ToolOutcome::Failed(format!("Tool invocation failed: {e}")),
             }
         })

@@ -59,6 +59,13 @@ impl IdGen {
         let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
         format!("{hi:016x}{lo:016x}")
     }
+
+    /// A version-4-shaped UUID in its usual dashed form
+    /// (`8-4-4-4-12` hex digits: how Microsoft Graph prints object ids).
+    pub fn uuid(&mut self) -> String {
+        let h = self.uuid_simple();
+        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    }
 }
 
 #[cfg(test)]

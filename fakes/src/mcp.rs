@@ -235,6 +235,13 @@ impl McpClient {
         self
     }
 
+    /// The same client waiting up to `answer` for each response, a new
+    /// connection's opening still bounded by its HTTP client's own timeout.
+    pub fn waiting_up_to(mut self, answer: std::time::Duration) -> Self {
+        self.http = self.http.with_connect_timeout(self.http.timeout()).with_timeout(answer);
+        self
+    }
+
     /// A client for one request made beside others (a model turn's parallel tool
     /// calls): the same session, headers and protocol version, with this client's
     /// next request id reserved for it, so concurrent requests never share an id.

@@ -301,6 +301,8 @@ impl HttpResponse {
 pub struct HttpClient {
     transport: Transport,
     timeout: Duration,
+    /// How long a new connection may take to open, within `timeout` (`None`: all of it).
+    connect_timeout: Option<Duration>,
     /// Where this client records its exchanges, and the host it runs on.
     recorder: Option<(CallRecorder, Arc<str>)>,
     pool: Pool,
@@ -535,7 +537,7 @@ pub fn parse_url(url: &str) -> Result<Endpoint, HttpError> {
 
 impl HttpClient {
     pub fn new(transport: Transport, timeout: Duration) -> Self {
-        HttpClient { transport, timeout, recorder: None, pool: Pool::default() }
+        HttpClient { transport, timeout, connect_timeout: None, recorder: None, pool: Pool::default() }
     }
 
     /// The same client, recording every exchange it makes inside a simulation
@@ -557,6 +559,14 @@ impl HttpClient {
     /// The same client with another timeout.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         HttpClient { timeout, ..self.clone() }
+    }
+
+    /// The same client with a new connection's opening bounded by `connect`
+    /// (as httpx's `connect` timeout), the whole exchange still by its timeout:
+    /// a peer that never accepts fails at `connect`, one that accepts and
+    /// answers late is waited for up to the timeout.
+    pub fn with_connect_timeout(&self, connect: Duration) -> Self {
+        HttpClient { connect_timeout: Some(connect), ..self.clone() }
     }
 
     /// Sends one request; any response (2xx..5xx) is `Ok`. A recording client
@@ -600,7 +610,12 @@ impl HttpClient {
                 Err(Sent(e)) => return Err(e),
             }
         }
-        let sender = self.connect(&endpoint).await?;
+        let sender = match self.connect_timeout {
+            Some(bound) => {
+                crate::timer::timeout(bound, self.connect(&endpoint)).await.map_err(|_| HttpError::Timeout)??
+            }
+            None => self.connect(&endpoint).await?,
+        };
         self.exchange_on(&key, sender, &endpoint, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
     }
 

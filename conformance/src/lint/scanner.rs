@@ -11,7 +11,12 @@
 //!   `let`/`fn`/`struct`/`enum`/`trait`/`type`/`const`/`static`/`mod`/`def`/`class`/
 //!   `var`/`function`/`interface`/`func`, after `for` (a loop variable), as a field
 //!   of a Rust struct, a variant of a Rust enum, or a parameter of a Rust `fn`, a
-//!   Python `def` or a JavaScript `function`.
+//!   Python `def` or a JavaScript `function`;
+//! - in Rust, every name a pattern binds is a declaration too: in a `let` (`let
+//!   (name, _) = ..`, `if let Some(name) = ..`), a `for` loop's pattern, a closure's
+//!   parameters (`|name| ..`, `|(a, name)| ..`), a `match` arm (`Some(name) =>`,
+//!   `Handoff { name, .. } =>`) and a `fn` parameter's pattern (`fn f((name, _): T)`);
+//!   a pattern's paths, variants, constants, field names and type annotations are not.
 
 use super::rule::Scope;
 
@@ -277,8 +282,43 @@ enum Enclosing {
     StructBody,
     EnumBody,
     FnParams,
+    /// The arms of a Rust `match`.
+    MatchArms,
     Other,
 }
+
+/// Where a Rust pattern stands, which decides what ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatternSite {
+    /// `let PAT =`, `let PAT: T =`, `let PAT;` (also `if let`, `while let`).
+    Let,
+    /// `for PAT in`.
+    For,
+    /// `|PAT, PAT: T| ..`.
+    ClosureParams,
+    /// `fn f(PAT: T, PAT: T)`.
+    FnParams,
+    /// `PAT =>`, `PAT if guard =>`.
+    MatchArm,
+}
+
+/// A Rust pattern being read: the names it binds are declarations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pattern {
+    site: PatternSite,
+    /// How many brackets are open where it begins; inside it, deeper ones may be open.
+    depth: usize,
+    /// A type annotation (`: T`) is being read, not the pattern.
+    in_type: bool,
+    /// Open `<` of the type annotation (its `,` do not end it).
+    angles: usize,
+}
+
+/// Rust keywords that may stand in a pattern or next to one, never bound by it.
+const RUST_PATTERN_KEYWORDS: &[&str] = &[
+    "_", "mut", "ref", "box", "if", "in", "as", "true", "false", "self", "Self", "crate", "super", "move", "else",
+    "match", "let", "dyn", "impl", "where", "return", "async", "await", "unsafe", "const", "static", "for",
+];
 
 /// A keyword seen whose body has not opened yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +346,12 @@ struct CodeLexer<'a> {
     before_previous: Previous<'a>,
     stack: Vec<Enclosing>,
     pending: Option<PendingItem>,
+    /// The Rust pattern being read, if any.
+    pattern: Option<Pattern>,
+    /// A `match` was seen at this bracket depth and its arms have not opened yet.
+    pending_match: Option<usize>,
+    /// Inside an `impl` header (its `for` names a type, not a loop).
+    impl_header: bool,
 }
 
 impl<'a> CodeLexer<'a> {
@@ -320,6 +366,9 @@ impl<'a> CodeLexer<'a> {
             before_previous: Previous::Nothing,
             stack: Vec::new(),
             pending: None,
+            pattern: None,
+            pending_match: None,
+            impl_header: false,
         }
     }
 
@@ -513,7 +562,10 @@ impl<'a> CodeLexer<'a> {
         if !self.syntax.identifiers {
             return;
         }
-        let declaration = self.is_declaration(after);
+        let declaration = self.is_declaration(after) || self.binds(word, start, after);
+        if self.syntax.rust {
+            self.pattern_word(word, after);
+        }
         if DECLARATION_KEYWORDS.contains(&word) {
             self.pending = match word {
                 "struct" | "union" => Some(PendingItem::Struct),
@@ -555,6 +607,123 @@ impl<'a> CodeLexer<'a> {
         }
     }
 
+    /// Whether `word` (at `start`, followed by `after`) is a name the Rust
+    /// pattern being read binds: not a keyword, a path segment, a variant, a
+    /// constant, a struct pattern's field name or part of a type annotation.
+    fn binds(&self, word: &str, start: usize, after: &str) -> bool {
+        let Some(pattern) = self.pattern.filter(|p| !p.in_type && self.stack.len() >= p.depth) else {
+            return false;
+        };
+        if RUST_PATTERN_KEYWORDS.contains(&word) || !word.starts_with(|c: char| c.is_lowercase() || c == '_') {
+            return false;
+        }
+        let after = after.trim_start();
+        if after.starts_with("::") || after.starts_with(['(', '{', '!', '.', '<']) {
+            return false;
+        }
+        let before = self.text[..start].trim_end();
+        if before.ends_with("::") || before.ends_with('.') {
+            return false;
+        }
+        // `name: T` at the pattern's own depth annotates a binding; deeper, in
+        // `Handoff { field: name }`, it names a field.
+        !after.starts_with(':') || (self.stack.len() == pattern.depth && pattern.site != PatternSite::MatchArm)
+    }
+
+    fn begin_pattern(&mut self, site: PatternSite) {
+        self.pattern = Some(Pattern { site, depth: self.stack.len(), in_type: false, angles: 0 });
+    }
+
+    /// The pattern being read, if it stands at the current bracket depth.
+    fn pattern_here(&self) -> Option<PatternSite> {
+        self.pattern.filter(|p| p.depth == self.stack.len()).map(|p| p.site)
+    }
+
+    /// A Rust keyword that begins or ends a pattern.
+    fn pattern_word(&mut self, word: &str, after: &str) {
+        let here = self.pattern_here();
+        match word {
+            "let" => self.begin_pattern(PatternSite::Let),
+            "for" if !self.impl_header && !after.trim_start().starts_with('<') => self.begin_pattern(PatternSite::For),
+            "in" if here == Some(PatternSite::For) => self.pattern = None,
+            "if" if here == Some(PatternSite::MatchArm) => self.pattern = None,
+            // `PAT => if c { a } else { b }`: the `}` before `else` ended no arm.
+            "else" if matches!(here, Some(PatternSite::MatchArm | PatternSite::Let)) => self.pattern = None,
+            "match" => self.pending_match = Some(self.stack.len()),
+            "impl" => self.impl_header = true,
+            _ => {}
+        }
+    }
+
+    /// A Rust punctuation mark that begins, ends or steers a pattern, after the
+    /// bracket stack took it.
+    fn pattern_punct(&mut self, c: char) {
+        let next = self.text[self.pos..].chars().next();
+        let before = self.text[..self.pos - c.len_utf8()].chars().next_back();
+        if self.pattern.is_some_and(|p| self.stack.len() < p.depth) {
+            self.pattern = None;
+        }
+        let here = self.pattern_here();
+        let single = |mark: char| next != Some(mark) && before != Some(mark);
+        match c {
+            '{' | '}' | ',' if self.stack.last() == Some(&Enclosing::MatchArms) && here.is_none() => {
+                self.begin_pattern(PatternSite::MatchArm)
+            }
+            '(' if self.stack.last() == Some(&Enclosing::FnParams) && here.is_none() => {
+                self.begin_pattern(PatternSite::FnParams)
+            }
+            '{' if self.impl_header => self.impl_header = false,
+            ';' => {
+                self.impl_header = false;
+                self.pending_match = None;
+                if here.is_some() {
+                    self.pattern = None;
+                }
+            }
+            ':' if single(':') => {
+                if let (Some(PatternSite::Let | PatternSite::ClosureParams | PatternSite::FnParams), Some(p)) =
+                    (here, self.pattern.as_mut())
+                {
+                    p.in_type = true;
+                }
+            }
+            ',' if matches!(here, Some(PatternSite::ClosureParams | PatternSite::FnParams)) => {
+                if let Some(p) = self.pattern.as_mut().filter(|p| p.angles == 0) {
+                    p.in_type = false;
+                }
+            }
+            '<' | '>' if self.pattern.is_some_and(|p| p.in_type) && !matches!(before, Some('-' | '=')) => {
+                if let Some(p) = self.pattern.as_mut() {
+                    p.angles = if c == '<' { p.angles + 1 } else { p.angles.saturating_sub(1) };
+                }
+            }
+            '=' if here == Some(PatternSite::MatchArm) && next == Some('>') => self.pattern = None,
+            '=' if here == Some(PatternSite::Let)
+                && !matches!(next, Some('=' | '>'))
+                && !matches!(before, Some('=' | '!' | '<' | '>' | '.')) =>
+            {
+                self.pattern = None
+            }
+            '|' if here == Some(PatternSite::ClosureParams) => self.pattern = None,
+            '|' if self.pattern.is_none_or(|p| p.in_type) && self.opens_closure() => {
+                self.begin_pattern(PatternSite::ClosureParams)
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the `|` just read opens a closure's parameters (not a bitwise or
+    /// logical or): it follows an opening bracket, a separator, an assignment,
+    /// `=>`, `&`, `move` or `return`.
+    fn opens_closure(&self) -> bool {
+        let before = self.text[..self.pos - 1].trim_end();
+        before.is_empty()
+            || before.ends_with(['(', '[', '{', ',', ';', '=', '&'])
+            || (before.ends_with(':') && !before.ends_with("::"))
+            || before.ends_with("=>")
+            || matches!(self.previous, Previous::Word("move" | "return"))
+    }
+
     fn punct(&mut self, c: char) {
         match c {
             '{' => {
@@ -562,6 +731,10 @@ impl<'a> CodeLexer<'a> {
                     Some(PendingItem::Struct) => Enclosing::StructBody,
                     Some(PendingItem::Enum) => Enclosing::EnumBody,
                     _ if self.stack.last() == Some(&Enclosing::EnumBody) => Enclosing::StructBody,
+                    _ if self.syntax.rust && self.pending_match == Some(self.stack.len()) => {
+                        self.pending_match = None;
+                        Enclosing::MatchArms
+                    }
                     _ => Enclosing::Other,
                 };
                 self.stack.push(inside);
@@ -579,6 +752,9 @@ impl<'a> CodeLexer<'a> {
             }
             ';' => self.pending = None,
             _ => {}
+        }
+        if self.syntax.rust {
+            self.pattern_punct(c);
         }
         self.remember(Previous::Punct(c));
     }

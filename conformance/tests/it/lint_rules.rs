@@ -219,6 +219,16 @@ const EXAMPLES: &[(&str, &str, &str, &str)] = &[
     ("bare-target", "src/a.rs", "fn connect(target: &Endpoint) {}", "fn connect(endpoint: &Endpoint) {}"),
     ("bare-target", "src/a.rs", "fn f(mut target: String) {}", "fn f(mut host: String) {}"),
     ("bare-target", "src/a.rs", "fn f() { for target in hosts() {} }", "fn f() { for host in hosts() {} }"),
+    // a name a pattern binds is declared there too
+    ("bare-target", "src/a.rs", "fn f() { let (target, _) = pair(); }", "fn f() { let (endpoint, _) = pair(); }"),
+    ("bare-target", "src/a.rs", "fn f() { hosts().map(|target| dial(target)); }", "fn f() { hosts().map(|host| dial(host)); }"),
+    (
+        "bare-target",
+        "src/a.rs",
+        "fn f(h: Option<A>) { match h { Some(target) => go(target), None => {} } }",
+        "fn f(h: Option<A>) { match h { Some(recipient_agent_id) => go(recipient_agent_id), None => {} } }",
+    ),
+    ("bare-target", "src/a.rs", "fn f((target, _): (A, B)) {}", "fn f((recipient_agent_id, _): (A, B)) {}"),
     ("bare-target", "src/a.rs", "const TARGET: &str = \"squadsim::run\";", "const RUN_RECORD: &str = \"squadsim::run\";"),
     ("bare-target", "src/a.rs", "fn target(module: &str) {}", "fn target_module(module: &str) {}"),
     // target + a suffix that names no noun is still bare; a noun after target is not
@@ -321,6 +331,57 @@ fn every_rule_fails_its_failing_example_and_passes_its_passing_example() {
         let clean = rules_hit(path, passing);
         assert!(clean.is_empty(), "{rule}: expected no hit in {path}: {passing:?}, got {clean:?}");
     }
+}
+
+/// Every name a Rust pattern binds is a declaration (checked by the rules that
+/// read declarations only); what a pattern merely uses (a path, a variant, a
+/// field name, a type) and names with a noun after target are not.
+#[test]
+fn pattern_bindings_and_closure_parameters_are_declarations() {
+    let binds_target = [
+        "fn f() { let (target, x) = pair(); }",
+        "fn f() { let (a, mut target): (u8, u8) = pair(); }",
+        "fn f() { let Handoff { target, .. } = h; }",
+        "fn f() { let Handoff { recipient: target, .. } = h; }",
+        "fn f() { if let Some(target) = next() {} }",
+        "fn f() { while let Some((_, target)) = queue.pop() {} }",
+        "fn f() { let Some(target) = next() else { return }; }",
+        "fn f() { for (i, target) in hosts().enumerate() {} }",
+        "fn f() { hosts().map(|target| dial(target)); }",
+        "fn f() { hosts().map(move |(i, target)| dial(i, target)); }",
+        "fn f() { let g = |a: HashMap<u8, u8>, target: &str| a.len(); }",
+        "fn f() { hosts().find(|&target| target > 0); }",
+        "fn f(h: Option<A>) { match h { Some(target) => go(target), None => {} } }",
+        "fn f(h: R) { match h { Ok(x) => {} Err(Failure { target, .. }) => {} } }",
+        "fn f(h: R) { match h { Ok(x) => if x { a() } else { b() }, target if target.ok() => {} } }",
+        "fn f(n: u8) { match n { target @ 1..=5 => {} _ => {} } }",
+        "fn f((target, _): (A, B)) {}",
+        "fn f(Handoff { target, .. }: Handoff) {}",
+    ];
+    for code in binds_target {
+        let hit = rules_hit("src/a.rs", code);
+        assert_eq!(hit, ["bare-target"], "{code}");
+    }
+    let clean = [
+        // field names, paths, variants, types and uses are not bindings
+        "fn f() { match h { Handoff { target: recipient_agent_id, .. } => go(recipient_agent_id), _ => {} } }",
+        "fn f() { let Handoff { target: recipient_agent_id, .. } = h; }",
+        "fn f() { let kind: target::Kind = read(); let sum = a | target; }",
+        "fn f() { hosts().map(|h| h.target).filter(|h| a || target); }",
+        "fn f() { match k { target::Kind::A => {} Kind::Target => {} TARGET => {} } }",
+        "impl From<A> for target_repo {}",
+        "fn f(h: Handoff) -> Vec<u8> { let n = h.len(); let v = vec![target; n]; v }",
+        // target with a noun after it
+        "fn f() { hosts().map(|target_repo| clone(target_repo)); }",
+        "fn f() { if let Some((target_branch, _)) = next() {} }",
+        "fn f(h: Option<A>) { match h { Some(target_branch) => go(target_branch), None => {} } }",
+    ];
+    for code in clean {
+        assert_eq!(rules_hit("src/a.rs", code), Vec::<String>::new(), "{code}");
+    }
+    // a serde boundary may bind the wire's own names
+    let wire = "fn read(body: Wire) { let Wire { target_agent_id, target, .. } = body; for target in body.list {} }";
+    assert_eq!(rules_hit("sim/src/studio/wire.rs", wire), Vec::<String>::new());
 }
 
 #[test]

@@ -247,14 +247,14 @@ impl Line {
             match token {
                 Token::Word(w) => current.words.push(w),
                 Token::Op(op @ (">" | ">>" | "<" | "2>")) => {
-                    let Some(Token::Word(target)) = iter.next() else {
+                    let Some(Token::Word(path)) = iter.next() else {
                         return Parsed::SyntaxError("Syntax error: redirection unexpected".into());
                     };
                     current.redirects.push(match op {
-                        ">" => Redirect::Out { path: target, append: false },
-                        ">>" => Redirect::Out { path: target, append: true },
-                        "<" => Redirect::In(target),
-                        _ => Redirect::ErrTo(target),
+                        ">" => Redirect::Out { path, append: false },
+                        ">>" => Redirect::Out { path, append: true },
+                        "<" => Redirect::In(path),
+                        _ => Redirect::ErrTo(path),
                     });
                 }
                 Token::Op("2>&1") => current.redirects.push(Redirect::ErrToOut),

@@ -35,6 +35,9 @@ pub enum Host {
     Playwright,
     /// The skills service the workspace shim pulls from.
     Skills,
+    /// Microsoft Graph with the Microsoft identity platform's token endpoint:
+    /// where the Studio binds each named agent's identity and leases its secret.
+    Msgraph,
     /// With `world.platform_agent`: the tenant's workspace server.
     Platform,
     /// With `world.platform_agent`: the execution workspace the platform agent's container runs on.
@@ -48,11 +51,11 @@ pub enum Host {
 impl Host {
     /// The hosts every world has, the operator first, then its services in the
     /// order the world mounts them.
-    pub const WORLD: [Host; 13] = concat([Host::Operator], Host::SERVICES);
+    pub const WORLD: [Host; 14] = concat([Host::Operator], Host::SERVICES);
 
     /// The services of every world ([`Host::WORLD`] without the operator), in
     /// the order the world mounts them and `squadsim serve` binds them.
-    pub const SERVICES: [Host; 12] = [
+    pub const SERVICES: [Host; 13] = [
         Host::Studio,
         Host::Daytona,
         Host::Contextforge,
@@ -65,6 +68,7 @@ impl Host {
         Host::Datahub,
         Host::Playwright,
         Host::Skills,
+        Host::Msgraph,
     ];
 
     /// The plain grids (a yamon grid each, with fixed tools).
@@ -74,7 +78,7 @@ impl Host {
     pub const PLATFORM_AGENT: [Host; 4] = [Host::Platform, Host::Concierge, Host::LlmProxy, Host::AnthropicApi];
 
     /// Every host, the world's then the platform agent's.
-    pub const ALL: [Host; 17] = concat(Host::WORLD, Host::PLATFORM_AGENT);
+    pub const ALL: [Host; 18] = concat(Host::WORLD, Host::PLATFORM_AGENT);
 
     /// The host's name: its turmoil host name, and how scenarios name it.
     pub const fn name(self) -> &'static str {
@@ -92,6 +96,7 @@ impl Host {
             Host::Datahub => "datahub",
             Host::Playwright => "playwright",
             Host::Skills => "skills",
+            Host::Msgraph => "msgraph",
             Host::Platform => "platform",
             Host::Concierge => "concierge",
             Host::LlmProxy => "llm-proxy",
@@ -112,6 +117,7 @@ impl Host {
             Host::Glitchtip => 8000,
             Host::Searxnggrid | Host::AgentMemoryArchive | Host::Datahub | Host::Playwright => 8000,
             Host::Skills => 8090,
+            Host::Msgraph => 443,
             Host::Platform => 8080,
             // The port the platform agent's container serves (its A2A routes among them).
             Host::Concierge => 8000,
@@ -144,6 +150,10 @@ impl fmt::Display for Host {
 /// The GitHub organization the CodexGate App is installed on; every world
 /// project has a repository `<org>/<project slug>` there.
 pub const GITHUB_ORG: &str = "yamonco";
+
+/// The Microsoft Entra tenant (directory) the named agents live in: its id and
+/// its verified domain, the domain of every named-agent UPN.
+pub const ENTRA_TENANT_ID: &str = "7d3f9a2c-5e41-4b8a-9c06-1f2e3d4c5b6a";
 
 /// The GlitchTip organization and team every world project is provisioned in.
 pub const GLITCHTIP_ORG: &str = "yamon";

@@ -54,27 +54,27 @@ impl Invariants {
         if let Some(finished) = self.finished {
             expect("finished", finished.to_string(), outcome.finished.to_string());
         }
-        if let Some(status) = &self.run_status {
+        if let Some(status) = &self.run.run_status {
             let actual = outcome.run.as_ref().map(|r| r.status.as_str()).unwrap_or("not_launched");
             expect("run_status", status.clone(), actual.to_string());
         }
         if let Some(http) = self.launch_http_status {
             expect("launch_http_status", http_label(Some(http)), http_label(outcome.launch_http_status()));
         }
-        if let Some(blockers) = &self.blockers {
+        if let Some(blockers) = &self.run.blockers {
             expect("blockers", canonical_set(blockers), set_label(outcome.blockers()));
         }
-        if let Some(walls) = &self.walls {
+        if let Some(walls) = &self.run.walls {
             expect(
                 "walls",
                 set_label(walls.clone()),
                 set_label(outcome.walls.iter().map(|w| w.wall.clone()).collect()),
             );
         }
-        if let Some(standing) = &self.standing_walls {
+        if let Some(standing) = &self.run.standing_walls {
             expect("standing_walls", set_label(standing.clone()), set_label(outcome.standing_walls()));
         }
-        if let Some(sessions) = self.sessions {
+        if let Some(sessions) = self.run.sessions {
             expect("sessions", sessions.to_string(), outcome.sessions.len().to_string());
         }
         if let Some(plane) = &self.diagnosis_plane {
@@ -88,17 +88,17 @@ impl Invariants {
         }
         // Runs launched together (`launch.count`) must each hold the per-run invariants.
         for (i, run) in outcome.concurrent_runs.iter().enumerate() {
-            if let Some(status) = &self.run_status {
+            if let Some(status) = &self.run.run_status {
                 expect(&format!("concurrent_runs[{i}].run_status"), status.clone(), run.status.clone());
             }
-            if let Some(blockers) = &self.blockers {
+            if let Some(blockers) = &self.run.blockers {
                 expect(
                     &format!("concurrent_runs[{i}].blockers"),
                     canonical_set(blockers),
                     set_label(run.blockers.clone()),
                 );
             }
-            if let Some(sessions) = self.sessions {
+            if let Some(sessions) = self.run.sessions {
                 expect(&format!("concurrent_runs[{i}].sessions"), sessions.to_string(), run.sessions.to_string());
             }
         }
@@ -218,6 +218,12 @@ mod tests {
     use super::*;
     use crate::engine::outcome::GatewayOutcome;
     use crate::platform::studio::walls::WallOutcome;
+    use crate::scenario::RunInvariants;
+
+    /// Invariants that declare only what the first run must end with.
+    fn of_run(run: RunInvariants) -> Invariants {
+        Invariants { run, ..Invariants::default() }
+    }
 
     fn outcome(status: Option<&str>, blockers: &[Option<&str>]) -> Outcome {
         Outcome {
@@ -279,7 +285,7 @@ mod tests {
     fn only_declared_fields_are_checked() {
         let none = Invariants::default();
         assert!(none.check(&outcome(Some("blocked"), &[Some("agent_first_tool_required")])).is_empty());
-        let status = Invariants { run_status: Some("completed".into()), ..Invariants::default() };
+        let status = of_run(RunInvariants { run_status: Some("completed".into()), ..RunInvariants::default() });
         let v = status.check(&outcome(Some("blocked"), &[None]));
         assert_eq!(
             v,
@@ -294,10 +300,10 @@ mod tests {
 
     #[test]
     fn blockers_compare_as_sets() {
-        let inv = Invariants {
+        let inv = of_run(RunInvariants {
             blockers: Some(vec!["merge_lifecycle_decision_required".into(), "agent_first_tool_required".into()]),
-            ..Invariants::default()
-        };
+            ..RunInvariants::default()
+        });
         let o = outcome(
             Some("blocked"),
             &[
@@ -315,9 +321,12 @@ mod tests {
     #[test]
     fn no_run_is_not_launched_and_no_answer_is_000() {
         let inv = Invariants {
-            run_status: Some("not_launched".into()),
+            run: RunInvariants {
+                run_status: Some("not_launched".into()),
+                sessions: Some(0),
+                ..RunInvariants::default()
+            },
             launch_http_status: Some(0),
-            sessions: Some(0),
             ..Invariants::default()
         };
         assert!(inv.check(&outcome(None, &[])).is_empty());
@@ -327,7 +336,11 @@ mod tests {
 
     #[test]
     fn every_concurrent_run_holds_the_per_run_invariants() {
-        let inv = Invariants { run_status: Some("completed".into()), blockers: Some(vec![]), ..Invariants::default() };
+        let inv = of_run(RunInvariants {
+            run_status: Some("completed".into()),
+            blockers: Some(vec![]),
+            ..RunInvariants::default()
+        });
         let mut o = outcome(Some("completed"), &[None]);
         let run = |status: &str, blockers: &[&str]| crate::engine::outcome::ConcurrentRun {
             run_id: "run-2".into(),
@@ -342,7 +355,7 @@ mod tests {
 
     #[test]
     fn walls_and_errors_are_violations() {
-        let inv = Invariants { walls: Some(vec![]), ..Invariants::default() };
+        let inv = of_run(RunInvariants { walls: Some(vec![]), ..RunInvariants::default() });
         let mut o = outcome(Some("completed"), &[None]);
         o.walls.push(WallOutcome {
             wall: "tester_wall".into(),
@@ -360,9 +373,10 @@ mod tests {
     fn standing_walls_are_read_from_the_sessions_wall_codes() {
         let mut o = outcome(Some("blocked"), &[None, Some("memory_tool_contract_required")]);
         o.sessions[1].wall_code = Some("planner_wall".into());
-        let holds = Invariants { standing_walls: Some(vec!["planner_wall".into()]), ..Invariants::default() };
+        let holds =
+            of_run(RunInvariants { standing_walls: Some(vec!["planner_wall".into()]), ..RunInvariants::default() });
         assert!(holds.check(&o).is_empty());
-        let none = Invariants { standing_walls: Some(vec![]), ..Invariants::default() };
+        let none = of_run(RunInvariants { standing_walls: Some(vec![]), ..RunInvariants::default() });
         let broken = none.check(&o);
         assert_eq!(broken.len(), 1);
         assert_eq!(broken[0].to_string(), "standing_walls: expected [], got [planner_wall]");
@@ -407,7 +421,7 @@ mod tests {
         graph.run.as_mut().unwrap().delivery_graph = "at_end".into();
         assert_eq!(fields(built_in(&graph)), ["built_in.blocked_run_has_a_reason"]);
         // Declared invariants see them too, after their own fields.
-        let declared = Invariants { sessions: Some(2), ..Invariants::default() };
+        let declared = of_run(RunInvariants { sessions: Some(2), ..RunInvariants::default() });
         assert_eq!(fields(declared.check(&graph)), ["sessions", "built_in.blocked_run_has_a_reason"]);
     }
 }

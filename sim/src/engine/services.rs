@@ -18,15 +18,18 @@ use squadsim_fakes::daytona::{Daytona, DaytonaConfig};
 use squadsim_fakes::github::{GithubConfig, GithubFake, OrgPatConfig, RepositoryConfig};
 use squadsim_fakes::glitchtip::{GlitchtipConfig, GlitchtipFake, ProjectConfig};
 use squadsim_fakes::grid::Grid;
+use squadsim_fakes::msgraph::{ApplicationConfig, GraphConfig, GraphFake, GraphLatency};
 use squadsim_fakes::net::{CallRecorder, HttpClient, Transport};
 
 use crate::base::clock;
-use crate::base::topology::{Host, GITHUB_ORG, GLITCHTIP_ORG, GLITCHTIP_TEAM};
+use crate::base::identity;
+use crate::base::topology::{Host, ENTRA_TENANT_ID, GITHUB_ORG, GLITCHTIP_ORG, GLITCHTIP_TEAM};
 use crate::platform::agent_server::{AgentServer, CheckpointStore};
 use crate::platform::grids::{self, GridRegistration};
 use crate::platform::hud::{self, Hud};
 use crate::platform::skills::SkillsService;
 use crate::platform::studio::delivery::{self, CodexGateConfig};
+use crate::platform::studio::identity_binding::GraphBindingConfig;
 use crate::platform::studio::{self, Studio, StudioConfig};
 use crate::platform::workspace::agent_process::AgentProcessLauncher;
 use crate::scenario::{RepositoryFile, Scenario};
@@ -47,6 +50,8 @@ pub struct Services {
     pub checkpoints: Arc<CheckpointStore>,
     pub github: GithubFake,
     pub glitchtip: GlitchtipFake,
+    /// Microsoft Graph (with the identity platform's token endpoint).
+    pub msgraph: GraphFake,
     /// The plain grids, by host.
     pub plain_grids: Vec<(Host, Arc<Grid>)>,
     /// The skills service.
@@ -77,6 +82,8 @@ pub struct Endpoints {
     pub glitchtip: String,
     /// The skills service (`GET /v1/skills`).
     pub skills: String,
+    /// Microsoft Graph and the identity platform's token endpoint.
+    pub msgraph: String,
     /// The plain grids ([`Host::PLAIN_GRIDS`]), each with its base URL.
     pub plain_grids: Vec<(Host, String)>,
 }
@@ -98,6 +105,7 @@ impl Endpoints {
             github: base(Host::Github),
             glitchtip: base(Host::Glitchtip),
             skills: base(Host::Skills),
+            msgraph: base(Host::Msgraph),
             plain_grids: Host::PLAIN_GRIDS.iter().map(|host| (*host, base(*host))).collect(),
         }
     }
@@ -152,6 +160,7 @@ impl Services {
             daytona_api_key: daytona_config.api_key.clone(),
         });
         let daytona = Daytona::new(daytona_config.clone(), launcher, service_clock());
+        let graph_config = graph_config(scenario);
         let gateway = ContextForge::new(gateway_config.clone(), on(Host::Contextforge), service_clock());
         let hud = Hud::new(endpoints.agent_server.clone(), on(Host::FractalopsHud));
         let studio_config = StudioConfig {
@@ -165,7 +174,7 @@ impl Services {
             agent_server_url: endpoints.agent_server.clone(),
             gateway: gateway_config,
             grids: grid_registrations(endpoints),
-            identity_binding: Duration::from_secs(3),
+            msgraph: graph_binding(endpoints, &graph_config),
             first_tool_deadline: Duration::from_secs(120),
             log_poll: Duration::from_secs(2),
             transport,
@@ -232,6 +241,7 @@ impl Services {
             service_clock(),
         )
         .map_err(|e| ServicesError(e.to_string()))?;
+        let msgraph = GraphFake::new(graph_config, service_clock());
         let plain_grids =
             grids::plain_grids().into_iter().map(|(host, tools)| (host, Grid::new(host.name(), tools))).collect();
         Ok(Services {
@@ -242,9 +252,56 @@ impl Services {
             checkpoints: CheckpointStore::new(),
             github,
             glitchtip,
+            msgraph,
             plain_grids,
             skills: SkillsService::new(scenario.world.skills.clone()),
         })
+    }
+}
+
+/// The object id of the named-agent app registration, where secret leases are added.
+const NAMED_AGENT_APPLICATION_ID: &str = "3c9e1f7a-2b84-4d6e-a05c-8f1d2e3b4a59";
+
+/// How long a named agent's secret lease lasts: one working day.
+const SECRET_LEASE: Duration = Duration::from_secs(24 * 3600);
+
+/// The directory as the scenario has it: a user for every named agent but the
+/// missing ones, the named-agent app registration, and Graph's service time.
+fn graph_config(scenario: &Scenario) -> GraphConfig {
+    let graph = &scenario.world.msgraph;
+    let users = crate::scenario::named_agent_roles(scenario)
+        .into_iter()
+        .filter(|role| !graph.missing_named_agents.contains(role))
+        .map(|role| identity::user_principal_name(&role))
+        .collect();
+    GraphConfig {
+        seed: scenario.seed,
+        tenant_id: ENTRA_TENANT_ID.to_string(),
+        domain: identity::DOMAIN.to_string(),
+        users,
+        applications: vec![ApplicationConfig {
+            id: NAMED_AGENT_APPLICATION_ID.to_string(),
+            app_id: "a4d2c8e6-1f3b-4a57-9e20-6b8c0d1e2f34".to_string(),
+            display_name: "fractalops-named-agents".to_string(),
+        }],
+        latency: graph.service_time.map_or_else(GraphLatency::default, |t| GraphLatency {
+            token: t.token.0,
+            directory_read: t.directory_read.0,
+            directory_write: t.directory_write.0,
+        }),
+        ..GraphConfig::default()
+    }
+}
+
+/// How the Studio reaches Graph: its client credentials and the named-agent app registration.
+fn graph_binding(endpoints: &Endpoints, graph: &GraphConfig) -> GraphBindingConfig {
+    GraphBindingConfig {
+        url: endpoints.msgraph.clone(),
+        tenant_id: graph.tenant_id.clone(),
+        client_id: graph.client.client_id.clone(),
+        client_secret: graph.client.client_secret.clone(),
+        named_agent_application_id: NAMED_AGENT_APPLICATION_ID.to_string(),
+        lease: SECRET_LEASE,
     }
 }
 
@@ -306,6 +363,7 @@ impl Services {
             Host::Github => squadsim_fakes::github::router(self.github.clone()),
             Host::Glitchtip => squadsim_fakes::glitchtip::router(self.glitchtip.clone()),
             Host::Skills => self.skills.router(),
+            Host::Msgraph => squadsim_fakes::msgraph::router(self.msgraph.clone()),
             grid => self.plain_grids.iter().find(|(h, _)| *h == grid)?.1.router(),
         })
     }

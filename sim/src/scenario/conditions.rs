@@ -32,6 +32,7 @@ pub struct World {
     /// Daytona's own core pods (`kubectl get pods -n daytona`) that are not
     /// Running, and how (`daytona-runner: CrashLoopBackOff`); the others run.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "core_pods_schema")]
     pub daytona_core_pods: BTreeMap<DaytonaCorePod, CorePodTrouble>,
     /// How many implementer lanes the planner hands work to.
     #[schemars(range(max = bounds::MAX_LANES))]
@@ -57,6 +58,9 @@ pub struct World {
     pub glitchtip: GlitchtipCondition,
     /// The skills service the skill poll-pull reads (`GET /v1/skills`).
     pub skills: SkillsCondition,
+    /// Microsoft Graph, where the Studio binds each named agent's identity.
+    #[serde(skip_serializing_if = "MsgraphCondition::is_default")]
+    pub msgraph: MsgraphCondition,
     /// How long a Daytona sandbox takes from `creating` to its first volume attach.
     pub sandbox_start: SimDuration,
     /// The Temporal-owned lifecycle deadline of each phase of an agent attempt.
@@ -115,6 +119,40 @@ pub struct GlitchtipCondition {
     pub provisioning_failure: Option<u16>,
 }
 
+/// Microsoft Graph as the Studio's identity binding finds it (`docs/seeds.md`,
+/// runbook, "Agent identity model": "the msgraph-bound named-agent UPN").
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MsgraphCondition {
+    /// Roles whose named-agent user (`<role>@yamon.io`) the directory does not
+    /// hold: `GET /v1.0/users/{upn}` answers 404 `Request_ResourceNotFound`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_named_agents: Vec<String>,
+    /// Graph's own time to answer each kind of request, where it differs from
+    /// the fake's modelled figures (a token 0.8 s, a directory read 0.4 s, a
+    /// directory write 2 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_time: Option<GraphServiceTime>,
+}
+
+impl MsgraphCondition {
+    pub(crate) fn is_default(&self) -> bool {
+        self == &MsgraphCondition::default()
+    }
+}
+
+/// How long Microsoft Graph takes to answer each kind of request.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraphServiceTime {
+    /// The identity platform issuing an access token (`POST /{tenant}/oauth2/v2.0/token`).
+    pub token: SimDuration,
+    /// A directory read (`GET /v1.0/users/{upn}`).
+    pub directory_read: SimDuration,
+    /// A directory write (`POST /v1.0/applications/{id}/addPassword`).
+    pub directory_write: SimDuration,
+}
+
 /// A run launched before the scenario begins; the Studio's read API answers for it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -156,6 +194,7 @@ impl Default for World {
             browser_slots: BTreeMap::new(),
             skills: Default::default(),
             glitchtip: GlitchtipCondition::default(),
+            msgraph: MsgraphCondition::default(),
             sandbox_start: SimDuration::secs(squadsim_fakes::daytona::DaytonaConfig::default().start_seconds),
             lifecycle: LifecycleDeadlines::default(),
             prior_runs: Vec::new(),
@@ -255,6 +294,15 @@ pub enum DaytonaCorePod {
     DaytonaProxy,
     /// The runner that creates and starts sandboxes.
     DaytonaRunner,
+}
+
+/// The schema of `world.daytona_core_pods`: a map whose keys are the core pods'
+/// names, as the loader reads them (any other key is refused), and whose values
+/// are their troubles.
+fn core_pods_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = <BTreeMap<DaytonaCorePod, CorePodTrouble>>::json_schema(generator);
+    schema.insert("propertyNames".into(), generator.subschema_for::<DaytonaCorePod>().into());
+    schema
 }
 
 /// How a core pod is not Running, as `kubectl get pods` prints its STATUS.

@@ -28,25 +28,14 @@ pub struct Invariants {
     /// Whether the operator gets through every step within the horizon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<bool>,
-    /// The run's status (`completed`, `blocked`, ...), or `not_launched`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_status: Option<String>,
+    /// What the first launched run must end with: the fields `run_status`,
+    /// `blockers`, `walls`, `standing_walls` and `sessions`, written beside
+    /// the others (each `runs.<label>` has the same ones).
+    #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+    pub run: RunInvariants,
     /// The launch's HTTP status; `0` for no answer within the client's timeout (HTTP 000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_http_status: Option<u16>,
-    /// The distinct blocker codes of the sessions, in any order (`[]`: none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "blocker_codes_schema")]
-    pub blockers: Option<Vec<String>>,
-    /// The distinct walls that fired, in any order (`[]`: none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub walls: Option<Vec<String>>,
-    /// The distinct walls sessions are left standing at (the retry fell short), in any order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standing_walls: Option<Vec<String>>,
-    /// How many sessions the run's roster ends with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<usize>,
     /// The plane the first-tool diagnosis blames (`execution_plane`, `control_plane`,
     /// `neither`), or `none` when there is no diagnosis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,43 +54,42 @@ pub struct Invariants {
     pub runs: std::collections::BTreeMap<String, RunInvariants>,
 }
 
-/// What one labelled run must end with under every seed of a sweep; each field
-/// means what the field of the same name of [`Invariants`] means, for that run.
+/// What one run must end with under every seed of a sweep: the first launched
+/// run (these fields at the top of `invariants:`), or a labelled one
+/// (`invariants.runs.<label>`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunInvariants {
     /// The run's status (`completed`, `blocked`, ...), or `not_launched`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_status: Option<String>,
-    /// The distinct blocker codes of its sessions, in any order (`[]`: none).
+    /// The distinct blocker codes of the run's sessions, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "blocker_codes_schema")]
     pub blockers: Option<Vec<String>>,
-    /// The distinct walls that fired in it, in any order (`[]`: none).
+    /// The distinct walls that fired in the run, in any order (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub walls: Option<Vec<String>>,
-    /// The distinct walls its sessions are left standing at, in any order.
+    /// The distinct walls the run's sessions are left standing at (the retry fell short), in any order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standing_walls: Option<Vec<String>>,
-    /// How many sessions its roster ends with.
+    /// How many sessions the run's roster ends with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<usize>,
 }
 
 impl RunInvariants {
-    /// Checks the declared codes and statuses as [`Invariants::validate`] does
-    /// (the error names the field as if it were top-level; the caller places it
-    /// under `invariants.runs.<label>`).
+    /// Checks the declared codes and statuses against the delivery language
+    /// (the error names the field as if it were top-level; for a labelled run
+    /// the caller places it under `invariants.runs.<label>`).
     pub fn validate(&self) -> Result<(), InvalidInvariant> {
-        Invariants {
-            run_status: self.run_status.clone(),
-            blockers: self.blockers.clone(),
-            walls: self.walls.clone(),
-            standing_walls: self.standing_walls.clone(),
-            sessions: self.sessions,
-            ..Invariants::default()
-        }
-        .validate()
+        one_of("run_status", "run status", &self.run_status, &RUN_STATUSES)?;
+        let blocker_codes: Vec<String> = BlockerCode::ALL.iter().map(|c| c.label()).collect();
+        let blocker_codes: Vec<&str> = blocker_codes.iter().map(String::as_str).collect();
+        let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
+        known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
+        known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
+        known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
     }
 }
 
@@ -166,20 +154,7 @@ impl Invariants {
                     .into(),
             });
         }
-        if let Some(status) = &self.run_status {
-            if !RUN_STATUSES.contains(&status.as_str()) {
-                return Err(InvalidInvariant {
-                    name: "run_status",
-                    index: None,
-                    message: format!("unknown run status `{status}`: expected one of {}", RUN_STATUSES.join(", ")),
-                });
-            }
-        }
-        let blocker_codes: Vec<String> = BlockerCode::ALL.iter().map(|c| c.label()).collect();
-        let blocker_codes: Vec<&str> = blocker_codes.iter().map(String::as_str).collect();
-        let wall_codes: Vec<&str> = Wall::ALL.iter().map(|w| w.code()).collect();
-        known_codes("blockers", "blocker code", &self.blockers, |c| BlockerCode::parse(c).is_some(), &blocker_codes)?;
-        known_codes("walls", "wall", &self.walls, |c| Wall::parse(c).is_some(), &wall_codes)?;
+        self.run.validate()?;
         let symptoms: Vec<&str> = Symptom::ALL.iter().map(|s| s.code()).collect();
         known_codes(
             "platform_agent_symptoms",
@@ -188,16 +163,7 @@ impl Invariants {
             |c| symptoms.contains(&c),
             &symptoms,
         )?;
-        if let Some(plane) = &self.diagnosis_plane {
-            if !DIAGNOSIS_PLANES.contains(&plane.as_str()) {
-                return Err(InvalidInvariant {
-                    name: "diagnosis_plane",
-                    index: None,
-                    message: format!("unknown plane `{plane}`: expected one of {}", DIAGNOSIS_PLANES.join(", ")),
-                });
-            }
-        }
-        known_codes("standing_walls", "wall", &self.standing_walls, |c| Wall::parse(c).is_some(), &wall_codes)
+        one_of("diagnosis_plane", "plane", &self.diagnosis_plane, &DIAGNOSIS_PLANES)
     }
 }
 
@@ -265,6 +231,18 @@ impl Symptom {
     }
 }
 
+/// `value` (under `invariants.<field>`) unless it is none of `expected`.
+fn one_of(field: &'static str, what: &str, value: &Option<String>, expected: &[&str]) -> Result<(), InvalidInvariant> {
+    match value {
+        Some(value) if !expected.contains(&value.as_str()) => Err(InvalidInvariant {
+            name: field,
+            index: None,
+            message: format!("unknown {what} `{value}`: expected one of {}", expected.join(", ")),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The first of `codes` (the list under `invariants.<field>`) that `known` refuses.
 fn known_codes(
     field: &'static str,
@@ -289,19 +267,24 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_refused_with_their_field() {
-        let bad = Invariants {
+        let declared = |run: RunInvariants| Invariants { run, ..Invariants::default() };
+        let bad = declared(RunInvariants {
             blockers: Some(vec!["agent_first_tool_required".into(), "stuck".into()]),
-            ..Invariants::default()
-        };
+            ..RunInvariants::default()
+        });
         let e = bad.validate().unwrap_err();
         assert_eq!(e.field(), "invariants.blockers[1]");
         assert!(e.message.contains("unknown blocker code `stuck`"), "{}", e.message);
-        let wall = Invariants { walls: Some(vec!["moat".into()]), ..Invariants::default() };
+        let wall = declared(RunInvariants { walls: Some(vec!["moat".into()]), ..RunInvariants::default() });
         assert!(wall.validate().unwrap_err().message.contains("expected one of planner_wall"));
-        let status = Invariants { run_status: Some("done".into()), ..Invariants::default() };
-        assert_eq!(status.validate().unwrap_err().field(), "invariants.run_status");
-        let standing =
-            Invariants { standing_walls: Some(vec!["closer_wall".into(), "x".into()]), ..Invariants::default() };
+        let status = declared(RunInvariants { run_status: Some("done".into()), ..RunInvariants::default() });
+        let e = status.validate().unwrap_err();
+        assert_eq!(e.field(), "invariants.run_status");
+        assert!(e.message.starts_with("unknown run status `done`: expected one of ready, running"), "{}", e.message);
+        let standing = declared(RunInvariants {
+            standing_walls: Some(vec!["closer_wall".into(), "x".into()]),
+            ..RunInvariants::default()
+        });
         assert_eq!(standing.validate().unwrap_err().field(), "invariants.standing_walls[1]");
         let symptom = Invariants {
             platform_agent_symptoms: Some(vec!["configs_eperm".into(), "configs_eprem".into()]),

@@ -138,14 +138,9 @@ impl Scenario {
 /// else where serde_yaml's parser stopped, else at the deepest part of the path
 /// the document holds.
 fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_yaml::Error>) -> ScenarioError {
-    let path = FieldPath::from_serde(e.path());
-    let field = e.path().to_string();
+    let mut path = FieldPath::from_serde(e.path());
+    let mut field = e.path().to_string();
     let inner = e.into_inner();
-    let (indexed, whole) = spans.find(&path);
-    let at = match inner.location() {
-        Some(l) if !whole || field == "." => Location { line: l.line(), column: l.column() },
-        _ => indexed,
-    };
     let mut message = inner.to_string();
     // serde_yaml appends " at line L column C"; the location is printed up front.
     if let Some(i) = message.find(" at line ") {
@@ -157,7 +152,48 @@ fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_y
             message = rest.to_string();
         }
     }
+    // A part its mapping flattens tracks its own path below the mapping's
+    // ([`flattened`]); a key none of the mapping's parts takes is refused after
+    // all of them read theirs, by the mapping, without its path: both name the
+    // field below the one serde's path reached.
+    let below = match message.strip_prefix(FLATTENED_AT).and_then(|m| m.split_once("`: ")) {
+        Some((own, rest)) => Some((path.then_printed(own), rest.to_string())),
+        None => message.strip_prefix("unknown field `").and_then(|m| m.strip_suffix('`')).map(|key| {
+            let keys: Vec<String> = super::schema::keys_at(path.segments()).iter().map(|k| format!("`{k}`")).collect();
+            (path.key(key), format!("{message}, expected one of {}", keys.join(", ")))
+        }),
+    };
+    if let Some((deeper, rest)) = below {
+        path = deeper;
+        field = path.to_string();
+        message = rest;
+    }
+    let (indexed, whole) = spans.find(&path);
+    let at = match inner.location() {
+        Some(l) if !whole || field == "." => Location { line: l.line(), column: l.column() },
+        _ => indexed,
+    };
     ScenarioError::at(file, at, if field == "." { String::new() } else { field }, message)
+}
+
+/// How [`flattened`] marks the path it tracked in front of a message.
+const FLATTENED_AT: &str = "at `";
+
+/// Deserializes a part of a mapping that its owner flattens (`#[serde(flatten)]`,
+/// so the part's fields are written beside the owner's): serde hands the part
+/// the owner's buffered entries, out of reach of the path the loader tracks, so
+/// the part tracks its own and writes it in front of its error (`` at `blockers[1]`: ``);
+/// the loader puts it back on the field's path ([`serde_error`]) and locates that.
+pub(crate) fn flattened<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::de::Error as _;
+    serde_path_to_error::deserialize(deserializer).map_err(|e| match e.path().to_string().as_str() {
+        "." => D::Error::custom(e.inner()),
+        own => D::Error::custom(format_args!("{FLATTENED_AT}{own}`: {}", e.inner())),
+    })
 }
 
 /// Every `*.yaml` scenario under `path` (a file or a directory), sorted.
@@ -238,6 +274,29 @@ mod tests {
         assert_eq!(kinds, ["partition", "one_way_partition", "latency", "loss", "crash", "service", "service"]);
         assert_eq!(s.faults[1].window().on, Some(Trigger::SessionStarted("planner".into())));
         assert_eq!(s.faults[4].window().lasts, Some(SimDuration::secs(3)));
+    }
+
+    /// The first run's invariants are a part `invariants:` flattens
+    /// ([`flattened`]): an error inside it still names its own line and field.
+    #[test]
+    fn a_bad_first_run_invariant_names_its_own_line_and_field() {
+        let cases = [
+            ("  sessions: many", "invariants.sessions", "expected usize"),
+            ("  blockers: [agent_first_tool_required, {code: x}]", "invariants.blockers[1]", "invalid type: map"),
+            ("  sesions: 2", "invariants.sesions", "unknown field `sesions`, expected one of `finished`, `run_status`"),
+            ("  blockers: [stuck]", "invariants.blockers[0]", "unknown blocker code `stuck`"),
+            ("  launch_http_status: ok", "invariants.launch_http_status", "expected u16"),
+        ];
+        for (bad, field, expected) in cases {
+            let text = format!("steps: [health]\ninvariants:\n  finished: true\n  run_status: completed\n{bad}\n");
+            let err = parse(&text).unwrap_err();
+            assert_eq!((err.field.as_str(), err.line), (field, Some(5)), "{bad}: {err}");
+            assert!(err.message.contains(expected), "{bad}: {err}");
+            assert!(!err.message.contains("at `"), "the part's own path is on the field, not in the message: {err}");
+        }
+        let fine = parse("steps: [health]\ninvariants:\n  run_status: completed\n  sessions: 2\n").unwrap();
+        let run = fine.invariants.unwrap().run;
+        assert_eq!((run.run_status.as_deref(), run.sessions), (Some("completed"), Some(2)));
     }
 
     #[test]

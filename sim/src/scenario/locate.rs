@@ -82,6 +82,30 @@ impl FieldPath {
         path
     }
 
+    /// Its segments, from the document's root.
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// This path, then a path printed as [`Display`](fmt::Display) prints one
+    /// (`blockers[1]`, `effect.status`; its keys hold no `.` or `[`).
+    pub(crate) fn then_printed(&self, printed: &str) -> Self {
+        let mut path = self.clone();
+        for part in printed.split('.') {
+            let (key, indices) = part.split_once('[').unwrap_or((part, ""));
+            if !key.is_empty() {
+                path.0.push(Segment::Key(key.to_string()));
+            }
+            for index in indices.split('[').filter(|i| !i.is_empty()) {
+                match index.trim_end_matches(']').parse() {
+                    Ok(i) => path.0.push(Segment::Index(i)),
+                    Err(_) => path.0.push(Segment::Key(index.trim_end_matches(']').to_string())),
+                }
+            }
+        }
+        path
+    }
+
     /// The part of serde's path that names document nodes: everything before
     /// the first segment serde could not name.
     pub(crate) fn from_serde(path: &serde_path_to_error::Path) -> Self {

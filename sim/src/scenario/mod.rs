@@ -42,9 +42,10 @@ pub use bootstrap_assets::{BootstrapAssetStep, RepositoryFile};
 pub use bounds::MAX_LAUNCH_COUNT;
 pub use conditions::{
     core_pods_down, AgentProcessAdapter, CorePodTrouble, CorrectionError, DaytonaCorePod, GithubCondition,
-    GlitchtipCondition, LifecycleDeadlines, LlmCredential, OperatorIdentity, OrgCondition, PlatformAgentCondition,
-    PlatformMcpTool, PriorRun, ProjectCondition, ProvisioningPath, RunStoreCondition, RuntimeBinding, SkillCondition,
-    SkillsCondition, StorageCondition, TokenShape, World, BESPOKE_DIVERGENCES,
+    GlitchtipCondition, GraphServiceTime, LifecycleDeadlines, LlmCredential, MsgraphCondition, OperatorIdentity,
+    OrgCondition, PlatformAgentCondition, PlatformMcpTool, PriorRun, ProjectCondition, ProvisioningPath,
+    RunStoreCondition, RuntimeBinding, SkillCondition, SkillsCondition, StorageCondition, TokenShape, World,
+    BESPOKE_DIVERGENCES,
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{
@@ -57,6 +58,7 @@ pub use load::{discover, ScenarioError};
 pub use schema::json_schema;
 pub use steps::{ChatStep, LaunchStep, OnRun, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
 pub use swarm::{Between, Menu, SwarmMenu};
+pub(crate) use validate::named_agent_roles;
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

@@ -3,6 +3,8 @@
 //! fault, how many, and the ranges of their start, length, added latency, loss
 //! rate and status. Every field is optional; one left out takes the default
 //! ([`Menu`]): every host and link of the scenario's world, every kind swarm draws.
+//! The tool calls a crash may wait for are always every one the scenario's
+//! agents can make (their roles' loadouts).
 //!
 //! Guarantees: a menu that loads resolves to one from which every kind it names
 //! can be drawn (a link kind has a link, a host kind a host), every range has
@@ -16,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::locate::FieldPath;
 use super::validate::Invalid;
-use super::{FaultKind, Scenario, SimDuration};
+use super::{FaultKind, Scenario, SimDuration, ToolCallEvent};
 use crate::base::topology::Host;
 
 /// The most faults one swarm seed may draw.
@@ -75,6 +77,11 @@ pub struct Menu {
     pub extra: (Duration, Duration),
     pub loss_rate: (f64, f64),
     pub statuses: Vec<u16>,
+    /// The tool calls the scenario's agents can make through the gateway (each
+    /// beside the MCP server serving it: a grid's host name), from its launches'
+    /// roles and their loadouts: the calls a crash of the gateway or of that
+    /// grid may wait for and cut off. Always every one; not declarable.
+    pub tool_calls: Vec<(String, ToolCallEvent)>,
 }
 
 const DEFAULT_FAULTS: (u32, u32) = (1, 3);
@@ -106,6 +113,7 @@ impl Scenario {
             extra: pair(menu.extra, DEFAULT_EXTRA),
             loss_rate: menu.loss_rate.map_or(DEFAULT_LOSS_RATE, |b| (b.min, b.max)),
             statuses: menu.statuses.unwrap_or_else(|| DEFAULT_STATUSES.to_vec()),
+            tool_calls: super::tool_call::callable(self),
         }
     }
 }

@@ -55,10 +55,47 @@ impl ToolCallEvent {
         Some(names)
     }
 
+    /// The agent-facing name (`mcp__<server_id>__<tool>`) of the first registered
+    /// tool this event's tool names (by any of its names); `None`: any tool, or none registered.
+    pub fn agent_facing_tool(&self) -> Option<String> {
+        let wanted = self.tool.as_deref()?;
+        loadouts::SERVERS.iter().find_map(|server| {
+            let bare = server.tools.iter().find(|bare| tool_name::credits(server.server_id, wanted, bare))?;
+            Some(tool_name::agent_facing_name(server.server_id, bare))
+        })
+    }
+
     /// Whether the agent `agent_id` of the role `role_id` is this event's caller.
     pub fn calls_from(&self, role_id: &str, agent_id: &str) -> bool {
         self.role.as_deref().is_none_or(|r| r == role_id || r == agent_id)
     }
+}
+
+/// (role, server, bare tool) of every tool the loadouts of `roles` expose: the
+/// world's (`world.loadouts`) or the Armory's defaults, in `roles` then loadout order.
+pub(crate) fn exposed<'r>(scenario: &Scenario, roles: &[&'r str]) -> Vec<(&'r str, String, &'static str)> {
+    let servers =
+        |role: &str| scenario.world.loadouts.get(role).cloned().unwrap_or_else(|| loadouts::default_loadout(role));
+    roles
+        .iter()
+        .flat_map(|role| servers(role).into_iter().map(move |server| (*role, server)))
+        .flat_map(|(role, server)| loadouts::tools_of(&server).iter().map(move |bare| (role, server.clone(), *bare)))
+        .collect()
+}
+
+/// The tool calls the agents of `scenario`'s launches can make through the
+/// gateway, each as the event naming it exactly (its role, its agent-facing
+/// name), beside the MCP server that serves it: what a swarm may crash a host during.
+pub(crate) fn callable(scenario: &Scenario) -> Vec<(String, ToolCallEvent)> {
+    let known = super::validate::known_roles(scenario).1;
+    let roles: Vec<&str> = known.iter().map(String::as_str).collect();
+    exposed(scenario, &roles)
+        .into_iter()
+        .map(|(role, server, bare)| {
+            let tool = tool_name::agent_facing_name(&server, bare);
+            (server, ToolCallEvent { role: Some(role.to_string()), tool: Some(tool), delay: None })
+        })
+        .collect()
 }
 
 /// Checks every `tool_call` event against the roles the scenario's launches
@@ -81,16 +118,7 @@ pub(super) fn check(scenario: &Scenario, known: &[String]) -> Result<(), Invalid
             }
             None => known.iter().map(String::as_str).collect(),
         };
-        let servers =
-            |role: &str| scenario.world.loadouts.get(role).cloned().unwrap_or_else(|| loadouts::default_loadout(role));
-        // (role, server, bare tool) of every tool the roles' loadouts expose.
-        let exposed: Vec<(&str, String, &str)> = roles
-            .iter()
-            .flat_map(|role| servers(role).into_iter().map(move |server| (*role, server)))
-            .flat_map(|(role, server)| {
-                loadouts::tools_of(&server).iter().map(move |bare| (role, server.clone(), *bare))
-            })
-            .collect();
+        let exposed = exposed(scenario, &roles);
         let whose = event
             .role
             .as_ref()

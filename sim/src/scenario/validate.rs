@@ -76,6 +76,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
     roles(scenario)?;
     let known: Vec<String> = known_roles(scenario).1.into_iter().collect();
     super::tool_call::check(scenario, &known)?;
+    missing_named_agents(scenario, &known)?;
     event_delays(scenario)?;
     for (role, behaviour) in &scenario.agents {
         let agent = FieldPath::root().key("agents").key(role);
@@ -167,7 +168,7 @@ fn projects(scenario: &Scenario, world: &FieldPath) -> Result<(), Invalid> {
 /// The roles a scenario may script or configure: those of the templates its
 /// launch steps name (of every template when none names a known one), and the
 /// roles its scripted handoffs bring in.
-fn known_roles(scenario: &Scenario) -> (Vec<&'static str>, BTreeSet<String>) {
+pub(super) fn known_roles(scenario: &Scenario) -> (Vec<&'static str>, BTreeSet<String>) {
     let launched: Vec<&str> = scenario
         .steps
         .iter()
@@ -217,6 +218,35 @@ fn roles(scenario: &Scenario) -> Result<(), Invalid> {
         }
     }
     Ok(())
+}
+
+/// Every role `world.msgraph.missing_named_agents` names is one the scenario's agents can have, once.
+fn missing_named_agents(scenario: &Scenario, known: &[String]) -> Result<(), Invalid> {
+    let field = FieldPath::root().key("world").key("msgraph").key("missing_named_agents");
+    let missing = &scenario.world.msgraph.missing_named_agents;
+    for (i, role) in missing.iter().enumerate() {
+        if !known.contains(role) {
+            return Err(Invalid::new(
+                field.index(i),
+                format!("unknown role `{role}`: expected a role the scenario's agents can have ({})", known.join(", ")),
+            ));
+        }
+        if missing[..i].contains(role) {
+            return Err(Invalid::new(field.index(i), format!("`{role}` is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Every role of every template, and those the scenario's scripted handoffs
+/// bring in: the named agents the directory holds (less the missing ones).
+pub(crate) fn named_agent_roles(scenario: &Scenario) -> BTreeSet<String> {
+    let mut roles = known_roles(scenario).1;
+    for template in TEMPLATES.iter() {
+        roles.extend(template.intake_roles.iter().map(|r| r.to_string()));
+        roles.extend(template.handoff_graph.iter().flat_map(|(from, to, ..)| [from.to_string(), to.to_string()]));
+    }
+    roles
 }
 
 /// Every step a role's model forgets is a step of that role's delivery work.

@@ -19,8 +19,10 @@ use crate::{engine::world, tools::snapshot, tools::trace};
 const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
 
 const RUN_HELP: &str = "\
-Runs YAML scenarios in the simulated world and compares each outcome with its
-snapshot (scenarios/snapshots/outcome@<file>.snap).
+Runs YAML scenarios in the simulated world, checks each outcome against the
+invariants its scenario declares (below) and compares it with its snapshot
+(scenarios/snapshots/outcome@<file>.snap): matching a snapshot never excuses a
+broken declaration.
 
 A scenario declares conditions, never outcomes:
 
@@ -44,7 +46,7 @@ See scenarios/README.md for every field, and `squadsim schema` for the JSON Sche
 
 Seed sweeps (`--seeds N` or `--seed-range A..B`) run every scenario under many
 seeds with turmoil's random host order and latency jitter on, and check the
-outcome invariants each scenario declares instead of its snapshot:
+outcome invariants each scenario declares (without its snapshot):
 
     invariants:
       run_status: completed     # or blocked, not_launched, ...
@@ -70,8 +72,8 @@ bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).
 pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
     (
         "run",
-        "every scenario was built, ran to its end and matches its snapshot (with `--seed`: ran to its end)",
-        "an outcome differs from its snapshot or has none; a run did not finish (its horizon passed) or panicked",
+        "every scenario was built, ran to its end, held the invariants it declares and matches its snapshot (with `--seed`: ran to its end and held them)",
+        "an outcome breaks an invariant its scenario declares (`invariants:`), differs from its snapshot or has none; a run did not finish (its horizon passed) or panicked",
         "a scenario did not load or its world could not be built; bad arguments; a report or trace could not be written",
     ),
     (
@@ -320,7 +322,7 @@ fn run_isolated(
     let ran = world::catch_panic(|| simulate(&scenario, recording));
     let wall = started.elapsed();
     let (outcome, record) = ran.unwrap_or_else(|panicked| (outcome::nothing_ran(&scenario, panicked), None));
-    let verdict = report::verdict(file, &outcome, seed.is_none());
+    let verdict = report::verdict(file, &outcome, scenario.invariants.as_ref(), seed.is_none());
     Ok((ScenarioResult { file: file.to_path_buf(), outcome, verdict, record }, wall))
 }
 

@@ -62,6 +62,7 @@ pub fn default_port(host: Host) -> u16 {
         Host::Datahub => 18103,
         Host::Playwright => 18104,
         Host::Skills => 18090,
+        Host::Msgraph => 18443,
         Host::Operator | Host::Platform | Host::Concierge | Host::LlmProxy | Host::AnthropicApi => 0,
     }
 }

@@ -74,6 +74,69 @@ fn an_outcome_that_differs_from_its_snapshot_exits_1_with_a_diff() {
     );
 }
 
+/// operator-not-super-admin (launch refused 403, nothing runs) copied with its
+/// own snapshot into a scratch folder, its declaration edited by `edit`.
+fn declaring(name: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let dir = support::scratch(name);
+    let file = dir.join("refused.yaml");
+    let text = std::fs::read_to_string(support::corpus().join("operator-not-super-admin.yaml")).unwrap();
+    std::fs::write(&file, edit(&text)).unwrap();
+    std::fs::copy(
+        support::corpus().join("snapshots/outcome@operator-not-super-admin.yaml.snap"),
+        dir.join("snapshots/outcome@refused.yaml.snap"),
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn a_run_that_matches_its_snapshot_but_breaks_an_invariant_it_declares_exits_1_naming_it() {
+    let declared = "invariants: {run_status: not_launched, launch_http_status: 403, sessions: 0}";
+    let file = declaring("declared-broken", |text| {
+        assert!(text.contains(declared), "the corpus scenario declares {declared}");
+        text.replace(declared, "invariants: {run_status: not_launched, launch_http_status: 200, sessions: 0}")
+    });
+    for seed in [None, Some("3"), Some("11")] {
+        let mut argv = vec!["run", file.to_str().unwrap()];
+        argv.extend(seed.iter().flat_map(|s| ["--seed", s]));
+        let (code, out, _) = support::squadsim(&argv);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains(&format!(
+                "FAILED  operator-not-super-admin (seed {}): the outcome breaks 1 invariant(s) its scenario declares (`invariants:`)\nlaunch_http_status: expected 200, got 403\n",
+                seed.unwrap_or("3")
+            )),
+            "{out}"
+        );
+        assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+    }
+    // The same file, its declaration held: green, so the snapshot matched all along.
+    let held = declaring("declared-held", |text| text.to_string());
+    let (code, out, _) = support::squadsim(&["run", held.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    // In every report format: JSON names the verdict, GitHub annotates the file.
+    let (code, out, _) = support::squadsim(&["run", "--json", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("failed"), Some(false)), "{out}");
+    let (code, out, _) = support::squadsim(&["run", "--format", "github", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("::error file=") && out.contains("invariant(s) its scenario declares"), "{out}");
+}
+
+#[test]
+fn a_run_that_breaks_its_declaration_and_differs_from_its_snapshot_shows_both() {
+    let file =
+        declaring("declared-broken-differs", |text| text.replace("launch_http_status: 403", "launch_http_status: 200"));
+    let snap = file.parent().unwrap().join("snapshots/outcome@refused.yaml.snap");
+    let pinned = std::fs::read_to_string(&snap).unwrap();
+    std::fs::write(&snap, pinned.replace("sessions: []", "sessions: [x]")).unwrap();
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("launch_http_status: expected 200, got 403"), "{out}");
+    assert!(out.contains("and the outcome differs from its snapshot:") && out.contains("sessions: [x]"), "{out}");
+}
+
 #[test]
 fn a_scenario_without_a_snapshot_exits_1_and_says_how_to_pin_it() {
     let dir = support::scratch("new");

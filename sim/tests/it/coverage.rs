@@ -37,6 +37,19 @@ fn faults_are_counted_when_they_begin_and_service_faults_when_they_answer_a_requ
 }
 
 #[test]
+fn a_crash_an_agents_tool_call_began_is_counted_for_that_tool_by_its_agent_facing_name() {
+    // DataHub crashes as the closer's publish_lineage call reaches the gateway.
+    let crashed = probes_of("datahub-crash-on-closer-lineage.yaml");
+    let probe = "crash_during_tool_call:mcp__datahub__publish_lineage".to_string();
+    assert!(crashed.contains(&probe), "{crashed:?}");
+    assert!(sometimes::probes().contains(&probe));
+    // A crash at the first request to a host is not one during a tool call.
+    assert!(!probes_of("gateway-crash-on-first-agent-call.yaml")
+        .iter()
+        .any(|p| p.starts_with("crash_during_tool_call:")));
+}
+
+#[test]
 fn every_probe_the_corpus_reaches_is_in_the_catalogue_sometimes_may_name() {
     let catalogue = sometimes::probes();
     for name in [
@@ -46,6 +59,7 @@ fn every_probe_the_corpus_reaches_is_in_the_catalogue_sometimes_may_name() {
         "platform-agent-bespoke.yaml",
         "first-tool-gateway-auth.yaml",
         "wrong-project-slug.yaml",
+        "datahub-crash-on-closer-lineage.yaml",
     ] {
         for probe in probes_of(name) {
             assert!(catalogue.contains(&probe), "{name} reached {probe}, which the catalogue does not list");

@@ -115,3 +115,27 @@ async fn the_core_pods_answer_as_the_kubernetes_api_does() {
     let api = http.send(HttpRequest::get(format!("{base}/api/sandbox")).bearer(&key)).await.unwrap();
     assert_eq!((api.status.as_u16(), api.text().as_str()), (503, "no available server"));
 }
+
+/// The JSON Schema states the keys of `world.daytona_core_pods` as the loader
+/// enforces them: its `propertyNames` lists exactly the pods the loader's refusal
+/// of an unknown key says it expects, and each of them loads.
+#[test]
+fn the_schema_names_the_core_pods_the_loader_accepts_as_keys() {
+    let schema: serde_json::Value = serde_json::from_str(&squadsim::scenario::json_schema()).unwrap();
+    let names = schema.pointer("/$defs/World/properties/daytona_core_pods/propertyNames/$ref").and_then(|r| r.as_str());
+    let names = names.expect("daytona_core_pods states its keys (propertyNames)");
+    let pods =
+        schema.pointer(names.trim_start_matches('#')).and_then(|d| d["oneOf"].as_array()).expect("its $ref resolves");
+    let in_schema: Vec<&str> = pods.iter().map(|p| p["const"].as_str().expect("each key is a const")).collect();
+
+    let world =
+        |pod: &str| format!("name: x\nworld:\n  daytona_core_pods: {{{pod}: CrashLoopBackOff}}\nsteps: [health]\n");
+    let refused = Scenario::parse(Path::new("x.yaml"), &world("daytona-dashboard")).unwrap_err();
+    let expected = refused.message.split_once("expected one of ").map(|(_, list)| list).unwrap_or_default();
+    let by_loader: Vec<&str> = expected.split(", ").map(|p| p.trim_matches('`')).collect();
+    assert_eq!(in_schema, by_loader, "{refused}");
+    for pod in in_schema {
+        let loaded = Scenario::parse(Path::new("x.yaml"), &world(pod)).unwrap_or_else(|e| panic!("{pod}: {e}"));
+        assert_eq!(loaded.world.daytona_core_pods.len(), 1, "{pod}");
+    }
+}

@@ -155,18 +155,29 @@ fn a_call_that_never_got_an_answer_shows_when_its_caller_gave_up() {
 }
 
 #[test]
-fn a_call_refused_across_a_partition_says_so_and_one_lost_in_flight_shows_the_clients_timeout() {
+fn a_call_refused_across_a_partition_says_so_one_lost_in_flight_how_long_it_waited_and_a_timeout_when_the_client_gave_up(
+) {
     let story = explain_with("first-tool-gateway-partition.yaml", CallView::Errors);
     let refused: Vec<&str> = http_lines(&story).into_iter().filter(|l| l.contains("daytona -> contextforge")).collect();
     assert!(!refused.is_empty(), "{story}");
     assert!(refused.iter().all(|l| l.contains("-> 000 (connection failed after 0.0s)")), "{refused:?}");
     assert!(!story.contains("no answer after 0.0s"), "{story}");
 
+    // A call lost in flight across the blip waits (the agent's tools/call bound is 70 s) until its
+    // connection breaks, long after the partition began.
     let blip = explain_with("network-gateway-blip.yaml", CallView::Errors);
     assert!(
         http_lines(&blip).iter().any(|l| l.contains("daytona -> contextforge POST")
+            && l.contains("-> 000 (connection failed after ")
+            && !l.contains("after 0.0s")),
+        "{blip}"
+    );
+    // A connection the crashed DataHub never accepts: the gateway's client times out opening it, at 10 s.
+    let crash = explain_with("datahub-crash-on-closer-lineage.yaml", CallView::Errors);
+    assert!(
+        http_lines(&crash).iter().any(|l| l.contains("contextforge -> datahub POST /mcp")
             && l.contains("-> 000 (no answer; the client timed out at ")
             && l.contains(", after 10.0s)")),
-        "{blip}"
+        "{crash}"
     );
 }

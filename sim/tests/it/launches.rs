@@ -54,7 +54,7 @@ fn a_hang_on_one_runs_sandboxes_blocks_that_run_while_its_sibling_completes() {
     assert_ne!(a.run.as_ref().unwrap().run_id, b.run.as_ref().unwrap().run_id);
     assert_eq!(o.run.as_ref().map(|r| &r.run_id), a.run.as_ref().map(|r| &r.run_id), "the first is also `run`");
     assert!(o.concurrent_runs.is_empty(), "labelled runs are under `runs` only");
-    assert_eq!(o.faults, ["6.2s on run_launched of run a: service daytona GET /api/sandbox/*: hang"]);
+    assert_eq!(o.faults, ["6.1s on run_launched of run a: service daytona GET /api/sandbox/*: hang"]);
 }
 
 #[test]

@@ -196,7 +196,7 @@ fn an_outcome_claiming_completed_with_a_stopped_session_never_passes_even_agains
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/planner-without-memory.yaml");
     let mut o = support::run(&load("planner-without-memory.yaml"));
     o.run.as_mut().unwrap().status = "completed".into();
-    match report::verdict(&file, &o, true) {
+    match report::verdict(&file, &o, None, true) {
         Verdict::Failed { message, detail } => {
             assert!(message.contains("built-in invariant"), "{message}");
             assert!(detail.contains("built_in.completed_run_has_every_session_completed"), "{detail}");

@@ -123,10 +123,12 @@ fn the_record_follows_the_run_and_changes_nothing_in_it() {
         }
         for s in &outcome.sessions {
             assert!(record.lanes.iter().any(|l| l.name == s.agent_id && l.kind == LaneKind::Agent));
-            // A session of a run never executed (tenant-id-missing: execute refused 422) is still `ready`.
+            // A session of a run never executed (tenant-id-missing: execute refused 422) is still `ready`;
+            // one whose named-agent identity could not be bound never starts.
             let attempts = record.spans.iter().filter(|x| x.lane == s.agent_id && x.kind == SpanKind::Attempt);
+            let never_started = s.blocker_code.as_deref() == Some("named_agent_identity_unbound");
             assert!(
-                s.live_status == "ready" || attempts.count() >= 1,
+                s.live_status == "ready" || never_started || attempts.count() >= 1,
                 "{}: {} has no attempt",
                 file.display(),
                 s.agent_id

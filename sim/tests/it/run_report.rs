@@ -43,7 +43,8 @@ fn the_longhorn_report_folds_its_polls_into_bands_that_count_every_call() {
     let bands = band_counts(&page);
     assert_eq!(arrows + bands.iter().sum::<usize>(), record.calls.len(), "every call is drawn or counted");
     assert!(record.calls.len() > 100, "the run polls: {} calls", record.calls.len());
-    assert!(arrows + bands.len() < 40, "{arrows} arrows and {} bands for {} calls", bands.len(), record.calls.len());
+    // The launch's five Microsoft Graph calls (a token, a lookup and a lease per intake agent) are five arrows.
+    assert!(arrows + bands.len() < 45, "{arrows} arrows and {} bands for {} calls", bands.len(), record.calls.len());
     let poll = page
         .split("<g class=\"band ")
         .find(|b| b.contains("studio → daytona GET /api/sandbox/sbx-00000001 → 200"))
@@ -73,7 +74,7 @@ fn the_longhorn_report_lists_what_happened_beside_the_diagnosis_and_the_final_st
     );
     assert!(top.contains("<span class=\"kind\">warning</span> FailedAttachVolume pod sandbox-sbx-00000001"), "{top}");
     assert!(top.contains("<p class=\"plane\">execution_plane</p>") && top.contains("[BAD]"), "{top}");
-    assert!(top.contains("<span class=\"kind\">end</span> run blocked after 127.4s"), "{top}");
+    assert!(top.contains("<span class=\"kind\">end</span> run blocked after 127.2s"), "{top}");
     for agent in ["planner", "curator"] {
         let foot = format!("<g class=\"foot\" data-lane=\"{agent}\"><text class=\"bad\"");
         let at = page.find(&foot).unwrap_or_else(|| panic!("no final state for {agent}"));

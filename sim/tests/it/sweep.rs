@@ -20,7 +20,7 @@ fn a_sweep_that_holds_its_invariants_exits_0_with_one_line_per_scenario() {
         support::squadsim(&["run", support::corpus_file("happy-intake.yaml").to_str().unwrap(), "--seeds", "3"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("ok      happy-intake: 3 seeds hold (run_status, launch_http_status, blockers, sessions)"),
+        out.contains("ok      happy-intake: 3 seeds hold (run_status, blockers, sessions, launch_http_status)"),
         "{out}"
     );
     assert!(out.contains("3 seeds: 3 passed, 0 failed"), "{out}");

@@ -4,7 +4,8 @@
 //!
 //! - [`api`]: the route table, from which both the router and `/openapi.json`
 //!   are generated; Pomerium claim auth; the tenant query.
-//! - [`provisioning`]: launch — wait for the project, bind named-agent identities.
+//! - [`provisioning`]: launch — wait for the project, bind named-agent identities
+//!   ([`identity_binding`]: through Microsoft Graph).
 //! - [`run_control`]: Schedule Run Control -> Execute Pending Run Control ->
 //!   Record Agent Attempt.
 //! - [`read_model`]: run, session-state, reports, handoff-trail.
@@ -15,6 +16,7 @@ pub mod armory;
 pub(crate) mod bootstrap;
 pub(crate) mod delivery;
 pub(crate) mod harness;
+pub mod identity_binding;
 pub(crate) mod provisioning;
 pub(crate) mod read_model;
 pub(crate) mod run_control;
@@ -55,8 +57,8 @@ pub struct StudioConfig {
     pub gateway: GatewayConfig,
     /// Grids the Armory registers with the gateway at start: (server id, MCP URL).
     pub grids: Vec<crate::platform::grids::GridRegistration>,
-    /// Binding one named-agent identity (msgraph UPN + secret lease) at launch.
-    pub identity_binding: Duration,
+    /// Microsoft Graph, where each named-agent identity (its UPN and secret lease) is bound.
+    pub msgraph: identity_binding::GraphBindingConfig,
     /// The launch contract: how long a started session may go without its required first tool call.
     pub first_tool_deadline: Duration,
     /// How often the Harness Runtime reads an agent process's output.
@@ -464,6 +466,8 @@ pub struct Studio {
     pub http: HttpClient,
     /// The GitHub installation token the platform holds.
     pub github_token: crate::platform::studio::delivery::TokenCache,
+    /// The Microsoft Graph access token the Studio holds.
+    pub graph_token: identity_binding::GraphTokenCache,
     state: Mutex<StudioState>,
 }
 
@@ -488,6 +492,7 @@ impl Studio {
             config,
             http,
             github_token: Default::default(),
+            graph_token: Default::default(),
             armory_ready: std::sync::atomic::AtomicBool::new(false),
             state: Mutex::new(StudioState { runs, ids, token_ids }),
         })
@@ -543,9 +548,11 @@ impl Studio {
     }
 
     /// Adds a session for every roster agent the run does not have yet (agents
-    /// join by handoff), binding their named-agent identities first: one binding
-    /// per joining agent, all at once, so agents joining together wait one
-    /// binding's time, not one each.
+    /// join by handoff), binding their named-agent identities first, all at
+    /// once (the agents of a batch are independent: each waits one binding's
+    /// calls, not one per agent before it). An agent whose identity could not be
+    /// bound gets a session blocked with `named_agent_identity_unbound` (model-defined)
+    /// that never starts.
     pub async fn join_roster(&self, run_id: &str, roster: &[String]) {
         let Some(joining) = self.read_run(run_id, |run| {
             let mut seen = std::collections::BTreeSet::new();
@@ -558,17 +565,54 @@ impl Studio {
         }) else {
             return;
         };
-        if joining.is_empty() {
-            return;
-        }
-        squadsim_fakes::timer::sleep(self.config.identity_binding).await;
-        for agent_id in joining {
+        let bound = self.bind_together(&joining).await;
+        for (agent_id, binding) in joining.into_iter().zip(bound) {
             let session = self.new_session(run_id, &agent_id);
             self.update_run(run_id, |r| {
-                r.record("roster:joined", agent_id);
+                r.record("roster:joined", agent_id.clone());
+                if let Err(e) = &binding {
+                    r.record("identity:unbound", e.to_string());
+                }
                 r.sessions.push(session);
             });
+            if binding.is_err() {
+                let standing = harness::Standing::blocker(BlockerCode::NamedAgentIdentityUnbound, "identity_binding");
+                harness::block(self, run_id, &agent_id, standing);
+            }
         }
+    }
+
+    /// Binds the named-agent identities of `agents` all at once, each its own
+    /// calls; the results in the order of `agents`.
+    async fn bind_together(&self, agents: &[String]) -> Vec<Result<String, identity_binding::BindingFailed>> {
+        let bindings =
+            agents.iter().map(|agent_id| identity_binding::bind(self, crate::base::templates::role_of(agent_id)));
+        futures::future::join_all(bindings).await
+    }
+
+    /// The run's agents blocked with `named_agent_identity_unbound`: no session of theirs can start.
+    pub(crate) fn unbound_agents(&self, run_id: &str) -> Vec<String> {
+        self.read_run(run_id, |run| {
+            let unbound = |s: &&AgentSession| s.blocker_code == Some(BlockerCode::NamedAgentIdentityUnbound);
+            run.sessions.iter().filter(unbound).map(|s| s.agent_id.clone()).collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A replay binds again the identities of the run's agents blocked with
+    /// `named_agent_identity_unbound`, all at once; returns those still unbound
+    /// (they stay blocked, and are not attempted).
+    pub(crate) async fn bind_unbound_again(&self, run_id: &str) -> Vec<String> {
+        let unbound = self.unbound_agents(run_id);
+        let bound = self.bind_together(&unbound).await;
+        let mut still = Vec::new();
+        for (agent_id, binding) in unbound.into_iter().zip(bound) {
+            if let Err(e) = binding {
+                self.update_run(run_id, |r| r.record("identity:unbound", e.to_string()));
+                still.push(agent_id);
+            }
+        }
+        still
     }
 
     /// A fresh session for an agent of a run, with its generated display handle.

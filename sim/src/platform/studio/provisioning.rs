@@ -2,7 +2,7 @@
 //!
 //! Provisioning waits for the project to be in the catalogue (polling once a
 //! second, with no deadline of its own) and then binds each intake agent's
-//! named identity. A wrong slug therefore makes the launch hang until the
+//! named identity through Microsoft Graph (`identity_binding`), in turn. A wrong slug therefore makes the launch hang until the
 //! operator's client gives up: the runbook's "HTTP 000 / timeout". Nothing here
 //! special-cases a wrong slug.
 
@@ -18,6 +18,7 @@ use serde_json::json;
 use squadsim_fakes::net::{HttpError, HttpRequest};
 
 use super::api::{body_error, detail, validation_error, LaunchTenant};
+use super::identity_binding;
 use super::read_model::run_view;
 use super::scaffolding::{self, DsnProvisioning};
 use super::wire::{LaunchRequest, DELIVERY_GRAPH_KIND_FIELD};
@@ -56,10 +57,14 @@ pub(crate) async fn launch(
     let dsn_provisioning = scaffolding::start(studio.clone(), project.slug.clone());
     let run_id = studio.new_id("run");
     let mut sessions = Vec::new();
-    for role in template.intake_roles {
-        // Binding the msgraph named-agent identity and its secret lease.
-        squadsim_fakes::timer::sleep(studio.config.identity_binding).await;
-        sessions.push(studio.new_session(&run_id, role));
+    // The intake pair's named-agent identities, bound in turn through Microsoft
+    // Graph: what most of the runbook's ~6 s launch is. An identity that cannot
+    // be bound fails the launch, as an Agent Server that cannot open the thread does.
+    for agent_id in template.intake_roles {
+        if let Err(e) = identity_binding::bind(&studio, templates::role_of(agent_id)).await {
+            return detail(StatusCode::SERVICE_UNAVAILABLE, format!("Microsoft Graph identity binding failed: {e}"));
+        }
+        sessions.push(studio.new_session(&run_id, agent_id));
     }
     // Loadouts resolve against the gateway's catalogue: wait for the Armory's registrations.
     while !studio.armory_ready() {

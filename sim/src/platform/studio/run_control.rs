@@ -184,10 +184,13 @@ async fn run_ticks(studio: &Arc<Studio>, run_id: &str) {
     // The agents of the tick just worked: the next routing run records how their attempts ended.
     let mut settled = Vec::new();
     if replay {
-        // Blocked agents are attempted again with the mail they had.
+        // Blocked agents are attempted again with the mail they had; one whose
+        // identity was not bound only once its binding succeeds now.
+        let still_unbound = studio.bind_unbound_again(&run_id).await;
         let blocked: Vec<String> = studio
             .read_run(&run_id, |r| {
-                r.sessions.iter().filter(|s| s.live_status == LiveStatus::Blocked).map(|s| s.agent_id.clone()).collect()
+                let blocked = r.sessions.iter().filter(|s| s.live_status == LiveStatus::Blocked);
+                blocked.map(|s| s.agent_id.clone()).filter(|a| !still_unbound.contains(a)).collect()
             })
             .unwrap_or_default();
         tick(&studio, &run_id, blocked.clone()).await;
@@ -216,7 +219,13 @@ async fn route(studio: &Arc<Studio>, run_id: &str, mut settled: Vec<String>) {
             return;
         }
         studio.join_roster(run_id, &next.roster).await;
-        let agents: Vec<String> = next.dispatch.iter().map(|(agent, _)| agent.clone()).collect();
+        // An agent whose identity could not be bound has no session to start.
+        let unbound = studio.unbound_agents(run_id);
+        let agents: Vec<String> =
+            next.dispatch.iter().map(|(agent, _)| agent.clone()).filter(|agent| !unbound.contains(agent)).collect();
+        if agents.is_empty() {
+            return;
+        }
         studio.update_run(run_id, |run| {
             for (agent, inbox) in next.dispatch {
                 if let Some(s) = run.session_mut(&agent) {

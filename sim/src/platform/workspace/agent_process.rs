@@ -118,6 +118,16 @@ pub(crate) fn default_behaviour(_role_id: &str) -> AgentBehaviour {
 
 const DEFAULT_THINK: Duration = Duration::from_secs(2);
 
+/// How long the agent's MCP client waits for one `tools/call` through its virtual
+/// server: past the gateway's own bound on the upstream call
+/// ([`squadsim_fakes::contextforge::TOOL_TIMEOUT`], ContextForge's `TOOL_TIMEOUT`), so a
+/// slow grid's answer, or the gateway's timed-out answer, reaches the agent. Model-defined:
+/// the gateway's bound plus the agent's usual 10 s for the gateway's own reply (Claude
+/// Code's `MCP_TOOL_TIMEOUT` is longer still; the Harness Runtime's deadlines end an
+/// attempt that waits too long). Opening the connection keeps the usual 10 s.
+pub(crate) const TOOL_CALL_WAIT: Duration =
+    Duration::from_secs(squadsim_fakes::contextforge::TOOL_TIMEOUT.as_secs() + 10);
+
 /// Starts simulated agent processes inside Daytona sandboxes.
 pub(crate) struct AgentProcessLauncher {
     pub behaviours: BTreeMap<String, AgentBehaviour>,
@@ -414,7 +424,7 @@ impl AgentProcess {
                     let Some(server) = self.mounted.iter().find(|m| m.mount.server_id == tool.server_id) else {
                         continue; // resolve() proxies only to mounted servers
                     };
-                    let client = Box::new(server.client.lock().await.fork());
+                    let client = Box::new(server.client.lock().await.fork().waiting_up_to(TOOL_CALL_WAIT));
                     pending.push(Some(Pending::Proxied { id, tool, client, arguments: arguments.clone() }));
                 }
             }

@@ -26,9 +26,11 @@ use std::path::{Path, PathBuf};
 
 use squadsim_conformance::vocabulary::BlockerCode;
 
+use crate::engine::invariants::BrokenInvariant;
 use crate::engine::outcome::Outcome;
 use crate::engine::outcome::RunError;
 use crate::engine::run_record::RunRecord;
+use crate::scenario::Invariants;
 use crate::tools::snapshot;
 
 /// What `squadsim run` prints.
@@ -182,9 +184,13 @@ pub fn totals(results: &[ScenarioResult]) -> (usize, usize) {
 /// The verdict on one run of the scenario `file`: a run that did not reach its
 /// end fails whatever its snapshot says (one whose world could not be built is
 /// [`Verdict::NotBuilt`]); then the [built-in invariants](crate::engine::invariants::built_in)
-/// (an outcome that reports success that did not happen never passes); then,
-/// when `compared` (run under its own seed), the comparison with its snapshot.
-pub fn verdict(file: &Path, outcome: &Outcome, compared: bool) -> Verdict {
+/// (an outcome that reports success that did not happen never passes); then the
+/// invariants its scenario declares (`declared`, checked as a seed sweep checks
+/// them, under any seed: a run that matches its snapshot but contradicts its
+/// own declaration never passes, and the failure carries the snapshot's diff
+/// too when there is one); then, when `compared` (run under its own seed), the
+/// comparison with its snapshot.
+pub fn verdict(file: &Path, outcome: &Outcome, declared: Option<&Invariants>, compared: bool) -> Verdict {
     match &outcome.error {
         Some(e @ RunError::NotBuilt(_)) => return Verdict::NotBuilt(e.to_string()),
         Some(e) => return Verdict::Failed { message: e.to_string(), detail: String::new() },
@@ -192,17 +198,27 @@ pub fn verdict(file: &Path, outcome: &Outcome, compared: bool) -> Verdict {
     }
     let broken = crate::engine::invariants::built_in(outcome);
     if !broken.is_empty() {
-        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
-        return Verdict::Failed {
-            message: format!("the outcome breaks {} built-in invariant(s)", broken.len()),
-            detail: lines.join("\n"),
-        };
+        return breaks(format!("the outcome breaks {} built-in invariant(s)", broken.len()), &broken, None);
     }
-    if compared {
-        compare(file, outcome)
-    } else {
-        Verdict::NotCompared
+    let compared = if compared { compare(file, outcome) } else { Verdict::NotCompared };
+    // The built-in ones hold (above): all `check` still finds is declared.
+    let broken = declared.map(|d| d.check(outcome)).unwrap_or_default();
+    if broken.is_empty() {
+        return compared;
     }
+    let message = format!("the outcome breaks {} invariant(s) its scenario declares (`invariants:`)", broken.len());
+    match compared {
+        Verdict::Differs(diff) => breaks(message, &broken, Some(&diff)),
+        _ => breaks(message, &broken, None),
+    }
+}
+
+/// A failed verdict listing `broken` (field, expected, observed), one a line,
+/// then `diff` when the outcome also differs from its snapshot.
+fn breaks(message: String, broken: &[BrokenInvariant], diff: Option<&str>) -> Verdict {
+    let mut lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
+    lines.extend(diff.map(|d| format!("and the outcome differs from its snapshot:\n{d}")));
+    Verdict::Failed { message, detail: lines.join("\n") }
 }
 
 /// How `outcome` compares with the snapshot of the scenario `file`.

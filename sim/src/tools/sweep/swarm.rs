@@ -7,7 +7,10 @@
 //! ([`FaultKind::ALL`]: partitions both ways and one way, latency, message loss,
 //! crashes, and a service's endpoints answering an error status, late, or never).
 //! A fault begins at a drawn time, except half the crashes, which begin at the
-//! first call to their host and cut it off (`crash_during:<host>`).
+//! first call to their host and cut it off (`crash_during:<host>`): for the
+//! gateway and the grids behind it, half of those at an agent's tool call
+//! through the gateway reaching the host (`on: {tool_call: {role, tool}}`, every
+//! role and tool of the scenario's loadouts; `crash_during_tool_call:<tool>`).
 //!
 //! A drawn mix replaces the scenario's faults, so the invariants the scenario
 //! declares (which pin its own faults' outcome) are not checked; the built-in
@@ -20,7 +23,10 @@
 
 use std::time::Duration;
 
-use crate::scenario::{Fault, FaultKind, HttpEvent, Menu, Scenario, ServiceEffect, SimDuration, Trigger};
+use crate::base::topology::Host;
+use crate::scenario::{
+    Fault, FaultKind, HttpEvent, Menu, Scenario, ServiceEffect, SimDuration, ToolCallEvent, Trigger,
+};
 
 /// A service fault drawn by a swarm strikes every endpoint of its host.
 const EVERY_ENDPOINT: &str = "/";
@@ -103,20 +109,8 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
                     // Half the crashes wait for the first call to their host and cut it off
                     // (a crash at a drawn time rarely finds a call inside the service).
                     _ if d.next().is_multiple_of(2) => {
-                        let call = HttpEvent {
-                            from: None,
-                            to: host.clone(),
-                            method: None,
-                            path: EVERY_ENDPOINT.into(),
-                            delay: None,
-                        };
-                        return Fault::Crash {
-                            host,
-                            at: None,
-                            on: Some(Trigger::Http(call)),
-                            run: None,
-                            restart_after: lasts,
-                        };
+                        let on = during_a_call(&mut d, menu, &host);
+                        return Fault::Crash { host, at: None, on: Some(on), run: None, restart_after: lasts };
                     }
                     _ => return Fault::Crash { host, at, on: None, run: None, restart_after: lasts },
                 };
@@ -125,6 +119,26 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
             }
         })
         .collect()
+}
+
+/// The call a crash of `host` waits for: when agents can make a tool call
+/// through the gateway that reaches `host` (the gateway itself, or the grid
+/// serving the tool), half the time one of those (`on: {tool_call: ...}`, held
+/// at the gateway's door until the crash has begun), else any request to `host`.
+fn during_a_call(d: &mut Draw, menu: &Menu, host: &str) -> Trigger {
+    let gateway = host == Host::Contextforge.name();
+    let reaching: Vec<&ToolCallEvent> =
+        menu.tool_calls.iter().filter(|(server, _)| gateway || server == host).map(|(_, call)| call).collect();
+    if !reaching.is_empty() && d.next().is_multiple_of(2) {
+        return Trigger::ToolCall((*d.pick(&reaching)).clone());
+    }
+    Trigger::Http(HttpEvent {
+        from: None,
+        to: host.to_string(),
+        method: None,
+        path: EVERY_ENDPOINT.into(),
+        delay: None,
+    })
 }
 
 /// `scenario` as seed `seed` of a swarm runs it: its faults replaced by the drawn mix, its declared invariants off.
@@ -181,6 +195,10 @@ mod tests {
             (None, Some(Trigger::Http(call)), Fault::Crash { host, .. }) => {
                 call.to == *host && call.path == EVERY_ENDPOINT && call.method.is_none() && call.delay.is_none()
             }
+            (None, Some(Trigger::ToolCall(call)), Fault::Crash { host, .. }) => menu
+                .tool_calls
+                .iter()
+                .any(|(server, c)| c == call && (server == host || host == Host::Contextforge.name())),
             _ => false,
         };
         let fits = menu.kinds.contains(&kind) && strikes && begins && end.is_some_and(|l| within(l, menu.lasts));
@@ -224,6 +242,35 @@ mod tests {
             assert!(loaded.is_ok(), "seed {seed}: {:?}", loaded.err());
         }
         assert_eq!(kinds, FaultKind::ALL.into(), "400 seeds draw every kind");
+    }
+
+    #[test]
+    fn the_default_menu_crashes_the_gateway_or_the_grid_during_every_tool_call_its_agents_can_make() {
+        let s = corpus("full-delivery.yaml");
+        let menu = s.swarm_menu();
+        // The closer's lineage call through its loadout's DataHub grid, by its agent-facing name.
+        let lineage = ToolCallEvent {
+            role: Some("closer".into()),
+            tool: Some("mcp__datahub__publish_lineage".into()),
+            delay: None,
+        };
+        assert!(menu.tool_calls.contains(&("datahub".to_string(), lineage)), "{:?}", menu.tool_calls);
+        let mut drawn = BTreeSet::new();
+        for seed in 1..=200_000 {
+            for f in draw(&s, seed) {
+                assert_eq!(outside(&menu, &f), None, "seed {seed}");
+                if let Fault::Crash { host, on: Some(Trigger::ToolCall(call)), .. } = f {
+                    drawn.insert((host, call.role.unwrap_or_default(), call.tool.unwrap_or_default()));
+                }
+            }
+        }
+        for (server, call) in &menu.tool_calls {
+            let (role, tool) = (call.role.clone().unwrap_or_default(), call.tool.clone().unwrap_or_default());
+            for host in [server.as_str(), "contextforge"] {
+                let key = (host.to_string(), role.clone(), tool.clone());
+                assert!(drawn.contains(&key), "200,000 seeds never crash {host} during the {role}'s {tool}");
+            }
+        }
     }
 
     #[test]
