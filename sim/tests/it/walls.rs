@@ -258,3 +258,33 @@ fn a_graph_state_the_committer_wall_could_not_read_is_unreadable_not_a_missing_d
     // The twin: the same delivery with the graph state read whole completes.
     assert!(completed(&support::run(&load("full-delivery.yaml"))));
 }
+
+/// `full-delivery` with its CodexGate installation granted `requests_an_hour` GitHub requests.
+fn delivery_under_rate_limit(requests_an_hour: u64) -> Scenario {
+    let mut s = load("full-delivery.yaml");
+    s.world.github.rate_limit = Some(requests_an_hour);
+    s
+}
+
+#[test]
+fn a_committer_whose_merge_github_refused_stands_at_its_wall_saying_why() {
+    // 24 requests an hour: the lanes deliver and are verified, then GitHub refuses the
+    // committer's merge (403, rate limit). The wall finds no merge lifecycle decision,
+    // retries, and the committer stands at the wall; its step carries its own report
+    // (the refused merge), not only the wall's code.
+    let o = support::run(&delivery_under_rate_limit(24));
+    assert_eq!(walls(&o).first().map(|w| w.0.as_str()), Some("committer_wall"), "{:?}", walls(&o));
+    let committer = o.sessions.iter().find(|s| s.role_id == "committer").expect("the committer joined");
+    assert_eq!(committer.blocker_code.as_deref(), Some("merge_lifecycle_decision_required"), "{:?}", statuses(&o));
+    assert_eq!(committer.wall_code.as_deref(), Some("committer_wall"));
+    assert!(
+        committer
+            .current_step
+            .starts_with("wall_retry: the attempt reported merge_lifecycle_decision_required: merge of ")
+            && committer.current_step.contains("refused: HTTP 403: API rate limit exceeded"),
+        "{}",
+        committer.current_step
+    );
+    // The twin: enough requests for the whole delivery, and it completes.
+    assert!(completed(&support::run(&delivery_under_rate_limit(28))), "the twin under 28 an hour");
+}

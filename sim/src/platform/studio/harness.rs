@@ -281,6 +281,11 @@ impl Standing {
     pub(crate) fn at(wall: Wall) -> Standing {
         Standing { blocker: Some(wall.blocker()), wall: Some(wall), step: "wall_retry".to_string() }
     }
+
+    /// The same standing, showing `step`.
+    pub(crate) fn with_step(self, step: String) -> Standing {
+        Standing { step, ..self }
+    }
 }
 
 /// Blocks a session: its blocker code, the wall it stands at, and the step it shows.

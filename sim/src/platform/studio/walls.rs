@@ -24,7 +24,10 @@
 //!   itself reported why it made no progress (its own report then stands);
 //! - the attempt a wall passes on is the one that decides the session: the
 //!   original, or the retry that cleared the wall, with its no-progress report if
-//!   it ended with one.
+//!   it ended with one;
+//! - a session left standing at its wall keeps the wall's blocker, and its step
+//!   carries the retry's own no-progress report when it made one (a merge GitHub
+//!   refused, a tool call the gateway timed out), so the reason is never lost.
 
 use base64::Engine;
 use futures::future::join_all;
@@ -134,7 +137,15 @@ fn judged(found: Detection, end: ProcessEnd, wall: Wall) -> Result<ProcessEnd, S
     let proof = |code: BlockerCode, why: String| Standing::blocker(code, format!("delivery_proof: {why}"));
     match found {
         Detection::Clear => Ok(end),
-        Detection::Drift(_) => Err(Standing::at(wall)),
+        // The wall's drift decides, but the attempt's own report says what it met (a refused merge, say).
+        Detection::Drift(_) => Err(match &end.report {
+            Some(report) => Standing::at(wall).with_step(format!(
+                "wall_retry: the attempt reported {}: {}",
+                report.blocker_code.label(),
+                report.reason
+            )),
+            None => Standing::at(wall),
+        }),
         _ if end.report.is_some() => Ok(end),
         Detection::Blocked(code, why) => Err(proof(code, why)),
         Detection::Unreadable(why) => Err(proof(BlockerCode::DeliveryReferenceUnreadable, why)),
