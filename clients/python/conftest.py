@@ -14,7 +14,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOSTS = [
     "studio", "daytona", "contextforge", "fractalops-hud", "github", "glitchtip",
-    "agent-server", "searxnggrid", "agent-memory-archive", "datahub", "playwright", "skills",
+    "agent-server", "searxnggrid", "agent-memory-archive", "datahub", "playwright", "skills", "msgraph",
 ]
 
 

@@ -232,3 +232,20 @@ fn a_listener_keeps_accepting_after_file_descriptors_run_out() {
     }
     let _ = std::fs::remove_file(&log);
 }
+
+#[test]
+fn the_python_client_suite_gives_every_served_host_a_free_port() {
+    // clients/python/conftest.py starts `squadsim serve` with `--port HOST=0` for the
+    // hosts it lists; a host it leaves out listens on its default port, which the
+    // suite's second server then finds taken (how msgraph's 18443 broke it once).
+    let conftest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/python/conftest.py"))
+        .expect("clients/python/conftest.py");
+    let listed = conftest.split("HOSTS = [").nth(1).and_then(|rest| rest.split(']').next()).expect("a HOSTS list");
+    let mut listed: Vec<&str> =
+        listed.split(',').map(|h| h.trim().trim_matches('"')).filter(|h| !h.is_empty()).collect();
+    let mut served: Vec<String> =
+        ServeProcess::args(&[]).iter().filter_map(|arg| arg.strip_suffix("=0").map(str::to_string)).collect();
+    listed.sort_unstable();
+    served.sort_unstable();
+    assert_eq!(listed, served, "clients/python/conftest.py's HOSTS against `squadsim serve`'s hosts");
+}
