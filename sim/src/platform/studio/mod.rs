@@ -376,8 +376,9 @@ impl Run {
     }
 
     /// The run's own fields (ids, project, template, scope, DSN, run control), with
-    /// its sessions, records, walls, reports and delivery references left empty:
-    /// a copy whose size does not grow with the roster.
+    /// its sessions, records, walls, reports, delivery references and tick in flight
+    /// left empty: a copy whose size does not grow with the roster (every attempt of
+    /// a tick holds one, so a copy that grew with it would cost roster squared).
     pub fn without_sessions(&self) -> Run {
         Run {
             run_id: self.run_id.clone(),
@@ -395,7 +396,7 @@ impl Run {
             observability: self.observability,
             cleaned_up: self.cleaned_up,
             executing: self.executing,
-            tick_in_flight: self.tick_in_flight.clone(),
+            tick_in_flight: None,
             walls: Vec::new(),
             delivery_references: Vec::new(),
             observability_dsn: self.observability_dsn.clone(),
@@ -660,5 +661,43 @@ impl Studio {
     pub fn project(&self, slug: &str) -> Option<ProjectCondition> {
         let now = Duration::from_millis(clock::elapsed_millis());
         self.config.projects.iter().find(|p| p.slug == slug && p.appears_after.is_none_or(|a| a.0 <= now)).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_copied_without_its_sessions_leaves_a_large_tick_in_flight_behind() {
+        // Every attempt of a tick holds such a copy: one that carried the tick's agents
+        // would cost the roster squared.
+        let agents: Vec<(String, u32)> = (1..=5_000).map(|n| (format!("implementer-{n}"), 1)).collect();
+        let run = Run {
+            run_id: "run-1".to_string(),
+            tenant_id: "tenant".to_string(),
+            template_id: "agentsquad".to_string(),
+            project_slug: "project".to_string(),
+            project_code: "P".to_string(),
+            delivery_graph_kind: "project_delivery".to_string(),
+            work_scope: "scope".to_string(),
+            next_goal: "goal".to_string(),
+            sessions: Sessions::default(),
+            pending_run_control: None,
+            run_control_events: Vec::new(),
+            reports: Vec::new(),
+            observability: ObservabilityFeed::default(),
+            cleaned_up: false,
+            executing: true,
+            tick_in_flight: Some(run_control::TickInFlight { agents, reported: false }),
+            walls: Vec::new(),
+            delivery_references: Vec::new(),
+            observability_dsn: scaffolding::DsnProvisioning::Pending,
+            delivery_graph: DeliveryGraph::NotRouted,
+            bootstrap_assets: Vec::new(),
+        };
+        let copy = run.without_sessions();
+        assert_eq!(copy.tick_in_flight, None);
+        assert_eq!((copy.run_id.as_str(), copy.executing), ("run-1", true), "the run's own fields are kept");
     }
 }
