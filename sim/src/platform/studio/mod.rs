@@ -435,29 +435,45 @@ struct StudioState {
 fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option<Run> {
     let project = config.projects.iter().find(|p| p.slug == prior.project_slug)?;
     let template = crate::base::templates::find("agentsquad")?;
-    Some(Run {
-        run_id: prior.run_id.clone(),
-        tenant_id: config.tenants.first().cloned().unwrap_or_default(),
-        template_id: template.template_id.to_string(),
-        project_slug: project.slug.clone(),
-        project_code: project.code.clone(),
-        delivery_graph_kind: crate::base::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
-        work_scope: String::new(),
-        next_goal: String::new(),
-        sessions: Sessions::default(),
-        pending_run_control: None,
-        run_control_events: Vec::new(),
-        reports: Vec::new(),
-        observability: ObservabilityFeed::default(),
-        cleaned_up: true,
-        executing: false,
-        tick_in_flight: None,
-        walls: Vec::new(),
-        delivery_references: Vec::new(),
-        observability_dsn: scaffolding::DsnProvisioning::Pending,
-        delivery_graph: DeliveryGraph::NotRouted,
-        bootstrap_assets: Vec::new(),
-    })
+    let tenant_id = config.tenants.first().cloned().unwrap_or_default();
+    let blank = Run::blank(&prior.run_id, &tenant_id, template.template_id, &project.slug, &project.code);
+    Some(Run { cleaned_up: true, ..blank })
+}
+
+impl Run {
+    /// A run of `project_slug` (`project_code`) with nothing launched yet: no
+    /// sessions, no run control, no history, its delivery graph not routed.
+    pub(crate) fn blank(
+        run_id: &str,
+        tenant_id: &str,
+        template_id: &str,
+        project_slug: &str,
+        project_code: &str,
+    ) -> Run {
+        Run {
+            run_id: run_id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            template_id: template_id.to_string(),
+            project_slug: project_slug.to_string(),
+            project_code: project_code.to_string(),
+            delivery_graph_kind: crate::base::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
+            work_scope: String::new(),
+            next_goal: String::new(),
+            sessions: Sessions::default(),
+            pending_run_control: None,
+            run_control_events: Vec::new(),
+            reports: Vec::new(),
+            observability: ObservabilityFeed::default(),
+            cleaned_up: false,
+            executing: false,
+            tick_in_flight: None,
+            walls: Vec::new(),
+            delivery_references: Vec::new(),
+            observability_dsn: scaffolding::DsnProvisioning::Pending,
+            delivery_graph: DeliveryGraph::NotRouted,
+            bootstrap_assets: Vec::new(),
+        }
+    }
 }
 
 /// The Studio service.
@@ -673,27 +689,10 @@ mod tests {
     fn run_with_roster(roster: u32) -> Run {
         let agents: Vec<(String, u32)> = (0..roster).map(|i| (format!("implementer-{i}"), 0)).collect();
         Run {
-            run_id: "run-1".to_string(),
-            tenant_id: "default".to_string(),
-            template_id: "agentsquad".to_string(),
-            project_slug: "payments".to_string(),
-            project_code: "PAY".to_string(),
-            delivery_graph_kind: crate::base::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
             work_scope: "the whole backlog".to_string(),
-            next_goal: String::new(),
-            sessions: Sessions::default(),
-            pending_run_control: None,
-            run_control_events: Vec::new(),
-            reports: Vec::new(),
-            observability: ObservabilityFeed::default(),
-            cleaned_up: false,
             executing: true,
             tick_in_flight: Some(run_control::TickInFlight { agents, reported: false }),
-            walls: Vec::new(),
-            delivery_references: Vec::new(),
-            observability_dsn: scaffolding::DsnProvisioning::Pending,
-            delivery_graph: DeliveryGraph::NotRouted,
-            bootstrap_assets: Vec::new(),
+            ..Run::blank("run-1", "default", "agentsquad", "payments", "PAY")
         }
     }
 
