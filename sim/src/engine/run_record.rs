@@ -17,7 +17,7 @@
 //!   when its module does not report it).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use squadsim_fakes::clock::unix_from_iso8601;
@@ -25,7 +25,7 @@ use squadsim_fakes::daytona::Event as ClusterEvent;
 use squadsim_fakes::net::{CallEnd, HttpCall};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
+use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 use crate::base::run_events::RUN_RECORD;
 use crate::base::topology::Host;
@@ -199,8 +199,8 @@ fn now() -> Duration {
 }
 
 /// A `tracing` subscriber collecting the run record's spans and events (target
-/// [`RUN_RECORD`] only) in simulated time. Install it around the simulation with
-/// `tracing::subscriber::with_default`.
+/// [`RUN_RECORD`] only) in simulated time. Install it on the thread stepping
+/// the simulation with [`Collector::install`].
 #[derive(Clone, Default)]
 pub struct Collector {
     inner: Arc<Mutex<Collected>>,
@@ -209,6 +209,26 @@ pub struct Collector {
 impl Collector {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes this collector the current thread's `tracing` subscriber until the
+    /// guard drops; it then sees every [`RUN_RECORD`] event and span of this
+    /// thread, whatever other threads of the process do meanwhile.
+    ///
+    /// `tracing` caches each callsite's interest process-wide, asked when the
+    /// callsite is first hit, and re-asked whenever a subscriber is installed.
+    /// While a single subscriber is registered in the process it asks only the
+    /// subscriber of the thread hitting the callsite: a thread without a
+    /// collector (a parallel test, a sweep's job that does not record) would
+    /// cache "never" and this collector would miss that event or span until
+    /// the next install, so a run's record depended on what other threads ran
+    /// at the time. Two idle collectors registered for the rest of the process
+    /// (never any thread's subscriber) make it ask every registered one instead,
+    /// and they answer as every collector does.
+    pub(crate) fn install(&self) -> tracing::subscriber::DefaultGuard {
+        static REGISTERED: OnceLock<[Dispatch; 2]> = OnceLock::new();
+        REGISTERED.get_or_init(|| [Dispatch::new(Collector::new()), Dispatch::new(Collector::new())]);
+        tracing::subscriber::set_default(self.clone())
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Collected) -> R) -> R {
@@ -471,4 +491,27 @@ fn lanes(outcome: &Outcome, calls: &[HttpCall], marks: &[Mark], spans: &[Span]) 
         .map(|name| Lane { name, kind: LaneKind::Host })
         .chain(agents.into_iter().map(|name| Lane { name, kind: LaneKind::Agent }))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One callsite, hit from two threads.
+    fn report_handoff() {
+        tracing::info!(target: RUN_RECORD, "handoff");
+    }
+
+    #[test]
+    fn a_collector_sees_an_event_whose_callsite_another_thread_without_one_hit_first() {
+        // tracing caches a callsite's interest process-wide when it is first hit.
+        // A thread with no collector (a parallel test, a sweep job that does not
+        // record) hits it first, then this thread's run reports through it.
+        let collector = Collector::new();
+        let _installed = collector.install();
+        std::thread::spawn(report_handoff).join().unwrap();
+        report_handoff();
+        let seen = collector.with(|c| c.events.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
+        assert_eq!(seen, ["handoff"], "the event reported on the collector's own thread");
+    }
 }

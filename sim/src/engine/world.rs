@@ -315,7 +315,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     let mut error = None;
     let collector = Collector::new();
     // The run record's attempts, blockers, walls and handoffs arrive through `tracing` on this thread.
-    let subscriber = options.record.then(|| tracing::subscriber::set_default(collector.clone()));
+    let subscriber = options.record.then(|| collector.install());
     let horizon = scenario.world.horizon.0;
     let mut turns = 0;
     loop {

@@ -1,9 +1,13 @@
 //! Same scenario + same seed = byte-identical outcome; different seeds keep the blockers.
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::support;
 use proptest::prelude::*;
+use squadsim::engine::run_record::RunRecord;
+use squadsim::engine::world::{self, Network, RunOptions};
+use squadsim::scenario::Scenario;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
@@ -96,4 +100,47 @@ fn a_scenario_that_does_not_load_makes_the_determinism_check_unusable() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("0 deterministic, 0 failed, 1 could not be checked\n"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yaml"));
+}
+
+/// A run's record comes from that run alone, whatever other threads of the
+/// process run meanwhile (parallel tests, a sweep's jobs): `tracing` caches
+/// which callsites anyone listens to process-wide, and a thread without a
+/// collector hitting one first used to make a recording run on another thread
+/// miss those events and spans (`Collector::install`). Pinned over the corpus
+/// scenarios with a crash, on a sweep's network and seed, stepping each tick and
+/// leaping. It catches that only when its runs are the process's first to hit
+/// those callsites (run alone: `cargo test -p squadsim --test it
+/// a_recorded_run_is`); later in a whole suite they are cached already.
+#[test]
+fn a_recorded_run_is_the_same_whatever_other_threads_run_meanwhile() {
+    let network = Network::jittered(Duration::from_millis(500));
+    let mut files: Vec<_> = std::fs::read_dir(support::corpus()).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let crashes: Vec<Scenario> = files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| std::fs::read_to_string(p).unwrap().contains("crash:"))
+        .map(|p| {
+            let mut scenario = Scenario::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            scenario.seed = scenario.seed.wrapping_mul(7_919).wrapping_add(1); // as leaps.rs draws a sweep's seed
+            scenario
+        })
+        .collect();
+    assert!(crashes.len() >= 5, "the corpus has its crash scenarios");
+    let record = |s: &Scenario, leap_idle| -> RunRecord {
+        world::run(s, RunOptions { network, record: true, leap_idle, ..Default::default() }).record.unwrap()
+    };
+    let others = crashes.clone();
+    let unrecorded = std::thread::spawn(move || {
+        for s in &others {
+            world::run(s, RunOptions { network, ..Default::default() });
+        }
+    });
+    let meanwhile: Vec<_> = crashes.iter().map(|s| (record(s, false), record(s, true))).collect();
+    unrecorded.join().unwrap();
+    for (s, (every, leaping)) in crashes.iter().zip(meanwhile) {
+        let alone = record(s, false);
+        assert!(every == alone, "{} (seed {}): stepping each tick, recorded while another thread ran", s.name, s.seed);
+        assert!(leaping == alone, "{} (seed {}): leaping, recorded while another thread ran", s.name, s.seed);
+    }
 }
