@@ -137,6 +137,8 @@ pub struct VirtualServer {
     pub name: String,
     /// Federated wire names.
     pub tools: Vec<String>,
+    /// The ids of `tools`, in their order (derived once, when the server is created).
+    pub tool_ids: Vec<String>,
 }
 
 /// One tool of the gateway's catalogue: its spec under the federated name, its
@@ -394,7 +396,9 @@ impl ContextForge {
         if state.servers.values().any(|s| s.name == name) {
             return Err((StatusCode::CONFLICT, format!("Server already exists with name: {name}")));
         }
-        let server = VirtualServer { id: derived_id("server", name), name: name.to_string(), tools: federated_tools };
+        let tool_ids = federated_tools.iter().map(|t| derived_id("tool", t)).collect();
+        let server =
+            VirtualServer { id: derived_id("server", name), name: name.to_string(), tools: federated_tools, tool_ids };
         state.servers.insert(server.id.clone(), server.clone());
         Ok(server)
     }
@@ -589,8 +593,7 @@ fn gateway_json(g: &FederatedGateway) -> Value {
 }
 
 fn server_json(s: &VirtualServer) -> Value {
-    let ids: Vec<String> = s.tools.iter().map(|t| derived_id("tool", t)).collect();
-    json!({"id": s.id, "name": s.name, "associatedTools": ids, "isActive": true})
+    json!({"id": s.id, "name": s.name, "associatedTools": s.tool_ids, "isActive": true})
 }
 
 async fn list_gateways(State(gw): State<Arc<ContextForge>>, headers: HeaderMap) -> Response {
