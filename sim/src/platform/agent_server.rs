@@ -129,14 +129,17 @@ impl GraphState {
                 None => return stopped(format!("{agent} has no finished attempt")),
             }
         }
+        // The edges the trail followed (sender, recipient's role), indexed once: each roster
+        // agent's edges are then lookups, not a scan of the whole trail (roster times trail).
+        let followed: BTreeSet<(&str, &str)> = self
+            .handoffs
+            .iter()
+            .map(|h| (h.sender_agent_id.as_str(), templates::role_of(&h.recipient_agent_id)))
+            .collect();
         for agent in &self.roster {
             let role = templates::role_of(agent);
             for (_, to, ..) in graph.handoff_graph.iter().filter(|(from, ..)| *from == role) {
-                let followed = self
-                    .handoffs
-                    .iter()
-                    .any(|h| h.sender_agent_id == *agent && templates::role_of(&h.recipient_agent_id) == *to);
-                if !followed {
+                if !followed.contains(&(agent.as_str(), *to)) {
                     return stopped(format!("{agent} handed nothing on to the {to}"));
                 }
             }
@@ -469,4 +472,71 @@ async fn run_wait(State(server): State<Arc<AgentServer>>, Path(thread_id): Path<
     };
     let route = Write::Route { attempts: request.input.attempts };
     server.apply(&thread_id, route, answer).unwrap_or_else(|| not_found(&thread_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handoff(sender: &str, recipient: &str, delivery_reference: Option<String>) -> Handoff {
+        Handoff {
+            sender_agent_id: sender.to_string(),
+            recipient_agent_id: recipient.to_string(),
+            handoff_intent: "work".to_string(),
+            required_result: "done".to_string(),
+            delivery_reference,
+            fallback_wall: None,
+        }
+    }
+
+    /// A finished agentsquad thread with `lanes` implementers, every edge followed and
+    /// every delivery reference decided, except the lanes `silent` (which hand nothing on).
+    fn finished(lanes: usize, silent: &[usize]) -> GraphState {
+        let mut state = GraphState::default();
+        let implementers: Vec<String> = (1..=lanes).map(|n| format!("implementer-{n}")).collect();
+        for agent in ["planner"].into_iter().map(str::to_string).chain(implementers.iter().cloned()) {
+            state.roster.push(agent);
+        }
+        for agent in ["tester", "committer", "closer"] {
+            state.roster.push(agent.to_string());
+        }
+        for agent in &state.roster {
+            state.attempts.insert(agent.clone(), "session_completed".to_string());
+        }
+        for (n, implementer) in implementers.iter().enumerate() {
+            state.handoffs.push(handoff("planner", implementer, None));
+            if !silent.contains(&(n + 1)) {
+                let reference = format!("https://github.com/o/r/pull/{}", n + 1);
+                state.handoffs.push(handoff(implementer, "tester", Some(reference.clone())));
+                let decision = MergeDecisionRecord {
+                    committer_agent_id: "committer".to_string(),
+                    delivery_reference: reference.clone(),
+                    handoff_state: "merged".to_string(),
+                    merge_gate_status: None,
+                };
+                state.merge_decisions.insert(reference, decision);
+            }
+        }
+        state.handoffs.push(handoff("tester", "committer", None));
+        state.handoffs.push(handoff("committer", "closer", None));
+        state
+    }
+
+    #[test]
+    fn a_graph_reaches_its_end_when_every_agent_of_a_large_roster_followed_its_edges() {
+        let graph = templates::find("agentsquad");
+        assert_eq!(finished(2_000, &[]).progress(graph), GraphProgress::AtEnd);
+    }
+
+    #[test]
+    fn the_first_roster_agent_that_handed_nothing_on_is_named_among_thousands() {
+        let graph = templates::find("agentsquad");
+        let reason = "implementer-1500 handed nothing on to the tester".to_string();
+        assert_eq!(finished(2_000, &[1_500, 1_999]).progress(graph), GraphProgress::StoppedShort { reason });
+        // The trail's order does not matter, the roster's does.
+        let mut reversed = finished(2_000, &[1_999, 1_500]);
+        reversed.handoffs.reverse();
+        let reason = "implementer-1500 handed nothing on to the tester".to_string();
+        assert_eq!(reversed.progress(graph), GraphProgress::StoppedShort { reason });
+    }
 }

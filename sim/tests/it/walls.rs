@@ -69,6 +69,25 @@ fn a_committer_may_close_the_decision_with_merge_requested_and_qa_passed() {
         .all(|r| r.merge_decision.as_deref() == Some("handoff_state=merge_requested, merge_gate_status=qa_passed")));
 }
 
+#[test]
+fn the_committer_wall_finds_each_decision_among_many_lanes_handoffs() {
+    // 40 lanes: the graph state the wall reads holds 80-odd handoffs and 40 decisions,
+    // and each delivery reference of the run gets its own decision, none left out.
+    let mut s = load("full-delivery.yaml");
+    s.world.implementer_lanes = 40;
+    for role in ["planner", "tester", "committer", "closer"] {
+        s.agents.entry(role.into()).or_default().parallel_tool_calls = Some(40);
+    }
+    let o = support::run(&s);
+    assert!(completed(&o), "{:?}", statuses(&o));
+    assert!(o.walls.is_empty(), "{:?}", o.walls);
+    assert_eq!(o.delivery_references.len(), 40);
+    for (i, r) in o.delivery_references.iter().enumerate() {
+        assert_eq!(r.agent_id, format!("implementer-{}", i + 1));
+        assert_eq!(r.merge_decision.as_deref(), Some("handoff_state=merged"), "{}", r.url);
+    }
+}
+
 /// (the wall's scenario name, the wall, the agent it fires for)
 const WALLS: [(&str, Wall, &str); 5] = [
     ("planner", Wall::Planner, "planner"),

@@ -376,8 +376,10 @@ impl Run {
     }
 
     /// The run's own fields (ids, project, template, scope, DSN, run control), with
-    /// its sessions, records, walls, reports and delivery references left empty:
-    /// a copy whose size does not grow with the roster.
+    /// its sessions, records, walls, reports, delivery references and tick in
+    /// flight left empty: a copy whose size does not grow with the roster (each
+    /// attempt holds one for its whole length, so a copy of the roster-long tick
+    /// in flight cost memory in the square of the roster).
     pub fn without_sessions(&self) -> Run {
         Run {
             run_id: self.run_id.clone(),
@@ -395,7 +397,7 @@ impl Run {
             observability: self.observability,
             cleaned_up: self.cleaned_up,
             executing: self.executing,
-            tick_in_flight: self.tick_in_flight.clone(),
+            tick_in_flight: None,
             walls: Vec::new(),
             delivery_references: Vec::new(),
             observability_dsn: self.observability_dsn.clone(),
@@ -433,29 +435,45 @@ struct StudioState {
 fn prior_run(config: &StudioConfig, prior: &crate::scenario::PriorRun) -> Option<Run> {
     let project = config.projects.iter().find(|p| p.slug == prior.project_slug)?;
     let template = crate::base::templates::find("agentsquad")?;
-    Some(Run {
-        run_id: prior.run_id.clone(),
-        tenant_id: config.tenants.first().cloned().unwrap_or_default(),
-        template_id: template.template_id.to_string(),
-        project_slug: project.slug.clone(),
-        project_code: project.code.clone(),
-        delivery_graph_kind: crate::base::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
-        work_scope: String::new(),
-        next_goal: String::new(),
-        sessions: Sessions::default(),
-        pending_run_control: None,
-        run_control_events: Vec::new(),
-        reports: Vec::new(),
-        observability: ObservabilityFeed::default(),
-        cleaned_up: true,
-        executing: false,
-        tick_in_flight: None,
-        walls: Vec::new(),
-        delivery_references: Vec::new(),
-        observability_dsn: scaffolding::DsnProvisioning::Pending,
-        delivery_graph: DeliveryGraph::NotRouted,
-        bootstrap_assets: Vec::new(),
-    })
+    let tenant_id = config.tenants.first().cloned().unwrap_or_default();
+    let blank = Run::blank(&prior.run_id, &tenant_id, template.template_id, &project.slug, &project.code);
+    Some(Run { cleaned_up: true, ..blank })
+}
+
+impl Run {
+    /// A run of `project_slug` (`project_code`) with nothing launched yet: no
+    /// sessions, no run control, no history, its delivery graph not routed.
+    pub(crate) fn blank(
+        run_id: &str,
+        tenant_id: &str,
+        template_id: &str,
+        project_slug: &str,
+        project_code: &str,
+    ) -> Run {
+        Run {
+            run_id: run_id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            template_id: template_id.to_string(),
+            project_slug: project_slug.to_string(),
+            project_code: project_code.to_string(),
+            delivery_graph_kind: crate::base::templates::DELIVERY_GRAPH_KINDS[0].to_string(),
+            work_scope: String::new(),
+            next_goal: String::new(),
+            sessions: Sessions::default(),
+            pending_run_control: None,
+            run_control_events: Vec::new(),
+            reports: Vec::new(),
+            observability: ObservabilityFeed::default(),
+            cleaned_up: false,
+            executing: false,
+            tick_in_flight: None,
+            walls: Vec::new(),
+            delivery_references: Vec::new(),
+            observability_dsn: scaffolding::DsnProvisioning::Pending,
+            delivery_graph: DeliveryGraph::NotRouted,
+            bootstrap_assets: Vec::new(),
+        }
+    }
 }
 
 /// The Studio service.
@@ -660,5 +678,31 @@ impl Studio {
     pub fn project(&self, slug: &str) -> Option<ProjectCondition> {
         let now = Duration::from_millis(clock::elapsed_millis());
         self.config.projects.iter().find(|p| p.slug == slug && p.appears_after.is_none_or(|a| a.0 <= now)).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run whose tick in flight dispatched `roster` agents.
+    fn run_with_roster(roster: u32) -> Run {
+        let agents: Vec<(String, u32)> = (0..roster).map(|i| (format!("implementer-{i}"), 0)).collect();
+        Run {
+            work_scope: "the whole backlog".to_string(),
+            executing: true,
+            tick_in_flight: Some(run_control::TickInFlight { agents, reported: false }),
+            ..Run::blank("run-1", "default", "agentsquad", "payments", "PAY")
+        }
+    }
+
+    #[test]
+    fn a_copy_without_sessions_does_not_grow_with_the_roster() {
+        let small = run_with_roster(1).without_sessions();
+        let large = run_with_roster(50).without_sessions();
+        assert_eq!(small, large);
+        assert_eq!(large.tick_in_flight, None);
+        assert_eq!(large.run_id, "run-1");
+        assert!(large.executing);
     }
 }

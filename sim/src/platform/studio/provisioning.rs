@@ -20,9 +20,9 @@ use squadsim_fakes::net::{HttpError, HttpRequest};
 use super::api::{body_error, detail, validation_error, LaunchTenant};
 use super::identity_binding;
 use super::read_model::run_view;
-use super::scaffolding::{self, DsnProvisioning};
+use super::scaffolding;
 use super::wire::{LaunchRequest, DELIVERY_GRAPH_KIND_FIELD};
-use super::{DeliveryGraph, ObservabilityFeed, Run, Studio};
+use super::{Run, Studio};
 use crate::base::templates;
 
 /// How often provisioning looks for the project.
@@ -75,27 +75,12 @@ pub(crate) async fn launch(
         return detail(StatusCode::SERVICE_UNAVAILABLE, format!("LangGraph Agent Server unavailable: {e}"));
     }
     let mut run = Run {
-        run_id: run_id.clone(),
-        tenant_id,
-        template_id: request.template_id,
-        project_slug: project.slug,
-        project_code: project.code,
         delivery_graph_kind: request.delivery_graph_kind,
         work_scope: request.work_scope,
         next_goal: request.next_goal,
         sessions: sessions.into_iter().collect(),
-        pending_run_control: None,
-        run_control_events: Vec::new(),
-        reports: Vec::new(),
-        observability: ObservabilityFeed::default(),
-        cleaned_up: false,
-        executing: false,
-        tick_in_flight: None,
-        walls: Vec::new(),
-        delivery_references: Vec::new(),
-        observability_dsn: DsnProvisioning::Pending,
-        delivery_graph: DeliveryGraph::NotRouted,
         bootstrap_assets,
+        ..Run::blank(&run_id, &tenant_id, &request.template_id, &project.slug, &project.code)
     };
     run.record("run:launched", format!("roster {}", template.intake_roles.join(", ")));
     let view = run_view(&run);

@@ -245,9 +245,11 @@ async fn detect(studio: &Studio, attempt: &AgentAttempt, wall: Wall, logs_url: &
                     Err(e) => return Detection::Unreadable(format!("the merge state of {reference}: {e}")),
                 }
             }
+            // One pass over the run's references, each decision a lookup (not a scan per decision).
+            let mut decisions: std::collections::BTreeMap<String, String> = decisions.into_iter().collect();
             studio.update_run(&attempt.run_id, |run| {
-                for (reference, decision) in decisions {
-                    if let Some(r) = run.delivery_references.iter_mut().find(|r| r.url == reference) {
+                for r in &mut run.delivery_references {
+                    if let Some(decision) = decisions.remove(&r.url) {
                         r.merge_decision = Some(decision);
                     }
                 }
