@@ -28,7 +28,7 @@
 //! the exact count, the latest [`AUTH_LOG_KEEP`] and the distinct reasons, so a
 //! flood of refused requests cannot grow the gateway's memory).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -137,6 +137,8 @@ pub struct VirtualServer {
     pub name: String,
     /// Federated wire names.
     pub tools: Vec<String>,
+    /// The ids of `tools`, in their order (derived once, when the server is created).
+    pub tool_ids: Vec<String>,
 }
 
 /// One tool of the gateway's catalogue: its spec under the federated name, its
@@ -184,21 +186,47 @@ pub struct ContextForge {
     state: Mutex<GatewayState>,
     /// Set by [`ContextForge::keep_sessions`]: the MCP endpoints keep stateful sessions.
     sessions: std::sync::OnceLock<crate::mcp_sessions::McpSessions>,
+    /// What each bearer token seen lately read as (its signature checked, its
+    /// claims parsed, or why not): a pure function of the token and the secret,
+    /// so a token is read once, not on each request it comes with; the checks of
+    /// its claims against the clock and the revocations run every time. At most
+    /// [`READ_TOKENS_KEEP`] (then emptied).
+    read_tokens: Mutex<HashMap<String, Result<Arc<GatewayClaims>, String>>>,
 }
+
+/// How many read bearer tokens the gateway keeps (about one per agent session).
+const READ_TOKENS_KEEP: usize = 4096;
 
 /// 32 hex characters derived from a name: ContextForge ids are opaque 32-hex strings;
 /// deriving them keeps them stable across runs.
 fn derived_id(kind: &str, name: &str) -> String {
     let digest = Sha256::digest(format!("{kind}:{name}").as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::ids::lower_hex(&digest[..16])
 }
 
 type Refusal = (StatusCode, String);
 
+/// The claims the gateway checks; any other claim is skipped unread, and a
+/// claim of another type reads as absent (as the checks read it).
+#[derive(Debug, Deserialize)]
+struct GatewayClaims {
+    #[serde(default, deserialize_with = "jwt::lenient")]
+    iss: Option<String>,
+    #[serde(default)]
+    aud: Option<Value>,
+    #[serde(default, deserialize_with = "jwt::lenient")]
+    exp: Option<u64>,
+    #[serde(default, deserialize_with = "jwt::lenient")]
+    jti: Option<String>,
+    #[serde(default, deserialize_with = "jwt::lenient")]
+    sub: Option<String>,
+}
+
 impl ContextForge {
     pub fn new(config: GatewayConfig, upstream: HttpClient, clock: Arc<dyn Clock>) -> Arc<Self> {
         let sessions = std::sync::OnceLock::new();
-        Arc::new(ContextForge { config, clock, upstream, state: Mutex::new(GatewayState::default()), sessions })
+        let state = Mutex::new(GatewayState::default());
+        Arc::new(ContextForge { config, clock, upstream, state, sessions, read_tokens: Mutex::default() })
     }
 
     /// Makes the MCP endpoints (`/mcp`, `/servers/<id>/mcp`) keep stateful
@@ -288,12 +316,11 @@ impl ContextForge {
         let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) else {
             return Err("Not authenticated".to_string());
         };
-        let claims = jwt::verify(self.config.jwt_secret.as_bytes(), token.trim()).map_err(|e| e.to_string())?;
-        let claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
-        if claim("iss").as_deref() != Some(self.config.issuer.as_str()) {
+        let claims = self.read_token(token.trim())?;
+        if claims.iss.as_deref() != Some(self.config.issuer.as_str()) {
             return Err("Invalid token: invalid issuer".to_string());
         }
-        let aud_ok = match claims.get("aud") {
+        let aud_ok = match &claims.aud {
             Some(Value::String(a)) => a == &self.config.audience,
             Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(self.config.audience.as_str())),
             _ => false,
@@ -301,19 +328,33 @@ impl ContextForge {
         if !aud_ok {
             return Err("Invalid token: invalid audience".to_string());
         }
-        let Some(exp) = claims.get("exp").and_then(Value::as_u64) else {
+        let Some(exp) = claims.exp else {
             return Err("Invalid token: missing required claim exp".to_string());
         };
         if exp <= self.clock.now_unix() {
             return Err("Token has expired".to_string());
         }
-        let Some(jti) = claim("jti") else {
+        let Some(jti) = &claims.jti else {
             return Err("Invalid token: missing required claim jti".to_string());
         };
-        if self.state().revoked_jtis.contains(&jti) {
+        if self.state().revoked_jtis.contains(jti) {
             return Err("Token has been revoked".to_string());
         }
-        claim("sub").ok_or_else(|| "Invalid token: missing subject".to_string())
+        claims.sub.clone().ok_or_else(|| "Invalid token: missing subject".to_string())
+    }
+
+    /// `token`'s claims once its signature holds, or why it does not ([`jwt::verify_as`]), read once.
+    fn read_token(&self, token: &str) -> Result<Arc<GatewayClaims>, String> {
+        let mut read = self.read_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = read.get(token) {
+            return known.clone();
+        }
+        let claims = jwt::verify_as(self.config.jwt_secret.as_bytes(), token).map(Arc::new).map_err(|e| e.to_string());
+        if read.len() >= READ_TOKENS_KEEP {
+            read.clear();
+        }
+        read.insert(token.to_string(), claims.clone());
+        claims
     }
 
     /// Registers a grid: initializes it over MCP and lists its tools.
@@ -355,7 +396,9 @@ impl ContextForge {
         if state.servers.values().any(|s| s.name == name) {
             return Err((StatusCode::CONFLICT, format!("Server already exists with name: {name}")));
         }
-        let server = VirtualServer { id: derived_id("server", name), name: name.to_string(), tools: federated_tools };
+        let tool_ids = federated_tools.iter().map(|t| derived_id("tool", t)).collect();
+        let server =
+            VirtualServer { id: derived_id("server", name), name: name.to_string(), tools: federated_tools, tool_ids };
         state.servers.insert(server.id.clone(), server.clone());
         Ok(server)
     }
@@ -550,8 +593,7 @@ fn gateway_json(g: &FederatedGateway) -> Value {
 }
 
 fn server_json(s: &VirtualServer) -> Value {
-    let ids: Vec<String> = s.tools.iter().map(|t| derived_id("tool", t)).collect();
-    json!({"id": s.id, "name": s.name, "associatedTools": ids, "isActive": true})
+    json!({"id": s.id, "name": s.name, "associatedTools": s.tool_ids, "isActive": true})
 }
 
 async fn list_gateways(State(gw): State<Arc<ContextForge>>, headers: HeaderMap) -> Response {

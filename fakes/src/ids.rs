@@ -68,6 +68,17 @@ impl IdGen {
     }
 }
 
+/// `bytes` as lowercase hex, two digits a byte (how a digest becomes an id).
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +90,13 @@ mod tests {
         assert_eq!(a.hex(40), b.hex(40));
         assert_eq!(a.alphanumeric(36), b.alphanumeric(36));
         assert_ne!(IdGen::new(1).next_u64(), IdGen::new(2).next_u64());
+    }
+
+    #[test]
+    fn lower_hex_spells_each_byte_as_format_does() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let by_format: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(lower_hex(&bytes), by_format);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde_json::{json, Map, Value};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 use sha2::Sha256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +38,8 @@ fn sign(secret: &[u8], signing_input: &str) -> Vec<u8> {
 
 /// Encodes `claims` as an HS256 JWT.
 pub fn mint(secret: &[u8], claims: &Map<String, Value>) -> String {
-    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
-    let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string());
+    let header = URL_SAFE_NO_PAD.encode(MINTED_HEADER);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("a JSON map serializes"));
     let input = format!("{header}.{payload}");
     let signature = URL_SAFE_NO_PAD.encode(sign(secret, &input));
     format!("{input}.{signature}")
@@ -45,33 +47,79 @@ pub fn mint(secret: &[u8], claims: &Map<String, Value>) -> String {
 
 /// Checks the signature and returns the claims.
 pub fn verify(secret: &[u8], token: &str) -> Result<Map<String, Value>, JwtError> {
+    claims_object(&verified_payload(secret, token)?)
+}
+
+/// [`verify`], with the claims read into the reader's own shape `T` (its fields
+/// built, the others skipped): what [`verify`] refuses this refuses with the same
+/// error, and what it accepts reads as `T` read from [`verify`]'s claims would.
+/// `T`'s fields should read any JSON (an optional [`Value`], or [`lenient`]), so
+/// that a claim of an unexpected type reads as absent, not as a refusal.
+pub fn verify_as<T: DeserializeOwned>(secret: &[u8], token: &str) -> Result<T, JwtError> {
+    let payload = verified_payload(secret, token)?;
+    if payload.trim_ascii_start().starts_with(b"{") {
+        if let Ok(claims) = serde_json::from_slice(&payload) {
+            return Ok(claims);
+        }
+    }
+    // Not an object, not JSON, or an object `T` does not read directly (a repeated
+    // claim): decided as `verify` decides it.
+    T::deserialize(Value::Object(claims_object(&payload)?)).map_err(|_| JwtError::Malformed("claims are not an object"))
+}
+
+/// A claim of any JSON type read as `Some` when it is a `T` (a string, a
+/// non-negative integer, ...) and as `None` otherwise, as `Value::as_str` or
+/// `Value::as_u64` read a [`verify`] claim. For `#[serde(default, deserialize_with = "lenient")]`.
+pub fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    Ok(serde_json::from_value(Value::deserialize(deserializer)?).ok())
+}
+
+/// The JOSE header this module mints, byte for byte: a token carrying it needs no parse.
+const MINTED_HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT"}"#;
+
+/// The claims segment of `token`, decoded, once its header says HS256 and its
+/// signature matches `secret`.
+fn verified_payload(secret: &[u8], token: &str) -> Result<Vec<u8>, JwtError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(JwtError::Malformed("not three segments"));
     };
-    let header: Value = decode_json(h)?;
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
-    if alg != "HS256" {
-        return Err(JwtError::Algorithm(alg.to_string()));
+    let header = decode(h)?;
+    if header != MINTED_HEADER {
+        let header: Value = serde_json::from_slice(&header).map_err(|_| JwtError::Malformed("segment is not JSON"))?;
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
+        if alg != "HS256" {
+            return Err(JwtError::Algorithm(alg.to_string()));
+        }
     }
     let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed("signature is not base64url"))?;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(format!("{h}.{p}").as_bytes());
+    mac.update(h.as_bytes());
+    mac.update(b".");
+    mac.update(p.as_bytes());
     mac.verify_slice(&signature).map_err(|_| JwtError::Signature)?;
-    match decode_json(p)? {
+    decode(p)
+}
+
+fn decode(segment: &str) -> Result<Vec<u8>, JwtError> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| JwtError::Malformed("segment is not base64url"))
+}
+
+fn claims_object(payload: &[u8]) -> Result<Map<String, Value>, JwtError> {
+    match serde_json::from_slice(payload).map_err(|_| JwtError::Malformed("segment is not JSON"))? {
         Value::Object(claims) => Ok(claims),
         _ => Err(JwtError::Malformed("claims are not an object")),
     }
 }
 
-fn decode_json(segment: &str) -> Result<Value, JwtError> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| JwtError::Malformed("segment is not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed("segment is not JSON"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_minted_token_verifies_and_a_tampered_one_does_not() {
@@ -83,5 +131,51 @@ mod tests {
         assert!(matches!(verify(b"secret", "a.b"), Err(JwtError::Malformed(_))));
         let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), token.split('.').nth(1).unwrap());
         assert_eq!(verify(b"secret", &none), Err(JwtError::Algorithm("none".into())));
+    }
+
+    #[test]
+    fn the_minted_header_is_the_one_json_spells() {
+        assert_eq!(MINTED_HEADER, json!({"alg": "HS256", "typ": "JWT"}).to_string().as_bytes());
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Read {
+        #[serde(default, deserialize_with = "lenient")]
+        sub: Option<String>,
+        #[serde(default, deserialize_with = "lenient")]
+        exp: Option<u64>,
+    }
+
+    /// A token signed over any header and payload text.
+    fn signed(secret: &[u8], header: &str, payload: &str) -> String {
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sign(secret, &input)))
+    }
+
+    #[test]
+    fn claims_read_into_a_shape_read_as_the_claims_map_does() {
+        let header = r#"{"typ":"JWT","alg":"HS256"}"#;
+        for payload in [
+            r#"{"sub":"a","exp":7}"#,
+            r#"{"sub":5,"exp":"7","other":[1,{"x":null}]}"#,
+            r#"{"sub":"a","sub":"b","exp":-1}"#,
+            r#"{"exp":1e3}"#,
+            r#" {"sub":null}"#,
+            r#"["a",7]"#,
+            r#""a""#,
+            "not json",
+        ] {
+            let token = signed(b"k", header, payload);
+            let by_map = verify(b"k", &token).map(|claims| Read {
+                sub: claims.get("sub").and_then(Value::as_str).map(str::to_string),
+                exp: claims.get("exp").and_then(Value::as_u64),
+            });
+            assert_eq!(verify_as::<Read>(b"k", &token), by_map, "{payload}");
+        }
+        assert_eq!(
+            verify_as::<Read>(b"k", &signed(b"k", r#"{"alg":"none"}"#, "{}")),
+            Err(JwtError::Algorithm("none".into()))
+        );
+        assert_eq!(verify_as::<Read>(b"other", &signed(b"k", header, "{}")), Err(JwtError::Signature));
     }
 }

@@ -287,7 +287,13 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The body parsed as JSON, or `Value::Null` when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+        self.json_as()
+    }
+
+    /// The body parsed as JSON into `T` (a reader's few fields: serde skips the
+    /// rest without building them), or `T::default()` when it does not parse.
+    pub fn json_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_default()
     }
 
     pub fn text(&self) -> String {

@@ -429,7 +429,7 @@ impl SandboxFs {
             hasher.update(c);
         }
         hasher.update(message.as_bytes());
-        let hash: String = hasher.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect();
+        let hash: String = crate::ids::lower_hex(&hasher.finalize()[..20]);
         repo.head = tree;
         repo.index.clear();
         repo.head_hash = Some(hash.clone());

@@ -89,7 +89,7 @@ impl Tree {
 
     /// The tree's id (40 hex digits).
     pub(crate) fn sha(&self) -> String {
-        self.digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::ids::lower_hex(&self.digest)
     }
 
     /// What `after` changed relative to `self`: `(path, before, after)` for every
@@ -359,7 +359,7 @@ pub(crate) fn blob_sha(content: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(format!("blob {}\0", content.len()).as_bytes());
     h.update(content);
-    h.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect()
+    crate::ids::lower_hex(&h.finalize()[..20])
 }
 
 #[cfg(test)]

@@ -105,3 +105,75 @@ fn no_code_arms_a_timer_the_world_cannot_see() {
     }
     assert!(breaches.is_empty(), "timers the world cannot see (use squadsim_fakes::timer):\n{}", breaches.join("\n"));
 }
+
+/// The network's next delivery (turmoil's `Sim::next_delivery`, which a leap
+/// stops before) follows each link's queue as messages are sent, held,
+/// released, dropped by a partition and delivered: a link keeps the earliest
+/// time one of its messages can be delivered instead of scanning its whole
+/// queue on every send and tick (vendor/turmoil/PATCHED.md).
+#[test]
+fn the_next_delivery_follows_a_links_queue_through_hold_release_and_partition() {
+    const LATENCY: Duration = Duration::from_millis(100);
+    let mut sim = turmoil::Builder::new()
+        .tick_duration(Duration::from_millis(10))
+        .min_message_latency(LATENCY)
+        .max_message_latency(LATENCY)
+        .build();
+    let received = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counted = received.clone();
+    sim.host("receiver", move || {
+        let counted = counted.clone();
+        async move {
+            let socket = turmoil::net::UdpSocket::bind(("0.0.0.0", 9)).await?;
+            let mut buf = [0; 8];
+            loop {
+                socket.recv_from(&mut buf).await?;
+                counted.set(counted.get() + 1);
+            }
+        }
+    });
+    // Sends as many datagrams as `sends` says, looking once a tick.
+    let sends = std::rc::Rc::new(std::cell::Cell::new(1));
+    let sending = sends.clone();
+    sim.host("sender", move || {
+        let sending = sending.clone();
+        async move {
+            let socket = turmoil::net::UdpSocket::bind(("0.0.0.0", 9)).await?;
+            loop {
+                while sending.get() > 0 {
+                    sending.set(sending.get() - 1);
+                    socket.send_to(b"ping", ("receiver", 9)).await?;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    });
+    assert_eq!(sim.next_delivery(), None, "nothing sent yet");
+    sim.step().unwrap();
+    let sent_at = sim.elapsed();
+    assert_eq!(sim.next_delivery(), Some(sent_at + LATENCY), "the datagram is on the link");
+
+    // A second one sent later does not move the first one's delivery.
+    sim.step().unwrap();
+    sends.set(1);
+    sim.step().unwrap();
+    assert_eq!(sim.next_delivery(), Some(sent_at + LATENCY));
+
+    sim.hold("sender", "receiver");
+    assert_eq!(sim.next_delivery(), None, "held messages wait for the release");
+    sim.release("sender", "receiver");
+    assert_eq!(sim.next_delivery(), Some(sim.elapsed()), "released messages are due at once");
+    sim.step().unwrap();
+    assert_eq!(received.get(), 2, "both delivered at the turn after the release");
+    assert_eq!(sim.next_delivery(), None);
+
+    sends.set(1);
+    sim.step().unwrap();
+    assert_eq!(sim.next_delivery(), Some(sim.elapsed() + LATENCY));
+    sim.partition("sender", "receiver");
+    assert_eq!(sim.next_delivery(), None, "a partition drops what is on the link");
+    for _ in 0..20 {
+        sim.step().unwrap();
+    }
+    assert_eq!(received.get(), 2, "the dropped datagram never arrives");
+}

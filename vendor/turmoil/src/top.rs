@@ -19,6 +19,11 @@ pub(crate) struct Topology {
     /// Specific configuration overrides between specific hosts.
     links: IndexMap<Pair, Link>,
 
+    /// (squadsim patch.) The indexes in `links` of each host's links, in
+    /// `links`' order: a host's turn visits its own links, not every link on
+    /// the network (links are only ever added).
+    links_of: IndexMap<IpAddr, Vec<usize>>,
+
     /// We don't use a Rt for async. Right now, we just use it to tick time
     /// forward in the same way we do it elsewhere. We'd like to represent
     /// network state with async in the future.
@@ -107,6 +112,9 @@ impl<'a> Iterator for LinksIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let (pair, link) = self.iter.next()?;
 
+        // A message may be scheduled for delivery through the iterator: the
+        // link scans its queue at its next tick.
+        link.due = Some(link.now);
         Some(LinkIter {
             a: pair.0,
             b: pair.1,
@@ -149,8 +157,16 @@ struct Link {
     /// or are on hold.
     sent: VecDeque<Sent>,
 
-    /// Messages that are ready to be delivered.
-    deliverable: IndexMap<IpAddr, VecDeque<Envelope>>,
+    /// Messages that are ready to be delivered, to the end whose address
+    /// sorts smallest ([0]) and to the other ([1]) (squadsim patch: one map
+    /// keyed by address upstream).
+    deliverable: [VecDeque<Envelope>; 2],
+
+    /// (squadsim patch.) No message in `sent` can be delivered before this
+    /// (at or before the earliest `DeliverAfter`; `None`: none is scheduled):
+    /// a tick or a send before it leaves the queue as it is without scanning
+    /// it.
+    due: Option<Instant>,
 
     /// The current network time, moved forward with [`Link::tick`].
     now: Instant,
@@ -177,6 +193,7 @@ impl Topology {
         Topology {
             config,
             links: IndexMap::new(),
+            links_of: IndexMap::new(),
             rt: Rt::no_software(),
         }
     }
@@ -184,7 +201,11 @@ impl Topology {
     /// Register a link between two hosts
     pub(crate) fn register(&mut self, a: IpAddr, b: IpAddr) {
         let pair = Pair::new(a, b);
-        assert!(self.links.insert(pair, Link::new(self.rt.now())).is_none());
+        let (index, previous) = self.links.insert_full(pair, Link::new(self.rt.now()));
+        assert!(previous.is_none());
+        for host in [a, b] {
+            self.links_of.entry(host).or_default().push(index);
+        }
     }
 
     pub(crate) fn set_max_message_latency(&mut self, value: Duration) {
@@ -250,10 +271,13 @@ impl Topology {
 
     // Move messages from any network links to the `dst` host.
     pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, dst: &mut Host) {
-        for (pair, link) in &mut self.links {
-            if pair.0 == dst.addr || pair.1 == dst.addr {
-                link.deliver_messages(&self.config, rand, dst);
-            }
+        let Some(indexes) = self.links_of.get(&dst.addr) else {
+            return;
+        };
+        for &index in indexes {
+            let (pair, link) = self.links.get_index_mut(index).expect("indexed link");
+            let end = usize::from(pair.1 == dst.addr);
+            link.deliver_messages(&self.config, rand, dst, end);
         }
     }
 
@@ -285,8 +309,9 @@ impl Topology {
 
     pub(crate) fn tick_by(&mut self, duration: Duration) {
         let _ = self.rt.tick(duration);
+        let now = self.rt.now();
         for link in self.links.values_mut() {
-            link.tick(self.rt.now());
+            link.tick(now);
         }
     }
 
@@ -296,14 +321,12 @@ impl Topology {
     pub(crate) fn next_delivery(&self) -> Option<Duration> {
         let mut next: Option<Duration> = None;
         for link in self.links.values() {
-            if link.deliverable.values().any(|queue| !queue.is_empty()) {
+            if link.deliverable.iter().any(|queue| !queue.is_empty()) {
                 return Some(Duration::ZERO);
             }
-            for sent in &link.sent {
-                if let DeliveryStatus::DeliverAfter(at) = sent.status {
-                    let wait = at.saturating_duration_since(link.now);
-                    next = Some(next.map_or(wait, |n| n.min(wait)));
-                }
+            if let Some(at) = link.due {
+                let wait = at.saturating_duration_since(link.now);
+                next = Some(next.map_or(wait, |n| n.min(wait)));
             }
         }
         next
@@ -349,7 +372,8 @@ impl Link {
             state_b_a: State::Healthy,
             config: config::Link::default(),
             sent: VecDeque::new(),
-            deliverable: IndexMap::new(),
+            deliverable: Default::default(),
+            due: None,
             now,
         }
     }
@@ -402,7 +426,9 @@ impl Link {
         let status = match state {
             State::Healthy => {
                 let delay = self.delay(global_config.latency(), rand);
-                DeliveryStatus::DeliverAfter(self.now + delay)
+                let at = self.now + delay;
+                self.due = Some(self.due.map_or(at, |due| due.min(at)));
+                DeliveryStatus::DeliverAfter(at)
             }
             // Only A->B is blocked, so B can send, so we can send if src is B
             State::Hold => {
@@ -432,29 +458,36 @@ impl Link {
     }
 
     fn process_deliverables(&mut self) {
+        // (squadsim patch.) Nothing is due yet: the scan would move nothing.
+        if self.due.is_none_or(|due| due > self.now) {
+            return;
+        }
         // TODO: `drain_filter` is not yet stable, and so we have a low quality
         // implementation here that avoids clones.
         let mut deliverable = 0;
+        let mut due: Option<Instant> = None;
         for i in 0..self.sent.len() {
             let index = i - deliverable;
             let sent = &self.sent[index];
             if let DeliveryStatus::DeliverAfter(time) = sent.status {
                 if time <= self.now {
                     let sent = self.sent.remove(index).unwrap();
+                    let end = usize::from(sent.dst.ip() > sent.src.ip());
                     let envelope = Envelope {
                         src: sent.src,
                         dst: sent.dst,
                         message: sent.protocol,
                     };
-                    self.deliverable
-                        .entry(sent.dst.ip())
-                        .or_default()
-                        .push_back(envelope);
+                    self.deliverable[end].push_back(envelope);
                     deliverable += 1;
+                } else {
+                    due = Some(due.map_or(time, |due| due.min(time)));
                 }
             }
         }
+        self.due = due;
     }
+
 
     // FIXME: This implementation does not respect message delivery order. If
     // host A and host B are ordered (by addr), and B sends before A, then this
@@ -464,13 +497,13 @@ impl Link {
         global_config: &config::Link,
         rand: &mut dyn RngCore,
         host: &mut Host,
+        end: usize,
     ) {
-        let deliverable = self
-            .deliverable
-            .entry(host.addr)
-            .or_default()
-            .drain(..)
-            .collect::<Vec<Envelope>>();
+        if self.deliverable[end].is_empty() {
+            return;
+        }
+        // Those ready now: a message bounced back below waits for the next turn.
+        let deliverable = std::mem::take(&mut self.deliverable[end]);
 
         for message in deliverable {
             let (src, dst) = (message.src, message.dst);
@@ -489,6 +522,7 @@ impl Link {
                 self.state_b_a = State::RandPartition;
 
                 self.sent.clear();
+                self.due = None;
             }
             (State::RandPartition, _) | (_, State::RandPartition)
                 if self.rand_repair(global_config.message_loss(), rand) =>
@@ -506,6 +540,7 @@ impl Link {
         for sent in &mut self.sent {
             sent.status = DeliveryStatus::Hold;
         }
+        self.due = None;
     }
 
     // This link becomes healthy, and any held messages are scheduled for delivery.
@@ -515,6 +550,7 @@ impl Link {
         for sent in &mut self.sent {
             if let DeliveryStatus::Hold = sent.status {
                 sent.deliver(self.now);
+                self.due = Some(self.due.map_or(self.now, |due| due.min(self.now)));
             }
         }
     }
@@ -524,6 +560,7 @@ impl Link {
         self.state_b_a = State::ExplicitPartition;
 
         self.sent.clear();
+        self.due = None;
     }
 
     fn partition_oneway(&mut self, from: IpAddr, to: IpAddr) {
@@ -534,6 +571,14 @@ impl Link {
         }
 
         self.sent.retain(|sent| sent.src.ip() != from);
+        self.due = self
+            .sent
+            .iter()
+            .filter_map(|sent| match sent.status {
+                DeliveryStatus::DeliverAfter(at) => Some(at),
+                DeliveryStatus::Hold => None,
+            })
+            .min();
     }
 
     fn repair_oneway(&mut self, from: IpAddr, to: IpAddr) {

@@ -23,7 +23,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use squadsim_fakes::net::{HttpError, HttpRequest, HttpResponse};
 
@@ -228,12 +229,24 @@ impl std::error::Error for GithubReadError {}
 
 /// A GitHub REST read with the platform's token.
 pub(crate) async fn github_get(studio: &Studio, token: &str, path: &str) -> Result<Value, GithubReadError> {
+    github_read(studio, token, path).await
+}
+
+/// [`github_get`] into the reader's own shape `T`: only the fields it names are
+/// built (a pull request is a large document and most readers want three
+/// fields); a body that does not parse reads as `T::default()`, as a `Value`
+/// reads as `null`.
+pub(crate) async fn github_read<T: DeserializeOwned + Default>(
+    studio: &Studio,
+    token: &str,
+    path: &str,
+) -> Result<T, GithubReadError> {
     let request = HttpRequest::get(format!("{}{path}", studio.config.github.api_url))
         .bearer(token)
         .header("accept", "application/vnd.github+json");
     let unreadable = |why: String| GithubReadError::Unreadable { path: path.to_string(), why };
     match studio.http.send(request).await {
-        Ok(r) if r.status.is_success() => Ok(r.json()),
+        Ok(r) if r.status.is_success() => Ok(r.json_as()),
         Ok(r) if r.status.as_u16() == 404 => Err(GithubReadError::NotFound { path: path.to_string() }),
         Ok(r) => Err(unreadable(Refusal::read(&r).to_string())),
         Err(e) => Err(unreadable(format!("no answer ({e})"))),
@@ -356,10 +369,11 @@ pub(crate) async fn prove(
         "pull" => format!("/repos/{owner}/{repo}/pulls/{number}"),
         _ => format!("/repos/{owner}/{repo}/issues/{number}"),
     };
-    let found = github_get(studio, token, &path).await.map_err(|e| ProofError::from_read(url, e))?;
-    let branch = found.pointer("/head/ref").and_then(Value::as_str).map(str::to_string);
+    let found: PullRead = github_read(studio, token, &path).await.map_err(|e| ProofError::from_read(url, e))?;
+    let branch = found.head.and_then(|h| h.branch);
     if let Some(b) = &branch {
-        match github_get(studio, token, &format!("/repos/{owner}/{repo}/git/ref/heads/{b}")).await {
+        let head_ref = format!("/repos/{owner}/{repo}/git/ref/heads/{b}");
+        match github_read::<IgnoredAny>(studio, token, &head_ref).await {
             Ok(_) => {}
             Err(GithubReadError::NotFound { .. }) => {
                 return Err(ProofError::Missing(format!("the head branch `{b}` of {url} does not exist")))
@@ -367,21 +381,76 @@ pub(crate) async fn prove(
             Err(e) => return Err(ProofError::from_read(url, e)),
         }
     }
-    let text = |p: &str| found.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
-    let repository = found
-        .pointer("/base/repo/full_name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{owner}/{repo}"));
+    let repository =
+        found.base.and_then(|b| b.repo).and_then(|r| r.full_name).unwrap_or_else(|| format!("{owner}/{repo}"));
+    let user = found.user.unwrap_or_default();
     Ok(DeliveryReference {
         url: url.to_string(),
         repository,
         branch,
-        author: text("/user/login"),
-        author_type: text("/user/type"),
+        author: user.login.unwrap_or_default(),
+        author_type: user.kind.unwrap_or_default(),
         agent_id: agent_id.to_string(),
         merge_decision: None,
     })
+}
+
+/// The `html_url` of the first pull request GitHub lists from `branch` of
+/// `repo` (`owner/name`), open or closed; `None` when it lists none.
+pub(crate) async fn branch_pull_url(
+    studio: &Studio,
+    token: &str,
+    repo: &str,
+    branch: &str,
+) -> Result<Option<String>, GithubReadError> {
+    let owner = repo.split('/').next().unwrap_or_default();
+    let path = format!("/repos/{repo}/pulls?state=all&head={owner}:{branch}");
+    let pulls: Vec<ListedPull> = github_read(studio, token, &path).await?;
+    Ok(pulls
+        .into_iter()
+        .find(|p| p.head.as_ref().and_then(|h| h.branch.as_deref()) == Some(branch))
+        .and_then(|p| p.html_url))
+}
+
+/// A pull request as GitHub lists it, as far as [`branch_pull_url`] reads it.
+#[derive(Debug, Deserialize)]
+struct ListedPull {
+    head: Option<BranchRead>,
+    html_url: Option<String>,
+}
+
+/// What the platform reads of a pull request or issue (GitHub's
+/// `pull-request` / `issue`): the rest of the document is skipped unbuilt. Every
+/// field is optional, as a `null` or absent one reads as none.
+#[derive(Debug, Default, Deserialize)]
+struct PullRead {
+    head: Option<BranchRead>,
+    base: Option<BaseRead>,
+    user: Option<AccountRead>,
+    merged: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct BranchRead {
+    #[serde(rename = "ref")]
+    branch: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct BaseRead {
+    repo: Option<RepoRead>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RepoRead {
+    full_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AccountRead {
+    login: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
 }
 
 /// The merge lifecycle decisions recorded in the run's graph state (one read of
@@ -436,12 +505,12 @@ pub(crate) async fn merge_decision(
             let Some((owner, repo, _, n)) = parse_reference(&studio.config.github.api_url, url) else {
                 return Ok(None);
             };
-            let pull = match github_get(studio, token, &format!("/repos/{owner}/{repo}/pulls/{n}")).await {
+            let pull: PullRead = match github_read(studio, token, &format!("/repos/{owner}/{repo}/pulls/{n}")).await {
                 Ok(pull) => pull,
                 Err(GithubReadError::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            Ok((pull.get("merged").and_then(Value::as_bool) == Some(true)).then(|| "handoff_state=merged".to_string()))
+            Ok((pull.merged == Some(true)).then(|| "handoff_state=merged".to_string()))
         }
         "merge_requested" if field("merge_gate_status") == "qa_passed" => {
             Ok(Some("handoff_state=merge_requested, merge_gate_status=qa_passed".to_string()))

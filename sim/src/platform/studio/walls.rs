@@ -309,19 +309,11 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
         Ok(token) => token,
         Err(e) => return Detection::Unreadable(format!("no GitHub token to read the lane's pull request: {e}")),
     };
-    let owner = repo.split('/').next().unwrap_or_default();
-    let lane_pulls = format!("/repos/{repo}/pulls?state=all&head={owner}:{branch}");
-    let pulls = match delivery::github_get(studio, &token, &lane_pulls).await {
-        Ok(pulls) => pulls,
-        Err(GithubReadError::NotFound { .. }) => Value::Null,
+    let pull = match delivery::branch_pull_url(studio, &token, &repo, &branch).await {
+        Ok(url) => url,
+        Err(GithubReadError::NotFound { .. }) => None,
         Err(e) => return Detection::Unreadable(format!("the lane branch's pull requests: {e}")),
     };
-    let pull = pulls
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p.pointer("/head/ref").and_then(Value::as_str) == Some(branch.as_str()))
-        .and_then(|p| p.get("html_url").and_then(Value::as_str).map(str::to_string));
     let Some(url) = pull else {
         return if changed {
             Detection::Drift(format!("changes left in the agent-owned worktree {tree} without a PR commit"))

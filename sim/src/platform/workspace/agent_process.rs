@@ -268,6 +268,15 @@ struct PaletteTool {
     server_id: String,
     bare: String,
     federated: String,
+    /// `tool_name::canonical(server_id, bare)`, once: every call the model makes is matched on it.
+    canonical: String,
+}
+
+impl PaletteTool {
+    fn new(server_id: String, bare: String, federated: String) -> Self {
+        let canonical = tool_name::canonical(&server_id, &bare);
+        PaletteTool { server_id, bare, federated, canonical }
+    }
 }
 
 /// What the shim does with one tool call the model makes.
@@ -474,20 +483,29 @@ impl AgentProcess {
     fn resolve(&self, wanted: &str) -> Resolved {
         let palette = self.palette.get().map(Vec::as_slice).unwrap_or_default();
         let named = split_agent_facing(wanted);
-        let same = |t: &&PaletteTool| match named {
-            Some((server_id, tool)) => {
-                t.server_id == server_id
-                    && tool_name::canonical(server_id, &t.bare) == tool_name::canonical(server_id, tool)
+        // The canonical form of `wanted` under each server it is compared on, each computed once.
+        let mut wanted_under: Vec<(String, String)> = Vec::new();
+        let same = |t: &&PaletteTool| {
+            let (server_id, tool) = named.unwrap_or((t.server_id.as_str(), wanted));
+            if t.server_id != server_id {
+                return false;
             }
-            None => tool_name::canonical(&t.server_id, &t.bare) == tool_name::canonical(&t.server_id, wanted),
+            let i = match wanted_under.iter().position(|(s, _)| *s == server_id) {
+                Some(i) => i,
+                None => {
+                    wanted_under.push((server_id.to_string(), tool_name::canonical(server_id, tool)));
+                    wanted_under.len() - 1
+                }
+            };
+            t.canonical == wanted_under[i].1
         };
         let tool = match (palette.iter().find(same), named) {
             (Some(t), _) => t.clone(),
-            (None, Some((server_id, bare))) => PaletteTool {
-                server_id: server_id.to_string(),
-                bare: bare.to_string(),
-                federated: tool_name::federated_wire_name(server_id, bare),
-            },
+            (None, Some((server_id, bare))) => PaletteTool::new(
+                server_id.to_string(),
+                bare.to_string(),
+                tool_name::federated_wire_name(server_id, bare),
+            ),
             (None, None) => return Resolved::Unavailable,
         };
         let agent_facing = tool_name::agent_facing_name(&tool.server_id, &tool.bare);
@@ -561,10 +579,10 @@ impl AgentProcess {
             let tools: Vec<PaletteTool> = listed
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(federated, bare)| PaletteTool {
-                    server_id: server_id.clone(),
-                    bare: bare.unwrap_or_else(|| federated.strip_prefix(&prefix).unwrap_or(&federated).to_string()),
-                    federated,
+                .map(|(federated, bare)| {
+                    let bare =
+                        bare.unwrap_or_else(|| federated.strip_prefix(&prefix).unwrap_or(&federated).to_string());
+                    PaletteTool::new(server_id.clone(), bare, federated)
                 })
                 .collect();
             let status = if tools.is_empty() { "failed" } else { "connected" };

@@ -21,6 +21,8 @@
 
 use base64::Engine;
 use futures::future::join_all;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use squadsim_fakes::net::{HttpError, HttpRequest};
 
@@ -208,10 +210,13 @@ impl AgentProcess {
     }
 
     /// A GitHub REST call with the token of the execution workspace.
-    async fn github(&self, request: HttpRequest) -> Result<Value, FailedCall> {
+    /// A GitHub call with the workspace's token, its answer read into the
+    /// caller's shape `T` (only the fields it names are built; [`IgnoredAny`]
+    /// when it wants only success); a body that does not parse reads as `T::default()`.
+    async fn github<T: DeserializeOwned + Default>(&self, request: HttpRequest) -> Result<T, FailedCall> {
         let request = request.bearer(&self.env(ENV_GITHUB_TOKEN)).header("accept", "application/vnd.github+json");
         match self.http.send(request).await {
-            Ok(r) if r.status.is_success() => Ok(r.json()),
+            Ok(r) if r.status.is_success() => Ok(r.json_as()),
             Ok(r) => Err(FailedCall::GithubRefused(Refusal::read(&r))),
             Err(e) => Err(FailedCall::GithubNoAnswer(e)),
         }
@@ -297,29 +302,28 @@ async fn push_lane_branch(
     repo: &str,
     branch: &str,
 ) -> Result<(), FailedCall> {
-    let base = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{BASE_BRANCH}")))).await?;
-    let sha = base.pointer("/object/sha").and_then(Value::as_str).unwrap_or_default();
-    let have_branch = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{branch}")))).await.is_ok();
+    let base: GitRef = p.github(HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{BASE_BRANCH}")))).await?;
+    let sha = base.object.and_then(|o| o.sha).unwrap_or_default();
+    let lane_ref = HttpRequest::get(p.api(&format!("/repos/{repo}/git/ref/heads/{branch}")));
+    let have_branch = p.github::<IgnoredAny>(lane_ref).await.is_ok();
     if !have_branch {
         let create = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
-        p.github(HttpRequest::post(p.api(&format!("/repos/{repo}/git/refs"))).json(&create)).await?;
+        p.github::<IgnoredAny>(HttpRequest::post(p.api(&format!("/repos/{repo}/git/refs"))).json(&create)).await?;
     }
     for path in toolbox.files_under(worktree).await? {
         let content = toolbox.download(&format!("{worktree}/{path}")).await?;
         let url = p.api(&format!("/repos/{repo}/contents/{path}"));
-        let current = p.github(HttpRequest::get(format!("{url}?ref={branch}"))).await.ok();
+        let current: Option<FileContent> = p.github(HttpRequest::get(format!("{url}?ref={branch}"))).await.ok();
         let encoded = base64::engine::general_purpose::STANDARD.encode(&content);
-        if current.as_ref().and_then(|c| c.get("content")).and_then(Value::as_str).map(|c| c.replace('\n', ""))
-            == Some(encoded.clone())
-        {
+        if current.as_ref().and_then(|c| c.content.as_deref()).map(|c| c.replace('\n', "")) == Some(encoded.clone()) {
             continue;
         }
         let mut put =
             json!({"message": format!("{path} from the agent-owned worktree"), "content": encoded, "branch": branch});
-        if let Some(blob) = current.as_ref().and_then(|c| c.get("sha")).cloned() {
+        if let Some(blob) = current.and_then(|c| c.sha) {
             put["sha"] = blob;
         }
-        p.github(HttpRequest::new(hyper::Method::PUT, url).json(&put)).await?;
+        p.github::<IgnoredAny>(HttpRequest::new(hyper::Method::PUT, url).json(&put)).await?;
     }
     Ok(())
 }
@@ -333,24 +337,54 @@ async fn open_pull_request(p: &AgentProcess, repo: &str, branch: &str) -> Result
         "base": BASE_BRANCH,
         "body": format!("Lane work of {agent_id} (run {}).", p.env(ENV_RUN_ID)),
     });
-    match p.github(HttpRequest::post(p.api(&format!("/repos/{repo}/pulls"))).json(&open)).await {
-        Ok(pr) => Ok(pr.get("html_url").and_then(Value::as_str).unwrap_or_default().to_string()),
+    match p.github::<PullRead>(HttpRequest::post(p.api(&format!("/repos/{repo}/pulls"))).json(&open)).await {
+        Ok(pr) => Ok(pr.html_url.unwrap_or_default()),
         Err(_) => {
             let owner = repo.split('/').next().unwrap_or_default();
             let url = p.api(&format!("/repos/{repo}/pulls?state=open&head={owner}:{branch}"));
-            let list = p.github(HttpRequest::get(url)).await?;
-            list.as_array()
-                .into_iter()
-                .flatten()
-                .find(|pr| pr.pointer("/head/label").and_then(Value::as_str) == Some(&format!("{owner}:{branch}")))
-                .and_then(|pr| pr.get("html_url").and_then(Value::as_str).map(str::to_string))
+            let list: Vec<PullRead> = p.github(HttpRequest::get(url)).await?;
+            let label = format!("{owner}:{branch}");
+            list.into_iter()
+                .find(|pr| pr.head.as_ref().and_then(|h| h.label.as_deref()) == Some(label.as_str()))
+                .and_then(|pr| pr.html_url)
                 .ok_or(FailedCall::PullRequestNotOpened)
         }
     }
 }
 
+/// What the workspace reads of a git reference (`GET .../git/ref/...`).
+#[derive(Default, Deserialize)]
+struct GitRef {
+    object: Option<GitObject>,
+}
+
+#[derive(Default, Deserialize)]
+struct GitObject {
+    sha: Option<String>,
+}
+
+/// What the workspace reads of a file's contents (`GET .../contents/...`):
+/// its base64 content and its blob `sha` (sent back as it came to replace it).
+#[derive(Default, Deserialize)]
+struct FileContent {
+    content: Option<String>,
+    sha: Option<Value>,
+}
+
+/// What the workspace reads of a pull request it opened or found.
+#[derive(Default, Deserialize)]
+struct PullRead {
+    html_url: Option<String>,
+    head: Option<PullHead>,
+}
+
+#[derive(Default, Deserialize)]
+struct PullHead {
+    label: Option<String>,
+}
+
 /// Tester evidence: a comment on the pull request or issue.
-async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<Value, FailedCall> {
+async fn comment(p: &AgentProcess, reference: &str, body: &str) -> Result<IgnoredAny, FailedCall> {
     let api_url = p.env(ENV_GITHUB_API_URL);
     let (owner, repo, _, n) = delivery::parse_reference(&api_url, reference)
         .ok_or_else(|| FailedCall::NotAReference(reference.to_string()))?;
@@ -402,7 +436,7 @@ async fn merge(p: &AgentProcess, reference: &str) -> Result<(), FailedCall> {
     };
     let merge = HttpRequest::new(hyper::Method::PUT, p.api(&format!("/repos/{owner}/{repo}/pulls/{n}/merge")))
         .json(&json!({"merge_method": "squash"}));
-    match p.github(merge).await {
+    match p.github::<IgnoredAny>(merge).await {
         Ok(_) => Ok(()),
         Err(cause) => {
             let refused = FailedCall::MergeRefused { reference: reference.to_string(), cause: Box::new(cause) };
