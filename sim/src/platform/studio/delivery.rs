@@ -136,8 +136,12 @@ pub(crate) async fn workspace_env(studio: &Studio, run: &Run, session: &AgentSes
 pub(crate) enum TokenError {
     /// The CodexGate App's private key is no RSA PEM key.
     PrivateKey(jsonwebtoken::errors::Error),
+    /// The CodexGate App's private key is PEM but no usable RSA key.
+    KeyRejected(ring::error::KeyRejected),
+    /// The App JWT's header or claims could not be serialized.
+    AppJwtClaims(serde_json::Error),
     /// The App JWT could not be signed.
-    AppJwt(jsonwebtoken::errors::Error),
+    AppJwt(ring::error::Unspecified),
     /// GitHub gave no answer to the installation-token mint.
     GithubUnreachable(HttpError),
     /// GitHub answered the mint with a status other than 201.
@@ -148,6 +152,8 @@ impl std::fmt::Display for TokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TokenError::PrivateKey(e) => write!(f, "codexgate private key: {e}"),
+            TokenError::KeyRejected(e) => write!(f, "codexgate private key: {e}"),
+            TokenError::AppJwtClaims(e) => write!(f, "codexgate app jwt: {e}"),
             TokenError::AppJwt(e) => write!(f, "codexgate app jwt: {e}"),
             TokenError::GithubUnreachable(e) => write!(f, "github unreachable: {e}"),
             TokenError::InstallationTokenRefused { status } => write!(f, "installation token refused: HTTP {status}"),
@@ -196,13 +202,41 @@ fn app_jwt(studio: &Studio, now: u64) -> Result<String, TokenError> {
     }
     let exp = now + 540;
     let claims = json!({"iat": now - 60, "exp": exp, "iss": config.app_id});
-    let key =
-        jsonwebtoken::EncodingKey::from_rsa_pem(config.private_key_pem.as_bytes()).map_err(TokenError::PrivateKey)?;
-    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
-        .map_err(TokenError::AppJwt)?;
+    let jwt = sign_rs256(&config.private_key_pem, &claims)?;
     if let Ok(mut cache) = studio.github_token.1.lock() {
         *cache = Some((jwt.clone(), exp));
     }
+    Ok(jwt)
+}
+
+/// `jsonwebtoken::encode(&Header::new(RS256), claims, &EncodingKey::from_rsa_pem(pem))`,
+/// byte for byte, signed with `ring` instead of jsonwebtoken's `rsa` backend (25 M
+/// instructions a signature in `num-bigint-dig`, a sixth of a `full-delivery` run).
+///
+/// RSASSA-PKCS1-v1_5 (RFC 8017 8.2.1) is deterministic: the signature is a function of
+/// the key and the message alone, so any correct signer gives the same bytes. `ring`
+/// draws no randomness for it: `RsaKeyPair::sign` passes its `rng` only to the padding,
+/// and PKCS#1 v1.5's `encode` ignores it (`ring` 0.17 `src/rsa/padding/pkcs1.rs`,
+/// `_rng`); the exponentiation is CRT without blinding (`src/rsa/keypair.rs`,
+/// `private_exponentiate`). The `SystemRandom` handed over is never read (it opens
+/// nothing until asked for bytes). Pinned by `tests::the_app_jwt_is_jsonwebtokens`.
+fn sign_rs256(private_key_pem: &str, claims: &Value) -> Result<String, TokenError> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    // The PKCS#1 DER of the PEM key, as jsonwebtoken reads it.
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes()).map_err(TokenError::PrivateKey)?;
+    let key = ring::signature::RsaKeyPair::from_der(key.inner()).map_err(TokenError::KeyRejected)?;
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    let header = serde_json::to_vec(&header).map_err(TokenError::AppJwtClaims)?;
+    let claims = serde_json::to_vec(claims).map_err(TokenError::AppJwtClaims)?;
+    let mut jwt = b64.encode(header);
+    jwt.push('.');
+    b64.encode_string(claims, &mut jwt);
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), jwt.as_bytes(), &mut signature)
+        .map_err(TokenError::AppJwt)?;
+    jwt.push('.');
+    b64.encode_string(signature, &mut jwt);
     Ok(jwt)
 }
 
@@ -516,5 +550,40 @@ pub(crate) async fn merge_decision(
             Ok(Some("handoff_state=merge_requested, merge_gate_status=qa_passed".to_string()))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC_KEY_PEM: &str = include_str!("../../../../fakes/keys/codexgate-test-app.public-key.pem");
+
+    /// The `ring` signer's token is jsonwebtoken's, byte for byte (header, claims and
+    /// signature), and verifies against the App's public key as the GitHub fake checks it.
+    #[test]
+    fn the_app_jwt_is_jsonwebtokens() {
+        let pem = squadsim_fakes::github::keys::TEST_APP_PRIVATE_KEY_PEM;
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).expect("test key");
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        for (now, app_id) in [(1_700_000_000_u64, 123_456_u64), (60, 1), (4_102_444_800, 987_654_321)] {
+            let claims = json!({"iat": now - 60, "exp": now + 540, "iss": app_id});
+            let ours = sign_rs256(pem, &claims).expect("signed");
+            let theirs = jsonwebtoken::encode(&header, &claims, &key).expect("signed");
+            assert_eq!(ours, theirs);
+
+            let public = jsonwebtoken::DecodingKey::from_rsa_pem(PUBLIC_KEY_PEM.as_bytes()).expect("public key");
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+            validation.required_spec_claims.clear();
+            validation.validate_exp = false;
+            let read = jsonwebtoken::decode::<Value>(&ours, &public, &validation).expect("verifies");
+            assert_eq!(read.claims, claims);
+        }
+    }
+
+    #[test]
+    fn a_key_that_is_no_rsa_pem_is_refused() {
+        let claims = json!({"iat": 0, "exp": 540, "iss": 1});
+        assert!(matches!(sign_rs256("not a key", &claims), Err(TokenError::PrivateKey(_))));
     }
 }
