@@ -28,6 +28,7 @@ mod fault_events;
 mod faults;
 mod first_tool_gate;
 mod glitchtip_in_a_run;
+mod host_turns;
 mod incidents;
 mod launch_identity;
 mod launches;

@@ -9,7 +9,7 @@ use rand::rngs::SmallRng;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 use tokio::task::LocalSet;
-use tokio::time::{sleep, Duration, Instant};
+use tokio::time::{sleep_until, Duration, Instant, Sleep};
 
 use super::Result;
 
@@ -74,6 +74,25 @@ pub struct Rt<'a> {
     /// outside the simulation), and at (re)start: its software may have work
     /// at its next turn.
     woken: Arc<AtomicBool>,
+
+    /// (squadsim patch.) The sleep that ends a turn, re-armed each turn
+    /// ([`Sleep::reset`]) instead of created and dropped: it has always fired
+    /// when a turn ends, so it is in none of the timer wheel's lists between
+    /// turns, and re-arming it inserts it where a new sleep's first poll would.
+    /// Created on the first turn of each tokio runtime (it belongs to that
+    /// runtime's timer).
+    turn: Option<Pin<Box<Sleep>>>,
+
+    /// (squadsim patch.) The runtime's `block_on` waker and the waker the
+    /// `LocalSet` is polled with (a [`MarkWoken`] around it), kept across
+    /// turns while `block_on` polls with the same waker (it does for the
+    /// whole life of a tokio runtime).
+    marking: Option<(Waker, Waker)>,
+
+    /// (squadsim patch.) The runtime's clock at the end of its last turn:
+    /// only `block_on` moves a paused clock, and none runs between turns, so
+    /// it is [`Rt::now`] until the next turn (cleared with the runtime).
+    now: Option<Instant>,
 }
 
 /// (squadsim patch.) The waker a host's `LocalSet` wakes when one of its tasks
@@ -111,6 +130,9 @@ impl<'a> Rt<'a> {
             handle: Some(handle),
             config,
             woken: Arc::new(AtomicBool::new(true)),
+            turn: None,
+            marking: None,
+            now: None,
         }
     }
 
@@ -132,6 +154,9 @@ impl<'a> Rt<'a> {
             handle: Some(handle),
             config,
             woken: Arc::new(AtomicBool::new(true)),
+            turn: None,
+            marking: None,
+            now: None,
         }
     }
 
@@ -147,6 +172,9 @@ impl<'a> Rt<'a> {
             handle: None,
             config,
             woken: Arc::new(AtomicBool::new(true)),
+            turn: None,
+            marking: None,
+            now: None,
         }
     }
 
@@ -179,6 +207,9 @@ impl<'a> Rt<'a> {
     }
 
     pub(crate) fn now(&self) -> Instant {
+        if let Some(now) = self.now {
+            return now;
+        }
         let _guard = self.tokio.enter();
         Instant::now()
     }
@@ -207,38 +238,61 @@ impl<'a> Rt<'a> {
     // expected to fail the simulation.
     pub(crate) fn tick(&mut self, duration: Duration) -> Result<bool> {
         self.woken.store(false, Ordering::Relaxed);
-        let woken = self.woken.clone();
+        self.now = None;
+        let woken = &self.woken;
         let local = &self.local;
-        self.tokio.block_on(async {
+        let turn = &mut self.turn;
+        let marking = &mut self.marking;
+        let now = self.tokio.block_on(async {
             // The turn's own sleep wakes the runtime's waker; the LocalSet keeps
             // the waker it was last polled with (one that marks this host
             // woken) and wakes it whenever one of its tasks is scheduled from
             // outside its poll: a timer, a message, another host.
+            //
+            // The deadline is `sleep(duration)`'s (tokio's `sleep` adds the
+            // duration to `Instant::now()` the same way).
+            let deadline = Instant::now()
+                .checked_add(duration)
+                .expect("a turn's deadline overflows the clock");
+            let turn = match turn {
+                Some(turn) => {
+                    turn.as_mut().reset(deadline);
+                    turn
+                }
+                None => turn.insert(Box::pin(sleep_until(deadline))),
+            };
             let plain: std::cell::RefCell<Option<Waker>> = std::cell::RefCell::new(None);
-            let mut turn = pin!(sleep(duration));
             let mut run = pin!(local.run_until(std::future::poll_fn(|_| {
                 let plain = plain.borrow();
                 let waker = plain.as_ref().expect("set before each poll");
-                turn.as_mut().poll(&mut std::task::Context::from_waker(waker))
+                turn.as_mut()
+                    .poll(&mut std::task::Context::from_waker(waker))
             })));
-            let mut marking: Option<Waker> = None;
             std::future::poll_fn(|cx| {
                 *plain.borrow_mut() = Some(cx.waker().clone());
-                let waker = marking.get_or_insert_with(|| {
-                    Waker::from(Arc::new(MarkWoken {
-                        inner: cx.waker().clone(),
-                        woken: woken.clone(),
-                    }))
-                });
+                let waker = match marking {
+                    Some((inner, waker)) if inner.will_wake(cx.waker()) => waker,
+                    _ => {
+                        let waker = Waker::from(Arc::new(MarkWoken {
+                            inner: cx.waker().clone(),
+                            woken: woken.clone(),
+                        }));
+                        &marking.insert((cx.waker().clone(), waker)).1
+                    }
+                };
                 run.as_mut()
                     .poll(&mut std::task::Context::from_waker(waker))
             })
-            .await
+            .await;
+            Instant::now()
         });
+
+        self.now = Some(now);
 
         // pull for software completion
         match &self.handle {
             Some(handle) if handle.is_finished() => {
+                self.now = None;
                 // Consume handle to extract task result
                 if let Some(h) = self.handle.take() {
                     match self.tokio.block_on(h) {
@@ -290,6 +344,10 @@ impl<'a> Rt<'a> {
     ///
     /// Both the [`Runtime`] and [`LocalSet`] are replaced with new instances.
     fn cancel_tasks(&mut self) {
+        // All three belong to the runtime being dropped.
+        self.turn = None;
+        self.marking = None;
+        self.now = None;
         let (tokio, local) = init(&mut self.config);
 
         _ = mem::replace(&mut self.tokio, tokio);
