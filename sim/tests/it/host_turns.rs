@@ -1,10 +1,10 @@
 //! A host's turn (turmoil's `Rt::tick`, vendor/turmoil/PATCHED.md) re-arms one
 //! sleep per tokio runtime instead of creating one a turn, and keeps the
-//! runtime's clock reading from the end of the turn for the next turn's start
+//! tokio runtime's clock reading from the end of the turn for the next turn's start
 //! (`Rt::now`). Neither may move a host's clock or its timers: every timer
 //! fires at its deadline, and what the host reads as the simulation's elapsed
 //! time (`turmoil::elapsed`) is its own tokio clock, through single steps,
-//! leaps that cross the timer wheel's levels, and a restart (a new runtime).
+//! leaps that cross the timer wheel's levels, and a restart (a new tokio runtime).
 
 use std::cell::RefCell;
 use std::rc::Rc;
