@@ -11,7 +11,8 @@ use std::time::Duration;
 use squadsim::scenario::{SimDuration, Step};
 use squadsim::Scenario;
 
-/// The allocator the `squadsim` binary uses, so benchmarks time what users run.
+/// The allocator the `squadsim` binary uses (mimalloc, built with `no_thp`), so
+/// benchmarks time and measure what users run.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
