@@ -514,14 +514,15 @@ impl ToolHost for Scope {
             let Some((slug, bare)) = found else {
                 return not_found();
             };
-            let upstream = gateway.state().gateways.values().find(|g| g.slug == slug).cloned();
+            // TOOL_TIMEOUT bounds the call; opening the connection is bounded as the gateway's other calls are.
+            let http = gateway.upstream.with_connect_timeout(gateway.upstream.timeout()).with_timeout(TOOL_TIMEOUT);
+            // The client is made from the gateway record in place (not a clone of it and its tool list).
+            let upstream = gateway.state().gateways.values().find(|g| g.slug == slug).map(|g| g.client(&http));
             let Some(upstream) = upstream else {
                 return not_found();
             };
             gateway.state().tool_calls += 1;
-            // TOOL_TIMEOUT bounds the call; opening the connection is bounded as the gateway's other calls are.
-            let http = gateway.upstream.with_connect_timeout(gateway.upstream.timeout()).with_timeout(TOOL_TIMEOUT);
-            let mut client = upstream.client(&http).with_header("x-authenticated-user", subject);
+            let mut client = upstream.with_header("x-authenticated-user", subject);
             match client.call_tool(&bare, arguments).await {
                 Ok(r) if r.is_error => ToolOutcome::Failed(r.text),
                 Ok(r) => ToolOutcome::Text(r.text),

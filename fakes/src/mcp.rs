@@ -308,13 +308,16 @@ impl McpClient {
         if let Some(sid) = response.headers.get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             self.session_id = Some(sid.to_string());
         }
-        let message = parse_rpc_body(&response.headers, &response.body)?;
-        if let Some(err) = message.get("error") {
+        let reply = match RpcReply::read(&response.headers, &response.body) {
+            Some(reply) => reply,
+            None => RpcReply::of(parse_rpc_body(&response.headers, &response.body)?),
+        };
+        if let Some(err) = reply.error {
             let code = err.get("code").and_then(Value::as_i64).unwrap_or(0);
             let msg = err.get("message").and_then(Value::as_str).unwrap_or_default().to_string();
             return Err(McpError::Rpc(code, msg));
         }
-        message.get("result").cloned().ok_or_else(|| McpError::Malformed("no result".into()))
+        reply.result.ok_or_else(|| McpError::Malformed("no result".into()))
     }
 
     async fn post(&self, message: Value) -> Result<crate::net::HttpResponse, McpError> {
@@ -334,6 +337,45 @@ impl McpClient {
 }
 
 /// A JSON-RPC response from a body that is either JSON or an SSE stream of `data:` lines.
+/// What a client reads of a JSON-RPC response: its `result` and its `error`,
+/// each `Some` when the key is there at all (`"error": null` is an error, as it
+/// is when read through a `Value`).
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct RpcReply {
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+impl RpcReply {
+    /// A plain JSON object body read straight into its two keys, without a
+    /// `Value` of the whole message (nor a copy of its `result`); `None` for
+    /// anything else (an event stream, not an object, a repeated key, not
+    /// UTF-8), which [`parse_rpc_body`] reads.
+    fn read(headers: &HeaderMap, body: &[u8]) -> Option<RpcReply> {
+        let is_sse = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/event-stream"));
+        let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if is_sse || !object {
+            return None;
+        }
+        serde_json::from_slice(body).ok()
+    }
+
+    /// The two keys of a message read as a `Value`.
+    fn of(mut message: Value) -> RpcReply {
+        let mut take = |key: &str| message.get_mut(key).map(Value::take);
+        RpcReply { error: take("error"), result: take("result") }
+    }
+}
+
 fn parse_rpc_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, McpError> {
     let is_sse =
         headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/event-stream"));
@@ -351,4 +393,46 @@ fn parse_rpc_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, McpError> {
         return Err(McpError::Malformed("no JSON-RPC response in the event stream".into()));
     }
     serde_json::from_str(&text).map_err(|e| McpError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn a_reply_read_typed_is_the_reply_read_as_a_value() {
+        let json_headers = HeaderMap::new();
+        let mut sse = HeaderMap::new();
+        sse.insert("content-type", HeaderValue::from_static("text/event-stream"));
+        let bodies: [&[u8]; 14] = [
+            br#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Unknown tool: x"}}"#,
+            br#" {"jsonrpc":"2.0","id":1,"error":null}"#,
+            br#"{"jsonrpc":"2.0","id":1,"result":null}"#,
+            br#"{"jsonrpc":"2.0","id":1,"error":"odd","result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":1}"#,
+            br#"{"result":1,"result":2}"#,
+            br#"[{"result":1}]"#,
+            br#"{"result":1} trailing"#,
+            b"{\"result\":\"\xff\"}",
+            b"\x0c{\"result\":1}",
+            br#"null"#,
+            b"",
+            br#"{"result":{"deep":[1,2.5,"x",{"a":null}]}}"#,
+        ];
+        for body in bodies {
+            let by_value = parse_rpc_body(&json_headers, body).map(RpcReply::of);
+            if let Some(typed) = RpcReply::read(&json_headers, body) {
+                assert_eq!(Ok(typed), by_value, "{}", String::from_utf8_lossy(body));
+            }
+        }
+        assert!(RpcReply::read(&json_headers, bodies[0]).is_some(), "a plain reply is read typed");
+        assert!(RpcReply::read(&json_headers, bodies[6]).is_none(), "a repeated key is read as a Value");
+        let absent = RpcReply::read(&json_headers, bodies[2]).expect("typed");
+        assert_eq!(absent.error, Some(Value::Null), "`\"error\": null` is an error");
+        let event = b"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n";
+        assert!(RpcReply::read(&sse, event).is_none(), "an event stream is read as a Value");
+    }
 }

@@ -9,7 +9,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::app_auth::{Read, RepoAccess, WriteIssues};
@@ -28,17 +28,34 @@ pub(crate) struct LabelRecord {
 
 impl LabelRecord {
     pub(crate) fn json(&self, inner: &Inner, repo: &Repo) -> Value {
-        let api = inner.api(&repo.api_path());
-        json!({
-            "id": self.id,
-            "node_id": format!("LA_kwDO{:08X}", self.id),
-            "url": format!("{api}/labels/{}", self.name.replace(' ', "%20")),
-            "name": self.name,
-            "color": self.color,
-            "default": false,
-            "description": self.description,
-        })
+        serde_json::to_value(self.doc(inner, repo)).unwrap_or(Value::Null)
     }
+
+    /// The label as GitHub renders it, typed, in GitHub's key order.
+    pub(crate) fn doc(&self, inner: &Inner, repo: &Repo) -> LabelDoc<'_> {
+        let api = inner.api(&repo.api_path());
+        LabelDoc {
+            id: self.id,
+            node_id: format!("LA_kwDO{:08X}", self.id),
+            url: format!("{api}/labels/{}", self.name.replace(' ', "%20")),
+            name: &self.name,
+            color: &self.color,
+            default: false,
+            description: self.description.as_deref(),
+        }
+    }
+}
+
+/// A label as GitHub renders it ([`LabelRecord::doc`]).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LabelDoc<'a> {
+    id: u64,
+    node_id: String,
+    url: String,
+    name: &'a str,
+    color: &'a str,
+    default: bool,
+    description: Option<&'a str>,
 }
 
 impl State {
@@ -59,6 +76,11 @@ impl Repo {
     /// The labels named, as JSON, in the order given.
     pub(crate) fn labels_json(&self, inner: &Inner, names: &[String]) -> Vec<Value> {
         names.iter().filter_map(|n| self.labels.get(&n.to_lowercase())).map(|l| l.json(inner, self)).collect()
+    }
+
+    /// The labels named, typed, in the order given.
+    pub(crate) fn label_docs(&self, inner: &Inner, names: &[String]) -> Vec<LabelDoc<'_>> {
+        names.iter().filter_map(|n| self.labels.get(&n.to_lowercase())).map(|l| l.doc(inner, self)).collect()
     }
 }
 

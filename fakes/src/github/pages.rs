@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
+use serde::Serialize;
 
 use super::Inner;
 
@@ -54,10 +54,10 @@ impl Pages {
 
     /// The asked-for page of `items` as a JSON array, with GitHub's `Link` header
     /// (none when everything fits on one page).
-    pub(crate) fn respond(&self, inner: &Inner, items: impl ExactSizeIterator<Item = Value>) -> Response {
+    pub(crate) fn respond<T: Serialize>(&self, inner: &Inner, items: impl ExactSizeIterator<Item = T>) -> Response {
         let total = items.len();
         let last = total.div_ceil(self.per_page).max(1);
-        let page: Vec<Value> = items.skip((self.page - 1).saturating_mul(self.per_page)).take(self.per_page).collect();
+        let page: Vec<T> = items.skip((self.page - 1).saturating_mul(self.per_page)).take(self.per_page).collect();
         let mut links = Vec::new();
         if self.page < last {
             links.push(format!("<{}>; rel=\"next\"", self.url(inner, self.page + 1)));
@@ -67,7 +67,7 @@ impl Pages {
             links.push(format!("<{}>; rel=\"prev\"", self.url(inner, (self.page - 1).min(last))));
             links.push(format!("<{}>; rel=\"first\"", self.url(inner, 1)));
         }
-        let mut response = Json(Value::Array(page)).into_response();
+        let mut response = Json(page).into_response();
         if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
             if !links.is_empty() {
                 response.headers_mut().insert(LINK, value);

@@ -8,14 +8,15 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::actors::Actor;
+use super::actors::{Account, Actor};
 use super::app_auth::{Read, RepoAccess, WriteContents, WritePullRequests};
 use super::errors::{Body, GhError};
+use super::labels::LabelDoc;
 use super::pages::Pages;
-use super::repos::Repo;
+use super::repos::{Repo, RepoDoc};
 use super::Inner;
 use crate::clock::iso8601;
 
@@ -58,103 +59,168 @@ impl PullRecord {
     }
 }
 
-/// A pull request's `head` or `base`: `repo_json` is the repository's own JSON (built once per pull request).
-fn branch_json(repo: &Repo, repo_json: &Value, branch: &str, sha: String) -> Value {
-    let mut branch = json!({
-        "label": format!("{}:{branch}", repo.owner),
-        "ref": branch,
-        "sha": sha,
-        "user": null,
-        "repo": null,
-    });
-    // Moved in, not through `json!` (which would serialize a whole `Value` again).
-    branch["user"] = repo_json["owner"].clone();
-    branch["repo"] = repo_json.clone();
-    branch
+/// A pull request's `head` or `base`; its `user` and `repo` borrow the one
+/// repository document built per pull request.
+#[derive(Serialize)]
+struct BranchDoc<'a> {
+    label: String,
+    #[serde(rename = "ref")]
+    branch: &'a str,
+    sha: String,
+    user: &'a Account<'a>,
+    repo: &'a RepoDoc<'a>,
 }
 
-/// A pull request as GitHub lists it (`pull-request-simple`): no merge state,
-/// no counts, so listing never computes a merge.
-fn simple_pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
+impl<'a> BranchDoc<'a> {
+    fn new(repo: &Repo, repo_doc: &'a RepoDoc<'a>, branch: &'a str, sha: String) -> Self {
+        BranchDoc { label: format!("{}:{branch}", repo.owner), branch, sha, user: &repo_doc.owner, repo: repo_doc }
+    }
+}
+
+/// A pull request as GitHub lists it (`pull-request-simple`), in GitHub's key
+/// order: no merge state, no counts, so listing never computes a merge.
+#[derive(Serialize)]
+pub(crate) struct SimplePullDoc<'a> {
+    url: String,
+    id: u64,
+    node_id: String,
+    html_url: String,
+    diff_url: String,
+    patch_url: String,
+    issue_url: String,
+    commits_url: String,
+    review_comments_url: String,
+    comments_url: String,
+    statuses_url: String,
+    number: u64,
+    state: &'static str,
+    locked: bool,
+    title: &'a str,
+    user: Option<Account<'a>>,
+    body: Option<&'a str>,
+    labels: Vec<LabelDoc<'a>>,
+    milestone: (),
+    active_lock_reason: (),
+    created_at: String,
+    updated_at: String,
+    closed_at: Option<String>,
+    merged_at: Option<String>,
+    merge_commit_sha: Option<&'a str>,
+    assignee: (),
+    assignees: [(); 0],
+    requested_reviewers: [(); 0],
+    requested_teams: [(); 0],
+    head: BranchDoc<'a>,
+    base: BranchDoc<'a>,
+    author_association: &'static str,
+    auto_merge: (),
+    draft: bool,
+}
+
+/// A pull request as GitHub answers for it alone: the listed shape plus its
+/// merge state (a three-way merge of head into base) and counts.
+#[derive(Serialize)]
+pub(crate) struct PullDoc<'a> {
+    #[serde(flatten)]
+    simple: SimplePullDoc<'a>,
+    merged: bool,
+    mergeable: Option<bool>,
+    rebaseable: Option<bool>,
+    mergeable_state: &'static str,
+    merged_by: Option<Account<'a>>,
+    comments: usize,
+    review_comments: u64,
+    maintainer_can_modify: bool,
+    commits: u64,
+    additions: u64,
+    deletions: u64,
+    changed_files: u64,
+}
+
+/// A pull request as GitHub lists it; `repo_doc` is the repository's own
+/// document ([`Repo::doc`]), which `head` and `base` borrow (one per response).
+fn simple_pull_doc<'a>(
+    inner: &Inner,
+    repo: &'a Repo,
+    repo_doc: &'a RepoDoc<'a>,
+    pr: &'a PullRecord,
+) -> SimplePullDoc<'a> {
     let api = inner.api(&repo.api_path());
     let html = inner.html(&format!("/{}/pull/{}", repo.full_name(), pr.number));
     let base_sha = repo.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
-    let repo_json = repo.json(inner);
-    let mut pull = json!({
-        "url": format!("{api}/pulls/{}", pr.number),
-        "id": pr.id,
-        "node_id": format!("PR_kwDO{:08X}", pr.id),
-        "html_url": html,
-        "diff_url": format!("{html}.diff"),
-        "patch_url": format!("{html}.patch"),
-        "issue_url": format!("{api}/issues/{}", pr.number),
-        "commits_url": format!("{api}/pulls/{}/commits", pr.number),
-        "review_comments_url": format!("{api}/pulls/{}/comments", pr.number),
-        "comments_url": format!("{api}/issues/{}/comments", pr.number),
-        "statuses_url": format!("{api}/statuses/{}", pr.head_sha(repo)),
-        "number": pr.number,
-        "state": if pr.open { "open" } else { "closed" },
-        "locked": false,
-        "title": pr.title,
-        "user": null,
-        "body": pr.body,
-        "labels": repo.labels_json(inner, &pr.labels),
-        "milestone": null,
-        "active_lock_reason": null,
-        "created_at": iso8601(pr.created_at),
-        "updated_at": iso8601(pr.updated_at),
-        "closed_at": pr.closed_at.map(iso8601),
-        "merged_at": if pr.merged { pr.closed_at.map(iso8601) } else { None },
-        "merge_commit_sha": pr.merge_commit_sha,
-        "assignee": null,
-        "assignees": [],
-        "requested_reviewers": [],
-        "requested_teams": [],
-        "head": null,
-        "base": null,
-        "author_association": if pr.user == Actor::Bot { "NONE" } else { "MEMBER" },
-        "auto_merge": null,
-        "draft": pr.draft,
-    });
-    // The nested objects are moved in, not serialized again through `json!`.
-    pull["user"] = pr.user.json(inner);
-    pull["head"] = branch_json(repo, &repo_json, &pr.head, pr.head_sha(repo));
-    pull["base"] = branch_json(repo, &repo_json, &pr.base, base_sha);
-    pull
+    let head_sha = pr.head_sha(repo);
+    let n = pr.number;
+    SimplePullDoc {
+        url: format!("{api}/pulls/{n}"),
+        id: pr.id,
+        node_id: format!("PR_kwDO{:08X}", pr.id),
+        diff_url: format!("{html}.diff"),
+        patch_url: format!("{html}.patch"),
+        html_url: html,
+        issue_url: format!("{api}/issues/{n}"),
+        commits_url: format!("{api}/pulls/{n}/commits"),
+        review_comments_url: format!("{api}/pulls/{n}/comments"),
+        comments_url: format!("{api}/issues/{n}/comments"),
+        statuses_url: format!("{api}/statuses/{head_sha}"),
+        number: n,
+        state: if pr.open { "open" } else { "closed" },
+        locked: false,
+        title: &pr.title,
+        user: pr.user.account(inner),
+        body: pr.body.as_deref(),
+        labels: repo.label_docs(inner, &pr.labels),
+        milestone: (),
+        active_lock_reason: (),
+        created_at: iso8601(pr.created_at),
+        updated_at: iso8601(pr.updated_at),
+        closed_at: pr.closed_at.map(iso8601),
+        merged_at: if pr.merged { pr.closed_at.map(iso8601) } else { None },
+        merge_commit_sha: pr.merge_commit_sha.as_deref(),
+        assignee: (),
+        assignees: [],
+        requested_reviewers: [],
+        requested_teams: [],
+        head: BranchDoc::new(repo, repo_doc, &pr.head, head_sha),
+        base: BranchDoc::new(repo, repo_doc, &pr.base, base_sha),
+        author_association: if pr.user == Actor::Bot { "NONE" } else { "MEMBER" },
+        auto_merge: (),
+        draft: pr.draft,
+    }
 }
 
-/// A pull request as GitHub answers for it alone: the listed shape plus its merge
-/// state (a three-way merge of head into base) and counts.
-pub(crate) fn pull_json(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Value {
-    let mut pull = simple_pull_json(inner, repo, pr);
+/// A pull request as GitHub answers for it alone (see [`simple_pull_doc`]).
+pub(crate) fn pull_doc<'a>(
+    inner: &Inner,
+    repo: &'a Repo,
+    repo_doc: &'a RepoDoc<'a>,
+    pr: &'a PullRecord,
+) -> PullDoc<'a> {
     let mergeable = pr.mergeable(repo);
-    let detail = [
-        ("merged", json!(pr.merged)),
-        ("mergeable", json!(mergeable)),
-        ("rebaseable", json!(mergeable)),
-        (
-            "mergeable_state",
-            json!(match mergeable {
-                Some(true) => "clean",
-                Some(false) => "dirty",
-                None => "unknown",
-            }),
-        ),
-        ("merged_by", pr.merged_by.as_ref().map(|a| a.json(inner)).unwrap_or(Value::Null)),
-        ("comments", json!(repo.comments.get(&pr.number).map_or(0, Vec::len))),
-        ("review_comments", json!(0)),
-        ("maintainer_can_modify", json!(false)),
-        ("commits", json!(1)),
-        ("additions", json!(0)),
-        ("deletions", json!(0)),
-        ("changed_files", json!(0)),
-    ];
-    if let Some(fields) = pull.as_object_mut() {
-        for (key, value) in detail {
-            fields.insert(key.to_string(), value);
-        }
+    PullDoc {
+        simple: simple_pull_doc(inner, repo, repo_doc, pr),
+        merged: pr.merged,
+        mergeable,
+        rebaseable: mergeable,
+        mergeable_state: match mergeable {
+            Some(true) => "clean",
+            Some(false) => "dirty",
+            None => "unknown",
+        },
+        merged_by: pr.merged_by.as_ref().and_then(|a| a.account(inner)),
+        comments: repo.comments.get(&pr.number).map_or(0, Vec::len),
+        review_comments: 0,
+        maintainer_can_modify: false,
+        commits: 1,
+        additions: 0,
+        deletions: 0,
+        changed_files: 0,
     }
-    pull
+}
+
+/// The response for one pull request: its document, serialized at once.
+fn pull_response(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Response {
+    let repo_doc = repo.doc(inner);
+    Json(pull_doc(inner, repo, &repo_doc, pr)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -223,21 +289,23 @@ pub(crate) async fn create_pull(
         updated_at: now,
         closed_at: None,
     };
-    let body = pull_json(inner, r, &pr);
+    // Rendered before it is stored: the repository it embeds does not count it yet.
+    let mut response = pull_response(inner, r, &pr);
+    *response.status_mut() = StatusCode::CREATED;
     r.pulls.insert(number, pr);
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(response)
 }
 
 /// `GET /repos/{owner}/{repo}/pulls/{pull_number}`
 pub(crate) async fn get_pull(
     Path((.., number)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
     let pr = pull(r, &number)?;
-    Ok(Json(pull_json(inner, r, pr)))
+    Ok(pull_response(inner, r, pr))
 }
 
 #[derive(Deserialize, Default)]
@@ -260,12 +328,13 @@ pub(crate) async fn list_pulls(
     let r = state.repo(&access.key)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
     let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
-    let list: Vec<Value> = r
+    let repo_doc = r.doc(inner);
+    let list: Vec<SimplePullDoc<'_>> = r
         .pulls
         .values()
         .filter(|p| state_matches(&wanted, p.open))
         .filter(|p| head.is_none_or(|(owner, branch)| owner.eq_ignore_ascii_case(&r.owner) && p.head == branch))
-        .map(|p| simple_pull_json(inner, r, p))
+        .map(|p| simple_pull_doc(inner, r, &repo_doc, p))
         .collect();
     Ok(pages.respond(inner, list.into_iter()))
 }
@@ -361,7 +430,7 @@ pub(crate) async fn update_pull(
     Path((.., number)): Path<(String, String, String)>,
     access: RepoAccess<WritePullRequests>,
     body: Body<UpdatePull>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let RepoAccess { fake, key, .. } = access;
     let inner = &fake.inner;
     let now = inner.clock.now_unix();
@@ -401,7 +470,7 @@ pub(crate) async fn update_pull(
     }
     pr.updated_at = now;
     let pr = pr.clone();
-    Ok(Json(pull_json(inner, r, &pr)))
+    Ok(pull_response(inner, r, &pr))
 }
 
 /// `GET /repos/{owner}/{repo}/pulls/{pull_number}/commits`: what the head adds

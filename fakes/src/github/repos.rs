@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::actors::account_json;
+use super::actors::Account;
 use super::app_auth::{Read, RepoAccess, WriteContents};
 use super::errors::{Body, GhError};
 use super::git::{Blob, Commit, Git, Tree};
@@ -45,6 +45,46 @@ pub(crate) struct Repo {
     pub labels: BTreeMap<String, super::labels::LabelRecord>,
 }
 
+/// A repository as GitHub renders it ([`Repo::doc`]): fields in GitHub's key
+/// order, serialized as they stand.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RepoDoc<'a> {
+    id: u64,
+    node_id: String,
+    name: &'a str,
+    full_name: String,
+    private: bool,
+    pub(crate) owner: Account<'a>,
+    html_url: String,
+    description: Option<&'a str>,
+    fork: bool,
+    url: String,
+    git_refs_url: String,
+    contents_url: String,
+    pulls_url: String,
+    issues_url: String,
+    clone_url: String,
+    created_at: String,
+    updated_at: String,
+    pushed_at: String,
+    default_branch: &'a str,
+    visibility: &'static str,
+    archived: bool,
+    disabled: bool,
+    has_issues: bool,
+    open_issues_count: usize,
+    permissions: Permissions,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Permissions {
+    admin: bool,
+    maintain: bool,
+    push: bool,
+    triage: bool,
+    pull: bool,
+}
+
 impl Repo {
     pub(crate) fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
@@ -55,41 +95,44 @@ impl Repo {
     }
 
     pub(crate) fn json(&self, inner: &Inner) -> Value {
+        serde_json::to_value(self.doc(inner)).unwrap_or(Value::Null)
+    }
+
+    /// The repository as GitHub renders it, typed, in GitHub's key order.
+    pub(crate) fn doc<'a>(&'a self, inner: &'a Inner) -> RepoDoc<'a> {
         let api = inner.api(&self.api_path());
         let owner_kind =
             if self.owner.eq_ignore_ascii_case(&inner.config.installation.account) { "Organization" } else { "User" };
         let owner_id = if owner_kind == "Organization" { inner.config.installation.account_id } else { self.id + 7 };
-        let mut repo = json!({
-            "id": self.id,
-            "node_id": format!("R_kgDO{:08X}", self.id),
-            "name": self.name,
-            "full_name": self.full_name(),
-            "private": self.private,
-            "owner": null,
-            "html_url": inner.html(&format!("/{}", self.full_name())),
-            "description": self.description,
-            "fork": false,
-            "url": api,
-            "git_refs_url": format!("{api}/git/refs{{/sha}}"),
-            "contents_url": format!("{api}/contents/{{+path}}"),
-            "pulls_url": format!("{api}/pulls{{/number}}"),
-            "issues_url": format!("{api}/issues{{/number}}"),
-            "clone_url": inner.html(&format!("/{}.git", self.full_name())),
-            "created_at": iso8601(self.created_at),
-            "updated_at": iso8601(self.created_at),
-            "pushed_at": iso8601(self.created_at),
-            "default_branch": self.default_branch,
-            "visibility": if self.private { "private" } else { "public" },
-            "archived": false,
-            "disabled": false,
-            "has_issues": true,
-            "open_issues_count": self.issues.values().filter(|i| i.open).count()
+        let full_name = self.full_name();
+        RepoDoc {
+            id: self.id,
+            node_id: format!("R_kgDO{:08X}", self.id),
+            name: &self.name,
+            private: self.private,
+            owner: Account::new(inner, self.owner.as_str().into(), owner_id, owner_kind),
+            html_url: inner.html(&format!("/{full_name}")),
+            description: self.description.as_deref(),
+            fork: false,
+            git_refs_url: format!("{api}/git/refs{{/sha}}"),
+            contents_url: format!("{api}/contents/{{+path}}"),
+            pulls_url: format!("{api}/pulls{{/number}}"),
+            issues_url: format!("{api}/issues{{/number}}"),
+            url: api,
+            clone_url: inner.html(&format!("/{full_name}.git")),
+            full_name,
+            created_at: iso8601(self.created_at),
+            updated_at: iso8601(self.created_at),
+            pushed_at: iso8601(self.created_at),
+            default_branch: &self.default_branch,
+            visibility: if self.private { "private" } else { "public" },
+            archived: false,
+            disabled: false,
+            has_issues: true,
+            open_issues_count: self.issues.values().filter(|i| i.open).count()
                 + self.pulls.values().filter(|p| p.open).count(),
-            "permissions": {"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
-        });
-        // Moved in, not serialized again through `json!`.
-        repo["owner"] = account_json(inner, &self.owner, owner_id, owner_kind);
-        repo
+            permissions: Permissions { admin: false, maintain: false, push: true, triage: true, pull: true },
+        }
     }
 
     pub(crate) fn commit_json(&self, inner: &Inner, sha: &str) -> Value {
@@ -208,10 +251,10 @@ impl State {
 }
 
 /// `GET /repos/{owner}/{repo}`
-pub(crate) async fn get_repo(access: RepoAccess<Read>) -> Result<Json<Value>, GhError> {
+pub(crate) async fn get_repo(access: RepoAccess<Read>) -> Result<Response, GhError> {
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
-    Ok(Json(r.json(&access.fake.inner)))
+    Ok(Json(r.doc(&access.fake.inner)).into_response())
 }
 
 /// `GET /repos/{owner}/{repo}/git/ref/{ref}` (e.g. `heads/main`).

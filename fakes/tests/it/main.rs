@@ -9,6 +9,7 @@ mod contextforge_rmcp;
 mod contextforge_tool_timeout;
 mod daytona_api;
 mod daytona_bodies;
+mod github_documents;
 mod github_octocrab;
 mod github_requests;
 mod glitchtip_requests;

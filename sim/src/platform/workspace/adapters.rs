@@ -39,6 +39,8 @@ use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 
+mod typed_line;
+
 /// The endpoint binding of the cliproxy runtime.
 pub(crate) const CLIPROXY_ENDPOINT_BINDING: &str = "central_cliproxy";
 /// The model of the cliproxy runtime.
@@ -295,7 +297,19 @@ impl NoProgressReport {
 }
 
 /// Reads one output line of `adapter`'s process.
+///
+/// Read typed first ([`typed_line`]); a line only the `Value` reading below can
+/// read exactly is read by it (it is the definition both must agree with).
 pub(crate) fn read_line(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
+    let typed = match adapter.output_format() {
+        OutputFormat::StreamJson => typed_line::stream_json(line),
+        OutputFormat::CodexJsonl => typed_line::codex_jsonl(line),
+    };
+    typed.unwrap_or_else(|| read_line_as_value(adapter, line))
+}
+
+/// [`read_line`] through a `serde_json::Value` of the whole line.
+fn read_line_as_value(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEvent> {
     let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
@@ -649,5 +663,78 @@ mod tests {
             read_line(AgentProcessAdapter::ClaudeCli, &done),
             [OutputEvent::Result { is_error: false, report: None }]
         );
+    }
+
+    /// Every line any writer prints, plus lines no writer prints (odd types,
+    /// arrays where objects belong, repeated keys, `null`s, other JSON).
+    fn lines_to_read(adapter: AgentProcessAdapter) -> Vec<String> {
+        let w = OutputWriter::new(adapter, "sess-1");
+        let report = NoProgressReport { blocker_code: BlockerCode::HandoffNotDelivered, reason: "x".into() };
+        let written =
+            w.init(&["mcp__a__b".to_string()], &[json!({"name": "a", "status": "connected"})]).into_iter().chain([
+                w.tool_use("t1", "a", "b", &json!({"n": 1.5, "deep": [{"x": null}]})),
+                w.tool_result("t1", "a", "b", "ok", false),
+                w.tool_result("t2", "a", "b", "no", true),
+                w.tool_refused("t3", "a", "b", &["mcp__c__*".to_string()]).0,
+                w.text("t4", "done"),
+                w.result(1),
+                w.no_progress(2, &report),
+            ]);
+        let mut lines: Vec<String> = written.chain(w.skills(&["s".to_string()])).map(|l| l.to_string()).collect();
+        lines.extend(
+            [
+                r#"{"type":"system","subtype":"skills","skills":["a",1]}"#,
+                r#"{"type":"system","session_id":null,"tools":null}"#,
+                r#"{"type":"system","session_id":"s","session_id":"t"}"#,
+                r#"{"type":"assistant","message":[[{"type":"tool_use","id":"i","name":"n"}]]}"#,
+                r#"{"type":"assistant","message":{"content":[["tool_use","i","n"]]}}"#,
+                r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"i","name":null,"input":null}]}}"#,
+                r#"{"type":"assistant","message":{"content":{"type":"tool_use"}}}"#,
+                r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"i","content":[{"type":"text"}]}]}}"#,
+                r#"{"type":"user","message":{"content":[{"type":"tool_result","is_error":"yes"}]}}"#,
+                r#"{"type":"result","is_error":null,"result":7}"#,
+                r#"{"type":"thread.started","thread_id":5}"#,
+                r#"{"type":"item.started","item":["i","mcp_tool_call","a","b"]}"#,
+                r#"{"type":"item.started","item":{"id":"i","type":"mcp_tool_call","server":"a","tool":"b","arguments":null}}"#,
+                r#"{"type":"item.completed","item":{"id":"i","type":"mcp_tool_call","server":"a","tool":"b","status":"failed","error":"x"}}"#,
+                r#"{"type":"item.completed","item":{"id":"i","type":"mcp_tool_call","server":"a","tool":"b","error":{"message":null}}}"#,
+                r#"{"type":"turn.failed","error":{"message":null},"message":"{\"status\":\"blocked\"}"}"#,
+                r#"{"type":"error","message":"boom"}"#,
+                r#"{"type":7}"#,
+                r#"["system","init"]"#,
+                r#"null"#,
+                r#"not json"#,
+                r#"{"type":"system"} trailing"#,
+                "",
+            ]
+            .map(str::to_string),
+        );
+        lines
+    }
+
+    #[test]
+    fn the_typed_reading_reads_every_line_as_the_value_reading_does() {
+        for adapter in AgentProcessAdapter::ALL {
+            let mut typed = 0;
+            for line in lines_to_read(adapter) {
+                let by_value = read_line_as_value(adapter, &line);
+                assert_eq!(read_line(adapter, &line), by_value, "{}: {line}", adapter.name());
+                let fast = match adapter.output_format() {
+                    OutputFormat::StreamJson => typed_line::stream_json(&line),
+                    OutputFormat::CodexJsonl => typed_line::codex_jsonl(&line),
+                };
+                if let Some(events) = fast {
+                    assert_eq!(events, by_value, "{}: {line}", adapter.name());
+                    typed += 1;
+                }
+            }
+            // What the writers print is read typed, not through the `Value` path.
+            assert!(typed >= 8, "{}: only {typed} lines read typed", adapter.name());
+        }
+        // A message or item that is an array is not read positionally.
+        let array = r#"{"type":"assistant","message":[[{"type":"tool_use","id":"i","name":"n"}]]}"#;
+        assert!(typed_line::stream_json(array).is_none());
+        let item = r#"{"type":"item.started","item":["i","mcp_tool_call","a","b"]}"#;
+        assert!(typed_line::codex_jsonl(item).is_none());
     }
 }
