@@ -162,6 +162,7 @@ pub(crate) async fn create_issue(
     };
     let body = issue_json(inner, r, &issue);
     r.issues.insert(number, issue);
+    r.opened();
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -287,6 +288,7 @@ pub(crate) async fn update_issue(
     };
     let r = state.repo_mut(&key)?;
     let issue = r.issues.get_mut(&n).ok_or_else(GhError::not_found)?;
+    let was_open = issue.open;
     if let Some(title) = req.title {
         issue.title = match title {
             Title::Text(t) => t,
@@ -307,6 +309,11 @@ pub(crate) async fn update_issue(
     }
     issue.updated_at = now;
     let issue = issue.clone();
+    match (was_open, issue.open) {
+        (false, true) => r.opened(),
+        (true, false) => r.closed(),
+        _ => {}
+    }
     Ok(Json(issue_json(inner, r, &issue)))
 }
 

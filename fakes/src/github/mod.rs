@@ -235,6 +235,7 @@ impl GithubFake {
                 next_number: 1,
                 pulls: BTreeMap::new(),
                 issues: BTreeMap::new(),
+                open_count: 0,
                 comments: BTreeMap::new(),
                 reviews: BTreeMap::new(),
                 labels: BTreeMap::new(),

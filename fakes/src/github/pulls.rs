@@ -293,6 +293,7 @@ pub(crate) async fn create_pull(
     let mut response = pull_response(inner, r, &pr);
     *response.status_mut() = StatusCode::CREATED;
     r.pulls.insert(number, pr);
+    r.opened();
     Ok(response)
 }
 
@@ -400,13 +401,16 @@ pub(crate) async fn merge_pull(
     let r = state.repo_mut(&key)?;
     r.git.set_branch(&base, sha.clone());
     if let Some(pr) = r.pulls.get_mut(&n) {
-        pr.open = false;
+        let was_open = std::mem::replace(&mut pr.open, false);
         pr.merged = true;
         pr.merge_commit_sha = Some(sha.clone());
         pr.merged_by = Some(actor);
         pr.closed_head_sha = Some(head_sha);
         pr.closed_at = Some(now);
         pr.updated_at = now;
+        if was_open {
+            r.closed();
+        }
     }
     Ok(Json(json!({"sha": sha, "merged": true, "message": "Pull Request successfully merged"})))
 }
@@ -443,6 +447,7 @@ pub(crate) async fn update_pull(
     }
     let head_sha = r.pulls[&n].head_sha(r);
     let pr = r.pulls.get_mut(&n).ok_or_else(GhError::not_found)?;
+    let was_open = pr.open;
     match req.state.as_deref() {
         None => {}
         Some("open") if pr.merged => return Err(pr_custom("Cannot reopen a merged pull request".into())),
@@ -470,6 +475,11 @@ pub(crate) async fn update_pull(
     }
     pr.updated_at = now;
     let pr = pr.clone();
+    match (was_open, pr.open) {
+        (false, true) => r.opened(),
+        (true, false) => r.closed(),
+        _ => {}
+    }
     Ok(pull_response(inner, r, &pr))
 }
 

@@ -37,6 +37,10 @@ pub(crate) struct Repo {
     pub next_number: u64,
     pub pulls: BTreeMap<u64, PullRecord>,
     pub issues: BTreeMap<u64, IssueRecord>,
+    /// How many of `issues` and `pulls` are open (`open_issues_count`): kept
+    /// as each is created, closed or reopened ([`Repo::opened`],
+    /// [`Repo::closed`]), not counted over all of them at every render.
+    pub open_count: usize,
     /// Comments per issue or pull request number, oldest first.
     pub comments: BTreeMap<u64, Vec<super::issues::CommentRecord>>,
     /// Reviews per pull request number, oldest first.
@@ -86,6 +90,16 @@ struct Permissions {
 }
 
 impl Repo {
+    /// An issue or pull request was created open, or reopened.
+    pub(crate) fn opened(&mut self) {
+        self.open_count += 1;
+    }
+
+    /// An open issue or pull request was closed (or merged).
+    pub(crate) fn closed(&mut self) {
+        self.open_count -= 1;
+    }
+
     pub(crate) fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
     }
@@ -129,8 +143,7 @@ impl Repo {
             archived: false,
             disabled: false,
             has_issues: true,
-            open_issues_count: self.issues.values().filter(|i| i.open).count()
-                + self.pulls.values().filter(|p| p.open).count(),
+            open_issues_count: self.open_count,
             permissions: Permissions { admin: false, maintain: false, push: true, triage: true, pull: true },
         }
     }

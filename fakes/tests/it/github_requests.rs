@@ -498,3 +498,61 @@ async fn a_repository_serves_the_files_its_initial_commit_was_given() {
         call(&app, Method::GET, &format!("{REPO}/contents/bundles/other.tgz"), Some(&token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// `open_issues_count` is kept as issues and pull requests open, close, reopen
+/// and merge (not counted at each render): after every change it is the number
+/// of open ones the lists show.
+#[tokio::test]
+async fn the_open_issues_count_follows_every_open_close_reopen_and_merge() {
+    let (app, _) = fake_with(|_| {});
+    let token = installation_token(&app, json!({})).await;
+    let count = |app: Router, token: String| async move {
+        let (_, _, repo) = call(&app, Method::GET, REPO, Some(&token), None).await;
+        let (_, _, listed) =
+            call(&app, Method::GET, &format!("{REPO}/issues?state=open&per_page=100"), Some(&token), None).await;
+        let listed = listed.as_array().expect("a list").len() as u64;
+        assert_eq!(repo["open_issues_count"].as_u64(), Some(listed), "{repo}");
+        listed
+    };
+    assert_eq!(count(app.clone(), token.clone()).await, 0);
+    branch_with_file(&app, &token, "a", "a.md", "A\n").await;
+    branch_with_file(&app, &token, "b", "b.md", "B\n").await;
+    let a = open_pull(&app, &token, "a").await;
+    let b = open_pull(&app, &token, "b").await;
+    let mut issues = Vec::new();
+    for title in ["one", "two"] {
+        let (status, _, v) =
+            call(&app, Method::POST, &format!("{REPO}/issues"), Some(&token), Some(json!({"title": title}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        issues.push(v["number"].as_u64().expect("number"));
+    }
+    assert_eq!(count(app.clone(), token.clone()).await, 4);
+    let patch = |uri: String, state: &'static str| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            let (status, _, v) = call(&app, Method::PATCH, &uri, Some(&token), Some(json!({"state": state}))).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+    };
+    let steps: [(String, &str, u64); 8] = [
+        (format!("{REPO}/pulls/{b}"), "closed", 3),
+        (format!("{REPO}/pulls/{b}"), "closed", 3),
+        (format!("{REPO}/issues/{}", issues[0]), "closed", 2),
+        (format!("{REPO}/issues/{}", issues[0]), "closed", 2),
+        (format!("{REPO}/issues/{}", issues[0]), "open", 3),
+        (format!("{REPO}/issues/{}", issues[1]), "open", 3),
+        (format!("{REPO}/pulls/{b}"), "open", 4),
+        (format!("{REPO}/pulls/{b}"), "open", 4),
+    ];
+    for (uri, state, open) in steps {
+        patch(uri.clone(), state).await;
+        assert_eq!(count(app.clone(), token.clone()).await, open, "after {uri} {state}");
+    }
+    let (status, _, v) = call(&app, Method::PUT, &format!("{REPO}/pulls/{a}/merge"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(count(app.clone(), token.clone()).await, 3);
+    let (status, _, _) =
+        call(&app, Method::PATCH, &format!("{REPO}/pulls/{a}"), Some(&token), Some(json!({"state": "open"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a merged pull request stays closed");
+    assert_eq!(count(app.clone(), token.clone()).await, 3);
+}

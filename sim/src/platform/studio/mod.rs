@@ -229,8 +229,14 @@ pub struct Run {
     pub(crate) tick_in_flight: Option<run_control::TickInFlight>,
     /// Mechanical walls that fired, in the order they fired.
     pub walls: Vec<walls::WallOutcome>,
-    /// Delivery references proven by reading them back from GitHub.
+    /// Delivery references proven by reading them back from GitHub, in the
+    /// order they were proven, one per URL (add them with
+    /// [`Run::add_delivery_reference`]).
     pub delivery_references: Vec<crate::platform::studio::delivery::DeliveryReference>,
+    /// The URLs of `delivery_references`: whether one is already there is a
+    /// lookup, not a scan of every reference the run proved (one per lane).
+    #[serde(skip)]
+    delivery_reference_urls: std::collections::BTreeSet<String>,
     /// The project's GlitchTip DSN, as scaffolding provisioned it (or why not).
     pub observability_dsn: scaffolding::DsnProvisioning,
     /// How far the run's delivery graph got, as the LangGraph Agent Server's routing node last said.
@@ -400,6 +406,7 @@ impl Run {
             tick_in_flight: None,
             walls: Vec::new(),
             delivery_references: Vec::new(),
+            delivery_reference_urls: Default::default(),
             observability_dsn: self.observability_dsn.clone(),
             delivery_graph: self.delivery_graph.clone(),
             bootstrap_assets: self.bootstrap_assets.clone(),
@@ -412,6 +419,14 @@ impl Run {
 
     pub fn session_mut(&mut self, agent_id: &str) -> Option<&mut AgentSession> {
         self.sessions.get_mut(agent_id)
+    }
+
+    /// Adds a proven delivery reference, unless one with its URL is already
+    /// there (the first proof of a URL is the one kept).
+    pub(crate) fn add_delivery_reference(&mut self, reference: crate::platform::studio::delivery::DeliveryReference) {
+        if self.delivery_reference_urls.insert(reference.url.clone()) {
+            self.delivery_references.push(reference);
+        }
     }
 
     pub fn record(&mut self, event: &str, detail: String) {
@@ -469,6 +484,7 @@ impl Run {
             tick_in_flight: None,
             walls: Vec::new(),
             delivery_references: Vec::new(),
+            delivery_reference_urls: Default::default(),
             observability_dsn: scaffolding::DsnProvisioning::Pending,
             delivery_graph: DeliveryGraph::NotRouted,
             bootstrap_assets: Vec::new(),
@@ -694,6 +710,42 @@ mod tests {
             tick_in_flight: Some(run_control::TickInFlight { agents, reported: false }),
             ..Run::blank("run-1", "default", "agentsquad", "payments", "PAY")
         }
+    }
+
+    fn reference(url: &str, agent_id: &str) -> crate::platform::studio::delivery::DeliveryReference {
+        crate::platform::studio::delivery::DeliveryReference {
+            url: url.to_string(),
+            repository: "acme/payments".to_string(),
+            branch: None,
+            author: "fractalops-codexgate[bot]".to_string(),
+            author_type: "Bot".to_string(),
+            agent_id: agent_id.to_string(),
+            merge_decision: None,
+        }
+    }
+
+    /// Thousands of lanes, each proven twice (a wall checks a lane's proof on
+    /// every attempt): one reference per URL, the first proof of each kept, in
+    /// the order first proven; the run's serialized form is unchanged by the index.
+    #[test]
+    fn delivery_references_keep_the_first_proof_of_each_url_in_order() {
+        let mut run = run_with_roster(1);
+        let url = |i: u32| format!("https://github.com/acme/payments/pull/{}", (i * 7919) % 5000 + 1);
+        for i in 0..5000 {
+            run.add_delivery_reference(reference(&url(i), &format!("implementer-{i}")));
+        }
+        for i in 0..5000 {
+            run.add_delivery_reference(reference(&url(i), "reviewer-1"));
+        }
+        assert_eq!(run.delivery_references.len(), 5000);
+        for (i, r) in run.delivery_references.iter().enumerate() {
+            assert_eq!(r.url, url(i as u32));
+            assert_eq!(r.agent_id, format!("implementer-{i}"), "the first proof is kept");
+        }
+        let mut plain = run_with_roster(1);
+        plain.delivery_references = run.delivery_references.clone();
+        assert_eq!(serde_json::to_value(&run).unwrap(), serde_json::to_value(&plain).unwrap());
+        assert!(run.without_sessions().delivery_references.is_empty());
     }
 
     #[test]

@@ -353,11 +353,7 @@ async fn delivery_wall(studio: &Studio, attempt: &AgentAttempt) -> Detection {
 }
 
 fn record_reference(studio: &Studio, run_id: &str, reference: DeliveryReference) {
-    studio.update_run(run_id, |run| {
-        if !run.delivery_references.iter().any(|r| r.url == reference.url) {
-            run.delivery_references.push(reference);
-        }
-    });
+    studio.update_run(run_id, |run| run.add_delivery_reference(reference));
 }
 
 /// What an attempt's agent process printed, read from the Daytona toolbox through
