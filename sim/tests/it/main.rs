@@ -23,6 +23,7 @@ mod delivery_graph;
 mod determinism;
 mod diagnosis_checks;
 mod docs;
+mod ephemeral_ports;
 mod explain;
 mod fault_events;
 mod faults;

@@ -227,7 +227,7 @@ impl Udp {
     }
 
     pub(crate) fn is_port_assigned(&self, port: u16) -> bool {
-        self.binds.keys().any(|p| *p == port)
+        self.binds.contains_key(&port)
     }
 
     pub(crate) fn is_broadcast_enabled(&self, port: u16) -> bool {
@@ -331,6 +331,10 @@ pub(crate) struct Tcp {
     /// Active stream sockets
     sockets: IndexMap<SocketPair, StreamSocket>,
 
+    /// How many of `sockets` use each local port: whether a port is taken is a
+    /// lookup, not a scan of every open stream (one per ephemeral port assigned).
+    local_ports: std::collections::BTreeMap<u16, usize>,
+
     /// TcpStream channel capacity
     socket_capacity: usize,
 }
@@ -429,13 +433,26 @@ impl Tcp {
         Self {
             binds: IndexMap::new(),
             sockets: IndexMap::new(),
+            local_ports: std::collections::BTreeMap::new(),
             server_socket_capacity: capacity,
             socket_capacity: capacity,
         }
     }
 
     fn is_port_assigned(&self, port: u16) -> bool {
-        self.binds.keys().any(|p| *p == port) || self.sockets.keys().any(|a| a.local.port() == port)
+        self.binds.contains_key(&port) || self.local_ports.contains_key(&port)
+    }
+
+    fn remove_socket(&mut self, pair: &SocketPair) -> Option<StreamSocket> {
+        let sock = self.sockets.swap_remove(pair)?;
+        let port = pair.local.port();
+        if let Some(n) = self.local_ports.get_mut(&port) {
+            *n -= 1;
+            if *n == 0 {
+                self.local_ports.remove(&port);
+            }
+        }
+        Some(sock)
     }
 
     pub(crate) fn bind(&mut self, addr: SocketAddr) -> io::Result<TcpListener> {
@@ -467,6 +484,7 @@ impl Tcp {
         let exists = self.sockets.insert(pair, sock);
 
         assert!(exists.is_none(), "{pair:?} is already connected");
+        *self.local_ports.entry(pair.local.port()).or_insert(0) += 1;
 
         (rx, bidi)
     }
@@ -524,11 +542,7 @@ impl Tcp {
                 None => return Err(Protocol::Tcp(Segment::Rst)),
             },
             Segment::Rst => {
-                if self.sockets.get(&SocketPair::new(dst, src)).is_some() {
-                    self.sockets
-                        .swap_remove(&SocketPair::new(dst, src))
-                        .unwrap();
-                }
+                self.remove_socket(&SocketPair::new(dst, src));
             }
         };
 
@@ -552,7 +566,7 @@ impl Tcp {
     /// Remove the stream socket without decrementing the half-close refcount.
     /// Used when sending RST: the connection is torn down immediately.
     pub(crate) fn reset_stream(&mut self, pair: SocketPair) {
-        self.sockets.swap_remove(&pair);
+        self.remove_socket(&pair);
     }
 
     pub(crate) fn close_stream_half(&mut self, pair: SocketPair) {
@@ -562,7 +576,7 @@ impl Tcp {
             sock.ref_ct -= 1;
 
             if sock.ref_ct == 0 {
-                self.sockets.swap_remove(&pair).unwrap();
+                self.remove_socket(&pair).unwrap();
             }
         }
     }
