@@ -26,6 +26,7 @@
 //! - an injected error answers `{"message": ..., "statusCode": ...}` with the
 //!   status's canonical reason, so clients see an ordinary HTTP error.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -146,8 +147,10 @@ struct Registry {
     hits: Vec<(usize, u64)>,
     /// Requests awaited as events, in the order they were watched.
     watches: Vec<Watch>,
-    /// Requests inside the service now (arrived, not yet answered or dropped): (number, method, path).
-    serving: Vec<(u64, Method, String)>,
+    /// Requests inside the service now (arrived, not yet answered or dropped), by arrival number:
+    /// numbers rise with arrival, so key order is arrival order and a finished request leaves in
+    /// O(log n) whatever its place.
+    serving: BTreeMap<u64, (Method, String)>,
     /// The number the next request to arrive gets.
     arrivals: u64,
     /// How the service identifies a caller, for tool-call watches.
@@ -173,7 +176,7 @@ struct Serving {
 
 impl Drop for Serving {
     fn drop(&mut self) {
-        self.faults.state().serving.retain(|(n, _, _)| *n != self.number);
+        self.faults.state().serving.remove(&self.number);
     }
 }
 
@@ -302,14 +305,14 @@ impl ServiceFaults {
     /// The requests inside the service now (arrived at its door, not yet answered), in arrival order:
     /// what a crash of its host at this moment would cut off.
     pub fn serving(&self) -> Vec<(Method, String)> {
-        self.state().serving.iter().map(|(_, m, p)| (m.clone(), p.clone())).collect()
+        self.state().serving.values().map(|(m, p)| (m.clone(), p.clone())).collect()
     }
 
     fn arrived_now(&self, method: &Method, path: &str) -> Serving {
         let mut state = self.state();
         let number = state.arrivals;
         state.arrivals += 1;
-        state.serving.push((number, method.clone(), path.to_string()));
+        state.serving.insert(number, (method.clone(), path.to_string()));
         Serving { faults: self.clone(), number }
     }
 
@@ -401,6 +404,35 @@ mod tests {
         assert_eq!(faults.serving(), [(Method::GET, "/api/sandbox/sb-1".to_string())]);
         drop(second);
         assert!(faults.serving().is_empty());
+    }
+
+    #[test]
+    fn requests_finishing_in_any_order_leave_the_rest_in_arrival_order() {
+        let faults = ServiceFaults::new();
+        let mut held: Vec<Option<Serving>> = Vec::new();
+        let mut expected: Vec<(usize, (Method, String))> = Vec::new();
+        for i in 0..40usize {
+            let method = if i % 3 == 0 { Method::POST } else { Method::GET };
+            let path = format!("/api/sandbox/sb-{}", i % 7);
+            held.push(Some(faults.arrived_now(&method, &path)));
+            expected.push((i, (method, path)));
+            // Finish an earlier request, out of arrival order, every few arrivals.
+            if i % 4 == 3 {
+                let victim = (i * 5) % (i + 1);
+                if held[victim].take().is_some() {
+                    expected.retain(|(n, _)| *n != victim);
+                }
+            }
+            let plain: Vec<_> = expected.iter().map(|(_, r)| r.clone()).collect();
+            assert_eq!(faults.serving(), plain, "after arrival {i}");
+        }
+        for victim in [5, 0, 39, 17, 18, 2] {
+            if held[victim].take().is_some() {
+                expected.retain(|(n, _)| *n != victim);
+            }
+            let plain: Vec<_> = expected.iter().map(|(_, r)| r.clone()).collect();
+            assert_eq!(faults.serving(), plain, "after finishing {victim}");
+        }
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Default for DaytonaConfig {
 }
 
 struct DaytonaState {
-    sandboxes: BTreeMap<String, Sandbox>,
+    sandboxes: sandbox::Sandboxes,
     next_sandbox: u64,
     sessions: BTreeMap<(String, String), toolbox::Session>,
     next_command: u64,
@@ -142,7 +142,7 @@ impl Daytona {
             }
         }
         let state = DaytonaState {
-            sandboxes: BTreeMap::new(),
+            sandboxes: sandbox::Sandboxes::default(),
             next_sandbox: 0,
             sessions: BTreeMap::new(),
             next_command: 0,

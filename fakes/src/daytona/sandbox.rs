@@ -1,6 +1,6 @@
 //! Sandboxes: `/api/sandbox` and `/api/users/me`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -43,6 +43,56 @@ pub struct Sandbox {
     pub volumes: Vec<Value>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Every sandbox Daytona ever created, by id, with an index of their ids by name.
+///
+/// Sandboxes are only ever inserted (a destroyed one stays, as `destroyed`), and
+/// a sandbox's name never changes once created, so the index is kept in step by
+/// [`Sandboxes::insert`] alone; [`Sandboxes::get_mut`] must not change a name.
+#[derive(Debug, Default)]
+pub(super) struct Sandboxes {
+    by_id: BTreeMap<String, Sandbox>,
+    /// Every id with that name, destroyed or not, in id order (the order of `by_id`).
+    by_name: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Sandboxes {
+    pub(super) fn insert(&mut self, sandbox: Sandbox) {
+        self.by_name.entry(sandbox.name.clone()).or_default().insert(sandbox.id.clone());
+        if let Some(old) = self.by_id.insert(sandbox.id.clone(), sandbox) {
+            // Never happens (ids are fresh); keep the index true if it ever does.
+            let now_named = self.by_id.get(&old.id).is_some_and(|s| s.name == old.name);
+            if !now_named {
+                if let Some(ids) = self.by_name.get_mut(&old.name) {
+                    ids.remove(&old.id);
+                }
+            }
+        }
+    }
+
+    pub(super) fn get(&self, id: &str) -> Option<&Sandbox> {
+        self.by_id.get(id)
+    }
+
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut Sandbox> {
+        self.by_id.get_mut(id)
+    }
+
+    /// Every sandbox, in id order.
+    pub(super) fn values(&self) -> impl Iterator<Item = &Sandbox> {
+        self.by_id.values()
+    }
+
+    /// The first sandbox in id order that is named `name` and not destroyed: what
+    /// `values().find(..)` answers, without looking at sandboxes of other names.
+    pub(super) fn named(&self, name: &str) -> Option<&Sandbox> {
+        self.by_name
+            .get(name)?
+            .iter()
+            .filter_map(|id| self.by_id.get(id))
+            .find(|s| s.name == name && s.state != SandboxState::Destroyed)
+    }
 }
 
 #[derive(Deserialize)]
@@ -118,7 +168,7 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
         state.next_sandbox += 1;
         let id = format!("sbx-{:08x}", state.next_sandbox);
         if let Some(name) = &req.name {
-            if state.sandboxes.values().any(|s| &s.name == name && s.state != SandboxState::Destroyed) {
+            if state.sandboxes.named(name).is_some() {
                 return d.error(&path, StatusCode::CONFLICT, &format!("Sandbox with name {name} already exists"));
             }
         }
@@ -134,7 +184,7 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
             created_at: now.clone(),
             updated_at: now,
         };
-        state.sandboxes.insert(id, sandbox.clone());
+        state.sandboxes.insert(sandbox.clone());
         sandbox
     };
     begin_start(d.clone(), sandbox.id.clone());
@@ -304,11 +354,7 @@ pub(super) async fn list(
 /// Finds a sandbox by id or name.
 pub(super) fn lookup(d: &Daytona, id_or_name: &str) -> Option<Sandbox> {
     let state = d.state();
-    state
-        .sandboxes
-        .get(id_or_name)
-        .or_else(|| state.sandboxes.values().find(|s| s.name == id_or_name && s.state != SandboxState::Destroyed))
-        .cloned()
+    state.sandboxes.get(id_or_name).or_else(|| state.sandboxes.named(id_or_name)).cloned()
 }
 
 pub(super) fn sandbox_not_found(d: &Daytona, path: &str, id: &str) -> Response {
@@ -417,5 +463,71 @@ pub(super) async fn toolbox_proxy_url(Authorized { d, path }: Authorized, Path(i
     match lookup(&d, &id) {
         Some(_) => Json(json!({"url": format!("{}/toolbox", d.config.public_url)})).into_response(),
         None => sandbox_not_found(&d, &path, &id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sandbox(number: u64, name: Option<&str>) -> Sandbox {
+        let id = format!("sbx-{number:08x}");
+        Sandbox {
+            name: name.map(str::to_string).unwrap_or_else(|| id.clone()),
+            id,
+            env: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            state: SandboxState::Creating,
+            desired_state: SandboxState::Started,
+            error_reason: None,
+            volumes: Vec::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    /// The scan the index replaces: the first sandbox in id order with that name, not destroyed.
+    fn scanned<'a>(sandboxes: &'a Sandboxes, name: &str) -> Option<&'a Sandbox> {
+        sandboxes.values().find(|s| s.name == name && s.state != SandboxState::Destroyed)
+    }
+
+    #[test]
+    fn a_name_finds_what_a_scan_of_every_sandbox_finds_through_creates_and_destroys() {
+        let mut sandboxes = Sandboxes::default();
+        let names = ["lane-a", "lane-b", "lane-c", "sbx-00000003"];
+        let probes = ["lane-a", "lane-b", "lane-c", "lane-d", "sbx-00000003", "sbx-00000005", "sbx-00000020"];
+        let check = |sandboxes: &Sandboxes, when: &str| {
+            for probe in probes {
+                assert_eq!(
+                    sandboxes.named(probe).map(|s| &s.id),
+                    scanned(sandboxes, probe).map(|s| &s.id),
+                    "{probe} {when}"
+                );
+            }
+        };
+        for number in 1..=60u64 {
+            // Some unnamed (named by their id), the rest reusing a few names.
+            let name = (number % 5 != 0).then(|| names[(number % 4) as usize]);
+            sandboxes.insert(sandbox(number, name));
+            check(&sandboxes, &format!("after creating {number}"));
+            // Destroy, stop or start earlier sandboxes out of creation order.
+            let victim = format!("sbx-{:08x}", (number * 37 + 11) % number + 1);
+            if let Some(s) = sandboxes.get_mut(&victim) {
+                s.state = match number % 3 {
+                    0 => SandboxState::Destroyed,
+                    1 => SandboxState::Stopped,
+                    _ => SandboxState::Started,
+                };
+            }
+            check(&sandboxes, &format!("after changing {victim}"));
+        }
+        // Every sandbox of a name destroyed: no match, as with the scan.
+        let lane_a: Vec<String> = sandboxes.values().filter(|s| s.name == "lane-a").map(|s| s.id.clone()).collect();
+        assert!(lane_a.len() > 5);
+        for id in &lane_a {
+            sandboxes.get_mut(id).expect("created above").state = SandboxState::Destroyed;
+            check(&sandboxes, &format!("after destroying {id}"));
+        }
+        assert!(sandboxes.named("lane-a").is_none());
     }
 }

@@ -234,6 +234,7 @@ impl GithubFake {
                 git: Git::default(),
                 next_number: 1,
                 pulls: BTreeMap::new(),
+                pulls_by_head: BTreeMap::new(),
                 issues: BTreeMap::new(),
                 open_count: 0,
                 comments: BTreeMap::new(),

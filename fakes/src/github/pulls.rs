@@ -44,6 +44,21 @@ pub(crate) struct PullRecord {
     pub closed_at: Option<u64>,
 }
 
+impl Repo {
+    /// Stores a new pull request, indexed by its head branch.
+    fn insert_pull(&mut self, pr: PullRecord) {
+        self.pulls_by_head.entry(pr.head.clone()).or_default().insert(pr.number);
+        self.pulls.insert(pr.number, pr);
+    }
+
+    /// The pull requests from branch `head`, by number ascending: what
+    /// `pulls.values().filter(|p| p.head == head)` yields, without the others.
+    fn pulls_from<'a>(&'a self, head: &str) -> impl Iterator<Item = &'a PullRecord> + 'a {
+        let numbers = self.pulls_by_head.get(head).into_iter().flatten();
+        numbers.filter_map(|n| self.pulls.get(n))
+    }
+}
+
 impl PullRecord {
     pub(crate) fn head_sha(&self, repo: &Repo) -> String {
         self.closed_head_sha.clone().or_else(|| repo.git.branch_sha(&self.head).cloned()).unwrap_or_default()
@@ -264,7 +279,7 @@ pub(crate) async fn create_pull(
     if r.git.is_ancestor(&head_sha, &base_sha) {
         return Err(pr_custom(format!("No commits between {} and {head}", req.base)));
     }
-    if r.pulls.values().any(|p| p.open && p.head == head && p.base == req.base) {
+    if r.pulls_from(&head).any(|p| p.open && p.base == req.base) {
         return Err(pr_custom(format!("A pull request already exists for {}:{head}.", r.owner)));
     }
     let number = r.next_number;
@@ -292,7 +307,7 @@ pub(crate) async fn create_pull(
     // Rendered before it is stored: the repository it embeds does not count it yet.
     let mut response = pull_response(inner, r, &pr);
     *response.status_mut() = StatusCode::CREATED;
-    r.pulls.insert(number, pr);
+    r.insert_pull(pr);
     r.opened();
     Ok(response)
 }
@@ -330,11 +345,14 @@ pub(crate) async fn list_pulls(
     let wanted = query.state.unwrap_or_else(|| "open".into());
     let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
     let repo_doc = r.doc(inner);
-    let list: Vec<SimplePullDoc<'_>> = r
-        .pulls
-        .values()
+    // With `head`, only that branch's pull requests (none for another owner's branch).
+    let candidates: Box<dyn Iterator<Item = &PullRecord>> = match head {
+        None => Box::new(r.pulls.values()),
+        Some((owner, branch)) if owner.eq_ignore_ascii_case(&r.owner) => Box::new(r.pulls_from(branch)),
+        Some(_) => Box::new(std::iter::empty()),
+    };
+    let list: Vec<SimplePullDoc<'_>> = candidates
         .filter(|p| state_matches(&wanted, p.open))
-        .filter(|p| head.is_none_or(|(owner, branch)| owner.eq_ignore_ascii_case(&r.owner) && p.head == branch))
         .map(|p| simple_pull_doc(inner, r, &repo_doc, p))
         .collect();
     Ok(pages.respond(inner, list.into_iter()))

@@ -2,7 +2,7 @@
 //! (`/git/ref`, `/git/refs`) and the contents API that commits a file to a
 //! branch. What git keeps underneath (trees, commits, merges) is [`super::git`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -36,6 +36,9 @@ pub(crate) struct Repo {
     /// Issues and pull requests share one number sequence, as on GitHub.
     pub next_number: u64,
     pub pulls: BTreeMap<u64, PullRecord>,
+    /// The numbers of `pulls` by head branch, ascending: a pull request's head
+    /// never changes, and [`Repo::insert_pull`] is the only way one is stored.
+    pub pulls_by_head: BTreeMap<String, BTreeSet<u64>>,
     pub issues: BTreeMap<u64, IssueRecord>,
     /// How many of `issues` and `pulls` are open (`open_issues_count`): kept
     /// as each is created, closed or reopened ([`Repo::opened`],

@@ -556,3 +556,82 @@ async fn the_open_issues_count_follows_every_open_close_reopen_and_merge() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a merged pull request stays closed");
     assert_eq!(count(app.clone(), token.clone()).await, 3);
 }
+
+/// `?head=` listings and the duplicate check answer what a scan of every pull
+/// request answers, through creates, base changes, closes, reopens and merges.
+#[tokio::test]
+async fn pull_requests_by_head_match_a_scan_of_every_pull_request() {
+    let (app, _) = fake_with(|_| {});
+    let token = installation_token(&app, json!({})).await;
+    for (branch, file) in [("a", "A.md"), ("b", "B.md"), ("c", "C.md"), ("dev", "DEV.md")] {
+        branch_with_file(&app, &token, branch, file, branch).await;
+    }
+    let heads = ["a", "b", "c"];
+    let bases = ["main", "dev"];
+    let all = |app: Router, token: String| async move {
+        let (status, _, v) =
+            call(&app, Method::GET, &format!("{REPO}/pulls?state=all&per_page=100"), Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v.as_array().expect("a list").clone()
+    };
+    let check = |app: Router, token: String, when: String| async move {
+        let every = all(app.clone(), token.clone()).await;
+        for head in ["a", "b", "c", "zz"] {
+            for state in ["open", "closed", "all"] {
+                let scanned: Vec<&Value> = every
+                    .iter()
+                    .filter(|p| p["head"]["ref"] == head)
+                    .filter(|p| state == "all" || p["state"] == state)
+                    .collect();
+                for owner in ["yamonco", "YamonCo", "someone"] {
+                    let uri = format!("{REPO}/pulls?state={state}&head={owner}:{head}&per_page=100");
+                    let (status, _, listed) = call(&app, Method::GET, &uri, Some(&token), None).await;
+                    assert_eq!(status, StatusCode::OK, "{listed}");
+                    let listed: Vec<&Value> = listed.as_array().expect("a list").iter().collect();
+                    let expected = if owner == "someone" { Vec::new() } else { scanned.clone() };
+                    assert_eq!(listed, expected, "{owner}:{head} {state} {when}");
+                }
+            }
+        }
+        every
+    };
+    let mut numbers = Vec::new();
+    for i in 0..24usize {
+        let head = heads[i % 3];
+        let base = bases[(i / 3) % 2];
+        let every = check(app.clone(), token.clone(), format!("before step {i}")).await;
+        let duplicate =
+            every.iter().any(|p| p["head"]["ref"] == head && p["base"]["ref"] == base && p["state"] == "open");
+        let body = json!({"title": format!("{head} into {base}"), "head": format!("yamonco:{head}"), "base": base});
+        let (status, _, v) = call(&app, Method::POST, &format!("{REPO}/pulls"), Some(&token), Some(body)).await;
+        let refused_as_duplicate = v["errors"].to_string().contains("A pull request already exists")
+            || v["message"].to_string().contains("A pull request already exists");
+        assert_eq!(refused_as_duplicate, duplicate, "step {i}: {status} {v}");
+        if status == StatusCode::CREATED {
+            numbers.push(v["number"].as_u64().expect("number"));
+        }
+        // Then change an earlier one: retarget, close, reopen, or merge.
+        let Some(&n) = numbers.get((i * 7) % numbers.len().max(1)) else { continue };
+        let uri = format!("{REPO}/pulls/{n}");
+        match i % 4 {
+            0 => {
+                let other = if i % 8 == 0 { "dev" } else { "main" };
+                call(&app, Method::PATCH, &uri, Some(&token), Some(json!({"base": other}))).await;
+            }
+            1 => {
+                call(&app, Method::PATCH, &uri, Some(&token), Some(json!({"state": "closed"}))).await;
+            }
+            2 => {
+                call(&app, Method::PATCH, &uri, Some(&token), Some(json!({"state": "open"}))).await;
+            }
+            _ if i == 19 => {
+                call(&app, Method::PUT, &format!("{uri}/merge"), Some(&token), None).await;
+            }
+            _ => {}
+        }
+    }
+    let every = check(app.clone(), token.clone(), "at the end".into()).await;
+    assert!(every.len() > 8, "enough pull requests to compare: {}", every.len());
+    assert!(every.iter().any(|p| p["state"] == "closed"), "some closed");
+    assert!(every.iter().any(|p| p["base"]["ref"] == "dev"), "some into dev");
+}
