@@ -349,11 +349,7 @@ fn read_line_as_value(adapter: AgentProcessAdapter, line: &str) -> Vec<OutputEve
                     .flat_map(|c| {
                         let id = text(c, "tool_use_id").unwrap_or_default();
                         let is_error = c.get("is_error").and_then(Value::as_bool).unwrap_or(false);
-                        let refused = text(c, "content")
-                            .as_deref()
-                            .and_then(refused_tool)
-                            .map(|name| OutputEvent::ToolRefused { id: id.clone(), name: name.to_string() });
-                        std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused)
+                        tool_result_events(id, is_error, text(c, "content").as_deref())
                     })
                     .collect(),
                 _ => vec![OutputEvent::Other],
@@ -402,6 +398,14 @@ const SKILLS_SUBTYPE: &str = "skills";
 const REFUSAL_PREFIX: &str = "Permission to use ";
 /// What follows the name in a refusal; the allow-list follows.
 const REFUSAL_REASON: &str = " denied: no wildcard of the loadout's allow-list admits it";
+
+/// A `tool_result` block's events: the result, then the refusal its text
+/// reports, if it is a shim's refusal.
+fn tool_result_events(id: String, is_error: bool, content: Option<&str>) -> impl Iterator<Item = OutputEvent> {
+    let refused =
+        content.and_then(refused_tool).map(|name| OutputEvent::ToolRefused { id: id.clone(), name: name.to_string() });
+    std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused)
+}
 
 /// The agent-facing name in a shim's refusal text, if `text` is one.
 fn refused_tool(text: &str) -> Option<&str> {

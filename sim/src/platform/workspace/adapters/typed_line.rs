@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use squadsim_conformance::tool_name;
 
-use super::{refused_tool, NoProgressReport, OutputEvent, SKILLS_SUBTYPE};
+use super::{refused_tool, tool_result_events, NoProgressReport, OutputEvent, SKILLS_SUBTYPE};
 
 /// A JSON object read as `T`; any other JSON is an error.
 struct Object<T>(T);
@@ -128,13 +128,7 @@ pub(super) fn stream_json(line: &str) -> Option<Vec<OutputEvent>> {
             .filter(|c| of_type(c, "tool_result"))
             .flat_map(|c| {
                 let id = c.tool_use_id.clone().unwrap_or_default();
-                let is_error = c.is_error.unwrap_or(false);
-                let refused = c
-                    .content
-                    .as_deref()
-                    .and_then(refused_tool)
-                    .map(|name| OutputEvent::ToolRefused { id: id.clone(), name: name.to_string() });
-                std::iter::once(OutputEvent::ToolResult { id, is_error }).chain(refused)
+                tool_result_events(id, c.is_error.unwrap_or(false), c.content.as_deref())
             })
             .collect(),
         _ => vec![OutputEvent::Other],
