@@ -176,7 +176,7 @@ mod tests {
     use super::*;
 
     fn simulation() -> turmoil::Sim<'static> {
-        turmoil::Builder::new().tick_duration(Duration::from_millis(10)).build()
+        turmoil::Builder::new().rng_seed(1).tick_duration(Duration::from_millis(10)).build()
     }
 
     #[test]

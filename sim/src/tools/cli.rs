@@ -469,7 +469,7 @@ mod tests {
         let panicking = |scenario: &Scenario, recording: bool| {
             if scenario.name == "operator-not-super-admin" {
                 let name = scenario.name.clone();
-                let mut sim = turmoil::Builder::new().build();
+                let mut sim = turmoil::Builder::new().rng_seed(1).build();
                 sim.client("host", async move { panic!("boom in {name}") });
                 let _ = sim.run();
             }

@@ -144,3 +144,72 @@ fn a_recorded_run_is_the_same_whatever_other_threads_run_meanwhile() {
         assert!(leaping == alone, "{} (seed {}): leaping, recorded while another thread ran", s.name, s.seed);
     }
 }
+
+/// Where each `turmoil::Builder::new()` in the code (not the comments or
+/// strings) of the workspace's Rust sources leaves
+/// its simulation's randomness unseeded: the file, the line, and no
+/// `.rng_seed(` between it and the builder's `.build()` (or, for a builder
+/// handed on, the end of its function, read as the next 1,500 characters).
+/// turmoil seeds an unseeded builder from the operating system, so its message
+/// latencies (and with them the order things happen in) change from one run
+/// to the next.
+fn unseeded_simulations(root: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> =
+        ["sim", "fakes", "conformance", "benches"].iter().map(|d| root.join(d)).collect();
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    const BUILDER: &str = "turmoil::Builder::new()";
+    for file in files {
+        // Comments and string literals blanked (lines kept): only code counts.
+        let text = crate::layers::code_only(&std::fs::read_to_string(&file).unwrap());
+        for (at, _) in text.match_indices(BUILDER) {
+            let rest = &text[at + BUILDER.len()..];
+            let mut end = rest.len().min(1_500);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let chain = &rest[..rest[..end].find(".build()").unwrap_or(end)];
+            if !chain.contains(".rng_seed(") {
+                let line = text[..at].matches('\n').count() + 1;
+                let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+                found.push(format!("{shown}:{line}: a turmoil simulation built without `.rng_seed(..)`"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_turmoil_simulation_in_the_workspace_is_seeded() {
+    let root = support::corpus().parent().unwrap().to_path_buf();
+    let unseeded = unseeded_simulations(&root);
+    assert!(unseeded.is_empty(), "seed each with `.rng_seed(..)`:\n{}", unseeded.join("\n"));
+}
+
+#[test]
+fn the_seed_check_finds_a_builder_without_a_seed_and_passes_one_with() {
+    let root = support::scratch("unseeded-simulations");
+    let dir = root.join("sim");
+    std::fs::create_dir_all(&dir).unwrap();
+    for other in ["fakes", "conformance", "benches"] {
+        std::fs::create_dir_all(root.join(other)).unwrap();
+    }
+    std::fs::write(
+        dir.join("a.rs"),
+        "fn a() {\n    let sim = turmoil::Builder::new().rng_seed(1).build();\n}\n\
+         fn b() {\n    let sim = turmoil::Builder::new()\n        .tick_duration(T)\n        .build();\n    x.rng_seed(2);\n}\n",
+    )
+    .unwrap();
+    assert_eq!(unseeded_simulations(&root), ["sim/a.rs:5: a turmoil simulation built without `.rng_seed(..)`"]);
+}

@@ -12,6 +12,9 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use turmoil::net::{TcpListener, TcpStream};
 
+/// Every message's latency.
+const LATENCY: Duration = Duration::from_millis(5);
+
 /// Opens a connection to the server, keeping it and its local port.
 async fn open(streams: &mut Vec<TcpStream>, ports: &RefCell<Vec<u16>>) -> turmoil::Result {
     let stream = TcpStream::connect("server:80").await?;
@@ -24,8 +27,17 @@ async fn open(streams: &mut Vec<TcpStream>, ports: &RefCell<Vec<u16>>) -> turmoi
 /// from the ephemeral range 49152..=49157: four held open, the second and third
 /// of them closed, then `more` opened.
 fn ports_in_order(more: usize) -> Vec<u16> {
-    let mut sim =
-        turmoil::Builder::new().ephemeral_ports(49152..=49157).simulation_duration(Duration::from_secs(60)).build();
+    // Seeded, with one fixed latency: the server must have seen a closed
+    // connection end before its port comes back (turmoil frees the client's
+    // port at once and panics on a second connection from a pair the server
+    // still holds), so the wait below is longer than a close takes to arrive.
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(1)
+        .min_message_latency(LATENCY)
+        .max_message_latency(LATENCY)
+        .ephemeral_ports(49152..=49157)
+        .simulation_duration(Duration::from_secs(60))
+        .build();
     sim.host("server", || async {
         let listener = TcpListener::bind("0.0.0.0:80").await?;
         loop {
@@ -46,7 +58,7 @@ fn ports_in_order(more: usize) -> Vec<u16> {
         }
         drop(streams.remove(1));
         drop(streams.remove(1));
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(LATENCY * 10).await;
         for _ in 0..more {
             open(&mut streams, &seen).await?;
         }

@@ -20,6 +20,7 @@ type Wake = (u64, u128, u128);
 
 fn stepped(steps: &[u32], bounce_after: usize) -> Vec<Wake> {
     let mut sim = turmoil::Builder::new()
+        .rng_seed(1)
         .tick_duration(Duration::from_millis(1))
         .simulation_duration(Duration::from_secs(600))
         .build();

@@ -32,7 +32,7 @@ impl std::fmt::Display for Breach {
 
 /// `text` with every comment and the contents of every string and character
 /// literal blanked (newlines kept, so lines still count).
-fn code_only(text: &str) -> String {
+pub(crate) fn code_only(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let blank = |c: char| if c == '\n' { '\n' } else { ' ' };

@@ -115,6 +115,7 @@ fn no_code_arms_a_timer_the_world_cannot_see() {
 fn the_next_delivery_follows_a_links_queue_through_hold_release_and_partition() {
     const LATENCY: Duration = Duration::from_millis(100);
     let mut sim = turmoil::Builder::new()
+        .rng_seed(1)
         .tick_duration(Duration::from_millis(10))
         .min_message_latency(LATENCY)
         .max_message_latency(LATENCY)

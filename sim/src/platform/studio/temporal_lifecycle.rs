@@ -206,7 +206,7 @@ mod tests {
 
     /// Runs `body` inside a turmoil simulation (simulated time).
     fn simulated<F: Future<Output = ()> + 'static>(body: F) {
-        let mut sim = turmoil::Builder::new().simulation_duration(Duration::from_secs(600)).build();
+        let mut sim = turmoil::Builder::new().rng_seed(1).simulation_duration(Duration::from_secs(600)).build();
         sim.client("lifecycle", async move {
             body.await;
             Ok(())
