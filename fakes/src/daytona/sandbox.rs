@@ -108,7 +108,70 @@ struct CreateSandbox {
     volumes: Vec<Value>,
 }
 
-pub(super) fn sandbox_json(d: &Daytona, s: &Sandbox, with_env: bool) -> Value {
+/// A sandbox as Daytona answers for it ([`sandbox_json`]), in Daytona's key
+/// order; `env` and `kvm` only where a single sandbox is answered.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SandboxDoc<'a> {
+    id: &'a str,
+    organization_id: &'a str,
+    name: &'a str,
+    user: &'static str,
+    labels: &'a BTreeMap<String, String>,
+    public: bool,
+    network_block_all: bool,
+    #[serde(rename = "target")]
+    region: &'static str,
+    cpu: u32,
+    gpu: u32,
+    memory: u32,
+    disk: u32,
+    state: SandboxState,
+    desired_state: SandboxState,
+    error_reason: Option<&'a str>,
+    recoverable: bool,
+    volumes: &'a [Value],
+    toolbox_proxy_url: String,
+    created_at: &'a str,
+    updated_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env: Option<&'a BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kvm: Option<bool>,
+}
+
+/// The document of sandbox `s` (with its `env` when `with_env`), serialized as
+/// it stands (no `Value` in between).
+pub(super) fn sandbox_json<'a>(d: &'a Daytona, s: &'a Sandbox, with_env: bool) -> SandboxDoc<'a> {
+    SandboxDoc {
+        id: &s.id,
+        organization_id: &d.config.organization_id,
+        name: &s.name,
+        user: "daytona",
+        labels: &s.labels,
+        public: false,
+        network_block_all: false,
+        region: "us",
+        cpu: 2,
+        gpu: 0,
+        memory: 4,
+        disk: 10,
+        state: s.state,
+        desired_state: s.desired_state,
+        error_reason: s.error_reason.as_deref(),
+        recoverable: false,
+        volumes: &s.volumes,
+        toolbox_proxy_url: format!("{}/toolbox", d.config.public_url),
+        created_at: &s.created_at,
+        updated_at: &s.updated_at,
+        env: with_env.then_some(&s.env),
+        kvm: with_env.then_some(false),
+    }
+}
+
+/// The document [`sandbox_json`] serializes, built as a `Value` (as it was): what the typed one must equal.
+#[cfg(test)]
+fn sandbox_value(d: &Daytona, s: &Sandbox, with_env: bool) -> Value {
     let mut v = json!({
         "id": s.id,
         "organizationId": d.config.organization_id,
@@ -346,7 +409,7 @@ pub(super) async fn list(
         .cloned()
         .collect();
     let start = cursor.as_ref().and_then(|c| all.iter().position(|s| &s.id == c)).map(|i| i + 1).unwrap_or(0);
-    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|s| sandbox_json(&d, s, false)).collect();
+    let page: Vec<SandboxDoc<'_>> = all.iter().skip(start).take(limit).map(|s| sandbox_json(&d, s, false)).collect();
     let next = if start + limit < all.len() { all.get(start + limit - 1).map(|s| s.id.clone()) } else { None };
     Json(json!({"items": page, "nextCursor": next})).into_response()
 }
@@ -483,6 +546,42 @@ mod tests {
             volumes: Vec::new(),
             created_at: String::new(),
             updated_at: String::new(),
+        }
+    }
+
+    /// The typed sandbox document is, byte for byte, the `Value` one it replaced:
+    /// with and without `env`, labels, volumes, an error reason, every state.
+    #[test]
+    fn the_sandbox_document_is_the_value_one_byte_for_byte() {
+        let d = Daytona::new(
+            super::super::DaytonaConfig::default(),
+            Arc::new(super::super::EchoShell),
+            Arc::new(crate::clock::SystemClock),
+        );
+        let mut full = sandbox(7, Some("lane-a"));
+        full.env = BTreeMap::from([("B".into(), "2".into()), ("A".into(), "\"quoted\" é".into())]);
+        full.labels = BTreeMap::from([("agentsquad.run".into(), "run-1".into()), ("a".into(), String::new())]);
+        full.volumes = vec![json!({"volumeId": "vol-1", "mountPath": "/workspace"})];
+        full.error_reason = Some("disk full".into());
+        full.created_at = "2026-01-01T00:00:00.000Z".into();
+        full.updated_at = "2026-01-01T00:00:01.000Z".into();
+        let states = [
+            SandboxState::Creating,
+            SandboxState::Started,
+            SandboxState::Stopped,
+            SandboxState::Destroyed,
+            SandboxState::Error,
+        ];
+        for (i, state) in states.into_iter().enumerate() {
+            for s in [&sandbox(i as u64, None), &full] {
+                let mut s = s.clone();
+                s.state = state;
+                for with_env in [false, true] {
+                    let typed = serde_json::to_string(&sandbox_json(&d, &s, with_env)).expect("serializes");
+                    let value = serde_json::to_string(&sandbox_value(&d, &s, with_env)).expect("serializes");
+                    assert_eq!(typed, value, "{state:?}, env {with_env}");
+                }
+            }
         }
     }
 

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::shell::{Line, Parsed, ShellState};
 use super::workspace_fs::HOME;
-use super::{Authorized, Daytona, ProcessOutput, ProcessSpec, Sandbox, SandboxState};
+use super::{Authorized, Daytona, DaytonaState, ProcessOutput, ProcessSpec, SandboxState};
 
 pub(super) struct Command {
     command: String,
@@ -48,11 +48,27 @@ fn interpret(d: &Daytona, sandbox_id: &str, command: &str, shell: &mut ShellStat
 /// A toolbox call on a started sandbox: authorized and the sandbox (path
 /// parameter `id`) found and started before the handler runs (Daytona's 401,
 /// 404 "Sandbox with ID ... not found" and 400 "Sandbox is not running" otherwise).
+/// It holds the sandbox's id, not a copy of its record: a sandbox stays in
+/// `DaytonaState::sandboxes` once created (a destroyed one too) and its `env`
+/// never changes, so [`StartedSandbox::env`] reads what the record held when the
+/// request arrived.
 pub(super) struct StartedSandbox {
     pub(super) d: Arc<Daytona>,
     /// The request's path, for error bodies.
     pub(super) path: String,
-    pub(super) sandbox: Sandbox,
+    pub(super) id: String,
+}
+
+impl StartedSandbox {
+    /// The sandbox's environment variables, as its create request set them.
+    pub(super) fn env(&self) -> BTreeMap<String, String> {
+        sandbox_env(&self.d.state(), &self.id)
+    }
+}
+
+/// The environment variables of the sandbox `id` (none for an unknown id).
+fn sandbox_env(state: &DaytonaState, id: &str) -> BTreeMap<String, String> {
+    state.sandboxes.get(id).map(|s| s.env.clone()).unwrap_or_default()
 }
 
 impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
@@ -62,16 +78,12 @@ impl FromRequestParts<Arc<Daytona>> for StartedSandbox {
         let params = RawPathParams::from_request_parts(parts, d).await.map_err(IntoResponse::into_response)?;
         let id = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_string()).unwrap_or_default();
         let Authorized { d, path } = Authorized::from_request_parts(parts, d).await?;
-        let sandbox = d
-            .state()
-            .sandboxes
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| d.error(&path, StatusCode::NOT_FOUND, &format!("Sandbox with ID {id} not found")))?;
-        if sandbox.state != SandboxState::Started {
-            return Err(d.error(&path, StatusCode::BAD_REQUEST, "Sandbox is not running"));
+        let started = d.state().sandboxes.get(&id).map(|sandbox| sandbox.state == SandboxState::Started);
+        match started {
+            None => Err(d.error(&path, StatusCode::NOT_FOUND, &format!("Sandbox with ID {id} not found"))),
+            Some(false) => Err(d.error(&path, StatusCode::BAD_REQUEST, "Sandbox is not running")),
+            Some(true) => Ok(StartedSandbox { d, path, id }),
         }
-        Ok(StartedSandbox { d, path, sandbox })
     }
 }
 
@@ -108,23 +120,22 @@ pub(super) struct ExecuteRequest {
 
 /// `POST /process/execute {command, cwd?, envs?}` runs a command to completion
 /// and answers `{exitCode, result}` (the built-in shell's, or the launcher's).
-pub(super) async fn execute(
-    StartedSandbox { d, sandbox, .. }: StartedSandbox,
-    ToolboxJson(req): ToolboxJson<ExecuteRequest>,
-) -> Response {
-    let mut env = sandbox.env.clone();
+pub(super) async fn execute(sandbox: StartedSandbox, ToolboxJson(req): ToolboxJson<ExecuteRequest>) -> Response {
+    let mut env = sandbox.env();
+    let StartedSandbox { d, id, .. } = sandbox;
     env.extend(req.envs.unwrap_or_default());
     if let Some(host) = d.host_exec.get() {
         let timeout = req.timeout.map(std::time::Duration::from_secs);
-        let (result, code) = host.run(&sandbox.id, env, req.cwd.as_deref(), &req.command, timeout).await;
+        let (result, code) = host.run(&id, env, req.cwd.as_deref(), &req.command, timeout).await;
         return Json(json!({"exitCode": code, "result": result})).into_response();
     }
     let mut shell = ShellState::new(req.cwd.as_deref().unwrap_or(HOME), env);
-    if let Some((result, code)) = interpret(&d, &sandbox.id, &req.command, &mut shell) {
+    if let Some((result, code)) = interpret(&d, &id, &req.command, &mut shell) {
         return Json(json!({"exitCode": code, "result": result})).into_response();
     }
     let output = ProcessOutput::default();
-    d.launcher.launch(ProcessSpec { sandbox_id: sandbox.id, env: sandbox.env, command: req.command }, output.clone());
+    let env = sandbox_env(&d.state(), &id);
+    d.launcher.launch(ProcessSpec { sandbox_id: id, env, command: req.command }, output.clone());
     let code = wait_for_exit(&output).await;
     Json(json!({"exitCode": code, "result": output.text()})).into_response()
 }
@@ -145,11 +156,11 @@ pub(super) struct CreateSessionRequest {
 }
 
 pub(super) async fn create_session(
-    StartedSandbox { d, path, sandbox }: StartedSandbox,
+    StartedSandbox { d, path, id }: StartedSandbox,
     ToolboxJson(req): ToolboxJson<CreateSessionRequest>,
 ) -> Response {
     let mut state = d.state();
-    let key = (sandbox.id, req.session_id);
+    let key = (id, req.session_id);
     if state.sessions.contains_key(&key) {
         return d.error(&path, StatusCode::CONFLICT, "session already exists");
     }
@@ -168,14 +179,10 @@ fn session_json(sid: &str, session: &Session) -> serde_json::Value {
 
 /// `GET /process/session`: every session of the sandbox with its commands (the
 /// sandbox-level view of the workspace logs; each command's output is at `.../logs`).
-pub(super) async fn list_sessions(StartedSandbox { d, sandbox, .. }: StartedSandbox) -> Response {
+pub(super) async fn list_sessions(StartedSandbox { d, id, .. }: StartedSandbox) -> Response {
     let state = d.state();
-    let sessions: Vec<_> = state
-        .sessions
-        .iter()
-        .filter(|((sb, _), _)| sb == &sandbox.id)
-        .map(|((_, sid), s)| session_json(sid, s))
-        .collect();
+    let sessions: Vec<_> =
+        state.sessions.iter().filter(|((sb, _), _)| sb == &id).map(|((_, sid), s)| session_json(sid, s)).collect();
     Json(sessions).into_response()
 }
 
@@ -212,7 +219,7 @@ pub(super) struct SessionExecuteRequest {
 
 /// `POST /process/session/{sid}/exec`: `{cmdId}` at once when async, else waits for the exit.
 pub(super) async fn session_exec(
-    StartedSandbox { d, path, sandbox }: StartedSandbox,
+    StartedSandbox { d, path, id: sandbox_id }: StartedSandbox,
     Path((id, sid)): Path<(String, String)>,
     ToolboxJson(req): ToolboxJson<SessionExecuteRequest>,
 ) -> Response {
@@ -222,13 +229,19 @@ pub(super) async fn session_exec(
         let Some(session) = state.sessions.get_mut(&(id.clone(), sid.clone())) else {
             return d.error(&path, StatusCode::NOT_FOUND, "session not found");
         };
-        session.shell.take().unwrap_or_else(|| ShellState::new(HOME, sandbox.env.clone()))
+        match session.shell.take() {
+            Some(shell) => shell,
+            None => ShellState::new(HOME, sandbox_env(&state, &sandbox_id)),
+        }
     };
     let mut shell = shell;
     let interpreted = match d.host_exec.get() {
         // On the host each session command starts afresh in the home (no kept `cd`/`export`).
-        Some(host) => Some(host.run(&sandbox.id, sandbox.env.clone(), None, &req.command, None).await),
-        None => interpret(&d, &sandbox.id, &req.command, &mut shell),
+        Some(host) => {
+            let env = sandbox_env(&d.state(), &sandbox_id);
+            Some(host.run(&sandbox_id, env, None, &req.command, None).await)
+        }
+        None => interpret(&d, &sandbox_id, &req.command, &mut shell),
     };
     if let Some((text, code)) = &interpreted {
         output.print(text);
@@ -247,8 +260,8 @@ pub(super) async fn session_exec(
         cmd_id
     };
     if interpreted.is_none() {
-        d.launcher
-            .launch(ProcessSpec { sandbox_id: sandbox.id, env: sandbox.env, command: req.command }, output.clone());
+        let env = sandbox_env(&d.state(), &sandbox_id);
+        d.launcher.launch(ProcessSpec { sandbox_id, env, command: req.command }, output.clone());
     }
     if req.run_async || req.r#async {
         return Json(json!({"cmdId": cmd_id})).into_response();

@@ -133,7 +133,7 @@ impl StartedSandbox {
     /// Runs `f` on the sandbox's file system; its error becomes Daytona's error body.
     pub(super) fn with_fs(&self, f: impl FnOnce(&mut SandboxFs) -> Result<Response, (StatusCode, String)>) -> Response {
         let mut state = self.d.state();
-        let fs = state.file_systems.entry(self.sandbox.id.clone()).or_default();
+        let fs = state.file_systems.entry(self.id.clone()).or_default();
         f(fs).unwrap_or_else(|(status, message)| self.d.error(&self.path, status, &message))
     }
 }

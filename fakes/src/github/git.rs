@@ -7,9 +7,13 @@
 //! repository (trees are persistent and share what did not change); a merge
 //! costs the paths the head changed since the merge base; finding the merge
 //! base visits only the commits newer than it (generation numbers, as git's
-//! commit-graph keeps them).
+//! commit-graph keeps them), and of those only the head's side once the base
+//! branch's ancestors are known (kept for the few last asked-about bases and
+//! extended as a branch moves forward, so a run of merges into one branch does
+//! not walk its whole history each time).
 
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -142,6 +146,27 @@ struct CommitGraph {
     shas: Vec<String>,
     parents: Vec<Vec<usize>>,
     generations: Vec<u64>,
+    /// The ancestors of the last few commits [`CommitGraph::merge_base`] was asked about as its first side.
+    reach: ReachCache,
+}
+
+/// How many commits' ancestor sets [`ReachCache`] keeps.
+const REACH_CACHED: usize = 4;
+
+/// The ancestor sets of up to [`REACH_CACHED`] commits, least recently used first:
+/// `(commit, reached)` where `reached[c]` says whether `c` is that commit or one
+/// of its ancestors (positions past the end: no).
+///
+/// Guarantees: every set is exactly its commit's ancestors. A commit recorded
+/// later is never an ancestor of an earlier one, so recording commits leaves
+/// every set true without touching it. Derived data only: a clone starts empty.
+#[derive(Debug, Default)]
+struct ReachCache(Mutex<Vec<(usize, Vec<bool>)>>);
+
+impl Clone for ReachCache {
+    fn clone(&self) -> Self {
+        ReachCache::default()
+    }
 }
 
 impl CommitGraph {
@@ -159,9 +184,20 @@ impl CommitGraph {
         self.generations[position]
     }
 
-    /// Whether `ancestor` is `of` or reachable from it; walks only the commits
-    /// newer than `ancestor`.
+    /// Whether `ancestor` is `of` or reachable from it; a lookup when `of`'s
+    /// ancestors are kept, else a walk of only the commits newer than `ancestor`.
     fn is_ancestor(&self, ancestor: usize, of: usize) -> bool {
+        let cached = {
+            let sets = self.reach.0.lock().unwrap_or_else(|p| p.into_inner());
+            sets.iter()
+                .find(|(head, _)| *head == of)
+                .map(|(_, reached)| reached.get(ancestor).copied().unwrap_or(false))
+        };
+        cached.unwrap_or_else(|| self.is_ancestor_by_walk(ancestor, of))
+    }
+
+    /// [`CommitGraph::is_ancestor`] by walking `of`'s history down to `ancestor`'s generation.
+    fn is_ancestor_by_walk(&self, ancestor: usize, of: usize) -> bool {
         let floor = self.generations[ancestor];
         let mut seen = vec![false; self.generations.len()];
         let mut stack = vec![of];
@@ -177,11 +213,91 @@ impl CommitGraph {
     }
 
     /// The nearest common ancestor of `a` and `b`: of the commits both reach, the
-    /// one with the highest generation. Both histories are walked newest first
-    /// (every descendant of a commit comes out before it, so what reached a
-    /// commit is known when it comes out), so the walk stops there, having
-    /// visited only the commits newer than it.
+    /// one with the highest generation (then the latest recorded), as
+    /// [`CommitGraph::merge_base_by_walk`] finds it. `b`'s history is walked
+    /// newest first (highest generation, then position), so the first of its
+    /// commits that `a` reaches is that one; what `a` reaches is looked up in
+    /// `a`'s ancestor set, kept in [`ReachCache`].
     fn merge_base(&self, a: usize, b: usize) -> Option<usize> {
+        let mut sets = self.reach.0.lock().unwrap_or_else(|p| p.into_inner());
+        let reached = self.reached_from(&mut sets, a);
+        let mut seen = BTreeSet::from([b]);
+        let mut queue = BinaryHeap::from([(self.generations[b], b)]);
+        while let Some((_, c)) = queue.pop() {
+            if reached.get(c).copied().unwrap_or(false) {
+                return Some(c);
+            }
+            for &p in &self.parents[c] {
+                if seen.insert(p) {
+                    queue.push((self.generations[p], p));
+                }
+            }
+        }
+        None
+    }
+
+    /// `head`'s ancestor set, made the most recently used of `sets`: the one kept
+    /// for it; else a kept one of an ancestor of `head`'s, extended by the commits
+    /// between them (a branch moved forward); else walked whole, in place of the
+    /// least recently used when [`REACH_CACHED`] are kept.
+    fn reached_from<'s>(&self, sets: &'s mut Vec<(usize, Vec<bool>)>, head: usize) -> &'s [bool] {
+        let found = sets.iter().position(|(h, _)| *h == head);
+        let found = found.or_else(|| {
+            (0..sets.len()).rev().find(|&i| {
+                let (from, reached) = &mut sets[i];
+                let extended = self.extend_reach(reached, *from, head);
+                if extended {
+                    *from = head;
+                }
+                extended
+            })
+        });
+        let entry = match found {
+            Some(i) => sets.remove(i),
+            None => {
+                let mut reached = if sets.len() < REACH_CACHED { Vec::new() } else { sets.remove(0).1 };
+                reached.clear();
+                self.extend_reach(&mut reached, usize::MAX, head);
+                (head, reached)
+            }
+        };
+        sets.push(entry);
+        &sets[sets.len() - 1].1
+    }
+
+    /// Marks in `reached` (the ancestor set of `from`; empty with `from` past
+    /// every position) what `head` reaches that it does not. Whether `from` is
+    /// `head` or one of its ancestors: then `reached` is now `head`'s ancestor
+    /// set; else it is left as it was. The walk stops at every marked commit,
+    /// none of which lies on a path from `head` to `from` but `from` itself.
+    fn extend_reach(&self, reached: &mut Vec<bool>, from: usize, head: usize) -> bool {
+        reached.resize(self.generations.len(), false);
+        let mut marked = Vec::new();
+        let mut found = from == usize::MAX;
+        let mut stack = vec![head];
+        while let Some(c) = stack.pop() {
+            if reached[c] {
+                found |= c == from;
+                continue;
+            }
+            reached[c] = true;
+            marked.push(c);
+            stack.extend(&self.parents[c]);
+        }
+        if !found {
+            for c in marked {
+                reached[c] = false;
+            }
+        }
+        found
+    }
+
+    /// [`CommitGraph::merge_base`] by walking both histories newest first
+    /// (every descendant of a commit comes out before it, so what reached a
+    /// commit is known when it comes out), stopping at the first commit both
+    /// reach, having visited only the commits newer than it.
+    #[cfg(test)]
+    fn merge_base_by_walk(&self, a: usize, b: usize) -> Option<usize> {
         const FROM_A: u8 = 1;
         const FROM_B: u8 = 2;
         let mut reached = vec![0u8; self.generations.len()];
@@ -421,35 +537,38 @@ mod tests {
     fn build(steps: &[Step]) -> Git {
         let mut repo = repo();
         for step in steps {
-            match *step {
-                Step::Write { branch, path, content } => {
-                    let parent = head(&repo, branch);
-                    let mut files = repo.commits[&parent].files.clone();
-                    let path = format!("f{path}");
-                    match content {
-                        Some(c) => files.insert(path, Blob::new(vec![c])),
-                        None => files.remove(&path),
-                    }
-                    let sha = commit(&mut repo, vec![parent], files);
-                    repo.set_branch(&format!("b{branch}"), sha);
-                }
-                Step::Point { branch, at } => {
-                    let sha = head(&repo, at);
-                    repo.set_branch(&format!("b{branch}"), sha);
-                }
-                Step::Merge { from, into } => {
-                    let (theirs, ours) = (head(&repo, from), head(&repo, into));
-                    if let Ok(files) = repo.merge_trees(&ours, &theirs) {
-                        let sha = commit(&mut repo, vec![ours, theirs], files);
-                        repo.set_branch(&format!("b{into}"), sha);
-                    }
-                }
-            }
+            apply(&mut repo, step);
         }
         repo
     }
 
-    /// Every commit `sha` reaches, itself included (the whole history, walked).
+    fn apply(repo: &mut Git, step: &Step) {
+        match *step {
+            Step::Write { branch, path, content } => {
+                let parent = head(repo, branch);
+                let mut files = repo.commits[&parent].files.clone();
+                let path = format!("f{path}");
+                match content {
+                    Some(c) => files.insert(path, Blob::new(vec![c])),
+                    None => files.remove(&path),
+                }
+                let sha = commit(repo, vec![parent], files);
+                repo.set_branch(&format!("b{branch}"), sha);
+            }
+            Step::Point { branch, at } => {
+                let sha = head(repo, at);
+                repo.set_branch(&format!("b{branch}"), sha);
+            }
+            Step::Merge { from, into } => {
+                let (theirs, ours) = (head(repo, from), head(repo, into));
+                if let Ok(files) = repo.merge_trees(&ours, &theirs) {
+                    let sha = commit(repo, vec![ours, theirs], files);
+                    repo.set_branch(&format!("b{into}"), sha);
+                }
+            }
+        }
+    }
+
     fn ancestors(repo: &Git, sha: &str) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![sha.to_string()];
@@ -494,8 +613,74 @@ mod tests {
         }
     }
 
+    /// Every branch head's merge base with every other's and every ancestry
+    /// answer, by the kept ancestor sets and by walking both histories.
+    fn check_against_walks(repo: &Git) -> Result<(), TestCaseError> {
+        let heads: Vec<usize> = (0..4).map(|b| repo.commits[&head(repo, b)].position).collect();
+        let graph = &repo.graph;
+        for &a in &heads {
+            for &b in &heads {
+                prop_assert_eq!(
+                    graph.merge_base(a, b),
+                    graph.merge_base_by_walk(a, b),
+                    "merge base of {} and {}",
+                    a,
+                    b
+                );
+            }
+            for c in 0..graph.generations.len() {
+                prop_assert_eq!(graph.is_ancestor(c, a), graph.is_ancestor_by_walk(c, a), "{} in {}", c, a);
+            }
+        }
+        Ok(())
+    }
+
+    /// Lanes branched from `main` merged into it one after another, each asked
+    /// about before and after its merge: the kept set of `main`'s ancestors is
+    /// extended with each merge, not walked again, and answers as the walk does.
+    #[test]
+    fn a_run_of_merges_into_one_branch_extends_its_kept_ancestors() {
+        let mut repo = repo();
+        let main = |repo: &Git| repo.commits[&head(repo, 0)].position;
+        let mut lanes = Vec::new();
+        for lane in 0..40 {
+            let mut files = repo.commits["c000"].files.clone();
+            files.insert(format!("lane{lane}"), Blob::new(vec![lane as u8]));
+            lanes.push(commit(&mut repo, vec!["c000".into()], files));
+        }
+        for lane in &lanes {
+            let (ours, theirs) = (head(&repo, 0), lane.clone());
+            let b = repo.commits[&theirs].position;
+            assert_eq!(repo.graph.merge_base(main(&repo), b), repo.graph.merge_base_by_walk(main(&repo), b));
+            let files = repo.merge_trees(&ours, &theirs).expect("lanes touch their own files");
+            let merged = commit(&mut repo, vec![ours, theirs], files);
+            repo.set_branch("b0", merged);
+            assert_eq!(repo.graph.merge_base(main(&repo), b), Some(b), "a merged lane is its own base with main");
+        }
+        let sets = repo.graph.reach.0.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(sets.len(), 1, "one set, extended with every merge");
+        assert_eq!(sets[0].0, main(&repo));
+        for c in 0..repo.graph.generations.len() {
+            assert_eq!(sets[0].1.get(c).copied().unwrap_or(false), repo.graph.is_ancestor_by_walk(c, sets[0].0));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// After every step of any history (commits recorded between the
+        /// questions, branches moved back and forth, merges), the merge bases and
+        /// ancestry answers from the kept ancestor sets are the walks' answers.
+        #[test]
+        fn kept_ancestor_sets_answer_as_the_walks_after_every_step(steps in steps()) {
+            let mut repo = repo();
+            check_against_walks(&repo)?;
+            for step in &steps {
+                apply(&mut repo, step);
+                check_against_walks(&repo)?;
+            }
+        }
+
 
         /// On any history of commits, branches and merges, the walks that visit
         /// only what they need agree with walking whole histories and merging

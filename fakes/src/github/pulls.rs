@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
 use super::actors::{Account, Actor};
@@ -74,21 +75,38 @@ impl PullRecord {
     }
 }
 
-/// A pull request's `head` or `base`; its `user` and `repo` borrow the one
-/// repository document built per pull request.
+/// A pull request's `head` or `base`; its `user` and `repo` are the one
+/// repository's, serialized once per response ([`RepoParts`]).
 #[derive(Serialize)]
 struct BranchDoc<'a> {
     label: String,
     #[serde(rename = "ref")]
     branch: &'a str,
     sha: String,
-    user: &'a Account<'a>,
-    repo: &'a RepoDoc<'a>,
+    user: &'a RawValue,
+    repo: &'a RawValue,
 }
 
 impl<'a> BranchDoc<'a> {
-    fn new(repo: &Repo, repo_doc: &'a RepoDoc<'a>, branch: &'a str, sha: String) -> Self {
-        BranchDoc { label: format!("{}:{branch}", repo.owner), branch, sha, user: &repo_doc.owner, repo: repo_doc }
+    fn new(repo: &Repo, parts: &'a RepoParts, branch: &'a str, sha: String) -> Self {
+        BranchDoc { label: format!("{}:{branch}", repo.owner), branch, sha, user: &parts.owner, repo: &parts.repo }
+    }
+}
+
+/// A repository document ([`Repo::doc`]) and its owner's account, serialized
+/// once for every `head` and `base` of a response that shows them (each a
+/// pull request's `user` and `repo` twice): the bytes serializing each in place
+/// writes, written once.
+pub(crate) struct RepoParts {
+    owner: Box<RawValue>,
+    repo: Box<RawValue>,
+}
+
+impl RepoParts {
+    pub(crate) fn new(doc: &RepoDoc<'_>) -> RepoParts {
+        // Plain structs with string keys: serde_json cannot fail on them.
+        let raw = |v: Result<Box<RawValue>, serde_json::Error>| v.expect("a repository document serializes");
+        RepoParts { owner: raw(to_raw_value(&doc.owner)), repo: raw(to_raw_value(doc)) }
     }
 }
 
@@ -152,14 +170,9 @@ pub(crate) struct PullDoc<'a> {
     changed_files: u64,
 }
 
-/// A pull request as GitHub lists it; `repo_doc` is the repository's own
-/// document ([`Repo::doc`]), which `head` and `base` borrow (one per response).
-fn simple_pull_doc<'a>(
-    inner: &Inner,
-    repo: &'a Repo,
-    repo_doc: &'a RepoDoc<'a>,
-    pr: &'a PullRecord,
-) -> SimplePullDoc<'a> {
+/// A pull request as GitHub lists it; `parts` is the repository's own
+/// document ([`Repo::doc`]) serialized, which `head` and `base` show (one per response).
+fn simple_pull_doc<'a>(inner: &Inner, repo: &'a Repo, parts: &'a RepoParts, pr: &'a PullRecord) -> SimplePullDoc<'a> {
     let api = inner.api(&repo.api_path());
     let html = inner.html(&format!("/{}/pull/{}", repo.full_name(), pr.number));
     let base_sha = repo.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
@@ -195,8 +208,8 @@ fn simple_pull_doc<'a>(
         assignees: [],
         requested_reviewers: [],
         requested_teams: [],
-        head: BranchDoc::new(repo, repo_doc, &pr.head, head_sha),
-        base: BranchDoc::new(repo, repo_doc, &pr.base, base_sha),
+        head: BranchDoc::new(repo, parts, &pr.head, head_sha),
+        base: BranchDoc::new(repo, parts, &pr.base, base_sha),
         author_association: if pr.user == Actor::Bot { "NONE" } else { "MEMBER" },
         auto_merge: (),
         draft: pr.draft,
@@ -204,15 +217,10 @@ fn simple_pull_doc<'a>(
 }
 
 /// A pull request as GitHub answers for it alone (see [`simple_pull_doc`]).
-pub(crate) fn pull_doc<'a>(
-    inner: &Inner,
-    repo: &'a Repo,
-    repo_doc: &'a RepoDoc<'a>,
-    pr: &'a PullRecord,
-) -> PullDoc<'a> {
+pub(crate) fn pull_doc<'a>(inner: &Inner, repo: &'a Repo, parts: &'a RepoParts, pr: &'a PullRecord) -> PullDoc<'a> {
     let mergeable = pr.mergeable(repo);
     PullDoc {
-        simple: simple_pull_doc(inner, repo, repo_doc, pr),
+        simple: simple_pull_doc(inner, repo, parts, pr),
         merged: pr.merged,
         mergeable,
         rebaseable: mergeable,
@@ -234,8 +242,8 @@ pub(crate) fn pull_doc<'a>(
 
 /// The response for one pull request: its document, serialized at once.
 fn pull_response(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Response {
-    let repo_doc = repo.doc(inner);
-    Json(pull_doc(inner, repo, &repo_doc, pr)).into_response()
+    let parts = RepoParts::new(&repo.doc(inner));
+    Json(pull_doc(inner, repo, &parts, pr)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -344,17 +352,15 @@ pub(crate) async fn list_pulls(
     let r = state.repo(&access.key)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
     let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
-    let repo_doc = r.doc(inner);
+    let parts = RepoParts::new(&r.doc(inner));
     // With `head`, only that branch's pull requests (none for another owner's branch).
     let candidates: Box<dyn Iterator<Item = &PullRecord>> = match head {
         None => Box::new(r.pulls.values()),
         Some((owner, branch)) if owner.eq_ignore_ascii_case(&r.owner) => Box::new(r.pulls_from(branch)),
         Some(_) => Box::new(std::iter::empty()),
     };
-    let list: Vec<SimplePullDoc<'_>> = candidates
-        .filter(|p| state_matches(&wanted, p.open))
-        .map(|p| simple_pull_doc(inner, r, &repo_doc, p))
-        .collect();
+    let list: Vec<SimplePullDoc<'_>> =
+        candidates.filter(|p| state_matches(&wanted, p.open)).map(|p| simple_pull_doc(inner, r, &parts, p)).collect();
     Ok(pages.respond(inner, list.into_iter()))
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 use squadsim_fakes::clock::SystemClock;
-use squadsim_fakes::daytona::{Daytona, DaytonaConfig, EchoShell, StorageConfig};
+use squadsim_fakes::daytona::{
+    Daytona, DaytonaConfig, EchoShell, ProcessLauncher, ProcessOutput, ProcessSpec, StorageConfig,
+};
 use squadsim_fakes::net::serve_loopback;
 
 use crate::support::loopback;
@@ -24,9 +26,13 @@ struct Api {
 
 impl Api {
     async fn start(config: DaytonaConfig) -> Api {
+        Api::start_with(config, Arc::new(EchoShell)).await
+    }
+
+    async fn start_with(config: DaytonaConfig, launcher: Arc<dyn ProcessLauncher>) -> Api {
         let (listener, base) = loopback().await;
         let config = DaytonaConfig { public_url: base.clone(), start_seconds: 0, ..config };
-        let daytona = Daytona::new(config, Arc::new(EchoShell), Arc::new(SystemClock));
+        let daytona = Daytona::new(config, launcher, Arc::new(SystemClock));
         tokio::spawn(serve_loopback(daytona.router(), listener));
         Api { base, http: Client::new(), daytona }
     }
@@ -490,6 +496,58 @@ async fn ordinary_commands_run_against_the_files_the_file_api_serves() {
         let (_, out) = split(r.unwrap()).await;
         assert_eq!((out["exitCode"].as_i64(), out["output"].as_str()), (Some(0), Some(want)), "{command}");
     }
+}
+
+/// A launched process that prints the sandbox and environment it was given.
+struct PrintsItsEnvironment;
+
+impl ProcessLauncher for PrintsItsEnvironment {
+    fn launch(&self, spec: ProcessSpec, output: ProcessOutput) {
+        let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        output.println(&format!("{} {}", spec.sandbox_id, env.join(" ")));
+        output.exit(0);
+    }
+}
+
+/// Every toolbox command sees the variables the sandbox was created with: the
+/// built-in shell (with `process/execute`'s `envs` over them) and a launched
+/// process (the sandbox's alone), on `process/execute` and in a session; a
+/// toolbox call on an unknown sandbox is 404, on a stopped one 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toolbox_commands_see_the_variables_the_sandbox_was_created_with() {
+    let api = Api::start_with(DaytonaConfig::default(), Arc::new(PrintsItsEnvironment)).await;
+    let body = json!({"env": {"GREETING": "hi", "WHO": "sandbox"}});
+    let (_, created) = split(api.sdk(Method::POST, "/api/sandbox").json(&body).send().await.unwrap()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    api.wait_for(&id, "started").await;
+    let execute = format!("/toolbox/{id}/process/execute");
+    for (command, want) in [
+        ("echo $GREETING $WHO $EXTRA", "hi request x\n".to_string()),
+        ("agent-cli run", format!("{id} GREETING=hi WHO=sandbox\n")),
+    ] {
+        let body = json!({"command": command, "envs": {"WHO": "request", "EXTRA": "x"}});
+        let (status, r) = split(api.sdk(Method::POST, &execute).json(&body).send().await.unwrap()).await;
+        assert_eq!((status, r), (200, json!({"exitCode": 0, "result": want})), "{command}");
+    }
+    let session = format!("/toolbox/{id}/process/session");
+    api.sdk(Method::POST, &session).json(&json!({"sessionId": "s"})).send().await.unwrap();
+    for (command, want) in [
+        ("echo $GREETING $WHO", "hi sandbox\n".to_string()),
+        ("export WHO=session", String::new()),
+        ("echo $WHO", "session\n".to_string()),
+        ("agent-cli run", format!("{id} GREETING=hi WHO=sandbox\n")),
+    ] {
+        let r = api.sdk(Method::POST, &format!("{session}/s/exec")).json(&json!({"command": command})).send().await;
+        let (_, out) = split(r.unwrap()).await;
+        assert_eq!((out["exitCode"].as_i64(), out["output"].as_str()), (Some(0), Some(want.as_str())), "{command}");
+    }
+
+    let (status, missing) = api.json(Method::GET, "/toolbox/sbx-missing/process/session").await;
+    assert_eq!((status, missing["message"].as_str()), (404, Some("Sandbox with ID sbx-missing not found")));
+    let (status, _) = api.json(Method::POST, &format!("/api/sandbox/{id}/stop")).await;
+    assert_eq!(status, 200);
+    let (status, stopped) = api.json(Method::GET, &format!("/toolbox/{id}/process/session")).await;
+    assert_eq!((status, stopped["message"].as_str()), (400, Some("Sandbox is not running")));
 }
 
 /// Opt-in host execution (`squadsim serve --sandbox-exec local`): the command
