@@ -140,6 +140,11 @@ pub struct RunOptions {
     /// (the default; see [`idle_ticks`]). Off, the world steps every tick, as
     /// turmoil does: the outcome and the record are the same either way.
     pub leap_idle: bool,
+    /// With `leap_idle`, a host with nothing to do in a step skips its turn
+    /// (the default; turmoil's `Sim::skip_idle_hosts`, told of each host's
+    /// timers by [`squadsim_fakes::timer::next_deadline_on`]): the outcome and
+    /// the record are the same either way.
+    pub skip_idle_hosts: bool,
 }
 
 impl Default for RunOptions {
@@ -150,6 +155,7 @@ impl Default for RunOptions {
             capture_responses: false,
             keep_services: false,
             leap_idle: true,
+            skip_idle_hosts: true,
         }
     }
 }
@@ -251,6 +257,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     crate::base::probe::start();
     squadsim_fakes::timer::new_world();
     let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, &network).build();
+    if options.leap_idle && options.skip_idle_hosts {
+        sim.skip_idle_hosts(squadsim_fakes::timer::next_deadline_on);
+    }
 
     let recorder = options.record.then(CallRecorder::new);
     let services =

@@ -337,6 +337,13 @@ impl World {
     }
 
     /// Tick the host at `addr` by `duration`.
+    /// (squadsim patch.) Whether a message waits to be delivered to `addr` at
+    /// its turn, or a loopback message of its own is on its way.
+    pub(crate) fn has_arrivals(&self, addr: IpAddr) -> bool {
+        self.topology.has_deliverable(addr)
+            || self.hosts.get(&addr).is_some_and(|host| host.loopback > 0)
+    }
+
     pub(crate) fn tick(&mut self, addr: IpAddr, duration: Duration) {
         self.hosts
             .get_mut(&addr)
