@@ -32,7 +32,7 @@ struct Armed {
     world: u64,
     /// Each armed deadline (simulated time since the simulation began), with how many timers share it.
     deadlines: BTreeMap<Duration, u32>,
-    /// The same, by the host whose turn armed them (whose runtime they belong to).
+    /// The same, by the host whose turn armed them (whose tokio timer wheel holds them).
     hosts: BTreeMap<IpAddr, BTreeMap<Duration, u32>>,
     /// How many times a timer was armed or disarmed in this world.
     changes: u64,
@@ -218,6 +218,38 @@ mod tests {
         });
         sim.run().unwrap();
         assert_eq!(changes(), 6);
+    }
+
+    #[test]
+    fn each_hosts_timers_are_recorded_by_the_host_they_were_armed_on() {
+        new_world();
+        let mut sim = simulation();
+        let ms = Duration::from_millis;
+        sim.host("early", || async {
+            sleep(Duration::from_millis(100)).await;
+            sleep(Duration::from_millis(900)).await;
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        sim.host("late", || async {
+            sleep(Duration::from_millis(300)).await;
+            sleep(Duration::from_millis(400)).await;
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        let (early, late) = (sim.lookup("early"), sim.lookup("late"));
+        sim.step().unwrap();
+        assert_eq!(next_deadline(), Some(ms(100)));
+        assert_eq!((next_deadline_on(early), next_deadline_on(late)), (Some(ms(100)), Some(ms(300))));
+        while sim.elapsed() < ms(400) {
+            sim.step().unwrap();
+        }
+        // Each host's second sleep counts from its first's end.
+        assert_eq!((next_deadline_on(early), next_deadline_on(late)), (Some(ms(1_000)), Some(ms(700))));
+        while sim.elapsed() < ms(710) {
+            sim.step().unwrap();
+        }
+        assert_eq!((next_deadline_on(early), next_deadline_on(late)), (Some(ms(1_000)), None));
     }
 
     #[test]

@@ -180,6 +180,9 @@ pub struct Run {
     pub quiet_since: Option<Duration>,
     /// How many times the world was stepped (a leap over idle ticks is one).
     pub turns: u64,
+    /// How many turns its hosts ran (one per running host per step, less
+    /// those skipped with nothing to do: [`RunOptions::skip_idle_hosts`]).
+    pub host_turns: u64,
 }
 
 impl Run {
@@ -196,6 +199,7 @@ impl Run {
             probes: Default::default(),
             quiet_since: Some(Duration::ZERO),
             turns: 0,
+            host_turns: 0,
         }
     }
 }
@@ -352,6 +356,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     }
     drop(subscriber);
     let simulated = sim.elapsed();
+    let host_turns = sim.host_turns();
     let mut operator_log = log.lock().map(|l| l.clone()).unwrap_or_default();
     let responses = std::mem::take(&mut operator_log.responses);
     let run_id = operator_log.run_id.clone();
@@ -409,7 +414,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     schedule.probe_standing_hits();
     crate::engine::coverage::probe_outcome(&outcome);
     let probes = crate::base::probe::take();
-    Run { outcome, record, responses, services: options.keep_services.then_some(services), probes, quiet_since, turns }
+    Run {
+        outcome,
+        record,
+        responses,
+        services: options.keep_services.then_some(services),
+        probes,
+        quiet_since,
+        turns,
+        host_turns,
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,9 @@ pub struct Sim<'a> {
     /// (squadsim patch.) Set by [`Sim::skip_idle_hosts`]: when a host's
     /// earliest timer is due.
     next_timer: Option<NextTimer<'a>>,
+
+    /// (squadsim patch.) How many host turns have run ([`Sim::host_turns`]).
+    host_turns: u64,
 }
 
 /// (squadsim patch.) The simulated elapsed time at which a host's earliest
@@ -61,6 +64,7 @@ impl<'a> Sim<'a> {
             elapsed: Duration::ZERO,
             steps: 1, // bumped after each step
             next_timer: None,
+            host_turns: 0,
         }
     }
 
@@ -494,6 +498,7 @@ impl<'a> Sim<'a> {
                     continue;
                 }
             }
+            self.host_turns += 1;
             let _span_guard = tracing::span!(Level::INFO, "node", name = &*rt.nodename,).entered();
             {
                 let mut world = self.world.borrow_mut();
@@ -563,6 +568,12 @@ impl<'a> Sim<'a> {
     /// simulation, provided `next_timer` sees every timer of every host.
     pub fn skip_idle_hosts(&mut self, next_timer: impl FnMut(IpAddr) -> Option<Duration> + 'a) {
         self.next_timer = Some(Box::new(next_timer));
+    }
+
+    /// (squadsim patch.) How many turns the hosts with running software have
+    /// run: one per host per step, less those skipped.
+    pub fn host_turns(&self) -> u64 {
+        self.host_turns
     }
 
     /// (squadsim patch.) Whether some host with running software has had a
