@@ -7,7 +7,8 @@
 //! inside a turmoil simulation records its deadline in simulated time on the
 //! simulation's thread until it fires or is dropped, so the world knows when
 //! the next one is due ([`next_deadline`]) and can step over the ticks before
-//! it in one go when nothing else is pending (`sim::engine::world`).
+//! it in one go when nothing else is pending (`sim::engine::world`), and by
+//! host ([`next_deadline_on`]), so a host with nothing due skips its turns.
 //!
 //! Guarantees: a timer behaves exactly as the `tokio::time` one it wraps;
 //! outside a simulation (real sockets) nothing is recorded; a timer armed in an
@@ -17,6 +18,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -30,6 +32,8 @@ struct Armed {
     world: u64,
     /// Each armed deadline (simulated time since the simulation began), with how many timers share it.
     deadlines: BTreeMap<Duration, u32>,
+    /// The same, by the host whose turn armed them (whose tokio timer wheel holds them).
+    hosts: BTreeMap<IpAddr, BTreeMap<Duration, u32>>,
     /// How many times a timer was armed or disarmed in this world.
     changes: u64,
 }
@@ -44,6 +48,7 @@ pub fn new_world() {
         let mut armed = armed.borrow_mut();
         armed.world += 1;
         armed.deadlines.clear();
+        armed.hosts.clear();
         armed.changes = 0;
     });
 }
@@ -52,6 +57,11 @@ pub fn new_world() {
 /// timer armed in this thread's simulation and neither fired nor dropped.
 pub fn next_deadline() -> Option<Duration> {
     ARMED.with(|armed| armed.borrow().deadlines.keys().next().copied())
+}
+
+/// The earliest deadline (as [`next_deadline`]) of a timer armed on `host`.
+pub fn next_deadline_on(host: IpAddr) -> Option<Duration> {
+    ARMED.with(|armed| armed.borrow().hosts.get(&host).and_then(|deadlines| deadlines.keys().next().copied()))
 }
 
 /// How many times a timer was armed or disarmed in this thread's simulation:
@@ -64,24 +74,26 @@ pub fn changes() -> u64 {
 #[derive(Debug)]
 struct Mark {
     world: u64,
-    deadline: Option<Duration>,
+    /// The host it was armed on, and its deadline.
+    deadline: Option<(IpAddr, Duration)>,
 }
 
 impl Mark {
     /// Records a deadline `after` from the current host's now, when inside a simulation.
     fn arm(after: Duration) -> Mark {
-        let Some(now) = turmoil::sim_elapsed() else { return Mark { world: 0, deadline: None } };
+        let Some((host, now)) = turmoil::sim_host_elapsed() else { return Mark { world: 0, deadline: None } };
         let deadline = now.saturating_add(after);
         ARMED.with(|armed| {
             let mut armed = armed.borrow_mut();
             *armed.deadlines.entry(deadline).or_default() += 1;
+            *armed.hosts.entry(host).or_default().entry(deadline).or_default() += 1;
             armed.changes += 1;
-            Mark { world: armed.world, deadline: Some(deadline) }
+            Mark { world: armed.world, deadline: Some((host, deadline)) }
         })
     }
 
     fn disarm(&mut self) {
-        let Some(deadline) = self.deadline.take() else { return };
+        let Some((host, deadline)) = self.deadline.take() else { return };
         // A thread-local already torn down has nothing left to disarm.
         let _ = ARMED.try_with(|armed| {
             let mut armed = armed.borrow_mut();
@@ -94,6 +106,14 @@ impl Mark {
                     armed.deadlines.remove(&deadline);
                 }
                 armed.changes += 1;
+            }
+            if let Some(deadlines) = armed.hosts.get_mut(&host) {
+                if let Some(count) = deadlines.get_mut(&deadline) {
+                    *count -= 1;
+                    if *count == 0 {
+                        deadlines.remove(&deadline);
+                    }
+                }
             }
         });
     }
@@ -198,6 +218,38 @@ mod tests {
         });
         sim.run().unwrap();
         assert_eq!(changes(), 6);
+    }
+
+    #[test]
+    fn each_hosts_timers_are_recorded_by_the_host_they_were_armed_on() {
+        new_world();
+        let mut sim = simulation();
+        let ms = Duration::from_millis;
+        sim.host("early", || async {
+            sleep(Duration::from_millis(100)).await;
+            sleep(Duration::from_millis(900)).await;
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        sim.host("late", || async {
+            sleep(Duration::from_millis(300)).await;
+            sleep(Duration::from_millis(400)).await;
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        let (early, late) = (sim.lookup("early"), sim.lookup("late"));
+        sim.step().unwrap();
+        assert_eq!(next_deadline(), Some(ms(100)));
+        assert_eq!((next_deadline_on(early), next_deadline_on(late)), (Some(ms(100)), Some(ms(300))));
+        while sim.elapsed() < ms(400) {
+            sim.step().unwrap();
+        }
+        // Each host's second sleep counts from its first's end.
+        assert_eq!((next_deadline_on(early), next_deadline_on(late)), (Some(ms(1_000)), Some(ms(700))));
+        while sim.elapsed() < ms(710) {
+            sim.step().unwrap();
+        }
+        assert_eq!((next_deadline_on(early), next_deadline_on(late)), (Some(ms(1_000)), None));
     }
 
     #[test]

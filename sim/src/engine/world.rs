@@ -140,6 +140,11 @@ pub struct RunOptions {
     /// (the default; see [`idle_ticks`]). Off, the world steps every tick, as
     /// turmoil does: the outcome and the record are the same either way.
     pub leap_idle: bool,
+    /// With `leap_idle`, a host with nothing to do in a step skips its turn
+    /// (the default; turmoil's `Sim::skip_idle_hosts`, told of each host's
+    /// timers by [`squadsim_fakes::timer::next_deadline_on`]): the outcome and
+    /// the record are the same either way.
+    pub skip_idle_hosts: bool,
 }
 
 impl Default for RunOptions {
@@ -150,6 +155,7 @@ impl Default for RunOptions {
             capture_responses: false,
             keep_services: false,
             leap_idle: true,
+            skip_idle_hosts: true,
         }
     }
 }
@@ -174,6 +180,9 @@ pub struct Run {
     pub quiet_since: Option<Duration>,
     /// How many times the world was stepped (a leap over idle ticks is one).
     pub turns: u64,
+    /// How many turns its hosts ran (one per running host per step, less
+    /// those skipped with nothing to do: [`RunOptions::skip_idle_hosts`]).
+    pub host_turns: u64,
 }
 
 impl Run {
@@ -190,6 +199,7 @@ impl Run {
             probes: Default::default(),
             quiet_since: Some(Duration::ZERO),
             turns: 0,
+            host_turns: 0,
         }
     }
 }
@@ -251,6 +261,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     crate::base::probe::start();
     squadsim_fakes::timer::new_world();
     let mut sim = simulation(seed, scenario.world.tick.0, scenario.world.horizon.0, &network).build();
+    if options.leap_idle && options.skip_idle_hosts {
+        sim.skip_idle_hosts(squadsim_fakes::timer::next_deadline_on);
+    }
 
     let recorder = options.record.then(CallRecorder::new);
     let services =
@@ -343,6 +356,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     }
     drop(subscriber);
     let simulated = sim.elapsed();
+    let host_turns = sim.host_turns();
     let mut operator_log = log.lock().map(|l| l.clone()).unwrap_or_default();
     let responses = std::mem::take(&mut operator_log.responses);
     let run_id = operator_log.run_id.clone();
@@ -400,7 +414,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     schedule.probe_standing_hits();
     crate::engine::coverage::probe_outcome(&outcome);
     let probes = crate::base::probe::take();
-    Run { outcome, record, responses, services: options.keep_services.then_some(services), probes, quiet_since, turns }
+    Run {
+        outcome,
+        record,
+        responses,
+        services: options.keep_services.then_some(services),
+        probes,
+        quiet_since,
+        turns,
+        host_turns,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 //! (`RunOptions::leap_idle`, turmoil's patched `Sim::step_ticks`): the same
 //! run as stepping every tick, outcome and record, only cheaper. That holds
 //! only while every timer is armed where the world can see it
-//! (`squadsim_fakes::timer`).
+//! (`squadsim_fakes::timer`). The same goes for a host skipping a step's turn
+//! when it has nothing to do (`RunOptions::skip_idle_hosts`, turmoil's patched
+//! `Sim::skip_idle_hosts`), which a leaping world does (stepping each tick,
+//! every host turns every tick, as in turmoil).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,12 +26,22 @@ fn corpus_files() -> Vec<PathBuf> {
 }
 
 fn run(scenario: &Scenario, network: Network, leap_idle: bool) -> Run {
-    world::run(scenario, RunOptions { network, record: true, capture_responses: true, leap_idle, ..Default::default() })
+    run_skipping(scenario, network, leap_idle, true)
+}
+
+fn run_skipping(scenario: &Scenario, network: Network, leap_idle: bool, skip_idle_hosts: bool) -> Run {
+    let options =
+        RunOptions { network, record: true, capture_responses: true, leap_idle, skip_idle_hosts, ..Default::default() };
+    world::run(scenario, options)
 }
 
 /// Runs `scenario` stepping every tick and leaping over idle ones; fails on the first difference.
 fn assert_same_run(file: &Path, scenario: &Scenario, network: Network) {
-    let (every, leaping) = (run(scenario, network, false), run(scenario, network, true));
+    assert_same_runs(file, scenario, run(scenario, network, false), run(scenario, network, true));
+}
+
+/// Fails on the first difference between two runs of `scenario`.
+fn assert_same_runs(file: &Path, scenario: &Scenario, every: Run, leaping: Run) {
     let name = file.file_name().unwrap().to_string_lossy();
     let json = |r: &Run| serde_json::to_string_pretty(&r.outcome.to_json()).unwrap();
     assert_eq!(json(&every), json(&leaping), "{name} (seed {}): the outcome", scenario.seed);
@@ -59,6 +72,36 @@ fn a_sweeps_network_runs_the_same_leaping_too_with_random_host_order_and_message
         scenario.seed = scenario.seed.wrapping_mul(7_919).wrapping_add(1);
         assert_same_run(file, &scenario, network);
     }
+}
+
+#[test]
+fn a_sweeps_network_runs_the_same_with_hosts_skipping_their_idle_turns_as_with_every_host_turning() {
+    // Both leap; one lets a host with nothing to do skip its turn in a step.
+    let network = Network::jittered(Duration::from_millis(500));
+    for file in &corpus_files() {
+        let mut scenario = Scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
+        scenario.seed = scenario.seed.wrapping_mul(104_729).wrapping_add(3);
+        let (turning, skipping) =
+            (run_skipping(&scenario, network, true, false), run_skipping(&scenario, network, true, true));
+        assert_same_runs(file, &scenario, turning, skipping);
+    }
+}
+
+#[test]
+fn hosts_skip_most_of_their_turns_in_a_run_that_mostly_waits() {
+    // Not a timing test: the run says how many turns its hosts ran.
+    let scenario = support::load("full-delivery.yaml");
+    let (turning, skipping) = (
+        run_skipping(&scenario, Network::SNAPSHOT, true, false),
+        run_skipping(&scenario, Network::SNAPSHOT, true, true),
+    );
+    assert_eq!(turning.turns, skipping.turns, "the world steps as often");
+    assert!(
+        skipping.host_turns * 3 < turning.host_turns,
+        "{} host turns skipping, {} turning",
+        skipping.host_turns,
+        turning.host_turns
+    );
 }
 
 #[test]

@@ -56,6 +56,7 @@ mod serve;
 mod sharded_sweeps;
 mod skill_pull;
 mod skipped_steps;
+mod skipped_turns;
 mod snapshot_hygiene;
 mod storage;
 mod studio_api;

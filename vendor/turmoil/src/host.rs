@@ -3,6 +3,7 @@ use crate::envelope::{hex, Datagram, Protocol, Segment, Syn};
 use crate::fs::{Fs, FsConfig};
 use crate::net::tcp::stream::BidiFlowControl;
 use crate::net::{SocketPair, TcpListener, UdpSocket};
+use crate::world::World;
 use crate::{Envelope, TRACING_TARGET};
 
 use bytes::Bytes;
@@ -48,6 +49,35 @@ pub(crate) struct Host {
 
     next_ephemeral_port: u16,
     ephemeral_ports: RangeInclusive<u16>,
+
+    /// (squadsim patch.) Loopback messages on their way to this host (a
+    /// task's sleep of one tick, which no timer the simulation is told of
+    /// shows): it has something to do while there are any.
+    pub(crate) loopback: usize,
+}
+
+/// (squadsim patch.) Counts a loopback message in flight on the current host
+/// while it lives (see [`Host::loopback`]).
+pub(crate) struct LoopbackInFlight(IpAddr);
+
+impl LoopbackInFlight {
+    pub(crate) fn new() -> Self {
+        World::current(|world| {
+            let host = world.current_host_mut();
+            host.loopback += 1;
+            LoopbackInFlight(host.addr)
+        })
+    }
+}
+
+impl Drop for LoopbackInFlight {
+    fn drop(&mut self) {
+        World::current_if_set(|world| {
+            if let Some(host) = world.hosts.get_mut(&self.0) {
+                host.loopback -= 1;
+            }
+        });
+    }
 }
 
 impl Host {
@@ -70,6 +100,7 @@ impl Host {
             timer,
             next_ephemeral_port: *ephemeral_ports.start(),
             ephemeral_ports,
+            loopback: 0,
         }
     }
 
@@ -90,6 +121,7 @@ impl Host {
             timer,
             next_ephemeral_port: *ephemeral_ports.start(),
             ephemeral_ports,
+            loopback: 0,
         }
     }
 

@@ -268,6 +268,17 @@ pub fn sim_elapsed() -> Option<Duration> {
     .flatten()
 }
 
+/// (squadsim patch.) The currently executing host and [`sim_elapsed`], or
+/// None outside a host's software.
+pub fn sim_host_elapsed() -> Option<(IpAddr, Duration)> {
+    World::try_current(|world| {
+        let host = world.try_current_host().ok()?;
+        Some((host.addr, host.timer.sim_elapsed()))
+    })
+    .ok()
+    .flatten()
+}
+
 /// The logical duration from [`UNIX_EPOCH`] until now.
 ///
 /// On creation the simulation picks a `SystemTime` and calculates the

@@ -3,7 +3,7 @@ use std::mem;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Wake, Waker};
+use std::task::{Context, Wake, Waker};
 
 use rand::rngs::SmallRng;
 use tokio::runtime::Runtime;
@@ -93,6 +93,12 @@ pub struct Rt<'a> {
     /// only `block_on` moves a paused clock, and none runs between turns, so
     /// it is [`Rt::now`] until the next turn (cleared with the runtime).
     now: Option<Instant>,
+
+    /// (squadsim patch.) How far this runtime's clock is behind the
+    /// simulation's: the turns it skipped with nothing to do
+    /// ([`crate::Sim::skip_idle_hosts`]), caught up at its next turn
+    /// ([`Rt::catch_up`]).
+    lag: Duration,
 }
 
 /// (squadsim patch.) The waker a host's `LocalSet` wakes when one of its tasks
@@ -133,6 +139,7 @@ impl<'a> Rt<'a> {
             turn: None,
             marking: None,
             now: None,
+            lag: Duration::ZERO,
         }
     }
 
@@ -157,6 +164,7 @@ impl<'a> Rt<'a> {
             turn: None,
             marking: None,
             now: None,
+            lag: Duration::ZERO,
         }
     }
 
@@ -175,6 +183,7 @@ impl<'a> Rt<'a> {
             turn: None,
             marking: None,
             now: None,
+            lag: Duration::ZERO,
         }
     }
 
@@ -204,6 +213,41 @@ impl<'a> Rt<'a> {
         #[cfg(not(tokio_unstable))]
         let local = 0;
         self.woken.load(Ordering::Relaxed) || metrics.global_queue_depth() > 0 || local > 0
+    }
+
+    /// (squadsim patch.) Skips a turn of `duration` in which this host has
+    /// nothing to do: its clock stays where it is until [`Rt::catch_up`].
+    pub(crate) fn skip(&mut self, duration: Duration) {
+        self.lag += duration;
+    }
+
+    /// (squadsim patch.) Moves the runtime's paused clock over the turns it
+    /// skipped, before its next turn polls any task, and returns by how much
+    /// (to move the host's elapsed time too). No task runs and no timer fires
+    /// here: none was due in the skipped turns, so the clock stands where
+    /// those turns would have left it, and the turn's own park fires what is
+    /// due from there as it would have.
+    pub(crate) fn catch_up(&mut self) -> Duration {
+        let lag = mem::take(&mut self.lag);
+        if lag.is_zero() {
+            return lag;
+        }
+        let _guard = self.tokio.enter();
+        // `advance` moves the clock at its first poll, then yields once: with
+        // no scheduler running (no `block_on`), the yield wakes at once and
+        // the second poll is ready.
+        let mut advance = pin!(tokio::time::advance(lag));
+        let mut cx = Context::from_waker(Waker::noop());
+        while advance.as_mut().poll(&mut cx).is_pending() {}
+        self.now = self.now.map(|now| now + lag);
+        lag
+    }
+
+    /// (squadsim patch.) Forgets the skipped turns when the runtime is
+    /// replaced (a crash or a bounce) and returns them, for the host's
+    /// elapsed time.
+    pub(crate) fn take_lag(&mut self) -> Duration {
+        mem::take(&mut self.lag)
     }
 
     pub(crate) fn now(&self) -> Instant {

@@ -36,7 +36,18 @@ pub struct Sim<'a> {
     elapsed: Duration,
 
     steps: usize,
+
+    /// (squadsim patch.) Set by [`Sim::skip_idle_hosts`]: when a host's
+    /// earliest timer is due.
+    next_timer: Option<NextTimer<'a>>,
+
+    /// (squadsim patch.) How many host turns have run ([`Sim::host_turns`]).
+    host_turns: u64,
 }
+
+/// (squadsim patch.) The simulated elapsed time at which a host's earliest
+/// timer is due, `None` when it has none (see [`Sim::skip_idle_hosts`]).
+type NextTimer<'a> = Box<dyn FnMut(IpAddr) -> Option<Duration> + 'a>;
 
 impl<'a> Sim<'a> {
     pub(crate) fn new(config: Config, world: World) -> Self {
@@ -52,6 +63,8 @@ impl<'a> Sim<'a> {
             since_epoch,
             elapsed: Duration::ZERO,
             steps: 1, // bumped after each step
+            next_timer: None,
+            host_turns: 0,
         }
     }
 
@@ -165,6 +178,9 @@ impl<'a> Sim<'a> {
         for h in hosts {
             let rt = self.rts.get_mut(&h).expect("missing host");
 
+            // (squadsim patch.) The host's elapsed time takes the turns it
+            // skipped (see `Sim::skip_idle_hosts`); its clock goes with it.
+            self.world.borrow_mut().tick(h, rt.take_lag());
             self.world.borrow_mut().current = Some(h);
 
             // (squadsim patch.) The FINs and RSTs of its dropped connections
@@ -193,8 +209,13 @@ impl<'a> Sim<'a> {
     /// Bounces the resolved hosts. The software is restarted.
     pub fn bounce(&mut self, addrs: impl ToIpAddrs) {
         self.run_with_hosts(addrs, |addr, rt| {
-            // (squadsim patch.) As in a crash (see `World::held_sends`).
-            World::current(|world| world.hold_sends());
+            // (squadsim patch.) As in a crash: the skipped turns (see
+            // `Sim::skip_idle_hosts`), and the FINs and RSTs (see
+            // `World::held_sends`).
+            World::current(|world| {
+                world.tick(addr, rt.take_lag());
+                world.hold_sends()
+            });
             rt.bounce();
             World::current(|world| world.send_held());
 
@@ -459,7 +480,25 @@ impl<'a> Sim<'a> {
             }
         }
 
+        // (squadsim patch.) The simulated time at the end of this step: a host's
+        // timer due by then (and a millisecond more, as tokio rounds deadlines
+        // up to the millisecond) fires in its turn.
+        let end = self.elapsed + tick + Duration::from_millis(1);
         for (&addr, rt) in running {
+            // (squadsim patch.) A host with nothing to do skips its turn.
+            if let Some(next_timer) = &mut self.next_timer {
+                if !rt.is_woken()
+                    && !self.world.borrow().has_arrivals(addr)
+                    && next_timer(addr).is_none_or(|at| at > end)
+                {
+                    rt.skip(tick);
+                    if rt.is_client() {
+                        is_finished = false;
+                    }
+                    continue;
+                }
+            }
+            self.host_turns += 1;
             let _span_guard = tracing::span!(Level::INFO, "node", name = &*rt.nodename,).entered();
             {
                 let mut world = self.world.borrow_mut();
@@ -476,6 +515,11 @@ impl<'a> Sim<'a> {
                 // Set the current host (see method docs)
                 world.current = Some(addr);
 
+                // (squadsim patch.) The turns it skipped, if any.
+                let lag = rt.catch_up();
+                if !lag.is_zero() {
+                    world.tick(addr, lag);
+                }
                 world.current_host_mut().timer.now(rt.now());
             }
 
@@ -510,6 +554,26 @@ impl<'a> Sim<'a> {
         }
 
         Ok(is_finished)
+    }
+
+    /// (squadsim patch.) From now on, a host with running software turns only
+    /// in a step in which it may have something to do: a message deliverable
+    /// to it, a task woken or a restart (see [`Sim::has_woken_hosts`]), or a
+    /// timer due by the end of the step, as `next_timer` says (given a host's
+    /// address: the simulated elapsed time at which its earliest timer is
+    /// due, `None` when it has none). A host that skips a turn catches its
+    /// clock up at its next turn (or when it crashes or bounces), before any
+    /// of its tasks runs, as [`Sim::step_ticks`] does for every host. The
+    /// hosts are ordered (and shuffled) as before, so it is the same
+    /// simulation, provided `next_timer` sees every timer of every host.
+    pub fn skip_idle_hosts(&mut self, next_timer: impl FnMut(IpAddr) -> Option<Duration> + 'a) {
+        self.next_timer = Some(Box::new(next_timer));
+    }
+
+    /// (squadsim patch.) How many turns the hosts with running software have
+    /// run: one per host per step, less those skipped.
+    pub fn host_turns(&self) -> u64 {
+        self.host_turns
     }
 
     /// (squadsim patch.) Whether some host with running software has had a

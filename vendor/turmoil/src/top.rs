@@ -281,6 +281,19 @@ impl Topology {
         }
     }
 
+    /// (squadsim patch.) Whether a message waits on one of `addr`'s links to
+    /// be delivered to it at its turn ([`Topology::deliver_messages`] would
+    /// move one).
+    pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
+        let Some(indexes) = self.links_of.get(&addr) else {
+            return false;
+        };
+        indexes.iter().any(|&index| {
+            let (pair, link) = self.links.get_index(index).expect("indexed link");
+            !link.deliverable[usize::from(pair.1 == addr)].is_empty()
+        })
+    }
+
     pub(crate) fn hold(&mut self, a: IpAddr, b: IpAddr) {
         self.get_link_mut(&Pair::new(a, b)).hold();
     }

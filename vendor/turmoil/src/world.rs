@@ -336,6 +336,13 @@ impl World {
         }
     }
 
+    /// (squadsim patch.) Whether a message waits to be delivered to `addr` at
+    /// its turn, or a loopback message of its own is on its way.
+    pub(crate) fn has_arrivals(&self, addr: IpAddr) -> bool {
+        self.topology.has_deliverable(addr)
+            || self.hosts.get(&addr).is_some_and(|host| host.loopback > 0)
+    }
+
     /// Tick the host at `addr` by `duration`.
     pub(crate) fn tick(&mut self, addr: IpAddr, duration: Duration) {
         self.hosts

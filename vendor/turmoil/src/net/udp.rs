@@ -632,6 +632,8 @@ fn send_loopback(src: SocketAddr, dst: SocketAddr, message: Protocol) {
         // FIXME: Forces delivery on the next step which better aligns with the
         // remote networking behavior.
         // https://github.com/tokio-rs/turmoil/issues/132
+        // (squadsim patch.) See `Host::loopback`.
+        let _in_flight = crate::host::LoopbackInFlight::new();
         let tick_duration = World::current(|world| world.tick_duration);
         sleep(tick_duration).await;
 
