@@ -109,7 +109,7 @@ impl Toolbox {
             Ok(r) if r.status.is_success() => Ok(r),
             Ok(r) => Err(ToolboxError::Refused {
                 status: r.status.as_u16(),
-                message: r.json().get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+                message: r.members(["message"])[0].as_str().unwrap_or_default().to_string(),
             }),
             Err(e) => Err(ToolboxError::NoAnswer(e)),
         }
