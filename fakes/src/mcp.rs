@@ -258,14 +258,14 @@ impl McpClient {
             "capabilities": {},
             "clientInfo": {"name": client_name, "version": "0.1.0"},
         });
-        let result = self.request("initialize", params).await?;
+        let result = self.request("initialize", &params).await?;
         self.protocol_version = result.get("protocolVersion").and_then(Value::as_str).map(str::to_string);
         self.notify("notifications/initialized").await?;
         Ok(result)
     }
 
     pub async fn list_tools(&mut self) -> Result<Vec<ToolSpec>, McpError> {
-        let result = self.request("tools/list", json!({})).await?;
+        let result = self.request("tools/list", &json!({})).await?;
         let tools =
             result.get("tools").and_then(Value::as_array).ok_or_else(|| McpError::Malformed("no tools".into()))?;
         Ok(tools
@@ -279,7 +279,7 @@ impl McpClient {
     }
 
     pub async fn call_tool(&mut self, name: &str, arguments: Value) -> Result<ToolCallResult, McpError> {
-        let result = self.request("tools/call", json!({"name": name, "arguments": arguments})).await?;
+        let result = self.request("tools/call", &CallParams { name, arguments: &arguments }).await?;
         let text = result
             .get("content")
             .and_then(Value::as_array)
@@ -291,17 +291,17 @@ impl McpClient {
     }
 
     async fn notify(&mut self, method: &str) -> Result<(), McpError> {
-        let response = self.post(json!({"jsonrpc": "2.0", "method": method})).await?;
+        let response = self.post(&RpcNotification { jsonrpc: "2.0", method }).await?;
         match response.status.as_u16() {
             200 | 202 => Ok(()),
             s => Err(McpError::Status(s, response.text())),
         }
     }
 
-    async fn request(&mut self, method: &str, params: Value) -> Result<Value, McpError> {
+    async fn request<P: serde::Serialize>(&mut self, method: &str, params: &P) -> Result<Value, McpError> {
         let id = self.next_id;
         self.next_id += 1;
-        let response = self.post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await?;
+        let response = self.post(&RpcRequest { jsonrpc: "2.0", id, method, params }).await?;
         if response.status != StatusCode::OK {
             return Err(McpError::Status(response.status.as_u16(), response.text()));
         }
@@ -320,9 +320,10 @@ impl McpClient {
         reply.result.ok_or_else(|| McpError::Malformed("no result".into()))
     }
 
-    async fn post(&self, message: Value) -> Result<crate::net::HttpResponse, McpError> {
-        let mut req =
-            HttpRequest::post(self.url.clone()).json(&message).header("accept", "application/json, text/event-stream");
+    async fn post<M: serde::Serialize>(&self, message: &M) -> Result<crate::net::HttpResponse, McpError> {
+        let mut req = HttpRequest::post(self.url.clone())
+            .json_of(message)
+            .header("accept", "application/json, text/event-stream");
         for (n, v) in &self.headers {
             req = req.header(n.clone(), v.clone());
         }
@@ -334,6 +335,31 @@ impl McpClient {
         }
         self.http.send(req).await.map_err(McpError::Transport)
     }
+}
+
+/// A JSON-RPC request as a client sends it: the bytes of
+/// `json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})`
+/// without building that `Value` (members in the same order).
+#[derive(serde::Serialize)]
+struct RpcRequest<'a, P> {
+    jsonrpc: &'static str,
+    id: u64,
+    method: &'a str,
+    params: &'a P,
+}
+
+/// A JSON-RPC notification: the bytes of `json!({"jsonrpc": "2.0", "method": method})`.
+#[derive(serde::Serialize)]
+struct RpcNotification<'a> {
+    jsonrpc: &'static str,
+    method: &'a str,
+}
+
+/// `tools/call` params: the bytes of `json!({"name": name, "arguments": arguments})`.
+#[derive(serde::Serialize)]
+struct CallParams<'a> {
+    name: &'a str,
+    arguments: &'a Value,
 }
 
 /// A JSON-RPC response from a body that is either JSON or an SSE stream of `data:` lines.
@@ -400,6 +426,39 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn typed_requests_are_the_bytes_of_the_value_messages() {
+        let arguments = [
+            json!({}),
+            json!({"path": "a/\"b\"\n", "n": 3, "f": 1.5, "deep": {"z": [1, null, true], "a": "é😀"}}),
+            Value::Null,
+            json!([1, "two"]),
+        ];
+        for (id, arguments) in (0..).zip(&arguments) {
+            for name in ["read_file", "quote\"d\\name", ""] {
+                let params = json!({"name": name, "arguments": arguments});
+                let old = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}).to_string();
+                let typed =
+                    RpcRequest { jsonrpc: "2.0", id, method: "tools/call", params: &CallParams { name, arguments } };
+                assert_eq!(serde_json::to_string(&typed).unwrap(), old);
+            }
+        }
+        let id = u64::MAX;
+        let old = json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {}}).to_string();
+        let typed = RpcRequest { jsonrpc: "2.0", id, method: "tools/list", params: &json!({}) };
+        assert_eq!(serde_json::to_string(&typed).unwrap(), old);
+        let method = "notifications/initialized";
+        let old = json!({"jsonrpc": "2.0", "method": method}).to_string();
+        assert_eq!(serde_json::to_string(&RpcNotification { jsonrpc: "2.0", method }).unwrap(), old);
+        // What the client sends is those bytes.
+        let sent = HttpRequest::post("http://x/mcp").json_of(&RpcNotification { jsonrpc: "2.0", method });
+        assert_eq!(sent.body, old.as_bytes());
+        assert_eq!(
+            HttpRequest::post("http://x/mcp").json(&json!({"jsonrpc": "2.0", "method": method})).body,
+            sent.body
+        );
+    }
 
     #[test]
     fn a_reply_read_typed_is_the_reply_read_as_a_value() {
