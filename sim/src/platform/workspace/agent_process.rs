@@ -300,8 +300,8 @@ impl AgentProcess {
         self.spec.env.get(key).cloned().unwrap_or_default()
     }
 
-    fn emit(&self, line: Value) {
-        self.output.println(&line.to_string());
+    fn emit(&self, line: String) {
+        self.output.println(&line);
     }
 
     async fn run(self: Arc<Self>) {
