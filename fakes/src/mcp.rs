@@ -11,6 +11,7 @@
 //! panic; an unknown tool is JSON-RPC error -32602; a tool failing at run time is
 //! `isError: true` in a normal result (spec "Error Handling").
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::net::{HttpClient, HttpError, HttpRequest};
+use crate::net::{Checked, HttpClient, HttpError, HttpRequest, Key, Member};
 
 /// Protocol revisions this transport accepts, newest first.
 pub(crate) const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -103,33 +104,100 @@ pub async fn serve_message(
                 .into_response();
         }
     }
-    let message: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            let msg = format!("Parse error: {e}");
-            return (StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, PARSE_ERROR, &msg))).into_response();
-        }
+    let message = match Message::read(&body) {
+        Ok(message) => message,
+        Err(refused) => return refused.into_response(),
     };
-    let Some(obj) = message.as_object() else {
-        let msg = "Invalid Request: expected one JSON-RPC message object";
-        return (StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, INVALID_REQUEST, msg))).into_response();
-    };
-    let id = obj.get("id").cloned();
-    let rpc_method = obj.get("method").and_then(Value::as_str);
-    match (id, rpc_method) {
+    match (message.id, message.method.as_deref()) {
         // A notification (no id) or a client's response to us: accepted, no body.
-        (None, Some(_)) | (Some(_), None) if obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
-            StatusCode::ACCEPTED.into_response()
-        }
-        (Some(id), Some(m)) if obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
-            let params = obj.get("params").cloned().unwrap_or(Value::Null);
-            let answer = dispatch(host, ctx, id, m, params).await;
+        (None, Some(_)) | (Some(_), None) if message.jsonrpc_2 => StatusCode::ACCEPTED.into_response(),
+        (Some(id), Some(m)) if message.jsonrpc_2 => {
+            let answer = dispatch(host, ctx, id, m, message.params.unwrap_or(Value::Null)).await;
             axum::Json(answer).into_response()
         }
         _ => {
             let msg = "Invalid Request: not a JSON-RPC 2.0 message";
             (StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, INVALID_REQUEST, msg))).into_response()
         }
+    }
+}
+
+/// What the server reads of a JSON-RPC message: `id` and `params` (each `Some`
+/// when the key is there, `null` included), `method` when it is a string, and
+/// whether `jsonrpc` is `"2.0"`.
+#[derive(Debug, PartialEq)]
+struct Message<'a> {
+    id: Option<Value>,
+    method: Option<Cow<'a, str>>,
+    jsonrpc_2: bool,
+    params: Option<Value>,
+}
+
+impl<'a> Message<'a> {
+    /// The message in `body`, or the answer refusing it. A JSON object is read
+    /// straight into its four keys (parsed as a `Value` parses them, the last of
+    /// a repeated key kept, the other keys checked and dropped); anything else
+    /// goes through [`Message::read_as_value`], which is the definition.
+    fn read(body: &'a [u8]) -> Result<Message<'a>, (StatusCode, axum::Json<Value>)> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let typed = serde::Deserializer::deserialize_any(&mut de, MessageVisitor).and_then(|m| de.end().map(|()| m));
+        match typed {
+            Ok(message) => Ok(message),
+            Err(_) => Message::read_as_value(body),
+        }
+    }
+
+    fn read_as_value(body: &[u8]) -> Result<Message<'a>, (StatusCode, axum::Json<Value>)> {
+        let message: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = format!("Parse error: {e}");
+                return Err((StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, PARSE_ERROR, &msg))));
+            }
+        };
+        let Some(obj) = message.as_object() else {
+            let msg = "Invalid Request: expected one JSON-RPC message object";
+            return Err((StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, INVALID_REQUEST, msg))));
+        };
+        Ok(Message {
+            id: obj.get("id").cloned(),
+            method: obj.get("method").and_then(Value::as_str).map(|m| Cow::Owned(m.to_string())),
+            jsonrpc_2: obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0"),
+            params: obj.get("params").cloned(),
+        })
+    }
+}
+
+/// Reads a JSON object into a [`Message`]; anything else is an error (read again
+/// as a `Value`).
+struct MessageVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MessageVisitor {
+    type Value = Message<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON-RPC message object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Message<'de>, A::Error> {
+        let mut message = Message { id: None, method: None, jsonrpc_2: false, params: None };
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "id" => message.id = Some(map.next_value()?),
+                "params" => message.params = Some(map.next_value()?),
+                "method" => {
+                    message.method = match map.next_value()? {
+                        Member::String(m) => Some(m),
+                        _ => None,
+                    }
+                }
+                "jsonrpc" => message.jsonrpc_2 = map.next_value::<Member>()?.as_str() == Some("2.0"),
+                _ => {
+                    map.next_value::<Checked>()?;
+                }
+            }
+        }
+        Ok(message)
     }
 }
 
@@ -426,6 +494,47 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn a_message_read_typed_is_the_message_read_as_a_value() {
+        let deep = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","x":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        let mut bodies: Vec<Vec<u8>> = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"a":[1,2.5,null]}}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","id":"s","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"ping","params":null}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":2.0,"id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","method":"b","id":2,"params":1,"params":[2]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","method":null}"#,
+            r#"{"jsonrpc":"2.0","jsonrpc":"1.0","id":1,"method":"a"}"#,
+            r#"{"\u006aso\u006erpc":"2.\u0030","id":1,"m\u0065thod":"p\u0069ng"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","extra":"\ud800"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","extra":1e999}"#,
+            r#"{"jsonrpc":"2.0","id":1e999,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m"} x"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m",}"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"m"}]"#,
+            r#""jsonrpc""#,
+            "null",
+            "",
+            "{}",
+        ]
+        .iter()
+        .map(|b| b.as_bytes().to_vec())
+        .collect();
+        bodies.push(deep.into_bytes());
+        bodies.push(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"x\":\"\xff\"}".to_vec());
+        for body in &bodies {
+            let shown = String::from_utf8_lossy(body);
+            match (Message::read(body), Message::read_as_value(body)) {
+                (Ok(typed), Ok(value)) => assert_eq!(typed, value, "{shown}"),
+                (Err(typed), Err(value)) => assert_eq!((typed.0, typed.1 .0), (value.0, value.1 .0), "{shown}"),
+                (typed, value) => panic!("{shown}: {typed:?} against {value:?}"),
+            }
+        }
+    }
 
     #[test]
     fn typed_requests_are_the_bytes_of_the_value_messages() {

@@ -54,6 +54,7 @@ use crate::timer::HyperTimer;
 
 mod members;
 pub use members::Member;
+pub(crate) use members::{Checked, Key};
 
 /// The largest response body a client reads (64 MiB). A bound, not a model of a
 /// real client (which reads a LangGraph thread state whole): the graph state of a

@@ -121,7 +121,7 @@ impl<'de, const N: usize> Visitor<'de> for Top<'_, N> {
 }
 
 /// A map key, borrowed from the body unless it had escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -199,7 +199,7 @@ impl<'de> serde::Deserialize<'de> for Member<'de> {
 }
 
 /// Any JSON value, parsed as a `Value` parses it and dropped.
-struct Checked;
+pub(crate) struct Checked;
 
 impl<'de> serde::Deserialize<'de> for Checked {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
