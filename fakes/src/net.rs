@@ -301,6 +301,14 @@ impl HttpResponse {
         members::members(&self.body, keys)
     }
 
+    /// For a body that is a JSON array, each element's members `keys` as
+    /// [`HttpResponse::members`] reads an object's (an element that is not an
+    /// object has none); `None` when the body is not an array, as
+    /// `self.json().as_array()` is.
+    pub fn element_members<const N: usize>(&self, keys: [&str; N]) -> Option<Vec<[Member<'_>; N]>> {
+        members::element_members(&self.body, keys)
+    }
+
     /// The body parsed as JSON into `T` (a reader's few fields: serde skips the
     /// rest without building them), or `T::default()` when it does not parse.
     pub fn json_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {

@@ -41,6 +41,14 @@ impl Member<'_> {
         }
     }
 
+    /// As `Value::as_bool` of the member.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Member::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
     /// As `Value::as_i64` of the member.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
@@ -55,6 +63,75 @@ pub(super) fn members<'a, const N: usize>(body: &'a [u8], keys: [&str; N]) -> [M
     let mut de = serde_json::Deserializer::from_slice(body);
     let read = Top { keys: &keys }.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
     read.unwrap_or_else(|_| std::array::from_fn(|_| Member::Absent))
+}
+
+/// For a JSON array in `body`, each element's members `keys` (an element that
+/// is not an object has none); `None` when `body` is not an array, as
+/// `Value::as_array` of the body read as a `Value` answers.
+pub(super) fn element_members<'a, const N: usize>(body: &'a [u8], keys: [&str; N]) -> Option<Vec<[Member<'a>; N]>> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = TopArray { keys: &keys }.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
+    read.ok().flatten()
+}
+
+/// The top level: an array's elements' asked members; anything else has none.
+struct TopArray<'k, const N: usize> {
+    keys: &'k [&'k str; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for TopArray<'_, N> {
+    type Value = Option<Vec<[Member<'de>; N]>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for TopArray<'_, N> {
+    type Value = Option<Vec<[Member<'de>; N]>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut elements = Vec::new();
+        while let Some(element) = seq.next_element_seed(Top { keys: self.keys })? {
+            elements.push(element);
+        }
+        Ok(Some(elements))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 /// The top level: an object's asked members; anything else has none.
@@ -265,7 +342,12 @@ mod tests {
     /// What the `Value` reading finds for `key`.
     fn by_value(body: &[u8], key: &str) -> Member<'static> {
         let value: Value = serde_json::from_slice(body).unwrap_or_default();
-        match value.get(key) {
+        member_of(value.get(key))
+    }
+
+    /// The member `Value::get` found.
+    fn member_of(found: Option<&Value>) -> Member<'static> {
+        match found {
             None => Member::Absent,
             Some(Value::Null) => Member::Null,
             Some(Value::Bool(b)) => Member::Bool(*b),
@@ -318,6 +400,7 @@ mod tests {
             "not json",
             "{}",
             r#"{"state":{"id":"nested"}}"#,
+            r#"{"id":true,"state":false,"exitCode":"true"}"#,
         ]
         .iter()
         .map(|b| b.as_bytes().to_vec())
@@ -335,7 +418,38 @@ mod tests {
                 let value: Value = serde_json::from_slice(body).unwrap_or_default();
                 assert_eq!(member.as_str(), value.get(key).and_then(Value::as_str));
                 assert_eq!(member.as_i64(), value.get(key).and_then(Value::as_i64));
+                assert_eq!(member.as_bool(), value.get(key).and_then(Value::as_bool));
             }
+        }
+    }
+
+    #[test]
+    fn element_members_are_what_a_value_reading_finds_on_normal_and_odd_bodies() {
+        let bodies: [&[u8]; 16] = [
+            br#"[{"name":"a","originalName":"b","inputSchema":{"type":"object"}},{"name":"c"}]"#,
+            br#"[]"#,
+            br#"[{"name":1,"originalName":null},"text",[{"name":"inner"}],null,{}]"#,
+            br#"[{"name":"a","name":"b","originalName":"x","originalName":7}]"#,
+            br#"[{"n\u0061me":"esc\u00e9"}]"#,
+            br#"[{"name":"a","x":"\ud800"}]"#,
+            br#"[{"name":"a"},1e400]"#,
+            br#"[{"name":"a"}] x"#,
+            br#"[{"name":"a"},]"#,
+            br#"{"name":"a"}"#,
+            br#"{"tools":[{"name":"a"}]}"#,
+            br#""name""#,
+            b"null",
+            b"",
+            b"[{\"name\":\"a\",\"x\":\"\xff\"}]",
+            b"[{\"name\":\"\xc3\xa9\"}]",
+        ];
+        let keys = ["name", "originalName"];
+        for body in bodies {
+            let value: Value = serde_json::from_slice(body).unwrap_or_default();
+            let expected = value
+                .as_array()
+                .map(|elements| elements.iter().map(|e| keys.map(|k| member_of(e.get(k)))).collect::<Vec<_>>());
+            assert_eq!(element_members(body, keys), expected, "{}", String::from_utf8_lossy(body));
         }
     }
 
