@@ -434,16 +434,45 @@ struct CallParams<'a> {
 /// What a client reads of a JSON-RPC response: its `result` and its `error`,
 /// each `Some` when the key is there at all (`"error": null` is an error, as it
 /// is when read through a `Value`).
-#[derive(Debug, PartialEq, serde::Deserialize)]
+#[derive(Debug, PartialEq)]
 struct RpcReply {
-    #[serde(default, deserialize_with = "present")]
     result: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
     error: Option<Value>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    serde::Deserialize::deserialize(deserializer).map(Some)
+/// Reads an object's `result` and `error`; its other members are parsed as a
+/// `Value` parses them and dropped, so the reading refuses what a `Value`
+/// refuses (`IgnoredAny` would skip them unchecked). A repeated `result` or
+/// `error`, or anything but an object, is refused (then read as a `Value`).
+impl<'de> serde::Deserialize<'de> for RpcReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ReplyVisitor;
+        impl<'de> serde::de::Visitor<'de> for ReplyVisitor {
+            type Value = RpcReply;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON-RPC response object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RpcReply, A::Error> {
+                let mut reply = RpcReply { result: None, error: None };
+                while let Some(Key(key)) = map.next_key()? {
+                    let slot = match &*key {
+                        "result" => &mut reply.result,
+                        "error" => &mut reply.error,
+                        _ => {
+                            map.next_value::<Checked>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(serde::de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(reply)
+            }
+        }
+        deserializer.deserialize_any(ReplyVisitor)
+    }
 }
 
 impl RpcReply {
@@ -574,7 +603,8 @@ mod tests {
         let json_headers = HeaderMap::new();
         let mut sse = HeaderMap::new();
         sse.insert("content-type", HeaderValue::from_static("text/event-stream"));
-        let bodies: [&[u8]; 14] = [
+        let deep = format!(r#"{{"id":{}1{},"result":1}}"#, "[".repeat(200), "]".repeat(200));
+        let bodies: [&[u8]; 18] = [
             br#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}}"#,
             br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Unknown tool: x"}}"#,
             br#" {"jsonrpc":"2.0","id":1,"error":null}"#,
@@ -589,6 +619,10 @@ mod tests {
             br#"null"#,
             b"",
             br#"{"result":{"deep":[1,2.5,"x",{"a":null}]}}"#,
+            br#"{"jsonrpc":"2.0","id":"\ud800","result":1}"#,
+            br#"{"jsonrpc":"2.0","id":1e999,"result":1}"#,
+            br#"{"jsonrpc":"2.0","id":1,"error":{},"error":null}"#,
+            deep.as_bytes(),
         ];
         for body in bodies {
             let by_value = parse_rpc_body(&json_headers, body).map(RpcReply::of);
