@@ -11,6 +11,7 @@
 //! panic; an unknown tool is JSON-RPC error -32602; a tool failing at run time is
 //! `isError: true` in a normal result (spec "Error Handling").
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::net::{HttpClient, HttpError, HttpRequest};
+use crate::net::{Checked, HttpClient, HttpError, HttpRequest, Key, Member};
 
 /// Protocol revisions this transport accepts, newest first.
 pub(crate) const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -103,33 +104,100 @@ pub async fn serve_message(
                 .into_response();
         }
     }
-    let message: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            let msg = format!("Parse error: {e}");
-            return (StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, PARSE_ERROR, &msg))).into_response();
-        }
+    let message = match Message::read(&body) {
+        Ok(message) => message,
+        Err(refused) => return refused.into_response(),
     };
-    let Some(obj) = message.as_object() else {
-        let msg = "Invalid Request: expected one JSON-RPC message object";
-        return (StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, INVALID_REQUEST, msg))).into_response();
-    };
-    let id = obj.get("id").cloned();
-    let rpc_method = obj.get("method").and_then(Value::as_str);
-    match (id, rpc_method) {
+    match (message.id, message.method.as_deref()) {
         // A notification (no id) or a client's response to us: accepted, no body.
-        (None, Some(_)) | (Some(_), None) if obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
-            StatusCode::ACCEPTED.into_response()
-        }
-        (Some(id), Some(m)) if obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
-            let params = obj.get("params").cloned().unwrap_or(Value::Null);
-            let answer = dispatch(host, ctx, id, m, params).await;
+        (None, Some(_)) | (Some(_), None) if message.jsonrpc_2 => StatusCode::ACCEPTED.into_response(),
+        (Some(id), Some(m)) if message.jsonrpc_2 => {
+            let answer = dispatch(host, ctx, id, m, message.params.unwrap_or(Value::Null)).await;
             axum::Json(answer).into_response()
         }
         _ => {
             let msg = "Invalid Request: not a JSON-RPC 2.0 message";
             (StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, INVALID_REQUEST, msg))).into_response()
         }
+    }
+}
+
+/// What the server reads of a JSON-RPC message: `id` and `params` (each `Some`
+/// when the key is there, `null` included), `method` when it is a string, and
+/// whether `jsonrpc` is `"2.0"`.
+#[derive(Debug, PartialEq)]
+struct Message<'a> {
+    id: Option<Value>,
+    method: Option<Cow<'a, str>>,
+    jsonrpc_2: bool,
+    params: Option<Value>,
+}
+
+impl<'a> Message<'a> {
+    /// The message in `body`, or the answer refusing it. A JSON object is read
+    /// straight into its four keys (parsed as a `Value` parses them, the last of
+    /// a repeated key kept, the other keys checked and dropped); anything else
+    /// goes through [`Message::read_as_value`], which is the definition.
+    fn read(body: &'a [u8]) -> Result<Message<'a>, (StatusCode, axum::Json<Value>)> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let typed = serde::Deserializer::deserialize_any(&mut de, MessageVisitor).and_then(|m| de.end().map(|()| m));
+        match typed {
+            Ok(message) => Ok(message),
+            Err(_) => Message::read_as_value(body),
+        }
+    }
+
+    fn read_as_value(body: &[u8]) -> Result<Message<'a>, (StatusCode, axum::Json<Value>)> {
+        let message: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = format!("Parse error: {e}");
+                return Err((StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, PARSE_ERROR, &msg))));
+            }
+        };
+        let Some(obj) = message.as_object() else {
+            let msg = "Invalid Request: expected one JSON-RPC message object";
+            return Err((StatusCode::BAD_REQUEST, axum::Json(rpc_error(Value::Null, INVALID_REQUEST, msg))));
+        };
+        Ok(Message {
+            id: obj.get("id").cloned(),
+            method: obj.get("method").and_then(Value::as_str).map(|m| Cow::Owned(m.to_string())),
+            jsonrpc_2: obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0"),
+            params: obj.get("params").cloned(),
+        })
+    }
+}
+
+/// Reads a JSON object into a [`Message`]; anything else is an error (read again
+/// as a `Value`).
+struct MessageVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MessageVisitor {
+    type Value = Message<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON-RPC message object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Message<'de>, A::Error> {
+        let mut message = Message { id: None, method: None, jsonrpc_2: false, params: None };
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "id" => message.id = Some(map.next_value()?),
+                "params" => message.params = Some(map.next_value()?),
+                "method" => {
+                    message.method = match map.next_value()? {
+                        Member::String(m) => Some(m),
+                        _ => None,
+                    }
+                }
+                "jsonrpc" => message.jsonrpc_2 = map.next_value::<Member>()?.as_str() == Some("2.0"),
+                _ => {
+                    map.next_value::<Checked>()?;
+                }
+            }
+        }
+        Ok(message)
     }
 }
 
@@ -258,14 +326,14 @@ impl McpClient {
             "capabilities": {},
             "clientInfo": {"name": client_name, "version": "0.1.0"},
         });
-        let result = self.request("initialize", params).await?;
+        let result = self.request("initialize", &params).await?;
         self.protocol_version = result.get("protocolVersion").and_then(Value::as_str).map(str::to_string);
         self.notify("notifications/initialized").await?;
         Ok(result)
     }
 
     pub async fn list_tools(&mut self) -> Result<Vec<ToolSpec>, McpError> {
-        let result = self.request("tools/list", json!({})).await?;
+        let result = self.request("tools/list", &json!({})).await?;
         let tools =
             result.get("tools").and_then(Value::as_array).ok_or_else(|| McpError::Malformed("no tools".into()))?;
         Ok(tools
@@ -279,7 +347,7 @@ impl McpClient {
     }
 
     pub async fn call_tool(&mut self, name: &str, arguments: Value) -> Result<ToolCallResult, McpError> {
-        let result = self.request("tools/call", json!({"name": name, "arguments": arguments})).await?;
+        let result = self.request("tools/call", &CallParams { name, arguments: &arguments }).await?;
         let text = result
             .get("content")
             .and_then(Value::as_array)
@@ -291,17 +359,17 @@ impl McpClient {
     }
 
     async fn notify(&mut self, method: &str) -> Result<(), McpError> {
-        let response = self.post(json!({"jsonrpc": "2.0", "method": method})).await?;
+        let response = self.post(&RpcNotification { jsonrpc: "2.0", method }).await?;
         match response.status.as_u16() {
             200 | 202 => Ok(()),
             s => Err(McpError::Status(s, response.text())),
         }
     }
 
-    async fn request(&mut self, method: &str, params: Value) -> Result<Value, McpError> {
+    async fn request<P: serde::Serialize>(&mut self, method: &str, params: &P) -> Result<Value, McpError> {
         let id = self.next_id;
         self.next_id += 1;
-        let response = self.post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await?;
+        let response = self.post(&RpcRequest { jsonrpc: "2.0", id, method, params }).await?;
         if response.status != StatusCode::OK {
             return Err(McpError::Status(response.status.as_u16(), response.text()));
         }
@@ -320,9 +388,10 @@ impl McpClient {
         reply.result.ok_or_else(|| McpError::Malformed("no result".into()))
     }
 
-    async fn post(&self, message: Value) -> Result<crate::net::HttpResponse, McpError> {
-        let mut req =
-            HttpRequest::post(self.url.clone()).json(&message).header("accept", "application/json, text/event-stream");
+    async fn post<M: serde::Serialize>(&self, message: &M) -> Result<crate::net::HttpResponse, McpError> {
+        let mut req = HttpRequest::post(self.url.clone())
+            .json_of(message)
+            .header("accept", "application/json, text/event-stream");
         for (n, v) in &self.headers {
             req = req.header(n.clone(), v.clone());
         }
@@ -336,20 +405,74 @@ impl McpClient {
     }
 }
 
+/// A JSON-RPC request as a client sends it: the bytes of
+/// `json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})`
+/// without building that `Value` (members in the same order).
+#[derive(serde::Serialize)]
+struct RpcRequest<'a, P> {
+    jsonrpc: &'static str,
+    id: u64,
+    method: &'a str,
+    params: &'a P,
+}
+
+/// A JSON-RPC notification: the bytes of `json!({"jsonrpc": "2.0", "method": method})`.
+#[derive(serde::Serialize)]
+struct RpcNotification<'a> {
+    jsonrpc: &'static str,
+    method: &'a str,
+}
+
+/// `tools/call` params: the bytes of `json!({"name": name, "arguments": arguments})`.
+#[derive(serde::Serialize)]
+struct CallParams<'a> {
+    name: &'a str,
+    arguments: &'a Value,
+}
+
 /// A JSON-RPC response from a body that is either JSON or an SSE stream of `data:` lines.
 /// What a client reads of a JSON-RPC response: its `result` and its `error`,
 /// each `Some` when the key is there at all (`"error": null` is an error, as it
 /// is when read through a `Value`).
-#[derive(Debug, PartialEq, serde::Deserialize)]
+#[derive(Debug, PartialEq)]
 struct RpcReply {
-    #[serde(default, deserialize_with = "present")]
     result: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
     error: Option<Value>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    serde::Deserialize::deserialize(deserializer).map(Some)
+/// Reads an object's `result` and `error`; its other members are parsed as a
+/// `Value` parses them and dropped, so the reading refuses what a `Value`
+/// refuses (`IgnoredAny` would skip them unchecked). A repeated `result` or
+/// `error`, or anything but an object, is refused (then read as a `Value`).
+impl<'de> serde::Deserialize<'de> for RpcReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ReplyVisitor;
+        impl<'de> serde::de::Visitor<'de> for ReplyVisitor {
+            type Value = RpcReply;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON-RPC response object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RpcReply, A::Error> {
+                let mut reply = RpcReply { result: None, error: None };
+                while let Some(Key(key)) = map.next_key()? {
+                    let slot = match &*key {
+                        "result" => &mut reply.result,
+                        "error" => &mut reply.error,
+                        _ => {
+                            map.next_value::<Checked>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(serde::de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(reply)
+            }
+        }
+        deserializer.deserialize_any(ReplyVisitor)
+    }
 }
 
 impl RpcReply {
@@ -402,11 +525,86 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_message_read_typed_is_the_message_read_as_a_value() {
+        let deep = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","x":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        let mut bodies: Vec<Vec<u8>> = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"a":[1,2.5,null]}}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","id":"s","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"ping","params":null}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":2.0,"id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","method":"b","id":2,"params":1,"params":[2]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","method":null}"#,
+            r#"{"jsonrpc":"2.0","jsonrpc":"1.0","id":1,"method":"a"}"#,
+            r#"{"\u006aso\u006erpc":"2.\u0030","id":1,"m\u0065thod":"p\u0069ng"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","extra":"\ud800"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","extra":1e999}"#,
+            r#"{"jsonrpc":"2.0","id":1e999,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m"} x"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m",}"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"m"}]"#,
+            r#""jsonrpc""#,
+            "null",
+            "",
+            "{}",
+        ]
+        .iter()
+        .map(|b| b.as_bytes().to_vec())
+        .collect();
+        bodies.push(deep.into_bytes());
+        bodies.push(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"x\":\"\xff\"}".to_vec());
+        for body in &bodies {
+            let shown = String::from_utf8_lossy(body);
+            match (Message::read(body), Message::read_as_value(body)) {
+                (Ok(typed), Ok(value)) => assert_eq!(typed, value, "{shown}"),
+                (Err(typed), Err(value)) => assert_eq!((typed.0, typed.1 .0), (value.0, value.1 .0), "{shown}"),
+                (typed, value) => panic!("{shown}: {typed:?} against {value:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn typed_requests_are_the_bytes_of_the_value_messages() {
+        let arguments = [
+            json!({}),
+            json!({"path": "a/\"b\"\n", "n": 3, "f": 1.5, "deep": {"z": [1, null, true], "a": "é😀"}}),
+            Value::Null,
+            json!([1, "two"]),
+        ];
+        for (id, arguments) in (0..).zip(&arguments) {
+            for name in ["read_file", "quote\"d\\name", ""] {
+                let params = json!({"name": name, "arguments": arguments});
+                let old = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}).to_string();
+                let typed =
+                    RpcRequest { jsonrpc: "2.0", id, method: "tools/call", params: &CallParams { name, arguments } };
+                assert_eq!(serde_json::to_string(&typed).unwrap(), old);
+            }
+        }
+        let id = u64::MAX;
+        let old = json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {}}).to_string();
+        let typed = RpcRequest { jsonrpc: "2.0", id, method: "tools/list", params: &json!({}) };
+        assert_eq!(serde_json::to_string(&typed).unwrap(), old);
+        let method = "notifications/initialized";
+        let old = json!({"jsonrpc": "2.0", "method": method}).to_string();
+        assert_eq!(serde_json::to_string(&RpcNotification { jsonrpc: "2.0", method }).unwrap(), old);
+        // What the client sends is those bytes.
+        let sent = HttpRequest::post("http://x/mcp").json_of(&RpcNotification { jsonrpc: "2.0", method });
+        assert_eq!(sent.body, old.as_bytes());
+        assert_eq!(
+            HttpRequest::post("http://x/mcp").json(&json!({"jsonrpc": "2.0", "method": method})).body,
+            sent.body
+        );
+    }
+
+    #[test]
     fn a_reply_read_typed_is_the_reply_read_as_a_value() {
         let json_headers = HeaderMap::new();
         let mut sse = HeaderMap::new();
         sse.insert("content-type", HeaderValue::from_static("text/event-stream"));
-        let bodies: [&[u8]; 14] = [
+        let deep = format!(r#"{{"id":{}1{},"result":1}}"#, "[".repeat(200), "]".repeat(200));
+        let bodies: [&[u8]; 18] = [
             br#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}}"#,
             br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Unknown tool: x"}}"#,
             br#" {"jsonrpc":"2.0","id":1,"error":null}"#,
@@ -421,6 +619,10 @@ mod tests {
             br#"null"#,
             b"",
             br#"{"result":{"deep":[1,2.5,"x",{"a":null}]}}"#,
+            br#"{"jsonrpc":"2.0","id":"\ud800","result":1}"#,
+            br#"{"jsonrpc":"2.0","id":1e999,"result":1}"#,
+            br#"{"jsonrpc":"2.0","id":1,"error":{},"error":null}"#,
+            deep.as_bytes(),
         ];
         for body in bodies {
             let by_value = parse_rpc_body(&json_headers, body).map(RpcReply::of);

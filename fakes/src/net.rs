@@ -52,6 +52,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::timer::HyperTimer;
 
+mod members;
+pub use members::Member;
+pub(crate) use members::{Checked, Key};
+
 /// The largest response body a client reads (64 MiB). A bound, not a model of a
 /// real client (which reads a LangGraph thread state whole): the graph state of a
 /// 10,000-agent delivery, its whole handoff trail and merge decisions, is over 16 MiB.
@@ -290,6 +294,21 @@ impl HttpResponse {
         self.json_as()
     }
 
+    /// The body's top-level members `keys`, each as `self.json().get(key)` finds
+    /// it, without building the body's `Value` (a body that is not a JSON object
+    /// has none: [`Member::Absent`]).
+    pub fn members<const N: usize>(&self, keys: [&str; N]) -> [Member<'_>; N] {
+        members::members(&self.body, keys)
+    }
+
+    /// For a body that is a JSON array, each element's members `keys` as
+    /// [`HttpResponse::members`] reads an object's (an element that is not an
+    /// object has none); `None` when the body is not an array, as
+    /// `self.json().as_array()` is.
+    pub fn element_members<const N: usize>(&self, keys: [&str; N]) -> Option<Vec<[Member<'_>; N]>> {
+        members::element_members(&self.body, keys)
+    }
+
     /// The body parsed as JSON into `T` (a reader's few fields: serde skips the
     /// rest without building them), or `T::default()` when it does not parse.
     pub fn json_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {
@@ -510,8 +529,16 @@ impl HttpRequest {
         self.header("authorization", format!("Bearer {token}"))
     }
 
-    pub fn json(mut self, value: &serde_json::Value) -> Self {
-        self.body = Bytes::from(value.to_string());
+    pub fn json(self, value: &serde_json::Value) -> Self {
+        self.json_of(value)
+    }
+
+    /// A JSON body serialized straight from `value` (a typed body: the same
+    /// bytes as the `Value` with the same members in the same order, without
+    /// building it).
+    pub fn json_of<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        // Serializing to memory fails only for a map with non-string keys, which no body has.
+        self.body = Bytes::from(serde_json::to_vec(value).unwrap_or_default());
         self.header("content-type", "application/json")
     }
 }

@@ -144,14 +144,34 @@ impl ToolHost for Hud {
 }
 
 /// Writes a state update into a run's thread on the LangGraph Agent Server.
-async fn update_thread(
+/// A graph state update: the bytes of `json!({"as_node": as_node, "values": values})`
+/// (members in that order) without building the `Value`.
+#[derive(serde::Serialize)]
+struct ThreadUpdate<V> {
+    as_node: &'static str,
+    values: V,
+}
+
+/// `{"handoff": handoff}`.
+#[derive(serde::Serialize)]
+struct HandoffValues<'a> {
+    handoff: &'a Handoff,
+}
+
+/// `{"decision": decision}`.
+#[derive(serde::Serialize)]
+struct DecisionValues<'a> {
+    decision: &'a MergeDecisionRecord,
+}
+
+async fn update_thread<V: serde::Serialize>(
     http: &HttpClient,
     agent_server: &str,
     run_id: &str,
-    update: Value,
+    update: &ThreadUpdate<V>,
     done: String,
 ) -> ToolOutcome {
-    let request = HttpRequest::post(format!("{agent_server}/threads/{run_id}/state")).json(&update);
+    let request = HttpRequest::post(format!("{agent_server}/threads/{run_id}/state")).json_of(update);
     match http.send(request).await {
         Ok(r) if r.status.is_success() => ToolOutcome::Text(done),
         Ok(r) => ToolOutcome::Failed(format!("agent server refused the update: HTTP {}", r.status.as_u16())),
@@ -178,7 +198,7 @@ async fn record_merge_decision(http: &HttpClient, agent_server: &str, arguments:
         http,
         agent_server,
         &run_id,
-        json!({"as_node": "merge_decision", "values": {"decision": decision}}),
+        &ThreadUpdate { as_node: "merge_decision", values: DecisionValues { decision: &decision } },
         done,
     )
     .await
@@ -205,7 +225,7 @@ async fn send_handoff(http: &HttpClient, agent_server: &str, arguments: Value) -
         http,
         agent_server,
         &run_id,
-        json!({"as_node": "send_handoff", "values": {"handoff": handoff}}),
+        &ThreadUpdate { as_node: "send_handoff", values: HandoffValues { handoff: &handoff } },
         done,
     )
     .await;
@@ -243,6 +263,46 @@ mod tests {
         let findings = wire::inspect(&snapshot).findings;
         assert!(findings.iter().all(|f| f.severity() == Severity::Note), "{findings:?}");
         assert_eq!(findings.len(), marked.len(), "each model-defined code in BLOCKERS is noted once: {findings:?}");
+    }
+
+    #[test]
+    fn thread_updates_are_the_bytes_of_the_value_updates() {
+        let handoffs = [
+            Handoff {
+                sender_agent_id: "planner-1".into(),
+                recipient_agent_id: "implementer-1".into(),
+                handoff_intent: "build \"it\"\nnow é😀".into(),
+                required_result: "".into(),
+                delivery_reference: Some("https://github.com/o/r/pull/1".into()),
+                fallback_wall: None,
+            },
+            Handoff {
+                sender_agent_id: String::new(),
+                recipient_agent_id: "\\".into(),
+                handoff_intent: "x".into(),
+                required_result: "tests pass".into(),
+                delivery_reference: None,
+                fallback_wall: Some("committer".into()),
+            },
+        ];
+        for handoff in &handoffs {
+            let old = json!({"as_node": "send_handoff", "values": {"handoff": handoff}}).to_string();
+            let typed = ThreadUpdate { as_node: "send_handoff", values: HandoffValues { handoff } };
+            let sent = HttpRequest::post("http://agent-server/threads/r/state").json_of(&typed);
+            assert_eq!(sent.body, old.as_bytes());
+        }
+        for merge_gate_status in [None, Some("qa_passed".to_string())] {
+            let decision = MergeDecisionRecord {
+                committer_agent_id: "committer-1".into(),
+                delivery_reference: "ref\t1".into(),
+                handoff_state: "merged".into(),
+                merge_gate_status,
+            };
+            let old = json!({"as_node": "merge_decision", "values": {"decision": decision}}).to_string();
+            let typed = ThreadUpdate { as_node: "merge_decision", values: DecisionValues { decision: &decision } };
+            let sent = HttpRequest::post("http://agent-server/threads/r/state").json_of(&typed);
+            assert_eq!(sent.body, old.as_bytes());
+        }
     }
 
     #[test]

@@ -299,8 +299,7 @@ pub(crate) struct Refusal {
 impl Refusal {
     /// The refusal `response` carries.
     pub(crate) fn read(response: &HttpResponse) -> Self {
-        let message =
-            response.json().get("message").and_then(Value::as_str).filter(|m| !m.is_empty()).map(str::to_string);
+        let message = response.members(["message"])[0].as_str().filter(|m| !m.is_empty()).map(str::to_string);
         Refusal { status: response.status.as_u16(), message }
     }
 }

@@ -325,11 +325,8 @@ async fn daytona_activity(studio: &Studio, request: HttpRequest) -> Result<HttpR
     match studio.http.send(request).await {
         Ok(r) if r.status.is_success() => Ok(r),
         Ok(r) => {
-            let message = format!(
-                "HTTP {}: {}",
-                r.status.as_u16(),
-                r.json().get("message").and_then(Value::as_str).unwrap_or_default()
-            );
+            let message =
+                format!("HTTP {}: {}", r.status.as_u16(), r.members(["message"])[0].as_str().unwrap_or_default());
             if r.status.is_server_error() || r.status.as_u16() == 429 {
                 Err(ActivityError::retryable(message))
             } else {
@@ -440,10 +437,10 @@ async fn drive(
                 }
             })
             .await
-            .map_err(end)?
-            .json();
-            let sandbox_id = sandbox.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            let sandbox_state = sandbox.get("state").and_then(Value::as_str).unwrap_or_default().to_string();
+            .map_err(end)?;
+            let [id, state] = sandbox.members(["id", "state"]);
+            let sandbox_id = id.as_str().unwrap_or_default().to_string();
+            let sandbox_state = state.as_str().unwrap_or_default().to_string();
             update(studio, run_id, agent_id, |s| s.execution_workspace = Some(sandbox_id.clone()));
             move_phase(studio, run_id, agent_id, |p| p.with_sandbox_state(&sandbox_state).enter(Phase::WorkspaceStart));
             sandbox_id
@@ -591,9 +588,8 @@ pub(crate) async fn run_agent_process(
         }
     })
     .await
-    .map_err(end)?
-    .json();
-    let cmd_id = started.get("cmdId").and_then(Value::as_str).unwrap_or_default().to_string();
+    .map_err(end)?;
+    let cmd_id = started.members(["cmdId"])[0].as_str().unwrap_or_default().to_string();
     let process =
         AgentProcessRead { command_url: format!("{toolbox}/{process_session}/command/{cmd_id}"), lines_read: 0 };
     update(studio, run_id, agent_id, |s| s.agent_process = Some(process.clone()));
@@ -637,13 +633,14 @@ async fn workspace_started(
         return Ok(false);
     }
     let url = format!("{}/api/sandbox/{sandbox_id}", studio.config.daytona_url);
-    let current = daytona_activity(studio, HttpRequest::get(url)).await?.json();
-    let state = current.get("state").and_then(Value::as_str).unwrap_or_default();
+    let current = daytona_activity(studio, HttpRequest::get(url)).await?;
+    let [state, reason] = current.members(["state", "errorReason"]);
+    let state = state.as_str().unwrap_or_default();
     move_phase(studio, run_id, agent_id, |p| p.with_sandbox_state(state));
     match state {
         "started" => Ok(true),
         "error" | "build_failed" => {
-            let reason = current.get("errorReason").and_then(Value::as_str).unwrap_or_default();
+            let reason = reason.as_str().unwrap_or_default();
             Err(ActivityError::non_retryable(format!("execution workspace {state}: {reason}")))
         }
         other => Err(ActivityError::retryable(format!("sandbox {sandbox_id} still {other}"))),
@@ -696,7 +693,7 @@ async fn read_until_exit(
         let exit = daytona_activity(studio, HttpRequest::get(command_url.to_string()))
             .await
             .ok()
-            .and_then(|r| r.json().get("exitCode").and_then(Value::as_i64));
+            .and_then(|r| r.members(["exitCode"])[0].as_i64());
         if let Some(exit_code) = exit {
             // Read what the process printed between the log read and its exit.
             if let Ok(rest) = daytona_activity(studio, HttpRequest::get(format!("{command_url}/logs"))).await {

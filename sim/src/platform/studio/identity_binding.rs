@@ -107,7 +107,7 @@ pub(crate) async fn bind(studio: &Studio, role_id: &str) -> Result<String, Bindi
     .bearer(&token)
     .json(&body);
     let leased = answered(studio.http.send(lease).await, &upn, BindingStep::LeaseSecret)?;
-    Ok(leased.json().get("keyId").and_then(Value::as_str).unwrap_or_default().to_string())
+    Ok(leased.members(["keyId"])[0].as_str().unwrap_or_default().to_string())
 }
 
 /// The Graph access token: the one held while it has five minutes left, else a new one.

@@ -109,7 +109,7 @@ impl Toolbox {
             Ok(r) if r.status.is_success() => Ok(r),
             Ok(r) => Err(ToolboxError::Refused {
                 status: r.status.as_u16(),
-                message: r.json().get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+                message: r.members(["message"])[0].as_str().unwrap_or_default().to_string(),
             }),
             Err(e) => Err(ToolboxError::NoAnswer(e)),
         }
@@ -154,11 +154,11 @@ impl Toolbox {
         let mut pending = vec![String::new()];
         while let Some(rel) = pending.pop() {
             let at = if rel.is_empty() { dir.to_string() } else { format!("{dir}/{rel}") };
-            let listing = self.get(&format!("/files?path={at}")).await?.json();
-            for entry in listing.as_array().into_iter().flatten() {
-                let name = entry.get("name").and_then(Value::as_str).unwrap_or_default();
+            let listing = self.get(&format!("/files?path={at}")).await?;
+            for [name, is_dir] in listing.element_members(["name", "isDir"]).into_iter().flatten() {
+                let name = name.as_str().unwrap_or_default();
                 let child = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
-                if entry.get("isDir").and_then(Value::as_bool) == Some(true) {
+                if is_dir.as_bool() == Some(true) {
                     pending.push(child);
                 } else {
                     found.push(child);

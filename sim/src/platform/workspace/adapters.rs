@@ -40,6 +40,7 @@ use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 use crate::scenario::{AgentProcessAdapter, RuntimeBinding};
 
 mod typed_line;
+mod written_line;
 
 /// The endpoint binding of the cliproxy runtime.
 pub(crate) const CLIPROXY_ENDPOINT_BINDING: &str = "central_cliproxy";
@@ -426,61 +427,85 @@ impl OutputWriter {
 
     /// The session is up, with its palette (agent-facing names) and MCP server
     /// statuses (codex's `thread.started` has no place for either).
-    pub(crate) fn init(&self, tools: &[String], mcp_servers: &[Value]) -> Vec<Value> {
+    pub(crate) fn init(&self, tools: &[String], mcp_servers: &[Value]) -> Vec<String> {
         let sid = &self.session_id;
         match self.format {
             OutputFormat::StreamJson => vec![json!({
                 "type": "system", "subtype": "init", "session_id": sid, "tools": tools, "mcp_servers": mcp_servers,
-            })],
-            OutputFormat::CodexJsonl => {
-                vec![json!({"type": "thread.started", "thread_id": sid}), json!({"type": "turn.started"})]
-            }
+            })
+            .to_string()],
+            OutputFormat::CodexJsonl => vec![
+                json!({"type": "thread.started", "thread_id": sid}).to_string(),
+                json!({"type": "turn.started"}).to_string(),
+            ],
         }
     }
 
     /// The model calls `tool` (bare, as its palette shows it) of `server_id`.
-    pub(crate) fn tool_use(&self, id: &str, server_id: &str, tool: &str, input: &Value) -> Value {
+    pub(crate) fn tool_use(&self, id: &str, server_id: &str, tool: &str, input: &Value) -> String {
+        use written_line::*;
         match self.format {
             OutputFormat::StreamJson => {
                 let name = tool_name::agent_facing_name(server_id, tool);
-                let tool_use = json!({"type": "tool_use", "id": id, "name": name, "input": input});
-                json!({"type": "assistant", "session_id": self.session_id, "message": {"content": [tool_use]}})
+                let tool_use = StreamToolUseBlock { kind: "tool_use", id, name: &name, input };
+                line(&StreamToolUse {
+                    kind: "assistant",
+                    session_id: &self.session_id,
+                    message: Content { content: [tool_use] },
+                })
             }
-            OutputFormat::CodexJsonl => json!({"type": "item.started", "item": {
-                "id": id, "type": "mcp_tool_call", "server": server_id, "tool": tool, "arguments": input,
-                "result": null, "error": null, "status": "in_progress",
-            }}),
+            OutputFormat::CodexJsonl => line(&CodexItem {
+                kind: "item.started",
+                item: CodexToolCall {
+                    id,
+                    kind: "mcp_tool_call",
+                    server: server_id,
+                    tool,
+                    arguments: input,
+                    result: (),
+                    error: (),
+                    status: "in_progress",
+                },
+            }),
         }
     }
 
     /// The tool call `id` returned.
-    pub(crate) fn tool_result(&self, id: &str, server_id: &str, tool: &str, text: &str, is_error: bool) -> Value {
+    pub(crate) fn tool_result(&self, id: &str, server_id: &str, tool: &str, text: &str, is_error: bool) -> String {
+        use written_line::*;
         match self.format {
             OutputFormat::StreamJson => {
-                let result = json!({"type": "tool_result", "tool_use_id": id, "content": text, "is_error": is_error});
-                json!({"type": "user", "session_id": self.session_id, "message": {"content": [result]}})
+                let result = StreamToolResultBlock { kind: "tool_result", tool_use_id: id, content: text, is_error };
+                line(&StreamToolResult {
+                    kind: "user",
+                    session_id: &self.session_id,
+                    message: Content { content: [result] },
+                })
             }
             OutputFormat::CodexJsonl => {
                 let (result, error, status) = if is_error {
-                    (Value::Null, json!({"message": text}), "failed")
+                    (None, Some(Message { message: text }), "failed")
                 } else {
-                    (json!({"content": [{"type": "text", "text": text}]}), Value::Null, "completed")
+                    (Some(Content { content: [TextBlock { kind: "text", text }] }), None, "completed")
                 };
-                json!({"type": "item.completed", "item": {
-                    "id": id, "type": "mcp_tool_call", "server": server_id, "tool": tool,
-                    "result": result, "error": error, "status": status,
-                }})
+                line(&CodexItem {
+                    kind: "item.completed",
+                    item: CodexToolDone { id, kind: "mcp_tool_call", server: server_id, tool, result, error, status },
+                })
             }
         }
     }
 
     /// The skills the workspace shim pulled, as a `system` event of its own
     /// (codex's JSONL has no place for them: nothing is printed there).
-    pub(crate) fn skills(&self, skills: &[String]) -> Option<Value> {
+    pub(crate) fn skills(&self, skills: &[String]) -> Option<String> {
         match self.format {
-            OutputFormat::StreamJson => Some(json!({
-                "type": "system", "subtype": SKILLS_SUBTYPE, "session_id": self.session_id, "skills": skills,
-            })),
+            OutputFormat::StreamJson => Some(
+                json!({
+                    "type": "system", "subtype": SKILLS_SUBTYPE, "session_id": self.session_id, "skills": skills,
+                })
+                .to_string(),
+            ),
             OutputFormat::CodexJsonl => None,
         }
     }
@@ -488,14 +513,20 @@ impl OutputWriter {
     /// The shim refused the call `id` of `tool` on `server_id` before it left, since
     /// no entry of `allow_list` admits it: a failed tool result saying so. Returns
     /// the line and the refusal's text.
-    pub(crate) fn tool_refused(&self, id: &str, server_id: &str, tool: &str, allow_list: &[String]) -> (Value, String) {
+    pub(crate) fn tool_refused(
+        &self,
+        id: &str,
+        server_id: &str,
+        tool: &str,
+        allow_list: &[String],
+    ) -> (String, String) {
         let name = tool_name::agent_facing_name(server_id, tool);
         let text = format!("{REFUSAL_PREFIX}{name}{REFUSAL_REASON} ({})", allow_list.join(", "));
         (self.tool_result(id, server_id, tool, &text, true), text)
     }
 
     /// The model says something without calling a tool.
-    pub(crate) fn text(&self, id: &str, text: &str) -> Value {
+    pub(crate) fn text(&self, id: &str, text: &str) -> String {
         match self.format {
             OutputFormat::StreamJson => json!({
                 "type": "assistant", "session_id": self.session_id,
@@ -505,11 +536,12 @@ impl OutputWriter {
                 json!({"type": "item.completed", "item": {"id": id, "type": "agent_message", "text": text}})
             }
         }
+        .to_string()
     }
 
     /// The final event of an attempt whose work stopped: an error result whose text is
     /// the agent's no-progress report (the process then exits 1, as the CLIs do).
-    pub(crate) fn no_progress(&self, turns: u32, report: &NoProgressReport) -> Value {
+    pub(crate) fn no_progress(&self, turns: u32, report: &NoProgressReport) -> String {
         match self.format {
             OutputFormat::StreamJson => json!({
                 "type": "result", "subtype": "error_during_execution", "session_id": self.session_id,
@@ -517,10 +549,11 @@ impl OutputWriter {
             }),
             OutputFormat::CodexJsonl => json!({"type": "turn.failed", "error": {"message": report.text()}}),
         }
+        .to_string()
     }
 
     /// The attempt's final event.
-    pub(crate) fn result(&self, turns: u32) -> Value {
+    pub(crate) fn result(&self, turns: u32) -> String {
         match self.format {
             OutputFormat::StreamJson => json!({
                 "type": "result", "subtype": "success", "session_id": self.session_id, "num_turns": turns, "is_error": false,
@@ -529,6 +562,7 @@ impl OutputWriter {
                 "type": "turn.completed", "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0},
             }),
         }
+        .to_string()
     }
 }
 

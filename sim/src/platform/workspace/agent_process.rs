@@ -35,7 +35,7 @@ use squadsim_conformance::tool_name;
 use squadsim_conformance::vocabulary::{BlockerCode, Wall};
 use squadsim_fakes::daytona::{ProcessLauncher, ProcessOutput, ProcessSpec};
 use squadsim_fakes::mcp::McpClient;
-use squadsim_fakes::net::{HttpClient, HttpRequest};
+use squadsim_fakes::net::{HttpClient, HttpRequest, Member};
 
 use crate::base::templates::{self, HandoffPlan};
 use crate::platform::workspace::adapters::{NoProgressReport, OutputWriter, ENV_RUNTIME_BINDING};
@@ -300,8 +300,8 @@ impl AgentProcess {
         self.spec.env.get(key).cloned().unwrap_or_default()
     }
 
-    fn emit(&self, line: Value) {
-        self.output.println(&line.to_string());
+    fn emit(&self, line: String) {
+        self.output.println(&line);
     }
 
     async fn run(self: Arc<Self>) {
@@ -597,11 +597,11 @@ impl AgentProcess {
     async fn shim_listing(&self, mount: &McpMount) -> Option<Vec<(String, Option<String>)>> {
         let request = HttpRequest::get(mount.tools_url()).bearer(&self.env(ENV_GATEWAY_TOKEN));
         let listing = match self.http.send(request).await {
-            Ok(r) if r.status.is_success() => r.json(),
+            Ok(r) if r.status.is_success() => r,
             _ => return None,
         };
-        let field = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
-        let tools = listing.as_array()?;
-        Some(tools.iter().map(|t| (field(t, "name").unwrap_or_default(), field(t, "originalName"))).collect())
+        let tools = listing.element_members(["name", "originalName"])?;
+        let field = |m: &Member| m.as_str().map(str::to_string);
+        Some(tools.iter().map(|[name, original]| (field(name).unwrap_or_default(), field(original))).collect())
     }
 }

@@ -1,0 +1,463 @@
+//! A JSON body's top-level members read as `serde_json::Value` reads them,
+//! without building the `Value`.
+//!
+//! [`members`] answers, for each asked key, what `from_slice::<Value>(body)
+//! .unwrap_or_default().get(key)` answers: the body is parsed with the same
+//! deserializer calls a `Value` makes (`deserialize_any` at every level, map
+//! keys and values included), so it accepts and refuses exactly the bodies a
+//! `Value` does (invalid UTF-8, lone surrogates, numbers out of range, nesting
+//! past serde_json's limit, trailing bytes: a refused body has every member
+//! [`Member::Absent`], as a `Value::Null` has). A repeated key keeps its last
+//! value, as a `Value`'s map does. Members not asked for are checked, not kept.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Number;
+
+/// One top-level member of a JSON body, as `Value::get` finds it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Member<'a> {
+    /// Not there, or the body is not a JSON object (not JSON at all, an array, ...).
+    #[default]
+    Absent,
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    /// An array (its content checked, not kept).
+    Array,
+    /// An object (its content checked, not kept).
+    Object,
+}
+
+impl Member<'_> {
+    /// As `Value::as_str` of the member.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Member::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// As `Value::as_bool` of the member.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Member::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// As `Value::as_i64` of the member.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Member::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+}
+
+/// The members `keys` of the JSON object in `body` (see the module's doc).
+pub(super) fn members<'a, const N: usize>(body: &'a [u8], keys: [&str; N]) -> [Member<'a>; N] {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = Top { keys: &keys }.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
+    read.unwrap_or_else(|_| std::array::from_fn(|_| Member::Absent))
+}
+
+/// For a JSON array in `body`, each element's members `keys` (an element that
+/// is not an object has none); `None` when `body` is not an array, as
+/// `Value::as_array` of the body read as a `Value` answers.
+pub(super) fn element_members<'a, const N: usize>(body: &'a [u8], keys: [&str; N]) -> Option<Vec<[Member<'a>; N]>> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = TopArray { keys: &keys }.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
+    read.ok().flatten()
+}
+
+/// The top level: an array's elements' asked members; anything else has none.
+struct TopArray<'k, const N: usize> {
+    keys: &'k [&'k str; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for TopArray<'_, N> {
+    type Value = Option<Vec<[Member<'de>; N]>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for TopArray<'_, N> {
+    type Value = Option<Vec<[Member<'de>; N]>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut elements = Vec::new();
+        while let Some(element) = seq.next_element_seed(Top { keys: self.keys })? {
+            elements.push(element);
+        }
+        Ok(Some(elements))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// The top level: an object's asked members; anything else has none.
+struct Top<'k, const N: usize> {
+    keys: &'k [&'k str; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for Top<'_, N> {
+    type Value = [Member<'de>; N];
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for Top<'_, N> {
+    type Value = [Member<'de>; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found: [Member<'de>; N] = std::array::from_fn(|_| Member::Absent);
+        while let Some(Key(key)) = map.next_key()? {
+            match self.keys.iter().position(|k| *k == key) {
+                Some(i) => found[i] = map.next_value()?,
+                None => {
+                    map.next_value::<Checked>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Member::Absent))
+    }
+}
+
+/// A map key, borrowed from the body unless it had escapes.
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        // A `Value`'s map reads its keys with `deserialize_str`; serde_json's key
+        // reader parses the same string for `deserialize_any`.
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Member<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MemberVisitor;
+        impl<'de> Visitor<'de> for MemberVisitor {
+            type Value = Member<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Member<'de>, E> {
+                Ok(Member::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Member<'de>, E> {
+                Ok(Member::Number(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Member<'de>, E> {
+                Ok(Member::Number(n.into()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Member<'de>, E> {
+                // As a `Value` reads a float: one that is not finite is null.
+                Ok(Number::from_f64(n).map_or(Member::Null, Member::Number))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Member<'de>, E> {
+                Ok(Member::String(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Member<'de>, E> {
+                Ok(Member::String(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Member<'de>, E> {
+                Ok(Member::String(Cow::Owned(s)))
+            }
+            fn visit_unit<E>(self) -> Result<Member<'de>, E> {
+                Ok(Member::Null)
+            }
+            fn visit_none<E>(self) -> Result<Member<'de>, E> {
+                Ok(Member::Null)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member<'de>, A::Error> {
+                while seq.next_element::<Checked>()?.is_some() {}
+                Ok(Member::Array)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member<'de>, A::Error> {
+                while map.next_key::<Checked>()?.is_some() {
+                    map.next_value::<Checked>()?;
+                }
+                Ok(Member::Object)
+            }
+        }
+        deserializer.deserialize_any(MemberVisitor)
+    }
+}
+
+/// Any JSON value, parsed as a `Value` parses it and dropped.
+pub(crate) struct Checked;
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// What the `Value` reading finds for `key`.
+    fn by_value(body: &[u8], key: &str) -> Member<'static> {
+        let value: Value = serde_json::from_slice(body).unwrap_or_default();
+        member_of(value.get(key))
+    }
+
+    /// The member `Value::get` found.
+    fn member_of(found: Option<&Value>) -> Member<'static> {
+        match found {
+            None => Member::Absent,
+            Some(Value::Null) => Member::Null,
+            Some(Value::Bool(b)) => Member::Bool(*b),
+            Some(Value::Number(n)) => Member::Number(n.clone()),
+            Some(Value::String(s)) => Member::String(Cow::Owned(s.clone())),
+            Some(Value::Array(_)) => Member::Array,
+            Some(Value::Object(_)) => Member::Object,
+        }
+    }
+
+    fn nested(depth: usize, inner: &str) -> String {
+        format!("{}{inner}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn members_are_what_a_value_reading_finds_on_normal_and_odd_bodies() {
+        let deep_ok = format!(r#"{{"id":"a","x":{}}}"#, nested(120, "1"));
+        let too_deep = format!(r#"{{"id":"a","x":{}}}"#, nested(200, "1"));
+        let mut bodies: Vec<Vec<u8>> = [
+            r#"{"id":"sb-1","state":"started","errorReason":null,"exitCode":0}"#,
+            r#"{"id":"sb-1","labels":{"a":"b","c":[1,2,{"d":null}]},"state":"error","errorReason":"no room"}"#,
+            r#"  {"exitCode": -3 }  "#,
+            r#"{"exitCode":1.0}"#,
+            r#"{"exitCode":18446744073709551615}"#,
+            r#"{"exitCode":9223372036854775807}"#,
+            r#"{"exitCode":-0}"#,
+            r#"{"exitCode":"0","id":7,"state":true,"errorReason":[]}"#,
+            r#"{"id":"first","id":"second","state":"a","state":null}"#,
+            r#"{"\u0069d":"escaped key","st\u0061te":"x\ny\u00e9\ud83d\ude00"}"#,
+            r#"{"id":"a","x":"\ud800"}"#,
+            r#"{"id":"a","x":1e400}"#,
+            r#"{"id":"a","x":-1e400}"#,
+            r#"{"id":"a","x":1e-400}"#,
+            r#"{"id":"a"} trailing"#,
+            r#"{"id":"a",}"#,
+            r#"{"id":"a""#,
+            r#"{"id":"a","x":[1,2,]}"#,
+            r#"{"id":"a","x":tru}"#,
+            r#"{"id":"a","x":01}"#,
+            r#"{"id":"a","x":"tab	inside"}"#,
+            r#"{1:"a"}"#,
+            r#"["id","state"]"#,
+            r#"[{"id":"a"}]"#,
+            r#""id""#,
+            "17",
+            "null",
+            "true",
+            "",
+            "   ",
+            "not json",
+            "{}",
+            r#"{"state":{"id":"nested"}}"#,
+            r#"{"id":true,"state":false,"exitCode":"true"}"#,
+        ]
+        .iter()
+        .map(|b| b.as_bytes().to_vec())
+        .collect();
+        bodies.push(deep_ok.into_bytes());
+        bodies.push(too_deep.into_bytes());
+        bodies.push(b"{\"id\":\"a\",\"x\":\"\xff\xfe\"}".to_vec());
+        bodies.push(b"{\"id\":\"\xc3\xa9t\xc3\xa9\"}".to_vec());
+        bodies.push(b"{\"id\":\"a\",\"\xff\":1}".to_vec());
+        let keys = ["id", "state", "errorReason", "exitCode"];
+        for body in &bodies {
+            let read = members(body, keys);
+            for (key, member) in keys.iter().zip(&read) {
+                assert_eq!(member, &by_value(body, key), "{key} of {}", String::from_utf8_lossy(body));
+                let value: Value = serde_json::from_slice(body).unwrap_or_default();
+                assert_eq!(member.as_str(), value.get(key).and_then(Value::as_str));
+                assert_eq!(member.as_i64(), value.get(key).and_then(Value::as_i64));
+                assert_eq!(member.as_bool(), value.get(key).and_then(Value::as_bool));
+            }
+        }
+    }
+
+    #[test]
+    fn element_members_are_what_a_value_reading_finds_on_normal_and_odd_bodies() {
+        let bodies: [&[u8]; 16] = [
+            br#"[{"name":"a","originalName":"b","inputSchema":{"type":"object"}},{"name":"c"}]"#,
+            br#"[]"#,
+            br#"[{"name":1,"originalName":null},"text",[{"name":"inner"}],null,{}]"#,
+            br#"[{"name":"a","name":"b","originalName":"x","originalName":7}]"#,
+            br#"[{"n\u0061me":"esc\u00e9"}]"#,
+            br#"[{"name":"a","x":"\ud800"}]"#,
+            br#"[{"name":"a"},1e400]"#,
+            br#"[{"name":"a"}] x"#,
+            br#"[{"name":"a"},]"#,
+            br#"{"name":"a"}"#,
+            br#"{"tools":[{"name":"a"}]}"#,
+            br#""name""#,
+            b"null",
+            b"",
+            b"[{\"name\":\"a\",\"x\":\"\xff\"}]",
+            b"[{\"name\":\"\xc3\xa9\"}]",
+        ];
+        let keys = ["name", "originalName"];
+        for body in bodies {
+            let value: Value = serde_json::from_slice(body).unwrap_or_default();
+            let expected = value
+                .as_array()
+                .map(|elements| elements.iter().map(|e| keys.map(|k| member_of(e.get(k)))).collect::<Vec<_>>());
+            assert_eq!(element_members(body, keys), expected, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn a_member_without_escapes_is_borrowed_from_the_body() {
+        let body = br#"{"id":"plain","state":"with \"escape\""}"#;
+        let [id, state] = members(body, ["id", "state"]);
+        assert!(matches!(id, Member::String(Cow::Borrowed("plain"))));
+        assert_eq!(state.as_str(), Some("with \"escape\""));
+    }
+}
