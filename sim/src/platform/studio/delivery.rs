@@ -358,13 +358,17 @@ pub(crate) fn reference_clause(url: &str) -> String {
 }
 
 /// The delivery references a controller message carries, in order, without repeats.
+/// Whether a URL was seen is a set lookup: a message carrying one reference per
+/// lane would otherwise cost the square of its lanes.
 pub(crate) fn references_in(prompt: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for (i, _) in prompt.match_indices("delivery reference: ") {
         let rest = &prompt[i + "delivery reference: ".len()..];
-        let url: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != ')' && *c != ';').collect();
-        if !url.is_empty() && !found.contains(&url) {
-            found.push(url);
+        let end = rest.find(|c: char| c.is_whitespace() || c == ')' || c == ';').unwrap_or(rest.len());
+        let url = &rest[..end];
+        if !url.is_empty() && seen.insert(url) {
+            found.push(url.to_string());
         }
     }
     found
@@ -555,6 +559,40 @@ pub(crate) async fn merge_decision(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The references a message carries, read as before the set: in order,
+    /// without repeats, each ending at whitespace, `)` or `;`.
+    fn references_scanned(prompt: &str) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for (i, _) in prompt.match_indices("delivery reference: ") {
+            let rest = &prompt[i + "delivery reference: ".len()..];
+            let url: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != ')' && *c != ';').collect();
+            if !url.is_empty() && !found.contains(&url) {
+                found.push(url);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn references_are_found_in_order_once_each_as_a_plain_scan_finds_them() {
+        let lanes: String =
+            (0..300).map(|n| format!("lane {n} (delivery reference: http://github/o/r/pull/{}); ", n % 120)).collect();
+        let prompts = [
+            lanes.as_str(),
+            "",
+            "delivery reference: ",
+            "delivery reference: )",
+            "delivery reference: a;b delivery reference: a\u{2003}tail delivery reference: a",
+            "delivery reference: é\u{a0}x delivery reference: é",
+            "delivery reference: delivery reference: x",
+            "(delivery reference: http://x/1)(delivery reference: http://x/2)delivery reference: http://x/1",
+        ];
+        for prompt in prompts {
+            assert_eq!(references_in(prompt), references_scanned(prompt), "{prompt:?}");
+        }
+        assert_eq!(references_in(&lanes).len(), 120);
+    }
 
     const PUBLIC_KEY_PEM: &str = include_str!("../../../../fakes/keys/codexgate-test-app.public-key.pem");
 
