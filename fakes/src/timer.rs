@@ -30,9 +30,9 @@ use tokio::time::Instant;
 struct Armed {
     /// Which simulation the deadlines belong to ([`new_world`] moves it on).
     world: u64,
-    /// Each armed deadline (simulated time since the simulation began), with how many timers share it.
-    deadlines: BTreeMap<Duration, u32>,
-    /// The same, by the host whose turn armed them (whose tokio timer wheel holds them).
+    /// Each armed deadline (simulated time since the simulation began), with
+    /// how many timers share it, by the host whose turn armed them (whose
+    /// tokio timer wheel holds them). A host with none has no entry.
     hosts: BTreeMap<IpAddr, BTreeMap<Duration, u32>>,
     /// How many times a timer was armed or disarmed in this world.
     changes: u64,
@@ -47,7 +47,6 @@ pub fn new_world() {
     ARMED.with(|armed| {
         let mut armed = armed.borrow_mut();
         armed.world += 1;
-        armed.deadlines.clear();
         armed.hosts.clear();
         armed.changes = 0;
     });
@@ -56,7 +55,7 @@ pub fn new_world() {
 /// The earliest deadline (simulated time since the simulation began) of a
 /// timer armed in this thread's simulation and neither fired nor dropped.
 pub fn next_deadline() -> Option<Duration> {
-    ARMED.with(|armed| armed.borrow().deadlines.keys().next().copied())
+    ARMED.with(|armed| armed.borrow().hosts.values().filter_map(|deadlines| deadlines.keys().next().copied()).min())
 }
 
 /// The earliest deadline (as [`next_deadline`]) of a timer armed on `host`.
@@ -85,7 +84,6 @@ impl Mark {
         let deadline = now.saturating_add(after);
         ARMED.with(|armed| {
             let mut armed = armed.borrow_mut();
-            *armed.deadlines.entry(deadline).or_default() += 1;
             *armed.hosts.entry(host).or_default().entry(deadline).or_default() += 1;
             armed.changes += 1;
             Mark { world: armed.world, deadline: Some((host, deadline)) }
@@ -100,21 +98,16 @@ impl Mark {
             if armed.world != self.world {
                 return;
             }
-            if let Some(count) = armed.deadlines.get_mut(&deadline) {
-                *count -= 1;
-                if *count == 0 {
-                    armed.deadlines.remove(&deadline);
-                }
-                armed.changes += 1;
-            }
-            if let Some(deadlines) = armed.hosts.get_mut(&host) {
-                if let Some(count) = deadlines.get_mut(&deadline) {
-                    *count -= 1;
-                    if *count == 0 {
-                        deadlines.remove(&deadline);
-                    }
+            let Some(deadlines) = armed.hosts.get_mut(&host) else { return };
+            let Some(count) = deadlines.get_mut(&deadline) else { return };
+            *count -= 1;
+            if *count == 0 {
+                deadlines.remove(&deadline);
+                if deadlines.is_empty() {
+                    armed.hosts.remove(&host);
                 }
             }
+            armed.changes += 1;
         });
     }
 }
