@@ -73,8 +73,8 @@ pub const MAX_IDLE: Duration = Duration::from_secs(15);
 /// `ClientBuilder::new`), and nothing in the seeds says what the Studio's client
 /// keeps. Without it a burst of calls (a thousand agents in lockstep) keeps its
 /// peak number of connections open until reused or the server's 30 s idle close, each
-/// holding both ends' hyper buffers and a port: measured at 10,000 agents, 4.5 GiB
-/// peak against 2.2 GiB, and at 10,000 concurrent runs the Studio's host runs out
+/// holding both ends' hyper buffers and a port: measured at 10,000 agents, 4.4 GiB
+/// peak against 2.1 GiB, and at 10,000 concurrent runs the Studio's host runs out
 /// of its 64,512 ephemeral ports (turmoil panics), while the connections it saves cost ~48 k
 /// instructions each (-10% at 1,000 agents). `docs/performance.md`, s-pool.
 pub const MAX_IDLE_PER_HOST: usize = 32;
