@@ -2,13 +2,14 @@
 //! with `serve_simulated` answer a client on another simulated host, with the
 //! real services' auth refusals.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use squadsim_fakes::clock::FixedClock;
 use squadsim_fakes::github::{self, GithubConfig, GithubFake};
 use squadsim_fakes::glitchtip::{self, GlitchtipConfig, GlitchtipFake};
-use squadsim_fakes::net::{serve_simulated, HttpClient, HttpRequest};
+use squadsim_fakes::net::{serve_simulated, HttpClient, HttpRequest, MAX_IDLE_PER_HOST};
 
 #[test]
 fn github_and_glitchtip_answer_over_the_simulated_network() {
@@ -237,4 +238,98 @@ fn every_call_is_recorded_when_sent_and_ends_with_how_and_when_its_caller_stoppe
     assert_eq!(calls[6].end, calls[6].start, "an unfinished call has not ended: {calls:#?}");
     drop(sim);
     assert_eq!(recorder.calls()[6].ended, CallEnd::Unfinished, "tearing the world down is not the caller giving up");
+}
+
+/// A host answering `pong` on port 80 to any request, counting the connections it accepts.
+fn counting_host(sim: &mut turmoil::Sim<'_>, host: &str, accepted: &Arc<AtomicUsize>) {
+    let accepted = accepted.clone();
+    sim.host(host, move || {
+        let accepted = accepted.clone();
+        async move {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                accepted.fetch_add(1, Ordering::Relaxed);
+                let pong = hyper::service::service_fn(|_| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(
+                        bytes::Bytes::from_static(b"pong"),
+                    )))
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(io, pong));
+            }
+        }
+    });
+}
+
+/// `BURST` concurrent `GET /ping`s from `http`, each answered `pong`.
+async fn burst(http: &HttpClient) {
+    let calls: Vec<_> = (0..BURST)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move { http.send(HttpRequest::get("http://server:80/ping")).await.map(|r| r.text()) })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap(), "pong");
+    }
+}
+
+/// More concurrent exchanges to one host than the client keeps idle
+/// ([`MAX_IDLE_PER_HOST`]), fewer than turmoil's 64 un-accepted connections per listener.
+const BURST: usize = MAX_IDLE_PER_HOST + 8;
+
+#[test]
+fn a_burst_past_the_idle_bound_keeps_that_many_connections_and_the_next_burst_opens_the_rest() {
+    let mut sim = ping_sim();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    counting_host(&mut sim, "server", &accepted);
+    let counted = accepted.clone();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let out = seen.clone();
+    sim.client("client", async move {
+        let http = HttpClient::simulated(Duration::from_secs(5));
+        for _ in 0..2 {
+            burst(&http).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            out.lock().unwrap().push((counted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()));
+        }
+        Ok(())
+    });
+    sim.run().unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(BURST, MAX_IDLE_PER_HOST), (2 * BURST - MAX_IDLE_PER_HOST, MAX_IDLE_PER_HOST)],
+        "(accepted so far, open after the burst): the second burst reused the kept connections and opened the rest"
+    );
+}
+
+#[test]
+fn connections_idle_past_the_reuse_bound_are_all_dropped_when_the_client_comes_back() {
+    use squadsim_fakes::net::MAX_IDLE;
+    let mut sim = ping_sim();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    counting_host(&mut sim, "server", &accepted);
+    let counted = accepted.clone();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let out = seen.clone();
+    sim.client("client", async move {
+        let http = HttpClient::simulated(Duration::from_secs(5));
+        burst(&http).await;
+        // Past the client's reuse bound.
+        tokio::time::sleep(MAX_IDLE + Duration::from_secs(1)).await;
+        out.lock().unwrap().push((counted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()));
+        for _ in 0..2 {
+            assert_eq!(http.send(HttpRequest::get("http://server:80/ping")).await?.text(), "pong");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        out.lock().unwrap().push((counted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()));
+        Ok(())
+    });
+    sim.run().unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(BURST, MAX_IDLE_PER_HOST), (BURST + 1, 1)],
+        "(accepted so far, open): after the pause one new connection, the stale ones closed"
+    );
 }
