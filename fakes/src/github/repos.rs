@@ -13,7 +13,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::actors::Account;
+use super::actors::{rendered, Rendered};
 use super::app_auth::{Read, RepoAccess, WriteContents};
 use super::errors::{Body, GhError};
 use super::git::{Blob, Commit, Git, Tree};
@@ -61,7 +61,7 @@ pub(crate) struct RepoDoc<'a> {
     name: &'a str,
     full_name: String,
     private: bool,
-    pub(crate) owner: Account<'a>,
+    pub(crate) owner: Rendered,
     html_url: String,
     description: Option<&'a str>,
     fork: bool,
@@ -127,7 +127,7 @@ impl Repo {
             node_id: format!("R_kgDO{:08X}", self.id),
             name: &self.name,
             private: self.private,
-            owner: Account::new(inner, self.owner.as_str().into(), owner_id, owner_kind),
+            owner: rendered(inner, &self.owner, owner_id, owner_kind),
             html_url: inner.html(&format!("/{full_name}")),
             description: self.description.as_deref(),
             fork: false,
