@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -152,7 +152,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// Any JSON value, parsed as a `Value` parses it (so refused where a `Value`
-/// is), then dropped. `IgnoredAny` would not do: serde_json skips it unchecked.
+/// is), then dropped. `serde::de::IgnoredAny` would not do: serde_json skips it unchecked.
 struct Checked;
 
 impl Checked {
@@ -257,6 +257,6 @@ mod tests {
         // `IgnoredAny` skips what a `Value` refuses: the reading above must not.
         let lone = br#"{"values":{"handoffs":[1]},"other":"\ud800"}"#;
         assert!(serde_json::from_slice::<Value>(lone).is_err());
-        let _: IgnoredAny = serde_json::from_slice(lone).expect("skipped unchecked");
+        let _: serde::de::IgnoredAny = serde_json::from_slice(lone).expect("skipped unchecked");
     }
 }
