@@ -112,8 +112,7 @@ pub async fn serve_message(
         // A notification (no id) or a client's response to us: accepted, no body.
         (None, Some(_)) | (Some(_), None) if message.jsonrpc_2 => StatusCode::ACCEPTED.into_response(),
         (Some(id), Some(m)) if message.jsonrpc_2 => {
-            let answer = dispatch(host, ctx, id, m, message.params.unwrap_or(Value::Null)).await;
-            axum::Json(answer).into_response()
+            dispatch(host, ctx, id, m, message.params.unwrap_or(Value::Null)).await.into_response()
         }
         _ => {
             let msg = "Invalid Request: not a JSON-RPC 2.0 message";
@@ -201,8 +200,49 @@ impl<'de> serde::de::Visitor<'de> for MessageVisitor {
     }
 }
 
-async fn dispatch(host: Arc<dyn ToolHost>, ctx: CallContext, id: Value, method: &str, params: Value) -> Value {
-    match method {
+/// What [`dispatch`] answers: a tool's text result, serialized typed (the bulk
+/// of the answers), or any other JSON-RPC message as a `Value`.
+enum Answer {
+    Tool { id: Value, text: String, is_error: bool },
+    Other(Value),
+}
+
+impl Answer {
+    fn into_response(self) -> Response {
+        match self {
+            Answer::Tool { id, text, is_error } => {
+                let result = ToolResult { content: [TextContent { kind: "text", text: &text }], is_error };
+                axum::Json(RpcResult { jsonrpc: "2.0", id: &id, result }).into_response()
+            }
+            Answer::Other(value) => axum::Json(value).into_response(),
+        }
+    }
+}
+
+/// `rpc_result(id, tool_result(text, is_error))`'s members, in its key order.
+#[derive(serde::Serialize)]
+struct RpcResult<'a, R> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    result: R,
+}
+
+#[derive(serde::Serialize)]
+struct ToolResult<'a> {
+    content: [TextContent<'a>; 1],
+    #[serde(rename = "isError")]
+    is_error: bool,
+}
+
+#[derive(serde::Serialize)]
+struct TextContent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
+async fn dispatch(host: Arc<dyn ToolHost>, ctx: CallContext, id: Value, method: &str, params: Value) -> Answer {
+    let other = match method {
         "initialize" => {
             let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or(DEFAULT_PROTOCOL_VERSION);
             let version =
@@ -222,23 +262,22 @@ async fn dispatch(host: Arc<dyn ToolHost>, ctx: CallContext, id: Value, method: 
             rpc_result(id, json!({"tools": tools}))
         }
         "tools/call" => {
-            let Some(name) = params.get("name").and_then(Value::as_str) else {
-                return rpc_error(id, INVALID_PARAMS, "Invalid params: missing tool name");
+            let Some(name) = params.get("name").and_then(Value::as_str).map(str::to_string) else {
+                return Answer::Other(rpc_error(id, INVALID_PARAMS, "Invalid params: missing tool name"));
             };
-            let arguments = params.get("arguments").cloned().unwrap_or_else(|| json!({}));
-            match host.call_tool(ctx, name.to_string(), arguments).await {
-                ToolOutcome::Text(text) => rpc_result(id, tool_result(&text, false)),
-                ToolOutcome::Failed(text) => rpc_result(id, tool_result(&text, true)),
+            // The params are not read again: their arguments are moved out, not cloned.
+            let mut params = params;
+            let arguments = params.as_object_mut().and_then(|p| p.remove("arguments")).unwrap_or_else(|| json!({}));
+            match host.call_tool(ctx, name, arguments).await {
+                ToolOutcome::Text(text) => return Answer::Tool { id, text, is_error: false },
+                ToolOutcome::Failed(text) => return Answer::Tool { id, text, is_error: true },
                 ToolOutcome::UnknownTool(name) => rpc_error(id, INVALID_PARAMS, &format!("Unknown tool: {name}")),
                 ToolOutcome::Internal(msg) => rpc_error(id, -32603, &msg),
             }
         }
-        other => rpc_error(id, METHOD_NOT_FOUND, &format!("Method not found: {other}")),
-    }
-}
-
-fn tool_result(text: &str, is_error: bool) -> Value {
-    json!({"content": [{"type": "text", "text": text}], "isError": is_error})
+        unknown => rpc_error(id, METHOD_NOT_FOUND, &format!("Method not found: {unknown}")),
+    };
+    Answer::Other(other)
 }
 
 pub(crate) fn rpc_result(id: Value, result: Value) -> Value {
@@ -596,6 +635,91 @@ mod tests {
             HttpRequest::post("http://x/mcp").json(&json!({"jsonrpc": "2.0", "method": method})).body,
             sent.body
         );
+    }
+
+    /// Each answer's body, status and headers.
+    async fn answered(answer: Answer) -> (StatusCode, HeaderMap, Bytes) {
+        let response = answer.into_response();
+        let (parts, body) = response.into_parts();
+        (parts.status, parts.headers, axum::body::to_bytes(body, usize::MAX).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_tool_answer_is_the_bytes_of_the_value_answer() {
+        fn tool_result(text: &str, is_error: bool) -> Value {
+            json!({"content": [{"type": "text", "text": text}], "isError": is_error})
+        }
+        let ids = [
+            json!(1),
+            json!(u64::MAX),
+            json!(-7),
+            json!(2.5),
+            json!("s\"\u{1}é😀"),
+            Value::Null,
+            json!({"b": [1], "a": null}),
+        ];
+        let texts = ["", "ok", "line\nbreak \"quoted\" \\ back\tslash \u{7f}\u{0}", "é😀 \u{2028}", &"x".repeat(5000)];
+        for id in &ids {
+            for text in texts {
+                for is_error in [false, true] {
+                    let old = answered(Answer::Other(rpc_result(id.clone(), tool_result(text, is_error)))).await;
+                    let typed = answered(Answer::Tool { id: id.clone(), text: text.to_string(), is_error }).await;
+                    assert_eq!(typed, old, "id {id}, text {text:?}, is_error {is_error}");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tool_call_gets_its_arguments_and_answers_typed() {
+        struct Echo;
+        impl ToolHost for Echo {
+            fn server_name(&self) -> String {
+                "echo".into()
+            }
+            fn list_tools(&self, _: &CallContext) -> Vec<ToolSpec> {
+                Vec::new()
+            }
+            fn call_tool(&self, _: CallContext, name: String, arguments: Value) -> ToolFuture {
+                Box::pin(async move {
+                    match name.as_str() {
+                        "fail" => ToolOutcome::Failed(arguments.to_string()),
+                        _ => ToolOutcome::Text(format!("{name} {arguments}")),
+                    }
+                })
+            }
+        }
+        let call = |body: &'static str| async move {
+            let response =
+                serve_message(Arc::new(Echo), CallContext::default(), &axum::http::Method::POST, Bytes::from(body))
+                    .await;
+            String::from_utf8(axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap()
+        };
+        let cases = [
+            (
+                r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":{"b":1,"a":[2]},"name":"t"}}"#,
+                r#"{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"t {\"b\":1,\"a\":[2]}"}],"isError":false}}"#,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"fail","arguments":1,"arguments":null}}"#,
+                r#"{"jsonrpc":"2.0","id":"x","result":{"content":[{"type":"text","text":"null"}],"isError":true}}"#,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"t"}}"#,
+                r#"{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"t {}"}],"isError":false}}"#,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":7}}"#,
+                r#"{"jsonrpc":"2.0","id":5,"error":{"code":-32602,"message":"Invalid params: missing tool name"}}"#,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":[{"name":"t"}]}"#,
+                r#"{"jsonrpc":"2.0","id":6,"error":{"code":-32602,"message":"Invalid params: missing tool name"}}"#,
+            ),
+        ];
+        for (body, answer) in cases {
+            assert_eq!(call(body).await, answer, "{body}");
+        }
     }
 
     #[test]

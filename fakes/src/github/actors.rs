@@ -1,8 +1,11 @@
 //! Who a request acts as, and how GitHub renders accounts.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::Value;
 
 use super::Inner;
@@ -33,6 +36,16 @@ impl Actor {
             Actor::Anonymous => None,
             Actor::Bot => Some(Account::new(inner, inner.bot_login().into(), inner.config.app.bot_user_id, "Bot")),
             Actor::User { login, id } => Some(Account::new(inner, login.into(), *id, "User")),
+        }
+    }
+
+    /// [`Actor::account`] serialized, kept by the fake: the same bytes,
+    /// built once per account.
+    pub(crate) fn rendered(&self, inner: &Inner) -> Option<Rendered> {
+        match self {
+            Actor::Anonymous => None,
+            Actor::Bot => Some(rendered(inner, &inner.bot_login(), inner.config.app.bot_user_id, "Bot")),
+            Actor::User { login, id } => Some(rendered(inner, login, *id, "User")),
         }
     }
 
@@ -116,7 +129,85 @@ impl<'a> Account<'a> {
     }
 }
 
+/// A document serialized once and kept ([`rendered`]), serialized as its
+/// bytes stand.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered(Arc<RawValue>);
+
+impl Rendered {
+    /// `doc` serialized. Only for documents serde_json cannot fail on (structs
+    /// with string keys).
+    pub(crate) fn of<T: Serialize + ?Sized>(doc: &T) -> Rendered {
+        Rendered(Arc::from(to_raw_value(doc).expect("a document with string keys serializes")))
+    }
+
+    pub(crate) fn raw(&self) -> &RawValue {
+        &self.0
+    }
+}
+
+impl Serialize for Rendered {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// The accounts the fake has rendered, by login, then id and kind: what
+/// [`Account::new`] builds depends on nothing else (the config is fixed), so
+/// each is serialized once. A handful of accounts per fake (its bot, its
+/// users, the repository owners).
+#[derive(Debug, Default)]
+pub(crate) struct RenderedAccounts(BTreeMap<String, Vec<(u64, String, Rendered)>>);
+
+/// [`Account::new`] serialized: the bytes are built on the first call for an
+/// account and kept.
+pub(crate) fn rendered(inner: &Inner, login: &str, id: u64, kind: &str) -> Rendered {
+    let mut kept = inner.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = kept.0.get(login).and_then(|v| v.iter().find(|(i, k, _)| *i == id && k == kind)) {
+        return found.2.clone();
+    }
+    let doc = Rendered::of(&Account::new(inner, login.into(), id, kind));
+    kept.0.entry(login.to_string()).or_default().push((id, kind.to_string(), doc.clone()));
+    doc
+}
+
 /// [`Account`] as a `Value`, for documents still built with `json!`.
 pub(crate) fn account_json(inner: &Inner, login: &str, id: u64, kind: &str) -> Value {
     serde_json::to_value(Account::new(inner, login.into(), id, kind)).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::github::{GithubConfig, GithubFake};
+
+    #[test]
+    fn kept_accounts_are_the_bytes_of_the_accounts_built_each_time() {
+        let fake = GithubFake::new(GithubConfig::default(), Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let inner = &fake.inner;
+        let logins = ["octo", "codexgate[bot]", "Octo", "é \"quoted\" \\ [x]", ""];
+        for round in 0..2 {
+            for login in logins {
+                for id in [1, 2, u64::MAX] {
+                    for kind in ["User", "Bot", "Organization"] {
+                        let built = serde_json::to_string(&Account::new(inner, login.into(), id, kind)).unwrap();
+                        let kept = serde_json::to_string(&rendered(inner, login, id, kind)).unwrap();
+                        assert_eq!(kept, built, "round {round}: {login} {id} {kind}");
+                    }
+                }
+            }
+        }
+        let bot = Actor::Bot;
+        let user = Actor::User { login: "octo".into(), id: 9 };
+        for actor in [&bot, &user] {
+            let built = serde_json::to_string(&actor.account(inner)).unwrap();
+            assert_eq!(serde_json::to_string(&actor.rendered(inner)).unwrap(), built);
+            // A document holding a kept account reads back as the account's `Value`.
+            assert_eq!(serde_json::to_value(actor.rendered(inner)).unwrap(), actor.json(inner));
+        }
+        assert!(Actor::Anonymous.rendered(inner).is_none());
+    }
 }

@@ -226,19 +226,19 @@ pub(crate) async fn create_commit(
     let signature = req.author.or(req.committer).map(|s| (s.name, s.email)).unwrap_or_else(|| actor.signature(inner));
     let sha = state.commit(&key, req.parents, files, &req.message, signature, inner.clock.now_unix());
     let r = state.repo(&key)?;
-    Ok((StatusCode::CREATED, Json(r.commit_json(inner, &sha))).into_response())
+    Ok((StatusCode::CREATED, Json(r.commit_doc(inner, &sha))).into_response())
 }
 
 /// `GET /repos/{owner}/{repo}/git/commits/{sha}`
 pub(crate) async fn get_git_commit(
     Path((.., sha)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
     r.git.commit(&sha).ok_or_else(GhError::not_found)?;
-    Ok(Json(r.commit_json(inner, &sha)))
+    Ok(Json(r.commit_doc(inner, &sha)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -258,7 +258,7 @@ pub(crate) async fn update_ref(
     Path((.., name)): Path<(String, String, String)>,
     access: RepoAccess<WriteContents>,
     body: Body<UpdateRef>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let inner = &access.fake.inner;
     let req = body.0?;
     let mut state = access.fake.lock();
@@ -272,7 +272,7 @@ pub(crate) async fn update_ref(
         return Err(GhError::unprocessable("Update is not a fast forward"));
     }
     r.git.refs.insert(full.clone(), req.sha.clone());
-    Ok(Json(r.ref_json(inner, &full, &req.sha)))
+    Ok(Json(r.ref_doc(inner, &full, &req.sha)).into_response())
 }
 
 /// `DELETE /repos/{owner}/{repo}/git/refs/{ref}` -> 204; 422 "Reference does not exist".

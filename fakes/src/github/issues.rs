@@ -6,10 +6,10 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::actors::Actor;
+use super::actors::{Actor, Rendered};
 use super::app_auth::{Read, RepoAccess, WriteIssues};
 use super::errors::{Body, GhError};
 use super::pages::Pages;
@@ -326,22 +326,40 @@ pub(crate) struct CommentRecord {
     pub created_at: u64,
 }
 
-fn comment_json(inner: &Inner, repo: &Repo, number: u64, c: &CommentRecord) -> Value {
+/// A comment as GitHub renders it, in GitHub's key order, serialized as it
+/// stands (its user is the account's kept bytes: [`Actor::rendered`]).
+#[derive(Serialize)]
+struct CommentDoc<'a> {
+    id: u64,
+    node_id: String,
+    url: String,
+    html_url: String,
+    issue_url: String,
+    body: &'a str,
+    user: Option<Rendered>,
+    created_at: String,
+    updated_at: String,
+    author_association: &'static str,
+    performed_via_github_app: (),
+}
+
+fn comment_doc<'a>(inner: &Inner, repo: &Repo, number: u64, c: &'a CommentRecord) -> CommentDoc<'a> {
     let api = inner.api(&repo.api_path());
     let html = inner.html(&format!("/{}/issues/{number}#issuecomment-{}", repo.full_name(), c.id));
-    json!({
-        "id": c.id,
-        "node_id": format!("IC_kwDO{:08X}", c.id),
-        "url": format!("{api}/issues/comments/{}", c.id),
-        "html_url": html,
-        "issue_url": format!("{api}/issues/{number}"),
-        "body": c.body,
-        "user": c.user.json(inner),
-        "created_at": iso8601(c.created_at),
-        "updated_at": iso8601(c.created_at),
-        "author_association": if c.user == Actor::Bot { "NONE" } else { "MEMBER" },
-        "performed_via_github_app": null,
-    })
+    let created_at = iso8601(c.created_at);
+    CommentDoc {
+        id: c.id,
+        node_id: format!("IC_kwDO{:08X}", c.id),
+        url: format!("{api}/issues/comments/{}", c.id),
+        html_url: html,
+        issue_url: format!("{api}/issues/{number}"),
+        body: &c.body,
+        user: c.user.rendered(inner),
+        updated_at: created_at.clone(),
+        created_at,
+        author_association: if c.user == Actor::Bot { "NONE" } else { "MEMBER" },
+        performed_via_github_app: (),
+    }
 }
 
 #[derive(Deserialize)]
@@ -376,9 +394,9 @@ pub(crate) async fn create_comment(
     let r = state.repo_mut(&key)?;
     let n = existing_number(r, &number)?;
     let comment = CommentRecord { id, body: req.body, user, created_at: now };
-    let out = comment_json(inner, r, n, &comment);
+    let out = (StatusCode::CREATED, Json(comment_doc(inner, r, n, &comment))).into_response();
     r.comments.entry(n).or_default().push(comment);
-    Ok((StatusCode::CREATED, Json(out)).into_response())
+    Ok(out)
 }
 
 /// `GET /repos/{owner}/{repo}/issues/{issue_number}/comments` (oldest first, paginated).
@@ -391,7 +409,57 @@ pub(crate) async fn list_comments(
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
     let n = existing_number(r, &number)?;
-    let list: Vec<Value> =
-        r.comments.get(&n).map(|c| c.iter().map(|c| comment_json(inner, r, n, c)).collect()).unwrap_or_default();
+    let list: Vec<CommentDoc<'_>> =
+        r.comments.get(&n).map(|c| c.iter().map(|c| comment_doc(inner, r, n, c)).collect()).unwrap_or_default();
     Ok(pages.respond(inner, list.into_iter()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::github::{GithubConfig, GithubFake, RepositoryConfig};
+
+    /// The `Value` builder the typed comment replaced.
+    fn comment_json(inner: &Inner, repo: &Repo, number: u64, c: &CommentRecord) -> Value {
+        let api = inner.api(&repo.api_path());
+        let html = inner.html(&format!("/{}/issues/{number}#issuecomment-{}", repo.full_name(), c.id));
+        json!({
+            "id": c.id,
+            "node_id": format!("IC_kwDO{:08X}", c.id),
+            "url": format!("{api}/issues/comments/{}", c.id),
+            "html_url": html,
+            "issue_url": format!("{api}/issues/{number}"),
+            "body": c.body,
+            "user": c.user.json(inner),
+            "created_at": iso8601(c.created_at),
+            "updated_at": iso8601(c.created_at),
+            "author_association": if c.user == Actor::Bot { "NONE" } else { "MEMBER" },
+            "performed_via_github_app": null,
+        })
+    }
+
+    #[test]
+    fn a_comment_document_is_the_value_one_byte_for_byte() {
+        let repositories = vec![RepositoryConfig { name: "delivery".into(), ..RepositoryConfig::default() }];
+        let config = GithubConfig { seed: 5, repositories, ..GithubConfig::default() };
+        let fake = GithubFake::new(config, Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let inner = &fake.inner;
+        let state = fake.lock();
+        let repo = state.repos.values().next().expect("repository");
+        let users = [Actor::Bot, Actor::User { login: "octo".into(), id: 42 }, Actor::Anonymous];
+        let bodies = ["evidence for agent-1", "", "line\nbreak \"quoted\" \\ \u{1} é😀 \u{2028}", &"x".repeat(4096)];
+        for (i, user) in users.iter().enumerate() {
+            for body in bodies {
+                for (number, created_at) in [(1, 0), (u64::MAX, 1_780_315_200), (7, 4_102_444_800)] {
+                    let c =
+                        CommentRecord { id: 1_000_000 + i as u64, body: body.into(), user: user.clone(), created_at };
+                    let old = comment_json(inner, repo, number, &c).to_string();
+                    assert_eq!(serde_json::to_string(&comment_doc(inner, repo, number, &c)).unwrap(), old);
+                }
+            }
+        }
+    }
 }

@@ -70,6 +70,11 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub key: DecodingKey,
     state: Mutex<State>,
+    /// Accounts serialized once ([`actors::rendered`]).
+    accounts: Mutex<actors::RenderedAccounts>,
+    /// Repository documents serialized once per state of what they show
+    /// ([`pulls::repo_parts`]).
+    repo_parts: Mutex<pulls::RenderedRepos>,
 }
 
 pub(crate) struct State {
@@ -245,7 +250,16 @@ impl GithubFake {
             repo.git.set_branch(&rc.default_branch, sha);
             state.repos.insert(key, repo);
         }
-        Ok(Self { inner: Arc::new(Inner { config, clock, key, state: Mutex::new(state) }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                key,
+                state: Mutex::new(state),
+                accounts: Mutex::default(),
+                repo_parts: Mutex::default(),
+            }),
+        })
     }
 
     pub fn config(&self) -> &GithubConfig {

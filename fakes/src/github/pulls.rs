@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
-use super::actors::{Account, Actor};
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError};
+
+use super::actors::{Actor, Rendered};
 use super::app_auth::{Read, RepoAccess, WriteContents, WritePullRequests};
 use super::errors::{Body, GhError};
 use super::labels::LabelDoc;
@@ -89,7 +92,7 @@ struct BranchDoc<'a> {
 
 impl<'a> BranchDoc<'a> {
     fn new(repo: &Repo, parts: &'a RepoParts, branch: &'a str, sha: String) -> Self {
-        BranchDoc { label: format!("{}:{branch}", repo.owner), branch, sha, user: &parts.owner, repo: &parts.repo }
+        BranchDoc { label: format!("{}:{branch}", repo.owner), branch, sha, user: parts.owner.raw(), repo: &parts.repo }
     }
 }
 
@@ -98,16 +101,73 @@ impl<'a> BranchDoc<'a> {
 /// pull request's `user` and `repo` twice): the bytes serializing each in place
 /// writes, written once.
 pub(crate) struct RepoParts {
-    owner: Box<RawValue>,
+    owner: Rendered,
     repo: Box<RawValue>,
 }
 
 impl RepoParts {
     pub(crate) fn new(doc: &RepoDoc<'_>) -> RepoParts {
         // Plain structs with string keys: serde_json cannot fail on them.
-        let raw = |v: Result<Box<RawValue>, serde_json::Error>| v.expect("a repository document serializes");
-        RepoParts { owner: raw(to_raw_value(&doc.owner)), repo: raw(to_raw_value(doc)) }
+        RepoParts { owner: doc.owner.clone(), repo: to_raw_value(doc).expect("a repository document serializes") }
     }
+}
+
+/// What [`Repo::doc`] reads of a repository (the rest is the fake's config,
+/// fixed): when these are equal, the document's bytes are.
+#[derive(Debug, PartialEq)]
+struct RepoDocInputs {
+    id: u64,
+    owner: String,
+    name: String,
+    private: bool,
+    description: Option<String>,
+    default_branch: String,
+    created_at: u64,
+    open_count: usize,
+}
+
+impl RepoDocInputs {
+    fn of(repo: &Repo) -> RepoDocInputs {
+        RepoDocInputs {
+            id: repo.id,
+            owner: repo.owner.clone(),
+            name: repo.name.clone(),
+            private: repo.private,
+            description: repo.description.clone(),
+            default_branch: repo.default_branch.clone(),
+            created_at: repo.created_at,
+            open_count: repo.open_count,
+        }
+    }
+
+    fn show(&self, repo: &Repo) -> bool {
+        self.id == repo.id
+            && self.owner == repo.owner
+            && self.name == repo.name
+            && self.private == repo.private
+            && self.description == repo.description
+            && self.default_branch == repo.default_branch
+            && self.created_at == repo.created_at
+            && self.open_count == repo.open_count
+    }
+}
+
+/// Each repository's [`RepoParts`], by id, with what it was rendered from.
+#[derive(Default)]
+pub(crate) struct RenderedRepos(BTreeMap<u64, (RepoDocInputs, Arc<RepoParts>)>);
+
+/// `RepoParts::new(&repo.doc(inner))`, rendered again only when what the
+/// document shows of the repository changed (its open count, mostly).
+pub(crate) fn repo_parts(inner: &Inner, repo: &Repo) -> Arc<RepoParts> {
+    let mut kept = inner.repo_parts.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((inputs, parts)) = kept.0.get(&repo.id) {
+        if inputs.show(repo) {
+            return Arc::clone(parts);
+        }
+    }
+    let parts = Arc::new(RepoParts::new(&repo.doc(inner)));
+    kept.0.insert(repo.id, (RepoDocInputs::of(repo), Arc::clone(&parts)));
+    parts
 }
 
 /// A pull request as GitHub lists it (`pull-request-simple`), in GitHub's key
@@ -129,7 +189,7 @@ pub(crate) struct SimplePullDoc<'a> {
     state: &'static str,
     locked: bool,
     title: &'a str,
-    user: Option<Account<'a>>,
+    user: Option<Rendered>,
     body: Option<&'a str>,
     labels: Vec<LabelDoc<'a>>,
     milestone: (),
@@ -160,7 +220,7 @@ pub(crate) struct PullDoc<'a> {
     mergeable: Option<bool>,
     rebaseable: Option<bool>,
     mergeable_state: &'static str,
-    merged_by: Option<Account<'a>>,
+    merged_by: Option<Rendered>,
     comments: usize,
     review_comments: u64,
     maintainer_can_modify: bool,
@@ -194,7 +254,7 @@ fn simple_pull_doc<'a>(inner: &Inner, repo: &'a Repo, parts: &'a RepoParts, pr: 
         state: if pr.open { "open" } else { "closed" },
         locked: false,
         title: &pr.title,
-        user: pr.user.account(inner),
+        user: pr.user.rendered(inner),
         body: pr.body.as_deref(),
         labels: repo.label_docs(inner, &pr.labels),
         milestone: (),
@@ -229,7 +289,7 @@ pub(crate) fn pull_doc<'a>(inner: &Inner, repo: &'a Repo, parts: &'a RepoParts, 
             Some(false) => "dirty",
             None => "unknown",
         },
-        merged_by: pr.merged_by.as_ref().and_then(|a| a.account(inner)),
+        merged_by: pr.merged_by.as_ref().and_then(|a| a.rendered(inner)),
         comments: repo.comments.get(&pr.number).map_or(0, Vec::len),
         review_comments: 0,
         maintainer_can_modify: false,
@@ -242,7 +302,7 @@ pub(crate) fn pull_doc<'a>(inner: &Inner, repo: &'a Repo, parts: &'a RepoParts, 
 
 /// The response for one pull request: its document, serialized at once.
 fn pull_response(inner: &Inner, repo: &Repo, pr: &PullRecord) -> Response {
-    let parts = RepoParts::new(&repo.doc(inner));
+    let parts = repo_parts(inner, repo);
     Json(pull_doc(inner, repo, &parts, pr)).into_response()
 }
 
@@ -352,7 +412,7 @@ pub(crate) async fn list_pulls(
     let r = state.repo(&access.key)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
     let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
-    let parts = RepoParts::new(&r.doc(inner));
+    let parts = repo_parts(inner, r);
     // With `head`, only that branch's pull requests (none for another owner's branch).
     let candidates: Box<dyn Iterator<Item = &PullRecord>> = match head {
         None => Box::new(r.pulls.values()),
@@ -569,5 +629,58 @@ pub(crate) fn state_matches(wanted: &str, open: bool) -> bool {
         "all" => true,
         "closed" => !open,
         _ => open,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::github::{GithubConfig, GithubFake, RepositoryConfig};
+
+    fn bytes(parts: &RepoParts) -> (String, String) {
+        (parts.owner.raw().get().to_string(), parts.repo.get().to_string())
+    }
+
+    #[test]
+    fn kept_repository_documents_are_rendered_again_when_what_they_show_changes() {
+        let repositories = ["delivery", "other"]
+            .map(|name| RepositoryConfig { name: name.into(), ..RepositoryConfig::default() })
+            .to_vec();
+        let config = GithubConfig { seed: 3, repositories, ..GithubConfig::default() };
+        let fake = GithubFake::new(config, Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let inner = &fake.inner;
+        let mut state = fake.lock();
+        let changes: [fn(&mut Repo); 12] = [
+            |r| r.open_count += 1,
+            |r| r.open_count += 1,
+            |r| r.open_count -= 1,
+            |r| r.private = !r.private,
+            |r| r.description = Some("a \"quoted\"\n description".into()),
+            |r| r.description = Some(String::new()),
+            |r| r.default_branch = "trunk".into(),
+            |r| r.created_at += 1,
+            |r| r.name.push_str("-x"),
+            |r| r.owner = "someone-else".into(),
+            |r| r.owner = r.owner.to_uppercase(),
+            |r| r.id += 1,
+        ];
+        let keys: Vec<String> = state.repos.keys().cloned().collect();
+        for key in &keys {
+            let repo = state.repos.get_mut(key).expect("repository");
+            let mut shown = bytes(&repo_parts(inner, repo));
+            assert_eq!(shown, bytes(&RepoParts::new(&repo.doc(inner))));
+            for (i, change) in changes.iter().enumerate() {
+                change(repo);
+                let fresh = bytes(&RepoParts::new(&repo.doc(inner)));
+                assert_ne!(fresh, shown, "change {i} shows in the document");
+                for _ in 0..2 {
+                    assert_eq!(bytes(&repo_parts(inner, repo)), fresh, "{key}, change {i}");
+                }
+                shown = fresh;
+            }
+        }
     }
 }

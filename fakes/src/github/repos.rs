@@ -13,7 +13,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::actors::Account;
+use super::actors::{rendered, Rendered};
 use super::app_auth::{Read, RepoAccess, WriteContents};
 use super::errors::{Body, GhError};
 use super::git::{Blob, Commit, Git, Tree};
@@ -61,7 +61,7 @@ pub(crate) struct RepoDoc<'a> {
     name: &'a str,
     full_name: String,
     private: bool,
-    pub(crate) owner: Account<'a>,
+    pub(crate) owner: Rendered,
     html_url: String,
     description: Option<&'a str>,
     fork: bool,
@@ -127,7 +127,7 @@ impl Repo {
             node_id: format!("R_kgDO{:08X}", self.id),
             name: &self.name,
             private: self.private,
-            owner: Account::new(inner, self.owner.as_str().into(), owner_id, owner_kind),
+            owner: rendered(inner, &self.owner, owner_id, owner_kind),
             html_url: inner.html(&format!("/{full_name}")),
             description: self.description.as_deref(),
             fork: false,
@@ -152,28 +152,41 @@ impl Repo {
     }
 
     pub(crate) fn commit_json(&self, inner: &Inner, sha: &str) -> Value {
+        serde_json::to_value(self.commit_doc(inner, sha)).unwrap_or(Value::Null)
+    }
+
+    /// A git commit as `GET …/git/commits/{sha}` answers it (`None`, rendered
+    /// `null`, for an unknown sha), in GitHub's key order.
+    pub(crate) fn commit_doc<'a>(&'a self, inner: &Inner, sha: &str) -> Option<GitCommitDoc<'a>> {
+        let c = self.git.commit(sha)?;
+        Some(self.git_commit_doc(inner, c))
+    }
+
+    fn git_commit_doc<'a>(&self, inner: &Inner, c: &'a Commit) -> GitCommitDoc<'a> {
         let api = inner.api(&self.api_path());
-        let Some(c) = self.git.commit(sha) else {
-            return Value::Null;
-        };
-        let signature = json!({"name": c.author.0, "email": c.author.1, "date": iso8601(c.date)});
+        let signature = SignatureDoc { name: &c.author.0, email: &c.author.1, date: iso8601(c.date) };
         let tree = c.files.sha();
-        json!({
-            "sha": c.sha,
-            "node_id": format!("C_kwDO{}", &c.sha[..12]),
-            "url": format!("{api}/git/commits/{}", c.sha),
-            "html_url": inner.html(&format!("/{}/commit/{}", self.full_name(), c.sha)),
-            "author": signature,
-            "committer": signature,
-            "message": c.message,
-            "tree": {"sha": tree, "url": format!("{api}/git/trees/{tree}")},
-            "parents": c.parents.iter().map(|p| json!({
-                "sha": p,
-                "url": format!("{api}/git/commits/{p}"),
-                "html_url": inner.html(&format!("/{}/commit/{p}", self.full_name())),
-            })).collect::<Vec<_>>(),
-            "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null},
-        })
+        let full_name = self.full_name();
+        GitCommitDoc {
+            sha: &c.sha,
+            node_id: format!("C_kwDO{}", &c.sha[..12]),
+            url: format!("{api}/git/commits/{}", c.sha),
+            html_url: inner.html(&format!("/{full_name}/commit/{}", c.sha)),
+            committer: signature.clone(),
+            author: signature,
+            message: &c.message,
+            tree: TreeRefDoc { url: format!("{api}/git/trees/{tree}"), sha: tree },
+            parents: c
+                .parents
+                .iter()
+                .map(|p| ParentDoc {
+                    sha: p,
+                    url: format!("{api}/git/commits/{p}"),
+                    html_url: inner.html(&format!("/{full_name}/commit/{p}")),
+                })
+                .collect(),
+            verification: Verification { verified: false, reason: "unsigned", signature: (), payload: () },
+        }
     }
 
     /// The branch a contents write goes to (`branch`, else the default one),
@@ -189,14 +202,15 @@ impl Repo {
         Ok((branch, parent, files))
     }
 
-    pub(crate) fn ref_json(&self, inner: &Inner, full_ref: &str, sha: &str) -> Value {
+    /// A ref as `GET …/git/ref/{ref}` answers it, in GitHub's key order.
+    pub(crate) fn ref_doc<'a>(&self, inner: &Inner, full_ref: &'a str, sha: &'a str) -> RefDoc<'a> {
         let api = inner.api(&self.api_path());
-        json!({
-            "ref": full_ref,
-            "node_id": format!("REF_kwDO{}", &sha[..12.min(sha.len())]),
-            "url": format!("{api}/git/{full_ref}"),
-            "object": {"type": "commit", "sha": sha, "url": format!("{api}/git/commits/{sha}")},
-        })
+        RefDoc {
+            full_ref,
+            node_id: format!("REF_kwDO{}", &sha[..12.min(sha.len())]),
+            url: format!("{api}/git/{full_ref}"),
+            object: RefObject { kind: "commit", sha, url: format!("{api}/git/commits/{sha}") },
+        }
     }
 
     fn dir_json(&self, inner: &Inner, path: &str, branch: &str) -> Value {
@@ -214,29 +228,137 @@ impl Repo {
     }
 
     fn content_json(&self, inner: &Inner, path: &str, branch: &str, blob: &Blob, with_content: bool) -> Value {
+        serde_json::to_value(self.content_doc(inner, path, branch, blob, with_content)).unwrap_or(Value::Null)
+    }
+
+    /// A file as the contents API answers for it (its content in base64 when
+    /// `with_content`), in GitHub's key order.
+    fn content_doc<'a>(
+        &self,
+        inner: &Inner,
+        path: &'a str,
+        branch: &str,
+        blob: &'a Blob,
+        with_content: bool,
+    ) -> ContentDoc<'a> {
         let api = inner.api(&self.api_path());
         let name = path.rsplit('/').next().unwrap_or(path);
         let self_url = format!("{api}/contents/{path}?ref={branch}");
         let git_url = format!("{api}/git/blobs/{}", blob.sha);
-        let html_url = inner.html(&format!("/{}/blob/{branch}/{path}", self.full_name()));
-        let mut v = json!({
-            "name": name,
-            "path": path,
-            "sha": blob.sha,
-            "size": blob.content.len(),
-            "url": self_url,
-            "html_url": html_url,
-            "git_url": git_url,
-            "download_url": inner.html(&format!("/raw/{}/{branch}/{path}", self.full_name())),
-            "type": "file",
-            "_links": {"self": self_url, "git": git_url, "html": html_url},
-        });
-        if with_content {
-            v["content"] = Value::String(STANDARD.encode(&blob.content));
-            v["encoding"] = Value::String("base64".into());
+        let full_name = self.full_name();
+        let html_url = inner.html(&format!("/{full_name}/blob/{branch}/{path}"));
+        ContentDoc {
+            name,
+            path,
+            sha: &blob.sha,
+            size: blob.content.len(),
+            links: Links { own: self_url.clone(), git: git_url.clone(), html: html_url.clone() },
+            url: self_url,
+            html_url,
+            git_url,
+            download_url: inner.html(&format!("/raw/{full_name}/{branch}/{path}")),
+            kind: "file",
+            content: with_content.then(|| STANDARD.encode(&blob.content)),
+            encoding: with_content.then_some("base64"),
         }
-        v
     }
+}
+
+/// [`Repo::ref_doc`].
+#[derive(Serialize)]
+pub(crate) struct RefDoc<'a> {
+    #[serde(rename = "ref")]
+    full_ref: &'a str,
+    node_id: String,
+    url: String,
+    object: RefObject<'a>,
+}
+
+#[derive(Serialize)]
+struct RefObject<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    sha: &'a str,
+    url: String,
+}
+
+/// [`Repo::commit_doc`].
+#[derive(Serialize)]
+pub(crate) struct GitCommitDoc<'a> {
+    sha: &'a str,
+    node_id: String,
+    url: String,
+    html_url: String,
+    author: SignatureDoc<'a>,
+    committer: SignatureDoc<'a>,
+    message: &'a str,
+    tree: TreeRefDoc,
+    parents: Vec<ParentDoc<'a>>,
+    verification: Verification,
+}
+
+#[derive(Clone, Serialize)]
+struct SignatureDoc<'a> {
+    name: &'a str,
+    email: &'a str,
+    date: String,
+}
+
+#[derive(Serialize)]
+struct TreeRefDoc {
+    sha: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ParentDoc<'a> {
+    sha: &'a str,
+    url: String,
+    html_url: String,
+}
+
+#[derive(Serialize)]
+struct Verification {
+    verified: bool,
+    reason: &'static str,
+    signature: (),
+    payload: (),
+}
+
+/// [`Repo::content_doc`].
+#[derive(Serialize)]
+struct ContentDoc<'a> {
+    name: &'a str,
+    path: &'a str,
+    sha: &'a str,
+    size: usize,
+    url: String,
+    html_url: String,
+    git_url: String,
+    download_url: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "_links")]
+    links: Links,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Links {
+    #[serde(rename = "self")]
+    own: String,
+    git: String,
+    html: String,
+}
+
+/// `PUT …/contents/{path}`'s answer: the file and the commit that wrote it.
+#[derive(Serialize)]
+struct PutContentsDoc<'a> {
+    content: ContentDoc<'a>,
+    commit: Option<GitCommitDoc<'a>>,
 }
 
 impl State {
@@ -277,13 +399,13 @@ pub(crate) async fn get_repo(access: RepoAccess<Read>) -> Result<Response, GhErr
 pub(crate) async fn get_ref(
     Path((.., name)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let inner = &access.fake.inner;
     let state = access.fake.lock();
     let r = state.repo(&access.key)?;
     let full = format!("refs/{}", name.trim_start_matches("refs/"));
     let sha = r.git.refs.get(&full).ok_or_else(GhError::not_found)?;
-    Ok(Json(r.ref_json(inner, &full, sha)))
+    Ok(Json(r.ref_doc(inner, &full, sha)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -309,7 +431,7 @@ pub(crate) async fn create_ref(access: RepoAccess<WriteContents>, body: Body<Cre
         return Err(GhError::unprocessable("Object does not exist"));
     }
     r.git.refs.insert(req.name.clone(), req.sha.clone());
-    Ok((StatusCode::CREATED, Json(r.ref_json(inner, &req.name, &req.sha))).into_response())
+    Ok((StatusCode::CREATED, Json(r.ref_doc(inner, &req.name, &req.sha))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -359,10 +481,10 @@ pub(crate) async fn put_contents(
     let sha = state.commit(&key, vec![parent], files, &req.message, signature, now);
     let r = state.repo_mut(&key)?;
     r.git.set_branch(&branch, sha.clone());
-    let body = json!({
-        "content": r.content_json(inner, &path, &branch, &blob, false),
-        "commit": r.commit_json(inner, &sha),
-    });
+    let body = PutContentsDoc {
+        content: r.content_doc(inner, &path, &branch, &blob, false),
+        commit: r.commit_doc(inner, &sha),
+    };
     let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(body)).into_response())
 }
@@ -380,7 +502,7 @@ pub(crate) async fn get_contents(
     Path(params): Path<BTreeMap<String, String>>,
     Query(query): Query<RefQuery>,
     access: RepoAccess<Read>,
-) -> Result<Json<Value>, GhError> {
+) -> Result<Response, GhError> {
     let path = params.get("path").map_or("", |p| p.trim_matches('/'));
     let inner = &access.fake.inner;
     let state = access.fake.lock();
@@ -392,7 +514,7 @@ pub(crate) async fn get_contents(
         .resolve(&branch)
         .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for the ref {branch}")))?;
     if let Some(blob) = commit.files.get(path) {
-        return Ok(Json(r.content_json(inner, path, &branch, blob, true)));
+        return Ok(Json(r.content_doc(inner, path, &branch, blob, true)).into_response());
     }
     let mut entries: BTreeMap<&str, Value> = BTreeMap::new();
     for (file, blob) in commit.files.under(path) {
@@ -410,7 +532,7 @@ pub(crate) async fn get_contents(
     if entries.is_empty() && !path.is_empty() {
         return Err(GhError::not_found());
     }
-    Ok(Json(Value::Array(entries.into_values().collect())))
+    Ok(Json(Value::Array(entries.into_values().collect())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -444,4 +566,123 @@ pub(crate) async fn delete_contents(
     let r = state.repo_mut(&key)?;
     r.git.set_branch(&branch, sha.clone());
     Ok(Json(json!({"content": null, "commit": r.commit_json(inner, &sha)})))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::github::{GithubConfig, GithubFake, RepositoryConfig};
+
+    /// The `Value` builders the typed documents replaced.
+    fn ref_json(repo: &Repo, inner: &Inner, full_ref: &str, sha: &str) -> Value {
+        let api = inner.api(&repo.api_path());
+        json!({
+            "ref": full_ref,
+            "node_id": format!("REF_kwDO{}", &sha[..12.min(sha.len())]),
+            "url": format!("{api}/git/{full_ref}"),
+            "object": {"type": "commit", "sha": sha, "url": format!("{api}/git/commits/{sha}")},
+        })
+    }
+
+    fn commit_json(repo: &Repo, inner: &Inner, sha: &str) -> Value {
+        let api = inner.api(&repo.api_path());
+        let Some(c) = repo.git.commit(sha) else {
+            return Value::Null;
+        };
+        let signature = json!({"name": c.author.0, "email": c.author.1, "date": iso8601(c.date)});
+        let tree = c.files.sha();
+        json!({
+            "sha": c.sha,
+            "node_id": format!("C_kwDO{}", &c.sha[..12]),
+            "url": format!("{api}/git/commits/{}", c.sha),
+            "html_url": inner.html(&format!("/{}/commit/{}", repo.full_name(), c.sha)),
+            "author": signature,
+            "committer": signature,
+            "message": c.message,
+            "tree": {"sha": tree, "url": format!("{api}/git/trees/{tree}")},
+            "parents": c.parents.iter().map(|p| json!({
+                "sha": p,
+                "url": format!("{api}/git/commits/{p}"),
+                "html_url": inner.html(&format!("/{}/commit/{p}", repo.full_name())),
+            })).collect::<Vec<_>>(),
+            "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null},
+        })
+    }
+
+    fn content_json(repo: &Repo, inner: &Inner, path: &str, branch: &str, blob: &Blob, with_content: bool) -> Value {
+        let api = inner.api(&repo.api_path());
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let self_url = format!("{api}/contents/{path}?ref={branch}");
+        let git_url = format!("{api}/git/blobs/{}", blob.sha);
+        let html_url = inner.html(&format!("/{}/blob/{branch}/{path}", repo.full_name()));
+        let mut v = json!({
+            "name": name,
+            "path": path,
+            "sha": blob.sha,
+            "size": blob.content.len(),
+            "url": self_url,
+            "html_url": html_url,
+            "git_url": git_url,
+            "download_url": inner.html(&format!("/raw/{}/{branch}/{path}", repo.full_name())),
+            "type": "file",
+            "_links": {"self": self_url, "git": git_url, "html": html_url},
+        });
+        if with_content {
+            v["content"] = Value::String(STANDARD.encode(&blob.content));
+            v["encoding"] = Value::String("base64".into());
+        }
+        v
+    }
+
+    fn text<T: Serialize>(doc: &T) -> String {
+        serde_json::to_string(doc).expect("serializes")
+    }
+
+    #[test]
+    fn refs_commits_and_contents_are_the_value_documents_byte_for_byte() {
+        let repositories = vec![RepositoryConfig { name: "delivery".into(), ..RepositoryConfig::default() }];
+        let config = GithubConfig { seed: 9, repositories, ..GithubConfig::default() };
+        let fake = GithubFake::new(config, Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let inner = &fake.inner;
+        let mut state = fake.lock();
+        let key = state.repos.keys().next().expect("repository").clone();
+        let root = state.repos[&key].git.branch_sha("main").expect("main").clone();
+        let mut files = Tree::default();
+        files.insert("a/\"quoted\" é😀.md".into(), Blob::new(b"line\n\x00\xff".to_vec()));
+        files.insert("empty".into(), Blob::new(Vec::new()));
+        let author = ("a \"name\"\n".to_string(), "é@x".to_string());
+        let one = state.commit(&key, vec![root.clone()], files.clone(), "one\n\"m\"", author.clone(), 0);
+        let two = state.commit(&key, vec![root.clone(), one.clone()], files.clone(), "", author, 4_102_444_800);
+        let none = state.commit(&key, vec![], Tree::default(), "root", ("".into(), "".into()), 1);
+        let repo = &state.repos[&key];
+        for sha in [&root, &one, &two, &none, &"0".repeat(40), &String::new()] {
+            assert_eq!(text(&repo.commit_doc(inner, sha)), commit_json(repo, inner, sha).to_string());
+            assert_eq!(repo.commit_json(inner, sha), commit_json(repo, inner, sha));
+        }
+        for (full_ref, sha) in [("refs/heads/main", root.as_str()), ("refs/heads/a\"b/é", "abc"), ("", "")] {
+            assert_eq!(text(&repo.ref_doc(inner, full_ref, sha)), ref_json(repo, inner, full_ref, sha).to_string());
+        }
+        for (path, blob) in files.iter() {
+            for branch in ["main", "lane/\"x\" é"] {
+                for with_content in [false, true] {
+                    let old = content_json(repo, inner, path, branch, blob, with_content);
+                    assert_eq!(text(&repo.content_doc(inner, path, branch, blob, with_content)), old.to_string());
+                    assert_eq!(repo.content_json(inner, path, branch, blob, with_content), old);
+                }
+            }
+        }
+        let (path, blob) = files.iter().next().expect("a file");
+        let put = PutContentsDoc {
+            content: repo.content_doc(inner, path, "main", blob, false),
+            commit: repo.commit_doc(inner, &two),
+        };
+        let old = json!({
+            "content": content_json(repo, inner, path, "main", blob, false),
+            "commit": commit_json(repo, inner, &two),
+        });
+        assert_eq!(text(&put), old.to_string());
+    }
 }

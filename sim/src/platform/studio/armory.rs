@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 use squadsim_conformance::tool_name;
 use squadsim_fakes::contextforge::ContextForge;
-use squadsim_fakes::net::HttpRequest;
+use squadsim_fakes::net::{HttpRequest, HttpResponse};
 
 use std::sync::Arc;
 
@@ -223,16 +223,81 @@ pub async fn mount(studio: &Studio, servers: &[String]) -> Vec<McpMount> {
     let base = &studio.config.gateway_url;
     let request = HttpRequest::get(format!("{base}/servers")).bearer(&admin_token(studio));
     let listed = match studio.http.send(request).await {
-        Ok(r) if r.status.is_success() => r.json(),
+        Ok(r) if r.status.is_success() => r,
         _ => return Vec::new(),
     };
-    let virtual_servers = listed.as_array().cloned().unwrap_or_default();
+    mounts_listed(base, &listed, servers)
+}
+
+/// The mounts of `servers` in the gateway's `GET /servers` answer: for each,
+/// the first virtual server named so, if its `id` is a string. Each listed
+/// server's `name` and `id` read as `Value::get` finds them, without building
+/// the list (a body that is not a JSON array lists none).
+fn mounts_listed(base: &str, listed: &HttpResponse, servers: &[String]) -> Vec<McpMount> {
+    let virtual_servers = listed.element_members(["name", "id"]).unwrap_or_default();
     servers
         .iter()
         .filter_map(|server_id| {
-            let found = virtual_servers.iter().find(|v| v.get("name").and_then(|n| n.as_str()) == Some(server_id))?;
-            let id = found.get("id").and_then(|i| i.as_str())?;
+            let [_, id] = virtual_servers.iter().find(|[name, _]| name.as_str() == Some(server_id))?;
+            let id = id.as_str()?;
             Some(McpMount { server_id: server_id.clone(), url: format!("{base}/servers/{id}/mcp") })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod mount_tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    /// The mounts as read before: the listing parsed as a `Value`, cloned, scanned.
+    fn mounts_as_values(base: &str, listed: &HttpResponse, servers: &[String]) -> Vec<McpMount> {
+        let listed = listed.json();
+        let virtual_servers = listed.as_array().cloned().unwrap_or_default();
+        servers
+            .iter()
+            .filter_map(|server_id| {
+                let found =
+                    virtual_servers.iter().find(|v| v.get("name").and_then(|n| n.as_str()) == Some(server_id))?;
+                let id = found.get("id").and_then(|i| i.as_str())?;
+                Some(McpMount { server_id: server_id.clone(), url: format!("{base}/servers/{id}/mcp") })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mounts_read_from_the_listing_are_the_mounts_read_as_values() {
+        let bodies = [
+            r#"[{"id":"s1","name":"memory"},{"id":"s2","name":"github","tools":[{"x":1}]}]"#,
+            r#"[{"name":"memory","id":7},{"name":"memory","id":"later"}]"#,
+            r#"[{"name":"memory","id":"a","id":"b","name":"github"}]"#,
+            r#"[{"n\u0061me":"mem\u006fry","id":"e\"sc"}]"#,
+            r#"[["memory","x"],null,3,{"name":null,"id":"n"},{"name":"github","id":"g"}]"#,
+            r#"{"name":"memory","id":"obj"}"#,
+            r#"[{"name":"memory","id":"s1"}] trailing"#,
+            r#"[{"name":"memory","id":"s1","bad":"\ud800"}]"#,
+            r#"[{"name":"memory","id":"s1","big":1e999}]"#,
+            r#"[{"name":"memory","id":"s1"},]"#,
+            "[]",
+            "null",
+            "",
+        ];
+        let servers = ["memory", "github", "absent", "memory"].map(String::from);
+        for body in bodies {
+            let listed = HttpResponse {
+                status: StatusCode::OK,
+                headers: Default::default(),
+                body: body.as_bytes().to_vec().into(),
+            };
+            let old = mounts_as_values("http://gw", &listed, &servers);
+            assert_eq!(mounts_listed("http://gw", &listed, &servers), old, "{body}");
+        }
+        let listed = HttpResponse {
+            status: StatusCode::OK,
+            headers: Default::default(),
+            body: bodies[0].as_bytes().to_vec().into(),
+        };
+        assert_eq!(mounts_listed("http://gw", &listed, &servers).len(), 3);
+    }
 }

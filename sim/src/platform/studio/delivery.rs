@@ -30,7 +30,7 @@ use squadsim_fakes::net::{HttpError, HttpRequest, HttpResponse};
 
 use squadsim_conformance::vocabulary::BlockerCode;
 
-use crate::platform::studio::worktree;
+use crate::platform::studio::{graph_state, worktree};
 use crate::platform::studio::{AgentSession, Run, Studio};
 
 /// The legacy org-PAT override env (`docs/seeds.md`, runbook: "it used to win over the App creds").
@@ -499,12 +499,11 @@ pub(crate) async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> R
     let path = format!("/threads/{run_id}/state");
     let request = HttpRequest::get(format!("{}{path}", studio.config.agent_server_url));
     let unreadable = |why: String| GraphStateUnreadable { path: path.clone(), why };
-    let mut state = match studio.http.send(request).await {
-        Ok(r) if r.status.is_success() => r.json(),
-        Ok(r) => return Err(unreadable(format!("HTTP {}", r.status.as_u16()))),
-        Err(e) => return Err(unreadable(format!("no answer ({e})"))),
-    };
-    Ok(state.pointer_mut("/values/merge_decisions").map(Value::take).unwrap_or_default())
+    match studio.http.send(request).await {
+        Ok(r) if r.status.is_success() => Ok(graph_state::values_member(&r.body, "merge_decisions")),
+        Ok(r) => Err(unreadable(format!("HTTP {}", r.status.as_u16()))),
+        Err(e) => Err(unreadable(format!("no answer ({e})"))),
+    }
 }
 
 /// The run's graph state could not be read from the LangGraph Agent Server: the

@@ -18,7 +18,7 @@
 //! - every observation comes from Daytona's API over the network: if a sandbox
 //!   never starts or its process prints nothing, that is all the harness sees.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -748,6 +748,15 @@ fn no_progress(agent_id: &str, end: &ProcessEnd) -> Standing {
     }
 }
 
+/// `canonical` of the tools each tool call of a line is checked against
+/// (`tool_name::credits(server, name, tool)` is `canonical(server, name)` equal
+/// to these), computed once rather than for every call.
+static HUD_STATUS_TOOL: LazyLock<String> = LazyLock::new(|| tool_name::canonical(hud::SERVER_ID, hud::POST_HUD_STATUS));
+static REQUIRED_FIRST_TOOL: LazyLock<String> = LazyLock::new(|| {
+    let (server, required) = templates::REQUIRED_FIRST_TOOL;
+    tool_name::canonical(server, required)
+});
+
 /// Reads one output line of the agent process into the session and the observability
 /// feed; the attempt's final event (an error or not, and its no-progress report) if
 /// it was that.
@@ -763,7 +772,7 @@ fn observe_line(
         OutputEvent::Result { is_error, report } => Some((*is_error, report.clone())),
         _ => None,
     });
-    let (server, required) = templates::REQUIRED_FIRST_TOOL;
+    let (server, _) = templates::REQUIRED_FIRST_TOOL;
     studio.update_run(run_id, |run| {
         run.observability.runtime_logs += 1;
         if events.iter().any(|e| matches!(e, OutputEvent::Result { .. } | OutputEvent::ToolUse { .. })) {
@@ -785,12 +794,12 @@ fn observe_line(
                 }
                 OutputEvent::ToolUse { id, name, input } => {
                     s.tool_call_count += 1;
-                    if tool_name::credits(hud::SERVER_ID, name, hud::POST_HUD_STATUS) {
+                    if tool_name::canonical(hud::SERVER_ID, name) == *HUD_STATUS_TOOL {
                         let status = input.get("status").and_then(Value::as_str).unwrap_or_default();
                         s.posting_hud_status = Some((id.clone(), status.to_string()));
                     }
                     s.current_step = format!("tool:{name}");
-                    if !s.first_tool_made() && tool_name::credits(server, name, required) {
+                    if !s.first_tool_made() && tool_name::canonical(server, name) == *REQUIRED_FIRST_TOOL {
                         s.first_tool_call = Some(id.clone());
                     }
                     if s.first_tool_made() && s.live_status == LiveStatus::WaitingFirstTool {
@@ -837,4 +846,35 @@ pub(crate) async fn release_workspaces(studio: &Studio, run_id: &str, workspaces
         }
     }
     released
+}
+
+#[cfg(test)]
+mod credit_tests {
+    use super::*;
+
+    #[test]
+    fn the_tools_kept_canonical_credit_as_credits_does() {
+        let (server, required) = templates::REQUIRED_FIRST_TOOL;
+        let mut names: Vec<String> = ["", "other", "mcp__x__y", "get-hud", "mcp__"].map(String::from).to_vec();
+        for (s, tool) in [(server, required), (hud::SERVER_ID, hud::POST_HUD_STATUS)] {
+            names.extend([
+                tool.to_string(),
+                tool.replace('_', "-"),
+                tool_name::agent_facing_name(s, tool),
+                tool_name::federated_wire_name(s, tool),
+                tool_name::agent_facing_name(s, &tool_name::federated_wire_name(s, tool)),
+                format!("{tool}x"),
+            ]);
+        }
+        let (mut hud_credited, mut first_credited) = (0, 0);
+        for name in &names {
+            let hud = tool_name::credits(hud::SERVER_ID, name, hud::POST_HUD_STATUS);
+            assert_eq!(tool_name::canonical(hud::SERVER_ID, name) == *HUD_STATUS_TOOL, hud, "{name}");
+            let first = tool_name::credits(server, name, required);
+            assert_eq!(tool_name::canonical(server, name) == *REQUIRED_FIRST_TOOL, first, "{name}");
+            hud_credited += usize::from(hud);
+            first_credited += usize::from(first);
+        }
+        assert!(hud_credited >= 5 && first_credited >= 5, "{hud_credited} {first_credited}");
+    }
 }

@@ -15,6 +15,7 @@ pub mod api;
 pub mod armory;
 pub(crate) mod bootstrap;
 pub(crate) mod delivery;
+pub(crate) mod graph_state;
 pub(crate) mod harness;
 pub mod identity_binding;
 pub(crate) mod provisioning;

@@ -142,12 +142,11 @@ pub(crate) async fn handoff_trail(
         Err(r) => return r,
     };
     let url = format!("{}/threads/{}/state", studio.config.agent_server_url, run.run_id);
-    let state = match studio.http.send(squadsim_fakes::net::HttpRequest::get(url)).await {
-        Ok(r) if r.status.is_success() => r.json(),
+    let handoffs = match studio.http.send(squadsim_fakes::net::HttpRequest::get(url)).await {
+        Ok(r) if r.status.is_success() => super::graph_state::values_member(&r.body, "handoffs"),
         _ => return detail(StatusCode::BAD_GATEWAY, "LangGraph Agent Server did not answer"),
     };
-    let handoffs: Vec<Handoff> =
-        serde_json::from_value(state.pointer("/values/handoffs").cloned().unwrap_or_default()).unwrap_or_default();
+    let handoffs: Vec<Handoff> = serde_json::from_value(handoffs).unwrap_or_default();
     let trail: Vec<HandoffView> = handoffs
         .into_iter()
         .map(|h| HandoffView {
