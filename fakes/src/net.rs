@@ -318,6 +318,13 @@ impl HttpResponse {
         members::element_members(&self.body, keys)
     }
 
+    /// The value at the member names `path` (`["values", "handoffs"]`), as
+    /// `self.json().pointer("/values/handoffs")` finds it, cloned (`Null` when
+    /// absent or the body is not JSON); only that value is built.
+    pub fn nested_value(&self, path: &[&str]) -> serde_json::Value {
+        members::nested_value(&self.body, path)
+    }
+
     /// The body parsed as JSON into `T` (a reader's few fields: serde skips the
     /// rest without building them), or `T::default()` when it does not parse.
     pub fn json_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {

@@ -74,6 +74,84 @@ pub(super) fn element_members<'a, const N: usize>(body: &'a [u8], keys: [&str; N
     read.ok().flatten()
 }
 
+/// The value at `path` in `body`, as `from_slice::<Value>(body).unwrap_or_default()
+/// .pointer("/a/b").cloned().unwrap_or_default()` answers for a `path` of object
+/// member names (`["a", "b"]`; names only: a pointer's array indices are not
+/// followed). Only that value is built; every other member is checked and dropped.
+pub(super) fn nested_value(body: &[u8], path: &[&str]) -> serde_json::Value {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = Path { rest: path }.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
+    read.ok().flatten().unwrap_or_default()
+}
+
+/// The rest of a path of member names: the value itself when it is empty, else
+/// the first name's member of an object, followed further (none in anything else).
+struct Path<'k> {
+    rest: &'k [&'k str],
+}
+
+impl<'de> DeserializeSeed<'de> for Path<'_> {
+    type Value = Option<serde_json::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        match self.rest {
+            [] => serde::Deserialize::deserialize(deserializer).map(Some),
+            _ => deserializer.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Path<'_> {
+    type Value = Option<serde_json::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (name, rest) = self.rest.split_first().map_or(("", &[][..]), |(n, r)| (*n, r));
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key()? {
+            if key == name {
+                // A repeated name: the last one is the one a `Value` keeps.
+                found = map.next_value_seed(Path { rest })?;
+            } else {
+                map.next_value::<Checked>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
 /// The top level: an array's elements' asked members; anything else has none.
 struct TopArray<'k, const N: usize> {
     keys: &'k [&'k str; N],
@@ -459,5 +537,64 @@ mod tests {
         let [id, state] = members(body, ["id", "state"]);
         assert!(matches!(id, Member::String(Cow::Borrowed("plain"))));
         assert_eq!(state.as_str(), Some("with \"escape\""));
+    }
+
+    /// The reading `nested_value` stands for: the body as a `Value`, then the pointer.
+    fn pointed(body: &[u8], key: &str) -> Value {
+        let state: Value = serde_json::from_slice(body).unwrap_or_default();
+        state.pointer(&format!("/values/{key}")).cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_nested_value_is_the_pointers_value_of_the_body_read_as_a_value() {
+        let deep_ok = format!(r#"{{"x":{}1{},"values":{{"handoffs":[1]}}}}"#, "[".repeat(120), "]".repeat(120));
+        let too_deep = format!(r#"{{"x":{}1{},"values":{{"handoffs":[1]}}}}"#, "[".repeat(200), "]".repeat(200));
+        let mut bodies: Vec<Vec<u8>> = [
+            r#"{"values":{"handoffs":[{"a":1}],"merge_decisions":{"u":{"handoff_state":"merged"}}},"next":[]}"#,
+            r#"{"values":{"handoffs":[1],"handoffs":[2]},"values":{"merge_decisions":3}}"#,
+            r#"{"values":{"handoffs":[1]},"values":7}"#,
+            r#"{"values":{"handoffs":[1],"merge_decisions":1,"handoffs":[2],"merge_decisions":{}}}"#,
+            r#"{"values":[{"handoffs":1}]}"#,
+            r#"{"v\u0061lues":{"hand\u006ffs":"esc\"aped","merge_decisions":null}}"#,
+            r#"{"values":{"handoffs":[1]},"other":"\ud800"}"#,
+            r#"{"values":{"handoffs":[1],"n":1e999}}"#,
+            r#"{"values":{"handoffs":[1]}} trailing"#,
+            r#"{"values":{"handoffs":[1]},}"#,
+            r#"{"values":{"handoffs":-0.0,"merge_decisions":18446744073709551615}}"#,
+            r#"{"values":{"handoffs":{"b":2,"a":[true,false,null]}},"config":{"deep":[[{"k":"é😀"}]]}}"#,
+            r#"[{"values":{"handoffs":1}}]"#,
+            r#""values""#,
+            "null",
+            "",
+            "{}",
+            r#"{"values":{}}"#,
+        ]
+        .map(|b| b.as_bytes().to_vec())
+        .to_vec();
+        bodies.push(deep_ok.into_bytes());
+        bodies.push(too_deep.into_bytes());
+        bodies.push(b"{\"values\":{\"handoffs\":\"\xff\"}}".to_vec());
+        bodies.push(b"{\"values\":{\"handoffs\":[1]},\"bad\":\"\xff\"}".to_vec());
+        let mut found = 0;
+        for body in &bodies {
+            for key in ["handoffs", "merge_decisions", "absent"] {
+                let expected = pointed(body, key);
+                found += usize::from(!expected.is_null());
+                assert_eq!(nested_value(body, &["values", key]), expected, "{} / {key}", String::from_utf8_lossy(body));
+            }
+        }
+        // Paths of other lengths: the whole body, one name, three names.
+        for body in &bodies {
+            let whole: Value = serde_json::from_slice(body).unwrap_or_default();
+            assert_eq!(nested_value(body, &[]), whole);
+            assert_eq!(nested_value(body, &["values"]), whole.pointer("/values").cloned().unwrap_or_default());
+            let deep = whole.pointer("/values/merge_decisions/u").cloned().unwrap_or_default();
+            assert_eq!(nested_value(body, &["values", "merge_decisions", "u"]), deep);
+        }
+        assert!(found >= 5, "{found}");
+        // `IgnoredAny` skips what a `Value` refuses: the reading above must not.
+        let lone = br#"{"values":{"handoffs":[1]},"other":"\ud800"}"#;
+        assert!(serde_json::from_slice::<Value>(lone).is_err());
+        let _: serde::de::IgnoredAny = serde_json::from_slice(lone).expect("skipped unchecked");
     }
 }

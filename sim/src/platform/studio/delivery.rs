@@ -30,7 +30,7 @@ use squadsim_fakes::net::{HttpError, HttpRequest, HttpResponse};
 
 use squadsim_conformance::vocabulary::BlockerCode;
 
-use crate::platform::studio::{graph_state, worktree};
+use crate::platform::studio::worktree;
 use crate::platform::studio::{AgentSession, Run, Studio};
 
 /// The legacy org-PAT override env (`docs/seeds.md`, runbook: "it used to win over the App creds").
@@ -500,7 +500,7 @@ pub(crate) async fn recorded_merge_decisions(studio: &Studio, run_id: &str) -> R
     let request = HttpRequest::get(format!("{}{path}", studio.config.agent_server_url));
     let unreadable = |why: String| GraphStateUnreadable { path: path.clone(), why };
     match studio.http.send(request).await {
-        Ok(r) if r.status.is_success() => Ok(graph_state::values_member(&r.body, "merge_decisions")),
+        Ok(r) if r.status.is_success() => Ok(r.nested_value(&["values", "merge_decisions"])),
         Ok(r) => Err(unreadable(format!("HTTP {}", r.status.as_u16()))),
         Err(e) => Err(unreadable(format!("no answer ({e})"))),
     }

@@ -15,7 +15,6 @@ pub mod api;
 pub mod armory;
 pub(crate) mod bootstrap;
 pub(crate) mod delivery;
-pub(crate) mod graph_state;
 pub(crate) mod harness;
 pub mod identity_binding;
 pub(crate) mod provisioning;

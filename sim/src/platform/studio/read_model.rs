@@ -143,7 +143,7 @@ pub(crate) async fn handoff_trail(
     };
     let url = format!("{}/threads/{}/state", studio.config.agent_server_url, run.run_id);
     let handoffs = match studio.http.send(squadsim_fakes::net::HttpRequest::get(url)).await {
-        Ok(r) if r.status.is_success() => super::graph_state::values_member(&r.body, "handoffs"),
+        Ok(r) if r.status.is_success() => r.nested_value(&["values", "handoffs"]),
         _ => return detail(StatusCode::BAD_GATEWAY, "LangGraph Agent Server did not answer"),
     };
     let handoffs: Vec<Handoff> = serde_json::from_value(handoffs).unwrap_or_default();
