@@ -7,8 +7,13 @@
 //! bounced back (a RST to a port nobody listens on), a hold and its release,
 //! partitions (both ways, one way, at random), a crash and a bounce, and
 //! `Sim::links` scheduling every message for the next tick.
+//!
+//! The network's clock, which says when a message in flight is due, is no
+//! longer a paused tokio runtime moved by a sleep at every step, but moves
+//! as that clock did: a step of any length moves it by that length rounded
+//! up to the millisecond.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -159,4 +164,89 @@ fn hosts_skipping_on_the_count_see_what_hosts_turning_every_step_see() {
     let (skipping, _) = busy_world(true, 2_000);
     let (turning, _) = busy_world(false, 2_000);
     assert_eq!(skipping, turning);
+}
+
+/// The network's clock after each of `steps` steps of `tick` times the given
+/// number of ticks (since its first reading), read from a paused tokio
+/// runtime stepped the way turmoil stepped the network's before: a
+/// millisecond's sleep when built, then a `block_on` of a sleep per step.
+fn paused_tokio_clock(tick: Duration, steps: &[u32]) -> Vec<Duration> {
+    let clock = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    clock.block_on(async { tokio::time::sleep(Duration::from_millis(1)).await });
+    let start = clock.block_on(async { tokio::time::Instant::now() });
+    steps
+        .iter()
+        .map(|&n| {
+            clock.block_on(async { tokio::time::sleep(tick * n).await });
+            clock.block_on(async { tokio::time::Instant::now() }) - start
+        })
+        .collect()
+}
+
+#[test]
+fn a_message_in_flight_is_due_by_a_clock_that_moves_as_a_paused_tokio_clock_does() {
+    const LATENCY: Duration = Duration::from_millis(10);
+    // Single ticks and leaps; each tick length a step's network clock moves
+    // by other than its length (but the first two).
+    let steps: Vec<u32> = (0..120).map(|i| [1, 1, 3, 1, 2, 1, 5][i % 7]).collect();
+    for tick_us in [1_000, 40_000, 1_500, 300, 2_700] {
+        let tick = Duration::from_micros(tick_us);
+        timer::new_world();
+        let mut sim = turmoil::Builder::new()
+            .rng_seed(3)
+            .tick_duration(tick)
+            .min_message_latency(LATENCY)
+            .max_message_latency(LATENCY)
+            .simulation_duration(Duration::from_secs(600))
+            .build();
+        // The step running, and (what, in which step).
+        let step = Rc::new(Cell::new(0));
+        let seen: Rc<RefCell<Vec<(&str, u8, usize)>>> = Rc::default();
+        let (sent, now) = (seen.clone(), step.clone());
+        sim.host("sender", move || {
+            let (sent, now) = (sent.clone(), now.clone());
+            async move {
+                let socket = UdpSocket::bind(("0.0.0.0", 9000)).await?;
+                for i in 0..8u8 {
+                    socket.send_to(&[i], ("receiver", 9000)).await?;
+                    sent.borrow_mut().push(("sent", i, now.get()));
+                    timer::sleep(Duration::from_millis(3)).await;
+                }
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+        let (heard, now) = (seen.clone(), step.clone());
+        sim.host("receiver", move || {
+            let (heard, now) = (heard.clone(), now.clone());
+            async move {
+                let socket = UdpSocket::bind(("0.0.0.0", 9000)).await?;
+                let mut buf = [0; 1];
+                loop {
+                    socket.recv_from(&mut buf).await?;
+                    heard.borrow_mut().push(("heard", buf[0], now.get()));
+                }
+            }
+        });
+        for (i, &n) in steps.iter().enumerate() {
+            step.set(i);
+            sim.step_ticks(n).unwrap();
+        }
+        let network = paused_tokio_clock(tick, &steps);
+        let seen = seen.take();
+        // Each message is delivered at the receiver's turn in the first step
+        // whose network clock has reached its due time.
+        let expected: Vec<_> = seen
+            .iter()
+            .filter(|s| s.0 == "sent")
+            .map(|&(_, i, sent)| {
+                let due = network[sent] + LATENCY;
+                let arrives = (sent + 1..steps.len()).find(|&t| network[t] >= due).expect("delivered in the run");
+                ("heard", i, arrives)
+            })
+            .collect();
+        let heard: Vec<_> = seen.iter().copied().filter(|s| s.0 == "heard").collect();
+        assert_eq!(heard.len(), 8, "tick {tick:?}: {seen:?}");
+        assert_eq!(heard, expected, "tick {tick:?}");
+    }
 }

@@ -1,6 +1,5 @@
 use crate::envelope::{Envelope, Protocol};
 use crate::host::Host;
-use crate::rt::Rt;
 use crate::world::AddrMap;
 use crate::{config, TRACING_TARGET};
 
@@ -26,10 +25,12 @@ pub(crate) struct Topology {
     /// them to be delivered to it.
     links_of: AddrMap<HostLinks>,
 
-    /// We don't use a Rt for async. Right now, we just use it to tick time
-    /// forward in the same way we do it elsewhere. We'd like to represent
-    /// network state with async in the future.
-    rt: Rt<'static>,
+    /// (squadsim patch.) The network's clock. Upstream it was the clock of
+    /// a paused tokio runtime with no software, moved by a `block_on` of a
+    /// sleep at every tick (~6,000 instructions a step); it moves as that
+    /// clock moved ([`Topology::tick_by`]). Only differences between its
+    /// readings are ever used, so where it starts does not matter.
+    now: Instant,
 }
 
 /// (squadsim patch.) A host's links, and how many messages wait in their
@@ -210,7 +211,7 @@ impl Topology {
             config,
             links: IndexMap::new(),
             links_of: AddrMap::default(),
-            rt: Rt::no_software(),
+            now: Instant::now(),
         }
     }
 
@@ -230,7 +231,7 @@ impl Topology {
                 .get_index_of(&host)
                 .expect("a link's hosts are added first")
         });
-        let (index, previous) = self.links.insert_full(pair, Link::new(self.rt.now(), ends));
+        let (index, previous) = self.links.insert_full(pair, Link::new(self.now, ends));
         assert!(previous.is_none());
         for end in ends {
             self.links_of[end].links.push(index);
@@ -375,8 +376,8 @@ impl Topology {
     }
 
     pub(crate) fn tick_by(&mut self, duration: Duration) {
-        let _ = self.rt.tick(duration);
-        let now = self.rt.now();
+        self.now += turn_of(duration);
+        let now = self.now;
         for index in 0..self.links.len() {
             let link = &mut self.links[index];
             link.now = now;
@@ -420,6 +421,17 @@ impl Topology {
             .get_mut(pair)
             .unwrap_or_else(|| panic!("unable to find link between {pair:?}"))
     }
+}
+
+/// (squadsim patch.) How far a tick of `duration` moves the network's clock:
+/// as far as a paused tokio runtime's clock moves over a `block_on` of a
+/// sleep of `duration` started on a millisecond (the network's first tick
+/// starts on one, and each tick moves it by whole milliseconds): tokio rounds
+/// a sleep's deadline up to the millisecond and, with nothing else to do,
+/// advances the paused clock to it.
+pub(crate) fn turn_of(duration: Duration) -> Duration {
+    let ms = duration.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
 /// (squadsim patch.) Runs `f` on the link at `index`, keeping its ends'
