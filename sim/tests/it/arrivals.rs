@@ -25,6 +25,9 @@ const HOSTS: [&str; 4] = ["h0", "h1", "h2", "h3"];
 
 type Seen = Rc<RefCell<Vec<String>>>;
 
+/// What happened to a message (sent or heard), which, in which step.
+type Steps = Rc<RefCell<Vec<(&'static str, u8, usize)>>>;
+
 /// A small deterministic generator (the test's own choices; turmoil draws
 /// from its seeded RNG).
 struct Lcg(u64);
@@ -201,7 +204,7 @@ fn a_message_in_flight_is_due_by_a_clock_that_moves_as_a_paused_tokio_clock_does
             .build();
         // The step running, and (what, in which step).
         let step = Rc::new(Cell::new(0));
-        let seen: Rc<RefCell<Vec<(&str, u8, usize)>>> = Rc::default();
+        let seen: Steps = Rc::default();
         let (sent, now) = (seen.clone(), step.clone());
         sim.host("sender", move || {
             let (sent, now) = (sent.clone(), now.clone());
