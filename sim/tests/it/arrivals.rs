@@ -170,9 +170,9 @@ fn hosts_skipping_on_the_count_see_what_hosts_turning_every_step_see() {
 }
 
 /// The network's clock after each of `steps` steps of `tick` times the given
-/// number of ticks (since its first reading), read from a paused tokio
-/// runtime stepped the way turmoil stepped the network's before: a
-/// millisecond's sleep when built, then a `block_on` of a sleep per step.
+/// number of ticks (since its first reading), read from a paused tokio clock
+/// stepped the way turmoil stepped the network's before: a millisecond's
+/// sleep when built, then a `block_on` of a sleep per step.
 fn paused_tokio_clock(tick: Duration, steps: &[u32]) -> Vec<Duration> {
     let clock = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
     clock.block_on(async { tokio::time::sleep(Duration::from_millis(1)).await });
