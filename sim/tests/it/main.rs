@@ -10,6 +10,7 @@ mod support;
 mod agent_hud_status;
 mod agent_process_adapters;
 mod armory;
+mod arrivals;
 mod bootstrap_assets;
 mod bounds;
 mod ci_config;

@@ -43,6 +43,11 @@ pub struct Sim<'a> {
 
     /// (squadsim patch.) How many host turns have run ([`Sim::host_turns`]).
     host_turns: u64,
+
+    /// (squadsim patch.) The indexes of the hosts with running software in a
+    /// step, in the order they turn, and of the others (kept to reuse their
+    /// allocations).
+    order: (Vec<usize>, Vec<usize>),
 }
 
 /// (squadsim patch.) The simulated elapsed time at which a host's earliest
@@ -65,6 +70,7 @@ impl<'a> Sim<'a> {
             steps: 1, // bumped after each step
             next_timer: None,
             host_turns: 0,
+            order: (Vec::new(), Vec::new()),
         }
     }
 
@@ -118,7 +124,13 @@ impl<'a> Sim<'a> {
 
         let rt = World::enter(&self.world, || Rt::client(nodename, client, config));
 
-        self.rts.insert(addr, rt);
+        // (squadsim patch.) Numbered as the world's hosts (`World::register`).
+        let (index, _) = self.rts.insert_full(addr, rt);
+        assert_eq!(
+            index + 1,
+            self.world.borrow().hosts.len(),
+            "hosts numbered alike"
+        );
     }
 
     /// Register a host with the simulation.
@@ -163,7 +175,13 @@ impl<'a> Sim<'a> {
 
         let rt = World::enter(&self.world, || Rt::host(nodename, host, config));
 
-        self.rts.insert(addr, rt);
+        // (squadsim patch.) Numbered as the world's hosts (`World::register`).
+        let (index, _) = self.rts.insert_full(addr, rt);
+        assert_eq!(
+            index + 1,
+            self.world.borrow().hosts.len(),
+            "hosts numbered alike"
+        );
     }
 
     /// Crashes the resolved hosts. Nothing will be running on the matched hosts
@@ -469,14 +487,23 @@ impl<'a> Sim<'a> {
         // completes, extract the result and return early if an error is
         // encountered.
 
-        let (mut running, stopped): (Vec<_>, Vec<_>) = self
-            .rts
-            .iter_mut()
-            .partition(|(_, rt)| rt.is_software_running());
+        // (squadsim patch.) The hosts by index (the `rts`' and the world's
+        // hosts' are alike): the running ones in `order`, kept from step to
+        // step, shuffled as the `Vec` of runtimes was (a shuffle draws by
+        // length alone).
+        let (mut order, mut stopped) = std::mem::take(&mut self.order);
+        order.clear();
+        stopped.clear();
+        for (index, rt) in self.rts.values().enumerate() {
+            match rt.is_software_running() {
+                true => order.push(index),
+                false => stopped.push(index),
+            }
+        }
         if self.config.random_node_order {
             // One shuffle per tick, as `ticks` single steps draw.
             for _ in 0..ticks {
-                running.shuffle(&mut self.world.borrow_mut().rng);
+                order.shuffle(&mut self.world.borrow_mut().rng);
             }
         }
 
@@ -484,11 +511,12 @@ impl<'a> Sim<'a> {
         // timer due by then (and a millisecond more, as tokio rounds deadlines
         // up to the millisecond) fires in its turn.
         let end = self.elapsed + tick + Duration::from_millis(1);
-        for (&addr, rt) in running {
+        for &index in &order {
+            let (&addr, rt) = self.rts.get_index_mut(index).expect("indexed host");
             // (squadsim patch.) A host with nothing to do skips its turn.
             if let Some(next_timer) = &mut self.next_timer {
                 if !rt.is_woken()
-                    && !self.world.borrow().has_arrivals(addr)
+                    && !self.world.borrow().has_arrivals(index)
                     && next_timer(addr).is_none_or(|at| at > end)
                 {
                     rt.skip(tick);
@@ -510,7 +538,7 @@ impl<'a> Sim<'a> {
                     hosts,
                     ..
                 } = world.deref_mut();
-                topology.deliver_messages(rng, hosts.get_mut(&addr).expect("missing host"));
+                topology.deliver_messages(rng, index, &mut hosts[index]);
 
                 // Set the current host (see method docs)
                 world.current = Some(addr);
@@ -518,9 +546,9 @@ impl<'a> Sim<'a> {
                 // (squadsim patch.) The turns it skipped, if any.
                 let lag = rt.catch_up();
                 if !lag.is_zero() {
-                    world.tick(addr, lag);
+                    world.hosts[index].timer.tick(lag);
                 }
-                world.current_host_mut().timer.now(rt.now());
+                world.hosts[index].timer.now(rt.now());
             }
 
             let is_software_finished = World::enter(&self.world, || rt.tick(tick))?;
@@ -533,15 +561,17 @@ impl<'a> Sim<'a> {
             let mut world = self.world.borrow_mut();
             world.current = None;
 
-            world.tick(addr, tick);
+            world.hosts[index].timer.tick(tick);
         }
 
         // Tick the nodes that are not actively running (i.e., crashed) to ensure their clock keeps up
         // with the rest of the simulation when they are restarted (bounced).
-        for (&addr, _rt) in stopped {
-            let mut world = self.world.borrow_mut();
-            world.tick(addr, tick);
+        let mut world = self.world.borrow_mut();
+        for &index in &stopped {
+            world.hosts[index].timer.tick(tick);
         }
+        drop(world);
+        self.order = (order, stopped);
 
         self.elapsed += tick;
         self.steps += ticks as usize;
@@ -584,6 +614,24 @@ impl<'a> Sim<'a> {
         self.rts
             .values()
             .any(|rt| rt.is_software_running() && rt.is_woken())
+    }
+
+    /// (squadsim patch.) How many messages wait on the network to be delivered
+    /// to `addr` at its next turn (the count the topology keeps, which
+    /// [`Sim::skip_idle_hosts`] reads).
+    pub fn arrivals(&self, addr: impl ToIpAddr) -> usize {
+        let mut world = self.world.borrow_mut();
+        let addr = world.lookup(addr);
+        world.topology.arrivals(addr)
+    }
+
+    /// (squadsim patch.) [`Sim::arrivals`] counted by walking the host's
+    /// links, as before the count was kept: for tests that compare the two.
+    #[doc(hidden)]
+    pub fn arrivals_walked(&self, addr: impl ToIpAddr) -> usize {
+        let mut world = self.world.borrow_mut();
+        let addr = world.lookup(addr);
+        world.topology.arrivals_walked(addr)
     }
 
     /// (squadsim patch.) The simulated elapsed time at which the first message

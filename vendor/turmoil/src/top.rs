@@ -1,6 +1,6 @@
 use crate::envelope::{Envelope, Protocol};
 use crate::host::Host;
-use crate::rt::Rt;
+use crate::world::AddrMap;
 use crate::{config, TRACING_TARGET};
 
 use indexmap::IndexMap;
@@ -19,15 +19,28 @@ pub(crate) struct Topology {
     /// Specific configuration overrides between specific hosts.
     links: IndexMap<Pair, Link>,
 
-    /// (squadsim patch.) The indexes in `links` of each host's links, in
+    /// (squadsim patch.) Each host's links (their indexes in `links`, in
     /// `links`' order: a host's turn visits its own links, not every link on
-    /// the network (links are only ever added).
-    links_of: IndexMap<IpAddr, Vec<usize>>,
+    /// the network; links are only ever added) and how many messages wait on
+    /// them to be delivered to it.
+    links_of: AddrMap<HostLinks>,
 
-    /// We don't use a Rt for async. Right now, we just use it to tick time
-    /// forward in the same way we do it elsewhere. We'd like to represent
-    /// network state with async in the future.
-    rt: Rt<'static>,
+    /// (squadsim patch.) The network's clock. Upstream it was the clock of
+    /// a paused tokio runtime with no software, moved by a `block_on` of a
+    /// sleep at every tick (~6,000 instructions a step); it moves as that
+    /// clock moved ([`Topology::tick_by`]). Only differences between its
+    /// readings are ever used, so where it starts does not matter.
+    now: Instant,
+}
+
+/// (squadsim patch.) A host's links, and how many messages wait in their
+/// `deliverable` queues for the host's next turn: kept wherever a link's
+/// queues change ([`Topology::counted`]), so whether a host has a message to
+/// take is one lookup, not a walk of its links.
+#[derive(Default)]
+struct HostLinks {
+    links: Vec<usize>,
+    arrivals: usize,
 }
 
 /// This type is used as the key in the [`Topology::links`] map. See [`new`]
@@ -170,6 +183,10 @@ struct Link {
 
     /// The current network time, moved forward with [`Link::tick`].
     now: Instant,
+
+    /// (squadsim patch.) The indexes in [`Topology::links_of`] of the link's
+    /// two ends, in the order of `deliverable`.
+    ends: [usize; 2],
 }
 
 /// States that a link between two nodes can be in.
@@ -193,18 +210,31 @@ impl Topology {
         Topology {
             config,
             links: IndexMap::new(),
-            links_of: IndexMap::new(),
-            rt: Rt::no_software(),
+            links_of: AddrMap::default(),
+            now: Instant::now(),
         }
+    }
+
+    /// (squadsim patch.) Adds a host with no links yet and returns its index
+    /// (hosts are numbered in the order they are added).
+    pub(crate) fn add_host(&mut self, addr: IpAddr) -> usize {
+        let (index, previous) = self.links_of.insert_full(addr, HostLinks::default());
+        assert!(previous.is_none(), "host added twice");
+        index
     }
 
     /// Register a link between two hosts
     pub(crate) fn register(&mut self, a: IpAddr, b: IpAddr) {
         let pair = Pair::new(a, b);
-        let (index, previous) = self.links.insert_full(pair, Link::new(self.rt.now()));
+        let ends = [pair.0, pair.1].map(|host| {
+            self.links_of
+                .get_index_of(&host)
+                .expect("a link's hosts are added first")
+        });
+        let (index, previous) = self.links.insert_full(pair, Link::new(self.now, ends));
         assert!(previous.is_none());
-        for host in [a, b] {
-            self.links_of.entry(host).or_default().push(index);
+        for end in ends {
+            self.links_of[end].links.push(index);
         }
     }
 
@@ -259,8 +289,11 @@ impl Topology {
         dst: SocketAddr,
         message: Protocol,
     ) -> Result<()> {
-        if let Some(link) = self.links.get_mut(&Pair::new(src.ip(), dst.ip())) {
-            link.enqueue_message(&self.config, rand, src, dst, message)
+        if let Some(index) = self.links.get_index_of(&Pair::new(src.ip(), dst.ip())) {
+            let config = &self.config;
+            counted(&mut self.links, &mut self.links_of, index, |link| {
+                link.enqueue_message(config, rand, src, dst, message)
+            })
         } else {
             Err(Error::new(
                 ErrorKind::ConnectionRefused,
@@ -270,28 +303,50 @@ impl Topology {
     }
 
     // Move messages from any network links to the `dst` host.
-    pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, dst: &mut Host) {
-        let Some(indexes) = self.links_of.get(&dst.addr) else {
+    //
+    // (squadsim patch.) `of` is `dst`'s index ([`Topology::add_host`]).
+    pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, of: usize, dst: &mut Host) {
+        debug_assert_eq!(self.links_of.get_index_of(&dst.addr), Some(of));
+        // (squadsim patch.) Nothing waits for it on any of its links: the
+        // walk below would move nothing.
+        if self.links_of[of].arrivals == 0 {
             return;
-        };
-        for &index in indexes {
-            let (pair, link) = self.links.get_index_mut(index).expect("indexed link");
-            let end = usize::from(pair.1 == dst.addr);
-            link.deliver_messages(&self.config, rand, dst, end);
+        }
+        for i in 0..self.links_of[of].links.len() {
+            let index = self.links_of[of].links[i];
+            let end = usize::from(self.links[index].ends[1] == of);
+            let config = &self.config;
+            counted(&mut self.links, &mut self.links_of, index, |link| {
+                link.deliver_messages(config, rand, dst, end)
+            });
         }
     }
 
-    /// (squadsim patch.) Whether a message waits on one of `addr`'s links to
-    /// be delivered to it at its turn ([`Topology::deliver_messages`] would
-    /// move one).
-    pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
-        let Some(indexes) = self.links_of.get(&addr) else {
-            return false;
+    /// (squadsim patch.) How many messages wait on `addr`'s links to be
+    /// delivered to it at its turn ([`Topology::deliver_messages`] moves them).
+    pub(crate) fn arrivals(&self, addr: IpAddr) -> usize {
+        self.links_of.get(&addr).map_or(0, |of| of.arrivals)
+    }
+
+    /// (squadsim patch.) [`Topology::arrivals`] of the `index`-th host.
+    pub(crate) fn arrivals_at(&self, index: usize) -> usize {
+        self.links_of[index].arrivals
+    }
+
+    /// (squadsim patch.) [`Topology::arrivals`] counted by walking `addr`'s
+    /// links, for tests of the kept count.
+    pub(crate) fn arrivals_walked(&self, addr: IpAddr) -> usize {
+        let Some(of) = self.links_of.get_index_of(&addr) else {
+            return 0;
         };
-        indexes.iter().any(|&index| {
-            let (pair, link) = self.links.get_index(index).expect("indexed link");
-            !link.deliverable[usize::from(pair.1 == addr)].is_empty()
-        })
+        self.links_of[of]
+            .links
+            .iter()
+            .map(|&index| {
+                let link = &self.links[index];
+                link.deliverable[usize::from(link.ends[1] == of)].len()
+            })
+            .sum()
     }
 
     pub(crate) fn hold(&mut self, a: IpAddr, b: IpAddr) {
@@ -321,10 +376,19 @@ impl Topology {
     }
 
     pub(crate) fn tick_by(&mut self, duration: Duration) {
-        let _ = self.rt.tick(duration);
-        let now = self.rt.now();
-        for link in self.links.values_mut() {
-            link.tick(now);
+        self.now += turn_of(duration);
+        let now = self.now;
+        for index in 0..self.links.len() {
+            let link = &mut self.links[index];
+            link.now = now;
+            if link.is_due() {
+                counted(
+                    &mut self.links,
+                    &mut self.links_of,
+                    index,
+                    Link::process_deliverables,
+                );
+            }
         }
     }
 
@@ -359,6 +423,39 @@ impl Topology {
     }
 }
 
+/// (squadsim patch.) How far a tick of `duration` moves the network's clock:
+/// as far as a paused tokio runtime's clock moves over a `block_on` of a
+/// sleep of `duration` started on a millisecond (the network's first tick
+/// starts on one, and each tick moves it by whole milliseconds): tokio rounds
+/// a sleep's deadline up to the millisecond and, with nothing else to do,
+/// advances the paused clock to it.
+pub(crate) fn turn_of(duration: Duration) -> Duration {
+    let ms = duration.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+}
+
+/// (squadsim patch.) Runs `f` on the link at `index`, keeping its ends'
+/// [`HostLinks::arrivals`] in step with what `f` moved in or out of its
+/// `deliverable` queues.
+fn counted<R>(
+    links: &mut IndexMap<Pair, Link>,
+    links_of: &mut AddrMap<HostLinks>,
+    index: usize,
+    f: impl FnOnce(&mut Link) -> R,
+) -> R {
+    let link = &mut links[index];
+    let before = link.deliverable.each_ref().map(VecDeque::len);
+    let result = f(link);
+    for (end, before) in before.into_iter().enumerate() {
+        let after = link.deliverable[end].len();
+        if after != before {
+            let arrivals = &mut links_of[link.ends[end]].arrivals;
+            *arrivals = *arrivals + after - before;
+        }
+    }
+    result
+}
+
 /// Represents a message sent between two hosts on the network.
 struct Sent {
     src: SocketAddr,
@@ -379,7 +476,7 @@ enum DeliveryStatus {
 }
 
 impl Link {
-    fn new(now: Instant) -> Link {
+    fn new(now: Instant, ends: [usize; 2]) -> Link {
         Link {
             state_a_b: State::Healthy,
             state_b_a: State::Healthy,
@@ -388,6 +485,7 @@ impl Link {
             deliverable: Default::default(),
             due: None,
             now,
+            ends,
         }
     }
 
@@ -465,14 +563,15 @@ impl Link {
         Ok(())
     }
 
-    fn tick(&mut self, now: Instant) {
-        self.now = now;
-        self.process_deliverables();
+    /// (squadsim patch.) Whether a message in `sent` may be deliverable now
+    /// (when not, [`Link::process_deliverables`] would move nothing).
+    fn is_due(&self) -> bool {
+        self.due.is_some_and(|due| due <= self.now)
     }
 
     fn process_deliverables(&mut self) {
         // (squadsim patch.) Nothing is due yet: the scan would move nothing.
-        if self.due.is_none_or(|due| due > self.now) {
+        if !self.is_due() {
             return;
         }
         // TODO: `drain_filter` is not yet stable, and so we have a low quality
@@ -500,7 +599,6 @@ impl Link {
         }
         self.due = due;
     }
-
 
     // FIXME: This implementation does not respect message delivery order. If
     // host A and host B are ordered (by addr), and B sends before A, then this

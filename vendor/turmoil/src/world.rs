@@ -271,6 +271,11 @@ impl World {
 
         tracing::info!(target: TRACING_TARGET, nodename, ?addr, "New");
 
+        // (squadsim patch.) The topology numbers its hosts as `hosts` does
+        // (and `Sim` its runtimes): a host's index finds it in each.
+        let index = self.topology.add_host(addr);
+        assert_eq!(index, self.hosts.len(), "hosts numbered alike");
+
         // Register links between the new host and all existing hosts
         for existing in self.hosts.keys() {
             self.topology.register(*existing, addr);
@@ -338,9 +343,9 @@ impl World {
 
     /// (squadsim patch.) Whether a message waits to be delivered to `addr` at
     /// its turn, or a loopback message of its own is on its way.
-    pub(crate) fn has_arrivals(&self, addr: IpAddr) -> bool {
-        self.topology.has_deliverable(addr)
-            || self.hosts.get(&addr).is_some_and(|host| host.loopback > 0)
+    /// The host is the `index`-th registered (as in [`World::hosts`]).
+    pub(crate) fn has_arrivals(&self, index: usize) -> bool {
+        self.topology.arrivals_at(index) > 0 || self.hosts[index].loopback > 0
     }
 
     /// Tick the host at `addr` by `duration`.
