@@ -48,7 +48,7 @@ fn main() {
     let peak = peak_rss_kib().unwrap_or(0);
     let held = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();
     println!(
-        "{}: {} simulated in {:.3}s wall, peak memory {:.1} MiB (before the run {:.1} MiB), sessions {}, concurrent runs {}, invariants {}",
+        "{}: {} simulated in {:.4}s wall, peak memory {:.1} MiB (before the run {:.1} MiB), sessions {}, concurrent runs {}, invariants {}",
         scenario.name,
         outcome.simulated,
         wall.as_secs_f64(),
