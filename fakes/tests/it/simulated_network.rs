@@ -279,26 +279,39 @@ async fn burst(http: &HttpClient) {
 /// ([`MAX_IDLE_PER_HOST`]), fewer than turmoil's 64 un-accepted connections per listener.
 const BURST: usize = MAX_IDLE_PER_HOST + 8;
 
-#[test]
-fn a_burst_past_the_idle_bound_keeps_that_many_connections_and_the_next_burst_opens_the_rest() {
+/// What `client` sees of a server that counts the connections it accepts: at
+/// each call of its `note`, (connections accepted so far, connections open).
+fn connections_seen<F, Fut>(client: F) -> Vec<(usize, usize)>
+where
+    F: FnOnce(HttpClient, Box<dyn Fn()>) -> Fut,
+    Fut: std::future::Future<Output = turmoil::Result> + 'static,
+{
     let mut sim = ping_sim();
     let accepted = Arc::new(AtomicUsize::new(0));
     counting_host(&mut sim, "server", &accepted);
-    let counted = accepted.clone();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let out = seen.clone();
-    sim.client("client", async move {
-        let http = HttpClient::simulated(Duration::from_secs(5));
+    let note = Box::new(move || {
+        out.lock().unwrap().push((accepted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()))
+    });
+    sim.client("client", client(HttpClient::simulated(Duration::from_secs(5)), note));
+    sim.run().unwrap();
+    let seen = seen.lock().unwrap().clone();
+    seen
+}
+
+#[test]
+fn a_burst_past_the_idle_bound_keeps_that_many_connections_and_the_next_burst_opens_the_rest() {
+    let seen = connections_seen(|http, note| async move {
         for _ in 0..2 {
             burst(&http).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
-            out.lock().unwrap().push((counted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()));
+            note();
         }
         Ok(())
     });
-    sim.run().unwrap();
     assert_eq!(
-        *seen.lock().unwrap(),
+        seen,
         [(BURST, MAX_IDLE_PER_HOST), (2 * BURST - MAX_IDLE_PER_HOST, MAX_IDLE_PER_HOST)],
         "(accepted so far, open after the burst): the second burst reused the kept connections and opened the rest"
     );
@@ -307,28 +320,20 @@ fn a_burst_past_the_idle_bound_keeps_that_many_connections_and_the_next_burst_op
 #[test]
 fn connections_idle_past_the_reuse_bound_are_all_dropped_when_the_client_comes_back() {
     use squadsim_fakes::net::MAX_IDLE;
-    let mut sim = ping_sim();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    counting_host(&mut sim, "server", &accepted);
-    let counted = accepted.clone();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let out = seen.clone();
-    sim.client("client", async move {
-        let http = HttpClient::simulated(Duration::from_secs(5));
+    let seen = connections_seen(|http, note| async move {
         burst(&http).await;
         // Past the client's reuse bound.
         tokio::time::sleep(MAX_IDLE + Duration::from_secs(1)).await;
-        out.lock().unwrap().push((counted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()));
+        note();
         for _ in 0..2 {
             assert_eq!(http.send(HttpRequest::get("http://server:80/ping")).await?.text(), "pong");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        out.lock().unwrap().push((counted.load(Ordering::Relaxed), turmoil::established_tcp_stream_count()));
+        note();
         Ok(())
     });
-    sim.run().unwrap();
     assert_eq!(
-        *seen.lock().unwrap(),
+        seen,
         [(BURST, MAX_IDLE_PER_HOST), (BURST + 1, 1)],
         "(accepted so far, open): after the pause one new connection, the stale ones closed"
     );
