@@ -225,6 +225,15 @@ pub use top::{LinkIter, LinksIter, SentRef};
 mod world;
 use world::World;
 
+/// (squadsim patch.) An `IndexMap` hashed by `rustc-hash`'s `FxHasher`: a
+/// fixed hash with no keys, not std's SipHash with random ones. An `IndexMap`
+/// iterates in insertion order whatever its hasher, so the hasher changes only
+/// what a lookup costs (a simulator has no hash-flooding adversary to resist).
+pub(crate) type FxIndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// (squadsim patch.) An `IndexSet` hashed as [`FxIndexMap`] is.
+pub(crate) type FxIndexSet<T> = indexmap::IndexSet<T, rustc_hash::FxBuildHasher>;
+
 const TRACING_TARGET: &str = "turmoil";
 
 /// Utility method for performing a function on all hosts in `a` against all

@@ -3,7 +3,7 @@ use crate::host::Host;
 use crate::world::AddrMap;
 use crate::{config, TRACING_TARGET};
 
-use indexmap::IndexMap;
+use crate::FxIndexMap;
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Exp};
 use std::collections::VecDeque;
@@ -17,7 +17,7 @@ pub(crate) struct Topology {
     config: config::Link,
 
     /// Specific configuration overrides between specific hosts.
-    links: IndexMap<Pair, Link>,
+    links: FxIndexMap<Pair, Link>,
 
     /// (squadsim patch.) Each host's links (their indexes in `links`, in
     /// `links`' order: a host's turn visits its own links, not every link on
@@ -209,7 +209,7 @@ impl Topology {
     pub(crate) fn new(config: config::Link) -> Topology {
         Topology {
             config,
-            links: IndexMap::new(),
+            links: FxIndexMap::default(),
             links_of: AddrMap::default(),
             now: Instant::now(),
         }
@@ -438,7 +438,7 @@ pub(crate) fn turn_of(duration: Duration) -> Duration {
 /// [`HostLinks::arrivals`] in step with what `f` moved in or out of its
 /// `deliverable` queues.
 fn counted<R>(
-    links: &mut IndexMap<Pair, Link>,
+    links: &mut FxIndexMap<Pair, Link>,
     links_of: &mut AddrMap<HostLinks>,
     index: usize,
     f: impl FnOnce(&mut Link) -> R,

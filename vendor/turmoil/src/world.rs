@@ -4,54 +4,19 @@ use crate::host::HostTimer;
 use crate::ip::IpVersionAddrIter;
 use crate::net::udp::MulticastGroups;
 use crate::{
-    config, for_pairs, Dns, Host, Result as TurmoilResult, ToIpAddr, ToIpAddrs, Topology,
-    TRACING_TARGET,
+    config, for_pairs, Dns, FxIndexMap, Host, Result as TurmoilResult, ToIpAddr, ToIpAddrs,
+    Topology, TRACING_TARGET,
 };
 
-use indexmap::IndexMap;
 use rand::RngCore;
 use scoped_tls::scoped_thread_local;
 use std::cell::RefCell;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Result;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// (squadsim patch.) A map keyed by host address, hashed by [`AddrHasher`].
-pub(crate) type AddrMap<V> = IndexMap<IpAddr, V, BuildHasherDefault<AddrHasher>>;
-
-/// (squadsim patch.) The hasher of the maps of hosts by address: FNV-1a over
-/// the address's bytes, mixed (MurmurHash3's finalizer) so the hash table's
-/// control bytes (the top bits) differ between addresses. An `IndexMap`
-/// iterates in insertion order whatever its hasher, so the hasher changes
-/// nothing but the cost of a lookup: SipHash with random keys (the default)
-/// cost ~180 instructions per lookup, and every turn of every host looks its
-/// host up several times.
-#[derive(Default)]
-pub(crate) struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
+/// (squadsim patch.) A map keyed by host address.
+pub(crate) type AddrMap<V> = FxIndexMap<IpAddr, V>;
 
 /// Tracks all the state for the simulated world.
 pub(crate) struct World {

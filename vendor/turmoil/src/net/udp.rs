@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use indexmap::{IndexMap, IndexSet};
+use crate::{FxIndexMap, FxIndexSet};
 use tokio::{
     sync::{mpsc, Mutex},
     time::sleep,
@@ -34,10 +34,10 @@ impl std::fmt::Debug for UdpSocket {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct MulticastGroups(IndexMap<SocketAddr, IndexSet<SocketAddr>>);
+pub(crate) struct MulticastGroups(FxIndexMap<SocketAddr, FxIndexSet<SocketAddr>>);
 
 impl MulticastGroups {
-    fn destination_addresses(&self, group: SocketAddr) -> IndexSet<SocketAddr> {
+    fn destination_addresses(&self, group: SocketAddr) -> FxIndexSet<SocketAddr> {
         self.0.get(&group).cloned().unwrap_or_default()
     }
 
@@ -55,7 +55,7 @@ impl MulticastGroups {
                 members.insert(member);
                 tracing::info!(target: TRACING_TARGET, ?member, group = ?group, protocol = %"UDP", "Join multicast group");
             })
-            .or_insert_with(|| IndexSet::from([member]));
+            .or_insert_with(|| FxIndexSet::from_iter([member]));
     }
 
     fn leave(&mut self, group: IpAddr, member: SocketAddr) {
