@@ -28,7 +28,7 @@
 //! the exact count, the latest [`AUTH_LOG_KEEP`] and the distinct reasons, so a
 //! flood of refused requests cannot grow the gateway's memory).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -190,8 +191,10 @@ pub struct ContextForge {
     /// claims parsed, or why not): a pure function of the token and the secret,
     /// so a token is read once, not on each request it comes with; the checks of
     /// its claims against the clock and the revocations run every time. At most
-    /// [`READ_TOKENS_KEEP`] (then emptied).
-    read_tokens: Mutex<HashMap<String, Result<Arc<GatewayClaims>, String>>>,
+    /// [`READ_TOKENS_KEEP`] (then emptied). A lookup map never iterated, hashed
+    /// with `FxHasher`: it is looked up on every authenticated request, and a
+    /// gateway on loopback (conformance) is a local test fake, not exposed.
+    read_tokens: Mutex<FxHashMap<String, Result<Arc<GatewayClaims>, String>>>,
 }
 
 /// How many read bearer tokens the gateway keeps (about one per agent session).
@@ -707,4 +710,49 @@ async fn list_tools(State(gw): State<Arc<ContextForge>>, headers: HeaderMap) -> 
     }
     let tools: Vec<Value> = gw.all_tools().iter().map(tool_json).collect();
     Json(tools).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::net::{HttpClient, Transport};
+
+    const NOW: u64 = 1_780_963_200;
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {token}").parse().expect("a header value"));
+        headers
+    }
+
+    /// The kept readings of tokens answer as fresh readings do, across more
+    /// tokens than are kept (the map emptied on the way): each token names its
+    /// own subject on its first request and on a repeat, a token signed with
+    /// another secret is refused each time, a revoked one after its revocation.
+    #[test]
+    fn kept_token_readings_answer_as_fresh_ones_across_the_bound() {
+        let config = GatewayConfig::default();
+        let other = GatewayConfig { jwt_secret: "another-secret".to_string(), ..GatewayConfig::default() };
+        let http = HttpClient::new(Transport::Loopback, Duration::from_millis(200));
+        let gw = ContextForge::new(config.clone(), http, Arc::new(FixedClock::new(NOW)));
+        let tokens: Vec<String> = (0..READ_TOKENS_KEEP + READ_TOKENS_KEEP / 2)
+            .map(|i| ContextForge::mint_token(&config, &format!("agent-{i}"), &format!("jti-{i}"), NOW, 600))
+            .collect();
+        let forged = ContextForge::mint_token(&other, "agent-0", "jti-0", NOW, 600);
+        for round in 0..2 {
+            for (i, token) in tokens.iter().enumerate() {
+                let subject = Some(format!("agent-{i}"));
+                assert_eq!(gw.caller(&bearer(token)), subject, "round {round}, token {i}");
+                assert_eq!(gw.caller(&bearer(token)), subject, "round {round}, token {i} again");
+                if i % 512 == 0 {
+                    assert_eq!(gw.caller(&bearer(&forged)), None, "round {round}, forged at {i}");
+                }
+            }
+            assert!(gw.read_tokens.lock().expect("not poisoned").len() <= READ_TOKENS_KEEP);
+        }
+        gw.revoke("jti-7");
+        assert_eq!(gw.caller(&bearer(&tokens[7])), None);
+        assert_eq!(gw.caller(&bearer(&tokens[8])), Some("agent-8".to_string()));
+    }
 }
