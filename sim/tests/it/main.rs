@@ -68,6 +68,7 @@ mod test_command;
 mod token_shapes;
 mod tool_call_events;
 mod tool_timeout;
+mod turmoil_orders;
 mod twins;
 mod walls;
 mod wire_corpus;
