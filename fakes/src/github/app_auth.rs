@@ -181,6 +181,8 @@ impl AppKey {
         use base64::Engine as _;
         let (message, signature) = token.rsplit_once('.')?;
         let mut unsigned = Self::validation();
+        // Deprecated for callers that would skip the signature; it is checked below.
+        #[allow(deprecated)]
         unsigned.insecure_disable_signature_validation();
         let data = jsonwebtoken::decode::<Value>(token, &self.key, &unsigned).ok()?;
         // What signature validation adds: the header's algorithm among those allowed,
