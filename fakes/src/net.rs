@@ -851,7 +851,7 @@ mod tests {
 
     #[test]
     fn a_request_head_is_the_one_the_builder_made() {
-        let id = tokio::runtime::Builder::new_current_thread().build().expect("a runtime").handle().id();
+        let id = tokio::runtime::Builder::new_current_thread().build().expect("a tokio scheduler").handle().id();
         let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
             pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
         };
