@@ -69,17 +69,45 @@ where
 /// Formats Unix seconds as ISO 8601 / RFC 3339 UTC with a `Z` suffix
 /// (`2026-06-01T12:00:00Z`), the form GitHub and Sentry APIs use.
 pub fn iso8601(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs % 3600) / 60, secs % 60)
+    timestamp(unix, "Z")
 }
 
 /// Like [`iso8601`] with milliseconds (`2026-06-01T12:00:00.000Z`), as Sentry
 /// and GlitchTip render `dateCreated`/`firstSeen`.
 pub(crate) fn iso8601_millis(unix: u64) -> String {
-    let s = iso8601(unix);
-    format!("{}.000Z", &s[..s.len() - 1])
+    timestamp(unix, ".000Z")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` then `suffix`, the digits written directly (what
+/// `format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}")` writes, for a
+/// tenth of its instructions); a year past 9999 is written whole, as `{y:04}` does.
+fn timestamp(unix: u64, suffix: &str) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = (unix % 86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    let mut out = String::with_capacity(19 + suffix.len());
+    match u32::try_from(y) {
+        Ok(y) if y < 10_000 => {
+            two_digits(&mut out, y / 100);
+            two_digits(&mut out, y % 100);
+        }
+        _ => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{y:04}");
+        }
+    }
+    for (separator, value) in [('-', m), ('-', d), ('T', secs / 3600), (':', secs % 3600 / 60), (':', secs % 60)] {
+        out.push(separator);
+        two_digits(&mut out, value);
+    }
+    out.push_str(suffix);
+    out
+}
+
+/// `value` (below 100) as two decimal digits.
+fn two_digits(out: &mut String, value: u32) {
+    out.push(char::from(b'0' + (value / 10) as u8));
+    out.push(char::from(b'0' + (value % 10) as u8));
 }
 
 /// Unix seconds of an [`iso8601`] timestamp, with or without milliseconds (they
@@ -135,6 +163,51 @@ mod tests {
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(iso8601(1_780_315_200), "2026-06-01T12:00:00Z");
         assert_eq!(iso8601_millis(1_780_315_200), "2026-06-01T12:00:00.000Z");
+    }
+
+    /// The formatter before the digits were written directly.
+    fn by_format(unix: u64) -> String {
+        let days = (unix / 86_400) as i64;
+        let secs = unix % 86_400;
+        let (y, m, d) = civil_from_days(days);
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs % 3600) / 60, secs % 60)
+    }
+
+    #[test]
+    fn timestamps_are_the_ones_format_wrote() {
+        let day = 86_400;
+        // Leap days (2000 is a leap year, 2100 is not), year and century ends, the
+        // four-digit year's last day and the first five-digit one, the largest instant.
+        let mut instants = vec![
+            0,
+            1,
+            day - 1,
+            951_782_400,
+            951_782_400 + day,
+            4_107_456_000,
+            4_107_542_399,
+            946_684_799,
+            978_307_199,
+            253_402_300_799,
+            253_402_300_800,
+            u64::MAX,
+            u64::MAX - day,
+        ];
+        // Every hour of a leap year's February and March, and a spread of instants
+        // with odd seconds up to past the year 9999.
+        instants.extend((0..60 * 24).map(|h| 1_709_251_200 - 29 * day + h * 3_600 + h % 60));
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            instants.push(x % 300_000_000_000);
+        }
+        for unix in instants {
+            assert_eq!(iso8601(unix), by_format(unix), "{unix}");
+            let with = by_format(unix);
+            assert_eq!(iso8601_millis(unix), format!("{}.000Z", &with[..with.len() - 1]), "{unix}");
+        }
     }
 
     #[test]

@@ -45,6 +45,7 @@ use axum::Router;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, InvalidHeaderName, InvalidHeaderValue};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
@@ -380,12 +381,16 @@ impl Pool {
         None
     }
 
-    fn put(&self, key: PoolKey, sender: Sender) {
+    fn put(&self, key: &PoolKey, sender: Sender) {
         if sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        let list = idle.entry(key).or_default();
+        // The key is cloned only for its first connection.
+        let list = match idle.get_mut(key) {
+            Some(list) => list,
+            None => idle.entry(key.clone()).or_default(),
+        };
         if list.len() < MAX_IDLE_PER_HOST {
             list.push((sender, tokio::time::Instant::now()));
         }
@@ -542,7 +547,10 @@ impl HttpRequest {
     }
 
     pub fn bearer(self, token: &str) -> Self {
-        self.header("authorization", format!("Bearer {token}"))
+        let mut value = String::with_capacity("Bearer ".len() + token.len());
+        value.push_str("Bearer ");
+        value.push_str(token);
+        self.header("authorization", value)
     }
 
     pub fn json(self, value: &serde_json::Value) -> Self {
@@ -650,9 +658,12 @@ impl HttpClient {
 
     /// One exchange: on a kept-alive connection if one is idle, else on a new one.
     async fn exchange(&self, endpoint: Endpoint, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let key: PoolKey = (tokio::runtime::Handle::current().id(), endpoint.host.clone(), endpoint.port);
+        let Endpoint { host, port, path_and_query } = endpoint;
+        let host_value = host_header(&host, port).ok();
+        let key: PoolKey = (tokio::runtime::Handle::current().id(), host, port);
+        let head = Head { path_and_query: &path_and_query, key: &key, host: host_value, request: &request };
         if let Some(sender) = self.pool.checkout(&key) {
-            match self.exchange_on(&key, sender, &endpoint, &request).await {
+            match self.exchange_on(&key, sender, &head).await {
                 // The connection closed before the request left: it never reached the server.
                 Err(Unsent(_)) => {}
                 Ok(response) => return Ok(response),
@@ -661,61 +672,115 @@ impl HttpClient {
         }
         let sender = match self.connect_timeout {
             Some(bound) => {
-                crate::timer::timeout(bound, self.connect(&endpoint)).await.map_err(|_| HttpError::Timeout)??
+                crate::timer::timeout(bound, self.connect(&key.1, port)).await.map_err(|_| HttpError::Timeout)??
             }
-            None => self.connect(&endpoint).await?,
+            None => self.connect(&key.1, port).await?,
         };
-        self.exchange_on(&key, sender, &endpoint, &request).await.map_err(|(Unsent(e) | Sent(e))| e)
+        self.exchange_on(&key, sender, &head).await.map_err(|(Unsent(e) | Sent(e))| e)
     }
 
-    /// A new connection to `endpoint`, its HTTP/1.1 handshake done.
-    async fn connect(&self, endpoint: &Endpoint) -> Result<Sender, HttpError> {
+    /// A new connection to `host:port`, its HTTP/1.1 handshake done.
+    async fn connect(&self, host: &str, port: u16) -> Result<Sender, HttpError> {
         let conn_err = |e: std::io::Error| HttpError::Connection(e.to_string());
         match self.transport {
             Transport::Simulated => {
-                let stream = turmoil::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port))
-                    .await
-                    .map_err(conn_err)?;
+                let stream = turmoil::net::TcpStream::connect((host, port)).await.map_err(conn_err)?;
                 handshake(stream).await
             }
             Transport::Loopback => {
-                let stream =
-                    tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(conn_err)?;
+                let stream = tokio::net::TcpStream::connect((host, port)).await.map_err(conn_err)?;
                 handshake(stream).await
             }
         }
     }
 
-    /// Sends `request` on `sender` and reads the whole response; the connection
+    /// Sends the request of `head` on `sender` and reads the whole response; the connection
     /// goes back to the pool once the response is read, if it stays open.
-    async fn exchange_on(
-        &self,
-        key: &PoolKey,
-        mut sender: Sender,
-        endpoint: &Endpoint,
-        request: &HttpRequest,
-    ) -> Result<HttpResponse, Failure> {
+    async fn exchange_on(&self, key: &PoolKey, mut sender: Sender, head: &Head<'_>) -> Result<HttpResponse, Failure> {
         let broken = |e: hyper::Error| HttpError::Connection(e.to_string());
         sender.ready().await.map_err(|e| Unsent(broken(e)))?;
-        let authority =
-            if endpoint.port == 80 { endpoint.host.clone() } else { format!("{}:{}", endpoint.host, endpoint.port) };
-        let mut builder = Request::builder()
-            .method(request.method.clone())
-            .uri(endpoint.path_and_query.as_str())
-            .header("host", authority);
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let req = builder.body(Full::new(request.body.clone())).map_err(|e| Sent(HttpError::BadUrl(e.to_string())))?;
+        let req = head.request().map_err(|e| Sent(HttpError::BadUrl(e.to_string())))?;
         let response = sender.send_request(req).await.map_err(|e| match e.is_canceled() {
             true => Unsent(broken(e)),
             false => Sent(broken(e)),
         })?;
         let (parts, body) = response.into_parts();
         let body = read_body(body).await.map_err(Sent)?;
-        self.pool.put(key.clone(), sender);
+        self.pool.put(key, sender);
         Ok(HttpResponse { status: parts.status, headers: parts.headers, body })
     }
+}
+
+/// The `host` header of a request to `host:port` (the port left out when it is 80).
+fn host_header(host: &str, port: u16) -> Result<HeaderValue, InvalidHeaderValue> {
+    if port == 80 {
+        return HeaderValue::from_str(host);
+    }
+    let mut authority = String::with_capacity(host.len() + 6);
+    authority.push_str(host);
+    authority.push(':');
+    authority.push_str(itoa_u16(port, &mut [0; 5]));
+    HeaderValue::from_maybe_shared(Bytes::from(authority))
+}
+
+/// `n` in decimal, written into `buffer`.
+fn itoa_u16(mut n: u16, buffer: &mut [u8; 5]) -> &str {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
+}
+
+/// What a request's head is made of, for each connection it is tried on.
+struct Head<'a> {
+    path_and_query: &'a str,
+    /// The host and port, for the `host` header.
+    key: &'a PoolKey,
+    /// That header, made once (`None`: the host cannot be a header value; the error
+    /// is made again when the request is built, where it was reported before).
+    host: Option<HeaderValue>,
+    request: &'a HttpRequest,
+}
+
+impl Head<'_> {
+    /// The hyper request: what `Request::builder().method(..).uri(..).header("host", ..)`
+    /// and then `.header(name, value)` for each of the request's headers built, with the
+    /// same first error (`http::Error`'s text is its cause's), without moving the
+    /// builder's parts through each call or growing the header map one header at a time.
+    fn request(&self) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
+        let uri = hyper::Uri::try_from(self.path_and_query)?;
+        let host = match &self.host {
+            Some(host) => host.clone(),
+            None => host_header(&self.key.1, self.key.2)?,
+        };
+        let mut headers = hyper::HeaderMap::with_capacity(1 + self.request.headers.len());
+        headers.append(hyper::header::HOST, host);
+        for (name, value) in &self.request.headers {
+            headers.append(header_name(name)?, HeaderValue::from_str(value)?);
+        }
+        let mut req = Request::new(Full::new(self.request.body.clone()));
+        *req.method_mut() = self.request.method.clone();
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
+        Ok(req)
+    }
+}
+
+/// `HeaderName::from_bytes(name)`, the names the services send most found first.
+fn header_name(name: &str) -> Result<HeaderName, InvalidHeaderName> {
+    use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+    Ok(match name {
+        "authorization" => AUTHORIZATION,
+        "content-type" => CONTENT_TYPE,
+        "accept" => ACCEPT,
+        _ => HeaderName::from_bytes(name.as_bytes())?,
+    })
 }
 
 /// Why an exchange on one connection failed: before the request left (safe to
@@ -768,5 +833,92 @@ mod tests {
         assert!(matches!(parse_url("https://x/"), Err(HttpError::BadUrl(_))));
         assert!(matches!(parse_url("http://:1/"), Err(HttpError::BadUrl(_))));
         assert!(matches!(parse_url("http://h:99999/"), Err(HttpError::BadUrl(_))));
+    }
+
+    /// The request as `exchange_on` built it before [`Head::request`].
+    fn by_builder(endpoint: &Endpoint, request: &HttpRequest) -> Result<Request<Full<Bytes>>, String> {
+        let authority =
+            if endpoint.port == 80 { endpoint.host.clone() } else { format!("{}:{}", endpoint.host, endpoint.port) };
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(endpoint.path_and_query.as_str())
+            .header("host", authority);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.body(Full::new(request.body.clone())).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_request_head_is_the_one_the_builder_made() {
+        let id = tokio::runtime::Builder::new_current_thread().build().expect("a tokio scheduler").handle().id();
+        let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        };
+        let cases = [
+            ("http://studio:8080/v1/runs?tenant_id=default", Method::GET, headers(&[])),
+            (
+                "http://github/app/installations/1/access_tokens",
+                Method::POST,
+                headers(&[("authorization", "Bearer a.b.c"), ("accept", "application/vnd.github+json")]),
+            ),
+            (
+                "http://gateway:4444/mcp",
+                Method::POST,
+                headers(&[
+                    ("content-type", "application/json"),
+                    ("mcp-session-id", "s-1"),
+                    ("X-Pomerium-Claim-Email", "a@b.c"),
+                    ("accept", "application/json"),
+                    ("accept", "text/event-stream"),
+                    ("host", "another"),
+                    ("Authorization", "token x"),
+                ]),
+            ),
+            ("http://h:1/", Method::DELETE, headers(&[("bad name", "v")])),
+            ("http://h:1/", Method::PUT, headers(&[("ok", "bad\nvalue")])),
+            ("http://h:1/", Method::PUT, headers(&[("ok", "caf\u{e9}")])),
+            ("http://h:65535/a b", Method::GET, headers(&[])),
+            ("http://h/", Method::GET, headers(&[("", "empty name")])),
+            ("http://bad\u{7f}host:80/", Method::GET, headers(&[("accept", "x")])),
+            ("http://bad\u{7f}host:81/", Method::GET, headers(&[("bad name", "x")])),
+            ("http://h:0/x", Method::from_bytes(b"PURGE").expect("method"), headers(&[("accept", "")])),
+        ];
+        for (url, method, headers) in cases {
+            let endpoint = parse_url(url).expect("url");
+            let request = HttpRequest { method, url: url.to_string(), headers, body: Bytes::from_static(b"{}") };
+            let key: PoolKey = (id, endpoint.host.clone(), endpoint.port);
+            let head = Head {
+                path_and_query: &endpoint.path_and_query,
+                key: &key,
+                host: host_header(&endpoint.host, endpoint.port).ok(),
+                request: &request,
+            };
+            let (ours, theirs) = (head.request().map_err(|e| e.to_string()), by_builder(&endpoint, &request));
+            match (ours, theirs) {
+                (Ok(ours), Ok(theirs)) => {
+                    assert_eq!(ours.method(), theirs.method(), "{url}");
+                    assert_eq!(ours.uri(), theirs.uri(), "{url}");
+                    assert_eq!(ours.version(), theirs.version(), "{url}");
+                    let pairs = |r: &Request<Full<Bytes>>| -> Vec<(String, Vec<u8>)> {
+                        r.headers().iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()
+                    };
+                    assert_eq!(pairs(&ours), pairs(&theirs), "{url}");
+                    assert_eq!(
+                        hyper::body::Body::size_hint(ours.body()).exact(),
+                        hyper::body::Body::size_hint(theirs.body()).exact(),
+                        "{url}"
+                    );
+                }
+                (ours, theirs) => assert_eq!(ours.err(), theirs.err(), "{url}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ports_are_written_as_format_writes_them() {
+        for port in [0, 1, 9, 10, 80, 99, 100, 443, 999, 1000, 8080, 9999, 10_000, 65_535] {
+            assert_eq!(itoa_u16(port, &mut [0; 5]), port.to_string());
+        }
     }
 }

@@ -15,7 +15,8 @@ use axum::http::request::Parts;
 use axum::http::{header::AUTHORIZATION, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use ring::signature::{self, UnparsedPublicKey};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -135,16 +136,79 @@ fn int_claim(claims: &Value, name: &str) -> Option<i64> {
     claims.get(name).and_then(Value::as_i64)
 }
 
+/// The App's public key, as jsonwebtoken reads it, and as `ring` verifies with it
+/// when jsonwebtoken's `rsa` backend would take it too.
+pub(crate) struct AppKey {
+    key: DecodingKey,
+    /// The key's PKCS#1 DER for `ring`, when the `rsa` crate reads it as a public key
+    /// (at most 4,096 bits, odd, an odd exponent below it) of at least 2,048 bits
+    /// (`ring`'s least): for such a key a signature `ring` accepts is one `rsa` accepts.
+    ring: Option<UnparsedPublicKey<Vec<u8>>>,
+}
+
+impl AppKey {
+    /// The key of a PEM (`DecodingKey::from_rsa_pem`'s errors).
+    pub(crate) fn from_pem(pem: &str) -> Result<Self, jsonwebtoken::errors::Error> {
+        use rsa::pkcs1::DecodeRsaPublicKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let key = DecodingKey::from_rsa_pem(pem.as_bytes())?;
+        let ring = rsa::RsaPublicKey::from_pkcs1_der(key.as_bytes())
+            .is_ok_and(|k| k.n().bits() >= 2048)
+            .then(|| UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, key.as_bytes().to_vec()));
+        Ok(AppKey { key, ring })
+    }
+
+    /// The claims of `token` when it is an RS256 JWT signed by this key, as
+    /// `jsonwebtoken::decode::<Value>` with [`AppKey::validation`] reads them; `None`
+    /// for every token it refuses.
+    ///
+    /// jsonwebtoken's `rust_crypto` backend checks the signature with the `rsa`
+    /// crate's big integers (~2.4 M instructions); `ring` checks it for ~0.1 M. Both
+    /// implement RSASSA-PKCS1-v1_5 verification (RFC 8017 8.2.2): the signature as
+    /// long as the modulus and below it, raised to the exponent, compared with the
+    /// whole encoded message. So everything but the signature is left to jsonwebtoken
+    /// (the header and its `alg`, the base64, the claims' JSON and its claim checks)
+    /// and a signature `ring` accepts is accepted; one it refuses is decided by
+    /// jsonwebtoken whole, so a refusal stays jsonwebtoken's.
+    fn claims(&self, token: &str) -> Option<Value> {
+        if let Some(claims) = self.ring.as_ref().and_then(|ring| self.ring_verified(ring, token)) {
+            return Some(claims);
+        }
+        jsonwebtoken::decode::<Value>(token, &self.key, &Self::validation()).ok().map(|data| data.claims)
+    }
+
+    fn ring_verified(&self, ring: &UnparsedPublicKey<Vec<u8>>, token: &str) -> Option<Value> {
+        use base64::Engine as _;
+        let (message, signature) = token.rsplit_once('.')?;
+        let mut unsigned = Self::validation();
+        // Deprecated for callers that would skip the signature; it is checked below.
+        #[allow(deprecated)]
+        unsigned.insecure_disable_signature_validation();
+        let data = jsonwebtoken::decode::<Value>(token, &self.key, &unsigned).ok()?;
+        // What signature validation adds: the header's algorithm among those allowed,
+        // the signature's base64 (jsonwebtoken's engine), the signature.
+        if data.header.alg != Algorithm::RS256 {
+            return None;
+        }
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok()?;
+        ring.verify(message.as_bytes(), &signature).ok()?;
+        Some(data.claims)
+    }
+
+    /// RS256 only; the claims are checked by [`verify_app_jwt`], not by jsonwebtoken.
+    fn validation() -> Validation {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation
+    }
+}
+
 /// Verifies an App JWT the way GitHub does, against the fake's clock.
 pub(crate) fn verify_app_jwt(inner: &Inner, token: &str) -> Result<(), GhError> {
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Value>(token, &inner.key, &validation)
-        .map_err(|_| GhError::jwt(JWT_UNDECODABLE))?
-        .claims;
+    let claims = inner.key.claims(token).ok_or_else(|| GhError::jwt(JWT_UNDECODABLE))?;
     let iss_ok = match claims.get("iss") {
         Some(Value::Number(n)) => n.as_u64() == Some(inner.config.app.id),
         Some(Value::String(s)) => s.parse::<u64>().ok() == Some(inner.config.app.id),
@@ -417,4 +481,111 @@ pub(crate) async fn create_access_token(
     }
     state.tokens.insert(token, IssuedToken { expires_at, permissions, repositories: names });
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+    use crate::github::keys::{TEST_APP_PRIVATE_KEY_PEM, TEST_APP_PUBLIC_KEY_PEM};
+
+    const UNREGISTERED_PEM: &str = include_str!("../../keys/unregistered-test.private-key.pem");
+
+    /// `header.claims` (each JSON text as given) signed RS256 with `private_pem` by `ring`.
+    fn signed(private_pem: &str, header: &str, claims: &str) -> String {
+        let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).expect("key");
+        let key = ring::signature::RsaKeyPair::from_der(key.inner()).expect("ring key");
+        let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
+        let mut signature = vec![0; key.public().modulus_len()];
+        key.sign(&signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), message.as_bytes(), &mut signature)
+            .expect("sign");
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    fn encoded(alg: Algorithm, private_pem: &str, claims: &Value) -> String {
+        let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).expect("key");
+        jsonwebtoken::encode(&Header::new(alg), claims, &key).expect("sign")
+    }
+
+    #[test]
+    fn ring_verifies_the_tokens_jsonwebtoken_verifies_and_refuses_the_others() {
+        let key = AppKey::from_pem(TEST_APP_PUBLIC_KEY_PEM).expect("key");
+        let ring = key.ring.as_ref().expect("the test App's 2,048-bit key is verified by ring");
+        let claims = json!({"iat": 1_780_315_140, "exp": 1_780_315_740, "iss": 3_249_317});
+        let good = encoded(Algorithm::RS256, TEST_APP_PRIVATE_KEY_PEM, &claims);
+        let (message, sig) = good.rsplit_once('.').expect("three segments");
+        let rs256 = r#"{"typ":"JWT","alg":"RS256"}"#;
+        let tampered_claims = {
+            let mut parts: Vec<&str> = good.split('.').collect();
+            let other = URL_SAFE_NO_PAD.encode(r#"{"iat":1780315140,"exp":1780315740,"iss":1}"#);
+            parts[1] = &other;
+            parts.join(".")
+        };
+        let cases = [
+            ("valid", good.clone()),
+            ("another key", encoded(Algorithm::RS256, UNREGISTERED_PEM, &claims)),
+            ("truncated signature", format!("{message}.{}", &sig[..sig.len() - 4])),
+            ("signature one byte short", {
+                let mut bytes = URL_SAFE_NO_PAD.decode(sig).expect("base64");
+                bytes.pop();
+                format!("{message}.{}", URL_SAFE_NO_PAD.encode(bytes))
+            }),
+            ("signature padded", format!("{good}=")),
+            ("signature not base64", format!("{message}.{}!", &sig[..sig.len() - 1])),
+            ("empty signature", format!("{message}.")),
+            ("tampered claims", tampered_claims),
+            ("RS384 by the right key", encoded(Algorithm::RS384, TEST_APP_PRIVATE_KEY_PEM, &claims)),
+            ("PS256 by the right key", encoded(Algorithm::PS256, TEST_APP_PRIVATE_KEY_PEM, &claims)),
+            (
+                "an RS384 header on an RS256 signature",
+                signed(TEST_APP_PRIVATE_KEY_PEM, r#"{"alg":"RS384"}"#, &claims.to_string()),
+            ),
+            (
+                "an HS256 header on an RS256 signature",
+                signed(TEST_APP_PRIVATE_KEY_PEM, r#"{"alg":"HS256"}"#, &claims.to_string()),
+            ),
+            ("alg none", signed(TEST_APP_PRIVATE_KEY_PEM, r#"{"alg":"none"}"#, &claims.to_string())),
+            ("no alg", signed(TEST_APP_PRIVATE_KEY_PEM, r#"{"typ":"JWT"}"#, &claims.to_string())),
+            ("header not JSON", signed(TEST_APP_PRIVATE_KEY_PEM, "RS256", &claims.to_string())),
+            ("a header of odd members", signed(TEST_APP_PRIVATE_KEY_PEM, r#"{"alg":"RS256","kid":7}"#, "{}")),
+            ("claims an array", signed(TEST_APP_PRIVATE_KEY_PEM, rs256, "[1,2]")),
+            ("claims a number", signed(TEST_APP_PRIVATE_KEY_PEM, rs256, "5")),
+            ("claims not JSON", signed(TEST_APP_PRIVATE_KEY_PEM, rs256, "{\"iss\":")),
+            ("a repeated claim", signed(TEST_APP_PRIVATE_KEY_PEM, rs256, r#"{"exp":1,"exp":2}"#)),
+            ("a claim of another type", signed(TEST_APP_PRIVATE_KEY_PEM, rs256, r#"{"exp":"soon","iss":"3249317"}"#)),
+            ("empty claims", signed(TEST_APP_PRIVATE_KEY_PEM, rs256, "{}")),
+            ("four segments", format!("{good}.{sig}")),
+            ("two segments", message.to_string()),
+        ];
+        let mut accepted_by_ring = 0;
+        for (what, token) in &cases {
+            let by_jsonwebtoken =
+                jsonwebtoken::decode::<Value>(token, &key.key, &AppKey::validation()).ok().map(|data| data.claims);
+            assert_eq!(key.claims(token), by_jsonwebtoken, "{what}");
+            if let Some(claims) = key.ring_verified(ring, token) {
+                assert_eq!(Some(claims), by_jsonwebtoken, "{what}: ring accepted what jsonwebtoken refuses");
+                accepted_by_ring += 1;
+            }
+        }
+        let accepted: Vec<&str> =
+            cases.iter().filter(|(_, token)| key.claims(token).is_some()).map(|(what, _)| *what).collect();
+        assert_eq!(accepted, ["valid", "a claim of another type", "empty claims"]);
+        assert_eq!(accepted_by_ring, accepted.len(), "every token accepted is accepted by ring");
+    }
+
+    #[test]
+    fn a_key_ring_cannot_take_is_left_to_jsonwebtoken() {
+        // The private half read as the public key: jsonwebtoken takes the PEM (its
+        // PKCS#1 DER), the `rsa` crate does not read it as a public key.
+        let key = AppKey::from_pem(TEST_APP_PRIVATE_KEY_PEM).expect("jsonwebtoken reads it");
+        assert!(key.ring.is_none());
+        let token = encoded(Algorithm::RS256, TEST_APP_PRIVATE_KEY_PEM, &json!({"iss": 1}));
+        let by_jsonwebtoken =
+            jsonwebtoken::decode::<Value>(&token, &key.key, &AppKey::validation()).ok().map(|d| d.claims);
+        assert_eq!(key.claims(&token), by_jsonwebtoken);
+    }
 }

@@ -44,7 +44,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
-use jsonwebtoken::DecodingKey;
 
 pub use config::{
     AppConfig, GithubConfig, GithubConfigError, InstallationConfig, OrgPatConfig, RepositoryConfig, RepositorySelection,
@@ -68,7 +67,7 @@ pub struct GithubFake {
 pub(crate) struct Inner {
     pub config: GithubConfig,
     pub clock: Arc<dyn Clock>,
-    pub key: DecodingKey,
+    pub key: app_auth::AppKey,
     state: Mutex<State>,
     /// Accounts serialized once ([`actors::rendered`]).
     accounts: Mutex<actors::RenderedAccounts>,
@@ -190,7 +189,7 @@ impl GithubFake {
     /// PEM, a repository without an owner or with a name GitHub would not
     /// hold, [`RepositoryConfig::name_error`], or listed twice).
     pub fn new(config: GithubConfig, clock: Arc<dyn Clock>) -> Result<Self, GithubConfigError> {
-        let key = DecodingKey::from_rsa_pem(config.app.public_key_pem.as_bytes())
+        let key = app_auth::AppKey::from_pem(&config.app.public_key_pem)
             .map_err(|e| GithubConfigError(format!("app.public_key_pem: {e}")))?;
         let now = clock.now_unix();
         let mut state = State {
