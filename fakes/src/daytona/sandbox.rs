@@ -135,7 +135,7 @@ pub(super) struct SandboxDoc<'a> {
     created_at: &'a str,
     updated_at: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    env: Option<&'a BTreeMap<String, String>>,
+    env: Option<EnvDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kvm: Option<bool>,
 }
@@ -164,9 +164,35 @@ pub(super) fn sandbox_json<'a>(d: &'a Daytona, s: &'a Sandbox, with_env: bool) -
         toolbox_proxy_url: format!("{}/toolbox", d.config.public_url),
         created_at: &s.created_at,
         updated_at: &s.updated_at,
-        env: with_env.then_some(&s.env),
+        env: with_env.then(|| env_doc(d, s)),
         kvm: with_env.then_some(false),
     }
+}
+
+/// A sandbox's `env` as its document writes it (the map's JSON text), kept
+/// once per sandbox: escaping its strings again at every answer cost most of a
+/// document's serialization (the MCP servers' mount list is JSON in a string).
+#[derive(Debug, Clone)]
+pub(super) struct EnvDoc(Arc<serde_json::value::RawValue>);
+
+impl Serialize for EnvDoc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// The `env` document of sandbox `s`: written at its first answer, then kept
+/// (by id: a sandbox's `env` is set at its creation and never changes).
+fn env_doc(d: &Daytona, s: &Sandbox) -> EnvDoc {
+    let mut docs = d.env_docs.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(doc) = docs.get(&s.id) {
+        debug_assert_eq!(doc.0.get(), serde_json::to_string(&s.env).expect("a map of strings serializes"));
+        return doc.clone();
+    }
+    let raw = serde_json::value::to_raw_value(&s.env).expect("a map of strings serializes");
+    let doc = EnvDoc(Arc::from(raw));
+    docs.insert(s.id.clone(), doc.clone());
+    doc
 }
 
 /// The document [`sandbox_json`] serializes, built as a `Value` (as it was): what the typed one must equal.
@@ -425,9 +451,14 @@ pub(super) fn sandbox_not_found(d: &Daytona, path: &str, id: &str) -> Response {
 }
 
 pub(super) async fn get_one(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
-    match lookup(&d, &id) {
-        Some(s) => Json(sandbox_json(&d, &s, true)).into_response(),
-        None => sandbox_not_found(&d, &path, &id),
+    // Written from the record itself (under the state's lock), not a copy of it.
+    let state = d.state();
+    match state.sandboxes.get(&id).or_else(|| state.sandboxes.named(&id)) {
+        Some(s) => Json(sandbox_json(&d, s, true)).into_response(),
+        None => {
+            drop(state);
+            sandbox_not_found(&d, &path, &id)
+        }
     }
 }
 
@@ -582,6 +613,43 @@ mod tests {
                     assert_eq!(typed, value, "{state:?}, env {with_env}");
                 }
             }
+        }
+    }
+
+    /// A sandbox's `env` written once and kept gives, at every later answer,
+    /// the bytes the `Value` document gives, for each of several sandboxes.
+    #[test]
+    fn a_kept_env_document_is_the_value_one_byte_for_byte_at_every_answer() {
+        let d = Daytona::new(
+            super::super::DaytonaConfig::default(),
+            Arc::new(super::super::EchoShell),
+            Arc::new(crate::clock::SystemClock),
+        );
+        let mounts = r#"[{"server":"hud","url":"http://fractalops-hud:8080/mcp","tools":["a","b"]}]"#;
+        let sandboxes: Vec<Sandbox> = (1..=4u64)
+            .map(|n| {
+                let mut s = sandbox(n, None);
+                s.env = BTreeMap::from([
+                    ("AGENTSQUAD_MCP_SERVERS".into(), mounts.into()),
+                    ("AGENTSQUAD_AGENT_ID".into(), format!("agent-{n}")),
+                    ("CONTROL".into(), "tab\there\nline\u{1}é😀\\".into()),
+                    ("EMPTY".into(), String::new()),
+                ]);
+                s.env.extend((0..n).map(|i| (format!("EXTRA_{i}"), "x".repeat(i as usize))));
+                s.labels = BTreeMap::from([("agentsquad.run".into(), format!("run-{n}"))]);
+                s
+            })
+            .chain([sandbox(9, Some("no-env"))])
+            .collect();
+        for round in 0..3 {
+            for s in &sandboxes {
+                for with_env in [true, false] {
+                    let typed = serde_json::to_string(&sandbox_json(&d, s, with_env)).expect("serializes");
+                    let value = serde_json::to_string(&sandbox_value(&d, s, with_env)).expect("serializes");
+                    assert_eq!(typed, value, "{} round {round}, env {with_env}", s.id);
+                }
+            }
+            assert_eq!(d.env_docs.lock().expect("not poisoned").len(), sandboxes.len());
         }
     }
 
