@@ -322,7 +322,7 @@ impl Daytona {
     /// Whether `headers` carry `Authorization: Bearer <api key>`.
     fn presents_api_key(&self, headers: &HeaderMap) -> bool {
         let presented = headers
-            .get("authorization")
+            .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);

@@ -195,6 +195,23 @@ fn env_doc(d: &Daytona, s: &Sandbox) -> EnvDoc {
     doc
 }
 
+/// The answer `Json(doc).into_response()` gives (`content-type:
+/// application/json`, the document's bytes), the document written into a `Vec`
+/// sized for it rather than through axum's growing `BytesMut` writer.
+pub(super) fn sandbox_response(doc: &SandboxDoc<'_>) -> Response {
+    let mut body = Vec::with_capacity(SANDBOX_DOC_BYTES + doc.env.as_ref().map_or(0, |e| e.0.get().len()));
+    match serde_json::to_writer(&mut body, doc) {
+        Ok(()) => {
+            let json = axum::http::HeaderValue::from_static("application/json");
+            ([(axum::http::header::CONTENT_TYPE, json)], Bytes::from(body)).into_response()
+        }
+        Err(_) => Json(doc).into_response(),
+    }
+}
+
+/// Room for a sandbox document but its `env` (its other members with a few labels and volumes).
+const SANDBOX_DOC_BYTES: usize = 1024;
+
 /// The document [`sandbox_json`] serializes, built as a `Value` (as it was): what the typed one must equal.
 #[cfg(test)]
 fn sandbox_value(d: &Daytona, s: &Sandbox, with_env: bool) -> Value {
@@ -277,7 +294,7 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
         sandbox
     };
     begin_start(d.clone(), sandbox.id.clone());
-    Json(sandbox_json(&d, &sandbox, true)).into_response()
+    sandbox_response(&sandbox_json(&d, &sandbox, true))
 }
 
 /// A runner to create or start a sandbox on: Daytona's 400 `No available runners`
@@ -454,7 +471,7 @@ pub(super) async fn get_one(Authorized { d, path }: Authorized, Path(id): Path<S
     // Written from the record itself (under the state's lock), not a copy of it.
     let state = d.state();
     match state.sandboxes.get(&id).or_else(|| state.sandboxes.named(&id)) {
-        Some(s) => Json(sandbox_json(&d, s, true)).into_response(),
+        Some(s) => sandbox_response(&sandbox_json(&d, s, true)),
         None => {
             drop(state);
             sandbox_not_found(&d, &path, &id)
@@ -481,7 +498,7 @@ fn transition(
         })
     };
     match result {
-        Ok(s) => Json(sandbox_json(d, &s, true)).into_response(),
+        Ok(s) => sandbox_response(&sandbox_json(d, &s, true)),
         Err(msg) => d.error(path, StatusCode::BAD_REQUEST, &msg),
     }
 }
@@ -650,6 +667,32 @@ mod tests {
                 }
             }
             assert_eq!(d.env_docs.lock().expect("not poisoned").len(), sandboxes.len());
+        }
+    }
+
+    /// The answer written into a `Vec` is, status, headers and bytes, axum's `Json` answer.
+    #[test]
+    fn a_sandbox_answer_is_axums_json_answer() {
+        let d = Daytona::new(
+            super::super::DaytonaConfig::default(),
+            Arc::new(super::super::EchoShell),
+            Arc::new(crate::clock::SystemClock),
+        );
+        let mut big = sandbox(3, Some("big"));
+        big.env = (0..200).map(|i| (format!("VAR_{i}"), format!("\"{}\"", "v".repeat(i)))).collect();
+        big.labels = BTreeMap::from([("agentsquad.run".into(), "run-1".into())]);
+        big.volumes = vec![json!({"volumeId": "vol-1", "mountPath": "/workspace"})];
+        let body = |r: Response| {
+            let (parts, body) = r.into_parts();
+            let bytes = futures::executor::block_on(axum::body::to_bytes(body, usize::MAX)).expect("a full body");
+            (parts.status, parts.headers, bytes)
+        };
+        for s in [sandbox(1, None), big] {
+            for with_env in [true, false] {
+                let ours = body(sandbox_response(&sandbox_json(&d, &s, with_env)));
+                let axums = body(Json(sandbox_json(&d, &s, with_env)).into_response());
+                assert_eq!(ours, axums, "{}, env {with_env}", s.id);
+            }
         }
     }
 
