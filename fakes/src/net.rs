@@ -319,6 +319,20 @@ impl HttpResponse {
         members::element_members(&self.body, keys)
     }
 
+    /// The body's top-level members `keys` as [`HttpResponse::members`] reads
+    /// them, and the elements' members `element_keys` of its member `array` as
+    /// [`HttpResponse::element_members`] reads a body's (`None` when that member
+    /// is absent or not an array, as `self.json().get(array)
+    /// .and_then(Value::as_array)` is), in one reading of the body.
+    pub fn members_and_elements<const N: usize, const M: usize>(
+        &self,
+        keys: [&str; N],
+        array: &str,
+        element_keys: [&str; M],
+    ) -> ([Member<'_>; N], Option<Vec<[Member<'_>; M]>>) {
+        members::members_and_elements(&self.body, keys, array, element_keys)
+    }
+
     /// The value at the member names `path` (`["values", "handoffs"]`), as
     /// `self.json().pointer("/values/handoffs")` finds it, cloned (`Null` when
     /// absent or the body is not JSON); only that value is built.

@@ -129,6 +129,9 @@ pub struct Daytona {
     host_exec: std::sync::OnceLock<HostExec>,
     /// Daytona's own core pods, as configured (they do not change during a run).
     core_pods: Vec<CorePodStatus>,
+    /// Each sandbox's `env` as its document writes it, by sandbox id, written
+    /// once ([`sandbox::sandbox_json`]): a sandbox's `env` never changes.
+    env_docs: Mutex<BTreeMap<String, sandbox::EnvDoc>>,
 }
 
 impl Daytona {
@@ -155,7 +158,15 @@ impl Daytona {
             next_volume: 0,
         };
         let host_exec = std::sync::OnceLock::new();
-        Arc::new(Daytona { config, clock, launcher, state: Mutex::new(state), host_exec, core_pods })
+        Arc::new(Daytona {
+            config,
+            clock,
+            launcher,
+            state: Mutex::new(state),
+            host_exec,
+            core_pods,
+            env_docs: Mutex::new(BTreeMap::new()),
+        })
     }
 
     /// From now on, EXECUTES every toolbox command (`process/execute` and session
@@ -311,7 +322,7 @@ impl Daytona {
     /// Whether `headers` carry `Authorization: Bearer <api key>`.
     fn presents_api_key(&self, headers: &HeaderMap) -> bool {
         let presented = headers
-            .get("authorization")
+            .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);

@@ -135,7 +135,7 @@ pub(super) struct SandboxDoc<'a> {
     created_at: &'a str,
     updated_at: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    env: Option<&'a BTreeMap<String, String>>,
+    env: Option<EnvDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kvm: Option<bool>,
 }
@@ -164,10 +164,53 @@ pub(super) fn sandbox_json<'a>(d: &'a Daytona, s: &'a Sandbox, with_env: bool) -
         toolbox_proxy_url: format!("{}/toolbox", d.config.public_url),
         created_at: &s.created_at,
         updated_at: &s.updated_at,
-        env: with_env.then_some(&s.env),
+        env: with_env.then(|| env_doc(d, s)),
         kvm: with_env.then_some(false),
     }
 }
+
+/// A sandbox's `env` as its document writes it (the map's JSON text), kept
+/// once per sandbox: escaping its strings again at every answer cost most of a
+/// document's serialization (the MCP servers' mount list is JSON in a string).
+#[derive(Debug, Clone)]
+pub(super) struct EnvDoc(Arc<serde_json::value::RawValue>);
+
+impl Serialize for EnvDoc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// The `env` document of sandbox `s`: written at its first answer, then kept
+/// (by id: a sandbox's `env` is set at its creation and never changes).
+fn env_doc(d: &Daytona, s: &Sandbox) -> EnvDoc {
+    let mut docs = d.env_docs.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(doc) = docs.get(&s.id) {
+        debug_assert_eq!(doc.0.get(), serde_json::to_string(&s.env).expect("a map of strings serializes"));
+        return doc.clone();
+    }
+    let raw = serde_json::value::to_raw_value(&s.env).expect("a map of strings serializes");
+    let doc = EnvDoc(Arc::from(raw));
+    docs.insert(s.id.clone(), doc.clone());
+    doc
+}
+
+/// The answer `Json(doc).into_response()` gives (`content-type:
+/// application/json`, the document's bytes), the document written into a `Vec`
+/// sized for it rather than through axum's growing `BytesMut` writer.
+pub(super) fn sandbox_response(doc: &SandboxDoc<'_>) -> Response {
+    let mut body = Vec::with_capacity(SANDBOX_DOC_BYTES + doc.env.as_ref().map_or(0, |e| e.0.get().len()));
+    match serde_json::to_writer(&mut body, doc) {
+        Ok(()) => {
+            let json = axum::http::HeaderValue::from_static("application/json");
+            ([(axum::http::header::CONTENT_TYPE, json)], Bytes::from(body)).into_response()
+        }
+        Err(_) => Json(doc).into_response(),
+    }
+}
+
+/// Room for a sandbox document but its `env` (its other members with a few labels and volumes).
+const SANDBOX_DOC_BYTES: usize = 1024;
 
 /// The document [`sandbox_json`] serializes, built as a `Value` (as it was): what the typed one must equal.
 #[cfg(test)]
@@ -251,7 +294,7 @@ pub(super) async fn create(Authorized { d, path }: Authorized, body: Bytes) -> R
         sandbox
     };
     begin_start(d.clone(), sandbox.id.clone());
-    Json(sandbox_json(&d, &sandbox, true)).into_response()
+    sandbox_response(&sandbox_json(&d, &sandbox, true))
 }
 
 /// A runner to create or start a sandbox on: Daytona's 400 `No available runners`
@@ -425,9 +468,14 @@ pub(super) fn sandbox_not_found(d: &Daytona, path: &str, id: &str) -> Response {
 }
 
 pub(super) async fn get_one(Authorized { d, path }: Authorized, Path(id): Path<String>) -> Response {
-    match lookup(&d, &id) {
-        Some(s) => Json(sandbox_json(&d, &s, true)).into_response(),
-        None => sandbox_not_found(&d, &path, &id),
+    // Written from the record itself (under the state's lock), not a copy of it.
+    let state = d.state();
+    match state.sandboxes.get(&id).or_else(|| state.sandboxes.named(&id)) {
+        Some(s) => sandbox_response(&sandbox_json(&d, s, true)),
+        None => {
+            drop(state);
+            sandbox_not_found(&d, &path, &id)
+        }
     }
 }
 
@@ -450,7 +498,7 @@ fn transition(
         })
     };
     match result {
-        Ok(s) => Json(sandbox_json(d, &s, true)).into_response(),
+        Ok(s) => sandbox_response(&sandbox_json(d, &s, true)),
         Err(msg) => d.error(path, StatusCode::BAD_REQUEST, &msg),
     }
 }
@@ -581,6 +629,69 @@ mod tests {
                     let value = serde_json::to_string(&sandbox_value(&d, &s, with_env)).expect("serializes");
                     assert_eq!(typed, value, "{state:?}, env {with_env}");
                 }
+            }
+        }
+    }
+
+    /// A sandbox's `env` written once and kept gives, at every later answer,
+    /// the bytes the `Value` document gives, for each of several sandboxes.
+    #[test]
+    fn a_kept_env_document_is_the_value_one_byte_for_byte_at_every_answer() {
+        let d = Daytona::new(
+            super::super::DaytonaConfig::default(),
+            Arc::new(super::super::EchoShell),
+            Arc::new(crate::clock::SystemClock),
+        );
+        let mounts = r#"[{"server":"hud","url":"http://fractalops-hud:8080/mcp","tools":["a","b"]}]"#;
+        let sandboxes: Vec<Sandbox> = (1..=4u64)
+            .map(|n| {
+                let mut s = sandbox(n, None);
+                s.env = BTreeMap::from([
+                    ("AGENTSQUAD_MCP_SERVERS".into(), mounts.into()),
+                    ("AGENTSQUAD_AGENT_ID".into(), format!("agent-{n}")),
+                    ("CONTROL".into(), "tab\there\nline\u{1}é😀\\".into()),
+                    ("EMPTY".into(), String::new()),
+                ]);
+                s.env.extend((0..n).map(|i| (format!("EXTRA_{i}"), "x".repeat(i as usize))));
+                s.labels = BTreeMap::from([("agentsquad.run".into(), format!("run-{n}"))]);
+                s
+            })
+            .chain([sandbox(9, Some("no-env"))])
+            .collect();
+        for round in 0..3 {
+            for s in &sandboxes {
+                for with_env in [true, false] {
+                    let typed = serde_json::to_string(&sandbox_json(&d, s, with_env)).expect("serializes");
+                    let value = serde_json::to_string(&sandbox_value(&d, s, with_env)).expect("serializes");
+                    assert_eq!(typed, value, "{} round {round}, env {with_env}", s.id);
+                }
+            }
+            assert_eq!(d.env_docs.lock().expect("not poisoned").len(), sandboxes.len());
+        }
+    }
+
+    /// The answer written into a `Vec` is, status, headers and bytes, axum's `Json` answer.
+    #[test]
+    fn a_sandbox_answer_is_axums_json_answer() {
+        let d = Daytona::new(
+            super::super::DaytonaConfig::default(),
+            Arc::new(super::super::EchoShell),
+            Arc::new(crate::clock::SystemClock),
+        );
+        let mut big = sandbox(3, Some("big"));
+        big.env = (0..200).map(|i| (format!("VAR_{i}"), format!("\"{}\"", "v".repeat(i)))).collect();
+        big.labels = BTreeMap::from([("agentsquad.run".into(), "run-1".into())]);
+        big.volumes = vec![json!({"volumeId": "vol-1", "mountPath": "/workspace"})];
+        let body = |r: Response| {
+            let (parts, body) = r.into_parts();
+            let bytes = futures::executor::block_on(axum::body::to_bytes(body, usize::MAX)).expect("a full body");
+            (parts.status, parts.headers, bytes)
+        };
+        for s in [sandbox(1, None), big] {
+            for with_env in [true, false] {
+                let ours = body(sandbox_response(&sandbox_json(&d, &s, with_env)));
+                let axums = body(Json(sandbox_json(&d, &s, with_env)).into_response());
+                assert_eq!(ours, axums, "{}, env {with_env}", s.id);
             }
         }
     }

@@ -15,7 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::sandbox::{lookup, sandbox_json, sandbox_not_found};
+use super::sandbox::{lookup, sandbox_json, sandbox_not_found, sandbox_response};
 use super::{Authorized, Daytona};
 use crate::clock::iso8601_millis;
 
@@ -106,7 +106,7 @@ pub(super) async fn revoke(
         return sandbox_not_found(&d, &path, &id);
     };
     d.state().ssh.retain(|token, g| g.sandbox_id != sandbox.id || q.token.as_ref().is_some_and(|t| t != token));
-    Json(sandbox_json(&d, &sandbox, true)).into_response()
+    sandbox_response(&sandbox_json(&d, &sandbox, true))
 }
 
 /// `{valid, sandboxId}`: valid while the token exists and has not expired.

@@ -103,6 +103,23 @@ pub(super) fn element_members<'a, const N: usize>(body: &'a [u8], keys: [&str; N
     read.ok().flatten()
 }
 
+/// The members `keys` of the JSON object in `body` as [`members`] reads them,
+/// and the elements' members `element_keys` of its member `array` as
+/// [`element_members`] reads a body's: `None` when that member is absent or not
+/// an array, as `Value::get(array).and_then(Value::as_array)` answers. One
+/// parse for both (`array` is not looked for among `keys`).
+pub(super) fn members_and_elements<'a, const N: usize, const M: usize>(
+    body: &'a [u8],
+    keys: [&str; N],
+    array: &str,
+    element_keys: [&str; M],
+) -> ([Member<'a>; N], Option<Vec<[Member<'a>; M]>>) {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let seed = TopWithArray { keys: &keys, array, element_keys: &element_keys };
+    let read = seed.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
+    read.unwrap_or_else(|_| (std::array::from_fn(|_| Member::Absent), None))
+}
+
 /// The value at `path` in `body`, as `from_slice::<Value>(body).unwrap_or_default()
 /// .pointer("/a/b").cloned().unwrap_or_default()` answers for a `path` of object
 /// member names (`["a", "b"]`; names only: a pointer's array indices are not
@@ -195,6 +212,55 @@ impl<'de, const N: usize> Visitor<'de> for TopArray<'_, N> {
     }
 
     scalars_are!(None);
+}
+
+/// The top level: an object's asked members and its array member's elements'
+/// asked members; anything else has none.
+struct TopWithArray<'k, const N: usize, const M: usize> {
+    keys: &'k [&'k str; N],
+    array: &'k str,
+    element_keys: &'k [&'k str; M],
+}
+
+type MembersAndElements<'de, const N: usize, const M: usize> = ([Member<'de>; N], Option<Vec<[Member<'de>; M]>>);
+
+impl<'de, const N: usize, const M: usize> DeserializeSeed<'de> for TopWithArray<'_, N, M> {
+    type Value = MembersAndElements<'de, N, M>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, const N: usize, const M: usize> Visitor<'de> for TopWithArray<'_, N, M> {
+    type Value = MembersAndElements<'de, N, M>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found: [Member<'de>; N] = std::array::from_fn(|_| Member::Absent);
+        let mut elements = None;
+        while let Some(Key(key)) = map.next_key()? {
+            if key == self.array {
+                // A repeated name: the last one is the one a `Value` keeps.
+                elements = map.next_value_seed(TopArray { keys: self.element_keys })?;
+            } else if let Some(i) = self.keys.iter().position(|k| *k == key) {
+                found[i] = map.next_value()?;
+            } else {
+                map.next_value::<Checked>()?;
+            }
+        }
+        Ok((found, elements))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok((std::array::from_fn(|_| Member::Absent), None))
+    }
+
+    scalars_are!((std::array::from_fn(|_| Member::Absent), None));
 }
 
 /// The top level: an object's asked members; anything else has none.
@@ -492,6 +558,58 @@ mod tests {
                 .map(|elements| elements.iter().map(|e| keys.map(|k| member_of(e.get(k)))).collect::<Vec<_>>());
             assert_eq!(element_members(body, keys), expected, "{}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn members_and_elements_are_what_a_value_reading_finds_on_normal_and_odd_bodies() {
+        let deep_ok = format!(r#"{{"state":"idle","x":{},"sessions":[{{"live":"a"}}]}}"#, nested(120, "1"));
+        let too_deep = format!(r#"{{"state":"idle","x":{},"sessions":[{{"live":"a"}}]}}"#, nested(200, "1"));
+        let mut bodies: Vec<Vec<u8>> = [
+            r#"{"state":"idle","sessions":[{"live":"done","id":"a"},{"live":"blocked"}]}"#,
+            r#"{"sessions":[],"state":"executing"}"#,
+            r#"{"state":"idle"}"#,
+            r#"{"state":"idle","sessions":null}"#,
+            r#"{"state":"idle","sessions":{"live":"done"}}"#,
+            r#"{"state":"idle","sessions":"many"}"#,
+            r#"{"state":7,"sessions":[{"live":1},"text",[{"live":"inner"}],null,{}]}"#,
+            r#"{"state":"a","sessions":[{"live":"x"}],"state":"b","sessions":[{"live":"y"},{"live":"z"}]}"#,
+            r#"{"state":"a","sessions":[{"live":"x"}],"sessions":7}"#,
+            r#"{"st\u0061te":"esc\u00e9","s\u0065ssions":[{"l\u0069ve":"\"q\""}]}"#,
+            r#"{"state":"idle","sessions":[{"live":"a","x":"\ud800"}]}"#,
+            r#"{"state":"idle","sessions":[{"live":"a"}],"x":1e400}"#,
+            r#"{"state":"idle","sessions":[{"live":"a"}]} trailing"#,
+            r#"{"state":"idle","sessions":[{"live":"a"},]}"#,
+            r#"{"state":"idle","sessions":[{"live":"a","live":"b"}]}"#,
+            r#"[{"state":"idle","sessions":[]}]"#,
+            r#""state""#,
+            "null",
+            "",
+            "{}",
+        ]
+        .iter()
+        .map(|b| b.as_bytes().to_vec())
+        .collect();
+        bodies.push(deep_ok.into_bytes());
+        bodies.push(too_deep.into_bytes());
+        bodies.push(b"{\"state\":\"idle\",\"sessions\":[{\"live\":\"\xff\"}]}".to_vec());
+        bodies.push(b"{\"state\":\"\xc3\xa9\",\"sessions\":[{\"live\":\"\xc3\xa9\"}]}".to_vec());
+        let keys = ["state", "other"];
+        let element_keys = ["live", "id"];
+        let mut arrays = 0;
+        for body in &bodies {
+            let value: Value = serde_json::from_slice(body).unwrap_or_default();
+            let expected_members = keys.map(|k| member_of(value.get(k)));
+            let expected_elements = value
+                .get("sessions")
+                .and_then(Value::as_array)
+                .map(|elements| elements.iter().map(|e| element_keys.map(|k| member_of(e.get(k)))).collect::<Vec<_>>());
+            arrays += usize::from(expected_elements.as_ref().is_some_and(|e| !e.is_empty()));
+            let (found, elements) = members_and_elements(body, keys, "sessions", element_keys);
+            let what = String::from_utf8_lossy(body);
+            assert_eq!(found, expected_members, "{what}");
+            assert_eq!(elements, expected_elements, "{what}");
+        }
+        assert!(arrays >= 6, "{arrays}");
     }
 
     #[test]

@@ -471,20 +471,7 @@ impl Operator {
         loop {
             polls += 1;
             let response = self.call(&self.http, Method::GET, path, None).await;
-            let settled = response.as_ref().is_some_and(|r| {
-                let v = r.json();
-                // Settled: no run control executing, and every session completed or blocked.
-                v.get("run_control_state").and_then(Value::as_str) == Some("idle")
-                    && v.get("sessions").and_then(Value::as_array).is_some_and(|sessions| {
-                        !sessions.is_empty()
-                            && sessions.iter().all(|s| {
-                                matches!(
-                                    s.get("live_status").and_then(Value::as_str),
-                                    Some("session_completed" | "blocked")
-                                )
-                            })
-                    })
-            });
+            let settled = response.as_ref().is_some_and(settled);
             let elapsed = turmoil::sim_elapsed().unwrap_or_default().saturating_sub(start);
             if settled || elapsed >= w.timeout.0 {
                 let note = if settled {
@@ -498,6 +485,18 @@ impl Operator {
             squadsim_fakes::timer::sleep(w.every.0).await;
         }
     }
+}
+
+/// Whether a session-state answer says the run settled: no run control
+/// executing, and every session (at least one) completed or blocked. Only the
+/// members it needs are read (`run_control_state`, each session's `live_status`).
+fn settled(state: &HttpResponse) -> bool {
+    let ([control], sessions) = state.members_and_elements(["run_control_state"], "sessions", ["live_status"]);
+    control.as_str() == Some("idle")
+        && sessions.is_some_and(|sessions| {
+            !sessions.is_empty()
+                && sessions.iter().all(|[live]| matches!(live.as_str(), Some("session_completed" | "blocked")))
+        })
 }
 
 /// `text` percent-encoded for a query (RFC 3986: everything but the unreserved characters).
@@ -557,4 +556,58 @@ pub(crate) async fn drive(
         l.finished = true;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decision as it was made on the answer read whole as a `Value`.
+    fn settled_by_value(state: &HttpResponse) -> bool {
+        let v = state.json();
+        v.get("run_control_state").and_then(Value::as_str) == Some("idle")
+            && v.get("sessions").and_then(Value::as_array).is_some_and(|sessions| {
+                !sessions.is_empty()
+                    && sessions.iter().all(|s| {
+                        matches!(s.get("live_status").and_then(Value::as_str), Some("session_completed" | "blocked"))
+                    })
+            })
+    }
+
+    fn answer(body: &str) -> HttpResponse {
+        HttpResponse { status: hyper::StatusCode::OK, headers: hyper::HeaderMap::new(), body: body.to_string().into() }
+    }
+
+    #[test]
+    fn a_watch_settles_on_what_the_whole_answer_read_as_a_value_says() {
+        let done = r#"{"agent_id":"a","live_status":"session_completed","attempts":1}"#;
+        let blocked = r#"{"agent_id":"b","live_status":"blocked","blocker_code":"x"}"#;
+        let running = r#"{"agent_id":"c","live_status":"running"}"#;
+        let bodies = [
+            format!(r#"{{"run_id":"r","run_control_state":"idle","sessions":[{done},{blocked}]}}"#),
+            format!(r#"{{"sessions":[{done}],"run_control_state":"idle"}}"#),
+            format!(r#"{{"run_control_state":"executing","sessions":[{done},{blocked}]}}"#),
+            format!(r#"{{"run_control_state":"idle","sessions":[{done},{running}]}}"#),
+            r#"{"run_control_state":"idle","sessions":[]}"#.to_string(),
+            r#"{"run_control_state":"idle"}"#.to_string(),
+            format!(r#"{{"run_control_state":"idle","sessions":{done}}}"#),
+            format!(r#"{{"run_control_state":"idle","sessions":[{done},"text"]}}"#),
+            format!(r#"{{"run_control_state":"idle","sessions":[{done},{{}}]}}"#),
+            format!(r#"{{"run_control_state":"idle","sessions":[{running}],"sessions":[{done}]}}"#),
+            format!(r#"{{"run_control_state":"idle","sessions":[{done}],"run_control_state":"scheduled"}}"#),
+            r#"{"run_control_state":"idl\u0065","sessions":[{"live_status":"block\u0065d"}]}"#.to_string(),
+            format!(r#"{{"run_control_state":"idle","sessions":[{done}],"note":"\ud800"}}"#),
+            format!(r#"{{"run_control_state":"idle","sessions":[{done}]}} trailing"#),
+            format!(r#"[{{"run_control_state":"idle","sessions":[{done}]}}]"#),
+            String::new(),
+        ];
+        let mut settled_count = 0;
+        for body in &bodies {
+            let answer = answer(body);
+            let expected = settled_by_value(&answer);
+            settled_count += usize::from(expected);
+            assert_eq!(settled(&answer), expected, "{body}");
+        }
+        assert_eq!(settled_count, 4);
+    }
 }

@@ -31,7 +31,7 @@ use super::read_model::find_run;
 use super::wire::{ControlRequest, RunControlView, ScheduledView};
 use super::{DeliveryGraph, PendingRunControl, RunStatus, Studio, TickReport};
 use crate::base::clock::instant;
-use crate::platform::agent_server::{AttemptOutcome, Handoff};
+use crate::platform::agent_server::{AttemptOutcome, GraphProgress, Handoff};
 use crate::platform::studio::harness;
 
 /// Operator commands a run control may carry.
@@ -299,6 +299,7 @@ async fn resume_execution(studio: Arc<Studio>, run_id: String, in_flight: Option
 }
 
 /// The routing node's answer.
+#[derive(Debug, PartialEq)]
 struct NextAction {
     roster: Vec<String>,
     dispatch: Vec<(String, Vec<Handoff>)>,
@@ -324,7 +325,58 @@ async fn next_action(studio: &Studio, run_id: &str, settled: &[String]) -> Optio
     let url = format!("{}/threads/{run_id}/runs/wait", studio.config.agent_server_url);
     let input = json!({"attempts": attempts});
     let request = HttpRequest::post(url).json(&json!({"assistant_id": "delivery_graph", "input": input}));
-    let response = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?.json();
+    let response = studio.http.send(request).await.ok().filter(|r| r.status.is_success())?;
+    Some(routing_answer(&response.body))
+}
+
+/// The routing node's answer as [`routing_answer_by_value`] reads it: an answer
+/// of the shape the Agent Server gives (`roster`, `next_action.dispatch` of
+/// `agent_id`, `slot_intent`, `inbox`, `graph`, `checkpoint`, each once, nothing
+/// else) is read straight into its types; any other body by the `Value` reading.
+fn routing_answer(body: &[u8]) -> NextAction {
+    match serde_json::from_slice::<RoutingAnswer>(body) {
+        Ok(answer) => NextAction {
+            roster: answer.roster,
+            dispatch: answer.next_action.dispatch.into_iter().map(|d| (d.agent_id, d.inbox)).collect(),
+            graph: DeliveryGraph::Routed(answer.graph),
+        },
+        Err(_) => routing_answer_by_value(serde_json::from_slice(body).unwrap_or_default()),
+    }
+}
+
+/// The Agent Server's routing answer (`agent_server::run_wait`), every member
+/// named: a member of another name, a repeated one or one of another type
+/// refuses the body, which is then read as a `Value`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoutingAnswer {
+    roster: Vec<String>,
+    next_action: RoutedAction,
+    graph: GraphProgress,
+    /// Not used; read as a `Value` so that it refuses what a `Value` refuses.
+    #[allow(dead_code)]
+    checkpoint: Value,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoutedAction {
+    dispatch: Vec<RoutedAgent>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoutedAgent {
+    agent_id: String,
+    /// Not used; read as a `Value` so that it refuses what a `Value` refuses.
+    #[allow(dead_code)]
+    slot_intent: Value,
+    inbox: Vec<Handoff>,
+}
+
+/// The routing node's answer read from its `Value` (`Null` when it is not
+/// JSON): each part that does not read as its type is empty.
+fn routing_answer_by_value(response: Value) -> NextAction {
     let roster = serde_json::from_value(response.get("roster").cloned().unwrap_or_default()).unwrap_or_default();
     let dispatch = response
         .pointer("/next_action/dispatch")
@@ -344,7 +396,7 @@ async fn next_action(studio: &Studio, run_id: &str, settled: &[String]) -> Optio
         Some(Ok(progress)) => DeliveryGraph::Routed(progress),
         _ => DeliveryGraph::Unread("the routing node's answer says nothing of the delivery graph".to_string()),
     };
-    Some(NextAction { roster, dispatch, graph })
+    NextAction { roster, dispatch, graph }
 }
 
 /// One tick: Record Agent Attempt for each agent, wait for all, append the report.
@@ -416,4 +468,73 @@ pub(crate) async fn cleanup(State(studio): State<Arc<Studio>>, tenant: Tenant, P
         run.sessions.iter().filter_map(|s| Some((s.agent_id.clone(), s.execution_workspace.clone()?))).collect();
     let released = harness::release_workspaces(&studio, &run_id, &workspaces).await;
     Json(json!({"run_id": run_id, "status": "cleaned_up", "released_execution_workspaces": released})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_routing_answer_reads_as_its_value_reading_does() {
+        let handoff = r#"{"sender_agent_id":"a","recipient_agent_id":"b","handoff_intent":"review","required_result":"ok","delivery_reference":null,"fallback_wall":"w"}"#;
+        let agent = |id: &str, inbox: &str| format!(r#"{{"agent_id":"{id}","slot_intent":null,"inbox":[{inbox}]}}"#);
+        let checkpoint = r#""checkpoint":{"thread_id":"r-1","checkpoint_id":"c-3"}"#;
+        let two = format!("{},{}", agent("a", ""), agent("b", handoff));
+        let bodies = [
+            // The Agent Server's shapes (read straight into their types).
+            format!(
+                r#"{{"roster":["a","b"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}},{checkpoint}}}"#
+            ),
+            format!(r#"{{"roster":[],"next_action":{{"dispatch":[]}},"graph":{{"status":"at_end"}},{checkpoint}}}"#),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[]}},"graph":{{"status":"stopped_short","reason":"no \"qa\""}},{checkpoint}}}"#
+            ),
+            format!(
+                r#"{{"graph":{{"status":"working"}},{checkpoint},"next_action":{{"dispatch":[{two}]}},"roster":["b","a"]}}"#
+            ),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{{"agent_id":"\u0061","slot_intent":"lead","inbox":[{handoff},{handoff}]}}]}},"graph":{{"status":"working"}},{checkpoint}}}"#
+            ),
+            // Other shapes (read as a `Value`).
+            format!(r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}}}}"#),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}},{checkpoint},"extra":1}}"#
+            ),
+            format!(
+                r#"{{"roster":[1],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}},{checkpoint}}}"#
+            ),
+            format!(
+                r#"{{"roster":["a"],"roster":["z"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}},{checkpoint}}}"#
+            ),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{{"agent_id":"a","inbox":[]}},{{"inbox":[]}},{{"agent_id":7}},{{"agent_id":"c","inbox":[{{"x":1}}]}}]}},"graph":{{"status":"working"}},{checkpoint}}}"#
+            ),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}],"kind":"x"}},"graph":{{"status":"working"}},{checkpoint}}}"#
+            ),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"flying"}},{checkpoint}}}"#
+            ),
+            format!(r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}]}},{checkpoint}}}"#),
+            format!(r#"{{"roster":["a"],"next_action":{{"dispatch":"all"}},"graph":null,{checkpoint}}}"#),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}},"checkpoint":"\ud800"}}"#
+            ),
+            format!(
+                r#"{{"roster":["a"],"next_action":{{"dispatch":[{two}]}},"graph":{{"status":"working"}},{checkpoint}}} trailing"#
+            ),
+            r#"[{"roster":["a"]}]"#.to_string(),
+            "not json".to_string(),
+            String::new(),
+        ];
+        let mut dispatched = 0;
+        for (i, body) in bodies.iter().enumerate() {
+            // The first five are read straight into their types, the others as a `Value`.
+            assert_eq!(serde_json::from_slice::<RoutingAnswer>(body.as_bytes()).is_ok(), i < 5, "{body}");
+            let expected = routing_answer_by_value(serde_json::from_slice(body.as_bytes()).unwrap_or_default());
+            dispatched += expected.dispatch.len();
+            assert_eq!(routing_answer(body.as_bytes()), expected, "{body}");
+        }
+        assert!(dispatched >= 15, "{dispatched}");
+    }
 }
