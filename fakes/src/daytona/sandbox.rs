@@ -581,6 +581,15 @@ pub(super) async fn toolbox_proxy_url(Authorized { d, path }: Authorized, Path(i
 mod tests {
     use super::*;
 
+    /// A Daytona with the default configuration, an echoing shell and the system clock.
+    fn daytona() -> Arc<Daytona> {
+        Daytona::new(
+            super::super::DaytonaConfig::default(),
+            Arc::new(super::super::EchoShell),
+            Arc::new(crate::clock::SystemClock),
+        )
+    }
+
     fn sandbox(number: u64, name: Option<&str>) -> Sandbox {
         let id = format!("sbx-{number:08x}");
         Sandbox {
@@ -601,11 +610,7 @@ mod tests {
     /// with and without `env`, labels, volumes, an error reason, every state.
     #[test]
     fn the_sandbox_document_is_the_value_one_byte_for_byte() {
-        let d = Daytona::new(
-            super::super::DaytonaConfig::default(),
-            Arc::new(super::super::EchoShell),
-            Arc::new(crate::clock::SystemClock),
-        );
+        let d = daytona();
         let mut full = sandbox(7, Some("lane-a"));
         full.env = BTreeMap::from([("B".into(), "2".into()), ("A".into(), "\"quoted\" é".into())]);
         full.labels = BTreeMap::from([("agentsquad.run".into(), "run-1".into()), ("a".into(), String::new())]);
@@ -637,11 +642,7 @@ mod tests {
     /// the bytes the `Value` document gives, for each of several sandboxes.
     #[test]
     fn a_kept_env_document_is_the_value_one_byte_for_byte_at_every_answer() {
-        let d = Daytona::new(
-            super::super::DaytonaConfig::default(),
-            Arc::new(super::super::EchoShell),
-            Arc::new(crate::clock::SystemClock),
-        );
+        let d = daytona();
         let mounts = r#"[{"server":"hud","url":"http://fractalops-hud:8080/mcp","tools":["a","b"]}]"#;
         let sandboxes: Vec<Sandbox> = (1..=4u64)
             .map(|n| {
@@ -673,11 +674,7 @@ mod tests {
     /// The answer written into a `Vec` is, status, headers and bytes, axum's `Json` answer.
     #[test]
     fn a_sandbox_answer_is_axums_json_answer() {
-        let d = Daytona::new(
-            super::super::DaytonaConfig::default(),
-            Arc::new(super::super::EchoShell),
-            Arc::new(crate::clock::SystemClock),
-        );
+        let d = daytona();
         let mut big = sandbox(3, Some("big"));
         big.env = (0..200).map(|i| (format!("VAR_{i}"), format!("\"{}\"", "v".repeat(i)))).collect();
         big.labels = BTreeMap::from([("agentsquad.run".into(), "run-1".into())]);
