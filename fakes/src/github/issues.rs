@@ -416,11 +416,8 @@ pub(crate) async fn list_comments(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::clock::FixedClock;
-    use crate::github::{GithubConfig, GithubFake, RepositoryConfig};
+    use crate::github::fake_with_repositories;
 
     /// The `Value` builder the typed comment replaced.
     fn comment_json(inner: &Inner, repo: &Repo, number: u64, c: &CommentRecord) -> Value {
@@ -443,9 +440,7 @@ mod tests {
 
     #[test]
     fn a_comment_document_is_the_value_one_byte_for_byte() {
-        let repositories = vec![RepositoryConfig { name: "delivery".into(), ..RepositoryConfig::default() }];
-        let config = GithubConfig { seed: 5, repositories, ..GithubConfig::default() };
-        let fake = GithubFake::new(config, Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let fake = fake_with_repositories(5, &["delivery"]);
         let inner = &fake.inner;
         let state = fake.lock();
         let repo = state.repos.values().next().expect("repository");

@@ -453,6 +453,16 @@ async fn rate_limit(AxState(fake): AxState<GithubFake>, req: Request, next: Next
     response
 }
 
+/// A fake with the repositories `names` (default settings), seeded with `seed`,
+/// its clock fixed at 2026-06-01 12:00 UTC: what the documents' byte tests build on.
+#[cfg(test)]
+pub(crate) fn fake_with_repositories(seed: u64, names: &[&str]) -> GithubFake {
+    let repositories =
+        names.iter().map(|name| RepositoryConfig { name: (*name).into(), ..RepositoryConfig::default() }).collect();
+    let config = GithubConfig { seed, repositories, ..GithubConfig::default() };
+    GithubFake::new(config, Arc::new(crate::clock::FixedClock::new(1_780_315_200))).expect("config")
+}
+
 #[cfg(test)]
 mod rate_window_tests {
     use super::*;

@@ -634,11 +634,8 @@ pub(crate) fn state_matches(wanted: &str, open: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::clock::FixedClock;
-    use crate::github::{GithubConfig, GithubFake, RepositoryConfig};
+    use crate::github::fake_with_repositories;
 
     fn bytes(parts: &RepoParts) -> (String, String) {
         (parts.owner.raw().get().to_string(), parts.repo.get().to_string())
@@ -646,11 +643,7 @@ mod tests {
 
     #[test]
     fn kept_repository_documents_are_rendered_again_when_what_they_show_changes() {
-        let repositories = ["delivery", "other"]
-            .map(|name| RepositoryConfig { name: name.into(), ..RepositoryConfig::default() })
-            .to_vec();
-        let config = GithubConfig { seed: 3, repositories, ..GithubConfig::default() };
-        let fake = GithubFake::new(config, Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let fake = fake_with_repositories(3, &["delivery", "other"]);
         let inner = &fake.inner;
         let mut state = fake.lock();
         let changes: [fn(&mut Repo); 12] = [

@@ -570,11 +570,8 @@ pub(crate) async fn delete_contents(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::clock::FixedClock;
-    use crate::github::{GithubConfig, GithubFake, RepositoryConfig};
+    use crate::github::fake_with_repositories;
 
     /// The `Value` builders the typed documents replaced.
     fn ref_json(repo: &Repo, inner: &Inner, full_ref: &str, sha: &str) -> Value {
@@ -643,9 +640,7 @@ mod tests {
 
     #[test]
     fn refs_commits_and_contents_are_the_value_documents_byte_for_byte() {
-        let repositories = vec![RepositoryConfig { name: "delivery".into(), ..RepositoryConfig::default() }];
-        let config = GithubConfig { seed: 9, repositories, ..GithubConfig::default() };
-        let fake = GithubFake::new(config, Arc::new(FixedClock::new(1_780_315_200))).expect("config");
+        let fake = fake_with_repositories(9, &["delivery"]);
         let inner = &fake.inner;
         let mut state = fake.lock();
         let key = state.repos.keys().next().expect("repository").clone();
