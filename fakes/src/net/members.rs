@@ -90,7 +90,8 @@ impl Member<'_> {
 /// The members `keys` of the JSON object in `body` (see the module's doc).
 pub(super) fn members<'a, const N: usize>(body: &'a [u8], keys: [&str; N]) -> [Member<'a>; N] {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let read = Top { keys: &keys }.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
+    let seed = Top::<N, 0> { keys: &keys, array: None };
+    let read = seed.deserialize(&mut de).and_then(|(found, _)| de.end().map(|()| found));
     read.unwrap_or_else(|_| std::array::from_fn(|_| Member::Absent))
 }
 
@@ -115,7 +116,7 @@ pub(super) fn members_and_elements<'a, const N: usize, const M: usize>(
     element_keys: [&str; M],
 ) -> ([Member<'a>; N], Option<Vec<[Member<'a>; M]>>) {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let seed = TopWithArray { keys: &keys, array, element_keys: &element_keys };
+    let seed = Top { keys: &keys, array: Some((array, &element_keys)) };
     let read = seed.deserialize(&mut de).and_then(|found| de.end().map(|()| found));
     read.unwrap_or_else(|_| (std::array::from_fn(|_| Member::Absent), None))
 }
@@ -198,7 +199,7 @@ impl<'de, const N: usize> Visitor<'de> for TopArray<'_, N> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut elements = Vec::new();
-        while let Some(element) = seq.next_element_seed(Top { keys: self.keys })? {
+        while let Some((element, _)) = seq.next_element_seed(Top::<N, 0> { keys: self.keys, array: None })? {
             elements.push(element);
         }
         Ok(Some(elements))
@@ -214,17 +215,17 @@ impl<'de, const N: usize> Visitor<'de> for TopArray<'_, N> {
     scalars_are!(None);
 }
 
-/// The top level: an object's asked members and its array member's elements'
-/// asked members; anything else has none.
-struct TopWithArray<'k, const N: usize, const M: usize> {
+/// The top level: an object's asked members and, when asked, its array member's
+/// elements' asked members; anything else has none.
+struct Top<'k, const N: usize, const M: usize> {
     keys: &'k [&'k str; N],
-    array: &'k str,
-    element_keys: &'k [&'k str; M],
+    /// The array member's name and its elements' asked members.
+    array: Option<(&'k str, &'k [&'k str; M])>,
 }
 
 type MembersAndElements<'de, const N: usize, const M: usize> = ([Member<'de>; N], Option<Vec<[Member<'de>; M]>>);
 
-impl<'de, const N: usize, const M: usize> DeserializeSeed<'de> for TopWithArray<'_, N, M> {
+impl<'de, const N: usize, const M: usize> DeserializeSeed<'de> for Top<'_, N, M> {
     type Value = MembersAndElements<'de, N, M>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -232,7 +233,7 @@ impl<'de, const N: usize, const M: usize> DeserializeSeed<'de> for TopWithArray<
     }
 }
 
-impl<'de, const N: usize, const M: usize> Visitor<'de> for TopWithArray<'_, N, M> {
+impl<'de, const N: usize, const M: usize> Visitor<'de> for Top<'_, N, M> {
     type Value = MembersAndElements<'de, N, M>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -243,13 +244,17 @@ impl<'de, const N: usize, const M: usize> Visitor<'de> for TopWithArray<'_, N, M
         let mut found: [Member<'de>; N] = std::array::from_fn(|_| Member::Absent);
         let mut elements = None;
         while let Some(Key(key)) = map.next_key()? {
-            if key == self.array {
+            match self.array {
                 // A repeated name: the last one is the one a `Value` keeps.
-                elements = map.next_value_seed(TopArray { keys: self.element_keys })?;
-            } else if let Some(i) = self.keys.iter().position(|k| *k == key) {
-                found[i] = map.next_value()?;
-            } else {
-                map.next_value::<Checked>()?;
+                Some((array, element_keys)) if key == array => {
+                    elements = map.next_value_seed(TopArray { keys: element_keys })?;
+                }
+                _ => match self.keys.iter().position(|k| *k == key) {
+                    Some(i) => found[i] = map.next_value()?,
+                    None => {
+                        map.next_value::<Checked>()?;
+                    }
+                },
             }
         }
         Ok((found, elements))
@@ -261,47 +266,6 @@ impl<'de, const N: usize, const M: usize> Visitor<'de> for TopWithArray<'_, N, M
     }
 
     scalars_are!((std::array::from_fn(|_| Member::Absent), None));
-}
-
-/// The top level: an object's asked members; anything else has none.
-struct Top<'k, const N: usize> {
-    keys: &'k [&'k str; N],
-}
-
-impl<'de, const N: usize> DeserializeSeed<'de> for Top<'_, N> {
-    type Value = [Member<'de>; N];
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de, const N: usize> Visitor<'de> for Top<'_, N> {
-    type Value = [Member<'de>; N];
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found: [Member<'de>; N] = std::array::from_fn(|_| Member::Absent);
-        while let Some(Key(key)) = map.next_key()? {
-            match self.keys.iter().position(|k| *k == key) {
-                Some(i) => found[i] = map.next_value()?,
-                None => {
-                    map.next_value::<Checked>()?;
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<Checked>()?.is_some() {}
-        Ok(std::array::from_fn(|_| Member::Absent))
-    }
-
-    scalars_are!(std::array::from_fn(|_| Member::Absent));
 }
 
 /// A map key, borrowed from the body unless it had escapes.
