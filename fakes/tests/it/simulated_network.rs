@@ -126,6 +126,47 @@ fn a_client_keeps_its_connection_alive_and_a_second_exchange_costs_a_round_trip_
     assert!(took[1] < took[0] && took[2] == took[1], "a connect costs two messages more: {took:?}");
 }
 
+/// hyper's HTTP/1 buffers start at 1 KiB (vendor/hyper/PATCHED.md) and grow as
+/// upstream's do: a head and a body many times that size arrive whole both ways,
+/// and a second exchange on the same connection, after its read buffer grew,
+/// too.
+#[test]
+fn heads_and_bodies_larger_than_the_first_buffers_arrive_whole() {
+    use axum::http::HeaderMap;
+    let mut sim = ping_sim();
+    sim.host("server", || {
+        let echo = |headers: HeaderMap, body: axum::body::Bytes| async move {
+            let marker = headers.get("x-marker").cloned().unwrap_or(axum::http::HeaderValue::from_static(""));
+            ([("x-marker", marker)], body)
+        };
+        serve_simulated(axum::Router::new().route("/echo", axum::routing::post(echo)), 80)
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let out = seen.clone();
+    sim.client("client", async move {
+        let http = HttpClient::simulated(Duration::from_secs(5));
+        for (marker_len, body_len) in [(6 * 1024, 300 * 1024), (100, 10), (3 * 1024, 2 * 1024 * 1024)] {
+            let marker: String = (0..marker_len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            let body: Vec<u8> = (0..body_len).map(|i| (i % 251) as u8).collect();
+            let mut request = HttpRequest::post("http://server:80/echo").header("x-marker", marker.clone());
+            request.body = body.clone().into();
+            let answer = http.send(request).await?;
+            let echoed = answer.headers.get("x-marker").map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+            let connections = turmoil::established_tcp_stream_count();
+            out.lock().unwrap().push((
+                answer.status.as_u16(),
+                echoed == marker.as_bytes(),
+                answer.body.as_ref() == body,
+                connections,
+            ));
+        }
+        Ok(())
+    });
+    sim.run().unwrap();
+    // Status, head echoed whole, body echoed whole, connections open: one for all three.
+    assert_eq!(*seen.lock().unwrap(), [(200, true, true, 1); 3]);
+}
+
 #[test]
 fn a_kept_connection_to_a_host_that_crashed_is_not_reused() {
     let mut sim = ping_sim();
