@@ -34,6 +34,8 @@ fn idle_world(hosts: usize, tick: Duration) {
 }
 
 fn cost_model(c: &mut Criterion) {
+    // As the `squadsim` binary does: freed pages kept for the process.
+    squadsim::tools::allocator::keep_freed_pages();
     let mut hosts = c.benchmark_group("idle hosts, 100ms tick, 60s simulated");
     hosts.sample_size(10);
     for n in [1, 6, 12, 24, 48] {

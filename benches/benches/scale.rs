@@ -36,6 +36,8 @@ fn curve(c: &mut Criterion, group: &str, points: &[u32], build: fn(u32) -> Scena
 }
 
 fn scale(c: &mut Criterion) {
+    // As the `squadsim` binary does: freed pages kept for the process.
+    squadsim::tools::allocator::keep_freed_pages();
     curve(c, "implementer lanes", &[1, 10, 100], delivery_with_lanes);
     curve(c, "implementer lanes, one call a turn", &[1, 10], delivery_with_lanes_one_call_a_turn);
     curve(c, "agents in one run", &[10, 100], delivery_with_agents);

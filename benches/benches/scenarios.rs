@@ -10,6 +10,8 @@ use squadsim::engine::world::{self, RunOptions};
 use squadsim::{scenario, Scenario};
 
 fn corpus(c: &mut Criterion) {
+    // As the `squadsim` binary does: freed pages kept for the process.
+    squadsim::tools::allocator::keep_freed_pages();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let files = scenario::discover(&dir).expect("scenarios/ is readable");
     let mut group = c.benchmark_group("scenario");

@@ -12,6 +12,8 @@ use squadsim_benches::{corpus, corpus_dir};
 const SEEDS: u64 = 8;
 
 fn seeds_per_second(c: &mut Criterion) {
+    // As the `squadsim` binary does: freed pages kept for the process.
+    squadsim::tools::allocator::keep_freed_pages();
     let scenarios = vec![(corpus_dir().join("full-delivery.yaml"), corpus("full-delivery"))];
     let items = sweep::items(1, 1..=SEEDS, None);
     let jitter = SimDuration::parse("500ms").expect("a duration");

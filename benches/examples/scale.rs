@@ -24,6 +24,8 @@ use squadsim_benches::{
 };
 
 fn main() {
+    // As the `squadsim` binary does: freed pages kept for the process.
+    squadsim::tools::allocator::keep_freed_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (kind, n, leap_idle) = match args.as_slice() {
         [kind, n] => (kind.as_str(), n.parse::<u32>().ok(), true),

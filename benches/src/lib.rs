@@ -12,7 +12,8 @@ use squadsim::scenario::{SimDuration, Step};
 use squadsim::Scenario;
 
 /// The allocator the `squadsim` binary uses (mimalloc, built with `no_thp`), so
-/// benchmarks time and measure what users run.
+/// benchmarks time and measure what users run; each benchmark and the `scale`
+/// example set it as the binary does (`squadsim::tools::allocator::keep_freed_pages`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

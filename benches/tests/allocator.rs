@@ -40,3 +40,15 @@ fn a_buffer_written_at_its_start_costs_one_page_not_a_huge_page() {
     assert!(grown < allocated * 3 / 4, "{grown} bytes resident for {allocated} allocated, half written");
     assert_eq!(buffers.iter().map(|b| b.len()).sum::<usize>(), BUFFERS);
 }
+
+#[test]
+fn the_binaries_allocator_keeps_the_pages_it_frees() {
+    use squadsim::tools::allocator::{keep_freed_pages, purge_delay};
+    // The option number is mimalloc's `purge_delay`: it holds mimalloc's default
+    // (1,000 ms, v3 `src/options.c`) unless the environment set it.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        assert_eq!(purge_delay(), 1000, "not mimalloc's purge delay, or another default");
+    }
+    keep_freed_pages();
+    assert_eq!(purge_delay(), -1, "mimalloc never purges");
+}

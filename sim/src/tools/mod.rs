@@ -1,5 +1,6 @@
 //! The tools layer: the command line and what it writes.
 
+pub mod allocator;
 pub mod cli;
 pub mod conform;
 pub mod determinism;
