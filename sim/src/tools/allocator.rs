@@ -4,11 +4,14 @@
 //! A simulation allocates and frees the same kinds of buffers all run long (every
 //! HTTP exchange, every connection opened and closed). mimalloc by default hands
 //! memory freed for a second (`purge_delay`, 1,000 ms) back to the kernel, and
-//! the next allocations fault it in again: at 10,000 agents that was 2.8 M page
-//! faults and 3 s of a 31.5 s run in the kernel (docs/performance.md, "Keeping
-//! freed pages"). [`keep_freed_pages`] turns purging off, so a process's memory is
-//! its peak until it exits; the peak itself does not grow with it (freed memory
-//! is reused, not added to).
+//! the next allocations fault it in again: at 10,000 agents that was 2.77 M page
+//! faults and 4.9 s of a 33 s run in the kernel, still 3.1 s of 31.5 s with
+//! hyper's smaller buffers, 0.8 s without purging (docs/performance.md, "hyper's
+//! buffers start at 1 KiB, and freed pages are kept"). [`keep_freed_pages`] turns
+//! purging off, so a process's memory stays at its peak until it exits (a
+//! long-lived `squadsim serve` too); freed memory is reused for the next
+//! allocations, so the peak itself grew 5-10% (10,000 agents: 1,657-1,703 ->
+//! 1,825-1,843 MiB; 10,000 runs: 2,387-2,390 -> 2,507-2,512 MiB).
 //!
 //! Guarantee: only how memory goes back to the kernel changes, never what a run
 //! computes (no output depends on the allocator).

@@ -241,7 +241,7 @@ fn sign_rs256(private_key_pem: &str, claims: &Value) -> Result<String, TokenErro
     let signing_input = jwt.clone();
     jwt.push('.');
     b64.encode_string(signature, &mut jwt);
-    keep_signature(private_key_pem, signing_input, &jwt);
+    LAST_SIGNED.set(Some((private_key_pem.to_string(), signing_input, jwt.clone())));
     Ok(jwt)
 }
 
@@ -261,10 +261,6 @@ fn kept_signature(private_key_pem: &str, signing_input: &str) -> Option<String> 
         Some((pem, input, jwt)) if pem == private_key_pem && input == signing_input => Some(jwt.clone()),
         _ => None,
     })
-}
-
-fn keep_signature(private_key_pem: &str, signing_input: String, jwt: &str) {
-    LAST_SIGNED.set(Some((private_key_pem.to_string(), signing_input, jwt.to_string())));
 }
 
 /// Why a read from GitHub gave nothing back.
