@@ -669,9 +669,8 @@ async fn read_until_exit(
             continue;
         };
         // Daytona answers with everything printed so far: only what is new is read.
-        let text = String::from_utf8_lossy(&logs.body);
         let (mut fresh, mut ended) = (0usize, false);
-        for line in text.lines().skip(consumed) {
+        for line in unread(&logs.body, consumed).lines() {
             let ending = observe_line(studio, run_id, agent_id, adapter, line);
             ended = ending.is_some();
             last = ending.or(last);
@@ -697,7 +696,7 @@ async fn read_until_exit(
         if let Some(exit_code) = exit {
             // Read what the process printed between the log read and its exit.
             if let Ok(rest) = daytona_activity(studio, HttpRequest::get(format!("{command_url}/logs"))).await {
-                for line in String::from_utf8_lossy(&rest.body).lines().skip(consumed) {
+                for line in unread(&rest.body, consumed).lines() {
                     last = observe_line(studio, run_id, agent_id, adapter, line).or(last);
                 }
             }
@@ -705,6 +704,19 @@ async fn read_until_exit(
             return Some(ProcessEnd { exit_code, logs_url: format!("{command_url}/logs"), failed, report });
         }
     }
+}
+
+/// What of a process's `log` follows its first `consumed` lines, as text: the
+/// lines of the whole log, decoded lossily, after skipping `consumed` of them
+/// (`String::from_utf8_lossy(log).lines().skip(consumed)` gives the same lines).
+/// Only the part not yet read is decoded: a poll is answered with the whole log.
+fn unread(log: &[u8], consumed: usize) -> std::borrow::Cow<'_, str> {
+    let start = match consumed.checked_sub(1) {
+        None => 0,
+        // The byte after the newline that ends the last line read; none: every line was read.
+        Some(last) => memchr::memchr_iter(b'\n', log).nth(last).map_or(log.len(), |newline| newline + 1),
+    };
+    String::from_utf8_lossy(&log[start..])
 }
 
 /// The process ended: the launch contract, then the lane's wall and the attempt's
@@ -846,6 +858,33 @@ pub(crate) async fn release_workspaces(studio: &Studio, run_id: &str, workspaces
         }
     }
     released
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::unread;
+
+    #[test]
+    fn the_unread_part_of_a_log_holds_the_lines_after_those_read() {
+        let logs: [&[u8]; 8] = [
+            b"",
+            b"one\ntwo\nthree\n",
+            b"one\ntwo\nthree",
+            b"one\r\ntwo\r\n\r\nfour\n",
+            b"\n\n\n",
+            b"caf\xc3\xa9\n\xff\xfe broken\nlast \xe2\x82",
+            b"{\"type\":\"result\"}\n",
+            b"no newline at all",
+        ];
+        for log in logs {
+            let whole = String::from_utf8_lossy(log);
+            for consumed in 0..6 {
+                let expected: Vec<&str> = whole.lines().skip(consumed).collect();
+                let text = unread(log, consumed);
+                assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{consumed} lines read of {whole:?}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
