@@ -39,10 +39,11 @@ pub const TCP_BACKLOG: usize = 1 << 16;
 /// The ports a simulated host's outgoing connections are numbered from.
 /// turmoil's default (49152..=65535, RFC 6335's dynamic range) holds 16,384:
 /// a host that opens a connection per request cycles through them in a few
-/// thousand runs, and when it comes back to a port whose old connection the
-/// server side still holds, turmoil panics (`SocketPair { .. } is already
-/// connected`). Every port above the well-known ones quadruples the cycle;
-/// ports are never part of an outcome.
+/// thousand runs, passing over each port whose old connection the server
+/// side still holds (vendored turmoil; 0.7.2 reused it and panicked), and a
+/// host with every port taken is refused its next connection
+/// (`AddrNotAvailable`). Every port above the well-known ones quadruples the
+/// cycle; ports are never part of an outcome.
 pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
 
 /// Runs `f`, catching a panic as [`RunError::Panicked`] with the message (and
@@ -462,6 +463,48 @@ mod tests {
             Ok(())
         });
         catch_panic(|| sim.run())?.map_err(|e| RunError::Stopped(e.to_string()))
+    }
+
+    #[test]
+    fn a_host_out_of_ephemeral_ports_is_refused_a_connection_as_an_operating_system_refuses_it() {
+        // Three ports: three connections held open, a fourth connect gets
+        // EADDRNOTAVAIL (turmoil 0.7.2 panicked). A port whose connection the
+        // client closed stays taken while the server holds its end (turmoil
+        // 0.7.2 reused it, and the server panicked: "already connected"),
+        // and is free once the server has closed it too.
+        let network = Network::SNAPSHOT;
+        let mut sim = simulation(1, Duration::from_millis(100), Duration::from_secs(60), &network)
+            .ephemeral_ports(50_000..=50_002)
+            .build();
+        sim.host("server", || async {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
+            loop {
+                let (mut stream, _) = listener.accept().await?;
+                tokio::spawn(async move {
+                    // Held until the client closes its end.
+                    let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut [0; 1]).await;
+                });
+            }
+        });
+        sim.client("client", async {
+            let connect = || turmoil::net::TcpStream::connect(("server", 80));
+            let mut held = Vec::new();
+            for _ in 0..3 {
+                held.push(connect().await?);
+            }
+            let refused = connect().await.map(drop).unwrap_err();
+            assert_eq!(refused.kind(), std::io::ErrorKind::AddrNotAvailable, "{refused}");
+            assert_eq!(refused.to_string(), "Host: 'client' ports exhausted");
+            drop(held.pop());
+            let still_held = connect().await.map(drop).unwrap_err();
+            assert_eq!(still_held.kind(), std::io::ErrorKind::AddrNotAvailable, "{still_held}");
+            squadsim_fakes::timer::sleep(Duration::from_secs(1)).await;
+            let again = connect().await?;
+            assert_eq!(again.local_addr()?.port(), 50_002);
+            Ok(())
+        });
+        let ran = catch_panic(|| sim.run().map_err(|e| e.to_string()));
+        assert!(matches!(ran, Ok(Ok(()))), "{ran:?}");
     }
 
     const TICK: Duration = Duration::from_millis(40);

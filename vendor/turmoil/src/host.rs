@@ -125,7 +125,10 @@ impl Host {
         }
     }
 
-    pub(crate) fn assign_ephemeral_port(&mut self) -> u16 {
+    /// A free port of the host's ephemeral range, or, when every one is bound
+    /// or connected, an `AddrNotAvailable` error: what `connect` and `bind` to
+    /// port 0 get from an operating system out of ports (`EADDRNOTAVAIL`).
+    pub(crate) fn assign_ephemeral_port(&mut self) -> io::Result<u16> {
         for _ in self.ephemeral_ports.clone() {
             let ret = self.next_ephemeral_port;
 
@@ -142,10 +145,23 @@ impl Host {
                 continue;
             }
 
-            return ret;
+            return Ok(ret);
         }
 
-        panic!("Host: '{}' ports exhausted", self.nodename)
+        Err(self.ports_exhausted())
+    }
+
+    /// How many ports the host's ephemeral range holds.
+    pub(crate) fn ephemeral_port_count(&self) -> usize {
+        self.ephemeral_ports.len()
+    }
+
+    /// What taking a port when none of the ephemeral range is free fails with.
+    pub(crate) fn ports_exhausted(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("Host: '{}' ports exhausted", self.nodename),
+        )
     }
 
     /// Receive the `envelope` from the network.
@@ -521,6 +537,11 @@ impl Tcp {
         (rx, bidi)
     }
 
+    /// Whether a stream of `pair` (this host's end first) is open here.
+    pub(crate) fn is_connected(&self, pair: SocketPair) -> bool {
+        self.sockets.contains_key(&pair)
+    }
+
     pub(crate) fn flow_control(&self, pair: SocketPair) -> BidiFlowControl {
         self.sockets
             .get(&pair)
@@ -639,6 +660,7 @@ pub(crate) fn is_same(src: SocketAddr, dst: SocketAddr) -> bool {
 
 #[cfg(test)]
 mod test {
+    use std::io;
     use std::time::Duration;
 
     #[cfg(feature = "unstable-fs")]
@@ -671,10 +693,16 @@ mod test {
         host.udp.bind((host.addr, 49162).into())?;
 
         for _ in 49152..49161 {
-            host.assign_ephemeral_port();
+            host.assign_ephemeral_port()?;
         }
 
-        assert_eq!(49152, host.assign_ephemeral_port());
+        assert_eq!(49152, host.assign_ephemeral_port()?);
+
+        for port in 49152..49161 {
+            host.udp.bind((host.addr, port).into())?;
+        }
+        let exhausted = host.assign_ephemeral_port().unwrap_err();
+        assert_eq!(exhausted.kind(), io::ErrorKind::AddrNotAvailable);
 
         Ok(())
     }

@@ -3,6 +3,7 @@ use crate::envelope::Protocol;
 use crate::host::HostTimer;
 use crate::ip::IpVersionAddrIter;
 use crate::net::udp::MulticastGroups;
+use crate::net::SocketPair;
 use crate::{
     config, for_pairs, Dns, FxIndexMap, Host, Result as TurmoilResult, ToIpAddr, ToIpAddrs,
     Topology, TRACING_TARGET,
@@ -110,6 +111,36 @@ impl World {
     pub(crate) fn current_host_mut(&mut self) -> &mut Host {
         let addr = self.current.expect("current host missing");
         self.hosts.get_mut(&addr).expect("host missing")
+    }
+
+    /// The local address of a new connection from the current host to `dst`:
+    /// a port of its ephemeral range neither bound nor connected here, whose
+    /// pair `dst`'s host does not still hold either (the connection's client
+    /// end closed first: a real stack keeps such a pair's port in FIN_WAIT or
+    /// TIME_WAIT). Every port taken: `AddrNotAvailable`, as an operating
+    /// system answers `connect`.
+    // Not inlined: inlined into `TcpStream::connect`, squadsim's 1,000-agent
+    // run peaked 12 MiB higher (211 -> 223 MiB, same ports and outcome; the
+    // cause was not found).
+    #[inline(never)]
+    pub(crate) fn assign_connect_addr(&mut self, dst: SocketAddr) -> Result<SocketAddr> {
+        let current = self.current.expect("current host missing");
+        // A loopback connection's both ends are on the current host.
+        let (local_ip, peer) = match dst.ip().is_loopback() {
+            true => (dst.ip(), current),
+            false => (self.current_host().addr, dst.ip()),
+        };
+        for _ in 0..self.current_host().ephemeral_port_count() {
+            let local = SocketAddr::new(local_ip, self.current_host_mut().assign_ephemeral_port()?);
+            let held = self
+                .hosts
+                .get(&peer)
+                .is_some_and(|host| host.tcp.is_connected(SocketPair::new(dst, local)));
+            if !held {
+                return Ok(local);
+            }
+        }
+        Err(self.current_host().ports_exhausted())
     }
 
     pub(crate) fn current_host(&self) -> &Host {

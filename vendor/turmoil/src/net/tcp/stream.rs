@@ -74,14 +74,9 @@ impl TcpStream {
             let dst = addr.to_socket_addr(&world.dns)?;
 
             let (pair, rx, bidi) = {
-                let host = world.current_host_mut();
-                let mut local_addr = SocketAddr::new(host.addr, host.assign_ephemeral_port());
-                if dst.ip().is_loopback() {
-                    local_addr.set_ip(dst.ip());
-                }
-
+                let local_addr = world.assign_connect_addr(dst)?;
                 let pair = SocketPair::new(local_addr, dst);
-                let (rx, bidi) = host.tcp.new_stream(pair);
+                let (rx, bidi) = world.current_host_mut().tcp.new_stream(pair);
                 (pair, rx, bidi)
             };
 
