@@ -119,10 +119,6 @@ impl World {
     /// end closed first: a real stack keeps such a pair's port in FIN_WAIT or
     /// TIME_WAIT). Every port taken: `AddrNotAvailable`, as an operating
     /// system answers `connect`.
-    // Not inlined: inlined into `TcpStream::connect`, squadsim's 1,000-agent
-    // run peaked 12 MiB higher (211 -> 223 MiB, same ports and outcome; the
-    // cause was not found).
-    #[inline(never)]
     pub(crate) fn assign_connect_addr(&mut self, dst: SocketAddr) -> Result<SocketAddr> {
         let current = self.current.expect("current host missing");
         // A loopback connection's both ends are on the current host.
