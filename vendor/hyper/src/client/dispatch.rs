@@ -110,9 +110,9 @@ impl<T, U> Sender<T, U> {
         }
         let (tx, rx) = oneshot::channel();
         self.inner
-            .send(Envelope(Some((val, Callback::Retry(Some(tx))))))
+            .send(Envelope::new(val, Callback::Retry(Some(tx))))
             .map(move |()| rx)
-            .map_err(|mut e| (e.0).0.take().expect("envelope not dropped").0)
+            .map_err(|mut e| e.0.take().expect("envelope not dropped").0)
     }
 
     #[cfg(feature = "http1")]
@@ -122,9 +122,9 @@ impl<T, U> Sender<T, U> {
         }
         let (tx, rx) = oneshot::channel();
         self.inner
-            .send(Envelope(Some((val, Callback::NoRetry(Some(tx))))))
+            .send(Envelope::new(val, Callback::NoRetry(Some(tx))))
             .map(move |()| rx)
-            .map_err(|mut e| (e.0).0.take().expect("envelope not dropped").0)
+            .map_err(|mut e| e.0.take().expect("envelope not dropped").0)
     }
 
     #[cfg(feature = "http2")]
@@ -149,17 +149,17 @@ impl<T, U> UnboundedSender<T, U> {
     pub(crate) fn try_send(&mut self, val: T) -> Result<RetryPromise<T, U>, T> {
         let (tx, rx) = oneshot::channel();
         self.inner
-            .send(Envelope(Some((val, Callback::Retry(Some(tx))))))
+            .send(Envelope::new(val, Callback::Retry(Some(tx))))
             .map(move |()| rx)
-            .map_err(|mut e| (e.0).0.take().expect("envelope not dropped").0)
+            .map_err(|mut e| e.0.take().expect("envelope not dropped").0)
     }
 
     pub(crate) fn send(&mut self, val: T) -> Result<Promise<U>, T> {
         let (tx, rx) = oneshot::channel();
         self.inner
-            .send(Envelope(Some((val, Callback::NoRetry(Some(tx))))))
+            .send(Envelope::new(val, Callback::NoRetry(Some(tx))))
             .map(move |()| rx)
-            .map_err(|mut e| (e.0).0.take().expect("envelope not dropped").0)
+            .map_err(|mut e| e.0.take().expect("envelope not dropped").0)
     }
 }
 
@@ -188,7 +188,7 @@ impl<T, U> Receiver<T, U> {
                 // Withdraw it, or the Sender reports this connection as ready
                 // while it is still serving this message.
                 self.taker.unwant();
-                Poll::Ready(item.map(|mut env| env.0.take().expect("envelope not dropped")))
+                Poll::Ready(item.map(|mut env| env.take().expect("envelope not dropped")))
             }
             Poll::Pending => {
                 self.taker.want();
@@ -206,7 +206,7 @@ impl<T, U> Receiver<T, U> {
     #[cfg(feature = "http1")]
     pub(crate) fn try_recv(&mut self) -> Option<(T, Callback<T, U>)> {
         match crate::common::task::now_or_never(self.inner.recv()) {
-            Some(Some(mut env)) => env.0.take(),
+            Some(Some(mut env)) => env.take(),
             _ => None,
         }
     }
@@ -220,11 +220,24 @@ impl<T, U> Drop for Receiver<T, U> {
     }
 }
 
-struct Envelope<T, U>(Option<(T, Callback<T, U>)>);
+// Boxed: the channel allocates its slots 32 at a time, each the size of an
+// envelope, so a connection's queue held 32 requests' worth of memory (~9 KiB
+// for a `Request` with its callback) however few were ever queued on it.
+struct Envelope<T, U>(Option<Box<(T, Callback<T, U>)>>);
+
+impl<T, U> Envelope<T, U> {
+    fn new(val: T, cb: Callback<T, U>) -> Self {
+        Envelope(Some(Box::new((val, cb))))
+    }
+
+    fn take(&mut self) -> Option<(T, Callback<T, U>)> {
+        self.0.take().map(|boxed| *boxed)
+    }
+}
 
 impl<T, U> Drop for Envelope<T, U> {
     fn drop(&mut self) {
-        if let Some((val, cb)) = self.0.take() {
+        if let Some((val, cb)) = self.take() {
             cb.send(Err(TrySendError {
                 error: crate::Error::new_canceled().with("connection closed"),
                 message: Some(val),
