@@ -217,9 +217,10 @@ fn simulation(seed: u64, tick: Duration, horizon: Duration, network: &Network) -
         .simulation_duration(horizon)
         .min_message_latency(network.min_latency)
         .max_message_latency(network.max_latency)
-        // A listener's backlog: turmoil panics when more connections wait to be
-        // accepted than this (64 by default), which hundreds of agents starting
-        // in one tick exceed. It bounds buffers, it does not allocate them.
+        // A listener's backlog: a connection past it is refused (vendored
+        // turmoil; 0.7.2 panicked), and turmoil's default of 64 is exceeded by
+        // hundreds of agents starting in one tick. It bounds buffers, it does
+        // not allocate them.
         .tcp_capacity(TCP_BACKLOG)
         .ephemeral_ports(EPHEMERAL_PORTS);
     if network.random_order {
@@ -501,6 +502,36 @@ mod tests {
             squadsim_fakes::timer::sleep(Duration::from_secs(1)).await;
             let again = connect().await?;
             assert_eq!(again.local_addr()?.port(), 50_002);
+            Ok(())
+        });
+        let ran = catch_panic(|| sim.run().map_err(|e| e.to_string()));
+        assert!(matches!(ran, Ok(Ok(()))), "{ran:?}");
+    }
+
+    #[test]
+    fn a_connection_past_a_full_accept_queue_is_refused() {
+        // A backlog of two, not accepted for two seconds: the third connect is
+        // refused at once (turmoil 0.7.2 panicked), the first two complete.
+        let network = Network::SNAPSHOT;
+        let mut sim =
+            simulation(1, Duration::from_millis(100), Duration::from_secs(60), &network).tcp_capacity(2).build();
+        sim.host("server", || async {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
+            squadsim_fakes::timer::sleep(Duration::from_secs(2)).await;
+            let mut held = Vec::new();
+            loop {
+                held.push(listener.accept().await?.0);
+            }
+        });
+        sim.client("client", async {
+            let connect = || turmoil::net::TcpStream::connect(("server", 80));
+            let queued: Vec<_> = (0..2).map(|_| tokio::spawn(connect())).collect();
+            squadsim_fakes::timer::sleep(Duration::from_millis(500)).await;
+            let refused = connect().await.map(drop).unwrap_err();
+            assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused, "{refused}");
+            for connection in queued {
+                connection.await??;
+            }
             Ok(())
         });
         let ran = catch_panic(|| sim.run().map_err(|e| e.to_string()));

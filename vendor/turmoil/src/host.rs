@@ -577,7 +577,11 @@ impl Tcp {
                 // connection refused on the client.
                 if let Some(b) = self.binds.get_mut(&dst.port()) {
                     if b.deque.len() == self.server_socket_capacity {
-                        panic!("{dst} server socket buffer full");
+                        // The accept queue is full: the SYN is dropped, and
+                        // with it its SYN-ACK sender, so the client's connect
+                        // fails with ConnectionRefused (Linux with
+                        // `tcp_abort_on_overflow` answers so) instead of a panic.
+                        return Ok(());
                     }
 
                     if matches(b.bind_addr, dst) {
