@@ -511,10 +511,13 @@ mod tests {
     #[test]
     fn a_connection_past_a_full_accept_queue_is_refused() {
         // A backlog of two, not accepted for two seconds: the third connect is
-        // refused at once (turmoil 0.7.2 panicked), the first two complete.
+        // refused at once (turmoil 0.7.2 panicked), the first two complete,
+        // and the refused one's port is free again (0.7.2 kept it taken).
         let network = Network::SNAPSHOT;
-        let mut sim =
-            simulation(1, Duration::from_millis(100), Duration::from_secs(60), &network).tcp_capacity(2).build();
+        let mut sim = simulation(1, Duration::from_millis(100), Duration::from_secs(60), &network)
+            .tcp_capacity(2)
+            .ephemeral_ports(50_000..=50_002)
+            .build();
         sim.host("server", || async {
             let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 80)).await?;
             squadsim_fakes::timer::sleep(Duration::from_secs(2)).await;
@@ -529,9 +532,12 @@ mod tests {
             squadsim_fakes::timer::sleep(Duration::from_millis(500)).await;
             let refused = connect().await.map(drop).unwrap_err();
             assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused, "{refused}");
+            let mut held = Vec::new();
             for connection in queued {
-                connection.await??;
+                held.push(connection.await??);
             }
+            let again = connect().await?;
+            assert_eq!(again.local_addr()?.port(), 50_002);
             Ok(())
         });
         let ran = catch_panic(|| sim.run().map_err(|e| e.to_string()));

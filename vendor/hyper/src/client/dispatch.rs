@@ -221,7 +221,7 @@ impl<T, U> Drop for Receiver<T, U> {
 }
 
 // Boxed: the channel allocates its slots 32 at a time, each the size of an
-// envelope, so a connection's queue held 32 requests' worth of memory (~9 KiB
+// envelope, so a connection's queue held 32 requests' worth of memory (~8.5 KiB
 // for a `Request` with its callback) however few were ever queued on it.
 struct Envelope<T, U>(Option<Box<(T, Callback<T, U>)>>);
 

@@ -90,9 +90,14 @@ impl TcpStream {
             Ok::<_, Error>((pair, rx, bidi))
         })?;
 
-        syn_ack.await.map_err(|_| {
-            io::Error::new(io::ErrorKind::ConnectionRefused, pair.remote.to_string())
-        })?;
+        if syn_ack.await.is_err() {
+            // Refused: the stream set up for it goes, and its port with it.
+            World::current(|world| world.current_host_mut().tcp.reset_stream(pair));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                pair.remote.to_string(),
+            ));
+        }
 
         tracing::trace!(target: TRACING_TARGET, src = ?pair.remote, dst = ?pair.local, protocol = %"TCP SYN-ACK", "Recv");
 
