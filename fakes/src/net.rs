@@ -346,8 +346,20 @@ impl HttpResponse {
         serde_json::from_slice(&self.body).unwrap_or_default()
     }
 
+    /// The body as text, as [`String::from_utf8_lossy`] decodes it ([`lossy_text`]).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        lossy_text(&self.body).into_owned()
+    }
+}
+
+/// `bytes` as text, exactly as [`String::from_utf8_lossy`] decodes them (each
+/// invalid sequence a U+FFFD), borrowed when they are UTF-8. Checked first with
+/// [`std::str::from_utf8`], which goes a word at a time through ASCII where the
+/// lossy decoder goes byte by byte: nearly every body and log is UTF-8.
+pub fn lossy_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -849,6 +861,25 @@ mod tests {
         assert!(matches!(parse_url("https://x/"), Err(HttpError::BadUrl(_))));
         assert!(matches!(parse_url("http://:1/"), Err(HttpError::BadUrl(_))));
         assert!(matches!(parse_url("http://h:99999/"), Err(HttpError::BadUrl(_))));
+    }
+
+    #[test]
+    fn text_decodes_as_the_lossy_decoder_does_and_borrows_utf8() {
+        let bodies: [&[u8]; 8] = [
+            b"",
+            b"plain ascii\n{\"type\":\"result\"}\n",
+            "caf\u{e9} \u{1F600} \u{4e2d}".as_bytes(),
+            b"bad \xff byte",
+            b"cut \xe2\x82 sequence",
+            b"\xc0\x80 overlong and \xed\xa0\x80 surrogate",
+            b"ends mid-character \xf0\x9f\x98",
+            b"\x80",
+        ];
+        for body in bodies {
+            let text = lossy_text(body);
+            assert_eq!(text, String::from_utf8_lossy(body), "{body:?}");
+            assert_eq!(matches!(text, std::borrow::Cow::Borrowed(_)), std::str::from_utf8(body).is_ok(), "{body:?}");
+        }
     }
 
     /// The request as `exchange_on` built it before [`Head::request`].

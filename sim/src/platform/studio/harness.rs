@@ -716,7 +716,7 @@ fn unread(log: &[u8], consumed: usize) -> std::borrow::Cow<'_, str> {
         // The byte after the newline that ends the last line read; none: every line was read.
         Some(last) => memchr::memchr_iter(b'\n', log).nth(last).map_or(log.len(), |newline| newline + 1),
     };
-    String::from_utf8_lossy(&log[start..])
+    squadsim_fakes::net::lossy_text(&log[start..])
 }
 
 /// The process ended: the launch contract, then the lane's wall and the attempt's
