@@ -138,9 +138,7 @@ impl<'a> Message<'a> {
     /// a repeated key kept, the other keys checked and dropped); anything else
     /// goes through [`Message::read_as_value`], which is the definition.
     fn read(body: &'a [u8]) -> Result<Message<'a>, (StatusCode, axum::Json<Value>)> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let typed = serde::Deserializer::deserialize_any(&mut de, MessageVisitor).and_then(|m| de.end().map(|()| m));
-        match typed {
+        match crate::net::read_json(body, MessageVisitor) {
             Ok(message) => Ok(message),
             Err(_) => Message::read_as_value(body),
         }
@@ -168,8 +166,16 @@ impl<'a> Message<'a> {
 }
 
 /// Reads a JSON object into a [`Message`]; anything else is an error (read again
-/// as a `Value`).
+/// as a `Value`). As a seed it reads whatever comes (`deserialize_any`).
 struct MessageVisitor;
+
+impl<'de> serde::de::DeserializeSeed<'de> for MessageVisitor {
+    type Value = Message<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Message<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
 
 impl<'de> serde::de::Visitor<'de> for MessageVisitor {
     type Value = Message<'de>;
@@ -528,7 +534,7 @@ impl RpcReply {
         if is_sse || !object {
             return None;
         }
-        serde_json::from_slice(body).ok()
+        crate::net::read_json(body, std::marker::PhantomData::<RpcReply>).ok()
     }
 
     /// The two keys of a message read as a `Value`.

@@ -55,7 +55,7 @@ use crate::timer::HyperTimer;
 
 mod members;
 pub use members::Member;
-pub(crate) use members::{Checked, Key};
+pub(crate) use members::{read_json, Checked, Key};
 
 /// The largest response body a client reads (64 MiB). A bound, not a model of a
 /// real client (which reads a LangGraph thread state whole): the graph state of a
@@ -343,7 +343,7 @@ impl HttpResponse {
     /// The body parsed as JSON into `T` (a reader's few fields: serde skips the
     /// rest without building them), or `T::default()` when it does not parse.
     pub fn json_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {
-        serde_json::from_slice(&self.body).unwrap_or_default()
+        read_json(&self.body, std::marker::PhantomData::<T>).unwrap_or_default()
     }
 
     /// The body as text, as [`String::from_utf8_lossy`] decodes it ([`lossy_text`]).
