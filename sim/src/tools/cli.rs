@@ -44,6 +44,11 @@ A scenario declares conditions, never outcomes:
 The blockers, statuses and HTTP results come out of the simulation.
 See scenarios/README.md for every field, and `squadsim schema` for the JSON Schema.
 
+A new scenario's outcome, or an outcome changed on purpose, is pinned by
+writing it as the snapshot; review the snapshots' diff before committing:
+
+    squadsim run scenarios/x.yaml --accept     # refused when CI is set
+
 Seed sweeps (`--seeds N` or `--seed-range A..B`) run every scenario under many
 seeds with turmoil's random host order and latency jitter on, and check the
 outcome invariants each scenario declares (without its snapshot):
@@ -72,9 +77,9 @@ bar is drawn on a terminal (plain lines when stderr is not one, or with CI set).
 pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
     (
         "run",
-        "every scenario was built, ran to its end, held the invariants it declares and matches its snapshot (with `--seed`: ran to its end and held them)",
+        "every scenario was built, ran to its end, held the invariants it declares and matches its snapshot (with `--seed`: ran to its end and held them; with `--accept`: or had its outcome written as its snapshot)",
         "an outcome breaks an invariant its scenario declares (`invariants:`), differs from its snapshot or has none; a run did not finish (its horizon passed) or panicked",
-        "a scenario did not load or its world could not be built; bad arguments; a report or trace could not be written",
+        "a scenario did not load or its world could not be built; bad arguments (`--accept` with CI set); a report, trace or snapshot could not be written",
     ),
     (
         "run --seeds N, --seed-range A..B",
@@ -208,6 +213,12 @@ pub struct RunArgs {
     /// are not compared. With `--seeds N`/`--seed-range A..B`: every seed, on the sweep's network.
     #[arg(long, conflicts_with_all = ["report", "trace", "shard", "shrink", "results", "json", "jobs", "swarm"])]
     pub check_determinism: bool,
+    /// Write the outcome of each scenario that has no snapshot or differs from it as its snapshot
+    /// (scenarios/snapshots/outcome@<file>.snap), under the scenario's own seed. An outcome that
+    /// breaks an invariant, did not finish or panicked is never written. Refused when CI is set: a
+    /// gate that accepts its own changes is always green. Review the snapshots' diff before committing.
+    #[arg(long, conflicts_with_all = ["seed", "seeds", "seed_range", "shard", "shrink", "results", "jobs", "swarm", "check_determinism"])]
+    pub accept: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -252,6 +263,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
             }
         }
     }
+    if args.accept && under_ci() {
+        let _ = writeln!(
+            err,
+            "error: --accept writes snapshots, and CI is set: a gate that accepts its own changes is always green. \
+             Accept on your machine, review `git diff` of the snapshots, and commit them (or unset CI to accept here deliberately)"
+        );
+        return ExitStatus::Unusable;
+    }
     if args.check_determinism {
         let jitter = args.sweep.active().then_some(args.sweep.jitter);
         return crate::tools::determinism::run(
@@ -284,6 +303,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         return ExitStatus::Unusable;
     }
     run_files(&files, args, out, err, &Scenario::load, &simulate)
+}
+
+/// Whether this runs in CI, as insta tells (`CI` set, to anything but `false` or `0`).
+fn under_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// A simulation: the outcome of `scenario`, and with `recording` its run record.
@@ -328,8 +352,8 @@ fn run_isolated(
 
 /// `squadsim run` over `files`, loading with `load` and simulating with
 /// `simulate`. Exit 2 when a scenario did not load or its world could not be
-/// built, else 1 when any run failed (differs, no snapshot, did not finish,
-/// panicked), else 0.
+/// built (or, with `--accept`, a snapshot could not be written), else 1 when
+/// any run failed (differs, no snapshot, did not finish, panicked), else 0.
 fn run_files(
     files: &[PathBuf],
     args: &RunArgs,
@@ -342,11 +366,18 @@ fn run_files(
     let recording = args.report.is_some() || args.trace.is_some();
     let mut unloaded = Vec::new();
     let mut results = Vec::new();
+    let mut unwritten = 0;
     for file in files {
         match run_isolated(file, args.seed, recording, load, simulate) {
-            Ok((result, wall)) => {
+            Ok((mut result, wall)) => {
                 if let Verdict::NotBuilt(message) = &result.verdict {
                     let _ = writeln!(err, "error: {}: {message}", file.display());
+                }
+                if args.accept {
+                    if let Err(e) = accept(&mut result) {
+                        let _ = writeln!(err, "error: cannot write the snapshot of {}: {e}", file.display());
+                        unwritten += 1;
+                    }
                 }
                 if format != RunFormat::Json {
                     print_line(out, &result, wall);
@@ -384,6 +415,16 @@ fn run_files(
         }
         let _ = writeln!(out, "{totals}");
     }
+    let accepted = results.iter().filter(|r| matches!(r.verdict, Verdict::Accepted { .. })).count();
+    if accepted > 0 {
+        let _ = writeln!(err, "{accepted} snapshot(s) written: review their diff before committing them");
+    } else if results.iter().any(|r| matches!(r.verdict, Verdict::NoSnapshot | Verdict::Differs(_))) {
+        let _ = writeln!(
+            err,
+            "hint: if these outcomes are the intended ones, `squadsim run --accept` with the same paths writes them \
+             as the snapshots (review their diff before committing)"
+        );
+    }
     if let Some(dir) = &args.report {
         if let Err(e) = report::write_dir(dir, &results, &unloaded) {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
@@ -397,11 +438,25 @@ fn run_files(
             return ExitStatus::Unusable;
         }
     }
-    if !unloaded.is_empty() || not_built > 0 {
+    if !unloaded.is_empty() || not_built > 0 || unwritten > 0 {
         ExitStatus::Unusable
     } else {
         ExitStatus::of_failures(failed)
     }
+}
+
+/// `--accept`: writes the outcome of `result` as its scenario's snapshot when
+/// it has none or differs from it, and marks it accepted. Any other verdict
+/// (matches, or failed before the snapshot was compared) is left as it is.
+fn accept(result: &mut ScenarioResult) -> std::io::Result<()> {
+    let diff = match &result.verdict {
+        Verdict::NoSnapshot => None,
+        Verdict::Differs(diff) => Some(diff.clone()),
+        _ => return Ok(()),
+    };
+    snapshot::write(&result.file, &result.outcome.to_yaml())?;
+    result.verdict = Verdict::Accepted { diff };
+    Ok(())
 }
 
 /// The human line of one scenario run.
@@ -419,10 +474,17 @@ fn print_line(out: &mut dyn Write, result: &ScenarioResult, wall: Duration) {
         Verdict::NotCompared => writeln!(out, "ran     {label}: {summary}"),
         Verdict::NoSnapshot => writeln!(
             out,
-            "NEW     {label}: no snapshot at {} — run `cargo insta test --accept` to pin it",
-            snapshot::path_for(file).display()
+            "NEW     {label}: {summary}; no snapshot at {}: `squadsim run --accept {}` writes it",
+            snapshot::path_for(file).display(),
+            file.display()
         ),
         Verdict::Differs(d) => writeln!(out, "DIFFERS {label}: {summary}\n{d}"),
+        Verdict::Accepted { diff: None } => {
+            writeln!(out, "WROTE   {label}: {summary}; new snapshot {}", snapshot::path_for(file).display())
+        }
+        Verdict::Accepted { diff: Some(d) } => {
+            writeln!(out, "WROTE   {label}: {summary}; snapshot {} rewritten:\n{d}", snapshot::path_for(file).display())
+        }
         Verdict::NotBuilt(message) => writeln!(out, "FAILED  {label}: {message}"),
         Verdict::Failed { message, detail } if detail.is_empty() => writeln!(out, "FAILED  {label}: {message}"),
         Verdict::Failed { message, detail } => writeln!(out, "FAILED  {label}: {message}\n{detail}"),

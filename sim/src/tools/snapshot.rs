@@ -1,6 +1,7 @@
 //! Snapshots: each scenario's outcome pinned as an insta snapshot kept beside
 //! the scenarios (`scenarios/snapshots/outcome@<file>.snap`). `cargo test`
-//! asserts them through insta; the CLI reads the same files.
+//! asserts them through insta; the CLI reads the same files, and writes them
+//! with `squadsim run --accept`.
 
 use std::path::{Path, PathBuf};
 
@@ -18,13 +19,52 @@ pub(crate) fn read(path: &Path) -> Option<String> {
 }
 
 fn content_of(text: &str) -> String {
-    let mut rest = text;
-    if let Some(after) = rest.strip_prefix("---\n") {
-        if let Some(end) = after.find("\n---\n") {
-            rest = &after[end + 5..];
-        }
+    let (_, content) = split(text);
+    content.trim_end().to_string()
+}
+
+/// An insta `.snap` file's YAML header (with its `---` lines; empty when it has
+/// none) and its content.
+fn split(text: &str) -> (&str, &str) {
+    match text.strip_prefix("---\n").and_then(|after| after.find("\n---\n")) {
+        Some(end) => text.split_at(end + 9),
+        None => ("", text),
     }
-    rest.trim_end().to_string()
+}
+
+/// Pins `content` as the snapshot of the scenario file `scenario` (creating
+/// `snapshots/` when missing) and returns the snapshot's path. A snapshot
+/// that exists keeps its header (insta's metadata); a new one gets insta's
+/// header, naming the scenario file when its path is plain. The file is
+/// replaced whole (written beside it, then renamed), so a failed write leaves
+/// the old snapshot as it was.
+pub(crate) fn write(scenario: &Path, content: &str) -> std::io::Result<PathBuf> {
+    let path = path_for(scenario);
+    let header = match std::fs::read_to_string(&path) {
+        Ok(old) if !split(&old).0.is_empty() => split(&old).0.to_string(),
+        _ => new_header(scenario),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut partial = path.clone().into_os_string();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let written = std::fs::write(&partial, format!("{header}{}\n", content.trim_end()))
+        .and_then(|()| std::fs::rename(&partial, &path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written.map(|()| path)
+}
+
+/// The header insta writes on a scenario's snapshot; `input_file` only when the
+/// path needs no YAML quoting.
+fn new_header(scenario: &Path) -> String {
+    let file = scenario.to_string_lossy().replace('\\', "/");
+    let plain = !file.is_empty() && file.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+    let input = if plain { format!("input_file: {file}\n") } else { String::new() };
+    format!("---\nsource: squadsim run --accept\nexpression: outcome.to_yaml()\n{input}---\n")
 }
 
 /// A unified diff from the pinned text to the actual text, or `None` when they match.
@@ -51,5 +91,57 @@ mod tests {
         );
         assert!(diff("a\nb\n", "a\nb").is_none());
         assert!(diff("a\nb\n", "a\nc\n").unwrap().contains("+c"));
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("squadsim-snapshot-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_written_snapshot_reads_back_as_its_content_and_keeps_an_existing_header() {
+        let dir = scratch("write");
+        let scenario = dir.join("fresh.yaml");
+        // New: `snapshots/` is created and insta's header written.
+        let path = write(&scenario, "scenario: x\nseed: 1\n\n").unwrap();
+        assert_eq!(path, dir.join("snapshots/outcome@fresh.yaml.snap"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("---\nsource: squadsim run --accept\nexpression: outcome.to_yaml()\n"), "{text}");
+        assert!(text.ends_with("\n---\nscenario: x\nseed: 1\n"), "{text}");
+        assert_eq!(read(&path).as_deref(), Some("scenario: x\nseed: 1"));
+        // Rewritten: the old header stays, the content is replaced, nothing is left beside it.
+        let pinned = "---\nsource: sim/tests/scenarios.rs\nexpression: outcome.to_yaml()\n---\nscenario: old\n";
+        std::fs::write(&path, pinned).unwrap();
+        write(&scenario, "scenario: new").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "---\nsource: sim/tests/scenarios.rs\nexpression: outcome.to_yaml()\n---\nscenario: new\n"
+        );
+        let files: Vec<_> = std::fs::read_dir(dir.join("snapshots")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files, ["outcome@fresh.yaml.snap"]);
+        // A snapshot without a header gets one.
+        std::fs::write(&path, "scenario: bare\n").unwrap();
+        write(&scenario, "scenario: x").unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("---\nsource: squadsim run --accept\n"));
+        // A path YAML would need to quote is left out of the header.
+        assert!(!new_header(Path::new("a: b.yaml")).contains("input_file"));
+        assert!(new_header(Path::new("scenarios/x.yaml")).contains("input_file: scenarios/x.yaml\n"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_snapshot_that_cannot_be_written_leaves_the_old_one_and_nothing_beside_it() {
+        let dir = scratch("unwritable");
+        let scenario = dir.join("x.yaml");
+        let path = write(&scenario, "scenario: old").unwrap();
+        // The rename cannot replace a directory: the write fails after the partial file was written.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert!(write(&scenario, "scenario: new").is_err());
+        let files: Vec<_> = std::fs::read_dir(dir.join("snapshots")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files, ["outcome@x.yaml.snap"], "the partial file is removed");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -142,9 +142,90 @@ fn a_scenario_without_a_snapshot_exits_1_and_says_how_to_pin_it() {
     let dir = support::scratch("new");
     let file = dir.join("fresh.yaml");
     std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
-    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
+    let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(out.contains("NEW") && out.contains("cargo insta"), "{out}");
+    assert!(out.contains("NEW") && out.contains(&format!("`squadsim run --accept {}`", file.display())), "{out}");
+    assert!(err.contains("hint: if these outcomes are the intended ones, `squadsim run --accept`"), "{err}");
+}
+
+#[test]
+fn accept_pins_a_new_outcome_and_a_changed_one_and_the_next_run_matches_them() {
+    let dir = support::scratch("accept");
+    let file = dir.join("happy.yaml");
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), &file).unwrap();
+    let snap = dir.join("snapshots/outcome@happy.yaml.snap");
+    let corpus_snap =
+        std::fs::read_to_string(support::corpus().join("snapshots/outcome@happy-intake.yaml.snap")).unwrap();
+    let pinned = |text: &str| text.split_once("\n---\n").unwrap().1.to_string();
+    // No snapshot: written, the run passes, and it is the corpus's own snapshot of the same scenario.
+    let (code, out, err) = support::squadsim_outside_ci(&["run", "--accept", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("WROTE   happy-intake (seed ") && out.contains("new snapshot"), "{out}");
+    assert!(out.ends_with("1 passed, 0 failed\n") && err.contains("1 snapshot(s) written: review"), "{out}{err}");
+    assert_eq!(pinned(&std::fs::read_to_string(&snap).unwrap()), pinned(&corpus_snap));
+    let (code, out, _) = support::squadsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    // A differing snapshot: rewritten with its diff shown, its header kept.
+    let stale = std::fs::read_to_string(&snap).unwrap().replace("status: completed", "status: blocked");
+    std::fs::write(&snap, &stale).unwrap();
+    let (code, out, _) = support::squadsim_outside_ci(&["run", "--accept", "--json", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("accepted"), Some(true)), "{out}");
+    let written = std::fs::read_to_string(&snap).unwrap();
+    assert_eq!(pinned(&written), pinned(&corpus_snap));
+    assert_eq!(written.split_once("\n---\n").unwrap().0, stale.split_once("\n---\n").unwrap().0);
+    std::fs::write(&snap, &stale).unwrap();
+    let (code, out, _) = support::squadsim_outside_ci(&["run", "--accept", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("rewritten:") && out.contains("-  status: blocked") && out.contains("+  status: completed"),
+        "{out}"
+    );
+    // A snapshot that matches is left alone, byte for byte.
+    let before = std::fs::read_to_string(&snap).unwrap();
+    let (code, out, err) = support::squadsim_outside_ci(&["run", "--accept", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok      happy-intake") && !err.contains("written"), "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), before);
+}
+
+#[test]
+fn accept_never_writes_an_outcome_that_breaks_an_invariant_its_scenario_declares() {
+    let file = declaring("accept-broken", |text| text.replace("launch_http_status: 403", "launch_http_status: 200"));
+    let snap = file.parent().unwrap().join("snapshots/outcome@refused.yaml.snap");
+    for pinned in [None, Some("sessions: [x]")] {
+        match pinned {
+            None => std::fs::remove_file(&snap).unwrap(),
+            Some(line) => std::fs::write(&snap, format!("---\nsource: x\n---\n{line}\n")).unwrap(),
+        }
+        let before = std::fs::read_to_string(&snap).ok();
+        let (code, out, err) = support::squadsim_outside_ci(&["run", "--accept", file.to_str().unwrap()]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains("FAILED  operator-not-super-admin") && out.contains("expected 200, got 403"), "{out}");
+        assert!(!err.contains("written"), "{err}");
+        assert_eq!(std::fs::read_to_string(&snap).ok(), before, "the snapshot is left as it was");
+    }
+}
+
+#[test]
+fn accept_is_refused_under_ci_and_with_another_seed_and_writes_nothing() {
+    let dir = support::scratch("accept-ci");
+    let file = dir.join("fresh.yaml");
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    for ci in ["true", "1"] {
+        let (code, out, err) = support::squadsim_with_env(&["run", "--accept", file.to_str().unwrap()], &[("CI", ci)]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains("--accept writes snapshots, and CI is set"), "{err}");
+    }
+    for other in [&["--seed", "3"][..], &["--seeds", "2"], &["--check-determinism"]] {
+        let mut argv = vec!["run", "--accept", file.to_str().unwrap()];
+        argv.extend(other);
+        let (code, _, err) = support::squadsim_outside_ci(&argv);
+        assert_eq!(code, 2, "{other:?}: {err}");
+        assert!(err.contains("cannot be used with"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.join("snapshots")).unwrap().count(), 0, "nothing was written");
 }
 
 #[test]

@@ -52,11 +52,18 @@ pub(crate) fn squadsim(args: &[&str]) -> (i32, String, String) {
 
 /// [`squadsim`] with these environment variables set.
 pub(crate) fn squadsim_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_squadsim"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("squadsim runs");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_squadsim"));
+    command.args(args).envs(env.iter().copied());
+    output(&mut command)
+}
+
+/// [`squadsim`] as on a developer's machine: `CI` unset, whether or not the tests run in CI.
+pub(crate) fn squadsim_outside_ci(args: &[&str]) -> (i32, String, String) {
+    output(Command::new(env!("CARGO_BIN_EXE_squadsim")).args(args).env_remove("CI"))
+}
+
+fn output(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().expect("squadsim runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

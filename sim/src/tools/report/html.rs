@@ -105,6 +105,8 @@ pub(crate) fn page(result: &ScenarioResult, record: &RunRecord) -> String {
     let (class, verdict) = match &result.verdict {
         Verdict::Matches => ("pass", "matches its snapshot".to_string()),
         Verdict::NotCompared => ("pass", "ran (another seed: not compared with the snapshot)".to_string()),
+        Verdict::Accepted { diff: None } => ("pass", "accepted: its first snapshot was written".to_string()),
+        Verdict::Accepted { diff: Some(_) } => ("pass", "accepted: its snapshot was rewritten".to_string()),
         v => ("fail", v.message(&result.file)),
     };
     let _ = writeln!(
@@ -131,7 +133,9 @@ pub(crate) fn page(result: &ScenarioResult, record: &RunRecord) -> String {
          <span>red line: fault</span><span>grey dot: run-control event</span></p>"
     );
     h.push_str(&diagram(record, o));
-    if let Verdict::Differs(diff) | Verdict::Failed { detail: diff, .. } = &result.verdict {
+    if let Verdict::Differs(diff) | Verdict::Accepted { diff: Some(diff) } | Verdict::Failed { detail: diff, .. } =
+        &result.verdict
+    {
         let _ = writeln!(h, "<h2>Snapshot diff</h2>\n<pre class=\"diff\">{}</pre>", diff_html(diff));
     }
     outcome_tables(&mut h, result);

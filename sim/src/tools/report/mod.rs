@@ -52,6 +52,10 @@ pub enum Verdict {
     NoSnapshot,
     /// The outcome differs from its snapshot: the unified diff.
     Differs(String),
+    /// `run --accept`: the outcome had no snapshot (`diff` is `None`) or differed
+    /// from it (`diff` from the old snapshot to the outcome), and was written
+    /// as its snapshot. Only an outcome that passed every other check is.
+    Accepted { diff: Option<String> },
     /// The world could not be built: nothing ran (exit 2, as a scenario that did not load).
     NotBuilt(String),
     /// Failed for another reason (the run did not finish, it panicked, a sweep's
@@ -61,13 +65,13 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn passed(&self) -> bool {
-        matches!(self, Verdict::Matches | Verdict::NotCompared)
+        matches!(self, Verdict::Matches | Verdict::NotCompared | Verdict::Accepted { .. })
     }
 
     /// One line saying what went wrong (empty when it passed).
     pub fn message(&self, file: &Path) -> String {
         match self {
-            Verdict::Matches | Verdict::NotCompared => String::new(),
+            Verdict::Matches | Verdict::NotCompared | Verdict::Accepted { .. } => String::new(),
             Verdict::NoSnapshot => format!("no snapshot at {}", snapshot::path_for(file).display()),
             Verdict::Differs(_) => {
                 format!("the outcome differs from its snapshot {}", snapshot::path_for(file).display())
@@ -77,22 +81,24 @@ impl Verdict {
     }
 
     /// The verdict's name in `--json` (`matches`, `not_compared`, `no_snapshot`,
-    /// `differs`, `not_built`, `failed`).
+    /// `differs`, `accepted`, `not_built`, `failed`).
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Matches => "matches",
             Verdict::NotCompared => "not_compared",
             Verdict::NoSnapshot => "no_snapshot",
             Verdict::Differs(_) => "differs",
+            Verdict::Accepted { .. } => "accepted",
             Verdict::NotBuilt(_) => "not_built",
             Verdict::Failed { .. } => "failed",
         }
     }
 
-    /// The details of a failure: the snapshot diff, or the failure's details.
+    /// The details of a failure: the snapshot diff, or the failure's details;
+    /// of an accepted outcome, the diff from the snapshot it replaced.
     pub fn detail(&self) -> &str {
         match self {
-            Verdict::Differs(diff) => diff,
+            Verdict::Differs(diff) | Verdict::Accepted { diff: Some(diff) } => diff,
             Verdict::Failed { detail, .. } => detail,
             _ => "",
         }
