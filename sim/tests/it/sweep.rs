@@ -268,6 +268,23 @@ fn a_sweep_of_zero_seeds_is_refused() {
 }
 
 #[test]
+fn a_sweep_on_no_jobs_or_more_threads_than_a_machine_has_is_refused() {
+    let file = support::corpus_file("happy-intake.yaml");
+    for jobs in ["0", "1025", "1000000", "-1", "two"] {
+        let flag = format!("--jobs={jobs}");
+        let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "2", &flag]);
+        assert_eq!(code, 2, "--jobs {jobs}: {out}{err}");
+        assert!(
+            err.contains(&format!("expected a number of jobs from 1 to 1024 (one thread each), got `{jobs}`")),
+            "{err}"
+        );
+        assert!(!out.contains("passed"), "{out}");
+    }
+    let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "2", "--jobs", "1024"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
 fn a_shard_holding_no_item_warns_and_its_results_still_count_in_the_merge() {
     let dir = support::scratch("empty-shard");
     let results = dir.join("shard-3.json");

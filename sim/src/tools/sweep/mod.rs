@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 pub use merge::{merge, merge_reports, MergeArgs, MergeError};
 pub(crate) use plan::parse_jitter;
 pub use plan::{items, Item, MAX_SWEEP_ITEMS};
-use plan::{parse_seed_count, parse_seed_range, parse_shard};
+use plan::{parse_jobs, parse_seed_count, parse_seed_range, parse_shard};
 use progress::Progress;
 pub use runner::{check_seed, sweep};
 pub use shrink::{faults_yaml, shrink};
@@ -57,8 +57,8 @@ pub struct SweepArgs {
     /// `cargo nextest --partition count:I/N`).
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
-    /// Simulations to run at once, each on its own thread (default: the number of cores).
-    #[arg(long, value_name = "J")]
+    /// Simulations to run at once, each on its own thread, 1 to 1024 (default: the number of cores).
+    #[arg(long, value_name = "J", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// The largest message latency of the sweep's network (the smallest is 1ms).
     #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_jitter)]

@@ -25,6 +25,8 @@ pub(crate) enum FlagError {
     Jitter(DurationError),
     /// `--jitter` outside 1ms..=10s.
     JitterBounds(String),
+    /// `--jobs` not a number in 1..=[`MAX_JOBS`].
+    Jobs(String),
 }
 
 /// What is wrong with a `--shard I/N`.
@@ -55,6 +57,9 @@ impl std::fmt::Display for FlagError {
             FlagError::EmptySeedRange(text) => write!(f, "`{text}` holds no seed"),
             FlagError::Jitter(e) => write!(f, "{e}"),
             FlagError::JitterBounds(text) => write!(f, "expected a jitter between 1ms and 10s, got `{text}`"),
+            FlagError::Jobs(text) => {
+                write!(f, "expected a number of jobs from 1 to {MAX_JOBS} (one thread each), got `{text}`")
+            }
         }
     }
 }
@@ -77,6 +82,16 @@ pub(super) fn parse_seed_count(text: &str) -> Result<u64, FlagError> {
         Ok(0) => Err(FlagError::NoSeeds),
         Ok(n) => Ok(n),
         Err(_) => Err(FlagError::SeedCount(text.to_string())),
+    }
+}
+
+/// The most simulations a sweep runs at once: each job is a thread.
+pub(crate) const MAX_JOBS: usize = 1024;
+
+pub(super) fn parse_jobs(text: &str) -> Result<usize, FlagError> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(FlagError::Jobs(text.to_string())),
     }
 }
 
