@@ -12,10 +12,15 @@ pub(crate) fn path_for(scenario: &Path) -> PathBuf {
     dir.join("snapshots").join(format!("outcome@{file}.snap"))
 }
 
-/// The pinned content of an insta `.snap` file (its YAML header stripped).
-pub(crate) fn read(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    Some(content_of(&text))
+/// The pinned content of an insta `.snap` file (its YAML header stripped);
+/// `Ok(None)` when there is no file. A file that is there but cannot be read
+/// (not UTF-8, a directory, no permission) is an error, never "no snapshot".
+pub(crate) fn read(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(content_of(&text))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn content_of(text: &str) -> String {
@@ -110,7 +115,8 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("---\nsource: squadsim run --accept\nexpression: outcome.to_yaml()\n"), "{text}");
         assert!(text.ends_with("\n---\nscenario: x\nseed: 1\n"), "{text}");
-        assert_eq!(read(&path).as_deref(), Some("scenario: x\nseed: 1"));
+        assert_eq!(read(&path).unwrap().as_deref(), Some("scenario: x\nseed: 1"));
+        assert_eq!(read(&dir.join("snapshots/outcome@none.yaml.snap")).unwrap(), None);
         // Rewritten: the old header stays, the content is replaced, nothing is left beside it.
         let pinned = "---\nsource: sim/tests/scenarios.rs\nexpression: outcome.to_yaml()\n---\nscenario: old\n";
         std::fs::write(&path, pinned).unwrap();

@@ -209,6 +209,30 @@ fn accept_never_writes_an_outcome_that_breaks_an_invariant_its_scenario_declares
 }
 
 #[test]
+fn a_snapshot_that_cannot_be_read_fails_the_run_and_accept_leaves_it() {
+    let dir = support::scratch("unreadable-snapshot");
+    let file = dir.join("refused.yaml");
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let snap = dir.join("snapshots/outcome@refused.yaml.snap");
+    std::fs::write(&snap, b"---\nsource: x\n---\nscenario: \xff\n").unwrap();
+    for accept in [false, true] {
+        let mut argv = vec!["run", file.to_str().unwrap()];
+        argv.extend(accept.then_some("--accept"));
+        let (code, out, err) = support::squadsim_outside_ci(&argv);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            out.contains(&format!(
+                "FAILED  operator-not-super-admin (seed 3): cannot read the snapshot {}",
+                snap.display()
+            )) && out.contains("valid UTF-8"),
+            "{out}"
+        );
+        assert!(!out.contains("NEW") && !err.contains("written"), "{out}{err}");
+        assert_eq!(std::fs::read(&snap).unwrap(), b"---\nsource: x\n---\nscenario: \xff\n");
+    }
+}
+
+#[test]
 fn accept_is_refused_under_ci_and_with_another_seed_and_writes_nothing() {
     let dir = support::scratch("accept-ci");
     let file = dir.join("fresh.yaml");

@@ -229,11 +229,16 @@ fn breaks(message: String, broken: &[BrokenInvariant], diff: Option<&str>) -> Ve
 
 /// How `outcome` compares with the snapshot of the scenario `file`.
 pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
-    match snapshot::read(&snapshot::path_for(file)) {
-        None => Verdict::NoSnapshot,
-        Some(expected) => match snapshot::diff(&expected, &outcome.to_yaml()) {
+    let path = snapshot::path_for(file);
+    match snapshot::read(&path) {
+        Ok(None) => Verdict::NoSnapshot,
+        Ok(Some(expected)) => match snapshot::diff(&expected, &outcome.to_yaml()) {
             None => Verdict::Matches,
             Some(d) => Verdict::Differs(d),
+        },
+        Err(e) => Verdict::Failed {
+            message: format!("cannot read the snapshot {}: {e}", path.display()),
+            detail: String::new(),
         },
     }
 }
