@@ -196,13 +196,39 @@ where
     })
 }
 
-/// Every `*.yaml` scenario under `path` (a file or a directory), sorted.
+/// Every `*.yaml` (or `*.yml`) scenario in `path`: the file itself, or a
+/// directory's own scenario files, sorted. Subdirectories are not searched
+/// (see [`unsearched`]).
 pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let mut found = Vec::new();
+    scenario_files(path)
+}
+
+/// The subdirectories of the directory `path` that hold scenario files of
+/// their own, which [`discover`] does not run (a repository's root holds
+/// workflow and manifest YAML that is not a scenario, so nothing is searched
+/// recursively); sorted. A caller warns about each: a skipped input is never
+/// silently clean.
+pub fn unsearched(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(Vec::new());
+    }
+    let mut dirs = Vec::new();
     for entry in std::fs::read_dir(path)? {
+        let p = entry?.path();
+        if p.is_dir() && scenario_files(&p).is_ok_and(|files| !files.is_empty()) {
+            dirs.push(p);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
         let p = entry?.path();
         if p.extension().is_some_and(|e| e == "yaml" || e == "yml") && p.is_file() {
             found.push(p);

@@ -54,7 +54,7 @@ pub use faults::{
 };
 pub use invariants::{InvalidInvariant, Invariants, RunInvariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;
-pub use load::{discover, ScenarioError};
+pub use load::{discover, unsearched, ScenarioError};
 pub use schema::json_schema;
 pub use steps::{ChatStep, LaunchStep, OnRun, RequestMethod, RequestStep, Step, WatchStep, RUN_ID_PLACEHOLDER};
 pub use swarm::{Between, Menu, SwarmMenu};

@@ -187,7 +187,8 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Scenario files or directories (default: scenarios/).
+    /// Scenario files or directories: a directory's own *.yaml and *.yml files, its subdirectories
+    /// not searched (a warning names each that holds scenarios) (default: scenarios/).
     pub paths: Vec<PathBuf>,
     /// Run with this seed instead of each scenario's own (snapshots are not compared).
     #[arg(long)]
@@ -250,11 +251,16 @@ pub fn main() -> ExitCode {
 pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let roots = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
     let mut files = Vec::new();
+    let mut unsearched = Vec::new();
     for root in &roots {
+        unsearched.extend(scenario::unsearched(root).unwrap_or_default());
         match scenario::discover(root) {
             Ok(found) if !found.is_empty() => files.extend(found),
             Ok(_) => {
-                let _ = writeln!(err, "error: no scenarios (*.yaml) in {}", root.display());
+                let _ = writeln!(err, "error: no scenarios (*.yaml, *.yml) in {}", root.display());
+                for dir in &unsearched {
+                    let _ = writeln!(err, "  {} holds some: name it (directories are not searched)", dir.display());
+                }
                 return ExitStatus::Unusable;
             }
             Err(e) => {
@@ -270,6 +276,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
              Accept on your machine, review `git diff` of the snapshots, and commit them (or unset CI to accept here deliberately)"
         );
         return ExitStatus::Unusable;
+    }
+    for dir in &unsearched {
+        let _ = writeln!(
+            err,
+            "warning: {} holds scenarios that are not run: directories are not searched, name it to run them",
+            dir.display()
+        );
     }
     if args.check_determinism {
         let jitter = args.sweep.active().then_some(args.sweep.jitter);
@@ -302,7 +315,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
         return ExitStatus::Unusable;
     }
-    run_files(&files, args, out, err, &Scenario::load, &simulate)
+    let status = run_files(&files, args, out, err, &Scenario::load, &simulate);
+    let json = args.json || args.format == RunFormat::Json;
+    if !unsearched.is_empty() && !json {
+        let _ = writeln!(
+            out,
+            "not run: the scenarios of {} unsearched directory(ies) (see the warnings)",
+            unsearched.len()
+        );
+    }
+    status
 }
 
 /// Whether this runs in CI, as insta tells (`CI` set, to anything but `false` or `0`).

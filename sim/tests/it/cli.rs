@@ -233,6 +233,44 @@ fn a_snapshot_that_cannot_be_read_fails_the_run_and_accept_leaves_it() {
 }
 
 #[test]
+fn scenarios_in_a_subdirectory_are_not_run_and_never_silently() {
+    let dir = support::scratch("nested");
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), dir.join("happy.yaml")).unwrap();
+    std::fs::copy(
+        support::corpus().join("snapshots/outcome@happy-intake.yaml.snap"),
+        dir.join("snapshots/outcome@happy.yaml.snap"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), dir.join("nested/inner.yml")).unwrap();
+    let (code, out, err) = support::squadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let nested = dir.join("nested");
+    assert!(err.contains(&format!("warning: {} holds scenarios that are not run", nested.display())), "{err}");
+    assert!(
+        out.ends_with("1 passed, 0 failed\nnot run: the scenarios of 1 unsearched directory(ies) (see the warnings)\n"),
+        "{out}"
+    );
+    // `snapshots/` holds no scenario: no warning for it, nor for a directory without scenarios.
+    std::fs::remove_file(nested.join("inner.yml")).unwrap();
+    let (code, out, err) = support::squadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("warning") && out.ends_with("1 passed, 0 failed\n"), "{out}{err}");
+    // Only a subdirectory holds scenarios: nothing to run, and the error says where they are.
+    let (code, _, err) = support::squadsim(&["run", dir.join("snapshots").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), nested.join("inner.yml")).unwrap();
+    std::fs::remove_file(dir.join("happy.yaml")).unwrap();
+    let (code, _, err) = support::squadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{} holds some: name it", nested.display())), "{err}");
+    // Named, it runs.
+    let (code, out, err) = support::squadsim(&["run", "--seed", "1", nested.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ran     happy-intake (seed 1)"), "{out}");
+}
+
+#[test]
 fn accept_is_refused_under_ci_and_with_another_seed_and_writes_nothing() {
     let dir = support::scratch("accept-ci");
     let file = dir.join("fresh.yaml");
