@@ -106,6 +106,30 @@ fn report_dir_trace_and_annotations_carry_the_failure_and_the_run() {
 }
 
 #[test]
+fn two_scenario_files_of_one_name_in_two_directories_each_get_their_own_run_report() {
+    let dir = support::scratch("same-stem");
+    for (sub, scenario) in [("a", "happy-intake.yaml"), ("b", "wrong-project-slug.yaml")] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::copy(support::corpus().join(scenario), dir.join(sub).join("x.yaml")).unwrap();
+    }
+    std::fs::write(
+        dir.join("x-2.yaml"),
+        std::fs::read(support::corpus().join("operator-not-super-admin.yaml")).unwrap(),
+    )
+    .unwrap();
+    let reports = dir.join("reports");
+    let (a, b, c) = (dir.join("a/x.yaml"), dir.join("b/x.yaml"), dir.join("x-2.yaml"));
+    let argv = ["run", "--seed", "3", "--report", reports.to_str().unwrap(), a.to_str().unwrap(), c.to_str().unwrap()];
+    let (code, out, err) = support::squadsim(&[&argv[..], &[b.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    let page = |name: &str| std::fs::read_to_string(reports.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    // In the order given: a/x.yaml takes `x`, x-2.yaml its own stem, b/x.yaml the first free one after.
+    assert!(page("x.seed-3.html").contains("<title>squadsim: happy-intake (seed 3)</title>"));
+    assert!(page("x-2.seed-3.html").contains("<title>squadsim: operator-not-super-admin (seed 3)</title>"));
+    assert!(page("x-3.seed-3.html").contains("<title>squadsim: wrong-project-slug (seed 3)</title>"));
+}
+
+#[test]
 fn the_record_follows_the_run_and_changes_nothing_in_it() {
     for file in scenario_files() {
         let scenario = Scenario::load(&file).unwrap();

@@ -3,7 +3,7 @@
 //! - `junit.xml` ([`junit`]): one testcase per scenario and seed, the snapshot
 //!   diff in the failure body (the shape cargo-nextest emits);
 //! - `summary.md` ([`markdown`]): a Markdown summary for `$GITHUB_STEP_SUMMARY`;
-//! - `<scenario file stem>.seed-<N>.html` ([`html`]): one self-contained page per
+//! - `<scenario file stem>.seed-<N>.html` ([`html`], named by [`page_names`]): one self-contained page per
 //!   scenario run (what happened, diagnosis, sequence diagram, outcome, diff);
 //! - `sweep.html` ([`sweep_html`], seed sweeps only): verdicts per scenario,
 //!   histograms, coverage, failing seeds linked to their run reports;
@@ -22,6 +22,7 @@ pub(crate) mod markdown;
 pub mod sweep;
 pub(crate) mod sweep_html;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use squadsim_conformance::vocabulary::BlockerCode;
@@ -146,12 +147,6 @@ impl ScenarioResult {
         }
         entry
     }
-
-    /// The file name of this run's HTML report.
-    pub fn html_name(&self) -> String {
-        let stem = self.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        format!("{stem}.seed-{}.html", self.outcome.seed)
-    }
 }
 
 /// The one-line summary of an outcome: run status, launch status, blockers
@@ -247,7 +242,7 @@ pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
 /// `dir` (created if missing); returns the paths written. The scenario files
 /// that did not load are failing test cases and rows too.
 pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure]) -> std::io::Result<Vec<PathBuf>> {
-    let pages = results.iter().filter_map(|r| r.record.as_ref().map(|record| (r.html_name(), html::page(r, record))));
+    let (pages, _) = run_pages(results);
     let files = [
         ("junit.xml".to_string(), junit::to_xml(results, unloaded)),
         ("summary.md".to_string(), markdown::summary(results, unloaded)),
@@ -264,15 +259,51 @@ pub fn write_sweep_dir(
     sweep: &sweep::SweepResults,
     runs: &[ScenarioResult],
 ) -> std::io::Result<Vec<PathBuf>> {
-    let pages: Vec<(String, String)> =
-        runs.iter().filter_map(|r| r.record.as_ref().map(|record| (r.html_name(), html::page(r, record)))).collect();
-    let linked: std::collections::BTreeSet<String> = pages.iter().map(|(name, _)| name.clone()).collect();
+    let (pages, linked) = run_pages(runs);
     let files = [
         ("junit.xml".to_string(), junit::sweep_to_xml(sweep)),
         ("summary.md".to_string(), markdown::sweep_summary(sweep)),
         ("sweep.html".to_string(), sweep_html::page(sweep, &linked)),
     ];
     write_files(dir, files.into_iter().chain(pages))
+}
+
+/// The HTML run report of each recorded run (file name, page) and the file
+/// name of each by (scenario file, seed), for linking.
+fn run_pages(runs: &[ScenarioResult]) -> (Vec<(String, String)>, PageNames) {
+    let recorded: Vec<(&ScenarioResult, &RunRecord)> =
+        runs.iter().filter_map(|r| r.record.as_ref().map(|record| (r, record))).collect();
+    let names = page_names(recorded.iter().map(|(r, _)| (r.file.as_path(), r.outcome.seed)));
+    let pages = recorded
+        .iter()
+        .map(|(r, record)| (names[&(r.file.display().to_string(), r.outcome.seed)].clone(), html::page(r, record)));
+    (pages.collect(), names)
+}
+
+/// Run reports' file names by (scenario file as given, seed).
+pub(crate) type PageNames = BTreeMap<(String, u64), String>;
+
+/// The file name of each run report in one reports directory, by (scenario
+/// file, seed): `<file stem>.seed-<N>.html`; a scenario file whose stem an
+/// earlier file took (the same name in another directory) gets the first free
+/// of `<file stem>-2`, `-3`, ... in the order the files come, so no report
+/// overwrites another.
+pub(crate) fn page_names<'a>(runs: impl IntoIterator<Item = (&'a Path, u64)>) -> PageNames {
+    let mut bases: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut names = BTreeMap::new();
+    for (file, seed) in runs {
+        let key = file.display().to_string();
+        let base = bases.entry(key.clone()).or_insert_with(|| {
+            let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let free = (1..).map(|n| if n == 1 { stem.clone() } else { format!("{stem}-{n}") });
+            let base = free.into_iter().find(|b| !taken.contains(b)).expect("an unbounded sequence has a free name");
+            taken.insert(base.clone());
+            base
+        });
+        names.insert((key, seed), format!("{base}.seed-{seed}.html"));
+    }
+    names
 }
 
 fn write_files(dir: &Path, files: impl IntoIterator<Item = (String, String)>) -> std::io::Result<Vec<PathBuf>> {

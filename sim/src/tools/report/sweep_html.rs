@@ -11,7 +11,6 @@
 //! [`esc`]; the page is a pure function of the results and the names of the run
 //! reports written beside it (no wall clock: the seeds' wall times are left out).
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -91,8 +90,8 @@ fn label(seconds: f64) -> String {
 }
 
 /// The sweep's page. `linked` holds the file names of the run reports written
-/// beside it (`<scenario file stem>.seed-<N>.html`).
-pub(crate) fn page(sweep: &SweepResults, linked: &BTreeSet<String>) -> String {
+/// beside it by (scenario file, seed) ([`super::page_names`]).
+pub(crate) fn page(sweep: &SweepResults, linked: &super::PageNames) -> String {
     let failed = sweep.failed();
     let total = sweep.results.len();
     let mut h = String::new();
@@ -157,14 +156,14 @@ fn verdicts(h: &mut String, sweep: &SweepResults) {
 }
 
 /// Every failing seed: what broke, its run report when one was written, how to reproduce it.
-fn failing(h: &mut String, sweep: &SweepResults, linked: &BTreeSet<String>) {
+fn failing(h: &mut String, sweep: &SweepResults, linked: &super::PageNames) {
     let failing: Vec<&SeedResult> = sweep.results.iter().filter(|r| !r.passed()).collect();
     let _ = writeln!(h, "<h2>Failing seeds ({})</h2>", failing.len());
     if failing.is_empty() {
         h.push_str("<p>None.</p>\n");
         return;
     }
-    if failing.iter().any(|r| !linked.contains(&run_page(r))) {
+    if failing.iter().any(|r| !linked.contains_key(&(r.file.clone(), r.seed))) {
         let _ = writeln!(
             h,
             "<p>Seeds without a link have no run report here (a sweep writes one for the first seeds \
@@ -178,11 +177,9 @@ fn failing(h: &mut String, sweep: &SweepResults, linked: &BTreeSet<String>) {
     );
     for r in failing {
         let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
-        let page = run_page(r);
-        let link = if linked.contains(&page) {
-            format!("<a class=\"run-report\" href=\"{0}\">{0}</a>", esc(&page))
-        } else {
-            String::new()
+        let link = match linked.get(&(r.file.clone(), r.seed)) {
+            Some(page) => format!("<a class=\"run-report\" href=\"{0}\">{0}</a>", esc(page)),
+            None => String::new(),
         };
         let mut reproduce = format!("<code>{}</code>", esc(&r.reproduce));
         for (what, faults) in [("drawn fault mix", &r.drawn_faults), ("smallest failing faults", &r.shrunk_faults)] {
@@ -199,12 +196,6 @@ fn failing(h: &mut String, sweep: &SweepResults, linked: &BTreeSet<String>) {
         );
     }
     h.push_str("</table>\n");
-}
-
-/// The file name of a seed's run report (as [`super::ScenarioResult::html_name`] names it).
-pub(crate) fn run_page(r: &SeedResult) -> String {
-    let stem = std::path::Path::new(&r.file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    format!("{stem}.seed-{}.html", r.seed)
 }
 
 /// The probes the seeds reached (seeds, hits), then the catalogue's never reached.
