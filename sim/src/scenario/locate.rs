@@ -195,11 +195,14 @@ impl Misshapen {
 }
 
 /// The file's bytes as text: at most [`bounds::MAX_FILE_BYTES`], UTF-8, and
-/// holding only characters YAML allows (YAML 1.2, `c-printable`).
+/// holding only characters YAML allows (YAML 1.2, `c-printable`). A byte order
+/// mark that begins the file (as some Windows editors write one) is not part of
+/// the text: lines and columns are counted after it, as an editor shows them.
 pub(crate) fn decode(bytes: &[u8]) -> Result<&str, Misshapen> {
     if bytes.len() > bounds::MAX_FILE_BYTES {
         return Err(Misshapen::at(Location::at_byte(bytes, bounds::MAX_FILE_BYTES), Problem::TooLarge));
     }
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Misshapen::at(Location::at_byte(bytes, e.valid_up_to()), Problem::NotUtf8))?;
     if let Some((offset, c)) = text.char_indices().find(|&(_, c)| !printable(c)) {

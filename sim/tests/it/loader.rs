@@ -352,3 +352,18 @@ fn every_corpus_scenario_loads_and_builds_its_world() {
         }
     }
 }
+
+#[test]
+fn a_byte_order_mark_that_begins_the_file_is_read_past_and_errors_keep_their_lines() {
+    let file = crate::support::corpus_file("happy-intake.yaml");
+    let bytes = std::fs::read(&file).unwrap();
+    let marked = [&b"\xef\xbb\xbf"[..], &bytes].concat();
+    assert_eq!(Scenario::parse_bytes(&file, &marked).unwrap(), Scenario::parse_bytes(&file, &bytes).unwrap());
+    let bad = "name: bad\nsteps:\n  - launch:\n      template_id: agentsquad\n      project_slug: x\n      delivery_graph_kind: project_delivery\n      timeout: forever\n";
+    let e = Scenario::parse_bytes(Path::new("x.yaml"), &[&b"\xef\xbb\xbf"[..], bad.as_bytes()].concat()).unwrap_err();
+    assert_eq!((e.field.as_str(), e.line, e.column), ("steps[0].launch.timeout", Some(7), Some(7)), "{e}");
+    // Only at the beginning: one inside the document is refused where it is, as YAML has it.
+    let e = Scenario::parse_bytes(Path::new("x.yaml"), "name: a\n\u{feff}steps: [health]\n".as_bytes()).unwrap_err();
+    assert_eq!(e.line, Some(2), "{e}");
+    assert!(e.message.contains("byte order mark"), "{e}");
+}
