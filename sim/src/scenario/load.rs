@@ -158,10 +158,19 @@ fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_y
     // field below the one serde's path reached.
     let below = match message.strip_prefix(FLATTENED_AT).and_then(|m| m.split_once("`: ")) {
         Some((own, rest)) => Some((path.then_printed(own), rest.to_string())),
-        None => message.strip_prefix("unknown field `").and_then(|m| m.strip_suffix('`')).map(|key| {
-            let keys: Vec<String> = super::schema::keys_at(path.segments()).iter().map(|k| format!("`{k}`")).collect();
-            (path.key(key), format!("{message}, expected one of {}", keys.join(", ")))
-        }),
+        None => message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.strip_suffix('`'))
+            .map(|key| {
+                let keys: Vec<String> =
+                    super::schema::keys_at(path.segments()).iter().map(|k| format!("`{k}`")).collect();
+                (path.key(key), format!("{message}, expected one of {}", keys.join(", ")))
+            })
+            // Refused by the mapping too: the key's own path locates its second occurrence.
+            .or_else(|| {
+                let key = message.strip_prefix("duplicate field `").and_then(|m| m.strip_suffix('`'))?;
+                Some((path.key(key), message.clone()))
+            }),
     };
     if let Some((deeper, rest)) = below {
         path = deeper;

@@ -367,3 +367,14 @@ fn a_byte_order_mark_that_begins_the_file_is_read_past_and_errors_keep_their_lin
     assert_eq!(e.line, Some(2), "{e}");
     assert!(e.message.contains("byte order mark"), "{e}");
 }
+
+#[test]
+fn a_key_written_twice_in_one_mapping_is_located_at_its_second_occurrence() {
+    let e = error("name: a\nname: b\nsteps: [health]\n");
+    assert_eq!(at(&e), ("name", Some(2)), "{e}");
+    assert!(e.message.contains("duplicate field `name`"), "{e}");
+    let e = error(&format!(
+        "name: a\nsteps:\n{LAUNCH}  - launch:\n      template_id: agentsquad\n      project_slug: x\n      template_id: again\n      delivery_graph_kind: project_delivery\n"
+    ));
+    assert_eq!(at(&e), ("steps[1].launch.template_id", Some(7)), "{e}");
+}
