@@ -196,8 +196,8 @@ fn check_file(path: &Path, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<
         if text.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| Stop::Input(format!("{name}:{number}:{}: invalid JSON: {e}", e.column())))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| invalid_json(&format!("{name}:{number}"), text.as_bytes(), &e))?;
         sink.payload(format!("{name}:{number}"), &value)?;
     }
     Ok(())
@@ -205,10 +205,28 @@ fn check_file(path: &Path, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<
 
 /// Checks a file holding one JSON document.
 fn check_document(name: &str, bytes: &[u8], sink: &mut Sink<'_>) -> Result<(), Stop> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| Stop::Input(format!("{name}:{}:{}: invalid JSON: {e}", e.line(), e.column())))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| invalid_json(&format!("{name}:{}", e.line()), bytes, &e))?;
     sink.payload(name.to_owned(), &value)?;
     Ok(())
+}
+
+/// `<file>:<line>:<column>: invalid JSON: <what>` (`at` holds file and line) for
+/// a payload whose text (`payload`, from its first byte) serde_json refused;
+/// serde_json's own "at line L column C" is left out (the location is printed
+/// up front). A payload that begins
+/// with a byte order mark is told so: JSON text may not begin with one (RFC
+/// 8259, section 8.1), and serde_json only says it expected a value.
+fn invalid_json(at: &str, payload: &[u8], e: &serde_json::Error) -> Stop {
+    let text = e.to_string();
+    let what = text.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&text);
+    if payload.starts_with("\u{feff}".as_bytes()) && e.line() <= 1 {
+        return Stop::Input(format!(
+            "{at}:1: invalid JSON: it begins with a byte order mark (U+FEFF), which JSON text may not (RFC 8259, \
+             section 8.1): save it without one"
+        ));
+    }
+    Stop::Input(format!("{at}:{}: invalid JSON: {what}", e.column()))
 }
 
 /// Runs `squadsim wire` with standard input for `-`.

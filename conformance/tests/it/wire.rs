@@ -329,3 +329,30 @@ fn a_fifo_is_refused_without_being_opened() {
     assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("payloads.jsonl: not a regular file (a FIFO)"), "{err}");
 }
+
+#[test]
+fn invalid_json_is_located_once_and_a_byte_order_mark_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("doc.json", b"{\n  \"a\": 1,\n  \"b\": }\n", "doc.json:3:8: invalid JSON: expected value\n"),
+        ("trail.jsonl", b"{\"a\": 1}\n{\"b\":\n", "trail.jsonl:2:5: invalid JSON: EOF while parsing a value\n"),
+        (
+            "bom.json",
+            b"\xef\xbb\xbf{\"a\": 1}",
+            "bom.json:1:1: invalid JSON: it begins with a byte order mark (U+FEFF)",
+        ),
+        (
+            "bom.jsonl",
+            b"\xef\xbb\xbf{\"a\": 1}\n",
+            "bom.jsonl:1:1: invalid JSON: it begins with a byte order mark (U+FEFF)",
+        ),
+    ];
+    for (name, bytes, said) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).expect("write");
+        let (status, _, err) = run(&WireArgs { files: vec![file], ..WireArgs::default() }, "");
+        assert_eq!(status, ExitStatus::Unusable, "{name}");
+        assert!(err.contains(said), "{name}: {err}");
+        assert!(!err.contains(" at line "), "the location is said once: {err}");
+    }
+}
