@@ -91,7 +91,11 @@ fn a_sweep_fails_when_no_seed_reaches_a_sometimes_probe_and_reports_its_coverage
     assert_eq!(reached.status.code(), Some(0), "{out}");
     assert!(out.contains("\ncoverage: 1 of "), "{out}");
     assert!(out.contains("  run_status:completed: 2 seeds, 2 hits\n"), "{out}");
-    assert!(out.contains("  never reached: blocker:"), "{out}");
+    assert!(
+        out.contains(" never reached (") && out.contains("), by kind:\n    blocker: agent_first_tool_required, "),
+        "{out}"
+    );
+    assert!(out.lines().all(|l| l.len() <= 100), "the list is wrapped: {out}");
 
     let out = String::from_utf8_lossy(&never.stdout);
     assert_eq!(never.status.code(), Some(1), "{out}");

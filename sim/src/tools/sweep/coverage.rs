@@ -50,6 +50,31 @@ pub(crate) fn of(results: &[SeedResult], sometimes: &[Sometimes], judged: bool) 
     Coverage { catalogue: catalogue.len(), reached, never_reached, sometimes_unreached }
 }
 
+/// `head` then `items`, comma-separated, in lines of at most 100 characters
+/// (an item longer than that alone on its line), the next lines indented two
+/// spaces more than `head`; each line ends with a newline.
+fn wrapped(head: &str, items: &[String]) -> String {
+    const WIDTH: usize = 100;
+    let indent = " ".repeat(head.len() - head.trim_start().len() + 2);
+    let mut text = String::new();
+    let mut line = head.to_string();
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() { format!("{item},") } else { item.clone() };
+        let fresh = line == head || line.len() == indent.len();
+        if line.len() + 1 + piece.len() > WIDTH && !fresh {
+            text.push_str(&line);
+            text.push('\n');
+            line = indent.clone();
+        } else {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    text.push_str(&line);
+    text.push('\n');
+    text
+}
+
 /// Prints `coverage`: each probe reached (seeds, hits), the catalogue's never
 /// reached, then a `FAILED` line per scenario with a `sometimes:` never reached.
 pub(crate) fn print(coverage: &Coverage, out: &mut dyn Write) {
@@ -58,9 +83,41 @@ pub(crate) fn print(coverage: &Coverage, out: &mut dyn Write) {
         let _ = writeln!(out, "  {probe}: {seeds} seeds, {hits} hits");
     }
     if !coverage.never_reached.is_empty() {
-        let _ = writeln!(out, "  never reached: {}", coverage.never_reached.join(", "));
+        let _ = writeln!(out, "  never reached ({}), by kind:", coverage.never_reached.len());
+        let mut kinds: Vec<(&str, Vec<String>)> = Vec::new();
+        for probe in &coverage.never_reached {
+            let (kind, what) = probe.split_once(':').unwrap_or(("", probe));
+            match kinds.last_mut() {
+                Some((last, whats)) if *last == kind => whats.push(what.to_string()),
+                _ => kinds.push((kind, vec![what.to_string()])),
+            }
+        }
+        for (kind, whats) in kinds {
+            let _ = write!(out, "{}", wrapped(&format!("    {kind}:"), &whats));
+        }
     }
     for s in coverage.sometimes_unreached.iter().flatten() {
         let _ = writeln!(out, "FAILED  {}: sometimes never reached in any seed: {}", s.scenario, s.probes.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped;
+
+    #[test]
+    fn a_list_wraps_at_a_hundred_columns_under_its_head() {
+        let items: Vec<String> = (0..30).map(|i| format!("item_{i:02}")).collect();
+        let text = wrapped("    kind:", &items);
+        assert!(text.lines().all(|l| l.len() <= 100), "{text}");
+        assert!(text.starts_with("    kind: item_00, item_01,"), "{text}");
+        assert!(text.lines().skip(1).all(|l| l.starts_with("      item_")), "{text}");
+        let back: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|w| !w.is_empty()).collect();
+        assert_eq!(back[0], "kind: item_00");
+        assert_eq!(back[1..], items[1..].iter().map(String::as_str).collect::<Vec<_>>()[..]);
+        // An item longer than a line stands alone on its line, never dropped.
+        let long = "x".repeat(120);
+        assert_eq!(wrapped("  k:", &[long.clone(), "y".into()]), format!("  k: {long},\n    y\n"));
+        assert_eq!(wrapped("  k:", &["a".into()]), "  k: a\n");
     }
 }
