@@ -284,6 +284,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
             dir.display()
         );
     }
+    if let Err(message) = prepare_outputs(args) {
+        let _ = writeln!(err, "error: {message}");
+        return ExitStatus::Unusable;
+    }
     if args.check_determinism {
         let jitter = args.sweep.active().then_some(args.sweep.jitter);
         return crate::tools::determinism::run(
@@ -325,6 +329,31 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         );
     }
     status
+}
+
+/// Makes sure, before anything runs, that what the run writes can be written
+/// where it was asked to: the reports directory is created, and so is the
+/// directory of the results and trace files; a file that is a directory, or
+/// one there that cannot be opened for writing, is refused. A sweep that could
+/// only end in "cannot write" fails at once, not after its whole length. Writes
+/// nothing into a file.
+fn prepare_outputs(args: &RunArgs) -> Result<(), String> {
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot write the reports into {}: {e}", dir.display()))?;
+    }
+    for file in [args.sweep.results.as_ref(), args.trace.as_ref()].into_iter().flatten() {
+        let refused = |e: std::io::Error| format!("cannot write {}: {e}", file.display());
+        if file.is_dir() {
+            return Err(format!("cannot write {}: it is a directory", file.display()));
+        }
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(refused)?;
+        }
+        if file.exists() {
+            std::fs::OpenOptions::new().append(true).open(file).map_err(refused)?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether this runs in CI, as insta tells (`CI` set, to anything but `false` or `0`).

@@ -271,6 +271,38 @@ fn scenarios_in_a_subdirectory_are_not_run_and_never_silently() {
 }
 
 #[test]
+fn outputs_that_cannot_be_written_are_refused_before_anything_runs_and_missing_directories_are_made() {
+    let dir = support::scratch("outputs");
+    let file = support::corpus_file("happy-intake.yaml");
+    let file = file.to_str().unwrap();
+    std::fs::write(dir.join("a-file"), "").unwrap();
+    let a_file = dir.join("a-file");
+    let refused: [(&[&str], String); 3] = [
+        (&["--seeds", "2", "--results"], dir.display().to_string()),
+        (&["--report"], a_file.display().to_string()),
+        (&["--trace"], dir.display().to_string()),
+    ];
+    for (flags, path) in &refused {
+        let mut argv = vec!["run", file];
+        argv.extend(flags.iter());
+        argv.push(path);
+        let (code, out, err) = support::squadsim(&argv);
+        assert_eq!(code, 2, "{argv:?}: {out}{err}");
+        assert!(err.contains("error: cannot write ") && err.contains(path.as_str()), "{err}");
+        assert!(out.is_empty() && !err.contains("swept"), "nothing ran: {out}{err}");
+    }
+    // A results file and a trace in directories that do not exist yet: made, then written.
+    let results = dir.join("new/deeper/results.json");
+    let (code, out, err) = support::squadsim(&["run", file, "--seeds", "2", "--results", results.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(std::fs::read_to_string(&results).unwrap().contains("\"results\""));
+    let trace = dir.join("traces/run.json");
+    let (code, out, err) = support::squadsim(&["run", file, "--trace", trace.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(std::fs::read_to_string(&trace).unwrap().contains("traceEvents"));
+}
+
+#[test]
 fn accept_is_refused_under_ci_and_with_another_seed_and_writes_nothing() {
     let dir = support::scratch("accept-ci");
     let file = dir.join("fresh.yaml");

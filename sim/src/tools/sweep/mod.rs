@@ -71,7 +71,7 @@ pub struct SweepArgs {
     /// faults; declared invariants are not checked, the built-in ones and liveness are.
     #[arg(long)]
     pub swarm: bool,
-    /// Write the sweep's results as JSON to FILE (input of `squadsim merge-reports`).
+    /// Write the sweep's results as JSON to FILE (input of `squadsim merge-reports`; its directory is made if missing).
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
 }
