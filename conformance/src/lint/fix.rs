@@ -19,9 +19,11 @@ pub fn apply(linter: &Linter, violations: &[Violation]) -> Result<usize, LintErr
     for (rel, mut edits) in by_file {
         let path = linter.root.join(rel);
         // Read moments ago by the lint; if it can no longer be, there is nothing to fix.
-        let Ok(text) = super::tree::read_text(&path) else {
+        let Ok(whole) = super::tree::read_text(&path) else {
             continue;
         };
+        // The lint read the text after a byte order mark: the edits' offsets are into that.
+        let (bom, text) = super::tree::split_bom(&whole);
         edits.sort_by_key(|v| (v.start_byte, v.end_byte));
         let mut fixed = String::with_capacity(text.len());
         let mut cursor = 0;
@@ -39,7 +41,7 @@ pub fn apply(linter: &Linter, violations: &[Violation]) -> Result<usize, LintErr
         }
         fixed.push_str(&text[cursor..]);
         if fixed != text {
-            std::fs::write(&path, fixed).map_err(|e| LintError::io(&path, &e))?;
+            std::fs::write(&path, format!("{bom}{fixed}")).map_err(|e| LintError::io(&path, &e))?;
         }
     }
     Ok(applied)

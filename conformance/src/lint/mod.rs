@@ -262,7 +262,7 @@ impl Linter {
                     continue;
                 }
             };
-            let outcome = self.lint_source(&file.rel, &text);
+            let outcome = self.lint_source(&file.rel, tree::split_bom(&text).1);
             if outcome.checked {
                 report.summary.files_checked += 1;
             }

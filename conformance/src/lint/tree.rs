@@ -135,3 +135,14 @@ fn walk(linter: &Linter, dir: &Path, found: &mut Collected) -> Result<(), LintEr
 pub fn read_text(path: &Path) -> Result<String, String> {
     regular_file::read_utf8(path).map_err(|e| e.to_string())
 }
+
+/// A file's text split into the byte order mark that begins it (empty when
+/// none) and what the rules read: lines and columns are counted after the
+/// mark, as an editor shows them, and `--fix` writes the mark back.
+pub fn split_bom(text: &str) -> (&str, &str) {
+    const BOM: &str = "\u{feff}";
+    match text.strip_prefix(BOM) {
+        Some(body) => (BOM, body),
+        None => ("", text),
+    }
+}

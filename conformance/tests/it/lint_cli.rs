@@ -345,6 +345,28 @@ fn fix_applies_mechanical_substitutions_in_place() {
 }
 
 #[test]
+fn a_byte_order_mark_that_begins_a_file_moves_no_column_and_fix_keeps_it() {
+    let dir = repo(&[
+        ("docs/plain.md", "The workspace runtime mounts.\n"),
+        ("docs/marked.md", "\u{feff}The workspace runtime mounts.\n"),
+    ]);
+    let mut args = args_for(dir.path());
+    args.format = Format::Github;
+    let (status, out, _) = run(&args);
+    assert_eq!(status, ExitStatus::Failed);
+    for file in ["docs/marked.md", "docs/plain.md"] {
+        assert!(out.contains(&format!("::error file={file},line=1,col=5,endLine=1,endColumn=22,")), "{file}: {out}");
+    }
+    args.format = Format::default();
+    args.fix = true;
+    let (_, out, _) = run(&args);
+    assert!(out.contains("2 fixed"), "{out}");
+    let read = |p: &str| fs::read_to_string(dir.path().join(p)).expect("read");
+    assert_eq!(read("docs/marked.md"), "\u{feff}The execution workspace mounts.\n");
+    assert_eq!(read("docs/plain.md"), "The execution workspace mounts.\n");
+}
+
+#[test]
 fn list_rules_prints_every_rule() {
     let args = LintArgs { list_rules: true, no_config: true, ..LintArgs::default() };
     let (status, out, _) = run(&args);
