@@ -284,6 +284,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
             dir.display()
         );
     }
+    if let Some(message) = misplaced_flag(args) {
+        let _ = writeln!(err, "error: {message}");
+        return ExitStatus::Unusable;
+    }
     if let Err(message) = prepare_outputs(args) {
         let _ = writeln!(err, "error: {message}");
         return ExitStatus::Unusable;
@@ -299,25 +303,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         );
     }
     if args.sweep.active() {
-        if args.trace.is_some() {
-            let _ = writeln!(
-                err,
-                "error: --trace records one run per scenario, not a sweep: rerun one seed with --seed N --trace FILE"
-            );
-            return ExitStatus::Unusable;
-        }
         let format = if args.json { RunFormat::Json } else { args.format };
         return crate::tools::sweep::run(&files, &args.sweep, format, args.report.as_deref(), out, err);
-    }
-    let sweep_only = [
-        ("--shard", args.sweep.shard.is_some()),
-        ("--jobs", args.sweep.jobs.is_some()),
-        ("--shrink", args.sweep.shrink),
-        ("--results", args.sweep.results.is_some()),
-    ];
-    if let Some((flag, _)) = sweep_only.iter().find(|(_, given)| *given) {
-        let _ = writeln!(err, "error: {flag} belongs to a seed sweep: add --seeds N or --seed-range A..B");
-        return ExitStatus::Unusable;
     }
     let status = run_files(&files, args, out, err, &Scenario::load, &simulate);
     let json = args.json || args.format == RunFormat::Json;
@@ -329,6 +316,27 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         );
     }
     status
+}
+
+/// A flag given where it means nothing: `--trace` with a sweep, a sweep's
+/// flag without one (`--check-determinism` takes neither, as clap says).
+fn misplaced_flag(args: &RunArgs) -> Option<String> {
+    if args.check_determinism {
+        return None;
+    }
+    if args.sweep.active() {
+        return args.trace.is_some().then(|| {
+            "--trace records one run per scenario, not a sweep: rerun one seed with --seed N --trace FILE".to_string()
+        });
+    }
+    let sweep_only = [
+        ("--shard", args.sweep.shard.is_some()),
+        ("--jobs", args.sweep.jobs.is_some()),
+        ("--shrink", args.sweep.shrink),
+        ("--results", args.sweep.results.is_some()),
+    ];
+    let (flag, _) = sweep_only.iter().find(|(_, given)| *given)?;
+    Some(format!("{flag} belongs to a seed sweep: add --seeds N or --seed-range A..B"))
 }
 
 /// Makes sure, before anything runs, that what the run writes can be written

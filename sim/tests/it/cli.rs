@@ -291,6 +291,20 @@ fn outputs_that_cannot_be_written_are_refused_before_anything_runs_and_missing_d
         assert!(err.contains("error: cannot write ") && err.contains(path.as_str()), "{err}");
         assert!(out.is_empty() && !err.contains("swept"), "nothing ran: {out}{err}");
     }
+    // A flag where it means nothing is refused before any directory is made for it.
+    let misplaced = [
+        (vec!["--seeds", "2", "--trace"], dir.join("not-made/t.json"), "--trace records one run per scenario"),
+        (vec!["--results"], dir.join("not-made-either/r.json"), "--results belongs to a seed sweep"),
+    ];
+    for (flags, path, said) in misplaced {
+        let mut argv = vec!["run", file];
+        argv.extend(flags);
+        argv.push(path.to_str().unwrap());
+        let (code, out, err) = support::squadsim(&argv);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(!path.parent().unwrap().exists(), "{} was made", path.parent().unwrap().display());
+    }
     // A results file and a trace in directories that do not exist yet: made, then written.
     let results = dir.join("new/deeper/results.json");
     let (code, out, err) = support::squadsim(&["run", file, "--seeds", "2", "--results", results.to_str().unwrap()]);
