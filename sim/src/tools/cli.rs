@@ -364,8 +364,9 @@ fn prepare_outputs(args: &RunArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether this runs in CI, as insta tells (`CI` set, to anything but `false` or `0`).
-fn under_ci() -> bool {
+/// Whether this runs in CI, as insta tells (`CI` set, to anything but `false` or
+/// `0`): `--accept` is refused there, and a sweep draws no progress bar.
+pub(crate) fn under_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 

@@ -143,7 +143,7 @@ pub fn run(
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let started = Instant::now();
-    let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && !crate::tools::cli::under_ci());
     let mut results = sweep(&scenarios, &items, jobs, args.jitter, args.swarm, |r| progress.advance(r.passed(), err));
     progress.finish(err);
     if args.shrink {
