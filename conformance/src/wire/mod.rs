@@ -214,9 +214,9 @@ fn check_document(name: &str, bytes: &[u8], sink: &mut Sink<'_>) -> Result<(), S
 /// `<file>:<line>:<column>: invalid JSON: <what>` (`at` holds file and line) for
 /// a payload whose text (`payload`, from its first byte) serde_json refused;
 /// serde_json's own "at line L column C" is left out (the location is printed
-/// up front). A payload that begins
-/// with a byte order mark is told so: JSON text may not begin with one (RFC
-/// 8259, section 8.1), and serde_json only says it expected a value.
+/// up front). A payload that begins with a byte order mark is told so: JSON
+/// text may not begin with one (RFC 8259, section 8.1), and serde_json only
+/// says it expected a value.
 fn invalid_json(at: &str, payload: &[u8], e: &serde_json::Error) -> Stop {
     let text = e.to_string();
     let what = text.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&text);

@@ -45,9 +45,10 @@ fn split(text: &str) -> (&str, &str) {
 /// the old snapshot as it was.
 pub(crate) fn write(scenario: &Path, content: &str) -> std::io::Result<PathBuf> {
     let path = path_for(scenario);
-    let header = match std::fs::read_to_string(&path) {
-        Ok(old) if !split(&old).0.is_empty() => split(&old).0.to_string(),
-        _ => new_header(scenario),
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let header = match split(&old).0 {
+        "" => new_header(scenario),
+        kept => kept.to_string(),
     };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

@@ -296,8 +296,8 @@ pub(crate) fn page_names<'a>(runs: impl IntoIterator<Item = (&'a Path, u64)>) ->
         let key = file.display().to_string();
         let base = bases.entry(key.clone()).or_insert_with(|| {
             let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let free = (1..).map(|n| if n == 1 { stem.clone() } else { format!("{stem}-{n}") });
-            let base = free.into_iter().find(|b| !taken.contains(b)).expect("an unbounded sequence has a free name");
+            let mut free = (1..).map(|n| if n == 1 { stem.clone() } else { format!("{stem}-{n}") });
+            let base = free.find(|b| !taken.contains(b)).expect("an unbounded sequence has a free name");
             taken.insert(base.clone());
             base
         });
