@@ -28,7 +28,12 @@ pub fn escape_property(s: &str) -> String {
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let (mut errors, mut warnings) = (0usize, 0usize);
     let mut overflow = Vec::new();
-    // Files not checked come first: a run that skipped something is not clean.
+    // A run that checked nothing says so first; then files not checked: a run that
+    // skipped something is not clean.
+    if let Some(why) = report.nothing_checked() {
+        errors += 1;
+        writeln!(out, "::error title={}::{}", escape_property("squadsim lint: nothing checked"), escape_data(why))?;
+    }
     for s in &report.skipped {
         let (command, shown) = if s.explicit { ("error", &mut errors) } else { ("warning", &mut warnings) };
         let message = format!("not checked: {}", s.reason);

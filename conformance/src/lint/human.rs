@@ -26,6 +26,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         0 => String::new(),
         n => format!("; {n} not checked (skipped: see the warnings)"),
     };
+    if s.files_checked == 0 && s.violations == 0 {
+        return match report.nothing_checked() {
+            Some(why) => writeln!(out, "{why}{skipped}"),
+            None => writeln!(out, "nothing checked: the {} files named are excluded by the config", s.files_excluded),
+        };
+    }
     match (s.violations, s.files_skipped) {
         (0, 0) => writeln!(out, "clean: {} files checked{extras}", s.files_checked),
         (0, _) => writeln!(out, "no violations in {} files checked{extras}{skipped}", s.files_checked),

@@ -8,8 +8,9 @@
 //! report renders as human text ([`human`]), JSON, SARIF ([`sarif`]) or GitHub
 //! annotations ([`annotations`]); `--fix` applies mechanical substitutions ([`fix`]).
 //!
-//! Exit status ([`ExitStatus`]): 0 clean, 1 violations, 2 usage or I/O errors, or a
-//! file named on the command line that could not be linted.
+//! Exit status ([`ExitStatus`]): 0 clean, 1 violations, 2 usage or I/O errors, a
+//! file named on the command line that could not be linted, or no file checked at
+//! all (unless every file named is one the config excludes).
 //! Guarantees: output is deterministic (sorted walk, sorted violations, no hash
 //! iteration); user input (files, configs, rule files) never causes a panic;
 //! only regular files are read ([`crate::regular_file`]); a file that could not
@@ -252,8 +253,9 @@ impl Linter {
     /// Lints files and directories (directories recursively, in sorted order).
     /// A file that cannot be read as UTF-8 text is in the report's `skipped`.
     pub fn lint_paths(&self, paths: &[PathBuf]) -> Result<Report, LintError> {
-        let tree::Collected { files, mut skipped } = tree::collect(self, paths)?;
+        let tree::Collected { files, mut skipped, excluded } = tree::collect(self, paths)?;
         let mut report = Report::new(self.rule_infos());
+        report.summary.files_excluded = excluded;
         for file in &files {
             let text = match tree::read_text(&file.path) {
                 Ok(text) => text,
@@ -376,12 +378,16 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
             writeln!(err, "squadsim lint: warning: skipped {}: {}", s.path, s.reason)
         };
     }
-    let skipped_explicit = report.skipped.iter().any(|s| s.explicit);
+    if let Some(why) = report.nothing_checked() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let _ = writeln!(err, "squadsim lint: error: {why} (paths: {})", shown.join(", "));
+    }
+    let unvouched = report.skipped.iter().any(|s| s.explicit) || report.nothing_checked().is_some();
     if let Some(path) = &args.write_baseline {
         Baseline::record(&report.violations).save(path)?;
         writeln!(out, "wrote {} violations to baseline {}", report.violations.len(), path.display())
             .map_err(stdout_error)?;
-        return Ok(if skipped_explicit { ExitStatus::Unusable } else { ExitStatus::Passed });
+        return Ok(if unvouched { ExitStatus::Unusable } else { ExitStatus::Passed });
     }
     if args.fix {
         let fixed = fix::apply(&linter, &report.violations)?;
@@ -402,7 +408,7 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         Format::Github => annotations::write(&report, out),
     }
     .map_err(stdout_error)?;
-    Ok(if skipped_explicit {
+    Ok(if unvouched {
         ExitStatus::Unusable
     } else if report.violations.is_empty() {
         ExitStatus::Passed

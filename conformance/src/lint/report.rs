@@ -90,12 +90,18 @@ impl RuleInfo {
     }
 }
 
+/// What [`Report::nothing_checked`] says.
+pub const NOTHING_CHECKED: &str = "nothing was checked: no file under the paths given is in a lint language \
+(.md, .rs, .py, .yaml, .json, ...; see `Language::of`) outside the config's excludes";
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub files_checked: usize,
     /// Files the lint should have checked and could not (see [`Report::skipped`]).
     pub files_skipped: usize,
+    /// Files named on the command line that the config excludes.
+    pub files_excluded: usize,
     pub violations: usize,
     pub errors: usize,
     pub warnings: usize,
@@ -131,6 +137,13 @@ impl Report {
         self.summary.warnings = self.summary.violations - self.summary.errors;
     }
 
+    /// Why the run vouches for nothing, when it checked no file and was not
+    /// named only files the config excludes: a path with nothing in a lint
+    /// language, or everything under it excluded. Such a run is never clean (exit 2).
+    pub fn nothing_checked(&self) -> Option<&'static str> {
+        (self.summary.files_checked == 0 && self.summary.files_excluded == 0).then_some(NOTHING_CHECKED)
+    }
+
     pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
         self.rules.iter().find(|r| r.id == id)
     }
@@ -162,6 +175,12 @@ impl Report {
                 path: &s.path,
                 message: &s.reason,
             })
+            .chain(self.nothing_checked().map(|message| Notification {
+                level: "error",
+                kind: "nothing-checked",
+                path: "",
+                message,
+            }))
             .collect();
         let doc = Document {
             version: 1,

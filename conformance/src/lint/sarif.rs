@@ -52,7 +52,8 @@ fn pascal(id: &str) -> String {
 }
 
 /// The run's one `invocation`: whether it succeeded (no file named on the command
-/// line went unchecked) and a `toolExecutionNotifications` entry per skipped file.
+/// line went unchecked, and some file was checked) and a `toolExecutionNotifications`
+/// entry per skipped file, and one when nothing was checked.
 fn invocation(report: &Report) -> Value {
     let notifications: Vec<Value> = report
         .skipped
@@ -67,9 +68,12 @@ fn invocation(report: &Report) -> Value {
                 }]
             })
         })
+        .chain(report.nothing_checked().map(
+            |message| json!({"descriptor": {"id": "nothing-checked"}, "level": "error", "message": {"text": message}}),
+        ))
         .collect();
     json!({
-        "executionSuccessful": !report.skipped.iter().any(|s| s.explicit),
+        "executionSuccessful": !report.skipped.iter().any(|s| s.explicit) && report.nothing_checked().is_none(),
         "toolExecutionNotifications": notifications
     })
 }

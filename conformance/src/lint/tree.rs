@@ -40,6 +40,9 @@ pub struct Skipped {
 pub struct Collected {
     pub files: Vec<SourceFile>,
     pub skipped: Vec<Skipped>,
+    /// Files named on the command line that the config excludes (not linted, as
+    /// a walk would not have linted them: a pre-commit hook names changed files).
+    pub excluded: usize,
 }
 
 /// The repo-relative, `/`-separated form of `path`.
@@ -62,7 +65,7 @@ pub fn collect(linter: &Linter, paths: &[PathBuf]) -> Result<Collected, LintErro
         if meta.is_dir() {
             walk(linter, path, &mut found)?;
         } else if linter.config.exclude.is_match(&rel) {
-            continue;
+            found.excluded += 1;
         } else if !meta.is_file() {
             found.skipped.push(Skipped {
                 path: rel,

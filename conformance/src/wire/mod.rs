@@ -8,8 +8,9 @@
 //! a warning, counted in the summary: the blocker set is open), 1 when any has an alias
 //! disagreeing with its canonical twin, a scope mismatch, a handoff missing a
 //! required field, or an unknown wall code, 2 on unreadable files
-//! (anything but a regular file is refused unopened: see [`crate::regular_file`])
-//! or invalid JSON. Files ending in `.jsonl`/`.ndjson` hold one payload per line
+//! (anything but a regular file is refused unopened: see [`crate::regular_file`]),
+//! invalid JSON (an empty `.json` file among it), or no payload in any input (a
+//! JSON Lines file with none is a warning). Files ending in `.jsonl`/`.ndjson` hold one payload per line
 //! and are streamed: each line is checked and reported as it is read, so memory
 //! stays that of the longest line; no file, or `-`, reads standard input.
 
@@ -74,6 +75,9 @@ struct Sink<'a> {
     model_defined: usize,
     /// Blocker codes neither the seeds nor the model name (warnings).
     unknown_codes: usize,
+    /// JSON Lines inputs that held no payload (no line but blank ones): checked,
+    /// and vouching for nothing, so each is warned about and counted, never clean.
+    without_payload: Vec<String>,
 }
 
 impl<'a> Sink<'a> {
@@ -92,6 +96,7 @@ impl<'a> Sink<'a> {
             aliases: 0,
             model_defined: 0,
             unknown_codes: 0,
+            without_payload: Vec::new(),
         })
     }
 
@@ -132,11 +137,13 @@ impl<'a> Sink<'a> {
     fn finish(&mut self) -> std::io::Result<()> {
         let (payloads, errors, aliases, model_defined) = (self.payloads, self.errors, self.aliases, self.model_defined);
         let unknown = self.unknown_codes;
+        let empty = self.without_payload.len();
         match self.format {
             WireFormat::Json => {
                 let summary = serde_json::json!({
                     "payloads": payloads, "errors": errors, "legacy_aliases": aliases,
                     "model_defined_codes": model_defined, "unknown_blocker_codes": unknown,
+                    "inputs_without_payload": self.without_payload,
                 });
                 let close = if payloads == 0 { "]" } else { "\n  ]" };
                 writeln!(self.findings, "{close},\n  \"summary\": {summary}\n}}")
@@ -146,9 +153,13 @@ impl<'a> Sink<'a> {
                     if model_defined == 0 { String::new() } else { format!(", {model_defined} model-defined codes") };
                 let warned =
                     if unknown == 0 { String::new() } else { format!(", {unknown} unknown blocker codes (warnings)") };
+                let unchecked = match empty {
+                    0 => String::new(),
+                    n => format!("; {n} inputs held no payload (see the warnings)"),
+                };
                 writeln!(
                     self.findings,
-                    "{payloads} payloads: {errors} errors, {aliases} legacy aliases read{marked}{warned}"
+                    "{payloads} payloads: {errors} errors, {aliases} legacy aliases read{marked}{warned}{unchecked}"
                 )
             }
         }
@@ -184,10 +195,14 @@ fn check_file(path: &Path, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<
         return check_document(&name, &bytes, sink);
     }
     let mut line = Vec::new();
+    let before = sink.payloads;
     for number in 1.. {
         line.clear();
         let read = reader.read_until(b'\n', &mut line).map_err(|e| Stop::Input(format!("{name}:{number}: {e}")))?;
         if read == 0 {
+            if sink.payloads == before {
+                sink.without_payload.push(name);
+            }
             return Ok(());
         }
         let text = std::str::from_utf8(&line)
@@ -203,8 +218,14 @@ fn check_file(path: &Path, stdin: &mut dyn Read, sink: &mut Sink<'_>) -> Result<
     Ok(())
 }
 
-/// Checks a file holding one JSON document.
+/// Checks a file holding one JSON document (an empty one is not JSON: said so).
 fn check_document(name: &str, bytes: &[u8], sink: &mut Sink<'_>) -> Result<(), Stop> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Stop::Input(format!(
+            "{name}: holds no JSON value (it is empty{}): a .json file holds one payload, a .jsonl file one a line",
+            if bytes.is_empty() { "" } else { " but for white space" }
+        )));
+    }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| invalid_json(&format!("{name}:{}", e.line()), bytes, &e))?;
     sink.payload(name.to_owned(), &value)?;
@@ -236,17 +257,25 @@ pub fn run(args: &WireArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitSta
 
 /// Runs `squadsim wire`, reading `-` from `stdin`. Payloads are checked and
 /// reported one at a time; an input that cannot be read or parsed stops the run
-/// (exit 2) after the report of what came before it is closed.
+/// (exit 2) after the report of what came before it is closed. A JSON Lines
+/// input with no payload is warned about; a run that checked no payload at all
+/// vouches for nothing (exit 2).
 pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let files = if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
-    let (stopped, errors) = match Sink::new(args, out, err) {
-        Err(e) => (Some(Stop::Output(e)), 0),
+    let (stopped, errors, payloads, without_payload) = match Sink::new(args, out, err) {
+        Err(e) => (Some(Stop::Output(e)), 0, 0, Vec::new()),
         Ok(mut sink) => {
             let stopped = files.iter().find_map(|file| check_file(file, stdin, &mut sink).err());
             let closed = sink.finish();
-            (stopped.or(closed.err().map(Stop::Output)), sink.errors)
+            (stopped.or(closed.err().map(Stop::Output)), sink.errors, sink.payloads, sink.without_payload)
         }
     };
+    for name in &without_payload {
+        let _ = writeln!(
+            err,
+            "squadsim wire: warning: {name} holds no payload (no line but blank ones): nothing in it was checked"
+        );
+    }
     match stopped {
         Some(Stop::Input(message)) => {
             let _ = writeln!(err, "squadsim wire: {message}");
@@ -254,6 +283,10 @@ pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write
         }
         Some(Stop::Output(e)) => {
             let _ = writeln!(err, "squadsim wire: <stdout>: {e}");
+            ExitStatus::Unusable
+        }
+        None if payloads == 0 => {
+            let _ = writeln!(err, "squadsim wire: error: nothing was checked: no input held a payload");
             ExitStatus::Unusable
         }
         None if errors == 0 => ExitStatus::Passed,

@@ -428,7 +428,54 @@ fn a_file_that_is_not_utf8_named_on_the_command_line_fails_the_run() {
     assert_eq!(status, ExitStatus::Unusable, "{out}{err}");
     assert!(err.contains("docs/latin1.md (named on the command line) was not checked: not UTF-8"), "{err}");
     assert!(!out.contains("clean"), "a run that checked nothing is not clean: {out}");
-    assert!(out.contains("0 files checked; 1 not checked"), "{out}");
+    assert!(
+        out.starts_with("nothing was checked: ") && out.ends_with("; 1 not checked (skipped: see the warnings)\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_run_that_checked_no_file_is_never_clean() {
+    // A directory holding nothing in a lint language (a mistyped path, a build
+    // directory): exit 2, said on stderr and in every format, never "clean".
+    let dir = repo(&[("assets/logo.png", "not text a lint reads\n")]);
+    let (status, out, err) = run(&args_for(dir.path()));
+    assert_eq!(status, ExitStatus::Unusable, "{out}{err}");
+    assert!(out.starts_with("nothing was checked: no file under the paths given is in a lint language"), "{out}");
+    assert!(err.starts_with("squadsim lint: error: nothing was checked") && err.contains("(paths: "), "{err}");
+
+    let json = LintArgs { format: Format::Json, ..args_for(dir.path()) };
+    let (status, out, _) = run(&json);
+    assert_eq!(status, ExitStatus::Unusable);
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["summary"]["files_checked"], 0);
+    assert_eq!(doc["notifications"][0]["kind"], "nothing-checked");
+    assert_eq!(doc["notifications"][0]["level"], "error");
+
+    let sarif = LintArgs { format: Format::Sarif, ..args_for(dir.path()) };
+    let doc: Value = serde_json::from_str(&run(&sarif).1).expect("json");
+    let invocation = &doc["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(invocation["toolExecutionNotifications"][0]["descriptor"]["id"], "nothing-checked");
+
+    let github = LintArgs { format: Format::Github, ..args_for(dir.path()) };
+    let out = run(&github).1;
+    assert!(out.starts_with("::error title=squadsim lint%3A nothing checked::nothing was checked"), "{out}");
+
+    // Everything under the path excluded by the config: the same.
+    let excluded = repo(&[("squadsim-lint.yaml", "exclude: ['generated/**']\n"), ("generated/a.md", "ok\n")]);
+    let mut args = args_for(excluded.path());
+    args.paths = vec![excluded.path().join("generated")];
+    let (status, out, _) = run(&args);
+    assert_eq!(status, ExitStatus::Unusable, "{out}");
+
+    // Files named on the command line that the config excludes (a pre-commit hook
+    // names the changed files): not linted, as a walk would not lint them, and said.
+    args.paths = vec![excluded.path().join("generated/a.md")];
+    let (status, out, err) = run(&args);
+    assert_eq!(status, ExitStatus::Passed, "{out}{err}");
+    assert_eq!(out, "nothing checked: the 1 files named are excluded by the config\n");
+    assert!(err.is_empty(), "{err}");
 }
 
 #[test]

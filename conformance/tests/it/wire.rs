@@ -356,3 +356,48 @@ fn invalid_json_is_located_once_and_a_byte_order_mark_is_named() {
         assert!(!err.contains(" at line "), "the location is said once: {err}");
     }
 }
+
+#[test]
+fn inputs_without_a_payload_are_never_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let blank = dir.path().join("blank.ndjson");
+    std::fs::write(&blank, "\n  \r\n\n").expect("write");
+    let one = dir.path().join("one.jsonl");
+    std::fs::write(&one, "{\"wall_code\": \"closer_wall\"}\n").expect("write");
+
+    // A JSON Lines file with no payload beside one that has some: warned about and
+    // counted; the status is the payloads'.
+    let args = WireArgs { files: vec![empty.clone(), one.clone()], ..WireArgs::default() };
+    let (status, out, err) = run(&args, "");
+    assert_eq!(status, ExitStatus::Passed, "{out}{err}");
+    assert!(
+        out.ends_with("1 payloads: 0 errors, 0 legacy aliases read; 1 inputs held no payload (see the warnings)\n"),
+        "{out}"
+    );
+    assert!(err.contains("warning: ") && err.contains("empty.jsonl holds no payload"), "{err}");
+    let json = WireArgs { format: WireFormat::Json, ..args };
+    let doc: Value = serde_json::from_str(&run(&json, "").1).expect("json");
+    assert!(doc["summary"]["inputs_without_payload"][0].as_str().is_some_and(|s| s.ends_with("empty.jsonl")), "{doc}");
+
+    // No payload in any input: nothing was checked, exit 2.
+    let args = WireArgs { files: vec![empty, blank], ..WireArgs::default() };
+    let (status, out, err) = run(&args, "");
+    assert_eq!(status, ExitStatus::Unusable, "{out}{err}");
+    assert!(
+        out.ends_with("0 payloads: 0 errors, 0 legacy aliases read; 2 inputs held no payload (see the warnings)\n"),
+        "{out}"
+    );
+    assert!(err.ends_with("squadsim wire: error: nothing was checked: no input held a payload\n"), "{err}");
+
+    // One JSON document that is empty is not JSON, said as such (not "1:0: EOF").
+    let doc = dir.path().join("empty.json");
+    std::fs::write(&doc, "\n").expect("write");
+    let (status, _, err) = run(&WireArgs { files: vec![doc], ..WireArgs::default() }, "");
+    assert_eq!(status, ExitStatus::Unusable);
+    assert!(err.contains("empty.json: holds no JSON value (it is empty but for white space)"), "{err}");
+    let (status, _, err) = run(&WireArgs::default(), "");
+    assert_eq!(status, ExitStatus::Unusable);
+    assert!(err.starts_with("squadsim wire: <stdin>: holds no JSON value (it is empty)"), "{err}");
+}

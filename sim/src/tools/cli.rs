@@ -103,13 +103,13 @@ pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
         "lint",
         "no violations (files a walk could not read are warned about, never called clean)",
         "violations",
-        "bad arguments, config, rules or baseline; an I/O error; a file named on the command line could not be checked",
+        "bad arguments, config, rules or baseline; an I/O error; a file named on the command line could not be checked; nothing was checked (no file under the paths in a lint language, outside the excludes)",
     ),
     (
         "wire",
         "no payload has an error (legacy aliases are notes)",
         "a payload has an error",
-        "a file could not be read (missing, or not a regular file) or is not JSON; bad arguments",
+        "a file could not be read (missing, or not a regular file) or is not JSON; no input held a payload; bad arguments",
     ),
     ("conform", "every check passed, warned (an unknown blocker code) or was skipped", "a check failed", "bad arguments, or the Studio API did not answer at all"),
     (
