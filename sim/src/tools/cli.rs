@@ -467,6 +467,13 @@ fn run_files(
             let _ = write!(out, "{}", report::github::annotations(&results, &unloaded));
         }
         let mut totals = format!("{passed} passed, {failed} failed");
+        let not_compared = results.iter().filter(|r| matches!(r.verdict, Verdict::NotCompared)).count();
+        if not_compared > 0 {
+            // `--seed`: what passed held its invariants; no outcome was held against a snapshot.
+            totals.push_str(&format!(
+                " ({not_compared} under another seed than their own: not compared with their snapshots)"
+            ));
+        }
         if not_built > 0 {
             totals.push_str(&format!(" ({not_built} could not be built)"));
         }
@@ -612,6 +619,22 @@ mod tests {
         assert_eq!(json[0]["verdict"], "failed");
         assert!(json[0]["message"].as_str().unwrap().starts_with("panicked: boom in operator-not-super-admin"));
         assert_eq!(json[1]["passed"], true);
+    }
+
+    #[test]
+    fn passing_under_another_seed_says_no_snapshot_was_compared() {
+        let files = [corpus("wrong-project-slug.yaml")];
+        let (code, out, _) = run_with(&files, &args(Some(5), RunFormat::Human), &load, &simulate);
+        assert_eq!(code, ExitStatus::Passed, "{out}");
+        assert!(out.starts_with("ran     wrong-project-slug (seed 5): "), "{out}");
+        assert!(
+            out.ends_with(
+                "1 passed, 0 failed (1 under another seed than their own: not compared with their snapshots)\n"
+            ),
+            "{out}"
+        );
+        let (_, out, _) = run_with(&files, &args(None, RunFormat::Human), &load, &simulate);
+        assert!(out.ends_with("1 passed, 0 failed\n"), "under its own seed it was compared: {out}");
     }
 
     #[test]
