@@ -242,18 +242,27 @@ fn a_trace_belongs_to_one_run_not_to_a_sweep() {
 /// Runs shard `shard` of a sweep of wrong-project-slug and operator-not-super-admin
 /// under `seeds` seeds, writing its results; returns the results file.
 fn shard_results(dir: &Path, seeds: &str, shard: &str) -> PathBuf {
-    let results = dir.join(format!("shard-{}-of-{seeds}-seeds.json", shard.replace('/', "-")));
-    let (code, out, err) = support::squadsim(&[
+    shard_results_with(dir, seeds, shard, &[])
+}
+
+/// [`shard_results`] with more flags (`--swarm`).
+fn shard_results_with(dir: &Path, seeds: &str, shard: &str, more: &[&str]) -> PathBuf {
+    let results = dir.join(format!("shard-{}-of-{seeds}-seeds{}.json", shard.replace('/', "-"), more.join("")));
+    let wrong_slug = support::corpus_file("wrong-project-slug.yaml");
+    let not_admin = support::corpus_file("operator-not-super-admin.yaml");
+    let mut argv = vec![
         "run",
-        support::corpus_file("wrong-project-slug.yaml").to_str().unwrap(),
-        support::corpus_file("operator-not-super-admin.yaml").to_str().unwrap(),
+        wrong_slug.to_str().unwrap(),
+        not_admin.to_str().unwrap(),
         "--seeds",
         seeds,
         "--shard",
         shard,
         "--results",
         results.to_str().unwrap(),
-    ]);
+    ];
+    argv.extend(more);
+    let (code, out, err) = support::squadsim(&argv);
     assert_eq!(code, 0, "{out}{err}");
     results
 }
@@ -328,6 +337,17 @@ fn merging_refuses_a_missing_shard_and_shards_of_different_sweeps() {
     let (code, _, err) = support::squadsim(&["merge-reports", one.to_str().unwrap(), half.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("different shard counts"), "{err}");
+
+    // A swarm shard (each seed its own fault mix) is another experiment than a plain one.
+    let two_swarmed = shard_results_with(&dir, "3", "2/3", &["--swarm"]);
+    let (code, _, err) = support::squadsim(&[
+        "merge-reports",
+        one.to_str().unwrap(),
+        two_swarmed.to_str().unwrap(),
+        three.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("different fault mixes") && err.contains("--swarm, drawn per seed"), "{err}");
 
     let two = shard_results(&dir, "3", "2/3");
     let (code, out, err) =

@@ -64,8 +64,9 @@ impl SeedResult {
 }
 
 /// The results file format `--results` writes and `merge-reports` reads
-/// (3: the scenarios' `sometimes:` and the coverage, so a merge judges `sometimes:`).
-pub const RESULTS_FORMAT: u32 = 3;
+/// (3: the scenarios' `sometimes:` and the coverage, so a merge judges `sometimes:`;
+/// 4: whether the sweep was a swarm, so a swarm shard is never merged with a plain one).
+pub const RESULTS_FORMAT: u32 = 4;
 
 /// One scenario file's `sometimes:` probes: the ones it declares (in
 /// [`SweepResults::sometimes`]), or the ones no seed reached (in [`Coverage::sometimes_unreached`]).
@@ -109,7 +110,7 @@ impl Coverage {
 }
 
 /// A sweep's (or a shard's) results: the input and output of `merge-reports`.
-/// It says what was swept (seeds, jitter, scenario files, shards), so shards
+/// It says what was swept (seeds, jitter, swarm or not, scenario files, shards), so shards
 /// that do not belong together, or a missing one, are refused when merged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepResults {
@@ -120,6 +121,10 @@ pub struct SweepResults {
     pub seeds: RangeInclusive<u64>,
     /// The largest message latency, as given to `--jitter`.
     pub jitter: String,
+    /// `--swarm`: each seed drew its own fault mix (read as `false` from a file of
+    /// an older format, which the merge then refuses by its format).
+    #[serde(default)]
+    pub swarm: bool,
     /// The scenario files swept, as given on the command line, in order.
     pub scenarios: Vec<String>,
     /// The shards these results cover (all of them after a merge).

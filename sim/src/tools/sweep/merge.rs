@@ -89,8 +89,8 @@ impl std::error::Error for MergeError {}
 /// every (file, seed) once, in the unsharded sweep's order (the scenario
 /// files as given, then seeds), its coverage computed over every seed and
 /// every declared `sometimes:` judged. Refuses files of another format, shards
-/// of different sweeps (seeds, jitter, scenario files, shard count, declared
-/// `sometimes:`), a shard
+/// of different sweeps (seeds, jitter, `--swarm` or not, scenario files, shard
+/// count, declared `sometimes:`), a shard
 /// given twice, a missing shard, and results that are not exactly the sweep's
 /// (scenario, seed) items.
 pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeError> {
@@ -103,9 +103,12 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
         }
         let count = |p: &SweepResults| p.shards.first().map_or(0, |s| s.count);
         type Shown = fn(&SweepResults) -> String;
-        let differs: [(&'static str, bool, Shown); 5] = [
+        let differs: [(&'static str, bool, Shown); 6] = [
             ("seed ranges", part.seeds != first.seeds, |p| format!("{}..={}", p.seeds.start(), p.seeds.end())),
             ("jitters", part.jitter != first.jitter, |p| p.jitter.clone()),
+            ("fault mixes", part.swarm != first.swarm, |p| {
+                if p.swarm { "--swarm, drawn per seed" } else { "the scenarios' own" }.into()
+            }),
             ("scenario files", part.scenarios != first.scenarios, |p| p.scenarios.join(", ")),
             ("shard counts", count(&part) != count(&first), |p| {
                 p.shards.first().map_or("none".into(), |s| s.count.to_string())
@@ -262,6 +265,7 @@ mod tests {
             format: RESULTS_FORMAT,
             seeds: 1..=2,
             jitter: "500ms".into(),
+            swarm: false,
             scenarios: files.iter().map(|f| f.to_string()).collect(),
             shards: vec![shard],
             sometimes: Vec::new(),
@@ -295,6 +299,15 @@ mod tests {
         other.seeds = 1..=3;
         let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
         assert!(e.to_string().contains("different seed ranges (shard-1.json: 1..=2; shard-2.json: 1..=3)"), "{e}");
+        let (_, mut other) = shard(2, 2);
+        other.swarm = true;
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "different fault mixes (shard-1.json: the scenarios' own; shard-2.json: --swarm, drawn per seed)"
+            ),
+            "{e}"
+        );
         let (_, mut other) = shard(2, 2);
         other.scenarios.pop();
         let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();

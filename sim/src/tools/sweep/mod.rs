@@ -171,6 +171,7 @@ pub fn run(
         format: RESULTS_FORMAT,
         seeds,
         jitter: String::from(args.jitter),
+        swarm: args.swarm,
         scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
         shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
         sometimes,
