@@ -158,9 +158,12 @@ fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_y
     // field below the one serde's path reached.
     let below = match message.strip_prefix(FLATTENED_AT).and_then(|m| m.split_once("`: ")) {
         Some((own, rest)) => Some((path.then_printed(own), rest.to_string())),
+        // Only a bare "unknown field `k`" (a flattening mapping's): a struct's own
+        // refusal already lists what it expects and its path already holds the key.
         None => message
             .strip_prefix("unknown field `")
             .and_then(|m| m.strip_suffix('`'))
+            .filter(|key| !key.contains('`'))
             .map(|key| {
                 let keys: Vec<String> =
                     super::schema::keys_at(path.segments()).iter().map(|k| format!("`{k}`")).collect();
@@ -262,9 +265,33 @@ mod tests {
     fn an_unknown_field_names_file_line_column_and_field() {
         let err = parse("steps:\n  - launch:\n      template_id: agentsquad\n      project_slug: p\n      delivery_graph_kind: project_delivery\n      colour: red\n").unwrap_err();
         assert_eq!(err.line, Some(6));
-        assert!(err.field.starts_with("steps[0]"), "{err}");
-        assert!(err.message.contains("unknown field `colour`"), "{err}");
-        assert!(err.to_string().starts_with("scenarios/x.yaml:6:"), "{err}");
+        assert_eq!(err.field, "steps[0].launch.colour", "{err}");
+        assert!(err.message.starts_with("unknown field `colour`, expected one of `template_id`, "), "{err}");
+        assert!(err.to_string().starts_with("scenarios/x.yaml:6:7: field `steps[0].launch.colour`: "), "{err}");
+    }
+
+    /// The key once on the field, the expected keys once in the message, at
+    /// every depth (a struct's own refusal, not a flattening mapping's).
+    #[test]
+    fn an_unknown_field_is_named_once_with_what_was_expected_once() {
+        let cases = [
+            ("bogus: 1\nsteps: [health]\n", "bogus", (1, 1), "`seed`, `world`, "),
+            ("world:\n  bogus: 1\nsteps: [health]\n", "world.bogus", (2, 3), "`tenants`, `projects`, "),
+            (
+                "steps:\n  - watch: {every: 5s, timeout: 1m, bogus: 1}\n",
+                "steps[0].watch.bogus",
+                (2, 37),
+                "`every` or `timeout`",
+            ),
+        ];
+        for (text, field, (line, column), expected) in cases {
+            let err = parse(text).unwrap_err();
+            assert_eq!((err.field.as_str(), err.line, err.column), (field, Some(line), Some(column)), "{err}");
+            assert!(err.message.starts_with("unknown field `bogus`, expected "), "{err}");
+            assert!(err.message.contains(expected), "{err}");
+            assert_eq!(err.message.matches("expected").count(), 1, "{err}");
+            assert!(!err.message.ends_with(' '), "{err}");
+        }
     }
 
     #[test]
