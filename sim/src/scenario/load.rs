@@ -122,7 +122,7 @@ impl Scenario {
         let spans = Spans::index(text).map_err(|m| ScenarioError::misshapen(path, m))?;
         let deserializer = serde_yaml::Deserializer::from_str(text);
         let mut scenario: Scenario =
-            serde_path_to_error::deserialize(deserializer).map_err(|e| serde_error(path, &spans, e))?;
+            serde_path_to_error::deserialize(deserializer).map_err(|e| serde_error(path, text, &spans, e))?;
         if scenario.name.is_empty() {
             scenario.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         }
@@ -137,7 +137,12 @@ impl Scenario {
 /// (serde_yaml reports errors inside a nested value at the enclosing mapping),
 /// else where serde_yaml's parser stopped, else at the deepest part of the path
 /// the document holds.
-fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_yaml::Error>) -> ScenarioError {
+fn serde_error(
+    file: &Path,
+    text: &str,
+    spans: &Spans,
+    e: serde_path_to_error::Error<serde_yaml::Error>,
+) -> ScenarioError {
     let mut path = FieldPath::from_serde(e.path());
     let mut field = e.path().to_string();
     let inner = e.into_inner();
@@ -145,6 +150,14 @@ fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_y
     // serde_yaml appends " at line L column C"; the location is printed up front.
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
+    }
+    message = in_the_formats_words(&message);
+    // The YAML scanner's own complaints, said as the structural ones are; a tab
+    // where a token should begin is the usual cause, and is named.
+    if message.starts_with("found ") || message.starts_with("did not find ") || message.starts_with("mapping values") {
+        let tab = inner.location().and_then(|l| text.lines().nth(l.line() - 1)?.chars().nth(l.column() - 1));
+        let hint = if tab == Some('\t') { " (a tab: YAML indents with spaces, never tabs)" } else { "" };
+        message = format!("invalid YAML: {message}{hint}");
     }
     // serde_yaml may prefix its own (shorter) path; the field is printed separately.
     if let Some((prefix, rest)) = message.split_once(": ") {
@@ -186,6 +199,25 @@ fn serde_error(file: &Path, spans: &Spans, e: serde_path_to_error::Error<serde_y
         _ => indexed,
     };
     ScenarioError::at(file, at, if field == "." { String::new() } else { field }, message)
+}
+
+/// serde's name for what it expected, in the scenario format's words: a Rust
+/// struct is a mapping, `u64` a whole number from 0 to its largest, `f64` a number.
+fn in_the_formats_words(message: &str) -> String {
+    let Some((head, expected)) = message.rsplit_once(", expected ") else { return message.to_string() };
+    let whole = |max: u64| format!("a whole number from 0 to {max}");
+    let plain = match expected {
+        "u8" => whole(u8::MAX.into()),
+        "u16" => whole(u16::MAX.into()),
+        "u32" => whole(u32::MAX.into()),
+        "u64" | "usize" => whole(u64::MAX),
+        "i32" | "i64" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        "a map" => "a mapping".to_string(),
+        other if other.starts_with("struct ") => "a mapping of its fields (scenarios/README.md)".to_string(),
+        _ => return message.to_string(),
+    };
+    format!("{head}, expected {plain}")
 }
 
 /// How [`flattened`] marks the path it tracked in front of a message.
@@ -270,6 +302,29 @@ mod tests {
         assert!(err.to_string().starts_with("scenarios/x.yaml:6:7: field `steps[0].launch.colour`: "), "{err}");
     }
 
+    /// What serde expected, said in YAML's words and never as a Rust type; the
+    /// YAML scanner's complaints said as invalid YAML, a tab named.
+    #[test]
+    fn what_was_expected_is_said_in_the_formats_words() {
+        let cases = [
+            ("seed: -1\nsteps: [health]\n", "invalid type: integer `-1`, expected a whole number from 0 to 18446744073709551615"),
+            ("world:\n  implementer_lanes: x\nsteps: [health]\n", "invalid type: string \"x\", expected a whole number from 0 to 4294967295"),
+            ("steps:\n  - watch: 5s\n", "invalid type: string \"5s\", expected a mapping of its fields (scenarios/README.md)"),
+            ("\tsteps: [health]\n", "invalid YAML: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces, never tabs)"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.message, expected, "{err}");
+            for rust in ["struct ", " u64", " u32", " f64"] {
+                assert!(!err.message.contains(rust), "{err}");
+            }
+        }
+        assert_eq!(
+            in_the_formats_words("invalid length 1, expected an array of length 2"),
+            "invalid length 1, expected an array of length 2"
+        );
+    }
+
     /// The key once on the field, the expected keys once in the message, at
     /// every depth (a struct's own refusal, not a flattening mapping's).
     #[test]
@@ -343,11 +398,11 @@ mod tests {
     #[test]
     fn a_bad_first_run_invariant_names_its_own_line_and_field() {
         let cases = [
-            ("  sessions: many", "invariants.sessions", "expected usize"),
+            ("  sessions: many", "invariants.sessions", "expected a whole number from 0 to 18446744073709551615"),
             ("  blockers: [agent_first_tool_required, {code: x}]", "invariants.blockers[1]", "invalid type: map"),
             ("  sesions: 2", "invariants.sesions", "unknown field `sesions`, expected one of `finished`, `run_status`"),
             ("  blockers: [stuck]", "invariants.blockers[0]", "unknown blocker code `stuck`"),
-            ("  launch_http_status: ok", "invariants.launch_http_status", "expected u16"),
+            ("  launch_http_status: ok", "invariants.launch_http_status", "expected a whole number from 0 to 65535"),
         ];
         for (bad, field, expected) in cases {
             let text = format!("steps: [health]\ninvariants:\n  finished: true\n  run_status: completed\n{bad}\n");
