@@ -64,12 +64,8 @@ impl Baseline {
 
     pub fn load(path: &Path) -> Result<Baseline, LintError> {
         let text = super::read_config_text(path)?;
-        let baseline: Baseline = serde_json::from_str(&text).map_err(|e| LintError {
-            path: path.to_path_buf(),
-            line: Some(e.line()),
-            field: None,
-            message: e.to_string(),
-        })?;
+        let baseline: Baseline = serde_json::from_str(&text)
+            .map_err(|e| LintError::parsed(path, Some((e.line(), e.column())), None, &e.to_string()))?;
         if baseline.version != 1 {
             return Err(LintError::at(
                 path,

@@ -333,6 +333,7 @@ pub(crate) fn read_config_text(path: &Path) -> Result<String, LintError> {
     crate::regular_file::read_utf8(path).map_err(|e| LintError {
         path: path.to_path_buf(),
         line: None,
+        column: None,
         field: None,
         message: e.to_string(),
     })

@@ -112,17 +112,37 @@ struct RuleFile {
 pub struct LintError {
     pub path: PathBuf,
     pub line: Option<usize>,
+    /// 1-based, where the parser says.
+    pub column: Option<usize>,
     pub field: Option<String>,
     pub message: String,
 }
 
 impl LintError {
     pub fn io(path: &Path, err: &std::io::Error) -> LintError {
-        LintError { path: path.to_path_buf(), line: None, field: None, message: err.to_string() }
+        LintError { path: path.to_path_buf(), line: None, column: None, field: None, message: err.to_string() }
     }
 
     pub fn at(path: &Path, line: Option<usize>, field: impl Into<String>, message: impl Into<String>) -> LintError {
-        LintError { path: path.to_path_buf(), line, field: Some(field.into()), message: message.into() }
+        LintError { path: path.to_path_buf(), line, column: None, field: Some(field.into()), message: message.into() }
+    }
+
+    /// A parser's error at `line` and `column`: its own " at line L column C" is
+    /// left out of the message (the location is printed up front).
+    pub(crate) fn parsed(path: &Path, at: Option<(usize, usize)>, field: Option<String>, message: &str) -> LintError {
+        // At its end (serde's), or before the parser's context (libyaml's "<problem>
+        // at line L column C, <context>").
+        let message = match at {
+            Some((line, column)) => message.replacen(&format!(" at line {line} column {column}"), "", 1),
+            None => message.to_string(),
+        };
+        LintError {
+            path: path.to_path_buf(),
+            line: at.map(|(line, _)| line),
+            column: at.map(|(_, column)| column),
+            field,
+            message,
+        }
     }
 }
 
@@ -131,6 +151,9 @@ impl fmt::Display for LintError {
         write!(f, "{}", self.path.display())?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
         }
         if let Some(field) = &self.field {
             write!(f, ": field `{field}`")?;
@@ -146,11 +169,28 @@ impl std::error::Error for LintError {}
 pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, LintError> {
     let deserializer = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        // Text that is not YAML at all: the parser's complaint where it stopped,
+        // whatever serde met first (a key refused before the parser reached the fault).
+        if let Err(syntax) =
+            <serde::de::IgnoredAny as serde::Deserialize>::deserialize(serde_yaml::Deserializer::from_str(text))
+        {
+            let at = syntax.location().map(|l| (l.line(), l.column()));
+            let mut error = LintError::parsed(path, at, None, &syntax.to_string());
+            let tab = at.and_then(|(line, column)| text.lines().nth(line - 1)?.chars().nth(column - 1));
+            let hint = if tab == Some('\t') { " (a tab: YAML indents with spaces, never tabs)" } else { "" };
+            error.message = format!("invalid YAML: {}{hint}", error.message);
+            return error;
+        }
         let field = err.path().to_string();
         let inner = err.into_inner();
-        let line = inner.location().map(|l| l.line());
-        let message = inner.to_string();
-        LintError { path: path.to_path_buf(), line, field: if field == "." { None } else { Some(field) }, message }
+        let at = inner.location().map(|l| (l.line(), l.column()));
+        let said = inner.to_string();
+        // serde_yaml may put its own path in front; the field is printed on its own.
+        let message = match said.split_once(": ") {
+            Some((prefix, rest)) if !prefix.contains(' ') && field.starts_with(prefix) => rest,
+            _ => said.as_str(),
+        };
+        LintError::parsed(path, at, (field != ".").then_some(field), message)
     })
 }
 

@@ -540,3 +540,36 @@ fn a_named_file_without_a_lint_language_is_not_called_clean() {
     assert_eq!(status, ExitStatus::Unusable, "{out}");
     assert!(err.contains("data.bin (named on the command line) was not checked: no lint language"), "{err}");
 }
+
+#[test]
+fn a_malformed_config_or_baseline_is_located_once_and_said_in_its_own_words() {
+    let cases = [
+        // serde's own path and location are not repeated in the message
+        ("exclude: docs\n", "squadsim-lint.yaml:1:10: field `exclude`: invalid type: string \"docs\", expected a sequence"),
+        (
+            "overrides:\n  bare-runtime:\n    severity: fatal\n",
+            "squadsim-lint.yaml:3:15: field `overrides.bare-runtime.severity`: unknown variant `fatal`, expected `error` or `warning`",
+        ),
+        // not YAML: the parser's complaint where it stopped, not a key refused before it
+        (
+            "a: [\n",
+            "squadsim-lint.yaml:2:1: invalid YAML: did not find expected node content, while parsing a flow node",
+        ),
+        (
+            "\texclude: []\n",
+            "squadsim-lint.yaml:1:1: invalid YAML: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces, never tabs)",
+        ),
+    ];
+    for (config, expected) in cases {
+        let dir = repo(&[("squadsim-lint.yaml", config), ("a.md", "ok\n")]);
+        let (status, _, err) = run(&args_for(dir.path()));
+        assert_eq!(status, ExitStatus::Unusable, "{err}");
+        let shown = err.trim_end().replace(&format!("{}/", dir.path().display()), "");
+        assert_eq!(shown, format!("squadsim lint: {expected}"), "{config}");
+    }
+    let dir = repo(&[("a.md", "ok\n"), ("baseline.json", "{\"version\": 1, \"entries\": [}\n")]);
+    let args = LintArgs { baseline: Some(dir.path().join("baseline.json")), ..args_for(dir.path()) };
+    let (status, _, err) = run(&args);
+    assert_eq!(status, ExitStatus::Unusable);
+    assert!(err.trim_end().ends_with("baseline.json:1:28: expected value"), "{err}");
+}

@@ -143,6 +143,14 @@ fn serde_error(
     spans: &Spans,
     e: serde_path_to_error::Error<serde_yaml::Error>,
 ) -> ScenarioError {
+    // Text that is not YAML at all (the indexer lets some through): the parser's
+    // complaint where it stopped, whatever serde met first (a key refused before
+    // the parser reached the fault).
+    if let Err(syntax) =
+        <serde::de::IgnoredAny as serde::Deserialize>::deserialize(serde_yaml::Deserializer::from_str(text))
+    {
+        return not_yaml(file, text, &syntax);
+    }
     let mut path = FieldPath::from_serde(e.path());
     let mut field = e.path().to_string();
     let inner = e.into_inner();
@@ -152,13 +160,6 @@ fn serde_error(
         message.truncate(i);
     }
     message = in_the_formats_words(&message);
-    // The YAML scanner's own complaints, said as the structural ones are; a tab
-    // where a token should begin is the usual cause, and is named.
-    if message.starts_with("found ") || message.starts_with("did not find ") || message.starts_with("mapping values") {
-        let tab = inner.location().and_then(|l| text.lines().nth(l.line() - 1)?.chars().nth(l.column() - 1));
-        let hint = if tab == Some('\t') { " (a tab: YAML indents with spaces, never tabs)" } else { "" };
-        message = format!("invalid YAML: {message}{hint}");
-    }
     // serde_yaml may prefix its own (shorter) path; the field is printed separately.
     if let Some((prefix, rest)) = message.split_once(": ") {
         if !prefix.contains(' ') && field.starts_with(prefix) {
@@ -199,6 +200,18 @@ fn serde_error(
         _ => indexed,
     };
     ScenarioError::at(file, at, if field == "." { String::new() } else { field }, message)
+}
+
+/// serde_yaml's parser refusing `text`: `invalid YAML: <what>` where it stopped;
+/// a tab where a token should begin, the usual cause, is named.
+fn not_yaml(file: &Path, text: &str, e: &serde_yaml::Error) -> ScenarioError {
+    let said = e.to_string();
+    let at = e.location().map_or(Location { line: 1, column: 1 }, |l| Location { line: l.line(), column: l.column() });
+    // At its end, or before the parser's context ("<problem> at line L column C, <context>").
+    let what = said.replacen(&format!(" at line {} column {}", at.line, at.column), "", 1);
+    let tab = text.lines().nth(at.line - 1).and_then(|line| line.chars().nth(at.column - 1)) == Some('\t');
+    let hint = if tab { " (a tab: YAML indents with spaces, never tabs)" } else { "" };
+    ScenarioError::at(file, at, String::new(), format!("invalid YAML: {what}{hint}"))
 }
 
 /// serde's name for what it expected, in the scenario format's words: a Rust
