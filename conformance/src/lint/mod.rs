@@ -370,6 +370,19 @@ fn run_inner(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         }
         return Ok(ExitStatus::Passed);
     }
+    if linter.config.rules.rules.is_empty() {
+        // Every file would be "clean": no rule to break.
+        let source = args.rules.clone().or_else(|| discover_config(args)).unwrap_or(PathBuf::from(CONFIG_FILE_NAME));
+        return Err(LintError {
+            path: source,
+            line: None,
+            column: None,
+            field: None,
+            message: "no rule is enabled (the rule file holds none, or the config disables every one): the lint \
+                      would check nothing"
+                .into(),
+        });
+    }
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut report = linter.lint_paths(&paths)?;
     for s in &report.skipped {

@@ -573,3 +573,22 @@ fn a_malformed_config_or_baseline_is_located_once_and_said_in_its_own_words() {
     assert_eq!(status, ExitStatus::Unusable);
     assert!(err.trim_end().ends_with("baseline.json:1:28: expected value"), "{err}");
 }
+
+#[test]
+fn a_lint_with_no_rule_enabled_is_refused_not_clean() {
+    let dir = repo(&[
+        ("a.md", "The workspace runtime is a Daytona sandbox lease.\n"),
+        ("rules.yaml", "version: 1\nrules: []\n"),
+    ]);
+    let args = LintArgs { rules: Some(dir.path().join("rules.yaml")), ..args_for(dir.path()) };
+    let (status, out, err) = run(&args);
+    assert_eq!(status, ExitStatus::Unusable, "{out}{err}");
+    assert!(!out.contains("clean"), "{out}");
+    assert!(
+        err.contains("rules.yaml: no rule is enabled (the rule file holds none, or the config disables every one)"),
+        "{err}"
+    );
+    // Listing them still works: it lists none.
+    let (status, out, _) = run(&LintArgs { list_rules: true, ..args });
+    assert_eq!(status, ExitStatus::Passed, "{out}");
+}
