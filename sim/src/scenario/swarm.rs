@@ -2,7 +2,8 @@
 //! seed's fault mix from: which hosts may fail, which links, which kinds of
 //! fault, how many, and the ranges of their start, length, added latency, loss
 //! rate and status. Every field is optional; one left out takes the default
-//! ([`Menu`]): every host and link of the scenario's world, every kind swarm draws.
+//! ([`Menu`]): every host and link of the scenario's world, every kind swarm draws
+//! that the menu's hosts and links can take.
 //! The tool calls a crash may wait for are always every one the scenario's
 //! agents can make (their roles' loadouts).
 //!
@@ -42,7 +43,8 @@ pub struct SwarmMenu {
     /// Links that may be cut, slowed or lose messages. Default: every pair of `hosts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<[String; 2]>>,
-    /// Kinds of fault that may be drawn (each seed switches some off). Default: every kind.
+    /// Kinds of fault that may be drawn (each seed switches some off). Default: every kind the
+    /// menu has something to strike with (no link kind when it has no link, no host kind when no host).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Vec<FaultKind>>,
     /// How many faults a seed draws. Default 1..3, at most 16.
@@ -103,10 +105,13 @@ impl Scenario {
             pairs.map(|[a, b]| [a.clone(), b.clone()]).collect()
         });
         let pair = |b: Option<Between<SimDuration>>, default| b.map_or(default, |b| (b.min.0, b.max.0));
+        // By default every kind the menu has something for: no link kind without a link.
+        let strikable = |kind: &FaultKind| if kind.on_link() { !links.is_empty() } else { !hosts.is_empty() };
+        let kinds = menu.kinds.unwrap_or_else(|| FaultKind::ALL.into_iter().filter(strikable).collect());
         Menu {
             hosts,
             links,
-            kinds: menu.kinds.unwrap_or_else(|| FaultKind::ALL.to_vec()),
+            kinds,
             faults: menu.faults.map_or(DEFAULT_FAULTS, |b| (b.min, b.max)),
             starts: pair(menu.starts, DEFAULT_STARTS),
             lasts: pair(menu.lasts, DEFAULT_LASTS),
@@ -143,8 +148,16 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
         }
     }
     let menu = scenario.swarm_menu();
-    if menu.kinds.is_empty() {
+    if menu.kinds.is_empty() && declared.kinds.is_some() {
         return Err(Invalid::new(field.key("kinds"), "expected at least one kind of fault".into()));
+    }
+    if menu.kinds.is_empty() {
+        return Err(Invalid::new(
+            field.key("hosts"),
+            "the menu has no host and no link: nothing a fault could strike (name some in `swarm.hosts` or \
+             `swarm.links`)"
+                .into(),
+        ));
     }
     for (i, kind) in declared.kinds.iter().flatten().enumerate() {
         let (has, what) =

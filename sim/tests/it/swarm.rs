@@ -99,3 +99,26 @@ fn a_swarm_over_a_scenario_with_a_menu_strikes_only_what_the_menu_names() {
         assert!(!out.contains(&format!("fault_began:{kind}:")), "{kind} is not on the menu: {out}");
     }
 }
+
+#[test]
+fn a_menu_draws_only_the_kinds_its_hosts_and_links_can_take_and_one_with_neither_is_refused() {
+    // Nothing to strike: refused at load with its line (the sweep used to panic drawing a host from none).
+    let e = menu_error("  hosts: []\n");
+    assert_eq!((e.field.as_str(), e.line), ("swarm.hosts", Some(3)), "{e}");
+    assert!(e.to_string().contains("the menu has no host and no link: nothing a fault could strike"), "{e}");
+    let e = menu_error("  hosts: []\n  kinds: []\n");
+    assert!(e.to_string().contains("expected at least one kind of fault"), "{e}");
+
+    // One host makes no link: with the kinds left to their default, only host kinds are drawn.
+    let dir = support::scratch("swarm-one-host");
+    let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let file = dir.join("one-host.yaml");
+    std::fs::write(&file, format!("{text}swarm: {{hosts: [daytona]}}\n")).unwrap();
+    let (code, out) = squadsim(&["--swarm", "--seeds", "16", "--jobs", "2"], &file);
+    assert!(matches!(code, Some(0 | 1)), "every seed ran: {out}");
+    assert!(!out.contains("panicked"), "{out}");
+    assert!(out.contains("fault_began:crash") || out.contains("fault_began:service_"), "{out}");
+    for kind in ["partition", "one_way_partition", "latency", "loss"] {
+        assert!(!out.contains(&format!("fault_began:{kind}:")), "{kind} needs a link: {out}");
+    }
+}
