@@ -236,6 +236,30 @@ impl FaultSchedule {
         &self.log
     }
 
+    /// The declared faults that never began, in file order, each with why: its
+    /// time came after the run ended, or its event never showed (or showed, and
+    /// its delay ran past the end). A scenario whose fault never began tested
+    /// the world without it.
+    pub(crate) fn never_began(&self) -> Vec<String> {
+        self.waiting
+            .iter()
+            .map(|&i| {
+                let fault = &self.faults[i];
+                let window = fault.window();
+                let of_run = window.run.as_ref().map(|r| format!(" of run {r}")).unwrap_or_default();
+                let why = match (&window.at, &window.on, self.seen.get(&i)) {
+                    (Some(at), ..) => format!("at {}: the run ended first", seconds_label(at.0)),
+                    (None, Some(t), Some(seen)) => {
+                        format!("on {t}{of_run}: seen at {}, the run ended first", seconds_label(*seen))
+                    }
+                    (None, Some(t), None) => format!("on {t}{of_run}: it never happened"),
+                    (None, None, _) => "with neither a time nor an event".to_string(),
+                };
+                format!("{} ({why})", describe(fault))
+            })
+            .collect()
+    }
+
     /// What was done, as the run record marks it: (when, host, the other host, what).
     pub(crate) fn marks(&self) -> Vec<(Duration, String, Option<String>, String)> {
         self.marks.clone()

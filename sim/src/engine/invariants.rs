@@ -275,6 +275,7 @@ mod tests {
             concurrent_runs: Vec::new(),
             runs: Vec::new(),
             faults: Vec::new(),
+            faults_never_began: Vec::new(),
             diagnosis: None,
             platform_agent: None,
             project_issues: Vec::new(),

@@ -66,6 +66,10 @@ pub struct Outcome {
     /// The faults the schedule applied, with simulated times (empty: none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
+    /// The declared faults that never began, each with why (its time came after
+    /// the run ended; its event never happened): the run tested the world without them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults_never_began: Vec<String>,
     /// The runbook's diagnosis of a first-tool block, from the services' state
     /// after the run (none when no session is blocked by the launch contract).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,6 +333,7 @@ pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
         concurrent_runs: Vec::new(),
         runs: Vec::new(),
         faults: Vec::new(),
+        faults_never_began: Vec::new(),
         diagnosis: None,
         platform_agent: None,
         project_issues: Vec::new(),
@@ -428,6 +433,7 @@ pub(crate) fn collect(
             .collect(),
         runs,
         faults: Vec::new(),
+        faults_never_began: Vec::new(),
         diagnosis: None,
         platform_agent: None,
         project_issues: Vec::new(),

@@ -43,8 +43,7 @@ pub struct SwarmMenu {
     /// Links that may be cut, slowed or lose messages. Default: every pair of `hosts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<[String; 2]>>,
-    /// Kinds of fault that may be drawn (each seed switches some off). Default: every kind the
-    /// menu has something to strike with (no link kind when it has no link, no host kind when no host).
+    /// Kinds of fault that may be drawn (each seed switches some off). Default: every kind the menu can strike with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Vec<FaultKind>>,
     /// How many faults a seed draws. Default 1..3, at most 16.
@@ -190,6 +189,15 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
     }
     ordered("faults", low > high)?;
     ordered("starts", menu.starts.0 > menu.starts.1)?;
+    if menu.starts.1 >= scenario.world.horizon.0 {
+        return Err(Invalid::new(
+            field.key("starts").key("max"),
+            format!(
+                "expected a start before the horizon ({}): a fault drawn then would begin after the run stops",
+                crate::base::clock::seconds_label(scenario.world.horizon.0)
+            ),
+        ));
+    }
     if menu.lasts.0.is_zero() {
         return Err(Invalid::new(field.key("lasts").key("min"), "expected a fault to last longer than 0s".into()));
     }

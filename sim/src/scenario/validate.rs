@@ -77,7 +77,7 @@ pub(crate) fn validate(scenario: &Scenario) -> Result<(), Invalid> {
     let known: Vec<String> = known_roles(scenario).1.into_iter().collect();
     super::tool_call::check(scenario, &known)?;
     missing_named_agents(scenario, &known)?;
-    event_delays(scenario)?;
+    begin_before_the_horizon(scenario)?;
     for (role, behaviour) in &scenario.agents {
         let agent = FieldPath::root().key("agents").key(role);
         for (i, h) in behaviour.handoffs.iter().flatten().enumerate() {
@@ -417,11 +417,21 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
     }
 }
 
-/// An event's `delay` ends inside the horizon: a fault that could only begin
-/// after the run has stopped is a mistake, not a condition.
-fn event_delays(scenario: &Scenario) -> Result<(), Invalid> {
+/// A fault's `at`, and an event's `delay`, end inside the horizon: a fault that
+/// could only begin after the run has stopped is a mistake, not a condition.
+fn begin_before_the_horizon(scenario: &Scenario) -> Result<(), Invalid> {
     let horizon = scenario.world.horizon.0;
     for (i, fault) in scenario.faults.iter().enumerate() {
+        if let Some(at) = fault.window().at.filter(|at| at.0 >= horizon) {
+            return Err(Invalid::new(
+                FieldPath::root().key("faults").index(i).key(fault.kind()).key("at"),
+                format!(
+                    "expected a time before the horizon ({}), got {}: the fault would begin after the run stops",
+                    crate::base::clock::seconds_label(horizon),
+                    crate::base::clock::seconds_label(at.0)
+                ),
+            ));
+        }
         let Some(on) = fault.window().on else { continue };
         if on.delay() >= horizon {
             return Err(Invalid::new(

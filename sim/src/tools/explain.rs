@@ -287,6 +287,12 @@ pub fn story(scenario: &Scenario, outcome: &Outcome, record: &RunRecord, events:
             None => String::new(),
         }
     );
+    if !outcome.faults_never_began.is_empty() {
+        let _ = writeln!(text, "\ndeclared faults that never began (the run tested the world without them):");
+        for f in &outcome.faults_never_began {
+            let _ = writeln!(text, "  {f}");
+        }
+    }
     if !outcome.sessions.is_empty() {
         let _ = writeln!(text, "\nsessions:");
         for s in &outcome.sessions {

@@ -245,3 +245,40 @@ fn an_http_event_from_an_unknown_host_or_from_its_own_target_is_refused_with_its
     let own = "faults:\n  - crash: {host: github, on: {http: {from: github, to: github}}}\nsteps: [health]\n";
     refused(own, "faults[0].crash.on.http.from", "other than `to`");
 }
+
+#[test]
+fn a_declared_fault_that_never_began_is_said_with_why_and_a_fault_past_the_horizon_is_refused() {
+    let happy = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let faults = "faults:\n  - partition: {between: [studio, daytona], at: 50m}\n  - crash: {host: github, on: {wall: {wall: closer_wall}}}\n  - crash: {host: daytona, on: {http: {to: daytona, path: /api/sandbox, delay: 50m}}}\n";
+    let s = parse(&format!("{happy}{faults}")).unwrap();
+    let o = world::run(&s, RunOptions::default()).outcome;
+    assert!(o.faults.is_empty(), "{:?}", o.faults);
+    assert_eq!(
+        o.faults_never_began,
+        [
+            "partition studio <-> daytona (at 3000.0s: the run ended first)",
+            "crash github (on wall closer_wall: it never happened)",
+            "crash daytona (on http * daytona/api/sandbox + 3000.0s: seen at 6.3s, the run ended first)",
+        ]
+    );
+    assert!(
+        squadsim::tools::report::summary(&o).ends_with(", 3 declared fault(s) never began"),
+        "{}",
+        squadsim::tools::report::summary(&o)
+    );
+    assert!(
+        o.to_yaml().contains("faults_never_began:\n- 'partition studio <-> daytona (at 3000.0s"),
+        "pinned in the snapshot"
+    );
+    // The twin without them says nothing of the kind.
+    let twin = world::run(&parse(&happy).unwrap(), RunOptions::default()).outcome;
+    assert!(twin.faults_never_began.is_empty());
+    assert!(!squadsim::tools::report::summary(&twin).contains("never began"));
+
+    // A time at or past the horizon can never come: refused with its line.
+    let e = parse(&format!("{happy}faults:\n  - partition: {{between: [studio, daytona], at: 2h}}\n")).unwrap_err();
+    assert_eq!(e.field, "faults[0].partition.at", "{e}");
+    assert!(e.message.contains("expected a time before the horizon (3600.0s), got 7200.0s"), "{e}");
+    let e = parse(&format!("{happy}swarm: {{starts: {{min: 0s, max: 2h}}}}\n")).unwrap_err();
+    assert_eq!(e.field, "swarm.starts.max", "{e}");
+}

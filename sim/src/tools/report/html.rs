@@ -187,6 +187,13 @@ fn happened(h: &mut String, o: &Outcome, record: &RunRecord) {
     list.sort_by_key(|x| x.at);
     let end = format!("run {} after {}", run_status(o), o.simulated);
     list.push(Happening { at: record.simulated, class: "end", text: end });
+    for f in &o.faults_never_began {
+        list.push(Happening {
+            at: record.simulated,
+            class: "warning",
+            text: format!("declared fault never began: {f}"),
+        });
+    }
     let _ = writeln!(h, "<section class=\"happened\"><h2>What happened</h2><ol class=\"events\">");
     for x in &list {
         let _ = writeln!(

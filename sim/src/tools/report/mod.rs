@@ -151,7 +151,8 @@ impl ScenarioResult {
 
 /// The one-line summary of an outcome: run status, launch status, blockers
 /// (model-defined ones marked so), the walls sessions stand at when there are any,
-/// and, for a run blocked with no session blocked, its delivery graph's reason.
+/// for a run blocked with no session blocked, its delivery graph's reason, and how
+/// many declared faults never began.
 pub fn summary(outcome: &Outcome) -> String {
     let blockers: Vec<String> =
         outcome.blockers().into_iter().map(|b| BlockerCode::parse(&b).map(BlockerCode::label).unwrap_or(b)).collect();
@@ -162,8 +163,12 @@ pub fn summary(outcome: &Outcome) -> String {
         }
         _ => String::new(),
     };
+    let never_began = match outcome.faults_never_began.len() {
+        0 => String::new(),
+        n => format!(", {n} declared fault(s) never began"),
+    };
     format!(
-        "run {}, launch {}, blockers: {}{}{graph}",
+        "run {}, launch {}, blockers: {}{}{graph}{never_began}",
         run_status(outcome),
         outcome.launch_label(),
         if blockers.is_empty() { "none".to_string() } else { blockers.join(", ") },
