@@ -12,12 +12,14 @@ pub(crate) fn path_for(scenario: &Path) -> PathBuf {
     dir.join("snapshots").join(format!("outcome@{file}.snap"))
 }
 
-/// The pinned content of an insta `.snap` file (its YAML header stripped);
-/// `Ok(None)` when there is no file. A file that is there but cannot be read
-/// (not UTF-8, a directory, no permission) is an error, never "no snapshot".
+/// The pinned content of an insta `.snap` file (its YAML header stripped; its
+/// lines read as insta reads them, a CRLF ending as LF, so a checkout that
+/// converts line endings matches); `Ok(None)` when there is no file. A file that
+/// is there but cannot be read (not UTF-8, a directory, no permission) is an
+/// error, never "no snapshot".
 pub(crate) fn read(path: &Path) -> std::io::Result<Option<String>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(content_of(&text))),
+        Ok(text) => Ok(Some(content_of(&text.replace("\r\n", "\n")))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
@@ -45,7 +47,7 @@ fn split(text: &str) -> (&str, &str) {
 /// the old snapshot as it was.
 pub(crate) fn write(scenario: &Path, content: &str) -> std::io::Result<PathBuf> {
     let path = path_for(scenario);
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let old = std::fs::read_to_string(&path).unwrap_or_default().replace("\r\n", "\n");
     let header = match split(&old).0 {
         "" => new_header(scenario),
         kept => kept.to_string(),
@@ -104,6 +106,24 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_snapshot_checked_out_with_crlf_line_endings_reads_as_insta_reads_it() {
+        let dir = scratch("crlf");
+        let scenario = dir.join("x.yaml");
+        let snap = path_for(&scenario);
+        std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
+        std::fs::write(
+            &snap,
+            "---\r\nsource: sim/tests/scenarios.rs\r\nexpression: yaml\r\n---\r\nscenario: x\r\nseed: 1\r\n",
+        )
+        .unwrap();
+        assert_eq!(read(&snap).unwrap().as_deref(), Some("scenario: x\nseed: 1"));
+        // Accepting over it keeps its header.
+        write(&scenario, "scenario: x\nseed: 2\n").unwrap();
+        let text = std::fs::read_to_string(&snap).unwrap();
+        assert_eq!(text, "---\nsource: sim/tests/scenarios.rs\nexpression: yaml\n---\nscenario: x\nseed: 2\n");
     }
 
     #[test]
