@@ -306,6 +306,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         let format = if args.json { RunFormat::Json } else { args.format };
         return crate::tools::sweep::run(&files, &args.sweep, format, args.report.as_deref(), out, err);
     }
+    // A snapshot whose scenario is gone pins an outcome no scenario checks any more.
+    let orphans: Vec<PathBuf> = roots.iter().filter(|r| r.is_dir()).flat_map(|r| snapshot::orphans(r)).collect();
+    for snap in &orphans {
+        let _ = writeln!(
+            err,
+            "warning: {} pins the outcome of a scenario that is not there (removed or renamed): restore the \
+             scenario, or delete the snapshot in the same change",
+            snap.display()
+        );
+    }
     let status = run_files(&files, args, out, err, &Scenario::load, &simulate);
     let json = args.json || args.format == RunFormat::Json;
     if !unsearched.is_empty() && !json {
@@ -314,6 +324,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
             "not run: the scenarios of {} unsearched directory(ies) (see the warnings)",
             unsearched.len()
         );
+    }
+    if !orphans.is_empty() && !json {
+        let _ = writeln!(out, "not checked: {} snapshot(s) without their scenario (see the warnings)", orphans.len());
     }
     status
 }

@@ -12,6 +12,24 @@ pub(crate) fn path_for(scenario: &Path) -> PathBuf {
     dir.join("snapshots").join(format!("outcome@{file}.snap"))
 }
 
+/// The snapshots in `dir/snapshots/` whose scenario file is not in `dir` (it was
+/// removed or renamed): a gate over `dir` would otherwise pass without the
+/// outcome they pin. Sorted; none when there is no `snapshots/`.
+pub(crate) fn orphans(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join("snapshots")) else { return Vec::new() };
+    let mut orphans: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|snap| {
+            let name = snap.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.strip_prefix("outcome@")
+                .and_then(|n| n.strip_suffix(".snap"))
+                .is_some_and(|scenario| !dir.join(scenario).is_file())
+        })
+        .collect();
+    orphans.sort();
+    orphans
+}
+
 /// The pinned content of an insta `.snap` file (its YAML header stripped; its
 /// lines read as insta reads them, a CRLF ending as LF, so a checkout that
 /// converts line endings matches); `Ok(None)` when there is no file. A file that
@@ -106,6 +124,23 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_snapshot_without_its_scenario_is_an_orphan() {
+        let dir = scratch("orphans");
+        std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+        for name in ["kept.yaml", "other.txt"] {
+            std::fs::write(dir.join(name), "x").unwrap();
+        }
+        for snap in ["outcome@kept.yaml.snap", "outcome@gone.yaml.snap", "outcome@b-gone.yml.snap", "notes.md"] {
+            std::fs::write(dir.join("snapshots").join(snap), "x").unwrap();
+        }
+        assert_eq!(
+            orphans(&dir),
+            [dir.join("snapshots/outcome@b-gone.yml.snap"), dir.join("snapshots/outcome@gone.yaml.snap")]
+        );
+        assert!(orphans(&dir.join("snapshots")).is_empty(), "no snapshots/ below it");
     }
 
     #[test]

@@ -233,6 +233,33 @@ fn a_snapshot_that_cannot_be_read_fails_the_run_and_accept_leaves_it() {
 }
 
 #[test]
+fn a_snapshot_whose_scenario_is_gone_is_warned_about_never_silently_dropped() {
+    let dir = support::scratch("orphan-snapshot");
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), dir.join("happy.yaml")).unwrap();
+    for name in ["happy", "removed-incident"] {
+        std::fs::copy(
+            support::corpus().join("snapshots/outcome@happy-intake.yaml.snap"),
+            dir.join(format!("snapshots/outcome@{name}.yaml.snap")),
+        )
+        .unwrap();
+    }
+    let (code, out, err) = support::squadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "what ran passed: {out}{err}");
+    let orphan = dir.join("snapshots/outcome@removed-incident.yaml.snap");
+    assert!(
+        err.contains(&format!("warning: {} pins the outcome of a scenario that is not there", orphan.display())),
+        "{err}"
+    );
+    assert!(
+        out.ends_with("1 passed, 0 failed\nnot checked: 1 snapshot(s) without their scenario (see the warnings)\n"),
+        "{out}"
+    );
+    // Naming the one scenario file runs that file alone: nothing to say about the others.
+    let (_, out, err) = support::squadsim(&["run", dir.join("happy.yaml").to_str().unwrap()]);
+    assert!(!err.contains("warning") && out.ends_with("1 passed, 0 failed\n"), "{out}{err}");
+}
+
+#[test]
 fn scenarios_in_a_subdirectory_are_not_run_and_never_silently() {
     let dir = support::scratch("nested");
     std::fs::copy(support::corpus().join("happy-intake.yaml"), dir.join("happy.yaml")).unwrap();
