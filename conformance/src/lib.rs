@@ -19,3 +19,4 @@ pub mod regular_file;
 pub mod tool_name;
 pub mod vocabulary;
 pub mod wire;
+pub mod yaml_syntax;

@@ -171,15 +171,8 @@ pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str)
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         // Text that is not YAML at all: the parser's complaint where it stopped,
         // whatever serde met first (a key refused before the parser reached the fault).
-        if let Err(syntax) =
-            <serde::de::IgnoredAny as serde::Deserialize>::deserialize(serde_yaml::Deserializer::from_str(text))
-        {
-            let at = syntax.location().map(|l| (l.line(), l.column()));
-            let mut error = LintError::parsed(path, at, None, &syntax.to_string());
-            let tab = at.and_then(|(line, column)| text.lines().nth(line - 1)?.chars().nth(column - 1));
-            let hint = if tab == Some('\t') { " (a tab: YAML indents with spaces, never tabs)" } else { "" };
-            error.message = format!("invalid YAML: {}{hint}", error.message);
-            return error;
+        if let Some((at, message)) = crate::yaml_syntax::syntax_error(text) {
+            return LintError::parsed(path, at, None, &message);
         }
         let field = err.path().to_string();
         let inner = err.into_inner();

@@ -146,10 +146,9 @@ fn serde_error(
     // Text that is not YAML at all (the indexer lets some through): the parser's
     // complaint where it stopped, whatever serde met first (a key refused before
     // the parser reached the fault).
-    if let Err(syntax) =
-        <serde::de::IgnoredAny as serde::Deserialize>::deserialize(serde_yaml::Deserializer::from_str(text))
-    {
-        return not_yaml(file, text, &syntax);
+    if let Some((at, message)) = squadsim_conformance::yaml_syntax::syntax_error(text) {
+        let (line, column) = at.unwrap_or((1, 1));
+        return ScenarioError::at(file, Location { line, column }, String::new(), message);
     }
     let mut path = FieldPath::from_serde(e.path());
     let mut field = e.path().to_string();
@@ -200,18 +199,6 @@ fn serde_error(
         _ => indexed,
     };
     ScenarioError::at(file, at, if field == "." { String::new() } else { field }, message)
-}
-
-/// serde_yaml's parser refusing `text`: `invalid YAML: <what>` where it stopped;
-/// a tab where a token should begin, the usual cause, is named.
-fn not_yaml(file: &Path, text: &str, e: &serde_yaml::Error) -> ScenarioError {
-    let said = e.to_string();
-    let at = e.location().map_or(Location { line: 1, column: 1 }, |l| Location { line: l.line(), column: l.column() });
-    // At its end, or before the parser's context ("<problem> at line L column C, <context>").
-    let what = said.replacen(&format!(" at line {} column {}", at.line, at.column), "", 1);
-    let tab = text.lines().nth(at.line - 1).and_then(|line| line.chars().nth(at.column - 1)) == Some('\t');
-    let hint = if tab { " (a tab: YAML indents with spaces, never tabs)" } else { "" };
-    ScenarioError::at(file, at, String::new(), format!("invalid YAML: {what}{hint}"))
 }
 
 /// serde's name for what it expected, in the scenario format's words: a Rust
