@@ -254,6 +254,16 @@ fn a_snapshot_whose_scenario_is_gone_is_warned_about_never_silently_dropped() {
         out.ends_with("1 passed, 0 failed\nnot checked: 1 snapshot(s) without their scenario (see the warnings)\n"),
         "{out}"
     );
+    // On GitHub it is a warning annotation on the snapshot, as failures are errors on their files.
+    let (code, out, _) = support::squadsim(&["run", dir.to_str().unwrap(), "--format", "github"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "::warning file={},title=squadsim%3A snapshot without its scenario::its scenario is not there",
+            orphan.display()
+        )),
+        "{out}"
+    );
     // Naming the one scenario file runs that file alone: nothing to say about the others.
     let (_, out, err) = support::squadsim(&["run", dir.join("happy.yaml").to_str().unwrap()]);
     assert!(!err.contains("warning") && out.ends_with("1 passed, 0 failed\n"), "{out}{err}");
@@ -276,6 +286,11 @@ fn scenarios_in_a_subdirectory_are_not_run_and_never_silently() {
     assert!(err.contains(&format!("warning: {} holds scenarios that are not run", nested.display())), "{err}");
     assert!(
         out.ends_with("1 passed, 0 failed\nnot run: the scenarios of 1 unsearched directory(ies) (see the warnings)\n"),
+        "{out}"
+    );
+    let (_, out, _) = support::squadsim(&["run", dir.to_str().unwrap(), "--format", "github"]);
+    assert!(
+        out.contains(&format!("::warning file={},title=squadsim%3A scenarios not run::", nested.display())),
         "{out}"
     );
     // `snapshots/` holds no scenario: no warning for it, nor for a directory without scenarios.

@@ -50,6 +50,17 @@ pub(crate) fn sweep_annotations(sweep: &super::sweep::SweepResults) -> String {
     seeds.chain(unreached).collect()
 }
 
+/// A `::warning` on `file` (an input not run or not checked), so a skipped input
+/// shows on the pull request as the failures do, never only in the log.
+pub(crate) fn warning(file: &Path, title: &str, message: &str) -> String {
+    format!(
+        "::warning file={},title={}::{}\n",
+        property(&file.display().to_string()),
+        property(&format!("squadsim: {title}")),
+        data(message)
+    )
+}
+
 fn annotation(file: &Path, label: &str, message: &str) -> String {
     format!(
         "::error file={},line={},title={}::{}\n",
