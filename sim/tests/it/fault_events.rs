@@ -270,6 +270,16 @@ fn a_declared_fault_that_never_began_is_said_with_why_and_a_fault_past_the_horiz
         o.to_yaml().contains("faults_never_began:\n- 'partition studio <-> daytona (at 3000.0s"),
         "pinned in the snapshot"
     );
+    // On a pull request it is a warning on the scenario file.
+    let dir = support::scratch("never-began");
+    let file = dir.join("late-faults.yaml");
+    std::fs::write(&file, format!("{happy}{faults}")).unwrap();
+    let (_, out, _) = support::squadsim(&["run", file.to_str().unwrap(), "--format", "github"]);
+    let expected = format!(
+        "::warning file={},title=squadsim%3A happy-intake (seed 1)::declared fault(s) never began: partition studio <-> daytona (at 3000.0s: the run ended first); crash github",
+        file.display()
+    );
+    assert!(out.contains(&expected), "{out}");
     // The twin without them says nothing of the kind.
     let twin = world::run(&parse(&happy).unwrap(), RunOptions::default()).outcome;
     assert!(twin.faults_never_began.is_empty());

@@ -11,7 +11,8 @@ use std::path::Path;
 use super::{LoadFailure, ScenarioResult};
 
 /// The annotation lines of the failing `results` and of the scenario files that
-/// did not load (none when all passed).
+/// did not load, then a warning for each run with a declared fault that never
+/// began (none when all passed and every fault began).
 pub(crate) fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
     let runs = results.iter().filter(|r| !r.verdict.passed()).map(|r| {
         let mut message = r.verdict.message(&r.file);
@@ -31,7 +32,12 @@ pub(crate) fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) 
             data(&u.message)
         )
     });
-    runs.chain(loads).collect()
+    // A declared fault that never began: the run tested the world without it.
+    let unbegun = results.iter().filter(|r| !r.outcome.faults_never_began.is_empty()).map(|r| {
+        let message = format!("declared fault(s) never began: {}", r.outcome.faults_never_began.join("; "));
+        warning(&r.file, &r.label(), &message)
+    });
+    runs.chain(loads).chain(unbegun).collect()
 }
 
 /// The annotation lines of a sweep's failing seeds (the broken invariants and
