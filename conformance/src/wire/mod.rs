@@ -60,8 +60,8 @@ fn is_json_lines(name: &str) -> bool {
 }
 
 /// Where findings and canonical payloads go as each payload is checked: nothing
-/// is kept but the counts, so a JSON Lines file of any size is checked in the
-/// memory of its longest line.
+/// is kept but the counts (and the names of inputs that held no payload), so a
+/// JSON Lines file of any size is checked in the memory of its longest line.
 struct Sink<'a> {
     format: WireFormat,
     findings: &'a mut dyn Write,

@@ -318,15 +318,12 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
     }
     let status = run_files(&files, args, out, err, &Scenario::load, &simulate);
     if args.format == RunFormat::Github && !args.json {
-        let warn = |file: &Path, title: &str, message: &str| report::github::warning(file, title, message);
-        for dir in &unsearched {
-            let _ =
-                write!(out, "{}", warn(dir, "scenarios not run", "directories are not searched: name it to run them"));
-        }
-        for snap in &orphans {
-            let message = "its scenario is not there (removed or renamed): restore it, or delete the snapshot";
-            let _ = write!(out, "{}", warn(snap, "snapshot without its scenario", message));
-        }
+        let not_run = "directories are not searched: name it to run them";
+        let orphaned = "its scenario is not there (removed or renamed): restore it, or delete the snapshot";
+        let warnings = unsearched.iter().map(|dir| report::github::warning(dir, "scenarios not run", not_run));
+        let warnings = warnings
+            .chain(orphans.iter().map(|snap| report::github::warning(snap, "snapshot without its scenario", orphaned)));
+        let _ = write!(out, "{}", warnings.collect::<String>());
     }
     let json = args.json || args.format == RunFormat::Json;
     if !unsearched.is_empty() && !json {
