@@ -13,7 +13,7 @@ use crate::engine::outcome::{self, Outcome};
 use crate::engine::run_record::RunRecord;
 use crate::engine::world::RunOptions;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::tools::report::{self, LoadFailure, RunFormat, ScenarioResult, Verdict};
+use crate::tools::report::{self, LoadFailure, RunFormat, ScenarioResult, Unchecked, UncheckedKind, Verdict};
 use crate::{engine::world, tools::snapshot, tools::trace};
 
 const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
@@ -277,12 +277,12 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         );
         return ExitStatus::Unusable;
     }
-    for dir in &unsearched {
-        let _ = writeln!(
-            err,
-            "warning: {} holds scenarios that are not run: directories are not searched, name it to run them",
-            dir.display()
-        );
+    let mut unchecked: Vec<Unchecked> = unsearched
+        .iter()
+        .map(|dir| Unchecked { path: dir.clone(), kind: UncheckedKind::UnsearchedDirectory })
+        .collect();
+    for u in &unchecked {
+        let _ = writeln!(err, "warning: {} {}", u.path.display(), u.kind.message());
     }
     if let Some(message) = misplaced_flag(args) {
         let _ = writeln!(err, "error: {message}");
@@ -309,20 +309,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
     // A snapshot whose scenario is gone pins an outcome no scenario checks any more.
     let orphans: Vec<PathBuf> = roots.iter().filter(|r| r.is_dir()).flat_map(|r| snapshot::orphans(r)).collect();
     for snap in &orphans {
-        let _ = writeln!(
-            err,
-            "warning: {} pins the outcome of a scenario that is not there (removed or renamed): restore the \
-             scenario, or delete the snapshot in the same change",
-            snap.display()
-        );
+        let _ = writeln!(err, "warning: {} {}", snap.display(), UncheckedKind::OrphanedSnapshot.message());
     }
-    let status = run_files(&files, args, out, err, &Scenario::load, &simulate);
+    unchecked
+        .extend(orphans.iter().map(|snap| Unchecked { path: snap.clone(), kind: UncheckedKind::OrphanedSnapshot }));
+    let status = run_files(&files, args, &unchecked, out, err, &Scenario::load, &simulate);
     if args.format == RunFormat::Github && !args.json {
-        let not_run = "directories are not searched: name it to run them";
-        let orphaned = "its scenario is not there (removed or renamed): restore it, or delete the snapshot";
-        let warnings = unsearched.iter().map(|dir| report::github::warning(dir, "scenarios not run", not_run));
-        let warnings = warnings
-            .chain(orphans.iter().map(|snap| report::github::warning(snap, "snapshot without its scenario", orphaned)));
+        let warnings = unchecked.iter().map(|u| report::github::warning(&u.path, u.kind.title(), u.kind.message()));
         let _ = write!(out, "{}", warnings.collect::<String>());
     }
     let json = args.json || args.format == RunFormat::Json;
@@ -438,6 +431,7 @@ fn run_isolated(
 fn run_files(
     files: &[PathBuf],
     args: &RunArgs,
+    unchecked: &[Unchecked],
     out: &mut dyn Write,
     err: &mut dyn Write,
     load: &Load<'_>,
@@ -514,7 +508,7 @@ fn run_files(
         );
     }
     if let Some(dir) = &args.report {
-        if let Err(e) = report::write_dir(dir, &results, &unloaded) {
+        if let Err(e) = report::write_dir(dir, &results, &unloaded, unchecked) {
             let _ = writeln!(err, "error: cannot write the reports into {}: {e}", dir.display());
             return ExitStatus::Unusable;
         }
@@ -603,7 +597,7 @@ mod tests {
         simulate: &Simulate,
     ) -> (ExitStatus, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_files(files, args, &mut out, &mut err, load, simulate);
+        let code = run_files(files, args, &[], &mut out, &mut err, load, simulate);
         (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
     }
 

@@ -255,15 +255,27 @@ fn a_snapshot_whose_scenario_is_gone_is_warned_about_never_silently_dropped() {
         "{out}"
     );
     // On GitHub it is a warning annotation on the snapshot, as failures are errors on their files.
-    let (code, out, _) = support::squadsim(&["run", dir.to_str().unwrap(), "--format", "github"]);
+    let reports = dir.join("reports");
+    let (code, out, _) =
+        support::squadsim(&["run", dir.to_str().unwrap(), "--format", "github", "--report", reports.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains(&format!(
-            "::warning file={},title=squadsim%3A snapshot without its scenario::its scenario is not there",
+            "::warning file={},title=squadsim%3A snapshot without its scenario::pins the outcome of a scenario that is not there",
             orphan.display()
         )),
         "{out}"
     );
+    // The step summary and the test report say it too: a skipped input is never clean anywhere.
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(summary.starts_with("## squadsim: 1 passed, 0 failed, 1 not checked\n"), "{summary}");
+    assert!(
+        summary.contains(&format!("- ⚠️ {} pins the outcome of a scenario that is not there", orphan.display())),
+        "{summary}"
+    );
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains(&format!("{} (snapshot without its scenario)", orphan.display())), "{junit}");
+    assert!(junit.contains("disabled=\"1\"") && junit.contains("<skipped message=\"pins the outcome"), "{junit}");
     // Naming the one scenario file runs that file alone: nothing to say about the others.
     let (_, out, err) = support::squadsim(&["run", dir.join("happy.yaml").to_str().unwrap()]);
     assert!(!err.contains("warning") && out.ends_with("1 passed, 0 failed\n"), "{out}{err}");

@@ -84,7 +84,7 @@ fn a_report_renders_in_headless_chromium_with_its_lanes_and_blockers() {
     let verdict = report::compare(&file, &outcome);
     assert_eq!(verdict, Verdict::Matches);
     let result = ScenarioResult { file, outcome, verdict, record: Some(record) };
-    let written = report::write_dir(&dir.join("report"), &[result], &[]).unwrap();
+    let written = report::write_dir(&dir.join("report"), &[result], &[], &[]).unwrap();
     let page = written.iter().find(|p| p.extension().is_some_and(|e| e == "html")).unwrap().canonicalize().unwrap();
 
     let shot = dir.join("shot.png");
@@ -137,7 +137,7 @@ fn the_longhorn_report_shows_its_blocker_fault_and_diagnosis_in_a_1400x900_windo
     let verdict = report::compare(&file, &outcome);
     assert_eq!(verdict, Verdict::Matches);
     let result = ScenarioResult { file, outcome, verdict, record };
-    let written = report::write_dir(&dir.join("report"), &[result], &[]).unwrap();
+    let written = report::write_dir(&dir.join("report"), &[result], &[], &[]).unwrap();
     let page = written.iter().find(|p| p.extension().is_some_and(|e| e == "html")).unwrap().canonicalize().unwrap();
 
     // The screenshot stays under target/ for people to look at.

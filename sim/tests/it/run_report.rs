@@ -21,7 +21,7 @@ fn report_of(name: &str) -> (String, RunRecord) {
     let verdict = report::compare(&file, &outcome);
     let result = ScenarioResult { file, outcome, verdict, record: Some(record.clone()) };
     let dir = std::env::temp_dir().join(format!("squadsim-run-report-{}-{name}", std::process::id()));
-    let written = report::write_dir(&dir, &[result], &[]).unwrap();
+    let written = report::write_dir(&dir, &[result], &[], &[]).unwrap();
     let page: PathBuf = written.into_iter().find(|p| p.extension().is_some_and(|e| e == "html")).unwrap();
     let html = std::fs::read_to_string(&page).unwrap();
     let _ = std::fs::remove_dir_all(&dir);

@@ -12,7 +12,7 @@
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::sweep::{ProbeTally, SweepResults};
-use super::{LoadFailure, ScenarioResult, Verdict};
+use super::{LoadFailure, ScenarioResult, Unchecked, Verdict};
 
 /// One testcase, whatever produced it: a snapshot run, a sweep's seed, or a
 /// scenario file that did not load (no seed, nothing simulated).
@@ -35,8 +35,9 @@ enum Status {
 }
 
 /// The JUnit XML of `results` (snapshot runs: one testcase per scenario and
-/// seed) and of the scenario files that did not load (one failing testcase each).
-pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+/// seed), of the scenario files that did not load (one failing testcase each)
+/// and of the inputs not checked (one skipped testcase each).
+pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure], unchecked: &[Unchecked]) -> String {
     let files: Vec<String> = results.iter().map(|r| r.file.display().to_string()).collect();
     let unloaded_files: Vec<String> = unloaded.iter().map(|u| u.file.display().to_string()).collect();
     let runs = results.iter().zip(&files).map(|(result, file)| Case {
@@ -62,7 +63,15 @@ pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> St
         simulated: None,
         status: Status::Failed("load error", u.message.clone(), String::new()),
     });
-    cases_to_xml(runs.chain(loads), Vec::new())
+    let unchecked_paths: Vec<String> = unchecked.iter().map(|u| u.path.display().to_string()).collect();
+    let skipped = unchecked.iter().zip(&unchecked_paths).map(|(u, path)| Case {
+        name: format!("{path} ({})", u.kind.title()),
+        classname: path,
+        seed: None,
+        simulated: None,
+        status: Status::Skipped(u.kind.message().to_string()),
+    });
+    cases_to_xml(runs.chain(loads).chain(skipped), Vec::new())
 }
 
 /// The JUnit XML of a seed sweep (or merged shards): one testcase per scenario and

@@ -7,17 +7,22 @@
 //! no scenario text can break out of its cell or block.
 
 use super::sweep::SweepResults;
-use super::{run_status, LoadFailure, ScenarioResult};
+use super::{run_status, LoadFailure, ScenarioResult, Unchecked};
 
-/// The Markdown summary of `results` and of the scenario files that did not load.
-pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure]) -> String {
+/// The Markdown summary of `results`, of the scenario files that did not load
+/// and of the inputs not checked.
+pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure], unchecked: &[Unchecked]) -> String {
     let (passed, failed) = super::totals(results);
     let did_not_load = if unloaded.is_empty() { String::new() } else { format!(", {} did not load", unloaded.len()) };
-    let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}\n\n");
+    let not_checked = if unchecked.is_empty() { String::new() } else { format!(", {} not checked", unchecked.len()) };
+    let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}{not_checked}\n\n");
     for u in unloaded {
         out.push_str(&format!("- ❌ {} did not load: {}\n", cell(&u.file.display().to_string()), cell(&u.message)));
     }
-    if !unloaded.is_empty() {
+    for u in unchecked {
+        out.push_str(&format!("- ⚠️ {} {}\n", cell(&u.path.display().to_string()), cell(u.kind.message())));
+    }
+    if !unloaded.is_empty() || !unchecked.is_empty() {
         out.push('\n');
     }
     out.push_str("| | scenario | seed | run | launch | blockers | simulated |\n");

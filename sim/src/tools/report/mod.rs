@@ -115,6 +115,46 @@ pub struct LoadFailure {
     pub message: String,
 }
 
+/// An input the run did not check, said in every report as on the terminal: a
+/// skipped input is never clean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchecked {
+    pub path: PathBuf,
+    pub kind: UncheckedKind,
+}
+
+/// Why an input was not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UncheckedKind {
+    /// A subdirectory holding scenarios: directories are not searched.
+    UnsearchedDirectory,
+    /// A snapshot whose scenario file is not there (removed or renamed).
+    OrphanedSnapshot,
+}
+
+impl UncheckedKind {
+    /// A short title (annotations, report rows).
+    pub fn title(self) -> &'static str {
+        match self {
+            UncheckedKind::UnsearchedDirectory => "scenarios not run",
+            UncheckedKind::OrphanedSnapshot => "snapshot without its scenario",
+        }
+    }
+
+    /// What it means and what to do.
+    pub fn message(self) -> &'static str {
+        match self {
+            UncheckedKind::UnsearchedDirectory => {
+                "holds scenarios that are not run: directories are not searched, name it to run them"
+            }
+            UncheckedKind::OrphanedSnapshot => {
+                "pins the outcome of a scenario that is not there (removed or renamed): restore the scenario, or \
+                 delete the snapshot in the same change"
+            }
+        }
+    }
+}
+
 /// One scenario run under one seed: what every report is written from.
 #[derive(Debug, Clone)]
 pub struct ScenarioResult {
@@ -245,12 +285,18 @@ pub fn compare(file: &Path, outcome: &Outcome) -> Verdict {
 
 /// Writes `junit.xml`, `summary.md` and one HTML page per recorded run into
 /// `dir` (created if missing); returns the paths written. The scenario files
-/// that did not load are failing test cases and rows too.
-pub fn write_dir(dir: &Path, results: &[ScenarioResult], unloaded: &[LoadFailure]) -> std::io::Result<Vec<PathBuf>> {
+/// that did not load are failing test cases and rows too; the inputs not
+/// checked are skipped test cases and warnings.
+pub fn write_dir(
+    dir: &Path,
+    results: &[ScenarioResult],
+    unloaded: &[LoadFailure],
+    unchecked: &[Unchecked],
+) -> std::io::Result<Vec<PathBuf>> {
     let (pages, _) = run_pages(results);
     let files = [
-        ("junit.xml".to_string(), junit::to_xml(results, unloaded)),
-        ("summary.md".to_string(), markdown::summary(results, unloaded)),
+        ("junit.xml".to_string(), junit::to_xml(results, unloaded, unchecked)),
+        ("summary.md".to_string(), markdown::summary(results, unloaded, unchecked)),
     ];
     write_files(dir, files.into_iter().chain(pages))
 }
