@@ -250,9 +250,24 @@ fn invalid_json(at: &str, payload: &[u8], e: &serde_json::Error) -> Stop {
     Stop::Input(format!("{at}:{}: invalid JSON: {what}", e.column()))
 }
 
-/// Runs `squadsim wire` with standard input for `-`.
+/// Runs `squadsim wire` with standard input for `-`. When that input is a
+/// terminal, says it is waiting for it (a command given no file would otherwise
+/// sit silent).
 pub fn run(args: &WireArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
+    use std::io::IsTerminal;
+    if let Some(note) = waiting_note(args, std::io::stdin().is_terminal()) {
+        let _ = writeln!(err, "{note}");
+    }
     run_with_input(args, &mut std::io::stdin(), out, err)
+}
+
+/// What to say before reading standard input, when it is a terminal someone
+/// must type into (no file given, or `-`).
+fn waiting_note(args: &WireArgs, stdin_is_terminal: bool) -> Option<&'static str> {
+    let reads_stdin = args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-");
+    (reads_stdin && stdin_is_terminal).then_some(
+        "squadsim wire: reading a JSON payload from standard input (end it with Ctrl-D); name files to check them",
+    )
 }
 
 /// Runs `squadsim wire`, reading `-` from `stdin`. Payloads are checked and
@@ -291,5 +306,21 @@ pub fn run_with_input(args: &WireArgs, stdin: &mut dyn Read, out: &mut dyn Write
         }
         None if errors == 0 => ExitStatus::Passed,
         None => ExitStatus::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_on_standard_input_is_told_it_is_being_read() {
+        let none = WireArgs::default();
+        let dash = WireArgs { files: vec![PathBuf::from("a.json"), PathBuf::from("-")], ..WireArgs::default() };
+        let file = WireArgs { files: vec![PathBuf::from("a.json")], ..WireArgs::default() };
+        assert!(waiting_note(&none, true).is_some_and(|n| n.contains("Ctrl-D")));
+        assert!(waiting_note(&dash, true).is_some());
+        assert_eq!(waiting_note(&file, true), None, "a named file is read, not the terminal");
+        assert_eq!(waiting_note(&none, false), None, "a pipe needs no word");
     }
 }
