@@ -4,7 +4,6 @@ use squadsim_conformance::exit::ExitStatus;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::plan::items;
 use super::write_reports;
 use crate::engine::invariants::BrokenInvariant;
 use crate::tools::report::sweep::{Shard, SweepResults, RESULTS_FORMAT};
@@ -33,10 +32,13 @@ pub enum MergeError {
     Mismatch { what: &'static str, first: (String, String), other: (String, String) },
     /// One shard given by two files.
     Duplicate { shard: Shard, files: (String, String) },
-    /// Shards of the sweep that no file gives.
-    Missing { shards: Vec<Shard> },
-    /// The files' results are not exactly the sweep's (scenario, seed) items.
-    Results { missing: Vec<(String, u64)>, unexpected: Vec<(String, u64)> },
+    /// Shards of the sweep that no file gives: the first few, and how many in all.
+    Missing { shards: Vec<Shard>, total: usize },
+    /// A shard whose index is not within its count (a file not written by `--results`).
+    NotAShard { shard: Shard, file: String },
+    /// The files' results are not exactly the sweep's (scenario, seed) items: the
+    /// first few it misses and how many in all, and those not of it or repeated.
+    Results { missing: Vec<(String, u64)>, missing_total: u128, unexpected: Vec<(String, u64)> },
     /// No results file at all.
     Nothing,
 }
@@ -64,14 +66,22 @@ impl std::fmt::Display for MergeError {
             MergeError::Duplicate { shard, files } => {
                 write!(f, "shard {shard} is given twice ({} and {})", files.0, files.1)
             }
-            MergeError::Missing { shards } => {
+            MergeError::Missing { shards, total } => {
                 let names: Vec<String> = shards.iter().map(Shard::to_string).collect();
-                write!(f, "shards {} are missing: the sweep is incomplete", names.join(", "))
+                let more = total - shards.len();
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                write!(f, "shards {}{more} are missing: the sweep is incomplete", names.join(", "))
             }
-            MergeError::Results { missing, unexpected } => {
+            MergeError::NotAShard { shard, file } => {
+                write!(f, "{file} gives shard {shard}, which is not a shard (1 to its count): not a results file of squadsim's")
+            }
+            MergeError::Results { missing, missing_total, unexpected } => {
                 write!(f, "the results do not cover the sweep exactly")?;
                 if !missing.is_empty() {
-                    write!(f, "; missing: {}", list(missing))?;
+                    let shown: Vec<String> = missing.iter().map(|(file, seed)| format!("{file} seed {seed}")).collect();
+                    let more = missing_total - shown.len() as u128;
+                    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                    write!(f, "; missing: {}{more}", shown.join(", "))?;
                 }
                 if !unexpected.is_empty() {
                     write!(f, "; not in the sweep or given twice: {}", list(unexpected))?;
@@ -131,6 +141,9 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
             });
         }
         for shard in part.shards {
+            if shard.index == 0 || shard.index > shard.count {
+                return Err(MergeError::NotAShard { shard, file });
+            }
             if let Some((_, earlier)) = shard_files.iter().find(|(s, _)| *s == shard) {
                 return Err(MergeError::Duplicate { shard, files: (earlier.clone(), file.clone()) });
             }
@@ -141,31 +154,63 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
     merged.shards = shard_files.into_iter().map(|(s, _)| s).collect();
     merged.shards.sort_by_key(|s| (s.count, s.index));
     let count = merged.shards.first().map_or(1, |s| s.count);
-    let missing: Vec<Shard> =
-        (1..=count).map(|index| Shard { index, count }).filter(|s| !merged.shards.contains(s)).collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Missing { shards: missing });
+    // Every shard given is distinct and within the count, so the missing ones are
+    // the count less those given; the first few are found past the given ones.
+    let total = count - merged.shards.len();
+    if total > 0 {
+        let shards = (1..=count)
+            .map(|index| Shard { index, count })
+            .filter(|s| !merged.shards.contains(s))
+            .take(SHOWN)
+            .collect();
+        return Err(MergeError::Missing { shards, total });
     }
     // The unsharded sweep's order: its scenario files as given, each file's seeds in turn.
     let position = |file: &str| merged.scenarios.iter().position(|s| s == file).unwrap_or(usize::MAX);
     merged.results.sort_by_key(|r| (position(&r.file), r.seed));
-    let mut expected: Vec<(String, u64)> = items(merged.scenarios.len(), merged.seeds.clone(), None)
-        .into_iter()
-        .map(|item| (merged.scenarios[item.scenario].clone(), item.seed))
-        .collect();
-    expected.sort();
-    let mut given: Vec<(String, u64)> = merged.results.iter().map(|r| (r.file.clone(), r.seed)).collect();
-    given.sort();
-    if given != expected {
-        let missing = expected.iter().filter(|k| given.binary_search(k).is_err()).cloned().collect();
-        let mut unexpected: Vec<(String, u64)> =
-            given.iter().filter(|k| expected.binary_search(k).is_err()).cloned().collect();
-        unexpected.extend(given.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()));
-        return Err(MergeError::Results { missing, unexpected });
+    if let Some(error) = uncovered(&merged) {
+        return Err(error);
     }
     // Every seed of the sweep is here: the merge judges `sometimes:`, which no shard could.
     merged.coverage = super::coverage::of(&merged.results, &merged.sometimes, true);
     Ok(merged)
+}
+
+/// How many missing shards or items an error names (it counts the rest).
+const SHOWN: usize = 5;
+
+/// Whether `merged`'s results (sorted in the sweep's order) are exactly its
+/// (scenario, seed) items, found in one walk of the results per scenario file:
+/// never by listing the sweep, whose seed range a file may claim at any size.
+fn uncovered(merged: &SweepResults) -> Option<MergeError> {
+    let (start, end) = (u128::from(*merged.seeds.start()), u128::from(*merged.seeds.end()));
+    let (mut missing, mut missing_total, mut unexpected) = (Vec::new(), 0u128, Vec::new());
+    let mut miss = |file: &str, from: u128, to: u128| {
+        missing_total += to - from;
+        let shown = (from..to).take(SHOWN.saturating_sub(missing.len()));
+        missing.extend(shown.map(|seed| (file.to_string(), seed as u64)));
+    };
+    for file in &merged.scenarios {
+        let mut next = start;
+        for r in merged.results.iter().filter(|r| &r.file == file) {
+            let seed = u128::from(r.seed);
+            if seed < next || seed > end {
+                // Below the range, above it, or a seed given twice.
+                unexpected.push((r.file.clone(), r.seed));
+                continue;
+            }
+            if seed > next {
+                miss(file, next, seed);
+            }
+            next = seed + 1;
+        }
+        if next <= end {
+            miss(file, next, end + 1);
+        }
+    }
+    let foreign = merged.results.iter().filter(|r| !merged.scenarios.contains(&r.file));
+    unexpected.extend(foreign.map(|r| (r.file.clone(), r.seed)));
+    (missing_total > 0 || !unexpected.is_empty()).then_some(MergeError::Results { missing, missing_total, unexpected })
 }
 
 /// `squadsim merge-reports FILE...`: exit 0 every seed of the whole sweep passed
@@ -228,6 +273,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
 
 #[cfg(test)]
 mod tests {
+    use super::super::plan::items;
     use super::*;
     use crate::tools::report::sweep::SeedResult;
 
@@ -318,7 +364,34 @@ mod tests {
         assert!(e.to_string().contains("written by an older squadsim"), "{e}");
         let (_, mut truncated) = shard(2, 2);
         truncated.results.pop();
-        let e = merge(vec![shard(1, 2), (file, truncated)]).unwrap_err();
+        let e = merge(vec![shard(1, 2), (file.clone(), truncated)]).unwrap_err();
         assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: b.yaml seed 2");
+        let (_, mut twice) = shard(2, 2);
+        twice.results.push(twice.results[0].clone());
+        let e = merge(vec![shard(1, 2), (file.clone(), twice)]).unwrap_err();
+        assert!(e.to_string().ends_with("; not in the sweep or given twice: a.yaml seed 2"), "{e}");
+    }
+
+    /// A results file may claim any seed range or shard count (written by hand,
+    /// cut short, another tool's): the merge answers at once, naming a few and
+    /// counting the rest, never listing the whole sweep it claims.
+    #[test]
+    fn a_file_claiming_a_vast_sweep_is_refused_at_once() {
+        let (file, mut vast) = shard(1, 1);
+        vast.seeds = 1..=1_000_000_000_000_000;
+        let e = merge(vec![(file.clone(), vast)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the results do not cover the sweep exactly; missing: a.yaml seed 3, a.yaml seed 4, a.yaml seed 5, \
+             a.yaml seed 6, a.yaml seed 7 and 1999999999999991 more"
+        );
+        let (_, mut many) = shard(1, 1);
+        many.shards = vec![Shard { index: 1, count: 1_000_000_000_000 }];
+        let e = merge(vec![(file.clone(), many)]).unwrap_err();
+        assert_eq!(e.to_string(), "shards 2/1000000000000, 3/1000000000000, 4/1000000000000, 5/1000000000000, 6/1000000000000 and 999999999994 more are missing: the sweep is incomplete");
+        let (_, mut odd) = shard(1, 1);
+        odd.shards = vec![Shard { index: 3, count: 2 }];
+        let e = merge(vec![(file, odd)]).unwrap_err();
+        assert!(e.to_string().contains("gives shard 3/2, which is not a shard"), "{e}");
     }
 }

@@ -132,14 +132,22 @@ pub struct Item {
 }
 
 /// The (scenario, seed) list of a sweep over `scenarios` scenarios, in
-/// (scenario, seed) order, keeping only `shard`'s items.
+/// (scenario, seed) order, keeping only `shard`'s items (every `count`-th from
+/// position `index - 1`, as [`Shard::holds`] says). Its cost is the shard's
+/// items, never the whole sweep's: a shard of a sweep of 10^15 seeds is listed
+/// as fast as its own thousand.
 pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
-    (0..scenarios)
-        .flat_map(|i| seeds.clone().map(move |seed| Item { scenario: i, seed }))
-        .enumerate()
-        .filter(|(position, _)| shard.is_none_or(|s| s.holds(*position)))
-        .map(|(_, item)| item)
-        .collect()
+    let per_scenario = u128::from(seeds.end() - seeds.start()) + 1;
+    let whole = scenarios as u128 * per_scenario;
+    let (first, step) = shard.map_or((0, 1), |s| ((s.index - 1) as u128, s.count as u128));
+    let mut items = Vec::new();
+    let mut position = first;
+    while position < whole {
+        let seed = seeds.start() + (position % per_scenario) as u64;
+        items.push(Item { scenario: (position / per_scenario) as usize, seed });
+        position += step;
+    }
+    items
 }
 
 #[cfg(test)]
@@ -154,6 +162,27 @@ mod tests {
         assert!(parse_seed_range("5..5").unwrap_err().to_string().contains("holds no seed"));
         assert!(parse_seed_range("6..=5").is_err());
         assert!(parse_seed_range("five").unwrap_err().to_string().contains("expected A..B"));
+    }
+
+    #[test]
+    fn a_shards_items_are_the_whole_lists_that_it_holds_and_cost_only_its_own() {
+        for (scenarios, seeds) in [(1, 1..=1), (3, 5..=11), (2, 0..=0), (4, 7..=26)] {
+            let whole: Vec<Item> =
+                (0..scenarios).flat_map(|i| seeds.clone().map(move |seed| Item { scenario: i, seed })).collect();
+            assert_eq!(items(scenarios, seeds.clone(), None), whole);
+            for count in 1..=9 {
+                for index in 1..=count {
+                    let shard = Shard { index, count };
+                    let held: Vec<Item> =
+                        whole.iter().enumerate().filter(|(p, _)| shard.holds(*p)).map(|(_, i)| *i).collect();
+                    assert_eq!(items(scenarios, seeds.clone(), Some(shard)), held, "{shard} of {scenarios}x{seeds:?}");
+                }
+            }
+        }
+        // 10^15 seeds in 10^12 shards: the first shard's thousand, at once.
+        let held = items(1, 1..=1_000_000_000_000_000, Some(Shard { index: 1, count: 1_000_000_000_000 }));
+        assert_eq!(held.len(), 1000);
+        assert_eq!((held[0].seed, held[1].seed), (1, 1_000_000_000_001));
     }
 
     #[test]
