@@ -73,7 +73,11 @@ impl std::fmt::Display for MergeError {
                 write!(f, "shards {}{more} are missing: the sweep is incomplete", names.join(", "))
             }
             MergeError::NotAShard { shard, file } => {
-                write!(f, "{file} gives shard {shard}, which is not a shard (1 to its count): not a results file of squadsim's")
+                write!(
+                    f,
+                    "{file} gives shard {shard}, which is not a shard of this sweep (its index 1 to its count, its count \
+                     the first file's): not a results file of squadsim's"
+                )
             }
             MergeError::Results { missing, missing_total, unexpected } => {
                 write!(f, "the results do not cover the sweep exactly")?;
@@ -140,8 +144,10 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
                 other: (file.clone(), show(&part)),
             });
         }
+        let count_of_first = count(&first);
         for shard in part.shards {
-            if shard.index == 0 || shard.index > shard.count {
+            // Within its count, and of the first file's count (a file may list several shards).
+            if shard.index == 0 || shard.index > shard.count || shard.count != count_of_first {
                 return Err(MergeError::NotAShard { shard, file });
             }
             if let Some((_, earlier)) = shard_files.iter().find(|(s, _)| *s == shard) {
@@ -391,7 +397,12 @@ mod tests {
         assert_eq!(e.to_string(), "shards 2/1000000000000, 3/1000000000000, 4/1000000000000, 5/1000000000000, 6/1000000000000 and 999999999994 more are missing: the sweep is incomplete");
         let (_, mut odd) = shard(1, 1);
         odd.shards = vec![Shard { index: 3, count: 2 }];
-        let e = merge(vec![(file, odd)]).unwrap_err();
+        let e = merge(vec![(file.clone(), odd)]).unwrap_err();
         assert!(e.to_string().contains("gives shard 3/2, which is not a shard"), "{e}");
+        // Shards of two counts in one file: refused, never counted against each other.
+        let (_, mut mixed) = shard(1, 2);
+        mixed.shards = vec![Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 }, Shard { index: 3, count: 5 }];
+        let e = merge(vec![(file, mixed)]).unwrap_err();
+        assert!(e.to_string().contains("gives shard 3/5, which is not a shard of this sweep"), "{e}");
     }
 }
