@@ -77,6 +77,25 @@ if ! command -v squadsim >/dev/null 2>&1; then
   echo "exit-code=2" >>"$outputs"
   exit 2
 fi
+# Inputs that the chosen mode would ignore are refused: a job whose `shard` is
+# set but whose `seeds` is not would otherwise run the whole corpus and pass as
+# if it were its shard of a sweep.
+refuse() { # message
+  annotate error "" "" "squadsim" "$1"
+  echo "## squadsim: refused: $1" >>"$summary"
+  echo "exit-code=2" >>"$outputs"
+  exit 2
+}
+if [ -n "$merge" ]; then
+  for given in seeds shard jitter; do
+    [ -n "${!given}" ] && refuse "\`$given\` is not used by \`merge\` (a merge takes the sweep from its results files): leave it empty"
+  done
+elif [ -z "$seeds" ]; then
+  for given in shard jitter; do
+    [ -n "${!given}" ] && refuse "\`$given\` belongs to a seed sweep: set \`seeds\` too, or leave \`$given\` empty"
+  done
+fi
+
 mkdir -p "$dir"
 # A summary left by an earlier use of the action in this job is not this run's.
 rm -f "$dir/summary.md"

@@ -293,7 +293,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         return ExitStatus::Unusable;
     }
     if args.check_determinism {
-        let jitter = args.sweep.active().then_some(args.sweep.jitter);
+        let jitter = args.sweep.active().then(|| args.sweep.jitter());
         return crate::tools::determinism::run(
             &files,
             args.seed.map(|s| s..=s).or(args.sweep.seeds()),
@@ -333,21 +333,23 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
 }
 
 /// A flag given where it means nothing: `--trace` with a sweep, a sweep's
-/// flag without one (`--check-determinism` takes neither, as clap says).
+/// flag without one (`--check-determinism` takes only `--jitter` of them, with
+/// a sweep; clap refuses the others).
 fn misplaced_flag(args: &RunArgs) -> Option<String> {
-    if args.check_determinism {
-        return None;
-    }
     if args.sweep.active() {
         return args.trace.is_some().then(|| {
             "--trace records one run per scenario, not a sweep: rerun one seed with --seed N --trace FILE".to_string()
         });
     }
+    // Taken without a sweep, each would change nothing and the run would read as if it had:
+    // a plain run passing under `--swarm` is not a swarm that passed.
     let sweep_only = [
         ("--shard", args.sweep.shard.is_some()),
         ("--jobs", args.sweep.jobs.is_some()),
         ("--shrink", args.sweep.shrink),
         ("--results", args.sweep.results.is_some()),
+        ("--swarm", args.sweep.swarm),
+        ("--jitter", args.sweep.jitter.is_some()),
     ];
     let (flag, _) = sweep_only.iter().find(|(_, given)| *given)?;
     Some(format!("{flag} belongs to a seed sweep: add --seeds N or --seed-range A..B"))

@@ -506,3 +506,34 @@ fn the_action_passes_what_passes_and_says_what_it_did_not_run() {
     );
     assert!(run.summary.contains("**squadsim wire** (1 files): could not run (exit 2"), "{}", run.summary);
 }
+
+#[test]
+fn the_action_refuses_inputs_its_mode_would_ignore() {
+    let dir = support::scratch("action-ignored-inputs");
+    from_corpus(&dir, "wrong-project-slug.yaml");
+    from_corpus(&dir, "snapshots/outcome@wrong-project-slug.yaml.snap");
+    // A matrix job with `shard` but no `seeds` would run the whole corpus and pass as its shard of a sweep.
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("shard", "2/4")], "`shard` belongs to a seed sweep: set `seeds` too"),
+        (&[("jitter", "2s")], "`jitter` belongs to a seed sweep: set `seeds` too"),
+        (&[("merge", "shards/*.json"), ("seeds", "50")], "`seeds` is not used by `merge`"),
+        (&[("merge", "shards/*.json"), ("shard", "1/2")], "`shard` is not used by `merge`"),
+    ];
+    for (inputs, said) in cases {
+        let mut with: Vec<(&str, String)> = vec![("lint", String::new())];
+        with.extend(inputs.iter().map(|(k, v)| (*k, v.to_string())));
+        let run = Action::load().run(&dir, &with);
+        assert_eq!(run.ran.code, 2, "{inputs:?}: {}{}", run.ran.stdout, run.ran.stderr);
+        assert!(
+            run.ran.stdout.contains("::error title=squadsim::") && run.ran.stdout.contains(said),
+            "{}",
+            run.ran.stdout
+        );
+        assert!(run.summary.contains(&format!("## squadsim: refused: {said}")), "{}", run.summary);
+        assert!(run.outputs.lines().any(|l| l == "exit-code=2"), "{}", run.outputs);
+        assert!(!dir.join("squadsim-reports").exists(), "{inputs:?}: nothing ran");
+    }
+    // The same scenario without the stray input runs and passes.
+    let run = Action::load().run(&dir, &[("lint", String::new())]);
+    assert_eq!(run.ran.code, 0, "{}{}", run.ran.stdout, run.ran.stderr);
+}

@@ -349,6 +349,9 @@ fn outputs_that_cannot_be_written_are_refused_before_anything_runs_and_missing_d
     let misplaced = [
         (vec!["--seeds", "2", "--trace"], dir.join("not-made/t.json"), "--trace records one run per scenario"),
         (vec!["--results"], dir.join("not-made-either/r.json"), "--results belongs to a seed sweep"),
+        // Without a sweep these changed nothing: a plain run passing under `--swarm` read as a swarm that passed.
+        (vec!["--swarm", "--report"], dir.join("not-made-swarm/r"), "--swarm belongs to a seed sweep"),
+        (vec!["--jitter", "5s", "--report"], dir.join("not-made-jitter/r"), "--jitter belongs to a seed sweep"),
     ];
     for (flags, path, said) in misplaced {
         let mut argv = vec!["run", file];
@@ -359,6 +362,9 @@ fn outputs_that_cannot_be_written_are_refused_before_anything_runs_and_missing_d
         assert!(err.contains(said), "{err}");
         assert!(!path.parent().unwrap().exists(), "{} was made", path.parent().unwrap().display());
     }
+    let (code, out, err) = support::squadsim(&["run", file, "--check-determinism", "--jitter", "5s"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--jitter belongs to a seed sweep") && out.is_empty(), "{out}{err}");
     // A results file and a trace in directories that do not exist yet: made, then written.
     let results = dir.join("new/deeper/results.json");
     let (code, out, err) = support::squadsim(&["run", file, "--seeds", "2", "--results", results.to_str().unwrap()]);

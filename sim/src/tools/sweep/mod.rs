@@ -44,6 +44,9 @@ use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::{SeedResult, Shard, SweepResults, RESULTS_FORMAT};
 use crate::tools::report::{RunFormat, ScenarioResult};
 
+/// A sweep's largest message latency when `--jitter` is not given.
+const DEFAULT_JITTER: SimDuration = SimDuration(Duration::from_millis(500));
+
 /// The sweep's flags on `squadsim run`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
@@ -60,9 +63,9 @@ pub struct SweepArgs {
     /// Simulations to run at once, each on its own thread, 1 to 1024 (default: the number of cores).
     #[arg(long, value_name = "J", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
-    /// The largest message latency of the sweep's network (the smallest is 1ms).
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_jitter)]
-    pub jitter: SimDuration,
+    /// The largest message latency of the sweep's network, the smallest being 1ms (default: 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_jitter)]
+    pub jitter: Option<SimDuration>,
     /// Narrow the fault schedule of each scenario's first failing seed to the smallest one that still fails.
     #[arg(long)]
     pub shrink: bool,
@@ -80,6 +83,11 @@ impl SweepArgs {
     /// Whether `squadsim run` sweeps (a seed count or range was given).
     pub fn active(&self) -> bool {
         self.seeds().is_some()
+    }
+
+    /// The largest message latency of the sweep's network: `--jitter`, or 500 ms.
+    pub fn jitter(&self) -> SimDuration {
+        self.jitter.unwrap_or(DEFAULT_JITTER)
     }
 
     /// The seeds to sweep; `None` when no seed count or range was given.
@@ -119,7 +127,7 @@ pub fn run(
         let _ = writeln!(err, "{broken} scenario(s) did not load; nothing was swept");
         return ExitStatus::Unusable;
     }
-    let network = Network::jittered(args.jitter.0);
+    let network = Network::jittered(args.jitter().0);
     let Some(seeds) = args.seeds() else {
         let _ = writeln!(err, "error: a sweep needs --seeds N or --seed-range A..B");
         return ExitStatus::Unusable;
@@ -144,7 +152,7 @@ pub fn run(
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let started = Instant::now();
     let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && !crate::tools::cli::under_ci());
-    let mut results = sweep(&scenarios, &items, jobs, args.jitter, args.swarm, |r| progress.advance(r.passed(), err));
+    let mut results = sweep(&scenarios, &items, jobs, args.jitter(), args.swarm, |r| progress.advance(r.passed(), err));
     progress.finish(err);
     if args.shrink {
         for (file, scenario) in &scenarios {
@@ -170,7 +178,7 @@ pub fn run(
     let sweep = SweepResults {
         format: RESULTS_FORMAT,
         seeds,
-        jitter: String::from(args.jitter),
+        jitter: String::from(args.jitter()),
         swarm: args.swarm,
         scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
         shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
