@@ -547,3 +547,35 @@ fn a_scenario_name_with_an_ansi_escape_is_printed_escaped_on_the_run_line() {
     assert!(!out.contains('\u{1b}') && !err.contains('\u{1b}'), "{out:?}{err:?}");
     assert!(out.contains("red\\u{1b}[31mname\\u{1b}[0m (seed 3)"), "{out}");
 }
+
+#[test]
+fn the_reports_of_a_run_under_another_seed_say_its_snapshot_was_not_compared() {
+    let dir = support::scratch("reports-another-seed");
+    let file = support::corpus_file("wrong-project-slug.yaml");
+    let read = |reports: &std::path::Path| {
+        let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+        let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+        (junit, summary)
+    };
+    let another = dir.join("another-seed");
+    let (code, out, err) =
+        support::squadsim(&["run", file.to_str().unwrap(), "--seed", "5", "--report", another.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (junit, summary) = read(&another);
+    let said = "not compared: run under another seed than its own (--seed)";
+    assert!(junit.contains(&format!(r#"<property name="snapshot" value="{said}"/>"#)), "{junit}");
+    assert!(junit.contains(&format!("<system-out>snapshot {said}</system-out>")), "{junit}");
+    assert!(
+        summary.starts_with(
+            "## squadsim: 1 passed, 0 failed (1 under another seed than their own: not compared with their snapshots)\n"
+        ),
+        "{summary}"
+    );
+    // Under its own seed the snapshot was compared, and the reports say nothing more.
+    let own = dir.join("own-seed");
+    let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--report", own.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (junit, summary) = read(&own);
+    assert!(!junit.contains(r#"name="snapshot""#), "{junit}");
+    assert!(summary.starts_with("## squadsim: 1 passed, 0 failed\n"), "{summary}");
+}

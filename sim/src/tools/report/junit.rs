@@ -6,7 +6,9 @@
 //! report readers accept it.
 //!
 //! Guarantees: no timestamps and no wall times (the file is the same for the
-//! same runs); the simulated time of each run is a testcase property;
+//! same runs); the simulated time of each run is a testcase property; a run
+//! that passed without matching its snapshot (under `--seed`, or written by
+//! `--accept`) says so in a `snapshot` property and its standard output;
 //! XML escaping is `quick-junit`'s.
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -22,6 +24,9 @@ struct Case<'a> {
     seed: Option<u64>,
     /// `None`: nothing was simulated for it (a file that did not load, a `sometimes:` probe).
     simulated: Option<&'a str>,
+    /// A passing run's snapshot verdict when it is not "matches" (`snapshot` property and
+    /// standard output): a pass under `--seed` was never compared with its snapshot.
+    snapshot: Option<&'static str>,
     status: Status,
 }
 
@@ -45,6 +50,11 @@ pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure], unche
         classname: file,
         seed: Some(result.outcome.seed),
         simulated: Some(&result.outcome.simulated),
+        snapshot: match result.verdict {
+            Verdict::NotCompared => Some("not compared: run under another seed than its own (--seed)"),
+            Verdict::Accepted { .. } => Some("written as the snapshot (--accept)"),
+            _ => None,
+        },
         status: if result.verdict.passed() {
             Status::Passed
         } else {
@@ -61,6 +71,7 @@ pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure], unche
         classname: file,
         seed: None,
         simulated: None,
+        snapshot: None,
         status: Status::Failed("load error", u.message.clone(), String::new()),
     });
     let unchecked_paths: Vec<String> = unchecked.iter().map(|u| u.path.display().to_string()).collect();
@@ -69,6 +80,7 @@ pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure], unche
         classname: path,
         seed: None,
         simulated: None,
+        snapshot: None,
         status: Status::Skipped(u.kind.message().to_string()),
     });
     cases_to_xml(runs.chain(loads).chain(skipped), Vec::new())
@@ -86,6 +98,7 @@ pub(crate) fn sweep_to_xml(sweep: &SweepResults) -> String {
         classname: &r.file,
         seed: Some(r.seed),
         simulated: Some(&r.simulated),
+        snapshot: None,
         status: if r.passed() {
             Status::Passed
         } else {
@@ -109,6 +122,7 @@ pub(crate) fn sweep_to_xml(sweep: &SweepResults) -> String {
                 classname: &declared.file,
                 seed: None,
                 simulated: None,
+                snapshot: None,
                 status: match unreached {
                     None => Status::Skipped("one shard of several: `squadsim merge-reports` judges it".into()),
                     Some(false) => Status::Passed,
@@ -162,6 +176,10 @@ fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>, properties: Vec<Prope
         }
         if let Some(simulated) = case.simulated {
             test.add_property(Property::new("simulated", simulated.to_string()));
+        }
+        if let Some(snapshot) = case.snapshot {
+            test.add_property(Property::new("snapshot", snapshot));
+            test.set_system_out(format!("snapshot {snapshot}"));
         }
         suite.add_test_case(test);
     }

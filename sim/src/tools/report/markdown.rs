@@ -7,7 +7,7 @@
 //! no scenario text can break out of its cell or block.
 
 use super::sweep::SweepResults;
-use super::{run_status, LoadFailure, ScenarioResult, Unchecked};
+use super::{run_status, LoadFailure, ScenarioResult, Unchecked, Verdict};
 
 /// The Markdown summary of `results`, of the scenario files that did not load
 /// and of the inputs not checked.
@@ -15,7 +15,11 @@ pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure], unch
     let (passed, failed) = super::totals(results);
     let did_not_load = if unloaded.is_empty() { String::new() } else { format!(", {} did not load", unloaded.len()) };
     let not_checked = if unchecked.is_empty() { String::new() } else { format!(", {} not checked", unchecked.len()) };
-    let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}{not_checked}\n\n");
+    let not_compared = match results.iter().filter(|r| r.verdict == Verdict::NotCompared).count() {
+        0 => String::new(),
+        n => format!(" ({n} under another seed than their own: not compared with their snapshots)"),
+    };
+    let mut out = format!("## squadsim: {passed} passed, {failed} failed{did_not_load}{not_checked}{not_compared}\n\n");
     for u in unloaded {
         out.push_str(&format!("- ❌ {} did not load: {}\n", cell(&u.file.display().to_string()), cell(&u.message)));
     }
