@@ -122,7 +122,7 @@ pub const EXIT_STATUSES: &[(&str, &str, &str, &str)] = &[
         "serve",
         "stopped by Ctrl-C or SIGTERM",
         "",
-        "the scenario did not load, its world could not be built, or a port could not be bound",
+        "the scenario did not load, its world could not be built, a port could not be bound, or a host was given two ports",
     ),
     ("schema", "the schema was printed", "", "bad arguments"),
 ];

@@ -199,6 +199,13 @@ pub struct GlitchtipCredentials {
 
 /// Runs `squadsim serve` until Ctrl-C; `out` gets the first line, `err` the logs.
 pub fn run(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
+    if let Some((host, first, second)) = port_given_twice(&args.ports) {
+        let _ = writeln!(
+            err,
+            "error: --port given twice for {host} ({host}={first} and {host}={second}): give each host one port"
+        );
+        return ExitStatus::Unusable;
+    }
     let scenario = match &args.scenario {
         Some(path) => match Scenario::load(path) {
             Ok(s) => s,
@@ -311,9 +318,16 @@ impl std::fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-/// The port `host` listens on: the last `--port` for it, else its default.
+/// The first host given two `--port`s, with the two ports in the order given.
+fn port_given_twice(ports: &[(Host, u16)]) -> Option<(Host, u16, u16)> {
+    ports.iter().enumerate().find_map(|(i, (host, first))| {
+        ports[i + 1..].iter().find(|(h, _)| h == host).map(|(_, second)| (*host, *first, *second))
+    })
+}
+
+/// The port `host` listens on: its `--port` (each host is given at most one), else its default.
 pub fn port_of(args: &ServeArgs, host: Host) -> u16 {
-    args.ports.iter().rev().find(|(h, _)| *h == host).map_or_else(|| default_port(host), |(_, p)| *p)
+    args.ports.iter().find(|(h, _)| *h == host).map_or_else(|| default_port(host), |(_, p)| *p)
 }
 
 /// Binds one listener per host on 127.0.0.1, in [`Host::SERVICES`] order.
@@ -523,8 +537,8 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
-    /// Starts `binary serve` with `--port HOST=0` for every host plus `extra`
-    /// arguments, and waits (at most `within`) for its first line.
+    /// Starts `binary serve` with `--port HOST=0` for every host that `extra`
+    /// gives no port, plus `extra`, and waits (at most `within`) for its first line.
     pub fn spawn(
         binary: &std::path::Path,
         extra: &[&str],
@@ -535,9 +549,20 @@ impl ServeProcess {
         Self::start(command, within)
     }
 
-    /// `serve`, `--port HOST=0` for every host, then `extra`.
+    /// `serve`, `--port HOST=0` for every host `extra` gives no `--port HOST=PORT`
+    /// (a host is given one port), then `extra`.
     pub fn args(extra: &[&str]) -> Vec<String> {
-        let ports = Host::SERVICES.iter().flat_map(|host| ["--port".to_string(), format!("{host}=0")]);
+        let given: Vec<&str> = extra
+            .windows(2)
+            .filter(|pair| pair[0] == "--port")
+            .map(|pair| pair[1])
+            .chain(extra.iter().filter_map(|a| a.strip_prefix("--port=")))
+            .filter_map(|value| value.split_once('=').map(|(host, _)| host))
+            .collect();
+        let ports = Host::SERVICES
+            .iter()
+            .filter(|host| !given.contains(&host.name()))
+            .flat_map(|host| ["--port".to_string(), format!("{host}=0")]);
         std::iter::once("serve".to_string()).chain(ports).chain(extra.iter().map(|a| a.to_string())).collect()
     }
 

@@ -168,6 +168,18 @@ fn an_unknown_host_or_a_bad_port_is_refused_by_the_parser() {
 }
 
 #[test]
+fn a_host_given_two_ports_is_refused_before_anything_is_bound() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .args(["serve", "--port", "github=0", "--port", "studio=0", "--port", "studio=18089"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--port given twice for studio (studio=0 and studio=18089)"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing served");
+}
+
+#[test]
 fn a_scenario_that_does_not_load_is_a_usage_error() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
         .args(["serve", "--scenario", "/nonexistent/world.yaml"])
