@@ -19,4 +19,5 @@ pub mod regular_file;
 pub mod tool_name;
 pub mod vocabulary;
 pub mod wire;
+pub mod yaml_spans;
 pub mod yaml_syntax;

@@ -14,7 +14,7 @@ use std::path::Path;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use super::rule::{from_yaml, line_of_key, line_of_rule, LintError, Rule, RuleSet, RuleSpec, Scope, Severity};
+use super::rule::{from_yaml, LintError, Rule, RuleSet, RuleSpec, Scope, Severity};
 
 /// The file name the lint looks for at a repository root.
 pub const CONFIG_FILE_NAME: &str = "squadsim-lint.yaml";
@@ -88,7 +88,7 @@ pub const PRODUCT_NAME_RULE: &str = "product-specific-name";
 
 impl ProductNames {
     /// The rule the names make, if any.
-    fn rule(&self, path: &Path, text: &str) -> Result<Option<Rule>, LintError> {
+    fn rule(&self, path: &Path) -> Result<Option<Rule>, LintError> {
         if self.names.is_empty() {
             return Ok(None);
         }
@@ -117,8 +117,7 @@ impl ProductNames {
             except_context: Vec::new(),
             except_overlap: Vec::new(),
         };
-        let line = line_of_key(text, "product_names");
-        Rule::compile(spec, path, line, "product_names").map(Some).map_err(|mut e| {
+        Rule::compile(spec, path, "product_names").map(Some).map_err(|mut e| {
             // `product_names.words[i]` is written `product_names.names[i]`
             e.field = e.field.map(|f| f.replace("product_names.words", "product_names.names"));
             e
@@ -151,7 +150,7 @@ pub struct Config {
 impl Config {
     /// The built-in rules and no repository settings.
     pub fn builtin() -> Config {
-        Config::from_spec(RuleSet::builtin(), ConfigSpec::default(), Path::new(CONFIG_FILE_NAME), "")
+        Config::from_spec(RuleSet::builtin(), ConfigSpec::default(), Path::new(CONFIG_FILE_NAME))
             .expect("an empty config is valid")
     }
 
@@ -163,35 +162,37 @@ impl Config {
 
     /// Parses config text on top of `base` rules; `path` names it in errors.
     pub fn parse(base: RuleSet, path: &Path, text: &str) -> Result<Config, LintError> {
-        let spec: ConfigSpec = if text.trim().is_empty() { ConfigSpec::default() } else { from_yaml(path, text)? };
-        Config::from_spec(base, spec, path, text)
+        if text.trim().is_empty() {
+            return Config::from_spec(base, ConfigSpec::default(), path);
+        }
+        let (spec, spans) = from_yaml(path, text)?;
+        Config::from_spec(base, spec, path).map_err(|e| e.located(&spans))
     }
 
-    fn from_spec(mut rules: RuleSet, spec: ConfigSpec, path: &Path, text: &str) -> Result<Config, LintError> {
+    /// The config `spec` makes of `rules`; an error names its field, not yet its line.
+    fn from_spec(mut rules: RuleSet, spec: ConfigSpec, path: &Path) -> Result<Config, LintError> {
         for (i, added) in spec.rules.into_iter().enumerate() {
-            let line = line_of_rule(text, &added.id);
-            let rule = Rule::compile(added, path, line, &format!("rules[{i}]"))?;
-            rules.push(rule, path, line, &format!("rules[{i}].id"))?;
+            let rule = Rule::compile(added, path, &format!("rules[{i}]"))?;
+            rules.push(rule, path, &format!("rules[{i}].id"))?;
         }
-        if let Some(rule) = spec.product_names.rule(path, text)? {
-            rules.push(rule, path, line_of_key(text, "product_names"), "product_names")?;
+        if let Some(rule) = spec.product_names.rule(path)? {
+            rules.push(rule, path, "product_names")?;
         }
         let mut only = vec![None; rules.rules.len()];
         let mut excluded = vec![None; rules.rules.len()];
         if let Some(index) = rules.rules.iter().position(|r| r.id() == PRODUCT_NAME_RULE) {
             let names = &spec.product_names;
             if !names.paths.is_empty() {
-                only[index] = Some(glob_set(&names.paths, path, text, "product_names.paths")?);
+                only[index] = Some(glob_set(&names.paths, path, "product_names.paths")?);
             }
             if !names.exclude.is_empty() {
-                excluded[index] = Some(glob_set(&names.exclude, path, text, "product_names.exclude")?);
+                excluded[index] = Some(glob_set(&names.exclude, path, "product_names.exclude")?);
             }
         }
         for (id, change) in &spec.overrides {
-            let line = line_of_word(text, id);
             let field = format!("overrides.{id}");
             let Some(index) = rules.rules.iter().position(|r| r.id() == id) else {
-                return Err(LintError::at(path, line, field, format!("unknown rule id `{id}`")));
+                return Err(LintError::in_field(path, field, format!("unknown rule id `{id}`")));
             };
             let rule = &mut rules.rules[index];
             if let Some(severity) = change.severity {
@@ -199,9 +200,8 @@ impl Config {
             }
             if let Some(scopes) = &change.scopes {
                 if scopes.is_empty() {
-                    return Err(LintError::at(
+                    return Err(LintError::in_field(
                         path,
-                        line,
                         format!("{field}.scopes"),
                         "a rule needs at least one scope",
                     ));
@@ -212,10 +212,10 @@ impl Config {
                 rule.spec.boundary_exempt = exempt;
             }
             if !change.paths.is_empty() {
-                only[index] = Some(glob_set(&change.paths, path, text, &format!("{field}.paths"))?);
+                only[index] = Some(glob_set(&change.paths, path, &format!("{field}.paths"))?);
             }
             if !change.exclude.is_empty() {
-                excluded[index] = Some(glob_set(&change.exclude, path, text, &format!("{field}.exclude"))?);
+                excluded[index] = Some(glob_set(&change.exclude, path, &format!("{field}.exclude"))?);
             }
         }
         let mut disabled = Vec::new();
@@ -223,12 +223,7 @@ impl Config {
             match rules.rules.iter().position(|r| r.id() == id) {
                 Some(index) => disabled.push(index),
                 None => {
-                    return Err(LintError::at(
-                        path,
-                        line_of_word(text, id),
-                        format!("disable[{i}]"),
-                        format!("unknown rule id `{id}`"),
-                    ))
+                    return Err(LintError::in_field(path, format!("disable[{i}]"), format!("unknown rule id `{id}`")))
                 }
             }
         }
@@ -249,9 +244,9 @@ impl Config {
         Ok(Config {
             term_words,
             rules: RuleSet { rules: rules_kept },
-            boundaries: glob_set(&spec.boundaries, path, text, "boundaries")?,
-            exclude: glob_set(&spec.exclude, path, text, "exclude")?,
-            prompts: glob_set(&spec.prompts, path, text, "prompts")?,
+            boundaries: glob_set(&spec.boundaries, path, "boundaries")?,
+            exclude: glob_set(&spec.exclude, path, "exclude")?,
+            prompts: glob_set(&spec.prompts, path, "prompts")?,
             rule_paths: paths_kept,
             baseline: spec.baseline,
         })
@@ -276,18 +271,12 @@ impl Config {
     }
 }
 
-fn glob_set(globs: &[String], path: &Path, text: &str, field: &str) -> Result<GlobSet, LintError> {
+fn glob_set(globs: &[String], path: &Path, field: &str) -> Result<GlobSet, LintError> {
     let mut builder = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
-        let glob = Glob::new(g).map_err(|e| {
-            LintError::at(path, line_of_word(text, g), format!("{field}[{i}]"), format!("invalid glob: {e}"))
-        })?;
+        let glob = Glob::new(g)
+            .map_err(|e| LintError::in_field(path, format!("{field}[{i}]"), format!("invalid glob: {e}")))?;
         builder.add(glob);
     }
-    builder.build().map_err(|e| LintError::at(path, line_of_key(text, field), field, format!("invalid globs: {e}")))
-}
-
-/// The first 1-based line mentioning `word`, for errors found after parsing.
-fn line_of_word(text: &str, word: &str) -> Option<usize> {
-    text.lines().position(|l| l.contains(word)).map(|i| i + 1)
+    builder.build().map_err(|e| LintError::in_field(path, field, format!("invalid globs: {e}")))
 }

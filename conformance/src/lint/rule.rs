@@ -13,6 +13,19 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::yaml_spans::{FieldPath, Limits, Spans};
+
+/// The bounds of a lint config or rule file: nesting, string and list sizes far
+/// past any real one, so that a runaway file is refused where it runs away
+/// instead of costing the parser minutes.
+const LINT_FILE: Limits = Limits {
+    document: "a lint config or rule file",
+    max_file_bytes: 16 << 20,
+    max_depth: 32,
+    max_string_bytes: 64 * 1024,
+    max_entries: 100_000,
+};
+
 /// The delivery-language rule file, shipped inside the binary.
 pub const BUILTIN_RULES: &str = include_str!("../../rules/delivery-language.yaml");
 /// The name the built-in rule file is reported under.
@@ -127,6 +140,22 @@ impl LintError {
         LintError { path: path.to_path_buf(), line, column: None, field: Some(field.into()), message: message.into() }
     }
 
+    /// An error in `field` (a path as `serde_path_to_error` prints one: `rules[3].patterns[1]`),
+    /// its line not known yet: [`LintError::located`] finds it in the document.
+    pub fn in_field(path: &Path, field: impl Into<String>, message: impl Into<String>) -> LintError {
+        LintError::at(path, None, field, message)
+    }
+
+    /// This error with the line and column of its field in the document `spans`
+    /// indexes (its longest part the document holds), when it has a field and no line yet.
+    pub(crate) fn located(mut self, spans: &Spans) -> LintError {
+        if let (None, Some(field)) = (self.line, &self.field) {
+            let at = spans.locate(&FieldPath::root().then_printed(field));
+            (self.line, self.column) = (Some(at.line), Some(at.column));
+        }
+        self
+    }
+
     /// A parser's error at `line` and `column`: its own " at line L column C" is
     /// left out of the message (the location is printed up front).
     pub(crate) fn parsed(path: &Path, at: Option<(usize, usize)>, field: Option<String>, message: &str) -> LintError {
@@ -166,35 +195,41 @@ impl std::error::Error for LintError {}
 
 /// Deserialises YAML into `T`, turning errors into a [`LintError`] with the line and
 /// the field path (`rules[3].severity`).
-pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, LintError> {
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<(T, Spans), LintError> {
+    // Text that is not YAML at all: the parser's complaint where it stopped,
+    // whatever serde met first (a key refused before the parser reached the fault).
+    if let Some((at, message)) = crate::yaml_syntax::syntax_error(text) {
+        return Err(LintError::parsed(path, at, None, &message));
+    }
+    let spans = Spans::index(text, &LINT_FILE).map_err(|m| LintError {
+        path: path.to_path_buf(),
+        line: Some(m.at.line),
+        column: Some(m.at.column),
+        field: (!m.field.segments().is_empty()).then(|| m.field.to_string()),
+        message: m.problem.to_string(),
+    })?;
     let deserializer = serde_yaml::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        // Text that is not YAML at all: the parser's complaint where it stopped,
-        // whatever serde met first (a key refused before the parser reached the fault).
-        if let Some((at, message)) = crate::yaml_syntax::syntax_error(text) {
-            return LintError::parsed(path, at, None, &message);
-        }
-        let field = err.path().to_string();
+    let value = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let field = FieldPath::from_serde(err.path());
         let inner = err.into_inner();
-        let at = inner.location().map(|l| (l.line(), l.column()));
         let said = inner.to_string();
         // serde_yaml may put its own path in front; the field is printed on its own.
         let message = match said.split_once(": ") {
-            Some((prefix, rest)) if !prefix.contains(' ') && field.starts_with(prefix) => rest,
+            Some((prefix, rest)) if !prefix.contains(' ') && field.to_string().starts_with(prefix) => rest,
             _ => said.as_str(),
         };
-        LintError::parsed(path, at, (field != ".").then_some(field), message)
-    })
-}
-
-/// The 1-based line on which `rules[].id: <id>` is written, for errors found after parsing.
-pub(crate) fn line_of_rule(text: &str, id: &str) -> Option<usize> {
-    text.lines()
-        .position(|line| {
-            let t = line.trim_start().trim_start_matches('-').trim_start();
-            t.strip_prefix("id:").is_some_and(|rest| rest.trim().trim_matches(['"', '\'']) == id)
-        })
-        .map(|i| i + 1)
+        // A key given twice is refused by its mapping, where serde_yaml places the
+        // mapping: the key's own path locates its second occurrence.
+        let twice = message.strip_prefix("duplicate field `").and_then(|m| m.strip_suffix('`'));
+        if let Some(key) = twice {
+            let at = spans.locate(&field.key(key));
+            return LintError::parsed(path, Some((at.line, at.column)), Some(field.key(key).to_string()), message);
+        }
+        let at = inner.location().map(|l| (l.line(), l.column()));
+        let printed = field.to_string();
+        LintError::parsed(path, at, (!printed.is_empty()).then_some(printed), message)
+    })?;
+    Ok((value, spans))
 }
 
 /// A words term, split into lower-case words.
@@ -216,43 +251,41 @@ pub struct Rule {
 
 impl Rule {
     /// Validates and compiles one spec; `field` is its path in the file (`rules[3]`).
-    pub fn compile(spec: RuleSpec, path: &Path, line: Option<usize>, field: &str) -> Result<Rule, LintError> {
+    /// An error names the field it is in; [`LintError::located`] finds its line.
+    pub fn compile(spec: RuleSpec, path: &Path, field: &str) -> Result<Rule, LintError> {
         let id_ok =
             !spec.id.is_empty() && spec.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !id_ok {
-            return Err(LintError::at(
+            return Err(LintError::in_field(
                 path,
-                line,
                 format!("{field}.id"),
                 format!("rule id `{}` must be kebab-case (a-z, 0-9, -)", spec.id),
             ));
         }
         if spec.scopes.is_empty() {
-            return Err(LintError::at(path, line, format!("{field}.scopes"), "a rule needs at least one scope"));
+            return Err(LintError::in_field(path, format!("{field}.scopes"), "a rule needs at least one scope"));
         }
         if spec.words.is_empty() && spec.tokens.is_empty() && spec.patterns.is_empty() {
-            return Err(LintError::at(path, line, field, "a rule needs at least one of words, tokens, patterns"));
+            return Err(LintError::in_field(path, field, "a rule needs at least one of words, tokens, patterns"));
         }
         if !spec.generic_suffixes.is_empty() && !spec.ends_identifier {
-            return Err(LintError::at(
+            return Err(LintError::in_field(
                 path,
-                line,
                 format!("{field}.generic_suffixes"),
                 "generic_suffixes needs ends_identifier: true",
             ));
         }
         for (i, suffix) in spec.generic_suffixes.iter().enumerate() {
             if suffix.is_empty() || !suffix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-                return Err(LintError::at(
+                return Err(LintError::in_field(
                     path,
-                    line,
                     format!("{field}.generic_suffixes[{i}]"),
                     format!("suffix `{suffix}` must be one lower-case sub-word (a-z, 0-9)"),
                 ));
             }
         }
         if spec.fix && spec.replacement.is_none() {
-            return Err(LintError::at(path, line, format!("{field}.fix"), "fix: true needs a replacement"));
+            return Err(LintError::in_field(path, format!("{field}.fix"), "fix: true needs a replacement"));
         }
         let mut words = Vec::with_capacity(spec.words.len());
         for (i, term) in spec.words.iter().enumerate() {
@@ -262,9 +295,8 @@ impl Rule {
                 .map(str::to_ascii_lowercase)
                 .collect();
             if split.is_empty() {
-                return Err(LintError::at(
+                return Err(LintError::in_field(
                     path,
-                    line,
                     format!("{field}.words[{i}]"),
                     "a words term needs at least one word",
                 ));
@@ -273,9 +305,8 @@ impl Rule {
         }
         for (i, token) in spec.tokens.iter().enumerate() {
             if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(LintError::at(
+                return Err(LintError::in_field(
                     path,
-                    line,
                     format!("{field}.tokens[{i}]"),
                     format!("token `{token}` must be an identifier (A-Z, a-z, 0-9, _)"),
                 ));
@@ -286,7 +317,7 @@ impl Rule {
                 .enumerate()
                 .map(|(i, p)| {
                     Regex::new(p).map_err(|e| {
-                        LintError::at(path, line, format!("{field}.{name}[{i}]"), format!("invalid regex: {e}"))
+                        LintError::in_field(path, format!("{field}.{name}[{i}]"), format!("invalid regex: {e}"))
                     })
                 })
                 .collect()
@@ -321,27 +352,25 @@ impl RuleSet {
 
     /// Parses a rule file.
     pub fn parse(path: &Path, text: &str) -> Result<RuleSet, LintError> {
-        let file: RuleFile = from_yaml(path, text)?;
-        if file.version != 1 {
-            return Err(LintError::at(
-                path,
-                line_of_key(text, "version"),
-                "version",
-                format!("unsupported rule file version {}; expected 1", file.version),
-            ));
-        }
-        let mut set = RuleSet { rules: Vec::new() };
-        for (i, spec) in file.rules.into_iter().enumerate() {
-            let line = line_of_rule(text, &spec.id);
-            set.push(Rule::compile(spec, path, line, &format!("rules[{i}]"))?, path, line, &format!("rules[{i}].id"))?;
-        }
-        Ok(set)
+        let (file, spans): (RuleFile, Spans) = from_yaml(path, text)?;
+        let read = || -> Result<RuleSet, LintError> {
+            if file.version != 1 {
+                let message = format!("unsupported rule file version {}; expected 1", file.version);
+                return Err(LintError::in_field(path, "version", message));
+            }
+            let mut set = RuleSet { rules: Vec::new() };
+            for (i, spec) in file.rules.into_iter().enumerate() {
+                set.push(Rule::compile(spec, path, &format!("rules[{i}]"))?, path, &format!("rules[{i}].id"))?;
+            }
+            Ok(set)
+        };
+        read().map_err(|e| e.located(&spans))
     }
 
-    /// Adds a rule, refusing a duplicate id.
-    pub fn push(&mut self, rule: Rule, path: &Path, line: Option<usize>, field: &str) -> Result<(), LintError> {
+    /// Adds a rule, refusing a duplicate id; `field` is where its id is written.
+    pub fn push(&mut self, rule: Rule, path: &Path, field: &str) -> Result<(), LintError> {
         if self.get(rule.id()).is_some() {
-            return Err(LintError::at(path, line, field, format!("duplicate rule id `{}`", rule.id())));
+            return Err(LintError::in_field(path, field, format!("duplicate rule id `{}`", rule.id())));
         }
         self.rules.push(rule);
         Ok(())
@@ -354,9 +383,4 @@ impl RuleSet {
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Rule> {
         self.rules.iter_mut().find(|r| r.id() == id)
     }
-}
-
-/// The 1-based line of a top-level `key:`.
-pub(crate) fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| l.strip_prefix(key).is_some_and(|rest| rest.starts_with(':'))).map(|i| i + 1)
 }

@@ -54,7 +54,33 @@ fn a_bad_config_names_its_file_line_and_field() {
         repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\ndisable: [no-such-rule]\n"), ("a.md", "ok\n")]);
     let (status, _, err) = run(&args_for(dir.path()));
     assert_eq!(status, ExitStatus::Unusable);
-    assert!(err.contains("squadsim-lint.yaml:2: field `disable[0]`: unknown rule id `no-such-rule`"), "{err}");
+    assert!(err.contains("squadsim-lint.yaml:2:11: field `disable[0]`: unknown rule id `no-such-rule`"), "{err}");
+
+    // Located in the document, never by searching its text: a comment or another
+    // value naming the same word comes first here.
+    let misleading = "# disable: [legacy] was noisy\nexclude: ['docs/**']  # not 'a[/**'\ndisable:\n  - legacy\n";
+    let dir = repo(&[("squadsim-lint.yaml", misleading), ("a.md", "ok\n")]);
+    let (status, _, err) = run(&args_for(dir.path()));
+    assert_eq!(status, ExitStatus::Unusable);
+    assert!(err.contains("squadsim-lint.yaml:4:5: field `disable[0]`: unknown rule id `legacy`"), "{err}");
+    let glob = "exclude:\n  - 'docs/**'  # not 'a[/**'\n  - 'a[/**'\n";
+    let dir = repo(&[("squadsim-lint.yaml", glob), ("a.md", "ok\n")]);
+    let (_, _, err) = run(&args_for(dir.path()));
+    assert!(err.contains("squadsim-lint.yaml:3:5: field `exclude[1]`: invalid glob"), "{err}");
+    let overridden = "overrides:\n  # nosuch: a rule that once was\n  nosuch: {severity: warning}\n";
+    let dir = repo(&[("squadsim-lint.yaml", overridden), ("a.md", "ok\n")]);
+    let (_, _, err) = run(&args_for(dir.path()));
+    assert!(err.contains("squadsim-lint.yaml:3:3: field `overrides.nosuch`: unknown rule id `nosuch`"), "{err}");
+    // A key given twice: at its second occurrence (serde_yaml places the mapping, at 1:1).
+    let dir = repo(&[("squadsim-lint.yaml", "exclude: [a]\nprompts: []\nexclude: [b]\n"), ("a.md", "ok\n")]);
+    let (_, _, err) = run(&args_for(dir.path()));
+    assert!(err.contains("squadsim-lint.yaml:3:1: field `exclude`: duplicate field `exclude`"), "{err}");
+    // Nesting no config needs is refused where it runs away.
+    let deep = format!("exclude: {}1{}\n", "[".repeat(40), "]".repeat(40));
+    let dir = repo(&[("squadsim-lint.yaml", deep.as_str()), ("a.md", "ok\n")]);
+    let (status, _, err) = run(&args_for(dir.path()));
+    assert_eq!(status, ExitStatus::Unusable);
+    assert!(err.contains("squadsim-lint.yaml:1:41: field `exclude[0]") && err.contains("at most 32 levels"), "{err}");
 
     let dir = repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\noverides: {}\n"), ("a.md", "ok\n")]);
     let (status, _, err) = run(&args_for(dir.path()));
@@ -382,7 +408,7 @@ fn a_replacement_rule_file_is_checked_too() {
     args.rules = Some(dir.path().join("rules.yaml"));
     let (status, _, err) = run(&args);
     assert_eq!(status, ExitStatus::Unusable);
-    assert!(err.contains("rules.yaml:1: field `version`: unsupported rule file version 2"), "{err}");
+    assert!(err.contains("rules.yaml:1:1: field `version`: unsupported rule file version 2"), "{err}");
 }
 
 #[test]

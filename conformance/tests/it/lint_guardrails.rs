@@ -164,5 +164,5 @@ fn a_bad_product_name_list_names_the_file_line_and_field() {
         repo(&[("squadsim-lint.yaml", "boundaries: []\nproduct_names:\n  names: [Acme, '--']\n"), ("a.md", "ok\n")]);
     let (status, _, err) = run(&args_for(dir.path(), Format::Human));
     assert_eq!(status, ExitStatus::Unusable);
-    assert!(err.contains("squadsim-lint.yaml:2: field `product_names.names[1]`"), "{err}");
+    assert!(err.contains("squadsim-lint.yaml:3:17: field `product_names.names[1]`"), "{err}");
 }

@@ -482,8 +482,12 @@ fn the_rule_file_is_refused_with_file_line_and_field() {
     let bad_regex =
         "version: 1\nrules:\n  - id: x\n    title: t\n    message: m\n    scopes: [prose]\n    patterns: ['(']\n";
     let err = RuleSet::parse(Path::new("bad.yaml"), bad_regex).unwrap_err();
-    assert_eq!((err.line, err.field.as_deref()), (Some(3), Some("rules[0].patterns[0]")));
-    assert!(err.to_string().starts_with("bad.yaml:3: field `rules[0].patterns[0]`: invalid regex"), "{err}");
+    // The pattern itself, not the rule's `id:` line.
+    assert_eq!((err.line, err.field.as_deref()), (Some(7), Some("rules[0].patterns[0]")));
+    assert!(err.to_string().starts_with("bad.yaml:7:16: field `rules[0].patterns[0]`: invalid regex"), "{err}");
+    let twice = "version: 1\nrules:\n  - id: x\n    title: t\n    message: m\n    scopes: [prose]\n    words: [a]\n  - id: x\n    title: t\n    message: m\n    scopes: [prose]\n    words: [b]\n";
+    let err = RuleSet::parse(Path::new("bad.yaml"), twice).unwrap_err();
+    assert_eq!((err.line, err.field.as_deref()), (Some(8), Some("rules[1].id")), "the second rule's id: {err}");
     let unknown = "version: 1\nrules:\n  - id: x\n    title: t\n    message: m\n    scopes: [prose]\n    words: [a]\n    colour: red\n";
     let err = RuleSet::parse(Path::new("bad.yaml"), unknown).unwrap_err();
     assert_eq!(err.line, Some(8), "{err}");

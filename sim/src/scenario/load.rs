@@ -119,7 +119,7 @@ impl Scenario {
 
     /// Parses and validates text [`locate::decode`] accepted.
     fn parse_decoded(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-        let spans = Spans::index(text).map_err(|m| ScenarioError::misshapen(path, m))?;
+        let spans = locate::index(text).map_err(|m| ScenarioError::misshapen(path, m))?;
         let deserializer = serde_yaml::Deserializer::from_str(text);
         let mut scenario: Scenario =
             serde_path_to_error::deserialize(deserializer).map_err(|e| serde_error(path, text, &spans, e))?;
