@@ -309,6 +309,7 @@ fn a_shard_holding_no_item_warns_and_its_results_still_count_in_the_merge() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("warning: shard 3/3 holds none of the 2 (scenario, seed) items"), "{err}");
+    assert!(out.starts_with("none    operator-not-super-admin: no seed of it in this shard ("), "not `ok`: {out}");
     let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
     assert_eq!(written["shards"][0]["index"], 3);
 }

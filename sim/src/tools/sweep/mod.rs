@@ -245,7 +245,10 @@ fn print_results(
             Some(inv) => declared_fields(inv),
             None => "no invariants declared: only that the simulation stops without an error".into(),
         };
-        let _ = if failing.is_empty() {
+        let _ = if mine.is_empty() {
+            // One shard of several may hold none of a scenario's seeds: nothing held, nothing broke.
+            writeln!(out, "none    {}: no seed of it in this shard ({checked})", scenario.name)
+        } else if failing.is_empty() {
             writeln!(out, "ok      {}: {} seeds hold ({checked})", scenario.name, mine.len())
         } else {
             writeln!(out, "FAILED  {}: {} of {} seeds break ({checked})", scenario.name, failing.len(), mine.len())
