@@ -32,9 +32,25 @@ pub(crate) fn index(text: &str) -> Result<Spans, Misshapen> {
     Spans::index(text, &SCENARIO)
 }
 
+/// The line of a scenario document's top-level `name` (of the document's start when
+/// it has none), from its span index; `None` for bytes that are no scenario document.
+pub(crate) fn name_line(bytes: &[u8]) -> Option<usize> {
+    let spans = index(decode(bytes).ok()?).ok()?;
+    Some(spans.locate(&FieldPath::root().key("name")).line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_is_found_in_the_document_not_in_the_text() {
+        let block = "description: |\n  name: not this one\nname: this-one\n";
+        assert_eq!(name_line(block.as_bytes()), Some(3));
+        assert_eq!(name_line(b"# a scenario\n{seed: 1,\n name: flow}\n"), Some(3));
+        assert_eq!(name_line(b"# nameless\nseed: 1\n"), Some(2), "the document's start");
+        assert_eq!(name_line(b"a: [\n"), None);
+    }
 
     #[test]
     fn the_scenario_bounds_are_the_ones_said() {

@@ -23,6 +23,7 @@ mod invariants;
 mod launches;
 mod load;
 mod locate;
+pub(crate) use locate::name_line;
 mod schema;
 pub mod sometimes;
 mod steps;

@@ -77,14 +77,10 @@ fn annotation(file: &Path, label: &str, message: &str) -> String {
     )
 }
 
-/// The 1-based line of the scenario's top-level `name:` (1 when there is none
-/// or the file cannot be read).
+/// The 1-based line of the scenario's top-level `name`, found in the document
+/// (1 when the file cannot be read or is no scenario document).
 pub(crate) fn name_line(file: &Path) -> usize {
-    std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| text.lines().position(|l| l.starts_with("name:")))
-        .map(|i| i + 1)
-        .unwrap_or(1)
+    std::fs::read(file).ok().and_then(|bytes| crate::scenario::name_line(&bytes)).unwrap_or(1)
 }
 
 fn data(s: &str) -> String {
