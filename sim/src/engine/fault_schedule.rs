@@ -290,13 +290,13 @@ impl FaultSchedule {
             Fault::OneWayPartition { from, to, .. } => sim.partition_oneway(from.as_str(), to.as_str()),
             Fault::Latency { between: [a, b], extra, .. } => set_latency(sim, a, b, self.base_latency, extra.0),
             Fault::Loss { between: [a, b], rate, .. } => sim.set_link_fail_rate(a.as_str(), b.as_str(), *rate),
-            Fault::Crash { host, on, .. } => {
+            Fault::Crash { host, start, .. } => {
                 // Each request the host is serving now is a call the crash cuts off.
                 for _ in self.service_named(host).serving() {
                     crate::base::probe::hit("crash_during", host);
                 }
                 // A crash an agent's tool call began: the call, held at the gateway's door, meets it.
-                if let Some(tool) = match on {
+                if let Some(tool) = match &start.on {
                     Some(Trigger::ToolCall(call)) => call.agent_facing_tool(),
                     _ => None,
                 } {

@@ -21,53 +21,29 @@ pub enum Fault {
     /// Cut the link between two hosts, both ways: every message is dropped.
     Partition {
         between: [String; 2],
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<Trigger>,
-        /// The labelled run the fault is about: its event is read from that run
-        /// only, and a service fault hits only that run's requests.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lasts: Option<SimDuration>,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        start: FaultStart,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        end: FaultEnd,
     },
     /// Cut the link one way: messages from `from` to `to` are dropped, the other
     /// direction still delivers (so a TCP exchange between them hangs).
     OneWayPartition {
         from: String,
         to: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<Trigger>,
-        /// The labelled run the fault is about: its event is read from that run
-        /// only, and a service fault hits only that run's requests.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lasts: Option<SimDuration>,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        start: FaultStart,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        end: FaultEnd,
     },
     /// Add `extra` to every message's latency on the link between two hosts (both ways).
     Latency {
         between: [String; 2],
         extra: SimDuration,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<Trigger>,
-        /// The labelled run the fault is about: its event is read from that run
-        /// only, and a service fault hits only that run's requests.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lasts: Option<SimDuration>,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        start: FaultStart,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        end: FaultEnd,
     },
     /// Lose messages on the link between two hosts: each message is lost with
     /// probability `rate` (0 < rate <= 1), drawn from the seed. TCP in the
@@ -76,31 +52,17 @@ pub enum Fault {
     Loss {
         between: [String; 2],
         rate: f64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<Trigger>,
-        /// The labelled run the fault is about: its event is read from that run
-        /// only, and a service fault hits only that run's requests.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lasts: Option<SimDuration>,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        start: FaultStart,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        end: FaultEnd,
     },
     /// Crash a host: its software and in-memory state are gone. With
     /// `restart_after`, it starts again that much later (durable stores survive).
     Crash {
         host: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<Trigger>,
-        /// The labelled run the fault is about: its event is read from that run
-        /// only, and a service fault hits only that run's requests.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run: Option<String>,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        start: FaultStart,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         restart_after: Option<SimDuration>,
     },
@@ -113,19 +75,69 @@ pub enum Fault {
         method: Option<String>,
         path: String,
         effect: ServiceEffect,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<Trigger>,
-        /// The labelled run the fault is about: its event is read from that run
-        /// only, and a service fault hits only that run's requests.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<SimDuration>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lasts: Option<SimDuration>,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        start: FaultStart,
+        #[serde(flatten, deserialize_with = "crate::scenario::load::flattened")]
+        end: FaultEnd,
     },
+}
+
+/// When a fault begins, and the run it is about: the fields every fault has,
+/// written beside its own.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+// Its fields join each fault's mapping; the mapping's description stays the fault's.
+#[schemars(description = "")]
+pub struct FaultStart {
+    /// The simulated time it begins at (`at` or `on`, not both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<SimDuration>,
+    /// The event it begins on, in the modelled state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<Trigger>,
+    /// The labelled run the fault is about: its event is read from that run
+    /// only, and a service fault hits only that run's requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+}
+
+impl FaultStart {
+    /// Begins at the simulated time `at`, about no labelled run.
+    pub fn at_time(at: SimDuration) -> Self {
+        FaultStart { at: Some(at), on: None, run: None }
+    }
+
+    /// Begins on `event`, about no labelled run.
+    pub fn on_event(event: Trigger) -> Self {
+        FaultStart { at: None, on: Some(event), run: None }
+    }
+}
+
+/// When a fault that ends by itself ends (every fault but a crash, which restarts
+/// instead): at a simulated time, or this long after it began; neither: never.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[schemars(description = "")]
+pub struct FaultEnd {
+    /// The simulated time it ends at (with `at` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<SimDuration>,
+    /// How long after it began it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lasts: Option<SimDuration>,
+}
+
+impl FaultEnd {
+    /// Never ends by itself.
+    pub const NEVER: FaultEnd = FaultEnd { until: None, lasts: None };
+
+    /// Ends at the simulated time `until`.
+    pub fn until_time(until: SimDuration) -> Self {
+        FaultEnd { until: Some(until), lasts: None }
+    }
+
+    /// Ends `lasts` after it began.
+    pub fn lasting(lasts: SimDuration) -> Self {
+        FaultEnd { until: None, lasts: Some(lasts) }
+    }
 }
 
 /// What a faulty endpoint does.
@@ -365,20 +377,30 @@ impl Fault {
         }
     }
 
+    /// When the fault begins and the run it is about.
+    pub fn start(&self) -> &FaultStart {
+        match self {
+            Fault::Partition { start, .. }
+            | Fault::OneWayPartition { start, .. }
+            | Fault::Latency { start, .. }
+            | Fault::Loss { start, .. }
+            | Fault::Crash { start, .. }
+            | Fault::Service { start, .. } => start,
+        }
+    }
+
     /// When the fault begins and ends.
     pub fn window(&self) -> FaultWindow {
-        match self {
-            Fault::Partition { at, on, until, lasts, run, .. }
-            | Fault::OneWayPartition { at, on, until, lasts, run, .. }
-            | Fault::Latency { at, on, until, lasts, run, .. }
-            | Fault::Loss { at, on, until, lasts, run, .. }
-            | Fault::Service { at, on, until, lasts, run, .. } => {
-                FaultWindow { at: *at, on: on.clone(), until: *until, lasts: *lasts, run: run.clone() }
-            }
-            Fault::Crash { at, on, restart_after, run, .. } => {
-                FaultWindow { at: *at, on: on.clone(), until: None, lasts: *restart_after, run: run.clone() }
-            }
-        }
+        let FaultStart { at, on, run } = self.start().clone();
+        let (until, lasts) = match self {
+            Fault::Partition { end, .. }
+            | Fault::OneWayPartition { end, .. }
+            | Fault::Latency { end, .. }
+            | Fault::Loss { end, .. }
+            | Fault::Service { end, .. } => (end.until, end.lasts),
+            Fault::Crash { restart_after, .. } => (None, *restart_after),
+        };
+        FaultWindow { at, on, until, lasts, run }
     }
 
     /// Every host the fault names, with its field name (and index in it, for `between`).

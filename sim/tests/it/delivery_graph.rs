@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use squadsim::scenario::{Fault, SimDuration};
+use squadsim::scenario::{Fault, FaultStart, SimDuration};
 use squadsim::Outcome;
 use support::load;
 
@@ -83,9 +83,7 @@ fn an_agent_server_crash_resumes_from_its_last_checkpoint() {
     // Mid-run: after the planner's handoffs, before the graph is done.
     s.faults.push(Fault::Crash {
         host: "agent-server".into(),
-        at: Some(SimDuration::secs(40)),
-        on: None,
-        run: None,
+        start: FaultStart::at_time(SimDuration::secs(40)),
         restart_after: Some(SimDuration::secs(3)),
     });
     let o = support::run(&s);
@@ -99,9 +97,7 @@ fn an_agent_server_that_stays_down_stops_the_graph_after_the_intake() {
     let mut s = load("full-delivery.yaml");
     s.faults.push(Fault::Crash {
         host: "agent-server".into(),
-        at: Some(SimDuration::secs(20)),
-        on: None,
-        run: None,
+        start: FaultStart::at_time(SimDuration::secs(20)),
         restart_after: None,
     });
     let o = support::run(&s);

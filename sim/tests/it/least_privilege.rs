@@ -74,8 +74,8 @@ fn twin_without_the_fault_completes_under_both_runtime_bindings() {
 #[test]
 fn a_refusal_that_ends_before_the_launch_heals_the_armory_retries_the_virtual_servers() {
     let mut s = refused_servers();
-    let Some(Fault::Service { until, .. }) = s.faults.first_mut() else { panic!("the scenario's fault") };
-    *until = Some(SimDuration::secs(5));
+    let Some(Fault::Service { end, .. }) = s.faults.first_mut() else { panic!("the scenario's fault") };
+    end.until = Some(SimDuration::secs(5));
     let o = support::run(&s);
     assert_eq!(status(&o), "completed", "{:?}", o.sessions);
 }

@@ -7,7 +7,7 @@
 use crate::support;
 
 use squadsim::scenario::AgentProcessAdapter;
-use squadsim::scenario::{Fault, Trigger};
+use squadsim::scenario::{Fault, FaultStart, Trigger};
 use squadsim::tools::report::{self, Verdict};
 use squadsim::{
     engine::invariants,
@@ -179,9 +179,7 @@ fn a_run_whose_graph_cannot_be_read_at_the_end_is_not_completed() {
     s.world.implementer_lanes = 1;
     s.faults = vec![Fault::Crash {
         host: "agent-server".into(),
-        at: None,
-        on: Some(Trigger::SessionCompleted("closer".into())),
-        run: None,
+        start: FaultStart::on_event(Trigger::SessionCompleted("closer".into())),
         restart_after: None,
     }];
     let o = support::run(&s);

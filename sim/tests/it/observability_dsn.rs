@@ -6,7 +6,7 @@ use crate::support;
 
 use std::path::Path;
 
-use squadsim::scenario::{Fault, Scenario, SimDuration};
+use squadsim::scenario::{Fault, FaultEnd, FaultStart, Scenario, SimDuration};
 use squadsim::{
     engine::world::{self, Run, RunOptions},
     Outcome,
@@ -58,11 +58,8 @@ fn an_unreachable_glitchtip_is_fail_open_too_and_the_launch_is_not_slower() {
     let twin = support::run(&s);
     s.faults.push(Fault::Partition {
         between: ["studio".into(), "glitchtip".into()],
-        at: Some(SimDuration::secs(0)),
-        on: None,
-        run: None,
-        until: None,
-        lasts: None,
+        start: FaultStart::at_time(SimDuration::secs(0)),
+        end: FaultEnd::NEVER,
     });
     let o = support::run(&s);
     assert!(completed(&o), "{:?}", o.sessions);

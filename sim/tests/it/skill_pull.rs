@@ -6,7 +6,7 @@
 use crate::support;
 
 use squadsim::engine::run_record::RunRecord;
-use squadsim::scenario::{Fault, Scenario, SimDuration};
+use squadsim::scenario::{Fault, FaultEnd, FaultStart, Scenario, SimDuration};
 use squadsim::{
     engine::world::{self, Run, RunOptions},
     Outcome,
@@ -62,11 +62,8 @@ fn an_unreachable_skills_service_is_the_same_as_a_hanging_one() {
     s.world.skills.response_delay = None;
     s.faults.push(Fault::Partition {
         between: ["daytona".into(), "skills".into()],
-        at: Some(SimDuration::secs(0)),
-        on: None,
-        run: None,
-        until: None,
-        lasts: None,
+        start: FaultStart::at_time(SimDuration::secs(0)),
+        end: FaultEnd::NEVER,
     });
     let (o, text) = logs(&s);
     assert!(completed(&o), "{:?}", o.sessions);

@@ -106,11 +106,8 @@ fn a_gateway_partition_blocks_at_the_launch_contract_deadline() {
     let mut s = load("happy-intake.yaml");
     s.faults.push(squadsim::scenario::Fault::Partition {
         between: ["daytona".into(), "contextforge".into()],
-        at: Some(squadsim::scenario::SimDuration::secs(1)),
-        on: None,
-        run: None,
-        until: None,
-        lasts: None,
+        start: squadsim::scenario::FaultStart::at_time(squadsim::scenario::SimDuration::secs(1)),
+        end: squadsim::scenario::FaultEnd::NEVER,
     });
     let o = support::run(&s);
     assert!(

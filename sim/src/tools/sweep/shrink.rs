@@ -167,6 +167,7 @@ pub fn faults_yaml(faults: &[Fault]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::{FaultEnd, FaultStart};
 
     #[test]
     fn ddmin_finds_the_one_entry_that_matters() {
@@ -179,11 +180,8 @@ mod tests {
     fn partition(at: u64, until: Option<u64>) -> Fault {
         Fault::Partition {
             between: ["studio".into(), "daytona".into()],
-            at: Some(SimDuration::secs(at)),
-            on: None,
-            run: None,
-            until: until.map(SimDuration::secs),
-            lasts: None,
+            start: FaultStart::at_time(SimDuration::secs(at)),
+            end: until.map_or(FaultEnd::NEVER, |u| FaultEnd::until_time(SimDuration::secs(u))),
         }
     }
 
@@ -191,8 +189,8 @@ mod tests {
     fn a_window_narrows_to_the_ticks_that_fail() {
         // Fails while the partition covers [40s, 50s].
         let fails = |f: &[Fault]| match f.first() {
-            Some(Fault::Partition { at: Some(at), until, .. }) => {
-                at.0 <= Duration::from_secs(40) && until.is_none_or(|u| u.0 >= Duration::from_secs(50))
+            Some(Fault::Partition { start: FaultStart { at: Some(at), .. }, end, .. }) => {
+                at.0 <= Duration::from_secs(40) && end.until.is_none_or(|u| u.0 >= Duration::from_secs(50))
             }
             _ => false,
         };
@@ -202,13 +200,11 @@ mod tests {
         assert_eq!(narrow_window(&[partition(0, None)], 0, tick, horizon, &fails), partition(40, Some(50)));
         let crash = |at: u64, after: u64| Fault::Crash {
             host: "agent-server".into(),
-            at: Some(SimDuration::secs(at)),
-            on: None,
-            run: None,
+            start: FaultStart::at_time(SimDuration::secs(at)),
             restart_after: Some(SimDuration::secs(after)),
         };
         let crash_fails = |f: &[Fault]| match f.first() {
-            Some(Fault::Crash { at: Some(at), restart_after: Some(r), .. }) => {
+            Some(Fault::Crash { start: FaultStart { at: Some(at), .. }, restart_after: Some(r), .. }) => {
                 at.0 <= Duration::from_secs(20) && at.0 + r.0 >= Duration::from_secs(30)
             }
             _ => false,

@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use crate::base::topology::Host;
 use crate::scenario::{
-    Fault, FaultKind, HttpEvent, Menu, Scenario, ServiceEffect, SimDuration, ToolCallEvent, Trigger,
+    Fault, FaultEnd, FaultKind, FaultStart, HttpEvent, Menu, Scenario, ServiceEffect, SimDuration, ToolCallEvent,
+    Trigger,
 };
 
 /// A service fault drawn by a swarm strikes every endpoint of its host.
@@ -81,24 +82,23 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
     (0..count)
         .map(|_| {
             let kind = *d.pick(&on);
-            let at = Some(d.duration(menu.starts));
-            let lasts = Some(d.duration(menu.lasts));
+            let start = FaultStart::at_time(d.duration(menu.starts));
+            let lasts = d.duration(menu.lasts);
+            let end = FaultEnd::lasting(lasts);
             if kind.on_link() {
                 let [a, b] = d.pick(&menu.links).clone();
                 let [a, b] = if d.next().is_multiple_of(2) { [a, b] } else { [b, a] };
                 match kind {
-                    FaultKind::OneWayPartition => {
-                        Fault::OneWayPartition { from: a, to: b, at, on: None, run: None, until: None, lasts }
-                    }
+                    FaultKind::OneWayPartition => Fault::OneWayPartition { from: a, to: b, start, end },
                     FaultKind::Latency => {
                         let extra = d.duration(menu.extra);
-                        Fault::Latency { between: [a, b], extra, at, on: None, run: None, until: None, lasts }
+                        Fault::Latency { between: [a, b], extra, start, end }
                     }
                     FaultKind::Loss => {
                         let rate = d.rate(menu.loss_rate);
-                        Fault::Loss { between: [a, b], rate, at, on: None, run: None, until: None, lasts }
+                        Fault::Loss { between: [a, b], rate, start, end }
                     }
-                    _ => Fault::Partition { between: [a, b], at, on: None, run: None, until: None, lasts },
+                    _ => Fault::Partition { between: [a, b], start, end },
                 }
             } else {
                 let host = d.pick(&menu.hosts).clone();
@@ -110,12 +110,13 @@ fn draw_from(menu: &Menu, seed: u64) -> Vec<Fault> {
                     // (a crash at a drawn time rarely finds a call inside the service).
                     _ if d.next().is_multiple_of(2) => {
                         let on = during_a_call(&mut d, menu, &host);
-                        return Fault::Crash { host, at: None, on: Some(on), run: None, restart_after: lasts };
+                        let start = FaultStart::on_event(on);
+                        return Fault::Crash { host, start, restart_after: Some(lasts) };
                     }
-                    _ => return Fault::Crash { host, at, on: None, run: None, restart_after: lasts },
+                    _ => return Fault::Crash { host, start, restart_after: Some(lasts) },
                 };
                 let path = EVERY_ENDPOINT.to_string();
-                Fault::Service { host, method: None, path, effect, at, on: None, run: None, until: None, lasts }
+                Fault::Service { host, method: None, path, effect, start, end }
             }
         })
         .collect()
@@ -259,7 +260,7 @@ mod tests {
         for seed in 1..=200_000 {
             for f in draw(&s, seed) {
                 assert_eq!(outside(&menu, &f), None, "seed {seed}");
-                if let Fault::Crash { host, on: Some(Trigger::ToolCall(call)), .. } = f {
+                if let Fault::Crash { host, start: FaultStart { on: Some(Trigger::ToolCall(call)), .. }, .. } = f {
                     drawn.insert((host, call.role.unwrap_or_default(), call.tool.unwrap_or_default()));
                 }
             }
