@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use super::actors::{account_json, Actor};
 use super::config::RepositorySelection;
 use super::errors::{Body, GhError};
-use super::{GithubFake, Inner, State};
+use super::{GithubFake, Inner, Repo, State};
 use crate::clock::iso8601;
 
 /// The credential of a request, as sent after `Bearer` or `token`.
@@ -108,6 +108,15 @@ pub(crate) struct RepoAccess<A> {
     /// Who the request acts as.
     pub actor: Actor,
     access: PhantomData<A>,
+}
+
+impl<A> RepoAccess<A> {
+    /// Reads the repository under the fake's lock: `read` gets the fake's settings
+    /// and the repository; 404 when the repository no longer exists.
+    pub(crate) fn read<T>(&self, read: impl FnOnce(&Inner, &Repo) -> Result<T, GhError>) -> Result<T, GhError> {
+        let state = self.fake.lock();
+        read(&self.fake.inner, state.repo(&self.key)?)
+    }
 }
 
 impl<A: Access> FromRequestParts<GithubFake> for RepoAccess<A> {

@@ -112,20 +112,19 @@ pub(crate) async fn list_branches(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let api = inner.api(&r.api_path());
-    let branches: Vec<Value> = r
-        .git
-        .refs
-        .iter()
-        .filter_map(|(name, sha)| Some((name.strip_prefix("refs/heads/")?, sha)))
-        .map(|(name, sha)| {
-            json!({"name": name, "commit": {"sha": sha, "url": format!("{api}/commits/{sha}")}, "protected": false})
-        })
-        .collect();
-    Ok(pages.respond(inner, branches.into_iter()))
+    access.read(|inner, r| {
+        let api = inner.api(&r.api_path());
+        let branches: Vec<Value> = r
+            .git
+            .refs
+            .iter()
+            .filter_map(|(name, sha)| Some((name.strip_prefix("refs/heads/")?, sha)))
+            .map(|(name, sha)| {
+                json!({"name": name, "commit": {"sha": sha, "url": format!("{api}/commits/{sha}")}, "protected": false})
+            })
+            .collect();
+        Ok(pages.respond(inner, branches.into_iter()))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/branches/{branch}`: 404 "Branch not found".
@@ -133,11 +132,10 @@ pub(crate) async fn get_branch(
     Path((.., name)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let sha = r.git.branch_sha(&name).ok_or_else(|| GhError::not_found().with_message("Branch not found"))?;
-    Ok(Json(r.branch_json(inner, &name, sha)))
+    access.read(|inner, r| {
+        let sha = r.git.branch_sha(&name).ok_or_else(|| GhError::not_found().with_message("Branch not found"))?;
+        Ok(Json(r.branch_json(inner, &name, sha)))
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -155,30 +153,29 @@ pub(crate) async fn list_commits(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let start = query.sha.unwrap_or_else(|| r.default_branch.clone());
-    let head = r
-        .git
-        .resolve(&start)
-        .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for SHA: {start}")))?;
-    let empty = Tree::default();
-    let touches = |c: &Commit| match &query.path {
-        None => true,
-        Some(path) => {
-            let before = c.parents.first().and_then(|p| r.git.commit(p)).map_or(&empty, |p| &p.files);
-            before.get(path) != c.files.get(path)
-        }
-    };
-    let list: Vec<Value> = r
-        .git
-        .history(&head.sha, None)
-        .into_iter()
-        .filter(|c| touches(c))
-        .map(|c| r.rest_commit_json(inner, c, false))
-        .collect();
-    Ok(pages.respond(inner, list.into_iter()))
+    access.read(|inner, r| {
+        let start = query.sha.unwrap_or_else(|| r.default_branch.clone());
+        let head = r
+            .git
+            .resolve(&start)
+            .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for SHA: {start}")))?;
+        let empty = Tree::default();
+        let touches = |c: &Commit| match &query.path {
+            None => true,
+            Some(path) => {
+                let before = c.parents.first().and_then(|p| r.git.commit(p)).map_or(&empty, |p| &p.files);
+                before.get(path) != c.files.get(path)
+            }
+        };
+        let list: Vec<Value> = r
+            .git
+            .history(&head.sha, None)
+            .into_iter()
+            .filter(|c| touches(c))
+            .map(|c| r.rest_commit_json(inner, c, false))
+            .collect();
+        Ok(pages.respond(inner, list.into_iter()))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/commits/{ref}`: the commit with its files;
@@ -187,11 +184,11 @@ pub(crate) async fn get_commit(
     Path((.., name)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let c = r.git.resolve(&name).ok_or_else(|| GhError::unprocessable(format!("No commit found for SHA: {name}")))?;
-    Ok(Json(r.rest_commit_json(inner, c, true)))
+    access.read(|inner, r| {
+        let c =
+            r.git.resolve(&name).ok_or_else(|| GhError::unprocessable(format!("No commit found for SHA: {name}")))?;
+        Ok(Json(r.rest_commit_json(inner, c, true)))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/compare/{base}...{head}`: where `head` stands
@@ -201,39 +198,38 @@ pub(crate) async fn compare(
     Path((.., basehead)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let (base_name, head_name) = basehead.split_once("...").ok_or_else(GhError::not_found)?;
-    let base = r.git.resolve(base_name).ok_or_else(GhError::not_found)?;
-    let head = r.git.resolve(head_name).ok_or_else(GhError::not_found)?;
-    let merge_base =
-        r.git.merge_base(&base.sha, &head.sha).and_then(|sha| r.git.commit(&sha)).ok_or_else(GhError::not_found)?;
-    let ahead = r.git.history(&head.sha, Some(&base.sha));
-    let behind = r.git.history(&base.sha, Some(&head.sha)).len();
-    let status = match (ahead.len(), behind) {
-        (0, 0) => "identical",
-        (_, 0) => "ahead",
-        (0, _) => "behind",
-        _ => "diverged",
-    };
-    let api = inner.api(&r.api_path());
-    let html = inner.html(&format!("/{}/compare/{basehead}", r.full_name()));
-    let commits: Vec<Value> = ahead.iter().rev().map(|c| r.rest_commit_json(inner, c, false)).collect();
-    let files = r.files_json(inner, &merge_base.files, &head.files, &head.sha);
-    Ok(Json(json!({
-        "url": format!("{api}/compare/{basehead}"),
-        "html_url": html,
-        "permalink_url": inner.html(&format!("/{}/compare/{}...{}", r.full_name(), base.sha, head.sha)),
-        "diff_url": format!("{html}.diff"),
-        "patch_url": format!("{html}.patch"),
-        "base_commit": r.rest_commit_json(inner, base, false),
-        "merge_base_commit": r.rest_commit_json(inner, merge_base, false),
-        "status": status,
-        "ahead_by": ahead.len(),
-        "behind_by": behind,
-        "total_commits": ahead.len(),
-        "commits": commits,
-        "files": files,
-    })))
+    access.read(|inner, r| {
+        let (base_name, head_name) = basehead.split_once("...").ok_or_else(GhError::not_found)?;
+        let base = r.git.resolve(base_name).ok_or_else(GhError::not_found)?;
+        let head = r.git.resolve(head_name).ok_or_else(GhError::not_found)?;
+        let merge_base =
+            r.git.merge_base(&base.sha, &head.sha).and_then(|sha| r.git.commit(&sha)).ok_or_else(GhError::not_found)?;
+        let ahead = r.git.history(&head.sha, Some(&base.sha));
+        let behind = r.git.history(&base.sha, Some(&head.sha)).len();
+        let status = match (ahead.len(), behind) {
+            (0, 0) => "identical",
+            (_, 0) => "ahead",
+            (0, _) => "behind",
+            _ => "diverged",
+        };
+        let api = inner.api(&r.api_path());
+        let html = inner.html(&format!("/{}/compare/{basehead}", r.full_name()));
+        let commits: Vec<Value> = ahead.iter().rev().map(|c| r.rest_commit_json(inner, c, false)).collect();
+        let files = r.files_json(inner, &merge_base.files, &head.files, &head.sha);
+        Ok(Json(json!({
+            "url": format!("{api}/compare/{basehead}"),
+            "html_url": html,
+            "permalink_url": inner.html(&format!("/{}/compare/{}...{}", r.full_name(), base.sha, head.sha)),
+            "diff_url": format!("{html}.diff"),
+            "patch_url": format!("{html}.patch"),
+            "base_commit": r.rest_commit_json(inner, base, false),
+            "merge_base_commit": r.rest_commit_json(inner, merge_base, false),
+            "status": status,
+            "ahead_by": ahead.len(),
+            "behind_by": behind,
+            "total_commits": ahead.len(),
+            "commits": commits,
+            "files": files,
+        })))
+    })
 }

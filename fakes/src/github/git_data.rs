@@ -89,18 +89,17 @@ pub(crate) async fn get_blob(
     Path((.., sha)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let blob = r.git.blob(&sha).ok_or_else(GhError::not_found)?;
-    Ok(Json(json!({
-        "sha": blob.sha,
-        "node_id": format!("B_kwDO{}", &blob.sha[..12]),
-        "size": blob.content.len(),
-        "url": inner.api(&format!("{}/git/blobs/{sha}", r.api_path())),
-        "content": STANDARD.encode(&blob.content),
-        "encoding": "base64",
-    })))
+    access.read(|inner, r| {
+        let blob = r.git.blob(&sha).ok_or_else(GhError::not_found)?;
+        Ok(Json(json!({
+            "sha": blob.sha,
+            "node_id": format!("B_kwDO{}", &blob.sha[..12]),
+            "size": blob.content.len(),
+            "url": inner.api(&format!("{}/git/blobs/{sha}", r.api_path())),
+            "content": STANDARD.encode(&blob.content),
+            "encoding": "base64",
+        })))
+    })
 }
 
 #[derive(Deserialize)]
@@ -234,11 +233,10 @@ pub(crate) async fn get_git_commit(
     Path((.., sha)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    r.git.commit(&sha).ok_or_else(GhError::not_found)?;
-    Ok(Json(r.commit_doc(inner, &sha)).into_response())
+    access.read(|inner, r| {
+        r.git.commit(&sha).ok_or_else(GhError::not_found)?;
+        Ok(Json(r.commit_doc(inner, &sha)).into_response())
+    })
 }
 
 #[derive(Deserialize)]

@@ -171,15 +171,14 @@ pub(crate) async fn get_issue(
     Path((.., number)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let n = number.parse::<u64>().map_err(|_| GhError::not_found())?;
-    if let Some(issue) = r.issues.get(&n) {
-        return Ok(Json(issue_json(inner, r, issue)));
-    }
-    let pr = r.pulls.get(&n).ok_or_else(GhError::not_found)?;
-    Ok(Json(pull_issue_json(inner, r, pr)))
+    access.read(|inner, r| {
+        let n = number.parse::<u64>().map_err(|_| GhError::not_found())?;
+        if let Some(issue) = r.issues.get(&n) {
+            return Ok(Json(issue_json(inner, r, issue)));
+        }
+        let pr = r.pulls.get(&n).ok_or_else(GhError::not_found)?;
+        Ok(Json(pull_issue_json(inner, r, pr)))
+    })
 }
 
 /// A pull request as the issues API shows it (with a `pull_request` link).
@@ -227,25 +226,26 @@ pub(crate) async fn list_issues(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let wanted = query.state.unwrap_or_else(|| "open".into());
-    let required: Vec<&str> =
-        query.labels.as_deref().map(|l| l.split(',').filter(|l| !l.is_empty()).collect()).unwrap_or_default();
-    let keep = |open: bool, labels: &[String]| {
-        super::pulls::state_matches(&wanted, open)
-            && required.iter().all(|want| labels.iter().any(|l| l.eq_ignore_ascii_case(want)))
-    };
-    let mut numbered: Vec<(u64, Value)> = r
-        .issues
-        .values()
-        .filter(|i| keep(i.open, &i.labels))
-        .map(|i| (i.number, issue_json(inner, r, i)))
-        .chain(r.pulls.values().filter(|p| keep(p.open, &p.labels)).map(|p| (p.number, pull_issue_json(inner, r, p))))
-        .collect();
-    numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
-    Ok(pages.respond(inner, numbered.into_iter().map(|(_, v)| v)))
+    access.read(|inner, r| {
+        let wanted = query.state.unwrap_or_else(|| "open".into());
+        let required: Vec<&str> =
+            query.labels.as_deref().map(|l| l.split(',').filter(|l| !l.is_empty()).collect()).unwrap_or_default();
+        let keep = |open: bool, labels: &[String]| {
+            super::pulls::state_matches(&wanted, open)
+                && required.iter().all(|want| labels.iter().any(|l| l.eq_ignore_ascii_case(want)))
+        };
+        let mut numbered: Vec<(u64, Value)> = r
+            .issues
+            .values()
+            .filter(|i| keep(i.open, &i.labels))
+            .map(|i| (i.number, issue_json(inner, r, i)))
+            .chain(
+                r.pulls.values().filter(|p| keep(p.open, &p.labels)).map(|p| (p.number, pull_issue_json(inner, r, p))),
+            )
+            .collect();
+        numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        Ok(pages.respond(inner, numbered.into_iter().map(|(_, v)| v)))
+    })
 }
 
 #[derive(Deserialize)]
@@ -405,13 +405,12 @@ pub(crate) async fn list_comments(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let n = existing_number(r, &number)?;
-    let list: Vec<CommentDoc<'_>> =
-        r.comments.get(&n).map(|c| c.iter().map(|c| comment_doc(inner, r, n, c)).collect()).unwrap_or_default();
-    Ok(pages.respond(inner, list.into_iter()))
+    access.read(|inner, r| {
+        let n = existing_number(r, &number)?;
+        let list: Vec<CommentDoc<'_>> =
+            r.comments.get(&n).map(|c| c.iter().map(|c| comment_doc(inner, r, n, c)).collect()).unwrap_or_default();
+        Ok(pages.respond(inner, list.into_iter()))
+    })
 }
 
 #[cfg(test)]

@@ -90,11 +90,10 @@ pub(crate) async fn list_labels(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let list: Vec<Value> = r.labels.values().map(|l| l.json(inner, r)).collect();
-    Ok(pages.respond(inner, list.into_iter()))
+    access.read(|inner, r| {
+        let list: Vec<Value> = r.labels.values().map(|l| l.json(inner, r)).collect();
+        Ok(pages.respond(inner, list.into_iter()))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/labels/{name}`
@@ -102,11 +101,10 @@ pub(crate) async fn get_label(
     Path((.., name)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let label = r.labels.get(&name.to_lowercase()).ok_or_else(GhError::not_found)?;
-    Ok(Json(label.json(inner, r)))
+    access.read(|inner, r| {
+        let label = r.labels.get(&name.to_lowercase()).ok_or_else(GhError::not_found)?;
+        Ok(Json(label.json(inner, r)))
+    })
 }
 
 #[derive(Deserialize)]

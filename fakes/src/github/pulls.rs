@@ -385,11 +385,10 @@ pub(crate) async fn get_pull(
     Path((.., number)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let pr = pull(r, &number)?;
-    Ok(pull_response(inner, r, pr))
+    access.read(|inner, r| {
+        let pr = pull(r, &number)?;
+        Ok(pull_response(inner, r, pr))
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -407,21 +406,22 @@ pub(crate) async fn list_pulls(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let wanted = query.state.unwrap_or_else(|| "open".into());
-    let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
-    let parts = repo_parts(inner, r);
-    // With `head`, only that branch's pull requests (none for another owner's branch).
-    let candidates: Box<dyn Iterator<Item = &PullRecord>> = match head {
-        None => Box::new(r.pulls.values()),
-        Some((owner, branch)) if owner.eq_ignore_ascii_case(&r.owner) => Box::new(r.pulls_from(branch)),
-        Some(_) => Box::new(std::iter::empty()),
-    };
-    let list: Vec<SimplePullDoc<'_>> =
-        candidates.filter(|p| state_matches(&wanted, p.open)).map(|p| simple_pull_doc(inner, r, &parts, p)).collect();
-    Ok(pages.respond(inner, list.into_iter()))
+    access.read(|inner, r| {
+        let wanted = query.state.unwrap_or_else(|| "open".into());
+        let head = query.head.as_deref().map(|h| h.split_once(':').unwrap_or((r.owner.as_str(), h)));
+        let parts = repo_parts(inner, r);
+        // With `head`, only that branch's pull requests (none for another owner's branch).
+        let candidates: Box<dyn Iterator<Item = &PullRecord>> = match head {
+            None => Box::new(r.pulls.values()),
+            Some((owner, branch)) if owner.eq_ignore_ascii_case(&r.owner) => Box::new(r.pulls_from(branch)),
+            Some(_) => Box::new(std::iter::empty()),
+        };
+        let list: Vec<SimplePullDoc<'_>> = candidates
+            .filter(|p| state_matches(&wanted, p.open))
+            .map(|p| simple_pull_doc(inner, r, &parts, p))
+            .collect();
+        Ok(pages.respond(inner, list.into_iter()))
+    })
 }
 
 #[derive(Deserialize)]
@@ -574,19 +574,18 @@ pub(crate) async fn list_pull_commits(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let pr = pull(r, &number)?;
-    let base = r.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
-    let commits: Vec<Value> = r
-        .git
-        .history(&pr.head_sha(r), Some(&base))
-        .into_iter()
-        .rev()
-        .map(|c| r.rest_commit_json(inner, c, false))
-        .collect();
-    Ok(pages.respond(inner, commits.into_iter()))
+    access.read(|inner, r| {
+        let pr = pull(r, &number)?;
+        let base = r.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+        let commits: Vec<Value> = r
+            .git
+            .history(&pr.head_sha(r), Some(&base))
+            .into_iter()
+            .rev()
+            .map(|c| r.rest_commit_json(inner, c, false))
+            .collect();
+        Ok(pages.respond(inner, commits.into_iter()))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/pulls/{pull_number}/files`: what the head changed
@@ -596,17 +595,16 @@ pub(crate) async fn list_pull_files(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let pr = pull(r, &number)?;
-    let head = pr.head_sha(r);
-    let base = r.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
-    let from =
-        r.git.merge_base(&base, &head).and_then(|b| r.git.commit(&b)).map(|c| c.files.clone()).unwrap_or_default();
-    let to = r.git.commit(&head).map(|c| c.files.clone()).unwrap_or_default();
-    let files = r.files_json(inner, &from, &to, &head);
-    Ok(pages.respond(inner, files.into_iter()))
+    access.read(|inner, r| {
+        let pr = pull(r, &number)?;
+        let head = pr.head_sha(r);
+        let base = r.git.branch_sha(&pr.base).cloned().unwrap_or_else(|| pr.base_sha.clone());
+        let from =
+            r.git.merge_base(&base, &head).and_then(|b| r.git.commit(&b)).map(|c| c.files.clone()).unwrap_or_default();
+        let to = r.git.commit(&head).map(|c| c.files.clone()).unwrap_or_default();
+        let files = r.files_json(inner, &from, &to, &head);
+        Ok(pages.respond(inner, files.into_iter()))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/pulls/{pull_number}/merge`: 204 when merged, else 404.

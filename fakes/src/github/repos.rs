@@ -400,12 +400,11 @@ pub(crate) async fn get_ref(
     Path((.., name)): Path<(String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let full = format!("refs/{}", name.trim_start_matches("refs/"));
-    let sha = r.git.refs.get(&full).ok_or_else(GhError::not_found)?;
-    Ok(Json(r.ref_doc(inner, &full, sha)).into_response())
+    access.read(|inner, r| {
+        let full = format!("refs/{}", name.trim_start_matches("refs/"));
+        let sha = r.git.refs.get(&full).ok_or_else(GhError::not_found)?;
+        Ok(Json(r.ref_doc(inner, &full, sha)).into_response())
+    })
 }
 
 #[derive(Deserialize)]
@@ -504,35 +503,34 @@ pub(crate) async fn get_contents(
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
     let path = params.get("path").map_or("", |p| p.trim_matches('/'));
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let branch = query.name.unwrap_or_else(|| r.default_branch.clone());
-    let branch = branch.trim_start_matches("refs/heads/").to_string();
-    let commit = r
-        .git
-        .resolve(&branch)
-        .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for the ref {branch}")))?;
-    if let Some(blob) = commit.files.get(path) {
-        return Ok(Json(r.content_doc(inner, path, &branch, blob, true)).into_response());
-    }
-    let mut entries: BTreeMap<&str, Value> = BTreeMap::new();
-    for (file, blob) in commit.files.under(path) {
-        let rest = if path.is_empty() { file.as_str() } else { &file[path.len() + 1..] };
-        match rest.split_once('/') {
-            None => {
-                entries.insert(rest, r.content_json(inner, file, &branch, blob, false));
-            }
-            Some((dir, _)) => {
-                let dir_path = if path.is_empty() { dir.to_string() } else { format!("{path}/{dir}") };
-                entries.entry(dir).or_insert_with(|| r.dir_json(inner, &dir_path, &branch));
+    access.read(|inner, r| {
+        let branch = query.name.unwrap_or_else(|| r.default_branch.clone());
+        let branch = branch.trim_start_matches("refs/heads/").to_string();
+        let commit = r
+            .git
+            .resolve(&branch)
+            .ok_or_else(|| GhError::not_found().with_message(format!("No commit found for the ref {branch}")))?;
+        if let Some(blob) = commit.files.get(path) {
+            return Ok(Json(r.content_doc(inner, path, &branch, blob, true)).into_response());
+        }
+        let mut entries: BTreeMap<&str, Value> = BTreeMap::new();
+        for (file, blob) in commit.files.under(path) {
+            let rest = if path.is_empty() { file.as_str() } else { &file[path.len() + 1..] };
+            match rest.split_once('/') {
+                None => {
+                    entries.insert(rest, r.content_json(inner, file, &branch, blob, false));
+                }
+                Some((dir, _)) => {
+                    let dir_path = if path.is_empty() { dir.to_string() } else { format!("{path}/{dir}") };
+                    entries.entry(dir).or_insert_with(|| r.dir_json(inner, &dir_path, &branch));
+                }
             }
         }
-    }
-    if entries.is_empty() && !path.is_empty() {
-        return Err(GhError::not_found());
-    }
-    Ok(Json(Value::Array(entries.into_values().collect())).into_response())
+        if entries.is_empty() && !path.is_empty() {
+            return Err(GhError::not_found());
+        }
+        Ok(Json(Value::Array(entries.into_values().collect())).into_response())
+    })
 }
 
 #[derive(Deserialize)]

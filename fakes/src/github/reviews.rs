@@ -114,13 +114,12 @@ pub(crate) async fn list_reviews(
     pages: Pages,
     access: RepoAccess<Read>,
 ) -> Result<Response, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let n = pull(r, &number)?.number;
-    let list: Vec<Value> =
-        r.reviews.get(&n).map(|all| all.iter().map(|v| review_json(inner, r, n, v)).collect()).unwrap_or_default();
-    Ok(pages.respond(inner, list.into_iter()))
+    access.read(|inner, r| {
+        let n = pull(r, &number)?.number;
+        let list: Vec<Value> =
+            r.reviews.get(&n).map(|all| all.iter().map(|v| review_json(inner, r, n, v)).collect()).unwrap_or_default();
+        Ok(pages.respond(inner, list.into_iter()))
+    })
 }
 
 /// `GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}`
@@ -128,14 +127,13 @@ pub(crate) async fn get_review(
     Path((_, _, number, review_id)): Path<(String, String, String, String)>,
     access: RepoAccess<Read>,
 ) -> Result<Json<Value>, GhError> {
-    let inner = &access.fake.inner;
-    let state = access.fake.lock();
-    let r = state.repo(&access.key)?;
-    let n = pull(r, &number)?.number;
-    let review = r
-        .reviews
-        .get(&n)
-        .and_then(|all| all.iter().find(|v| review_id.parse::<u64>().ok() == Some(v.id)))
-        .ok_or_else(GhError::not_found)?;
-    Ok(Json(review_json(inner, r, n, review)))
+    access.read(|inner, r| {
+        let n = pull(r, &number)?.number;
+        let review = r
+            .reviews
+            .get(&n)
+            .and_then(|all| all.iter().find(|v| review_id.parse::<u64>().ok() == Some(v.id)))
+            .ok_or_else(GhError::not_found)?;
+        Ok(Json(review_json(inner, r, n, review)))
+    })
 }
