@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::yaml_spans::{FieldPath, Limits, Spans};
+use crate::yaml_spans::{decode, FieldPath, Limits, Misshapen, Spans};
 
-/// The bounds of a lint config or rule file: nesting, string and list sizes far
-/// past any real one, so that a runaway file is refused where it runs away
-/// instead of costing the parser minutes.
+/// The bounds of a lint config or rule file: size, nesting, string and list
+/// lengths far past any real one, so that a runaway file is refused where it
+/// runs away instead of costing the parser minutes.
 const LINT_FILE: Limits = Limits {
     document: "a lint config or rule file",
     max_file_bytes: 16 << 20,
@@ -196,18 +196,21 @@ impl std::error::Error for LintError {}
 /// Deserialises YAML into `T`, turning errors into a [`LintError`] with the line and
 /// the field path (`rules[3].severity`).
 pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<(T, Spans), LintError> {
-    // Text that is not YAML at all: the parser's complaint where it stopped,
-    // whatever serde met first (a key refused before the parser reached the fault).
-    if let Some((at, message)) = crate::yaml_syntax::syntax_error(text) {
-        return Err(LintError::parsed(path, at, None, &message));
-    }
-    let spans = Spans::index(text, &LINT_FILE).map_err(|m| LintError {
+    let misshapen = |m: Misshapen| LintError {
         path: path.to_path_buf(),
         line: Some(m.at.line),
         column: Some(m.at.column),
         field: (!m.field.segments().is_empty()).then(|| m.field.to_string()),
         message: m.problem.to_string(),
-    })?;
+    };
+    // At most LINT_FILE's bytes, of characters YAML allows; a byte order mark is no part of it.
+    let text = decode(text.as_bytes(), &LINT_FILE).map_err(misshapen)?;
+    // Text that is not YAML at all: the parser's complaint where it stopped,
+    // whatever serde met first (a key refused before the parser reached the fault).
+    if let Some((at, message)) = crate::yaml_syntax::syntax_error(text) {
+        return Err(LintError::parsed(path, at, None, &message));
+    }
+    let spans = Spans::index(text, &LINT_FILE).map_err(misshapen)?;
     let deserializer = serde_yaml::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let field = FieldPath::from_serde(err.path());

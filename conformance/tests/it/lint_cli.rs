@@ -81,6 +81,13 @@ fn a_bad_config_names_its_file_line_and_field() {
     let (status, _, err) = run(&args_for(dir.path()));
     assert_eq!(status, ExitStatus::Unusable);
     assert!(err.contains("squadsim-lint.yaml:1:41: field `exclude[0]") && err.contains("at most 32 levels"), "{err}");
+    // A raw control character is refused where it is; a byte order mark moves no line or column.
+    let dir = repo(&[("squadsim-lint.yaml", "exclude:\n  - \"a\u{1b}b\"\n"), ("a.md", "ok\n")]);
+    let (_, _, err) = run(&args_for(dir.path()));
+    assert!(err.contains("squadsim-lint.yaml:2:7: a raw control character (U+001B)"), "{err}");
+    let dir = repo(&[("squadsim-lint.yaml", "\u{feff}disable: [legacy]\n"), ("a.md", "ok\n")]);
+    let (_, _, err) = run(&args_for(dir.path()));
+    assert!(err.contains("squadsim-lint.yaml:1:11: field `disable[0]`: unknown rule id `legacy`"), "{err}");
 
     let dir = repo(&[("squadsim-lint.yaml", "boundaries: ['**/wire.rs']\noverides: {}\n"), ("a.md", "ok\n")]);
     let (status, _, err) = run(&args_for(dir.path()));
