@@ -91,13 +91,13 @@ impl FaultSchedule {
             scopes: faults
                 .iter()
                 .enumerate()
-                .filter(|(_, f)| f.window().run.is_some())
+                .filter(|(_, f)| f.start().run.is_some())
                 .map(|(i, _)| (i, Vec::new()))
                 .collect(),
         };
         // A request event is watched at the door of the service it is addressed to.
         for (i, fault) in faults.iter().enumerate() {
-            let on = fault.window().on;
+            let on = &fault.start().on;
             if let Some((host, method, path)) = on.as_ref().and_then(Trigger::request) {
                 let matcher = Matcher {
                     method: method.and_then(|m| m.parse::<Method>().ok()),
@@ -111,7 +111,7 @@ impl FaultSchedule {
                 // Every MCP endpoint of the gateway (`/mcp`, `/servers/<id>/mcp`) takes POSTs.
                 let endpoints = Matcher { method: Some(Method::POST), path: "/".to_string(), within: None };
                 // A role's callers, or a run's, are learnt as the Studio shows their sessions.
-                let learnt = event.role.is_some() || fault.window().run.is_some();
+                let learnt = event.role.is_some() || fault.start().run.is_some();
                 let call = ToolCallMatcher { tools: event.wire_names(), callers: learnt.then(Vec::new) };
                 schedule.service(Host::Contextforge).watch_tool_call(i, endpoints, call);
             }
@@ -150,7 +150,7 @@ impl FaultSchedule {
     ) {
         let now = sim.elapsed();
         self.end_due(sim, now);
-        let events = self.waiting.iter().any(|i| self.faults[*i].window().on.is_some());
+        let events = self.waiting.iter().any(|i| self.faults[*i].start().on.is_some());
         let runs = if events || !self.scopes.is_empty() { studio.runs() } else { Vec::new() };
         if !self.scopes.is_empty() {
             let labelled = labelled.lock().map(|l| l.labelled.clone()).unwrap_or_default();
@@ -159,8 +159,9 @@ impl FaultSchedule {
         self.learn_callers(&runs);
         let mut still = Vec::new();
         for i in std::mem::take(&mut self.waiting) {
-            let window = self.faults[i].window();
-            let due = match (&window.at, &window.on) {
+            // Cloned: beginning the fault below changes the schedule.
+            let (start, end) = (self.faults[i].start().clone(), self.faults[i].end());
+            let due = match (&start.at, &start.on) {
                 (Some(at), _) => at.0 <= now,
                 (None, Some(trigger)) => {
                     if !self.seen.contains_key(&i) && self.observed(i, &runs, checkpoints, trigger) {
@@ -178,7 +179,7 @@ impl FaultSchedule {
                 still.push(i);
                 continue;
             }
-            let cause = match (&window.on, &window.run) {
+            let cause = match (&start.on, &start.run) {
                 (Some(t), Some(run)) => format!("on {t} of run {run}: "),
                 (Some(t), None) => format!("on {t}: "),
                 (None, Some(run)) => format!("run {run}: "),
@@ -186,10 +187,10 @@ impl FaultSchedule {
             };
             self.begin(sim, i, now, &cause);
             // The held request goes on into the fault that has just begun.
-            if let Some(trigger) = &window.on {
+            if let Some(trigger) = &start.on {
                 self.release(i, trigger);
             }
-            let end = window.until.map(|u| u.0).or(window.lasts.map(|l| now + l.0));
+            let end = end.until.map(|u| u.0).or(end.lasts.map(|l| now + l.0));
             if let Some(end) = end {
                 let at = self.ends.partition_point(|(t, _)| *t <= end);
                 self.ends.insert(at, (end, i));
@@ -204,8 +205,8 @@ impl FaultSchedule {
     /// shows only after some host has done something.
     pub(crate) fn next_due(&self) -> Option<Duration> {
         let begins = self.waiting.iter().filter_map(|i| {
-            let window = self.faults[*i].window();
-            match (&window.at, &window.on) {
+            let start = self.faults[*i].start();
+            match (&start.at, &start.on) {
                 (Some(at), _) => Some(at.0),
                 (None, Some(trigger)) => self.seen.get(i).map(|seen| *seen + trigger.delay()),
                 (None, None) => None,
@@ -245,9 +246,9 @@ impl FaultSchedule {
             .iter()
             .map(|&i| {
                 let fault = &self.faults[i];
-                let window = fault.window();
-                let of_run = window.run.as_ref().map(|r| format!(" of run {r}")).unwrap_or_default();
-                let why = match (&window.at, &window.on, self.seen.get(&i)) {
+                let start = fault.start();
+                let of_run = start.run.as_ref().map(|r| format!(" of run {r}")).unwrap_or_default();
+                let why = match (&start.at, &start.on, self.seen.get(&i)) {
                     (Some(at), ..) => format!("at {}: the run ended first", seconds_label(at.0)),
                     (None, Some(t), Some(seen)) => {
                         format!("on {t}{of_run}: seen at {}, the run ended first", seconds_label(*seen))
@@ -390,7 +391,7 @@ impl FaultSchedule {
     fn rescope(&mut self, runs: &[Run], labelled: &[(String, Option<String>)]) {
         let mut narrowed = Vec::new();
         for (&i, scope) in self.scopes.iter_mut() {
-            let label = self.faults[i].window().run;
+            let label = &self.faults[i].start().run;
             let id = labelled.iter().find(|(l, _)| Some(l) == label.as_ref()).and_then(|(_, id)| id.as_ref());
             let Some(run) = id.and_then(|id| runs.iter().find(|r| &r.run_id == id)) else { continue };
             let before = scope.len();
@@ -419,9 +420,9 @@ impl FaultSchedule {
     /// of that role (of that run) the Studio shows now.
     fn learn_callers(&self, runs: &[Run]) {
         for &i in &self.waiting {
-            let window = self.faults[i].window();
-            let Some(Trigger::ToolCall(event)) = &window.on else { continue };
-            if event.role.is_none() && window.run.is_none() || self.seen.contains_key(&i) {
+            let start = self.faults[i].start();
+            let Some(Trigger::ToolCall(event)) = &start.on else { continue };
+            if event.role.is_none() && start.run.is_none() || self.seen.contains_key(&i) {
                 continue;
             }
             let scope = self.scopes.get(&i);

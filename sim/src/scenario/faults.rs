@@ -352,18 +352,6 @@ impl fmt::Display for Trigger {
     }
 }
 
-/// When a fault begins and ends.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FaultWindow {
-    pub at: Option<SimDuration>,
-    pub on: Option<Trigger>,
-    pub until: Option<SimDuration>,
-    /// How long after it began the fault ends (for a crash: the restart).
-    pub lasts: Option<SimDuration>,
-    /// The labelled run it is about (`run:`), if any.
-    pub run: Option<String>,
-}
-
 impl Fault {
     /// The fault's key in the YAML (`partition`, `one_way_partition`, ...).
     pub fn kind(&self) -> &'static str {
@@ -389,18 +377,16 @@ impl Fault {
         }
     }
 
-    /// When the fault begins and ends.
-    pub fn window(&self) -> FaultWindow {
-        let FaultStart { at, on, run } = self.start().clone();
-        let (until, lasts) = match self {
+    /// When the fault ends by itself; a crash "lasts" until its restart (`restart_after`).
+    pub fn end(&self) -> FaultEnd {
+        match self {
             Fault::Partition { end, .. }
             | Fault::OneWayPartition { end, .. }
             | Fault::Latency { end, .. }
             | Fault::Loss { end, .. }
-            | Fault::Service { end, .. } => (end.until, end.lasts),
-            Fault::Crash { restart_after, .. } => (None, *restart_after),
-        };
-        FaultWindow { at, on, until, lasts, run }
+            | Fault::Service { end, .. } => end.clone(),
+            Fault::Crash { restart_after, .. } => FaultEnd { until: None, lasts: *restart_after },
+        }
     }
 
     /// Every host the fault names, with its field name (and index in it, for `between`).

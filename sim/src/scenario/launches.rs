@@ -89,12 +89,12 @@ pub(crate) fn check(scenario: &Scenario) -> Result<(), Invalid> {
     }
     let all = known(usize::MAX);
     for (i, fault) in scenario.faults.iter().enumerate() {
-        let Some(label) = fault.window().run else { continue };
+        let Some(label) = &fault.start().run else { continue };
         let field = FieldPath::root().key("faults").index(i).key(fault.kind()).key("run");
         if !all.contains(&label.as_str()) {
-            return Err(unknown(field, &label, &all, "in this scenario"));
+            return Err(unknown(field, label, &all, "in this scenario"));
         }
-        let run_event = fault.window().on.as_ref().is_some_and(|t| t.request().is_none());
+        let run_event = fault.start().on.as_ref().is_some_and(|t| t.request().is_none());
         if !run_event && !matches!(fault, Fault::Service { .. }) {
             return Err(Invalid::new(
                 field,

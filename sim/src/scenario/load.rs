@@ -389,8 +389,8 @@ mod tests {
         .unwrap();
         let kinds: Vec<&str> = s.faults.iter().map(Fault::kind).collect();
         assert_eq!(kinds, ["partition", "one_way_partition", "latency", "loss", "crash", "service", "service"]);
-        assert_eq!(s.faults[1].window().on, Some(Trigger::SessionStarted("planner".into())));
-        assert_eq!(s.faults[4].window().lasts, Some(SimDuration::secs(3)));
+        assert_eq!(s.faults[1].start().on, Some(Trigger::SessionStarted("planner".into())));
+        assert_eq!(s.faults[4].end().lasts, Some(SimDuration::secs(3)));
     }
 
     /// The first run's invariants are a part `invariants:` flattens

@@ -50,8 +50,8 @@ pub use conditions::{
 };
 pub use durations::{DurationError, SimDuration};
 pub use faults::{
-    Delay, Fault, FaultEnd, FaultKind, FaultStart, FaultWindow, HttpEvent, ServiceEffect, ToolCallEvent, Trigger,
-    WallEvent, MERGE_PATH, SERVICE_METHODS,
+    Delay, Fault, FaultEnd, FaultKind, FaultStart, HttpEvent, ServiceEffect, ToolCallEvent, Trigger, WallEvent,
+    MERGE_PATH, SERVICE_METHODS,
 };
 pub use invariants::{InvalidInvariant, Invariants, RunInvariants, Symptom, DIAGNOSIS_PLANES, RUN_STATUSES};
 pub(crate) use load::escape;

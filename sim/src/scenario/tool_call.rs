@@ -102,7 +102,7 @@ pub(crate) fn callable(scenario: &Scenario) -> Vec<(String, ToolCallEvent)> {
 /// can have (`known`) and the tools their loadouts expose.
 pub(super) fn check(scenario: &Scenario, known: &[String]) -> Result<(), Invalid> {
     for (i, fault) in scenario.faults.iter().enumerate() {
-        let Some(Trigger::ToolCall(event)) = fault.window().on else { continue };
+        let Some(Trigger::ToolCall(event)) = &fault.start().on else { continue };
         let field = FieldPath::root().key("faults").index(i).key(fault.kind()).key("on").key("tool_call");
         let roles: Vec<&str> = match &event.role {
             Some(r) if known.iter().any(|k| k == templates::role_of(r)) => vec![templates::role_of(r)],

@@ -340,9 +340,9 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
             ));
         }
     }
-    let window = fault.window();
+    let (start, window_end) = (fault.start(), fault.end());
     let end = if matches!(fault, Fault::Crash { .. }) { "restart_after" } else { "lasts" };
-    match (&window.at, &window.on) {
+    match (&start.at, &start.on) {
         (Some(_), Some(_)) => {
             return Err(Invalid::new(
                 field("on"),
@@ -358,19 +358,19 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
         }
         _ => {}
     }
-    if let Some(role) = window.on.as_ref().and_then(Trigger::role) {
+    if let Some(role) = start.on.as_ref().and_then(Trigger::role) {
         if role.trim().is_empty() {
             return Err(Invalid::new(field("on"), "expected a role id for the event, e.g. `planner`".into()));
         }
     }
-    if let Some(on) = &window.on {
+    if let Some(on) = &start.on {
         event(&field("on"), on, world_hosts)?;
     }
-    if let Some(until) = window.until {
-        if window.lasts.is_some() {
+    if let Some(until) = window_end.until {
+        if window_end.lasts.is_some() {
             return Err(Invalid::new(field("until"), format!("expected `until` or `{end}`, not both")));
         }
-        match window.at {
+        match start.at {
             None => {
                 return Err(Invalid::new(
                     field("until"),
@@ -381,7 +381,7 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
             _ => {}
         }
     }
-    if window.lasts.is_some_and(|l| l.0.is_zero()) {
+    if window_end.lasts.is_some_and(|l| l.0.is_zero()) {
         return Err(Invalid::new(field(end), format!("expected `{end}` longer than 0s")));
     }
     match fault {
@@ -422,7 +422,7 @@ fn validate_fault(entry: &FieldPath, fault: &Fault, world_hosts: &[&str]) -> Res
 fn begin_before_the_horizon(scenario: &Scenario) -> Result<(), Invalid> {
     let horizon = scenario.world.horizon.0;
     for (i, fault) in scenario.faults.iter().enumerate() {
-        if let Some(at) = fault.window().at.filter(|at| at.0 >= horizon) {
+        if let Some(at) = fault.start().at.filter(|at| at.0 >= horizon) {
             return Err(Invalid::new(
                 FieldPath::root().key("faults").index(i).key(fault.kind()).key("at"),
                 format!(
@@ -432,7 +432,7 @@ fn begin_before_the_horizon(scenario: &Scenario) -> Result<(), Invalid> {
                 ),
             ));
         }
-        let Some(on) = fault.window().on else { continue };
+        let Some(on) = &fault.start().on else { continue };
         if on.delay() >= horizon {
             return Err(Invalid::new(
                 FieldPath::root().key("faults").index(i).key(fault.kind()).key("on").key(on.key()).key("delay"),

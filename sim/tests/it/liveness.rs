@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use squadsim::engine::liveness::{self, Liveness};
 use squadsim::engine::world::{self, Network, RunOptions};
-use squadsim::scenario::{Invariants, Scenario, SimDuration};
+use squadsim::scenario::{FaultEnd, Invariants, Scenario, SimDuration};
 use squadsim::tools::sweep::check_seed;
 
 use crate::support;
@@ -77,7 +77,7 @@ fn a_run_launched_and_never_executed_has_nothing_to_converge() {
 fn a_fault_that_never_ends_is_not_judged() {
     let scenario = support::load("handoff-agent-server-down.yaml");
     let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
-    if scenario.faults.iter().all(|f| f.window().until.is_none() && f.window().lasts.is_none()) {
+    if scenario.faults.iter().all(|f| f.end() == FaultEnd::NEVER) {
         assert_eq!(run.quiet_since, None);
         let record = run.record.unwrap();
         assert_eq!(liveness::judge(&run.outcome, &record, run.quiet_since, Duration::ZERO), Liveness::NotJudged);

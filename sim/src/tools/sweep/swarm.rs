@@ -165,14 +165,11 @@ mod tests {
 
     /// Why `fault` is outside `menu` (`None`: inside, and it ends).
     fn outside(menu: &Menu, fault: &Fault) -> Option<String> {
-        let w = fault.window();
+        let start = fault.start();
         let within = |d: &SimDuration, (low, high): (Duration, Duration)| (low..=high).contains(&d.0);
         let link = |a: &String, b: &String| menu.links.iter().any(|[x, y]| (x, y) == (a, b) || (x, y) == (b, a));
         let kind = FaultKind::of(fault);
-        let end = match fault {
-            Fault::Crash { restart_after, .. } => restart_after.as_ref(),
-            _ => w.lasts.as_ref(),
-        };
+        let end = fault.end().lasts;
         let strikes = match fault {
             Fault::Partition { between: [a, b], .. } => link(a, b),
             Fault::OneWayPartition { from, to, .. } => link(from, to),
@@ -191,7 +188,7 @@ mod tests {
             }
             Fault::Service { .. } => false,
         };
-        let begins = match (&w.at, &w.on, fault) {
+        let begins = match (&start.at, &start.on, fault) {
             (Some(at), None, _) => within(at, menu.starts),
             (None, Some(Trigger::Http(call)), Fault::Crash { host, .. }) => {
                 call.to == *host && call.path == EVERY_ENDPOINT && call.method.is_none() && call.delay.is_none()
@@ -202,7 +199,7 @@ mod tests {
                 .any(|(server, c)| c == call && (server == host || host == Host::Contextforge.name())),
             _ => false,
         };
-        let fits = menu.kinds.contains(&kind) && strikes && begins && end.is_some_and(|l| within(l, menu.lasts));
+        let fits = menu.kinds.contains(&kind) && strikes && begins && end.is_some_and(|l| within(&l, menu.lasts));
         (!fits).then(|| format!("{fault:?}"))
     }
 
