@@ -10,7 +10,10 @@
 //!
 //! One process per measurement, so the peak is that run's alone. A third
 //! argument, `every-tick`, steps the world every tick instead of leaping over
-//! idle ones (`RunOptions::leap_idle`), for comparing the two. `agents` gives
+//! idle ones (`RunOptions::leap_idle`), for comparing the two; `routes` records
+//! the run and prints its HTTP exchanges by route (hosts' trailing numbers and
+//! path segments holding a digit shown as `*`), most taken first: where a run's
+//! exchanges go, since each costs about the same (docs/performance.md). `agents` gives
 //! GitHub the rate limit its lanes need; `agents-one-installation` keeps GitHub
 //! Enterprise Cloud's 15,000 an hour, which past 1,071 lanes blocks the run as it
 //! would block the platform (`squadsim_benches::delivery_with_agents`).
@@ -27,11 +30,12 @@ fn main() {
     // As the `squadsim` binary does: freed pages kept for the process.
     squadsim::tools::allocator::keep_freed_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (kind, n, leap_idle) = match args.as_slice() {
-        [kind, n] => (kind.as_str(), n.parse::<u32>().ok(), true),
-        [kind, n, every] if every == "every-tick" => (kind.as_str(), n.parse::<u32>().ok(), false),
-        _ => ("", None, true),
+    let (kind, n, options) = match args.as_slice() {
+        [kind, n, options @ ..] => (kind.as_str(), n.parse::<u32>().ok(), options),
+        _ => ("", None, &[][..]),
     };
+    let leap_idle = !options.iter().any(|o| o == "every-tick");
+    let routes = options.iter().any(|o| o == "routes");
     let scenario = match (kind, n) {
         ("agents", Some(n)) => delivery_with_agents(n),
         ("agents-one-installation", Some(n)) => delivery_with_agents_on_one_installation(n),
@@ -39,14 +43,19 @@ fn main() {
         ("serial-lanes", Some(n)) => delivery_with_lanes_one_call_a_turn(n),
         ("runs", Some(n)) => concurrent_intake_runs(n),
         _ => {
-            eprintln!("usage: scale (agents|agents-one-installation|lanes|serial-lanes|runs) N [every-tick]");
+            eprintln!("usage: scale (agents|agents-one-installation|lanes|serial-lanes|runs) N [every-tick] [routes]");
             std::process::exit(2);
         }
     };
+    if let Some(unknown) = options.iter().find(|o| *o != "every-tick" && *o != "routes") {
+        eprintln!("scale: unknown option `{unknown}` (expected `every-tick` or `routes`)");
+        std::process::exit(2);
+    }
     let before = peak_rss_kib().unwrap_or(0);
     let started = Instant::now();
-    let outcome = world::run(&scenario, RunOptions { leap_idle, ..RunOptions::default() }).outcome;
+    let run = world::run(&scenario, RunOptions { leap_idle, record: routes, ..RunOptions::default() });
     let wall = started.elapsed();
+    let outcome = run.outcome;
     let peak = peak_rss_kib().unwrap_or(0);
     let held = scenario.invariants.as_ref().map(|i| i.check(&outcome)).unwrap_or_default();
     println!(
@@ -68,5 +77,26 @@ fn main() {
             s.current_step,
             s.blocker_code.as_deref().unwrap_or_default()
         );
+    }
+    if let Some(record) = run.record {
+        print_routes(&record.calls);
+    }
+}
+
+/// The exchanges in `calls` counted by route, most taken first.
+fn print_routes(calls: &[squadsim_fakes::net::HttpCall]) {
+    let host = |h: &str| h.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-').to_string();
+    let mut routes = std::collections::BTreeMap::<String, usize>::new();
+    for call in calls {
+        let path: Vec<&str> =
+            call.path.split('/').map(|s| if s.contains(|c: char| c.is_ascii_digit()) { "*" } else { s }).collect();
+        let route = format!("{} -> {} {} {}", host(&call.from), host(&call.to), call.method, path.join("/"));
+        *routes.entry(route).or_default() += 1;
+    }
+    let mut routes: Vec<(String, usize)> = routes.into_iter().collect();
+    routes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    println!("{} HTTP exchanges", calls.len());
+    for (route, count) in routes {
+        println!("{count:>8} {:>5.1}%  {route}", 100.0 * count as f64 / calls.len().max(1) as f64);
     }
 }
