@@ -216,7 +216,6 @@ fn set_label(mut codes: Vec<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::outcome::GatewayOutcome;
     use crate::platform::studio::walls::WallOutcome;
     use crate::scenario::RunInvariants;
 
@@ -227,12 +226,8 @@ mod tests {
 
     fn outcome(status: Option<&str>, blockers: &[Option<&str>]) -> Outcome {
         Outcome {
-            scenario: "x".into(),
-            seed: 1,
             finished: true,
-            error: None,
             simulated: "1.0s".into(),
-            operator: Vec::new(),
             run: status.map(|s| RunOutcome {
                 run_id: "run-1".into(),
                 status: s.into(),
@@ -266,19 +261,7 @@ mod tests {
                     bootstrap_assets: Vec::new(),
                 })
                 .collect(),
-            walls: Vec::new(),
-            handoff_trail: Vec::new(),
-            delivery_references: Vec::new(),
-            observability: Default::default(),
-            gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
-            run_control: Vec::new(),
-            concurrent_runs: Vec::new(),
-            runs: Vec::new(),
-            faults: Vec::new(),
-            faults_never_began: Vec::new(),
-            diagnosis: None,
-            platform_agent: None,
-            project_issues: Vec::new(),
+            ..Outcome::empty("x".into(), 1)
         }
     }
 

@@ -315,28 +315,36 @@ impl serde::Serialize for RunError {
 /// The outcome of a run of `scenario` that never started (its world could not
 /// be built, or the simulation panicked): nothing ran, and `error` says why.
 pub fn nothing_ran(scenario: &Scenario, error: RunError) -> Outcome {
-    Outcome {
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
-        finished: false,
-        error: Some(error),
-        simulated: seconds_label(Duration::ZERO),
-        operator: Vec::new(),
-        run: None,
-        sessions: Vec::new(),
-        walls: Vec::new(),
-        handoff_trail: Vec::new(),
-        delivery_references: Vec::new(),
-        observability: Default::default(),
-        gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
-        run_control: Vec::new(),
-        concurrent_runs: Vec::new(),
-        runs: Vec::new(),
-        faults: Vec::new(),
-        faults_never_began: Vec::new(),
-        diagnosis: None,
-        platform_agent: None,
-        project_issues: Vec::new(),
+    Outcome { error: Some(error), ..Outcome::empty(scenario.name.clone(), scenario.seed) }
+}
+
+impl Outcome {
+    /// An outcome with nothing in it: not finished, no error, no time simulated, no
+    /// run, session, wall, fault or call. What [`nothing_ran`] starts from.
+    pub(crate) fn empty(scenario: String, seed: u64) -> Outcome {
+        Outcome {
+            scenario,
+            seed,
+            finished: false,
+            error: None,
+            simulated: seconds_label(Duration::ZERO),
+            operator: Vec::new(),
+            run: None,
+            sessions: Vec::new(),
+            walls: Vec::new(),
+            handoff_trail: Vec::new(),
+            delivery_references: Vec::new(),
+            observability: Default::default(),
+            gateway: GatewayOutcome { tool_calls: 0, auth_failures: 0 },
+            run_control: Vec::new(),
+            concurrent_runs: Vec::new(),
+            runs: Vec::new(),
+            faults: Vec::new(),
+            faults_never_began: Vec::new(),
+            diagnosis: None,
+            platform_agent: None,
+            project_issues: Vec::new(),
+        }
     }
 }
 
