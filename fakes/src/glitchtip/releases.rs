@@ -10,7 +10,8 @@
 //! now, creating an existing version adds the projects to it, and a release
 //! naming no known project is 422.
 
-use axum::extract::{Path, State as AxState};
+use axum::extract::{FromRequestParts, Path, State as AxState};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -239,57 +240,77 @@ pub(crate) async fn list_for_project(
     Ok(Json(Value::Array(listed(&state, &org, Some(project)))))
 }
 
-fn find(state: &State, org: &str, version: &str) -> Result<u64, GtError> {
-    state
-        .releases
-        .values()
-        .find(|r| r.organization == org && r.version == version)
-        .map(|r| r.id)
-        .ok_or_else(GtError::not_found)
+/// The release a `/api/0/organizations/{org}/releases/{version}/` path names,
+/// found before the handler runs: GlitchTip's 401 for a request without a valid
+/// API token (checked first), 404 for a version the organization has no release of.
+pub(crate) struct ReleaseAt {
+    fake: GlitchtipFake,
+    id: u64,
+}
+
+impl FromRequestParts<GlitchtipFake> for ReleaseAt {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, fake: &GlitchtipFake) -> Result<Self, Response> {
+        ApiToken::from_request_parts(parts, fake).await.map_err(IntoResponse::into_response)?;
+        let Path((org, version)) =
+            Path::<(String, String)>::from_request_parts(parts, fake).await.map_err(IntoResponse::into_response)?;
+        let id = fake
+            .lock()
+            .releases
+            .values()
+            .find(|r| r.organization == org && r.version == version)
+            .map(|r| r.id)
+            .ok_or_else(|| GtError::not_found().into_response())?;
+        Ok(ReleaseAt { fake: fake.clone(), id })
+    }
+}
+
+impl ReleaseAt {
+    /// Reads the release under the fake's lock; 404 when it was deleted since it was found.
+    fn read<T>(&self, read: impl FnOnce(&State, &Release) -> T) -> Result<T, GtError> {
+        let state = self.fake.lock();
+        let release = state.releases.get(&self.id).ok_or_else(GtError::not_found)?;
+        Ok(read(&state, release))
+    }
+
+    /// Changes the fake's state for the release with id `id` under its lock; 404
+    /// when the release was deleted since it was found.
+    fn write<T>(&self, write: impl FnOnce(&mut State, u64) -> Result<T, GtError>) -> Result<T, GtError> {
+        let mut state = self.fake.lock();
+        if !state.releases.contains_key(&self.id) {
+            return Err(GtError::not_found());
+        }
+        write(&mut state, self.id)
+    }
 }
 
 /// `GET /api/0/organizations/{org}/releases/{version}/`
-pub(crate) async fn get(
-    AxState(fake): AxState<GlitchtipFake>,
-    _: ApiToken,
-    Path((org, version)): Path<(String, String)>,
-) -> Result<Json<Value>, GtError> {
-    let state = fake.lock();
-    let id = find(&state, &org, &version)?;
-    Ok(Json(release_json(&state, &state.releases[&id])))
+pub(crate) async fn get(release: ReleaseAt) -> Result<Json<Value>, GtError> {
+    release.read(release_json).map(Json)
 }
 
 /// `PUT /api/0/organizations/{org}/releases/{version}/ {ref?, dateReleased?}`
 /// (sentry-cli's `finalize` sends `dateReleased`).
-pub(crate) async fn update(
-    AxState(fake): AxState<GlitchtipFake>,
-    _: ApiToken,
-    Path((org, version)): Path<(String, String)>,
-    body: Body<ReleaseFields>,
-) -> Result<Json<Value>, GtError> {
-    let now = fake.inner.clock.now_unix();
-    let mut state = fake.lock();
-    let id = find(&state, &org, &version)?;
+pub(crate) async fn update(release: ReleaseAt, body: Body<ReleaseFields>) -> Result<Json<Value>, GtError> {
     let req = body.0?;
-    let released = req.released(now)?;
-    let release = state.releases.get_mut(&id).ok_or_else(GtError::not_found)?;
-    if req.reference.is_some() {
-        release.reference = req.reference;
-    }
-    release.released = released;
-    Ok(Json(release_json(&state, &state.releases[&id])))
+    let released = req.released(release.fake.inner.clock.now_unix())?;
+    release.write(|state, id| {
+        let release = state.releases.get_mut(&id).ok_or_else(GtError::not_found)?;
+        if req.reference.is_some() {
+            release.reference = req.reference;
+        }
+        release.released = released;
+        Ok(Json(release_json(state, &state.releases[&id])))
+    })
 }
 
 /// `DELETE /api/0/organizations/{org}/releases/{version}/` -> 204.
-pub(crate) async fn delete(
-    AxState(fake): AxState<GlitchtipFake>,
-    _: ApiToken,
-    Path((org, version)): Path<(String, String)>,
-) -> Result<StatusCode, GtError> {
-    let mut state = fake.lock();
-    let id = find(&state, &org, &version)?;
-    state.releases.remove(&id);
-    Ok(StatusCode::NO_CONTENT)
+pub(crate) async fn delete(release: ReleaseAt) -> Result<StatusCode, GtError> {
+    release.write(|state, id| {
+        state.releases.remove(&id);
+        Ok(StatusCode::NO_CONTENT)
+    })
 }
 
 #[derive(Deserialize)]
@@ -300,32 +321,22 @@ pub(crate) struct NewDeploy {
 }
 
 /// `POST /api/0/organizations/{org}/releases/{version}/deploys/ {environment, name?, url?}` -> 201.
-pub(crate) async fn create_deploy(
-    AxState(fake): AxState<GlitchtipFake>,
-    _: ApiToken,
-    Path((org, version)): Path<(String, String)>,
-    body: Body<NewDeploy>,
-) -> Result<Response, GtError> {
-    let now = fake.inner.clock.now_unix();
-    let mut state = fake.lock();
-    let id = find(&state, &org, &version)?;
+pub(crate) async fn create_deploy(release: ReleaseAt, body: Body<NewDeploy>) -> Result<Response, GtError> {
     let req = body.0?;
-    let deploy_id = state.releases.values().map(|r| r.deploys.len() as u64).sum::<u64>() + 1;
-    let deploy = Deploy { id: deploy_id, environment: req.environment, name: req.name, url: req.url, finished: now };
-    let out = deploy_json(&deploy);
-    state.releases.get_mut(&id).ok_or_else(GtError::not_found)?.deploys.push(deploy);
-    Ok((StatusCode::CREATED, Json(out)).into_response())
+    let now = release.fake.inner.clock.now_unix();
+    release.write(|state, id| {
+        let deploy_id = state.releases.values().map(|r| r.deploys.len() as u64).sum::<u64>() + 1;
+        let deploy =
+            Deploy { id: deploy_id, environment: req.environment, name: req.name, url: req.url, finished: now };
+        let out = deploy_json(&deploy);
+        state.releases.get_mut(&id).ok_or_else(GtError::not_found)?.deploys.push(deploy);
+        Ok((StatusCode::CREATED, Json(out)).into_response())
+    })
 }
 
 /// `GET /api/0/organizations/{org}/releases/{version}/deploys/`
-pub(crate) async fn list_deploys(
-    AxState(fake): AxState<GlitchtipFake>,
-    _: ApiToken,
-    Path((org, version)): Path<(String, String)>,
-) -> Result<Json<Value>, GtError> {
-    let state = fake.lock();
-    let id = find(&state, &org, &version)?;
-    Ok(Json(Value::Array(state.releases[&id].deploys.iter().map(deploy_json).collect())))
+pub(crate) async fn list_deploys(release: ReleaseAt) -> Result<Json<Value>, GtError> {
+    release.read(|_, r| Json(Value::Array(r.deploys.iter().map(deploy_json).collect())))
 }
 
 #[cfg(test)]

@@ -372,3 +372,47 @@ async fn releases_and_deploys_as_sentry_cli_makes_them() {
     let (status, _, _) = api(&app, Method::GET, releases, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A release's own path: the token is checked before the release is looked up
+/// (401 before 404), a version the organization has no release of is 404 for
+/// every method, and a deleted release is gone, deploys and all.
+#[tokio::test]
+async fn a_release_path_checks_the_token_then_the_release() {
+    let (app, _) = fake(|_| {});
+    let releases = "/api/0/organizations/yamon/releases/";
+    let new = json!({"version": "web@2.0.0", "projects": ["web"]});
+    let (status, _, _) = api(&app, Method::POST, releases, Some(TOKEN), Some(new)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let uri = format!("{releases}web@2.0.0/");
+    let deploys = format!("{uri}deploys/");
+    let deploy = json!({"environment": "staging"});
+
+    for (method, path, body) in [
+        (Method::GET, &uri, None),
+        (Method::PUT, &uri, Some(json!({"ref": "abc"}))),
+        (Method::DELETE, &uri, None),
+        (Method::GET, &deploys, None),
+        (Method::POST, &deploys, Some(deploy.clone())),
+    ] {
+        let (status, _, _) = api(&app, method.clone(), path, None, body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without a token");
+        let unknown = path.replace("web@2.0.0", "web@9.9.9");
+        let (status, _, _) = api(&app, method.clone(), &unknown, None, body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {unknown} without a token");
+        let (status, _, _) = api(&app, method.clone(), &unknown, Some(TOKEN), body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {unknown}");
+    }
+
+    let (status, _, d) = api(&app, Method::POST, &deploys, Some(TOKEN), Some(deploy)).await;
+    assert_eq!((status, &d["environment"]), (StatusCode::CREATED, &json!("staging")));
+    let (status, _, listed) = api(&app, Method::GET, &deploys, Some(TOKEN), None).await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    let (status, _, got) = api(&app, Method::GET, &uri, Some(TOKEN), None).await;
+    assert_eq!((status, &got["deployCount"]), (StatusCode::OK, &json!(1)));
+    let (status, _, _) = api(&app, Method::DELETE, &uri, Some(TOKEN), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for path in [&uri, &deploys] {
+        let (status, _, _) = api(&app, Method::GET, path, Some(TOKEN), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path} after the delete");
+    }
+}
