@@ -143,51 +143,40 @@ async fn serve_prints_urls_and_credentials_and_runs_an_intake_on_loopback() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Runs `squadsim serve` with `args`, which it must refuse: exit 2 and nothing on
+/// stdout (nothing served, no URLs announced). Its stderr.
+fn serve_refused(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim")).arg("serve").args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "serve {args:?}");
+    assert!(out.stdout.is_empty(), "serve {args:?}: nothing on stdout before every listener is bound");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn a_port_in_use_is_a_usage_error_naming_the_flag() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
-        .args(["serve", "--port", &format!("studio={port}")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_refused(&["--port", &format!("studio={port}")]);
     assert!(err.contains("--port studio="), "{err}");
-    assert!(out.stdout.is_empty(), "nothing on stdout before every listener is bound");
 }
 
 #[test]
 fn an_unknown_host_or_a_bad_port_is_refused_by_the_parser() {
     for bad in ["nosuch=1", "studio", "studio=99999"] {
-        let out =
-            std::process::Command::new(env!("CARGO_BIN_EXE_squadsim")).args(["serve", "--port", bad]).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
-        assert!(out.stdout.is_empty());
+        serve_refused(&["--port", bad]);
     }
 }
 
 #[test]
 fn a_host_given_two_ports_is_refused_before_anything_is_bound() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
-        .args(["serve", "--port", "github=0", "--port", "studio=0", "--port", "studio=18089"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = serve_refused(&["--port", "github=0", "--port", "studio=0", "--port", "studio=18089"]);
     assert!(err.contains("--port given twice for studio (studio=0 and studio=18089)"), "{err}");
-    assert!(out.stdout.is_empty(), "nothing served");
 }
 
 #[test]
 fn a_scenario_that_does_not_load_is_a_usage_error() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
-        .args(["serve", "--scenario", "/nonexistent/world.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/world.yaml"));
-    assert!(out.stdout.is_empty());
+    let err = serve_refused(&["--scenario", "/nonexistent/world.yaml"]);
+    assert!(err.contains("/nonexistent/world.yaml"), "{err}");
 }
 
 /// `squadsim serve` under `ulimit -n 64`, its stderr in `log`.
