@@ -48,7 +48,8 @@ use crate::scenario::{Fault, FaultKind, ServiceEffect, Trigger};
 
 /// A scenario's faults, as the world steps through them.
 pub(crate) struct FaultSchedule {
-    faults: Vec<Fault>,
+    /// Shared, so a step can read a waiting fault while it changes the schedule.
+    faults: std::sync::Arc<[Fault]>,
     /// Faults that have not begun, by index, in file order.
     waiting: Vec<usize>,
     /// (when, index) of begun faults that end.
@@ -74,7 +75,7 @@ impl FaultSchedule {
     /// The schedule of `faults` on a world whose messages take `base_latency` (min, max).
     pub(crate) fn new(faults: &[Fault], base_latency: (Duration, Duration)) -> Self {
         let schedule = FaultSchedule {
-            faults: faults.to_vec(),
+            faults: faults.into(),
             waiting: (0..faults.len()).collect(),
             ends: Vec::new(),
             services: Host::ALL
@@ -158,9 +159,9 @@ impl FaultSchedule {
         }
         self.learn_callers(&runs);
         let mut still = Vec::new();
+        let faults = std::sync::Arc::clone(&self.faults);
         for i in std::mem::take(&mut self.waiting) {
-            // Cloned: beginning the fault below changes the schedule.
-            let (start, end) = (self.faults[i].start().clone(), self.faults[i].end());
+            let (start, end) = (faults[i].start(), faults[i].end());
             let due = match (&start.at, &start.on) {
                 (Some(at), _) => at.0 <= now,
                 (None, Some(trigger)) => {
