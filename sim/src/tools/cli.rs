@@ -298,13 +298,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
             &files,
             args.seed.map(|s| s..=s).or(args.sweep.seeds()),
             jitter,
+            &unchecked,
             out,
             err,
         );
     }
     if args.sweep.active() {
         let format = if args.json { RunFormat::Json } else { args.format };
-        return crate::tools::sweep::run(&files, &args.sweep, format, args.report.as_deref(), out, err);
+        return crate::tools::sweep::run(&files, &args.sweep, format, args.report.as_deref(), &unchecked, out, err);
     }
     // A snapshot whose scenario is gone pins an outcome no scenario checks any more.
     let orphans: Vec<PathBuf> = roots.iter().filter(|r| r.is_dir()).flat_map(|r| snapshot::orphans(r)).collect();
@@ -314,20 +315,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
     unchecked
         .extend(orphans.iter().map(|snap| Unchecked { path: snap.clone(), kind: UncheckedKind::OrphanedSnapshot }));
     let status = run_files(&files, args, &unchecked, out, err, &Scenario::load, &simulate);
-    if args.format == RunFormat::Github && !args.json {
-        let warnings = unchecked.iter().map(|u| report::github::warning(&u.path, u.kind.title(), u.kind.message()));
-        let _ = write!(out, "{}", warnings.collect::<String>());
-    }
-    let json = args.json || args.format == RunFormat::Json;
-    if !unsearched.is_empty() && !json {
-        let _ = writeln!(
-            out,
-            "not run: the scenarios of {} unsearched directory(ies) (see the warnings)",
-            unsearched.len()
-        );
-    }
-    if !orphans.is_empty() && !json {
-        let _ = writeln!(out, "not checked: {} snapshot(s) without their scenario (see the warnings)", orphans.len());
+    if !(args.json || args.format == RunFormat::Json) {
+        if args.format == RunFormat::Github {
+            let _ = write!(out, "{}", report::github::unchecked_warnings(&unchecked));
+        }
+        let _ = write!(out, "{}", report::not_checked_totals(&unchecked));
     }
     status
 }
@@ -474,6 +466,7 @@ fn run_files(
         json.extend(unloaded.iter().map(|u| {
             serde_json::json!({"file": u.file.display().to_string(), "verdict": "did_not_load", "passed": false, "message": u.message})
         }));
+        json.extend(unchecked.iter().map(Unchecked::to_json));
         let _ = writeln!(
             out,
             "{}",

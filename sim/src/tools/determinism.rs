@@ -29,6 +29,7 @@ use crate::engine::outcome::{self, Outcome, RunError};
 use crate::engine::run_record::{Gathered, RunRecord};
 use crate::engine::world::{self, Network, RunOptions};
 use crate::scenario::{Scenario, SimDuration};
+use crate::tools::report::Unchecked;
 
 /// One event of a run, as both processes print and hash it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +318,7 @@ pub(crate) fn run(
     files: &[PathBuf],
     seeds: Option<std::ops::RangeInclusive<u64>>,
     jitter: Option<SimDuration>,
+    not_checked: &[Unchecked],
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitStatus {
@@ -369,6 +371,7 @@ pub(crate) fn run(
         }
     }
     let _ = writeln!(out, "{same} deterministic, {failed} failed, {unusable} could not be checked");
+    let _ = write!(out, "{}", crate::tools::report::not_checked_totals(not_checked));
     if unusable > 0 {
         ExitStatus::Unusable
     } else {

@@ -276,6 +276,17 @@ fn a_snapshot_whose_scenario_is_gone_is_warned_about_never_silently_dropped() {
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains(&format!("{} (snapshot without its scenario)", orphan.display())), "{junit}");
     assert!(junit.contains("disabled=\"1\"") && junit.contains("<skipped message=\"pins the outcome"), "{junit}");
+    // The JSON lists it beside the scenario's entry: read alone, it is never clean either.
+    let (code, out, _) = support::squadsim(&["run", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{out}");
+    assert_eq!(entries[0]["verdict"], "matches", "{out}");
+    assert_eq!(entries[1]["file"], orphan.display().to_string(), "{out}");
+    assert_eq!(entries[1]["verdict"], "not_checked", "{out}");
+    assert_eq!(entries[1]["passed"], false, "{out}");
+    assert_eq!(entries[1]["kind"], "orphaned_snapshot", "{out}");
     // Naming the one scenario file runs that file alone: nothing to say about the others.
     let (_, out, err) = support::squadsim(&["run", dir.join("happy.yaml").to_str().unwrap()]);
     assert!(!err.contains("warning") && out.ends_with("1 passed, 0 failed\n"), "{out}{err}");
@@ -305,6 +316,16 @@ fn scenarios_in_a_subdirectory_are_not_run_and_never_silently() {
         out.contains(&format!("::warning file={},title=squadsim%3A scenarios not run::", nested.display())),
         "{out}"
     );
+    let (code, out, _) = support::squadsim(&["run", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let last = entries.as_array().and_then(|e| e.last()).unwrap();
+    assert_eq!(last["file"], nested.display().to_string(), "{out}");
+    assert_eq!(
+        (&last["verdict"], &last["passed"], &last["kind"]),
+        (&"not_checked".into(), &false.into(), &"unsearched_directory".into()),
+        "{out}"
+    );
     // `snapshots/` holds no scenario: no warning for it, nor for a directory without scenarios.
     std::fs::remove_file(nested.join("inner.yml")).unwrap();
     let (code, out, err) = support::squadsim(&["run", dir.to_str().unwrap()]);
@@ -322,6 +343,83 @@ fn scenarios_in_a_subdirectory_are_not_run_and_never_silently() {
     let (code, out, err) = support::squadsim(&["run", "--seed", "1", nested.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ran     happy-intake (seed 1)"), "{out}");
+}
+
+/// A sweep (and a determinism check) of a directory whose subdirectory holds scenarios
+/// says so in every output: the terminal, GitHub's annotations, its JSON and results, the
+/// merge of its shards and the merge's reports. Every seed of what ran passes: the exit stays 0.
+#[test]
+fn a_sweep_and_the_merge_of_its_shards_say_the_directory_it_did_not_search() {
+    let dir = support::scratch("nested-sweep");
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), dir.join("happy.yaml")).unwrap();
+    let nested = dir.join("nested");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), nested.join("inner.yml")).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let warning = format!("warning: {} holds scenarios that are not run", nested.display());
+    let totals = "not run: the scenarios of 1 unsearched directory(ies) (see the warnings)\n";
+    let (code, out, err) = support::squadsim(&["run", dir_arg, "--seeds", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&warning) && out.ends_with(totals), "{out}{err}");
+    let (code, out, _) = support::squadsim(&["run", dir_arg, "--seeds", "2", "--format", "github"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("::warning file={},title=squadsim%3A scenarios not run::", nested.display())),
+        "{out}"
+    );
+    let determinism = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .args(["run", "--check-determinism", dir_arg])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&determinism.stdout);
+    assert_eq!(determinism.status.code(), Some(0), "{out}");
+    assert!(out.ends_with(&format!("1 deterministic, 0 failed, 0 could not be checked\n{totals}")), "{out}");
+    let (code, out, _) = support::squadsim(&["run", dir_arg, "--seeds", "2", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let sweep: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        sweep["not_checked"],
+        serde_json::json!([{"path": nested.display().to_string(), "kind": "unsearched_directory"}]),
+        "{out}"
+    );
+    // Two shards, then their merge: the merged results, reports and terminal still say it.
+    let reports = dir.join("sweep-reports");
+    let mut shards = Vec::new();
+    for index in 1..=2 {
+        let results = dir.join(format!("shard-{index}.json"));
+        let shard = format!("{index}/2");
+        let (code, out, err) = support::squadsim(&[
+            "run",
+            dir_arg,
+            "--seeds",
+            "2",
+            "--shard",
+            &shard,
+            "--results",
+            results.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        shards.push(results);
+    }
+    let merged = dir.join("merged.json");
+    let mut argv = vec!["merge-reports", "--out", merged.to_str().unwrap(), "--report", reports.to_str().unwrap()];
+    argv.extend(shards.iter().map(|s| s.to_str().unwrap()));
+    let (code, out, err) = support::squadsim(&argv);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&warning) && out.ends_with(totals), "{out}{err}");
+    let merged: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(merged["not_checked"], sweep["not_checked"]);
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(summary.starts_with("## squadsim sweep: 2 seeds, 2 passed, 0 failed, 1 not checked\n"), "{summary}");
+    assert!(summary.contains(&format!("- ⚠️ {} holds scenarios that are not run", nested.display())), "{summary}");
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains(&format!("{} (scenarios not run)", nested.display())), "{junit}");
+    assert!(junit.contains("<skipped message=\"holds scenarios that are not run"), "{junit}");
+    let page = std::fs::read_to_string(reports.join("sweep.html")).unwrap();
+    assert!(
+        page.contains("<h2>Not checked (1)</h2>") && page.contains("every seed held; 1 input(s) not checked"),
+        "{page}"
+    );
 }
 
 #[test]

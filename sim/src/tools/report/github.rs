@@ -42,7 +42,7 @@ pub(crate) fn annotations(results: &[ScenarioResult], unloaded: &[LoadFailure]) 
 
 /// The annotation lines of a sweep's failing seeds (the broken invariants and
 /// the command that reproduces each), then of each scenario's `sometimes:`
-/// probes no seed reached.
+/// probes no seed reached, then a warning for each input not checked.
 pub(crate) fn sweep_annotations(sweep: &super::sweep::SweepResults) -> String {
     let seeds = sweep.results.iter().filter(|r| !r.passed()).map(|r| {
         let broken: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
@@ -53,7 +53,7 @@ pub(crate) fn sweep_annotations(sweep: &super::sweep::SweepResults) -> String {
         let message = format!("sometimes never reached in any seed: {}", s.probes.join(", "));
         annotation(Path::new(&s.file), &format!("{} (sometimes)", s.scenario), &message)
     });
-    seeds.chain(unreached).collect()
+    seeds.chain(unreached).collect::<String>() + &unchecked_warnings(&sweep.not_checked)
 }
 
 /// A `::warning` on `file` (an input not run or not checked), so a skipped input
@@ -65,6 +65,11 @@ pub(crate) fn warning(file: &Path, title: &str, message: &str) -> String {
         property(&format!("squadsim: {title}")),
         data(message)
     )
+}
+
+/// A [`warning`] for each input not checked.
+pub(crate) fn unchecked_warnings(unchecked: &[super::Unchecked]) -> String {
+    unchecked.iter().map(|u| warning(&u.path, u.kind.title(), u.kind.message())).collect()
 }
 
 fn annotation(file: &Path, label: &str, message: &str) -> String {

@@ -74,24 +74,33 @@ pub(crate) fn to_xml(results: &[ScenarioResult], unloaded: &[LoadFailure], unche
         snapshot: None,
         status: Status::Failed("load error", u.message.clone(), String::new()),
     });
-    let unchecked_paths: Vec<String> = unchecked.iter().map(|u| u.path.display().to_string()).collect();
-    let skipped = unchecked.iter().zip(&unchecked_paths).map(|(u, path)| Case {
+    let unchecked_paths = paths(unchecked);
+    cases_to_xml(runs.chain(loads).chain(skipped(unchecked, &unchecked_paths)), Vec::new())
+}
+
+/// The paths of the inputs not checked, as [`skipped`] names them.
+fn paths(unchecked: &[Unchecked]) -> Vec<String> {
+    unchecked.iter().map(|u| u.path.display().to_string()).collect()
+}
+
+/// One skipped testcase per input not checked (`paths` from [`paths`]).
+fn skipped<'a>(unchecked: &'a [Unchecked], paths: &'a [String]) -> impl Iterator<Item = Case<'a>> {
+    unchecked.iter().zip(paths).map(|(u, path)| Case {
         name: format!("{path} ({})", u.kind.title()),
         classname: path,
         seed: None,
         simulated: None,
         snapshot: None,
         status: Status::Skipped(u.kind.message().to_string()),
-    });
-    cases_to_xml(runs.chain(loads).chain(skipped), Vec::new())
+    })
 }
 
 /// The JUnit XML of a seed sweep (or merged shards): one testcase per scenario and
 /// seed (a failing seed's body lists its broken invariants, the command that
 /// reproduces it and, after `--shrink`, its smallest failing fault schedule),
 /// one per declared `sometimes:` probe (failing when no seed reached it, skipped
-/// on one shard of several, which cannot judge it), and the coverage as the
-/// suite's properties (`coverage`, one `probe:<name>` per probe reached, `never_reached`).
+/// on one shard of several, which cannot judge it), one skipped per input not checked,
+/// and the coverage as the suite's properties (`coverage`, one `probe:<name>` per probe reached, `never_reached`).
 pub(crate) fn sweep_to_xml(sweep: &SweepResults) -> String {
     let seeds = sweep.results.iter().map(|r| Case {
         name: format!("{} (seed {})", r.scenario, r.seed),
@@ -145,7 +154,8 @@ pub(crate) fn sweep_to_xml(sweep: &SweepResults) -> String {
     if !coverage.never_reached.is_empty() {
         properties.push(Property::new("never_reached", coverage.never_reached.join(", ")));
     }
-    cases_to_xml(seeds.chain(sometimes), properties)
+    let unchecked_paths = paths(&sweep.not_checked);
+    cases_to_xml(seeds.chain(sometimes).chain(skipped(&sweep.not_checked, &unchecked_paths)), properties)
 }
 
 fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>, properties: Vec<Property>) -> String {

@@ -23,10 +23,8 @@ pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure], unch
     for u in unloaded {
         out.push_str(&format!("- ❌ {} did not load: {}\n", cell(&u.file.display().to_string()), cell(&u.message)));
     }
-    for u in unchecked {
-        out.push_str(&format!("- ⚠️ {} {}\n", cell(&u.path.display().to_string()), cell(u.kind.message())));
-    }
-    if !unloaded.is_empty() || !unchecked.is_empty() {
+    out.push_str(&not_checked_items(unchecked));
+    if !unloaded.is_empty() && unchecked.is_empty() {
         out.push('\n');
     }
     out.push_str("| | scenario | seed | run | launch | blockers | simulated |\n");
@@ -61,16 +59,33 @@ pub(crate) fn summary(results: &[ScenarioResult], unloaded: &[LoadFailure], unch
     out
 }
 
+/// One warning item per input not checked, then a blank line (nothing when there is none).
+fn not_checked_items(unchecked: &[Unchecked]) -> String {
+    if unchecked.is_empty() {
+        return String::new();
+    }
+    let items: String = unchecked
+        .iter()
+        .map(|u| format!("- ⚠️ {} {}\n", cell(&u.path.display().to_string()), cell(u.kind.message())))
+        .collect();
+    items + "\n"
+}
+
 /// The Markdown summary of a seed sweep (or merged shards): the totals, one row
 /// per scenario (seeds, failures), each failing seed's broken invariants and
 /// reproduce command in a collapsed block, then the coverage.
 pub(crate) fn sweep_summary(sweep: &SweepResults) -> String {
     let failed = sweep.failed();
+    let not_checked = match sweep.not_checked.len() {
+        0 => String::new(),
+        n => format!(", {n} not checked"),
+    };
     let mut out = format!(
-        "## squadsim sweep: {} seeds, {} passed, {failed} failed\n\n",
+        "## squadsim sweep: {} seeds, {} passed, {failed} failed{not_checked}\n\n",
         sweep.results.len(),
         sweep.results.len() - failed
     );
+    out.push_str(&not_checked_items(&sweep.not_checked));
     out.push_str("| | scenario | seeds | failed | failing seeds |\n|---|---|---|---|---|\n");
     let mut scenarios: Vec<&str> = sweep.results.iter().map(|r| r.scenario.as_str()).collect();
     scenarios.dedup();

@@ -117,14 +117,15 @@ pub struct LoadFailure {
 
 /// An input the run did not check, said in every report as on the terminal: a
 /// skipped input is never clean.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Unchecked {
     pub path: PathBuf,
     pub kind: UncheckedKind,
 }
 
 /// Why an input was not checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UncheckedKind {
     /// A subdirectory holding scenarios: directories are not searched.
     UnsearchedDirectory,
@@ -153,6 +154,38 @@ impl UncheckedKind {
             }
         }
     }
+}
+
+impl Unchecked {
+    /// The JSON entry of `run --json` for this input: beside the scenarios' entries, with
+    /// `"verdict": "not_checked"` and `"passed": false` (nothing in it was checked), so a
+    /// reader of the JSON alone never takes a skipped input for a clean one.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.path.display().to_string(),
+            "verdict": "not_checked",
+            "passed": false,
+            "kind": self.kind,
+            "message": self.kind.message(),
+        })
+    }
+}
+
+/// The closing lines of a human or GitHub-format run or sweep for its inputs not
+/// checked, by kind (each input's own warning went to stderr before): empty when
+/// every input was checked.
+pub fn not_checked_totals(unchecked: &[Unchecked]) -> String {
+    let count = |kind| unchecked.iter().filter(|u| u.kind == kind).count();
+    let mut lines = String::new();
+    match count(UncheckedKind::UnsearchedDirectory) {
+        0 => {}
+        n => lines.push_str(&format!("not run: the scenarios of {n} unsearched directory(ies) (see the warnings)\n")),
+    }
+    match count(UncheckedKind::OrphanedSnapshot) {
+        0 => {}
+        n => lines.push_str(&format!("not checked: {n} snapshot(s) without their scenario (see the warnings)\n")),
+    }
+    lines
 }
 
 /// One scenario run under one seed: what every report is written from.

@@ -65,8 +65,9 @@ impl SeedResult {
 
 /// The results file format `--results` writes and `merge-reports` reads
 /// (3: the scenarios' `sometimes:` and the coverage, so a merge judges `sometimes:`;
-/// 4: whether the sweep was a swarm, so a swarm shard is never merged with a plain one).
-pub const RESULTS_FORMAT: u32 = 4;
+/// 4: whether the sweep was a swarm, so a swarm shard is never merged with a plain one;
+/// 5: the inputs not checked, so a merge and its reports still say them).
+pub const RESULTS_FORMAT: u32 = 5;
 
 /// One scenario file's `sometimes:` probes: the ones it declares (in
 /// [`SweepResults::sometimes`]), or the ones no seed reached (in [`Coverage::sometimes_unreached`]).
@@ -137,6 +138,10 @@ pub struct SweepResults {
     /// What the results reached (see [`Coverage`]).
     #[serde(default)]
     pub coverage: Coverage,
+    /// Inputs the sweep did not run (a directory holding scenarios is not searched):
+    /// warnings in every output and report, never a clean sweep's silence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<super::Unchecked>,
 }
 
 impl SweepResults {

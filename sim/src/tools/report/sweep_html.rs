@@ -29,7 +29,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#ff
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 table{border-collapse:collapse;margin:4px 0} td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa} pre{background:#f6f8fa;padding:6px;margin:4px 0;overflow:auto}
-.pass{color:#116329;font-weight:600} .fail{color:#a40e26;font-weight:600}
+.pass{color:#116329;font-weight:600} .fail{color:#a40e26;font-weight:600} .warn{color:#9a6700}
 svg.histogram rect{fill:#54aeff} svg.histogram.blockers rect{fill:#cf222e}
 svg.histogram text{font:10px system-ui,sans-serif;fill:#57606a}
 code{font-size:12px}
@@ -95,7 +95,11 @@ pub(crate) fn page(sweep: &SweepResults, linked: &super::PageNames) -> String {
     let failed = sweep.failed();
     let total = sweep.results.len();
     let mut h = String::new();
-    let title = format!("squadsim sweep: {total} seeds, {} passed, {failed} failed", total - failed);
+    let unchecked = match sweep.not_checked.len() {
+        0 => String::new(),
+        n => format!(", {n} not checked"),
+    };
+    let title = format!("squadsim sweep: {total} seeds, {} passed, {failed} failed{unchecked}", total - failed);
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -104,6 +108,11 @@ pub(crate) fn page(sweep: &SweepResults, linked: &super::PageNames) -> String {
         t = esc(&title)
     );
     let shards: Vec<String> = sweep.shards.iter().map(ToString::to_string).collect();
+    let verdict = match (failed, sweep.not_checked.len()) {
+        (0, 0) => ("pass", "every seed held".to_string()),
+        (0, n) => ("warn", format!("every seed held; {n} input(s) not checked (below)")),
+        _ => ("fail", "some seeds broke their invariants".to_string()),
+    };
     let _ = writeln!(
         h,
         "<p>seeds {}..={} · jitter up to {} · shards {} · <span class=\"{}\">{}</span></p>",
@@ -111,14 +120,32 @@ pub(crate) fn page(sweep: &SweepResults, linked: &super::PageNames) -> String {
         sweep.seeds.end(),
         esc(&sweep.jitter),
         esc(&shards.join(", ")),
-        if failed == 0 { "pass" } else { "fail" },
-        if failed == 0 { "every seed held" } else { "some seeds broke their invariants" }
+        verdict.0,
+        verdict.1
     );
+    not_checked(&mut h, sweep);
     verdicts(&mut h, sweep);
     failing(&mut h, sweep, linked);
     coverage(&mut h, &sweep.results);
     h.push_str("</body></html>\n");
     h
+}
+
+/// The inputs the sweep did not run, each with what to do (nothing when there is none).
+fn not_checked(h: &mut String, sweep: &SweepResults) {
+    if sweep.not_checked.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<h2>Not checked ({})</h2>\n<ul class=\"not-checked\">", sweep.not_checked.len());
+    for u in &sweep.not_checked {
+        let _ = writeln!(
+            h,
+            "<li class=\"warn\"><code>{}</code> {}</li>",
+            esc(&u.path.display().to_string()),
+            esc(u.kind.message())
+        );
+    }
+    h.push_str("</ul>\n");
 }
 
 /// One row per scenario file, in the sweep's order: its verdict, its seeds'

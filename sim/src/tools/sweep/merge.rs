@@ -109,7 +109,7 @@ impl std::error::Error for MergeError {}
 /// (scenario, seed) items.
 pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeError> {
     let Some((first_file, first)) = parts.first().cloned() else { return Err(MergeError::Nothing) };
-    let mut merged = SweepResults { shards: Vec::new(), results: Vec::new(), ..first.clone() };
+    let mut merged = SweepResults { shards: Vec::new(), results: Vec::new(), not_checked: Vec::new(), ..first.clone() };
     let mut shard_files: Vec<(Shard, String)> = Vec::new();
     for (file, part) in parts {
         if part.format != RESULTS_FORMAT {
@@ -156,7 +156,12 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
             shard_files.push((shard, file.clone()));
         }
         merged.results.extend(part.results);
+        merged.not_checked.extend(part.not_checked);
     }
+    // Every shard of one sweep was given the same paths, so they name the same inputs; a
+    // shard run from another tree may name more: the merge keeps each once, in path order.
+    merged.not_checked.sort();
+    merged.not_checked.dedup();
     merged.shards = shard_files.into_iter().map(|(s, _)| s).collect();
     merged.shards.sort_by_key(|s| (s.count, s.index));
     let count = merged.shards.first().map_or(1, |s| s.count);
@@ -259,6 +264,9 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
     if !write_reports(args.report.as_deref(), &merged, &[], err) {
         return ExitStatus::Unusable;
     }
+    for u in &merged.not_checked {
+        let _ = writeln!(err, "warning: {} {}", u.path.display(), u.kind.message());
+    }
     for r in merged.results.iter().filter(|r| !r.passed()) {
         let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
         let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
@@ -274,6 +282,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         merged.failed(),
         shards.join(", ")
     );
+    let _ = write!(out, "{}", crate::tools::report::not_checked_totals(&merged.not_checked));
     ExitStatus::of_failures(merged.failed() + merged.sometimes_failed())
 }
 
@@ -323,6 +332,7 @@ mod tests {
             sometimes: Vec::new(),
             results,
             coverage: Default::default(),
+            not_checked: Vec::new(),
         };
         (format!("shard-{index}.json"), sweep)
     }

@@ -42,7 +42,7 @@ use crate::engine::invariants::BrokenInvariant;
 use crate::engine::world::Network;
 use crate::scenario::{Invariants, Scenario, SimDuration};
 use crate::tools::report::sweep::{SeedResult, Shard, SweepResults, RESULTS_FORMAT};
-use crate::tools::report::{RunFormat, ScenarioResult};
+use crate::tools::report::{RunFormat, ScenarioResult, Unchecked};
 
 /// A sweep's largest message latency when `--jitter` is not given.
 const DEFAULT_JITTER: SimDuration = SimDuration(Duration::from_millis(500));
@@ -109,6 +109,7 @@ pub fn run(
     args: &SweepArgs,
     format: RunFormat,
     report: Option<&Path>,
+    not_checked: &[Unchecked],
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitStatus {
@@ -185,6 +186,7 @@ pub fn run(
         sometimes,
         results,
         coverage,
+        not_checked: not_checked.to_vec(),
     };
     if let Some(path) = &args.results {
         let text = serde_json::to_string_pretty(&sweep)
@@ -216,6 +218,7 @@ pub fn run(
             if format == RunFormat::Github {
                 let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep));
             }
+            let _ = write!(out, "{}", crate::tools::report::not_checked_totals(not_checked));
         }
     }
     if format == RunFormat::Json {
