@@ -93,7 +93,8 @@ pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Er
     loop {
         let (stream, peer) = listener.accept().await?;
         let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(HyperTimer);
+        // hyper dates each answer by the machine's clock; here the simulated one does.
+        http.timer(HyperTimer).auto_date_header(false);
         // The sender is put on each request as it arrives: `Router::layer` per
         // connection would rebuild every route for each accepted connection.
         let sender = turmoil::reverse_lookup(peer.ip()).map(SenderHost);
@@ -102,10 +103,37 @@ pub async fn serve_simulated(router: Router, port: u16) -> Result<(), Box<dyn Er
             if let Some(sender) = &sender {
                 request.extensions_mut().insert(sender.clone());
             }
-            tower::ServiceExt::oneshot(router.clone(), request)
+            let answer = tower::ServiceExt::oneshot(router.clone(), request);
+            async move {
+                let mut response = answer.await?;
+                if let Some(date) = simulated_date() {
+                    response.headers_mut().entry(hyper::header::DATE).or_insert(date);
+                }
+                Ok(response)
+            }
         });
         spawn_connection(stream, service, http);
     }
+}
+
+/// The `Date` of an answer served in the simulation (RFC 9110 6.6.1: a server
+/// dates its answers by its own clock): the simulated second it is written in,
+/// formatted once a second per thread as hyper's own cache does. `None` outside a
+/// simulation (no simulated clock to read).
+fn simulated_date() -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> = const { std::cell::RefCell::new(None) };
+    }
+    let second = turmoil::since_epoch()?.as_secs();
+    LAST.with_borrow_mut(|last| match last {
+        Some((at, date)) if *at == second => Some(date.clone()),
+        _ => {
+            let text = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(second));
+            let date = HeaderValue::from_str(&text).ok()?;
+            *last = Some((second, date.clone()));
+            Some(date)
+        }
+    })
 }
 
 /// How a server on a real socket treats slow, idle and failing peers, as real

@@ -379,3 +379,50 @@ fn connections_idle_past_the_reuse_bound_are_all_dropped_when_the_client_comes_b
         "(accepted so far, open): after the pause one new connection, the stale ones closed"
     );
 }
+
+/// A fake's answer is dated by the simulated clock, as a real server dates its
+/// answers by its own (RFC 9110 6.6.1): the machine running the simulation never
+/// shows on the simulated wire.
+#[test]
+fn answers_are_dated_by_the_simulated_clock_never_the_machines() {
+    let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_780_963_200);
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(1)
+        .epoch(epoch)
+        .tick_duration(Duration::from_millis(100))
+        .simulation_duration(Duration::from_secs(7200))
+        .build();
+    let gt = GlitchtipFake::new(
+        GlitchtipConfig { base_url: "http://glitchtip:80".into(), ..GlitchtipConfig::default() },
+        Arc::new(FixedClock::new(1_780_963_200)),
+    )
+    .unwrap();
+    sim.host("glitchtip", move || serve_simulated(glitchtip::router(gt.clone()), 80));
+    let dates = Arc::new(Mutex::new(Vec::new()));
+    let seen = dates.clone();
+    sim.client("client", async move {
+        let http = HttpClient::simulated(Duration::from_secs(2));
+        for wait in [0, 7, 3600] {
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let answer = http.send(HttpRequest::get("http://glitchtip:80/api/0/")).await?;
+            let date =
+                answer.headers.get_all("date").iter().map(|d| d.to_str().unwrap().to_string()).collect::<Vec<_>>();
+            seen.lock().unwrap().push((turmoil::since_epoch().unwrap(), date));
+        }
+        Ok(())
+    });
+    sim.run().unwrap();
+    let dates = dates.lock().unwrap();
+    assert_eq!(dates.len(), 3);
+    for (now, date) in dates.iter() {
+        // One `Date` a response, of the second the answer was written in (a tick or two before it was read).
+        assert_eq!(date.len(), 1, "{date:?}");
+        let sent = httpdate::parse_http_date(&date[0]).unwrap();
+        let read = std::time::UNIX_EPOCH + *now;
+        assert!(
+            sent <= read && read.duration_since(sent).unwrap() < Duration::from_secs(2),
+            "{date:?} read at {read:?}"
+        );
+    }
+    assert_eq!(dates[0].1[0], "Tue, 09 Jun 2026 00:00:00 GMT");
+}
