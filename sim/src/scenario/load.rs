@@ -86,6 +86,13 @@ impl Scenario {
     /// is refused, never waited on), read up to one byte more than
     /// [`bounds::MAX_FILE_BYTES`].
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_bytes(path, &Scenario::read(path)?)
+    }
+
+    /// A scenario file's bytes, as [`Scenario::load`] reads them (a regular file,
+    /// at most one byte more than [`bounds::MAX_FILE_BYTES`]), for a caller that
+    /// keeps them besides parsing them ([`Scenario::parse_bytes`]).
+    pub fn read(path: &Path) -> Result<Vec<u8>, ScenarioError> {
         let unreadable = |message: String| ScenarioError {
             file: path.to_path_buf(),
             line: None,
@@ -101,7 +108,7 @@ impl Scenario {
         std::fs::File::open(path)
             .and_then(|file| file.take(bounds::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
             .map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
-        Scenario::parse_bytes(path, &bytes)
+        Ok(bytes)
     }
 
     /// Parses and validates a scenario file's bytes; `path` names it in errors.

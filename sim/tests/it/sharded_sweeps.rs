@@ -121,3 +121,36 @@ fn the_merge_of_n_shards_results_is_the_unsharded_sweep() {
         }
     }
 }
+
+/// Shards that read a scenario file with other contents under the same name (run from
+/// two checkouts, or an image rebuilt in between) are two sweeps: the merge refuses them
+/// and names the file, rather than judging seeds of one scenario by another's.
+#[test]
+fn shards_that_read_different_contents_of_a_scenario_are_not_merged() {
+    let (dir, files) = workspace("merge-edited-between-shards");
+    let shard = |index: &str| {
+        let results = format!("shard-{index}.json");
+        let shard = format!("{index}/2");
+        let mut args = vec!["run"];
+        args.extend(&files);
+        args.extend(["--seeds", "2", "--shard", shard.as_str(), "--results", results.as_str()]);
+        sweep(&dir, &args);
+    };
+    shard("1");
+    let edited = dir.join("scenarios/wrong-project-slug.yaml");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, format!("# edited after shard 1 ran\n{text}")).unwrap();
+    shard("2");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .current_dir(&dir)
+        .args(["merge-reports", "shard-1.json", "shard-2.json"])
+        .output()
+        .expect("squadsim runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the files are not shards of one sweep: different scenario file contents (shard-1.json: scenarios/wrong-project-slug.yaml sha256 "),
+        "{err}"
+    );
+    assert!(!err.contains("happy-intake") && out.stdout.is_empty(), "only the edited file is named: {err}");
+}

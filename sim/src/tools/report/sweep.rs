@@ -66,7 +66,8 @@ impl SeedResult {
 /// The results file format `--results` writes and `merge-reports` reads
 /// (3: the scenarios' `sometimes:` and the coverage, so a merge judges `sometimes:`;
 /// 4: whether the sweep was a swarm, so a swarm shard is never merged with a plain one;
-/// 5: the inputs not checked, so a merge and its reports still say them).
+/// 5: the inputs not checked, so a merge and its reports still say them, and each scenario
+/// file's digest, so shards that read different contents are never merged).
 pub const RESULTS_FORMAT: u32 = 5;
 
 /// One scenario file's `sometimes:` probes: the ones it declares (in
@@ -128,6 +129,10 @@ pub struct SweepResults {
     pub swarm: bool,
     /// The scenario files swept, as given on the command line, in order.
     pub scenarios: Vec<String>,
+    /// Each scenario file's SHA-256 (of the bytes the sweep read), in `scenarios`' order:
+    /// shards that read different contents under the same names are not one sweep.
+    #[serde(default)]
+    pub digests: Vec<String>,
     /// The shards these results cover (all of them after a merge).
     pub shards: Vec<Shard>,
     /// The `sometimes:` each scenario file declares, in the files' order (files declaring none left out).

@@ -104,7 +104,7 @@ impl std::error::Error for MergeError {}
 /// files as given, then seeds), its coverage computed over every seed and
 /// every declared `sometimes:` judged. Refuses files of another format, shards
 /// of different sweeps (seeds, jitter, `--swarm` or not, scenario files, shard
-/// count, declared `sometimes:`), a shard
+/// count, declared `sometimes:`, the scenario files' contents), a shard
 /// given twice, a missing shard, and results that are not exactly the sweep's
 /// (scenario, seed) items.
 pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeError> {
@@ -142,6 +142,24 @@ pub fn merge(parts: Vec<(String, SweepResults)>) -> Result<SweepResults, MergeEr
                 what,
                 first: (first_file.clone(), show(&first)),
                 other: (file.clone(), show(&part)),
+            });
+        }
+        if part.digests != first.digests {
+            // The same file names (checked above) with other contents: say which files differ.
+            let differing = |p: &SweepResults, q: &SweepResults| -> String {
+                let short = |d: Option<&String>| d.map_or("none".into(), |d| d.chars().take(12).collect::<String>());
+                let files: Vec<String> = (0..p.scenarios.len().max(p.digests.len()))
+                    .filter(|&i| p.digests.get(i) != q.digests.get(i))
+                    .map(|i| {
+                        format!("{} sha256 {}", p.scenarios.get(i).map_or("?", String::as_str), short(p.digests.get(i)))
+                    })
+                    .collect();
+                files.join(", ")
+            };
+            return Err(MergeError::Mismatch {
+                what: "scenario file contents",
+                first: (first_file.clone(), differing(&first, &part)),
+                other: (file.clone(), differing(&part, &first)),
             });
         }
         let count_of_first = count(&first);
@@ -328,6 +346,7 @@ mod tests {
             jitter: "500ms".into(),
             swarm: false,
             scenarios: files.iter().map(|f| f.to_string()).collect(),
+            digests: files.iter().map(|f| format!("{:0>64}", f.len())).collect(),
             shards: vec![shard],
             sometimes: Vec::new(),
             results,
@@ -374,6 +393,15 @@ mod tests {
         other.scenarios.pop();
         let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
         assert!(e.to_string().contains("different scenario files"), "{e}");
+        // The same names read with other contents (shards run from two checkouts): the files that differ.
+        let (_, mut edited) = shard(2, 2);
+        edited.digests[1] = format!("{:f>64}", "");
+        let e = merge(vec![shard(1, 2), (file.clone(), edited)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the files are not shards of one sweep: different scenario file contents \
+             (shard-1.json: b.yaml sha256 000000000000; shard-2.json: b.yaml sha256 ffffffffffff)"
+        );
         let (_, mut old) = shard(2, 2);
         old.format = 0;
         let e = merge(vec![shard(1, 2), (file.clone(), old)]).unwrap_err();

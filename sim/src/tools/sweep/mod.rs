@@ -114,10 +114,15 @@ pub fn run(
     err: &mut dyn Write,
 ) -> ExitStatus {
     let mut scenarios = Vec::new();
+    let mut digests = Vec::new();
     let mut broken = 0usize;
     for file in files {
-        match Scenario::load(file) {
-            Ok(s) => scenarios.push((file.clone(), s)),
+        let read = Scenario::read(file).and_then(|bytes| Ok((digest(&bytes), Scenario::parse_bytes(file, &bytes)?)));
+        match read {
+            Ok((d, s)) => {
+                scenarios.push((file.clone(), s));
+                digests.push(d);
+            }
             Err(e) => {
                 broken += 1;
                 let _ = writeln!(err, "error: {e}");
@@ -182,6 +187,7 @@ pub fn run(
         jitter: String::from(args.jitter()),
         swarm: args.swarm,
         scenarios: scenarios.iter().map(|(file, _)| file.display().to_string()).collect(),
+        digests,
         shards: vec![args.shard.unwrap_or(Shard { index: 1, count: 1 })],
         sometimes,
         results,
@@ -228,6 +234,12 @@ pub fn run(
         }
     }
     ExitStatus::of_failures(sweep.failed() + sweep.sometimes_failed())
+}
+
+/// The SHA-256 of a scenario file's bytes, in lowercase hex (as `sha256sum` prints it).
+fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.
