@@ -106,7 +106,7 @@ note() { [ "$1" -gt "$worst" ] && worst=$1; return 0; }
 if [ -n "$merge" ]; then
   expand merge "$merge"
   echo "squadsim merge-reports ${expanded[*]}"
-  squadsim merge-reports --out "$dir/merged-results.json" --report "$dir" "${expanded[@]}"
+  squadsim merge-reports --out "$dir/merged-results.json" --report "$dir" --format github "${expanded[@]}"
   run_code=$?
   what="merge of ${#expanded[@]} shard results"
 elif [ -n "$seeds" ]; then

@@ -429,6 +429,10 @@ fn the_workflow_sweeps_a_shard_per_matrix_job_and_its_merge_is_the_unsharded_swe
     let merged = merge_dir.join(action.input("report-dir", &with)).join("merged-results.json");
     assert_eq!(verdicts(&merged), unsharded(&merge_dir, "2"), "the merged matrix is the unsharded sweep");
     assert!(run.summary.contains("## squadsim sweep: 6 seeds, 4 passed, 2 failed"), "{}", run.summary);
+    // The merge job annotates the whole sweep's failing seeds on their scenario file.
+    let annotated: Vec<&str> = run.ran.stdout.lines().filter(|l| l.starts_with("::error file=")).collect();
+    assert_eq!(annotated.len(), 2, "{}", run.ran.stdout);
+    assert!(annotated.iter().all(|l| l.contains("happy-intake.yaml,line=") && l.contains("(seed ")), "{annotated:?}");
 }
 
 /// Writes `contents` to `dir/path`, making its directories.

@@ -122,11 +122,14 @@ fn a_sometimes_probe_outside_the_catalogue_is_refused_with_its_line() {
 
 /// Sweeps `happy-intake` with `sometimes: <probes>` over 3 seeds, whole and in
 /// 2 shards merged: (whole sweep's exit and stdout, each shard's exit, the
-/// merge's exit and stdout, the whole results file, the merged one).
+/// merge's exit and stdout (and in GitHub's format; in JSON with its stderr and the
+/// merged results file's text), the whole results file, the merged one).
 struct ShardedSometimes {
     whole: (i32, String),
     shards: Vec<i32>,
     merged: (i32, String),
+    merged_github: (i32, String),
+    merged_json: (i32, String, String, String),
     whole_results: serde_json::Value,
     merged_results: serde_json::Value,
 }
@@ -159,11 +162,19 @@ fn sharded_sometimes(probes: &str) -> ShardedSometimes {
         shard_paths[0].as_str(),
     ]);
     assert!(matches!(merged_code, 0 | 1), "{err}");
+    let merge_as = |format: &str| {
+        support::squadsim(&["merge-reports", "--format", format, shard_paths[0].as_str(), shard_paths[1].as_str()])
+    };
+    let (github_code, github, _) = merge_as("github");
+    let (json_code, json, json_err) = merge_as("json");
+    let merged_text = std::fs::read_to_string(&merged_path).unwrap();
     let results = |p: &str| crate::sharded_sweeps::verdicts(std::path::Path::new(p));
     let out = ShardedSometimes {
         whole: (code, whole),
         shards,
         merged: (merged_code, merged),
+        merged_github: (github_code, github),
+        merged_json: (json_code, json, json_err, merged_text),
         whole_results: results(&whole_path),
         merged_results: results(&merged_path),
     };
@@ -184,6 +195,20 @@ fn merging_shards_fails_when_no_seed_of_any_shard_reached_a_sometimes_probe() {
     );
     let unreached = &never.merged_results["coverage"]["sometimes_unreached"];
     assert_eq!(unreached[0]["probes"], serde_json::json!(["wall_fired:planner_wall"]), "{unreached}");
+    // In GitHub's format the merge annotates what only it could judge, on the scenario file.
+    let (code, github) = &never.merged_github;
+    assert_eq!(*code, 1, "{github}");
+    assert!(
+        github.lines().any(|l| l.starts_with("::error file=")
+            && l.contains("happy-intake.yaml,line=")
+            && l.ends_with(",title=squadsim%3A happy-intake (sometimes)::sometimes never reached in any seed: wall_fired:planner_wall")),
+        "{github}"
+    );
+    // In JSON it prints the merged results (the --out file's text) and says the verdict on stderr.
+    let (code, json, err, merged_text) = &never.merged_json;
+    assert_eq!(*code, 1, "{json}");
+    assert_eq!(json, merged_text);
+    assert!(err.contains("error: happy-intake: sometimes never reached in any seed: wall_fired:planner_wall"), "{err}");
 }
 
 #[test]

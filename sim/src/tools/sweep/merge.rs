@@ -4,9 +4,10 @@ use squadsim_conformance::exit::ExitStatus;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::write_reports;
+use super::{print_verdict, write_reports, write_results};
 use crate::engine::invariants::BrokenInvariant;
 use crate::tools::report::sweep::{Shard, SweepResults, RESULTS_FORMAT};
+use crate::tools::report::RunFormat;
 
 /// `squadsim merge-reports`.
 #[derive(clap::Args, Debug)]
@@ -21,6 +22,11 @@ pub struct MergeArgs {
     /// sweep.html (failing seeds with their reproduce commands; merged results hold no runs to link).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Output format: `human` (the failing seeds with their commands, the coverage, the totals), `json` (the
+    /// merged results, as --out writes them) or `github` (the human lines plus workflow-command annotations: the
+    /// failing seeds on their scenario files, the `sometimes:` no seed reached, the inputs not checked).
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
 }
 
 /// Why shard results could not be merged into one sweep.
@@ -268,13 +274,7 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
         }
     };
     if let Some(path) = &args.out {
-        if let Err(e) = std::fs::write(
-            path,
-            serde_json::to_string_pretty(&merged)
-                .expect("sweep results are plain data with string keys: they always serialize")
-                + "\n",
-        ) {
-            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+        if !write_results(path, &merged, err) {
             return ExitStatus::Unusable;
         }
     }
@@ -285,22 +285,23 @@ pub fn merge_reports(args: &MergeArgs, out: &mut dyn Write, err: &mut dyn Write)
     for u in &merged.not_checked {
         let _ = writeln!(err, "warning: {} {}", u.path.display(), u.kind.message());
     }
-    for r in merged.results.iter().filter(|r| !r.passed()) {
-        let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
-        let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
-        let _ = writeln!(out, "    reproduce: {}", r.reproduce);
-    }
-    super::coverage::print(&merged.coverage, out);
-    let shards: Vec<String> = merged.shards.iter().map(Shard::to_string).collect();
-    let _ = writeln!(
-        out,
-        "{} seeds: {} passed, {} failed (shards {})",
-        merged.results.len(),
-        merged.results.len() - merged.failed(),
-        merged.failed(),
-        shards.join(", ")
-    );
-    let _ = write!(out, "{}", crate::tools::report::not_checked_totals(&merged.not_checked));
+    print_verdict(&merged, args.format, out, err, &mut |out| {
+        for r in merged.results.iter().filter(|r| !r.passed()) {
+            let broken: Vec<String> = r.violations.iter().map(BrokenInvariant::to_string).collect();
+            let _ = writeln!(out, "FAILED  {} seed {}: {}", r.scenario, r.seed, broken.join("; "));
+            let _ = writeln!(out, "    reproduce: {}", r.reproduce);
+        }
+        super::coverage::print(&merged.coverage, out);
+        let shards: Vec<String> = merged.shards.iter().map(Shard::to_string).collect();
+        let _ = writeln!(
+            out,
+            "{} seeds: {} passed, {} failed (shards {})",
+            merged.results.len(),
+            merged.results.len() - merged.failed(),
+            merged.failed(),
+            shards.join(", ")
+        );
+    });
     ExitStatus::of_failures(merged.failed() + merged.sometimes_failed())
 }
 

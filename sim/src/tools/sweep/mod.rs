@@ -195,10 +195,7 @@ pub fn run(
         not_checked: not_checked.to_vec(),
     };
     if let Some(path) = &args.results {
-        let text = serde_json::to_string_pretty(&sweep)
-            .expect("sweep results are plain data with string keys: they always serialize");
-        if let Err(e) = std::fs::write(path, text + "\n") {
-            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+        if !write_results(path, &sweep, err) {
             return ExitStatus::Unusable;
         }
     }
@@ -209,31 +206,55 @@ pub fn run(
     if !write_reports(report, &sweep, &runs, err) {
         return ExitStatus::Unusable;
     }
-    match format {
-        RunFormat::Json => {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&sweep)
-                    .expect("sweep results are plain data with string keys: they always serialize")
-            );
-        }
-        RunFormat::Human | RunFormat::Github => {
-            print_results(&sweep, &scenarios, jobs, started.elapsed(), args.swarm, out);
-            coverage::print(&sweep.coverage, out);
-            if format == RunFormat::Github {
-                let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(&sweep));
-            }
-            let _ = write!(out, "{}", crate::tools::report::not_checked_totals(not_checked));
+    let wall = started.elapsed();
+    print_verdict(&sweep, format, out, err, &mut |out| {
+        print_results(&sweep, &scenarios, jobs, wall, args.swarm, out);
+        coverage::print(&sweep.coverage, out);
+    });
+    ExitStatus::of_failures(sweep.failed() + sweep.sometimes_failed())
+}
+
+/// A sweep's results as its results file holds them (and `--json` prints them).
+fn results_text(sweep: &SweepResults) -> String {
+    serde_json::to_string_pretty(sweep).expect("sweep results are plain data with string keys: they always serialize")
+        + "\n"
+}
+
+/// Writes a sweep's results to `path`; `false` (said on `err`) when it cannot.
+pub(super) fn write_results(path: &Path, sweep: &SweepResults, err: &mut dyn Write) -> bool {
+    match std::fs::write(path, results_text(sweep)) {
+        Ok(()) => true,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+            false
         }
     }
+}
+
+/// A sweep's (or a merge's) verdict in `format`: in JSON its results, each `sometimes:`
+/// no seed reached said on `err`; else the `human` lines, then (GitHub) the annotations
+/// of the failing seeds, the unreached `sometimes:` and the inputs not checked, then the
+/// inputs not checked counted.
+pub(super) fn print_verdict(
+    sweep: &SweepResults,
+    format: RunFormat,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    human: &mut dyn FnMut(&mut dyn Write),
+) {
     if format == RunFormat::Json {
+        let _ = write!(out, "{}", results_text(sweep));
         for s in sweep.coverage.sometimes_unreached.iter().flatten() {
             let _ =
                 writeln!(err, "error: {}: sometimes never reached in any seed: {}", s.scenario, s.probes.join(", "));
         }
+        return;
     }
-    ExitStatus::of_failures(sweep.failed() + sweep.sometimes_failed())
+    human(out);
+    if format == RunFormat::Github {
+        let _ = write!(out, "{}", crate::tools::report::github::sweep_annotations(sweep));
+    }
+    let _ = write!(out, "{}", crate::tools::report::not_checked_totals(&sweep.not_checked));
 }
 
 /// The SHA-256 of a scenario file's bytes, in lowercase hex (as `sha256sum` prints it).
