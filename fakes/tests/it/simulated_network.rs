@@ -42,10 +42,10 @@ fn github_and_glitchtip_answer_over_the_simulated_network() {
     assert_eq!(seen[1].0, 401, "the GlitchTip management API needs a bearer token: {:?}", seen[1].1);
 }
 
-/// A simulation from `builder` (seed 1, 100 ms ticks) whose host `glitchtip` serves the
+/// A simulation from `builder` (seeded by its caller; 100 ms ticks) whose host `glitchtip` serves the
 /// GlitchTip fake on port 80.
 fn serving_glitchtip(builder: &mut turmoil::Builder) -> turmoil::Sim<'static> {
-    let mut sim = builder.rng_seed(1).tick_duration(Duration::from_millis(100)).build();
+    let mut sim = builder.tick_duration(Duration::from_millis(100)).build();
     let gt = GlitchtipFake::new(
         GlitchtipConfig { base_url: "http://glitchtip:80".into(), ..GlitchtipConfig::default() },
         Arc::new(FixedClock::new(1_780_963_200)),
@@ -58,7 +58,7 @@ fn serving_glitchtip(builder: &mut turmoil::Builder) -> turmoil::Sim<'static> {
 #[test]
 fn a_recording_client_records_each_exchange_in_simulated_time_and_a_partition_as_no_status() {
     use squadsim_fakes::net::CallRecorder;
-    let mut sim = serving_glitchtip(turmoil::Builder::new().simulation_duration(Duration::from_secs(30)));
+    let mut sim = serving_glitchtip(turmoil::Builder::new().rng_seed(1).simulation_duration(Duration::from_secs(30)));
     let recorder = CallRecorder::new();
     let http = HttpClient::simulated(Duration::from_secs(2)).recording(&recorder, "client");
     sim.client("client", async move {
@@ -389,8 +389,9 @@ fn connections_idle_past_the_reuse_bound_are_all_dropped_when_the_client_comes_b
 #[test]
 fn answers_are_dated_by_the_simulated_clock_never_the_machines() {
     let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_780_963_200);
-    let mut sim =
-        serving_glitchtip(turmoil::Builder::new().epoch(epoch).simulation_duration(Duration::from_secs(7200)));
+    let mut sim = serving_glitchtip(
+        turmoil::Builder::new().rng_seed(1).epoch(epoch).simulation_duration(Duration::from_secs(7200)),
+    );
     let dates = Arc::new(Mutex::new(Vec::new()));
     let seen = dates.clone();
     sim.client("client", async move {
