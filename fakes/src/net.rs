@@ -503,6 +503,54 @@ pub struct HttpCall {
     /// [`CallEnd::Unfinished`]).
     pub end: Duration,
     pub ended: CallEnd,
+    /// A digest of every byte of the exchange the client saw: the request as sent
+    /// (method, path and query, headers, body), then the response as read (status,
+    /// headers, body) when there was one. Two runs whose exchanges differ in any
+    /// byte (a header, a timestamp in a body) differ here, so the determinism check
+    /// compares the wire, not only what the model made of it. `FxHasher`: the same
+    /// in every process of one build.
+    pub digest: u64,
+}
+
+/// The exchange digest of [`HttpCall::digest`], fed part by part.
+#[derive(Clone, Default)]
+struct ExchangeDigest(rustc_hash::FxHasher);
+
+impl ExchangeDigest {
+    /// Starts from the request as it leaves.
+    fn of_request(request: &HttpRequest) -> Self {
+        let mut digest = ExchangeDigest::default();
+        digest.part(request.method.as_str().as_bytes());
+        digest.part(request.url.as_bytes());
+        for (name, value) in &request.headers {
+            digest.part(name.as_bytes());
+            digest.part(value.as_bytes());
+        }
+        digest.part(&request.body);
+        digest
+    }
+
+    /// Adds the response as read.
+    fn with_response(mut self, response: &HttpResponse) -> u64 {
+        self.part(&response.status.as_u16().to_be_bytes());
+        for (name, value) in &response.headers {
+            self.part(name.as_str().as_bytes());
+            self.part(value.as_bytes());
+        }
+        self.part(&response.body);
+        self.finish()
+    }
+
+    /// One part, its length first: bytes moving from one part to the next change the digest.
+    fn part(&mut self, bytes: &[u8]) {
+        use std::hash::Hasher as _;
+        self.0.write_usize(bytes.len());
+        self.0.write(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
+    }
 }
 
 /// Collects the exchanges of every client recording into it, in send order.
@@ -523,19 +571,21 @@ impl CallRecorder {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    /// Records a call as it leaves; the returned guard completes it.
-    fn sent(&self, call: HttpCall) -> PendingCall {
+    /// Records a call as it leaves (the request's part of its digest in `digest`);
+    /// the returned guard completes it.
+    fn sent(&self, call: HttpCall, digest: ExchangeDigest) -> PendingCall {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        calls.push(call);
-        PendingCall { recorder: self.clone(), index: calls.len() - 1, done: false }
+        calls.push(HttpCall { digest: digest.finish(), ..call });
+        PendingCall { recorder: self.clone(), index: calls.len() - 1, digest, done: false }
     }
 
-    fn end(&self, index: usize, status: Option<u16>, ended: CallEnd, at: Duration) {
+    fn end(&self, index: usize, status: Option<u16>, ended: CallEnd, at: Duration, digest: u64) {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(call) = calls.get_mut(index) {
             call.status = status;
             call.ended = ended;
             call.end = at.max(call.start);
+            call.digest = digest;
         }
     }
 }
@@ -547,19 +597,21 @@ impl CallRecorder {
 struct PendingCall {
     recorder: CallRecorder,
     index: usize,
+    /// The request's part of the exchange's digest.
+    digest: ExchangeDigest,
     done: bool,
 }
 
 impl PendingCall {
     fn finish(mut self, result: &Result<HttpResponse, HttpError>) {
         self.done = true;
-        let (status, ended) = match result {
-            Ok(r) => (Some(r.status.as_u16()), CallEnd::Answered),
-            Err(HttpError::Timeout) => (None, CallEnd::TimedOut),
-            Err(_) => (None, CallEnd::Broken),
+        let (status, ended, digest) = match result {
+            Ok(r) => (Some(r.status.as_u16()), CallEnd::Answered, self.digest.clone().with_response(r)),
+            Err(HttpError::Timeout) => (None, CallEnd::TimedOut, self.digest.finish()),
+            Err(_) => (None, CallEnd::Broken, self.digest.finish()),
         };
         if let Some(at) = turmoil::sim_elapsed() {
-            self.recorder.end(self.index, status, ended, at);
+            self.recorder.end(self.index, status, ended, at, digest);
         }
     }
 }
@@ -570,7 +622,7 @@ impl Drop for PendingCall {
             return;
         }
         if let Some(at) = turmoil::sim_elapsed() {
-            self.recorder.end(self.index, None, CallEnd::GaveUp, at);
+            self.recorder.end(self.index, None, CallEnd::GaveUp, at, self.digest.finish());
         }
     }
 }
@@ -691,7 +743,7 @@ impl HttpClient {
             self.recorder.as_ref().filter(|_| self.transport == Transport::Simulated).and_then(|(r, from)| {
                 let start = turmoil::sim_elapsed()?;
                 let path = endpoint.path_and_query.split('?').next().unwrap_or_default().to_string();
-                Some(r.sent(HttpCall {
+                let call = HttpCall {
                     from: from.to_string(),
                     to: endpoint.host.clone(),
                     method: request.method.to_string(),
@@ -700,7 +752,9 @@ impl HttpClient {
                     start,
                     end: start,
                     ended: CallEnd::Unfinished,
-                }))
+                    digest: 0,
+                };
+                Some(r.sent(call, ExchangeDigest::of_request(&request)))
             });
         let result = match crate::timer::timeout(self.timeout, self.exchange(endpoint, request)).await {
             Ok(result) => result,

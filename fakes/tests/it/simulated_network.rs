@@ -420,3 +420,37 @@ fn answers_are_dated_by_the_simulated_clock_never_the_machines() {
     }
     assert_eq!(dates[0].1[0], "Tue, 09 Jun 2026 00:00:00 GMT");
 }
+
+/// The digest of a recorded exchange of one simulation whose server answers
+/// `x-build: <build>` and `body`.
+fn exchange_digest(build: &'static str, body: &'static str) -> u64 {
+    use squadsim_fakes::net::CallRecorder;
+    let mut sim = turmoil::Builder::new().rng_seed(1).simulation_duration(Duration::from_secs(30)).build();
+    sim.host("server", move || {
+        let route = axum::routing::post(move || async move { ([("x-build", build)], body) });
+        serve_simulated(axum::Router::new().route("/v1/thing", route), 80)
+    });
+    let recorder = CallRecorder::new();
+    let http = HttpClient::simulated(Duration::from_secs(2)).recording(&recorder, "client");
+    sim.client("client", async move {
+        http.send(HttpRequest::post("http://server:80/v1/thing?a=1").json(&serde_json::json!({"k": "v"}))).await?;
+        Ok(())
+    });
+    sim.run().unwrap();
+    let calls = recorder.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    calls[0].digest
+}
+
+/// A recorded exchange carries a digest of every byte the client saw, so the
+/// determinism check compares the wire: the same exchange gives the same digest in
+/// every simulation, and one byte of a response header or body changes it.
+#[test]
+fn a_recorded_exchange_is_digested_byte_for_byte() {
+    let same = exchange_digest("a", "{\"ok\":true}");
+    assert_eq!(exchange_digest("a", "{\"ok\":true}"), same);
+    assert_ne!(exchange_digest("b", "{\"ok\":true}"), same, "a header byte");
+    assert_ne!(exchange_digest("a", "{\"ok\":false}"), same, "a body byte");
+    // Bytes moving from a header into the body are another exchange too.
+    assert_ne!(exchange_digest("", "a{\"ok\":true}"), same);
+}

@@ -86,6 +86,12 @@ fn the_fresh_process_prints_a_hash_chained_event_stream_with_an_end_line() {
         lines.iter().any(|l| l["host"] == "outcome" && l["what"].as_str().is_some_and(|w| w.starts_with("scenario:"))),
         "the outcome is part of the stream"
     );
+    // Each exchange carries the digest of its bytes: the check compares the wire, not only the outcome.
+    let exchange =
+        lines.iter().find_map(|l| l["what"].as_str().filter(|w| w.starts_with("GET ") || w.starts_with("POST ")));
+    let exchange = exchange.expect("the stream holds the run's exchanges");
+    let digest = exchange.rsplit_once("(exchange ").map(|(_, d)| d.trim_end_matches(')'));
+    assert!(digest.is_some_and(|d| d.len() == 16 && d.chars().all(|c| c.is_ascii_hexdigit())), "{exchange}");
 }
 
 #[test]
