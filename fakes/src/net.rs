@@ -503,23 +503,26 @@ pub struct HttpCall {
     /// [`CallEnd::Unfinished`]).
     pub end: Duration,
     pub ended: CallEnd,
-    /// A digest of every byte of the exchange the client saw: the request as sent
-    /// (method, path and query, headers, body), then the response as read (status,
-    /// headers, body) when there was one. Two runs whose exchanges differ in any
-    /// byte (a header, a timestamp in a body) differ here, so the determinism check
-    /// compares the wire, not only what the model made of it. `FxHasher`: the same
-    /// in every process of one build.
-    pub digest: u64,
+    /// Digests of every byte of the exchange the client saw: two runs whose exchanges
+    /// differ in any byte (a header, a timestamp in a body) differ here, so the
+    /// determinism check compares the wire, not only what the model made of it.
+    pub digest: ExchangeDigest,
 }
 
-/// The exchange digest of [`HttpCall::digest`], fed part by part.
-#[derive(Clone, Default)]
-struct ExchangeDigest(rustc_hash::FxHasher);
+/// Digests of an exchange's bytes, by part, so a difference says where it is
+/// (`FxHasher`, each part's length first: the same in every process of one build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExchangeDigest {
+    /// The request as sent: method, URL, headers, body.
+    pub request: u64,
+    /// The response as read: its status and headers, then its body; `None` without one.
+    pub response: Option<(u64, u64)>,
+}
 
 impl ExchangeDigest {
-    /// Starts from the request as it leaves.
+    /// The digest of the request as it leaves.
     fn of_request(request: &HttpRequest) -> Self {
-        let mut digest = ExchangeDigest::default();
+        let mut digest = Parts::default();
         digest.part(request.method.as_str().as_bytes());
         digest.part(request.url.as_bytes());
         for (name, value) in &request.headers {
@@ -527,21 +530,40 @@ impl ExchangeDigest {
             digest.part(value.as_bytes());
         }
         digest.part(&request.body);
-        digest
+        ExchangeDigest { request: digest.finish(), response: None }
     }
 
-    /// Adds the response as read.
-    fn with_response(mut self, response: &HttpResponse) -> u64 {
-        self.part(&response.status.as_u16().to_be_bytes());
+    /// With the response as read.
+    fn with_response(self, response: &HttpResponse) -> Self {
+        let mut head = Parts::default();
+        head.part(&response.status.as_u16().to_be_bytes());
         for (name, value) in &response.headers {
-            self.part(name.as_str().as_bytes());
-            self.part(value.as_bytes());
+            head.part(name.as_str().as_bytes());
+            head.part(value.as_bytes());
         }
-        self.part(&response.body);
-        self.finish()
+        let mut body = Parts::default();
+        body.part(&response.body);
+        ExchangeDigest { response: Some((head.finish(), body.finish())), ..self }
     }
+}
 
-    /// One part, its length first: bytes moving from one part to the next change the digest.
+impl std::fmt::Display for ExchangeDigest {
+    /// `request <16 hex>, response head <16 hex>, body <16 hex>` (or `no response`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "request {:016x}, ", self.request)?;
+        match self.response {
+            Some((head, body)) => write!(f, "response head {head:016x}, body {body:016x}"),
+            None => write!(f, "no response"),
+        }
+    }
+}
+
+/// One digest fed part by part, each part's length first: bytes moving from one
+/// part to the next change it.
+#[derive(Default)]
+struct Parts(rustc_hash::FxHasher);
+
+impl Parts {
     fn part(&mut self, bytes: &[u8]) {
         use std::hash::Hasher as _;
         self.0.write_usize(bytes.len());
@@ -571,15 +593,15 @@ impl CallRecorder {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    /// Records a call as it leaves (the request's part of its digest in `digest`);
-    /// the returned guard completes it.
-    fn sent(&self, call: HttpCall, digest: ExchangeDigest) -> PendingCall {
+    /// Records a call as it leaves; the returned guard completes it.
+    fn sent(&self, call: HttpCall) -> PendingCall {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        calls.push(HttpCall { digest: digest.finish(), ..call });
+        let digest = call.digest;
+        calls.push(call);
         PendingCall { recorder: self.clone(), index: calls.len() - 1, digest, done: false }
     }
 
-    fn end(&self, index: usize, status: Option<u16>, ended: CallEnd, at: Duration, digest: u64) {
+    fn end(&self, index: usize, status: Option<u16>, ended: CallEnd, at: Duration, digest: ExchangeDigest) {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(call) = calls.get_mut(index) {
             call.status = status;
@@ -597,7 +619,7 @@ impl CallRecorder {
 struct PendingCall {
     recorder: CallRecorder,
     index: usize,
-    /// The request's part of the exchange's digest.
+    /// The exchange's digest so far: its request's.
     digest: ExchangeDigest,
     done: bool,
 }
@@ -606,9 +628,9 @@ impl PendingCall {
     fn finish(mut self, result: &Result<HttpResponse, HttpError>) {
         self.done = true;
         let (status, ended, digest) = match result {
-            Ok(r) => (Some(r.status.as_u16()), CallEnd::Answered, self.digest.clone().with_response(r)),
-            Err(HttpError::Timeout) => (None, CallEnd::TimedOut, self.digest.finish()),
-            Err(_) => (None, CallEnd::Broken, self.digest.finish()),
+            Ok(r) => (Some(r.status.as_u16()), CallEnd::Answered, self.digest.with_response(r)),
+            Err(HttpError::Timeout) => (None, CallEnd::TimedOut, self.digest),
+            Err(_) => (None, CallEnd::Broken, self.digest),
         };
         if let Some(at) = turmoil::sim_elapsed() {
             self.recorder.end(self.index, status, ended, at, digest);
@@ -622,7 +644,7 @@ impl Drop for PendingCall {
             return;
         }
         if let Some(at) = turmoil::sim_elapsed() {
-            self.recorder.end(self.index, None, CallEnd::GaveUp, at, self.digest.finish());
+            self.recorder.end(self.index, None, CallEnd::GaveUp, at, self.digest);
         }
     }
 }
@@ -752,9 +774,9 @@ impl HttpClient {
                     start,
                     end: start,
                     ended: CallEnd::Unfinished,
-                    digest: 0,
+                    digest: ExchangeDigest::of_request(&request),
                 };
-                Some(r.sent(call, ExchangeDigest::of_request(&request)))
+                Some(r.sent(call))
             });
         let result = match crate::timer::timeout(self.timeout, self.exchange(endpoint, request)).await {
             Ok(result) => result,

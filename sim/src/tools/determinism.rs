@@ -56,14 +56,7 @@ pub(crate) fn events(outcome: &Outcome, record: &RunRecord) -> Vec<Event> {
     let mut timed: Vec<Event> = Vec::new();
     for c in &record.calls {
         let status = c.status.map_or_else(|| "000".to_string(), |s| s.to_string());
-        let what = format!(
-            "{} {}{} -> {status} at {} (exchange {:016x})",
-            c.method,
-            c.to,
-            c.path,
-            seconds_label(c.end),
-            c.digest
-        );
+        let what = format!("{} {}{} -> {status} at {} ({})", c.method, c.to, c.path, seconds_label(c.end), c.digest);
         timed.push(Event { at_ms: ms(c.start), host: c.from.clone(), what });
     }
     for s in &record.spans {
