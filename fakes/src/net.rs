@@ -138,7 +138,7 @@ fn simulated_date() -> Option<HeaderValue> {
 
 /// How a server on a real socket treats slow, idle and failing peers, as real
 /// servers do. The simulation has none of this: [`serve_simulated`] keeps
-/// hyper's defaults, so outcomes do not change.
+/// hyper's default timeouts (none), so outcomes do not change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopbackLimits {
     /// A request's head must arrive within this; a kept-alive connection left
