@@ -211,8 +211,9 @@ pub struct RunArgs {
     pub trace: Option<PathBuf>,
     /// Run each scenario and seed twice, the second time in a fresh process, and compare their run
     /// records event by event (hash chains); a mismatch names the first diverging event. Snapshots
-    /// are not compared. With `--seeds N`/`--seed-range A..B`: every seed, on the sweep's network.
-    #[arg(long, conflicts_with_all = ["report", "trace", "shard", "shrink", "results", "json", "jobs", "swarm"])]
+    /// are not compared. With `--seeds N`/`--seed-range A..B`: every seed, on the sweep's network
+    /// (with `--swarm`, each under its drawn fault mix).
+    #[arg(long, conflicts_with_all = ["report", "trace", "shard", "shrink", "results", "json", "jobs"])]
     pub check_determinism: bool,
     /// Write the outcome of each scenario that has no snapshot or differs from it as its snapshot
     /// (scenarios/snapshots/outcome@<file>.snap), under the scenario's own seed. An outcome that
@@ -293,11 +294,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
         return ExitStatus::Unusable;
     }
     if args.check_determinism {
-        let jitter = args.sweep.active().then(|| args.sweep.jitter());
+        let shape = crate::tools::determinism::Shape {
+            jitter: args.sweep.active().then(|| args.sweep.jitter()),
+            swarm: args.sweep.swarm,
+        };
         return crate::tools::determinism::run(
             &files,
             args.seed.map(|s| s..=s).or(args.sweep.seeds()),
-            jitter,
+            shape,
             &unchecked,
             out,
             err,
@@ -325,7 +329,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStat
 }
 
 /// A flag given where it means nothing: `--trace` with a sweep, a sweep's
-/// flag without one (`--check-determinism` takes only `--jitter` of them, with
+/// flag without one (`--check-determinism` takes only `--jitter` and `--swarm` of them, with
 /// a sweep; clap refuses the others).
 fn misplaced_flag(args: &RunArgs) -> Option<String> {
     if args.sweep.active() {

@@ -168,6 +168,33 @@ pub struct RecordEventsArgs {
     /// The sweep network's largest latency; without it, the snapshot network.
     #[arg(long, value_parser = crate::tools::sweep::parse_jitter)]
     pub jitter: Option<SimDuration>,
+    /// The seed's own fault mix, drawn as `run --swarm` draws it.
+    #[arg(long)]
+    pub swarm: bool,
+}
+
+/// How each run of the check is made, in both processes: on the snapshot network or a
+/// sweep's (`jitter`), with the scenario's faults or (`swarm`) the seed's drawn mix.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Shape {
+    pub(crate) jitter: Option<SimDuration>,
+    pub(crate) swarm: bool,
+}
+
+impl Shape {
+    /// The command that checks `file` under `seed` again, in this shape.
+    fn reproduce(self, file: &Path, seed: u64) -> String {
+        let mut command = match self.jitter {
+            Some(j) => {
+                format!("squadsim run {} --seed-range {seed}..={seed} --jitter {}", file.display(), String::from(j))
+            }
+            None => format!("squadsim run {} --seed {seed}", file.display()),
+        };
+        if self.swarm {
+            command.push_str(" --swarm");
+        }
+        command + " --check-determinism"
+    }
 }
 
 /// Why one side of the check has no event stream.
@@ -192,10 +219,10 @@ impl std::fmt::Display for CheckError {
 }
 
 /// One run of `scenario` under `seed`, recorded: its events and whether it reached its end.
-fn run_events(scenario: &Scenario, seed: u64, jitter: Option<SimDuration>) -> Result<(Vec<Event>, bool), CheckError> {
-    let mut s = scenario.clone();
+fn run_events(scenario: &Scenario, seed: u64, shape: Shape) -> Result<(Vec<Event>, bool), CheckError> {
+    let mut s = if shape.swarm { crate::tools::sweep::swarmed(scenario, seed) } else { scenario.clone() };
     s.seed = seed;
-    let network = jitter.map_or(Network::SNAPSHOT, |j| Network::jittered(j.0));
+    let network = shape.jitter.map_or(Network::SNAPSHOT, |j| Network::jittered(j.0));
     let options = RunOptions { network, record: true, ..RunOptions::default() };
     let run = world::catch_panic(|| world::run(&s, options));
     let (outcome, record) = match run {
@@ -209,7 +236,7 @@ fn run_events(scenario: &Scenario, seed: u64, jitter: Option<SimDuration>) -> Re
     Ok((events(&outcome, &record), outcome.error.is_none()))
 }
 
-/// `squadsim record-events FILE --seed N [--jitter D]`.
+/// `squadsim record-events FILE --seed N [--jitter D] [--swarm]`.
 pub fn record_events(args: &RecordEventsArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
@@ -218,7 +245,7 @@ pub fn record_events(args: &RecordEventsArgs, out: &mut dyn Write, err: &mut dyn
             return ExitStatus::Unusable;
         }
     };
-    let events = match run_events(&scenario, args.seed, args.jitter) {
+    let events = match run_events(&scenario, args.seed, Shape { jitter: args.jitter, swarm: args.swarm }) {
         Ok((events, _)) => events,
         Err(e) => {
             let _ = writeln!(err, "error: {}: {e}", args.file.display());
@@ -236,11 +263,14 @@ pub fn record_events(args: &RecordEventsArgs, out: &mut dyn Write, err: &mut dyn
 }
 
 /// The events a fresh process of `binary` recorded for `file` under `seed`.
-fn fresh_events(binary: &Path, file: &Path, seed: u64, jitter: Option<SimDuration>) -> Result<Vec<Event>, CheckError> {
+fn fresh_events(binary: &Path, file: &Path, seed: u64, shape: Shape) -> Result<Vec<Event>, CheckError> {
     let mut command = Command::new(binary);
     command.arg("record-events").arg(file).arg("--seed").arg(seed.to_string());
-    if let Some(j) = jitter {
+    if let Some(j) = shape.jitter {
         command.arg("--jitter").arg(String::from(j));
+    }
+    if shape.swarm {
+        command.arg("--swarm");
     }
     let output = command
         .stdin(Stdio::null())
@@ -291,10 +321,10 @@ pub(crate) enum Verdict {
 pub(crate) fn check(
     scenario: &Scenario,
     seed: u64,
-    jitter: Option<SimDuration>,
+    shape: Shape,
     fresh: &dyn Fn(u64) -> Result<Vec<Event>, CheckError>,
 ) -> Verdict {
-    let (here, finished) = match run_events(scenario, seed, jitter) {
+    let (here, finished) = match run_events(scenario, seed, shape) {
         Ok(ran) => ran,
         Err(e) => return Verdict::Unusable(e),
     };
@@ -313,11 +343,12 @@ pub(crate) fn check(
 }
 
 /// `squadsim run --check-determinism` over `files`: each under `seeds` (or its
-/// own seed), on the snapshot network (or, with `jitter`, a sweep's).
+/// own seed), in `shape` (the snapshot network or a sweep's; the scenario's faults or
+/// each seed's drawn mix).
 pub(crate) fn run(
     files: &[PathBuf],
     seeds: Option<std::ops::RangeInclusive<u64>>,
-    jitter: Option<SimDuration>,
+    shape: Shape,
     not_checked: &[Unchecked],
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -341,9 +372,9 @@ pub(crate) fn run(
         };
         let seeds = seeds.clone().unwrap_or(scenario.seed..=scenario.seed);
         for seed in seeds {
-            let fresh = |seed| fresh_events(&binary, file, seed, jitter);
+            let fresh = |seed| fresh_events(&binary, file, seed, shape);
             let label = format!("{} (seed {seed})", scenario.name);
-            let _ = match check(&scenario, seed, jitter, &fresh) {
+            let _ = match check(&scenario, seed, shape, &fresh) {
                 Verdict::Same { events, hash, finished: true } => {
                     same += 1;
                     writeln!(out, "same    {label}: {events} events, hash {hash:016x} in both processes")
@@ -357,11 +388,7 @@ pub(crate) fn run(
                 }
                 Verdict::Diverged(d) => {
                     failed += 1;
-                    writeln!(
-                        out,
-                        "DIVERGED {label}: {d}\n    reproduce: squadsim run {} --seed {seed} --check-determinism",
-                        file.display()
-                    )
+                    writeln!(out, "DIVERGED {label}: {d}\n    reproduce: {}", shape.reproduce(file, seed))
                 }
                 Verdict::Unusable(e) => {
                     unusable += 1;
@@ -409,6 +436,20 @@ mod tests {
     }
 
     #[test]
+    fn a_divergence_is_reproduced_in_the_shape_it_ran_in() {
+        let file = Path::new("scenarios/happy-intake.yaml");
+        assert_eq!(
+            Shape::default().reproduce(file, 7),
+            "squadsim run scenarios/happy-intake.yaml --seed 7 --check-determinism"
+        );
+        let jitter = crate::tools::sweep::parse_jitter("500ms").expect("a jitter");
+        assert_eq!(
+            Shape { jitter: Some(jitter), swarm: true }.reproduce(file, 7),
+            "squadsim run scenarios/happy-intake.yaml --seed-range 7..=7 --jitter 500ms --swarm --check-determinism"
+        );
+    }
+
+    #[test]
     fn the_hash_chain_tells_which_field_moved_even_when_the_text_is_the_same_run_together() {
         // "ab" + "c" and "a" + "bc" must not hash alike: fields are separated.
         let (x, y) = (event(1, "ab", "c"), event(1, "a", "bc"));
@@ -418,8 +459,8 @@ mod tests {
     #[test]
     fn a_run_checked_against_another_seeds_run_diverges_at_a_named_event() {
         let scenario = corpus("happy-intake.yaml");
-        let other = |_seed| run_events(&scenario, scenario.seed + 1, None).map(|(events, _)| events);
-        let Verdict::Diverged(d) = check(&scenario, scenario.seed, None, &other) else {
+        let other = |_seed| run_events(&scenario, scenario.seed + 1, Shape::default()).map(|(events, _)| events);
+        let Verdict::Diverged(d) = check(&scenario, scenario.seed, Shape::default(), &other) else {
             panic!("another seed's run must diverge")
         };
         let (here, fresh) = (d.here.expect("an event here"), d.fresh.expect("an event there"));
@@ -430,8 +471,8 @@ mod tests {
     #[test]
     fn a_run_checked_against_itself_is_the_same_and_finished() {
         let scenario = corpus("wrong-project-slug.yaml");
-        let again = |seed| run_events(&scenario, seed, None).map(|(events, _)| events);
-        let verdict = check(&scenario, scenario.seed, None, &again);
+        let again = |seed| run_events(&scenario, seed, Shape::default()).map(|(events, _)| events);
+        let verdict = check(&scenario, scenario.seed, Shape::default(), &again);
         assert!(matches!(verdict, Verdict::Same { events, finished: true, .. } if events > 0), "{verdict:?}");
     }
 }

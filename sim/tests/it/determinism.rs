@@ -236,3 +236,37 @@ fn the_seed_check_finds_a_builder_without_a_seed_and_passes_one_with() {
     .unwrap();
     assert_eq!(unseeded_simulations(&root), ["sim/a.rs:5: a turmoil simulation built without `.rng_seed(..)`"]);
 }
+
+/// `--swarm` checks each seed under its drawn fault mix in both processes, and a
+/// divergence's reproduce command says the shape it ran in: the seed, the sweep's
+/// network (`--jitter`) and the swarm, not the snapshot network under one seed.
+#[test]
+fn swarmed_seeds_are_checked_in_a_fresh_process_under_their_drawn_mix() {
+    let bin = env!("CARGO_BIN_EXE_squadsim");
+    let file = support::corpus().join("happy-intake.yaml");
+    let out = Command::new(bin)
+        .args(["run", "--check-determinism", "--seeds", "3", "--swarm", "--jitter", "200ms"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.ends_with("3 deterministic, 0 failed, 0 could not be checked\n"), "{stdout}");
+    // The fresh process draws the same mix: its stream holds the drawn faults, which the
+    // scenario itself does not declare (happy-intake has no faults).
+    let events = |swarm: bool| {
+        let mut command = Command::new(bin);
+        command.arg("record-events").arg(&file).args(["--seed", "2", "--jitter", "200ms"]);
+        if swarm {
+            command.arg("--swarm");
+        }
+        String::from_utf8(command.output().unwrap().stdout).unwrap()
+    };
+    let (plain, swarmed) = (events(false), events(true));
+    assert_ne!(plain, swarmed, "the swarm's drawn mix changes the run");
+    assert_eq!(swarmed, events(true), "and draws the same mix in every process");
+    // Without a sweep, --swarm is refused: a plain check is not a swarm's.
+    let out = Command::new(bin).args(["run", "--check-determinism", "--swarm"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--swarm belongs to a seed sweep"));
+}

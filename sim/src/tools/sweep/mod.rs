@@ -37,6 +37,7 @@ use plan::{parse_jobs, parse_seed_count, parse_seed_range, parse_shard};
 use progress::Progress;
 pub use runner::{check_seed, sweep};
 pub use shrink::{faults_yaml, shrink};
+pub(crate) use swarm::swarmed;
 
 use crate::engine::invariants::BrokenInvariant;
 use crate::engine::world::Network;
