@@ -69,6 +69,26 @@ fn the_corpus_passes_the_determinism_self_check_in_a_fresh_process() {
     assert!(stdout.ends_with(&format!("{scenarios} deterministic, 0 failed, 0 could not be checked\n")), "{stdout}");
 }
 
+/// And over the corpus swarmed: two seeds of each scenario on the sweep's network, each
+/// under its drawn fault mix (crashes, partitions and service faults on hosts its own
+/// faults never touch), compared byte for byte on the wire with a fresh process's.
+#[test]
+fn the_swarmed_corpus_passes_the_determinism_self_check_in_a_fresh_process() {
+    let bin = env!("CARGO_BIN_EXE_squadsim");
+    let out = Command::new(bin)
+        .args(["run", "--check-determinism", "--seeds", "2", "--swarm"])
+        .arg(support::corpus())
+        .output()
+        .expect("squadsim runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let same = stdout.lines().filter(|l| l.starts_with("same    ")).count();
+    assert!(
+        same > 80 && stdout.ends_with(&format!("{same} deterministic, 0 failed, 0 could not be checked\n")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn the_fresh_process_prints_a_hash_chained_event_stream_with_an_end_line() {
     let bin = env!("CARGO_BIN_EXE_squadsim");
