@@ -383,7 +383,8 @@ pub(crate) fn run(
                     failed += 1;
                     writeln!(
                         out,
-                        "FAILED  {label}: the run did not reach its end (the same in both processes: {events} events, hash {hash:016x})"
+                        "FAILED  {label}: the run did not reach its end (the same in both processes: {events} events, hash {hash:016x})\n    reproduce: {}",
+                        shape.reproduce(file, seed)
                     )
                 }
                 Verdict::Diverged(d) => {

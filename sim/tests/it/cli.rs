@@ -560,6 +560,33 @@ fn a_run_that_does_not_finish_fails_even_when_its_snapshot_matches_and_says_what
     assert!(summary.starts_with("## squadsim: 0 passed, 1 failed") && summary.contains("❌"), "{summary}");
 }
 
+/// The determinism check of a run that stops at its horizon: the same in both processes,
+/// and still a failure (exit 1), with the command that checks it again.
+#[test]
+fn the_determinism_check_fails_a_run_that_does_not_reach_its_end() {
+    let dir = support::scratch("unfinished-determinism");
+    let file = unfinished(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim"))
+        .args(["run", "--check-determinism"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let seed = squadsim::Scenario::load(&file).unwrap().seed;
+    assert!(
+        stdout.contains(&format!(
+            "FAILED  happy-intake (seed {seed}): the run did not reach its end (the same in both processes: "
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("    reproduce: squadsim run {} --seed {seed} --check-determinism\n", file.display())),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 deterministic, 1 failed, 0 could not be checked\n"), "{stdout}");
+}
+
 #[test]
 fn a_sweep_fails_a_seed_that_does_not_finish_and_refuses_to_declare_finished_false() {
     let dir = support::scratch("unfinished-sweep");
