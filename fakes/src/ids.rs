@@ -69,7 +69,7 @@ impl IdGen {
 }
 
 /// `bytes` as lowercase hex, two digits a byte (how a digest becomes an id).
-pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+pub fn lower_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -511,7 +511,7 @@ pub struct HttpCall {
 
 /// Digests of an exchange's bytes, by part, so a difference says where it is
 /// (`FxHasher`, each part's length first: the same in every process of one build).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExchangeDigest {
     /// The request as sent: method, URL, headers, body.
     pub request: u64,

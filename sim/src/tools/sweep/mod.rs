@@ -261,7 +261,7 @@ pub(super) fn print_verdict(
 /// The SHA-256 of a scenario file's bytes, in lowercase hex (as `sha256sum` prints it).
 fn digest(bytes: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    squadsim_fakes::ids::lower_hex(&sha2::Sha256::digest(bytes))
 }
 
 /// One line per scenario, every failing seed with its command, and a summary.
