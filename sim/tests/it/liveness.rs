@@ -92,3 +92,50 @@ fn the_default_bound_is_the_longest_documented_deadline() {
     // process_run (30 min) is longer than every other lifecycle deadline and operator timeout.
     assert_eq!(liveness::bound(&scenario), Duration::from_secs(30 * 60));
 }
+
+#[test]
+fn an_operator_timeout_longer_than_every_lifecycle_deadline_is_the_default_bound() {
+    use squadsim::scenario::Step;
+    let set = |steps: &mut Vec<Step>, launch: u64, watch: u64| {
+        for step in steps.iter_mut() {
+            match step {
+                Step::Launch(l) => l.timeout = SimDuration(Duration::from_secs(launch)),
+                Step::Watch(w) => w.timeout = SimDuration(Duration::from_secs(watch)),
+                _ => {}
+            }
+        }
+    };
+    let mut scenario = support::load("happy-intake.yaml");
+    // The watch waits two hours: longer than process_run's 30 minutes.
+    set(&mut scenario.steps, 60, 2 * 3600);
+    assert_eq!(liveness::bound(&scenario), Duration::from_secs(2 * 3600));
+    // The launch's client waits three.
+    set(&mut scenario.steps, 3 * 3600, 2 * 3600);
+    assert_eq!(liveness::bound(&scenario), Duration::from_secs(3 * 3600));
+}
+
+#[test]
+fn a_run_settles_at_its_last_blocker_wall_or_handoff_never_at_a_fault_or_a_refusal() {
+    use squadsim::engine::run_record::{Mark, MarkKind};
+    let scenario = support::load("happy-intake.yaml");
+    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let mut record = run.record.expect("recorded");
+    let settled = liveness::settled_at(&record);
+    assert!(settled > Duration::ZERO, "the sessions' attempts end after the start");
+    let mark = |kind, after: u64| Mark {
+        at: settled + Duration::from_secs(after),
+        lane: "planner".into(),
+        kind,
+        label: "late".into(),
+        to: None,
+    };
+    // A fault or a refused tool call is not the run's state moving.
+    record.marks.push(mark(MarkKind::Fault, 30));
+    record.marks.push(mark(MarkKind::Refusal, 40));
+    assert_eq!(liveness::settled_at(&record), settled);
+    // A blocker raised later is: the run settled only then.
+    record.marks.push(mark(MarkKind::Blocker, 10));
+    assert_eq!(liveness::settled_at(&record), settled + Duration::from_secs(10));
+    record.marks.push(mark(MarkKind::Wall, 20));
+    assert_eq!(liveness::settled_at(&record), settled + Duration::from_secs(20));
+}
