@@ -4,7 +4,8 @@
 //! record event by event as it goes; the two hash chains must be equal.
 //!
 //! A run's events are its record's HTTP exchanges, attempts and sessions,
-//! faults, blockers, walls, handoffs and run-control events, merged in
+//! faults, blockers, walls, handoffs, run-control events and refused tool
+//! calls, and the cluster's Warning events, merged in
 //! simulated-time order, followed by its outcome (the snapshot's YAML), one
 //! line an event. On a mismatch the first diverging event is named: its index,
 //! simulated time, host (or agent lane) and what each process saw there.
@@ -70,6 +71,18 @@ pub(crate) fn events(outcome: &Outcome, record: &RunRecord) -> Vec<Event> {
             host: m.lane.clone(),
             what: format!("{} {}{to}", m.kind.as_str(), m.label),
         });
+    }
+    // The cluster's Warning events (the HTML report draws them): a count or a time that moved is a divergence.
+    for w in &record.warnings {
+        let what = format!(
+            "warning {} {}: {} (x{}, last at {})",
+            w.reason,
+            w.object,
+            w.message,
+            w.count,
+            seconds_label(w.last)
+        );
+        timed.push(Event { at_ms: ms(w.first), host: "cluster".into(), what });
     }
     timed.sort_by_key(|e| e.at_ms);
     let end = ms(record.simulated);
@@ -467,6 +480,24 @@ mod tests {
         let (here, fresh) = (d.here.expect("an event here"), d.fresh.expect("an event there"));
         assert_ne!(here, fresh);
         assert!(!here.host.is_empty(), "{here}");
+    }
+
+    #[test]
+    fn the_clusters_warnings_are_events_so_a_warning_that_moved_diverges() {
+        let scenario = corpus("sandbox-nodes-not-ready.yaml");
+        let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+        let record = run.record.expect("recorded");
+        assert!(!record.warnings.is_empty(), "the nodes not ready raise Warning events");
+        let here = events(&run.outcome, &record);
+        let warning = &record.warnings[0];
+        assert!(
+            here.iter().any(|e| e.host == "cluster" && e.what.starts_with(&format!("warning {}", warning.reason))),
+            "{here:?}"
+        );
+        let mut moved = record.clone();
+        moved.warnings[0].count += 1;
+        let d = first_divergence(&here, &events(&run.outcome, &moved)).expect("a warning's count moved");
+        assert_eq!(d.here.expect("an event here").host, "cluster");
     }
 
     #[test]
