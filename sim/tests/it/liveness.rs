@@ -139,3 +139,27 @@ fn a_run_settles_at_its_last_blocker_wall_or_handoff_never_at_a_fault_or_a_refus
     record.marks.push(mark(MarkKind::Wall, 20));
     assert_eq!(liveness::settled_at(&record), settled + Duration::from_secs(20));
 }
+
+#[test]
+fn a_session_blocked_without_a_reason_has_not_settled_and_is_named_so() {
+    let scenario = support::load("happy-intake.yaml");
+    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = run.record.expect("recorded");
+    let bound = liveness::bound(&scenario);
+    let judge =
+        |outcome: &squadsim::engine::outcome::Outcome| liveness::judge(outcome, &record, run.quiet_since, bound);
+    assert!(matches!(judge(&run.outcome), Liveness::Converged { .. }));
+    let mut unexplained = run.outcome.clone();
+    unexplained.sessions[0].live_status = "blocked".into();
+    unexplained.sessions[0].blocker_code = None;
+    let Liveness::NotConverged(why) = judge(&unexplained) else { panic!("a block without a reason is not settled") };
+    assert!(why.contains("(blocked at "), "{why}");
+    assert!(why.ends_with(", blocked with no reason)"), "{why}");
+    // Blocked with its code, it has settled; still working, it waits, and nothing says it is blocked.
+    unexplained.sessions[0].blocker_code = Some("first_tool_gate".into());
+    assert!(matches!(judge(&unexplained), Liveness::Converged { .. }));
+    let mut working = run.outcome.clone();
+    working.sessions[0].live_status = "working".into();
+    let Liveness::NotConverged(why) = judge(&working) else { panic!("a working session has not settled") };
+    assert!(why.contains("(working at ") && !why.contains("no reason"), "{why}");
+}
