@@ -163,3 +163,16 @@ fn a_session_blocked_without_a_reason_has_not_settled_and_is_named_so() {
     let Liveness::NotConverged(why) = judge(&working) else { panic!("a working session has not settled") };
     assert!(why.contains("(working at ") && !why.contains("no reason"), "{why}");
 }
+
+#[test]
+fn a_run_that_settles_exactly_at_the_bound_has_converged_within_it() {
+    let scenario = support::load("network-gateway-blip.yaml");
+    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = run.record.expect("recorded");
+    let fault_end = run.quiet_since.expect("the blip heals");
+    let judge = |bound| liveness::judge(&run.outcome, &record, run.quiet_since, bound);
+    let Liveness::Converged { settled } = judge(liveness::bound(&scenario)) else { panic!("the blip heals") };
+    let exact = settled - fault_end;
+    assert_eq!(judge(exact), Liveness::Converged { settled }, "settled {settled:?}, the fault ended {fault_end:?}");
+    assert!(matches!(judge(exact - Duration::from_millis(1)), Liveness::NotConverged(_)));
+}
