@@ -193,7 +193,9 @@ pub struct RunArgs {
     /// Run with this seed instead of each scenario's own (snapshots are not compared).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Print the outcomes as JSON (one array) instead of one line per scenario (same as `--format json`).
+    /// Print the outcomes as JSON (one array) instead of one line per scenario (same as `--format json`):
+    /// each entry its outcome's summary, `file`, `verdict` and `passed`; one that did not pass its
+    /// `message` and, when it has one, its `detail` (each broken invariant, or the snapshot's diff).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

@@ -72,6 +72,13 @@ fn an_outcome_that_differs_from_its_snapshot_exits_1_with_a_diff() {
         out.contains("DIFFERS") && out.contains("-  status: blocked") && out.contains("+  status: completed"),
         "{out}"
     );
+    // `--json` carries the same diff.
+    let (code, out, _) = support::squadsim(&["run", "--json", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json[0]["verdict"], "differs", "{out}");
+    let detail = json[0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("-  status: blocked") && detail.contains("+  status: completed"), "{out}");
 }
 
 /// operator-not-super-admin (launch refused 403, nothing runs) copied with its
@@ -119,9 +126,17 @@ fn a_run_that_matches_its_snapshot_but_breaks_an_invariant_it_declares_exits_1_n
     assert_eq!(code, 1, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!((json[0]["verdict"].as_str(), json[0]["passed"].as_bool()), (Some("failed"), Some(false)), "{out}");
+    assert_eq!(json[0]["detail"], "launch_http_status: expected 200, got 403", "{out}");
     let (code, out, _) = support::squadsim(&["run", "--format", "github", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("::error file=") && out.contains("invariant(s) its scenario declares"), "{out}");
+    // The annotation carries which invariant broke (its newline escaped as GitHub reads it).
+    assert!(out.contains("(`invariants:`)%0Alaunch_http_status: expected 200, got 403"), "{out}");
+    let reports = file.parent().unwrap().join("declared-broken-reports");
+    let (code, _, _) = support::squadsim(&["run", file.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains("launch_http_status: expected 200, got 403"), "{junit}");
 }
 
 #[test]

@@ -207,7 +207,9 @@ impl ScenarioResult {
         format!("{} (seed {})", crate::scenario::escape(&self.outcome.scenario), self.outcome.seed)
     }
 
-    /// `squadsim run --json`'s entry: the outcome's summary with the file and the verdict.
+    /// `squadsim run --json`'s entry: the outcome's summary with the file and the verdict;
+    /// one that did not pass has its `message`, and its `detail` when it has one (each
+    /// broken invariant a line, or the snapshot's diff); an accepted one the diff it wrote.
     pub fn to_json(&self) -> serde_json::Value {
         let mut entry = self.outcome.summary_json();
         if let serde_json::Value::Object(map) = &mut entry {
@@ -216,6 +218,11 @@ impl ScenarioResult {
             map.insert("passed".into(), self.verdict.passed().into());
             if !self.verdict.passed() {
                 map.insert("message".into(), self.verdict.message(&self.file).into());
+            }
+            // What the human line prints under it: each broken invariant, or the snapshot's diff.
+            let detail = self.verdict.detail();
+            if !detail.is_empty() {
+                map.insert("detail".into(), detail.into());
             }
         }
         entry
