@@ -164,7 +164,14 @@ fn an_intake_only_agentsquad_run_stops_short_of_its_graph_and_is_blocked_not_com
     );
     assert!(invariants::built_in(&o).is_empty(), "a blocked run with its graph's reason");
     // The same intake on research-team, whose graph is the intake pair: completed.
-    assert!(delivered(&support::run(&load("happy-intake.yaml"))));
+    let happy = support::run(&load("happy-intake.yaml"));
+    assert!(delivered(&happy));
+    // The graph's reason is the summary's only for a blocked run no blocked session explains.
+    assert!(!report::summary(&happy).contains("delivery graph"), "{}", report::summary(&happy));
+    let gate = support::run(&load("first-tool-no-tool-call.yaml"));
+    assert_eq!(run_status(&gate), "blocked");
+    assert!(gate.sessions.iter().any(|x| x.live_status == "blocked"), "{:?}", statuses(&gate));
+    assert!(!report::summary(&gate).contains("delivery graph"), "{}", report::summary(&gate));
     // And on agentsquad with the planner handing on: the graph reaches its end.
     let mut twin = load("agentsquad-intake-only.yaml");
     twin.agents.clear();
