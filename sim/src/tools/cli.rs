@@ -195,7 +195,8 @@ pub struct RunArgs {
     pub seed: Option<u64>,
     /// Print the outcomes as JSON (one array) instead of one line per scenario (same as `--format json`):
     /// each entry its outcome's summary, `file`, `verdict` and `passed`; one that did not pass its
-    /// `message` and, when it has one, its `detail` (each broken invariant, or the snapshot's diff).
+    /// `message`; and its `detail` when it has one (each broken invariant, or the snapshot's diff,
+    /// or under `--accept` the diff it wrote).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
