@@ -156,7 +156,7 @@ fn a_session_blocked_without_a_reason_has_not_settled_and_is_named_so() {
     assert!(why.contains("(blocked at "), "{why}");
     assert!(why.ends_with(", blocked with no reason)"), "{why}");
     // Blocked with its code, it has settled; still working, it waits, and nothing says it is blocked.
-    unexplained.sessions[0].blocker_code = Some("first_tool_gate".into());
+    unexplained.sessions[0].blocker_code = Some("agent_first_tool_required".into());
     assert!(matches!(judge(&unexplained), Liveness::Converged { .. }));
     let mut working = run.outcome.clone();
     working.sessions[0].live_status = "working".into();
