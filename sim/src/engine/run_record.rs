@@ -75,6 +75,15 @@ pub struct ClusterWarning {
     pub message: String,
 }
 
+/// One line: `FailedScheduling pod sandbox-sbx-00000001 ×3 until 12.0s: <message>`
+/// (the run report's timeline, the determinism check's event).
+impl std::fmt::Display for ClusterWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let until = crate::base::clock::seconds_label(self.last);
+        write!(f, "{} {} ×{} until {until}: {}", self.reason, self.object, self.count, self.message)
+    }
+}
+
 /// A Kubernetes event's timestamp as simulated time (the fakes' clock starts at the world's epoch).
 pub fn event_time(timestamp: &str) -> Duration {
     let unix = unix_from_iso8601(timestamp).unwrap_or(EPOCH_UNIX_SECONDS);

@@ -74,15 +74,7 @@ pub(crate) fn events(outcome: &Outcome, record: &RunRecord) -> Vec<Event> {
     }
     // The cluster's Warning events (the HTML report draws them): a count or a time that moved is a divergence.
     for w in &record.warnings {
-        let what = format!(
-            "warning {} {}: {} (x{}, last at {})",
-            w.reason,
-            w.object,
-            w.message,
-            w.count,
-            seconds_label(w.last)
-        );
-        timed.push(Event { at_ms: ms(w.first), host: "cluster".into(), what });
+        timed.push(Event { at_ms: ms(w.first), host: "cluster".into(), what: format!("warning {w}") });
     }
     timed.sort_by_key(|e| e.at_ms);
     let end = ms(record.simulated);

@@ -5,16 +5,23 @@
 use std::time::Duration;
 
 use squadsim::engine::liveness::{self, Liveness};
+use squadsim::engine::outcome::Outcome;
+use squadsim::engine::run_record::{Mark, MarkKind, RunRecord};
 use squadsim::engine::world::{self, Network, RunOptions};
 use squadsim::scenario::{FaultEnd, Invariants, Scenario, SimDuration};
 use squadsim::tools::sweep::check_seed;
 
 use crate::support;
 
-fn judged(scenario: &Scenario) -> Liveness {
+/// `scenario` run once, recorded: its outcome, its record and when its last fault ended.
+fn recorded(scenario: &Scenario) -> (Outcome, RunRecord, Option<Duration>) {
     let run = world::run(scenario, RunOptions { record: true, ..RunOptions::default() });
-    let record = run.record.expect("recorded");
-    liveness::judge(&run.outcome, &record, run.quiet_since, liveness::bound(scenario))
+    (run.outcome, run.record.expect("recorded"), run.quiet_since)
+}
+
+fn judged(scenario: &Scenario) -> Liveness {
+    let (outcome, record, quiet_since) = recorded(scenario);
+    liveness::judge(&outcome, &record, quiet_since, liveness::bound(scenario))
 }
 
 #[test]
@@ -76,11 +83,10 @@ fn a_run_launched_and_never_executed_has_nothing_to_converge() {
 #[test]
 fn a_fault_that_never_ends_is_not_judged() {
     let scenario = support::load("handoff-agent-server-down.yaml");
-    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let (outcome, record, quiet_since) = recorded(&scenario);
     if scenario.faults.iter().all(|f| f.end() == FaultEnd::NEVER) {
-        assert_eq!(run.quiet_since, None);
-        let record = run.record.unwrap();
-        assert_eq!(liveness::judge(&run.outcome, &record, run.quiet_since, Duration::ZERO), Liveness::NotJudged);
+        assert_eq!(quiet_since, None);
+        assert_eq!(liveness::judge(&outcome, &record, quiet_since, Duration::ZERO), Liveness::NotJudged);
     } else {
         panic!("handoff-agent-server-down's fault was meant to last to the end: pick another scenario");
     }
@@ -116,10 +122,7 @@ fn an_operator_timeout_longer_than_every_lifecycle_deadline_is_the_default_bound
 
 #[test]
 fn a_run_settles_at_its_last_blocker_wall_or_handoff_never_at_a_fault_or_a_refusal() {
-    use squadsim::engine::run_record::{Mark, MarkKind};
-    let scenario = support::load("happy-intake.yaml");
-    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
-    let mut record = run.record.expect("recorded");
+    let (_, mut record, _) = recorded(&support::load("happy-intake.yaml"));
     let settled = liveness::settled_at(&record);
     assert!(settled > Duration::ZERO, "the sessions' attempts end after the start");
     let mark = |kind, after: u64| Mark {
@@ -143,13 +146,11 @@ fn a_run_settles_at_its_last_blocker_wall_or_handoff_never_at_a_fault_or_a_refus
 #[test]
 fn a_session_blocked_without_a_reason_has_not_settled_and_is_named_so() {
     let scenario = support::load("happy-intake.yaml");
-    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
-    let record = run.record.expect("recorded");
+    let (outcome, record, quiet_since) = recorded(&scenario);
     let bound = liveness::bound(&scenario);
-    let judge =
-        |outcome: &squadsim::engine::outcome::Outcome| liveness::judge(outcome, &record, run.quiet_since, bound);
-    assert!(matches!(judge(&run.outcome), Liveness::Converged { .. }));
-    let mut unexplained = run.outcome.clone();
+    let judge = |outcome: &Outcome| liveness::judge(outcome, &record, quiet_since, bound);
+    assert!(matches!(judge(&outcome), Liveness::Converged { .. }));
+    let mut unexplained = outcome.clone();
     unexplained.sessions[0].live_status = "blocked".into();
     unexplained.sessions[0].blocker_code = None;
     let Liveness::NotConverged(why) = judge(&unexplained) else { panic!("a block without a reason is not settled") };
@@ -158,7 +159,7 @@ fn a_session_blocked_without_a_reason_has_not_settled_and_is_named_so() {
     // Blocked with its code, it has settled; still working, it waits, and nothing says it is blocked.
     unexplained.sessions[0].blocker_code = Some("agent_first_tool_required".into());
     assert!(matches!(judge(&unexplained), Liveness::Converged { .. }));
-    let mut working = run.outcome.clone();
+    let mut working = outcome.clone();
     working.sessions[0].live_status = "working".into();
     let Liveness::NotConverged(why) = judge(&working) else { panic!("a working session has not settled") };
     assert!(why.contains("(working at ") && !why.contains("no reason"), "{why}");
@@ -167,10 +168,9 @@ fn a_session_blocked_without_a_reason_has_not_settled_and_is_named_so() {
 #[test]
 fn a_run_that_settles_exactly_at_the_bound_has_converged_within_it() {
     let scenario = support::load("network-gateway-blip.yaml");
-    let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
-    let record = run.record.expect("recorded");
-    let fault_end = run.quiet_since.expect("the blip heals");
-    let judge = |bound| liveness::judge(&run.outcome, &record, run.quiet_since, bound);
+    let (outcome, record, quiet_since) = recorded(&scenario);
+    let fault_end = quiet_since.expect("the blip heals");
+    let judge = |bound| liveness::judge(&outcome, &record, quiet_since, bound);
     let Liveness::Converged { settled } = judge(liveness::bound(&scenario)) else { panic!("the blip heals") };
     let exact = settled - fault_end;
     assert_eq!(judge(exact), Liveness::Converged { settled }, "settled {settled:?}, the fault ended {fault_end:?}");

@@ -181,8 +181,7 @@ fn happened(h: &mut String, o: &Outcome, record: &RunRecord) {
         }
     }
     for w in &record.warnings {
-        let text = format!("{} {} ×{} until {}: {}", w.reason, w.object, w.count, seconds_label(w.last), w.message);
-        list.push(Happening { at: w.first, class: "warning", text });
+        list.push(Happening { at: w.first, class: "warning", text: w.to_string() });
     }
     list.sort_by_key(|x| x.at);
     let end = format!("run {} after {}", run_status(o), o.simulated);
