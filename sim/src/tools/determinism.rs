@@ -257,14 +257,20 @@ pub fn record_events(args: &RecordEventsArgs, out: &mut dyn Write, err: &mut dyn
             return ExitStatus::Unusable;
         }
     };
-    let chain = hash_chain(&events);
+    write_stream(&events, out);
+    ExitStatus::Passed
+}
+
+/// `events` as `record-events` prints them: a JSON line an event with the hash
+/// chain after it, then the end line with the count.
+fn write_stream(events: &[Event], out: &mut dyn Write) {
+    let chain = hash_chain(events);
     for (event, hash) in events.iter().zip(&chain) {
         let line = Line::Event { event: event.clone(), hash: format!("{hash:016x}") };
         let _ = writeln!(out, "{}", serde_json::to_string(&line).expect("an event is plain data: it serializes"));
     }
     let end = Line::End { events: events.len(), hash: format!("{:016x}", chain.last().copied().unwrap_or(EMPTY_HASH)) };
     let _ = writeln!(out, "{}", serde_json::to_string(&end).expect("an end line is plain data: it serializes"));
-    ExitStatus::Passed
 }
 
 /// The events a fresh process of `binary` recorded for `file` under `seed`.
@@ -285,9 +291,17 @@ fn fresh_events(binary: &Path, file: &Path, seed: u64, shape: Shape) -> Result<V
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(CheckError::Fresh(format!("exited with {}: {}", output.status, stderr.trim())));
     }
+    read_stream(&output.stdout)
+}
+
+/// The events of `record-events`'s output, each checked against the hash it was
+/// printed with and the whole against its end line's count: a line that does not
+/// hash to its hash, a count that differs, a line that is not an event and a
+/// stream without its end line are each refused, never read as a shorter run.
+fn read_stream(stdout: &[u8]) -> Result<Vec<Event>, CheckError> {
     let mut events = Vec::new();
     let mut chain = EMPTY_HASH;
-    for (n, line) in output.stdout.lines().enumerate() {
+    for (n, line) in stdout.lines().enumerate() {
         let line = line.map_err(|e| CheckError::Fresh(format!("unreadable output: {e}")))?;
         match serde_json::from_str::<Line>(&line) {
             Ok(Line::Event { event, hash }) => {
@@ -365,6 +379,24 @@ pub(crate) fn run(
             return ExitStatus::Unusable;
         }
     };
+    let fresh = |file: &Path, seed| fresh_events(&binary, file, seed, shape);
+    check_files(files, seeds, shape, &fresh, not_checked, out, err)
+}
+
+/// The check of every file and seed, the second stream of each from `fresh`
+/// (a fresh process in `run`; in tests any other source): each verdict a line,
+/// then the totals; exit 0 only when every run was the same in both and
+/// reached its end, 1 when one diverged or did not reach its end, 2 when one
+/// could not be checked.
+fn check_files(
+    files: &[PathBuf],
+    seeds: Option<std::ops::RangeInclusive<u64>>,
+    shape: Shape,
+    fresh: &dyn Fn(&Path, u64) -> Result<Vec<Event>, CheckError>,
+    not_checked: &[Unchecked],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitStatus {
     let (mut same, mut failed, mut unusable) = (0usize, 0usize, 0usize);
     for file in files {
         let scenario = match Scenario::load(file) {
@@ -377,7 +409,7 @@ pub(crate) fn run(
         };
         let seeds = seeds.clone().unwrap_or(scenario.seed..=scenario.seed);
         for seed in seeds {
-            let fresh = |seed| fresh_events(&binary, file, seed, shape);
+            let fresh = |seed| fresh(file, seed);
             let label = format!("{} (seed {seed})", scenario.name);
             let _ = match check(&scenario, seed, shape, &fresh) {
                 Verdict::Same { events, hash, finished: true } => {
@@ -498,5 +530,81 @@ mod tests {
         let again = |seed| run_events(&scenario, seed, Shape::default()).map(|(events, _)| events);
         let verdict = check(&scenario, scenario.seed, Shape::default(), &again);
         assert!(matches!(verdict, Verdict::Same { events, finished: true, .. } if events > 0), "{verdict:?}");
+    }
+
+    #[test]
+    fn a_fresh_stream_is_read_only_whole_and_as_it_was_hashed() {
+        let events = [event(0, "operator", "POST studio/runs -> 200"), event(6000, "studio", "blocker x")];
+        let mut printed = Vec::new();
+        write_stream(&events, &mut printed);
+        assert_eq!(read_stream(&printed).expect("a whole stream reads"), events);
+        let text = String::from_utf8(printed).expect("JSON lines");
+        let lines: Vec<&str> = text.lines().collect();
+        let refused = |lines: &[String]| match read_stream((lines.join("\n") + "\n").as_bytes()) {
+            Err(CheckError::Fresh(message)) => message,
+            other => panic!("a damaged stream must be refused, got {other:?}"),
+        };
+        let owned = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        // An event edited after it was hashed.
+        let mut edited = owned(&lines);
+        edited[1] = edited[1].replace("blocker x", "blocker y");
+        assert_eq!(refused(&edited), "line 2 does not hash to the hash it printed");
+        // An end line that counts other events than were printed.
+        let mut miscounted = owned(&lines);
+        miscounted[2] = miscounted[2].replace("\"events\":2", "\"events\":3");
+        assert_eq!(refused(&miscounted), "it printed 2 events but ended saying 3");
+        // A stream cut short before its end line: not a shorter run.
+        assert_eq!(refused(&owned(&lines[..2])), "its output stopped after 2 events without its end line");
+        // A line that is not an event.
+        let mut garbled = owned(&lines);
+        garbled[0] = "thread 'main' panicked".into();
+        assert!(refused(&garbled).starts_with("line 1 is not an event: "));
+    }
+
+    fn checked_against(fresh: &dyn Fn(&Path, u64) -> Result<Vec<Event>, CheckError>) -> (ExitStatus, String, String) {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = check_files(&[file], None, Shape::default(), fresh, &[], &mut out, &mut err);
+        (status, String::from_utf8(out).expect("text"), String::from_utf8(err).expect("text"))
+    }
+
+    #[test]
+    fn every_run_the_same_in_both_streams_and_finished_passes() {
+        let scenario = corpus("happy-intake.yaml");
+        let again = |_: &Path, seed| run_events(&scenario, seed, Shape::default()).map(|(events, _)| events);
+        let (status, out, _) = checked_against(&again);
+        assert_eq!(status, ExitStatus::Passed, "{out}");
+        assert!(out.ends_with("1 deterministic, 0 failed, 0 could not be checked\n"), "{out}");
+    }
+
+    #[test]
+    fn a_diverging_stream_fails_the_check_with_its_event_and_command() {
+        let scenario = corpus("happy-intake.yaml");
+        let other = |_: &Path, seed| run_events(&scenario, seed + 1, Shape::default()).map(|(events, _)| events);
+        let (status, out, _) = checked_against(&other);
+        assert_eq!(status, ExitStatus::Failed, "{out}");
+        let seed = scenario.seed;
+        assert!(out.starts_with(&format!("DIVERGED happy-intake (seed {seed}): first diverging event #")), "{out}");
+        assert!(out.contains(&format!("happy-intake.yaml --seed {seed} --check-determinism\n")), "{out}");
+        assert!(out.ends_with("0 deterministic, 1 failed, 0 could not be checked\n"), "{out}");
+    }
+
+    #[test]
+    fn a_fresh_process_that_gives_no_stream_makes_the_check_unusable_never_a_pass() {
+        let crashed = |_: &Path, _| Err(CheckError::Fresh("exited with exit status: 101: panicked".into()));
+        let (status, out, err) = checked_against(&crashed);
+        assert_eq!(status, ExitStatus::Unusable, "{out}");
+        assert!(err.contains("happy-intake.yaml: the fresh process: exited with exit status: 101: panicked"), "{err}");
+        assert!(out.ends_with("0 deterministic, 0 failed, 1 could not be checked\n"), "{out}");
+    }
+
+    #[test]
+    fn a_sweeps_shape_runs_on_the_sweeps_jittered_network_not_the_snapshots() {
+        let scenario = corpus("happy-intake.yaml");
+        let jitter = Some(crate::tools::sweep::parse_jitter("500ms").expect("a jitter"));
+        let on = |shape| run_events(&scenario, 3, shape).expect("it runs").0;
+        let jittered = on(Shape { jitter, swarm: false });
+        assert_ne!(on(Shape::default()), jittered, "the sweep's network moves the exchanges");
+        assert_eq!(on(Shape { jitter, swarm: false }), jittered, "and moves them alike each time");
     }
 }

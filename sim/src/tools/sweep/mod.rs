@@ -101,8 +101,7 @@ impl SweepArgs {
     }
 }
 
-/// `squadsim run --seeds N | --seed-range A..B` over `files`.
-/// `squadsim run --seeds N|--seed-range A..B`: exit 0 every seed held its
+/// `squadsim run --seeds N|--seed-range A..B` over `files`: exit 0 every seed held its
 /// invariants, 1 some did not, 2 a scenario did not load or a file could not be
 /// written. `report`: write `junit.xml` and `summary.md` there.
 pub fn run(
@@ -332,7 +331,6 @@ fn declared_fields(inv: &Invariants) -> String {
     }
 }
 
-/// A sweep's progress on stderr: a bar redrawn in place on a terminal, plain
 /// How many failing seeds of each scenario get an HTML run report in a sweep's `--report DIR`.
 pub const RUN_REPORTS_PER_SCENARIO: usize = 10;
 
