@@ -391,6 +391,18 @@ mod tests {
             "{e}"
         );
         let (_, mut other) = shard(2, 2);
+        other.sometimes = vec![crate::tools::report::sweep::Sometimes {
+            scenario: "b".into(),
+            file: "b.yaml".into(),
+            probes: vec!["wall.fired.x".into()],
+        }];
+        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("different `sometimes:` declared (shard-1.json: none; shard-2.json: b.yaml [wall.fired.x])"),
+            "{e}"
+        );
+        let (_, mut other) = shard(2, 2);
         other.scenarios.pop();
         let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
         assert!(e.to_string().contains("different scenario files"), "{e}");
