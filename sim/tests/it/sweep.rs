@@ -276,6 +276,29 @@ fn a_sweep_of_zero_seeds_is_refused() {
     assert!(!out.contains("passed"), "{out}");
 }
 
+/// A sweep keeps every result until it ends: one larger than a process holds is
+/// refused before anything runs, saying how to split it; its shards are not.
+#[test]
+fn a_sweep_larger_than_one_process_holds_is_refused_before_it_runs() {
+    let file = support::corpus_file("happy-intake.yaml");
+    let file = file.to_str().unwrap();
+    for (args, whole) in [
+        (vec!["--seeds", "1000001"], "1000001"),
+        (vec!["--seed-range", "1..=3000001", "--shard", "3/3"], "3000001"),
+        (vec!["--seed-range", "0..=18446744073709551615"], "18446744073709551616"),
+    ] {
+        let (code, out, err) = support::squadsim(&[&["run", file][..], &args].concat());
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains(&format!(
+                "error: {whole} (scenario, seed) items is more than one sweep runs (1000000): split it with --seed-range A..B or --shard I/N"
+            )),
+            "{err}"
+        );
+        assert!(!out.contains("passed"), "{out}");
+    }
+}
+
 #[test]
 fn a_sweep_on_no_jobs_or_more_threads_than_a_machine_has_is_refused() {
     let file = support::corpus_file("happy-intake.yaml");

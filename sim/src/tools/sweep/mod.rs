@@ -138,9 +138,8 @@ pub fn run(
         let _ = writeln!(err, "error: a sweep needs --seeds N or --seed-range A..B");
         return ExitStatus::Unusable;
     };
-    let whole = scenarios.len() as u128 * (u128::from(*seeds.end() - *seeds.start()) + 1);
-    let count = args.shard.map_or(1, |s| s.count as u128);
-    if whole.div_ceil(count) > MAX_SWEEP_ITEMS {
+    let whole = plan::whole(scenarios.len(), &seeds);
+    if plan::oversized(whole, args.shard) {
         let _ = writeln!(
             err,
             "error: {whole} (scenario, seed) items is more than one sweep runs ({MAX_SWEEP_ITEMS}): split it with --seed-range A..B or --shard I/N"

@@ -123,6 +123,18 @@ pub(crate) fn parse_jitter(text: &str) -> Result<SimDuration, FlagError> {
 /// result in memory until the sweep ends.
 pub const MAX_SWEEP_ITEMS: u128 = 1_000_000;
 
+/// How many (scenario, seed) items a sweep of `scenarios` files over `seeds`
+/// holds: counted, never listed, without overflow at any seed range.
+pub(crate) fn whole(scenarios: usize, seeds: &RangeInclusive<u64>) -> u128 {
+    scenarios as u128 * (u128::from(seeds.end() - seeds.start()) + 1)
+}
+
+/// Whether the largest run of a sweep of `whole` items (the sweep, or its
+/// first shard, which holds the most) would hold more than [`MAX_SWEEP_ITEMS`].
+pub(crate) fn oversized(whole: u128, shard: Option<Shard>) -> bool {
+    whole.div_ceil(shard.map_or(1, |s| s.count as u128)) > MAX_SWEEP_ITEMS
+}
+
 /// One (scenario, seed) of a sweep's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Item {
@@ -138,7 +150,7 @@ pub struct Item {
 /// as fast as its own thousand.
 pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
     let per_scenario = u128::from(seeds.end() - seeds.start()) + 1;
-    let whole = scenarios as u128 * per_scenario;
+    let whole = whole(scenarios, &seeds);
     let (first, step) = shard.map_or((0, 1), |s| ((s.index - 1) as u128, s.count as u128));
     let mut items = Vec::new();
     let mut position = first;
@@ -183,6 +195,22 @@ mod tests {
         let held = items(1, 1..=1_000_000_000_000_000, Some(Shard { index: 1, count: 1_000_000_000_000 }));
         assert_eq!(held.len(), 1000);
         assert_eq!((held[0].seed, held[1].seed), (1, 1_000_000_000_001));
+    }
+
+    #[test]
+    fn a_sweep_or_shard_holds_at_most_a_million_items_counted_at_any_size() {
+        let shard = |index, count| Some(Shard { index, count });
+        assert!(!oversized(whole(1, &(1..=1_000_000)), None));
+        assert!(oversized(whole(1, &(1..=1_000_001)), None));
+        assert!(!oversized(whole(2, &(1..=500_000)), None));
+        assert_eq!(whole(2, &(0..=500_000)), 1_000_002);
+        assert!(oversized(1_000_002, None));
+        // Shards: the first holds the most (whole / count, rounded up).
+        assert!(!oversized(3_000_000, shard(1, 3)));
+        assert!(oversized(3_000_001, shard(2, 3)));
+        assert_eq!(items(1, 1..=3_000_001, shard(1, 3)).len(), 1_000_001, "the first shard is the largest");
+        // The largest range of seeds, in two scenario files: counted without overflow.
+        assert_eq!(whole(2, &(0..=u64::MAX)), 2 * (u128::from(u64::MAX) + 1));
     }
 
     #[test]
