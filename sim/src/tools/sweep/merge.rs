@@ -423,6 +423,11 @@ mod tests {
         truncated.results.pop();
         let e = merge(vec![shard(1, 2), (file.clone(), truncated)]).unwrap_err();
         assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: b.yaml seed 2");
+        // A seed missing before one that is there (a.yaml's 1, its 2 given): a gap, not only a short end.
+        let (first_file, mut gapped) = shard(1, 2);
+        gapped.results.remove(0);
+        let e = merge(vec![(first_file, gapped), shard(2, 2)]).unwrap_err();
+        assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: a.yaml seed 1");
         let (_, mut twice) = shard(2, 2);
         twice.results.push(twice.results[0].clone());
         let e = merge(vec![shard(1, 2), (file.clone(), twice)]).unwrap_err();
