@@ -383,6 +383,9 @@ pub(crate) fn run(
     check_files(files, seeds, shape, &fresh, not_checked, out, err)
 }
 
+/// Where the check gets a (file, seed)'s second event stream.
+type FreshSource<'a> = &'a dyn Fn(&Path, u64) -> Result<Vec<Event>, CheckError>;
+
 /// The check of every file and seed, the second stream of each from `fresh`
 /// (a fresh process in `run`; in tests any other source): each verdict a line,
 /// then the totals; exit 0 only when every run was the same in both and
@@ -392,7 +395,7 @@ fn check_files(
     files: &[PathBuf],
     seeds: Option<std::ops::RangeInclusive<u64>>,
     shape: Shape,
-    fresh: &dyn Fn(&Path, u64) -> Result<Vec<Event>, CheckError>,
+    fresh: FreshSource<'_>,
     not_checked: &[Unchecked],
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -561,7 +564,7 @@ mod tests {
         assert!(refused(&garbled).starts_with("line 1 is not an event: "));
     }
 
-    fn checked_against(fresh: &dyn Fn(&Path, u64) -> Result<Vec<Event>, CheckError>) -> (ExitStatus, String, String) {
+    fn checked_against(fresh: FreshSource<'_>) -> (ExitStatus, String, String) {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml");
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let status = check_files(&[file], None, Shape::default(), fresh, &[], &mut out, &mut err);
