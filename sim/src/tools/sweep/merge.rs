@@ -394,12 +394,13 @@ mod tests {
         other.sometimes = vec![crate::tools::report::sweep::Sometimes {
             scenario: "b".into(),
             file: "b.yaml".into(),
-            probes: vec!["wall.fired.x".into()],
+            probes: vec!["wall_fired:planner_wall".into()],
         }];
         let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
         assert!(
-            e.to_string()
-                .contains("different `sometimes:` declared (shard-1.json: none; shard-2.json: b.yaml [wall.fired.x])"),
+            e.to_string().contains(
+                "different `sometimes:` declared (shard-1.json: none; shard-2.json: b.yaml [wall_fired:planner_wall])"
+            ),
             "{e}"
         );
         let (_, mut other) = shard(2, 2);

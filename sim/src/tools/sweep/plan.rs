@@ -126,7 +126,12 @@ pub const MAX_SWEEP_ITEMS: u128 = 1_000_000;
 /// How many (scenario, seed) items a sweep of `scenarios` files over `seeds`
 /// holds: counted, never listed, without overflow at any seed range.
 pub(crate) fn whole(scenarios: usize, seeds: &RangeInclusive<u64>) -> u128 {
-    scenarios as u128 * (u128::from(seeds.end() - seeds.start()) + 1)
+    scenarios as u128 * seeds_in(seeds)
+}
+
+/// How many seeds `seeds` holds (2^64 at most: a u128).
+fn seeds_in(seeds: &RangeInclusive<u64>) -> u128 {
+    u128::from(seeds.end() - seeds.start()) + 1
 }
 
 /// Whether the largest run of a sweep of `whole` items (the sweep, or its
@@ -149,8 +154,8 @@ pub struct Item {
 /// items, never the whole sweep's: a shard of a sweep of 10^15 seeds is listed
 /// as fast as its own thousand.
 pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
-    let per_scenario = u128::from(seeds.end() - seeds.start()) + 1;
-    let whole = whole(scenarios, &seeds);
+    let per_scenario = seeds_in(&seeds);
+    let whole = scenarios as u128 * per_scenario;
     let (first, step) = shard.map_or((0, 1), |s| ((s.index - 1) as u128, s.count as u128));
     let mut items = Vec::new();
     let mut position = first;
