@@ -277,7 +277,9 @@ fn a_sweep_of_zero_seeds_is_refused() {
 }
 
 /// A sweep keeps every result until it ends: one larger than a process holds is
-/// refused before anything runs, saying how to split it; its shards are not.
+/// refused before anything runs, saying how to split it. A shard is judged by the
+/// sweep's largest shard (the first), so every shard of one sweep answers alike:
+/// shard 3/3 of 3,000,001 items holds 1,000,000 and is refused with its siblings.
 #[test]
 fn a_sweep_larger_than_one_process_holds_is_refused_before_it_runs() {
     let file = support::corpus_file("happy-intake.yaml");
