@@ -373,66 +373,60 @@ mod tests {
             merge(vec![shard(1, 2), shard(1, 3)]).unwrap_err().to_string(),
             "the files are not shards of one sweep: different shard counts (shard-1.json: 2; shard-1.json: 3)"
         );
-        let (file, mut other) = shard(2, 2);
-        other.jitter = "1s".into();
-        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
-        assert!(e.to_string().contains("different jitters (shard-1.json: 500ms; shard-2.json: 1s)"), "{e}");
-        let (_, mut other) = shard(2, 2);
-        other.seeds = 1..=3;
-        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
-        assert!(e.to_string().contains("different seed ranges (shard-1.json: 1..=2; shard-2.json: 1..=3)"), "{e}");
-        let (_, mut other) = shard(2, 2);
-        other.swarm = true;
-        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        // Shard 2 of 2 edited one way, merged with shard 1: the refusal's message.
+        let refused = |edit: fn(&mut SweepResults)| {
+            let (file, mut other) = shard(2, 2);
+            edit(&mut other);
+            merge(vec![shard(1, 2), (file, other)]).unwrap_err().to_string()
+        };
+        let e = refused(|p| p.jitter = "1s".into());
+        assert!(e.contains("different jitters (shard-1.json: 500ms; shard-2.json: 1s)"), "{e}");
+        let e = refused(|p| p.seeds = 1..=3);
+        assert!(e.contains("different seed ranges (shard-1.json: 1..=2; shard-2.json: 1..=3)"), "{e}");
+        let e = refused(|p| p.swarm = true);
         assert!(
-            e.to_string().contains(
+            e.contains(
                 "different fault mixes (shard-1.json: the scenarios' own; shard-2.json: --swarm, drawn per seed)"
             ),
             "{e}"
         );
-        let (_, mut other) = shard(2, 2);
-        other.sometimes = vec![crate::tools::report::sweep::Sometimes {
-            scenario: "b".into(),
-            file: "b.yaml".into(),
-            probes: vec!["wall_fired:planner_wall".into()],
-        }];
-        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
+        let e = refused(|p| {
+            p.sometimes = vec![crate::tools::report::sweep::Sometimes {
+                scenario: "b".into(),
+                file: "b.yaml".into(),
+                probes: vec!["wall_fired:planner_wall".into()],
+            }]
+        });
         assert!(
-            e.to_string().contains(
+            e.contains(
                 "different `sometimes:` declared (shard-1.json: none; shard-2.json: b.yaml [wall_fired:planner_wall])"
             ),
             "{e}"
         );
-        let (_, mut other) = shard(2, 2);
-        other.scenarios.pop();
-        let e = merge(vec![shard(1, 2), (file.clone(), other)]).unwrap_err();
-        assert!(e.to_string().contains("different scenario files"), "{e}");
+        let e = refused(|p| {
+            p.scenarios.pop();
+        });
+        assert!(e.contains("different scenario files"), "{e}");
         // The same names read with other contents (shards run from two checkouts): the files that differ.
-        let (_, mut edited) = shard(2, 2);
-        edited.digests[1] = format!("{:f>64}", "");
-        let e = merge(vec![shard(1, 2), (file.clone(), edited)]).unwrap_err();
+        let e = refused(|p| p.digests[1] = format!("{:f>64}", ""));
         assert_eq!(
-            e.to_string(),
+            e,
             "the files are not shards of one sweep: different scenario file contents \
              (shard-1.json: b.yaml sha256 000000000000; shard-2.json: b.yaml sha256 ffffffffffff)"
         );
-        let (_, mut old) = shard(2, 2);
-        old.format = 0;
-        let e = merge(vec![shard(1, 2), (file.clone(), old)]).unwrap_err();
-        assert!(e.to_string().contains("written by an older squadsim"), "{e}");
-        let (_, mut truncated) = shard(2, 2);
-        truncated.results.pop();
-        let e = merge(vec![shard(1, 2), (file.clone(), truncated)]).unwrap_err();
-        assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: b.yaml seed 2");
+        let e = refused(|p| p.format = 0);
+        assert!(e.contains("written by an older squadsim"), "{e}");
+        let e = refused(|p| {
+            p.results.pop();
+        });
+        assert_eq!(e, "the results do not cover the sweep exactly; missing: b.yaml seed 2");
         // A seed missing before one that is there (a.yaml's 1, its 2 given): a gap, not only a short end.
         let (first_file, mut gapped) = shard(1, 2);
         gapped.results.remove(0);
         let e = merge(vec![(first_file, gapped), shard(2, 2)]).unwrap_err();
         assert_eq!(e.to_string(), "the results do not cover the sweep exactly; missing: a.yaml seed 1");
-        let (_, mut twice) = shard(2, 2);
-        twice.results.push(twice.results[0].clone());
-        let e = merge(vec![shard(1, 2), (file.clone(), twice)]).unwrap_err();
-        assert!(e.to_string().ends_with("; not in the sweep or given twice: a.yaml seed 2"), "{e}");
+        let e = refused(|p| p.results.push(p.results[0].clone()));
+        assert!(e.ends_with("; not in the sweep or given twice: a.yaml seed 2"), "{e}");
     }
 
     /// A results file may claim any seed range or shard count (written by hand,
