@@ -318,6 +318,30 @@ fn a_sweep_on_no_jobs_or_more_threads_than_a_machine_has_is_refused() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// `--jitter` is the sweep network's largest latency, from 1ms (a sweep needs some
+/// jitter to reorder anything) to 10s (beyond it a message outlives most deadlines).
+#[test]
+fn a_jitter_outside_a_millisecond_to_ten_seconds_is_refused_and_both_ends_run() {
+    let file = support::corpus_file("happy-intake.yaml");
+    let file = file.to_str().unwrap();
+    for jitter in ["0", "0ms", "10001ms", "11s"] {
+        let flag = format!("--jitter={jitter}");
+        let (code, out, err) = support::squadsim(&["run", file, "--seeds", "1", &flag]);
+        assert_eq!(code, 2, "--jitter {jitter}: {out}{err}");
+        assert!(err.contains(&format!("expected a jitter between 1ms and 10s, got `{jitter}`")), "{err}");
+        assert!(!out.contains("passed"), "{out}");
+    }
+    let (code, out, err) = support::squadsim(&["run", file, "--seeds", "1", "--jitter=fast"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--jitter"), "{err}");
+    // Both ends are swept and judged (at 10s happy-intake's launch outlives its deadline: exit 1, not 2).
+    for jitter in ["1ms", "10s"] {
+        let (code, out, err) = support::squadsim(&["run", file, "--seeds", "1", "--jitter", jitter]);
+        assert!(code == 0 || code == 1, "--jitter {jitter}: {out}{err}");
+        assert!(out.contains("1 seeds: ") && out.contains(&format!("jitter {jitter},")), "{out}");
+    }
+}
+
 #[test]
 fn a_shard_holding_no_item_warns_and_its_results_still_count_in_the_merge() {
     let dir = support::scratch("empty-shard");
