@@ -267,13 +267,39 @@ fn shard_results_with(dir: &Path, seeds: &str, shard: &str, more: &[&str]) -> Pa
     results
 }
 
+/// Each malformed `--seeds`, `--seed-range` or `--shard` is refused before anything
+/// runs (exit 2), the error saying what was expected and quoting what was given.
 #[test]
-fn a_sweep_of_zero_seeds_is_refused() {
-    let (code, out, err) =
-        support::squadsim(&["run", support::corpus_file("happy-intake.yaml").to_str().unwrap(), "--seeds", "0"]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("a sweep of 0 seeds runs nothing"), "{err}");
-    assert!(!out.contains("passed"), "{out}");
+fn a_malformed_seed_count_range_or_shard_is_refused_saying_what_was_expected() {
+    let file = support::corpus_file("happy-intake.yaml");
+    let file = file.to_str().unwrap();
+    for (flags, expected) in [
+        (vec!["--seeds=0"], "a sweep of 0 seeds runs nothing: give at least 1"),
+        (vec!["--seeds=two"], "expected a number of seeds such as 200, got `two`"),
+        (vec!["--seeds=-3"], "expected a number of seeds such as 200, got `-3`"),
+        (vec!["--seed-range=5..5"], "`5..5` holds no seed"),
+        (vec!["--seed-range=6..=5"], "`6..=5` holds no seed"),
+        (vec!["--seed-range=0..0"], "`0..0` holds no seed"),
+        (vec!["--seed-range=five"], "expected A..B (B excluded) or A..=B (B included), got `five`"),
+        (vec!["--seed-range=1..x"], "expected A..B (B excluded) or A..=B (B included), got `1..x`"),
+        (vec!["--seeds=2", "--shard=2-3"], "expected I/N such as 1/4, got `2-3`"),
+        (vec!["--seeds=2", "--shard=x/3"], "expected a shard number in `x/3`"),
+        (vec!["--seeds=2", "--shard=1/y"], "expected a shard count in `1/y`"),
+        (vec!["--seeds=2", "--shard=0/3"], "expected 1 <= I <= N in I/N, got `0/3`"),
+        (vec!["--seeds=2", "--shard=4/3"], "expected 1 <= I <= N in I/N, got `4/3`"),
+        (vec!["--seeds=2", "--shard=1/0"], "expected 1 <= I <= N in I/N, got `1/0`"),
+    ] {
+        let (code, out, err) = support::squadsim(&[&["run", file][..], &flags].concat());
+        assert_eq!(code, 2, "{flags:?}: {out}{err}");
+        assert!(err.contains(expected), "{flags:?}: {err}");
+        assert!(!out.contains("passed"), "{flags:?}: {out}");
+    }
+    // The edges that hold a seed are swept: one seed, and shard N of N.
+    for flags in [vec!["--seed-range=7..8"], vec!["--seed-range=7..=7"], vec!["--seeds=2", "--shard=2/2"]] {
+        let (code, out, err) = support::squadsim(&[&["run", file][..], &flags].concat());
+        assert_eq!(code, 0, "{flags:?}: {out}{err}");
+        assert!(out.contains("1 seeds: 1 passed, 0 failed"), "{flags:?}: {out}");
+    }
 }
 
 /// A sweep keeps every result until it ends: one larger than a process holds is
