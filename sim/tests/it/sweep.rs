@@ -159,15 +159,16 @@ fn sweep_flags_without_a_sweep_are_a_usage_error() {
     assert!(err.contains("1 <= I <= N"), "{err}");
 }
 
+/// A pipe gets plain lines, in CI or on a developer's machine (only a terminal outside CI gets the bar).
 #[test]
 fn progress_is_plain_lines_when_not_on_a_terminal() {
-    let (code, _, err) = support::squadsim_with_env(
-        &["run", support::corpus_file("wrong-project-slug.yaml").to_str().unwrap(), "--seeds", "2"],
-        &[("CI", "true")],
-    );
-    assert_eq!(code, 0, "{err}");
-    assert!(err.contains("swept 1/2 seeds, 0 failed") && err.contains("swept 2/2 seeds, 0 failed"), "{err}");
-    assert!(!err.contains('\r'), "no bar redrawn in place: {err:?}");
+    let file = support::corpus_file("wrong-project-slug.yaml");
+    let args = ["run", file.to_str().unwrap(), "--seeds", "2"];
+    for (code, _, err) in [support::squadsim_with_env(&args, &[("CI", "true")]), support::squadsim_outside_ci(&args)] {
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("swept 1/2 seeds, 0 failed") && err.contains("swept 2/2 seeds, 0 failed"), "{err}");
+        assert!(!err.contains('\r'), "no bar redrawn in place: {err:?}");
+    }
 }
 
 #[test]

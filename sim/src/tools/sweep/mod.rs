@@ -156,7 +156,8 @@ pub fn run(
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let started = Instant::now();
-    let mut progress = Progress::new(items.len(), std::io::stderr().is_terminal() && !crate::tools::cli::under_ci());
+    let in_place = progress::drawn_in_place(std::io::stderr().is_terminal(), crate::tools::cli::under_ci());
+    let mut progress = Progress::new(items.len(), in_place);
     let mut results = sweep(&scenarios, &items, jobs, args.jitter(), args.swarm, |r| progress.advance(r.passed(), err));
     progress.finish(err);
     if args.shrink {
