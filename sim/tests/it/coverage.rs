@@ -67,7 +67,7 @@ fn every_probe_the_corpus_reaches_is_in_the_catalogue_sometimes_may_name() {
     }
 }
 
-fn sweep_with_sometimes(dir: &std::path::Path, probes: &str) -> std::process::Output {
+fn sweep_with_sometimes(dir: &std::path::Path, probes: &str, more: &[&str]) -> std::process::Output {
     let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
     let file = dir.join("happy-intake.yaml");
     std::fs::write(&file, format!("{text}sometimes: {probes}\n")).unwrap();
@@ -75,16 +75,25 @@ fn sweep_with_sometimes(dir: &std::path::Path, probes: &str) -> std::process::Ou
         .arg("run")
         .arg(&file)
         .args(["--seeds", "2", "--jobs", "1"])
+        .args(more)
         .output()
         .unwrap()
 }
+
+/// The warning a shard of several prints for the `sometimes:` it cannot judge.
+const NOT_JUDGED: &str =
+    "warning: `sometimes:` is not judged on one shard (it needs every seed): `squadsim merge-reports` judges it";
 
 #[test]
 fn a_sweep_fails_when_no_seed_reaches_a_sometimes_probe_and_reports_its_coverage() {
     let dir = std::env::temp_dir().join(format!("squadsim-sometimes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let reached = sweep_with_sometimes(&dir, "[run_status:completed]");
-    let never = sweep_with_sometimes(&dir, "[run_status:completed, wall_fired:planner_wall]");
+    let reached = sweep_with_sometimes(&dir, "[run_status:completed]", &[]);
+    let never = sweep_with_sometimes(&dir, "[run_status:completed, wall_fired:planner_wall]", &[]);
+    // One shard of one holds every seed: it judges `sometimes:` as the whole sweep does.
+    let never_one_shard =
+        sweep_with_sometimes(&dir, "[run_status:completed, wall_fired:planner_wall]", &["--shard", "1/1"]);
+    let never_half = sweep_with_sometimes(&dir, "[run_status:completed, wall_fired:planner_wall]", &["--shard", "1/2"]);
     let _ = std::fs::remove_dir_all(&dir);
 
     let out = String::from_utf8_lossy(&reached.stdout);
@@ -97,12 +106,20 @@ fn a_sweep_fails_when_no_seed_reaches_a_sometimes_probe_and_reports_its_coverage
     );
     assert!(out.lines().all(|l| l.len() <= 100), "the list is wrapped: {out}");
 
-    let out = String::from_utf8_lossy(&never.stdout);
-    assert_eq!(never.status.code(), Some(1), "{out}");
-    assert!(
-        out.contains("FAILED  happy-intake: sometimes never reached in any seed: wall_fired:planner_wall\n"),
-        "{out}"
-    );
+    for never in [&never, &never_one_shard] {
+        let (out, err) = (String::from_utf8_lossy(&never.stdout), String::from_utf8_lossy(&never.stderr));
+        assert_eq!(never.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains("FAILED  happy-intake: sometimes never reached in any seed: wall_fired:planner_wall\n"),
+            "{out}"
+        );
+        assert!(!err.contains(NOT_JUDGED), "a sweep holding every seed judges it: {err}");
+    }
+    assert!(!String::from_utf8_lossy(&reached.stderr).contains(NOT_JUDGED));
+    // Half the seeds cannot judge it: a pass that says so, never a failure or a silent pass.
+    let (out, err) = (String::from_utf8_lossy(&never_half.stdout), String::from_utf8_lossy(&never_half.stderr));
+    assert_eq!(never_half.status.code(), Some(0), "{out}{err}");
+    assert!(err.contains(NOT_JUDGED) && !out.contains("sometimes never reached"), "{out}{err}");
 }
 
 #[test]
