@@ -122,8 +122,14 @@ fn shrink_narrows_the_fault_schedule_to_the_fault_that_matters() {
     let dir = support::scratch("shrink");
     let faults = "faults:\n  - partition: {between: [github, datahub], at: 2s}\n  - partition: {between: [daytona, contextforge], at: 1s}\n  - crash: {host: playwright, at: 20m}\n";
     let file = intake_variant(&dir, "{run_status: completed, blockers: []}", faults);
-    let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "1", "--shrink"]);
+    // Beside a scenario whose seed holds: only a failing seed is shrunk.
+    let holding = support::corpus_file("wrong-project-slug.yaml");
+    let (code, out, err) =
+        support::squadsim(&["run", holding.to_str().unwrap(), file.to_str().unwrap(), "--seeds", "1", "--shrink"]);
     assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("ok      wrong-project-slug: 1 seeds hold"), "{out}");
+    let shrunk: Vec<&str> = err.lines().filter(|l| l.starts_with("shrinking the faults of")).collect();
+    assert_eq!(shrunk, ["shrinking the faults of happy-intake seed 1 ..."], "{err}");
     assert!(out.contains("blockers: expected [], got [agent_first_tool_required]"), "{out}");
     let schedule: Vec<&str> =
         out.lines().skip_while(|l| !l.contains("smallest failing fault schedule")).skip(1).map(str::trim).collect();
