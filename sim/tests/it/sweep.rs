@@ -23,7 +23,43 @@ fn a_sweep_that_holds_its_invariants_exits_0_with_one_line_per_scenario() {
         out.contains("ok      happy-intake: 3 seeds hold (run_status, blockers, sessions, launch_http_status)"),
         "{out}"
     );
-    assert!(out.contains("3 seeds: 3 passed, 0 failed"), "{out}");
+    assert!(out.contains("3 seeds: 3 passed, 0 failed ("), "{out}");
+    assert!(out.contains(" jobs, jitter 500ms, ") && !out.contains(", shard"), "a whole sweep names no shard: {out}");
+    // Shard 1/1 is the whole sweep, and says no shard either.
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        support::corpus_file("happy-intake.yaml").to_str().unwrap(),
+        "--seeds=1",
+        "--shard=1/1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 seeds: 1 passed, 0 failed (") && !out.contains(", shard"), "{out}");
+}
+
+/// Each scenario's line says what was checked of it: the invariant fields it declares, or
+/// that only the simulation's stopping without an error was (none declared, or `{}`).
+#[test]
+fn a_sweeps_line_says_what_it_checked_when_a_scenario_declares_no_invariant() {
+    let dir = support::scratch("no-invariants");
+    let text = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("invariants:")).map(|l| format!("{l}\n")).collect();
+    let none = dir.join("none.yaml");
+    std::fs::write(&none, &body).unwrap();
+    let (code, out, err) = support::squadsim(&["run", none.to_str().unwrap(), "--seeds", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "ok      happy-intake: 2 seeds hold (no invariants declared: only that the simulation stops without an error)"
+        ),
+        "{out}"
+    );
+    let empty = intake_variant(&dir, "{}", "");
+    let (code, out, err) = support::squadsim(&["run", empty.to_str().unwrap(), "--seeds", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok      happy-intake: 2 seeds hold (invariants: {} declares nothing but that the simulation stops without an error)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -392,6 +428,7 @@ fn a_shard_holding_no_item_warns_and_its_results_still_count_in_the_merge() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("warning: shard 3/3 holds none of the 2 (scenario, seed) items"), "{err}");
     assert!(out.starts_with("none    operator-not-super-admin: no seed of it in this shard ("), "not `ok`: {out}");
+    assert!(out.contains("0 seeds: 0 passed, 0 failed (") && out.contains(" jobs, shard 3/3, jitter 500ms, "), "{out}");
     let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
     assert_eq!(written["shards"][0]["index"], 3);
 }
