@@ -213,6 +213,36 @@ fn progress_is_plain_lines_when_not_on_a_terminal() {
     }
 }
 
+/// A sweep's `--report DIR` holds a run report for each failing seed, the first ten of
+/// a scenario at most, and none for a seed that held, of any scenario.
+#[test]
+fn a_sweeps_reports_hold_run_reports_of_failing_seeds_only_ten_a_scenario() {
+    let dir = support::scratch("sweep-run-reports");
+    let failing = intake_variant(&dir, "{run_status: blocked}", "");
+    let holding = support::corpus_file("wrong-project-slug.yaml");
+    let report = dir.join("report");
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        holding.to_str().unwrap(),
+        failing.to_str().unwrap(),
+        "--seed-range",
+        "1..=12",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("FAILED  happy-intake: 12 of 12 seeds break (run_status)"), "{out}");
+    let mut pages: Vec<String> = std::fs::read_dir(&report)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".html") && n != "sweep.html")
+        .collect();
+    pages.sort();
+    let mut expected: Vec<String> = (1..=10).map(|seed| format!("intake.seed-{seed}.html")).collect();
+    expected.sort();
+    assert_eq!(pages, expected);
+}
+
 #[test]
 fn a_sweep_and_its_merged_shards_write_junit_and_a_summary_with_each_failing_seed() {
     let dir = support::scratch("reports");
