@@ -60,8 +60,8 @@ fn wrapped(head: &str, items: &[String]) -> String {
     let mut line = head.to_string();
     for (i, item) in items.iter().enumerate() {
         let piece = if i + 1 < items.len() { format!("{item},") } else { item.clone() };
-        let fresh = line == head || line.len() == indent.len();
-        if line.len() + 1 + piece.len() > WIDTH && !fresh {
+        // The first item stays on the head's line, however long; a wrapped line gets its item at once.
+        if line.len() + 1 + piece.len() > WIDTH && i > 0 {
             text.push_str(&line);
             text.push('\n');
             line = indent.clone();
