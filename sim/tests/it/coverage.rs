@@ -105,6 +105,8 @@ fn a_sweep_fails_when_no_seed_reaches_a_sometimes_probe_and_reports_its_coverage
         "{out}"
     );
     assert!(out.lines().all(|l| l.len() <= 100), "the list is wrapped: {out}");
+    // One line a kind, each probe under its own: no wall fired in happy-intake.
+    assert!(out.contains("\n    wall_fired: "), "{out}");
 
     for never in [&never, &never_one_shard] {
         let (out, err) = (String::from_utf8_lossy(&never.stdout), String::from_utf8_lossy(&never.stderr));

@@ -119,5 +119,10 @@ mod tests {
         let long = "x".repeat(120);
         assert_eq!(wrapped("  k:", &[long.clone(), "y".into()]), format!("  k: {long},\n    y\n"));
         assert_eq!(wrapped("  k:", &["a".into()]), "  k: a\n");
+        // A line of exactly a hundred characters is kept; one more wraps.
+        let exactly = format!("k: a, {}", "x".repeat(94));
+        assert_eq!(exactly.len(), 100);
+        assert_eq!(wrapped("k:", &["a".into(), "x".repeat(94)]), format!("{exactly}\n"));
+        assert_eq!(wrapped("k:", &["a".into(), "x".repeat(95)]), format!("k: a,\n  {}\n", "x".repeat(95)));
     }
 }
