@@ -417,6 +417,39 @@ fn a_sweep_on_no_jobs_or_more_threads_than_a_machine_has_is_refused() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// Each seed of a sweep runs on the sweep's network, its latencies drawn up to `--jitter`:
+/// the larger the jitter, the longer each seed's run takes in simulated time.
+#[test]
+fn a_sweeps_seeds_run_on_its_jittered_network() {
+    let dir = support::scratch("jittered-network");
+    let simulated = |jitter: &str| -> Vec<f64> {
+        let results = dir.join(format!("{jitter}.json"));
+        let (code, out, err) = support::squadsim(&[
+            "run",
+            support::corpus_file("happy-intake.yaml").to_str().unwrap(),
+            "--seeds",
+            "3",
+            "--jitter",
+            jitter,
+            "--results",
+            results.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["simulated"].as_str().unwrap().trim_end_matches('s').parse().unwrap())
+            .collect()
+    };
+    let (near, far) = (simulated("1ms"), simulated("2s"));
+    assert_eq!((near.len(), far.len()), (3, 3));
+    for (n, f) in near.iter().zip(&far) {
+        assert!(f > n, "each seed takes longer on a 2s-jittered network than on a 1ms one: {near:?} {far:?}");
+    }
+}
+
 /// `--jitter` is the sweep network's largest latency, from 1ms (a sweep needs some
 /// jitter to reorder anything) to 10s (beyond it a message outlives most deadlines).
 #[test]
