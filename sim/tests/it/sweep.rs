@@ -229,6 +229,8 @@ fn a_sweeps_reports_hold_run_reports_of_failing_seeds_only_ten_a_scenario() {
         "1..=12",
         "--report",
         report.to_str().unwrap(),
+        "--results",
+        report.join("results.json").to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FAILED  happy-intake: 12 of 12 seeds break (run_status)"), "{out}");
@@ -241,6 +243,48 @@ fn a_sweeps_reports_hold_run_reports_of_failing_seeds_only_ten_a_scenario() {
     let mut expected: Vec<String> = (1..=10).map(|seed| format!("intake.seed-{seed}.html")).collect();
     expected.sort();
     assert_eq!(pages, expected);
+    // Each page is the run the sweep checked (its network, its simulated time), run again.
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap()).unwrap();
+    for r in
+        results["results"].as_array().unwrap().iter().filter(|r| r["file"].as_str().unwrap().ends_with("intake.yaml"))
+    {
+        let seed = r["seed"].as_u64().unwrap();
+        if seed > 10 {
+            continue;
+        }
+        let page = std::fs::read_to_string(report.join(format!("intake.seed-{seed}.html"))).unwrap();
+        let simulated = r["simulated"].as_str().unwrap();
+        assert!(page.contains(&format!(" · {simulated} simulated · ")), "seed {seed}: {simulated}");
+    }
+}
+
+/// Each seed's result keeps when its run's blockers appeared (the sweep report's
+/// histogram): none for a run that raised none, one time per blocker raised.
+#[test]
+fn a_seeds_result_keeps_when_its_blockers_appeared_and_nothing_else() {
+    let dir = support::scratch("blockers-at");
+    let results = dir.join("results.json");
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        support::corpus_file("happy-intake.yaml").to_str().unwrap(),
+        support::corpus_file("first-tool-gateway-partition.yaml").to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+    for r in v["results"].as_array().unwrap() {
+        let at = r["blockers_at"].as_array().cloned().unwrap_or_default();
+        if r["scenario"] == "happy-intake" {
+            assert!(at.is_empty(), "a run that raised no blocker (handoffs are not blockers): {r}");
+        } else {
+            assert!(!at.is_empty(), "the first-tool block: {r}");
+            assert!(at.iter().all(|t| t.as_str().is_some_and(|t| t.ends_with('s'))), "{r}");
+        }
+    }
 }
 
 #[test]
