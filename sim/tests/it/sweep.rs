@@ -259,6 +259,30 @@ fn a_sweeps_reports_hold_run_reports_of_failing_seeds_only_ten_a_scenario() {
     }
 }
 
+/// A seed's `wall_ms` is its simulation's wall time in milliseconds: inside the
+/// command's own wall time, and more than the microsecond no simulation runs in.
+#[test]
+fn a_seeds_wall_time_is_milliseconds_inside_the_commands_own() {
+    let dir = support::scratch("wall-ms");
+    let results = dir.join("results.json");
+    let started = std::time::Instant::now();
+    let (code, out, err) = support::squadsim(&[
+        "run",
+        support::corpus_file("happy-intake.yaml").to_str().unwrap(),
+        "--seeds",
+        "3",
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    let command_ms = started.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+    for r in v["results"].as_array().unwrap() {
+        let ms = r["wall_ms"].as_f64().unwrap();
+        assert!(ms > 0.001 && ms < command_ms, "{ms} ms, the command {command_ms} ms: {r}");
+    }
+}
+
 /// Each seed's result keeps when its run's blockers appeared (the sweep report's
 /// histogram): none for a run that raised none, one time per blocker raised.
 #[test]
