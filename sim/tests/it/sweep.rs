@@ -14,6 +14,15 @@ fn intake_variant(dir: &Path, invariants: &str, faults: &str) -> PathBuf {
     file
 }
 
+/// `squadsim run ARGS --results DIR/NAME.json`, which must hold every seed: the results, in the sweep's order.
+fn holding_results(dir: &Path, name: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let results = dir.join(format!("{name}.json"));
+    let (code, out, err) = support::squadsim(&[&["run"], args, &["--results", results.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{args:?}: {out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+    v["results"].as_array().unwrap().clone()
+}
+
 #[test]
 fn a_sweep_that_holds_its_invariants_exits_0_with_one_line_per_scenario() {
     let (code, out, err) =
@@ -128,22 +137,7 @@ fn verdicts_do_not_depend_on_the_number_of_jobs() {
     let dir = support::scratch("jobs");
     let file = support::corpus_file("first-tool-no-tool-call.yaml");
     let verdicts = |jobs: &str| {
-        let results = dir.join(format!("jobs-{jobs}.json"));
-        let (code, out, err) = support::squadsim(&[
-            "run",
-            file.to_str().unwrap(),
-            "--seeds",
-            "4",
-            "--jobs",
-            jobs,
-            "--results",
-            results.to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
-        v["results"]
-            .as_array()
-            .unwrap()
+        holding_results(&dir, &format!("jobs-{jobs}"), &[file.to_str().unwrap(), "--seeds", "4", "--jobs", jobs])
             .iter()
             .map(|r| {
                 (r["seed"].as_u64().unwrap(), r["simulated"].as_str().unwrap().to_string(), r["violations"].clone())
@@ -264,20 +258,14 @@ fn a_sweeps_reports_hold_run_reports_of_failing_seeds_only_ten_a_scenario() {
 #[test]
 fn a_seeds_wall_time_is_milliseconds_inside_the_commands_own() {
     let dir = support::scratch("wall-ms");
-    let results = dir.join("results.json");
     let started = std::time::Instant::now();
-    let (code, out, err) = support::squadsim(&[
-        "run",
-        support::corpus_file("happy-intake.yaml").to_str().unwrap(),
-        "--seeds",
-        "3",
-        "--results",
-        results.to_str().unwrap(),
-    ]);
+    let results = holding_results(
+        &dir,
+        "results",
+        &[support::corpus_file("happy-intake.yaml").to_str().unwrap(), "--seeds", "3"],
+    );
     let command_ms = started.elapsed().as_secs_f64() * 1000.0;
-    assert_eq!(code, 0, "{out}{err}");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
-    for r in v["results"].as_array().unwrap() {
+    for r in &results {
         let ms = r["wall_ms"].as_f64().unwrap();
         assert!(ms > 0.001 && ms < command_ms, "{ms} ms, the command {command_ms} ms: {r}");
     }
@@ -287,20 +275,10 @@ fn a_seeds_wall_time_is_milliseconds_inside_the_commands_own() {
 /// histogram): none for a run that raised none, one time per blocker raised.
 #[test]
 fn a_seeds_result_keeps_when_its_blockers_appeared_and_nothing_else() {
-    let dir = support::scratch("blockers-at");
-    let results = dir.join("results.json");
-    let (code, out, err) = support::squadsim(&[
-        "run",
-        support::corpus_file("happy-intake.yaml").to_str().unwrap(),
-        support::corpus_file("first-tool-gateway-partition.yaml").to_str().unwrap(),
-        "--seeds",
-        "2",
-        "--results",
-        results.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
-    for r in v["results"].as_array().unwrap() {
+    let (intake, blocked) =
+        (support::corpus_file("happy-intake.yaml"), support::corpus_file("first-tool-gateway-partition.yaml"));
+    let args = [intake.to_str().unwrap(), blocked.to_str().unwrap(), "--seeds", "2"];
+    for r in &holding_results(&support::scratch("blockers-at"), "results", &args) {
         let at = r["blockers_at"].as_array().cloned().unwrap_or_default();
         if r["scenario"] == "happy-intake" {
             assert!(at.is_empty(), "a run that raised no blocker (handoffs are not blockers): {r}");
@@ -490,23 +468,9 @@ fn a_sweep_on_no_jobs_or_more_threads_than_a_machine_has_is_refused() {
 #[test]
 fn a_sweeps_seeds_run_on_its_jittered_network() {
     let dir = support::scratch("jittered-network");
+    let file = support::corpus_file("happy-intake.yaml");
     let simulated = |jitter: &str| -> Vec<f64> {
-        let results = dir.join(format!("{jitter}.json"));
-        let (code, out, err) = support::squadsim(&[
-            "run",
-            support::corpus_file("happy-intake.yaml").to_str().unwrap(),
-            "--seeds",
-            "3",
-            "--jitter",
-            jitter,
-            "--results",
-            results.to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
-        v["results"]
-            .as_array()
-            .unwrap()
+        holding_results(&dir, jitter, &[file.to_str().unwrap(), "--seeds", "3", "--jitter", jitter])
             .iter()
             .map(|r| r["simulated"].as_str().unwrap().trim_end_matches('s').parse().unwrap())
             .collect()
