@@ -174,6 +174,35 @@ fn shrink_narrows_the_fault_schedule_to_the_fault_that_matters() {
 }
 
 #[test]
+fn shrink_keeps_an_event_triggered_faults_event_and_finds_the_shortest_length_that_fails() {
+    let dir = support::scratch("shrink-event");
+    let faults = "faults:\n  - partition: {between: [daytona, contextforge], on: run_launched, lasts: 20m}\n";
+    let file = intake_variant(&dir, "{run_status: completed, blockers: []}", faults);
+    let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap(), "--seeds", "1", "--shrink"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let schedule: Vec<&str> =
+        out.lines().skip_while(|l| !l.contains("smallest failing fault schedule")).skip(1).map(str::trim).collect();
+    assert!(schedule.contains(&"on: run_launched"), "the fault still begins on its event: {out}");
+    let lasts = schedule.iter().find_map(|l| l.strip_prefix("lasts: ")).expect("a length");
+    let lasts = squadsim::scenario::SimDuration::parse(lasts).unwrap().0;
+    assert!(lasts < std::time::Duration::from_secs(20 * 60), "narrowed from 20m: {out}");
+
+    // The shrunk length fails; one tick (happy-intake's 40ms) shorter holds.
+    let verdict = |length: std::time::Duration| {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let length = String::from(squadsim::scenario::SimDuration(length));
+        std::fs::write(&file, text.replace("lasts: 20m", &format!("lasts: {length}"))).unwrap();
+        let (code, out, err) =
+            support::squadsim(&["run", file.to_str().unwrap(), "--seed-range", "1..=1", "--jitter", "500ms"]);
+        std::fs::write(&file, text).unwrap();
+        assert!(code == 0 || code == 1, "{out}{err}");
+        code
+    };
+    assert_eq!(verdict(lasts), 1, "the shrunk schedule fails");
+    assert_eq!(verdict(lasts - std::time::Duration::from_millis(40)), 0, "one tick shorter holds");
+}
+
+#[test]
 fn invariants_naming_unknown_codes_are_refused_with_file_and_line() {
     let dir = support::scratch("invalid");
     let file = intake_variant(&dir, "{blockers: [agent_stuck]}", "");

@@ -11,7 +11,8 @@ use crate::scenario::{Fault, Scenario, SimDuration};
 /// The smallest fault schedule under which `seed` still breaks `scenario`'s
 /// invariants on `network`: delta debugging over the entries (ddmin), then each
 /// remaining entry's window narrowed (its start as late and its end as early
-/// as still fails). Assumes the full schedule fails.
+/// as still fails; one begun by an event, as short). Assumes the full schedule
+/// fails.
 pub fn shrink(scenario: &Scenario, seed: u64, network: &Network) -> Vec<Fault> {
     let fails = |faults: &[Fault]| {
         let mut s = scenario.clone();
@@ -58,10 +59,14 @@ fn ddmin<T: Clone>(mut items: Vec<T>, fails: &dyn Fn(&[T]) -> bool) -> Vec<T> {
     items
 }
 
-/// Fault `i` of `faults` with its window `[at, until]` (or `[at, at +
-/// restart_after]`) narrowed by bisection in whole ticks while the schedule
-/// still fails. A fault with no end gets one when a bounded window still fails.
-/// Works on any fault kind whose fields are named `at`, `until` or `restart_after`.
+/// Fault `i` of `faults` with its window narrowed by bisection in whole ticks
+/// while the schedule still fails: a fault starting `at` a time gets its start
+/// as late and its end (`until`, `lasts` or `restart_after`) as early as still
+/// fails; a fault starting `on` an event keeps its trigger and gets the
+/// shortest `lasts` (or `restart_after`) that still fails. A fault with no end
+/// gets one when a bounded window still fails (to the horizon, or lasting it).
+/// Works on any fault kind whose fields are named `at`, `until`, `lasts` or
+/// `restart_after`.
 fn narrow_window(
     faults: &[Fault],
     i: usize,
@@ -73,10 +78,12 @@ fn narrow_window(
     let Some((kind, serde_json::Value::Object(fields))) = outer.into_iter().next() else { return faults[i].clone() };
     let duration =
         |key: &str| fields.get(key).and_then(|v| v.as_str()).and_then(|t| SimDuration::parse(t).ok()).map(|d| d.0);
-    let Some(at) = duration("at") else { return faults[i].clone() };
+    // An event-triggered fault's window is measured from its event, taken as time zero.
+    let timed = duration("at");
+    let at = timed.unwrap_or(Duration::ZERO);
     let end_key = if fields.contains_key("restart_after") || kind == "crash" {
         "restart_after"
-    } else if fields.contains_key("lasts") {
+    } else if fields.contains_key("lasts") || timed.is_none() {
         "lasts"
     } else {
         "until"
@@ -90,7 +97,9 @@ fn narrow_window(
     // Rebuild the fault with a window; None when the result is not a valid fault.
     let build = |start: Duration, stop: Option<Duration>| -> Option<Fault> {
         let mut f = fields.clone();
-        f.insert("at".into(), serde_json::Value::String(String::from(SimDuration(start))));
+        if timed.is_some() {
+            f.insert("at".into(), serde_json::Value::String(String::from(SimDuration(start))));
+        }
         match stop {
             Some(s) => {
                 let value = if relative { s.saturating_sub(start) } else { s };
@@ -105,52 +114,49 @@ fn narrow_window(
         serde_json::from_value(serde_json::Value::Object(wrapped)).ok()
     };
     let mut schedule = faults.to_vec();
-    let mut try_fault = |f: Option<Fault>| -> Option<Fault> {
-        let f = f?;
-        schedule[i] = f.clone();
-        fails(&schedule).then_some(f)
-    };
-    let has_end = duration(end_key).is_some();
     let mut best = faults[i].clone();
-    let mut stop = if has_end { Some(end) } else { None };
-    // A bounded window ending at the horizon, if the fault had none.
-    if !has_end {
-        if let Some(f) = try_fault(build(at, Some(end))) {
+    // Whether the schedule with this candidate for fault `i` still fails; if so it is the best yet.
+    let mut narrowed = |candidate: Option<Fault>| -> bool {
+        let Some(f) = candidate else { return false };
+        schedule[i] = f.clone();
+        let still = fails(&schedule);
+        if still {
             best = f;
-            stop = Some(end);
         }
+        still
+    };
+    let mut stop = duration(end_key).map(|_| end);
+    // A bounded window (to the horizon, or lasting it), if the fault had none.
+    if stop.is_none() && narrowed(build(at, Some(end))) {
+        stop = Some(end);
     }
-    let bound = stop.unwrap_or(horizon);
     let ticks = |d: Duration| (d.as_nanos() / tick.as_nanos().max(1)) as u64;
     let at_tick = |t: u64| tick * t as u32;
-    // The latest start that still fails: bisect over [at, bound).
-    let (mut lo, mut hi) = (ticks(at), ticks(bound));
-    while hi > lo + 1 {
-        let mid = lo + (hi - lo) / 2;
-        match try_fault(build(at_tick(mid), stop)) {
-            Some(f) => {
-                best = f;
-                lo = mid;
-            }
-            None => hi = mid,
-        }
-    }
-    let start = at_tick(lo);
-    // The earliest end that still fails: bisect over (start, bound].
+    // The latest start that still fails, before the end (an event's start stays put).
+    let start = match timed {
+        Some(at) => at_tick(bisect(ticks(at), ticks(stop.unwrap_or(horizon)), |t| narrowed(build(at_tick(t), stop)))),
+        None => at,
+    };
+    // The earliest end that still fails, after the start.
     if let Some(end) = stop {
-        let (mut lo, mut hi) = (ticks(start), ticks(end));
-        while hi > lo + 1 {
-            let mid = lo + (hi - lo) / 2;
-            match try_fault(build(start, Some(at_tick(mid)))) {
-                Some(f) => {
-                    best = f;
-                    hi = mid;
-                }
-                None => lo = mid,
-            }
-        }
+        bisect(ticks(end), ticks(start), |t| narrowed(build(start, Some(at_tick(t)))));
     }
     best
+}
+
+/// Bisection between a tick `holds` is known to hold at and one it is not
+/// expected to (either side of it): the tick nearest `other` that still holds,
+/// assuming it holds on one side of a single boundary.
+fn bisect(mut holding: u64, mut other: u64, mut holds: impl FnMut(u64) -> bool) -> u64 {
+    while holding.abs_diff(other) > 1 {
+        let mid = holding.min(other) + holding.abs_diff(other) / 2;
+        if holds(mid) {
+            holding = mid;
+        } else {
+            other = mid;
+        }
+    }
+    holding
 }
 
 /// A fault schedule as the scenario format writes it.
@@ -167,7 +173,7 @@ pub fn faults_yaml(faults: &[Fault]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{FaultEnd, FaultStart};
+    use crate::scenario::{FaultEnd, FaultStart, Trigger};
 
     #[test]
     fn ddmin_finds_the_one_entry_that_matters() {
@@ -210,6 +216,87 @@ mod tests {
             _ => false,
         };
         assert_eq!(narrow_window(&[crash(5, 100)], 0, tick, horizon, &crash_fails), crash(20, 10));
+    }
+
+    /// The window `[at, at + lasts]` a partition covers (the swarm draws its faults so).
+    fn lasting(at: u64, lasts: u64) -> Fault {
+        Fault::Partition {
+            between: ["studio".into(), "daytona".into()],
+            start: FaultStart::at_time(SimDuration::secs(at)),
+            end: FaultEnd::lasting(SimDuration::secs(lasts)),
+        }
+    }
+
+    #[test]
+    fn a_lasting_window_narrows_to_the_ticks_that_fail_and_keeps_lasts() {
+        // Fails while the partition covers [40s, 50s].
+        let fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Partition { start: FaultStart { at: Some(at), .. }, end, .. }) => {
+                let stop = end.lasts.map(|l| at.0 + l.0);
+                at.0 <= Duration::from_secs(40) && stop.is_some_and(|s| s >= Duration::from_secs(50))
+            }
+            _ => false,
+        };
+        let (tick, horizon) = (Duration::from_secs(1), Duration::from_secs(600));
+        assert_eq!(narrow_window(&[lasting(10, 290)], 0, tick, horizon, &fails), lasting(40, 10));
+        // At 100 ms a tick, the window is found to the tick.
+        let fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Partition { start: FaultStart { at: Some(at), .. }, end, .. }) => {
+                let stop = end.lasts.map(|l| at.0 + l.0);
+                at.0 <= Duration::from_millis(4_300) && stop.is_some_and(|s| s >= Duration::from_millis(4_700))
+            }
+            _ => false,
+        };
+        let narrowed = narrow_window(&[lasting(1, 29)], 0, Duration::from_millis(100), horizon, &fails);
+        let Fault::Partition { start, end, .. } = narrowed else { panic!("a partition stays a partition") };
+        assert_eq!(
+            (start.at, end.lasts, end.until),
+            (Some(SimDuration(Duration::from_millis(4_300))), Some(SimDuration(Duration::from_millis(400))), None)
+        );
+    }
+
+    #[test]
+    fn an_event_triggered_fault_keeps_its_trigger_and_gets_the_shortest_length_that_fails() {
+        let crash = |after: Option<u64>| Fault::Crash {
+            host: "agent-server".into(),
+            start: FaultStart::on_event(Trigger::FirstToolCall("curator".into())),
+            restart_after: after.map(SimDuration::secs),
+        };
+        // Fails while the host stays down at least 30s after the event.
+        let fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Crash { start: FaultStart { at: None, on: Some(_), .. }, restart_after, .. }) => {
+                restart_after.is_none_or(|r| r.0 >= Duration::from_secs(30))
+            }
+            _ => false,
+        };
+        let (tick, horizon) = (Duration::from_secs(1), Duration::from_secs(600));
+        assert_eq!(narrow_window(&[crash(Some(100))], 0, tick, horizon, &fails), crash(Some(30)));
+        // A crash that never restarts gets a restart when one still fails.
+        assert_eq!(narrow_window(&[crash(None)], 0, tick, horizon, &fails), crash(Some(30)));
+        // A fault that fails only when it never ends keeps no end.
+        let forever = |f: &[Fault]| matches!(f.first(), Some(Fault::Crash { restart_after: None, .. }));
+        assert_eq!(narrow_window(&[crash(None)], 0, tick, horizon, &forever), crash(None));
+        // An event-triggered partition's end is a `lasts` (an `until` needs `at`).
+        let partition = |lasts: Option<u64>| Fault::Partition {
+            between: ["studio".into(), "daytona".into()],
+            start: FaultStart::on_event(Trigger::RunLaunched),
+            end: lasts.map_or(FaultEnd::NEVER, |l| FaultEnd::lasting(SimDuration::secs(l))),
+        };
+        let fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Partition { start: FaultStart { on: Some(_), .. }, end, .. }) => {
+                end.until.is_none() && end.lasts.is_none_or(|l| l.0 >= Duration::from_secs(7))
+            }
+            _ => false,
+        };
+        assert_eq!(narrow_window(&[partition(None)], 0, tick, horizon, &fails), partition(Some(7)));
+    }
+
+    #[test]
+    fn bisection_finds_the_last_tick_that_holds_from_either_side() {
+        assert_eq!(bisect(0, 100, |t| t <= 37), 37, "the latest that holds, searching up");
+        assert_eq!(bisect(100, 0, |t| t >= 37), 37, "the earliest that holds, searching down");
+        assert_eq!(bisect(5, 6, |_| unreachable!("adjacent ticks: nothing to try")), 5);
+        assert_eq!(bisect(5, 5, |_| unreachable!("one tick: nothing to try")), 5);
     }
 
     #[test]
