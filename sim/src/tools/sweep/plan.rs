@@ -155,7 +155,7 @@ pub struct Item {
 /// as fast as its own thousand.
 pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
     let per_scenario = seeds_in(&seeds);
-    let whole = scenarios as u128 * per_scenario;
+    let whole = whole(scenarios, &seeds);
     let (first, step) = shard.map_or((0, 1), |s| ((s.index - 1) as u128, s.count as u128));
     let mut items = Vec::new();
     let mut position = first;
