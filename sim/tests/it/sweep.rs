@@ -304,7 +304,8 @@ fn a_seeds_wall_time_is_milliseconds_inside_the_commands_own() {
 
 /// Each seed's result keeps when its run's blockers appeared (the sweep report's
 /// histogram): nothing for a run that raised none (its handoffs are not blockers),
-/// simulated times for one that did.
+/// for one that did a simulated time per blocker raised (as many as the coverage
+/// probes counted), in time order.
 #[test]
 fn a_seeds_result_keeps_when_its_blockers_appeared_and_nothing_else() {
     let (intake, blocked) =
@@ -316,7 +317,17 @@ fn a_seeds_result_keeps_when_its_blockers_appeared_and_nothing_else() {
             assert!(at.is_empty(), "a run that raised no blocker (handoffs are not blockers): {r}");
         } else {
             assert!(!at.is_empty(), "the first-tool block: {r}");
-            assert!(at.iter().all(|t| t.as_str().is_some_and(|t| t.ends_with('s'))), "{r}");
+            let raised: u64 = r["probes"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(probe, _)| probe.starts_with("blocker:"))
+                .map(|(_, hits)| hits.as_u64().unwrap())
+                .sum();
+            assert_eq!(at.len() as u64, raised, "a time per blocker raised: {r}");
+            let seconds: Vec<f64> =
+                at.iter().map(|t| t.as_str().and_then(|t| t.strip_suffix('s')).unwrap().parse().unwrap()).collect();
+            assert!(seconds.windows(2).all(|w| w[0] <= w[1]), "in time order: {r}");
         }
     }
 }
