@@ -274,6 +274,13 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
         serde_json::json!([{"scenario": "happy-intake", "file": file, "probes": ["wall_fired:planner_wall"]}])
     );
     assert_eq!(json["sometimes"][0]["probes"], serde_json::json!(["run_status:completed", "wall_fired:planner_wall"]));
+    // How many of the catalogue's probes some seed reached, counted here from the probes themselves.
+    let catalogue = sometimes::probes();
+    let reached = coverage["reached"].as_object().unwrap();
+    let counted = catalogue.iter().filter(|p| reached.contains_key(p.as_str())).count();
+    assert!(counted >= 1 && counted < catalogue.len(), "{coverage}");
+    assert_eq!(coverage["never_reached"].as_array().unwrap().len(), catalogue.len() - counted, "{coverage}");
+    let tally = format!("{counted} of {} probes reached", catalogue.len());
 
     // JUnit: a testcase per `sometimes:` probe, failing when unreached; the coverage as the suite's properties.
     assert!(junit.contains(r#"<testcase name="happy-intake (sometimes run_status:completed)""#), "{junit}");
@@ -281,14 +288,14 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
     let unreached = unreached.and_then(|rest| rest.split("</testcase>").next()).unwrap_or_else(|| panic!("{junit}"));
     assert!(unreached.contains(r#"<failure message="sometimes never reached in any seed: wall_fired:planner_wall""#));
     assert!(junit.contains(r#"<property name="probe:run_status:completed" value="2 seeds, 2 hits"/>"#), "{junit}");
-    assert!(junit.contains(r#"<property name="coverage" value=""#), "{junit}");
+    assert!(junit.contains(&format!(r#"<property name="coverage" value="{tally}"#)), "{tally}: {junit}");
     // Markdown: the unreached probe named, the probes reached in a table.
-    assert!(markdown.contains("### Coverage: "), "{markdown}");
+    assert!(markdown.contains(&format!("### Coverage: {tally}\n")), "{tally}: {markdown}");
     assert!(markdown.contains("- ❌ happy-intake: `sometimes:` never reached in any seed: wall_fired:planner_wall\n"));
     assert!(markdown.contains("| run_status:completed | 2 | 2 |\n"), "{markdown}");
 
     // GitHub: the coverage table, and an error annotation on the scenario file.
-    assert!(github.contains("\ncoverage: "), "{github}");
+    assert!(github.contains(&format!("\ncoverage: {tally}\n")), "{tally}: {github}");
     let annotation = format!("::error file={file},line=8,title=squadsim%3A happy-intake (sometimes)::sometimes never reached in any seed: wall_fired:planner_wall\n");
     assert!(github.contains(&annotation), "{github}");
 

@@ -159,3 +159,16 @@ impl SweepResults {
         self.coverage.sometimes_unreached.as_ref().map_or(0, Vec::len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_reached_is_the_catalogue_less_its_never_reached() {
+        let never_reached = ["blocker:a", "wall_fired:b", "run_status:ready"].map(String::from).to_vec();
+        let coverage = Coverage { catalogue: 104, never_reached, ..Coverage::default() };
+        assert_eq!(coverage.catalogue_reached(), 101);
+        assert_eq!(Coverage { catalogue: 104, ..Coverage::default() }.catalogue_reached(), 104, "none unreached");
+    }
+}
