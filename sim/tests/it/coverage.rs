@@ -256,7 +256,7 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
     let sweep = ["run", file.as_str(), "--seeds", "2", "--jobs", "1", "--report", report.as_str()];
     let (code, json, _) = support::squadsim(&[&sweep[..], &["--format", "json"]].concat());
     let read = |name: &str| std::fs::read_to_string(dir.join("report").join(name)).unwrap();
-    let (junit, markdown) = (read("junit.xml"), read("summary.md"));
+    let (junit, markdown, page) = (read("junit.xml"), read("summary.md"), read("sweep.html"));
     let (_, github, _) = support::squadsim(&[&sweep[..], &["--format", "github"]].concat());
     let (shard_code, _, _) = support::squadsim(&[&sweep[..], &["--shard", "1/2"]].concat());
     let shard_junit = read("junit.xml");
@@ -293,6 +293,15 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
     assert!(markdown.contains(&format!("### Coverage: {tally}\n")), "{tally}: {markdown}");
     assert!(markdown.contains("- ❌ happy-intake: `sometimes:` never reached in any seed: wall_fired:planner_wall\n"));
     assert!(markdown.contains("| run_status:completed | 2 | 2 |\n"), "{markdown}");
+
+    // The sweep's HTML page: the same count, the probes reached in a table, the never reached named.
+    let catalogue_tally = tally.replace(" probes reached", " catalogue probes reached.");
+    assert!(page.contains(&format!("<h2>Coverage</h2>\n<p>{catalogue_tally}</p>")), "{tally}: {page}");
+    assert!(page.contains("<tr><td>run_status:completed</td><td>2</td><td>2</td></tr>"), "{page}");
+    let never = page.split("<p class=\"never\">Never reached: ").nth(1).and_then(|rest| rest.split("</p>").next());
+    let never: Vec<&str> = never.unwrap_or_else(|| panic!("{page}")).split(", ").collect();
+    assert_eq!(never.len(), catalogue.len() - counted, "{page}");
+    assert!(never.contains(&"wall_fired:planner_wall"), "{page}");
 
     // GitHub: the coverage table, and an error annotation on the scenario file.
     assert!(github.contains(&format!("\ncoverage: {tally}\n")), "{tally}: {github}");

@@ -15,11 +15,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::html::esc;
-use super::sweep::{SeedResult, SweepResults};
+use super::sweep::{Coverage, ProbeTally, SeedResult, SweepResults};
 use crate::base::clock::{from_seconds_label, seconds_label};
-use crate::engine::coverage::tally;
 use crate::engine::invariants::BrokenInvariant;
-use crate::scenario::sometimes;
 
 /// How many bars a histogram has at most.
 const BINS: usize = 12;
@@ -126,7 +124,7 @@ pub(crate) fn page(sweep: &SweepResults, linked: &super::PageNames) -> String {
     not_checked(&mut h, sweep);
     verdicts(&mut h, sweep);
     failing(&mut h, sweep, linked);
-    coverage(&mut h, &sweep.results);
+    coverage(&mut h, &sweep.coverage);
     h.push_str("</body></html>\n");
     h
 }
@@ -225,25 +223,22 @@ fn failing(h: &mut String, sweep: &SweepResults, linked: &super::PageNames) {
     h.push_str("</table>\n");
 }
 
-/// The probes the seeds reached (seeds, hits), then the catalogue's never reached.
-fn coverage(h: &mut String, results: &[SeedResult]) {
-    let reached = tally(results.iter().map(|r| &r.probes));
-    let catalogue = sometimes::probes();
-    let never: Vec<&String> = catalogue.iter().filter(|p| !reached.contains_key(*p)).collect();
+/// The probes the seeds reached (seeds, hits), then the catalogue's never
+/// reached: the sweep's [`Coverage`], as its other reports say it.
+fn coverage(h: &mut String, coverage: &Coverage) {
     let _ = writeln!(
         h,
         "<h2>Coverage</h2>\n<p>{} of {} catalogue probes reached.</p>\n<table class=\"coverage\">\
          <tr><th>probe</th><th>seeds</th><th>hits</th></tr>",
-        catalogue.len() - never.len(),
-        catalogue.len()
+        coverage.catalogue_reached(),
+        coverage.catalogue
     );
-    for (probe, (seeds, hits)) in &reached {
+    for (probe, ProbeTally { seeds, hits }) in &coverage.reached {
         let _ = writeln!(h, "<tr><td>{}</td><td>{seeds}</td><td>{hits}</td></tr>", esc(probe));
     }
     h.push_str("</table>\n");
-    if !never.is_empty() {
-        let names: Vec<&str> = never.iter().map(|s| s.as_str()).collect();
-        let _ = writeln!(h, "<p class=\"never\">Never reached: {}</p>", esc(&names.join(", ")));
+    if !coverage.never_reached.is_empty() {
+        let _ = writeln!(h, "<p class=\"never\">Never reached: {}</p>", esc(&coverage.never_reached.join(", ")));
     }
 }
 
