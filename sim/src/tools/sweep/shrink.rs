@@ -183,6 +183,29 @@ mod tests {
         assert_eq!(ddmin(items, &|_: &[u32]| true), Vec::<u32>::new(), "fails with nothing: empty");
     }
 
+    /// How many times `ddmin` runs the scenario (calls `fails`) to shrink `items` to what `culprits` needs.
+    fn ddmin_runs(items: usize, culprits: &[u32]) -> usize {
+        let runs = std::cell::Cell::new(0);
+        let fails = |s: &[u32]| {
+            runs.set(runs.get() + 1);
+            culprits.iter().all(|c| s.contains(c))
+        };
+        assert_eq!(ddmin((0..items as u32).collect(), &fails), culprits);
+        runs.get()
+    }
+
+    #[test]
+    fn ddmin_costs_no_more_runs_than_it_does_now() {
+        // Each call is a whole simulated run: a shrink's cost is its number of calls. (Keeping the
+        // granularity after a complement instead of Zeller's n - 1 would take fewer here: 36 and 88.)
+        for (items, culprits, at_most) in
+            [(13, &[7][..], 6), (13, &[2, 11][..], 44), (40, &[3, 17, 31][..], 113), (3, &[0, 1, 2][..], 11)]
+        {
+            let runs = ddmin_runs(items, culprits);
+            assert!(runs <= at_most, "{items} items, culprits {culprits:?}: {runs} runs, at most {at_most}");
+        }
+    }
+
     fn partition(at: u64, until: Option<u64>) -> Fault {
         Fault::Partition {
             between: ["studio".into(), "daytona".into()],
@@ -239,6 +262,14 @@ mod tests {
         };
         let (tick, horizon) = (Duration::from_secs(1), Duration::from_secs(600));
         assert_eq!(narrow_window(&[lasting(10, 290)], 0, tick, horizon, &fails), lasting(40, 10));
+        // Each call is a whole simulated run: the two bisections' (over 290 ticks, then 260), nothing more.
+        let runs = std::cell::Cell::new(0);
+        let counted = |f: &[Fault]| {
+            runs.set(runs.get() + 1);
+            fails(f)
+        };
+        narrow_window(&[lasting(10, 290)], 0, tick, horizon, &counted);
+        assert_eq!(runs.get(), 16);
         // At 100 ms a tick, the window is found to the tick.
         let fails = |f: &[Fault]| match f.first() {
             Some(Fault::Partition { start: FaultStart { at: Some(at), .. }, end, .. }) => {
