@@ -366,6 +366,40 @@ mod tests {
         assert_eq!(broken[0].to_string(), "standing_walls: expected [], got [planner_wall]");
     }
 
+    #[test]
+    fn a_labelled_runs_standing_walls_are_read_from_its_own_sessions() {
+        let mut o = outcome(Some("blocked"), &[None, Some("memory_tool_contract_required")]);
+        o.sessions[1].wall_code = Some("planner_wall".into());
+        o.runs = vec![crate::engine::outcome::LabelledRun {
+            label: "second".into(),
+            run: o.run.clone(),
+            sessions: o.sessions.clone(),
+            walls: vec![],
+            handoff_trail: vec![],
+            delivery_references: vec![],
+        }];
+        // The first run's sessions stand at no wall: only the labelled run's do.
+        o.sessions[1].wall_code = None;
+        let declare = |label: &str, standing: &[&str]| Invariants {
+            runs: [(
+                label.to_string(),
+                RunInvariants {
+                    standing_walls: Some(standing.iter().map(|w| w.to_string()).collect()),
+                    ..RunInvariants::default()
+                },
+            )]
+            .into(),
+            ..Invariants::default()
+        };
+        assert!(declare("second", &["planner_wall"]).check(&o).is_empty());
+        let broken: Vec<String> = declare("second", &[]).check(&o).iter().map(ToString::to_string).collect();
+        assert_eq!(broken, ["runs.second.standing_walls: expected [], got [planner_wall]"]);
+        // A label with no run in the outcome stands at no wall.
+        let broken: Vec<String> =
+            declare("third", &["planner_wall"]).check(&o).iter().map(ToString::to_string).collect();
+        assert_eq!(broken, ["runs.third.standing_walls: expected [planner_wall], got []"]);
+    }
+
     fn fields(violations: Vec<BrokenInvariant>) -> Vec<String> {
         violations.into_iter().map(|v| v.field).collect()
     }
