@@ -41,6 +41,15 @@ fn json_output_carries_the_summary_fields() {
     assert!(first["launch_http_status"].is_null(), "no response is null");
     assert!(first["run_status"].is_null());
     assert!(first["walls"].is_array() && first["sessions"].is_array());
+    // The whole outcome, as the snapshot pins it, under `outcome`.
+    let outcome = &first["outcome"];
+    assert_eq!(
+        (&outcome["scenario"], &outcome["seed"], &outcome["finished"]),
+        (&first["scenario"], &first["seed"], &first["finished"])
+    );
+    let steps: Vec<&str> =
+        outcome["operator"].as_array().unwrap().iter().map(|c| c["step"].as_str().unwrap()).collect();
+    assert!(steps.contains(&"launch"), "{outcome}");
 }
 
 #[test]
