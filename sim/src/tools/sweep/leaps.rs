@@ -28,7 +28,7 @@ fn every_corpus_scenario_under_a_drawn_fault_mix_runs_the_same_leaping_as_steppi
         let scenario = super::swarm::swarmed(&Scenario::load(file).unwrap(), seed);
         let (every, leaping) = (run(&scenario, false), run(&scenario, true));
         let name = file.file_name().unwrap().to_string_lossy();
-        assert!(every.outcome == leaping.outcome, "{name} (swarm seed {seed}): the outcome");
+        assert_eq!(every.outcome, leaping.outcome, "{name} (swarm seed {seed}): the outcome");
         assert!(every.record == leaping.record, "{name} (swarm seed {seed}): the run record");
         assert_eq!(every.probes, leaping.probes, "{name} (swarm seed {seed}): the coverage probes");
     }

@@ -155,11 +155,11 @@ pub struct Item {
 /// as fast as its own thousand.
 pub fn items(scenarios: usize, seeds: RangeInclusive<u64>, shard: Option<Shard>) -> Vec<Item> {
     let per_scenario = seeds_in(&seeds);
-    let whole = whole(scenarios, &seeds);
+    let total = whole(scenarios, &seeds);
     let (first, step) = shard.map_or((0, 1), |s| ((s.index - 1) as u128, s.count as u128));
     let mut items = Vec::new();
     let mut position = first;
-    while position < whole {
+    while position < total {
         let seed = seeds.start() + (position % per_scenario) as u64;
         items.push(Item { scenario: (position / per_scenario) as usize, seed });
         position += step;
