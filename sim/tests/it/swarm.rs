@@ -122,3 +122,43 @@ fn a_menu_draws_only_the_kinds_its_hosts_and_links_can_take_and_one_with_neither
         assert!(!out.contains(&format!("fault_began:{kind}:")), "{kind} needs a link: {out}");
     }
 }
+
+/// Whether a scenario whose `swarm:` menu is `menu` loads (the default world: horizon 1h, hosts studio and daytona).
+fn menu_loads(menu: &str) -> Result<(), String> {
+    let text = format!("name: x\nswarm:\n{menu}steps: [health]\n");
+    squadsim::scenario::Scenario::parse(std::path::Path::new("scenarios/x.yaml"), &text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_swarm_menu_is_refused_past_each_bound_and_loads_on_it() {
+    // On every bound: ranges of one value, the fewest and most faults, a start just before the horizon, a loss
+    // rate of 1, the lowest and highest error statuses.
+    let on_bounds =
+        "  faults: {min: 16, max: 16}\n  starts: {min: 3599999ms, max: 3599999ms}\n  lasts: {min: 1ms, max: 1ms}\n  \
+                     extra: {min: 2s, max: 2s}\n  loss_rate: {min: 1, max: 1}\n  statuses: [400, 599]\n";
+    assert_eq!(menu_loads(on_bounds), Ok(()));
+    assert_eq!(menu_loads("  faults: {min: 1, max: 1}\n  loss_rate: {min: 0.3, max: 0.3}\n"), Ok(()));
+
+    // Past each: the field, its line and what was expected.
+    for (menu, field, line, expected) in [
+        ("  faults: {min: 0, max: 2}\n", "swarm.faults.min", 3, "expected between 1 and 16 faults a seed"),
+        ("  faults: {min: 3, max: 2}\n", "swarm.faults.min", 3, "expected `min` at most `max`"),
+        ("  starts: {min: 0s, max: 1h}\n", "swarm.starts.max", 3, "expected a start before the horizon (3600.0s)"),
+        ("  starts: {min: 5s, max: 2s}\n", "swarm.starts.min", 3, "expected `min` at most `max`"),
+        ("  lasts: {min: 0s, max: 2s}\n", "swarm.lasts.min", 3, "expected a fault to last longer than 0s"),
+        ("  extra: {min: 0s, max: 2s}\n", "swarm.extra.min", 3, "expected an added latency longer than 0s"),
+        ("  extra: {min: 3s, max: 2s}\n", "swarm.extra.min", 3, "expected `min` at most `max`"),
+        ("  loss_rate: {min: 0.2, max: 1.5}\n", "swarm.loss_rate.max", 3, "above 0 and at most 1, got 1.5"),
+        ("  loss_rate: {min: 0.6, max: 0.5}\n", "swarm.loss_rate.min", 3, "expected `min` at most `max`"),
+        ("  statuses: []\n", "swarm.statuses", 3, "expected at least one status"),
+        ("  statuses: [503, 399]\n", "swarm.statuses[1]", 3, "expected an error status (400..=599), got 399"),
+        ("  statuses: [600]\n", "swarm.statuses[0]", 3, "expected an error status (400..=599), got 600"),
+        ("  kinds: []\n", "swarm.kinds", 3, "expected at least one kind of fault"),
+    ] {
+        let e = menu_error(menu);
+        assert_eq!((e.field.as_str(), e.line), (field, Some(line)), "{menu}: {e}");
+        assert!(e.to_string().contains(expected), "{menu}: {e}");
+    }
+}
