@@ -191,3 +191,67 @@ fn the_partition_is_a_fault_mark_and_the_calls_across_it_time_out() {
     assert!(!across.is_empty(), "the agents try the gateway");
     assert!(across.iter().all(|c| c.status.is_none() && c.start >= fault.at), "{across:?}");
 }
+
+/// The `<testcase>` element named `name` in `junit` (from its opening tag to its close).
+fn testcase<'a>(junit: &'a str, name: &str) -> &'a str {
+    let start = junit.find(&format!("<testcase name=\"{name}\"")).unwrap_or_else(|| panic!("no {name}: {junit}"));
+    let len = junit[start..].find("</testcase>").map_or(junit.len() - start, |end| end + "</testcase>".len());
+    &junit[start..start + len]
+}
+
+#[test]
+fn junit_gives_each_failure_its_kind_and_says_which_pass_wrote_its_snapshot() {
+    // Four inputs, four ways to fail: a snapshot that differs, none at all, a run that stops at its horizon, and a
+    // file that does not load. GitHub's and GitLab's test reports show a failure's `type` beside its message.
+    let dir = support::scratch("junit-kinds");
+    let happy = std::fs::read_to_string(support::corpus().join("happy-intake.yaml")).unwrap();
+    let named = |name: &str| happy.replacen("name: happy-intake", &format!("name: {name}"), 1);
+    std::fs::write(dir.join("differs.yaml"), named("differs")).unwrap();
+    std::fs::write(dir.join("snapshots/outcome@differs.yaml.snap"), "---\nsource: test\n---\nstatus: blocked\n")
+        .unwrap();
+    std::fs::write(dir.join("unsnapped.yaml"), named("unsnapped")).unwrap();
+    std::fs::write(dir.join("short.yaml"), named("short").replacen("world:\n", "world:\n  horizon: 15s\n", 1)).unwrap();
+    std::fs::write(dir.join("broken.yaml"), "name: broken\nsteps: 3\n").unwrap();
+    let reports = dir.join("reports");
+    let (code, out, err) = support::squadsim(&["run", dir.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
+    assert_eq!(code, 2, "a file did not load: {out}{err}");
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    let differs = testcase(&junit, "differs (seed 1)");
+    assert!(differs.contains(r#"type="outcome mismatch""#), "{differs}");
+    assert!(
+        differs.contains("the outcome differs from its snapshot") && differs.contains("-status: blocked"),
+        "{differs}"
+    );
+    let unsnapped = testcase(&junit, "unsnapped (seed 1)");
+    assert!(unsnapped.contains(r#"type="outcome mismatch""#) && unsnapped.contains("no snapshot at "), "{unsnapped}");
+    let short = testcase(&junit, "short (seed 1)");
+    assert!(short.contains(r#"type="run failed""#) && short.contains("did not finish"), "{short}");
+    let broken = dir.join("broken.yaml").display().to_string();
+    let broken = testcase(&junit, &format!("{broken} (did not load)"));
+    assert!(broken.contains(r#"type="load error""#) && broken.contains("steps"), "{broken}");
+    for case in [differs, unsnapped, short] {
+        assert!(case.contains(r#"<property name="seed" value="1"/>"#), "{case}");
+        assert!(case.contains(r#"<property name="simulated" value=""#), "{case}");
+        assert!(!case.contains(r#"name="snapshot""#), "{case}");
+    }
+    assert!(!broken.contains(r#"name="seed""#) && !broken.contains(r#"name="simulated""#), "{broken}");
+
+    // A pass that wrote its snapshot (--accept) says so: it was not compared with one.
+    let accepted = dir.join("accepted");
+    let (code, out, err) = support::squadsim_outside_ci(&[
+        "run",
+        "--accept",
+        dir.join("unsnapped.yaml").to_str().unwrap(),
+        "--report",
+        accepted.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let junit = std::fs::read_to_string(accepted.join("junit.xml")).unwrap();
+    let case = testcase(&junit, "unsnapped (seed 1)");
+    let said = "written as the snapshot (--accept)";
+    assert!(case.contains(&format!(r#"<property name="snapshot" value="{said}"/>"#)), "{case}");
+    assert!(
+        case.contains(&format!("<system-out>snapshot {said}</system-out>")) && !case.contains("<failure"),
+        "{case}"
+    );
+}
