@@ -197,3 +197,25 @@ fn cases_to_xml<'a>(cases: impl Iterator<Item = Case<'a>>, properties: Vec<Prope
     report.add_test_suite(suite);
     report.to_string().expect("a JUnit report of plain strings always serializes")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::engine::outcome::{nothing_ran, RunError};
+    use crate::engine::services::ServicesError;
+
+    #[test]
+    fn a_world_that_could_not_be_built_fails_as_not_built() {
+        // Made here: no corpus scenario has a world a fake refuses to build.
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml");
+        let scenario = crate::scenario::Scenario::load(&file).unwrap();
+        let outcome = nothing_ran(&scenario, RunError::NotBuilt(ServicesError("the fake refused its config".into())));
+        let verdict = super::super::verdict(&file, &outcome, None, true);
+        let result = ScenarioResult { file, outcome, verdict, record: None };
+        let xml = to_xml(&[result], &[], &[]);
+        assert!(xml.contains(r#"type="not built""#), "{xml}");
+        assert!(xml.contains("the world could not be built: the fake refused its config"), "{xml}");
+    }
+}
