@@ -50,13 +50,16 @@ fn a_swarm_over_fault_free_twins_of_the_corpus_holds() {
     assert!(out.contains("fault_began:"), "the swarm drew faults that began: {out}");
 }
 
-/// The load error of a scenario whose `swarm:` menu is `menu` (YAML lines under `swarm:`).
-fn menu_error(menu: &str) -> squadsim::scenario::ScenarioError {
+/// A scenario whose `swarm:` menu is `menu` (YAML lines under `swarm:`), loaded (the default world: horizon 1h,
+/// hosts studio and daytona).
+fn with_menu(menu: &str) -> Result<squadsim::Scenario, squadsim::scenario::ScenarioError> {
     let text = format!("name: x\nswarm:\n{menu}steps: [health]\n");
-    match squadsim::scenario::Scenario::parse(std::path::Path::new("scenarios/x.yaml"), &text) {
-        Ok(_) => panic!("expected a load error for:\n{text}"),
-        Err(e) => e,
-    }
+    squadsim::scenario::Scenario::parse(std::path::Path::new("scenarios/x.yaml"), &text)
+}
+
+/// The load error of a scenario whose `swarm:` menu is `menu`.
+fn menu_error(menu: &str) -> squadsim::scenario::ScenarioError {
+    with_menu(menu).err().unwrap_or_else(|| panic!("expected a load error for the menu:\n{menu}"))
 }
 
 #[test]
@@ -123,42 +126,40 @@ fn a_menu_draws_only_the_kinds_its_hosts_and_links_can_take_and_one_with_neither
     }
 }
 
-/// Whether a scenario whose `swarm:` menu is `menu` loads (the default world: horizon 1h, hosts studio and daytona).
-fn menu_loads(menu: &str) -> Result<(), String> {
-    let text = format!("name: x\nswarm:\n{menu}steps: [health]\n");
-    squadsim::scenario::Scenario::parse(std::path::Path::new("scenarios/x.yaml"), &text)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 #[test]
 fn a_swarm_menu_is_refused_past_each_bound_and_loads_on_it() {
     // On every bound: ranges of one value, the fewest and most faults, a start just before the horizon, a loss
     // rate of 1, the lowest and highest error statuses.
-    let on_bounds =
-        "  faults: {min: 16, max: 16}\n  starts: {min: 3599999ms, max: 3599999ms}\n  lasts: {min: 1ms, max: 1ms}\n  \
-                     extra: {min: 2s, max: 2s}\n  loss_rate: {min: 1, max: 1}\n  statuses: [400, 599]\n";
-    assert_eq!(menu_loads(on_bounds), Ok(()));
-    assert_eq!(menu_loads("  faults: {min: 1, max: 1}\n  loss_rate: {min: 0.3, max: 0.3}\n"), Ok(()));
+    let on_bounds = concat!(
+        "  faults: {min: 16, max: 16}\n",
+        "  starts: {min: 3599999ms, max: 3599999ms}\n",
+        "  lasts: {min: 1ms, max: 1ms}\n",
+        "  extra: {min: 2s, max: 2s}\n",
+        "  loss_rate: {min: 1, max: 1}\n",
+        "  statuses: [400, 599]\n",
+    );
+    for menu in [on_bounds, "  faults: {min: 1, max: 1}\n  loss_rate: {min: 0.3, max: 0.3}\n"] {
+        assert!(with_menu(menu).is_ok(), "{menu}: {:?}", with_menu(menu).err());
+    }
 
-    // Past each: the field, its line and what was expected.
-    for (menu, field, line, expected) in [
-        ("  faults: {min: 0, max: 2}\n", "swarm.faults.min", 3, "expected between 1 and 16 faults a seed"),
-        ("  faults: {min: 3, max: 2}\n", "swarm.faults.min", 3, "expected `min` at most `max`"),
-        ("  starts: {min: 0s, max: 1h}\n", "swarm.starts.max", 3, "expected a start before the horizon (3600.0s)"),
-        ("  starts: {min: 5s, max: 2s}\n", "swarm.starts.min", 3, "expected `min` at most `max`"),
-        ("  lasts: {min: 0s, max: 2s}\n", "swarm.lasts.min", 3, "expected a fault to last longer than 0s"),
-        ("  extra: {min: 0s, max: 2s}\n", "swarm.extra.min", 3, "expected an added latency longer than 0s"),
-        ("  extra: {min: 3s, max: 2s}\n", "swarm.extra.min", 3, "expected `min` at most `max`"),
-        ("  loss_rate: {min: 0.2, max: 1.5}\n", "swarm.loss_rate.max", 3, "above 0 and at most 1, got 1.5"),
-        ("  loss_rate: {min: 0.6, max: 0.5}\n", "swarm.loss_rate.min", 3, "expected `min` at most `max`"),
-        ("  statuses: []\n", "swarm.statuses", 3, "expected at least one status"),
-        ("  statuses: [503, 399]\n", "swarm.statuses[1]", 3, "expected an error status (400..=599), got 399"),
-        ("  statuses: [600]\n", "swarm.statuses[0]", 3, "expected an error status (400..=599), got 600"),
-        ("  kinds: []\n", "swarm.kinds", 3, "expected at least one kind of fault"),
+    // Past each: the field (on the menu's one line, line 3) and what was expected.
+    for (menu, field, expected) in [
+        ("  faults: {min: 0, max: 2}\n", "swarm.faults.min", "expected between 1 and 16 faults a seed"),
+        ("  faults: {min: 3, max: 2}\n", "swarm.faults.min", "expected `min` at most `max`"),
+        ("  starts: {min: 0s, max: 1h}\n", "swarm.starts.max", "expected a start before the horizon (3600.0s)"),
+        ("  starts: {min: 5s, max: 2s}\n", "swarm.starts.min", "expected `min` at most `max`"),
+        ("  lasts: {min: 0s, max: 2s}\n", "swarm.lasts.min", "expected a fault to last longer than 0s"),
+        ("  extra: {min: 0s, max: 2s}\n", "swarm.extra.min", "expected an added latency longer than 0s"),
+        ("  extra: {min: 3s, max: 2s}\n", "swarm.extra.min", "expected `min` at most `max`"),
+        ("  loss_rate: {min: 0.2, max: 1.5}\n", "swarm.loss_rate.max", "above 0 and at most 1, got 1.5"),
+        ("  loss_rate: {min: 0.6, max: 0.5}\n", "swarm.loss_rate.min", "expected `min` at most `max`"),
+        ("  statuses: []\n", "swarm.statuses", "expected at least one status"),
+        ("  statuses: [503, 399]\n", "swarm.statuses[1]", "expected an error status (400..=599), got 399"),
+        ("  statuses: [600]\n", "swarm.statuses[0]", "expected an error status (400..=599), got 600"),
+        ("  kinds: []\n", "swarm.kinds", "expected at least one kind of fault"),
     ] {
         let e = menu_error(menu);
-        assert_eq!((e.field.as_str(), e.line), (field, Some(line)), "{menu}: {e}");
+        assert_eq!((e.field.as_str(), e.line), (field, Some(3)), "{menu}: {e}");
         assert!(e.to_string().contains(expected), "{menu}: {e}");
     }
 }
