@@ -283,11 +283,9 @@ fn the_coverage_and_sometimes_verdicts_are_in_the_json_the_junit_and_the_markdow
     let tally = format!("{counted} of {} probes reached", catalogue.len());
 
     // JUnit: a testcase per `sometimes:` probe, failing when unreached; the coverage as the suite's properties.
-    let reached = junit.split(r#"<testcase name="happy-intake (sometimes run_status:completed)""#).nth(1);
-    let reached = reached.and_then(|rest| rest.split("</testcase>").next()).unwrap_or_else(|| panic!("{junit}"));
+    let reached = support::testcase(&junit, "happy-intake (sometimes run_status:completed)");
     assert!(!reached.contains("<failure"), "a probe reached passes beside one unreached: {reached}");
-    let unreached = junit.split(r#"<testcase name="happy-intake (sometimes wall_fired:planner_wall)""#).nth(1);
-    let unreached = unreached.and_then(|rest| rest.split("</testcase>").next()).unwrap_or_else(|| panic!("{junit}"));
+    let unreached = support::testcase(&junit, "happy-intake (sometimes wall_fired:planner_wall)");
     assert!(unreached.contains(r#"<failure message="sometimes never reached in any seed: wall_fired:planner_wall""#));
     assert!(junit.contains(r#"<property name="probe:run_status:completed" value="2 seeds, 2 hits"/>"#), "{junit}");
     assert!(junit.contains(&format!(r#"<property name="coverage" value="{tally}"#)), "{tally}: {junit}");

@@ -192,13 +192,6 @@ fn the_partition_is_a_fault_mark_and_the_calls_across_it_time_out() {
     assert!(across.iter().all(|c| c.status.is_none() && c.start >= fault.at), "{across:?}");
 }
 
-/// The `<testcase>` element named `name` in `junit` (from its opening tag to its close).
-fn testcase<'a>(junit: &'a str, name: &str) -> &'a str {
-    let start = junit.find(&format!("<testcase name=\"{name}\"")).unwrap_or_else(|| panic!("no {name}: {junit}"));
-    let len = junit[start..].find("</testcase>").map_or(junit.len() - start, |end| end + "</testcase>".len());
-    &junit[start..start + len]
-}
-
 #[test]
 fn junit_gives_each_failure_its_kind_and_says_which_pass_wrote_its_snapshot() {
     // Four inputs, four ways to fail: a snapshot that differs, none at all, a run that stops at its horizon, and a
@@ -216,18 +209,18 @@ fn junit_gives_each_failure_its_kind_and_says_which_pass_wrote_its_snapshot() {
     let (code, out, err) = support::squadsim(&["run", dir.to_str().unwrap(), "--report", reports.to_str().unwrap()]);
     assert_eq!(code, 2, "a file did not load: {out}{err}");
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
-    let differs = testcase(&junit, "differs (seed 1)");
+    let differs = support::testcase(&junit, "differs (seed 1)");
     assert!(differs.contains(r#"type="outcome mismatch""#), "{differs}");
     assert!(
         differs.contains("the outcome differs from its snapshot") && differs.contains("-status: blocked"),
         "{differs}"
     );
-    let unsnapped = testcase(&junit, "unsnapped (seed 1)");
+    let unsnapped = support::testcase(&junit, "unsnapped (seed 1)");
     assert!(unsnapped.contains(r#"type="outcome mismatch""#) && unsnapped.contains("no snapshot at "), "{unsnapped}");
-    let short = testcase(&junit, "short (seed 1)");
+    let short = support::testcase(&junit, "short (seed 1)");
     assert!(short.contains(r#"type="run failed""#) && short.contains("did not finish"), "{short}");
     let broken = dir.join("broken.yaml").display().to_string();
-    let broken = testcase(&junit, &format!("{broken} (did not load)"));
+    let broken = support::testcase(&junit, &format!("{broken} (did not load)"));
     assert!(broken.contains(r#"type="load error""#) && broken.contains("steps"), "{broken}");
     for case in [differs, unsnapped, short] {
         assert!(case.contains(r#"<property name="seed" value="1"/>"#), "{case}");
@@ -247,7 +240,7 @@ fn junit_gives_each_failure_its_kind_and_says_which_pass_wrote_its_snapshot() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     let junit = std::fs::read_to_string(accepted.join("junit.xml")).unwrap();
-    let case = testcase(&junit, "unsnapped (seed 1)");
+    let case = support::testcase(&junit, "unsnapped (seed 1)");
     let said = "written as the snapshot (--accept)";
     assert!(case.contains(&format!(r#"<property name="snapshot" value="{said}"/>"#)), "{case}");
     assert!(

@@ -45,6 +45,13 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The `<testcase>` element named `name` in `junit` (from its opening tag to its close).
+pub(crate) fn testcase<'a>(junit: &'a str, name: &str) -> &'a str {
+    let start = junit.find(&format!("<testcase name=\"{name}\"")).unwrap_or_else(|| panic!("no {name}: {junit}"));
+    let len = junit[start..].find("</testcase>").map_or(junit.len() - start, |end| end + "</testcase>".len());
+    &junit[start..start + len]
+}
+
 /// Runs the `squadsim` binary: its exit code (-1 when a signal ended it), stdout and stderr.
 pub(crate) fn squadsim(args: &[&str]) -> (i32, String, String) {
     squadsim_with_env(args, &[])
