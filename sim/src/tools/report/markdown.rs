@@ -164,7 +164,119 @@ fn longest_backtick_run(s: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use super::super::sweep::{Coverage, SeedResult, Sometimes};
+    use super::super::UncheckedKind;
     use super::*;
+    use crate::engine::invariants::BrokenInvariant;
+    use crate::engine::outcome::{nothing_ran, RunError};
+
+    /// A result of `happy-intake` with `verdict` (its outcome one where nothing ran: only the verdict is read here).
+    fn result(verdict: Verdict) -> ScenarioResult {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/happy-intake.yaml");
+        let scenario = crate::scenario::Scenario::load(&file).unwrap();
+        let outcome = nothing_ran(&scenario, RunError::Stopped("not run: only the verdict is read".into()));
+        ScenarioResult { file, outcome, verdict, record: None }
+    }
+
+    #[test]
+    fn the_lists_above_the_table_end_in_one_blank_line_so_the_table_is_not_read_as_part_of_them() {
+        let unloaded = [LoadFailure { file: PathBuf::from("broken.yaml"), message: "line 3: expected a map".into() }];
+        let unchecked = [Unchecked { path: PathBuf::from("old"), kind: UncheckedKind::UnsearchedDirectory }];
+        let table = "| | scenario | seed |";
+        let only_unloaded = summary(&[], &unloaded, &[]);
+        assert!(only_unloaded.contains(&format!("did not load: line 3: expected a map\n\n{table}")), "{only_unloaded}");
+        let both = summary(&[], &unloaded, &unchecked);
+        assert!(both.contains(&format!("expected a map\n- ⚠️ old holds scenarios")), "{both}");
+        assert!(both.contains(&format!("name it to run them\n\n{table}")), "{both}");
+        let neither = summary(&[], &[], &[]);
+        assert!(neither.starts_with(&format!("## squadsim: 0 passed, 0 failed\n\n{table}")), "{neither}");
+    }
+
+    #[test]
+    fn a_diff_sits_in_a_fence_longer_than_any_backtick_run_in_it() {
+        let plain = summary(&[result(Verdict::Differs("-a\n+b\n".into()))], &[], &[]);
+        assert!(plain.contains("\n```diff\n-a\n+b\n```\n"), "{plain}");
+        let fenced = summary(&[result(Verdict::Differs("-a\n+b ``` c\n".into()))], &[], &[]);
+        assert!(fenced.contains("\n````diff\n-a\n+b ``` c\n````\n"), "{fenced}");
+    }
+
+    fn seed(seed: u64, violations: Vec<BrokenInvariant>) -> SeedResult {
+        SeedResult {
+            scenario: "happy-intake".into(),
+            file: "happy-intake.yaml".into(),
+            seed,
+            violations,
+            simulated: "66.3s".into(),
+            wall_ms: 1.0,
+            reproduce: format!("squadsim run happy-intake.yaml --seed {seed} --jitter 0ms"),
+            shrunk_faults: None,
+            drawn_faults: None,
+            probes: BTreeMap::new(),
+            blockers_at: Vec::new(),
+        }
+    }
+
+    fn sweep(results: Vec<SeedResult>, sometimes: Vec<Sometimes>, coverage: Coverage) -> SweepResults {
+        SweepResults {
+            format: super::super::sweep::RESULTS_FORMAT,
+            seeds: 5..=6,
+            jitter: "0ms".into(),
+            swarm: false,
+            scenarios: vec!["happy-intake.yaml".into()],
+            digests: Vec::new(),
+            shards: Vec::new(),
+            sometimes,
+            results,
+            coverage,
+            not_checked: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_sweep_gives_each_failing_seed_and_no_other_its_broken_invariants_and_a_fenced_reproduce_command() {
+        let broken =
+            BrokenInvariant { field: "run_status".into(), expected: "blocked".into(), actual: "completed".into() };
+        let md = sweep_summary(&sweep(vec![seed(5, vec![broken]), seed(6, vec![])], vec![], Coverage::default()));
+        assert!(md.contains("| ❌ | happy-intake | 2 | 1 | 5 |"), "{md}");
+        assert_eq!(md.matches("<details><summary>❌").count(), 1, "{md}");
+        let details =
+            "<details><summary>❌ happy-intake (seed 5): run_status: expected blocked, got completed</summary>";
+        let fence = "```sh\nsquadsim run happy-intake.yaml --seed 5 --jitter 0ms\n```\n";
+        assert!(md.contains(&format!("{details}\n\n{fence}\n</details>\n")), "{md}");
+    }
+
+    #[test]
+    fn a_sweeps_coverage_says_what_was_never_reached_and_leaves_sometimes_to_the_merge_only_when_declared() {
+        let sometimes = Sometimes {
+            scenario: "happy-intake".into(),
+            file: "happy-intake.yaml".into(),
+            probes: vec!["wall_fired:planner_wall".into()],
+        };
+        let never_reached = vec!["wall_fired:planner_wall".to_string(), "blocker:a".to_string()];
+        let judged = Coverage {
+            catalogue: 3,
+            never_reached,
+            sometimes_unreached: Some(vec![sometimes.clone()]),
+            ..Coverage::default()
+        };
+        let md = sweep_summary(&sweep(vec![seed(5, vec![])], vec![sometimes.clone()], judged));
+        let unreached = "- ❌ happy-intake: `sometimes:` never reached in any seed: wall_fired:planner_wall\n";
+        assert!(md.contains(&format!("{unreached}\n<details><summary>probes reached</summary>")), "{md}");
+        assert!(md.ends_with("\n</details>\n\nNever reached: wall_fired:planner_wall, blocker:a\n"), "{md}");
+        // Everything reached, nothing declared: neither line.
+        let all = Coverage { catalogue: 3, sometimes_unreached: Some(vec![]), ..Coverage::default() };
+        let md = sweep_summary(&sweep(vec![seed(5, vec![])], vec![], all));
+        assert!(md.ends_with("|---|---|---|\n\n</details>\n"), "{md}");
+        // One shard of several: the merge judges `sometimes:`, said only when some scenario declares it.
+        let shard = Coverage { catalogue: 3, sometimes_unreached: None, ..Coverage::default() };
+        let declared = sweep_summary(&sweep(vec![seed(5, vec![])], vec![sometimes], shard.clone()));
+        assert!(declared.contains("`sometimes:` is not judged on one shard of several"), "{declared}");
+        let undeclared = sweep_summary(&sweep(vec![seed(5, vec![])], vec![], shard));
+        assert!(!undeclared.contains("sometimes"), "{undeclared}");
+    }
 
     #[test]
     fn cells_and_fences_hold_whatever_a_scenario_says() {
