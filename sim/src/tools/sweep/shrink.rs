@@ -132,9 +132,16 @@ fn narrow_window(
     }
     let ticks = |d: Duration| (d.as_nanos() / tick.as_nanos().max(1)) as u64;
     let at_tick = |t: u64| tick * t as u32;
-    // The latest start that still fails, before the end (an event's start stays put).
+    // The latest start that still fails, before the end (an event's start stays put, and so does a start
+    // between ticks that no later tick improves on: flooring it would try an earlier one, never checked).
     let start = match timed {
-        Some(at) => at_tick(bisect(ticks(at), ticks(stop.unwrap_or(horizon)), |t| narrowed(build(at_tick(t), stop)))),
+        Some(at) => {
+            let first = ticks(at);
+            match bisect(first, ticks(stop.unwrap_or(horizon)), |t| narrowed(build(at_tick(t), stop))) {
+                t if t == first => at,
+                t => at_tick(t),
+            }
+        }
         None => at,
     };
     // The earliest end that still fails, after the start.
@@ -284,6 +291,27 @@ mod tests {
             (start.at, end.lasts, end.until),
             (Some(SimDuration(Duration::from_millis(4_300))), Some(SimDuration(Duration::from_millis(400))), None)
         );
+    }
+
+    #[test]
+    fn a_start_between_ticks_is_kept_when_no_later_tick_fails_and_the_end_narrows_from_it() {
+        // Fails when the partition begins after a request sent at 10.2s and before its answer at 10.5s, and
+        // covers 50s: a start the bisection cannot move, and one a whole tick earlier no longer fails.
+        let at = |ms: u64| FaultStart::at_time(SimDuration(Duration::from_millis(ms)));
+        let fails = |f: &[Fault]| match f.first() {
+            Some(Fault::Partition { start: FaultStart { at: Some(at), .. }, end, .. }) => {
+                let window = Duration::from_millis(10_200)..=Duration::from_millis(10_500);
+                window.contains(&at.0) && end.until.is_some_and(|u| u.0 >= Duration::from_secs(50))
+            }
+            _ => false,
+        };
+        let partition = |until: u64| Fault::Partition {
+            between: ["studio".into(), "daytona".into()],
+            start: at(10_500),
+            end: FaultEnd::until_time(SimDuration::secs(until)),
+        };
+        let (tick, horizon) = (Duration::from_secs(1), Duration::from_secs(600));
+        assert_eq!(narrow_window(&[partition(300)], 0, tick, horizon, &fails), partition(50));
     }
 
     #[test]
