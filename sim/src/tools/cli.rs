@@ -608,6 +608,23 @@ mod tests {
     }
 
     #[test]
+    fn each_help_lists_its_exit_statuses_naming_the_commands_only_when_it_lists_several() {
+        // One command: its statuses alone, none it does not have (`schema` never fails with 1).
+        assert_eq!(exit_help("schema"), "Exit status:\n    0  the schema was printed\n    2  bad arguments\n");
+        let lint = exit_help("lint");
+        assert!(lint.starts_with("Exit status:\n    0  no violations (files"), "{lint}");
+        assert!(lint.contains("\n    1  violations\n    2  bad arguments,") && !lint.contains("  lint\n"), "{lint}");
+        // Several: each under its name (`run` has three ways to run), and `squadsim --help` every one.
+        let run = exit_help("run");
+        assert!(run.starts_with("Exit status:\n  run\n    0  every scenario was built"), "{run}");
+        assert!(run.contains("\n  run --check-determinism\n    0  ") && !run.contains("  lint\n"), "{run}");
+        let all = exit_help("");
+        for (name, ..) in EXIT_STATUSES {
+            assert_eq!(all.matches(&format!("\n  {name}\n    0  ")).count(), 1, "{name}: {all}");
+        }
+    }
+
+    #[test]
     fn a_scenario_that_panics_fails_alone_and_the_others_still_run_and_report() {
         let files = [corpus("operator-not-super-admin.yaml"), corpus("wrong-project-slug.yaml")];
         // The first scenario panics inside a turmoil simulation, as a host would; the next
