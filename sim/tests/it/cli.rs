@@ -499,6 +499,37 @@ fn outputs_that_cannot_be_written_are_refused_before_anything_runs_and_missing_d
 }
 
 #[test]
+fn accept_that_cannot_write_a_snapshot_exits_2_naming_it_and_still_writes_the_others() {
+    let dir = support::scratch("accept-unwritable");
+    let (stuck, fresh) = (dir.join("stuck.yaml"), dir.join("fresh.yaml"));
+    std::fs::copy(support::corpus().join("happy-intake.yaml"), &stuck).unwrap();
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &fresh).unwrap();
+    // A directory where the snapshot is written before it is renamed into place: the write fails.
+    std::fs::create_dir(dir.join("snapshots/outcome@stuck.yaml.snap.partial")).unwrap();
+    let (code, out, err) =
+        support::squadsim_outside_ci(&["run", "--accept", stuck.to_str().unwrap(), fresh.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains(&format!("error: cannot write the snapshot of {}: ", stuck.display())), "{err}");
+    assert!(out.contains("NEW     happy-intake (seed ") && out.contains("WROTE   operator-not-super-admin"), "{out}");
+    assert!(!dir.join("snapshots/outcome@stuck.yaml.snap").exists(), "{out}");
+    assert!(dir.join("snapshots/outcome@fresh.yaml.snap").is_file(), "the other scenario's snapshot is written");
+}
+
+#[test]
+fn accept_runs_where_ci_is_set_to_false_0_or_nothing_as_insta_reads_it() {
+    let dir = support::scratch("accept-not-ci");
+    let file = dir.join("fresh.yaml");
+    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let snap = dir.join("snapshots/outcome@fresh.yaml.snap");
+    for ci in ["false", "0", ""] {
+        let (code, out, err) = support::squadsim_with_env(&["run", "--accept", file.to_str().unwrap()], &[("CI", ci)]);
+        assert_eq!(code, 0, "CI={ci:?}: {out}{err}");
+        assert!(out.contains("WROTE   operator-not-super-admin") && snap.is_file(), "CI={ci:?}: {out}");
+        std::fs::remove_file(&snap).unwrap();
+    }
+}
+
+#[test]
 fn accept_is_refused_under_ci_and_with_another_seed_and_writes_nothing() {
     let dir = support::scratch("accept-ci");
     let file = dir.join("fresh.yaml");
