@@ -646,6 +646,9 @@ mod tests {
         );
         assert!(out.contains("ok      wrong-project-slug (seed 7): "), "the next scenario still ran: {out}");
         assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+        // A failure with no detail is one line: the next scenario's line follows it, no blank line between.
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("FAILED  ") && lines[1].starts_with("ok      wrong-project-slug"), "{out}");
 
         let (code, out, _) = run_with(&files, &args(None, RunFormat::Json), &load, &panicking);
         assert_eq!(code, ExitStatus::Failed);
