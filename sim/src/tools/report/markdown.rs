@@ -189,7 +189,7 @@ mod tests {
         let only_unloaded = summary(&[], &unloaded, &[]);
         assert!(only_unloaded.contains(&format!("did not load: line 3: expected a map\n\n{table}")), "{only_unloaded}");
         let both = summary(&[], &unloaded, &unchecked);
-        assert!(both.contains(&format!("expected a map\n- ⚠️ old holds scenarios")), "{both}");
+        assert!(both.contains("expected a map\n- ⚠️ old holds scenarios"), "{both}");
         assert!(both.contains(&format!("name it to run them\n\n{table}")), "{both}");
         let neither = summary(&[], &[], &[]);
         assert!(neither.starts_with(&format!("## squadsim: 0 passed, 0 failed\n\n{table}")), "{neither}");
