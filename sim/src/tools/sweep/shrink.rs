@@ -31,8 +31,9 @@ pub fn shrink(scenario: &Scenario, seed: u64, network: &Network) -> Vec<Fault> {
 /// Delta debugging (Zeller's ddmin) over a list whose full form fails: a
 /// 1-minimal sublist that still fails (removing any one entry makes it pass).
 /// Each call of `fails` is a whole simulated run, so no sublist is tried twice
-/// (with two parts, each part's complement is the other part), and after a
-/// complement still fails the parts stay as small as they were.
+/// (with two parts, each part's complement is the other part), and when a
+/// complement still fails, what is left is cut into as many parts as before
+/// (finer ones), not one fewer as Zeller's does.
 fn ddmin<T: Clone>(items: Vec<T>, fails: &dyn Fn(&[T]) -> bool) -> Vec<T> {
     let mut tried = std::collections::BTreeMap::<Vec<usize>, bool>::new();
     let mut fails_on = |indices: &[usize]| -> bool {
