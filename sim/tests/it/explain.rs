@@ -4,9 +4,17 @@
 //! slug's 000) — and gone in each twin without the fault.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use squadsim::engine::run_record::{Mark, MarkKind, RunRecord, Span, SpanKind};
+use squadsim::engine::world::{self, RunOptions};
+use squadsim::scenario::Scenario;
 use squadsim::tools::explain::{self, CallView, ExplainArgs};
+use squadsim::Outcome;
 use squadsim_conformance::exit::ExitStatus;
+use squadsim_fakes::daytona::Event;
+
+use crate::support;
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name)
@@ -179,5 +187,159 @@ fn a_call_refused_across_a_partition_says_so_one_lost_in_flight_how_long_it_wait
             && l.contains("-> 000 (no answer; the client timed out at ")
             && l.contains(", after 10.0s)")),
         "{crash}"
+    );
+}
+
+/// A corpus scenario's run, recorded, with the Kubernetes events of its sandbox pods.
+fn recorded(scenario: &Scenario) -> (Outcome, RunRecord, Vec<Event>) {
+    let options = RunOptions { record: true, keep_services: true, ..RunOptions::default() };
+    let run = world::run(scenario, options);
+    let events = run.services.map(|s| s.daytona.events()).unwrap_or_default();
+    (run.outcome, run.record.expect("recorded"), events)
+}
+
+fn told(scenario: &Scenario, outcome: &Outcome, record: &RunRecord, events: &[Event]) -> String {
+    explain::story(scenario, outcome, record, events, CallView::None)
+}
+
+#[test]
+fn each_lanes_last_attempt_ends_with_its_own_sessions_reason() {
+    let scenario = support::load("workspace-start-deadline.yaml");
+    let (outcome, mut record, events) = recorded(&scenario);
+    // An earlier attempt of the first lane, recorded before the others: only the last one carries the reason.
+    let first = record.spans.iter().find(|s| s.kind == SpanKind::Attempt).cloned().expect("an attempt");
+    let earlier = Span { label: "attempt 0".into(), end: first.end - Duration::from_secs(30), ..first.clone() };
+    record.spans.insert(0, earlier);
+    let story = told(&scenario, &outcome, &record, &events);
+    let lines = timeline(&story);
+    let reasons: Vec<(&str, &str)> =
+        outcome.sessions.iter().filter_map(|s| Some((s.agent_id.as_str(), s.attempt_end.as_deref()?))).collect();
+    assert_eq!(reasons.len(), 2, "both lanes' attempts end on the deadline: {story}");
+    assert_ne!(reasons[0].1, reasons[1].1, "each names its own sandbox");
+    for (lane, reason) in reasons {
+        let ended: Vec<&&str> = lines
+            .iter()
+            .filter(|l| l.contains(&format!("state     {lane}: attempt ")) && l.contains(" ended"))
+            .collect();
+        let (last, before) = ended.split_last().unwrap_or_else(|| panic!("{lane}: {story}"));
+        assert!(last.ends_with(&format!(" ended ({reason})")), "{lane}'s last attempt: {last}\n{story}");
+        assert!(before.iter().all(|l| l.ends_with(" ended")), "{lane}'s earlier attempts: {before:?}");
+    }
+    assert!(lines.iter().any(|l| l.ends_with(&format!("{}: attempt 0 ended", first.lane))), "{story}");
+}
+
+#[test]
+fn each_wall_fired_shows_the_fallback_and_retry_of_that_agents_wall() {
+    let scenario = support::load("wall-planner-blocked.yaml");
+    let (mut outcome, mut record, events) = recorded(&scenario);
+    let wall = outcome.walls.first().cloned().expect("the planner wall fires");
+    let mark = record.marks.iter().find(|m| m.kind == MarkKind::Wall).cloned().expect("its mark");
+    // The same agent at a second wall, and a second agent at the first: three walls, told apart by both.
+    let mut other_wall = wall.clone();
+    (other_wall.wall, other_wall.fallback, other_wall.retry_outcome) =
+        ("delivery_wall".into(), "second-fallback".into(), "second-retry".into());
+    let mut other_agent = wall.clone();
+    (other_agent.agent_id, other_agent.fallback, other_agent.retry_outcome) =
+        ("curator".into(), "third-fallback".into(), "third-retry".into());
+    for w in [&other_wall, &other_agent] {
+        outcome.walls.push(w.clone());
+        record.marks.push(Mark { lane: w.agent_id.clone(), label: w.wall.clone(), ..mark.clone() });
+    }
+    let story = told(&scenario, &outcome, &record, &events);
+    for w in &outcome.walls {
+        let fired = format!(
+            "state     {}: wall {} fired (fallback {}; retry {})",
+            w.agent_id, w.wall, w.fallback, w.retry_outcome
+        );
+        assert_eq!(timeline(&story).iter().filter(|l| l.ends_with(&fired)).count(), 1, "{fired}\n{story}");
+    }
+}
+
+#[test]
+fn a_kubernetes_event_shows_its_count_only_when_it_repeated() {
+    for name in ["longhorn-faulted-volumes.yaml", "workspace-start-deadline.yaml"] {
+        let scenario = support::load(name);
+        let (outcome, record, events) = recorded(&scenario);
+        let story = told(&scenario, &outcome, &record, &events);
+        assert!(!events.is_empty(), "{name}");
+        for e in &events {
+            let head = format!("k8s       {} {} pod {}", e.kind, e.reason, e.object_name);
+            let line =
+                timeline(&story).into_iter().find(|l| l.contains(&head)).unwrap_or_else(|| panic!("{head}\n{story}"));
+            let rest = line.split_once(&head).map(|(_, rest)| rest).unwrap();
+            if e.count > 1 {
+                assert!(rest.starts_with(&format!(" x{} (until ", e.count)), "{line}");
+            } else {
+                assert!(rest.starts_with(": "), "a single event has no count: {line}");
+            }
+        }
+        let repeated = events.iter().any(|e| e.count > 1);
+        assert_eq!(repeated, name.starts_with("longhorn"), "{name}: {events:?}");
+    }
+}
+
+#[test]
+fn the_story_opens_with_the_scenarios_description_when_it_has_one() {
+    let mut scenario = support::load("workspace-start-deadline.yaml");
+    let (outcome, record, events) = recorded(&scenario);
+    let story = told(&scenario, &outcome, &record, &events);
+    let opening: Vec<&str> = story.lines().take(4).collect();
+    assert_eq!(
+        opening,
+        ["workspace-start-deadline (seed 3)", scenario.description.trim_end(), "", "timeline (simulated time):"]
+    );
+    scenario.description.clear();
+    let story = told(&scenario, &outcome, &record, &events);
+    let opening: Vec<&str> = story.lines().take(3).collect();
+    assert_eq!(opening, ["workspace-start-deadline (seed 3)", "", "timeline (simulated time):"]);
+}
+
+#[test]
+fn the_end_line_says_the_runs_status_and_blockers_and_the_faults_that_never_began() {
+    let end = |story: &str| story.lines().find(|l| l.starts_with("end: ")).map(str::to_string).unwrap_or_default();
+    let happy = std::fs::read_to_string(support::corpus_file("happy-intake.yaml")).unwrap();
+    let late = "faults:\n  - partition: {between: [studio, daytona], at: 50m}\n  - crash: {host: github, on: {wall: {wall: closer_wall}}}\n";
+    let scenario = Scenario::parse(Path::new("scenarios/late.yaml"), &format!("{happy}{late}")).unwrap();
+    let (outcome, record, events) = recorded(&scenario);
+    let story = told(&scenario, &outcome, &record, &events);
+    let run = outcome.run.as_ref().expect("launched");
+    assert_eq!(run.status, "completed");
+    assert_eq!(end(&story), format!("end: run {} completed, no blockers after {}", run.run_id, outcome.simulated));
+    let never: Vec<&str> = story
+        .lines()
+        .skip_while(|l| !l.starts_with("declared faults that never began"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        never,
+        [
+            "  partition studio <-> daytona (at 3000.0s: the run ended first)",
+            "  crash github (on wall closer_wall: it never happened)"
+        ],
+        "{story}"
+    );
+
+    // The twin without them has no such section.
+    let twin = Scenario::parse(Path::new("scenarios/happy.yaml"), &happy).unwrap();
+    let (outcome, record, events) = recorded(&twin);
+    assert!(!told(&twin, &outcome, &record, &events).contains("never began"));
+
+    let blocked = support::load("workspace-start-deadline.yaml");
+    let (outcome, record, events) = recorded(&blocked);
+    let run = outcome.run.as_ref().expect("launched");
+    assert_eq!(
+        end(&told(&blocked, &outcome, &record, &events)),
+        format!(
+            "end: run {} {}, blockers agent_first_tool_required after {}",
+            run.run_id, run.status, outcome.simulated
+        )
+    );
+
+    let refused = support::load("wrong-project-slug.yaml");
+    let (outcome, record, events) = recorded(&refused);
+    assert_eq!(
+        end(&told(&refused, &outcome, &record, &events)),
+        format!("end: no run launched, no blockers after {}", outcome.simulated)
     );
 }
