@@ -67,8 +67,7 @@ fn a_malformed_scenario_exits_2_naming_file_line_and_field() {
 #[test]
 fn an_outcome_that_differs_from_its_snapshot_exits_1_with_a_diff() {
     let dir = support::scratch("differs");
-    let file = dir.join("happy.yaml");
-    std::fs::copy(support::corpus().join("happy-intake.yaml"), &file).unwrap();
+    let file = support::corpus_copy("happy-intake.yaml", &dir, "happy.yaml");
     let pinned = std::fs::read_to_string(support::corpus().join("snapshots/outcome@happy-intake.yaml.snap")).unwrap();
     std::fs::write(
         dir.join("snapshots/outcome@happy.yaml.snap"),
@@ -164,8 +163,7 @@ fn a_run_that_breaks_its_declaration_and_differs_from_its_snapshot_shows_both() 
 #[test]
 fn a_scenario_without_a_snapshot_exits_1_and_says_how_to_pin_it() {
     let dir = support::scratch("new");
-    let file = dir.join("fresh.yaml");
-    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let file = support::corpus_copy("operator-not-super-admin.yaml", &dir, "fresh.yaml");
     let (code, out, err) = support::squadsim(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(out.contains("NEW") && out.contains(&format!("`squadsim run --accept {}`", file.display())), "{out}");
@@ -175,8 +173,7 @@ fn a_scenario_without_a_snapshot_exits_1_and_says_how_to_pin_it() {
 #[test]
 fn accept_pins_a_new_outcome_and_a_changed_one_and_the_next_run_matches_them() {
     let dir = support::scratch("accept");
-    let file = dir.join("happy.yaml");
-    std::fs::copy(support::corpus().join("happy-intake.yaml"), &file).unwrap();
+    let file = support::corpus_copy("happy-intake.yaml", &dir, "happy.yaml");
     let snap = dir.join("snapshots/outcome@happy.yaml.snap");
     let corpus_snap =
         std::fs::read_to_string(support::corpus().join("snapshots/outcome@happy-intake.yaml.snap")).unwrap();
@@ -235,8 +232,7 @@ fn accept_never_writes_an_outcome_that_breaks_an_invariant_its_scenario_declares
 #[test]
 fn a_snapshot_that_cannot_be_read_fails_the_run_and_accept_leaves_it() {
     let dir = support::scratch("unreadable-snapshot");
-    let file = dir.join("refused.yaml");
-    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let file = support::corpus_copy("operator-not-super-admin.yaml", &dir, "refused.yaml");
     let snap = dir.join("snapshots/outcome@refused.yaml.snap");
     std::fs::write(&snap, b"---\nsource: x\n---\nscenario: \xff\n").unwrap();
     for accept in [false, true] {
@@ -501,9 +497,8 @@ fn outputs_that_cannot_be_written_are_refused_before_anything_runs_and_missing_d
 #[test]
 fn accept_that_cannot_write_a_snapshot_exits_2_naming_it_and_still_writes_the_others() {
     let dir = support::scratch("accept-unwritable");
-    let (stuck, fresh) = (dir.join("stuck.yaml"), dir.join("fresh.yaml"));
-    std::fs::copy(support::corpus().join("happy-intake.yaml"), &stuck).unwrap();
-    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &fresh).unwrap();
+    let stuck = support::corpus_copy("happy-intake.yaml", &dir, "stuck.yaml");
+    let fresh = support::corpus_copy("operator-not-super-admin.yaml", &dir, "fresh.yaml");
     // A directory where the snapshot is written before it is renamed into place: the write fails.
     std::fs::create_dir(dir.join("snapshots/outcome@stuck.yaml.snap.partial")).unwrap();
     let (code, out, err) =
@@ -518,8 +513,7 @@ fn accept_that_cannot_write_a_snapshot_exits_2_naming_it_and_still_writes_the_ot
 #[test]
 fn accept_runs_where_ci_is_set_to_false_0_or_nothing_as_insta_reads_it() {
     let dir = support::scratch("accept-not-ci");
-    let file = dir.join("fresh.yaml");
-    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let file = support::corpus_copy("operator-not-super-admin.yaml", &dir, "fresh.yaml");
     let snap = dir.join("snapshots/outcome@fresh.yaml.snap");
     for ci in ["false", "0", ""] {
         let (code, out, err) = support::squadsim_with_env(&["run", "--accept", file.to_str().unwrap()], &[("CI", ci)]);
@@ -532,8 +526,7 @@ fn accept_runs_where_ci_is_set_to_false_0_or_nothing_as_insta_reads_it() {
 #[test]
 fn accept_is_refused_under_ci_and_with_another_seed_and_writes_nothing() {
     let dir = support::scratch("accept-ci");
-    let file = dir.join("fresh.yaml");
-    std::fs::copy(support::corpus().join("operator-not-super-admin.yaml"), &file).unwrap();
+    let file = support::corpus_copy("operator-not-super-admin.yaml", &dir, "fresh.yaml");
     for ci in ["true", "1"] {
         let (code, out, err) = support::squadsim_with_env(&["run", "--accept", file.to_str().unwrap()], &[("CI", ci)]);
         assert_eq!(code, 2, "{out}{err}");

@@ -45,6 +45,13 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A copy of the corpus scenario `name` in `dir`, as `as_file` (without its snapshot): its path.
+pub(crate) fn corpus_copy(name: &str, dir: &Path, as_file: &str) -> PathBuf {
+    let file = dir.join(as_file);
+    std::fs::copy(corpus_file(name), &file).unwrap_or_else(|e| panic!("{name} -> {}: {e}", file.display()));
+    file
+}
+
 /// The `<testcase>` element named `name` in `junit` (from its opening tag to its close).
 pub(crate) fn testcase<'a>(junit: &'a str, name: &str) -> &'a str {
     let start = junit.find(&format!("<testcase name=\"{name}\"")).unwrap_or_else(|| panic!("no {name}: {junit}"));
