@@ -69,3 +69,29 @@ fn an_unreachable_gateway_blocks_and_a_healthy_network_clears() {
     twin.faults.clear();
     assert!(clean(&support::run(&twin)));
 }
+
+/// A CLI that names its own session (codex-cli) names it only once its process runs: an
+/// attempt whose workspace never started has no session id, and the launch contract's
+/// deadline still blocks it (a swarm sweep of `first-tool-codex-no-tool-call` found it
+/// waiting forever when a fault stopped its attempt before the process started).
+#[test]
+fn a_codex_agent_whose_workspace_never_starts_is_blocked_by_the_gate_without_a_session_id() {
+    use squadsim::engine::diagnosis::Plane;
+    use squadsim::scenario::AgentProcessAdapter;
+    let mut s = load("workspace-start-deadline.yaml");
+    s.world.agent_process_adapters.insert("planner".into(), AgentProcessAdapter::CodexCli);
+    let o = support::run(&s);
+    let planner = o.sessions.iter().find(|s| s.agent_id == "planner").expect("the planner");
+    assert_eq!(
+        (planner.live_status.as_str(), planner.blocker_code.as_deref(), planner.claude_session_id.as_deref()),
+        ("blocked", Some("agent_first_tool_required"), None),
+        "{planner:?}"
+    );
+    assert!(o.finished && o.error.is_none(), "{:?}", o.error);
+    assert_eq!(o.diagnosis.map(|d| d.plane), Some(Plane::ExecutionPlane), "its process printed nothing");
+    // Its twin: the sandbox starts in time, the codex planner makes its calls and the intake goes on.
+    let mut twin = s.clone();
+    twin.world.sandbox_start = squadsim::scenario::SimDuration::secs(5);
+    let o = support::run(&twin);
+    assert!(!o.blockers().contains(&"agent_first_tool_required".to_string()), "{:?}", o.sessions);
+}

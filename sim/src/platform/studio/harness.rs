@@ -6,9 +6,10 @@
 //! Guarantees:
 //! - `claude_session_id` is set when the attempt starts and kept across replays
 //!   (the session resumes);
-//! - a session that started but has made no required first tool call when the
-//!   launch contract's deadline passes, or whose process ended without one, is
-//!   blocked with `agent_first_tool_required`;
+//! - a session whose attempt began but has made no required first tool call when
+//!   the launch contract's deadline passes (whether or not its process ever ran,
+//!   under every adapter), or whose process ended without one, is blocked with
+//!   `agent_first_tool_required`;
 //! - an attempt that met the launch contract completes only if its process ended
 //!   well (exit 0, a final result that is not an error) and its lane's wall lets it
 //!   pass; one that ended with a no-progress report (an error result carrying the
@@ -303,10 +304,14 @@ pub(crate) fn block(studio: &Studio, run_id: &str, agent_id: &str, standing: Sta
 }
 
 /// The launch contract: the required first tool call must come before the deadline.
+///
+/// Whatever the adapter: a CLI that names its own session (`codex-cli`) and never
+/// got to print it (its workspace never started) is as unmet as a Claude session
+/// whose id the Studio assigned up front and that printed nothing.
 async fn first_tool_gate(studio: Arc<Studio>, run_id: String, agent_id: String, attempt_no: u32) {
     squadsim_fakes::timer::sleep(studio.config.first_tool_deadline).await;
     let unmet = read_session(&studio, &run_id, &agent_id, |s| {
-        s.attempts == attempt_no && s.claude_session_id.is_some() && !s.first_tool_made() && !s.live_status.is_settled()
+        s.attempts == attempt_no && !s.first_tool_made() && !s.live_status.is_settled()
     });
     if unmet == Some(true) {
         block(&studio, &run_id, &agent_id, first_tool_required());
