@@ -21,7 +21,10 @@ use squadsim_conformance::vocabulary::BlockerCode;
 use squadsim_fakes::contextforge::ContextForge;
 use squadsim_fakes::daytona::{CorePodStatus, Daytona, Event, Robustness, Sandbox, SandboxState, VolumeState};
 
-use crate::platform::studio::Run;
+use crate::base::templates::REQUIRED_FIRST_TOOL;
+use crate::platform::studio::{armory, Run, Studio};
+use crate::platform::workspace::adapters::{read_line, OutputEvent};
+use crate::scenario::AgentProcessAdapter;
 
 /// Which plane a first-tool block comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,7 +35,8 @@ pub enum Plane {
     /// The MCP/auth control plane: the agent ran but could not reach, be
     /// authorised for, or be given its MCP tools.
     ControlPlane,
-    /// Neither: the agent ran with its tools available and made no tool call.
+    /// Neither: the agent ran with its tools available and made no call of
+    /// the required first tool.
     Neither,
 }
 
@@ -73,54 +77,65 @@ pub struct Diagnosis {
 struct WorkspaceLogs {
     /// Workspaces whose process printed nothing.
     silent: usize,
-    /// Workspaces whose Claude session started (printed its init line).
+    /// Agent sessions started (claude's `system`/`init` line, codex's `thread.started`).
     started: usize,
-    /// MCP server name -> (connected, failed) across the started sessions.
+    /// MCP server name -> (connected, failed) across the started sessions that say.
     servers: BTreeMap<String, (usize, usize)>,
-    /// Started sessions with no MCP server attached at all.
+    /// Started sessions whose start line lists no MCP server at all.
     no_servers: usize,
     tool_uses: usize,
-    /// Tool results that came back as errors.
+    /// Calls of the launch contract's required first tool.
+    first_tool_calls: usize,
+    /// Tool results that came back as errors (refused by the workspace shim, or answered with an error).
     tool_errors: usize,
 }
 
 impl WorkspaceLogs {
-    fn read(&mut self, text: &str) {
+    /// Reads one workspace's log, printed by `adapter`'s process, with the reader
+    /// the Harness Runtime reads it with ([`read_line`]).
+    fn read(&mut self, adapter: AgentProcessAdapter, text: &str) {
         if text.trim().is_empty() {
             self.silent += 1;
             return;
         }
         for line in text.lines() {
-            let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
-            match event.get("type").and_then(Value::as_str) {
-                Some("system") => {
-                    self.started += 1;
-                    let servers = event.get("mcp_servers").and_then(Value::as_array).cloned().unwrap_or_default();
-                    if servers.is_empty() {
-                        self.no_servers += 1;
+            for event in read_line(adapter, line) {
+                match event {
+                    OutputEvent::SessionStarted(_) => {
+                        self.started += 1;
+                        self.read_mcp_servers(line);
                     }
-                    for s in servers {
-                        let name = s.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-                        let entry = self.servers.entry(name).or_default();
-                        if s.get("status").and_then(Value::as_str) == Some("connected") {
-                            entry.0 += 1;
-                        } else {
-                            entry.1 += 1;
+                    OutputEvent::ToolUse { name, .. } => {
+                        self.tool_uses += 1;
+                        let (server, required) = REQUIRED_FIRST_TOOL;
+                        if tool_name::credits(server, &name, required) {
+                            self.first_tool_calls += 1;
                         }
                     }
+                    OutputEvent::ToolResult { is_error: true, .. } => self.tool_errors += 1,
+                    _ => {}
                 }
-                Some("assistant") | Some("user") => {
-                    for item in event.pointer("/message/content").and_then(Value::as_array).into_iter().flatten() {
-                        match item.get("type").and_then(Value::as_str) {
-                            Some("tool_use") => self.tool_uses += 1,
-                            Some("tool_result") if item.get("is_error") == Some(&Value::Bool(true)) => {
-                                self.tool_errors += 1
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
+            }
+        }
+    }
+
+    /// The MCP server statuses of a session's start line, where its format has
+    /// them (stream-json's `system`/`init`; codex's `thread.started` has none).
+    fn read_mcp_servers(&mut self, line: &str) {
+        let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        let Some(servers) = event.get("mcp_servers").and_then(Value::as_array) else {
+            return;
+        };
+        if servers.is_empty() {
+            self.no_servers += 1;
+        }
+        for s in servers {
+            let name = s.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let entry = self.servers.entry(name).or_default();
+            if s.get("status").and_then(Value::as_str) == Some("connected") {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
             }
         }
     }
@@ -150,6 +165,8 @@ impl Check {
 /// What the diagnosis reads of the blocked agents' execution plane.
 struct Plant<'a> {
     run: &'a Run,
+    /// The Studio's configuration: which agent process adapter each role's attempts ran through.
+    studio: &'a Studio,
     daytona: &'a Daytona,
     blocked: Vec<&'a str>,
     sandboxes: Vec<Sandbox>,
@@ -163,7 +180,7 @@ struct Plant<'a> {
 /// failing check, in the chain's order, and the plane is the execution plane if
 /// any execution-plane check fails, else the control plane if any control-plane
 /// check fails, else neither.
-pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<Diagnosis> {
+pub fn diagnose(run: &Run, studio: &Studio, daytona: &Daytona, gateway: &ContextForge) -> Option<Diagnosis> {
     let blocked: Vec<&str> = run
         .sessions
         .iter()
@@ -181,13 +198,14 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
                 && s.labels.get("agentsquad.agent").is_some_and(|a| blocked.contains(&a.as_str()))
         })
         .collect();
-    let plant = Plant { run, daytona, blocked, sandboxes, events: daytona.events() };
+    let plant = Plant { run, studio, daytona, blocked, sandboxes, events: daytona.events() };
+    let logs = plant.workspace_logs();
     let checks = [
         nodes_check(&plant),
         storage_check(&plant),
         core_pods_check(plant.daytona),
         pods_check(&plant),
-        logs_check(&plant),
+        logs_check(&plant, &logs),
         gateway_log_check(gateway),
         virtual_servers_check(gateway),
         feed_check(run),
@@ -201,10 +219,21 @@ pub fn diagnose(run: &Run, daytona: &Daytona, gateway: &ContextForge) -> Option<
     } else {
         Plane::Neither
     };
-    let cause = if failing.is_empty() {
-        "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call".to_string()
-    } else {
-        failing.iter().filter_map(|c| c.cause.as_deref()).collect::<Vec<_>>().join("; ")
+    let calls = match (logs.tool_uses, logs.first_tool_calls) {
+        (0, _) => None,
+        (n, 0) => Some(format!("of the blocked agents' {n} tool calls none was the required first tool {}", required_first_tool())),
+        (n, m) => Some(format!(
+            "{m} of the blocked agents' {n} tool calls were the required first tool {}, and the launch contract did not count them",
+            required_first_tool()
+        )),
+    };
+    let cause = match calls {
+        _ if !failing.is_empty() => {
+            let causes = failing.iter().filter_map(|c| c.cause.clone());
+            causes.chain(calls.into_iter().filter(|_| logs.first_tool_calls == 0)).collect::<Vec<_>>().join("; ")
+        }
+        None => "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call".to_string(),
+        Some(calls) => format!("claude ran with its MCP tools available, but {calls}"),
     };
     let feed = run.observability;
     let claude_ids = run
@@ -329,6 +358,18 @@ fn storage_check(plant: &Plant) -> Check {
 }
 
 impl Plant<'_> {
+    /// The blocked agents' workspace logs, read together.
+    fn workspace_logs(&self) -> WorkspaceLogs {
+        let mut logs = WorkspaceLogs::default();
+        for s in &self.sandboxes {
+            let agent = s.labels.get("agentsquad.agent");
+            let session = self.run.sessions.iter().find(|session| Some(&session.agent_id) == agent);
+            let role = session.map(|session| session.role_id.as_str()).unwrap_or_default();
+            logs.read(armory::agent_process_adapter(self.studio, role), &self.daytona.workspace_logs(&s.id));
+        }
+        logs
+    }
+
     /// Warning reasons on the blocked agents' sandbox pods, with their counts.
     fn warnings(&self) -> BTreeMap<&str, u32> {
         let pods: Vec<String> = self.sandboxes.iter().map(|s| format!("sandbox-{}", s.id)).collect();
@@ -391,11 +432,7 @@ fn pods_check(plant: &Plant) -> Check {
 }
 
 /// The Daytona workspace logs (where claude's output goes): did claude run, with its MCP tools?
-fn logs_check(plant: &Plant) -> Check {
-    let mut logs = WorkspaceLogs::default();
-    for s in &plant.sandboxes {
-        logs.read(&plant.daytona.workspace_logs(&s.id));
-    }
+fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
     let failed = logs.failed_servers();
     let check = "Daytona workspace logs";
     if plant.sandboxes.is_empty() || logs.started == 0 {
@@ -418,27 +455,41 @@ fn logs_check(plant: &Plant) -> Check {
     if logs.silent > 0 {
         finding.push_str(&format!(", {} silent", logs.silent));
     }
-    let mut broken = Vec::new();
+    let mut unmounted = Vec::new();
     if logs.no_servers > 0 {
-        broken.push(format!("{} sessions with no MCP server attached", logs.no_servers));
+        unmounted.push(format!("{} sessions with no MCP server attached", logs.no_servers));
     }
     if !failed.is_empty() {
-        broken.push(format!("MCP servers failed: {}", failed.join(", ")));
+        unmounted.push(format!("MCP servers failed: {}", failed.join(", ")));
     }
-    for b in &broken {
-        finding.push_str(&format!("; {b}"));
+    for u in &unmounted {
+        finding.push_str(&format!("; {u}"));
     }
     finding.push_str(&format!("; {} tool calls, {} tool errors", logs.tool_uses, logs.tool_errors));
-    if logs.tool_errors > 0 {
-        broken.push(format!("{} tool errors", logs.tool_errors));
+    if logs.tool_uses > 0 && logs.first_tool_calls == 0 {
+        finding.push_str(&format!("; no call of the required first tool {}", required_first_tool()));
     }
-    let cause = (!broken.is_empty()).then(|| {
-        format!(
+    let mut causes = Vec::new();
+    if !unmounted.is_empty() {
+        causes.push(format!(
             "claude ran without its MCP tools ({}): the required first tool was not in the palette, or its call failed",
-            broken.join("; ")
-        )
-    });
+            unmounted.join("; ")
+        ));
+    }
+    if logs.tool_errors > 0 {
+        causes.push(format!(
+            "{} of the blocked agents' {} tool calls came back as errors (refused by the loadout's allow-list, or failed)",
+            logs.tool_errors, logs.tool_uses
+        ));
+    }
+    let cause = (!causes.is_empty()).then(|| causes.join("; "));
     Check::new(check, finding, Plane::ControlPlane, cause)
+}
+
+/// The launch contract's required first tool, as the agent's palette names it.
+fn required_first_tool() -> String {
+    let (server, required) = REQUIRED_FIRST_TOOL;
+    tool_name::agent_facing_name(server, required)
 }
 
 /// The ContextForge gateway log: 401s.
@@ -532,6 +583,56 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::platform::workspace::adapters::OutputWriter;
+    use serde_json::json;
+
+    /// One session's log as `adapter`'s process prints it: started with `servers`, then each
+    /// (server, tool, answered with an error) call and its result, the skills line after the first.
+    fn session_log(adapter: AgentProcessAdapter, servers: &[Value], calls: &[(&str, &str, bool)]) -> String {
+        let w = OutputWriter::new(adapter, "3f1c0d2e-0000-4000-8000-000000000001");
+        let mut lines = w.init(&[], servers);
+        for (i, (server, tool, is_error)) in calls.iter().enumerate() {
+            let id = format!("toolu_{i:02}");
+            lines.push(w.tool_use(&id, server, tool, &json!({})));
+            lines.push(w.tool_result(&id, server, tool, if *is_error { "down" } else { "ok" }, *is_error));
+            if i == 0 {
+                lines.extend(w.skills(&["deliver".to_string()]));
+            }
+        }
+        lines.join("\n") + "\n"
+    }
+
+    #[test]
+    fn workspace_logs_count_sessions_calls_and_errors_in_each_adapters_format() {
+        let connected = json!({"name": "fractalops-hud", "status": "connected"});
+        let calls = [("agent-memory-archive", "memory_search", false), ("fractalops-hud", "get_hud_snapshot", true)];
+        for adapter in [AgentProcessAdapter::ClaudeCli, AgentProcessAdapter::CodexCli] {
+            let mut logs = WorkspaceLogs::default();
+            logs.read(adapter, &session_log(adapter, &[connected.clone()], &calls));
+            logs.read(adapter, &session_log(adapter, &[connected.clone()], &calls[..1]));
+            logs.read(adapter, "");
+            logs.read(adapter, " \n");
+            let counts = (logs.started, logs.silent, logs.tool_uses, logs.first_tool_calls, logs.tool_errors);
+            assert_eq!(counts, (2, 2, 3, 1, 1), "{adapter:?}: {logs:?}");
+            assert!(logs.failed_servers().is_empty());
+            assert_eq!(logs.no_servers, 0);
+        }
+    }
+
+    #[test]
+    fn only_claudes_start_line_says_which_mcp_servers_attached() {
+        let failed = json!({"name": "agent-memory-archive", "status": "failed"});
+        let mut claude = WorkspaceLogs::default();
+        claude
+            .read(AgentProcessAdapter::ClaudeCli, &session_log(AgentProcessAdapter::ClaudeCli, &[failed.clone()], &[]));
+        claude.read(AgentProcessAdapter::ClaudeCli, &session_log(AgentProcessAdapter::ClaudeCli, &[], &[]));
+        assert_eq!((claude.started, claude.no_servers, claude.failed_servers()), (2, 1, vec!["agent-memory-archive"]));
+        // Codex's `thread.started` has no place for them: nothing is said either way.
+        let mut codex = WorkspaceLogs::default();
+        codex.read(AgentProcessAdapter::CodexCli, &session_log(AgentProcessAdapter::CodexCli, &[failed], &[]));
+        assert_eq!((codex.started, codex.no_servers, codex.servers.len()), (1, 0, 0));
+    }
 
     #[test]
     fn every_plane_name_is_its_serde_name() {

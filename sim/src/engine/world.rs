@@ -387,7 +387,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Run {
     outcome.faults = schedule.log().to_vec();
     outcome.faults_never_began = schedule.never_began();
     let run = outcome.run.as_ref().and_then(|r| studio.run(&r.run_id));
-    outcome.diagnosis = run.and_then(|r| crate::engine::diagnosis::diagnose(&r, &services.daytona, &gateway));
+    outcome.diagnosis = run.and_then(|r| crate::engine::diagnosis::diagnose(&r, &studio, &services.daytona, &gateway));
     outcome.platform_agent = platform_agent.map(|p| p.outcome());
     outcome.project_issues =
         outcome.run.as_ref().map(|r| outcome::project_issues(&services.glitchtip, &r.project_slug)).unwrap_or_default();

@@ -66,3 +66,84 @@ fn twin_without_orphaned_volumes_names_the_nodes_alone() {
     assert_eq!(positions(d).1, None, "{}", d.cause);
     assert!(d.cause.starts_with("3 of 3 nodes NotReady"), "{}", d.cause);
 }
+
+const WORKSPACE_LOGS: &str = "Daytona workspace logs";
+
+/// The planner's declared tool calls replaced by `calls`.
+fn planner_calls(name: &str, calls: &[&str]) -> Outcome {
+    let mut s = load(name);
+    s.agents.entry("planner".into()).or_default().tool_calls = Some(calls.iter().map(|c| c.to_string()).collect());
+    support::run(&s)
+}
+
+fn completed(o: &Outcome) -> bool {
+    o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty() && o.diagnosis.is_none()
+}
+
+#[test]
+fn a_prompt_that_calls_another_tool_is_neither_plane_and_says_the_required_tool_was_never_called() {
+    let o = support::run(&load("first-tool-other-tool-call.yaml"));
+    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
+    let d = diagnosis(&o);
+    assert_eq!(d.plane, Plane::Neither, "{d:?}");
+    // Its calls are in its workspace log: one session started (the skills line after its first call starts none).
+    let logs = evidence(d, WORKSPACE_LOGS);
+    assert!(logs.healthy, "{logs:?}");
+    assert_eq!(
+        logs.finding,
+        "claude started in 1 of 1 workspaces; 2 tool calls, 0 tool errors; \
+         no call of the required first tool mcp__fractalops-hud__get_hud_snapshot"
+    );
+    assert_eq!(
+        d.cause,
+        "claude ran with its MCP tools available, but of the blocked agents' 2 tool calls none was the \
+         required first tool mcp__fractalops-hud__get_hud_snapshot"
+    );
+    // The twin: the same planner calling the required first tool first completes.
+    let twin =
+        planner_calls("first-tool-other-tool-call.yaml", &["get_hud_snapshot", "memory_search", "post_hud_status"]);
+    assert!(completed(&twin), "{:?} {:?}", twin.run, twin.sessions);
+}
+
+#[test]
+fn a_refused_call_instead_of_the_required_tool_is_a_tool_error_of_the_control_plane() {
+    // The planner's model calls only a tool of a server its loadout does not mount: the shim refuses it.
+    let o = planner_calls("first-tool-other-tool-call.yaml", &["mcp__searxnggrid__search_query"]);
+    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
+    let d = diagnosis(&o);
+    assert_eq!(d.plane, Plane::ControlPlane, "{d:?}");
+    let logs = evidence(d, WORKSPACE_LOGS);
+    assert!(!logs.healthy);
+    assert!(logs.finding.starts_with("claude started in 1 of 1 workspaces; 2 tool calls, 1 tool errors; "), "{logs:?}");
+    assert_eq!(
+        d.cause,
+        "1 of the blocked agents' 2 tool calls came back as errors (refused by the loadout's allow-list, or \
+         failed); of the blocked agents' 2 tool calls none was the required first tool \
+         mcp__fractalops-hud__get_hud_snapshot"
+    );
+    // Its twin is least-privilege-unmounted-server: the same refused call beside the HUD's, and it completes.
+    assert!(completed(&support::run(&load("least-privilege-unmounted-server.yaml"))));
+}
+
+#[test]
+fn a_codex_agents_log_is_read_as_codex_prints_it() {
+    let o = support::run(&load("first-tool-codex-no-tool-call.yaml"));
+    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
+    let d = diagnosis(&o);
+    // Its session started (codex's `thread.started`): not the execution plane's "claude never ran".
+    assert_eq!(d.plane, Plane::Neither, "{d:?}");
+    assert_eq!(evidence(d, WORKSPACE_LOGS).finding, "claude started in 1 of 1 workspaces; 0 tool calls, 0 tool errors");
+    assert_eq!(d.cause, "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call");
+    // A codex planner calling another tool: its `mcp_tool_call` items are counted, and named.
+    let mut other = load("first-tool-codex-no-tool-call.yaml");
+    other.agents.entry("planner".into()).or_default().tool_calls = Some(vec!["memory_search".into()]);
+    let d = support::run(&other).diagnosis.expect("blocked");
+    assert!(
+        evidence(&d, WORKSPACE_LOGS).finding.contains("; 2 tool calls, 0 tool errors; no call of the required"),
+        "{d:?}"
+    );
+    // The twin: the codex planner with its usual calls completes.
+    let mut twin = load("first-tool-codex-no-tool-call.yaml");
+    twin.agents.remove("planner");
+    assert!(completed(&support::run(&twin)));
+}
