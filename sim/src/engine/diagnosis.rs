@@ -77,6 +77,8 @@ pub struct Diagnosis {
 struct WorkspaceLogs {
     /// Workspaces whose process printed nothing.
     silent: usize,
+    /// What each workspace whose process printed something but started no session printed first.
+    sessionless: Vec<String>,
     /// Agent sessions started (claude's `system`/`init` line, codex's `thread.started`).
     started: usize,
     /// MCP server name -> (connected, failed) across the started sessions that say.
@@ -98,6 +100,7 @@ impl WorkspaceLogs {
             self.silent += 1;
             return;
         }
+        let before = self.started;
         for line in text.lines() {
             for event in read_line(adapter, line) {
                 match event {
@@ -116,6 +119,10 @@ impl WorkspaceLogs {
                     _ => {}
                 }
             }
+        }
+        if self.started == before {
+            let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+            self.sessionless.push(first.to_string());
         }
     }
 
@@ -436,11 +443,6 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
     let failed = logs.failed_servers();
     let check = "Daytona workspace logs";
     if plant.sandboxes.is_empty() || logs.started == 0 {
-        let finding = if plant.sandboxes.is_empty() {
-            "no workspace, so no workspace logs: claude never ran".to_string()
-        } else {
-            format!("no output in {} workspaces: claude never ran", plant.sandboxes.len())
-        };
         let steps: Vec<String> = plant
             .run
             .sessions
@@ -448,12 +450,31 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
             .filter(|s| plant.blocked.contains(&s.agent_id.as_str()))
             .map(|s| s.current_step.clone())
             .collect();
-        let cause = format!("claude never ran, zero output (last steps: {})", dedup(steps).join(", "));
+        let steps = dedup(steps).join(", ");
+        let (finding, cause) = if plant.sandboxes.is_empty() {
+            ("no workspace, so no workspace logs: claude never ran".to_string(), None)
+        } else if logs.sessionless.is_empty() {
+            (format!("no output in {} workspaces: claude never ran", plant.sandboxes.len()), None)
+        } else {
+            // The process ran and said why it started no session: that is the signal, not zero output.
+            let printed = dedup(logs.sessionless.clone()).join(" | ");
+            let finding = format!(
+                "no session started in {} workspaces ({} printed nothing; the others printed: {printed})",
+                plant.sandboxes.len(),
+                logs.silent
+            );
+            let cause = format!("the agent process ran but started no session: {printed} (last steps: {steps})");
+            (finding, Some(cause))
+        };
+        let cause = cause.unwrap_or_else(|| format!("claude never ran, zero output (last steps: {steps})"));
         return Check::new(check, finding, Plane::ExecutionPlane, Some(cause));
     }
     let mut finding = format!("claude started in {} of {} workspaces", logs.started, plant.sandboxes.len());
     if logs.silent > 0 {
         finding.push_str(&format!(", {} silent", logs.silent));
+    }
+    if !logs.sessionless.is_empty() {
+        finding.push_str(&format!(", {} printed but started no session", logs.sessionless.len()));
     }
     let mut unmounted = Vec::new();
     if logs.no_servers > 0 {
@@ -613,8 +634,10 @@ mod tests {
             logs.read(adapter, &session_log(adapter, &[connected.clone()], &calls[..1]));
             logs.read(adapter, "");
             logs.read(adapter, " \n");
+            logs.read(adapter, "\nworkspace-cli: cannot start\nsecond line\n");
             let counts = (logs.started, logs.silent, logs.tool_uses, logs.first_tool_calls, logs.tool_errors);
             assert_eq!(counts, (2, 2, 3, 1, 1), "{adapter:?}: {logs:?}");
+            assert_eq!(logs.sessionless, ["workspace-cli: cannot start"], "{adapter:?}");
             assert!(logs.failed_servers().is_empty());
             assert_eq!(logs.no_servers, 0);
         }

@@ -74,6 +74,19 @@ fn browser_only_without_a_browser_slot_cannot_start_and_the_gate_blocks() {
     assert!(logs.contains("--browser-only needs a browser slot"), "{logs}");
     let planner = o.sessions.iter().find(|x| x.role_id == "planner").unwrap();
     assert_eq!(planner.live_status, "session_completed");
+    // The diagnosis reads what the process printed: not "zero output".
+    let d = o.diagnosis.expect("the curator is blocked by the launch contract");
+    let workspace = d.evidence.iter().find(|e| e.check == "Daytona workspace logs").unwrap();
+    assert_eq!(
+        workspace.finding,
+        "no session started in 1 workspaces (0 printed nothing; the others printed: workspace-cli: --browser-only \
+         needs a browser slot in the loadout)"
+    );
+    assert_eq!(
+        d.cause,
+        "the agent process ran but started no session: workspace-cli: --browser-only needs a browser slot in the \
+         loadout (last steps: first_tool_gate)"
+    );
 }
 
 #[test]
