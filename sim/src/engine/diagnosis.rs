@@ -75,6 +75,9 @@ pub struct Diagnosis {
 /// What the blocked agents' workspace logs show.
 #[derive(Debug, Default)]
 struct WorkspaceLogs {
+    /// What the findings call the agents' process: `claude` when every blocked
+    /// agent ran through `claude-cli` (the runbook's word), else `the agent process`.
+    cli: &'static str,
     /// Workspaces whose process printed nothing.
     silent: usize,
     /// What each workspace whose process printed something but started no session printed first.
@@ -239,8 +242,8 @@ pub fn diagnose(run: &Run, studio: &Studio, daytona: &Daytona, gateway: &Context
             let causes = failing.iter().filter_map(|c| c.cause.clone());
             causes.chain(calls.into_iter().filter(|_| logs.first_tool_calls == 0)).collect::<Vec<_>>().join("; ")
         }
-        None => "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call".to_string(),
-        Some(calls) => format!("claude ran with its MCP tools available, but {calls}"),
+        None => format!("{} ran with its MCP tools available, but the dispatch prompt elicited no tool call", logs.cli),
+        Some(calls) => format!("{} ran with its MCP tools available, but {calls}", logs.cli),
     };
     let feed = run.observability;
     let claude_ids = run
@@ -367,12 +370,16 @@ fn storage_check(plant: &Plant) -> Check {
 impl Plant<'_> {
     /// The blocked agents' workspace logs, read together.
     fn workspace_logs(&self) -> WorkspaceLogs {
-        let mut logs = WorkspaceLogs::default();
+        let mut logs = WorkspaceLogs { cli: "claude", ..WorkspaceLogs::default() };
         for s in &self.sandboxes {
             let agent = s.labels.get("agentsquad.agent");
             let session = self.run.sessions.iter().find(|session| Some(&session.agent_id) == agent);
             let role = session.map(|session| session.role_id.as_str()).unwrap_or_default();
-            logs.read(armory::agent_process_adapter(self.studio, role), &self.daytona.workspace_logs(&s.id));
+            let adapter = armory::agent_process_adapter(self.studio, role);
+            if adapter != AgentProcessAdapter::ClaudeCli {
+                logs.cli = "the agent process";
+            }
+            logs.read(adapter, &self.daytona.workspace_logs(&s.id));
         }
         logs
     }
@@ -452,9 +459,9 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
             .collect();
         let steps = dedup(steps).join(", ");
         let (finding, cause) = if plant.sandboxes.is_empty() {
-            ("no workspace, so no workspace logs: claude never ran".to_string(), None)
+            (format!("no workspace, so no workspace logs: {} never ran", logs.cli), None)
         } else if logs.sessionless.is_empty() {
-            (format!("no output in {} workspaces: claude never ran", plant.sandboxes.len()), None)
+            (format!("no output in {} workspaces: {} never ran", plant.sandboxes.len(), logs.cli), None)
         } else {
             // The process ran and said why it started no session: that is the signal, not zero output.
             let printed = dedup(logs.sessionless.clone()).join(" | ");
@@ -466,10 +473,10 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
             let cause = format!("the agent process ran but started no session: {printed} (last steps: {steps})");
             (finding, Some(cause))
         };
-        let cause = cause.unwrap_or_else(|| format!("claude never ran, zero output (last steps: {steps})"));
+        let cause = cause.unwrap_or_else(|| format!("{} never ran, zero output (last steps: {steps})", logs.cli));
         return Check::new(check, finding, Plane::ExecutionPlane, Some(cause));
     }
-    let mut finding = format!("claude started in {} of {} workspaces", logs.started, plant.sandboxes.len());
+    let mut finding = format!("{} started in {} of {} workspaces", logs.cli, logs.started, plant.sandboxes.len());
     if logs.silent > 0 {
         finding.push_str(&format!(", {} silent", logs.silent));
     }
@@ -493,7 +500,8 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
     let mut causes = Vec::new();
     if !unmounted.is_empty() {
         causes.push(format!(
-            "claude ran without its MCP tools ({}): the required first tool was not in the palette, or its call failed",
+            "{} ran without its MCP tools ({}): the required first tool was not in the palette, or its call failed",
+            logs.cli,
             unmounted.join("; ")
         ));
     }

@@ -132,8 +132,14 @@ fn a_codex_agents_log_is_read_as_codex_prints_it() {
     let d = diagnosis(&o);
     // Its session started (codex's `thread.started`): not the execution plane's "claude never ran".
     assert_eq!(d.plane, Plane::Neither, "{d:?}");
-    assert_eq!(evidence(d, WORKSPACE_LOGS).finding, "claude started in 1 of 1 workspaces; 0 tool calls, 0 tool errors");
-    assert_eq!(d.cause, "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call");
+    assert_eq!(
+        evidence(d, WORKSPACE_LOGS).finding,
+        "the agent process started in 1 of 1 workspaces; 0 tool calls, 0 tool errors"
+    );
+    assert_eq!(
+        d.cause,
+        "the agent process ran with its MCP tools available, but the dispatch prompt elicited no tool call"
+    );
     // A codex planner calling another tool: its `mcp_tool_call` items are counted, and named.
     let mut other = load("first-tool-codex-no-tool-call.yaml");
     other.agents.entry("planner".into()).or_default().tool_calls = Some(vec!["memory_search".into()]);
