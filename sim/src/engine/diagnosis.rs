@@ -498,6 +498,19 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
         finding.push_str(&format!("; no call of the required first tool {}", required_first_tool()));
     }
     let mut causes = Vec::new();
+    // A workspace where nothing ran is the execution plane's, whatever the others show.
+    let workspaces = plant.sandboxes.len();
+    if logs.silent > 0 {
+        causes.push(format!("{} never ran in {} of {workspaces} workspaces, zero output", logs.cli, logs.silent));
+    }
+    if !logs.sessionless.is_empty() {
+        let printed = dedup(logs.sessionless.clone()).join(" | ");
+        causes.push(format!(
+            "the agent process started no session in {} of {workspaces} workspaces: {printed}",
+            logs.sessionless.len()
+        ));
+    }
+    let plane = if causes.is_empty() { Plane::ControlPlane } else { Plane::ExecutionPlane };
     if !unmounted.is_empty() {
         causes.push(format!(
             "{} ran without its MCP tools ({}): the required first tool was not in the palette, or its call failed",
@@ -512,7 +525,7 @@ fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
         ));
     }
     let cause = (!causes.is_empty()).then(|| causes.join("; "));
-    Check::new(check, finding, Plane::ControlPlane, cause)
+    Check::new(check, finding, plane, cause)
 }
 
 /// The launch contract's required first tool, as the agent's palette names it.

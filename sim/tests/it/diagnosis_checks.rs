@@ -153,3 +153,39 @@ fn a_codex_agents_log_is_read_as_codex_prints_it() {
     twin.agents.remove("planner");
     assert!(completed(&support::run(&twin)));
 }
+
+/// first-tool-no-tool-call with Daytona's toolbox refusing to start the curator's
+/// process (its sandbox is the run's second): the planner's session starts and makes
+/// no call, the curator's workspace prints nothing, and both are blocked.
+fn one_workspace_silent(faulted: bool) -> Outcome {
+    let mut text = std::fs::read_to_string(support::corpus_file("first-tool-no-tool-call.yaml")).unwrap();
+    if faulted {
+        let fault = "  - service: {host: daytona, method: POST, path: /toolbox/sbx-00000002/process/session/*/exec, \
+                     effect: {status: 500}, on: run_launched}\n";
+        text = text.replace("faults: []\n", &format!("faults:\n{fault}"));
+    }
+    let s = squadsim::scenario::Scenario::parse(std::path::Path::new("scenarios/silent.yaml"), &text).unwrap();
+    support::run(&s)
+}
+
+#[test]
+fn a_silent_workspace_beside_a_started_one_is_the_execution_plane() {
+    let o = one_workspace_silent(true);
+    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
+    assert!(o.sessions.iter().all(|s| s.live_status == "blocked"), "{:?}", o.sessions);
+    let d = diagnosis(&o);
+    let logs = evidence(d, WORKSPACE_LOGS);
+    assert_eq!(logs.finding, "claude started in 1 of 2 workspaces, 1 silent; 0 tool calls, 0 tool errors");
+    assert!(!logs.healthy);
+    assert_eq!(
+        (d.plane, d.cause.as_str()),
+        (Plane::ExecutionPlane, "claude never ran in 1 of 2 workspaces, zero output")
+    );
+    // The twin without the fault: the curator's process runs, only the planner (no call) is blocked, neither plane.
+    let twin = one_workspace_silent(false);
+    assert_eq!(diagnosis(&twin).plane, Plane::Neither);
+    assert_eq!(
+        evidence(diagnosis(&twin), WORKSPACE_LOGS).finding,
+        "claude started in 1 of 1 workspaces; 0 tool calls, 0 tool errors"
+    );
+}
