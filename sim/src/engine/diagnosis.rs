@@ -12,7 +12,7 @@
 //! every failing one, in the chain's order; lists are in a fixed order, so one
 //! run renders one text.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -84,8 +84,8 @@ struct WorkspaceLogs {
     sessionless: Vec<String>,
     /// Agent sessions started (claude's `system`/`init` line, codex's `thread.started`).
     started: usize,
-    /// MCP server name -> (connected, failed) across the started sessions that say.
-    servers: BTreeMap<String, (usize, usize)>,
+    /// The MCP servers some started session's start line says did not connect.
+    failed_servers: BTreeSet<String>,
     /// Started sessions whose start line lists no MCP server at all.
     no_servers: usize,
     tool_uses: usize,
@@ -139,19 +139,10 @@ impl WorkspaceLogs {
         if servers.is_empty() {
             self.no_servers += 1;
         }
-        for s in servers {
-            let name = s.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-            let entry = self.servers.entry(name).or_default();
-            if s.get("status").and_then(Value::as_str) == Some("connected") {
-                entry.0 += 1;
-            } else {
-                entry.1 += 1;
-            }
+        let failed = servers.iter().filter(|s| s.get("status").and_then(Value::as_str) != Some("connected"));
+        for s in failed {
+            self.failed_servers.insert(s.get("name").and_then(Value::as_str).unwrap_or_default().to_string());
         }
-    }
-
-    fn failed_servers(&self) -> Vec<&str> {
-        self.servers.iter().filter(|(_, (_, failed))| *failed > 0).map(|(n, _)| n.as_str()).collect()
     }
 }
 
@@ -447,7 +438,7 @@ fn pods_check(plant: &Plant) -> Check {
 
 /// The Daytona workspace logs (where claude's output goes): did claude run, with its MCP tools?
 fn logs_check(plant: &Plant, logs: &WorkspaceLogs) -> Check {
-    let failed = logs.failed_servers();
+    let failed: Vec<&str> = logs.failed_servers.iter().map(String::as_str).collect();
     let check = "Daytona workspace logs";
     if plant.sandboxes.is_empty() || logs.started == 0 {
         let steps: Vec<String> = plant
@@ -647,35 +638,35 @@ mod tests {
 
     #[test]
     fn workspace_logs_count_sessions_calls_and_errors_in_each_adapters_format() {
-        let connected = json!({"name": "fractalops-hud", "status": "connected"});
+        let connected = [json!({"name": "fractalops-hud", "status": "connected"})];
         let calls = [("agent-memory-archive", "memory_search", false), ("fractalops-hud", "get_hud_snapshot", true)];
         for adapter in [AgentProcessAdapter::ClaudeCli, AgentProcessAdapter::CodexCli] {
             let mut logs = WorkspaceLogs::default();
-            logs.read(adapter, &session_log(adapter, &[connected.clone()], &calls));
-            logs.read(adapter, &session_log(adapter, &[connected.clone()], &calls[..1]));
+            logs.read(adapter, &session_log(adapter, &connected, &calls));
+            logs.read(adapter, &session_log(adapter, &connected, &calls[..1]));
             logs.read(adapter, "");
             logs.read(adapter, " \n");
             logs.read(adapter, "\nworkspace-cli: cannot start\nsecond line\n");
             let counts = (logs.started, logs.silent, logs.tool_uses, logs.first_tool_calls, logs.tool_errors);
             assert_eq!(counts, (2, 2, 3, 1, 1), "{adapter:?}: {logs:?}");
             assert_eq!(logs.sessionless, ["workspace-cli: cannot start"], "{adapter:?}");
-            assert!(logs.failed_servers().is_empty());
+            assert!(logs.failed_servers.is_empty());
             assert_eq!(logs.no_servers, 0);
         }
     }
 
     #[test]
     fn only_claudes_start_line_says_which_mcp_servers_attached() {
-        let failed = json!({"name": "agent-memory-archive", "status": "failed"});
+        let failed = [json!({"name": "agent-memory-archive", "status": "failed"})];
         let mut claude = WorkspaceLogs::default();
-        claude
-            .read(AgentProcessAdapter::ClaudeCli, &session_log(AgentProcessAdapter::ClaudeCli, &[failed.clone()], &[]));
+        claude.read(AgentProcessAdapter::ClaudeCli, &session_log(AgentProcessAdapter::ClaudeCli, &failed, &[]));
         claude.read(AgentProcessAdapter::ClaudeCli, &session_log(AgentProcessAdapter::ClaudeCli, &[], &[]));
-        assert_eq!((claude.started, claude.no_servers, claude.failed_servers()), (2, 1, vec!["agent-memory-archive"]));
+        let named: Vec<&str> = claude.failed_servers.iter().map(String::as_str).collect();
+        assert_eq!((claude.started, claude.no_servers, named), (2, 1, vec!["agent-memory-archive"]));
         // Codex's `thread.started` has no place for them: nothing is said either way.
         let mut codex = WorkspaceLogs::default();
-        codex.read(AgentProcessAdapter::CodexCli, &session_log(AgentProcessAdapter::CodexCli, &[failed], &[]));
-        assert_eq!((codex.started, codex.no_servers, codex.servers.len()), (1, 0, 0));
+        codex.read(AgentProcessAdapter::CodexCli, &session_log(AgentProcessAdapter::CodexCli, &failed, &[]));
+        assert_eq!((codex.started, codex.no_servers, codex.failed_servers.len()), (1, 0, 0));
     }
 
     #[test]
