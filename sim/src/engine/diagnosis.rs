@@ -228,14 +228,15 @@ pub fn diagnose(run: &Run, studio: &Studio, daytona: &Daytona, gateway: &Context
             required_first_tool()
         )),
     };
-    let cause = match calls {
-        _ if !failing.is_empty() => {
-            let causes = failing.iter().filter_map(|c| c.cause.clone());
-            causes.chain(calls.into_iter().filter(|_| logs.first_tool_calls == 0)).collect::<Vec<_>>().join("; ")
-        }
-        None => format!("{} ran with its MCP tools available, but the dispatch prompt elicited no tool call", logs.cli),
-        Some(calls) => format!("{} ran with its MCP tools available, but {calls}", logs.cli),
-    };
+    let mut causes: Vec<String> = failing.iter().filter_map(|c| c.cause.clone()).collect();
+    if causes.is_empty() {
+        let calls = calls.unwrap_or_else(|| "the dispatch prompt elicited no tool call".to_string());
+        causes.push(format!("{} ran with its MCP tools available, but {calls}", logs.cli));
+    } else if logs.first_tool_calls == 0 {
+        // A failing check explains the block; that no call was the required one is said beside it.
+        causes.extend(calls);
+    }
+    let cause = causes.join("; ");
     let feed = run.observability;
     let claude_ids = run
         .sessions

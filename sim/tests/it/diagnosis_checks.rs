@@ -30,8 +30,7 @@ fn positions(d: &Diagnosis) -> (Option<usize>, Option<usize>) {
 #[test]
 fn nodes_not_ready_and_orphaned_volumes_are_both_named_in_the_checklists_order() {
     let o = support::run(&load("sandbox-nodes-not-ready-orphaned-volumes.yaml"));
-    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
-    let d = diagnosis(&o);
+    let d = first_tool_block(&o);
     assert_eq!(d.plane, Plane::ExecutionPlane);
     assert!(!evidence(d, NODES).healthy);
     let storage = evidence(d, LONGHORN);
@@ -76,6 +75,12 @@ fn planner_calls(name: &str, calls: &[&str]) -> Outcome {
     support::run(&s)
 }
 
+/// The diagnosis of a run blocked by the launch contract alone.
+fn first_tool_block(o: &Outcome) -> &Diagnosis {
+    assert_eq!(o.blockers(), ["agent_first_tool_required"], "{:?}", o.sessions);
+    diagnosis(o)
+}
+
 fn completed(o: &Outcome) -> bool {
     o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty() && o.diagnosis.is_none()
 }
@@ -83,8 +88,7 @@ fn completed(o: &Outcome) -> bool {
 #[test]
 fn a_prompt_that_calls_another_tool_is_neither_plane_and_says_the_required_tool_was_never_called() {
     let o = support::run(&load("first-tool-other-tool-call.yaml"));
-    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
-    let d = diagnosis(&o);
+    let d = first_tool_block(&o);
     assert_eq!(d.plane, Plane::Neither, "{d:?}");
     // Its calls are in its workspace log: one session started (the skills line after its first call starts none).
     let logs = evidence(d, WORKSPACE_LOGS);
@@ -109,8 +113,7 @@ fn a_prompt_that_calls_another_tool_is_neither_plane_and_says_the_required_tool_
 fn a_refused_call_instead_of_the_required_tool_is_a_tool_error_of_the_control_plane() {
     // The planner's model calls only a tool of a server its loadout does not mount: the shim refuses it.
     let o = planner_calls("first-tool-other-tool-call.yaml", &["mcp__searxnggrid__search_query"]);
-    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
-    let d = diagnosis(&o);
+    let d = first_tool_block(&o);
     assert_eq!(d.plane, Plane::ControlPlane, "{d:?}");
     let logs = evidence(d, WORKSPACE_LOGS);
     assert!(!logs.healthy);
@@ -128,8 +131,7 @@ fn a_refused_call_instead_of_the_required_tool_is_a_tool_error_of_the_control_pl
 #[test]
 fn a_codex_agents_log_is_read_as_codex_prints_it() {
     let o = support::run(&load("first-tool-codex-no-tool-call.yaml"));
-    assert_eq!(o.blockers(), ["agent_first_tool_required"]);
-    let d = diagnosis(&o);
+    let d = first_tool_block(&o);
     // Its session started (codex's `thread.started`): not the execution plane's "claude never ran".
     assert_eq!(d.plane, Plane::Neither, "{d:?}");
     assert_eq!(
