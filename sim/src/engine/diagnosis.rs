@@ -220,23 +220,7 @@ pub fn diagnose(run: &Run, studio: &Studio, daytona: &Daytona, gateway: &Context
     } else {
         Plane::Neither
     };
-    let calls = match (logs.tool_uses, logs.first_tool_calls) {
-        (0, _) => None,
-        (n, 0) => Some(format!("of the blocked agents' {n} tool calls none was the required first tool {}", required_first_tool())),
-        (n, m) => Some(format!(
-            "{m} of the blocked agents' {n} tool calls were the required first tool {}, and the launch contract did not count them",
-            required_first_tool()
-        )),
-    };
-    let mut causes: Vec<String> = failing.iter().filter_map(|c| c.cause.clone()).collect();
-    if causes.is_empty() {
-        let calls = calls.unwrap_or_else(|| "the dispatch prompt elicited no tool call".to_string());
-        causes.push(format!("{} ran with its MCP tools available, but {calls}", logs.cli));
-    } else if logs.first_tool_calls == 0 {
-        // A failing check explains the block; that no call was the required one is said beside it.
-        causes.extend(calls);
-    }
-    let cause = causes.join("; ");
+    let cause = cause(&failing, &logs);
     let feed = run.observability;
     let claude_ids = run
         .sessions
@@ -254,6 +238,29 @@ pub fn diagnose(run: &Run, studio: &Studio, daytona: &Daytona, gateway: &Context
     );
     let evidence = checks.into_iter().map(|c| c.evidence).collect();
     Some(Diagnosis { symptom, plane, cause, evidence })
+}
+
+/// The diagnosis's cause: the failing checks' causes, with "none of the calls was the required first
+/// tool" beside them when that is so; with no check failing, that the agents' process ran with its MCP
+/// tools available, and what it called.
+fn cause(failing: &[&Check], logs: &WorkspaceLogs) -> String {
+    let calls = match (logs.tool_uses, logs.first_tool_calls) {
+        (0, _) => None,
+        (n, 0) => Some(format!("of the blocked agents' {n} tool calls none was the required first tool {}", required_first_tool())),
+        (n, m) => Some(format!(
+            "{m} of the blocked agents' {n} tool calls were the required first tool {}, and the launch contract did not count them",
+            required_first_tool()
+        )),
+    };
+    let mut causes: Vec<String> = failing.iter().filter_map(|c| c.cause.clone()).collect();
+    if causes.is_empty() {
+        let calls = calls.unwrap_or_else(|| "the dispatch prompt elicited no tool call".to_string());
+        causes.push(format!("{} ran with its MCP tools available, but {calls}", logs.cli));
+    } else if logs.first_tool_calls == 0 {
+        // A failing check explains the block; that no call was the required one is said beside it.
+        causes.extend(calls);
+    }
+    causes.join("; ")
 }
 
 /// `kubectl get nodes`: every node of the sandbox pool Ready?
@@ -635,6 +642,42 @@ mod tests {
             }
         }
         lines.join("\n") + "\n"
+    }
+
+    #[test]
+    fn the_cause_says_what_the_calls_were_beside_a_failing_check_only_when_none_was_the_required_tool() {
+        let logs = |tool_uses, first_tool_calls| WorkspaceLogs {
+            cli: "claude",
+            tool_uses,
+            first_tool_calls,
+            ..WorkspaceLogs::default()
+        };
+        let down = Check::new("gateway", "502".into(), Plane::ControlPlane, Some("the gateway is down".into()));
+        let tool = required_first_tool();
+        // No check failing: the process ran with its tools, and what it called says why it was blocked.
+        assert_eq!(
+            cause(&[], &logs(0, 0)),
+            "claude ran with its MCP tools available, but the dispatch prompt elicited no tool call"
+        );
+        assert_eq!(
+            cause(&[], &logs(3, 0)),
+            format!("claude ran with its MCP tools available, but of the blocked agents' 3 tool calls none was the required first tool {tool}")
+        );
+        // Calls of the required tool that the gate did not count (say, after its deadline) are named as such.
+        assert_eq!(
+            cause(&[], &logs(3, 1)),
+            format!(
+                "claude ran with its MCP tools available, but 1 of the blocked agents' 3 tool calls were the required first tool {tool}, \
+                 and the launch contract did not count them"
+            )
+        );
+        // A failing check is the cause; the calls are said beside it only when none was the required tool.
+        assert_eq!(cause(&[&down], &logs(0, 0)), "the gateway is down");
+        assert_eq!(
+            cause(&[&down], &logs(2, 0)),
+            format!("the gateway is down; of the blocked agents' 2 tool calls none was the required first tool {tool}")
+        );
+        assert_eq!(cause(&[&down], &logs(2, 1)), "the gateway is down");
     }
 
     #[test]
