@@ -160,3 +160,59 @@ fn a_run_first_asked_to_go_after_the_faults_is_judged_from_then() {
         "{judged:?}"
     );
 }
+
+/// Every agent process command Daytona ran, read back as a client reads it
+/// (`GET /toolbox/{id}/process/session`, on loopback after the run): each
+/// process session's id with its commands.
+fn agent_commands(daytona: std::sync::Arc<squadsim_fakes::daytona::Daytona>) -> Vec<(String, String)> {
+    use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
+    let sandboxes: Vec<String> = daytona.sandboxes().into_iter().map(|s| s.id).collect();
+    let key = daytona.config().api_key.clone();
+    let executor = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    executor.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        tokio::spawn(serve_loopback(daytona.router(), listener));
+        let http = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
+        let mut commands = Vec::new();
+        for id in sandboxes {
+            let listed = http.send(HttpRequest::get(format!("{base}/toolbox/{id}/process/session")).bearer(&key));
+            let listed = listed.await.expect("Daytona answers").json();
+            for session in listed.as_array().expect("a list of sessions") {
+                for command in session["commands"].as_array().into_iter().flatten() {
+                    let sid = session["sessionId"].as_str().unwrap_or_default();
+                    commands.push((sid.to_string(), command["command"].as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        commands.into_iter().filter(|(sid, _)| sid.starts_with("agent-")).collect()
+    })
+}
+
+#[test]
+fn a_first_attempt_resumed_before_its_process_started_starts_its_session_rather_than_resuming_one() {
+    // Sandboxes take 20 s to start; the Studio crashes at 8 s, while the harness waits for them, and is back at 12 s.
+    let mut twin = support::load("workspace-start-deadline.yaml");
+    twin.world.sandbox_start = squadsim::scenario::SimDuration::secs(20);
+    let mut crashed =
+        with_faults("workspace-start-deadline.yaml", "faults:\n  - crash: {host: studio, at: 8s, restart_after: 4s}\n");
+    crashed.world.sandbox_start = twin.world.sandbox_start;
+    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
+    // Like its twin without the crash, each session completes its attempt (the planner hands nothing on).
+    let twin = support::run(&twin);
+    assert_eq!(sessions(&run.outcome), sessions(&twin));
+    assert!(run.outcome.sessions.iter().all(|s| s.live_status == "session_completed"), "{:?}", sessions(&twin));
+    assert!(
+        run.outcome.run_control.iter().any(|e| e.contains("operator_control:resumed")),
+        "{:?}",
+        run.outcome.run_control
+    );
+    let commands = agent_commands(run.services.expect("kept").daytona);
+    // Each agent's one attempt, resumed: its process started with the session the Studio assigned, as a new
+    // session (claude-cli refuses `--resume` of a session it never started: "No conversation found").
+    assert_eq!(commands.len(), run.outcome.sessions.len(), "{commands:?}");
+    for (sid, command) in &commands {
+        assert!(sid.ends_with("-a1"), "{sid}");
+        assert!(command.contains(" --session-id ") && !command.contains(" --resume "), "{sid}: {command}");
+    }
+}
