@@ -168,8 +168,7 @@ fn a_source_that_refuses_to_serve_the_assets_blocks_the_agents_as_unreadable_not
 fn each_incident_without_its_fault_completes() {
     let completed = |s: &squadsim::Scenario| {
         let o = support::run(s);
-        let statuses: Vec<_> = o.sessions.iter().map(|s| (s.agent_id.clone(), s.current_step.clone())).collect();
-        assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("completed"), "{}: {statuses:?}", s.name);
+        support::assert_completed(&o);
         assert!(o.sessions.iter().all(|s| s.bootstrap_assets.len() == 2), "{}", s.name);
     };
     // The bundle committed where its URL says.

@@ -8,15 +8,11 @@ use squadsim::scenario::TokenShape;
 use squadsim::Outcome;
 use support::load;
 
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty()
-}
-
 #[test]
 fn one_point_zero_gateway_tokens_work_with_no_401s() {
     let s = load("gateway-token-1-0.yaml");
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert_eq!(o.gateway.auth_failures, 0, "no 401s in the gateway log during a run");
     assert!(o.gateway.tool_calls > 0);
     // The pair's other half: tokens in the pre-1.0 shape draw 401s and block.

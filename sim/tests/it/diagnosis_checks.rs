@@ -81,10 +81,6 @@ fn first_tool_block(o: &Outcome) -> &Diagnosis {
     diagnosis(o)
 }
 
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty() && o.diagnosis.is_none()
-}
-
 #[test]
 fn a_prompt_that_calls_another_tool_is_neither_plane_and_says_the_required_tool_was_never_called() {
     let o = support::run(&load("first-tool-other-tool-call.yaml"));
@@ -106,7 +102,7 @@ fn a_prompt_that_calls_another_tool_is_neither_plane_and_says_the_required_tool_
     // The twin: the same planner calling the required first tool first completes.
     let twin =
         planner_calls("first-tool-other-tool-call.yaml", &["get_hud_snapshot", "memory_search", "post_hud_status"]);
-    assert!(completed(&twin), "{:?} {:?}", twin.run, twin.sessions);
+    support::assert_completed(&twin);
 }
 
 #[test]
@@ -125,7 +121,7 @@ fn a_refused_call_instead_of_the_required_tool_is_a_tool_error_of_the_control_pl
          mcp__fractalops-hud__get_hud_snapshot"
     );
     // Its twin is least-privilege-unmounted-server: the same refused call beside the HUD's, and it completes.
-    assert!(completed(&support::run(&load("least-privilege-unmounted-server.yaml"))));
+    support::assert_completed(&support::run(&load("least-privilege-unmounted-server.yaml")));
 }
 
 #[test]
@@ -153,7 +149,7 @@ fn a_codex_agents_log_is_read_as_codex_prints_it() {
     // The twin: the codex planner with its usual calls completes.
     let mut twin = load("first-tool-codex-no-tool-call.yaml");
     twin.agents.remove("planner");
-    assert!(completed(&support::run(&twin)));
+    support::assert_completed(&support::run(&twin));
 }
 
 /// first-tool-no-tool-call with Daytona's toolbox refusing to start the curator's

@@ -24,12 +24,6 @@ fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
     o.sessions.iter().map(|s| (s.role_id.clone(), s.live_status.clone(), s.blocker_code.clone())).collect()
 }
 
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed")
-        && o.sessions.len() == 2
-        && o.sessions.iter().all(|s| s.live_status == "session_completed")
-}
-
 fn blocked_first_tool(o: &Outcome) -> bool {
     !o.sessions.is_empty() && o.sessions.iter().all(|s| s.blocker_code.as_deref() == Some("agent_first_tool_required"))
 }
@@ -47,7 +41,7 @@ fn plane(o: &Outcome) -> Option<Plane> {
 #[test]
 fn without_faults_the_intake_pair_completes_and_nothing_is_logged() {
     let o = support::run(&scenario(""));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(o.faults.is_empty());
     assert!(o.diagnosis.is_none());
 }
@@ -72,21 +66,21 @@ fn a_one_way_partition_blocks_in_either_direction() {
 #[test]
 fn a_one_way_partition_the_other_pair_never_uses_changes_nothing() {
     let o = support::run(&scenario("  - one_way_partition: {from: github, to: glitchtip, at: 1s}"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
 }
 
 #[test]
 fn added_latency_slows_the_run_but_it_completes() {
     let base = support::run(&scenario(""));
     let o = support::run(&scenario("  - latency: {between: [daytona, contextforge], extra: 1s, at: 1s}"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(settled_at(&o) > settled_at(&base), "{} vs {}", settled_at(&o), settled_at(&base));
 }
 
 #[test]
 fn latency_that_ends_restores_the_link() {
     let o = support::run(&scenario("  - latency: {between: [studio, daytona], extra: 2s, at: 1s, lasts: 20s}"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert_eq!(o.faults, vec!["1.0s latency +2.0s studio <-> daytona", "21.0s end latency +2.0s studio <-> daytona"]);
 }
 
@@ -116,7 +110,7 @@ fn a_crashed_daytona_that_never_restarts_blocks_the_run() {
 fn a_crash_on_an_event_begins_when_the_studio_shows_it_and_the_host_restarts() {
     let o =
         support::run(&scenario("  - crash: {host: agent-server, on: {session_started: planner}, restart_after: 3s}"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert_eq!(o.faults.len(), 2, "{:?}", o.faults);
     assert!(o.faults[0].contains("on session_started planner: crash agent-server"), "{:?}", o.faults);
     assert!(o.faults[1].ends_with("restart agent-server"), "{:?}", o.faults);
@@ -132,7 +126,7 @@ fn a_service_answering_an_error_status_blocks_and_its_twin_completes() {
     assert!(blocked_first_tool(&o), "{:?}", statuses(&o));
     assert_eq!(plane(&o), Some(Plane::ExecutionPlane));
     let twin = support::run(&scenario(""));
-    assert!(completed(&twin), "{:?}", statuses(&twin));
+    support::assert_completed(&twin);
 }
 
 #[test]
@@ -140,7 +134,7 @@ fn a_service_fault_on_another_method_or_path_changes_nothing() {
     let o = support::run(&scenario(
         "  - service: {host: daytona, method: DELETE, path: /api/sandbox, effect: {status: 503}, at: 1s}",
     ));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
 }
 
 #[test]
@@ -149,7 +143,7 @@ fn a_slow_service_delays_the_run_but_it_completes() {
     // Agents call their loadouts' virtual servers, `/servers/<id>/mcp`.
     let o =
         support::run(&scenario("  - service: {host: contextforge, path: /servers/*/mcp, effect: {slow: 3s}, at: 1s}"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(settled_at(&o) > settled_at(&base), "{} vs {}", settled_at(&o), settled_at(&base));
 }
 
@@ -168,7 +162,8 @@ fn a_service_fault_that_ends_reports_how_many_requests_it_hit() {
     let o = support::run(&scenario(
         "  - service: {host: studio, path: /v1/admin/studio/runs/*/session-state, effect: {status: 502}, on: run_launched, lasts: 30s}",
     ));
-    assert!(completed(&o), "the operator's watch keeps polling through 502s: {:?}", statuses(&o));
+    // The operator's watch keeps polling through the 502s.
+    support::assert_completed(&o);
     let end = o.faults.last().expect("the end is logged");
     assert!(end.contains("end service studio *") && end.contains("requests hit"), "{end}");
     assert!(!end.contains("(0 requests hit)"), "the watch polled during the fault: {end}");

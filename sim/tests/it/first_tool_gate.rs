@@ -16,10 +16,6 @@ fn blocked_by_gate(o: &Outcome, agent: &str) -> bool {
     })
 }
 
-fn clean(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed") && o.blockers().is_empty()
-}
-
 #[test]
 fn loadout_without_the_hud_server_blocks_and_attaching_it_clears() {
     let s = load("first-tool-loadout-detached.yaml");
@@ -29,7 +25,7 @@ fn loadout_without_the_hud_server_blocks_and_attaching_it_clears() {
     assert_eq!(o.run.as_ref().unwrap().reports, ["blocked"]);
     let mut twin = s.clone();
     twin.world.loadouts.clear();
-    assert!(clean(&support::run(&twin)));
+    support::assert_completed(&support::run(&twin));
 }
 
 #[test]
@@ -42,7 +38,7 @@ fn pre_1_0_gateway_tokens_get_401_and_block_and_1_0_tokens_clear() {
     let mut twin = s.clone();
     twin.world.gateway_token_shape = TokenShape::V1;
     let t = support::run(&twin);
-    assert!(clean(&t));
+    support::assert_completed(&t);
     assert_eq!(t.gateway.auth_failures, 0, "no 401s in the gateway log during a run");
 }
 
@@ -56,7 +52,7 @@ fn a_prompt_that_elicits_no_tool_call_blocks_only_that_agent() {
     assert_eq!(o.run.as_ref().unwrap().status, "blocked", "a run is blocked if any agent is blocked");
     let mut twin = s.clone();
     twin.agents.insert("planner".into(), AgentBehaviour::default());
-    assert!(clean(&support::run(&twin)));
+    support::assert_completed(&support::run(&twin));
 }
 
 #[test]
@@ -67,7 +63,7 @@ fn an_unreachable_gateway_blocks_and_a_healthy_network_clears() {
     assert_eq!(o.gateway.tool_calls, 0);
     let mut twin = s.clone();
     twin.faults.clear();
-    assert!(clean(&support::run(&twin)));
+    support::assert_completed(&support::run(&twin));
 }
 
 /// A CLI that names its own session (codex-cli) names it only once its process runs: an

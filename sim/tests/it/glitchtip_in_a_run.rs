@@ -7,22 +7,17 @@
 use crate::support;
 
 use squadsim::engine::world::{self, Run, RunOptions};
-use squadsim::Outcome;
 use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
 use support::load;
 
 use std::time::Duration;
-
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed")
-}
 
 #[test]
 fn a_preview_apps_events_land_in_the_projects_issues_and_the_api_still_wants_auth() {
     let scenario = load("glitchtip-preview-app-events.yaml");
     let Run { outcome: o, services, .. } =
         world::run(&scenario, RunOptions { keep_services: true, ..RunOptions::default() });
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert_eq!(
         o.project_issues,
         [
@@ -60,7 +55,7 @@ fn twin_without_a_dsn_the_sdks_are_disabled_and_the_run_completes() {
     let mut s = load("glitchtip-preview-app-events.yaml");
     s.world.glitchtip.provisioning_failure = Some(500);
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert!(o.project_issues.is_empty(), "{:?}", o.project_issues);
 }
 
@@ -69,6 +64,6 @@ fn without_a_preview_app_nothing_reaches_the_projects_issues() {
     let mut s = load("glitchtip-preview-app-events.yaml");
     s.agents.clear();
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert!(o.project_issues.is_empty(), "{:?}", o.project_issues);
 }

@@ -14,12 +14,6 @@ fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
     o.sessions.iter().map(|s| (s.role_id.clone(), s.live_status.clone(), s.blocker_code.clone())).collect()
 }
 
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed")
-        && o.sessions.len() >= 2
-        && o.sessions.iter().all(|s| s.live_status == "session_completed")
-}
-
 fn evidence<'a>(o: &'a Outcome, check: &str) -> &'a squadsim::engine::diagnosis::Evidence {
     let d = o.diagnosis.as_ref().expect("a diagnosis");
     d.evidence.iter().find(|e| e.check.contains(check)).unwrap_or_else(|| panic!("no `{check}` in {:?}", d.evidence))
@@ -62,7 +56,7 @@ fn longhorn_degradation_is_diagnosed_as_the_execution_plane_with_its_evidence_ch
 #[test]
 fn one_faulted_volume_is_routed_around_and_nothing_needs_a_diagnosis() {
     let o = support::run(&load("longhorn-one-faulted-volume.yaml"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(o.diagnosis.is_none());
 }
 
@@ -101,7 +95,7 @@ fn an_unavailable_daytona_api_is_diagnosed_as_the_execution_plane_and_its_twin_c
     assert!(evidence(&o, "volumes.longhorn.io").healthy, "storage is not the cause here");
     let mut twin = load("daytona-api-unavailable.yaml");
     twin.faults.clear();
-    assert!(completed(&support::run(&twin)));
+    support::assert_completed(&support::run(&twin));
 }
 
 #[test]
@@ -111,7 +105,7 @@ fn confirming_the_slug_from_a_prior_run_avoids_the_wrong_slug_hang() {
     assert_eq!(confirm.http_status, Some(200));
     assert_eq!(o.launch_http_status(), Some(200), "{:?}", o.operator);
     assert_eq!(o.run.as_ref().map(|r| r.project_slug.as_str()), Some("sanmopia-modernization"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     // Twin: the same launch without the confirmation hangs (HTTP 000).
     let mut twin = load("wrong-project-slug-confirmed.yaml");
     twin.steps.retain(|s| !matches!(s, Step::ConfirmSlug { .. }));
@@ -134,7 +128,7 @@ fn the_happy_path_survives_its_network_faults() {
     for name in ["network-gateway-blip.yaml", "network-agent-server-restart.yaml", "network-latency-spikes.yaml"] {
         let s = load(name);
         let o = support::run(&s);
-        assert!(completed(&o), "{name}: {:?}", statuses(&o));
+        support::assert_completed(&o);
         assert!(!o.faults.is_empty(), "{name}: the fault applied");
     }
 }

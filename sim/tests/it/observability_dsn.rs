@@ -20,16 +20,12 @@ fn dsn_status(o: &Outcome) -> String {
     o.run.as_ref().expect("a run").observability_dsn.clone()
 }
 
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed")
-}
-
 #[test]
 fn a_provisioning_failure_leaves_the_run_without_a_dsn_and_never_blocks_it() {
     let Run { outcome: o, services, .. } =
         world::run(&load(), RunOptions { keep_services: true, ..RunOptions::default() });
     assert_eq!(o.launch_http_status(), Some(200));
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert_eq!(dsn_status(&o), "not provisioned: creating the project: HTTP 500");
     let daytona = services.unwrap().daytona;
     assert!(daytona.sandboxes().iter().all(|sb| !sb.env.contains_key("SENTRY_DSN")));
@@ -40,7 +36,7 @@ fn twin_without_the_failure_provisions_the_dsn_into_the_starter_env() {
     let mut s = load();
     s.world.glitchtip.provisioning_failure = None;
     let Run { outcome: o, services, .. } = world::run(&s, RunOptions { keep_services: true, ..RunOptions::default() });
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert_eq!(dsn_status(&o), "provisioned");
     let services = services.unwrap();
     let dsn = services.glitchtip.dsn("yamon", "sanmopia-modernization").expect("the project has a DSN");
@@ -62,7 +58,7 @@ fn an_unreachable_glitchtip_is_fail_open_too_and_the_launch_is_not_slower() {
         end: FaultEnd::NEVER,
     });
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", o.sessions);
+    support::assert_completed(&o);
     assert!(dsn_status(&o).starts_with("not provisioned: creating the project:"), "{}", dsn_status(&o));
     let launch_at = |o: &Outcome| o.operator.iter().find(|c| c.step == "launch").unwrap().at.clone();
     assert_eq!(launch_at(&o), launch_at(&twin), "provisioning never sits in front of the launch");

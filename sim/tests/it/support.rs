@@ -13,6 +13,30 @@ use squadsim::scenario::Scenario;
 use squadsim::Outcome;
 use squadsim_fakes::net::{serve_loopback, HttpClient, Transport};
 
+/// Panics unless the run reached the end of its delivery graph: its status `completed`, at least one
+/// session, every session `session_completed` with no blocker, and no diagnosis. The message names the
+/// scenario, its seed and each session's standing, so a failing twin says what stopped it.
+#[track_caller]
+pub(crate) fn assert_completed(o: &Outcome) {
+    let completed = o.run.as_ref().is_some_and(|r| r.status == "completed")
+        && !o.sessions.is_empty()
+        && o.sessions.iter().all(|s| s.live_status == "session_completed" && s.blocker_code.is_none())
+        && o.diagnosis.is_none();
+    let standings: Vec<_> = o
+        .sessions
+        .iter()
+        .map(|s| format!("{} {} {}", s.agent_id, s.live_status, s.blocker_code.as_deref().unwrap_or("-")))
+        .collect();
+    assert!(
+        completed,
+        "{} (seed {}) did not complete: run {:?}; sessions {standings:?}; diagnosis {:?}",
+        o.scenario,
+        o.seed,
+        o.run.as_ref().map(|r| &r.status),
+        o.diagnosis.as_ref().map(|d| &d.cause)
+    );
+}
+
 /// The scenario corpus, `scenarios/`.
 pub(crate) fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")

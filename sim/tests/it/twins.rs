@@ -10,13 +10,6 @@ fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
     o.sessions.iter().map(|s| (s.role_id.clone(), s.live_status.clone(), s.blocker_code.clone())).collect()
 }
 
-/// The run completed: the intake pair and everyone who joined by handoff.
-fn completed_intake(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed")
-        && o.sessions.len() >= 2
-        && o.sessions.iter().all(|s| s.live_status == "session_completed" && s.blocker_code.is_none())
-}
-
 #[test]
 fn wrong_project_slug_hangs_with_no_response() {
     let o = support::run(&load("wrong-project-slug.yaml"));
@@ -39,7 +32,7 @@ fn wrong_project_slug_twin_with_the_slug_fixed_completes() {
     }
     let o = support::run(&s);
     assert_eq!(o.launch_http_status(), Some(200));
-    assert!(completed_intake(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
 }
 
 #[test]
@@ -74,7 +67,7 @@ fn operator_not_super_admin_twin_with_the_group_added_succeeds() {
     s.steps.push(Step::Watch(Default::default()));
     let o = support::run(&s);
     assert_eq!(o.launch_http_status(), Some(200));
-    assert!(completed_intake(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
 }
 
 #[test]

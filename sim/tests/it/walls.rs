@@ -13,11 +13,6 @@ fn statuses(o: &Outcome) -> Vec<(String, String, Option<String>)> {
     o.sessions.iter().map(|s| (s.agent_id.clone(), s.live_status.clone(), s.blocker_code.clone())).collect()
 }
 
-fn completed(o: &Outcome) -> bool {
-    o.run.as_ref().is_some_and(|r| r.status == "completed")
-        && o.sessions.iter().all(|s| s.live_status == "session_completed" && s.blocker_code.is_none())
-}
-
 fn walls(o: &Outcome) -> Vec<(String, String, String)> {
     o.walls.iter().map(|w| (w.wall.clone(), w.agent_id.clone(), w.retry_outcome.clone())).collect()
 }
@@ -31,7 +26,7 @@ fn without_drift(mut s: Scenario) -> Scenario {
 #[test]
 fn full_delivery_goes_from_intake_to_lineage_through_the_app() {
     let o = support::run(&load("full-delivery.yaml"));
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(o.walls.is_empty(), "{:?}", o.walls);
     let run_id = &o.run.as_ref().unwrap().run_id;
     assert_eq!(o.delivery_references.len(), 2, "one pull request per implementer lane: {:?}", o.delivery_references);
@@ -62,7 +57,7 @@ fn a_committer_may_close_the_decision_with_merge_requested_and_qa_passed() {
     let mut s = load("full-delivery.yaml");
     s.agents.entry("committer".into()).or_default().merge_decision = Some(MergeDecision::MergeRequested);
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(o
         .delivery_references
         .iter()
@@ -79,7 +74,7 @@ fn the_committer_wall_finds_each_decision_among_many_lanes_handoffs() {
         s.agents.entry(role.into()).or_default().parallel_tool_calls = Some(40);
     }
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(o.walls.is_empty(), "{:?}", o.walls);
     assert_eq!(o.delivery_references.len(), 40);
     for (i, r) in o.delivery_references.iter().enumerate() {
@@ -104,10 +99,10 @@ fn each_wall_fires_and_clears_after_the_retry_and_its_twin_never_fires() {
         let o = support::run(&s);
         assert_eq!(walls(&o), [(wall.code().to_string(), agent.to_string(), "cleared".to_string())], "{name}");
         assert_eq!(o.walls[0].fallback, wall.fallback());
-        assert!(completed(&o), "{name}: {:?}", statuses(&o));
+        support::assert_completed(&o);
         let twin = support::run(&without_drift(s));
         assert!(twin.walls.is_empty(), "{name} twin: {:?}", twin.walls);
-        assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
+        support::assert_completed(&twin);
     }
 }
 
@@ -152,7 +147,7 @@ fn each_wall_whose_retry_also_fails_leaves_the_session_at_the_wall_and_a_complia
         }
         let twin = support::run(&s);
         assert_eq!(twin.walls.len(), 1, "{name}");
-        assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
+        support::assert_completed(&twin);
         assert!(twin.sessions.iter().all(|x| x.wall_code.is_none() && x.blocker_code.is_none()), "{name}");
     }
 }
@@ -175,7 +170,7 @@ fn work_without_a_delivery_reference_is_blocked_and_the_twin_proves_one() {
     assert!(o.delivery_references.is_empty());
     assert!(!o.sessions.iter().any(|x| x.agent_id == "tester"), "no handoff without the work");
     let twin = support::run(&without_drift(s));
-    assert!(completed(&twin), "{:?}", statuses(&twin));
+    support::assert_completed(&twin);
     assert_eq!(twin.delivery_references.len(), 1);
 }
 
@@ -197,14 +192,14 @@ fn an_installation_over_githubs_rate_limit_cannot_prove_its_delivery_and_the_twi
     assert!(o.delivery_references.is_empty());
     let mut twin = s;
     twin.world.github.rate_limit = Some(15_000);
-    assert!(completed(&support::run(&twin)));
+    support::assert_completed(&support::run(&twin));
 }
 
 #[test]
 fn the_org_pat_override_wins_over_the_app_and_authors_the_delivery() {
     let s = load("org-pat-override.yaml");
     let o = support::run(&s);
-    assert!(completed(&o), "{:?}", statuses(&o));
+    support::assert_completed(&o);
     assert!(!o.delivery_references.is_empty());
     for r in &o.delivery_references {
         assert_eq!((r.author.as_str(), r.author_type.as_str()), (squadsim::engine::services::ORG_PAT_USER, "User"));
@@ -222,7 +217,7 @@ fn a_skipped_commit_is_still_changes_left_in_the_worktree() {
     let o = support::run(&s);
     assert_eq!(walls(&o), [("delivery_wall".into(), "implementer-1".into(), "cleared".into())]);
     assert!(o.walls[0].reason.contains("without a PR commit"), "{}", o.walls[0].reason);
-    assert!(completed(&o));
+    support::assert_completed(&o);
 }
 
 /// A wall reads the attempt's output through the agent process adapter that ran it:
@@ -237,10 +232,10 @@ fn walls_read_a_codex_cli_attempt_as_they_read_a_claude_cli_one() {
         s.world.agent_process_adapters.insert(name.to_string(), AgentProcessAdapter::CodexCli);
         let o = support::run(&s);
         assert_eq!(walls(&o), [(wall.code().to_string(), agent.to_string(), "cleared".to_string())], "{name}");
-        assert!(completed(&o), "{name}: {:?}", statuses(&o));
+        support::assert_completed(&o);
         let twin = support::run(&without_drift(s));
         assert!(twin.walls.is_empty(), "{name} twin under codex-cli: {:?}", twin.walls);
-        assert!(completed(&twin), "{name} twin: {:?}", statuses(&twin));
+        support::assert_completed(&twin);
     }
 }
 
@@ -275,7 +270,7 @@ fn a_graph_state_the_committer_wall_could_not_read_is_unreadable_not_a_missing_d
     );
     assert_eq!(o.run.as_ref().map(|r| r.status.as_str()), Some("blocked"));
     // The twin: the same delivery with the graph state read whole completes.
-    assert!(completed(&support::run(&load("full-delivery.yaml"))));
+    support::assert_completed(&support::run(&load("full-delivery.yaml")));
 }
 
 /// `full-delivery` with its CodexGate installation granted `requests_an_hour` GitHub requests.
@@ -305,5 +300,5 @@ fn a_committer_whose_merge_github_refused_stands_at_its_wall_saying_why() {
         committer.current_step
     );
     // The twin: enough requests for the whole delivery, and it completes.
-    assert!(completed(&support::run(&delivery_under_rate_limit(28))), "the twin under 28 an hour");
+    support::assert_completed(&support::run(&delivery_under_rate_limit(28)));
 }
