@@ -126,6 +126,45 @@ fn processes_killed_with_daytona_are_started_again_and_the_run_goes_on_like_its_
     assert!(broken.iter().all(|b| b.field != liveness::FIELD), "{broken:?}");
 }
 
+#[test]
+fn a_process_started_again_after_daytona_killed_it_resumes_its_agents_session() {
+    let crashed = with_faults("network-gateway-blip.yaml", SEED_2_MIX);
+    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
+    let commands = agent_commands(run.services.expect("kept").daytona);
+    // The session each first process started (`--session-id <id>`), by process session.
+    let started: Vec<(&str, &str)> = commands
+        .iter()
+        .filter_map(|(sid, command)| Some((sid.as_str(), command.split(" --session-id ").nth(1)?.split(' ').next()?)))
+        .collect();
+    let restarted: Vec<&(String, String)> = commands
+        .iter()
+        .filter(|(sid, _)| sid.rsplit_once("-r").is_some_and(|(_, n)| n.parse::<u32>().is_ok()))
+        .collect();
+    assert!(!restarted.is_empty(), "Daytona's crash killed some process: {commands:?}");
+    for (sid, command) in restarted {
+        let (first, _) = sid.rsplit_once("-r").expect("a restart's session");
+        let (_, id) =
+            started.iter().find(|(s, _)| *s == first).unwrap_or_else(|| panic!("{first} started: {commands:?}"));
+        assert!(command.contains(&format!(" --resume {id} ")), "{sid} resumes {id}: {command}");
+    }
+}
+
+#[test]
+fn a_studio_crash_between_a_process_sessions_create_and_its_exec_finds_the_session_there_when_it_resumes() {
+    // The Studio crashes as the planner's command reaches Daytona and is back 5 s later: the resumed attempt
+    // (no process recorded) creates the attempt's process session again, which Daytona refuses with 409 as it
+    // exists; that is the session the crashed Studio made, and the attempt goes on in it, like its twin.
+    let twin = support::load("happy-intake.yaml");
+    let crashed = with_faults(
+        "happy-intake.yaml",
+        "faults:\n  - crash: {host: studio, on: {http: {to: daytona, method: POST, path: /toolbox/*/process/session/agent-planner-a1/exec}}, restart_after: 5s}\n",
+    );
+    let (outcome, live) = judged(&crashed);
+    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    support::assert_completed(&outcome);
+    assert_eq!(sessions(&outcome), sessions(&support::run(&twin)));
+}
+
 /// Swarm seed 15's mix: the Studio's endpoints hang from 4.6 s to 33.4 s, so the
 /// operator's `execute` gets no answer and the run stands ready; the scenario's
 /// operator watches for its 30 min timeout, then replays, which executes it.

@@ -578,15 +578,16 @@ pub(crate) async fn run_agent_process(
     let toolbox = format!("{}/toolbox/{}/process/session", studio.config.daytona_url, attempt.sandbox_id);
     let command_line = attempt.command.command_line();
     move_phase(studio, run_id, agent_id, |p| p.enter(Phase::ProcessStart));
-    let started = run_phase(Phase::ProcessStart, deadlines, RetryPolicy::DEFAULT, |n| {
+    let started = run_phase(Phase::ProcessStart, deadlines, RetryPolicy::DEFAULT, |_| {
         let create = HttpRequest::post(toolbox.clone()).json(&json!({"sessionId": process_session}));
         let exec = HttpRequest::post(format!("{toolbox}/{process_session}/exec"))
             .json(&json!({"command": command_line, "runAsync": true}));
         async move {
-            // A retry finds the session of an earlier try already there.
+            // The session is the attempt's own (its name says which): one already there is an earlier
+            // try's, whose answer was lost, or the crashed Studio's, before this attempt was resumed.
             match daytona_activity(studio, create).await {
                 Ok(_) => {}
-                Err(e) if n > 1 && e.message.starts_with("HTTP 409") => {}
+                Err(e) if e.message.starts_with("HTTP 409") => {}
                 Err(e) => return Err(e),
             }
             daytona_activity(studio, exec).await

@@ -182,12 +182,23 @@ pub async fn prepare(toolbox: &Toolbox, env: &Value) -> Result<(), WorktreeSetup
     let var = |k: &str| env.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
     let repository_url = var(ENV_REPOSITORY_URL).ok_or(WorktreeSetupError::NoRepository)?;
     let clone = |path: &str| json!({"url": repository_url, "path": path, "branch": BASE_BRANCH});
-    toolbox.post("/git/clone", Some(clone(ASSEMBLY_WORKTREE))).await?;
+    create_once(toolbox, "/git/clone", clone(ASSEMBLY_WORKTREE)).await?;
     toolbox.post(&format!("/files/permissions?path={ASSEMBLY_WORKTREE}&mode=555"), None).await?;
     if let (Some(worktree), Some(branch)) = (var(ENV_WORKTREE), var(ENV_LANE_BRANCH)) {
-        toolbox.post("/git/clone", Some(clone(worktree))).await?;
-        toolbox.post("/git/branches", Some(json!({"path": worktree, "name": branch}))).await?;
+        create_once(toolbox, "/git/clone", clone(worktree)).await?;
+        create_once(toolbox, "/git/branches", json!({"path": worktree, "name": branch})).await?;
         toolbox.post("/git/checkout", Some(json!({"path": worktree, "branch": branch}))).await?;
     }
     Ok(())
+}
+
+/// One creating step of the setup (a clone, a branch): a 400 saying what it would create
+/// `already exists` is this attempt's own earlier setup (a sandbox is the attempt's alone;
+/// an attempt resumed after a Studio restart sets up again what its crashed Studio had),
+/// so the step is done.
+async fn create_once(toolbox: &Toolbox, path: &str, body: Value) -> Result<(), ToolboxError> {
+    match toolbox.post(path, Some(body)).await {
+        Err(ToolboxError::Refused { status: 400, message }) if message.contains("already exists") => Ok(()),
+        other => other.map(drop),
+    }
 }
