@@ -176,3 +176,43 @@ fn every_fault_kind_is_deterministic() {
     );
     assert_eq!(support::run(&s).to_yaml(), support::run(&s).to_yaml());
 }
+
+#[test]
+fn a_sandbox_create_whose_answer_was_lost_is_found_by_its_name_when_the_retry_is_refused() {
+    // Daytona's answers to the Studio are lost for 8 s from the launch: each create lands but its answer never
+    // comes; the retried create is refused with 409 (the name is taken), and the harness finds the sandbox by
+    // its name and goes on, as its twin without the loss does.
+    let s = scenario("  - one_way_partition: {from: daytona, to: studio, on: run_launched, lasts: 8s}");
+    let run =
+        squadsim::engine::world::run(&s, squadsim::engine::world::RunOptions { record: true, ..Default::default() });
+    support::assert_completed(&run.outcome);
+    let record = run.record.expect("recorded");
+    let creates: Vec<Option<u16>> =
+        record.calls.iter().filter(|c| c.method == "POST" && c.path == "/api/sandbox").map(|c| c.status).collect();
+    assert!(creates.contains(&Some(409)), "the retried creates were refused: {creates:?}");
+    assert!(
+        record.calls.iter().any(|c| c.method == "GET" && c.path.ends_with("-planner-a1") && c.status == Some(200)),
+        "the planner's sandbox found by its name (`<run>-planner-a1`)"
+    );
+}
+
+#[test]
+fn a_process_session_whose_answer_was_lost_is_taken_as_created_when_the_retry_is_refused() {
+    // The first process-session create of the run lands, but Daytona's answers to the Studio are lost for 5 s
+    // from then: the retried create is refused with 409 (the session exists), and the harness goes on to run
+    // the agent's command in it, as its twin without the loss does.
+    let s = scenario(
+        "  - one_way_partition: {from: daytona, to: studio, on: {http: {to: daytona, method: POST, path: /toolbox/*/process/session}}, lasts: 5s}",
+    );
+    let run =
+        squadsim::engine::world::run(&s, squadsim::engine::world::RunOptions { record: true, ..Default::default() });
+    support::assert_completed(&run.outcome);
+    let record = run.record.expect("recorded");
+    let creates: Vec<Option<u16>> = record
+        .calls
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/process/session"))
+        .map(|c| c.status)
+        .collect();
+    assert!(creates.contains(&Some(409)), "a retried create was refused: {creates:?}");
+}

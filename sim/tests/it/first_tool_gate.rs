@@ -91,3 +91,15 @@ fn a_codex_agent_whose_workspace_never_starts_is_blocked_by_the_gate_without_a_s
     let o = support::run(&twin);
     assert!(!o.blockers().contains(&"agent_first_tool_required".to_string()), "{:?}", o.sessions);
 }
+
+#[test]
+fn a_session_still_working_at_the_deadline_after_its_first_call_is_not_blocked() {
+    // The planner thinks 50 s before each turn: its first call (the HUD snapshot) comes at about 56 s, and it is
+    // still at work when the 120 s deadline passes. The launch contract is met; the gate leaves it be.
+    let mut s = load("happy-intake.yaml");
+    s.agents.entry("planner".into()).or_default().think = Some(squadsim::scenario::SimDuration::secs(50));
+    let o = support::run(&s);
+    support::assert_completed(&o);
+    let planner = o.sessions.iter().find(|x| x.agent_id == "planner").expect("a planner");
+    assert!(planner.tool_call_count >= 3, "its calls ran past the deadline: {planner:?}");
+}

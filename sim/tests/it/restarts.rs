@@ -68,6 +68,10 @@ fn a_studio_crash_while_the_agents_work_resumes_their_attempts_and_the_run_deliv
     assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
     assert_eq!(outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"), "{:?}", sessions(&outcome));
     assert_eq!(sessions(&outcome), sessions(&twin_outcome));
+    // A resumed attempt reads its process on from the line the crashed Studio had reached: no call counted twice.
+    let calls =
+        |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.agent_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
+    assert_eq!(calls(&outcome), calls(&twin_outcome));
 }
 
 #[test]
@@ -82,6 +86,22 @@ fn a_studio_crash_while_execution_workspaces_start_resumes_waiting_for_them() {
     let blockers = |o: &squadsim::Outcome| o.sessions.iter().map(|s| s.blocker_code.clone()).collect::<Vec<_>>();
     assert_eq!(blockers(&outcome), blockers(&twin_outcome), "{:?}", sessions(&outcome));
     assert!(outcome.sessions.iter().all(|s| s.live_status == "blocked"), "{:?}", sessions(&outcome));
+}
+
+#[test]
+fn a_resumed_attempt_keeps_its_phases_durable_deadline() {
+    // Sandboxes take 90 s to start; the Studio is down from 28.8 s to 45.2 s while the harness waits out the 60 s
+    // workspace-start deadline. The resumed attempt stops waiting when its twin without the crash does: the
+    // deadline counts from when the phase began, not from the restart or the last poll.
+    let last_poll = |s: &Scenario| {
+        let run = world::run(s, RunOptions { record: true, ..RunOptions::default() });
+        let record = run.record.expect("recorded");
+        let polls = record.calls.iter().filter(|c| c.from == "studio" && c.path == "/api/sandbox/sbx-00000001");
+        polls.map(|c| c.start).max().expect("the harness polled the planner's sandbox")
+    };
+    let crashed = last_poll(&with_faults("workspace-start-deadline.yaml", SEED_1_MIX));
+    let twin = last_poll(&support::load("workspace-start-deadline.yaml"));
+    assert!(crashed.abs_diff(twin) <= Duration::from_secs(5), "last poll {crashed:?}, the twin's {twin:?}");
 }
 
 #[test]

@@ -81,3 +81,30 @@ fn cleanup_releases_each_workspace_and_session_state_serves_the_phase() {
         assert_eq!(session["executionWorkspacePhase"], "released", "{session}");
     }
 }
+
+#[test]
+fn between_the_lifecycles_end_and_the_gate_session_state_says_where_the_attempt_stopped() {
+    // Sandboxes take 90 s to start: the 60 s workspace-start deadline ends each attempt, the 120 s gate blocks it.
+    let s = load("workspace-start-deadline.yaml");
+    let run = world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
+    // The planner's status and step in each of the operator's session-state polls, in order.
+    let planner: Vec<(String, String)> = run
+        .responses
+        .iter()
+        .filter(|(request, _)| request.starts_with("GET ") && request.ends_with("/session-state"))
+        .filter_map(|(_, body)| {
+            let session = body["sessions"].as_array()?.iter().find(|s| s["agent_id"] == "planner")?;
+            let field = |name: &str| session[name].as_str().unwrap_or_default().to_string();
+            Some((field("live_status"), field("current_step")))
+        })
+        .collect();
+    let stopped = (
+        "waiting_first_tool".to_string(),
+        "lifecycle_deadline: workspace_start overran its 60s deadline (sandbox sbx-00000001 still creating)"
+            .to_string(),
+    );
+    assert!(planner.contains(&stopped), "{planner:?}");
+    // Once blocked, the step is the gate's, and the lifecycle's reason is the attempt's end.
+    assert_eq!(planner.last(), Some(&("blocked".to_string(), "first_tool_gate".to_string())));
+    assert_eq!(run.outcome.sessions[0].attempt_end.as_deref(), Some(stopped.1.as_str()));
+}

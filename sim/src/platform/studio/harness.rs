@@ -923,3 +923,30 @@ mod credit_tests {
         assert!(hud_credited >= 5 && first_credited >= 5, "{hud_credited} {first_credited}");
     }
 }
+
+#[cfg(test)]
+mod process_end_tests {
+    use super::*;
+
+    #[test]
+    fn a_process_made_progress_only_with_exit_0_and_a_final_result_that_is_neither_an_error_nor_a_report() {
+        let end = |exit_code: i64, failed: bool, reported: bool| ProcessEnd {
+            exit_code,
+            logs_url: String::new(),
+            failed,
+            report: reported.then(|| NoProgressReport {
+                blocker_code: BlockerCode::AgentFirstToolRequired,
+                reason: "get_hud_snapshot answered 502".into(),
+            }),
+        };
+        assert!(end(0, false, false).made_progress());
+        assert!(!end(1, false, false).made_progress(), "a non-zero exit");
+        assert!(!end(0, true, false).made_progress(), "an error result");
+        assert!(!end(0, false, true).made_progress(), "a no-progress report");
+        // Killed: SIGKILL's exit code, before any final report.
+        let sigkill = i64::from(squadsim_fakes::daytona::KILLED_EXIT_CODE);
+        assert!(end(sigkill, true, false).killed());
+        assert!(!end(sigkill, true, true).killed(), "it reported before it died");
+        assert!(!end(1, true, false).killed());
+    }
+}
