@@ -3,6 +3,7 @@
 
 use crate::support;
 
+use squadsim::engine::world::{self, RunOptions};
 use squadsim::scenario::{AgentBehaviour, TokenShape};
 use squadsim::Outcome;
 use support::load;
@@ -98,8 +99,38 @@ fn a_session_still_working_at_the_deadline_after_its_first_call_is_not_blocked()
     // still at work when the 120 s deadline passes. The launch contract is met; the gate leaves it be.
     let mut s = load("happy-intake.yaml");
     s.agents.entry("planner".into()).or_default().think = Some(squadsim::scenario::SimDuration::secs(50));
-    let o = support::run(&s);
+    let run = world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
+    let o = run.outcome;
     support::assert_completed(&o);
+    // Session state shows it ready, then waiting for its first tool call, then working once it made it.
+    let statuses = planner_statuses(&run.responses);
+    let working = statuses.iter().position(|s| s == "working").unwrap_or_else(|| panic!("{statuses:?}"));
+    assert!(statuses[..working].iter().all(|s| s == "ready" || s == "waiting_first_tool"), "{statuses:?}");
     let planner = o.sessions.iter().find(|x| x.agent_id == "planner").expect("a planner");
     assert!(planner.tool_call_count >= 3, "its calls ran past the deadline: {planner:?}");
+}
+
+/// The planner's `live_status` in each of the operator's session-state polls, in order.
+fn planner_statuses(responses: &[(String, serde_json::Value)]) -> Vec<String> {
+    responses
+        .iter()
+        .filter(|(request, _)| request.ends_with("/session-state"))
+        .filter_map(|(_, body)| {
+            let planner = body["sessions"].as_array()?.iter().find(|s| s["agent_id"] == "planner")?;
+            Some(planner["live_status"].as_str()?.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_session_whose_calls_were_all_other_tools_never_shows_working() {
+    // The planner calls memory_search and never get_hud_snapshot: it waits for its first tool call until blocked.
+    let run = world::run(
+        &load("first-tool-other-tool-call.yaml"),
+        RunOptions { capture_responses: true, ..RunOptions::default() },
+    );
+    let statuses = planner_statuses(&run.responses);
+    assert_eq!(statuses.last().map(String::as_str), Some("blocked"), "{statuses:?}");
+    assert!(statuses.iter().all(|s| ["ready", "waiting_first_tool", "blocked"].contains(&s.as_str())), "{statuses:?}");
+    assert!(run.outcome.sessions[0].tool_call_count > 0, "the planner made calls");
 }

@@ -170,6 +170,32 @@ fn a_process_started_again_after_daytona_killed_it_resumes_its_agents_session() 
 }
 
 #[test]
+fn a_codex_process_started_again_resumes_the_thread_it_named() {
+    // codex-cli picks its own thread id and prints it (`thread.started`); started again after Daytona's crash
+    // killed it, the process resumes that thread (`codex exec … resume <thread id>`), as the Studio read it.
+    let mut crashed = with_faults("network-gateway-blip.yaml", SEED_2_MIX);
+    for role in ["planner", "curator"] {
+        crashed.world.agent_process_adapters.insert(role.into(), squadsim::scenario::AgentProcessAdapter::CodexCli);
+    }
+    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
+    let commands = agent_commands(run.services.expect("kept").daytona);
+    let restarted: Vec<&(String, String)> = commands
+        .iter()
+        .filter(|(sid, _)| sid.rsplit_once("-r").is_some_and(|(_, n)| n.parse::<u32>().is_ok()))
+        .collect();
+    assert!(!restarted.is_empty(), "Daytona's crash killed some process: {commands:?}");
+    for (sid, command) in restarted {
+        let agent = sid.trim_start_matches("agent-").split("-a").next().unwrap_or_default();
+        let session = run.outcome.sessions.iter().find(|s| s.agent_id == agent).expect("the agent's session");
+        let thread = session.claude_session_id.as_deref().expect("codex named its thread");
+        assert!(
+            command.starts_with("codex exec ") && command.contains(&format!(" resume {thread} ")),
+            "{sid}: {command}"
+        );
+    }
+}
+
+#[test]
 fn a_studio_crash_between_a_process_sessions_create_and_its_exec_finds_the_session_there_when_it_resumes() {
     // The Studio crashes as the planner's command reaches Daytona and is back 5 s later: the resumed attempt
     // (no process recorded) creates the attempt's process session again, which Daytona refuses with 409 as it

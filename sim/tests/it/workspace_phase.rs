@@ -70,9 +70,14 @@ fn a_first_tool_block_is_told_apart_from_a_workspace_that_never_came_up() {
 fn cleanup_releases_each_workspace_and_session_state_serves_the_phase() {
     let mut s = load("happy-intake.yaml");
     s.steps.push(Step::Cleanup);
-    let Run { outcome, services, .. } = world::run(&s, RunOptions { keep_services: true, ..RunOptions::default() });
+    let options = RunOptions { keep_services: true, capture_responses: true, ..RunOptions::default() };
+    let Run { outcome, services, responses, .. } = world::run(&s, options);
     let run_id = outcome.run.as_ref().expect("a launched run").run_id.clone();
     assert!(phases(&outcome).iter().all(|(_, p)| p.as_deref() == Some("released")), "{:?}", phases(&outcome));
+    // The cleanup's answer counts the workspaces Daytona confirmed destroyed: both of the intake pair's.
+    let (_, cleanup) =
+        responses.iter().find(|(r, _)| r.starts_with("POST ") && r.ends_with("/cleanup")).expect("cleanup");
+    assert_eq!(cleanup["released_execution_workspaces"], 2, "{cleanup}");
 
     let state = support::session_state_over_http(services.expect("built").studio, &run_id);
     let sessions = state["sessions"].as_array().expect("sessions");
