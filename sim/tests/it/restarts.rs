@@ -146,22 +146,32 @@ fn processes_killed_with_daytona_are_started_again_and_the_run_goes_on_like_its_
     assert!(broken.iter().all(|b| b.field != liveness::FIELD), "{broken:?}");
 }
 
+/// Agent commands Daytona ran, as (process session, command line).
+type Commands = Vec<(String, String)>;
+
+/// Runs `crashed`: its outcome, every agent command Daytona ran, and those of the processes started again
+/// after Daytona's crash killed them (process sessions `…-r<n>`), of which there must be some.
+fn started_again(crashed: &Scenario) -> (squadsim::Outcome, Commands, Commands) {
+    let run = world::run(crashed, RunOptions { keep_services: true, ..RunOptions::default() });
+    let commands = agent_commands(run.services.expect("kept").daytona);
+    let restarted: Commands = commands
+        .iter()
+        .filter(|(sid, _)| sid.rsplit_once("-r").is_some_and(|(_, n)| n.parse::<u32>().is_ok()))
+        .cloned()
+        .collect();
+    assert!(!restarted.is_empty(), "Daytona's crash killed some process: {commands:?}");
+    (run.outcome, commands, restarted)
+}
+
 #[test]
 fn a_process_started_again_after_daytona_killed_it_resumes_its_agents_session() {
-    let crashed = with_faults("network-gateway-blip.yaml", SEED_2_MIX);
-    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
-    let commands = agent_commands(run.services.expect("kept").daytona);
+    let (_, commands, restarted) = started_again(&with_faults("network-gateway-blip.yaml", SEED_2_MIX));
     // The session each first process started (`--session-id <id>`), by process session.
     let started: Vec<(&str, &str)> = commands
         .iter()
         .filter_map(|(sid, command)| Some((sid.as_str(), command.split(" --session-id ").nth(1)?.split(' ').next()?)))
         .collect();
-    let restarted: Vec<&(String, String)> = commands
-        .iter()
-        .filter(|(sid, _)| sid.rsplit_once("-r").is_some_and(|(_, n)| n.parse::<u32>().is_ok()))
-        .collect();
-    assert!(!restarted.is_empty(), "Daytona's crash killed some process: {commands:?}");
-    for (sid, command) in restarted {
+    for (sid, command) in &restarted {
         let (first, _) = sid.rsplit_once("-r").expect("a restart's session");
         let (_, id) =
             started.iter().find(|(s, _)| *s == first).unwrap_or_else(|| panic!("{first} started: {commands:?}"));
@@ -177,16 +187,10 @@ fn a_codex_process_started_again_resumes_the_thread_it_named() {
     for role in ["planner", "curator"] {
         crashed.world.agent_process_adapters.insert(role.into(), squadsim::scenario::AgentProcessAdapter::CodexCli);
     }
-    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
-    let commands = agent_commands(run.services.expect("kept").daytona);
-    let restarted: Vec<&(String, String)> = commands
-        .iter()
-        .filter(|(sid, _)| sid.rsplit_once("-r").is_some_and(|(_, n)| n.parse::<u32>().is_ok()))
-        .collect();
-    assert!(!restarted.is_empty(), "Daytona's crash killed some process: {commands:?}");
-    for (sid, command) in restarted {
+    let (outcome, _, restarted) = started_again(&crashed);
+    for (sid, command) in &restarted {
         let agent = sid.trim_start_matches("agent-").split("-a").next().unwrap_or_default();
-        let session = run.outcome.sessions.iter().find(|s| s.agent_id == agent).expect("the agent's session");
+        let session = outcome.sessions.iter().find(|s| s.agent_id == agent).expect("the agent's session");
         let thread = session.claude_session_id.as_deref().expect("codex named its thread");
         assert!(
             command.starts_with("codex exec ") && command.contains(&format!(" resume {thread} ")),
@@ -249,7 +253,7 @@ fn a_run_first_asked_to_go_after_the_faults_is_judged_from_then() {
 /// Every agent process command Daytona ran, read back as a client reads it
 /// (`GET /toolbox/{id}/process/session`, on loopback after the run): each
 /// process session's id with its commands.
-fn agent_commands(daytona: std::sync::Arc<squadsim_fakes::daytona::Daytona>) -> Vec<(String, String)> {
+fn agent_commands(daytona: std::sync::Arc<squadsim_fakes::daytona::Daytona>) -> Commands {
     use squadsim_fakes::net::{serve_loopback, HttpClient, HttpRequest, Transport};
     let sandboxes: Vec<String> = daytona.sandboxes().into_iter().map(|s| s.id).collect();
     let key = daytona.config().api_key.clone();
