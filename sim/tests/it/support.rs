@@ -37,6 +37,19 @@ pub(crate) fn assert_completed(o: &Outcome) {
     );
 }
 
+/// `agent`'s session as each of the operator's session-state polls showed it, in the order received
+/// (a run's `responses`, captured with `RunOptions::capture_responses`).
+pub(crate) fn polled_session<'a>(
+    responses: &'a [(String, serde_json::Value)],
+    agent: &str,
+) -> Vec<&'a serde_json::Value> {
+    responses
+        .iter()
+        .filter(|(request, _)| request.starts_with("GET ") && request.ends_with("/session-state"))
+        .filter_map(|(_, body)| body["sessions"].as_array()?.iter().find(|s| s["agent_id"] == agent))
+        .collect()
+}
+
 /// The scenario corpus, `scenarios/`.
 pub(crate) fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")

@@ -93,15 +93,10 @@ fn between_the_lifecycles_end_and_the_gate_session_state_says_where_the_attempt_
     let s = load("workspace-start-deadline.yaml");
     let run = world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
     // The planner's status and step in each of the operator's session-state polls, in order.
-    let planner: Vec<(String, String)> = run
-        .responses
-        .iter()
-        .filter(|(request, _)| request.starts_with("GET ") && request.ends_with("/session-state"))
-        .filter_map(|(_, body)| {
-            let session = body["sessions"].as_array()?.iter().find(|s| s["agent_id"] == "planner")?;
-            let field = |name: &str| session[name].as_str().unwrap_or_default().to_string();
-            Some((field("live_status"), field("current_step")))
-        })
+    let field = |session: &serde_json::Value, name: &str| session[name].as_str().unwrap_or_default().to_string();
+    let planner: Vec<(String, String)> = support::polled_session(&run.responses, "planner")
+        .into_iter()
+        .map(|session| (field(session, "live_status"), field(session, "current_step")))
         .collect();
     let stopped = (
         "waiting_first_tool".to_string(),
