@@ -305,3 +305,25 @@ fn a_first_attempt_resumed_before_its_process_started_starts_its_session_rather_
         assert!(command.contains(" --session-id ") && !command.contains(" --resume "), "{sid}: {command}");
     }
 }
+
+#[test]
+fn a_studio_crash_in_the_middle_of_reading_a_process_reads_it_on_from_the_line_it_had_reached() {
+    // The Studio crashes as the closer's publish_lineage call reaches the gateway, after it had read the closer's
+    // session start and earlier tool calls, and is back 5 s later. The resumed attempt reads the closer's output on
+    // from the line the crashed Studio had reached (kept with the attempt's process), so no call is counted twice
+    // and the run ends as its twin does.
+    let twin = support::load("full-delivery.yaml");
+    let crashed = with_faults(
+        "full-delivery.yaml",
+        "faults:\n  - crash: {host: studio, on: {tool_call: {role: closer, tool: publish_lineage}}, restart_after: 5s}\n",
+    );
+    let (outcome, live) = judged(&crashed);
+    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    assert!(outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", outcome.faults);
+    support::assert_completed(&outcome);
+    let twin = support::run(&twin);
+    assert_eq!(sessions(&outcome), sessions(&twin));
+    let calls =
+        |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.role_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
+    assert_eq!(calls(&outcome), calls(&twin));
+}
