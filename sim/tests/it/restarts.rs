@@ -327,3 +327,26 @@ fn a_studio_crash_in_the_middle_of_reading_a_process_reads_it_on_from_the_line_i
         |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.role_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
     assert_eq!(calls(&outcome), calls(&twin));
 }
+
+#[test]
+fn a_later_attempt_resumed_before_its_process_started_resumes_its_agents_session() {
+    // The intake pair blocks at first tool while Daytona cannot reach the gateway; the cut heals and the operator
+    // replays: each agent's second attempt. The Studio crashes as the planner's second command reaches Daytona
+    // and is back 5 s later. The resumed second attempt runs its command as its twin's does, resuming the
+    // session its first attempt started (`--resume`), and the run delivers like its twin.
+    let mix = "faults:
+  - partition: {between: [daytona, contextforge], at: 1s, until: 40s}
+  - crash: {host: studio, on: {http: {to: daytona, method: POST, path: /toolbox/*/process/session/agent-planner-a2/exec}}, restart_after: 5s}
+";
+    let crashed = with_faults("first-tool-replay-cleared.yaml", mix);
+    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
+    assert!(run.outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", run.outcome.faults);
+    support::assert_completed(&run.outcome);
+    assert_eq!(sessions(&run.outcome), sessions(&support::run(&support::load("first-tool-replay-cleared.yaml"))));
+    let commands = agent_commands(run.services.expect("kept").daytona);
+    let planner: Vec<_> = commands.iter().filter(|(sid, _)| sid.starts_with("agent-planner-")).collect();
+    assert_eq!(planner.len(), 2, "{commands:?}");
+    let (first, second) = (&planner[0].1, &planner[1].1);
+    assert!(first.contains(" --session-id ") && !first.contains(" --resume "), "{first}");
+    assert!(second.contains(" --resume ") && !second.contains(" --session-id "), "{second}");
+}
