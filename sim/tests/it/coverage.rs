@@ -34,6 +34,19 @@ fn faults_are_counted_when_they_begin_and_service_faults_when_they_answer_a_requ
     assert!(unavailable.contains(&"fault_began:service_status".to_string()), "{unavailable:?}");
     assert!(unavailable.contains(&"fault_hit:service_status".to_string()), "{unavailable:?}");
     assert!(!probes_of("happy-intake.yaml").iter().any(|p| p.starts_with("fault_")));
+    // A service fault still standing when the run ends counts as hit only if it answered a request.
+    let standing = |path: &str| {
+        let text = format!(
+            "name: standing\nseed: 1\nfaults:\n  - service: {{host: studio, path: {path}, effect: {{status: 502}}, at: 20s}}\nsteps:\n  - launch: {{template_id: research-team, project_slug: sanmopia-modernization, delivery_graph_kind: project_delivery}}\n  - execute\n  - watch: {{every: 5s, timeout: 10m}}\n"
+        );
+        let scenario = squadsim::scenario::Scenario::parse(std::path::Path::new("standing.yaml"), &text).unwrap();
+        world::run(&scenario, RunOptions::default()).probes.into_keys().collect::<Vec<_>>()
+    };
+    let untouched = standing("/v1/never-called");
+    assert!(untouched.contains(&"fault_began:service_status".to_string()), "{untouched:?}");
+    assert!(!untouched.contains(&"fault_hit:service_status".to_string()), "{untouched:?}");
+    let polled = standing("/v1/admin/studio/runs/*/session-state");
+    assert!(polled.contains(&"fault_hit:service_status".to_string()), "{polled:?}");
 }
 
 #[test]

@@ -216,3 +216,23 @@ fn a_process_session_whose_answer_was_lost_is_taken_as_created_when_the_retry_is
         .collect();
     assert!(creates.contains(&Some(409)), "a retried create was refused: {creates:?}");
 }
+
+#[test]
+fn faults_that_end_in_another_order_than_they_began_each_end_at_their_own_time() {
+    // The first fault to begin is the last to end: each end is applied at its own time, in time order.
+    let o = support::run(&scenario(
+        "  - latency: {between: [studio, daytona], extra: 100ms, at: 1s, lasts: 20s}\n  - one_way_partition: {from: glitchtip, to: agent-server, at: 2s, lasts: 3s}\n  - crash: {host: searxnggrid, at: 3s, restart_after: 1s}",
+    ));
+    assert_eq!(
+        o.faults,
+        [
+            "1.0s latency +0.1s studio <-> daytona",
+            "2.0s one-way partition glitchtip -> agent-server",
+            "3.0s crash searxnggrid",
+            "4.0s restart searxnggrid",
+            "5.0s end one-way partition glitchtip -> agent-server",
+            "21.0s end latency +0.1s studio <-> daytona",
+        ]
+    );
+    support::assert_completed(&o);
+}
