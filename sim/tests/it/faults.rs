@@ -8,6 +8,8 @@ use std::path::Path;
 
 use crate::support;
 use squadsim::engine::diagnosis::Plane;
+use squadsim::engine::run_record::MarkKind;
+use squadsim::engine::world::{self, RunOptions};
 use squadsim::scenario::Scenario;
 use squadsim::Outcome;
 
@@ -220,11 +222,12 @@ fn a_process_session_whose_answer_was_lost_is_taken_as_created_when_the_retry_is
 #[test]
 fn faults_that_end_in_another_order_than_they_began_each_end_at_their_own_time() {
     // The first fault to begin is the last to end: each end is applied at its own time, in time order.
-    let o = support::run(&scenario(
+    let s = scenario(
         "  - latency: {between: [studio, daytona], extra: 100ms, at: 1s, lasts: 20s}\n  - one_way_partition: {from: glitchtip, to: agent-server, at: 2s, lasts: 3s}\n  - crash: {host: searxnggrid, at: 3s, restart_after: 1s}",
-    ));
+    );
+    let run = world::run(&s, RunOptions { record: true, ..RunOptions::default() });
     assert_eq!(
-        o.faults,
+        run.outcome.faults,
         [
             "1.0s latency +0.1s studio <-> daytona",
             "2.0s one-way partition glitchtip -> agent-server",
@@ -234,5 +237,25 @@ fn faults_that_end_in_another_order_than_they_began_each_end_at_their_own_time()
             "21.0s end latency +0.1s studio <-> daytona",
         ]
     );
-    support::assert_completed(&o);
+    support::assert_completed(&run.outcome);
+    // The run record marks each on its host's lane (a link's on its first host's, pointing at the other), at its time.
+    let record = run.record.expect("recorded");
+    let marks: Vec<_> = record
+        .marks
+        .iter()
+        .filter(|m| m.kind == MarkKind::Fault)
+        .map(|m| (m.at.as_millis(), m.lane.as_str(), m.to.as_deref(), m.label.as_str()))
+        .collect();
+    let link = (Some("daytona"), Some("agent-server"));
+    assert_eq!(
+        marks,
+        [
+            (1000, "studio", link.0, "latency +0.1s studio <-> daytona"),
+            (2000, "glitchtip", link.1, "one-way partition glitchtip -> agent-server"),
+            (3000, "searxnggrid", None, "crash searxnggrid"),
+            (4000, "searxnggrid", None, "restart searxnggrid"),
+            (5000, "glitchtip", link.1, "end one-way partition glitchtip -> agent-server"),
+            (21000, "studio", link.0, "end latency +0.1s studio <-> daytona"),
+        ]
+    );
 }
