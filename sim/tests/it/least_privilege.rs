@@ -162,10 +162,17 @@ fn a_refused_call_of_the_required_first_tool_does_not_meet_the_launch_contract()
         s.world.loadouts.insert("planner".into(), vec!["agent-memory-archive".into()]);
         let planner = s.agents.get_mut("planner").unwrap();
         planner.tool_calls = Some(vec!["mcp__fractalops-hud__get_hud_snapshot".into()]);
-        let o = support::run(&s);
-        let p = session(&o, "planner");
+        let run = world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
+        let p = session(&run.outcome, "planner");
         assert_eq!(p.refused_tool_calls, ["mcp__fractalops-hud__get_hud_snapshot"], "{binding:?}");
         assert_eq!(p.blocker_code.as_deref(), Some("agent_first_tool_required"), "{binding:?}: {p:?}");
+        // The refused call never counted as the first tool: the session never shows `working`.
+        let polled = support::polled_session(&run.responses, "planner");
+        let statuses: Vec<_> = polled.iter().map(|s| s["live_status"].as_str().unwrap_or_default()).collect();
+        assert!(
+            statuses.contains(&"waiting_first_tool") && !statuses.contains(&"working"),
+            "{binding:?}: {statuses:?}"
+        );
         // The twin: the loadout mounts the HUD, the same call is made and credited.
         let mut twin = s.clone();
         twin.world.loadouts.insert("planner".into(), vec!["fractalops-hud".into(), "agent-memory-archive".into()]);
