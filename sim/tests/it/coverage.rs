@@ -34,19 +34,22 @@ fn faults_are_counted_when_they_begin_and_service_faults_when_they_answer_a_requ
     assert!(unavailable.contains(&"fault_began:service_status".to_string()), "{unavailable:?}");
     assert!(unavailable.contains(&"fault_hit:service_status".to_string()), "{unavailable:?}");
     assert!(!probes_of("happy-intake.yaml").iter().any(|p| p.starts_with("fault_")));
-    // A service fault still standing when the run ends counts as hit only if it answered a request.
-    let standing = |path: &str| {
+    // A service fault counts as hit only if it answered a request, whether it ended (`lasts`) or still stood
+    // when the run ended.
+    let probes = |path: &str, end: &str| {
         let text = format!(
-            "name: standing\nseed: 1\nfaults:\n  - service: {{host: studio, path: {path}, effect: {{status: 502}}, at: 20s}}\nsteps:\n  - launch: {{template_id: research-team, project_slug: sanmopia-modernization, delivery_graph_kind: project_delivery}}\n  - execute\n  - watch: {{every: 5s, timeout: 10m}}\n"
+            "name: served\nseed: 1\nfaults:\n  - service: {{host: studio, path: {path}, effect: {{status: 502}}, at: 5s{end}}}\nsteps:\n  - launch: {{template_id: research-team, project_slug: sanmopia-modernization, delivery_graph_kind: project_delivery}}\n  - execute\n  - watch: {{every: 5s, timeout: 10m}}\n"
         );
-        let scenario = squadsim::scenario::Scenario::parse(std::path::Path::new("standing.yaml"), &text).unwrap();
+        let scenario = squadsim::scenario::Scenario::parse(std::path::Path::new("served.yaml"), &text).unwrap();
         world::run(&scenario, RunOptions::default()).probes.into_keys().collect::<Vec<_>>()
     };
-    let untouched = standing("/v1/never-called");
-    assert!(untouched.contains(&"fault_began:service_status".to_string()), "{untouched:?}");
-    assert!(!untouched.contains(&"fault_hit:service_status".to_string()), "{untouched:?}");
-    let polled = standing("/v1/admin/studio/runs/*/session-state");
-    assert!(polled.contains(&"fault_hit:service_status".to_string()), "{polled:?}");
+    for end in ["", ", lasts: 6s"] {
+        let untouched = probes("/v1/never-called", end);
+        assert!(untouched.contains(&"fault_began:service_status".to_string()), "{end}: {untouched:?}");
+        assert!(!untouched.contains(&"fault_hit:service_status".to_string()), "{end}: {untouched:?}");
+        let polled = probes("/v1/admin/studio/runs/*/session-state", end);
+        assert!(polled.contains(&"fault_hit:service_status".to_string()), "{end}: {polled:?}");
+    }
 }
 
 #[test]

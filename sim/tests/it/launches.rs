@@ -58,6 +58,20 @@ fn a_hang_on_one_runs_sandboxes_blocks_that_run_while_its_sibling_completes() {
 }
 
 #[test]
+fn a_run_scoped_fault_not_yet_begun_hits_nothing_while_its_run_grows() {
+    // The same hang, due only at 10 min: run a's sandboxes appear (its scope grows) long before, and answer.
+    let path = support::corpus_file("sibling-run-sandbox-hang.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("run: a, on: run_launched}", "run: a, at: 10m}");
+    let s = Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.faults[0].start().at.is_some(), "the fault is due at 10 min");
+    let o = support::run(&s);
+    for label in ["a", "b"] {
+        assert_eq!(run_of(&o, label).status(), "completed", "{label}: {:?}", run_of(&o, label).sessions);
+    }
+    assert!(o.faults.is_empty(), "{:?}", o.faults);
+}
+
+#[test]
 fn the_twin_without_the_fault_completes_both_runs() {
     let o = support::run(&support::load("sibling-run-sandbox-clean.yaml"));
     for label in ["a", "b"] {
