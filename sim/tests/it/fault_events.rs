@@ -292,3 +292,34 @@ fn a_declared_fault_that_never_began_is_said_with_why_and_a_fault_past_the_horiz
     let e = parse(&format!("{happy}swarm: {{starts: {{min: 0s, max: 2h}}}}\n")).unwrap_err();
     assert_eq!(e.field, "swarm.starts.max", "{e}");
 }
+
+#[test]
+fn a_sessions_events_begin_faults_when_that_roles_session_shows_them() {
+    // Three harmless faults (latency between two hosts that never talk) on the tester's session starting, making
+    // its first tool call and completing: each begins when the tester's session shows it, in that order, after the
+    // planner (whose session shows each first) has completed.
+    let path = support::corpus_file("full-delivery.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut faults = String::from("faults:\n");
+    for event in ["session_started", "first_tool_call", "session_completed"] {
+        faults += &format!(
+            "  - latency: {{between: [glitchtip, searxnggrid], extra: 1ms, on: {{{event}: tester}}, lasts: 1s}}\n"
+        );
+    }
+    faults +=
+        "  - latency: {between: [glitchtip, searxnggrid], extra: 1ms, on: {session_completed: planner}, lasts: 1s}\n";
+    let s = Scenario::parse(&path, &text.replace("steps:\n", &format!("{faults}steps:\n"))).unwrap();
+    let o = support::run(&s);
+    support::assert_completed(&o);
+    let began = |what: &str| {
+        let line = o
+            .faults
+            .iter()
+            .find(|f| f.contains(&format!("on {what}:")))
+            .unwrap_or_else(|| panic!("{what}: {:?}", o.faults));
+        line.split('s').next().unwrap().parse::<f64>().unwrap()
+    };
+    let planner_done = began("session_completed planner");
+    let tester = ["session_started tester", "first_tool_call tester", "session_completed tester"].map(began);
+    assert!(planner_done < tester[0] && tester[0] <= tester[1] && tester[1] < tester[2], "{:?}", o.faults);
+}
