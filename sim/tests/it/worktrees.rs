@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
+use squadsim::engine::world::{self, RunOptions};
 use squadsim::platform::studio::worktree::{self, Toolbox, ToolboxError};
 use squadsim::Scenario;
 use squadsim_fakes::net::HttpRequest;
@@ -52,4 +53,38 @@ async fn the_assembly_worktree_refuses_writes_and_the_lane_worktree_takes_them()
     assert_eq!(hash["hash"].as_str().map(str::len), Some(40));
     let status = toolbox.git_status(&lane).await.unwrap();
     assert_eq!((status["fileStatus"].as_array().map(Vec::len), status["ahead"].as_u64()), (Some(0), Some(1)));
+}
+
+#[tokio::test]
+async fn an_execution_workspace_that_names_no_repository_is_refused_before_any_toolbox_call() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/full-delivery.yaml");
+    let scenario = Scenario::load(&path).unwrap();
+    let support::LoopbackDaytona { base, key, http, .. } = support::loopback_daytona(&scenario).await;
+    // No sandbox is created: the setup stops before it would reach one.
+    let toolbox = Toolbox::new(http, &base, &key, "no-such-sandbox");
+    let refused = worktree::prepare(&toolbox, &json!({worktree::ENV_REPOSITORY_URL: ""})).await.unwrap_err();
+    assert_eq!(refused, worktree::WorktreeSetupError::NoRepository);
+    assert_eq!(refused.to_string(), "the execution workspace names no repository");
+}
+
+#[test]
+fn a_clone_daytona_refuses_stops_the_attempt_at_its_worktrees_saying_why() {
+    let path = support::corpus_file("full-delivery.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "steps:\n",
+        "faults:\n  - service: {host: daytona, method: POST, path: /toolbox/*/git/clone, effect: {status: 500}, at: 0s}\nsteps:\n",
+    );
+    let scenario = Scenario::parse(&path, &text).unwrap();
+    let run = world::run(&scenario, RunOptions { capture_responses: true, ..RunOptions::default() });
+    let steps: Vec<_> = support::polled_session(&run.responses, "planner")
+        .iter()
+        .map(|s| s["current_step"].as_str().unwrap_or_default().to_string())
+        .collect();
+    // Until the gate's deadline, the planner's step says where its attempt stopped and what Daytona answered.
+    assert_eq!(
+        steps.iter().rev().nth(1).map(String::as_str),
+        Some("execution_workspace_unavailable: worktrees: HTTP 500: Internal Server Error"),
+        "{steps:?}"
+    );
+    assert_eq!(steps.last().map(String::as_str), Some("first_tool_gate"), "{steps:?}");
 }
