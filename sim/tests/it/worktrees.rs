@@ -69,22 +69,22 @@ async fn an_execution_workspace_that_names_no_repository_is_refused_before_any_t
 
 #[test]
 fn a_clone_daytona_refuses_stops_the_attempt_at_its_worktrees_saying_why() {
-    let path = support::corpus_file("full-delivery.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "steps:\n",
-        "faults:\n  - service: {host: daytona, method: POST, path: /toolbox/*/git/clone, effect: {status: 500}, at: 0s}\nsteps:\n",
-    );
-    let scenario = Scenario::parse(&path, &text).unwrap();
-    let run = world::run(&scenario, RunOptions { capture_responses: true, ..RunOptions::default() });
-    let steps: Vec<_> = support::polled_session(&run.responses, "planner")
-        .iter()
-        .map(|s| s["current_step"].as_str().unwrap_or_default().to_string())
-        .collect();
-    // Until the gate's deadline, the planner's step says where its attempt stopped and what Daytona answered.
-    assert_eq!(
-        steps.iter().rev().nth(1).map(String::as_str),
-        Some("execution_workspace_unavailable: worktrees: HTTP 500: Internal Server Error"),
-        "{steps:?}"
-    );
-    assert_eq!(steps.last().map(String::as_str), Some("first_tool_gate"), "{steps:?}");
+    // A 400 that is not "already exists" (the attempt's own earlier clone) is a refusal like any other.
+    for (status, said) in [(500, "HTTP 500: Internal Server Error"), (400, "HTTP 400: Bad Request")] {
+        let path = support::corpus_file("full-delivery.yaml");
+        let fault = format!(
+            "faults:\n  - service: {{host: daytona, method: POST, path: /toolbox/*/git/clone, effect: {{status: {status}}}, at: 0s}}\nsteps:\n"
+        );
+        let text = std::fs::read_to_string(&path).unwrap().replace("steps:\n", &fault);
+        let scenario = Scenario::parse(&path, &text).unwrap();
+        let run = world::run(&scenario, RunOptions { capture_responses: true, ..RunOptions::default() });
+        let steps: Vec<_> = support::polled_session(&run.responses, "planner")
+            .iter()
+            .map(|s| s["current_step"].as_str().unwrap_or_default().to_string())
+            .collect();
+        // Until the gate's deadline, the planner's step says where its attempt stopped and what Daytona answered.
+        let stopped = format!("execution_workspace_unavailable: worktrees: {said}");
+        assert_eq!(steps.iter().rev().nth(1), Some(&stopped), "{steps:?}");
+        assert_eq!(steps.last().map(String::as_str), Some("first_tool_gate"), "{steps:?}");
+    }
 }
