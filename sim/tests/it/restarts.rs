@@ -204,15 +204,22 @@ fn a_studio_crash_between_a_process_sessions_create_and_its_exec_finds_the_sessi
     // The Studio crashes as the planner's command reaches Daytona and is back 5 s later: the resumed attempt
     // (no process recorded) creates the attempt's process session again, which Daytona refuses with 409 as it
     // exists; that is the session the crashed Studio made, and the attempt goes on in it, like its twin.
-    let twin = support::load("happy-intake.yaml");
-    let crashed = with_faults(
+    delivered_like_its_twin(
         "happy-intake.yaml",
         "faults:\n  - crash: {host: studio, on: {http: {to: daytona, method: POST, path: /toolbox/*/process/session/agent-planner-a1/exec}}, restart_after: 5s}\n",
     );
-    let (outcome, live) = judged(&crashed);
+}
+
+/// Corpus scenario `name` under `mix` (a Studio crash): the Studio crashed, the run converged and completed, and
+/// its sessions ended as its twin's (the scenario without the mix) did. Returns both outcomes (crashed, twin).
+fn delivered_like_its_twin(name: &str, mix: &str) -> (squadsim::Outcome, squadsim::Outcome) {
+    let (outcome, live) = judged(&with_faults(name, mix));
     assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    assert!(outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", outcome.faults);
     support::assert_completed(&outcome);
-    assert_eq!(sessions(&outcome), sessions(&support::run(&twin)));
+    let twin = support::run(&support::load(name));
+    assert_eq!(sessions(&outcome), sessions(&twin));
+    (outcome, twin)
 }
 
 /// Swarm seed 15's mix: the Studio's endpoints hang from 4.6 s to 33.4 s, so the
@@ -312,17 +319,10 @@ fn a_studio_crash_in_the_middle_of_reading_a_process_reads_it_on_from_the_line_i
     // session start and earlier tool calls, and is back 5 s later. The resumed attempt reads the closer's output on
     // from the line the crashed Studio had reached (kept with the attempt's process), so no call is counted twice
     // and the run ends as its twin does.
-    let twin = support::load("full-delivery.yaml");
-    let crashed = with_faults(
+    let (outcome, twin) = delivered_like_its_twin(
         "full-delivery.yaml",
         "faults:\n  - crash: {host: studio, on: {tool_call: {role: closer, tool: publish_lineage}}, restart_after: 5s}\n",
     );
-    let (outcome, live) = judged(&crashed);
-    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
-    assert!(outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", outcome.faults);
-    support::assert_completed(&outcome);
-    let twin = support::run(&twin);
-    assert_eq!(sessions(&outcome), sessions(&twin));
     let calls =
         |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.role_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
     assert_eq!(calls(&outcome), calls(&twin));
