@@ -298,8 +298,6 @@ fn a_sessions_events_begin_faults_when_that_roles_session_shows_them() {
     // Three harmless faults (latency between two hosts that never talk) on the tester's session starting, making
     // its first tool call and completing: each begins when the tester's session shows it, in that order, after the
     // planner (whose session shows each first) has completed.
-    let path = support::corpus_file("full-delivery.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
     let mut faults = String::from("faults:\n");
     for event in ["session_started", "first_tool_call", "session_completed"] {
         faults += &format!(
@@ -308,8 +306,7 @@ fn a_sessions_events_begin_faults_when_that_roles_session_shows_them() {
     }
     faults +=
         "  - latency: {between: [glitchtip, searxnggrid], extra: 1ms, on: {session_completed: planner}, lasts: 1s}\n";
-    let s = Scenario::parse(&path, &text.replace("steps:\n", &format!("{faults}steps:\n"))).unwrap();
-    let o = support::run(&s);
+    let o = support::run(&support::with_faults("full-delivery.yaml", &faults));
     support::assert_completed(&o);
     let began = |what: &str| {
         let line = o

@@ -25,24 +25,6 @@ faults:
   - crash: {host: studio, at: 28844ms, restart_after: 16352ms}
 ";
 
-/// The corpus scenario `name` with `mix` (a YAML `faults:` block) instead of its own faults.
-fn with_faults(name: &str, mix: &str) -> Scenario {
-    let path = support::corpus_file(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    // Its own `faults:` block (the key and its indented or listed lines) is left out.
-    let mut own = false;
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|line| {
-            if !line.starts_with([' ', '-', '#']) {
-                own = line.starts_with("faults:");
-            }
-            !own
-        })
-        .collect();
-    Scenario::parse(&path, &format!("{}\n{mix}", kept.join("\n"))).unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn judged(scenario: &Scenario) -> (squadsim::Outcome, Liveness) {
     let run = world::run(scenario, RunOptions { record: true, ..RunOptions::default() });
     let record = run.record.expect("recorded");
@@ -62,7 +44,7 @@ fn sessions(outcome: &squadsim::Outcome) -> Vec<(String, String, Option<String>,
 #[test]
 fn a_studio_crash_while_the_agents_work_resumes_their_attempts_and_the_run_delivers_like_its_twin() {
     let twin = support::load("full-delivery.yaml");
-    let crashed = with_faults("full-delivery.yaml", SEED_1_MIX);
+    let crashed = support::with_faults("full-delivery.yaml", SEED_1_MIX);
     let (twin_outcome, _) = judged(&twin);
     let (outcome, live) = judged(&crashed);
     assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
@@ -77,7 +59,7 @@ fn a_studio_crash_while_the_agents_work_resumes_their_attempts_and_the_run_deliv
 #[test]
 fn a_studio_crash_while_execution_workspaces_start_resumes_waiting_for_them() {
     // Sandboxes take 90 s to start: the Studio crashes while the harness waits for them.
-    let crashed = with_faults("workspace-start-deadline.yaml", SEED_1_MIX);
+    let crashed = support::with_faults("workspace-start-deadline.yaml", SEED_1_MIX);
     let twin = support::load("workspace-start-deadline.yaml");
     let (outcome, live) = judged(&crashed);
     assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
@@ -99,7 +81,7 @@ fn a_resumed_attempt_keeps_its_phases_durable_deadline() {
         let polls = record.calls.iter().filter(|c| c.from == "studio" && c.path == "/api/sandbox/sbx-00000001");
         polls.map(|c| c.start).max().expect("the harness polled the planner's sandbox")
     };
-    let crashed = last_poll(&with_faults("workspace-start-deadline.yaml", SEED_1_MIX));
+    let crashed = last_poll(&support::with_faults("workspace-start-deadline.yaml", SEED_1_MIX));
     let twin = last_poll(&support::load("workspace-start-deadline.yaml"));
     assert!(crashed.abs_diff(twin) <= Duration::from_secs(5), "last poll {crashed:?}, the twin's {twin:?}");
 }
@@ -110,7 +92,7 @@ fn the_swarm_seed_1_mix_lets_every_scenario_it_stalled_settle() {
     for name in
         ["full-delivery.yaml", "longhorn-faulted-volumes.yaml", "skill-pull-hang.yaml", "wall-planner-cleared.yaml"]
     {
-        let scenario = with_faults(name, SEED_1_MIX);
+        let scenario = support::with_faults(name, SEED_1_MIX);
         let (broken, ..) = check_seed(&scenario, 1, &network);
         let live: Vec<_> = broken.iter().filter(|b| b.field == liveness::FIELD).collect();
         assert!(live.is_empty(), "{name}: {live:?}");
@@ -129,7 +111,7 @@ faults:
 fn processes_killed_with_daytona_are_started_again_and_the_run_goes_on_like_its_twin() {
     // Before, the Harness Runtime read the dead processes' output for the whole
     // 30 min process-run deadline: the run had not settled when its watch gave up.
-    let crashed = with_faults("network-gateway-blip.yaml", SEED_2_MIX);
+    let crashed = support::with_faults("network-gateway-blip.yaml", SEED_2_MIX);
     let mut twin = crashed.clone();
     twin.faults.clear();
     let (outcome, live) = judged(&crashed);
@@ -165,7 +147,7 @@ fn started_again(crashed: &Scenario) -> (squadsim::Outcome, Commands, Commands) 
 
 #[test]
 fn a_process_started_again_after_daytona_killed_it_resumes_its_agents_session() {
-    let (_, commands, restarted) = started_again(&with_faults("network-gateway-blip.yaml", SEED_2_MIX));
+    let (_, commands, restarted) = started_again(&support::with_faults("network-gateway-blip.yaml", SEED_2_MIX));
     // The session each first process started (`--session-id <id>`), by process session.
     let started: Vec<(&str, &str)> = commands
         .iter()
@@ -183,7 +165,7 @@ fn a_process_started_again_after_daytona_killed_it_resumes_its_agents_session() 
 fn a_codex_process_started_again_resumes_the_thread_it_named() {
     // codex-cli picks its own thread id and prints it (`thread.started`); started again after Daytona's crash
     // killed it, the process resumes that thread (`codex exec … resume <thread id>`), as the Studio read it.
-    let mut crashed = with_faults("network-gateway-blip.yaml", SEED_2_MIX);
+    let mut crashed = support::with_faults("network-gateway-blip.yaml", SEED_2_MIX);
     for role in ["planner", "curator"] {
         crashed.world.agent_process_adapters.insert(role.into(), squadsim::scenario::AgentProcessAdapter::CodexCli);
     }
@@ -213,7 +195,7 @@ fn a_studio_crash_between_a_process_sessions_create_and_its_exec_finds_the_sessi
 /// Corpus scenario `name` under `mix` (a Studio crash): the Studio crashed, the run converged and completed, and
 /// its sessions ended as its twin's (the scenario without the mix) did. Returns both outcomes (crashed, twin).
 fn delivered_like_its_twin(name: &str, mix: &str) -> (squadsim::Outcome, squadsim::Outcome) {
-    let (outcome, live) = judged(&with_faults(name, mix));
+    let (outcome, live) = judged(&support::with_faults(name, mix));
     assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
     assert!(outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", outcome.faults);
     support::assert_completed(&outcome);
@@ -233,7 +215,7 @@ faults:
 
 #[test]
 fn a_run_first_asked_to_go_after_the_faults_is_judged_from_then() {
-    let scenario = with_faults("first-tool-replay-cleared.yaml", SEED_15_MIX);
+    let scenario = support::with_faults("first-tool-replay-cleared.yaml", SEED_15_MIX);
     let run = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
     let record = run.record.expect("recorded");
     // The execute was lost to the hang: the first run control the Studio took is the replay.
@@ -290,8 +272,10 @@ fn a_first_attempt_resumed_before_its_process_started_starts_its_session_rather_
     // Sandboxes take 20 s to start; the Studio crashes at 8 s, while the harness waits for them, and is back at 12 s.
     let mut twin = support::load("workspace-start-deadline.yaml");
     twin.world.sandbox_start = squadsim::scenario::SimDuration::secs(20);
-    let mut crashed =
-        with_faults("workspace-start-deadline.yaml", "faults:\n  - crash: {host: studio, at: 8s, restart_after: 4s}\n");
+    let mut crashed = support::with_faults(
+        "workspace-start-deadline.yaml",
+        "faults:\n  - crash: {host: studio, at: 8s, restart_after: 4s}\n",
+    );
     crashed.world.sandbox_start = twin.world.sandbox_start;
     let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
     // Like its twin without the crash, each session completes its attempt (the planner hands nothing on).
@@ -338,7 +322,7 @@ fn a_later_attempt_resumed_before_its_process_started_resumes_its_agents_session
   - partition: {between: [daytona, contextforge], at: 1s, until: 40s}
   - crash: {host: studio, on: {http: {to: daytona, method: POST, path: /toolbox/*/process/session/agent-planner-a2/exec}}, restart_after: 5s}
 ";
-    let crashed = with_faults("first-tool-replay-cleared.yaml", mix);
+    let crashed = support::with_faults("first-tool-replay-cleared.yaml", mix);
     let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
     assert!(run.outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", run.outcome.faults);
     support::assert_completed(&run.outcome);

@@ -60,6 +60,25 @@ pub(crate) fn corpus_file(name: &str) -> PathBuf {
     corpus().join(name)
 }
 
+/// The corpus scenario `scenarios/<name>` with `mix` (a YAML `faults:` block) instead of its own faults; a
+/// scenario that does not load fails the test with its error.
+pub(crate) fn with_faults(name: &str, mix: &str) -> Scenario {
+    let path = corpus_file(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // Its own `faults:` block (the key and its indented or listed lines) is left out.
+    let mut own = false;
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            if !line.starts_with([' ', '-', '#']) {
+                own = line.starts_with("faults:");
+            }
+            !own
+        })
+        .collect();
+    Scenario::parse(&path, &format!("{}\n{mix}", kept.join("\n"))).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The corpus scenario `scenarios/<name>`; a scenario that does not load fails the test with its error.
 pub(crate) fn load(name: &str) -> Scenario {
     Scenario::load(&corpus_file(name)).unwrap_or_else(|e| panic!("{e}"))

@@ -71,12 +71,10 @@ async fn an_execution_workspace_that_names_no_repository_is_refused_before_any_t
 fn a_clone_daytona_refuses_stops_the_attempt_at_its_worktrees_saying_why() {
     // A 400 that is not "already exists" (the attempt's own earlier clone) is a refusal like any other.
     for (status, said) in [(500, "HTTP 500: Internal Server Error"), (400, "HTTP 400: Bad Request")] {
-        let path = support::corpus_file("full-delivery.yaml");
         let fault = format!(
-            "faults:\n  - service: {{host: daytona, method: POST, path: /toolbox/*/git/clone, effect: {{status: {status}}}, at: 0s}}\nsteps:\n"
+            "faults:\n  - service: {{host: daytona, method: POST, path: /toolbox/*/git/clone, effect: {{status: {status}}}, at: 0s}}\n"
         );
-        let text = std::fs::read_to_string(&path).unwrap().replace("steps:\n", &fault);
-        let scenario = Scenario::parse(&path, &text).unwrap();
+        let scenario = support::with_faults("full-delivery.yaml", &fault);
         let run = world::run(&scenario, RunOptions { capture_responses: true, ..RunOptions::default() });
         let steps: Vec<_> = support::polled_session(&run.responses, "planner")
             .iter()
