@@ -77,12 +77,10 @@ fn a_delayed_event_fault_lets_the_request_through_and_begins_later() {
             .faults;
     let run = recorded(&s);
     assert_eq!(merges(&run).first(), Some(&Some(200)), "the merge goes on before the crash");
-    let line =
-        run.outcome.faults.iter().find(|f| f.contains("on merge + 0.5s: crash github")).expect("the crash began");
+    let at = support::fault_began(&run.outcome, "on merge + 0.5s: crash github").expect("the crash began");
     let record = run.record.as_ref().unwrap();
     let merge = record.calls.iter().find(|c| c.path.ends_with("/merge")).unwrap();
-    let at: f64 = line.split('s').next().unwrap().parse().unwrap();
-    let arrived = merge.start.as_secs_f64();
+    let (at, arrived) = (at.as_secs_f64(), merge.start.as_secs_f64());
     // The request reaches GitHub's door within a tick of leaving, is seen at the
     // next step, and the crash begins at the first step 0.5 s after that: within
     // three 40 ms ticks of sending + 0.5 s, printed to 0.1 s.
@@ -132,12 +130,11 @@ fn a_crash_on_a_handoff_begins_as_that_handoff_is_recorded_under_every_seed() {
         s.seed = seed;
         let run = recorded(&s);
         let o = &run.outcome;
-        let began = o.faults.iter().find(|f| f.ends_with("on handoff implementer -> tester: crash agent-server"));
-        let began = began.unwrap_or_else(|| panic!("seed {seed}: {:?}", o.faults));
+        let began = support::fault_began(o, "on handoff implementer -> tester: crash agent-server");
+        let at = began.unwrap_or_else(|| panic!("seed {seed}: {:?}", o.faults)).as_secs_f64();
         // The handoff is durable (checkpointed before it was answered); nothing after it lands.
         assert_eq!(trail(&run).last(), Some(&("implementer-1".to_string(), "tester".to_string())), "seed {seed}");
         // The crash follows the HUD's write of that handoff to the Agent Server by at most a step or two.
-        let at: f64 = began.split('s').next().and_then(|t| t.parse().ok()).unwrap();
         let record = run.record.as_ref().expect("a recorded run has a record");
         let written = record
             .calls
@@ -309,12 +306,7 @@ fn a_sessions_events_begin_faults_when_that_roles_session_shows_them() {
     let o = support::run(&support::with_faults("full-delivery.yaml", &faults));
     support::assert_completed(&o);
     let began = |what: &str| {
-        let line = o
-            .faults
-            .iter()
-            .find(|f| f.contains(&format!("on {what}:")))
-            .unwrap_or_else(|| panic!("{what}: {:?}", o.faults));
-        line.split('s').next().unwrap().parse::<f64>().unwrap()
+        support::fault_began(&o, &format!("on {what}:")).unwrap_or_else(|| panic!("{what}: {:?}", o.faults))
     };
     let planner_done = began("session_completed planner");
     let tester = ["session_started tester", "first_tool_call tester", "session_completed tester"].map(began);

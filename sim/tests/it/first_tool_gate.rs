@@ -112,8 +112,7 @@ fn a_session_still_working_at_the_deadline_after_its_first_call_is_not_blocked()
 
 /// The planner's `live_status` in each of the operator's session-state polls, in order.
 fn planner_statuses(responses: &[(String, serde_json::Value)]) -> Vec<String> {
-    let status = |s: &serde_json::Value| s["live_status"].as_str().unwrap_or_default().to_string();
-    support::polled_session(responses, "planner").into_iter().map(status).collect()
+    support::polled(responses, "planner", "live_status")
 }
 
 #[test]

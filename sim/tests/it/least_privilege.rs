@@ -167,10 +167,9 @@ fn a_refused_call_of_the_required_first_tool_does_not_meet_the_launch_contract()
         assert_eq!(p.refused_tool_calls, ["mcp__fractalops-hud__get_hud_snapshot"], "{binding:?}");
         assert_eq!(p.blocker_code.as_deref(), Some("agent_first_tool_required"), "{binding:?}: {p:?}");
         // The refused call never counted as the first tool: the session never shows `working`.
-        let polled = support::polled_session(&run.responses, "planner");
-        let statuses: Vec<_> = polled.iter().map(|s| s["live_status"].as_str().unwrap_or_default()).collect();
+        let statuses = support::polled(&run.responses, "planner", "live_status");
         assert!(
-            statuses.contains(&"waiting_first_tool") && !statuses.contains(&"working"),
+            statuses.iter().any(|s| s == "waiting_first_tool") && !statuses.iter().any(|s| s == "working"),
             "{binding:?}: {statuses:?}"
         );
         // The twin: the loadout mounts the HUD, the same call is made and credited.

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use squadsim::engine::liveness::{self, Liveness};
-use squadsim::engine::world::{self, Network, RunOptions};
+use squadsim::engine::world::{self, Network, Run, RunOptions};
 use squadsim::scenario::Scenario;
 use squadsim::tools::sweep::check_seed;
 
@@ -43,17 +43,7 @@ fn sessions(outcome: &squadsim::Outcome) -> Vec<(String, String, Option<String>,
 
 #[test]
 fn a_studio_crash_while_the_agents_work_resumes_their_attempts_and_the_run_delivers_like_its_twin() {
-    let twin = support::load("full-delivery.yaml");
-    let crashed = support::with_faults("full-delivery.yaml", SEED_1_MIX);
-    let (twin_outcome, _) = judged(&twin);
-    let (outcome, live) = judged(&crashed);
-    assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
-    assert_eq!(outcome.run.as_ref().map(|r| r.status.as_str()), Some("completed"), "{:?}", sessions(&outcome));
-    assert_eq!(sessions(&outcome), sessions(&twin_outcome));
-    // A resumed attempt reads its process on from the line the crashed Studio had reached: no call counted twice.
-    let calls =
-        |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.agent_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
-    assert_eq!(calls(&outcome), calls(&twin_outcome));
+    delivered_like_its_twin("full-delivery.yaml", SEED_1_MIX);
 }
 
 #[test]
@@ -192,16 +182,25 @@ fn a_studio_crash_between_a_process_sessions_create_and_its_exec_finds_the_sessi
     );
 }
 
-/// Corpus scenario `name` under `mix` (a Studio crash): the Studio crashed, the run converged and completed, and
-/// its sessions ended as its twin's (the scenario without the mix) did. Returns both outcomes (crashed, twin).
-fn delivered_like_its_twin(name: &str, mix: &str) -> (squadsim::Outcome, squadsim::Outcome) {
-    let (outcome, live) = judged(&support::with_faults(name, mix));
+/// Corpus scenario `name` under `mix` (a Studio crash), run with its services kept: the Studio crashed, the run
+/// converged and completed, and each session ended as its twin's (the scenario without the mix) did, with the same
+/// tool calls counted (a resumed attempt reads its process on from the line the crashed Studio had reached: no
+/// call counted twice). Returns the run.
+fn delivered_like_its_twin(name: &str, mix: &str) -> Run {
+    let crashed = support::with_faults(name, mix);
+    let run = world::run(&crashed, RunOptions { record: true, keep_services: true, ..RunOptions::default() });
+    let record = run.record.as_ref().expect("recorded");
+    let live = liveness::judge(&run.outcome, record, run.quiet_since, liveness::bound(&crashed));
     assert!(matches!(live, Liveness::Converged { .. }), "{live:?}");
+    let outcome = &run.outcome;
     assert!(outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", outcome.faults);
-    support::assert_completed(&outcome);
+    support::assert_completed(outcome);
     let twin = support::run(&support::load(name));
-    assert_eq!(sessions(&outcome), sessions(&twin));
-    (outcome, twin)
+    assert_eq!(sessions(outcome), sessions(&twin));
+    let calls =
+        |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.agent_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
+    assert_eq!(calls(outcome), calls(&twin));
+    run
 }
 
 /// Swarm seed 15's mix: the Studio's endpoints hang from 4.6 s to 33.4 s, so the
@@ -303,13 +302,10 @@ fn a_studio_crash_in_the_middle_of_reading_a_process_reads_it_on_from_the_line_i
     // session start and earlier tool calls, and is back 5 s later. The resumed attempt reads the closer's output on
     // from the line the crashed Studio had reached (kept with the attempt's process), so no call is counted twice
     // and the run ends as its twin does.
-    let (outcome, twin) = delivered_like_its_twin(
+    delivered_like_its_twin(
         "full-delivery.yaml",
         "faults:\n  - crash: {host: studio, on: {tool_call: {role: closer, tool: publish_lineage}}, restart_after: 5s}\n",
     );
-    let calls =
-        |o: &squadsim::Outcome| o.sessions.iter().map(|s| (s.role_id.clone(), s.tool_call_count)).collect::<Vec<_>>();
-    assert_eq!(calls(&outcome), calls(&twin));
 }
 
 #[test]
@@ -322,11 +318,7 @@ fn a_later_attempt_resumed_before_its_process_started_resumes_its_agents_session
   - partition: {between: [daytona, contextforge], at: 1s, until: 40s}
   - crash: {host: studio, on: {http: {to: daytona, method: POST, path: /toolbox/*/process/session/agent-planner-a2/exec}}, restart_after: 5s}
 ";
-    let crashed = support::with_faults("first-tool-replay-cleared.yaml", mix);
-    let run = world::run(&crashed, RunOptions { keep_services: true, ..RunOptions::default() });
-    assert!(run.outcome.faults.iter().any(|f| f.ends_with("crash studio")), "{:?}", run.outcome.faults);
-    support::assert_completed(&run.outcome);
-    assert_eq!(sessions(&run.outcome), sessions(&support::run(&support::load("first-tool-replay-cleared.yaml"))));
+    let run = delivered_like_its_twin("first-tool-replay-cleared.yaml", mix);
     let commands = agent_commands(run.services.expect("kept").daytona);
     let planner: Vec<_> = commands.iter().filter(|(sid, _)| sid.starts_with("agent-planner-")).collect();
     assert_eq!(planner.len(), 2, "{commands:?}");

@@ -37,17 +37,23 @@ pub(crate) fn assert_completed(o: &Outcome) {
     );
 }
 
-/// `agent`'s session as each of the operator's session-state polls showed it, in the order received
-/// (a run's `responses`, captured with `RunOptions::capture_responses`).
-pub(crate) fn polled_session<'a>(
-    responses: &'a [(String, serde_json::Value)],
-    agent: &str,
-) -> Vec<&'a serde_json::Value> {
+/// `agent`'s session `field` (`live_status`, `current_step`, ...) as each of the operator's session-state polls
+/// showed it, in the order received (a run's `responses`, captured with `RunOptions::capture_responses`).
+pub(crate) fn polled(responses: &[(String, serde_json::Value)], agent: &str, field: &str) -> Vec<String> {
     responses
         .iter()
         .filter(|(request, _)| request.starts_with("GET ") && request.ends_with("/session-state"))
         .filter_map(|(_, body)| body["sessions"].as_array()?.iter().find(|s| s["agent_id"] == agent))
+        .map(|session| session[field].as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// When the first line of the outcome's fault log containing `what` was applied (the log prints each action's
+/// simulated time first, to 0.1 s); `None` if no line does.
+pub(crate) fn fault_began(outcome: &Outcome, what: &str) -> Option<Duration> {
+    let line = outcome.faults.iter().find(|f| f.contains(what))?;
+    let seconds: f64 = line.split('s').next()?.parse().ok()?;
+    Some(Duration::from_secs_f64(seconds))
 }
 
 /// The scenario corpus, `scenarios/`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use squadsim::engine::world::{self, Run, RunOptions};
 use squadsim::scenario::{Scenario, ScenarioError};
 
-use crate::support::load;
+use crate::support::{self, load};
 
 fn recorded(scenario: &Scenario) -> Run {
     world::run(scenario, RunOptions { record: true, ..RunOptions::default() })
@@ -17,13 +17,6 @@ fn recorded(scenario: &Scenario) -> Run {
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     Scenario::parse(Path::new("scenarios/x.yaml"), text)
-}
-
-/// The simulated time of the fault log's line ending in `what`.
-fn began(run: &Run, what: &str) -> Option<Duration> {
-    let line = run.outcome.faults.iter().find(|f| f.ends_with(what))?;
-    let seconds: f64 = line.split('s').next()?.parse().ok()?;
-    Some(Duration::from_secs_f64(seconds))
 }
 
 fn status(run: &Run) -> Option<&str> {
@@ -42,7 +35,7 @@ fn a_crash_on_the_closers_lineage_call_hits_that_very_call_under_every_seed() {
         let mut s = load("datahub-crash-on-closer-lineage.yaml");
         s.seed = seed;
         let run = recorded(&s);
-        let at = began(&run, "on tool_call publish_lineage by closer: crash datahub")
+        let at = support::fault_began(&run.outcome, "on tool_call publish_lineage by closer: crash datahub")
             .unwrap_or_else(|| panic!("seed {seed}: the event never fired: {:?}", run.outcome.faults));
         let calls = &run.record.as_ref().expect("a recorded run has a record").calls;
         // The closer's call was held at the gateway's door while the crash began ...
@@ -76,8 +69,11 @@ fn a_call_of_that_tool_by_another_role_does_not_fire_the_event() {
     .unwrap()
     .faults;
     let run = recorded(&s);
-    let at = began(&run, "on tool_call get_hud_snapshot by tester: service fractalops-hud * /: status 503")
-        .unwrap_or_else(|| panic!("{:?}", run.outcome.faults));
+    let at = support::fault_began(
+        &run.outcome,
+        "on tool_call get_hud_snapshot by tester: service fractalops-hud * /: status 503",
+    )
+    .unwrap_or_else(|| panic!("{:?}", run.outcome.faults));
     let calls = &run.record.as_ref().expect("a record").calls;
     let first = calls.iter().find(|c| c.from == "daytona" && c.to == "contextforge" && c.method == "POST");
     let first = first.expect("the agents called tools").start;
@@ -98,7 +94,8 @@ fn any_role_and_any_tool_fire_on_the_first_tool_call_through_the_gateway() {
             .unwrap()
             .faults;
     let run = recorded(&s);
-    let at = began(&run, "on tool_call * by *: crash contextforge").expect("the first tool call fires it");
+    let at = support::fault_began(&run.outcome, "on tool_call * by *: crash contextforge")
+        .expect("the first tool call fires it");
     let calls = &run.record.as_ref().expect("a record").calls;
     let first_agent_call = calls.iter().find(|c| c.from == "daytona" && c.to == "contextforge" && c.method == "POST");
     assert!(first_agent_call.is_some_and(|c| c.start <= at && c.status.is_none()), "{first_agent_call:?} at {at:?}");
@@ -123,8 +120,11 @@ steps:
   - watch: {every: 5s, timeout: 10m}
 ";
     let run = recorded(&parse(text).unwrap());
-    let at = began(&run, "on tool_call memory_search by planner of run b: crash agent-memory-archive")
-        .unwrap_or_else(|| panic!("{:?}", run.outcome.faults));
+    let at = support::fault_began(
+        &run.outcome,
+        "on tool_call memory_search by planner of run b: crash agent-memory-archive",
+    )
+    .unwrap_or_else(|| panic!("{:?}", run.outcome.faults));
     assert!(at > Duration::from_secs(60), "fired on run a's planner: {at:?}");
     let statuses: Vec<(&str, Option<&str>)> =
         run.outcome.runs.iter().map(|r| (r.label.as_str(), r.run.as_ref().map(|run| run.status.as_str()))).collect();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use squadsim::engine::world::{self, Run, RunOptions};
 use squadsim::scenario::Scenario;
 
-use crate::support::load;
+use crate::support::{self, load};
 
 /// datahub-crash-on-closer-lineage with DataHub answering `slow` late instead of
 /// crashing, from the closer's first publish_lineage call on, for a second.
@@ -28,8 +28,7 @@ fn slow_datahub(slow: &str) -> Run {
 /// How long the closer's held call and the gateway's call to DataHub after it
 /// took, and how each ended (`None`: no answer).
 fn lineage_calls(run: &Run) -> ((Duration, Option<u16>), (Duration, Option<u16>)) {
-    let at = run.outcome.faults.iter().find(|f| f.contains("on tool_call publish_lineage by closer")).expect("fired");
-    let at = Duration::from_secs_f64(at.split('s').next().unwrap().parse().unwrap());
+    let at = support::fault_began(&run.outcome, "on tool_call publish_lineage by closer").expect("fired");
     let calls = &run.record.as_ref().expect("a recorded run has a record").calls;
     let upstream = calls.iter().find(|c| c.from == "contextforge" && c.to == "datahub" && c.start >= at).unwrap();
     let agent = calls.iter().find(|c| c.from == "daytona" && c.to == "contextforge" && c.start <= at && c.end >= at);

@@ -93,11 +93,11 @@ fn between_the_lifecycles_end_and_the_gate_session_state_says_where_the_attempt_
     let s = load("workspace-start-deadline.yaml");
     let run = world::run(&s, RunOptions { capture_responses: true, ..RunOptions::default() });
     // The planner's status and step in each of the operator's session-state polls, in order.
-    let field = |session: &serde_json::Value, name: &str| session[name].as_str().unwrap_or_default().to_string();
-    let planner: Vec<(String, String)> = support::polled_session(&run.responses, "planner")
-        .into_iter()
-        .map(|session| (field(session, "live_status"), field(session, "current_step")))
-        .collect();
+    let planner: Vec<(String, String)> = std::iter::zip(
+        support::polled(&run.responses, "planner", "live_status"),
+        support::polled(&run.responses, "planner", "current_step"),
+    )
+    .collect();
     let stopped = (
         "waiting_first_tool".to_string(),
         "lifecycle_deadline: workspace_start overran its 60s deadline (sandbox sbx-00000001 still creating)"

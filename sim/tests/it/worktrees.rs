@@ -76,10 +76,7 @@ fn a_clone_daytona_refuses_stops_the_attempt_at_its_worktrees_saying_why() {
         );
         let scenario = support::with_faults("full-delivery.yaml", &fault);
         let run = world::run(&scenario, RunOptions { capture_responses: true, ..RunOptions::default() });
-        let steps: Vec<_> = support::polled_session(&run.responses, "planner")
-            .iter()
-            .map(|s| s["current_step"].as_str().unwrap_or_default().to_string())
-            .collect();
+        let steps = support::polled(&run.responses, "planner", "current_step");
         // Until the gate's deadline, the planner's step says where its attempt stopped and what Daytona answered.
         let stopped = format!("execution_workspace_unavailable: worktrees: {said}");
         assert_eq!(steps.iter().rev().nth(1), Some(&stopped), "{steps:?}");
