@@ -523,4 +523,43 @@ mod tests {
         let seen = collector.with(|c| c.events.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
         assert_eq!(seen, ["handoff"], "the event reported on the collector's own thread");
     }
+
+    /// The spans the collector holds: (name, fields, closed).
+    fn spans(collector: &Collector) -> Vec<(String, BTreeMap<String, String>, bool)> {
+        collector.with(|c| {
+            let open = c.open.values().map(|s| (s, false));
+            c.closed
+                .iter()
+                .map(|s| (s, true))
+                .chain(open)
+                .map(|(s, closed)| (s.name.clone(), s.fields.clone(), closed))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn an_attempt_span_held_by_a_clone_stays_open_until_the_last_handle_drops() {
+        // A span handed to a spawned task (`.instrument(span.clone())`) outlives the guard that made it.
+        let collector = Collector::new();
+        let _installed = collector.install();
+        let attempt = crate::base::run_events::attempt_span("planner", 1);
+        let held = attempt.clone();
+        drop(attempt);
+        assert_eq!(spans(&collector).iter().map(|s| s.2).collect::<Vec<_>>(), [false], "a clone still holds it");
+        drop(held);
+        assert_eq!(spans(&collector).iter().map(|s| s.2).collect::<Vec<_>>(), [true], "the last handle closed it");
+    }
+
+    #[test]
+    fn a_field_recorded_on_an_open_span_is_in_the_record() {
+        let collector = Collector::new();
+        let _installed = collector.install();
+        let attempt = crate::base::run_events::attempt_span("planner", 1);
+        attempt.record("attempt", 2);
+        drop(attempt);
+        let [(name, fields, closed)] = &spans(&collector)[..] else { panic!("one span: {:?}", spans(&collector)) };
+        assert_eq!((name.as_str(), *closed), ("attempt", true));
+        assert_eq!(fields.get("agent_id").map(String::as_str), Some("planner"));
+        assert_eq!(fields.get("attempt").map(String::as_str), Some("2"), "the field recorded after the span began");
+    }
 }
