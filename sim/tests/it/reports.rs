@@ -248,3 +248,24 @@ fn junit_gives_each_failure_its_kind_and_says_which_pass_wrote_its_snapshot() {
         "{case}"
     );
 }
+
+#[test]
+fn each_attempt_ends_when_its_agents_work_stops_and_its_session_spans_its_attempts() {
+    // The intake pair blocks at first tool behind the cut, the cut heals, the operator replays: two attempts each.
+    let scenario = Scenario::load(&support::corpus().join("first-tool-replay-cleared.yaml")).unwrap();
+    let Run { outcome, record, .. } = world::run(&scenario, RunOptions { record: true, ..RunOptions::default() });
+    let record = record.expect("a recorded run has a record");
+    support::assert_completed(&outcome);
+    let spans = |agent: &str, kind: SpanKind| {
+        record.spans.iter().filter(|s| s.lane == agent && s.kind == kind).map(|s| (s.start, s.end)).collect::<Vec<_>>()
+    };
+    for agent in ["planner", "curator"] {
+        let attempts = spans(agent, SpanKind::Attempt);
+        let [(first_start, first_end), (second_start, second_end)] = attempts[..] else {
+            panic!("{agent}: two attempts, not {attempts:?}")
+        };
+        assert!(first_end <= second_start, "{agent}: the blocked attempt ended before the replay began: {attempts:?}");
+        assert!(second_end < record.simulated, "{agent}: its work stopped before the run's end: {attempts:?}");
+        assert_eq!(spans(agent, SpanKind::Session), [(first_start, second_end)], "{agent}: the session spans both");
+    }
+}
