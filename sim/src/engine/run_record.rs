@@ -12,9 +12,11 @@
 //!   seed give the same record;
 //! - recording changes nothing in the run: the outcome of a recorded run is the
 //!   outcome of an unrecorded one;
-//! - every blocker and wall in the outcome appears as a mark on its agent's lane
-//!   (at the moment it was reported, or at the end of the agent's last attempt
-//!   when its module does not report it).
+//! - blockers, walls, handoffs and refusals are marks at the moment their
+//!   modules reported them, each time they happened (a blocker a replay cleared
+//!   included); nothing is marked that was not reported (the Studio's one
+//!   blocking path and its wall check report, so every blocker and wall in the
+//!   outcome has its mark).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -422,37 +424,6 @@ impl RunRecord {
             };
             let to = e.fields.get("recipient").cloned();
             marks.push(Mark { at: e.at, lane: field(&e.fields, "agent_id"), kind, label, to });
-        }
-        // Blockers and walls the outcome holds but no module reported: at the end of the agent's last attempt.
-        let reported = |marks: &[Mark], kind: MarkKind, lane: &str, label: &str| {
-            marks.iter().any(|m| m.kind == kind && m.lane == lane && m.label == label)
-        };
-        let last_end = |agent: &str| spans.iter().filter(|s| s.lane == agent).map(|s| s.end).max().unwrap_or(simulated);
-        for s in &outcome.sessions {
-            if let Some(code) = &s.blocker_code {
-                if !reported(&marks, MarkKind::Blocker, &s.agent_id, code) {
-                    let m = Mark {
-                        at: last_end(&s.agent_id),
-                        lane: s.agent_id.clone(),
-                        kind: MarkKind::Blocker,
-                        label: code.clone(),
-                        to: None,
-                    };
-                    marks.push(m);
-                }
-            }
-        }
-        for w in &outcome.walls {
-            if !reported(&marks, MarkKind::Wall, &w.agent_id, &w.wall) {
-                let m = Mark {
-                    at: last_end(&w.agent_id),
-                    lane: w.agent_id.clone(),
-                    kind: MarkKind::Wall,
-                    label: w.wall.clone(),
-                    to: None,
-                };
-                marks.push(m);
-            }
         }
         // Stable: marks at one instant keep the order they were gathered in.
         marks.sort_by_key(|m| m.at);

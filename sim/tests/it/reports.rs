@@ -4,10 +4,12 @@
 //! lanes and blocker marks in the HTML, tracks and events in the trace), and the
 //! run record behind the HTML and the trace is checked against the run.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::support;
+use squadsim::base::topology::Host;
 use squadsim::engine::run_record::{LaneKind, MarkKind, SpanKind};
 use squadsim::{
     engine::world::{self, Run, RunOptions},
@@ -98,6 +100,23 @@ fn report_dir_trace_and_annotations_carry_the_failure_and_the_run() {
         of("M", 1).filter(|e| e["name"] == "thread_name").map(|e| e["args"]["name"].as_str().unwrap()).collect();
     assert!(threads.starts_with(&["operator", "studio", "daytona", "contextforge"]), "{threads:?}");
     assert!(threads.ends_with(&["planner", "curator"]), "{threads:?}");
+    // Each event sits on its lane's track: a call on its caller's, a session, an attempt and a blocker on its agent's.
+    let track = |e: &serde_json::Value| {
+        of("M", 1)
+            .find(|m| m["name"] == "thread_name" && m["tid"] == e["tid"])
+            .and_then(|m| m["args"]["name"].as_str())
+            .unwrap_or_else(|| panic!("no track for {e}"))
+    };
+    assert!(of("b", 1).all(|e| Some(track(e)) == e["args"]["from"].as_str()), "a call off its caller's track");
+    for e in of("X", 1).filter(|e| e["cat"] == "session") {
+        assert!(e["name"].as_str().unwrap().starts_with(&format!("session {} (", track(e))), "{e}");
+    }
+    let on = |cat: &str| {
+        let mut tracks: Vec<&str> = of("X", 1).chain(of("i", 1)).filter(|e| e["cat"] == cat).map(track).collect();
+        tracks.sort();
+        tracks
+    };
+    assert_eq!((on("attempt"), on("blocker")), (vec!["curator", "planner"], vec!["curator", "planner"]));
     assert_eq!(of("b", 1).count(), of("e", 1).count());
     assert!(of("b", 1).any(|e| e["cat"] == "http" && e["args"]["status"] == "000"), "partitioned calls get no answer");
     assert_eq!(of("X", 1).filter(|e| e["cat"] == "attempt").count(), 2);
@@ -169,7 +188,31 @@ fn the_record_follows_the_run_and_changes_nothing_in_it() {
                 );
             }
         }
-        assert_eq!(record.marks.iter().filter(|m| m.kind == MarkKind::Handoff).count(), outcome.handoff_trail.len());
+        for w in &outcome.walls {
+            let marked =
+                record.marks.iter().any(|m| m.kind == MarkKind::Wall && m.label == w.wall && m.lane == w.agent_id);
+            assert!(marked, "{}: wall {} of {} has no mark", file.display(), w.wall, w.agent_id);
+        }
+        // Each handoff the Agent Server delivered, as it was reported: from its sender to its recipient, its intent.
+        let handoffs: Vec<_> = record
+            .marks
+            .iter()
+            .filter(|m| m.kind == MarkKind::Handoff)
+            .map(|m| (m.lane.as_str(), m.to.as_deref().unwrap_or_default(), m.label.as_str()))
+            .collect();
+        let trail: Vec<_> = outcome
+            .handoff_trail
+            .iter()
+            .map(|h| (h.sender_agent_id.as_str(), h.recipient_agent_id.as_str(), h.handoff_intent.as_str()))
+            .collect();
+        assert_eq!(handoffs, trail, "{}", file.display());
+        // One lane a name, a host's a host lane, anything else (agents, recipients without a session) an agent's.
+        let names: BTreeSet<&str> = record.lanes.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names.len(), record.lanes.len(), "{}: a lane twice: {:?}", file.display(), record.lanes);
+        for lane in &record.lanes {
+            let host = Host::ALL.iter().any(|h| h.name() == lane.name);
+            assert_eq!(lane.kind == LaneKind::Host, host, "{}: {lane:?}", file.display());
+        }
     }
 }
 
@@ -267,5 +310,15 @@ fn each_attempt_ends_when_its_agents_work_stops_and_its_session_spans_its_attemp
         assert!(first_end <= second_start, "{agent}: the blocked attempt ended before the replay began: {attempts:?}");
         assert!(second_end < record.simulated, "{agent}: its work stopped before the run's end: {attempts:?}");
         assert_eq!(spans(agent, SpanKind::Session), [(first_start, second_end)], "{agent}: the session spans both");
+        // The session first: a trace viewer nests the slices that follow it at its start inside it.
+        let kinds: Vec<SpanKind> = record.spans.iter().filter(|s| s.lane == agent).map(|s| s.kind).collect();
+        assert_eq!(kinds, [SpanKind::Session, SpanKind::Attempt, SpanKind::Attempt], "{agent}");
+        // The block the replay cleared is no longer in the outcome, and is marked where it happened.
+        let blocked: Vec<_> = record.marks.iter().filter(|m| m.kind == MarkKind::Blocker && m.lane == agent).collect();
+        assert!(outcome.sessions.iter().all(|s| s.blocker_code.is_none()));
+        assert!(
+            matches!(blocked[..], [m] if m.label == "agent_first_tool_required" && (first_start..=first_end).contains(&m.at)),
+            "{agent}: {blocked:?} {attempts:?}"
+        );
     }
 }
