@@ -313,9 +313,8 @@ fn each_attempt_ends_when_its_agents_work_stops_and_its_session_spans_its_attemp
         // The session first: a trace viewer nests the slices that follow it at its start inside it.
         let kinds: Vec<SpanKind> = record.spans.iter().filter(|s| s.lane == agent).map(|s| s.kind).collect();
         assert_eq!(kinds, [SpanKind::Session, SpanKind::Attempt, SpanKind::Attempt], "{agent}");
-        // The block the replay cleared is no longer in the outcome, and is marked where it happened.
+        // The block the replay cleared (the completed outcome holds none) is marked where it happened.
         let blocked: Vec<_> = record.marks.iter().filter(|m| m.kind == MarkKind::Blocker && m.lane == agent).collect();
-        assert!(outcome.sessions.iter().all(|s| s.blocker_code.is_none()));
         assert!(
             matches!(blocked[..], [m] if m.label == "agent_first_tool_required" && (first_start..=first_end).contains(&m.at)),
             "{agent}: {blocked:?} {attempts:?}"
