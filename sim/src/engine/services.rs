@@ -386,4 +386,19 @@ mod tests {
         let served: Vec<Host> = Host::ALL.into_iter().filter(|h| services.router(*h).is_some()).collect();
         assert_eq!(served, Host::SERVICES);
     }
+
+    #[test]
+    fn every_service_of_a_world_draws_from_the_scenarios_seed() {
+        // One seed drives everything: a fake left on its default seed would give every seed the same ids and tokens.
+        let scenario = Scenario::parse(std::path::Path::new("world.yaml"), "seed: 7\nsteps: [health]\n").unwrap();
+        let services = Services::build(&scenario, &Endpoints::simulated(), Transport::Simulated).unwrap();
+        let seeds = [
+            services.studio.config.seed,
+            services.daytona.config().seed,
+            services.github.config().seed,
+            services.glitchtip.config().seed,
+            services.msgraph.config().seed,
+        ];
+        assert_eq!(seeds, [7; 5]);
+    }
 }
