@@ -164,6 +164,10 @@ fn the_record_follows_the_run_and_changes_nothing_in_it() {
             assert!(c.start <= c.end && c.end <= record.simulated, "{c:?}");
             assert!(record.lane_index(&c.from).is_some() && record.lane_index(&c.to).is_some(), "{c:?}");
         }
+        // Every blocker and wall of the outcome was reported by the module that raised it, on its agent's lane.
+        let marked = |kind: MarkKind, lane: &str, label: &str| {
+            record.marks.iter().any(|m| m.kind == kind && m.lane == lane && m.label == label)
+        };
         for s in &outcome.sessions {
             assert!(record.lanes.iter().any(|l| l.name == s.agent_id && l.kind == LaneKind::Agent));
             // A session of a run never executed (tenant-id-missing: execute refused 422) is still `ready`;
@@ -177,20 +181,12 @@ fn the_record_follows_the_run_and_changes_nothing_in_it() {
                 s.agent_id
             );
             if let Some(code) = &s.blocker_code {
-                assert!(
-                    record
-                        .marks
-                        .iter()
-                        .any(|m| m.kind == MarkKind::Blocker && &m.label == code && m.lane == s.agent_id),
-                    "{}: blocker {code} of {} has no mark",
-                    file.display(),
-                    s.agent_id
-                );
+                let marked = marked(MarkKind::Blocker, &s.agent_id, code);
+                assert!(marked, "{}: blocker {code} of {} has no mark", file.display(), s.agent_id);
             }
         }
         for w in &outcome.walls {
-            let marked =
-                record.marks.iter().any(|m| m.kind == MarkKind::Wall && m.label == w.wall && m.lane == w.agent_id);
+            let marked = marked(MarkKind::Wall, &w.agent_id, &w.wall);
             assert!(marked, "{}: wall {} of {} has no mark", file.display(), w.wall, w.agent_id);
         }
         // Each handoff the Agent Server delivered, as it was reported: from its sender to its recipient, its intent.
