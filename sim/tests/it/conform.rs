@@ -365,6 +365,7 @@ async fn exit_codes_and_output_formats() {
     assert_eq!(doc["summary"]["failed"], 1);
     let reports = doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == "reports").unwrap();
     assert_eq!(reports["verdict"], "fail");
+    assert_eq!(reports["title"], "GET reports answers a list", "each check says what it checks");
 
     let (code, out, _) = conform_binary(with(base(&bad), &["--run-id", "run-1", "--format", "junit"])).await;
     assert_eq!(code, Some(1));
@@ -394,15 +395,25 @@ async fn exit_codes_and_output_formats() {
     assert_eq!(code, Some(2));
     assert!(out.is_empty() && err.contains("did not answer"), "{err}");
 
-    // Usage errors.
-    for bad_args in [
-        vec!["--base-url", "https://x", "--email", "a@yamon.io"],
-        vec!["--base-url", "http://127.0.0.1:1", "--email", "nobody"],
-        vec!["--base-url", "http://127.0.0.1:1", "--email", "a@yamon.io", "--launch", "--run-id", "r"],
-    ] {
-        let (code, out, err) = conform_binary(bad_args.iter().map(|s| s.to_string()).collect()).await;
+    // Usage errors, refused before any request (against a Studio that would answer), each saying which argument.
+    let (http, https) = (good.uri(), good.uri().replacen("http://", "https://", 1));
+    let usage: [(&str, &[&str], &str); 5] = [
+        (&https, &["--email", "a@yamon.io"], "is not an http://host[:port] URL"),
+        (&http, &["--email", "nobody"], "--email \"nobody\" is not an email address"),
+        (&http, &["--email", "a@yamon.io", "--timeout", "0"], "--timeout and --request-timeout must be at least"),
+        (&http, &["--email", "a@yamon.io", "--request-timeout", "0"], "--timeout and --request-timeout must be"),
+        (
+            &http,
+            &["--email", "a@yamon.io", "--launch", "--run-id", "run-1"],
+            "--launch and --run-id exclude each other",
+        ),
+    ];
+    for (base_url, bad_args, says) in usage {
+        let mut argv = vec!["--base-url".to_string(), base_url.to_string()];
+        argv.extend(bad_args.iter().map(|s| s.to_string()));
+        let (code, out, err) = conform_binary(argv).await;
         assert_eq!(code, Some(2), "{bad_args:?}: {err}");
-        assert!(out.is_empty());
+        assert!(out.is_empty() && err.starts_with("error: ") && err.contains(says), "{bad_args:?}: {err}");
     }
 }
 
