@@ -1018,4 +1018,12 @@ mod tests {
         assert_eq!(status.to_string(), "GET /v1/studio/templates answered 200 (expected 404): []");
         assert_eq!(CheckFailure::mismatch("agent_roster is empty").to_string(), "agent_roster is empty");
     }
+
+    #[test]
+    fn an_excerpt_is_the_trimmed_body_up_to_200_characters_then_an_ellipsis() {
+        let answer = |text: String| Answer { status: 500, body: Value::Null, text, elapsed: Duration::ZERO };
+        let exactly = "é".repeat(200);
+        assert_eq!(answer(format!("  {exactly}\n")).excerpt(), exactly, "200 characters (not bytes) are kept whole");
+        assert_eq!(answer(format!("{exactly}z")).excerpt(), format!("{exactly}…"));
+    }
 }

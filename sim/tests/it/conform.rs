@@ -49,22 +49,48 @@ enum Break {
 }
 
 /// Which check must catch each break.
-const CAUGHT_BY: &[(Break, &str)] = &[
-    (Break::HealthBody, "health"),
-    (Break::OpenapiMissesHandoffTrail, "openapi"),
-    (Break::LegacyPrefixAnswers, "legacy-prefix-404"),
-    (Break::TemplateMissing, "templates"),
-    (Break::NoRefusalWithoutClaims, "refuse-without-claims"),
-    (Break::NoRefusalWithoutSuperAdmin, "refuse-without-super-admin"),
-    (Break::LaunchNotReady, "launch"),
-    (Break::GetRunOtherId, "get-run"),
-    (Break::ExecuteNotScheduled, "execute"),
-    (Break::NeverSettles, "watch"),
-    (Break::SessionLacksClaudeSessionId, "session-state"),
-    (Break::ReportsNotAList, "reports"),
-    (Break::HandoffTrailNoList, "handoff-trail"),
-    (Break::CleanupFails, "cleanup"),
-    (Break::WireScopeMismatch, "wire-aliases"),
+/// Each broken rule, the one check that catches it, and what its failure says (the body of an answer with the
+/// wrong status shortened to its first 200 characters).
+const CAUGHT_BY: &[(Break, &str, &[&str])] = &[
+    (Break::HealthBody, "health", &[r#"GET /healthz answered {"status":"healthy"} instead of {"status":"ok"}"#]),
+    (
+        Break::OpenapiMissesHandoffTrail,
+        "openapi",
+        &["openapi.json does not list: GET /v1/admin/studio/runs/{run_id}/handoff-trail"],
+    ),
+    (Break::LegacyPrefixAnswers, "legacy-prefix-404", &["GET /v1/studio/templates answered 200 (expected 404): []"]),
+    (
+        Break::TemplateMissing,
+        "templates",
+        &["templates lack research-team (listed: ouroboros, pm-ouroboros, agentsquad)"],
+    ),
+    (
+        Break::NoRefusalWithoutClaims,
+        "refuse-without-claims",
+        &[r#"GET templates without claim headers answered 200 (expected 401): [{"template_id":"ouroboros","#],
+    ),
+    (
+        Break::NoRefusalWithoutSuperAdmin,
+        "refuse-without-super-admin",
+        &["GET templates without the super_admin group answered 200 (expected 403): [{"],
+    ),
+    (Break::LaunchNotReady, "launch", &[r#"launched run-1 with status "provisioning" (expected "ready")"#]),
+    (Break::GetRunOtherId, "get-run", &[r#"GET run answered run_id Some("run-2") for run-1"#]),
+    (Break::ExecuteNotScheduled, "execute", &[r#"execute answered status Some("running") (expected "scheduled")"#]),
+    (
+        Break::NeverSettles,
+        "watch",
+        &["not settled within 2s (", " polls; last: working, working); raise --timeout if the deployment is slow"],
+    ),
+    (Break::SessionLacksClaudeSessionId, "session-state", &["sessions[0] lacks claude_session_id"]),
+    (Break::ReportsNotAList, "reports", &[r#"reports is an object, not a list: {"reports":[]}"#]),
+    (Break::HandoffTrailNoList, "handoff-trail", &["handoff-trail has no list of handoffs (it is an object)"]),
+    (Break::CleanupFails, "cleanup", &[r#"POST cleanup answered 500 (expected 200): {"detail":"boom"}"#]),
+    (
+        Break::WireScopeMismatch,
+        "wire-aliases",
+        &[r#"GET /v1/admin/studio/runs/run-1 /runtime_kind: runtime_kind holds "claude-cli", but in its scope"#],
+    ),
 ];
 
 fn json_ok(body: Value) -> ResponseTemplate {
@@ -263,13 +289,18 @@ async fn a_conforming_stand_in_passes_every_check() {
 async fn each_broken_rule_is_caught_by_exactly_its_check() {
     // The table covers every check.
     for id in CheckId::ALL {
-        assert!(CAUGHT_BY.iter().any(|(_, c)| *c == id.as_str()), "no broken stand-in for check {id}");
+        assert!(CAUGHT_BY.iter().any(|(_, c, _)| *c == id.as_str()), "no broken stand-in for check {id}");
     }
-    for (broken, check) in CAUGHT_BY {
+    for (broken, check, says) in CAUGHT_BY {
         let server = stand_in(*broken).await;
         let report = launch_against(&server).await;
         assert_eq!(failed(&report), vec![*check], "{broken:?}:\n{}", conform::human(&report));
-        assert!(!report.check(check).unwrap().message.is_empty());
+        let message = &report.check(check).unwrap().message;
+        assert!(says.iter().all(|part| message.contains(part)), "{broken:?}: {message}");
+        if let Some((_, body)) = message.split_once("(expected 401): ") {
+            // The template list is longer than an excerpt: its first 200 characters, then an ellipsis.
+            assert_eq!((body.chars().count(), body.ends_with('…')), (201, true), "{body}");
+        }
     }
 }
 
