@@ -662,16 +662,9 @@ async fn check_openapi(c: &mut Checker<'_>) -> CheckOutcome {
     let Some(paths) = a.body.get("paths").and_then(Value::as_object) else {
         return Err(CheckFailure::mismatch("openapi.json has no `paths` object"));
     };
-    // Path parameter names are the server's choice: compare with `{}` for each.
-    let shape = |p: &str| -> String {
-        p.split('/')
-            .map(|s| if s.starts_with('{') && s.ends_with('}') { "{}" } else { s })
-            .collect::<Vec<_>>()
-            .join("/")
-    };
     let mut missing = Vec::new();
     for (method, path) in DOCUMENTED_ENDPOINTS {
-        let listed = paths.iter().any(|(p, ops)| shape(p) == shape(path) && ops.get(*method).is_some());
+        let listed = paths.iter().any(|(p, ops)| path_shape(p) == path_shape(path) && ops.get(*method).is_some());
         if !listed {
             missing.push(format!("{} {path}", method.to_uppercase()));
         }
@@ -681,6 +674,11 @@ async fn check_openapi(c: &mut Checker<'_>) -> CheckOutcome {
     } else {
         Err(CheckFailure::mismatch(format!("openapi.json does not list: {}", missing.join(", "))))
     }
+}
+
+/// A path with each whole parameter segment (`{run_id}`) read as `{}`: parameter names are the server's choice.
+fn path_shape(path: &str) -> String {
+    path.split('/').map(|s| if s.starts_with('{') && s.ends_with('}') { "{}" } else { s }).collect::<Vec<_>>().join("/")
 }
 
 fn check_templates(body: &Value) -> CheckOutcome {
@@ -1017,6 +1015,13 @@ mod tests {
         };
         assert_eq!(status.to_string(), "GET /v1/studio/templates answered 200 (expected 404): []");
         assert_eq!(CheckFailure::mismatch("agent_roster is empty").to_string(), "agent_roster is empty");
+    }
+
+    #[test]
+    fn a_path_parameter_is_a_whole_segment_whatever_its_name() {
+        assert_eq!(path_shape("/v1/admin/studio/runs/{id}/execute"), "/v1/admin/studio/runs/{}/execute");
+        assert_eq!(path_shape("/runs/{run_id}.json"), "/runs/{run_id}.json");
+        assert_eq!(path_shape("/runs/v{n}"), "/runs/v{n}");
     }
 
     #[test]
