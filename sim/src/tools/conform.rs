@@ -227,8 +227,9 @@ impl CheckId {
 }
 
 impl std::fmt::Display for CheckId {
+    /// The id, padded to a width when one is asked for (the human report's column).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -35,8 +35,11 @@ enum Break {
     NoRefusalWithoutClaims,
     NoRefusalWithoutSuperAdmin,
     LaunchNotReady,
+    LaunchRosterEmpty,
     GetRunOtherId,
+    GetRunRosterLacksLease,
     ExecuteNotScheduled,
+    ExecuteSlow,
     NeverSettles,
     SessionLacksClaudeSessionId,
     ReportsNotAList,
@@ -48,7 +51,6 @@ enum Break {
     UnknownBlockerCode,
 }
 
-/// Which check must catch each break.
 /// Each broken rule, the one check that catches it, and what its failure says (the body of an answer with the
 /// wrong status shortened to its first 200 characters).
 const CAUGHT_BY: &[(Break, &str, &[&str])] = &[
@@ -75,8 +77,11 @@ const CAUGHT_BY: &[(Break, &str, &[&str])] = &[
         &["GET templates without the super_admin group answered 200 (expected 403): [{"],
     ),
     (Break::LaunchNotReady, "launch", &[r#"launched run-1 with status "provisioning" (expected "ready")"#]),
+    (Break::LaunchRosterEmpty, "launch", &["agent_roster is empty"]),
     (Break::GetRunOtherId, "get-run", &[r#"GET run answered run_id Some("run-2") for run-1"#]),
+    (Break::GetRunRosterLacksLease, "get-run", &["agent_roster[1] lacks secret_lease_ref"]),
     (Break::ExecuteNotScheduled, "execute", &[r#"execute answered status Some("running") (expected "scheduled")"#]),
+    (Break::ExecuteSlow, "execute", &["execute took 5.", "s (the tick runs async: it should answer within 5s)"]),
     (
         Break::NeverSettles,
         "watch",
@@ -202,26 +207,32 @@ async fn stand_in(broken: Break) -> MockServer {
         .await;
 
     let launch_status = if b(Break::LaunchNotReady) { "provisioning" } else { "ready" };
-    Mock::given(method("POST"))
-        .and(path("/v1/admin/studio/runs"))
-        .respond_with(json_ok(run_view("run-1", launch_status, "project_delivery")))
-        .mount(&server)
-        .await;
+    let mut launched = run_view("run-1", launch_status, "project_delivery");
+    if b(Break::LaunchRosterEmpty) {
+        launched["agent_roster"] = json!([]);
+    }
+    Mock::given(method("POST")).and(path("/v1/admin/studio/runs")).respond_with(json_ok(launched)).mount(&server).await;
     let (get_id, kind) = match broken {
         Break::GetRunOtherId => ("run-2", "project_delivery"),
         Break::WireScopeMismatch => ("run-1", "claude-cli"),
         _ => ("run-1", "project_delivery"),
     };
-    Mock::given(method("GET"))
-        .and(path(RUN))
-        .respond_with(json_ok(run_view(get_id, "ready", kind)))
-        .mount(&server)
-        .await;
+    let mut run = run_view(get_id, "ready", kind);
+    if b(Break::GetRunRosterLacksLease) {
+        run["agent_roster"][1].as_object_mut().unwrap().remove("secret_lease_ref");
+    }
+    Mock::given(method("GET")).and(path(RUN)).respond_with(json_ok(run)).mount(&server).await;
     let scheduled = if b(Break::ExecuteNotScheduled) { "running" } else { "scheduled" };
+    // The runbook: execute answers at once, the tick runs asynchronously; a slow one takes longer than conform allows.
+    let delay =
+        if b(Break::ExecuteSlow) { conform::EXECUTE_WITHIN + Duration::from_millis(300) } else { Duration::ZERO };
     Mock::given(method("POST"))
         .and(path(format!("{RUN}/execute")))
-        .respond_with(json_ok(json!({"run_id": "run-1", "status": scheduled,
-            "pendingRunControl": {"command": "execute", "scheduled_at": "2026-06-09T00:00:07Z"}})))
+        .respond_with(
+            json_ok(json!({"run_id": "run-1", "status": scheduled,
+            "pendingRunControl": {"command": "execute", "scheduled_at": "2026-06-09T00:00:07Z"}}))
+            .set_delay(delay),
+        )
         .mount(&server)
         .await;
     let live = if b(Break::NeverSettles) { "working" } else { "session_completed" };
@@ -283,6 +294,31 @@ async fn a_conforming_stand_in_passes_every_check() {
     let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
     let documented: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
     assert_eq!(ids, documented, "every check runs once, in the documented order");
+    // Each pass says what it found (the launch's and execute's timings and the number of polls vary).
+    let says: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
+    let found = [
+        r#"{"status":"ok"}"#,
+        "all 11 documented endpoints listed",
+        "404, as the runbook says",
+        "4 templates, the documented four among them",
+        "401",
+        "403",
+        "run-1 ready with 2 agents in ",
+        "status ready, 2 agents",
+        "scheduled in ",
+        "settled after ",
+        "2 sessions: session_completed, session_completed",
+        "a list of 1",
+        "1 handoffs",
+        "run-1 cleaned up",
+        "14 responses, no errors, 6 legacy aliases and model-defined codes read",
+    ];
+    assert!(says.iter().zip(found).all(|(said, f)| said.starts_with(f)), "{says:#?}");
+    assert!(says[9].ends_with(" polls: session_completed, session_completed"), "{}", says[9]);
+    // The human report lines its messages up in one column after the longest id.
+    let human = conform::human(&report);
+    assert!(human.contains("\nok   health                      {\"status\":\"ok\"}\n"), "{human}");
+    assert!(human.contains("\nok   refuse-without-super-admin  403\n"), "{human}");
 }
 
 #[tokio::test]
