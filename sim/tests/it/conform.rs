@@ -85,7 +85,8 @@ const CAUGHT_BY: &[(Break, &str, &[&str])] = &[
     (
         Break::NeverSettles,
         "watch",
-        &["not settled within 2s (", " polls; last: working, working); raise --timeout if the deployment is slow"],
+        // Two polls: --timeout 2 runs from the first poll, and a poll whose next would start past it is the last.
+        &["not settled within 2s (2 polls; last: working, working); raise --timeout if the deployment is slow"],
     ),
     (Break::SessionLacksClaudeSessionId, "session-state", &["sessions[0] lacks claude_session_id"]),
     (Break::ReportsNotAList, "reports", &[r#"reports is an object, not a list: {"reports":[]}"#]),
