@@ -903,18 +903,27 @@ struct WireCheck {
 
 /// Every JSON response through the wire-alias check: errors fail; an unknown
 /// blocker code is a warning (the blocker set is open); legacy aliases (the
-/// boundary's `runtime_kind`) and model-defined codes are only counted.
+/// boundary's `runtime_kind`) and model-defined codes are only counted. Each
+/// error and warning is said once, however often its request was sent.
 fn check_wire(seen: &[(String, Value)]) -> WireCheck {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut notes = 0usize;
     for (request, body) in seen {
         for f in wire::inspect(body).findings {
+            let list = match f.severity() {
+                wire::Severity::Error => &mut errors,
+                wire::Severity::Warning => &mut warnings,
+                wire::Severity::Note => {
+                    notes += 1;
+                    continue;
+                }
+            };
+            // A request sent more than once (the watch's polls of session-state) says each finding once.
             let at = if f.pointer.is_empty() { "/" } else { f.pointer.as_str() };
-            match f.severity() {
-                wire::Severity::Error => errors.push(format!("{request} {at}: {}", f.message())),
-                wire::Severity::Warning => warnings.push(format!("{request} {at}: {}", f.message())),
-                wire::Severity::Note => notes += 1,
+            let finding = format!("{request} {at}: {}", f.message());
+            if !list.contains(&finding) {
+                list.push(finding);
             }
         }
     }
