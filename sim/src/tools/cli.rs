@@ -166,10 +166,10 @@ pub enum Command {
     #[command(after_help = exit_help("wire"))]
     Wire(squadsim_conformance::wire::WireArgs),
     /// Serve the Studio API and every fake on 127.0.0.1 (first stdout line: URLs and credentials).
-    #[command(after_help = exit_help("serve"))]
+    #[command(long_about = crate::tools::serve::SERVE_HELP, after_help = exit_help("serve"))]
     Serve(crate::tools::serve::ServeArgs),
     /// Check a running Studio API against the runbook's contract.
-    #[command(after_help = exit_help("conform"))]
+    #[command(long_about = crate::tools::conform::CONFORM_HELP, after_help = exit_help("conform"))]
     Conform(crate::tools::conform::ConformArgs),
     /// Print the JSON Schema of the scenario format.
     #[command(after_help = exit_help("schema"))]

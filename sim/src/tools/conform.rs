@@ -27,7 +27,8 @@ use squadsim_fakes::net::{parse_url, HttpClient, HttpError, HttpRequest, HttpRes
 use crate::platform::studio::api::{ADMIN_PREFIX, SUPER_ADMIN_GROUP};
 use crate::platform::studio::wire::LaunchRequest;
 
-const CONFORM_HELP: &str = "\
+/// `--help`'s long text (the variant's one-line doc comment is the short one).
+pub(crate) const CONFORM_HELP: &str = "\
 Checks a running Studio API against the runbook's contract: health, the
 endpoints openapi.json lists, the /v1/studio prefix answering 404, the
 templates, refusal without the Pomerium claim headers (401) and without the
@@ -56,7 +57,6 @@ pub enum ConformFormat {
 
 /// `squadsim conform`.
 #[derive(clap::Args, Debug, Clone)]
-#[command(long_about = CONFORM_HELP)]
 pub struct ConformArgs {
     /// Base URL of the Studio API (the edge), e.g. http://127.0.0.1:18088.
     #[arg(long, value_name = "URL")]

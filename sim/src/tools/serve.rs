@@ -46,8 +46,9 @@ use crate::platform::studio::api::SUPER_ADMIN_GROUP;
 use crate::scenario::{OperatorIdentity, Scenario, World};
 use crate::{base::identity, platform::studio::armory};
 
-/// The fixed loopback port each service listens on by default; a host without
-/// one (not a service of every world) defaults to 0, a free port.
+/// The fixed loopback port each service ([`Host::SERVICES`]) listens on by
+/// default, as `serve --help` lists them; a host that is no service (the
+/// operator, the agents' own) 0, a free port.
 pub fn default_port(host: Host) -> u16 {
     match host {
         Host::Studio => 18088,
@@ -70,7 +71,8 @@ pub fn default_port(host: Host) -> u16 {
 /// Lifetime of the printed gateway token (8 hours: one working session).
 pub const GATEWAY_TOKEN_TTL_SECONDS: u64 = 8 * 3600;
 
-const SERVE_HELP: &str = "\
+/// `--help`'s long text (the variant's one-line doc comment is the short one).
+pub(crate) const SERVE_HELP: &str = "\
 Starts the Studio API and every fake on 127.0.0.1 and keeps them running until
 Ctrl-C. The services are the simulation's own, served on real sockets with the
 machine's clock (a launch takes its real ~6 s of identity binding).
@@ -88,9 +90,10 @@ logs follow on stderr.
          -H 'x-pomerium-claim-groups: /org/platform/roles/super_admin' \\
          localhost:18088/v1/admin/studio/templates
 
-Default ports: studio 18088, daytona 13000, contextforge 14444,
-fractalops-hud 18100, github 13080, glitchtip 18000 (agent-server 12024 when the
-world has a LangGraph Agent Server); any other service: 0.
+Default ports, of each service the world has: studio 18088, daytona 13000,
+contextforge 14444, fractalops-hud 18100, agent-server 12024, github 13080,
+glitchtip 18000, searxnggrid 18101, agent-memory-archive 18102, datahub 18103,
+playwright 18104, skills 18090, msgraph 18443.
 Change one with --port HOST=PORT (repeatable); a port of 0 picks a free one
 (read the actual URLs from the first line):
 
@@ -109,7 +112,6 @@ run commands here. Never use it on a shared machine.";
 
 /// `squadsim serve`.
 #[derive(clap::Args, Debug, Clone)]
-#[command(long_about = SERVE_HELP)]
 pub struct ServeArgs {
     /// Serve the world of this scenario (seed, tenants, projects, agent behaviours); its steps and faults are not run.
     #[arg(long, value_name = "FILE")]

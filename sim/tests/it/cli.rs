@@ -550,6 +550,20 @@ fn help_teaches_the_format_with_an_example() {
 }
 
 #[test]
+fn serve_and_conform_help_teach_with_examples_and_their_summaries_stay_short() {
+    for (command, example) in [
+        ("serve", "squadsim serve --port studio=28088 --port github=0"),
+        ("conform", "squadsim conform --base-url http://127.0.0.1:18088 --email oncall@yamon.io --launch"),
+    ] {
+        let (code, long, _) = support::squadsim(&[command, "--help"]);
+        assert_eq!(code, 0);
+        assert!(long.contains(example) && long.contains("Exit status"), "`squadsim {command} --help`:\n{long}");
+        let (_, short, _) = support::squadsim(&[command, "-h"]);
+        assert!(!short.contains(example), "`squadsim {command} -h`:\n{short}");
+    }
+}
+
+#[test]
 fn the_published_schema_is_the_generated_one() {
     let (code, out, _) = support::squadsim(&["schema"]);
     assert_eq!(code, 0);

@@ -4,8 +4,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde_json::{json, Value};
-use squadsim::tools::serve::ServeProcess;
+use squadsim::base::topology::Host;
+use squadsim::tools::serve::{self, ServeProcess};
 use squadsim_fakes::net::{HttpClient, HttpRequest, HttpResponse, Transport};
 
 const CLAIMS: [(&str, &str); 2] =
@@ -76,6 +79,12 @@ async fn serve_prints_urls_and_credentials_and_runs_an_intake_on_loopback() {
     let tools_url = format!("{}/tools", served.url("contextforge"));
     assert_eq!(send(&client, HttpRequest::get(&tools_url)).await.status.as_u16(), 401);
     let token = creds["contextforge"]["token"].as_str().unwrap();
+    // It lasts one working session, 8 hours, to the printed expiry.
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).expect("a JWT's payload")).unwrap();
+    let claims: Value = serde_json::from_slice(&payload).unwrap();
+    let (iat, exp) = (claims["iat"].as_u64().unwrap(), claims["exp"].as_u64().unwrap());
+    assert_eq!(exp - iat, 8 * 3600, "{claims}");
+    assert_eq!(creds["contextforge"]["expires_at"], squadsim_fakes::clock::iso8601(exp));
     let tools = send(&client, HttpRequest::get(&tools_url).bearer(token)).await;
     assert_eq!(tools.status.as_u16(), 200, "{}", tools.text());
     assert!(tools.text().contains("yamon-fractalops-hud-"), "the grids are registered before the first line");
@@ -162,9 +171,36 @@ fn a_port_in_use_is_a_usage_error_naming_the_flag() {
 
 #[test]
 fn an_unknown_host_or_a_bad_port_is_refused_by_the_parser() {
-    for bad in ["nosuch=1", "studio", "studio=99999"] {
-        serve_refused(&["--port", bad]);
+    for (bad, says) in [
+        ("nosuch=1", "unknown host \"nosuch\": the hosts are studio, daytona, contextforge, fractalops-hud,"),
+        ("operator=1", "unknown host \"operator\""),
+        ("studio", "\"studio\" is not HOST=PORT (e.g. studio=18088)"),
+        ("studio=99999", "\"99999\" is not a port number (0-65535)"),
+    ] {
+        let err = serve_refused(&["--port", bad]);
+        assert!(err.contains(says), "--port {bad}: {err}");
     }
+}
+
+#[test]
+fn each_service_listens_by_default_on_the_port_serve_help_lists() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_squadsim")).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let listed = help.split("Default ports, of each service the world has: ").nth(1).expect(&help);
+    let listed: Vec<(&str, u16)> = listed
+        .split('.')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|pair| pair.split_whitespace().collect::<Vec<_>>())
+        .map(|pair| (pair[0], pair[1].parse().unwrap_or_else(|e| panic!("{pair:?}: {e}"))))
+        .collect();
+    let defaults: Vec<(&str, u16)> = Host::SERVICES.iter().map(|h| (h.name(), serve::default_port(*h))).collect();
+    assert_eq!(listed, defaults);
+    let mut ports: Vec<u16> = defaults.iter().map(|(_, p)| *p).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    assert_eq!(ports.len(), Host::SERVICES.len(), "two services on one port: {defaults:?}");
 }
 
 #[test]
