@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -207,6 +208,25 @@ fn each_service_listens_by_default_on_the_port_serve_help_lists() {
 fn a_host_given_two_ports_is_refused_before_anything_is_bound() {
     let err = serve_refused(&["--port", "github=0", "--port", "studio=0", "--port", "studio=18089"]);
     assert!(err.contains("--port given twice for studio (studio=0 and studio=18089)"), "{err}");
+}
+
+#[tokio::test]
+async fn a_scenarios_operator_is_who_the_printed_claim_headers_name() {
+    // operator-not-super-admin's operator is contractor@yamon.io, a member only; serve prints headers that work:
+    // the scenario's email, with the super_admin group.
+    let world = support::corpus_file("operator-not-super-admin.yaml");
+    let binary = Path::new(env!("CARGO_BIN_EXE_squadsim"));
+    let served =
+        ServeProcess::spawn(binary, &["--scenario", world.to_str().unwrap()], Duration::from_secs(60)).unwrap();
+    let headers = &served.banner["credentials"]["studio"]["headers"];
+    assert_eq!(headers["x-pomerium-claim-email"], "contractor@yamon.io", "{headers}");
+    assert_eq!(headers["x-pomerium-claim-groups"], "/org/platform/roles/super_admin", "{headers}");
+    let client = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
+    let mut templates = HttpRequest::get(format!("{}/v1/admin/studio/templates", served.url("studio")));
+    for (name, value) in headers.as_object().unwrap() {
+        templates = templates.header(name.as_str(), value.as_str().unwrap());
+    }
+    assert_eq!(send(&client, templates).await.status.as_u16(), 200);
 }
 
 #[test]
