@@ -230,6 +230,25 @@ async fn a_scenarios_operator_is_who_the_printed_claim_headers_name() {
 }
 
 #[test]
+fn a_child_that_does_not_print_the_banner_is_an_error_saying_what_came_instead() {
+    let shell = |script: &str| {
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", script]);
+        command
+    };
+    let error = |started: Result<ServeProcess, serve::ServeProcessError>| started.err().expect("no banner").to_string();
+    let not_json = error(ServeProcess::start(shell("echo not json"), Duration::from_secs(10)));
+    assert!(
+        not_json.starts_with("the first line is not JSON (") && not_json.ends_with(r#"): "not json\n""#),
+        "{not_json}"
+    );
+    let silent = error(ServeProcess::start(shell("exec sleep 30"), Duration::from_millis(300)));
+    assert_eq!(silent, "no first line within 300ms");
+    let missing = error(ServeProcess::spawn(Path::new("/nonexistent/squadsim"), &[], Duration::from_secs(1)));
+    assert!(missing.starts_with("cannot start \"/nonexistent/squadsim\" \"serve\""), "{missing}");
+}
+
+#[test]
 fn a_scenario_that_does_not_load_is_a_usage_error() {
     let err = serve_refused(&["--scenario", "/nonexistent/world.yaml"]);
     assert!(err.contains("/nonexistent/world.yaml"), "{err}");
