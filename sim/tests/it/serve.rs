@@ -151,6 +151,9 @@ async fn serve_prints_urls_and_credentials_and_runs_an_intake_on_loopback() {
     assert!(interrupted.success());
     let status = served.wait(Duration::from_secs(10)).expect("serve did not stop on Ctrl-C");
     assert!(status.success(), "{status:?}");
+    // Exited and reaped: the process is gone, not a zombie (nor still running).
+    let pid = served.id();
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "serve (pid {pid}) is still there after its exit status");
 }
 
 /// Runs `squadsim serve` with `args`, which it must refuse: exit 2 and nothing on
@@ -227,6 +230,10 @@ async fn a_scenarios_operator_is_who_the_printed_claim_headers_name() {
         templates = templates.header(name.as_str(), value.as_str().unwrap());
     }
     assert_eq!(send(&client, templates).await.status.as_u16(), 200);
+    // Dropping the handle kills and reaps the child.
+    let pid = served.id();
+    drop(served);
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "serve (pid {pid}) outlived its handle");
 }
 
 #[test]
