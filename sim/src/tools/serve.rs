@@ -77,9 +77,9 @@ Starts the Studio API and every fake on 127.0.0.1 and keeps them running until
 Ctrl-C. The services are the simulation's own, served on real sockets with the
 machine's clock (a launch takes its real ~6 s of identity binding).
 
-The first stdout line is one JSON object: the base URL of each service
-(studio, daytona, contextforge, fractalops-hud, github, glitchtip) and a
-`credentials` object (Studio claim headers, a gateway JWT for an agent identity
+The first stdout line is one JSON object: the base URL of each service the
+world has, by host name (the default world has all thirteen listed under
+Default ports below), and a `credentials` object (Studio claim headers, a gateway JWT for an agent identity
 <projcode>.<nickname>@yamon.io, the Daytona API key, the GitHub App id,
 installation id and private key path, a GlitchTip DSN and API token). Request
 logs follow on stderr.

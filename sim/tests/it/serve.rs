@@ -49,8 +49,14 @@ async fn serve_prints_urls_and_credentials_and_runs_an_intake_on_loopback() {
     let banner = served.banner.clone();
     let client = HttpClient::new(Transport::Loopback, Duration::from_secs(10));
 
-    // The first line: every service's URL on 127.0.0.1, an explicit port honoured.
-    for host in ["studio", "daytona", "contextforge", "github", "glitchtip"] {
+    // The first line: every service's URL on 127.0.0.1 (the default world has every one), an explicit port honoured.
+    let mut hosts: Vec<&str> =
+        banner.as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "credentials").collect();
+    hosts.sort_unstable();
+    let mut services: Vec<&str> = Host::SERVICES.iter().map(|h| h.name()).collect();
+    services.sort_unstable();
+    assert_eq!(hosts, services, "{banner}");
+    for host in hosts {
         assert!(served.url(host).starts_with("http://127.0.0.1:"), "{host}: {banner}");
     }
     let studio = served.url("studio");
