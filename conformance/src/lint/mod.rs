@@ -41,6 +41,34 @@ use scanner::Language;
 
 pub use crate::exit::ExitStatus;
 
+/// `squadsim lint --help`'s long text: what the lint reads, examples, the config
+/// and the suppression comment (the exit statuses follow it).
+pub const LINT_HELP: &str = "\
+Checks code, docs, prompts and configs against the delivery-language seed: the
+nouns it asks for (bare-runtime, bare-target), the phrases it retires
+(retired-*), the names its guardrails forbid (forbidden-*), and the legacy wire
+names it allows only at API, database and payload boundaries (legacy-*).
+
+Prose is Markdown text, comments, docstrings and prompt files; Markdown inline
+code and fenced blocks are quotes, not uses. In code most rules read a name
+where it is declared (let, fn, struct, a field, a parameter), not where it is
+used, so a call into another library's API is not reported.
+
+    squadsim lint                                  # the current directory
+    squadsim lint src docs --format github         # annotations in a workflow
+    squadsim lint . --format sarif > lint.sarif    # GitHub code scanning
+    squadsim lint --list-rules                     # each rule's id, severity and title
+    squadsim lint . --write-baseline lint-baseline.json   # adopt: accept what is there,
+    squadsim lint . --baseline lint-baseline.json         # then fail on new ones only
+    squadsim lint . --fix                          # apply the mechanical substitutions
+
+The nearest squadsim-lint.yaml at or above the first path configures it:
+boundaries, exclude, prompts, disable, overrides, rules, baseline and
+product_names (docs/lint.md). A suppression names its rule and gives a reason,
+and silences its own line (allow-next-line: the next one):
+
+    // squadsim-lint allow bare-runtime -- the Kubernetes term, quoted";
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {

@@ -26,6 +26,30 @@ pub use crate::exit::ExitStatus;
 use crate::regular_file;
 pub use payload::{inspect, Finding, FindingKind, Inspection, Severity, HANDOFF_FIELDS};
 
+/// `squadsim wire --help`'s long text: what is a note, a warning and an
+/// error, and examples (the exit statuses follow it).
+pub const WIRE_HELP: &str = "\
+Checks JSON payloads (recorded API responses, handoff messages, session-state,
+Harness payloads) against the delivery language's wire aliases:
+
+  note     a legacy alias (target_agent_id, runtime_kind, BOARD_STATUS, ...):
+           payloads are the boundary where aliases live; a blocker code the
+           model defines where the seeds name none
+  warning  a blocker code neither the seeds nor the model name (the set is open)
+  error    an alias whose canonical twin disagrees with it; runtime_kind holding
+           an agent process adapter or runtimeKind a delivery graph kind; a
+           handoff missing a required field; an unknown wall code
+
+Files ending in .jsonl or .ndjson hold one payload per line and are streamed.
+
+    squadsim wire recorded/session-state.json recorded/handoffs.jsonl
+    squadsim wire < payload.json                    # standard input
+    squadsim wire --normalize legacy.json > canonical.json
+    squadsim wire --format json recorded/*.json
+
+--normalize prints each payload in its canonical form on stdout (findings go to
+stderr): {\"target_agent_id\": \"qa\"} becomes {\"recipient_agent_id\": \"qa\"}.";
+
 /// Output formats of `squadsim wire`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum WireFormat {

@@ -18,6 +18,18 @@ use crate::{engine::world, tools::snapshot, tools::trace};
 
 const ABOUT: &str = "Deterministic simulator and conformance harness for AgentSquad.";
 
+/// `squadsim schema --help`'s long text.
+const SCHEMA_HELP: &str = "\
+Prints the JSON Schema of the scenario format (draft 2020-12) on stdout: the
+fields `squadsim run --help` teaches, with their bounds. The corpus carries it as
+scenarios/scenario.schema.json, and a test keeps that file equal to this output.
+An editor with a YAML language server checks scenarios against it with a first
+line of
+
+    # yaml-language-server: $schema=./scenario.schema.json
+
+    squadsim schema > scenarios/scenario.schema.json";
+
 const RUN_HELP: &str = "\
 Runs YAML scenarios in the simulated world, checks each outcome against the
 invariants its scenario declares (below) and compares it with its snapshot
@@ -160,10 +172,10 @@ pub enum Command {
     #[command(long_about = RUN_HELP, after_help = exit_help("run"))]
     Run(RunArgs),
     /// Check code, docs and prompts against the delivery language (rules from the seed).
-    #[command(after_help = exit_help("lint"))]
+    #[command(long_about = squadsim_conformance::lint::LINT_HELP, after_help = exit_help("lint"))]
     Lint(squadsim_conformance::lint::LintArgs),
     /// Check JSON payloads for legacy wire aliases, disagreeing twins, incomplete handoffs and unknown codes.
-    #[command(after_help = exit_help("wire"))]
+    #[command(long_about = squadsim_conformance::wire::WIRE_HELP, after_help = exit_help("wire"))]
     Wire(squadsim_conformance::wire::WireArgs),
     /// Serve the Studio API and every fake on 127.0.0.1 (first stdout line: URLs and credentials).
     #[command(long_about = crate::tools::serve::SERVE_HELP, after_help = exit_help("serve"))]
@@ -172,13 +184,13 @@ pub enum Command {
     #[command(long_about = crate::tools::conform::CONFORM_HELP, after_help = exit_help("conform"))]
     Conform(crate::tools::conform::ConformArgs),
     /// Print the JSON Schema of the scenario format.
-    #[command(after_help = exit_help("schema"))]
+    #[command(long_about = SCHEMA_HELP, after_help = exit_help("schema"))]
     Schema,
     /// Merge the results files of a sharded seed sweep (`run --seeds N --shard I/N --results FILE`).
-    #[command(after_help = exit_help("merge-reports"))]
+    #[command(long_about = crate::tools::sweep::MERGE_REPORTS_HELP, after_help = exit_help("merge-reports"))]
     MergeReports(crate::tools::sweep::MergeArgs),
     /// Run one scenario and print its story: the timeline in simulated time, sessions, walls, diagnosis.
-    #[command(after_help = exit_help("explain"))]
+    #[command(long_about = crate::tools::explain::EXPLAIN_HELP, after_help = exit_help("explain"))]
     Explain(crate::tools::explain::ExplainArgs),
     /// One run's events and their hash chain as JSON lines (what `run --check-determinism` re-executes).
     #[command(hide = true)]

@@ -29,6 +29,24 @@ use crate::engine::run_record::{event_time, repeat_key, Gathered, MarkKind, Repe
 use crate::engine::world::{self, RunOptions};
 use crate::scenario::Scenario;
 
+/// `squadsim explain --help`'s long text: what the story holds, and examples
+/// (the exit statuses follow it).
+pub(crate) const EXPLAIN_HELP: &str = "\
+Runs one scenario and prints its story as an on-call would read it: one
+timeline in simulated time (the faults applied, run control, the operator's
+steps, the HTTP calls between services, sessions started, attempts ended,
+blockers, walls, handoffs, the sandbox pods' Kubernetes events), then where each
+session ended, the walls, and the diagnosis of a first-tool block. Nothing is
+compared with a snapshot: this is for reading a run, not gating one.
+
+    squadsim explain scenarios/wrong-project-slug.yaml
+    squadsim explain scenarios/first-tool-gateway-auth.yaml --calls errors
+    squadsim explain scenarios/full-delivery.yaml --seed 42 --calls none
+
+--seed runs it under another seed on the scenario's own network: a sweep's
+jitter and swarm faults are not applied (a sweep's failing seed prints its own
+`run` command, which reproduces it).";
+
 /// Which HTTP calls between services the timeline shows.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CallView {

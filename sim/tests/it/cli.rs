@@ -549,18 +549,83 @@ fn help_teaches_the_format_with_an_example() {
     assert!(out.contains("steps:") && out.contains("launch:") && out.contains("Exit status"), "{out}");
 }
 
+/// The example command lines of a `--help` (its lines that start with `squadsim `, a
+/// trailing `\\` joined with the next), each up to its first shell redirection, pipe or
+/// comment, split into words.
+fn help_examples(help: &str) -> Vec<Vec<String>> {
+    let mut examples = Vec::new();
+    let mut lines = help.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        if !line.starts_with("squadsim ") {
+            continue;
+        }
+        let mut command = line.to_string();
+        while command.ends_with('\\') {
+            command.pop();
+            command.push(' ');
+            command.push_str(lines.next().unwrap_or(""));
+        }
+        let words = command.split_whitespace().take_while(|w| !w.starts_with(['#', '>', '<', '|']));
+        examples.push(words.map(String::from).collect());
+    }
+    examples
+}
+
 #[test]
-fn serve_and_conform_help_teach_with_examples_and_their_summaries_stay_short() {
-    for (command, example) in [
-        ("serve", "squadsim serve --port studio=28088 --port github=0"),
-        ("conform", "squadsim conform --base-url http://127.0.0.1:18088 --email oncall@yamon.io --launch"),
-    ] {
+fn every_commands_help_teaches_with_examples_that_parse_and_its_summary_stays_short() {
+    use clap::Parser;
+    for command in ["run", "lint", "wire", "serve", "conform", "schema", "merge-reports", "explain"] {
         let (code, long, _) = support::squadsim(&[command, "--help"]);
         assert_eq!(code, 0);
-        assert!(long.contains(example) && long.contains("Exit status"), "`squadsim {command} --help`:\n{long}");
+        let examples = help_examples(&long);
+        assert!(examples.iter().any(|w| w[1] == command), "`squadsim {command} --help` gives no example:\n{long}");
+        for words in &examples {
+            if let Err(e) = squadsim::tools::cli::Cli::try_parse_from(words) {
+                panic!("`squadsim {command} --help`'s example {words:?} does not parse: {e}");
+            }
+        }
         let (_, short, _) = support::squadsim(&[command, "-h"]);
-        assert!(!short.contains(example), "`squadsim {command} -h`:\n{short}");
+        assert!(help_examples(&short).is_empty(), "`squadsim {command} -h` should stay short:\n{short}");
     }
+    let (_, serve, _) = support::squadsim(&["serve", "--help"]);
+    assert!(serve.contains("squadsim serve --port studio=28088 --port github=0"), "{serve}");
+    let (_, conform, _) = support::squadsim(&["conform", "--help"]);
+    assert!(
+        conform.contains("squadsim conform --base-url http://127.0.0.1:18088 --email oncall@yamon.io --launch"),
+        "{conform}"
+    );
+}
+
+#[test]
+fn lint_help_shows_the_suppression_comment_the_lint_reads() {
+    let (_, help, _) = support::squadsim(&["lint", "--help"]);
+    let comment = help.lines().map(str::trim).find(|l| l.starts_with("// squadsim-lint allow")).expect("an example");
+    let dir = support::scratch("lint-help");
+    let file = dir.join("pods.rs");
+    std::fs::write(&file, "fn main() {\n    let runtime = 1;\n}\n").unwrap();
+    let (code, out, err) = support::squadsim(&["lint", "--no-config", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "the bare name is reported unsuppressed: {out}{err}");
+    assert!(out.contains("bare-runtime"), "{out}");
+    std::fs::write(&file, format!("fn main() {{\n    let runtime = 1; {comment}\n}}\n")).unwrap();
+    let (code, out, err) = support::squadsim(&["lint", "--no-config", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "`{comment}` silences its line: {out}{err}");
+}
+
+#[test]
+fn wire_help_shows_what_normalize_prints() {
+    let (_, help, _) = support::squadsim(&["wire", "--help"]);
+    let shown = help.split("--normalize prints").nth(1).expect("the --normalize paragraph");
+    let (before, after) = shown.split_once(" becomes ").expect("X becomes Y");
+    let before = &before[before.find('{').unwrap()..];
+    let after = &after[..after.rfind('}').unwrap() + 1];
+    let dir = support::scratch("wire-help");
+    let file = dir.join("legacy.json");
+    std::fs::write(&file, before).unwrap();
+    let (code, out, err) = support::squadsim(&["wire", "--normalize", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let printed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(printed, serde_json::from_str::<serde_json::Value>(after).unwrap(), "{help}");
+    assert!(err.contains("target_agent_id"), "the alias is noted: {err}");
 }
 
 #[test]

@@ -9,6 +9,22 @@ use crate::engine::invariants::BrokenInvariant;
 use crate::tools::report::sweep::{Shard, SweepResults, RESULTS_FORMAT};
 use crate::tools::report::RunFormat;
 
+/// `squadsim merge-reports --help`'s long text: how shards are made and
+/// merged, with examples (the exit statuses follow it).
+pub(crate) const MERGE_REPORTS_HELP: &str = "\
+Merges the results files of a sharded seed sweep into one verdict, as if the
+sweep had run on one machine. Each shard runs every N-th (scenario, seed) item
+and writes its results; the merge refuses (exit 2, naming what) a missing shard,
+a shard given twice, or shards of different sweeps (seeds, jitter, scenario
+files or their contents, shard count).
+
+    squadsim run scenarios/ --seeds 1000 --shard 1/2 --results shard-1.json
+    squadsim run scenarios/ --seeds 1000 --shard 2/2 --results shard-2.json
+    squadsim merge-reports shard-1.json shard-2.json --out sweep.json --report reports/
+    squadsim merge-reports shard-*.json --format github   # annotations in a workflow
+
+docs/ci.md runs it as a GitHub Actions matrix and as a Kubernetes Indexed Job.";
+
 /// `squadsim merge-reports`.
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {

@@ -30,6 +30,7 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub(crate) use merge::MERGE_REPORTS_HELP;
 pub use merge::{merge, merge_reports, MergeArgs, MergeError};
 pub(crate) use plan::parse_jitter;
 pub use plan::{items, Item, MAX_SWEEP_ITEMS};
