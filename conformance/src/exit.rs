@@ -36,3 +36,16 @@ impl From<ExitStatus> for ExitCode {
         ExitCode::from(s as u8)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_failure_fails_and_none_passes() {
+        assert_eq!(ExitStatus::of_failures(0), ExitStatus::Passed);
+        assert_eq!(ExitStatus::of_failures(1), ExitStatus::Failed);
+        assert_eq!(ExitStatus::of_failures(7), ExitStatus::Failed);
+        assert_eq!([ExitStatus::Passed, ExitStatus::Failed, ExitStatus::Unusable].map(|s| s as u8), [0, 1, 2]);
+    }
+}

@@ -336,4 +336,45 @@ mod tests {
         let model: Vec<Wall> = Wall::ALL.into_iter().filter(|w| w.blocker().is_model_defined()).collect();
         assert_eq!(model, [Wall::Planner, Wall::Tester, Wall::Closer]);
     }
+
+    #[test]
+    fn codes_print_as_they_are_sent() {
+        for code in BlockerCode::ALL {
+            assert_eq!(code.to_string(), code.as_str());
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        let statuses = [
+            LiveStatus::Ready,
+            LiveStatus::WaitingFirstTool,
+            LiveStatus::Working,
+            LiveStatus::SessionCompleted,
+            LiveStatus::Blocked,
+        ];
+        for status in statuses {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        // The runbook's observe loop: "until every session is session_completed or blocked".
+        let settled: Vec<_> = statuses.into_iter().filter(|s| s.is_settled()).collect();
+        assert_eq!(settled, [LiveStatus::SessionCompleted, LiveStatus::Blocked]);
+    }
+
+    #[test]
+    fn each_wall_retries_with_the_fallback_its_seed_line_names() {
+        let seeds = include_str!("../../docs/seeds.md");
+        let walls = &seeds[seeds.find("### Mechanical Walls").unwrap()..];
+        let walls = &walls[..walls.find("<a id=").unwrap()];
+        let words = |text: &str| -> Vec<String> {
+            let words = text.split_whitespace().map(|w| w.trim_matches(|c: char| "`>.,:".contains(c)).to_string());
+            words.filter(|w| !w.is_empty()).collect()
+        };
+        for (wall, name) in Wall::ALL.into_iter().zip(["Planner", "Tester", "Closer", "Committer", "Delivery"]) {
+            let line = &walls[walls.find(&format!("- {name} wall:")).unwrap()..];
+            let line = words(&line[..line[2..].find("> - ").map_or(line.len(), |end| end + 2)]);
+            // The fallback's words, in the seed line's order (the line may say more between them).
+            let mut rest = line.iter();
+            for word in words(wall.fallback()) {
+                assert!(rest.any(|w| *w == word), "{wall:?}: `{}` is not in its seed line {line:?}", wall.fallback());
+            }
+        }
+    }
 }
