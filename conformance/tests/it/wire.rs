@@ -104,6 +104,13 @@ fn an_alias_disagreeing_with_its_canonical_twin_is_an_error() {
     assert!(
         matches!(errors(bundle).as_slice(), [(p, FindingKind::AliasConflict { .. })] if p == "/sourceRefBundleUrl")
     );
+    // The alias naming the bundle its canonical list already holds agrees with it: one asset, no error.
+    let agreeing = json!({"sourceRefBundleUrl": "s3://a", "workspaceBootstrapAssets": [{"kind": "source_ref_bundle", "url": "s3://a"}]});
+    assert_eq!(errors(agreeing.clone()), vec![]);
+    assert_eq!(
+        inspect(&agreeing).canonical,
+        json!({"workspaceBootstrapAssets": [{"kind": "source_ref_bundle", "url": "s3://a"}]})
+    );
 }
 
 #[test]
@@ -143,6 +150,23 @@ fn handoffs_need_all_six_fields() {
     let recipient = legacy.as_object_mut().and_then(|m| m.remove("recipient_agent_id")).unwrap_or_default();
     legacy["target_agent_id"] = recipient;
     assert_eq!(errors(legacy), vec![]);
+    // only delivery_reference may be null (no PR or issue yet); any other null field is missing
+    let mut unproven = handoff();
+    unproven["delivery_reference"] = Value::Null;
+    assert_eq!(errors(unproven), vec![]);
+    let mut unaddressed = handoff();
+    unaddressed["recipient_agent_id"] = Value::Null;
+    let missing = vec!["recipient_agent_id".to_owned()];
+    assert_eq!(errors(unaddressed), [(String::new(), FindingKind::HandoffMissingFields { missing })]);
+    // a field only handoffs carry makes a message a handoff, whichever it is
+    for (marker, value) in [("handoff_intent", "review"), ("required_result", "a PR"), ("fallback_wall", "tester_wall")]
+    {
+        let found = errors(json!({"mailbox": {"note": {marker: value}}}));
+        assert!(
+            matches!(found.as_slice(), [(p, FindingKind::HandoffMissingFields { missing })] if p == "/mailbox/note" && missing.len() == 5),
+            "{marker}: {found:?}"
+        );
+    }
     // a message naming only a recipient is a handoff lacking intent and success condition
     let only_recipient = errors(json!({"sender_agent_id": "planner", "recipient_agent_id": "backend"}));
     assert!(matches!(&only_recipient[0].1, FindingKind::HandoffMissingFields { missing } if missing.len() == 4));
