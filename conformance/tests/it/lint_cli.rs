@@ -238,6 +238,18 @@ fn output(dir: &Path, format: Format) -> (ExitStatus, String) {
 }
 
 #[test]
+fn without_root_paths_are_reported_from_the_configs_directory() {
+    let dir = dirty_repo();
+    let found = LintArgs { paths: vec![dir.path().join("src")], ..LintArgs::default() };
+    let named = LintArgs { config: Some(dir.path().join("squadsim-lint.yaml")), ..found.clone() };
+    for args in [found, named] {
+        let (status, out, err) = run(&args);
+        assert_eq!(status, ExitStatus::Failed, "{err}");
+        assert!(out.starts_with("src/lib.rs:1:27 forbidden-board-status"), "{args:?}:\n{out}");
+    }
+}
+
+#[test]
 fn human_output_names_the_place_and_underlines_the_span() {
     let dir = dirty_repo();
     let (status, out) = output(dir.path(), Format::Human);
