@@ -238,6 +238,28 @@ fn output(dir: &Path, format: Format) -> (ExitStatus, String) {
 }
 
 #[test]
+fn an_excluded_directory_is_not_entered() {
+    let dirty = "The workspace runtime is a Daytona sandbox lease.\n";
+    let clean = "The execution workspace is a Daytona sandbox lease.\n";
+    // A bare directory name excludes all under it; so does a glob of its entries, to any depth
+    // (checked: the config and docs/c.md).
+    for exclude in ["generated", "generated/*"] {
+        let dir = repo(&[
+            ("squadsim-lint.yaml", &format!("exclude: [\"{exclude}\"]\n")),
+            ("generated/a.md", dirty),
+            ("generated/deeper/b.md", dirty),
+            ("docs/c.md", clean),
+        ]);
+        let (status, out, err) = run(&args_for(dir.path()));
+        assert_eq!(
+            (status, out.as_str(), err.as_str()),
+            (ExitStatus::Passed, "clean: 2 files checked\n", ""),
+            "{exclude}"
+        );
+    }
+}
+
+#[test]
 fn without_root_paths_are_reported_from_the_configs_directory() {
     let dir = dirty_repo();
     let found = LintArgs { paths: vec![dir.path().join("src")], ..LintArgs::default() };
@@ -387,6 +409,20 @@ fn fix_applies_mechanical_substitutions_in_place() {
     assert!(out.contains("retired-agent-runtime") && out.contains("4 fixed"), "{out}");
     let (status, _, _) = run(&args);
     assert_eq!(status, ExitStatus::Failed);
+}
+
+#[test]
+fn of_two_overlapping_fixes_the_first_is_applied_and_the_other_read_again() {
+    let config = "rules:\n  - id: runtime-mounts\n    title: t\n    message: m\n    scopes: [prose]\n    words: [\"runtime mounts\"]\n    replacement: surface mounts\n    fix: true\n";
+    let dir = repo(&[("squadsim-lint.yaml", config), ("docs/a.md", "The workspace runtime mounts.\n")]);
+    let mut args = args_for(dir.path());
+    (args.paths, args.config, args.fix) =
+        (vec![dir.path().join("docs")], Some(dir.path().join("squadsim-lint.yaml")), true);
+    let (status, out, err) = run(&args);
+    // "workspace runtime" begins first; "runtime mounts" overlaps it and is left as it is,
+    // then the fixed text is linted again: the overlap is gone with the first fix.
+    assert_eq!(fs::read_to_string(dir.path().join("docs/a.md")).expect("read"), "The execution workspace mounts.\n");
+    assert_eq!((status, out.as_str(), err.as_str()), (ExitStatus::Passed, "clean: 1 files checked, 1 fixed\n", ""));
 }
 
 #[test]

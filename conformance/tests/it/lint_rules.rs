@@ -510,3 +510,25 @@ fn a_token_is_found_even_when_its_sub_words_are_no_term_words() {
         .collect();
     assert_eq!(found, ["7:legacy-quux", "23:legacy-quux"]);
 }
+
+/// The (rule, column) of each violation in a one-line Markdown file.
+fn columns(text: &str) -> Vec<(String, usize)> {
+    lint("docs/a.md", text).into_iter().map(|v| (v.rule, v.column)).collect()
+}
+
+#[test]
+fn a_url_or_a_hash_hides_only_the_words_it_covers() {
+    // A term free inside a URL (after `=`, not glued to a `/`) is the URL's, not prose.
+    assert_eq!(columns("See https://example.com/?q=runtime for help."), []);
+    assert_eq!(columns("See www.example.com/?q=runtime for help."), []);
+    // Beside a URL or a hash, prose is read as ever, before it and after it.
+    let runtime = |column| ("bare-runtime".to_string(), column);
+    assert_eq!(columns("See https://example.com/?q=x for the runtime restart."), [runtime(38)]);
+    assert_eq!(columns("The runtime restarts, see https://example.com/x and commit abc1234def."), [runtime(5)]);
+}
+
+#[test]
+fn every_hit_of_a_rule_in_one_paragraph_is_reported() {
+    let runtime = |column| ("bare-runtime".to_string(), column);
+    assert_eq!(columns("The runtime restarts. Then the runtime stops."), [runtime(5), runtime(32)]);
+}
