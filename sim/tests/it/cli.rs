@@ -602,10 +602,12 @@ fn lint_help_shows_the_suppression_comment_the_lint_reads() {
     let comment = help.lines().map(str::trim).find(|l| l.starts_with("// squadsim-lint allow")).expect("an example");
     let dir = support::scratch("lint-help");
     let file = dir.join("pods.rs");
+    // squadsim-lint allow-next-line bare-runtime -- the name the lint's example suppresses, quoted
     std::fs::write(&file, "fn main() {\n    let runtime = 1;\n}\n").unwrap();
     let (code, out, err) = support::squadsim(&["lint", "--no-config", dir.to_str().unwrap()]);
     assert_eq!(code, 1, "the bare name is reported unsuppressed: {out}{err}");
     assert!(out.contains("bare-runtime"), "{out}");
+    // squadsim-lint allow-next-line bare-runtime -- the name the lint's example suppresses, quoted
     std::fs::write(&file, format!("fn main() {{\n    let runtime = 1; {comment}\n}}\n")).unwrap();
     let (code, out, err) = support::squadsim(&["lint", "--no-config", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "`{comment}` silences its line: {out}{err}");
