@@ -532,3 +532,26 @@ fn every_hit_of_a_rule_in_one_paragraph_is_reported() {
     let runtime = |column| ("bare-runtime".to_string(), column);
     assert_eq!(columns("The runtime restarts. Then the runtime stops."), [runtime(5), runtime(32)]);
 }
+
+#[test]
+fn identifiers_split_at_case_changes_digits_and_acronym_ends() {
+    use squadsim_conformance::lint::matching::identifier_words;
+    let split = |ident: &str| identifier_words(ident).into_iter().map(|r| ident[r].to_string()).collect::<Vec<_>>();
+    assert_eq!(split("agentHTTPServer"), ["agent", "HTTP", "Server"]);
+    assert_eq!(split("sessionID"), ["session", "ID"]);
+    assert_eq!(split("v2Runtime"), ["v2", "Runtime"]);
+    assert_eq!(split("workspace_runtime-kind"), ["workspace", "runtime", "kind"]);
+    // So a term is found as its sub-words wherever the name puts them.
+    let hits = rules_hit("src/a.rs", "fn f() { let legacyWorkspaceRUNTIME = 1; }");
+    assert!(hits.contains(&"retired-workspace-runtime".to_string()), "{hits:?}");
+}
+
+#[test]
+fn only_a_phrases_last_word_may_be_plural() {
+    assert!(
+        rules_hit("docs/a.md", "Two workspace runtimes restart.").contains(&"retired-workspace-runtime".to_string())
+    );
+    assert!(
+        !rules_hit("docs/a.md", "Two workspaces runtime restart.").contains(&"retired-workspace-runtime".to_string())
+    );
+}
