@@ -555,3 +555,48 @@ fn only_a_phrases_last_word_may_be_plural() {
         !rules_hit("docs/a.md", "Two workspaces runtime restart.").contains(&"retired-workspace-runtime".to_string())
     );
 }
+
+/// Whether `retired-runner` (which needs an agent, attempt, activity, Temporal or
+/// executor in the same sentence, or code line) reports `text`.
+fn runner_reported(path: &str, text: &str) -> bool {
+    rules_hit(path, text).iter().any(|r| r == "retired-runner")
+}
+
+#[test]
+fn a_context_is_the_hits_own_sentence_or_paragraph() {
+    assert!(runner_reported("docs/a.md", "The runner restarts the agent."));
+    assert!(!runner_reported("docs/a.md", "The agent is started. The runner restarts."));
+    assert!(!runner_reported("docs/a.md", "The runner restarts. The agent waits."));
+    assert!(!runner_reported("docs/a.md", "The runner restarts! Then an agent waits?"));
+    // A prompt file is prose from end to end: a blank line ends a sentence there.
+    assert!(runner_reported("prompts/a.txt", "The runner restarts\nthe agent"));
+    assert!(!runner_reported("prompts/a.txt", "Notes on the agent\n\nThe runner restarts"));
+    assert!(!runner_reported("prompts/a.txt", "The runner restarts\n\nnotes on the agent"));
+    // A sentence is cut 400 bytes either side of the hit.
+    let filler = " x".repeat(200);
+    assert!(runner_reported("docs/a.md", &format!("The agent{} runner restarts.", " x".repeat(195))));
+    assert!(!runner_reported("docs/a.md", &format!("The agent{filler} runner restarts.")));
+    assert!(!runner_reported("docs/a.md", &format!("The runner{filler} agent restarts.")));
+}
+
+#[test]
+fn a_context_cut_inside_a_character_starts_at_that_characters_beginning() {
+    // The cut 400 bytes before the hit falls inside the `é` glued to `agent`: the
+    // window keeps the whole character, so `éagent` is one word and no context.
+    let glued = format!("{}éagent{}  runner restarts.", "é".repeat(8), " x".repeat(196));
+    assert!(!runner_reported("docs/a.md", &glued));
+    let cut = glued.find("éagent").unwrap() + 1;
+    assert_eq!(glued.find(" runner").unwrap() + 1 - 400, cut, "the cut is inside the é");
+    // After the hit too: the cut inside the `é` glued to `agent` ends the window after it.
+    let after = format!("The runner{}  agenté", " x".repeat(196));
+    assert_eq!(after.find('é').unwrap() + 1, "The runner".len() + 400, "the cut is inside the é");
+    assert!(!runner_reported("docs/a.md", &after));
+}
+
+#[test]
+fn in_code_a_names_context_is_its_own_line() {
+    let separate = "fn f() {\n    let agent = 1;\n    let runner = 2;\n    let agent_count = agent;\n}\n";
+    assert!(!runner_reported("src/a.rs", separate));
+    assert!(runner_reported("src/a.rs", "fn f() {\n    let runner = agent::spawn();\n}\n"));
+    assert!(runner_reported("src/a.rs", "\nfn f() { let runner = agent::spawn(); }\n"));
+}
