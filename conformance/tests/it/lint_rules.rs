@@ -600,3 +600,30 @@ fn in_code_a_names_context_is_its_own_line() {
     assert!(runner_reported("src/a.rs", "fn f() {\n    let runner = agent::spawn();\n}\n"));
     assert!(runner_reported("src/a.rs", "\nfn f() { let runner = agent::spawn(); }\n"));
 }
+
+#[test]
+fn a_word_glued_by_a_dot_or_colon_is_part_of_a_name() {
+    let bare = |text: &str| rules_hit("docs/a.md", text).iter().any(|r| r == "bare-runtime");
+    // Glued: a `.` or `:` between the word and a letter, digit, `:` or `_`, on either side.
+    for text in [
+        "Call tokio.runtime now.",
+        "Call v2.runtime now.",
+        "Use crate::runtime now.",
+        "Use self_.runtime now.",
+        "Open runtime.rs now.",
+        "Call runtime::spawn now.",
+        "Read runtime._private now.",
+        "Read runtime:2 now.",
+    ] {
+        assert!(!bare(text), "{text}");
+    }
+    // Not glued: the `.` or `:` ends a sentence or a clause, or opens a name of its own.
+    for text in [
+        "Read the .runtime file.",
+        "It is the runtime. Then it stops.",
+        "It is the runtime: it stops.",
+        "(the runtime.)",
+    ] {
+        assert!(bare(text), "{text}");
+    }
+}
