@@ -43,16 +43,6 @@ pub enum Scope {
     String,
 }
 
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Prose => "prose",
-            Scope::Identifier => "identifier",
-            Scope::String => "string",
-        }
-    }
-}
-
 /// How loudly a rule reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -381,9 +371,5 @@ impl RuleSet {
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id() == id)
-    }
-
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Rule> {
-        self.rules.iter_mut().find(|r| r.id() == id)
     }
 }

@@ -454,6 +454,13 @@ fn list_rules_prints_every_rule() {
     assert_eq!(status, ExitStatus::Passed);
     assert!(out.lines().any(|l| l.starts_with("legacy-runtime-kind ")));
     assert!(out.lines().any(|l| l.starts_with("suppression-missing-reason ")));
+    // Each line: the id, its severity, its title, in columns.
+    let line = |id: &str| out.lines().find(|l| l.starts_with(&format!("{id} "))).unwrap_or_default().to_string();
+    assert_eq!(
+        line("bare-runtime"),
+        format!("{:<48} warning Bare \"runtime\" where a narrower noun exists", "bare-runtime")
+    );
+    assert!(line("legacy-runtime-kind").starts_with(&format!("{:<48} error   ", "legacy-runtime-kind")), "{out}");
 }
 
 #[test]

@@ -491,6 +491,51 @@ fn the_rule_file_is_refused_with_file_line_and_field() {
     let unknown = "version: 1\nrules:\n  - id: x\n    title: t\n    message: m\n    scopes: [prose]\n    words: [a]\n    colour: red\n";
     let err = RuleSet::parse(Path::new("bad.yaml"), unknown).unwrap_err();
     assert_eq!(err.line, Some(8), "{err}");
+    // serde's words whose own `x y: ` prefix is no field are kept whole.
+    let mistyped = "version: 1\nrules:\n  - id: x\n    title: t\n    message: m\n    scopes: prose\n    words: [a]\n";
+    let err = RuleSet::parse(Path::new("bad.yaml"), mistyped).unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("rules[0].scopes"));
+    assert!(err.message.starts_with("invalid type: string \"prose\""), "{err}");
+    let listed = RuleSet::parse(Path::new("bad.yaml"), "- id: x\n").unwrap_err();
+    assert!(listed.message.starts_with("invalid type: sequence"), "{listed}");
+}
+
+#[test]
+fn a_rules_names_are_refused_unless_they_have_the_shape_they_are_matched_in() {
+    let rule = |extra: &str| {
+        format!("version: 1\nrules:\n  - id: x\n    title: t\n    message: m\n    scopes: [identifier]\n{extra}")
+    };
+    for (extra, field, says) in [
+        (
+            "    words: [a]\n  - id: Not_Kebab\n    title: t\n    message: m\n    scopes: [prose]\n    words: [a]\n",
+            "rules[1].id",
+            "must be kebab-case",
+        ),
+        ("    tokens: [runtime-kind]\n", "rules[0].tokens[0]", "must be an identifier"),
+        (
+            "    words: [a]\n    ends_identifier: true\n    generic_suffixes: [Id]\n",
+            "rules[0].generic_suffixes[0]",
+            "must be one lower-case sub-word",
+        ),
+    ] {
+        let err = RuleSet::parse(Path::new("bad.yaml"), &rule(extra)).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some(field), "{err}");
+        assert!(err.message.contains(says), "{err}");
+    }
+    let fine = rule(
+        "    tokens: [runtime_kind2]\n    words: [a]\n    ends_identifier: true\n    generic_suffixes: [id, v2]\n",
+    );
+    assert!(RuleSet::parse(Path::new("fine.yaml"), &fine).is_ok());
+}
+
+#[test]
+fn a_config_string_is_bounded_at_64_kib_not_below() {
+    let with = |glob: String| format!("exclude: [\"{glob}\"]\n");
+    let long = "x".repeat(60 * 1024);
+    assert!(Config::parse(RuleSet::builtin(), Path::new("c.yaml"), &with(long)).is_ok());
+    let over = "x".repeat(64 * 1024 + 1);
+    let err = Config::parse(RuleSet::builtin(), Path::new("c.yaml"), &with(over)).unwrap_err();
+    assert!(err.to_string().contains("64 KiB") || err.to_string().contains("65536"), "{err}");
 }
 
 #[test]
