@@ -617,6 +617,8 @@ fn a_context_is_the_hits_own_sentence_or_paragraph() {
     assert!(runner_reported("prompts/a.txt", "The runner restarts\nthe agent"));
     assert!(!runner_reported("prompts/a.txt", "Notes on the agent\n\nThe runner restarts"));
     assert!(!runner_reported("prompts/a.txt", "The runner restarts\n\nnotes on the agent"));
+    assert!(runner_reported("prompts/a.txt", "Notes\n\nagent runner restarts"));
+    assert!(runner_reported("prompts/a.txt", "The runner restarts the agent\n\nNotes"));
     // A sentence is cut 400 bytes either side of the hit.
     let filler = " x".repeat(200);
     assert!(runner_reported("docs/a.md", &format!("The agent{} runner restarts.", " x".repeat(195))));
@@ -671,4 +673,15 @@ fn a_word_glued_by_a_dot_or_colon_is_part_of_a_name() {
     ] {
         assert!(bare(text), "{text}");
     }
+}
+
+#[test]
+fn a_hex_word_is_a_hash_only_with_a_digit_or_when_long() {
+    let config = "rules:\n  - id: hex-words\n    title: t\n    message: m\n    scopes: [prose]\n    words: [defaced, deadbeefcafe]\n";
+    let linter = Linter::new(Config::parse(RuleSet::builtin(), Path::new("c.yaml"), config).expect("config"), ".");
+    let hit = |text: &str| linter.lint_source("docs/a.md", text).violations.iter().any(|v| v.rule == "hex-words");
+    // Seven hex letters and no digit: a word.
+    assert!(hit("The page was defaced."));
+    // Twelve hex letters: long enough to be a hash, digit or not.
+    assert!(!hit("Pinned at deadbeefcafe."));
 }
