@@ -619,6 +619,7 @@ fn a_context_is_the_hits_own_sentence_or_paragraph() {
     assert!(!runner_reported("prompts/a.txt", "The runner restarts\n\nnotes on the agent"));
     assert!(runner_reported("prompts/a.txt", "Notes\n\nagent runner restarts"));
     assert!(runner_reported("prompts/a.txt", "The runner restarts the agent\n\nNotes"));
+    assert!(runner_reported("prompts/a.txt", "\n\nThe runner restarts the agent"));
     // A sentence is cut 400 bytes either side of the hit.
     let filler = " x".repeat(200);
     assert!(runner_reported("docs/a.md", &format!("The agent{} runner restarts.", " x".repeat(195))));
