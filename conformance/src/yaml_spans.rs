@@ -487,6 +487,23 @@ mod tests {
         assert_eq!((err.field.to_string(), err.problem), ("a".to_string(), Problem::TooManyEntries(LIMITS)));
         let syntax = Spans::index("name: x\nsteps: [health\n", &LIMITS).unwrap_err();
         assert!(matches!(syntax.problem, Problem::Syntax(_)), "{syntax:?}");
+        // The parser counts columns from 0; an editor, and every other location here, from 1.
+        let text = "name: x\nsteps: a: b\n";
+        let err = Spans::index(text, &LIMITS).unwrap_err();
+        let line = text.lines().nth(err.at.line - 1).unwrap();
+        assert_eq!(line[err.at.column - 1..].chars().next(), Some(':'), "{err:?}: the second `:` of `{line}`");
+    }
+
+    #[test]
+    fn each_bound_admits_its_limit_and_refuses_one_more() {
+        let string = |n: usize| format!("a: {}\n", "d".repeat(n));
+        assert!(Spans::index(&string(LIMITS.max_string_bytes), &LIMITS).is_ok());
+        assert!(Spans::index(&string(LIMITS.max_string_bytes + 1), &LIMITS).is_err());
+        let entries = |n: usize| format!("a: [{}]\n", vec!["1"; n].join(", "));
+        assert!(Spans::index(&entries(LIMITS.max_entries), &LIMITS).is_ok());
+        assert!(Spans::index(&entries(LIMITS.max_entries + 1), &LIMITS).is_err());
+        assert!(decode(&vec![b'#'; LIMITS.max_file_bytes], &LIMITS).is_ok());
+        assert!(decode(&vec![b'#'; LIMITS.max_file_bytes + 1], &LIMITS).is_err());
     }
 
     #[test]

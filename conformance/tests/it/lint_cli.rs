@@ -284,6 +284,22 @@ fn human_output_names_the_place_and_underlines_the_span() {
 }
 
 #[test]
+fn human_output_underlines_a_hit_across_lines_to_its_first_lines_end_and_counts_suppressions() {
+    let dir = repo(&[
+        ("prompts/a.txt", "The workspace\nruntime mounts.\n"),
+        (
+            "docs/b.md",
+            "The workspace runtime mounts. <!-- squadsim-lint allow retired-workspace-runtime -- quoted -->\n",
+        ),
+    ]);
+    let (status, out, err) = run(&args_for(dir.path()));
+    assert_eq!((status, err.as_str()), (ExitStatus::Failed, ""));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[1..3], [" 1 | The workspace", "   |     ^^^^^^^^^"], "{out}");
+    assert_eq!(lines[3], "1 violations (1 errors, 0 warnings) in 2 files checked, 1 suppressed", "{out}");
+}
+
+#[test]
 fn json_output_lists_violations_and_a_summary() {
     let dir = dirty_repo();
     let (_, out) = output(dir.path(), Format::Json);
@@ -370,6 +386,27 @@ fn github_annotations_are_escaped_like_the_actions_toolkit() {
         "::error file=docs/a b.md,line=1,col=5,endLine=1,endColumn=22,title=retired-workspace-runtime::\"workspace runtime\" is retired: the per-run workspace is the execution workspace. -> execution workspace"
     );
     assert!(out.contains("::warning file=docs/a b.md,line=2,col=5,"), "{out}");
+}
+
+#[test]
+fn github_annotations_of_files_not_checked_count_toward_the_ten_per_step() {
+    let dir = repo(&[]);
+    let mut args = args_for(dir.path());
+    args.format = Format::Github;
+    args.paths = (0..11).map(|i| dir.path().join(format!("latin1-{i:02}.md"))).collect();
+    for path in &args.paths {
+        fs::write(path, b"caf\xe9\n").expect("write");
+    }
+    let (status, out, _) = run(&args);
+    assert_eq!(status, ExitStatus::Unusable, "{out}");
+    // Nothing was checked (one error), then the first nine files named: ten in all.
+    let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 10, "{out}");
+    assert!(errors[0].starts_with("::error title=squadsim lint%3A nothing checked::"), "{out}");
+    assert!(errors[9].contains("latin1-08.md"), "{out}");
+    let plain: Vec<&str> = out.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(plain.len(), 2, "{out}");
+    assert!(plain[0].contains("latin1-09.md") && plain[1].contains("latin1-10.md"), "{out}");
 }
 
 #[test]
