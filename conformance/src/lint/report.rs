@@ -144,10 +144,6 @@ impl Report {
         (self.summary.files_checked == 0 && self.summary.files_excluded == 0).then_some(NOTHING_CHECKED)
     }
 
-    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
-        self.rules.iter().find(|r| r.id == id)
-    }
-
     /// The `--format json` document.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]

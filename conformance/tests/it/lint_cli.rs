@@ -375,6 +375,33 @@ fn sarif_output_is_what_github_code_scanning_accepts() {
 }
 
 #[test]
+fn sarif_names_rules_in_pascal_case_and_tells_repeated_hits_apart() {
+    use squadsim_conformance::lint::sarif::fnv1a;
+    // FNV-1a 64's published test vectors.
+    assert_eq!(
+        [fnv1a(""), fnv1a("a"), fnv1a("foobar")],
+        [0xcbf2_9ce4_8422_2325, 0xaf63_dc4c_8601_ec8c, 0x8594_4171_f739_67e8]
+    );
+    let dir = repo(&[("docs/a.md", "The workspace runtime mounts.\nThe workspace runtime mounts.\n")]);
+    let mut args = args_for(dir.path());
+    args.format = Format::Sarif;
+    let (_, out, _) = run(&args);
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    let rule = rules.iter().find(|r| r["id"] == "retired-workspace-runtime").expect("the rule");
+    assert_eq!(rule["name"], "RetiredWorkspaceRuntime");
+    // Two hits of one text in one file: one key, counted.
+    let key = fnv1a("retired-workspace-runtime|docs/a.md|workspace runtime");
+    let fingerprints: Vec<String> = doc["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["partialFingerprints"].as_object().expect("fingerprints").values().next().expect("one").to_string())
+        .collect();
+    assert_eq!(fingerprints, [format!("\"{key:016x}:1\""), format!("\"{key:016x}:2\"")]);
+}
+
+#[test]
 fn github_annotations_are_escaped_like_the_actions_toolkit() {
     assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
     assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
