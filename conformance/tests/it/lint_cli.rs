@@ -638,6 +638,12 @@ fn a_file_that_is_not_utf8_in_a_walk_is_a_warning_and_a_notification_never_clean
     assert_eq!(status, ExitStatus::Passed, "only named files fail the run: {out}{err}");
     assert_eq!(err, "squadsim lint: warning: skipped docs/latin1.md: not UTF-8 text (invalid byte at offset 3)\n");
     assert_eq!(out, "no violations in 1 files checked; 1 not checked (skipped: see the warnings)\n");
+    // Walked twice, it is still a walk's; named as well, it is named, whatever else reaches it.
+    let twice = LintArgs { paths: vec![dir.path().to_path_buf(), dir.path().join("docs")], ..args_for(dir.path()) };
+    assert_eq!(run(&twice).0, ExitStatus::Passed);
+    let named =
+        LintArgs { paths: vec![dir.path().to_path_buf(), dir.path().join("docs/latin1.md")], ..args_for(dir.path()) };
+    assert_eq!(run(&named).0, ExitStatus::Unusable);
 
     let json = LintArgs { format: Format::Json, ..args_for(dir.path()) };
     let doc: Value = serde_json::from_str(&run(&json).1).expect("json");
