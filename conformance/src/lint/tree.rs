@@ -47,8 +47,12 @@ pub struct Collected {
 
 /// The repo-relative, `/`-separated form of `path`.
 pub fn relative(root: &Path, path: &Path) -> String {
-    let rel = match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
-        (Ok(r), Ok(p)) => p.strip_prefix(&r).map(Path::to_path_buf).unwrap_or(p),
+    // A link that cannot be followed has no canonical path of its own: its directory's, then its name.
+    let canonical = std::fs::canonicalize(path)
+        .ok()
+        .or_else(|| Some(std::fs::canonicalize(path.parent()?).ok()?.join(path.file_name()?)));
+    let rel = match (std::fs::canonicalize(root), canonical) {
+        (Ok(r), Some(p)) => p.strip_prefix(&r).map(Path::to_path_buf).unwrap_or(p),
         _ => path.to_path_buf(),
     };
     let text = rel.to_string_lossy().replace('\\', "/");

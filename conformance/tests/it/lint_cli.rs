@@ -631,6 +631,33 @@ fn a_run_that_checked_no_file_is_never_clean() {
 }
 
 #[test]
+fn a_walk_lints_a_link_to_a_file_follows_no_link_to_a_directory_and_warns_of_a_dangling_one() {
+    use std::os::unix::fs::symlink;
+    let dir = repo(&[
+        ("elsewhere/a.md", "The workspace runtime mounts.\n"),
+        ("elsewhere/deeper/b.md", "The workspace runtime mounts.\n"),
+    ]);
+    fs::create_dir(dir.path().join("docs")).expect("mkdir");
+    symlink("../elsewhere/a.md", dir.path().join("docs/a.md")).expect("link to a file");
+    symlink("../elsewhere/deeper", dir.path().join("docs/deeper.md")).expect("link to a directory");
+    let args = LintArgs { paths: vec![dir.path().join("docs")], ..args_for(dir.path()) };
+    let (status, out, err) = run(&args);
+    assert_eq!((status, err.as_str()), (ExitStatus::Failed, ""), "{out}");
+    // Reported where the text lives.
+    assert!(out.starts_with("elsewhere/a.md:1:5 retired-workspace-runtime"), "{out}");
+    assert!(out.ends_with("1 violations (1 errors, 0 warnings) in 1 files checked\n"), "{out}");
+    symlink("../elsewhere/gone.md", dir.path().join("docs/gone.md")).expect("a dangling link");
+    let (_, out, err) = run(&args);
+    assert!(err.contains("skipped docs/gone.md: a symbolic link that cannot be followed"), "{err}");
+    assert!(out.contains("1 not checked"), "{out}");
+    // Named by its repository path, as every other file is, so an exclude glob reaches it.
+    fs::write(dir.path().join("squadsim-lint.yaml"), "exclude: [docs/gone.md]\n").expect("write");
+    let excluded = LintArgs { config: Some(dir.path().join("squadsim-lint.yaml")), ..args };
+    let (_, out, err) = run(&excluded);
+    assert_eq!(err, "", "{out}");
+}
+
+#[test]
 fn a_file_that_is_not_utf8_in_a_walk_is_a_warning_and_a_notification_never_clean() {
     let dir = repo(&[("docs/ok.md", "The execution workspace is a Daytona sandbox lease.\n")]);
     fs::write(dir.path().join("docs/latin1.md"), b"caf\xe9\n").expect("write");
