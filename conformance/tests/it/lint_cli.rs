@@ -242,7 +242,7 @@ fn an_excluded_directory_is_not_entered() {
     let dirty = "The workspace runtime is a Daytona sandbox lease.\n";
     let clean = "The execution workspace is a Daytona sandbox lease.\n";
     // A bare directory name excludes all under it; so does a glob of its entries, to any depth
-    // (checked: the config and docs/c.md).
+    // (checked: the config and the clean page).
     for exclude in ["generated", "generated/*"] {
         let dir = repo(&[
             ("squadsim-lint.yaml", &format!("exclude: [\"{exclude}\"]\n")),
